@@ -1,0 +1,190 @@
+//! Built-in reference DUTs: a charging station and a CSMS that behave correctly unless told
+//! to misbehave through fault-injection switches. The harness's own tests use the faults to
+//! prove that each case catches the non-conformance it is written for.
+pub mod csms;
+pub mod station;
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{
+    frame::Frame,
+    schema::{self, Direction},
+    version::OcppVersion,
+};
+
+/// How late a `late-answer` fault answers: longer than any case waits for an answer.
+pub const LATE_ANSWER: Duration = Duration::from_secs(20);
+
+/// One way of misbehaving. Faults that name an action (`no-answer:Heartbeat`) apply to that
+/// action only; without one they apply to every action they can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Station: never send BootNotification.
+    SkipBoot,
+    /// The DUT's CALL or CALLRESULT payload breaks its schema.
+    SchemaViolation(Option<String>),
+    /// Answer with a message id that is not the CALL's.
+    WrongMessageId(Option<String>),
+    /// Answer long after the caller gave up.
+    LateAnswer(Option<String>),
+    /// Never answer.
+    NoAnswer(Option<String>),
+    /// Answer a supported action with CALLERROR NotImplemented.
+    NotImplemented(Option<String>),
+    /// Station: every transaction gets the same id.
+    TransactionIdReuse,
+    /// Station: drop the TCP connection right after starting a transaction.
+    DropMidTransaction,
+    /// Offer (station) or select (CSMS) a subprotocol other than the one under test.
+    WrongSubprotocol,
+}
+
+impl Fault {
+    pub const NAMES: &[&str] = &[
+        "skip-boot",
+        "schema-violation",
+        "wrong-message-id",
+        "late-answer",
+        "no-answer",
+        "not-implemented",
+        "transaction-id-reuse",
+        "drop-mid-transaction",
+        "wrong-subprotocol",
+    ];
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, action) = match s.split_once(':') {
+            Some((n, a)) if !a.is_empty() => (n, Some(a.to_string())),
+            Some((n, _)) => (n, None),
+            None => (s, None),
+        };
+        let plain = |f: Fault| if action.is_some() { Err(format!("fault {name} takes no action")) } else { Ok(f) };
+        match name {
+            "skip-boot" => plain(Fault::SkipBoot),
+            "schema-violation" => Ok(Fault::SchemaViolation(action)),
+            "wrong-message-id" => Ok(Fault::WrongMessageId(action)),
+            "late-answer" => Ok(Fault::LateAnswer(action)),
+            "no-answer" => Ok(Fault::NoAnswer(action)),
+            "not-implemented" => Ok(Fault::NotImplemented(action)),
+            "transaction-id-reuse" => plain(Fault::TransactionIdReuse),
+            "drop-mid-transaction" => plain(Fault::DropMidTransaction),
+            "wrong-subprotocol" => plain(Fault::WrongSubprotocol),
+            _ => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, action) = match self {
+            Fault::SkipBoot => ("skip-boot", None),
+            Fault::SchemaViolation(a) => ("schema-violation", a.as_ref()),
+            Fault::WrongMessageId(a) => ("wrong-message-id", a.as_ref()),
+            Fault::LateAnswer(a) => ("late-answer", a.as_ref()),
+            Fault::NoAnswer(a) => ("no-answer", a.as_ref()),
+            Fault::NotImplemented(a) => ("not-implemented", a.as_ref()),
+            Fault::TransactionIdReuse => ("transaction-id-reuse", None),
+            Fault::DropMidTransaction => ("drop-mid-transaction", None),
+            Fault::WrongSubprotocol => ("wrong-subprotocol", None),
+        };
+        match action {
+            Some(a) => write!(f, "{name}:{a}"),
+            None => f.write_str(name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Faults(pub Vec<Fault>);
+
+impl Faults {
+    pub fn has(&self, f: &Fault) -> bool {
+        self.0.contains(f)
+    }
+
+    /// Whether a fault of this kind applies to `action`.
+    fn matches(&self, action: &str, kind: impl Fn(&Fault) -> Option<&Option<String>>) -> bool {
+        self.0.iter().filter_map(kind).any(|a| a.as_deref().is_none_or(|a| a == action))
+    }
+
+    pub fn schema_violation(&self, action: &str) -> bool {
+        self.matches(action, |f| if let Fault::SchemaViolation(a) = f { Some(a) } else { None })
+    }
+}
+
+/// Break a payload against its schema in a way any validator reports: the first required
+/// property gets a value of the wrong JSON type.
+pub fn corrupt(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) {
+    let first = schema::schema_value(version, action, dir)
+        .and_then(|s| s.get("required")?.as_array()?.first()?.as_str().map(str::to_string));
+    match first {
+        Some(name) => payload[name] = if payload[&name].is_boolean() { json!("x") } else { json!(true) },
+        None => payload["unexpectedProperty"] = json!(true),
+    }
+}
+
+/// Send the DUT's answer to a CALL it received, with whatever faults apply to the action.
+pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersion, id: &str, action: &str, reply: Result<Value, (&str, String)>) {
+    if faults.matches(action, |f| if let Fault::NoAnswer(a) = f { Some(a) } else { None }) {
+        return;
+    }
+    let id = if faults.matches(action, |f| if let Fault::WrongMessageId(a) = f { Some(a) } else { None }) {
+        format!("{id}-x")
+    } else {
+        id.to_string()
+    };
+    let not_impl = faults.matches(action, |f| if let Fault::NotImplemented(a) = f { Some(a) } else { None });
+    let frame = match reply {
+        _ if not_impl => Frame::CallError { id, code: "NotImplemented".into(), description: format!("{action} is not implemented"), details: json!({}) },
+        Ok(mut payload) => {
+            if faults.schema_violation(action) {
+                corrupt(version, action, Direction::Response, &mut payload);
+            }
+            Frame::CallResult { id, payload }
+        }
+        Err((code, description)) => Frame::CallError { id, code: code.into(), description, details: json!({}) },
+    };
+    let msg = Message::text(frame.to_text());
+    if faults.matches(action, |f| if let Fault::LateAnswer(a) = f { Some(a) } else { None }) {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(LATE_ANSWER).await;
+            let _ = tx.send(msg);
+        });
+    } else {
+        let _ = tx.send(msg);
+    }
+}
+
+/// Validate a CALL the DUT received; the error is the CALLERROR a conformant DUT sends.
+pub fn check_call(version: OcppVersion, action: &str, payload: &Value) -> Result<(), (&'static str, String)> {
+    schema::validate(version, action, Direction::Request, payload).map_err(|e| (e.error_code(version), e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_and_print() {
+        for s in ["skip-boot", "no-answer", "no-answer:Heartbeat", "schema-violation:BootNotification", "wrong-subprotocol"] {
+            assert_eq!(s.parse::<Fault>().unwrap().to_string(), s);
+        }
+        assert!("skip-boot:Heartbeat".parse::<Fault>().is_err());
+        assert!("explode".parse::<Fault>().unwrap_err().contains("known:"));
+    }
+
+    #[test]
+    fn corrupt_payloads_fail_validation() {
+        let mut p = json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
+        corrupt(OcppVersion::V201, "BootNotification", Direction::Response, &mut p);
+        assert!(schema::validate(OcppVersion::V201, "BootNotification", Direction::Response, &p).is_err());
+    }
+}

@@ -1,0 +1,464 @@
+//! The wasmtime host: compiles (and caches) suite components, gives each case a fresh
+//! instance with its own store, memory limit and deadline, and implements the WIT imports on
+//! top of `session`, `transport` and the case's trace.
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context as _, anyhow};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline,
+    component::{Component, HasSelf, Linker, Resource, ResourceTable},
+};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, p2::pipe::MemoryOutputPipe};
+
+use crate::{
+    case::{CaseMeta, Role, Verdict},
+    session::{self as sess, Connection},
+    trace::Trace,
+    transport::{self, Listener},
+    version::OcppVersion,
+};
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "test-suite",
+    imports: { default: async | trappable },
+    exports: { default: async },
+    with: { "ocpp:harness/session.connection": crate::session::Connection },
+});
+
+use ocpp::harness::{config, log, session, types};
+
+/// Parameters a case can read through the `config` import.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RunConfig {
+    pub station_id: String,
+    pub valid_id_tokens: Vec<String>,
+    pub invalid_id_token: String,
+    pub parameters: std::collections::BTreeMap<String, String>,
+}
+
+/// Where the case reaches its DUT.
+pub enum Endpoint {
+    /// Harness as CSMS: stations connect to this listener.
+    Listener(Arc<Listener>),
+    /// Harness as charging station: the CSMS DUT's base URL.
+    CsmsUrl(String),
+    /// Listing cases: no DUT at all.
+    None,
+}
+
+pub struct CaseContext {
+    pub trace: Trace,
+    pub started: Instant,
+    pub config: RunConfig,
+    pub endpoint: Endpoint,
+}
+
+pub struct CaseHost {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    limits: StoreLimits,
+    ctx: Arc<CaseContext>,
+}
+
+impl WasiView for CaseHost {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Limits every case runs under.
+#[derive(Debug, Clone)]
+pub struct GuestLimits {
+    /// Linear memory per instance.
+    pub memory_bytes: usize,
+}
+
+impl Default for GuestLimits {
+    fn default() -> Self {
+        Self { memory_bytes: 256 << 20 }
+    }
+}
+
+/// One engine and linker for a whole run; suites compiled with it share them.
+pub struct Host {
+    engine: Engine,
+    linker: Linker<CaseHost>,
+    cache_dir: Option<PathBuf>,
+    pub limits: GuestLimits,
+}
+
+pub struct Suite {
+    pub name: String,
+    pre: TestSuitePre<CaseHost>,
+    pub cases: Vec<CaseMeta>,
+    /// Time spent compiling (or loading from the cache) the component.
+    pub load_time: Duration,
+    pub from_cache: bool,
+}
+
+/// The outcome of running a guest's `run` export, before host-side checks are applied.
+pub enum GuestOutcome {
+    Verdict(Verdict),
+    /// The guest trapped, ran out of time or could not be instantiated.
+    Error(String),
+}
+
+fn epoch_ticker(engine: &Engine) {
+    static STARTED: OnceLock<()> = OnceLock::new();
+    let weak = engine.weak();
+    STARTED.get_or_init(|| ());
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+impl Host {
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Host> {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(|e| anyhow!("{e:#}"))?;
+        epoch_ticker(&engine);
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e:#}"))?;
+        TestSuite::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(|e| anyhow!("{e:#}"))?;
+        Ok(Host { engine, linker, cache_dir, limits: GuestLimits::default() })
+    }
+
+    /// Compile a component (or load it from the on-disk cache) and list its cases.
+    pub async fn load_suite(&self, name: &str, bytes: &[u8]) -> anyhow::Result<Suite> {
+        let t0 = Instant::now();
+        let (component, from_cache) = self.compile(bytes).with_context(|| format!("suite {name}: not a loadable component"))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| anyhow!("suite {name}: imports do not match the ocpp:harness world: {e:#}"))?;
+        let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
+        let load_time = t0.elapsed();
+        let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), endpoint: Endpoint::None });
+        let (mut store, _output) = self.store(ctx);
+        let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
+        let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
+            .await
+            .map_err(|_| anyhow!("suite {name}: cases() did not return within 10 s"))?
+            .map_err(|e| anyhow!("suite {name}: cases() trapped: {e:#}"))?;
+        suite.cases = listing.into_iter().map(|m| CaseMeta::from_wit(m, name)).collect();
+        Ok(suite)
+    }
+
+    pub async fn load_suite_file(&self, path: &Path) -> anyhow::Result<Suite> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("suite").to_string();
+        self.load_suite(&name, &bytes).await
+    }
+
+    fn compile(&self, bytes: &[u8]) -> anyhow::Result<(Component, bool)> {
+        let new = |bytes: &[u8]| Component::new(&self.engine, bytes).map_err(|e| anyhow!("{e:#}"));
+        let Some(dir) = &self.cache_dir else {
+            return Ok((new(bytes)?, false));
+        };
+        let mut h = Sha256::new();
+        h.update(bytes);
+        let mut compat = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut compat);
+        h.update(std::hash::Hasher::finish(&compat).to_le_bytes());
+        let key: String = h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!("{key}.cwasm"));
+        if path.exists() {
+            // SAFETY: the file was written by `Component::serialize` of an engine with the same
+            // compatibility hash (it is part of the key), in a directory only the harness writes.
+            match unsafe { Component::deserialize_file(&self.engine, &path) } {
+                Ok(c) => return Ok((c, true)),
+                Err(e) => tracing::warn!("ignoring unusable cache entry {}: {e}", path.display()),
+            }
+        }
+        let component = new(bytes)?;
+        if std::fs::create_dir_all(dir).is_ok() {
+            let tmp = dir.join(format!("{key}.{}.tmp", std::process::id()));
+            if let Ok(data) = component.serialize() {
+                if std::fs::write(&tmp, data).is_ok() {
+                    let _ = std::fs::rename(&tmp, &path);
+                }
+            }
+        }
+        Ok((component, false))
+    }
+
+    fn store(&self, ctx: Arc<CaseContext>) -> (Store<CaseHost>, MemoryOutputPipe) {
+        let output = MemoryOutputPipe::new(64 * 1024);
+        let wasi = WasiCtx::builder().stdout(output.clone()).stderr(output.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(64).tables(64).trap_on_grow_failure(true).build();
+        let mut store = Store::new(&self.engine, CaseHost { table: ResourceTable::new(), wasi, limits, ctx });
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
+        (store, output)
+    }
+
+    /// Run one case in a fresh instance, bounded by `limit`.
+    pub async fn run_case(&self, suite: &Suite, id: &str, ctx: Arc<CaseContext>, limit: Duration) -> GuestOutcome {
+        let trace = ctx.trace.clone();
+        let (mut store, output) = self.store(ctx);
+        let run = async {
+            let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| format!("instantiation failed: {e:#}"))?;
+            instance.ocpp_harness_suite().call_run(&mut store, id).await.map_err(|e| format!("the case trapped: {e:#}"))
+        };
+        let outcome = match tokio::time::timeout(limit, run).await {
+            Ok(Ok(v)) => GuestOutcome::Verdict(Verdict::from_wit(v)),
+            Ok(Err(e)) => GuestOutcome::Error(e),
+            Err(_) => GuestOutcome::Error(format!("the case did not finish within its timeout of {} ms", limit.as_millis())),
+        };
+        drop(store); // closes every connection the case still held
+        let out = String::from_utf8_lossy(&output.contents()).trim_end().to_string();
+        if !out.is_empty() {
+            trace.log("guest", out.clone());
+            if let GuestOutcome::Error(e) = outcome {
+                let last = out.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+                return GuestOutcome::Error(format!("{e}\nguest output:\n{last}"));
+            }
+        }
+        outcome
+    }
+}
+
+// ---- conversions between the WIT types and the host's own ----
+
+impl From<types::OcppVersion> for OcppVersion {
+    fn from(v: types::OcppVersion) -> Self {
+        match v {
+            types::OcppVersion::V16 => OcppVersion::V16,
+            types::OcppVersion::V201 => OcppVersion::V201,
+            types::OcppVersion::V21 => OcppVersion::V21,
+        }
+    }
+}
+
+impl From<OcppVersion> for types::OcppVersion {
+    fn from(v: OcppVersion) -> Self {
+        match v {
+            OcppVersion::V16 => types::OcppVersion::V16,
+            OcppVersion::V201 => types::OcppVersion::V201,
+            OcppVersion::V21 => types::OcppVersion::V21,
+        }
+    }
+}
+
+impl CaseMeta {
+    fn from_wit(m: types::CaseMeta, suite: &str) -> CaseMeta {
+        CaseMeta {
+            suite: suite.to_string(),
+            id: m.id,
+            title: m.title,
+            versions: m.versions.into_iter().map(Into::into).collect(),
+            role: match m.role {
+                types::Role::Csms => Role::Csms,
+                types::Role::ChargingStation => Role::ChargingStation,
+            },
+            requirements: m.requirements,
+            needs: m.needs,
+            timeout_ms: m.timeout_ms,
+        }
+    }
+}
+
+impl Verdict {
+    fn from_wit(v: types::Verdict) -> Verdict {
+        match v {
+            types::Verdict::Pass => Verdict::Pass,
+            types::Verdict::Fail(f) => Verdict::Fail { requirement: f.requirement, expected: f.expected, observed: f.observed },
+            types::Verdict::Skip(r) => Verdict::Skip(r),
+            types::Verdict::Inconclusive(r) => Verdict::Inconclusive(r),
+        }
+    }
+}
+
+fn to_wit_error(e: sess::SessionError) -> session::SessionError {
+    match e {
+        sess::SessionError::Timeout(m) => session::SessionError::Timeout(m),
+        sess::SessionError::Closed(m) => session::SessionError::Closed(m),
+        sess::SessionError::Protocol(m) => session::SessionError::Protocol(m),
+        sess::SessionError::Usage(m) => session::SessionError::Usage(m),
+    }
+}
+
+fn parse_json(what: &str, text: &str) -> Result<Value, session::SessionError> {
+    serde_json::from_str(text).map_err(|e| session::SessionError::Usage(format!("{what} is not JSON: {e}")))
+}
+
+fn ms(v: u32) -> Duration {
+    Duration::from_millis(u64::from(v))
+}
+
+type SessResult<T> = wasmtime::Result<Result<T, session::SessionError>>;
+
+// ---- the imports ----
+
+impl types::Host for CaseHost {}
+
+impl session::Host for CaseHost {
+    async fn accept_station(&mut self, timeout_ms: u32, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("accept-station needs the harness in the CSMS role".into())));
+        };
+        match listener.clone().accept(ms(timeout_ms)).await {
+            Ok(conn) => {
+                conn.adopt(&claim);
+                Ok(Ok(self.table.push(conn)?))
+            }
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
+    async fn connect_csms(&mut self, version: types::OcppVersion, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("connect-csms needs the harness in the charging-station role".into())));
+        };
+        let trace = self.ctx.trace.clone();
+        match transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10)).await {
+            Ok(conn) => {
+                conn.adopt(&claim);
+                Ok(Ok(self.table.push(conn)?))
+            }
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+}
+
+impl session::HostConnection for CaseHost {
+    async fn version(&mut self, this: Resource<Connection>) -> wasmtime::Result<types::OcppVersion> {
+        Ok(self.table.get(&this)?.version().into())
+    }
+
+    async fn station_id(&mut self, this: Resource<Connection>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&this)?.station_id().to_string())
+    }
+
+    async fn call(&mut self, this: Resource<Connection>, action: String, payload: String, timeout_ms: u32) -> SessResult<session::CallOutcome> {
+        let conn = self.table.get(&this)?.clone();
+        let payload = match parse_json("the CALL payload", &payload) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(match conn.call(&action, payload, ms(timeout_ms)).await {
+            Ok(sess::CallOutcome::Result(v)) => Ok(session::CallOutcome::Result(v.to_string())),
+            Ok(sess::CallOutcome::Error { code, description, details }) => {
+                Ok(session::CallOutcome::Error(session::CallError { code, description, details: details.to_string() }))
+            }
+            Err(e) => Err(to_wit_error(e)),
+        })
+    }
+
+    async fn claim(&mut self, this: Resource<Connection>, actions: Vec<String>) -> wasmtime::Result<()> {
+        self.table.get(&this)?.claim(&actions);
+        Ok(())
+    }
+
+    async fn release(&mut self, this: Resource<Connection>, actions: Vec<String>) -> wasmtime::Result<()> {
+        self.table.get(&this)?.release(&actions);
+        Ok(())
+    }
+
+    async fn set_default_answer(&mut self, this: Resource<Connection>, action: String, payload: String) -> SessResult<()> {
+        let conn = self.table.get(&this)?;
+        Ok(parse_json("the default answer", &payload).and_then(|p| conn.set_default_answer(&action, p).map_err(to_wit_error)))
+    }
+
+    async fn expect_call(&mut self, this: Resource<Connection>, action: String, timeout_ms: u32) -> SessResult<session::IncomingCall> {
+        let conn = self.table.get(&this)?.clone();
+        Ok(conn
+            .expect_call(&action, ms(timeout_ms))
+            .await
+            .map(|c| session::IncomingCall { message_id: c.message_id, action: c.action, payload: c.payload.to_string() })
+            .map_err(to_wit_error))
+    }
+
+    async fn reply(&mut self, this: Resource<Connection>, message_id: String, payload: String) -> SessResult<()> {
+        let conn = self.table.get(&this)?;
+        Ok(parse_json("the CALLRESULT payload", &payload).and_then(|p| conn.reply(&message_id, p).map_err(to_wit_error)))
+    }
+
+    async fn reply_error(&mut self, this: Resource<Connection>, message_id: String, code: String, description: String) -> SessResult<()> {
+        Ok(self.table.get(&this)?.reply_error(&message_id, &code, &description).map_err(to_wit_error))
+    }
+
+    async fn send_raw(&mut self, this: Resource<Connection>, text: String) -> SessResult<()> {
+        Ok(self.table.get(&this)?.send_raw(&text).map_err(to_wit_error))
+    }
+
+    async fn expect_raw(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<session::RawFrame> {
+        let conn = self.table.get(&this)?.clone();
+        Ok(conn.expect_raw(ms(timeout_ms)).await.map(|text| session::RawFrame { text }).map_err(to_wit_error))
+    }
+
+    async fn expect_close(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<()> {
+        let conn = self.table.get(&this)?.clone();
+        Ok(conn.expect_close(ms(timeout_ms)).await.map_err(to_wit_error))
+    }
+
+    async fn close(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.get(&this)?.close();
+        Ok(())
+    }
+
+    async fn drop(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+impl ocpp::harness::clock::Host for CaseHost {
+    async fn now_ms(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.ctx.started.elapsed().as_millis() as u64)
+    }
+
+    async fn now_rfc3339(&mut self) -> wasmtime::Result<String> {
+        Ok(crate::defaults::now_rfc3339())
+    }
+
+    async fn sleep_ms(&mut self, ms_: u32) -> wasmtime::Result<()> {
+        tokio::time::sleep(ms(ms_)).await;
+        Ok(())
+    }
+}
+
+impl log::Host for CaseHost {
+    async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+        let level = match level {
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        self.ctx.trace.log(level, message);
+        Ok(())
+    }
+}
+
+impl config::Host for CaseHost {
+    async fn station_id(&mut self) -> wasmtime::Result<String> {
+        Ok(self.ctx.config.station_id.clone())
+    }
+
+    async fn valid_id_tokens(&mut self) -> wasmtime::Result<Vec<String>> {
+        Ok(self.ctx.config.valid_id_tokens.clone())
+    }
+
+    async fn invalid_id_token(&mut self) -> wasmtime::Result<String> {
+        Ok(self.ctx.config.invalid_id_token.clone())
+    }
+
+    async fn parameter(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        Ok(self.ctx.config.parameters.get(&key).cloned())
+    }
+}

@@ -1,0 +1,26 @@
+//! OCPP-J conformance test harness: loads test suites (WASM components implementing the
+//! `ocpp:harness/test-suite` world), runs their cases against a charging station or a CSMS,
+//! and reports verdicts with the wire log as evidence.
+pub mod case;
+pub mod defaults;
+pub mod dut;
+pub mod frame;
+pub mod host;
+pub mod report;
+pub mod runner;
+pub mod schema;
+pub mod session;
+pub mod select;
+pub mod trace;
+pub mod transport;
+pub mod version;
+
+/// Suites compiled into the binary so the main job needs nothing but the binary.
+pub mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/suites.rs"));
+
+    /// (name, component bytes) of every built-in suite.
+    pub fn suites() -> Vec<(&'static str, &'static [u8])> {
+        vec![(OCPP_SUITE_CORE201_NAME, OCPP_SUITE_CORE201)]
+    }
+}

@@ -1,0 +1,261 @@
+//! `ocpp-harness`: list and run OCPP conformance cases, or run the reference DUTs on their own.
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Instant};
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use ocpp_harness::{
+    case::{Role, Verdict},
+    dut::{self, Fault, Faults},
+    host::{Host, Suite},
+    report::{Counts, ReportWriter},
+    runner::{Dut, RunOptions, Runner},
+    select::Selection,
+    version::OcppVersion,
+};
+
+#[derive(Parser)]
+#[command(name = "ocpp-harness", version, about = "OCPP-J conformance test harness (1.6J, 2.0.1, 2.1)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the cases of the selected suites.
+    List(ListArgs),
+    /// Run cases against a DUT (the built-in reference DUTs unless --csms-url/--listen is given).
+    Run(RunArgs),
+    /// Run a reference DUT on its own, e.g. to try the harness or another tool against it.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Args, Clone)]
+struct SelectArgs {
+    /// Run cases whose id contains one of these (libtest style).
+    filters: Vec<String>,
+    /// Filters must match the whole id.
+    #[arg(long)]
+    exact: bool,
+    /// Leave out cases whose id contains this (repeatable).
+    #[arg(long)]
+    skip: Vec<String>,
+    /// Only cases where the harness plays this role: csms | charging-station.
+    #[arg(long)]
+    role: Option<Role>,
+    /// Only cases for this OCPP version, run at it: 1.6 | 2.0.1 | 2.1.
+    #[arg(long = "ocpp")]
+    version: Option<OcppVersion>,
+    /// Suite components to load (default: the built-in suites).
+    #[arg(long = "suite")]
+    suites: Vec<PathBuf>,
+    /// Where compiled components are cached (default: $XDG_CACHE_HOME/ocpp-harness).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile every component afresh.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// Print JSON metadata instead of libtest's `id: test` lines.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    select: SelectArgs,
+    /// List the selected cases instead of running them (libtest's --list).
+    #[arg(long)]
+    list: bool,
+    /// CSMS DUT to connect to, e.g. ws://10.0.0.5:9000/ocpp (cases where the harness is a station).
+    #[arg(long)]
+    csms_url: Option<String>,
+    /// Address to accept the station DUT on, e.g. 0.0.0.0:9000 (cases where the harness is the CSMS).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Inject a fault into the built-in DUT (repeatable), e.g. no-answer:Heartbeat.
+    #[arg(long = "fault")]
+    faults: Vec<Fault>,
+    /// Station id the DUT uses (or the harness uses as a station).
+    #[arg(long, default_value = "CS001")]
+    station_id: String,
+    /// Directory for junit.xml and results.json.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// A charging station that connects to a CSMS.
+    Station {
+        #[arg(long)]
+        csms_url: String,
+        #[arg(long, default_value = "CS001")]
+        station_id: String,
+        #[arg(long = "ocpp", default_value = "2.0.1")]
+        version: OcppVersion,
+        #[arg(long)]
+        evses: Option<u32>,
+        #[arg(long = "fault")]
+        faults: Vec<Fault>,
+    },
+    /// A CSMS that accepts stations at ws://ADDR/<station id>.
+    Csms {
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: SocketAddr,
+        #[arg(long = "fault")]
+        faults: Vec<Fault>,
+    },
+}
+
+fn cache_dir(a: &SelectArgs) -> Option<PathBuf> {
+    if a.no_cache {
+        return None;
+    }
+    a.cache_dir.clone().or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("ocpp-harness"))
+    })
+}
+
+async fn load(host: &Host, a: &SelectArgs) -> anyhow::Result<Vec<Suite>> {
+    let mut suites = Vec::new();
+    if a.suites.is_empty() {
+        for (name, bytes) in ocpp_harness::builtin::suites() {
+            suites.push(host.load_suite(name, bytes).await?);
+        }
+    }
+    for path in &a.suites {
+        suites.push(host.load_suite_file(path).await?);
+    }
+    Ok(suites)
+}
+
+fn selection(a: &SelectArgs) -> Selection {
+    Selection { filters: a.filters.clone(), exact: a.exact, skip: a.skip.clone(), role: a.role, version: a.version }
+}
+
+fn versions(v: &[OcppVersion]) -> String {
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let host = Host::new(cache_dir(&args.select))?;
+    let suites = load(&host, &args.select).await?;
+    let sel = selection(&args.select);
+    let cases: Vec<_> = suites.iter().flat_map(|s| s.cases.iter()).filter(|c| sel.selects(c)).collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&cases)?);
+    } else {
+        for c in &cases {
+            println!("{}: test  [{} | {} | {}] {}", c.id, versions(&c.versions), c.role, c.requirements.join(" "), c.title);
+        }
+        println!("\n{} tests", cases.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let host = Host::new(cache_dir(&args.select))?;
+    let suites = load(&host, &args.select).await?;
+    let sel = selection(&args.select);
+    let dut = if args.csms_url.is_some() || args.listen.is_some() {
+        anyhow::ensure!(args.faults.is_empty(), "--fault applies to the built-in DUTs only");
+        Dut::External { csms_url: args.csms_url.clone(), listen: args.listen }
+    } else {
+        Dut::BuiltIn { faults: Faults(args.faults.clone()) }
+    };
+    let dut_label = match &dut {
+        Dut::BuiltIn { faults } if faults.0.is_empty() => "built-in reference DUTs".to_string(),
+        Dut::BuiltIn { faults } => format!("built-in reference DUTs with faults {}", faults.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+        Dut::External { csms_url, listen } => format!("external DUT (csms-url {csms_url:?}, listen {listen:?})"),
+    };
+    let mut opts = RunOptions { dut, version: args.select.version, ..Default::default() };
+    opts.config.station_id = args.station_id.clone();
+    let runner = Runner::new(host, opts).await?;
+    let selected: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
+    if args.list {
+        for (_, c) in &selected {
+            println!("{}: test", c.id);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let writer = ReportWriter::new(&args.reports, dut_label.clone()).with_context(|| format!("creating {}", args.reports.display()))?;
+    println!("\nrunning {} cases against {dut_label}", selected.len());
+    let t0 = Instant::now();
+    let mut results = Vec::new();
+    writer.write(&results)?;
+    for (suite, meta) in selected {
+        let r = runner.run_case(suite, meta).await;
+        let status = match &r.verdict {
+            Verdict::Pass => "ok".to_string(),
+            Verdict::Fail { .. } => "FAILED".to_string(),
+            Verdict::Error(_) => "ERROR".to_string(),
+            Verdict::Skip(reason) => format!("skipped ({reason})"),
+            Verdict::Inconclusive(reason) => format!("inconclusive ({reason})"),
+        };
+        println!("test {} [{} {}] ... {status}", r.meta.id, r.version, r.meta.role);
+        results.push(r);
+        writer.write(&results)?;
+    }
+    let bad: Vec<_> = results.iter().filter(|r| r.verdict.is_failure()).collect();
+    if !bad.is_empty() {
+        println!("\nfailures:\n");
+        for r in &bad {
+            println!("---- {} ({}) ----\n{}\n", r.meta.id, r.meta.title, r.reason);
+        }
+    }
+    let c: Counts = Counts::of(&results);
+    let outcome = if bad.is_empty() { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {outcome}. {} passed; {} failed; {} errors; {} skipped; {} inconclusive; finished in {:.2}s",
+        c.passed, c.failed, c.errors, c.skipped, c.inconclusive, t0.elapsed().as_secs_f64()
+    );
+    println!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
+    Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        SimCommand::Station { csms_url, station_id, version, evses, faults } => {
+            let mut cfg = dut::station::StationConfig::new(csms_url, station_id, version);
+            cfg.faults = Faults(faults);
+            if let Some(n) = evses {
+                cfg.evses = n;
+            }
+            println!("reference station {} ({}) connecting to {}", cfg.station_id, version, cfg.csms_url);
+            dut::station::run(cfg).await;
+        }
+        SimCommand::Csms { listen, faults } => {
+            let cfg = dut::csms::CsmsConfig { faults: Faults(faults), ..Default::default() };
+            let (addr, task) = dut::csms::start(listen, cfg).await?;
+            println!("reference CSMS listening on ws://{addr}/<station id>");
+            task.await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("OCPP_HARNESS_LOG")).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List(a) => list(a).await,
+        Command::Run(a) => run(a).await,
+        Command::Sim(c) => sim(c).await,
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::from(2)
+    })
+}

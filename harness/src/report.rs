@@ -1,0 +1,132 @@
+//! Reports of a run: JUnit XML for CI, a JSON file with every case's full trace for tools,
+//! both rewritten after each case so that an interrupted run still leaves valid files.
+use std::{
+    fs,
+    io::Write as _,
+    path::{Path, PathBuf},
+};
+
+use serde::Serialize;
+
+use crate::{
+    case::Verdict,
+    runner::CaseResult,
+    trace::{Dir, TraceData},
+};
+
+#[derive(Serialize)]
+pub struct RunSummary<'a> {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub started: String,
+    pub dut: String,
+    pub counts: Counts,
+    pub cases: &'a [CaseResult],
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub inconclusive: usize,
+}
+
+impl Counts {
+    pub fn of(results: &[CaseResult]) -> Counts {
+        let mut c = Counts::default();
+        for r in results {
+            match r.verdict {
+                Verdict::Pass => c.passed += 1,
+                Verdict::Fail { .. } => c.failed += 1,
+                Verdict::Error(_) => c.errors += 1,
+                Verdict::Skip(_) => c.skipped += 1,
+                Verdict::Inconclusive(_) => c.inconclusive += 1,
+            }
+        }
+        c
+    }
+}
+
+/// The wire log as text: numbered, timed, one frame a line.
+pub fn wire_text(trace: &TraceData) -> String {
+    let mut out = String::new();
+    for h in &trace.handshakes {
+        out.push_str(&format!("handshake: {h}\n"));
+    }
+    for w in &trace.wire {
+        let arrow = match w.dir {
+            Dir::Tx => "harness -> DUT",
+            Dir::Rx => "DUT -> harness",
+        };
+        let note = w.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+        out.push_str(&format!("#{:<4} {:>9.1} ms  {arrow}  {}{note}\n", w.seq, w.t_ms, w.text));
+    }
+    for l in &trace.log {
+        out.push_str(&format!("log {:>9.1} ms  {:<5} {}\n", l.t_ms, l.level, l.message));
+    }
+    out
+}
+
+pub fn junit(suite_name: &str, results: &[CaseResult]) -> junit_report::Report {
+    let mut suite = junit_report::TestSuite::new(suite_name);
+    for r in results {
+        let time = junit_report::Duration::seconds_f64(r.duration_ms / 1000.0);
+        let id = r.meta.id.as_str();
+        let mut tc = match &r.verdict {
+            Verdict::Pass => junit_report::TestCase::success(id, time),
+            Verdict::Fail { .. } => junit_report::TestCase::failure(id, time, "fail", &r.reason),
+            Verdict::Error(_) => junit_report::TestCase::error(id, time, "error", &r.reason),
+            Verdict::Skip(_) => junit_report::TestCase::skipped_with_cause(id, "skip", &r.reason),
+            Verdict::Inconclusive(_) => junit_report::TestCase::skipped_with_cause(id, "inconclusive", &r.reason),
+        };
+        tc.set_classname(&format!("{}.{}.{}", r.meta.suite, r.version, r.meta.role));
+        tc.set_system_out(&format!("{}\nrequirements: {}\n{}", r.meta.title, r.meta.requirements.join(", "), wire_text(&r.trace)));
+        suite.add_testcase(tc);
+    }
+    let mut report = junit_report::Report::new();
+    report.add_testsuite(suite);
+    report
+}
+
+/// Writes `junit.xml` and `results.json` into a directory, atomically, after every case.
+pub struct ReportWriter {
+    dir: PathBuf,
+    started: String,
+    dut: String,
+}
+
+impl ReportWriter {
+    pub fn new(dir: &Path, dut: String) -> std::io::Result<ReportWriter> {
+        fs::create_dir_all(dir)?;
+        Ok(ReportWriter { dir: dir.to_path_buf(), started: chrono::Utc::now().to_rfc3339(), dut })
+    }
+
+    pub fn junit_path(&self) -> PathBuf {
+        self.dir.join("junit.xml")
+    }
+
+    pub fn write(&self, results: &[CaseResult]) -> std::io::Result<()> {
+        let mut xml = Vec::new();
+        junit("ocpp-harness", results).write_xml(&mut xml).map_err(std::io::Error::other)?;
+        write_atomic(&self.junit_path(), &xml)?;
+        let summary = RunSummary {
+            tool: "ocpp-harness",
+            version: env!("CARGO_PKG_VERSION"),
+            started: self.started.clone(),
+            dut: self.dut.clone(),
+            counts: Counts::of(results),
+            cases: results,
+        };
+        write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)
+    }
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}

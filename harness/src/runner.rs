@@ -1,0 +1,156 @@
+//! Runs cases: picks the version, brings up the DUT side (built-in reference DUT per case, or
+//! the external one), runs the guest under its deadline, and folds the host's own
+//! observations into the verdict.
+use std::{net::SocketAddr, sync::Arc, time::{Duration, Instant}};
+
+use serde::Serialize;
+
+use crate::{
+    case::{CaseMeta, Role, Verdict},
+    dut::{self, Faults},
+    host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite},
+    trace::{Trace, TraceData},
+    transport::Listener,
+    version::OcppVersion,
+};
+
+/// Which device the cases run against.
+#[derive(Debug, Clone)]
+pub enum Dut {
+    /// The reference DUTs, started fresh for every case, with these faults injected.
+    BuiltIn { faults: Faults },
+    /// A real device: a CSMS at `csms_url`, and/or stations that connect to `listen`.
+    External { csms_url: Option<String>, listen: Option<SocketAddr> },
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub dut: Dut,
+    pub config: RunConfig,
+    /// Run every case at this version (cases that do not support it are not selected).
+    pub version: Option<OcppVersion>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            dut: Dut::BuiltIn { faults: Faults::default() },
+            config: RunConfig {
+                station_id: "CS001".into(),
+                valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()],
+                invalid_id_token: "UNKNOWN-9".into(),
+                parameters: Default::default(),
+            },
+            version: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CaseResult {
+    pub meta: CaseMeta,
+    pub version: OcppVersion,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub reason: String,
+    pub duration_ms: f64,
+    pub trace: TraceData,
+}
+
+/// Extra time the host allows past a case's own timeout before it cuts the case off.
+const GRACE: Duration = Duration::from_secs(2);
+
+pub struct Runner {
+    pub host: Host,
+    pub opts: RunOptions,
+    /// For an external station DUT: one listener for the whole run.
+    listener: Option<Arc<Listener>>,
+}
+
+impl Runner {
+    pub async fn new(host: Host, opts: RunOptions) -> anyhow::Result<Runner> {
+        let listener = match &opts.dut {
+            Dut::External { listen: Some(addr), .. } => Some(Arc::new(Listener::bind(*addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?)),
+            _ => None,
+        };
+        Ok(Runner { host, opts, listener })
+    }
+
+    /// The version a case runs at, or None if it does not support the requested one.
+    pub fn version_for(&self, meta: &CaseMeta) -> Option<OcppVersion> {
+        match self.opts.version {
+            Some(v) => meta.versions.contains(&v).then_some(v),
+            None => meta.versions.first().copied(),
+        }
+    }
+
+    pub async fn run_case(&self, suite: &Suite, meta: &CaseMeta) -> CaseResult {
+        let t0 = Instant::now();
+        let trace = Trace::new();
+        let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
+        let verdict = self.run_inner(suite, meta, version, &trace).await;
+        let verdict = verdict.with_violations(&trace.violations());
+        let reason = verdict.reason();
+        CaseResult { meta: meta.clone(), version, verdict, reason, duration_ms: t0.elapsed().as_secs_f64() * 1000.0, trace: trace.snapshot() }
+    }
+
+    async fn run_inner(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> Verdict {
+        if let Some(need) = meta.needs.first() {
+            return Verdict::Skip(format!("needs the capability {need:?}, and this bench has no driver for it"));
+        }
+        // The DUT side lives as long as this guard.
+        let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
+        let endpoint = match (&self.opts.dut, meta.role) {
+            (Dut::BuiltIn { faults }, Role::Csms) => {
+                let listener = match Listener::bind("127.0.0.1:0".parse().unwrap()).await {
+                    Ok(l) => Arc::new(l),
+                    Err(e) => return Verdict::Error(format!("cannot open a listener on loopback: {e}")),
+                };
+                listener.begin_case(trace.clone(), vec![version]);
+                let mut cfg = dut::station::StationConfig::new(format!("ws://{}/ocpp", listener.addr()), &self.opts.config.station_id, version);
+                cfg.faults = faults.clone();
+                dut_task = Some(tokio::spawn(dut::station::run(cfg)));
+                Endpoint::Listener(listener)
+            }
+            (Dut::BuiltIn { faults }, Role::ChargingStation) => {
+                let cfg = dut::csms::CsmsConfig {
+                    versions: vec![version],
+                    faults: faults.clone(),
+                    valid_id_tokens: self.opts.config.valid_id_tokens.clone(),
+                    ..Default::default()
+                };
+                match dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg).await {
+                    Ok((addr, task)) => {
+                        dut_task = Some(task);
+                        Endpoint::CsmsUrl(format!("ws://{addr}/ocpp"))
+                    }
+                    Err(e) => return Verdict::Error(format!("cannot start the built-in CSMS: {e}")),
+                }
+            }
+            (Dut::External { listen, .. }, Role::Csms) => match &self.listener {
+                Some(l) => {
+                    l.begin_case(trace.clone(), vec![version]);
+                    Endpoint::Listener(l.clone())
+                }
+                None => {
+                    let _ = listen;
+                    return Verdict::Skip("the harness plays the CSMS here, but no --listen address was given for the station DUT".into());
+                }
+            },
+            (Dut::External { csms_url, .. }, Role::ChargingStation) => match csms_url {
+                Some(url) => Endpoint::CsmsUrl(url.clone()),
+                None => return Verdict::Skip("the harness plays a charging station here, but no --csms-url was given for the CSMS DUT".into()),
+            },
+        };
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), endpoint });
+        let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE;
+        let outcome = self.host.run_case(suite, &meta.id, ctx, limit).await;
+        if let Some(t) = dut_task {
+            t.abort();
+        }
+        match outcome {
+            GuestOutcome::Verdict(v) => v,
+            GuestOutcome::Error(e) => Verdict::Error(e),
+        }
+    }
+}

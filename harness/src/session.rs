@@ -1,0 +1,538 @@
+//! One OCPP-J connection as the harness sees it. A reader task parses and validates every
+//! frame the DUT sends, matches answers to our outstanding CALL, hands the CALLs a case has
+//! claimed to the case and answers all others with the defaults; every rule the DUT breaks
+//! is recorded in the case's trace as a violation, whatever the case is doing at the time.
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    sync::{Notify, mpsc, oneshot},
+    task::AbortHandle,
+    time::Instant,
+};
+use tokio_tungstenite::{WebSocketStream, tungstenite::Message};
+
+use crate::{
+    defaults,
+    frame::Frame,
+    schema::{self, Direction, SchemaError},
+    trace::{Dir, Trace},
+    version::OcppVersion,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallOutcome {
+    Result(Value),
+    Error { code: String, description: String, details: Value },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingCall {
+    pub message_id: String,
+    pub action: String,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SessionError {
+    #[error("timeout: {0}")]
+    Timeout(String),
+    #[error("connection closed: {0}")]
+    Closed(String),
+    #[error("protocol violation: {0}")]
+    Protocol(String),
+    #[error("invalid use of the session API: {0}")]
+    Usage(String),
+}
+
+/// CALLERROR codes each version defines.
+fn known_error_code(version: OcppVersion, code: &str) -> bool {
+    const V16: &[&str] = &[
+        "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError", "FormationViolation",
+        "PropertyConstraintViolation", "OccurenceConstraintViolation", "TypeConstraintViolation", "GenericError",
+    ];
+    const V2: &[&str] = &[
+        "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported", "NotImplemented", "NotSupported",
+        "OccurrenceConstraintViolation", "PropertyConstraintViolation", "ProtocolError", "RpcFrameworkError",
+        "SecurityError", "TypeConstraintViolation",
+    ];
+    match version {
+        OcppVersion::V16 => V16.contains(&code),
+        _ => V2.contains(&code),
+    }
+}
+
+struct Pending {
+    id: String,
+    action: String,
+    tx: oneshot::Sender<Result<CallOutcome, SessionError>>,
+}
+
+#[derive(Default)]
+struct State {
+    pending: Option<Pending>,
+    claimed: HashSet<String>,
+    waiting: HashMap<String, usize>,
+    /// CALLs held for the case: Ok, or the reason the DUT's CALL was invalid.
+    held: VecDeque<(String, Result<IncomingCall, String>)>,
+    /// Message id -> action of CALLs handed to the case and not answered yet.
+    handed: HashMap<String, String>,
+    /// The DUT's CALL that has not been answered yet (one outstanding per direction).
+    dut_outstanding: Option<(String, String)>,
+    overrides: HashMap<String, Value>,
+    raw_in: VecDeque<String>,
+    raw_sent: usize,
+    closed: Option<String>,
+    /// Until the case adopts the connection, every CALL is held: nothing is answered by
+    /// default before the case had the chance to claim it.
+    adopted: bool,
+}
+
+struct Shared {
+    version: OcppVersion,
+    station_id: String,
+    trace: Trace,
+    out: mpsc::UnboundedSender<Message>,
+    state: Mutex<State>,
+    changed: Notify,
+    next_id: AtomicU64,
+}
+
+struct Tasks(Vec<AbortHandle>);
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        self.0.iter().for_each(AbortHandle::abort);
+    }
+}
+
+/// A live connection; clones share it. Dropping the last clone closes the socket.
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+    _tasks: Arc<Tasks>,
+}
+
+impl Connection {
+    /// Take over an open WebSocket whose subprotocol negotiated `version`.
+    pub fn spawn<S>(ws: WebSocketStream<S>, version: OcppVersion, station_id: String, trace: Trace) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sink, mut stream) = ws.split();
+        let (out, mut rx) = mpsc::unbounded_channel::<Message>();
+        let shared = Arc::new(Shared {
+            version,
+            station_id,
+            trace,
+            out,
+            state: Mutex::default(),
+            changed: Notify::new(),
+            next_id: AtomicU64::new(1),
+        });
+        let writer = tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                let last = matches!(m, Message::Close(_));
+                if sink.send(m).await.is_err() || last {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+        let reader_shared = shared.clone();
+        let reader = tokio::spawn(async move {
+            let s = reader_shared;
+            let reason = loop {
+                match stream.next().await {
+                    Some(Ok(Message::Text(t))) => s.on_text(t.as_str()),
+                    Some(Ok(Message::Binary(b))) => {
+                        s.trace.wire(Dir::Rx, &format!("<binary frame, {} bytes>", b.len()), None);
+                        s.trace.violation(None, "text frames only (OCPP-J)", format!("a binary frame of {} bytes", b.len()));
+                        s.push_raw(format!("<binary frame, {} bytes>", b.len()));
+                    }
+                    Some(Ok(Message::Close(f))) => {
+                        break match f {
+                            Some(f) => format!("closed by the DUT (code {}, {:?})", u16::from(f.code), f.reason.as_str()),
+                            None => "closed by the DUT".to_string(),
+                        };
+                    }
+                    Some(Ok(_)) => {} // ping/pong: answered by tungstenite
+                    Some(Err(e)) => break format!("WebSocket error: {e}"),
+                    None => break "the DUT dropped the TCP connection".to_string(),
+                }
+            };
+            s.trace.log("info", format!("connection ended: {reason}"));
+            s.mark_closed(reason);
+        });
+        Connection { shared, _tasks: Arc::new(Tasks(vec![writer.abort_handle(), reader.abort_handle()])) }
+    }
+
+    pub fn version(&self) -> OcppVersion {
+        self.shared.version
+    }
+
+    pub fn station_id(&self) -> &str {
+        &self.shared.station_id
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.state.lock().unwrap().closed.is_some()
+    }
+
+    /// Send a CALL and wait for the DUT's answer.
+    pub async fn call(&self, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
+        let s = &self.shared;
+        schema::validate(s.version, action, Direction::Request, &payload).map_err(|e| SessionError::Usage(e.to_string()))?;
+        let id = s.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut st = s.state.lock().unwrap();
+            if let Some(reason) = &st.closed {
+                return Err(SessionError::Closed(reason.clone()));
+            }
+            if let Some(p) = &st.pending {
+                return Err(SessionError::Usage(format!("CALL {} ({}) is still outstanding", p.action, p.id)));
+            }
+            st.pending = Some(Pending { id: id.clone(), action: action.to_string(), tx });
+        }
+        s.send(&Frame::Call { id: id.clone(), action: action.to_string(), payload }, None);
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Err(SessionError::Closed(format!("connection closed before the answer to {action} ({id})"))),
+            Err(_) => {
+                s.state.lock().unwrap().pending = None;
+                let observed = format!("no answer to {action} ({id}) within {} ms", timeout.as_millis());
+                s.trace.violation(None, format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
+                Err(SessionError::Timeout(observed))
+            }
+        }
+    }
+
+    /// Hand the connection to the case with its initial claims; CALLs held so far that the
+    /// case did not claim get their default answers now, in arrival order.
+    pub fn adopt(&self, claims: &[String]) {
+        let s = &self.shared;
+        let mut st = s.state.lock().unwrap();
+        st.claimed.extend(claims.iter().cloned());
+        st.adopted = true;
+        let held = std::mem::take(&mut st.held);
+        let mut unclaimed = Vec::new();
+        for (action, call) in held {
+            match call {
+                Ok(c) if !st.claimed.contains(&action) => {
+                    if st.dut_outstanding.as_ref().is_some_and(|(id, _)| *id == c.message_id) {
+                        st.dut_outstanding = None;
+                    }
+                    unclaimed.push(c)
+                }
+                other => st.held.push_back((action, other)),
+            }
+        }
+        drop(st);
+        for c in unclaimed {
+            s.default_answer(c.message_id, &c.action);
+        }
+    }
+
+    pub fn claim(&self, actions: &[String]) {
+        self.shared.state.lock().unwrap().claimed.extend(actions.iter().cloned());
+    }
+
+    pub fn release(&self, actions: &[String]) {
+        let mut st = self.shared.state.lock().unwrap();
+        actions.iter().for_each(|a| {
+            st.claimed.remove(a);
+        });
+    }
+
+    pub fn set_default_answer(&self, action: &str, payload: Value) -> Result<(), SessionError> {
+        schema::validate(self.shared.version, action, Direction::Response, &payload)
+            .map_err(|e| SessionError::Usage(e.to_string()))?;
+        self.shared.state.lock().unwrap().overrides.insert(action.to_string(), payload);
+        Ok(())
+    }
+
+    /// Wait for the DUT's next CALL of `action`.
+    pub async fn expect_call(&self, action: &str, timeout: Duration) -> Result<IncomingCall, SessionError> {
+        let s = &self.shared;
+        if !schema::knows_action(s.version, action) {
+            return Err(SessionError::Usage(format!("OCPP {} has no action {action:?}", s.version)));
+        }
+        *s.state.lock().unwrap().waiting.entry(action.to_string()).or_default() += 1;
+        let result = s
+            .wait(timeout, |st| {
+                if let Some(pos) = st.held.iter().position(|(a, _)| a == action) {
+                    let (_, call) = st.held.remove(pos).unwrap();
+                    return Some(match call {
+                        Ok(c) => {
+                            st.handed.insert(c.message_id.clone(), c.action.clone());
+                            Ok(c)
+                        }
+                        Err(reason) => Err(SessionError::Protocol(reason)),
+                    });
+                }
+                st.closed.as_ref().map(|r| Err(SessionError::Closed(r.clone())))
+            })
+            .await
+            .unwrap_or_else(|| Err(SessionError::Timeout(format!("no {action} from the DUT within {} ms", timeout.as_millis()))));
+        let mut st = s.state.lock().unwrap();
+        if let Some(n) = st.waiting.get_mut(action) {
+            *n -= 1;
+        }
+        result
+    }
+
+    /// Answer a CALL the case received with a CALLRESULT.
+    pub fn reply(&self, message_id: &str, payload: Value) -> Result<(), SessionError> {
+        let s = &self.shared;
+        let action = s.take_handed(message_id)?;
+        if let Err(e) = schema::validate(s.version, &action, Direction::Response, &payload) {
+            s.state.lock().unwrap().handed.insert(message_id.to_string(), action);
+            return Err(SessionError::Usage(e.to_string()));
+        }
+        s.send(&Frame::CallResult { id: message_id.to_string(), payload }, None);
+        Ok(())
+    }
+
+    /// Answer a CALL the case received with a CALLERROR.
+    pub fn reply_error(&self, message_id: &str, code: &str, description: &str) -> Result<(), SessionError> {
+        let s = &self.shared;
+        s.take_handed(message_id)?;
+        let frame = Frame::CallError { id: message_id.into(), code: code.into(), description: description.into(), details: json!({}) };
+        s.send(&frame, None);
+        Ok(())
+    }
+
+    /// Send text without framing or validation.
+    pub fn send_raw(&self, text: &str) -> Result<(), SessionError> {
+        let s = &self.shared;
+        let mut st = s.state.lock().unwrap();
+        if let Some(r) = &st.closed {
+            return Err(SessionError::Closed(r.clone()));
+        }
+        st.raw_sent += 1;
+        drop(st);
+        s.trace.wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
+        let _ = s.out.send(Message::text(text));
+        Ok(())
+    }
+
+    /// The next frame that answers a raw frame, or that the host could not use.
+    pub async fn expect_raw(&self, timeout: Duration) -> Result<String, SessionError> {
+        self.shared
+            .wait(timeout, |st| {
+                st.raw_in.pop_front().map(Ok).or_else(|| st.closed.as_ref().map(|r| Err(SessionError::Closed(r.clone()))))
+            })
+            .await
+            .unwrap_or_else(|| Err(SessionError::Timeout(format!("no answer to the raw frame within {} ms", timeout.as_millis()))))
+    }
+
+    pub async fn expect_close(&self, timeout: Duration) -> Result<(), SessionError> {
+        self.shared
+            .wait(timeout, |st| st.closed.as_ref().map(|_| Ok(())))
+            .await
+            .unwrap_or_else(|| Err(SessionError::Timeout(format!("the DUT kept the connection open for {} ms", timeout.as_millis()))))
+    }
+
+    pub fn close(&self) {
+        let s = &self.shared;
+        if s.state.lock().unwrap().closed.is_none() {
+            s.trace.log("info", "closing the connection");
+            let _ = s.out.send(Message::Close(None));
+            s.mark_closed("closed by the harness".into());
+        }
+    }
+}
+
+impl Shared {
+    fn send(&self, frame: &Frame, note: Option<String>) {
+        let text = frame.to_text();
+        self.trace.wire(Dir::Tx, &text, note);
+        let _ = self.out.send(Message::text(text));
+    }
+
+    fn push_raw(&self, text: String) {
+        self.state.lock().unwrap().raw_in.push_back(text);
+        self.changed.notify_waiters();
+    }
+
+    fn mark_closed(&self, reason: String) {
+        let mut st = self.state.lock().unwrap();
+        st.closed.get_or_insert(reason);
+        st.pending = None; // drops the sender: the waiting call sees Closed
+        drop(st);
+        self.changed.notify_waiters();
+    }
+
+    fn take_handed(&self, message_id: &str) -> Result<String, SessionError> {
+        let mut st = self.state.lock().unwrap();
+        let action = st
+            .handed
+            .remove(message_id)
+            .ok_or_else(|| SessionError::Usage(format!("no CALL with message id {message_id:?} is waiting for an answer")))?;
+        if st.dut_outstanding.as_ref().is_some_and(|(id, _)| id == message_id) {
+            st.dut_outstanding = None;
+        }
+        if let Some(r) = &st.closed {
+            return Err(SessionError::Closed(r.clone()));
+        }
+        Ok(action)
+    }
+
+    /// Poll `check` on every state change until it yields, or None at the deadline.
+    async fn wait<T>(&self, timeout: Duration, mut check: impl FnMut(&mut State) -> Option<T>) -> Option<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(v) = check(&mut self.state.lock().unwrap()) {
+                return Some(v);
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = tokio::time::sleep_until(deadline) => return check(&mut self.state.lock().unwrap()),
+            }
+        }
+    }
+
+    fn on_text(&self, text: &str) {
+        let frame = match Frame::parse(text, self.version) {
+            Ok(f) => f,
+            Err(e) => {
+                self.trace.wire(Dir::Rx, text, Some(format!("violation: {e}")));
+                self.trace.violation(None, "a well-formed OCPP-J frame", format!("{e}: {}", shorten(text)));
+                let id = e.id.clone().unwrap_or_else(|| "-1".into());
+                let answer = Frame::CallError { id, code: e.kind.error_code(self.version).into(), description: e.reason.clone(), details: json!({}) };
+                self.send(&answer, Some("answer to an invalid frame".into()));
+                self.push_raw(text.to_string());
+                return;
+            }
+        };
+        self.trace.wire(Dir::Rx, text, None);
+        match frame {
+            Frame::Call { id, action, payload } => self.on_call(id, action, payload, true),
+            Frame::Send { id, action, payload } => self.on_call(id, action, payload, false),
+            Frame::CallResult { id, payload } => self.on_answer(&id, text, |action| {
+                match schema::validate(self.version, action, Direction::Response, &payload) {
+                    Ok(()) => Ok(CallOutcome::Result(payload.clone())),
+                    Err(e) => {
+                        self.trace.violation(None, format!("a schema-valid {action} response"), e.to_string());
+                        Err(SessionError::Protocol(e.to_string()))
+                    }
+                }
+            }),
+            Frame::CallError { id, code, description, details } => self.on_answer(&id, text, |action| {
+                if !known_error_code(self.version, &code) {
+                    let observed = format!("CALLERROR code {code:?} in the answer to {action}");
+                    self.trace.violation(None, format!("an error code OCPP {} defines", self.version), observed.clone());
+                    return Err(SessionError::Protocol(observed));
+                }
+                Ok(CallOutcome::Error { code: code.clone(), description: description.clone(), details: details.clone() })
+            }),
+            Frame::CallResultError { code, description, .. } => {
+                self.trace.log("warn", format!("the DUT rejected one of our answers: {code} {description}"));
+                self.push_raw(text.to_string());
+            }
+        }
+    }
+
+    fn on_call(&self, id: String, action: String, payload: Value, needs_answer: bool) {
+        let mut st = self.state.lock().unwrap();
+        if needs_answer {
+            if let Some((prev_id, prev_action)) = &st.dut_outstanding {
+                self.trace.violation(
+                    None,
+                    "at most one outstanding CALL from the DUT",
+                    format!("CALL {action} ({id}) while its {prev_action} ({prev_id}) is still unanswered"),
+                );
+            }
+        }
+        let for_case = !st.adopted || st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0);
+        match schema::validate(self.version, &action, Direction::Request, &payload) {
+            Err(e) => {
+                let expected = match &e {
+                    SchemaError::UnknownAction { .. } => format!("only actions OCPP {} defines", self.version),
+                    SchemaError::Invalid { .. } => format!("a schema-valid {action} request"),
+                };
+                self.trace.violation(None, expected, e.to_string());
+                if for_case {
+                    st.held.push_back((action.clone(), Err(e.to_string())));
+                }
+                drop(st);
+                if needs_answer {
+                    let answer = Frame::CallError { id, code: e.error_code(self.version).into(), description: e.to_string(), details: json!({}) };
+                    self.send(&answer, Some("answer to an invalid CALL".into()));
+                }
+                self.changed.notify_waiters();
+            }
+            Ok(()) if for_case => {
+                if needs_answer {
+                    st.dut_outstanding = Some((id.clone(), action.clone()));
+                }
+                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action, payload })));
+                drop(st);
+                self.changed.notify_waiters();
+            }
+            Ok(()) if needs_answer => {
+                drop(st);
+                self.default_answer(id, &action);
+            }
+            Ok(()) => {}
+        }
+    }
+
+    fn default_answer(&self, id: String, action: &str) {
+        let answer = self.state.lock().unwrap().overrides.get(action).cloned().or_else(|| defaults::answer(self.version, action));
+        match answer {
+            Some(payload) => self.send(&Frame::CallResult { id, payload }, Some("default answer".into())),
+            None => {
+                let e = Frame::CallError { id, code: "NotImplemented".into(), description: String::new(), details: json!({}) };
+                self.send(&e, Some("no default answer".into()));
+            }
+        }
+    }
+
+    /// Route a CALLRESULT/CALLERROR to our outstanding CALL, or to the raw queue.
+    fn on_answer(&self, id: &str, text: &str, outcome: impl FnOnce(&str) -> Result<CallOutcome, SessionError>) {
+        let mut st = self.state.lock().unwrap();
+        if st.pending.as_ref().is_some_and(|p| p.id == id) {
+            let p = st.pending.take().unwrap();
+            drop(st);
+            let _ = p.tx.send(outcome(&p.action));
+            return;
+        }
+        if st.raw_sent > 0 {
+            st.raw_sent -= 1;
+            st.raw_in.push_back(text.to_string());
+            drop(st);
+            self.changed.notify_waiters();
+            return;
+        }
+        let expected = match &st.pending {
+            Some(p) => format!("an answer with the message id {:?} of our {} CALL", p.id, p.action),
+            None => "no answer: the harness has no CALL outstanding".to_string(),
+        };
+        drop(st);
+        self.trace.violation(None, expected, format!("an answer with message id {id:?}: {}", shorten(text)));
+    }
+}
+
+fn shorten(text: &str) -> String {
+    if text.len() <= 200 {
+        return text.to_string();
+    }
+    let mut cut = 200;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}...", &text[..cut])
+}

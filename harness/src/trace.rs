@@ -1,0 +1,126 @@
+//! The evidence of one case: its log lines, the numbered wire log of every frame in both
+//! directions, the handshakes, and the protocol violations the host saw. Shared between the
+//! connection tasks and the guest host, and serialised into the reports.
+use std::{
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    /// Harness to DUT.
+    Tx,
+    /// DUT to harness.
+    Rx,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WireEntry {
+    pub seq: usize,
+    pub t_ms: f64,
+    pub dir: Dir,
+    pub text: String,
+    /// Why the host sent it, or what was wrong with it ("default answer", "violation: ...").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogLine {
+    pub t_ms: f64,
+    pub level: String,
+    pub message: String,
+}
+
+/// A protocol rule the DUT broke, seen by the host whatever the case was doing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    pub t_ms: f64,
+    /// Requirement id where one applies.
+    pub requirement: Option<String>,
+    pub expected: String,
+    pub observed: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct TraceData {
+    pub log: Vec<LogLine>,
+    pub wire: Vec<WireEntry>,
+    pub violations: Vec<Violation>,
+    pub handshakes: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Trace {
+    start: Instant,
+    data: Arc<Mutex<TraceData>>,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Upper bound on wire entries kept per case; a flooding DUT must not exhaust memory.
+const MAX_WIRE: usize = 10_000;
+/// Longest frame text kept verbatim in the trace.
+const MAX_TEXT: usize = 64 * 1024;
+
+impl Trace {
+    pub fn new() -> Self {
+        Self { start: Instant::now(), data: Arc::default() }
+    }
+
+    pub fn elapsed_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+
+    pub fn wire(&self, dir: Dir, text: &str, note: Option<String>) {
+        let t_ms = self.elapsed_ms();
+        let mut d = self.data.lock().unwrap();
+        if d.wire.len() >= MAX_WIRE {
+            return;
+        }
+        let text = if text.len() > MAX_TEXT {
+            let mut cut = MAX_TEXT;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            format!("{}... [{} bytes in all]", &text[..cut], text.len())
+        } else {
+            text.to_string()
+        };
+        let seq = d.wire.len() + 1;
+        d.wire.push(WireEntry { seq, t_ms, dir, text, note });
+    }
+
+    pub fn log(&self, level: &str, message: impl Into<String>) {
+        let t_ms = self.elapsed_ms();
+        self.data.lock().unwrap().log.push(LogLine { t_ms, level: level.into(), message: message.into() });
+    }
+
+    pub fn handshake(&self, text: impl Into<String>) {
+        self.data.lock().unwrap().handshakes.push(text.into());
+    }
+
+    pub fn violation(&self, requirement: Option<&str>, expected: impl Into<String>, observed: impl Into<String>) {
+        let t_ms = self.elapsed_ms();
+        let v = Violation { t_ms, requirement: requirement.map(Into::into), expected: expected.into(), observed: observed.into() };
+        tracing::debug!(?v, "protocol violation");
+        self.data.lock().unwrap().violations.push(v);
+    }
+
+    pub fn violations(&self) -> Vec<Violation> {
+        self.data.lock().unwrap().violations.clone()
+    }
+
+    /// A copy of everything recorded so far.
+    pub fn snapshot(&self) -> TraceData {
+        let d = self.data.lock().unwrap();
+        TraceData { log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone() }
+    }
+}

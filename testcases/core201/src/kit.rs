@@ -1,0 +1,113 @@
+//! Helpers that turn session results into readable failures (requirement, expected,
+//! observed). Grows into the Rust SDK for case authors.
+use serde_json::Value;
+
+pub use crate::bindings::ocpp::harness::{
+    clock, config,
+    log::{self, Level},
+    session::{self, CallOutcome, Connection, SessionError},
+    types::{CaseMeta, Failure, OcppVersion, Role, Verdict},
+};
+
+/// A step either continues or ends the case with a verdict.
+pub type Step<T = ()> = Result<T, Verdict>;
+
+pub fn fail(requirement: &str, expected: impl Into<String>, observed: impl Into<String>) -> Verdict {
+    Verdict::Fail(Failure {
+        requirement: (!requirement.is_empty()).then(|| requirement.to_string()),
+        expected: expected.into(),
+        observed: observed.into(),
+    })
+}
+
+pub fn info(msg: impl AsRef<str>) {
+    log::log(Level::Info, msg.as_ref());
+}
+
+/// Check a condition; the failure says what was expected and what was seen.
+pub fn check(ok: bool, requirement: &str, expected: impl Into<String>, observed: impl FnOnce() -> String) -> Step {
+    if ok { Ok(()) } else { Err(fail(requirement, expected, observed())) }
+}
+
+fn session_failure(requirement: &str, expected: String, e: SessionError) -> Verdict {
+    match e {
+        SessionError::Usage(m) => panic!("bug in the case: {m}"),
+        SessionError::Timeout(m) | SessionError::Closed(m) | SessionError::Protocol(m) => fail(requirement, expected, m),
+    }
+}
+
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).expect("the host only hands over JSON")
+}
+
+fn owned(actions: &[&str]) -> Vec<String> {
+    actions.iter().map(|a| a.to_string()).collect()
+}
+
+/// Wait for the station DUT to connect; `claim` lists the actions the case answers itself.
+pub fn accept_station(requirement: &str, timeout_ms: u32, claim: &[&str]) -> Step<Connection> {
+    session::accept_station(timeout_ms, &owned(claim)).map_err(|e| session_failure(requirement, "the charging station to connect".into(), e))
+}
+
+/// Connect to the CSMS DUT.
+pub fn connect_csms(requirement: &str, version: OcppVersion) -> Step<Connection> {
+    session::connect_csms(version, &[]).map_err(|e| session_failure(requirement, "the CSMS to accept the WebSocket connection".into(), e))
+}
+
+/// An incoming CALL with its payload parsed.
+pub struct Incoming {
+    pub id: String,
+    pub payload: Value,
+}
+
+/// Wait for a CALL of `action` from the DUT.
+pub fn expect(conn: &Connection, requirement: &str, action: &str, timeout_ms: u32) -> Step<Incoming> {
+    conn.expect_call(action, timeout_ms)
+        .map(|c| Incoming { id: c.message_id, payload: json(&c.payload) })
+        .map_err(|e| session_failure(requirement, format!("a {action} request"), e))
+}
+
+/// Wait for a CALL of `action` and answer it.
+pub fn expect_and_reply(conn: &Connection, requirement: &str, action: &str, timeout_ms: u32, reply: Value) -> Step<Value> {
+    let call = expect(conn, requirement, action, timeout_ms)?;
+    conn.reply(&call.id, &reply.to_string()).map_err(|e| session_failure(requirement, format!("to answer {action}"), e))?;
+    Ok(call.payload)
+}
+
+/// Assert that no CALL of `action` arrives within `ms`.
+pub fn expect_silence(conn: &Connection, requirement: &str, action: &str, ms: u32, why: &str) -> Step {
+    match conn.expect_call(action, ms) {
+        Err(SessionError::Timeout(_)) => Ok(()),
+        Ok(c) => Err(fail(requirement, format!("no {action} {why}"), format!("{action} {}", c.payload))),
+        Err(e) => Err(session_failure(requirement, format!("no {action} {why}"), e)),
+    }
+}
+
+/// Send a CALL and return its CALLRESULT payload; a CALLERROR fails the case.
+pub fn call(conn: &Connection, requirement: &str, action: &str, payload: Value, timeout_ms: u32) -> Step<Value> {
+    match conn.call(action, &payload.to_string(), timeout_ms) {
+        Ok(CallOutcome::Result(r)) => Ok(json(&r)),
+        Ok(CallOutcome::Error(e)) => Err(fail(
+            requirement,
+            format!("a {action} CALLRESULT"),
+            format!("CALLERROR {} {:?}", e.code, e.description),
+        )),
+        Err(e) => Err(session_failure(requirement, format!("an answer to {action}"), e)),
+    }
+}
+
+/// Send a raw frame and return the parsed answer.
+pub fn raw_exchange(conn: &Connection, requirement: &str, text: &str, timeout_ms: u32) -> Step<Value> {
+    conn.send_raw(text).map_err(|e| session_failure(requirement, "to send a frame".into(), e))?;
+    let answer = conn.expect_raw(timeout_ms).map_err(|e| session_failure(requirement, "a CALLERROR answering the invalid frame".into(), e))?;
+    serde_json::from_str(&answer.text).map_err(|_| fail(requirement, "a JSON CALLERROR frame", answer.text.clone()))
+}
+
+/// The string at a JSON pointer, for messages.
+pub fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
+    v.pointer(pointer).unwrap_or(&Value::Null)
+}
+
+pub fn now() -> String {
+    clock::now_rfc3339()
+}
