@@ -1,1 +1,102 @@
-fn main(){}
+//! The harness's conformance tests, wasmtime spec-test style: a libtest-mimic binary
+//! (`cargo test -- FILTER` works). Trials:
+//! - `pass::<case>`: every built-in case passes against the correct reference DUT;
+//! - `expect::<file>`: each `tests/expect/*.toml` runs a case against a DUT with injected
+//!   faults and checks the verdict and its reason (the proof that the case catches it);
+//! - `report::…`: the JUnit file carries one testcase per case and the failure reason.
+use std::{fs, path::Path};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use ocpp_harness::{case::Verdict, dut::Fault, report::ReportWriter};
+use ocpp_harness_tests::world;
+use serde::Deserialize;
+
+/// One expectation file. Unknown keys are errors, so a typo cannot silently weaken a test.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expectation {
+    /// Case id in the built-in suite.
+    case: String,
+    /// Faults injected into the built-in DUT (`no-answer:Heartbeat`...).
+    #[serde(default)]
+    faults: Vec<String>,
+    /// pass | fail | error | skip | inconclusive
+    verdict: String,
+    /// Substrings the verdict's reason must contain.
+    #[serde(default)]
+    reason: Vec<String>,
+}
+
+fn check_expectation(path: &Path) -> Result<(), Failed> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let exp: Expectation = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let faults = exp.faults.iter().map(|f| f.parse::<Fault>()).collect::<Result<Vec<_>, _>>()?;
+    if !["pass", "fail", "error", "skip", "inconclusive"].contains(&exp.verdict.as_str()) {
+        return Err(format!("unknown verdict {:?}", exp.verdict).into());
+    }
+    let r = world().run(&exp.case, &faults).map_err(|e| e.to_string())?;
+    if r.verdict.name() != exp.verdict {
+        return Err(format!("expected verdict {} but got {}: {}", exp.verdict, r.verdict.name(), r.reason).into());
+    }
+    for needle in &exp.reason {
+        if !r.reason.contains(needle.as_str()) {
+            return Err(format!("the reason does not mention {needle:?}: {}", r.reason).into());
+        }
+    }
+    Ok(())
+}
+
+fn check_pass(id: &str) -> Result<(), Failed> {
+    let r = world().run(id, &[]).map_err(|e| e.to_string())?;
+    match r.verdict {
+        Verdict::Pass => Ok(()),
+        v => Err(format!("{id} against the correct reference DUT: {} ({})", v.name(), r.reason).into()),
+    }
+}
+
+/// A failing case's reason reaches the JUnit failure message; a passing one has none.
+fn check_junit() -> Result<(), Failed> {
+    let w = world();
+    let failing = w.run("TC_B_01_CS", &[Fault::SkipBoot]).map_err(|e| e.to_string())?;
+    let passing = w.run("OH_G_01_CSMS", &[]).map_err(|e| e.to_string())?;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junit-{}", std::process::id()));
+    let writer = ReportWriter::new(&dir, "test".into()).map_err(|e| e.to_string())?;
+    writer.write(&[failing, passing]).map_err(|e| e.to_string())?;
+    let xml = fs::read_to_string(writer.junit_path()).map_err(|e| e.to_string())?;
+    let doc = roxmltree::Document::parse(&xml).map_err(|e| format!("junit.xml is not XML: {e}"))?;
+    let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+    if cases.len() != 2 {
+        return Err(format!("expected 2 testcases, found {}", cases.len()).into());
+    }
+    let failure = cases[0].children().find(|n| n.has_tag_name("failure")).ok_or("TC_B_01_CS has no <failure>")?;
+    let message = failure.attribute("message").unwrap_or_default();
+    if !message.contains("BootNotification") {
+        return Err(format!("failure message does not give the reason: {message:?}").into());
+    }
+    if cases[1].children().any(|n| n.has_tag_name("failure") || n.has_tag_name("error")) {
+        return Err("the passing case is reported as failing".into());
+    }
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("results.json")).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    if json["counts"]["failed"] != 1 || json["cases"][0]["trace"]["wire"].as_array().is_none() {
+        return Err(format!("results.json lacks counts or the wire log: {}", json["counts"]).into());
+    }
+    Ok(())
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    let ids: Vec<String> = world().suite.cases.iter().map(|c| c.id.clone()).collect();
+    for id in ids {
+        trials.push(Trial::test(format!("pass::{id}"), move || check_pass(&id)));
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expect");
+    let mut files: Vec<_> = fs::read_dir(&dir).expect("tests/expect").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
+    files.sort();
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        trials.push(Trial::test(format!("expect::{name}"), move || check_expectation(&path)));
+    }
+    trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
+    libtest_mimic::run(&args, trials).exit();
+}

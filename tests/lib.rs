@@ -1,1 +1,44 @@
+//! Shared set-up for the harness's own tests: one tokio runtime, one wasmtime host and the
+//! built-in suite, loaded once per test binary.
+use std::sync::{Arc, OnceLock};
 
+use ocpp_harness::{
+    case::CaseMeta,
+    dut::{Fault, Faults},
+    host::{Host, Suite},
+    runner::{CaseResult, Dut, RunOptions, Runner},
+};
+
+pub struct World {
+    pub rt: tokio::runtime::Runtime,
+    pub host: Arc<Host>,
+    pub suite: Suite,
+}
+
+pub fn world() -> &'static World {
+    static W: OnceLock<World> = OnceLock::new();
+    W.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+        let cache = std::env::temp_dir().join("ocpp-harness-test-cache");
+        let host = Host::new(Some(cache)).expect("wasmtime host");
+        let (name, bytes) = ocpp_harness::builtin::suites()[0];
+        let suite = rt.block_on(host.load_suite(name, bytes)).expect("built-in suite loads");
+        World { rt, host: Arc::new(host), suite }
+    })
+}
+
+impl World {
+    pub fn case(&self, id: &str) -> Option<&CaseMeta> {
+        self.suite.cases.iter().find(|c| c.id == id)
+    }
+
+    /// Run one case against the built-in DUT with these faults.
+    pub fn run(&self, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
+        let meta = self.case(id).ok_or_else(|| anyhow::anyhow!("no case {id} in the built-in suite"))?.clone();
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, ..Default::default() };
+        self.rt.block_on(async {
+            let runner = Runner::new(self.host.clone(), opts).await?;
+            Ok(runner.run_case(&self.suite, &meta).await)
+        })
+    }
+}

@@ -93,7 +93,13 @@ impl Verdict {
     /// The host's own observations override a guest's pass: a DUT that broke the protocol
     /// anywhere in the case fails it, even where the case did not look.
     pub fn with_violations(self, violations: &[Violation]) -> Verdict {
-        match (&self, violations.first()) {
+        match (self, violations.first()) {
+            // The case failed on a consequence (a timeout, say); the violation is the cause.
+            (Verdict::Fail { requirement, expected, observed }, Some(v)) => Verdict::Fail {
+                requirement,
+                expected,
+                observed: format!("{observed}; protocol violation seen by the host: expected {}, observed {}", v.expected, v.observed),
+            },
             (Verdict::Pass | Verdict::Inconclusive(_), Some(v)) => Verdict::Fail {
                 requirement: v.requirement.clone(),
                 expected: v.expected.clone(),
@@ -103,7 +109,7 @@ impl Verdict {
                     v.observed.clone()
                 },
             },
-            _ => self,
+            (other, _) => other,
         }
     }
 

@@ -181,7 +181,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut opts = RunOptions { dut, version: args.select.version, ..Default::default() };
     opts.config.station_id = args.station_id.clone();
-    let runner = Runner::new(host, opts).await?;
+    let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
     let selected: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
     if args.list {
         for (_, c) in &selected {

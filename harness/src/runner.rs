@@ -61,14 +61,14 @@ pub struct CaseResult {
 const GRACE: Duration = Duration::from_secs(2);
 
 pub struct Runner {
-    pub host: Host,
+    pub host: Arc<Host>,
     pub opts: RunOptions,
     /// For an external station DUT: one listener for the whole run.
     listener: Option<Arc<Listener>>,
 }
 
 impl Runner {
-    pub async fn new(host: Host, opts: RunOptions) -> anyhow::Result<Runner> {
+    pub async fn new(host: Arc<Host>, opts: RunOptions) -> anyhow::Result<Runner> {
         let listener = match &opts.dut {
             Dut::External { listen: Some(addr), .. } => Some(Arc::new(Listener::bind(*addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?)),
             _ => None,

@@ -165,6 +165,9 @@ impl Connection {
                         };
                     }
                     Some(Ok(_)) => {} // ping/pong: answered by tungstenite
+                    Some(Err(tokio_tungstenite::tungstenite::Error::Protocol(
+                        tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+                    ))) => break "the DUT dropped the connection without a WebSocket close".to_string(),
                     Some(Err(e)) => break format!("WebSocket error: {e}"),
                     None => break "the DUT dropped the TCP connection".to_string(),
                 }
