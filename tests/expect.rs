@@ -98,5 +98,9 @@ fn main() {
         trials.push(Trial::test(format!("expect::{name}"), move || check_expectation(&path)));
     }
     trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
+    trials.push(Trial::test("lint::built_in_catalogue", || {
+        let problems = ocpp_harness::lint::lint(&world().suite.cases);
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
+    }));
     libtest_mimic::run(&args, trials).exit();
 }

@@ -6,6 +6,7 @@ pub mod defaults;
 pub mod dut;
 pub mod frame;
 pub mod host;
+pub mod lint;
 pub mod report;
 pub mod runner;
 pub mod schema;

@@ -152,6 +152,10 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let host = Host::new(cache_dir(&args.select))?;
     let suites = load(&host, &args.select).await?;
     let sel = selection(&args.select);
+    let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
+    for problem in ocpp_harness::lint::lint(&all) {
+        eprintln!("warning: {problem}");
+    }
     let cases: Vec<_> = suites.iter().flat_map(|s| s.cases.iter()).filter(|c| sel.selects(c)).collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&cases)?);

@@ -1,0 +1,71 @@
+//! Checks a catalogue's metadata, test262-style: stable unique ids, complete metadata, and an id
+//! suffix that agrees with the role (`_CS`: the DUT is a station; `_CSMS`: the DUT is a CSMS).
+use std::collections::HashSet;
+
+use crate::case::{CaseMeta, Role};
+
+/// Every problem found, one line each; empty when the catalogue is clean.
+pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    for c in cases {
+        let id = &c.id;
+        if !seen.insert(id.as_str()) {
+            problems.push(format!("{id}: duplicate id"));
+        }
+        if id.is_empty() || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
+            problems.push(format!("{id:?}: ids are ASCII letters, digits and underscores"));
+        }
+        let expected_suffix = match c.role {
+            Role::Csms => "_CS",
+            Role::ChargingStation => "_CSMS",
+        };
+        if !id.ends_with(expected_suffix) {
+            problems.push(format!("{id}: the harness plays {} so the DUT is a {} and the id must end in {expected_suffix}", c.role, c.role.dut()));
+        }
+        if !(id.starts_with("TC_") || id.starts_with("OH_")) {
+            problems.push(format!("{id}: ids start with TC_ (mirrors an OCA case) or OH_ (our own)"));
+        }
+        if c.title.trim().is_empty() {
+            problems.push(format!("{id}: no title"));
+        }
+        if c.versions.is_empty() {
+            problems.push(format!("{id}: no OCPP version"));
+        }
+        if c.requirements.is_empty() {
+            problems.push(format!("{id}: cites no requirement"));
+        }
+        if c.timeout_ms == 0 || c.timeout_ms > 30 * 60 * 1000 {
+            problems.push(format!("{id}: timeout {} ms is outside 1 ms..30 min", c.timeout_ms));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::OcppVersion;
+
+    fn meta(id: &str, role: Role) -> CaseMeta {
+        CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000 }
+    }
+
+    #[test]
+    fn clean_catalogue_has_no_problems() {
+        assert!(lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CSMS", Role::ChargingStation)]).is_empty());
+    }
+
+    #[test]
+    fn finds_each_kind_of_problem() {
+        let mut untitled = meta("OH_X_01_CS", Role::Csms);
+        untitled.title.clear();
+        untitled.requirements.clear();
+        untitled.timeout_ms = 0;
+        let problems = lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CS", Role::Csms), meta("TC_B_02_CS", Role::ChargingStation), meta("X-1_CS", Role::Csms), untitled]);
+        let all = problems.join("\n");
+        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms"] {
+            assert!(all.contains(needle), "{needle} not in:\n{all}");
+        }
+    }
+}
