@@ -2,9 +2,9 @@
 //! version it is configured for and answers every station-initiated message.
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tokio::{net::TcpListener, sync::mpsc};
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::{
     Message,
     handshake::server::{ErrorResponse, Request, Response},
@@ -67,15 +67,7 @@ async fn serve(stream: tokio::net::TcpStream, cfg: Arc<CsmsConfig>) {
     };
     let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config())).await else { return };
     let Some(version) = *chosen.lock().unwrap() else { return };
-    let (mut sink, mut source) = ws.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-    let writer = tokio::spawn(async move {
-        while let Some(m) = rx.recv().await {
-            if sink.send(m).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (mut source, tx, writer) = super::split(ws);
     while let Some(Ok(msg)) = source.next().await {
         let Message::Text(text) = msg else { continue };
         match Frame::parse(text.as_str(), version) {
@@ -93,7 +85,7 @@ async fn serve(stream: tokio::net::TcpStream, cfg: Arc<CsmsConfig>) {
     }
     // Give queued (possibly late) answers no chance to outlive the connection.
     tokio::time::sleep(Duration::from_millis(10)).await;
-    writer.abort();
+    drop(writer);
 }
 
 fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {

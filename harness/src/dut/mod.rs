@@ -163,6 +163,34 @@ pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersi
     }
 }
 
+/// Aborts the writer task when the connection handler returns.
+pub struct Writer(tokio::task::JoinHandle<()>);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Split a WebSocket into its incoming stream and a channel that a writer task drains, so
+/// handlers (and delayed, faulty answers) can send without owning the sink.
+pub fn split<S>(ws: tokio_tungstenite::WebSocketStream<S>) -> (futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>, UnboundedSender<Message>, Writer)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use futures_util::{SinkExt, StreamExt};
+    let (mut sink, stream) = ws.split();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let task = tokio::spawn(async move {
+        while let Some(m) = rx.recv().await {
+            if sink.send(m).await.is_err() {
+                break;
+            }
+        }
+    });
+    (stream, tx, Writer(task))
+}
+
 /// Validate a CALL the DUT received; the error is the CALLERROR a conformant DUT sends.
 pub fn check_call(version: OcppVersion, action: &str, payload: &Value) -> Result<(), (&'static str, String)> {
     schema::validate(version, action, Direction::Request, payload).map_err(|e| (e.error_code(version), e.to_string()))

@@ -6,7 +6,7 @@ use std::{
     time::Duration,
 };
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, time::Instant};
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue, Message};
@@ -106,16 +106,7 @@ impl Station {
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
         req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(offer));
         let (ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true).await?;
-        let (mut sink, mut stream) = ws.split();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
-        let writer = tokio::spawn(async move {
-            while let Some(m) = rx.recv().await {
-                if sink.send(m).await.is_err() {
-                    break;
-                }
-            }
-        });
-        let _writer = AbortOnDrop(writer);
+        let (mut stream, tx, _writer) = super::split(ws);
 
         let mut outbox: VecDeque<(String, Value)> = VecDeque::new();
         let mut pending: Option<(String, String, Instant)> = None;
@@ -362,12 +353,5 @@ impl Station {
             "DataTransfer" => ok(json!({"status": "UnknownVendorId"})),
             _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
         }
-    }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
