@@ -89,6 +89,9 @@ struct RunArgs {
     /// Directory for junit.xml and results.json.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
+    /// Write the JUnit XML here instead of <reports>/junit.xml.
+    #[arg(long)]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -193,7 +196,10 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let writer = ReportWriter::new(&args.reports, dut_label.clone()).with_context(|| format!("creating {}", args.reports.display()))?;
+    let mut writer = ReportWriter::new(&args.reports, dut_label.clone()).with_context(|| format!("creating {}", args.reports.display()))?;
+    if let Some(path) = &args.junit {
+        writer = writer.with_junit_path(path.clone()).with_context(|| format!("creating {}", path.display()))?;
+    }
     println!("\nrunning {} cases against {dut_label}", selected.len());
     let t0 = Instant::now();
     let mut results = Vec::new();

@@ -93,6 +93,7 @@ pub fn junit(suite_name: &str, results: &[CaseResult]) -> junit_report::Report {
 /// Writes `junit.xml` and `results.json` into a directory, atomically, after every case.
 pub struct ReportWriter {
     dir: PathBuf,
+    junit: PathBuf,
     started: String,
     dut: String,
 }
@@ -100,11 +101,20 @@ pub struct ReportWriter {
 impl ReportWriter {
     pub fn new(dir: &Path, dut: String) -> std::io::Result<ReportWriter> {
         fs::create_dir_all(dir)?;
-        Ok(ReportWriter { dir: dir.to_path_buf(), started: chrono::Utc::now().to_rfc3339(), dut })
+        Ok(ReportWriter { dir: dir.to_path_buf(), junit: dir.join("junit.xml"), started: chrono::Utc::now().to_rfc3339(), dut })
+    }
+
+    /// Write the JUnit file somewhere else than `<dir>/junit.xml`.
+    pub fn with_junit_path(mut self, path: PathBuf) -> std::io::Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
+        }
+        self.junit = path;
+        Ok(self)
     }
 
     pub fn junit_path(&self) -> PathBuf {
-        self.dir.join("junit.xml")
+        self.junit.clone()
     }
 
     pub fn write(&self, results: &[CaseResult]) -> std::io::Result<()> {
