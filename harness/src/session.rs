@@ -209,7 +209,10 @@ impl Connection {
         s.send(&Frame::Call { id: id.clone(), action: action.to_string(), payload }, None);
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(SessionError::Closed(format!("connection closed before the answer to {action} ({id})"))),
+            Ok(Err(_)) => {
+                let reason = s.state.lock().unwrap().closed.clone().unwrap_or_default();
+                Err(SessionError::Closed(format!("{reason}, before the answer to {action} ({id})")))
+            }
             Err(_) => {
                 s.state.lock().unwrap().pending = None;
                 let observed = format!("no answer to {action} ({id}) within {} ms", timeout.as_millis());
