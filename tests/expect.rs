@@ -83,6 +83,45 @@ fn check_junit() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Each hostile case ends as an error with a reason, and the next case still runs.
+fn check_hostile() -> Result<(), Failed> {
+    let w = world();
+    let suite = w.rt.block_on(w.host.load_suite("hostile", ocpp_harness::builtin::OCPP_SUITE_HOSTILE)).map_err(|e| e.to_string())?;
+    let expectations = [
+        ("OH_HOSTILE_LOOP_CS", "error", "did not finish within its timeout"),
+        ("OH_HOSTILE_MEMORY_CS", "error", "trapped"),
+        ("OH_HOSTILE_PANIC_CS", "error", "deliberate panic"),
+        ("OH_HOSTILE_OK_CS", "pass", ""),
+    ];
+    let mut results = Vec::new();
+    for (id, verdict, needle) in expectations {
+        let meta = suite.cases.iter().find(|c| c.id == id).ok_or(format!("no {id}"))?.clone();
+        let r = w.rt.block_on(async {
+            let runner = ocpp_harness::runner::Runner::new(w.host.clone(), Default::default()).await?;
+            anyhow::Ok(runner.run_case(&suite, &meta).await)
+        }).map_err(|e| e.to_string())?;
+        if r.verdict.name() != verdict || !r.reason.contains(needle) {
+            return Err(format!("{id}: expected {verdict} mentioning {needle:?}, got {}: {}", r.verdict.name(), r.reason).into());
+        }
+        results.push(r);
+    }
+    // The reports hold every outcome, errors included.
+    let dir = std::env::temp_dir().join(format!("ocpp-harness-hostile-{}", std::process::id()));
+    let writer = ReportWriter::new(&dir, "hostile".into()).map_err(|e| e.to_string())?;
+    writer.write(&results).map_err(|e| format!("writing the reports: {e}"))?;
+    let json: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("results.json")).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    if json["counts"]["errors"] != 3 || json["counts"]["passed"] != 1 {
+        return Err(format!("results.json counts {}", json["counts"]).into());
+    }
+    let xml = fs::read_to_string(writer.junit_path()).map_err(|e| e.to_string())?;
+    let doc = roxmltree::Document::parse(&xml).map_err(|e| format!("junit.xml is not XML: {e}"))?;
+    let errors = doc.descendants().filter(|n| n.has_tag_name("error")).count();
+    if errors != 3 {
+        return Err(format!("junit.xml has {errors} <error> elements, expected 3").into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -98,6 +137,7 @@ fn main() {
         trials.push(Trial::test(format!("expect::{name}"), move || check_expectation(&path)));
     }
     trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
+    trials.push(Trial::test("robustness::hostile_guests_end_as_errors", check_hostile));
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }

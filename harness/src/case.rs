@@ -57,7 +57,7 @@ pub struct CaseMeta {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "verdict", rename_all = "lowercase")]
+#[serde(tag = "verdict", content = "detail", rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
     Fail { requirement: Option<String>, expected: String, observed: String },
@@ -124,6 +124,14 @@ mod tests {
 
     fn violation() -> Violation {
         Violation { t_ms: 1.0, requirement: Some("X.FR.1".into()), expected: "a".into(), observed: "b".into() }
+    }
+
+    #[test]
+    fn every_verdict_serialises() {
+        for v in [Verdict::Pass, Verdict::Skip("s".into()), Verdict::Inconclusive("i".into()), Verdict::Error("e".into()), Verdict::Pass.with_violations(&[violation()])] {
+            let json = serde_json::to_value(&v).unwrap();
+            assert_eq!(json["verdict"], v.name());
+        }
     }
 
     #[test]
