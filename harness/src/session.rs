@@ -165,11 +165,9 @@ impl Connection {
                         };
                     }
                     Some(Ok(_)) => {} // ping/pong: answered by tungstenite
-                    Some(Err(tokio_tungstenite::tungstenite::Error::Protocol(
-                        tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
-                    ))) => break "the DUT dropped the connection without a WebSocket close".to_string(),
+                    Some(Err(e)) if is_abrupt_drop(&e) => break format!("the DUT dropped the connection without a WebSocket close ({e})"),
                     Some(Err(e)) => break format!("WebSocket error: {e}"),
-                    None => break "the DUT dropped the TCP connection".to_string(),
+                    None => break "the DUT dropped the connection (TCP closed without a WebSocket close)".to_string(),
                 }
             };
             s.trace.log("info", format!("connection ended: {reason}"));
@@ -529,6 +527,17 @@ impl Shared {
         };
         drop(st);
         self.trace.violation(None, expected, format!("an answer with message id {id:?}: {}", shorten(text)));
+    }
+}
+
+/// The ways a peer that just goes away shows up, depending on timing and what was unread.
+fn is_abrupt_drop(e: &tokio_tungstenite::tungstenite::Error) -> bool {
+    use std::io::ErrorKind::*;
+    use tokio_tungstenite::tungstenite::{Error, error::ProtocolError};
+    match e {
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) | Error::ConnectionClosed | Error::AlreadyClosed => true,
+        Error::Io(io) => matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof),
+        _ => false,
     }
 }
 
