@@ -3,7 +3,7 @@
 //! top of `session`, `transport` and the case's trace.
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, OnceLock},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -110,10 +110,10 @@ pub enum GuestOutcome {
     Error(String),
 }
 
+/// Advance the engine's epoch every 10 ms so running guests yield to tokio (and can be timed
+/// out); the thread ends with the engine.
 fn epoch_ticker(engine: &Engine) {
-    static STARTED: OnceLock<()> = OnceLock::new();
     let weak = engine.weak();
-    STARTED.get_or_init(|| ());
     std::thread::Builder::new()
         .name("wasm-epoch".into())
         .spawn(move || {

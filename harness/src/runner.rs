@@ -127,15 +127,12 @@ impl Runner {
                     Err(e) => return Verdict::Error(format!("cannot start the built-in CSMS: {e}")),
                 }
             }
-            (Dut::External { listen, .. }, Role::Csms) => match &self.listener {
+            (Dut::External { .. }, Role::Csms) => match &self.listener {
                 Some(l) => {
                     l.begin_case(trace.clone(), vec![version]);
                     Endpoint::Listener(l.clone())
                 }
-                None => {
-                    let _ = listen;
-                    return Verdict::Skip("the harness plays the CSMS here, but no --listen address was given for the station DUT".into());
-                }
+                None => return Verdict::Skip("the harness plays the CSMS here, but no --listen address was given for the station DUT".into()),
             },
             (Dut::External { csms_url, .. }, Role::ChargingStation) => match csms_url {
                 Some(url) => Endpoint::CsmsUrl(url.clone()),

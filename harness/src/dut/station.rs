@@ -206,8 +206,7 @@ impl Station {
         };
         match frame {
             Frame::CallResult { id, payload } => {
-                let Some((pid, action, _)) = pending.take_if(|(pid, _, _)| *pid == id) else { return None };
-                let _ = pid;
+                let Some((_, action, _)) = pending.take_if(|(pid, _, _)| *pid == id) else { return None };
                 if action == "BootNotification" {
                     let interval = payload["interval"].as_u64().unwrap_or(0);
                     match payload["status"].as_str() {
