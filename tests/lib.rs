@@ -3,7 +3,6 @@
 use std::sync::{Arc, OnceLock};
 
 use ocpp_harness::{
-    case::CaseMeta,
     dut::{Fault, Faults},
     host::{Host, Suite},
     runner::{CaseResult, Dut, RunOptions, Runner},
@@ -28,17 +27,18 @@ pub fn world() -> &'static World {
 }
 
 impl World {
-    pub fn case(&self, id: &str) -> Option<&CaseMeta> {
-        self.suite.cases.iter().find(|c| c.id == id)
+    /// Run one case of the built-in suite against the built-in DUT with these faults.
+    pub fn run(&self, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
+        self.run_in(&self.suite, id, faults)
     }
 
-    /// Run one case against the built-in DUT with these faults.
-    pub fn run(&self, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
-        let meta = self.case(id).ok_or_else(|| anyhow::anyhow!("no case {id} in the built-in suite"))?.clone();
+    /// Run one case of any loaded suite against the built-in DUT with these faults.
+    pub fn run_in(&self, suite: &Suite, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
+        let meta = suite.cases.iter().find(|c| c.id == id).ok_or_else(|| anyhow::anyhow!("no case {id} in suite {}", suite.name))?.clone();
         let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, ..Default::default() };
         self.rt.block_on(async {
             let runner = Runner::new(self.host.clone(), opts).await?;
-            Ok(runner.run_case(&self.suite, &meta).await)
+            Ok(runner.run_case(suite, &meta).await)
         })
     }
 }
