@@ -32,7 +32,7 @@ wasmtime::component::bindgen!({
     with: { "ocpp:harness/session.connection": crate::session::Connection },
 });
 
-use ocpp::harness::{config, log, session, types};
+use ocpp::harness::{bench, config, log, session, types};
 
 /// Parameters a case can read through the `config` import.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -58,6 +58,8 @@ pub struct CaseContext {
     pub started: Instant,
     pub config: RunConfig,
     pub endpoint: Endpoint,
+    /// Drivers for the capabilities the case may use.
+    pub bench: crate::bench::Bench,
 }
 
 pub struct CaseHost {
@@ -146,7 +148,7 @@ impl Host {
         let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), endpoint: Endpoint::None });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), endpoint: Endpoint::None, bench: crate::bench::Bench::none() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
@@ -460,5 +462,54 @@ impl config::Host for CaseHost {
 
     async fn parameter(&mut self, key: String) -> wasmtime::Result<Option<String>> {
         Ok(self.ctx.config.parameters.get(&key).cloned())
+    }
+}
+
+impl bench::Host for CaseHost {
+    async fn plug(&mut self, evse: u32, connected: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.act(crate::bench::Action::Plug { evse, connected }).await)
+    }
+
+    async fn set_pilot(&mut self, evse: u32, state: bench::PilotState) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        use crate::dut::station::Pilot;
+        let state = match state {
+            bench::PilotState::A => Pilot::A,
+            bench::PilotState::B => Pilot::B,
+            bench::PilotState::C => Pilot::C,
+            bench::PilotState::D => Pilot::D,
+            bench::PilotState::E => Pilot::E,
+            bench::PilotState::F => Pilot::F,
+        };
+        Ok(self.act(crate::bench::Action::Pilot { evse, state }).await)
+    }
+
+    async fn present_token(&mut self, id_token: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.act(crate::bench::Action::Token(id_token)).await)
+    }
+
+    async fn power_cycle(&mut self) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.act(crate::bench::Action::PowerCycle).await)
+    }
+
+    async fn set_network(&mut self, up: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.act(crate::bench::Action::Network(up)).await)
+    }
+
+    async fn csms_trigger(&mut self, action: String, payload: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        let payload = match serde_json::from_str(&payload) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(bench::BenchError::Failed(format!("the payload for {action} is not JSON: {e}")))),
+        };
+        Ok(self.act(crate::bench::Action::CsmsTrigger { action, payload }).await)
+    }
+}
+
+impl CaseHost {
+    fn act(&self, action: crate::bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
+        let ctx = self.ctx.clone();
+        async move { ctx.bench.act(action, &ctx.trace).await.map_err(|e| match e {
+            crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
+            crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
+        }) }
     }
 }

@@ -1,6 +1,7 @@
 //! OCPP-J conformance test harness: loads test suites (WASM components implementing the
 //! `ocpp:harness/test-suite` world), runs their cases against a charging station or a CSMS,
 //! and reports verdicts with the wire log as evidence.
+pub mod bench;
 pub mod case;
 pub mod defaults;
 pub mod dut;

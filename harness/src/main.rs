@@ -235,6 +235,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     match cmd {
         SimCommand::Station { csms_url, station_id, version, evses, faults } => {
             let mut cfg = dut::station::StationConfig::new(csms_url, station_id, version);
@@ -243,12 +245,40 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
                 cfg.evses = n;
             }
             println!("reference station {} ({}) connecting to {}", cfg.station_id, version, cfg.csms_url);
-            dut::station::run(cfg).await;
+            println!("{}", dut::console::STATION_HELP);
+            let (handle, task) = dut::station::spawn(cfg);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match dut::console::station_command(&line) {
+                    Ok(input) => {
+                        handle.send(input);
+                    }
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
+            // stdin closed (e.g. run in the background): keep running.
+            task.await?;
         }
         SimCommand::Csms { listen, faults } => {
             let cfg = dut::csms::CsmsConfig { faults: Faults(faults), ..Default::default() };
-            let (addr, task) = dut::csms::start(listen, cfg).await?;
+            let (addr, handle, task) = dut::csms::start(listen, cfg).await?;
             println!("reference CSMS listening on ws://{addr}/<station id>");
+            println!("{}", dut::console::CSMS_HELP);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match dut::console::csms_command(&line) {
+                    Ok(dut::console::CsmsCommand::Send { station, action, payload }) => match handle.send_call(&station, &action, payload) {
+                        Ok(()) => println!("sent {action} to {station}"),
+                        Err(e) => eprintln!("{e}"),
+                    },
+                    Ok(dut::console::CsmsCommand::Stations) => println!("connected: {}", handle.connected().join(", ")),
+                    Err(e) => eprintln!("{e}"),
+                }
+            }
             task.await?;
         }
     }
@@ -257,8 +287,11 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("OCPP_HARNESS_LOG")).with_writer(std::io::stderr).init();
     let cli = Cli::parse();
+    // The simulators show their OCPP traffic unless told otherwise.
+    let default_filter = if matches!(cli.command, Command::Sim(_)) { "sim=info" } else { "warn" };
+    let filter = std::env::var("OCPP_HARNESS_LOG").unwrap_or_else(|_| default_filter.into());
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).init();
     let result = match cli.command {
         Command::List(a) => list(a).await,
         Command::Run(a) => run(a).await,

@@ -6,6 +6,7 @@ use std::{net::SocketAddr, sync::Arc, time::{Duration, Instant}};
 use serde::Serialize;
 
 use crate::{
+    bench::Bench,
     case::{CaseMeta, Role, Verdict},
     dut::{self, Faults},
     host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite},
@@ -95,11 +96,9 @@ impl Runner {
     }
 
     async fn run_inner(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> Verdict {
-        if let Some(need) = meta.needs.first() {
-            return Verdict::Skip(format!("needs the capability {need:?}, and this bench has no driver for it"));
-        }
         // The DUT side lives as long as this guard.
         let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
+        let mut bench = Bench::none();
         let endpoint = match (&self.opts.dut, meta.role) {
             (Dut::BuiltIn { faults }, Role::Csms) => {
                 let listener = match Listener::bind("127.0.0.1:0".parse().unwrap()).await {
@@ -109,7 +108,9 @@ impl Runner {
                 listener.begin_case(trace.clone(), vec![version]);
                 let mut cfg = dut::station::StationConfig::new(format!("ws://{}/ocpp", listener.addr()), &self.opts.config.station_id, version);
                 cfg.faults = faults.clone();
-                dut_task = Some(tokio::spawn(dut::station::run(cfg)));
+                let (handle, task) = dut::station::spawn(cfg);
+                dut_task = Some(task);
+                bench = Bench::sim_station(handle);
                 Endpoint::Listener(listener)
             }
             (Dut::BuiltIn { faults }, Role::ChargingStation) => {
@@ -120,8 +121,9 @@ impl Runner {
                     ..Default::default()
                 };
                 match dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg).await {
-                    Ok((addr, task)) => {
+                    Ok((addr, handle, task)) => {
                         dut_task = Some(task);
+                        bench = Bench::sim_csms(handle, &self.opts.config.station_id);
                         Endpoint::CsmsUrl(format!("ws://{addr}/ocpp"))
                     }
                     Err(e) => return Verdict::Error(format!("cannot start the built-in CSMS: {e}")),
@@ -139,7 +141,13 @@ impl Runner {
                 None => return Verdict::Skip("the harness plays a charging station here, but no --csms-url was given for the CSMS DUT".into()),
             },
         };
-        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), endpoint });
+        if let Some(need) = bench.missing(&meta.needs) {
+            if let Some(t) = dut_task {
+                t.abort();
+            }
+            return Verdict::Skip(format!("needs the capability {need:?}, and this bench has no driver for it"));
+        }
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), endpoint, bench });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE;
         let outcome = self.host.run_case(suite, &meta.id, ctx, limit).await;
         if let Some(t) = dut_task {

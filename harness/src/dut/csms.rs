@@ -1,20 +1,28 @@
 //! Reference CSMS: accepts stations at `ws://host:port/<station id>`, negotiates any OCPP
-//! version it is configured for and answers every station-initiated message.
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+//! version it is configured for, answers every station-initiated message, keeps per-station
+//! state across reconnects (registration, transactions) and sends CSMS-initiated CALLs on
+//! request ([`CsmsHandle::send_call`]), as an operator at a real CSMS would.
+use std::{
+    collections::{BTreeMap, HashMap},
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::mpsc::UnboundedSender};
 use tokio_tungstenite::tungstenite::{
     Message,
     handshake::server::{ErrorResponse, Request, Response},
     http::{HeaderValue, StatusCode},
 };
 
-use super::{Fault, Faults, answer, check_call};
+use super::{Fault, Faults, answer, check_call, corrupt};
 use crate::{
     defaults::{self, now_rfc3339},
     frame::Frame,
+    schema::{self, Direction},
     transport::{negotiate, station_id_from_path, ws_config},
     version::OcppVersion,
 };
@@ -34,42 +42,110 @@ impl Default for CsmsConfig {
     }
 }
 
-/// Bind and serve until the returned task is aborted.
-pub async fn start(addr: SocketAddr, cfg: CsmsConfig) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let cfg = Arc::new(cfg);
-    let task = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(serve(stream, cfg.clone()));
-        }
-    });
-    Ok((local, task))
+/// What the CSMS remembers about one station, across reconnects.
+#[derive(Debug, Default)]
+pub struct StationRecord {
+    pub booted: bool,
+    /// Transactions by id, with whether they ended.
+    pub transactions: BTreeMap<String, bool>,
+    /// 1.6: the next transactionId to hand out.
+    next_tx_id: i64,
 }
 
-async fn serve(stream: tokio::net::TcpStream, cfg: Arc<CsmsConfig>) {
-    let chosen = Arc::new(std::sync::Mutex::new(None));
+/// The live connection to a station.
+struct Link {
+    tx: UnboundedSender<Message>,
+    version: OcppVersion,
+}
+
+#[derive(Default)]
+struct Shared {
+    links: HashMap<String, Link>,
+    records: HashMap<String, StationRecord>,
+    next_call_id: u64,
+}
+
+/// Drives a running CSMS from outside: CSMS-initiated messages, state queries.
+#[derive(Clone)]
+pub struct CsmsHandle {
+    shared: Arc<Mutex<Shared>>,
+    cfg: Arc<CsmsConfig>,
+}
+
+impl CsmsHandle {
+    /// Send a CALL to a connected station. The payload must be valid for its schema (the
+    /// `schema-violation` fault still breaks it on the wire).
+    pub fn send_call(&self, station_id: &str, action: &str, payload: Value) -> Result<(), String> {
+        let mut sh = self.shared.lock().unwrap();
+        let id = {
+            sh.next_call_id += 1;
+            format!("csms-{}", sh.next_call_id)
+        };
+        let Some(link) = sh.links.get(station_id) else {
+            return Err(format!("station {station_id:?} is not connected to the CSMS"));
+        };
+        schema::validate(link.version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
+        let mut payload = payload;
+        if self.cfg.faults.schema_violation(action) {
+            corrupt(link.version, action, Direction::Request, &mut payload);
+        }
+        let frame = Frame::Call { id, action: action.to_string(), payload };
+        link.tx.send(Message::text(frame.to_text())).map_err(|_| format!("the connection to {station_id:?} is closing"))
+    }
+
+    /// Ids of the stations connected now.
+    pub fn connected(&self) -> Vec<String> {
+        self.shared.lock().unwrap().links.keys().cloned().collect()
+    }
+
+    /// Whether a station's transaction is known, and if so whether it ended.
+    pub fn transaction(&self, station_id: &str, id: &str) -> Option<bool> {
+        self.shared.lock().unwrap().records.get(station_id)?.transactions.get(id).copied()
+    }
+}
+
+/// Bind and serve until the returned task is aborted.
+pub async fn start(addr: SocketAddr, cfg: CsmsConfig) -> std::io::Result<(SocketAddr, CsmsHandle, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let handle = CsmsHandle { shared: Arc::default(), cfg: Arc::new(cfg) };
+    let h = handle.clone();
+    let task = tokio::spawn(async move {
+        let mut conns = tokio::task::JoinSet::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            conns.spawn(serve(stream, h.clone()));
+        }
+    });
+    Ok((local, handle, task))
+}
+
+async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
+    let chosen = Arc::new(Mutex::new(None));
     let chosen2 = chosen.clone();
-    let cfg2 = cfg.clone();
+    let cfg = h.cfg.clone();
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         let offered = req.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
         let station = station_id_from_path(req.uri().path());
-        let Some((version, _)) = negotiate(offered, &cfg2.versions).zip(station) else {
+        let Some((version, station)) = negotiate(offered, &cfg.versions).zip(station) else {
             let mut r = ErrorResponse::new(Some("no supported OCPP subprotocol or no station id".into()));
             *r.status_mut() = StatusCode::BAD_REQUEST;
             return Err(r);
         };
-        let selected = if cfg2.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { version.subprotocol() };
+        let selected = if cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { version.subprotocol() };
         resp.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(selected));
-        *chosen2.lock().unwrap() = Some(version);
+        *chosen2.lock().unwrap() = Some((version, station));
         Ok(resp)
     };
     let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config())).await else { return };
-    let Some(version) = *chosen.lock().unwrap() else { return };
+    let Some((version, station)) = chosen.lock().unwrap().take() else { return };
     let (mut source, tx, writer) = super::split(ws);
+    // A reconnecting station replaces its old link.
+    h.shared.lock().unwrap().links.insert(station.clone(), Link { tx: tx.clone(), version });
+    let cfg = h.cfg.clone();
     while let Some(Ok(msg)) = source.next().await {
         let Message::Text(text) = msg else { continue };
+        tracing::info!(target: "sim", "CSMS <- {station} {text}");
         match Frame::parse(text.as_str(), version) {
             Err(e) => {
                 let id = e.id.unwrap_or_else(|| "-1".into());
@@ -77,10 +153,21 @@ async fn serve(stream: tokio::net::TcpStream, cfg: Arc<CsmsConfig>) {
                 let _ = tx.send(Message::text(err.to_text()));
             }
             Ok(Frame::Call { id, action, payload }) => {
-                let reply = check_call(version, &action, &payload).and_then(|()| on_call(&cfg, version, &action, &payload));
+                let reply = check_call(version, &action, &payload).and_then(|()| {
+                    let mut sh = h.shared.lock().unwrap();
+                    let record = sh.records.entry(station.clone()).or_default();
+                    on_call(&cfg, record, version, &action, &payload)
+                });
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
             }
-            Ok(_) => {} // answers to CSMS-initiated calls: none are sent unprompted
+            // SEND frames need no answer; answers to our CALLs are only logged.
+            Ok(other) => tracing::debug!("CSMS got {} from {station}", other.to_text()),
+        }
+    }
+    {
+        let mut sh = h.shared.lock().unwrap();
+        if sh.links.get(&station).is_some_and(|l| l.tx.same_channel(&tx)) {
+            sh.links.remove(&station);
         }
     }
     // Give queued (possibly late) answers no chance to outlive the connection.
@@ -93,15 +180,38 @@ fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
     if cfg.valid_id_tokens.iter().any(|t| t == id) { "Accepted" } else { "Invalid" }
 }
 
-fn on_call(cfg: &CsmsConfig, version: OcppVersion, action: &str, p: &Value) -> Result<Value, (&'static str, String)> {
+fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, action: &str, p: &Value) -> Result<Value, (&'static str, String)> {
     let v16 = version == OcppVersion::V16;
     Ok(match action {
-        "BootNotification" => json!({"currentTime": now_rfc3339(), "interval": cfg.heartbeat_interval, "status": "Accepted"}),
+        "BootNotification" => {
+            st.booted = true;
+            json!({"currentTime": now_rfc3339(), "interval": cfg.heartbeat_interval, "status": "Accepted"})
+        }
         "Heartbeat" => json!({"currentTime": now_rfc3339()}),
         "Authorize" if v16 => json!({"idTagInfo": {"status": auth_status(cfg, &p["idTag"])}}),
         "Authorize" => json!({"idTokenInfo": {"status": auth_status(cfg, &p["idToken"])}}),
-        "StartTransaction" => json!({"transactionId": 1, "idTagInfo": {"status": auth_status(cfg, &p["idTag"])}}),
-        "TransactionEvent" if p.get("idToken").is_some() => json!({"idTokenInfo": {"status": auth_status(cfg, &p["idToken"])}}),
+        "StartTransaction" => {
+            st.next_tx_id += 1;
+            let id = if cfg.faults.has(&Fault::TransactionIdReuse) { 1 } else { st.next_tx_id };
+            st.transactions.insert(id.to_string(), false);
+            json!({"transactionId": id, "idTagInfo": {"status": auth_status(cfg, &p["idTag"])}})
+        }
+        "StopTransaction" => {
+            st.transactions.insert(p["transactionId"].to_string(), true);
+            match p.get("idTag") {
+                Some(tag) => json!({"idTagInfo": {"status": auth_status(cfg, tag)}}),
+                None => json!({}),
+            }
+        }
+        "TransactionEvent" => {
+            if let Some(id) = p["transactionInfo"]["transactionId"].as_str() {
+                st.transactions.insert(id.to_string(), p["eventType"] == "Ended");
+            }
+            match p.get("idToken") {
+                Some(t) => json!({"idTokenInfo": {"status": auth_status(cfg, t)}}),
+                None => json!({}),
+            }
+        }
         _ => defaults::answer(version, action).ok_or(("NotImplemented", format!("{action} is not an OCPP {version} action")))?,
     })
 }

@@ -1,6 +1,7 @@
 //! Built-in reference DUTs: a charging station and a CSMS that behave correctly unless told
 //! to misbehave through fault-injection switches. The harness's own tests use the faults to
 //! prove that each case catches the non-conformance it is written for.
+pub mod console;
 pub mod csms;
 pub mod station;
 

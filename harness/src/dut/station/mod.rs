@@ -1,0 +1,880 @@
+//! Reference charging station for OCPP 1.6J, 2.0.1 and 2.1.
+//!
+//! One version-neutral model (EVSEs, cable, pilot, tokens, transactions, meter, settings,
+//! local list and cache, outbox with offline queueing) drives two dialects that turn its
+//! events into messages and answer the CSMS: [`v16`] and [`v2x`] (2.0.1 and 2.1).
+//! Its physical inputs (cable, pilot, token reader, power, network) arrive as [`Input`]s,
+//! sent by the harness's simulated bench driver or by `sim station`'s console.
+mod v16;
+mod v2x;
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    time::Duration,
+};
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::{
+    sync::mpsc,
+    time::{Instant, sleep_until},
+};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use super::{Fault, Faults, answer, check_call, corrupt};
+use crate::{frame::Frame, schema::Direction, transport::ws_config, version::OcppVersion};
+
+#[derive(Debug, Clone)]
+pub struct StationConfig {
+    /// Base URL of the CSMS; the station id is appended.
+    pub csms_url: String,
+    pub station_id: String,
+    pub version: OcppVersion,
+    /// EVSEs, one connector each (connector 1 of EVSE n; 1.6 connector n).
+    pub evses: u32,
+    pub faults: Faults,
+    /// First pause before reconnecting; doubles per failed attempt up to `reconnect_max`.
+    pub reconnect_min: Duration,
+    pub reconnect_max: Duration,
+    /// Id tokens on the station's local authorization list from the factory.
+    pub local_tokens: Vec<String>,
+}
+
+impl StationConfig {
+    pub fn new(csms_url: impl Into<String>, station_id: impl Into<String>, version: OcppVersion) -> Self {
+        StationConfig {
+            csms_url: csms_url.into(),
+            station_id: station_id.into(),
+            version,
+            evses: 1,
+            faults: Faults::default(),
+            reconnect_min: Duration::from_millis(100),
+            reconnect_max: Duration::from_secs(5),
+            local_tokens: vec![],
+        }
+    }
+}
+
+/// Control-pilot states of IEC 61851 as an EV simulator sets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pilot {
+    /// No EV.
+    A,
+    /// EV connected, not asking for energy (suspended).
+    B,
+    /// EV charging.
+    C,
+    /// Charging with ventilation.
+    D,
+    /// Error: no pilot.
+    E,
+    /// Error: EVSE not available.
+    F,
+}
+
+/// A physical event at the station.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The EV cable is plugged in (true) or pulled out at an EVSE.
+    Plug { evse: u32, connected: bool },
+    /// The EV changes the control-pilot state.
+    Pilot { evse: u32, state: Pilot },
+    /// A card is held to the reader.
+    Token(String),
+    /// Mains off and on: the station reboots, ongoing transactions end with PowerLoss.
+    PowerCycle,
+    /// The network link goes down (false) or comes back.
+    Network(bool),
+}
+
+/// Sends physical inputs to a running station.
+#[derive(Clone)]
+pub struct StationHandle(mpsc::UnboundedSender<Input>);
+
+impl StationHandle {
+    /// False when the station is no longer running.
+    pub fn send(&self, input: Input) -> bool {
+        self.0.send(input).is_ok()
+    }
+}
+
+/// Start a station; it runs until the task is aborted.
+pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (StationHandle(tx), tokio::spawn(run(cfg, rx)))
+}
+
+/// Energy flows at this power while the EV charges.
+const POWER_W: f64 = 7_400.0;
+/// A CALL without an answer after this long is given up (transaction messages are retried).
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A settings key by meaning; each dialect names it.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    HeartbeatInterval,
+    MeterInterval,
+    ConnectionTimeout,
+    AuthorizeRemoteStart,
+    LocalListEnabled,
+    CacheEnabled,
+    LocalPreAuthorize,
+    LocalAuthorizeOffline,
+}
+
+/// Why a transaction ended, by meaning; each dialect names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The same token was presented again.
+    Local,
+    Remote,
+    EvDisconnected,
+    PowerLoss,
+    /// Reset by the CSMS; `true` for a hard/immediate one.
+    Reset(bool),
+    Unlock,
+    /// The cable was not plugged in within the connection time-out.
+    Timeout,
+    /// The CSMS refused the token after the transaction started.
+    DeAuthorized,
+}
+
+/// What started or changed a transaction (2.0.1 trigger reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Authorized,
+    CablePluggedIn,
+    RemoteStart,
+    ChargingStateChanged,
+    MeterValuePeriodic,
+}
+
+#[derive(Debug, Clone)]
+struct Auth {
+    token: String,
+    token_type: String,
+    remote_start_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+struct Tx {
+    /// Station-local number; 1.6 maps it to the CSMS's transactionId once known.
+    local: u64,
+    /// The 2.x transaction id.
+    id: String,
+    auth: Option<Auth>,
+    seq_no: u64,
+    charging: bool,
+    next_sample: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Evse {
+    id: u32,
+    plugged: bool,
+    pilot: Pilot,
+    operative: bool,
+    /// ChangeAvailability Inoperative waiting for the transaction to end.
+    inoperative_scheduled: bool,
+    /// Authorized but the cable is not in yet (1.6 and 2.x without a transaction).
+    auth: Option<Auth>,
+    /// When an authorization without a cable expires.
+    connect_deadline: Option<Instant>,
+    tx: Option<Tx>,
+    energy_wh: f64,
+    metered_at: Instant,
+    /// 1.6: the transaction ended but the cable is still in.
+    finishing: bool,
+    /// The last status sent, so only changes are reported.
+    reported: Option<&'static str>,
+}
+
+/// One message waiting to be sent.
+#[derive(Debug, Clone)]
+struct Out {
+    action: String,
+    payload: Value,
+    /// Transaction messages survive a lost connection and are sent when it is back.
+    persistent: bool,
+    /// 2.1 SEND frame: no answer expected.
+    send_frame: bool,
+}
+
+impl Out {
+    fn call(action: &str, payload: Value) -> Out {
+        Out { action: action.into(), payload, persistent: false, send_frame: false }
+    }
+    fn tx(action: &str, payload: Value) -> Out {
+        Out { action: action.into(), payload, persistent: true, send_frame: false }
+    }
+}
+
+struct Pending {
+    id: String,
+    out: Out,
+    sent: Instant,
+}
+
+/// The answer to a CALL from the CSMS: a payload or a CALLERROR code and text.
+type Reply = Result<Value, (&'static str, String)>;
+
+/// What ended a connection.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// The socket closed or the network went down.
+    Dropped,
+    /// Reset by the CSMS.
+    Reboot,
+    /// Mains off and on.
+    PowerCycle,
+}
+
+/// A 2.1 periodic event stream opened by the CSMS.
+struct EventStream {
+    id: i64,
+    interval: Duration,
+    next: Instant,
+    sent: u64,
+}
+
+pub struct Station {
+    cfg: StationConfig,
+    v16: bool,
+    /// Set once BootNotification was Accepted; survives reconnects, not reboots.
+    booted: bool,
+    boot_reason: &'static str,
+    retry_boot: Option<Instant>,
+    next_heartbeat: Option<Instant>,
+    /// `Component.Variable` (2.x) or key (1.6) -> (value, read-only).
+    settings: BTreeMap<String, (String, bool)>,
+    evses: Vec<Evse>,
+    local_list: BTreeMap<String, String>,
+    local_list_version: i64,
+    auth_cache: BTreeMap<String, String>,
+    tx_counter: u64,
+    /// 1.6: station-local transaction number -> the CSMS's transactionId.
+    tx_ids: BTreeMap<u64, i64>,
+    next_msg_id: u64,
+    outbox: VecDeque<Out>,
+    pending: Option<Pending>,
+    online: bool,
+    network_up: bool,
+    /// Reset OnIdle/Soft waiting for transactions to end.
+    reset_when_idle: bool,
+    streams: Vec<EventStream>,
+    tariffs: BTreeMap<i64, Value>,
+    /// Fault `drop-mid-transaction`: the connection goes now.
+    drop_now: bool,
+}
+
+/// Run the station until the task is aborted.
+pub async fn run(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>) {
+    let mut st = Station::new(cfg);
+    let mut backoff = st.cfg.reconnect_min;
+    loop {
+        let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
+        st.online = false;
+        st.pending = None;
+        st.outbox.retain(|o| o.persistent);
+        match ended {
+            Ok(Ended::Reboot) => st.reboot("RemoteReset"),
+            Ok(Ended::PowerCycle) => st.power_cycle(),
+            Ok(Ended::Dropped) => backoff = st.cfg.reconnect_min,
+            Err(_) => backoff = (backoff * 2).min(st.cfg.reconnect_max),
+        }
+        // Back off before the next attempt, still living through physical events.
+        let until = Instant::now() + backoff;
+        loop {
+            tokio::select! {
+                input = inputs.recv() => match input {
+                    Some(input) => {
+                        if st.on_input(input) == Some(Ended::PowerCycle) {
+                            st.power_cycle();
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                },
+                _ = sleep_until(until), if st.network_up => break,
+            }
+        }
+    }
+}
+
+impl Station {
+    fn new(cfg: StationConfig) -> Station {
+        let v16 = cfg.version == OcppVersion::V16;
+        let settings = if v16 { v16::settings(&cfg) } else { v2x::settings(&cfg) };
+        let now = Instant::now();
+        let evses = (1..=cfg.evses.max(1))
+            .map(|id| Evse {
+                id,
+                plugged: false,
+                pilot: Pilot::A,
+                operative: true,
+                inoperative_scheduled: false,
+                auth: None,
+                connect_deadline: None,
+                tx: None,
+                energy_wh: 1_000.0 * f64::from(id),
+                metered_at: now,
+                finishing: false,
+                reported: None,
+            })
+            .collect();
+        let local_list = cfg.local_tokens.iter().map(|t| (t.clone(), "Accepted".to_string())).collect();
+        Station {
+            v16,
+            booted: false,
+            boot_reason: "PowerUp",
+            retry_boot: None,
+            next_heartbeat: None,
+            settings,
+            evses,
+            local_list,
+            local_list_version: if cfg.local_tokens.is_empty() { 0 } else { 1 },
+            auth_cache: BTreeMap::new(),
+            tx_counter: 0,
+            tx_ids: BTreeMap::new(),
+            next_msg_id: 1,
+            outbox: VecDeque::new(),
+            pending: None,
+            online: false,
+            network_up: true,
+            reset_when_idle: false,
+            streams: vec![],
+            tariffs: BTreeMap::new(),
+            drop_now: false,
+            cfg,
+        }
+    }
+
+    // ---- settings ----
+
+    fn key(&self, k: Key) -> &'static str {
+        if self.v16 { v16::key(k) } else { v2x::key(k) }
+    }
+
+    fn setting(&self, k: Key) -> &str {
+        self.settings.get(self.key(k)).map(|(v, _)| v.as_str()).unwrap_or("")
+    }
+
+    fn setting_secs(&self, k: Key) -> u64 {
+        self.setting(k).parse().unwrap_or(0)
+    }
+
+    fn enabled(&self, k: Key) -> bool {
+        self.setting(k).eq_ignore_ascii_case("true")
+    }
+
+    fn set(&mut self, k: Key, value: String) {
+        let name = self.key(k).to_string();
+        self.settings.entry(name).or_insert((String::new(), false)).0 = value;
+    }
+
+    // ---- life cycle ----
+
+    fn reboot(&mut self, reason: &'static str) {
+        self.booted = false;
+        self.boot_reason = reason;
+        self.reset_when_idle = false;
+        self.streams.clear();
+        for e in &mut self.evses {
+            e.auth = None;
+            e.connect_deadline = None;
+            e.reported = None;
+            e.finishing = false;
+        }
+    }
+
+    /// Mains off and on: transactions end with PowerLoss (reported after the boot).
+    fn power_cycle(&mut self) {
+        for i in 0..self.evses.len() {
+            if self.evses[i].tx.is_some() {
+                self.end_tx(i, Stop::PowerLoss);
+            }
+        }
+        self.outbox.retain(|o| o.persistent);
+        self.reboot("PowerUp");
+    }
+
+    fn enqueue(&mut self, out: Out) {
+        if self.online || out.persistent {
+            self.outbox.push_back(out);
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.evses.iter().all(|e| e.tx.is_none())
+    }
+
+    // ---- physical inputs ----
+
+    fn evse_index(&self, evse: u32) -> Option<usize> {
+        self.evses.iter().position(|e| e.id == evse)
+    }
+
+    /// Apply a physical input; Some when it ends the connection.
+    fn on_input(&mut self, input: Input) -> Option<Ended> {
+        match input {
+            Input::Plug { evse, connected } => {
+                let i = self.evse_index(evse)?;
+                self.advance_meter(i);
+                self.evses[i].plugged = connected;
+                if connected {
+                    self.evses[i].pilot = Pilot::B;
+                    self.evses[i].connect_deadline = None;
+                    if self.evses[i].tx.is_some() {
+                        self.tx_event(i, Trigger::CablePluggedIn);
+                    } else {
+                        self.try_start(i, Trigger::CablePluggedIn);
+                    }
+                } else {
+                    self.evses[i].pilot = Pilot::A;
+                    self.evses[i].finishing = false;
+                    if self.evses[i].tx.is_some() {
+                        self.end_tx(i, Stop::EvDisconnected);
+                    }
+                }
+                self.refresh_status(i);
+                None
+            }
+            Input::Pilot { evse, state } => {
+                let i = self.evse_index(evse)?;
+                if state == Pilot::A {
+                    return self.on_input(Input::Plug { evse, connected: false });
+                }
+                if !self.evses[i].plugged {
+                    self.on_input(Input::Plug { evse, connected: true });
+                }
+                self.advance_meter(i);
+                self.evses[i].pilot = state;
+                let charging = matches!(state, Pilot::C | Pilot::D);
+                if let Some(tx) = self.evses[i].tx.as_mut() {
+                    if tx.charging != charging {
+                        tx.charging = charging;
+                        self.tx_event(i, Trigger::ChargingStateChanged);
+                    }
+                }
+                self.refresh_status(i);
+                None
+            }
+            Input::Token(token) => {
+                self.present_token(token);
+                None
+            }
+            Input::PowerCycle => Some(Ended::PowerCycle),
+            Input::Network(up) => {
+                self.network_up = up;
+                (!up).then_some(Ended::Dropped)
+            }
+        }
+    }
+
+    /// A card at the reader: stops the transaction it started, or authorizes a new one.
+    fn present_token(&mut self, token: String) {
+        if let Some(i) = self.evses.iter().position(|e| e.tx.as_ref().and_then(|t| t.auth.as_ref()).is_some_and(|a| a.token == token)) {
+            self.end_tx(i, Stop::Local);
+            self.refresh_status(i);
+            return;
+        }
+        let local = self.local_status(&token);
+        match local {
+            Some(status) if status == "Accepted" && (self.enabled(Key::LocalPreAuthorize) || !self.online) => self.on_authorized(&token, "Accepted", None),
+            Some(status) if !self.online => self.on_authorized(&token, &status, None),
+            None if !self.online && self.enabled(Key::LocalAuthorizeOffline) => {}
+            _ => {
+                let payload = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
+                self.enqueue(Out::call("Authorize", payload));
+            }
+        }
+    }
+
+    /// What the local list or the cache says about a token, where enabled.
+    fn local_status(&self, token: &str) -> Option<String> {
+        if self.enabled(Key::LocalListEnabled) {
+            if let Some(s) = self.local_list.get(token) {
+                return Some(s.clone());
+            }
+        }
+        if self.enabled(Key::CacheEnabled) {
+            return self.auth_cache.get(token).cloned();
+        }
+        None
+    }
+
+    /// A remote start: authorized by the CSMS's request, or first checked with an Authorize
+    /// when the station is configured to.
+    fn remote_start(&mut self, token: &str, evse: u32, remote_start_id: i64) {
+        if self.enabled(Key::AuthorizeRemoteStart) {
+            let mut p = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
+            p["$remote"] = json!([evse, remote_start_id]);
+            self.enqueue(Out::call("Authorize", p));
+        } else {
+            self.on_authorized(token, "Accepted", Some((evse, remote_start_id)));
+        }
+    }
+
+    /// The outcome of authorizing a token (locally or by the CSMS).
+    fn on_authorized(&mut self, token: &str, status: &str, remote: Option<(u32, i64)>) {
+        if status != "Accepted" {
+            return;
+        }
+        let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
+        // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
+        let i = match remote {
+            Some((evse, _)) => self.evse_index(evse),
+            None => self
+                .evses
+                .iter()
+                .position(|e| e.tx.is_none() && e.plugged && e.operative)
+                .or_else(|| self.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.auth.is_none())))
+                .or_else(|| self.evses.iter().position(|e| e.tx.is_none() && e.operative)),
+        };
+        let Some(i) = i else { return };
+        let trigger = if remote.is_some() { Trigger::RemoteStart } else { Trigger::Authorized };
+        if let Some(tx) = self.evses[i].tx.as_mut() {
+            // 2.x transaction started by the cable: the token now joins it.
+            if tx.auth.is_none() {
+                tx.auth = Some(auth);
+                self.tx_event(i, trigger);
+            }
+            return;
+        }
+        self.evses[i].auth = Some(auth);
+        let timeout = self.setting_secs(Key::ConnectionTimeout).max(1);
+        if !self.evses[i].plugged {
+            self.evses[i].connect_deadline = Some(Instant::now() + Duration::from_secs(timeout));
+        }
+        self.try_start(i, trigger);
+        self.refresh_status(i);
+    }
+
+    /// Start a transaction when the version's start conditions hold.
+    fn try_start(&mut self, i: usize, trigger: Trigger) {
+        let e = &self.evses[i];
+        if e.tx.is_some() || !e.operative {
+            return;
+        }
+        let start = if self.v16 { e.auth.is_some() && e.plugged } else { v2x::starts(self, i) };
+        if !start {
+            self.refresh_status(i);
+            return;
+        }
+        self.tx_counter += 1;
+        let id = if self.cfg.faults.has(&Fault::TransactionIdReuse) { "TX-1".to_string() } else { format!("TX-{}-{}", std::process::id() % 1000, self.tx_counter) };
+        let e = &mut self.evses[i];
+        let auth = e.auth.take();
+        e.connect_deadline = if e.plugged { None } else { e.connect_deadline };
+        e.metered_at = Instant::now();
+        let charging = e.plugged && matches!(e.pilot, Pilot::C | Pilot::D);
+        let interval = self.setting_secs(Key::MeterInterval);
+        let e = &mut self.evses[i];
+        e.tx = Some(Tx {
+            local: self.tx_counter,
+            id,
+            auth,
+            seq_no: 0,
+            charging,
+            next_sample: (interval > 0).then(|| Instant::now() + Duration::from_secs(interval)),
+        });
+        let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
+        for m in msgs {
+            self.enqueue(m);
+        }
+        self.refresh_status(i);
+    }
+
+    /// A change during a transaction (2.x TransactionEvent Updated; 1.6 reports it by status).
+    fn tx_event(&mut self, i: usize, trigger: Trigger) {
+        if !self.v16 {
+            let m = v2x::tx_updated(self, i, trigger);
+            self.enqueue(m);
+        }
+        self.refresh_status(i);
+    }
+
+    fn end_tx(&mut self, i: usize, why: Stop) {
+        self.advance_meter(i);
+        let Some(tx) = self.evses[i].tx.take() else { return };
+        let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
+        self.enqueue(m);
+        let e = &mut self.evses[i];
+        e.finishing = e.plugged;
+        if e.inoperative_scheduled {
+            e.inoperative_scheduled = false;
+            e.operative = false;
+        }
+        self.refresh_status(i);
+    }
+
+    fn advance_meter(&mut self, i: usize) {
+        let e = &mut self.evses[i];
+        let now = Instant::now();
+        if e.tx.as_ref().is_some_and(|t| t.charging) {
+            e.energy_wh += POWER_W * (now - e.metered_at).as_secs_f64() / 3600.0;
+        }
+        e.metered_at = now;
+    }
+
+    /// Send a StatusNotification if the connector's status changed.
+    fn refresh_status(&mut self, i: usize) {
+        let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
+        if self.evses[i].reported == Some(status) || !self.booted {
+            return;
+        }
+        self.evses[i].reported = Some(status);
+        let m = self.status_message(i, status);
+        self.enqueue(m);
+    }
+
+    fn status_message(&self, i: usize, status: &str) -> Out {
+        if self.v16 { v16::status(&self.evses[i], status) } else { v2x::status(&self.evses[i], status) }
+    }
+
+    /// Every connector's status, e.g. after boot or a reconnect.
+    fn report_all_status(&mut self) {
+        if self.v16 {
+            self.enqueue(v16::status_station(if self.evses.iter().any(|e| e.operative) { "Available" } else { "Unavailable" }));
+        }
+        for i in 0..self.evses.len() {
+            self.evses[i].reported = None;
+            self.refresh_status(i);
+        }
+    }
+
+    /// Timers: connection time-outs, periodic meter values, event streams.
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.evses.len() {
+            if self.evses[i].connect_deadline.is_some_and(|d| d <= now) {
+                self.evses[i].connect_deadline = None;
+                if self.evses[i].tx.is_some() && !self.evses[i].plugged {
+                    self.end_tx(i, Stop::Timeout);
+                } else {
+                    self.evses[i].auth = None;
+                    self.refresh_status(i);
+                }
+            }
+            let due = self.evses[i].tx.as_ref().and_then(|t| t.next_sample).is_some_and(|t| t <= now);
+            if due {
+                self.advance_meter(i);
+                let interval = Duration::from_secs(self.setting_secs(Key::MeterInterval).max(1));
+                if let Some(tx) = self.evses[i].tx.as_mut() {
+                    tx.next_sample = Some(now + interval);
+                }
+                let m = if self.v16 { v16::meter_values(self, i) } else { v2x::tx_updated(self, i, Trigger::MeterValuePeriodic) };
+                self.enqueue(m);
+            }
+        }
+        if !self.v16 {
+            v2x::stream_tick(self, now);
+        }
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        let evse = self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten();
+        let streams = self.streams.iter().map(|s| s.next);
+        evse.chain(streams).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + MESSAGE_TIMEOUT)).min()
+    }
+
+    // ---- the connection ----
+
+    async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<Input>) -> anyhow::Result<Ended> {
+        let url = format!("{}/{}", self.cfg.csms_url.trim_end_matches('/'), self.cfg.station_id);
+        let mut req = url.into_client_request()?;
+        let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
+        req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(offer));
+        let (ws, _) = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true)).await??;
+        let (mut stream, tx, _writer) = super::split(ws);
+        self.online = true;
+        if self.cfg.faults.has(&Fault::SkipBoot) {
+            // Behaves as if registered: talks without ever booting.
+            self.booted = true;
+        }
+        if self.booted {
+            self.report_all_status();
+            self.next_heartbeat = self.heartbeat_after(Instant::now());
+        } else {
+            self.outbox.push_front(Out::call("BootNotification", self.boot_payload()));
+        }
+        loop {
+            self.send_next(&tx);
+            if std::mem::take(&mut self.drop_now) {
+                return Ok(Ended::Dropped);
+            }
+            if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() {
+                return Ok(Ended::Reboot);
+            }
+            let wake = self.next_timer().unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                msg = stream.next() => {
+                    let text = match msg {
+                        Some(Ok(Message::Text(t))) => t.to_string(),
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(Ended::Dropped),
+                        Some(Ok(_)) => continue,
+                    };
+                    if let Some(end) = self.on_frame(&text, &tx) {
+                        // Let the writer flush the last answer before the socket goes.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        return Ok(end);
+                    }
+                }
+                input = inputs.recv() => {
+                    if let Some(end) = input.and_then(|i| self.on_input(i)) {
+                        return Ok(end);
+                    }
+                }
+                _ = sleep_until(wake) => self.on_timer(),
+            }
+        }
+    }
+
+    fn heartbeat_after(&self, t: Instant) -> Option<Instant> {
+        let s = self.setting_secs(Key::HeartbeatInterval);
+        (self.booted && s > 0).then(|| t + Duration::from_secs(s))
+    }
+
+    fn on_timer(&mut self) {
+        let now = Instant::now();
+        if self.retry_boot.is_some_and(|t| t <= now) {
+            self.retry_boot = None;
+            self.outbox.push_front(Out::call("BootNotification", self.boot_payload()));
+        }
+        if self.next_heartbeat.is_some_and(|t| t <= now) {
+            self.next_heartbeat = self.heartbeat_after(now);
+            self.enqueue(Out::call("Heartbeat", json!({})));
+        }
+        if let Some(p) = self.pending.take_if(|p| p.sent + MESSAGE_TIMEOUT <= now) {
+            if p.out.persistent {
+                self.outbox.push_front(p.out);
+            }
+        }
+        self.on_tick();
+    }
+
+    fn boot_payload(&self) -> Value {
+        if self.v16 { v16::boot(self) } else { v2x::boot(self) }
+    }
+
+    /// Send the next queued message if the registration state and the one-outstanding-CALL
+    /// rule allow it.
+    fn send_next(&mut self, tx: &mpsc::UnboundedSender<Message>) {
+        while self.pending.is_none() {
+            let Some(pos) = self.outbox.iter().position(|o| self.booted || o.action == "BootNotification") else { return };
+            let mut out = self.outbox.remove(pos).expect("position is in range");
+            if self.v16 {
+                v16::resolve_tx_id(self, &mut out.payload);
+            }
+            let id = self.next_msg_id.to_string();
+            self.next_msg_id += 1;
+            let mut payload = out.payload.clone();
+            if let Some(o) = payload.as_object_mut() {
+                o.retain(|k, _| !k.starts_with('$')); // bookkeeping, not part of the message
+            }
+            if self.cfg.faults.schema_violation(&out.action) {
+                corrupt(self.cfg.version, &out.action, Direction::Request, &mut payload);
+            }
+            let frame = if out.send_frame {
+                Frame::Send { id: id.clone(), action: out.action.clone(), payload }
+            } else {
+                Frame::Call { id: id.clone(), action: out.action.clone(), payload }
+            };
+            let text = frame.to_text();
+            tracing::info!(target: "sim", "{} -> CSMS {text}", self.cfg.station_id);
+            let _ = tx.send(Message::text(text));
+            if !out.send_frame {
+                self.pending = Some(Pending { id, out, sent: Instant::now() });
+            }
+        }
+    }
+
+    /// Handle one frame from the CSMS; Some when the connection must end.
+    fn on_frame(&mut self, text: &str, tx: &mpsc::UnboundedSender<Message>) -> Option<Ended> {
+        tracing::info!(target: "sim", "{} <- CSMS {text}", self.cfg.station_id);
+        let v = self.cfg.version;
+        let frame = match Frame::parse(text, v) {
+            Ok(f) => f,
+            Err(e) => {
+                let code = e.kind.error_code(v);
+                let id = e.id.unwrap_or_else(|| "-1".into());
+                let _ = tx.send(Message::text(Frame::CallError { id, code: code.into(), description: e.reason, details: json!({}) }.to_text()));
+                return None;
+            }
+        };
+        match frame {
+            Frame::CallResult { id, payload } => {
+                let p = self.pending.take_if(|p| p.id == id)?;
+                if let Err(e) = crate::schema::validate(v, &p.out.action, Direction::Response, &payload) {
+                    // 2.1 tells the CSMS its answer was unusable.
+                    if v == OcppVersion::V21 {
+                        let f = Frame::CallResultError { id, code: "FormatViolation".into(), description: e.to_string(), details: json!({}) };
+                        let _ = tx.send(Message::text(f.to_text()));
+                    }
+                    if p.out.persistent {
+                        self.outbox.push_front(p.out);
+                    }
+                    return None;
+                }
+                self.on_result(&p.out, &payload);
+                None
+            }
+            Frame::CallError { id, .. } => {
+                self.pending.take_if(|p| p.id == id);
+                None
+            }
+            Frame::CallResultError { .. } | Frame::Send { .. } => None,
+            Frame::Call { id, action, payload } => {
+                if let Err(e) = check_call(v, &action, &payload) {
+                    answer(tx, &self.cfg.faults, v, &id, &action, Err(e));
+                    return None;
+                }
+                let (reply, end) = if self.v16 { v16::on_call(self, &action, &payload) } else { v2x::on_call(self, &action, &payload) };
+                answer(tx, &self.cfg.faults, v, &id, &action, reply);
+                end
+            }
+        }
+    }
+
+    /// The CSMS answered one of our CALLs.
+    fn on_result(&mut self, out: &Out, r: &Value) {
+        let started = out.action == "StartTransaction" || (out.action == "TransactionEvent" && out.payload["eventType"] == "Started");
+        if started && self.cfg.faults.has(&Fault::DropMidTransaction) {
+            self.drop_now = true;
+        }
+        match out.action.as_str() {
+            "BootNotification" => {
+                let interval = r["interval"].as_u64().unwrap_or(0);
+                if r["status"] == "Accepted" {
+                    let was_booted = self.booted;
+                    self.booted = true;
+                    self.retry_boot = None;
+                    if interval > 0 {
+                        self.set(Key::HeartbeatInterval, interval.to_string());
+                    }
+                    self.next_heartbeat = self.heartbeat_after(Instant::now());
+                    if !was_booted {
+                        self.report_all_status();
+                    }
+                } else {
+                    let wait = if interval > 0 { interval } else { 10 };
+                    self.retry_boot = Some(Instant::now() + Duration::from_secs(wait));
+                }
+            }
+            "Authorize" => {
+                let (token, status) = if self.v16 {
+                    (out.payload["idTag"].as_str(), r["idTagInfo"]["status"].as_str())
+                } else {
+                    (out.payload["idToken"]["idToken"].as_str(), r["idTokenInfo"]["status"].as_str())
+                };
+                let (Some(token), Some(status)) = (token.map(str::to_string), status) else { return };
+                if self.enabled(Key::CacheEnabled) {
+                    self.auth_cache.insert(token.clone(), status.to_string());
+                }
+                let remote = out.payload["$remote"].as_array().and_then(|r| Some((r.first()?.as_u64()? as u32, r.get(1)?.as_i64()?)));
+                self.on_authorized(&token, status, remote);
+            }
+            _ if self.v16 => v16::on_result(self, out, r),
+            _ => v2x::on_result(self, out, r),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The OCPP 1.6J dialect of the reference station: configuration keys, connector statuses
+//! with connector 0, Start/StopTransaction with CSMS-assigned transaction ids, MeterValues.
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::{Ended, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Tx};
+use crate::defaults::now_rfc3339;
+
+pub(super) fn key(k: Key) -> &'static str {
+    match k {
+        Key::HeartbeatInterval => "HeartbeatInterval",
+        Key::MeterInterval => "MeterValueSampleInterval",
+        Key::ConnectionTimeout => "ConnectionTimeOut",
+        Key::AuthorizeRemoteStart => "AuthorizeRemoteTxRequests",
+        Key::LocalListEnabled => "LocalAuthListEnabled",
+        Key::CacheEnabled => "AuthorizationCacheEnabled",
+        Key::LocalPreAuthorize => "LocalPreAuthorize",
+        Key::LocalAuthorizeOffline => "LocalAuthorizeOffline",
+    }
+}
+
+/// Factory configuration: key -> (value, read-only).
+pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> {
+    let connectors = cfg.evses.max(1).to_string();
+    [
+        ("HeartbeatInterval", "300", false),
+        ("MeterValueSampleInterval", "0", false),
+        ("MeterValuesSampledData", "Energy.Active.Import.Register", false),
+        ("ClockAlignedDataInterval", "0", false),
+        ("ConnectionTimeOut", "60", false),
+        ("AuthorizeRemoteTxRequests", "false", false),
+        ("LocalAuthListEnabled", "true", false),
+        ("LocalAuthListMaxLength", "100", true),
+        ("SendLocalListMaxLength", "100", true),
+        ("AuthorizationCacheEnabled", "true", false),
+        ("LocalPreAuthorize", "false", false),
+        ("LocalAuthorizeOffline", "true", false),
+        ("AllowOfflineTxForUnknownId", "false", false),
+        ("StopTransactionOnEVSideDisconnect", "true", false),
+        ("StopTransactionOnInvalidId", "true", false),
+        ("UnlockConnectorOnEVSideDisconnect", "true", false),
+        ("NumberOfConnectors", connectors.as_str(), true),
+        ("GetConfigurationMaxKeys", "50", true),
+        ("SupportedFeatureProfiles", "Core,LocalAuthListManagement,RemoteTrigger", true),
+        ("TransactionMessageAttempts", "3", false),
+        ("TransactionMessageRetryInterval", "10", false),
+        ("ResetRetries", "1", false),
+        ("WebSocketPingInterval", "0", false),
+        ("MeterValuesAlignedData", "Energy.Active.Import.Register", false),
+        ("StopTxnSampledData", "Energy.Active.Import.Register", false),
+        ("StopTxnAlignedData", "", false),
+    ]
+    .into_iter()
+    .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
+    .collect()
+}
+
+pub(super) fn status_of(e: &Evse) -> &'static str {
+    if !e.operative && e.tx.is_none() {
+        "Unavailable"
+    } else if matches!(e.pilot, Pilot::E | Pilot::F) {
+        "Faulted"
+    } else if let Some(tx) = &e.tx {
+        if tx.charging { "Charging" } else { "SuspendedEV" }
+    } else if e.finishing {
+        "Finishing"
+    } else if e.plugged || e.auth.is_some() {
+        "Preparing"
+    } else {
+        "Available"
+    }
+}
+
+pub(super) fn status(e: &Evse, status: &str) -> Out {
+    Out::call("StatusNotification", json!({"connectorId": e.id, "errorCode": "NoError", "status": status, "timestamp": now_rfc3339()}))
+}
+
+/// Connector 0 stands for the whole station.
+pub(super) fn status_station(status: &str) -> Out {
+    Out::call("StatusNotification", json!({"connectorId": 0, "errorCode": "NoError", "status": status, "timestamp": now_rfc3339()}))
+}
+
+pub(super) fn boot(_st: &Station) -> Value {
+    json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "RefStation", "firmwareVersion": env!("CARGO_PKG_VERSION")})
+}
+
+fn wh(e: &Evse) -> i64 {
+    e.energy_wh.round() as i64
+}
+
+/// The transaction id a message refers to, filled in when it is sent (the CSMS assigns it).
+fn tx_ref(tx: &Tx) -> Value {
+    json!({"$local": tx.local})
+}
+
+pub(super) fn resolve_tx_id(st: &Station, payload: &mut Value) {
+    if let Some(local) = payload["transactionId"]["$local"].as_u64() {
+        payload["transactionId"] = json!(st.tx_ids.get(&local).copied().unwrap_or(-1));
+    }
+}
+
+pub(super) fn tx_started(st: &mut Station, i: usize) -> Vec<Out> {
+    let e = &st.evses[i];
+    let tx = e.tx.as_ref().expect("a transaction just started");
+    let token = tx.auth.as_ref().map(|a| a.token.clone()).unwrap_or_default();
+    let mut p = json!({"connectorId": e.id, "idTag": token, "meterStart": wh(e), "timestamp": now_rfc3339()});
+    p["$local"] = json!(tx.local);
+    vec![Out::tx("StartTransaction", p)]
+}
+
+pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
+    let reason = match why {
+        Stop::Local => "Local",
+        Stop::Remote => "Remote",
+        Stop::EvDisconnected => "EVDisconnected",
+        Stop::PowerLoss => "PowerLoss",
+        Stop::Reset(true) => "HardReset",
+        Stop::Reset(false) => "SoftReset",
+        Stop::Unlock => "UnlockCommand",
+        Stop::Timeout | Stop::DeAuthorized => "DeAuthorized",
+    };
+    let e = &st.evses[i];
+    let mut p = json!({"transactionId": tx_ref(tx), "meterStop": wh(e), "timestamp": now_rfc3339(), "reason": reason});
+    if let Some(a) = &tx.auth {
+        p["idTag"] = json!(a.token);
+    }
+    Out::tx("StopTransaction", p)
+}
+
+pub(super) fn meter_values(st: &mut Station, i: usize) -> Out {
+    let e = &st.evses[i];
+    let sample = json!([{"timestamp": now_rfc3339(), "sampledValue": [{
+        "value": wh(e).to_string(), "context": "Sample.Periodic", "measurand": "Energy.Active.Import.Register", "unit": "Wh"
+    }]}]);
+    let mut p = json!({"connectorId": e.id, "meterValue": sample});
+    if let Some(tx) = &e.tx {
+        p["transactionId"] = tx_ref(tx);
+        return Out::tx("MeterValues", p);
+    }
+    Out::call("MeterValues", p)
+}
+
+/// Answers to our CALLs that only 1.6 has.
+pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
+    if out.action == "StartTransaction" {
+        let (Some(local), Some(id)) = (out.payload["$local"].as_u64(), r["transactionId"].as_i64()) else { return };
+        st.tx_ids.insert(local, id);
+        // Refused token: the transaction is stopped right away.
+        let status = r["idTagInfo"]["status"].as_str().unwrap_or("Accepted");
+        if status != "Accepted" {
+            if let Some(i) = st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.local == local)) {
+                st.end_tx(i, Stop::DeAuthorized);
+            }
+        }
+    }
+}
+
+fn ok(v: Value) -> (Reply, Option<Ended>) {
+    (Ok(v), None)
+}
+
+fn find_tx(st: &Station, id: i64) -> Option<usize> {
+    st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| st.tx_ids.get(&t.local) == Some(&id)))
+}
+
+pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Option<Ended>) {
+    match action {
+        "RemoteStartTransaction" => {
+            let connector = p["connectorId"].as_u64().map(|c| c as u32);
+            let i = match connector {
+                Some(c) => st.evse_index(c),
+                None => st.evses.iter().position(|e| e.tx.is_none() && e.auth.is_none() && e.operative),
+            };
+            let Some(i) = i.filter(|&i| st.evses[i].tx.is_none() && st.evses[i].auth.is_none() && st.evses[i].operative) else {
+                return ok(json!({"status": "Rejected"}));
+            };
+            let token = p["idTag"].as_str().unwrap_or("").to_string();
+            let evse = st.evses[i].id;
+            st.remote_start(&token, evse, 0);
+            ok(json!({"status": "Accepted"}))
+        }
+        "RemoteStopTransaction" => match p["transactionId"].as_i64().and_then(|id| find_tx(st, id)) {
+            Some(i) => {
+                st.end_tx(i, Stop::Remote);
+                ok(json!({"status": "Accepted"}))
+            }
+            None => ok(json!({"status": "Rejected"})),
+        },
+        "GetConfiguration" => {
+            let wanted: Option<Vec<String>> = p["key"].as_array().map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect());
+            let entry = |k: &str, (v, ro): &(String, bool)| json!({"key": k, "readonly": ro, "value": v});
+            let (known, unknown): (Vec<Value>, Vec<String>) = match wanted {
+                Some(keys) if !keys.is_empty() => {
+                    let known = keys.iter().filter_map(|k| st.settings.get(k).map(|s| entry(k, s))).collect();
+                    (known, keys.into_iter().filter(|k| !st.settings.contains_key(k)).collect())
+                }
+                _ => (st.settings.iter().map(|(k, s)| entry(k, s)).collect(), vec![]),
+            };
+            let mut r = json!({"configurationKey": known});
+            if !unknown.is_empty() {
+                r["unknownKey"] = json!(unknown);
+            }
+            ok(r)
+        }
+        "ChangeConfiguration" => {
+            let k = p["key"].as_str().unwrap_or("").to_string();
+            let value = p["value"].as_str().unwrap_or("").to_string();
+            let status = match st.settings.get(&k) {
+                None => "NotSupported",
+                Some((_, true)) => "Rejected",
+                Some((old, _)) => {
+                    let numeric = old.parse::<i64>().is_ok();
+                    let boolean = old == "true" || old == "false";
+                    if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
+                        "Rejected"
+                    } else {
+                        st.settings.insert(k.clone(), (value, false));
+                        if k == "HeartbeatInterval" {
+                            st.next_heartbeat = st.heartbeat_after(Instant::now());
+                        }
+                        "Accepted"
+                    }
+                }
+            };
+            ok(json!({"status": status}))
+        }
+        "Reset" => {
+            let hard = p["type"] == "Hard";
+            for i in 0..st.evses.len() {
+                st.end_tx(i, Stop::Reset(hard));
+            }
+            if st.idle() && st.outbox.iter().all(|o| !o.persistent) {
+                return (Ok(json!({"status": "Accepted"})), Some(Ended::Reboot));
+            }
+            st.reset_when_idle = true;
+            ok(json!({"status": "Accepted"}))
+        }
+        "ChangeAvailability" => {
+            let operative = p["type"] == "Operative";
+            let c = p["connectorId"].as_u64().unwrap_or(0) as u32;
+            let targets: Vec<usize> = if c == 0 {
+                (0..st.evses.len()).collect()
+            } else {
+                match st.evse_index(c) {
+                    Some(i) => vec![i],
+                    None => return ok(json!({"status": "Rejected"})),
+                }
+            };
+            let mut scheduled = false;
+            for i in targets {
+                if !operative && st.evses[i].tx.is_some() {
+                    st.evses[i].inoperative_scheduled = true;
+                    scheduled = true;
+                } else {
+                    st.evses[i].operative = operative;
+                    st.refresh_status(i);
+                }
+            }
+            ok(json!({"status": if scheduled { "Scheduled" } else { "Accepted" }}))
+        }
+        "UnlockConnector" => match st.evse_index(p["connectorId"].as_u64().unwrap_or(0) as u32) {
+            Some(i) => {
+                st.end_tx(i, Stop::Unlock);
+                ok(json!({"status": "Unlocked"}))
+            }
+            None => ok(json!({"status": "NotSupported"})),
+        },
+        "TriggerMessage" => {
+            let connector = p["connectorId"].as_u64().map(|c| c as u32);
+            let target = connector.and_then(|c| st.evse_index(c));
+            if connector.is_some_and(|c| c != 0) && target.is_none() {
+                return ok(json!({"status": "Rejected"}));
+            }
+            match p["requestedMessage"].as_str().unwrap_or("") {
+                "BootNotification" => {
+                    let b = boot(st);
+                    st.enqueue(Out::call("BootNotification", b));
+                }
+                "Heartbeat" => st.enqueue(Out::call("Heartbeat", json!({}))),
+                "StatusNotification" => {
+                    let targets: Vec<usize> = match target {
+                        Some(i) => vec![i],
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    for i in targets {
+                        let m = status(&st.evses[i], status_of(&st.evses[i]));
+                        st.enqueue(m);
+                    }
+                }
+                "MeterValues" => {
+                    let i = target.unwrap_or(0);
+                    st.advance_meter(i);
+                    let mut m = meter_values(st, i);
+                    m.payload["meterValue"][0]["sampledValue"][0]["context"] = json!("Trigger");
+                    st.enqueue(m);
+                }
+                "DiagnosticsStatusNotification" => st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "Idle"}))),
+                "FirmwareStatusNotification" => st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": "Idle"}))),
+                _ => return ok(json!({"status": "NotImplemented"})),
+            }
+            ok(json!({"status": "Accepted"}))
+        }
+        "ClearCache" => {
+            st.auth_cache.clear();
+            ok(json!({"status": "Accepted"}))
+        }
+        "SendLocalList" => {
+            let version = p["listVersion"].as_i64().unwrap_or(0);
+            if p["updateType"] == "Full" {
+                st.local_list.clear();
+            } else if version <= st.local_list_version {
+                return ok(json!({"status": "VersionMismatch"}));
+            }
+            for en in p["localAuthorizationList"].as_array().into_iter().flatten() {
+                let token = en["idTag"].as_str().unwrap_or("").to_string();
+                match en["idTagInfo"]["status"].as_str() {
+                    Some(s) => st.local_list.insert(token, s.to_string()),
+                    None => st.local_list.remove(&token),
+                };
+            }
+            st.local_list_version = version;
+            ok(json!({"status": "Accepted"}))
+        }
+        "GetLocalListVersion" => ok(json!({"listVersion": st.local_list_version})),
+        "DataTransfer" => match p["vendorId"].as_str() {
+            Some("ocpp-harness") => ok(json!({"status": "Accepted"})),
+            _ => ok(json!({"status": "UnknownVendorId"})),
+        },
+        _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
+    }
+}

@@ -1,0 +1,516 @@
+//! The OCPP 2.0.1 / 2.1 dialect of the reference station: device model variables,
+//! TransactionEvent, and the 2.1 additions (tariffs, periodic event streams over SEND).
+use std::{collections::BTreeMap, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::{Ended, EventStream, Evse, Key, Out, Pilot, Reply, StationConfig, Station, Stop, Trigger, Tx};
+use crate::{defaults::now_rfc3339, version::OcppVersion};
+
+pub(super) fn key(k: Key) -> &'static str {
+    match k {
+        Key::HeartbeatInterval => "OCPPCommCtrlr.HeartbeatInterval",
+        Key::MeterInterval => "SampledDataCtrlr.TxUpdatedInterval",
+        Key::ConnectionTimeout => "TxCtrlr.EVConnectionTimeOut",
+        Key::AuthorizeRemoteStart => "AuthCtrlr.AuthorizeRemoteStart",
+        Key::LocalListEnabled => "LocalAuthListCtrlr.Enabled",
+        Key::CacheEnabled => "AuthCacheCtrlr.Enabled",
+        Key::LocalPreAuthorize => "AuthCtrlr.LocalPreAuthorize",
+        Key::LocalAuthorizeOffline => "AuthCtrlr.LocalAuthorizeOffline",
+    }
+}
+
+/// Factory settings: (`Component.Variable`, value, read-only).
+pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> {
+    let evses = cfg.evses.max(1).to_string();
+    [
+        ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
+        ("OCPPCommCtrlr.MessageTimeout", "15", false),
+        ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
+        ("SecurityCtrlr.SecurityProfile", "0", true),
+        ("AuthCtrlr.AuthorizeRemoteStart", "false", false),
+        ("AuthCtrlr.LocalPreAuthorize", "false", false),
+        ("AuthCtrlr.LocalAuthorizeOffline", "true", false),
+        ("AuthCacheCtrlr.Enabled", "true", false),
+        ("LocalAuthListCtrlr.Enabled", "true", false),
+        ("LocalAuthListCtrlr.Entries", "0", true),
+        ("TxCtrlr.EVConnectionTimeOut", "60", false),
+        ("TxCtrlr.TxStartPoint", "EVConnected,Authorized", false),
+        ("TxCtrlr.TxStopPoint", "EVConnected,Authorized", false),
+        ("TxCtrlr.StopTxOnEVSideDisconnect", "true", true),
+        ("SampledDataCtrlr.TxUpdatedInterval", "0", false),
+        ("SampledDataCtrlr.TxUpdatedMeasurands", "Energy.Active.Import.Register", false),
+        ("DeviceDataCtrlr.ItemsPerMessage", "20", true),
+        ("ChargingStation.AvailabilityState", "Available", true),
+        ("EVSE.Count", evses.as_str(), true),
+    ]
+    .into_iter()
+    .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
+    .collect()
+}
+
+fn component_key(d: &Value) -> String {
+    format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""))
+}
+
+/// Whether a transaction starts now, by `TxCtrlr.TxStartPoint`.
+pub(super) fn starts(st: &Station, i: usize) -> bool {
+    let e = &st.evses[i];
+    let points = st.settings.get("TxCtrlr.TxStartPoint").map(|(v, _)| v.as_str()).unwrap_or("");
+    points.split(',').map(str::trim).any(|p| match p {
+        "Authorized" => e.auth.is_some(),
+        "EVConnected" | "ParkingBayOccupancy" => e.plugged,
+        "PowerPathClosed" | "EnergyTransfer" => e.plugged && e.auth.is_some(),
+        _ => false,
+    })
+}
+
+pub(super) fn status_of(e: &Evse) -> &'static str {
+    if !e.operative && e.tx.is_none() {
+        "Unavailable"
+    } else if matches!(e.pilot, Pilot::E | Pilot::F) {
+        "Faulted"
+    } else if e.plugged || e.tx.is_some() {
+        "Occupied"
+    } else {
+        "Available"
+    }
+}
+
+pub(super) fn status(e: &Evse, status: &str) -> Out {
+    Out::call("StatusNotification", json!({"timestamp": now_rfc3339(), "connectorStatus": status, "evseId": e.id, "connectorId": 1}))
+}
+
+pub(super) fn boot(st: &Station) -> Value {
+    json!({
+        "reason": st.boot_reason,
+        "chargingStation": {"model": "RefStation", "vendorName": "ocpp-harness", "firmwareVersion": env!("CARGO_PKG_VERSION")}
+    })
+}
+
+fn charging_state(e: &Evse, tx: &Tx) -> &'static str {
+    if !e.plugged {
+        "Idle"
+    } else if tx.charging {
+        "Charging"
+    } else if tx.auth.is_some() {
+        "SuspendedEV"
+    } else {
+        "EVConnected"
+    }
+}
+
+fn trigger_name(t: Trigger) -> &'static str {
+    match t {
+        Trigger::Authorized => "Authorized",
+        Trigger::CablePluggedIn => "CablePluggedIn",
+        Trigger::RemoteStart => "RemoteStart",
+        Trigger::ChargingStateChanged => "ChargingStateChanged",
+        Trigger::MeterValuePeriodic => "MeterValuePeriodic",
+    }
+}
+
+fn meter_value(e: &Evse, context: &str) -> Value {
+    json!([{"timestamp": now_rfc3339(), "sampledValue": [{
+        "value": (e.energy_wh * 10.0).round() / 10.0, "context": context,
+        "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}
+    }]}])
+}
+
+/// A TransactionEvent for EVSE `i`'s transaction (taken from `tx` when it already ended).
+fn event(st: &mut Station, i: usize, event_type: &str, trigger: &str, tx: &mut Tx, extra: Value) -> Out {
+    let e = &st.evses[i];
+    let mut info = json!({"transactionId": tx.id, "chargingState": charging_state(e, tx)});
+    let mut p = json!({
+        "eventType": event_type, "timestamp": now_rfc3339(), "triggerReason": trigger, "seqNo": tx.seq_no,
+        "transactionInfo": info.take(), "evse": {"id": e.id, "connectorId": 1},
+    });
+    tx.seq_no += 1;
+    if !st.online {
+        p["offline"] = json!(true);
+    }
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            if k == "transactionInfo" {
+                for (ik, iv) in v.as_object().into_iter().flatten() {
+                    p["transactionInfo"][ik] = iv.clone();
+                }
+            } else {
+                p[k] = v;
+            }
+        }
+    }
+    Out::tx("TransactionEvent", p)
+}
+
+fn token_json(tx: &Tx) -> Option<Value> {
+    tx.auth.as_ref().map(|a| json!({"idToken": a.token, "type": a.token_type}))
+}
+
+pub(super) fn tx_started(st: &mut Station, i: usize, trigger: Trigger) -> Vec<Out> {
+    let mut tx = st.evses[i].tx.take().expect("a transaction just started");
+    let mut extra = json!({"meterValue": meter_value(&st.evses[i], "Transaction.Begin")});
+    if let Some(t) = token_json(&tx) {
+        extra["idToken"] = t;
+    }
+    if let Some(r) = tx.auth.as_ref().and_then(|a| a.remote_start_id) {
+        extra["transactionInfo"] = json!({"remoteStartId": r});
+    }
+    let out = event(st, i, "Started", trigger_name(trigger), &mut tx, extra);
+    st.evses[i].tx = Some(tx);
+    vec![out]
+}
+
+pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
+    let mut tx = st.evses[i].tx.take().expect("a transaction is ongoing");
+    let mut extra = json!({});
+    match trigger {
+        Trigger::MeterValuePeriodic => extra["meterValue"] = meter_value(&st.evses[i], "Sample.Periodic"),
+        Trigger::Authorized | Trigger::RemoteStart => {
+            if let Some(t) = token_json(&tx) {
+                extra["idToken"] = t;
+            }
+        }
+        _ => {}
+    }
+    let out = event(st, i, "Updated", trigger_name(trigger), &mut tx, extra);
+    st.evses[i].tx = Some(tx);
+    out
+}
+
+pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
+    let (trigger, reason) = match why {
+        Stop::Local => ("StopAuthorized", "Local"),
+        Stop::Remote => ("RemoteStop", "Remote"),
+        Stop::EvDisconnected => ("EVCommunicationLost", "EVDisconnected"),
+        Stop::PowerLoss => ("AbnormalCondition", "PowerLoss"),
+        Stop::Reset(true) => ("ResetCommand", "ImmediateReset"),
+        Stop::Reset(false) => ("ResetCommand", "Reboot"),
+        Stop::Unlock => ("UnlockCommand", "Other"),
+        Stop::Timeout => ("EVConnectTimeout", "Timeout"),
+        Stop::DeAuthorized => ("Deauthorized", "DeAuthorized"),
+    };
+    let mut tx = tx.clone();
+    let mut extra = json!({"transactionInfo": {"stoppedReason": reason}, "meterValue": meter_value(&st.evses[i], "Transaction.End")});
+    if why == Stop::Local {
+        if let Some(t) = token_json(&tx) {
+            extra["idToken"] = t;
+        }
+    }
+    let mut out = event(st, i, "Ended", trigger, &mut tx, extra);
+    out.payload["transactionInfo"]["chargingState"] = json!(if st.evses[i].plugged { "EVConnected" } else { "Idle" });
+    out
+}
+
+/// 2.1 periodic event streams: one SEND per interval.
+pub(super) fn stream_tick(st: &mut Station, now: Instant) {
+    let online = st.online;
+    let energy = st.evses.first().map(|e| e.energy_wh).unwrap_or(0.0);
+    let mut due = vec![];
+    for s in st.streams.iter_mut().filter(|s| s.next <= now) {
+        s.next = now + s.interval;
+        s.sent += 1;
+        due.push(json!({"id": s.id, "pending": 0, "basetime": now_rfc3339(), "data": [{"t": 0, "v": format!("{energy:.1}")}]}));
+    }
+    if online {
+        for p in due {
+            st.outbox.push_back(Out { action: "NotifyPeriodicEventStream".into(), payload: p, persistent: false, send_frame: true });
+        }
+    }
+}
+
+fn ok(v: Value) -> (Reply, Option<Ended>) {
+    (Ok(v), None)
+}
+
+fn find_tx(st: &Station, id: &str) -> Option<usize> {
+    st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.id == id))
+}
+
+/// Answer a CALL from the CSMS; the second value ends the connection (reset).
+pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Option<Ended>) {
+    let v21 = st.cfg.version == OcppVersion::V21;
+    match action {
+        "RequestStartTransaction" => {
+            let evse = p["evseId"].as_u64().map(|e| e as u32).unwrap_or(1);
+            let Some(i) = st.evse_index(evse) else { return ok(json!({"status": "Rejected"})) };
+            let e = &st.evses[i];
+            if e.tx.as_ref().is_some_and(|t| t.auth.is_some()) || !e.operative || e.auth.is_some() {
+                return ok(json!({"status": "Rejected"}));
+            }
+            let token = p["idToken"]["idToken"].as_str().unwrap_or("").to_string();
+            let remote_id = p["remoteStartId"].as_i64().unwrap_or(0);
+            // Starting the transaction queues its messages after this answer.
+            let ongoing = e.tx.as_ref().map(|t| t.id.clone());
+            st.remote_start(&token, evse, remote_id);
+            let mut r = json!({"status": "Accepted"});
+            if let Some(id) = ongoing {
+                r["transactionId"] = json!(id);
+            }
+            ok(r)
+        }
+        "RequestStopTransaction" => match p["transactionId"].as_str().and_then(|id| find_tx(st, id)) {
+            Some(i) => {
+                st.end_tx(i, Stop::Remote);
+                ok(json!({"status": "Accepted"}))
+            }
+            None => ok(json!({"status": "Rejected"})),
+        },
+        "GetTransactionStatus" => {
+            let queued = st.outbox.iter().any(|o| o.persistent);
+            let mut r = json!({"messagesInQueue": queued});
+            if let Some(id) = p["transactionId"].as_str() {
+                r["ongoingIndicator"] = json!(find_tx(st, id).is_some());
+            }
+            ok(r)
+        }
+        "GetVariables" => {
+            let results: Vec<Value> = p["getVariableData"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    let k = component_key(d);
+                    let mut r = json!({"component": d["component"], "variable": d["variable"]});
+                    match st.settings.get(&k) {
+                        Some((val, _)) => {
+                            r["attributeStatus"] = json!("Accepted");
+                            r["attributeValue"] = json!(val);
+                        }
+                        None if known_component(st, d) => r["attributeStatus"] = json!("UnknownVariable"),
+                        None => r["attributeStatus"] = json!("UnknownComponent"),
+                    }
+                    r
+                })
+                .collect();
+            ok(json!({"getVariableResult": results}))
+        }
+        "SetVariables" => {
+            let results: Vec<Value> = p["setVariableData"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    let status = set_variable(st, d);
+                    json!({"component": d["component"], "variable": d["variable"], "attributeStatus": status})
+                })
+                .collect();
+            ok(json!({"setVariableResult": results}))
+        }
+        "GetBaseReport" => {
+            let request_id = p["requestId"].as_i64().unwrap_or(0);
+            let data: Vec<Value> = st
+                .settings
+                .iter()
+                .map(|(k, (v, ro))| {
+                    let (c, var) = k.split_once('.').unwrap_or((k, ""));
+                    json!({"component": {"name": c}, "variable": {"name": var},
+                           "variableAttribute": [{"value": v, "mutability": if *ro { "ReadOnly" } else { "ReadWrite" }}]})
+                })
+                .collect();
+            let chunks: Vec<&[Value]> = data.chunks(10).collect();
+            for (n, chunk) in chunks.iter().enumerate() {
+                st.enqueue(Out::call(
+                    "NotifyReport",
+                    json!({"requestId": request_id, "generatedAt": now_rfc3339(), "seqNo": n, "tbc": n + 1 < chunks.len(), "reportData": chunk}),
+                ));
+            }
+            ok(json!({"status": "Accepted"}))
+        }
+        "Reset" => {
+            let immediate = p["type"] == "Immediate";
+            if st.idle() {
+                return (Ok(json!({"status": "Accepted"})), Some(Ended::Reboot));
+            }
+            if immediate {
+                for i in 0..st.evses.len() {
+                    st.end_tx(i, Stop::Reset(true));
+                }
+                st.reset_when_idle = true;
+                return ok(json!({"status": "Accepted"}));
+            }
+            st.reset_when_idle = true;
+            ok(json!({"status": "Scheduled"}))
+        }
+        "ChangeAvailability" => {
+            let operative = p["operationalStatus"] == "Operative";
+            let targets: Vec<usize> = match p["evse"]["id"].as_u64() {
+                Some(0) | None => (0..st.evses.len()).collect(),
+                Some(id) => match st.evse_index(id as u32) {
+                    Some(i) => vec![i],
+                    None => return ok(json!({"status": "Rejected"})),
+                },
+            };
+            let mut scheduled = false;
+            for i in targets {
+                if !operative && st.evses[i].tx.is_some() {
+                    st.evses[i].inoperative_scheduled = true;
+                    scheduled = true;
+                } else {
+                    st.evses[i].operative = operative;
+                    st.evses[i].inoperative_scheduled = false;
+                    st.refresh_status(i);
+                }
+            }
+            ok(json!({"status": if scheduled { "Scheduled" } else { "Accepted" }}))
+        }
+        "UnlockConnector" => match st.evse_index(p["evseId"].as_u64().unwrap_or(0) as u32) {
+            Some(i) if st.evses[i].tx.as_ref().is_some_and(|t| t.auth.is_some()) => ok(json!({"status": "OngoingAuthorizedTransaction"})),
+            Some(_) if p["connectorId"] == 1 => ok(json!({"status": "Unlocked"})),
+            _ => ok(json!({"status": "UnknownConnector"})),
+        },
+        "TriggerMessage" => {
+            let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
+            let accepted = match p["requestedMessage"].as_str().unwrap_or("") {
+                "BootNotification" => {
+                    if st.booted {
+                        let mut b = boot(st);
+                        b["reason"] = json!("Triggered");
+                        st.enqueue(Out::call("BootNotification", b));
+                        true
+                    } else {
+                        false
+                    }
+                }
+                "Heartbeat" => {
+                    st.enqueue(Out::call("Heartbeat", json!({})));
+                    true
+                }
+                "StatusNotification" => {
+                    let targets: Vec<usize> = match evse {
+                        Some(id) => st.evse_index(id).into_iter().collect(),
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    for &i in &targets {
+                        let s = status_of(&st.evses[i]);
+                        let m = status(&st.evses[i], s);
+                        st.enqueue(m);
+                    }
+                    !targets.is_empty()
+                }
+                "MeterValues" => {
+                    let i = evse.and_then(|id| st.evse_index(id)).unwrap_or(0);
+                    st.advance_meter(i);
+                    let m = Out::call("MeterValues", json!({"evseId": st.evses[i].id, "meterValue": meter_value(&st.evses[i], "Trigger")}));
+                    st.enqueue(m);
+                    true
+                }
+                "TransactionEvent" => {
+                    let i = evse.and_then(|id| st.evse_index(id)).or_else(|| st.evses.iter().position(|e| e.tx.is_some()));
+                    match i.filter(|&i| st.evses[i].tx.is_some()) {
+                        Some(i) => {
+                            let mut m = tx_updated(st, i, Trigger::MeterValuePeriodic);
+                            m.payload["triggerReason"] = json!("Trigger");
+                            m.payload["meterValue"] = meter_value(&st.evses[i], "Trigger");
+                            st.enqueue(m);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                _ => return ok(json!({"status": "NotImplemented"})),
+            };
+            ok(json!({"status": if accepted { "Accepted" } else { "Rejected" }}))
+        }
+        "ClearCache" => {
+            st.auth_cache.clear();
+            ok(json!({"status": "Accepted"}))
+        }
+        "SendLocalList" => {
+            let version = p["versionNumber"].as_i64().unwrap_or(0);
+            let entries = p["localAuthorizationList"].as_array().cloned().unwrap_or_default();
+            if p["updateType"] == "Full" {
+                st.local_list.clear();
+            } else if version <= st.local_list_version {
+                return ok(json!({"status": "VersionMismatch"}));
+            }
+            for en in entries {
+                let token = en["idToken"]["idToken"].as_str().unwrap_or("").to_string();
+                match en["idTokenInfo"]["status"].as_str() {
+                    Some(s) => st.local_list.insert(token, s.to_string()),
+                    None => st.local_list.remove(&token),
+                };
+            }
+            st.local_list_version = version;
+            let n = st.local_list.len().to_string();
+            st.settings.insert("LocalAuthListCtrlr.Entries".into(), (n, true));
+            ok(json!({"status": "Accepted"}))
+        }
+        "GetLocalListVersion" => ok(json!({"versionNumber": st.local_list_version})),
+        "DataTransfer" => match p["vendorId"].as_str() {
+            Some("ocpp-harness") => ok(json!({"status": "Accepted", "data": p.get("data").cloned().unwrap_or(Value::Null)})),
+            _ => ok(json!({"status": "UnknownVendorId"})),
+        },
+        "SetDefaultTariff" if v21 => {
+            st.tariffs.insert(p["evseId"].as_i64().unwrap_or(0), p["tariff"].clone());
+            ok(json!({"status": "Accepted"}))
+        }
+        "GetTariffs" if v21 => {
+            let evse = p["evseId"].as_i64().unwrap_or(0);
+            let assignments: Vec<Value> = st
+                .tariffs
+                .iter()
+                .filter(|(e, _)| evse == 0 || **e == evse || **e == 0)
+                .map(|(e, t)| json!({"tariffId": t["tariffId"], "tariffKind": "DefaultTariff", "evseIds": [e]}))
+                .collect();
+            if assignments.is_empty() {
+                ok(json!({"status": "NoTariff"}))
+            } else {
+                ok(json!({"status": "Accepted", "tariffAssignments": assignments}))
+            }
+        }
+        "ClearTariffs" if v21 => {
+            let ids: Vec<String> = p["tariffIds"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            let before: Vec<String> = st.tariffs.values().filter_map(|t| t["tariffId"].as_str().map(str::to_string)).collect();
+            st.tariffs.retain(|_, t| !ids.is_empty() && !ids.iter().any(|id| t["tariffId"] == id.as_str()));
+            let results: Vec<Value> = if ids.is_empty() { before } else { ids }
+                .into_iter()
+                .map(|id| json!({"tariffId": id, "status": "Accepted"}))
+                .collect();
+            ok(json!({"clearTariffsResult": results}))
+        }
+        "OpenPeriodicEventStream" if v21 => {
+            let id = p["constantStreamData"]["id"].as_i64().unwrap_or(0);
+            let interval = p["constantStreamData"]["params"]["interval"].as_u64().unwrap_or(1).max(1);
+            st.streams.retain(|s| s.id != id);
+            st.streams.push(EventStream { id, interval: Duration::from_secs(interval), next: Instant::now() + Duration::from_secs(interval), sent: 0 });
+            ok(json!({"status": "Accepted"}))
+        }
+        "ClosePeriodicEventStream" if v21 => {
+            let id = p["id"].as_i64().unwrap_or(-1);
+            st.streams.retain(|s| s.id != id);
+            ok(json!({}))
+        }
+        _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
+    }
+}
+
+fn known_component(st: &Station, d: &Value) -> bool {
+    let c = d["component"]["name"].as_str().unwrap_or("");
+    st.settings.keys().any(|k| k.split('.').next() == Some(c))
+}
+
+fn set_variable(st: &mut Station, d: &Value) -> &'static str {
+    let k = component_key(d);
+    let value = d["attributeValue"].as_str().unwrap_or("").to_string();
+    match st.settings.get(&k) {
+        Some((_, true)) => "Rejected",
+        Some(_) => {
+            let numeric = k.ends_with("Interval") || k.ends_with("TimeOut") || k.ends_with("Timeout");
+            let boolean = k.ends_with(".Enabled") || k.starts_with("AuthCtrlr.");
+            if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
+                return "Rejected";
+            }
+            st.settings.insert(k.clone(), (value, false));
+            if k == key(Key::HeartbeatInterval) {
+                st.next_heartbeat = st.heartbeat_after(Instant::now());
+            }
+            "Accepted"
+        }
+        None if known_component(st, d) => "UnknownVariable",
+        None => "UnknownComponent",
+    }
+}
+
+pub(super) fn on_result(_st: &mut Station, _out: &Out, _r: &Value) {}
