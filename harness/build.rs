@@ -6,7 +6,7 @@ use std::{env, fmt::Write as _, fs, path::{Path, PathBuf}, process::Command};
 
 /// Built-in suites: (crate name in testcases/, name of the embedded constant).
 /// `hostile` is a test fixture (cases that attack the host), not part of the catalogue.
-const SUITES: &[(&str, &str)] = &[("core201", "ocpp_suite_core201"), ("hostile", "ocpp_suite_hostile")];
+const SUITES: &[(&str, &str)] = &[("core", "ocpp_suite_core"), ("hostile", "ocpp_suite_hostile")];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());

@@ -23,6 +23,6 @@ pub mod builtin {
 
     /// (name, component bytes) of every built-in suite.
     pub fn suites() -> Vec<(&'static str, &'static [u8])> {
-        vec![(OCPP_SUITE_CORE201_NAME, OCPP_SUITE_CORE201)]
+        vec![(OCPP_SUITE_CORE_NAME, OCPP_SUITE_CORE)]
     }
 }

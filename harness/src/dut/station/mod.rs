@@ -366,6 +366,16 @@ impl Station {
         self.setting(k).eq_ignore_ascii_case("true")
     }
 
+    /// A new sampling interval applies to ongoing transactions at once.
+    fn meter_interval_changed(&mut self) {
+        let s = self.setting_secs(Key::MeterInterval);
+        for e in &mut self.evses {
+            if let Some(tx) = e.tx.as_mut() {
+                tx.next_sample = (s > 0).then(|| Instant::now() + Duration::from_secs(s));
+            }
+        }
+    }
+
     fn set(&mut self, k: Key, value: String) {
         let name = self.key(k).to_string();
         self.settings.entry(name).or_insert((String::new(), false)).0 = value;
@@ -600,6 +610,7 @@ impl Station {
         self.enqueue(m);
         let e = &mut self.evses[i];
         e.finishing = e.plugged;
+        e.connect_deadline = None;
         if e.inoperative_scheduled {
             e.inoperative_scheduled = false;
             e.operative = false;

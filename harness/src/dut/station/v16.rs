@@ -220,6 +220,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                         if k == "HeartbeatInterval" {
                             st.next_heartbeat = st.heartbeat_after(Instant::now());
                         }
+                        if k == "MeterValueSampleInterval" {
+                            st.meter_interval_changed();
+                        }
                         "Accepted"
                     }
                 }

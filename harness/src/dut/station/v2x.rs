@@ -171,6 +171,9 @@ pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
             if let Some(t) = token_json(&tx) {
                 extra["idToken"] = t;
             }
+            if let Some(r) = tx.auth.as_ref().and_then(|a| a.remote_start_id) {
+                extra["transactionInfo"] = json!({"remoteStartId": r});
+            }
         }
         _ => {}
     }
@@ -505,6 +508,9 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
             st.settings.insert(k.clone(), (value, false));
             if k == key(Key::HeartbeatInterval) {
                 st.next_heartbeat = st.heartbeat_after(Instant::now());
+            }
+            if k == key(Key::MeterInterval) {
+                st.meter_interval_changed();
             }
             "Accepted"
         }

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 pub use crate::bindings::ocpp::harness::{
+    bench::{self, BenchError, PilotState},
     clock, config,
     log::{self, Level},
     session::{self, CallOutcome, Connection, SessionError},
@@ -74,6 +75,11 @@ pub fn expect_and_reply(conn: &Connection, requirement: &str, action: &str, time
     Ok(call.payload)
 }
 
+/// Answer a CALL the case took with `expect`.
+pub fn reply(conn: &Connection, requirement: &str, call: &Incoming, action: &str, payload: Value) -> Step {
+    conn.reply(&call.id, &payload.to_string()).map_err(|e| session_failure(requirement, format!("to answer {action}"), e))
+}
+
 /// Assert that no CALL of `action` arrives within `ms`.
 pub fn expect_silence(conn: &Connection, requirement: &str, action: &str, ms: u32, why: &str) -> Step {
     match conn.expect_call(action, ms) {
@@ -110,4 +116,79 @@ pub fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
 
 pub fn now() -> String {
     clock::now_rfc3339()
+}
+
+/// The OCPP versions a case runs at.
+pub const V16: &[OcppVersion] = &[OcppVersion::V16];
+pub const V201: &[OcppVersion] = &[OcppVersion::V201];
+pub const V21: &[OcppVersion] = &[OcppVersion::V21];
+
+/// A bench action the case depends on; when the bench cannot do it, the DUT was never put in
+/// the state the case needs, so the verdict is inconclusive rather than a failure.
+fn bench_step(what: &str, r: Result<(), BenchError>) -> Step {
+    r.map_err(|e| match e {
+        BenchError::Unavailable(m) => Verdict::Inconclusive(format!("could not {what}: {m} (is the capability listed in needs?)")),
+        BenchError::Failed(m) => Verdict::Inconclusive(format!("could not {what}: {m}")),
+    })
+}
+
+/// Plug the EV cable in at an EVSE (capability `plug`).
+pub fn plug_in(evse: u32) -> Step {
+    bench_step("plug the cable in", bench::plug(evse, true))
+}
+
+/// Pull the EV cable out (capability `plug`).
+pub fn unplug(evse: u32) -> Step {
+    bench_step("pull the cable out", bench::plug(evse, false))
+}
+
+/// Set the EV's control-pilot state (capability `pilot`).
+pub fn pilot(evse: u32, state: PilotState) -> Step {
+    bench_step("set the control pilot", bench::set_pilot(evse, state))
+}
+
+/// Hold a card to the reader (capability `token-reader`).
+pub fn present_token(token: &str) -> Step {
+    bench_step("present the id token", bench::present_token(token))
+}
+
+/// Cycle the station's power (capability `power-cycle`).
+pub fn power_cycle() -> Step {
+    bench_step("cycle the power", bench::power_cycle())
+}
+
+/// Take the DUT's network down or up (capability `network`).
+pub fn network(up: bool) -> Step {
+    bench_step("change the network link", bench::set_network(up))
+}
+
+/// Have the CSMS DUT send a CALL to us (capability `csms-trigger`).
+pub fn csms_trigger(action: &str, payload: Value) -> Step {
+    bench_step(&format!("make the CSMS send {action}"), bench::csms_trigger(action, &payload.to_string()))
+}
+
+/// The first id token the DUT accepts.
+pub fn valid_token() -> String {
+    config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into())
+}
+
+/// Answer every CALL of `action` that arrives within `ms` with `reply`, and return their payloads
+/// (for background traffic a case wants to look at, e.g. status changes).
+pub fn drain(conn: &Connection, action: &str, ms: u32, reply: Value) -> Step<Vec<Value>> {
+    let mut seen = vec![];
+    let until = clock::now_ms() + u64::from(ms);
+    loop {
+        let left = until.saturating_sub(clock::now_ms());
+        if left == 0 {
+            return Ok(seen);
+        }
+        match conn.expect_call(action, left as u32) {
+            Ok(c) => {
+                conn.reply(&c.message_id, &reply.to_string()).map_err(|e| session_failure("", format!("to answer {action}"), e))?;
+                seen.push(json(&c.payload));
+            }
+            Err(SessionError::Timeout(_)) => return Ok(seen),
+            Err(e) => return Err(session_failure("", format!("{action} requests"), e)),
+        }
+    }
 }

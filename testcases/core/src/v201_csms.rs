@@ -10,13 +10,13 @@ const STATION: Role = Role::ChargingStation;
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
-        Case { id: "TC_B_01_CSMS", title: "Cold boot: the CSMS accepts a station's BootNotification with a usable interval", role: STATION, requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
-        Case { id: "OH_G_01_CSMS", title: "The CSMS answers a Heartbeat with its current time", role: STATION, requirements: &["G02"], needs: &[], timeout_ms: 20_000, run: oh_g_01 },
-        Case { id: "OH_C_01_CSMS", title: "Authorize of a known token is Accepted", role: STATION, requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_01 },
-        Case { id: "OH_C_02_CSMS", title: "Authorize of an unknown token is not Accepted", role: STATION, requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_02 },
-        Case { id: "OH_E_01_CSMS", title: "The CSMS accepts a transaction's Started and Ended events", role: STATION, requirements: &["E01", "E06"], needs: &[], timeout_ms: 20_000, run: oh_e_01 },
-        Case { id: "OH_RPC_01_CSMS", title: "A frame that is not JSON is answered with a CALLERROR", role: STATION, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_01 },
-        Case { id: "OH_RPC_02_CSMS", title: "A BootNotification that breaks its schema is answered with a CALLERROR", role: STATION, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_02 },
+        Case { id: "TC_B_01_CSMS", title: "Cold boot: the CSMS accepts a station's BootNotification with a usable interval", role: STATION, versions: V201, requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
+        Case { id: "OH_G_01_CSMS", title: "The CSMS answers a Heartbeat with its current time", role: STATION, versions: V201, requirements: &["G02"], needs: &[], timeout_ms: 20_000, run: oh_g_01 },
+        Case { id: "OH_C_01_CSMS", title: "Authorize of a known token is Accepted", role: STATION, versions: V201, requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_01 },
+        Case { id: "OH_C_02_CSMS", title: "Authorize of an unknown token is not Accepted", role: STATION, versions: V201, requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_02 },
+        Case { id: "OH_E_01_CSMS", title: "The CSMS accepts a transaction's Started and Ended events", role: STATION, versions: V201, requirements: &["E01", "E06"], needs: &[], timeout_ms: 20_000, run: oh_e_01 },
+        Case { id: "OH_RPC_01_CSMS", title: "A frame that is not JSON is answered with a CALLERROR", role: STATION, versions: V201, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_01 },
+        Case { id: "OH_RPC_02_CSMS", title: "A BootNotification that breaks its schema is answered with a CALLERROR", role: STATION, versions: V201, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_02 },
     ]
 }
 

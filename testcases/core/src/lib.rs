@@ -1,9 +1,15 @@
-//! OCPP 2.0.1 Core cases for both roles, as one WASM component. Case logic is written from
-//! the use cases' intent; ids follow the OCA test tool where a case mirrors one of its cases
-//! (`TC_…`) and use our own prefix `OH_` otherwise.
+//! Core conformance cases for OCPP 1.6J, 2.0.1 and 2.1, both roles, as one WASM component.
+//! Case logic is written from the use cases' intent; ids follow the OCA test tool where a
+//! case mirrors one of its cases (`TC_…`) and use our own prefix `OH_` otherwise. Modules are
+//! named by version and by the DUT: `_cs` = the DUT is a charging station (the harness plays
+//! the CSMS), `_csms` = the DUT is a CSMS.
 mod kit;
-mod csms_dut;
-mod station_dut;
+mod v16_cs;
+mod v16_csms;
+mod v201_cs;
+mod v201_csms;
+mod v21_cs;
+mod v21_csms;
 
 pub(crate) mod bindings {
     wit_bindgen::generate!({ path: "../../wit", world: "test-suite" });
@@ -16,6 +22,7 @@ pub(crate) struct Case {
     pub id: &'static str,
     pub title: &'static str,
     pub role: Role,
+    pub versions: &'static [OcppVersion],
     pub requirements: &'static [&'static str],
     pub needs: &'static [&'static str],
     pub timeout_ms: u32,
@@ -23,9 +30,7 @@ pub(crate) struct Case {
 }
 
 fn all() -> Vec<Case> {
-    let mut v = station_dut::cases();
-    v.extend(csms_dut::cases());
-    v
+    [v201_cs::cases(), v201_csms::cases(), v16_cs::cases(), v16_csms::cases(), v21_cs::cases(), v21_csms::cases()].into_iter().flatten().collect()
 }
 
 struct Suite;
@@ -37,7 +42,7 @@ impl bindings::exports::ocpp::harness::suite::Guest for Suite {
             .map(|c| CaseMeta {
                 id: c.id.into(),
                 title: c.title.into(),
-                versions: vec![OcppVersion::V201],
+                versions: c.versions.to_vec(),
                 role: c.role,
                 requirements: c.requirements.iter().map(|s| s.to_string()).collect(),
                 needs: c.needs.iter().map(|s| s.to_string()).collect(),

@@ -1,0 +1,710 @@
+//! Cases where the harness is the CSMS and the DUT is a charging station.
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, *},
+};
+
+const CSMS: Role = Role::Csms;
+
+
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        Case { id: "TC_B_01_CS", title: "Cold boot: the station registers, is accepted and reports its connectors", role: CSMS, versions: V201, requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
+        Case { id: "TC_B_02_CS", title: "Cold boot answered Pending: the station sends nothing else and boots again", role: CSMS, versions: V201, requirements: &["B02"], needs: &[], timeout_ms: 20_000, run: tc_b_02 },
+        Case { id: "TC_B_03_CS", title: "Cold boot answered Rejected: the station waits the interval before its next boot", role: CSMS, versions: V201, requirements: &["B03"], needs: &[], timeout_ms: 20_000, run: tc_b_03 },
+        Case { id: "TC_B_06_CS", title: "GetVariables of one known variable returns Accepted with its value", role: CSMS, versions: V201, requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_06 },
+        Case { id: "TC_B_09_CS", title: "SetVariables of one writable variable is Accepted and reads back", role: CSMS, versions: V201, requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_09 },
+        Case { id: "TC_B_20_CS", title: "Reset OnIdle with no transaction: the station accepts, reconnects and boots with RemoteReset", role: CSMS, versions: V201, requirements: &["B11"], needs: &[], timeout_ms: 30_000, run: tc_b_20 },
+        Case { id: "TC_B_32_CS", title: "GetVariables of an unknown component answers UnknownComponent", role: CSMS, versions: V201, requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_32 },
+        Case { id: "OH_G_01_CS", title: "Heartbeats follow the interval granted at boot", role: CSMS, versions: V201, requirements: &["G02"], needs: &[], timeout_ms: 20_000, run: oh_g_01 },
+        Case { id: "OH_F_01_CS", title: "Remote start is accepted and the transaction is reported with the remoteStartId", role: CSMS, versions: V201, requirements: &["F01"], needs: &[], timeout_ms: 20_000, run: oh_f_01 },
+        Case { id: "OH_F_02_CS", title: "Remote stop ends the transaction with stoppedReason Remote", role: CSMS, versions: V201, requirements: &["F03"], needs: &[], timeout_ms: 20_000, run: oh_f_02 },
+        Case { id: "OH_F_03_CS", title: "Two remote-started transactions get different transaction ids", role: CSMS, versions: V201, requirements: &["E01"], needs: &[], timeout_ms: 30_000, run: oh_f_03 },
+        Case { id: "OH_RPC_01_CS", title: "A CALL with an unknown action is answered with CALLERROR NotImplemented", role: CSMS, versions: V201, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_01 },
+        Case { id: "OH_RPC_02_CS", title: "A frame that is not JSON is answered with a CALLERROR", role: CSMS, versions: V201, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_02 },
+        Case { id: "TC_B_07_CS", title: "GetVariables of several variables answers each, in one response", role: CSMS, versions: V201, requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_07 },
+        Case { id: "TC_B_10_CS", title: "SetVariables of several writable variables accepts each", role: CSMS, versions: V201, requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_10 },
+        Case { id: "TC_B_11_CS", title: "SetVariables with a value of the wrong format is Rejected and the old value kept", role: CSMS, versions: V201, requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_11 },
+        Case { id: "TC_B_12_CS", title: "GetBaseReport ConfigurationInventory is Accepted and followed by NotifyReport parts ending with tbc false", role: CSMS, versions: V201, requirements: &["B07"], needs: &[], timeout_ms: 20_000, run: tc_b_12 },
+        Case { id: "TC_B_21_CS", title: "Reset OnIdle during a transaction is Scheduled and happens once the transaction ends", role: CSMS, versions: V201, requirements: &["B11", "B12"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_b_21 },
+        Case { id: "TC_B_22_CS", title: "Reset Immediate during a transaction ends it with ImmediateReset and reboots", role: CSMS, versions: V201, requirements: &["B12"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_b_22 },
+        Case { id: "TC_B_33_CS", title: "GetVariables of an unknown variable of a known component answers UnknownVariable", role: CSMS, versions: V201, requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_33 },
+        Case { id: "TC_B_35_CS", title: "SetVariables of an unknown component answers UnknownComponent", role: CSMS, versions: V201, requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_35 },
+        Case { id: "TC_B_36_CS", title: "SetVariables of an unknown variable answers UnknownVariable", role: CSMS, versions: V201, requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_36 },
+        Case { id: "TC_B_39_CS", title: "SetVariables of a read-only variable is Rejected", role: CSMS, versions: V201, requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_39 },
+        Case { id: "TC_B_57_CS", title: "After losing its connection the station reconnects without booting again", role: CSMS, versions: V201, requirements: &["B04"], needs: &["network"], timeout_ms: 30_000, run: tc_b_57 },
+        Case { id: "TC_C_02_CS", title: "A token the CSMS reports Invalid starts no transaction", role: CSMS, versions: V201, requirements: &["C01"], needs: &["token-reader"], timeout_ms: 20_000, run: tc_c_02 },
+        Case { id: "TC_C_08_CS", title: "With local pre-authorization, a cached Accepted token starts a transaction without Authorize", role: CSMS, versions: V201, requirements: &["C10"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_c_08 },
+        Case { id: "TC_C_21_CS", title: "Offline, a token on the local list starts a transaction that is reported once back online", role: CSMS, versions: V201, requirements: &["C13", "E12"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_c_21 },
+        Case { id: "TC_C_37_CS", title: "ClearCache is Accepted", role: CSMS, versions: V201, requirements: &["C11"], needs: &[], timeout_ms: 20_000, run: tc_c_37 },
+        Case { id: "TC_D_01_CS", title: "A full local list is Accepted and its version reads back", role: CSMS, versions: V201, requirements: &["D01", "D02"], needs: &[], timeout_ms: 20_000, run: tc_d_01 },
+        Case { id: "TC_D_06_CS", title: "A differential local list update with an old version answers VersionMismatch", role: CSMS, versions: V201, requirements: &["D01"], needs: &[], timeout_ms: 20_000, run: tc_d_06 },
+        Case { id: "TC_E_03_CS", title: "Cable first, then token: the transaction starts on the cable and the token joins it", role: CSMS, versions: V201, requirements: &["E02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_e_03 },
+        Case { id: "TC_E_04_CS", title: "Token first, then cable: the transaction starts on authorization and reports the cable", role: CSMS, versions: V201, requirements: &["E03"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_04 },
+        Case { id: "TC_E_05_CS", title: "Token first and no cable within EVConnectionTimeOut: the transaction ends with Timeout", role: CSMS, versions: V201, requirements: &["E03"], needs: &["token-reader"], timeout_ms: 30_000, run: tc_e_05 },
+        Case { id: "TC_E_06_CS", title: "Presenting the same token again stops the transaction locally", role: CSMS, versions: V201, requirements: &["E07"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_06 },
+        Case { id: "TC_E_20_CS", title: "Pulling the cable out ends the transaction with EVDisconnected", role: CSMS, versions: V201, requirements: &["E10"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_20 },
+        Case { id: "TC_E_28_CS", title: "GetTransactionStatus of an unknown transaction: not ongoing, nothing queued", role: CSMS, versions: V201, requirements: &["E14"], needs: &[], timeout_ms: 20_000, run: tc_e_28 },
+        Case { id: "TC_E_30_CS", title: "GetTransactionStatus of an ongoing transaction with nothing queued", role: CSMS, versions: V201, requirements: &["E14"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_30 },
+        Case { id: "TC_E_40_CS", title: "A transaction that ends while offline is reported, marked offline, after reconnecting", role: CSMS, versions: V201, requirements: &["E12"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_e_40 },
+        Case { id: "TC_F_01_CS", title: "Remote start with the cable already in joins the cable's transaction with the remoteStartId", role: CSMS, versions: V201, requirements: &["F01"], needs: &["plug"], timeout_ms: 30_000, run: tc_f_01 },
+        Case { id: "TC_F_04_CS", title: "Remote start and no cable within EVConnectionTimeOut: the transaction ends with Timeout", role: CSMS, versions: V201, requirements: &["F02"], needs: &[], timeout_ms: 30_000, run: tc_f_04 },
+        Case { id: "TC_F_06_CS", title: "UnlockConnector without a transaction answers Unlocked", role: CSMS, versions: V201, requirements: &["F05"], needs: &[], timeout_ms: 20_000, run: tc_f_06 },
+        Case { id: "TC_F_09_CS", title: "RequestStopTransaction of an unknown transaction is Rejected", role: CSMS, versions: V201, requirements: &["F03"], needs: &[], timeout_ms: 20_000, run: tc_f_09 },
+        Case { id: "TC_F_10_CS", title: "UnlockConnector of an unknown EVSE answers UnknownConnector", role: CSMS, versions: V201, requirements: &["F05"], needs: &[], timeout_ms: 20_000, run: tc_f_10 },
+        Case { id: "TC_F_11_CS", title: "TriggerMessage MeterValues for an EVSE is Accepted and a MeterValues follows", role: CSMS, versions: V201, requirements: &["F06"], needs: &[], timeout_ms: 20_000, run: tc_f_11 },
+        Case { id: "TC_F_20_CS", title: "TriggerMessage Heartbeat is Accepted and a Heartbeat follows", role: CSMS, versions: V201, requirements: &["F06"], needs: &[], timeout_ms: 20_000, run: tc_f_20 },
+        Case { id: "TC_F_23_CS", title: "TriggerMessage StatusNotification for an idle EVSE reports Available", role: CSMS, versions: V201, requirements: &["F06"], needs: &[], timeout_ms: 20_000, run: tc_f_23 },
+        Case { id: "TC_G_01_CS", title: "Plugging the cable in turns the connector from Available to Occupied", role: CSMS, versions: V201, requirements: &["G01"], needs: &["plug"], timeout_ms: 20_000, run: tc_g_01 },
+        Case { id: "TC_G_02_CS", title: "Pulling the cable out turns the connector back to Available", role: CSMS, versions: V201, requirements: &["G01"], needs: &["plug"], timeout_ms: 20_000, run: tc_g_02 },
+        Case { id: "TC_G_03_CS", title: "ChangeAvailability Inoperative for an idle EVSE is Accepted and reports Unavailable", role: CSMS, versions: V201, requirements: &["G03"], needs: &[], timeout_ms: 20_000, run: tc_g_03 },
+        Case { id: "TC_G_04_CS", title: "ChangeAvailability Operative brings an inoperative EVSE back to Available", role: CSMS, versions: V201, requirements: &["G03"], needs: &[], timeout_ms: 20_000, run: tc_g_04 },
+        Case { id: "TC_G_11_CS", title: "ChangeAvailability Inoperative during a transaction is Scheduled and applied when it ends", role: CSMS, versions: V201, requirements: &["G03"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_g_11 },
+        Case { id: "TC_J_09_CS", title: "With TxUpdatedInterval set, charging reports periodic meter values that do not decrease", role: CSMS, versions: V201, requirements: &["J02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_j_09 },
+        Case { id: "OH_E_01_CS", title: "A power cycle during a transaction ends it with PowerLoss, reported after the new boot", role: CSMS, versions: V201, requirements: &["E06", "B01"], needs: &["plug", "token-reader", "power-cycle"], timeout_ms: 30_000, run: oh_e_01 },
+        Case { id: "OH_P_01_CS", title: "DataTransfer with a vendor id the station does not know answers UnknownVendorId", role: CSMS, versions: V201, requirements: &["P01"], needs: &[], timeout_ms: 20_000, run: oh_p_01 },
+    ]
+}
+
+/// Accept the station's boot with `interval` and take its first StatusNotification.
+fn booted(interval: u64) -> Step<Connection> {
+    let conn = kit::accept_station("B01", 10_000, &["BootNotification", "StatusNotification"])?;
+    kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": interval, "status": "Accepted"}))?;
+    kit::expect_and_reply(&conn, "B01", "StatusNotification", 10_000, json!({}))?;
+    conn.release(&["BootNotification".into(), "StatusNotification".into()]);
+    Ok(conn)
+}
+
+fn tc_b_01() -> Step {
+    let conn = kit::accept_station("B01", 10_000, &["BootNotification", "StatusNotification"])?;
+    let boot = kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "PowerUp", "B01", "boot reason PowerUp after a cold boot", || format!("reason {}", at(&boot, "/reason")))?;
+    let status = kit::expect_and_reply(&conn, "B01", "StatusNotification", 10_000, json!({}))?;
+    kit::info(format!("first connector status: {status}"));
+    Ok(())
+}
+
+fn tc_b_02() -> Step {
+    let conn = kit::accept_station("B02", 10_000, &["BootNotification", "StatusNotification", "TransactionEvent", "Heartbeat"])?;
+    kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 2, "status": "Pending"}))?;
+    // While pending, a station may only boot again (or answer the CSMS).
+    kit::expect_silence(&conn, "B02", "StatusNotification", 1_500, "while the registration is Pending")?;
+    kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::expect_and_reply(&conn, "B02", "StatusNotification", 10_000, json!({}))?;
+    Ok(())
+}
+
+fn tc_b_03() -> Step {
+    let interval_ms: u32 = 2_000;
+    let conn = kit::accept_station("B03", 10_000, &["BootNotification", "StatusNotification"])?;
+    kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": interval_ms / 1000, "status": "Rejected"}))?;
+    let t0 = clock::now_ms();
+    kit::expect_silence(&conn, "B03", "StatusNotification", 500, "while the registration is Rejected")?;
+    kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    let waited = clock::now_ms() - t0;
+    // Allow 10% for clock granularity on both sides.
+    kit::check(waited * 10 >= u64::from(interval_ms) * 9, "B03", format!("the next BootNotification no earlier than {interval_ms} ms"), || format!("it came after {waited} ms"))
+}
+
+fn get_variable(conn: &Connection, req: &str, component: &str, variable: &str) -> Step<Value> {
+    let r = kit::call(conn, req, "GetVariables", json!({"getVariableData": [{"component": {"name": component}, "variable": {"name": variable}}]}), 10_000)?;
+    let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
+    kit::check(results.len() == 1, req, "one getVariableResult per requested variable", || format!("{} results", results.len()))?;
+    Ok(results[0].clone())
+}
+
+fn tc_b_06() -> Step {
+    let conn = booted(300)?;
+    let r = get_variable(&conn, "B06", "OCPPCommCtrlr", "HeartbeatInterval")?;
+    kit::check(r["attributeStatus"] == "Accepted", "B06", "attributeStatus Accepted for OCPPCommCtrlr.HeartbeatInterval", || r.to_string())?;
+    kit::check(r["attributeValue"].is_string(), "B06", "an attributeValue with the accepted variable", || r.to_string())
+}
+
+fn tc_b_09() -> Step {
+    let conn = booted(300)?;
+    let set = json!({"setVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "120"}]});
+    let r = kit::call(&conn, "B05", "SetVariables", set, 10_000)?;
+    let status = at(&r, "/setVariableResult/0/attributeStatus");
+    kit::check(status == "Accepted", "B05", "attributeStatus Accepted for a writable variable", || r.to_string())?;
+    let read = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
+    kit::check(read["attributeValue"] == "120", "B05", "the value just set (120) when read back", || read.to_string())
+}
+
+fn tc_b_20() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "B11", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B11", "Reset status Accepted with no transaction ongoing", || r.to_string())?;
+    // The station restarts: the old connection goes away and a new one boots.
+    let _ = conn.expect_close(15_000);
+    let again = kit::accept_station("B11", 15_000, &["BootNotification"])?;
+    let boot = kit::expect_and_reply(&again, "B11", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "RemoteReset", "B11", "boot reason RemoteReset after a reset by the CSMS", || format!("reason {}", at(&boot, "/reason")))
+}
+
+fn tc_b_32() -> Step {
+    let conn = booted(300)?;
+    let r = get_variable(&conn, "B06", "NoSuchComponentXyz", "HeartbeatInterval")?;
+    kit::check(r["attributeStatus"] == "UnknownComponent", "B06", "attributeStatus UnknownComponent", || r.to_string())
+}
+
+fn oh_g_01() -> Step {
+    let conn = booted(1)?;
+    // The first heartbeat may come any time within the interval; measure the next one.
+    kit::expect_and_reply(&conn, "G02", "Heartbeat", 3_000, json!({"currentTime": now()}))?;
+    let t0 = clock::now_ms();
+    kit::expect_and_reply(&conn, "G02", "Heartbeat", 3_000, json!({"currentTime": now()}))?;
+    let gap = clock::now_ms() - t0;
+    kit::check((500..=2_000).contains(&gap), "G02", "heartbeats about 1 s apart (interval 1 s)", || format!("{gap} ms between heartbeats"))
+}
+
+/// Remote start on EVSE 1; returns the transaction id the station reported.
+fn remote_start(conn: &Connection, remote_start_id: i64) -> Step<String> {
+    conn.claim(&["TransactionEvent".into()]);
+    let token = config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into());
+    let req = json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": remote_start_id, "evseId": 1});
+    let r = kit::call(conn, "F01", "RequestStartTransaction", req, 10_000)?;
+    kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction status Accepted", || r.to_string())?;
+    let ev = kit::expect_and_reply(conn, "F01", "TransactionEvent", 10_000, json!({"idTokenInfo": {"status": "Accepted"}}))?;
+    kit::check(ev["eventType"] == "Started", "F01", "a TransactionEvent Started", || format!("eventType {}", ev["eventType"]))?;
+    kit::check(
+        at(&ev, "/transactionInfo/remoteStartId") == remote_start_id,
+        "F01",
+        format!("transactionInfo.remoteStartId {remote_start_id}"),
+        || format!("transactionInfo {}", ev["transactionInfo"]),
+    )?;
+    Ok(at(&ev, "/transactionInfo/transactionId").as_str().unwrap_or_default().to_string())
+}
+
+fn oh_f_01() -> Step {
+    let conn = booted(300)?;
+    remote_start(&conn, 4711).map(|_| ())
+}
+
+fn remote_stop(conn: &Connection, tx: &str) -> Step {
+    let r = kit::call(conn, "F03", "RequestStopTransaction", json!({"transactionId": tx}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F03", "RequestStopTransaction status Accepted for the running transaction", || r.to_string())?;
+    let ev = kit::expect_and_reply(conn, "F03", "TransactionEvent", 10_000, json!({}))?;
+    kit::check(ev["eventType"] == "Ended", "F03", "a TransactionEvent Ended", || format!("eventType {}", ev["eventType"]))?;
+    kit::check(at(&ev, "/transactionInfo/transactionId") == tx, "F03", format!("the transaction {tx} to end"), || format!("transactionInfo {}", ev["transactionInfo"]))?;
+    kit::check(at(&ev, "/transactionInfo/stoppedReason") == "Remote", "F03", "stoppedReason Remote", || format!("transactionInfo {}", ev["transactionInfo"]))
+}
+
+fn oh_f_02() -> Step {
+    let conn = booted(300)?;
+    let tx = remote_start(&conn, 1)?;
+    remote_stop(&conn, &tx)
+}
+
+fn oh_f_03() -> Step {
+    let conn = booted(300)?;
+    let first = remote_start(&conn, 1)?;
+    remote_stop(&conn, &first)?;
+    let second = remote_start(&conn, 2)?;
+    kit::check(first != second, "E01", "a new transactionId for every transaction", || format!("{first:?} twice"))
+}
+
+fn oh_rpc_01() -> Step {
+    let conn = booted(300)?;
+    let answer = kit::raw_exchange(&conn, "OCPP-J 4.2.3", r#"[2,"oh-rpc-01","NoSuchActionXyz",{}]"#, 10_000)?;
+    kit::check(answer[0] == 4 && answer[1] == "oh-rpc-01", "OCPP-J 4.2.3", "a CALLERROR with the CALL's message id", || answer.to_string())?;
+    kit::check(answer[2] == "NotImplemented", "OCPP-J 4.2.3", "error code NotImplemented", || format!("error code {}", answer[2]))
+}
+
+fn oh_rpc_02() -> Step {
+    let conn = booted(300)?;
+    let answer = kit::raw_exchange(&conn, "OCPP-J 4.2.3", r#"[2,"oh-rpc-02","Heartbeat",{"#, 10_000)?;
+    kit::check(answer[0] == 4, "OCPP-J 4.2.3", "a CALLERROR", || answer.to_string())?;
+    let code = answer[2].as_str().unwrap_or_default();
+    kit::check(["RpcFrameworkError", "FormatViolation", "ProtocolError"].contains(&code), "OCPP-J 4.2.3", "error code RpcFrameworkError or FormatViolation", || format!("error code {code}"))
+}
+
+// ---- helpers for the cases below ----
+
+const TX: &str = "TransactionEvent";
+
+/// The next TransactionEvent, answered with Accepted for the token it carries.
+fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> Step<Value> {
+    let call = kit::expect(conn, req, TX, timeout_ms)?;
+    let reply = if call.payload.get("idToken").is_some() { json!({"idTokenInfo": {"status": "Accepted"}}) } else { json!({}) };
+    kit::reply(conn, req, &call, TX, reply)?;
+    Ok(call.payload)
+}
+
+/// The next TransactionEvent must be `event_type` for `trigger`.
+fn expect_event(conn: &Connection, req: &str, event_type: &str, trigger: &str) -> Step<Value> {
+    let ev = next_tx_event(conn, req, 10_000)?;
+    kit::check(ev["eventType"] == event_type && ev["triggerReason"] == trigger, req, format!("TransactionEvent {event_type} with triggerReason {trigger}"), || {
+        format!("TransactionEvent {} with triggerReason {}", ev["eventType"], ev["triggerReason"])
+    })?;
+    Ok(ev)
+}
+
+fn expect_ended(conn: &Connection, req: &str, trigger: &str, stopped_reason: &str) -> Step<Value> {
+    let ev = expect_event(conn, req, "Ended", trigger)?;
+    let reason = at(&ev, "/transactionInfo/stoppedReason");
+    kit::check(reason == stopped_reason, req, format!("stoppedReason {stopped_reason}"), || format!("stoppedReason {reason}"))?;
+    Ok(ev)
+}
+
+fn tx_id(ev: &Value) -> String {
+    at(ev, "/transactionInfo/transactionId").as_str().unwrap_or_default().to_string()
+}
+
+fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
+    kit::expect_and_reply(conn, req, "Authorize", 10_000, json!({"idTokenInfo": {"status": status}}))
+}
+
+fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
+    let r = kit::call(conn, req, "SetVariables", json!({"setVariableData": [{"component": {"name": component}, "variable": {"name": variable}, "attributeValue": value}]}), 10_000)?;
+    Ok(at(&r, "/setVariableResult/0").clone())
+}
+
+fn configure(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step {
+    let r = set_variable(conn, req, component, variable, value)?;
+    kit::check(r["attributeStatus"] == "Accepted", req, format!("{component}.{variable} = {value} to be Accepted (prerequisite)"), || r.to_string())
+        .map_err(|_| Verdict::Inconclusive(format!("the station did not accept {component}.{variable} = {value}: {r}")))
+}
+
+/// Boot, plug the cable in and authorize the valid token: a transaction with a driver.
+fn local_tx(req: &str) -> Step<(Connection, String)> {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    kit::plug_in(1)?;
+    let started = expect_event(&conn, req, "Started", "CablePluggedIn")?;
+    kit::present_token(&kit::valid_token())?;
+    authorize(&conn, req, "Accepted")?;
+    let ev = expect_event(&conn, req, "Updated", "Authorized")?;
+    kit::check(tx_id(&ev) == tx_id(&started), req, "the token to join the transaction the cable started", || format!("{} then {}", tx_id(&started), tx_id(&ev)))?;
+    Ok((conn, tx_id(&started)))
+}
+
+fn status_is(conn: &Connection, req: &str, evse: u32, expected: &str) -> Step {
+    let s = kit::expect_and_reply(conn, req, "StatusNotification", 10_000, json!({}))?;
+    kit::check(s["evseId"] == evse && s["connectorStatus"] == expected, req, format!("EVSE {evse} reported {expected}"), || format!("EVSE {} reported {}", s["evseId"], s["connectorStatus"]))
+}
+
+fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
+    kit::accept_station(req, 15_000, claim)
+}
+
+// ---- B: provisioning ----
+
+fn tc_b_07() -> Step {
+    let conn = booted(300)?;
+    let vars = [("OCPPCommCtrlr", "HeartbeatInterval"), ("TxCtrlr", "EVConnectionTimeOut")];
+    let data: Vec<Value> = vars.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
+    let r = kit::call(&conn, "B06", "GetVariables", json!({"getVariableData": data}), 10_000)?;
+    let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
+    kit::check(results.len() == vars.len(), "B06", "one result per requested variable (2)", || format!("{} results", results.len()))?;
+    for (c, v) in vars {
+        let found = results.iter().find(|x| x["component"]["name"] == c && x["variable"]["name"] == v);
+        kit::check(found.is_some_and(|x| x["attributeStatus"] == "Accepted" && x["attributeValue"].is_string()), "B06", format!("{c}.{v} Accepted with a value"), || r.to_string())?;
+    }
+    Ok(())
+}
+
+fn tc_b_10() -> Step {
+    let conn = booted(300)?;
+    let data = json!([
+        {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "150"},
+        {"component": {"name": "TxCtrlr"}, "variable": {"name": "EVConnectionTimeOut"}, "attributeValue": "45"},
+    ]);
+    let r = kit::call(&conn, "B05", "SetVariables", json!({"setVariableData": data}), 10_000)?;
+    let results = at(&r, "/setVariableResult").as_array().cloned().unwrap_or_default();
+    kit::check(results.len() == 2 && results.iter().all(|x| x["attributeStatus"] == "Accepted"), "B05", "both variables Accepted", || r.to_string())?;
+    let read = get_variable(&conn, "B05", "TxCtrlr", "EVConnectionTimeOut")?;
+    kit::check(read["attributeValue"] == "45", "B05", "EVConnectionTimeOut reads back 45", || read.to_string())
+}
+
+fn tc_b_11() -> Step {
+    let conn = booted(300)?;
+    let before = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
+    let r = set_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval", "every now and then")?;
+    kit::check(r["attributeStatus"] == "Rejected", "B05", "attributeStatus Rejected for a non-numeric interval", || r.to_string())?;
+    let after = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
+    kit::check(after["attributeValue"] == before["attributeValue"], "B05", format!("the old value {} kept", before["attributeValue"]), || after.to_string())
+}
+
+fn tc_b_12() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyReport".into()]);
+    let r = kit::call(&conn, "B07", "GetBaseReport", json!({"requestId": 4242, "reportBase": "ConfigurationInventory"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B07", "GetBaseReport status Accepted", || r.to_string())?;
+    let mut part = 0;
+    loop {
+        let n = kit::expect_and_reply(&conn, "B07", "NotifyReport", 10_000, json!({}))?;
+        kit::check(n["requestId"] == 4242, "B07", "NotifyReport for requestId 4242", || format!("requestId {}", n["requestId"]))?;
+        kit::check(n["seqNo"] == part, "B07", format!("seqNo {part}"), || format!("seqNo {}", n["seqNo"]))?;
+        if n["tbc"] != true {
+            return Ok(());
+        }
+        part += 1;
+        kit::check(part < 100, "B07", "the report to end (tbc false)", || "100 parts with tbc true".into())?;
+    }
+}
+
+fn tc_b_21() -> Step {
+    let (conn, tx) = local_tx("B12")?;
+    let r = kit::call(&conn, "B12", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+    kit::check(r["status"] == "Scheduled", "B12", "Reset OnIdle during a transaction Scheduled", || r.to_string())?;
+    kit::expect_silence(&conn, "B12", "BootNotification", 1_000, "while the transaction goes on")?;
+    kit::unplug(1)?;
+    let ev = expect_ended(&conn, "B12", "EVCommunicationLost", "EVDisconnected")?;
+    kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
+    let _ = conn.expect_close(15_000);
+    let again = reconnected("B12", &["BootNotification"])?;
+    let boot = kit::expect_and_reply(&again, "B12", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "RemoteReset", "B12", "boot reason RemoteReset after the scheduled reset", || format!("reason {}", at(&boot, "/reason")))
+}
+
+fn tc_b_22() -> Step {
+    let (conn, tx) = local_tx("B12")?;
+    let r = kit::call(&conn, "B12", "Reset", json!({"type": "Immediate"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B12", "Reset Immediate Accepted", || r.to_string())?;
+    let ev = expect_ended(&conn, "B12", "ResetCommand", "ImmediateReset")?;
+    kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
+    let _ = conn.expect_close(15_000);
+    let again = reconnected("B12", &["BootNotification"])?;
+    let boot = kit::expect_and_reply(&again, "B12", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "RemoteReset", "B12", "boot reason RemoteReset", || format!("reason {}", at(&boot, "/reason")))
+}
+
+fn tc_b_33() -> Step {
+    let conn = booted(300)?;
+    let r = get_variable(&conn, "B06", "OCPPCommCtrlr", "NoSuchVariableXyz")?;
+    kit::check(r["attributeStatus"] == "UnknownVariable", "B06", "attributeStatus UnknownVariable", || r.to_string())
+}
+
+fn tc_b_35() -> Step {
+    let conn = booted(300)?;
+    let r = set_variable(&conn, "B05", "NoSuchComponentXyz", "HeartbeatInterval", "10")?;
+    kit::check(r["attributeStatus"] == "UnknownComponent", "B05", "attributeStatus UnknownComponent", || r.to_string())
+}
+
+fn tc_b_36() -> Step {
+    let conn = booted(300)?;
+    let r = set_variable(&conn, "B05", "OCPPCommCtrlr", "NoSuchVariableXyz", "10")?;
+    kit::check(r["attributeStatus"] == "UnknownVariable", "B05", "attributeStatus UnknownVariable", || r.to_string())
+}
+
+fn tc_b_39() -> Step {
+    let conn = booted(300)?;
+    // Which variable is read-only is the DUT's business; its description may say.
+    let target = config::parameter("read-only-variable").unwrap_or_else(|| "ChargingStation.AvailabilityState".into());
+    let (c, v) = target.split_once('.').unwrap_or((&target, ""));
+    let r = set_variable(&conn, "B05", c, v, "x")?;
+    kit::check(r["attributeStatus"] == "Rejected", "B05", format!("attributeStatus Rejected for the read-only {target}"), || r.to_string())
+}
+
+fn tc_b_57() -> Step {
+    let conn = booted(300)?;
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::network(true)?;
+    let again = reconnected("B04", &["BootNotification"])?;
+    kit::expect_silence(&again, "B04", "BootNotification", 1_500, "after a reconnect without a reboot")?;
+    let r = kit::call(&again, "B04", "TriggerMessage", json!({"requestedMessage": "Heartbeat"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B04", "the reconnected station to answer requests", || r.to_string())
+}
+
+// ---- C, D: authorization and the local list ----
+
+fn tc_c_02() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    kit::present_token(&config::invalid_id_token())?;
+    authorize(&conn, "C01", "Invalid")?;
+    kit::expect_silence(&conn, "C01", TX, 1_500, "for a token the CSMS reported Invalid")
+}
+
+fn tc_c_08() -> Step {
+    let conn = booted(300)?;
+    configure(&conn, "C10", "AuthCtrlr", "LocalPreAuthorize", "true")?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let token = kit::valid_token();
+    // First use: asked online, and the answer goes into the cache.
+    kit::present_token(&token)?;
+    authorize(&conn, "C10", "Accepted")?;
+    expect_event(&conn, "C10", "Started", "Authorized")?;
+    kit::present_token(&token)?;
+    expect_ended(&conn, "C10", "StopAuthorized", "Local")?;
+    // Second use: the cache answers, so the transaction starts without asking.
+    kit::present_token(&token)?;
+    let ev = expect_event(&conn, "C10", "Started", "Authorized")?;
+    kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C10", format!("idToken {token}"), || ev["idToken"].to_string())?;
+    kit::expect_silence(&conn, "C10", "Authorize", 500, "for a token the cache holds as Accepted")
+}
+
+fn tc_c_21() -> Step {
+    let conn = booted(300)?;
+    let token = kit::valid_token();
+    let list = json!({"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [{"idToken": {"idToken": token, "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]});
+    let r = kit::call(&conn, "D01", "SendLocalList", list, 10_000)?;
+    kit::check(r["status"] == "Accepted", "D01", "the local list Accepted (prerequisite)", || r.to_string()).map_err(|_| Verdict::Inconclusive(format!("SendLocalList: {r}")))?;
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::present_token(&token)?;
+    kit::plug_in(1)?;
+    kit::network(true)?;
+    let again = reconnected("C13", &[TX])?;
+    let ev = next_tx_event(&again, "C13", 10_000)?;
+    kit::check(ev["eventType"] == "Started", "E12", "the transaction started offline to be reported first", || format!("TransactionEvent {}", ev["eventType"]))?;
+    kit::check(ev["offline"] == true, "E12", "offline true on a message about the offline period", || format!("offline {}", ev["offline"]))?;
+    kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C13", format!("authorized by {token} from the local list"), || ev["idToken"].to_string())
+}
+
+fn tc_c_37() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "C11", "ClearCache", json!({}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "C11", "ClearCache status Accepted", || r.to_string())
+}
+
+fn tc_d_01() -> Step {
+    let conn = booted(300)?;
+    let list = json!({"versionNumber": 5, "updateType": "Full", "localAuthorizationList": [{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]});
+    let r = kit::call(&conn, "D01", "SendLocalList", list, 10_000)?;
+    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full Accepted", || r.to_string())?;
+    let v = kit::call(&conn, "D02", "GetLocalListVersion", json!({}), 10_000)?;
+    kit::check(v["versionNumber"] == 5, "D02", "versionNumber 5, the version just sent", || v.to_string())
+}
+
+fn tc_d_06() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 3, "updateType": "Full"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full version 3 Accepted", || r.to_string())?;
+    let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
+    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
+    kit::check(r["status"] == "VersionMismatch", "D01", "VersionMismatch for a differential update older than the list", || r.to_string())
+}
+
+// ---- E: transactions ----
+
+fn tc_e_03() -> Step {
+    let (conn, _) = local_tx("E02")?;
+    kit::pilot(1, PilotState::C)?;
+    let ev = expect_event(&conn, "E02", "Updated", "ChargingStateChanged")?;
+    let state = at(&ev, "/transactionInfo/chargingState");
+    kit::check(state == "Charging", "E02", "chargingState Charging once the EV draws energy", || format!("chargingState {state}"))
+}
+
+fn tc_e_04() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    kit::present_token(&kit::valid_token())?;
+    authorize(&conn, "E03", "Accepted")?;
+    let started = expect_event(&conn, "E03", "Started", "Authorized")?;
+    kit::plug_in(1)?;
+    let ev = expect_event(&conn, "E03", "Updated", "CablePluggedIn")?;
+    kit::check(tx_id(&ev) == tx_id(&started), "E03", "the cable event in the same transaction", || format!("{} then {}", tx_id(&started), tx_id(&ev)))
+}
+
+fn tc_e_05() -> Step {
+    let conn = booted(300)?;
+    configure(&conn, "E03", "TxCtrlr", "EVConnectionTimeOut", "2")?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    kit::present_token(&kit::valid_token())?;
+    authorize(&conn, "E03", "Accepted")?;
+    expect_event(&conn, "E03", "Started", "Authorized")?;
+    let t0 = clock::now_ms();
+    expect_ended(&conn, "E03", "EVConnectTimeout", "Timeout")?;
+    let waited = clock::now_ms() - t0;
+    kit::check(waited >= 1_500, "E03", "the transaction kept for the 2 s EVConnectionTimeOut", || format!("it ended after {waited} ms"))
+}
+
+fn tc_e_06() -> Step {
+    let (conn, tx) = local_tx("E07")?;
+    kit::present_token(&kit::valid_token())?;
+    let ev = expect_ended(&conn, "E07", "StopAuthorized", "Local")?;
+    kit::check(tx_id(&ev) == tx, "E07", format!("transaction {tx} ended"), || tx_id(&ev))
+}
+
+fn tc_e_20() -> Step {
+    let (conn, tx) = local_tx("E10")?;
+    kit::unplug(1)?;
+    let ev = expect_ended(&conn, "E10", "EVCommunicationLost", "EVDisconnected")?;
+    kit::check(tx_id(&ev) == tx, "E10", format!("transaction {tx} ended"), || tx_id(&ev))
+}
+
+fn tc_e_28() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "E14", "GetTransactionStatus", json!({"transactionId": "no-such-transaction"}), 10_000)?;
+    kit::check(r["ongoingIndicator"] == false, "E14", "ongoingIndicator false for an unknown transaction", || r.to_string())?;
+    kit::check(r["messagesInQueue"] == false, "E14", "messagesInQueue false", || r.to_string())
+}
+
+fn tc_e_30() -> Step {
+    let (conn, tx) = local_tx("E14")?;
+    let r = kit::call(&conn, "E14", "GetTransactionStatus", json!({"transactionId": tx}), 10_000)?;
+    kit::check(r["ongoingIndicator"] == true, "E14", "ongoingIndicator true for the ongoing transaction", || r.to_string())?;
+    kit::check(r["messagesInQueue"] == false, "E14", "messagesInQueue false: every message was answered", || r.to_string())
+}
+
+fn tc_e_40() -> Step {
+    let (conn, tx) = local_tx("E12")?;
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::unplug(1)?;
+    kit::network(true)?;
+    let again = reconnected("E12", &[TX])?;
+    let ev = expect_ended(&again, "E12", "EVCommunicationLost", "EVDisconnected")?;
+    kit::check(tx_id(&ev) == tx, "E12", format!("transaction {tx} ended"), || tx_id(&ev))?;
+    kit::check(ev["offline"] == true, "E12", "offline true: the event happened while offline", || format!("offline {}", ev["offline"]))
+}
+
+fn oh_e_01() -> Step {
+    let (conn, tx) = local_tx("E06")?;
+    kit::power_cycle()?;
+    let _ = conn.expect_close(10_000);
+    let again = reconnected("B01", &["BootNotification", TX])?;
+    let boot = kit::expect_and_reply(&again, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "PowerUp", "B01", "boot reason PowerUp after a power cycle", || format!("reason {}", at(&boot, "/reason")))?;
+    let ev = next_tx_event(&again, "E06", 10_000)?;
+    kit::check(ev["eventType"] == "Ended" && tx_id(&ev) == tx, "E06", format!("TransactionEvent Ended for {tx}"), || ev.to_string())?;
+    let reason = at(&ev, "/transactionInfo/stoppedReason");
+    kit::check(reason == "PowerLoss", "E06", "stoppedReason PowerLoss", || format!("stoppedReason {reason}"))
+}
+
+// ---- F: remote control ----
+
+fn tc_f_01() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into()]);
+    kit::plug_in(1)?;
+    let started = expect_event(&conn, "F01", "Started", "CablePluggedIn")?;
+    let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 77, "evseId": 1});
+    let r = kit::call(&conn, "F01", "RequestStartTransaction", req, 10_000)?;
+    kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction Accepted", || r.to_string())?;
+    kit::check(r["transactionId"] == tx_id(&started).as_str(), "F01", format!("transactionId {} of the transaction the cable started", tx_id(&started)), || r.to_string())?;
+    let ev = expect_event(&conn, "F01", "Updated", "RemoteStart")?;
+    kit::check(at(&ev, "/transactionInfo/remoteStartId") == 77, "F01", "remoteStartId 77", || ev["transactionInfo"].to_string())
+}
+
+fn tc_f_04() -> Step {
+    let conn = booted(300)?;
+    configure(&conn, "F02", "TxCtrlr", "EVConnectionTimeOut", "2")?;
+    conn.claim(&[TX.into()]);
+    let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 78, "evseId": 1});
+    let r = kit::call(&conn, "F02", "RequestStartTransaction", req, 10_000)?;
+    kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
+    expect_event(&conn, "F02", "Started", "RemoteStart")?;
+    expect_ended(&conn, "F02", "EVConnectTimeout", "Timeout").map(|_| ())
+}
+
+fn tc_f_06() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "F05", "UnlockConnector", json!({"evseId": 1, "connectorId": 1}), 10_000)?;
+    kit::check(r["status"] == "Unlocked", "F05", "UnlockConnector status Unlocked", || r.to_string())
+}
+
+fn tc_f_09() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "F03", "RequestStopTransaction", json!({"transactionId": "no-such-transaction"}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "F03", "RequestStopTransaction Rejected for an unknown transaction", || r.to_string())
+}
+
+fn tc_f_10() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "F05", "UnlockConnector", json!({"evseId": 99, "connectorId": 1}), 10_000)?;
+    kit::check(r["status"] == "UnknownConnector", "F05", "UnlockConnector status UnknownConnector for EVSE 99", || r.to_string())
+}
+
+fn tc_f_11() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["MeterValues".into()]);
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "MeterValues", "evse": {"id": 1}}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F06", "TriggerMessage MeterValues Accepted", || r.to_string())?;
+    let m = kit::expect_and_reply(&conn, "F06", "MeterValues", 10_000, json!({}))?;
+    kit::check(m["evseId"] == 1, "F06", "MeterValues for EVSE 1", || format!("evseId {}", m["evseId"]))
+}
+
+fn tc_f_20() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["Heartbeat".into()]);
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "Heartbeat"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F06", "TriggerMessage Heartbeat Accepted", || r.to_string())?;
+    kit::expect_and_reply(&conn, "F06", "Heartbeat", 5_000, json!({"currentTime": now()})).map(|_| ())
+}
+
+fn tc_f_23() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F06", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
+    status_is(&conn, "F06", 1, "Available")
+}
+
+// ---- G: availability ----
+
+fn tc_g_01() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    kit::plug_in(1)?;
+    status_is(&conn, "G01", 1, "Occupied")
+}
+
+fn tc_g_02() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    kit::plug_in(1)?;
+    status_is(&conn, "G01", 1, "Occupied")?;
+    kit::unplug(1)?;
+    status_is(&conn, "G01", 1, "Available")
+}
+
+fn change_availability(conn: &Connection, req: &str, status: &str, expected: &str) -> Step {
+    let r = kit::call(conn, req, "ChangeAvailability", json!({"operationalStatus": status, "evse": {"id": 1}}), 10_000)?;
+    kit::check(r["status"] == expected, req, format!("ChangeAvailability {status} answered {expected}"), || r.to_string())
+}
+
+fn tc_g_03() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    change_availability(&conn, "G03", "Inoperative", "Accepted")?;
+    status_is(&conn, "G03", 1, "Unavailable")
+}
+
+fn tc_g_04() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    change_availability(&conn, "G03", "Inoperative", "Accepted")?;
+    status_is(&conn, "G03", 1, "Unavailable")?;
+    change_availability(&conn, "G03", "Operative", "Accepted")?;
+    status_is(&conn, "G03", 1, "Available")
+}
+
+fn tc_g_11() -> Step {
+    let (conn, _) = local_tx("G03")?;
+    conn.claim(&["StatusNotification".into()]);
+    change_availability(&conn, "G03", "Inoperative", "Scheduled")?;
+    kit::expect_silence(&conn, "G03", "StatusNotification", 1_000, "while the transaction goes on")?;
+    kit::unplug(1)?;
+    expect_event(&conn, "G03", "Ended", "EVCommunicationLost")?;
+    status_is(&conn, "G03", 1, "Unavailable")
+}
+
+// ---- J, P ----
+
+fn tc_j_09() -> Step {
+    let (conn, _) = local_tx("J02")?;
+    configure(&conn, "J02", "SampledDataCtrlr", "TxUpdatedInterval", "1")?;
+    kit::pilot(1, PilotState::C)?;
+    expect_event(&conn, "J02", "Updated", "ChargingStateChanged")?;
+    let energy = |ev: &Value| -> Option<f64> {
+        let sv = at(ev, "/meterValue/0/sampledValue/0");
+        (sv["measurand"] == "Energy.Active.Import.Register").then(|| sv["value"].as_f64()).flatten()
+    };
+    let first = expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?;
+    let second = expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?;
+    let (Some(a), Some(b)) = (energy(&first), energy(&second)) else {
+        return Err(kit::fail("J02", "an Energy.Active.Import.Register sample in each periodic event", format!("{} / {}", first["meterValue"], second["meterValue"])));
+    };
+    kit::check(b >= a, "J02", "an energy register that does not decrease", || format!("{a} Wh then {b} Wh"))
+}
+
+fn oh_p_01() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "P01", "DataTransfer", json!({"vendorId": "org.example.nobody", "messageId": "ping"}), 10_000)?;
+    kit::check(r["status"] == "UnknownVendorId", "P01", "DataTransfer status UnknownVendorId", || r.to_string())
+}
