@@ -1,6 +1,444 @@
-//! placeholder
-use crate::Case;
+//! OCPP 1.6J cases where the harness is the Central System and the DUT is a charge point.
+//! Ids are the OCA test tool's 1.6 ids where a case mirrors one; requirements name the 1.6
+//! operation or configuration key checked (the 1.6 text has no requirement ids).
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, *},
+};
+
+const CS: Role = Role::Csms;
 
 pub(crate) fn cases() -> Vec<Case> {
-    vec![]
+    vec![
+        Case { id: "TC_001_CS", title: "1.6 cold boot: the charge point registers and reports connector 0 and its connectors", role: CS, versions: V16, requirements: &["1.6 BootNotification", "1.6 StatusNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
+        Case { id: "TC_002_CS", title: "1.6 cold boot answered Pending: nothing but a new BootNotification until accepted", role: CS, versions: V16, requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_002 },
+        Case { id: "TC_003_CS", title: "1.6 plug in first, then badge: Preparing, Authorize, StartTransaction, Charging", role: CS, versions: V16, requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StatusNotification"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_003 },
+        Case { id: "TC_004_1_CS", title: "1.6 badge first, then plug in: the transaction starts when the cable is in", role: CS, versions: V16, requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_004_1 },
+        Case { id: "TC_004_2_CS", title: "1.6 badge first and no cable within ConnectionTimeOut: back to Available, no transaction", role: CS, versions: V16, requirements: &["1.6 ConnectionTimeOut"], needs: &["token-reader"], timeout_ms: 30_000, run: tc_004_2 },
+        Case { id: "TC_005_1_CS", title: "1.6 unplugging on the EV side stops the transaction with reason EVDisconnected", role: CS, versions: V16, requirements: &["1.6 StopTransaction"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_005_1 },
+        Case { id: "TC_010_CS", title: "1.6 remote start with the cable already in starts the transaction for the given idTag", role: CS, versions: V16, requirements: &["1.6 RemoteStartTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_010 },
+        Case { id: "TC_011_1_CS", title: "1.6 remote start first, then plug in: the transaction starts on the cable", role: CS, versions: V16, requirements: &["1.6 RemoteStartTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_011_1 },
+        Case { id: "TC_011_2_CS", title: "1.6 remote start and no cable within ConnectionTimeOut: no transaction", role: CS, versions: V16, requirements: &["1.6 RemoteStartTransaction", "1.6 ConnectionTimeOut"], needs: &[], timeout_ms: 30_000, run: tc_011_2 },
+        Case { id: "TC_012_CS", title: "1.6 remote stop ends the transaction with reason Remote", role: CS, versions: V16, requirements: &["1.6 RemoteStopTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_012 },
+        Case { id: "TC_013_CS", title: "1.6 hard reset without a transaction: accepted, the charge point reboots", role: CS, versions: V16, requirements: &["1.6 Reset"], needs: &[], timeout_ms: 30_000, run: tc_013 },
+        Case { id: "TC_014_CS", title: "1.6 soft reset without a transaction: accepted, the charge point reboots", role: CS, versions: V16, requirements: &["1.6 Reset"], needs: &[], timeout_ms: 30_000, run: tc_014 },
+        Case { id: "TC_015_CS", title: "1.6 hard reset during a transaction stops it with reason HardReset first", role: CS, versions: V16, requirements: &["1.6 Reset"], needs: &["plug"], timeout_ms: 30_000, run: tc_015 },
+        Case { id: "TC_016_CS", title: "1.6 soft reset during a transaction stops it with reason SoftReset first", role: CS, versions: V16, requirements: &["1.6 Reset"], needs: &["plug"], timeout_ms: 30_000, run: tc_016 },
+        Case { id: "TC_017_1_CS", title: "1.6 unlock a connector with no session: Unlocked", role: CS, versions: V16, requirements: &["1.6 UnlockConnector"], needs: &[], timeout_ms: 20_000, run: tc_017_1 },
+        Case { id: "TC_019_CS", title: "1.6 GetConfiguration without keys returns every key, with the core keys among them", role: CS, versions: V16, requirements: &["1.6 GetConfiguration", "1.6 core configuration keys"], needs: &[], timeout_ms: 20_000, run: tc_019 },
+        Case { id: "TC_021_CS", title: "1.6 ChangeConfiguration of a writable key is Accepted and reads back", role: CS, versions: V16, requirements: &["1.6 ChangeConfiguration"], needs: &[], timeout_ms: 20_000, run: tc_021 },
+        Case { id: "TC_023_4_CS", title: "1.6 a badge the Central System reports Invalid starts no transaction", role: CS, versions: V16, requirements: &["1.6 Authorize"], needs: &["plug", "token-reader"], timeout_ms: 20_000, run: tc_023_4 },
+        Case { id: "TC_026_CS", title: "1.6 remote start on a connector that is already charging is Rejected", role: CS, versions: V16, requirements: &["1.6 RemoteStartTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_026 },
+        Case { id: "TC_028_CS", title: "1.6 remote stop of an unknown transaction is Rejected", role: CS, versions: V16, requirements: &["1.6 RemoteStopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_028 },
+        Case { id: "TC_031_CS", title: "1.6 unlock of a connector that does not exist: NotSupported", role: CS, versions: V16, requirements: &["1.6 UnlockConnector"], needs: &[], timeout_ms: 20_000, run: tc_031 },
+        Case { id: "TC_032_2_CS", title: "1.6 power failure during a transaction: after the reboot it is stopped with PowerLoss", role: CS, versions: V16, requirements: &["1.6 StopTransaction"], needs: &["plug", "power-cycle"], timeout_ms: 30_000, run: tc_032_2 },
+        Case { id: "TC_036_CS", title: "1.6 connection lost during a transaction: its StopTransaction arrives after reconnecting", role: CS, versions: V16, requirements: &["1.6 offline transactions"], needs: &["plug", "network"], timeout_ms: 30_000, run: tc_036 },
+        Case { id: "TC_037_1_CS", title: "1.6 offline, a badge on the local list starts a transaction reported after reconnecting", role: CS, versions: V16, requirements: &["1.6 offline transactions", "1.6 local authorization list"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_037_1 },
+        Case { id: "TC_040_1_CS", title: "1.6 ChangeConfiguration of an unknown key: NotSupported", role: CS, versions: V16, requirements: &["1.6 ChangeConfiguration"], needs: &[], timeout_ms: 20_000, run: tc_040_1 },
+        Case { id: "TC_040_2_CS", title: "1.6 ChangeConfiguration with an invalid value: Rejected", role: CS, versions: V16, requirements: &["1.6 ChangeConfiguration"], needs: &[], timeout_ms: 20_000, run: tc_040_2 },
+        Case { id: "TC_042_2_CS", title: "1.6 GetLocalListVersion with an empty list answers 0", role: CS, versions: V16, requirements: &["1.6 GetLocalListVersion"], needs: &[], timeout_ms: 20_000, run: tc_042_2 },
+        Case { id: "TC_043_CS", title: "1.6 SendLocalList Full is Accepted and its version reads back", role: CS, versions: V16, requirements: &["1.6 SendLocalList", "1.6 GetLocalListVersion"], needs: &[], timeout_ms: 20_000, run: tc_043 },
+        Case { id: "TC_054_CS", title: "1.6 TriggerMessage for Heartbeat, StatusNotification and MeterValues: each Accepted and sent", role: CS, versions: V16, requirements: &["1.6 TriggerMessage"], needs: &[], timeout_ms: 20_000, run: tc_054 },
+        Case { id: "TC_055_CS", title: "1.6 TriggerMessage for a connector that does not exist is Rejected", role: CS, versions: V16, requirements: &["1.6 TriggerMessage"], needs: &[], timeout_ms: 20_000, run: tc_055 },
+        Case { id: "TC_062_CS", title: "1.6 DataTransfer for an unknown vendor: UnknownVendorId", role: CS, versions: V16, requirements: &["1.6 DataTransfer"], needs: &[], timeout_ms: 20_000, run: tc_062 },
+        Case { id: "TC_070_CS", title: "1.6 sampled meter values during a transaction carry its id and a rising energy register", role: CS, versions: V16, requirements: &["1.6 MeterValues"], needs: &["plug", "pilot"], timeout_ms: 30_000, run: tc_070 },
+        Case { id: "OH_16_G_01_CS", title: "1.6 ChangeAvailability Inoperative of an idle connector: Accepted and Unavailable", role: CS, versions: V16, requirements: &["1.6 ChangeAvailability"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
+        Case { id: "OH_16_C_01_CS", title: "1.6 ClearCache is Accepted", role: CS, versions: V16, requirements: &["1.6 ClearCache"], needs: &[], timeout_ms: 20_000, run: oh_16_c_01 },
+        Case { id: "OH_16_RPC_01_CS", title: "1.6 a CALL with an unknown action is answered with CALLERROR NotImplemented", role: CS, versions: V16, requirements: &["OCPP-J 1.6 §4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_16_rpc_01 },
+    ]
+}
+
+const START: &str = "StartTransaction";
+const STOP: &str = "StopTransaction";
+const STATUS: &str = "StatusNotification";
+
+fn boot_accepted(conn: &Connection, req: &str) -> Step<Value> {
+    kit::expect_and_reply(conn, req, "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))
+}
+
+/// The next StatusNotification must say `status` for `connector`.
+fn status(conn: &Connection, req: &str, connector: u32, expected: &str) -> Step {
+    let s = kit::expect_and_reply(conn, req, STATUS, 10_000, json!({}))?;
+    kit::check(s["connectorId"] == connector && s["status"] == expected, req, format!("connector {connector} {expected}"), || format!("connector {} {}", s["connectorId"], s["status"]))
+}
+
+/// Accept the boot and the connector statuses after it; StatusNotification stays claimed
+/// when `keep_status`.
+fn booted(keep_status: bool) -> Step<Connection> {
+    let conn = kit::accept_station("1.6 BootNotification", 10_000, &["BootNotification", STATUS])?;
+    boot_accepted(&conn, "1.6 BootNotification")?;
+    status(&conn, "1.6 StatusNotification", 0, "Available")?;
+    status(&conn, "1.6 StatusNotification", 1, "Available")?;
+    conn.release(&["BootNotification".into()]);
+    if !keep_status {
+        conn.release(&[STATUS.into()]);
+    }
+    Ok(conn)
+}
+
+fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
+    kit::expect_and_reply(conn, req, "Authorize", 10_000, json!({"idTagInfo": {"status": status}}))
+}
+
+/// Take the StartTransaction, give it `id`, and check it names the connector and token.
+fn started(conn: &Connection, req: &str, id: i64, token: &str) -> Step<Value> {
+    let s = kit::expect_and_reply(conn, req, START, 10_000, json!({"transactionId": id, "idTagInfo": {"status": "Accepted"}}))?;
+    kit::check(s["connectorId"] == 1 && s["idTag"] == token, req, format!("StartTransaction on connector 1 for {token}"), || s.to_string())?;
+    Ok(s)
+}
+
+fn stopped(conn: &Connection, req: &str, id: i64, reason: &str) -> Step<Value> {
+    let s = kit::expect_and_reply(conn, req, STOP, 10_000, json!({"idTagInfo": {"status": "Accepted"}}))?;
+    kit::check(s["transactionId"] == id, req, format!("StopTransaction for transaction {id}"), || format!("transactionId {}", s["transactionId"]))?;
+    kit::check(s["reason"] == reason, req, format!("reason {reason}"), || format!("reason {}", s["reason"]))?;
+    Ok(s)
+}
+
+fn change_configuration(conn: &Connection, req: &str, key: &str, value: &str) -> Step<String> {
+    let r = kit::call(conn, req, "ChangeConfiguration", json!({"key": key, "value": value}), 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+fn configure(conn: &Connection, req: &str, key: &str, value: &str) -> Step {
+    let s = change_configuration(conn, req, key, value)?;
+    if s == "Accepted" { Ok(()) } else { Err(Verdict::Inconclusive(format!("the charge point did not accept {key} = {value} (prerequisite): {s}"))) }
+}
+
+/// Boot, then a remotely started transaction with the cable in: (connection, transaction id).
+fn remote_tx(req: &str, id: i64) -> Step<(Connection, i64)> {
+    let conn = booted(false)?;
+    conn.claim(&[START.into(), STOP.into()]);
+    kit::plug_in(1)?;
+    let token = kit::valid_token();
+    let r = kit::call(&conn, req, "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "RemoteStartTransaction Accepted", || r.to_string())?;
+    started(&conn, req, id, &token)?;
+    Ok((conn, id))
+}
+
+fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
+    kit::accept_station(req, 15_000, claim)
+}
+
+fn tc_001() -> Step {
+    booted(false).map(|_| ())
+}
+
+fn tc_002() -> Step {
+    let conn = kit::accept_station("1.6 BootNotification", 10_000, &["BootNotification", STATUS, "Heartbeat"])?;
+    kit::expect_and_reply(&conn, "1.6 BootNotification", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 2, "status": "Pending"}))?;
+    kit::expect_silence(&conn, "1.6 BootNotification", STATUS, 1_500, "while the registration is Pending")?;
+    boot_accepted(&conn, "1.6 BootNotification")?;
+    status(&conn, "1.6 StatusNotification", 0, "Available")
+}
+
+fn tc_003() -> Step {
+    let conn = booted(true)?;
+    conn.claim(&["Authorize".into(), START.into()]);
+    kit::plug_in(1)?;
+    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    let token = kit::valid_token();
+    kit::present_token(&token)?;
+    authorize(&conn, "1.6 Authorize", "Accepted")?;
+    started(&conn, "1.6 StartTransaction", 101, &token)?;
+    status(&conn, "1.6 StatusNotification", 1, "SuspendedEV")?;
+    kit::pilot(1, PilotState::C)?;
+    status(&conn, "1.6 StatusNotification", 1, "Charging")
+}
+
+fn tc_004_1() -> Step {
+    let conn = booted(true)?;
+    conn.claim(&["Authorize".into(), START.into()]);
+    let token = kit::valid_token();
+    kit::present_token(&token)?;
+    authorize(&conn, "1.6 Authorize", "Accepted")?;
+    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    kit::expect_silence(&conn, "1.6 StartTransaction", START, 500, "before the cable is in")?;
+    kit::plug_in(1)?;
+    started(&conn, "1.6 StartTransaction", 102, &token).map(|_| ())
+}
+
+fn tc_004_2() -> Step {
+    let conn = booted(true)?;
+    configure(&conn, "1.6 ConnectionTimeOut", "ConnectionTimeOut", "2")?;
+    conn.claim(&["Authorize".into(), START.into()]);
+    kit::present_token(&kit::valid_token())?;
+    authorize(&conn, "1.6 Authorize", "Accepted")?;
+    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    let t0 = clock::now_ms();
+    status(&conn, "1.6 ConnectionTimeOut", 1, "Available")?;
+    let waited = clock::now_ms() - t0;
+    kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))?;
+    kit::expect_silence(&conn, "1.6 StartTransaction", START, 500, "after the connection time-out")
+}
+
+fn tc_005_1() -> Step {
+    let conn = booted(false)?;
+    conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
+    kit::plug_in(1)?;
+    let token = kit::valid_token();
+    kit::present_token(&token)?;
+    authorize(&conn, "1.6 Authorize", "Accepted")?;
+    started(&conn, "1.6 StartTransaction", 103, &token)?;
+    kit::unplug(1)?;
+    stopped(&conn, "1.6 StopTransaction", 103, "EVDisconnected").map(|_| ())
+}
+
+fn tc_010() -> Step {
+    remote_tx("1.6 RemoteStartTransaction", 104).map(|_| ())
+}
+
+fn tc_011_1() -> Step {
+    let conn = booted(false)?;
+    conn.claim(&[START.into()]);
+    let token = kit::valid_token();
+    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 RemoteStartTransaction", "RemoteStartTransaction Accepted", || r.to_string())?;
+    kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "before the cable is in")?;
+    kit::plug_in(1)?;
+    started(&conn, "1.6 RemoteStartTransaction", 105, &token).map(|_| ())
+}
+
+fn tc_011_2() -> Step {
+    let conn = booted(true)?;
+    configure(&conn, "1.6 ConnectionTimeOut", "ConnectionTimeOut", "2")?;
+    conn.claim(&[START.into()]);
+    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 RemoteStartTransaction", "RemoteStartTransaction Accepted", || r.to_string())?;
+    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    status(&conn, "1.6 ConnectionTimeOut", 1, "Available")?;
+    kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "after the connection time-out")
+}
+
+fn tc_012() -> Step {
+    let (conn, id) = remote_tx("1.6 RemoteStopTransaction", 106)?;
+    let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": id}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 RemoteStopTransaction", "RemoteStopTransaction Accepted", || r.to_string())?;
+    stopped(&conn, "1.6 RemoteStopTransaction", id, "Remote").map(|_| ())
+}
+
+fn reset_and_reboot(conn: &Connection, kind: &str) -> Step {
+    let r = kit::call(conn, "1.6 Reset", "Reset", json!({"type": kind}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 Reset", format!("Reset {kind} Accepted"), || r.to_string())?;
+    let _ = conn.expect_close(15_000);
+    let again = reconnected("1.6 Reset", &["BootNotification"])?;
+    boot_accepted(&again, "1.6 Reset").map(|_| ())
+}
+
+fn tc_013() -> Step {
+    let conn = booted(false)?;
+    reset_and_reboot(&conn, "Hard")
+}
+
+fn tc_014() -> Step {
+    let conn = booted(false)?;
+    reset_and_reboot(&conn, "Soft")
+}
+
+fn reset_with_tx(kind: &str, id: i64, reason: &str) -> Step {
+    let (conn, id) = remote_tx("1.6 Reset", id)?;
+    let r = kit::call(&conn, "1.6 Reset", "Reset", json!({"type": kind}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 Reset", format!("Reset {kind} Accepted"), || r.to_string())?;
+    stopped(&conn, "1.6 Reset", id, reason)?;
+    let _ = conn.expect_close(15_000);
+    let again = reconnected("1.6 Reset", &["BootNotification"])?;
+    boot_accepted(&again, "1.6 Reset").map(|_| ())
+}
+
+fn tc_015() -> Step {
+    reset_with_tx("Hard", 107, "HardReset")
+}
+
+fn tc_016() -> Step {
+    reset_with_tx("Soft", 108, "SoftReset")
+}
+
+fn tc_017_1() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 UnlockConnector", "UnlockConnector", json!({"connectorId": 1}), 10_000)?;
+    kit::check(r["status"] == "Unlocked", "1.6 UnlockConnector", "UnlockConnector status Unlocked", || r.to_string())
+}
+
+fn tc_019() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 GetConfiguration", "GetConfiguration", json!({}), 10_000)?;
+    let keys: Vec<&str> = r["configurationKey"].as_array().into_iter().flatten().filter_map(|k| k["key"].as_str()).collect();
+    for core in ["HeartbeatInterval", "ConnectionTimeOut", "MeterValueSampleInterval", "NumberOfConnectors", "AuthorizeRemoteTxRequests"] {
+        kit::check(keys.contains(&core), "1.6 core configuration keys", format!("the core key {core} among the configuration keys"), || format!("keys {keys:?}"))?;
+    }
+    Ok(())
+}
+
+fn tc_021() -> Step {
+    let conn = booted(false)?;
+    let s = change_configuration(&conn, "1.6 ChangeConfiguration", "MeterValueSampleInterval", "15")?;
+    kit::check(s == "Accepted", "1.6 ChangeConfiguration", "ChangeConfiguration Accepted", || format!("status {s}"))?;
+    let r = kit::call(&conn, "1.6 GetConfiguration", "GetConfiguration", json!({"key": ["MeterValueSampleInterval"]}), 10_000)?;
+    let value = at(&r, "/configurationKey/0/value");
+    kit::check(value == "15", "1.6 ChangeConfiguration", "MeterValueSampleInterval reads back 15", || r.to_string())
+}
+
+fn tc_023_4() -> Step {
+    let conn = booted(false)?;
+    conn.claim(&["Authorize".into(), START.into()]);
+    kit::plug_in(1)?;
+    kit::present_token(&config::invalid_id_token())?;
+    authorize(&conn, "1.6 Authorize", "Invalid")?;
+    kit::expect_silence(&conn, "1.6 Authorize", START, 1_500, "for an idTag the Central System reported Invalid")
+}
+
+fn tc_026() -> Step {
+    let (conn, _) = remote_tx("1.6 RemoteStartTransaction", 109)?;
+    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "1.6 RemoteStartTransaction", "RemoteStartTransaction Rejected on a connector with a transaction", || r.to_string())
+}
+
+fn tc_028() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": 987_654}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "1.6 RemoteStopTransaction", "RemoteStopTransaction Rejected for an unknown transaction", || r.to_string())
+}
+
+fn tc_031() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 UnlockConnector", "UnlockConnector", json!({"connectorId": 99}), 10_000)?;
+    kit::check(r["status"] == "NotSupported", "1.6 UnlockConnector", "UnlockConnector NotSupported for connector 99", || r.to_string())
+}
+
+fn tc_032_2() -> Step {
+    let (conn, id) = remote_tx("1.6 StopTransaction", 110)?;
+    kit::power_cycle()?;
+    let _ = conn.expect_close(10_000);
+    let again = reconnected("1.6 StopTransaction", &["BootNotification", STOP])?;
+    boot_accepted(&again, "1.6 BootNotification")?;
+    stopped(&again, "1.6 StopTransaction", id, "PowerLoss").map(|_| ())
+}
+
+fn tc_036() -> Step {
+    let (conn, id) = remote_tx("1.6 offline transactions", 111)?;
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::unplug(1)?;
+    kit::network(true)?;
+    let again = reconnected("1.6 offline transactions", &[STOP])?;
+    stopped(&again, "1.6 offline transactions", id, "EVDisconnected").map(|_| ())
+}
+
+fn tc_037_1() -> Step {
+    let conn = booted(false)?;
+    let token = kit::valid_token();
+    let list = json!({"listVersion": 1, "updateType": "Full", "localAuthorizationList": [{"idTag": token, "idTagInfo": {"status": "Accepted"}}]});
+    let r = kit::call(&conn, "1.6 SendLocalList", "SendLocalList", list, 10_000)?;
+    if r["status"] != "Accepted" {
+        return Err(Verdict::Inconclusive(format!("the local list was not accepted (prerequisite): {r}")));
+    }
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::plug_in(1)?;
+    kit::present_token(&token)?;
+    kit::network(true)?;
+    let again = reconnected("1.6 offline transactions", &[START])?;
+    started(&again, "1.6 offline transactions", 112, &token).map(|_| ())
+}
+
+fn tc_040_1() -> Step {
+    let conn = booted(false)?;
+    let s = change_configuration(&conn, "1.6 ChangeConfiguration", "NoSuchKeyXyz", "1")?;
+    kit::check(s == "NotSupported", "1.6 ChangeConfiguration", "ChangeConfiguration NotSupported for an unknown key", || format!("status {s}"))
+}
+
+fn tc_040_2() -> Step {
+    let conn = booted(false)?;
+    let s = change_configuration(&conn, "1.6 ChangeConfiguration", "HeartbeatInterval", "often")?;
+    kit::check(s == "Rejected", "1.6 ChangeConfiguration", "ChangeConfiguration Rejected for a non-numeric interval", || format!("status {s}"))
+}
+
+fn tc_042_2() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 GetLocalListVersion", "GetLocalListVersion", json!({}), 10_000)?;
+    kit::check(r["listVersion"] == 0, "1.6 GetLocalListVersion", "listVersion 0 for an empty list", || r.to_string())
+}
+
+fn tc_043() -> Step {
+    let conn = booted(false)?;
+    let list = json!({"listVersion": 7, "updateType": "Full", "localAuthorizationList": [{"idTag": kit::valid_token(), "idTagInfo": {"status": "Accepted"}}]});
+    let r = kit::call(&conn, "1.6 SendLocalList", "SendLocalList", list, 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 SendLocalList", "SendLocalList Accepted", || r.to_string())?;
+    let v = kit::call(&conn, "1.6 GetLocalListVersion", "GetLocalListVersion", json!({}), 10_000)?;
+    kit::check(v["listVersion"] == 7, "1.6 GetLocalListVersion", "listVersion 7, the version just sent", || v.to_string())
+}
+
+fn tc_054() -> Step {
+    let conn = booted(false)?;
+    for (message, connector) in [("Heartbeat", None), ("StatusNotification", Some(1)), ("MeterValues", Some(1))] {
+        conn.claim(&[message.into()]);
+        let mut req = json!({"requestedMessage": message});
+        if let Some(c) = connector {
+            req["connectorId"] = json!(c);
+        }
+        let r = kit::call(&conn, "1.6 TriggerMessage", "TriggerMessage", req, 10_000)?;
+        kit::check(r["status"] == "Accepted", "1.6 TriggerMessage", format!("TriggerMessage {message} Accepted"), || r.to_string())?;
+        let reply = if message == "Heartbeat" { json!({"currentTime": now()}) } else { json!({}) };
+        let m = kit::expect_and_reply(&conn, "1.6 TriggerMessage", message, 10_000, reply)?;
+        if let Some(c) = connector {
+            kit::check(m["connectorId"] == c, "1.6 TriggerMessage", format!("{message} for connector {c}"), || m.to_string())?;
+        }
+        conn.release(&[message.into()]);
+    }
+    Ok(())
+}
+
+fn tc_055() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 TriggerMessage", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "connectorId": 99}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "1.6 TriggerMessage", "TriggerMessage Rejected for connector 99", || r.to_string())
+}
+
+fn tc_062() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 DataTransfer", "DataTransfer", json!({"vendorId": "org.example.nobody", "messageId": "ping"}), 10_000)?;
+    kit::check(r["status"] == "UnknownVendorId", "1.6 DataTransfer", "DataTransfer status UnknownVendorId", || r.to_string())
+}
+
+fn tc_070() -> Step {
+    let (conn, id) = remote_tx("1.6 MeterValues", 113)?;
+    configure(&conn, "1.6 MeterValues", "MeterValueSampleInterval", "1")?;
+    conn.claim(&["MeterValues".into()]);
+    kit::pilot(1, PilotState::C)?;
+    let energy = |m: &Value| -> Option<f64> {
+        let sv = at(m, "/meterValue/0/sampledValue/0");
+        let is_energy = sv.get("measurand").is_none_or(|x| x == "Energy.Active.Import.Register");
+        is_energy.then(|| sv["value"].as_str()?.parse().ok()).flatten()
+    };
+    let a = kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?;
+    let b = kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?;
+    for m in [&a, &b] {
+        kit::check(m["transactionId"] == id, "1.6 MeterValues", format!("MeterValues for transaction {id}"), || format!("transactionId {}", m["transactionId"]))?;
+    }
+    let (Some(x), Some(y)) = (energy(&a), energy(&b)) else {
+        return Err(kit::fail("1.6 MeterValues", "an energy register reading in each MeterValues", format!("{} / {}", a["meterValue"], b["meterValue"])));
+    };
+    kit::check(y >= x, "1.6 MeterValues", "an energy register that does not decrease", || format!("{x} Wh then {y} Wh"))
+}
+
+fn oh_16_g_01() -> Step {
+    let conn = booted(true)?;
+    let r = kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": 1, "type": "Inoperative"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 ChangeAvailability", "ChangeAvailability Accepted for an idle connector", || r.to_string())?;
+    status(&conn, "1.6 ChangeAvailability", 1, "Unavailable")
+}
+
+fn oh_16_c_01() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 ClearCache", "ClearCache", json!({}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 ClearCache", "ClearCache Accepted", || r.to_string())
+}
+
+fn oh_16_rpc_01() -> Step {
+    let conn = booted(false)?;
+    let answer = kit::raw_exchange(&conn, "OCPP-J 1.6 §4.2.3", r#"[2,"oh-16-rpc-01","NoSuchActionXyz",{}]"#, 10_000)?;
+    kit::check(answer[0] == 4 && answer[1] == "oh-16-rpc-01", "OCPP-J 1.6 §4.2.3", "a CALLERROR with the CALL's message id", || answer.to_string())?;
+    kit::check(answer[2] == "NotImplemented", "OCPP-J 1.6 §4.2.3", "error code NotImplemented", || format!("error code {}", answer[2]))
 }
