@@ -1,6 +1,152 @@
-//! placeholder
-use crate::Case;
+//! OCPP 1.6J cases where the harness is a charge point and the DUT is a Central System.
+//! Messages the Central System initiates are asked for through the bench (`csms-trigger`):
+//! an operator at a real Central System, the simulated one in the reference run.
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, *},
+};
+
+const CP: Role = Role::ChargingStation;
 
 pub(crate) fn cases() -> Vec<Case> {
-    vec![]
+    vec![
+        Case { id: "TC_001_CSMS", title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval", role: CP, versions: V16, requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
+        Case { id: "TC_003_CSMS", title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too", role: CP, versions: V16, requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_003 },
+        Case { id: "TC_004_1_CSMS", title: "1.6 badge first: Authorize then StartTransaction are accepted", role: CP, versions: V16, requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: tc_004_1 },
+        Case { id: "TC_005_1_CSMS", title: "1.6 a transaction stopped by an EV-side disconnect is accepted", role: CP, versions: V16, requirements: &["1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_005_1 },
+        Case { id: "TC_010_CSMS", title: "1.6 the Central System can start a transaction remotely on a connector", role: CP, versions: V16, requirements: &["1.6 RemoteStartTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_010 },
+        Case { id: "TC_012_CSMS", title: "1.6 the Central System can stop a running transaction remotely", role: CP, versions: V16, requirements: &["1.6 RemoteStopTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_012 },
+        Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset", role: CP, versions: V16, requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
+        Case { id: "TC_023_1_CSMS", title: "1.6 Authorize of an unknown idTag is not Accepted", role: CP, versions: V16, requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_1 },
+        Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
+        Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
+        Case { id: "OH_16_J_01_CSMS", title: "1.6 MeterValues during a transaction are accepted", role: CP, versions: V16, requirements: &["1.6 MeterValues"], needs: &[], timeout_ms: 20_000, run: oh_16_j_01 },
+    ]
+}
+
+fn registered() -> Step<Connection> {
+    let conn = kit::connect_csms("1.6 BootNotification", OcppVersion::V16)?;
+    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
+    let r = kit::call(&conn, "1.6 BootNotification", "BootNotification", boot, 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 BootNotification", "registration status Accepted", || r.to_string())?;
+    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
+    Ok(conn)
+}
+
+fn status(conn: &Connection, connector: u32, status: &str) -> Step {
+    let p = json!({"connectorId": connector, "errorCode": "NoError", "status": status, "timestamp": now()});
+    kit::call(conn, "1.6 StatusNotification", "StatusNotification", p, 10_000).map(|_| ())
+}
+
+fn authorize(conn: &Connection, token: &str) -> Step<String> {
+    let r = kit::call(conn, "1.6 Authorize", "Authorize", json!({"idTag": token}), 10_000)?;
+    Ok(at(&r, "/idTagInfo/status").as_str().unwrap_or_default().to_string())
+}
+
+/// StartTransaction on connector 1; returns the transaction id the Central System gave.
+fn start(conn: &Connection, token: &str, meter_start: i64) -> Step<i64> {
+    let r = kit::call(conn, "1.6 StartTransaction", "StartTransaction", json!({"connectorId": 1, "idTag": token, "meterStart": meter_start, "timestamp": now()}), 10_000)?;
+    let status = at(&r, "/idTagInfo/status");
+    kit::check(status == "Accepted", "1.6 StartTransaction", format!("idTagInfo Accepted for {token}"), || format!("status {status}"))?;
+    Ok(r["transactionId"].as_i64().unwrap_or_default())
+}
+
+fn stop(conn: &Connection, id: i64, reason: &str) -> Step<Value> {
+    kit::call(conn, "1.6 StopTransaction", "StopTransaction", json!({"transactionId": id, "meterStop": 1500, "timestamp": now(), "reason": reason}), 10_000)
+}
+
+fn tc_001() -> Step {
+    let conn = registered()?;
+    status(&conn, 0, "Available")?;
+    status(&conn, 1, "Available")
+}
+
+fn tc_003() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    status(&conn, 1, "Preparing")?;
+    let s = authorize(&conn, &token)?;
+    kit::check(s == "Accepted", "1.6 Authorize", format!("Accepted for the known idTag {token}"), || format!("status {s}"))?;
+    let id = start(&conn, &token, 1000)?;
+    status(&conn, 1, "Charging")?;
+    stop(&conn, id, "Local")?;
+    status(&conn, 1, "Finishing")
+}
+
+fn tc_004_1() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let s = authorize(&conn, &token)?;
+    kit::check(s == "Accepted", "1.6 Authorize", format!("Accepted for the known idTag {token}"), || format!("status {s}"))?;
+    status(&conn, 1, "Preparing")?;
+    start(&conn, &token, 1000).map(|_| ())
+}
+
+fn tc_005_1() -> Step {
+    let conn = registered()?;
+    let id = start(&conn, &kit::valid_token(), 1000)?;
+    stop(&conn, id, "EVDisconnected")?;
+    status(&conn, 1, "Available")
+}
+
+fn tc_010() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    status(&conn, 1, "Preparing")?;
+    kit::csms_trigger("RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}))?;
+    let call = kit::expect(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", 10_000)?;
+    kit::check(call.payload["idTag"] == token.as_str(), "1.6 RemoteStartTransaction", format!("idTag {token}"), || call.payload.to_string())?;
+    kit::reply(&conn, "1.6 RemoteStartTransaction", &call, "RemoteStartTransaction", json!({"status": "Accepted"}))?;
+    start(&conn, &token, 1000).map(|_| ())
+}
+
+fn tc_012() -> Step {
+    let conn = registered()?;
+    let id = start(&conn, &kit::valid_token(), 1000)?;
+    kit::csms_trigger("RemoteStopTransaction", json!({"transactionId": id}))?;
+    let call = kit::expect(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", 10_000)?;
+    kit::check(call.payload["transactionId"] == id, "1.6 RemoteStopTransaction", format!("transactionId {id}, the running transaction"), || call.payload.to_string())?;
+    kit::reply(&conn, "1.6 RemoteStopTransaction", &call, "RemoteStopTransaction", json!({"status": "Accepted"}))?;
+    let r = stop(&conn, id, "Remote")?;
+    kit::info(format!("StopTransaction answered {r}"));
+    Ok(())
+}
+
+fn tc_013() -> Step {
+    let conn = registered()?;
+    kit::csms_trigger("Reset", json!({"type": "Hard"}))?;
+    let call = kit::expect(&conn, "1.6 Reset", "Reset", 10_000)?;
+    kit::check(call.payload["type"] == "Hard", "1.6 Reset", "Reset type Hard", || call.payload.to_string())?;
+    kit::reply(&conn, "1.6 Reset", &call, "Reset", json!({"status": "Accepted"}))
+}
+
+fn tc_023_1() -> Step {
+    let conn = registered()?;
+    let token = config::invalid_id_token();
+    let s = authorize(&conn, &token)?;
+    kit::check(s != "Accepted", "1.6 Authorize", format!("not Accepted for the unknown idTag {token}"), || format!("status {s}"))
+}
+
+fn oh_16_e_01() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let first = start(&conn, &token, 1000)?;
+    stop(&conn, first, "Local")?;
+    let second = start(&conn, &token, 1500)?;
+    kit::check(first != second, "1.6 StartTransaction", "a new transactionId for every transaction", || format!("{first} twice"))
+}
+
+fn oh_16_g_01() -> Step {
+    let conn = registered()?;
+    let r = kit::call(&conn, "1.6 Heartbeat", "Heartbeat", json!({}), 10_000)?;
+    kit::check(r["currentTime"].is_string(), "1.6 Heartbeat", "currentTime in the answer", || r.to_string())
+}
+
+fn oh_16_j_01() -> Step {
+    let conn = registered()?;
+    let id = start(&conn, &kit::valid_token(), 1000)?;
+    let mv = json!({"connectorId": 1, "transactionId": id, "meterValue": [{"timestamp": now(), "sampledValue": [{"value": "1200", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]});
+    kit::call(&conn, "1.6 MeterValues", "MeterValues", mv, 10_000).map(|_| ())
 }
