@@ -57,6 +57,8 @@ pub struct CaseContext {
     pub trace: Trace,
     pub started: Instant,
     pub config: RunConfig,
+    /// The version the case runs at.
+    pub version: OcppVersion,
     pub endpoint: Endpoint,
     /// Drivers for the capabilities the case may use.
     pub bench: crate::bench::Bench,
@@ -148,7 +150,7 @@ impl Host {
         let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), endpoint: Endpoint::None, bench: crate::bench::Bench::none() });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: crate::bench::Bench::none() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
@@ -448,6 +450,10 @@ impl log::Host for CaseHost {
 }
 
 impl config::Host for CaseHost {
+    async fn version(&mut self) -> wasmtime::Result<types::OcppVersion> {
+        Ok(self.ctx.version.into())
+    }
+
     async fn station_id(&mut self) -> wasmtime::Result<String> {
         Ok(self.ctx.config.station_id.clone())
     }

@@ -147,7 +147,7 @@ impl Runner {
             }
             return Verdict::Skip(format!("needs the capability {need:?}, and this bench has no driver for it"));
         }
-        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), endpoint, bench });
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), version, endpoint, bench });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE;
         let outcome = self.host.run_case(suite, &meta.id, ctx, limit).await;
         if let Some(t) = dut_task {

@@ -50,8 +50,9 @@ pub fn accept_station(requirement: &str, timeout_ms: u32, claim: &[&str]) -> Ste
     session::accept_station(timeout_ms, &owned(claim)).map_err(|e| session_failure(requirement, "the charging station to connect".into(), e))
 }
 
-/// Connect to the CSMS DUT.
-pub fn connect_csms(requirement: &str, version: OcppVersion) -> Step<Connection> {
+/// Connect to the CSMS DUT at the version this run of the case is at.
+pub fn connect_csms(requirement: &str) -> Step<Connection> {
+    let version = config::version();
     session::connect_csms(version, &[]).map_err(|e| session_failure(requirement, "the CSMS to accept the WebSocket connection".into(), e))
 }
 
@@ -162,8 +163,10 @@ pub fn network(up: bool) -> Step {
     bench_step("change the network link", bench::set_network(up))
 }
 
-/// Have the CSMS DUT send a CALL to us (capability `csms-trigger`).
-pub fn csms_trigger(action: &str, payload: Value) -> Step {
+/// Have the CSMS DUT send a CALL to us on `conn` (capability `csms-trigger`). The action is
+/// claimed first, so the CALL cannot be answered by default before the case expects it.
+pub fn csms_trigger(conn: &Connection, action: &str, payload: Value) -> Step {
+    conn.claim(&[action.to_string()]);
     bench_step(&format!("make the CSMS send {action}"), bench::csms_trigger(action, &payload.to_string()))
 }
 

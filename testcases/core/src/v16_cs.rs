@@ -122,6 +122,18 @@ fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
     kit::accept_station(req, 15_000, claim)
 }
 
+/// After a lost connection the charge point may send a StartTransaction again whose answer it
+/// never saw; answer it with the same id, as a Central System would.
+fn resent_start(conn: &Connection, req: &str, id: i64) -> Step {
+    conn.claim(&[START.into()]);
+    if let Ok(c) = conn.expect_call(START, 1_000) {
+        kit::info("StartTransaction sent again after the reconnect");
+        conn.reply(&c.message_id, &json!({"transactionId": id, "idTagInfo": {"status": "Accepted"}}).to_string())
+            .map_err(|e| kit::fail(req, "to answer the repeated StartTransaction", format!("{e:?}")))?;
+    }
+    Ok(())
+}
+
 fn tc_001() -> Step {
     booted(false).map(|_| ())
 }
@@ -311,8 +323,9 @@ fn tc_032_2() -> Step {
     let (conn, id) = remote_tx("1.6 StopTransaction", 110)?;
     kit::power_cycle()?;
     let _ = conn.expect_close(10_000);
-    let again = reconnected("1.6 StopTransaction", &["BootNotification", STOP])?;
+    let again = reconnected("1.6 StopTransaction", &["BootNotification", START, STOP])?;
     boot_accepted(&again, "1.6 BootNotification")?;
+    resent_start(&again, "1.6 StopTransaction", id)?;
     stopped(&again, "1.6 StopTransaction", id, "PowerLoss").map(|_| ())
 }
 
@@ -322,7 +335,8 @@ fn tc_036() -> Step {
     let _ = conn.expect_close(10_000);
     kit::unplug(1)?;
     kit::network(true)?;
-    let again = reconnected("1.6 offline transactions", &[STOP])?;
+    let again = reconnected("1.6 offline transactions", &[START, STOP])?;
+    resent_start(&again, "1.6 offline transactions", id)?;
     stopped(&again, "1.6 offline transactions", id, "EVDisconnected").map(|_| ())
 }
 

@@ -27,7 +27,7 @@ pub(crate) fn cases() -> Vec<Case> {
 }
 
 fn registered() -> Step<Connection> {
-    let conn = kit::connect_csms("1.6 BootNotification", OcppVersion::V16)?;
+    let conn = kit::connect_csms("1.6 BootNotification")?;
     let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
     let r = kit::call(&conn, "1.6 BootNotification", "BootNotification", boot, 10_000)?;
     kit::check(r["status"] == "Accepted", "1.6 BootNotification", "registration status Accepted", || r.to_string())?;
@@ -95,7 +95,7 @@ fn tc_010() -> Step {
     let conn = registered()?;
     let token = kit::valid_token();
     status(&conn, 1, "Preparing")?;
-    kit::csms_trigger("RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}))?;
+    kit::csms_trigger(&conn, "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}))?;
     let call = kit::expect(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", 10_000)?;
     kit::check(call.payload["idTag"] == token.as_str(), "1.6 RemoteStartTransaction", format!("idTag {token}"), || call.payload.to_string())?;
     kit::reply(&conn, "1.6 RemoteStartTransaction", &call, "RemoteStartTransaction", json!({"status": "Accepted"}))?;
@@ -105,7 +105,7 @@ fn tc_010() -> Step {
 fn tc_012() -> Step {
     let conn = registered()?;
     let id = start(&conn, &kit::valid_token(), 1000)?;
-    kit::csms_trigger("RemoteStopTransaction", json!({"transactionId": id}))?;
+    kit::csms_trigger(&conn, "RemoteStopTransaction", json!({"transactionId": id}))?;
     let call = kit::expect(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", 10_000)?;
     kit::check(call.payload["transactionId"] == id, "1.6 RemoteStopTransaction", format!("transactionId {id}, the running transaction"), || call.payload.to_string())?;
     kit::reply(&conn, "1.6 RemoteStopTransaction", &call, "RemoteStopTransaction", json!({"status": "Accepted"}))?;
@@ -116,7 +116,7 @@ fn tc_012() -> Step {
 
 fn tc_013() -> Step {
     let conn = registered()?;
-    kit::csms_trigger("Reset", json!({"type": "Hard"}))?;
+    kit::csms_trigger(&conn, "Reset", json!({"type": "Hard"}))?;
     let call = kit::expect(&conn, "1.6 Reset", "Reset", 10_000)?;
     kit::check(call.payload["type"] == "Hard", "1.6 Reset", "Reset type Hard", || call.payload.to_string())?;
     kit::reply(&conn, "1.6 Reset", &call, "Reset", json!({"status": "Accepted"}))

@@ -25,15 +25,15 @@ fn boot_payload() -> serde_json::Value {
 }
 
 /// Connect and register; returns the connection.
-fn registered() -> Step<Connection> {
-    let conn = kit::connect_csms("B01", OcppVersion::V201)?;
+pub(crate) fn registered() -> Step<Connection> {
+    let conn = kit::connect_csms("B01")?;
     let r = kit::call(&conn, "B01", "BootNotification", boot_payload(), 10_000)?;
     kit::check(r["status"] == "Accepted", "B01", "registration status Accepted", || r.to_string())?;
     Ok(conn)
 }
 
-fn tc_b_01() -> Step {
-    let conn = kit::connect_csms("B01", OcppVersion::V201)?;
+pub(crate) fn tc_b_01() -> Step {
+    let conn = kit::connect_csms("B01")?;
     let r = kit::call(&conn, "B01", "BootNotification", boot_payload(), 10_000)?;
     kit::check(r["status"] == "Accepted", "B01", "registration status Accepted", || r.to_string())?;
     kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "B01", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
@@ -66,7 +66,7 @@ fn oh_c_02() -> Step {
     kit::check(status != "Accepted", "C01", format!("a status other than Accepted for the unknown token {token}"), || format!("status {status}"))
 }
 
-fn oh_e_01() -> Step {
+pub(crate) fn oh_e_01() -> Step {
     let conn = registered()?;
     let token = config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into());
     let started = json!({
@@ -92,8 +92,8 @@ fn oh_rpc_01() -> Step {
     kit::check(answer[0] == 4, "OCPP-J 4.2.3", "a CALLERROR", || answer.to_string())
 }
 
-fn oh_rpc_02() -> Step {
-    let conn = kit::connect_csms("OCPP-J 4.2.3", OcppVersion::V201)?;
+pub(crate) fn oh_rpc_02() -> Step {
+    let conn = kit::connect_csms("OCPP-J 4.2.3")?;
     let answer = kit::raw_exchange(&conn, "OCPP-J 4.2.3", r#"[2,"oh-2","BootNotification",{"reason":"PowerUp"}]"#, 10_000)?;
     kit::check(answer[0] == 4 && answer[1] == "oh-2", "OCPP-J 4.2.3", "a CALLERROR with the CALL's message id", || answer.to_string())?;
     let code = answer[2].as_str().unwrap_or_default();

@@ -1,6 +1,74 @@
-//! placeholder
-use crate::Case;
+//! OCPP 2.1 cases where the harness is the CSMS and the DUT is a charging station: what 2.1
+//! adds (SEND and CALLRESULTERROR frames, periodic event streams, tariffs) and the 2.0.1 core
+//! flows re-checked against the 2.1 schemas.
+use serde_json::json;
+
+use crate::{
+    Case,
+    kit::{self, *},
+    v201_cs,
+};
+
+const CSMS: Role = Role::Csms;
 
 pub(crate) fn cases() -> Vec<Case> {
-    vec![]
+    vec![
+        Case { id: "OH_21_B_01_CS", title: "2.1 cold boot over ocpp2.1: registered, connectors reported, all valid for 2.1", role: CSMS, versions: V21, requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: v201_cs::tc_b_01 },
+        Case { id: "OH_21_E_01_CS", title: "2.1 local transaction (cable, token, charging) with 2.1 TransactionEvents", role: CSMS, versions: V21, requirements: &["E02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: v201_cs::tc_e_03 },
+        Case { id: "OH_21_F_01_CS", title: "2.1 remote start and remote stop", role: CSMS, versions: V21, requirements: &["F01", "F03"], needs: &[], timeout_ms: 30_000, run: v201_cs::oh_f_02 },
+        Case { id: "OH_21_RPC_01_CS", title: "2.1 a CALLRESULT that breaks its schema is answered with CALLRESULTERROR", role: CSMS, versions: V21, requirements: &["OCPP-J 2.1 CALLRESULTERROR"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_01 },
+        Case { id: "OH_21_RPC_02_CS", title: "2.1 an opened periodic event stream arrives as SEND frames and stops when closed", role: CSMS, versions: V21, requirements: &["OCPP-J 2.1 SEND", "N02"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_02 },
+        Case { id: "OH_21_I_01_CS", title: "2.1 a default tariff is Accepted and listed by GetTariffs", role: CSMS, versions: V21, requirements: &["I07"], needs: &[], timeout_ms: 20_000, run: oh_21_i_01 },
+        Case { id: "OH_21_I_02_CS", title: "2.1 ClearTariffs removes the default tariff: GetTariffs answers NoTariff", role: CSMS, versions: V21, requirements: &["I07"], needs: &[], timeout_ms: 20_000, run: oh_21_i_02 },
+    ]
+}
+
+fn oh_21_rpc_01() -> Step {
+    let req = "OCPP-J 2.1 CALLRESULTERROR";
+    let conn = v201_cs::booted(300)?;
+    conn.claim(&["Heartbeat".into()]);
+    let r = kit::call(&conn, req, "TriggerMessage", json!({"requestedMessage": "Heartbeat"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "TriggerMessage Heartbeat Accepted (to get a CALL to answer)", || r.to_string())?;
+    let hb = kit::expect(&conn, req, "Heartbeat", 5_000)?;
+    // currentTime must be a date-time string; a number breaks the response schema.
+    let answer = kit::raw_exchange(&conn, req, &format!(r#"[3,"{}",{{"currentTime":42}}]"#, hb.id), 5_000)?;
+    kit::check(answer[0] == 5, req, "a CALLRESULTERROR (message type 5)", || answer.to_string())?;
+    kit::check(answer[1] == hb.id.as_str(), req, format!("the message id {} of the bad CALLRESULT", hb.id), || answer.to_string())
+}
+
+fn oh_21_rpc_02() -> Step {
+    let req = "OCPP-J 2.1 SEND";
+    let conn = v201_cs::booted(300)?;
+    let open = json!({"constantStreamData": {"id": 7, "variableMonitoringId": 1, "params": {"interval": 1, "values": 1}}});
+    let r = kit::call(&conn, "N02", "OpenPeriodicEventStream", open, 10_000)?;
+    kit::check(r["status"] == "Accepted", "N02", "OpenPeriodicEventStream Accepted", || r.to_string())?;
+    // A SEND needs no answer: the case only takes it.
+    let sent = kit::expect(&conn, req, "NotifyPeriodicEventStream", 5_000)?;
+    kit::check(sent.payload["id"] == 7, req, "NotifyPeriodicEventStream for stream 7", || sent.payload.to_string())?;
+    kit::call(&conn, "N02", "ClosePeriodicEventStream", json!({"id": 7}), 10_000)?;
+    kit::expect_silence(&conn, req, "NotifyPeriodicEventStream", 2_500, "after the stream was closed")
+}
+
+fn set_default_tariff(conn: &Connection) -> Step {
+    let tariff = json!({"evseId": 1, "tariff": {"tariffId": "OH-T1", "currency": "EUR", "energy": {"prices": [{"priceKwh": 0.30}]}}});
+    let r = kit::call(conn, "I07", "SetDefaultTariff", tariff, 10_000)?;
+    kit::check(r["status"] == "Accepted", "I07", "SetDefaultTariff Accepted", || r.to_string())
+}
+
+fn oh_21_i_01() -> Step {
+    let conn = v201_cs::booted(300)?;
+    set_default_tariff(&conn)?;
+    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": 1}), 10_000)?;
+    let listed = r["tariffAssignments"].as_array().into_iter().flatten().any(|a| a["tariffId"] == "OH-T1");
+    kit::check(r["status"] == "Accepted" && listed, "I07", "GetTariffs Accepted, listing tariff OH-T1", || r.to_string())
+}
+
+fn oh_21_i_02() -> Step {
+    let conn = v201_cs::booted(300)?;
+    set_default_tariff(&conn)?;
+    let r = kit::call(&conn, "I07", "ClearTariffs", json!({"tariffIds": ["OH-T1"]}), 10_000)?;
+    let ok = r["clearTariffsResult"].as_array().is_some_and(|a| a.iter().any(|x| x["status"] == "Accepted"));
+    kit::check(ok, "I07", "ClearTariffs Accepted for OH-T1", || r.to_string())?;
+    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": 1}), 10_000)?;
+    kit::check(r["status"] == "NoTariff", "I07", "GetTariffs NoTariff after clearing", || r.to_string())
 }

@@ -1,6 +1,34 @@
-//! placeholder
-use crate::Case;
+//! OCPP 2.1 cases where the harness is a charging station and the DUT is a CSMS.
+use serde_json::json;
+
+use crate::{
+    Case,
+    kit::{self, *},
+    v201_csms,
+};
+
+const STATION: Role = Role::ChargingStation;
 
 pub(crate) fn cases() -> Vec<Case> {
-    vec![]
+    vec![
+        Case { id: "OH_21_B_01_CSMS", title: "2.1 cold boot over ocpp2.1: the CSMS accepts the station", role: STATION, versions: V21, requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: v201_csms::tc_b_01 },
+        Case { id: "OH_21_E_01_CSMS", title: "2.1 the CSMS accepts a transaction's Started and Ended events", role: STATION, versions: V21, requirements: &["E01", "E06"], needs: &[], timeout_ms: 20_000, run: v201_csms::oh_e_01 },
+        Case { id: "OH_21_RPC_01_CSMS", title: "2.1 the CSMS does not answer a SEND frame", role: STATION, versions: V21, requirements: &["OCPP-J 2.1 SEND"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_01 },
+        Case { id: "OH_21_RPC_02_CSMS", title: "2.1 a BootNotification that breaks its schema is answered with a CALLERROR", role: STATION, versions: V21, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: v201_csms::oh_rpc_02 },
+    ]
+}
+
+fn oh_21_rpc_01() -> Step {
+    let req = "OCPP-J 2.1 SEND";
+    let conn = v201_csms::registered()?;
+    let send = json!([6, "oh-21-send-1", "NotifyPeriodicEventStream", {"id": 1, "pending": 0, "basetime": now(), "data": [{"t": 0, "v": "1"}]}]);
+    conn.send_raw(&send.to_string()).map_err(|e| kit::fail(req, "to send a SEND frame", format!("{e:?}")))?;
+    match conn.expect_raw(2_000) {
+        Err(SessionError::Timeout(_)) => {}
+        Ok(frame) => return Err(kit::fail(req, "no answer to a SEND frame", frame.text)),
+        Err(e) => return Err(kit::fail(req, "the connection to stay up after a SEND", format!("{e:?}"))),
+    }
+    // Still in step: an ordinary CALL is answered.
+    let r = kit::call(&conn, req, "Heartbeat", json!({}), 10_000)?;
+    kit::check(r["currentTime"].is_string(), req, "a HeartbeatResponse after the SEND", || r.to_string())
 }

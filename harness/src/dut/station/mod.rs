@@ -274,7 +274,10 @@ pub async fn run(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>)
     loop {
         let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
         st.online = false;
-        st.pending = None;
+        // An unconfirmed transaction message is sent again on the next connection.
+        if let Some(p) = st.pending.take().filter(|p| p.out.persistent) {
+            st.outbox.push_front(p.out);
+        }
         st.outbox.retain(|o| o.persistent);
         match ended {
             Ok(Ended::Reboot) => st.reboot("RemoteReset"),
