@@ -129,6 +129,35 @@ fn check_hostile() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Without a driver for a capability a case needs, the case is skipped and says which one.
+fn check_missing_capability() -> Result<(), Failed> {
+    let w = world();
+    let opts = ocpp_harness::runner::RunOptions {
+        dut: ocpp_harness::runner::Dut::External { csms_url: None, listen: Some("127.0.0.1:0".parse().unwrap()) },
+        ..Default::default()
+    };
+    let r = w.run_with(&w.suite, "TC_G_01_CS", opts).map_err(|e| e.to_string())?;
+    if r.verdict.name() != "skip" || !r.reason.contains("\"plug\"") {
+        return Err(format!("expected a skip naming the capability plug, got {}: {}", r.verdict.name(), r.reason).into());
+    }
+    Ok(())
+}
+
+/// Every bench action a case takes is in its trace, time-stamped, in order.
+fn check_bench_trace() -> Result<(), Failed> {
+    let r = world().run("TC_E_40_CS", &[]).map_err(|e| e.to_string())?;
+    let bench: Vec<_> = r.trace.log.iter().filter(|l| l.level == "bench").collect();
+    let wanted = ["plug the cable in at EVSE 1", "present id token TOKEN-1", "take the network link down", "pull the cable out at EVSE 1", "bring the network link back"];
+    let got: Vec<&str> = bench.iter().map(|l| l.message.as_str()).collect();
+    if got.len() != wanted.len() || !wanted.iter().zip(&got).all(|(w, g)| g.starts_with(w)) {
+        return Err(format!("bench actions in the trace: {got:?}, expected {wanted:?}").into());
+    }
+    if !bench.windows(2).all(|p| p[0].t_ms <= p[1].t_ms) || bench[0].t_ms <= 0.0 {
+        return Err("bench actions are not time-stamped in order".into());
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -145,6 +174,8 @@ fn main() {
     }
     trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
     trials.push(Trial::test("robustness::hostile_guests_end_as_errors", check_hostile));
+    trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
+    trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }

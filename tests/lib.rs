@@ -34,8 +34,13 @@ impl World {
 
     /// Run one case of any loaded suite against the built-in DUT with these faults.
     pub fn run_in(&self, suite: &Suite, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
-        let meta = suite.cases.iter().find(|c| c.id == id).ok_or_else(|| anyhow::anyhow!("no case {id} in suite {}", suite.name))?.clone();
         let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, ..Default::default() };
+        self.run_with(suite, id, opts)
+    }
+
+    /// Run one case with any options (e.g. an external DUT).
+    pub fn run_with(&self, suite: &Suite, id: &str, opts: RunOptions) -> anyhow::Result<CaseResult> {
+        let meta = suite.cases.iter().find(|c| c.id == id).ok_or_else(|| anyhow::anyhow!("no case {id} in suite {}", suite.name))?.clone();
         self.rt.block_on(async {
             let runner = Runner::new(self.host.clone(), opts).await?;
             Ok(runner.run_case(suite, &meta).await)

@@ -35,6 +35,12 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
         if c.requirements.is_empty() {
             problems.push(format!("{id}: cites no requirement"));
         }
+        for need in &c.needs {
+            if !crate::bench::CAPABILITIES.iter().any(|(name, _)| name == need) {
+                let known: Vec<&str> = crate::bench::CAPABILITIES.iter().map(|(n, _)| *n).collect();
+                problems.push(format!("{id}: needs unknown capability {need:?}; known: {}", known.join(", ")));
+            }
+        }
         if c.timeout_ms == 0 || c.timeout_ms > 30 * 60 * 1000 {
             problems.push(format!("{id}: timeout {} ms is outside 1 ms..30 min", c.timeout_ms));
         }
@@ -62,9 +68,10 @@ mod tests {
         untitled.title.clear();
         untitled.requirements.clear();
         untitled.timeout_ms = 0;
+        untitled.needs = vec!["teleporter".into()];
         let problems = lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CS", Role::Csms), meta("TC_B_02_CS", Role::ChargingStation), meta("X-1_CS", Role::Csms), untitled]);
         let all = problems.join("\n");
-        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms"] {
+        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms", "unknown capability \"teleporter\""] {
             assert!(all.contains(needle), "{needle} not in:\n{all}");
         }
     }
