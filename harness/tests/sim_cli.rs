@@ -74,20 +74,20 @@ fn simulators_run_standalone_and_talk_every_version() {
 
     let mut stations = vec![];
     for (version, id) in [("1.6", "SIM-16"), ("2.0.1", "SIM-201"), ("2.1", "SIM-21")] {
-        let s = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", id, "--ocpp", version]);
+        let s = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", id, "--ocpp", version, "--evses", "2"]);
         csms.wait_for(&[&format!("CSMS <- {id} "), "BootNotification"]);
         stations.push((id, s));
     }
 
     // Physical inputs on the consoles lead to transaction messages at the CSMS.
     for (id, s) in &mut stations {
-        s.say("plug 1");
+        s.say("plug 2");
         s.say("token TOKEN-1");
-        let started = if *id == "SIM-16" { "StartTransaction" } else { "\"eventType\":\"Started\"" };
+        let started = if *id == "SIM-16" { "\"connectorId\":2,\"idTag\":\"TOKEN-1\"" } else { "\"evse\":{\"connectorId\":1,\"id\":2}" };
         csms.wait_for(&[&format!("CSMS <- {id} "), started]);
     }
     let (_, v16) = &mut stations[0];
-    v16.say("unplug 1");
+    v16.say("unplug 2");
     csms.wait_for(&["CSMS <- SIM-16 ", "StopTransaction", "EVDisconnected"]);
 
     // The CSMS console sends a request; the station answers it.
@@ -100,4 +100,15 @@ fn simulators_run_standalone_and_talk_every_version() {
     csms.wait_for(&["the payload is not JSON"]);
     csms.say("stations");
     csms.wait_for(&["connected:", "SIM-16", "SIM-201", "SIM-21"]);
+}
+
+#[test]
+fn station_backs_off_exponentially_while_the_csms_is_down() {
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("ws://127.0.0.1:{port}/ocpp");
+    let mut station = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", "SIM-OFF"]);
+    for ms in [100, 200, 400, 800] {
+        station.wait_for(&["SIM-OFF: no connection to the CSMS", &format!("retrying in {ms} ms")]);
+    }
 }

@@ -279,14 +279,28 @@ pub async fn run(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>)
             st.outbox.push_front(p.out);
         }
         st.outbox.retain(|o| o.persistent);
-        match ended {
-            Ok(Ended::Reboot) => st.reboot("RemoteReset"),
-            Ok(Ended::PowerCycle) => st.power_cycle(),
-            Ok(Ended::Dropped) => backoff = st.cfg.reconnect_min,
-            Err(_) => backoff = (backoff * 2).min(st.cfg.reconnect_max),
-        }
+        // A connection that worked resets the back-off; each failed attempt doubles it.
+        let wait = match ended {
+            Ok(end) => {
+                match end {
+                    Ended::Reboot => st.reboot("RemoteReset"),
+                    Ended::PowerCycle => st.power_cycle(),
+                    Ended::Dropped => {}
+                }
+                backoff = st.cfg.reconnect_min;
+                backoff
+            }
+            Err(e) => {
+                let wait = backoff;
+                if st.network_up {
+                    tracing::info!(target: "sim", "{}: no connection to the CSMS ({e:#}); retrying in {} ms", st.cfg.station_id, wait.as_millis());
+                }
+                backoff = (backoff * 2).min(st.cfg.reconnect_max);
+                wait
+            }
+        };
         // Back off before the next attempt, still living through physical events.
-        let until = Instant::now() + backoff;
+        let until = Instant::now() + wait;
         loop {
             tokio::select! {
                 input = inputs.recv() => match input {
