@@ -212,6 +212,9 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
                 None => json!({}),
             }
         }
+        // Only its own vendor id means anything to this CSMS.
+        "DataTransfer" if p["vendorId"] == "ocpp-harness" => json!({"status": "Accepted"}),
+        "DataTransfer" => json!({"status": "UnknownVendorId"}),
         _ => defaults::answer(version, action).ok_or(("NotImplemented", format!("{action} is not an OCPP {version} action")))?,
     })
 }

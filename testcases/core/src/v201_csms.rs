@@ -1,5 +1,5 @@
 //! Cases where the harness is a charging station and the DUT is a CSMS.
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
     Case,
@@ -17,6 +17,44 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "OH_E_01_CSMS", title: "The CSMS accepts a transaction's Started and Ended events", role: STATION, versions: V201, requirements: &["E01", "E06"], needs: &[], timeout_ms: 20_000, run: oh_e_01 },
         Case { id: "OH_RPC_01_CSMS", title: "A frame that is not JSON is answered with a CALLERROR", role: STATION, versions: V201, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_01 },
         Case { id: "OH_RPC_02_CSMS", title: "A BootNotification that breaks its schema is answered with a CALLERROR", role: STATION, versions: V201, requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_02 },
+        Case { id: "TC_B_06_CSMS", title: "The CSMS can ask for one variable with GetVariables", role: STATION, versions: V201, requirements: &["B06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_06 },
+        Case { id: "TC_B_07_CSMS", title: "The CSMS can ask for several variables in one GetVariables", role: STATION, versions: V201, requirements: &["B06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_07 },
+        Case { id: "TC_B_09_CSMS", title: "The CSMS can set one variable with SetVariables", role: STATION, versions: V201, requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_09 },
+        Case { id: "TC_B_10_CSMS", title: "The CSMS can set several variables in one SetVariables", role: STATION, versions: V201, requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_10 },
+        Case { id: "TC_B_12_CSMS", title: "The CSMS asks for the ConfigurationInventory and takes every NotifyReport part", role: STATION, versions: V201, requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_12 },
+        Case { id: "TC_B_13_CSMS", title: "The CSMS asks for the FullInventory and takes every NotifyReport part", role: STATION, versions: V201, requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_13 },
+        Case { id: "TC_B_20_CSMS", title: "Reset OnIdle without a transaction: the CSMS accepts the station's reboot", role: STATION, versions: V201, requirements: &["B11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_20 },
+        Case { id: "TC_B_21_CSMS", title: "Reset OnIdle during a transaction: Scheduled, then the transaction ends and the station reboots", role: STATION, versions: V201, requirements: &["B12"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_21 },
+        Case { id: "TC_B_22_CSMS", title: "Reset Immediate during a transaction: the CSMS takes the ImmediateReset end and the reboot", role: STATION, versions: V201, requirements: &["B12"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_22 },
+        Case { id: "TC_B_25_CSMS", title: "The CSMS can reset a single EVSE", role: STATION, versions: V201, requirements: &["B11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_25 },
+        Case { id: "TC_C_02_CSMS", title: "A transaction started with an unknown token gets a non-Accepted idTokenInfo", role: STATION, versions: V201, requirements: &["C01", "E01"], needs: &[], timeout_ms: 20_000, run: tc_c_02 },
+        Case { id: "TC_C_37_CSMS", title: "The CSMS can clear the station's authorization cache", role: STATION, versions: V201, requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_37 },
+        Case { id: "TC_C_38_CSMS", title: "A Rejected ClearCache leaves the CSMS in step with the station", role: STATION, versions: V201, requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_38 },
+        Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
+        Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
+        Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
+        Case { id: "TC_E_09_CSMS", title: "A transaction that starts on the cable alone (EVConnected) is accepted", role: STATION, versions: V201, requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_09 },
+        Case { id: "TC_E_14_CSMS", title: "A transaction ended by an EVSE-side disconnect is accepted", role: STATION, versions: V201, requirements: &["E10"], needs: &[], timeout_ms: 20_000, run: tc_e_14 },
+        Case { id: "TC_E_16_CSMS", title: "A transaction with a token the CSMS rejects is deauthorized and its end accepted", role: STATION, versions: V201, requirements: &["E05"], needs: &[], timeout_ms: 20_000, run: tc_e_16 },
+        Case { id: "TC_E_21_CSMS", title: "The CSMS can stop a transaction remotely and accepts its end", role: STATION, versions: V201, requirements: &["F03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_21 },
+        Case { id: "TC_E_30_CSMS", title: "The CSMS can ask for the status of a transaction", role: STATION, versions: V201, requirements: &["E14"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_30 },
+        Case { id: "TC_E_34_CSMS", title: "The CSMS can ask whether transaction messages are queued, without a transaction id", role: STATION, versions: V201, requirements: &["E14"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_34 },
+        Case { id: "TC_E_53_CSMS", title: "The CSMS accepts seqNo 0 at the start of every transaction", role: STATION, versions: V201, requirements: &["E01"], needs: &[], timeout_ms: 20_000, run: tc_e_53 },
+        Case { id: "TC_F_01_CSMS", title: "Remote start on an EVSE whose cable started a transaction: the CSMS accepts the RemoteStart event", role: STATION, versions: V201, requirements: &["F01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_01 },
+        Case { id: "TC_F_03_CSMS", title: "Remote start first: the CSMS sends RequestStartTransaction and accepts the started transaction", role: STATION, versions: V201, requirements: &["F02"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_03 },
+        Case { id: "TC_F_06_CSMS", title: "The CSMS can unlock a connector", role: STATION, versions: V201, requirements: &["F05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_06 },
+        Case { id: "TC_F_11_CSMS", title: "The CSMS can trigger MeterValues for an EVSE and accepts them", role: STATION, versions: V201, requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_11 },
+        Case { id: "TC_F_20_CSMS", title: "The CSMS can trigger a Heartbeat and answers it", role: STATION, versions: V201, requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_20 },
+        Case { id: "TC_F_23_CSMS", title: "The CSMS can trigger a StatusNotification for an EVSE and accepts it", role: STATION, versions: V201, requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_23 },
+        Case { id: "TC_F_27_CSMS", title: "A trigger answered NotImplemented leaves the CSMS in step", role: STATION, versions: V201, requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_27 },
+        Case { id: "TC_G_03_CSMS", title: "The CSMS can make an EVSE inoperative and accepts the Unavailable status", role: STATION, versions: V201, requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_03 },
+        Case { id: "TC_G_04_CSMS", title: "The CSMS can make an EVSE operative again", role: STATION, versions: V201, requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_04 },
+        Case { id: "TC_G_05_CSMS", title: "The CSMS can make the whole station inoperative", role: STATION, versions: V201, requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_05 },
+        Case { id: "TC_G_11_CSMS", title: "ChangeAvailability during a transaction answered Scheduled is followed through", role: STATION, versions: V201, requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_11 },
+        Case { id: "TC_J_01_CSMS", title: "Clock-aligned MeterValues outside a transaction are accepted", role: STATION, versions: V201, requirements: &["J01"], needs: &[], timeout_ms: 20_000, run: tc_j_01 },
+        Case { id: "TC_J_09_CSMS", title: "Sampled meter values in TransactionEvent Updated are accepted", role: STATION, versions: V201, requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_09 },
+        Case { id: "TC_J_10_CSMS", title: "Meter values in TransactionEvent Ended are accepted", role: STATION, versions: V201, requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_10 },
+        Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
     ]
 }
 
@@ -99,4 +137,409 @@ pub(crate) fn oh_rpc_02() -> Step {
     let code = answer[2].as_str().unwrap_or_default();
     let allowed = ["FormatViolation", "OccurrenceConstraintViolation", "ProtocolError", "TypeConstraintViolation"];
     kit::check(allowed.contains(&code), "OCPP-J 4.2.3", format!("one of {allowed:?}"), || format!("error code {code}"))
+}
+
+// ---- helpers for the cases below ----
+
+const TX: &str = "TransactionEvent";
+
+/// A transaction id no other case uses.
+fn new_tx_id(tag: &str) -> String {
+    format!("OH-{tag}-{}", clock::now_ms())
+}
+
+fn token_json(token: &str) -> Value {
+    json!({"idToken": token, "type": "ISO14443"})
+}
+
+/// Send a TransactionEvent; `extra` fields are merged in (`transactionInfo` member-wise).
+fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, extra: Value) -> Step<Value> {
+    let mut p = json!({
+        "eventType": event_type, "timestamp": now(), "triggerReason": trigger, "seqNo": seq,
+        "transactionInfo": {"transactionId": tx}, "evse": {"id": 1, "connectorId": 1},
+    });
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        if k == "transactionInfo" {
+            for (ik, iv) in v.as_object().cloned().unwrap_or_default() {
+                p["transactionInfo"][ik] = iv;
+            }
+        } else {
+            p[k] = v;
+        }
+    }
+    kit::call(conn, req, TX, p, 10_000)
+}
+
+/// An event carrying `token`; the CSMS must say what it thinks of the token.
+fn event_with_token(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, token: &str, mut extra: Value) -> Step<String> {
+    extra["idToken"] = token_json(token);
+    let r = event(conn, req, event_type, trigger, seq, tx, extra)?;
+    let status = at(&r, "/idTokenInfo/status");
+    kit::check(status.is_string(), req, format!("idTokenInfo for the token {token} in the TransactionEvent answer"), || r.to_string())?;
+    Ok(status.as_str().unwrap_or_default().to_string())
+}
+
+fn status(conn: &Connection, req: &str, evse: u32, status: &str) -> Step {
+    kit::call(conn, req, "StatusNotification", json!({"timestamp": now(), "connectorStatus": status, "evseId": evse, "connectorId": 1}), 10_000).map(|_| ())
+}
+
+/// Have the CSMS send `action` (the operator's instructions are `hint`), take it, and answer it.
+fn triggered(conn: &Connection, req: &str, action: &str, hint: Value, reply: Value) -> Step<Value> {
+    kit::csms_trigger(conn, action, hint)?;
+    kit::expect_and_reply(conn, req, action, 15_000, reply)
+}
+
+/// A started, authorized transaction: (transaction id, next seqNo).
+fn running(conn: &Connection, req: &str) -> Step<(String, u64)> {
+    let tx = new_tx_id("TX");
+    let s = event_with_token(conn, req, "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+    kit::check(s == "Accepted", req, "the known token Accepted", || format!("status {s}"))?;
+    Ok((tx, 1))
+}
+
+fn still_in_step(conn: &Connection, req: &str) -> Step {
+    let r = kit::call(conn, req, "Heartbeat", json!({}), 10_000)?;
+    kit::check(r["currentTime"].is_string(), req, "the CSMS to keep answering (Heartbeat)", || r.to_string())
+}
+
+fn sample(context: &str, wh: f64) -> Value {
+    json!([{"timestamp": now(), "sampledValue": [{"value": wh, "context": context, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}}]}])
+}
+
+// ---- B ----
+
+fn get_variables(n: usize) -> Step {
+    let conn = registered()?;
+    let vars = [("OCPPCommCtrlr", "HeartbeatInterval"), ("TxCtrlr", "EVConnectionTimeOut")];
+    let data: Vec<Value> = vars[..n].iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
+    kit::csms_trigger(&conn, "GetVariables", json!({"getVariableData": data}))?;
+    let call = kit::expect(&conn, "B06", "GetVariables", 15_000)?;
+    let asked = call.payload["getVariableData"].as_array().cloned().unwrap_or_default();
+    kit::check(asked.len() == n, "B06", format!("{n} variable(s) asked for"), || call.payload.to_string())?;
+    let results: Vec<Value> = asked.iter().map(|d| json!({"attributeStatus": "Accepted", "attributeValue": "60", "component": d["component"], "variable": d["variable"]})).collect();
+    kit::reply(&conn, "B06", &call, "GetVariables", json!({"getVariableResult": results}))?;
+    still_in_step(&conn, "B06")
+}
+
+fn tc_b_06() -> Step {
+    get_variables(1)
+}
+
+fn tc_b_07() -> Step {
+    get_variables(2)
+}
+
+fn set_variables(n: usize) -> Step {
+    let conn = registered()?;
+    let vars = [("OCPPCommCtrlr", "HeartbeatInterval", "120"), ("TxCtrlr", "EVConnectionTimeOut", "45")];
+    let data: Vec<Value> = vars[..n].iter().map(|(c, v, val)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": val})).collect();
+    kit::csms_trigger(&conn, "SetVariables", json!({"setVariableData": data}))?;
+    let call = kit::expect(&conn, "B05", "SetVariables", 15_000)?;
+    let asked = call.payload["setVariableData"].as_array().cloned().unwrap_or_default();
+    kit::check(asked.len() == n, "B05", format!("{n} variable(s) to set"), || call.payload.to_string())?;
+    let results: Vec<Value> = asked.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
+    kit::reply(&conn, "B05", &call, "SetVariables", json!({"setVariableResult": results}))?;
+    still_in_step(&conn, "B05")
+}
+
+fn tc_b_09() -> Step {
+    set_variables(1)
+}
+
+fn tc_b_10() -> Step {
+    set_variables(2)
+}
+
+fn base_report(base: &str) -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "B07", "GetBaseReport", json!({"requestId": 31, "reportBase": base}), json!({"status": "Accepted"}))?;
+    kit::check(call["reportBase"] == base, "B07", format!("reportBase {base}"), || call.to_string())?;
+    let request_id = call["requestId"].clone();
+    for (seq, last) in [(0, false), (1, true)] {
+        let item = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "variableAttribute": [{"value": "300", "mutability": "ReadWrite"}]});
+        let part = json!({"requestId": request_id, "generatedAt": now(), "seqNo": seq, "tbc": !last, "reportData": [item]});
+        kit::call(&conn, "B07", "NotifyReport", part, 10_000)?;
+    }
+    Ok(())
+}
+
+fn tc_b_12() -> Step {
+    base_report("ConfigurationInventory")
+}
+
+fn tc_b_13() -> Step {
+    base_report("FullInventory")
+}
+
+/// The station reboots after a reset: it reconnects and boots with reason RemoteReset.
+fn reboot_after_reset(conn: Connection, req: &str) -> Step {
+    conn.close();
+    drop(conn);
+    let again = kit::connect_csms(req)?;
+    let r = kit::call(&again, req, "BootNotification", json!({"reason": "RemoteReset", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness"}}), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "the rebooted station Accepted", || r.to_string())
+}
+
+fn tc_b_20() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "B11", "Reset", json!({"type": "OnIdle"}), json!({"status": "Accepted"}))?;
+    kit::check(call["type"] == "OnIdle", "B11", "Reset type OnIdle", || call.to_string())?;
+    reboot_after_reset(conn, "B11")
+}
+
+fn tc_b_21() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "B12")?;
+    triggered(&conn, "B12", "Reset", json!({"type": "OnIdle"}), json!({"status": "Scheduled"}))?;
+    event(&conn, "B12", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
+    reboot_after_reset(conn, "B12")
+}
+
+fn tc_b_22() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "B12")?;
+    let call = triggered(&conn, "B12", "Reset", json!({"type": "Immediate"}), json!({"status": "Accepted"}))?;
+    kit::check(call["type"] == "Immediate", "B12", "Reset type Immediate", || call.to_string())?;
+    event(&conn, "B12", "Ended", "ResetCommand", seq, &tx, json!({"transactionInfo": {"stoppedReason": "ImmediateReset"}}))?;
+    reboot_after_reset(conn, "B12")
+}
+
+fn tc_b_25() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "B11", "Reset", json!({"type": "OnIdle", "evseId": 1}), json!({"status": "Accepted"}))?;
+    kit::check(call["evseId"] == 1, "B11", "Reset for EVSE 1", || call.to_string())?;
+    status(&conn, "B11", 1, "Unavailable")?;
+    status(&conn, "B11", 1, "Available")
+}
+
+// ---- C ----
+
+fn tc_c_02() -> Step {
+    let conn = registered()?;
+    let tx = new_tx_id("C02");
+    let token = config::invalid_id_token();
+    let s = event_with_token(&conn, "C01", "Started", "Authorized", 0, &tx, &token, json!({}))?;
+    kit::check(s != "Accepted", "C01", format!("the unknown token {token} not Accepted"), || format!("status {s}"))?;
+    event(&conn, "E05", "Ended", "Deauthorized", 1, &tx, json!({"transactionInfo": {"stoppedReason": "DeAuthorized"}})).map(|_| ())
+}
+
+fn tc_c_37() -> Step {
+    let conn = registered()?;
+    triggered(&conn, "C11", "ClearCache", json!({}), json!({"status": "Accepted"}))?;
+    still_in_step(&conn, "C11")
+}
+
+fn tc_c_38() -> Step {
+    let conn = registered()?;
+    triggered(&conn, "C11", "ClearCache", json!({}), json!({"status": "Rejected"}))?;
+    still_in_step(&conn, "C11")
+}
+
+// ---- E ----
+
+fn tc_e_03() -> Step {
+    let conn = registered()?;
+    let tx = new_tx_id("E03");
+    status(&conn, "E02", 1, "Occupied")?;
+    event(&conn, "E02", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    let token = kit::valid_token();
+    let r = kit::call(&conn, "C01", "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", "C01", "Authorize Accepted", || r.to_string())?;
+    let s = event_with_token(&conn, "E02", "Updated", "Authorized", 1, &tx, &token, json!({}))?;
+    kit::check(s == "Accepted", "E02", "the token Accepted in the transaction", || format!("status {s}"))?;
+    event(&conn, "E02", "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
+}
+
+fn tc_e_04() -> Step {
+    let conn = registered()?;
+    let tx = new_tx_id("E04");
+    let token = kit::valid_token();
+    let r = kit::call(&conn, "C01", "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", "C01", "Authorize Accepted", || r.to_string())?;
+    let s = event_with_token(&conn, "E03", "Started", "Authorized", 0, &tx, &token, json!({}))?;
+    kit::check(s == "Accepted", "E03", "the token Accepted in the transaction", || format!("status {s}"))?;
+    status(&conn, "E03", 1, "Occupied")?;
+    event(&conn, "E03", "Updated", "CablePluggedIn", 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}})).map(|_| ())
+}
+
+fn tc_e_07() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "E07")?;
+    let s = event_with_token(&conn, "E07", "Ended", "StopAuthorized", seq, &tx, &kit::valid_token(), json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
+    kit::check(s == "Accepted", "E07", "the stopping token Accepted", || format!("status {s}"))
+}
+
+fn tc_e_09() -> Step {
+    let conn = registered()?;
+    let tx = new_tx_id("E09");
+    event(&conn, "E02", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    event(&conn, "E02", "Ended", "EVCommunicationLost", 1, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected"}})).map(|_| ())
+}
+
+fn tc_e_14() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "E10")?;
+    event(&conn, "E10", "Ended", "EVCommunicationLost", seq, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected"}}))?;
+    status(&conn, "E10", 1, "Available")
+}
+
+fn tc_e_16() -> Step {
+    let conn = registered()?;
+    let tx = new_tx_id("E16");
+    event(&conn, "E05", "Started", "CablePluggedIn", 0, &tx, json!({}))?;
+    let token = config::invalid_id_token();
+    let s = event_with_token(&conn, "E05", "Updated", "Authorized", 1, &tx, &token, json!({}))?;
+    kit::check(s != "Accepted", "E05", format!("the unknown token {token} not Accepted"), || format!("status {s}"))?;
+    event(&conn, "E05", "Ended", "Deauthorized", 2, &tx, json!({"transactionInfo": {"stoppedReason": "DeAuthorized"}})).map(|_| ())
+}
+
+fn tc_e_21() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "F03")?;
+    let call = triggered(&conn, "F03", "RequestStopTransaction", json!({"transactionId": tx}), json!({"status": "Accepted"}))?;
+    kit::check(call["transactionId"] == tx.as_str(), "F03", format!("RequestStopTransaction for {tx}"), || call.to_string())?;
+    event(&conn, "F03", "Ended", "RemoteStop", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Remote"}})).map(|_| ())
+}
+
+fn tc_e_30() -> Step {
+    let conn = registered()?;
+    let (tx, _) = running(&conn, "E14")?;
+    let call = triggered(&conn, "E14", "GetTransactionStatus", json!({"transactionId": tx}), json!({"ongoingIndicator": true, "messagesInQueue": false}))?;
+    kit::check(call["transactionId"] == tx.as_str(), "E14", format!("GetTransactionStatus for {tx}"), || call.to_string())?;
+    still_in_step(&conn, "E14")
+}
+
+fn tc_e_34() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "E14", "GetTransactionStatus", json!({}), json!({"messagesInQueue": false}))?;
+    kit::check(call.get("transactionId").is_none(), "E14", "GetTransactionStatus without a transactionId", || call.to_string())?;
+    still_in_step(&conn, "E14")
+}
+
+fn tc_e_53() -> Step {
+    let conn = registered()?;
+    for _ in 0..2 {
+        let (tx, seq) = running(&conn, "E01")?;
+        event(&conn, "E01", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
+    }
+    Ok(())
+}
+
+// ---- F ----
+
+fn tc_f_01() -> Step {
+    let conn = registered()?;
+    let tx = new_tx_id("F01");
+    event(&conn, "F01", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    let token = kit::valid_token();
+    let hint = json!({"idToken": token_json(&token), "remoteStartId": 11, "evseId": 1});
+    let call = triggered(&conn, "F01", "RequestStartTransaction", hint, json!({"status": "Accepted", "transactionId": tx}))?;
+    let remote_id = call["remoteStartId"].as_i64().unwrap_or_default();
+    kit::check(at(&call, "/idToken/idToken") == token.as_str(), "F01", format!("idToken {token}"), || call.to_string())?;
+    let s = event_with_token(&conn, "F01", "Updated", "RemoteStart", 1, &tx, &token, json!({"transactionInfo": {"remoteStartId": remote_id}}))?;
+    kit::check(s == "Accepted", "F01", "the remote start token Accepted", || format!("status {s}"))
+}
+
+fn tc_f_03() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let hint = json!({"idToken": token_json(&token), "remoteStartId": 12, "evseId": 1});
+    let call = triggered(&conn, "F02", "RequestStartTransaction", hint, json!({"status": "Accepted"}))?;
+    kit::check(call["remoteStartId"].is_i64(), "F02", "a remoteStartId", || call.to_string())?;
+    let tx = new_tx_id("F03");
+    let s = event_with_token(&conn, "F02", "Started", "RemoteStart", 0, &tx, &token, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
+    kit::check(s == "Accepted", "F02", "the remote start token Accepted", || format!("status {s}"))
+}
+
+fn tc_f_06() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "F05", "UnlockConnector", json!({"evseId": 1, "connectorId": 1}), json!({"status": "Unlocked"}))?;
+    kit::check(call["evseId"] == 1 && call["connectorId"] == 1, "F05", "UnlockConnector for EVSE 1 connector 1", || call.to_string())
+}
+
+fn tc_f_11() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "MeterValues", "evse": {"id": 1}}), json!({"status": "Accepted"}))?;
+    kit::check(call["requestedMessage"] == "MeterValues", "F06", "requestedMessage MeterValues", || call.to_string())?;
+    kit::call(&conn, "F06", "MeterValues", json!({"evseId": 1, "meterValue": sample("Trigger", 1234.0)}), 10_000).map(|_| ())
+}
+
+fn tc_f_20() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "Heartbeat"}), json!({"status": "Accepted"}))?;
+    kit::check(call["requestedMessage"] == "Heartbeat", "F06", "requestedMessage Heartbeat", || call.to_string())?;
+    still_in_step(&conn, "F06")
+}
+
+fn tc_f_23() -> Step {
+    let conn = registered()?;
+    let call = triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), json!({"status": "Accepted"}))?;
+    kit::check(call["requestedMessage"] == "StatusNotification", "F06", "requestedMessage StatusNotification", || call.to_string())?;
+    status(&conn, "F06", 1, "Available")
+}
+
+fn tc_f_27() -> Step {
+    let conn = registered()?;
+    triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "SignV2GCertificate"}), json!({"status": "NotImplemented"}))?;
+    still_in_step(&conn, "F06")
+}
+
+// ---- G ----
+
+fn availability(hint: Value, reply: &str, req: &str) -> Step<(Connection, Value)> {
+    let conn = registered()?;
+    let call = triggered(&conn, req, "ChangeAvailability", hint.clone(), json!({"status": reply}))?;
+    kit::check(call["operationalStatus"] == hint["operationalStatus"], req, format!("operationalStatus {}", hint["operationalStatus"]), || call.to_string())?;
+    Ok((conn, call))
+}
+
+fn tc_g_03() -> Step {
+    let (conn, call) = availability(json!({"operationalStatus": "Inoperative", "evse": {"id": 1}}), "Accepted", "G03")?;
+    kit::check(call["evse"]["id"] == 1, "G03", "EVSE 1", || call.to_string())?;
+    status(&conn, "G03", 1, "Unavailable")
+}
+
+fn tc_g_04() -> Step {
+    let (conn, _) = availability(json!({"operationalStatus": "Operative", "evse": {"id": 1}}), "Accepted", "G03")?;
+    status(&conn, "G03", 1, "Available")
+}
+
+fn tc_g_05() -> Step {
+    let (conn, call) = availability(json!({"operationalStatus": "Inoperative"}), "Accepted", "G04")?;
+    kit::check(call.get("evse").is_none(), "G04", "no evse: the whole station", || call.to_string())?;
+    status(&conn, "G04", 1, "Unavailable")
+}
+
+fn tc_g_11() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "G03")?;
+    triggered(&conn, "G03", "ChangeAvailability", json!({"operationalStatus": "Inoperative", "evse": {"id": 1}}), json!({"status": "Scheduled"}))?;
+    event(&conn, "G03", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
+    status(&conn, "G03", 1, "Unavailable")
+}
+
+// ---- J, P ----
+
+fn tc_j_01() -> Step {
+    let conn = registered()?;
+    kit::call(&conn, "J01", "MeterValues", json!({"evseId": 1, "meterValue": sample("Sample.Clock", 1000.0)}), 10_000).map(|_| ())
+}
+
+fn tc_j_09() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "J02")?;
+    event(&conn, "J02", "Updated", "MeterValuePeriodic", seq, &tx, json!({"meterValue": sample("Sample.Periodic", 1500.0)})).map(|_| ())
+}
+
+fn tc_j_10() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, "J02")?;
+    event(&conn, "J02", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}, "meterValue": sample("Transaction.End", 2000.0)})).map(|_| ())
+}
+
+fn tc_p_02() -> Step {
+    let conn = registered()?;
+    let r = kit::call(&conn, "P02", "DataTransfer", json!({"vendorId": "org.example.nobody", "messageId": "ping"}), 10_000)?;
+    let status = &r["status"];
+    kit::check(["Rejected", "UnknownVendorId", "UnknownMessageId"].iter().any(|s| status == s), "P02", "Rejected, UnknownVendorId or UnknownMessageId", || format!("status {status}"))
 }
