@@ -65,6 +65,16 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_J_09_CS", title: "With TxUpdatedInterval set, charging reports periodic meter values that do not decrease", role: CSMS, versions: V201, requirements: &["J02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_j_09 },
         Case { id: "OH_E_01_CS", title: "A power cycle during a transaction ends it with PowerLoss, reported after the new boot", role: CSMS, versions: V201, requirements: &["E06", "B01"], needs: &["plug", "token-reader", "power-cycle"], timeout_ms: 30_000, run: oh_e_01 },
         Case { id: "OH_P_01_CS", title: "DataTransfer with a vendor id the station does not know answers UnknownVendorId", role: CSMS, versions: V201, requirements: &["P01"], needs: &[], timeout_ms: 20_000, run: oh_p_01 },
+        Case { id: "TC_B_13_CS", title: "GetBaseReport FullInventory is Accepted and the report ends with tbc false", role: CSMS, versions: V201, requirements: &["B07"], needs: &[], timeout_ms: 20_000, run: tc_b_13 },
+        Case { id: "TC_B_14_CS", title: "GetBaseReport SummaryInventory is Accepted and the report ends with tbc false", role: CSMS, versions: V201, requirements: &["B07"], needs: &[], timeout_ms: 20_000, run: tc_b_14 },
+        Case { id: "TC_C_04_CS", title: "A different token during a transaction does not stop it", role: CSMS, versions: V201, requirements: &["C01", "E07"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_c_04 },
+        Case { id: "TC_D_02_CS", title: "A differential local list update with a newer version is Accepted and its version reads back", role: CSMS, versions: V201, requirements: &["D01", "D02"], needs: &[], timeout_ms: 20_000, run: tc_d_02 },
+        Case { id: "TC_F_02_CS", title: "Remote start with AuthorizeRemoteStart true: the station authorizes the token before starting", role: CSMS, versions: V201, requirements: &["F02"], needs: &[], timeout_ms: 30_000, run: tc_f_02 },
+        Case { id: "TC_F_03_CS", title: "Remote start with AuthorizeRemoteStart false: the transaction starts without an Authorize", role: CSMS, versions: V201, requirements: &["F02"], needs: &[], timeout_ms: 30_000, run: tc_f_03 },
+        Case { id: "TC_F_05_CS", title: "UnlockConnector during an authorized transaction answers OngoingAuthorizedTransaction", role: CSMS, versions: V201, requirements: &["F05"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_f_05 },
+        Case { id: "TC_F_13_CS", title: "TriggerMessage TransactionEvent for an EVSE with a transaction sends one with triggerReason Trigger", role: CSMS, versions: V201, requirements: &["F06"], needs: &["plug"], timeout_ms: 30_000, run: tc_f_13 },
+        Case { id: "TC_F_24_CS", title: "TriggerMessage StatusNotification for an EVSE with a cable in reports Occupied", role: CSMS, versions: V201, requirements: &["F06"], needs: &["plug"], timeout_ms: 20_000, run: tc_f_24 },
+        Case { id: "TC_G_05_CS", title: "ChangeAvailability Inoperative for the whole station makes every EVSE Unavailable", role: CSMS, versions: V201, requirements: &["G04"], needs: &[], timeout_ms: 20_000, run: tc_g_05 },
     ]
 }
 
@@ -341,9 +351,21 @@ fn tc_b_11() -> Step {
 }
 
 fn tc_b_12() -> Step {
+    base_report("ConfigurationInventory")
+}
+
+fn tc_b_13() -> Step {
+    base_report("FullInventory")
+}
+
+fn tc_b_14() -> Step {
+    base_report("SummaryInventory")
+}
+
+fn base_report(base: &str) -> Step {
     let conn = booted(300)?;
     conn.claim(&["NotifyReport".into()]);
-    let r = kit::call(&conn, "B07", "GetBaseReport", json!({"requestId": 4242, "reportBase": "ConfigurationInventory"}), 10_000)?;
+    let r = kit::call(&conn, "B07", "GetBaseReport", json!({"requestId": 4242, "reportBase": base}), 10_000)?;
     kit::check(r["status"] == "Accepted", "B07", "GetBaseReport status Accepted", || r.to_string())?;
     let mut part = 0;
     loop {
@@ -723,4 +745,85 @@ fn oh_p_01() -> Step {
     let conn = booted(300)?;
     let r = kit::call(&conn, "P01", "DataTransfer", json!({"vendorId": "org.example.nobody", "messageId": "ping"}), 10_000)?;
     kit::check(r["status"] == "UnknownVendorId", "P01", "DataTransfer status UnknownVendorId", || r.to_string())
+}
+
+fn tc_c_04() -> Step {
+    let (conn, _) = local_tx("C01")?;
+    let other = config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "TOKEN-2".into());
+    kit::present_token(&other)?;
+    authorize(&conn, "C01", "Accepted")?;
+    kit::expect_silence(&conn, "E07", TX, 1_500, &format!("for {other}, which did not start the transaction"))
+}
+
+fn tc_d_02() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 1, "updateType": "Full"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full version 1 Accepted", || r.to_string())?;
+    let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
+    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Differential version 2 Accepted", || r.to_string())?;
+    let v = kit::call(&conn, "D02", "GetLocalListVersion", json!({}), 10_000)?;
+    kit::check(v["versionNumber"] == 2, "D02", "versionNumber 2 after the update", || v.to_string())
+}
+
+fn remote_start_first(authorize_remote: bool) -> Step {
+    let conn = booted(300)?;
+    configure(&conn, "F02", "AuthCtrlr", "AuthorizeRemoteStart", if authorize_remote { "true" } else { "false" })?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let token = kit::valid_token();
+    let r = kit::call(&conn, "F02", "RequestStartTransaction", json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": 55, "evseId": 1}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
+    if authorize_remote {
+        let a = authorize(&conn, "F02", "Accepted")?;
+        kit::check(at(&a, "/idToken/idToken") == token.as_str(), "F02", format!("Authorize for {token}"), || a.to_string())?;
+    }
+    let ev = expect_event(&conn, "F02", "Started", "RemoteStart")?;
+    kit::check(at(&ev, "/transactionInfo/remoteStartId") == 55, "F02", "remoteStartId 55", || ev["transactionInfo"].to_string())?;
+    if !authorize_remote {
+        kit::expect_silence(&conn, "F02", "Authorize", 500, "with AuthorizeRemoteStart false")?;
+    }
+    Ok(())
+}
+
+fn tc_f_02() -> Step {
+    remote_start_first(true)
+}
+
+fn tc_f_03() -> Step {
+    remote_start_first(false)
+}
+
+fn tc_f_05() -> Step {
+    let (conn, _) = local_tx("F05")?;
+    let r = kit::call(&conn, "F05", "UnlockConnector", json!({"evseId": 1, "connectorId": 1}), 10_000)?;
+    kit::check(r["status"] == "OngoingAuthorizedTransaction", "F05", "UnlockConnector OngoingAuthorizedTransaction", || r.to_string())
+}
+
+fn tc_f_13() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into()]);
+    kit::plug_in(1)?;
+    let started = expect_event(&conn, "F06", "Started", "CablePluggedIn")?;
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "TransactionEvent", "evse": {"id": 1}}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F06", "TriggerMessage TransactionEvent Accepted", || r.to_string())?;
+    let ev = expect_event(&conn, "F06", "Updated", "Trigger")?;
+    kit::check(tx_id(&ev) == tx_id(&started), "F06", "the ongoing transaction reported", || format!("{} vs {}", tx_id(&ev), tx_id(&started)))
+}
+
+fn tc_f_24() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    kit::plug_in(1)?;
+    status_is(&conn, "G01", 1, "Occupied")?;
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F06", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
+    status_is(&conn, "F06", 1, "Occupied")
+}
+
+fn tc_g_05() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    let r = kit::call(&conn, "G04", "ChangeAvailability", json!({"operationalStatus": "Inoperative"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "G04", "ChangeAvailability Accepted for an idle station", || r.to_string())?;
+    status_is(&conn, "G04", 1, "Unavailable")
 }
