@@ -3,6 +3,8 @@
 //! - `pass::<case>`: every built-in case passes against the correct reference DUT;
 //! - `expect::<file>`: each `tests/expect/*.toml` runs a case against a DUT with injected
 //!   faults and checks the verdict and its reason (the proof that the case catches it);
+//! - `mutation::<case>`: some schema-valid but wrong message of the DUT fails the case (no
+//!   case passes whatever the DUT says);
 //! - `report::…`: the JUnit file carries one testcase per case and the failure reason.
 use std::{fs, path::Path};
 
@@ -158,16 +160,70 @@ fn check_bench_trace() -> Result<(), Failed> {
     Ok(())
 }
 
+/// Actions of the CALLs in a wire log (both directions), latest first: the ones a case is
+/// about tend to come after the boot that every case starts with.
+fn actions_in(wire: &[ocpp_harness::trace::WireEntry]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for e in wire {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.text) else { continue };
+        if v[0] == 2 {
+            if let Some(a) = v[2].as_str().filter(|a| !seen.iter().any(|s| s == a)) {
+                seen.push(a.to_string());
+            }
+        }
+    }
+    seen.reverse();
+    seen
+}
+
+/// The case is not vacuous: among the messages the correct DUT exchanges with it, there is one
+/// whose content, made wrong but kept schema-valid (`wrong-value`), turns the verdict to fail.
+/// Cases whose failure a behaviour fault in `tests/expect/` already shows are covered there;
+/// the others must fail when the DUT's messages of one action (or, last, of all) are wrong.
+fn check_mutation(id: &str, covered_by: Option<&str>) -> Result<(), Failed> {
+    if covered_by.is_some() {
+        return Ok(());
+    }
+    let w = world();
+    let base = w.run(id, &[]).map_err(|e| e.to_string())?;
+    let mut tried = Vec::new();
+    let attempts = actions_in(&base.trace.wire).into_iter().map(Some).chain([None]);
+    for action in attempts {
+        let r = w.run(id, &[Fault::WrongValue(action.clone())]).map_err(|e| e.to_string())?;
+        if r.verdict.name() == "fail" {
+            return Ok(());
+        }
+        tried.push(format!("{}: {}", action.as_deref().unwrap_or("every action"), r.verdict.name()));
+    }
+    Err(format!("no wrong value in the DUT's messages fails {id}, and no tests/expect file shows it failing; tried {tried:?}").into())
+}
+
+/// Case id -> the expectation file that shows it failing.
+fn failing_expectations(files: &[std::path::PathBuf]) -> std::collections::HashMap<String, String> {
+    let mut m = std::collections::HashMap::new();
+    for f in files {
+        let Ok(exp) = toml::from_str::<Expectation>(&fs::read_to_string(f).unwrap_or_default()) else { continue };
+        if exp.verdict == "fail" {
+            m.insert(exp.case, f.display().to_string());
+        }
+    }
+    m
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
-    let ids: Vec<String> = world().suite.cases.iter().map(|c| c.id.clone()).collect();
-    for id in ids {
-        trials.push(Trial::test(format!("pass::{id}"), move || check_pass(&id)));
-    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expect");
     let mut files: Vec<_> = fs::read_dir(&dir).expect("tests/expect").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
     files.sort();
+    let covered = failing_expectations(&files);
+    let ids: Vec<String> = world().suite.cases.iter().map(|c| c.id.clone()).collect();
+    for id in ids {
+        let id2 = id.clone();
+        let cover = covered.get(&id).cloned();
+        trials.push(Trial::test(format!("pass::{id}"), move || check_pass(&id)));
+        trials.push(Trial::test(format!("mutation::{id2}"), move || check_mutation(&id2, cover.as_deref())));
+    }
     for path in files {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         trials.push(Trial::test(format!("expect::{name}"), move || check_expectation(&path)));

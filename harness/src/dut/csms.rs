@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::{
     http::{HeaderValue, StatusCode},
 };
 
-use super::{Fault, Faults, answer, check_call, corrupt};
+use super::{Fault, Faults, answer, check_call};
 use crate::{
     defaults::{self, now_rfc3339},
     frame::Frame,
@@ -86,9 +86,7 @@ impl CsmsHandle {
         };
         schema::validate(link.version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
         let mut payload = payload;
-        if self.cfg.faults.schema_violation(action) {
-            corrupt(link.version, action, Direction::Request, &mut payload);
-        }
+        self.cfg.faults.alter(link.version, action, Direction::Request, &mut payload);
         let frame = Frame::Call { id, action: action.to_string(), payload };
         link.tx.send(Message::text(frame.to_text())).map_err(|_| format!("the connection to {station_id:?} is closing"))
     }
@@ -149,7 +147,11 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         match Frame::parse(text.as_str(), version) {
             Err(e) => {
                 let id = e.id.unwrap_or_else(|| "-1".into());
-                let err = Frame::CallError { id, code: e.kind.error_code(version).into(), description: e.reason, details: json!({}) };
+                let mut code = e.kind.error_code(version);
+                if cfg.faults.wrong_value("") {
+                    code = super::other_error_code(code);
+                }
+                let err = Frame::CallError { id, code: code.into(), description: e.reason, details: json!({}) };
                 let _ = tx.send(Message::text(err.to_text()));
             }
             Ok(Frame::Call { id, action, payload }) => {

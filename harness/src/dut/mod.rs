@@ -42,6 +42,15 @@ pub enum Fault {
     DropMidTransaction,
     /// Offer (station) or select (CSMS) a subprotocol other than the one under test.
     WrongSubprotocol,
+    /// The DUT's CALL or CALLRESULT stays schema-valid but one enumerated value (a status,
+    /// a reason...) is swapped for another the schema allows: behaviour, not syntax, is wrong.
+    WrongValue(Option<String>),
+    /// Station: ignore the intervals the CSMS sets (heartbeat, boot retry); retry boots after 1 s.
+    IgnoreInterval,
+    /// Station: keep sending its other messages while the registration is Pending or Rejected.
+    IgnoreRegistration,
+    /// Station: treat every authorization answer as Accepted.
+    AcceptAnyToken,
 }
 
 impl Fault {
@@ -55,6 +64,10 @@ impl Fault {
         "transaction-id-reuse",
         "drop-mid-transaction",
         "wrong-subprotocol",
+        "wrong-value",
+        "ignore-interval",
+        "ignore-registration",
+        "accept-any-token",
     ];
 }
 
@@ -77,6 +90,10 @@ impl FromStr for Fault {
             "transaction-id-reuse" => plain(Fault::TransactionIdReuse),
             "drop-mid-transaction" => plain(Fault::DropMidTransaction),
             "wrong-subprotocol" => plain(Fault::WrongSubprotocol),
+            "wrong-value" => Ok(Fault::WrongValue(action)),
+            "ignore-interval" => plain(Fault::IgnoreInterval),
+            "ignore-registration" => plain(Fault::IgnoreRegistration),
+            "accept-any-token" => plain(Fault::AcceptAnyToken),
             _ => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
         }
     }
@@ -94,6 +111,10 @@ impl fmt::Display for Fault {
             Fault::TransactionIdReuse => ("transaction-id-reuse", None),
             Fault::DropMidTransaction => ("drop-mid-transaction", None),
             Fault::WrongSubprotocol => ("wrong-subprotocol", None),
+            Fault::WrongValue(a) => ("wrong-value", a.as_ref()),
+            Fault::IgnoreInterval => ("ignore-interval", None),
+            Fault::IgnoreRegistration => ("ignore-registration", None),
+            Fault::AcceptAnyToken => ("accept-any-token", None),
         };
         match action {
             Some(a) => write!(f, "{name}:{a}"),
@@ -118,6 +139,86 @@ impl Faults {
     pub fn schema_violation(&self, action: &str) -> bool {
         self.matches(action, |f| if let Fault::SchemaViolation(a) = f { Some(a) } else { None })
     }
+
+    pub fn wrong_value(&self, action: &str) -> bool {
+        self.matches(action, |f| if let Fault::WrongValue(a) = f { Some(a) } else { None })
+    }
+
+    /// Apply the faults that alter a message the DUT sends (CALL or CALLRESULT payload).
+    pub fn alter(&self, version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) {
+        if self.wrong_value(action) {
+            swap_enum(version, action, dir, payload);
+        }
+        if self.schema_violation(action) {
+            corrupt(version, action, dir, payload);
+        }
+    }
+}
+
+/// Make a message wrong but keep it schema-valid: every enumerated value becomes the next one
+/// its schema allows, every boolean flips and every number grows by one. Returns whether
+/// anything changed.
+pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) -> bool {
+    let Some(schema) = schema::schema_value(version, action, dir) else { return false };
+    fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
+        match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+            Some(name) => root.get("definitions").and_then(|d| d.get(name)).unwrap_or(s),
+            None => s,
+        }
+    }
+    fn walk(root: &Value, s: &Value, v: &mut Value) -> bool {
+        let s = resolve(root, s);
+        if let Some(options) = s.get("enum").and_then(Value::as_array) {
+            let i = options.iter().position(|o| o == v);
+            return match i {
+                Some(i) if options.len() >= 2 => {
+                    *v = options[(i + 1) % options.len()].clone();
+                    true
+                }
+                _ => false,
+            };
+        }
+        // Numbers only grow where no upper bound could be crossed.
+        let bounded = s.get("maximum").is_some() || s.get("exclusiveMaximum").is_some();
+        match v {
+            Value::Bool(b) => {
+                *b = !*b;
+                true
+            }
+            Value::Number(n) if !bounded => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => {
+                    *v = Value::from(i + 1);
+                    true
+                }
+                (None, Some(f)) => {
+                    *v = serde_json::json!(f + 1.0);
+                    true
+                }
+                _ => false,
+            },
+            Value::Object(map) => {
+                let props = s.get("properties");
+                let mut changed = false;
+                for (k, child) in map.iter_mut() {
+                    if let Some(cs) = props.and_then(|p| p.get(k)) {
+                        changed |= walk(root, cs, child);
+                    }
+                }
+                changed
+            }
+            Value::Array(items) => match s.get("items") {
+                Some(is) => items.iter_mut().fold(false, |acc, child| walk(root, is, child) || acc),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+    walk(&schema, &schema, payload)
+}
+
+/// Another CALLERROR code every version defines, for `wrong-value` on errors.
+pub fn other_error_code(code: &str) -> &'static str {
+    if code == "GenericError" { "InternalError" } else { "GenericError" }
 }
 
 /// Break a payload against its schema in a way any validator reports: the first required
@@ -145,12 +246,13 @@ pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersi
     let frame = match reply {
         _ if not_impl => Frame::CallError { id, code: "NotImplemented".into(), description: format!("{action} is not implemented"), details: json!({}) },
         Ok(mut payload) => {
-            if faults.schema_violation(action) {
-                corrupt(version, action, Direction::Response, &mut payload);
-            }
+            faults.alter(version, action, Direction::Response, &mut payload);
             Frame::CallResult { id, payload }
         }
-        Err((code, description)) => Frame::CallError { id, code: code.into(), description, details: json!({}) },
+        Err((code, description)) => {
+            let code = if faults.wrong_value(action) { other_error_code(code) } else { code };
+            Frame::CallError { id, code: code.into(), description, details: json!({}) }
+        }
     };
     let msg = Message::text(frame.to_text());
     if faults.matches(action, |f| if let Fault::LateAnswer(a) = f { Some(a) } else { None }) {
@@ -208,6 +310,33 @@ mod tests {
         }
         assert!("skip-boot:Heartbeat".parse::<Fault>().is_err());
         assert!("explode".parse::<Fault>().unwrap_err().contains("known:"));
+    }
+
+    #[test]
+    fn swapped_enums_stay_valid_but_differ() {
+        let mut p = json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
+        assert!(swap_enum(OcppVersion::V201, "BootNotification", Direction::Response, &mut p));
+        assert_ne!(p["status"], "Accepted");
+        assert!(schema::validate(OcppVersion::V201, "BootNotification", Direction::Response, &p).is_ok());
+        // Nested, through a $ref: the idTokenInfo status of an Authorize answer.
+        let mut a = json!({"idTokenInfo": {"status": "Accepted"}});
+        assert!(swap_enum(OcppVersion::V201, "Authorize", Direction::Response, &mut a));
+        assert_ne!(a["idTokenInfo"]["status"], "Accepted");
+        // 1.6 schemas inline their enums.
+        let mut r = json!({"status": "Accepted"});
+        assert!(swap_enum(OcppVersion::V16, "RemoteStartTransaction", Direction::Response, &mut r));
+        assert_eq!(r["status"], "Rejected");
+        // Booleans flip, numbers grow, and the result is still valid.
+        let mut t = json!({"messagesInQueue": false, "ongoingIndicator": true});
+        assert!(swap_enum(OcppVersion::V201, "GetTransactionStatus", Direction::Response, &mut t));
+        assert_eq!(t, json!({"messagesInQueue": true, "ongoingIndicator": false}));
+        let mut l = json!({"listVersion": 0});
+        assert!(swap_enum(OcppVersion::V16, "GetLocalListVersion", Direction::Response, &mut l));
+        assert_eq!(l["listVersion"], 1);
+        assert!(schema::validate(OcppVersion::V16, "GetLocalListVersion", Direction::Response, &l).is_ok());
+        // Nothing to swap: nothing changes.
+        let mut h = json!({});
+        assert!(!swap_enum(OcppVersion::V201, "Heartbeat", Direction::Request, &mut h));
     }
 
     #[test]

@@ -280,7 +280,9 @@ fn tc_019() -> Step {
     for core in ["HeartbeatInterval", "ConnectionTimeOut", "MeterValueSampleInterval", "NumberOfConnectors", "AuthorizeRemoteTxRequests"] {
         kit::check(keys.contains(&core), "1.6 core configuration keys", format!("the core key {core} among the configuration keys"), || format!("keys {keys:?}"))?;
     }
-    Ok(())
+    // The number of connectors is a fact about the hardware, not a setting.
+    let n = r["configurationKey"].as_array().into_iter().flatten().find(|k| k["key"] == "NumberOfConnectors").cloned().unwrap_or_default();
+    kit::check(n["readonly"] == true, "1.6 core configuration keys", "NumberOfConnectors read-only", || n.to_string())
 }
 
 fn tc_021() -> Step {

@@ -21,7 +21,7 @@ use tokio::{
 };
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
-use super::{Fault, Faults, answer, check_call, corrupt};
+use super::{Fault, Faults, answer, check_call};
 use crate::{frame::Frame, schema::Direction, transport::ws_config, version::OcppVersion};
 
 #[derive(Debug, Clone)]
@@ -543,7 +543,7 @@ impl Station {
 
     /// The outcome of authorizing a token (locally or by the CSMS).
     fn on_authorized(&mut self, token: &str, status: &str, remote: Option<(u32, i64)>) {
-        if status != "Accepted" {
+        if status != "Accepted" && !self.cfg.faults.has(&Fault::AcceptAnyToken) {
             return;
         }
         let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
@@ -647,12 +647,18 @@ impl Station {
     /// Send a StatusNotification if the connector's status changed.
     fn refresh_status(&mut self, i: usize) {
         let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
-        if self.evses[i].reported == Some(status) || !self.booted {
+        if self.evses[i].reported == Some(status) || !self.may_talk() {
             return;
         }
         self.evses[i].reported = Some(status);
         let m = self.status_message(i, status);
         self.enqueue(m);
+    }
+
+    /// Whether messages other than BootNotification may be sent: once accepted (or always,
+    /// for a station with the `ignore-registration` fault).
+    fn may_talk(&self) -> bool {
+        self.booted || self.cfg.faults.has(&Fault::IgnoreRegistration)
     }
 
     fn status_message(&self, i: usize, status: &str) -> Out {
@@ -724,6 +730,9 @@ impl Station {
             self.next_heartbeat = self.heartbeat_after(Instant::now());
         } else {
             self.outbox.push_front(Out::call("BootNotification", self.boot_payload()));
+            if self.may_talk() {
+                self.report_all_status();
+            }
         }
         loop {
             self.send_next(&tx);
@@ -788,7 +797,8 @@ impl Station {
     /// rule allow it.
     fn send_next(&mut self, tx: &mpsc::UnboundedSender<Message>) {
         while self.pending.is_none() {
-            let Some(pos) = self.outbox.iter().position(|o| self.booted || o.action == "BootNotification") else { return };
+            let talk = self.may_talk();
+            let Some(pos) = self.outbox.iter().position(|o| talk || o.action == "BootNotification") else { return };
             let mut out = self.outbox.remove(pos).expect("position is in range");
             if self.v16 {
                 v16::resolve_tx_id(self, &mut out.payload);
@@ -799,9 +809,7 @@ impl Station {
             if let Some(o) = payload.as_object_mut() {
                 o.retain(|k, _| !k.starts_with('$')); // bookkeeping, not part of the message
             }
-            if self.cfg.faults.schema_violation(&out.action) {
-                corrupt(self.cfg.version, &out.action, Direction::Request, &mut payload);
-            }
+            self.cfg.faults.alter(self.cfg.version, &out.action, Direction::Request, &mut payload);
             let frame = if out.send_frame {
                 Frame::Send { id: id.clone(), action: out.action.clone(), payload }
             } else {
@@ -823,7 +831,10 @@ impl Station {
         let frame = match Frame::parse(text, v) {
             Ok(f) => f,
             Err(e) => {
-                let code = e.kind.error_code(v);
+                let mut code = e.kind.error_code(v);
+                if self.cfg.faults.wrong_value("") {
+                    code = super::other_error_code(code);
+                }
                 let id = e.id.unwrap_or_else(|| "-1".into());
                 let _ = tx.send(Message::text(Frame::CallError { id, code: code.into(), description: e.reason, details: json!({}) }.to_text()));
                 return None;
@@ -871,7 +882,8 @@ impl Station {
         }
         match out.action.as_str() {
             "BootNotification" => {
-                let interval = r["interval"].as_u64().unwrap_or(0);
+                let ignore = self.cfg.faults.has(&Fault::IgnoreInterval);
+                let interval = if ignore { 0 } else { r["interval"].as_u64().unwrap_or(0) };
                 if r["status"] == "Accepted" {
                     let was_booted = self.booted;
                     self.booted = true;
@@ -884,7 +896,7 @@ impl Station {
                         self.report_all_status();
                     }
                 } else {
-                    let wait = if interval > 0 { interval } else { 10 };
+                    let wait = if ignore { 1 } else if interval > 0 { interval } else { 10 };
                     self.retry_boot = Some(Instant::now() + Duration::from_secs(wait));
                 }
             }
