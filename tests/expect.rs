@@ -210,6 +210,30 @@ fn failing_expectations(files: &[std::path::PathBuf]) -> std::collections::HashM
     m
 }
 
+/// A DUT description narrows the run: undeclared sides, versions, profiles and features skip
+/// with the reason, declared ones run.
+fn check_description() -> Result<(), Failed> {
+    let w = world();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("dut/core-station.toml");
+    let d = ocpp_harness::description::DutDescription::load(&path).map_err(|e| format!("{e:#}"))?;
+    let expectations = [
+        ("TC_B_01_CS", "pass", ""),
+        ("TC_D_01_CS", "skip", "local-auth-list"),
+        ("TC_C_08_CS", "skip", "auth-cache"),
+        ("TC_001_CS", "skip", "1.6"),
+        ("TC_B_01_CSMS", "skip", "other side"),
+    ];
+    for (id, verdict, needle) in expectations {
+        let mut opts = ocpp_harness::runner::RunOptions::default();
+        opts.describe(d.clone());
+        let r = w.run_with(&w.suite, id, opts).map_err(|e| e.to_string())?;
+        if r.verdict.name() != verdict || !r.reason.contains(needle) {
+            return Err(format!("{id}: expected {verdict} mentioning {needle:?}, got {}: {}", r.verdict.name(), r.reason).into());
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -231,6 +255,7 @@ fn main() {
     trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
     trials.push(Trial::test("robustness::hostile_guests_end_as_errors", check_hostile));
     trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
+    trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);

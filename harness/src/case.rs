@@ -51,9 +51,35 @@ pub struct CaseMeta {
     pub title: String,
     pub versions: Vec<OcppVersion>,
     pub role: Role,
+    /// Certification profile (`core`, `local-auth-list`...).
+    pub profile: String,
+    /// Optional DUT features the case depends on; empty = mandatory for its profile.
+    pub features: Vec<String>,
     pub requirements: Vec<String>,
     pub needs: Vec<String>,
     pub timeout_ms: u32,
+}
+
+impl CaseMeta {
+    /// The functional block: the letter of the first use-case requirement (`E` for `E02`),
+    /// `RPC` for OCPP-J framing cases, else none (1.6 has no blocks).
+    pub fn block(&self) -> Option<String> {
+        self.requirements.iter().find_map(|r| {
+            let b = r.as_bytes();
+            if r.starts_with("OCPP-J") {
+                Some("RPC".to_string())
+            } else if b.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit() {
+                Some(r[..1].to_string())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Mandatory for its profile, or only for DUTs with certain features.
+    pub fn mandatory(&self) -> bool {
+        self.features.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

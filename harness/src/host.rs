@@ -269,6 +269,8 @@ impl CaseMeta {
                 types::Role::Csms => Role::Csms,
                 types::Role::ChargingStation => Role::ChargingStation,
             },
+            profile: m.profile,
+            features: m.features,
             requirements: m.requirements,
             needs: m.needs,
             timeout_ms: m.timeout_ms,

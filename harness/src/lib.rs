@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod case;
 pub mod defaults;
+pub mod description;
 pub mod dut;
 pub mod frame;
 pub mod host;

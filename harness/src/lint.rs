@@ -32,6 +32,13 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
         if c.versions.is_empty() {
             problems.push(format!("{id}: no OCPP version"));
         }
+        let kebab = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        if !kebab(&c.profile) {
+            problems.push(format!("{id}: profile {:?} is not a kebab-case name", c.profile));
+        }
+        if let Some(f) = c.features.iter().find(|f| !kebab(f)) {
+            problems.push(format!("{id}: feature {f:?} is not a kebab-case name"));
+        }
         if c.requirements.is_empty() {
             problems.push(format!("{id}: cites no requirement"));
         }
@@ -54,7 +61,7 @@ mod tests {
     use crate::version::OcppVersion;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
-        CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000 }
+        CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000 }
     }
 
     #[test]
@@ -69,9 +76,10 @@ mod tests {
         untitled.requirements.clear();
         untitled.timeout_ms = 0;
         untitled.needs = vec!["teleporter".into()];
+        untitled.profile = "Core Profile".into();
         let problems = lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CS", Role::Csms), meta("TC_B_02_CS", Role::ChargingStation), meta("X-1_CS", Role::Csms), untitled]);
         let all = problems.join("\n");
-        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms", "unknown capability \"teleporter\""] {
+        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms", "unknown capability \"teleporter\"", "not a kebab-case name"] {
             assert!(all.contains(needle), "{needle} not in:\n{all}");
         }
     }

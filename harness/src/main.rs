@@ -47,6 +47,12 @@ struct SelectArgs {
     /// Only cases for this OCPP version, run at it: 1.6 | 2.0.1 | 2.1.
     #[arg(long = "ocpp")]
     version: Option<OcppVersion>,
+    /// Only cases of this certification profile (repeatable): core, local-auth-list...
+    #[arg(long = "profile")]
+    profiles: Vec<String>,
+    /// Only cases of this functional block (repeatable): B, C, E, F, G, J, P, RPC...
+    #[arg(long = "block")]
+    blocks: Vec<String>,
     /// Suite components to load (default: the built-in suites).
     #[arg(long = "suite")]
     suites: Vec<PathBuf>,
@@ -86,6 +92,10 @@ struct RunArgs {
     /// Station id the DUT uses (or the harness uses as a station).
     #[arg(long, default_value = "CS001")]
     station_id: String,
+    /// DUT description (TOML): side, versions, profiles, features, parameters. Cases that do
+    /// not apply to the declared DUT are skipped with the reason.
+    #[arg(long)]
+    dut: Option<PathBuf>,
     /// Directory for junit.xml and results.json.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
@@ -144,7 +154,15 @@ async fn load(host: &Host, a: &SelectArgs) -> anyhow::Result<Vec<Suite>> {
 }
 
 fn selection(a: &SelectArgs) -> Selection {
-    Selection { filters: a.filters.clone(), exact: a.exact, skip: a.skip.clone(), role: a.role, version: a.version }
+    Selection {
+        filters: a.filters.clone(),
+        exact: a.exact,
+        skip: a.skip.clone(),
+        role: a.role,
+        version: a.version,
+        profiles: a.profiles.clone(),
+        blocks: a.blocks.clone(),
+    }
 }
 
 fn versions(v: &[OcppVersion]) -> String {
@@ -164,7 +182,8 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&cases)?);
     } else {
         for c in &cases {
-            println!("{}: test  [{} | {} | {}] {}", c.id, versions(&c.versions), c.role, c.requirements.join(" "), c.title);
+            let kind = if c.mandatory() { "mandatory".to_string() } else { format!("needs feature {}", c.features.join(",")) };
+            println!("{}: test  [{} | {} | {} | {kind} | {}] {}", c.id, versions(&c.versions), c.role, c.profile, c.requirements.join(" "), c.title);
         }
         println!("\n{} tests", cases.len());
     }
@@ -188,6 +207,10 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let mut opts = RunOptions { dut, version: args.select.version, ..Default::default() };
     opts.config.station_id = args.station_id.clone();
+    if let Some(path) = &args.dut {
+        let d = ocpp_harness::description::DutDescription::load(path)?;
+        opts.describe(d);
+    }
     let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
     let selected: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
     if args.list {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::{
     bench::Bench,
+    description::DutDescription,
     case::{CaseMeta, Role, Verdict},
     dut::{self, Faults},
     host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite},
@@ -30,6 +31,26 @@ pub struct RunOptions {
     pub config: RunConfig,
     /// Run every case at this version (cases that do not support it are not selected).
     pub version: Option<OcppVersion>,
+    /// What the DUT declares; cases that do not apply are skipped. None: everything applies
+    /// (the built-in DUTs implement every profile and feature the catalogue uses).
+    pub description: Option<DutDescription>,
+}
+
+impl RunOptions {
+    /// Take the run parameters a DUT description declares.
+    pub fn describe(&mut self, d: DutDescription) {
+        if let Some(id) = &d.station_id {
+            self.config.station_id = id.clone();
+        }
+        if let Some(t) = &d.valid_id_tokens {
+            self.config.valid_id_tokens = t.clone();
+        }
+        if let Some(t) = &d.invalid_id_token {
+            self.config.invalid_id_token = t.clone();
+        }
+        self.config.parameters.extend(d.parameters.clone());
+        self.description = Some(d);
+    }
 }
 
 impl Default for RunOptions {
@@ -43,6 +64,7 @@ impl Default for RunOptions {
                 parameters: Default::default(),
             },
             version: None,
+            description: None,
         }
     }
 }
@@ -96,6 +118,9 @@ impl Runner {
     }
 
     async fn run_inner(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> Verdict {
+        if let Some(reason) = self.opts.description.as_ref().and_then(|d| d.applies(meta, version).err()) {
+            return Verdict::Skip(reason);
+        }
         // The DUT side lives as long as this guard.
         let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
         let mut bench = Bench::none();
@@ -108,6 +133,7 @@ impl Runner {
                 listener.begin_case(trace.clone(), vec![version]);
                 let mut cfg = dut::station::StationConfig::new(format!("ws://{}/ocpp", listener.addr()), &self.opts.config.station_id, version);
                 cfg.faults = faults.clone();
+                cfg.evses = self.opts.description.as_ref().and_then(|d| d.evses).unwrap_or(1);
                 let (handle, task) = dut::station::spawn(cfg);
                 dut_task = Some(task);
                 bench = Bench::sim_station(handle);

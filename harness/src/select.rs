@@ -12,6 +12,10 @@ pub struct Selection {
     pub skip: Vec<String>,
     pub role: Option<Role>,
     pub version: Option<OcppVersion>,
+    /// Only cases of these certification profiles.
+    pub profiles: Vec<String>,
+    /// Only cases of these functional blocks (`B`, `E`, `RPC`...).
+    pub blocks: Vec<String>,
 }
 
 impl Selection {
@@ -25,6 +29,8 @@ impl Selection {
             && !self.skip.iter().any(|s| self.hit(s, id))
             && self.role.is_none_or(|r| r == meta.role)
             && self.version.is_none_or(|v| meta.versions.contains(&v))
+            && (self.profiles.is_empty() || self.profiles.contains(&meta.profile))
+            && (self.blocks.is_empty() || meta.block().is_some_and(|b| self.blocks.iter().any(|x| x.eq_ignore_ascii_case(&b))))
     }
 }
 
@@ -33,7 +39,7 @@ mod tests {
     use super::*;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
-        CaseMeta { suite: "s".into(), id: id.into(), title: String::new(), versions: vec![OcppVersion::V201], role, requirements: vec![], needs: vec![], timeout_ms: 1 }
+        CaseMeta { suite: "s".into(), id: id.into(), title: String::new(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec![], needs: vec![], timeout_ms: 1 }
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub(crate) struct Case {
     pub title: &'static str,
     pub role: Role,
     pub versions: &'static [OcppVersion],
+    /// Certification profile; `core` unless the case says otherwise.
+    pub profile: &'static str,
+    /// Optional DUT features the case depends on; empty = mandatory.
+    pub features: &'static [&'static str],
     pub requirements: &'static [&'static str],
     pub needs: &'static [&'static str],
     pub timeout_ms: u32,
@@ -44,6 +48,8 @@ impl bindings::exports::ocpp::harness::suite::Guest for Suite {
                 title: c.title.into(),
                 versions: c.versions.to_vec(),
                 role: c.role,
+                profile: c.profile.into(),
+                features: c.features.iter().map(|s| s.to_string()).collect(),
                 requirements: c.requirements.iter().map(|s| s.to_string()).collect(),
                 needs: c.needs.iter().map(|s| s.to_string()).collect(),
                 timeout_ms: c.timeout_ms,

@@ -12,17 +12,17 @@ const CP: Role = Role::ChargingStation;
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
-        Case { id: "TC_001_CSMS", title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval", role: CP, versions: V16, requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
-        Case { id: "TC_003_CSMS", title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too", role: CP, versions: V16, requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_003 },
-        Case { id: "TC_004_1_CSMS", title: "1.6 badge first: Authorize then StartTransaction are accepted", role: CP, versions: V16, requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: tc_004_1 },
-        Case { id: "TC_005_1_CSMS", title: "1.6 a transaction stopped by an EV-side disconnect is accepted", role: CP, versions: V16, requirements: &["1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_005_1 },
-        Case { id: "TC_010_CSMS", title: "1.6 the Central System can start a transaction remotely on a connector", role: CP, versions: V16, requirements: &["1.6 RemoteStartTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_010 },
-        Case { id: "TC_012_CSMS", title: "1.6 the Central System can stop a running transaction remotely", role: CP, versions: V16, requirements: &["1.6 RemoteStopTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_012 },
-        Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset", role: CP, versions: V16, requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
-        Case { id: "TC_023_1_CSMS", title: "1.6 Authorize of an unknown idTag is not Accepted", role: CP, versions: V16, requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_1 },
-        Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
-        Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
-        Case { id: "OH_16_J_01_CSMS", title: "1.6 MeterValues during a transaction are accepted", role: CP, versions: V16, requirements: &["1.6 MeterValues"], needs: &[], timeout_ms: 20_000, run: oh_16_j_01 },
+        Case { id: "TC_001_CSMS", title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
+        Case { id: "TC_003_CSMS", title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_003 },
+        Case { id: "TC_004_1_CSMS", title: "1.6 badge first: Authorize then StartTransaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: tc_004_1 },
+        Case { id: "TC_005_1_CSMS", title: "1.6 a transaction stopped by an EV-side disconnect is accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_005_1 },
+        Case { id: "TC_010_CSMS", title: "1.6 the Central System can start a transaction remotely on a connector", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_010 },
+        Case { id: "TC_012_CSMS", title: "1.6 the Central System can stop a running transaction remotely", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStopTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_012 },
+        Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
+        Case { id: "TC_023_1_CSMS", title: "1.6 Authorize of an unknown idTag is not Accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_1 },
+        Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
+        Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
+        Case { id: "OH_16_J_01_CSMS", title: "1.6 MeterValues during a transaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 MeterValues"], needs: &[], timeout_ms: 20_000, run: oh_16_j_01 },
     ]
 }
 

@@ -13,13 +13,13 @@ const CSMS: Role = Role::Csms;
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
-        Case { id: "OH_21_B_01_CS", title: "2.1 cold boot over ocpp2.1: registered, connectors reported, all valid for 2.1", role: CSMS, versions: V21, requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: v201_cs::tc_b_01 },
-        Case { id: "OH_21_E_01_CS", title: "2.1 local transaction (cable, token, charging) with 2.1 TransactionEvents", role: CSMS, versions: V21, requirements: &["E02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: v201_cs::tc_e_03 },
-        Case { id: "OH_21_F_01_CS", title: "2.1 remote start and remote stop", role: CSMS, versions: V21, requirements: &["F01", "F03"], needs: &[], timeout_ms: 30_000, run: v201_cs::oh_f_02 },
-        Case { id: "OH_21_RPC_01_CS", title: "2.1 a CALLRESULT that breaks its schema is answered with CALLRESULTERROR", role: CSMS, versions: V21, requirements: &["OCPP-J 2.1 CALLRESULTERROR"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_01 },
-        Case { id: "OH_21_RPC_02_CS", title: "2.1 an opened periodic event stream arrives as SEND frames and stops when closed", role: CSMS, versions: V21, requirements: &["OCPP-J 2.1 SEND", "N02"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_02 },
-        Case { id: "OH_21_I_01_CS", title: "2.1 a default tariff is Accepted and listed by GetTariffs", role: CSMS, versions: V21, requirements: &["I07"], needs: &[], timeout_ms: 20_000, run: oh_21_i_01 },
-        Case { id: "OH_21_I_02_CS", title: "2.1 ClearTariffs removes the default tariff: GetTariffs answers NoTariff", role: CSMS, versions: V21, requirements: &["I07"], needs: &[], timeout_ms: 20_000, run: oh_21_i_02 },
+        Case { id: "OH_21_B_01_CS", title: "2.1 cold boot over ocpp2.1: registered, connectors reported, all valid for 2.1", role: CSMS, versions: V21, profile: "core", features: &[], requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: v201_cs::tc_b_01 },
+        Case { id: "OH_21_E_01_CS", title: "2.1 local transaction (cable, token, charging) with 2.1 TransactionEvents", role: CSMS, versions: V21, profile: "core", features: &[], requirements: &["E02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: v201_cs::tc_e_03 },
+        Case { id: "OH_21_F_01_CS", title: "2.1 remote start and remote stop", role: CSMS, versions: V21, profile: "core", features: &[], requirements: &["F01", "F03"], needs: &[], timeout_ms: 30_000, run: v201_cs::oh_f_02 },
+        Case { id: "OH_21_RPC_01_CS", title: "2.1 a CALLRESULT that breaks its schema is answered with CALLRESULTERROR", role: CSMS, versions: V21, profile: "core", features: &[], requirements: &["OCPP-J 2.1 CALLRESULTERROR"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_01 },
+        Case { id: "OH_21_RPC_02_CS", title: "2.1 an opened periodic event stream arrives as SEND frames and stops when closed", role: CSMS, versions: V21, profile: "core", features: &["periodic-event-streams"], requirements: &["OCPP-J 2.1 SEND", "N02"], needs: &[], timeout_ms: 20_000, run: oh_21_rpc_02 },
+        Case { id: "OH_21_I_01_CS", title: "2.1 a default tariff is Accepted and listed by GetTariffs", role: CSMS, versions: V21, profile: "tariff-cost", features: &[], requirements: &["I07"], needs: &[], timeout_ms: 20_000, run: oh_21_i_01 },
+        Case { id: "OH_21_I_02_CS", title: "2.1 ClearTariffs removes the default tariff: GetTariffs answers NoTariff", role: CSMS, versions: V21, profile: "tariff-cost", features: &[], requirements: &["I07"], needs: &[], timeout_ms: 20_000, run: oh_21_i_02 },
     ]
 }
 

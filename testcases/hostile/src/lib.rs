@@ -18,6 +18,8 @@ fn meta(id: &str, timeout_ms: u32) -> CaseMeta {
         title: format!("hostile guest: {id}"),
         versions: vec![OcppVersion::V201],
         role: Role::Csms,
+        profile: "core".into(),
+        features: vec![],
         requirements: vec!["host robustness".into()],
         needs: vec![],
         timeout_ms,

@@ -1,0 +1,133 @@
+//! The DUT description: a TOML file in which a vendor or lab declares what the device under
+//! test is — which side, which OCPP versions, certification profiles and optional features,
+//! and the parameters cases need (station id, id tokens, EVSE count, free keys). Cases that do
+//! not apply to the declared device are skipped with the reason instead of failing.
+//! Parsed strictly: an unknown key is an error, so a typo cannot silently widen a run.
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use crate::{
+    case::{CaseMeta, Role},
+    version::OcppVersion,
+};
+
+/// Which side of OCPP the DUT plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DutKind {
+    ChargingStation,
+    Csms,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DutDescription {
+    /// Free text for the report: vendor, model, firmware.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The side the DUT plays; cases for the other side are skipped.
+    pub kind: Option<DutKind>,
+    /// OCPP versions the DUT speaks (default: all).
+    #[serde(default)]
+    pub versions: Vec<OcppVersion>,
+    /// Certification profiles the DUT claims (`core`, `local-auth-list`...). `core` is implied.
+    #[serde(default)]
+    pub profiles: Vec<String>,
+    /// Optional features it supports (`auth-cache`, `offline-authorization`...).
+    #[serde(default)]
+    pub features: Vec<String>,
+    pub station_id: Option<String>,
+    pub valid_id_tokens: Option<Vec<String>>,
+    pub invalid_id_token: Option<String>,
+    /// Number of EVSEs of a charging station.
+    pub evses: Option<u32>,
+    /// Any further parameter a case reads through `config.parameter`.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl DutDescription {
+    pub fn load(path: &Path) -> anyhow::Result<DutDescription> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the DUT description {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in the DUT description {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<DutDescription> {
+        let d: DutDescription = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if d.evses == Some(0) {
+            anyhow::bail!("evses must be at least 1");
+        }
+        Ok(d)
+    }
+
+    /// Ok when the case applies to this DUT at `version`, else why not (the skip reason).
+    pub fn applies(&self, meta: &CaseMeta, version: OcppVersion) -> Result<(), String> {
+        let dut_side = match meta.role {
+            Role::Csms => DutKind::ChargingStation,
+            Role::ChargingStation => DutKind::Csms,
+        };
+        if self.kind.is_some_and(|k| k != dut_side) {
+            return Err(format!("the case is for a {} DUT, and the DUT description declares the other side", meta.role.dut()));
+        }
+        if !self.versions.is_empty() && !self.versions.contains(&version) {
+            return Err(format!("the DUT description does not list OCPP {version}"));
+        }
+        if meta.profile != "core" && !self.profiles.contains(&meta.profile) {
+            return Err(format!("the DUT description does not claim the profile {:?}", meta.profile));
+        }
+        if let Some(f) = meta.features.iter().find(|f| !self.features.contains(f)) {
+            return Err(format!("the DUT description does not declare the optional feature {f:?}"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(profile: &str, features: &[&str], role: Role) -> CaseMeta {
+        CaseMeta {
+            suite: "s".into(),
+            id: "TC_X_01_CS".into(),
+            title: "t".into(),
+            versions: vec![OcppVersion::V201],
+            role,
+            profile: profile.into(),
+            features: features.iter().map(|f| f.to_string()).collect(),
+            requirements: vec!["B01".into()],
+            needs: vec![],
+            timeout_ms: 1,
+        }
+    }
+
+    #[test]
+    fn cases_outside_the_declaration_are_skipped_with_the_reason() {
+        let d = DutDescription::parse(
+            r#"
+            kind = "charging-station"
+            versions = ["2.0.1"]
+            profiles = ["core"]
+            features = ["auth-cache"]
+            "#,
+        )
+        .unwrap();
+        assert!(d.applies(&meta("core", &[], Role::Csms), OcppVersion::V201).is_ok());
+        assert!(d.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());
+        assert!(d.applies(&meta("local-auth-list", &[], Role::Csms), OcppVersion::V201).unwrap_err().contains("local-auth-list"));
+        assert!(d.applies(&meta("core", &["offline-authorization"], Role::Csms), OcppVersion::V201).unwrap_err().contains("offline-authorization"));
+        assert!(d.applies(&meta("core", &[], Role::ChargingStation), OcppVersion::V201).unwrap_err().contains("other side"));
+        assert!(d.applies(&meta("core", &[], Role::Csms), OcppVersion::V16).unwrap_err().contains("1.6"));
+    }
+
+    #[test]
+    fn broken_descriptions_are_clear_errors() {
+        let typo = DutDescription::parse("profils = [\"core\"]").unwrap_err().to_string();
+        assert!(typo.contains("unknown field") && typo.contains("profils"), "{typo}");
+        let version = DutDescription::parse("versions = [\"3.0\"]").unwrap_err().to_string();
+        assert!(version.contains("3.0"), "{version}");
+        assert!(DutDescription::parse("evses = 0").unwrap_err().to_string().contains("at least 1"));
+    }
+}
