@@ -234,6 +234,24 @@ fn check_description() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The report says where each case's time went: the DUT, timers (mandated or waited out on
+/// purpose), the bench.
+fn check_waits() -> Result<(), Failed> {
+    let w = world();
+    let silence = w.run("TC_B_02_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
+    let timeout = w.run("TC_E_05_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
+    let bench = w.run("TC_E_40_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
+    let checks = [
+        (silence.timers_ms >= 1_400.0 && silence.dut_ms > 0.0, format!("TC_B_02_CS (1.5 s silence check) {silence:?}")),
+        (timeout.timers_ms >= 1_800.0 && timeout.dut_ms < 1_000.0, format!("TC_E_05_CS (2 s mandated time-out) {timeout:?}")),
+        (bench.operator_ms > 0.0, format!("TC_E_40_CS (bench actions) {bench:?}")),
+    ];
+    match checks.iter().find(|(ok, _)| !ok) {
+        Some((_, what)) => Err(format!("wait accounting is off for {what}").into()),
+        None => Ok(()),
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -256,6 +274,7 @@ fn main() {
     trials.push(Trial::test("robustness::hostile_guests_end_as_errors", check_hostile));
     trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));
+    trials.push(Trial::test("report::waits_are_accounted", check_waits));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);

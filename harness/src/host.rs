@@ -302,6 +302,19 @@ fn parse_json(what: &str, text: &str) -> Result<Value, session::SessionError> {
     serde_json::from_str(text).map_err(|e| session::SessionError::Usage(format!("{what} is not JSON: {e}")))
 }
 
+/// Time a wait and book it to the case's trace: DUT waits that ended in a timeout were the
+/// case waiting out a period on purpose (`timeout_is_timer`), e.g. checking for silence.
+async fn timed<T>(trace: &Trace, timeout_is_timer: bool, f: impl Future<Output = Result<T, sess::SessionError>>) -> Result<T, sess::SessionError> {
+    let t0 = Instant::now();
+    let r = f.await;
+    let kind = match &r {
+        Err(sess::SessionError::Timeout(_)) if timeout_is_timer => crate::trace::WaitKind::Timer,
+        _ => crate::trace::WaitKind::Dut,
+    };
+    trace.waited(kind, t0.elapsed());
+    r
+}
+
 fn ms(v: u32) -> Duration {
     Duration::from_millis(u64::from(v))
 }
@@ -317,7 +330,7 @@ impl session::Host for CaseHost {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("accept-station needs the harness in the CSMS role".into())));
         };
-        match listener.clone().accept(ms(timeout_ms)).await {
+        match timed(&self.ctx.trace, false, listener.clone().accept(ms(timeout_ms))).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
@@ -331,7 +344,7 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage("connect-csms needs the harness in the charging-station role".into())));
         };
         let trace = self.ctx.trace.clone();
-        match transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10)).await {
+        match timed(&self.ctx.trace, false, transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10))).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
@@ -356,7 +369,7 @@ impl session::HostConnection for CaseHost {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(match conn.call(&action, payload, ms(timeout_ms)).await {
+        Ok(match timed(&self.ctx.trace, false, conn.call(&action, payload, ms(timeout_ms))).await {
             Ok(sess::CallOutcome::Result(v)) => Ok(session::CallOutcome::Result(v.to_string())),
             Ok(sess::CallOutcome::Error { code, description, details }) => {
                 Ok(session::CallOutcome::Error(session::CallError { code, description, details: details.to_string() }))
@@ -382,8 +395,7 @@ impl session::HostConnection for CaseHost {
 
     async fn expect_call(&mut self, this: Resource<Connection>, action: String, timeout_ms: u32) -> SessResult<session::IncomingCall> {
         let conn = self.table.get(&this)?.clone();
-        Ok(conn
-            .expect_call(&action, ms(timeout_ms))
+        Ok(timed(&self.ctx.trace, true, conn.expect_call(&action, ms(timeout_ms)))
             .await
             .map(|c| session::IncomingCall { message_id: c.message_id, action: c.action, payload: c.payload.to_string() })
             .map_err(to_wit_error))
@@ -404,12 +416,12 @@ impl session::HostConnection for CaseHost {
 
     async fn expect_raw(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<session::RawFrame> {
         let conn = self.table.get(&this)?.clone();
-        Ok(conn.expect_raw(ms(timeout_ms)).await.map(|text| session::RawFrame { text }).map_err(to_wit_error))
+        Ok(timed(&self.ctx.trace, true, conn.expect_raw(ms(timeout_ms))).await.map(|text| session::RawFrame { text }).map_err(to_wit_error))
     }
 
     async fn expect_close(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<()> {
         let conn = self.table.get(&this)?.clone();
-        Ok(conn.expect_close(ms(timeout_ms)).await.map_err(to_wit_error))
+        Ok(timed(&self.ctx.trace, false, conn.expect_close(ms(timeout_ms))).await.map_err(to_wit_error))
     }
 
     async fn close(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
@@ -434,6 +446,17 @@ impl ocpp::harness::clock::Host for CaseHost {
 
     async fn sleep_ms(&mut self, ms_: u32) -> wasmtime::Result<()> {
         tokio::time::sleep(ms(ms_)).await;
+        self.ctx.trace.waited(crate::trace::WaitKind::Timer, ms(ms_));
+        Ok(())
+    }
+
+    async fn begin_mandated(&mut self, what: String) -> wasmtime::Result<()> {
+        self.ctx.trace.set_mandated(Some(what));
+        Ok(())
+    }
+
+    async fn end_mandated(&mut self) -> wasmtime::Result<()> {
+        self.ctx.trace.set_mandated(None);
         Ok(())
     }
 }
@@ -515,7 +538,11 @@ impl bench::Host for CaseHost {
 impl CaseHost {
     fn act(&self, action: crate::bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
         let ctx = self.ctx.clone();
-        async move { ctx.bench.act(action, &ctx.trace).await.map_err(|e| match e {
+        async move {
+            let t0 = Instant::now();
+            let r = ctx.bench.act(action, &ctx.trace).await;
+            ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
+            r.map_err(|e| match e {
             crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
             crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
         }) }

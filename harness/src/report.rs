@@ -66,6 +66,8 @@ pub fn wire_text(trace: &TraceData) -> String {
     for l in &trace.log {
         out.push_str(&format!("log {:>9.1} ms  {:<5} {}\n", l.t_ms, l.level, l.message));
     }
+    let w = &trace.waits;
+    out.push_str(&format!("waited: {:.0} ms on the DUT, {:.0} ms on timers, {:.0} ms on the bench/operator\n", w.dut_ms, w.timers_ms, w.operator_ms));
     out
 }
 

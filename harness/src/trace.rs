@@ -45,8 +45,28 @@ pub struct Violation {
     pub observed: String,
 }
 
+/// Where a case's time went, so a lab sees what a slow case waited for.
+#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq)]
+pub struct Waits {
+    /// Waiting for the DUT to connect, answer or send what the case expected.
+    pub dut_ms: f64,
+    /// Waiting out periods on purpose: sleeps, and checks that nothing arrives for a while.
+    pub timers_ms: f64,
+    /// Bench actions and operator prompts.
+    pub operator_ms: f64,
+}
+
+/// What a wait was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitKind {
+    Dut,
+    Timer,
+    Operator,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct TraceData {
+    pub waits: Waits,
     pub log: Vec<LogLine>,
     pub wire: Vec<WireEntry>,
     pub violations: Vec<Violation>,
@@ -57,6 +77,8 @@ pub struct TraceData {
 pub struct Trace {
     start: Instant,
     data: Arc<Mutex<TraceData>>,
+    /// Set while the case waits for a mandated timer (see `clock.begin-mandated`).
+    mandated: Arc<Mutex<Option<String>>>,
 }
 
 impl Default for Trace {
@@ -72,7 +94,7 @@ const MAX_TEXT: usize = 64 * 1024;
 
 impl Trace {
     pub fn new() -> Self {
-        Self { start: Instant::now(), data: Arc::default() }
+        Self { start: Instant::now(), data: Arc::default(), mandated: Arc::default() }
     }
 
     pub fn elapsed_ms(&self) -> f64 {
@@ -114,6 +136,26 @@ impl Trace {
         self.data.lock().unwrap().violations.push(v);
     }
 
+    /// Waits on the DUT count as timer waits while `what` is set.
+    pub fn set_mandated(&self, what: Option<String>) {
+        match &what {
+            Some(w) => self.log("timer", format!("waiting for a mandated timer: {w}")),
+            None => self.log("timer", "mandated timer over"),
+        }
+        *self.mandated.lock().unwrap() = what;
+    }
+
+    pub fn waited(&self, kind: WaitKind, d: std::time::Duration) {
+        let ms = d.as_secs_f64() * 1000.0;
+        let kind = if kind == WaitKind::Dut && self.mandated.lock().unwrap().is_some() { WaitKind::Timer } else { kind };
+        let mut data = self.data.lock().unwrap();
+        match kind {
+            WaitKind::Dut => data.waits.dut_ms += ms,
+            WaitKind::Timer => data.waits.timers_ms += ms,
+            WaitKind::Operator => data.waits.operator_ms += ms,
+        }
+    }
+
     pub fn violations(&self) -> Vec<Violation> {
         self.data.lock().unwrap().violations.clone()
     }
@@ -121,6 +163,6 @@ impl Trace {
     /// A copy of everything recorded so far.
     pub fn snapshot(&self) -> TraceData {
         let d = self.data.lock().unwrap();
-        TraceData { log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone() }
+        TraceData { waits: d.waits, log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone() }
     }
 }

@@ -115,6 +115,15 @@ pub fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
     v.pointer(pointer).unwrap_or(&Value::Null)
 }
 
+/// Run `f` while waiting for a timer the protocol mandates; the report books the time as
+/// timer time rather than time spent waiting on the DUT.
+pub fn mandated<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    clock::begin_mandated(what);
+    let r = f();
+    clock::end_mandated();
+    r
+}
+
 pub fn now() -> String {
     clock::now_rfc3339()
 }

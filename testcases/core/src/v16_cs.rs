@@ -180,7 +180,7 @@ fn tc_004_2() -> Step {
     authorize(&conn, "1.6 Authorize", "Accepted")?;
     status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
     let t0 = clock::now_ms();
-    status(&conn, "1.6 ConnectionTimeOut", 1, "Available")?;
+    kit::mandated("ConnectionTimeOut", || status(&conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
     let waited = clock::now_ms() - t0;
     kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))?;
     kit::expect_silence(&conn, "1.6 StartTransaction", START, 500, "after the connection time-out")
@@ -220,7 +220,7 @@ fn tc_011_2() -> Step {
     let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
     kit::check(r["status"] == "Accepted", "1.6 RemoteStartTransaction", "RemoteStartTransaction Accepted", || r.to_string())?;
     status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
-    status(&conn, "1.6 ConnectionTimeOut", 1, "Available")?;
+    kit::mandated("ConnectionTimeOut", || status(&conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
     kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "after the connection time-out")
 }
 
@@ -428,8 +428,9 @@ fn tc_070() -> Step {
         let is_energy = sv.get("measurand").is_none_or(|x| x == "Energy.Active.Import.Register");
         is_energy.then(|| sv["value"].as_str()?.parse().ok()).flatten()
     };
-    let a = kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?;
-    let b = kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?;
+    let (a, b) = kit::mandated("MeterValueSampleInterval", || -> Step<(Value, Value)> {
+        Ok((kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?, kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?))
+    })?;
     for m in [&a, &b] {
         kit::check(m["transactionId"] == id, "1.6 MeterValues", format!("MeterValues for transaction {id}"), || format!("transactionId {}", m["transactionId"]))?;
     }

@@ -112,7 +112,7 @@ fn tc_b_03() -> Step {
     kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": interval_ms / 1000, "status": "Rejected"}))?;
     let t0 = clock::now_ms();
     kit::expect_silence(&conn, "B03", "StatusNotification", 500, "while the registration is Rejected")?;
-    kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::mandated("the Rejected interval", || kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"})))?;
     let waited = clock::now_ms() - t0;
     // Allow 10% for clock granularity on both sides.
     kit::check(waited * 10 >= u64::from(interval_ms) * 9, "B03", format!("the next BootNotification no earlier than {interval_ms} ms"), || format!("it came after {waited} ms"))
@@ -164,7 +164,7 @@ fn oh_g_01() -> Step {
     // The first heartbeat may come any time within the interval; measure the next one.
     kit::expect_and_reply(&conn, "G02", "Heartbeat", 3_000, json!({"currentTime": now()}))?;
     let t0 = clock::now_ms();
-    kit::expect_and_reply(&conn, "G02", "Heartbeat", 3_000, json!({"currentTime": now()}))?;
+    kit::mandated("the heartbeat interval", || kit::expect_and_reply(&conn, "G02", "Heartbeat", 3_000, json!({"currentTime": now()})))?;
     let gap = clock::now_ms() - t0;
     kit::check((500..=2_000).contains(&gap), "G02", "heartbeats about 1 s apart (interval 1 s)", || format!("{gap} ms between heartbeats"))
 }
@@ -543,7 +543,7 @@ fn tc_e_05() -> Step {
     authorize(&conn, "E03", "Accepted")?;
     expect_event(&conn, "E03", "Started", "Authorized")?;
     let t0 = clock::now_ms();
-    expect_ended(&conn, "E03", "EVConnectTimeout", "Timeout")?;
+    kit::mandated("EVConnectionTimeOut", || expect_ended(&conn, "E03", "EVConnectTimeout", "Timeout"))?;
     let waited = clock::now_ms() - t0;
     kit::check(waited >= 1_500, "E03", "the transaction kept for the 2 s EVConnectionTimeOut", || format!("it ended after {waited} ms"))
 }
@@ -627,7 +627,7 @@ fn tc_f_04() -> Step {
     let r = kit::call(&conn, "F02", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
     expect_event(&conn, "F02", "Started", "RemoteStart")?;
-    expect_ended(&conn, "F02", "EVConnectTimeout", "Timeout").map(|_| ())
+    kit::mandated("EVConnectionTimeOut", || expect_ended(&conn, "F02", "EVConnectTimeout", "Timeout")).map(|_| ())
 }
 
 fn tc_f_06() -> Step {
@@ -733,8 +733,9 @@ fn tc_j_09() -> Step {
         let sv = at(ev, "/meterValue/0/sampledValue/0");
         (sv["measurand"] == "Energy.Active.Import.Register").then(|| sv["value"].as_f64()).flatten()
     };
-    let first = expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?;
-    let second = expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?;
+    let (first, second) = kit::mandated("TxUpdatedInterval", || -> Step<(Value, Value)> {
+        Ok((expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?, expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?))
+    })?;
     let (Some(a), Some(b)) = (energy(&first), energy(&second)) else {
         return Err(kit::fail("J02", "an Energy.Active.Import.Register sample in each periodic event", format!("{} / {}", first["meterValue"], second["meterValue"])));
     };
