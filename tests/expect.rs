@@ -252,6 +252,21 @@ fn check_waits() -> Result<(), Failed> {
     }
 }
 
+/// The catalogue covers at least what the issue asks for, per version and DUT side.
+fn check_coverage() -> Result<(), Failed> {
+    use ocpp_harness::{case::Role, version::OcppVersion};
+    let cases = &world().suite.cases;
+    let count = |v: OcppVersion, role: Option<Role>| cases.iter().filter(|c| c.versions.contains(&v) && role.is_none_or(|r| c.role == r)).count();
+    let targets = [
+        ("2.0.1, DUT = charging station", count(OcppVersion::V201, Some(Role::Csms)), 60),
+        ("2.0.1, DUT = CSMS", count(OcppVersion::V201, Some(Role::ChargingStation)), 40),
+        ("1.6, both sides", count(OcppVersion::V16, None), 30),
+        ("2.1, both sides", count(OcppVersion::V21, None), 10),
+    ];
+    let short: Vec<String> = targets.iter().filter(|(_, n, min)| n < min).map(|(what, n, min)| format!("{what}: {n} cases, at least {min} wanted")).collect();
+    if short.is_empty() { Ok(()) } else { Err(short.join("\n").into()) }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = Vec::new();
@@ -276,6 +291,7 @@ fn main() {
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));
     trials.push(Trial::test("report::waits_are_accounted", check_waits));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
+    trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }

@@ -186,6 +186,16 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             println!("{}: test  [{} | {} | {} | {kind} | {}] {}", c.id, versions(&c.versions), c.role, c.profile, c.requirements.join(" "), c.title);
         }
         println!("\n{} tests", cases.len());
+        // Coverage per version and DUT side, the way certification counts it.
+        let mut counts = std::collections::BTreeMap::<(String, &str), usize>::new();
+        for c in &cases {
+            for v in &c.versions {
+                *counts.entry((v.to_string(), c.role.dut())).or_default() += 1;
+            }
+        }
+        for ((v, dut), n) in counts {
+            println!("  OCPP {v:<5}  DUT {dut:<16} {n:>4}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -51,6 +51,8 @@ pub enum Fault {
     IgnoreRegistration,
     /// Station: treat every authorization answer as Accepted.
     AcceptAnyToken,
+    /// Station: send CALLs without waiting for the answer to the previous one.
+    PipelineCalls,
 }
 
 impl Fault {
@@ -68,6 +70,7 @@ impl Fault {
         "ignore-interval",
         "ignore-registration",
         "accept-any-token",
+        "pipeline-calls",
     ];
 }
 
@@ -94,6 +97,7 @@ impl FromStr for Fault {
             "ignore-interval" => plain(Fault::IgnoreInterval),
             "ignore-registration" => plain(Fault::IgnoreRegistration),
             "accept-any-token" => plain(Fault::AcceptAnyToken),
+            "pipeline-calls" => plain(Fault::PipelineCalls),
             _ => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
         }
     }
@@ -115,6 +119,7 @@ impl fmt::Display for Fault {
             Fault::IgnoreInterval => ("ignore-interval", None),
             Fault::IgnoreRegistration => ("ignore-registration", None),
             Fault::AcceptAnyToken => ("accept-any-token", None),
+            Fault::PipelineCalls => ("pipeline-calls", None),
         };
         match action {
             Some(a) => write!(f, "{name}:{a}"),

@@ -75,6 +75,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_F_13_CS", title: "TriggerMessage TransactionEvent for an EVSE with a transaction sends one with triggerReason Trigger", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["plug"], timeout_ms: 30_000, run: tc_f_13 },
         Case { id: "TC_F_24_CS", title: "TriggerMessage StatusNotification for an EVSE with a cable in reports Occupied", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["plug"], timeout_ms: 20_000, run: tc_f_24 },
         Case { id: "TC_G_05_CS", title: "ChangeAvailability Inoperative for the whole station makes every EVSE Unavailable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &[], timeout_ms: 20_000, run: tc_g_05 },
+        Case { id: "OH_RPC_03_CS", title: "While its CALL is unanswered the station sends no other CALL", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.1.1"], needs: &[], timeout_ms: 20_000, run: oh_rpc_03 },
+        Case { id: "OH_RPC_04_CS", title: "The answer to a CALL carries its message id exactly, even at the 36-character maximum", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.1.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_04 },
+        Case { id: "OH_RPC_05_CS", title: "A CALL whose payload breaks its schema is answered with a constraint or format CALLERROR", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_05 },
     ]
 }
 
@@ -146,11 +149,7 @@ fn tc_b_20() -> Step {
     let conn = booted(300)?;
     let r = kit::call(&conn, "B11", "Reset", json!({"type": "OnIdle"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "B11", "Reset status Accepted with no transaction ongoing", || r.to_string())?;
-    // The station restarts: the old connection goes away and a new one boots.
-    let _ = conn.expect_close(15_000);
-    let again = kit::accept_station("B11", 15_000, &["BootNotification"])?;
-    let boot = kit::expect_and_reply(&again, "B11", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::check(at(&boot, "/reason") == "RemoteReset", "B11", "boot reason RemoteReset after a reset by the CSMS", || format!("reason {}", at(&boot, "/reason")))
+    rebooted_by_reset(&conn, "B11")
 }
 
 fn tc_b_32() -> Step {
@@ -312,6 +311,14 @@ fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
     kit::accept_station(req, 15_000, claim)
 }
 
+/// After a reset: the old connection goes, a new one boots with reason RemoteReset.
+fn rebooted_by_reset(conn: &Connection, req: &str) -> Step {
+    let _ = conn.expect_close(15_000);
+    let again = reconnected(req, &["BootNotification"])?;
+    let boot = kit::expect_and_reply(&again, req, "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "RemoteReset", req, "boot reason RemoteReset after a reset by the CSMS", || format!("reason {}", at(&boot, "/reason")))
+}
+
 // ---- B: provisioning ----
 
 fn tc_b_07() -> Step {
@@ -388,10 +395,7 @@ fn tc_b_21() -> Step {
     kit::unplug(1)?;
     let ev = expect_ended(&conn, "B12", "EVCommunicationLost", "EVDisconnected")?;
     kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
-    let _ = conn.expect_close(15_000);
-    let again = reconnected("B12", &["BootNotification"])?;
-    let boot = kit::expect_and_reply(&again, "B12", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::check(at(&boot, "/reason") == "RemoteReset", "B12", "boot reason RemoteReset after the scheduled reset", || format!("reason {}", at(&boot, "/reason")))
+    rebooted_by_reset(&conn, "B12")
 }
 
 fn tc_b_22() -> Step {
@@ -400,10 +404,7 @@ fn tc_b_22() -> Step {
     kit::check(r["status"] == "Accepted", "B12", "Reset Immediate Accepted", || r.to_string())?;
     let ev = expect_ended(&conn, "B12", "ResetCommand", "ImmediateReset")?;
     kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
-    let _ = conn.expect_close(15_000);
-    let again = reconnected("B12", &["BootNotification"])?;
-    let boot = kit::expect_and_reply(&again, "B12", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::check(at(&boot, "/reason") == "RemoteReset", "B12", "boot reason RemoteReset", || format!("reason {}", at(&boot, "/reason")))
+    rebooted_by_reset(&conn, "B12")
 }
 
 fn tc_b_33() -> Step {
@@ -827,4 +828,42 @@ fn tc_g_05() -> Step {
     let r = kit::call(&conn, "G04", "ChangeAvailability", json!({"operationalStatus": "Inoperative"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "G04", "ChangeAvailability Accepted for an idle station", || r.to_string())?;
     status_is(&conn, "G04", 1, "Unavailable")
+}
+
+fn oh_rpc_03() -> Step {
+    let req = "OCPP-J 4.1.1";
+    let conn = booted(300)?;
+    conn.claim(&["Heartbeat".into(), "StatusNotification".into()]);
+    for m in ["Heartbeat", "StatusNotification"] {
+        let r = kit::call(&conn, req, "TriggerMessage", json!({"requestedMessage": m, "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+        kit::check(r["status"] == "Accepted", req, format!("TriggerMessage {m} Accepted"), || r.to_string())?;
+    }
+    // Hold the Heartbeat unanswered: nothing else may come meanwhile.
+    let hb = kit::expect(&conn, req, "Heartbeat", 5_000)?;
+    kit::expect_silence(&conn, req, "StatusNotification", 1_500, "while the station's Heartbeat is unanswered")?;
+    kit::reply(&conn, req, &hb, "Heartbeat", json!({"currentTime": now()}))?;
+    status_is(&conn, req, 1, "Available")
+}
+
+fn oh_rpc_04() -> Step {
+    let req = "OCPP-J 4.1.3";
+    let conn = booted(300)?;
+    let id = "oh-rpc-04-0123456789-abcdefghijklmno";
+    debug_assert_eq!(id.len(), 36);
+    let call = json!([2, id, "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}]);
+    let answer = kit::raw_exchange(&conn, req, &call.to_string(), 10_000)?;
+    kit::check(answer[0] == 3, req, "a CALLRESULT", || answer.to_string())?;
+    kit::check(answer[1] == id, req, format!("message id {id:?}"), || format!("message id {}", answer[1]))?;
+    let status = at(&answer, "/2/getVariableResult/0/attributeStatus");
+    kit::check(status == "Accepted", req, "the variable read (Accepted)", || answer.to_string())
+}
+
+fn oh_rpc_05() -> Step {
+    let req = "OCPP-J 4.2.3";
+    let conn = booted(300)?;
+    let answer = kit::raw_exchange(&conn, req, r#"[2,"oh-rpc-05","Reset",{"type":"Sometimes"}]"#, 10_000)?;
+    kit::check(answer[0] == 4 && answer[1] == "oh-rpc-05", req, "a CALLERROR with the CALL's message id", || answer.to_string())?;
+    let code = answer[2].as_str().unwrap_or_default();
+    let allowed = ["FormatViolation", "PropertyConstraintViolation", "OccurrenceConstraintViolation", "TypeConstraintViolation"];
+    kit::check(allowed.contains(&code), req, format!("one of {allowed:?}"), || format!("error code {code}"))
 }

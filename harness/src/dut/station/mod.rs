@@ -218,6 +218,11 @@ struct Pending {
 /// The answer to a CALL from the CSMS: a payload or a CALLERROR code and text.
 type Reply = Result<Value, (&'static str, String)>;
 
+/// A CALLRESULT that does not end the connection.
+fn ok(v: Value) -> (Reply, Option<Ended>) {
+    (Ok(v), None)
+}
+
 /// What ended a connection.
 #[derive(Debug, PartialEq, Eq)]
 enum Ended {
@@ -303,15 +308,16 @@ pub async fn run(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>)
         let until = Instant::now() + wait;
         loop {
             tokio::select! {
-                input = inputs.recv() => match input {
-                    Some(input) => {
+                input = inputs.recv(), if !inputs.is_closed() || !inputs.is_empty() => {
+                    if let Some(input) = input {
                         if st.on_input(input) == Some(Ended::PowerCycle) {
                             st.power_cycle();
                         }
                     }
-                    None => std::future::pending::<()>().await,
-                },
+                }
                 _ = sleep_until(until), if st.network_up => break,
+                // Network down and nobody left to bring it back: stay offline.
+                else => std::future::pending::<()>().await,
             }
         }
     }
@@ -432,6 +438,50 @@ impl Station {
 
     fn idle(&self) -> bool {
         self.evses.iter().all(|e| e.tx.is_none())
+    }
+
+    // ---- CSMS requests both dialects share ----
+
+    /// ChangeAvailability for EVSE `evse` (0: the whole station): the status to answer.
+    fn change_availability(&mut self, evse: u32, operative: bool) -> &'static str {
+        let targets: Vec<usize> = match evse {
+            0 => (0..self.evses.len()).collect(),
+            id => match self.evse_index(id) {
+                Some(i) => vec![i],
+                None => return "Rejected",
+            },
+        };
+        let mut scheduled = false;
+        for i in targets {
+            // An EVSE with a transaction goes inoperative once it ends.
+            if !operative && self.evses[i].tx.is_some() {
+                self.evses[i].inoperative_scheduled = true;
+                scheduled = true;
+            } else {
+                self.evses[i].operative = operative;
+                self.evses[i].inoperative_scheduled = false;
+                self.refresh_status(i);
+            }
+        }
+        if scheduled { "Scheduled" } else { "Accepted" }
+    }
+
+    /// SendLocalList: entries are (token, status); no status removes the token. The status
+    /// to answer.
+    fn update_local_list(&mut self, full: bool, version: i64, entries: Vec<(String, Option<String>)>) -> &'static str {
+        if full {
+            self.local_list.clear();
+        } else if version <= self.local_list_version {
+            return "VersionMismatch";
+        }
+        for (token, status) in entries {
+            match status {
+                Some(s) => self.local_list.insert(token, s),
+                None => self.local_list.remove(&token),
+            };
+        }
+        self.local_list_version = version;
+        "Accepted"
     }
 
     // ---- physical inputs ----
@@ -756,7 +806,8 @@ impl Station {
                         return Ok(end);
                     }
                 }
-                input = inputs.recv() => {
+                // Without a handle left, no more inputs come; the branch sleeps from then on.
+                input = inputs.recv(), if !inputs.is_closed() || !inputs.is_empty() => {
                     if let Some(end) = input.and_then(|i| self.on_input(i)) {
                         return Ok(end);
                     }
@@ -796,7 +847,8 @@ impl Station {
     /// Send the next queued message if the registration state and the one-outstanding-CALL
     /// rule allow it.
     fn send_next(&mut self, tx: &mpsc::UnboundedSender<Message>) {
-        while self.pending.is_none() {
+        let pipeline = self.cfg.faults.has(&Fault::PipelineCalls);
+        while self.pending.is_none() || pipeline {
             let talk = self.may_talk();
             let Some(pos) = self.outbox.iter().position(|o| talk || o.action == "BootNotification") else { return };
             let mut out = self.outbox.remove(pos).expect("position is in range");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Ended, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Tx};
+use super::{Ended, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Tx, ok};
 use crate::defaults::now_rfc3339;
 
 pub(super) fn key(k: Key) -> &'static str {
@@ -157,10 +157,6 @@ pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
     }
 }
 
-fn ok(v: Value) -> (Reply, Option<Ended>) {
-    (Ok(v), None)
-}
-
 fn find_tx(st: &Station, id: i64) -> Option<usize> {
     st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| st.tx_ids.get(&t.local) == Some(&id)))
 }
@@ -241,27 +237,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Accepted"}))
         }
         "ChangeAvailability" => {
-            let operative = p["type"] == "Operative";
-            let c = p["connectorId"].as_u64().unwrap_or(0) as u32;
-            let targets: Vec<usize> = if c == 0 {
-                (0..st.evses.len()).collect()
-            } else {
-                match st.evse_index(c) {
-                    Some(i) => vec![i],
-                    None => return ok(json!({"status": "Rejected"})),
-                }
-            };
-            let mut scheduled = false;
-            for i in targets {
-                if !operative && st.evses[i].tx.is_some() {
-                    st.evses[i].inoperative_scheduled = true;
-                    scheduled = true;
-                } else {
-                    st.evses[i].operative = operative;
-                    st.refresh_status(i);
-                }
-            }
-            ok(json!({"status": if scheduled { "Scheduled" } else { "Accepted" }}))
+            let status = st.change_availability(p["connectorId"].as_u64().unwrap_or(0) as u32, p["type"] == "Operative");
+            ok(json!({"status": status}))
         }
         "UnlockConnector" => match st.evse_index(p["connectorId"].as_u64().unwrap_or(0) as u32) {
             Some(i) => {
@@ -310,21 +287,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Accepted"}))
         }
         "SendLocalList" => {
-            let version = p["listVersion"].as_i64().unwrap_or(0);
-            if p["updateType"] == "Full" {
-                st.local_list.clear();
-            } else if version <= st.local_list_version {
-                return ok(json!({"status": "VersionMismatch"}));
-            }
-            for en in p["localAuthorizationList"].as_array().into_iter().flatten() {
-                let token = en["idTag"].as_str().unwrap_or("").to_string();
-                match en["idTagInfo"]["status"].as_str() {
-                    Some(s) => st.local_list.insert(token, s.to_string()),
-                    None => st.local_list.remove(&token),
-                };
-            }
-            st.local_list_version = version;
-            ok(json!({"status": "Accepted"}))
+            let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
+            let entries = entries.map(|en| (en["idTag"].as_str().unwrap_or("").to_string(), en["idTagInfo"]["status"].as_str().map(str::to_string))).collect();
+            let status = st.update_local_list(p["updateType"] == "Full", p["listVersion"].as_i64().unwrap_or(0), entries);
+            ok(json!({"status": status}))
         }
         "GetLocalListVersion" => ok(json!({"listVersion": st.local_list_version})),
         "DataTransfer" => match p["vendorId"].as_str() {

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Ended, EventStream, Evse, Key, Out, Pilot, Reply, StationConfig, Station, Stop, Trigger, Tx};
+use super::{Ended, EventStream, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
 use crate::{defaults::now_rfc3339, version::OcppVersion};
 
 pub(super) fn key(k: Key) -> &'static str {
@@ -223,10 +223,6 @@ pub(super) fn stream_tick(st: &mut Station, now: Instant) {
     }
 }
 
-fn ok(v: Value) -> (Reply, Option<Ended>) {
-    (Ok(v), None)
-}
-
 fn find_tx(st: &Station, id: &str) -> Option<usize> {
     st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.id == id))
 }
@@ -337,26 +333,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Scheduled"}))
         }
         "ChangeAvailability" => {
-            let operative = p["operationalStatus"] == "Operative";
-            let targets: Vec<usize> = match p["evse"]["id"].as_u64() {
-                Some(0) | None => (0..st.evses.len()).collect(),
-                Some(id) => match st.evse_index(id as u32) {
-                    Some(i) => vec![i],
-                    None => return ok(json!({"status": "Rejected"})),
-                },
-            };
-            let mut scheduled = false;
-            for i in targets {
-                if !operative && st.evses[i].tx.is_some() {
-                    st.evses[i].inoperative_scheduled = true;
-                    scheduled = true;
-                } else {
-                    st.evses[i].operative = operative;
-                    st.evses[i].inoperative_scheduled = false;
-                    st.refresh_status(i);
-                }
-            }
-            ok(json!({"status": if scheduled { "Scheduled" } else { "Accepted" }}))
+            let status = st.change_availability(p["evse"]["id"].as_u64().unwrap_or(0) as u32, p["operationalStatus"] == "Operative");
+            ok(json!({"status": status}))
         }
         "UnlockConnector" => match st.evse_index(p["evseId"].as_u64().unwrap_or(0) as u32) {
             Some(i) if st.evses[i].tx.as_ref().is_some_and(|t| t.auth.is_some()) => ok(json!({"status": "OngoingAuthorizedTransaction"})),
@@ -421,24 +399,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Accepted"}))
         }
         "SendLocalList" => {
-            let version = p["versionNumber"].as_i64().unwrap_or(0);
-            let entries = p["localAuthorizationList"].as_array().cloned().unwrap_or_default();
-            if p["updateType"] == "Full" {
-                st.local_list.clear();
-            } else if version <= st.local_list_version {
-                return ok(json!({"status": "VersionMismatch"}));
-            }
-            for en in entries {
-                let token = en["idToken"]["idToken"].as_str().unwrap_or("").to_string();
-                match en["idTokenInfo"]["status"].as_str() {
-                    Some(s) => st.local_list.insert(token, s.to_string()),
-                    None => st.local_list.remove(&token),
-                };
-            }
-            st.local_list_version = version;
+            let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
+            let entries = entries.map(|en| (en["idToken"]["idToken"].as_str().unwrap_or("").to_string(), en["idTokenInfo"]["status"].as_str().map(str::to_string))).collect();
+            let status = st.update_local_list(p["updateType"] == "Full", p["versionNumber"].as_i64().unwrap_or(0), entries);
             let n = st.local_list.len().to_string();
             st.settings.insert("LocalAuthListCtrlr.Entries".into(), (n, true));
-            ok(json!({"status": "Accepted"}))
+            ok(json!({"status": status}))
         }
         "GetLocalListVersion" => ok(json!({"versionNumber": st.local_list_version})),
         "DataTransfer" => match p["vendorId"].as_str() {
