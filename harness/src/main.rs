@@ -96,6 +96,10 @@ struct RunArgs {
     /// not apply to the declared DUT are skipped with the reason.
     #[arg(long)]
     dut: Option<PathBuf>,
+    /// Largest OCPP-J message accepted from the DUT, in bytes (default 4 MiB); a larger one
+    /// ends the connection and fails the case with the reason.
+    #[arg(long)]
+    max_message_bytes: Option<usize>,
     /// Directory for junit.xml and results.json.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
@@ -201,6 +205,9 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.max_message_bytes {
+        ocpp_harness::transport::set_max_message(n);
+    }
     let host = Host::new(cache_dir(&args.select))?;
     let suites = load(&host, &args.select).await?;
     let sel = selection(&args.select);
@@ -237,8 +244,20 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let mut results = Vec::new();
     writer.write(&results)?;
+    let signal = interrupt();
+    tokio::pin!(signal);
     for (suite, meta) in selected {
-        let r = runner.run_case(suite, meta).await;
+        let trace = ocpp_harness::trace::Trace::new();
+        let r = tokio::select! {
+            r = runner.run_case_traced(suite, meta, &trace) => r,
+            name = &mut signal => {
+                // Everything that ran is on disk already; add the case in flight and stop.
+                results.push(runner.interrupted(meta, &trace, name));
+                writer.write(&results)?;
+                eprintln!("\ninterrupted by {name}: {} cases in {}", results.len(), writer.junit_path().display());
+                return Ok(ExitCode::from(130));
+            }
+        };
         let status = match &r.verdict {
             Verdict::Pass => "ok".to_string(),
             Verdict::Fail { .. } => "FAILED".to_string(),
@@ -265,6 +284,15 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     );
     println!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
     Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (what CI sends on a timeout), with the signal's name.
+async fn interrupt() -> &'static str {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => "SIGTERM",
+    }
 }
 
 async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {

@@ -108,13 +108,28 @@ impl Runner {
     }
 
     pub async fn run_case(&self, suite: &Suite, meta: &CaseMeta) -> CaseResult {
-        let t0 = Instant::now();
-        let trace = Trace::new();
+        self.run_case_traced(suite, meta, &Trace::new()).await
+    }
+
+    /// Run a case into a trace the caller holds, so that what a case did so far can still be
+    /// reported when the run is interrupted (see [`Runner::interrupted`]).
+    pub async fn run_case_traced(&self, suite: &Suite, meta: &CaseMeta, trace: &Trace) -> CaseResult {
         let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
-        let verdict = self.run_inner(suite, meta, version, &trace).await;
+        let verdict = self.run_inner(suite, meta, version, trace).await;
         let verdict = verdict.with_violations(&trace.violations());
+        self.result(meta, version, verdict, trace)
+    }
+
+    /// The result of a case cut short by a signal: an error, with its trace so far.
+    pub fn interrupted(&self, meta: &CaseMeta, trace: &Trace, signal: &str) -> CaseResult {
+        let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
+        trace.log("error", format!("run interrupted by {signal}"));
+        self.result(meta, version, Verdict::Error(format!("the run was interrupted by {signal} while this case ran")), trace)
+    }
+
+    fn result(&self, meta: &CaseMeta, version: OcppVersion, verdict: Verdict, trace: &Trace) -> CaseResult {
         let reason = verdict.reason();
-        CaseResult { meta: meta.clone(), version, verdict, reason, duration_ms: t0.elapsed().as_secs_f64() * 1000.0, trace: trace.snapshot() }
+        CaseResult { meta: meta.clone(), version, verdict, reason, duration_ms: trace.elapsed_ms(), trace: trace.snapshot() }
     }
 
     async fn run_inner(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> Verdict {

@@ -21,17 +21,30 @@ use crate::{
     version::OcppVersion,
 };
 
-/// Largest OCPP-J message accepted from a DUT; larger ones close the connection with a reason.
+/// Default for the largest OCPP-J message accepted from a DUT.
 pub const MAX_MESSAGE: usize = 4 << 20;
+
+static MAX_MESSAGE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(MAX_MESSAGE);
+
+/// Set the largest message accepted on connections opened from now on (`--max-message-bytes`);
+/// a larger one ends the connection, and the case fails with the reason.
+pub fn set_max_message(bytes: usize) {
+    MAX_MESSAGE_BYTES.store(bytes.max(1024), std::sync::atomic::Ordering::Relaxed);
+}
+
+pub fn max_message() -> usize {
+    MAX_MESSAGE_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}
 
 /// Small buffers: the defaults cost ~256 KiB per connection, which load mode cannot afford.
 pub fn ws_config() -> WebSocketConfig {
+    let max = max_message();
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .max_write_buffer_size(MAX_MESSAGE * 2)
-        .max_message_size(Some(MAX_MESSAGE))
-        .max_frame_size(Some(MAX_MESSAGE))
+        .max_write_buffer_size(max * 2)
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max))
 }
 
 /// The station id is the last path segment of the URL the station connects to.

@@ -130,6 +130,11 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             *r.status_mut() = StatusCode::BAD_REQUEST;
             return Err(r);
         };
+        if cfg.faults.hostile() == Some(super::Hostile::RefuseHandshake) {
+            let mut r = ErrorResponse::new(Some("hostile CSMS: service unavailable".into()));
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return Err(r);
+        }
         let selected = if cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { version.subprotocol() };
         resp.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(selected));
         *chosen2.lock().unwrap() = Some((version, station));

@@ -3,6 +3,7 @@
 //! prove that each case catches the non-conformance it is written for.
 pub mod console;
 pub mod csms;
+pub mod hostile;
 pub mod station;
 
 use std::{fmt, str::FromStr, time::Duration};
@@ -53,6 +54,52 @@ pub enum Fault {
     AcceptAnyToken,
     /// Station: send CALLs without waiting for the answer to the previous one.
     PipelineCalls,
+    /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
+    Hostile(Hostile),
+}
+
+/// What a hostile DUT does once it is registered (station) or connected (CSMS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hostile {
+    /// A text frame that is not JSON.
+    NonJsonFrame,
+    /// JSON that is not an OCPP-J message array.
+    BadFrameShape,
+    /// An array with a message type id OCPP-J does not define.
+    UnknownMessageType,
+    /// A binary frame.
+    BinaryFrame,
+    /// A CALL larger than the harness accepts.
+    HugeFrame,
+    /// Thousands of CALLs at once.
+    Flood,
+    /// Every CALL answered twice.
+    AnswerTwice,
+    /// The first fragment of a message, then the TCP connection goes.
+    CloseMidMessage,
+    /// Stops reading the socket.
+    SlowReader,
+    /// CSMS: answers the WebSocket upgrade with HTTP 503.
+    RefuseHandshake,
+}
+
+impl Hostile {
+    pub const ALL: [(Hostile, &str); 10] = [
+        (Hostile::NonJsonFrame, "non-json-frame"),
+        (Hostile::BadFrameShape, "bad-frame-shape"),
+        (Hostile::UnknownMessageType, "unknown-message-type"),
+        (Hostile::BinaryFrame, "binary-frame"),
+        (Hostile::HugeFrame, "huge-frame"),
+        (Hostile::Flood, "flood"),
+        (Hostile::AnswerTwice, "answer-twice"),
+        (Hostile::CloseMidMessage, "close-mid-message"),
+        (Hostile::SlowReader, "slow-reader"),
+        (Hostile::RefuseHandshake, "refuse-handshake"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(h, _)| *h == self).map(|(_, n)| *n).unwrap_or("hostile")
+    }
 }
 
 impl Fault {
@@ -71,6 +118,16 @@ impl Fault {
         "ignore-registration",
         "accept-any-token",
         "pipeline-calls",
+        "non-json-frame",
+        "bad-frame-shape",
+        "unknown-message-type",
+        "binary-frame",
+        "huge-frame",
+        "flood",
+        "answer-twice",
+        "close-mid-message",
+        "slow-reader",
+        "refuse-handshake",
     ];
 }
 
@@ -98,6 +155,9 @@ impl FromStr for Fault {
             "ignore-registration" => plain(Fault::IgnoreRegistration),
             "accept-any-token" => plain(Fault::AcceptAnyToken),
             "pipeline-calls" => plain(Fault::PipelineCalls),
+            other if Hostile::ALL.iter().any(|(_, n)| *n == other) => {
+                plain(Fault::Hostile(Hostile::ALL.iter().find(|(_, n)| *n == other).expect("checked").0))
+            }
             _ => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
         }
     }
@@ -120,6 +180,7 @@ impl fmt::Display for Fault {
             Fault::IgnoreRegistration => ("ignore-registration", None),
             Fault::AcceptAnyToken => ("accept-any-token", None),
             Fault::PipelineCalls => ("pipeline-calls", None),
+            Fault::Hostile(h) => (h.name(), None),
         };
         match action {
             Some(a) => write!(f, "{name}:{a}"),
@@ -139,6 +200,10 @@ impl Faults {
     /// Whether a fault of this kind applies to `action`.
     fn matches(&self, action: &str, kind: impl Fn(&Fault) -> Option<&Option<String>>) -> bool {
         self.0.iter().filter_map(kind).any(|a| a.as_deref().is_none_or(|a| a == action))
+    }
+
+    pub fn hostile(&self) -> Option<Hostile> {
+        self.0.iter().find_map(|f| if let Fault::Hostile(h) = f { Some(*h) } else { None })
     }
 
     pub fn schema_violation(&self, action: &str) -> bool {
@@ -260,6 +325,9 @@ pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersi
         }
     };
     let msg = Message::text(frame.to_text());
+    if faults.hostile() == Some(Hostile::AnswerTwice) {
+        let _ = tx.send(msg.clone());
+    }
     if faults.matches(action, |f| if let Fault::LateAnswer(a) = f { Some(a) } else { None }) {
         let tx = tx.clone();
         tokio::spawn(async move {

@@ -784,17 +784,31 @@ impl Station {
                 self.report_all_status();
             }
         }
+        let mut hostile_done = false;
+        let mut deaf = false;
         loop {
             self.send_next(&tx);
             if std::mem::take(&mut self.drop_now) {
                 return Ok(Ended::Dropped);
+            }
+            // A hostile station attacks once it is registered and has nothing else to say.
+            if let Some(h) = self.cfg.faults.hostile().filter(|_| !hostile_done && self.booted && self.outbox.is_empty() && self.pending.is_none()) {
+                hostile_done = true;
+                match super::hostile::act(h, &tx) {
+                    super::hostile::After::Go => {}
+                    super::hostile::After::StopReading => deaf = true,
+                    super::hostile::After::Drop => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        return Ok(Ended::Dropped);
+                    }
+                }
             }
             if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() {
                 return Ok(Ended::Reboot);
             }
             let wake = self.next_timer().unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
-                msg = stream.next() => {
+                msg = stream.next(), if !deaf => {
                     let text = match msg {
                         Some(Ok(Message::Text(t))) => t.to_string(),
                         Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(Ended::Dropped),
