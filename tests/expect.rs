@@ -100,6 +100,8 @@ fn check_hostile() -> Result<(), Failed> {
         // The message of the store's memory limit, not of the guest's own 4 GiB ceiling.
         ("OH_HOSTILE_MEMORY_CS", "error", "forcing trap when growing memory"),
         ("OH_HOSTILE_PANIC_CS", "error", "deliberate panic"),
+        ("OH_HOSTILE_BADARGS_CS", "inconclusive", "refused every invalid call"),
+        ("OH_HOSTILE_HANG_CS", "error", "did not finish within its timeout"),
         ("OH_HOSTILE_OK_CS", "pass", ""),
     ];
     let mut results = Vec::new();
@@ -120,13 +122,13 @@ fn check_hostile() -> Result<(), Failed> {
     }
     // The reports hold every outcome, errors included.
     let (json, xml) = write_and_read_reports("hostile", &results)?;
-    if json["counts"]["errors"] != 3 || json["counts"]["passed"] != 1 {
+    if json["counts"]["errors"] != 4 || json["counts"]["passed"] != 1 || json["counts"]["inconclusive"] != 1 {
         return Err(format!("results.json counts {}", json["counts"]).into());
     }
     let doc = roxmltree::Document::parse(&xml).map_err(|e| format!("junit.xml is not XML: {e}"))?;
     let errors = doc.descendants().filter(|n| n.has_tag_name("error")).count();
-    if errors != 3 {
-        return Err(format!("junit.xml has {errors} <error> elements, expected 3").into());
+    if errors != 4 {
+        return Err(format!("junit.xml has {errors} <error> elements, expected 4").into());
     }
     Ok(())
 }

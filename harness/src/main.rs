@@ -144,17 +144,28 @@ fn cache_dir(a: &SelectArgs) -> Option<PathBuf> {
     })
 }
 
-async fn load(host: &Host, a: &SelectArgs) -> anyhow::Result<Vec<Suite>> {
+/// Load the suites; one that cannot be loaded is reported (name, reason) and the others run.
+async fn load(host: &Host, a: &SelectArgs) -> (Vec<Suite>, Vec<(String, String)>) {
     let mut suites = Vec::new();
+    let mut failed = Vec::new();
     if a.suites.is_empty() {
         for (name, bytes) in ocpp_harness::builtin::suites() {
-            suites.push(host.load_suite(name, bytes).await?);
+            match host.load_suite(name, bytes).await {
+                Ok(s) => suites.push(s),
+                Err(e) => failed.push((name.to_string(), format!("{e:#}"))),
+            }
         }
     }
     for path in &a.suites {
-        suites.push(host.load_suite_file(path).await?);
+        match host.load_suite_file(path).await {
+            Ok(s) => suites.push(s),
+            Err(e) => failed.push((path.display().to_string(), format!("{e:#}"))),
+        }
     }
-    Ok(suites)
+    for (name, e) in &failed {
+        eprintln!("error: suite {name} not loaded: {e}");
+    }
+    (suites, failed)
 }
 
 fn selection(a: &SelectArgs) -> Selection {
@@ -175,7 +186,7 @@ fn versions(v: &[OcppVersion]) -> String {
 
 async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let host = Host::new(cache_dir(&args.select))?;
-    let suites = load(&host, &args.select).await?;
+    let (suites, failed) = load(&host, &args.select).await;
     let sel = selection(&args.select);
     let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
     for problem in ocpp_harness::lint::lint(&all) {
@@ -189,7 +200,7 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             let kind = if c.mandatory() { "mandatory".to_string() } else { format!("needs feature {}", c.features.join(",")) };
             println!("{}: test  [{} | {} | {} | {kind} | {}] {}", c.id, versions(&c.versions), c.role, c.profile, c.requirements.join(" "), c.title);
         }
-        println!("\n{} tests", cases.len());
+        println!("\n{} tests{}", cases.len(), if failed.is_empty() { String::new() } else { format!(" ({} suites not loaded)", failed.len()) });
         // Coverage per version and DUT side, the way certification counts it.
         let mut counts = std::collections::BTreeMap::<(String, &str), usize>::new();
         for c in &cases {
@@ -201,7 +212,7 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             println!("  OCPP {v:<5}  DUT {dut:<16} {n:>4}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -209,7 +220,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         ocpp_harness::transport::set_max_message(n);
     }
     let host = Host::new(cache_dir(&args.select))?;
-    let suites = load(&host, &args.select).await?;
+    let (suites, failed) = load(&host, &args.select).await;
     let sel = selection(&args.select);
     let dut = if args.csms_url.is_some() || args.listen.is_some() {
         anyhow::ensure!(args.faults.is_empty(), "--fault applies to the built-in DUTs only");
@@ -242,7 +253,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     println!("\nrunning {} cases against {dut_label}", selected.len());
     let t0 = Instant::now();
-    let mut results = Vec::new();
+    // A suite that did not load is an error in the reports, not a silent gap.
+    let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_harness::runner::CaseResult::suite_error(name, e)).collect();
     writer.write(&results)?;
     let signal = interrupt();
     tokio::pin!(signal);

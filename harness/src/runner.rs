@@ -80,6 +80,28 @@ pub struct CaseResult {
     pub trace: TraceData,
 }
 
+impl CaseResult {
+    /// A suite that could not be loaded, reported as an error entry named after it.
+    pub fn suite_error(suite: &str, reason: &str) -> CaseResult {
+        let stem = std::path::Path::new(suite).file_stem().and_then(|s| s.to_str()).unwrap_or(suite);
+        let id: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+        let meta = CaseMeta {
+            suite: suite.to_string(),
+            id: format!("SUITE_{id}"),
+            title: format!("load the suite {suite}"),
+            versions: vec![],
+            role: crate::case::Role::Csms,
+            profile: "core".into(),
+            features: vec![],
+            requirements: vec![],
+            needs: vec![],
+            timeout_ms: 0,
+        };
+        let verdict = Verdict::Error(format!("suite {suite} could not be loaded: {reason}"));
+        CaseResult { meta, version: OcppVersion::V201, reason: verdict.reason(), verdict, duration_ms: 0.0, trace: TraceData::default() }
+    }
+}
+
 /// Extra time the host allows past a case's own timeout before it cuts the case off.
 const GRACE: Duration = Duration::from_secs(2);
 

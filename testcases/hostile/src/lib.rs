@@ -7,7 +7,10 @@ mod bindings {
 
 use bindings::{
     exports::ocpp::harness::suite::Guest,
-    ocpp::harness::types::{CaseMeta, OcppVersion, Role, Verdict},
+    ocpp::harness::{
+        session,
+        types::{CaseMeta, OcppVersion, Role, Verdict},
+    },
 };
 
 struct Hostile;
@@ -28,7 +31,14 @@ fn meta(id: &str, timeout_ms: u32) -> CaseMeta {
 
 impl Guest for Hostile {
     fn cases() -> Vec<CaseMeta> {
-        vec![meta("OH_HOSTILE_LOOP_CS", 200), meta("OH_HOSTILE_MEMORY_CS", 10_000), meta("OH_HOSTILE_PANIC_CS", 10_000), meta("OH_HOSTILE_OK_CS", 1_000)]
+        vec![
+            meta("OH_HOSTILE_LOOP_CS", 200),
+            meta("OH_HOSTILE_MEMORY_CS", 10_000),
+            meta("OH_HOSTILE_PANIC_CS", 10_000),
+            meta("OH_HOSTILE_BADARGS_CS", 10_000),
+            meta("OH_HOSTILE_HANG_CS", 500),
+            meta("OH_HOSTILE_OK_CS", 1_000),
+        ]
     }
 
     fn run(id: String) -> Verdict {
@@ -47,6 +57,28 @@ impl Guest for Hostile {
                 }
             }
             "OH_HOSTILE_PANIC_CS" => panic!("deliberate panic in a hostile case"),
+            // Invalid arguments: the host must answer with an error, not fall over.
+            "OH_HOSTILE_BADARGS_CS" => {
+                let conn = match session::accept_station(10_000, &[]) {
+                    Ok(c) => c,
+                    Err(e) => return Verdict::Inconclusive(format!("no station: {e:?}")),
+                };
+                let answers = [
+                    conn.call("Heartbeat", "this is not JSON", 1_000).err(),
+                    conn.call("NoSuchActionXyz", "{}", 1_000).err(),
+                    conn.reply("no-such-message-id", "{}").err(),
+                    conn.set_default_answer("Heartbeat", "[1,2,3]").err(),
+                ];
+                match answers.iter().all(|e| matches!(e, Some(session::SessionError::Usage(_)))) {
+                    true => Verdict::Inconclusive(format!("the host refused every invalid call: {answers:?}")),
+                    false => Verdict::Pass,
+                }
+            }
+            // Never returns from a host call: the host's deadline must end it.
+            "OH_HOSTILE_HANG_CS" => {
+                let _ = session::accept_station(u32::MAX, &[]).map(|c| c.expect_call("NoSuchActionXyz", u32::MAX));
+                Verdict::Pass
+            }
             _ => Verdict::Pass,
         }
     }

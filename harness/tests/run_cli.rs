@@ -1,6 +1,7 @@
-//! An interrupted run leaves valid reports of everything that ran: Ctrl-C (or SIGTERM) records
-//! the case in flight as an error and exits 130; even SIGKILL leaves a JUnit file a parser
-//! accepts, because the reports are rewritten atomically after every case.
+//! `ocpp-harness run` as a CI job sees it. An interrupted run leaves valid reports of
+//! everything that ran: Ctrl-C (or SIGTERM) records the case in flight as an error and exits
+//! 130; even SIGKILL leaves a JUnit file a parser accepts, because the reports are rewritten
+//! atomically after every case. A suite file that is not a component is an error entry.
 use std::{
     path::Path,
     process::{Child, Command, Stdio},
@@ -75,4 +76,25 @@ fn sigkill_still_leaves_a_valid_junit_file() {
     signal(&child, "-KILL");
     let _ = child.wait();
     assert!(testcases(&junit).len() >= 3);
+}
+
+#[test]
+fn a_broken_suite_file_is_an_error_in_the_reports() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("broken-suite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk-suite.wasm");
+    std::fs::write(&junk, b"\0asm but not really a component").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ocpp-harness"))
+        .args(["run", "--no-cache", "--suite"])
+        .arg(&junk)
+        .arg("--reports")
+        .arg(dir.join("reports"))
+        .output()
+        .expect("running ocpp-harness");
+    assert_eq!(out.status.code(), Some(1), "exit status with a broken suite");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("junk-suite.wasm not loaded"), "{}", String::from_utf8_lossy(&out.stderr));
+    let xml = std::fs::read_to_string(dir.join("reports/junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let error = doc.descendants().find(|d| d.has_tag_name("error")).expect("an <error> for the suite");
+    assert!(error.attribute("message").unwrap_or_default().contains("not a loadable component"), "{xml}");
 }
