@@ -76,7 +76,7 @@ impl Guest for Hostile {
             }
             // Never returns from a host call: the host's deadline must end it.
             "OH_HOSTILE_HANG_CS" => {
-                let _ = session::accept_station(u32::MAX, &[]).map(|c| c.expect_call("NoSuchActionXyz", u32::MAX));
+                let _ = session::accept_station(u32::MAX, &[]).map(|c| c.expect_call("NotifyReport", u32::MAX));
                 Verdict::Pass
             }
             _ => Verdict::Pass,
