@@ -44,7 +44,7 @@ impl std::str::FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CaseMeta {
     pub suite: String,
     pub id: String,
@@ -82,7 +82,7 @@ impl CaseMeta {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "verdict", content = "detail", rename_all = "lowercase")]
 pub enum Verdict {
     Pass,

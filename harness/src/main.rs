@@ -29,6 +29,22 @@ enum Command {
     /// Run a reference DUT on its own, e.g. to try the harness or another tool against it.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Work on reports of earlier runs.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Merge the reports of shards (`run --partition hash:K/N`) into one.
+    Merge {
+        /// Where the merged junit.xml and results.json go.
+        #[arg(long)]
+        out: PathBuf,
+        /// results.json files, or the report directories holding them.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -53,6 +69,9 @@ struct SelectArgs {
     /// Only cases of this functional block (repeatable): B, C, E, F, G, J, P, RPC...
     #[arg(long = "block")]
     blocks: Vec<String>,
+    /// Only shard K of N: `hash:K/N` (each case falls in exactly one shard).
+    #[arg(long)]
+    partition: Option<ocpp_harness::select::Partition>,
     /// Suite components to load (default: the built-in suites).
     #[arg(long = "suite")]
     suites: Vec<PathBuf>,
@@ -177,6 +196,7 @@ fn selection(a: &SelectArgs) -> Selection {
         version: a.version,
         profiles: a.profiles.clone(),
         blocks: a.blocks.clone(),
+        partition: a.partition,
     }
 }
 
@@ -298,6 +318,29 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// One report from the shards' reports; a case reported by two shards is an error.
+fn merge(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut duts = Vec::new();
+    let mut cases = Vec::new();
+    for input in inputs {
+        let (dut, mut c) = ocpp_harness::report::read_results(input)?;
+        if !duts.contains(&dut) {
+            duts.push(dut);
+        }
+        cases.append(&mut c);
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = cases.iter().find(|c| !seen.insert((c.meta.suite.clone(), c.meta.id.clone(), c.version))) {
+        anyhow::bail!("{} ({}) is in more than one input: were the shards of the same partition?", dup.meta.id, dup.version);
+    }
+    let writer = ReportWriter::new(out, duts.join(" + ")).with_context(|| format!("creating {}", out.display()))?;
+    writer.write(&cases)?;
+    let c = Counts::of(&cases);
+    println!("merged {} cases from {} reports into {}: {} passed; {} failed; {} errors; {} skipped; {} inconclusive",
+        cases.len(), inputs.len(), out.display(), c.passed, c.failed, c.errors, c.skipped, c.inconclusive);
+    Ok(if c.failed + c.errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM (what CI sends on a timeout), with the signal's name.
 async fn interrupt() -> &'static str {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -369,6 +412,7 @@ async fn main() -> ExitCode {
         Command::List(a) => list(a).await,
         Command::Run(a) => run(a).await,
         Command::Sim(c) => sim(c).await,
+        Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

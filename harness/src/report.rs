@@ -92,6 +92,22 @@ pub fn junit(suite_name: &str, results: &[CaseResult]) -> junit_report::Report {
     report
 }
 
+/// The part of a `results.json` that merging needs.
+#[derive(serde::Deserialize)]
+struct StoredRun {
+    dut: String,
+    cases: Vec<CaseResult>,
+}
+
+/// Read the cases of a run back from its `results.json` (or the directory holding it).
+pub fn read_results(path: &Path) -> anyhow::Result<(String, Vec<CaseResult>)> {
+    use anyhow::Context as _;
+    let file = if path.is_dir() { path.join("results.json") } else { path.to_path_buf() };
+    let data = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let run: StoredRun = serde_json::from_slice(&data).with_context(|| format!("{} is not a results.json of ocpp-harness", file.display()))?;
+    Ok((run.dut, run.cases))
+}
+
 /// Writes `junit.xml` and `results.json` into a directory, atomically, after every case.
 pub struct ReportWriter {
     dir: PathBuf,

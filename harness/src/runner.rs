@@ -69,7 +69,7 @@ impl Default for RunOptions {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct CaseResult {
     pub meta: CaseMeta,
     pub version: OcppVersion,

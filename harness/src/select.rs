@@ -16,6 +16,37 @@ pub struct Selection {
     pub profiles: Vec<String>,
     /// Only cases of these functional blocks (`B`, `E`, `RPC`...).
     pub blocks: Vec<String>,
+    /// Only this shard of the selection (`--partition hash:K/N`).
+    pub partition: Option<Partition>,
+}
+
+/// Shard K of N (1-based), by a hash of the case id: stable across machines and runs, and
+/// independent of the order or number of other cases, so N CI jobs cover each case once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl Partition {
+    pub fn holds(&self, id: &str) -> bool {
+        // FNV-1a: fixed, simple, and the same everywhere (unlike std's hasher).
+        let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        h % u64::from(self.n) == u64::from(self.k - 1)
+    }
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("partition {s:?}: expected hash:K/N with 1 <= K <= N");
+        let (k, n) = s.strip_prefix("hash:").and_then(|r| r.split_once('/')).ok_or_else(bad)?;
+        let (k, n): (u32, u32) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Partition { k, n })
+    }
 }
 
 impl Selection {
@@ -31,6 +62,7 @@ impl Selection {
             && self.version.is_none_or(|v| meta.versions.contains(&v))
             && (self.profiles.is_empty() || self.profiles.contains(&meta.profile))
             && (self.blocks.is_empty() || meta.block().is_some_and(|b| self.blocks.iter().any(|x| x.eq_ignore_ascii_case(&b))))
+            && self.partition.is_none_or(|p| p.holds(id))
     }
 }
 
@@ -61,5 +93,18 @@ mod tests {
         assert!(by_role.selects(&a) && !by_role.selects(&b));
         let by_version = Selection { version: Some(OcppVersion::V16), ..Default::default() };
         assert!(!by_version.selects(&a));
+    }
+
+    #[test]
+    fn partitions_cover_every_case_once() {
+        let ids: Vec<String> = (0..200).map(|i| format!("TC_X_{i}_CS")).collect();
+        let shards: Vec<Partition> = (1..=3).map(|k| format!("hash:{k}/3").parse().unwrap()).collect();
+        for id in &ids {
+            assert_eq!(shards.iter().filter(|p| p.holds(id)).count(), 1, "{id}");
+        }
+        assert!(shards.iter().all(|p| ids.iter().any(|id| p.holds(id))), "an empty shard");
+        for bad in ["hash:0/3", "hash:4/3", "count:1/2", "hash:1"] {
+            assert!(bad.parse::<Partition>().is_err(), "{bad}");
+        }
     }
 }

@@ -6,9 +6,9 @@ use std::{
     time::Instant,
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dir {
     /// Harness to DUT.
@@ -17,7 +17,7 @@ pub enum Dir {
     Rx,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WireEntry {
     pub seq: usize,
     pub t_ms: f64,
@@ -28,7 +28,7 @@ pub struct WireEntry {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LogLine {
     pub t_ms: f64,
     pub level: String,
@@ -36,7 +36,7 @@ pub struct LogLine {
 }
 
 /// A protocol rule the DUT broke, seen by the host whatever the case was doing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Violation {
     pub t_ms: f64,
     /// Requirement id where one applies.
@@ -46,7 +46,7 @@ pub struct Violation {
 }
 
 /// Where a case's time went, so a lab sees what a slow case waited for.
-#[derive(Debug, Default, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Waits {
     /// Waiting for the DUT to connect, answer or send what the case expected.
     pub dut_ms: f64,
@@ -64,8 +64,9 @@ pub enum WaitKind {
     Operator,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TraceData {
+    #[serde(default)]
     pub waits: Waits,
     pub log: Vec<LogLine>,
     pub wire: Vec<WireEntry>,

@@ -98,3 +98,56 @@ fn a_broken_suite_file_is_an_error_in_the_reports() {
     let error = doc.descendants().find(|d| d.has_tag_name("error")).expect("an <error> for the suite");
     assert!(error.attribute("message").unwrap_or_default().contains("not a loadable component"), "{xml}");
 }
+
+fn harness(args: &[&str], reports: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ocpp-harness")).args(args).arg("--reports").arg(reports).output().expect("running ocpp-harness")
+}
+
+/// (id, version, verdict) of every case in a results.json, sorted.
+fn outcomes(dir: &Path) -> (Vec<(String, String, String)>, serde_json::Value) {
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let mut v: Vec<_> = json["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["meta"]["id"].as_str().unwrap().to_string(), c["version"].as_str().unwrap().to_string(), c["verdict"].as_str().unwrap().to_string()))
+        .collect();
+    v.sort();
+    (v, json["counts"].clone())
+}
+
+#[test]
+fn merged_shards_equal_a_single_run() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shards-{}", std::process::id()));
+    // A quick slice of the catalogue, with one failing case so verdicts other than pass merge too.
+    let select = ["run", "--ocpp", "1.6", "--role", "charging-station", "--fault", "transaction-id-reuse"];
+    let single = harness(&select, &base.join("single"));
+    assert_eq!(single.status.code(), Some(1), "the slice has one failing case");
+    for k in 1..=2 {
+        let part = format!("hash:{k}/2");
+        let args: Vec<&str> = select.iter().copied().chain(["--partition", part.as_str()]).collect();
+        harness(&args, &base.join(format!("shard{k}")));
+    }
+    let merge = Command::new(env!("CARGO_BIN_EXE_ocpp-harness"))
+        .args(["report", "merge", "--out"])
+        .arg(base.join("merged"))
+        .arg(base.join("shard1"))
+        .arg(base.join("shard2/results.json"))
+        .output()
+        .unwrap();
+    assert_eq!(merge.status.code(), Some(1), "merge keeps the failure: {}", String::from_utf8_lossy(&merge.stdout));
+    let (s1, _) = outcomes(&base.join("shard1"));
+    let (s2, _) = outcomes(&base.join("shard2"));
+    assert!(!s1.is_empty() && !s2.is_empty(), "an empty shard: {s1:?} / {s2:?}");
+    let (single_cases, single_counts) = outcomes(&base.join("single"));
+    let (merged_cases, merged_counts) = outcomes(&base.join("merged"));
+    assert_eq!(merged_cases, single_cases);
+    assert_eq!(merged_counts, single_counts);
+    let xml = std::fs::read_to_string(base.join("merged/junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(doc.descendants().filter(|d| d.has_tag_name("testcase")).count(), single_cases.len());
+    // Merging a shard twice is refused.
+    let twice = Command::new(env!("CARGO_BIN_EXE_ocpp-harness")).args(["report", "merge", "--out"]).arg(base.join("bad")).arg(base.join("shard1")).arg(base.join("shard1")).output().unwrap();
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("more than one input"));
+}
