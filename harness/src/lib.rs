@@ -9,6 +9,7 @@ pub mod dut;
 pub mod frame;
 pub mod host;
 pub mod lint;
+pub mod perf;
 pub mod report;
 pub mod runner;
 pub mod schema;

@@ -32,6 +32,26 @@ enum Command {
     /// Work on reports of earlier runs.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Measure the harness: per-case and per-message overhead, suite compile times, load.
+    Bench {
+        /// Stations for the load figure (stations and CSMS share the process: two sockets each).
+        #[arg(long, default_value_t = 9000)]
+        stations: usize,
+    },
+    /// Many simulated stations against a CSMS (default: the reference CSMS in-process),
+    /// with ramp rate and memory per station.
+    Load {
+        #[arg(long, default_value_t = 1000)]
+        stations: usize,
+        /// CSMS to load; stations connect to <url>/<station id>.
+        #[arg(long)]
+        csms_url: Option<String>,
+        #[arg(long = "ocpp", default_value = "2.0.1")]
+        version: OcppVersion,
+        /// Give up waiting for registrations after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -318,6 +338,48 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// Print the figures the targets are stated in.
+async fn bench(stations: usize) -> anyhow::Result<ExitCode> {
+    use ocpp_harness::perf;
+    let cache = std::env::temp_dir().join(format!("ocpp-harness-bench-{}", std::process::id()));
+    println!("suite compile and instantiate (wasmtime, cached on disk):");
+    for (name, bytes) in [(ocpp_harness::builtin::OCPP_SUITE_CORE_NAME, ocpp_harness::builtin::OCPP_SUITE_CORE), (ocpp_harness::builtin::OCPP_SUITE_HOSTILE_NAME, ocpp_harness::builtin::OCPP_SUITE_HOSTILE)] {
+        let (cold, warm) = perf::compile_times(name, bytes, &cache).await?;
+        println!("  {name:<8} (Rust, {:>5} KiB): compile {:>7.1} ms, load from cache {:>6.1} ms", bytes.len() / 1024, cold.as_secs_f64() * 1e3, warm.as_secs_f64() * 1e3);
+    }
+    let host = Host::new(Some(cache.clone()))?;
+    let hostile = host.load_suite("hostile", ocpp_harness::builtin::OCPP_SUITE_HOSTILE).await?;
+    let overhead = perf::case_overhead(&host, &hostile, "OH_HOSTILE_OK_CS", 300).await?;
+    println!("harness overhead per case (instantiate + run an empty case, cached component): {overhead}   target: p99 < 5000 µs");
+    let (through, raw) = perf::message_latency(2000).await?;
+    println!("OCPP message round trip on loopback through the harness: {through}");
+    println!("                              with a bare WebSocket client: {raw}");
+    let added = through.p99.saturating_sub(raw.p99);
+    println!("added latency per message: p99 {:.0} µs   target: < 200 µs", added.as_secs_f64() * 1e6);
+    if let Some(limit) = perf::open_files_limit().filter(|l| *l < 2 * stations as u64 + 200) {
+        println!("note: {stations} in-process stations need about {} open files; the limit is {limit} (ulimit -n)", 2 * stations + 200);
+    }
+    let r = perf::load(None, stations, OcppVersion::V201, std::time::Duration::from_secs(120), |_| {}).await?;
+    println!(
+        "load: {}/{} stations registered in {:.2} s ({:.0}/s; target > 5000/s), {:.1} MiB resident added, {:.0} stations per GiB (stations and CSMS in one process; target 10k in < 1 GiB)",
+        r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib()
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn load_cmd(stations: usize, csms_url: Option<String>, version: OcppVersion, seconds: u64) -> anyhow::Result<ExitCode> {
+    let bar = indicatif::ProgressBar::new(stations as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stations registered ({elapsed})").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    let r = ocpp_harness::perf::load(csms_url, stations, version, std::time::Duration::from_secs(seconds), |n| bar.set_position(n as u64)).await?;
+    bar.finish();
+    println!(
+        "{}/{} stations registered in {:.2} s ({:.0}/s); {:.1} MiB resident added ({:.0} stations per GiB)",
+        r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib()
+    );
+    Ok(if r.booted == r.stations { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
 /// One report from the shards' reports; a case reported by two shards is an error.
 fn merge(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut duts = Vec::new();
@@ -413,6 +475,8 @@ async fn main() -> ExitCode {
         Command::Run(a) => run(a).await,
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
+        Command::Bench { stations } => bench(stations).await,
+        Command::Load { stations, csms_url, version, seconds } => load_cmd(stations, csms_url, version, seconds).await,
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

@@ -104,7 +104,11 @@ impl CsmsHandle {
 
 /// Bind and serve until the returned task is aborted.
 pub async fn start(addr: SocketAddr, cfg: CsmsConfig) -> std::io::Result<(SocketAddr, CsmsHandle, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
+    // A deep backlog: load runs open thousands of connections at once.
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener: TcpListener = socket.listen(4096)?;
     let local = listener.local_addr()?;
     let handle = CsmsHandle { shared: Arc::default(), cfg: Arc::new(cfg) };
     let h = handle.clone();

@@ -10,6 +10,10 @@ mod v2x;
 
 use std::{
     collections::{BTreeMap, VecDeque},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::Duration,
 };
 
@@ -87,21 +91,30 @@ pub enum Input {
     Network(bool),
 }
 
-/// Sends physical inputs to a running station.
+/// Sends physical inputs to a running station, and tells whether it is registered.
 #[derive(Clone)]
-pub struct StationHandle(mpsc::UnboundedSender<Input>);
+pub struct StationHandle {
+    inputs: mpsc::UnboundedSender<Input>,
+    booted: Arc<AtomicBool>,
+}
 
 impl StationHandle {
     /// False when the station is no longer running.
     pub fn send(&self, input: Input) -> bool {
-        self.0.send(input).is_ok()
+        self.inputs.send(input).is_ok()
+    }
+
+    /// Whether the CSMS has accepted the station's BootNotification (since its last reboot).
+    pub fn is_booted(&self) -> bool {
+        self.booted.load(Ordering::Relaxed)
     }
 }
 
 /// Start a station; it runs until the task is aborted.
 pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (StationHandle(tx), tokio::spawn(run(cfg, rx)))
+    let booted = Arc::new(AtomicBool::new(false));
+    (StationHandle { inputs: tx, booted: booted.clone() }, tokio::spawn(run_reporting(cfg, rx, booted)))
 }
 
 /// Energy flows at this power while the EV charges.
@@ -270,11 +283,18 @@ pub struct Station {
     tariffs: BTreeMap<i64, Value>,
     /// Fault `drop-mid-transaction`: the connection goes now.
     drop_now: bool,
+    /// Mirrors `booted` for the station's handle.
+    booted_flag: Arc<AtomicBool>,
 }
 
 /// Run the station until the task is aborted.
-pub async fn run(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>) {
+pub async fn run(cfg: StationConfig, inputs: mpsc::UnboundedReceiver<Input>) {
+    run_reporting(cfg, inputs, Arc::default()).await
+}
+
+async fn run_reporting(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>, booted: Arc<AtomicBool>) {
     let mut st = Station::new(cfg);
+    st.booted_flag = booted;
     let mut backoff = st.cfg.reconnect_min;
     loop {
         let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
@@ -367,6 +387,7 @@ impl Station {
             streams: vec![],
             tariffs: BTreeMap::new(),
             drop_now: false,
+            booted_flag: Arc::default(),
             cfg,
         }
     }
@@ -408,6 +429,7 @@ impl Station {
 
     fn reboot(&mut self, reason: &'static str) {
         self.booted = false;
+        self.booted_flag.store(false, Ordering::Relaxed);
         self.boot_reason = reason;
         self.reset_when_idle = false;
         self.streams.clear();
@@ -953,6 +975,7 @@ impl Station {
                 if r["status"] == "Accepted" {
                     let was_booted = self.booted;
                     self.booted = true;
+                    self.booted_flag.store(true, Ordering::Relaxed);
                     self.retry_boot = None;
                     if interval > 0 {
                         self.set(Key::HeartbeatInterval, interval.to_string());
