@@ -91,6 +91,39 @@ fn check_junit() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The HTML report renders in headless Chromium with the failing case's wire log in it.
+fn check_html() -> Result<(), Failed> {
+    let w = world();
+    let failing = w.run("TC_B_06_CS", &[Fault::WrongValue(Some("GetVariables".into()))]).map_err(|e| e.to_string())?;
+    let passing = w.run("OH_G_01_CSMS", &[]).map_err(|e| e.to_string())?;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("html-{}", std::process::id()));
+    ReportWriter::new(&dir, "html test".into()).and_then(|wr| wr.write(&[failing, passing])).map_err(|e| e.to_string())?;
+    let page = format!("file://{}", dir.join("report.html").display());
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let run = |extra: &[&str]| {
+        std::process::Command::new(&chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1600"])
+            .args(extra)
+            .arg(&page)
+            .output()
+            .map_err(|e| format!("cannot run {chromium} ({e}); scripts/install-test-deps.sh installs it"))
+    };
+    let dom = String::from_utf8_lossy(&run(&["--dump-dom"])?.stdout).to_string();
+    for needle in [r#"[2,"1","GetVariables""#, "attributeStatus", "TC_B_06_CS", "expected"] {
+        if !dom.contains(needle) {
+            return Err(format!("the rendered report lacks {needle:?}").into());
+        }
+    }
+    let shot = dir.join("report.png");
+    run(&[&format!("--screenshot={}", shot.display())])?;
+    let size = fs::metadata(&shot).map_err(|e| format!("no screenshot: {e}"))?.len();
+    // A blank 1280x1600 page compresses to a few KiB; tables and a wire log do not.
+    if size < 40_000 {
+        return Err(format!("the screenshot is nearly blank ({size} bytes)").into());
+    }
+    Ok(())
+}
+
 /// Each hostile case ends as an error with a reason, and the next case still runs.
 fn check_hostile() -> Result<(), Failed> {
     let w = world();
@@ -288,6 +321,7 @@ fn main() {
         trials.push(Trial::test(format!("expect::{name}"), move || check_expectation(&path)));
     }
     trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
+    trials.push(Trial::test("report::html_renders_in_chromium", check_html));
     trials.push(Trial::test("robustness::hostile_guests_end_as_errors", check_hostile));
     trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));

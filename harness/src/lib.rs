@@ -8,6 +8,7 @@ pub mod description;
 pub mod dut;
 pub mod frame;
 pub mod host;
+pub mod html;
 pub mod lint;
 pub mod perf;
 pub mod report;

@@ -1,5 +1,6 @@
-//! Reports of a run: JUnit XML for CI, a JSON file with every case's full trace for tools,
-//! both rewritten after each case so that an interrupted run still leaves valid files.
+//! Reports of a run: JUnit XML for CI, a JSON file with every case's full trace for tools, an
+//! HTML report for people (see `html`), all rewritten after each case so that an interrupted
+//! run still leaves valid files.
 use std::{
     fs,
     io::Write as _,
@@ -147,7 +148,8 @@ impl ReportWriter {
             counts: Counts::of(results),
             cases: results,
         };
-        write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)
+        write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)?;
+        write_atomic(&self.dir.join("report.html"), crate::html::render(&self.started, &self.dut, results).as_bytes())
     }
 }
 

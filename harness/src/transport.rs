@@ -145,7 +145,8 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, trace: Trace
     };
     let result = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config())).await;
     let (path, chosen, offered) = seen.lock().unwrap().clone().unwrap_or_default();
-    trace.handshake(format!("station {peer} -> GET {path}, offered subprotocols {offered:?}, selected {chosen:?}"));
+    let selected = chosen.map(|v| v.subprotocol()).unwrap_or("none");
+    trace.handshake(format!("station {peer} -> GET {path}, offered subprotocols {offered:?}, selected {selected}"));
     let ws = result.map_err(|e| {
         let observed = format!("handshake from {peer} for {path:?} offering {offered:?} failed: {e}");
         trace.violation(None, "a WebSocket upgrade offering the OCPP subprotocol under test", observed.clone());
