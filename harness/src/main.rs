@@ -51,6 +51,10 @@ enum Command {
         /// Give up waiting for registrations after this many seconds.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Drive every station by this case of the built-in suites (the harness plays the
+        /// station) instead of the reference station model, e.g. OH_G_01_CSMS.
+        #[arg(long)]
+        case: Option<String>,
     },
 }
 
@@ -67,7 +71,7 @@ enum ReportCommand {
     },
 }
 
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Default)]
 struct SelectArgs {
     /// Run cases whose id contains one of these (libtest style).
     filters: Vec<String>,
@@ -368,14 +372,64 @@ async fn bench(stations: usize) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Load where each station is a run of a station-role case, with its own station id.
+async fn load_scripted(stations: usize, csms_url: Option<String>, version: OcppVersion, case: &str) -> anyhow::Result<ExitCode> {
+    let host = std::sync::Arc::new(Host::new(cache_dir(&SelectArgs::default()))?);
+    let mut suite = None;
+    for (name, bytes) in ocpp_harness::builtin::suites() {
+        let s = host.load_suite(name, bytes).await?;
+        if s.cases.iter().any(|c| c.id == case) {
+            suite = Some(s);
+        }
+    }
+    let suite = suite.ok_or_else(|| anyhow::anyhow!("no case {case} in the built-in suites"))?;
+    let meta = suite.cases.iter().find(|c| c.id == case).expect("found above").clone();
+    anyhow::ensure!(meta.role == Role::ChargingStation, "{case} is not a case in which the harness plays the charging station");
+    anyhow::ensure!(meta.versions.contains(&version), "{case} does not run at OCPP {version}");
+    let mut csms_task = None;
+    let url = match csms_url {
+        Some(u) => u,
+        None => {
+            let (addr, _h, task) = dut::csms::start("127.0.0.1:0".parse()?, dut::csms::CsmsConfig::default()).await?;
+            csms_task = Some(task);
+            format!("ws://{addr}/ocpp")
+        }
+    };
+    let bar = indicatif::ProgressBar::new(stations as u64);
+    let t0 = Instant::now();
+    let runs = (0..stations).map(|i| {
+        let (host, suite, meta, url, bar) = (host.clone(), &suite, &meta, url.clone(), bar.clone());
+        async move {
+            let mut opts = RunOptions { dut: Dut::External { csms_url: Some(url), listen: None }, version: Some(version), ..Default::default() };
+            opts.config.station_id = format!("LOAD-{i:06}");
+            let runner = Runner::new(host, opts).await?;
+            let r = runner.run_case(suite, meta).await;
+            bar.inc(1);
+            anyhow::Ok(r)
+        }
+    });
+    let results = futures_util::future::join_all(runs).await.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+    bar.finish();
+    if let Some(t) = csms_task {
+        t.abort();
+    }
+    let c = Counts::of(&results);
+    let times = ocpp_harness::perf::Stats::of(results.iter().map(|r| std::time::Duration::from_secs_f64(r.duration_ms / 1000.0)).collect());
+    println!("{stations} stations ran {case} in {:.2} s: {} passed, {} failed, {} errors\ncase time per station: {times}", t0.elapsed().as_secs_f64(), c.passed, c.failed, c.errors);
+    if let Some(bad) = results.iter().find(|r| r.verdict.is_failure()) {
+        println!("first failure ({}): {}", bad.meta.id, bad.reason);
+    }
+    Ok(if c.failed + c.errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
 async fn load_cmd(stations: usize, csms_url: Option<String>, version: OcppVersion, seconds: u64) -> anyhow::Result<ExitCode> {
     let bar = indicatif::ProgressBar::new(stations as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stations registered ({elapsed})").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
     let r = ocpp_harness::perf::load(csms_url, stations, version, std::time::Duration::from_secs(seconds), |n| bar.set_position(n as u64)).await?;
     bar.finish();
     println!(
-        "{}/{} stations registered in {:.2} s ({:.0}/s); {:.1} MiB resident added ({:.0} stations per GiB)",
-        r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib()
+        "{}/{} stations registered in {:.2} s ({:.0}/s); {:.1} MiB resident added ({:.0} stations per GiB)\nregistration time per station (connect, upgrade, BootNotification accepted): {}",
+        r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib(), r.registration
     );
     Ok(if r.booted == r.stations { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -476,7 +530,8 @@ async fn main() -> ExitCode {
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
         Command::Bench { stations } => bench(stations).await,
-        Command::Load { stations, csms_url, version, seconds } => load_cmd(stations, csms_url, version, seconds).await,
+        Command::Load { stations, csms_url, version, seconds: _, case: Some(case) } => load_scripted(stations, csms_url, version, &case).await,
+        Command::Load { stations, csms_url, version, seconds, case: None } => load_cmd(stations, csms_url, version, seconds).await,
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

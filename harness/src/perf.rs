@@ -129,6 +129,8 @@ pub struct LoadReport {
     pub ramp: Duration,
     /// Resident memory added by the stations (and the CSMS, when it runs in-process).
     pub rss_added: u64,
+    /// Per station: from its start to its first accepted BootNotification.
+    pub registration: Stats,
 }
 
 impl LoadReport {
@@ -185,11 +187,12 @@ pub async fn load(csms_url: Option<String>, stations: usize, version: OcppVersio
     }
     let ramp = t0.elapsed();
     let rss_added = rss_bytes().unwrap_or(0).saturating_sub(rss0);
+    let registration = Stats::of(handles.iter().filter_map(|h| h.registration_time()).collect());
     for t in tasks {
         t.abort();
     }
     if let Some(t) = csms_task {
         t.abort();
     }
-    Ok(LoadReport { stations, booted, ramp, rss_added })
+    Ok(LoadReport { stations, booted, ramp, rss_added, registration })
 }

@@ -151,3 +151,21 @@ fn merged_shards_equal_a_single_run() {
     assert_eq!(twice.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&twice.stderr).contains("more than one input"));
 }
+
+#[test]
+fn load_mode_registers_every_station_or_says_how_many_did() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ocpp-harness")).args(args).output().expect("running ocpp-harness load");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, out) = run(&["load", "--stations", "200"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("200/200 stations registered") && out.contains("stations per GiB") && out.contains("p99"), "{out}");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (code, out) = run(&["load", "--stations", "5", "--seconds", "2", "--csms-url", &format!("ws://127.0.0.1:{dead}/ocpp")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("0/5 stations registered"), "{out}");
+    let (code, out) = run(&["load", "--stations", "20", "--case", "OH_G_01_CSMS"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("20 passed, 0 failed"), "{out}");
+}

@@ -96,6 +96,8 @@ pub enum Input {
 pub struct StationHandle {
     inputs: mpsc::UnboundedSender<Input>,
     booted: Arc<AtomicBool>,
+    /// Microseconds from the start to the first accepted BootNotification; 0 until then.
+    registered_after_us: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl StationHandle {
@@ -108,13 +110,21 @@ impl StationHandle {
     pub fn is_booted(&self) -> bool {
         self.booted.load(Ordering::Relaxed)
     }
+
+    /// How long the first registration took (connect, upgrade, BootNotification accepted).
+    pub fn registration_time(&self) -> Option<Duration> {
+        let us = self.registered_after_us.load(Ordering::Relaxed);
+        (us > 0).then(|| Duration::from_micros(us))
+    }
 }
 
 /// Start a station; it runs until the task is aborted.
 pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let booted = Arc::new(AtomicBool::new(false));
-    (StationHandle { inputs: tx, booted: booted.clone() }, tokio::spawn(run_reporting(cfg, rx, booted)))
+    let registered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let handle = StationHandle { inputs: tx, booted: booted.clone(), registered_after_us: registered.clone() };
+    (handle, tokio::spawn(run_reporting(cfg, rx, booted, registered)))
 }
 
 /// Energy flows at this power while the EV charges.
@@ -285,16 +295,20 @@ pub struct Station {
     drop_now: bool,
     /// Mirrors `booted` for the station's handle.
     booted_flag: Arc<AtomicBool>,
+    /// When the station started, and how long its first registration took (µs, 0 = not yet).
+    born: Instant,
+    registered_after_us: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Run the station until the task is aborted.
 pub async fn run(cfg: StationConfig, inputs: mpsc::UnboundedReceiver<Input>) {
-    run_reporting(cfg, inputs, Arc::default()).await
+    run_reporting(cfg, inputs, Arc::default(), Arc::default()).await
 }
 
-async fn run_reporting(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>, booted: Arc<AtomicBool>) {
+async fn run_reporting(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>, booted: Arc<AtomicBool>, registered: Arc<std::sync::atomic::AtomicU64>) {
     let mut st = Station::new(cfg);
     st.booted_flag = booted;
+    st.registered_after_us = registered;
     let mut backoff = st.cfg.reconnect_min;
     loop {
         let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
@@ -388,6 +402,8 @@ impl Station {
             tariffs: BTreeMap::new(),
             drop_now: false,
             booted_flag: Arc::default(),
+            born: Instant::now(),
+            registered_after_us: Arc::default(),
             cfg,
         }
     }
@@ -976,6 +992,8 @@ impl Station {
                     let was_booted = self.booted;
                     self.booted = true;
                     self.booted_flag.store(true, Ordering::Relaxed);
+                    let us = (self.born.elapsed().as_micros() as u64).max(1);
+                    let _ = self.registered_after_us.compare_exchange(0, us, Ordering::Relaxed, Ordering::Relaxed);
                     self.retry_boot = None;
                     if interval > 0 {
                         self.set(Key::HeartbeatInterval, interval.to_string());
