@@ -349,7 +349,18 @@ async fn bench(stations: usize) -> anyhow::Result<ExitCode> {
     println!("suite compile and instantiate (wasmtime, cached on disk):");
     for (name, bytes) in [(ocpp_harness::builtin::OCPP_SUITE_CORE_NAME, ocpp_harness::builtin::OCPP_SUITE_CORE), (ocpp_harness::builtin::OCPP_SUITE_HOSTILE_NAME, ocpp_harness::builtin::OCPP_SUITE_HOSTILE)] {
         let (cold, warm) = perf::compile_times(name, bytes, &cache).await?;
-        println!("  {name:<8} (Rust, {:>5} KiB): compile {:>7.1} ms, load from cache {:>6.1} ms", bytes.len() / 1024, cold.as_secs_f64() * 1e3, warm.as_secs_f64() * 1e3);
+        // Instantiating the component and calling into it, with an id it does not know.
+        let host = Host::new(Some(cache.clone()))?;
+        let suite = host.load_suite(name, bytes).await?;
+        let inst = perf::case_overhead(&host, &suite, "OH_NO_SUCH_CASE", 100).await?;
+        println!(
+            "  {name:<8} (Rust, {:>5} KiB): compile {:>7.1} ms, load from cache {:>6.1} ms, instantiate + call p50 {:.0} µs p99 {:.0} µs",
+            bytes.len() / 1024,
+            cold.as_secs_f64() * 1e3,
+            warm.as_secs_f64() * 1e3,
+            inst.p50.as_secs_f64() * 1e6,
+            inst.p99.as_secs_f64() * 1e6
+        );
     }
     let host = Host::new(Some(cache.clone()))?;
     let hostile = host.load_suite("hostile", ocpp_harness::builtin::OCPP_SUITE_HOSTILE).await?;
