@@ -78,6 +78,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "OH_RPC_03_CS", title: "While its CALL is unanswered the station sends no other CALL", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.1.1"], needs: &[], timeout_ms: 20_000, run: oh_rpc_03 },
         Case { id: "OH_RPC_04_CS", title: "The answer to a CALL carries its message id exactly, even at the 36-character maximum", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.1.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_04 },
         Case { id: "OH_RPC_05_CS", title: "A CALL whose payload breaks its schema is answered with a constraint or format CALLERROR", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_05 },
+        Case { id: "TC_F_15_CS", title: "TriggerMessage LogStatusNotification with no upload going on reports Idle", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06", "N01"], needs: &[], timeout_ms: 20_000, run: tc_f_15 },
+        Case { id: "TC_N_25_CS", title: "GetLog of the diagnostics log is Accepted with a file name, then Uploading and Uploaded are reported", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &[], timeout_ms: 20_000, run: tc_n_25 },
+        Case { id: "TC_N_27_CS", title: "CustomerInformation with report is Accepted and the data follow in NotifyCustomerInformation", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &[], timeout_ms: 20_000, run: tc_n_27 },
     ]
 }
 
@@ -866,4 +869,37 @@ fn oh_rpc_05() -> Step {
     let code = answer[2].as_str().unwrap_or_default();
     let allowed = ["FormatViolation", "PropertyConstraintViolation", "OccurrenceConstraintViolation", "TypeConstraintViolation"];
     kit::check(allowed.contains(&code), req, format!("one of {allowed:?}"), || format!("error code {code}"))
+}
+
+fn tc_f_15() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["LogStatusNotification".into()]);
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "LogStatusNotification"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "F06", "TriggerMessage LogStatusNotification Accepted", || r.to_string())?;
+    let n = kit::expect_and_reply(&conn, "N01", "LogStatusNotification", 10_000, json!({}))?;
+    kit::check(n["status"] == "Idle", "N01", "status Idle: no upload is going on", || n.to_string())
+}
+
+fn tc_n_25() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["LogStatusNotification".into()]);
+    let req = json!({"logType": "DiagnosticsLog", "requestId": 25, "log": {"remoteLocation": "ftp://logs.example/upload"}});
+    let r = kit::call(&conn, "N01", "GetLog", req, 10_000)?;
+    kit::check(r["status"] == "Accepted", "N01", "GetLog Accepted", || r.to_string())?;
+    kit::check(r["filename"].as_str().is_some_and(|f| !f.is_empty()), "N01", "the name of the file it uploads", || r.to_string())?;
+    for status in ["Uploading", "Uploaded"] {
+        let n = kit::expect_and_reply(&conn, "N01", "LogStatusNotification", 10_000, json!({}))?;
+        kit::check(n["status"] == status && n["requestId"] == 25, "N01", format!("LogStatusNotification {status} for request 25"), || n.to_string())?;
+    }
+    Ok(())
+}
+
+fn tc_n_27() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyCustomerInformation".into()]);
+    let req = json!({"requestId": 27, "report": true, "clear": false, "customerIdentifier": "customer-42"});
+    let r = kit::call(&conn, "N09", "CustomerInformation", req, 10_000)?;
+    kit::check(r["status"] == "Accepted", "N09", "CustomerInformation Accepted", || r.to_string())?;
+    let n = kit::expect_and_reply(&conn, "N09", "NotifyCustomerInformation", 10_000, json!({}))?;
+    kit::check(n["requestId"] == 27 && n["tbc"] != true, "N09", "one NotifyCustomerInformation for request 27, the last one (tbc false)", || n.to_string())
 }

@@ -55,6 +55,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_J_09_CSMS", title: "Sampled meter values in TransactionEvent Updated are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_09 },
         Case { id: "TC_J_10_CSMS", title: "Meter values in TransactionEvent Ended are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_10 },
         Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
+        Case { id: "TC_N_25_CSMS", title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_25 },
+        Case { id: "TC_N_27_CSMS", title: "The CSMS can ask for customer information and accepts the data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_27 },
     ]
 }
 
@@ -542,4 +544,27 @@ fn tc_p_02() -> Step {
     let r = kit::call(&conn, "P02", "DataTransfer", json!({"vendorId": "org.example.nobody", "messageId": "ping"}), 10_000)?;
     let status = &r["status"];
     kit::check(["Rejected", "UnknownVendorId", "UnknownMessageId"].iter().any(|s| status == s), "P02", "Rejected, UnknownVendorId or UnknownMessageId", || format!("status {status}"))
+}
+
+// ---- N ----
+
+fn tc_n_25() -> Step {
+    let conn = registered()?;
+    let hint = json!({"logType": "DiagnosticsLog", "requestId": 25, "log": {"remoteLocation": "ftp://logs.example/upload"}});
+    let call = triggered(&conn, "N01", "GetLog", hint, json!({"status": "Accepted", "filename": "diagnostics.log"}))?;
+    kit::check(call["logType"] == "DiagnosticsLog", "N01", "logType DiagnosticsLog", || call.to_string())?;
+    kit::check(at(&call, "/log/remoteLocation").as_str().is_some_and(|u| !u.is_empty()), "N01", "a remoteLocation to upload to", || call.to_string())?;
+    for status in ["Uploading", "Uploaded"] {
+        kit::call(&conn, "N01", "LogStatusNotification", json!({"status": status, "requestId": call["requestId"]}), 10_000)?;
+    }
+    Ok(())
+}
+
+fn tc_n_27() -> Step {
+    let conn = registered()?;
+    let hint = json!({"requestId": 27, "report": true, "clear": false, "customerIdentifier": "customer-42"});
+    let call = triggered(&conn, "N09", "CustomerInformation", hint, json!({"status": "Accepted"}))?;
+    kit::check(call["report"] == true, "N09", "report true", || call.to_string())?;
+    let data = json!({"data": "no stored data", "seqNo": 0, "generatedAt": now(), "requestId": call["requestId"], "tbc": false});
+    kit::call(&conn, "N09", "NotifyCustomerInformation", data, 10_000).map(|_| ())
 }

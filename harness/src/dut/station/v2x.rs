@@ -358,6 +358,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     st.enqueue(Out::call("Heartbeat", json!({})));
                     true
                 }
+                "LogStatusNotification" => {
+                    st.enqueue(Out::call("LogStatusNotification", json!({"status": "Idle"})));
+                    true
+                }
                 "StatusNotification" => {
                     let targets: Vec<usize> = match evse {
                         Some(id) => st.evse_index(id).into_iter().collect(),
@@ -393,6 +397,23 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 _ => return ok(json!({"status": "NotImplemented"})),
             };
             ok(json!({"status": if accepted { "Accepted" } else { "Rejected" }}))
+        }
+        "GetLog" => {
+            // The upload itself is simulated: it succeeds at once.
+            let id = p["requestId"].as_i64().unwrap_or(0);
+            for status in ["Uploading", "Uploaded"] {
+                st.enqueue(Out::call("LogStatusNotification", json!({"status": status, "requestId": id})));
+            }
+            ok(json!({"status": "Accepted", "filename": format!("{}-{id}.log", p["logType"].as_str().unwrap_or("log"))}))
+        }
+        "CustomerInformation" => {
+            let id = p["requestId"].as_i64().unwrap_or(0);
+            if p["report"] == true {
+                let who = p["customerIdentifier"].as_str().or(p["idToken"]["idToken"].as_str()).unwrap_or("unknown");
+                let data = format!("no stored data for {who}");
+                st.enqueue(Out::call("NotifyCustomerInformation", json!({"data": data, "seqNo": 0, "generatedAt": now_rfc3339(), "requestId": id, "tbc": false})));
+            }
+            ok(json!({"status": "Accepted"}))
         }
         "ClearCache" => {
             st.auth_cache.clear();
