@@ -139,6 +139,10 @@ struct RunArgs {
     /// not apply to the declared DUT are skipped with the reason.
     #[arg(long)]
     dut: Option<PathBuf>,
+    /// Bench description (TOML): the driver of each capability (command, operator) and the
+    /// safe-state command. Without it, only the built-in DUTs' simulator drives the bench.
+    #[arg(long)]
+    bench: Option<PathBuf>,
     /// Largest OCPP-J message accepted from the DUT, in bytes (default 4 MiB); a larger one
     /// ends the connection and fails the case with the reason.
     #[arg(long)]
@@ -282,6 +286,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.dut {
         let d = ocpp_harness::description::DutDescription::load(path)?;
         opts.describe(d);
+    }
+    if let Some(path) = &args.bench {
+        opts.bench = Some(ocpp_harness::bench::config::BenchConfig::load(path)?);
     }
     let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
     let selected: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();

@@ -34,6 +34,8 @@ pub struct RunOptions {
     /// What the DUT declares; cases that do not apply are skipped. None: everything applies
     /// (the built-in DUTs implement every profile and feature the catalogue uses).
     pub description: Option<DutDescription>,
+    /// The bench's drivers; None: the simulator only (built-in DUTs) or nothing.
+    pub bench: Option<crate::bench::config::BenchConfig>,
 }
 
 impl RunOptions {
@@ -65,6 +67,7 @@ impl Default for RunOptions {
             },
             version: None,
             description: None,
+            bench: None,
         }
     }
 }
@@ -204,15 +207,20 @@ impl Runner {
                 None => return Verdict::Skip("the harness plays a charging station here, but no --csms-url was given for the CSMS DUT".into()),
             },
         };
-        if let Some(need) = bench.missing(&meta.needs) {
+        if let Some(c) = &self.opts.bench {
+            bench = bench.with_config(c);
+        }
+        if let Some(reason) = bench.missing(&meta.needs) {
             if let Some(t) = dut_task {
                 t.abort();
             }
-            return Verdict::Skip(format!("needs the capability {need:?}, and this bench has no driver for it"));
+            return Verdict::Skip(reason);
         }
         let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), version, endpoint, bench });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE;
-        let outcome = self.host.run_case(suite, &meta.id, ctx, limit).await;
+        let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
+        // Whatever happened to the case, the bench goes back to a safe state.
+        ctx.bench.safe_state(trace).await;
         if let Some(t) = dut_task {
             t.abort();
         }

@@ -1,8 +1,14 @@
 //! The bench: the logical capabilities a case can use to act on the DUT's physical world
-//! (cable, pilot, card reader, power, network) or to have a CSMS DUT act, and the driver that
-//! carries them out. Today's driver is the simulator behind the built-in reference DUTs; real
-//! lab equipment plugs in here.
-use std::time::Duration;
+//! (cable, pilot, card reader, power, network) or to have a CSMS DUT act, and the drivers that
+//! carry them out: the simulator behind the built-in reference DUTs, a program per action
+//! (`command`), or a person (`operator`), as the bench description (`config`) says.
+pub mod command;
+pub mod config;
+pub mod operator;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use config::{BenchConfig, CommandSpec, DriverConfig};
 
 use serde_json::Value;
 
@@ -75,6 +81,9 @@ pub struct Bench {
     station: Option<StationHandle>,
     /// The built-in CSMS, and the station id the harness connects as.
     csms: Option<(CsmsHandle, String)>,
+    /// Drivers the bench description configures; they take precedence over the simulator.
+    configured: BTreeMap<String, DriverConfig>,
+    safe_state: Option<Arc<CommandSpec>>,
 }
 
 impl Bench {
@@ -84,14 +93,36 @@ impl Bench {
     }
 
     pub fn sim_station(h: StationHandle) -> Bench {
-        Bench { station: Some(h), csms: None }
+        Bench { station: Some(h), ..Bench::default() }
     }
 
     pub fn sim_csms(h: CsmsHandle, station_id: impl Into<String>) -> Bench {
-        Bench { station: None, csms: Some((h, station_id.into())) }
+        Bench { csms: Some((h, station_id.into())), ..Bench::default() }
+    }
+
+    /// Add the drivers of a bench description.
+    pub fn with_config(mut self, c: &BenchConfig) -> Bench {
+        self.configured = c.capabilities.clone();
+        self.safe_state = c.safe_state.clone().map(Arc::new);
+        self
     }
 
     pub fn has(&self, capability: &str) -> bool {
+        self.why_missing(capability).is_none()
+    }
+
+    /// Why this bench cannot provide a capability, or None when it can.
+    pub fn why_missing(&self, capability: &str) -> Option<String> {
+        match self.configured.get(capability) {
+            Some(DriverConfig::Command(_)) => None,
+            Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
+            Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
+            None if self.sim_has(capability) => None,
+            None => Some(format!("needs the capability {capability:?}, and this bench has no driver for it")),
+        }
+    }
+
+    fn sim_has(&self, capability: &str) -> bool {
         match capability {
             "csms-trigger" => self.csms.is_some(),
             "plug" | "pilot" | "token-reader" | "power-cycle" | "network" => self.station.is_some(),
@@ -99,21 +130,51 @@ impl Bench {
         }
     }
 
-    /// The first of `needs` this bench cannot provide.
-    pub fn missing<'a>(&self, needs: &'a [String]) -> Option<&'a str> {
-        needs.iter().map(String::as_str).find(|n| !self.has(n))
+    /// Why the bench cannot serve a case with these needs (the skip reason), if it cannot.
+    pub fn missing(&self, needs: &[String]) -> Option<String> {
+        needs.iter().find_map(|n| self.why_missing(n))
+    }
+
+    /// Put the bench in a safe state after a case, whatever its outcome: the simulated EVs are
+    /// unplugged (pilot A) and the description's `safe-state` command runs.
+    pub async fn safe_state(&self, trace: &Trace) {
+        if let Some(station) = &self.station {
+            for evse in 1..=8 {
+                station.send(Input::Plug { evse, connected: false });
+            }
+            trace.log("bench", "safe state: simulated EVs unplugged (pilot A)");
+        }
+        if let Some(spec) = &self.safe_state {
+            match command::run(spec, None).await {
+                Ok(()) => trace.log("bench", format!("safe state: {} done", spec.program)),
+                Err(e) => trace.log("bench", format!("safe state failed: {e}")),
+            }
+        }
     }
 
     /// Carry out an action, recording it (time-stamped) in the case's trace.
     pub async fn act(&self, action: Action, trace: &Trace) -> Result<(), BenchError> {
         let what = action.describe();
-        if !self.has(action.capability()) {
-            let e = format!("this bench has no driver for {:?} ({what})", action.capability());
+        if let Some(e) = self.why_missing(action.capability()) {
+            let e = format!("{e} ({what})");
             trace.log("bench", format!("unavailable: {e}"));
             return Err(BenchError::Unavailable(e));
         }
         trace.log("bench", what.clone());
-        let result = match action {
+        let result = match (self.configured.get(action.capability()), action) {
+            (Some(DriverConfig::Command(spec)), action) => command::run(spec, Some(&action)).await,
+            (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
+            (None, action) => self.sim_act(action).await,
+        };
+        result.map_err(|e| {
+            trace.log("bench", format!("failed: {e}"));
+            BenchError::Failed(e)
+        })
+    }
+
+    /// Carry out an action on the built-in DUTs.
+    async fn sim_act(&self, action: Action) -> Result<(), String> {
+        match action {
             Action::CsmsTrigger { action, payload } => {
                 let (csms, station) = self.csms.as_ref().expect("checked by has()");
                 // The CSMS registers a connection just after the handshake the case saw finish.
@@ -138,10 +199,6 @@ impl Bench {
                 let station = self.station.as_ref().expect("checked by has()");
                 if station.send(input) { Ok(()) } else { Err("the simulated station is not running".into()) }
             }
-        };
-        result.map_err(|e| {
-            trace.log("bench", format!("failed: {e}"));
-            BenchError::Failed(e)
-        })
+        }
     }
 }

@@ -1,0 +1,112 @@
+//! The bench description (TOML, `run --bench FILE`): which driver carries out each capability
+//! on this bench, and what puts the bench in a safe state. Parsed strictly.
+//!
+//! ```toml
+//! [capabilities.plug]
+//! driver = "command"
+//! program = "/opt/lab/ev-sim"
+//! args = ["cable", "{evse}", "{connected}"]
+//! timeout-ms = 5000
+//!
+//! [capabilities.token-reader]
+//! driver = "operator"          # a person presents the card; CI runs skip such cases
+//!
+//! [safe-state]
+//! program = "/opt/lab/ev-sim"
+//! args = ["reset"]
+//! ```
+use std::{collections::BTreeMap, path::Path};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use super::CAPABILITIES;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BenchConfig {
+    /// Capability name -> its driver.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, DriverConfig>,
+    /// Run after every case, whatever its outcome: release relays, pilot to A...
+    pub safe_state: Option<CommandSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "driver", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DriverConfig {
+    /// A program per action: the escape hatch for any lab device.
+    Command(CommandSpec),
+    /// A person at the bench, prompted on the terminal; non-interactive runs skip the case.
+    Operator {
+        /// How long to wait for the operator's confirmation.
+        #[serde(default = "default_operator_timeout", rename = "timeout-ms")]
+        timeout_ms: u64,
+    },
+}
+
+fn default_operator_timeout() -> u64 {
+    120_000
+}
+
+fn default_command_timeout() -> u64 {
+    10_000
+}
+
+/// A program and its arguments; `{evse}`, `{connected}`, `{state}`, `{token}`, `{up}`,
+/// `{action}` and `{payload}` in the arguments are filled in from the action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CommandSpec {
+    pub program: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default = "default_command_timeout")]
+    pub timeout_ms: u64,
+}
+
+impl BenchConfig {
+    pub fn load(path: &Path) -> anyhow::Result<BenchConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the bench description {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("in the bench description {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<BenchConfig> {
+        let c: BenchConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(name) = c.capabilities.keys().find(|k| !CAPABILITIES.iter().any(|(n, _)| n == k)) {
+            let known: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
+            anyhow::bail!("unknown capability {name:?}; known: {}", known.join(", "));
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_parse_strictly() {
+        let c = BenchConfig::parse(
+            r#"
+            [capabilities.plug]
+            driver = "command"
+            program = "true"
+            args = ["{evse}"]
+            [capabilities.token-reader]
+            driver = "operator"
+            [safe-state]
+            program = "true"
+            "#,
+        )
+        .unwrap();
+        assert!(matches!(c.capabilities["plug"], DriverConfig::Command(_)));
+        assert!(matches!(c.capabilities["token-reader"], DriverConfig::Operator { timeout_ms: 120_000 }));
+        let e = BenchConfig::parse("[capabilities.teleporter]\ndriver = \"operator\"").unwrap_err().to_string();
+        assert!(e.contains("unknown capability") && e.contains("teleporter"), "{e}");
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"command\"\nprogram = \"x\"\nargz = []").unwrap_err().to_string();
+        assert!(e.contains("argz"), "{e}");
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"relay-board\"").unwrap_err().to_string();
+        assert!(e.contains("relay-board"), "{e}");
+    }
+}
