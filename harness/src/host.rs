@@ -526,6 +526,10 @@ impl bench::Host for CaseHost {
         Ok(self.act(crate::bench::Action::Network(up)).await)
     }
 
+    async fn meter_read(&mut self, quantity: String) -> wasmtime::Result<Result<bench::MeterReading, bench::BenchError>> {
+        Ok(self.meter(quantity).await)
+    }
+
     async fn csms_trigger(&mut self, action: String, payload: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
         let payload = match serde_json::from_str(&payload) {
             Ok(p) => p,
@@ -536,6 +540,19 @@ impl bench::Host for CaseHost {
 }
 
 impl CaseHost {
+    fn meter(&self, quantity: String) -> impl Future<Output = Result<bench::MeterReading, bench::BenchError>> + Send + 'static {
+        let ctx = self.ctx.clone();
+        async move {
+            let t0 = Instant::now();
+            let r = ctx.bench.read_meter(&quantity, &ctx.trace).await;
+            ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
+            r.map(|(value, unit)| bench::MeterReading { value, unit }).map_err(|e| match e {
+                crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
+                crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
+            })
+        }
+    }
+
     fn act(&self, action: crate::bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
         let ctx = self.ctx.clone();
         async move {

@@ -43,6 +43,8 @@ pub enum DriverConfig {
         #[serde(default = "default_operator_timeout", rename = "timeout-ms")]
         timeout_ms: u64,
     },
+    /// A meter read over Modbus TCP through a register map (`map = "sdm630"`).
+    ModbusTcp(super::modbus::ModbusTcpSpec),
 }
 
 fn default_operator_timeout() -> u64 {
@@ -77,6 +79,13 @@ impl BenchConfig {
             let known: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
             anyhow::bail!("unknown capability {name:?}; known: {}", known.join(", "));
         }
+        // A meter is read, not actuated: only the Modbus driver serves it, and only it.
+        for (name, driver) in &c.capabilities {
+            let modbus = matches!(driver, DriverConfig::ModbusTcp(_));
+            if modbus != (name == "meter") {
+                anyhow::bail!("capability {name:?}: the modbus-tcp driver serves the meter capability, and the meter only that driver");
+            }
+        }
         Ok(c)
     }
 }
@@ -108,5 +117,11 @@ mod tests {
         assert!(e.contains("argz"), "{e}");
         let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"relay-board\"").unwrap_err().to_string();
         assert!(e.contains("relay-board"), "{e}");
+        let m = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"10.0.0.9:502\"\nmap = \"sdm630\"").unwrap();
+        assert!(matches!(m.capabilities["meter"], DriverConfig::ModbusTcp(_)));
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"abb-b23\"").unwrap_err().to_string();
+        assert!(e.contains("abb-b23"), "{e}");
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"sdm630\"").unwrap_err().to_string();
+        assert!(e.contains("meter"), "{e}");
     }
 }

@@ -4,6 +4,7 @@
 //! (`command`), or a person (`operator`), as the bench description (`config`) says.
 pub mod command;
 pub mod config;
+pub mod modbus;
 pub mod operator;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -28,6 +29,7 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("power-cycle", "cut and restore the station's power"),
     ("network", "take the DUT's network link down and up"),
     ("csms-trigger", "make the CSMS DUT send a message"),
+    ("meter", "read the bench energy meter (energy, power, voltage, current)"),
 ];
 
 /// One bench action, as a case asked for it.
@@ -114,7 +116,7 @@ impl Bench {
     /// Why this bench cannot provide a capability, or None when it can.
     pub fn why_missing(&self, capability: &str) -> Option<String> {
         match self.configured.get(capability) {
-            Some(DriverConfig::Command(_)) => None,
+            Some(DriverConfig::Command(_) | DriverConfig::ModbusTcp(_)) => None,
             Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
             Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
             None if self.sim_has(capability) => None,
@@ -164,12 +166,31 @@ impl Bench {
         let result = match (self.configured.get(action.capability()), action) {
             (Some(DriverConfig::Command(spec)), action) => command::run(spec, Some(&action)).await,
             (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
+            (Some(DriverConfig::ModbusTcp(_)), _) => Err(format!("a Modbus meter cannot {what}")),
             (None, action) => self.sim_act(action).await,
         };
         result.map_err(|e| {
             trace.log("bench", format!("failed: {e}"));
             BenchError::Failed(e)
         })
+    }
+
+    /// Read a quantity from the bench meter (capability `meter`), recorded in the trace.
+    pub async fn read_meter(&self, quantity: &str, trace: &Trace) -> Result<(f64, String), BenchError> {
+        let reading = match self.configured.get("meter") {
+            Some(DriverConfig::ModbusTcp(spec)) => modbus::read(spec, quantity).await.map(|(v, u)| (v, u.to_string())),
+            Some(_) => Err("the meter capability needs a modbus-tcp driver".to_string()),
+            None => {
+                let e = "needs the capability \"meter\", and this bench has no driver for it".to_string();
+                trace.log("bench", format!("unavailable: {e}"));
+                return Err(BenchError::Unavailable(e));
+            }
+        };
+        match &reading {
+            Ok((v, u)) => trace.log("bench", format!("meter {quantity}: {v} {u}")),
+            Err(e) => trace.log("bench", format!("failed: meter {quantity}: {e}")),
+        }
+        reading.map_err(BenchError::Failed)
     }
 
     /// Carry out an action on the built-in DUTs.
