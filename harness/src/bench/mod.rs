@@ -127,7 +127,7 @@ impl Bench {
     fn sim_has(&self, capability: &str) -> bool {
         match capability {
             "csms-trigger" => self.csms.is_some(),
-            "plug" | "pilot" | "token-reader" | "power-cycle" | "network" => self.station.is_some(),
+            "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" => self.station.is_some(),
             _ => false,
         }
     }
@@ -180,6 +180,11 @@ impl Bench {
         let reading = match self.configured.get("meter") {
             Some(DriverConfig::ModbusTcp(spec)) => modbus::read(spec, quantity).await.map(|(v, u)| (v, u.to_string())),
             Some(_) => Err("the meter capability needs a modbus-tcp driver".to_string()),
+            // The simulator's meter sits on EVSE 1's feed and counts energy only.
+            None if self.station.is_some() => match quantity {
+                "energy-import" => Ok((self.station.as_ref().expect("checked").meter_wh(), "Wh".to_string())),
+                q => Err(format!("the simulated meter measures energy-import only, not {q:?}")),
+            },
             None => {
                 let e = "needs the capability \"meter\", and this bench has no driver for it".to_string();
                 trace.log("bench", format!("unavailable: {e}"));

@@ -172,6 +172,13 @@ pub fn network(up: bool) -> Step {
     bench_step("change the network link", bench::set_network(up))
 }
 
+/// Read the bench meter (capability `meter`): `energy-import` in Wh, `power` in W...
+pub fn meter_read(quantity: &str) -> Step<f64> {
+    bench::meter_read(quantity).map(|r| r.value).map_err(|e| match e {
+        BenchError::Unavailable(m) | BenchError::Failed(m) => Verdict::Inconclusive(format!("could not read the bench meter ({quantity}): {m}")),
+    })
+}
+
 /// Have the CSMS DUT send a CALL to us on `conn` (capability `csms-trigger`). The action is
 /// claimed first, so the CALL cannot be answered by default before the case expects it.
 pub fn csms_trigger(conn: &Connection, action: &str, payload: Value) -> Step {

@@ -81,6 +81,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_F_15_CS", title: "TriggerMessage LogStatusNotification with no upload going on reports Idle", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06", "N01"], needs: &[], timeout_ms: 20_000, run: tc_f_15 },
         Case { id: "TC_N_25_CS", title: "GetLog of the diagnostics log is Accepted with a file name, then Uploading and Uploaded are reported", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &[], timeout_ms: 20_000, run: tc_n_25 },
         Case { id: "TC_N_27_CS", title: "CustomerInformation with report is Accepted and the data follow in NotifyCustomerInformation", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &[], timeout_ms: 20_000, run: tc_n_27 },
+        Case { id: "OH_J_01_CS", title: "The energy the station reports at the end of a transaction matches the bench meter", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["J02", "E06"], needs: &["plug", "token-reader", "pilot", "meter"], timeout_ms: 30_000, run: oh_j_01 },
     ]
 }
 
@@ -902,4 +903,22 @@ fn tc_n_27() -> Step {
     kit::check(r["status"] == "Accepted", "N09", "CustomerInformation Accepted", || r.to_string())?;
     let n = kit::expect_and_reply(&conn, "N09", "NotifyCustomerInformation", 10_000, json!({}))?;
     kit::check(n["requestId"] == 27 && n["tbc"] != true, "N09", "one NotifyCustomerInformation for request 27, the last one (tbc false)", || n.to_string())
+}
+
+fn oh_j_01() -> Step {
+    // How far the station's register may be from the bench meter, from the DUT description.
+    let tolerance: f64 = config::parameter("meter-tolerance-wh").and_then(|t| t.parse().ok()).unwrap_or(10.0);
+    let (conn, tx) = local_tx("J02")?;
+    kit::pilot(1, PilotState::C)?;
+    expect_event(&conn, "J02", "Updated", "ChargingStateChanged")?;
+    clock::sleep_ms(1_500);
+    kit::unplug(1)?;
+    let ev = expect_ended(&conn, "E10", "EVCommunicationLost", "EVDisconnected")?;
+    kit::check(tx_id(&ev) == tx, "E10", format!("transaction {tx} ended"), || tx_id(&ev))?;
+    let sample = at(&ev, "/meterValue/0/sampledValue/0");
+    let Some(reported) = sample["value"].as_f64().filter(|_| sample["measurand"] == "Energy.Active.Import.Register") else {
+        return Err(kit::fail("J02", "the energy register in the Ended event", ev["meterValue"].to_string()));
+    };
+    let measured = kit::meter_read("energy-import")?;
+    kit::check((reported - measured).abs() <= tolerance, "J02", format!("the reported energy within {tolerance} Wh of the bench meter ({measured:.1} Wh)"), || format!("{reported:.1} Wh"))
 }

@@ -98,6 +98,8 @@ pub struct StationHandle {
     booted: Arc<AtomicBool>,
     /// Microseconds from the start to the first accepted BootNotification; 0 until then.
     registered_after_us: Arc<std::sync::atomic::AtomicU64>,
+    /// Energy through EVSE 1 in Wh (f64 bits): what a bench meter on its feed would read.
+    meter_wh: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl StationHandle {
@@ -109,6 +111,11 @@ impl StationHandle {
     /// Whether the CSMS has accepted the station's BootNotification (since its last reboot).
     pub fn is_booted(&self) -> bool {
         self.booted.load(Ordering::Relaxed)
+    }
+
+    /// The simulated bench meter on EVSE 1's feed, in Wh.
+    pub fn meter_wh(&self) -> f64 {
+        f64::from_bits(self.meter_wh.load(Ordering::Relaxed))
     }
 
     /// How long the first registration took (connect, upgrade, BootNotification accepted).
@@ -123,8 +130,9 @@ pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>)
     let (tx, rx) = mpsc::unbounded_channel();
     let booted = Arc::new(AtomicBool::new(false));
     let registered = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let handle = StationHandle { inputs: tx, booted: booted.clone(), registered_after_us: registered.clone() };
-    (handle, tokio::spawn(run_reporting(cfg, rx, booted, registered)))
+    let meter = Arc::new(std::sync::atomic::AtomicU64::new(1_000f64.to_bits()));
+    let handle = StationHandle { inputs: tx, booted: booted.clone(), registered_after_us: registered.clone(), meter_wh: meter.clone() };
+    (handle, tokio::spawn(run_reporting(cfg, rx, booted, registered, meter)))
 }
 
 /// Energy flows at this power while the EV charges.
@@ -298,17 +306,26 @@ pub struct Station {
     /// When the station started, and how long its first registration took (µs, 0 = not yet).
     born: Instant,
     registered_after_us: Arc<std::sync::atomic::AtomicU64>,
+    /// EVSE 1's energy for the simulated bench meter (f64 bits).
+    meter_out: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Run the station until the task is aborted.
 pub async fn run(cfg: StationConfig, inputs: mpsc::UnboundedReceiver<Input>) {
-    run_reporting(cfg, inputs, Arc::default(), Arc::default()).await
+    run_reporting(cfg, inputs, Arc::default(), Arc::default(), Arc::default()).await
 }
 
-async fn run_reporting(cfg: StationConfig, mut inputs: mpsc::UnboundedReceiver<Input>, booted: Arc<AtomicBool>, registered: Arc<std::sync::atomic::AtomicU64>) {
+async fn run_reporting(
+    cfg: StationConfig,
+    mut inputs: mpsc::UnboundedReceiver<Input>,
+    booted: Arc<AtomicBool>,
+    registered: Arc<std::sync::atomic::AtomicU64>,
+    meter: Arc<std::sync::atomic::AtomicU64>,
+) {
     let mut st = Station::new(cfg);
     st.booted_flag = booted;
     st.registered_after_us = registered;
+    st.meter_out = meter;
     let mut backoff = st.cfg.reconnect_min;
     loop {
         let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
@@ -404,6 +421,7 @@ impl Station {
             booted_flag: Arc::default(),
             born: Instant::now(),
             registered_after_us: Arc::default(),
+            meter_out: Arc::default(),
             cfg,
         }
     }
@@ -730,6 +748,9 @@ impl Station {
             e.energy_wh += POWER_W * (now - e.metered_at).as_secs_f64() / 3600.0;
         }
         e.metered_at = now;
+        if i == 0 {
+            self.meter_out.store(e.energy_wh.to_bits(), Ordering::Relaxed);
+        }
     }
 
     /// Send a StatusNotification if the connector's status changed.
