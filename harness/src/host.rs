@@ -526,6 +526,18 @@ impl bench::Host for CaseHost {
         Ok(self.act(crate::bench::Action::Network(up)).await)
     }
 
+    async fn relay_set(&mut self, name: String, on: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.board(name, Some(on), false).await.map(|_| ()))
+    }
+
+    async fn relay_get(&mut self, name: String) -> wasmtime::Result<Result<bool, bench::BenchError>> {
+        Ok(self.board(name, None, false).await)
+    }
+
+    async fn digital_input(&mut self, name: String) -> wasmtime::Result<Result<bool, bench::BenchError>> {
+        Ok(self.board(name, None, true).await)
+    }
+
     async fn meter_read(&mut self, quantity: String) -> wasmtime::Result<Result<bench::MeterReading, bench::BenchError>> {
         Ok(self.meter(quantity).await)
     }
@@ -540,6 +552,19 @@ impl bench::Host for CaseHost {
 }
 
 impl CaseHost {
+    fn board(&self, name: String, set: Option<bool>, input: bool) -> impl Future<Output = Result<bool, bench::BenchError>> + Send + 'static {
+        let ctx = self.ctx.clone();
+        async move {
+            let t0 = Instant::now();
+            let r = ctx.bench.relay_board(&name, set, input, &ctx.trace).await;
+            ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
+            r.map_err(|e| match e {
+                crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
+                crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
+            })
+        }
+    }
+
     fn meter(&self, quantity: String) -> impl Future<Output = Result<bench::MeterReading, bench::BenchError>> + Send + 'static {
         let ctx = self.ctx.clone();
         async move {

@@ -45,6 +45,8 @@ pub enum DriverConfig {
     },
     /// A meter read over Modbus TCP through a register map (`map = "sdm630"`).
     ModbusTcp(super::modbus::ModbusTcpSpec),
+    /// A Modbus TCP relay board: named relays on coils, named inputs on discrete inputs.
+    ModbusRelays(super::modbus::RelayBoardSpec),
 }
 
 fn default_operator_timeout() -> u64 {
@@ -79,11 +81,15 @@ impl BenchConfig {
             let known: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
             anyhow::bail!("unknown capability {name:?}; known: {}", known.join(", "));
         }
-        // A meter is read, not actuated: only the Modbus driver serves it, and only it.
+        // Readings and relays have drivers of their own; actions have commands and operators.
         for (name, driver) in &c.capabilities {
-            let modbus = matches!(driver, DriverConfig::ModbusTcp(_));
-            if modbus != (name == "meter") {
-                anyhow::bail!("capability {name:?}: the modbus-tcp driver serves the meter capability, and the meter only that driver");
+            let fits = match driver {
+                DriverConfig::ModbusTcp(_) => name == "meter",
+                DriverConfig::ModbusRelays(_) => name == "relay" || name == "digital-input",
+                DriverConfig::Command(_) | DriverConfig::Operator { .. } => !["meter", "relay", "digital-input"].contains(&name.as_str()),
+            };
+            if !fits {
+                anyhow::bail!("capability {name:?} cannot use this driver: meter takes modbus-tcp, relay and digital-input take modbus-relays, the others command or operator");
             }
         }
         Ok(c)
@@ -123,5 +129,8 @@ mod tests {
         assert!(e.contains("abb-b23"), "{e}");
         let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"sdm630\"").unwrap_err().to_string();
         assert!(e.contains("meter"), "{e}");
+        let r = BenchConfig::parse("[capabilities.relay]\ndriver = \"modbus-relays\"\naddress = \"10.0.0.7:502\"\nrelays = { contactor = 0, lock = 1 }").unwrap();
+        assert!(matches!(&r.capabilities["relay"], DriverConfig::ModbusRelays(b) if b.relays["lock"] == 1));
+        assert!(BenchConfig::parse("[capabilities.relay]\ndriver = \"operator\"").is_err());
     }
 }

@@ -30,6 +30,8 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("network", "take the DUT's network link down and up"),
     ("csms-trigger", "make the CSMS DUT send a message"),
     ("meter", "read the bench energy meter (energy, power, voltage, current)"),
+    ("relay", "switch a named relay on the bench"),
+    ("digital-input", "read a named digital input on the bench"),
 ];
 
 /// One bench action, as a case asked for it.
@@ -116,7 +118,7 @@ impl Bench {
     /// Why this bench cannot provide a capability, or None when it can.
     pub fn why_missing(&self, capability: &str) -> Option<String> {
         match self.configured.get(capability) {
-            Some(DriverConfig::Command(_) | DriverConfig::ModbusTcp(_)) => None,
+            Some(DriverConfig::Command(_) | DriverConfig::ModbusTcp(_) | DriverConfig::ModbusRelays(_)) => None,
             Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
             Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
             None if self.sim_has(capability) => None,
@@ -146,6 +148,17 @@ impl Bench {
             }
             trace.log("bench", "safe state: simulated EVs unplugged (pilot A)");
         }
+        // Relays released.
+        for driver in self.configured.values() {
+            if let DriverConfig::ModbusRelays(board) = driver {
+                for name in board.relays.keys() {
+                    match modbus::board(board, modbus::BoardOp::SetRelay(name, false)).await {
+                        Ok(_) => trace.log("bench", format!("safe state: relay {name} off")),
+                        Err(e) => trace.log("bench", format!("safe state failed: {e}")),
+                    }
+                }
+            }
+        }
         if let Some(spec) = &self.safe_state {
             match command::run(spec, None).await {
                 Ok(()) => trace.log("bench", format!("safe state: {} done", spec.program)),
@@ -166,7 +179,7 @@ impl Bench {
         let result = match (self.configured.get(action.capability()), action) {
             (Some(DriverConfig::Command(spec)), action) => command::run(spec, Some(&action)).await,
             (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
-            (Some(DriverConfig::ModbusTcp(_)), _) => Err(format!("a Modbus meter cannot {what}")),
+            (Some(DriverConfig::ModbusTcp(_) | DriverConfig::ModbusRelays(_)), _) => Err(format!("a Modbus device cannot {what}")),
             (None, action) => self.sim_act(action).await,
         };
         result.map_err(|e| {
@@ -196,6 +209,33 @@ impl Bench {
             Err(e) => trace.log("bench", format!("failed: meter {quantity}: {e}")),
         }
         reading.map_err(BenchError::Failed)
+    }
+
+    /// Switch a relay (`Some(on)`), read it back (`None`), or read a digital input
+    /// (`input = true`), recorded in the trace.
+    pub async fn relay_board(&self, name: &str, set: Option<bool>, input: bool, trace: &Trace) -> Result<bool, BenchError> {
+        let capability = if input { "digital-input" } else { "relay" };
+        let Some(DriverConfig::ModbusRelays(board)) = self.configured.get(capability) else {
+            let e = format!("needs the capability {capability:?}, and this bench has no driver for it");
+            trace.log("bench", format!("unavailable: {e}"));
+            return Err(BenchError::Unavailable(e));
+        };
+        let op = match (input, set) {
+            (true, _) => modbus::BoardOp::ReadInput(name),
+            (false, Some(on)) => modbus::BoardOp::SetRelay(name, on),
+            (false, None) => modbus::BoardOp::GetRelay(name),
+        };
+        let what = match (input, set) {
+            (true, _) => format!("read input {name}"),
+            (false, Some(on)) => format!("switch relay {name} {}", if on { "on" } else { "off" }),
+            (false, None) => format!("read relay {name}"),
+        };
+        let r = modbus::board(board, op).await;
+        match &r {
+            Ok(state) => trace.log("bench", format!("{what}: {}", if *state { "on" } else { "off" })),
+            Err(e) => trace.log("bench", format!("failed: {what}: {e}")),
+        }
+        r.map_err(BenchError::Failed)
     }
 
     /// Carry out an action on the built-in DUTs.

@@ -163,3 +163,141 @@ mod tests {
         assert!(read(&spec(closed), "power").await.unwrap_err().contains("cannot connect"));
     }
 }
+
+/// A generic Modbus relay board: named relays on coils, named digital inputs on discrete
+/// inputs, over Modbus TCP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RelayBoardSpec {
+    /// host:port of the board.
+    pub address: String,
+    #[serde(default = "default_unit")]
+    pub unit: u8,
+    /// Relay name -> coil address.
+    #[serde(default)]
+    pub relays: std::collections::BTreeMap<String, u16>,
+    /// Input name -> discrete input address.
+    #[serde(default)]
+    pub inputs: std::collections::BTreeMap<String, u16>,
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+}
+
+/// What to do on a relay board.
+pub enum BoardOp<'a> {
+    SetRelay(&'a str, bool),
+    GetRelay(&'a str),
+    ReadInput(&'a str),
+}
+
+/// Carry out `op`; the bool is the state read (or set).
+pub async fn board(spec: &RelayBoardSpec, op: BoardOp<'_>) -> Result<bool, String> {
+    let addr = tokio::net::lookup_host(&spec.address).await.ok().and_then(|mut a| a.next()).ok_or_else(|| format!("cannot resolve the relay board address {:?}", spec.address))?;
+    let device = format!("relay board at {} unit {}", spec.address, spec.unit);
+    let relay = |name: &str| spec.relays.get(name).copied().ok_or_else(|| format!("{device} has no relay {name:?} (known: {})", spec.relays.keys().cloned().collect::<Vec<_>>().join(", ")));
+    let input = |name: &str| spec.inputs.get(name).copied().ok_or_else(|| format!("{device} has no input {name:?} (known: {})", spec.inputs.keys().cloned().collect::<Vec<_>>().join(", ")));
+    let io = async {
+        let mut ctx = tcp::connect_slave(addr, Slave(spec.unit)).await.map_err(|e| format!("{device}: cannot connect: {e}"))?;
+        let err = |what: String, e: String| format!("{device}: {what}: {e}");
+        let state = match op {
+            BoardOp::SetRelay(name, on) => {
+                let coil = relay(name)?;
+                let what = format!("switching coil {coil}");
+                ctx.write_single_coil(coil, on).await.map_err(|e| err(what.clone(), e.to_string()))?.map_err(|c| err(what.clone(), format!("exception {c:?}")))?;
+                on
+            }
+            BoardOp::GetRelay(name) => {
+                let coil = relay(name)?;
+                let what = format!("reading coil {coil}");
+                let v = ctx.read_coils(coil, 1).await.map_err(|e| err(what.clone(), e.to_string()))?.map_err(|c| err(what.clone(), format!("exception {c:?}")))?;
+                v.first().copied().unwrap_or(false)
+            }
+            BoardOp::ReadInput(name) => {
+                let di = input(name)?;
+                let what = format!("reading input {di}");
+                let v = ctx.read_discrete_inputs(di, 1).await.map_err(|e| err(what.clone(), e.to_string()))?.map_err(|c| err(what.clone(), format!("exception {c:?}")))?;
+                v.first().copied().unwrap_or(false)
+            }
+        };
+        let _ = ctx.disconnect().await;
+        Ok(state)
+    };
+    tokio::time::timeout(Duration::from_millis(spec.timeout_ms), io).await.map_err(|_| format!("{device}: no answer within {} ms", spec.timeout_ms))?
+}
+
+#[cfg(test)]
+mod board_tests {
+    use std::{
+        collections::BTreeMap,
+        future,
+        sync::{Arc, Mutex},
+    };
+
+    use tokio::net::TcpListener;
+    use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
+
+    use super::*;
+
+    /// Four coils, one discrete input (on), and an exception for anything else.
+    #[derive(Clone)]
+    struct Board(Arc<Mutex<[bool; 4]>>);
+
+    impl tokio_modbus::server::Service for Board {
+        type Request = Request<'static>;
+        type Response = Response;
+        type Exception = ExceptionCode;
+        type Future = future::Ready<Result<Response, ExceptionCode>>;
+
+        fn call(&self, req: Self::Request) -> Self::Future {
+            let mut coils = self.0.lock().unwrap();
+            future::ready(match req {
+                Request::WriteSingleCoil(a, v) if a < 4 => {
+                    coils[a as usize] = v;
+                    Ok(Response::WriteSingleCoil(a, v))
+                }
+                Request::ReadCoils(a, 1) if a < 4 => Ok(Response::ReadCoils(vec![coils[a as usize]])),
+                Request::ReadDiscreteInputs(0, 1) => Ok(Response::ReadDiscreteInputs(vec![true])),
+                _ => Err(ExceptionCode::IllegalDataAddress),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn relays_switch_and_read_back_and_bad_addresses_fail_clearly() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Board(Arc::default());
+        let served = state.clone();
+        let server = Server::new(listener);
+        tokio::spawn(async move {
+            let on_connected = |stream, socket_addr| {
+                let b = served.clone();
+                async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(b.clone()))) }
+            };
+            let _ = server.serve(&on_connected, |_| {}).await;
+        });
+        let spec = RelayBoardSpec {
+            address: addr.to_string(),
+            unit: 1,
+            relays: BTreeMap::from([("contactor".to_string(), 2), ("ghost".to_string(), 9)]),
+            inputs: BTreeMap::from([("door".to_string(), 0)]),
+            timeout_ms: 1_000,
+        };
+        assert!(board(&spec, BoardOp::SetRelay("contactor", true)).await.unwrap());
+        assert!(state.0.lock().unwrap()[2]);
+        assert!(board(&spec, BoardOp::GetRelay("contactor")).await.unwrap());
+        assert!(board(&spec, BoardOp::ReadInput("door")).await.unwrap());
+        // The safe state after a case releases every relay the description names.
+        let config = crate::bench::config::BenchConfig {
+            capabilities: BTreeMap::from([("relay".to_string(), crate::bench::config::DriverConfig::ModbusRelays(RelayBoardSpec { relays: BTreeMap::from([("contactor".to_string(), 2)]), ..spec.clone() }))]),
+            safe_state: None,
+        };
+        let trace = crate::trace::Trace::new();
+        crate::bench::Bench::none().with_config(&config).safe_state(&trace).await;
+        assert!(!state.0.lock().unwrap()[2], "the contactor is still on after the safe state");
+        assert!(trace.snapshot().log.iter().any(|l| l.message == "safe state: relay contactor off"));
+        let e = board(&spec, BoardOp::SetRelay("ghost", true)).await.unwrap_err();
+        assert!(e.contains("exception") && e.contains("coil 9"), "{e}");
+        assert!(board(&spec, BoardOp::SetRelay("fan", true)).await.unwrap_err().contains("no relay \"fan\""));
+    }
+}
