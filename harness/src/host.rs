@@ -551,42 +551,41 @@ impl bench::Host for CaseHost {
     }
 }
 
+impl From<crate::bench::BenchError> for bench::BenchError {
+    fn from(e: crate::bench::BenchError) -> Self {
+        match e {
+            crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
+            crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
+        }
+    }
+}
+
 impl CaseHost {
-    fn board(&self, name: String, set: Option<bool>, input: bool) -> impl Future<Output = Result<bool, bench::BenchError>> + Send + 'static {
+    /// Run a bench operation on the case's bench, booking its time as bench/operator time.
+    fn on_bench<T, F>(&self, op: impl FnOnce(Arc<CaseContext>) -> F + Send + 'static) -> impl Future<Output = Result<T, bench::BenchError>> + Send + 'static
+    where
+        F: Future<Output = Result<T, crate::bench::BenchError>> + Send,
+        T: Send,
+    {
         let ctx = self.ctx.clone();
         async move {
             let t0 = Instant::now();
-            let r = ctx.bench.relay_board(&name, set, input, &ctx.trace).await;
+            let r = op(ctx.clone()).await;
             ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
-            r.map_err(|e| match e {
-                crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
-                crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
-            })
+            r.map_err(Into::into)
         }
+    }
+
+    fn board(&self, name: String, set: Option<bool>, input: bool) -> impl Future<Output = Result<bool, bench::BenchError>> + Send + 'static {
+        self.on_bench(move |ctx| async move { ctx.bench.relay_board(&name, set, input, &ctx.trace).await })
     }
 
     fn meter(&self, quantity: String) -> impl Future<Output = Result<bench::MeterReading, bench::BenchError>> + Send + 'static {
-        let ctx = self.ctx.clone();
-        async move {
-            let t0 = Instant::now();
-            let r = ctx.bench.read_meter(&quantity, &ctx.trace).await;
-            ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
-            r.map(|(value, unit)| bench::MeterReading { value, unit }).map_err(|e| match e {
-                crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
-                crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
-            })
-        }
+        let read = self.on_bench(move |ctx| async move { ctx.bench.read_meter(&quantity, &ctx.trace).await });
+        async move { read.await.map(|(value, unit)| bench::MeterReading { value, unit }) }
     }
 
     fn act(&self, action: crate::bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
-        let ctx = self.ctx.clone();
-        async move {
-            let t0 = Instant::now();
-            let r = ctx.bench.act(action, &ctx.trace).await;
-            ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
-            r.map_err(|e| match e {
-            crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
-            crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
-        }) }
+        self.on_bench(move |ctx| async move { ctx.bench.act(action, &ctx.trace).await })
     }
 }

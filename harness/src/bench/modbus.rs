@@ -58,13 +58,23 @@ fn default_timeout() -> u64 {
     2_000
 }
 
+/// Connect to a Modbus TCP device (`device` names it in errors).
+async fn connect(address: &str, unit: u8, device: &str) -> Result<client::Context, String> {
+    let addr = tokio::net::lookup_host(address).await.ok().and_then(|mut a| a.next()).ok_or_else(|| format!("{device}: cannot resolve {address:?}"))?;
+    tcp::connect_slave(addr, Slave(unit)).await.map_err(|e| format!("{device}: cannot connect: {e}"))
+}
+
+/// Bound a whole exchange with a device, so a silent one cannot stall a case.
+async fn within<T>(timeout_ms: u64, device: &str, io: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::time::timeout(Duration::from_millis(timeout_ms), io).await.map_err(|_| format!("{device}: no answer within {timeout_ms} ms"))?
+}
+
 /// Read one quantity: (value, unit).
 pub async fn read(spec: &ModbusTcpSpec, quantity: &str) -> Result<(f64, &'static str), String> {
     let reg = spec.map.register(quantity).ok_or_else(|| format!("the {:?} map has no quantity {quantity:?} (energy-import, power, voltage-l1, current-l1)", spec.map))?;
-    let addr = tokio::net::lookup_host(&spec.address).await.ok().and_then(|mut a| a.next()).ok_or_else(|| format!("cannot resolve the meter address {:?}", spec.address))?;
     let device = format!("meter at {} unit {}", spec.address, spec.unit);
     let io = async {
-        let mut ctx = tcp::connect_slave(addr, Slave(spec.unit)).await.map_err(|e| format!("{device}: cannot connect: {e}"))?;
+        let mut ctx = connect(&spec.address, spec.unit, &device).await?;
         let words = ctx
             .read_input_registers(reg.address, 2)
             .await
@@ -75,12 +85,12 @@ pub async fn read(spec: &ModbusTcpSpec, quantity: &str) -> Result<(f64, &'static
         let value = f32::from_bits((u32::from(hi) << 16) | u32::from(lo));
         Ok((f64::from(value) * reg.factor, reg.unit))
     };
-    tokio::time::timeout(Duration::from_millis(spec.timeout_ms), io).await.map_err(|_| format!("{device}: no answer within {} ms", spec.timeout_ms))?
+    within(spec.timeout_ms, &device, io).await
 }
 
 #[cfg(test)]
 mod tests {
-    use std::{future, net::SocketAddr, sync::Arc};
+    use std::{future, net::SocketAddr};
 
     use tokio::net::TcpListener;
     use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
@@ -88,6 +98,7 @@ mod tests {
     use super::*;
 
     /// An SDM630 model: fixed readings; `broken` answers every read with an exception.
+    #[derive(Clone)]
     struct Sdm630 {
         broken: bool,
     }
@@ -118,15 +129,26 @@ mod tests {
         }
     }
 
-    async fn meter(broken: bool) -> SocketAddr {
+    /// Serve a device model over Modbus TCP on loopback; every connection gets a clone.
+    pub(super) async fn serve<S>(model: S) -> SocketAddr
+    where
+        S: tokio_modbus::server::Service<Request = Request<'static>> + Clone + Send + Sync + 'static,
+    {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let server = Arc::new(Server::new(listener));
+        let server = Server::new(listener);
         tokio::spawn(async move {
-            let on_connected = |stream, socket_addr| async move { accept_tcp_connection(stream, socket_addr, |_| Ok(Some(Sdm630 { broken }))) };
+            let on_connected = |stream, socket_addr| {
+                let m = model.clone();
+                async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(m.clone()))) }
+            };
             let _ = server.serve(&on_connected, |_| {}).await;
         });
         addr
+    }
+
+    async fn meter(broken: bool) -> SocketAddr {
+        serve(Sdm630 { broken }).await
     }
 
     fn spec(addr: SocketAddr) -> ModbusTcpSpec {
@@ -192,12 +214,11 @@ pub enum BoardOp<'a> {
 
 /// Carry out `op`; the bool is the state read (or set).
 pub async fn board(spec: &RelayBoardSpec, op: BoardOp<'_>) -> Result<bool, String> {
-    let addr = tokio::net::lookup_host(&spec.address).await.ok().and_then(|mut a| a.next()).ok_or_else(|| format!("cannot resolve the relay board address {:?}", spec.address))?;
     let device = format!("relay board at {} unit {}", spec.address, spec.unit);
     let relay = |name: &str| spec.relays.get(name).copied().ok_or_else(|| format!("{device} has no relay {name:?} (known: {})", spec.relays.keys().cloned().collect::<Vec<_>>().join(", ")));
     let input = |name: &str| spec.inputs.get(name).copied().ok_or_else(|| format!("{device} has no input {name:?} (known: {})", spec.inputs.keys().cloned().collect::<Vec<_>>().join(", ")));
     let io = async {
-        let mut ctx = tcp::connect_slave(addr, Slave(spec.unit)).await.map_err(|e| format!("{device}: cannot connect: {e}"))?;
+        let mut ctx = connect(&spec.address, spec.unit, &device).await?;
         let err = |what: String, e: String| format!("{device}: {what}: {e}");
         let state = match op {
             BoardOp::SetRelay(name, on) => {
@@ -222,7 +243,7 @@ pub async fn board(spec: &RelayBoardSpec, op: BoardOp<'_>) -> Result<bool, Strin
         let _ = ctx.disconnect().await;
         Ok(state)
     };
-    tokio::time::timeout(Duration::from_millis(spec.timeout_ms), io).await.map_err(|_| format!("{device}: no answer within {} ms", spec.timeout_ms))?
+    within(spec.timeout_ms, &device, io).await
 }
 
 #[cfg(test)]
@@ -232,9 +253,6 @@ mod board_tests {
         future,
         sync::{Arc, Mutex},
     };
-
-    use tokio::net::TcpListener;
-    use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 
     use super::*;
 
@@ -264,18 +282,8 @@ mod board_tests {
 
     #[tokio::test]
     async fn relays_switch_and_read_back_and_bad_addresses_fail_clearly() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Board(Arc::default());
-        let served = state.clone();
-        let server = Server::new(listener);
-        tokio::spawn(async move {
-            let on_connected = |stream, socket_addr| {
-                let b = served.clone();
-                async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(b.clone()))) }
-            };
-            let _ = server.serve(&on_connected, |_| {}).await;
-        });
+        let addr = super::tests::serve(state.clone()).await;
         let spec = RelayBoardSpec {
             address: addr.to_string(),
             unit: 1,

@@ -100,6 +100,10 @@ impl Hostile {
     pub fn name(self) -> &'static str {
         Self::ALL.iter().find(|(h, _)| *h == self).map(|(_, n)| *n).unwrap_or("hostile")
     }
+
+    pub fn named(name: &str) -> Option<Hostile> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(h, _)| *h)
+    }
 }
 
 impl Fault {
@@ -155,10 +159,10 @@ impl FromStr for Fault {
             "ignore-registration" => plain(Fault::IgnoreRegistration),
             "accept-any-token" => plain(Fault::AcceptAnyToken),
             "pipeline-calls" => plain(Fault::PipelineCalls),
-            other if Hostile::ALL.iter().any(|(_, n)| *n == other) => {
-                plain(Fault::Hostile(Hostile::ALL.iter().find(|(_, n)| *n == other).expect("checked").0))
-            }
-            _ => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
+            other => match Hostile::named(other) {
+                Some(h) => plain(Fault::Hostile(h)),
+                None => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
+            },
         }
     }
 }
