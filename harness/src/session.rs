@@ -91,10 +91,22 @@ struct State {
     overrides: HashMap<String, Value>,
     raw_in: VecDeque<String>,
     raw_sent: usize,
+    /// Our last CALLs that were answered or timed out, so a duplicate or late answer is named
+    /// as such whatever CALL happens to be outstanding when it arrives.
+    finished: VecDeque<(String, String, &'static str)>,
     closed: Option<String>,
     /// Until the case adopts the connection, every CALL is held: nothing is answered by
     /// default before the case had the chance to claim it.
     adopted: bool,
+}
+
+impl State {
+    fn finish(&mut self, id: &str, action: &str, how: &'static str) {
+        if self.finished.len() == 16 {
+            self.finished.pop_front();
+        }
+        self.finished.push_back((id.to_string(), action.to_string(), how));
+    }
 }
 
 struct Shared {
@@ -212,7 +224,10 @@ impl Connection {
                 Err(SessionError::Closed(format!("{reason}, before the answer to {action} ({id})")))
             }
             Err(_) => {
-                s.state.lock().unwrap().pending = None;
+                let mut st = s.state.lock().unwrap();
+                st.pending = None;
+                st.finish(&id, action, "timed out");
+                drop(st);
                 let observed = format!("no answer to {action} ({id}) within {} ms", timeout.as_millis());
                 s.trace.violation(None, format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
                 Err(SessionError::Timeout(observed))
@@ -510,6 +525,7 @@ impl Shared {
         let mut st = self.state.lock().unwrap();
         if st.pending.as_ref().is_some_and(|p| p.id == id) {
             let p = st.pending.take().unwrap();
+            st.finish(&p.id, &p.action, "answered");
             drop(st);
             let _ = p.tx.send(outcome(&p.action));
             return;
@@ -521,9 +537,10 @@ impl Shared {
             self.changed.notify_waiters();
             return;
         }
-        let expected = match &st.pending {
-            Some(p) => format!("an answer with the message id {:?} of our {} CALL", p.id, p.action),
-            None => "no answer: the harness has no CALL outstanding".to_string(),
+        let expected = match (st.finished.iter().find(|f| f.0 == id), &st.pending) {
+            (Some((_, action, how)), _) => format!("no further answer: our {action} CALL ({id}) was already {how}"),
+            (None, Some(p)) => format!("an answer with the message id {:?} of our {} CALL", p.id, p.action),
+            (None, None) => "no answer: the harness has no CALL outstanding".to_string(),
         };
         drop(st);
         self.trace.violation(None, expected, format!("an answer with message id {id:?}: {}", shorten(text)));
