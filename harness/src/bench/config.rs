@@ -43,9 +43,11 @@ pub enum DriverConfig {
         #[serde(default = "default_operator_timeout", rename = "timeout-ms")]
         timeout_ms: u64,
     },
-    /// A meter read over Modbus TCP through a register map (`map = "sdm630"`).
-    ModbusTcp(super::modbus::ModbusTcpSpec),
-    /// A Modbus TCP relay board: named relays on coils, named inputs on discrete inputs.
+    /// A meter read over Modbus TCP or RTU through a register map (`map = "sdm630"`,
+    /// `"sunspec"`); `modbus-tcp` is the name it had before RTU.
+    #[serde(alias = "modbus-tcp")]
+    ModbusMeter(super::modbus::MeterSpec),
+    /// A Modbus relay board: named relays on coils, named inputs on discrete inputs.
     ModbusRelays(super::modbus::RelayBoardSpec),
 }
 
@@ -84,12 +86,20 @@ impl BenchConfig {
         // Readings and relays have drivers of their own; actions have commands and operators.
         for (name, driver) in &c.capabilities {
             let fits = match driver {
-                DriverConfig::ModbusTcp(_) => name == "meter",
+                DriverConfig::ModbusMeter(_) => name == "meter",
                 DriverConfig::ModbusRelays(_) => name == "relay" || name == "digital-input",
                 DriverConfig::Command(_) | DriverConfig::Operator { .. } => !["meter", "relay", "digital-input"].contains(&name.as_str()),
             };
+            let link = match driver {
+                DriverConfig::ModbusMeter(m) => Some(&m.link),
+                DriverConfig::ModbusRelays(b) => Some(&b.link),
+                _ => None,
+            };
+            if let Some(Err(e)) = link.map(super::modbus::Link::check) {
+                anyhow::bail!("capability {name:?}: {e}");
+            }
             if !fits {
-                anyhow::bail!("capability {name:?} cannot use this driver: meter takes modbus-tcp, relay and digital-input take modbus-relays, the others command or operator");
+                anyhow::bail!("capability {name:?} cannot use this driver: meter takes modbus-meter, relay and digital-input take modbus-relays, the others command or operator");
             }
         }
         Ok(c)
@@ -124,7 +134,7 @@ mod tests {
         let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"relay-board\"").unwrap_err().to_string();
         assert!(e.contains("relay-board"), "{e}");
         let m = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"10.0.0.9:502\"\nmap = \"sdm630\"").unwrap();
-        assert!(matches!(m.capabilities["meter"], DriverConfig::ModbusTcp(_)));
+        assert!(matches!(m.capabilities["meter"], DriverConfig::ModbusMeter(_)));
         let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"abb-b23\"").unwrap_err().to_string();
         assert!(e.contains("abb-b23"), "{e}");
         let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"sdm630\"").unwrap_err().to_string();
@@ -132,5 +142,23 @@ mod tests {
         let r = BenchConfig::parse("[capabilities.relay]\ndriver = \"modbus-relays\"\naddress = \"10.0.0.7:502\"\nrelays = { contactor = 0, lock = 1 }").unwrap();
         assert!(matches!(&r.capabilities["relay"], DriverConfig::ModbusRelays(b) if b.relays["lock"] == 1));
         assert!(BenchConfig::parse("[capabilities.relay]\ndriver = \"operator\"").is_err());
+        // RTU on a serial line; the link is checked and its keys strictly.
+        let m = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nserial = { path = \"/dev/ttyUSB0\", baud = 19200, parity = \"even\" }\nunit = 3\nmap = \"sunspec\"").unwrap();
+        assert!(matches!(&m.capabilities["meter"], DriverConfig::ModbusMeter(s) if s.link.unit == 3 && s.link.serial.as_ref().unwrap().baud == 19200));
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nmap = \"sdm630\"").unwrap_err().to_string();
+        assert!(e.contains("exactly one of address"), "{e}");
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\naddress = \"x:502\"\nmap = \"sdm630\"\nbaud = 9600").unwrap_err().to_string();
+        assert!(e.contains("baud"), "{e}");
+        let e = BenchConfig::parse("[capabilities.relay]\ndriver = \"modbus-relays\"\nserial = { path = \"/dev/ttyS0\", speed = 9600 }").unwrap_err().to_string();
+        assert!(e.contains("speed"), "{e}");
+    }
+
+    /// The example in the README stays loadable.
+    #[test]
+    fn the_example_lab_bench_parses() {
+        let c = BenchConfig::parse(include_str!("../../../tests/bench/lab.toml")).unwrap();
+        assert!(matches!(&c.capabilities["meter"], DriverConfig::ModbusMeter(m) if m.link.serial.is_some()));
+        assert!(matches!(&c.capabilities["digital-input"], DriverConfig::ModbusRelays(b) if b.inputs.len() == 2));
+        assert!(c.safe_state.is_some());
     }
 }

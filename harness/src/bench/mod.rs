@@ -118,7 +118,7 @@ impl Bench {
     /// Why this bench cannot provide a capability, or None when it can.
     pub fn why_missing(&self, capability: &str) -> Option<String> {
         match self.configured.get(capability) {
-            Some(DriverConfig::Command(_) | DriverConfig::ModbusTcp(_) | DriverConfig::ModbusRelays(_)) => None,
+            Some(DriverConfig::Command(_) | DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_)) => None,
             Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
             Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
             None if self.sim_has(capability) => None,
@@ -179,7 +179,7 @@ impl Bench {
         let result = match (self.configured.get(action.capability()), action) {
             (Some(DriverConfig::Command(spec)), action) => command::run(spec, Some(&action)).await,
             (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
-            (Some(DriverConfig::ModbusTcp(_) | DriverConfig::ModbusRelays(_)), _) => Err(format!("a Modbus device cannot {what}")),
+            (Some(DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_)), _) => Err(format!("a Modbus device cannot {what}")),
             (None, action) => self.sim_act(action).await,
         };
         result.map_err(|e| {
@@ -191,8 +191,8 @@ impl Bench {
     /// Read a quantity from the bench meter (capability `meter`), recorded in the trace.
     pub async fn read_meter(&self, quantity: &str, trace: &Trace) -> Result<(f64, String), BenchError> {
         let reading = match self.configured.get("meter") {
-            Some(DriverConfig::ModbusTcp(spec)) => modbus::read(spec, quantity).await.map(|(v, u)| (v, u.to_string())),
-            Some(_) => Err("the meter capability needs a modbus-tcp driver".to_string()),
+            Some(DriverConfig::ModbusMeter(spec)) => modbus::read(spec, quantity).await.map(|(v, u)| (v, u.to_string())),
+            Some(_) => Err("the meter capability needs a modbus-meter driver".to_string()),
             // The simulator's meter sits on EVSE 1's feed and counts energy only.
             None if self.station.is_some() => match quantity {
                 "energy-import" => Ok((self.station.as_ref().expect("checked").meter_wh(), "Wh".to_string())),
