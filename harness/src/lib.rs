@@ -14,6 +14,7 @@ pub mod perf;
 pub mod report;
 pub mod runner;
 pub mod schema;
+pub mod security;
 pub mod session;
 pub mod select;
 pub mod trace;

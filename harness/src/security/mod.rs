@@ -1,0 +1,81 @@
+//! OCPP security profiles for both roles: 1 = HTTP Basic auth over ws://, 2 = Basic auth over
+//! TLS (wss://), 3 = TLS with client certificates. 0 means none of them (plain ws://), what a
+//! bench starts with. Secrets are registered for redaction as soon as they are loaded.
+pub mod basic;
+pub mod pki;
+pub mod redact;
+pub mod tls;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// `[security]` in a DUT description.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecurityConfig {
+    /// 0 (none), 1, 2 or 3.
+    #[serde(default)]
+    pub profile: u8,
+    /// The station's Basic-auth password (profiles 1 and 2): the one the station DUT must
+    /// send, or the one the harness sends to the CSMS DUT.
+    pub password: Option<String>,
+    /// A directory with the PEM files `pki init` writes (profiles 2 and 3); relative to the
+    /// description file.
+    pub pki: Option<PathBuf>,
+}
+
+/// Security settings resolved for a run.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    pub profile: u8,
+    pub password: Option<String>,
+    pub pki: Option<std::sync::Arc<pki::Pki>>,
+}
+
+impl Security {
+    /// Check and load a `[security]` table (`base`: the directory paths are relative to).
+    pub fn load(c: &SecurityConfig, base: &Path, station_id: &str) -> anyhow::Result<Security> {
+        anyhow::ensure!(c.profile <= 3, "security profile {} does not exist (0-3)", c.profile);
+        if matches!(c.profile, 1 | 2) {
+            anyhow::ensure!(c.password.is_some(), "security profile {} needs the station's password (password = ...)", c.profile);
+        }
+        if c.profile >= 2 {
+            anyhow::ensure!(c.pki.is_some(), "security profile {} needs a PKI directory (pki = ..., see `ocpp-harness pki init`)", c.profile);
+        }
+        if let Some(p) = &c.password {
+            redact::register_basic(station_id, p);
+        }
+        let pki = match &c.pki {
+            Some(dir) => Some(std::sync::Arc::new(pki::Pki::load(&base.join(dir))?)),
+            None => None,
+        };
+        Ok(Security { profile: c.profile, password: c.password.clone(), pki })
+    }
+
+    /// Settings for the built-in DUTs at `profile`: a fresh PKI and a random password.
+    pub fn generated(profile: u8, station_id: &str) -> anyhow::Result<Security> {
+        anyhow::ensure!(profile <= 3, "security profile {profile} does not exist (0-3)");
+        let password = format!("pw-{:016x}{:08x}", rand_u64(), std::process::id());
+        redact::register_basic(station_id, &password);
+        let pki = pki::Pki::generate(station_id, &["localhost".into(), "127.0.0.1".into()])?;
+        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)) })
+    }
+
+    pub fn scheme(&self) -> &'static str {
+        if self.profile >= 2 { "wss" } else { "ws" }
+    }
+
+    /// The PKI, for profiles that need one.
+    pub fn pki(&self) -> Result<&pki::Pki, String> {
+        self.pki.as_deref().ok_or_else(|| format!("security profile {} needs a PKI", self.profile))
+    }
+}
+
+/// Not for keys: only to make generated test passwords differ between runs.
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish()
+}

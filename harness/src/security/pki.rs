@@ -1,0 +1,184 @@
+//! A test PKI (rcgen): a CA, the CSMS's server identity and a station's client identity, plus
+//! the deliberately bad certificates negative cases present — from an untrusted CA, expired,
+//! or naming the wrong host or station. `ocpp-harness pki init DIR` writes one for a lab; the
+//! built-in DUTs get a fresh one per run.
+use std::path::Path;
+
+use anyhow::Context;
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use time::{Duration, OffsetDateTime};
+
+/// A certificate and its private key, PEM.
+#[derive(Clone)]
+pub struct Identity {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Identity { cert, key: *** }")
+    }
+}
+
+/// Which certificate to present: the configured one, none, or a deliberately bad one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Configured,
+    None,
+    /// Signed by a CA the peer has never seen.
+    Untrusted,
+    /// Signed by the trusted CA, but no longer valid.
+    Expired,
+    /// Signed by the trusted CA for another host (server) or another station (client).
+    WrongIdentity,
+}
+
+/// File names in a PKI directory.
+pub const FILES: &[&str] = &["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key"];
+
+#[derive(Clone, Debug)]
+pub struct Pki {
+    /// The CA the DUT's certificates chain to, and that issued ours.
+    pub ca_pem: String,
+    /// Lets the harness make bad certificates the trusted CA signed (expired, wrong identity).
+    pub ca_key_pem: Option<String>,
+    /// Our server identity when the harness plays the CSMS.
+    pub csms: Option<Identity>,
+    /// Our client identity when the harness plays a station (security profile 3).
+    pub station: Option<Identity>,
+}
+
+fn ca_params(name: &str) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.distinguished_name.push(DnType::OrganizationName, "ocpp-harness test PKI");
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    p.not_before = OffsetDateTime::now_utc() - Duration::days(1);
+    p.not_after = OffsetDateTime::now_utc() + Duration::days(3650);
+    p
+}
+
+/// (not before, not after): valid for a year, or expired yesterday.
+fn validity(expired: bool) -> (OffsetDateTime, OffsetDateTime) {
+    let now = OffsetDateTime::now_utc();
+    if expired { (now - Duration::days(30), now - Duration::days(1)) } else { (now - Duration::days(1), now + Duration::days(365)) }
+}
+
+fn leaf(issuer: &Issuer<'_, KeyPair>, cn: &str, hosts: &[String], server: bool, expired: bool) -> anyhow::Result<Identity> {
+    let mut p = CertificateParams::new(hosts.to_vec())?;
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.distinguished_name.push(DnType::OrganizationName, "ocpp-harness test PKI");
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
+    p.extended_key_usages = vec![if server { ExtendedKeyUsagePurpose::ServerAuth } else { ExtendedKeyUsagePurpose::ClientAuth }];
+    (p.not_before, p.not_after) = validity(expired);
+    let key = KeyPair::generate()?;
+    let cert = p.signed_by(&key, issuer)?;
+    Ok(Identity { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
+}
+
+impl Pki {
+    /// A fresh CA with a server identity for `hosts` and a client identity for `station_id`.
+    pub fn generate(station_id: &str, hosts: &[String]) -> anyhow::Result<Pki> {
+        let ca_key = KeyPair::generate()?;
+        let params = ca_params("ocpp-harness test CA");
+        let ca_cert = params.self_signed(&ca_key)?;
+        let ca_key_pem = ca_key.serialize_pem();
+        let issuer = Issuer::new(params, ca_key);
+        let csms = leaf(&issuer, hosts.first().map_or("localhost", String::as_str), hosts, true, false)?;
+        let station = leaf(&issuer, station_id, &[], false, false)?;
+        Ok(Pki { ca_pem: ca_cert.pem(), ca_key_pem: Some(ca_key_pem), csms: Some(csms), station: Some(station) })
+    }
+
+    /// Write the PKI as `FILES` into `dir` (keys readable by the owner only).
+    pub fn write(&self, dir: &Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut files: Vec<(&str, &str, bool)> = vec![("ca.pem", &self.ca_pem, false)];
+        if let Some(k) = &self.ca_key_pem {
+            files.push(("ca.key", k, true));
+        }
+        for (name, id) in [("csms", &self.csms), ("station", &self.station)] {
+            if let Some(id) = id {
+                files.push((if name == "csms" { "csms.pem" } else { "station.pem" }, &id.cert_pem, false));
+                files.push((if name == "csms" { "csms.key" } else { "station.key" }, &id.key_pem, true));
+            }
+        }
+        for (name, text, secret) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            #[cfg(unix)]
+            if secret {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Load a PKI directory: `ca.pem` is required, the rest is optional and used when present.
+    pub fn load(dir: &Path) -> anyhow::Result<Pki> {
+        let read = |name: &str| -> anyhow::Result<Option<String>> {
+            let path = dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(t) => Ok(Some(t)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+            }
+        };
+        let pair = |cert: &str, key: &str| -> anyhow::Result<Option<Identity>> {
+            match (read(cert)?, read(key)?) {
+                (Some(cert_pem), Some(key_pem)) => Ok(Some(Identity { cert_pem, key_pem })),
+                (None, None) => Ok(None),
+                _ => anyhow::bail!("{} has one of {cert} and {key} without the other", dir.display()),
+            }
+        };
+        let ca_pem = read("ca.pem")?.with_context(|| format!("{} has no ca.pem (the CA the DUT's certificates chain to)", dir.display()))?;
+        let pki = Pki { ca_pem, ca_key_pem: read("ca.key")?, csms: pair("csms.pem", "csms.key")?, station: pair("station.pem", "station.key")? };
+        // Fail at load time, not in the middle of a case.
+        super::tls::certs(&pki.ca_pem).with_context(|| format!("{}/ca.pem", dir.display()))?;
+        for id in [&pki.csms, &pki.station].into_iter().flatten() {
+            super::tls::certs(&id.cert_pem)?;
+            super::tls::key(&id.key_pem)?;
+        }
+        Ok(pki)
+    }
+
+    fn issuer(&self, what: &str) -> Result<Issuer<'static, KeyPair>, String> {
+        let key = self.ca_key_pem.as_deref().ok_or_else(|| format!("making {what} needs the CA's key (ca.key in the PKI directory)"))?;
+        let key = KeyPair::from_pem(key).map_err(|e| format!("ca.key: {e}"))?;
+        Issuer::from_ca_cert_pem(&self.ca_pem, key).map_err(|e| format!("ca.pem: {e}"))
+    }
+
+    fn untrusted(cn: &str, hosts: &[String], server: bool) -> Result<Identity, String> {
+        let key = KeyPair::generate().map_err(|e| e.to_string())?;
+        let issuer = Issuer::new(ca_params("an unknown CA"), key);
+        leaf(&issuer, cn, hosts, server, false).map_err(|e| e.to_string())
+    }
+
+    /// The server certificate to present as the CSMS at `hosts`.
+    pub fn server(&self, v: Variant, hosts: &[String]) -> Result<Option<Identity>, String> {
+        let cn = hosts.first().map_or("localhost", String::as_str);
+        match v {
+            Variant::Configured => self.csms.clone().map(Some).ok_or_else(|| "the PKI has no CSMS identity (csms.pem, csms.key)".into()),
+            Variant::None => Ok(None),
+            Variant::Untrusted => Self::untrusted(cn, hosts, true).map(Some),
+            Variant::Expired => leaf(&self.issuer("an expired server certificate")?, cn, hosts, true, true).map(Some).map_err(|e| e.to_string()),
+            Variant::WrongIdentity => {
+                let wrong = vec!["wrong-host.invalid".to_string()];
+                leaf(&self.issuer("a server certificate for another host")?, &wrong[0], &wrong, true, false).map(Some).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The client certificate to present as station `station_id`.
+    pub fn client(&self, v: Variant, station_id: &str) -> Result<Option<Identity>, String> {
+        match v {
+            Variant::Configured => self.station.clone().map(Some).ok_or_else(|| "the PKI has no station identity (station.pem, station.key)".into()),
+            Variant::None => Ok(None),
+            Variant::Untrusted => Self::untrusted(station_id, &[], false).map(Some),
+            Variant::Expired => leaf(&self.issuer("an expired client certificate")?, station_id, &[], false, true).map(Some).map_err(|e| e.to_string()),
+            Variant::WrongIdentity => leaf(&self.issuer("a client certificate for another station")?, &format!("NOT-{station_id}"), &[], false, false).map(Some).map_err(|e| e.to_string()),
+        }
+    }
+}

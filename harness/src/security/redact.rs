@@ -1,0 +1,96 @@
+//! Secrets never reach a report: every text the trace records and every verdict reason passes
+//! through [`scrub`], which masks registered secrets (passwords, their Basic-auth encodings)
+//! and the values of password variables in OCPP payloads, whoever put them there.
+use std::sync::RwLock;
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// What a secret is replaced with.
+pub const MASK: &str = "***";
+
+/// Mask `secret` in everything recorded from now on (too short a string would mask noise).
+pub fn register(secret: &str) {
+    if secret.len() < 4 {
+        return;
+    }
+    let mut s = SECRETS.write().unwrap();
+    if !s.iter().any(|x| x == secret) {
+        s.push(secret.to_string());
+        // Longest first, so a secret containing another is masked whole.
+        s.sort_by_key(|x| std::cmp::Reverse(x.len()));
+    }
+}
+
+/// Register a station's Basic-auth credentials: the password and the header value it makes.
+pub fn register_basic(user: &str, password: &str) {
+    register(password);
+    register(&super::basic::encode(user, password));
+}
+
+/// Variables whose values are passwords (2.x device model, 1.6 configuration key).
+const PASSWORD_VARIABLES: &[&str] = &["BasicAuthPassword", "AuthorizationKey"];
+
+/// `text` with every registered secret and every password variable's value masked.
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_string();
+    for s in SECRETS.read().unwrap().iter() {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), MASK);
+        }
+    }
+    if PASSWORD_VARIABLES.iter().any(|v| out.contains(v)) {
+        out = mask_password_variables(&out);
+    }
+    out
+}
+
+/// In OCPP-J frames: SetVariables/GetVariables entries naming a password variable, and 1.6
+/// ChangeConfiguration / GetConfiguration keys, get their value masked.
+fn mask_password_variables(text: &str) -> String {
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return text.to_string();
+    };
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                let names_password = |o: &serde_json::Map<String, serde_json::Value>| {
+                    let var = o.get("variable").and_then(|x| x.get("name")).and_then(|x| x.as_str());
+                    let key = o.get("key").and_then(|x| x.as_str());
+                    var.or(key).is_some_and(|n| PASSWORD_VARIABLES.contains(&n))
+                };
+                if names_password(o) {
+                    for field in ["attributeValue", "value"] {
+                        if let Some(x) = o.get_mut(field) {
+                            *x = serde_json::Value::String(MASK.into());
+                        }
+                    }
+                }
+                o.values_mut().for_each(walk);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_secrets_and_password_variables_are_masked() {
+        register_basic("CS-redact", "s3cret-passw0rd-for-tests");
+        let header = super::super::basic::encode("CS-redact", "s3cret-passw0rd-for-tests");
+        let line = format!("GET /ocpp/CS-redact Authorization: {header} password s3cret-passw0rd-for-tests");
+        let got = scrub(&line);
+        assert!(!got.contains("s3cret") && !got.contains(&header), "{got}");
+        let frame = r#"[2,"1","SetVariables",{"setVariableData":[{"attributeValue":"NewPassw0rd1234567","component":{"name":"SecurityCtrlr"},"variable":{"name":"BasicAuthPassword"}},{"attributeValue":"30","component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}]"#;
+        let got = scrub(frame);
+        assert!(!got.contains("NewPassw0rd") && got.contains("\"30\""), "{got}");
+        let v16 = r#"[2,"2","ChangeConfiguration",{"key":"AuthorizationKey","value":"0102030405060708090a"}]"#;
+        assert!(!scrub(v16).contains("0102030405"));
+        assert_eq!(scrub("nothing to hide"), "nothing to hide");
+    }
+}
