@@ -104,6 +104,18 @@ impl Verdict {
         }
     }
 
+    /// The same verdict with secrets masked (see `security::redact`).
+    pub fn scrubbed(self) -> Verdict {
+        use crate::security::redact::scrub;
+        match self {
+            Verdict::Pass => Verdict::Pass,
+            Verdict::Fail { requirement, expected, observed } => Verdict::Fail { requirement, expected: scrub(&expected), observed: scrub(&observed) },
+            Verdict::Skip(r) => Verdict::Skip(scrub(&r)),
+            Verdict::Inconclusive(r) => Verdict::Inconclusive(scrub(&r)),
+            Verdict::Error(r) => Verdict::Error(scrub(&r)),
+        }
+    }
+
     /// One line for terminals and JUnit messages.
     pub fn reason(&self) -> String {
         match self {

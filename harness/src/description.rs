@@ -46,6 +46,8 @@ pub struct DutDescription {
     /// Any further parameter a case reads through `config.parameter`.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
+    /// Security profile, password and PKI directory (`[security]`).
+    pub security: Option<crate::security::SecurityConfig>,
 }
 
 impl DutDescription {

@@ -62,6 +62,8 @@ pub struct CaseContext {
     pub endpoint: Endpoint,
     /// Drivers for the capabilities the case may use.
     pub bench: crate::bench::Bench,
+    /// The run's security profile and material.
+    pub security: crate::security::Security,
 }
 
 pub struct CaseHost {
@@ -150,7 +152,7 @@ impl Host {
         let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: crate::bench::Bench::none() });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: crate::bench::Bench::none(), security: Default::default() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
@@ -295,6 +297,7 @@ fn to_wit_error(e: sess::SessionError) -> session::SessionError {
         sess::SessionError::Closed(m) => session::SessionError::Closed(m),
         sess::SessionError::Protocol(m) => session::SessionError::Protocol(m),
         sess::SessionError::Usage(m) => session::SessionError::Usage(m),
+        sess::SessionError::Refused(m) => session::SessionError::Refused(m),
     }
 }
 
@@ -340,16 +343,67 @@ impl session::Host for CaseHost {
     }
 
     async fn connect_csms(&mut self, version: types::OcppVersion, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        self.connect_csms_presenting(version, claim, session::Credentials::Configured, session::Certificate::Configured).await
+    }
+
+    async fn connect_csms_presenting(
+        &mut self,
+        version: types::OcppVersion,
+        claim: Vec<String>,
+        credentials: session::Credentials,
+        certificate: session::Certificate,
+    ) -> SessResult<Resource<Connection>> {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("connect-csms needs the harness in the charging-station role".into())));
         };
+        let security = match self.ctx.security.client(&self.ctx.config.station_id, credentials.into(), certificate.into()) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
+        };
         let trace = self.ctx.trace.clone();
-        match timed(&self.ctx.trace, false, transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10))).await {
+        match timed(&self.ctx.trace, false, transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
             }
             Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
+    async fn serve_certificate(&mut self, certificate: session::Certificate) -> SessResult<()> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("serve-certificate needs the harness in the CSMS role".into())));
+        };
+        match self.ctx.security.serve(certificate.into()) {
+            Ok(s) => {
+                self.ctx.trace.log("info", format!("serving the {certificate:?} server certificate from now on"));
+                listener.secure(s);
+                Ok(Ok(()))
+            }
+            Err(e) => Ok(Err(session::SessionError::Usage(e))),
+        }
+    }
+}
+
+impl From<session::Credentials> for crate::security::Credentials {
+    fn from(c: session::Credentials) -> Self {
+        match c {
+            session::Credentials::Configured => Self::Configured,
+            session::Credentials::None => Self::None,
+            session::Credentials::WrongPassword => Self::WrongPassword,
+            session::Credentials::WrongUsername => Self::WrongUsername,
+        }
+    }
+}
+
+impl From<session::Certificate> for crate::security::pki::Variant {
+    fn from(c: session::Certificate) -> Self {
+        match c {
+            session::Certificate::Configured => Self::Configured,
+            session::Certificate::None => Self::None,
+            session::Certificate::Untrusted => Self::Untrusted,
+            session::Certificate::Expired => Self::Expired,
+            session::Certificate::WrongIdentity => Self::WrongIdentity,
         }
     }
 }
@@ -361,6 +415,11 @@ impl session::HostConnection for CaseHost {
 
     async fn station_id(&mut self, this: Resource<Connection>) -> wasmtime::Result<String> {
         Ok(self.table.get(&this)?.station_id().to_string())
+    }
+
+    async fn security(&mut self, this: Resource<Connection>) -> wasmtime::Result<session::PeerSecurity> {
+        let s = self.table.get(&this)?.security();
+        Ok(session::PeerSecurity { profile: s.profile, tls_version: s.tls_version, peer_certificate_cn: s.peer_certificate_cn, basic_auth_user: s.basic_auth_user })
     }
 
     async fn call(&mut self, this: Resource<Connection>, action: String, payload: String, timeout_ms: u32) -> SessResult<session::CallOutcome> {
@@ -481,6 +540,10 @@ impl config::Host for CaseHost {
 
     async fn station_id(&mut self) -> wasmtime::Result<String> {
         Ok(self.ctx.config.station_id.clone())
+    }
+
+    async fn security_profile(&mut self) -> wasmtime::Result<u8> {
+        Ok(self.ctx.security.profile)
     }
 
     async fn valid_id_tokens(&mut self) -> wasmtime::Result<Vec<String>> {

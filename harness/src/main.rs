@@ -32,6 +32,9 @@ enum Command {
     /// Work on reports of earlier runs.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Certificates for security profiles 2 and 3.
+    #[command(subcommand)]
+    Pki(PkiCommand),
     /// Measure the harness: per-case and per-message overhead, suite compile times, load.
     Bench {
         /// Stations for the load figure (stations and CSMS share the process: two sockets each).
@@ -55,6 +58,20 @@ enum Command {
         /// station) instead of the reference station model, e.g. OH_G_01_CSMS.
         #[arg(long)]
         case: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Write a test PKI: ca.pem/ca.key, csms.pem/csms.key (server, for --host names) and
+    /// station.pem/station.key (client, CN = the station id). For labs and demos, not production.
+    Init {
+        dir: PathBuf,
+        #[arg(long, default_value = "CS001")]
+        station_id: String,
+        /// Host names and IP addresses the CSMS certificate is for (repeatable).
+        #[arg(long = "host", default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
+        hosts: Vec<String>,
     },
 }
 
@@ -147,6 +164,11 @@ struct RunArgs {
     /// ends the connection and fails the case with the reason.
     #[arg(long)]
     max_message_bytes: Option<usize>,
+    /// Security profile for the built-in DUTs: 0 (none), 1 (Basic auth), 2 (TLS + Basic auth),
+    /// 3 (TLS with client certificates); a fresh PKI and password are made for the run. An
+    /// external DUT's profile comes from the `[security]` table of its description.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
+    security_profile: Option<u8>,
     /// Directory for junit.xml and results.json.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
@@ -285,7 +307,22 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     opts.config.station_id = args.station_id.clone();
     if let Some(path) = &args.dut {
         let d = ocpp_harness::description::DutDescription::load(path)?;
+        if let Some(sec) = &d.security {
+            let base = path.parent().unwrap_or(std::path::Path::new("."));
+            let station_id = d.station_id.clone().unwrap_or_else(|| args.station_id.clone());
+            opts.security = ocpp_harness::security::Security::load(sec, base, &station_id).with_context(|| format!("in [security] of {}", path.display()))?;
+        }
         opts.describe(d);
+    }
+    if let Some(profile) = args.security_profile {
+        match &opts.dut {
+            Dut::BuiltIn { .. } => opts.security = ocpp_harness::security::Security::generated(profile, &opts.config.station_id)?,
+            Dut::External { .. } => anyhow::ensure!(
+                profile == opts.security.profile,
+                "--security-profile {profile}: an external DUT's security comes from the [security] table of its description (--dut), which says {}",
+                opts.security.profile
+            ),
+        }
     }
     if let Some(path) = &args.bench {
         opts.bench = Some(ocpp_harness::bench::config::BenchConfig::load(path)?);
@@ -535,6 +572,16 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn pki_init(dir: &std::path::Path, station_id: &str, hosts: &[String]) -> anyhow::Result<ExitCode> {
+    use ocpp_harness::security::pki::{FILES, Pki};
+    if let Some(f) = FILES.iter().find(|f| dir.join(f).exists()) {
+        anyhow::bail!("{} already has {f}; not overwriting a PKI", dir.display());
+    }
+    Pki::generate(station_id, hosts)?.write(dir)?;
+    println!("wrote a test PKI to {}: {} (CSMS certificate for {}, station certificate CN {station_id})", dir.display(), FILES.join(", "), hosts.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -547,6 +594,7 @@ async fn main() -> ExitCode {
         Command::Run(a) => run(a).await,
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
+        Command::Pki(PkiCommand::Init { dir, station_id, hosts }) => pki_init(&dir, &station_id, &hosts),
         Command::Bench { stations } => bench(stations).await,
         Command::Load { stations, csms_url, version, seconds: _, case: Some(case) } => load_scripted(stations, csms_url, version, &case).await,
         Command::Load { stations, csms_url, version, seconds, case: None } => load_cmd(stations, csms_url, version, seconds).await,

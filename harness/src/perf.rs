@@ -77,6 +77,7 @@ pub async fn case_overhead(host: &Host, suite: &Suite, case: &str, n: usize) -> 
             version: OcppVersion::V201,
             endpoint: Endpoint::None,
             bench: crate::bench::Bench::none(),
+            security: Default::default(),
         });
         let t0 = Instant::now();
         match host.run_case(suite, case, ctx, Duration::from_secs(10)).await {
@@ -92,7 +93,7 @@ pub async fn case_overhead(host: &Host, suite: &Suite, case: &str, n: usize) -> 
 pub async fn message_latency(n: usize) -> anyhow::Result<(Stats, Stats)> {
     let (addr, _csms, task) = dut::csms::start("127.0.0.1:0".parse()?, dut::csms::CsmsConfig::default()).await?;
     let base = format!("ws://{addr}/ocpp");
-    let conn = transport::connect(&base, "BENCH-1", OcppVersion::V201, Trace::new(), Duration::from_secs(5)).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let conn = transport::connect(&base, "BENCH-1", OcppVersion::V201, Trace::new(), Duration::from_secs(5), &Default::default()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut harness = Vec::with_capacity(n);
     for _ in 0..n {
         let t0 = Instant::now();

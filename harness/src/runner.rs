@@ -36,6 +36,9 @@ pub struct RunOptions {
     pub description: Option<DutDescription>,
     /// The bench's drivers; None: the simulator only (built-in DUTs) or nothing.
     pub bench: Option<crate::bench::config::BenchConfig>,
+    /// Security profile and material (from `--security-profile` for the built-in DUTs, or the
+    /// DUT description's `[security]`).
+    pub security: crate::security::Security,
 }
 
 impl RunOptions {
@@ -68,6 +71,7 @@ impl Default for RunOptions {
             version: None,
             description: None,
             bench: None,
+            security: Default::default(),
         }
     }
 }
@@ -153,6 +157,8 @@ impl Runner {
     }
 
     fn result(&self, meta: &CaseMeta, version: OcppVersion, verdict: Verdict, trace: &Trace) -> CaseResult {
+        // The guest wrote the verdict: it may quote a password it saw.
+        let verdict = verdict.scrubbed();
         let reason = verdict.reason();
         CaseResult { meta: meta.clone(), version, verdict, reason, duration_ms: trace.elapsed_ms(), trace: trace.snapshot() }
     }
@@ -164,6 +170,8 @@ impl Runner {
         // The DUT side lives as long as this guard.
         let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
         let mut bench = Bench::none();
+        let security = &self.opts.security;
+        let serve = || security.serve(crate::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)));
         let endpoint = match (&self.opts.dut, meta.role) {
             (Dut::BuiltIn { faults }, Role::Csms) => {
                 let listener = match Listener::bind("127.0.0.1:0".parse().unwrap()).await {
@@ -171,7 +179,15 @@ impl Runner {
                     Err(e) => return Verdict::Error(format!("cannot open a listener on loopback: {e}")),
                 };
                 listener.begin_case(trace.clone(), vec![version]);
-                let mut cfg = dut::station::StationConfig::new(format!("ws://{}/ocpp", listener.addr()), &self.opts.config.station_id, version);
+                match serve() {
+                    Ok(s) => listener.secure(s),
+                    Err(v) => return v,
+                }
+                let mut cfg = dut::station::StationConfig::new(listener.url(), &self.opts.config.station_id, version);
+                cfg.security = match dut::station::StationSecurity::for_run(security, &self.opts.config.station_id, faults) {
+                    Ok(s) => s,
+                    Err(e) => return Verdict::Error(format!("cannot set up the reference station's security: {e:#}")),
+                };
                 cfg.faults = faults.clone();
                 cfg.evses = self.opts.description.as_ref().and_then(|d| d.evses).unwrap_or(1);
                 let (handle, task) = dut::station::spawn(cfg);
@@ -180,17 +196,22 @@ impl Runner {
                 Endpoint::Listener(listener)
             }
             (Dut::BuiltIn { faults }, Role::ChargingStation) => {
+                let sec = match dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults) {
+                    Ok(s) => s,
+                    Err(e) => return Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")),
+                };
                 let cfg = dut::csms::CsmsConfig {
                     versions: vec![version],
                     faults: faults.clone(),
                     valid_id_tokens: self.opts.config.valid_id_tokens.clone(),
+                    security: sec,
                     ..Default::default()
                 };
                 match dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg).await {
                     Ok((addr, handle, task)) => {
                         dut_task = Some(task);
                         bench = Bench::sim_csms(handle, &self.opts.config.station_id);
-                        Endpoint::CsmsUrl(format!("ws://{addr}/ocpp"))
+                        Endpoint::CsmsUrl(format!("{}://{addr}/ocpp", security.scheme()))
                     }
                     Err(e) => return Verdict::Error(format!("cannot start the built-in CSMS: {e}")),
                 }
@@ -198,6 +219,10 @@ impl Runner {
             (Dut::External { .. }, Role::Csms) => match &self.listener {
                 Some(l) => {
                     l.begin_case(trace.clone(), vec![version]);
+                    match serve() {
+                        Ok(s) => l.secure(s),
+                        Err(v) => return v,
+                    }
                     Endpoint::Listener(l.clone())
                 }
                 None => return Verdict::Skip("the harness plays the CSMS here, but no --listen address was given for the station DUT".into()),
@@ -216,7 +241,7 @@ impl Runner {
             }
             return Verdict::Skip(reason);
         }
-        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), version, endpoint, bench });
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), version, endpoint, bench, security: security.clone() });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE;
         let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
         // Whatever happened to the case, the bench goes back to a safe state.

@@ -52,6 +52,19 @@ pub enum SessionError {
     Protocol(String),
     #[error("invalid use of the session API: {0}")]
     Usage(String),
+    /// The peer turned the connection away on purpose (TLS alert, HTTP 401/403): what security
+    /// cases expect of a DUT shown a bad certificate or password.
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+/// How a connection was secured, as a case may check it (never the password).
+#[derive(Debug, Clone, Default)]
+pub struct PeerSecurity {
+    pub profile: u8,
+    pub tls_version: Option<String>,
+    pub peer_certificate_cn: Option<String>,
+    pub basic_auth_user: Option<String>,
 }
 
 /// CALLERROR codes each version defines.
@@ -117,6 +130,7 @@ struct Shared {
     state: Mutex<State>,
     changed: Notify,
     next_id: AtomicU64,
+    security: Mutex<PeerSecurity>,
 }
 
 struct Tasks(Vec<AbortHandle>);
@@ -149,6 +163,7 @@ impl Connection {
             state: Mutex::default(),
             changed: Notify::new(),
             next_id: AtomicU64::new(1),
+            security: Mutex::default(),
         });
         let writer = tokio::spawn(async move {
             while let Some(m) = rx.recv().await {
@@ -194,6 +209,16 @@ impl Connection {
 
     pub fn station_id(&self) -> &str {
         &self.shared.station_id
+    }
+
+    /// Record how the transport secured this connection.
+    pub fn with_security(self, s: PeerSecurity) -> Self {
+        *self.shared.security.lock().unwrap() = s;
+        self
+    }
+
+    pub fn security(&self) -> PeerSecurity {
+        self.shared.security.lock().unwrap().clone()
     }
 
     pub fn is_closed(&self) -> bool {

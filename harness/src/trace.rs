@@ -8,6 +8,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use crate::security::redact::scrub;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dir {
@@ -104,6 +106,7 @@ impl Trace {
 
     pub fn wire(&self, dir: Dir, text: &str, note: Option<String>) {
         let t_ms = self.elapsed_ms();
+        let text = &scrub(text);
         let mut d = self.data.lock().unwrap();
         if d.wire.len() >= MAX_WIRE {
             return;
@@ -123,16 +126,16 @@ impl Trace {
 
     pub fn log(&self, level: &str, message: impl Into<String>) {
         let t_ms = self.elapsed_ms();
-        self.data.lock().unwrap().log.push(LogLine { t_ms, level: level.into(), message: message.into() });
+        self.data.lock().unwrap().log.push(LogLine { t_ms, level: level.into(), message: scrub(&message.into()) });
     }
 
     pub fn handshake(&self, text: impl Into<String>) {
-        self.data.lock().unwrap().handshakes.push(text.into());
+        self.data.lock().unwrap().handshakes.push(scrub(&text.into()));
     }
 
     pub fn violation(&self, requirement: Option<&str>, expected: impl Into<String>, observed: impl Into<String>) {
         let t_ms = self.elapsed_ms();
-        let v = Violation { t_ms, requirement: requirement.map(Into::into), expected: expected.into(), observed: observed.into() };
+        let v = Violation { t_ms, requirement: requirement.map(Into::into), expected: scrub(&expected.into()), observed: scrub(&observed.into()) };
         tracing::debug!(?v, "protocol violation");
         self.data.lock().unwrap().violations.push(v);
     }

@@ -9,14 +9,13 @@ use std::{
 
 use tokio::{net::TcpListener, sync::mpsc, task::AbortHandle};
 use tokio_tungstenite::tungstenite::{
-    client::IntoClientRequest,
     handshake::server::{ErrorResponse, Request, Response},
     http::{HeaderValue, StatusCode},
     protocol::WebSocketConfig,
 };
 
 use crate::{
-    session::{Connection, SessionError},
+    session::{Connection, PeerSecurity, SessionError},
     trace::Trace,
     version::OcppVersion,
 };
@@ -60,12 +59,40 @@ pub fn negotiate(offered: &str, accepted: &[OcppVersion]) -> Option<OcppVersion>
 
 type Accepted = Result<Connection, SessionError>;
 
+/// How the harness CSMS secures the connections of the running case.
+#[derive(Clone, Default)]
+pub struct ServeSecurity {
+    /// 0-3; 1 and 2 expect Basic auth, 3 a client certificate naming the station.
+    pub profile: u8,
+    /// The TLS server side (profiles 2 and 3).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Whether the certificate served is the configured one: a station refusing it then
+    /// breaks the protocol, while refusing a deliberately bad one is what a case expects.
+    pub configured_certificate: bool,
+    /// The password stations must send (profiles 1 and 2).
+    pub password: Option<String>,
+}
+
+impl ServeSecurity {
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "wss" } else { "ws" }
+    }
+}
+
+/// Where the listener sends connections: the running case.
+#[derive(Clone)]
+struct Route {
+    trace: Trace,
+    versions: Vec<OcppVersion>,
+    security: ServeSecurity,
+}
+
 /// Harness as CSMS: accepts charging-station connections and hands them to the running case.
 pub struct Listener {
     addr: SocketAddr,
     rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Accepted>>,
-    /// The running case's trace and accepted versions; replaced at each case start.
-    current: Arc<Mutex<(Trace, Vec<OcppVersion>)>>,
+    /// Replaced at each case start.
+    current: Arc<Mutex<Route>>,
     task: AbortHandle,
 }
 
@@ -80,15 +107,15 @@ impl Listener {
         let tcp = TcpListener::bind(addr).await?;
         let addr = tcp.local_addr()?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let current = Arc::new(Mutex::new((Trace::new(), OcppVersion::ALL.to_vec())));
+        let current = Arc::new(Mutex::new(Route { trace: Trace::new(), versions: OcppVersion::ALL.to_vec(), security: ServeSecurity::default() }));
         let cur = current.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, peer)) = tcp.accept().await {
                 let _ = stream.set_nodelay(true);
-                let (trace, versions) = cur.lock().unwrap().clone();
+                let route = cur.lock().unwrap().clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    let _ = tx.send(handshake(stream, peer, trace, versions).await);
+                    let _ = tx.send(handshake(stream, peer, route).await);
                 });
             }
         });
@@ -99,9 +126,25 @@ impl Listener {
         self.addr
     }
 
+    /// The URL stations of the running case connect to (without the station id).
+    pub fn url(&self) -> String {
+        format!("{}://{}/ocpp", self.current.lock().unwrap().security.scheme(), self.addr)
+    }
+
     /// Route the following connections to this case.
     pub fn begin_case(&self, trace: Trace, versions: Vec<OcppVersion>) {
-        *self.current.lock().unwrap() = (trace, versions);
+        let mut c = self.current.lock().unwrap();
+        c.trace = trace;
+        c.versions = versions;
+    }
+
+    /// Secure the following connections this way (the run's settings, or a case's bad certificate).
+    pub fn secure(&self, security: ServeSecurity) {
+        self.current.lock().unwrap().security = security;
+    }
+
+    pub fn security(&self) -> ServeSecurity {
+        self.current.lock().unwrap().security.clone()
     }
 
     /// Wait for the next station to connect (or to fail its handshake).
@@ -110,43 +153,96 @@ impl Listener {
         match tokio::time::timeout(timeout, rx.recv()).await {
             Ok(Some(accepted)) => accepted,
             Ok(None) => Err(SessionError::Closed("the listener stopped".into())),
-            Err(_) => Err(SessionError::Timeout(format!(
-                "no charging station connected to ws://{} within {} ms",
-                self.addr,
-                timeout.as_millis()
-            ))),
+            Err(_) => Err(SessionError::Timeout(format!("no charging station connected to {} within {} ms", self.url(), timeout.as_millis()))),
         }
     }
 }
 
-async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, trace: Trace, versions: Vec<OcppVersion>) -> Accepted {
-    let seen: Arc<Mutex<Option<(String, Option<OcppVersion>, String)>>> = Arc::default();
+/// What the upgrade request showed, for the trace and the checks after it.
+#[derive(Default, Clone)]
+struct Seen {
+    path: String,
+    chosen: Option<OcppVersion>,
+    offered: String,
+    basic_user: Option<String>,
+    /// A security check that failed: (expected, observed).
+    refused: Option<(String, String)>,
+}
+
+async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route) -> Accepted {
+    let Route { trace, versions, security } = route;
+    let (io, tls) = match crate::security::tls::accept(stream, security.tls.clone(), Duration::from_secs(10)).await {
+        Ok(x) => x,
+        Err(e) => {
+            let observed = format!("station {peer}: {e}");
+            trace.handshake(observed.clone());
+            if security.configured_certificate {
+                trace.violation(None, format!("a TLS handshake with the configured CSMS certificate (security profile {})", security.profile), observed.clone());
+                return Err(SessionError::Protocol(observed));
+            }
+            trace.log("info", format!("the station refused the certificate served: {e}"));
+            return Err(SessionError::Refused(observed));
+        }
+    };
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let seen2 = seen.clone();
+    let peer_cn = tls.as_ref().and_then(|t| t.peer_cn.clone());
+    let sec = security.clone();
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         let path = req.uri().path().to_string();
         let offered = req.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let chosen = negotiate(&offered, &versions);
-        *seen2.lock().unwrap() = Some((path.clone(), chosen, offered.clone()));
-        let reject = |why: String| {
+        let mut s = seen2.lock().unwrap();
+        *s = Seen { path: path.clone(), chosen, offered: offered.clone(), ..Seen::default() };
+        let reject = |status: StatusCode, why: String| {
             let mut r = ErrorResponse::new(Some(why));
-            *r.status_mut() = StatusCode::BAD_REQUEST;
+            *r.status_mut() = status;
             Err(r)
         };
-        if station_id_from_path(&path).is_none() {
-            return reject(format!("no station id in the path {path:?}"));
+        let Some(station) = station_id_from_path(&path) else {
+            return reject(StatusCode::BAD_REQUEST, format!("no station id in the path {path:?}"));
+        };
+        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(crate::security::basic::decode);
+        s.basic_user = auth.as_ref().map(|(u, _)| u.clone());
+        if let Some(expected) = sec.password.as_deref().filter(|_| matches!(sec.profile, 1 | 2)) {
+            let problem = match &auth {
+                None => Some("no (or no well-formed) Basic Authorization header".to_string()),
+                Some((user, _)) if *user != station => Some(format!("Basic user {user:?}")),
+                Some((_, pw)) if !crate::security::basic::same(pw, expected) => Some("a password other than the configured one".to_string()),
+                Some(_) => None,
+            };
+            if let Some(observed) = problem {
+                s.refused = Some((format!("HTTP Basic authentication as {station:?} with the configured password (security profile {})", sec.profile), observed));
+                return reject(StatusCode::UNAUTHORIZED, "authentication failed".into());
+            }
+        }
+        if sec.profile == 3 && peer_cn.as_deref() != Some(station.as_str()) {
+            s.refused = Some((format!("a client certificate whose subject CN is the station id {station:?}"), format!("CN {:?}", peer_cn)));
+            return reject(StatusCode::FORBIDDEN, "the certificate does not name this station".into());
         }
         match chosen {
             Some(v) => {
                 resp.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(v.subprotocol()));
                 Ok(resp)
             }
-            None => reject(format!("none of the offered subprotocols {offered:?} is one of {versions:?}")),
+            None => reject(StatusCode::BAD_REQUEST, format!("none of the offered subprotocols {offered:?} is one of {versions:?}")),
         }
     };
-    let result = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config())).await;
-    let (path, chosen, offered) = seen.lock().unwrap().clone().unwrap_or_default();
+    let result = tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config())).await;
+    let Seen { path, chosen, offered, basic_user, refused } = seen.lock().unwrap().clone();
     let selected = chosen.map(|v| v.subprotocol()).unwrap_or("none");
-    trace.handshake(format!("station {peer} -> GET {path}, offered subprotocols {offered:?}, selected {selected}"));
+    let mut how = String::new();
+    if let Some(t) = &tls {
+        how += &format!(", {} with client certificate CN {:?}", t.version, t.peer_cn);
+    }
+    if let Some(u) = &basic_user {
+        how += &format!(", Basic user {u:?}");
+    }
+    trace.handshake(format!("station {peer} -> GET {path}, offered subprotocols {offered:?}, selected {selected}{how}"));
+    if let Some((expected, observed)) = refused {
+        trace.violation(None, expected, observed.clone());
+        return Err(SessionError::Protocol(format!("the harness refused the station: {observed}")));
+    }
     let ws = result.map_err(|e| {
         let observed = format!("handshake from {peer} for {path:?} offering {offered:?} failed: {e}");
         trace.violation(None, "a WebSocket upgrade offering the OCPP subprotocol under test", observed.clone());
@@ -155,32 +251,74 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, trace: Trace
     let station_id = station_id_from_path(&path).unwrap_or_default();
     let version = chosen.expect("handshake succeeded with a version");
     trace.log("info", format!("station {station_id:?} connected from {peer} with {}", version.subprotocol()));
-    Ok(Connection::spawn(ws, version, station_id, trace))
+    let peer_security = PeerSecurity {
+        profile: security.profile,
+        tls_version: tls.as_ref().map(|t| t.version.clone()),
+        peer_certificate_cn: tls.and_then(|t| t.peer_cn),
+        basic_auth_user: basic_user,
+    };
+    Ok(Connection::spawn(ws, version, station_id, trace).with_security(peer_security))
+}
+
+/// How the harness station presents itself to a CSMS.
+#[derive(Clone, Default)]
+pub struct ClientSecurity {
+    pub profile: u8,
+    /// Basic-auth user and password.
+    pub basic: Option<(String, String)>,
+    /// TLS settings, for wss:// URLs.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Harness as charging station: connect to `base_url/station_id` offering `version`.
-pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, trace: Trace, timeout: Duration) -> Result<Connection, SessionError> {
+pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, trace: Trace, timeout: Duration, security: &ClientSecurity) -> Result<Connection, SessionError> {
+    use crate::security::tls::{Dial, DialError, dial};
     let url = format!("{}/{}", base_url.trim_end_matches('/'), station_id);
-    let mut req = url.as_str().into_client_request().map_err(|e| SessionError::Usage(format!("bad DUT URL {url:?}: {e}")))?;
-    req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(version.subprotocol()));
-    let attempt = tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true);
-    let (ws, resp) = match tokio::time::timeout(timeout, attempt).await {
-        Err(_) => return Err(SessionError::Timeout(format!("connecting to {url} took longer than {} ms", timeout.as_millis()))),
-        Ok(Err(e)) => {
+    let d = Dial { url: url.clone(), subprotocol: version.subprotocol().into(), basic: security.basic.clone(), tls: security.tls.clone(), timeout };
+    let dialed = match dial(&d, ws_config()).await {
+        Ok(x) => x,
+        Err(e) => {
             let observed = format!("connecting to {url} offering {} failed: {e}", version.subprotocol());
             trace.handshake(observed.clone());
-            if matches!(e, tokio_tungstenite::tungstenite::Error::Protocol(_) | tokio_tungstenite::tungstenite::Error::Http(_)) {
-                trace.violation(None, format!("the CSMS accepts the upgrade and selects {}", version.subprotocol()), observed.clone());
-                return Err(SessionError::Protocol(observed));
-            }
-            return Err(SessionError::Closed(observed));
+            return Err(match e {
+                DialError::Usage(m) => SessionError::Usage(m),
+                DialError::Timeout(_) => SessionError::Timeout(observed),
+                DialError::Unreachable(_) => SessionError::Closed(observed),
+                DialError::Refused(_) => SessionError::Refused(observed),
+                DialError::BadServerCertificate(_) => {
+                    trace.violation(None, "a CSMS certificate that chains to the configured CA, is valid now and names the host", observed.clone());
+                    SessionError::Protocol(observed)
+                }
+                DialError::Protocol(_) => {
+                    trace.violation(None, format!("the CSMS accepts the upgrade and selects {}", version.subprotocol()), observed.clone());
+                    SessionError::Protocol(observed)
+                }
+            });
         }
-        Ok(Ok(pair)) => pair,
     };
-    let selected = resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
-    trace.handshake(format!("GET {url} offering {:?} -> {} selected {selected:?}", version.subprotocol(), resp.status()));
+    let resp = &dialed.response;
+    let selected = resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut how = String::new();
+    if let Some(t) = &dialed.tls {
+        how += &format!(", {} with server certificate CN {:?}", t.version, t.peer_cn);
+    }
+    if let Some((u, _)) = &security.basic {
+        how += &format!(", Basic user {u:?}");
+    }
+    trace.handshake(format!("GET {url} offering {:?} -> {} selected {selected:?}{how}", version.subprotocol(), resp.status()));
+    if selected != version.subprotocol() {
+        let observed = format!("the CSMS selected {selected:?}");
+        trace.violation(None, format!("the CSMS selects the offered subprotocol {}", version.subprotocol()), observed.clone());
+        return Err(SessionError::Protocol(observed));
+    }
     trace.log("info", format!("connected to {url} with {selected}"));
-    Ok(Connection::spawn(ws, version, station_id.to_string(), trace))
+    let peer_security = PeerSecurity {
+        profile: security.profile,
+        tls_version: dialed.tls.as_ref().map(|t| t.version.clone()),
+        peer_certificate_cn: dialed.tls.and_then(|t| t.peer_cn),
+        basic_auth_user: security.basic.as_ref().map(|(u, _)| u.clone()),
+    };
+    Ok(Connection::spawn(dialed.ws, version, station_id.to_string(), trace).with_security(peer_security))
 }
 
 #[cfg(test)]

@@ -34,11 +34,54 @@ pub struct CsmsConfig {
     pub heartbeat_interval: u64,
     /// Id tokens the CSMS authorizes; all others are Invalid.
     pub valid_id_tokens: Vec<String>,
+    /// Security profile 0 (plain ws://, nobody authenticated) to 3.
+    pub security: CsmsSecurity,
+}
+
+/// How the reference CSMS authenticates stations.
+#[derive(Clone, Default)]
+pub struct CsmsSecurity {
+    pub profile: u8,
+    /// Station id -> Basic-auth password (profiles 1 and 2).
+    pub passwords: HashMap<String, String>,
+    /// TLS (profiles 2 and 3; at 3 it requires client certificates).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl std::fmt::Debug for CsmsSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CsmsSecurity {{ profile: {}, stations with passwords: {}, tls: {} }}", self.profile, self.passwords.len(), self.tls.is_some())
+    }
+}
+
+impl CsmsSecurity {
+    /// The reference CSMS for `security`, knowing station `station_id` (faults weaken it).
+    pub fn for_run(security: &crate::security::Security, station_id: &str, faults: &Faults) -> anyhow::Result<CsmsSecurity> {
+        let mut passwords = HashMap::new();
+        if let Some(p) = &security.password {
+            passwords.insert(station_id.to_string(), p.clone());
+        }
+        let tls = match security.pki.as_deref().filter(|_| security.profile >= 2) {
+            Some(pki) => {
+                let id = pki.csms.as_ref().ok_or_else(|| anyhow::anyhow!("the PKI has no CSMS identity"))?;
+                let client_ca = (security.profile == 3).then_some(pki.ca_pem.as_str());
+                Some(crate::security::tls::server_config_with(id, client_ca, faults.has(&Fault::AcceptAnyCertificate))?)
+            }
+            None => None,
+        };
+        Ok(CsmsSecurity { profile: security.profile, passwords, tls })
+    }
 }
 
 impl Default for CsmsConfig {
     fn default() -> Self {
-        CsmsConfig { versions: OcppVersion::ALL.to_vec(), faults: Faults::default(), heartbeat_interval: 300, valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()] }
+        CsmsConfig {
+            versions: OcppVersion::ALL.to_vec(),
+            faults: Faults::default(),
+            heartbeat_interval: 300,
+            valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()],
+            security: CsmsSecurity::default(),
+        }
     }
 }
 
@@ -126,14 +169,31 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     let chosen = Arc::new(Mutex::new(None));
     let chosen2 = chosen.clone();
     let cfg = h.cfg.clone();
+    let Ok((io, tls)) = crate::security::tls::accept(stream, cfg.security.tls.clone(), Duration::from_secs(10)).await else { return };
+    let peer_cn = tls.and_then(|t| t.peer_cn);
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         let offered = req.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
         let station = station_id_from_path(req.uri().path());
-        let Some((version, station)) = negotiate(offered, &cfg.versions).zip(station) else {
-            let mut r = ErrorResponse::new(Some("no supported OCPP subprotocol or no station id".into()));
-            *r.status_mut() = StatusCode::BAD_REQUEST;
-            return Err(r);
+        let refuse = |status: StatusCode, why: &str| {
+            let mut r = ErrorResponse::new(Some(why.into()));
+            *r.status_mut() = status;
+            Err(r)
         };
+        let Some((version, station)) = negotiate(offered, &cfg.versions).zip(station) else {
+            return refuse(StatusCode::BAD_REQUEST, "no supported OCPP subprotocol or no station id");
+        };
+        let sec = &cfg.security;
+        if matches!(sec.profile, 1 | 2) && !cfg.faults.has(&Fault::AcceptAnyPassword) {
+            let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(crate::security::basic::decode);
+            let known = sec.passwords.get(&station);
+            let ok = matches!((&auth, known), (Some((user, pw)), Some(expected)) if *user == station && crate::security::basic::same(pw, expected));
+            if !ok {
+                return refuse(StatusCode::UNAUTHORIZED, "unknown station or wrong password");
+            }
+        }
+        if sec.profile == 3 && !cfg.faults.has(&Fault::IgnoreCertificateCn) && peer_cn.as_deref() != Some(station.as_str()) {
+            return refuse(StatusCode::FORBIDDEN, "the client certificate does not name this station");
+        }
         if cfg.faults.hostile() == Some(super::Hostile::RefuseHandshake) {
             let mut r = ErrorResponse::new(Some("hostile CSMS: service unavailable".into()));
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
@@ -144,7 +204,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         *chosen2.lock().unwrap() = Some((version, station));
         Ok(resp)
     };
-    let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(stream, callback, Some(ws_config())).await else { return };
+    let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config())).await else { return };
     let Some((version, station)) = chosen.lock().unwrap().take() else { return };
     let (mut source, tx, writer) = super::split(ws);
     // A reconnecting station replaces its old link.

@@ -54,9 +54,39 @@ pub enum Fault {
     AcceptAnyToken,
     /// Station: send CALLs without waiting for the answer to the previous one.
     PipelineCalls,
+    /// Station: accept any server certificate (no chain, expiry or host name check).
+    TrustAnyServer,
+    /// Station: send no Basic Authorization header at security profiles 1 and 2.
+    NoBasicAuth,
+    /// Station: after refusing a CSMS certificate, do not report it in a SecurityEventNotification.
+    NoSecurityEvent,
+    /// CSMS: let every station in, whatever Basic credentials it sends.
+    AcceptAnyPassword,
+    /// CSMS: ask for a client certificate but accept any (untrusted, expired).
+    AcceptAnyCertificate,
+    /// CSMS: do not check that the client certificate names the connecting station.
+    IgnoreCertificateCn,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
+
+/// Faults that are plain switches, by name.
+const SWITCHES: &[(&str, Fault)] = &[
+    ("skip-boot", Fault::SkipBoot),
+    ("transaction-id-reuse", Fault::TransactionIdReuse),
+    ("drop-mid-transaction", Fault::DropMidTransaction),
+    ("wrong-subprotocol", Fault::WrongSubprotocol),
+    ("ignore-interval", Fault::IgnoreInterval),
+    ("ignore-registration", Fault::IgnoreRegistration),
+    ("accept-any-token", Fault::AcceptAnyToken),
+    ("pipeline-calls", Fault::PipelineCalls),
+    ("trust-any-server", Fault::TrustAnyServer),
+    ("no-basic-auth", Fault::NoBasicAuth),
+    ("no-security-event", Fault::NoSecurityEvent),
+    ("accept-any-password", Fault::AcceptAnyPassword),
+    ("accept-any-certificate", Fault::AcceptAnyCertificate),
+    ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
+];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +152,12 @@ impl Fault {
         "ignore-registration",
         "accept-any-token",
         "pipeline-calls",
+        "trust-any-server",
+        "no-basic-auth",
+        "no-security-event",
+        "accept-any-password",
+        "accept-any-certificate",
+        "ignore-certificate-cn",
         "non-json-frame",
         "bad-frame-shape",
         "unknown-message-type",
@@ -145,23 +181,18 @@ impl FromStr for Fault {
         };
         let plain = |f: Fault| if action.is_some() { Err(format!("fault {name} takes no action")) } else { Ok(f) };
         match name {
-            "skip-boot" => plain(Fault::SkipBoot),
             "schema-violation" => Ok(Fault::SchemaViolation(action)),
             "wrong-message-id" => Ok(Fault::WrongMessageId(action)),
             "late-answer" => Ok(Fault::LateAnswer(action)),
             "no-answer" => Ok(Fault::NoAnswer(action)),
             "not-implemented" => Ok(Fault::NotImplemented(action)),
-            "transaction-id-reuse" => plain(Fault::TransactionIdReuse),
-            "drop-mid-transaction" => plain(Fault::DropMidTransaction),
-            "wrong-subprotocol" => plain(Fault::WrongSubprotocol),
             "wrong-value" => Ok(Fault::WrongValue(action)),
-            "ignore-interval" => plain(Fault::IgnoreInterval),
-            "ignore-registration" => plain(Fault::IgnoreRegistration),
-            "accept-any-token" => plain(Fault::AcceptAnyToken),
-            "pipeline-calls" => plain(Fault::PipelineCalls),
-            other => match Hostile::named(other) {
-                Some(h) => plain(Fault::Hostile(h)),
-                None => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
+            other => match SWITCHES.iter().find(|(n, _)| *n == other) {
+                Some((_, f)) => plain(f.clone()),
+                None => match Hostile::named(other) {
+                    Some(h) => plain(Fault::Hostile(h)),
+                    None => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
+                },
             },
         }
     }
@@ -170,21 +201,14 @@ impl FromStr for Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, action) = match self {
-            Fault::SkipBoot => ("skip-boot", None),
             Fault::SchemaViolation(a) => ("schema-violation", a.as_ref()),
             Fault::WrongMessageId(a) => ("wrong-message-id", a.as_ref()),
             Fault::LateAnswer(a) => ("late-answer", a.as_ref()),
             Fault::NoAnswer(a) => ("no-answer", a.as_ref()),
             Fault::NotImplemented(a) => ("not-implemented", a.as_ref()),
-            Fault::TransactionIdReuse => ("transaction-id-reuse", None),
-            Fault::DropMidTransaction => ("drop-mid-transaction", None),
-            Fault::WrongSubprotocol => ("wrong-subprotocol", None),
             Fault::WrongValue(a) => ("wrong-value", a.as_ref()),
-            Fault::IgnoreInterval => ("ignore-interval", None),
-            Fault::IgnoreRegistration => ("ignore-registration", None),
-            Fault::AcceptAnyToken => ("accept-any-token", None),
-            Fault::PipelineCalls => ("pipeline-calls", None),
             Fault::Hostile(h) => (h.name(), None),
+            switch => (SWITCHES.iter().find(|(_, f)| f == switch).map_or("?", |(n, _)| *n), None),
         };
         match action {
             Some(a) => write!(f, "{name}:{a}"),

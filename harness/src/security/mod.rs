@@ -72,6 +72,55 @@ impl Security {
     }
 }
 
+/// The Basic credentials a harness station presents (WIT `credentials`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    Configured,
+    None,
+    WrongPassword,
+    WrongUsername,
+}
+
+impl Security {
+    /// How the harness CSMS serves stations, presenting the `v` server certificate.
+    pub fn serve(&self, v: pki::Variant) -> Result<crate::transport::ServeSecurity, String> {
+        let tls = if self.profile >= 2 {
+            let pki = self.pki()?;
+            let id = pki.server(v, &pki.server_hosts())?.ok_or("a CSMS on TLS cannot serve without a certificate")?;
+            let client_ca = (self.profile == 3).then_some(pki.ca_pem.as_str());
+            Some(tls::server_config(&id, client_ca).map_err(|e| format!("{e:#}"))?)
+        } else if v != pki::Variant::Configured {
+            return Err(format!("a server certificate needs security profile 2 or 3; the run is at {}", self.profile));
+        } else {
+            None
+        };
+        Ok(crate::transport::ServeSecurity { profile: self.profile, tls, configured_certificate: v == pki::Variant::Configured, password: self.password.clone() })
+    }
+
+    /// How the harness station presents itself as `station_id`.
+    pub fn client(&self, station_id: &str, creds: Credentials, v: pki::Variant) -> Result<crate::transport::ClientSecurity, String> {
+        let password = || self.password.clone().ok_or_else(|| "no Basic-auth password is configured ([security] password)".to_string());
+        let basic = match creds {
+            Credentials::Configured if matches!(self.profile, 1 | 2) => Some((station_id.to_string(), password()?)),
+            Credentials::Configured | Credentials::None => None,
+            Credentials::WrongPassword => Some((station_id.to_string(), "not-the-password-0123456789".to_string())),
+            Credentials::WrongUsername => Some((format!("NOT-{station_id}"), password()?)),
+        };
+        let tls = if self.profile >= 2 {
+            let pki = self.pki()?;
+            // At profile 2 the configured client certificate is none.
+            let v = if self.profile == 2 && v == pki::Variant::Configured { pki::Variant::None } else { v };
+            let id = pki.client(v, station_id)?;
+            Some(tls::client_config(&pki.ca_pem, id.as_ref(), false).map_err(|e| format!("{e:#}"))?)
+        } else if v != pki::Variant::Configured {
+            return Err(format!("a client certificate needs security profile 2 or 3; the run is at {}", self.profile));
+        } else {
+            None
+        };
+        Ok(crate::transport::ClientSecurity { profile: self.profile, basic, tls })
+    }
+}
+
 /// Not for keys: only to make generated test passwords differ between runs.
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};

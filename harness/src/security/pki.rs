@@ -156,6 +156,28 @@ impl Pki {
         leaf(&issuer, cn, hosts, server, false).map_err(|e| e.to_string())
     }
 
+    /// The names the configured CSMS certificate is for, so that bad variants differ from it
+    /// in one respect only.
+    pub fn server_hosts(&self) -> Vec<String> {
+        let names = || -> Option<Vec<String>> {
+            let der = super::tls::certs(&self.csms.as_ref()?.cert_pem).ok()?.into_iter().next()?;
+            let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+            let san = cert.subject_alternative_name().ok()??;
+            Some(
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
+                        x509_parser::extensions::GeneralName::IPAddress(b) if b.len() == 4 => Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        };
+        names().filter(|n| !n.is_empty()).unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into()])
+    }
+
     /// The server certificate to present as the CSMS at `hosts`.
     pub fn server(&self, v: Variant, hosts: &[String]) -> Result<Option<Identity>, String> {
         let cn = hosts.first().map_or("localhost", String::as_str);

@@ -53,12 +53,41 @@ fn roots(ca_pem: &str) -> anyhow::Result<Arc<RootCertStore>> {
 /// The CSMS side: present `id`; with `client_ca`, require a client certificate chaining to it
 /// (security profile 3).
 pub fn server_config(id: &Identity, client_ca: Option<&str>) -> anyhow::Result<Arc<ServerConfig>> {
+    server_config_with(id, client_ca, false)
+}
+
+/// As [`server_config`]; `any_client` asks for a client certificate but accepts whatever comes
+/// (fault `accept-any-certificate` of the reference CSMS).
+pub fn server_config_with(id: &Identity, client_ca: Option<&str>, any_client: bool) -> anyhow::Result<Arc<ServerConfig>> {
     let b = ServerConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
     let b = match client_ca {
+        Some(_) if any_client => b.with_client_cert_verifier(Arc::new(AcceptAnyClient(provider()))),
         Some(ca) => b.with_client_cert_verifier(WebPkiClientVerifier::builder_with_provider(roots(ca)?, provider()).build()?),
         None => b.with_no_client_auth(),
     };
     Ok(Arc::new(b.with_single_cert(certs(&id.cert_pem)?, key(&id.key_pem)?)?))
+}
+
+/// A broken CSMS that takes any client certificate (still checking the handshake signature).
+#[derive(Debug)]
+struct AcceptAnyClient(Arc<CryptoProvider>);
+
+impl rustls::server::danger::ClientCertVerifier for AcceptAnyClient {
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+    fn verify_client_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: UnixTime) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// The station side: trust `ca_pem` (or anything, for the `trust-any-server` fault), present
@@ -155,13 +184,16 @@ pub enum DialError {
     /// The peer turned us away on purpose: a TLS alert, HTTP 401/403, or the connection closed
     /// during the TLS or HTTP handshake.
     Refused(String),
+    /// We turned the server away: its certificate does not chain to our CA, has expired, or
+    /// names another host.
+    BadServerCertificate(String),
     /// The peer answered, but not with a valid upgrade (wrong subprotocol, another status).
     Protocol(String),
 }
 
 impl std::fmt::Display for DialError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (DialError::Usage(m) | DialError::Timeout(m) | DialError::Unreachable(m) | DialError::Refused(m) | DialError::Protocol(m)) = self;
+        let (DialError::Usage(m) | DialError::Timeout(m) | DialError::Unreachable(m) | DialError::Refused(m) | DialError::BadServerCertificate(m) | DialError::Protocol(m)) = self;
         f.write_str(m)
     }
 }
@@ -202,10 +234,11 @@ async fn dial_inner(d: &Dial, ws_config: tungstenite::protocol::WebSocketConfig)
         (true, None) => return Err(DialError::Usage(format!("{url} needs TLS, and no TLS settings were given"))),
         (true, Some(cfg)) => {
             let name = ServerName::try_from(host.clone()).map_err(|e| DialError::Usage(format!("{host:?} is not a server name: {e}")))?;
-            let s = tokio_rustls::TlsConnector::from(cfg.clone())
-                .connect(name, tcp)
-                .await
-                .map_err(|e| DialError::Refused(format!("TLS handshake with {host}:{port} failed: {e}")))?;
+            let s = tokio_rustls::TlsConnector::from(cfg.clone()).connect(name, tcp).await.map_err(|e| {
+                let ours = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).is_some_and(|r| matches!(r, rustls::Error::InvalidCertificate(_)));
+                let what = format!("TLS handshake with {host}:{port} failed: {e}");
+                if ours { DialError::BadServerCertificate(what) } else { DialError::Refused(what) }
+            })?;
             let (_, conn) = s.get_ref();
             let i = info(conn.protocol_version(), conn.peer_certificates());
             (Box::new(s), Some(i))
@@ -273,7 +306,7 @@ mod tests {
         for v in [Variant::Untrusted, Variant::Expired, Variant::WrongIdentity] {
             let (url, task) = serve_once(server(v)).await;
             let e = dial(&dial_opts(url, client(Variant::Configured)), ws).await.err().unwrap();
-            assert!(matches!(e, DialError::Refused(_)), "{v:?}: {e}");
+            assert!(matches!(e, DialError::BadServerCertificate(_)), "{v:?}: {e}");
             assert!(task.await.unwrap().is_err(), "{v:?}: the server side saw a session");
         }
         // A station that trusts anything does not.

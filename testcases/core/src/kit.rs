@@ -33,7 +33,7 @@ pub fn check(ok: bool, requirement: &str, expected: impl Into<String>, observed:
 fn session_failure(requirement: &str, expected: String, e: SessionError) -> Verdict {
     match e {
         SessionError::Usage(m) => panic!("bug in the case: {m}"),
-        SessionError::Timeout(m) | SessionError::Closed(m) | SessionError::Protocol(m) => fail(requirement, expected, m),
+        SessionError::Timeout(m) | SessionError::Closed(m) | SessionError::Protocol(m) | SessionError::Refused(m) => fail(requirement, expected, m),
     }
 }
 

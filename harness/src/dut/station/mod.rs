@@ -23,7 +23,7 @@ use tokio::{
     sync::mpsc,
     time::{Instant, sleep_until},
 };
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tokio_tungstenite::tungstenite::Message;
 
 use super::{Fault, Faults, answer, check_call};
 use crate::{frame::Frame, schema::Direction, transport::ws_config, version::OcppVersion};
@@ -42,6 +42,39 @@ pub struct StationConfig {
     pub reconnect_max: Duration,
     /// Id tokens on the station's local authorization list from the factory.
     pub local_tokens: Vec<String>,
+    /// Basic-auth credentials and TLS settings (security profiles 1-3).
+    pub security: StationSecurity,
+}
+
+/// How the reference station authenticates itself and checks the CSMS.
+#[derive(Clone, Default)]
+pub struct StationSecurity {
+    pub basic: Option<(String, String)>,
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl std::fmt::Debug for StationSecurity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StationSecurity {{ basic: {}, tls: {} }}", self.basic.is_some(), self.tls.is_some())
+    }
+}
+
+impl StationSecurity {
+    /// The reference station as `station_id` at the run's profile (faults weaken it).
+    pub fn for_run(security: &crate::security::Security, station_id: &str, faults: &Faults) -> anyhow::Result<StationSecurity> {
+        let basic = match &security.password {
+            Some(p) if matches!(security.profile, 1 | 2) && !faults.has(&Fault::NoBasicAuth) => Some((station_id.to_string(), p.clone())),
+            _ => None,
+        };
+        let tls = match security.pki.as_deref().filter(|_| security.profile >= 2) {
+            Some(pki) => {
+                let client = if security.profile == 3 { pki.station.as_ref() } else { None };
+                Some(crate::security::tls::client_config(&pki.ca_pem, client, faults.has(&Fault::TrustAnyServer))?)
+            }
+            None => None,
+        };
+        Ok(StationSecurity { basic, tls })
+    }
 }
 
 impl StationConfig {
@@ -55,6 +88,7 @@ impl StationConfig {
             reconnect_min: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(5),
             local_tokens: vec![],
+            security: StationSecurity::default(),
         }
     }
 }
@@ -308,6 +342,8 @@ pub struct Station {
     registered_after_us: Arc<std::sync::atomic::AtomicU64>,
     /// EVSE 1's energy for the simulated bench meter (f64 bits).
     meter_out: Arc<std::sync::atomic::AtomicU64>,
+    /// Security events to report once connected: (type, techInfo).
+    security_events: Vec<(String, String)>,
 }
 
 /// Run the station until the task is aborted.
@@ -422,6 +458,7 @@ impl Station {
             born: Instant::now(),
             registered_after_us: Arc::default(),
             meter_out: Arc::default(),
+            security_events: vec![],
             cfg,
         }
     }
@@ -823,11 +860,22 @@ impl Station {
     // ---- the connection ----
 
     async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<Input>) -> anyhow::Result<Ended> {
+        use crate::security::tls::{Dial, DialError, dial};
         let url = format!("{}/{}", self.cfg.csms_url.trim_end_matches('/'), self.cfg.station_id);
-        let mut req = url.into_client_request()?;
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
-        req.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(offer));
-        let (ws, _) = tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async_with_config(req, Some(ws_config()), true)).await??;
+        let sec = &self.cfg.security;
+        let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls.clone(), timeout: Duration::from_secs(10) };
+        let ws = match dial(&d, ws_config()).await {
+            Ok(dialed) => dialed.ws,
+            Err(DialError::BadServerCertificate(why)) => {
+                // Reported to the CSMS once a connection works (2.x security events).
+                if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
+                    self.security_events.push(("InvalidCsmsCertificate".into(), why.chars().take(255).collect()));
+                }
+                anyhow::bail!("{why}");
+            }
+            Err(e) => anyhow::bail!("{e}"),
+        };
         let (mut stream, tx, _writer) = super::split(ws);
         self.online = true;
         if self.cfg.faults.has(&Fault::SkipBoot) {
@@ -842,6 +890,9 @@ impl Station {
             if self.may_talk() {
                 self.report_all_status();
             }
+        }
+        for (kind, info) in std::mem::take(&mut self.security_events) {
+            self.outbox.push_back(Out::call("SecurityEventNotification", serde_json::json!({"type": kind, "timestamp": crate::defaults::now_rfc3339(), "techInfo": info})));
         }
         let mut hostile_done = false;
         let mut deaf = false;
