@@ -27,6 +27,9 @@ struct Expectation {
     /// Substrings the verdict's reason must contain.
     #[serde(default)]
     reason: Vec<String>,
+    /// Security profile of the run (0-3); the built-in DUTs get a PKI and a password for it.
+    #[serde(default, rename = "security-profile")]
+    security_profile: u8,
 }
 
 fn check_expectation(path: &Path) -> Result<(), Failed> {
@@ -36,7 +39,7 @@ fn check_expectation(path: &Path) -> Result<(), Failed> {
     if !["pass", "fail", "error", "skip", "inconclusive"].contains(&exp.verdict.as_str()) {
         return Err(format!("unknown verdict {:?}", exp.verdict).into());
     }
-    let r = world().run(&exp.case, &faults).map_err(|e| e.to_string())?;
+    let r = world().run_at(&exp.case, &faults, exp.security_profile).map_err(|e| e.to_string())?;
     if r.verdict.name() != exp.verdict {
         return Err(format!("expected verdict {} but got {}: {}", exp.verdict, r.verdict.name(), r.reason).into());
     }
@@ -48,12 +51,25 @@ fn check_expectation(path: &Path) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Every case passes against the correct reference DUTs: at security profile 0, or — for a
+/// case about security — at each profile it runs at, skipping with the reason at the others.
 fn check_pass(id: &str) -> Result<(), Failed> {
-    let r = world().run(id, &[]).map_err(|e| e.to_string())?;
-    match r.verdict {
-        Verdict::Pass => Ok(()),
-        v => Err(format!("{id} against the correct reference DUT: {} ({})", v.name(), r.reason).into()),
+    let mut passed = vec![];
+    for profile in 0..=3 {
+        let r = world().run_at(id, &[], profile).map_err(|e| e.to_string())?;
+        match r.verdict {
+            Verdict::Pass if profile == 0 => return Ok(()),
+            Verdict::Pass => passed.push(profile),
+            Verdict::Skip(why) if why.contains("security profile") => {}
+            v => return Err(format!("{id} against the correct reference DUT at security profile {profile}: {} ({})", v.name(), r.reason).into()),
+        }
     }
+    if passed.is_empty() { Err(format!("{id} passes at no security profile").into()) } else { Ok(()) }
+}
+
+/// The lowest security profile a case runs at (not skipped).
+fn home_profile(id: &str) -> u8 {
+    (0..=3).find(|p| world().run_at(id, &[], *p).is_ok_and(|r| !matches!(r.verdict, Verdict::Skip(_)))).unwrap_or(0)
 }
 
 /// Write the reports of `results` the way a run does and read back results.json and junit.xml.
@@ -252,11 +268,12 @@ fn check_mutation(id: &str, covered_by: Option<&str>) -> Result<(), Failed> {
         return Ok(());
     }
     let w = world();
-    let base = w.run(id, &[]).map_err(|e| e.to_string())?;
+    let profile = home_profile(id);
+    let base = w.run_at(id, &[], profile).map_err(|e| e.to_string())?;
     let mut tried = Vec::new();
     let attempts = actions_in(&base.trace.wire).into_iter().map(Some).chain([None]);
     for action in attempts {
-        let r = w.run(id, &[Fault::WrongValue(action.clone())]).map_err(|e| e.to_string())?;
+        let r = w.run_at(id, &[Fault::WrongValue(action.clone())], profile).map_err(|e| e.to_string())?;
         if r.verdict.name() == "fail" {
             return Ok(());
         }
@@ -319,6 +336,76 @@ fn check_waits() -> Result<(), Failed> {
     }
 }
 
+/// The rest of the catalogue works over every security profile: boot, a transaction, both
+/// roles, each version.
+fn check_core_at_every_profile() -> Result<(), Failed> {
+    let mut bad = vec![];
+    for profile in 1..=3 {
+        for id in ["TC_B_01_CS", "TC_B_01_CSMS", "TC_E_04_CS", "OH_21_B_01_CS", "OH_21_B_01_CSMS", "TC_001_CS", "TC_003_CSMS"] {
+            let r = world().run_at(id, &[], profile).map_err(|e| e.to_string())?;
+            if !matches!(r.verdict, Verdict::Pass) {
+                bad.push(format!("{id} at profile {profile}: {} ({})", r.verdict.name(), r.reason));
+            }
+            let secured = r.trace.handshakes.iter().any(|h| if profile >= 2 { h.contains("TLSv1_") } else { h.contains("Basic user") });
+            if !secured {
+                bad.push(format!("{id} at profile {profile}: the handshake shows no security: {:?}", r.trace.handshakes));
+            }
+        }
+    }
+    if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
+}
+
+/// No password, Basic header or private key reaches a report file, whatever the verdict.
+fn check_no_secret_in_reports() -> Result<(), Failed> {
+    let w = world();
+    let ids: Vec<String> = w.suite.cases.iter().map(|c| c.id.clone()).filter(|id| id.contains("_A_")).collect();
+    let runs: [(u8, &[Fault]); 5] = [
+        (1, &[]),
+        (1, &[Fault::AcceptAnyPassword]),
+        (2, &[Fault::TrustAnyServer]),
+        (3, &[]),
+        (3, &[Fault::AcceptAnyCertificate, Fault::IgnoreCertificateCn]),
+    ];
+    let mut results = vec![];
+    for (profile, faults) in runs {
+        for id in &ids {
+            results.push(w.run_at(id, faults, profile).map_err(|e| e.to_string())?);
+        }
+    }
+    let name = "secrets";
+    write_and_read_reports(name, &results)?;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let mut secrets = vec!["PRIVATE KEY".to_string()];
+    for p in 1..=3 {
+        let s = ocpp_harness_tests::security(p).map_err(|e| e.to_string())?;
+        let pw = s.password.clone().ok_or("no password")?;
+        secrets.push(ocpp_harness::security::basic::encode("CS001", &pw));
+        secrets.push(pw);
+        let pki = s.pki.clone().ok_or("no PKI")?;
+        for key in [pki.ca_key_pem.clone(), pki.csms.as_ref().map(|i| i.key_pem.clone()), pki.station.as_ref().map(|i| i.key_pem.clone())].into_iter().flatten() {
+            // A line of the key's base64 body.
+            secrets.extend(key.lines().filter(|l| !l.starts_with("-----")).take(1).map(str::to_string));
+        }
+    }
+    let mut found = vec![];
+    let mut files = 0;
+    for entry in fs::read_dir(&dir).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let text = fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        files += 1;
+        found.extend(secrets.iter().filter(|s| text.contains(s.as_str())).map(|s| format!("{} holds {:.12}...", path.display(), s)));
+    }
+    if files < 3 {
+        return Err(format!("only {files} report files in {}", dir.display()).into());
+    }
+    // The check must be able to see a secret: the traces do mention the Basic users.
+    let all = fs::read_to_string(dir.join("results.json")).map_err(|e| e.to_string())?;
+    if !all.contains("Basic user") {
+        return Err("results.json shows no Basic-auth handshake at all; the secret scan would prove nothing".into());
+    }
+    if found.is_empty() { Ok(()) } else { Err(found.join("\n").into()) }
+}
+
 /// The catalogue covers at least what the issue asks for, per version and DUT side.
 fn check_coverage() -> Result<(), Failed> {
     use ocpp_harness::{case::Role, version::OcppVersion};
@@ -358,6 +445,8 @@ fn main() {
     trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));
     trials.push(Trial::test("report::waits_are_accounted", check_waits));
+    trials.push(Trial::test("security::core_cases_at_every_profile", check_core_at_every_profile));
+    trials.push(Trial::test("security::no_secret_in_reports", check_no_secret_in_reports));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));
     trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));

@@ -6,6 +6,7 @@ use ocpp_harness::{
     dut::{Fault, Faults},
     host::{Host, Suite},
     runner::{CaseResult, Dut, RunOptions, Runner},
+    security::Security,
 };
 
 pub struct World {
@@ -37,6 +38,28 @@ impl World {
         let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, ..Default::default() };
         self.run_with(suite, id, opts)
     }
+
+    /// Run one case of the built-in suite at a security profile (one PKI and password per
+    /// profile for the whole test binary).
+    pub fn run_at(&self, id: &str, faults: &[Fault], profile: u8) -> anyhow::Result<CaseResult> {
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, security: security(profile)?, ..Default::default() };
+        self.run_with(&self.suite, id, opts)
+    }
+}
+
+/// The run settings at `profile`, made once per test binary.
+pub fn security(profile: u8) -> anyhow::Result<Security> {
+    static S: OnceLock<std::sync::Mutex<std::collections::HashMap<u8, Security>>> = OnceLock::new();
+    let mut m = S.get_or_init(Default::default).lock().unwrap();
+    if let Some(s) = m.get(&profile) {
+        return Ok(s.clone());
+    }
+    let s = if profile == 0 { Security::default() } else { Security::generated(profile, "CS001")? };
+    m.insert(profile, s.clone());
+    Ok(s)
+}
+
+impl World {
 
     /// Run one case with any options (e.g. an external DUT).
     pub fn run_with(&self, suite: &Suite, id: &str, opts: RunOptions) -> anyhow::Result<CaseResult> {

@@ -183,7 +183,9 @@ impl Runner {
                     Ok(s) => listener.secure(s),
                     Err(v) => return v,
                 }
-                let mut cfg = dut::station::StationConfig::new(listener.url(), &self.opts.config.station_id, version);
+                // A station with fault no-tls dials ws:// whatever the profile.
+                let url = if faults.has(&dut::Fault::NoTls) { listener.url().replacen("wss://", "ws://", 1) } else { listener.url() };
+                let mut cfg = dut::station::StationConfig::new(url, &self.opts.config.station_id, version);
                 cfg.security = match dut::station::StationSecurity::for_run(security, &self.opts.config.station_id, faults) {
                     Ok(s) => s,
                     Err(e) => return Verdict::Error(format!("cannot set up the reference station's security: {e:#}")),

@@ -58,11 +58,15 @@ pub enum Fault {
     TrustAnyServer,
     /// Station: send no Basic Authorization header at security profiles 1 and 2.
     NoBasicAuth,
+    /// Station: connect over plain ws:// even at security profiles 2 and 3.
+    NoTls,
+    /// Station: present no client certificate at security profile 3.
+    NoClientCertificate,
     /// Station: after refusing a CSMS certificate, do not report it in a SecurityEventNotification.
     NoSecurityEvent,
     /// CSMS: let every station in, whatever Basic credentials it sends.
     AcceptAnyPassword,
-    /// CSMS: ask for a client certificate but accept any (untrusted, expired).
+    /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
     IgnoreCertificateCn,
@@ -82,6 +86,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("pipeline-calls", Fault::PipelineCalls),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
+    ("no-tls", Fault::NoTls),
+    ("no-client-certificate", Fault::NoClientCertificate),
     ("no-security-event", Fault::NoSecurityEvent),
     ("accept-any-password", Fault::AcceptAnyPassword),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
@@ -154,6 +160,8 @@ impl Fault {
         "pipeline-calls",
         "trust-any-server",
         "no-basic-auth",
+        "no-tls",
+        "no-client-certificate",
         "no-security-event",
         "accept-any-password",
         "accept-any-certificate",

@@ -76,6 +76,9 @@ impl rustls::server::danger::ClientCertVerifier for AcceptAnyClient {
     fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
         &[]
     }
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
     fn verify_client_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: UnixTime) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
         Ok(rustls::server::danger::ClientCertVerified::assertion())
     }

@@ -211,3 +211,65 @@ pub fn drain(conn: &Connection, action: &str, ms: u32, reply: Value) -> Step<Vec
         }
     }
 }
+
+// ---- security profiles ----
+
+pub use crate::bindings::ocpp::harness::session::{Certificate, Credentials};
+
+/// The case applies at these security profiles only; at others it is skipped with the reason.
+pub fn security_profiles(profiles: &[u8]) -> Step<u8> {
+    let p = config::security_profile();
+    if profiles.contains(&p) {
+        Ok(p)
+    } else {
+        let want: Vec<String> = profiles.iter().map(u8::to_string).collect();
+        Err(Verdict::Skip(format!("runs at security profile {}; this run is at {p}", want.join(" or "))))
+    }
+}
+
+/// Connect to the CSMS DUT presenting these Basic credentials and client certificate. A
+/// request the run cannot honour (no CA key to make an expired certificate...) skips the case.
+pub fn connect_presenting(credentials: Credentials, certificate: Certificate) -> Step<Result<Connection, SessionError>> {
+    match session::connect_csms_presenting(config::version(), &[], credentials, certificate) {
+        Err(SessionError::Usage(m)) => Err(Verdict::Skip(m)),
+        r => Ok(r),
+    }
+}
+
+/// The DUT must have turned the connection away (TLS alert, HTTP 401/403).
+pub fn expect_refused(requirement: &str, expected: &str, r: Result<Connection, SessionError>) -> Step {
+    match r {
+        Err(SessionError::Refused(m)) => {
+            info(format!("refused as expected: {m}"));
+            Ok(())
+        }
+        Ok(conn) => {
+            let s = conn.security();
+            let how = format!("the connection was accepted (TLS {:?}, Basic user {:?})", s.tls_version, s.basic_auth_user);
+            conn.close();
+            Err(fail(requirement, expected, how))
+        }
+        Err(e) => Err(session_failure(requirement, expected.to_string(), e)),
+    }
+}
+
+/// Serve this certificate to stations from now on (harness as CSMS).
+pub fn serve_certificate(certificate: Certificate) -> Step {
+    session::serve_certificate(certificate).map_err(|e| match e {
+        SessionError::Usage(m) => Verdict::Skip(m),
+        e => session_failure("", "to switch the server certificate".into(), e),
+    })
+}
+
+/// Wait for a station connection that gets through; connection attempts the station itself
+/// broke off (it refused our certificate) are logged and waited past until `timeout_ms`.
+pub fn accept_station_past_refusals(requirement: &str, timeout_ms: u32, claim: &[&str]) -> Step<Connection> {
+    let deadline = clock::now_ms() + u64::from(timeout_ms);
+    loop {
+        let left = deadline.saturating_sub(clock::now_ms()).max(1) as u32;
+        match session::accept_station(left, &owned(claim)) {
+            Err(SessionError::Refused(m)) if clock::now_ms() < deadline => info(format!("a connection attempt still refused: {m}")),
+            r => return r.map_err(|e| session_failure(requirement, "the charging station to connect".into(), e)),
+        }
+    }
+}

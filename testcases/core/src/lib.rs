@@ -4,6 +4,7 @@
 //! named by version and by the DUT: `_cs` = the DUT is a charging station (the harness plays
 //! the CSMS), `_csms` = the DUT is a CSMS.
 mod kit;
+mod security;
 mod v16_cs;
 mod v16_csms;
 mod v201_cs;
@@ -34,7 +35,7 @@ pub(crate) struct Case {
 }
 
 fn all() -> Vec<Case> {
-    [v201_cs::cases(), v201_csms::cases(), v16_cs::cases(), v16_csms::cases(), v21_cs::cases(), v21_csms::cases()].into_iter().flatten().collect()
+    [v201_cs::cases(), v201_csms::cases(), v16_cs::cases(), v16_csms::cases(), v21_cs::cases(), v21_csms::cases(), security::cases()].into_iter().flatten().collect()
 }
 
 struct Suite;

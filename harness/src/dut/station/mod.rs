@@ -66,9 +66,9 @@ impl StationSecurity {
             Some(p) if matches!(security.profile, 1 | 2) && !faults.has(&Fault::NoBasicAuth) => Some((station_id.to_string(), p.clone())),
             _ => None,
         };
-        let tls = match security.pki.as_deref().filter(|_| security.profile >= 2) {
+        let tls = match security.pki.as_deref().filter(|_| security.profile >= 2 && !faults.has(&Fault::NoTls)) {
             Some(pki) => {
-                let client = if security.profile == 3 { pki.station.as_ref() } else { None };
+                let client = if security.profile == 3 && !faults.has(&Fault::NoClientCertificate) { pki.station.as_ref() } else { None };
                 Some(crate::security::tls::client_config(&pki.ca_pem, client, faults.has(&Fault::TrustAnyServer))?)
             }
             None => None,

@@ -1,0 +1,176 @@
+//! Block A, security profiles, in both roles at 2.0.1 and 2.1: HTTP Basic authentication
+//! (profiles 1 and 2), TLS with the CSMS certificate (2 and 3) and client certificates (3).
+//! Each case runs at the profiles it is about and skips at the others, so one catalogue serves
+//! a run at any profile. Bad credentials and certificates come from the host (WIT
+//! `credentials`, `certificate`): the guest never sees a password or a key.
+use serde_json::json;
+
+use crate::{
+    Case,
+    kit::{self, Certificate, Credentials, OcppVersion, Role, Step, at, now},
+};
+
+const CSMS: Role = Role::Csms;
+const CS: Role = Role::ChargingStation;
+const V2X: &[OcppVersion] = &[OcppVersion::V201, OcppVersion::V21];
+
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        // The DUT is a CSMS.
+        Case { id: "TC_A_01_CSMS", title: "Basic authentication with the station id and its password is accepted", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204", "B01.FR.02"], needs: &[], timeout_ms: 20_000, run: tc_a_01_csms },
+        Case { id: "TC_A_02_CSMS", title: "Basic authentication with a user name other than the station id is refused", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_02_csms },
+        Case { id: "TC_A_03_CSMS", title: "Basic authentication with a wrong password is refused", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_03_csms },
+        Case { id: "OH_A_01_CSMS", title: "A connection without Basic credentials is refused at profiles 1 and 2", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: oh_a_01_csms },
+        Case { id: "TC_A_04_CSMS", title: "TLS with the CSMS certificate: version 1.2 or later, then registration", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_csms },
+        Case { id: "TC_A_07_CSMS", title: "A valid client certificate naming the station is accepted", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_csms },
+        Case { id: "OH_A_02_CSMS", title: "A client certificate from an unknown CA is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_02_csms },
+        Case { id: "OH_A_03_CSMS", title: "An expired client certificate is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_03_csms },
+        Case { id: "OH_A_04_CSMS", title: "A client certificate naming another station is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_04_csms },
+        Case { id: "OH_A_05_CSMS", title: "A connection without a client certificate is refused at profile 3", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_05_csms },
+        // The DUT is a charging station.
+        Case { id: "TC_A_01_CS", title: "The station authenticates with Basic auth as its own id", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.202", "A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_01_cs },
+        Case { id: "TC_A_04_CS", title: "The station connects over TLS 1.2 or later to the CSMS certificate it trusts", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_cs },
+        Case { id: "TC_A_05_CS", title: "The station refuses a CSMS certificate from an unknown CA and reports it once back", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00", "A04"], needs: &[], timeout_ms: 30_000, run: tc_a_05_cs },
+        Case { id: "OH_A_01_CS", title: "The station refuses an expired CSMS certificate", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_01_cs },
+        Case { id: "OH_A_02_CS", title: "The station refuses a CSMS certificate issued for another host", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_02_cs },
+        Case { id: "TC_A_07_CS", title: "The station presents a client certificate naming itself", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_cs },
+    ]
+}
+
+fn boot(conn: &kit::Connection, req: &str) -> Step {
+    let payload = json!({"reason": "PowerUp", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness"}});
+    let r = kit::call(conn, req, "BootNotification", payload, 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "registration status Accepted", || r.to_string())
+}
+
+fn tls_version_ok(req: &str, s: &kit::session::PeerSecurity) -> Step {
+    let v = s.tls_version.clone().unwrap_or_default();
+    kit::check(v == "TLSv1_2" || v == "TLSv1_3", req, "TLS 1.2 or later", || format!("{:?}", s.tls_version))
+}
+
+fn tc_a_01_csms() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    let conn = kit::connect_presenting(Credentials::Configured, Certificate::Configured)?.map_err(|e| kit::fail("A00.FR.204", "the CSMS to accept the station's Basic credentials", format!("{e:?}")))?;
+    boot(&conn, "B01.FR.02")
+}
+
+fn refused(req: &str, credentials: Credentials, certificate: Certificate, expected: &str) -> Step {
+    let r = kit::connect_presenting(credentials, certificate)?;
+    kit::expect_refused(req, expected, r)
+}
+
+fn tc_a_02_csms() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    refused("A00.FR.204", Credentials::WrongUsername, Certificate::Configured, "the CSMS to refuse a Basic user name that is not the station id")
+}
+
+fn tc_a_03_csms() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    refused("A00.FR.204", Credentials::WrongPassword, Certificate::Configured, "the CSMS to refuse a wrong password")
+}
+
+fn oh_a_01_csms() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    refused("A00.FR.204", Credentials::None, Certificate::Configured, "the CSMS to refuse a station without Basic credentials")
+}
+
+fn tc_a_04_csms() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    let conn = kit::connect_csms("A00.FR.306")?;
+    tls_version_ok("A00.FR.312", &conn.security())?;
+    boot(&conn, "B01.FR.02")
+}
+
+fn tc_a_07_csms() -> Step {
+    kit::security_profiles(&[3])?;
+    let conn = kit::connect_csms("A00.FR.409")?;
+    tls_version_ok("A00.FR.415", &conn.security())?;
+    boot(&conn, "B01.FR.02")
+}
+
+fn oh_a_02_csms() -> Step {
+    kit::security_profiles(&[3])?;
+    refused("A00.FR.409", Credentials::Configured, Certificate::Untrusted, "the CSMS to refuse a client certificate from a CA it does not trust")
+}
+
+fn oh_a_03_csms() -> Step {
+    kit::security_profiles(&[3])?;
+    refused("A00.FR.409", Credentials::Configured, Certificate::Expired, "the CSMS to refuse an expired client certificate")
+}
+
+fn oh_a_04_csms() -> Step {
+    kit::security_profiles(&[3])?;
+    refused("A00.FR.409", Credentials::Configured, Certificate::WrongIdentity, "the CSMS to refuse a client certificate whose CN is another station")
+}
+
+fn oh_a_05_csms() -> Step {
+    kit::security_profiles(&[3])?;
+    refused("A00.FR.409", Credentials::Configured, Certificate::None, "the CSMS to refuse a TLS connection without a client certificate")
+}
+
+/// Accept the station and register it.
+fn accepted_and_booted(req: &str) -> Step<kit::Connection> {
+    let conn = kit::accept_station(req, 15_000, &["BootNotification"])?;
+    kit::expect_and_reply(&conn, req, "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    Ok(conn)
+}
+
+fn tc_a_01_cs() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    // The host has already checked the password (and refused the station otherwise).
+    let conn = accepted_and_booted("A00.FR.202")?;
+    let s = conn.security();
+    let id = kit::config::station_id();
+    kit::check(s.basic_auth_user.as_deref() == Some(id.as_str()), "A00.FR.204", format!("Basic user {id:?}"), || format!("{:?}", s.basic_auth_user))
+}
+
+fn tc_a_04_cs() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    let conn = accepted_and_booted("A00.FR.306")?;
+    tls_version_ok("A00.FR.312", &conn.security())
+}
+
+fn tc_a_07_cs() -> Step {
+    kit::security_profiles(&[3])?;
+    let conn = accepted_and_booted("A00.FR.409")?;
+    let s = conn.security();
+    let id = kit::config::station_id();
+    kit::check(s.peer_certificate_cn.as_deref() == Some(id.as_str()), "A00.FR.409", format!("a client certificate with CN {id:?}"), || format!("CN {:?}", s.peer_certificate_cn))
+}
+
+/// Show the registered station a bad certificate on its next connection: it must break the
+/// TLS handshake off. Returns once it has, with the configured certificate back in place.
+fn station_refuses(bad: Certificate, expected: &str) -> Step {
+    let conn = accepted_and_booted("A00")?;
+    kit::serve_certificate(bad)?;
+    conn.close();
+    match kit::session::accept_station(15_000, &[]) {
+        Err(kit::SessionError::Refused(m)) => kit::info(format!("the station refused: {m}")),
+        Ok(c) => {
+            let s = c.security();
+            return Err(kit::fail("A00", expected, format!("the station completed the TLS handshake ({:?}) and upgraded", s.tls_version)));
+        }
+        Err(e) => return Err(kit::fail("A00", expected, format!("{e:?}"))),
+    }
+    kit::serve_certificate(Certificate::Configured)
+}
+
+fn tc_a_05_cs() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    station_refuses(Certificate::Untrusted, "the station to refuse a CSMS certificate from a CA it does not trust")?;
+    let conn = kit::accept_station_past_refusals("A00", 20_000, &["SecurityEventNotification"])?;
+    let ev = kit::expect_and_reply(&conn, "A04", "SecurityEventNotification", 10_000, json!({}))?;
+    kit::check(at(&ev, "/type") == "InvalidCsmsCertificate", "A04", "a security event of type InvalidCsmsCertificate", || ev.to_string())
+}
+
+fn oh_a_01_cs() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    station_refuses(Certificate::Expired, "the station to refuse an expired CSMS certificate")?;
+    kit::accept_station_past_refusals("A00", 20_000, &[]).map(drop)
+}
+
+fn oh_a_02_cs() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    station_refuses(Certificate::WrongIdentity, "the station to refuse a CSMS certificate for another host")?;
+    kit::accept_station_past_refusals("A00", 20_000, &[]).map(drop)
+}
