@@ -191,14 +191,39 @@ enum SimCommand {
         evses: Option<u32>,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
+        #[command(flatten)]
+        security: SimSecurity,
     },
-    /// A CSMS that accepts stations at ws://ADDR/<station id>.
+    /// A CSMS that accepts stations at ws://ADDR/<station id> (wss:// from security profile 2).
     Csms {
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: SocketAddr,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
+        #[command(flatten)]
+        security: SimSecurity,
     },
+}
+
+/// Security of a standalone reference DUT.
+#[derive(Args)]
+struct SimSecurity {
+    /// 0 (none), 1 (Basic auth), 2 (TLS + Basic auth), 3 (TLS with client certificates).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
+    security_profile: u8,
+    /// The Basic-auth password (profiles 1 and 2); the CSMS takes it from every station.
+    #[arg(long)]
+    password: Option<String>,
+    /// A directory from `pki init` (profiles 2 and 3).
+    #[arg(long)]
+    pki: Option<PathBuf>,
+}
+
+impl SimSecurity {
+    fn load(&self, station_id: &str) -> anyhow::Result<ocpp_harness::security::Security> {
+        let c = ocpp_harness::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), pki: self.pki.clone() };
+        ocpp_harness::security::Security::load(&c, std::path::Path::new("."), station_id)
+    }
 }
 
 fn cache_dir(a: &SelectArgs) -> Option<PathBuf> {
@@ -525,9 +550,12 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     match cmd {
-        SimCommand::Station { csms_url, station_id, version, evses, faults } => {
+        SimCommand::Station { csms_url, station_id, version, evses, faults, security } => {
+            let faults = Faults(faults);
+            let sec = dut::station::StationSecurity::for_run(&security.load(&station_id)?, &station_id, &faults)?;
             let mut cfg = dut::station::StationConfig::new(csms_url, station_id, version);
-            cfg.faults = Faults(faults);
+            cfg.faults = faults;
+            cfg.security = sec;
             if let Some(n) = evses {
                 cfg.evses = n;
             }
@@ -548,10 +576,13 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             // stdin closed (e.g. run in the background): keep running.
             task.await?;
         }
-        SimCommand::Csms { listen, faults } => {
-            let cfg = dut::csms::CsmsConfig { faults: Faults(faults), ..Default::default() };
+        SimCommand::Csms { listen, faults, security } => {
+            let faults = Faults(faults);
+            let loaded = security.load("*")?;
+            let sec = dut::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
+            let cfg = dut::csms::CsmsConfig { faults, security: sec, ..Default::default() };
             let (addr, handle, task) = dut::csms::start(listen, cfg).await?;
-            println!("reference CSMS listening on ws://{addr}/<station id>");
+            println!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
             println!("{}", dut::console::CSMS_HELP);
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {

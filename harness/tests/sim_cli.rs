@@ -112,3 +112,49 @@ fn station_backs_off_exponentially_while_the_csms_is_down() {
         station.wait_for(&["SIM-OFF: no connection to the CSMS", &format!("retrying in {ms} ms")]);
     }
 }
+
+/// A lab's own PKI from `pki init`: the standalone CSMS and station talk over mutual TLS with
+/// it, and a run against the standalone CSMS (its security from the DUT description) passes
+/// the profile-3 cases and skips the others with the reason.
+#[test]
+fn a_lab_pki_secures_the_standalone_simulators_and_a_run() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lab-pki-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let pki = dir.join("pki");
+    let bin = env!("CARGO_BIN_EXE_ocpp-harness");
+    let init = Command::new(bin).args(["pki", "init"]).arg(&pki).args(["--station-id", "LAB-1"]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    use std::os::unix::fs::PermissionsExt;
+    for f in ["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key"] {
+        let meta = std::fs::metadata(pki.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        if f.ends_with(".key") {
+            assert_eq!(meta.permissions().mode() & 0o077, 0, "{f} is readable by others");
+        }
+    }
+    let again = Command::new(bin).args(["pki", "init"]).arg(&pki).output().unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("not overwriting"));
+
+    let pki_arg = pki.to_str().unwrap();
+    let mut csms = Sim::start(&["sim", "csms", "--listen", "127.0.0.1:0", "--security-profile", "3", "--pki", pki_arg]);
+    let banner = csms.wait_for(&["listening on wss://"]);
+    let addr = banner.split("wss://").nth(1).and_then(|r| r.split('/').next()).expect("address in the banner").to_string();
+    let url = format!("wss://{addr}/ocpp");
+    let _station = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", "LAB-1", "--security-profile", "3", "--pki", pki_arg]);
+    csms.wait_for(&["CSMS <- LAB-1 ", "BootNotification"]);
+
+    std::fs::write(dir.join("csms.toml"), "kind = \"csms\"\nprofiles = [\"core\", \"advanced-security\"]\nstation-id = \"LAB-1\"\n[security]\nprofile = 3\npki = \"pki\"\n").unwrap();
+    let reports = dir.join("reports");
+    let out = Command::new(bin)
+        .args(["run", "_A_", "--csms-url", &url, "--dut"])
+        .arg(dir.join("csms.toml"))
+        .arg("--reports")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for id in ["TC_A_07_CSMS", "OH_A_02_CSMS", "OH_A_03_CSMS", "OH_A_04_CSMS", "OH_A_05_CSMS"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("test {id} ")) && l.ends_with("ok")), "{id} did not pass:\n{stdout}");
+    }
+    assert!(stdout.lines().any(|l| l.starts_with("test TC_A_01_CSMS ") && l.contains("runs at security profile 1 or 2")), "{stdout}");
+}

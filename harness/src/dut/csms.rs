@@ -42,7 +42,7 @@ pub struct CsmsConfig {
 #[derive(Clone, Default)]
 pub struct CsmsSecurity {
     pub profile: u8,
-    /// Station id -> Basic-auth password (profiles 1 and 2).
+    /// Station id -> Basic-auth password (profiles 1 and 2); `*` stands for every station.
     pub passwords: HashMap<String, String>,
     /// TLS (profiles 2 and 3; at 3 it requires client certificates).
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -185,7 +185,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         let sec = &cfg.security;
         if matches!(sec.profile, 1 | 2) && !cfg.faults.has(&Fault::AcceptAnyPassword) {
             let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(crate::security::basic::decode);
-            let known = sec.passwords.get(&station);
+            let known = sec.passwords.get(&station).or_else(|| sec.passwords.get("*"));
             let ok = matches!((&auth, known), (Some((user, pw)), Some(expected)) if *user == station && crate::security::basic::same(pw, expected));
             if !ok {
                 return refuse(StatusCode::UNAUTHORIZED, "unknown station or wrong password");
