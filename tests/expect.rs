@@ -406,6 +406,27 @@ fn check_no_secret_in_reports() -> Result<(), Failed> {
     if found.is_empty() { Ok(()) } else { Err(found.join("\n").into()) }
 }
 
+/// The Rust SDK's message builders produce schema-valid payloads at every version.
+fn check_sdk_messages() -> Result<(), Failed> {
+    use ocpp_case_sdk::{kit::OcppVersion as Sdk, msg};
+    use ocpp_harness::{schema::{Direction, validate}, version::OcppVersion};
+    let mut bad = vec![];
+    let mut n = 0;
+    for (sdk, v) in [(Sdk::V16, OcppVersion::V16), (Sdk::V201, OcppVersion::V201), (Sdk::V21, OcppVersion::V21)] {
+        for (action, request, payload) in msg::samples(sdk) {
+            n += 1;
+            let dir = if request { Direction::Request } else { Direction::Response };
+            if let Err(e) = validate(v, action, dir, &payload) {
+                bad.push(format!("{v} {action} {dir:?}: {e}"));
+            }
+        }
+    }
+    if n < 25 {
+        return Err(format!("only {n} samples checked").into());
+    }
+    if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
+}
+
 /// The catalogue covers at least what the issue asks for, per version and DUT side.
 fn check_coverage() -> Result<(), Failed> {
     use ocpp_harness::{case::Role, version::OcppVersion};
@@ -446,6 +467,7 @@ fn main() {
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));
     trials.push(Trial::test("report::waits_are_accounted", check_waits));
     trials.push(Trial::test("security::core_cases_at_every_profile", check_core_at_every_profile));
+    trials.push(Trial::test("sdk::messages_match_the_schemas", check_sdk_messages));
     trials.push(Trial::test("security::no_secret_in_reports", check_no_secret_in_reports));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));

@@ -1,5 +1,5 @@
 //! Helpers that turn session results into readable failures (requirement, expected,
-//! observed). Grows into the Rust SDK for case authors.
+//! observed): every `Step` error is a verdict, so a case body is a chain of `?`.
 use serde_json::Value;
 
 pub use crate::bindings::ocpp::harness::{

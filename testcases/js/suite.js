@@ -1,0 +1,37 @@
+// Cases written in JavaScript: the same contract as the Rust suite.
+import { validIdTokens } from 'ocpp:harness/config@0.1.0';
+import { acceptStation, call, check, connectCsms, expectAndReply, info, now, testCase } from './kit.js';
+
+export { suite } from './kit.js';
+
+const BOOT = { reason: 'PowerUp', chargingStation: { model: 'JsStation', vendorName: 'ocpp-harness' } };
+
+testCase({ id: 'OH_JS_B_01_CSMS', title: 'JavaScript: the CSMS accepts a cold boot with a positive heartbeat interval', role: 'charging-station', requirements: ['B01.FR.02'] }, () => {
+  const conn = connectCsms('B01');
+  const r = call(conn, 'B01.FR.02', 'BootNotification', BOOT);
+  check(r.status === 'Accepted', 'B01.FR.02', 'registration status Accepted', `status ${r.status}`);
+  check(r.interval > 0, 'B01.FR.02', 'a heartbeat interval above 0 s', `interval ${r.interval}`);
+});
+
+testCase({ id: 'OH_JS_G_01_CSMS', title: 'JavaScript: a Heartbeat is answered with the current time', role: 'charging-station', requirements: ['G02'] }, () => {
+  const conn = connectCsms('G02');
+  call(conn, 'B01', 'BootNotification', BOOT);
+  const r = call(conn, 'G02', 'Heartbeat', {});
+  check(typeof r.currentTime === 'string' && !Number.isNaN(Date.parse(r.currentTime)), 'G02', 'currentTime as a date-time', JSON.stringify(r));
+});
+
+testCase({ id: 'OH_JS_C_01_CSMS', title: 'JavaScript: a token the CSMS knows is Accepted', role: 'charging-station', requirements: ['C01'] }, () => {
+  const conn = connectCsms('C01');
+  call(conn, 'B01', 'BootNotification', BOOT);
+  const token = validIdTokens()[0];
+  const r = call(conn, 'C01', 'Authorize', { idToken: { idToken: token, type: 'ISO14443' } });
+  check(r.idTokenInfo.status === 'Accepted', 'C01', `Accepted for the known token ${token}`, JSON.stringify(r.idTokenInfo));
+});
+
+testCase({ id: 'OH_JS_B_01_CS', title: 'JavaScript: the station boots with reason PowerUp and reports a connector', role: 'csms', requirements: ['B01.FR.01'] }, () => {
+  const conn = acceptStation('B01', ['BootNotification', 'StatusNotification']);
+  const boot = expectAndReply(conn, 'B01.FR.01', 'BootNotification', { currentTime: now(), interval: 300, status: 'Accepted' });
+  check(boot.reason === 'PowerUp', 'B01.FR.01', 'boot reason PowerUp', `reason ${boot.reason}`);
+  const status = expectAndReply(conn, 'B01', 'StatusNotification', {});
+  info(`first connector status: ${JSON.stringify(status)}`);
+});

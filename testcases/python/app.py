@@ -1,0 +1,35 @@
+"""Cases written in Python: the same contract as the Rust suite, one module per suite."""
+from ocpp_kit import Suite, call, case, check, connect_csms, accept_station, expect_and_reply, info, now  # noqa: F401 (Suite is the export)
+
+from wit_world.imports import config
+
+BOOT = {"reason": "PowerUp", "chargingStation": {"model": "PyStation", "vendorName": "ocpp-harness"}}
+
+
+@case("OH_PY_B_01_CSMS", "Python: the CSMS accepts a cold boot with a positive heartbeat interval", role="charging-station", requirements=["B01.FR.02"])
+def boot_accepted():
+    conn = connect_csms("B01")
+    r = call(conn, "B01.FR.02", "BootNotification", BOOT)
+    check(r["status"] == "Accepted", "B01.FR.02", "registration status Accepted", f"status {r['status']}")
+    check(r["interval"] > 0, "B01.FR.02", "a heartbeat interval above 0 s", f"interval {r['interval']}")
+
+
+@case("OH_PY_C_01_CSMS", "Python: a token the CSMS knows is Accepted, an unknown one is not", role="charging-station", requirements=["C01"])
+def authorize():
+    conn = connect_csms("C01")
+    call(conn, "B01", "BootNotification", BOOT)
+    good = config.valid_id_tokens()[0]
+    r = call(conn, "C01", "Authorize", {"idToken": {"idToken": good, "type": "ISO14443"}})
+    check(r["idTokenInfo"]["status"] == "Accepted", "C01", f"Accepted for the known token {good}", lambda: str(r["idTokenInfo"]))
+    bad = config.invalid_id_token()
+    r = call(conn, "C01", "Authorize", {"idToken": {"idToken": bad, "type": "ISO14443"}})
+    check(r["idTokenInfo"]["status"] != "Accepted", "C01", f"a status other than Accepted for the unknown token {bad}", lambda: str(r["idTokenInfo"]))
+
+
+@case("OH_PY_B_01_CS", "Python: the station boots with reason PowerUp and reports a connector", role="csms", requirements=["B01.FR.01"])
+def station_boots():
+    conn = accept_station("B01", claim=["BootNotification", "StatusNotification"])
+    boot = expect_and_reply(conn, "B01.FR.01", "BootNotification", {"currentTime": now(), "interval": 300, "status": "Accepted"})
+    check(boot.get("reason") == "PowerUp", "B01.FR.01", "boot reason PowerUp", f"reason {boot.get('reason')}")
+    status = expect_and_reply(conn, "B01", "StatusNotification", {})
+    info(f"first connector status: {status}")

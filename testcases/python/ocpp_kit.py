@@ -1,0 +1,128 @@
+"""A small SDK for OCPP harness cases written in Python (componentize-py).
+
+A case is a function decorated with `@case(...)`. It passes by returning, fails by raising
+`Fail(requirement, expected, observed)` (`check` does it for you), and skips with `Skip(reason)`.
+Any other exception is a bug in the case: the host reports it as an error with the traceback.
+`Suite` is the export the host calls; an app module only has to import it.
+"""
+import json
+
+from componentize_py_types import Err
+from wit_world import exports
+from wit_world.imports import clock, config, log, session, types
+
+_CASES = []
+
+VERSIONS = {"1.6": types.OcppVersion.V16, "2.0.1": types.OcppVersion.V201, "2.1": types.OcppVersion.V21}
+# The role the harness plays: "csms" (the DUT is a station) or "charging-station".
+ROLES = {"csms": types.Role.CSMS, "charging-station": types.Role.CHARGING_STATION}
+
+
+def case(id, title, role, versions=("2.0.1",), requirements=(), profile="core", features=(), needs=(), timeout_ms=20_000):
+    """Register a case with its metadata (the host lints it like any other)."""
+
+    def register(fn):
+        meta = types.CaseMeta(
+            id=id,
+            title=title,
+            versions=[VERSIONS[v] for v in versions],
+            role=ROLES[role],
+            profile=profile,
+            features=list(features),
+            requirements=list(requirements),
+            needs=list(needs),
+            timeout_ms=timeout_ms,
+        )
+        _CASES.append((meta, fn))
+        return fn
+
+    return register
+
+
+class Fail(Exception):
+    """The DUT did not conform: which requirement, what was expected, what was observed."""
+
+    def __init__(self, requirement, expected, observed):
+        super().__init__(f"[{requirement}] expected {expected}; observed {observed}")
+        self.requirement, self.expected, self.observed = requirement, expected, observed
+
+
+class Skip(Exception):
+    """The case does not apply; the reason is reported."""
+
+
+def check(ok, requirement, expected, observed):
+    """Fail with `observed` (a string, or a function giving one) unless `ok`."""
+    if not ok:
+        raise Fail(requirement, expected, observed() if callable(observed) else observed)
+
+
+def describe(err):
+    """A session error as text: its kind and the host's message."""
+    e = err.value if isinstance(err, Err) else err
+    kind = type(e).__name__.split("_")[-1].lower()
+    return f"{kind}: {e.value}"
+
+
+def info(message):
+    log.log(log.Level.INFO, str(message))
+
+
+def now():
+    return clock.now_rfc3339()
+
+
+def accept_station(requirement, timeout_ms=15_000, claim=()):
+    """Harness as CSMS: wait for the station DUT; `claim` lists the actions the case answers."""
+    try:
+        return session.accept_station(timeout_ms, list(claim))
+    except Err as e:
+        raise Fail(requirement, "the charging station to connect", describe(e))
+
+
+def connect_csms(requirement, claim=()):
+    """Harness as station: connect to the CSMS DUT at this run's version."""
+    try:
+        return session.connect_csms(config.version(), list(claim))
+    except Err as e:
+        raise Fail(requirement, "the CSMS to accept the WebSocket connection", describe(e))
+
+
+def call(conn, requirement, action, payload, timeout_ms=10_000):
+    """Send a CALL; return the CALLRESULT payload as a dict. A CALLERROR fails the case."""
+    try:
+        out = conn.call(action, json.dumps(payload), timeout_ms)
+    except Err as e:
+        raise Fail(requirement, f"an answer to {action}", describe(e))
+    if isinstance(out, session.CallOutcome_Error):
+        raise Fail(requirement, f"a {action} CALLRESULT", f"CALLERROR {out.value.code} {out.value.description!r}")
+    return json.loads(out.value)
+
+
+def expect_and_reply(conn, requirement, action, reply, timeout_ms=10_000):
+    """Wait for the DUT's CALL of `action`, answer it with `reply`, return its payload."""
+    try:
+        incoming = conn.expect_call(action, timeout_ms)
+        conn.reply(incoming.message_id, json.dumps(reply))
+    except Err as e:
+        raise Fail(requirement, f"a {action} request", describe(e))
+    return json.loads(incoming.payload)
+
+
+class Suite(exports.Suite):
+    """The export: lists the registered cases and runs one by id."""
+
+    def cases(self):
+        return [meta for meta, _ in _CASES]
+
+    def run(self, id):
+        for meta, fn in _CASES:
+            if meta.id == id:
+                try:
+                    fn()
+                    return types.Verdict_Pass()
+                except Fail as f:
+                    return types.Verdict_Fail(types.Failure(requirement=f.requirement or None, expected=f.expected, observed=f.observed))
+                except Skip as s:
+                    return types.Verdict_Skip(str(s))
+        return types.Verdict_Inconclusive(f"this suite has no case {id}")
