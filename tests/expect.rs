@@ -406,6 +406,62 @@ fn check_no_secret_in_reports() -> Result<(), Failed> {
     if found.is_empty() { Ok(()) } else { Err(found.join("\n").into()) }
 }
 
+/// Build the Python or JavaScript suite with its own toolchain (installed by
+/// scripts/install-test-deps.sh) into the test's temporary directory.
+fn build_guest(lang: &str) -> Result<std::path::PathBuf, Failed> {
+    use std::process::Command;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{lang}-suite-{}.wasm", std::process::id()));
+    let mut cmd = if lang == "python" {
+        let mut c = Command::new(root.join("target/guest-tools/py/bin/componentize-py"));
+        c.current_dir(root.join("testcases/python")).args(["-d", "../../wit", "-w", "test-suite", "componentize", "app", "-o"]).arg(&out);
+        c
+    } else {
+        let mut c = Command::new("node");
+        c.arg(root.join("testcases/js/build.mjs")).arg(&out);
+        c
+    };
+    let o = cmd.output().map_err(|e| format!("the {lang} toolchain did not start ({e}); run scripts/install-test-deps.sh"))?;
+    if !o.status.success() {
+        return Err(format!("building the {lang} suite failed (run scripts/install-test-deps.sh?):\n{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)).into());
+    }
+    Ok(out)
+}
+
+/// A suite written in another language builds, lints clean, passes against the reference
+/// DUTs in both roles, and a DUT that breaks one case fails it with the case's own message in
+/// the JUnit report.
+fn check_guest_language(lang: &str, prefix: &str) -> Result<(), Failed> {
+    let w = world();
+    let path = build_guest(lang)?;
+    let suite = w.rt.block_on(w.host.load_suite_file(&path)).map_err(|e| format!("{e:#}"))?;
+    let _ = fs::remove_file(&path);
+    let problems = ocpp_harness::lint::lint(&suite.cases);
+    if !problems.is_empty() {
+        return Err(format!("the {lang} suite's metadata: {problems:?}").into());
+    }
+    let roles: std::collections::HashSet<_> = suite.cases.iter().map(|c| c.role).collect();
+    if suite.cases.len() < 3 || roles.len() < 2 {
+        return Err(format!("the {lang} suite has {} cases in {} roles; at least 3 in both wanted", suite.cases.len(), roles.len()).into());
+    }
+    for c in &suite.cases {
+        let r = w.run_in(&suite, &c.id, &[]).map_err(|e| e.to_string())?;
+        if !matches!(r.verdict, Verdict::Pass) {
+            return Err(format!("{} ({lang}) against the correct DUT: {} ({})", c.id, r.verdict.name(), r.reason).into());
+        }
+    }
+    let id = format!("{prefix}_B_01_CSMS");
+    let broken = w.run_in(&suite, &id, &[Fault::WrongValue(Some("BootNotification".into()))]).map_err(|e| e.to_string())?;
+    let (_, xml) = write_and_read_reports(&format!("{lang}-junit"), &[broken])?;
+    let doc = roxmltree::Document::parse(&xml).map_err(|e| format!("junit.xml is not XML: {e}"))?;
+    let failure = doc.descendants().find(|n| n.has_tag_name("failure")).ok_or_else(|| format!("{id} against a CSMS that rejects the boot has no <failure>: {xml}"))?;
+    let message = failure.attribute("message").unwrap_or_default();
+    if !message.contains("registration status Accepted") || !message.contains("B01.FR.02") {
+        return Err(format!("the JUnit failure does not carry the {lang} case's message: {message:?}").into());
+    }
+    Ok(())
+}
+
 /// The Rust SDK's message builders produce schema-valid payloads at every version.
 fn check_sdk_messages() -> Result<(), Failed> {
     use ocpp_case_sdk::{kit::OcppVersion as Sdk, msg};
@@ -468,6 +524,8 @@ fn main() {
     trials.push(Trial::test("report::waits_are_accounted", check_waits));
     trials.push(Trial::test("security::core_cases_at_every_profile", check_core_at_every_profile));
     trials.push(Trial::test("sdk::messages_match_the_schemas", check_sdk_messages));
+    trials.push(Trial::test("guests::python_suite", || check_guest_language("python", "OH_PY")));
+    trials.push(Trial::test("guests::javascript_suite", || check_guest_language("js", "OH_JS")));
     trials.push(Trial::test("security::no_secret_in_reports", check_no_secret_in_reports));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));
