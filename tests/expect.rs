@@ -406,26 +406,80 @@ fn check_no_secret_in_reports() -> Result<(), Failed> {
     if found.is_empty() { Ok(()) } else { Err(found.join("\n").into()) }
 }
 
-/// Build the Python or JavaScript suite with its own toolchain (installed by
-/// scripts/install-test-deps.sh) into the test's temporary directory.
-fn build_guest(lang: &str) -> Result<std::path::PathBuf, Failed> {
+/// Build a suite in `src` with its language's toolchain (the Python and JavaScript ones are
+/// installed by scripts/install-test-deps.sh); returns the component's path.
+fn build_suite(lang: &str, src: &Path, wit: &str, name: &str) -> Result<std::path::PathBuf, Failed> {
     use std::process::Command;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{lang}-suite-{}.wasm", std::process::id()));
-    let mut cmd = if lang == "python" {
-        let mut c = Command::new(root.join("target/guest-tools/py/bin/componentize-py"));
-        c.current_dir(root.join("testcases/python")).args(["-d", "../../wit", "-w", "test-suite", "componentize", "app", "-o"]).arg(&out);
-        c
-    } else {
-        let mut c = Command::new("node");
-        c.arg(root.join("testcases/js/build.mjs")).arg(&out);
-        c
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}.wasm", std::process::id()));
+    let (mut cmd, built) = match lang {
+        "python" => {
+            let mut c = Command::new(root.join("target/guest-tools/py/bin/componentize-py"));
+            c.current_dir(src).args(["-d", wit, "-w", "test-suite", "componentize", "app", "-o"]).arg(&out);
+            (c, out.clone())
+        }
+        "js" => {
+            let mut c = Command::new("node");
+            c.arg(src.join("build.mjs")).arg(&out);
+            (c, out.clone())
+        }
+        _ => {
+            // Its own target directory, kept between runs: the first build compiles the SDK.
+            let target = root.join("target/scaffold");
+            let mut c = Command::new(env!("CARGO"));
+            c.current_dir(src).args(["build", "--quiet", "--release", "--target", "wasm32-wasip2", "--target-dir"]).arg(&target);
+            for v in ["CARGO_TARGET_DIR", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET"] {
+                c.env_remove(v);
+            }
+            (c, target.join("wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_"))))
+        }
     };
     let o = cmd.output().map_err(|e| format!("the {lang} toolchain did not start ({e}); run scripts/install-test-deps.sh"))?;
     if !o.status.success() {
-        return Err(format!("building the {lang} suite failed (run scripts/install-test-deps.sh?):\n{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)).into());
+        return Err(format!("building the {lang} suite in {} failed (run scripts/install-test-deps.sh?):\n{}{}", src.display(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)).into());
     }
-    Ok(out)
+    Ok(built)
+}
+
+fn build_guest(lang: &str) -> Result<std::path::PathBuf, Failed> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    build_suite(lang, &root.join("testcases").join(if lang == "python" { "python" } else { "js" }), "../../wit", &format!("{lang}-suite"))
+}
+
+/// `ocpp-harness new --lang X` gives a suite that builds and passes against the reference DUTs.
+fn check_scaffold(lang: &str) -> Result<(), Failed> {
+    use ocpp_harness::scaffold::{Lang, scaffold};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let l = match lang {
+        "rust" => Lang::Rust,
+        "python" => Lang::Python,
+        _ => Lang::Js,
+    };
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scaffold-{lang}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    let name = format!("lab-{lang}");
+    scaffold(l, &name, &dir).map_err(|e| format!("{e:#}"))?;
+    if scaffold(l, &name, &dir).is_ok() {
+        return Err("a second scaffold into the same directory overwrote it".into());
+    }
+    if l == Lang::Js {
+        // The repository's pinned toolchain stands in for `npm install`.
+        std::os::unix::fs::symlink(root.join("testcases/js/node_modules"), dir.join("node_modules")).map_err(|e| e.to_string())?;
+    }
+    let wasm = build_suite(lang, &dir, "wit", &name)?;
+    let w = world();
+    let suite = w.rt.block_on(w.host.load_suite_file(&wasm)).map_err(|e| format!("{e:#}"))?;
+    if suite.cases.len() < 2 {
+        return Err(format!("the {lang} scaffold has {} cases", suite.cases.len()).into());
+    }
+    for c in &suite.cases {
+        let r = w.run_in(&suite, &c.id, &[]).map_err(|e| e.to_string())?;
+        if !matches!(r.verdict, Verdict::Pass) {
+            return Err(format!("{} of the {lang} scaffold: {} ({})", c.id, r.verdict.name(), r.reason).into());
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// A suite written in another language builds, lints clean, passes against the reference
@@ -526,6 +580,9 @@ fn main() {
     trials.push(Trial::test("sdk::messages_match_the_schemas", check_sdk_messages));
     trials.push(Trial::test("guests::python_suite", || check_guest_language("python", "OH_PY")));
     trials.push(Trial::test("guests::javascript_suite", || check_guest_language("js", "OH_JS")));
+    for lang in ["rust", "python", "js"] {
+        trials.push(Trial::test(format!("scaffold::{lang}"), move || check_scaffold(lang)));
+    }
     trials.push(Trial::test("security::no_secret_in_reports", check_no_secret_in_reports));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));

@@ -13,6 +13,7 @@ pub mod lint;
 pub mod perf;
 pub mod report;
 pub mod runner;
+pub mod scaffold;
 pub mod schema;
 pub mod security;
 pub mod session;

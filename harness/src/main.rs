@@ -35,6 +35,16 @@ enum Command {
     /// Certificates for security profiles 2 and 3.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Start a new test suite in Rust, Python or JavaScript that builds and runs as is.
+    New {
+        #[arg(long, value_enum)]
+        lang: ocpp_harness::scaffold::Lang,
+        /// Suite name: letters, digits, '-' and '_'.
+        name: String,
+        /// Where to create it (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Measure the harness: per-case and per-message overhead, suite compile times, load.
     Bench {
         /// Stations for the load figure (stations and CSMS share the process: two sockets each).
@@ -603,6 +613,16 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn new_suite(lang: ocpp_harness::scaffold::Lang, name: &str, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    let files = ocpp_harness::scaffold::scaffold(lang, name, &dir)?;
+    for f in &files {
+        println!("wrote {}", f.display());
+    }
+    println!("\nnext:\n{}", ocpp_harness::scaffold::next_steps(lang, name, &dir));
+    Ok(ExitCode::SUCCESS)
+}
+
 fn pki_init(dir: &std::path::Path, station_id: &str, hosts: &[String]) -> anyhow::Result<ExitCode> {
     use ocpp_harness::security::pki::{FILES, Pki};
     if let Some(f) = FILES.iter().find(|f| dir.join(f).exists()) {
@@ -626,6 +646,7 @@ async fn main() -> ExitCode {
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
         Command::Pki(PkiCommand::Init { dir, station_id, hosts }) => pki_init(&dir, &station_id, &hosts),
+        Command::New { lang, name, dir } => new_suite(lang, &name, dir),
         Command::Bench { stations } => bench(stations).await,
         Command::Load { stations, csms_url, version, seconds: _, case: Some(case) } => load_scripted(stations, csms_url, version, &case).await,
         Command::Load { stations, csms_url, version, seconds, case: None } => load_cmd(stations, csms_url, version, seconds).await,
