@@ -50,6 +50,10 @@ enum Command {
         /// Stations for the load figure (stations and CSMS share the process: two sockets each).
         #[arg(long, default_value_t = 9000)]
         stations: usize,
+        /// Further suite components to time (e.g. the Python and JavaScript suites; see
+        /// scripts/bench.sh), besides the built-in ones.
+        #[arg(long = "suite")]
+        suites: Vec<PathBuf>,
     },
     /// Many simulated stations against a CSMS (default: the reference CSMS in-process),
     /// with ramp rate and memory per station.
@@ -422,18 +426,27 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Print the figures the targets are stated in.
-async fn bench(stations: usize) -> anyhow::Result<ExitCode> {
+async fn bench(stations: usize, extra: &[PathBuf]) -> anyhow::Result<ExitCode> {
     use ocpp_harness::perf;
     let cache = std::env::temp_dir().join(format!("ocpp-harness-bench-{}", std::process::id()));
     println!("suite compile and instantiate (wasmtime, cached on disk):");
-    for (name, bytes) in [(ocpp_harness::builtin::OCPP_SUITE_CORE_NAME, ocpp_harness::builtin::OCPP_SUITE_CORE), (ocpp_harness::builtin::OCPP_SUITE_HOSTILE_NAME, ocpp_harness::builtin::OCPP_SUITE_HOSTILE)] {
+    let mut suites: Vec<(String, std::borrow::Cow<'static, [u8]>)> = vec![
+        (ocpp_harness::builtin::OCPP_SUITE_CORE_NAME.into(), ocpp_harness::builtin::OCPP_SUITE_CORE.into()),
+        (ocpp_harness::builtin::OCPP_SUITE_HOSTILE_NAME.into(), ocpp_harness::builtin::OCPP_SUITE_HOSTILE.into()),
+    ];
+    for path in extra {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        suites.push((path.file_stem().and_then(|s| s.to_str()).unwrap_or("suite").to_string(), bytes.into()));
+    }
+    for (name, bytes) in &suites {
+        let (name, bytes) = (name.as_str(), &bytes[..]);
         let (cold, warm) = perf::compile_times(name, bytes, &cache).await?;
         // Instantiating the component and calling into it, with an id it does not know.
         let host = Host::new(Some(cache.clone()))?;
         let suite = host.load_suite(name, bytes).await?;
         let inst = perf::case_overhead(&host, &suite, "OH_NO_SUCH_CASE", 100).await?;
         println!(
-            "  {name:<8} (Rust, {:>5} KiB): compile {:>7.1} ms, load from cache {:>6.1} ms, instantiate + call p50 {:.0} µs p99 {:.0} µs",
+            "  {name:<12} ({:>6} KiB): compile {:>8.1} ms, load from cache {:>6.1} ms, instantiate + call p50 {:.0} µs p99 {:.0} µs",
             bytes.len() / 1024,
             cold.as_secs_f64() * 1e3,
             warm.as_secs_f64() * 1e3,
@@ -647,7 +660,7 @@ async fn main() -> ExitCode {
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
         Command::Pki(PkiCommand::Init { dir, station_id, hosts }) => pki_init(&dir, &station_id, &hosts),
         Command::New { lang, name, dir } => new_suite(lang, &name, dir),
-        Command::Bench { stations } => bench(stations).await,
+        Command::Bench { stations, suites } => bench(stations, &suites).await,
         Command::Load { stations, csms_url, version, seconds: _, case: Some(case) } => load_scripted(stations, csms_url, version, &case).await,
         Command::Load { stations, csms_url, version, seconds, case: None } => load_cmd(stations, csms_url, version, seconds).await,
     };
