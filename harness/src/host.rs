@@ -589,6 +589,16 @@ impl bench::Host for CaseHost {
         Ok(self.act(crate::bench::Action::Network(up)).await)
     }
 
+    async fn ev_fault(&mut self, evse: u32, fault: bench::CircuitFault) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        use crate::dut::station::EvFault;
+        let fault = match fault {
+            bench::CircuitFault::DiodeFault => EvFault::DiodeFault,
+            bench::CircuitFault::RcdTrip => EvFault::RcdTrip,
+            bench::CircuitFault::Cleared => EvFault::Cleared,
+        };
+        Ok(self.act(crate::bench::Action::EvFault { evse, fault }).await)
+    }
+
     async fn relay_set(&mut self, name: String, on: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
         Ok(self.board(name, Some(on), false).await.map(|_| ()))
     }

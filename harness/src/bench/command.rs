@@ -12,6 +12,7 @@ fn fields(action: &Action) -> Vec<(&'static str, String)> {
         Action::Token(t) => f.push(("token", t.clone())),
         Action::PowerCycle => {}
         Action::Network(up) => f.push(("up", up.to_string())),
+        Action::EvFault { evse, fault } => f.extend([("evse", evse.to_string()), ("fault", format!("{fault:?}"))]),
         Action::CsmsTrigger { action, payload } => f.extend([("action", action.clone()), ("payload", payload.to_string())]),
     }
     f

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::{
     dut::{
         csms::CsmsHandle,
-        station::{Input, Pilot, StationHandle},
+        station::{EvFault, Input, Pilot, StationHandle},
     },
     trace::Trace,
 };
@@ -29,6 +29,7 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("power-cycle", "cut and restore the station's power"),
     ("network", "take the DUT's network link down and up"),
     ("csms-trigger", "make the CSMS DUT send a message"),
+    ("ev-fault", "put a diode fault or an RCD trip on an EVSE's charging circuit, or clear it"),
     ("meter", "read the bench energy meter (energy, power, voltage, current)"),
     ("relay", "switch a named relay on the bench"),
     ("digital-input", "read a named digital input on the bench"),
@@ -42,6 +43,7 @@ pub enum Action {
     Token(String),
     PowerCycle,
     Network(bool),
+    EvFault { evse: u32, fault: EvFault },
     CsmsTrigger { action: String, payload: Value },
 }
 
@@ -53,6 +55,7 @@ impl Action {
             Action::Token(_) => "token-reader",
             Action::PowerCycle => "power-cycle",
             Action::Network(_) => "network",
+            Action::EvFault { .. } => "ev-fault",
             Action::CsmsTrigger { .. } => "csms-trigger",
         }
     }
@@ -67,6 +70,8 @@ impl Action {
             Action::PowerCycle => "cycle the station's power".into(),
             Action::Network(true) => "bring the network link back".into(),
             Action::Network(false) => "take the network link down".into(),
+            Action::EvFault { evse, fault: EvFault::Cleared } => format!("clear the circuit fault at EVSE {evse}"),
+            Action::EvFault { evse, fault } => format!("put a {fault:?} on the circuit of EVSE {evse}"),
             Action::CsmsTrigger { action, payload } => format!("make the CSMS send {action} {payload}"),
         }
     }
@@ -129,7 +134,7 @@ impl Bench {
     fn sim_has(&self, capability: &str) -> bool {
         match capability {
             "csms-trigger" => self.csms.is_some(),
-            "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" => self.station.is_some(),
+            "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault" => self.station.is_some(),
             _ => false,
         }
     }
@@ -260,6 +265,7 @@ impl Bench {
                     Action::Token(t) => Input::Token(t),
                     Action::PowerCycle => Input::PowerCycle,
                     Action::Network(up) => Input::Network(up),
+                    Action::EvFault { evse, fault } => Input::EvFault { evse, fault },
                     Action::CsmsTrigger { .. } => unreachable!(),
                 };
                 let station = self.station.as_ref().expect("checked by has()");

@@ -54,6 +54,8 @@ pub enum Fault {
     AcceptAnyToken,
     /// Station: send CALLs without waiting for the answer to the previous one.
     PipelineCalls,
+    /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
+    IgnoreEvFaults,
     /// Station: accept any server certificate (no chain, expiry or host name check).
     TrustAnyServer,
     /// Station: send no Basic Authorization header at security profiles 1 and 2.
@@ -84,6 +86,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-registration", Fault::IgnoreRegistration),
     ("accept-any-token", Fault::AcceptAnyToken),
     ("pipeline-calls", Fault::PipelineCalls),
+    ("ignore-ev-faults", Fault::IgnoreEvFaults),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),
@@ -158,6 +161,7 @@ impl Fault {
         "ignore-registration",
         "accept-any-token",
         "pipeline-calls",
+        "ignore-ev-faults",
         "trust-any-server",
         "no-basic-auth",
         "no-tls",

@@ -45,6 +45,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_04_CS", title: "Token first, then cable: the transaction starts on authorization and reports the cable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_04 },
         Case { id: "TC_E_05_CS", title: "Token first and no cable within EVConnectionTimeOut: the transaction ends with Timeout", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &["token-reader"], timeout_ms: 30_000, run: tc_e_05 },
         Case { id: "TC_E_06_CS", title: "Presenting the same token again stops the transaction locally", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_06 },
+        Case { id: "OH_E_50_CS", title: "An RCD trip while charging ends the transaction with GroundFault and the connector is Faulted until reset", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E06", "G01"], needs: &["plug", "token-reader", "ev-fault"], timeout_ms: 30_000, run: oh_e_50 },
+        Case { id: "OH_E_51_CS", title: "A diode fault on an idle connector reports it Faulted, and Available once cleared", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G01"], needs: &["ev-fault"], timeout_ms: 30_000, run: oh_e_51 },
         Case { id: "TC_E_20_CS", title: "Pulling the cable out ends the transaction with EVDisconnected", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E10"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_20 },
         Case { id: "TC_E_28_CS", title: "GetTransactionStatus of an unknown transaction: not ongoing, nothing queued", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &[], timeout_ms: 20_000, run: tc_e_28 },
         Case { id: "TC_E_30_CS", title: "GetTransactionStatus of an ongoing transaction with nothing queued", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_30 },
@@ -565,6 +567,27 @@ fn tc_e_20() -> Step {
     kit::unplug(1)?;
     let ev = expect_ended(&conn, "E10", "EVCommunicationLost", "EVDisconnected")?;
     kit::check(tx_id(&ev) == tx, "E10", format!("transaction {tx} ended"), || tx_id(&ev))
+}
+
+fn oh_e_50() -> Step {
+    let (conn, tx) = local_tx("E06")?;
+    conn.claim(&["StatusNotification".into()]);
+    kit::ev_fault(1, kit::CircuitFault::RcdTrip)?;
+    let ev = expect_ended(&conn, "E06", "AbnormalCondition", "GroundFault")?;
+    kit::check(tx_id(&ev) == tx, "E06", format!("transaction {tx} ended"), || tx_id(&ev))?;
+    status_is(&conn, "G01", 1, "Faulted")?;
+    kit::ev_fault(1, kit::CircuitFault::Cleared)?;
+    // The cable is still in.
+    status_is(&conn, "G01", 1, "Occupied")
+}
+
+fn oh_e_51() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["StatusNotification".into()]);
+    kit::ev_fault(1, kit::CircuitFault::DiodeFault)?;
+    status_is(&conn, "G01", 1, "Faulted")?;
+    kit::ev_fault(1, kit::CircuitFault::Cleared)?;
+    status_is(&conn, "G01", 1, "Available")
 }
 
 fn tc_e_28() -> Step {

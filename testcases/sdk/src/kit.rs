@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 pub use crate::bindings::ocpp::harness::{
-    bench::{self, BenchError, PilotState},
+    bench::{self, BenchError, CircuitFault, PilotState},
     clock, config,
     log::{self, Level},
     session::{self, CallOutcome, Connection, SessionError},
@@ -160,6 +160,11 @@ pub fn pilot(evse: u32, state: PilotState) -> Step {
 /// Hold a card to the reader (capability `token-reader`).
 pub fn present_token(token: &str) -> Step {
     bench_step("present the id token", bench::present_token(token))
+}
+
+/// Put a fault on an EVSE's charging circuit, or clear it (capability `ev-fault`).
+pub fn ev_fault(evse: u32, fault: CircuitFault) -> Step {
+    bench_step("change the circuit fault", bench::ev_fault(evse, fault))
 }
 
 /// Cycle the station's power (capability `power-cycle`).

@@ -110,6 +110,17 @@ pub enum Pilot {
     F,
 }
 
+/// A fault on an EVSE's charging circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvFault {
+    /// The EV's diode is shorted.
+    DiodeFault,
+    /// The residual-current device tripped.
+    RcdTrip,
+    /// The fault is gone.
+    Cleared,
+}
+
 /// A physical event at the station.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -123,6 +134,8 @@ pub enum Input {
     PowerCycle,
     /// The network link goes down (false) or comes back.
     Network(bool),
+    /// A fault on an EVSE's circuit appears or clears.
+    EvFault { evse: u32, fault: EvFault },
 }
 
 /// Sends physical inputs to a running station, and tells whether it is registered.
@@ -202,6 +215,8 @@ enum Stop {
     Timeout,
     /// The CSMS refused the token after the transaction started.
     DeAuthorized,
+    /// A circuit fault (diode, RCD) cut the energy.
+    Fault(EvFault),
 }
 
 /// What started or changed a transaction (2.0.1 trigger reasons).
@@ -238,6 +253,8 @@ struct Evse {
     id: u32,
     plugged: bool,
     pilot: Pilot,
+    /// A circuit fault (diode, RCD) until cleared: no energy, connector Faulted.
+    fault: Option<EvFault>,
     operative: bool,
     /// ChangeAvailability Inoperative waiting for the transaction to end.
     inoperative_scheduled: bool,
@@ -422,6 +439,7 @@ impl Station {
                 pilot: Pilot::A,
                 operative: true,
                 inoperative_scheduled: false,
+                fault: None,
                 auth: None,
                 connect_deadline: None,
                 tx: None,
@@ -636,6 +654,20 @@ impl Station {
             Input::Network(up) => {
                 self.network_up = up;
                 (!up).then_some(Ended::Dropped)
+            }
+            Input::EvFault { evse, fault } => {
+                let i = self.evse_index(evse)?;
+                if self.cfg.faults.has(&Fault::IgnoreEvFaults) {
+                    return None;
+                }
+                self.advance_meter(i);
+                self.evses[i].fault = (fault != EvFault::Cleared).then_some(fault);
+                // A circuit fault cuts the energy: the transaction ends with the fault as reason.
+                if fault != EvFault::Cleared && self.evses[i].tx.is_some() {
+                    self.end_tx(i, Stop::Fault(fault));
+                }
+                self.refresh_status(i);
+                None
             }
         }
     }

@@ -60,7 +60,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
 pub(super) fn status_of(e: &Evse) -> &'static str {
     if !e.operative && e.tx.is_none() {
         "Unavailable"
-    } else if matches!(e.pilot, Pilot::E | Pilot::F) {
+    } else if matches!(e.pilot, Pilot::E | Pilot::F) || e.fault.is_some() {
         "Faulted"
     } else if let Some(tx) = &e.tx {
         if tx.charging { "Charging" } else { "SuspendedEV" }
@@ -74,7 +74,12 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
 }
 
 pub(super) fn status(e: &Evse, status: &str) -> Out {
-    Out::call("StatusNotification", json!({"connectorId": e.id, "errorCode": "NoError", "status": status, "timestamp": now_rfc3339()}))
+    let error = match e.fault {
+        Some(super::EvFault::RcdTrip) => "GroundFailure",
+        Some(_) => "EVCommunicationError",
+        None => "NoError",
+    };
+    Out::call("StatusNotification", json!({"connectorId": e.id, "errorCode": error, "status": status, "timestamp": now_rfc3339()}))
 }
 
 /// Connector 0 stands for the whole station.
@@ -120,6 +125,7 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
         Stop::Reset(false) => "SoftReset",
         Stop::Unlock => "UnlockCommand",
         Stop::Timeout | Stop::DeAuthorized => "DeAuthorized",
+        Stop::Fault(_) => "Other",
     };
     let e = &st.evses[i];
     let mut p = json!({"transactionId": tx_ref(tx), "meterStop": wh(e), "timestamp": now_rfc3339(), "reason": reason});

@@ -69,7 +69,7 @@ pub(super) fn starts(st: &Station, i: usize) -> bool {
 pub(super) fn status_of(e: &Evse) -> &'static str {
     if !e.operative && e.tx.is_none() {
         "Unavailable"
-    } else if matches!(e.pilot, Pilot::E | Pilot::F) {
+    } else if matches!(e.pilot, Pilot::E | Pilot::F) || e.fault.is_some() {
         "Faulted"
     } else if e.plugged || e.tx.is_some() {
         "Occupied"
@@ -193,6 +193,8 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
         Stop::Unlock => ("UnlockCommand", "Other"),
         Stop::Timeout => ("EVConnectTimeout", "Timeout"),
         Stop::DeAuthorized => ("Deauthorized", "DeAuthorized"),
+        Stop::Fault(super::EvFault::RcdTrip) => ("AbnormalCondition", "GroundFault"),
+        Stop::Fault(_) => ("AbnormalCondition", "Other"),
     };
     let mut tx = tx.clone();
     let mut extra = json!({"transactionInfo": {"stoppedReason": reason}, "meterValue": meter_value(&st.evses[i], "Transaction.End")});
