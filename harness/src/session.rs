@@ -131,6 +131,20 @@ struct Shared {
     changed: Notify,
     next_id: AtomicU64,
     security: Mutex<PeerSecurity>,
+    /// Told the new password when the DUT accepts a BasicAuthPassword we set (harness as CSMS).
+    on_password: Mutex<Option<PasswordHook>>,
+}
+
+type PasswordHook = Box<dyn Fn(&str) + Send + Sync>;
+
+/// The BasicAuthPassword a 2.x SetVariables request sets, if it sets one.
+fn password_set_by(action: &str, payload: &Value) -> Option<(usize, String)> {
+    if action != "SetVariables" {
+        return None;
+    }
+    payload["setVariableData"].as_array()?.iter().enumerate().find_map(|(i, d)| {
+        (d["component"]["name"] == "SecurityCtrlr" && d["variable"]["name"] == "BasicAuthPassword").then(|| (i, d["attributeValue"].as_str().unwrap_or_default().to_string()))
+    })
 }
 
 struct Tasks(Vec<AbortHandle>);
@@ -164,6 +178,7 @@ impl Connection {
             changed: Notify::new(),
             next_id: AtomicU64::new(1),
             security: Mutex::default(),
+            on_password: Mutex::default(),
         });
         let writer = tokio::spawn(async move {
             while let Some(m) = rx.recv().await {
@@ -221,6 +236,16 @@ impl Connection {
         self.shared.security.lock().unwrap().clone()
     }
 
+    /// The trace of the case the connection belongs to.
+    pub fn trace(&self) -> Trace {
+        self.shared.trace.clone()
+    }
+
+    /// Call `hook` with the new password when the DUT accepts a BasicAuthPassword we set.
+    pub fn on_password_change(&self, hook: impl Fn(&str) + Send + Sync + 'static) {
+        *self.shared.on_password.lock().unwrap() = Some(Box::new(hook));
+    }
+
     pub fn is_closed(&self) -> bool {
         self.shared.state.lock().unwrap().closed.is_some()
     }
@@ -241,9 +266,22 @@ impl Connection {
             }
             st.pending = Some(Pending { id: id.clone(), action: action.to_string(), tx });
         }
+        let new_password = password_set_by(action, &payload);
+        if let Some((_, pw)) = &new_password {
+            crate::security::redact::register_basic(&s.station_id, pw);
+        }
         s.send(&Frame::Call { id: id.clone(), action: action.to_string(), payload }, None);
         match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(outcome)) => outcome,
+            Ok(Ok(outcome)) => {
+                if let (Some((i, pw)), Ok(CallOutcome::Result(r))) = (&new_password, &outcome) {
+                    if r["setVariableResult"][*i]["attributeStatus"] == "Accepted" {
+                        if let Some(hook) = s.on_password.lock().unwrap().as_ref() {
+                            hook(pw);
+                        }
+                    }
+                }
+                outcome
+            }
             Ok(Err(_)) => {
                 let reason = s.state.lock().unwrap().closed.clone().unwrap_or_default();
                 Err(SessionError::Closed(format!("{reason}, before the answer to {action} ({id})")))

@@ -93,6 +93,9 @@ pub struct Listener {
     rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Accepted>>,
     /// Replaced at each case start.
     current: Arc<Mutex<Route>>,
+    /// A Basic-auth password the station accepted during the run: it holds for the rest of
+    /// the run, whatever the configuration said (a real station keeps it).
+    rotated: Arc<Mutex<Option<String>>>,
     task: AbortHandle,
 }
 
@@ -108,18 +111,30 @@ impl Listener {
         let addr = tcp.local_addr()?;
         let (tx, rx) = mpsc::unbounded_channel();
         let current = Arc::new(Mutex::new(Route { trace: Trace::new(), versions: OcppVersion::ALL.to_vec(), security: ServeSecurity::default() }));
-        let cur = current.clone();
+        let rotated: Arc<Mutex<Option<String>>> = Arc::default();
+        let (cur, rot) = (current.clone(), rotated.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, peer)) = tcp.accept().await {
                 let _ = stream.set_nodelay(true);
                 let route = cur.lock().unwrap().clone();
                 let tx = tx.clone();
+                let (cur, rot) = (cur.clone(), rot.clone());
                 tokio::spawn(async move {
-                    let _ = tx.send(handshake(stream, peer, route).await);
+                    let accepted = handshake(stream, peer, route).await;
+                    // Like a CSMS: a password the station accepted is the one it must use next.
+                    if let Ok(conn) = &accepted {
+                        let trace = conn.trace();
+                        conn.on_password_change(move |pw| {
+                            trace.log("info", "the station accepted a new Basic-auth password: expecting it from now on");
+                            cur.lock().unwrap().security.password = Some(pw.to_string());
+                            *rot.lock().unwrap() = Some(pw.to_string());
+                        });
+                    }
+                    let _ = tx.send(accepted);
                 });
             }
         });
-        Ok(Listener { addr, rx: tokio::sync::Mutex::new(rx), current, task: task.abort_handle() })
+        Ok(Listener { addr, rx: tokio::sync::Mutex::new(rx), current, rotated, task: task.abort_handle() })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -139,7 +154,10 @@ impl Listener {
     }
 
     /// Secure the following connections this way (the run's settings, or a case's bad certificate).
-    pub fn secure(&self, security: ServeSecurity) {
+    pub fn secure(&self, mut security: ServeSecurity) {
+        if let Some(pw) = self.rotated.lock().unwrap().clone() {
+            security.password = Some(pw);
+        }
         self.current.lock().unwrap().security = security;
     }
 

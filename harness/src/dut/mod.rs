@@ -56,6 +56,8 @@ pub enum Fault {
     PipelineCalls,
     /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
     IgnoreEvFaults,
+    /// Station: accept a new Basic-auth password but keep using the old one.
+    KeepOldPassword,
     /// Station: accept any server certificate (no chain, expiry or host name check).
     TrustAnyServer,
     /// Station: send no Basic Authorization header at security profiles 1 and 2.
@@ -87,6 +89,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-token", Fault::AcceptAnyToken),
     ("pipeline-calls", Fault::PipelineCalls),
     ("ignore-ev-faults", Fault::IgnoreEvFaults),
+    ("keep-old-password", Fault::KeepOldPassword),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),
@@ -162,6 +165,7 @@ impl Fault {
         "accept-any-token",
         "pipeline-calls",
         "ignore-ev-faults",
+        "keep-old-password",
         "trust-any-server",
         "no-basic-auth",
         "no-tls",

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::{
     Case,
     kit::{self, Certificate, Credentials, OcppVersion, Role, Step, at, now},
+    msg,
 };
 
 const CSMS: Role = Role::Csms;
@@ -33,6 +34,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_A_05_CS", title: "The station refuses a CSMS certificate from an unknown CA and reports it once back", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00", "A04"], needs: &[], timeout_ms: 30_000, run: tc_a_05_cs },
         Case { id: "OH_A_01_CS", title: "The station refuses an expired CSMS certificate", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_01_cs },
         Case { id: "OH_A_02_CS", title: "The station refuses a CSMS certificate issued for another host", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_02_cs },
+        Case { id: "TC_A_09_CS", title: "A new Basic-auth password is Accepted and the station reconnects with it", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &[], timeout_ms: 30_000, run: tc_a_09_cs },
+        Case { id: "OH_A_03_CS", title: "A Basic-auth password shorter than 16 characters is Rejected", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.205", "A01"], needs: &[], timeout_ms: 20_000, run: oh_a_03_cs },
         Case { id: "TC_A_07_CS", title: "The station presents a client certificate naming itself", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_cs },
     ]
 }
@@ -136,6 +139,34 @@ fn tc_a_07_cs() -> Step {
     let s = conn.security();
     let id = kit::config::station_id();
     kit::check(s.peer_certificate_cn.as_deref() == Some(id.as_str()), "A00.FR.409", format!("a client certificate with CN {id:?}"), || format!("CN {:?}", s.peer_certificate_cn))
+}
+
+fn set_password(conn: &kit::Connection, req: &str, password: &str) -> Step<String> {
+    let r = kit::call(conn, req, "SetVariables", msg::set_variables("SecurityCtrlr", "BasicAuthPassword", password), 10_000)?;
+    Ok(at(&r, "/setVariableResult/0/attributeStatus").as_str().unwrap_or_default().to_string())
+}
+
+fn tc_a_09_cs() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    let conn = accepted_and_booted("A01")?;
+    // A fresh password of 24 characters; the host masks it in every report.
+    let password = format!("Rotated-{:016}", kit::clock::now_ms() * 7919 % 10_000_000_000_000_000);
+    let status = set_password(&conn, "A01.FR.02", &password)?;
+    kit::check(status == "Accepted", "A01.FR.03", "attributeStatus Accepted for the new password", || format!("attributeStatus {status}"))?;
+    // The station uses the new password on its next connection; the host now expects it and
+    // refuses the old one. Close, in case the station would wait for us to.
+    let _ = conn.expect_close(3_000);
+    conn.close();
+    let again = kit::accept_station("A01", 15_000, &[])?;
+    let id = kit::config::station_id();
+    kit::check(again.security().basic_auth_user.as_deref() == Some(id.as_str()), "A01", format!("Basic user {id:?} with the new password"), || format!("{:?}", again.security().basic_auth_user))
+}
+
+fn oh_a_03_cs() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    let conn = accepted_and_booted("A01")?;
+    let status = set_password(&conn, "A00.FR.205", "short-pw-12")?;
+    kit::check(status == "Rejected", "A00.FR.205", "attributeStatus Rejected for a password of 11 characters", || format!("attributeStatus {status}"))
 }
 
 /// Show the registered station a bad certificate on its next connection: it must break the

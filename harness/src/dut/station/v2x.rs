@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{Ended, EventStream, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
-use crate::{defaults::now_rfc3339, version::OcppVersion};
+use crate::{defaults::now_rfc3339, dut::Fault, version::OcppVersion};
 
 pub(super) fn key(k: Key) -> &'static str {
     match k {
@@ -288,6 +288,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"getVariableResult": results}))
         }
         "SetVariables" => {
+            let before = st.cfg.security.basic.clone();
             let results: Vec<Value> = p["setVariableData"]
                 .as_array()
                 .into_iter()
@@ -297,7 +298,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     json!({"component": d["component"], "variable": d["variable"], "attributeStatus": status})
                 })
                 .collect();
-            ok(json!({"setVariableResult": results}))
+            // A new Basic-auth password takes effect on a new connection (A01).
+            let rotated = st.cfg.security.basic != before;
+            (Ok(json!({"setVariableResult": results})), rotated.then_some(Ended::Dropped))
         }
         "GetBaseReport" => {
             let request_id = p["requestId"].as_i64().unwrap_or(0);
@@ -486,6 +489,16 @@ fn known_component(st: &Station, d: &Value) -> bool {
 fn set_variable(st: &mut Station, d: &Value) -> &'static str {
     let k = component_key(d);
     let value = d["attributeValue"].as_str().unwrap_or("").to_string();
+    if k == "SecurityCtrlr.BasicAuthPassword" {
+        // Write-only: never stored where GetVariables or a report could show it.
+        if !(16..=40).contains(&value.chars().count()) || !value.chars().all(|c| c.is_ascii_graphic()) {
+            return "Rejected";
+        }
+        if !st.cfg.faults.has(&Fault::KeepOldPassword) {
+            st.cfg.security.basic = Some((st.cfg.station_id.clone(), value));
+        }
+        return "Accepted";
+    }
     match st.settings.get(&k) {
         Some((_, true)) => "Rejected",
         Some(_) => {
