@@ -17,7 +17,9 @@ if ! "$py/bin/componentize-py" --version 2>/dev/null | grep -q "0.25"; then
   "$py/bin/pip" install --quiet --disable-pip-version-check "componentize-py==0.25.1"
 fi
 "$py/bin/componentize-py" --version
-if [ ! -d testcases/js/node_modules/@bytecodealliance/componentize-js ]; then
+# Again whenever the lock changed since the last install.
+if ! cmp -s testcases/js/package-lock.json testcases/js/node_modules/.package-lock.json.installed; then
   npm ci --prefix testcases/js --no-audit --no-fund --loglevel=error
+  cp testcases/js/package-lock.json testcases/js/node_modules/.package-lock.json.installed
 fi
 node -e "console.log('componentize-js', require('./testcases/js/node_modules/@bytecodealliance/componentize-js/package.json').version)"
