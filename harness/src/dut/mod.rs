@@ -56,6 +56,8 @@ pub enum Fault {
     PipelineCalls,
     /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
     IgnoreEvFaults,
+    /// Station: answer InstallCertificate Accepted even for text that is no certificate.
+    InstallAnyCertificate,
     /// Station: accept a new Basic-auth password but keep using the old one.
     KeepOldPassword,
     /// Station: accept any server certificate (no chain, expiry or host name check).
@@ -90,6 +92,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("pipeline-calls", Fault::PipelineCalls),
     ("ignore-ev-faults", Fault::IgnoreEvFaults),
     ("keep-old-password", Fault::KeepOldPassword),
+    ("install-any-certificate", Fault::InstallAnyCertificate),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),
@@ -166,6 +169,7 @@ impl Fault {
         "pipeline-calls",
         "ignore-ev-faults",
         "keep-old-password",
+        "install-any-certificate",
         "trust-any-server",
         "no-basic-auth",
         "no-tls",

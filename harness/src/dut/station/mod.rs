@@ -361,6 +361,8 @@ pub struct Station {
     meter_out: Arc<std::sync::atomic::AtomicU64>,
     /// Security events to report once connected: (type, techInfo).
     security_events: Vec<(String, String)>,
+    /// Installed root certificates (2.x certificate management): (type, hash data).
+    certificates: Vec<(String, serde_json::Value)>,
 }
 
 /// Run the station until the task is aborted.
@@ -477,6 +479,7 @@ impl Station {
             registered_after_us: Arc::default(),
             meter_out: Arc::default(),
             security_events: vec![],
+            certificates: vec![],
             cfg,
         }
     }

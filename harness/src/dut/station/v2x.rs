@@ -287,6 +287,34 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .collect();
             ok(json!({"getVariableResult": results}))
         }
+        // Certificate management (M): roots the CSMS installs, listed and deleted by hash data.
+        "InstallCertificate" => {
+            let kind = p["certificateType"].as_str().unwrap_or_default().to_string();
+            match certificate_hash_data(p["certificate"].as_str().unwrap_or_default()) {
+                Some(hash) => {
+                    st.certificates.retain(|(_, h)| !same_certificate(h, &hash));
+                    st.certificates.push((kind, hash));
+                    ok(json!({"status": "Accepted"}))
+                }
+                None if st.cfg.faults.has(&Fault::InstallAnyCertificate) => ok(json!({"status": "Accepted"})),
+                None => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}})),
+            }
+        }
+        "GetInstalledCertificateIds" => {
+            let wanted: Vec<&str> = p["certificateType"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let chain: Vec<Value> = st
+                .certificates
+                .iter()
+                .filter(|(k, _)| wanted.is_empty() || wanted.contains(&k.as_str()))
+                .map(|(k, h)| json!({"certificateType": k, "certificateHashData": h}))
+                .collect();
+            if chain.is_empty() { ok(json!({"status": "NotFound"})) } else { ok(json!({"status": "Accepted", "certificateHashDataChain": chain})) }
+        }
+        "DeleteCertificate" => {
+            let before = st.certificates.len();
+            st.certificates.retain(|(_, h)| !same_certificate(h, &p["certificateHashData"]));
+            ok(json!({"status": if st.certificates.len() < before { "Accepted" } else { "NotFound" }}))
+        }
         "SetVariables" => {
             let before = st.cfg.security.basic.clone();
             let results: Vec<Value> = p["setVariableData"]
@@ -484,6 +512,27 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
 fn known_component(st: &Station, d: &Value) -> bool {
     let c = d["component"]["name"].as_str().unwrap_or("");
     st.settings.keys().any(|k| k.split('.').next() == Some(c))
+}
+
+/// OCPP certificate hash data (SHA-256) of a PEM certificate: hashes of the issuer's name and
+/// public key, and the serial number in hex without leading zeroes. Roots are self-signed, so
+/// the issuer's key is the certificate's own.
+fn certificate_hash_data(pem: &str) -> Option<Value> {
+    use sha2::{Digest, Sha256};
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
+    let cert = pem.parse_x509().ok()?;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    Some(json!({
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": hex(&Sha256::digest(cert.issuer().as_raw())),
+        "issuerKeyHash": hex(&Sha256::digest(&cert.public_key().subject_public_key.data)),
+        "serialNumber": format!("{:x}", cert.serial),
+    }))
+}
+
+fn same_certificate(a: &Value, b: &Value) -> bool {
+    ["issuerNameHash", "issuerKeyHash"].iter().all(|k| a[k].as_str().map(str::to_lowercase) == b[k].as_str().map(str::to_lowercase))
+        && a["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase()) == b["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase())
 }
 
 fn set_variable(st: &mut Station, d: &Value) -> &'static str {
