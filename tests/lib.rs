@@ -35,14 +35,14 @@ impl World {
 
     /// Run one case of any loaded suite against the built-in DUT with these faults.
     pub fn run_in(&self, suite: &Suite, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
-        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, ..Default::default() };
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, ..Default::default() };
         self.run_with(suite, id, opts)
     }
 
     /// Run one case of the built-in suite at a security profile (one PKI and password per
     /// profile for the whole test binary).
     pub fn run_at(&self, id: &str, faults: &[Fault], profile: u8) -> anyhow::Result<CaseResult> {
-        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, security: security(profile)?, ..Default::default() };
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, security: security(profile)?, ..Default::default() };
         self.run_with(&self.suite, id, opts)
     }
 }

@@ -48,6 +48,40 @@ pub struct DutDescription {
     pub parameters: BTreeMap<String, String>,
     /// Security profile, password and PKI directory (`[security]`).
     pub security: Option<crate::security::SecurityConfig>,
+    /// The lab's timing for this device (`[timing]`), used by every case instead of constants.
+    pub timing: Option<Timing>,
+}
+
+/// How long the DUT may take for what cases wait on, in milliseconds (`[timing]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct Timing {
+    /// To connect, or to reconnect after a drop (its back-off included).
+    pub connect_ms: u32,
+    /// To reboot and connect again (Reset, power cycle).
+    pub reboot_ms: u32,
+    /// To answer a CALL.
+    pub response_ms: u32,
+    /// How far a timed behaviour (an interval, a time-out) may be off; OCTT labs use 4 s.
+    pub tolerance_ms: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing { connect_ms: 10_000, reboot_ms: 15_000, response_ms: 10_000, tolerance_ms: 1_000 }
+    }
+}
+
+impl Timing {
+    /// What a case may take beyond its own time-out because the lab's timing is slower than
+    /// the defaults the catalogue was written for.
+    pub fn extra(&self) -> std::time::Duration {
+        let d = Timing::default();
+        let over = |a: u32, b: u32| u64::from(a.saturating_sub(b));
+        // A case reboots or reconnects at most a couple of times and waits on a few answers.
+        let ms = 2 * over(self.reboot_ms, d.reboot_ms) + 2 * over(self.connect_ms, d.connect_ms) + 4 * over(self.response_ms, d.response_ms);
+        std::time::Duration::from_millis(ms)
+    }
 }
 
 impl DutDescription {

@@ -41,6 +41,8 @@ pub struct RunConfig {
     pub valid_id_tokens: Vec<String>,
     pub invalid_id_token: String,
     pub parameters: std::collections::BTreeMap<String, String>,
+    /// The lab's timing for the DUT.
+    pub timing: crate::description::Timing,
 }
 
 /// Where the case reaches its DUT.
@@ -333,10 +335,40 @@ impl session::Host for CaseHost {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("accept-station needs the harness in the CSMS role".into())));
         };
-        match timed(&self.ctx.trace, false, listener.clone().accept(ms(timeout_ms))).await {
+        let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.connect_ms));
+        match timed(&self.ctx.trace, false, listener.clone().accept(timeout)).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
+            }
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
+    async fn ready_station(&mut self, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("ready-station needs the harness in the CSMS role".into())));
+        };
+        let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
+        match timed(&trace, false, crate::states::ready(listener, &claim, &timing, &trace)).await {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
+    async fn reboot_station(&mut self, claim: Vec<String>) -> SessResult<session::Rebooted> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("reboot-station needs the harness in the CSMS role".into())));
+        };
+        let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
+        match timed(&trace, false, crate::states::reboot(listener, &self.ctx.bench, &claim, &timing, &trace)).await {
+            Ok((conn, method)) => {
+                let method = match method {
+                    crate::states::RebootMethod::AlreadyBooting => session::RebootMethod::AlreadyBooting,
+                    crate::states::RebootMethod::PowerCycle => session::RebootMethod::PowerCycle,
+                    crate::states::RebootMethod::Reset => session::RebootMethod::Reset,
+                };
+                Ok(Ok(session::Rebooted { connection: self.table.push(conn)?, method }))
             }
             Err(e) => Ok(Err(to_wit_error(e))),
         }
@@ -428,7 +460,8 @@ impl session::HostConnection for CaseHost {
             Ok(p) => p,
             Err(e) => return Ok(Err(e)),
         };
-        Ok(match timed(&self.ctx.trace, false, conn.call(&action, payload, ms(timeout_ms))).await {
+        let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.response_ms));
+        Ok(match timed(&self.ctx.trace, false, conn.call(&action, payload, timeout)).await {
             Ok(sess::CallOutcome::Result(v)) => Ok(session::CallOutcome::Result(v.to_string())),
             Ok(sess::CallOutcome::Error { code, description, details }) => {
                 Ok(session::CallOutcome::Error(session::CallError { code, description, details: details.to_string() }))
@@ -556,6 +589,11 @@ impl config::Host for CaseHost {
 
     async fn parameter(&mut self, key: String) -> wasmtime::Result<Option<String>> {
         Ok(self.ctx.config.parameters.get(&key).cloned())
+    }
+
+    async fn lab_timing(&mut self) -> wasmtime::Result<config::Timing> {
+        let t = self.ctx.config.timing;
+        Ok(config::Timing { connect_ms: t.connect_ms, reboot_ms: t.reboot_ms, response_ms: t.response_ms, tolerance_ms: t.tolerance_ms })
     }
 }
 

@@ -1,6 +1,7 @@
 //! OCPP-J conformance test harness: loads test suites (WASM components implementing the
 //! `ocpp:harness/test-suite` world), runs their cases against a charging station or a CSMS,
 //! and reports verdicts with the wire log as evidence.
+pub mod baseline;
 pub mod bench;
 pub mod case;
 pub mod defaults;
@@ -10,6 +11,7 @@ pub mod frame;
 pub mod host;
 pub mod html;
 pub mod lint;
+pub mod model;
 pub mod perf;
 pub mod report;
 pub mod runner;
@@ -17,6 +19,7 @@ pub mod scaffold;
 pub mod schema;
 pub mod security;
 pub mod session;
+pub mod states;
 pub mod select;
 pub mod trace;
 pub mod transport;

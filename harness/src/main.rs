@@ -183,6 +183,11 @@ struct RunArgs {
     /// external DUT's profile comes from the `[security]` table of its description.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
     security_profile: Option<u8>,
+    /// Built-in DUTs: start the reference station afresh for every case, instead of once per
+    /// version for the whole run (the way a real station lives, with the baseline restored
+    /// between cases).
+    #[arg(long)]
+    fresh_dut: bool,
     /// Directory for junit.xml and results.json.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
@@ -342,7 +347,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Dut::BuiltIn { faults } => format!("built-in reference DUTs with faults {}", faults.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
         Dut::External { csms_url, listen } => format!("external DUT (csms-url {csms_url:?}, listen {listen:?})"),
     };
-    let mut opts = RunOptions { dut, version: args.select.version, ..Default::default() };
+    let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, ..Default::default() };
     opts.config.station_id = args.station_id.clone();
     if let Some(path) = &args.dut {
         let d = ocpp_harness::description::DutDescription::load(path)?;
@@ -406,7 +411,12 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         };
         println!("test {} [{} {}] ... {status}", r.meta.id, r.version, r.meta.role);
         results.push(r);
+        writer.set_stations(runner.stations().await);
         writer.write(&results)?;
+    }
+    for s in runner.stations().await {
+        let version = s.version.map(|v| format!(" ({v})")).unwrap_or_default();
+        println!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases", s.station_id, s.connections, s.boots, s.reboots_requested);
     }
     let bad: Vec<_> = results.iter().filter(|r| r.verdict.is_failure()).collect();
     if !bad.is_empty() {

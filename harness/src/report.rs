@@ -22,6 +22,9 @@ pub struct RunSummary<'a> {
     pub started: String,
     pub dut: String,
     pub counts: Counts,
+    /// What the run saw of each station DUT (harness as CSMS): connections, boots.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub stations: &'a [crate::runner::StationSummary],
     pub cases: &'a [CaseResult],
 }
 
@@ -115,12 +118,18 @@ pub struct ReportWriter {
     junit: PathBuf,
     started: String,
     dut: String,
+    stations: Vec<crate::runner::StationSummary>,
 }
 
 impl ReportWriter {
     pub fn new(dir: &Path, dut: String) -> std::io::Result<ReportWriter> {
         fs::create_dir_all(dir)?;
-        Ok(ReportWriter { dir: dir.to_path_buf(), junit: dir.join("junit.xml"), started: chrono::Utc::now().to_rfc3339(), dut })
+        Ok(ReportWriter { dir: dir.to_path_buf(), junit: dir.join("junit.xml"), started: chrono::Utc::now().to_rfc3339(), dut, stations: vec![] })
+    }
+
+    /// What the run saw of the station DUTs, for results.json.
+    pub fn set_stations(&mut self, stations: Vec<crate::runner::StationSummary>) {
+        self.stations = stations;
     }
 
     /// Write the JUnit file somewhere else than `<dir>/junit.xml`.
@@ -146,6 +155,7 @@ impl ReportWriter {
             started: self.started.clone(),
             dut: self.dut.clone(),
             counts: Counts::of(results),
+            stations: &self.stations,
             cases: results,
         };
         write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)?;

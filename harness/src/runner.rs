@@ -28,6 +28,9 @@ pub enum Dut {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub dut: Dut,
+    /// Built-in DUTs only: start the reference station afresh for every case (the old way)
+    /// instead of once per version for the whole run, as a real station lives.
+    pub fresh_dut: bool,
     pub config: RunConfig,
     /// Run every case at this version (cases that do not support it are not selected).
     pub version: Option<OcppVersion>,
@@ -54,6 +57,9 @@ impl RunOptions {
             self.config.invalid_id_token = t.clone();
         }
         self.config.parameters.extend(d.parameters.clone());
+        if let Some(t) = d.timing {
+            self.config.timing = t;
+        }
         self.description = Some(d);
     }
 }
@@ -62,11 +68,13 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             dut: Dut::BuiltIn { faults: Faults::default() },
+            fresh_dut: false,
             config: RunConfig {
                 station_id: "CS001".into(),
                 valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()],
                 invalid_id_token: "UNKNOWN-9".into(),
                 parameters: Default::default(),
+                timing: Default::default(),
             },
             version: None,
             description: None,
@@ -117,6 +125,36 @@ pub struct Runner {
     pub opts: RunOptions,
     /// For an external station DUT: one listener for the whole run.
     listener: Option<Arc<Listener>>,
+    /// Built-in reference stations that live for the whole run, one per version.
+    stations: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveStation>>,
+    /// Why the station could not be brought back to the baseline after the last case.
+    baseline_broken: std::sync::Mutex<Option<String>>,
+}
+
+/// A built-in reference station started once for the run, with the listener it connects to.
+struct LiveStation {
+    listener: Arc<Listener>,
+    handle: dut::station::StationHandle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LiveStation {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What the run saw of one station DUT: connections, boots, registration.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct StationSummary {
+    pub station_id: String,
+    /// The version of the built-in station; none for an external DUT.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<OcppVersion>,
+    pub connections: u32,
+    pub boots: u32,
+    pub reboots_requested: u32,
+    pub registration: String,
 }
 
 impl Runner {
@@ -125,7 +163,90 @@ impl Runner {
             Dut::External { listen: Some(addr), .. } => Some(Arc::new(Listener::bind(*addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?)),
             _ => None,
         };
-        Ok(Runner { host, opts, listener })
+        Ok(Runner { host, opts, listener, stations: Default::default(), baseline_broken: Default::default() })
+    }
+
+    /// What the run saw of each station DUT, for the report.
+    pub async fn stations(&self) -> Vec<StationSummary> {
+        let summary = |l: &Listener, version: Option<OcppVersion>| {
+            let m = l.model().lock().unwrap().clone();
+            StationSummary {
+                station_id: self.opts.config.station_id.clone(),
+                version,
+                connections: m.connections,
+                boots: m.boots,
+                reboots_requested: m.reboots_requested,
+                registration: format!("{:?}", m.registration),
+            }
+        };
+        let mut out: Vec<StationSummary> = self.listener.iter().map(|l| summary(l, None)).collect();
+        out.extend(self.stations.lock().await.iter().map(|(v, s)| summary(&s.listener, Some(*v))));
+        out
+    }
+
+    /// The built-in station of `version` for the whole run, started on first use.
+    async fn live_station(&self, version: OcppVersion) -> Result<(Arc<Listener>, dut::station::StationHandle), Verdict> {
+        let mut stations = self.stations.lock().await;
+        if let Some(s) = stations.get(&version).filter(|s| !s.task.is_finished()) {
+            return Ok((s.listener.clone(), s.handle.clone()));
+        }
+        let Dut::BuiltIn { faults } = &self.opts.dut else { unreachable!("only built-in stations are started") };
+        let listener = Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone()))
+            .await
+            .map(Arc::new)
+            .map_err(|e| Verdict::Error(format!("cannot open a listener on loopback: {e}")))?;
+        listener.secure(self.serve()?);
+        let (handle, task) = self.spawn_station(&listener, faults, version)?;
+        stations.insert(version, LiveStation { listener: listener.clone(), handle: handle.clone(), task });
+        // Like a station that was running before the run: connected and registered (its boot
+        // answered by default) before the first case.
+        let timing = self.opts.config.timing;
+        if let Ok((_, conn)) = listener.accept_after(0, Duration::from_millis(u64::from(timing.connect_ms))).await {
+            conn.wait_model(Duration::from_millis(u64::from(timing.reboot_ms)), |m| m.registration.is_accepted()).await;
+        }
+        Ok((listener, handle))
+    }
+
+    fn serve(&self) -> Result<crate::transport::ServeSecurity, Verdict> {
+        let security = &self.opts.security;
+        security.serve(crate::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)))
+    }
+
+    fn spawn_station(&self, listener: &Listener, faults: &Faults, version: OcppVersion) -> Result<(dut::station::StationHandle, tokio::task::JoinHandle<()>), Verdict> {
+        // A station with fault no-tls dials ws:// whatever the profile.
+        let url = if faults.has(&dut::Fault::NoTls) { listener.url().replacen("wss://", "ws://", 1) } else { listener.url() };
+        let mut cfg = dut::station::StationConfig::new(url, &self.opts.config.station_id, version);
+        cfg.security = dut::station::StationSecurity::for_run(&self.opts.security, &self.opts.config.station_id, faults)
+            .map_err(|e| Verdict::Error(format!("cannot set up the reference station's security: {e:#}")))?;
+        cfg.faults = faults.clone();
+        cfg.evses = self.opts.description.as_ref().and_then(|d| d.evses).unwrap_or(1);
+        Ok(dut::station::spawn(cfg))
+    }
+
+    /// Bring the station back to the baseline after a case (see `baseline`); a failure is
+    /// kept, and makes the next case inconclusive unless a new attempt then succeeds.
+    async fn restore_baseline(&self, listener: &Listener, trace: &Trace) -> Result<(), String> {
+        let timing = self.opts.config.timing;
+        let conn = match listener.live() {
+            Some(c) => c,
+            None => {
+                trace.log("baseline", "the station is not connected: waiting for it to come back");
+                listener.accept_after(0, Duration::from_millis(u64::from(timing.reboot_ms))).await.map(|(_, c)| c).map_err(|e| format!("the station did not come back: {e}"))?
+            }
+        };
+        let waits = crate::baseline::Waits { response: Duration::from_millis(u64::from(timing.response_ms)), settle: Duration::from_millis(u64::from(timing.reboot_ms)) };
+        match crate::baseline::restore(&conn, waits).await {
+            Ok(done) => {
+                for d in done {
+                    trace.log("baseline", d);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                trace.log("baseline", format!("could not restore the baseline: {e}"));
+                Err(e)
+            }
+        }
     }
 
     /// The version a case runs at, or None if it does not support the requested one.
@@ -145,7 +266,6 @@ impl Runner {
     pub async fn run_case_traced(&self, suite: &Suite, meta: &CaseMeta, trace: &Trace) -> CaseResult {
         let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
         let verdict = self.run_inner(suite, meta, version, trace).await;
-        let verdict = verdict.with_violations(&trace.violations());
         self.result(meta, version, verdict, trace)
     }
 
@@ -171,30 +291,34 @@ impl Runner {
         let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
         let mut bench = Bench::none();
         let security = &self.opts.security;
-        let serve = || security.serve(crate::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)));
+        // The station's listener when it outlives the case (the baseline is then restored).
+        let mut kept: Option<Arc<Listener>> = None;
         let endpoint = match (&self.opts.dut, meta.role) {
-            (Dut::BuiltIn { faults }, Role::Csms) => {
-                let listener = match Listener::bind("127.0.0.1:0".parse().unwrap()).await {
+            (Dut::BuiltIn { faults }, Role::Csms) if self.opts.fresh_dut => {
+                let listener = match Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone())).await {
                     Ok(l) => Arc::new(l),
                     Err(e) => return Verdict::Error(format!("cannot open a listener on loopback: {e}")),
                 };
                 listener.begin_case(trace.clone(), vec![version]);
-                match serve() {
+                match self.serve() {
                     Ok(s) => listener.secure(s),
                     Err(v) => return v,
                 }
-                // A station with fault no-tls dials ws:// whatever the profile.
-                let url = if faults.has(&dut::Fault::NoTls) { listener.url().replacen("wss://", "ws://", 1) } else { listener.url() };
-                let mut cfg = dut::station::StationConfig::new(url, &self.opts.config.station_id, version);
-                cfg.security = match dut::station::StationSecurity::for_run(security, &self.opts.config.station_id, faults) {
-                    Ok(s) => s,
-                    Err(e) => return Verdict::Error(format!("cannot set up the reference station's security: {e:#}")),
+                let (handle, task) = match self.spawn_station(&listener, faults, version) {
+                    Ok(x) => x,
+                    Err(v) => return v,
                 };
-                cfg.faults = faults.clone();
-                cfg.evses = self.opts.description.as_ref().and_then(|d| d.evses).unwrap_or(1);
-                let (handle, task) = dut::station::spawn(cfg);
                 dut_task = Some(task);
                 bench = Bench::sim_station(handle);
+                Endpoint::Listener(listener)
+            }
+            (Dut::BuiltIn { .. }, Role::Csms) => {
+                let (listener, handle) = match self.live_station(version).await {
+                    Ok(x) => x,
+                    Err(v) => return v,
+                };
+                bench = Bench::sim_station(handle);
+                kept = Some(listener.clone());
                 Endpoint::Listener(listener)
             }
             (Dut::BuiltIn { faults }, Role::ChargingStation) => {
@@ -220,11 +344,7 @@ impl Runner {
             }
             (Dut::External { .. }, Role::Csms) => match &self.listener {
                 Some(l) => {
-                    l.begin_case(trace.clone(), vec![version]);
-                    match serve() {
-                        Ok(s) => l.secure(s),
-                        Err(v) => return v,
-                    }
+                    kept = Some(l.clone());
                     Endpoint::Listener(l.clone())
                 }
                 None => return Verdict::Skip("the harness plays the CSMS here, but no --listen address was given for the station DUT".into()),
@@ -243,17 +363,42 @@ impl Runner {
             }
             return Verdict::Skip(reason);
         }
+        if let Some(listener) = &kept {
+            // The last case left the station off its baseline: try again before this one.
+            let broken = self.baseline_broken.lock().unwrap().take();
+            if let Some(why) = broken {
+                if let Err(e) = self.restore_baseline(listener, trace).await {
+                    *self.baseline_broken.lock().unwrap() = Some(e.clone());
+                    return Verdict::Inconclusive(format!("the station is not at the baseline ({why}; again now: {e})"));
+                }
+            }
+            listener.begin_case(trace.clone(), vec![version]);
+            match self.serve() {
+                Ok(s) => listener.secure(s),
+                Err(v) => return v,
+            }
+        }
         let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), version, endpoint, bench, security: security.clone() });
-        let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE;
+        let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE + self.opts.config.timing.extra();
         let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
+        let verdict = match outcome {
+            GuestOutcome::Verdict(v) => v,
+            GuestOutcome::Error(e) => Verdict::Error(e),
+        };
+        // The verdict is the case's: what the baseline meets afterwards is only logged.
+        let verdict = verdict.with_violations(&trace.violations());
         // Whatever happened to the case, the bench goes back to a safe state.
         ctx.bench.safe_state(trace).await;
         if let Some(t) = dut_task {
             t.abort();
         }
-        match outcome {
-            GuestOutcome::Verdict(v) => v,
-            GuestOutcome::Error(e) => Verdict::Error(e),
+        if let Some(listener) = &kept {
+            listener.end_case();
+            if let Err(e) = self.restore_baseline(listener, trace).await {
+                *self.baseline_broken.lock().unwrap() = Some(format!("after {}: {e}", meta.id));
+            }
+            listener.between_cases(Trace::new());
         }
+        verdict
     }
 }

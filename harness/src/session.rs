@@ -24,6 +24,7 @@ use tokio_tungstenite::{WebSocketStream, tungstenite::Message};
 use crate::{
     defaults,
     frame::Frame,
+    model::StationModel,
     schema::{self, Direction, SchemaError},
     trace::{Dir, Trace},
     version::OcppVersion,
@@ -97,8 +98,11 @@ struct State {
     waiting: HashMap<String, usize>,
     /// CALLs held for the case: Ok, or the reason the DUT's CALL was invalid.
     held: VecDeque<(String, Result<IncomingCall, String>)>,
-    /// Message id -> action of CALLs handed to the case and not answered yet.
-    handed: HashMap<String, String>,
+    /// Message id -> (action, payload) of CALLs handed to the case and not answered yet.
+    handed: HashMap<String, (String, Value)>,
+    /// Message ids of claimed CALLs the host answered itself because they crossed one of the
+    /// case's CALLs (see `Shared::on_call`); the case's later reply to one is not sent.
+    answered_by_host: HashSet<String>,
     /// The DUT's CALL that has not been answered yet (one outstanding per direction).
     dut_outstanding: Option<(String, String)>,
     overrides: HashMap<String, Value>,
@@ -108,9 +112,20 @@ struct State {
     /// as such whatever CALL happens to be outstanding when it arrives.
     finished: VecDeque<(String, String, &'static str)>,
     closed: Option<String>,
-    /// Until the case adopts the connection, every CALL is held: nothing is answered by
-    /// default before the case had the chance to claim it.
-    adopted: bool,
+    mode: Mode,
+}
+
+/// Who decides how the DUT's CALLs are answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A new connection no case has taken yet: every CALL is held, so nothing is answered by
+    /// default before a case had the chance to claim it.
+    #[default]
+    Holding,
+    /// A case holds the connection: its claims are held for it, the rest answered by default.
+    Case,
+    /// Between cases: every CALL is answered by default, and the station model kept current.
+    Background,
 }
 
 impl State {
@@ -125,7 +140,8 @@ impl State {
 struct Shared {
     version: OcppVersion,
     station_id: String,
-    trace: Trace,
+    /// The trace of the case the connection currently serves (or of the time between cases).
+    trace: Mutex<Trace>,
     out: mpsc::UnboundedSender<Message>,
     state: Mutex<State>,
     changed: Notify,
@@ -133,6 +149,8 @@ struct Shared {
     security: Mutex<PeerSecurity>,
     /// Told the new password when the DUT accepts a BasicAuthPassword we set (harness as CSMS).
     on_password: Mutex<Option<PasswordHook>>,
+    /// What the harness knows of the station across cases and connections (harness as CSMS).
+    model: Option<Arc<Mutex<StationModel>>>,
 }
 
 type PasswordHook = Box<dyn Fn(&str) + Send + Sync>;
@@ -167,18 +185,27 @@ impl Connection {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        Self::spawn_modelled(ws, version, station_id, trace, None)
+    }
+
+    /// Like `spawn`, keeping `model` current from the traffic (harness as CSMS).
+    pub fn spawn_modelled<S>(ws: WebSocketStream<S>, version: OcppVersion, station_id: String, trace: Trace, model: Option<Arc<Mutex<StationModel>>>) -> Connection
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let (mut sink, mut stream) = ws.split();
         let (out, mut rx) = mpsc::unbounded_channel::<Message>();
         let shared = Arc::new(Shared {
             version,
             station_id,
-            trace,
+            trace: Mutex::new(trace),
             out,
             state: Mutex::default(),
             changed: Notify::new(),
             next_id: AtomicU64::new(1),
             security: Mutex::default(),
             on_password: Mutex::default(),
+            model,
         });
         let writer = tokio::spawn(async move {
             while let Some(m) = rx.recv().await {
@@ -196,8 +223,8 @@ impl Connection {
                 match stream.next().await {
                     Some(Ok(Message::Text(t))) => s.on_text(t.as_str()),
                     Some(Ok(Message::Binary(b))) => {
-                        s.trace.wire(Dir::Rx, &format!("<binary frame, {} bytes>", b.len()), None);
-                        s.trace.violation(None, "text frames only (OCPP-J)", format!("a binary frame of {} bytes", b.len()));
+                        s.trace().wire(Dir::Rx, &format!("<binary frame, {} bytes>", b.len()), None);
+                        s.trace().violation(None, "text frames only (OCPP-J)", format!("a binary frame of {} bytes", b.len()));
                         s.push_raw(format!("<binary frame, {} bytes>", b.len()));
                     }
                     Some(Ok(Message::Close(f))) => {
@@ -212,7 +239,7 @@ impl Connection {
                     None => break "the DUT dropped the connection (TCP closed without a WebSocket close)".to_string(),
                 }
             };
-            s.trace.log("info", format!("connection ended: {reason}"));
+            s.trace().log("info", format!("connection ended: {reason}"));
             s.mark_closed(reason);
         });
         Connection { shared, _tasks: Arc::new(Tasks(vec![writer.abort_handle(), reader.abort_handle()])) }
@@ -238,7 +265,75 @@ impl Connection {
 
     /// The trace of the case the connection belongs to.
     pub fn trace(&self) -> Trace {
-        self.shared.trace.clone()
+        self.shared.trace()
+    }
+
+    /// Record what happens on this connection in `trace` from now on (the connection outlives
+    /// the case that opened it).
+    pub fn retarget(&self, trace: Trace) {
+        *self.shared.trace.lock().unwrap() = trace;
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.shared.state.lock().unwrap().mode
+    }
+
+    /// The model of the station this connection belongs to (harness as CSMS).
+    pub fn model(&self) -> Option<Arc<Mutex<StationModel>>> {
+        self.shared.model.clone()
+    }
+
+    /// The case is over: forget its claims, default answers and raw frames, answer every CALL
+    /// it held or left unanswered with the defaults, and answer all traffic by default until
+    /// the next case takes the connection.
+    pub fn to_background(&self) {
+        let s = &self.shared;
+        let mut st = s.state.lock().unwrap();
+        st.mode = Mode::Background;
+        st.claimed.clear();
+        st.waiting.clear();
+        st.overrides.clear();
+        st.raw_in.clear();
+        st.raw_sent = 0;
+        if let Some(p) = st.pending.take() {
+            st.finish(&p.id, &p.action, "abandoned at the end of the case");
+        }
+        let mut unanswered: Vec<(String, String, Value)> = std::mem::take(&mut st.handed).into_iter().map(|(id, (a, p))| (id, a, p)).collect();
+        for (_, call) in std::mem::take(&mut st.held) {
+            if let Ok(c) = call {
+                unanswered.push((c.message_id, c.action, c.payload));
+            }
+        }
+        let by_host = std::mem::take(&mut st.answered_by_host);
+        unanswered.retain(|(id, _, _)| !by_host.contains(id));
+        st.dut_outstanding = None;
+        drop(st);
+        for (id, action, payload) in unanswered {
+            s.trace().log("info", format!("{action} ({id}) left unanswered by the case: answered by default"));
+            s.default_answer(id, &action, &payload);
+        }
+    }
+
+    /// The action of the first CALL held on a connection no case has taken yet, waiting up to
+    /// `timeout` for one.
+    pub async fn first_held(&self, timeout: Duration) -> Option<String> {
+        self.shared.wait(timeout, |st| st.held.front().map(|(a, _)| a.clone()).or_else(|| st.closed.as_ref().map(|_| String::new()))).await.filter(|a| !a.is_empty())
+    }
+
+    /// Wait until the station model satisfies `done` (or the connection closes): false at the
+    /// deadline or on close.
+    pub async fn wait_model(&self, timeout: Duration, done: impl Fn(&StationModel) -> bool) -> bool {
+        let Some(model) = self.shared.model.clone() else { return false };
+        self.shared
+            .wait(timeout, |st| {
+                if done(&model.lock().unwrap()) {
+                    Some(true)
+                } else {
+                    st.closed.as_ref().map(|_| false)
+                }
+            })
+            .await
+            .unwrap_or(false)
     }
 
     /// Call `hook` with the new password when the DUT accepts a BasicAuthPassword we set.
@@ -250,8 +345,45 @@ impl Connection {
         self.shared.state.lock().unwrap().closed.is_some()
     }
 
-    /// Send a CALL and wait for the DUT's answer.
+    /// Why the connection ended, once it has.
+    pub fn closed_reason(&self) -> Option<String> {
+        self.shared.state.lock().unwrap().closed.clone()
+    }
+
+    /// Whether two handles are the same connection.
+    pub fn same(&self, other: &Connection) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Send a CALL and wait for the DUT's answer. In a case, settings and availability the
+    /// CALL changes are recorded first (their values read beforehand), so that the baseline
+    /// can set them back after the case.
     pub async fn call(&self, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
+        let recording = self.shared.model.clone().filter(|_| self.mode() == Mode::Case);
+        let Some(model) = recording else { return self.call_once(action, payload, timeout).await };
+        let before = self.read_before_change(action, &payload, timeout).await;
+        let outcome = self.call_once(action, payload.clone(), timeout).await?;
+        if let CallOutcome::Result(r) = &outcome {
+            let mut m = model.lock().unwrap();
+            for undo in crate::baseline::changes(self.version(), action, &payload, r, &before) {
+                m.remember(undo);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// The values a SetVariables / ChangeConfiguration is about to change, as the DUT reports
+    /// them now (None where it does not say).
+    async fn read_before_change(&self, action: &str, payload: &Value, timeout: Duration) -> crate::baseline::Before {
+        let Some((read, payload)) = crate::baseline::read_request(self.version(), action, payload) else { return vec![] };
+        self.trace().log("baseline", format!("reading the current values before {action}, to restore them after the case"));
+        match self.call_once(read, payload, timeout).await {
+            Ok(CallOutcome::Result(r)) => crate::baseline::read_values(self.version(), &r),
+            _ => vec![],
+        }
+    }
+
+    async fn call_once(&self, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
         let s = &self.shared;
         schema::validate(s.version, action, Direction::Request, &payload).map_err(|e| SessionError::Usage(e.to_string()))?;
         let id = s.next_id.fetch_add(1, Ordering::Relaxed).to_string();
@@ -292,7 +424,7 @@ impl Connection {
                 st.finish(&id, action, "timed out");
                 drop(st);
                 let observed = format!("no answer to {action} ({id}) within {} ms", timeout.as_millis());
-                s.trace.violation(None, format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
+                s.trace().violation(None, format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
                 Err(SessionError::Timeout(observed))
             }
         }
@@ -304,7 +436,7 @@ impl Connection {
         let s = &self.shared;
         let mut st = s.state.lock().unwrap();
         st.claimed.extend(claims.iter().cloned());
-        st.adopted = true;
+        st.mode = Mode::Case;
         let held = std::mem::take(&mut st.held);
         let mut unclaimed = Vec::new();
         for (action, call) in held {
@@ -320,7 +452,7 @@ impl Connection {
         }
         drop(st);
         for c in unclaimed {
-            s.default_answer(c.message_id, &c.action);
+            s.default_answer(c.message_id, &c.action, &c.payload);
         }
     }
 
@@ -355,7 +487,7 @@ impl Connection {
                     let (_, call) = st.held.remove(pos).unwrap();
                     return Some(match call {
                         Ok(c) => {
-                            st.handed.insert(c.message_id.clone(), c.action.clone());
+                            st.handed.insert(c.message_id.clone(), (c.action.clone(), c.payload.clone()));
                             Ok(c)
                         }
                         Err(reason) => Err(SessionError::Protocol(reason)),
@@ -375,11 +507,15 @@ impl Connection {
     /// Answer a CALL the case received with a CALLRESULT.
     pub fn reply(&self, message_id: &str, payload: Value) -> Result<(), SessionError> {
         let s = &self.shared;
-        let action = s.take_handed(message_id)?;
+        let (action, request) = s.take_handed(message_id)?;
         if let Err(e) = schema::validate(s.version, &action, Direction::Response, &payload) {
-            s.state.lock().unwrap().handed.insert(message_id.to_string(), action);
+            s.state.lock().unwrap().handed.insert(message_id.to_string(), (action, request));
             return Err(SessionError::Usage(e.to_string()));
         }
+        if s.already_answered(message_id, &action) {
+            return Ok(());
+        }
+        s.observe_answer(&action, &request, &payload);
         s.send(&Frame::CallResult { id: message_id.to_string(), payload }, None);
         Ok(())
     }
@@ -387,7 +523,10 @@ impl Connection {
     /// Answer a CALL the case received with a CALLERROR.
     pub fn reply_error(&self, message_id: &str, code: &str, description: &str) -> Result<(), SessionError> {
         let s = &self.shared;
-        s.take_handed(message_id)?;
+        let (action, _) = s.take_handed(message_id)?;
+        if s.already_answered(message_id, &action) {
+            return Ok(());
+        }
         let frame = Frame::CallError { id: message_id.into(), code: code.into(), description: description.into(), details: json!({}) };
         s.send(&frame, None);
         Ok(())
@@ -402,7 +541,7 @@ impl Connection {
         }
         st.raw_sent += 1;
         drop(st);
-        s.trace.wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
+        s.trace().wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
         let _ = s.out.send(Message::text(text));
         Ok(())
     }
@@ -427,7 +566,7 @@ impl Connection {
     pub fn close(&self) {
         let s = &self.shared;
         if s.state.lock().unwrap().closed.is_none() {
-            s.trace.log("info", "closing the connection");
+            s.trace().log("info", "closing the connection");
             let _ = s.out.send(Message::Close(None));
             s.mark_closed("closed by the harness".into());
         }
@@ -435,9 +574,13 @@ impl Connection {
 }
 
 impl Shared {
+    fn trace(&self) -> Trace {
+        self.trace.lock().unwrap().clone()
+    }
+
     fn send(&self, frame: &Frame, note: Option<String>) {
         let text = frame.to_text();
-        self.trace.wire(Dir::Tx, &text, note);
+        self.trace().wire(Dir::Tx, &text, note);
         let _ = self.out.send(Message::text(text));
     }
 
@@ -454,9 +597,9 @@ impl Shared {
         self.changed.notify_waiters();
     }
 
-    fn take_handed(&self, message_id: &str) -> Result<String, SessionError> {
+    fn take_handed(&self, message_id: &str) -> Result<(String, Value), SessionError> {
         let mut st = self.state.lock().unwrap();
-        let action = st
+        let handed = st
             .handed
             .remove(message_id)
             .ok_or_else(|| SessionError::Usage(format!("no CALL with message id {message_id:?} is waiting for an answer")))?;
@@ -466,7 +609,30 @@ impl Shared {
         if let Some(r) = &st.closed {
             return Err(SessionError::Closed(r.clone()));
         }
-        Ok(action)
+        Ok(handed)
+    }
+
+    /// A CALL that crossed one of the case's CALLs was answered by the host already: the
+    /// case's own answer is not sent (a CALL gets one answer).
+    fn already_answered(&self, message_id: &str, action: &str) -> bool {
+        if !self.state.lock().unwrap().answered_by_host.remove(message_id) {
+            return false;
+        }
+        self.trace().log("info", format!("{action} ({message_id}) crossed the case's CALL and was answered by the host then; the case's answer is not sent"));
+        true
+    }
+
+    fn observe_call(&self, action: &str, payload: &Value) {
+        if let Some(m) = &self.model {
+            m.lock().unwrap().observe_call(self.version, action, payload);
+        }
+    }
+
+    fn observe_answer(&self, action: &str, request: &Value, answer: &Value) {
+        if let Some(m) = &self.model {
+            m.lock().unwrap().observe_answer(self.version, action, request, answer);
+        }
+        self.changed.notify_waiters();
     }
 
     /// Poll `check` on every state change until it yields, or None at the deadline.
@@ -490,8 +656,8 @@ impl Shared {
         let frame = match Frame::parse(text, self.version) {
             Ok(f) => f,
             Err(e) => {
-                self.trace.wire(Dir::Rx, text, Some(format!("violation: {e}")));
-                self.trace.violation(None, "a well-formed OCPP-J frame", format!("{e}: {}", shorten(text)));
+                self.trace().wire(Dir::Rx, text, Some(format!("violation: {e}")));
+                self.trace().violation(None, "a well-formed OCPP-J frame", format!("{e}: {}", shorten(text)));
                 let id = e.id.clone().unwrap_or_else(|| "-1".into());
                 let answer = Frame::CallError { id, code: e.kind.error_code(self.version).into(), description: e.reason.clone(), details: json!({}) };
                 self.send(&answer, Some("answer to an invalid frame".into()));
@@ -499,7 +665,7 @@ impl Shared {
                 return;
             }
         };
-        self.trace.wire(Dir::Rx, text, None);
+        self.trace().wire(Dir::Rx, text, None);
         match frame {
             Frame::Call { id, action, payload } => self.on_call(id, action, payload, true),
             Frame::Send { id, action, payload } => self.on_call(id, action, payload, false),
@@ -507,7 +673,7 @@ impl Shared {
                 match schema::validate(self.version, action, Direction::Response, &payload) {
                     Ok(()) => Ok(CallOutcome::Result(payload.clone())),
                     Err(e) => {
-                        self.trace.violation(None, format!("a schema-valid {action} response"), e.to_string());
+                        self.trace().violation(None, format!("a schema-valid {action} response"), e.to_string());
                         Err(SessionError::Protocol(e.to_string()))
                     }
                 }
@@ -515,13 +681,13 @@ impl Shared {
             Frame::CallError { id, code, description, details } => self.on_answer(&id, text, |action| {
                 if !known_error_code(self.version, &code) {
                     let observed = format!("CALLERROR code {code:?} in the answer to {action}");
-                    self.trace.violation(None, format!("an error code OCPP {} defines", self.version), observed.clone());
+                    self.trace().violation(None, format!("an error code OCPP {} defines", self.version), observed.clone());
                     return Err(SessionError::Protocol(observed));
                 }
                 Ok(CallOutcome::Error { code: code.clone(), description: description.clone(), details: details.clone() })
             }),
             Frame::CallResultError { code, description, .. } => {
-                self.trace.log("warn", format!("the DUT rejected one of our answers: {code} {description}"));
+                self.trace().log("warn", format!("the DUT rejected one of our answers: {code} {description}"));
                 self.push_raw(text.to_string());
             }
         }
@@ -531,21 +697,25 @@ impl Shared {
         let mut st = self.state.lock().unwrap();
         if needs_answer {
             if let Some((prev_id, prev_action)) = &st.dut_outstanding {
-                self.trace.violation(
+                self.trace().violation(
                     None,
                     "at most one outstanding CALL from the DUT",
                     format!("CALL {action} ({id}) while its {prev_action} ({prev_id}) is still unanswered"),
                 );
             }
         }
-        let for_case = !st.adopted || st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0);
+        let for_case = match st.mode {
+            Mode::Holding => true,
+            Mode::Case => st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0),
+            Mode::Background => false,
+        };
         match schema::validate(self.version, &action, Direction::Request, &payload) {
             Err(e) => {
                 let expected = match &e {
                     SchemaError::UnknownAction { .. } => format!("only actions OCPP {} defines", self.version),
                     SchemaError::Invalid { .. } => format!("a schema-valid {action} request"),
                 };
-                self.trace.violation(None, expected, e.to_string());
+                self.trace().violation(None, expected, e.to_string());
                 if for_case {
                     st.held.push_back((action.clone(), Err(e.to_string())));
                 }
@@ -556,26 +726,46 @@ impl Shared {
                 }
                 self.changed.notify_waiters();
             }
+            // Crossing CALLs (OCPP-J allows them): the case is blocked in `call` until the DUT
+            // answers, and the DUT may wait for this answer first. The host answers it now (the
+            // case's default answer if it set one) and still hands it to the case.
+            Ok(()) if for_case && needs_answer && st.mode == Mode::Case && st.pending.is_some() => {
+                st.answered_by_host.insert(id.clone());
+                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id.clone(), action: action.clone(), payload: payload.clone() })));
+                drop(st);
+                self.observe_call(&action, &payload);
+                self.trace().log("info", format!("{action} ({id}) crossed the case's outstanding CALL: answered now, handed to the case as well"));
+                self.default_answer(id, &action, &payload);
+                self.changed.notify_waiters();
+            }
             Ok(()) if for_case => {
                 if needs_answer {
                     st.dut_outstanding = Some((id.clone(), action.clone()));
                 }
-                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action, payload })));
+                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action: action.clone(), payload: payload.clone() })));
                 drop(st);
+                self.observe_call(&action, &payload);
                 self.changed.notify_waiters();
             }
             Ok(()) if needs_answer => {
                 drop(st);
-                self.default_answer(id, &action);
+                self.observe_call(&action, &payload);
+                self.default_answer(id, &action, &payload);
             }
-            Ok(()) => {}
+            Ok(()) => {
+                drop(st);
+                self.observe_call(&action, &payload);
+            }
         }
     }
 
-    fn default_answer(&self, id: String, action: &str) {
+    fn default_answer(&self, id: String, action: &str, request: &Value) {
         let answer = self.state.lock().unwrap().overrides.get(action).cloned().or_else(|| defaults::answer(self.version, action));
         match answer {
-            Some(payload) => self.send(&Frame::CallResult { id, payload }, Some("default answer".into())),
+            Some(payload) => {
+                self.observe_answer(action, request, &payload);
+                self.send(&Frame::CallResult { id, payload }, Some("default answer".into()))
+            }
             None => {
                 let e = Frame::CallError { id, code: "NotImplemented".into(), description: String::new(), details: json!({}) };
                 self.send(&e, Some("no default answer".into()));
@@ -606,7 +796,7 @@ impl Shared {
             (None, None) => "no answer: the harness has no CALL outstanding".to_string(),
         };
         drop(st);
-        self.trace.violation(None, expected, format!("an answer with message id {id:?}: {}", shorten(text)));
+        self.trace().violation(None, expected, format!("an answer with message id {id:?}: {}", shorten(text)));
     }
 }
 

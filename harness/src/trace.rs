@@ -164,6 +164,31 @@ impl Trace {
         self.data.lock().unwrap().violations.clone()
     }
 
+    /// Take over what `earlier` recorded (the traffic between two cases on a connection that
+    /// outlives them), marked as such; violations there are logged, not held against the case.
+    pub fn absorb(&self, earlier: &Trace) {
+        if Arc::ptr_eq(&self.data, &earlier.data) {
+            return;
+        }
+        let e = std::mem::take(&mut *earlier.data.lock().unwrap());
+        for h in e.handshakes {
+            self.handshake(format!("(before the case) {h}"));
+        }
+        for w in e.wire {
+            let note = match w.note {
+                Some(n) => format!("before the case: {n}"),
+                None => "before the case".to_string(),
+            };
+            self.wire(w.dir, &w.text, Some(note));
+        }
+        for l in e.log {
+            self.log(&l.level, format!("(before the case) {}", l.message));
+        }
+        for v in e.violations {
+            self.log("warn", format!("(before the case) the DUT broke a rule: expected {}, observed {}", v.expected, v.observed));
+        }
+    }
+
     /// A copy of everything recorded so far.
     pub fn snapshot(&self) -> TraceData {
         let d = self.data.lock().unwrap();

@@ -7,7 +7,9 @@ use std::{
     time::Duration,
 };
 
-use tokio::{net::TcpListener, sync::mpsc, task::AbortHandle};
+use std::collections::VecDeque;
+
+use tokio::{net::TcpListener, task::AbortHandle};
 use tokio_tungstenite::tungstenite::{
     handshake::server::{ErrorResponse, Request, Response},
     http::{HeaderValue, StatusCode},
@@ -15,6 +17,7 @@ use tokio_tungstenite::tungstenite::{
 };
 
 use crate::{
+    model::StationModel,
     session::{Connection, PeerSecurity, SessionError},
     trace::Trace,
     version::OcppVersion,
@@ -85,17 +88,40 @@ struct Route {
     trace: Trace,
     versions: Vec<OcppVersion>,
     security: ServeSecurity,
+    /// The station id the DUT must use in its URL; another one is refused and reported.
+    expected: Option<String>,
 }
 
-/// Harness as CSMS: accepts charging-station connections and hands them to the running case.
+/// The station's connections over the whole run: the live one outlives the case it came in.
+struct Registry {
+    state: Mutex<RegState>,
+    changed: tokio::sync::Notify,
+    model: Arc<Mutex<StationModel>>,
+}
+
+#[derive(Default)]
+struct RegState {
+    /// Connections accepted so far; each gets the next number.
+    seq: u64,
+    /// The newest connection and its number.
+    live: Option<(u64, Connection)>,
+    /// Handshakes that failed while the running case waits for a station.
+    failures: VecDeque<SessionError>,
+    /// The newest connection number handed to the running case by `accept`.
+    handed: u64,
+    in_case: bool,
+}
+
+/// Harness as CSMS: accepts charging-station connections, keeps the newest one alive across
+/// cases (answering its traffic by default between cases) and hands it to the running case.
 pub struct Listener {
     addr: SocketAddr,
-    rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Accepted>>,
     /// Replaced at each case start.
     current: Arc<Mutex<Route>>,
     /// A Basic-auth password the station accepted during the run: it holds for the rest of
     /// the run, whatever the configuration said (a real station keeps it).
     rotated: Arc<Mutex<Option<String>>>,
+    reg: Arc<Registry>,
     task: AbortHandle,
 }
 
@@ -107,34 +133,38 @@ impl Drop for Listener {
 
 impl Listener {
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Listener> {
+        Self::bind_for(addr, None).await
+    }
+
+    /// Listen for the station `expected` (any station id when None).
+    pub async fn bind_for(addr: SocketAddr, expected: Option<String>) -> std::io::Result<Listener> {
         let tcp = TcpListener::bind(addr).await?;
         let addr = tcp.local_addr()?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let current = Arc::new(Mutex::new(Route { trace: Trace::new(), versions: OcppVersion::ALL.to_vec(), security: ServeSecurity::default() }));
+        let current = Arc::new(Mutex::new(Route { trace: Trace::new(), versions: OcppVersion::ALL.to_vec(), security: ServeSecurity::default(), expected }));
         let rotated: Arc<Mutex<Option<String>>> = Arc::default();
-        let (cur, rot) = (current.clone(), rotated.clone());
+        let reg = Arc::new(Registry { state: Mutex::default(), changed: tokio::sync::Notify::new(), model: Arc::default() });
+        let (cur, rot, reg2) = (current.clone(), rotated.clone(), reg.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, peer)) = tcp.accept().await {
                 let _ = stream.set_nodelay(true);
                 let route = cur.lock().unwrap().clone();
-                let tx = tx.clone();
-                let (cur, rot) = (cur.clone(), rot.clone());
+                let (cur, rot, reg) = (cur.clone(), rot.clone(), reg2.clone());
                 tokio::spawn(async move {
-                    let accepted = handshake(stream, peer, route).await;
+                    let accepted = handshake(stream, peer, route, reg.model.clone()).await;
                     // Like a CSMS: a password the station accepted is the one it must use next.
                     if let Ok(conn) = &accepted {
-                        let trace = conn.trace();
+                        let c = conn.clone();
                         conn.on_password_change(move |pw| {
-                            trace.log("info", "the station accepted a new Basic-auth password: expecting it from now on");
+                            c.trace().log("info", "the station accepted a new Basic-auth password: expecting it from now on");
                             cur.lock().unwrap().security.password = Some(pw.to_string());
                             *rot.lock().unwrap() = Some(pw.to_string());
                         });
                     }
-                    let _ = tx.send(accepted);
+                    reg.arrived(accepted);
                 });
             }
         });
-        Ok(Listener { addr, rx: tokio::sync::Mutex::new(rx), current, rotated, task: task.abort_handle() })
+        Ok(Listener { addr, current, rotated, reg, task: task.abort_handle() })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -146,11 +176,40 @@ impl Listener {
         format!("{}://{}/ocpp", self.current.lock().unwrap().security.scheme(), self.addr)
     }
 
-    /// Route the following connections to this case.
+    /// Route the following connections, and the live one, to this case.
     pub fn begin_case(&self, trace: Trace, versions: Vec<OcppVersion>) {
         let mut c = self.current.lock().unwrap();
-        c.trace = trace;
+        c.trace = trace.clone();
         c.versions = versions;
+        drop(c);
+        let mut st = self.reg.state.lock().unwrap();
+        st.in_case = true;
+        st.handed = 0;
+        st.failures.clear();
+        if let Some((_, conn)) = &st.live {
+            let between = conn.trace();
+            conn.retarget(trace.clone());
+            trace.absorb(&between);
+        }
+    }
+
+    /// The case is over: the live connection answers everything by default from now on.
+    pub fn end_case(&self) {
+        let mut st = self.reg.state.lock().unwrap();
+        st.in_case = false;
+        let live = st.live.as_ref().map(|(_, c)| c.clone());
+        drop(st);
+        if let Some(c) = live {
+            c.to_background();
+        }
+    }
+
+    /// Record what happens between cases in `trace` (the next case takes it over).
+    pub fn between_cases(&self, trace: Trace) {
+        self.current.lock().unwrap().trace = trace.clone();
+        if let Some(c) = self.live() {
+            c.retarget(trace);
+        }
     }
 
     /// Secure the following connections this way (the run's settings, or a case's bad certificate).
@@ -165,14 +224,82 @@ impl Listener {
         self.current.lock().unwrap().security.clone()
     }
 
-    /// Wait for the next station to connect (or to fail its handshake).
+    /// What the harness knows of the station, over the whole run.
+    pub fn model(&self) -> Arc<Mutex<StationModel>> {
+        self.reg.model.clone()
+    }
+
+    /// The station's open connection, if it has one, and its number.
+    pub fn live_numbered(&self) -> Option<(u64, Connection)> {
+        let st = self.reg.state.lock().unwrap();
+        st.live.as_ref().filter(|(_, c)| !c.is_closed()).map(|(n, c)| (*n, c.clone()))
+    }
+
+    /// The open connection, now counted as handed to the running case.
+    pub fn take_live(&self) -> Option<(u64, Connection)> {
+        let mut st = self.reg.state.lock().unwrap();
+        let live = st.live.as_ref().filter(|(_, c)| !c.is_closed()).map(|(n, c)| (*n, c.clone()))?;
+        st.handed = st.handed.max(live.0);
+        Some(live)
+    }
+
+    pub fn live(&self) -> Option<Connection> {
+        self.live_numbered().map(|(_, c)| c)
+    }
+
+    /// The station's connection for the running case: the open one if the case has not had it
+    /// yet, else the next one the station opens (or the reason its handshake failed).
     pub async fn accept(&self, timeout: Duration) -> Result<Connection, SessionError> {
-        let mut rx = self.rx.lock().await;
-        match tokio::time::timeout(timeout, rx.recv()).await {
-            Ok(Some(accepted)) => accepted,
-            Ok(None) => Err(SessionError::Closed("the listener stopped".into())),
-            Err(_) => Err(SessionError::Timeout(format!("no charging station connected to {} within {} ms", self.url(), timeout.as_millis()))),
+        let handed = self.reg.state.lock().unwrap().handed;
+        self.accept_after(handed, timeout).await.map(|(_, c)| c)
+    }
+
+    /// The first open connection numbered above `after`, waiting for it up to `timeout`.
+    pub async fn accept_after(&self, after: u64, timeout: Duration) -> Result<(u64, Connection), SessionError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.reg.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = self.reg.state.lock().unwrap();
+                if let Some(e) = st.failures.pop_front() {
+                    return Err(e);
+                }
+                if let Some((n, c)) = st.live.clone().filter(|(n, c)| *n > after && !c.is_closed()) {
+                    st.handed = st.handed.max(n);
+                    return Ok((n, c));
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Err(SessionError::Timeout(format!("no charging station connected to {} within {} ms", self.url(), timeout.as_millis())));
+            }
         }
+    }
+}
+
+impl Registry {
+    fn arrived(&self, accepted: Accepted) {
+        let mut st = self.state.lock().unwrap();
+        match accepted {
+            Ok(conn) => {
+                st.seq += 1;
+                let n = st.seq;
+                self.model.lock().unwrap().connections += 1;
+                let idle = !st.in_case;
+                st.live = Some((n, conn.clone()));
+                drop(st);
+                if idle {
+                    conn.to_background();
+                }
+            }
+            Err(e) => {
+                if st.in_case {
+                    st.failures.push_back(e);
+                }
+            }
+        }
+        self.changed.notify_waiters();
     }
 }
 
@@ -187,8 +314,8 @@ struct Seen {
     refused: Option<(String, String)>,
 }
 
-async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route) -> Accepted {
-    let Route { trace, versions, security } = route;
+async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route, model: Arc<Mutex<StationModel>>) -> Accepted {
+    let Route { trace, versions, security, expected } = route;
     let (io, tls) = match crate::security::tls::accept(stream, security.tls.clone(), Duration::from_secs(10)).await {
         Ok(x) => x,
         Err(e) => {
@@ -220,6 +347,10 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route
         let Some(station) = station_id_from_path(&path) else {
             return reject(StatusCode::BAD_REQUEST, format!("no station id in the path {path:?}"));
         };
+        if let Some(want) = expected.as_deref().filter(|w| *w != station) {
+            s.refused = Some((format!("the station id {want:?} in the URL (the DUT description's)"), format!("station id {station:?} in {path:?}")));
+            return reject(StatusCode::NOT_FOUND, "unknown charging station".into());
+        }
         let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(crate::security::basic::decode);
         s.basic_user = auth.as_ref().map(|(u, _)| u.clone());
         if let Some(expected) = sec.password.as_deref().filter(|_| matches!(sec.profile, 1 | 2)) {
@@ -275,7 +406,7 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route
         peer_certificate_cn: tls.and_then(|t| t.peer_cn),
         basic_auth_user: basic_user,
     };
-    Ok(Connection::spawn(ws, version, station_id, trace).with_security(peer_security))
+    Ok(Connection::spawn_modelled(ws, version, station_id, trace, Some(model)).with_security(peer_security))
 }
 
 /// How the harness station presents itself to a CSMS.

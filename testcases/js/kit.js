@@ -3,7 +3,7 @@
 // A case is registered with `testCase(meta, fn)`. It passes by returning, fails by throwing
 // `new Fail(requirement, expected, observed)` (`check` does it for you) and skips with
 // `new Skip(reason)`. Any other exception is a bug in the case: the host reports an error.
-import { acceptStation as hostAcceptStation, connectCsms as hostConnectCsms } from 'ocpp:harness/session@0.1.0';
+import { acceptStation as hostAcceptStation, connectCsms as hostConnectCsms, readyStation as hostReadyStation, rebootStation as hostRebootStation } from 'ocpp:harness/session@0.1.0';
 import { version } from 'ocpp:harness/config@0.1.0';
 import { nowRfc3339 } from 'ocpp:harness/clock@0.1.0';
 import { log } from 'ocpp:harness/log@0.1.0';
@@ -25,6 +25,9 @@ export class Fail extends Error {
 
 export class Skip extends Error {}
 
+/** The DUT could not be brought into the state the case needs: no conformance claim. */
+export class Inconclusive extends Error {}
+
 export function check(ok, requirement, expected, observed) {
   if (!ok) throw new Fail(requirement, expected, typeof observed === 'function' ? observed() : observed);
 }
@@ -44,6 +47,30 @@ export function acceptStation(requirement, claim = [], timeoutMs = 15000) {
   } catch (e) {
     throw new Fail(requirement, 'the charging station to connect', describe(e));
   }
+}
+
+/** Harness as CSMS, OCTT's general pre-conditions: the live, registered, idle station. */
+export function readyStation(claim = []) {
+  try {
+    return hostReadyStation(claim);
+  } catch (e) {
+    throw new Inconclusive(`could not reach the general pre-conditions: ${describe(e)}`);
+  }
+}
+
+const BOOT_REASONS = { reset: 'RemoteReset', 'power-cycle': 'PowerUp', 'already-booting': 'PowerUp' };
+
+/** Harness as CSMS, OCTT's reusable state Booted: the station boots anew (bench power cycle,
+ *  else OCPP Reset). Returns the new connection and the boot reason it must give. */
+export function rebootStation(claim = []) {
+  let r;
+  try {
+    r = hostRebootStation(claim);
+  } catch (e) {
+    throw new Inconclusive(`could not reach a fresh boot of the station: ${describe(e)}`);
+  }
+  info(`rebooted by ${r.method}`);
+  return [r.connection, BOOT_REASONS[r.method]];
 }
 
 export function connectCsms(requirement, claim = []) {
@@ -91,6 +118,7 @@ export const suite = {
     } catch (e) {
       if (e instanceof Fail) return { tag: 'fail', val: { requirement: e.requirement || undefined, expected: e.expected, observed: e.observed } };
       if (e instanceof Skip) return { tag: 'skip', val: e.message };
+      if (e instanceof Inconclusive) return { tag: 'inconclusive', val: e.message };
       throw e;
     }
   },

@@ -1,6 +1,6 @@
 // Cases written in JavaScript: the same contract as the Rust suite.
 import { validIdTokens } from 'ocpp:harness/config@0.1.0';
-import { acceptStation, call, check, connectCsms, expectAndReply, info, now, testCase } from './kit.js';
+import { call, check, connectCsms, expectAndReply, now, rebootStation, testCase } from './kit.js';
 
 export { suite } from './kit.js';
 
@@ -28,10 +28,10 @@ testCase({ id: 'OH_JS_C_01_CSMS', title: 'JavaScript: a token the CSMS knows is 
   check(r.idTokenInfo.status === 'Accepted', 'C01', `Accepted for the known token ${token}`, JSON.stringify(r.idTokenInfo));
 });
 
-testCase({ id: 'OH_JS_B_01_CS', title: 'JavaScript: the station boots with reason PowerUp and reports a connector', role: 'csms', requirements: ['B01.FR.01'] }, () => {
-  const conn = acceptStation('B01', ['BootNotification', 'StatusNotification']);
+testCase({ id: 'OH_JS_B_01_CS', title: 'JavaScript: after a reboot the station boots with the matching reason and reports a connector Available', role: 'csms', requirements: ['B01.FR.01'] }, () => {
+  const [conn, reason] = rebootStation(['BootNotification', 'StatusNotification']);
   const boot = expectAndReply(conn, 'B01.FR.01', 'BootNotification', { currentTime: now(), interval: 300, status: 'Accepted' });
-  check(boot.reason === 'PowerUp', 'B01.FR.01', 'boot reason PowerUp', `reason ${boot.reason}`);
-  const status = expectAndReply(conn, 'B01', 'StatusNotification', {});
-  info(`first connector status: ${JSON.stringify(status)}`);
+  check(boot.reason === reason, 'B01.FR.09', `boot reason ${reason}`, `reason ${boot.reason}`);
+  const status = expectAndReply(conn, 'B01.FR.05', 'StatusNotification', {});
+  check(status.connectorStatus === 'Available', 'B01.FR.05', 'the first connector status Available', JSON.stringify(status));
 });

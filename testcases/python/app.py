@@ -1,5 +1,5 @@
 """Cases written in Python: the same contract as the Rust suite, one module per suite."""
-from ocpp_kit import Suite, call, case, check, connect_csms, accept_station, expect_and_reply, info, now  # noqa: F401 (Suite is the export)
+from ocpp_kit import Suite, call, case, check, connect_csms, expect_and_reply, info, now, reboot_station  # noqa: F401 (Suite is the export)
 
 from wit_world.imports import config
 
@@ -26,10 +26,10 @@ def authorize():
     check(r["idTokenInfo"]["status"] != "Accepted", "C01", f"a status other than Accepted for the unknown token {bad}", lambda: str(r["idTokenInfo"]))
 
 
-@case("OH_PY_B_01_CS", "Python: the station boots with reason PowerUp and reports a connector", role="csms", requirements=["B01.FR.01"])
+@case("OH_PY_B_01_CS", "Python: after a reboot the station boots with the matching reason and reports a connector Available", role="csms", requirements=["B01.FR.01"])
 def station_boots():
-    conn = accept_station("B01", claim=["BootNotification", "StatusNotification"])
+    conn, reason = reboot_station(claim=["BootNotification", "StatusNotification"])
     boot = expect_and_reply(conn, "B01.FR.01", "BootNotification", {"currentTime": now(), "interval": 300, "status": "Accepted"})
-    check(boot.get("reason") == "PowerUp", "B01.FR.01", "boot reason PowerUp", f"reason {boot.get('reason')}")
-    status = expect_and_reply(conn, "B01", "StatusNotification", {})
-    info(f"first connector status: {status}")
+    check(boot.get("reason") == reason, "B01.FR.09", f"boot reason {reason}", f"reason {boot.get('reason')}")
+    status = expect_and_reply(conn, "B01.FR.05", "StatusNotification", {})
+    check(status.get("connectorStatus") == "Available", "B01.FR.05", "the first connector status Available", str(status))

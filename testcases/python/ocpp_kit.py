@@ -51,6 +51,10 @@ class Skip(Exception):
     """The case does not apply; the reason is reported."""
 
 
+class Inconclusive(Exception):
+    """The DUT could not be brought into the state the case needs: no conformance claim."""
+
+
 def check(ok, requirement, expected, observed):
     """Fail with `observed` (a string, or a function giving one) unless `ok`."""
     if not ok:
@@ -78,6 +82,29 @@ def accept_station(requirement, timeout_ms=15_000, claim=()):
         return session.accept_station(timeout_ms, list(claim))
     except Err as e:
         raise Fail(requirement, "the charging station to connect", describe(e))
+
+
+def ready_station(claim=()):
+    """Harness as CSMS, OCTT's general pre-conditions: the station's live connection,
+    registered and idle (no new boot)."""
+    try:
+        return session.ready_station(list(claim))
+    except Err as e:
+        raise Inconclusive(f"could not reach the general pre-conditions: {describe(e)}")
+
+
+BOOT_REASONS = {session.RebootMethod.RESET: "RemoteReset", session.RebootMethod.POWER_CYCLE: "PowerUp", session.RebootMethod.ALREADY_BOOTING: "PowerUp"}
+
+
+def reboot_station(claim=()):
+    """Harness as CSMS, OCTT's reusable state Booted: the station boots anew (bench power
+    cycle, else OCPP Reset). Returns the new connection and the boot reason it must give."""
+    try:
+        r = session.reboot_station(list(claim))
+    except Err as e:
+        raise Inconclusive(f"could not reach a fresh boot of the station: {describe(e)}")
+    info(f"rebooted by {r.method}")
+    return r.connection, BOOT_REASONS[r.method]
 
 
 def connect_csms(requirement, claim=()):
@@ -125,4 +152,6 @@ class Suite(exports.Suite):
                     return types.Verdict_Fail(types.Failure(requirement=f.requirement or None, expected=f.expected, observed=f.observed))
                 except Skip as s:
                     return types.Verdict_Skip(str(s))
+                except Inconclusive as i:
+                    return types.Verdict_Inconclusive(str(i))
         return types.Verdict_Inconclusive(f"this suite has no case {id}")

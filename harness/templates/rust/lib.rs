@@ -14,18 +14,20 @@ fn csms_accepts_boot() -> Step {
     kit::check(r["status"] == "Accepted", "B01.FR.02", "registration status Accepted", || r.to_string())
 }
 
-/// The harness plays the CSMS: the station DUT must boot with reason PowerUp.
+/// The harness plays the CSMS: after a reboot (reusable state Booted) the station DUT must
+/// boot with the reason that matches how it was rebooted.
 fn station_boots() -> Step {
-    let conn = kit::accept_station("B01", 15_000, &["BootNotification"])?;
+    let (conn, method) = kit::reboot_station(&["BootNotification"])?;
     let v = kit::config::version();
     let boot = kit::expect_and_reply(&conn, "B01.FR.01", "BootNotification", 10_000, msg::boot_notification_response(v, "Accepted", 300, &kit::now()))?;
-    kit::check(boot["reason"] == "PowerUp", "B01.FR.01", "boot reason PowerUp", || boot.to_string())
+    let reason = kit::boot_reason(method);
+    kit::check(boot["reason"] == reason, "B01.FR.09", format!("boot reason {reason}"), || boot.to_string())
 }
 
 fn cases() -> Vec<Case> {
     vec![
         Case::new("OH_{{prefix}}_B_01_CSMS", "The CSMS accepts a cold boot", Role::ChargingStation, V201, &["B01.FR.02"], csms_accepts_boot),
-        Case::new("OH_{{prefix}}_B_01_CS", "The station boots with reason PowerUp", Role::Csms, V201, &["B01.FR.01"], station_boots),
+        Case::new("OH_{{prefix}}_B_01_CS", "After a reboot the station boots with the matching reason", Role::Csms, V201, &["B01.FR.01"], station_boots),
     ]
 }
 

@@ -50,6 +50,36 @@ pub fn accept_station(requirement: &str, timeout_ms: u32, claim: &[&str]) -> Ste
     session::accept_station(timeout_ms, &owned(claim)).map_err(|e| session_failure(requirement, "the charging station to connect".into(), e))
 }
 
+/// A state the case needs was not reached: no conformance claim either way.
+fn unreached(state: &str, e: SessionError) -> Verdict {
+    match e {
+        SessionError::Usage(m) => panic!("bug in the case: {m}"),
+        SessionError::Timeout(m) | SessionError::Closed(m) | SessionError::Protocol(m) | SessionError::Refused(m) => Verdict::Inconclusive(format!("could not reach {state}: {m}")),
+    }
+}
+
+/// Harness as CSMS, OCTT's general pre-conditions: the station's live connection, registered
+/// and idle (no new boot). `claim` lists the actions the case answers itself.
+pub fn ready_station(claim: &[&str]) -> Step<Connection> {
+    session::ready_station(&owned(claim)).map_err(|e| unreached("the general pre-conditions (station connected, registered, idle)", e))
+}
+
+pub use crate::bindings::ocpp::harness::session::RebootMethod;
+
+/// Harness as CSMS, OCTT's reusable state Booted: the station boots anew (bench power cycle,
+/// else OCPP Reset) and the case gets the new connection with `claim` held from the start.
+pub fn reboot_station(claim: &[&str]) -> Step<(Connection, RebootMethod)> {
+    session::reboot_station(&owned(claim)).map(|r| (r.connection, r.method)).map_err(|e| unreached("a fresh boot of the station", e))
+}
+
+/// The boot reason a station gives after a reboot made this way (2.x BootReasonEnumType).
+pub fn boot_reason(method: RebootMethod) -> &'static str {
+    match method {
+        RebootMethod::Reset => "RemoteReset",
+        RebootMethod::PowerCycle | RebootMethod::AlreadyBooting => "PowerUp",
+    }
+}
+
 /// Connect to the CSMS DUT at the version this run of the case is at.
 pub fn connect_csms(requirement: &str) -> Step<Connection> {
     let version = config::version();

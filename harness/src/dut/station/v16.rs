@@ -298,7 +298,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             let status = st.update_local_list(p["updateType"] == "Full", p["listVersion"].as_i64().unwrap_or(0), entries);
             ok(json!({"status": status}))
         }
-        "GetLocalListVersion" => ok(json!({"listVersion": st.local_list_version})),
+        // 1.6: version 0 means the list is empty.
+        "GetLocalListVersion" => ok(json!({"listVersion": if st.local_list.is_empty() { 0 } else { st.local_list_version }})),
         "DataTransfer" => match p["vendorId"].as_str() {
             Some("ocpp-harness") => ok(json!({"status": "Accepted"})),
             _ => ok(json!({"status": "UnknownVendorId"})),

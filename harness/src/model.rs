@@ -1,0 +1,185 @@
+//! What the harness, as CSMS, knows of a charging station from its traffic: registration,
+//! connector statuses, ongoing transactions, the last heartbeat, and what a case changed that
+//! the baseline must undo. It outlives cases and connections, as a real CSMS's view of a
+//! station does, so that a case can start from the live state instead of a cold boot.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::version::OcppVersion;
+
+/// The station's registration as far as the harness has seen it (B01-B04).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Registration {
+    /// Nothing seen yet.
+    #[default]
+    Unknown,
+    /// A BootNotification is waiting for its answer.
+    Booting,
+    Pending,
+    Rejected,
+    Accepted,
+    /// The station talked without booting on its first connection of the run: it was
+    /// registered before the run (a station need not boot again when it reconnects, B04).
+    AcceptedEarlier,
+}
+
+impl Registration {
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Registration::Accepted | Registration::AcceptedEarlier)
+    }
+}
+
+/// Something a case changed on the station that the baseline sets back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Undo {
+    /// A 2.x variable, with the value it had before (component and variable as sent).
+    Variable { component: Value, variable: Value, value: String },
+    /// A 1.6 configuration key and its earlier value.
+    Configuration { key: String, value: String },
+    /// The case made (part of) the station inoperative.
+    Availability,
+    /// The case installed a local authorization list: the baseline empties it.
+    LocalList,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StationModel {
+    pub registration: Registration,
+    /// WebSocket connections the station opened in the run.
+    pub connections: u32,
+    /// BootNotifications it sent in the run.
+    pub boots: u32,
+    /// Reboots a case asked the harness for (bench power cycle or OCPP Reset).
+    pub reboots_requested: u32,
+    /// "evse/connector" (2.x) or "connector" (1.6) -> the last status reported.
+    pub connectors: BTreeMap<String, String>,
+    /// Ongoing transactions: id -> EVSE (2.x) or connector (1.6).
+    pub transactions: BTreeMap<String, u32>,
+    /// RFC 3339 time of the last Heartbeat.
+    pub last_heartbeat: Option<String>,
+    /// What the running case changed, oldest first.
+    #[serde(skip)]
+    pub undo: Vec<Undo>,
+}
+
+impl StationModel {
+    /// A CALL the station sent (valid against its schema).
+    pub fn observe_call(&mut self, version: OcppVersion, action: &str, p: &Value) {
+        let v16 = version == OcppVersion::V16;
+        match action {
+            "BootNotification" => {
+                self.boots += 1;
+                self.registration = Registration::Booting;
+                // A reboot ends what was going on; the station reports what survived.
+                self.transactions.clear();
+            }
+            "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
+            "StatusNotification" if v16 => {
+                self.connectors.insert(p["connectorId"].to_string(), p["status"].as_str().unwrap_or_default().to_string());
+            }
+            "StatusNotification" => {
+                let key = format!("{}/{}", p["evseId"], p["connectorId"]);
+                self.connectors.insert(key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
+            }
+            "TransactionEvent" => {
+                let Some(id) = p["transactionInfo"]["transactionId"].as_str() else { return };
+                if p["eventType"] == "Ended" {
+                    self.transactions.remove(id);
+                } else {
+                    let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
+                    let known = self.transactions.get(id).copied();
+                    self.transactions.insert(id.to_string(), evse.or(known).unwrap_or(0));
+                }
+            }
+            "StopTransaction" => {
+                self.transactions.remove(&p["transactionId"].to_string());
+            }
+            _ => {}
+        }
+        if action != "BootNotification" && self.registration == Registration::Unknown {
+            self.registration = Registration::AcceptedEarlier;
+        }
+    }
+
+    /// The answer the harness gave to one of the station's CALLs.
+    pub fn observe_answer(&mut self, _version: OcppVersion, action: &str, request: &Value, answer: &Value) {
+        match action {
+            "BootNotification" => {
+                self.registration = match answer["status"].as_str() {
+                    Some("Accepted") => Registration::Accepted,
+                    Some("Pending") => Registration::Pending,
+                    _ => Registration::Rejected,
+                }
+            }
+            "StartTransaction" => {
+                if let Some(id) = answer["transactionId"].as_i64() {
+                    self.transactions.insert(id.to_string(), request["connectorId"].as_u64().unwrap_or(0) as u32);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Record a change the baseline must undo, keeping the first (oldest) value of a setting.
+    pub fn remember(&mut self, undo: Undo) {
+        let same = |u: &Undo| match (u, &undo) {
+            (Undo::Variable { component: c1, variable: v1, .. }, Undo::Variable { component: c2, variable: v2, .. }) => c1 == c2 && v1 == v2,
+            (Undo::Configuration { key: k1, .. }, Undo::Configuration { key: k2, .. }) => k1 == k2,
+            (a, b) => a == b,
+        };
+        if !self.undo.iter().any(same) {
+            self.undo.push(undo);
+        }
+    }
+
+    /// Whether the station can take a case: registered, nothing charging, nothing inoperative.
+    pub fn at_baseline(&self) -> bool {
+        self.registration.is_accepted() && self.transactions.is_empty() && self.undo.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn transactions_follow_the_traffic_in_both_dialects() {
+        let mut m = StationModel::default();
+        m.observe_call(OcppVersion::V201, "BootNotification", &json!({}));
+        assert_eq!(m.registration, Registration::Booting);
+        m.observe_answer(OcppVersion::V201, "BootNotification", &json!({}), &json!({"status": "Accepted"}));
+        assert!(m.registration.is_accepted());
+        let started = json!({"eventType": "Started", "evse": {"id": 2}, "transactionInfo": {"transactionId": "T1"}});
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &started);
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Updated", "transactionInfo": {"transactionId": "T1"}}));
+        assert_eq!(m.transactions.get("T1"), Some(&2));
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "T1"}}));
+        assert!(m.transactions.is_empty());
+
+        let mut m = StationModel::default();
+        m.observe_call(OcppVersion::V16, "Heartbeat", &json!({}));
+        assert_eq!(m.registration, Registration::AcceptedEarlier, "a station that talks without booting was registered before");
+        m.observe_answer(OcppVersion::V16, "StartTransaction", &json!({"connectorId": 1}), &json!({"transactionId": 7}));
+        assert_eq!(m.transactions.get("7"), Some(&1));
+        m.observe_call(OcppVersion::V16, "StopTransaction", &json!({"transactionId": 7}));
+        assert!(m.transactions.is_empty());
+        m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Unavailable"}));
+        assert_eq!(m.connectors.get("0").map(String::as_str), Some("Unavailable"));
+    }
+
+    #[test]
+    fn the_oldest_value_of_a_setting_is_kept() {
+        let mut m = StationModel::default();
+        m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() });
+        m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "1".into() });
+        m.remember(Undo::Availability);
+        m.remember(Undo::Availability);
+        assert_eq!(m.undo, vec![Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() }, Undo::Availability]);
+    }
+}
