@@ -22,6 +22,11 @@ pub fn answer(version: OcppVersion, action: &str) -> Option<Value> {
         value["interval"] = json!(BOOT_INTERVAL_S);
         value["status"] = json!("Accepted");
     }
+    if action == "StartTransaction" {
+        // A CSMS gives every transaction an id of its own (1.6), also when it answers by default.
+        static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(90_001);
+        value["transactionId"] = json!(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    }
     debug_assert!(schema::validate(version, action, Direction::Response, &value).is_ok(), "{action}: {value}");
     Some(value)
 }

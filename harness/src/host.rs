@@ -43,6 +43,8 @@ pub struct RunConfig {
     pub parameters: std::collections::BTreeMap<String, String>,
     /// The lab's timing for the DUT.
     pub timing: crate::description::Timing,
+    /// EVSEs (1.6: connectors) of a station DUT, from its description.
+    pub evses: u32,
 }
 
 /// Where the case reaches its DUT.
@@ -350,7 +352,7 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage("ready-station needs the harness in the CSMS role".into())));
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
-        match timed(&trace, false, crate::states::ready(listener, &claim, &timing, &trace)).await {
+        match timed(&trace, false, crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }

@@ -163,6 +163,10 @@ struct RunArgs {
     /// Inject a fault into the built-in DUT (repeatable), e.g. no-answer:Heartbeat.
     #[arg(long = "fault")]
     faults: Vec<Fault>,
+    /// Make the built-in station behave in a legal but unusual way (repeatable): own-call-first,
+    /// slow-answers, slow-reconnect, no-connector-zero, custom-data. Every case must still pass.
+    #[arg(long = "variant")]
+    variants: Vec<ocpp_harness::dut::variant::Variant>,
     /// Station id the DUT uses (or the harness uses as a station).
     #[arg(long, default_value = "CS001")]
     station_id: String,
@@ -210,6 +214,10 @@ enum SimCommand {
         evses: Option<u32>,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
+        /// A legal but unusual behaviour (repeatable): own-call-first, slow-answers,
+        /// slow-reconnect, no-connector-zero, custom-data.
+        #[arg(long = "variant")]
+        variants: Vec<ocpp_harness::dut::variant::Variant>,
         #[command(flatten)]
         security: SimSecurity,
     },
@@ -347,7 +355,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Dut::BuiltIn { faults } => format!("built-in reference DUTs with faults {}", faults.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
         Dut::External { csms_url, listen } => format!("external DUT (csms-url {csms_url:?}, listen {listen:?})"),
     };
-    let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, ..Default::default() };
+    let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, variants: args.variants.clone(), ..Default::default() };
     opts.config.station_id = args.station_id.clone();
     if let Some(path) = &args.dut {
         let d = ocpp_harness::description::DutDescription::load(path)?;
@@ -583,11 +591,12 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     match cmd {
-        SimCommand::Station { csms_url, station_id, version, evses, faults, security } => {
+        SimCommand::Station { csms_url, station_id, version, evses, faults, variants, security } => {
             let faults = Faults(faults);
             let sec = dut::station::StationSecurity::for_run(&security.load(&station_id)?, &station_id, &faults)?;
             let mut cfg = dut::station::StationConfig::new(csms_url, station_id, version);
             cfg.faults = faults;
+            cfg.variants = variants;
             cfg.security = sec;
             if let Some(n) = evses {
                 cfg.evses = n;

@@ -59,6 +59,9 @@ pub struct StationModel {
     pub connectors: BTreeMap<String, String>,
     /// Ongoing transactions: id -> EVSE (2.x) or connector (1.6).
     pub transactions: BTreeMap<String, u32>,
+    /// Connectors (not the 1.6 charge point, connector 0) reported since the last boot.
+    #[serde(skip)]
+    pub reported_since_boot: std::collections::BTreeSet<String>,
     /// RFC 3339 time of the last Heartbeat.
     pub last_heartbeat: Option<String>,
     /// What the running case changed, oldest first.
@@ -74,15 +77,20 @@ impl StationModel {
             "BootNotification" => {
                 self.boots += 1;
                 self.registration = Registration::Booting;
+                self.reported_since_boot.clear();
                 // A reboot ends what was going on; the station reports what survived.
                 self.transactions.clear();
             }
             "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
             "StatusNotification" if v16 => {
+                if p["connectorId"] != 0 {
+                    self.reported_since_boot.insert(p["connectorId"].to_string());
+                }
                 self.connectors.insert(p["connectorId"].to_string(), p["status"].as_str().unwrap_or_default().to_string());
             }
             "StatusNotification" => {
                 let key = format!("{}/{}", p["evseId"], p["connectorId"]);
+                self.reported_since_boot.insert(key.clone());
                 self.connectors.insert(key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
             }
             "TransactionEvent" => {

@@ -31,6 +31,8 @@ pub struct RunOptions {
     /// Built-in DUTs only: start the reference station afresh for every case (the old way)
     /// instead of once per version for the whole run, as a real station lives.
     pub fresh_dut: bool,
+    /// Built-in station only: legal but unusual behaviours it shows.
+    pub variants: Vec<dut::variant::Variant>,
     pub config: RunConfig,
     /// Run every case at this version (cases that do not support it are not selected).
     pub version: Option<OcppVersion>,
@@ -60,6 +62,9 @@ impl RunOptions {
         if let Some(t) = d.timing {
             self.config.timing = t;
         }
+        if let Some(n) = d.evses {
+            self.config.evses = n;
+        }
         self.description = Some(d);
     }
 }
@@ -69,12 +74,14 @@ impl Default for RunOptions {
         RunOptions {
             dut: Dut::BuiltIn { faults: Faults::default() },
             fresh_dut: false,
+            variants: vec![],
             config: RunConfig {
                 station_id: "CS001".into(),
                 valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()],
                 invalid_id_token: "UNKNOWN-9".into(),
                 parameters: Default::default(),
                 timing: Default::default(),
+                evses: 1,
             },
             version: None,
             description: None,
@@ -219,6 +226,7 @@ impl Runner {
         cfg.security = dut::station::StationSecurity::for_run(&self.opts.security, &self.opts.config.station_id, faults)
             .map_err(|e| Verdict::Error(format!("cannot set up the reference station's security: {e:#}")))?;
         cfg.faults = faults.clone();
+        cfg.variants = self.opts.variants.clone();
         cfg.evses = self.opts.description.as_ref().and_then(|d| d.evses).unwrap_or(1);
         Ok(dut::station::spawn(cfg))
     }

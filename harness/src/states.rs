@@ -39,7 +39,7 @@ async fn live_or_next(listener: &Listener, timing: &Timing, trace: &Trace) -> Re
 
 /// General pre-conditions: the live connection, registered. BootNotification is answered by
 /// the host here (Accepted) even if the case claims it; the claim holds from then on.
-pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, trace: &Trace) -> Result<Connection, SessionError> {
+pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, evses: u32, trace: &Trace) -> Result<Connection, SessionError> {
     let (_, conn) = live_or_next(listener, timing, trace).await?;
     let (boot, rest): (Vec<String>, Vec<String>) = claim.iter().cloned().partition(|a| a == "BootNotification");
     conn.adopt(&rest);
@@ -49,6 +49,11 @@ pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, trace
         if !conn.wait_model(ms(timing.reboot_ms), |m| m.registration.is_accepted()).await {
             let why = conn.closed_reason().unwrap_or_else(|| format!("registration {:?} after {} ms", model.lock().unwrap().registration, timing.reboot_ms));
             return Err(SessionError::Timeout(format!("the station did not get registered: {why}")));
+        }
+        // It has just booted: the boot ends with the status of every connector (B01.FR.05).
+        let all = |m: &crate::model::StationModel| m.reported_since_boot.len() >= evses as usize;
+        if !conn.wait_model(ms(timing.response_ms), all).await {
+            trace.log("state", format!("the station reported {} of its {evses} connector(s) after the boot", model.lock().unwrap().reported_since_boot.len()));
         }
     }
     let open: Vec<String> = model.lock().unwrap().transactions.keys().cloned().collect();

@@ -5,6 +5,7 @@ pub mod console;
 pub mod csms;
 pub mod hostile;
 pub mod station;
+pub mod variant;
 
 use std::{fmt, str::FromStr, time::Duration};
 

@@ -25,7 +25,7 @@ use tokio::{
 };
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Fault, Faults, answer, check_call};
+use super::{Fault, Faults, answer, check_call, variant::{self, Variant}};
 use crate::{frame::Frame, schema::Direction, transport::ws_config, version::OcppVersion};
 
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ pub struct StationConfig {
     pub local_tokens: Vec<String>,
     /// Basic-auth credentials and TLS settings (security profiles 1-3).
     pub security: StationSecurity,
+    /// Legal but unusual behaviours (see [`super::variant`]).
+    pub variants: Vec<Variant>,
 }
 
 /// How the reference station authenticates itself and checks the CSMS.
@@ -89,6 +91,7 @@ impl StationConfig {
             reconnect_max: Duration::from_secs(5),
             local_tokens: vec![],
             security: StationSecurity::default(),
+            variants: vec![],
         }
     }
 }
@@ -363,6 +366,17 @@ pub struct Station {
     security_events: Vec<(String, String)>,
     /// Installed root certificates (2.x certificate management): (type, hash data).
     certificates: Vec<(String, serde_json::Value)>,
+    /// Variant own-call-first: an answer held back until the CALL it caused is answered.
+    deferred: Option<Deferred>,
+}
+
+/// An answer held back by variant own-call-first.
+struct Deferred {
+    id: String,
+    action: String,
+    reply: Reply,
+    /// Whether the station's own CALL has gone out since.
+    sent_own: bool,
 }
 
 /// Run the station until the task is aborted.
@@ -399,7 +413,7 @@ async fn run_reporting(
                     Ended::Dropped => {}
                 }
                 backoff = st.cfg.reconnect_min;
-                backoff
+                if st.cfg.variants.contains(&Variant::SlowReconnect) { variant::SLOW_RECONNECT } else { backoff }
             }
             Err(e) => {
                 let wait = backoff;
@@ -480,6 +494,7 @@ impl Station {
             meter_out: Arc::default(),
             security_events: vec![],
             certificates: vec![],
+            deferred: None,
             cfg,
         }
     }
@@ -848,7 +863,7 @@ impl Station {
 
     /// Every connector's status, e.g. after boot or a reconnect.
     fn report_all_status(&mut self) {
-        if self.v16 {
+        if self.v16 && !self.cfg.variants.contains(&Variant::NoConnectorZero) {
             self.enqueue(v16::status_station(if self.evses.iter().any(|e| e.operative) { "Available" } else { "Unavailable" }));
         }
         for i in 0..self.evses.len() {
@@ -931,8 +946,21 @@ impl Station {
         }
         let mut hostile_done = false;
         let mut deaf = false;
+        self.deferred = None;
         loop {
+            // Variant own-call-first: the held answer goes once the station's own CALL is answered.
+            if self.deferred.as_ref().is_some_and(|d| d.sent_own && self.pending.is_none()) {
+                let d = self.deferred.take().expect("checked");
+                answer(&tx, &self.cfg.faults, self.cfg.version, &d.id, &d.action, d.reply);
+            }
             self.send_next(&tx);
+            if let Some(d) = self.deferred.as_mut() {
+                d.sent_own |= self.pending.is_some();
+                if !d.sent_own && self.outbox.is_empty() {
+                    let d = self.deferred.take().expect("checked");
+                    answer(&tx, &self.cfg.faults, self.cfg.version, &d.id, &d.action, d.reply);
+                }
+            }
             if std::mem::take(&mut self.drop_now) {
                 return Ok(Ended::Dropped);
             }
@@ -948,7 +976,9 @@ impl Station {
                     }
                 }
             }
-            if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() {
+            if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() && self.deferred.is_none() {
+                // Let the writer flush the last answer before the socket goes.
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 return Ok(Ended::Reboot);
             }
             let wake = self.next_timer().unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
@@ -1020,6 +1050,9 @@ impl Station {
             if let Some(o) = payload.as_object_mut() {
                 o.retain(|k, _| !k.starts_with('$')); // bookkeeping, not part of the message
             }
+            if self.cfg.variants.contains(&Variant::CustomData) && !self.v16 {
+                payload["customData"] = json!({"vendorId": "org.ocpp-harness.variant"});
+            }
             self.cfg.faults.alter(self.cfg.version, &out.action, Direction::Request, &mut payload);
             let frame = if out.send_frame {
                 Frame::Send { id: id.clone(), action: out.action.clone(), payload }
@@ -1078,8 +1111,28 @@ impl Station {
                     answer(tx, &self.cfg.faults, v, &id, &action, Err(e));
                     return None;
                 }
-                let (reply, end) = if self.v16 { v16::on_call(self, &action, &payload) } else { v2x::on_call(self, &action, &payload) };
-                answer(tx, &self.cfg.faults, v, &id, &action, reply);
+                let (mut reply, end) = if self.v16 { v16::on_call(self, &action, &payload) } else { v2x::on_call(self, &action, &payload) };
+                let has = |x: Variant| self.cfg.variants.contains(&x);
+                if has(Variant::CustomData) && !self.v16 {
+                    if let Ok(Value::Object(o)) = &mut reply {
+                        o.insert("customData".into(), json!({"vendorId": "org.ocpp-harness.variant"}));
+                    }
+                }
+                // F06.FR.04: a triggered message only ever follows the TriggerMessage answer.
+                let trigger = action == "TriggerMessage" || action == "ExtendedTriggerMessage";
+                let own_call_waiting = !trigger && self.pending.is_none() && self.deferred.is_none() && !self.outbox.is_empty() && self.may_talk();
+                if end.is_none() && has(Variant::OwnCallFirst) && own_call_waiting {
+                    tracing::info!(target: "sim", "{}: answering {action} after its own CALL (variant own-call-first)", self.cfg.station_id);
+                    self.deferred = Some(Deferred { id, action, reply, sent_own: false });
+                } else if end.is_none() && !trigger && action != "Reset" && has(Variant::SlowAnswers) {
+                    let (tx, faults) = (tx.clone(), self.cfg.faults.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(variant::SLOW_ANSWER).await;
+                        answer(&tx, &faults, v, &id, &action, reply);
+                    });
+                } else {
+                    answer(tx, &self.cfg.faults, v, &id, &action, reply);
+                }
                 end
             }
         }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{Ended, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Tx, ok};
-use crate::defaults::now_rfc3339;
+use crate::{defaults::now_rfc3339, dut::Fault};
 
 pub(super) fn key(k: Key) -> &'static str {
     match k {
@@ -217,6 +217,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     let boolean = old == "true" || old == "false";
                     if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
                         "Rejected"
+                    } else if k == "HeartbeatInterval" && st.cfg.faults.has(&Fault::IgnoreInterval) {
+                        "Accepted" // fault ignore-interval: says yes, keeps its own
                     } else {
                         st.settings.insert(k.clone(), (value, false));
                         if k == "HeartbeatInterval" {

@@ -556,6 +556,9 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
             if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
                 return "Rejected";
             }
+            if k == key(Key::HeartbeatInterval) && st.cfg.faults.has(&Fault::IgnoreInterval) {
+                return "Accepted"; // fault ignore-interval: says yes, keeps its own
+            }
             st.settings.insert(k.clone(), (value, false));
             if k == key(Key::HeartbeatInterval) {
                 st.next_heartbeat = st.heartbeat_after(Instant::now());
