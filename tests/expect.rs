@@ -541,6 +541,47 @@ fn check_sdk_messages() -> Result<(), Failed> {
     if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
 }
 
+/// Every CSMS-role case at `version`, in catalogue order, against one reference station that
+/// lives for the whole run (as a real one does) and shows `variant`: each passes — at
+/// security profile 0 the security cases skip saying so — and the station boots only in
+/// cases that asked for a reboot (reboot-station, a Reset, a power cycle).
+fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option<ocpp_harness::dut::variant::Variant>) -> Result<(), Failed> {
+    use ocpp_harness::{case::Role, runner::{RunOptions, Runner}};
+    let w = world();
+    let opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
+    let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
+    let (results, stations) = w.rt.block_on(async {
+        let runner = Runner::new(w.host.clone(), opts).await?;
+        let mut results = vec![];
+        for c in &cases {
+            results.push(runner.run_case(&w.suite, c).await);
+        }
+        anyhow::Ok((results, runner.stations().await))
+    }).map_err(|e| e.to_string())?;
+    let mut bad = vec![];
+    for r in &results {
+        match &r.verdict {
+            Verdict::Pass => {}
+            Verdict::Skip(why) if why.contains("security profile") => {}
+            v => bad.push(format!("{}: {} ({})", r.meta.id, v.name(), r.reason)),
+        }
+        let booted = r.trace.wire.iter().any(|e| e.note.as_deref().is_none_or(|n| !n.starts_with("before the case")) && e.dir == ocpp_harness::trace::Dir::Rx && e.text.contains("\"BootNotification\""));
+        let asked = r.trace.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
+            || r.trace.wire.iter().any(|e| e.dir == ocpp_harness::trace::Dir::Tx && e.text.contains("\"Reset\""));
+        if booted && !asked {
+            bad.push(format!("{}: the station booted though the case asked for no reboot", r.meta.id));
+        }
+    }
+    let station = stations.first().ok_or("no station in the run's summary")?;
+    if station.connections == 0 || station.boots == 0 {
+        bad.push(format!("the summary shows no connection or boot: {station:?}"));
+    }
+    if results.len() < 10 {
+        bad.push(format!("only {} cases ran", results.len()));
+    }
+    if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
+}
+
 /// The catalogue covers at least what the issue asks for, per version and DUT side.
 fn check_coverage() -> Result<(), Failed> {
     use ocpp_harness::{case::Role, version::OcppVersion};
@@ -591,6 +632,24 @@ fn main() {
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));
     trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));
+    {
+        use ocpp_harness::{dut::variant::Variant, version::OcppVersion};
+        for v in OcppVersion::ALL {
+            trials.push(Trial::test(format!("long_lived::station_{v}"), move || check_long_lived(v, None)));
+        }
+        // Each legal variant, at the versions where it means something.
+        for (variant, name) in Variant::ALL {
+            let versions: &[OcppVersion] = match variant {
+                Variant::NoConnectorZero => &[OcppVersion::V16],
+                Variant::CustomData => &[OcppVersion::V201, OcppVersion::V21],
+                _ => &[OcppVersion::V16, OcppVersion::V201],
+            };
+            for v in versions {
+                let v = *v;
+                trials.push(Trial::test(format!("legal_variant::{name}_{v}"), move || check_long_lived(v, Some(variant))));
+            }
+        }
+    }
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }

@@ -111,14 +111,19 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Str
     if !conn.wait_model(waits.settle, |m| m.registration.is_accepted()).await {
         return Err(format!("the station is not registered (registration {:?})", model.lock().unwrap().registration));
     }
+    // The bench's safe state (cable out) may be ending them already: give it a moment.
+    conn.wait_model(waits.response.min(Duration::from_secs(2)), |m| m.transactions.is_empty()).await;
     let open: Vec<String> = model.lock().unwrap().transactions.keys().cloned().collect();
     for id in &open {
         let (action, payload) = match version {
             OcppVersion::V16 => ("RemoteStopTransaction", json!({"transactionId": id.parse::<i64>().unwrap_or_default()})),
             _ => ("RequestStopTransaction", json!({"transactionId": id})),
         };
-        expect_status(conn, action, payload, &["Accepted"], waits.response).await?;
-        done.push(format!("stopped transaction {id}"));
+        // Rejected is no error by itself: the transaction may be ending on its own.
+        match expect_status(conn, action, payload, &["Accepted"], waits.response).await {
+            Ok(()) => done.push(format!("stopped transaction {id}")),
+            Err(e) => done.push(format!("asked to stop transaction {id}: {e}")),
+        }
     }
     if !open.is_empty() && !conn.wait_model(waits.settle, |m| m.transactions.is_empty()).await {
         return Err(format!("transactions still going on after the remote stop: {:?}", model.lock().unwrap().transactions.keys().collect::<Vec<_>>()));
@@ -140,7 +145,14 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Str
             model.lock().unwrap().undo = undo[..undo.iter().position(|x| x == u).unwrap() + 1].to_vec();
             return Err(e);
         }
-        done.push(format!("{}", describe(u)));
+        done.push(describe(u));
+    }
+    // Every connector available again (general pre-conditions: idle, clear of faults).
+    let idle = |m: &crate::model::StationModel| m.connectors.iter().all(|(k, s)| k == "0" || s == "Available");
+    if !conn.wait_model(waits.response, idle).await {
+        let m = model.lock().unwrap();
+        let busy: Vec<String> = m.connectors.iter().filter(|(k, s)| *k != "0" && *s != "Available").map(|(k, s)| format!("{k} {s}")).collect();
+        return Err(format!("connector(s) not Available: {}", busy.join(", ")));
     }
     Ok(done)
 }

@@ -124,6 +124,20 @@ impl DutDescription {
 mod tests {
     use super::*;
 
+    #[test]
+    fn lab_timing_is_read_strictly_and_extends_the_case_limit() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dut/real-station.toml");
+        let d = DutDescription::load(&path).unwrap();
+        let t = d.timing.unwrap();
+        assert_eq!((t.connect_ms, t.reboot_ms, t.tolerance_ms), (40_000, 60_000, 4_000));
+        assert!(t.extra() >= std::time::Duration::from_secs(90), "a slow reboot lengthens the case limit: {:?}", t.extra());
+        assert_eq!(Timing::default().extra(), std::time::Duration::ZERO);
+        let typo = DutDescription::parse("[timing]\nreboot-msec = 1000\n").unwrap_err();
+        assert!(format!("{typo:#}").contains("reboot-msec"), "{typo:#}");
+        let partial = DutDescription::parse("[timing]\nreboot-ms = 30000\n").unwrap().timing.unwrap();
+        assert_eq!((partial.reboot_ms, partial.response_ms), (30_000, Timing::default().response_ms));
+    }
+
     fn meta(profile: &str, features: &[&str], role: Role) -> CaseMeta {
         CaseMeta {
             suite: "s".into(),

@@ -41,10 +41,12 @@ async fn live_or_next(listener: &Listener, timing: &Timing, trace: &Trace) -> Re
 /// the host here (Accepted) even if the case claims it; the claim holds from then on.
 pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, evses: u32, trace: &Trace) -> Result<Connection, SessionError> {
     let (_, conn) = live_or_next(listener, timing, trace).await?;
-    let (boot, rest): (Vec<String>, Vec<String>) = claim.iter().cloned().partition(|a| a == "BootNotification");
-    conn.adopt(&rest);
     let model = conn.model().ok_or_else(|| SessionError::Usage("the connection has no station model".into()))?;
-    if !model.lock().unwrap().registration.is_accepted() {
+    let booting = !model.lock().unwrap().registration.is_accepted();
+    // The boot sequence (BootNotification, then the connector statuses) is the host's to
+    // answer; the case's claims hold from the end of it.
+    conn.adopt(&[]);
+    if booting {
         trace.log("state", "waiting for the station to be registered (its BootNotification answered Accepted)");
         if !conn.wait_model(ms(timing.reboot_ms), |m| m.registration.is_accepted()).await {
             let why = conn.closed_reason().unwrap_or_else(|| format!("registration {:?} after {} ms", model.lock().unwrap().registration, timing.reboot_ms));
@@ -60,7 +62,7 @@ pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, evses
     if !open.is_empty() {
         return Err(SessionError::Protocol(format!("the station is not idle: transaction(s) {open:?} going on")));
     }
-    conn.claim(&boot);
+    conn.claim(claim);
     trace.log("state", "general pre-conditions: the station is connected, registered and idle");
     Ok(conn)
 }

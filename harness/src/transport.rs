@@ -474,6 +474,40 @@ pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, tra
 mod tests {
     use super::*;
 
+    /// A station with another id is refused and reported; the right one is kept across cases
+    /// and handed to each case once, with its traffic answered by default in between.
+    #[tokio::test]
+    async fn the_station_connection_outlives_the_case() {
+        let l = Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some("CS001".into())).await.unwrap();
+        let case1 = Trace::new();
+        l.begin_case(case1.clone(), vec![OcppVersion::V201]);
+        let wrong = connect(&l.url(), "CS999", OcppVersion::V201, Trace::new(), Duration::from_secs(5), &ClientSecurity::default()).await;
+        assert!(wrong.is_err(), "a station with another id must not get in");
+        let refused = l.accept(Duration::from_secs(5)).await.unwrap_err();
+        assert!(refused.to_string().contains("CS999"), "{refused}");
+        assert!(case1.violations().iter().any(|v| v.observed.contains("CS999")), "the refusal is reported");
+
+        let station = connect(&l.url(), "CS001", OcppVersion::V201, Trace::new(), Duration::from_secs(5), &ClientSecurity::default()).await.unwrap();
+        let c1 = l.accept(Duration::from_secs(5)).await.unwrap();
+        c1.adopt(&[]);
+        assert!(l.accept(Duration::from_millis(200)).await.is_err(), "the same case does not get the same connection twice");
+        l.end_case();
+        l.between_cases(Trace::new());
+        // Between cases the station's CALLs are answered by default, and the model follows.
+        let boot = serde_json::json!({"reason": "PowerUp", "chargingStation": {"model": "m", "vendorName": "v"}});
+        match station.call("BootNotification", boot, Duration::from_secs(5)).await.unwrap() {
+            crate::session::CallOutcome::Result(r) => assert_eq!(r["status"], "Accepted"),
+            other => panic!("{other:?}"),
+        }
+        assert!(l.model().lock().unwrap().registration.is_accepted());
+        let case2 = Trace::new();
+        l.begin_case(case2.clone(), vec![OcppVersion::V201]);
+        let c2 = l.accept(Duration::from_secs(1)).await.unwrap();
+        assert!(c2.same(&c1), "the next case gets the live connection, not a new one");
+        assert!(case2.snapshot().wire.iter().any(|w| w.note.as_deref().is_some_and(|n| n.starts_with("before the case"))), "traffic between cases is kept");
+        assert_eq!(l.model().lock().unwrap().connections, 1);
+    }
+
     #[test]
     fn negotiation_takes_the_first_accepted_offer() {
         use OcppVersion::*;

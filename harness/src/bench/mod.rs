@@ -150,8 +150,9 @@ impl Bench {
         if let Some(station) = &self.station {
             for evse in 1..=8 {
                 station.send(Input::Plug { evse, connected: false });
+                station.send(Input::EvFault { evse, fault: crate::dut::station::EvFault::Cleared });
             }
-            trace.log("bench", "safe state: simulated EVs unplugged (pilot A)");
+            trace.log("bench", "safe state: simulated EVs unplugged (pilot A), circuit faults cleared");
         }
         // Relays released.
         for driver in self.configured.values() {
