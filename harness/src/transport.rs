@@ -483,7 +483,7 @@ mod tests {
         l.begin_case(case1.clone(), vec![OcppVersion::V201]);
         let wrong = connect(&l.url(), "CS999", OcppVersion::V201, Trace::new(), Duration::from_secs(5), &ClientSecurity::default()).await;
         assert!(wrong.is_err(), "a station with another id must not get in");
-        let refused = l.accept(Duration::from_secs(5)).await.unwrap_err();
+        let Err(refused) = l.accept(Duration::from_secs(5)).await else { panic!("the wrong station was handed to the case") };
         assert!(refused.to_string().contains("CS999"), "{refused}");
         assert!(case1.violations().iter().any(|v| v.observed.contains("CS999")), "the refusal is reported");
 
