@@ -218,6 +218,10 @@ enum SimCommand {
         /// slow-reconnect, no-connector-zero, custom-data.
         #[arg(long = "variant")]
         variants: Vec<ocpp_harness::dut::variant::Variant>,
+        /// Serve an HTTP control API on this address (loopback: it is not authenticated): plug,
+        /// pilot, token, ev-fault, power-cycle, network, safe-state, meter, status.
+        #[arg(long)]
+        control: Option<SocketAddr>,
         #[command(flatten)]
         security: SimSecurity,
     },
@@ -591,7 +595,7 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     match cmd {
-        SimCommand::Station { csms_url, station_id, version, evses, faults, variants, security } => {
+        SimCommand::Station { csms_url, station_id, version, evses, faults, variants, control, security } => {
             let faults = Faults(faults);
             let sec = dut::station::StationSecurity::for_run(&security.load(&station_id)?, &station_id, &faults)?;
             let mut cfg = dut::station::StationConfig::new(csms_url, station_id, version);
@@ -604,6 +608,10 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             println!("reference station {} ({}) connecting to {}", cfg.station_id, version, cfg.csms_url);
             println!("{}", dut::console::STATION_HELP);
             let (handle, task) = dut::station::spawn(cfg);
+            if let Some(addr) = control {
+                let (bound, _server) = dut::control::serve(addr, handle.clone()).await?;
+                println!("control API on http://{bound}/ (plug, pilot, token, ev-fault, power-cycle, network, safe-state, meter, status)");
+            }
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {
                     continue;

@@ -167,7 +167,10 @@ pub struct StationSummary {
 impl Runner {
     pub async fn new(host: Arc<Host>, opts: RunOptions) -> anyhow::Result<Runner> {
         let listener = match &opts.dut {
-            Dut::External { listen: Some(addr), .. } => Some(Arc::new(Listener::bind(*addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?)),
+            Dut::External { listen: Some(addr), .. } => {
+                let l = Listener::bind_for(*addr, Some(opts.config.station_id.clone())).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+                Some(Arc::new(l))
+            }
             _ => None,
         };
         Ok(Runner { host, opts, listener, stations: Default::default(), baseline_broken: Default::default() })
@@ -365,6 +368,7 @@ impl Runner {
         if let Some(c) = &self.opts.bench {
             bench = bench.with_config(c);
         }
+        let bench = bench.for_case(&self.opts.config.station_id, version);
         if let Some(reason) = bench.missing(&meta.needs) {
             if let Some(t) = dut_task {
                 t.abort();

@@ -694,6 +694,11 @@ impl Shared {
     }
 
     fn on_call(&self, id: String, action: String, payload: Value, needs_answer: bool) {
+        let valid = schema::validate(self.version, &action, Direction::Request, &payload);
+        // The model sees the CALL before anyone can answer it (the case may, as soon as it is held).
+        if valid.is_ok() {
+            self.observe_call(&action, &payload);
+        }
         let mut st = self.state.lock().unwrap();
         if needs_answer {
             if let Some((prev_id, prev_action)) = &st.dut_outstanding {
@@ -709,7 +714,7 @@ impl Shared {
             Mode::Case => st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0),
             Mode::Background => false,
         };
-        match schema::validate(self.version, &action, Direction::Request, &payload) {
+        match valid {
             Err(e) => {
                 let expected = match &e {
                     SchemaError::UnknownAction { .. } => format!("only actions OCPP {} defines", self.version),
@@ -733,7 +738,6 @@ impl Shared {
                 st.answered_by_host.insert(id.clone());
                 st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id.clone(), action: action.clone(), payload: payload.clone() })));
                 drop(st);
-                self.observe_call(&action, &payload);
                 self.trace().log("info", format!("{action} ({id}) crossed the case's outstanding CALL: answered now, handed to the case as well"));
                 self.default_answer(id, &action, &payload);
                 self.changed.notify_waiters();
@@ -742,20 +746,15 @@ impl Shared {
                 if needs_answer {
                     st.dut_outstanding = Some((id.clone(), action.clone()));
                 }
-                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action: action.clone(), payload: payload.clone() })));
+                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action, payload })));
                 drop(st);
-                self.observe_call(&action, &payload);
                 self.changed.notify_waiters();
             }
             Ok(()) if needs_answer => {
                 drop(st);
-                self.observe_call(&action, &payload);
                 self.default_answer(id, &action, &payload);
             }
-            Ok(()) => {
-                drop(st);
-                self.observe_call(&action, &payload);
-            }
+            Ok(()) => {}
         }
     }
 

@@ -30,6 +30,8 @@ pub struct BenchConfig {
     pub capabilities: BTreeMap<String, DriverConfig>,
     /// Run after every case, whatever its outcome: release relays, pilot to A...
     pub safe_state: Option<CommandSpec>,
+    /// The same as an HTTP request (`[safe-state-http]`), e.g. to a DUT simulator's API.
+    pub safe_state_http: Option<super::http::HttpSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +51,9 @@ pub enum DriverConfig {
     ModbusMeter(super::modbus::MeterSpec),
     /// A Modbus relay board: named relays on coils, named inputs on discrete inputs.
     ModbusRelays(super::modbus::RelayBoardSpec),
+    /// An HTTP request per action (a device's or a CSMS's REST API); for `meter`, a GET whose
+    /// JSON answer holds the reading.
+    Http(super::http::HttpSpec),
 }
 
 fn default_operator_timeout() -> u64 {
@@ -60,7 +65,8 @@ fn default_command_timeout() -> u64 {
 }
 
 /// A program and its arguments; `{evse}`, `{connected}`, `{state}`, `{token}`, `{up}`,
-/// `{action}` and `{payload}` in the arguments are filled in from the action.
+/// `{fault}`, `{action}` (a csms-trigger's OCPP action), `{payload}`, `{capability}`,
+/// `{station}` and `{version}` in the arguments are filled in from the action and the run.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CommandSpec {
@@ -89,6 +95,13 @@ impl BenchConfig {
                 DriverConfig::ModbusMeter(_) => name == "meter",
                 DriverConfig::ModbusRelays(_) => name == "relay" || name == "digital-input",
                 DriverConfig::Command(_) | DriverConfig::Operator { .. } => !["meter", "relay", "digital-input"].contains(&name.as_str()),
+                DriverConfig::Http(h) => {
+                    h.check().map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
+                    if name == "meter" && h.value_pointer.is_none() {
+                        anyhow::bail!("capability \"meter\" over http needs value-pointer (where the reading is in the JSON answer)");
+                    }
+                    !["relay", "digital-input"].contains(&name.as_str())
+                }
             };
             let link = match driver {
                 DriverConfig::ModbusMeter(m) => Some(&m.link),
@@ -101,6 +114,9 @@ impl BenchConfig {
             if !fits {
                 anyhow::bail!("capability {name:?} cannot use this driver: meter takes modbus-meter, relay and digital-input take modbus-relays, the others command or operator");
             }
+        }
+        if let Some(h) = &c.safe_state_http {
+            h.check().map_err(|e| anyhow::anyhow!("safe-state-http: {e}"))?;
         }
         Ok(c)
     }

@@ -4,6 +4,7 @@
 //! (`command`), or a person (`operator`), as the bench description (`config`) says.
 pub mod command;
 pub mod config;
+pub mod http;
 pub mod modbus;
 pub mod operator;
 
@@ -93,6 +94,18 @@ pub struct Bench {
     /// Drivers the bench description configures; they take precedence over the simulator.
     configured: BTreeMap<String, DriverConfig>,
     safe_state: Option<Arc<CommandSpec>>,
+    safe_state_http: Option<Arc<http::HttpSpec>>,
+    /// `{station}` and `{version}` for the drivers' templates.
+    run_fields: Vec<(&'static str, String)>,
+}
+
+/// A circuit fault as templates and APIs spell it.
+pub fn fault_name(f: EvFault) -> &'static str {
+    match f {
+        EvFault::DiodeFault => "diode-fault",
+        EvFault::RcdTrip => "rcd-trip",
+        EvFault::Cleared => "cleared",
+    }
 }
 
 impl Bench {
@@ -113,6 +126,13 @@ impl Bench {
     pub fn with_config(mut self, c: &BenchConfig) -> Bench {
         self.configured = c.capabilities.clone();
         self.safe_state = c.safe_state.clone().map(Arc::new);
+        self.safe_state_http = c.safe_state_http.clone().map(Arc::new);
+        self
+    }
+
+    /// The station id and OCPP version of the running case, for `{station}` and `{version}`.
+    pub fn for_case(mut self, station_id: &str, version: crate::version::OcppVersion) -> Bench {
+        self.run_fields = vec![("station", station_id.to_string()), ("version", version.to_string())];
         self
     }
 
@@ -123,7 +143,7 @@ impl Bench {
     /// Why this bench cannot provide a capability, or None when it can.
     pub fn why_missing(&self, capability: &str) -> Option<String> {
         match self.configured.get(capability) {
-            Some(DriverConfig::Command(_) | DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_)) => None,
+            Some(DriverConfig::Command(_) | DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_) | DriverConfig::Http(_)) => None,
             Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
             Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
             None if self.sim_has(capability) => None,
@@ -166,8 +186,14 @@ impl Bench {
             }
         }
         if let Some(spec) = &self.safe_state {
-            match command::run(spec, None).await {
+            match command::run(spec, &self.run_fields).await {
                 Ok(()) => trace.log("bench", format!("safe state: {} done", spec.program)),
+                Err(e) => trace.log("bench", format!("safe state failed: {e}")),
+            }
+        }
+        if let Some(spec) = &self.safe_state_http {
+            match http::send(spec, &self.run_fields).await {
+                Ok(_) => trace.log("bench", format!("safe state: {} {} done", spec.method, spec.url)),
                 Err(e) => trace.log("bench", format!("safe state failed: {e}")),
             }
         }
@@ -183,7 +209,8 @@ impl Bench {
         }
         trace.log("bench", what.clone());
         let result = match (self.configured.get(action.capability()), action) {
-            (Some(DriverConfig::Command(spec)), action) => command::run(spec, Some(&action)).await,
+            (Some(DriverConfig::Command(spec)), action) => command::run(spec, &self.fields(&action)).await,
+            (Some(DriverConfig::Http(spec)), action) => http::send(spec, &self.fields(&action)).await.map(drop),
             (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
             (Some(DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_)), _) => Err(format!("a Modbus device cannot {what}")),
             (None, action) => self.sim_act(action).await,
@@ -198,6 +225,11 @@ impl Bench {
     pub async fn read_meter(&self, quantity: &str, trace: &Trace) -> Result<(f64, String), BenchError> {
         let reading = match self.configured.get("meter") {
             Some(DriverConfig::ModbusMeter(spec)) => modbus::read(spec, quantity).await.map(|(v, u)| (v, u.to_string())),
+            Some(DriverConfig::Http(spec)) => {
+                let mut fields = self.run_fields.clone();
+                fields.push(("quantity", quantity.to_string()));
+                http::read(spec, quantity, &fields).await
+            }
             Some(_) => Err("the meter capability needs a modbus-meter driver".to_string()),
             // The simulator's meter sits on EVSE 1's feed and counts energy only.
             None if self.station.is_some() => match quantity {
@@ -242,6 +274,13 @@ impl Bench {
             Err(e) => trace.log("bench", format!("failed: {what}: {e}")),
         }
         r.map_err(BenchError::Failed)
+    }
+
+    /// An action's template values, with the run's.
+    fn fields(&self, action: &Action) -> Vec<(&'static str, String)> {
+        let mut f = command::fields(action);
+        f.extend(self.run_fields.iter().cloned());
+        f
     }
 
     /// Carry out an action on the built-in DUTs.

@@ -2,6 +2,7 @@
 //! to misbehave through fault-injection switches. The harness's own tests use the faults to
 //! prove that each case catches the non-conformance it is written for.
 pub mod console;
+pub mod control;
 pub mod csms;
 pub mod hostile;
 pub mod station;

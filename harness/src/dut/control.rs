@@ -1,0 +1,138 @@
+//! `sim station --control ADDR`: a small HTTP API on loopback through which a lab's tools — and
+//! the harness's own `http` bench driver (tests/bench/sim-station.toml) — act on the reference
+//! station's physical world while it runs as a separate, long-lived process.
+//!
+//! | request | body | does |
+//! |---|---|---|
+//! | `POST /plug` | `{"evse": 1, "connected": true}` | cable in or out |
+//! | `POST /pilot` | `{"evse": 1, "state": "C"}` | control pilot A-F |
+//! | `POST /token` | `{"id-token": "TOKEN-1"}` | a card at the reader |
+//! | `POST /ev-fault` | `{"evse": 1, "fault": "rcd-trip"}` | `diode-fault`, `rcd-trip`, `cleared` |
+//! | `POST /power-cycle` | | mains off and on |
+//! | `POST /network` | `{"up": false}` | link down or up |
+//! | `POST /safe-state` | | every cable out, faults cleared |
+//! | `GET /meter/{quantity}` | | `{"value": 1234.5, "unit": "Wh"}` (energy-import) |
+//! | `GET /status` | | `{"booted": true, "meter-wh": ...}` |
+use std::net::SocketAddr;
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::station::{EvFault, Input, Pilot, StationHandle};
+
+type Reply = Result<StatusCode, (StatusCode, String)>;
+
+fn send(h: &StationHandle, input: Input) -> Reply {
+    if h.send(input) { Ok(StatusCode::NO_CONTENT) } else { Err((StatusCode::SERVICE_UNAVAILABLE, "the station is not running".into())) }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Plug {
+    evse: u32,
+    connected: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PilotBody {
+    evse: u32,
+    state: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Token {
+    id_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fault {
+    evse: u32,
+    fault: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Network {
+    up: bool,
+}
+
+fn bad(msg: String) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, msg)
+}
+
+pub fn router(h: StationHandle) -> Router {
+    Router::new()
+        .route("/plug", post(|State(h): State<StationHandle>, Json(b): Json<Plug>| async move { send(&h, Input::Plug { evse: b.evse, connected: b.connected }) }))
+        .route(
+            "/pilot",
+            post(|State(h): State<StationHandle>, Json(b): Json<PilotBody>| async move {
+                let state = match b.state.to_ascii_uppercase().as_str() {
+                    "A" => Pilot::A,
+                    "B" => Pilot::B,
+                    "C" => Pilot::C,
+                    "D" => Pilot::D,
+                    "E" => Pilot::E,
+                    "F" => Pilot::F,
+                    other => return Err(bad(format!("unknown pilot state {other:?} (A..F)"))),
+                };
+                send(&h, Input::Pilot { evse: b.evse, state })
+            }),
+        )
+        .route("/token", post(|State(h): State<StationHandle>, Json(b): Json<Token>| async move { send(&h, Input::Token(b.id_token)) }))
+        .route(
+            "/ev-fault",
+            post(|State(h): State<StationHandle>, Json(b): Json<Fault>| async move {
+                let fault = match b.fault.as_str() {
+                    "diode-fault" => EvFault::DiodeFault,
+                    "rcd-trip" => EvFault::RcdTrip,
+                    "cleared" => EvFault::Cleared,
+                    other => return Err(bad(format!("unknown fault {other:?} (diode-fault, rcd-trip, cleared)"))),
+                };
+                send(&h, Input::EvFault { evse: b.evse, fault })
+            }),
+        )
+        .route("/power-cycle", post(|State(h): State<StationHandle>| async move { send(&h, Input::PowerCycle) }))
+        .route("/network", post(|State(h): State<StationHandle>, Json(b): Json<Network>| async move { send(&h, Input::Network(b.up)) }))
+        .route(
+            "/safe-state",
+            post(|State(h): State<StationHandle>| async move {
+                for evse in 1..=8 {
+                    send(&h, Input::Plug { evse, connected: false })?;
+                    send(&h, Input::EvFault { evse, fault: EvFault::Cleared })?;
+                }
+                Ok::<_, (StatusCode, String)>(StatusCode::NO_CONTENT)
+            }),
+        )
+        .route(
+            "/meter/{quantity}",
+            get(|State(h): State<StationHandle>, Path(q): Path<String>| async move {
+                match q.as_str() {
+                    "energy-import" => Ok(Json(json!({"value": h.meter_wh(), "unit": "Wh"}))),
+                    other => Err((StatusCode::NOT_FOUND, format!("the simulated meter measures energy-import only, not {other:?}"))),
+                }
+            }),
+        )
+        .route("/status", get(|State(h): State<StationHandle>| async move { Json::<Value>(json!({"booted": h.is_booted(), "meter-wh": h.meter_wh()})) }))
+        .with_state(h)
+}
+
+/// Serve the control API for `h` on `addr` (keep it on loopback: it is not authenticated).
+pub async fn serve(addr: SocketAddr, h: StationHandle) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let tcp = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot serve the control API on {addr}: {e}"))?;
+    let bound = tcp.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(tcp, router(h)).await {
+            tracing::error!("control API stopped: {e}");
+        }
+    });
+    Ok((bound, task))
+}
