@@ -358,6 +358,33 @@ impl session::Host for CaseHost {
         }
     }
 
+    async fn reach_station(&mut self, state: session::StationState, evse: u32, claim: Vec<String>) -> SessResult<session::Reached> {
+        use crate::states::StationState as S;
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("reach-station needs the harness in the CSMS role".into())));
+        };
+        let state = match state {
+            session::StationState::EvConnectedPreSession => S::EvConnectedPreSession,
+            session::StationState::Authorized => S::Authorized,
+            session::StationState::EnergyTransferStarted => S::EnergyTransferStarted,
+            session::StationState::EnergyTransferSuspended => S::EnergyTransferSuspended,
+            session::StationState::Unavailable => S::Unavailable,
+        };
+        let c = &self.ctx.config;
+        let setup = crate::states::Setup {
+            bench: &self.ctx.bench,
+            timing: &c.timing,
+            evses: c.evses,
+            token: c.valid_id_tokens.first().cloned().unwrap_or_else(|| "TOKEN-1".into()),
+            authorization: c.parameters.get("authorization").cloned(),
+        };
+        let trace = self.ctx.trace.clone();
+        match timed(&trace, false, crate::states::reach(listener, state, evse, &claim, &setup, &trace)).await {
+            Ok((conn, transaction_id)) => Ok(Ok(session::Reached { connection: self.table.push(conn)?, transaction_id })),
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
     async fn reboot_station(&mut self, claim: Vec<String>) -> SessResult<session::Rebooted> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("reboot-station needs the harness in the CSMS role".into())));

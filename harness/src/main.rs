@@ -187,6 +187,10 @@ struct RunArgs {
     /// external DUT's profile comes from the `[security]` table of its description.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
     security_profile: Option<u8>,
+    /// Exit non-zero when a selected case did not run to a verdict (skipped or inconclusive):
+    /// for CI that must see every case run, e.g. to notice an unwired bench.
+    #[arg(long)]
+    fail_on_skip: bool,
     /// Built-in DUTs: start the reference station afresh for every case, instead of once per
     /// version for the whole run (the way a real station lives, with the baseline restored
     /// between cases).
@@ -438,13 +442,32 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let c: Counts = Counts::of(&results);
-    let outcome = if bad.is_empty() { "ok" } else { "FAILED" };
+    // Why cases did not run, each reason once with its count (a missing driver, an undeclared
+    // feature, an unreachable state...).
+    let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in &results {
+        if let Verdict::Skip(reason) | Verdict::Inconclusive(reason) = &r.verdict {
+            *why.entry(format!("{}: {reason}", r.verdict.name())).or_default() += 1;
+        }
+    }
+    if !why.is_empty() {
+        println!("\nnot run to a verdict:");
+        for (reason, n) in &why {
+            println!("  {n:>3} x {reason}");
+        }
+    }
+    let unrun = c.skipped + c.inconclusive;
+    let bad_skip = args.fail_on_skip && unrun > 0;
+    let outcome = if bad.is_empty() && !bad_skip { "ok" } else { "FAILED" };
     println!(
         "\ntest result: {outcome}. {} passed; {} failed; {} errors; {} skipped; {} inconclusive; finished in {:.2}s",
         c.passed, c.failed, c.errors, c.skipped, c.inconclusive, t0.elapsed().as_secs_f64()
     );
     println!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
-    Ok(if bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if bad_skip {
+        println!("--fail-on-skip: {unrun} case(s) did not run to a verdict");
+    }
+    Ok(if bad.is_empty() && !bad_skip { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Print the figures the targets are stated in.

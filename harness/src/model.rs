@@ -59,6 +59,20 @@ pub struct StationModel {
     pub connectors: BTreeMap<String, String>,
     /// Ongoing transactions: id -> EVSE (2.x) or connector (1.6).
     pub transactions: BTreeMap<String, u32>,
+    /// 2.x: the last chargingState each ongoing transaction reported.
+    #[serde(skip)]
+    pub charging: BTreeMap<String, String>,
+    /// The id token each ongoing transaction is authorized with (2.x idToken in a
+    /// TransactionEvent, 1.6 idTag of StartTransaction).
+    #[serde(skip)]
+    pub tx_tokens: BTreeMap<String, String>,
+    /// When the station last sent a CALL (for waiting until it has said all it had to say).
+    #[serde(skip)]
+    pub last_call: Option<std::time::Instant>,
+    /// Id tokens the station got authorized (Authorize answered Accepted, or a transaction
+    /// message carrying the token), oldest first.
+    #[serde(skip)]
+    pub authorized: Vec<String>,
     /// Connectors (not the 1.6 charge point, connector 0) reported since the last boot.
     #[serde(skip)]
     pub reported_since_boot: std::collections::BTreeSet<String>,
@@ -73,6 +87,7 @@ impl StationModel {
     /// A CALL the station sent (valid against its schema).
     pub fn observe_call(&mut self, version: OcppVersion, action: &str, p: &Value) {
         let v16 = version == OcppVersion::V16;
+        self.last_call = Some(std::time::Instant::now());
         match action {
             "BootNotification" => {
                 self.boots += 1;
@@ -80,6 +95,7 @@ impl StationModel {
                 self.reported_since_boot.clear();
                 // A reboot ends what was going on; the station reports what survived.
                 self.transactions.clear();
+                self.charging.clear();
             }
             "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
             "StatusNotification" if v16 => {
@@ -95,9 +111,18 @@ impl StationModel {
             }
             "TransactionEvent" => {
                 let Some(id) = p["transactionInfo"]["transactionId"].as_str() else { return };
+                if let Some(t) = p["idToken"]["idToken"].as_str() {
+                    self.authorized.push(t.to_string());
+                    self.tx_tokens.insert(id.to_string(), t.to_string());
+                }
                 if p["eventType"] == "Ended" {
                     self.transactions.remove(id);
+                    self.charging.remove(id);
+                    self.tx_tokens.remove(id);
                 } else {
+                    if let Some(c) = p["transactionInfo"]["chargingState"].as_str() {
+                        self.charging.insert(id.to_string(), c.to_string());
+                    }
                     let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
                     let known = self.transactions.get(id).copied();
                     self.transactions.insert(id.to_string(), evse.or(known).unwrap_or(0));
@@ -123,9 +148,22 @@ impl StationModel {
                     _ => Registration::Rejected,
                 }
             }
+            "Authorize" => {
+                let token = request["idToken"]["idToken"].as_str().or(request["idTag"].as_str());
+                let status = answer["idTokenInfo"]["status"].as_str().or(answer["idTagInfo"]["status"].as_str());
+                if let (Some(t), Some("Accepted")) = (token, status) {
+                    self.authorized.push(t.to_string());
+                }
+            }
             "StartTransaction" => {
+                if let Some(t) = request["idTag"].as_str() {
+                    self.authorized.push(t.to_string());
+                }
                 if let Some(id) = answer["transactionId"].as_i64() {
                     self.transactions.insert(id.to_string(), request["connectorId"].as_u64().unwrap_or(0) as u32);
+                    if let Some(t) = request["idTag"].as_str() {
+                        self.tx_tokens.insert(id.to_string(), t.to_string());
+                    }
                 }
             }
             _ => {}
@@ -142,6 +180,17 @@ impl StationModel {
         if !self.undo.iter().any(same) {
             self.undo.push(undo);
         }
+    }
+
+    /// The status last reported for the (first) connector of `evse` (1.6: connector `evse`).
+    pub fn connector_status(&self, version: OcppVersion, evse: u32) -> Option<&str> {
+        let key = if version == OcppVersion::V16 { evse.to_string() } else { format!("{evse}/1") };
+        self.connectors.get(&key).map(String::as_str)
+    }
+
+    /// The ongoing transaction on `evse` (1.6: connector), if any.
+    pub fn transaction_on(&self, evse: u32) -> Option<&str> {
+        self.transactions.iter().find(|(_, e)| **e == evse).map(|(id, _)| id.as_str())
     }
 
     /// Whether the station can take a case: registered, nothing charging, nothing inoperative.

@@ -135,7 +135,16 @@ pub struct Runner {
     /// Built-in reference stations that live for the whole run, one per version.
     stations: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveStation>>,
     /// Why the station could not be brought back to the baseline after the last case.
-    baseline_broken: std::sync::Mutex<Option<String>>,
+    baseline_broken: std::sync::Mutex<Option<Broken>>,
+}
+
+/// The station is off its baseline: since which case, why, and which case reported it (a
+/// failed precondition is reported once, the cases after it refer to that one).
+#[derive(Debug, Clone)]
+struct Broken {
+    after: String,
+    reason: String,
+    reported_in: Option<String>,
 }
 
 /// A built-in reference station started once for the run, with the listener it connects to.
@@ -378,10 +387,15 @@ impl Runner {
         if let Some(listener) = &kept {
             // The last case left the station off its baseline: try again before this one.
             let broken = self.baseline_broken.lock().unwrap().take();
-            if let Some(why) = broken {
+            if let Some(mut b) = broken {
                 if let Err(e) = self.restore_baseline(listener, trace).await {
-                    *self.baseline_broken.lock().unwrap() = Some(e.clone());
-                    return Verdict::Inconclusive(format!("the station is not at the baseline ({why}; again now: {e})"));
+                    let verdict = match &b.reported_in {
+                        Some(first) => Verdict::Inconclusive(format!("the station is still not at the baseline (since {}; see {first})", b.after)),
+                        None => Verdict::Inconclusive(format!("the station is not at the baseline after {}: {} (again now: {e})", b.after, b.reason)),
+                    };
+                    b.reported_in.get_or_insert_with(|| meta.id.clone());
+                    *self.baseline_broken.lock().unwrap() = Some(b);
+                    return verdict;
                 }
             }
             listener.begin_case(trace.clone(), vec![version]);
@@ -407,7 +421,7 @@ impl Runner {
         if let Some(listener) = &kept {
             listener.end_case();
             if let Err(e) = self.restore_baseline(listener, trace).await {
-                *self.baseline_broken.lock().unwrap() = Some(format!("after {}: {e}", meta.id));
+                *self.baseline_broken.lock().unwrap() = Some(Broken { after: meta.id.clone(), reason: e, reported_in: None });
             }
             listener.between_cases(Trace::new());
         }

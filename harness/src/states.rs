@@ -104,3 +104,134 @@ pub async fn reboot(listener: &Listener, bench: &Bench, claim: &[String], timing
     new.adopt(claim);
     Ok((new, method))
 }
+
+/// The reusable states of OCTT part 6 (2.18) on one EVSE that `reach` brings a station into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StationState {
+    EvConnectedPreSession,
+    Authorized,
+    EnergyTransferStarted,
+    EnergyTransferSuspended,
+    Unavailable,
+}
+
+/// What `reach` needs from the run besides the station.
+pub struct Setup<'a> {
+    pub bench: &'a Bench,
+    pub timing: &'a Timing,
+    pub evses: u32,
+    /// The id token to authorize with.
+    pub token: String,
+    /// `remote`: authorize by a remote start; otherwise at the reader (when the bench has one).
+    pub authorization: Option<String>,
+}
+
+/// Reach `state` on `evse` from the general pre-conditions, answering everything by default on
+/// the way; returns the connection (with `claim` held from then on) and the transaction, if any.
+pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &[String], setup: &Setup<'_>, trace: &Trace) -> Result<(Connection, Option<String>), SessionError> {
+    let conn = ready(listener, &[], setup.timing, setup.evses, trace).await?;
+    let model = conn.model().ok_or_else(|| SessionError::Usage("the connection has no station model".into()))?;
+    let v16 = conn.version() == OcppVersion::V16;
+    let wait = ms(setup.timing.response_ms);
+    let unreached = |what: &str| {
+        let m = model.lock().unwrap();
+        SessionError::Timeout(format!("{what} within {} ms (EVSE {evse} reported {:?}, transactions {:?})", setup.timing.response_ms, m.connector_status(conn.version(), evse), m.transactions))
+    };
+    let act = |action: Action| async move {
+        setup.bench.act(action, trace).await.map_err(|e| SessionError::Timeout(format!("the bench could not do it: {e:?}")))
+    };
+    trace.log("state", format!("reaching {state:?} on EVSE {evse}"));
+    if state == StationState::Unavailable {
+        let payload = if v16 { json!({"connectorId": evse, "type": "Inoperative"}) } else { json!({"operationalStatus": "Inoperative", "evse": {"id": evse}}) };
+        match conn.call("ChangeAvailability", payload, wait).await? {
+            CallOutcome::Result(r) if r["status"] == "Accepted" => {}
+            other => return Err(SessionError::Protocol(format!("ChangeAvailability Inoperative was not accepted: {other:?}"))),
+        }
+        if !conn.wait_model(wait, |m| m.connector_status(conn.version(), evse) == Some("Unavailable")).await {
+            return Err(unreached("no status Unavailable"));
+        }
+    } else {
+        // The cable first (EVConnectedPreSession is also the first step of a session).
+        if state != StationState::Authorized {
+            act(Action::Plug { evse, connected: true }).await?;
+            let connected = |m: &crate::model::StationModel| matches!(m.connector_status(conn.version(), evse), Some("Occupied" | "Preparing" | "SuspendedEV" | "SuspendedEVSE" | "Charging"));
+            if !conn.wait_model(wait, connected).await {
+                return Err(unreached("the connector did not report the cable (Occupied / Preparing)"));
+            }
+        }
+        if state != StationState::EvConnectedPreSession {
+            authorize(&conn, evse, setup, trace).await?;
+        }
+        if matches!(state, StationState::EnergyTransferStarted | StationState::EnergyTransferSuspended) {
+            act(Action::Pilot { evse, state: crate::dut::station::Pilot::C }).await?;
+            let token = setup.token.clone();
+            let charging = |m: &crate::model::StationModel| {
+                charging_state(m, v16, evse) == Some("Charging") && m.transaction_on(evse).is_some_and(|tx| m.tx_tokens.get(tx) == Some(&token))
+            };
+            if !conn.wait_model(wait, charging).await {
+                return Err(unreached("no transaction charging for the authorized token"));
+            }
+        }
+        if state == StationState::EnergyTransferSuspended {
+            act(Action::Pilot { evse, state: crate::dut::station::Pilot::B }).await?;
+            if !conn.wait_model(wait, |m| charging_state(m, v16, evse) == Some("SuspendedEV")).await {
+                return Err(unreached("the transaction did not report SuspendedEV"));
+            }
+        }
+    }
+    // What the station had to say on the way is said: a short quiet spell, or the response
+    // time at most (a station reporting meter values every second is never quiet).
+    let quiet = ms(250);
+    let deadline = tokio::time::Instant::now() + wait;
+    while tokio::time::Instant::now() < deadline {
+        let since = model.lock().unwrap().last_call.map(|t| t.elapsed()).unwrap_or(quiet);
+        if since >= quiet {
+            break;
+        }
+        tokio::time::sleep(quiet - since).await;
+    }
+    let tx = model.lock().unwrap().transaction_on(evse).map(str::to_string);
+    conn.claim(claim);
+    trace.log("state", format!("{state:?} reached on EVSE {evse}{}", tx.as_ref().map(|t| format!(", transaction {t}")).unwrap_or_default()));
+    Ok((conn, tx))
+}
+
+/// Authorize the setup's token at the reader or by a remote start, and wait until the station
+/// shows it (Authorize answered, or a transaction message carrying the token).
+async fn authorize(conn: &Connection, evse: u32, setup: &Setup<'_>, trace: &Trace) -> Result<(), SessionError> {
+    let model = conn.model().expect("checked by the caller");
+    let before = model.lock().unwrap().authorized.len();
+    let remote = setup.authorization.as_deref() == Some("remote") || !setup.bench.has("token-reader");
+    let wait = ms(setup.timing.response_ms);
+    if remote {
+        let (action, payload) = if conn.version() == OcppVersion::V16 {
+            ("RemoteStartTransaction", json!({"connectorId": evse, "idTag": setup.token}))
+        } else {
+            ("RequestStartTransaction", json!({"idToken": {"idToken": setup.token, "type": "ISO14443"}, "remoteStartId": 7001 + evse, "evseId": evse}))
+        };
+        match conn.call(action, payload, wait).await? {
+            CallOutcome::Result(r) if r["status"] == "Accepted" => {}
+            other => return Err(SessionError::Protocol(format!("{action} was not accepted: {other:?}"))),
+        }
+        // A 1.6 charge point need not say anything before the cable is in.
+        if conn.version() == OcppVersion::V16 {
+            return Ok(());
+        }
+    } else {
+        setup.bench.act(Action::Token(setup.token.clone()), trace).await.map_err(|e| SessionError::Timeout(format!("the bench could not present the token: {e:?}")))?;
+    }
+    let token = setup.token.clone();
+    if conn.wait_model(wait, |m| m.authorized[before.min(m.authorized.len())..].contains(&token)).await {
+        Ok(())
+    } else {
+        Err(SessionError::Timeout(format!("the station did not get {token} authorized within {} ms", setup.timing.response_ms)))
+    }
+}
+
+/// Whether the EVSE's transaction is charging, as each dialect says it.
+fn charging_state(m: &crate::model::StationModel, v16: bool, evse: u32) -> Option<&str> {
+    if v16 {
+        return m.connector_status(OcppVersion::V16, evse);
+    }
+    m.transaction_on(evse).and_then(|tx| m.charging.get(tx)).map(String::as_str)
+}

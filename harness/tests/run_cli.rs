@@ -169,3 +169,18 @@ fn load_mode_registers_every_station_or_says_how_many_did() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("20 passed, 0 failed"), "{out}");
 }
+
+/// A case that did not run (here: a security case at profile 0) is counted by its reason, and
+/// `--fail-on-skip` makes that a failing exit for CI.
+#[test]
+fn fail_on_skip_turns_an_unrun_case_into_a_failing_exit() {
+    let dir = std::env::temp_dir().join(format!("fail-on-skip-{}", std::process::id()));
+    let plain = harness(&["run", "TC_A_01_CS", "--exact", "--ocpp", "2.0.1"], &dir.join("plain"));
+    let text = String::from_utf8_lossy(&plain.stdout);
+    assert!(plain.status.success(), "a skip alone is no failure by default:\n{text}");
+    assert!(text.contains("not run to a verdict") && text.contains("1 x skip: runs at security profile"), "{text}");
+    let strict = harness(&["run", "TC_A_01_CS", "--exact", "--ocpp", "2.0.1", "--fail-on-skip"], &dir.join("strict"));
+    let text = String::from_utf8_lossy(&strict.stdout);
+    assert_eq!(strict.status.code(), Some(1), "{text}");
+    assert!(text.contains("--fail-on-skip: 1 case(s) did not run to a verdict"), "{text}");
+}

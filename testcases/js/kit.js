@@ -3,8 +3,9 @@
 // A case is registered with `testCase(meta, fn)`. It passes by returning, fails by throwing
 // `new Fail(requirement, expected, observed)` (`check` does it for you) and skips with
 // `new Skip(reason)`. Any other exception is a bug in the case: the host reports an error.
-import { acceptStation as hostAcceptStation, connectCsms as hostConnectCsms, readyStation as hostReadyStation, rebootStation as hostRebootStation } from 'ocpp:harness/session@0.1.0';
+import { acceptStation as hostAcceptStation, connectCsms as hostConnectCsms, reachStation as hostReachStation, readyStation as hostReadyStation, rebootStation as hostRebootStation } from 'ocpp:harness/session@0.1.0';
 import { version } from 'ocpp:harness/config@0.1.0';
+import { plug as hostPlug } from 'ocpp:harness/bench@0.1.0';
 import { nowRfc3339 } from 'ocpp:harness/clock@0.1.0';
 import { log } from 'ocpp:harness/log@0.1.0';
 
@@ -55,6 +56,35 @@ export function readyStation(claim = []) {
     return hostReadyStation(claim);
   } catch (e) {
     throw new Inconclusive(`could not reach the general pre-conditions: ${describe(e)}`);
+  }
+}
+
+const STATES = {
+  EVConnectedPreSession: 'ev-connected-pre-session',
+  Authorized: 'authorized',
+  EnergyTransferStarted: 'energy-transfer-started',
+  EnergyTransferSuspended: 'energy-transfer-suspended',
+  Unavailable: 'unavailable',
+};
+
+/** Harness as CSMS: an OCTT reusable state on `evse` (by its part 6 name), reached by the host.
+ *  Returns [connection, transactionId or undefined]; `claim` is held from then on. */
+export function reachStation(state, evse = 1, claim = []) {
+  let r;
+  try {
+    r = hostReachStation(STATES[state], evse, claim);
+  } catch (e) {
+    throw new Inconclusive(`could not reach ${state} on EVSE ${evse}: ${describe(e)}`);
+  }
+  return [r.connection, r.transactionId];
+}
+
+/** Bench capability `plug`: the cable in or out; a bench that cannot makes the case inconclusive. */
+export function plug(evse, connected) {
+  try {
+    hostPlug(evse, connected);
+  } catch (e) {
+    throw new Inconclusive(`could not ${connected ? 'plug the cable in' : 'pull the cable out'}: ${describe(e)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 // Cases written in JavaScript: the same contract as the Rust suite.
 import { validIdTokens } from 'ocpp:harness/config@0.1.0';
-import { call, check, connectCsms, expectAndReply, now, rebootStation, testCase } from './kit.js';
+import { call, check, connectCsms, expectAndReply, now, plug, reachStation, rebootStation, testCase } from './kit.js';
 
 export { suite } from './kit.js';
 
@@ -34,4 +34,14 @@ testCase({ id: 'OH_JS_B_01_CS', title: 'JavaScript: after a reboot the station b
   check(boot.reason === reason, 'B01.FR.09', `boot reason ${reason}`, `reason ${boot.reason}`);
   const status = expectAndReply(conn, 'B01.FR.05', 'StatusNotification', {});
   check(status.connectorStatus === 'Available', 'B01.FR.05', 'the first connector status Available', JSON.stringify(status));
+});
+
+testCase({ id: 'OH_JS_E_01_CS', title: 'JavaScript: from EnergyTransferStarted, pulling the cable ends the transaction with EVDisconnected', role: 'csms', requirements: ['E10'], needs: ['plug', 'token-reader', 'pilot'] }, () => {
+  const [conn, tx] = reachStation('EnergyTransferStarted', 1, ['TransactionEvent']);
+  plug(1, false);
+  const ev = expectAndReply(conn, 'E10', 'TransactionEvent', {});
+  const info = ev.transactionInfo || {};
+  check(ev.eventType === 'Ended', 'E10', 'TransactionEvent Ended', `eventType ${ev.eventType}`);
+  check(info.transactionId === tx, 'E10', `transaction ${tx} ended`, String(info.transactionId));
+  check(info.stoppedReason === 'EVDisconnected', 'E10', 'stoppedReason EVDisconnected', String(info.stoppedReason));
 });

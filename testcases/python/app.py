@@ -1,5 +1,5 @@
 """Cases written in Python: the same contract as the Rust suite, one module per suite."""
-from ocpp_kit import Suite, call, case, check, connect_csms, expect_and_reply, info, now, reboot_station  # noqa: F401 (Suite is the export)
+from ocpp_kit import Suite, call, case, check, connect_csms, expect_and_reply, info, now, plug, reach_station, reboot_station  # noqa: F401 (Suite is the export)
 
 from wit_world.imports import config
 
@@ -33,3 +33,14 @@ def station_boots():
     check(boot.get("reason") == reason, "B01.FR.09", f"boot reason {reason}", f"reason {boot.get('reason')}")
     status = expect_and_reply(conn, "B01.FR.05", "StatusNotification", {})
     check(status.get("connectorStatus") == "Available", "B01.FR.05", "the first connector status Available", str(status))
+
+
+@case("OH_PY_E_01_CS", "Python: from EnergyTransferStarted, pulling the cable ends the transaction with EVDisconnected", role="csms", requirements=["E10"], needs=["plug", "token-reader", "pilot"])
+def cable_out_ends_transaction():
+    conn, tx = reach_station("EnergyTransferStarted", 1, claim=["TransactionEvent"])
+    plug(1, False)
+    ev = expect_and_reply(conn, "E10", "TransactionEvent", {})
+    tx_info = ev.get("transactionInfo", {})
+    check(ev.get("eventType") == "Ended", "E10", "TransactionEvent Ended", f"eventType {ev.get('eventType')}")
+    check(tx_info.get("transactionId") == tx, "E10", f"transaction {tx} ended", str(tx_info.get("transactionId")))
+    check(tx_info.get("stoppedReason") == "EVDisconnected", "E10", "stoppedReason EVDisconnected", str(tx_info.get("stoppedReason")))

@@ -9,7 +9,7 @@ import json
 
 from componentize_py_types import Err
 from wit_world import exports
-from wit_world.imports import clock, config, log, session, types
+from wit_world.imports import bench, clock, config, log, session, types
 
 _CASES = []
 
@@ -91,6 +91,34 @@ def ready_station(claim=()):
         return session.ready_station(list(claim))
     except Err as e:
         raise Inconclusive(f"could not reach the general pre-conditions: {describe(e)}")
+
+
+STATES = {
+    "EVConnectedPreSession": session.StationState.EV_CONNECTED_PRE_SESSION,
+    "Authorized": session.StationState.AUTHORIZED,
+    "EnergyTransferStarted": session.StationState.ENERGY_TRANSFER_STARTED,
+    "EnergyTransferSuspended": session.StationState.ENERGY_TRANSFER_SUSPENDED,
+    "Unavailable": session.StationState.UNAVAILABLE,
+}
+
+
+def reach_station(state, evse=1, claim=()):
+    """Harness as CSMS: an OCTT reusable state on `evse` (by its part 6 name, e.g.
+    "EnergyTransferStarted"), reached by the host. Returns the connection, with `claim` held from
+    then on, and the transaction id the state involves (or None)."""
+    try:
+        r = session.reach_station(STATES[state], evse, list(claim))
+    except Err as e:
+        raise Inconclusive(f"could not reach {state} on EVSE {evse}: {describe(e)}")
+    return r.connection, r.transaction_id
+
+
+def plug(evse, connected):
+    """Bench capability `plug`: the cable in or out; a bench that cannot makes the case inconclusive."""
+    try:
+        bench.plug(evse, connected)
+    except Err as e:
+        raise Inconclusive(f"could not {'plug the cable in' if connected else 'pull the cable out'}: {e.value}")
 
 
 BOOT_REASONS = {session.RebootMethod.RESET: "RemoteReset", session.RebootMethod.POWER_CYCLE: "PowerUp", session.RebootMethod.ALREADY_BOOTING: "PowerUp"}

@@ -528,6 +528,7 @@ mod board_tests {
         let config = crate::bench::config::BenchConfig {
             capabilities: BTreeMap::from([("relay".to_string(), crate::bench::config::DriverConfig::ModbusRelays(RelayBoardSpec { relays: BTreeMap::from([("contactor".to_string(), 2)]), ..spec.clone() }))]),
             safe_state: None,
+            safe_state_http: None,
         };
         let trace = crate::trace::Trace::new();
         crate::bench::Bench::none().with_config(&config).safe_state(&trace).await;

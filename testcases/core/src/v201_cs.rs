@@ -47,7 +47,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_06_CS", title: "Presenting the same token again stops the transaction locally", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_06 },
         Case { id: "OH_E_50_CS", title: "An RCD trip while charging ends the transaction with GroundFault and the connector is Faulted until reset", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E06", "G01"], needs: &["plug", "token-reader", "ev-fault"], timeout_ms: 30_000, run: oh_e_50 },
         Case { id: "OH_E_51_CS", title: "A diode fault on an idle connector reports it Faulted, and Available once cleared", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G01"], needs: &["ev-fault"], timeout_ms: 30_000, run: oh_e_51 },
-        Case { id: "TC_E_20_CS", title: "Pulling the cable out ends the transaction with EVDisconnected", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E10"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_20 },
+        Case { id: "TC_E_20_CS", title: "Pulling the cable out ends the transaction with EVDisconnected", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E10"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_e_20 },
         Case { id: "TC_E_28_CS", title: "GetTransactionStatus of an unknown transaction: not ongoing, nothing queued", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &[], timeout_ms: 20_000, run: tc_e_28 },
         Case { id: "TC_E_30_CS", title: "GetTransactionStatus of an ongoing transaction with nothing queued", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_30 },
         Case { id: "TC_E_40_CS", title: "A transaction that ends while offline is reported, marked offline, after reconnecting", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E12"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_e_40 },
@@ -575,9 +575,11 @@ fn tc_e_06() -> Step {
 }
 
 fn tc_e_20() -> Step {
-    let (conn, tx) = local_tx("E10")?;
+    // Reusable state EnergyTransferStarted, then the cable goes.
+    let (conn, tx) = kit::reach_station(kit::StationState::EnergyTransferStarted, 1, &[TX])?;
     kit::unplug(1)?;
     let ev = expect_ended(&conn, "E10", "EVCommunicationLost", "EVDisconnected")?;
+    let tx = tx.unwrap_or_default();
     kit::check(tx_id(&ev) == tx, "E10", format!("transaction {tx} ended"), || tx_id(&ev))
 }
 

@@ -64,7 +64,14 @@ pub fn ready_station(claim: &[&str]) -> Step<Connection> {
     session::ready_station(&owned(claim)).map_err(|e| unreached("the general pre-conditions (station connected, registered, idle)", e))
 }
 
-pub use crate::bindings::ocpp::harness::session::RebootMethod;
+pub use crate::bindings::ocpp::harness::session::{RebootMethod, StationState};
+
+/// Harness as CSMS, an OCTT reusable state on `evse` (EVConnectedPreSession, Authorized,
+/// EnergyTransferStarted...), reached by the host; returns the connection with `claim` held
+/// from then on, and the transaction the state involves.
+pub fn reach_station(state: StationState, evse: u32, claim: &[&str]) -> Step<(Connection, Option<String>)> {
+    session::reach_station(state, evse, &owned(claim)).map(|r| (r.connection, r.transaction_id)).map_err(|e| unreached(&format!("the reusable state {state:?} on EVSE {evse}"), e))
+}
 
 /// Harness as CSMS, OCTT's reusable state Booted: the station boots anew (bench power cycle,
 /// else OCPP Reset) and the case gets the new connection with `claim` held from the start.
