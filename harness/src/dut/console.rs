@@ -16,15 +16,7 @@ pub fn station_command(line: &str) -> Result<Input, String> {
         ["plug", ..] => Input::Plug { evse: evse(1)?, connected: true },
         ["unplug", ..] => Input::Plug { evse: evse(1)?, connected: false },
         ["pilot", _, state] => {
-            let state = match state.to_ascii_uppercase().as_str() {
-                "A" => Pilot::A,
-                "B" => Pilot::B,
-                "C" => Pilot::C,
-                "D" => Pilot::D,
-                "E" => Pilot::E,
-                "F" => Pilot::F,
-                other => return Err(format!("unknown pilot state {other:?} (A..F)")),
-            };
+            let state = Pilot::from_letter(state).ok_or_else(|| format!("unknown pilot state {state:?} (A..F)"))?;
             Input::Pilot { evse: evse(1)?, state }
         }
         ["token", id] => Input::Token(id.to_string()),

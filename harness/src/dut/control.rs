@@ -75,15 +75,7 @@ pub fn router(h: StationHandle) -> Router {
         .route(
             "/pilot",
             post(|State(h): State<StationHandle>, Json(b): Json<PilotBody>| async move {
-                let state = match b.state.to_ascii_uppercase().as_str() {
-                    "A" => Pilot::A,
-                    "B" => Pilot::B,
-                    "C" => Pilot::C,
-                    "D" => Pilot::D,
-                    "E" => Pilot::E,
-                    "F" => Pilot::F,
-                    other => return Err(bad(format!("unknown pilot state {other:?} (A..F)"))),
-                };
+                let state = Pilot::from_letter(&b.state).ok_or_else(|| bad(format!("unknown pilot state {:?} (A..F)", b.state)))?;
                 send(&h, Input::Pilot { evse: b.evse, state })
             }),
         )
@@ -135,4 +127,38 @@ pub async fn serve(addr: SocketAddr, h: StationHandle) -> anyhow::Result<(Socket
         }
     });
     Ok((bound, task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Good requests act, bad ones get a 4xx that says why.
+    #[tokio::test]
+    async fn the_control_api_answers_and_refuses_clearly() {
+        let cfg = super::super::station::StationConfig::new("ws://127.0.0.1:9/ocpp", "CS001", crate::version::OcppVersion::V201);
+        let (handle, task) = super::super::station::spawn(cfg);
+        let (addr, server) = serve("127.0.0.1:0".parse().unwrap(), handle).await.unwrap();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let c = reqwest::Client::new();
+        let url = |p: &str| format!("http://{addr}{p}");
+        let post = |p: &str, body: &str| c.post(url(p)).header("content-type", "application/json").body(body.to_string()).send();
+        assert_eq!(post("/plug", r#"{"evse": 1, "connected": true}"#).await.unwrap().status(), 204);
+        assert_eq!(post("/pilot", r#"{"evse": 1, "state": "c"}"#).await.unwrap().status(), 204);
+        let bad = post("/pilot", r#"{"evse": 1, "state": "Z"}"#).await.unwrap();
+        assert_eq!(bad.status(), 400);
+        assert!(bad.text().await.unwrap().contains("unknown pilot state"));
+        assert!(post("/ev-fault", r#"{"evse": 1, "fault": "short"}"#).await.unwrap().text().await.unwrap().contains("unknown fault"));
+        assert!(post("/plug", r#"{"evse": 1, "plugged": true}"#).await.unwrap().status().is_client_error(), "unknown fields are refused");
+        assert_eq!(post("/safe-state", "").await.unwrap().status(), 204);
+        let meter: Value = c.get(url("/meter/energy-import")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(meter["unit"], "Wh");
+        assert_eq!(c.get(url("/meter/power")).send().await.unwrap().status(), 404);
+        let status: Value = c.get(url("/status")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(status["booted"], false, "no CSMS to boot at");
+        task.abort();
+        let _ = task.await;
+        assert_eq!(post("/power-cycle", "").await.unwrap().status(), 503, "a stopped station says so");
+        server.abort();
+    }
 }

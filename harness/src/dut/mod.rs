@@ -58,6 +58,9 @@ pub enum Fault {
     PipelineCalls,
     /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
     IgnoreEvFaults,
+    /// Station: a transaction the cable ends is reported as stopped locally (Local), not
+    /// EVDisconnected.
+    WrongStopReason,
     /// Station: answer InstallCertificate Accepted even for text that is no certificate.
     InstallAnyCertificate,
     /// Station: accept a new Basic-auth password but keep using the old one.
@@ -93,6 +96,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-token", Fault::AcceptAnyToken),
     ("pipeline-calls", Fault::PipelineCalls),
     ("ignore-ev-faults", Fault::IgnoreEvFaults),
+    ("wrong-stop-reason", Fault::WrongStopReason),
     ("keep-old-password", Fault::KeepOldPassword),
     ("install-any-certificate", Fault::InstallAnyCertificate),
     ("trust-any-server", Fault::TrustAnyServer),
@@ -170,6 +174,7 @@ impl Fault {
         "accept-any-token",
         "pipeline-calls",
         "ignore-ev-faults",
+        "wrong-stop-reason",
         "keep-old-password",
         "install-any-certificate",
         "trust-any-server",

@@ -113,6 +113,21 @@ pub enum Pilot {
     F,
 }
 
+impl Pilot {
+    /// A state by its letter (A-F, either case), as consoles and APIs name it.
+    pub fn from_letter(s: &str) -> Option<Pilot> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "A" => Pilot::A,
+            "B" => Pilot::B,
+            "C" => Pilot::C,
+            "D" => Pilot::D,
+            "E" => Pilot::E,
+            "F" => Pilot::F,
+            _ => return None,
+        })
+    }
+}
+
 /// A fault on an EVSE's charging circuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvFault {
@@ -638,7 +653,8 @@ impl Station {
                     self.evses[i].pilot = Pilot::A;
                     self.evses[i].finishing = false;
                     if self.evses[i].tx.is_some() {
-                        self.end_tx(i, Stop::EvDisconnected);
+                        let why = if self.cfg.faults.has(&Fault::WrongStopReason) { Stop::Local } else { Stop::EvDisconnected };
+                        self.end_tx(i, why);
                     }
                 }
                 self.refresh_status(i);
@@ -964,18 +980,6 @@ impl Station {
             if std::mem::take(&mut self.drop_now) {
                 return Ok(Ended::Dropped);
             }
-            // A hostile station attacks once it is registered and has nothing else to say.
-            if let Some(h) = self.cfg.faults.hostile().filter(|_| !hostile_done && self.booted && self.outbox.is_empty() && self.pending.is_none()) {
-                hostile_done = true;
-                match super::hostile::act(h, &tx) {
-                    super::hostile::After::Go => {}
-                    super::hostile::After::StopReading => deaf = true,
-                    super::hostile::After::Drop => {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        return Ok(Ended::Dropped);
-                    }
-                }
-            }
             if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() && self.deferred.is_none() {
                 // Let the writer flush the last answer before the socket goes.
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -989,6 +993,22 @@ impl Station {
                         Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(Ended::Dropped),
                         Some(Ok(_)) => continue,
                     };
+                    // A hostile station attacks when, registered, it is first asked something
+                    // by the CSMS, before it answers: so the attack falls inside a case.
+                    if let Some(h) = self.cfg.faults.hostile().filter(|_| !hostile_done && self.booted && text.trim_start().starts_with("[2")) {
+                        hostile_done = true;
+                        match super::hostile::act(h, &tx) {
+                            super::hostile::After::Go => {}
+                            super::hostile::After::StopReading => {
+                                deaf = true;
+                                continue;
+                            }
+                            super::hostile::After::Drop => {
+                                tokio::time::sleep(Duration::from_millis(50)).await;
+                                return Ok(Ended::Dropped);
+                            }
+                        }
+                    }
                     if let Some(end) = self.on_frame(&text, &tx) {
                         // Let the writer flush the last answer before the socket goes.
                         tokio::time::sleep(Duration::from_millis(20)).await;
