@@ -235,6 +235,10 @@ enum SimCommand {
         listen: SocketAddr,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
+        /// Serve an HTTP control API on this address (loopback: it is not authenticated):
+        /// POST /stations/{station}/{action} with the payload sends that CALL; GET /stations.
+        #[arg(long)]
+        control: Option<SocketAddr>,
         #[command(flatten)]
         security: SimSecurity,
     },
@@ -649,13 +653,17 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             // stdin closed (e.g. run in the background): keep running.
             task.await?;
         }
-        SimCommand::Csms { listen, faults, security } => {
+        SimCommand::Csms { listen, faults, control, security } => {
             let faults = Faults(faults);
             let loaded = security.load("*")?;
             let sec = dut::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
             let cfg = dut::csms::CsmsConfig { faults, security: sec, ..Default::default() };
             let (addr, handle, task) = dut::csms::start(listen, cfg).await?;
             println!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
+            if let Some(c) = control {
+                let (bound, _server) = dut::control::serve_router(c, dut::control::csms_router(handle.clone())).await?;
+                println!("control API on http://{bound}/ (POST /stations/<id>/<action> with the payload, GET /stations)");
+            }
             println!("{}", dut::console::CSMS_HELP);
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {

@@ -1,4 +1,4 @@
-//! `sim station --control ADDR`: a small HTTP API on loopback through which a lab's tools — and
+//! `sim station --control ADDR` (and `sim csms --control ADDR`, see [`csms_router`]): a small HTTP API on loopback through which a lab's tools — and
 //! the harness's own `http` bench driver (tests/bench/sim-station.toml) — act on the reference
 //! station's physical world while it runs as a separate, long-lived process.
 //!
@@ -117,12 +117,48 @@ pub fn router(h: StationHandle) -> Router {
         .with_state(h)
 }
 
-/// Serve the control API for `h` on `addr` (keep it on loopback: it is not authenticated).
+/// `sim csms --control ADDR`: make the reference CSMS send any CALL to a connected station, the
+/// way a lab drives a real CSMS's own API for `csms-trigger` (tests/bench/sim-csms.toml).
+///
+/// | request | body | does |
+/// |---|---|---|
+/// | `POST /stations/{station}/{action}` | the CALL's payload (JSON) | 202 once sent; 404 if the station is not connected (after 2 s); 400 if the payload breaks the schema |
+/// | `GET /stations` | | the connected station ids |
+pub fn csms_router(h: super::csms::CsmsHandle) -> Router {
+    Router::new()
+        .route(
+            "/stations/{station}/{action}",
+            post(|State(h): State<super::csms::CsmsHandle>, Path((station, action)): Path<(String, String)>, Json(payload): Json<Value>| async move {
+                // A station that has just connected may not be registered yet: wait a little.
+                let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+                loop {
+                    match h.send_call(&station, &action, payload.clone()) {
+                        Ok(()) => return Ok(StatusCode::ACCEPTED),
+                        Err(e) if e.contains("not connected") && tokio::time::Instant::now() < deadline => {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await
+                        }
+                        Err(e) if e.contains("not connected") => return Err((StatusCode::NOT_FOUND, e)),
+                        Err(e) => return Err(bad(e)),
+                    }
+                }
+            }),
+        )
+        .route("/stations", get(|State(h): State<super::csms::CsmsHandle>| async move { Json(h.connected()) }))
+        .with_state(h)
+}
+
+/// Serve the station's control API for `h` on `addr` (keep it on loopback: it is not
+/// authenticated).
 pub async fn serve(addr: SocketAddr, h: StationHandle) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_router(addr, router(h)).await
+}
+
+/// Serve an API on `addr` until the task is aborted.
+pub async fn serve_router(addr: SocketAddr, app: Router) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let tcp = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot serve the control API on {addr}: {e}"))?;
     let bound = tcp.local_addr()?;
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(tcp, router(h)).await {
+        if let Err(e) = axum::serve(tcp, app).await {
             tracing::error!("control API stopped: {e}");
         }
     });

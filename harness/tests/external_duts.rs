@@ -1,0 +1,146 @@
+//! The reference DUTs as real ones: each its own process, started once, driven over its HTTP
+//! control API by the `http` bench driver. The station (tests/bench/sim-station.toml) takes the
+//! whole CSMS-role catalogue from `run --listen`; the CSMS (tests/bench/sim-csms.toml) the whole
+//! station-role catalogue from `run --csms-url`. For 1.6, 2.0.1 and 2.1 every case must get the
+//! verdict it gets in-process, and the station must boot only in cases that asked for a reboot.
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ocpp-harness"));
+    c.env("NO_COLOR", "1").env_remove("OCPP_HARNESS_LOG");
+    c
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Kills the simulator however the test ends.
+struct Sim(Child);
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run(args: &[&str], reports: &Path) -> Value {
+    let out = bin().args(args).arg("--reports").arg(reports).stdin(Stdio::null()).output().expect("running ocpp-harness");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let data = std::fs::read(reports.join("results.json")).unwrap_or_else(|e| panic!("no results.json ({e}); output:\n{text}"));
+    serde_json::from_slice(&data).expect("results.json is JSON")
+}
+
+fn verdicts(results: &Value) -> Vec<(String, String)> {
+    results["cases"].as_array().unwrap().iter().map(|c| (c["meta"]["id"].as_str().unwrap().to_string(), c["verdict"].as_str().unwrap().to_string())).collect()
+}
+
+/// Start `sim` with `args` and wait until its control API on `control` answers.
+fn start_sim(args: &[&str], control: u16) -> Sim {
+    let sim = Sim(bin().args(args).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("starting the simulator"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", control)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the control API never came up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    sim
+}
+
+/// Every verdict against the external DUT equals the in-process one.
+fn same_verdicts(version: &str, external: &Value, in_process: &Value) {
+    let (ext, inp) = (verdicts(external), verdicts(in_process));
+    assert!(ext.len() >= 10, "{version}: only {} cases ran", ext.len());
+    let differ: Vec<String> = ext
+        .iter()
+        .zip(&inp)
+        .filter(|(e, i)| e != i)
+        .map(|((id, e), (_, i))| {
+            let reason = external["cases"].as_array().unwrap().iter().find(|c| c["meta"]["id"] == id.as_str()).map(|c| c["reason"].to_string()).unwrap_or_default();
+            format!("{id}: {e} against the external DUT, {i} in-process ({reason})")
+        })
+        .collect();
+    assert!(differ.is_empty() && ext.len() == inp.len(), "{version}:\n{}", differ.join("\n"));
+    assert!(ext.iter().any(|(_, v)| v == "pass"), "{version}: nothing passed");
+}
+
+fn check_csms(version: &str) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("external-csms-{version}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ws, control) = (free_port(), free_port());
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bench/sim-csms.toml")).unwrap();
+    let bench = dir.join("bench.toml");
+    std::fs::write(&bench, shipped.replace("127.0.0.1:9201", &format!("127.0.0.1:{control}"))).unwrap();
+    let _sim = start_sim(&["sim", "csms", "--listen", &format!("127.0.0.1:{ws}"), "--control", &format!("127.0.0.1:{control}")], control);
+    let url = format!("ws://127.0.0.1:{ws}/ocpp");
+    let external = run(&["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--bench", bench.to_str().unwrap()], &dir.join("external"));
+    let in_process = run(&["run", "--role", "charging-station", "--ocpp", version], &dir.join("in-process"));
+    same_verdicts(version, &external, &in_process);
+}
+
+#[test]
+fn external_csms_1_6() {
+    check_csms("1.6");
+}
+
+#[test]
+fn external_csms_2_0_1() {
+    check_csms("2.0.1");
+}
+
+#[test]
+fn external_csms_2_1() {
+    check_csms("2.1");
+}
+
+fn check_version(version: &str) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("external-{version}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ws, control) = (free_port(), free_port());
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bench/sim-station.toml")).unwrap();
+    let bench = dir.join("bench.toml");
+    std::fs::write(&bench, shipped.replace("127.0.0.1:9100", &format!("127.0.0.1:{control}"))).unwrap();
+
+    let (csms_url, control_addr) = (format!("ws://127.0.0.1:{ws}/ocpp"), format!("127.0.0.1:{control}"));
+    let _sim = start_sim(&["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", version, "--control", &control_addr], control);
+
+    let listen = format!("127.0.0.1:{ws}");
+    let external = run(&["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap()], &dir.join("external"));
+    let in_process = run(&["run", "--role", "csms", "--ocpp", version], &dir.join("in-process"));
+
+    same_verdicts(version, &external, &in_process);
+
+    // One station, connected and booted once at least; a boot only where a case asked for one.
+    let station = &external["stations"][0];
+    assert!(station["connections"].as_u64() >= Some(1) && station["boots"].as_u64() >= Some(1), "{version}: {station}");
+    for c in external["cases"].as_array().unwrap() {
+        let wire = c["trace"]["wire"].as_array().unwrap();
+        let in_case = |w: &&Value| !w["note"].as_str().is_some_and(|n| n.starts_with("before the case"));
+        let booted = wire.iter().filter(in_case).any(|w| w["dir"] == "rx" && w["text"].as_str().unwrap().contains("\"BootNotification\""));
+        let asked = c["trace"]["log"].as_array().unwrap().iter().any(|l| {
+            let m = l["message"].as_str().unwrap();
+            m.starts_with("Booted:") || m.contains("cycle the station's power")
+        }) || wire.iter().any(|w| w["dir"] == "tx" && w["text"].as_str().unwrap().contains("\"Reset\""));
+        assert!(!booted || asked, "{version}: {} saw a boot it did not ask for", c["meta"]["id"]);
+    }
+}
+
+#[test]
+fn external_station_1_6() {
+    check_version("1.6");
+}
+
+#[test]
+fn external_station_2_0_1() {
+    check_version("2.0.1");
+}
+
+#[test]
+fn external_station_2_1() {
+    check_version("2.1");
+}
