@@ -136,7 +136,13 @@ pub struct Runner {
     stations: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveStation>>,
     /// Why the station could not be brought back to the baseline after the last case.
     baseline_broken: std::sync::Mutex<Option<Broken>>,
+    /// Cases in a row in which the DUT sent nothing, and the first of them with its reason;
+    /// at `UNREACHABLE_AFTER` the rest of the run is not run (one shared reason).
+    unreachable: std::sync::Mutex<(u32, Option<(String, String)>)>,
 }
+
+/// Consecutive cases without a frame from the DUT after which it counts as gone.
+pub const UNREACHABLE_AFTER: u32 = 3;
 
 /// The station is off its baseline: since which case, why, and which case reported it (a
 /// failed precondition is reported once, the cases after it refer to that one).
@@ -182,7 +188,7 @@ impl Runner {
             }
             _ => None,
         };
-        Ok(Runner { host, opts, listener, stations: Default::default(), baseline_broken: Default::default() })
+        Ok(Runner { host, opts, listener, stations: Default::default(), baseline_broken: Default::default(), unreachable: Default::default() })
     }
 
     /// What the run saw of each station DUT, for the report.
@@ -285,8 +291,35 @@ impl Runner {
     /// reported when the run is interrupted (see [`Runner::interrupted`]).
     pub async fn run_case_traced(&self, suite: &Suite, meta: &CaseMeta, trace: &Trace) -> CaseResult {
         let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
-        let verdict = self.run_inner(suite, meta, version, trace).await;
+        let gone = {
+            let u = self.unreachable.lock().unwrap();
+            (u.0 >= UNREACHABLE_AFTER).then(|| u.1.clone()).flatten()
+        };
+        let verdict = match gone {
+            // A DUT that stopped answering is reported once, not as the same failure in every case.
+            Some((first, reason)) => Verdict::Error(format!("not run: the DUT sent nothing in {UNREACHABLE_AFTER} cases in a row since {first} ({reason})")),
+            None => {
+                let v = self.run_inner(suite, meta, version, trace).await;
+                self.count_unreachable(meta, &v, trace);
+                v
+            }
+        };
         self.result(meta, version, verdict, trace)
+    }
+
+    /// A case that did not pass and in which the DUT sent not a single frame extends the
+    /// streak of unreachable cases; any other outcome ends it.
+    fn count_unreachable(&self, meta: &CaseMeta, v: &Verdict, trace: &Trace) {
+        let silent = !trace.snapshot().wire.iter().any(|w| w.dir == crate::trace::Dir::Rx);
+        let mut u = self.unreachable.lock().unwrap();
+        match v {
+            Verdict::Fail { .. } | Verdict::Error(_) | Verdict::Inconclusive(_) if silent => {
+                u.0 += 1;
+                u.1.get_or_insert_with(|| (meta.id.clone(), v.reason()));
+            }
+            Verdict::Skip(_) => {}
+            _ => *u = (0, None),
+        }
     }
 
     /// The result of a case cut short by a signal: an error, with its trace so far.

@@ -184,3 +184,22 @@ fn fail_on_skip_turns_an_unrun_case_into_a_failing_exit() {
     assert_eq!(strict.status.code(), Some(1), "{text}");
     assert!(text.contains("--fail-on-skip: 1 case(s) did not run to a verdict"), "{text}");
 }
+
+/// A CSMS that is not there fails the first cases with the reason; from the third silent case
+/// on, the rest of the run is one shared "not run" error, and the exit code says so.
+#[test]
+fn an_unreachable_dut_is_reported_once() {
+    let dir = std::env::temp_dir().join(format!("unreachable-{}", std::process::id()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("ws://127.0.0.1:{port}/ocpp");
+    let out = harness(&["run", "--role", "charging-station", "--ocpp", "2.0.1", "--csms-url", &url], &dir);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+    let ran: Vec<_> = cases.iter().filter(|c| c["verdict"] != "skip").collect();
+    let not_run = ran.iter().filter(|c| c["reason"].as_str().unwrap().starts_with("not run: the DUT sent nothing in 3 cases")).count();
+    assert!(ran.len() > 10, "{} cases ran", ran.len());
+    assert_eq!(not_run, ran.len() - 3, "all but the first three silent cases are not run");
+    let first = ran[0]["reason"].as_str().unwrap();
+    assert!(first.contains(&port.to_string()), "the first failure names the unreachable CSMS: {first}");
+}
