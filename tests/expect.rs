@@ -582,6 +582,74 @@ fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option
     if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
 }
 
+/// Every reusable state the host offers is reached on the reference station at `version`, one
+/// after the other on one long-lived connection, each followed by the baseline: the model shows
+/// the state, and the baseline brings the station back (no transaction, every connector
+/// Available, nothing left to undo). Authorized is reached both at the reader and remotely.
+fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<(), Failed> {
+    use ocpp_harness::{
+        baseline,
+        bench::Bench,
+        dut::station,
+        states::{self, Setup, StationState as S},
+        trace::Trace,
+        transport::Listener,
+    };
+    use std::time::Duration;
+    let w = world();
+    w.rt.block_on(async {
+        let listener = Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some("CS001".into())).await.map_err(|e| e.to_string())?;
+        let (handle, task) = station::spawn(station::StationConfig::new(listener.url(), "CS001", version));
+        let bench = Bench::sim_station(handle);
+        let timing = ocpp_harness::description::Timing::default();
+        let runs = [
+            (S::EvConnectedPreSession, None),
+            (S::Authorized, None),
+            (S::Authorized, Some("remote")),
+            (S::EnergyTransferStarted, None),
+            (S::EnergyTransferSuspended, None),
+            (S::Unavailable, None),
+        ];
+        let mut problems = vec![];
+        for (state, auth) in runs {
+            let trace = Trace::new();
+            listener.begin_case(trace.clone(), vec![version]);
+            let setup = Setup { bench: &bench, timing: &timing, evses: 1, token: "TOKEN-1".into(), authorization: auth.map(str::to_string) };
+            match states::reach(&listener, state, 1, &[], &setup, &trace).await {
+                Ok((conn, tx)) => {
+                    let m = conn.model().unwrap().lock().unwrap().clone();
+                    let status = m.connector_status(version, 1).unwrap_or("none").to_string();
+                    let ok = match state {
+                        S::EvConnectedPreSession => ["Occupied", "Preparing"].contains(&status.as_str()),
+                        S::Authorized => m.authorized.contains(&"TOKEN-1".to_string()) || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
+                        S::EnergyTransferStarted | S::EnergyTransferSuspended => tx.is_some(),
+                        S::Unavailable => status == "Unavailable",
+                    };
+                    if !ok {
+                        problems.push(format!("{state:?} ({auth:?}): reached, but the model shows status {status}, transaction {tx:?}, authorized {:?}", m.authorized));
+                    }
+                }
+                Err(e) => problems.push(format!("{state:?} ({auth:?}) not reached: {e}")),
+            }
+            bench.safe_state(&trace).await;
+            listener.end_case();
+            let conn = listener.live().ok_or("the station is gone")?;
+            let waits = baseline::Waits { response: Duration::from_secs(10), settle: Duration::from_secs(15) };
+            if let Err(e) = baseline::restore(&conn, waits).await {
+                problems.push(format!("after {state:?}: the baseline failed: {e}"));
+            }
+            let m = conn.model().unwrap().lock().unwrap().clone();
+            if !m.transactions.is_empty() || !m.undo.is_empty() || m.connector_status(version, 1) != Some("Available") {
+                problems.push(format!("after {state:?}: not at the baseline: {:?} {:?} {:?}", m.transactions, m.undo, m.connector_status(version, 1)));
+            }
+            listener.between_cases(Trace::new());
+        }
+        task.abort();
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("\n")) }
+    })
+    .map_err(Into::into)
+}
+
 /// The catalogue covers at least what the issue asks for, per version and DUT side.
 fn check_coverage() -> Result<(), Failed> {
     use ocpp_harness::{case::Role, version::OcppVersion};
@@ -636,6 +704,7 @@ fn main() {
         use ocpp_harness::{dut::variant::Variant, version::OcppVersion};
         for v in OcppVersion::ALL {
             trials.push(Trial::test(format!("long_lived::station_{v}"), move || check_long_lived(v, None)));
+            trials.push(Trial::test(format!("states::every_reusable_state_{v}"), move || check_reusable_states(v)));
         }
         // Each legal variant, at the versions where it means something.
         for (variant, name) in Variant::ALL {

@@ -149,6 +149,23 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Str
     }
     // Every connector available again (general pre-conditions: idle, clear of faults).
     let idle = |m: &crate::model::StationModel| m.connectors.iter().all(|(k, s)| k == "0" || s == "Available");
+    if !conn.wait_model(waits.response.min(Duration::from_secs(2)), idle).await {
+        // A connector still Preparing with no transaction holds an authorization that waits
+        // for a cable (until its connection time-out): taking the EVSE out of operation and
+        // back releases it.
+        let waiting: Vec<u32> = {
+            let m = model.lock().unwrap();
+            m.connectors.iter().filter(|(k, s)| *k != "0" && *s == "Preparing").filter_map(|(k, _)| k.split('/').next()?.parse().ok()).filter(|e| m.transaction_on(*e).is_none()).collect()
+        };
+        for evse in waiting {
+            for operative in [false, true] {
+                let kind = if operative { "Operative" } else { "Inoperative" };
+                let payload = if version == OcppVersion::V16 { json!({"connectorId": evse, "type": kind}) } else { json!({"operationalStatus": kind, "evse": {"id": evse}}) };
+                expect_status(conn, "ChangeAvailability", payload, &["Accepted"], waits.response).await?;
+            }
+            done.push(format!("released the authorization waiting at EVSE {evse} (Inoperative, then Operative)"));
+        }
+    }
     if !conn.wait_model(waits.response, idle).await {
         let m = model.lock().unwrap();
         let busy: Vec<String> = m.connectors.iter().filter(|(k, s)| *k != "0" && *s != "Available").map(|(k, s)| format!("{k} {s}")).collect();

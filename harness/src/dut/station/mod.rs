@@ -604,6 +604,11 @@ impl Station {
             } else {
                 self.evses[i].operative = operative;
                 self.evses[i].inoperative_scheduled = false;
+                if !operative {
+                    // An unavailable EVSE holds no authorization waiting for a cable.
+                    self.evses[i].auth = None;
+                    self.evses[i].connect_deadline = None;
+                }
                 self.refresh_status(i);
             }
         }
