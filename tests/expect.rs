@@ -608,6 +608,10 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
             (S::Authorized, Some("remote")),
             (S::EnergyTransferStarted, None),
             (S::EnergyTransferSuspended, None),
+            (S::StopAuthorized, None),
+            (S::StopAuthorized, Some("remote")),
+            (S::EvConnectedPostSession, None),
+            (S::EvDisconnected, None),
             (S::Unavailable, None),
         ];
         let mut problems = vec![];
@@ -622,7 +626,10 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
                     let ok = match state {
                         S::EvConnectedPreSession => ["Occupied", "Preparing"].contains(&status.as_str()),
                         S::Authorized => m.authorized.contains(&"TOKEN-1".to_string()) || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
-                        S::EnergyTransferStarted | S::EnergyTransferSuspended => tx.is_some(),
+                        S::EnergyTransferStarted | S::EnergyTransferSuspended => tx.as_deref().is_some_and(|t| m.transactions.contains_key(t)),
+                        // The session's transaction is named, and no longer charges.
+                        S::StopAuthorized | S::EvConnectedPostSession => tx.as_deref().is_some_and(|t| !m.transactions.contains_key(t) || m.charging.get(t).map(String::as_str) == Some("EVConnected")),
+                        S::EvDisconnected => tx.is_some() && status == "Available" && m.transactions.is_empty(),
                         S::Unavailable => status == "Unavailable",
                     };
                     if !ok {

@@ -368,6 +368,9 @@ impl session::Host for CaseHost {
             session::StationState::Authorized => S::Authorized,
             session::StationState::EnergyTransferStarted => S::EnergyTransferStarted,
             session::StationState::EnergyTransferSuspended => S::EnergyTransferSuspended,
+            session::StationState::StopAuthorized => S::StopAuthorized,
+            session::StationState::EvConnectedPostSession => S::EvConnectedPostSession,
+            session::StationState::EvDisconnected => S::EvDisconnected,
             session::StationState::Unavailable => S::Unavailable,
         };
         let c = &self.ctx.config;

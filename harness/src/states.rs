@@ -112,7 +112,17 @@ pub enum StationState {
     Authorized,
     EnergyTransferStarted,
     EnergyTransferSuspended,
+    StopAuthorized,
+    EvConnectedPostSession,
+    EvDisconnected,
     Unavailable,
+}
+
+impl StationState {
+    /// Whether the state goes through a charging session (EnergyTransferStarted first).
+    fn charges(self) -> bool {
+        !matches!(self, StationState::EvConnectedPreSession | StationState::Authorized | StationState::Unavailable)
+    }
 }
 
 /// What `reach` needs from the run besides the station.
@@ -141,6 +151,8 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
         setup.bench.act(action, trace).await.map_err(|e| SessionError::Timeout(format!("the bench could not do it: {e:?}")))
     };
     trace.log("state", format!("reaching {state:?} on EVSE {evse}"));
+    // The transaction of the charging session the state goes through, once it started.
+    let mut started: Option<String> = None;
     if state == StationState::Unavailable {
         let payload = if v16 { json!({"connectorId": evse, "type": "Inoperative"}) } else { json!({"operationalStatus": "Inoperative", "evse": {"id": evse}}) };
         match conn.call("ChangeAvailability", payload, wait).await? {
@@ -162,7 +174,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
         if state != StationState::EvConnectedPreSession {
             authorize(&conn, evse, setup, trace).await?;
         }
-        if matches!(state, StationState::EnergyTransferStarted | StationState::EnergyTransferSuspended) {
+        if state.charges() {
             act(Action::Pilot { evse, state: crate::dut::station::Pilot::C }).await?;
             let token = setup.token.clone();
             let charging = |m: &crate::model::StationModel| {
@@ -178,6 +190,23 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
                 return Err(unreached("the transaction did not report SuspendedEV"));
             }
         }
+        started = model.lock().unwrap().transaction_on(evse).map(str::to_string);
+        if matches!(state, StationState::StopAuthorized | StationState::EvConnectedPostSession | StationState::EvDisconnected) {
+            stop_authorized(&conn, evse, started.as_deref().unwrap_or_default(), setup, trace).await?;
+            // The session is over: the transaction ended, or (2.x, TxStopPoint later than
+            // Authorized) it stays with the EV connected and no energy.
+            let over = |m: &crate::model::StationModel| m.transaction_on(evse).is_none() || (!v16 && charging_state(m, v16, evse) == Some("EVConnected"));
+            if !conn.wait_model(wait, over).await {
+                return Err(unreached("the session did not stop after the stop was authorized"));
+            }
+        }
+        if state == StationState::EvDisconnected {
+            act(Action::Plug { evse, connected: false }).await?;
+            let gone = |m: &crate::model::StationModel| m.transaction_on(evse).is_none() && m.connector_status(conn.version(), evse) == Some("Available");
+            if !conn.wait_model(wait, gone).await {
+                return Err(unreached("the connector did not report Available with no transaction after the cable went"));
+            }
+        }
     }
     // What the station had to say on the way is said: a short quiet spell, or the response
     // time at most (a station reporting meter values every second is never quiet).
@@ -190,7 +219,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
         }
         tokio::time::sleep(quiet - since).await;
     }
-    let tx = model.lock().unwrap().transaction_on(evse).map(str::to_string);
+    let tx = model.lock().unwrap().transaction_on(evse).map(str::to_string).or(started);
     conn.claim(claim);
     trace.log("state", format!("{state:?} reached on EVSE {evse}{}", tx.as_ref().map(|t| format!(", transaction {t}")).unwrap_or_default()));
     Ok((conn, tx))
@@ -225,6 +254,24 @@ async fn authorize(conn: &Connection, evse: u32, setup: &Setup<'_>, trace: &Trac
         Ok(())
     } else {
         Err(SessionError::Timeout(format!("the station did not get {token} authorized within {} ms", setup.timing.response_ms)))
+    }
+}
+
+/// StopAuthorized: the same token at the reader, or a remote stop, as the setup says.
+async fn stop_authorized(conn: &Connection, evse: u32, tx: &str, setup: &Setup<'_>, trace: &Trace) -> Result<(), SessionError> {
+    let remote = setup.authorization.as_deref() == Some("remote") || !setup.bench.has("token-reader");
+    if !remote {
+        return setup.bench.act(Action::Token(setup.token.clone()), trace).await.map_err(|e| SessionError::Timeout(format!("the bench could not present the token: {e:?}")));
+    }
+    let (action, payload) = if conn.version() == OcppVersion::V16 {
+        ("RemoteStopTransaction", json!({"transactionId": tx.parse::<i64>().unwrap_or_default()}))
+    } else {
+        ("RequestStopTransaction", json!({"transactionId": tx}))
+    };
+    trace.log("state", format!("stopping transaction {tx} on EVSE {evse} remotely"));
+    match conn.call(action, payload, ms(setup.timing.response_ms)).await? {
+        CallOutcome::Result(r) if r["status"] == "Accepted" => Ok(()),
+        other => Err(SessionError::Protocol(format!("{action} was not accepted: {other:?}"))),
     }
 }
 

@@ -64,6 +64,9 @@ const STATES = {
   Authorized: 'authorized',
   EnergyTransferStarted: 'energy-transfer-started',
   EnergyTransferSuspended: 'energy-transfer-suspended',
+  StopAuthorized: 'stop-authorized',
+  EVConnectedPostSession: 'ev-connected-post-session',
+  EVDisconnected: 'ev-disconnected',
   Unavailable: 'unavailable',
 };
 

@@ -98,6 +98,9 @@ STATES = {
     "Authorized": session.StationState.AUTHORIZED,
     "EnergyTransferStarted": session.StationState.ENERGY_TRANSFER_STARTED,
     "EnergyTransferSuspended": session.StationState.ENERGY_TRANSFER_SUSPENDED,
+    "StopAuthorized": session.StationState.STOP_AUTHORIZED,
+    "EVConnectedPostSession": session.StationState.EV_CONNECTED_POST_SESSION,
+    "EVDisconnected": session.StationState.EV_DISCONNECTED,
     "Unavailable": session.StationState.UNAVAILABLE,
 }
 
