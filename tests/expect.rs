@@ -625,7 +625,7 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
                     let status = m.connector_status(version, 1).unwrap_or("none").to_string();
                     let ok = match state {
                         S::EvConnectedPreSession => ["Occupied", "Preparing"].contains(&status.as_str()),
-                        S::Authorized => m.authorized.contains(&"TOKEN-1".to_string()) || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
+                        S::Authorized => m.authorized_since(0, "TOKEN-1") || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
                         S::EnergyTransferStarted | S::EnergyTransferSuspended => tx.as_deref().is_some_and(|t| m.transactions.contains_key(t)),
                         // The session's transaction is named, and no longer charges.
                         S::StopAuthorized | S::EvConnectedPostSession => tx.as_deref().is_some_and(|t| !m.transactions.contains_key(t) || m.charging.get(t).map(String::as_str) == Some("EVConnected")),

@@ -9,6 +9,17 @@ use serde_json::Value;
 
 use crate::version::OcppVersion;
 
+/// The most entries a map (or list) the DUT's traffic fills may hold: a DUT inventing
+/// connector or transaction ids by the thousand must not grow the model without bound.
+pub const MAX_ENTRIES: usize = 1024;
+
+/// Insert unless the map is full of other keys.
+fn bounded<V>(map: &mut BTreeMap<String, V>, key: String, value: V) {
+    if map.len() < MAX_ENTRIES || map.contains_key(&key) {
+        map.insert(key, value);
+    }
+}
+
 /// The station's registration as far as the harness has seen it (B01-B04).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -70,9 +81,13 @@ pub struct StationModel {
     #[serde(skip)]
     pub last_call: Option<std::time::Instant>,
     /// Id tokens the station got authorized (Authorize answered Accepted, or a transaction
-    /// message carrying the token), oldest first.
+    /// message carrying the token): the most recent `MAX_ENTRIES`, each with its number in
+    /// the run, so a wait can ask for one since a point.
     #[serde(skip)]
-    pub authorized: Vec<String>,
+    pub authorized: std::collections::VecDeque<(u64, String)>,
+    /// Authorizations seen in the run.
+    #[serde(skip)]
+    pub authorizations: u64,
     /// Connectors (not the 1.6 charge point, connector 0) reported since the last boot.
     #[serde(skip)]
     pub reported_since_boot: std::collections::BTreeSet<String>,
@@ -100,20 +115,24 @@ impl StationModel {
             "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
             "StatusNotification" if v16 => {
                 if p["connectorId"] != 0 {
-                    self.reported_since_boot.insert(p["connectorId"].to_string());
+                    if self.reported_since_boot.len() < MAX_ENTRIES {
+                        self.reported_since_boot.insert(p["connectorId"].to_string());
+                    }
                 }
-                self.connectors.insert(p["connectorId"].to_string(), p["status"].as_str().unwrap_or_default().to_string());
+                bounded(&mut self.connectors, p["connectorId"].to_string(), p["status"].as_str().unwrap_or_default().to_string());
             }
             "StatusNotification" => {
                 let key = format!("{}/{}", p["evseId"], p["connectorId"]);
-                self.reported_since_boot.insert(key.clone());
-                self.connectors.insert(key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
+                if self.reported_since_boot.len() < MAX_ENTRIES {
+                    self.reported_since_boot.insert(key.clone());
+                }
+                bounded(&mut self.connectors, key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
             }
             "TransactionEvent" => {
                 let Some(id) = p["transactionInfo"]["transactionId"].as_str() else { return };
                 if let Some(t) = p["idToken"]["idToken"].as_str() {
-                    self.authorized.push(t.to_string());
-                    self.tx_tokens.insert(id.to_string(), t.to_string());
+                    self.note_authorized(t);
+                    bounded(&mut self.tx_tokens, id.to_string(), t.to_string());
                 }
                 if p["eventType"] == "Ended" {
                     self.transactions.remove(id);
@@ -121,11 +140,11 @@ impl StationModel {
                     self.tx_tokens.remove(id);
                 } else {
                     if let Some(c) = p["transactionInfo"]["chargingState"].as_str() {
-                        self.charging.insert(id.to_string(), c.to_string());
+                        bounded(&mut self.charging, id.to_string(), c.to_string());
                     }
                     let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
                     let known = self.transactions.get(id).copied();
-                    self.transactions.insert(id.to_string(), evse.or(known).unwrap_or(0));
+                    bounded(&mut self.transactions, id.to_string(), evse.or(known).unwrap_or(0));
                 }
             }
             "StopTransaction" => {
@@ -152,17 +171,17 @@ impl StationModel {
                 let token = request["idToken"]["idToken"].as_str().or(request["idTag"].as_str());
                 let status = answer["idTokenInfo"]["status"].as_str().or(answer["idTagInfo"]["status"].as_str());
                 if let (Some(t), Some("Accepted")) = (token, status) {
-                    self.authorized.push(t.to_string());
+                    self.note_authorized(t);
                 }
             }
             "StartTransaction" => {
                 if let Some(t) = request["idTag"].as_str() {
-                    self.authorized.push(t.to_string());
+                    self.note_authorized(t);
                 }
                 if let Some(id) = answer["transactionId"].as_i64() {
-                    self.transactions.insert(id.to_string(), request["connectorId"].as_u64().unwrap_or(0) as u32);
+                    bounded(&mut self.transactions, id.to_string(), request["connectorId"].as_u64().unwrap_or(0) as u32);
                     if let Some(t) = request["idTag"].as_str() {
-                        self.tx_tokens.insert(id.to_string(), t.to_string());
+                        bounded(&mut self.tx_tokens, id.to_string(), t.to_string());
                     }
                 }
             }
@@ -180,6 +199,19 @@ impl StationModel {
         if !self.undo.iter().any(same) {
             self.undo.push(undo);
         }
+    }
+
+    fn note_authorized(&mut self, token: &str) {
+        self.authorizations += 1;
+        if self.authorized.len() == MAX_ENTRIES {
+            self.authorized.pop_front();
+        }
+        self.authorized.push_back((self.authorizations, token.to_string()));
+    }
+
+    /// Whether `token` was authorized after the first `since` authorizations of the run.
+    pub fn authorized_since(&self, since: u64, token: &str) -> bool {
+        self.authorized.iter().any(|(n, t)| *n > since && t == token)
     }
 
     /// The status last reported for the (first) connector of `evse` (1.6: connector `evse`).
@@ -228,6 +260,24 @@ mod tests {
         assert!(m.transactions.is_empty());
         m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Unavailable"}));
         assert_eq!(m.connectors.get("0").map(String::as_str), Some("Unavailable"));
+    }
+
+    /// A DUT that invents ids cannot grow the model without bound.
+    #[test]
+    fn what_the_dut_fills_is_bounded() {
+        let mut m = StationModel::default();
+        for i in 0..3 * MAX_ENTRIES {
+            let ev = json!({"eventType": "Started", "evse": {"id": 1}, "idToken": {"idToken": format!("T{i}")}, "transactionInfo": {"transactionId": format!("X{i}"), "chargingState": "Charging"}});
+            m.observe_call(OcppVersion::V201, "TransactionEvent", &ev);
+            m.observe_call(OcppVersion::V201, "StatusNotification", &json!({"evseId": i, "connectorId": 1, "connectorStatus": "Occupied"}));
+        }
+        assert!(m.transactions.len() == MAX_ENTRIES && m.charging.len() == MAX_ENTRIES && m.tx_tokens.len() == MAX_ENTRIES);
+        assert!(m.connectors.len() == MAX_ENTRIES && m.reported_since_boot.len() == MAX_ENTRIES && m.authorized.len() == MAX_ENTRIES);
+        let last = format!("T{}", 3 * MAX_ENTRIES - 1);
+        assert!(m.authorized_since(m.authorizations - 1, &last) && !m.authorized_since(m.authorizations, &last));
+        // A known transaction is still followed when the map is full.
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "X0"}}));
+        assert_eq!(m.transactions.len(), MAX_ENTRIES - 1);
     }
 
     #[test]

@@ -229,7 +229,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
 /// shows it (Authorize answered, or a transaction message carrying the token).
 async fn authorize(conn: &Connection, evse: u32, setup: &Setup<'_>, trace: &Trace) -> Result<(), SessionError> {
     let model = conn.model().expect("checked by the caller");
-    let before = model.lock().unwrap().authorized.len();
+    let before = model.lock().unwrap().authorizations;
     let remote = setup.authorization.as_deref() == Some("remote") || !setup.bench.has("token-reader");
     let wait = ms(setup.timing.response_ms);
     if remote {
@@ -250,7 +250,7 @@ async fn authorize(conn: &Connection, evse: u32, setup: &Setup<'_>, trace: &Trac
         setup.bench.act(Action::Token(setup.token.clone()), trace).await.map_err(|e| SessionError::Timeout(format!("the bench could not present the token: {e:?}")))?;
     }
     let token = setup.token.clone();
-    if conn.wait_model(wait, |m| m.authorized[before.min(m.authorized.len())..].contains(&token)).await {
+    if conn.wait_model(wait, |m| m.authorized_since(before, &token)).await {
         Ok(())
     } else {
         Err(SessionError::Timeout(format!("the station did not get {token} authorized within {} ms", setup.timing.response_ms)))
