@@ -216,10 +216,7 @@ impl Runner {
             return Ok((s.listener.clone(), s.handle.clone()));
         }
         let Dut::BuiltIn { faults } = &self.opts.dut else { unreachable!("only built-in stations are started") };
-        let listener = Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone()))
-            .await
-            .map(Arc::new)
-            .map_err(|e| Verdict::Error(format!("cannot open a listener on loopback: {e}")))?;
+        let listener = self.loopback_listener().await?;
         listener.secure(self.serve()?);
         let (handle, task) = self.spawn_station(&listener, faults, version)?;
         stations.insert(version, LiveStation { listener: listener.clone(), handle: handle.clone(), task });
@@ -230,6 +227,14 @@ impl Runner {
             conn.wait_model(Duration::from_millis(u64::from(timing.reboot_ms)), |m| m.registration.is_accepted()).await;
         }
         Ok((listener, handle))
+    }
+
+    /// A listener on a free loopback port for the reference station.
+    async fn loopback_listener(&self) -> Result<Arc<Listener>, Verdict> {
+        Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone()))
+            .await
+            .map(Arc::new)
+            .map_err(|e| Verdict::Error(format!("cannot open a listener on loopback: {e}")))
     }
 
     fn serve(&self) -> Result<crate::transport::ServeSecurity, Verdict> {
@@ -260,6 +265,11 @@ impl Runner {
                 listener.accept_after(0, Duration::from_millis(u64::from(timing.reboot_ms))).await.map(|(_, c)| c).map_err(|e| format!("the station did not come back: {e}"))?
             }
         };
+        // The baseline's traffic is evidence for the case it belongs to (the one just run, or
+        // the one it keeps from running).
+        let between = conn.trace();
+        conn.retarget(trace.clone());
+        trace.absorb(&between);
         let waits = crate::baseline::Waits { response: Duration::from_millis(u64::from(timing.response_ms)), settle: Duration::from_millis(u64::from(timing.reboot_ms)) };
         match crate::baseline::restore(&conn, waits).await {
             Ok(done) => {
@@ -300,17 +310,24 @@ impl Runner {
             Some((first, reason)) => Verdict::Error(format!("not run: the DUT sent nothing in {UNREACHABLE_AFTER} cases in a row since {first} ({reason})")),
             None => {
                 let v = self.run_inner(suite, meta, version, trace).await;
-                self.count_unreachable(meta, &v, trace);
+                self.count_unreachable(meta, version, &v, trace).await;
                 v
             }
         };
         self.result(meta, version, verdict, trace)
     }
 
-    /// A case that did not pass and in which the DUT sent not a single frame extends the
-    /// streak of unreachable cases; any other outcome ends it.
-    fn count_unreachable(&self, meta: &CaseMeta, v: &Verdict, trace: &Trace) {
-        let silent = !trace.snapshot().wire.iter().any(|w| w.dir == crate::trace::Dir::Rx);
+    /// A case that did not pass and in which the DUT sent not a single frame — and, for a
+    /// station that outlives the case, that left it without a connection — extends the streak
+    /// of unreachable cases; any other outcome ends it.
+    async fn count_unreachable(&self, meta: &CaseMeta, version: OcppVersion, v: &Verdict, trace: &Trace) {
+        let kept = match (&self.opts.dut, meta.role) {
+            (Dut::External { .. }, Role::Csms) => self.listener.clone(),
+            (Dut::BuiltIn { .. }, Role::Csms) if !self.opts.fresh_dut => self.stations.lock().await.get(&version).map(|s| s.listener.clone()),
+            _ => None,
+        };
+        // A station still connected is reachable, even if it had nothing to say.
+        let silent = !trace.heard_from_dut() && kept.is_none_or(|l| l.live().is_none());
         let mut u = self.unreachable.lock().unwrap();
         match v {
             Verdict::Fail { .. } | Verdict::Error(_) | Verdict::Inconclusive(_) if silent => {
@@ -348,9 +365,9 @@ impl Runner {
         let mut kept: Option<Arc<Listener>> = None;
         let endpoint = match (&self.opts.dut, meta.role) {
             (Dut::BuiltIn { faults }, Role::Csms) if self.opts.fresh_dut => {
-                let listener = match Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone())).await {
-                    Ok(l) => Arc::new(l),
-                    Err(e) => return Verdict::Error(format!("cannot open a listener on loopback: {e}")),
+                let listener = match self.loopback_listener().await {
+                    Ok(l) => l,
+                    Err(v) => return v,
                 };
                 listener.begin_case(trace.clone(), vec![version]);
                 match self.serve() {
@@ -428,6 +445,7 @@ impl Runner {
                     };
                     b.reported_in.get_or_insert_with(|| meta.id.clone());
                     *self.baseline_broken.lock().unwrap() = Some(b);
+                    listener.between_cases(Trace::new());
                     return verdict;
                 }
             }

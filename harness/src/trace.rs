@@ -160,6 +160,11 @@ impl Trace {
         }
     }
 
+    /// Whether the DUT sent at least one frame.
+    pub fn heard_from_dut(&self) -> bool {
+        self.data.lock().unwrap().wire.iter().any(|w| w.dir == Dir::Rx)
+    }
+
     pub fn violations(&self) -> Vec<Violation> {
         self.data.lock().unwrap().violations.clone()
     }
