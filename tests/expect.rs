@@ -13,6 +13,9 @@ use ocpp_harness::{case::Verdict, dut::Fault, report::ReportWriter};
 use ocpp_harness_tests::world;
 use serde::Deserialize;
 
+/// The first id token the reference DUTs know (see `defaults::VALID_ID_TOKENS`).
+const TOKEN: &str = ocpp_harness::defaults::VALID_ID_TOKENS[0];
+
 /// One expectation file. Unknown keys are errors, so a typo cannot silently weaken a test.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -232,7 +235,7 @@ fn check_bench_description() -> Result<(), Failed> {
 fn check_bench_trace() -> Result<(), Failed> {
     let r = world().run("TC_E_40_CS", &[]).map_err(|e| e.to_string())?;
     let bench: Vec<_> = r.trace.log.iter().filter(|l| l.level == "bench").collect();
-    let wanted = ["plug the cable in at EVSE 1", "present id token TOKEN-1", "take the network link down", "pull the cable out at EVSE 1", "bring the network link back", "safe state"];
+    let wanted = ["plug the cable in at EVSE 1", "present id token 04E91C5A8B2F80", "take the network link down", "pull the cable out at EVSE 1", "bring the network link back", "safe state"];
     let got: Vec<&str> = bench.iter().map(|l| l.message.as_str()).collect();
     if got.len() != wanted.len() || !wanted.iter().zip(&got).all(|(w, g)| g.starts_with(w)) {
         return Err(format!("bench actions in the trace: {got:?}, expected {wanted:?}").into());
@@ -618,14 +621,14 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
         for (state, auth) in runs {
             let trace = Trace::new();
             listener.begin_case(trace.clone(), vec![version]);
-            let setup = Setup { bench: &bench, timing: &timing, evses: 1, token: "TOKEN-1".into(), authorization: auth.map(str::to_string) };
+            let setup = Setup { bench: &bench, timing: &timing, evses: 1, token: TOKEN.into(), authorization: auth.map(str::to_string) };
             match states::reach(&listener, state, 1, &[], &setup, &trace).await {
                 Ok((conn, tx)) => {
                     let m = conn.model().unwrap().lock().unwrap().clone();
                     let status = m.connector_status(version, 1).unwrap_or("none").to_string();
                     let ok = match state {
                         S::EvConnectedPreSession => ["Occupied", "Preparing"].contains(&status.as_str()),
-                        S::Authorized => m.authorized_since(0, "TOKEN-1") || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
+                        S::Authorized => m.authorized_since(0, TOKEN) || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
                         S::EnergyTransferStarted | S::EnergyTransferSuspended => tx.as_deref().is_some_and(|t| m.transactions.contains_key(t)),
                         // The session's transaction is named, and no longer charges.
                         S::StopAuthorized | S::EvConnectedPostSession => tx.as_deref().is_some_and(|t| !m.transactions.contains_key(t) || m.charging.get(t).map(String::as_str) == Some("EVConnected")),

@@ -10,6 +10,14 @@ use crate::{
     version::OcppVersion,
 };
 
+/// Id tokens a DUT knows as valid unless its description says otherwise: ISO 14443 UIDs in
+/// hex, a 7-byte and a 4-byte one, so that a CSMS that checks the format accepts them.
+pub const VALID_ID_TOKENS: [&str; 2] = ["04E91C5A8B2F80", "3A7F2C1D"];
+/// An ISO 14443 UID, well formed, that no DUT knows unless its description says otherwise.
+pub const INVALID_ID_TOKEN: &str = "0FD3B6A2";
+/// The id token type of the configured tokens (2.x `IdTokenType.type`).
+pub const ID_TOKEN_TYPE: &str = "ISO14443";
+
 /// Heartbeat interval the harness (as CSMS) grants by default, in seconds.
 pub const BOOT_INTERVAL_S: u64 = 300;
 

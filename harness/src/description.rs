@@ -41,6 +41,9 @@ pub struct DutDescription {
     pub station_id: Option<String>,
     pub valid_id_tokens: Option<Vec<String>>,
     pub invalid_id_token: Option<String>,
+    /// The type of those tokens (2.x `IdTokenType.type`: ISO14443, ISO15693, eMAID, Central...);
+    /// cases read it as parameter `id-token-type`. Default ISO14443.
+    pub id_token_type: Option<String>,
     /// Number of EVSEs of a charging station.
     pub evses: Option<u32>,
     /// Any further parameter a case reads through `config.parameter`.

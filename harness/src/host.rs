@@ -378,7 +378,7 @@ impl session::Host for CaseHost {
             bench: &self.ctx.bench,
             timing: &c.timing,
             evses: c.evses,
-            token: c.valid_id_tokens.first().cloned().unwrap_or_else(|| "TOKEN-1".into()),
+            token: c.valid_id_tokens.first().cloned().unwrap_or_else(|| crate::defaults::VALID_ID_TOKENS[0].into()),
             authorization: c.parameters.get("authorization").cloned(),
         };
         let trace = self.ctx.trace.clone();

@@ -163,8 +163,10 @@ struct RunArgs {
     /// Inject a fault into the built-in DUT (repeatable), e.g. no-answer:Heartbeat.
     #[arg(long = "fault")]
     faults: Vec<Fault>,
-    /// Make the built-in station behave in a legal but unusual way (repeatable): own-call-first,
-    /// slow-answers, slow-reconnect, no-connector-zero, custom-data. Every case must still pass.
+    /// Make the built-in DUTs behave in a legal but unusual or strict way (repeatable). Station:
+    /// own-call-first, slow-reconnect, no-connector-zero, custom-data; CSMS: strict-tokens,
+    /// one-transaction-per-token, require-preparing, own-calls-after-boot; both: slow-answers.
+    /// Every case must still pass.
     #[arg(long = "variant")]
     variants: Vec<ocpp_harness::dut::variant::Variant>,
     /// Station id the DUT uses (or the harness uses as a station).
@@ -235,6 +237,10 @@ enum SimCommand {
         listen: SocketAddr,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
+        /// A legal but strict or unusual behaviour (repeatable): strict-tokens,
+        /// one-transaction-per-token, require-preparing, own-calls-after-boot, slow-answers.
+        #[arg(long = "variant")]
+        variants: Vec<ocpp_harness::dut::variant::Variant>,
         /// Serve an HTTP control API on this address (loopback: it is not authenticated):
         /// POST /stations/{station}/{action} with the payload sends that CALL; GET /stations.
         #[arg(long)]
@@ -627,6 +633,9 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             let sec = dut::station::StationSecurity::for_run(&security.load(&station_id)?, &station_id, &faults)?;
             let mut cfg = dut::station::StationConfig::new(csms_url, station_id, version);
             cfg.faults = faults;
+            if let Some(v) = variants.iter().find(|v| !v.for_side(dut::variant::Side::Station)) {
+                anyhow::bail!("variant {v} is for the reference CSMS, not the station");
+            }
             cfg.variants = variants;
             cfg.security = sec;
             if let Some(n) = evses {
@@ -653,11 +662,14 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             // stdin closed (e.g. run in the background): keep running.
             task.await?;
         }
-        SimCommand::Csms { listen, faults, control, security } => {
+        SimCommand::Csms { listen, faults, variants, control, security } => {
             let faults = Faults(faults);
             let loaded = security.load("*")?;
             let sec = dut::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
-            let cfg = dut::csms::CsmsConfig { faults, security: sec, ..Default::default() };
+            if let Some(v) = variants.iter().find(|v| !v.for_side(dut::variant::Side::Csms)) {
+                anyhow::bail!("variant {v} is for the reference station, not the CSMS");
+            }
+            let cfg = dut::csms::CsmsConfig { faults, security: sec, variants, ..Default::default() };
             let (addr, handle, task) = dut::csms::start(listen, cfg).await?;
             println!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
             if let Some(c) = control {

@@ -28,10 +28,11 @@ pub enum Dut {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub dut: Dut,
-    /// Built-in DUTs only: start the reference station afresh for every case (the old way)
-    /// instead of once per version for the whole run, as a real station lives.
+    /// Built-in DUTs only: start the reference station or CSMS afresh for every case (the old
+    /// way) instead of once per version for the whole run, as a real device lives.
     pub fresh_dut: bool,
-    /// Built-in station only: legal but unusual behaviours it shows.
+    /// Built-in DUTs only: legal but unusual behaviours they show (each applies to the side it
+    /// is for, see `Variant::side`).
     pub variants: Vec<dut::variant::Variant>,
     pub config: RunConfig,
     /// Run every case at this version (cases that do not support it are not selected).
@@ -59,6 +60,9 @@ impl RunOptions {
             self.config.invalid_id_token = t.clone();
         }
         self.config.parameters.extend(d.parameters.clone());
+        if let Some(t) = &d.id_token_type {
+            self.config.parameters.insert("id-token-type".into(), t.clone());
+        }
         if let Some(t) = d.timing {
             self.config.timing = t;
         }
@@ -77,8 +81,8 @@ impl Default for RunOptions {
             variants: vec![],
             config: RunConfig {
                 station_id: "CS001".into(),
-                valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()],
-                invalid_id_token: "UNKNOWN-9".into(),
+                valid_id_tokens: crate::defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
+                invalid_id_token: crate::defaults::INVALID_ID_TOKEN.into(),
                 parameters: Default::default(),
                 timing: Default::default(),
                 evses: 1,
@@ -134,6 +138,8 @@ pub struct Runner {
     listener: Option<Arc<Listener>>,
     /// Built-in reference stations that live for the whole run, one per version.
     stations: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveStation>>,
+    /// Built-in reference CSMSs that live for the whole run, one per version.
+    csmss: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveCsms>>,
     /// Why the station could not be brought back to the baseline after the last case.
     baseline_broken: std::sync::Mutex<Option<Broken>>,
     /// Cases in a row in which the DUT sent nothing, and the first of them with its reason;
@@ -166,6 +172,19 @@ impl Drop for LiveStation {
     }
 }
 
+/// A built-in reference CSMS started once for the run: where it listens, and how to drive it.
+struct LiveCsms {
+    url: String,
+    handle: dut::csms::CsmsHandle,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LiveCsms {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// What the run saw of one station DUT: connections, boots, registration.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StationSummary {
@@ -188,7 +207,7 @@ impl Runner {
             }
             _ => None,
         };
-        Ok(Runner { host, opts, listener, stations: Default::default(), baseline_broken: Default::default(), unreachable: Default::default() })
+        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), baseline_broken: Default::default(), unreachable: Default::default() })
     }
 
     /// What the run saw of each station DUT, for the report.
@@ -229,6 +248,35 @@ impl Runner {
         Ok((listener, handle))
     }
 
+    /// The built-in CSMS of `version`: started afresh (`fresh_dut`, the caller aborts the task)
+    /// or once for the whole run.
+    async fn builtin_csms(&self, faults: &Faults, version: OcppVersion) -> Result<(String, dut::csms::CsmsHandle, Option<tokio::task::JoinHandle<()>>), Verdict> {
+        let mut csmss = self.csmss.lock().await;
+        if !self.opts.fresh_dut {
+            if let Some(c) = csmss.get(&version).filter(|c| !c.task.is_finished()) {
+                return Ok((c.url.clone(), c.handle.clone(), None));
+            }
+        }
+        let security = &self.opts.security;
+        let sec = dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
+            .map_err(|e| Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")))?;
+        let cfg = dut::csms::CsmsConfig {
+            versions: vec![version],
+            faults: faults.clone(),
+            valid_id_tokens: self.opts.config.valid_id_tokens.clone(),
+            security: sec,
+            variants: self.opts.variants.iter().copied().filter(|v| v.for_side(dut::variant::Side::Csms)).collect(),
+            ..Default::default()
+        };
+        let (addr, handle, task) = dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg).await.map_err(|e| Verdict::Error(format!("cannot start the built-in CSMS: {e}")))?;
+        let url = format!("{}://{addr}/ocpp", security.scheme());
+        if self.opts.fresh_dut {
+            return Ok((url, handle, Some(task)));
+        }
+        csmss.insert(version, LiveCsms { url: url.clone(), handle: handle.clone(), task });
+        Ok((url, handle, None))
+    }
+
     /// A listener on a free loopback port for the reference station.
     async fn loopback_listener(&self) -> Result<Arc<Listener>, Verdict> {
         Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone()))
@@ -249,7 +297,7 @@ impl Runner {
         cfg.security = dut::station::StationSecurity::for_run(&self.opts.security, &self.opts.config.station_id, faults)
             .map_err(|e| Verdict::Error(format!("cannot set up the reference station's security: {e:#}")))?;
         cfg.faults = faults.clone();
-        cfg.variants = self.opts.variants.clone();
+        cfg.variants = self.opts.variants.iter().copied().filter(|v| v.for_side(dut::variant::Side::Station)).collect();
         cfg.evses = self.opts.description.as_ref().and_then(|d| d.evses).unwrap_or(1);
         Ok(dut::station::spawn(cfg))
     }
@@ -391,27 +439,14 @@ impl Runner {
                 kept = Some(listener.clone());
                 Endpoint::Listener(listener)
             }
-            (Dut::BuiltIn { faults }, Role::ChargingStation) => {
-                let sec = match dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults) {
-                    Ok(s) => s,
-                    Err(e) => return Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")),
-                };
-                let cfg = dut::csms::CsmsConfig {
-                    versions: vec![version],
-                    faults: faults.clone(),
-                    valid_id_tokens: self.opts.config.valid_id_tokens.clone(),
-                    security: sec,
-                    ..Default::default()
-                };
-                match dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg).await {
-                    Ok((addr, handle, task)) => {
-                        dut_task = Some(task);
-                        bench = Bench::sim_csms(handle, &self.opts.config.station_id);
-                        Endpoint::CsmsUrl(format!("{}://{addr}/ocpp", security.scheme()))
-                    }
-                    Err(e) => return Verdict::Error(format!("cannot start the built-in CSMS: {e}")),
+            (Dut::BuiltIn { faults }, Role::ChargingStation) => match self.builtin_csms(faults, version).await {
+                Ok((url, handle, task)) => {
+                    dut_task = task;
+                    bench = Bench::sim_csms(handle, &self.opts.config.station_id);
+                    Endpoint::CsmsUrl(url)
                 }
-            }
+                Err(v) => return v,
+            },
             (Dut::External { .. }, Role::Csms) => match &self.listener {
                 Some(l) => {
                     kept = Some(l.clone());

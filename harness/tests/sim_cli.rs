@@ -82,8 +82,8 @@ fn simulators_run_standalone_and_talk_every_version() {
     // Physical inputs on the consoles lead to transaction messages at the CSMS.
     for (id, s) in &mut stations {
         s.say("plug 2");
-        s.say("token TOKEN-1");
-        let started = if *id == "SIM-16" { "\"connectorId\":2,\"idTag\":\"TOKEN-1\"" } else { "\"evse\":{\"connectorId\":1,\"id\":2}" };
+        s.say("token 04E91C5A8B2F80");
+        let started = if *id == "SIM-16" { "\"connectorId\":2,\"idTag\":\"04E91C5A8B2F80\"" } else { "\"evse\":{\"connectorId\":1,\"id\":2}" };
         csms.wait_for(&[&format!("CSMS <- {id} "), started]);
     }
     let (_, v16) = &mut stations[0];

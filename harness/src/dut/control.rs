@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `POST /plug` | `{"evse": 1, "connected": true}` | cable in or out |
 //! | `POST /pilot` | `{"evse": 1, "state": "C"}` | control pilot A-F |
-//! | `POST /token` | `{"id-token": "TOKEN-1"}` | a card at the reader |
+//! | `POST /token` | `{"id-token": "04E91C5A8B2F80"}` | a card at the reader |
 //! | `POST /ev-fault` | `{"evse": 1, "fault": "rcd-trip"}` | `diode-fault`, `rcd-trip`, `cleared` |
 //! | `POST /power-cycle` | | mains off and on |
 //! | `POST /network` | `{"up": false}` | link down or up |

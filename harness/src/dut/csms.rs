@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::{
     http::{HeaderValue, StatusCode},
 };
 
-use super::{Fault, Faults, answer, check_call};
+use super::{Fault, Faults, answer, check_call, variant::{self, Variant}};
 use crate::{
     defaults::{self, now_rfc3339},
     frame::Frame,
@@ -36,6 +36,8 @@ pub struct CsmsConfig {
     pub valid_id_tokens: Vec<String>,
     /// Security profile 0 (plain ws://, nobody authenticated) to 3.
     pub security: CsmsSecurity,
+    /// Legal but strict or unusual behaviours (see [`super::variant`]).
+    pub variants: Vec<Variant>,
 }
 
 /// How the reference CSMS authenticates stations.
@@ -79,8 +81,9 @@ impl Default for CsmsConfig {
             versions: OcppVersion::ALL.to_vec(),
             faults: Faults::default(),
             heartbeat_interval: 300,
-            valid_id_tokens: vec!["TOKEN-1".into(), "TOKEN-2".into()],
+            valid_id_tokens: defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
             security: CsmsSecurity::default(),
+            variants: vec![],
         }
     }
 }
@@ -93,6 +96,13 @@ pub struct StationRecord {
     pub transactions: BTreeMap<String, bool>,
     /// 1.6: the next transactionId to hand out.
     next_tx_id: i64,
+    /// Ongoing transactions -> the token they were started with (variant
+    /// one-transaction-per-token).
+    tokens_in_use: BTreeMap<String, String>,
+    /// 1.6: connectors that reported Preparing since their last transaction (variant
+    /// require-preparing); transaction id -> connector, to forget it when the transaction ends.
+    prepared: std::collections::BTreeSet<i64>,
+    tx_connector: BTreeMap<String, i64>,
 }
 
 /// The live connection to a station.
@@ -213,6 +223,9 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     while let Some(Ok(msg)) = source.next().await {
         let Message::Text(text) = msg else { continue };
         tracing::info!(target: "sim", "CSMS <- {station} {text}");
+        if cfg.variants.contains(&Variant::SlowAnswers) {
+            tokio::time::sleep(variant::SLOW_ANSWER).await;
+        }
         match Frame::parse(text.as_str(), version) {
             Err(e) => {
                 let id = e.id.unwrap_or_else(|| "-1".into());
@@ -229,7 +242,13 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                     let record = sh.records.entry(station.clone()).or_default();
                     on_call(&cfg, record, version, &action, &payload)
                 });
+                let accepted_boot = action == "BootNotification" && reply.as_ref().is_ok_and(|r| r["status"] == "Accepted");
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
+                if accepted_boot && cfg.variants.contains(&Variant::OwnCallsAfterBoot) {
+                    let (action, payload) = if version == OcppVersion::V16 { ("GetConfiguration", json!({})) } else { ("GetBaseReport", json!({"requestId": 9001, "reportBase": "FullInventory"})) };
+                    tracing::info!(target: "sim", "CSMS -> {station} {action} right after the boot (variant own-calls-after-boot)");
+                    let _ = h.send_call(&station, action, payload);
+                }
             }
             // SEND frames need no answer; answers to our CALLs are only logged.
             Ok(other) => tracing::debug!("CSMS got {} from {station}", other.to_text()),
@@ -246,9 +265,30 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     drop(writer);
 }
 
+/// What the CSMS thinks of a token: a 2.x `IdTokenType` or a 1.6 idTag.
 fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
     let id = token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("");
+    let iso14443 = token.is_string() || token["type"] == "ISO14443";
+    if iso14443 && cfg.variants.contains(&Variant::StrictTokens) && !variant::is_iso14443_uid(id) {
+        return "Invalid";
+    }
     if cfg.valid_id_tokens.iter().any(|t| t == id) { "Accepted" } else { "Invalid" }
+}
+
+/// The status for a transaction starting with `token` (`tx` is its id): ConcurrentTx when the
+/// token is already in another ongoing transaction and the CSMS allows one at a time.
+fn start_status(cfg: &CsmsConfig, st: &mut StationRecord, tx: &str, token: &Value) -> &'static str {
+    let status = auth_status(cfg, token);
+    if status != "Accepted" {
+        return status;
+    }
+    let id = token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("").to_string();
+    let busy = st.tokens_in_use.iter().any(|(other, t)| other != tx && *t == id);
+    if busy && cfg.variants.contains(&Variant::OneTransactionPerToken) {
+        return "ConcurrentTx";
+    }
+    st.tokens_in_use.insert(tx.to_string(), id);
+    "Accepted"
 }
 
 fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, action: &str, p: &Value) -> Result<Value, (&'static str, String)> {
@@ -261,25 +301,60 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
         "Heartbeat" => json!({"currentTime": now_rfc3339()}),
         "Authorize" if v16 => json!({"idTagInfo": {"status": auth_status(cfg, &p["idTag"])}}),
         "Authorize" => json!({"idTokenInfo": {"status": auth_status(cfg, &p["idToken"])}}),
+        "StatusNotification" if v16 => {
+            let connector = p["connectorId"].as_i64().unwrap_or_default();
+            match p["status"].as_str() {
+                Some("Preparing") => {
+                    st.prepared.insert(connector);
+                }
+                Some("Available") => {
+                    st.prepared.remove(&connector);
+                }
+                _ => {}
+            }
+            json!({})
+        }
         "StartTransaction" => {
             st.next_tx_id += 1;
             let id = if cfg.faults.has(&Fault::TransactionIdReuse) { 1 } else { st.next_tx_id };
             st.transactions.insert(id.to_string(), false);
-            json!({"transactionId": id, "idTagInfo": {"status": auth_status(cfg, &p["idTag"])}})
+            let connector = p["connectorId"].as_i64().unwrap_or_default();
+            let status = if cfg.variants.contains(&Variant::RequirePreparing) && !st.prepared.contains(&connector) {
+                "Invalid"
+            } else {
+                start_status(cfg, st, &id.to_string(), &p["idTag"])
+            };
+            st.tx_connector.insert(id.to_string(), connector);
+            json!({"transactionId": id, "idTagInfo": {"status": status}})
         }
         "StopTransaction" => {
-            st.transactions.insert(p["transactionId"].to_string(), true);
+            let tx = p["transactionId"].to_string();
+            st.transactions.insert(tx.clone(), true);
+            st.tokens_in_use.remove(&tx);
+            if let Some(c) = st.tx_connector.remove(&tx) {
+                st.prepared.remove(&c);
+            }
             match p.get("idTag") {
                 Some(tag) => json!({"idTagInfo": {"status": auth_status(cfg, tag)}}),
                 None => json!({}),
             }
         }
         "TransactionEvent" => {
-            if let Some(id) = p["transactionInfo"]["transactionId"].as_str() {
-                st.transactions.insert(id.to_string(), p["eventType"] == "Ended");
+            let tx = p["transactionInfo"]["transactionId"].as_str().unwrap_or_default().to_string();
+            let ended = p["eventType"] == "Ended";
+            st.transactions.insert(tx.clone(), ended);
+            let status = match p.get("idToken") {
+                // A token that joins an ongoing transaction (Started, or Updated when it
+                // authorizes later) must not be in another one.
+                Some(t) if !ended && !st.tokens_in_use.contains_key(&tx) => Some(start_status(cfg, st, &tx, t)),
+                Some(t) => Some(auth_status(cfg, t)),
+                None => None,
+            };
+            if ended {
+                st.tokens_in_use.remove(&tx);
             }
-            match p.get("idToken") {
-                Some(t) => json!({"idTokenInfo": {"status": auth_status(cfg, t)}}),
+            match status {
+                Some(s) => json!({"idTokenInfo": {"status": s}}),
                 None => json!({}),
             }
         }

@@ -186,7 +186,7 @@ fn oh_g_01() -> Step {
 /// Remote start on EVSE 1; returns the transaction id the station reported.
 fn remote_start(conn: &Connection, remote_start_id: i64) -> Step<String> {
     conn.claim(&["TransactionEvent".into()]);
-    let token = config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into());
+    let token = kit::valid_token();
     let req = json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": remote_start_id, "evseId": 1});
     let r = kit::call(conn, "F01", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction status Accepted", || r.to_string())?;
@@ -792,7 +792,7 @@ fn oh_p_01() -> Step {
 
 fn tc_c_04() -> Step {
     let (conn, _) = local_tx("C01")?;
-    let other = config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "TOKEN-2".into());
+    let other = config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into());
     kit::present_token(&other)?;
     authorize(&conn, "C01", "Accepted")?;
     kit::expect_silence(&conn, "E07", TX, 1_500, &format!("for {other}, which did not start the transaction"))

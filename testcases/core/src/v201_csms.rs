@@ -90,12 +90,12 @@ fn oh_g_01() -> Step {
 
 fn authorize(token: &str) -> Step<String> {
     let conn = registered()?;
-    let r = kit::call(&conn, "C01", "Authorize", json!({"idToken": {"idToken": token, "type": "ISO14443"}}), 10_000)?;
+    let r = kit::call(&conn, "C01", "Authorize", json!({"idToken": kit::id_token(token)}), 10_000)?;
     Ok(at(&r, "/idTokenInfo/status").as_str().unwrap_or_default().to_string())
 }
 
 fn oh_c_01() -> Step {
-    let token = config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into());
+    let token = kit::valid_token();
     let status = authorize(&token)?;
     kit::check(status == "Accepted", "C01", format!("status Accepted for the known token {token}"), || format!("status {status}"))
 }
@@ -108,11 +108,11 @@ fn oh_c_02() -> Step {
 
 pub(crate) fn oh_e_01() -> Step {
     let conn = registered()?;
-    let token = config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into());
+    let token = kit::valid_token();
     let started = json!({
         "eventType": "Started", "timestamp": now(), "triggerReason": "Authorized", "seqNo": 0,
         "transactionInfo": {"transactionId": "OH-TX-1", "chargingState": "Charging"},
-        "evse": {"id": 1, "connectorId": 1}, "idToken": {"idToken": token, "type": "ISO14443"}
+        "evse": {"id": 1, "connectorId": 1}, "idToken": kit::id_token(&token)
     });
     let r = kit::call(&conn, "E01", "TransactionEvent", started, 10_000)?;
     if let Some(status) = at(&r, "/idTokenInfo/status").as_str() {
@@ -151,7 +151,7 @@ fn new_tx_id(tag: &str) -> String {
 }
 
 fn token_json(token: &str) -> Value {
-    json!({"idToken": token, "type": "ISO14443"})
+    kit::id_token(token)
 }
 
 /// Send a TransactionEvent; `extra` fields are merged in (`transactionInfo` member-wise).

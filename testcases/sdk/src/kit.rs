@@ -228,9 +228,19 @@ pub fn csms_trigger(conn: &Connection, action: &str, payload: Value) -> Step {
     bench_step(&format!("make the CSMS send {action}"), bench::csms_trigger(action, &payload.to_string()))
 }
 
+/// The type of the configured id tokens (DUT description `id-token-type`, default ISO14443).
+pub fn token_type() -> String {
+    config::parameter("id-token-type").unwrap_or_else(|| "ISO14443".into())
+}
+
+/// A 2.x `IdTokenType` for `token`, typed as the DUT description says.
+pub fn id_token(token: &str) -> Value {
+    serde_json::json!({"idToken": token, "type": token_type()})
+}
+
 /// The first id token the DUT accepts.
 pub fn valid_token() -> String {
-    config::valid_id_tokens().first().cloned().unwrap_or_else(|| "TOKEN-1".into())
+    config::valid_id_tokens().first().cloned().unwrap_or_else(|| "04E91C5A8B2F80".into())
 }
 
 /// Answer every CALL of `action` that arrives within `ms` with `reply`, and return their payloads

@@ -81,7 +81,7 @@ pub fn samples(v: OcppVersion) -> Vec<(&'static str, bool, Value)> {
         ("Heartbeat", true, heartbeat()),
         ("Heartbeat", false, heartbeat_response(now)),
         ("StatusNotification", true, status_notification(v, 1, "Available", now)),
-        ("Authorize", true, authorize(v, "TOKEN-1")),
+        ("Authorize", true, authorize(v, "04E91C5A8B2F80")),
         ("Authorize", false, authorize_response(v, "Accepted")),
     ];
     if v16(v) {
