@@ -68,6 +68,8 @@ pub struct CaseContext {
     pub bench: crate::bench::Bench,
     /// The run's security profile and material.
     pub security: crate::security::Security,
+    /// Harness as station: what the case left open at the CSMS, wound up after it.
+    pub leftovers: std::sync::Mutex<crate::leftovers::Leftovers>,
 }
 
 pub struct CaseHost {
@@ -156,7 +158,7 @@ impl Host {
         let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: crate::bench::Bench::none(), security: Default::default() });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: crate::bench::Bench::none(), security: Default::default(), leftovers: Default::default() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
@@ -493,8 +495,14 @@ impl session::HostConnection for CaseHost {
             Err(e) => return Ok(Err(e)),
         };
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.response_ms));
+        let request = matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_)).then(|| payload.clone());
         Ok(match timed(&self.ctx.trace, false, conn.call(&action, payload, timeout)).await {
-            Ok(sess::CallOutcome::Result(v)) => Ok(session::CallOutcome::Result(v.to_string())),
+            Ok(sess::CallOutcome::Result(v)) => {
+                if let Some(request) = request {
+                    self.ctx.leftovers.lock().unwrap().observe(&conn, &action, &request, &v);
+                }
+                Ok(session::CallOutcome::Result(v.to_string()))
+            }
             Ok(sess::CallOutcome::Error { code, description, details }) => {
                 Ok(session::CallOutcome::Error(session::CallError { code, description, details: details.to_string() }))
             }

@@ -11,6 +11,7 @@ pub mod frame;
 pub mod host;
 pub mod html;
 pub mod lint;
+pub mod leftovers;
 pub mod model;
 pub mod perf;
 pub mod report;

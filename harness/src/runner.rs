@@ -142,6 +142,12 @@ pub struct Runner {
     csmss: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveCsms>>,
     /// Why the station could not be brought back to the baseline after the last case.
     baseline_broken: std::sync::Mutex<Option<Broken>>,
+    /// Harness as station: what a case left open at the CSMS and could not wind up; tried
+    /// again before the next case, which is inconclusive if that fails too.
+    left_open: std::sync::Mutex<Option<(Broken, crate::leftovers::Leftovers)>>,
+    /// Station-role cases run so far: each takes the next configured token first, so that a
+    /// CSMS still holding one case's token in a transaction does not decide the next verdict.
+    station_cases: std::sync::atomic::AtomicUsize,
     /// Cases in a row in which the DUT sent nothing, and the first of them with its reason;
     /// at `UNREACHABLE_AFTER` the rest of the run is not run (one shared reason).
     unreachable: std::sync::Mutex<(u32, Option<(String, String)>)>,
@@ -207,7 +213,7 @@ impl Runner {
             }
             _ => None,
         };
-        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), baseline_broken: Default::default(), unreachable: Default::default() })
+        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), baseline_broken: Default::default(), left_open: Default::default(), station_cases: Default::default(), unreachable: Default::default() })
     }
 
     /// What the run saw of each station DUT, for the report.
@@ -329,6 +335,49 @@ impl Runner {
             Err(e) => {
                 trace.log("baseline", format!("could not restore the baseline: {e}"));
                 Err(e)
+            }
+        }
+    }
+
+    /// Harness as station: end what a case left open at the CSMS at `url` (see `leftovers`), on
+    /// the case's last connection if it is still open, else on a new one (a station that
+    /// reconnects need not boot again, B04).
+    async fn wind_up(&self, url: &str, version: OcppVersion, mut left: crate::leftovers::Leftovers, trace: &Trace) -> Result<(), (String, crate::leftovers::Leftovers)> {
+        if left.is_empty() {
+            return Ok(());
+        }
+        let timing = self.opts.config.timing;
+        let (conn, ours) = match left.open_connection() {
+            Some(c) => (c, false),
+            None => {
+                let id = &self.opts.config.station_id;
+                let security = match self.opts.security.client(id, crate::security::Credentials::Configured, crate::security::pki::Variant::Configured) {
+                    Ok(s) => s,
+                    Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
+                };
+                let timeout = Duration::from_millis(u64::from(timing.connect_ms));
+                match crate::transport::connect(url, id, version, trace.clone(), timeout, &security).await {
+                    Ok(c) => (c, true),
+                    Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
+                }
+            }
+        };
+        conn.retarget(trace.clone());
+        conn.to_background();
+        let result = left.wind_up(&conn, Duration::from_millis(u64::from(timing.response_ms))).await;
+        if ours {
+            conn.close();
+        }
+        match result {
+            Ok(done) => {
+                for d in done {
+                    trace.log("clean-up", d);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                trace.log("clean-up", format!("could not wind up what the case left open: {e}"));
+                Err((e, left))
             }
         }
     }
@@ -490,7 +539,29 @@ impl Runner {
                 Err(v) => return v,
             }
         }
-        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config: self.opts.config.clone(), version, endpoint, bench, security: security.clone() });
+        let mut config = self.opts.config.clone();
+        if let Endpoint::CsmsUrl(url) = &endpoint {
+            // What the last case left open at the CSMS, and could not end then: again now.
+            let left = self.left_open.lock().unwrap().take();
+            if let Some((mut b, left)) = left {
+                if let Err((e, left)) = self.wind_up(url, version, left, trace).await {
+                    let verdict = match &b.reported_in {
+                        Some(first) => Verdict::Inconclusive(format!("what {} left open at the CSMS is still not ended (see {first})", b.after)),
+                        None => Verdict::Inconclusive(format!("what {} left open at the CSMS could not be ended: {} (again now: {e})", b.after, b.reason)),
+                    };
+                    b.reported_in.get_or_insert_with(|| meta.id.clone());
+                    *self.left_open.lock().unwrap() = Some((b, left));
+                    return verdict;
+                }
+            }
+            let n = self.station_cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tokens = &mut config.valid_id_tokens;
+            if !tokens.is_empty() {
+                let len = tokens.len();
+                tokens.rotate_left(n % len);
+            }
+        }
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config, version, endpoint, bench, security: security.clone(), leftovers: Default::default() });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE + self.opts.config.timing.extra();
         let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
         let verdict = match outcome {
@@ -499,8 +570,15 @@ impl Runner {
         };
         // The verdict is the case's: what the baseline meets afterwards is only logged.
         let verdict = verdict.with_violations(&trace.violations());
-        // Whatever happened to the case, the bench goes back to a safe state.
+        // Whatever happened to the case, the bench goes back to a safe state...
         ctx.bench.safe_state(trace).await;
+        // ...and the CSMS hears the end of what the case left open.
+        if let Endpoint::CsmsUrl(url) = &ctx.endpoint {
+            let left = std::mem::take(&mut *ctx.leftovers.lock().unwrap());
+            if let Err((reason, left)) = self.wind_up(url, version, left, trace).await {
+                *self.left_open.lock().unwrap() = Some((Broken { after: meta.id.clone(), reason, reported_in: None }, left));
+            }
+        }
         if let Some(t) = dut_task {
             t.abort();
         }

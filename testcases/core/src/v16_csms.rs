@@ -45,6 +45,15 @@ fn authorize(conn: &Connection, token: &str) -> Step<String> {
     Ok(at(&r, "/idTagInfo/status").as_str().unwrap_or_default().to_string())
 }
 
+/// A session as a charge point reports it (1.6 §4.9 status transitions): the connector goes
+/// Preparing, the transaction starts and the connector is Charging. Returns the transaction id.
+fn session(conn: &Connection, token: &str, meter_start: i64) -> Step<i64> {
+    status(conn, 1, "Preparing")?;
+    let id = start(conn, token, meter_start)?;
+    status(conn, 1, "Charging")?;
+    Ok(id)
+}
+
 /// StartTransaction on connector 1; returns the transaction id the Central System gave.
 fn start(conn: &Connection, token: &str, meter_start: i64) -> Step<i64> {
     let r = kit::call(conn, "1.6 StartTransaction", "StartTransaction", json!({"connectorId": 1, "idTag": token, "meterStart": meter_start, "timestamp": now()}), 10_000)?;
@@ -81,12 +90,13 @@ fn tc_004_1() -> Step {
     let s = authorize(&conn, &token)?;
     kit::check(s == "Accepted", "1.6 Authorize", format!("Accepted for the known idTag {token}"), || format!("status {s}"))?;
     status(&conn, 1, "Preparing")?;
-    start(&conn, &token, 1000).map(|_| ())
+    start(&conn, &token, 1000)?;
+    status(&conn, 1, "Charging")
 }
 
 fn tc_005_1() -> Step {
     let conn = registered()?;
-    let id = start(&conn, &kit::valid_token(), 1000)?;
+    let id = session(&conn, &kit::valid_token(), 1000)?;
     stop(&conn, id, "EVDisconnected")?;
     status(&conn, 1, "Available")
 }
@@ -99,19 +109,20 @@ fn tc_010() -> Step {
     let call = kit::expect(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", 10_000)?;
     kit::check(call.payload["idTag"] == token.as_str(), "1.6 RemoteStartTransaction", format!("idTag {token}"), || call.payload.to_string())?;
     kit::reply(&conn, "1.6 RemoteStartTransaction", &call, "RemoteStartTransaction", json!({"status": "Accepted"}))?;
-    start(&conn, &token, 1000).map(|_| ())
+    start(&conn, &token, 1000)?;
+    status(&conn, 1, "Charging")
 }
 
 fn tc_012() -> Step {
     let conn = registered()?;
-    let id = start(&conn, &kit::valid_token(), 1000)?;
+    let id = session(&conn, &kit::valid_token(), 1000)?;
     kit::csms_trigger(&conn, "RemoteStopTransaction", json!({"transactionId": id}))?;
     let call = kit::expect(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", 10_000)?;
     kit::check(call.payload["transactionId"] == id, "1.6 RemoteStopTransaction", format!("transactionId {id}, the running transaction"), || call.payload.to_string())?;
     kit::reply(&conn, "1.6 RemoteStopTransaction", &call, "RemoteStopTransaction", json!({"status": "Accepted"}))?;
     let r = stop(&conn, id, "Remote")?;
     kit::info(format!("StopTransaction answered {r}"));
-    Ok(())
+    status(&conn, 1, "Finishing")
 }
 
 fn tc_013() -> Step {
@@ -132,9 +143,10 @@ fn tc_023_1() -> Step {
 fn oh_16_e_01() -> Step {
     let conn = registered()?;
     let token = kit::valid_token();
-    let first = start(&conn, &token, 1000)?;
+    let first = session(&conn, &token, 1000)?;
     stop(&conn, first, "Local")?;
-    let second = start(&conn, &token, 1500)?;
+    status(&conn, 1, "Finishing")?;
+    let second = session(&conn, &token, 1500)?;
     kit::check(first != second, "1.6 StartTransaction", "a new transactionId for every transaction", || format!("{first} twice"))
 }
 
@@ -146,7 +158,7 @@ fn oh_16_g_01() -> Step {
 
 fn oh_16_j_01() -> Step {
     let conn = registered()?;
-    let id = start(&conn, &kit::valid_token(), 1000)?;
+    let id = session(&conn, &kit::valid_token(), 1000)?;
     let mv = json!({"connectorId": 1, "transactionId": id, "meterValue": [{"timestamp": now(), "sampledValue": [{"value": "1200", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]});
     kit::call(&conn, "1.6 MeterValues", "MeterValues", mv, 10_000).map(|_| ())
 }

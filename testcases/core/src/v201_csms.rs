@@ -108,10 +108,11 @@ fn oh_c_02() -> Step {
 
 pub(crate) fn oh_e_01() -> Step {
     let conn = registered()?;
+    let tx = new_tx_id("E01");
     let token = kit::valid_token();
     let started = json!({
         "eventType": "Started", "timestamp": now(), "triggerReason": "Authorized", "seqNo": 0,
-        "transactionInfo": {"transactionId": "OH-TX-1", "chargingState": "Charging"},
+        "transactionInfo": {"transactionId": tx, "chargingState": "Charging"},
         "evse": {"id": 1, "connectorId": 1}, "idToken": kit::id_token(&token)
     });
     let r = kit::call(&conn, "E01", "TransactionEvent", started, 10_000)?;
@@ -120,7 +121,7 @@ pub(crate) fn oh_e_01() -> Step {
     }
     let ended = json!({
         "eventType": "Ended", "timestamp": now(), "triggerReason": "StopAuthorized", "seqNo": 1,
-        "transactionInfo": {"transactionId": "OH-TX-1", "stoppedReason": "Local"}
+        "transactionInfo": {"transactionId": tx, "stoppedReason": "Local"}
     });
     kit::call(&conn, "E06", "TransactionEvent", ended, 10_000)?;
     Ok(())
@@ -147,7 +148,7 @@ const TX: &str = "TransactionEvent";
 
 /// A transaction id no other case uses.
 fn new_tx_id(tag: &str) -> String {
-    format!("OH-{tag}-{}", clock::now_ms())
+    kit::transaction_id(tag)
 }
 
 fn token_json(token: &str) -> Value {

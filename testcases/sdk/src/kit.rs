@@ -228,6 +228,15 @@ pub fn csms_trigger(conn: &Connection, action: &str, payload: Value) -> Step {
     bench_step(&format!("make the CSMS send {action}"), bench::csms_trigger(action, &payload.to_string()))
 }
 
+/// A transaction id (harness as station, 2.x) that no earlier case or run used: a CSMS keeps
+/// transactions, and one that sees an id again may take it for the old transaction.
+pub fn transaction_id(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    format!("OH-{tag}-{ms}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
 /// The type of the configured id tokens (DUT description `id-token-type`, default ISO14443).
 pub fn token_type() -> String {
     config::parameter("id-token-type").unwrap_or_else(|| "ISO14443".into())
