@@ -585,6 +585,35 @@ fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option
     if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
 }
 
+/// Every station-role case at `version` against one reference CSMS that lives for the whole
+/// run, as a real CSMS does, optionally with a strict or unusual legal variant: each must pass.
+/// One valid token only, so that what one case leaves open at the CSMS (a transaction holding
+/// the token) meets the next case instead of hiding behind a token rotation.
+fn check_csms_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option<ocpp_harness::dut::variant::Variant>) -> Result<(), Failed> {
+    use ocpp_harness::{case::Role, runner::{RunOptions, Runner}};
+    let w = world();
+    let mut opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
+    opts.config.valid_id_tokens.truncate(1);
+    let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::ChargingStation && c.versions.contains(&version)).cloned().collect();
+    let results = w.rt.block_on(async {
+        let runner = Runner::new(w.host.clone(), opts).await?;
+        let mut results = vec![];
+        for c in &cases {
+            results.push(runner.run_case(&w.suite, c).await);
+        }
+        anyhow::Ok(results)
+    }).map_err(|e| e.to_string())?;
+    let bad: Vec<String> = results
+        .iter()
+        .filter(|r| !matches!(&r.verdict, Verdict::Pass) && !matches!(&r.verdict, Verdict::Skip(why) if why.contains("security profile")))
+        .map(|r| format!("{}: {} ({})", r.meta.id, r.verdict.name(), r.reason))
+        .collect();
+    if results.len() < 4 {
+        return Err(format!("only {} cases ran", results.len()).into());
+    }
+    if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
+}
+
 /// Every reusable state the host offers is reached on the reference station at `version`, one
 /// after the other on one long-lived connection, each followed by the baseline: the model shows
 /// the state, and the baseline brings the station back (no transaction, every connector
@@ -711,21 +740,23 @@ fn main() {
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));
     trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));
     {
-        use ocpp_harness::{dut::variant::Variant, version::OcppVersion};
+        use ocpp_harness::{dut::variant::{Side, Variant}, version::OcppVersion};
         for v in OcppVersion::ALL {
             trials.push(Trial::test(format!("long_lived::station_{v}"), move || check_long_lived(v, None)));
+            trials.push(Trial::test(format!("long_lived::csms_{v}"), move || check_csms_long_lived(v, None)));
             trials.push(Trial::test(format!("states::every_reusable_state_{v}"), move || check_reusable_states(v)));
         }
         // Each legal variant, at the versions where it means something.
         for (variant, name) in Variant::ALL {
-            let versions: &[OcppVersion] = match variant {
-                Variant::NoConnectorZero => &[OcppVersion::V16],
-                Variant::CustomData => &[OcppVersion::V201, OcppVersion::V21],
-                _ => &[OcppVersion::V16, OcppVersion::V201],
-            };
-            for v in versions {
+            for v in variant.versions() {
                 let v = *v;
-                trials.push(Trial::test(format!("legal_variant::{name}_{v}"), move || check_long_lived(v, Some(variant))));
+                if variant.for_side(Side::Csms) {
+                    trials.push(Trial::test(format!("legal_variant::csms_{name}_{v}"), move || check_csms_long_lived(v, Some(variant))));
+                }
+                // The station's variants at 1.6 and 2.0.1 (2.1 shares 2.0.1's code paths).
+                if variant.for_side(Side::Station) && v != OcppVersion::V21 || variant == Variant::CustomData {
+                    trials.push(Trial::test(format!("legal_variant::{name}_{v}"), move || check_long_lived(v, Some(variant))));
+                }
             }
         }
     }
