@@ -436,6 +436,37 @@ impl session::Host for CaseHost {
         }
     }
 
+    async fn offer_subprotocols(&mut self, subprotocols: Vec<String>, wait_ms: u32) -> SessResult<session::Upgrade> {
+        let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("offer-subprotocols needs the harness in the charging-station role".into())));
+        };
+        let id = &self.ctx.config.station_id;
+        let security = match self.ctx.security.client(id, crate::security::Credentials::Configured, crate::security::pki::Variant::Configured) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
+        };
+        let offer = subprotocols.join(", ");
+        let dial = crate::security::tls::Dial {
+            url: format!("{}/{id}", url.trim_end_matches('/')),
+            subprotocol: offer.clone(),
+            basic: security.basic.clone(),
+            tls: security.tls.clone(),
+            timeout: ms(self.ctx.config.timing.connect_ms),
+        };
+        let trace = self.ctx.trace.clone();
+        match timed(&trace, false, async { crate::security::tls::probe_upgrade(&dial, ms(wait_ms)).await.map_err(|e| sess::SessionError::Closed(e.to_string())) }).await {
+            Ok(u) => {
+                let closed = u.closed.as_deref().map_or("kept the connection open".to_string(), |c| format!("then {c}"));
+                trace.handshake(format!("GET {} offering {offer:?} -> HTTP {} selected {:?}; {closed}", dial.url, u.status, u.selected.as_deref().unwrap_or("")));
+                Ok(Ok(session::Upgrade { status: u.status, selected: u.selected, closed: u.closed }))
+            }
+            Err(e) => {
+                trace.handshake(format!("GET {} offering {offer:?} failed: {e}", dial.url));
+                Ok(Err(to_wit_error(e)))
+            }
+        }
+    }
+
     async fn serve_certificate(&mut self, certificate: session::Certificate) -> SessResult<()> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("serve-certificate needs the harness in the CSMS role".into())));

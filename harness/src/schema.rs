@@ -73,7 +73,34 @@ pub enum SchemaError {
     #[error("OCPP {version} has no action {action:?}")]
     UnknownAction { version: OcppVersion, action: String },
     #[error("{action} {dir} violates its OCPP {version} schema: {}", errors.join("; "))]
-    Invalid { version: OcppVersion, action: String, dir: &'static str, errors: Vec<String> },
+    Invalid { version: OcppVersion, action: String, dir: &'static str, errors: Vec<String>, constraint: Constraint },
+}
+
+/// The kind of constraint the first violation breaks, which decides the CALLERROR code
+/// (OCPP-J 1.6 §4.2.3, OCPP-J 2.x §4.3 Table 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    /// A value of the wrong JSON type ("somestring": 12).
+    Type,
+    /// A required field missing, or too few / too many array items.
+    Occurrence,
+    /// A well-typed value outside what the field allows (enum, length, pattern, range).
+    Property,
+    /// Anything else that breaks the message's structure (unknown fields...).
+    Format,
+}
+
+impl Constraint {
+    fn of(kind: &jsonschema::error::ValidationErrorKind) -> Constraint {
+        use jsonschema::error::ValidationErrorKind as K;
+        match kind {
+            K::Type { .. } => Constraint::Type,
+            K::Required { .. } | K::MinItems { .. } | K::MaxItems { .. } => Constraint::Occurrence,
+            K::Enum { .. } | K::Constant { .. } | K::MaxLength { .. } | K::MinLength { .. } | K::Pattern { .. } | K::Format { .. }
+            | K::Maximum { .. } | K::Minimum { .. } | K::ExclusiveMaximum { .. } | K::ExclusiveMinimum { .. } | K::MultipleOf { .. } => Constraint::Property,
+            _ => Constraint::Format,
+        }
+    }
 }
 
 impl SchemaError {
@@ -81,6 +108,9 @@ impl SchemaError {
     pub fn error_code(&self, version: OcppVersion) -> &'static str {
         match (self, version) {
             (SchemaError::UnknownAction { .. }, _) => "NotImplemented",
+            (SchemaError::Invalid { constraint: Constraint::Type, .. }, _) => "TypeConstraintViolation",
+            (SchemaError::Invalid { constraint: Constraint::Occurrence, .. }, _) => "OccurrenceConstraintViolation",
+            (SchemaError::Invalid { constraint: Constraint::Property, .. }, _) => "PropertyConstraintViolation",
             (SchemaError::Invalid { .. }, OcppVersion::V16) => "FormationViolation",
             (SchemaError::Invalid { .. }, _) => "FormatViolation",
         }
@@ -103,10 +133,12 @@ pub fn validate(version: OcppVersion, action: &str, dir: Direction, payload: &Va
             v
         }
     };
+    let mut constraint = None;
     let errors: Vec<String> = validator
         .iter_errors(payload)
         .take(8)
         .map(|e| {
+            constraint.get_or_insert_with(|| Constraint::of(e.kind()));
             let path = e.instance_path().to_string();
             format!("{}: {e}", if path.is_empty() { "/" } else { &path })
         })
@@ -118,7 +150,7 @@ pub fn validate(version: OcppVersion, action: &str, dir: Direction, payload: &Va
             Direction::Request => "request",
             Direction::Response => "response",
         };
-        Err(SchemaError::Invalid { version, action: action.to_string(), dir, errors })
+        Err(SchemaError::Invalid { version, action: action.to_string(), dir, errors, constraint: constraint.unwrap_or(Constraint::Format) })
     }
 }
 
@@ -151,7 +183,24 @@ mod tests {
         assert!(text.contains("BootNotification request violates"), "{text}");
         assert!(text.contains("/reason"), "{text}");
         assert!(text.contains("chargingStation"), "{text}");
-        assert_eq!(err.error_code(V201), "FormatViolation");
+        assert!(["OccurrenceConstraintViolation", "PropertyConstraintViolation"].contains(&err.error_code(V201)), "{text}");
+    }
+
+    #[test]
+    fn the_error_code_names_the_broken_constraint() {
+        let station = json!({"model": "M", "vendorName": "V"});
+        let cases = [
+            (json!({"reason": 12, "chargingStation": station}), "TypeConstraintViolation"),
+            (json!({"reason": "PowerUp"}), "OccurrenceConstraintViolation"),
+            (json!({"reason": "Nope", "chargingStation": station}), "PropertyConstraintViolation"),
+            (json!({"reason": "PowerUp", "chargingStation": station, "extra": 1}), "FormatViolation"),
+        ];
+        for (payload, code) in cases {
+            let err = validate(V201, "BootNotification", Direction::Request, &payload).unwrap_err();
+            assert_eq!(err.error_code(V201), code, "{payload}");
+        }
+        let err = validate(V16, "StatusNotification", Direction::Request, &json!({"connectorId": "1", "errorCode": "NoError", "status": "Available"})).unwrap_err();
+        assert_eq!(err.error_code(V16), "TypeConstraintViolation");
     }
 
     #[test]

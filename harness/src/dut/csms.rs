@@ -189,7 +189,14 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             *r.status_mut() = status;
             Err(r)
         };
-        let Some((version, station)) = negotiate(offered, &cfg.versions).zip(station) else {
+        // Fault accept-any-subprotocol: whatever is offered first is "selected".
+        let any = cfg.faults.has(&Fault::AcceptAnySubprotocol).then(|| offered.split(',').next().unwrap_or("").trim().to_string()).filter(|s| !s.is_empty());
+        let negotiated = negotiate(offered, &cfg.versions).or(any.as_ref().map(|_| cfg.versions[0]));
+        if negotiated.is_none() && station.is_some() && cfg.variants.contains(&Variant::UpgradeThenClose) {
+            // Upgraded without a subprotocol: `serve` closes at once, nothing chosen.
+            return Ok(resp);
+        }
+        let Some((version, station)) = negotiated.zip(station) else {
             return refuse(StatusCode::BAD_REQUEST, "no supported OCPP subprotocol or no station id");
         };
         let sec = &cfg.security;
@@ -209,13 +216,21 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             return Err(r);
         }
-        let selected = if cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { version.subprotocol() };
-        resp.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(selected));
+        let selected = match (&any, cfg.faults.has(&Fault::WrongSubprotocol)) {
+            (Some(first), _) => HeaderValue::from_str(first).unwrap_or(HeaderValue::from_static("ocpp")),
+            (None, true) => HeaderValue::from_static("ocpp1.5"),
+            (None, false) => HeaderValue::from_static(version.subprotocol()),
+        };
+        resp.headers_mut().insert("sec-websocket-protocol", selected);
         *chosen2.lock().unwrap() = Some((version, station));
         Ok(resp)
     };
-    let Ok(ws) = tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config())).await else { return };
-    let Some((version, station)) = chosen.lock().unwrap().take() else { return };
+    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config())).await else { return };
+    let Some((version, station)) = chosen.lock().unwrap().take() else {
+        tracing::info!(target: "sim", "CSMS: no subprotocol agreed; closing the upgraded connection (variant upgrade-then-close)");
+        let _ = futures_util::SinkExt::close(&mut ws).await;
+        return;
+    };
     let (mut source, tx, writer) = super::split(ws);
     // A reconnecting station replaces its old link.
     h.shared.lock().unwrap().links.insert(station.clone(), Link { tx: tx.clone(), version });
@@ -229,11 +244,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         match Frame::parse(text.as_str(), version) {
             Err(e) => {
                 let id = e.id.unwrap_or_else(|| "-1".into());
-                let mut code = e.kind.error_code(version);
-                if cfg.faults.wrong_value("") {
-                    code = super::other_error_code(code);
-                }
-                let err = Frame::CallError { id, code: code.into(), description: e.reason, details: json!({}) };
+                let err = cfg.faults.call_error(id, e.kind.error_code(version), e.reason, cfg.faults.wrong_value(""));
                 let _ = tx.send(Message::text(err.to_text()));
             }
             Ok(Frame::Call { id, action, payload }) => {

@@ -81,6 +81,17 @@ pub enum Fault {
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
     IgnoreCertificateCn,
+    /// Every CALLERROR carries a code other than the one OCPP-J prescribes for the problem
+    /// (GenericError for an unknown action, for instance).
+    WrongErrorCode,
+    /// Answers carry the CALL's message id cut to 32 characters (a column too narrow for
+    /// OCPP-J's 36).
+    TruncateMessageId,
+    /// Every CALLERROR carries its details as text, not as the JSON object OCPP-J requires.
+    ErrorDetailsText,
+    /// CSMS: complete the WebSocket handshake whatever subprotocols are offered, selecting the
+    /// first, and keep the connection (OCPP-J §3.2 wants it closed without one it supports).
+    AcceptAnySubprotocol,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -107,6 +118,10 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-password", Fault::AcceptAnyPassword),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
+    ("wrong-error-code", Fault::WrongErrorCode),
+    ("error-details-text", Fault::ErrorDetailsText),
+    ("truncate-message-id", Fault::TruncateMessageId),
+    ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).
@@ -185,6 +200,10 @@ impl Fault {
         "accept-any-password",
         "accept-any-certificate",
         "ignore-certificate-cn",
+        "wrong-error-code",
+        "error-details-text",
+        "truncate-message-id",
+        "accept-any-subprotocol",
         "non-json-frame",
         "bad-frame-shape",
         "unknown-message-type",
@@ -342,6 +361,16 @@ pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &m
 }
 
 /// Another CALLERROR code every version defines, for `wrong-value` on errors.
+impl Faults {
+    /// The CALLERROR a DUT with these faults sends where OCPP-J prescribes `code`; `swap` also
+    /// changes the code (fault wrong-value).
+    pub fn call_error(&self, id: String, code: &str, description: String, swap: bool) -> Frame {
+        let code = if swap || self.has(&Fault::WrongErrorCode) { other_error_code(code) } else { code };
+        let details = if self.has(&Fault::ErrorDetailsText) { json!("no details") } else { json!({}) };
+        Frame::CallError { id, code: code.into(), description, details }
+    }
+}
+
 pub fn other_error_code(code: &str) -> &'static str {
     if code == "GenericError" { "InternalError" } else { "GenericError" }
 }
@@ -364,6 +393,8 @@ pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersi
     }
     let id = if faults.matches(action, |f| if let Fault::WrongMessageId(a) = f { Some(a) } else { None }) {
         format!("{id}-x")
+    } else if faults.has(&Fault::TruncateMessageId) {
+        id.chars().take(32).collect()
     } else {
         id.to_string()
     };
@@ -374,10 +405,7 @@ pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersi
             faults.alter(version, action, Direction::Response, &mut payload);
             Frame::CallResult { id, payload }
         }
-        Err((code, description)) => {
-            let code = if faults.wrong_value(action) { other_error_code(code) } else { code };
-            Frame::CallError { id, code: code.into(), description, details: json!({}) }
-        }
+        Err((code, description)) => faults.call_error(id, code, description, faults.wrong_value(action)),
     };
     let msg = Message::text(frame.to_text());
     if faults.hostile() == Some(Hostile::AnswerTwice) {

@@ -33,6 +33,9 @@ pub enum Variant {
     /// CSMS: right after it accepts a BootNotification it asks for the station's settings
     /// (1.6 GetConfiguration, 2.x GetBaseReport), as many CSMSs do.
     OwnCallsAfterBoot,
+    /// CSMS: offered no subprotocol it supports, it completes the upgrade without one and
+    /// closes at once (what OCPP-J §3.2 prescribes) instead of refusing with an HTTP error.
+    UpgradeThenClose,
 }
 
 /// Which reference DUT a variant is for.
@@ -49,7 +52,7 @@ pub const SLOW_ANSWER: Duration = Duration::from_millis(400);
 pub const SLOW_RECONNECT: Duration = Duration::from_secs(3);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 9] = [
+    pub const ALL: [(Variant, &'static str); 10] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -59,13 +62,14 @@ impl Variant {
         (Variant::OneTransactionPerToken, "one-transaction-per-token"),
         (Variant::RequirePreparing, "require-preparing"),
         (Variant::OwnCallsAfterBoot, "own-calls-after-boot"),
+        (Variant::UpgradeThenClose, "upgrade-then-close"),
     ];
 
     pub fn side(self) -> Side {
         match self {
             Variant::SlowAnswers => Side::Both,
             Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData => Side::Station,
-            Variant::StrictTokens | Variant::OneTransactionPerToken | Variant::RequirePreparing | Variant::OwnCallsAfterBoot => Side::Csms,
+            Variant::StrictTokens | Variant::OneTransactionPerToken | Variant::RequirePreparing | Variant::OwnCallsAfterBoot | Variant::UpgradeThenClose => Side::Csms,
         }
     }
 

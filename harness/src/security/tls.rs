@@ -215,7 +215,8 @@ pub async fn dial(d: &Dial, ws_config: tungstenite::protocol::WebSocketConfig) -
     }
 }
 
-async fn dial_inner(d: &Dial, ws_config: tungstenite::protocol::WebSocketConfig) -> Result<Dialed, DialError> {
+/// TCP to the URL's host (and TLS for wss://), with the upgrade request to send over it.
+async fn open(d: &Dial) -> Result<(tungstenite::handshake::client::Request, BoxIo, Option<TlsInfo>), DialError> {
     let url = &d.url;
     let mut req = url.as_str().into_client_request().map_err(|e| DialError::Usage(format!("bad CSMS URL {url:?}: {e}")))?;
     let secure = match req.uri().scheme_str() {
@@ -247,6 +248,12 @@ async fn dial_inner(d: &Dial, ws_config: tungstenite::protocol::WebSocketConfig)
             (Box::new(s), Some(i))
         }
     };
+    Ok((req, io, tls))
+}
+
+async fn dial_inner(d: &Dial, ws_config: tungstenite::protocol::WebSocketConfig) -> Result<Dialed, DialError> {
+    let url = &d.url;
+    let (req, io, tls) = open(d).await?;
     match tokio_tungstenite::client_async_with_config(req, io, Some(ws_config)).await {
         Ok((ws, response)) => Ok(Dialed { ws, response, tls }),
         Err(tungstenite::Error::Http(resp)) => {
@@ -261,6 +268,67 @@ async fn dial_inner(d: &Dial, ws_config: tungstenite::protocol::WebSocketConfig)
         }
         Err(e) => Err(DialError::Protocol(format!("upgrade at {url} failed: {e}"))),
     }
+}
+
+/// What a CSMS answered to an upgrade request, taken as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upgrade {
+    /// The HTTP status (101 when it switched to WebSocket).
+    pub status: u16,
+    /// The Sec-WebSocket-Protocol header of the answer.
+    pub selected: Option<String>,
+    /// After a 101: how the CSMS ended the connection within the wait, or None if it kept it.
+    pub closed: Option<String>,
+}
+
+/// Offer `d.subprotocol` (any text, e.g. "ocpp0.1, ocpp2.0.1") and report the answer without
+/// judging it — tungstenite refuses an answer without the offered subprotocol before it can
+/// be looked at. After a 101, wait up to `wait` for the CSMS to close, then close ourselves.
+pub async fn probe_upgrade(d: &Dial, wait: Duration) -> Result<Upgrade, DialError> {
+    use http_body_util::Empty;
+    use hyper_util::rt::TokioIo;
+    use tokio::io::AsyncReadExt;
+    let within = |what: &str| DialError::Timeout(format!("{what} at {} took longer than {} ms", d.url, d.timeout.as_millis()));
+    let (req, io, _) = tokio::time::timeout(d.timeout, open(d)).await.map_err(|_| within("connecting"))??;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<&'static [u8]>>(TokioIo::new(io))
+        .await
+        .map_err(|e| DialError::Refused(format!("HTTP to {} failed: {e}", d.url)))?;
+    tokio::spawn(conn.with_upgrades());
+    let mut builder = hyper::Request::get(req.uri().path())
+        .header("host", req.uri().authority().map(|a| a.as_str()).unwrap_or_default())
+        .header("upgrade", "websocket")
+        .header("connection", "Upgrade")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", tungstenite::handshake::client::generate_key());
+    for (name, value) in req.headers() {
+        if matches!(name.as_str(), "sec-websocket-protocol" | "authorization") {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let request = builder.body(Empty::new()).map_err(|e| DialError::Usage(e.to_string()))?;
+    let resp = tokio::time::timeout(d.timeout, sender.send_request(request))
+        .await
+        .map_err(|_| within("the upgrade"))?
+        .map_err(|e| DialError::Refused(format!("{} ended the connection during the upgrade: {e}", d.url)))?;
+    let status = resp.status().as_u16();
+    let selected = resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).map(str::to_string);
+    if status != 101 {
+        return Ok(Upgrade { status, selected, closed: None });
+    }
+    let mut io = TokioIo::new(hyper::upgrade::on(resp).await.map_err(|e| DialError::Protocol(format!("upgrade at {} failed: {e}", d.url)))?);
+    let mut buf = [0u8; 256];
+    let closed = match tokio::time::timeout(wait, io.read(&mut buf)).await {
+        Err(_) => None,
+        Ok(Ok(0)) => Some("closed the TCP connection".to_string()),
+        // 0x8: the WebSocket close opcode.
+        Ok(Ok(_)) if buf[0] & 0x0F == 0x8 => Some("sent a WebSocket close".to_string()),
+        Ok(Ok(n)) => {
+            tracing::debug!("the CSMS sent {n} bytes after the upgrade instead of closing");
+            None
+        }
+        Ok(Err(e)) => Some(format!("dropped the connection ({e})")),
+    };
+    Ok(Upgrade { status, selected, closed })
 }
 
 #[cfg(test)]

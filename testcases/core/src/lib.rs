@@ -3,6 +3,7 @@
 //! case mirrors one of its cases (`TC_…`) and use our own prefix `OH_` otherwise. Modules are
 //! named by version and by the DUT: `_cs` = the DUT is a charging station (the harness plays
 //! the CSMS), `_csms` = the DUT is a CSMS. Built on the Rust SDK (`ocpp-case-sdk`).
+mod rpc_csms;
 mod security;
 mod v16_cs;
 mod v16_csms;
@@ -14,7 +15,7 @@ mod v21_csms;
 pub(crate) use ocpp_case_sdk::{Case, kit, msg};
 
 fn all() -> Vec<Case> {
-    [v201_cs::cases(), v201_csms::cases(), v16_cs::cases(), v16_csms::cases(), v21_cs::cases(), v21_csms::cases(), security::cases()].into_iter().flatten().collect()
+    [v201_cs::cases(), v201_csms::cases(), v16_cs::cases(), v16_csms::cases(), v21_cs::cases(), v21_csms::cases(), rpc_csms::cases(), security::cases()].into_iter().flatten().collect()
 }
 
 ocpp_case_sdk::suite!(all);

@@ -26,7 +26,7 @@ pub(crate) fn cases() -> Vec<Case> {
     ]
 }
 
-fn registered() -> Step<Connection> {
+pub(crate) fn registered() -> Step<Connection> {
     let conn = kit::connect_csms("1.6 BootNotification")?;
     let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
     let r = kit::call(&conn, "1.6 BootNotification", "BootNotification", boot, 10_000)?;

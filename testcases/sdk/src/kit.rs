@@ -93,6 +93,12 @@ pub fn connect_csms(requirement: &str) -> Step<Connection> {
     session::connect_csms(version, &[]).map_err(|e| session_failure(requirement, "the CSMS to accept the WebSocket connection".into(), e))
 }
 
+/// Ask the CSMS DUT for a WebSocket offering exactly `subprotocols`; what it answered (status,
+/// selected subprotocol, whether it closed within `wait_ms`), judged by the case.
+pub fn offer_subprotocols(requirement: &str, subprotocols: &[&str], wait_ms: u32) -> Step<session::Upgrade> {
+    session::offer_subprotocols(&owned(subprotocols), wait_ms).map_err(|e| session_failure(requirement, "an answer to the upgrade request".into(), e))
+}
+
 /// An incoming CALL with its payload parsed.
 pub struct Incoming {
     pub id: String,

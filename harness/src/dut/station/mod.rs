@@ -1100,12 +1100,9 @@ impl Station {
         let frame = match Frame::parse(text, v) {
             Ok(f) => f,
             Err(e) => {
-                let mut code = e.kind.error_code(v);
-                if self.cfg.faults.wrong_value("") {
-                    code = super::other_error_code(code);
-                }
                 let id = e.id.unwrap_or_else(|| "-1".into());
-                let _ = tx.send(Message::text(Frame::CallError { id, code: code.into(), description: e.reason, details: json!({}) }.to_text()));
+                let f = self.cfg.faults.call_error(id, e.kind.error_code(v), e.reason, self.cfg.faults.wrong_value(""));
+                let _ = tx.send(Message::text(f.to_text()));
                 return None;
             }
         };
