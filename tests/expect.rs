@@ -524,6 +524,25 @@ fn check_guest_language(lang: &str, prefix: &str) -> Result<(), Failed> {
 }
 
 /// The Rust SDK's message builders produce schema-valid payloads at every version.
+/// The harness-as-station reconnects with OCPP-J §5.3's back-off: the minimum, doubled after
+/// each failure up to RetryBackOffRepeatTimes, then level, plus a random part within range.
+fn check_back_off() -> Result<(), Failed> {
+    let b = ocpp_case_sdk::kit::BackOff { wait_minimum_ms: 2_000, random_range_ms: 500, repeat_times: 2 };
+    let waits: Vec<u32> = (0..5).map(|n| b.wait_ms(n, 0)).collect();
+    if waits != [2_000, 4_000, 8_000, 8_000, 8_000] {
+        return Err(format!("back-off without the random part: {waits:?}").into());
+    }
+    let random: Vec<u32> = [0, 250, 500, 501, u32::MAX].iter().map(|r| b.wait_ms(0, *r) - 2_000).collect();
+    if random.iter().any(|r| *r > 500) || random[1] != 250 {
+        return Err(format!("random parts {random:?} are not within 0..=500 ms").into());
+    }
+    let none = ocpp_case_sdk::kit::BackOff { wait_minimum_ms: 0, random_range_ms: 0, repeat_times: 40 };
+    if none.wait_ms(39, 7) != 0 {
+        return Err("a zero back-off waits".into());
+    }
+    Ok(())
+}
+
 fn check_sdk_messages() -> Result<(), Failed> {
     use ocpp_case_sdk::{kit::OcppVersion as Sdk, msg};
     use ocpp_harness::{schema::{Direction, validate}, version::OcppVersion};
@@ -730,6 +749,7 @@ fn main() {
     trials.push(Trial::test("report::waits_are_accounted", check_waits));
     trials.push(Trial::test("security::core_cases_at_every_profile", check_core_at_every_profile));
     trials.push(Trial::test("sdk::messages_match_the_schemas", check_sdk_messages));
+    trials.push(Trial::test("sdk::reconnect_back_off", check_back_off));
     trials.push(Trial::test("guests::python_suite", || check_guest_language("python", "OH_PY")));
     trials.push(Trial::test("guests::javascript_suite", || check_guest_language("js", "OH_JS")));
     for lang in ["rust", "python", "js"] {

@@ -141,6 +141,19 @@ mod tests {
         assert_eq!((partial.reboot_ms, partial.response_ms), (30_000, Timing::default().response_ms));
     }
 
+    #[test]
+    fn a_csms_description_gives_the_station_its_tokens_type_and_back_off() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dut/real-csms.toml");
+        let d = DutDescription::load(&path).unwrap();
+        let mut opts = crate::runner::RunOptions::default();
+        opts.describe(d);
+        let c = &opts.config;
+        assert_eq!((c.station_id.as_str(), c.valid_id_tokens.len(), c.invalid_id_token.as_str()), ("HARNESS-CS-01", 3, "0FD3B6A2"));
+        assert_eq!(c.parameters.get("id-token-type").map(String::as_str), Some("ISO14443"));
+        assert_eq!(c.parameters.get("retry-back-off-wait-minimum-s").map(String::as_str), Some("5"));
+        assert!(c.valid_id_tokens.iter().all(|t| crate::dut::variant::is_iso14443_uid(t)), "{:?}", c.valid_id_tokens);
+    }
+
     fn meta(profile: &str, features: &[&str], role: Role) -> CaseMeta {
         CaseMeta {
             suite: "s".into(),

@@ -18,7 +18,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_005_1_CSMS", title: "1.6 a transaction stopped by an EV-side disconnect is accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_005_1 },
         Case { id: "TC_010_CSMS", title: "1.6 the Central System can start a transaction remotely on a connector", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_010 },
         Case { id: "TC_012_CSMS", title: "1.6 the Central System can stop a running transaction remotely", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStopTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_012 },
-        Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
+        Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset and takes the charge point back after its reboot", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
         Case { id: "TC_023_1_CSMS", title: "1.6 Authorize of an unknown idTag is not Accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_1 },
         Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
         Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
@@ -130,7 +130,16 @@ fn tc_013() -> Step {
     kit::csms_trigger(&conn, "Reset", json!({"type": "Hard"}))?;
     let call = kit::expect(&conn, "1.6 Reset", "Reset", 10_000)?;
     kit::check(call.payload["type"] == "Hard", "1.6 Reset", "Reset type Hard", || call.payload.to_string())?;
-    kit::reply(&conn, "1.6 Reset", &call, "Reset", json!({"status": "Accepted"}))
+    kit::reply(&conn, "1.6 Reset", &call, "Reset", json!({"status": "Accepted"}))?;
+    // The charge point reboots: it goes away, backs off, comes back and boots.
+    conn.close();
+    drop(conn);
+    let again = kit::reconnect("1.6 Reset")?;
+    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
+    let r = kit::call(&again, "1.6 Reset", "BootNotification", boot, 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 Reset", "the rebooted charge point Accepted", || r.to_string())?;
+    status(&again, 0, "Available")?;
+    status(&again, 1, "Available")
 }
 
 fn tc_023_1() -> Step {

@@ -272,7 +272,7 @@ fn tc_b_13() -> Step {
 fn reboot_after_reset(conn: Connection, req: &str) -> Step {
     conn.close();
     drop(conn);
-    let again = kit::connect_csms(req)?;
+    let again = kit::reconnect(req)?;
     let r = kit::call(&again, req, "BootNotification", json!({"reason": "RemoteReset", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness"}}), 10_000)?;
     kit::check(r["status"] == "Accepted", req, "the rebooted station Accepted", || r.to_string())
 }

@@ -99,6 +99,56 @@ pub fn offer_subprotocols(requirement: &str, subprotocols: &[&str], wait_ms: u32
     session::offer_subprotocols(&owned(subprotocols), wait_ms).map_err(|e| session_failure(requirement, "an answer to the upgrade request".into(), e))
 }
 
+/// The reconnection back-off of OCPP-J §5.3 (2.x `OCPPCommCtrlr.RetryBackOff*`), from the DUT
+/// description's parameters `retry-back-off-wait-minimum-s`, `retry-back-off-random-range-s`
+/// and `retry-back-off-repeat-times` (defaults 1, 1 and 3, a quick but real charger).
+pub struct BackOff {
+    pub wait_minimum_ms: u32,
+    pub random_range_ms: u32,
+    pub repeat_times: u32,
+}
+
+impl BackOff {
+    pub fn configured() -> BackOff {
+        let p = |key: &str, default: u32| config::parameter(key).and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(default);
+        BackOff {
+            wait_minimum_ms: p("retry-back-off-wait-minimum-s", 1).saturating_mul(1000),
+            random_range_ms: p("retry-back-off-random-range-s", 1).saturating_mul(1000),
+            repeat_times: p("retry-back-off-repeat-times", 3),
+        }
+    }
+
+    /// The wait before attempt `n` (0 = the first): the minimum doubled once per earlier
+    /// failure, at most `repeat_times` times, plus a fresh random part.
+    pub fn wait_ms(&self, n: u32, random: u32) -> u32 {
+        let doubled = self.wait_minimum_ms.saturating_mul(1u32 << n.min(self.repeat_times).min(16));
+        doubled.saturating_add(if self.random_range_ms == 0 { 0 } else { random % (self.random_range_ms + 1) })
+    }
+}
+
+/// Harness as station: connect again after a reboot or a lost connection the way a charger
+/// does (OCPP-J §5.3): back off, try, back off longer after each failure, until the lab's
+/// reboot time (`[timing] reboot-ms`) is spent. A CSMS that cannot take a station back then
+/// fails `requirement`.
+pub fn reconnect(requirement: &str) -> Step<Connection> {
+    let backoff = BackOff::configured();
+    let deadline = clock::now_ms() + u64::from(config::lab_timing().reboot_ms);
+    let mut attempt = 0;
+    loop {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
+        let wait = backoff.wait_ms(attempt, nanos);
+        info(format!("reconnecting after a back-off of {wait} ms (attempt {})", attempt + 1));
+        mandated("reconnect back-off (OCPP-J 5.3)", || clock::sleep_ms(wait));
+        match session::connect_csms(config::version(), &[]) {
+            Ok(c) => return Ok(c),
+            Err(SessionError::Usage(m)) => panic!("bug in the case: {m}"),
+            Err(e) if clock::now_ms() >= deadline => return Err(session_failure(requirement, "the CSMS to take the station back after its reboot".into(), e)),
+            Err(e) => info(format!("reconnect attempt {} failed: {e:?}", attempt + 1)),
+        }
+        attempt += 1;
+    }
+}
+
 /// An incoming CALL with its payload parsed.
 pub struct Incoming {
     pub id: String,
