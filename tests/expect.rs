@@ -633,6 +633,32 @@ fn check_csms_long_lived(version: ocpp_harness::version::OcppVersion, variant: O
     if bad.is_empty() { Ok(()) } else { Err(bad.join("\n").into()) }
 }
 
+/// What a case leaves open at the CSMS is ended after it; when the CSMS will not let it end
+/// (StopTransaction answered NotImplemented), the next case is inconclusive with the reason,
+/// the one after refers back to it, and nothing is blamed on the cases themselves.
+fn check_wind_up_failure() -> Result<(), Failed> {
+    use ocpp_harness::{dut::Faults, runner::{Dut, RunOptions, Runner}, version::OcppVersion};
+    let w = world();
+    let dut = Dut::BuiltIn { faults: Faults(vec!["not-implemented:StopTransaction".parse::<Fault>()?]) };
+    let opts = RunOptions { version: Some(OcppVersion::V16), dut, ..Default::default() };
+    let ids = ["TC_004_1_CSMS", "OH_16_G_01_CSMS", "TC_023_1_CSMS"];
+    let results = w.rt.block_on(async {
+        let runner = Runner::new(w.host.clone(), opts).await?;
+        let mut out = vec![];
+        for id in ids {
+            let meta = w.suite.cases.iter().find(|c| c.id == id).ok_or_else(|| anyhow::anyhow!("no {id}"))?;
+            out.push(runner.run_case(&w.suite, meta).await);
+        }
+        anyhow::Ok(out)
+    }).map_err(|e| e.to_string())?;
+    let got: Vec<(String, String)> = results.iter().map(|r| (r.verdict.name().to_string(), r.reason.clone())).collect();
+    let ok = got[0].0 == "pass"
+        && results[0].trace.log.iter().any(|l| l.level == "clean-up" && l.message.contains("NotImplemented"))
+        && got[1].0 == "inconclusive" && got[1].1.contains("TC_004_1_CSMS") && got[1].1.contains("NotImplemented")
+        && got[2].0 == "inconclusive" && got[2].1.contains("see OH_16_G_01_CSMS");
+    if ok { Ok(()) } else { Err(format!("{got:#?}").into()) }
+}
+
 /// Every reusable state the host offers is reached on the reference station at `version`, one
 /// after the other on one long-lived connection, each followed by the baseline: the model shows
 /// the state, and the baseline brings the station back (no transaction, every connector
@@ -750,6 +776,7 @@ fn main() {
     trials.push(Trial::test("security::core_cases_at_every_profile", check_core_at_every_profile));
     trials.push(Trial::test("sdk::messages_match_the_schemas", check_sdk_messages));
     trials.push(Trial::test("sdk::reconnect_back_off", check_back_off));
+    trials.push(Trial::test("clean_up::a_failed_wind_up_makes_the_next_case_inconclusive", check_wind_up_failure));
     trials.push(Trial::test("guests::python_suite", || check_guest_language("python", "OH_PY")));
     trials.push(Trial::test("guests::javascript_suite", || check_guest_language("js", "OH_JS")));
     for lang in ["rust", "python", "js"] {
