@@ -258,7 +258,13 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                 if accepted_boot && cfg.variants.contains(&Variant::OwnCallsAfterBoot) {
                     let (action, payload) = if version == OcppVersion::V16 { ("GetConfiguration", json!({})) } else { ("GetBaseReport", json!({"requestId": 9001, "reportBase": "FullInventory"})) };
                     tracing::info!(target: "sim", "CSMS -> {station} {action} right after the boot (variant own-calls-after-boot)");
-                    let _ = h.send_call(&station, action, payload);
+                    // A moment later, as a CSMS's back end would: while the station is already
+                    // on to its next step.
+                    let (h, station) = (h.clone(), station.clone());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(variant::OWN_CALL_DELAY).await;
+                        let _ = h.send_call(&station, action, payload);
+                    });
                 }
             }
             // SEND frames need no answer; answers to our CALLs are only logged.

@@ -48,6 +48,8 @@ pub enum Side {
 
 /// How late `slow-answers` answers.
 pub const SLOW_ANSWER: Duration = Duration::from_millis(400);
+/// How long after a boot `own-calls-after-boot` sends its CALL.
+pub const OWN_CALL_DELAY: Duration = Duration::from_millis(100);
 /// How long `slow-reconnect` stays away.
 pub const SLOW_RECONNECT: Duration = Duration::from_secs(3);
 
