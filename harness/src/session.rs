@@ -68,11 +68,66 @@ pub struct PeerSecurity {
     pub basic_auth_user: Option<String>,
 }
 
+/// The OCPP-J rules the host enforces on every connection, so each violation it records names
+/// its clause.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// One outstanding CALL per direction.
+    Synchronicity,
+    /// Message types the version defines; text frames.
+    MessageType,
+    /// Message ids: present, at most 36 characters, unique while outstanding.
+    MessageId,
+    /// Frame structure and payload validity against the schemas.
+    Validity,
+    /// CALLERROR: only in answer to a CALL, with a defined code.
+    CallError,
+}
+
+/// The clause of `rule` as the version's OCPP-J document numbers it.
+fn clause(version: OcppVersion, rule: Rule) -> &'static str {
+    match (version, rule) {
+        (OcppVersion::V16, Rule::Synchronicity) => "OCPP-J 1.6 4.1.1",
+        (OcppVersion::V16, Rule::MessageType) => "OCPP-J 1.6 4.1.3",
+        (OcppVersion::V16, Rule::MessageId) => "OCPP-J 1.6 4.1.4",
+        (OcppVersion::V16, Rule::Validity) => "OCPP-J 1.6 4.2",
+        (OcppVersion::V16, Rule::CallError) => "OCPP-J 1.6 4.2.3",
+        (_, Rule::Synchronicity) => "OCPP-J 4.1.1",
+        (_, Rule::MessageType) => "OCPP-J 4.1.3",
+        (_, Rule::MessageId) => "OCPP-J 4.1.4",
+        (_, Rule::Validity) => "OCPP-J 4.1.7",
+        (_, Rule::CallError) => "OCPP-J 4.2.3",
+    }
+}
+
+/// Message ids for our CALLs: unique per sender across connections and runs (OCPP-J 4.1.4),
+/// so a counter for the whole process, starting from the clock.
+fn next_message_id() -> String {
+    static NEXT: std::sync::OnceLock<AtomicU64> = std::sync::OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
+        AtomicU64::new(ms * 1000)
+    });
+    next.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// The message type of a frame that failed to parse, if it can still be read.
+fn message_type(text: &str) -> Option<u64> {
+    serde_json::from_str::<Value>(text).ok()?.get(0)?.as_u64()
+}
+
+/// The message id of a frame the case sends raw, if it has one.
+fn raw_id(text: &str) -> Option<String> {
+    Some(serde_json::from_str::<Value>(text).ok()?.get(1)?.as_str()?.to_string())
+}
+
 /// CALLERROR codes each version defines.
 fn known_error_code(version: OcppVersion, code: &str) -> bool {
     const V16: &[&str] = &[
         "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError", "FormationViolation",
         "PropertyConstraintViolation", "OccurenceConstraintViolation", "TypeConstraintViolation", "GenericError",
+        // The 1.6 errata's corrections of two names above, which implementations use as well.
+        "OccurrenceConstraintViolation", "FormatViolation",
     ];
     const V2: &[&str] = &[
         "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported", "NotImplemented", "NotSupported",
@@ -107,7 +162,9 @@ struct State {
     dut_outstanding: Option<(String, String)>,
     overrides: HashMap<String, Value>,
     raw_in: VecDeque<String>,
-    raw_sent: usize,
+    /// Raw frames the case sent that may still be answered, by message id (None: it had none
+    /// the DUT could read, so any id answers it).
+    raw_sent: VecDeque<Option<String>>,
     /// Our last CALLs that were answered or timed out, so a duplicate or late answer is named
     /// as such whatever CALL happens to be outstanding when it arrives.
     finished: VecDeque<(String, String, &'static str)>,
@@ -145,7 +202,6 @@ struct Shared {
     out: mpsc::UnboundedSender<Message>,
     state: Mutex<State>,
     changed: Notify,
-    next_id: AtomicU64,
     security: Mutex<PeerSecurity>,
     /// Told the new password when the DUT accepts a BasicAuthPassword we set (harness as CSMS).
     on_password: Mutex<Option<PasswordHook>>,
@@ -202,7 +258,6 @@ impl Connection {
             out,
             state: Mutex::default(),
             changed: Notify::new(),
-            next_id: AtomicU64::new(1),
             security: Mutex::default(),
             on_password: Mutex::default(),
             model,
@@ -224,7 +279,7 @@ impl Connection {
                     Some(Ok(Message::Text(t))) => s.on_text(t.as_str()),
                     Some(Ok(Message::Binary(b))) => {
                         s.trace().wire(Dir::Rx, &format!("<binary frame, {} bytes>", b.len()), None);
-                        s.trace().violation(None, "text frames only (OCPP-J)", format!("a binary frame of {} bytes", b.len()));
+                        s.trace().violation(Some(clause(s.version, Rule::MessageType)), "text frames only (OCPP-J)", format!("a binary frame of {} bytes", b.len()));
                         s.push_raw(format!("<binary frame, {} bytes>", b.len()));
                     }
                     Some(Ok(Message::Close(f))) => {
@@ -294,7 +349,7 @@ impl Connection {
         st.waiting.clear();
         st.overrides.clear();
         st.raw_in.clear();
-        st.raw_sent = 0;
+        st.raw_sent.clear();
         if let Some(p) = st.pending.take() {
             st.finish(&p.id, &p.action, "abandoned at the end of the case");
         }
@@ -386,7 +441,7 @@ impl Connection {
     async fn call_once(&self, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
         let s = &self.shared;
         schema::validate(s.version, action, Direction::Request, &payload).map_err(|e| SessionError::Usage(e.to_string()))?;
-        let id = s.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let id = next_message_id();
         let (tx, rx) = oneshot::channel();
         {
             let mut st = s.state.lock().unwrap();
@@ -424,7 +479,7 @@ impl Connection {
                 st.finish(&id, action, "timed out");
                 drop(st);
                 let observed = format!("no answer to {action} ({id}) within {} ms", timeout.as_millis());
-                s.trace().violation(None, format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
+                s.trace().violation(Some(clause(s.version, Rule::Synchronicity)), format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
                 Err(SessionError::Timeout(observed))
             }
         }
@@ -523,6 +578,9 @@ impl Connection {
     /// Answer a CALL the case received with a CALLERROR.
     pub fn reply_error(&self, message_id: &str, code: &str, description: &str) -> Result<(), SessionError> {
         let s = &self.shared;
+        if !known_error_code(s.version, code) {
+            return Err(SessionError::Usage(format!("{code:?} is not a CALLERROR code OCPP {} defines", s.version)));
+        }
         let (action, _) = s.take_handed(message_id)?;
         if s.already_answered(message_id, &action) {
             return Ok(());
@@ -539,7 +597,7 @@ impl Connection {
         if let Some(r) = &st.closed {
             return Err(SessionError::Closed(r.clone()));
         }
-        st.raw_sent += 1;
+        st.raw_sent.push_back(raw_id(text));
         drop(st);
         s.trace().wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
         let _ = s.out.send(Message::text(text));
@@ -657,10 +715,25 @@ impl Shared {
             Ok(f) => f,
             Err(e) => {
                 self.trace().wire(Dir::Rx, text, Some(format!("violation: {e}")));
-                self.trace().violation(None, "a well-formed OCPP-J frame", format!("{e}: {}", shorten(text)));
-                let id = e.id.clone().unwrap_or_else(|| "-1".into());
-                let answer = Frame::CallError { id, code: e.kind.error_code(self.version).into(), description: e.reason.clone(), details: json!({}) };
-                self.send(&answer, Some("answer to an invalid frame".into()));
+                let rule = if e.reason.contains("message id") { Rule::MessageId } else if e.kind == crate::frame::FrameErrorKind::MessageType { Rule::MessageType } else { Rule::Validity };
+                self.trace().violation(Some(clause(self.version, rule)), "a well-formed OCPP-J frame", format!("{e}: {}", shorten(text)));
+                match message_type(text) {
+                    // A broken answer is never answered (a CALLERROR only answers a CALL); if it
+                    // was meant for our outstanding CALL, that CALL ends now, not at its time-out.
+                    Some(3..=5) => {
+                        let mut st = self.state.lock().unwrap();
+                        if let Some(p) = st.pending.take_if(|p| e.id.as_deref() == Some(p.id.as_str())) {
+                            st.finish(&p.id, &p.action, "answered with a broken frame");
+                            drop(st);
+                            let _ = p.tx.send(Err(SessionError::Protocol(format!("the answer to {} is not a well-formed frame: {e}", p.action))));
+                        }
+                    }
+                    _ => {
+                        let id = e.id.clone().unwrap_or_else(|| "-1".into());
+                        let answer = Frame::CallError { id, code: e.kind.error_code(self.version).into(), description: e.reason.clone(), details: json!({}) };
+                        self.send(&answer, Some("answer to an invalid frame".into()));
+                    }
+                }
                 self.push_raw(text.to_string());
                 return;
             }
@@ -673,7 +746,12 @@ impl Shared {
                 match schema::validate(self.version, action, Direction::Response, &payload) {
                     Ok(()) => Ok(CallOutcome::Result(payload.clone())),
                     Err(e) => {
-                        self.trace().violation(None, format!("a schema-valid {action} response"), e.to_string());
+                        self.trace().violation(Some(clause(self.version, Rule::Validity)), format!("a schema-valid {action} response"), e.to_string());
+                        // 2.1 tells the sender its answer could not be used (OCPP-J 2.1 4.2.3).
+                        if self.version.has_rpc_extensions() {
+                            let f = Frame::CallResultError { id: id.clone(), code: e.error_code(self.version).into(), description: e.to_string(), details: json!({}) };
+                            self.send(&f, Some("the DUT's CALLRESULT breaks its schema".into()));
+                        }
                         Err(SessionError::Protocol(e.to_string()))
                     }
                 }
@@ -681,7 +759,7 @@ impl Shared {
             Frame::CallError { id, code, description, details } => self.on_answer(&id, text, |action| {
                 if !known_error_code(self.version, &code) {
                     let observed = format!("CALLERROR code {code:?} in the answer to {action}");
-                    self.trace().violation(None, format!("an error code OCPP {} defines", self.version), observed.clone());
+                    self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), observed.clone());
                     return Err(SessionError::Protocol(observed));
                 }
                 Ok(CallOutcome::Error { code: code.clone(), description: description.clone(), details: details.clone() })
@@ -700,13 +778,17 @@ impl Shared {
             self.observe_call(&action, &payload);
         }
         let mut st = self.state.lock().unwrap();
+        if id.is_empty() {
+            self.trace().violation(Some(clause(self.version, Rule::MessageId)), "a message id that identifies the CALL", format!("CALL {action} with an empty message id"));
+        }
         if needs_answer {
             if let Some((prev_id, prev_action)) = &st.dut_outstanding {
-                self.trace().violation(
-                    None,
-                    "at most one outstanding CALL from the DUT",
-                    format!("CALL {action} ({id}) while its {prev_action} ({prev_id}) is still unanswered"),
-                );
+                let (rule, expected) = if *prev_id == id {
+                    (Rule::MessageId, "a message id not used by another of its CALLs still unanswered")
+                } else {
+                    (Rule::Synchronicity, "at most one outstanding CALL from the DUT")
+                };
+                self.trace().violation(Some(clause(self.version, rule)), expected, format!("CALL {action} ({id}) while its {prev_action} ({prev_id}) is still unanswered"));
             }
         }
         let for_case = match st.mode {
@@ -720,7 +802,7 @@ impl Shared {
                     SchemaError::UnknownAction { .. } => format!("only actions OCPP {} defines", self.version),
                     SchemaError::Invalid { .. } => format!("a schema-valid {action} request"),
                 };
-                self.trace().violation(None, expected, e.to_string());
+                self.trace().violation(Some(clause(self.version, Rule::Validity)), expected, e.to_string());
                 if for_case {
                     st.held.push_back((action.clone(), Err(e.to_string())));
                 }
@@ -782,10 +864,17 @@ impl Shared {
             let _ = p.tx.send(outcome(&p.action));
             return;
         }
-        if st.raw_sent > 0 {
-            st.raw_sent -= 1;
+        // An answer to a raw frame the case sent: by its id, or to one without a readable id.
+        let raw = st.raw_sent.iter().position(|r| r.as_deref() == Some(id)).or_else(|| st.raw_sent.iter().position(Option::is_none));
+        if let Some(i) = raw {
+            st.raw_sent.remove(i);
             st.raw_in.push_back(text.to_string());
             drop(st);
+            if let Ok(Frame::CallError { code, .. }) = Frame::parse(text, self.version) {
+                if !known_error_code(self.version, &code) {
+                    self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), format!("CALLERROR code {code:?}"));
+                }
+            }
             self.changed.notify_waiters();
             return;
         }
@@ -795,7 +884,7 @@ impl Shared {
             (None, None) => "no answer: the harness has no CALL outstanding".to_string(),
         };
         drop(st);
-        self.trace().violation(None, expected, format!("an answer with message id {id:?}: {}", shorten(text)));
+        self.trace().violation(Some(clause(self.version, Rule::MessageId)), expected, format!("an answer with message id {id:?}: {}", shorten(text)));
     }
 }
 
@@ -819,4 +908,136 @@ fn shorten(text: &str) -> String {
         cut -= 1;
     }
     format!("{}...", &text[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+    /// A scripted DUT: what the test pushes into `say` it sends; what it receives lands in
+    /// `heard`. The harness side is a `Connection` at `version`.
+    struct Peer {
+        say: UnboundedSender<String>,
+        heard: UnboundedReceiver<String>,
+    }
+
+    impl Peer {
+        async fn next(&mut self, within_ms: u64) -> Option<String> {
+            tokio::time::timeout(Duration::from_millis(within_ms), self.heard.recv()).await.ok().flatten()
+        }
+    }
+
+    async fn pair(version: OcppVersion) -> (Connection, Peer, Trace) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (say, mut to_send) = unbounded_channel::<String>();
+        let (heard_tx, heard) = unbounded_channel::<String>();
+        tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            let ws = tokio_tungstenite::accept_async(s).await.unwrap();
+            let (mut sink, mut stream) = ws.split();
+            loop {
+                tokio::select! {
+                    Some(text) = to_send.recv() => { if sink.send(Message::text(text)).await.is_err() { break } }
+                    m = stream.next() => match m {
+                        Some(Ok(Message::Text(t))) => { let _ = heard_tx.send(t.to_string()); }
+                        Some(Ok(_)) => {}
+                        _ => break,
+                    },
+                }
+            }
+        });
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+        let trace = Trace::new();
+        (Connection::spawn(ws, version, "CS001".into(), trace.clone()), Peer { say, heard }, trace)
+    }
+
+    fn id_of(frame: &str) -> String {
+        serde_json::from_str::<Value>(frame).unwrap()[1].as_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_broken_answer_is_not_answered_and_ends_our_call_at_once() {
+        let (conn, mut peer, trace) = pair(OcppVersion::V201).await;
+        let c = conn.clone();
+        let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_secs(10)).await });
+        let ours = peer.next(2_000).await.unwrap();
+        peer.say.send(format!(r#"[4,"{}","GenericError","","not an object"]"#, id_of(&ours))).unwrap();
+        let started = std::time::Instant::now();
+        let outcome = call.await.unwrap();
+        assert!(matches!(&outcome, Err(SessionError::Protocol(m)) if m.contains("not a well-formed frame")), "{outcome:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "the call waited for its time-out");
+        assert_eq!(peer.next(300).await, None, "a broken answer was answered");
+        let v = trace.violations();
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].requirement.as_deref(), Some("OCPP-J 4.1.7"));
+    }
+
+    #[tokio::test]
+    async fn at_2_1_a_schema_invalid_callresult_gets_a_callresulterror() {
+        let (conn, mut peer, _) = pair(OcppVersion::V21).await;
+        let c = conn.clone();
+        let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_secs(10)).await });
+        let id = id_of(&peer.next(2_000).await.unwrap());
+        peer.say.send(format!(r#"[3,"{id}",{{}}]"#)).unwrap();
+        assert!(matches!(call.await.unwrap(), Err(SessionError::Protocol(_))));
+        let answer: Value = serde_json::from_str(&peer.next(2_000).await.expect("a CALLRESULTERROR")).unwrap();
+        assert_eq!((answer[0].as_u64(), answer[1].as_str()), (Some(5), Some(id.as_str())), "{answer}");
+        assert_eq!(answer[2], "OccurrenceConstraintViolation", "{answer}");
+    }
+
+    #[tokio::test]
+    async fn our_message_ids_never_repeat_across_connections() {
+        let mut ids = HashSet::new();
+        for _ in 0..2 {
+            let (conn, mut peer, _) = pair(OcppVersion::V16).await;
+            for _ in 0..2 {
+                let c = conn.clone();
+                let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_secs(10)).await });
+                let id = id_of(&peer.next(2_000).await.unwrap());
+                peer.say.send(format!(r#"[3,"{id}",{{"currentTime":"2026-01-01T00:00:00Z"}}]"#)).unwrap();
+                call.await.unwrap().unwrap();
+                assert!(ids.insert(id.clone()), "message id {id} used twice");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_dut_s_message_ids_are_checked() {
+        let (conn, peer, trace) = pair(OcppVersion::V201).await;
+        // Held (no case yet), so both stay unanswered: the second reuses the first's id.
+        peer.say.send(r#"[2,"","Heartbeat",{}]"#.into()).unwrap();
+        peer.say.send(r#"[2,"","Heartbeat",{}]"#.into()).unwrap();
+        conn.shared.wait(Duration::from_secs(2), |st| (st.held.len() == 2).then_some(())).await.unwrap();
+        let v = trace.violations();
+        let empty = v.iter().filter(|v| v.observed.contains("empty message id")).count();
+        let reused = v.iter().filter(|v| v.expected.contains("not used by another")).count();
+        assert_eq!((empty, reused), (2, 1), "{v:?}");
+        assert!(v.iter().all(|v| v.requirement.as_deref() == Some("OCPP-J 4.1.4")), "{v:?}");
+    }
+
+    #[tokio::test]
+    async fn reply_error_takes_only_the_version_s_codes() {
+        let (conn, peer, _) = pair(OcppVersion::V16).await;
+        conn.adopt(&["Heartbeat".to_string()]);
+        peer.say.send(r#"[2,"d1","Heartbeat",{}]"#.into()).unwrap();
+        let call = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
+        assert!(matches!(conn.reply_error(&call.message_id, "RpcFrameworkError", ""), Err(SessionError::Usage(m)) if m.contains("OCPP 1.6")));
+        conn.reply_error(&call.message_id, "NotSupported", "").unwrap();
+    }
+
+    #[tokio::test]
+    async fn only_answers_with_a_raw_frame_s_id_answer_it() {
+        let (conn, mut peer, trace) = pair(OcppVersion::V201).await;
+        conn.send_raw(r#"[2,"r1","Heartbeat",{}]"#).unwrap();
+        peer.next(2_000).await.unwrap();
+        peer.say.send(r#"[3,"stray",{}]"#.into()).unwrap();
+        peer.say.send(r#"[4,"r1","NoSuchCode","",{}]"#.into()).unwrap();
+        let got = conn.expect_raw(Duration::from_secs(2)).await.unwrap();
+        assert!(got.contains("\"r1\""), "{got}");
+        let v = trace.violations();
+        assert!(v.iter().any(|v| v.observed.contains("\"stray\"")), "the stray answer was swallowed: {v:?}");
+        assert!(v.iter().any(|v| v.observed.contains("NoSuchCode") && v.requirement.as_deref() == Some("OCPP-J 4.2.3")), "{v:?}");
+    }
 }
