@@ -56,10 +56,13 @@ fn check_expectation(path: &Path) -> Result<(), Failed> {
 
 /// Every case passes against the correct reference DUTs: at security profile 0, or — for a
 /// case about security — at each profile it runs at, skipping with the reason at the others.
-fn check_pass(id: &str) -> Result<(), Failed> {
+fn check_pass(id: &str, version: Option<ocpp_harness::version::OcppVersion>) -> Result<(), Failed> {
     let mut passed = vec![];
     for profile in 0..=3 {
-        let r = world().run_at(id, &[], profile).map_err(|e| e.to_string())?;
+        let r = world().run_at_version(id, &[], profile, version).map_err(|e| e.to_string())?;
+        if version.is_some_and(|v| v != r.version) {
+            return Err(format!("{id} ran at {} instead of {version:?}", r.version).into());
+        }
         match r.verdict {
             Verdict::Pass if profile == 0 => return Ok(()),
             Verdict::Pass => passed.push(profile),
@@ -734,6 +737,29 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
     .map_err(Into::into)
 }
 
+/// The README's catalogue numbers are what the built-in suite holds and what a default run
+/// does (each case at every version it lists).
+fn check_readme_numbers() -> Result<(), Failed> {
+    use ocpp_harness::{case::Role, version::OcppVersion};
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).map_err(|e| e.to_string())?;
+    let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cases = &world().suite.cases;
+    let runs: usize = cases.iter().map(|c| c.versions.len()).sum();
+    let per = |v: OcppVersion, r: Role| cases.iter().filter(|c| c.versions.contains(&v) && c.role == r).count();
+    let (cs, csms) = (Role::Csms, Role::ChargingStation);
+    let multi = cases.iter().filter(|c| c.versions.len() > 1).count();
+    let wanted = [
+        format!("holds {} cases", cases.len()),
+        format!("{runs} runs"),
+        format!("OCPP 2.0.1 ({} with a charging station as DUT, {} with a CSMS as DUT", per(OcppVersion::V201, cs), per(OcppVersion::V201, csms)),
+        format!("1.6J ({} + {})", per(OcppVersion::V16, cs), per(OcppVersion::V16, csms)),
+        format!("2.1 ({} + {})", per(OcppVersion::V21, cs), per(OcppVersion::V21, csms)),
+        format!("the {multi} security and certificate cases"),
+    ];
+    let missing: Vec<&String> = wanted.iter().filter(|w| !text.contains(w.as_str())).collect();
+    if missing.is_empty() { Ok(()) } else { Err(format!("README.md does not say {missing:?}").into()) }
+}
+
 /// The catalogue covers at least what the issue asks for, per version and DUT side.
 fn check_coverage() -> Result<(), Failed> {
     use ocpp_harness::{case::Role, version::OcppVersion};
@@ -756,11 +782,16 @@ fn main() {
     let mut files: Vec<_> = fs::read_dir(&dir).expect("tests/expect").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
     files.sort();
     let covered = failing_expectations(&files);
-    let ids: Vec<String> = world().suite.cases.iter().map(|c| c.id.clone()).collect();
-    for id in ids {
+    let ids: Vec<(String, Vec<ocpp_harness::version::OcppVersion>)> = world().suite.cases.iter().map(|c| (c.id.clone(), c.versions.clone())).collect();
+    for (id, versions) in ids {
         let id2 = id.clone();
         let cover = covered.get(&id).cloned();
-        trials.push(Trial::test(format!("pass::{id}"), move || check_pass(&id)));
+        // Every version the case lists: the first as pass::ID, the others as pass::ID::V.
+        for v in versions.iter().skip(1).copied() {
+            let id = id.clone();
+            trials.push(Trial::test(format!("pass::{id}::{v}"), move || check_pass(&id, Some(v))));
+        }
+        trials.push(Trial::test(format!("pass::{id}"), move || check_pass(&id, None)));
         trials.push(Trial::test(format!("mutation::{id2}"), move || check_mutation(&id2, cover.as_deref())));
     }
     for path in files {
@@ -786,6 +817,7 @@ fn main() {
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));
     trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));
+    trials.push(Trial::test("catalogue::readme_numbers_match", check_readme_numbers));
     {
         use ocpp_harness::{dut::variant::{Side, Variant}, version::OcppVersion};
         for v in OcppVersion::ALL {

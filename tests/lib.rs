@@ -42,7 +42,12 @@ impl World {
     /// Run one case of the built-in suite at a security profile (one PKI and password per
     /// profile for the whole test binary).
     pub fn run_at(&self, id: &str, faults: &[Fault], profile: u8) -> anyhow::Result<CaseResult> {
-        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, security: security(profile)?, ..Default::default() };
+        self.run_at_version(id, faults, profile, None)
+    }
+
+    /// Like `run_at`, at `version` (None: the case's first).
+    pub fn run_at_version(&self, id: &str, faults: &[Fault], profile: u8, version: Option<ocpp_harness::version::OcppVersion>) -> anyhow::Result<CaseResult> {
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, security: security(profile)?, version, ..Default::default() };
         self.run_with(&self.suite, id, opts)
     }
 }

@@ -398,31 +398,33 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         opts.bench = Some(ocpp_harness::bench::config::BenchConfig::load(path)?);
     }
     let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
-    let selected: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
+    let chosen: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
     if args.list {
-        for (_, c) in &selected {
+        for (_, c) in &chosen {
             println!("{}: test", c.id);
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // Each case at every version it lists that the DUT declares (or at --ocpp).
+    let selected: Vec<_> = chosen.iter().flat_map(|(s, c)| runner.versions_for(c).into_iter().map(move |v| (*s, *c, v))).collect();
     let mut writer = ReportWriter::new(&args.reports, dut_label.clone()).with_context(|| format!("creating {}", args.reports.display()))?;
     if let Some(path) = &args.junit {
         writer = writer.with_junit_path(path.clone()).with_context(|| format!("creating {}", path.display()))?;
     }
-    println!("\nrunning {} cases against {dut_label}", selected.len());
+    println!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
     let t0 = Instant::now();
     // A suite that did not load is an error in the reports, not a silent gap.
     let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_harness::runner::CaseResult::suite_error(name, e)).collect();
     writer.write(&results)?;
     let signal = interrupt();
     tokio::pin!(signal);
-    for (suite, meta) in selected {
+    for (suite, meta, version) in selected {
         let trace = ocpp_harness::trace::Trace::new();
         let r = tokio::select! {
-            r = runner.run_case_traced(suite, meta, &trace) => r,
+            r = runner.run_case_at(suite, meta, version, &trace) => r,
             name = &mut signal => {
                 // Everything that ran is on disk already; add the case in flight and stop.
-                results.push(runner.interrupted(meta, &trace, name));
+                results.push(runner.interrupted(meta, version, &trace, name));
                 writer.write(&results)?;
                 eprintln!("\ninterrupted by {name}: {} cases in {}", results.len(), writer.junit_path().display());
                 return Ok(ExitCode::from(130));

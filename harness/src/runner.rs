@@ -390,6 +390,19 @@ impl Runner {
         }
     }
 
+    /// Every version a run takes a case at: the one asked for (`--ocpp`) if the case lists it,
+    /// else each version it lists that the DUT description declares (all without one). A case
+    /// for none of the declared versions is still taken once, at its first, so that its skip
+    /// and the reason show in the report.
+    pub fn versions_for(&self, meta: &CaseMeta) -> Vec<OcppVersion> {
+        if self.opts.version.is_some() {
+            return self.version_for(meta).into_iter().collect();
+        }
+        let declared = |v: &OcppVersion| self.opts.description.as_ref().is_none_or(|d| d.versions.is_empty() || d.versions.contains(v));
+        let vs: Vec<OcppVersion> = meta.versions.iter().copied().filter(declared).collect();
+        if vs.is_empty() { meta.versions.first().copied().into_iter().collect() } else { vs }
+    }
+
     pub async fn run_case(&self, suite: &Suite, meta: &CaseMeta) -> CaseResult {
         self.run_case_traced(suite, meta, &Trace::new()).await
     }
@@ -398,6 +411,11 @@ impl Runner {
     /// reported when the run is interrupted (see [`Runner::interrupted`]).
     pub async fn run_case_traced(&self, suite: &Suite, meta: &CaseMeta, trace: &Trace) -> CaseResult {
         let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
+        self.run_case_at(suite, meta, version, trace).await
+    }
+
+    /// Run a case at `version` (one of its versions).
+    pub async fn run_case_at(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> CaseResult {
         let gone = {
             let u = self.unreachable.lock().unwrap();
             (u.0 >= UNREACHABLE_AFTER).then(|| u.1.clone()).flatten()
@@ -437,8 +455,7 @@ impl Runner {
     }
 
     /// The result of a case cut short by a signal: an error, with its trace so far.
-    pub fn interrupted(&self, meta: &CaseMeta, trace: &Trace, signal: &str) -> CaseResult {
-        let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
+    pub fn interrupted(&self, meta: &CaseMeta, version: OcppVersion, trace: &Trace, signal: &str) -> CaseResult {
         trace.log("error", format!("run interrupted by {signal}"));
         self.result(meta, version, Verdict::Error(format!("the run was interrupted by {signal} while this case ran")), trace)
     }
