@@ -121,6 +121,15 @@ fn raw_id(text: &str) -> Option<String> {
     Some(serde_json::from_str::<Value>(text).ok()?.get(1)?.as_str()?.to_string())
 }
 
+/// CALLs held for a case, and frames kept for `expect-raw`, at most: a DUT flooding CALLs no
+/// one answers must not grow them without end (beyond, CALLs get the default answer and the
+/// oldest raw frames go, each with a violation).
+const MAX_HELD: usize = 1024;
+const MAX_RAW: usize = 1024;
+/// Frames waiting to be written to a DUT that does not read, at most; beyond, the connection
+/// is given up with the reason.
+const MAX_UNSENT: usize = 4096;
+
 /// CALLERROR codes each version defines.
 fn known_error_code(version: OcppVersion, code: &str) -> bool {
     const V16: &[&str] = &[
@@ -200,6 +209,9 @@ struct Shared {
     /// The trace of the case the connection currently serves (or of the time between cases).
     trace: Mutex<Trace>,
     out: mpsc::UnboundedSender<Message>,
+    /// Messages queued and not yet written (see `enqueue`).
+    unsent: std::sync::atomic::AtomicUsize,
+    writer_abort: Mutex<Option<AbortHandle>>,
     state: Mutex<State>,
     changed: Notify,
     security: Mutex<PeerSecurity>,
@@ -256,21 +268,27 @@ impl Connection {
             station_id,
             trace: Mutex::new(trace),
             out,
+            unsent: Default::default(),
+            writer_abort: Mutex::default(),
             state: Mutex::default(),
             changed: Notify::new(),
             security: Mutex::default(),
             on_password: Mutex::default(),
             model,
         });
+        let writer_shared = shared.clone();
         let writer = tokio::spawn(async move {
             while let Some(m) = rx.recv().await {
                 let last = matches!(m, Message::Close(_));
-                if sink.send(m).await.is_err() || last {
+                let sent = sink.send(m).await;
+                writer_shared.unsent.fetch_sub(1, Ordering::Relaxed);
+                if sent.is_err() || last {
                     break;
                 }
             }
             let _ = sink.close().await;
         });
+        *shared.writer_abort.lock().unwrap() = Some(writer.abort_handle());
         let reader_shared = shared.clone();
         let reader = tokio::spawn(async move {
             let s = reader_shared;
@@ -600,7 +618,7 @@ impl Connection {
         st.raw_sent.push_back(raw_id(text));
         drop(st);
         s.trace().wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
-        let _ = s.out.send(Message::text(text));
+        s.enqueue(Message::text(text));
         Ok(())
     }
 
@@ -625,7 +643,7 @@ impl Connection {
         let s = &self.shared;
         if s.state.lock().unwrap().closed.is_none() {
             s.trace().log("info", "closing the connection");
-            let _ = s.out.send(Message::Close(None));
+            s.enqueue(Message::Close(None));
             s.mark_closed("closed by the harness".into());
         }
     }
@@ -639,12 +657,36 @@ impl Shared {
     fn send(&self, frame: &Frame, note: Option<String>) {
         let text = frame.to_text();
         self.trace().wire(Dir::Tx, &text, note);
-        let _ = self.out.send(Message::text(text));
+        self.enqueue(Message::text(text));
     }
 
     fn push_raw(&self, text: String) {
-        self.state.lock().unwrap().raw_in.push_back(text);
+        let mut st = self.state.lock().unwrap();
+        if st.raw_in.len() >= MAX_RAW {
+            st.raw_in.pop_front();
+            drop(st);
+            self.trace().violation(Some(clause(self.version, Rule::Validity)), format!("at most {MAX_RAW} unusable frames kept"), "more: the oldest was dropped");
+            st = self.state.lock().unwrap();
+        }
+        st.raw_in.push_back(text);
+        drop(st);
         self.changed.notify_waiters();
+    }
+
+    /// Queue a message for the writer; a DUT that has left `MAX_UNSENT` of them unread loses
+    /// the connection, with the reason.
+    fn enqueue(&self, m: Message) {
+        if self.unsent.fetch_add(1, Ordering::Relaxed) >= MAX_UNSENT {
+            self.unsent.fetch_sub(1, Ordering::Relaxed);
+            if self.state.lock().unwrap().closed.is_none() {
+                let reason = format!("the DUT stopped reading: {MAX_UNSENT} frames waited to be written");
+                self.trace().violation(None, "a peer that reads what it is sent", reason.clone());
+                self.mark_closed(reason);
+                self.writer_abort.lock().unwrap().as_ref().map(AbortHandle::abort);
+            }
+            return;
+        }
+        let _ = self.out.send(m);
     }
 
     fn mark_closed(&self, reason: String) {
@@ -791,11 +833,15 @@ impl Shared {
                 self.trace().violation(Some(clause(self.version, rule)), expected, format!("CALL {action} ({id}) while its {prev_action} ({prev_id}) is still unanswered"));
             }
         }
-        let for_case = match st.mode {
+        let mut for_case = match st.mode {
             Mode::Holding => true,
             Mode::Case => st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0),
             Mode::Background => false,
         };
+        if for_case && st.held.len() >= MAX_HELD {
+            for_case = false;
+            self.trace().violation(Some(clause(self.version, Rule::Synchronicity)), format!("at most {MAX_HELD} CALLs waiting to be taken"), format!("CALL {action} ({id}) beyond them: answered by default"));
+        }
         match valid {
             Err(e) => {
                 let expected = match &e {
@@ -1025,6 +1071,48 @@ mod tests {
         let call = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
         assert!(matches!(conn.reply_error(&call.message_id, "RpcFrameworkError", ""), Err(SessionError::Usage(m)) if m.contains("OCPP 1.6")));
         conn.reply_error(&call.message_id, "NotSupported", "").unwrap();
+    }
+
+    #[tokio::test]
+    async fn calls_beyond_the_held_cap_get_the_default_answer() {
+        let (_conn, mut peer, trace) = pair(OcppVersion::V201).await;
+        for i in 0..=MAX_HELD {
+            peer.say.send(format!(r#"[2,"h{i}","Heartbeat",{{}}]"#)).unwrap();
+        }
+        let answer = peer.next(5_000).await.expect("the CALL beyond the cap answered");
+        assert!(answer.starts_with(&format!(r#"[3,"h{MAX_HELD}""#)), "{answer}");
+        assert!(trace.violations().iter().any(|v| v.expected.contains("CALLs waiting to be taken")));
+    }
+
+    #[tokio::test]
+    async fn a_dut_that_stops_reading_loses_the_connection_with_the_reason() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Upgrades, then never reads again.
+        let peer = tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            let ws = tokio_tungstenite::accept_async(s).await.unwrap();
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(ws);
+        });
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+        let trace = Trace::new();
+        let conn = Connection::spawn(ws, OcppVersion::V201, "CS001".into(), trace.clone());
+        let big = format!("[2,\"x\",\"DataTransfer\",{{\"vendorId\":\"{}\"}}]", "v".repeat(16 * 1024));
+        let mut refused = None;
+        for i in 0..MAX_UNSENT * 2 {
+            if let Err(e) = conn.send_raw(&big) {
+                refused = Some((i, e));
+                break;
+            }
+            if i % 256 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        let (_, e) = refused.expect("sending went on although the DUT read nothing");
+        assert!(matches!(&e, SessionError::Closed(m) if m.contains("stopped reading")), "{e:?}");
+        assert!(trace.violations().iter().any(|v| v.observed.contains("stopped reading")));
+        peer.abort();
     }
 
     #[tokio::test]

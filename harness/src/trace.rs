@@ -74,6 +74,28 @@ pub struct TraceData {
     pub wire: Vec<WireEntry>,
     pub violations: Vec<Violation>,
     pub handshakes: Vec<String>,
+    /// Entries not kept because a list reached its cap (a flooding DUT or a chatty guest).
+    #[serde(default, skip_serializing_if = "Dropped::is_none")]
+    pub dropped: Dropped,
+    /// Violations kept per expectation, so that one rule broken a thousand times does not
+    /// crowd out the others.
+    #[serde(skip)]
+    per_rule: std::collections::HashMap<String, usize>,
+}
+
+/// How many entries of each list were dropped at its cap.
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Dropped {
+    pub wire: usize,
+    pub log: usize,
+    pub violations: usize,
+    pub handshakes: usize,
+}
+
+impl Dropped {
+    pub fn is_none(&self) -> bool {
+        *self == Dropped::default()
+    }
 }
 
 #[derive(Clone)]
@@ -90,8 +112,15 @@ impl Default for Trace {
     }
 }
 
-/// Upper bound on wire entries kept per case; a flooding DUT must not exhaust memory.
+/// Upper bounds on what a case's trace keeps; a flooding DUT or a chatty guest must not exhaust
+/// memory. What is dropped is counted (`TraceData::dropped`) and the case fails or errs for
+/// the flood itself, not for lack of memory.
 const MAX_WIRE: usize = 10_000;
+const MAX_LOG: usize = 10_000;
+const MAX_VIOLATIONS: usize = 1_000;
+/// Violations of one and the same expectation kept, at most.
+const MAX_SAME_VIOLATION: usize = 20;
+const MAX_HANDSHAKES: usize = 1_000;
 /// Longest frame text kept verbatim in the trace.
 const MAX_TEXT: usize = 64 * 1024;
 
@@ -109,35 +138,47 @@ impl Trace {
         let text = &scrub(text);
         let mut d = self.data.lock().unwrap();
         if d.wire.len() >= MAX_WIRE {
+            d.dropped.wire += 1;
             return;
         }
-        let text = if text.len() > MAX_TEXT {
-            let mut cut = MAX_TEXT;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            format!("{}... [{} bytes in all]", &text[..cut], text.len())
-        } else {
-            text.to_string()
-        };
+        let text = clip(text);
         let seq = d.wire.len() + 1;
         d.wire.push(WireEntry { seq, t_ms, dir, text, note });
     }
 
     pub fn log(&self, level: &str, message: impl Into<String>) {
         let t_ms = self.elapsed_ms();
-        self.data.lock().unwrap().log.push(LogLine { t_ms, level: level.into(), message: scrub(&message.into()) });
+        let mut d = self.data.lock().unwrap();
+        if d.log.len() >= MAX_LOG {
+            d.dropped.log += 1;
+            return;
+        }
+        d.log.push(LogLine { t_ms, level: level.into(), message: clip(&scrub(&message.into())) });
     }
 
     pub fn handshake(&self, text: impl Into<String>) {
-        self.data.lock().unwrap().handshakes.push(scrub(&text.into()));
+        let mut d = self.data.lock().unwrap();
+        if d.handshakes.len() >= MAX_HANDSHAKES {
+            d.dropped.handshakes += 1;
+            return;
+        }
+        d.handshakes.push(clip(&scrub(&text.into())));
     }
 
     pub fn violation(&self, requirement: Option<&str>, expected: impl Into<String>, observed: impl Into<String>) {
         let t_ms = self.elapsed_ms();
         let v = Violation { t_ms, requirement: requirement.map(Into::into), expected: scrub(&expected.into()), observed: scrub(&observed.into()) };
         tracing::debug!(?v, "protocol violation");
-        self.data.lock().unwrap().violations.push(v);
+        let mut d = self.data.lock().unwrap();
+        let same = d.per_rule.get(&v.expected).copied().unwrap_or(0);
+        if d.violations.len() >= MAX_VIOLATIONS || same >= MAX_SAME_VIOLATION {
+            d.dropped.violations += 1;
+            return;
+        }
+        if d.per_rule.len() < MAX_VIOLATIONS {
+            d.per_rule.insert(v.expected.clone(), same + 1);
+        }
+        d.violations.push(v);
     }
 
     /// Waits on the DUT count as timer waits while `what` is set.
@@ -197,6 +238,55 @@ impl Trace {
     /// A copy of everything recorded so far.
     pub fn snapshot(&self) -> TraceData {
         let d = self.data.lock().unwrap();
-        TraceData { waits: d.waits, log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone() }
+        TraceData { waits: d.waits, log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone(), dropped: d.dropped, per_rule: Default::default() }
+    }
+}
+
+/// Text cut to `MAX_TEXT` bytes (on a character boundary), saying how long it was.
+fn clip(text: &str) -> String {
+    if text.len() <= MAX_TEXT {
+        return text.to_string();
+    }
+    let mut cut = MAX_TEXT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}... [{} bytes in all]", &text[..cut], text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_list_stops_at_its_cap_and_counts_the_rest() {
+        let t = Trace::new();
+        for i in 0..MAX_LOG + 5 {
+            t.log("info", format!("line {i}"));
+        }
+        for i in 0..MAX_VIOLATIONS + 3 {
+            t.violation(None, format!("e{i}"), "o");
+        }
+        t.violation(None, "e0", "again");
+        for _ in 0..MAX_WIRE + 2 {
+            t.wire(Dir::Rx, "[2,\"1\",\"Heartbeat\",{}]", None);
+        }
+        for _ in 0..MAX_HANDSHAKES + 1 {
+            t.handshake("GET");
+        }
+        t.log("info", "x".repeat(MAX_TEXT * 2));
+        let d = t.snapshot();
+        assert_eq!((d.log.len(), d.violations.len(), d.wire.len(), d.handshakes.len()), (MAX_LOG, MAX_VIOLATIONS, MAX_WIRE, MAX_HANDSHAKES));
+        assert_eq!(d.dropped, Dropped { wire: 2, log: 6, violations: 4, handshakes: 1 });
+        let same = Trace::new();
+        for _ in 0..MAX_SAME_VIOLATION + 7 {
+            same.violation(None, "one rule", "broken again");
+        }
+        same.violation(None, "another rule", "broken once");
+        let d = same.snapshot();
+        assert_eq!((d.violations.len(), d.dropped.violations), (MAX_SAME_VIOLATION + 1, 7));
+        let short = Trace::new();
+        short.log("info", "y".repeat(MAX_TEXT * 2));
+        assert!(short.snapshot().log[0].message.len() < MAX_TEXT + 100);
     }
 }
