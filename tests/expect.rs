@@ -265,36 +265,49 @@ fn actions_in(wire: &[ocpp_harness::trace::WireEntry]) -> Vec<String> {
     seen
 }
 
-/// The case is not vacuous: among the messages the correct DUT exchanges with it, there is one
-/// whose content, made wrong but kept schema-valid (`wrong-value`), turns the verdict to fail.
-/// Cases whose failure a behaviour fault in `tests/expect/` already shows are covered there;
-/// the others must fail when the DUT's messages of one action (or, last, of all) are wrong.
-fn check_mutation(id: &str, covered_by: Option<&str>) -> Result<(), Failed> {
-    if covered_by.is_some() {
-        return Ok(());
-    }
+/// The case can fail, and for its own reason: among the faults and mutations of the messages
+/// the correct DUT exchanges with it, one makes it fail citing one of *its* requirements — a
+/// failure in a shared step (registration) or one only the host saw does not count. Its
+/// expectation file counts the same way; without either, the case is unproven.
+fn check_mutation(id: &str, covered_by: &[String]) -> Result<(), Failed> {
     let w = world();
-    let profile = home_profile(id);
-    let base = w.run_at(id, &[], profile).map_err(|e| e.to_string())?;
+    let meta = w.suite.cases.iter().find(|c| c.id == id).ok_or("no such case")?;
+    // A use case's id covers its functional requirements: B01 is cited by B01.FR.05 too.
+    let covers = |req: &str, cited: &str| cited == req || cited.strip_prefix(req).is_some_and(|rest| rest.starts_with('.'));
+    let cites = |r: &ocpp_harness::runner::CaseResult| matches!(&r.verdict, Verdict::Fail { requirement: Some(q), .. } if meta.requirements.iter().any(|req| covers(req, q)));
     let mut tried = Vec::new();
-    let attempts = actions_in(&base.trace.wire).into_iter().map(Some).chain([None]);
-    for action in attempts {
-        let r = w.run_at(id, &[Fault::WrongValue(action.clone())], profile).map_err(|e| e.to_string())?;
-        if r.verdict.name() == "fail" {
+    let describe = |what: &str, r: &ocpp_harness::runner::CaseResult| match &r.verdict {
+        Verdict::Fail { requirement, .. } => format!("{what}: fail citing {requirement:?}"),
+        v => format!("{what}: {}", v.name()),
+    };
+    for file in covered_by {
+        let exp: Expectation = toml::from_str(&fs::read_to_string(file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let faults = exp.faults.iter().map(|f| f.parse::<Fault>()).collect::<Result<Vec<_>, _>>()?;
+        let r = w.run_at(id, &faults, exp.security_profile).map_err(|e| e.to_string())?;
+        if cites(&r) {
             return Ok(());
         }
-        tried.push(format!("{}: {}", action.as_deref().unwrap_or("every action"), r.verdict.name()));
+        tried.push(describe(file.rsplit('/').next().unwrap_or(file), &r));
     }
-    Err(format!("no wrong value in the DUT's messages fails {id}, and no tests/expect file shows it failing; tried {tried:?}").into())
+    let profile = home_profile(id);
+    let base = w.run_at(id, &[], profile).map_err(|e| e.to_string())?;
+    for action in actions_in(&base.trace.wire) {
+        let r = w.run_at(id, &[Fault::WrongValue(Some(action.clone()))], profile).map_err(|e| e.to_string())?;
+        if cites(&r) {
+            return Ok(());
+        }
+        tried.push(describe(&format!("wrong-value:{action}"), &r));
+    }
+    Err(format!("nothing makes {id} fail citing one of its requirements {:?}; tried {tried:?}", meta.requirements).into())
 }
 
-/// Case id -> the expectation file that shows it failing.
-fn failing_expectations(files: &[std::path::PathBuf]) -> std::collections::HashMap<String, String> {
-    let mut m = std::collections::HashMap::new();
+/// Case id -> the expectation files that show it failing.
+fn failing_expectations(files: &[std::path::PathBuf]) -> std::collections::HashMap<String, Vec<String>> {
+    let mut m: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
     for f in files {
         let Ok(exp) = toml::from_str::<Expectation>(&fs::read_to_string(f).unwrap_or_default()) else { continue };
         if exp.verdict == "fail" {
-            m.insert(exp.case, f.display().to_string());
+            m.entry(exp.case).or_default().push(f.display().to_string());
         }
     }
     m
@@ -792,7 +805,7 @@ fn main() {
             trials.push(Trial::test(format!("pass::{id}::{v}"), move || check_pass(&id, Some(v))));
         }
         trials.push(Trial::test(format!("pass::{id}"), move || check_pass(&id, None)));
-        trials.push(Trial::test(format!("mutation::{id2}"), move || check_mutation(&id2, cover.as_deref())));
+        trials.push(Trial::test(format!("mutation::{id2}"), move || check_mutation(&id2, cover.as_deref().unwrap_or_default())));
     }
     for path in files {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();

@@ -910,12 +910,18 @@ impl Shared {
             let _ = p.tx.send(outcome(&p.action));
             return;
         }
-        // An answer to a raw frame the case sent: by its id, or to one without a readable id.
-        let raw = st.raw_sent.iter().position(|r| r.as_deref() == Some(id)).or_else(|| st.raw_sent.iter().position(Option::is_none));
+        // An answer to a raw frame the case sent: by its id, or to one without a readable id. One
+        // with another id still goes to the case (it judges the answer), as a violation.
+        let matching = st.raw_sent.iter().position(|r| r.as_deref() == Some(id)).or_else(|| st.raw_sent.iter().position(Option::is_none));
+        let raw = matching.or((!st.raw_sent.is_empty()).then_some(0));
         if let Some(i) = raw {
-            st.raw_sent.remove(i);
+            let sent = st.raw_sent.remove(i).flatten();
             st.raw_in.push_back(text.to_string());
             drop(st);
+            if matching.is_none() {
+                let expected = format!("an answer with the message id {:?} of the frame it answers", sent.unwrap_or_default());
+                self.trace().violation(Some(clause(self.version, Rule::MessageId)), expected, format!("an answer with message id {id:?}: {}", shorten(text)));
+            }
             if let Ok(Frame::CallError { code, .. }) = Frame::parse(text, self.version) {
                 if !known_error_code(self.version, &code) {
                     self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), format!("CALLERROR code {code:?}"));
@@ -1116,16 +1122,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn only_answers_with_a_raw_frame_s_id_answer_it() {
+    async fn answers_to_raw_frames_are_checked_for_id_and_code() {
         let (conn, mut peer, trace) = pair(OcppVersion::V201).await;
         conn.send_raw(r#"[2,"r1","Heartbeat",{}]"#).unwrap();
+        conn.send_raw(r#"[2,"r2","Heartbeat",{}]"#).unwrap();
         peer.next(2_000).await.unwrap();
+        peer.say.send(r#"[4,"r2","NoSuchCode","",{}]"#.into()).unwrap();
         peer.say.send(r#"[3,"stray",{}]"#.into()).unwrap();
-        peer.say.send(r#"[4,"r1","NoSuchCode","",{}]"#.into()).unwrap();
-        let got = conn.expect_raw(Duration::from_secs(2)).await.unwrap();
-        assert!(got.contains("\"r1\""), "{got}");
+        peer.say.send(r#"[3,"late",{}]"#.into()).unwrap();
+        let first = conn.expect_raw(Duration::from_secs(2)).await.unwrap();
+        let second = conn.expect_raw(Duration::from_secs(2)).await.unwrap();
+        assert!(first.contains("\"r2\"") && second.contains("\"stray\""), "{first} {second}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let v = trace.violations();
-        assert!(v.iter().any(|v| v.observed.contains("\"stray\"")), "the stray answer was swallowed: {v:?}");
         assert!(v.iter().any(|v| v.observed.contains("NoSuchCode") && v.requirement.as_deref() == Some("OCPP-J 4.2.3")), "{v:?}");
+        assert!(v.iter().any(|v| v.observed.contains("\"stray\"") && v.expected.contains("\"r1\"")), "the stray answer was not flagged: {v:?}");
+        assert!(v.iter().any(|v| v.observed.contains("\"late\"") && v.expected.contains("no CALL outstanding")), "an answer to nothing was not flagged: {v:?}");
     }
 }

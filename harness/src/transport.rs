@@ -310,19 +310,33 @@ struct Seen {
     chosen: Option<OcppVersion>,
     offered: String,
     basic_user: Option<String>,
-    /// A security check that failed: (expected, observed).
-    refused: Option<(String, String)>,
+    /// A check that failed: (requirement, expected, observed).
+    refused: Option<(&'static str, String, String)>,
+}
+
+/// An OCPP-J clause, numbered as the version's document numbers it.
+fn ocpp_j(version: OcppVersion, section: &str) -> &'static str {
+    match (version, section) {
+        (OcppVersion::V16, "3.2") => "OCPP-J 1.6 3.2",
+        (OcppVersion::V16, _) => "OCPP-J 1.6 3.1.2",
+        (_, "3.2") => "OCPP-J 3.2",
+        _ => "OCPP-J 3.1.2",
+    }
 }
 
 async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route, model: Arc<Mutex<StationModel>>) -> Accepted {
     let Route { trace, versions, security, expected } = route;
+    let first_version = versions.first().copied().unwrap_or(OcppVersion::V201);
     let (io, tls) = match crate::security::tls::accept(stream, security.tls.clone(), Duration::from_secs(10)).await {
         Ok(x) => x,
         Err(e) => {
             let observed = format!("station {peer}: {e}");
             trace.handshake(observed.clone());
             if security.configured_certificate {
-                trace.violation(None, format!("a TLS handshake with the configured CSMS certificate (security profile {})", security.profile), observed.clone());
+                // The channel is TLS (A00.FR.312 at profile 2); at 3 the station authenticates
+                // with its certificate (A00.FR.401).
+                let req = if security.profile == 3 { "A00.FR.401" } else { "A00.FR.312" };
+                trace.violation(Some(req), format!("a TLS handshake with the configured CSMS certificate (security profile {})", security.profile), observed.clone());
                 return Err(SessionError::Protocol(observed));
             }
             trace.log("info", format!("the station refused the certificate served: {e}"));
@@ -348,7 +362,7 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route
             return reject(StatusCode::BAD_REQUEST, format!("no station id in the path {path:?}"));
         };
         if let Some(want) = expected.as_deref().filter(|w| *w != station) {
-            s.refused = Some((format!("the station id {want:?} in the URL (the DUT description's)"), format!("station id {station:?} in {path:?}")));
+            s.refused = Some(("OCPP-J 3.2", format!("the station id {want:?} in the URL (the DUT description's)"), format!("station id {station:?} in {path:?}")));
             return reject(StatusCode::NOT_FOUND, "unknown charging station".into());
         }
         let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(crate::security::basic::decode);
@@ -361,12 +375,14 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route
                 Some(_) => None,
             };
             if let Some(observed) = problem {
-                s.refused = Some((format!("HTTP Basic authentication as {station:?} with the configured password (security profile {})", sec.profile), observed));
+                // The station sends its id and password (A00.FR.202 at profile 1, .301 at 2).
+                let req = if sec.profile == 2 { "A00.FR.301" } else { "A00.FR.202" };
+                s.refused = Some((req, format!("HTTP Basic authentication as {station:?} with the configured password (security profile {})", sec.profile), observed));
                 return reject(StatusCode::UNAUTHORIZED, "authentication failed".into());
             }
         }
         if sec.profile == 3 && peer_cn.as_deref() != Some(station.as_str()) {
-            s.refused = Some((format!("a client certificate whose subject CN is the station id {station:?}"), format!("CN {:?}", peer_cn)));
+            s.refused = Some(("A00.FR.401", format!("a client certificate whose subject CN is the station id {station:?}"), format!("CN {:?}", peer_cn)));
             return reject(StatusCode::FORBIDDEN, "the certificate does not name this station".into());
         }
         match chosen {
@@ -388,13 +404,13 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route
         how += &format!(", Basic user {u:?}");
     }
     trace.handshake(format!("station {peer} -> GET {path}, offered subprotocols {offered:?}, selected {selected}{how}"));
-    if let Some((expected, observed)) = refused {
-        trace.violation(None, expected, observed.clone());
+    if let Some((req, expected, observed)) = refused {
+        trace.violation(Some(req), expected, observed.clone());
         return Err(SessionError::Protocol(format!("the harness refused the station: {observed}")));
     }
     let ws = result.map_err(|e| {
         let observed = format!("handshake from {peer} for {path:?} offering {offered:?} failed: {e}");
-        trace.violation(None, "a WebSocket upgrade offering the OCPP subprotocol under test", observed.clone());
+        trace.violation(Some(ocpp_j(first_version, "3.1.2")), "a WebSocket upgrade offering the OCPP subprotocol under test", observed.clone());
         SessionError::Protocol(observed)
     })?;
     let station_id = station_id_from_path(&path).unwrap_or_default();
@@ -435,11 +451,13 @@ pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, tra
                 DialError::Unreachable(_) => SessionError::Closed(observed),
                 DialError::Refused(_) => SessionError::Refused(observed),
                 DialError::BadServerCertificate(_) => {
-                    trace.violation(None, "a CSMS certificate that chains to the configured CA, is valid now and names the host", observed.clone());
+                    // The CSMS authenticates with its CSMS certificate (A00.FR.307 at profile 2, .410 at 3).
+                    let req = if security.profile == 3 { "A00.FR.410" } else { "A00.FR.307" };
+                    trace.violation(Some(req), "a CSMS certificate that chains to the configured CA, is valid now and names the host", observed.clone());
                     SessionError::Protocol(observed)
                 }
                 DialError::Protocol(_) => {
-                    trace.violation(None, format!("the CSMS accepts the upgrade and selects {}", version.subprotocol()), observed.clone());
+                    trace.violation(Some(ocpp_j(version, "3.2")), format!("the CSMS accepts the upgrade and selects {}", version.subprotocol()), observed.clone());
                     SessionError::Protocol(observed)
                 }
             });
@@ -457,7 +475,7 @@ pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, tra
     trace.handshake(format!("GET {url} offering {:?} -> {} selected {selected:?}{how}", version.subprotocol(), resp.status()));
     if selected != version.subprotocol() {
         let observed = format!("the CSMS selected {selected:?}");
-        trace.violation(None, format!("the CSMS selects the offered subprotocol {}", version.subprotocol()), observed.clone());
+        trace.violation(Some(ocpp_j(version, "3.2")), format!("the CSMS selects the offered subprotocol {}", version.subprotocol()), observed.clone());
         return Err(SessionError::Protocol(observed));
     }
     trace.log("info", format!("connected to {url} with {selected}"));

@@ -65,7 +65,11 @@ impl CsmsSecurity {
         }
         let tls = match security.pki.as_deref().filter(|_| security.profile >= 2) {
             Some(pki) => {
-                let id = pki.csms.as_ref().ok_or_else(|| anyhow::anyhow!("the PKI has no CSMS identity"))?;
+                let untrusted = match faults.has(&Fault::UntrustedServerCertificate) {
+                    true => pki.server(crate::security::pki::Variant::Untrusted, &pki.server_hosts()).map_err(|e| anyhow::anyhow!(e))?,
+                    false => None,
+                };
+                let id = untrusted.as_ref().or(pki.csms.as_ref()).ok_or_else(|| anyhow::anyhow!("the PKI has no CSMS identity"))?;
                 let client_ca = (security.profile == 3).then_some(pki.ca_pem.as_str());
                 Some(crate::security::tls::server_config_with(id, client_ca, faults.has(&Fault::AcceptAnyCertificate))?)
             }
@@ -129,6 +133,15 @@ impl CsmsHandle {
     /// Send a CALL to a connected station. The payload must be valid for its schema (the
     /// `schema-violation` fault still breaks it on the wire).
     pub fn send_call(&self, station_id: &str, action: &str, payload: Value) -> Result<(), String> {
+        if self.cfg.faults.has(&Fault::IgnoreOperator) {
+            tracing::info!(target: "sim", "CSMS: {action} for {station_id} taken and dropped (fault ignore-operator)");
+            return Ok(());
+        }
+        self.send_own_call(station_id, action, payload)
+    }
+
+    /// A CALL the CSMS sends of its own accord (not an operator's).
+    fn send_own_call(&self, station_id: &str, action: &str, payload: Value) -> Result<(), String> {
         let mut sh = self.shared.lock().unwrap();
         let id = {
             sh.next_call_id += 1;
@@ -263,9 +276,12 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                     let (h, station) = (h.clone(), station.clone());
                     tokio::spawn(async move {
                         tokio::time::sleep(variant::OWN_CALL_DELAY).await;
-                        let _ = h.send_call(&station, action, payload);
+                        let _ = h.send_own_call(&station, action, payload);
                     });
                 }
+            }
+            Ok(Frame::Send { id, .. }) if cfg.faults.has(&Fault::AnswerSend) => {
+                let _ = tx.send(Message::text(Frame::CallResult { id, payload: json!({}) }.to_text()));
             }
             // SEND frames need no answer; answers to our CALLs are only logged.
             Ok(other) => tracing::debug!("CSMS got {} from {station}", other.to_text()),
@@ -282,8 +298,19 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     drop(writer);
 }
 
+/// The CSMS's time (an hour behind with fault wrong-clock).
+fn clock(cfg: &CsmsConfig) -> String {
+    if !cfg.faults.has(&Fault::WrongClock) {
+        return now_rfc3339();
+    }
+    (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// What the CSMS thinks of a token: a 2.x `IdTokenType` or a 1.6 idTag.
 fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
+    if cfg.faults.has(&Fault::AcceptAnyToken) {
+        return "Accepted";
+    }
     let id = token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("");
     let iso14443 = token.is_string() || token["type"] == "ISO14443";
     if iso14443 && cfg.variants.contains(&Variant::StrictTokens) && !variant::is_iso14443_uid(id) {
@@ -313,9 +340,9 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
     Ok(match action {
         "BootNotification" => {
             st.booted = true;
-            json!({"currentTime": now_rfc3339(), "interval": cfg.heartbeat_interval, "status": "Accepted"})
+            json!({"currentTime": clock(cfg), "interval": cfg.heartbeat_interval, "status": "Accepted"})
         }
-        "Heartbeat" => json!({"currentTime": now_rfc3339()}),
+        "Heartbeat" => json!({"currentTime": clock(cfg)}),
         "Authorize" if v16 => json!({"idTagInfo": {"status": auth_status(cfg, &p["idTag"])}}),
         "Authorize" => json!({"idTokenInfo": {"status": auth_status(cfg, &p["idToken"])}}),
         "StatusNotification" if v16 => {

@@ -48,7 +48,8 @@ pub enum Fault {
     /// The DUT's CALL or CALLRESULT stays schema-valid but one enumerated value (a status,
     /// a reason...) is swapped for another the schema allows: behaviour, not syntax, is wrong.
     WrongValue(Option<String>),
-    /// Station: ignore the intervals the CSMS sets (heartbeat, boot retry); retry boots after 1 s.
+    /// Station: ignore the intervals the CSMS sets (heartbeat, boot retry, connection time-out);
+    /// retry boots after 1 s.
     IgnoreInterval,
     /// Station: keep sending its other messages while the registration is Pending or Rejected.
     IgnoreRegistration,
@@ -89,6 +90,14 @@ pub enum Fault {
     TruncateMessageId,
     /// Every CALLERROR carries its details as text, not as the JSON object OCPP-J requires.
     ErrorDetailsText,
+    /// CSMS: CALLs an operator asks for (console, control API, bench) are taken but never sent.
+    IgnoreOperator,
+    /// CSMS: its clock is an hour behind (currentTime in BootNotification and Heartbeat answers).
+    WrongClock,
+    /// CSMS, 2.1: answers SEND frames, which OCPP-J 2.1 says nobody answers.
+    AnswerSend,
+    /// CSMS: serves a TLS certificate from a CA the stations do not trust.
+    UntrustedServerCertificate,
     /// CSMS: complete the WebSocket handshake whatever subprotocols are offered, selecting the
     /// first, and keep the connection (OCPP-J §3.2 wants it closed without one it supports).
     AcceptAnySubprotocol,
@@ -122,6 +131,10 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("error-details-text", Fault::ErrorDetailsText),
     ("truncate-message-id", Fault::TruncateMessageId),
     ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),
+    ("ignore-operator", Fault::IgnoreOperator),
+    ("wrong-clock", Fault::WrongClock),
+    ("answer-send", Fault::AnswerSend),
+    ("untrusted-server-certificate", Fault::UntrustedServerCertificate),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).
@@ -204,6 +217,10 @@ impl Fault {
         "error-details-text",
         "truncate-message-id",
         "accept-any-subprotocol",
+        "ignore-operator",
+        "wrong-clock",
+        "answer-send",
+        "untrusted-server-certificate",
         "non-json-frame",
         "bad-frame-shape",
         "unknown-message-type",

@@ -39,7 +39,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "OH_M_01_CS", title: "An installed CSMS root certificate is listed with its SHA-256 hash data and serial number", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["M05", "M03"], needs: &[], timeout_ms: 20_000, run: oh_m_01_cs },
         Case { id: "OH_M_02_CS", title: "Deleting an installed root certificate by its hash data removes it from the list", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["M04", "M03"], needs: &[], timeout_ms: 20_000, run: oh_m_02_cs },
         Case { id: "OH_M_03_CS", title: "Text that is no certificate is not installed", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["M05"], needs: &[], timeout_ms: 20_000, run: oh_m_03_cs },
-        Case { id: "TC_A_07_CS", title: "The station presents a client certificate naming itself", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_cs },
+        Case { id: "TC_A_07_CS", title: "The station presents a client certificate naming itself", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.401", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_cs },
     ]
 }
 
@@ -136,10 +136,10 @@ fn tc_a_04_cs() -> Step {
 
 fn tc_a_07_cs() -> Step {
     kit::security_profiles(&[3])?;
-    let conn = accepted_and_booted("A00.FR.409")?;
+    let conn = accepted_and_booted("A00.FR.415")?;
     let s = conn.security();
     let id = kit::config::station_id();
-    kit::check(s.peer_certificate_cn.as_deref() == Some(id.as_str()), "A00.FR.409", format!("a client certificate with CN {id:?}"), || format!("CN {:?}", s.peer_certificate_cn))
+    kit::check(s.peer_certificate_cn.as_deref() == Some(id.as_str()), "A00.FR.401", format!("a client certificate with CN {id:?}"), || format!("CN {:?}", s.peer_certificate_cn))
 }
 
 fn set_password(conn: &kit::Connection, req: &str, password: &str) -> Step<String> {

@@ -162,7 +162,7 @@ fn oh_16_e_01() -> Step {
 fn oh_16_g_01() -> Step {
     let conn = registered()?;
     let r = kit::call(&conn, "1.6 Heartbeat", "Heartbeat", json!({}), 10_000)?;
-    kit::check(r["currentTime"].is_string(), "1.6 Heartbeat", "currentTime in the answer", || r.to_string())
+    kit::check_clock("1.6 Heartbeat", "currentTime", &r["currentTime"])
 }
 
 fn oh_16_j_01() -> Step {

@@ -85,7 +85,7 @@ pub(crate) fn tc_b_01() -> Step {
 fn oh_g_01() -> Step {
     let conn = registered()?;
     let r = kit::call(&conn, "G02", "Heartbeat", json!({}), 10_000)?;
-    kit::check(r["currentTime"].is_string(), "G02", "currentTime in the HeartbeatResponse", || r.to_string())
+    kit::check_clock("G02", "currentTime in the HeartbeatResponse", &r["currentTime"])
 }
 
 fn authorize(token: &str) -> Step<String> {
@@ -209,14 +209,27 @@ fn sample(context: &str, wh: f64) -> Value {
 fn get_variables(n: usize) -> Step {
     let conn = registered()?;
     let vars = [("OCPPCommCtrlr", "HeartbeatInterval"), ("TxCtrlr", "EVConnectionTimeOut")];
-    let data: Vec<Value> = vars[..n].iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
+    let data: Vec<Value> = vars[..n].iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
     kit::csms_trigger(&conn, "GetVariables", json!({"getVariableData": data}))?;
     let call = kit::expect(&conn, "B06", "GetVariables", 15_000)?;
     let asked = call.payload["getVariableData"].as_array().cloned().unwrap_or_default();
     kit::check(asked.len() == n, "B06", format!("{n} variable(s) asked for"), || call.payload.to_string())?;
+    asked_as_operator("B06", &asked, &vars[..n].iter().map(|(c, v)| (*c, *v)).collect::<Vec<_>>())?;
     let results: Vec<Value> = asked.iter().map(|d| json!({"attributeStatus": "Accepted", "attributeValue": "60", "component": d["component"], "variable": d["variable"]})).collect();
     kit::reply(&conn, "B06", &call, "GetVariables", json!({"getVariableResult": results}))?;
     still_in_step(&conn, "B06")
+}
+
+/// The CSMS asks for exactly the variables the operator named, for their Actual value (an
+/// absent attributeType means Actual).
+fn asked_as_operator(req: &str, asked: &[Value], wanted: &[(&str, &str)]) -> Step {
+    for (d, (component, variable)) in asked.iter().zip(wanted) {
+        let named = d["component"]["name"] == *component && d["variable"]["name"] == *variable;
+        kit::check(named, req, format!("{component}.{variable}, as the operator asked"), || d.to_string())?;
+        let kind = d["attributeType"].as_str().unwrap_or("Actual");
+        kit::check(kind == "Actual", req, format!("the Actual value of {component}.{variable}"), || format!("attributeType {kind}"))?;
+    }
+    Ok(())
 }
 
 fn tc_b_06() -> Step {
@@ -230,11 +243,15 @@ fn tc_b_07() -> Step {
 fn set_variables(n: usize) -> Step {
     let conn = registered()?;
     let vars = [("OCPPCommCtrlr", "HeartbeatInterval", "120"), ("TxCtrlr", "EVConnectionTimeOut", "45")];
-    let data: Vec<Value> = vars[..n].iter().map(|(c, v, val)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": val})).collect();
+    let data: Vec<Value> = vars[..n].iter().map(|(c, v, val)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": val, "attributeType": "Actual"})).collect();
     kit::csms_trigger(&conn, "SetVariables", json!({"setVariableData": data}))?;
     let call = kit::expect(&conn, "B05", "SetVariables", 15_000)?;
     let asked = call.payload["setVariableData"].as_array().cloned().unwrap_or_default();
     kit::check(asked.len() == n, "B05", format!("{n} variable(s) to set"), || call.payload.to_string())?;
+    asked_as_operator("B05", &asked, &vars[..n].iter().map(|(c, v, _)| (*c, *v)).collect::<Vec<_>>())?;
+    for (d, (_, _, val)) in asked.iter().zip(&vars[..n]) {
+        kit::check(d["attributeValue"] == *val, "B05", format!("the value {val} the operator set"), || d.to_string())?;
+    }
     let results: Vec<Value> = asked.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
     kit::reply(&conn, "B05", &call, "SetVariables", json!({"setVariableResult": results}))?;
     still_in_step(&conn, "B05")

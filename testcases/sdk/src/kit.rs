@@ -303,6 +303,24 @@ pub fn id_token(token: &str) -> Value {
     serde_json::json!({"idToken": token, "type": token_type()})
 }
 
+/// How far `time` (RFC 3339, as the DUT sent it) is from our clock, in seconds; None if it is
+/// not a date-time.
+pub fn seconds_off(time: &str) -> Option<i64> {
+    let t = chrono::DateTime::parse_from_rfc3339(time).ok()?;
+    Some((chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds().abs())
+}
+
+/// Check that a clock the DUT reports (`currentTime`) is within the lab's tolerance plus a
+/// minute of ours: a station sets its clock from it (B01, G02).
+pub fn check_clock(requirement: &str, what: &str, time: &Value) -> Step {
+    let limit = 60 + i64::from(config::lab_timing().tolerance_ms / 1000);
+    let off = time.as_str().and_then(seconds_off);
+    check(off.is_some_and(|s| s <= limit), requirement, format!("{what} within {limit} s of the harness's clock"), || match off {
+        Some(s) => format!("{time}, {s} s off"),
+        None => format!("{time}, not a date-time"),
+    })
+}
+
 /// The first id token the DUT accepts.
 pub fn valid_token() -> String {
     config::valid_id_tokens().first().cloned().unwrap_or_else(|| "04E91C5A8B2F80".into())

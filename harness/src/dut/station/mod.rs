@@ -782,7 +782,8 @@ impl Station {
             return;
         }
         self.evses[i].auth = Some(auth);
-        let timeout = self.setting_secs(Key::ConnectionTimeout).max(1);
+        // Fault ignore-interval: the factory default, whatever the CSMS set.
+        let timeout = if self.cfg.faults.has(&Fault::IgnoreInterval) { 60 } else { self.setting_secs(Key::ConnectionTimeout).max(1) };
         if !self.evses[i].plugged {
             self.evses[i].connect_deadline = Some(Instant::now() + Duration::from_secs(timeout));
         }
