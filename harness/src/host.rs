@@ -229,7 +229,16 @@ impl Host {
         let outcome = match tokio::time::timeout(limit, run).await {
             Ok(Ok(v)) => GuestOutcome::Verdict(Verdict::from_wit(v)),
             Ok(Err(e)) => GuestOutcome::Error(e),
-            Err(_) => GuestOutcome::Error(format!("the case did not finish within its timeout of {} ms", limit.as_millis())),
+            // Cut off while waiting on the DUT: the DUT did not do in time what the case waited
+            // for, a failure that names the wait; otherwise the case itself overran.
+            Err(_) => match trace.current_wait() {
+                Some((what, waited)) => GuestOutcome::Verdict(Verdict::Fail {
+                    requirement: None,
+                    expected: format!("{what} within the case's time limit of {} ms", limit.as_millis()),
+                    observed: format!("still waiting after {} ms when the limit was reached", waited.as_millis()),
+                }),
+                None => GuestOutcome::Error(format!("the case did not finish within its timeout of {} ms", limit.as_millis())),
+            },
         };
         drop(store); // closes every connection the case still held
         let out = String::from_utf8_lossy(&output.contents()).trim_end().to_string();
@@ -313,9 +322,11 @@ fn parse_json(what: &str, text: &str) -> Result<Value, session::SessionError> {
 
 /// Time a wait and book it to the case's trace: DUT waits that ended in a timeout were the
 /// case waiting out a period on purpose (`timeout_is_timer`), e.g. checking for silence.
-async fn timed<T>(trace: &Trace, timeout_is_timer: bool, f: impl Future<Output = Result<T, sess::SessionError>>) -> Result<T, sess::SessionError> {
+async fn timed<T>(trace: &Trace, timeout_is_timer: bool, what: &str, f: impl Future<Output = Result<T, sess::SessionError>>) -> Result<T, sess::SessionError> {
     let t0 = Instant::now();
+    trace.begin_wait(what);
     let r = f.await;
+    trace.end_wait();
     let kind = match &r {
         Err(sess::SessionError::Timeout(_)) if timeout_is_timer => crate::trace::WaitKind::Timer,
         _ => crate::trace::WaitKind::Dut,
@@ -340,7 +351,7 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage("accept-station needs the harness in the CSMS role".into())));
         };
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.connect_ms));
-        match timed(&self.ctx.trace, false, listener.clone().accept(timeout)).await {
+        match timed(&self.ctx.trace, false, "the station to connect", listener.clone().accept(timeout)).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
@@ -354,7 +365,7 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage("ready-station needs the harness in the CSMS role".into())));
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
-        match timed(&trace, false, crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
+        match timed(&trace, false, "the station to be ready", crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
@@ -384,7 +395,7 @@ impl session::Host for CaseHost {
             authorization: c.parameters.get("authorization").cloned(),
         };
         let trace = self.ctx.trace.clone();
-        match timed(&trace, false, crate::states::reach(listener, state, evse, &claim, &setup, &trace)).await {
+        match timed(&trace, false, "the station to reach the state", crate::states::reach(listener, state, evse, &claim, &setup, &trace)).await {
             Ok((conn, transaction_id)) => Ok(Ok(session::Reached { connection: self.table.push(conn)?, transaction_id })),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
@@ -395,7 +406,7 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage("reboot-station needs the harness in the CSMS role".into())));
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
-        match timed(&trace, false, crate::states::reboot(listener, &self.ctx.bench, &claim, &timing, &trace)).await {
+        match timed(&trace, false, "the station to reboot", crate::states::reboot(listener, &self.ctx.bench, &claim, &timing, &trace)).await {
             Ok((conn, method)) => {
                 let method = match method {
                     crate::states::RebootMethod::AlreadyBooting => session::RebootMethod::AlreadyBooting,
@@ -427,7 +438,7 @@ impl session::Host for CaseHost {
             Err(e) => return Ok(Err(session::SessionError::Usage(e))),
         };
         let trace = self.ctx.trace.clone();
-        match timed(&self.ctx.trace, false, transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
+        match timed(&self.ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
@@ -454,7 +465,7 @@ impl session::Host for CaseHost {
             timeout: ms(self.ctx.config.timing.connect_ms),
         };
         let trace = self.ctx.trace.clone();
-        match timed(&trace, false, async { crate::security::tls::probe_upgrade(&dial, ms(wait_ms)).await.map_err(|e| sess::SessionError::Closed(e.to_string())) }).await {
+        match timed(&trace, false, "the CSMS to answer the upgrade", async { crate::security::tls::probe_upgrade(&dial, ms(wait_ms)).await.map_err(|e| sess::SessionError::Closed(e.to_string())) }).await {
             Ok(u) => {
                 let closed = u.closed.as_deref().map_or("kept the connection open".to_string(), |c| format!("then {c}"));
                 trace.handshake(format!("GET {} offering {offer:?} -> HTTP {} selected {:?}; {closed}", dial.url, u.status, u.selected.as_deref().unwrap_or("")));
@@ -527,7 +538,7 @@ impl session::HostConnection for CaseHost {
         };
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.response_ms));
         let request = matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_)).then(|| payload.clone());
-        Ok(match timed(&self.ctx.trace, false, conn.call(&action, payload, timeout)).await {
+        Ok(match timed(&self.ctx.trace, false, &format!("the answer to {action}"), conn.call(&action, payload, timeout)).await {
             Ok(sess::CallOutcome::Result(v)) => {
                 if let Some(request) = request {
                     self.ctx.leftovers.lock().unwrap().observe(&conn, &action, &request, &v);
@@ -558,7 +569,7 @@ impl session::HostConnection for CaseHost {
 
     async fn expect_call(&mut self, this: Resource<Connection>, action: String, timeout_ms: u32) -> SessResult<session::IncomingCall> {
         let conn = self.table.get(&this)?.clone();
-        Ok(timed(&self.ctx.trace, true, conn.expect_call(&action, ms(timeout_ms)))
+        Ok(timed(&self.ctx.trace, true, &format!("{action} from the DUT"), conn.expect_call(&action, ms(timeout_ms)))
             .await
             .map(|c| session::IncomingCall { message_id: c.message_id, action: c.action, payload: c.payload.to_string() })
             .map_err(to_wit_error))
@@ -579,12 +590,12 @@ impl session::HostConnection for CaseHost {
 
     async fn expect_raw(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<session::RawFrame> {
         let conn = self.table.get(&this)?.clone();
-        Ok(timed(&self.ctx.trace, true, conn.expect_raw(ms(timeout_ms))).await.map(|text| session::RawFrame { text }).map_err(to_wit_error))
+        Ok(timed(&self.ctx.trace, true, "an answer to the raw frame", conn.expect_raw(ms(timeout_ms))).await.map(|text| session::RawFrame { text }).map_err(to_wit_error))
     }
 
     async fn expect_close(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<()> {
         let conn = self.table.get(&this)?.clone();
-        Ok(timed(&self.ctx.trace, false, conn.expect_close(ms(timeout_ms))).await.map_err(to_wit_error))
+        Ok(timed(&self.ctx.trace, false, "the DUT to close the connection", conn.expect_close(ms(timeout_ms))).await.map_err(to_wit_error))
     }
 
     async fn close(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {

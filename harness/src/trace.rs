@@ -104,6 +104,8 @@ pub struct Trace {
     data: Arc<Mutex<TraceData>>,
     /// Set while the case waits for a mandated timer (see `clock.begin-mandated`).
     mandated: Arc<Mutex<Option<String>>>,
+    /// What the case is waiting on the DUT for right now, and since when.
+    waiting: Arc<Mutex<Option<(String, Instant)>>>,
 }
 
 impl Default for Trace {
@@ -126,7 +128,25 @@ const MAX_TEXT: usize = 64 * 1024;
 
 impl Trace {
     pub fn new() -> Self {
-        Self { start: Instant::now(), data: Arc::default(), mandated: Arc::default() }
+        Self { start: Instant::now(), data: Arc::default(), mandated: Arc::default(), waiting: Arc::default() }
+    }
+
+    /// The case starts waiting on the DUT for `what` (see `current_wait`).
+    pub fn begin_wait(&self, what: &str) {
+        *self.waiting.lock().unwrap() = Some((what.to_string(), Instant::now()));
+    }
+
+    pub fn end_wait(&self) {
+        *self.waiting.lock().unwrap() = None;
+    }
+
+    /// What the case waits on the DUT for now, and for how long so far; None between waits
+    /// and during a mandated timer (then the case chose to wait).
+    pub fn current_wait(&self) -> Option<(String, std::time::Duration)> {
+        if self.mandated.lock().unwrap().is_some() {
+            return None;
+        }
+        self.waiting.lock().unwrap().as_ref().map(|(w, t)| (w.clone(), t.elapsed()))
     }
 
     pub fn elapsed_ms(&self) -> f64 {
