@@ -114,10 +114,27 @@ fn check_junit() -> Result<(), Failed> {
 }
 
 /// The HTML report renders in headless Chromium with the failing case's wire log in it.
+/// Compatibility warnings (the second axis) reach results.json and JUnit next to a passing
+/// verdict, which they leave alone.
+fn check_compat_warnings() -> Result<(), Failed> {
+    let w = world();
+    let r = w.run("OH_16_RPC_05_CSMS", &[]).map_err(|e| e.to_string())?;
+    if r.verdict.name() != "pass" {
+        return Err(format!("OH_16_RPC_05_CSMS: {}", r.reason).into());
+    }
+    let mut r = r;
+    r.trace.warnings.push("CALLERROR code FormatViolation: OCPP-J 1.6 and its errata spell it differently".into());
+    let (json, xml) = write_and_read_reports("compat", &[r])?;
+    let in_json = json["cases"][0]["trace"]["warnings"][0].as_str().is_some_and(|t| t.contains("spell it differently"));
+    let in_junit = xml.contains("compatibility warning: CALLERROR code FormatViolation");
+    if in_json && in_junit && json["cases"][0]["verdict"] == "pass" { Ok(()) } else { Err(format!("results.json: {in_json}, junit: {in_junit}").into()) }
+}
+
 fn check_html() -> Result<(), Failed> {
     let w = world();
     let failing = w.run("TC_B_06_CS", &[Fault::WrongValue(Some("GetVariables".into()))]).map_err(|e| e.to_string())?;
-    let passing = w.run("OH_G_01_CSMS", &[]).map_err(|e| e.to_string())?;
+    let mut passing = w.run("OH_G_01_CSMS", &[]).map_err(|e| e.to_string())?;
+    passing.trace.warnings.push("a compatibility warning for the report".into());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("html-{}", std::process::id()));
     ReportWriter::new(&dir, "html test".into()).and_then(|wr| wr.write(&[failing, passing])).map_err(|e| e.to_string())?;
     let page = format!("file://{}", dir.join("report.html").display());
@@ -131,7 +148,7 @@ fn check_html() -> Result<(), Failed> {
             .map_err(|e| format!("cannot run {chromium} ({e}); scripts/install-test-deps.sh installs it"))
     };
     let dom = String::from_utf8_lossy(&run(&["--dump-dom"])?.stdout).to_string();
-    for needle in [r#"[2,"1","GetVariables""#, "attributeStatus", "TC_B_06_CS", "expected"] {
+    for needle in [r#""GetVariables",{"getVariableData""#, "attributeStatus", "TC_B_06_CS", "expected", "compatibility warnings", "a compatibility warning for the report"] {
         if !dom.contains(needle) {
             return Err(format!("the rendered report lacks {needle:?}").into());
         }
@@ -815,6 +832,7 @@ fn main() {
     }
     trials.push(Trial::test("report::junit_carries_the_failure_reason", check_junit));
     trials.push(Trial::test("report::html_renders_in_chromium", check_html));
+    trials.push(Trial::test("report::compatibility_warnings_in_every_report", check_compat_warnings));
     trials.push(Trial::test("robustness::hostile_guests_end_with_the_reason", check_hostile));
     trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));

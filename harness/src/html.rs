@@ -167,6 +167,14 @@ fn case_section(h: &mut String, r: &CaseResult) {
     }
     let w = &r.trace.waits;
     let _ = write!(h, "<p>{:.0} ms in all: {:.0} ms waiting on the DUT, {:.0} ms on timers, {:.0} ms on the bench or operator.</p>", r.duration_ms, w.dut_ms, w.timers_ms, w.operator_ms);
+    if !r.trace.warnings.is_empty() {
+        // The second axis: legal but risky, or judged differently elsewhere; not a failure.
+        h.push_str("<p><b>compatibility warnings</b> (the verdict does not depend on them):</p><ul>");
+        for w in &r.trace.warnings {
+            let _ = write!(h, "<li class=\"warning\">{}</li>", esc(w));
+        }
+        h.push_str("</ul>");
+    }
     for hs in &r.trace.handshakes {
         let _ = write!(h, "<p>handshake: <code>{}</code></p>", esc(hs));
     }

@@ -88,7 +88,8 @@ pub fn junit(suite_name: &str, results: &[CaseResult]) -> junit_report::Report {
             Verdict::Inconclusive(_) => junit_report::TestCase::skipped_with_cause(id, "inconclusive", &r.reason),
         };
         tc.set_classname(&format!("{}.{}.{}", r.meta.suite, r.version, r.meta.role));
-        tc.set_system_out(&format!("{}\nrequirements: {}\n{}", r.meta.title, r.meta.requirements.join(", "), wire_text(&r.trace)));
+        let warnings: String = r.trace.warnings.iter().map(|w| format!("compatibility warning: {w}\n")).collect();
+        tc.set_system_out(&format!("{}\nrequirements: {}\n{warnings}{}", r.meta.title, r.meta.requirements.join(", "), wire_text(&r.trace)));
         suite.add_testcase(tc);
     }
     let mut report = junit_report::Report::new();

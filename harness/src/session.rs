@@ -130,6 +130,19 @@ const MAX_RAW: usize = 1024;
 /// is given up with the reason.
 const MAX_UNSENT: usize = 4096;
 
+/// A compatibility note on a CALLERROR code that is valid but spelt one of two ways: 1.6 and
+/// its errata name two codes differently, and tools (and CSMSs) accept only one or the other.
+fn spelling_note(version: OcppVersion, code: &str) -> Option<String> {
+    let other = match (version, code) {
+        (OcppVersion::V16, "FormationViolation") => "FormatViolation",
+        (OcppVersion::V16, "FormatViolation") => "FormationViolation",
+        (OcppVersion::V16, "OccurenceConstraintViolation") => "OccurrenceConstraintViolation",
+        (OcppVersion::V16, "OccurrenceConstraintViolation") => "OccurenceConstraintViolation",
+        _ => return None,
+    };
+    Some(format!("CALLERROR code {code}: OCPP-J 1.6 and its errata spell it differently ({other}); a peer or test tool may know only one"))
+}
+
 /// CALLERROR codes each version defines.
 fn known_error_code(version: OcppVersion, code: &str) -> bool {
     const V16: &[&str] = &[
@@ -476,8 +489,13 @@ impl Connection {
             crate::security::redact::register_basic(&s.station_id, pw);
         }
         s.send(&Frame::Call { id: id.clone(), action: action.to_string(), payload }, None);
+        let sent = Instant::now();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(outcome)) => {
+                let took = sent.elapsed();
+                if took > timeout / 2 {
+                    s.trace().warn_compat(format!("{action} answered after {} ms, more than half the {} ms allowed: a tool or CSMS with a shorter time-out would give up", took.as_millis(), timeout.as_millis()));
+                }
                 if let (Some((i, pw)), Ok(CallOutcome::Result(r))) = (&new_password, &outcome) {
                     if r["setVariableResult"][*i]["attributeStatus"] == "Accepted" {
                         if let Some(hook) = s.on_password.lock().unwrap().as_ref() {
@@ -804,6 +822,9 @@ impl Shared {
                     self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), observed.clone());
                     return Err(SessionError::Protocol(observed));
                 }
+                if let Some(note) = spelling_note(self.version, &code) {
+                    self.trace().warn_compat(note);
+                }
                 Ok(CallOutcome::Error { code: code.clone(), description: description.clone(), details: details.clone() })
             }),
             Frame::CallResultError { code, description, .. } => {
@@ -923,6 +944,9 @@ impl Shared {
                 self.trace().violation(Some(clause(self.version, Rule::MessageId)), expected, format!("an answer with message id {id:?}: {}", shorten(text)));
             }
             if let Ok(Frame::CallError { code, .. }) = Frame::parse(text, self.version) {
+                if let Some(note) = spelling_note(self.version, &code) {
+                    self.trace().warn_compat(note);
+                }
                 if !known_error_code(self.version, &code) {
                     self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), format!("CALLERROR code {code:?}"));
                 }
@@ -1119,6 +1143,21 @@ mod tests {
         assert!(matches!(&e, SessionError::Closed(m) if m.contains("stopped reading")), "{e:?}");
         assert!(trace.violations().iter().any(|v| v.observed.contains("stopped reading")));
         peer.abort();
+    }
+
+    #[tokio::test]
+    async fn legal_but_risky_answers_are_compatibility_warnings_not_violations() {
+        let (conn, mut peer, trace) = pair(OcppVersion::V16).await;
+        let c = conn.clone();
+        let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_millis(400)).await });
+        let id = id_of(&peer.next(2_000).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peer.say.send(format!(r#"[4,"{id}","FormationViolation","",{{}}]"#)).unwrap();
+        assert!(matches!(call.await.unwrap(), Ok(CallOutcome::Error { .. })));
+        let w = trace.snapshot().warnings;
+        assert!(w.iter().any(|w| w.contains("more than half the 400 ms")), "{w:?}");
+        assert!(w.iter().any(|w| w.contains("FormationViolation") && w.contains("FormatViolation")), "{w:?}");
+        assert!(trace.violations().is_empty(), "{:?}", trace.violations());
     }
 
     #[tokio::test]

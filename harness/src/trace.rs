@@ -74,6 +74,10 @@ pub struct TraceData {
     pub wire: Vec<WireEntry>,
     pub violations: Vec<Violation>,
     pub handshakes: Vec<String>,
+    /// Compatibility warnings: legal but risky behaviour, or what other test tools are known to
+    /// judge differently. They never change the verdict (the conformance axis).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Entries not kept because a list reached its cap (a flooding DUT or a chatty guest).
     #[serde(default, skip_serializing_if = "Dropped::is_none")]
     pub dropped: Dropped,
@@ -123,6 +127,7 @@ const MAX_VIOLATIONS: usize = 1_000;
 /// Violations of one and the same expectation kept, at most.
 const MAX_SAME_VIOLATION: usize = 20;
 const MAX_HANDSHAKES: usize = 1_000;
+const MAX_WARNINGS: usize = 100;
 /// Longest frame text kept verbatim in the trace.
 const MAX_TEXT: usize = 64 * 1024;
 
@@ -174,6 +179,15 @@ impl Trace {
             return;
         }
         d.log.push(LogLine { t_ms, level: level.into(), message: clip(&scrub(&message.into())) });
+    }
+
+    /// A compatibility warning (see `TraceData::warnings`); the same text is kept once.
+    pub fn warn_compat(&self, text: impl Into<String>) {
+        let text = scrub(&text.into());
+        let mut d = self.data.lock().unwrap();
+        if d.warnings.len() < MAX_WARNINGS && !d.warnings.contains(&text) {
+            d.warnings.push(text);
+        }
     }
 
     pub fn handshake(&self, text: impl Into<String>) {
@@ -250,6 +264,9 @@ impl Trace {
         for l in e.log {
             self.log(&l.level, format!("(before the case) {}", l.message));
         }
+        for w in e.warnings {
+            self.warn_compat(format!("(before the case) {w}"));
+        }
         for v in e.violations {
             self.log("warn", format!("(before the case) the DUT broke a rule: expected {}, observed {}", v.expected, v.observed));
         }
@@ -258,7 +275,7 @@ impl Trace {
     /// A copy of everything recorded so far.
     pub fn snapshot(&self) -> TraceData {
         let d = self.data.lock().unwrap();
-        TraceData { waits: d.waits, log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone(), dropped: d.dropped, per_rule: Default::default() }
+        TraceData { waits: d.waits, log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone(), warnings: d.warnings.clone(), dropped: d.dropped, per_rule: Default::default() }
     }
 }
 
