@@ -555,10 +555,17 @@ fn check_guest_language(lang: &str, prefix: &str) -> Result<(), Failed> {
     if !message.contains("registration status Accepted") || !message.contains("B01.FR.02") {
         return Err(format!("the JUnit failure does not carry the {lang} case's message: {message:?}").into());
     }
+    // The SDK's raw frames, expect/reply and bench trigger can fail a case too.
+    for (case, fault, needle) in [("RPC_01_CSMS", "wrong-error-code", "error code NotImplemented"), ("F_06_CSMS", "ignore-operator", "UnlockConnector")] {
+        let id = format!("{prefix}_{case}");
+        let r = w.run_in(&suite, &id, &[fault.parse::<Fault>()?]).map_err(|e| e.to_string())?;
+        if r.verdict.name() != "fail" || !r.reason.contains(needle) {
+            return Err(format!("{id} ({lang}) against a CSMS with fault {fault}: {} ({})", r.verdict.name(), r.reason).into());
+        }
+    }
     Ok(())
 }
 
-/// The Rust SDK's message builders produce schema-valid payloads at every version.
 /// The harness-as-station reconnects with OCPP-J §5.3's back-off: the minimum, doubled after
 /// each failure up to RetryBackOffRepeatTimes, then level, plus a random part within range.
 fn check_back_off() -> Result<(), Failed> {
@@ -578,6 +585,7 @@ fn check_back_off() -> Result<(), Failed> {
     Ok(())
 }
 
+/// The Rust SDK's message builders produce schema-valid payloads at every version.
 fn check_sdk_messages() -> Result<(), Failed> {
     use ocpp_case_sdk::{kit::OcppVersion as Sdk, msg};
     use ocpp_harness::{schema::{Direction, validate}, version::OcppVersion};

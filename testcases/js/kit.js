@@ -1,11 +1,14 @@
 // A small SDK for OCPP harness cases written in JavaScript (jco / componentize-js).
 //
 // A case is registered with `testCase(meta, fn)`. It passes by returning, fails by throwing
-// `new Fail(requirement, expected, observed)` (`check` does it for you) and skips with
-// `new Skip(reason)`. Any other exception is a bug in the case: the host reports an error.
+// `new Fail(requirement, expected, observed)` (`check` does it for you), skips with
+// `new Skip(reason)` and is inconclusive with `new Inconclusive(reason)`. Any other exception
+// is a bug in the case: the host reports an error — so is a `usage` error from the host (an
+// unknown action, a payload that breaks its schema), never a failure of the DUT. The
+// functions mirror the Rust kit's, with the same arguments in the same order.
 import { acceptStation as hostAcceptStation, connectCsms as hostConnectCsms, reachStation as hostReachStation, readyStation as hostReadyStation, rebootStation as hostRebootStation } from 'ocpp:harness/session@0.1.0';
 import { version } from 'ocpp:harness/config@0.1.0';
-import { plug as hostPlug } from 'ocpp:harness/bench@0.1.0';
+import { csmsTrigger as hostCsmsTrigger, plug as hostPlug, presentToken as hostPresentToken } from 'ocpp:harness/bench@0.1.0';
 import { nowRfc3339 } from 'ocpp:harness/clock@0.1.0';
 import { log } from 'ocpp:harness/log@0.1.0';
 
@@ -39,14 +42,31 @@ export function describe(e) {
   return err && err.tag ? `${err.tag}: ${err.val}` : String(err);
 }
 
+/** The host refused a call as invalid (`usage`): a bug in the case, reported as an error. */
+export class CaseBug extends Error {}
+
+const isUsage = (e) => describe(e).startsWith('usage:');
+
+/** A session error as the DUT's failure; `usage` is the case's own bug and thrown as such. */
+function failure(requirement, expected, e) {
+  if (isUsage(e)) return new CaseBug(describe(e));
+  return new Fail(requirement, expected, describe(e));
+}
+
+function unreached(what, e) {
+  if (isUsage(e)) return new CaseBug(describe(e));
+  return new Inconclusive(`could not reach ${what}: ${describe(e)}`);
+}
+
 export const info = (message) => log('info', String(message));
 export const now = () => nowRfc3339();
 
-export function acceptStation(requirement, claim = [], timeoutMs = 15000) {
+/** Harness as CSMS: wait for the station DUT; `claim` lists the actions the case answers. */
+export function acceptStation(requirement, timeoutMs = 15000, claim = []) {
   try {
     return hostAcceptStation(timeoutMs, claim);
   } catch (e) {
-    throw new Fail(requirement, 'the charging station to connect', describe(e));
+    throw failure(requirement, 'the charging station to connect', e);
   }
 }
 
@@ -55,7 +75,7 @@ export function readyStation(claim = []) {
   try {
     return hostReadyStation(claim);
   } catch (e) {
-    throw new Inconclusive(`could not reach the general pre-conditions: ${describe(e)}`);
+    throw unreached('the general pre-conditions', e);
   }
 }
 
@@ -77,18 +97,14 @@ export function reachStation(state, evse = 1, claim = []) {
   try {
     r = hostReachStation(STATES[state], evse, claim);
   } catch (e) {
-    throw new Inconclusive(`could not reach ${state} on EVSE ${evse}: ${describe(e)}`);
+    throw unreached(`${state} on EVSE ${evse}`, e);
   }
   return [r.connection, r.transactionId];
 }
 
 /** Bench capability `plug`: the cable in or out; a bench that cannot makes the case inconclusive. */
 export function plug(evse, connected) {
-  try {
-    hostPlug(evse, connected);
-  } catch (e) {
-    throw new Inconclusive(`could not ${connected ? 'plug the cable in' : 'pull the cable out'}: ${describe(e)}`);
-  }
+  benchStep(connected ? 'plug the cable in' : 'pull the cable out', () => hostPlug(evse, connected));
 }
 
 const BOOT_REASONS = { reset: 'RemoteReset', 'power-cycle': 'PowerUp', 'already-booting': 'PowerUp' };
@@ -100,7 +116,7 @@ export function rebootStation(claim = []) {
   try {
     r = hostRebootStation(claim);
   } catch (e) {
-    throw new Inconclusive(`could not reach a fresh boot of the station: ${describe(e)}`);
+    throw unreached('a fresh boot of the station', e);
   }
   info(`rebooted by ${r.method}`);
   return [r.connection, BOOT_REASONS[r.method]];
@@ -110,7 +126,7 @@ export function connectCsms(requirement, claim = []) {
   try {
     return hostConnectCsms(version(), claim);
   } catch (e) {
-    throw new Fail(requirement, 'the CSMS to accept the WebSocket connection', describe(e));
+    throw failure(requirement, 'the CSMS to accept the WebSocket connection', e);
   }
 }
 
@@ -120,21 +136,91 @@ export function call(conn, requirement, action, payload, timeoutMs = 10000) {
   try {
     out = conn.call(action, JSON.stringify(payload), timeoutMs);
   } catch (e) {
-    throw new Fail(requirement, `an answer to ${action}`, describe(e));
+    throw failure(requirement, `an answer to ${action}`, e);
   }
   if (out.tag === 'error') throw new Fail(requirement, `a ${action} CALLRESULT`, `CALLERROR ${out.val.code} ${JSON.stringify(out.val.description)}`);
   return JSON.parse(out.val);
 }
 
 /** Wait for the DUT's CALL of `action`, answer it with `reply`, return its payload. */
-export function expectAndReply(conn, requirement, action, reply, timeoutMs = 10000) {
+export function expectAndReply(conn, requirement, action, answer, timeoutMs = 10000) {
+  const incoming = expect(conn, requirement, action, timeoutMs);
+  reply(conn, requirement, incoming, action, answer);
+  return incoming.payload;
+}
+
+/** Wait for the DUT's next CALL of `action`: { id, payload } (claim it first if it may come early). */
+export function expect(conn, requirement, action, timeoutMs = 10000) {
   try {
-    const incoming = conn.expectCall(action, timeoutMs);
-    conn.reply(incoming.messageId, JSON.stringify(reply));
-    return JSON.parse(incoming.payload);
+    const c = conn.expectCall(action, timeoutMs);
+    return { id: c.messageId, payload: JSON.parse(c.payload) };
   } catch (e) {
-    throw new Fail(requirement, `a ${action} request`, describe(e));
+    throw failure(requirement, `a ${action} request`, e);
   }
+}
+
+/** Answer a CALL taken with `expect`. */
+export function reply(conn, requirement, incoming, action, payload) {
+  try {
+    conn.reply(incoming.id, JSON.stringify(payload));
+  } catch (e) {
+    throw failure(requirement, `to answer ${action}`, e);
+  }
+}
+
+/** Answer a CALL taken with `expect` with a CALLERROR (a code the version defines). */
+export function replyError(conn, requirement, incoming, code, description = '') {
+  try {
+    conn.replyError(incoming.id, code, description);
+  } catch (e) {
+    throw failure(requirement, `to answer with ${code}`, e);
+  }
+}
+
+/** Fail if the DUT sends `action` within `ms` (`why` says when it must not). */
+export function expectSilence(conn, requirement, action, ms, why) {
+  let c;
+  try {
+    c = conn.expectCall(action, ms);
+  } catch (e) {
+    if (describe(e).startsWith('timeout:')) return;
+    throw failure(requirement, `no ${action} ${why}`, e);
+  }
+  throw new Fail(requirement, `no ${action} ${why}`, `${action} ${c.payload}`);
+}
+
+/** Send `text` unframed and unvalidated; return the DUT's answer as parsed JSON. */
+export function rawExchange(conn, requirement, text, timeoutMs = 10000) {
+  let answer;
+  try {
+    conn.sendRaw(text);
+    answer = conn.expectRaw(timeoutMs).text;
+  } catch (e) {
+    throw failure(requirement, 'an answer to the raw frame', e);
+  }
+  try {
+    return JSON.parse(answer);
+  } catch {
+    throw new Fail(requirement, 'a JSON answer', answer);
+  }
+}
+
+function benchStep(what, f) {
+  try {
+    f();
+  } catch (e) {
+    throw new Inconclusive(`could not ${what}: ${describe(e)}`);
+  }
+}
+
+/** Bench capability `token-reader`: present an id token at the reader. */
+export const presentToken = (token) => benchStep('present the id token', () => hostPresentToken(token));
+
+/** Bench capability `csms-trigger`: have the CSMS DUT send `action` to us; the action is
+ *  claimed first, so the CALL is not answered by default before the case expects it. */
+export function csmsTrigger(conn, action, payload) {
+  conn.claim([action]);
+  benchStep(`make the CSMS send ${action}`, () => hostCsmsTrigger(action, JSON.stringify(payload)));
 }
 
 /** The export the host calls. */

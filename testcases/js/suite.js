@@ -1,6 +1,6 @@
 // Cases written in JavaScript: the same contract as the Rust suite.
 import { validIdTokens } from 'ocpp:harness/config@0.1.0';
-import { call, check, connectCsms, expectAndReply, now, plug, reachStation, rebootStation, testCase } from './kit.js';
+import { call, check, connectCsms, csmsTrigger, expect, expectAndReply, expectSilence, now, plug, rawExchange, reachStation, rebootStation, reply, testCase } from './kit.js';
 
 export { suite } from './kit.js';
 
@@ -44,4 +44,22 @@ testCase({ id: 'OH_JS_E_01_CS', title: 'JavaScript: from EnergyTransferStarted, 
   check(ev.eventType === 'Ended', 'E10', 'TransactionEvent Ended', `eventType ${ev.eventType}`);
   check(info.transactionId === tx, 'E10', `transaction ${tx} ended`, String(info.transactionId));
   check(info.stoppedReason === 'EVDisconnected', 'E10', 'stoppedReason EVDisconnected', String(info.stoppedReason));
+});
+
+testCase({ id: 'OH_JS_RPC_01_CSMS', title: "JavaScript: an unknown action is answered NotImplemented with the CALL's message id", role: 'charging-station', requirements: ['OCPP-J 4.3'] }, () => {
+  const conn = connectCsms('OCPP-J 4.3');
+  call(conn, 'B01', 'BootNotification', BOOT);
+  const answer = rawExchange(conn, 'OCPP-J 4.3', '[2,"js-rpc-1","OhNoSuchAction",{}]');
+  check(answer[0] === 4 && answer[1] === 'js-rpc-1', 'OCPP-J 4.3', "a CALLERROR with the CALL's message id", JSON.stringify(answer));
+  check(answer[2] === 'NotImplemented', 'OCPP-J 4.3', 'error code NotImplemented', `error code ${answer[2]}`);
+});
+
+testCase({ id: 'OH_JS_F_06_CSMS', title: 'JavaScript: the CSMS sends the UnlockConnector its operator asks for, once', role: 'charging-station', requirements: ['F05'], needs: ['csms-trigger'] }, () => {
+  const conn = connectCsms('F05');
+  call(conn, 'B01', 'BootNotification', BOOT);
+  csmsTrigger(conn, 'UnlockConnector', { evseId: 1, connectorId: 1 });
+  const c = expect(conn, 'F05', 'UnlockConnector');
+  check(c.payload.evseId === 1 && c.payload.connectorId === 1, 'F05', 'EVSE 1, connector 1, as the operator asked', JSON.stringify(c.payload));
+  reply(conn, 'F05', c, 'UnlockConnector', { status: 'Unlocked' });
+  expectSilence(conn, 'F05', 'UnlockConnector', 500, 'after it was answered');
 });

@@ -1,8 +1,11 @@
 """A small SDK for OCPP harness cases written in Python (componentize-py).
 
 A case is a function decorated with `@case(...)`. It passes by returning, fails by raising
-`Fail(requirement, expected, observed)` (`check` does it for you), and skips with `Skip(reason)`.
-Any other exception is a bug in the case: the host reports it as an error with the traceback.
+`Fail(requirement, expected, observed)` (`check` does it for you), skips with `Skip(reason)`
+and is inconclusive with `Inconclusive(reason)`. Any other exception is a bug in the case: the
+host reports it as an error with the traceback — so is a `usage` error from the host (an
+unknown action, a payload that breaks its schema), never a failure of the DUT. The functions
+mirror the Rust kit's, with the same arguments in the same order.
 `Suite` is the export the host calls; an app module only has to import it.
 """
 import json
@@ -68,6 +71,27 @@ def describe(err):
     return f"{kind}: {e.value}"
 
 
+class CaseBug(Exception):
+    """The host refused a call as invalid (`usage`): a bug in the case, reported as an error."""
+
+
+def _is_usage(err):
+    return describe(err).startswith("usage:")
+
+
+def _failure(requirement, expected, err):
+    """A session error as the DUT's failure; `usage` is the case's own bug and raised as such."""
+    if _is_usage(err):
+        raise CaseBug(describe(err))
+    return Fail(requirement, expected, describe(err))
+
+
+def _unreached(what, err):
+    if _is_usage(err):
+        raise CaseBug(describe(err))
+    return Inconclusive(f"could not reach {what}: {describe(err)}")
+
+
 def info(message):
     log.log(log.Level.INFO, str(message))
 
@@ -81,7 +105,7 @@ def accept_station(requirement, timeout_ms=15_000, claim=()):
     try:
         return session.accept_station(timeout_ms, list(claim))
     except Err as e:
-        raise Fail(requirement, "the charging station to connect", describe(e))
+        raise _failure(requirement, "the charging station to connect", e)
 
 
 def ready_station(claim=()):
@@ -90,7 +114,7 @@ def ready_station(claim=()):
     try:
         return session.ready_station(list(claim))
     except Err as e:
-        raise Inconclusive(f"could not reach the general pre-conditions: {describe(e)}")
+        raise _unreached("the general pre-conditions", e)
 
 
 STATES = {
@@ -112,16 +136,13 @@ def reach_station(state, evse=1, claim=()):
     try:
         r = session.reach_station(STATES[state], evse, list(claim))
     except Err as e:
-        raise Inconclusive(f"could not reach {state} on EVSE {evse}: {describe(e)}")
+        raise _unreached(f"{state} on EVSE {evse}", e)
     return r.connection, r.transaction_id
 
 
 def plug(evse, connected):
     """Bench capability `plug`: the cable in or out; a bench that cannot makes the case inconclusive."""
-    try:
-        bench.plug(evse, connected)
-    except Err as e:
-        raise Inconclusive(f"could not {'plug the cable in' if connected else 'pull the cable out'}: {e.value}")
+    _bench("plug the cable in" if connected else "pull the cable out", bench.plug, evse, connected)
 
 
 BOOT_REASONS = {session.RebootMethod.RESET: "RemoteReset", session.RebootMethod.POWER_CYCLE: "PowerUp", session.RebootMethod.ALREADY_BOOTING: "PowerUp"}
@@ -133,7 +154,7 @@ def reboot_station(claim=()):
     try:
         r = session.reboot_station(list(claim))
     except Err as e:
-        raise Inconclusive(f"could not reach a fresh boot of the station: {describe(e)}")
+        raise _unreached("a fresh boot of the station", e)
     info(f"rebooted by {r.method}")
     return r.connection, BOOT_REASONS[r.method]
 
@@ -143,7 +164,7 @@ def connect_csms(requirement, claim=()):
     try:
         return session.connect_csms(config.version(), list(claim))
     except Err as e:
-        raise Fail(requirement, "the CSMS to accept the WebSocket connection", describe(e))
+        raise _failure(requirement, "the CSMS to accept the WebSocket connection", e)
 
 
 def call(conn, requirement, action, payload, timeout_ms=10_000):
@@ -151,20 +172,92 @@ def call(conn, requirement, action, payload, timeout_ms=10_000):
     try:
         out = conn.call(action, json.dumps(payload), timeout_ms)
     except Err as e:
-        raise Fail(requirement, f"an answer to {action}", describe(e))
+        raise _failure(requirement, f"an answer to {action}", e)
     if isinstance(out, session.CallOutcome_Error):
         raise Fail(requirement, f"a {action} CALLRESULT", f"CALLERROR {out.value.code} {out.value.description!r}")
     return json.loads(out.value)
 
 
-def expect_and_reply(conn, requirement, action, reply, timeout_ms=10_000):
-    """Wait for the DUT's CALL of `action`, answer it with `reply`, return its payload."""
+def expect_and_reply(conn, requirement, action, answer, timeout_ms=10_000):
+    """Wait for the DUT's CALL of `action`, answer it with `answer`, return its payload."""
+    incoming = expect(conn, requirement, action, timeout_ms)
+    reply(conn, requirement, incoming, action, answer)
+    return incoming.payload
+
+
+class Incoming:
+    """A CALL from the DUT: its message id and its payload as a dict."""
+
+    def __init__(self, id, payload):
+        self.id, self.payload = id, payload
+
+
+def expect(conn, requirement, action, timeout_ms=10_000):
+    """Wait for the DUT's next CALL of `action` (claim it first if it may come early)."""
     try:
-        incoming = conn.expect_call(action, timeout_ms)
-        conn.reply(incoming.message_id, json.dumps(reply))
+        c = conn.expect_call(action, timeout_ms)
     except Err as e:
-        raise Fail(requirement, f"a {action} request", describe(e))
-    return json.loads(incoming.payload)
+        raise _failure(requirement, f"a {action} request", e)
+    return Incoming(c.message_id, json.loads(c.payload))
+
+
+def reply(conn, requirement, incoming, action, payload):
+    """Answer a CALL taken with `expect`."""
+    try:
+        conn.reply(incoming.id, json.dumps(payload))
+    except Err as e:
+        raise _failure(requirement, f"to answer {action}", e)
+
+
+def reply_error(conn, requirement, incoming, code, description=""):
+    """Answer a CALL taken with `expect` with a CALLERROR (a code the version defines)."""
+    try:
+        conn.reply_error(incoming.id, code, description)
+    except Err as e:
+        raise _failure(requirement, f"to answer with {code}", e)
+
+
+def expect_silence(conn, requirement, action, ms, why):
+    """Fail if the DUT sends `action` within `ms` (`why` says when it must not)."""
+    try:
+        c = conn.expect_call(action, ms)
+    except Err as e:
+        if describe(e).startswith("timeout:"):
+            return
+        raise _failure(requirement, f"no {action} {why}", e)
+    raise Fail(requirement, f"no {action} {why}", f"{action} {c.payload}")
+
+
+def raw_exchange(conn, requirement, text, timeout_ms=10_000):
+    """Send `text` unframed and unvalidated; return the DUT's answer as parsed JSON."""
+    try:
+        conn.send_raw(text)
+        answer = conn.expect_raw(timeout_ms).text
+    except Err as e:
+        raise _failure(requirement, "an answer to the raw frame", e)
+    try:
+        return json.loads(answer)
+    except ValueError:
+        raise Fail(requirement, "a JSON answer", answer)
+
+
+def _bench(what, f, *args):
+    try:
+        f(*args)
+    except Err as e:
+        raise Inconclusive(f"could not {what}: {e.value.value}")
+
+
+def present_token(token):
+    """Bench capability `token-reader`: present an id token at the reader."""
+    _bench("present the id token", bench.present_token, token)
+
+
+def csms_trigger(conn, action, payload):
+    """Bench capability `csms-trigger`: have the CSMS DUT send `action` to us; the action is
+    claimed first, so the CALL is not answered by default before the case expects it."""
+    conn.claim([action])
+    _bench(f"make the CSMS send {action}", bench.csms_trigger, action, json.dumps(payload))
 
 
 class Suite(exports.Suite):
