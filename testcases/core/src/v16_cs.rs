@@ -232,7 +232,10 @@ fn tc_011_2() -> Step {
     let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
     kit::check(r["status"] == "Accepted", "1.6 RemoteStartTransaction", "RemoteStartTransaction Accepted", || r.to_string())?;
     status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    let t0 = clock::now_ms();
     kit::mandated("ConnectionTimeOut", || status(&conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
+    let waited = clock::now_ms() - t0;
+    kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))?;
     kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "after the connection time-out")
 }
 

@@ -195,9 +195,9 @@ fn running(conn: &Connection, req: &str) -> Step<(String, u64)> {
     Ok((tx, 1))
 }
 
+/// The CSMS still answers: a Heartbeat gets its CALLRESULT (`kit::call` fails otherwise).
 fn still_in_step(conn: &Connection, req: &str) -> Step {
-    let r = kit::call(conn, req, "Heartbeat", json!({}), 10_000)?;
-    kit::check(r["currentTime"].is_string(), req, "the CSMS to keep answering (Heartbeat)", || r.to_string())
+    kit::call(conn, req, "Heartbeat", json!({}), 10_000).map(|_| ())
 }
 
 fn sample(context: &str, wh: f64) -> Value {
@@ -470,7 +470,7 @@ fn tc_f_03() -> Step {
     let token = kit::valid_token();
     let hint = json!({"idToken": token_json(&token), "remoteStartId": 12, "evseId": 1});
     let call = triggered(&conn, "F02", "RequestStartTransaction", hint, json!({"status": "Accepted"}))?;
-    kit::check(call["remoteStartId"].is_i64(), "F02", "a remoteStartId", || call.to_string())?;
+    kit::check(at(&call, "/idToken/idToken") == token.as_str() && call["evseId"] == 1, "F02", format!("idToken {token} on EVSE 1, as the operator asked"), || call.to_string())?;
     let tx = new_tx_id("F03");
     let s = event_with_token(&conn, "F02", "Started", "RemoteStart", 0, &tx, &token, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
     kit::check(s == "Accepted", "F02", "the remote start token Accepted", || format!("status {s}"))

@@ -28,7 +28,6 @@ fn oh_21_rpc_01() -> Step {
         Ok(frame) => return Err(kit::fail(req, "no answer to a SEND frame", frame.text)),
         Err(e) => return Err(kit::fail(req, "the connection to stay up after a SEND", format!("{e:?}"))),
     }
-    // Still in step: an ordinary CALL is answered.
-    let r = kit::call(&conn, req, "Heartbeat", json!({}), 10_000)?;
-    kit::check(r["currentTime"].is_string(), req, "a HeartbeatResponse after the SEND", || r.to_string())
+    // Still in step: an ordinary CALL is answered (`kit::call` fails otherwise).
+    kit::call(&conn, req, "Heartbeat", json!({}), 10_000).map(|_| ())
 }
