@@ -136,7 +136,8 @@ fn check_html() -> Result<(), Failed> {
     let mut passing = w.run("OH_G_01_CSMS", &[]).map_err(|e| e.to_string())?;
     passing.trace.warnings.push("a compatibility warning for the report".into());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("html-{}", std::process::id()));
-    ReportWriter::new(&dir, "html test".into()).and_then(|wr| wr.write(&[failing, passing])).map_err(|e| e.to_string())?;
+    // Passing first here: the report puts failures first all the same.
+    ReportWriter::new(&dir, "html test".into()).and_then(|wr| wr.write(&[passing, failing])).map_err(|e| e.to_string())?;
     let page = format!("file://{}", dir.join("report.html").display());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
     let run = |extra: &[&str]| {
@@ -148,10 +149,13 @@ fn check_html() -> Result<(), Failed> {
             .map_err(|e| format!("cannot run {chromium} ({e}); scripts/install-test-deps.sh installs it"))
     };
     let dom = String::from_utf8_lossy(&run(&["--dump-dom"])?.stdout).to_string();
-    for needle in [r#""GetVariables",{"getVariableData""#, "attributeStatus", "TC_B_06_CS", "expected", "compatibility warnings", "a compatibility warning for the report"] {
+    for needle in [r#""GetVariables",{"getVariableData""#, "attributeStatus", "TC_B_06_CS", "expected", "compatibility warnings", "a compatibility warning for the report", "ocpp-harness run --exact TC_B_06_CS --ocpp 2.0.1"] {
         if !dom.contains(needle) {
             return Err(format!("the rendered report lacks {needle:?}").into());
         }
+    }
+    if dom.find("TC_B_06_CS").zip(dom.find("OH_G_01_CSMS")).is_none_or(|(fail, pass)| fail > pass) {
+        return Err("the failing case is not listed before the passing one".into());
     }
     let shot = dir.join("report.png");
     run(&[&format!("--screenshot={}", shot.display())])?;
@@ -638,8 +642,8 @@ fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option
         }
     }
     let station = stations.first().ok_or("no station in the run's summary")?;
-    if station.connections == 0 || station.boots == 0 {
-        bad.push(format!("the summary shows no connection or boot: {station:?}"));
+    if station.connections == 0 || station.boots == 0 || station.identity.as_deref().is_none_or(|i| !i.contains("vendor")) {
+        bad.push(format!("the summary shows no connection, boot or identity: {station:?}"));
     }
     if results.len() < 10 {
         bad.push(format!("only {} cases ran", results.len()));

@@ -87,7 +87,7 @@ fn anchor(r: &CaseResult) -> String {
     format!("case-{}-{}", r.meta.id, r.version).replace('.', "_")
 }
 
-pub fn render(started: &str, dut: &str, results: &[CaseResult]) -> String {
+pub fn render(started: &str, dut: &str, stations: &[crate::runner::StationSummary], results: &[CaseResult]) -> String {
     let c = Counts::of(results);
     let mut h = String::new();
     let _ = write!(
@@ -104,6 +104,12 @@ pub fn render(started: &str, dut: &str, results: &[CaseResult]) -> String {
         c.skipped,
         c.inconclusive
     );
+    // The stations as they presented themselves, and what the run did to them.
+    for s in stations {
+        let version = s.version.map(|v| format!(" (OCPP {v})")).unwrap_or_default();
+        let identity = s.identity.as_deref().map(|i| format!(": {}", esc(i))).unwrap_or_default();
+        let _ = write!(h, "<p>station {}{version}{identity} · {} connection(s), {} boot(s), {} reboot(s) asked for</p>", esc(&s.station_id), s.connections, s.boots, s.reboots_requested);
+    }
     // Matrix: version and DUT side against verdicts.
     let mut matrix: BTreeMap<(String, &str), [usize; 5]> = BTreeMap::new();
     for r in results {
@@ -115,7 +121,17 @@ pub fn render(started: &str, dut: &str, results: &[CaseResult]) -> String {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td>{}</tr>", esc(v), esc(dut), n.iter().map(|x| format!("<td>{x}</td>")).collect::<String>());
     }
     h.push_str("</table><table><tr><th>case</th><th>OCPP</th><th>DUT</th><th>profile</th><th>verdict</th><th>ms</th><th>reason</th></tr>");
-    for r in results {
+    // Failures and errors first, then what did not run to a verdict, then passes.
+    let rank = |r: &CaseResult| match r.verdict.name() {
+        "fail" => 0,
+        "error" => 1,
+        "inconclusive" => 2,
+        "skip" => 3,
+        _ => 4,
+    };
+    let mut ordered: Vec<&CaseResult> = results.iter().collect();
+    ordered.sort_by_key(|r| rank(r));
+    for r in ordered {
         let v = r.verdict.name();
         let _ = write!(
             h,
@@ -165,6 +181,8 @@ fn case_section(h: &mut String, r: &CaseResult) {
             let _ = write!(h, "<p><b>{v}</b>: <pre>{}</pre></p>", esc(&r.reason));
         }
     }
+    // How to run just this case again (add the run's --dut, --bench, --csms-url or --listen).
+    let _ = write!(h, "<p>rerun: <code>ocpp-harness run --exact {} --ocpp {}</code></p>", esc(&r.meta.id), r.version);
     let w = &r.trace.waits;
     let _ = write!(h, "<p>{:.0} ms in all: {:.0} ms waiting on the DUT, {:.0} ms on timers, {:.0} ms on the bench or operator.</p>", r.duration_ms, w.dut_ms, w.timers_ms, w.operator_ms);
     if !r.trace.warnings.is_empty() {
@@ -246,7 +264,7 @@ mod tests {
     fn dut_content_is_escaped() {
         let evil = r#"[2,"1","DataTransfer",{"vendorId":"<script>alert(1)</script>"}]"#;
         let fail = Verdict::Fail { requirement: None, expected: "x".into(), observed: "<img src=x onerror=alert(2)>".into() };
-        let html = render("now", "<dut>", &[result(&[(Dir::Rx, evil)], fail)]);
+        let html = render("now", "<dut>", &[], &[result(&[(Dir::Rx, evil)], fail)]);
         assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "unescaped DUT content");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("a &lt;b&gt;case&lt;/b&gt;"));

@@ -368,11 +368,26 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         Dut::BuiltIn { faults: Faults(args.faults.clone()) }
     };
-    let dut_label = match &dut {
+    let mut dut_label = match &dut {
         Dut::BuiltIn { faults } if faults.0.is_empty() => "built-in reference DUTs".to_string(),
         Dut::BuiltIn { faults } => format!("built-in reference DUTs with faults {}", faults.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
-        Dut::External { csms_url, listen } => format!("external DUT (csms-url {csms_url:?}, listen {listen:?})"),
+        Dut::External { csms_url, listen } => {
+            let mut sides = vec![];
+            if let Some(u) = csms_url {
+                sides.push(format!("a CSMS at {u}"));
+            }
+            if let Some(a) = listen {
+                sides.push(format!("a charging station connecting to {a}"));
+            }
+            sides.join(" and ")
+        }
     };
+    if !args.variants.is_empty() {
+        dut_label += &format!(" (variants {})", args.variants.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    }
+    if let Some(name) = args.dut.as_ref().and_then(|p| ocpp_harness::description::DutDescription::load(p).ok()).and_then(|d| d.name) {
+        dut_label = format!("{name}: {dut_label}");
+    }
     let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, variants: args.variants.clone(), ..Default::default() };
     opts.config.station_id = args.station_id.clone();
     if let Some(path) = &args.dut {
@@ -444,7 +459,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     for s in runner.stations().await {
         let version = s.version.map(|v| format!(" ({v})")).unwrap_or_default();
-        println!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases", s.station_id, s.connections, s.boots, s.reboots_requested);
+        let identity = s.identity.as_deref().map(|i| format!(" — {i}")).unwrap_or_default();
+        println!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases{identity}", s.station_id, s.connections, s.boots, s.reboots_requested);
     }
     let bad: Vec<_> = results.iter().filter(|r| r.verdict.is_failure()).collect();
     if !bad.is_empty() {

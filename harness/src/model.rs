@@ -91,11 +91,27 @@ pub struct StationModel {
     /// Connectors (not the 1.6 charge point, connector 0) reported since the last boot.
     #[serde(skip)]
     pub reported_since_boot: std::collections::BTreeSet<String>,
+    /// What the station said about itself in its last BootNotification (vendor, model, serial
+    /// number, firmware), for the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
     /// RFC 3339 time of the last Heartbeat.
     pub last_heartbeat: Option<String>,
     /// What the running case changed, oldest first.
     #[serde(skip)]
     pub undo: Vec<Undo>,
+}
+
+/// "vendor V, model M, serial S, firmware F" from a BootNotification, the parts it has.
+fn identity(v16: bool, p: &Value) -> Option<String> {
+    let fields: [(&str, &Value); 4] = if v16 {
+        [("vendor", &p["chargePointVendor"]), ("model", &p["chargePointModel"]), ("serial", &p["chargePointSerialNumber"]), ("firmware", &p["firmwareVersion"])]
+    } else {
+        let s = &p["chargingStation"];
+        [("vendor", &s["vendorName"]), ("model", &s["model"]), ("serial", &s["serialNumber"]), ("firmware", &s["firmwareVersion"])]
+    };
+    let parts: Vec<String> = fields.iter().filter_map(|(k, v)| v.as_str().map(|v| format!("{k} {v}"))).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 impl StationModel {
@@ -106,6 +122,7 @@ impl StationModel {
         match action {
             "BootNotification" => {
                 self.boots += 1;
+                self.identity = identity(v16, p);
                 self.registration = Registration::Booting;
                 self.reported_since_boot.clear();
                 // A reboot ends what was going on; the station reports what survived.

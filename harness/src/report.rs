@@ -160,7 +160,7 @@ impl ReportWriter {
             cases: results,
         };
         write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)?;
-        write_atomic(&self.dir.join("report.html"), crate::html::render(&self.started, &self.dut, results).as_bytes())
+        write_atomic(&self.dir.join("report.html"), crate::html::render(&self.started, &self.dut, &self.stations, results).as_bytes())
     }
 }
 

@@ -202,6 +202,9 @@ pub struct StationSummary {
     pub boots: u32,
     pub reboots_requested: u32,
     pub registration: String,
+    /// What it said about itself when it booted (vendor, model, serial, firmware).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 impl Runner {
@@ -227,6 +230,7 @@ impl Runner {
                 boots: m.boots,
                 reboots_requested: m.reboots_requested,
                 registration: format!("{:?}", m.registration),
+                identity: m.identity.clone(),
             }
         };
         let mut out: Vec<StationSummary> = self.listener.iter().map(|l| summary(l, None)).collect();
