@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod bench;
 pub mod case;
 pub mod defaults;
+pub mod coverage;
 pub mod description;
 pub mod dut;
 pub mod frame;

@@ -24,6 +24,18 @@ struct Cli {
 enum Command {
     /// List the cases of the selected suites.
     List(ListArgs),
+    /// How much of OCPP 2.0.1's certification test list (part 5) the suites cover, per
+    /// profile and DUT side: mandatory and conditional ids covered, and those missing.
+    Coverage {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also list the ids not covered.
+        #[arg(long)]
+        missing: bool,
+    },
     /// Run cases against a DUT (the built-in reference DUTs unless --csms-url/--listen is given).
     Run(RunArgs),
     /// Run a reference DUT on its own, e.g. to try the harness or another tool against it.
@@ -351,6 +363,27 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
         for ((v, dut), n) in counts {
             println!("  OCPP {v:<5}  DUT {dut:<16} {n:>4}");
         }
+    }
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn coverage(select: SelectArgs, json: bool, missing: bool) -> anyhow::Result<ExitCode> {
+    let host = Host::new(cache_dir(&select))?;
+    let (suites, failed) = load(&host, &select).await;
+    let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
+    let c = ocpp_harness::coverage::of(&all);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+    } else {
+        println!("OCPP 2.0.1 certification test list (part 5) covered by the loaded suites:\n");
+        println!("{:<36} {:<16} {:>13} {:>13}", "profile", "DUT", "mandatory", "conditional");
+        for t in &c.tallies {
+            println!("{:<36} {:<16} {:>6} / {:<4} {:>6} / {:<4}", t.profile, t.dut, t.mandatory_covered, t.mandatory, t.conditional_covered, t.conditional);
+            if missing && !t.missing.is_empty() {
+                println!("    missing: {}", t.missing.join(" "));
+            }
+        }
+        println!("\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}", c.own, if c.unlisted.is_empty() { "none".into() } else { c.unlisted.join(" ") });
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -743,6 +776,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).init();
     let result = match cli.command {
         Command::List(a) => list(a).await,
+        Command::Coverage { select, json, missing } => coverage(select, json, missing).await,
         Command::Run(a) => run(a).await,
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),

@@ -1,0 +1,151 @@
+//! How much of OCPP 2.0.1's certification test list (part 5, "Test Cases <profile>" tables) the
+//! loaded suites cover, per certification profile and DUT side: the fact table is our own copy
+//! (`data/octt-ids-by-profile.csv`: test id, mandatory or conditional per role, the PICS
+//! features a condition names). A case covers an id when it carries that id with the suffix of
+//! its DUT side (`TC_B_01` + `_CS` for a charging station, `_CSMS` for a CSMS).
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::{
+    case::{CaseMeta, Role},
+    version::OcppVersion,
+};
+
+const TABLE: &str = include_str!("../data/octt-ids-by-profile.csv");
+
+/// Whether part 5 makes an id mandatory or conditional for one role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Mandatory,
+    Conditional,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub profile: String,
+    pub id: String,
+    pub station: Option<Need>,
+    pub csms: Option<Need>,
+    /// The condition's PICS features, as the table gives them.
+    pub features: String,
+}
+
+/// "M" is mandatory; "C" or a condition's text is conditional; empty is not required.
+fn need(cell: &str) -> Option<Need> {
+    match cell.trim() {
+        "" => None,
+        "M" => Some(Need::Mandatory),
+        _ => Some(Need::Conditional),
+    }
+}
+
+/// The fact table, parsed (it has no quoted commas: four separators a row).
+pub fn table() -> Vec<Row> {
+    TABLE
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.splitn(5, ',').collect();
+            (f.len() >= 4).then(|| Row { profile: f[0].into(), id: f[1].into(), station: need(f[2]), csms: need(f[3]), features: f.get(4).unwrap_or(&"").to_string() })
+        })
+        .collect()
+}
+
+/// Coverage of one profile for one DUT side.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Tally {
+    pub profile: String,
+    /// The DUT: "charging station" or "CSMS".
+    pub dut: &'static str,
+    pub mandatory: usize,
+    pub mandatory_covered: usize,
+    pub conditional: usize,
+    pub conditional_covered: usize,
+    /// Ids of the table not covered, mandatory first.
+    pub missing: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    pub tallies: Vec<Tally>,
+    /// Our cases with a TC_ id the table does not list (OCTT ids of another version or errata).
+    pub unlisted: Vec<String>,
+    /// Our own cases (OH_ ids) at 2.0.1.
+    pub own: usize,
+}
+
+/// The coverage of 2.0.1's list by `cases`.
+pub fn of(cases: &[CaseMeta]) -> Coverage {
+    let ours: BTreeSet<&str> = cases.iter().filter(|c| c.versions.contains(&OcppVersion::V201)).map(|c| c.id.as_str()).collect();
+    let rows = table();
+    let mut tallies: BTreeMap<(String, &'static str), Tally> = BTreeMap::new();
+    let mut listed = BTreeSet::new();
+    for r in &rows {
+        for (need, dut, suffix) in [(r.station, Role::Csms.dut(), "_CS"), (r.csms, Role::ChargingStation.dut(), "_CSMS")] {
+            let Some(need) = need else { continue };
+            let ours_id = format!("{}{suffix}", r.id);
+            listed.insert(ours_id.clone());
+            let t = tallies.entry((r.profile.clone(), dut)).or_insert_with(|| Tally { profile: r.profile.clone(), dut, ..Default::default() });
+            let covered = ours.contains(ours_id.as_str());
+            match need {
+                Need::Mandatory => {
+                    t.mandatory += 1;
+                    t.mandatory_covered += usize::from(covered);
+                }
+                Need::Conditional => {
+                    t.conditional += 1;
+                    t.conditional_covered += usize::from(covered);
+                }
+            }
+            if !covered {
+                let at = if need == Need::Mandatory { t.missing.iter().take_while(|m| !m.ends_with(" (C)")).count() } else { t.missing.len() };
+                t.missing.insert(at, if need == Need::Mandatory { ours_id } else { format!("{ours_id} (C)") });
+            }
+        }
+    }
+    let unlisted = ours.iter().filter(|id| id.starts_with("TC_") && !listed.contains(**id)).map(|s| s.to_string()).collect();
+    let own = ours.iter().filter(|id| id.starts_with("OH_")).count();
+    Coverage { tallies: tallies.into_values().collect(), unlisted, own }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_holds_part_5s_numbers() {
+        let rows = table();
+        assert_eq!(rows.len(), 461);
+        let core = |f: fn(&Row) -> Option<Need>, n: Need| rows.iter().filter(|r| r.profile == "Core" && f(r) == Some(n)).count();
+        // Core: 104 mandatory ids per role; conditional 117 + 26, plus TC_F_06, whose row gives
+        // its conditions in the M/C columns themselves.
+        assert_eq!((core(|r| r.station, Need::Mandatory), core(|r| r.station, Need::Conditional)), (104, 118));
+        assert_eq!((core(|r| r.csms, Need::Mandatory), core(|r| r.csms, Need::Conditional)), (104, 27));
+    }
+
+    #[test]
+    fn a_case_covers_the_id_of_its_dut_side_only() {
+        let meta = |id: &str, role| CaseMeta {
+            suite: "s".into(),
+            id: id.into(),
+            title: "t".into(),
+            versions: vec![OcppVersion::V201],
+            role,
+            profile: "core".into(),
+            features: vec![],
+            requirements: vec!["B01".into()],
+            needs: vec![],
+            timeout_ms: 1,
+        };
+        let c = of(&[meta("TC_B_01_CS", Role::Csms), meta("TC_Z_99_CS", Role::Csms), meta("OH_X_01_CS", Role::Csms)]);
+        let core_cs = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "charging station").unwrap();
+        let core_csms = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "CSMS").unwrap();
+        assert_eq!((core_cs.mandatory, core_cs.mandatory_covered), (104, 1));
+        assert_eq!(core_csms.mandatory_covered, 0);
+        assert!(!core_cs.missing.contains(&"TC_B_01_CS".to_string()) && core_csms.missing.contains(&"TC_B_01_CSMS".to_string()));
+        assert_eq!((c.unlisted, c.own), (vec!["TC_Z_99_CS".to_string()], 1));
+    }
+}
