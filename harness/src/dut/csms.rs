@@ -261,7 +261,8 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                 let _ = tx.send(Message::text(err.to_text()));
             }
             Ok(Frame::Call { id, action, payload }) => {
-                let reply = check_call(version, &action, &payload).and_then(|()| {
+                let custom = cfg.faults.has(&Fault::RejectCustomData) && payload.to_string().contains("\"customData\"");
+                let reply = check_call(version, &action, &payload).and_then(|()| if custom { Err(("FormatViolation", "customData is not allowed".into())) } else { Ok(()) }).and_then(|()| {
                     let mut sh = h.shared.lock().unwrap();
                     let record = sh.records.entry(station.clone()).or_default();
                     on_call(&cfg, record, version, &action, &payload)

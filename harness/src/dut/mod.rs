@@ -96,6 +96,9 @@ pub enum Fault {
     WrongClock,
     /// CSMS, 2.1: answers SEND frames, which OCPP-J 2.1 says nobody answers.
     AnswerSend,
+    /// CSMS: a CALL carrying customData anywhere is refused with FormatViolation (a validator
+    /// that does not know OCPP-J's extension point).
+    RejectCustomData,
     /// CSMS: serves a TLS certificate from a CA the stations do not trust.
     UntrustedServerCertificate,
     /// CSMS: complete the WebSocket handshake whatever subprotocols are offered, selecting the
@@ -135,6 +138,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("wrong-clock", Fault::WrongClock),
     ("answer-send", Fault::AnswerSend),
     ("untrusted-server-certificate", Fault::UntrustedServerCertificate),
+    ("reject-custom-data", Fault::RejectCustomData),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).
@@ -221,6 +225,7 @@ impl Fault {
         "wrong-clock",
         "answer-send",
         "untrusted-server-certificate",
+        "reject-custom-data",
         "non-json-frame",
         "bad-frame-shape",
         "unknown-message-type",

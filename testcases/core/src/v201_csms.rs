@@ -30,6 +30,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_C_02_CSMS", title: "A transaction started with an unknown token gets a non-Accepted idTokenInfo", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01", "E01"], needs: &[], timeout_ms: 20_000, run: tc_c_02 },
         Case { id: "TC_C_37_CSMS", title: "The CSMS can clear the station's authorization cache", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_37 },
         Case { id: "TC_C_38_CSMS", title: "A Rejected ClearCache leaves the CSMS in step with the station", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_38 },
+        Case { id: "TC_E_01_CSMS", title: "Start transaction options - PowerPathClosed: the CSMS takes a transaction that starts SuspendedEVSE", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.05"], needs: &[], timeout_ms: 20_000, run: tc_e_01 },
+        Case { id: "TC_E_02_CSMS", title: "Start transaction options - EnergyTransfer: the CSMS takes a transaction that starts Charging", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.06"], needs: &[], timeout_ms: 20_000, run: tc_e_02 },
         Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
         Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
         Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
@@ -50,11 +52,15 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_G_03_CSMS", title: "The CSMS can make an EVSE inoperative and accepts the Unavailable status", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_03 },
         Case { id: "TC_G_04_CSMS", title: "The CSMS can make an EVSE operative again", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_04 },
         Case { id: "TC_G_05_CSMS", title: "The CSMS can make the whole station inoperative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_05 },
+        Case { id: "TC_G_06_CSMS", title: "Change Availability Charging Station - Inoperative to operative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_06 },
+        Case { id: "TC_G_07_CSMS", title: "Change Availability Connector - Operative to inoperative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_07 },
+        Case { id: "TC_G_08_CSMS", title: "Change Availability Connector - Inoperative to operative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_08 },
         Case { id: "TC_G_11_CSMS", title: "ChangeAvailability during a transaction answered Scheduled is followed through", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_11 },
         Case { id: "TC_J_01_CSMS", title: "Clock-aligned MeterValues outside a transaction are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01"], needs: &[], timeout_ms: 20_000, run: tc_j_01 },
         Case { id: "TC_J_09_CSMS", title: "Sampled meter values in TransactionEvent Updated are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_09 },
         Case { id: "TC_J_10_CSMS", title: "Meter values in TransactionEvent Ended are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_10 },
         Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
+        Case { id: "TC_P_03_CSMS", title: "CustomData - Receive custom data: the CSMS answers messages that carry customData", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 9"], needs: &[], timeout_ms: 20_000, run: tc_p_03 },
         Case { id: "TC_N_25_CSMS", title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_25 },
         Case { id: "TC_N_27_CSMS", title: "The CSMS can ask for customer information and accepts the data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_27 },
     ]
@@ -441,6 +447,33 @@ fn tc_e_34() -> Step {
     still_in_step(&conn, "E14")
 }
 
+/// TC_E_01/02_CSMS (part 6 tables 505, 506): Authorize, the connector Occupied, then a
+/// transaction that starts when the power path closes (SuspendedEVSE, then Charging) or when
+/// energy flows (Charging); the token Accepted in Authorize and in the Started event.
+fn start_option(req: &str, tag: &str, first_state: &str) -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    status(&conn, req, 1, "Occupied")?;
+    availability_event(&conn, req, "Occupied")?;
+    let tx = new_tx_id(tag);
+    let s = event_with_token(&conn, req, "Started", "ChargingStateChanged", 0, &tx, &token, json!({"transactionInfo": {"chargingState": first_state}}))?;
+    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
+    if first_state != "Charging" {
+        event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+    }
+    Ok(())
+}
+
+fn tc_e_01() -> Step {
+    start_option("E01.FR.05", "E01", "SuspendedEVSE")
+}
+
+fn tc_e_02() -> Step {
+    start_option("E01.FR.06", "E02", "Charging")
+}
+
 fn tc_e_53() -> Step {
     let conn = registered()?;
     for _ in 0..2 {
@@ -535,6 +568,58 @@ fn tc_g_05() -> Step {
     status(&conn, "G04", 1, "Unavailable")
 }
 
+/// A connector's AvailabilityState as the station reports it next to its StatusNotification
+/// (part 6 gives both, StatusNotification and NotifyEvent, in the availability cases).
+fn availability_event(conn: &Connection, req: &str, state: &str) -> Step {
+    let event = json!({
+        "generatedAt": now(), "seqNo": 0, "tbc": false,
+        "eventData": [{
+            "eventId": 1, "timestamp": now(), "trigger": "Delta", "actualValue": state,
+            "eventNotificationType": "HardWiredNotification",
+            "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+            "variable": {"name": "AvailabilityState"}
+        }]
+    });
+    kit::call(conn, req, "NotifyEvent", event, 10_000).map(|_| ())
+}
+
+/// TC_G_06_CSMS (part 6 table 550): from an Unavailable station, the operator makes it
+/// Operative; the request names no EVSE or connector.
+fn tc_g_06() -> Step {
+    let conn = registered()?;
+    status(&conn, "G04", 1, "Unavailable")?;
+    let call = triggered(&conn, "G04", "ChangeAvailability", json!({"operationalStatus": "Operative"}), json!({"status": "Accepted"}))?;
+    kit::check(call["operationalStatus"] == "Operative", "G04", "operationalStatus Operative", || call.to_string())?;
+    kit::check(call.get("evse").is_none(), "G04", "no evse: the whole station", || call.to_string())?;
+    status(&conn, "G04", 1, "Available")?;
+    availability_event(&conn, "G04", "Available")
+}
+
+/// The connector-level request of TC_G_07/08_CSMS: EVSE 1, connector 1, `wanted`.
+fn connector_availability(conn: &Connection, wanted: &str) -> Step {
+    let hint = json!({"operationalStatus": wanted, "evse": {"id": 1, "connectorId": 1}});
+    let call = triggered(conn, "G03", "ChangeAvailability", hint, json!({"status": "Accepted"}))?;
+    kit::check(call["operationalStatus"] == wanted, "G03", format!("operationalStatus {wanted}"), || call.to_string())?;
+    kit::check(call["evse"]["id"] == 1 && call["evse"]["connectorId"] == 1, "G03", "EVSE 1, connector 1", || call.to_string())
+}
+
+/// TC_G_07_CSMS (part 6 table 551).
+fn tc_g_07() -> Step {
+    let conn = registered()?;
+    connector_availability(&conn, "Inoperative")?;
+    status(&conn, "G03", 1, "Unavailable")?;
+    availability_event(&conn, "G03", "Unavailable")
+}
+
+/// TC_G_08_CSMS (part 6 table 552): memory state, the connector Unavailable.
+fn tc_g_08() -> Step {
+    let conn = registered()?;
+    status(&conn, "G03", 1, "Unavailable")?;
+    connector_availability(&conn, "Operative")?;
+    status(&conn, "G03", 1, "Available")?;
+    availability_event(&conn, "G03", "Available")
+}
+
 fn tc_g_11() -> Step {
     let conn = registered()?;
     let (tx, seq) = running(&conn, "G03")?;
@@ -560,6 +645,22 @@ fn tc_j_10() -> Step {
     let conn = registered()?;
     let (tx, seq) = running(&conn, "J02")?;
     event(&conn, "J02", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}, "meterValue": sample("Transaction.End", 2000.0)})).map(|_| ())
+}
+
+/// TC_P_03_CSMS (part 6 table 697): customData (OCPP-J 9) on a message and inside a nested
+/// object must not upset the CSMS.
+fn tc_p_03() -> Step {
+    let conn = registered()?;
+    let custom = json!({"vendorId": "org.ocpp-harness", "note": "custom data from the harness"});
+    let s = json!({"timestamp": now(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1, "customData": custom});
+    kit::call(&conn, "OCPP-J 9", "StatusNotification", s, 10_000)?;
+    let tx = new_tx_id("P03");
+    let ev = json!({
+        "eventType": "Started", "timestamp": now(), "triggerReason": "CablePluggedIn", "seqNo": 0,
+        "evse": {"id": 1, "connectorId": 1}, "customData": custom,
+        "transactionInfo": {"transactionId": tx, "chargingState": "EVConnected", "customData": custom}
+    });
+    kit::call(&conn, "OCPP-J 9", TX, ev, 10_000).map(|_| ())
 }
 
 fn tc_p_02() -> Step {
