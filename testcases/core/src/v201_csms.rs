@@ -32,6 +32,11 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_C_38_CSMS", title: "A Rejected ClearCache leaves the CSMS in step with the station", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_38 },
         Case { id: "TC_E_01_CSMS", title: "Start transaction options - PowerPathClosed: the CSMS takes a transaction that starts SuspendedEVSE", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.05"], needs: &[], timeout_ms: 20_000, run: tc_e_01 },
         Case { id: "TC_E_02_CSMS", title: "Start transaction options - EnergyTransfer: the CSMS takes a transaction that starts Charging", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.06"], needs: &[], timeout_ms: 20_000, run: tc_e_02 },
+        Case { id: "TC_E_10_CSMS", title: "Start transaction options - Authorized - Local: Authorize, then a transaction started by the authorization", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_e_10 },
+        Case { id: "TC_E_11_CSMS", title: "Start transaction options - DataSigned: a transaction started with a signed meter value", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_11 },
+        Case { id: "TC_E_12_CSMS", title: "Start transaction options - ParkingBayOccupied: a transaction started by EVDetected", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_12 },
+        Case { id: "TC_E_15_CSMS", title: "Stop transaction options - StopAuthorized - Local: the CSMS takes the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_e_15 },
+        Case { id: "TC_E_17_CSMS", title: "Stop transaction options - Deauthorized - EV side disconnect: the CSMS takes the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_17 },
         Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
         Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
         Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
@@ -464,6 +469,61 @@ fn start_option(req: &str, tag: &str, first_state: &str) -> Step {
         event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
     }
     Ok(())
+}
+
+/// TC_E_10_CSMS (part 6): Authorize, then Started with triggerReason Authorized; the token
+/// Accepted in both answers.
+fn tc_e_10() -> Step {
+    let req = "E01.FR.03";
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    let tx = new_tx_id("E10");
+    let s = event_with_token(&conn, req, "Started", "Authorized", 0, &tx, &token, json!({}))?;
+    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))
+}
+
+/// TC_E_11_CSMS (part 6): as E01, started by SignedDataReceived with a signed Transaction.Begin
+/// meter value.
+fn tc_e_11() -> Step {
+    let req = "E01.FR.04";
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    status(&conn, req, 1, "Occupied")?;
+    availability_event(&conn, req, "Occupied")?;
+    let tx = new_tx_id("E11");
+    let signed = json!({"signedMeterData": "T0NQUC1IQVJORVNTLVNJR05FRA==", "signingMethod": "ECDSA-secp256r1-SHA256", "encodingMethod": "OCMF", "publicKey": ""});
+    let meter = json!([{"timestamp": now(), "sampledValue": [{"value": 0.0, "context": "Transaction.Begin", "signedMeterValue": signed}]}]);
+    let s = event_with_token(&conn, req, "Started", "SignedDataReceived", 0, &tx, &token, json!({"meterValue": meter}))?;
+    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
+    event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
+}
+
+/// TC_E_12_CSMS (part 6): a transaction that starts when the bay's sensor sees an EV.
+fn tc_e_12() -> Step {
+    let conn = registered()?;
+    event(&conn, "E01.FR.01", "Started", "EVDetected", 0, &new_tx_id("E12"), json!({})).map(|_| ())
+}
+
+/// TC_E_15_CSMS (part 6): from EnergyTransferStarted, stopped by the driver at the station.
+fn tc_e_15() -> Step {
+    let req = "E06.FR.03";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    event(&conn, req, "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}})).map(|_| ())
+}
+
+/// TC_E_17_CSMS (part 6): from EnergyTransferSuspended, the EV goes away.
+fn tc_e_17() -> Step {
+    let req = "E06.FR.04";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    event(&conn, req, "Updated", "ChargingStateChanged", seq, &tx, json!({"transactionInfo": {"chargingState": "SuspendedEV"}}))?;
+    let ended = json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}});
+    event(&conn, req, "Ended", "EVCommunicationLost", seq + 1, &tx, ended).map(|_| ())
 }
 
 fn tc_e_01() -> Step {
