@@ -37,6 +37,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_12_CSMS", title: "Start transaction options - ParkingBayOccupied: a transaction started by EVDetected", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_12 },
         Case { id: "TC_E_15_CSMS", title: "Stop transaction options - StopAuthorized - Local: the CSMS takes the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_e_15 },
         Case { id: "TC_E_17_CSMS", title: "Stop transaction options - Deauthorized - EV side disconnect: the CSMS takes the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_17 },
+        Case { id: "TC_E_19_CSMS", title: "Stop transaction options - ParkingBayUnoccupied: the CSMS takes the end when the EV leaves the bay", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_19 },
+        Case { id: "TC_E_22_CSMS", title: "Stop transaction options - EnergyTransfer stopped - SuspendedEV: the CSMS takes the end", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_e_22 },
+        Case { id: "TC_E_39_CSMS", title: "Stop transaction options - Deauthorized - timeout: no cable after the authorization ends the transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05", "E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_39 },
         Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
         Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
         Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
@@ -49,6 +52,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_53_CSMS", title: "The CSMS accepts seqNo 0 at the start of every transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01"], needs: &[], timeout_ms: 20_000, run: tc_e_53 },
         Case { id: "TC_F_01_CSMS", title: "Remote start on an EVSE whose cable started a transaction: the CSMS accepts the RemoteStart event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_01 },
         Case { id: "TC_F_03_CSMS", title: "Remote start first: the CSMS sends RequestStartTransaction and accepts the started transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F02"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_03 },
+        Case { id: "TC_F_04_CSMS", title: "Remote start transaction - Remote start first - Cable plugin timeout", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_04 },
         Case { id: "TC_F_06_CSMS", title: "The CSMS can unlock a connector", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_06 },
         Case { id: "TC_F_11_CSMS", title: "The CSMS can trigger MeterValues for an EVSE and accepts them", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_11 },
         Case { id: "TC_F_20_CSMS", title: "The CSMS can trigger a Heartbeat and answers it", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_20 },
@@ -526,6 +530,40 @@ fn tc_e_17() -> Step {
     event(&conn, req, "Ended", "EVCommunicationLost", seq + 1, &tx, ended).map(|_| ())
 }
 
+/// TC_E_19_CSMS (part 6): from EVDisconnected (the cable out, the transaction idle), the EV
+/// leaves the parking bay.
+fn tc_e_19() -> Step {
+    let req = "E06.FR.01";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    event(&conn, req, "Updated", "EVCommunicationLost", seq, &tx, json!({"transactionInfo": {"chargingState": "Idle"}}))?;
+    status(&conn, req, 1, "Available")?;
+    event(&conn, req, "Ended", "EVDeparted", seq + 1, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}})).map(|_| ())
+}
+
+/// TC_E_22_CSMS (part 6): from EnergyTransferStarted, the EV stops taking energy and the
+/// transaction ends there (TxStopPoint EnergyTransfer).
+fn tc_e_22() -> Step {
+    let req = "E06.FR.07";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let ended = json!({"transactionInfo": {"chargingState": "SuspendedEV", "stoppedReason": "StoppedByEV"}});
+    event(&conn, req, "Ended", "ChargingStateChanged", seq, &tx, ended).map(|_| ())
+}
+
+/// TC_E_39_CSMS (part 6): from Authorized, no cable within the connection time-out.
+fn tc_e_39() -> Step {
+    let req = "E03.FR.05";
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    let tx = new_tx_id("E39");
+    let s = event_with_token(&conn, req, "Started", "Authorized", 0, &tx, &token, json!({}))?;
+    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
+    event(&conn, "E06.FR.04", "Ended", "EVConnectTimeout", 1, &tx, json!({"transactionInfo": {"stoppedReason": "Timeout"}})).map(|_| ())
+}
+
 fn tc_e_01() -> Step {
     start_option("E01.FR.05", "E01", "SuspendedEVSE")
 }
@@ -567,6 +605,21 @@ fn tc_f_03() -> Step {
     let tx = new_tx_id("F03");
     let s = event_with_token(&conn, "F02", "Started", "RemoteStart", 0, &tx, &token, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
     kit::check(s == "Accepted", "F02", "the remote start token Accepted", || format!("status {s}"))
+}
+
+/// TC_F_04_CSMS (part 6): the operator starts a transaction remotely; the station starts it
+/// but no cable comes, and it reports EVConnectTimeout.
+fn tc_f_04() -> Step {
+    let req = "E03.FR.04";
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let hint = json!({"idToken": token_json(&token), "remoteStartId": 14, "evseId": 1});
+    let call = triggered(&conn, req, "RequestStartTransaction", hint, json!({"status": "Accepted"}))?;
+    let asked = &call["idToken"];
+    kit::check(asked["idToken"] == token.as_str() && asked["type"] == kit::token_type().as_str(), req, format!("idToken {token} of type {}", kit::token_type()), || asked.to_string())?;
+    let tx = new_tx_id("F04");
+    event(&conn, req, "Started", "RemoteStart", 0, &tx, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
+    event(&conn, "E03.FR.05", "Updated", "EVConnectTimeout", 1, &tx, json!({})).map(|_| ())
 }
 
 fn tc_f_06() -> Step {
