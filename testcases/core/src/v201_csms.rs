@@ -21,6 +21,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_B_07_CSMS", title: "The CSMS can ask for several variables in one GetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_07 },
         Case { id: "TC_B_09_CSMS", title: "The CSMS can set one variable with SetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_09 },
         Case { id: "TC_B_10_CSMS", title: "The CSMS can set several variables in one SetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_10 },
+        Case { id: "TC_B_42_CSMS", title: "Set new NetworkConnectionProfile - Accepted: the CSMS sends the profile its operator set", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B09.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_42 },
+        Case { id: "TC_B_44_CSMS", title: "Set new NetworkConnectionProfile - Failed: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B09.FR.03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_44 },
         Case { id: "TC_B_12_CSMS", title: "The CSMS asks for the ConfigurationInventory and takes every NotifyReport part", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_12 },
         Case { id: "TC_B_13_CSMS", title: "The CSMS asks for the FullInventory and takes every NotifyReport part", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_13 },
         Case { id: "TC_B_20_CSMS", title: "Reset OnIdle without a transaction: the CSMS accepts the station's reboot", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_20 },
@@ -66,8 +68,13 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_G_08_CSMS", title: "Change Availability Connector - Inoperative to operative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_08 },
         Case { id: "TC_G_11_CSMS", title: "ChangeAvailability during a transaction answered Scheduled is followed through", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_11 },
         Case { id: "TC_J_01_CSMS", title: "Clock-aligned MeterValues outside a transaction are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01"], needs: &[], timeout_ms: 20_000, run: tc_j_01 },
+        Case { id: "TC_J_03_CSMS", title: "Clock-aligned Meter Values - EventType Ended: the CSMS takes the Ended event's clock-aligned values", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.18"], needs: &[], timeout_ms: 20_000, run: tc_j_03 },
+        Case { id: "TC_J_04_CSMS", title: "Clock-aligned Meter Values - Signed: the CSMS takes signed clock-aligned values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_04 },
+        Case { id: "TC_J_07_CSMS", title: "Sampled Meter Values - EventType Started - EVSE known: Transaction.Begin in the Started event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.19"], needs: &[], timeout_ms: 20_000, run: tc_j_07 },
+        Case { id: "TC_J_08_CSMS", title: "Sampled Meter Values - Context Transaction.Begin - EVSE not known at the start", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.19"], needs: &[], timeout_ms: 20_000, run: tc_j_08 },
         Case { id: "TC_J_09_CSMS", title: "Sampled meter values in TransactionEvent Updated are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_09 },
         Case { id: "TC_J_10_CSMS", title: "Meter values in TransactionEvent Ended are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_10 },
+        Case { id: "TC_J_11_CSMS", title: "Sampled Meter Values - Signed: the CSMS takes signed sampled values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_11 },
         Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
         Case { id: "TC_P_03_CSMS", title: "CustomData - Receive custom data: the CSMS answers messages that carry customData", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 9"], needs: &[], timeout_ms: 20_000, run: tc_p_03 },
         Case { id: "TC_N_25_CSMS", title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_25 },
@@ -245,6 +252,36 @@ fn asked_as_operator(req: &str, asked: &[Value], wanted: &[(&str, &str)]) -> Ste
         kit::check(kind == "Actual", req, format!("the Actual value of {component}.{variable}"), || format!("attributeType {kind}"))?;
     }
     Ok(())
+}
+
+/// The network profile the operator sets in TC_B_42/44_CSMS.
+fn network_profile() -> Value {
+    json!({"configurationSlot": 2, "connectionData": {
+        "messageTimeout": 30, "ocppCsmsUrl": "wss://csms.example.org/ocpp", "ocppInterface": "Wired0",
+        "ocppTransport": "JSON", "ocppVersion": "OCPP20", "securityProfile": 2
+    }})
+}
+
+/// TC_B_42_CSMS (part 6 table 481): the request carries the slot and connection data the
+/// operator set, over JSON and OCPP 2.0.
+fn tc_b_42() -> Step {
+    let req = "B09.FR.01";
+    let conn = registered()?;
+    let wanted = network_profile();
+    let call = triggered(&conn, req, "SetNetworkProfile", wanted.clone(), json!({"status": "Accepted"}))?;
+    kit::check(call["configurationSlot"] == wanted["configurationSlot"], req, "configurationSlot 2, as the operator set", || call.to_string())?;
+    for field in ["messageTimeout", "ocppCsmsUrl", "ocppInterface", "ocppTransport", "ocppVersion", "securityProfile"] {
+        let (got, want) = (&call["connectionData"][field], &wanted["connectionData"][field]);
+        kit::check(got == want, req, format!("connectionData.{field} {want}"), || format!("{field} {got}"))?;
+    }
+    Ok(())
+}
+
+/// TC_B_44_CSMS (part 6 table 482): the station answers Failed; the CSMS goes on.
+fn tc_b_44() -> Step {
+    let conn = registered()?;
+    triggered(&conn, "B09.FR.03", "SetNetworkProfile", network_profile(), json!({"status": "Failed"}))?;
+    still_in_step(&conn, "B09.FR.03")
 }
 
 fn tc_b_06() -> Step {
@@ -762,6 +799,66 @@ fn tc_j_10() -> Step {
 
 /// TC_P_03_CSMS (part 6 table 697): customData (OCPP-J 9) on a message and inside a nested
 /// object must not upset the CSMS.
+/// Energy readings, oldest first, in `context` (the last one `last`), signed if asked.
+fn readings(context: &str, last: &str, signed: bool) -> Value {
+    let value = |wh: f64, ctx: &str| {
+        let mut v = json!({"value": wh, "context": ctx, "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}});
+        if signed {
+            v["signedMeterValue"] = json!({"signedMeterData": "T0NQUC1IQVJORVNTLVNJR05FRA==", "signingMethod": "ECDSA-secp256r1-SHA256", "encodingMethod": "OCMF", "publicKey": ""});
+        }
+        json!({"timestamp": now(), "sampledValue": [v]})
+    };
+    json!([value(1200.0, context), value(1450.0, context), value(1500.0, last)])
+}
+
+/// TC_J_03/04/11_CSMS (part 6): from EnergyTransferStarted the EV leaves (EVDisconnected) and
+/// the Ended event carries the transaction's meter values, the last Transaction.End.
+fn ended_with_values(req: &str, context: &str, signed: bool) -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let ended = json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}, "meterValue": readings(context, "Transaction.End", signed)});
+    event(&conn, req, "Ended", "EVCommunicationLost", seq, &tx, ended)?;
+    status(&conn, req, 1, "Available")
+}
+
+fn tc_j_03() -> Step {
+    ended_with_values("J01.FR.18", "Sample.Clock", false)
+}
+
+fn tc_j_04() -> Step {
+    ended_with_values("J01.FR.21", "Sample.Clock", true)
+}
+
+fn tc_j_11() -> Step {
+    ended_with_values("J02.FR.21", "Sample.Periodic", true)
+}
+
+/// TC_J_07_CSMS (part 6): EVConnectedPreSession, the Started event with a Transaction.Begin value.
+fn tc_j_07() -> Step {
+    let req = "J02.FR.19";
+    let conn = registered()?;
+    status(&conn, req, 1, "Occupied")?;
+    let begin = json!([{"timestamp": now(), "sampledValue": [{"value": 1000.0, "context": "Transaction.Begin", "measurand": "Energy.Active.Import.Register"}]}]);
+    let started = json!({"transactionInfo": {"chargingState": "EVConnected"}, "meterValue": begin});
+    event(&conn, req, "Started", "CablePluggedIn", 0, &new_tx_id("J07"), started).map(|_| ())
+}
+
+/// TC_J_08_CSMS (part 6): Authorized first (the EVSE not known yet: no evse in the Started
+/// event), then the cable with the Transaction.Begin value, then EnergyTransferStarted.
+fn tc_j_08() -> Step {
+    let req = "J02.FR.19";
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let tx = new_tx_id("J08");
+    let started = json!({"eventType": "Started", "timestamp": now(), "triggerReason": "Authorized", "seqNo": 0, "transactionInfo": {"transactionId": tx}, "idToken": token_json(&token)});
+    let r = kit::call(&conn, req, TX, started, 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("the token {token} Accepted"), || r.to_string())?;
+    status(&conn, req, 1, "Occupied")?;
+    let begin = json!([{"timestamp": now(), "sampledValue": [{"value": 1000.0, "context": "Transaction.Begin", "measurand": "Energy.Active.Import.Register"}]}]);
+    event(&conn, req, "Updated", "CablePluggedIn", 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}, "meterValue": begin}))?;
+    event(&conn, req, "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
+}
+
 fn tc_p_03() -> Step {
     let conn = registered()?;
     let custom = json!({"vendorId": "org.ocpp-harness", "note": "custom data from the harness"});
