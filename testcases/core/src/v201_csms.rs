@@ -30,6 +30,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_B_22_CSMS", title: "Reset Immediate during a transaction: the CSMS takes the ImmediateReset end and the reboot", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B12"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_22 },
         Case { id: "TC_B_25_CSMS", title: "The CSMS can reset a single EVSE", role: STATION, versions: V201, profile: "core", features: &["reset-per-evse"], requirements: &["B11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_25 },
         Case { id: "TC_C_02_CSMS", title: "A transaction started with an unknown token gets a non-Accepted idTokenInfo", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01", "E01"], needs: &[], timeout_ms: 20_000, run: tc_c_02 },
+        Case { id: "TC_C_08_CSMS", title: "Authorization through authorization cache - Accepted: a cached token authorizing a started session is Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C12.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_c_08 },
+        Case { id: "TC_C_20_CSMS", title: "Authorization through authorization cache - Invalid: an unknown token authorizing a started session is Invalid or Unknown", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C12.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_c_20 },
         Case { id: "TC_C_37_CSMS", title: "The CSMS can clear the station's authorization cache", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_37 },
         Case { id: "TC_C_38_CSMS", title: "A Rejected ClearCache leaves the CSMS in step with the station", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_38 },
         Case { id: "TC_E_01_CSMS", title: "Start transaction options - PowerPathClosed: the CSMS takes a transaction that starts SuspendedEVSE", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.05"], needs: &[], timeout_ms: 20_000, run: tc_e_01 },
@@ -599,6 +601,30 @@ fn tc_e_39() -> Step {
     let s = event_with_token(&conn, req, "Started", "Authorized", 0, &tx, &token, json!({}))?;
     kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
     event(&conn, "E06.FR.04", "Ended", "EVConnectTimeout", 1, &tx, json!({"transactionInfo": {"stoppedReason": "Timeout"}})).map(|_| ())
+}
+
+/// TC_C_08/20_CSMS (part 6): EVConnectedPreSession with the transaction started at the parking
+/// bay (TxStartPoint ParkingBayOccupancy); the station then authorizes `token` from its cache
+/// and reports it in an Updated event. The CSMS's verdict on the token is returned.
+fn cached_authorization(tag: &str, token: &str) -> Step<String> {
+    let req = "C12.FR.03";
+    let conn = registered()?;
+    status(&conn, req, 1, "Occupied")?;
+    let tx = new_tx_id(tag);
+    event(&conn, req, "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    event_with_token(&conn, req, "Updated", "Authorized", 1, &tx, token, json!({}))
+}
+
+fn tc_c_08() -> Step {
+    let token = kit::valid_token();
+    let s = cached_authorization("C08", &token)?;
+    kit::check(s == "Accepted", "C12.FR.03", format!("the cached token {token} Accepted"), || format!("status {s}"))
+}
+
+fn tc_c_20() -> Step {
+    let token = config::invalid_id_token();
+    let s = cached_authorization("C20", &token)?;
+    kit::check(["Invalid", "Unknown"].contains(&s.as_str()), "C12.FR.03", format!("Invalid or Unknown for the unknown token {token}"), || format!("status {s}"))
 }
 
 fn tc_e_01() -> Step {
