@@ -500,14 +500,11 @@ fn tc_e_34() -> Step {
 /// energy flows (Charging); the token Accepted in Authorize and in the Started event.
 fn start_option(req: &str, tag: &str, first_state: &str) -> Step {
     let conn = registered()?;
-    let token = kit::valid_token();
-    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
-    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    let token = authorized(&conn, req)?;
     status(&conn, req, 1, "Occupied")?;
     availability_event(&conn, req, "Occupied")?;
     let tx = new_tx_id(tag);
-    let s = event_with_token(&conn, req, "Started", "ChargingStateChanged", 0, &tx, &token, json!({"transactionInfo": {"chargingState": first_state}}))?;
-    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
+    started_with(&conn, req, &tx, &token, "ChargingStateChanged", json!({"transactionInfo": {"chargingState": first_state}}))?;
     if first_state != "Charging" {
         event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
     }
@@ -519,12 +516,9 @@ fn start_option(req: &str, tag: &str, first_state: &str) -> Step {
 fn tc_e_10() -> Step {
     let req = "E01.FR.03";
     let conn = registered()?;
-    let token = kit::valid_token();
-    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
-    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    let token = authorized(&conn, req)?;
     let tx = new_tx_id("E10");
-    let s = event_with_token(&conn, req, "Started", "Authorized", 0, &tx, &token, json!({}))?;
-    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))
+    started_with(&conn, req, &tx, &token, "Authorized", json!({}))
 }
 
 /// TC_E_11_CSMS (part 6): as E01, started by SignedDataReceived with a signed Transaction.Begin
@@ -532,16 +526,13 @@ fn tc_e_10() -> Step {
 fn tc_e_11() -> Step {
     let req = "E01.FR.04";
     let conn = registered()?;
-    let token = kit::valid_token();
-    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
-    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    let token = authorized(&conn, req)?;
     status(&conn, req, 1, "Occupied")?;
     availability_event(&conn, req, "Occupied")?;
     let tx = new_tx_id("E11");
     let signed = json!({"signedMeterData": "T0NQUC1IQVJORVNTLVNJR05FRA==", "signingMethod": "ECDSA-secp256r1-SHA256", "encodingMethod": "OCMF", "publicKey": ""});
     let meter = json!([{"timestamp": now(), "sampledValue": [{"value": 0.0, "context": "Transaction.Begin", "signedMeterValue": signed}]}]);
-    let s = event_with_token(&conn, req, "Started", "SignedDataReceived", 0, &tx, &token, json!({"meterValue": meter}))?;
-    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
+    started_with(&conn, req, &tx, &token, "SignedDataReceived", json!({"meterValue": meter}))?;
     event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
 }
 
@@ -594,12 +585,9 @@ fn tc_e_22() -> Step {
 fn tc_e_39() -> Step {
     let req = "E03.FR.05";
     let conn = registered()?;
-    let token = kit::valid_token();
-    let r = kit::call(&conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
-    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    let token = authorized(&conn, req)?;
     let tx = new_tx_id("E39");
-    let s = event_with_token(&conn, req, "Started", "Authorized", 0, &tx, &token, json!({}))?;
-    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))?;
+    started_with(&conn, req, &tx, &token, "Authorized", json!({}))?;
     event(&conn, "E06.FR.04", "Ended", "EVConnectTimeout", 1, &tx, json!({"transactionInfo": {"stoppedReason": "Timeout"}})).map(|_| ())
 }
 
@@ -625,6 +613,20 @@ fn tc_c_20() -> Step {
     let token = config::invalid_id_token();
     let s = cached_authorization("C20", &token)?;
     kit::check(["Invalid", "Unknown"].contains(&s.as_str()), "C12.FR.03", format!("Invalid or Unknown for the unknown token {token}"), || format!("status {s}"))
+}
+
+/// Authorize the first valid token: Accepted, or the case fails. Returns the token.
+fn authorized(conn: &Connection, req: &str) -> Step<String> {
+    let token = kit::valid_token();
+    let r = kit::call(conn, req, "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("Authorize Accepted for {token}"), || r.to_string())?;
+    Ok(token)
+}
+
+/// A Started event for `token` (triggered by `trigger`), which the CSMS must accept.
+fn started_with(conn: &Connection, req: &str, tx: &str, token: &str, trigger: &str, extra: Value) -> Step {
+    let s = event_with_token(conn, req, "Started", trigger, 0, tx, token, extra)?;
+    kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))
 }
 
 fn tc_e_01() -> Step {
