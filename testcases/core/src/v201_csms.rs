@@ -69,6 +69,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_G_07_CSMS", title: "Change Availability Connector - Operative to inoperative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_07 },
         Case { id: "TC_G_08_CSMS", title: "Change Availability Connector - Inoperative to operative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_08 },
         Case { id: "TC_G_11_CSMS", title: "ChangeAvailability during a transaction answered Scheduled is followed through", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_11 },
+        Case { id: "TC_G_14_CSMS", title: "Change Availability Charging Station - With ongoing transaction: Scheduled, then Unavailable once it ends", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_14 },
+        Case { id: "TC_G_17_CSMS", title: "Change Availability Connector - With ongoing transaction: Scheduled, then Unavailable once it ends", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_17 },
+        Case { id: "TC_G_20_CSMS", title: "Connector status Notification - Lock Failure: the CSMS takes the ConnectorPlugRetentionLock problem", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G05.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_g_20 },
         Case { id: "TC_J_01_CSMS", title: "Clock-aligned MeterValues outside a transaction are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01"], needs: &[], timeout_ms: 20_000, run: tc_j_01 },
         Case { id: "TC_J_03_CSMS", title: "Clock-aligned Meter Values - EventType Ended: the CSMS takes the Ended event's clock-aligned values", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.18"], needs: &[], timeout_ms: 20_000, run: tc_j_03 },
         Case { id: "TC_J_04_CSMS", title: "Clock-aligned Meter Values - Signed: the CSMS takes signed clock-aligned values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_04 },
@@ -80,6 +83,11 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
         Case { id: "TC_P_03_CSMS", title: "CustomData - Receive custom data: the CSMS answers messages that carry customData", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 9"], needs: &[], timeout_ms: 20_000, run: tc_p_03 },
         Case { id: "TC_N_25_CSMS", title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_25 },
+        Case { id: "TC_N_28_CSMS", title: "Get Customer Information - Accepted + no data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09.FR.01", "N09.FR.04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_28 },
+        Case { id: "TC_N_29_CSMS", title: "Get Customer Information - Not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09.FR.01", "N09.FR.04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_29 },
+        Case { id: "TC_N_30_CSMS", title: "Clear Customer Information - Clear and report + data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_30 },
+        Case { id: "TC_N_31_CSMS", title: "Clear Customer Information - Clear and report + no data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_31 },
+        Case { id: "TC_N_32_CSMS", title: "Clear Customer Information - Clear and no report", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_32 },
         Case { id: "TC_N_27_CSMS", title: "The CSMS can ask for customer information and accepts the data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_27 },
     ]
 }
@@ -798,6 +806,43 @@ fn tc_g_08() -> Step {
     availability_event(&conn, "G03", "Available")
 }
 
+/// TC_G_14/17_CSMS (part 6 tables 556, 559): EnergyTransferStarted; the operator makes the
+/// station (`hint` without evse) or the connector inoperative; the station schedules it, the
+/// transaction ends (StopAuthorized, the EV leaves) and the connector goes Unavailable.
+fn inoperative_during_transaction(req: &str, hint: Value) -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let call = triggered(&conn, req, "ChangeAvailability", hint.clone(), json!({"status": "Scheduled"}))?;
+    kit::check(call["operationalStatus"] == "Inoperative", req, "operationalStatus Inoperative", || call.to_string())?;
+    kit::check(call.get("evse") == hint.get("evse"), req, format!("evse {}", hint.get("evse").unwrap_or(&Value::Null)), || call.to_string())?;
+    event(&conn, req, "Updated", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    event(&conn, req, "Ended", "EVCommunicationLost", seq + 1, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}}))?;
+    status(&conn, req, 1, "Unavailable")
+}
+
+fn tc_g_14() -> Step {
+    inoperative_during_transaction("G04", json!({"operationalStatus": "Inoperative"}))
+}
+
+fn tc_g_17() -> Step {
+    inoperative_during_transaction("G03", json!({"operationalStatus": "Inoperative", "evse": {"id": 1, "connectorId": 1}}))
+}
+
+/// TC_G_20_CSMS (part 6): a connector's plug retention lock reports a problem.
+fn tc_g_20() -> Step {
+    let conn = registered()?;
+    let event = json!({
+        "generatedAt": now(), "seqNo": 0, "tbc": false,
+        "eventData": [{
+            "eventId": 20, "timestamp": now(), "trigger": "Delta", "actualValue": "true",
+            "eventNotificationType": "HardWiredMonitor",
+            "component": {"name": "ConnectorPlugRetentionLock", "evse": {"id": 1, "connectorId": 1}},
+            "variable": {"name": "Problem"}
+        }]
+    });
+    kit::call(&conn, "G05.FR.03", "NotifyEvent", event, 10_000).map(|_| ())
+}
+
 fn tc_g_11() -> Step {
     let conn = registered()?;
     let (tx, seq) = running(&conn, "G03")?;
@@ -920,6 +965,45 @@ fn tc_n_25() -> Step {
         kit::call(&conn, "N01", "LogStatusNotification", json!({"status": status, "requestId": call["requestId"]}), 10_000)?;
     }
     Ok(())
+}
+
+/// TC_N_28..32_CSMS (part 6 tables 658-663): the operator asks about (and/or clears) the
+/// data of the customer with the first valid token; the request carries the token and the
+/// report/clear flags as asked. The station answers `answer` and, if it did accept, reports
+/// `data` (empty: it holds none).
+fn customer_information(req: &str, report: bool, clear: bool, answer: &str, data: &str) -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let hint = json!({"requestId": 28, "report": report, "clear": clear, "idToken": token_json(&token)});
+    let call = triggered(&conn, req, "CustomerInformation", hint, json!({"status": answer}))?;
+    kit::check(call["report"] == report && call["clear"] == clear, req, format!("report {report}, clear {clear}"), || call.to_string())?;
+    let id = &call["idToken"];
+    kit::check(id["idToken"] == token.as_str() && id["type"] == kit::token_type().as_str(), req, format!("the customer's idToken {token}"), || id.to_string())?;
+    if answer != "Accepted" {
+        return still_in_step(&conn, req);
+    }
+    let notify = json!({"data": data, "seqNo": 0, "generatedAt": now(), "requestId": call["requestId"], "tbc": false});
+    kit::call(&conn, req, "NotifyCustomerInformation", notify, 10_000).map(|_| ())
+}
+
+fn tc_n_28() -> Step {
+    customer_information("N09.FR.01", true, false, "Accepted", "")
+}
+
+fn tc_n_29() -> Step {
+    customer_information("N09.FR.01", true, false, "Rejected", "")
+}
+
+fn tc_n_30() -> Step {
+    customer_information("N10.FR.08", true, true, "Accepted", "token seen in 3 transactions; cleared")
+}
+
+fn tc_n_31() -> Step {
+    customer_information("N10.FR.08", true, true, "Accepted", "")
+}
+
+fn tc_n_32() -> Step {
+    customer_information("N10.FR.08", false, true, "Accepted", "")
 }
 
 fn tc_n_27() -> Step {
