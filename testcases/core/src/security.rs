@@ -171,7 +171,7 @@ fn oh_a_03_cs() -> Step {
 }
 
 /// A root CA from `ocpp-harness pki init` (public certificate only) and its serial number.
-const ROOT_CA: &str = include_str!("test-root-ca.pem");
+pub(crate) const ROOT_CA: &str = include_str!("test-root-ca.pem");
 const ROOT_SERIAL: &str = "7d123f9b00e81f8b40d3bc37c980c40fa4af8a65";
 
 fn install_root(conn: &kit::Connection, req: &str, pem: &str) -> Step<String> {

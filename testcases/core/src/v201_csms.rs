@@ -82,6 +82,14 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_J_11_CSMS", title: "Sampled Meter Values - Signed: the CSMS takes signed sampled values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_11 },
         Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
         Case { id: "TC_P_03_CSMS", title: "CustomData - Receive custom data: the CSMS answers messages that carry customData", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 9"], needs: &[], timeout_ms: 20_000, run: tc_p_03 },
+        Case { id: "TC_M_01_CSMS", title: "Install CA certificate - CSMSRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_01 },
+        Case { id: "TC_M_02_CSMS", title: "Install CA certificate - ManufacturerRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_02 },
+        Case { id: "TC_M_05_CSMS", title: "Install CA certificate - Failed: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01", "M05.FR.03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_05 },
+        Case { id: "TC_M_13_CSMS", title: "Retrieve certificates from Charging Station - ManufacturerRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M03.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_13 },
+        Case { id: "TC_M_18_CSMS", title: "Retrieve certificates from Charging Station - All certificateTypes", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M03.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_18 },
+        Case { id: "TC_M_19_CSMS", title: "Retrieve certificates from Charging Station - No matching certificate found", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M03.FR.01", "M03.FR.02"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_19 },
+        Case { id: "TC_M_20_CSMS", title: "Delete a certificate from a Charging Station - Success", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M04.FR.01", "M04.FR.07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_20 },
+        Case { id: "TC_M_21_CSMS", title: "Delete a certificate from a Charging Station - Failed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M04.FR.01", "M04.FR.07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_21 },
         Case { id: "TC_N_25_CSMS", title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_25 },
         Case { id: "TC_N_28_CSMS", title: "Get Customer Information - Accepted + no data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09.FR.01", "N09.FR.04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_28 },
         Case { id: "TC_N_29_CSMS", title: "Get Customer Information - Not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09.FR.01", "N09.FR.04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_29 },
@@ -1004,6 +1012,94 @@ fn tc_n_31() -> Step {
 
 fn tc_n_32() -> Step {
     customer_information("N10.FR.08", false, true, "Accepted", "")
+}
+
+// ---- M: certificates the CSMS manages on the station ----
+
+/// The CA certificate the lab configured for the certificate cases (our test root).
+const CONFIGURED_CA: &str = crate::security::ROOT_CA;
+
+/// Part 6's reusable state CertificateInstalled (table 709): the operator has the CSMS install
+/// the configured certificate as `kind`; the request must carry that type and that
+/// certificate; the station answers `answer`.
+fn certificate_installed(conn: &Connection, req: &str, kind: &str, answer: &str) -> Step {
+    let hint = json!({"certificateType": kind, "certificate": CONFIGURED_CA});
+    let call = triggered(conn, req, "InstallCertificate", hint, json!({"status": answer}))?;
+    kit::check(call["certificateType"] == kind, req, format!("certificateType {kind}"), || format!("certificateType {}", call["certificateType"]))?;
+    let sent = call["certificate"].as_str().unwrap_or_default();
+    kit::check(sent.trim() == CONFIGURED_CA.trim(), req, "the configured certificate", || format!("{} characters of other text", sent.len()))
+}
+
+fn tc_m_01() -> Step {
+    certificate_installed(&registered()?, "M05.FR.01", "CSMSRootCertificate", "Accepted")
+}
+
+fn tc_m_02() -> Step {
+    certificate_installed(&registered()?, "M05.FR.01", "ManufacturerRootCertificate", "Accepted")
+}
+
+fn tc_m_05() -> Step {
+    let conn = registered()?;
+    certificate_installed(&conn, "M05.FR.03", "CSMSRootCertificate", "Failed")?;
+    still_in_step(&conn, "M05.FR.03")
+}
+
+/// The hash data the station reports for its `kind` certificate (made-up but well-formed).
+fn hash_data(kind: &str) -> Value {
+    json!({"certificateType": kind, "certificateHashData": {"hashAlgorithm": "SHA256", "issuerNameHash": "6c2b4e0a1f", "issuerKeyHash": "9d3e5f7a2b", "serialNumber": "4f2a"}})
+}
+
+/// Part 6's reusable state GetInstalledCertificates (table 708): the operator asks for the
+/// station's certificates of `kind` (all kinds if None); the station answers `status` with
+/// its hash data. Returns what it reported.
+fn installed_certificates(conn: &Connection, req: &str, kind: Option<&str>, status: &str) -> Step<Value> {
+    let hint = match kind {
+        Some(k) => json!({"certificateType": [k]}),
+        None => json!({}),
+    };
+    let chain = json!([hash_data(kind.unwrap_or("CSMSRootCertificate"))]);
+    let reply = if status == "Accepted" { json!({"status": status, "certificateHashDataChain": chain}) } else { json!({"status": status}) };
+    let call = triggered(conn, req, "GetInstalledCertificateIds", hint, reply)?;
+    let asked = call["certificateType"].as_array().cloned().unwrap_or_default();
+    match kind {
+        Some(k) => kit::check(asked.len() == 1 && asked[0] == k, req, format!("certificateType [{k}]"), || call.to_string())?,
+        None => kit::check(asked.is_empty(), req, "no certificateType: every kind", || call.to_string())?,
+    }
+    Ok(chain)
+}
+
+fn tc_m_13() -> Step {
+    installed_certificates(&registered()?, "M03.FR.01", Some("ManufacturerRootCertificate"), "Accepted").map(|_| ())
+}
+
+fn tc_m_18() -> Step {
+    installed_certificates(&registered()?, "M03.FR.01", None, "Accepted").map(|_| ())
+}
+
+fn tc_m_19() -> Step {
+    let conn = registered()?;
+    installed_certificates(&conn, "M03.FR.02", Some("ManufacturerRootCertificate"), "NotFound")?;
+    still_in_step(&conn, "M03.FR.02")
+}
+
+/// TC_M_20/21_CSMS (part 6): the CSMS looks the certificate up, then asks to delete exactly
+/// the one the station reported; the station answers `answer`.
+fn delete_certificate(answer: &str) -> Step {
+    let req = "M04.FR.01";
+    let conn = registered()?;
+    let chain = installed_certificates(&conn, req, Some("CSMSRootCertificate"), "Accepted")?;
+    let reported = chain[0]["certificateHashData"].clone();
+    let call = triggered(&conn, req, "DeleteCertificate", json!({"certificateHashData": reported}), json!({"status": answer}))?;
+    kit::check(call["certificateHashData"] == reported, req, "the hash data of the certificate the station reported", || call["certificateHashData"].to_string())?;
+    still_in_step(&conn, req)
+}
+
+fn tc_m_20() -> Step {
+    delete_certificate("Accepted")
+}
+
+fn tc_m_21() -> Step {
+    delete_certificate("Failed")
 }
 
 fn tc_n_27() -> Step {
