@@ -82,6 +82,15 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_J_11_CSMS", title: "Sampled Meter Values - Signed: the CSMS takes signed sampled values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_11 },
         Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
         Case { id: "TC_P_03_CSMS", title: "CustomData - Receive custom data: the CSMS answers messages that carry customData", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 9"], needs: &[], timeout_ms: 20_000, run: tc_p_03 },
+        Case { id: "TC_L_01_CSMS", title: "Secure Firmware Update - Installation successful", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.15"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_01 },
+        Case { id: "TC_L_04_CSMS", title: "Secure Firmware Update - RevokedCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_04 },
+        Case { id: "TC_L_05_CSMS", title: "Secure Firmware Update - InvalidCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_05 },
+        Case { id: "TC_L_06_CSMS", title: "Secure Firmware Update - InvalidSignature", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_06 },
+        Case { id: "TC_L_07_CSMS", title: "Secure Firmware Update - DownloadFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_07 },
+        Case { id: "TC_L_08_CSMS", title: "Secure Firmware Update - InstallVerificationFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_08 },
+        Case { id: "TC_L_09_CSMS", title: "Secure Firmware Update - InstallationFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_09 },
+        Case { id: "TC_L_10_CSMS", title: "Secure Firmware Update - AcceptedCanceled", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.24"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_10 },
+        Case { id: "TC_L_11_CSMS", title: "Secure Firmware Update - Unable to cancel", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.27"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_11 },
         Case { id: "TC_M_01_CSMS", title: "Install CA certificate - CSMSRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_01 },
         Case { id: "TC_M_02_CSMS", title: "Install CA certificate - ManufacturerRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_02 },
         Case { id: "TC_M_05_CSMS", title: "Install CA certificate - Failed: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01", "M05.FR.03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_05 },
@@ -1012,6 +1021,115 @@ fn tc_n_31() -> Step {
 
 fn tc_n_32() -> Step {
     customer_information("N10.FR.08", false, true, "Accepted", "")
+}
+
+// ---- L: secure firmware update ----
+
+/// What the station does after the CSMS's UpdateFirmware, in part 6's order.
+#[derive(Clone, Copy)]
+enum Fw {
+    /// FirmwareStatusNotification with this status (for the current request).
+    Status(&'static str),
+    /// SecurityEventNotification of this type.
+    SecurityEvent(&'static str),
+    /// The operator asks for a second update; the station answers this.
+    Again(&'static str),
+    /// The station reboots into the new firmware: reconnects, boots (FirmwareUpdate; the CSMS
+    /// must accept) and reports its connector Available.
+    Reboot,
+}
+
+/// The operator's firmware update `id`: the request must carry the operator's request id,
+/// location, signing certificate and signature (part 6 table 609's tool validations).
+fn update_firmware(conn: &Connection, req: &str, id: i64, answer: &str) -> Step<i64> {
+    let firmware = json!({"location": format!("https://firmware.example.org/fw-{id}.bin"), "retrieveDateTime": now(), "signingCertificate": CONFIGURED_CA, "signature": "c2lnbmF0dXJlIG9mIHRoZSBmaXJtd2FyZQ=="});
+    let call = triggered(conn, req, "UpdateFirmware", json!({"requestId": id, "firmware": firmware}), json!({"status": answer}))?;
+    kit::check(call["requestId"] == id, req, format!("requestId {id}, the operator's"), || format!("requestId {}", call["requestId"]))?;
+    for field in ["location", "signature"] {
+        kit::check(call["firmware"][field] == firmware[field], req, format!("firmware {field} {}", firmware[field]), || format!("{field} {}", call["firmware"][field]))?;
+    }
+    let cert = call["firmware"]["signingCertificate"].as_str().unwrap_or_default();
+    kit::check(cert.trim() == CONFIGURED_CA.trim(), req, "the configured signing certificate", || format!("{} characters of other text", cert.len()))?;
+    Ok(id)
+}
+
+/// TC_L_*_CSMS: the operator updates the firmware; the station answers `answer` and goes
+/// through `script`. Returns the connection it ends on.
+fn firmware_update(req: &str, answer: &str, script: &[Fw]) -> Step<Connection> {
+    let mut conn = registered()?;
+    let mut request_id = update_firmware(&conn, req, 60, answer)?;
+    for step in script {
+        match step {
+            Fw::Status(s) => {
+                kit::call(&conn, req, "FirmwareStatusNotification", json!({"status": s, "requestId": request_id}), 10_000)?;
+            }
+            Fw::SecurityEvent(t) => {
+                kit::call(&conn, req, "SecurityEventNotification", json!({"type": t, "timestamp": now()}), 10_000)?;
+            }
+            Fw::Again(a) => {
+                let second = update_firmware(&conn, req, 61, a)?;
+                if a.starts_with("Accepted") {
+                    request_id = second;
+                }
+            }
+            Fw::Reboot => {
+                conn.close();
+                conn = kit::reconnect(req)?;
+                let boot = json!({"reason": "FirmwareUpdate", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness", "firmwareVersion": "2.0"}});
+                let r = kit::call(&conn, req, "BootNotification", boot, 10_000)?;
+                kit::check(r["status"] == "Accepted", req, "the station, rebooted into its new firmware, Accepted", || r.to_string())?;
+                status(&conn, req, 1, "Available")?;
+                availability_event(&conn, req, "Available")?;
+            }
+        }
+    }
+    Ok(conn)
+}
+
+const INSTALLED: &[Fw] = &[Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("SignatureVerified"), Fw::Status("Installing"), Fw::Status("InstallRebooting"), Fw::Reboot, Fw::Status("Installed")];
+
+fn tc_l_01() -> Step {
+    firmware_update("L01.FR.01", "Accepted", INSTALLED).map(|_| ())
+}
+
+fn tc_l_04() -> Step {
+    let conn = firmware_update("L01.FR.01", "RevokedCertificate", &[])?;
+    still_in_step(&conn, "L01.FR.01")
+}
+
+fn tc_l_05() -> Step {
+    firmware_update("L01.FR.01", "InvalidCertificate", &[Fw::SecurityEvent("InvalidFirmwareSigningCertificate")]).map(|_| ())
+}
+
+fn tc_l_06() -> Step {
+    firmware_update("L01.FR.11", "Accepted", &[Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("InvalidSignature"), Fw::SecurityEvent("InvalidFirmwareSignature")]).map(|_| ())
+}
+
+fn tc_l_07() -> Step {
+    firmware_update("L01.FR.11", "Accepted", &[Fw::Status("Downloading"), Fw::Status("DownloadFailed")]).map(|_| ())
+}
+
+fn tc_l_08() -> Step {
+    let script = [Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("SignatureVerified"), Fw::Status("Installing"), Fw::Status("InstallVerificationFailed")];
+    firmware_update("L01.FR.11", "Accepted", &script).map(|_| ())
+}
+
+fn tc_l_09() -> Step {
+    let mut script = INSTALLED.to_vec();
+    *script.last_mut().expect("INSTALLED ends with a status") = Fw::Status("InstallationFailed");
+    firmware_update("L01.FR.11", "Accepted", &script).map(|_| ())
+}
+
+fn tc_l_10() -> Step {
+    let mut script = vec![Fw::Status("Downloading"), Fw::Again("AcceptedCanceled")];
+    script.extend_from_slice(INSTALLED);
+    firmware_update("L01.FR.24", "Accepted", &script).map(|_| ())
+}
+
+fn tc_l_11() -> Step {
+    let mut script = vec![Fw::Status("Downloading"), Fw::Again("Rejected")];
+    script.extend_from_slice(&INSTALLED[1..]);
+    firmware_update("L01.FR.27", "Accepted", &script).map(|_| ())
 }
 
 // ---- M: certificates the CSMS manages on the station ----
