@@ -44,6 +44,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_19_CSMS", title: "Stop transaction options - ParkingBayUnoccupied: the CSMS takes the end when the EV leaves the bay", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_19 },
         Case { id: "TC_E_22_CSMS", title: "Stop transaction options - EnergyTransfer stopped - SuspendedEV: the CSMS takes the end", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_e_22 },
         Case { id: "TC_E_39_CSMS", title: "Stop transaction options - Deauthorized - timeout: no cable after the authorization ends the transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05", "E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_39 },
+        Case { id: "TC_E_38_CSMS", title: "Local start transaction - EV not ready: the CSMS takes SuspendedEV after the cable", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_38 },
         Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
         Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
         Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
@@ -55,6 +56,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_34_CSMS", title: "The CSMS can ask whether transaction messages are queued, without a transaction id", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_34 },
         Case { id: "TC_E_53_CSMS", title: "The CSMS accepts seqNo 0 at the start of every transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01"], needs: &[], timeout_ms: 20_000, run: tc_e_53 },
         Case { id: "TC_F_01_CSMS", title: "Remote start on an EVSE whose cable started a transaction: the CSMS accepts the RemoteStart event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_01 },
+        Case { id: "TC_F_02_CSMS", title: "Remote start transaction - Remote start first - authorizeRemoteStart is true: Authorize, then the RemoteStart event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F02.FR.01", "F01.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_02 },
         Case { id: "TC_F_03_CSMS", title: "Remote start first: the CSMS sends RequestStartTransaction and accepts the started transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F02"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_03 },
         Case { id: "TC_F_04_CSMS", title: "Remote start transaction - Remote start first - Cable plugin timeout", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_04 },
         Case { id: "TC_F_06_CSMS", title: "The CSMS can unlock a connector", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_06 },
@@ -105,6 +107,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_N_30_CSMS", title: "Clear Customer Information - Clear and report + data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_30 },
         Case { id: "TC_N_31_CSMS", title: "Clear Customer Information - Clear and report + no data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_31 },
         Case { id: "TC_N_32_CSMS", title: "Clear Customer Information - Clear and no report", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_32 },
+        Case { id: "TC_N_34_CSMS", title: "Retrieve Log Information - Rejected: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_34 },
+        Case { id: "TC_N_35_CSMS", title: "Retrieve Log Information - Security Log - Success", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_35 },
+        Case { id: "TC_N_36_CSMS", title: "Retrieve Log Information - Second Request: the first upload is canceled for the second", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_36 },
         Case { id: "TC_N_27_CSMS", title: "The CSMS can ask for customer information and accepts the data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_27 },
     ]
 }
@@ -654,6 +659,18 @@ fn started_with(conn: &Connection, req: &str, tx: &str, token: &str, trigger: &s
     kit::check(s == "Accepted", req, format!("the token {token} Accepted in the Started event"), || format!("status {s}"))
 }
 
+/// TC_E_38_CSMS (part 6): from Authorized, the cable comes but the EV is not ready to charge.
+fn tc_e_38() -> Step {
+    let req = "E03";
+    let conn = registered()?;
+    let token = authorized(&conn, req)?;
+    let tx = new_tx_id("E38");
+    started_with(&conn, req, &tx, &token, "Authorized", json!({}))?;
+    status(&conn, req, 1, "Occupied")?;
+    event(&conn, req, "Updated", "CablePluggedIn", 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    event(&conn, req, "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "SuspendedEV"}})).map(|_| ())
+}
+
 fn tc_e_01() -> Step {
     start_option("E01.FR.05", "E01", "SuspendedEVSE")
 }
@@ -710,6 +727,22 @@ fn tc_f_04() -> Step {
     let tx = new_tx_id("F04");
     event(&conn, req, "Started", "RemoteStart", 0, &tx, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
     event(&conn, "E03.FR.05", "Updated", "EVConnectTimeout", 1, &tx, json!({})).map(|_| ())
+}
+
+/// TC_F_02_CSMS (part 6): the operator starts a transaction remotely; the station authorizes
+/// the token first (AuthorizeRemoteStart), then starts, then the energy flows.
+fn tc_f_02() -> Step {
+    let req = "F02.FR.01";
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let hint = json!({"idToken": token_json(&token), "remoteStartId": 22, "evseId": 1});
+    let call = triggered(&conn, req, "RequestStartTransaction", hint, json!({"status": "Accepted"}))?;
+    kit::check(at(&call, "/idToken/idToken") == token.as_str(), req, format!("idToken {token}, as the operator asked"), || call.to_string())?;
+    authorized(&conn, "F01.FR.01")?;
+    let tx = new_tx_id("F02");
+    started_with(&conn, req, &tx, &token, "RemoteStart", json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
+    status(&conn, req, 1, "Occupied")?;
+    event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
 }
 
 fn tc_f_06() -> Step {
@@ -971,6 +1004,45 @@ fn tc_p_02() -> Step {
 }
 
 // ---- N ----
+
+/// The operator asks for log `kind` with request `id`; the station answers `answer`. The
+/// request must be for that log and carry the operator's request id.
+fn get_log(conn: &Connection, kind: &str, id: i64, answer: &str) -> Step<Value> {
+    let hint = json!({"logType": kind, "requestId": id, "log": {"remoteLocation": "ftp://logs.example/upload"}});
+    let call = triggered(conn, "N01", "GetLog", hint, json!({"status": answer, "filename": "station.log"}))?;
+    kit::check(call["logType"] == kind && call["requestId"] == id, "N01", format!("logType {kind}, requestId {id}"), || call.to_string())?;
+    Ok(call["requestId"].clone())
+}
+
+fn log_status(conn: &Connection, status: &str, id: &Value) -> Step {
+    kit::call(conn, "N01", "LogStatusNotification", json!({"status": status, "requestId": id}), 10_000).map(|_| ())
+}
+
+/// TC_N_34_CSMS (part 6).
+fn tc_n_34() -> Step {
+    let conn = registered()?;
+    get_log(&conn, "DiagnosticsLog", 34, "Rejected")?;
+    still_in_step(&conn, "N01")
+}
+
+/// TC_N_35_CSMS (part 6): the security log, uploaded.
+fn tc_n_35() -> Step {
+    let conn = registered()?;
+    let id = get_log(&conn, "SecurityLog", 35, "Accepted")?;
+    log_status(&conn, "Uploading", &id)?;
+    log_status(&conn, "Uploaded", &id)
+}
+
+/// TC_N_36_CSMS (part 6): a second request while the first uploads cancels the first.
+fn tc_n_36() -> Step {
+    let conn = registered()?;
+    let first = get_log(&conn, "DiagnosticsLog", 36, "Accepted")?;
+    log_status(&conn, "Uploading", &first)?;
+    let second = get_log(&conn, "DiagnosticsLog", 37, "AcceptedCanceled")?;
+    log_status(&conn, "AcceptedCanceled", &first)?;
+    log_status(&conn, "Uploading", &second)?;
+    log_status(&conn, "Uploaded", &second)
+}
 
 fn tc_n_25() -> Step {
     let conn = registered()?;
