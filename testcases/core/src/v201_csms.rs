@@ -45,6 +45,9 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_E_22_CSMS", title: "Stop transaction options - EnergyTransfer stopped - SuspendedEV: the CSMS takes the end", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_e_22 },
         Case { id: "TC_E_39_CSMS", title: "Stop transaction options - Deauthorized - timeout: no cable after the authorization ends the transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05", "E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_39 },
         Case { id: "TC_E_38_CSMS", title: "Local start transaction - EV not ready: the CSMS takes SuspendedEV after the cable", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_38 },
+        Case { id: "TC_E_08_CSMS", title: "Stop transaction options - EnergyTransfer stopped - StopAuthorized", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_e_08 },
+        Case { id: "TC_E_20_CSMS", title: "Stop transaction options - EVDisconnected - EV side (IEC 61851-1 EV)", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.02"], needs: &[], timeout_ms: 20_000, run: tc_e_20 },
+        Case { id: "TC_E_26_CSMS", title: "Disconnect cable on EV-side - Suspend transaction: the cable comes back and charging resumes", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E10.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_26 },
         Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
         Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
         Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
@@ -75,6 +78,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_G_17_CSMS", title: "Change Availability Connector - With ongoing transaction: Scheduled, then Unavailable once it ends", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_17 },
         Case { id: "TC_G_20_CSMS", title: "Connector status Notification - Lock Failure: the CSMS takes the ConnectorPlugRetentionLock problem", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G05.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_g_20 },
         Case { id: "TC_J_01_CSMS", title: "Clock-aligned MeterValues outside a transaction are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01"], needs: &[], timeout_ms: 20_000, run: tc_j_01 },
+        Case { id: "TC_J_02_CSMS", title: "Clock-aligned Meter Values - Transaction ongoing: MeterValues for the idle EVSE 0 and MeterValueClock events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.18"], needs: &[], timeout_ms: 20_000, run: tc_j_02 },
         Case { id: "TC_J_03_CSMS", title: "Clock-aligned Meter Values - EventType Ended: the CSMS takes the Ended event's clock-aligned values", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.18"], needs: &[], timeout_ms: 20_000, run: tc_j_03 },
         Case { id: "TC_J_04_CSMS", title: "Clock-aligned Meter Values - Signed: the CSMS takes signed clock-aligned values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_04 },
         Case { id: "TC_J_07_CSMS", title: "Sampled Meter Values - EventType Started - EVSE known: Transaction.Begin in the Started event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.19"], needs: &[], timeout_ms: 20_000, run: tc_j_07 },
@@ -671,6 +675,64 @@ fn tc_e_38() -> Step {
     event(&conn, req, "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "SuspendedEV"}})).map(|_| ())
 }
 
+// Part 6's reusable states for a CSMS DUT (§3.18, tables 704-707), played by the station.
+
+/// EnergyTransferSuspended (table 704): the EV suspends the energy transfer.
+fn energy_transfer_suspended(conn: &Connection, req: &str, tx: &str, seq: u64) -> Step<u64> {
+    event(conn, req, "Updated", "ChargingStateChanged", seq, tx, json!({"transactionInfo": {"chargingState": "SuspendedEV"}}))?;
+    Ok(seq + 1)
+}
+
+/// StopAuthorized (table 705): the driver presents the token to stop; the CSMS must accept it.
+fn stop_authorized(conn: &Connection, req: &str, tx: &str, seq: u64) -> Step<u64> {
+    let token = kit::valid_token();
+    let s = event_with_token(conn, req, "Updated", "StopAuthorized", seq, tx, &token, json!({}))?;
+    kit::check(s == "Accepted", req, format!("the token {token} Accepted to stop"), || format!("status {s}"))?;
+    Ok(seq + 1)
+}
+
+/// EVDisconnected (table 707): the connector Available, then the transaction ends on the
+/// lost EV.
+fn ev_disconnected(conn: &Connection, req: &str, tx: &str, seq: u64) -> Step {
+    status(conn, req, 1, "Available")?;
+    availability_event(conn, req, "Available")?;
+    let ended = json!({"transactionInfo": {"chargingState": "Idle", "stoppedReason": "EVDisconnected"}});
+    event(conn, req, "Ended", "EVCommunicationLost", seq, tx, ended).map(|_| ())
+}
+
+/// TC_E_08_CSMS (part 6): from StopAuthorized, the transaction ends where the energy stops.
+fn tc_e_08() -> Step {
+    let req = "E06.FR.07";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let seq = stop_authorized(&conn, req, &tx, seq)?;
+    let ended = json!({"transactionInfo": {"chargingState": "EVConnected", "stoppedReason": "Local"}});
+    event(&conn, req, "Ended", "ChargingStateChanged", seq, &tx, ended).map(|_| ())
+}
+
+/// TC_E_20_CSMS (part 6): from EnergyTransferSuspended, the EV side unplugs.
+fn tc_e_20() -> Step {
+    let req = "E06.FR.02";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let seq = energy_transfer_suspended(&conn, req, &tx, seq)?;
+    ev_disconnected(&conn, req, &tx, seq)
+}
+
+/// TC_E_26_CSMS (part 6): from EnergyTransferSuspended the cable goes on the EV side, the
+/// transaction is suspended (not ended), the cable comes back and charging resumes.
+fn tc_e_26() -> Step {
+    let req = "E10.FR.01";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let seq = energy_transfer_suspended(&conn, req, &tx, seq)?;
+    event(&conn, req, "Updated", "EVCommunicationLost", seq, &tx, json!({"transactionInfo": {"chargingState": "Idle"}}))?;
+    status(&conn, req, 1, "Available")?;
+    availability_event(&conn, req, "Available")?;
+    event(&conn, req, "Updated", "CablePluggedIn", seq + 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    event(&conn, req, "Updated", "ChargingStateChanged", seq + 2, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
+}
+
 fn tc_e_01() -> Step {
     start_option("E01.FR.05", "E01", "SuspendedEVSE")
 }
@@ -906,6 +968,20 @@ fn tc_g_11() -> Step {
 fn tc_j_01() -> Step {
     let conn = registered()?;
     kit::call(&conn, "J01", "MeterValues", json!({"evseId": 1, "meterValue": sample("Sample.Clock", 1000.0)}), 10_000).map(|_| ())
+}
+
+/// TC_J_02_CSMS (part 6 table 569): during a transaction, the clock-aligned values go in
+/// MeterValues for EVSE 0 (the station as a whole) and in MeterValueClock events for the EVSE
+/// that charges, at two clock ticks.
+fn tc_j_02() -> Step {
+    let req = "J01.FR.18";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    for (i, wh) in [1200.0, 1450.0].into_iter().enumerate() {
+        kit::call(&conn, req, "MeterValues", json!({"evseId": 0, "meterValue": sample("Sample.Clock", 5000.0 + wh)}), 10_000)?;
+        event(&conn, req, "Updated", "MeterValueClock", seq + i as u64, &tx, json!({"meterValue": sample("Sample.Clock", wh)}))?;
+    }
+    Ok(())
 }
 
 fn tc_j_09() -> Step {
