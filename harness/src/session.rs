@@ -123,7 +123,8 @@ fn raw_id(text: &str) -> Option<String> {
 
 /// CALLs held for a case, and frames kept for `expect-raw`, at most: a DUT flooding CALLs no
 /// one answers must not grow them without end (beyond, CALLs get the default answer and the
-/// oldest raw frames go, each with a violation).
+/// oldest raw frames go, each with a violation). Raw frames a case sent and still awaits
+/// answers to are kept as many at most (the oldest forgotten).
 const MAX_HELD: usize = 1024;
 const MAX_RAW: usize = 1024;
 /// Frames waiting to be written to a DUT that does not read, at most; beyond, the connection
@@ -633,6 +634,9 @@ impl Connection {
         if let Some(r) = &st.closed {
             return Err(SessionError::Closed(r.clone()));
         }
+        if st.raw_sent.len() >= MAX_RAW {
+            st.raw_sent.pop_front();
+        }
         st.raw_sent.push_back(raw_id(text));
         drop(st);
         s.trace().wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
@@ -802,7 +806,7 @@ impl Shared {
         match frame {
             Frame::Call { id, action, payload } => self.on_call(id, action, payload, true),
             Frame::Send { id, action, payload } => self.on_call(id, action, payload, false),
-            Frame::CallResult { id, payload } => self.on_answer(&id, text, |action| {
+            Frame::CallResult { id, payload } => self.on_answer(&id, text, None, |action| {
                 match schema::validate(self.version, action, Direction::Response, &payload) {
                     Ok(()) => Ok(CallOutcome::Result(payload.clone())),
                     Err(e) => {
@@ -816,15 +820,8 @@ impl Shared {
                     }
                 }
             }),
-            Frame::CallError { id, code, description, details } => self.on_answer(&id, text, |action| {
-                if !known_error_code(self.version, &code) {
-                    let observed = format!("CALLERROR code {code:?} in the answer to {action}");
-                    self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), observed.clone());
-                    return Err(SessionError::Protocol(observed));
-                }
-                if let Some(note) = spelling_note(self.version, &code) {
-                    self.trace().warn_compat(note);
-                }
+            Frame::CallError { id, code, description, details } => self.on_answer(&id, text, Some(&code), |action| {
+                self.check_error_code(&code, &format!("the answer to {action}")).map_err(SessionError::Protocol)?;
                 Ok(CallOutcome::Error { code: code.clone(), description: description.clone(), details: details.clone() })
             }),
             Frame::CallResultError { code, description, .. } => {
@@ -922,7 +919,23 @@ impl Shared {
     }
 
     /// Route a CALLRESULT/CALLERROR to our outstanding CALL, or to the raw queue.
-    fn on_answer(&self, id: &str, text: &str, outcome: impl FnOnce(&str) -> Result<CallOutcome, SessionError>) {
+    /// A CALLERROR's code (in `what`): a violation unless the version defines it, a
+    /// compatibility note if it is spelt one of two ways.
+    fn check_error_code(&self, code: &str, what: &str) -> Result<(), String> {
+        if !known_error_code(self.version, code) {
+            let observed = format!("CALLERROR code {code:?} in {what}");
+            self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), observed.clone());
+            return Err(observed);
+        }
+        if let Some(note) = spelling_note(self.version, code) {
+            self.trace().warn_compat(note);
+        }
+        Ok(())
+    }
+
+    /// Route an answer (`error_code` set for a CALLERROR) to our outstanding CALL, or to the
+    /// raw frames the case sent.
+    fn on_answer(&self, id: &str, text: &str, error_code: Option<&str>, outcome: impl FnOnce(&str) -> Result<CallOutcome, SessionError>) {
         let mut st = self.state.lock().unwrap();
         if st.pending.as_ref().is_some_and(|p| p.id == id) {
             let p = st.pending.take().unwrap();
@@ -943,13 +956,9 @@ impl Shared {
                 let expected = format!("an answer with the message id {:?} of the frame it answers", sent.unwrap_or_default());
                 self.trace().violation(Some(clause(self.version, Rule::MessageId)), expected, format!("an answer with message id {id:?}: {}", shorten(text)));
             }
-            if let Ok(Frame::CallError { code, .. }) = Frame::parse(text, self.version) {
-                if let Some(note) = spelling_note(self.version, &code) {
-                    self.trace().warn_compat(note);
-                }
-                if !known_error_code(self.version, &code) {
-                    self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), format!("CALLERROR code {code:?}"));
-                }
+            if let Some(code) = error_code {
+                // The case judges the answer; a bad code is recorded all the same.
+                let _ = self.check_error_code(code, "the answer to a raw frame");
             }
             self.changed.notify_waiters();
             return;
