@@ -537,11 +537,12 @@ impl session::HostConnection for CaseHost {
             Err(e) => return Ok(Err(e)),
         };
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.response_ms));
-        let request = matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_)).then(|| payload.clone());
+        let station_role = matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_));
+        let request = (station_role && crate::leftovers::Leftovers::tracks(&action)).then(|| payload.clone());
         Ok(match timed(&self.ctx.trace, false, &format!("the answer to {action}"), conn.call(&action, payload, timeout)).await {
             Ok(sess::CallOutcome::Result(v)) => {
-                if let Some(request) = request {
-                    self.ctx.leftovers.lock().unwrap().observe(&conn, &action, &request, &v);
+                if station_role {
+                    self.ctx.leftovers.lock().unwrap().observe(&conn, &action, request.as_ref(), &v);
                 }
                 Ok(session::CallOutcome::Result(v.to_string()))
             }

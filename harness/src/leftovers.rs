@@ -27,7 +27,6 @@ struct OpenTransaction {
 /// What the case left open, learnt from the CALLs it sent and their answers.
 #[derive(Default)]
 pub struct Leftovers {
-    version: Option<OcppVersion>,
     transactions: BTreeMap<String, OpenTransaction>,
     /// Connector key -> (the StatusNotification fields that name it, last status).
     connectors: BTreeMap<String, (Value, String)>,
@@ -36,11 +35,18 @@ pub struct Leftovers {
 }
 
 impl Leftovers {
-    /// A CALL the case sent on `conn` and the CSMS answered with a CALLRESULT.
-    pub fn observe(&mut self, conn: &Connection, action: &str, request: &Value, answer: &Value) {
+    /// Whether the request of a CALL of `action` tells anything (so callers keep a copy of it
+    /// only for these).
+    pub fn tracks(action: &str) -> bool {
+        matches!(action, "StartTransaction" | "StopTransaction" | "TransactionEvent" | "StatusNotification")
+    }
+
+    /// A CALL the case sent on `conn` and the CSMS answered with a CALLRESULT; `request` is
+    /// needed only where `tracks(action)`.
+    pub fn observe(&mut self, conn: &Connection, action: &str, request: Option<&Value>, answer: &Value) {
         let v16 = conn.version() == OcppVersion::V16;
-        self.version = Some(conn.version());
         self.conn = Some(conn.clone());
+        let Some(request) = request else { return };
         match action {
             "StartTransaction" => {
                 let place = request["connectorId"].clone();
@@ -144,10 +150,10 @@ async fn send(conn: &Connection, action: &str, payload: Value, timeout: Duration
 mod tests {
     use super::*;
 
-    /// A connection to nowhere is enough to learn from: `observe` only reads its version.
+    /// Feed `observe` a case's CALLs and the CSMS's answers, in order.
     fn observe_all(l: &mut Leftovers, conn: &Connection, msgs: &[(&str, Value, Value)]) {
         for (a, req, ans) in msgs {
-            l.observe(conn, a, req, ans);
+            l.observe(conn, a, Some(req), ans);
         }
     }
 

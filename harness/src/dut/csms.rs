@@ -307,12 +307,17 @@ fn clock(cfg: &CsmsConfig) -> String {
     (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// The id of a 2.x `IdTokenType` or a 1.6 idTag.
+fn token_id(token: &Value) -> &str {
+    token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("")
+}
+
 /// What the CSMS thinks of a token: a 2.x `IdTokenType` or a 1.6 idTag.
 fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
     if cfg.faults.has(&Fault::AcceptAnyToken) {
         return "Accepted";
     }
-    let id = token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("");
+    let id = token_id(token);
     let iso14443 = token.is_string() || token["type"] == "ISO14443";
     if iso14443 && cfg.variants.contains(&Variant::StrictTokens) && !variant::is_iso14443_uid(id) {
         return "Invalid";
@@ -327,7 +332,7 @@ fn start_status(cfg: &CsmsConfig, st: &mut StationRecord, tx: &str, token: &Valu
     if status != "Accepted" {
         return status;
     }
-    let id = token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("").to_string();
+    let id = token_id(token).to_string();
     let busy = st.tokens_in_use.iter().any(|(other, t)| other != tx && *t == id);
     if busy && cfg.variants.contains(&Variant::OneTransactionPerToken) {
         return "ConcurrentTx";
