@@ -621,25 +621,13 @@ fn check_sdk_messages() -> Result<(), Failed> {
 /// security profile 0 the security cases skip saying so — and the station boots only in
 /// cases that asked for a reboot (reboot-station, a Reset, a power cycle).
 fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option<ocpp_harness::dut::variant::Variant>) -> Result<(), Failed> {
-    use ocpp_harness::{case::Role, runner::{RunOptions, Runner}};
+    use ocpp_harness::{case::Role, runner::RunOptions};
     let w = world();
     let opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
-    let (results, stations) = w.rt.block_on(async {
-        let runner = Runner::new(w.host.clone(), opts).await?;
-        let mut results = vec![];
-        for c in &cases {
-            results.push(runner.run_case(&w.suite, c).await);
-        }
-        anyhow::Ok((results, runner.stations().await))
-    }).map_err(|e| e.to_string())?;
-    let mut bad = vec![];
+    let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
+    let mut bad = not_passed(&results);
     for r in &results {
-        match &r.verdict {
-            Verdict::Pass => {}
-            Verdict::Skip(why) if why.contains("security profile") => {}
-            v => bad.push(format!("{}: {} ({})", r.meta.id, v.name(), r.reason)),
-        }
         let booted = r.trace.wire.iter().any(|e| e.note.as_deref().is_none_or(|n| !n.starts_with("before the case")) && e.dir == ocpp_harness::trace::Dir::Rx && e.text.contains("\"BootNotification\""));
         let asked = r.trace.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
             || r.trace.wire.iter().any(|e| e.dir == ocpp_harness::trace::Dir::Tx && e.text.contains("\"Reset\""));
@@ -661,25 +649,24 @@ fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option
 /// run, as a real CSMS does, optionally with a strict or unusual legal variant: each must pass.
 /// One valid token only, so that what one case leaves open at the CSMS (a transaction holding
 /// the token) meets the next case instead of hiding behind a token rotation.
+/// "ID: verdict (reason)" for each result that is neither a pass nor a skip for another
+/// security profile.
+fn not_passed(results: &[ocpp_harness::runner::CaseResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| !matches!(&r.verdict, Verdict::Pass) && !matches!(&r.verdict, Verdict::Skip(why) if why.contains("security profile")))
+        .map(|r| format!("{}: {} ({})", r.meta.id, r.verdict.name(), r.reason))
+        .collect()
+}
+
 fn check_csms_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option<ocpp_harness::dut::variant::Variant>) -> Result<(), Failed> {
-    use ocpp_harness::{case::Role, runner::{RunOptions, Runner}};
+    use ocpp_harness::{case::Role, runner::RunOptions};
     let w = world();
     let mut opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
     opts.config.valid_id_tokens.truncate(1);
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::ChargingStation && c.versions.contains(&version)).cloned().collect();
-    let results = w.rt.block_on(async {
-        let runner = Runner::new(w.host.clone(), opts).await?;
-        let mut results = vec![];
-        for c in &cases {
-            results.push(runner.run_case(&w.suite, c).await);
-        }
-        anyhow::Ok(results)
-    }).map_err(|e| e.to_string())?;
-    let bad: Vec<String> = results
-        .iter()
-        .filter(|r| !matches!(&r.verdict, Verdict::Pass) && !matches!(&r.verdict, Verdict::Skip(why) if why.contains("security profile")))
-        .map(|r| format!("{}: {} ({})", r.meta.id, r.verdict.name(), r.reason))
-        .collect();
+    let (results, _) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
+    let bad = not_passed(&results);
     if results.len() < 4 {
         return Err(format!("only {} cases ran", results.len()).into());
     }
@@ -690,20 +677,13 @@ fn check_csms_long_lived(version: ocpp_harness::version::OcppVersion, variant: O
 /// (StopTransaction answered NotImplemented), the next case is inconclusive with the reason,
 /// the one after refers back to it, and nothing is blamed on the cases themselves.
 fn check_wind_up_failure() -> Result<(), Failed> {
-    use ocpp_harness::{dut::Faults, runner::{Dut, RunOptions, Runner}, version::OcppVersion};
+    use ocpp_harness::{dut::Faults, runner::{Dut, RunOptions}, version::OcppVersion};
     let w = world();
     let dut = Dut::BuiltIn { faults: Faults(vec!["not-implemented:StopTransaction".parse::<Fault>()?]) };
     let opts = RunOptions { version: Some(OcppVersion::V16), dut, ..Default::default() };
     let ids = ["TC_004_1_CSMS", "OH_16_G_01_CSMS", "TC_023_1_CSMS"];
-    let results = w.rt.block_on(async {
-        let runner = Runner::new(w.host.clone(), opts).await?;
-        let mut out = vec![];
-        for id in ids {
-            let meta = w.suite.cases.iter().find(|c| c.id == id).ok_or_else(|| anyhow::anyhow!("no {id}"))?;
-            out.push(runner.run_case(&w.suite, meta).await);
-        }
-        anyhow::Ok(out)
-    }).map_err(|e| e.to_string())?;
+    let cases = ids.iter().map(|id| w.suite.cases.iter().find(|c| c.id == *id).cloned().ok_or(format!("no {id}"))).collect::<Result<Vec<_>, _>>()?;
+    let (results, _) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
     let got: Vec<(String, String)> = results.iter().map(|r| (r.verdict.name().to_string(), r.reason.clone())).collect();
     let ok = got[0].0 == "pass"
         && results[0].trace.log.iter().any(|l| l.level == "clean-up" && l.message.contains("NotImplemented"))

@@ -66,6 +66,19 @@ pub fn security(profile: u8) -> anyhow::Result<Security> {
 
 impl World {
 
+    /// Run `cases` one after another with one runner (so the DUTs live across them, as in a
+    /// run); the results and what the run saw of the stations.
+    pub fn run_in_order(&self, opts: RunOptions, cases: &[ocpp_harness::case::CaseMeta]) -> anyhow::Result<(Vec<CaseResult>, Vec<ocpp_harness::runner::StationSummary>)> {
+        self.rt.block_on(async {
+            let runner = Runner::new(self.host.clone(), opts).await?;
+            let mut results = vec![];
+            for c in cases {
+                results.push(runner.run_case(&self.suite, c).await);
+            }
+            Ok((results, runner.stations().await))
+        })
+    }
+
     /// Run one case with any options (e.g. an external DUT).
     pub fn run_with(&self, suite: &Suite, id: &str, opts: RunOptions) -> anyhow::Result<CaseResult> {
         let meta = suite.cases.iter().find(|c| c.id == id).ok_or_else(|| anyhow::anyhow!("no case {id} in suite {}", suite.name))?.clone();

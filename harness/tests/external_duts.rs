@@ -69,13 +69,21 @@ fn same_verdicts(version: &str, external: &Value, in_process: &Value) {
     assert!(ext.iter().any(|(_, v)| v == "pass"), "{version}: nothing passed");
 }
 
-fn check_csms(version: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("external-csms-{version}-{}", std::process::id()));
+/// A directory for one test's reports, free ports for the sim's WebSocket and control API,
+/// and the shipped bench description `bench` pointed at that control port (it names
+/// `shipped_control` in the repository).
+fn setup(name: &str, bench: &str, shipped_control: &str) -> (PathBuf, u16, u16, PathBuf) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (ws, control) = (free_port(), free_port());
-    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bench/sim-csms.toml")).unwrap();
-    let bench = dir.join("bench.toml");
-    std::fs::write(&bench, shipped.replace("127.0.0.1:9201", &format!("127.0.0.1:{control}"))).unwrap();
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bench").join(bench)).unwrap();
+    let path = dir.join("bench.toml");
+    std::fs::write(&path, shipped.replace(shipped_control, &format!("127.0.0.1:{control}"))).unwrap();
+    (dir, ws, control, path)
+}
+
+fn check_csms(version: &str) {
+    let (dir, ws, control, bench) = setup(&format!("external-csms-{version}"), "sim-csms.toml", "127.0.0.1:9201");
     let _sim = start_sim(&["sim", "csms", "--listen", &format!("127.0.0.1:{ws}"), "--control", &format!("127.0.0.1:{control}")], control);
     let url = format!("ws://127.0.0.1:{ws}/ocpp");
     let external = run(&["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--bench", bench.to_str().unwrap()], &dir.join("external"));
@@ -99,12 +107,7 @@ fn external_csms_2_1() {
 }
 
 fn check_version(version: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("external-{version}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (ws, control) = (free_port(), free_port());
-    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bench/sim-station.toml")).unwrap();
-    let bench = dir.join("bench.toml");
-    std::fs::write(&bench, shipped.replace("127.0.0.1:9100", &format!("127.0.0.1:{control}"))).unwrap();
+    let (dir, ws, control, bench) = setup(&format!("external-{version}"), "sim-station.toml", "127.0.0.1:9100");
 
     let (csms_url, control_addr) = (format!("ws://127.0.0.1:{ws}/ocpp"), format!("127.0.0.1:{control}"));
     let _sim = start_sim(&["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", version, "--control", &control_addr], control);
