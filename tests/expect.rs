@@ -73,10 +73,6 @@ fn check_pass(id: &str, version: Option<ocpp_harness::version::OcppVersion>) -> 
     if passed.is_empty() { Err(format!("{id} passes at no security profile").into()) } else { Ok(()) }
 }
 
-/// The lowest security profile a case runs at (not skipped).
-fn home_profile(id: &str) -> u8 {
-    (0..=3).find(|p| world().run_at(id, &[], *p).is_ok_and(|r| !matches!(r.verdict, Verdict::Skip(_)))).unwrap_or(0)
-}
 
 /// Write the reports of `results` the way a run does and read back results.json and junit.xml.
 fn write_and_read_reports(name: &str, results: &[ocpp_harness::runner::CaseResult]) -> Result<(serde_json::Value, String), Failed> {
@@ -272,62 +268,50 @@ fn check_bench_trace() -> Result<(), Failed> {
     Ok(())
 }
 
-/// Actions of the CALLs in a wire log (both directions), latest first: the ones a case is
-/// about tend to come after the boot that every case starts with.
-fn actions_in(wire: &[ocpp_harness::trace::WireEntry]) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for e in wire {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.text) else { continue };
-        if v[0] == 2 {
-            if let Some(a) = v[2].as_str().filter(|a| !seen.iter().any(|s| s == a)) {
-                seen.push(a.to_string());
-            }
-        }
-    }
-    seen.reverse();
-    seen
-}
 
-/// The case can fail, and for its own reason: among the faults and mutations of the messages
-/// the correct DUT exchanges with it, one makes it fail citing one of *its* requirements — a
-/// failure in a shared step (registration) or one only the host saw does not count. Its
-/// expectation file counts the same way; without either, the case is unproven.
+/// The case can fail, and for its own reason (see `ocpp_harness::proof`); its expectation
+/// files are tried first, then a wrong value in each of its messages.
 fn check_mutation(id: &str, covered_by: &[String]) -> Result<(), Failed> {
+    use ocpp_harness::proof::{self, Mutation, Proof};
     let w = world();
     let meta = w.suite.cases.iter().find(|c| c.id == id).ok_or("no such case")?;
-    // A use case's id covers its functional requirements: B01 is cited by B01.FR.05 too.
-    let covers = |req: &str, cited: &str| cited == req || cited.strip_prefix(req).is_some_and(|rest| rest.starts_with('.'));
-    let cites = |r: &ocpp_harness::runner::CaseResult| matches!(&r.verdict, Verdict::Fail { requirement: Some(q), .. } if meta.requirements.iter().any(|req| covers(req, q)));
-    let mut tried = Vec::new();
-    let describe = |what: &str, r: &ocpp_harness::runner::CaseResult| match &r.verdict {
-        Verdict::Fail { requirement, .. } => format!("{what}: fail citing {requirement:?}"),
-        v => format!("{what}: {}", v.name()),
-    };
+    let mut given = vec![];
     for file in covered_by {
         let exp: Expectation = toml::from_str(&fs::read_to_string(file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
         // A failing expectation whose reason must name "[REQ]" of this case is proof enough:
         // its own trial (expect::*) runs it and checks the reason.
-        let named = exp.reason.iter().filter_map(|r| r.strip_prefix('[').and_then(|r| r.strip_suffix(']'))).any(|q| meta.requirements.iter().any(|req| covers(req, q)));
+        let named = exp.reason.iter().filter_map(|r| r.strip_prefix('[').and_then(|r| r.strip_suffix(']'))).any(|q| meta.requirements.iter().any(|req| proof::covers(req, q)));
         if named {
             return Ok(());
         }
         let faults = exp.faults.iter().map(|f| f.parse::<Fault>()).collect::<Result<Vec<_>, _>>()?;
-        let r = w.run_at(id, &faults, exp.security_profile).map_err(|e| e.to_string())?;
-        if cites(&r) {
-            return Ok(());
-        }
-        tried.push(describe(file.rsplit('/').next().unwrap_or(file), &r));
+        given.push(Mutation { label: file.rsplit('/').next().unwrap_or(file).to_string(), faults, profile: exp.security_profile });
     }
-    let profile = home_profile(id);
-    let base = w.run_at(id, &[], profile).map_err(|e| e.to_string())?;
-    for action in actions_in(&base.trace.wire) {
-        let r = w.run_at(id, &[Fault::WrongValue(Some(action.clone()))], profile).map_err(|e| e.to_string())?;
-        if cites(&r) {
-            return Ok(());
-        }
-        tried.push(describe(&format!("wrong-value:{action}"), &r));
+    let base = ocpp_harness::runner::RunOptions { fresh_dut: true, ..Default::default() };
+    match w.rt.block_on(proof::prove(&w.host, &w.suite, meta, &base, &given)).map_err(|e| e.to_string())? {
+        Proof::Proven { .. } => Ok(()),
+        Proof::Unproven { tried } => Err(format!("nothing makes {id} fail citing one of its requirements {:?}; tried {tried:?}", meta.requirements).into()),
+        Proof::DoesNotPass { verdict, reason } => Err(format!("{id} does not pass against the correct reference DUT: {verdict} ({reason})").into()),
     }
-    Err(format!("nothing makes {id} fail citing one of its requirements {:?}; tried {tried:?}", meta.requirements).into())
+}
+
+/// The proof tells a case that checks what the DUT says from one that does not.
+fn check_proof_tells_vacuous_cases() -> Result<(), Failed> {
+    use ocpp_harness::proof::{self, Proof};
+    let w = world();
+    let hostile = w.rt.block_on(w.host.load_suite("hostile", ocpp_harness::builtin::OCPP_SUITE_HOSTILE)).map_err(|e| e.to_string())?;
+    let base = ocpp_harness::runner::RunOptions::default();
+    let vacuous = hostile.cases.iter().find(|c| c.id == "OH_HOSTILE_VACUOUS_CS").ok_or("no vacuous case")?;
+    match w.rt.block_on(proof::prove(&w.host, &hostile, vacuous, &base, &[])).map_err(|e| e.to_string())? {
+        // It exchanged messages, so mutations were tried, and none made it fail.
+        Proof::Unproven { tried } if tried.iter().any(|t| t.starts_with("wrong-value:Heartbeat")) => {}
+        p => return Err(format!("a case that checks nothing: {p:?}").into()),
+    }
+    let real = w.suite.cases.iter().find(|c| c.id == "TC_B_01_CS").ok_or("no TC_B_01_CS")?;
+    match w.rt.block_on(proof::prove(&w.host, &w.suite, real, &base, &[])).map_err(|e| e.to_string())? {
+        Proof::Proven { requirement, .. } if requirement.starts_with("B01") => Ok(()),
+        p => Err(format!("TC_B_01_CS: {p:?}").into()),
+    }
 }
 
 /// Case id -> the expectation files that show it failing.
@@ -528,6 +512,24 @@ fn check_scaffold(lang: &str) -> Result<(), Failed> {
         let r = w.run_in(&suite, &c.id, &[]).map_err(|e| e.to_string())?;
         if !matches!(r.verdict, Verdict::Pass) {
             return Err(format!("{} of the {lang} scaffold: {} ({})", c.id, r.verdict.name(), r.reason).into());
+        }
+    }
+    // A case that misuses the API (an action OCPP does not have) is the case's bug: an error
+    // naming the call, never a verdict on the DUT.
+    let bug = match l {
+        Lang::Python => Some(("app.py", "\n\n@case(\"OH_BUG_CSMS\", \"A case with a bug\", role=\"charging-station\", requirements=[\"B01\"])\ndef buggy():\n    conn = connect_csms(\"B01\")\n    call(conn, \"B01\", \"NoSuchActionAtAll\", {})\n")),
+        Lang::Js => Some(("suite.js", "\ntestCase({ id: 'OH_BUG_CSMS', title: 'A case with a bug', role: 'charging-station', requirements: ['B01'] }, () => {\n  call(connectCsms('B01'), 'B01', 'NoSuchActionAtAll', {});\n});\n")),
+        Lang::Rust => None,
+    };
+    if let Some((file, code)) = bug {
+        let mut src = fs::read_to_string(dir.join(file)).map_err(|e| e.to_string())?;
+        src.push_str(code);
+        fs::write(dir.join(file), src).map_err(|e| e.to_string())?;
+        let wasm = build_suite(lang, &dir, "wit", &format!("{name}-bug"))?;
+        let suite = w.rt.block_on(w.host.load_suite_file(&wasm)).map_err(|e| format!("{e:#}"))?;
+        let r = w.run_in(&suite, "OH_BUG_CSMS", &[]).map_err(|e| e.to_string())?;
+        if r.verdict.name() != "error" || !r.reason.contains("NoSuchActionAtAll") {
+            return Err(format!("a {lang} case calling an action that does not exist: {} ({}); an error naming the call wanted", r.verdict.name(), r.reason).into());
         }
     }
     let _ = fs::remove_dir_all(&dir);
@@ -851,6 +853,7 @@ fn main() {
     trials.push(Trial::test("report::html_renders_in_chromium", check_html));
     trials.push(Trial::test("report::compatibility_warnings_in_every_report", check_compat_warnings));
     trials.push(Trial::test("robustness::hostile_guests_end_with_the_reason", check_hostile));
+    trials.push(Trial::test("proof::a_case_that_checks_nothing_is_unproven", check_proof_tells_vacuous_cases));
     trials.push(Trial::test("bench::missing_capability_skips_with_reason", check_missing_capability));
     trials.push(Trial::test("description::undeclared_cases_skip_with_reason", check_description));
     trials.push(Trial::test("report::waits_are_accounted", check_waits));

@@ -54,14 +54,7 @@ impl World {
 
 /// The run settings at `profile`, made once per test binary.
 pub fn security(profile: u8) -> anyhow::Result<Security> {
-    static S: OnceLock<std::sync::Mutex<std::collections::HashMap<u8, Security>>> = OnceLock::new();
-    let mut m = S.get_or_init(Default::default).lock().unwrap();
-    if let Some(s) = m.get(&profile) {
-        return Ok(s.clone());
-    }
-    let s = if profile == 0 { Security::default() } else { Security::generated(profile, "CS001")? };
-    m.insert(profile, s.clone());
-    Ok(s)
+    ocpp_harness::proof::security(profile, "CS001")
 }
 
 impl World {

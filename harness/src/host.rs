@@ -245,8 +245,7 @@ impl Host {
         if !out.is_empty() {
             trace.log("guest", out.clone());
             if let GuestOutcome::Error(e) = outcome {
-                let last = out.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-                return GuestOutcome::Error(format!("{e}\nguest output:\n{last}"));
+                return GuestOutcome::Error(format!("{e}\nguest output:\n{}", output_summary(&out)));
             }
         }
         outcome
@@ -781,5 +780,17 @@ impl CaseHost {
 
     fn act(&self, action: crate::bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
         self.on_bench(move |ctx| async move { ctx.bench.act(action, &ctx.trace).await })
+    }
+}
+
+/// The end of a trapped guest's output for the verdict (the whole output is in the trace). The
+/// SDKs say "bug in the case: ..." when the host refused a call; a runtime may print its own
+/// stack after that line, so it is kept even when it is not among the last lines.
+fn output_summary(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    let last = &lines[lines.len().saturating_sub(6)..];
+    match lines.iter().rev().find(|l| l.contains("bug in the case")) {
+        Some(bug) if !last.contains(bug) => format!("{}\n...\n{}", bug.trim(), last.join("\n")),
+        _ => last.join("\n"),
     }
 }

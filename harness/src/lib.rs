@@ -15,6 +15,7 @@ pub mod lint;
 pub mod leftovers;
 pub mod model;
 pub mod perf;
+pub mod proof;
 pub mod report;
 pub mod runner;
 pub mod scaffold;

@@ -38,6 +38,16 @@ enum Command {
     },
     /// Run cases against a DUT (the built-in reference DUTs unless --csms-url/--listen is given).
     Run(RunArgs),
+    /// Show that each selected case can fail for its own reason: against the reference DUTs,
+    /// a wrong value in one of its messages must make it fail citing one of its requirements.
+    /// For case authors; exits 1 if a case is unproven or does not pass.
+    Prove {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Print JSON instead of one line per case.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a reference DUT on its own, e.g. to try the harness or another tool against it.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -386,6 +396,36 @@ async fn coverage(select: SelectArgs, json: bool, missing: bool) -> anyhow::Resu
         println!("\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}", c.own, if c.unlisted.is_empty() { "none".into() } else { c.unlisted.join(" ") });
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<ExitCode> {
+    use ocpp_harness::proof::Proof;
+    let host = std::sync::Arc::new(Host::new(cache_dir(&select))?);
+    let (suites, failed) = load(&host, &select).await;
+    let sel = selection(&select);
+    let base = RunOptions { fresh_dut: true, version: select.version, ..Default::default() };
+    let (mut proven, mut all) = (0, vec![]);
+    for suite in &suites {
+        for meta in suite.cases.iter().filter(|c| sel.selects(c)) {
+            let proof = ocpp_harness::proof::prove(&host, suite, meta, &base, &[]).await?;
+            if !json {
+                match &proof {
+                    Proof::Proven { by, requirement } => println!("{}: proven: {by} fails it citing {requirement}", meta.id),
+                    Proof::Unproven { tried } if tried.is_empty() => println!("{}: UNPROVEN: it exchanged no CALL with the DUT that a wrong value could go into", meta.id),
+                    Proof::Unproven { tried } => println!("{}: UNPROVEN: nothing fails it citing one of {}; tried {}", meta.id, meta.requirements.join(" "), tried.join("; ")),
+                    Proof::DoesNotPass { verdict, reason } => println!("{}: does not pass against the reference DUT: {verdict}: {reason}", meta.id),
+                }
+            }
+            proven += usize::from(matches!(proof, Proof::Proven { .. }));
+            all.push(serde_json::json!({ "id": meta.id, "suite": suite.name, "result": proof }));
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else {
+        println!("\n{proven} of {} cases proven", all.len());
+    }
+    Ok(if failed.is_empty() && proven == all.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -778,6 +818,7 @@ async fn main() -> ExitCode {
         Command::List(a) => list(a).await,
         Command::Coverage { select, json, missing } => coverage(select, json, missing).await,
         Command::Run(a) => run(a).await,
+        Command::Prove { select, json } => prove(select, json).await,
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
         Command::Pki(PkiCommand::Init { dir, station_id, hosts }) => pki_init(&dir, &station_id, &hosts),

@@ -238,6 +238,10 @@ export const suite = {
       if (e instanceof Fail) return { tag: 'fail', val: { requirement: e.requirement || undefined, expected: e.expected, observed: e.observed } };
       if (e instanceof Skip) return { tag: 'skip', val: e.message };
       if (e instanceof Inconclusive) return { tag: 'inconclusive', val: e.message };
+      // Anything else is a bug in the case: the trap ends it as an error, and the host
+      // reports the guest output's last lines, so the stack goes first and the reason last.
+      if (e && e.stack) console.error(e.stack);
+      console.error(`${id}: ${e instanceof CaseBug ? 'bug in the case' : 'uncaught exception'}: ${e && e.message ? e.message : e}`);
       throw e;
     }
   },

@@ -38,6 +38,7 @@ impl Guest for Hostile {
             meta("OH_HOSTILE_BADARGS_CS", 10_000),
             meta("OH_HOSTILE_HANG_CS", 500),
             meta("OH_HOSTILE_OK_CS", 1_000),
+            meta("OH_HOSTILE_VACUOUS_CS", 10_000),
         ]
     }
 
@@ -77,6 +78,13 @@ impl Guest for Hostile {
             // Never returns from a host call: the host's deadline must end it.
             "OH_HOSTILE_HANG_CS" => {
                 let _ = session::accept_station(u32::MAX, &[]).map(|c| c.expect_call("NotifyReport", u32::MAX));
+                Verdict::Pass
+            }
+            // Talks to the DUT but checks nothing: the mutation proof must call it unproven.
+            "OH_HOSTILE_VACUOUS_CS" => {
+                if let Ok(conn) = session::accept_station(10_000, &[]) {
+                    let _ = conn.call("Heartbeat", "{}", 5_000);
+                }
                 Verdict::Pass
             }
             _ => Verdict::Pass,
