@@ -62,7 +62,15 @@ pub enum Fault {
     /// Station: a transaction the cable ends is reported as stopped locally (Local), not
     /// EVDisconnected.
     WrongStopReason,
-    /// Station: answer InstallCertificate Accepted even for text that is no certificate.
+    /// Station: every EVSE is operative again after a reboot, whatever the CSMS set.
+    ForgetAvailability,
+    /// Station: ChangeAvailability to the state it is in already is Rejected (G03.FR.03 and
+    /// G04.FR.04 want Accepted).
+    RejectSameAvailability,
+    /// Station: ChangeAvailability Operative is Accepted but nothing becomes available.
+    IgnoreOperative,
+    /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
+    /// install an expired one.
     InstallAnyCertificate,
     /// Station: accept a new Basic-auth password but keep using the old one.
     KeepOldPassword,
@@ -122,6 +130,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("wrong-stop-reason", Fault::WrongStopReason),
     ("keep-old-password", Fault::KeepOldPassword),
     ("install-any-certificate", Fault::InstallAnyCertificate),
+    ("forget-availability", Fault::ForgetAvailability),
+    ("reject-same-availability", Fault::RejectSameAvailability),
+    ("ignore-operative", Fault::IgnoreOperative),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),

@@ -1283,7 +1283,7 @@ fn tc_l_11() -> Step {
 // ---- M: certificates the CSMS manages on the station ----
 
 /// The CA certificate the lab configured for the certificate cases (our test root).
-const CONFIGURED_CA: &str = crate::security::ROOT_CA;
+const CONFIGURED_CA: &str = crate::v201_cs::certificates::CSMS_ROOT;
 
 /// Part 6's reusable state CertificateInstalled (table 709): the operator has the CSMS install
 /// the configured certificate as `kind`; the request must carry that type and that

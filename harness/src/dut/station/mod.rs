@@ -555,11 +555,16 @@ impl Station {
         self.boot_reason = reason;
         self.reset_when_idle = false;
         self.streams.clear();
+        let forget = self.cfg.faults.has(&Fault::ForgetAvailability);
         for e in &mut self.evses {
             e.auth = None;
             e.connect_deadline = None;
             e.reported = None;
             e.finishing = false;
+            // Availability is kept across reboots (G03.FR.08, G04.FR.09).
+            if forget {
+                e.operative = true;
+            }
         }
     }
 
@@ -595,6 +600,14 @@ impl Station {
                 None => return "Rejected",
             },
         };
+        // Fault reject-same-availability: a change to the state it is in already is refused.
+        if self.cfg.faults.has(&Fault::RejectSameAvailability) && targets.iter().all(|&i| self.evses[i].operative == operative) {
+            return "Rejected";
+        }
+        // Fault ignore-operative: says yes to Operative and stays as it is.
+        if operative && self.cfg.faults.has(&Fault::IgnoreOperative) {
+            return "Accepted";
+        }
         let mut scheduled = false;
         for i in targets {
             // An EVSE with a transaction goes inoperative once it ends.

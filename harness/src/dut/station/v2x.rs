@@ -290,13 +290,14 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         // Certificate management (M): roots the CSMS installs, listed and deleted by hash data.
         "InstallCertificate" => {
             let kind = p["certificateType"].as_str().unwrap_or_default().to_string();
-            match certificate_hash_data(p["certificate"].as_str().unwrap_or_default()) {
+            let any = st.cfg.faults.has(&Fault::InstallAnyCertificate);
+            match certificate_hash_data(p["certificate"].as_str().unwrap_or_default(), any) {
                 Some(hash) => {
                     st.certificates.retain(|(_, h)| !same_certificate(h, &hash));
                     st.certificates.push((kind, hash));
                     ok(json!({"status": "Accepted"}))
                 }
-                None if st.cfg.faults.has(&Fault::InstallAnyCertificate) => ok(json!({"status": "Accepted"})),
+                None if any => ok(json!({"status": "Accepted"})),
                 None => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}})),
             }
         }
@@ -366,6 +367,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Scheduled"}))
         }
         "ChangeAvailability" => {
+            // One connector per EVSE: connector 1 stands for its EVSE.
+            if p["evse"].get("connectorId").is_some_and(|c| c != 1) {
+                return ok(json!({"status": "Rejected"}));
+            }
             let status = st.change_availability(p["evse"]["id"].as_u64().unwrap_or(0) as u32, p["operationalStatus"] == "Operative");
             ok(json!({"status": status}))
         }
@@ -517,10 +522,15 @@ fn known_component(st: &Station, d: &Value) -> bool {
 /// OCPP certificate hash data (SHA-256) of a PEM certificate: hashes of the issuer's name and
 /// public key, and the serial number in hex without leading zeroes. Roots are self-signed, so
 /// the issuer's key is the certificate's own.
-fn certificate_hash_data(pem: &str) -> Option<Value> {
+fn certificate_hash_data(pem: &str, any: bool) -> Option<Value> {
     use sha2::{Digest, Sha256};
     let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
     let cert = pem.parse_x509().ok()?;
+    // M05.FR.07: a certificate outside its validity period is not installed (fault
+    // install-any-certificate takes it anyway).
+    if !any && !cert.validity().is_valid() {
+        return None;
+    }
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     Some(json!({
         "hashAlgorithm": "SHA256",

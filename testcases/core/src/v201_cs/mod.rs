@@ -6,11 +6,14 @@ use crate::{
     kit::{self, *},
 };
 
+mod availability;
+pub(crate) mod certificates;
+
 const CSMS: Role = Role::Csms;
 
 
 pub(crate) fn cases() -> Vec<Case> {
-    vec![
+    let mut cases = vec![
         Case { id: "TC_B_01_CS", title: "Cold boot: the station registers, is accepted and reports its connectors", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
         Case { id: "TC_B_02_CS", title: "Cold boot answered Pending: the station sends nothing else and boots again", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B02"], needs: &[], timeout_ms: 20_000, run: tc_b_02 },
         Case { id: "TC_B_03_CS", title: "Cold boot answered Rejected: the station waits the interval before its next boot", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B03"], needs: &[], timeout_ms: 20_000, run: tc_b_03 },
@@ -84,7 +87,10 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_N_25_CS", title: "GetLog of the diagnostics log is Accepted with a file name, then Uploading and Uploaded are reported", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &[], timeout_ms: 20_000, run: tc_n_25 },
         Case { id: "TC_N_27_CS", title: "CustomerInformation with report is Accepted and the data follow in NotifyCustomerInformation", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &[], timeout_ms: 20_000, run: tc_n_27 },
         Case { id: "OH_J_01_CS", title: "The energy the station reports at the end of a transaction matches the bench meter", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["J02", "E06"], needs: &["plug", "token-reader", "pilot", "meter"], timeout_ms: 30_000, run: oh_j_01 },
-    ]
+    ];
+    cases.extend(certificates::cases());
+    cases.extend(availability::cases());
+    cases
 }
 
 /// The general pre-conditions on the live connection; a heartbeat interval other than the

@@ -1,0 +1,271 @@
+//! Block G, availability, for a charging-station DUT (part 6 §2.7): ChangeAvailability of a
+//! connector (G03 with `evse.connectorId`), an EVSE (G03) and the whole station (G04), from
+//! each state to each, during a transaction, and across a reboot (G03.FR.08, G04.FR.09).
+//!
+//! A station may report a connector's availability with StatusNotification or with NotifyEvent
+//! of the Connector's AvailabilityState (part 6 lists both); either is accepted.
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, Connection, Role, Step, V201, at, now},
+};
+
+/// What a ChangeAvailability is for.
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    Station,
+    Evse,
+    Connector,
+}
+
+impl Scope {
+    /// The request's `evse` field for EVSE 1 / its connector 1 (absent: the whole station).
+    fn payload(self, operational: &str) -> Value {
+        match self {
+            Scope::Station => json!({"operationalStatus": operational}),
+            Scope::Evse => json!({"operationalStatus": operational, "evse": {"id": 1}}),
+            Scope::Connector => json!({"operationalStatus": operational, "evse": {"id": 1, "connectorId": 1}}),
+        }
+    }
+}
+
+fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
+    Case {
+        id,
+        title,
+        role: Role::Csms,
+        versions: V201,
+        profile: "core",
+        features: &[],
+        requirements,
+        needs,
+        timeout_ms: 30_000,
+        run,
+    }
+}
+
+pub(crate) fn cases() -> Vec<Case> {
+    const SESSION: &[&str] = &["plug", "token-reader"];
+    vec![
+        case(
+            "TC_G_06_CS",
+            "ChangeAvailability Operative for an unavailable station: Accepted, connectors Available again",
+            &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.05", "G04.FR.08"],
+            &[],
+            tc_g_06,
+        ),
+        case("TC_G_07_CS", "ChangeAvailability Inoperative for one connector: Accepted, the connector Unavailable", &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.06"], &[], tc_g_07),
+        case("TC_G_08_CS", "ChangeAvailability Operative for an unavailable connector: Accepted, the connector Available", &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.07"], &[], tc_g_08),
+        case("TC_G_09_CS", "ChangeAvailability Operative for an operative EVSE is Accepted and changes nothing", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_09),
+        case("TC_G_10_CS", "ChangeAvailability Inoperative for an unavailable EVSE is Accepted and it stays Unavailable", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_10),
+        case("TC_G_12_CS", "ChangeAvailability Operative for an operative station is Accepted and changes nothing", &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05"], &[], tc_g_12),
+        case("TC_G_13_CS", "ChangeAvailability Inoperative for an unavailable station is Accepted and it stays Unavailable", &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05"], &[], tc_g_13),
+        case(
+            "TC_G_14_CS",
+            "ChangeAvailability Inoperative for the station during a transaction is Scheduled and applied when it ends",
+            &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.05", "G04.FR.06"],
+            SESSION,
+            tc_g_14,
+        ),
+        case("TC_G_15_CS", "ChangeAvailability Operative for an operative connector is Accepted and changes nothing", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_15),
+        case("TC_G_16_CS", "ChangeAvailability Inoperative for an unavailable connector is Accepted and it stays Unavailable", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_16),
+        case(
+            "TC_G_17_CS",
+            "ChangeAvailability Inoperative for a connector during a transaction is Scheduled and applied when it ends",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.05"],
+            SESSION,
+            tc_g_17,
+        ),
+        case("TC_G_18_CS", "An unavailable EVSE is still Unavailable after a reboot", &["G03.FR.08", "G01.FR.01"], &[], tc_g_18),
+        case("TC_G_19_CS", "An unavailable connector is still Unavailable after a reboot", &["G03.FR.08"], &[], tc_g_19),
+        case("TC_G_21_CS", "An unavailable station is still Unavailable after a reboot", &["G04.FR.09"], &[], tc_g_21),
+        case(
+            "TC_B_23_CS",
+            "Reset OnIdle with an unavailable connector: the station reboots with RemoteReset and the connector is still Unavailable",
+            &["B11.FR.01", "B11.FR.02", "B11.FR.03", "B11.FR.04", "B01.FR.03"],
+            &[],
+            tc_b_23,
+        ),
+    ]
+}
+
+const REPORTS: [&str; 2] = ["StatusNotification", "NotifyEvent"];
+
+/// The availability EVSE 1's connector reports next: StatusNotification's connectorStatus, or
+/// the AvailabilityState of a NotifyEvent about the connector (other events are answered and
+/// skipped). None if nothing came within `ms`.
+fn next_report(conn: &Connection, req: &str, ms: u32) -> Step<Option<String>> {
+    let deadline = kit::clock::now_ms() + u64::from(ms);
+    while kit::clock::now_ms() < deadline {
+        for action in REPORTS {
+            let Ok(call) = kit::expect(conn, req, action, 150) else { continue };
+            kit::reply(conn, req, &call, action, json!({}))?;
+            let p = &call.payload;
+            if action == "StatusNotification" && p["evseId"] == 1 {
+                return Ok(p["connectorStatus"].as_str().map(str::to_string));
+            }
+            let about_connector = |d: &&Value| at(d, "/variable/name") == "AvailabilityState" && at(d, "/component/evse/id") == 1;
+            if let Some(d) = p["eventData"].as_array().and_then(|a| a.iter().find(about_connector)) {
+                return Ok(d["actualValue"].as_str().map(str::to_string));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// EVSE 1's connector reports `expected` within 10 s.
+fn reported(conn: &Connection, req: &str, expected: &str) -> Step {
+    let got = next_report(conn, req, 10_000)?;
+    kit::check(got.as_deref() == Some(expected), req, format!("EVSE 1 connector reported {expected} (StatusNotification or NotifyEvent AvailabilityState)"), || match &got {
+        Some(s) => format!("reported {s}"),
+        None => "no availability report within 10 s".into(),
+    })
+}
+
+fn change(conn: &Connection, req: &str, scope: Scope, operational: &str, expected: &str) -> Step {
+    let r = kit::call(conn, req, "ChangeAvailability", scope.payload(operational), 10_000)?;
+    kit::check(r["status"] == expected, req, format!("ChangeAvailability {operational} answered {expected}"), || r.to_string())
+}
+
+/// A registered station whose availability reports are held for the case.
+fn ready() -> Step<Connection> {
+    let conn = super::booted(300)?;
+    conn.claim(&REPORTS.map(String::from));
+    Ok(conn)
+}
+
+/// Reusable state Unavailable (part 6 table 425) for `scope`: Accepted, then reported.
+fn unavailable(conn: &Connection, scope: Scope) -> Step {
+    change(conn, "G03", scope, "Inoperative", "Accepted")
+        .map_err(|v| kit::Verdict::Inconclusive(format!("reusable state Unavailable not reached: {v:?}")))?;
+    reported(conn, "G03", "Unavailable").map_err(|v| kit::Verdict::Inconclusive(format!("reusable state Unavailable not reached: {v:?}")))
+}
+
+/// Nothing changes: no report that the connector became something else within a second.
+fn unchanged(conn: &Connection, req: &str, still: &str) -> Step {
+    match next_report(conn, req, 1_000)? {
+        Some(s) if s != still => Err(kit::fail(req, format!("the connector to stay {still}"), format!("it reported {s}"))),
+        _ => Ok(()),
+    }
+}
+
+fn tc_g_06() -> Step {
+    let conn = ready()?;
+    unavailable(&conn, Scope::Station)?;
+    change(&conn, "G04.FR.03", Scope::Station, "Operative", "Accepted")?;
+    reported(&conn, "G04.FR.08", "Available")
+}
+
+fn tc_g_07() -> Step {
+    let conn = ready()?;
+    change(&conn, "G03.FR.02", Scope::Connector, "Inoperative", "Accepted")?;
+    reported(&conn, "G03.FR.06", "Unavailable")
+}
+
+fn tc_g_08() -> Step {
+    let conn = ready()?;
+    unavailable(&conn, Scope::Connector)?;
+    change(&conn, "G03.FR.02", Scope::Connector, "Operative", "Accepted")?;
+    reported(&conn, "G03.FR.07", "Available")
+}
+
+fn tc_g_09() -> Step {
+    let conn = ready()?;
+    change(&conn, "G03.FR.03", Scope::Evse, "Operative", "Accepted")?;
+    unchanged(&conn, "G03.FR.03", "Available")
+}
+
+fn tc_g_10() -> Step {
+    let conn = ready()?;
+    unavailable(&conn, Scope::Evse)?;
+    change(&conn, "G03.FR.03", Scope::Evse, "Inoperative", "Accepted")?;
+    unchanged(&conn, "G03.FR.03", "Unavailable")
+}
+
+fn tc_g_12() -> Step {
+    let conn = ready()?;
+    change(&conn, "G04.FR.04", Scope::Station, "Operative", "Accepted")?;
+    unchanged(&conn, "G04.FR.04", "Available")
+}
+
+fn tc_g_13() -> Step {
+    let conn = ready()?;
+    unavailable(&conn, Scope::Station)?;
+    change(&conn, "G04.FR.04", Scope::Station, "Inoperative", "Accepted")?;
+    unchanged(&conn, "G04.FR.04", "Unavailable")
+}
+
+/// During a transaction the change waits for its end: Scheduled, no report while it goes on,
+/// Unavailable once the driver stopped and unplugged.
+fn scheduled_during_transaction(scope: Scope, req: &str) -> Step {
+    let (conn, _) = kit::reach_station(kit::StationState::EnergyTransferStarted, 1, &REPORTS)?;
+    change(&conn, req, scope, "Inoperative", "Scheduled")?;
+    kit::expect_silence(&conn, req, "StatusNotification", 1_000, "while the transaction goes on")?;
+    // StopAuthorized, then EVDisconnected: the same token ends it, the cable goes.
+    kit::present_token(&kit::valid_token())?;
+    kit::unplug(1)?;
+    let deadline = kit::clock::now_ms() + 10_000;
+    loop {
+        match next_report(&conn, req, 2_000)? {
+            Some(s) if s == "Unavailable" => return Ok(()),
+            Some(_) if kit::clock::now_ms() < deadline => continue,
+            got => return Err(kit::fail(req, "the connector Unavailable once the transaction ended", format!("last report {got:?}"))),
+        }
+    }
+}
+
+fn tc_g_14() -> Step {
+    scheduled_during_transaction(Scope::Station, "G04.FR.06")
+}
+
+fn tc_g_15() -> Step {
+    let conn = ready()?;
+    change(&conn, "G03.FR.03", Scope::Connector, "Operative", "Accepted")?;
+    unchanged(&conn, "G03.FR.03", "Available")
+}
+
+fn tc_g_16() -> Step {
+    let conn = ready()?;
+    unavailable(&conn, Scope::Connector)?;
+    change(&conn, "G03.FR.03", Scope::Connector, "Inoperative", "Accepted")?;
+    unchanged(&conn, "G03.FR.03", "Unavailable")
+}
+
+fn tc_g_17() -> Step {
+    scheduled_during_transaction(Scope::Connector, "G03.FR.05")
+}
+
+/// Unavailable for `scope`, then reusable state Booted (a reboot the harness makes): after the
+/// boot the connector is reported Unavailable again.
+fn persists_reboot(scope: Scope, req: &str) -> Step {
+    let conn = ready()?;
+    unavailable(&conn, scope)?;
+    let (conn, _) = super::rebooted(&["BootNotification", "StatusNotification", "NotifyEvent"])?;
+    kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    reported(&conn, req, "Unavailable")
+}
+
+fn tc_g_18() -> Step {
+    persists_reboot(Scope::Evse, "G03.FR.08")
+}
+
+fn tc_g_19() -> Step {
+    persists_reboot(Scope::Connector, "G03.FR.08")
+}
+
+fn tc_g_21() -> Step {
+    persists_reboot(Scope::Station, "G04.FR.09")
+}
+
+fn tc_b_23() -> Step {
+    let conn = ready()?;
+    unavailable(&conn, Scope::Connector)?;
+    let r = kit::call(&conn, "B11.FR.01", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B11.FR.01", "Reset OnIdle Accepted with no transaction", || r.to_string())?;
+    let _ = conn.expect_close(15_000);
+    let again = kit::accept_station("B11.FR.03", 15_000, &["BootNotification", "StatusNotification", "NotifyEvent"])?;
+    let boot = kit::expect_and_reply(&again, "B11.FR.03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    kit::check(at(&boot, "/reason") == "RemoteReset", "B11.FR.03", "boot reason RemoteReset", || format!("reason {}", at(&boot, "/reason")))?;
+    reported(&again, "B11.FR.04", "Unavailable")
+}
