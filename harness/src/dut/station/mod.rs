@@ -334,6 +334,14 @@ enum Ended {
     PowerCycle,
 }
 
+/// A log upload to try again (N01: `retries` attempts `retryInterval` apart).
+struct LogRetry {
+    request_id: i64,
+    next: Instant,
+    left: u32,
+    interval: Duration,
+}
+
 /// A 2.1 periodic event stream opened by the CSMS.
 struct EventStream {
     id: i64,
@@ -349,6 +357,13 @@ pub struct Station {
     booted: bool,
     boot_reason: &'static str,
     retry_boot: Option<Instant>,
+    /// The CSMS answered the last BootNotification Rejected: until a boot is accepted, its
+    /// CALLs get SecurityError (B03.FR.08).
+    boot_rejected: bool,
+    /// Log uploads that failed and will be tried again (GetLog retries).
+    log_retries: Vec<LogRetry>,
+    /// Network connection profiles the CSMS set, by slot (B09).
+    network_profiles: BTreeMap<i64, Value>,
     next_heartbeat: Option<Instant>,
     /// `Component.Variable` (2.x) or key (1.6) -> (value, read-only).
     settings: BTreeMap<String, (String, bool)>,
@@ -486,6 +501,9 @@ impl Station {
             booted: false,
             boot_reason: "PowerUp",
             retry_boot: None,
+            boot_rejected: false,
+            log_retries: vec![],
+            network_profiles: BTreeMap::new(),
             next_heartbeat: None,
             settings,
             evses,
@@ -554,7 +572,9 @@ impl Station {
         self.booted_flag.store(false, Ordering::Relaxed);
         self.boot_reason = reason;
         self.reset_when_idle = false;
+        self.boot_rejected = false;
         self.streams.clear();
+        self.log_retries.clear();
         let forget = self.cfg.faults.has(&Fault::ForgetAvailability);
         for e in &mut self.evses {
             e.auth = None;
@@ -933,13 +953,15 @@ impl Station {
         }
         if !self.v16 {
             v2x::stream_tick(self, now);
+            v2x::log_retry_tick(self, now);
         }
     }
 
     fn next_timer(&self) -> Option<Instant> {
         let evse = self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten();
         let streams = self.streams.iter().map(|s| s.next);
-        evse.chain(streams).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + MESSAGE_TIMEOUT)).min()
+        let uploads = self.log_retries.iter().map(|u| u.next);
+        evse.chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + MESSAGE_TIMEOUT)).min()
     }
 
     // ---- the connection ----
@@ -1147,6 +1169,11 @@ impl Station {
                     answer(tx, &self.cfg.faults, v, &id, &action, Err(e));
                     return None;
                 }
+                // B03.FR.08: rejected, the station takes no orders from the CSMS.
+                if self.boot_rejected && !self.may_talk() && !self.v16 {
+                    answer(tx, &self.cfg.faults, v, &id, &action, Err(("SecurityError", "the CSMS rejected this station's registration".into())));
+                    return None;
+                }
                 let (mut reply, end) = if self.v16 { v16::on_call(self, &action, &payload) } else { v2x::on_call(self, &action, &payload) };
                 let has = |x: Variant| self.cfg.variants.contains(&x);
                 if has(Variant::CustomData) && !self.v16 {
@@ -1184,6 +1211,7 @@ impl Station {
             "BootNotification" => {
                 let ignore = self.cfg.faults.has(&Fault::IgnoreInterval);
                 let interval = if ignore { 0 } else { r["interval"].as_u64().unwrap_or(0) };
+                self.boot_rejected = r["status"] == "Rejected";
                 if r["status"] == "Accepted" {
                     let was_booted = self.booted;
                     self.booted = true;

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Ended, EventStream, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
+use super::{Ended, EventStream, Evse, Key, LogRetry, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
 use crate::{defaults::now_rfc3339, dut::Fault, version::OcppVersion};
 
 pub(super) fn key(k: Key) -> &'static str {
@@ -27,6 +27,8 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     [
         ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
         ("OCPPCommCtrlr.MessageTimeout", "15", false),
+        ("OCPPCommCtrlr.OfflineThreshold", "60", false),
+        ("OCPPCommCtrlr.NetworkConfigurationPriority", "1", false),
         ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
         ("SecurityCtrlr.SecurityProfile", "0", true),
         ("AuthCtrlr.AuthorizeRemoteStart", "false", false),
@@ -209,6 +211,22 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
 }
 
 /// 2.1 periodic event streams: one SEND per interval.
+/// Failed log uploads tried again: each attempt reports Uploading, then UploadFailure.
+pub(super) fn log_retry_tick(st: &mut Station, now: Instant) {
+    let mut due = vec![];
+    for u in st.log_retries.iter_mut().filter(|u| u.next <= now) {
+        u.left -= 1;
+        u.next = now + u.interval;
+        due.push(u.request_id);
+    }
+    st.log_retries.retain(|u| u.left > 0);
+    for id in due {
+        for status in ["Uploading", "UploadFailure"] {
+            st.enqueue(Out::call("LogStatusNotification", json!({"status": status, "requestId": id})));
+        }
+    }
+}
+
 pub(super) fn stream_tick(st: &mut Station, now: Instant) {
     let online = st.online;
     let energy = st.evses.first().map(|e| e.energy_wh).unwrap_or(0.0);
@@ -274,7 +292,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .map(|d| {
                     let k = component_key(d);
                     let mut r = json!({"component": d["component"], "variable": d["variable"]});
+                    if let Some(t) = d.get("attributeType") {
+                        r["attributeType"] = t.clone();
+                    }
                     match st.settings.get(&k) {
+                        // Only the Actual value exists (B06.FR.08).
+                        Some(_) if !actual(d) => r["attributeStatus"] = json!("NotSupportedAttributeType"),
                         Some((val, _)) => {
                             r["attributeStatus"] = json!("Accepted");
                             r["attributeValue"] = json!(val);
@@ -324,7 +347,11 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .flatten()
                 .map(|d| {
                     let status = set_variable(st, d);
-                    json!({"component": d["component"], "variable": d["variable"], "attributeStatus": status})
+                    let mut r = json!({"component": d["component"], "variable": d["variable"], "attributeStatus": status});
+                    if let Some(t) = d.get("attributeType") {
+                        r["attributeType"] = t.clone();
+                    }
+                    r
                 })
                 .collect();
             // A new Basic-auth password takes effect on a new connection (A01).
@@ -437,20 +464,46 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": if accepted { "Accepted" } else { "Rejected" }}))
         }
         "GetLog" => {
-            // The upload itself is simulated: it succeeds at once.
+            // The upload is simulated: it succeeds at once, unless the location's host is one
+            // that cannot exist (RFC 2606 `.invalid`); then every attempt fails.
             let id = p["requestId"].as_i64().unwrap_or(0);
-            for status in ["Uploading", "Uploaded"] {
+            let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
+            let unreachable = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true);
+            let last = if unreachable { "UploadFailure" } else { "Uploaded" };
+            for status in ["Uploading", last] {
                 st.enqueue(Out::call("LogStatusNotification", json!({"status": status, "requestId": id})));
+            }
+            let retries = p["retries"].as_u64().unwrap_or(0) as u32;
+            if unreachable && retries > 0 {
+                let interval = Duration::from_secs(p["retryInterval"].as_u64().unwrap_or(0));
+                st.log_retries.push(LogRetry { request_id: id, next: Instant::now() + interval, left: retries, interval });
             }
             ok(json!({"status": "Accepted", "filename": format!("{}-{id}.log", p["logType"].as_str().unwrap_or("log"))}))
         }
         "CustomerInformation" => {
             let id = p["requestId"].as_i64().unwrap_or(0);
+            let who = p["customerIdentifier"].as_str().or(p["idToken"]["idToken"].as_str()).unwrap_or("unknown").to_string();
+            let mut data = vec![];
             if p["report"] == true {
-                let who = p["customerIdentifier"].as_str().or(p["idToken"]["idToken"].as_str()).unwrap_or("unknown");
-                let data = format!("no stored data for {who}");
-                st.enqueue(Out::call("NotifyCustomerInformation", json!({"data": data, "seqNo": 0, "generatedAt": now_rfc3339(), "requestId": id, "tbc": false})));
+                data.push(format!("no stored data for {who}"));
             }
+            if p["clear"] == true {
+                // Customer data is what the cache holds; the local list is the CSMS's (N10).
+                st.auth_cache.remove(&who);
+                data.push(format!("customer data of {who} cleared"));
+            }
+            if !data.is_empty() {
+                st.enqueue(Out::call("NotifyCustomerInformation", json!({"data": data.join("; "), "seqNo": 0, "generatedAt": now_rfc3339(), "requestId": id, "tbc": false})));
+            }
+            ok(json!({"status": "Accepted"}))
+        }
+        "SetNetworkProfile" => {
+            // Slots 1 and 2 exist (NetworkConfigurationPriority lists the ones in use).
+            let slot = p["configurationSlot"].as_i64().unwrap_or(0);
+            if !(1..=2).contains(&slot) {
+                return ok(json!({"status": "Rejected"}));
+            }
+            st.network_profiles.insert(slot, p["connectionData"].clone());
             ok(json!({"status": "Accepted"}))
         }
         "ClearCache" => {
@@ -545,8 +598,16 @@ fn same_certificate(a: &Value, b: &Value) -> bool {
         && a["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase()) == b["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase())
 }
 
+/// Whether a get/set is about the Actual value (the default when attributeType is absent).
+fn actual(d: &Value) -> bool {
+    d.get("attributeType").is_none_or(|t| t == "Actual")
+}
+
 fn set_variable(st: &mut Station, d: &Value) -> &'static str {
     let k = component_key(d);
+    if st.settings.contains_key(&k) && !actual(d) {
+        return "NotSupportedAttributeType"; // B05.FR.06
+    }
     let value = d["attributeValue"].as_str().unwrap_or("").to_string();
     if k == "SecurityCtrlr.BasicAuthPassword" {
         // Write-only: never stored where GetVariables or a report could show it.

@@ -8,6 +8,8 @@ use crate::{
 
 mod availability;
 pub(crate) mod certificates;
+mod diagnostics;
+mod provisioning;
 
 const CSMS: Role = Role::Csms;
 
@@ -90,6 +92,8 @@ pub(crate) fn cases() -> Vec<Case> {
     ];
     cases.extend(certificates::cases());
     cases.extend(availability::cases());
+    cases.extend(provisioning::cases());
+    cases.extend(diagnostics::cases());
     cases
 }
 
@@ -930,7 +934,7 @@ fn tc_f_15() -> Step {
 fn tc_n_25() -> Step {
     let conn = booted(300)?;
     conn.claim(&["LogStatusNotification".into()]);
-    let req = json!({"logType": "DiagnosticsLog", "requestId": 25, "log": {"remoteLocation": "ftp://logs.example/upload"}});
+    let req = json!({"logType": "DiagnosticsLog", "requestId": 25, "log": {"remoteLocation": diagnostics::location("log-location", "ftp://logs.example/upload")}});
     let r = kit::call(&conn, "N01", "GetLog", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "N01", "GetLog Accepted", || r.to_string())?;
     kit::check(r["filename"].as_str().is_some_and(|f| !f.is_empty()), "N01", "the name of the file it uploads", || r.to_string())?;
