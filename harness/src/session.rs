@@ -183,6 +183,10 @@ struct State {
     answered_by_host: HashSet<String>,
     /// The DUT's CALL that has not been answered yet (one outstanding per direction).
     dut_outstanding: Option<(String, String)>,
+    /// When it arrived, and the DUT's own time-out for its CALLs if a case set it (2.x
+    /// OCPPCommCtrlr.MessageTimeout): past it the DUT may give up and send its next CALL.
+    dut_outstanding_since: Option<Instant>,
+    dut_message_timeout: Option<Duration>,
     overrides: HashMap<String, Value>,
     raw_in: VecDeque<String>,
     /// Raw frames the case sent that may still be answered, by message id (None: it had none
@@ -238,6 +242,17 @@ struct Shared {
 type PasswordHook = Box<dyn Fn(&str) + Send + Sync>;
 
 /// The BasicAuthPassword a 2.x SetVariables request sets, if it sets one.
+/// The DUT's own message time-out in a SetVariables: (index, seconds).
+fn message_timeout_set_by(action: &str, payload: &Value) -> Option<(usize, u64)> {
+    if action != "SetVariables" {
+        return None;
+    }
+    payload["setVariableData"].as_array()?.iter().enumerate().find_map(|(i, d)| {
+        let it = d["component"]["name"] == "OCPPCommCtrlr" && d["variable"]["name"] == "MessageTimeout";
+        it.then(|| d["attributeValue"].as_str().and_then(|v| v.parse().ok()).map(|s| (i, s))).flatten()
+    })
+}
+
 fn password_set_by(action: &str, payload: &Value) -> Option<(usize, String)> {
     if action != "SetVariables" {
         return None;
@@ -486,6 +501,7 @@ impl Connection {
             st.pending = Some(Pending { id: id.clone(), action: action.to_string(), tx });
         }
         let new_password = password_set_by(action, &payload);
+        let new_timeout = message_timeout_set_by(action, &payload);
         if let Some((_, pw)) = &new_password {
             crate::security::redact::register_basic(&s.station_id, pw);
         }
@@ -496,6 +512,11 @@ impl Connection {
                 let took = sent.elapsed();
                 if took > timeout / 2 {
                     s.trace().warn_compat(format!("{action} answered after {} ms, more than half the {} ms allowed: a tool or CSMS with a shorter time-out would give up", took.as_millis(), timeout.as_millis()));
+                }
+                if let (Some((i, secs)), Ok(CallOutcome::Result(r))) = (new_timeout, &outcome) {
+                    if r["setVariableResult"][i]["attributeStatus"] == "Accepted" {
+                        s.state.lock().unwrap().dut_message_timeout = Some(Duration::from_secs(secs));
+                    }
                 }
                 if let (Some((i, pw)), Ok(CallOutcome::Result(r))) = (&new_password, &outcome) {
                     if r["setVariableResult"][*i]["attributeStatus"] == "Accepted" {
@@ -842,7 +863,13 @@ impl Shared {
             self.trace().violation(Some(clause(self.version, Rule::MessageId)), "a message id that identifies the CALL", format!("CALL {action} with an empty message id"));
         }
         if needs_answer {
-            if let Some((prev_id, prev_action)) = &st.dut_outstanding {
+            // Past its own message time-out the DUT may give up on a CALL and go on (E13).
+            let given_up = st.dut_outstanding_since.zip(st.dut_message_timeout).is_some_and(|(since, t)| since.elapsed() >= t);
+            if given_up {
+                if let Some((prev_id, prev_action)) = &st.dut_outstanding {
+                    self.trace().log("info", format!("the DUT gave up its unanswered {prev_action} ({prev_id}) after its MessageTimeout"));
+                }
+            } else if let Some((prev_id, prev_action)) = &st.dut_outstanding {
                 let (rule, expected) = if *prev_id == id {
                     (Rule::MessageId, "a message id not used by another of its CALLs still unanswered")
                 } else {
@@ -891,6 +918,7 @@ impl Shared {
             Ok(()) if for_case => {
                 if needs_answer {
                     st.dut_outstanding = Some((id.clone(), action.clone()));
+                    st.dut_outstanding_since = Some(Instant::now());
                 }
                 st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action, payload })));
                 drop(st);

@@ -69,6 +69,9 @@ pub enum Fault {
     RejectSameAvailability,
     /// Station: ChangeAvailability Operative is Accepted but nothing becomes available.
     IgnoreOperative,
+    /// Station: a transaction message without a CALLRESULT is sent again at once, forever
+    /// (E13 wants MessageAttempts, MessageAttemptInterval apart).
+    RetryForever,
     /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
     /// install an expired one.
     InstallAnyCertificate,
@@ -133,6 +136,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("forget-availability", Fault::ForgetAvailability),
     ("reject-same-availability", Fault::RejectSameAvailability),
     ("ignore-operative", Fault::IgnoreOperative),
+    ("retry-forever", Fault::RetryForever),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),

@@ -202,7 +202,8 @@ pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>)
 
 /// Energy flows at this power while the EV charges.
 const POWER_W: f64 = 7_400.0;
-/// A CALL without an answer after this long is given up (transaction messages are retried).
+/// A CALL without an answer after this long is given up (transaction messages are retried),
+/// unless the device model says otherwise (2.x OCPPCommCtrlr.MessageTimeout).
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A settings key by meaning; each dialect names it.
@@ -294,6 +295,8 @@ struct Evse {
 struct Out {
     action: String,
     payload: Value,
+    /// How often it was sent and not answered with a CALLRESULT (E13 counts attempts).
+    attempts: u32,
     /// Transaction messages survive a lost connection and are sent when it is back.
     persistent: bool,
     /// 2.1 SEND frame: no answer expected.
@@ -302,10 +305,10 @@ struct Out {
 
 impl Out {
     fn call(action: &str, payload: Value) -> Out {
-        Out { action: action.into(), payload, persistent: false, send_frame: false }
+        Out { action: action.into(), payload, attempts: 0, persistent: false, send_frame: false }
     }
     fn tx(action: &str, payload: Value) -> Out {
-        Out { action: action.into(), payload, persistent: true, send_frame: false }
+        Out { action: action.into(), payload, attempts: 0, persistent: true, send_frame: false }
     }
 }
 
@@ -362,6 +365,8 @@ pub struct Station {
     boot_rejected: bool,
     /// Log uploads that failed and will be tried again (GetLog retries).
     log_retries: Vec<LogRetry>,
+    /// A transaction message failed: nothing is sent before this (E13 attempt interval).
+    retry_at: Option<Instant>,
     /// Network connection profiles the CSMS set, by slot (B09).
     network_profiles: BTreeMap<i64, Value>,
     next_heartbeat: Option<Instant>,
@@ -465,6 +470,8 @@ async fn run_reporting(
                         }
                     }
                 }
+                // Time goes on offline: meter samples and time-outs (queued for later).
+                _ = sleep_until(st.evse_timer().unwrap_or(until)), if st.evse_timer().is_some() => st.on_tick(),
                 _ = sleep_until(until), if st.network_up => break,
                 // Network down and nobody left to bring it back: stay offline.
                 else => std::future::pending::<()>().await,
@@ -503,6 +510,7 @@ impl Station {
             retry_boot: None,
             boot_rejected: false,
             log_retries: vec![],
+            retry_at: None,
             network_profiles: BTreeMap::new(),
             next_heartbeat: None,
             settings,
@@ -708,8 +716,9 @@ impl Station {
                 }
                 self.advance_meter(i);
                 self.evses[i].pilot = state;
-                let charging = matches!(state, Pilot::C | Pilot::D);
                 if let Some(tx) = self.evses[i].tx.as_mut() {
+                    // Energy flows only for an authorized transaction.
+                    let charging = matches!(state, Pilot::C | Pilot::D) && tx.auth.is_some();
                     if tx.charging != charging {
                         tx.charging = charging;
                         self.tx_event(i, Trigger::ChargingStateChanged);
@@ -811,6 +820,15 @@ impl Station {
             if tx.auth.is_none() {
                 tx.auth = Some(auth);
                 self.tx_event(i, trigger);
+                // The EV was waiting for the authorization to draw energy.
+                let e = &mut self.evses[i];
+                if e.plugged && matches!(e.pilot, Pilot::C | Pilot::D) {
+                    self.advance_meter(i);
+                    if let Some(tx) = self.evses[i].tx.as_mut() {
+                        tx.charging = true;
+                    }
+                    self.tx_event(i, Trigger::ChargingStateChanged);
+                }
             }
             return;
         }
@@ -841,7 +859,7 @@ impl Station {
         let auth = e.auth.take();
         e.connect_deadline = if e.plugged { None } else { e.connect_deadline };
         e.metered_at = Instant::now();
-        let charging = e.plugged && matches!(e.pilot, Pilot::C | Pilot::D);
+        let charging = e.plugged && matches!(e.pilot, Pilot::C | Pilot::D) && auth.is_some();
         let interval = self.setting_secs(Key::MeterInterval);
         let e = &mut self.evses[i];
         e.tx = Some(Tx {
@@ -934,6 +952,8 @@ impl Station {
             if self.evses[i].connect_deadline.is_some_and(|d| d <= now) {
                 self.evses[i].connect_deadline = None;
                 if self.evses[i].tx.is_some() && !self.evses[i].plugged {
+                    // Deauthorized: a cable plugged in later finds no authorization (E06.FR.15).
+                    self.evses[i].auth = None;
                     self.end_tx(i, Stop::Timeout);
                 } else {
                     self.evses[i].auth = None;
@@ -957,11 +977,16 @@ impl Station {
         }
     }
 
+    /// The next connection time-out or meter sample of an EVSE.
+    fn evse_timer(&self) -> Option<Instant> {
+        self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().min()
+    }
+
     fn next_timer(&self) -> Option<Instant> {
-        let evse = self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten();
+        let evse = self.evse_timer();
         let streams = self.streams.iter().map(|s| s.next);
         let uploads = self.log_retries.iter().map(|u| u.next);
-        evse.chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + MESSAGE_TIMEOUT)).min()
+        evse.into_iter().chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + self.message_timeout())).chain(self.retry_at).min()
     }
 
     // ---- the connection ----
@@ -1082,12 +1107,47 @@ impl Station {
             self.next_heartbeat = self.heartbeat_after(now);
             self.enqueue(Out::call("Heartbeat", json!({})));
         }
-        if let Some(p) = self.pending.take_if(|p| p.sent + MESSAGE_TIMEOUT <= now) {
-            if p.out.persistent {
-                self.outbox.push_front(p.out);
-            }
+        let timeout = self.message_timeout();
+        if let Some(p) = self.pending.take_if(|p| p.sent + timeout <= now) {
+            self.unanswered(p.out, true);
+        }
+        if self.retry_at.is_some_and(|t| t <= now) {
+            self.retry_at = None;
         }
         self.on_tick();
+    }
+
+    fn message_timeout(&self) -> Duration {
+        match self.settings.get("OCPPCommCtrlr.MessageTimeout").and_then(|(v, _)| v.parse::<u64>().ok()) {
+            Some(s) if !self.v16 && s > 0 => Duration::from_secs(s),
+            _ => MESSAGE_TIMEOUT,
+        }
+    }
+
+    /// A CALL got no CALLRESULT (a time-out or a CALLERROR). A transaction message is sent
+    /// again after MessageAttemptInterval times the attempts so far, until MessageAttempts
+    /// are used up; then it is dropped (E13.FR.01-04). Other messages are not retried.
+    fn unanswered(&mut self, out: Out, timed_out: bool) {
+        if !out.persistent {
+            return;
+        }
+        if self.v16 {
+            // 1.6: sent again after a time-out, dropped after a CALLERROR.
+            if timed_out {
+                self.outbox.push_front(out);
+            }
+            return;
+        }
+        let setting = |k: &str, default: u32| self.settings.get(k).and_then(|(v, _)| v.parse::<u32>().ok()).unwrap_or(default);
+        let max = setting("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", 3);
+        let interval = setting("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", 10);
+        if out.attempts >= max && !self.cfg.faults.has(&Fault::RetryForever) {
+            tracing::info!(target: "sim", "{}: {} given up after {} attempts", self.cfg.station_id, out.action, out.attempts);
+            return;
+        }
+        let wait = if self.cfg.faults.has(&Fault::RetryForever) { 0 } else { interval * out.attempts };
+        self.retry_at = Some(Instant::now() + Duration::from_secs(u64::from(wait)));
+        self.outbox.push_front(out);
     }
 
     fn boot_payload(&self) -> Value {
@@ -1098,10 +1158,11 @@ impl Station {
     /// rule allow it.
     fn send_next(&mut self, tx: &mpsc::UnboundedSender<Message>) {
         let pipeline = self.cfg.faults.has(&Fault::PipelineCalls);
-        while self.pending.is_none() || pipeline {
+        while (self.pending.is_none() || pipeline) && self.retry_at.is_none() {
             let talk = self.may_talk();
             let Some(pos) = self.outbox.iter().position(|o| talk || o.action == "BootNotification") else { return };
             let mut out = self.outbox.remove(pos).expect("position is in range");
+            out.attempts += 1;
             if self.v16 {
                 v16::resolve_tx_id(self, &mut out.payload);
             }
@@ -1160,7 +1221,9 @@ impl Station {
                 None
             }
             Frame::CallError { id, .. } => {
-                self.pending.take_if(|p| p.id == id);
+                if let Some(p) = self.pending.take_if(|p| p.id == id) {
+                    self.unanswered(p.out, false);
+                }
                 None
             }
             Frame::CallResultError { .. } | Frame::Send { .. } => None,

@@ -27,6 +27,8 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     [
         ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
         ("OCPPCommCtrlr.MessageTimeout", "15", false),
+        ("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", "3", false),
+        ("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", "10", false),
         ("OCPPCommCtrlr.OfflineThreshold", "60", false),
         ("OCPPCommCtrlr.NetworkConfigurationPriority", "1", false),
         ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
@@ -52,8 +54,23 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     .collect()
 }
 
+/// `Component.Variable`, or `Component.Variable[instance]` for a variable instance.
 fn component_key(d: &Value) -> String {
-    format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""))
+    let key = format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""));
+    match d["variable"]["instance"].as_str() {
+        Some(i) => format!("{key}[{i}]"),
+        None => key,
+    }
+}
+
+/// The device model's component and variable of a settings key (see `component_key`).
+fn key_parts(k: &str) -> (Value, Value) {
+    let (c, var) = k.split_once('.').unwrap_or((k, ""));
+    let variable = match var.strip_suffix(']').and_then(|v| v.split_once('[')) {
+        Some((name, instance)) => json!({"name": name, "instance": instance}),
+        None => json!({"name": var}),
+    };
+    (json!({"name": c}), variable)
 }
 
 /// Whether a transaction starts now, by `TxCtrlr.TxStartPoint`.
@@ -238,7 +255,7 @@ pub(super) fn stream_tick(st: &mut Station, now: Instant) {
     }
     if online {
         for p in due {
-            st.outbox.push_back(Out { action: "NotifyPeriodicEventStream".into(), payload: p, persistent: false, send_frame: true });
+            st.outbox.push_back(Out { action: "NotifyPeriodicEventStream".into(), payload: p, attempts: 0, persistent: false, send_frame: true });
         }
     }
 }
@@ -277,7 +294,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             None => ok(json!({"status": "Rejected"})),
         },
         "GetTransactionStatus" => {
-            let queued = st.outbox.iter().any(|o| o.persistent);
+            // Sent but not confirmed counts as queued too.
+            let queued = st.outbox.iter().any(|o| o.persistent) || st.pending.as_ref().is_some_and(|p| p.out.persistent);
             let mut r = json!({"messagesInQueue": queued});
             if let Some(id) = p["transactionId"].as_str() {
                 r["ongoingIndicator"] = json!(find_tx(st, id).is_some());
@@ -364,8 +382,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .settings
                 .iter()
                 .map(|(k, (v, ro))| {
-                    let (c, var) = k.split_once('.').unwrap_or((k, ""));
-                    json!({"component": {"name": c}, "variable": {"name": var},
+                    let (component, variable) = key_parts(k);
+                    json!({"component": component, "variable": variable,
                            "variableAttribute": [{"value": v, "mutability": if *ro { "ReadOnly" } else { "ReadWrite" }}]})
                 })
                 .collect();

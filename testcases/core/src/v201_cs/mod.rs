@@ -10,6 +10,7 @@ mod availability;
 pub(crate) mod certificates;
 mod diagnostics;
 mod provisioning;
+mod transactions;
 
 const CSMS: Role = Role::Csms;
 
@@ -94,6 +95,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(availability::cases());
     cases.extend(provisioning::cases());
     cases.extend(diagnostics::cases());
+    cases.extend(transactions::cases());
     cases
 }
 
@@ -256,10 +258,10 @@ fn oh_rpc_02() -> Step {
 
 // ---- helpers for the cases below ----
 
-const TX: &str = "TransactionEvent";
+pub(super) const TX: &str = "TransactionEvent";
 
 /// The next TransactionEvent, answered with Accepted for the token it carries.
-fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> Step<Value> {
+pub(super) fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> Step<Value> {
     let call = kit::expect(conn, req, TX, timeout_ms)?;
     let reply = if call.payload.get("idToken").is_some() { json!({"idTokenInfo": {"status": "Accepted"}}) } else { json!({}) };
     kit::reply(conn, req, &call, TX, reply)?;
@@ -275,7 +277,7 @@ fn expect_event(conn: &Connection, req: &str, event_type: &str, trigger: &str) -
     Ok(ev)
 }
 
-fn expect_ended(conn: &Connection, req: &str, trigger: &str, stopped_reason: &str) -> Step<Value> {
+pub(super) fn expect_ended(conn: &Connection, req: &str, trigger: &str, stopped_reason: &str) -> Step<Value> {
     let ev = expect_event(conn, req, "Ended", trigger)?;
     let reason = at(&ev, "/transactionInfo/stoppedReason");
     kit::check(reason == stopped_reason, req, format!("stoppedReason {stopped_reason}"), || format!("stoppedReason {reason}"))?;
@@ -295,7 +297,7 @@ fn ended_after_reconnect(conn: &Connection, req: &str, tx: &str) -> Step<Value> 
     Err(kit::fail(req, format!("TransactionEvent Ended for {tx}"), "only repeated events of the transaction"))
 }
 
-fn tx_id(ev: &Value) -> String {
+pub(super) fn tx_id(ev: &Value) -> String {
     at(ev, "/transactionInfo/transactionId").as_str().unwrap_or_default().to_string()
 }
 
@@ -308,7 +310,7 @@ fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, v
     Ok(at(&r, "/setVariableResult/0").clone())
 }
 
-fn configure(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step {
+pub(super) fn configure(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step {
     let r = set_variable(conn, req, component, variable, value)?;
     kit::check(r["attributeStatus"] == "Accepted", req, format!("{component}.{variable} = {value} to be Accepted (prerequisite)"), || r.to_string())
         .map_err(|_| Verdict::Inconclusive(format!("the station did not accept {component}.{variable} = {value}: {r}")))
