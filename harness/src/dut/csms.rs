@@ -113,7 +113,14 @@ pub struct StationRecord {
 struct Link {
     tx: UnboundedSender<Message>,
     version: OcppVersion,
+    /// Our CALL the station has not answered yet, and when it went: one at a time
+    /// (OCPP-J 4.1.1); later ones wait in `queued`.
+    outstanding: Option<(String, std::time::Instant)>,
+    queued: std::collections::VecDeque<Frame>,
 }
+
+/// After this long without an answer our CALL is given up and the next queued one goes.
+const OWN_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Default)]
 struct Shared {
@@ -153,8 +160,30 @@ impl CsmsHandle {
         schema::validate(link.version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
         let mut payload = payload;
         self.cfg.faults.alter(link.version, action, Direction::Request, &mut payload);
-        let frame = Frame::Call { id, action: action.to_string(), payload };
+        let frame = Frame::Call { id: id.clone(), action: action.to_string(), payload };
+        let link = sh.links.get_mut(station_id).expect("looked up above");
+        if link.outstanding.as_ref().is_some_and(|(_, at)| at.elapsed() < OWN_CALL_TIMEOUT) {
+            link.queued.push_back(frame);
+            return Ok(());
+        }
+        link.outstanding = Some((id, std::time::Instant::now()));
         link.tx.send(Message::text(frame.to_text())).map_err(|_| format!("the connection to {station_id:?} is closing"))
+    }
+
+    /// The station answered our CALL `id`: the next queued one may go.
+    fn answered(&self, station_id: &str, id: &str) {
+        let mut sh = self.shared.lock().unwrap();
+        let Some(link) = sh.links.get_mut(station_id) else { return };
+        if link.outstanding.as_ref().is_none_or(|(o, _)| o != id) {
+            return;
+        }
+        link.outstanding = None;
+        if let Some(next) = link.queued.pop_front() {
+            if let Frame::Call { id, .. } = &next {
+                link.outstanding = Some((id.clone(), std::time::Instant::now()));
+            }
+            let _ = link.tx.send(Message::text(next.to_text()));
+        }
     }
 
     /// Ids of the stations connected now.
@@ -246,7 +275,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     };
     let (mut source, tx, writer) = super::split(ws);
     // A reconnecting station replaces its old link.
-    h.shared.lock().unwrap().links.insert(station.clone(), Link { tx: tx.clone(), version });
+    h.shared.lock().unwrap().links.insert(station.clone(), Link { tx: tx.clone(), version, outstanding: None, queued: Default::default() });
     let cfg = h.cfg.clone();
     while let Some(Ok(msg)) = source.next().await {
         let Message::Text(text) = msg else { continue };
@@ -284,7 +313,8 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             Ok(Frame::Send { id, .. }) if cfg.faults.has(&Fault::AnswerSend) => {
                 let _ = tx.send(Message::text(Frame::CallResult { id, payload: json!({}) }.to_text()));
             }
-            // SEND frames need no answer; answers to our CALLs are only logged.
+            Ok(Frame::CallResult { id, .. } | Frame::CallError { id, .. }) => h.answered(&station, &id),
+            // SEND frames need no answer.
             Ok(other) => tracing::debug!("CSMS got {} from {station}", other.to_text()),
         }
     }

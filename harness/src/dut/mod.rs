@@ -72,6 +72,11 @@ pub enum Fault {
     /// Station: a transaction message without a CALLRESULT is sent again at once, forever
     /// (E13 wants MessageAttempts, MessageAttemptInterval apart).
     RetryForever,
+    /// Station: clock-aligned meter readings carry context Sample.Periodic, not Sample.Clock.
+    WrongReadingContext,
+    /// Station: the Ended event carries no Sample.Periodic readings whatever
+    /// SampledDataCtrlr.TxEndedInterval says (only Transaction.End).
+    NoEndedSamples,
     /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
     /// install an expired one.
     InstallAnyCertificate,
@@ -137,6 +142,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("reject-same-availability", Fault::RejectSameAvailability),
     ("ignore-operative", Fault::IgnoreOperative),
     ("retry-forever", Fault::RetryForever),
+    ("wrong-reading-context", Fault::WrongReadingContext),
+    ("no-ended-samples", Fault::NoEndedSamples),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),

@@ -303,6 +303,11 @@ pub fn id_token(token: &str) -> Value {
     serde_json::json!({"idToken": token, "type": token_type()})
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 time stamp the DUT sent.
+pub fn epoch_ms(time: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(time).ok().map(|t| t.timestamp_millis())
+}
+
 /// How far `time` (RFC 3339, as the DUT sent it) is from our clock, in seconds; None if it is
 /// not a date-time.
 pub fn seconds_off(time: &str) -> Option<i64> {

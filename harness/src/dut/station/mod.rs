@@ -5,6 +5,7 @@
 //! events into messages and answer the CSMS: [`v16`] and [`v2x`] (2.0.1 and 2.1).
 //! Its physical inputs (cable, pilot, token reader, power, network) arrive as [`Input`]s,
 //! sent by the harness's simulated bench driver or by `sim station`'s console.
+mod metering;
 mod v16;
 mod v2x;
 
@@ -265,6 +266,10 @@ struct Tx {
     seq_no: u64,
     charging: bool,
     next_sample: Option<Instant>,
+    /// 2.x: samples collected for the Ended event (TxEndedInterval, see `metering`).
+    ended_values: Vec<Value>,
+    ended_next: Option<Instant>,
+    ended_aligned_next: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -367,6 +372,8 @@ pub struct Station {
     log_retries: Vec<LogRetry>,
     /// A transaction message failed: nothing is sent before this (E13 attempt interval).
     retry_at: Option<Instant>,
+    /// 2.x: the next clock-aligned meter reading (AlignedDataCtrlr.Interval), see `metering`.
+    aligned_next: Option<Instant>,
     /// Network connection profiles the CSMS set, by slot (B09).
     network_profiles: BTreeMap<i64, Value>,
     next_heartbeat: Option<Instant>,
@@ -512,6 +519,7 @@ impl Station {
             log_retries: vec![],
             retry_at: None,
             network_profiles: BTreeMap::new(),
+            aligned_next: None,
             next_heartbeat: None,
             settings,
             evses,
@@ -869,6 +877,9 @@ impl Station {
             seq_no: 0,
             charging,
             next_sample: (interval > 0).then(|| Instant::now() + Duration::from_secs(interval)),
+            ended_values: vec![],
+            ended_next: None,
+            ended_aligned_next: None,
         });
         let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
         for m in msgs {
@@ -972,6 +983,7 @@ impl Station {
             }
         }
         if !self.v16 {
+            metering::tick(self, now);
             v2x::stream_tick(self, now);
             v2x::log_retry_tick(self, now);
         }
@@ -979,7 +991,8 @@ impl Station {
 
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
-        self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().min()
+        let metering = if self.v16 { None } else { metering::next(self) };
+        self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 
     fn next_timer(&self) -> Option<Instant> {

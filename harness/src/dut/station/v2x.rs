@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Ended, EventStream, Evse, Key, LogRetry, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
+use super::{Ended, EventStream, Evse, Key, LogRetry, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, metering, ok};
 use crate::{defaults::now_rfc3339, dut::Fault, version::OcppVersion};
 
 pub(super) fn key(k: Key) -> &'static str {
@@ -45,6 +45,14 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("TxCtrlr.StopTxOnEVSideDisconnect", "true", true),
         ("SampledDataCtrlr.TxUpdatedInterval", "0", false),
         ("SampledDataCtrlr.TxUpdatedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxStartedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxEndedInterval", "0", false),
+        ("AlignedDataCtrlr.Interval", "0", false),
+        ("AlignedDataCtrlr.Measurands", "Energy.Active.Import.Register", false),
+        ("AlignedDataCtrlr.TxEndedInterval", "0", false),
+        ("AlignedDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
+        ("AlignedDataCtrlr.SendDuringIdle", "false", false),
         ("DeviceDataCtrlr.ItemsPerMessage", "20", true),
         ("ChargingStation.AvailabilityState", "Available", true),
         ("EVSE.Count", evses.as_str(), true),
@@ -130,7 +138,7 @@ fn trigger_name(t: Trigger) -> &'static str {
     }
 }
 
-fn meter_value(e: &Evse, context: &str) -> Value {
+pub(super) fn meter_value(e: &Evse, context: &str) -> Value {
     json!([{"timestamp": now_rfc3339(), "sampledValue": [{
         "value": (e.energy_wh * 10.0).round() / 10.0, "context": context,
         "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}
@@ -216,7 +224,14 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
         Stop::Fault(_) => ("AbnormalCondition", "Other"),
     };
     let mut tx = tx.clone();
-    let mut extra = json!({"transactionInfo": {"stoppedReason": reason}, "meterValue": meter_value(&st.evses[i], "Transaction.End")});
+    let mut values = tx.ended_values.clone();
+    if !metering::measurands(st, "SampledDataCtrlr.TxEndedMeasurands").is_empty() {
+        values.extend(meter_value(&st.evses[i], "Transaction.End").as_array().cloned().unwrap_or_default());
+    }
+    let mut extra = json!({"transactionInfo": {"stoppedReason": reason}});
+    if !values.is_empty() {
+        extra["meterValue"] = json!(values);
+    }
     if why == Stop::Local {
         if let Some(t) = token_json(&tx) {
             extra["idToken"] = t;

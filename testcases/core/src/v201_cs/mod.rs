@@ -9,6 +9,7 @@ use crate::{
 mod availability;
 pub(crate) mod certificates;
 mod diagnostics;
+mod meter_values;
 mod provisioning;
 mod transactions;
 
@@ -96,6 +97,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(provisioning::cases());
     cases.extend(diagnostics::cases());
     cases.extend(transactions::cases());
+    cases.extend(meter_values::cases());
     cases
 }
 
