@@ -77,6 +77,8 @@ pub enum Fault {
     /// Station: the Ended event carries no Sample.Periodic readings whatever
     /// SampledDataCtrlr.TxEndedInterval says (only Transaction.End).
     NoEndedSamples,
+    /// Station: a firmware update is installed whatever its signing certificate and signature.
+    SkipFirmwareChecks,
     /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
     /// install an expired one.
     InstallAnyCertificate,
@@ -144,6 +146,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("retry-forever", Fault::RetryForever),
     ("wrong-reading-context", Fault::WrongReadingContext),
     ("no-ended-samples", Fault::NoEndedSamples),
+    ("skip-firmware-checks", Fault::SkipFirmwareChecks),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),

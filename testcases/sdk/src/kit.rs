@@ -221,6 +221,13 @@ pub fn now() -> String {
     clock::now_rfc3339()
 }
 
+/// The host's time `offset_s` seconds from now (negative: in the past), RFC 3339 UTC: for
+/// fields such as retrieveDateTime that name a moment relative to the request.
+pub fn time_from_now(offset_s: i64) -> String {
+    let now = chrono::DateTime::parse_from_rfc3339(&now()).map(|t| t.with_timezone(&chrono::Utc)).unwrap_or_else(|_| chrono::Utc::now());
+    (now + chrono::Duration::seconds(offset_s)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The OCPP versions a case runs at.
 pub const V16: &[OcppVersion] = &[OcppVersion::V16];
 pub const V201: &[OcppVersion] = &[OcppVersion::V201];

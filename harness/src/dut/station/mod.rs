@@ -5,6 +5,7 @@
 //! events into messages and answer the CSMS: [`v16`] and [`v2x`] (2.0.1 and 2.1).
 //! Its physical inputs (cable, pilot, token reader, power, network) arrive as [`Input`]s,
 //! sent by the harness's simulated bench driver or by `sim station`'s console.
+pub mod firmware;
 mod metering;
 mod v16;
 mod v2x;
@@ -372,6 +373,10 @@ pub struct Station {
     log_retries: Vec<LogRetry>,
     /// A transaction message failed: nothing is sent before this (E13 attempt interval).
     retry_at: Option<Instant>,
+    /// 2.x: the firmware update going on (L01).
+    firmware: Option<firmware::Job>,
+    /// Reboot once the outbox is empty, with this boot reason (firmware activation).
+    reboot_for: Option<&'static str>,
     /// 2.x: the next clock-aligned meter reading (AlignedDataCtrlr.Interval), see `metering`.
     aligned_next: Option<Instant>,
     /// Network connection profiles the CSMS set, by slot (B09).
@@ -450,7 +455,10 @@ async fn run_reporting(
         let wait = match ended {
             Ok(end) => {
                 match end {
-                    Ended::Reboot => st.reboot("RemoteReset"),
+                    Ended::Reboot => {
+                        let reason = st.reboot_for.take().unwrap_or("RemoteReset");
+                        st.reboot(reason)
+                    }
                     Ended::PowerCycle => st.power_cycle(),
                     Ended::Dropped => {}
                 }
@@ -520,6 +528,8 @@ impl Station {
             retry_at: None,
             network_profiles: BTreeMap::new(),
             aligned_next: None,
+            firmware: None,
+            reboot_for: None,
             next_heartbeat: None,
             settings,
             evses,
@@ -984,6 +994,7 @@ impl Station {
         }
         if !self.v16 {
             metering::tick(self, now);
+            firmware::tick(self, now);
             v2x::stream_tick(self, now);
             v2x::log_retry_tick(self, now);
         }
@@ -991,7 +1002,7 @@ impl Station {
 
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
-        let metering = if self.v16 { None } else { metering::next(self) };
+        let metering = if self.v16 { None } else { metering::next(self).into_iter().chain(firmware::next(self)).min() };
         self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 
@@ -1058,6 +1069,10 @@ impl Station {
             }
             if std::mem::take(&mut self.drop_now) {
                 return Ok(Ended::Dropped);
+            }
+            if self.reboot_for.is_some() && self.outbox.is_empty() && self.pending.is_none() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                return Ok(Ended::Reboot);
             }
             if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() && self.deferred.is_none() {
                 // Let the writer flush the last answer before the socket goes.

@@ -530,6 +530,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
             ok(json!({"status": "Accepted"}))
         }
+        "UpdateFirmware" => ok(super::firmware::update(st, p)),
         "SetNetworkProfile" => {
             // Slots 1 and 2 exist (NetworkConfigurationPriority lists the ones in use).
             let slot = p["configurationSlot"].as_i64().unwrap_or(0);

@@ -9,6 +9,7 @@ use crate::{
 mod availability;
 pub(crate) mod certificates;
 mod diagnostics;
+mod firmware;
 mod meter_values;
 mod provisioning;
 mod transactions;
@@ -98,6 +99,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(diagnostics::cases());
     cases.extend(transactions::cases());
     cases.extend(meter_values::cases());
+    cases.extend(firmware::cases());
     cases
 }
 
