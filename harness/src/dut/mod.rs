@@ -79,6 +79,8 @@ pub enum Fault {
     NoEndedSamples,
     /// Station: a firmware update is installed whatever its signing certificate and signature.
     SkipFirmwareChecks,
+    /// Station: the device model report leaves out the TxCtrlr variables.
+    IncompleteDeviceModel,
     /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
     /// install an expired one.
     InstallAnyCertificate,
@@ -147,6 +149,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("wrong-reading-context", Fault::WrongReadingContext),
     ("no-ended-samples", Fault::NoEndedSamples),
     ("skip-firmware-checks", Fault::SkipFirmwareChecks),
+    ("incomplete-device-model", Fault::IncompleteDeviceModel),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),

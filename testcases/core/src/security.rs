@@ -35,7 +35,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "OH_A_01_CS", title: "The station refuses an expired CSMS certificate", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_01_cs },
         Case { id: "OH_A_02_CS", title: "The station refuses a CSMS certificate issued for another host", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_02_cs },
         Case { id: "TC_A_09_CS", title: "A new Basic-auth password is Accepted and the station reconnects with it", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &[], timeout_ms: 30_000, run: tc_a_09_cs },
-        Case { id: "OH_A_03_CS", title: "A Basic-auth password shorter than 16 characters is Rejected", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.205", "A01"], needs: &[], timeout_ms: 20_000, run: oh_a_03_cs },
+        Case { id: "TC_A_10_CS", title: "A Basic-auth password shorter than 16 characters is Rejected and the station reconnects with its old one", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.01", "A01.FR.11", "A01.FR.12", "A00.FR.205"], needs: &[], timeout_ms: 30_000, run: tc_a_10_cs },
         Case { id: "OH_M_03_CS", title: "Text that is no certificate is not installed", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["M05"], needs: &[], timeout_ms: 20_000, run: oh_m_03_cs },
         Case { id: "TC_A_07_CS", title: "The station presents a client certificate naming itself", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.401", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_cs },
     ]
@@ -161,11 +161,16 @@ fn tc_a_09_cs() -> Step {
     kit::check(again.security().basic_auth_user.as_deref() == Some(id.as_str()), "A01", format!("Basic user {id:?} with the new password"), || format!("{:?}", again.security().basic_auth_user))
 }
 
-fn oh_a_03_cs() -> Step {
+fn tc_a_10_cs() -> Step {
     kit::security_profiles(&[1, 2])?;
     let conn = accepted_and_booted("A01")?;
-    let status = set_password(&conn, "A00.FR.205", "short-pw-12")?;
-    kit::check(status == "Rejected", "A00.FR.205", "attributeStatus Rejected for a password of 11 characters", || format!("attributeStatus {status}"))
+    let status = set_password(&conn, "A01.FR.11", "short-pw-12")?;
+    kit::check(status == "Rejected", "A01.FR.11", "attributeStatus Rejected for a password of 11 characters", || format!("attributeStatus {status}"))?;
+    // The old password still opens the door: the host takes only the configured one.
+    conn.close();
+    let again = kit::accept_station("A01.FR.12", 15_000, &[])?;
+    let id = kit::config::station_id();
+    kit::check(again.security().basic_auth_user.as_deref() == Some(id.as_str()), "A01.FR.12", format!("Basic user {id:?} with the old password"), || format!("{:?}", again.security().basic_auth_user))
 }
 
 fn oh_m_03_cs() -> Step {

@@ -5,6 +5,7 @@
 //! events into messages and answer the CSMS: [`v16`] and [`v2x`] (2.0.1 and 2.1).
 //! Its physical inputs (cable, pilot, token reader, power, network) arrive as [`Input`]s,
 //! sent by the harness's simulated bench driver or by `sim station`'s console.
+mod device_model;
 pub mod firmware;
 mod metering;
 mod v16;
@@ -1146,7 +1147,7 @@ impl Station {
     }
 
     fn message_timeout(&self) -> Duration {
-        match self.settings.get("OCPPCommCtrlr.MessageTimeout").and_then(|(v, _)| v.parse::<u64>().ok()) {
+        match self.settings.get("OCPPCommCtrlr.MessageTimeout[Default]").and_then(|(v, _)| v.parse::<u64>().ok()) {
             Some(s) if !self.v16 && s > 0 => Duration::from_secs(s),
             _ => MESSAGE_TIMEOUT,
         }

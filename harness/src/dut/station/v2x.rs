@@ -26,7 +26,14 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     let evses = cfg.evses.max(1).to_string();
     [
         ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
-        ("OCPPCommCtrlr.MessageTimeout", "15", false),
+        ("OCPPCommCtrlr.MessageTimeout[Default]", "15", false),
+        ("OCPPCommCtrlr.FileTransferProtocols", "HTTPS,FTP", true),
+        ("OCPPCommCtrlr.NetworkProfileConnectionAttempts", "3", false),
+        ("OCPPCommCtrlr.ResetRetries", "2", false),
+        ("OCPPCommCtrlr.UnlockOnEVSideDisconnect", "true", false),
+        ("ClockCtrlr.TimeSource", "Heartbeat", false),
+        ("SecurityCtrlr.OrganizationName", "ocpp-harness", false),
+        ("TxCtrlr.StopTxOnInvalidId", "true", false),
         ("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", "3", false),
         ("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", "10", false),
         ("OCPPCommCtrlr.OfflineThreshold", "60", false),
@@ -53,7 +60,12 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("AlignedDataCtrlr.TxEndedInterval", "0", false),
         ("AlignedDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
         ("AlignedDataCtrlr.SendDuringIdle", "false", false),
-        ("DeviceDataCtrlr.ItemsPerMessage", "20", true),
+        ("DeviceDataCtrlr.ItemsPerMessage[GetReport]", "10", true),
+        ("DeviceDataCtrlr.ItemsPerMessage[GetVariables]", "20", true),
+        ("DeviceDataCtrlr.ItemsPerMessage[SetVariables]", "20", true),
+        ("DeviceDataCtrlr.BytesPerMessage[GetReport]", "65000", true),
+        ("DeviceDataCtrlr.BytesPerMessage[GetVariables]", "65000", true),
+        ("DeviceDataCtrlr.BytesPerMessage[SetVariables]", "65000", true),
         ("ChargingStation.AvailabilityState", "Available", true),
         ("EVSE.Count", evses.as_str(), true),
     ]
@@ -72,7 +84,7 @@ fn component_key(d: &Value) -> String {
 }
 
 /// The device model's component and variable of a settings key (see `component_key`).
-fn key_parts(k: &str) -> (Value, Value) {
+pub(super) fn key_parts(k: &str) -> (Value, Value) {
     let (c, var) = k.split_once('.').unwrap_or((k, ""));
     let variable = match var.strip_suffix(']').and_then(|v| v.split_once('[')) {
         Some((name, instance)) => json!({"name": name, "instance": instance}),
@@ -393,15 +405,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "GetBaseReport" => {
             let request_id = p["requestId"].as_i64().unwrap_or(0);
-            let data: Vec<Value> = st
-                .settings
-                .iter()
-                .map(|(k, (v, ro))| {
-                    let (component, variable) = key_parts(k);
-                    json!({"component": component, "variable": variable,
-                           "variableAttribute": [{"value": v, "mutability": if *ro { "ReadOnly" } else { "ReadWrite" }}]})
-                })
-                .collect();
+            let data = super::device_model::report(st);
             let chunks: Vec<&[Value]> = data.chunks(10).collect();
             for (n, chunk) in chunks.iter().enumerate() {
                 st.enqueue(Out::call(

@@ -81,6 +81,20 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_G_19_CS", "An unavailable connector is still Unavailable after a reboot", &["G03.FR.08"], &[], tc_g_19),
         case("TC_G_21_CS", "An unavailable station is still Unavailable after a reboot", &["G04.FR.09"], &[], tc_g_21),
         case(
+            "TC_B_51_CS",
+            "A cable plugged in while offline for longer than OfflineThreshold: back online the station reports every connector, EVSE 1 Occupied",
+            &["B04.FR.01"],
+            &["plug", "network"],
+            tc_b_51,
+        ),
+        case(
+            "TC_B_52_CS",
+            "A cable plugged in while offline for less than OfflineThreshold: back online the station reports the connector that changed, Occupied",
+            &["B04.FR.02"],
+            &["plug", "network"],
+            tc_b_52,
+        ),
+        case(
             "TC_B_23_CS",
             "Reset OnIdle with an unavailable connector: the station reboots with RemoteReset and the connector is still Unavailable",
             &["B11.FR.01", "B11.FR.02", "B11.FR.03", "B11.FR.04", "B01.FR.03"],
@@ -268,4 +282,26 @@ fn tc_b_23() -> Step {
     let boot = kit::expect_and_reply(&again, "B11.FR.03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
     kit::check(at(&boot, "/reason") == "RemoteReset", "B11.FR.03", "boot reason RemoteReset", || format!("reason {}", at(&boot, "/reason")))?;
     reported(&again, "B11.FR.04", "Unavailable")
+}
+
+/// Offline (the CSMS unreachable) for `offline_ms` with OfflineThreshold `threshold_s`; the
+/// cable goes in meanwhile. Back online, EVSE 1's connector must be reported Occupied.
+fn status_after_offline(req: &str, threshold_s: u32, offline_ms: u32) -> Step {
+    let conn = ready()?;
+    super::configure(&conn, req, "OCPPCommCtrlr", "OfflineThreshold", &threshold_s.to_string())?;
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::plug_in(1)?;
+    kit::mandated("offline for the time the case is about", || kit::clock::sleep_ms(offline_ms));
+    kit::network(true)?;
+    let again = kit::accept_station(req, 15_000, &REPORTS)?;
+    reported(&again, req, "Occupied")
+}
+
+fn tc_b_51() -> Step {
+    status_after_offline("B04.FR.01", 2, 3_500)
+}
+
+fn tc_b_52() -> Step {
+    status_after_offline("B04.FR.02", 60, 1_000)
 }

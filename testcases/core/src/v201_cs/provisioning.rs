@@ -44,6 +44,12 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_b_37,
         ),
         case(
+            "TC_B_53_CS",
+            "A FullInventory report holds every variable the specification requires for Core, list types with their allowed values",
+            &["B07.FR.01", "B07"],
+            tc_b_53,
+        ),
+        case(
             "TC_B_43_CS",
             "SetNetworkProfile for a configuration slot the station does not have is Rejected",
             &["B09.FR.02"],
@@ -107,4 +113,106 @@ fn tc_b_43() -> Step {
     });
     let r = kit::call(&conn, "B09.FR.02", "SetNetworkProfile", json!({"configurationSlot": 999, "connectionData": data}), 10_000)?;
     kit::check(r["status"] == "Rejected", "B09.FR.02", "SetNetworkProfile Rejected for configuration slot 999", || r.to_string())
+}
+
+/// The variables OCPP 2.0.1 requires of every station (the required ones of the functional
+/// blocks Core covers: general, authorization, transactions, meter values, and the physical
+/// components), as (component, variable, instance). Facts from the specification's referenced
+/// components and variables, in our own table.
+const REQUIRED: &[(&str, &str, &str)] = &[
+    ("AlignedDataCtrlr", "Interval", ""),
+    ("AlignedDataCtrlr", "Measurands", ""),
+    ("AlignedDataCtrlr", "TxEndedInterval", ""),
+    ("AlignedDataCtrlr", "TxEndedMeasurands", ""),
+    ("AuthCtrlr", "AuthorizeRemoteStart", ""),
+    ("AuthCtrlr", "LocalAuthorizeOffline", ""),
+    ("AuthCtrlr", "LocalPreAuthorize", ""),
+    ("ChargingStation", "AvailabilityState", ""),
+    ("ChargingStation", "Available", ""),
+    ("ChargingStation", "SupplyPhases", ""),
+    ("ClockCtrlr", "DateTime", ""),
+    ("ClockCtrlr", "TimeSource", ""),
+    ("Connector", "Available", ""),
+    ("Connector", "ConnectorType", ""),
+    ("Connector", "SupplyPhases", ""),
+    ("DeviceDataCtrlr", "BytesPerMessage", "GetReport"),
+    ("DeviceDataCtrlr", "BytesPerMessage", "GetVariables"),
+    ("DeviceDataCtrlr", "BytesPerMessage", "SetVariables"),
+    ("DeviceDataCtrlr", "ItemsPerMessage", "GetReport"),
+    ("DeviceDataCtrlr", "ItemsPerMessage", "GetVariables"),
+    ("DeviceDataCtrlr", "ItemsPerMessage", "SetVariables"),
+    ("EVSE", "AvailabilityState", ""),
+    ("EVSE", "Available", ""),
+    ("EVSE", "Power", ""),
+    ("EVSE", "SupplyPhases", ""),
+    ("OCPPCommCtrlr", "FileTransferProtocols", ""),
+    ("OCPPCommCtrlr", "MessageTimeout", "Default"),
+    ("OCPPCommCtrlr", "MessageAttemptInterval", "TransactionEvent"),
+    ("OCPPCommCtrlr", "MessageAttempts", "TransactionEvent"),
+    ("OCPPCommCtrlr", "NetworkConfigurationPriority", ""),
+    ("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", ""),
+    ("OCPPCommCtrlr", "OfflineThreshold", ""),
+    ("OCPPCommCtrlr", "ResetRetries", ""),
+    ("OCPPCommCtrlr", "UnlockOnEVSideDisconnect", ""),
+    ("SampledDataCtrlr", "TxEndedInterval", ""),
+    ("SampledDataCtrlr", "TxEndedMeasurands", ""),
+    ("SampledDataCtrlr", "TxStartedMeasurands", ""),
+    ("SampledDataCtrlr", "TxUpdatedInterval", ""),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands", ""),
+    ("SecurityCtrlr", "CertificateEntries", ""),
+    ("SecurityCtrlr", "OrganizationName", ""),
+    ("SecurityCtrlr", "SecurityProfile", ""),
+    ("TxCtrlr", "EVConnectionTimeOut", ""),
+    ("TxCtrlr", "StopTxOnEVSideDisconnect", ""),
+    ("TxCtrlr", "StopTxOnInvalidId", ""),
+    ("TxCtrlr", "TxStartPoint", ""),
+    ("TxCtrlr", "TxStopPoint", ""),
+];
+
+/// The report parts for `request_id`, in order: seqNo from 0 up by one, until tbc is false.
+fn report_parts(conn: &kit::Connection, request_id: i64) -> Step<Vec<Value>> {
+    let mut items = vec![];
+    for expected_seq in 0.. {
+        let part = kit::expect_and_reply(conn, "B07.FR.01", "NotifyReport", 10_000, json!({}))?;
+        kit::check(part["requestId"] == request_id && part["seqNo"] == expected_seq, "B07.FR.01", format!("NotifyReport part {expected_seq} of request {request_id}"), || format!("requestId {} seqNo {}", part["requestId"], part["seqNo"]))?;
+        items.extend(part["reportData"].as_array().cloned().unwrap_or_default());
+        if part["tbc"] != true {
+            break;
+        }
+    }
+    Ok(items)
+}
+
+fn tc_b_53() -> Step {
+    let conn = super::booted(300)?;
+    conn.claim(&["NotifyReport".into()]);
+    let r = kit::call(&conn, "B07.FR.01", "GetBaseReport", json!({"requestId": 53, "reportBase": "FullInventory"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B07.FR.01", "GetBaseReport FullInventory Accepted", || r.to_string())?;
+    let items = report_parts(&conn, 53)?;
+    let has = |c: &str, v: &str, i: &str| {
+        items.iter().any(|d| d["component"]["name"] == c && d["variable"]["name"] == v && d["variable"]["instance"].as_str().unwrap_or("") == i)
+    };
+    let missing: Vec<String> = REQUIRED.iter().filter(|(c, v, i)| !has(c, v, i)).map(|(c, v, i)| if i.is_empty() { format!("{c}.{v}") } else { format!("{c}.{v}[{i}]") }).collect();
+    kit::check(missing.is_empty(), "B07", "every required Core variable in the FullInventory report", || format!("missing {}", missing.join(", ")))?;
+    // List types carry their allowed values, and the value is one (or several) of them;
+    // write-only values are never reported.
+    for d in &items {
+        let ch = &d["variableCharacteristics"];
+        let name = format!("{}.{}", d["component"]["name"].as_str().unwrap_or("?"), d["variable"]["name"].as_str().unwrap_or("?"));
+        let kind = ch["dataType"].as_str().unwrap_or_default();
+        for a in d["variableAttribute"].as_array().into_iter().flatten() {
+            if a["mutability"] == "WriteOnly" {
+                kit::check(a.get("value").is_none(), "B07", format!("no value for the write-only {name}"), || a.to_string())?;
+            }
+            if !["OptionList", "SequenceList", "MemberList"].contains(&kind) {
+                continue;
+            }
+            let allowed: Vec<&str> = ch["valuesList"].as_str().unwrap_or_default().split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+            kit::check(!allowed.is_empty(), "B07", format!("a valuesList for {name} of type {kind}"), || ch.to_string())?;
+            let value = a["value"].as_str().unwrap_or_default();
+            let members: Vec<&str> = if kind == "OptionList" { vec![value] } else { value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect() };
+            kit::check(members.iter().all(|m| allowed.contains(m)), "B07", format!("the value of {name} among its valuesList"), || format!("value {value:?}, valuesList {allowed:?}"))?;
+        }
+    }
+    Ok(())
 }

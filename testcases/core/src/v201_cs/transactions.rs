@@ -59,7 +59,7 @@ pub(crate) fn cases() -> Vec<Case> {
             "A TransactionEvent the CSMS never answers is sent MessageAttempts times, MessageAttemptInterval times the attempts apart, then no more",
             &["E13.FR.01", "E13.FR.02", "E13.FR.03", "E13.FR.04"],
             &["token-reader"],
-            40_000,
+            300_000,
             tc_e_41,
         ),
         case(
@@ -67,7 +67,7 @@ pub(crate) fn cases() -> Vec<Case> {
             "A TransactionEvent answered on its second attempt is not sent a third time",
             &["E13.FR.01", "E13.FR.02", "E13.FR.03"],
             &["token-reader"],
-            40_000,
+            300_000,
             tc_e_42,
         ),
         case(
@@ -75,7 +75,7 @@ pub(crate) fn cases() -> Vec<Case> {
             "A TransactionEvent answered with CALLERROR every time is sent MessageAttempts times, then no more",
             &["E13.FR.01", "E13.FR.02", "E13.FR.03", "E13.FR.04"],
             &["token-reader"],
-            40_000,
+            300_000,
             tc_e_50,
         ),
         case(
@@ -83,7 +83,7 @@ pub(crate) fn cases() -> Vec<Case> {
             "A TransactionEvent answered with CALLERROR, then accepted on its second attempt, is not sent a third time",
             &["E13.FR.01", "E13.FR.02", "E13.FR.03"],
             &["token-reader"],
-            40_000,
+            300_000,
             tc_e_51,
         ),
         case("TC_F_08_CS", "RequestStopTransaction of the ongoing transaction is Accepted and ends it with stoppedReason Remote", &["F03.FR.02", "F03.FR.03", "F03.FR.07", "F03.FR.09"], SESSION, 30_000, tc_f_08),
@@ -191,19 +191,31 @@ const INTERVAL_S: u32 = 2;
 
 /// Configuration state of the E13 cases, then the token authorizes a transaction whose first
 /// TransactionEvent the case takes; returns it.
-fn first_transaction_event(conn: &Connection) -> Step<kit::Incoming> {
-    let set = |variable: &str, value: u32| {
-        let d = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": variable, "instance": "TransactionEvent"}, "attributeValue": value.to_string()});
+/// Returns the station's message time-out in ms.
+fn first_transaction_event(conn: &Connection) -> Step<(kit::Incoming, u64)> {
+    let set = |variable: &str, instance: &str, value: u32| -> Step<Value> {
+        let d = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": variable, "instance": instance}, "attributeValue": value.to_string()});
         let r = kit::call(conn, "E13", "SetVariables", json!({"setVariableData": [d]}), 10_000)?;
-        let status = kit::at(&r, "/setVariableResult/0/attributeStatus").clone();
-        if status == "Accepted" { Ok(()) } else { Err(kit::Verdict::Inconclusive(format!("OCPPCommCtrlr.{variable}[TransactionEvent] = {value} not accepted: {r}"))) }
+        Ok(kit::at(&r, "/setVariableResult/0/attributeStatus").clone())
     };
-    set("MessageAttempts", ATTEMPTS)?;
-    set("MessageAttemptInterval", INTERVAL_S)?;
-    configure(conn, "E13", "OCPPCommCtrlr", "MessageTimeout", "1")?;
+    for (variable, value) in [("MessageAttempts", ATTEMPTS), ("MessageAttemptInterval", INTERVAL_S)] {
+        let status = set(variable, "TransactionEvent", value)?;
+        if status != "Accepted" {
+            return Err(kit::Verdict::Inconclusive(format!("OCPPCommCtrlr.{variable}[TransactionEvent] = {value} not accepted: {status}")));
+        }
+    }
+    // The time-out is the station's (ReadOnly in the specification): a short one where it may
+    // be set, else the one it has.
+    let timeout_s = if set("MessageTimeout", "Default", 1)? == "Accepted" {
+        1
+    } else {
+        let d = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "MessageTimeout", "instance": "Default"}});
+        let r = kit::call(conn, "E13", "GetVariables", json!({"getVariableData": [d]}), 10_000)?;
+        kit::at(&r, "/getVariableResult/0/attributeValue").as_str().and_then(|v| v.parse().ok()).unwrap_or(30)
+    };
     conn.claim(&[TX.into()]);
     kit::present_token(&kit::valid_token())?;
-    kit::expect(conn, "E13.FR.01", TX, 10_000)
+    Ok((kit::expect(conn, "E13.FR.01", TX, 10_000)?, timeout_s * 1_000))
 }
 
 /// The same TransactionEvent again (same seqNo), at least `after_ms` after `since`.
@@ -227,9 +239,9 @@ fn refuse(conn: &Connection, call: &kit::Incoming, with_error: bool) -> Step {
 /// E13: every transmission refused; the station gives up after ATTEMPTS.
 fn retried_until_given_up(with_error: bool) -> Step {
     let conn = super::booted(300)?;
-    let first = first_transaction_event(&conn)?;
+    let (first, station_timeout) = first_transaction_event(&conn)?;
     let payload = first.payload.clone();
-    let timeout_ms = if with_error { 0 } else { 1_000 };
+    let timeout_ms = if with_error { 0 } else { station_timeout };
     let mut last = (first, clock::now_ms());
     for n in 1..ATTEMPTS {
         refuse(&conn, &last.0, with_error)?;
@@ -243,10 +255,10 @@ fn retried_until_given_up(with_error: bool) -> Step {
 /// E13: the first transmission refused, the second answered; no third.
 fn retried_once(with_error: bool) -> Step {
     let conn = super::booted(300)?;
-    let first = first_transaction_event(&conn)?;
+    let (first, station_timeout) = first_transaction_event(&conn)?;
     let payload = first.payload.clone();
     refuse(&conn, &first, with_error)?;
-    let timeout_ms = if with_error { 0 } else { 1_000 };
+    let timeout_ms = if with_error { 0 } else { station_timeout };
     let (second, _) = sent_again(&conn, &payload, clock::now_ms(), timeout_ms + u64::from(INTERVAL_S) * 1_000)?;
     kit::reply(&conn, "E13", &second, TX, json!({"idTokenInfo": {"status": "Accepted"}}))?;
     // Later events of the transaction may come; the answered one must not.
