@@ -118,7 +118,8 @@ fn check_version(version: &str) {
 
     same_verdicts(version, &external, &in_process);
 
-    // One station, connected and booted once at least; a boot only where a case asked for one.
+    // One station, connected and booted once at least; a boot only where a case asked for one
+    // (a reboot, a Reset, or a firmware update that activates with a reboot).
     let station = &external["stations"][0];
     assert!(station["connections"].as_u64() >= Some(1) && station["boots"].as_u64() >= Some(1), "{version}: {station}");
     for c in external["cases"].as_array().unwrap() {
@@ -128,7 +129,7 @@ fn check_version(version: &str) {
         let asked = c["trace"]["log"].as_array().unwrap().iter().any(|l| {
             let m = l["message"].as_str().unwrap();
             m.starts_with("Booted:") || m.contains("cycle the station's power")
-        }) || wire.iter().any(|w| w["dir"] == "tx" && w["text"].as_str().unwrap().contains("\"Reset\""));
+        }) || wire.iter().any(|w| w["dir"] == "tx" && ["\"Reset\"", "\"UpdateFirmware\""].iter().any(|a| w["text"].as_str().unwrap().contains(a)));
         assert!(!booted || asked, "{version}: {} saw a boot it did not ask for", c["meta"]["id"]);
     }
 }

@@ -65,6 +65,16 @@ impl Case {
         Case { id, title, role, versions, profile: "core", features: &[], requirements, needs: &[], timeout_ms: 20_000, run }
     }
 
+    /// The bench capabilities the case uses.
+    pub fn needs(self, needs: &'static [&'static str]) -> Case {
+        Case { needs, ..self }
+    }
+
+    /// The case's time limit.
+    pub fn timeout_ms(self, timeout_ms: u32) -> Case {
+        Case { timeout_ms, ..self }
+    }
+
     pub fn meta(&self) -> CaseMeta {
         CaseMeta {
             id: self.id.into(),

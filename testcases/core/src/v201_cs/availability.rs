@@ -31,18 +31,7 @@ impl Scope {
 }
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
-    Case {
-        id,
-        title,
-        role: Role::Csms,
-        versions: V201,
-        profile: "core",
-        features: &[],
-        requirements,
-        needs,
-        timeout_ms: 30_000,
-        run,
-    }
+    Case::new(id, title, Role::Csms, V201, requirements, run).needs(needs).timeout_ms(30_000)
 }
 
 pub(crate) fn cases() -> Vec<Case> {

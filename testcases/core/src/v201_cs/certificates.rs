@@ -19,18 +19,7 @@ pub(crate) const EXPIRED_ROOT: &str = include_str!("../test-expired-root.pem");
 const EXPIRED_ROOT_SERIAL: &str = "6e7b507b3fa246c030a8e71318897ccd26a12ce3";
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
-    Case {
-        id,
-        title,
-        role: Role::Csms,
-        versions: V201,
-        profile: "core",
-        features: &[],
-        requirements,
-        needs: &[],
-        timeout_ms: 20_000,
-        run,
-    }
+    Case::new(id, title, Role::Csms, V201, requirements, run).timeout_ms(20_000)
 }
 
 pub(crate) fn cases() -> Vec<Case> {

@@ -23,18 +23,7 @@ const CORRUPT_SIGNATURE: &str = "JqHJUJ9I2O/YGxiAx2ENFzFudRtkrhxB2kQ60CjyeJA=";
 const WRONG_SIGNATURE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
-    Case {
-        id,
-        title,
-        role: Role::Csms,
-        versions: V201,
-        profile: "core",
-        features: &[],
-        requirements,
-        needs: &[],
-        timeout_ms: 45_000,
-        run,
-    }
+    Case::new(id, title, Role::Csms, V201, requirements, run).timeout_ms(45_000)
 }
 
 pub(crate) fn cases() -> Vec<Case> {

@@ -10,18 +10,7 @@ use crate::{
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], timeout_ms: u32, run: fn() -> Step) -> Case {
-    Case {
-        id,
-        title,
-        role: Role::Csms,
-        versions: V201,
-        profile: "core",
-        features: &[],
-        requirements,
-        needs,
-        timeout_ms,
-        run,
-    }
+    Case::new(id, title, Role::Csms, V201, requirements, run).needs(needs).timeout_ms(timeout_ms)
 }
 
 pub(crate) fn cases() -> Vec<Case> {
