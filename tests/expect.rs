@@ -630,10 +630,7 @@ fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option
     let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
     let mut bad = not_passed(&results);
     for r in &results {
-        let booted = r.trace.wire.iter().any(|e| e.note.as_deref().is_none_or(|n| !n.starts_with("before the case")) && e.dir == ocpp_harness::trace::Dir::Rx && e.text.contains("\"BootNotification\""));
-        let asked = r.trace.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
-            || r.trace.wire.iter().any(|e| e.dir == ocpp_harness::trace::Dir::Tx && e.text.contains("\"Reset\""));
-        if booted && !asked {
+        if r.trace.unasked_boot() {
             bad.push(format!("{}: the station booted though the case asked for no reboot", r.meta.id));
         }
     }
