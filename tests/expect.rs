@@ -793,7 +793,7 @@ fn check_readme_numbers() -> Result<(), Failed> {
 /// the catalogue covered when they were set; raise them as cases are added.
 fn check_part5_coverage() -> Result<(), Failed> {
     let c = ocpp_harness::coverage::of(&world().suite.cases);
-    let floors = [("Core", "charging station", 98, 21), ("Core", "CSMS", 93, 10), ("Local Authorization List Management", "charging station", 4, 0)];
+    let floors = [("Core", "charging station", 98, 30), ("Core", "CSMS", 93, 10), ("Local Authorization List Management", "charging station", 4, 0)];
     let mut low = vec![];
     for (profile, dut, m, cond) in floors {
         let t = c.tallies.iter().find(|t| t.profile == profile && t.dut == dut).ok_or(format!("no tally for {profile} / {dut}"))?;
@@ -826,6 +826,30 @@ fn main() {
         args.test_threads = Some(std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) * 2);
     }
     let mut trials = Vec::new();
+    // The trials that run a whole catalogue in order against one long-lived DUT go first:
+    // they take minutes each, and the many short trials then fill the other threads.
+    {
+        use ocpp_harness::{dut::variant::{Side, Variant}, version::OcppVersion};
+        for v in OcppVersion::ALL {
+            trials.push(Trial::test(format!("long_lived::station_{v}"), move || check_long_lived(v, None)));
+            trials.push(Trial::test(format!("long_lived::csms_{v}"), move || check_csms_long_lived(v, None)));
+            trials.push(Trial::test(format!("states::every_reusable_state_{v}"), move || check_reusable_states(v)));
+        }
+        // Each legal variant, at the versions where it means something.
+        for (variant, name) in Variant::ALL {
+            for v in variant.versions() {
+                let v = *v;
+                if variant.for_side(Side::Csms) {
+                    trials.push(Trial::test(format!("legal_variant::csms_{name}_{v}"), move || check_csms_long_lived(v, Some(variant))));
+                }
+                // The station's variants at 1.6 and 2.0.1 (2.1 shares 2.0.1's code paths).
+                if variant.for_side(Side::Station) && v != OcppVersion::V21 || variant == Variant::CustomData {
+                    trials.push(Trial::test(format!("legal_variant::{name}_{v}"), move || check_long_lived(v, Some(variant))));
+                }
+            }
+        }
+    }
+
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("expect");
     let mut files: Vec<_> = fs::read_dir(&dir).expect("tests/expect").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
     files.sort();
@@ -869,27 +893,6 @@ fn main() {
     trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));
     trials.push(Trial::test("catalogue::readme_numbers_match", check_readme_numbers));
     trials.push(Trial::test("catalogue::part5_coverage_does_not_go_down", check_part5_coverage));
-    {
-        use ocpp_harness::{dut::variant::{Side, Variant}, version::OcppVersion};
-        for v in OcppVersion::ALL {
-            trials.push(Trial::test(format!("long_lived::station_{v}"), move || check_long_lived(v, None)));
-            trials.push(Trial::test(format!("long_lived::csms_{v}"), move || check_csms_long_lived(v, None)));
-            trials.push(Trial::test(format!("states::every_reusable_state_{v}"), move || check_reusable_states(v)));
-        }
-        // Each legal variant, at the versions where it means something.
-        for (variant, name) in Variant::ALL {
-            for v in variant.versions() {
-                let v = *v;
-                if variant.for_side(Side::Csms) {
-                    trials.push(Trial::test(format!("legal_variant::csms_{name}_{v}"), move || check_csms_long_lived(v, Some(variant))));
-                }
-                // The station's variants at 1.6 and 2.0.1 (2.1 shares 2.0.1's code paths).
-                if variant.for_side(Side::Station) && v != OcppVersion::V21 || variant == Variant::CustomData {
-                    trials.push(Trial::test(format!("legal_variant::{name}_{v}"), move || check_long_lived(v, Some(variant))));
-                }
-            }
-        }
-    }
     trials.push(Trial::test("lint::built_in_catalogue", || {
         let problems = ocpp_harness::lint::lint(&world().suite.cases);
         if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }

@@ -37,6 +37,16 @@ fn run(args: &[&str], reports: &Path) -> Value {
     serde_json::from_slice(&data).expect("results.json is JSON")
 }
 
+/// The external run and the in-process one at the same time: they share nothing (the
+/// in-process run starts its own DUT on other ports), and each is mostly waiting.
+fn both(external: &[&str], external_reports: &Path, in_process: &[&str], in_process_reports: &Path) -> (Value, Value) {
+    std::thread::scope(|s| {
+        let other = s.spawn(|| run(in_process, in_process_reports));
+        let ext = run(external, external_reports);
+        (ext, other.join().expect("the in-process run"))
+    })
+}
+
 fn verdicts(results: &Value) -> Vec<(String, String)> {
     results["cases"].as_array().unwrap().iter().map(|c| (c["meta"]["id"].as_str().unwrap().to_string(), c["verdict"].as_str().unwrap().to_string())).collect()
 }
@@ -86,8 +96,12 @@ fn check_csms(version: &str) {
     let (dir, ws, control, bench) = setup(&format!("external-csms-{version}"), "sim-csms.toml", "127.0.0.1:9201");
     let _sim = start_sim(&["sim", "csms", "--listen", &format!("127.0.0.1:{ws}"), "--control", &format!("127.0.0.1:{control}")], control);
     let url = format!("ws://127.0.0.1:{ws}/ocpp");
-    let external = run(&["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--bench", bench.to_str().unwrap()], &dir.join("external"));
-    let in_process = run(&["run", "--role", "charging-station", "--ocpp", version], &dir.join("in-process"));
+    let (external, in_process) = both(
+        &["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--bench", bench.to_str().unwrap()],
+        &dir.join("external"),
+        &["run", "--role", "charging-station", "--ocpp", version],
+        &dir.join("in-process"),
+    );
     same_verdicts(version, &external, &in_process);
 }
 
@@ -113,8 +127,12 @@ fn check_version(version: &str) {
     let _sim = start_sim(&["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", version, "--control", &control_addr], control);
 
     let listen = format!("127.0.0.1:{ws}");
-    let external = run(&["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap()], &dir.join("external"));
-    let in_process = run(&["run", "--role", "csms", "--ocpp", version], &dir.join("in-process"));
+    let (external, in_process) = both(
+        &["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap()],
+        &dir.join("external"),
+        &["run", "--role", "csms", "--ocpp", version],
+        &dir.join("in-process"),
+    );
 
     same_verdicts(version, &external, &in_process);
 

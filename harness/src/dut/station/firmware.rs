@@ -24,6 +24,8 @@ use crate::{defaults::now_rfc3339, dut::Fault};
 
 /// Time between two steps of an update.
 const STEP: Duration = Duration::from_millis(200);
+/// How long a download takes.
+const DOWNLOAD: Duration = Duration::from_millis(1_000);
 
 #[derive(Debug)]
 enum Step {
@@ -34,8 +36,10 @@ enum Step {
 }
 
 pub(super) struct Job {
-    request_id: i64,
+    pub(super) request_id: i64,
     steps: VecDeque<(Instant, Step)>,
+    /// The last status reported (what a TriggerMessage gets).
+    pub(super) last: Option<&'static str>,
 }
 
 /// A signature the reference station takes as valid for `location` (see the module's doc).
@@ -83,7 +87,7 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
     if host.ends_with(".invalid") || location.contains("does.not") {
         push(STEP, Step::Status("DownloadFailed"));
     } else {
-        push(STEP, Step::Status("Downloaded"));
+        push(DOWNLOAD, Step::Status("Downloaded"));
         if !skip_checks && signature != signature_for(&location) {
             push(STEP, Step::Status("InvalidSignature"));
             push(STEP, Step::Security("InvalidFirmwareSignature"));
@@ -104,7 +108,7 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
             }
         }
     }
-    st.firmware = Some(Job { request_id, steps: steps.into() });
+    st.firmware = Some(Job { request_id, steps: steps.into(), last: None });
     json!({"status": "Accepted"})
 }
 
@@ -123,6 +127,9 @@ pub(super) fn tick(st: &mut Station, now: Instant) {
         let job = st.firmware.as_mut().expect("checked");
         let (_, step) = job.steps.pop_front().expect("checked");
         let id = job.request_id;
+        if let Step::Status(s) = &step {
+            job.last = Some(*s);
+        }
         if job.steps.is_empty() {
             st.firmware = None;
         }

@@ -372,6 +372,8 @@ pub struct Station {
     boot_rejected: bool,
     /// Log uploads that failed and will be tried again (GetLog retries).
     log_retries: Vec<LogRetry>,
+    /// The log upload going on: its request and when it is done (N01).
+    log_upload: Option<(i64, Instant)>,
     /// A transaction message failed: nothing is sent before this (E13 attempt interval).
     retry_at: Option<Instant>,
     /// 2.x: the firmware update going on (L01).
@@ -526,6 +528,7 @@ impl Station {
             retry_boot: None,
             boot_rejected: false,
             log_retries: vec![],
+            log_upload: None,
             retry_at: None,
             network_profiles: BTreeMap::new(),
             aligned_next: None,
@@ -602,6 +605,7 @@ impl Station {
         self.boot_rejected = false;
         self.streams.clear();
         self.log_retries.clear();
+        self.log_upload = None;
         let forget = self.cfg.faults.has(&Fault::ForgetAvailability);
         for e in &mut self.evses {
             e.auth = None;
@@ -1010,7 +1014,7 @@ impl Station {
     fn next_timer(&self) -> Option<Instant> {
         let evse = self.evse_timer();
         let streams = self.streams.iter().map(|s| s.next);
-        let uploads = self.log_retries.iter().map(|u| u.next);
+        let uploads = self.log_retries.iter().map(|u| u.next).chain(self.log_upload.map(|(_, t)| t));
         evse.into_iter().chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + self.message_timeout())).chain(self.retry_at).min()
     }
 

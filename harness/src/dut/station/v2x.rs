@@ -255,8 +255,15 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
 }
 
 /// 2.1 periodic event streams: one SEND per interval.
-/// Failed log uploads tried again: each attempt reports Uploading, then UploadFailure.
+/// How long a simulated log upload takes.
+const UPLOAD_TIME: Duration = Duration::from_millis(800);
+
+/// A log upload that finished, and failed ones tried again: each attempt reports Uploading,
+/// then UploadFailure.
 pub(super) fn log_retry_tick(st: &mut Station, now: Instant) {
+    if let Some((id, _)) = st.log_upload.take_if(|(_, done)| *done <= now) {
+        st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploaded", "requestId": id})));
+    }
     let mut due = vec![];
     for u in st.log_retries.iter_mut().filter(|u| u.next <= now) {
         u.left -= 1;
@@ -446,22 +453,39 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "TriggerMessage" => {
             let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
             let accepted = match p["requestedMessage"].as_str().unwrap_or("") {
+                // F06.FR.17: once accepted there is nothing to boot for; while Pending the
+                // station boots again at once.
                 "BootNotification" => {
                     if st.booted {
+                        false
+                    } else {
                         let mut b = boot(st);
                         b["reason"] = json!("Triggered");
-                        st.enqueue(Out::call("BootNotification", b));
+                        st.outbox.push_front(Out::call("BootNotification", b));
+                        st.retry_boot = None;
                         true
-                    } else {
-                        false
                     }
                 }
                 "Heartbeat" => {
                     st.enqueue(Out::call("Heartbeat", json!({})));
                     true
                 }
+                // F06.FR.14/15: Uploading (with its request) while an upload goes on, else Idle.
                 "LogStatusNotification" => {
-                    st.enqueue(Out::call("LogStatusNotification", json!({"status": "Idle"})));
+                    let m = match st.log_upload {
+                        Some((id, _)) => json!({"status": "Uploading", "requestId": id}),
+                        None => json!({"status": "Idle"}),
+                    };
+                    st.enqueue(Out::call("LogStatusNotification", m));
+                    true
+                }
+                // F06.FR.16, L01.FR.25/26: Idle, or the status of the update going on.
+                "FirmwareStatusNotification" => {
+                    let m = match st.firmware.as_ref().and_then(|j| j.last.map(|s| (s, j.request_id))) {
+                        Some((status, id)) => json!({"status": status, "requestId": id}),
+                        None => json!({"status": "Idle"}),
+                    };
+                    st.enqueue(Out::call("FirmwareStatusNotification", m));
                     true
                 }
                 "StatusNotification" => {
@@ -476,25 +500,33 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     }
                     !targets.is_empty()
                 }
+                // F06.FR.11: without an EVSE, one for every EVSE.
                 "MeterValues" => {
-                    let i = evse.and_then(|id| st.evse_index(id)).unwrap_or(0);
-                    st.advance_meter(i);
-                    let m = Out::call("MeterValues", json!({"evseId": st.evses[i].id, "meterValue": meter_value(&st.evses[i], "Trigger")}));
-                    st.enqueue(m);
-                    true
+                    let targets: Vec<usize> = match evse {
+                        Some(id) => st.evse_index(id).into_iter().collect(),
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    for &i in &targets {
+                        st.advance_meter(i);
+                        let m = Out::call("MeterValues", json!({"evseId": st.evses[i].id, "meterValue": meter_value(&st.evses[i], "Trigger")}));
+                        st.enqueue(m);
+                    }
+                    !targets.is_empty()
                 }
                 "TransactionEvent" => {
-                    let i = evse.and_then(|id| st.evse_index(id)).or_else(|| st.evses.iter().position(|e| e.tx.is_some()));
-                    match i.filter(|&i| st.evses[i].tx.is_some()) {
-                        Some(i) => {
-                            let mut m = tx_updated(st, i, Trigger::MeterValuePeriodic);
-                            m.payload["triggerReason"] = json!("Trigger");
-                            m.payload["meterValue"] = meter_value(&st.evses[i], "Trigger");
-                            st.enqueue(m);
-                            true
-                        }
-                        None => false,
+                    let targets: Vec<usize> = match evse {
+                        Some(id) => st.evse_index(id).into_iter().collect(),
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    let targets: Vec<usize> = targets.into_iter().filter(|&i| st.evses[i].tx.is_some()).collect();
+                    for &i in &targets {
+                        st.advance_meter(i);
+                        let mut m = tx_updated(st, i, Trigger::MeterValuePeriodic);
+                        m.payload["triggerReason"] = json!("Trigger");
+                        m.payload["meterValue"] = meter_value(&st.evses[i], "Trigger");
+                        st.enqueue(m);
                     }
+                    !targets.is_empty()
                 }
                 _ => return ok(json!({"status": "NotImplemented"})),
             };
@@ -506,9 +538,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             let id = p["requestId"].as_i64().unwrap_or(0);
             let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
             let unreachable = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true);
-            let last = if unreachable { "UploadFailure" } else { "Uploaded" };
-            for status in ["Uploading", last] {
-                st.enqueue(Out::call("LogStatusNotification", json!({"status": status, "requestId": id})));
+            st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploading", "requestId": id})));
+            if unreachable {
+                st.enqueue(Out::call("LogStatusNotification", json!({"status": "UploadFailure", "requestId": id})));
+            } else {
+                // The upload takes a moment (a TriggerMessage then finds it Uploading).
+                st.log_upload = Some((id, Instant::now() + UPLOAD_TIME));
             }
             let retries = p["retries"].as_u64().unwrap_or(0) as u32;
             if unreachable && retries > 0 {

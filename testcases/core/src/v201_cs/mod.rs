@@ -9,10 +9,11 @@ use crate::{
 mod availability;
 pub(crate) mod certificates;
 mod diagnostics;
-mod firmware;
+pub(crate) mod firmware;
 mod meter_values;
 mod provisioning;
 mod transactions;
+mod trigger;
 
 const CSMS: Role = Role::Csms;
 
@@ -100,6 +101,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(transactions::cases());
     cases.extend(meter_values::cases());
     cases.extend(firmware::cases());
+    cases.extend(trigger::cases());
     cases
 }
 
