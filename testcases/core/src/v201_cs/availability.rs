@@ -30,12 +30,9 @@ impl Scope {
     }
 }
 
-fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
-    Case::new(id, title, Role::Csms, V201, requirements, run).needs(needs).timeout_ms(30_000)
-}
+use super::{SESSION, station_case as case};
 
 pub(crate) fn cases() -> Vec<Case> {
-    const SESSION: &[&str] = &["plug", "token-reader"];
     vec![
         case(
             "TC_G_06_CS",

@@ -17,6 +17,14 @@ mod trigger;
 
 const CSMS: Role = Role::Csms;
 
+/// The bench a charging session needs: a cable and a token reader.
+pub(super) const SESSION: &[&str] = &["plug", "token-reader"];
+
+/// A mandatory 2.0.1 case for a charging-station DUT with a 30 s limit.
+pub(super) fn station_case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
+    Case::new(id, title, CSMS, V201, requirements, run).needs(needs).timeout_ms(30_000)
+}
+
 
 pub(crate) fn cases() -> Vec<Case> {
     let mut cases = vec![

@@ -3,7 +3,7 @@
 //! the CSMS does not take them (E13), the deauthorization time-out (E06) and remote stop (F03).
 use serde_json::{Value, json};
 
-use super::{TX, configure, expect_ended, next_tx_event, tx_id};
+use super::{SESSION, TX, configure, expect_ended, next_tx_event, tx_id};
 use crate::{
     Case,
     kit::{self, Connection, Role, StationState, Step, V201, clock},
@@ -14,7 +14,6 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 }
 
 pub(crate) fn cases() -> Vec<Case> {
-    const SESSION: &[&str] = &["plug", "token-reader"];
     const OFFLINE: &[&str] = &["plug", "token-reader", "network"];
     vec![
         case(
