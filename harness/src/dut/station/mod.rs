@@ -603,6 +603,8 @@ impl Station {
         self.boot_reason = reason;
         self.reset_when_idle = false;
         self.boot_rejected = false;
+        // A retry wait must not hold back the boot (the message is retried after it).
+        self.retry_at = None;
         self.streams.clear();
         self.log_retries.clear();
         self.log_upload = None;
