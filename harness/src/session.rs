@@ -241,25 +241,24 @@ struct Shared {
 
 type PasswordHook = Box<dyn Fn(&str) + Send + Sync>;
 
-/// The BasicAuthPassword a 2.x SetVariables request sets, if it sets one.
-/// The DUT's own message time-out in a SetVariables: (index, seconds).
-fn message_timeout_set_by(action: &str, payload: &Value) -> Option<(usize, u64)> {
+/// Where a 2.x SetVariables request sets `component`.`variable`: the entry's index and value.
+fn set_by(action: &str, payload: &Value, component: &str, variable: &str) -> Option<(usize, String)> {
     if action != "SetVariables" {
         return None;
     }
     payload["setVariableData"].as_array()?.iter().enumerate().find_map(|(i, d)| {
-        let it = d["component"]["name"] == "OCPPCommCtrlr" && d["variable"]["name"] == "MessageTimeout";
-        it.then(|| d["attributeValue"].as_str().and_then(|v| v.parse().ok()).map(|s| (i, s))).flatten()
+        (d["component"]["name"] == component && d["variable"]["name"] == variable).then(|| (i, d["attributeValue"].as_str().unwrap_or_default().to_string()))
     })
 }
 
+/// The BasicAuthPassword a 2.x SetVariables request sets, if it sets one.
 fn password_set_by(action: &str, payload: &Value) -> Option<(usize, String)> {
-    if action != "SetVariables" {
-        return None;
-    }
-    payload["setVariableData"].as_array()?.iter().enumerate().find_map(|(i, d)| {
-        (d["component"]["name"] == "SecurityCtrlr" && d["variable"]["name"] == "BasicAuthPassword").then(|| (i, d["attributeValue"].as_str().unwrap_or_default().to_string()))
-    })
+    set_by(action, payload, "SecurityCtrlr", "BasicAuthPassword")
+}
+
+/// The DUT's own message time-out a SetVariables sets: (index, seconds).
+fn message_timeout_set_by(action: &str, payload: &Value) -> Option<(usize, u64)> {
+    set_by(action, payload, "OCPPCommCtrlr", "MessageTimeout").and_then(|(i, v)| v.parse().ok().map(|s| (i, s)))
 }
 
 struct Tasks(Vec<AbortHandle>);

@@ -96,12 +96,17 @@ fn certificate_installed(conn: &Connection, req: &str, kind: &str, pem: &str) ->
 
 /// The chain GetInstalledCertificateIds returns for `kinds` (all types when empty), or None on
 /// NotFound; a NotFound must come without a chain (M03.FR.02).
-fn installed(conn: &Connection, req: &str, kinds: &[&str]) -> Step<Option<Vec<Value>>> {
+/// GetInstalledCertificateIds for `kinds` (all types when empty): the answer as it came.
+fn installed_ids(conn: &Connection, req: &str, kinds: &[&str]) -> Step<Value> {
     let mut payload = json!({});
     if !kinds.is_empty() {
         payload["certificateType"] = json!(kinds);
     }
-    let r = kit::call(conn, req, "GetInstalledCertificateIds", payload, 10_000)?;
+    kit::call(conn, req, "GetInstalledCertificateIds", payload, 10_000)
+}
+
+fn installed(conn: &Connection, req: &str, kinds: &[&str]) -> Step<Option<Vec<Value>>> {
+    let r = installed_ids(conn, req, kinds)?;
     match r["status"].as_str() {
         Some("NotFound") => {
             kit::check(r.get("certificateHashDataChain").is_none(), "M03.FR.02", "no certificateHashDataChain with status NotFound", || r.to_string())?;
@@ -120,11 +125,7 @@ fn has_serial(entry: &Value, serial: &str) -> bool {
 /// Reusable state GetInstalledCertificates (table 438): the station lists the root of `kind`
 /// with serial `serial`, as that type, hashed as it says (SHA-256 gives 64 hex digits).
 fn lists(conn: &Connection, req: &str, kinds: &[&str], kind: &str, serial: &str) -> Step<Value> {
-    let mut payload = json!({});
-    if !kinds.is_empty() {
-        payload["certificateType"] = json!(kinds);
-    }
-    let r = kit::call(conn, req, "GetInstalledCertificateIds", payload, 10_000)?;
+    let r = installed_ids(conn, req, kinds)?;
     kit::check(r["status"] == "Accepted", req, format!("status Accepted with the installed {kind}"), || r.to_string())?;
     let chain = r["certificateHashDataChain"].as_array().cloned().unwrap_or_default();
     let entry = chain.iter().find(|e| has_serial(e, serial)).ok_or_else(|| kit::fail(req, format!("the {kind} with serial {serial} in certificateHashDataChain"), format!("{chain:?}")))?;

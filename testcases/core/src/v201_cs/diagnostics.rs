@@ -56,7 +56,7 @@ pub(crate) fn location(key: &str, default: &str) -> String {
 }
 
 /// GetLog of `log_type` to `location`; the answer must be Accepted with a file name.
-fn get_log(conn: &Connection, req: &str, request_id: i64, log_type: &str, location: &str, extra: Value) -> Step {
+pub(super) fn get_log(conn: &Connection, req: &str, request_id: i64, log_type: &str, location: &str, extra: Value) -> Step {
     conn.claim(&["LogStatusNotification".into()]);
     let mut payload = json!({"logType": log_type, "requestId": request_id, "log": {"remoteLocation": location}});
     if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {

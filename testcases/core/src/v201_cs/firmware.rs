@@ -15,8 +15,8 @@ use crate::{
     kit::{self, Connection, Role, Step, V201, now},
 };
 
-pub(crate) const LOCATION: &str = "https://firmware.example/refstation-2.0.bin";
-pub(crate) const SIGNATURE: &str = "CH6JWEtCY4J97CLLLHU65tci73c2DXpXST1JE/uAnU0=";
+const LOCATION: &str = "https://firmware.example/refstation-2.0.bin";
+const SIGNATURE: &str = "CH6JWEtCY4J97CLLLHU65tci73c2DXpXST1JE/uAnU0=";
 const CORRUPT_LOCATION: &str = "https://firmware.example/refstation-2.0-corrupt.bin";
 const CORRUPT_SIGNATURE: &str = "JqHJUJ9I2O/YGxiAx2ENFzFudRtkrhxB2kQ60CjyeJA=";
 /// A real-looking signature that belongs to no image (32 bytes of zeroes, base64).
@@ -119,7 +119,7 @@ fn security_event(conn: &Connection, req: &str, seen: &[String], kind: &str) -> 
     kit::check(ev["type"] == kind, req, format!("a security event of type {kind}"), || ev.to_string())
 }
 
-fn good_image() -> (String, String, String) {
+pub(super) fn good_image() -> (String, String, String) {
     (param("firmware-location", LOCATION), param("firmware-signing-certificate", MANUFACTURER_ROOT), param("firmware-signature", SIGNATURE))
 }
 

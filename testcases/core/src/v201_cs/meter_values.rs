@@ -113,27 +113,13 @@ fn tc_j_02() -> Step {
     kit::check(readings >= 2, "J01.FR.22", "two clock-aligned readings of EVSE 1 within 10 s (interval 2 s)", || format!("{readings} readings"))
 }
 
-/// EnergyTransferStarted, `seconds` of charging, then ParkingBayUnoccupied (the driver stops
-/// with the token and unplugs): the Ended event.
-fn ended_after(conn: &Connection, seconds: u32) -> Step<Value> {
-    kit::mandated("the configured transaction duration", || clock::sleep_ms(seconds * 1_000));
-    kit::present_token(&kit::valid_token())?;
-    kit::unplug(1)?;
-    for _ in 0..8 {
-        let ev = next_tx_event(conn, "E06", 10_000)?;
-        if ev["eventType"] == "Ended" {
-            return Ok(ev);
-        }
-    }
-    Err(kit::Verdict::Inconclusive("the transaction did not end".into()))
-}
 
 fn tc_j_03() -> Step {
     let (conn, _) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
     configure(&conn, "J01", "SampledDataCtrlr", "TxEndedMeasurands", "")?;
     configure(&conn, "J01", "AlignedDataCtrlr", "TxEndedMeasurands", ENERGY)?;
     configure(&conn, "J01", "AlignedDataCtrlr", "TxEndedInterval", "1")?;
-    let ended = ended_after(&conn, 4)?;
+    let ended = super::session_ended(&conn, "E06", 4)?;
     let values = ended["meterValue"].as_array().cloned().unwrap_or_default();
     kit::check(values.len() >= 2, "E06.FR.11", "the Ended event with the clock-aligned readings of the transaction", || ended.to_string())?;
     for mv in &values {
@@ -162,7 +148,7 @@ fn tc_j_07() -> Step {
     }
     kit::pilot(1, kit::PilotState::C)?;
     // The session ends within the case, so that the next one finds the station idle.
-    ended_after(&conn, 0).map(drop)
+    super::session_ended(&conn, "E06", 0).map(drop)
 }
 
 fn tc_j_10() -> Step {
@@ -170,7 +156,7 @@ fn tc_j_10() -> Step {
     configure(&conn, "J02", "AlignedDataCtrlr", "TxEndedMeasurands", "")?;
     configure(&conn, "J02", "SampledDataCtrlr", "TxEndedMeasurands", ENERGY)?;
     configure(&conn, "J02", "SampledDataCtrlr", "TxEndedInterval", "1")?;
-    let ended = ended_after(&conn, 4)?;
+    let ended = super::session_ended(&conn, "E06", 4)?;
     let values = ended["meterValue"].as_array().cloned().unwrap_or_default();
     let periodic: Vec<&Value> = values.iter().filter(|v| at(v, "/sampledValue/0/context") == "Sample.Periodic").collect();
     let end = values.iter().filter(|v| at(v, "/sampledValue/0/context") == "Transaction.End").count();

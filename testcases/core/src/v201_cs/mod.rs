@@ -282,6 +282,21 @@ pub(super) fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> St
     Ok(call.payload)
 }
 
+/// `seconds` more of the session, then reusable state ParkingBayUnoccupied: the driver stops
+/// with the token and unplugs. The Ended event (other events on the way are answered).
+pub(super) fn session_ended(conn: &Connection, req: &str, seconds: u32) -> Step<Value> {
+    kit::mandated("the configured transaction duration", || clock::sleep_ms(seconds * 1_000));
+    kit::present_token(&kit::valid_token())?;
+    kit::unplug(1)?;
+    for _ in 0..8 {
+        let ev = next_tx_event(conn, req, 10_000)?;
+        if ev["eventType"] == "Ended" {
+            return Ok(ev);
+        }
+    }
+    Err(Verdict::Inconclusive("the transaction did not end".into()))
+}
+
 /// The next TransactionEvent must be `event_type` for `trigger`.
 fn expect_event(conn: &Connection, req: &str, event_type: &str, trigger: &str) -> Step<Value> {
     let ev = next_tx_event(conn, req, 10_000)?;

@@ -127,14 +127,7 @@ fn tc_e_32() -> Step {
     // EnergyTransferStarted, then ParkingBayUnoccupied: stopped and unplugged.
     let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
     let tx = tx.unwrap_or_default();
-    kit::present_token(&kit::valid_token())?;
-    kit::unplug(1)?;
-    let deadline = clock::now_ms() + 10_000;
-    while next_tx_event(&conn, "E14", 10_000)?["eventType"] != "Ended" {
-        if clock::now_ms() > deadline {
-            return Err(kit::Verdict::Inconclusive(format!("transaction {tx} did not end")));
-        }
-    }
+    super::session_ended(&conn, "E14", 0)?;
     let r = transaction_status(&conn, "E14.FR.03", Some(&tx))?;
     kit::check(r["ongoingIndicator"] == false, "E14.FR.03", format!("ongoingIndicator false for the ended {tx}"), || r.to_string())?;
     kit::check(r["messagesInQueue"] == false, "E14.FR.05", "messagesInQueue false: every message was answered", || r.to_string())

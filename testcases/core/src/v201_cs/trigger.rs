@@ -4,7 +4,7 @@
 //! FirmwareStatusNotification, C-29.6 BootNotification); a DUT description declares them.
 use serde_json::json;
 
-use super::diagnostics::location;
+use super::diagnostics::{get_log, location};
 use crate::{
     Case,
     kit::{self, Connection, Role, StationState, Step, V201},
@@ -62,10 +62,7 @@ fn tc_f_14() -> Step {
 
 fn tc_f_16() -> Step {
     let conn = super::booted(300)?;
-    conn.claim(&["LogStatusNotification".into()]);
-    let req = json!({"logType": "DiagnosticsLog", "requestId": 16, "log": {"remoteLocation": location("log-location", "ftp://logs.example/upload")}});
-    let r = kit::call(&conn, "N01", "GetLog", req, 10_000)?;
-    kit::check(r["status"] == "Accepted", "N01", "GetLog Accepted", || r.to_string())?;
+    get_log(&conn, "N01", 16, "DiagnosticsLog", &location("log-location", "ftp://logs.example/upload"), json!({}))?;
     let n = kit::expect_and_reply(&conn, "N01", "LogStatusNotification", 10_000, json!({}))?;
     kit::check(n["status"] == "Uploading", "N01", "LogStatusNotification Uploading", || n.to_string())?;
     trigger(&conn, "F06.FR.04", json!({"requestedMessage": "LogStatusNotification"}), "Accepted")?;
@@ -96,12 +93,8 @@ fn tc_f_18() -> Step {
 fn tc_f_19() -> Step {
     let conn = super::booted(300)?;
     conn.claim(&["FirmwareStatusNotification".into(), "SecurityEventNotification".into()]);
-    let firmware = json!({
-        "location": kit::config::parameter("firmware-location").unwrap_or_else(|| super::firmware::LOCATION.into()),
-        "retrieveDateTime": kit::time_from_now(-7_200),
-        "signingCertificate": kit::config::parameter("firmware-signing-certificate").unwrap_or_else(|| super::certificates::MANUFACTURER_ROOT.into()),
-        "signature": kit::config::parameter("firmware-signature").unwrap_or_else(|| super::firmware::SIGNATURE.into()),
-    });
+    let (location, certificate, signature) = super::firmware::good_image();
+    let firmware = json!({"location": location, "retrieveDateTime": kit::time_from_now(-7_200), "signingCertificate": certificate, "signature": signature});
     let r = kit::call(&conn, "L01", "UpdateFirmware", json!({"requestId": 19, "firmware": firmware}), 10_000)?;
     kit::check(r["status"] == "Accepted", "L01", "UpdateFirmware Accepted", || r.to_string())?;
     let n = kit::expect_and_reply(&conn, "L01", "FirmwareStatusNotification", 10_000, json!({}))?;
