@@ -440,6 +440,12 @@ impl session::Host for CaseHost {
         match timed(&self.ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
             Ok(conn) => {
                 conn.adopt(&claim);
+                // Like a station: a password it accepted is the one it must send from now on.
+                let (c, security, id) = (conn.clone(), self.ctx.security.clone(), self.ctx.config.station_id.clone());
+                conn.on_password_change(move |pw| {
+                    c.trace().log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
+                    security.adopt_password(&id, pw);
+                });
                 Ok(Ok(self.table.push(conn)?))
             }
             Err(e) => Ok(Err(to_wit_error(e))),
@@ -740,6 +746,7 @@ impl bench::Host for CaseHost {
             Ok(p) => p,
             Err(e) => return Ok(Err(bench::BenchError::Failed(format!("the payload for {action} is not JSON: {e}")))),
         };
+        crate::security::redact::register_passwords_in(&payload);
         Ok(self.act(crate::bench::Action::CsmsTrigger { action, payload }).await)
     }
 }

@@ -140,6 +140,9 @@ pub struct Runner {
     stations: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveStation>>,
     /// Built-in reference CSMSs that live for the whole run, one per version.
     csmss: tokio::sync::Mutex<std::collections::BTreeMap<OcppVersion, LiveCsms>>,
+    /// The station passwords of the built-in CSMSs: one store for every version and restart,
+    /// as a CSMS keeps them in its database (a password changed at 2.0.1 holds at 2.1).
+    csms_passwords: std::sync::OnceLock<dut::csms::Passwords>,
     /// Why the station could not be brought back to the baseline after the last case.
     baseline_broken: std::sync::Mutex<Option<Broken>>,
     /// Harness as station: what a case left open at the CSMS and could not wind up; tried
@@ -208,7 +211,9 @@ pub struct StationSummary {
 }
 
 impl Runner {
-    pub async fn new(host: Arc<Host>, opts: RunOptions) -> anyhow::Result<Runner> {
+    pub async fn new(host: Arc<Host>, mut opts: RunOptions) -> anyhow::Result<Runner> {
+        // A password changed during this run holds for this run only.
+        opts.security = opts.security.for_new_run();
         let listener = match &opts.dut {
             Dut::External { listen: Some(addr), .. } => {
                 let l = Listener::bind_for(*addr, Some(opts.config.station_id.clone())).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -216,7 +221,7 @@ impl Runner {
             }
             _ => None,
         };
-        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), baseline_broken: Default::default(), left_open: Default::default(), station_cases: Default::default(), unreachable: Default::default() })
+        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), csms_passwords: Default::default(), baseline_broken: Default::default(), left_open: Default::default(), station_cases: Default::default(), unreachable: Default::default() })
     }
 
     /// What the run saw of each station DUT, for the report.
@@ -268,8 +273,9 @@ impl Runner {
             }
         }
         let security = &self.opts.security;
-        let sec = dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
+        let mut sec = dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
             .map_err(|e| Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")))?;
+        sec.passwords = self.csms_passwords.get_or_init(|| sec.passwords.clone()).clone();
         let cfg = dut::csms::CsmsConfig {
             versions: vec![version],
             faults: faults.clone(),

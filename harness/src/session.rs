@@ -233,7 +233,8 @@ struct Shared {
     state: Mutex<State>,
     changed: Notify,
     security: Mutex<PeerSecurity>,
-    /// Told the new password when the DUT accepts a BasicAuthPassword we set (harness as CSMS).
+    /// Told the new password when a BasicAuthPassword set over this connection is Accepted:
+    /// by the station DUT (harness as CSMS) or by the case (harness as station).
     on_password: Mutex<Option<PasswordHook>>,
     /// What the harness knows of the station across cases and connections (harness as CSMS).
     model: Option<Arc<Mutex<StationModel>>>,
@@ -252,7 +253,7 @@ fn set_by(action: &str, payload: &Value, component: &str, variable: &str) -> Opt
 }
 
 /// The BasicAuthPassword a 2.x SetVariables request sets, if it sets one.
-fn password_set_by(action: &str, payload: &Value) -> Option<(usize, String)> {
+pub(crate) fn password_set_by(action: &str, payload: &Value) -> Option<(usize, String)> {
     set_by(action, payload, "SecurityCtrlr", "BasicAuthPassword")
 }
 
@@ -771,6 +772,13 @@ impl Shared {
     }
 
     fn observe_answer(&self, action: &str, request: &Value, answer: &Value) {
+        if let Some((i, pw)) = password_set_by(action, request) {
+            if answer["setVariableResult"][i]["attributeStatus"] == "Accepted" {
+                if let Some(hook) = self.on_password.lock().unwrap().as_ref() {
+                    hook(&pw);
+                }
+            }
+        }
         if let Some(m) = &self.model {
             m.lock().unwrap().observe_answer(self.version, action, request, answer);
         }

@@ -40,19 +40,23 @@ pub struct CsmsConfig {
     pub variants: Vec<Variant>,
 }
 
+/// Station id -> Basic-auth password, shared by the CSMS's connections.
+pub type Passwords = Arc<Mutex<HashMap<String, String>>>;
+
 /// How the reference CSMS authenticates stations.
 #[derive(Clone, Default)]
 pub struct CsmsSecurity {
     pub profile: u8,
     /// Station id -> Basic-auth password (profiles 1 and 2); `*` stands for every station.
-    pub passwords: HashMap<String, String>,
+    /// Shared and mutable: a password a station accepts replaces its old one (A01.FR.03).
+    pub passwords: Passwords,
     /// TLS (profiles 2 and 3; at 3 it requires client certificates).
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl std::fmt::Debug for CsmsSecurity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CsmsSecurity {{ profile: {}, stations with passwords: {}, tls: {} }}", self.profile, self.passwords.len(), self.tls.is_some())
+        write!(f, "CsmsSecurity {{ profile: {}, stations with passwords: {}, tls: {} }}", self.profile, self.passwords.lock().unwrap().len(), self.tls.is_some())
     }
 }
 
@@ -60,8 +64,8 @@ impl CsmsSecurity {
     /// The reference CSMS for `security`, knowing station `station_id` (faults weaken it).
     pub fn for_run(security: &crate::security::Security, station_id: &str, faults: &Faults) -> anyhow::Result<CsmsSecurity> {
         let mut passwords = HashMap::new();
-        if let Some(p) = &security.password {
-            passwords.insert(station_id.to_string(), p.clone());
+        if let Some(p) = security.password() {
+            passwords.insert(station_id.to_string(), p);
         }
         let tls = match security.pki.as_deref().filter(|_| security.profile >= 2) {
             Some(pki) => {
@@ -75,7 +79,7 @@ impl CsmsSecurity {
             }
             None => None,
         };
-        Ok(CsmsSecurity { profile: security.profile, passwords, tls })
+        Ok(CsmsSecurity { profile: security.profile, passwords: Arc::new(Mutex::new(passwords)), tls })
     }
 }
 
@@ -115,7 +119,7 @@ struct Link {
     version: OcppVersion,
     /// Our CALL the station has not answered yet, and when it went: one at a time
     /// (OCPP-J 4.1.1); later ones wait in `queued`.
-    outstanding: Option<(String, std::time::Instant)>,
+    outstanding: Option<(Frame, std::time::Instant)>,
     queued: std::collections::VecDeque<Frame>,
 }
 
@@ -166,23 +170,40 @@ impl CsmsHandle {
             link.queued.push_back(frame);
             return Ok(());
         }
-        link.outstanding = Some((id, std::time::Instant::now()));
-        link.tx.send(Message::text(frame.to_text())).map_err(|_| format!("the connection to {station_id:?} is closing"))
+        let text = frame.to_text();
+        link.outstanding = Some((frame, std::time::Instant::now()));
+        link.tx.send(Message::text(text)).map_err(|_| format!("the connection to {station_id:?} is closing"))
     }
 
-    /// The station answered our CALL `id`: the next queued one may go.
-    fn answered(&self, station_id: &str, id: &str) {
+    /// The station answered our CALL `id` (`result`: its CALLRESULT payload): the next queued
+    /// one may go.
+    fn answered(&self, station_id: &str, id: &str, result: Option<&Value>) {
         let mut sh = self.shared.lock().unwrap();
         let Some(link) = sh.links.get_mut(station_id) else { return };
-        if link.outstanding.as_ref().is_none_or(|(o, _)| o != id) {
+        let Some((Frame::Call { id: sent, action, payload }, _)) = &link.outstanding else { return };
+        if sent != id {
             return;
+        }
+        if let Some((i, pw)) = crate::session::password_set_by(action, payload) {
+            self.password_answered(station_id, &pw, result.map(|r| &r["setVariableResult"][i]["attributeStatus"]));
         }
         link.outstanding = None;
         if let Some(next) = link.queued.pop_front() {
-            if let Frame::Call { id, .. } = &next {
-                link.outstanding = Some((id.clone(), std::time::Instant::now()));
-            }
             let _ = link.tx.send(Message::text(next.to_text()));
+            link.outstanding = Some((next, std::time::Instant::now()));
+        }
+    }
+
+    /// A station answered the BasicAuthPassword we set: Accepted makes it the only one we take
+    /// from then on (A01.FR.03); anything else keeps the old one (A01.FR.04).
+    fn password_answered(&self, station_id: &str, password: &str, status: Option<&Value>) {
+        let accepted = status.is_some_and(|s| s == "Accepted");
+        let faults = &self.cfg.faults;
+        let adopt = if accepted { !faults.has(&Fault::KeepOldPassword) } else { faults.has(&Fault::AdoptRejectedPassword) };
+        tracing::info!(target: "sim", "CSMS: {station_id} answered the new password with {status:?}: {}", if adopt { "taking only the new one from now on" } else { "keeping the old one" });
+        if adopt {
+            crate::security::redact::register_basic(station_id, password);
+            self.cfg.security.passwords.lock().unwrap().insert(station_id.to_string(), password.to_string());
         }
     }
 
@@ -244,8 +265,10 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         let sec = &cfg.security;
         if matches!(sec.profile, 1 | 2) && !cfg.faults.has(&Fault::AcceptAnyPassword) {
             let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(crate::security::basic::decode);
-            let known = sec.passwords.get(&station).or_else(|| sec.passwords.get("*"));
-            let ok = matches!((&auth, known), (Some((user, pw)), Some(expected)) if *user == station && crate::security::basic::same(pw, expected));
+            let passwords = sec.passwords.lock().unwrap();
+            let known = passwords.get(&station).or_else(|| passwords.get("*")).cloned();
+            drop(passwords);
+            let ok = matches!((&auth, &known), (Some((user, pw)), Some(expected)) if *user == station && crate::security::basic::same(pw, expected));
             if !ok {
                 return refuse(StatusCode::UNAUTHORIZED, "unknown station or wrong password");
             }
@@ -313,7 +336,8 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             Ok(Frame::Send { id, .. }) if cfg.faults.has(&Fault::AnswerSend) => {
                 let _ = tx.send(Message::text(Frame::CallResult { id, payload: json!({}) }.to_text()));
             }
-            Ok(Frame::CallResult { id, .. } | Frame::CallError { id, .. }) => h.answered(&station, &id),
+            Ok(Frame::CallResult { id, payload }) => h.answered(&station, &id, Some(&payload)),
+            Ok(Frame::CallError { id, .. }) => h.answered(&station, &id, None),
             // SEND frames need no answer.
             Ok(other) => tracing::debug!("CSMS got {} from {station}", other.to_text()),
         }

@@ -84,7 +84,8 @@ pub enum Fault {
     /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
     /// install an expired one.
     InstallAnyCertificate,
-    /// Station: accept a new Basic-auth password but keep using the old one.
+    /// Station: accept a new Basic-auth password but keep using the old one. CSMS: go on
+    /// taking only the old one after the station accepted a new one.
     KeepOldPassword,
     /// Station: accept any server certificate (no chain, expiry or host name check).
     TrustAnyServer,
@@ -98,6 +99,8 @@ pub enum Fault {
     NoSecurityEvent,
     /// CSMS: let every station in, whatever Basic credentials it sends.
     AcceptAnyPassword,
+    /// CSMS: take only the new password even when the station did not accept it.
+    AdoptRejectedPassword,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -156,6 +159,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("no-client-certificate", Fault::NoClientCertificate),
     ("no-security-event", Fault::NoSecurityEvent),
     ("accept-any-password", Fault::AcceptAnyPassword),
+    ("adopt-rejected-password", Fault::AdoptRejectedPassword),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),
@@ -218,53 +222,14 @@ impl Hostile {
 }
 
 impl Fault {
-    pub const NAMES: &[&str] = &[
-        "skip-boot",
-        "schema-violation",
-        "wrong-message-id",
-        "late-answer",
-        "no-answer",
-        "not-implemented",
-        "transaction-id-reuse",
-        "drop-mid-transaction",
-        "wrong-subprotocol",
-        "wrong-value",
-        "ignore-interval",
-        "ignore-registration",
-        "accept-any-token",
-        "pipeline-calls",
-        "ignore-ev-faults",
-        "wrong-stop-reason",
-        "keep-old-password",
-        "install-any-certificate",
-        "trust-any-server",
-        "no-basic-auth",
-        "no-tls",
-        "no-client-certificate",
-        "no-security-event",
-        "accept-any-password",
-        "accept-any-certificate",
-        "ignore-certificate-cn",
-        "wrong-error-code",
-        "error-details-text",
-        "truncate-message-id",
-        "accept-any-subprotocol",
-        "ignore-operator",
-        "wrong-clock",
-        "answer-send",
-        "untrusted-server-certificate",
-        "reject-custom-data",
-        "non-json-frame",
-        "bad-frame-shape",
-        "unknown-message-type",
-        "binary-frame",
-        "huge-frame",
-        "flood",
-        "answer-twice",
-        "close-mid-message",
-        "slow-reader",
-        "refuse-handshake",
-    ];
+    /// Faults that take an optional action (`no-answer:Heartbeat`).
+    const WITH_ACTION: [&str; 6] = ["schema-violation", "wrong-message-id", "late-answer", "no-answer", "not-implemented", "wrong-value"];
+
+    /// Every fault name, for error messages and `--help`.
+    pub fn names() -> Vec<&'static str> {
+        let switches = SWITCHES.iter().map(|(n, _)| *n);
+        Self::WITH_ACTION.into_iter().chain(switches).chain(Hostile::ALL.iter().map(|(_, n)| *n)).collect()
+    }
 }
 
 impl FromStr for Fault {
@@ -287,7 +252,7 @@ impl FromStr for Fault {
                 Some((_, f)) => plain(f.clone()),
                 None => match Hostile::named(other) {
                     Some(h) => plain(Fault::Hostile(h)),
-                    None => Err(format!("unknown fault {name:?}; known: {}", Fault::NAMES.join(", "))),
+                    None => Err(format!("unknown fault {name:?}; known: {}", Fault::names().join(", "))),
                 },
             },
         }

@@ -29,8 +29,13 @@ pub struct SecurityConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Security {
     pub profile: u8,
+    /// The configured password (see [`Security::password`] for the one in force).
     pub password: Option<String>,
     pub pki: Option<std::sync::Arc<pki::Pki>>,
+    /// A password the harness station accepted from the CSMS DUT during the run (A01): a
+    /// long-lived CSMS expects it from then on, so every later connection of the run (and a
+    /// built-in CSMS started after it) uses it. Clones share it.
+    adopted: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Security {
@@ -50,7 +55,7 @@ impl Security {
             Some(dir) => Some(std::sync::Arc::new(pki::Pki::load(&base.join(dir))?)),
             None => None,
         };
-        Ok(Security { profile: c.profile, password: c.password.clone(), pki })
+        Ok(Security { profile: c.profile, password: c.password.clone(), pki, adopted: Default::default() })
     }
 
     /// Settings for the built-in DUTs at `profile`: a fresh PKI and a random password.
@@ -59,7 +64,24 @@ impl Security {
         let password = format!("pw-{:016x}{:08x}", rand_u64(), std::process::id());
         redact::register_basic(station_id, &password);
         let pki = pki::Pki::generate(station_id, &["localhost".into(), "127.0.0.1".into()])?;
-        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)) })
+        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)), adopted: Default::default() })
+    }
+
+    /// The same settings with the configured password in force: each run starts from it, and
+    /// runs sharing these settings (a test binary's trials) do not see each other's changes.
+    pub fn for_new_run(&self) -> Security {
+        Security { adopted: Default::default(), ..self.clone() }
+    }
+
+    /// The station's password in force: the one it accepted last in this run, else the configured one.
+    pub fn password(&self) -> Option<String> {
+        self.adopted.lock().unwrap().clone().or_else(|| self.password.clone())
+    }
+
+    /// The harness station accepted `password` from the CSMS (SetVariables BasicAuthPassword).
+    pub fn adopt_password(&self, station_id: &str, password: &str) {
+        redact::register_basic(station_id, password);
+        *self.adopted.lock().unwrap() = Some(password.to_string());
     }
 
     pub fn scheme(&self) -> &'static str {
@@ -99,7 +121,7 @@ impl Security {
 
     /// How the harness station presents itself as `station_id`.
     pub fn client(&self, station_id: &str, creds: Credentials, v: pki::Variant) -> Result<crate::transport::ClientSecurity, String> {
-        let password = || self.password.clone().ok_or_else(|| "no Basic-auth password is configured ([security] password)".to_string());
+        let password = || self.password().ok_or_else(|| "no Basic-auth password is configured ([security] password)".to_string());
         let basic = match creds {
             Credentials::Configured if matches!(self.profile, 1 | 2) => Some((station_id.to_string(), password()?)),
             Credentials::Configured | Credentials::None => None,

@@ -50,29 +50,39 @@ fn mask_password_variables(text: &str) -> String {
     let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
         return text.to_string();
     };
-    fn walk(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(o) => {
-                let names_password = |o: &serde_json::Map<String, serde_json::Value>| {
-                    let var = o.get("variable").and_then(|x| x.get("name")).and_then(|x| x.as_str());
-                    let key = o.get("key").and_then(|x| x.as_str());
-                    var.or(key).is_some_and(|n| PASSWORD_VARIABLES.contains(&n))
-                };
-                if names_password(o) {
-                    for field in ["attributeValue", "value"] {
-                        if let Some(x) = o.get_mut(field) {
-                            *x = serde_json::Value::String(MASK.into());
-                        }
+    for_each_password(&mut v, &mut |x| *x = serde_json::Value::String(MASK.into()));
+    v.to_string()
+}
+
+/// Register every password variable's value in `payload` as a secret: for text that quotes a
+/// payload (a bench step, a driver's command line) where it is no longer a frame.
+pub fn register_passwords_in(payload: &serde_json::Value) {
+    let mut v = payload.clone();
+    for_each_password(&mut v, &mut |x| {
+        if let Some(s) = x.as_str() {
+            register(s);
+        }
+    });
+}
+
+/// Call `f` on the value of every password variable in `v`.
+fn for_each_password(v: &mut serde_json::Value, f: &mut impl FnMut(&mut serde_json::Value)) {
+    match v {
+        serde_json::Value::Object(o) => {
+            let var = o.get("variable").and_then(|x| x.get("name")).and_then(|x| x.as_str());
+            let key = o.get("key").and_then(|x| x.as_str());
+            if var.or(key).is_some_and(|n| PASSWORD_VARIABLES.contains(&n)) {
+                for field in ["attributeValue", "value"] {
+                    if let Some(x) = o.get_mut(field) {
+                        f(x);
                     }
                 }
-                o.values_mut().for_each(walk);
             }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
-            _ => {}
+            o.values_mut().for_each(|x| for_each_password(x, f));
         }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| for_each_password(x, f)),
+        _ => {}
     }
-    walk(&mut v);
-    v.to_string()
 }
 
 #[cfg(test)]
@@ -92,5 +102,10 @@ mod tests {
         let v16 = r#"[2,"2","ChangeConfiguration",{"key":"AuthorizationKey","value":"0102030405060708090a"}]"#;
         assert!(!scrub(v16).contains("0102030405"));
         assert_eq!(scrub("nothing to hide"), "nothing to hide");
+        // A payload quoted in prose (a bench step) is no frame: registering its passwords masks them.
+        let quoted = format!("make the CSMS send SetVariables {}", &frame[22..frame.len() - 1]);
+        assert!(scrub(&quoted).contains("NewPassw0rd"), "the quoted payload is not parsed: {quoted}");
+        register_passwords_in(&serde_json::from_str(&frame[22..frame.len() - 1]).unwrap());
+        assert!(!scrub(&quoted).contains("NewPassw0rd"), "{}", scrub(&quoted));
     }
 }

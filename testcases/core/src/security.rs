@@ -22,6 +22,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_A_02_CSMS", title: "Basic authentication with a user name other than the station id is refused", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_02_csms },
         Case { id: "TC_A_03_CSMS", title: "Basic authentication with a wrong password is refused", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_03_csms },
         Case { id: "OH_A_01_CSMS", title: "A connection without Basic credentials is refused at profiles 1 and 2", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: oh_a_01_csms },
+        Case { id: "TC_A_09_CSMS", title: "The CSMS sets a new Basic-auth password; once Accepted the station connects with it", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_09_csms },
+        Case { id: "TC_A_10_CSMS", title: "The CSMS sets a new Basic-auth password; once Rejected the station still connects with the old one", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.04", "A01.FR.05"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_10_csms },
         Case { id: "TC_A_04_CSMS", title: "TLS with the CSMS certificate: version 1.2 or later, then registration", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_csms },
         Case { id: "TC_A_07_CSMS", title: "A valid client certificate naming the station is accepted", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_csms },
         Case { id: "OH_A_02_CSMS", title: "A client certificate from an unknown CA is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_02_csms },
@@ -76,6 +78,44 @@ fn tc_a_03_csms() -> Step {
 fn oh_a_01_csms() -> Step {
     kit::security_profiles(&[1, 2])?;
     refused("A00.FR.204", Credentials::None, Certificate::Configured, "the CSMS to refuse a station without Basic credentials")
+}
+
+/// A password of 24 characters no earlier run used; the host masks it in every report.
+fn fresh_password() -> String {
+    let ms = kit::epoch_ms(&kit::now()).unwrap_or_default().unsigned_abs();
+    format!("Rotated-{:016}", (ms + kit::clock::now_ms()) * 7919 % 10_000_000_000_000_000)
+}
+
+/// TC_A_09/10_CSMS (part 6 tables for A01): the operator has the CSMS set a new password
+/// (step 1), the station answers `status` (step 2), closes and connects again (step 3). The
+/// host's station presents the password in force: the new one once it answered Accepted, the
+/// old one otherwise. Steps 4-8: the CSMS lets it in and registers it (Booted).
+fn password_update(status: &str, req: &str) -> Step {
+    kit::security_profiles(&[1, 2])?;
+    let conn = kit::connect_csms("A01")?;
+    boot(&conn, "B01.FR.02")?;
+    kit::csms_trigger(&conn, "SetVariables", msg::set_variables("SecurityCtrlr", "BasicAuthPassword", &fresh_password()))?;
+    let call = kit::expect(&conn, "A01.FR.02", "SetVariables", 15_000)?;
+    let data = call.payload["setVariableData"].as_array().cloned().unwrap_or_default();
+    let sets_password = |d: &serde_json::Value| d["component"]["name"] == "SecurityCtrlr" && d["variable"]["name"] == "BasicAuthPassword";
+    kit::check(data.iter().any(sets_password), "A01.FR.02", "SetVariables for SecurityCtrlr.BasicAuthPassword", || call.payload.to_string())?;
+    let results: Vec<_> = data.iter().map(|d| json!({"attributeStatus": if sets_password(d) { status } else { "Accepted" }, "component": d["component"], "variable": d["variable"]})).collect();
+    kit::reply(&conn, "A01.FR.02", &call, "SetVariables", json!({"setVariableResult": results}))?;
+    conn.close();
+    let which = if status == "Accepted" { "new" } else { "old" };
+    let again = kit::connect_presenting(Credentials::Configured, Certificate::Configured)?
+        .map_err(|e| kit::fail(req, format!("the CSMS to let the station in with its {which} password"), format!("{e:?}")))?;
+    boot(&again, req)?;
+    let status = json!({"timestamp": kit::now(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
+    kit::call(&again, req, "StatusNotification", status, 10_000).map(drop)
+}
+
+fn tc_a_09_csms() -> Step {
+    password_update("Accepted", "A01.FR.03")
+}
+
+fn tc_a_10_csms() -> Step {
+    password_update("Rejected", "A01.FR.04")
 }
 
 fn tc_a_04_csms() -> Step {
@@ -148,8 +188,7 @@ fn set_password(conn: &kit::Connection, req: &str, password: &str) -> Step<Strin
 fn tc_a_09_cs() -> Step {
     kit::security_profiles(&[1, 2])?;
     let conn = accepted_and_booted("A01")?;
-    // A fresh password of 24 characters; the host masks it in every report.
-    let password = format!("Rotated-{:016}", kit::clock::now_ms() * 7919 % 10_000_000_000_000_000);
+    let password = fresh_password();
     let status = set_password(&conn, "A01.FR.02", &password)?;
     kit::check(status == "Accepted", "A01.FR.03", "attributeStatus Accepted for the new password", || format!("attributeStatus {status}"))?;
     // The station uses the new password on its next connection; the host now expects it and
