@@ -15,6 +15,20 @@ use crate::{
 pub const VALID_ID_TOKENS: [&str; 2] = ["04E91C5A8B2F80", "3A7F2C1D"];
 /// An ISO 14443 UID, well formed, that no DUT knows unless its description says otherwise.
 pub const INVALID_ID_TOKEN: &str = "0FD3B6A2";
+/// Tokens with a status other than Accepted or Invalid, and a group (C01.FR.07, C09), as
+/// run parameters: a DUT description's `[parameters]` overrides them, and the built-in CSMS
+/// knows them. ISO 14443 UIDs in hex, like the valid ones; the group's members are tokens of
+/// their own so that no other case sees a groupIdToken. The master pass (C16) is a token in
+/// the group the station's AuthCtrlr.MasterPassGroupId names.
+pub const TOKEN_PARAMETERS: [(&str, &str); 6] = [
+    ("blocked-id-token", "0B10CCED"),
+    ("expired-id-token", "0E0F1DED"),
+    ("group-id-token", "0C0FFEE0"),
+    ("grouped-id-tokens", "0A11CE01 0B0B0B02"),
+    ("master-pass-id-token", "0A5715A5"),
+    ("master-pass-group-id", "0FFC1A15"),
+];
+
 /// The id token type of the configured tokens (2.x `IdTokenType.type`).
 pub const ID_TOKEN_TYPE: &str = "ISO14443";
 

@@ -83,7 +83,7 @@ impl Default for RunOptions {
                 station_id: "CS001".into(),
                 valid_id_tokens: crate::defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
                 invalid_id_token: crate::defaults::INVALID_ID_TOKEN.into(),
-                parameters: Default::default(),
+                parameters: crate::defaults::TOKEN_PARAMETERS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 timing: Default::default(),
                 evses: 1,
             },
@@ -280,6 +280,7 @@ impl Runner {
             versions: vec![version],
             faults: faults.clone(),
             valid_id_tokens: self.opts.config.valid_id_tokens.clone(),
+            tokens: dut::csms::TokenBook::from_parameters(&self.opts.config.parameters),
             security: sec,
             variants: self.opts.variants.iter().copied().filter(|v| v.for_side(dut::variant::Side::Csms)).collect(),
             ..Default::default()

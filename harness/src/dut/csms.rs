@@ -32,8 +32,9 @@ pub struct CsmsConfig {
     pub versions: Vec<OcppVersion>,
     pub faults: Faults,
     pub heartbeat_interval: u64,
-    /// Id tokens the CSMS authorizes; all others are Invalid.
+    /// Id tokens the CSMS authorizes; all others are Invalid unless `tokens` says otherwise.
     pub valid_id_tokens: Vec<String>,
+    pub tokens: TokenBook,
     /// Security profile 0 (plain ws://, nobody authenticated) to 3.
     pub security: CsmsSecurity,
     /// Legal but strict or unusual behaviours (see [`super::variant`]).
@@ -90,8 +91,37 @@ impl Default for CsmsConfig {
             faults: Faults::default(),
             heartbeat_interval: 300,
             valid_id_tokens: defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
+            tokens: TokenBook::from_parameters(&Default::default()),
             security: CsmsSecurity::default(),
             variants: vec![],
+        }
+    }
+}
+
+/// Tokens the CSMS knows besides the valid ones: blocked, expired, and one group whose
+/// members it authorizes under the group's token (from the run parameters of
+/// [`defaults::TOKEN_PARAMETERS`]).
+#[derive(Debug, Clone, Default)]
+pub struct TokenBook {
+    pub blocked: String,
+    pub expired: String,
+    pub group: String,
+    pub grouped: Vec<String>,
+    pub master_pass: String,
+    pub master_pass_group: String,
+}
+
+impl TokenBook {
+    /// From run parameters, the defaults for those not given.
+    pub fn from_parameters(params: &BTreeMap<String, String>) -> TokenBook {
+        let get = |k: &str| params.get(k).cloned().or_else(|| defaults::TOKEN_PARAMETERS.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap_or_default();
+        TokenBook {
+            blocked: get("blocked-id-token"),
+            expired: get("expired-id-token"),
+            group: get("group-id-token"),
+            grouped: get("grouped-id-tokens").split_whitespace().map(String::from).collect(),
+            master_pass: get("master-pass-id-token"),
+            master_pass_group: get("master-pass-group-id"),
         }
     }
 }
@@ -376,7 +406,35 @@ fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
     if iso14443 && cfg.variants.contains(&Variant::StrictTokens) && !variant::is_iso14443_uid(id) {
         return "Invalid";
     }
-    if cfg.valid_id_tokens.iter().any(|t| t == id) { "Accepted" } else { "Invalid" }
+    let book = &cfg.tokens;
+    match id {
+        _ if cfg.valid_id_tokens.iter().any(|t| t == id) || book.grouped.iter().any(|t| t == id) || id == book.master_pass => "Accepted",
+        _ if id == book.blocked => "Blocked",
+        _ if id == book.expired => "Expired",
+        _ => "Invalid",
+    }
+}
+
+/// The group an Accepted token belongs to (fault forget-group: none).
+fn group_of<'a>(cfg: &'a CsmsConfig, token: &Value) -> Option<&'a str> {
+    let (id, book) = (token_id(token), &cfg.tokens);
+    let group = if book.grouped.iter().any(|t| t == id) {
+        Some(book.group.as_str())
+    } else {
+        (id == book.master_pass).then_some(book.master_pass_group.as_str())
+    };
+    group.filter(|_| !cfg.faults.has(&Fault::ForgetGroup))
+}
+
+/// `idTokenInfo` (2.x) or `idTagInfo` (1.6) for `token` with `status`: an Accepted group
+/// member carries its group (C09.FR.02/03; 1.6 parentIdTag).
+fn token_info(cfg: &CsmsConfig, version: OcppVersion, token: &Value, status: &str) -> Value {
+    let group = group_of(cfg, token).filter(|_| status == "Accepted");
+    match (version, group) {
+        (OcppVersion::V16, Some(g)) => json!({"status": status, "parentIdTag": g}),
+        (_, Some(g)) => json!({"status": status, "groupIdToken": {"idToken": g, "type": "Central"}}),
+        _ => json!({"status": status}),
+    }
 }
 
 /// The status for a transaction starting with `token` (`tx` is its id): ConcurrentTx when the
@@ -403,8 +461,8 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
             json!({"currentTime": clock(cfg), "interval": cfg.heartbeat_interval, "status": "Accepted"})
         }
         "Heartbeat" => json!({"currentTime": clock(cfg)}),
-        "Authorize" if v16 => json!({"idTagInfo": {"status": auth_status(cfg, &p["idTag"])}}),
-        "Authorize" => json!({"idTokenInfo": {"status": auth_status(cfg, &p["idToken"])}}),
+        "Authorize" if v16 => json!({"idTagInfo": token_info(cfg, version, &p["idTag"], auth_status(cfg, &p["idTag"]))}),
+        "Authorize" => json!({"idTokenInfo": token_info(cfg, version, &p["idToken"], auth_status(cfg, &p["idToken"]))}),
         "StatusNotification" if v16 => {
             let connector = p["connectorId"].as_i64().unwrap_or_default();
             match p["status"].as_str() {
@@ -429,7 +487,7 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
                 start_status(cfg, st, &id.to_string(), &p["idTag"])
             };
             st.tx_connector.insert(id.to_string(), connector);
-            json!({"transactionId": id, "idTagInfo": {"status": status}})
+            json!({"transactionId": id, "idTagInfo": token_info(cfg, version, &p["idTag"], status)})
         }
         "StopTransaction" => {
             let tx = p["transactionId"].to_string();
@@ -439,7 +497,7 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
                 st.prepared.remove(&c);
             }
             match p.get("idTag") {
-                Some(tag) => json!({"idTagInfo": {"status": auth_status(cfg, tag)}}),
+                Some(tag) => json!({"idTagInfo": token_info(cfg, version, tag, auth_status(cfg, tag))}),
                 None => json!({}),
             }
         }
@@ -447,18 +505,17 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
             let tx = p["transactionInfo"]["transactionId"].as_str().unwrap_or_default().to_string();
             let ended = p["eventType"] == "Ended";
             st.transactions.insert(tx.clone(), ended);
-            let status = match p.get("idToken") {
+            let info = p.get("idToken").map(|t| {
                 // A token that joins an ongoing transaction (Started, or Updated when it
                 // authorizes later) must not be in another one.
-                Some(t) if !ended && !st.tokens_in_use.contains_key(&tx) => Some(start_status(cfg, st, &tx, t)),
-                Some(t) => Some(auth_status(cfg, t)),
-                None => None,
-            };
+                let status = if !ended && !st.tokens_in_use.contains_key(&tx) { start_status(cfg, st, &tx, t) } else { auth_status(cfg, t) };
+                token_info(cfg, version, t, status)
+            });
             if ended {
                 st.tokens_in_use.remove(&tx);
             }
-            match status {
-                Some(s) => json!({"idTokenInfo": {"status": s}}),
+            match info {
+                Some(info) => json!({"idTokenInfo": info}),
                 None => json!({}),
             }
         }

@@ -101,6 +101,8 @@ pub enum Fault {
     AcceptAnyPassword,
     /// CSMS: take only the new password even when the station did not accept it.
     AdoptRejectedPassword,
+    /// CSMS: authorize a group's members without telling their group.
+    ForgetGroup,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -160,6 +162,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("no-security-event", Fault::NoSecurityEvent),
     ("accept-any-password", Fault::AcceptAnyPassword),
     ("adopt-rejected-password", Fault::AdoptRejectedPassword),
+    ("forget-group", Fault::ForgetGroup),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),
