@@ -99,6 +99,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_L_08_CSMS", title: "Secure Firmware Update - InstallVerificationFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_08 },
         Case { id: "TC_L_09_CSMS", title: "Secure Firmware Update - InstallationFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_09 },
         Case { id: "TC_L_10_CSMS", title: "Secure Firmware Update - AcceptedCanceled", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.24"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_10 },
+        Case { id: "TC_L_13_CSMS", title: "Secure Firmware Update - held while a transaction runs (AllowNewSessionsPendingFirmwareUpdate false)", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_l_13 },
         Case { id: "TC_L_11_CSMS", title: "Secure Firmware Update - Unable to cancel", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.27"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_11 },
         Case { id: "TC_M_01_CSMS", title: "Install CA certificate - CSMSRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_01 },
         Case { id: "TC_M_02_CSMS", title: "Install CA certificate - ManufacturerRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_02 },
@@ -873,12 +874,16 @@ fn tc_g_05() -> Step {
 /// A connector's AvailabilityState as the station reports it next to its StatusNotification
 /// (part 6 gives both, StatusNotification and NotifyEvent, in the availability cases).
 fn availability_event(conn: &Connection, req: &str, state: &str) -> Step {
+    availability_event_at(conn, req, 1, state)
+}
+
+fn availability_event_at(conn: &Connection, req: &str, evse: u32, state: &str) -> Step {
     let event = json!({
         "generatedAt": now(), "seqNo": 0, "tbc": false,
         "eventData": [{
             "eventId": 1, "timestamp": now(), "trigger": "Delta", "actualValue": state,
             "eventNotificationType": "HardWiredNotification",
-            "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+            "component": {"name": "Connector", "evse": {"id": evse, "connectorId": 1}},
             "variable": {"name": "AvailabilityState"}
         }]
     });
@@ -1208,8 +1213,13 @@ fn update_firmware(conn: &Connection, req: &str, id: i64, answer: &str) -> Step<
 /// TC_L_*_CSMS: the operator updates the firmware; the station answers `answer` and goes
 /// through `script`. Returns the connection it ends on.
 fn firmware_update(req: &str, answer: &str, script: &[Fw]) -> Step<Connection> {
-    let mut conn = registered()?;
-    let mut request_id = update_firmware(&conn, req, 60, answer)?;
+    let conn = registered()?;
+    let request_id = update_firmware(&conn, req, 60, answer)?;
+    firmware_steps(conn, req, request_id, script)
+}
+
+/// The station goes through `script` for the update `request_id`; the connection it ends on.
+fn firmware_steps(mut conn: Connection, req: &str, mut request_id: i64, script: &[Fw]) -> Step<Connection> {
     for step in script {
         match step {
             Fw::Status(s) => {
@@ -1276,6 +1286,24 @@ fn tc_l_10() -> Step {
     let mut script = vec![Fw::Status("Downloading"), Fw::Again("AcceptedCanceled")];
     script.extend_from_slice(INSTALLED);
     firmware_update("L01.FR.24", "Accepted", &script).map(|_| ())
+}
+
+/// TC_L_13_CSMS (part 6): the update comes during a transaction and the station holds it
+/// (AllowNewSessionsPendingFirmwareUpdate false): DownloadScheduled, the free EVSE 2 goes
+/// Unavailable, the transaction ends (StopAuthorized, EVConnectedPostSession,
+/// EVDisconnected), then the update runs and the station reboots into it.
+fn tc_l_13() -> Step {
+    let req = "L01.FR.11";
+    let conn = registered()?;
+    let (tx, seq) = running(&conn, req)?;
+    let id = update_firmware(&conn, "L01.FR.01", 62, "Accepted")?;
+    let conn = firmware_steps(conn, req, id, &[Fw::Status("DownloadScheduled")])?;
+    status(&conn, req, 2, "Unavailable")?;
+    availability_event_at(&conn, req, 2, "Unavailable")?;
+    let seq = stop_authorized(&conn, req, &tx, seq)?;
+    event(&conn, req, "Updated", "ChargingStateChanged", seq, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    ev_disconnected(&conn, req, &tx, seq + 1)?;
+    firmware_steps(conn, req, id, INSTALLED).map(drop)
 }
 
 fn tc_l_11() -> Step {
