@@ -483,6 +483,49 @@ impl session::Host for CaseHost {
         }
     }
 
+    async fn offer_old_tls(&mut self, version: String, wait_ms: u32) -> SessResult<session::TlsAnswer> {
+        let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("offer-old-tls needs the harness in the charging-station role".into())));
+        };
+        let uri = match url.parse::<tokio_tungstenite::tungstenite::http::Uri>() {
+            Ok(u) if u.scheme_str() == Some("wss") => u,
+            _ => return Ok(Err(session::SessionError::Usage(format!("offer-old-tls needs a wss:// CSMS URL; the run's is {url}")))),
+        };
+        let host = uri.host().unwrap_or_default().trim_matches(|c| c == '[' || c == ']').to_string();
+        let port = uri.port_u16().unwrap_or(443);
+        let trace = self.ctx.trace.clone();
+        let probe = crate::security::old_tls::offer(&host, port, &version, ms(wait_ms));
+        match timed(&trace, false, "the CSMS to answer an old ClientHello", async { probe.await.map_err(sess::SessionError::Closed) }).await {
+            Ok(a) => {
+                use crate::security::old_tls::OldTlsAnswer as A;
+                trace.handshake(format!("ClientHello offering at most TLS {version} to {host}:{port} -> {a:?}"));
+                Ok(Ok(match a {
+                    A::ServerHello(v) => session::TlsAnswer::ServerHello(v),
+                    A::Refused(why) => session::TlsAnswer::Refused(why),
+                    A::Silent => session::TlsAnswer::Silent,
+                }))
+            }
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
+    async fn serve_old_tls(&mut self, version: String) -> SessResult<()> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("serve-old-tls needs the harness in the CSMS role".into())));
+        };
+        if !matches!(version.as_str(), "1.0" | "1.1") {
+            return Ok(Err(session::SessionError::Usage(format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be served"))));
+        }
+        if self.ctx.security.profile < 2 {
+            return Ok(Err(session::SessionError::Usage(format!("serve-old-tls needs security profile 2 or 3; the run is at {}", self.ctx.security.profile))));
+        }
+        let mut s = listener.security();
+        s.old_tls = Some(version.clone());
+        self.ctx.trace.log("info", format!("answering handshakes with a ServerHello for TLS {version} from now on"));
+        listener.secure(s);
+        Ok(Ok(()))
+    }
+
     async fn serve_certificate(&mut self, certificate: session::Certificate) -> SessResult<()> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("serve-certificate needs the harness in the CSMS role".into())));

@@ -74,6 +74,9 @@ pub struct ServeSecurity {
     pub configured_certificate: bool,
     /// The password stations must send (profiles 1 and 2).
     pub password: Option<String>,
+    /// Instead of TLS, answer a ServerHello choosing this old version ("1.0", "1.1") and see
+    /// the station end the handshake (TC_A_06_CS).
+    pub old_tls: Option<String>,
 }
 
 impl ServeSecurity {
@@ -327,6 +330,18 @@ fn ocpp_j(version: OcppVersion, section: &str) -> &'static str {
 async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route, model: Arc<Mutex<StationModel>>) -> Accepted {
     let Route { trace, versions, security, expected } = route;
     let first_version = versions.first().copied().unwrap_or(OcppVersion::V201);
+    if let Some(v) = &security.old_tls {
+        return match crate::security::old_tls::serve_old(stream, v, Duration::from_secs(10)).await {
+            Ok(how) => {
+                trace.handshake(format!("station {peer}: a ServerHello choosing TLS {v}; {how}"));
+                Err(SessionError::Refused(how))
+            }
+            Err(what) => {
+                trace.handshake(format!("station {peer}: a ServerHello choosing TLS {v}; {what}"));
+                Err(SessionError::Protocol(what))
+            }
+        };
+    }
     let (io, tls) = match crate::security::tls::accept(stream, security.tls.clone(), Duration::from_secs(10)).await {
         Ok(x) => x,
         Err(e) => {
@@ -454,6 +469,10 @@ pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, tra
                     // The CSMS authenticates with its CSMS certificate (A00.FR.307 at profile 2, .410 at 3).
                     let req = if security.profile == 3 { "A00.FR.410" } else { "A00.FR.307" };
                     trace.violation(Some(req), "a CSMS certificate that chains to the configured CA, is valid now and names the host", observed.clone());
+                    SessionError::Protocol(observed)
+                }
+                DialError::OldTls(_) => {
+                    trace.violation(Some("A00.FR.313"), "TLS 1.2 or later", observed.clone());
                     SessionError::Protocol(observed)
                 }
                 DialError::Protocol(_) => {

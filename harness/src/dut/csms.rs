@@ -272,6 +272,9 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     let chosen = Arc::new(Mutex::new(None));
     let chosen2 = chosen.clone();
     let cfg = h.cfg.clone();
+    if cfg.security.tls.is_some() && cfg.faults.has(&Fault::AcceptOldTls) && crate::security::old_tls::pretend_old_server(&stream).await {
+        return;
+    }
     let Ok((io, tls)) = crate::security::tls::accept(stream, cfg.security.tls.clone(), Duration::from_secs(10)).await else { return };
     let peer_cn = tls.and_then(|t| t.peer_cn);
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {

@@ -103,6 +103,9 @@ pub enum Fault {
     AdoptRejectedPassword,
     /// CSMS: authorize a group's members without telling their group.
     ForgetGroup,
+    /// CSMS: answer a ClientHello offering only TLS 1.0/1.1 with a ServerHello for it.
+    /// Station: on reconnections, go on with a CSMS that chose TLS 1.0/1.1.
+    AcceptOldTls,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -163,6 +166,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-password", Fault::AcceptAnyPassword),
     ("adopt-rejected-password", Fault::AdoptRejectedPassword),
     ("forget-group", Fault::ForgetGroup),
+    ("accept-old-tls", Fault::AcceptOldTls),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

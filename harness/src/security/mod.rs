@@ -2,6 +2,7 @@
 //! TLS (wss://), 3 = TLS with client certificates. 0 means none of them (plain ws://), what a
 //! bench starts with. Secrets are registered for redaction as soon as they are loaded.
 pub mod basic;
+pub mod old_tls;
 pub mod pki;
 pub mod redact;
 pub mod tls;
@@ -116,7 +117,7 @@ impl Security {
         } else {
             None
         };
-        Ok(crate::transport::ServeSecurity { profile: self.profile, tls, configured_certificate: v == pki::Variant::Configured, password: self.password.clone() })
+        Ok(crate::transport::ServeSecurity { profile: self.profile, tls, configured_certificate: v == pki::Variant::Configured, password: self.password.clone(), old_tls: None })
     }
 
     /// How the harness station presents itself as `station_id`.

@@ -190,13 +190,15 @@ pub enum DialError {
     /// We turned the server away: its certificate does not chain to our CA, has expired, or
     /// names another host.
     BadServerCertificate(String),
+    /// We turned the server away: it chose a TLS version below 1.2 (A00.FR.313).
+    OldTls(String),
     /// The peer answered, but not with a valid upgrade (wrong subprotocol, another status).
     Protocol(String),
 }
 
 impl std::fmt::Display for DialError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (DialError::Usage(m) | DialError::Timeout(m) | DialError::Unreachable(m) | DialError::Refused(m) | DialError::BadServerCertificate(m) | DialError::Protocol(m)) = self;
+        let (DialError::Usage(m) | DialError::Timeout(m) | DialError::Unreachable(m) | DialError::Refused(m) | DialError::BadServerCertificate(m) | DialError::OldTls(m) | DialError::Protocol(m)) = self;
         f.write_str(m)
     }
 }
@@ -239,9 +241,13 @@ async fn open(d: &Dial) -> Result<(tungstenite::handshake::client::Request, BoxI
         (true, Some(cfg)) => {
             let name = ServerName::try_from(host.clone()).map_err(|e| DialError::Usage(format!("{host:?} is not a server name: {e}")))?;
             let s = tokio_rustls::TlsConnector::from(cfg.clone()).connect(name, tcp).await.map_err(|e| {
-                let ours = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).is_some_and(|r| matches!(r, rustls::Error::InvalidCertificate(_)));
+                let ours = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
                 let what = format!("TLS handshake with {host}:{port} failed: {e}");
-                if ours { DialError::BadServerCertificate(what) } else { DialError::Refused(what) }
+                match ours {
+                    Some(rustls::Error::InvalidCertificate(_)) => DialError::BadServerCertificate(what),
+                    Some(rustls::Error::PeerIncompatible(rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13)) => DialError::OldTls(what),
+                    _ => DialError::Refused(what),
+                }
             })?;
             let (_, conn) = s.get_ref();
             let i = info(conn.protocol_version(), conn.peer_certificates());

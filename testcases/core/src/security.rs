@@ -25,6 +25,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_A_09_CSMS", title: "The CSMS sets a new Basic-auth password; once Accepted the station connects with it", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_09_csms },
         Case { id: "TC_A_10_CSMS", title: "The CSMS sets a new Basic-auth password; once Rejected the station still connects with the old one", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.04", "A01.FR.05"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_10_csms },
         Case { id: "TC_A_04_CSMS", title: "TLS with the CSMS certificate: version 1.2 or later, then registration", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_csms },
+        Case { id: "TC_A_06_CSMS", title: "TLS - server-side certificate - TLS version too low: the CSMS ends a TLS 1.1 handshake, then takes TLS 1.2", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.314", "A00.FR.315", "A00.FR.418"], needs: &[], timeout_ms: 30_000, run: tc_a_06_csms },
         Case { id: "TC_A_07_CSMS", title: "A valid client certificate naming the station is accepted", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_csms },
         Case { id: "OH_A_02_CSMS", title: "A client certificate from an unknown CA is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_02_csms },
         Case { id: "OH_A_03_CSMS", title: "An expired client certificate is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_03_csms },
@@ -34,6 +35,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_A_01_CS", title: "The station authenticates with Basic auth as its own id", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.202", "A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_01_cs },
         Case { id: "TC_A_04_CS", title: "The station connects over TLS 1.2 or later to the CSMS certificate it trusts", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_cs },
         Case { id: "TC_A_05_CS", title: "The station refuses a CSMS certificate from an unknown CA and reports it once back", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00", "A04"], needs: &[], timeout_ms: 30_000, run: tc_a_05_cs },
+        Case { id: "TC_A_06_CS", title: "The station ends a handshake in which the CSMS chose TLS 1.1, then connects with TLS 1.2 or later", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.314", "A00.FR.316", "A00.FR.417"], needs: &[], timeout_ms: 40_000, run: tc_a_06_cs },
         Case { id: "OH_A_01_CS", title: "The station refuses an expired CSMS certificate", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_01_cs },
         Case { id: "OH_A_02_CS", title: "The station refuses a CSMS certificate issued for another host", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_02_cs },
         Case { id: "TC_A_09_CS", title: "A new Basic-auth password is Accepted and the station reconnects with it", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &[], timeout_ms: 30_000, run: tc_a_09_cs },
@@ -123,6 +125,24 @@ fn tc_a_04_csms() -> Step {
     let conn = kit::connect_csms("A00.FR.306")?;
     tls_version_ok("A00.FR.312", &conn.security())?;
     boot(&conn, "B01.FR.02")
+}
+
+/// TC_A_06_CSMS (part 6): a ClientHello offering TLS 1.0, then one offering 1.1, must each
+/// end without a ServerHello (steps 1-2); then the station connects with TLS 1.2 or later and
+/// registers (steps 3-12).
+fn tc_a_06_csms() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    for version in ["1.0", "1.1"] {
+        match kit::offer_old_tls("A00.FR.315", version, 10_000)? {
+            kit::session::TlsAnswer::Refused(_) => {}
+            kit::session::TlsAnswer::ServerHello(v) => return Err(kit::fail("A00.FR.315", format!("the CSMS to end a handshake offering at most TLS {version}"), format!("a ServerHello choosing {v}"))),
+            kit::session::TlsAnswer::Silent => return Err(kit::fail("A00.FR.315", format!("the CSMS to end a handshake offering at most TLS {version}"), "neither an answer nor a close within 10 s")),
+        }
+    }
+    let conn = kit::connect_csms("A00.FR.314")?;
+    tls_version_ok("A00.FR.314", &conn.security())?;
+    boot(&conn, "B01.FR.02")?;
+    kit::call(&conn, "B01", "StatusNotification", json!({"timestamp": kit::now(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1}), 10_000).map(drop)
 }
 
 fn tc_a_07_csms() -> Step {
@@ -242,6 +262,31 @@ fn tc_a_05_cs() -> Step {
     let conn = kit::accept_station_past_refusals("A00", 20_000, &["SecurityEventNotification"])?;
     let ev = kit::expect_and_reply(&conn, "A04", "SecurityEventNotification", 10_000, json!({}))?;
     kit::check(at(&ev, "/type") == "InvalidCsmsCertificate", "A04", "a security event of type InvalidCsmsCertificate", || ev.to_string())
+}
+
+/// TC_A_06_CS (part 6): the CSMS side chooses TLS 1.1 in its ServerHello (steps 1-2); the
+/// station must end the handshake (step 3), and connect again with TLS 1.2 or later once the
+/// CSMS offers it (steps 4-9). Part 6 has the station start over with a reboot; here it
+/// reconnects after the CSMS dropped it, as in TC_A_05_CS. Its InvalidTLSVersion event is
+/// optional (steps 16-17) and only logged.
+fn tc_a_06_cs() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    let conn = accepted_and_booted("A00")?;
+    kit::serve_old_tls("1.1")?;
+    conn.close();
+    let outcome = kit::session::accept_station(15_000, &[]);
+    kit::serve_certificate(Certificate::Configured)?;
+    match outcome {
+        Err(kit::SessionError::Refused(m)) => kit::info(format!("the station refused TLS 1.1: {m}")),
+        Ok(_) => return Err(kit::fail("A00.FR.316", "the station to end a TLS 1.1 handshake", "a connection")),
+        Err(e) => return Err(kit::fail("A00.FR.316", "the station to end a TLS 1.1 handshake", format!("{e:?}"))),
+    }
+    let conn = kit::accept_station_past_refusals("A00.FR.314", 20_000, &[])?;
+    tls_version_ok("A00.FR.417", &conn.security())?;
+    if let Ok(ev) = kit::expect_and_reply(&conn, "A00.FR.316", "SecurityEventNotification", 3_000, json!({})) {
+        kit::info(format!("the station reported the old TLS: {}", at(&ev, "/type")));
+    }
+    Ok(())
 }
 
 fn oh_a_01_cs() -> Step {

@@ -95,6 +95,11 @@ pub fn connect_csms(requirement: &str) -> Step<Connection> {
 
 /// Ask the CSMS DUT for a WebSocket offering exactly `subprotocols`; what it answered (status,
 /// selected subprotocol, whether it closed within `wait_ms`), judged by the case.
+/// Send the CSMS DUT a ClientHello offering at most TLS `version` ("1.0", "1.1"); what it did.
+pub fn offer_old_tls(requirement: &str, version: &str, wait_ms: u32) -> Step<session::TlsAnswer> {
+    session::offer_old_tls(version, wait_ms).map_err(|e| session_failure(requirement, "an answer to the ClientHello".into(), e))
+}
+
 pub fn offer_subprotocols(requirement: &str, subprotocols: &[&str], wait_ms: u32) -> Step<session::Upgrade> {
     session::offer_subprotocols(&owned(subprotocols), wait_ms).map_err(|e| session_failure(requirement, "an answer to the upgrade request".into(), e))
 }
@@ -401,6 +406,15 @@ pub fn expect_refused(requirement: &str, expected: &str, r: Result<Connection, S
 }
 
 /// Serve this certificate to stations from now on (harness as CSMS).
+/// Answer the station's next handshakes with a ServerHello for TLS `version` ("1.0", "1.1");
+/// skips when the run is not on TLS.
+pub fn serve_old_tls(version: &str) -> Step {
+    session::serve_old_tls(version).map_err(|e| match e {
+        SessionError::Usage(m) => Verdict::Skip(m),
+        e => session_failure("", "to serve an old TLS version".into(), e),
+    })
+}
+
 pub fn serve_certificate(certificate: Certificate) -> Step {
     session::serve_certificate(certificate).map_err(|e| match e {
         SessionError::Usage(m) => Verdict::Skip(m),

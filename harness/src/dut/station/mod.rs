@@ -1028,8 +1028,23 @@ impl Station {
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
         let sec = &self.cfg.security;
         let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls.clone(), timeout: Duration::from_secs(10) };
+        // Probing costs a handshake the CSMS sees fail, so only on reconnections.
+        if self.cfg.faults.has(&Fault::AcceptOldTls) && self.booted {
+            if let Some((host, port)) = d.url.parse::<tokio_tungstenite::tungstenite::http::Uri>().ok().filter(|u| u.scheme_str() == Some("wss")).and_then(|u| Some((u.host()?.to_string(), u.port_u16().unwrap_or(443)))) {
+                if let Some(v) = crate::security::old_tls::go_on_with_old(&host, port).await {
+                    anyhow::bail!("went on with {v} (fault accept-old-tls)");
+                }
+            }
+        }
         let ws = match dial(&d, ws_config()).await {
             Ok(dialed) => dialed.ws,
+            Err(DialError::OldTls(why)) => {
+                // A00.FR.316: a critical event, reported once back on a good connection.
+                if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) && !self.security_events.iter().any(|(t, _)| t == "InvalidTLSVersion") {
+                    self.security_events.push(("InvalidTLSVersion".into(), why.chars().take(255).collect()));
+                }
+                anyhow::bail!("{why}");
+            }
             Err(DialError::BadServerCertificate(why)) => {
                 // Reported to the CSMS once a connection works (2.x security events).
                 if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
