@@ -106,6 +106,8 @@ pub enum Fault {
     /// CSMS: answer a ClientHello offering only TLS 1.0/1.1 with a ServerHello for it.
     /// Station: on reconnections, go on with a CSMS that chose TLS 1.0/1.1.
     AcceptOldTls,
+    /// Station: accept a network profile with a lower security profile than its own.
+    AcceptDowngrade,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -167,6 +169,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("adopt-rejected-password", Fault::AdoptRejectedPassword),
     ("forget-group", Fault::ForgetGroup),
     ("accept-old-tls", Fault::AcceptOldTls),
+    ("accept-downgrade", Fault::AcceptDowngrade),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

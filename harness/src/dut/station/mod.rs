@@ -54,6 +54,8 @@ pub struct StationConfig {
 /// How the reference station authenticates itself and checks the CSMS.
 #[derive(Clone, Default)]
 pub struct StationSecurity {
+    /// The security profile it is set up for (SecurityCtrlr.SecurityProfile).
+    pub profile: u8,
     pub basic: Option<(String, String)>,
     pub tls: Option<Arc<rustls::ClientConfig>>,
 }
@@ -78,7 +80,7 @@ impl StationSecurity {
             }
             None => None,
         };
-        Ok(StationSecurity { basic, tls })
+        Ok(StationSecurity { profile: security.profile, basic, tls })
     }
 }
 

@@ -24,6 +24,7 @@ pub(super) fn key(k: Key) -> &'static str {
 /// Factory settings: (`Component.Variable`, value, read-only).
 pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> {
     let evses = cfg.evses.max(1).to_string();
+    let profile = cfg.security.profile.to_string();
     [
         ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
         ("OCPPCommCtrlr.MessageTimeout[Default]", "15", false),
@@ -39,7 +40,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("OCPPCommCtrlr.OfflineThreshold", "60", false),
         ("OCPPCommCtrlr.NetworkConfigurationPriority", "1", false),
         ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
-        ("SecurityCtrlr.SecurityProfile", "0", true),
+        ("SecurityCtrlr.SecurityProfile", profile.as_str(), true),
         ("AuthCtrlr.AuthorizeRemoteStart", "false", false),
         ("AuthCtrlr.LocalPreAuthorize", "false", false),
         ("AuthCtrlr.LocalAuthorizeOffline", "true", false),
@@ -574,6 +575,11 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             // Slots 1 and 2 exist (NetworkConfigurationPriority lists the ones in use).
             let slot = p["configurationSlot"].as_i64().unwrap_or(0);
             if !(1..=2).contains(&slot) {
+                return ok(json!({"status": "Rejected"}));
+            }
+            // Never below the profile in force (B09.FR.04).
+            let current = i64::from(st.cfg.security.profile);
+            if p["connectionData"]["securityProfile"].as_i64().is_some_and(|asked| asked < current) && !st.cfg.faults.has(&Fault::AcceptDowngrade) {
                 return ok(json!({"status": "Rejected"}));
             }
             st.network_profiles.insert(slot, p["connectionData"].clone());

@@ -39,6 +39,12 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_b_53,
         ),
         case(
+            "TC_A_22_CS",
+            "SetNetworkProfile with a security profile below the station's own is Rejected",
+            &["B09.FR.04"],
+            tc_a_22,
+        ),
+        case(
             "TC_B_43_CS",
             "SetNetworkProfile for a configuration slot the station does not have is Rejected",
             &["B09.FR.02"],
@@ -93,6 +99,25 @@ fn tc_b_34() -> Step {
 
 fn tc_b_37() -> Step {
     target_result("SetVariables", "B05.FR.06").map(drop)
+}
+
+/// TC_A_22_CS (part 6): at profile 2 or 3, a connection profile one level lower for the
+/// slot not in use must be Rejected. The URL is one no station could reach: nothing is
+/// switched even by a station that wrongly accepts.
+fn tc_a_22() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    let conn = super::booted(300)?;
+    let lower = kit::config::security_profile() - 1;
+    let data = json!({
+        "ocppVersion": "OCPP20",
+        "ocppTransport": "JSON",
+        "ocppCsmsUrl": "ws://csms.invalid/ocpp",
+        "messageTimeout": 30,
+        "securityProfile": lower,
+        "ocppInterface": "Wired0"
+    });
+    let r = kit::call(&conn, "B09.FR.04", "SetNetworkProfile", json!({"configurationSlot": 2, "connectionData": data}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "B09.FR.04", format!("SetNetworkProfile Rejected for security profile {lower}"), || r.to_string())
 }
 
 fn tc_b_43() -> Step {
