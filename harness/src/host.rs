@@ -509,6 +509,29 @@ impl session::Host for CaseHost {
         }
     }
 
+    async fn alternative_csms_url(&mut self) -> SessResult<String> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("alternative-csms-url needs the harness in the CSMS role".into())));
+        };
+        // A lab behind NAT names the URL its station reaches; the port to bind may be fixed.
+        let params = &self.ctx.config.parameters;
+        let port = params.get("alternative-listen-port").and_then(|p| p.parse().ok()).unwrap_or(0);
+        match listener.alternative_url(listener.addr().ip(), port).await {
+            Ok(url) => Ok(Ok(params.get("alternative-csms-url").cloned().unwrap_or(url))),
+            Err(e) => Ok(Err(session::SessionError::Usage(format!("cannot open the alternative endpoint: {e}")))),
+        }
+    }
+
+    async fn silence_endpoint(&mut self, alternative: bool, silent: bool) -> SessResult<()> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("silence-endpoint needs the harness in the CSMS role".into())));
+        };
+        let which = if alternative { "alternative" } else { "main" };
+        self.ctx.trace.log("info", if silent { format!("the {which} endpoint closes connections unanswered from now on") } else { format!("the {which} endpoint serves again") });
+        listener.silence(alternative, silent);
+        Ok(Ok(()))
+    }
+
     async fn serve_old_tls(&mut self, version: String) -> SessResult<()> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("serve-old-tls needs the harness in the CSMS role".into())));

@@ -126,11 +126,20 @@ pub struct Listener {
     rotated: Arc<Mutex<Option<String>>>,
     reg: Arc<Registry>,
     task: AbortHandle,
+    /// While set, the main / the alternative endpoint closes every connection unanswered (an
+    /// unreachable CSMS).
+    silent: [Arc<std::sync::atomic::AtomicBool>; 2],
+    /// A second endpoint for the same station (connection profile cases, B10), opened on
+    /// first use: its address and accept loop.
+    alternative: Mutex<Option<(SocketAddr, AbortHandle)>>,
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some((_, t)) = self.alternative.lock().unwrap().take() {
+            t.abort();
+        }
     }
 }
 
@@ -146,28 +155,32 @@ impl Listener {
         let current = Arc::new(Mutex::new(Route { trace: Trace::new(), versions: OcppVersion::ALL.to_vec(), security: ServeSecurity::default(), expected }));
         let rotated: Arc<Mutex<Option<String>>> = Arc::default();
         let reg = Arc::new(Registry { state: Mutex::default(), changed: tokio::sync::Notify::new(), model: Arc::default() });
-        let (cur, rot, reg2) = (current.clone(), rotated.clone(), reg.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((stream, peer)) = tcp.accept().await {
-                let _ = stream.set_nodelay(true);
-                let route = cur.lock().unwrap().clone();
-                let (cur, rot, reg) = (cur.clone(), rot.clone(), reg2.clone());
-                tokio::spawn(async move {
-                    let accepted = handshake(stream, peer, route, reg.model.clone()).await;
-                    // Like a CSMS: a password the station accepted is the one it must use next.
-                    if let Ok(conn) = &accepted {
-                        let c = conn.clone();
-                        conn.on_password_change(move |pw| {
-                            c.trace().log("info", "the station accepted a new Basic-auth password: expecting it from now on");
-                            cur.lock().unwrap().security.password = Some(pw.to_string());
-                            *rot.lock().unwrap() = Some(pw.to_string());
-                        });
-                    }
-                    reg.arrived(accepted);
-                });
+        let silent: [Arc<std::sync::atomic::AtomicBool>; 2] = Default::default();
+        let task = accept_loop(tcp, current.clone(), rotated.clone(), reg.clone(), silent[0].clone());
+        Ok(Listener { addr, current, rotated, reg, task, silent, alternative: Mutex::default() })
+    }
+
+    /// The second endpoint's base URL (it is opened on `host`, port `port` — 0 for any — on
+    /// first use): connections there are this station's like any other.
+    pub async fn alternative_url(&self, host: std::net::IpAddr, port: u16) -> std::io::Result<String> {
+        let existing = self.alternative.lock().unwrap().as_ref().map(|(a, _)| *a);
+        let addr = match existing {
+            Some(a) => a,
+            None => {
+                let tcp = TcpListener::bind((host, port)).await?;
+                let a = tcp.local_addr()?;
+                let task = accept_loop(tcp, self.current.clone(), self.rotated.clone(), self.reg.clone(), self.silent[1].clone());
+                *self.alternative.lock().unwrap() = Some((a, task));
+                a
             }
-        });
-        Ok(Listener { addr, current, rotated, reg, task: task.abort_handle() })
+        };
+        Ok(format!("{}://{addr}/ocpp", self.current.lock().unwrap().security.scheme()))
+    }
+
+    /// Make the main (or the alternative) endpoint close every connection unanswered
+    /// (`true`), or serve again.
+    pub fn silence(&self, alternative: bool, silent: bool) {
+        self.silent[usize::from(alternative)].store(silent, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -198,6 +211,8 @@ impl Listener {
 
     /// The case is over: the live connection answers everything by default from now on.
     pub fn end_case(&self) {
+        self.silence(false, false);
+        self.silence(true, false);
         let mut st = self.reg.state.lock().unwrap();
         st.in_case = false;
         let live = st.live.as_ref().map(|(_, c)| c.clone());
@@ -325,6 +340,37 @@ fn ocpp_j(version: OcppVersion, section: &str) -> &'static str {
         (_, "3.2") => "OCPP-J 3.2",
         _ => "OCPP-J 3.1.2",
     }
+}
+
+/// Accept connections on `tcp` for the station: each handshake as `current` says, the result
+/// to `reg`. While `silent` is set, a connection is closed at once, unanswered.
+fn accept_loop(tcp: TcpListener, current: Arc<Mutex<Route>>, rotated: Arc<Mutex<Option<String>>>, reg: Arc<Registry>, silent: Arc<std::sync::atomic::AtomicBool>) -> AbortHandle {
+    let task = tokio::spawn(async move {
+        while let Ok((stream, peer)) = tcp.accept().await {
+            let route = current.lock().unwrap().clone();
+            if silent.load(std::sync::atomic::Ordering::SeqCst) {
+                route.trace.handshake(format!("station {peer}: closed unanswered (the endpoint plays unreachable)"));
+                drop(stream);
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            let (cur, rot, reg) = (current.clone(), rotated.clone(), reg.clone());
+            tokio::spawn(async move {
+                let accepted = handshake(stream, peer, route, reg.model.clone()).await;
+                // Like a CSMS: a password the station accepted is the one it must use next.
+                if let Ok(conn) = &accepted {
+                    let c = conn.clone();
+                    conn.on_password_change(move |pw| {
+                        c.trace().log("info", "the station accepted a new Basic-auth password: expecting it from now on");
+                        cur.lock().unwrap().security.password = Some(pw.to_string());
+                        *rot.lock().unwrap() = Some(pw.to_string());
+                    });
+                }
+                reg.arrived(accepted);
+            });
+        }
+    });
+    task.abort_handle()
 }
 
 async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route, model: Arc<Mutex<StationModel>>) -> Accepted {

@@ -108,6 +108,10 @@ pub enum Fault {
     AcceptOldTls,
     /// Station: accept a network profile with a lower security profile than its own.
     AcceptDowngrade,
+    /// Station: always connect to the configured CSMS URL, whatever the connection profiles.
+    IgnoreConnectionProfiles,
+    /// Station: keep trying the first slot of NetworkConfigurationPriority, never the next.
+    NoFallback,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -170,6 +174,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("forget-group", Fault::ForgetGroup),
     ("accept-old-tls", Fault::AcceptOldTls),
     ("accept-downgrade", Fault::AcceptDowngrade),
+    ("ignore-connection-profiles", Fault::IgnoreConnectionProfiles),
+    ("no-fallback", Fault::NoFallback),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

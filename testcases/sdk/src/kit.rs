@@ -415,6 +415,19 @@ pub fn serve_old_tls(version: &str) -> Step {
     })
 }
 
+/// The base URL of the harness CSMS's second endpoint; skips when the run has none.
+pub fn alternative_csms_url() -> Step<String> {
+    session::alternative_csms_url().map_err(|e| match e {
+        SessionError::Usage(m) => Verdict::Skip(m),
+        e => session_failure("", "a second CSMS endpoint".into(), e),
+    })
+}
+
+/// Have the main (or the alternative) endpoint close connections unanswered, or serve again.
+pub fn silence_endpoint(alternative: bool, silent: bool) -> Step {
+    session::silence_endpoint(alternative, silent).map_err(|e| session_failure("", "to silence an endpoint".into(), e))
+}
+
 pub fn serve_certificate(certificate: Certificate) -> Step {
     session::serve_certificate(certificate).map_err(|e| match e {
         SessionError::Usage(m) => Verdict::Skip(m),

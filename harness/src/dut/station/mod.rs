@@ -384,8 +384,13 @@ pub struct Station {
     reboot_for: Option<&'static str>,
     /// 2.x: the next clock-aligned meter reading (AlignedDataCtrlr.Interval), see `metering`.
     aligned_next: Option<Instant>,
-    /// Network connection profiles the CSMS set, by slot (B09).
+    /// Network connection profiles the CSMS set, by slot (B09); slot 1 without one is the
+    /// configured CSMS URL.
     network_profiles: BTreeMap<i64, Value>,
+    /// Where in NetworkConfigurationPriority the station connects, and the failed attempts
+    /// there: after NetworkProfileConnectionAttempts it falls back to the next slot (B10.FR.03).
+    slot_pos: usize,
+    slot_failures: u32,
     next_heartbeat: Option<Instant>,
     /// `Component.Variable` (2.x) or key (1.6) -> (value, read-only).
     settings: BTreeMap<String, (String, bool)>,
@@ -468,11 +473,13 @@ async fn run_reporting(
                     Ended::Dropped => {}
                 }
                 backoff = st.cfg.reconnect_min;
+                st.slot_failures = 0;
                 if st.cfg.variants.contains(&Variant::SlowReconnect) { variant::SLOW_RECONNECT } else { backoff }
             }
             Err(e) => {
                 let wait = backoff;
                 if st.network_up {
+                    st.connection_failed();
                     tracing::info!(target: "sim", "{}: no connection to the CSMS ({e:#}); retrying in {} ms", st.cfg.station_id, wait.as_millis());
                 }
                 backoff = (backoff * 2).min(st.cfg.reconnect_max);
@@ -533,6 +540,8 @@ impl Station {
             log_upload: None,
             retry_at: None,
             network_profiles: BTreeMap::new(),
+            slot_pos: 0,
+            slot_failures: 0,
             aligned_next: None,
             firmware: None,
             reboot_for: None,
@@ -597,9 +606,49 @@ impl Station {
         self.settings.entry(name).or_insert((String::new(), false)).0 = value;
     }
 
+    // ---- connection profiles (B09, B10) ----
+
+    /// Slots in NetworkConfigurationPriority order.
+    fn priority(&self) -> Vec<i64> {
+        let list = self.settings.get("OCPPCommCtrlr.NetworkConfigurationPriority").map(|(v, _)| v.clone()).unwrap_or_default();
+        let slots: Vec<i64> = list.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        if slots.is_empty() { vec![1] } else { slots }
+    }
+
+    /// Whether every slot in the list `value` has a connection profile.
+    fn known_slots(&self, value: &str) -> bool {
+        let slots: Vec<&str> = value.split(',').map(str::trim).collect();
+        !slots.is_empty() && slots.iter().all(|s| s.parse::<i64>().is_ok_and(|n| n == 1 || self.network_profiles.contains_key(&n)))
+    }
+
+    /// The CSMS URL of the slot the station tries now.
+    fn csms_url(&self) -> String {
+        if self.cfg.faults.has(&Fault::IgnoreConnectionProfiles) {
+            return self.cfg.csms_url.clone();
+        }
+        let slots = self.priority();
+        let slot = slots[self.slot_pos % slots.len()];
+        self.network_profiles.get(&slot).and_then(|p| p["ocppCsmsUrl"].as_str()).map_or_else(|| self.cfg.csms_url.clone(), str::to_string)
+    }
+
+    /// A connection attempt failed: after NetworkProfileConnectionAttempts in a row, the next
+    /// slot.
+    fn connection_failed(&mut self) {
+        self.slot_failures += 1;
+        let attempts = self.settings.get("OCPPCommCtrlr.NetworkProfileConnectionAttempts").and_then(|(v, _)| v.parse().ok()).unwrap_or(3u32);
+        if self.slot_failures >= attempts.max(1) && self.priority().len() > 1 && !self.cfg.faults.has(&Fault::NoFallback) {
+            self.slot_pos = (self.slot_pos + 1) % self.priority().len();
+            self.slot_failures = 0;
+            tracing::info!(target: "sim", "{}: falling back to {}", self.cfg.station_id, self.csms_url());
+        }
+    }
+
     // ---- life cycle ----
 
     fn reboot(&mut self, reason: &'static str) {
+        // A boot starts from the first slot in NetworkConfigurationPriority (B10.FR.01).
+        self.slot_pos = 0;
+        self.slot_failures = 0;
         self.booted = false;
         self.booted_flag.store(false, Ordering::Relaxed);
         self.boot_reason = reason;
@@ -1026,7 +1075,7 @@ impl Station {
 
     async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<Input>) -> anyhow::Result<Ended> {
         use crate::security::tls::{Dial, DialError, dial};
-        let url = format!("{}/{}", self.cfg.csms_url.trim_end_matches('/'), self.cfg.station_id);
+        let url = format!("{}/{}", self.csms_url().trim_end_matches('/'), self.cfg.station_id);
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
         let sec = &self.cfg.security;
         let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls.clone(), timeout: Duration::from_secs(10) };

@@ -698,6 +698,9 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
         }
         return "Accepted";
     }
+    if k == "OCPPCommCtrlr.NetworkConfigurationPriority" && !st.known_slots(&value) {
+        return "Rejected";
+    }
     match st.settings.get(&k) {
         Some((_, true)) => "Rejected",
         Some(_) => {

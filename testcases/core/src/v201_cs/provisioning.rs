@@ -1,6 +1,7 @@
 //! Block B, provisioning, for a charging-station DUT (part 6 §2.2): the registration states
 //! (B03.FR.08), attribute types the device model does not have (B05.FR.06, B06.FR.08) and
-//! network connection profiles (B09).
+//! network connection profiles (B09) and the migration between them (B10), on the harness
+//! CSMS's second endpoint (WIT `alternative-csms-url`).
 use serde_json::{Value, json};
 
 use crate::{
@@ -44,6 +45,20 @@ pub(crate) fn cases() -> Vec<Case> {
             &["B09.FR.04"],
             tc_a_22,
         ),
+        case(
+            "TC_B_45_CS",
+            "Migrate to new ConnectionProfile - Success - Same CSMS Root: after a reset the station connects with the new profile",
+            &["B09.FR.01", "B10.FR.01", "B10.FR.04", "B10.FR.06"],
+            tc_b_45,
+        )
+        .timeout_ms(90_000),
+        case(
+            "TC_B_46_CS",
+            "Migrate to new ConnectionProfile - Fallback mechanism: unreachable on the new profile, the station falls back to the old one",
+            &["B10.FR.03", "B10.FR.04"],
+            tc_b_46,
+        )
+        .timeout_ms(120_000),
         case(
             "TC_B_43_CS",
             "SetNetworkProfile for a configuration slot the station does not have is Rejected",
@@ -118,6 +133,72 @@ fn tc_a_22() -> Step {
     });
     let r = kit::call(&conn, "B09.FR.04", "SetNetworkProfile", json!({"configurationSlot": 2, "connectionData": data}), 10_000)?;
     kit::check(r["status"] == "Rejected", "B09.FR.04", format!("SetNetworkProfile Rejected for security profile {lower}"), || r.to_string())
+}
+
+/// The slot the station connects with now (first in NetworkConfigurationPriority) and the
+/// other of slots 1 and 2.
+fn slots(conn: &kit::Connection) -> Step<(i64, i64)> {
+    let r = super::get_variable(conn, "B10", "OCPPCommCtrlr", "NetworkConfigurationPriority")?;
+    let current = r["attributeValue"].as_str().and_then(|v| v.split(',').next()).and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+    Ok((current, if current == 1 { 2 } else { 1 }))
+}
+
+/// Part 6 steps 1-6 of TC_B_45/46_CS: a profile for the slot not in use pointing at the
+/// harness's second endpoint, that slot first in NetworkConfigurationPriority, a reset.
+/// Returns (old slot, new slot).
+fn migrate(conn: &kit::Connection) -> Step<(i64, i64)> {
+    let url = kit::alternative_csms_url()?;
+    let (old, new) = slots(conn)?;
+    let data = json!({
+        "ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url, "messageTimeout": 30,
+        "securityProfile": kit::config::security_profile(), "ocppInterface": "Wired0"
+    });
+    let r = kit::call(conn, "B09.FR.01", "SetNetworkProfile", json!({"configurationSlot": new, "connectionData": data}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B09.FR.01", format!("SetNetworkProfile Accepted for slot {new}"), || r.to_string())?;
+    let r = super::set_variable(conn, "B10.FR.01", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{new},{old}"))?;
+    let status = r["attributeStatus"].as_str().unwrap_or_default();
+    kit::check(["Accepted", "RebootRequired"].contains(&status), "B10.FR.01", format!("NetworkConfigurationPriority {new},{old} Accepted or RebootRequired"), || r.to_string())?;
+    let r = kit::call(conn, "B10.FR.04", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B10.FR.04", "Reset Accepted", || r.to_string())?;
+    let _ = conn.expect_close(15_000);
+    Ok((old, new))
+}
+
+/// The station comes back within twice the lab's reboot time (Booted): boot Accepted.
+fn back(req: &str, expected: &str) -> Step<kit::Connection> {
+    let wait = kit::config::lab_timing().reboot_ms.saturating_mul(2);
+    let conn = kit::accept_station(req, wait, &["BootNotification"]).map_err(|e| match e {
+        kit::Verdict::Fail(f) => kit::fail(req, expected, f.observed),
+        other => other,
+    })?;
+    kit::expect_and_reply(&conn, req, "BootNotification", 10_000, json!({"currentTime": kit::now(), "interval": 300, "status": "Accepted"}))?;
+    Ok(conn)
+}
+
+/// TC_B_45_CS (part 6): after the reset the station connects with the new profile — the main
+/// endpoint plays unreachable meanwhile, so only the new URL can take it. Then the old order
+/// is restored (another reset) to leave the station as found.
+fn tc_b_45() -> Step {
+    let conn = super::booted(300)?;
+    kit::silence_endpoint(false, true)?;
+    let (old, new) = migrate(&conn)?;
+    let conn = back("B10.FR.04", "the station to connect with the new connection profile (the second endpoint)")?;
+    kit::silence_endpoint(false, false)?;
+    super::set_variable(&conn, "B10", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{old},{new}"))?;
+    kit::call(&conn, "B10", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+    let _ = conn.expect_close(15_000);
+    back("B10", "the station back on its first profile").map(drop)
+}
+
+/// TC_B_46_CS (part 6): with NetworkProfileConnectionAttempts 2, the new profile's endpoint
+/// closes every attempt unanswered; the station must fall back to the old profile.
+fn tc_b_46() -> Step {
+    let conn = super::booted(300)?;
+    super::configure(&conn, "B10", "OCPPCommCtrlr", "NetworkProfileConnectionAttempts", "2")?;
+    kit::silence_endpoint(true, true)?;
+    let (old, _) = migrate(&conn)?;
+    let conn = back("B10.FR.03", "the station to fall back to its old connection profile after 2 failed attempts")?;
+    super::set_variable(&conn, "B10", "OCPPCommCtrlr", "NetworkConfigurationPriority", &old.to_string()).map(drop)
 }
 
 fn tc_b_43() -> Step {
