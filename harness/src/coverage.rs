@@ -75,6 +75,17 @@ pub struct Coverage {
     pub unlisted: Vec<String>,
     /// Our own cases (OH_ ids) at 2.0.1.
     pub own: usize,
+    /// OCPP 1.6, which has no part 5 list here: cases per DUT side.
+    pub v16: V16Tally,
+}
+
+/// OCPP 1.6 cases by DUT side: those with an OCA test id (TC_) and our own (OH_).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct V16Tally {
+    pub csms_oca: usize,
+    pub csms_own: usize,
+    pub station_oca: usize,
+    pub station_own: usize,
 }
 
 /// The coverage of 2.0.1's list by `cases`.
@@ -108,7 +119,18 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
     }
     let unlisted = ours.iter().filter(|id| id.starts_with("TC_") && !listed.contains(**id)).map(|s| s.to_string()).collect();
     let own = ours.iter().filter(|id| id.starts_with("OH_")).count();
-    Coverage { tallies: tallies.into_values().collect(), unlisted, own }
+    let mut v16 = V16Tally::default();
+    for c in cases.iter().filter(|c| c.versions.contains(&OcppVersion::V16)) {
+        let oca = c.id.starts_with("TC_");
+        let tally = match (c.role, oca) {
+            (Role::ChargingStation, true) => &mut v16.csms_oca,
+            (Role::ChargingStation, false) => &mut v16.csms_own,
+            (_, true) => &mut v16.station_oca,
+            (_, false) => &mut v16.station_own,
+        };
+        *tally += 1;
+    }
+    Coverage { tallies: tallies.into_values().collect(), unlisted, own, v16 }
 }
 
 #[cfg(test)]

@@ -394,6 +394,8 @@ async fn coverage(select: SelectArgs, json: bool, missing: bool) -> anyhow::Resu
             }
         }
         println!("\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}", c.own, if c.unlisted.is_empty() { "none".into() } else { c.unlisted.join(" ") });
+        let v = &c.v16;
+        println!("\nOCPP 1.6 (OCA test ids TC_, own OH_): CSMS DUT {} TC_ + {} OH_, charge-point DUT {} TC_ + {} OH_", v.csms_oca, v.csms_own, v.station_oca, v.station_own);
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

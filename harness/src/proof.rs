@@ -108,15 +108,22 @@ pub async fn home_run(host: &Arc<Host>, suite: &Suite, meta: &CaseMeta, base: &R
 }
 
 /// Prove `meta`: first the `given` mutations (e.g. expectation files), then a schema-valid
-/// wrong value in each message the correct DUT exchanged with it.
+/// wrong value in each message the correct DUT exchanged with it, then (a CSMS's operator
+/// cases) a CSMS that ignores its operator, then each message refused as NotImplemented.
 pub async fn prove(host: &Arc<Host>, suite: &Suite, meta: &CaseMeta, base: &RunOptions, given: &[Mutation]) -> anyhow::Result<Proof> {
     let (profile, baseline) = home_run(host, suite, meta, base).await?;
     if !matches!(baseline.verdict, Verdict::Pass) {
         return Ok(Proof::DoesNotPass { verdict: baseline.verdict.name().into(), reason: baseline.reason });
     }
     let mut tried = Vec::new();
-    let wrong_values = actions_in(&baseline.trace.wire).into_iter().map(|a| Mutation { label: format!("wrong-value:{a}"), faults: vec![Fault::WrongValue(Some(a))], profile });
-    for m in given.iter().cloned().chain(wrong_values) {
+    let actions = actions_in(&baseline.trace.wire);
+    let wrong_values = actions.clone().into_iter().map(|a| Mutation { label: format!("wrong-value:{a}"), faults: vec![Fault::WrongValue(Some(a))], profile });
+    // A case that only needs its messages taken must fail when one is refused.
+    let refused = actions.into_iter().map(|a| Mutation { label: format!("not-implemented:{a}"), faults: vec![Fault::NotImplemented(Some(a))], profile });
+    // A CSMS that does not do what its operator asked must fail a case the operator drives.
+    let operated = meta.role == crate::case::Role::ChargingStation && meta.needs.iter().any(|n| n == "csms-trigger");
+    let ignored = operated.then(|| Mutation { label: "ignore-operator".into(), faults: vec![Fault::IgnoreOperator], profile });
+    for m in given.iter().cloned().chain(wrong_values).chain(ignored).chain(refused) {
         let r = run_once(host, suite, meta, base, &m.faults, m.profile).await?;
         if let Some(requirement) = own_requirement(meta, &r) {
             return Ok(Proof::Proven { by: m.label, requirement });

@@ -8,10 +8,24 @@ use crate::{
     kit::{self, *},
 };
 
+mod firmware;
+mod offline;
+mod operator;
+mod remote;
+
 const CP: Role = Role::ChargingStation;
 
+/// A 1.6 case the operator drives (`csms-trigger`), with 30 s to run.
+fn operated_case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    Case::new(id, title, CP, V16, requirements, run).needs(&["csms-trigger"]).timeout_ms(30_000)
+}
+
 pub(crate) fn cases() -> Vec<Case> {
-    vec![
+    let mut cases = remote::cases();
+    cases.extend(operator::cases());
+    cases.extend(offline::cases());
+    cases.extend(firmware::cases());
+    cases.extend(vec![
         Case { id: "TC_001_CSMS", title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
         Case { id: "TC_003_CSMS", title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_003 },
         Case { id: "TC_004_1_CSMS", title: "1.6 badge first: Authorize then StartTransaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: tc_004_1 },
@@ -19,11 +33,15 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_010_CSMS", title: "1.6 the Central System can start a transaction remotely on a connector", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_010 },
         Case { id: "TC_012_CSMS", title: "1.6 the Central System can stop a running transaction remotely", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStopTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_012 },
         Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset and takes the charge point back after its reboot", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
+        Case { id: "TC_023_2_CSMS", title: "1.6 Authorize of an expired idTag is Expired or Invalid", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_2 },
+        Case { id: "TC_023_3_CSMS", title: "1.6 Authorize of a blocked idTag is Blocked or Invalid", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_3 },
+        Case { id: "TC_064_CSMS", title: "1.6 DataTransfer for a vendor the Central System does not know is answered UnknownVendorId", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 DataTransfer"], needs: &[], timeout_ms: 20_000, run: tc_064 },
         Case { id: "TC_023_1_CSMS", title: "1.6 Authorize of an unknown idTag is not Accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_1 },
         Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
         Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
         Case { id: "OH_16_J_01_CSMS", title: "1.6 MeterValues during a transaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 MeterValues"], needs: &[], timeout_ms: 20_000, run: oh_16_j_01 },
-    ]
+    ]);
+    cases
 }
 
 pub(crate) fn registered() -> Step<Connection> {
@@ -33,6 +51,25 @@ pub(crate) fn registered() -> Step<Connection> {
     kit::check(r["status"] == "Accepted", "1.6 BootNotification", "registration status Accepted", || r.to_string())?;
     kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
     Ok(conn)
+}
+
+/// The charge point reboots (after a Reset or a firmware installation): it goes away, backs
+/// off, comes back, is accepted and reports its connectors Available.
+fn rebooted(conn: Connection, req: &str) -> Step<Connection> {
+    conn.close();
+    drop(conn);
+    let again = kit::reconnect(req)?;
+    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
+    let r = kit::call(&again, req, "BootNotification", boot, 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "the rebooted charge point Accepted", || r.to_string())?;
+    status(&again, 0, "Available")?;
+    status(&again, 1, "Available")?;
+    Ok(again)
+}
+
+/// The Central System is still in step: a Heartbeat gets its answer.
+fn in_step(conn: &Connection, req: &str) -> Step {
+    kit::call(conn, req, "Heartbeat", json!({}), 10_000).map(drop)
 }
 
 fn status(conn: &Connection, connector: u32, status: &str) -> Step {
@@ -131,15 +168,7 @@ fn tc_013() -> Step {
     let call = kit::expect(&conn, "1.6 Reset", "Reset", 10_000)?;
     kit::check(call.payload["type"] == "Hard", "1.6 Reset", "Reset type Hard", || call.payload.to_string())?;
     kit::reply(&conn, "1.6 Reset", &call, "Reset", json!({"status": "Accepted"}))?;
-    // The charge point reboots: it goes away, backs off, comes back and boots.
-    conn.close();
-    drop(conn);
-    let again = kit::reconnect("1.6 Reset")?;
-    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
-    let r = kit::call(&again, "1.6 Reset", "BootNotification", boot, 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 Reset", "the rebooted charge point Accepted", || r.to_string())?;
-    status(&again, 0, "Available")?;
-    status(&again, 1, "Available")
+    rebooted(conn, "1.6 Reset").map(drop)
 }
 
 fn tc_023_1() -> Step {
@@ -147,6 +176,31 @@ fn tc_023_1() -> Step {
     let token = config::invalid_id_token();
     let s = authorize(&conn, &token)?;
     kit::check(s != "Accepted", "1.6 Authorize", format!("not Accepted for the unknown idTag {token}"), || format!("status {s}"))
+}
+
+/// TC_023_2/3_CSMS: the idTag the lab set up as `kind` (run parameter `key`) is answered
+/// `kind` or Invalid.
+fn not_accepted(key: &str, kind: &str) -> Step {
+    let token = config::parameter(key).filter(|t| !t.is_empty()).ok_or_else(|| Verdict::Skip(format!("the DUT description names no {key} in [parameters]")))?;
+    let conn = registered()?;
+    let s = authorize(&conn, &token)?;
+    kit::check([kind, "Invalid"].contains(&s.as_str()), "1.6 Authorize", format!("{kind} or Invalid for the idTag {token}"), || format!("status {s}"))
+}
+
+fn tc_023_2() -> Step {
+    not_accepted("expired-id-token", "Expired")
+}
+
+fn tc_023_3() -> Step {
+    not_accepted("blocked-id-token", "Blocked")
+}
+
+/// 1.6 §4.3: a recipient without an implementation for the vendorId answers UnknownVendorId.
+fn tc_064() -> Step {
+    let conn = registered()?;
+    let r = kit::call(&conn, "1.6 DataTransfer", "DataTransfer", json!({"vendorId": "org.example.no-such-vendor", "messageId": "probe", "data": "1"}), 10_000)?;
+    kit::check(r["status"] == "UnknownVendorId", "1.6 DataTransfer", "status UnknownVendorId for a vendor it cannot know", || r.to_string())?;
+    kit::check(r.get("data").is_none(), "1.6 DataTransfer", "no data with UnknownVendorId", || r.to_string())
 }
 
 fn oh_16_e_01() -> Step {
