@@ -112,6 +112,10 @@ pub enum Fault {
     IgnoreConnectionProfiles,
     /// Station: keep trying the first slot of NetworkConfigurationPriority, never the next.
     NoFallback,
+    /// Station (1.6): accept a TxProfile for a connector without a transaction.
+    AcceptStrayTxProfile,
+    /// Station (1.6): leave the ChargePointMaxProfile out of the composite schedule.
+    IgnoreMaxProfile,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -176,6 +180,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-downgrade", Fault::AcceptDowngrade),
     ("ignore-connection-profiles", Fault::IgnoreConnectionProfiles),
     ("no-fallback", Fault::NoFallback),
+    ("accept-stray-tx-profile", Fault::AcceptStrayTxProfile),
+    ("ignore-max-profile", Fault::IgnoreMaxProfile),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

@@ -75,6 +75,11 @@ impl Case {
         Case { timeout_ms, ..self }
     }
 
+    /// The certification profile, when not `core`.
+    pub fn profile(self, profile: &'static str) -> Case {
+        Case { profile, ..self }
+    }
+
     pub fn meta(&self) -> CaseMeta {
         CaseMeta {
             id: self.id.into(),

@@ -387,6 +387,9 @@ pub struct Station {
     /// Network connection profiles the CSMS set, by slot (B09); slot 1 without one is the
     /// configured CSMS URL.
     network_profiles: BTreeMap<i64, Value>,
+    /// 1.6 charging profiles as set: (connector, csChargingProfiles); connector 0 is the whole
+    /// charge point.
+    charging_profiles: Vec<(u32, Value)>,
     /// Where in NetworkConfigurationPriority the station connects, and the failed attempts
     /// there: after NetworkProfileConnectionAttempts it falls back to the next slot (B10.FR.03).
     slot_pos: usize,
@@ -540,6 +543,7 @@ impl Station {
             log_upload: None,
             retry_at: None,
             network_profiles: BTreeMap::new(),
+            charging_profiles: Vec::new(),
             slot_pos: 0,
             slot_failures: 0,
             aligned_next: None,

@@ -43,7 +43,11 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("UnlockConnectorOnEVSideDisconnect", "true", false),
         ("NumberOfConnectors", connectors.as_str(), true),
         ("GetConfigurationMaxKeys", "50", true),
-        ("SupportedFeatureProfiles", "Core,LocalAuthListManagement,RemoteTrigger", true),
+        ("SupportedFeatureProfiles", "Core,LocalAuthListManagement,RemoteTrigger,SmartCharging", true),
+        ("ChargeProfileMaxStackLevel", "8", true),
+        ("ChargingScheduleAllowedChargingRateUnit", "Current,Power", true),
+        ("ChargingScheduleMaxPeriods", "24", true),
+        ("MaxChargingProfilesInstalled", "16", true),
         ("TransactionMessageAttempts", "3", false),
         ("TransactionMessageRetryInterval", "10", false),
         ("ResetRetries", "1", false),
@@ -302,10 +306,86 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         // 1.6: version 0 means the list is empty.
         "GetLocalListVersion" => ok(json!({"listVersion": if st.local_list.is_empty() { 0 } else { st.local_list_version }})),
+        "SetChargingProfile" => ok(json!({"status": set_charging_profile(st, p["connectorId"].as_u64().unwrap_or(0) as u32, &p["csChargingProfiles"])})),
+        "ClearChargingProfile" => {
+            let before = st.charging_profiles.len();
+            st.charging_profiles.retain(|(c, q)| !clears(p, *c, q));
+            ok(json!({"status": if st.charging_profiles.len() < before { "Accepted" } else { "Unknown" }}))
+        }
+        "GetCompositeSchedule" => {
+            let connector = p["connectorId"].as_u64().unwrap_or(0) as u32;
+            if connector != 0 && st.evse_index(connector).is_none() {
+                return ok(json!({"status": "Rejected"}));
+            }
+            ok(composite_schedule(st, connector, p["duration"].as_i64().unwrap_or(0), p["chargingRateUnit"].as_str()))
+        }
         "DataTransfer" => match p["vendorId"].as_str() {
             Some("ocpp-harness") => ok(json!({"status": "Accepted"})),
             _ => ok(json!({"status": "UnknownVendorId"})),
         },
         _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
     }
+}
+
+// ---- smart charging (1.6 §3.13, §5.5, §5.7, §5.16) ----
+
+/// Store a charging profile for `connector`: Accepted or Rejected. A TxProfile needs a
+/// connector with a transaction, and that transaction if it names one (§3.13.1); a
+/// ChargePointMaxProfile is for connector 0 only. A profile replaces one with the same id, or
+/// with the same stack level and purpose on the same connector (§5.16.3-4).
+fn set_charging_profile(st: &mut Station, connector: u32, profile: &Value) -> &'static str {
+    let on = st.evse_index(connector);
+    let running = on.and_then(|i| st.evses[i].tx.as_ref()).and_then(|t| st.tx_ids.get(&t.local).copied());
+    let fits = match profile["chargingProfilePurpose"].as_str().unwrap_or("") {
+        "ChargePointMaxProfile" => connector == 0,
+        "TxDefaultProfile" => connector == 0 || on.is_some(),
+        "TxProfile" => running.is_some_and(|id| profile.get("transactionId").is_none_or(|t| t.as_i64() == Some(id))) || (on.is_some() && st.cfg.faults.has(&Fault::AcceptStrayTxProfile)),
+        _ => false,
+    };
+    if !fits {
+        return "Rejected";
+    }
+    let same = |c: u32, q: &Value| q["chargingProfileId"] == profile["chargingProfileId"] || (c == connector && q["stackLevel"] == profile["stackLevel"] && q["chargingProfilePurpose"] == profile["chargingProfilePurpose"]);
+    st.charging_profiles.retain(|(c, q)| !same(*c, q));
+    st.charging_profiles.push((connector, profile.clone()));
+    "Accepted"
+}
+
+/// Whether a ClearChargingProfile request `p` takes the profile `q` on `connector`: by id, or
+/// by every criterion it gives.
+fn clears(p: &Value, connector: u32, q: &Value) -> bool {
+    if let Some(id) = p.get("id") {
+        return q["chargingProfileId"] == *id;
+    }
+    let by = |field: &str, actual: &Value| p.get(field).is_none_or(|want| want == actual);
+    by("connectorId", &json!(connector)) && by("chargingProfilePurpose", &q["chargingProfilePurpose"]) && by("stackLevel", &q["stackLevel"])
+}
+
+/// The schedule for `connector` over `duration` s (§3.13.2-3): of each purpose the profile
+/// with the highest stack level; a TxProfile overrides the TxDefaultProfile, and the
+/// ChargePointMaxProfile caps both. Only the first period of each counts (the reference
+/// station's profiles are flat); profiles in another unit than asked are left out.
+fn composite_schedule(st: &Station, connector: u32, duration: i64, unit: Option<&str>) -> Value {
+    let unit = match unit {
+        Some("W") => "W",
+        _ => "A",
+    };
+    let top = |purpose: &str, connectors: &[u32]| {
+        st.charging_profiles
+            .iter()
+            .filter(|(c, q)| connectors.contains(c) && q["chargingProfilePurpose"] == purpose && q["chargingSchedule"]["chargingRateUnit"] == unit)
+            .max_by_key(|(_, q)| q["stackLevel"].as_i64().unwrap_or(0))
+            .and_then(|(_, q)| q["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"].as_f64())
+    };
+    let tx = top("TxProfile", &[connector]).or_else(|| top("TxDefaultProfile", &[connector, 0]));
+    let cap = top("ChargePointMaxProfile", &[0]).filter(|_| !st.cfg.faults.has(&Fault::IgnoreMaxProfile));
+    let limit = match (tx, cap) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut r = json!({"status": "Accepted", "connectorId": connector, "scheduleStart": now_rfc3339()});
+    if let Some(limit) = limit {
+        r["chargingSchedule"] = json!({"duration": duration, "chargingRateUnit": unit, "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]});
+    }
+    r
 }

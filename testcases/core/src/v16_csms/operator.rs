@@ -45,11 +45,12 @@ pub(super) fn operated(conn: &Connection, action: &str, hint: Value, asked: &[&s
     Ok(call.payload)
 }
 
-/// Like [`operated`], leaving the answer to the caller.
+/// Like [`operated`], leaving the answer to the caller. The Central System has the lab's
+/// response time to send it.
 pub(super) fn requested(conn: &Connection, action: &str, hint: Value, asked: &[&str]) -> Step<Incoming> {
     let req = format!("1.6 {action}");
     kit::csms_trigger(conn, action, hint.clone())?;
-    let call = kit::expect(conn, &req, action, 15_000)?;
+    let call = kit::expect(conn, &req, action, config::lab_timing().response_ms)?;
     for p in asked {
         let (want, got) = (hint.pointer(p).cloned().unwrap_or(Value::Null), call.payload.pointer(p).cloned().unwrap_or(Value::Null));
         kit::check(want == got, &req, format!("{p} {want}, as the operator asked"), || format!("{p} {got}"))?;
