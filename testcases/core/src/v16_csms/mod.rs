@@ -21,11 +21,7 @@ fn operated_case(id: &'static str, title: &'static str, requirements: &'static [
 }
 
 pub(crate) fn cases() -> Vec<Case> {
-    let mut cases = remote::cases();
-    cases.extend(operator::cases());
-    cases.extend(offline::cases());
-    cases.extend(firmware::cases());
-    cases.extend(vec![
+    let mut cases = vec![
         Case { id: "TC_001_CSMS", title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
         Case { id: "TC_003_CSMS", title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_003 },
         Case { id: "TC_004_1_CSMS", title: "1.6 badge first: Authorize then StartTransaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: tc_004_1 },
@@ -40,7 +36,11 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
         Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
         Case { id: "OH_16_J_01_CSMS", title: "1.6 MeterValues during a transaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 MeterValues"], needs: &[], timeout_ms: 20_000, run: oh_16_j_01 },
-    ]);
+    ];
+    cases.extend(remote::cases());
+    cases.extend(operator::cases());
+    cases.extend(offline::cases());
+    cases.extend(firmware::cases());
     cases
 }
 

@@ -11,8 +11,7 @@ mod authorization;
 const STATION: Role = Role::ChargingStation;
 
 pub(crate) fn cases() -> Vec<Case> {
-    let mut cases = authorization::cases();
-    cases.extend(vec![
+    let mut cases = vec![
         Case { id: "TC_B_01_CSMS", title: "Cold boot: the CSMS accepts a station's BootNotification with a usable interval", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
         Case { id: "OH_G_01_CSMS", title: "The CSMS answers a Heartbeat with its current time", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G02"], needs: &[], timeout_ms: 20_000, run: oh_g_01 },
         Case { id: "OH_C_01_CSMS", title: "Authorize of a known token is Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_01 },
@@ -119,7 +118,8 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_N_35_CSMS", title: "Retrieve Log Information - Security Log - Success", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_35 },
         Case { id: "TC_N_36_CSMS", title: "Retrieve Log Information - Second Request: the first upload is canceled for the second", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_36 },
         Case { id: "TC_N_27_CSMS", title: "The CSMS can ask for customer information and accepts the data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_27 },
-    ]);
+    ];
+    cases.extend(authorization::cases());
     cases
 }
 
