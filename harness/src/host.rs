@@ -487,12 +487,9 @@ impl session::Host for CaseHost {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("offer-old-tls needs the harness in the charging-station role".into())));
         };
-        let uri = match url.parse::<tokio_tungstenite::tungstenite::http::Uri>() {
-            Ok(u) if u.scheme_str() == Some("wss") => u,
-            _ => return Ok(Err(session::SessionError::Usage(format!("offer-old-tls needs a wss:// CSMS URL; the run's is {url}")))),
+        let Some((host, port)) = crate::security::old_tls::wss_endpoint(url) else {
+            return Ok(Err(session::SessionError::Usage(format!("offer-old-tls needs a wss:// CSMS URL; the run's is {url}"))));
         };
-        let host = uri.host().unwrap_or_default().trim_matches(|c| c == '[' || c == ']').to_string();
-        let port = uri.port_u16().unwrap_or(443);
         let trace = self.ctx.trace.clone();
         let probe = crate::security::old_tls::offer(&host, port, &version, ms(wait_ms));
         match timed(&trace, false, "the CSMS to answer an old ClientHello", async { probe.await.map_err(sess::SessionError::Closed) }).await {
@@ -536,7 +533,7 @@ impl session::Host for CaseHost {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("serve-old-tls needs the harness in the CSMS role".into())));
         };
-        if !matches!(version.as_str(), "1.0" | "1.1") {
+        if crate::security::old_tls::wire_version(&version).is_none() {
             return Ok(Err(session::SessionError::Usage(format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be served"))));
         }
         if self.ctx.security.profile < 2 {

@@ -518,12 +518,8 @@ impl Connection {
                         s.state.lock().unwrap().dut_message_timeout = Some(Duration::from_secs(secs));
                     }
                 }
-                if let (Some((i, pw)), Ok(CallOutcome::Result(r))) = (&new_password, &outcome) {
-                    if r["setVariableResult"][*i]["attributeStatus"] == "Accepted" {
-                        if let Some(hook) = s.on_password.lock().unwrap().as_ref() {
-                            hook(pw);
-                        }
-                    }
+                if let (Some(set), Ok(CallOutcome::Result(r))) = (&new_password, &outcome) {
+                    s.password_answered(set, r);
                 }
                 outcome
             }
@@ -771,13 +767,19 @@ impl Shared {
         }
     }
 
-    fn observe_answer(&self, action: &str, request: &Value, answer: &Value) {
-        if let Some((i, pw)) = password_set_by(action, request) {
-            if answer["setVariableResult"][i]["attributeStatus"] == "Accepted" {
-                if let Some(hook) = self.on_password.lock().unwrap().as_ref() {
-                    hook(&pw);
-                }
+    /// The SetVariables result `answer` for the password `set` (entry index, value): the hook
+    /// hears of it when it is Accepted.
+    fn password_answered(&self, (i, pw): &(usize, String), answer: &Value) {
+        if answer["setVariableResult"][*i]["attributeStatus"] == "Accepted" {
+            if let Some(hook) = self.on_password.lock().unwrap().as_ref() {
+                hook(pw);
             }
+        }
+    }
+
+    fn observe_answer(&self, action: &str, request: &Value, answer: &Value) {
+        if let Some(set) = password_set_by(action, request) {
+            self.password_answered(&set, answer);
         }
         if let Some(m) = &self.model {
             m.lock().unwrap().observe_answer(self.version, action, request, answer);

@@ -16,8 +16,8 @@ pub enum OldTlsAnswer {
     Silent,
 }
 
-/// `(major, minor)` on the wire for "1.0" and "1.1".
-fn wire_version(version: &str) -> Option<[u8; 2]> {
+/// `(major, minor)` on the wire for "1.0" and "1.1", the only versions offered or served.
+pub fn wire_version(version: &str) -> Option<[u8; 2]> {
     match version {
         "1.0" => Some([3, 1]),
         "1.1" => Some([3, 2]),
@@ -68,6 +68,37 @@ pub fn client_hello(version: [u8; 2], server_name: Option<&str>) -> Vec<u8> {
     record
 }
 
+/// Host and port of a wss:// URL (443 when it names none); None for anything else.
+pub fn wss_endpoint(url: &str) -> Option<(String, u16)> {
+    let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>().ok().filter(|u| u.scheme_str() == Some("wss"))?;
+    Some((uri.host()?.trim_matches(|c| c == '[' || c == ']').to_string(), uri.port_u16().unwrap_or(443)))
+}
+
+/// How the start of a peer's first record came back.
+enum Head {
+    /// This many bytes in the buffer; 0: the peer closed.
+    Bytes(usize),
+    /// Nothing before the deadline.
+    Silent,
+    /// The connection failed before any byte.
+    Reset(std::io::Error),
+}
+
+/// Read the start of the peer's first record into `buf`: `want` bytes, 7 when it is an alert
+/// (all an alert has), or what came before the peer closed or `deadline`.
+async fn read_head(stream: &mut tokio::net::TcpStream, buf: &mut [u8], want: usize, deadline: tokio::time::Instant) -> Head {
+    let mut got = 0;
+    while got < want && !(got >= 7 && buf[0] == 0x15) {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf[got..])).await {
+            Err(_) if got == 0 => return Head::Silent,
+            Ok(Err(e)) if got == 0 => return Head::Reset(e),
+            Err(_) | Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got += n,
+        }
+    }
+    Head::Bytes(got)
+}
+
 /// Read what answers a ClientHello: the first record's kind.
 pub fn classify(first: &[u8]) -> OldTlsAnswer {
     match first {
@@ -99,22 +130,12 @@ pub async fn offer(host: &str, port: u16, version: &str, wait: Duration) -> Resu
         .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
     tcp.write_all(&client_hello(v, Some(host))).await.map_err(|e| format!("sending the ClientHello to {host}:{port}: {e}"))?;
     let mut buf = vec![0u8; 16];
-    let mut got = 0;
-    let deadline = tokio::time::Instant::now() + wait;
     // Enough bytes to tell an alert from a ServerHello's version, or the end of the stream.
-    while got < 11 {
-        match tokio::time::timeout_at(deadline, tcp.read(&mut buf[got..])).await {
-            Err(_) if got == 0 => return Ok(OldTlsAnswer::Silent),
-            Err(_) | Ok(Ok(0)) => break,
-            Ok(Ok(n)) => got += n,
-            Ok(Err(e)) if got == 0 => return Ok(OldTlsAnswer::Refused(format!("reset the connection ({e})"))),
-            Ok(Err(_)) => break,
-        }
-        if buf[0] == 0x15 && got >= 7 {
-            break;
-        }
-    }
-    Ok(classify(&buf[..got]))
+    Ok(match read_head(&mut tcp, &mut buf, 11, tokio::time::Instant::now() + wait).await {
+        Head::Silent => OldTlsAnswer::Silent,
+        Head::Reset(e) => OldTlsAnswer::Refused(format!("reset the connection ({e})")),
+        Head::Bytes(n) => classify(&buf[..n]),
+    })
 }
 
 /// The client's version in a ClientHello offering at most TLS 1.1 (none for 1.2 and later:
@@ -152,15 +173,11 @@ pub async fn serve_old(mut stream: tokio::net::TcpStream, version: &str, wait: D
         Err(_) => return Err(format!("no ClientHello within {} ms", wait.as_millis())),
     }
     stream.write_all(&server_hello(v)).await.map_err(|e| format!("sending the ServerHello: {e}"))?;
-    let mut got = 0;
-    let deadline = tokio::time::Instant::now() + wait;
-    while got < 7 {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf[got..])).await {
-            Err(_) if got == 0 => return Err(format!("the station neither answered nor closed within {} ms of a ServerHello choosing {}", wait.as_millis(), version_name(v))),
-            Err(_) | Ok(Ok(0)) | Ok(Err(_)) => break,
-            Ok(Ok(n)) => got += n,
-        }
-    }
+    let got = match read_head(&mut stream, &mut buf, 7, tokio::time::Instant::now() + wait).await {
+        Head::Silent => return Err(format!("the station neither answered nor closed within {} ms of a ServerHello choosing {}", wait.as_millis(), version_name(v))),
+        Head::Reset(_) => 0,
+        Head::Bytes(n) => n,
+    };
     match &buf[..got] {
         [0x15, _, _, _, _, level, desc, ..] => Ok(format!("the station ended the handshake with TLS alert {} (level {level})", alert_name(*desc))),
         [] => Ok("the station closed the connection".into()),

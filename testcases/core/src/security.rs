@@ -51,6 +51,14 @@ fn boot(conn: &kit::Connection, req: &str) -> Step {
     kit::check(r["status"] == "Accepted", req, "registration status Accepted", || r.to_string())
 }
 
+/// Reusable state Booted: the boot is Accepted (`boot_req`) and connector 1 reported
+/// Available (`req`).
+fn booted_available(conn: &kit::Connection, boot_req: &str, req: &str) -> Step {
+    boot(conn, boot_req)?;
+    let status = json!({"timestamp": kit::now(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
+    kit::call(conn, req, "StatusNotification", status, 10_000).map(drop)
+}
+
 fn tls_version_ok(req: &str, s: &kit::session::PeerSecurity) -> Step {
     let v = s.tls_version.clone().unwrap_or_default();
     kit::check(v == "TLSv1_2" || v == "TLSv1_3", req, "TLS 1.2 or later", || format!("{:?}", s.tls_version))
@@ -107,9 +115,7 @@ fn password_update(status: &str, req: &str) -> Step {
     let which = if status == "Accepted" { "new" } else { "old" };
     let again = kit::connect_presenting(Credentials::Configured, Certificate::Configured)?
         .map_err(|e| kit::fail(req, format!("the CSMS to let the station in with its {which} password"), format!("{e:?}")))?;
-    boot(&again, req)?;
-    let status = json!({"timestamp": kit::now(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1});
-    kit::call(&again, req, "StatusNotification", status, 10_000).map(drop)
+    booted_available(&again, req, req)
 }
 
 fn tc_a_09_csms() -> Step {
@@ -135,14 +141,18 @@ fn tc_a_06_csms() -> Step {
     for version in ["1.0", "1.1"] {
         match kit::offer_old_tls("A00.FR.315", version, 10_000)? {
             kit::session::TlsAnswer::Refused(_) => {}
-            kit::session::TlsAnswer::ServerHello(v) => return Err(kit::fail("A00.FR.315", format!("the CSMS to end a handshake offering at most TLS {version}"), format!("a ServerHello choosing {v}"))),
-            kit::session::TlsAnswer::Silent => return Err(kit::fail("A00.FR.315", format!("the CSMS to end a handshake offering at most TLS {version}"), "neither an answer nor a close within 10 s")),
+            answer => {
+                let observed = match answer {
+                    kit::session::TlsAnswer::ServerHello(v) => format!("a ServerHello choosing {v}"),
+                    _ => "neither an answer nor a close within 10 s".into(),
+                };
+                return Err(kit::fail("A00.FR.315", format!("the CSMS to end a handshake offering at most TLS {version}"), observed));
+            }
         }
     }
     let conn = kit::connect_csms("A00.FR.314")?;
     tls_version_ok("A00.FR.314", &conn.security())?;
-    boot(&conn, "B01.FR.02")?;
-    kit::call(&conn, "B01", "StatusNotification", json!({"timestamp": kit::now(), "connectorStatus": "Available", "evseId": 1, "connectorId": 1}), 10_000).map(drop)
+    booted_available(&conn, "B01.FR.02", "B01")
 }
 
 fn tc_a_07_csms() -> Step {

@@ -66,6 +66,19 @@ pub fn change_configuration(key: &str, value: &str) -> Value {
     json!({"key": key, "value": value})
 }
 
+/// A 1.6 charging profile (csChargingProfiles): `limit` A from its start, for `purpose` and,
+/// for a TxProfile, `transaction`. Absolute, from `start`.
+pub fn charging_profile_16(id: i64, purpose: &str, limit: f64, transaction: Option<i64>, start: &str) -> Value {
+    let mut p = json!({
+        "chargingProfileId": id, "stackLevel": 0, "chargingProfilePurpose": purpose, "chargingProfileKind": "Absolute",
+        "chargingSchedule": {"startSchedule": start, "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}
+    });
+    if let Some(t) = transaction {
+        p["transactionId"] = json!(t);
+    }
+    p
+}
+
 /// Reset: 1.6 `Hard`/`Soft`, 2.x `Immediate`/`OnIdle`.
 pub fn reset(_v: OcppVersion, kind: &str) -> Value {
     json!({"type": kind})
@@ -87,6 +100,7 @@ pub fn samples(v: OcppVersion) -> Vec<(&'static str, bool, Value)> {
     if v16(v) {
         s.push(("ChangeConfiguration", true, change_configuration("HeartbeatInterval", "60")));
         s.push(("Reset", true, reset(v, "Soft")));
+        s.push(("SetChargingProfile", true, json!({"connectorId": 1, "csChargingProfiles": charging_profile_16(1, "TxProfile", 16.0, Some(7), now)})));
     } else {
         s.push(("GetVariables", true, get_variables("OCPPCommCtrlr", "HeartbeatInterval")));
         s.push(("SetVariables", true, set_variables("OCPPCommCtrlr", "HeartbeatInterval", "60")));

@@ -1085,7 +1085,7 @@ impl Station {
         let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls.clone(), timeout: Duration::from_secs(10) };
         // Probing costs a handshake the CSMS sees fail, so only on reconnections.
         if self.cfg.faults.has(&Fault::AcceptOldTls) && self.booted {
-            if let Some((host, port)) = d.url.parse::<tokio_tungstenite::tungstenite::http::Uri>().ok().filter(|u| u.scheme_str() == Some("wss")).and_then(|u| Some((u.host()?.to_string(), u.port_u16().unwrap_or(443)))) {
+            if let Some((host, port)) = crate::security::old_tls::wss_endpoint(&d.url) {
                 if let Some(v) = crate::security::old_tls::go_on_with_old(&host, port).await {
                     anyhow::bail!("went on with {v} (fault accept-old-tls)");
                 }

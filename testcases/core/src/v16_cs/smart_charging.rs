@@ -7,6 +7,7 @@ use super::{CS, booted, remote_tx};
 use crate::{
     Case,
     kit::{self, *},
+    msg,
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -23,16 +24,9 @@ pub(super) fn cases() -> Vec<Case> {
     ]
 }
 
-/// A flat profile: `limit` A from the start, for `purpose` (and `transaction`).
+/// A flat profile: `limit` A from now on, for `purpose` (and `transaction`).
 fn profile(id: i64, purpose: &str, limit: f64, transaction: Option<i64>) -> Value {
-    let mut p = json!({
-        "chargingProfileId": id, "stackLevel": 0, "chargingProfilePurpose": purpose, "chargingProfileKind": "Absolute",
-        "chargingSchedule": {"startSchedule": now(), "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}
-    });
-    if let Some(t) = transaction {
-        p["transactionId"] = json!(t);
-    }
-    p
+    msg::charging_profile_16(id, purpose, limit, transaction, &now())
 }
 
 fn set(conn: &Connection, req: &str, connector: u32, p: Value) -> Step<String> {

@@ -46,22 +46,32 @@ pub(crate) fn cases() -> Vec<Case> {
 
 pub(crate) fn registered() -> Step<Connection> {
     let conn = kit::connect_csms("1.6 BootNotification")?;
-    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
-    let r = kit::call(&conn, "1.6 BootNotification", "BootNotification", boot, 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 BootNotification", "registration status Accepted", || r.to_string())?;
+    let r = boot(&conn, "1.6 BootNotification", "registration status Accepted")?;
     kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
     Ok(conn)
+}
+
+/// The charge point's BootNotification, which the Central System must accept (`expected`
+/// says when); its answer.
+fn boot(conn: &Connection, req: &str, expected: &str) -> Step<Value> {
+    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
+    let r = kit::call(conn, req, "BootNotification", boot, 10_000)?;
+    kit::check(r["status"] == "Accepted", req, expected, || r.to_string())?;
+    Ok(r)
+}
+
+/// The connection is gone for a while (a reboot, an outage); the charge point comes back.
+fn back_online(conn: Connection, req: &str) -> Step<Connection> {
+    conn.close();
+    drop(conn);
+    kit::reconnect(req)
 }
 
 /// The charge point reboots (after a Reset or a firmware installation): it goes away, backs
 /// off, comes back, is accepted and reports its connectors Available.
 fn rebooted(conn: Connection, req: &str) -> Step<Connection> {
-    conn.close();
-    drop(conn);
-    let again = kit::reconnect(req)?;
-    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
-    let r = kit::call(&again, req, "BootNotification", boot, 10_000)?;
-    kit::check(r["status"] == "Accepted", req, "the rebooted charge point Accepted", || r.to_string())?;
+    let again = back_online(conn, req)?;
+    boot(&again, req, "the rebooted charge point Accepted")?;
     status(&again, 0, "Available")?;
     status(&again, 1, "Available")?;
     Ok(again)

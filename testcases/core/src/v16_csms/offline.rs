@@ -3,7 +3,7 @@
 //! times it happened, and the Central System takes it.
 use serde_json::json;
 
-use super::{CP, authorize, in_step, registered, session, status};
+use super::{CP, authorize, boot, in_step, registered, session, status};
 use crate::{
     Case,
     kit::{self, *},
@@ -21,9 +21,7 @@ pub(super) fn cases() -> Vec<Case> {
 
 /// The connection is gone for a while; the charge point comes back without a reboot.
 fn back_online(conn: Connection) -> Step<Connection> {
-    conn.close();
-    drop(conn);
-    kit::reconnect("1.6 offline")
+    super::back_online(conn, "1.6 offline")
 }
 
 /// StartTransaction recorded `ago_s` seconds ago; the transaction id given.
@@ -41,9 +39,7 @@ fn tc_032_1() -> Step {
     let conn = registered()?;
     let id = session(&conn, &kit::valid_token(), 1000)?;
     let conn = back_online(conn)?;
-    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
-    let r = kit::call(&conn, "1.6 BootNotification", "BootNotification", boot, 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 BootNotification", "the charge point Accepted after the power failure", || r.to_string())?;
+    boot(&conn, "1.6 BootNotification", "the charge point Accepted after the power failure")?;
     stopped_at(&conn, id, "PowerLoss", 5)?;
     status(&conn, 0, "Available")?;
     status(&conn, 1, "Available")

@@ -7,6 +7,7 @@ use super::{CP, operated_case, in_step, operator::{operated, requested}, registe
 use crate::{
     Case,
     kit::{self, *},
+    msg,
 };
 
 pub(super) fn cases() -> Vec<Case> {
@@ -64,16 +65,9 @@ fn tc_028() -> Step {
     status(&conn, 1, "Finishing")
 }
 
-/// A charging profile of `purpose` (1.6 §7.8) limiting to 16 A from now on.
+/// A charging profile of `purpose` limiting to 16 A from now on.
 fn profile(id: i64, purpose: &str, transaction: Option<i64>) -> Value {
-    let mut p = json!({
-        "chargingProfileId": id, "stackLevel": 0, "chargingProfilePurpose": purpose, "chargingProfileKind": "Relative",
-        "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}]}
-    });
-    if let Some(t) = transaction {
-        p["transactionId"] = json!(t);
-    }
-    p
+    msg::charging_profile_16(id, purpose, 16.0, transaction, &now())
 }
 
 fn tc_059() -> Step {
