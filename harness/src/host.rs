@@ -559,6 +559,19 @@ impl session::Host for CaseHost {
             Err(e) => Ok(Err(session::SessionError::Usage(e))),
         }
     }
+
+    async fn sign_csr(&mut self, csr: String) -> SessResult<String> {
+        use crate::security::pki::CsrError;
+        let signed = self.ctx.security.pki().map_err(CsrError::NoCaKey).and_then(|p| p.sign_csr(&csr));
+        Ok(match signed {
+            Ok(chain) => {
+                self.ctx.trace.log("info", "the test CA signed the station's CSR");
+                Ok(chain)
+            }
+            Err(CsrError::NoCaKey(e)) => Err(session::SessionError::Usage(e)),
+            Err(CsrError::BadCsr(e)) => Err(session::SessionError::Protocol(e)),
+        })
+    }
 }
 
 impl From<session::Credentials> for crate::security::Credentials {

@@ -211,6 +211,11 @@ struct RunArgs {
     /// external DUT's profile comes from the `[security]` table of its description.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=3))]
     security_profile: Option<u8>,
+    /// A test PKI directory (`pki init`) whose CA signs the certificates an external station
+    /// asks for (SignCertificate), whatever the security profile; the `[security]` table of
+    /// the description takes precedence.
+    #[arg(long)]
+    pki: Option<PathBuf>,
     /// Exit non-zero when a selected case did not run to a verdict (skipped or inconclusive):
     /// for CI that must see every case run, e.g. to notice an unwired bench.
     #[arg(long)]
@@ -473,6 +478,10 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             opts.security = ocpp_harness::security::Security::load(sec, base, &station_id).with_context(|| format!("in [security] of {}", path.display()))?;
         }
         opts.describe(d);
+    }
+    if let (Some(dir), None) = (&args.pki, &opts.security.pki) {
+        let pki = ocpp_harness::security::pki::Pki::load(dir).with_context(|| format!("--pki {}", dir.display()))?;
+        opts.security.pki = Some(std::sync::Arc::new(pki));
     }
     if let Some(profile) = args.security_profile {
         match &opts.dut {

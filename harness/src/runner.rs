@@ -214,6 +214,11 @@ impl Runner {
     pub async fn new(host: Arc<Host>, mut opts: RunOptions) -> anyhow::Result<Runner> {
         // A password changed during this run holds for this run only.
         opts.security = opts.security.for_new_run();
+        // The built-in DUTs always have a test CA, whatever the profile: cases that have the
+        // CSMS sign a station's CSR (1.6 A02, 2.x A02/A03) need one even without TLS.
+        if matches!(opts.dut, Dut::BuiltIn { .. }) && opts.security.pki.is_none() {
+            opts.security.pki = Some(builtin_ca()?);
+        }
         let listener = match &opts.dut {
             Dut::External { listen: Some(addr), .. } => {
                 let l = Listener::bind_for(*addr, Some(opts.config.station_id.clone())).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
@@ -619,4 +624,14 @@ impl Runner {
         }
         verdict
     }
+}
+
+/// One test PKI per process for built-in DUTs run without one (a test binary makes many runners).
+fn builtin_ca() -> anyhow::Result<Arc<crate::security::pki::Pki>> {
+    static CA: std::sync::OnceLock<Arc<crate::security::pki::Pki>> = std::sync::OnceLock::new();
+    if let Some(ca) = CA.get() {
+        return Ok(ca.clone());
+    }
+    let made = Arc::new(crate::security::pki::Pki::generate("CS001", &["localhost".into(), "127.0.0.1".into()])?);
+    Ok(CA.get_or_init(|| made).clone())
 }

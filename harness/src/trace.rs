@@ -90,12 +90,12 @@ pub struct TraceData {
 impl TraceData {
     /// The station booted during the case (not in what the case inherited from before it)
     /// without the case asking: no reboot through the reusable states, no Reset, no firmware
-    /// update (which activates with a reboot). A long-lived station must not reboot on its own.
+    /// update, signed or not (which activates with a reboot). A long-lived station must not reboot on its own.
     pub fn unasked_boot(&self) -> bool {
         let in_case = |e: &&WireEntry| e.note.as_deref().is_none_or(|n| !n.starts_with("before the case"));
         let booted = self.wire.iter().filter(in_case).any(|e| e.dir == Dir::Rx && e.text.contains("\"BootNotification\""));
         let asked = self.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
-            || self.wire.iter().any(|e| e.dir == Dir::Tx && ["\"Reset\"", "\"UpdateFirmware\""].iter().any(|a| e.text.contains(a)));
+            || self.wire.iter().any(|e| e.dir == Dir::Tx && ["\"Reset\"", "\"UpdateFirmware\"", "\"SignedUpdateFirmware\""].iter().any(|a| e.text.contains(a)));
         booted && !asked
     }
 }

@@ -127,8 +127,11 @@ fn check_version(version: &str) {
     let _sim = start_sim(&["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", version, "--control", &control_addr], control);
 
     let listen = format!("127.0.0.1:{ws}");
+    // The lab's test CA, which signs the station's CSR in certificate cases (1.6 A02).
+    let pki = dir.join("pki");
+    assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
     let (external, in_process) = both(
-        &["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap()],
+        &["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap(), "--pki", pki.to_str().unwrap()],
         &dir.join("external"),
         &["run", "--role", "csms", "--ocpp", version],
         &dir.join("in-process"),

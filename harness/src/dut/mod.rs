@@ -116,6 +116,8 @@ pub enum Fault {
     AcceptStrayTxProfile,
     /// Station (1.6): leave the ChargePointMaxProfile out of the composite schedule.
     IgnoreMaxProfile,
+    /// 1.6 station: a reserved connector shows Reserved but any idTag may use it.
+    IgnoreReservation,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -182,6 +184,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("no-fallback", Fault::NoFallback),
     ("accept-stray-tx-profile", Fault::AcceptStrayTxProfile),
     ("ignore-max-profile", Fault::IgnoreMaxProfile),
+    ("ignore-reservation", Fault::IgnoreReservation),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

@@ -34,6 +34,15 @@ pub enum Variant {
     WrongIdentity,
 }
 
+/// Why a CSR got no certificate.
+#[derive(Debug)]
+pub enum CsrError {
+    /// The lab's PKI has no CA key to sign with.
+    NoCaKey(String),
+    /// The CSR is not a valid PKCS#10 request.
+    BadCsr(String),
+}
+
 /// File names in a PKI directory.
 pub const FILES: &[&str] = &["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key"];
 
@@ -191,6 +200,19 @@ impl Pki {
                 leaf(&self.issuer("a server certificate for another host")?, &wrong[0], &wrong, true, false).map(Some).map_err(|e| e.to_string())
             }
         }
+    }
+
+    /// The certificate chain (PEM, the leaf then the CA) the CA issues for a station's
+    /// certificate signing request, as a CSMS answers SignCertificate with CertificateSigned.
+    /// The subject is the CSR's; the validity and usage are a client certificate's.
+    pub fn sign_csr(&self, csr_pem: &str) -> Result<String, CsrError> {
+        let issuer = self.issuer("a certificate for the station's CSR").map_err(CsrError::NoCaKey)?;
+        let mut csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| CsrError::BadCsr(format!("the CSR does not parse or verify: {e}")))?;
+        (csr.params.not_before, csr.params.not_after) = validity(false);
+        csr.params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
+        csr.params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = csr.signed_by(&issuer).map_err(|e| CsrError::BadCsr(format!("the CSR cannot be signed: {e}")))?;
+        Ok(format!("{}{}", cert.pem(), self.ca_pem))
     }
 
     /// The client certificate to present as station `station_id`.

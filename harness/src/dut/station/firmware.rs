@@ -1,4 +1,6 @@
-//! 2.x secure firmware update (L01) of the reference station, simulated: no file is fetched.
+//! Firmware updates of the reference station, simulated: no file is fetched. 2.x secure update
+//! (L01) and 1.6 SignedUpdateFirmware (security whitepaper) share the steps below; 1.6
+//! UpdateFirmware is the unsigned subset (`update_16`).
 //! The stand-ins a lab's real station would do for real:
 //! - the signing certificate must be an X.509 PEM within its validity period (else
 //!   InvalidCertificate and a security event InvalidFirmwareSigningCertificate);
@@ -37,6 +39,8 @@ enum Step {
 
 pub(super) struct Job {
     pub(super) request_id: i64,
+    /// 1.6 UpdateFirmware (unsigned): FirmwareStatusNotification without a request id.
+    pub(super) plain: bool,
     steps: VecDeque<(Instant, Step)>,
     /// The last status reported (what a TriggerMessage gets).
     pub(super) last: Option<&'static str>,
@@ -53,7 +57,7 @@ fn valid_certificate(pem: &str) -> bool {
 }
 
 /// Seconds from now until an RFC 3339 time (0 if it is past or not a time).
-fn until(time: &Value) -> Duration {
+pub(super) fn until(time: &Value) -> Duration {
     let Some(t) = time.as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else { return Duration::ZERO };
     (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }
@@ -108,8 +112,37 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
             }
         }
     }
-    st.firmware = Some(Job { request_id, steps: steps.into(), last: None });
+    st.firmware = Some(Job { request_id, plain: false, steps: steps.into(), last: None });
     json!({"status": "Accepted"})
+}
+
+/// 1.6 UpdateFirmware (§5.19, §4.5): the same stand-ins without signature checks, and the
+/// 1.6 statuses: Downloading, Downloaded or DownloadFailed, Installing, the reboot, then
+/// Installed or InstallationFailed. The answer has no fields.
+pub(super) fn update_16(st: &mut Station, p: &Value) -> Value {
+    let location = p["location"].as_str().unwrap_or_default().to_string();
+    let host = reqwest::Url::parse(&location).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+    let mut at = Instant::now() + until(&p["retrieveDate"]);
+    let mut steps = vec![];
+    let mut push = |wait: Duration, step: Step| {
+        at += wait.max(STEP);
+        steps.push((at, step));
+    };
+    push(STEP, Step::Status("Downloading"));
+    if host.ends_with(".invalid") || location.contains("does.not") {
+        push(STEP, Step::Status("DownloadFailed"));
+    } else {
+        push(DOWNLOAD, Step::Status("Downloaded"));
+        push(STEP, Step::Status("Installing"));
+        if location.contains("corrupt") {
+            push(STEP, Step::Status("InstallationFailed"));
+        } else {
+            push(STEP, Step::Reboot);
+            push(STEP, Step::Status("Installed"));
+        }
+    }
+    st.firmware = Some(Job { request_id: 0, plain: true, steps: steps.into(), last: None });
+    json!({})
 }
 
 fn security_event(st: &mut Station, kind: &str) {
@@ -127,6 +160,7 @@ pub(super) fn tick(st: &mut Station, now: Instant) {
         let job = st.firmware.as_mut().expect("checked");
         let (_, step) = job.steps.pop_front().expect("checked");
         let id = job.request_id;
+        let plain = job.plain;
         if let Step::Status(s) = &step {
             job.last = Some(*s);
         }
@@ -134,6 +168,9 @@ pub(super) fn tick(st: &mut Station, now: Instant) {
             st.firmware = None;
         }
         match step {
+            Step::Status(s) if plain => st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": s}))),
+            // 1.6 security whitepaper: the signed update has its own notification.
+            Step::Status(s) if st.v16 => st.enqueue(Out::call("SignedFirmwareStatusNotification", json!({"status": s, "requestId": id}))),
             Step::Status(s) => st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": s, "requestId": id}))),
             Step::Security(kind) => security_event(st, kind),
             Step::Reboot => {

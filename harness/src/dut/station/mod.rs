@@ -8,6 +8,8 @@
 mod device_model;
 pub mod firmware;
 mod metering;
+mod reservation;
+mod security16;
 mod v16;
 mod v2x;
 
@@ -297,6 +299,8 @@ struct Evse {
     finishing: bool,
     /// The last status sent, so only changes are reported.
     reported: Option<&'static str>,
+    /// 1.6: held for one idTag until it expires.
+    reservation: Option<reservation::Reservation>,
 }
 
 /// One message waiting to be sent.
@@ -376,9 +380,11 @@ pub struct Station {
     log_retries: Vec<LogRetry>,
     /// The log upload going on: its request and when it is done (N01).
     log_upload: Option<(i64, Instant)>,
+    /// 1.6: when the diagnostics upload going on is done.
+    diagnostics_upload: Option<Instant>,
     /// A transaction message failed: nothing is sent before this (E13 attempt interval).
     retry_at: Option<Instant>,
-    /// 2.x: the firmware update going on (L01).
+    /// The firmware update going on (2.x L01, 1.6 UpdateFirmware and SignedUpdateFirmware).
     firmware: Option<firmware::Job>,
     /// Reboot once the outbox is empty, with this boot reason (firmware activation).
     reboot_for: Option<&'static str>,
@@ -530,6 +536,7 @@ impl Station {
                 metered_at: now,
                 finishing: false,
                 reported: None,
+                reservation: None,
             })
             .collect();
         let local_list = cfg.local_tokens.iter().map(|t| (t.clone(), "Accepted".to_string())).collect();
@@ -541,6 +548,7 @@ impl Station {
             boot_rejected: false,
             log_retries: vec![],
             log_upload: None,
+            diagnostics_upload: None,
             retry_at: None,
             network_profiles: BTreeMap::new(),
             charging_profiles: Vec::new(),
@@ -663,6 +671,7 @@ impl Station {
         self.streams.clear();
         self.log_retries.clear();
         self.log_upload = None;
+        self.diagnostics_upload = None;
         let forget = self.cfg.faults.has(&Fault::ForgetAvailability);
         for e in &mut self.evses {
             e.auth = None;
@@ -884,14 +893,14 @@ impl Station {
         }
         let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
         // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
+        // 1.6: a connector reserved for another idTag is not for this one (§3.11).
+        let free = |i: &usize| reservation::free_for(self, *i, token);
         let i = match remote {
             Some((evse, _)) => self.evse_index(evse),
-            None => self
-                .evses
-                .iter()
-                .position(|e| e.tx.is_none() && e.plugged && e.operative)
+            None => reservation::held_for(self, token)
+                .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].plugged && self.evses[i].operative))
                 .or_else(|| self.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.auth.is_none())))
-                .or_else(|| self.evses.iter().position(|e| e.tx.is_none() && e.operative)),
+                .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].operative)),
         };
         let Some(i) = i else { return };
         let trigger = if remote.is_some() { Trigger::RemoteStart } else { Trigger::Authorized };
@@ -1054,24 +1063,28 @@ impl Station {
                 self.enqueue(m);
             }
         }
-        if !self.v16 {
+        firmware::tick(self, now);
+        v2x::log_retry_tick(self, now);
+        if self.v16 {
+            reservation::tick(self, now);
+            security16::tick(self, now);
+        } else {
             metering::tick(self, now);
-            firmware::tick(self, now);
             v2x::stream_tick(self, now);
-            v2x::log_retry_tick(self, now);
         }
     }
 
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
-        let metering = if self.v16 { None } else { metering::next(self).into_iter().chain(firmware::next(self)).min() };
+        let metering = if self.v16 { reservation::next(self) } else { metering::next(self) };
+        let metering = metering.into_iter().chain(firmware::next(self)).min();
         self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 
     fn next_timer(&self) -> Option<Instant> {
         let evse = self.evse_timer();
         let streams = self.streams.iter().map(|s| s.next);
-        let uploads = self.log_retries.iter().map(|u| u.next).chain(self.log_upload.map(|(_, t)| t));
+        let uploads = self.log_retries.iter().map(|u| u.next).chain(self.log_upload.map(|(_, t)| t)).chain(self.diagnostics_upload);
         evse.into_iter().chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + self.message_timeout())).chain(self.retry_at).min()
     }
 

@@ -43,7 +43,8 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("UnlockConnectorOnEVSideDisconnect", "true", false),
         ("NumberOfConnectors", connectors.as_str(), true),
         ("GetConfigurationMaxKeys", "50", true),
-        ("SupportedFeatureProfiles", "Core,LocalAuthListManagement,RemoteTrigger,SmartCharging", true),
+        ("SupportedFeatureProfiles", "Core,FirmwareManagement,LocalAuthListManagement,Reservation,RemoteTrigger,SmartCharging", true),
+        ("ReserveConnectorZeroSupported", "false", true),
         ("ChargeProfileMaxStackLevel", "8", true),
         ("ChargingScheduleAllowedChargingRateUnit", "Current,Power", true),
         ("ChargingScheduleMaxPeriods", "24", true),
@@ -72,6 +73,8 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
         "Finishing"
     } else if e.plugged || e.auth.is_some() {
         "Preparing"
+    } else if e.reservation.is_some() {
+        "Reserved"
     } else {
         "Available"
     }
@@ -116,6 +119,9 @@ pub(super) fn tx_started(st: &mut Station, i: usize) -> Vec<Out> {
     let token = tx.auth.as_ref().map(|a| a.token.clone()).unwrap_or_default();
     let mut p = json!({"connectorId": e.id, "idTag": token, "meterStart": wh(e), "timestamp": now_rfc3339()});
     p["$local"] = json!(tx.local);
+    if let Some(id) = super::reservation::take_for_start(st, i) {
+        p["reservationId"] = json!(id);
+    }
     vec![Out::tx("StartTransaction", p)]
 }
 
@@ -175,14 +181,16 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
     match action {
         "RemoteStartTransaction" => {
             let connector = p["connectorId"].as_u64().map(|c| c as u32);
+            let token = p["idTag"].as_str().unwrap_or("").to_string();
+            // Free: no session, operative, not reserved for another idTag.
+            let free = |i: &usize| st.evses[*i].tx.is_none() && st.evses[*i].auth.is_none() && st.evses[*i].operative && super::reservation::free_for(st, *i, &token);
             let i = match connector {
                 Some(c) => st.evse_index(c),
-                None => st.evses.iter().position(|e| e.tx.is_none() && e.auth.is_none() && e.operative),
+                None => (0..st.evses.len()).find(free),
             };
-            let Some(i) = i.filter(|&i| st.evses[i].tx.is_none() && st.evses[i].auth.is_none() && st.evses[i].operative) else {
+            let Some(i) = i.filter(free) else {
                 return ok(json!({"status": "Rejected"}));
             };
-            let token = p["idTag"].as_str().unwrap_or("").to_string();
             let evse = st.evses[i].id;
             st.remote_start(&token, evse, 0);
             ok(json!({"status": "Accepted"}))
@@ -288,8 +296,14 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     m.payload["meterValue"][0]["sampledValue"][0]["context"] = json!("Trigger");
                     st.enqueue(m);
                 }
-                "DiagnosticsStatusNotification" => st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "Idle"}))),
-                "FirmwareStatusNotification" => st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": "Idle"}))),
+                "DiagnosticsStatusNotification" => {
+                    let s = if st.diagnostics_upload.is_some() { "Uploading" } else { "Idle" };
+                    st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": s})));
+                }
+                "FirmwareStatusNotification" => {
+                    let s = st.firmware.as_ref().filter(|j| j.plain).and_then(|j| j.last).unwrap_or("Idle");
+                    st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": s})));
+                }
                 _ => return ok(json!({"status": "NotImplemented"})),
             }
             ok(json!({"status": "Accepted"}))
@@ -319,11 +333,16 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
             ok(composite_schedule(st, connector, p["duration"].as_i64().unwrap_or(0), p["chargingRateUnit"].as_str()))
         }
+        "ReserveNow" | "CancelReservation" => ok(super::reservation::on_call(st, action, p).unwrap_or_default()),
         "DataTransfer" => match p["vendorId"].as_str() {
             Some("ocpp-harness") => ok(json!({"status": "Accepted"})),
             _ => ok(json!({"status": "UnknownVendorId"})),
         },
-        _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
+        "UpdateFirmware" => ok(super::firmware::update_16(st, p)),
+        _ => match super::security16::on_call(st, action, p) {
+            Some(r) => ok(r),
+            None => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
+        },
     }
 }
 

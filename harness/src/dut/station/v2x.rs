@@ -257,7 +257,29 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
 
 /// 2.1 periodic event streams: one SEND per interval.
 /// How long a simulated log upload takes.
-const UPLOAD_TIME: Duration = Duration::from_millis(800);
+pub(super) const UPLOAD_TIME: Duration = Duration::from_millis(800);
+
+/// GetLog (N01; 1.6 security whitepaper alike): the answer. The upload is simulated: it
+/// succeeds after a moment, unless the location's host is one that cannot exist (RFC 2606
+/// `.invalid`); then every attempt fails.
+pub(super) fn get_log(st: &mut Station, p: &Value) -> Value {
+    let id = p["requestId"].as_i64().unwrap_or(0);
+    let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
+    let unreachable = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true);
+    st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploading", "requestId": id})));
+    if unreachable {
+        st.enqueue(Out::call("LogStatusNotification", json!({"status": "UploadFailure", "requestId": id})));
+    } else {
+        // The upload takes a moment (a TriggerMessage then finds it Uploading).
+        st.log_upload = Some((id, Instant::now() + UPLOAD_TIME));
+    }
+    let retries = p["retries"].as_u64().unwrap_or(0) as u32;
+    if unreachable && retries > 0 {
+        let interval = Duration::from_secs(p["retryInterval"].as_u64().unwrap_or(0));
+        st.log_retries.push(LogRetry { request_id: id, next: Instant::now() + interval, left: retries, interval });
+    }
+    json!({"status": "Accepted", "filename": format!("{}-{id}.log", p["logType"].as_str().unwrap_or("log"))})
+}
 
 /// A log upload that finished, and failed ones tried again: each attempt reports Uploading,
 /// then UploadFailure.
@@ -533,26 +555,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             };
             ok(json!({"status": if accepted { "Accepted" } else { "Rejected" }}))
         }
-        "GetLog" => {
-            // The upload is simulated: it succeeds at once, unless the location's host is one
-            // that cannot exist (RFC 2606 `.invalid`); then every attempt fails.
-            let id = p["requestId"].as_i64().unwrap_or(0);
-            let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
-            let unreachable = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true);
-            st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploading", "requestId": id})));
-            if unreachable {
-                st.enqueue(Out::call("LogStatusNotification", json!({"status": "UploadFailure", "requestId": id})));
-            } else {
-                // The upload takes a moment (a TriggerMessage then finds it Uploading).
-                st.log_upload = Some((id, Instant::now() + UPLOAD_TIME));
-            }
-            let retries = p["retries"].as_u64().unwrap_or(0) as u32;
-            if unreachable && retries > 0 {
-                let interval = Duration::from_secs(p["retryInterval"].as_u64().unwrap_or(0));
-                st.log_retries.push(LogRetry { request_id: id, next: Instant::now() + interval, left: retries, interval });
-            }
-            ok(json!({"status": "Accepted", "filename": format!("{}-{id}.log", p["logType"].as_str().unwrap_or("log"))}))
-        }
+        "GetLog" => ok(get_log(st, p)),
         "CustomerInformation" => {
             let id = p["requestId"].as_i64().unwrap_or(0);
             let who = p["customerIdentifier"].as_str().or(p["idToken"]["idToken"].as_str()).unwrap_or("unknown").to_string();
@@ -654,7 +657,7 @@ fn known_component(st: &Station, d: &Value) -> bool {
 /// OCPP certificate hash data (SHA-256) of a PEM certificate: hashes of the issuer's name and
 /// public key, and the serial number in hex without leading zeroes. Roots are self-signed, so
 /// the issuer's key is the certificate's own.
-fn certificate_hash_data(pem: &str, any: bool) -> Option<Value> {
+pub(super) fn certificate_hash_data(pem: &str, any: bool) -> Option<Value> {
     use sha2::{Digest, Sha256};
     let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
     let cert = pem.parse_x509().ok()?;
@@ -672,7 +675,7 @@ fn certificate_hash_data(pem: &str, any: bool) -> Option<Value> {
     }))
 }
 
-fn same_certificate(a: &Value, b: &Value) -> bool {
+pub(super) fn same_certificate(a: &Value, b: &Value) -> bool {
     ["issuerNameHash", "issuerKeyHash"].iter().all(|k| a[k].as_str().map(str::to_lowercase) == b[k].as_str().map(str::to_lowercase))
         && a["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase()) == b["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase())
 }

@@ -8,6 +8,9 @@ use crate::{
     kit::{self, *},
 };
 
+mod firmware;
+mod reservation;
+mod security;
 mod smart_charging;
 
 const CS: Role = Role::Csms;
@@ -50,6 +53,28 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "OH_16_C_01_CS", title: "1.6 ClearCache is Accepted", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ClearCache"], needs: &[], timeout_ms: 20_000, run: oh_16_c_01 },
         Case { id: "OH_16_RPC_01_CS", title: "1.6 a CALL with an unknown action is answered with CALLERROR NotImplemented", role: CS, versions: V16, profile: "core", features: &[], requirements: &["OCPP-J 1.6 §4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_16_rpc_01 },
     ];
+    cases.extend([
+        Case::new("TC_018_1_CS", "1.6 unlock a connector during a transaction: it ends with UnlockCommand and the connector is Unlocked", CS, V16, &["1.6 UnlockConnector", "1.6 §5.17"], tc_018_1).needs(&["plug"]).timeout_ms(30_000),
+        Case::new("TC_019_2_CS", "1.6 GetConfiguration of given keys returns those, and the unknown one under unknownKey", CS, V16, &["1.6 GetConfiguration"], tc_019_2),
+        Case::new("TC_023_2_CS", "1.6 a badge the Central System reports Expired starts no transaction", CS, V16, &["1.6 Authorize"], tc_023_2).needs(&["plug", "token-reader"]),
+        Case::new("TC_023_3_CS", "1.6 a badge the Central System reports Blocked starts no transaction", CS, V16, &["1.6 Authorize"], tc_023_3).needs(&["plug", "token-reader"]),
+        Case::new("TC_027_CS", "1.6 RemoteStartTransaction for connector 0 is Rejected", CS, V16, &["1.6 RemoteStartTransaction"], tc_027),
+        Case::new("TC_035_CS", "1.6 an idle charge point sends Heartbeat at the HeartbeatInterval set", CS, V16, &["1.6 Heartbeat", "1.6 HeartbeatInterval"], tc_035),
+        Case::new("TC_038_CS", "1.6 a transaction stopped by its badge while offline is reported after reconnecting", CS, V16, &["1.6 offline transactions", "1.6 StopTransaction"], tc_038).needs(&["plug", "token-reader", "network"]).timeout_ms(40_000),
+        Case::new("TC_039_CS", "1.6 a transaction started and ended offline is reported, start then stop, after reconnecting", CS, V16, &["1.6 offline transactions", "1.6 local authorization list"], tc_039).profile("local-auth-list").needs(&["plug", "token-reader", "network"]).timeout_ms(40_000),
+        Case::new("TC_061_CS", "1.6 ClearCache: a badge the cache had accepted is authorized with the Central System again", CS, V16, &["1.6 ClearCache", "1.6 LocalPreAuthorize", "1.6 §3.5.2"], tc_061).needs(&["plug", "token-reader"]).timeout_ms(40_000),
+        Case::new("OH_16_D_01_CS", "1.6 SendLocalList Differential with a higher version: Accepted and the version reads back", CS, V16, &["1.6 SendLocalList", "1.6 GetLocalListVersion"], oh_16_d_01).profile("local-auth-list"),
+        Case::new("OH_16_D_02_CS", "1.6 SendLocalList Differential with a version not above the list's: VersionMismatch", CS, V16, &["1.6 SendLocalList", "1.6 UpdateStatus"], oh_16_d_02).profile("local-auth-list"),
+        Case::new("OH_16_G_02_CS", "1.6 ChangeAvailability Inoperative during a transaction: Scheduled, Unavailable once it ends", CS, V16, &["1.6 ChangeAvailability", "1.6 §5.3"], oh_16_g_02).needs(&["plug"]).timeout_ms(30_000),
+        Case::new("OH_16_G_03_CS", "1.6 ChangeAvailability Inoperative for connector 0 makes the charge point and its connectors Unavailable", CS, V16, &["1.6 ChangeAvailability", "1.6 §5.3"], oh_16_g_03),
+        Case::new("OH_16_G_04_CS", "1.6 an Inoperative connector is still Unavailable after a reboot", CS, V16, &["1.6 ChangeAvailability", "1.6 §5.3"], oh_16_g_04).timeout_ms(40_000),
+        Case::new("OH_16_RPC_02_CS", "1.6 a frame that is not JSON is answered with a CALLERROR naming a format problem", CS, V16, &["OCPP-J 1.6 §4.2.3"], oh_16_rpc_02),
+        Case::new("OH_16_RPC_03_CS", "1.6 a payload field of the wrong type is answered TypeConstraintViolation", CS, V16, &["OCPP-J 1.6 §4.2.3"], oh_16_rpc_03),
+        Case::new("OH_16_RPC_04_CS", "1.6 a CALL with a message id of 36 characters is answered with that id", CS, V16, &["OCPP-J 1.6 §4.1.4"], oh_16_rpc_04),
+    ]);
+    cases.extend(reservation::cases());
+    cases.extend(firmware::cases());
+    cases.extend(security::cases());
     cases.extend(smart_charging::cases());
     cases
 }
@@ -480,4 +505,286 @@ fn oh_16_rpc_01() -> Step {
     let answer = kit::raw_exchange(&conn, "OCPP-J 1.6 §4.2.3", r#"[2,"oh-16-rpc-01","NoSuchActionXyz",{}]"#, 10_000)?;
     kit::check(answer[0] == 4 && answer[1] == "oh-16-rpc-01", "OCPP-J 1.6 §4.2.3", "a CALLERROR with the CALL's message id", || answer.to_string())?;
     kit::check(answer[2] == "NotImplemented", "OCPP-J 1.6 §4.2.3", "error code NotImplemented", || format!("error code {}", answer[2]))
+}
+
+fn tc_018_1() -> Step {
+    let (conn, id) = remote_tx("1.6 UnlockConnector", 114)?;
+    let r = kit::call(&conn, "1.6 UnlockConnector", "UnlockConnector", json!({"connectorId": 1}), 10_000)?;
+    kit::check(r["status"] == "Unlocked", "1.6 UnlockConnector", "UnlockConnector Unlocked", || r.to_string())?;
+    stopped(&conn, "1.6 §5.17", id, "UnlockCommand").map(|_| ())
+}
+
+fn tc_019_2() -> Step {
+    let conn = booted(false)?;
+    let r = kit::call(&conn, "1.6 GetConfiguration", "GetConfiguration", json!({"key": ["HeartbeatInterval", "NoSuchKeyXyz"]}), 10_000)?;
+    let keys: Vec<&str> = r["configurationKey"].as_array().into_iter().flatten().filter_map(|k| k["key"].as_str()).collect();
+    kit::check(keys == ["HeartbeatInterval"], "1.6 GetConfiguration", "exactly the known key asked for, HeartbeatInterval", || format!("keys {keys:?}"))?;
+    let unknown = &r["unknownKey"];
+    kit::check(unknown.as_array().is_some_and(|u| u.iter().any(|k| k == "NoSuchKeyXyz")), "1.6 GetConfiguration", "NoSuchKeyXyz under unknownKey", || r.to_string())
+}
+
+/// A badge the Central System answers `status` for: no transaction follows.
+fn refused_badge(token: &str, status: &str) -> Step {
+    let conn = booted(false)?;
+    conn.claim(&["Authorize".into(), START.into()]);
+    kit::plug_in(1)?;
+    kit::present_token(token)?;
+    authorize(&conn, "1.6 Authorize", status)?;
+    let outcome = kit::expect_silence(&conn, "1.6 Authorize", START, 1_500, &format!("for an idTag the Central System reported {status}"));
+    kit::unplug(1)?;
+    outcome
+}
+
+fn tc_023_2() -> Step {
+    refused_badge("TC023EXPIRED", "Expired")
+}
+
+fn tc_023_3() -> Step {
+    refused_badge("TC023BLOCKED", "Blocked")
+}
+
+fn tc_027() -> Step {
+    let conn = booted(false)?;
+    conn.claim(&[START.into()]);
+    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 0, "idTag": kit::valid_token()}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "1.6 RemoteStartTransaction", "RemoteStartTransaction Rejected for connector 0 (connectorId must be above 0)", || r.to_string())
+}
+
+/// The value of configuration key `key`.
+fn setting(conn: &Connection, req: &str, key: &str) -> Step<String> {
+    let r = kit::call(conn, req, "GetConfiguration", json!({"key": [key]}), 10_000)?;
+    Ok(at(&r, "/configurationKey/0/value").as_str().unwrap_or_default().to_string())
+}
+
+fn tc_035() -> Step {
+    let conn = booted(false)?;
+    let before = setting(&conn, "1.6 HeartbeatInterval", "HeartbeatInterval")?;
+    configure(&conn, "1.6 HeartbeatInterval", "HeartbeatInterval", "2")?;
+    conn.claim(&["Heartbeat".into()]);
+    let beats = kit::mandated("HeartbeatInterval", || -> Step<(u64, u64)> {
+        kit::expect_and_reply(&conn, "1.6 Heartbeat", "Heartbeat", 10_000, json!({"currentTime": now()}))?;
+        let a = clock::now_ms();
+        kit::expect_and_reply(&conn, "1.6 Heartbeat", "Heartbeat", 10_000, json!({"currentTime": now()}))?;
+        Ok((a, clock::now_ms()))
+    });
+    conn.release(&["Heartbeat".into()]);
+    if !before.is_empty() {
+        let _ = change_configuration(&conn, "1.6 HeartbeatInterval", "HeartbeatInterval", &before);
+    }
+    let (a, b) = beats?;
+    let gap = b - a;
+    let tolerance = u64::from(config::lab_timing().tolerance_ms);
+    kit::check(gap + tolerance >= 2_000 && gap <= 2_000 + tolerance.max(1_000), "1.6 HeartbeatInterval", "Heartbeats 2 s apart", || format!("{gap} ms apart"))
+}
+
+/// A StopTransaction for `id` with reason Local (which 1.6 lets a charge point leave out).
+fn stopped_locally(conn: &Connection, req: &str, id: i64) -> Step {
+    let s = kit::expect_and_reply(conn, req, STOP, 15_000, json!({"idTagInfo": {"status": "Accepted"}}))?;
+    kit::check(s["transactionId"] == id, req, format!("StopTransaction for transaction {id}"), || format!("transactionId {}", s["transactionId"]))?;
+    kit::check(s.get("reason").is_none_or(|r| r == "Local"), req, "reason Local (or none, which means Local)", || format!("reason {}", s["reason"]))
+}
+
+fn tc_038() -> Step {
+    let conn = booted(false)?;
+    conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
+    kit::plug_in(1)?;
+    let token = kit::valid_token();
+    kit::present_token(&token)?;
+    authorize(&conn, "1.6 Authorize", "Accepted")?;
+    started(&conn, "1.6 StartTransaction", 115, &token)?;
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::present_token(&token)?;
+    kit::network(true)?;
+    let again = reconnected("1.6 offline transactions", &[START, STOP])?;
+    resent_start(&again, "1.6 offline transactions", 115)?;
+    stopped_locally(&again, "1.6 offline transactions", 115)
+}
+
+fn tc_039() -> Step {
+    let conn = booted(false)?;
+    let token = kit::valid_token();
+    let list = json!({"listVersion": 2, "updateType": "Full", "localAuthorizationList": [{"idTag": token, "idTagInfo": {"status": "Accepted"}}]});
+    let r = kit::call(&conn, "1.6 SendLocalList", "SendLocalList", list, 10_000)?;
+    if r["status"] != "Accepted" {
+        return Err(Verdict::Inconclusive(format!("the local list was not accepted (prerequisite): {r}")));
+    }
+    kit::network(false)?;
+    let _ = conn.expect_close(10_000);
+    kit::plug_in(1)?;
+    kit::present_token(&token)?;
+    clock::sleep_ms(500);
+    kit::unplug(1)?;
+    kit::network(true)?;
+    let again = reconnected("1.6 offline transactions", &[START, STOP])?;
+    started(&again, "1.6 offline transactions", 116, &token)?;
+    stopped(&again, "1.6 offline transactions", 116, "EVDisconnected").map(|_| ())
+}
+
+fn tc_061() -> Step {
+    let conn = booted(false)?;
+    let pre = setting(&conn, "1.6 LocalPreAuthorize", "LocalPreAuthorize")?;
+    configure(&conn, "1.6 LocalPreAuthorize", "LocalPreAuthorize", "true")?;
+    let outcome = clear_cache_forgets(&conn);
+    let _ = change_configuration(&conn, "1.6 LocalPreAuthorize", "LocalPreAuthorize", if pre.is_empty() { "false" } else { &pre });
+    outcome
+}
+
+/// A badge accepted once (so in the cache), ClearCache, then the same badge must be
+/// authorized with the Central System again rather than from the cache.
+fn clear_cache_forgets(conn: &Connection) -> Step {
+    let token = "TC061CACHED";
+    conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
+    kit::plug_in(1)?;
+    kit::present_token(token)?;
+    authorize(conn, "1.6 Authorize", "Accepted")?;
+    started(conn, "1.6 StartTransaction", 117, token)?;
+    kit::present_token(token)?;
+    stopped_locally(conn, "1.6 StopTransaction", 117)?;
+    let r = kit::call(conn, "1.6 ClearCache", "ClearCache", json!({}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "1.6 ClearCache", "ClearCache Accepted", || r.to_string())?;
+    kit::present_token(token)?;
+    match conn.expect_call("Authorize", 10_000) {
+        Ok(c) => conn.reply(&c.message_id, &json!({"idTagInfo": {"status": "Accepted"}}).to_string()).map_err(|e| kit::fail("1.6 ClearCache", "to answer the Authorize", format!("{e:?}")))?,
+        Err(_) => {
+            let start = conn.expect_call(START, 500).map(|c| kit::json(&c.payload).to_string()).unwrap_or_else(|_| "nothing".into());
+            return Err(kit::fail("1.6 ClearCache", "an Authorize for the badge once the cache is cleared", format!("no Authorize; then {start}")));
+        }
+    }
+    kit::unplug(1)
+}
+
+fn list_version(conn: &Connection) -> Step<Value> {
+    let v = kit::call(conn, "1.6 GetLocalListVersion", "GetLocalListVersion", json!({}), 10_000)?;
+    Ok(v["listVersion"].clone())
+}
+
+fn send_list(conn: &Connection, req: &str, version: i64, full: bool, entries: Value) -> Step<String> {
+    let list = json!({"listVersion": version, "updateType": if full { "Full" } else { "Differential" }, "localAuthorizationList": entries});
+    let r = kit::call(conn, req, "SendLocalList", list, 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+fn full_list(conn: &Connection, version: i64) -> Step {
+    let s = send_list(conn, "1.6 SendLocalList", version, true, json!([{"idTag": kit::valid_token(), "idTagInfo": {"status": "Accepted"}}]))?;
+    if s == "Accepted" { Ok(()) } else { Err(Verdict::Inconclusive(format!("a Full local list was not accepted (prerequisite): {s}"))) }
+}
+
+fn oh_16_d_01() -> Step {
+    let conn = booted(false)?;
+    full_list(&conn, 20)?;
+    let s = send_list(&conn, "1.6 SendLocalList", 21, false, json!([{"idTag": "OH16D01ADDED", "idTagInfo": {"status": "Accepted"}}, {"idTag": kit::valid_token()}]))?;
+    kit::check(s == "Accepted", "1.6 SendLocalList", "a Differential update with version 21 after 20 Accepted", || format!("status {s}"))?;
+    let v = list_version(&conn)?;
+    kit::check(v == 21, "1.6 GetLocalListVersion", "listVersion 21, the differential update's", || format!("listVersion {v}"))
+}
+
+fn oh_16_d_02() -> Step {
+    let conn = booted(false)?;
+    full_list(&conn, 30)?;
+    let s = send_list(&conn, "1.6 UpdateStatus", 30, false, json!([{"idTag": "OH16D02ADDED", "idTagInfo": {"status": "Accepted"}}]))?;
+    kit::check(s == "VersionMismatch", "1.6 UpdateStatus", "VersionMismatch for a Differential update whose version is not above the list's 30", || format!("status {s}"))?;
+    let v = list_version(&conn)?;
+    kit::check(v == 30, "1.6 GetLocalListVersion", "listVersion still 30", || format!("listVersion {v}"))
+}
+
+fn availability(conn: &Connection, connector: u32, kind: &str) -> Step<String> {
+    let r = kit::call(conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": connector, "type": kind}), 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+/// Back to Operative (clean-up; the outcome was judged already).
+fn operative_again(conn: &Connection, connector: u32) {
+    let _ = availability(conn, connector, "Operative");
+}
+
+fn oh_16_g_02() -> Step {
+    let (conn, id) = remote_tx("1.6 ChangeAvailability", 118)?;
+    conn.claim(&[STATUS.into()]);
+    let s = availability(&conn, 1, "Inoperative")?;
+    let outcome = kit::check(s == "Scheduled", "1.6 §5.3", "ChangeAvailability Scheduled while a transaction runs", || format!("status {s}")).and_then(|_| {
+        let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": id}), 10_000)?;
+        kit::check(r["status"] == "Accepted", "1.6 RemoteStopTransaction", "RemoteStopTransaction Accepted", || r.to_string())?;
+        stopped(&conn, "1.6 RemoteStopTransaction", id, "Remote")?;
+        kit::unplug(1)?;
+        // Finishing may come first; Unavailable must follow.
+        for _ in 0..3 {
+            let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
+            if m["connectorId"] == 1 && m["status"] == "Unavailable" {
+                return Ok(());
+            }
+        }
+        Err(kit::fail("1.6 §5.3", "connector 1 Unavailable once the transaction ended", "other statuses only"))
+    });
+    operative_again(&conn, 1);
+    outcome
+}
+
+fn oh_16_g_03() -> Step {
+    let conn = booted(true)?;
+    let s = availability(&conn, 0, "Inoperative")?;
+    let outcome = kit::check(s == "Accepted", "1.6 ChangeAvailability", "ChangeAvailability Accepted for connector 0", || format!("status {s}")).and_then(|_| {
+        let mut seen = vec![];
+        while !seen.contains(&1) {
+            let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
+            kit::check(m["status"] == "Unavailable", "1.6 §5.3", "every status Unavailable", || m.to_string())?;
+            seen.push(m["connectorId"].as_u64().unwrap_or(99));
+        }
+        Ok(())
+    });
+    operative_again(&conn, 0);
+    outcome
+}
+
+fn oh_16_g_04() -> Step {
+    let conn = booted(true)?;
+    let s = availability(&conn, 1, "Inoperative")?;
+    if s != "Accepted" {
+        return Err(Verdict::Inconclusive(format!("the connector could not be made Inoperative (prerequisite): {s}")));
+    }
+    status(&conn, "1.6 ChangeAvailability", 1, "Unavailable")?;
+    let outcome = (|| {
+        let r = kit::call(&conn, "1.6 Reset", "Reset", json!({"type": "Hard"}), 10_000)?;
+        kit::check(r["status"] == "Accepted", "1.6 Reset", "Reset Hard Accepted", || r.to_string())?;
+        let _ = conn.expect_close(15_000);
+        let again = reconnected("1.6 §5.3", &["BootNotification", STATUS])?;
+        boot_accepted(&again, "1.6 BootNotification")?;
+        for _ in 0..2 {
+            let m = kit::expect_and_reply(&again, "1.6 §5.3", STATUS, 10_000, json!({}))?;
+            if m["connectorId"] == 1 {
+                operative_again(&again, 1);
+                return kit::check(m["status"] == "Unavailable", "1.6 §5.3", "connector 1 still Unavailable after the reboot", || m.to_string());
+            }
+        }
+        operative_again(&again, 1);
+        Err(kit::fail("1.6 §5.3", "a status for connector 1 after the boot", "connector 0 only"))
+    })();
+    if outcome.is_err() {
+        if let Ok(c) = kit::ready_station(&[]) {
+            operative_again(&c, 1);
+        }
+    }
+    outcome
+}
+
+fn oh_16_rpc_02() -> Step {
+    let conn = booted(false)?;
+    let answer = kit::raw_exchange(&conn, "OCPP-J 1.6 §4.2.3", r#"[2,"oh-16-rpc-02","Heartbeat",{"#, 10_000)?;
+    kit::check(answer[0] == 4, "OCPP-J 1.6 §4.2.3", "a CALLERROR", || answer.to_string())?;
+    let allowed = ["FormationViolation", "FormatViolation", "ProtocolError", "GenericError"];
+    kit::check(allowed.iter().any(|a| answer[2] == *a), "OCPP-J 1.6 §4.2.3", format!("one of {allowed:?}"), || format!("error code {}", answer[2]))
+}
+
+fn oh_16_rpc_03() -> Step {
+    let conn = booted(false)?;
+    let answer = kit::raw_exchange(&conn, "OCPP-J 1.6 §4.2.3", r#"[2,"oh-16-rpc-03","UnlockConnector",{"connectorId":"one"}]"#, 10_000)?;
+    kit::check(answer[0] == 4 && answer[1] == "oh-16-rpc-03", "OCPP-J 1.6 §4.2.3", "a CALLERROR with the CALL's message id", || answer.to_string())?;
+    kit::check(answer[2] == "TypeConstraintViolation", "OCPP-J 1.6 §4.2.3", "error code TypeConstraintViolation", || format!("error code {}", answer[2]))
+}
+
+fn oh_16_rpc_04() -> Step {
+    let conn = booted(false)?;
+    let id = "0123456789abcdef0123456789abcdef0123";
+    let answer = kit::raw_exchange(&conn, "OCPP-J 1.6 §4.1.4", &format!(r#"[2,"{id}","GetLocalListVersion",{{}}]"#), 10_000)?;
+    kit::check(answer[0] == 3 && answer[1] == id, "OCPP-J 1.6 §4.1.4", "a CALLRESULT with the 36-character message id", || answer.to_string())
 }

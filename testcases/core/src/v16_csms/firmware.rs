@@ -3,7 +3,7 @@
 //! takes every status notification that follows, and the reboot into a new firmware.
 use serde_json::json;
 
-use super::{CP, operated_case, in_step, operator::operated, rebooted, registered};
+use super::{operated_case, in_step, operator::operated, rebooted, registered};
 use crate::{
     Case,
     kit::{self, *},

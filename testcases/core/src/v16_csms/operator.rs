@@ -4,7 +4,7 @@
 //! and sees the Central System stay in step.
 use serde_json::{Value, json};
 
-use super::{CP, operated_case, in_step, rebooted, registered, session, status, stop};
+use super::{operated_case, in_step, rebooted, registered, session, status, stop};
 use crate::{
     Case,
     kit::{self, *},

@@ -3,7 +3,7 @@
 //! asked, and the Central System takes what the charge point does next.
 use serde_json::{Value, json};
 
-use super::{CP, operated_case, in_step, operator::{operated, requested}, registered, session, start, status, stop};
+use super::{operated_case, in_step, operator::{operated, requested}, registered, session, start, status, stop};
 use crate::{
     Case,
     kit::{self, *},

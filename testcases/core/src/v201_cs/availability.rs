@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, Role, Step, V201, at, now},
+    kit::{self, Connection, Step, at, now},
 };
 
 /// What a ChangeAvailability is for.

@@ -10,10 +10,10 @@ use crate::{
 
 /// The CSMS root from `ocpp-harness pki init` (public part only).
 pub(crate) const CSMS_ROOT: &str = include_str!("../test-root-ca.pem");
-const CSMS_ROOT_SERIAL: &str = "7d123f9b00e81f8b40d3bc37c980c40fa4af8a65";
+pub(crate) const CSMS_ROOT_SERIAL: &str = "7d123f9b00e81f8b40d3bc37c980c40fa4af8a65";
 /// A second root, installed as the manufacturer's (firmware signing).
 pub(crate) const MANUFACTURER_ROOT: &str = include_str!("../test-manufacturer-root.pem");
-const MANUFACTURER_ROOT_SERIAL: &str = "be4db84d1fdb2e8a0491933e281138c452f05cb";
+pub(crate) const MANUFACTURER_ROOT_SERIAL: &str = "be4db84d1fdb2e8a0491933e281138c452f05cb";
 /// A root whose validity ended in 2021.
 pub(crate) const EXPIRED_ROOT: &str = include_str!("../test-expired-root.pem");
 const EXPIRED_ROOT_SERIAL: &str = "6e7b507b3fa246c030a8e71318897ccd26a12ce3";

@@ -119,7 +119,7 @@ fn security_event(conn: &Connection, req: &str, seen: &[String], kind: &str) -> 
     kit::check(ev["type"] == kind, req, format!("a security event of type {kind}"), || ev.to_string())
 }
 
-pub(super) fn good_image() -> (String, String, String) {
+pub(crate) fn good_image() -> (String, String, String) {
     (param("firmware-location", LOCATION), param("firmware-signing-certificate", MANUFACTURER_ROOT), param("firmware-signature", SIGNATURE))
 }
 

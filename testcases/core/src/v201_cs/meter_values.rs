@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{TX, configure, next_tx_event};
 use crate::{
     Case,
-    kit::{self, Connection, Role, StationState, Step, V201, at, clock},
+    kit::{self, StationState, Step, at, clock},
 };
 
 use super::{SESSION, station_case as case};
