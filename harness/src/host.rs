@@ -572,6 +572,11 @@ impl session::Host for CaseHost {
             Err(CsrError::BadCsr(e)) => Err(session::SessionError::Protocol(e)),
         })
     }
+
+    async fn second_csms_root(&mut self) -> SessResult<String> {
+        let root = self.ctx.security.pki().and_then(|p| p.second.as_ref().map(|(ca2, _)| ca2.clone()).ok_or_else(|| "the PKI has no second CSMS root (ca2.pem)".into()));
+        Ok(root.map_err(session::SessionError::Usage))
+    }
 }
 
 impl From<session::Credentials> for crate::security::Credentials {
@@ -593,6 +598,7 @@ impl From<session::Certificate> for crate::security::pki::Variant {
             session::Certificate::Untrusted => Self::Untrusted,
             session::Certificate::Expired => Self::Expired,
             session::Certificate::WrongIdentity => Self::WrongIdentity,
+            session::Certificate::SecondRoot => Self::SecondRoot,
         }
     }
 }

@@ -118,6 +118,8 @@ pub enum Fault {
     IgnoreMaxProfile,
     /// 1.6 station: a reserved connector shows Reserved but any idTag may use it.
     IgnoreReservation,
+    /// Station: TLS trusts only the factory CA, never a CSMS root installed since (M05.FR.13).
+    IgnoreInstalledRoots,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -185,6 +187,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-stray-tx-profile", Fault::AcceptStrayTxProfile),
     ("ignore-max-profile", Fault::IgnoreMaxProfile),
     ("ignore-reservation", Fault::IgnoreReservation),
+    ("ignore-installed-roots", Fault::IgnoreInstalledRoots),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

@@ -32,6 +32,9 @@ pub enum Variant {
     Expired,
     /// Signed by the trusted CA for another host (server) or another station (client).
     WrongIdentity,
+    /// Server: signed by the PKI's second CSMS root, one a station trusts only once it was
+    /// installed (migrating to a new CSMS, TC_B_50_CS).
+    SecondRoot,
 }
 
 /// Why a CSR got no certificate.
@@ -44,7 +47,7 @@ pub enum CsrError {
 }
 
 /// File names in a PKI directory.
-pub const FILES: &[&str] = &["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key"];
+pub const FILES: &[&str] = &["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key", "ca2.pem", "csms2.pem", "csms2.key"];
 
 #[derive(Clone, Debug)]
 pub struct Pki {
@@ -56,6 +59,9 @@ pub struct Pki {
     pub csms: Option<Identity>,
     /// Our client identity when the harness plays a station (security profile 3).
     pub station: Option<Identity>,
+    /// A second CSMS root (`ca2.pem`) and a server identity it signed (`csms2.*`): a new CSMS
+    /// a station migrates to after the root was installed (TC_B_50_CS). Optional.
+    pub second: Option<(String, Identity)>,
 }
 
 fn ca_params(name: &str) -> CertificateParams {
@@ -97,7 +103,11 @@ impl Pki {
         let issuer = Issuer::new(params, ca_key);
         let csms = leaf(&issuer, hosts.first().map_or("localhost", String::as_str), hosts, true, false)?;
         let station = leaf(&issuer, station_id, &[], false, false)?;
-        Ok(Pki { ca_pem: ca_cert.pem(), ca_key_pem: Some(ca_key_pem), csms: Some(csms), station: Some(station) })
+        let key2 = KeyPair::generate()?;
+        let params2 = ca_params("ocpp-harness test CA 2 (a new CSMS)");
+        let ca2 = params2.self_signed(&key2)?;
+        let csms2 = leaf(&Issuer::new(params2, key2), hosts.first().map_or("localhost", String::as_str), hosts, true, false)?;
+        Ok(Pki { ca_pem: ca_cert.pem(), ca_key_pem: Some(ca_key_pem), csms: Some(csms), station: Some(station), second: Some((ca2.pem(), csms2)) })
     }
 
     /// Write the PKI as `FILES` into `dir` (keys readable by the owner only).
@@ -106,6 +116,9 @@ impl Pki {
         let mut files: Vec<(&str, &str, bool)> = vec![("ca.pem", &self.ca_pem, false)];
         if let Some(k) = &self.ca_key_pem {
             files.push(("ca.key", k, true));
+        }
+        if let Some((ca2, csms2)) = &self.second {
+            files.extend([("ca2.pem", ca2.as_str(), false), ("csms2.pem", csms2.cert_pem.as_str(), false), ("csms2.key", csms2.key_pem.as_str(), true)]);
         }
         for (name, id) in [("csms", &self.csms), ("station", &self.station)] {
             if let Some(id) = id {
@@ -143,7 +156,12 @@ impl Pki {
             }
         };
         let ca_pem = read("ca.pem")?.with_context(|| format!("{} has no ca.pem (the CA the DUT's certificates chain to)", dir.display()))?;
-        let pki = Pki { ca_pem, ca_key_pem: read("ca.key")?, csms: pair("csms.pem", "csms.key")?, station: pair("station.pem", "station.key")? };
+        let second = match (read("ca2.pem")?, pair("csms2.pem", "csms2.key")?) {
+            (Some(ca2), Some(id)) => Some((ca2, id)),
+            (None, None) => None,
+            _ => anyhow::bail!("{} has one of ca2.pem and csms2.pem/csms2.key without the other", dir.display()),
+        };
+        let pki = Pki { ca_pem, ca_key_pem: read("ca.key")?, csms: pair("csms.pem", "csms.key")?, station: pair("station.pem", "station.key")?, second };
         // Fail at load time, not in the middle of a case.
         super::tls::certs(&pki.ca_pem).with_context(|| format!("{}/ca.pem", dir.display()))?;
         for id in [&pki.csms, &pki.station].into_iter().flatten() {
@@ -195,6 +213,7 @@ impl Pki {
             Variant::None => Ok(None),
             Variant::Untrusted => Self::untrusted(cn, hosts, true).map(Some),
             Variant::Expired => leaf(&self.issuer("an expired server certificate")?, cn, hosts, true, true).map(Some).map_err(|e| e.to_string()),
+            Variant::SecondRoot => self.second.as_ref().map(|(_, id)| Some(id.clone())).ok_or_else(|| "the PKI has no second CSMS root (ca2.pem, csms2.pem, csms2.key)".into()),
             Variant::WrongIdentity => {
                 let wrong = vec!["wrong-host.invalid".to_string()];
                 leaf(&self.issuer("a server certificate for another host")?, &wrong[0], &wrong, true, false).map(Some).map_err(|e| e.to_string())
@@ -223,6 +242,7 @@ impl Pki {
             Variant::Untrusted => Self::untrusted(station_id, &[], false).map(Some),
             Variant::Expired => leaf(&self.issuer("an expired client certificate")?, station_id, &[], false, true).map(Some).map_err(|e| e.to_string()),
             Variant::WrongIdentity => leaf(&self.issuer("a client certificate for another station")?, &format!("NOT-{station_id}"), &[], false, false).map(Some).map_err(|e| e.to_string()),
+            Variant::SecondRoot => Err("second-root is a server certificate (a new CSMS), not a station's".into()),
         }
     }
 }

@@ -435,6 +435,15 @@ pub fn serve_certificate(certificate: Certificate) -> Step {
     })
 }
 
+/// The PKI's second CSMS root (PEM), for a station to install before the harness serves a
+/// `second-root` certificate; a skip when the lab's PKI has none.
+pub fn second_csms_root() -> Step<String> {
+    session::second_csms_root().map_err(|e| match e {
+        SessionError::Usage(m) => Verdict::Skip(m),
+        e => session_failure("", "the second CSMS root".into(), e),
+    })
+}
+
 /// Wait for a station connection that gets through; connection attempts the station itself
 /// broke off (it refused our certificate) are logged and waited past until `timeout_ms`.
 pub fn accept_station_past_refusals(requirement: &str, timeout_ms: u32, claim: &[&str]) -> Step<Connection> {

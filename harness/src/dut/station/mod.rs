@@ -60,6 +60,15 @@ pub struct StationSecurity {
     pub profile: u8,
     pub basic: Option<(String, String)>,
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// What `tls` was made of, to make it again with roots the CSMS installed (M05).
+    trust: Option<Trust>,
+}
+
+#[derive(Clone)]
+struct Trust {
+    ca_pem: String,
+    client: Option<crate::security::pki::Identity>,
+    trust_any: bool,
 }
 
 impl std::fmt::Debug for StationSecurity {
@@ -75,14 +84,28 @@ impl StationSecurity {
             Some(p) if matches!(security.profile, 1 | 2) && !faults.has(&Fault::NoBasicAuth) => Some((station_id.to_string(), p.clone())),
             _ => None,
         };
-        let tls = match security.pki.as_deref().filter(|_| security.profile >= 2 && !faults.has(&Fault::NoTls)) {
-            Some(pki) => {
-                let client = if security.profile == 3 && !faults.has(&Fault::NoClientCertificate) { pki.station.as_ref() } else { None };
-                Some(crate::security::tls::client_config(&pki.ca_pem, client, faults.has(&Fault::TrustAnyServer))?)
-            }
+        let trust = security.pki.as_deref().filter(|_| security.profile >= 2 && !faults.has(&Fault::NoTls)).map(|pki| Trust {
+            ca_pem: pki.ca_pem.clone(),
+            client: pki.station.clone().filter(|_| security.profile == 3 && !faults.has(&Fault::NoClientCertificate)),
+            trust_any: faults.has(&Fault::TrustAnyServer),
+        });
+        let tls = match &trust {
+            Some(t) => Some(crate::security::tls::client_config(&t.ca_pem, t.client.as_ref(), t.trust_any)?),
             None => None,
         };
-        Ok(StationSecurity { profile: security.profile, basic, tls })
+        Ok(StationSecurity { profile: security.profile, basic, tls, trust })
+    }
+
+    /// The TLS set-up that also trusts the CSMS roots installed since (`roots`, PEM): a
+    /// station migrating to a new CSMS checks its certificate with the new root (M05.FR.13).
+    fn tls_trusting(&self, roots: &[String]) -> Option<Arc<rustls::ClientConfig>> {
+        match &self.trust {
+            Some(t) if !roots.is_empty() => {
+                let pem = format!("{}\n{}", t.ca_pem, roots.join("\n"));
+                crate::security::tls::client_config(&pem, t.client.as_ref(), t.trust_any).ok().or_else(|| self.tls.clone())
+            }
+            _ => self.tls.clone(),
+        }
     }
 }
 
@@ -432,6 +455,8 @@ pub struct Station {
     security_events: Vec<(String, String)>,
     /// Installed root certificates (2.x certificate management): (type, hash data).
     certificates: Vec<(String, serde_json::Value)>,
+    /// The CSMS roots among them, PEM with their hash data: trusted on the next TLS connection.
+    csms_roots: Vec<(serde_json::Value, String)>,
     /// Variant own-call-first: an answer held back until the CALL it caused is answered.
     deferred: Option<Deferred>,
 }
@@ -580,6 +605,7 @@ impl Station {
             meter_out: Arc::default(),
             security_events: vec![],
             certificates: vec![],
+            csms_roots: vec![],
             deferred: None,
             cfg,
         }
@@ -1095,7 +1121,9 @@ impl Station {
         let url = format!("{}/{}", self.csms_url().trim_end_matches('/'), self.cfg.station_id);
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
         let sec = &self.cfg.security;
-        let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls.clone(), timeout: Duration::from_secs(10) };
+        // Fault ignore-installed-roots: only the factory CA, whatever the CSMS installed.
+        let roots: Vec<String> = if self.cfg.faults.has(&Fault::IgnoreInstalledRoots) { vec![] } else { self.csms_roots.iter().map(|(_, pem)| pem.clone()).collect() };
+        let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls_trusting(&roots), timeout: Duration::from_secs(10) };
         // Probing costs a handshake the CSMS sees fail, so only on reconnections.
         if self.cfg.faults.has(&Fault::AcceptOldTls) && self.booted {
             if let Some((host, port)) = crate::security::old_tls::wss_endpoint(&d.url) {

@@ -21,6 +21,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> Option<Value
         "DeleteCertificate" => {
             let before = st.certificates.len();
             st.certificates.retain(|(_, h)| !v2x::same_certificate(h, &p["certificateHashData"]));
+            st.csms_roots.retain(|(h, _)| !v2x::same_certificate(h, &p["certificateHashData"]));
             json!({"status": if st.certificates.len() < before { "Accepted" } else { "NotFound" }})
         }
         "ExtendedTriggerMessage" => json!({"status": extended_trigger(st, p)}),
@@ -48,6 +49,10 @@ fn install(st: &mut Station, p: &Value) -> Value {
     match v2x::certificate_hash_data(p["certificate"].as_str().unwrap_or_default(), any) {
         Some(hash) => {
             st.certificates.retain(|(_, h)| !v2x::same_certificate(h, &hash));
+            if kind == "CentralSystemRootCertificate" {
+                st.csms_roots.retain(|(h, _)| !v2x::same_certificate(h, &hash));
+                st.csms_roots.push((hash.clone(), p["certificate"].as_str().unwrap_or_default().to_string()));
+            }
             st.certificates.push((kind, hash));
             json!({"status": "Accepted"})
         }

@@ -392,6 +392,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             match certificate_hash_data(p["certificate"].as_str().unwrap_or_default(), any) {
                 Some(hash) => {
                     st.certificates.retain(|(_, h)| !same_certificate(h, &hash));
+                    if kind == "CSMSRootCertificate" {
+                        st.csms_roots.retain(|(h, _)| !same_certificate(h, &hash));
+                        st.csms_roots.push((hash.clone(), p["certificate"].as_str().unwrap_or_default().to_string()));
+                    }
                     st.certificates.push((kind, hash));
                     ok(json!({"status": "Accepted"}))
                 }
@@ -412,6 +416,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "DeleteCertificate" => {
             let before = st.certificates.len();
             st.certificates.retain(|(_, h)| !same_certificate(h, &p["certificateHashData"]));
+            st.csms_roots.retain(|(h, _)| !same_certificate(h, &p["certificateHashData"]));
             ok(json!({"status": if st.certificates.len() < before { "Accepted" } else { "NotFound" }}))
         }
         "SetVariables" => {

@@ -60,6 +60,13 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .timeout_ms(120_000),
         case(
+            "TC_B_50_CS",
+            "Migrate to new ConnectionProfile - Success - New CSMS Root: after a reset the station checks the new CSMS's certificate with the root installed for it",
+            &["M05.FR.13", "B09.FR.01", "B10.FR.01", "B10.FR.04"],
+            tc_b_50,
+        )
+        .timeout_ms(120_000),
+        case(
             "TC_B_43_CS",
             "SetNetworkProfile for a configuration slot the station does not have is Rejected",
             &["B09.FR.02"],
@@ -199,6 +206,46 @@ fn tc_b_46() -> Step {
     let (old, _) = migrate(&conn)?;
     let conn = back("B10.FR.03", "the station to fall back to its old connection profile after 2 failed attempts")?;
     super::set_variable(&conn, "B10", "OCPPCommCtrlr", "NetworkConfigurationPriority", &old.to_string()).map(drop)
+}
+
+/// The hash data of the station's installed CSMS roots.
+fn csms_roots(conn: &kit::Connection, req: &str) -> Step<Vec<Value>> {
+    let r = kit::call(conn, req, "GetInstalledCertificateIds", json!({"certificateType": ["CSMSRootCertificate"]}), 10_000)?;
+    Ok(r["certificateHashDataChain"].as_array().into_iter().flatten().map(|c| c["certificateHashData"].clone()).collect())
+}
+
+/// TC_B_50_CS (part 6): memory state CertificatesInstalled puts the second CSMS root on the
+/// station; both endpoints then serve a certificate it signed, the main one plays unreachable,
+/// and the station must reach the new URL trusting that root. Then the old profile, the run's
+/// certificate and the station's roots are restored.
+fn tc_b_50() -> Step {
+    kit::security_profiles(&[2, 3])?;
+    let root = kit::second_csms_root()?;
+    let conn = super::booted(300)?;
+    let before = csms_roots(&conn, "M05")?;
+    let r = kit::call(&conn, "M05", "InstallCertificate", json!({"certificateType": "CSMSRootCertificate", "certificate": root}), 10_000)?;
+    if r["status"] != "Accepted" {
+        return Err(kit::Verdict::Inconclusive(format!("the second CSMS root could not be installed (memory state CertificatesInstalled): {r}")));
+    }
+    let added: Vec<Value> = csms_roots(&conn, "M05")?.into_iter().filter(|h| !before.contains(h)).collect();
+    kit::serve_certificate(kit::session::Certificate::SecondRoot)?;
+    kit::silence_endpoint(false, true)?;
+    let outcome = migrate(&conn).and_then(|(old, new)| {
+        let conn = back("M05.FR.13", "the station to connect to the new CSMS, whose certificate the installed root signed")?;
+        kit::silence_endpoint(false, false)?;
+        kit::serve_certificate(kit::session::Certificate::Configured)?;
+        super::set_variable(&conn, "B10", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{old},{new}"))?;
+        kit::call(&conn, "B10", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+        let _ = conn.expect_close(15_000);
+        back("B10", "the station back on its first profile")
+    });
+    kit::silence_endpoint(false, false)?;
+    kit::serve_certificate(kit::session::Certificate::Configured)?;
+    let conn = outcome?;
+    for h in added {
+        let _ = kit::call(&conn, "M04", "DeleteCertificate", json!({"certificateHashData": h}), 10_000);
+    }
+    Ok(())
 }
 
 fn tc_b_43() -> Step {
