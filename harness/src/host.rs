@@ -573,6 +573,36 @@ impl session::Host for CaseHost {
         })
     }
 
+    async fn raise_security_profile(&mut self, raised: bool) -> SessResult<u8> {
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("raise-security-profile needs the harness in the CSMS role".into())));
+        };
+        let (version, security) = (self.ctx.version, &self.ctx.security);
+        let now = security.in_force(version).profile;
+        let target = match raised {
+            true if matches!(now, 1 | 2) => Some(now + 1),
+            true => return Ok(Err(session::SessionError::Usage(format!("security profile {now} cannot be raised (1 to 2, 2 to 3)")))),
+            false => None,
+        };
+        let before = security.raised_to(version);
+        security.raise(version, target);
+        match security.in_force(version).serve(crate::security::pki::Variant::Configured) {
+            Ok(s) => {
+                listener.secure(s);
+                if raised {
+                    listener.model().lock().unwrap().keep_connection_profiles();
+                }
+                let profile = security.in_force(version).profile;
+                self.ctx.trace.log("state", format!("the harness CSMS now expects the station at security profile {profile}, for the rest of the run"));
+                Ok(Ok(profile))
+            }
+            Err(e) => {
+                security.raise(version, before);
+                Ok(Err(session::SessionError::Usage(e)))
+            }
+        }
+    }
+
     async fn second_csms_root(&mut self) -> SessResult<String> {
         let root = self.ctx.security.pki().and_then(|p| p.second.as_ref().map(|(ca2, _)| ca2.clone()).ok_or_else(|| "the PKI has no second CSMS root (ca2.pem)".into()));
         Ok(root.map_err(session::SessionError::Usage))
@@ -746,7 +776,7 @@ impl config::Host for CaseHost {
     }
 
     async fn security_profile(&mut self) -> wasmtime::Result<u8> {
-        Ok(self.ctx.security.profile)
+        Ok(self.ctx.security.in_force(self.ctx.version).profile)
     }
 
     async fn valid_id_tokens(&mut self) -> wasmtime::Result<Vec<String>> {

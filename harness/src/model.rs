@@ -206,6 +206,12 @@ impl StationModel {
         }
     }
 
+    /// The station's connection settings were raised for good (A05): the connection profile
+    /// order it has now is not one to undo.
+    pub fn keep_connection_profiles(&mut self) {
+        self.undo.retain(|u| !matches!(u, Undo::Variable { variable, .. } if variable["name"] == "NetworkConfigurationPriority"));
+    }
+
     /// Record a change the baseline must undo, keeping the first (oldest) value of a setting.
     pub fn remember(&mut self, undo: Undo) {
         let same = |u: &Undo| match (u, &undo) {

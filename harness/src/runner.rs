@@ -256,7 +256,7 @@ impl Runner {
         }
         let Dut::BuiltIn { faults } = &self.opts.dut else { unreachable!("only built-in stations are started") };
         let listener = self.loopback_listener().await?;
-        listener.secure(self.serve()?);
+        listener.secure(self.serve(version)?);
         let (handle, task) = self.spawn_station(&listener, faults, version)?;
         stations.insert(version, LiveStation { listener: listener.clone(), handle: handle.clone(), task });
         // Like a station that was running before the run: connected and registered (its boot
@@ -307,8 +307,10 @@ impl Runner {
             .map_err(|e| Verdict::Error(format!("cannot open a listener on loopback: {e}")))
     }
 
-    fn serve(&self) -> Result<crate::transport::ServeSecurity, Verdict> {
-        let security = &self.opts.security;
+    /// How the harness CSMS serves the station of `version`: at the profile in force for it
+    /// (the run's, or the one it was raised to, A05).
+    fn serve(&self, version: OcppVersion) -> Result<crate::transport::ServeSecurity, Verdict> {
+        let security = &self.opts.security.in_force(version);
         security.serve(crate::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)))
     }
 
@@ -490,7 +492,11 @@ impl Runner {
         // The DUT side lives as long as this guard.
         let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
         let mut bench = Bench::none();
-        let security = &self.opts.security;
+        // A fresh DUT starts at the run's profile; a long-lived station at the one it was raised to.
+        if self.opts.fresh_dut {
+            self.opts.security.raise(version, None);
+        }
+        let security = &self.opts.security.in_force(version);
         // The station's listener when it outlives the case (the baseline is then restored).
         let mut kept: Option<Arc<Listener>> = None;
         let endpoint = match (&self.opts.dut, meta.role) {
@@ -500,7 +506,7 @@ impl Runner {
                     Err(v) => return v,
                 };
                 listener.begin_case(trace.clone(), vec![version]);
-                match self.serve() {
+                match self.serve(version) {
                     Ok(s) => listener.secure(s),
                     Err(v) => return v,
                 }
@@ -567,7 +573,7 @@ impl Runner {
                 }
             }
             listener.begin_case(trace.clone(), vec![version]);
-            match self.serve() {
+            match self.serve(version) {
                 Ok(s) => listener.secure(s),
                 Err(v) => return v,
             }

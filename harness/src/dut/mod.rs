@@ -120,6 +120,9 @@ pub enum Fault {
     IgnoreReservation,
     /// Station: TLS trusts only the factory CA, never a CSMS root installed since (M05.FR.13).
     IgnoreInstalledRoots,
+    /// Station: after connecting at a raised security profile, the connection profiles below
+    /// it stay (A05.FR.06).
+    KeepLowerProfiles,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -188,6 +191,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-max-profile", Fault::IgnoreMaxProfile),
     ("ignore-reservation", Fault::IgnoreReservation),
     ("ignore-installed-roots", Fault::IgnoreInstalledRoots),
+    ("keep-lower-profiles", Fault::KeepLowerProfiles),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

@@ -37,6 +37,9 @@ pub struct Security {
     /// long-lived CSMS expects it from then on, so every later connection of the run (and a
     /// built-in CSMS started after it) uses it. Clones share it.
     adopted: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// Profiles a station DUT was raised to during the run (A05), per OCPP version (each has its
+    /// station): irreversible, so every later case of the run is at that profile. Clones share it.
+    raised: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, u8>>>,
 }
 
 impl Security {
@@ -56,7 +59,7 @@ impl Security {
             Some(dir) => Some(std::sync::Arc::new(pki::Pki::load(&base.join(dir))?)),
             None => None,
         };
-        Ok(Security { profile: c.profile, password: c.password.clone(), pki, adopted: Default::default() })
+        Ok(Security { profile: c.profile, password: c.password.clone(), pki, adopted: Default::default(), raised: Default::default() })
     }
 
     /// Settings for the built-in DUTs at `profile`: a fresh PKI and a random password.
@@ -65,13 +68,39 @@ impl Security {
         let password = format!("pw-{:016x}{:08x}", rand_u64(), std::process::id());
         redact::register_basic(station_id, &password);
         let pki = pki::Pki::generate(station_id, &["localhost".into(), "127.0.0.1".into()])?;
-        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)), adopted: Default::default() })
+        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)), adopted: Default::default(), raised: Default::default() })
     }
 
     /// The same settings with the configured password in force: each run starts from it, and
     /// runs sharing these settings (a test binary's trials) do not see each other's changes.
     pub fn for_new_run(&self) -> Security {
-        Security { adopted: Default::default(), ..self.clone() }
+        Security { adopted: Default::default(), raised: Default::default(), ..self.clone() }
+    }
+
+    /// The settings in force for the station of `version`: the run's, at the profile the
+    /// station was raised to if it was.
+    pub fn in_force(&self, version: crate::version::OcppVersion) -> Security {
+        let profile = self.raised.lock().unwrap().get(&version).copied().unwrap_or(self.profile);
+        Security { profile, ..self.clone() }
+    }
+
+    /// The same material at another profile.
+    pub fn at_profile(&self, profile: u8) -> Security {
+        Security { profile, ..self.clone() }
+    }
+
+    /// The profile the station of `version` was raised to, if it was.
+    pub fn raised_to(&self, version: crate::version::OcppVersion) -> Option<u8> {
+        self.raised.lock().unwrap().get(&version).copied()
+    }
+
+    /// The station of `version` now connects at `profile` (None: back to the run's).
+    pub fn raise(&self, version: crate::version::OcppVersion, profile: Option<u8>) {
+        let mut raised = self.raised.lock().unwrap();
+        match profile {
+            Some(p) => raised.insert(version, p),
+            None => raised.remove(&version),
+        };
     }
 
     /// The station's password in force: the one it accepted last in this run, else the configured one.

@@ -435,6 +435,16 @@ pub fn serve_certificate(certificate: Certificate) -> Step {
     })
 }
 
+/// Harness as CSMS: expect the station one security profile up from now on, for the rest of
+/// the run (`false`: back to the run's); the profile in force. A run that cannot (profile 0
+/// or 3, no PKI) skips the case.
+pub fn raise_security_profile(raised: bool) -> Step<u8> {
+    session::raise_security_profile(raised).map_err(|e| match e {
+        SessionError::Usage(m) => Verdict::Skip(m),
+        e => session_failure("", "to change the security profile expected".into(), e),
+    })
+}
+
 /// The PKI's second CSMS root (PEM), for a station to install before the harness serves a
 /// `second-root` certificate; a skip when the lab's PKI has none.
 pub fn second_csms_root() -> Step<String> {

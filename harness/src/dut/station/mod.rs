@@ -62,6 +62,9 @@ pub struct StationSecurity {
     pub tls: Option<Arc<rustls::ClientConfig>>,
     /// What `tls` was made of, to make it again with roots the CSMS installed (M05).
     trust: Option<Trust>,
+    /// The set-up one profile up, which a connection profile may ask for (A05): the station
+    /// has the certificates for it.
+    raised: Option<Box<StationSecurity>>,
 }
 
 #[derive(Clone)]
@@ -93,7 +96,18 @@ impl StationSecurity {
             Some(t) => Some(crate::security::tls::client_config(&t.ca_pem, t.client.as_ref(), t.trust_any)?),
             None => None,
         };
-        Ok(StationSecurity { profile: security.profile, basic, tls, trust })
+        let raised = match security.profile {
+            1 | 2 if security.pki.is_some() && !faults.has(&Fault::NoTls) => {
+                Some(Box::new(StationSecurity::for_run(&security.at_profile(security.profile + 1), station_id, faults)?))
+            }
+            _ => None,
+        };
+        Ok(StationSecurity { profile: security.profile, basic, tls, trust, raised })
+    }
+
+    /// The profile this station can be raised to (A05.FR.02/03), if any.
+    pub fn raisable_to(&self) -> Option<u8> {
+        self.raised.as_ref().map(|r| r.profile)
     }
 
     /// The TLS set-up that also trusts the CSMS roots installed since (`roots`, PEM): a
@@ -459,6 +473,8 @@ pub struct Station {
     csms_roots: Vec<(serde_json::Value, String)>,
     /// Variant own-call-first: an answer held back until the CALL it caused is answered.
     deferred: Option<Deferred>,
+    /// The factory connection (slot 1 without a profile) went with an upgrade (A05.FR.06).
+    factory_slot_dropped: bool,
 }
 
 /// An answer held back by variant own-call-first.
@@ -606,6 +622,7 @@ impl Station {
             security_events: vec![],
             certificates: vec![],
             csms_roots: vec![],
+            factory_slot_dropped: false,
             deferred: None,
             cfg,
         }
@@ -653,10 +670,34 @@ impl Station {
         if slots.is_empty() { vec![1] } else { slots }
     }
 
+    /// The security profile of connection profile `slot` (slot 1 without one: the configured).
+    fn slot_profile(&self, slot: i64) -> u8 {
+        self.network_profiles.get(&slot).and_then(|p| p["securityProfile"].as_u64()).map_or(self.cfg.security.profile, |p| p as u8)
+    }
+
+    /// Connected at a higher profile (A05.FR.06): that profile is SecurityProfile from now on,
+    /// and the connection profiles below it are gone, from NetworkConfigurationPriority too.
+    fn upgraded(&mut self, sec: StationSecurity) {
+        let p = sec.profile;
+        let current = self.priority().get(self.slot_pos % self.priority().len()).copied();
+        self.cfg.security = sec;
+        self.settings.insert("SecurityCtrlr.SecurityProfile".into(), (p.to_string(), true));
+        if self.cfg.faults.has(&Fault::KeepLowerProfiles) {
+            return;
+        }
+        self.factory_slot_dropped = true;
+        let keep: Vec<i64> = self.priority().into_iter().filter(|&slot| self.network_profiles.get(&slot).is_some() && self.slot_profile(slot) >= p).collect();
+        self.network_profiles.retain(|_, q| q["securityProfile"].as_u64().is_some_and(|q| q as u8 >= p));
+        self.slot_pos = current.and_then(|c| keep.iter().position(|&s| s == c)).unwrap_or(0);
+        let list = keep.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        self.settings.insert("OCPPCommCtrlr.NetworkConfigurationPriority".into(), (list, false));
+    }
+
     /// Whether every slot in the list `value` has a connection profile.
     fn known_slots(&self, value: &str) -> bool {
         let slots: Vec<&str> = value.split(',').map(str::trim).collect();
-        !slots.is_empty() && slots.iter().all(|s| s.parse::<i64>().is_ok_and(|n| n == 1 || self.network_profiles.contains_key(&n)))
+        let factory = |n: i64| n == 1 && !self.factory_slot_dropped;
+        !slots.is_empty() && slots.iter().all(|s| s.parse::<i64>().is_ok_and(|n| factory(n) || self.network_profiles.contains_key(&n)))
     }
 
     /// The CSMS URL of the slot the station tries now.
@@ -1120,7 +1161,12 @@ impl Station {
         use crate::security::tls::{Dial, DialError, dial};
         let url = format!("{}/{}", self.csms_url().trim_end_matches('/'), self.cfg.station_id);
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
-        let sec = &self.cfg.security;
+        // A slot above the profile in force connects with the raised set-up (A05.FR.05).
+        let slots = self.priority();
+        let slot = slots[self.slot_pos % slots.len()];
+        let upgrade = self.slot_profile(slot) > self.cfg.security.profile && !self.cfg.faults.has(&Fault::IgnoreConnectionProfiles);
+        let raised = self.cfg.security.raised.as_deref().filter(|_| upgrade).cloned();
+        let sec = raised.as_ref().unwrap_or(&self.cfg.security);
         // Fault ignore-installed-roots: only the factory CA, whatever the CSMS installed.
         let roots: Vec<String> = if self.cfg.faults.has(&Fault::IgnoreInstalledRoots) { vec![] } else { self.csms_roots.iter().map(|(_, pem)| pem.clone()).collect() };
         let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls_trusting(&roots), timeout: Duration::from_secs(10) };
@@ -1152,6 +1198,9 @@ impl Station {
         };
         let (mut stream, tx, _writer) = super::split(ws);
         self.online = true;
+        if let Some(sec) = raised {
+            self.upgraded(sec);
+        }
         if self.cfg.faults.has(&Fault::SkipBoot) {
             // Behaves as if registered: talks without ever booting.
             self.booted = true;

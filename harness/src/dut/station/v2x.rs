@@ -706,8 +706,17 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
         }
         return "Accepted";
     }
-    if k == "OCPPCommCtrlr.NetworkConfigurationPriority" && !st.known_slots(&value) {
-        return "Rejected";
+    if k == "OCPPCommCtrlr.NetworkConfigurationPriority" {
+        if !st.known_slots(&value) {
+            return "Rejected";
+        }
+        // A05.FR.02/03: a slot above the profile in force only if the station has what that
+        // profile needs (its certificates: the set-up one profile up).
+        let current = st.cfg.security.profile;
+        let above = value.split(',').filter_map(|s| s.trim().parse::<i64>().ok()).map(|slot| st.slot_profile(slot)).filter(|&p| p > current);
+        if above.into_iter().any(|p| Some(p) != st.cfg.security.raisable_to()) {
+            return "Rejected";
+        }
     }
     match st.settings.get(&k) {
         Some((_, true)) => "Rejected",

@@ -700,14 +700,16 @@ fn operative_again(conn: &Connection, connector: u32) {
 
 fn oh_16_g_02() -> Step {
     let (conn, id) = remote_tx("1.6 ChangeAvailability", 118)?;
-    conn.claim(&[STATUS.into()]);
     let s = availability(&conn, 1, "Inoperative")?;
     let outcome = kit::check(s == "Scheduled", "1.6 §5.3", "ChangeAvailability Scheduled while a transaction runs", || format!("status {s}")).and_then(|_| {
         let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": id}), 10_000)?;
         kit::check(r["status"] == "Accepted", "1.6 RemoteStopTransaction", "RemoteStopTransaction Accepted", || r.to_string())?;
         stopped(&conn, "1.6 RemoteStopTransaction", id, "Remote")?;
         kit::unplug(1)?;
-        // Finishing may come first; Unavailable must follow.
+        // The status now, asked for: statuses sent on their own meanwhile may come first.
+        conn.claim(&[STATUS.into()]);
+        let r = kit::call(&conn, "1.6 TriggerMessage", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "connectorId": 1}), 10_000)?;
+        kit::check(r["status"] == "Accepted", "1.6 TriggerMessage", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
         for _ in 0..3 {
             let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
             if m["connectorId"] == 1 && m["status"] == "Unavailable" {

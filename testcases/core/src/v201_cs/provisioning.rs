@@ -67,6 +67,13 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .timeout_ms(120_000),
         case(
+            "TC_A_19_CS",
+            "Upgrade Charging Station Security Profile - Accepted: a connection profile one profile up, first in the priority, a reset; the station comes back at that profile for good",
+            &["A05.FR.04", "A05.FR.05", "A05.FR.06"],
+            tc_a_19,
+        )
+        .timeout_ms(120_000),
+        case(
             "TC_B_43_CS",
             "SetNetworkProfile for a configuration slot the station does not have is Rejected",
             &["B09.FR.02"],
@@ -246,6 +253,48 @@ fn tc_b_50() -> Step {
         let _ = kit::call(&conn, "M04", "DeleteCertificate", json!({"certificateHashData": h}), 10_000);
     }
     Ok(())
+}
+
+/// TC_A_19_CS (part 6): steps 1-6 send a connection profile at the profile in force + 1 (the
+/// harness's second endpoint) and put it first; the harness then expects that profile on
+/// every endpoint for the rest of the run — an upgraded station never goes back (A05.FR.06),
+/// so later cases run at it. Steps 7-13: the station comes back at it (the host checks the
+/// TLS and credentials that profile needs), reports it as SecurityProfile, and has dropped
+/// the lower slot from NetworkConfigurationPriority.
+fn tc_a_19() -> Step {
+    let profile = kit::security_profiles(&[1, 2])?;
+    let up = profile + 1;
+    let conn = super::booted(300)?;
+    let url = kit::alternative_csms_url()?;
+    // The second endpoint's URL as a station at the raised profile dials it.
+    let url = if up >= 2 { url.replacen("ws://", "wss://", 1) } else { url };
+    let (old, new) = slots(&conn)?;
+    let data = json!({"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url, "messageTimeout": 30, "securityProfile": up, "ocppInterface": "Wired0"});
+    let r = kit::call(&conn, "A05", "SetNetworkProfile", json!({"configurationSlot": new, "connectionData": data}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "A05", format!("SetNetworkProfile Accepted for slot {new} at security profile {up}"), || r.to_string())?;
+    let r = super::set_variable(&conn, "A05.FR.04", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{new},{old}"))?;
+    let status = r["attributeStatus"].as_str().unwrap_or_default();
+    kit::check(["Accepted", "RebootRequired"].contains(&status), "A05.FR.04", format!("NetworkConfigurationPriority {new},{old} Accepted or RebootRequired"), || r.to_string())?;
+    kit::raise_security_profile(true)?;
+    let back_up = (|| {
+        let r = kit::call(&conn, "A05.FR.05", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+        kit::check(r["status"] == "Accepted", "A05.FR.05", "Reset Accepted", || r.to_string())?;
+        let _ = conn.expect_close(15_000);
+        back("A05.FR.05", &format!("the station to connect at security profile {up} with the new connection profile"))
+    })();
+    let conn = match back_up {
+        Ok(c) => c,
+        Err(v) => {
+            // It did not upgrade: the run goes on at the profile it is at.
+            let _ = kit::raise_security_profile(false);
+            return Err(v);
+        }
+    };
+    let r = super::get_variable(&conn, "A05.FR.06", "SecurityCtrlr", "SecurityProfile")?;
+    kit::check(r["attributeValue"] == up.to_string().as_str(), "A05.FR.06", format!("SecurityProfile {up}"), || r.to_string())?;
+    let r = super::get_variable(&conn, "A05.FR.06", "OCPPCommCtrlr", "NetworkConfigurationPriority")?;
+    let list: Vec<i64> = r["attributeValue"].as_str().unwrap_or_default().split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    kit::check(!list.contains(&old), "A05.FR.06", format!("NetworkConfigurationPriority without slot {old}, the lower profile"), || r.to_string())
 }
 
 fn tc_b_43() -> Step {
