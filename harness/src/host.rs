@@ -776,7 +776,11 @@ impl config::Host for CaseHost {
     }
 
     async fn security_profile(&mut self) -> wasmtime::Result<u8> {
-        Ok(self.ctx.security.in_force(self.ctx.version).profile)
+        // A station DUT may have been raised (A05) since the case started.
+        Ok(match self.ctx.endpoint {
+            Endpoint::Listener(_) => self.ctx.security.in_force(self.ctx.version).profile,
+            _ => self.ctx.security.profile,
+        })
     }
 
     async fn valid_id_tokens(&mut self) -> wasmtime::Result<Vec<String>> {

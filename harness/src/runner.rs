@@ -496,7 +496,8 @@ impl Runner {
         if self.opts.fresh_dut {
             self.opts.security.raise(version, None);
         }
-        let security = &self.opts.security.in_force(version);
+        // Only a station DUT is ever raised (A05); a CSMS DUT stays at the run's profile.
+        let security = &if meta.role == Role::Csms { self.opts.security.in_force(version) } else { self.opts.security.clone() };
         // The station's listener when it outlives the case (the baseline is then restored).
         let mut kept: Option<Arc<Listener>> = None;
         let endpoint = match (&self.opts.dut, meta.role) {

@@ -38,7 +38,8 @@ pub struct Security {
     /// built-in CSMS started after it) uses it. Clones share it.
     adopted: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     /// Profiles a station DUT was raised to during the run (A05), per OCPP version (each has its
-    /// station): irreversible, so every later case of the run is at that profile. Clones share it.
+    /// station): irreversible, so every later case with that station is at that profile (a
+    /// CSMS DUT stays at the run's). Clones share it.
     raised: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, u8>>>,
 }
 
@@ -77,7 +78,7 @@ impl Security {
         Security { adopted: Default::default(), raised: Default::default(), ..self.clone() }
     }
 
-    /// The settings in force for the station of `version`: the run's, at the profile the
+    /// The settings in force for the station DUT of `version`: the run's, at the profile the
     /// station was raised to if it was.
     pub fn in_force(&self, version: crate::version::OcppVersion) -> Security {
         let profile = self.raised.lock().unwrap().get(&version).copied().unwrap_or(self.profile);
