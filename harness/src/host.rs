@@ -452,6 +452,31 @@ impl session::Host for CaseHost {
         }
     }
 
+    async fn connect_csms_raised(&mut self, url: String, version: types::OcppVersion, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        if !matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_)) {
+            return Ok(Err(session::SessionError::Usage("connect-csms-raised needs the harness in the charging-station role".into())));
+        }
+        let profile = self.ctx.security.profile;
+        if !matches!(profile, 1 | 2) {
+            return Ok(Err(session::SessionError::Usage(format!("security profile {profile} cannot be raised (1 to 2, 2 to 3)"))));
+        }
+        let up = self.ctx.security.at_profile(profile + 1);
+        let security = match up.client(&self.ctx.config.station_id, crate::security::Credentials::Configured, crate::security::pki::Variant::Configured) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
+        };
+        let trace = self.ctx.trace.clone();
+        match timed(&self.ctx.trace, false, "the CSMS to accept the connection", transport::connect(&url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
+            Ok(conn) => {
+                conn.adopt(&claim);
+                self.ctx.security.move_station(self.ctx.version, Some((profile + 1, url.clone())));
+                self.ctx.trace.log("state", format!("the harness station moved to {url} at security profile {}, for the rest of the run", profile + 1));
+                Ok(Ok(self.table.push(conn)?))
+            }
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
     async fn offer_subprotocols(&mut self, subprotocols: Vec<String>, wait_ms: u32) -> SessResult<session::Upgrade> {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("offer-subprotocols needs the harness in the charging-station role".into())));

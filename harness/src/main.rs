@@ -774,6 +774,9 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             let cfg = dut::csms::CsmsConfig { faults, security: sec, variants, ..Default::default() };
             let (addr, handle, task) = dut::csms::start(listen, cfg).await?;
             println!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
+            if let Some(up) = handle.raised_addr {
+                println!("and on wss://{up}/<station id> at security profile {} (a station's move up, A05: parameter csms-url-profile-up = wss://{up}/ocpp)", loaded.profile + 1);
+            }
             if let Some(c) = control {
                 let (bound, _server) = dut::control::serve_router(c, dut::control::csms_router(handle.clone())).await?;
                 println!("control API on http://{bound}/ (POST /stations/<id>/<action> with the payload, GET /stations)");

@@ -281,6 +281,9 @@ impl Runner {
         let mut sec = dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
             .map_err(|e| Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")))?;
         sec.passwords = self.csms_passwords.get_or_init(|| sec.passwords.clone()).clone();
+        if let Some(up) = sec.raised.as_mut() {
+            up.passwords = sec.passwords.clone();
+        }
         let cfg = dut::csms::CsmsConfig {
             versions: vec![version],
             faults: faults.clone(),
@@ -492,12 +495,19 @@ impl Runner {
         // The DUT side lives as long as this guard.
         let mut dut_task: Option<tokio::task::JoinHandle<()>> = None;
         let mut bench = Bench::none();
-        // A fresh DUT starts at the run's profile; a long-lived station at the one it was raised to.
+        // A fresh DUT starts at the run's profile; a long-lived one where A05 moved it: a station
+        // DUT raised, the harness station moved to the CSMS DUT's endpoint one profile up.
         if self.opts.fresh_dut {
             self.opts.security.raise(version, None);
+            self.opts.security.move_station(version, None);
         }
-        // Only a station DUT is ever raised (A05); a CSMS DUT stays at the run's profile.
-        let security = &if meta.role == Role::Csms { self.opts.security.in_force(version) } else { self.opts.security.clone() };
+        let moved = if meta.role == Role::ChargingStation { self.opts.security.moved_to(version) } else { None };
+        let security = &match (&moved, meta.role) {
+            (_, Role::Csms) => self.opts.security.in_force(version),
+            (Some((p, _)), _) => self.opts.security.at_profile(*p),
+            (None, _) => self.opts.security.clone(),
+        };
+        let mut raised_url = None;
         // The station's listener when it outlives the case (the baseline is then restored).
         let mut kept: Option<Arc<Listener>> = None;
         let endpoint = match (&self.opts.dut, meta.role) {
@@ -530,6 +540,8 @@ impl Runner {
             }
             (Dut::BuiltIn { faults }, Role::ChargingStation) => match self.builtin_csms(faults, version).await {
                 Ok((url, handle, task)) => {
+                    raised_url = handle.raised_addr.map(|a| format!("wss://{a}/ocpp"));
+                    let url = moved.as_ref().map_or(url, |(_, u)| u.clone());
                     dut_task = task;
                     bench = Bench::sim_csms(handle, &self.opts.config.station_id);
                     Endpoint::CsmsUrl(url)
@@ -544,7 +556,7 @@ impl Runner {
                 None => return Verdict::Skip("the harness plays the CSMS here, but no --listen address was given for the station DUT".into()),
             },
             (Dut::External { csms_url, .. }, Role::ChargingStation) => match csms_url {
-                Some(url) => Endpoint::CsmsUrl(url.clone()),
+                Some(url) => Endpoint::CsmsUrl(moved.as_ref().map_or_else(|| url.clone(), |(_, u)| u.clone())),
                 None => return Verdict::Skip("the harness plays a charging station here, but no --csms-url was given for the CSMS DUT".into()),
             },
         };
@@ -580,6 +592,10 @@ impl Runner {
             }
         }
         let mut config = self.opts.config.clone();
+        // The built-in CSMS's endpoint one profile up, for connection-profile cases (A05).
+        if let Some(u) = raised_url {
+            config.parameters.entry("csms-url-profile-up".into()).or_insert(u);
+        }
         if let Endpoint::CsmsUrl(url) = &endpoint {
             // What the last case left open at the CSMS, and could not end then: again now.
             let left = self.left_open.lock().unwrap().take();

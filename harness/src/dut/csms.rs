@@ -53,6 +53,9 @@ pub struct CsmsSecurity {
     pub passwords: Passwords,
     /// TLS (profiles 2 and 3; at 3 it requires client certificates).
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// A second endpoint one profile up, where its stations may move with a connection
+    /// profile (A05); once one connected there, the lower profile is refused to it (A05.FR.07).
+    pub raised: Option<Box<CsmsSecurity>>,
 }
 
 impl std::fmt::Debug for CsmsSecurity {
@@ -80,7 +83,17 @@ impl CsmsSecurity {
             }
             None => None,
         };
-        Ok(CsmsSecurity { profile: security.profile, passwords: Arc::new(Mutex::new(passwords)), tls })
+        let passwords = Arc::new(Mutex::new(passwords));
+        let raised = match security.profile {
+            1 | 2 if security.pki.is_some() => {
+                let mut up = CsmsSecurity::for_run(&security.at_profile(security.profile + 1), station_id, faults)?;
+                // One set of stations: a password changed on one endpoint holds on the other.
+                up.passwords = passwords.clone();
+                Some(Box::new(up))
+            }
+            _ => None,
+        };
+        Ok(CsmsSecurity { profile: security.profile, passwords, tls, raised })
     }
 }
 
@@ -161,6 +174,8 @@ struct Shared {
     links: HashMap<String, Link>,
     records: HashMap<String, StationRecord>,
     next_call_id: u64,
+    /// Stations that connected at a raised profile: never again below it (A05.FR.07).
+    upgraded: HashMap<String, u8>,
 }
 
 /// Drives a running CSMS from outside: CSMS-initiated messages, state queries.
@@ -168,6 +183,10 @@ struct Shared {
 pub struct CsmsHandle {
     shared: Arc<Mutex<Shared>>,
     cfg: Arc<CsmsConfig>,
+    /// The endpoint one security profile up (`CsmsSecurity::raised`), if there is one.
+    pub raised_addr: Option<SocketAddr>,
+    /// Whether this handle serves that endpoint.
+    on_raised: bool,
 }
 
 impl CsmsHandle {
@@ -256,16 +275,36 @@ pub async fn start(addr: SocketAddr, cfg: CsmsConfig) -> std::io::Result<(Socket
     socket.bind(addr)?;
     let listener: TcpListener = socket.listen(4096)?;
     let local = listener.local_addr()?;
-    let handle = CsmsHandle { shared: Arc::default(), cfg: Arc::new(cfg) };
+    // The endpoint one profile up, on the same address and another port.
+    let raised = match &cfg.security.raised {
+        Some(sec) => Some((TcpListener::bind((addr.ip(), 0)).await?, (**sec).clone())),
+        None => None,
+    };
+    let raised_addr = match &raised {
+        Some((l, _)) => Some(l.local_addr()?),
+        None => None,
+    };
+    let handle = CsmsHandle { shared: Arc::default(), cfg: Arc::new(cfg), raised_addr, on_raised: false };
     let h = handle.clone();
+    let up = raised.map(|(l, security)| (l, CsmsHandle { shared: handle.shared.clone(), cfg: Arc::new(CsmsConfig { security, ..(*handle.cfg).clone() }), raised_addr: None, on_raised: true }));
     let task = tokio::spawn(async move {
-        let mut conns = tokio::task::JoinSet::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            let _ = stream.set_nodelay(true);
-            conns.spawn(serve(stream, h.clone()));
-        }
+        let raised = async move {
+            match up {
+                Some((l, h)) => accept_loop(l, h).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::join!(accept_loop(listener, h), raised);
     });
     Ok((local, handle, task))
+}
+
+async fn accept_loop(listener: TcpListener, h: CsmsHandle) {
+    let mut conns = tokio::task::JoinSet::new();
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        conns.spawn(serve(stream, h.clone()));
+    }
 }
 
 async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
@@ -277,6 +316,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     }
     let Ok((io, tls)) = crate::security::tls::accept(stream, cfg.security.tls.clone(), Duration::from_secs(10)).await else { return };
     let peer_cn = tls.and_then(|t| t.peer_cn);
+    let (shared, on_raised) = (h.shared.clone(), h.on_raised);
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         let offered = req.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
         let station = station_id_from_path(req.uri().path());
@@ -308,6 +348,17 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         }
         if sec.profile == 3 && !cfg.faults.has(&Fault::IgnoreCertificateCn) && peer_cn.as_deref() != Some(station.as_str()) {
             return refuse(StatusCode::FORBIDDEN, "the client certificate does not name this station");
+        }
+        {
+            let mut shared = shared.lock().unwrap();
+            let floor = shared.upgraded.get(&station).copied().unwrap_or(0);
+            if sec.profile < floor && !cfg.faults.has(&Fault::AcceptLowerProfile) {
+                return refuse(StatusCode::UNAUTHORIZED, &format!("this station moved to security profile {floor}; lower is refused (A05.FR.07)"));
+            }
+            // A station on the raised endpoint has moved up for good.
+            if on_raised && sec.profile > floor {
+                shared.upgraded.insert(station.clone(), sec.profile);
+            }
         }
         if cfg.faults.hostile() == Some(super::Hostile::RefuseHandshake) {
             let mut r = ErrorResponse::new(Some("hostile CSMS: service unavailable".into()));

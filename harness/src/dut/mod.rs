@@ -123,6 +123,8 @@ pub enum Fault {
     /// Station: after connecting at a raised security profile, the connection profiles below
     /// it stay (A05.FR.06).
     KeepLowerProfiles,
+    /// CSMS: a station that moved to a higher security profile may still connect lower (A05.FR.07).
+    AcceptLowerProfile,
     /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
     AcceptAnyCertificate,
     /// CSMS: do not check that the client certificate names the connecting station.
@@ -192,6 +194,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-reservation", Fault::IgnoreReservation),
     ("ignore-installed-roots", Fault::IgnoreInstalledRoots),
     ("keep-lower-profiles", Fault::KeepLowerProfiles),
+    ("accept-lower-profile", Fault::AcceptLowerProfile),
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),

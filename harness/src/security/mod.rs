@@ -41,6 +41,10 @@ pub struct Security {
     /// station): irreversible, so every later case with that station is at that profile (a
     /// CSMS DUT stays at the run's). Clones share it.
     raised: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, u8>>>,
+    /// Where a CSMS DUT moved the harness station one profile up (A05, TC_A_19_CSMS), per
+    /// version: (profile, CSMS URL). The CSMS refuses it lower from then on, so the rest of
+    /// the run connects there. Clones share it.
+    moved: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, (u8, String)>>>,
 }
 
 impl Security {
@@ -60,7 +64,7 @@ impl Security {
             Some(dir) => Some(std::sync::Arc::new(pki::Pki::load(&base.join(dir))?)),
             None => None,
         };
-        Ok(Security { profile: c.profile, password: c.password.clone(), pki, adopted: Default::default(), raised: Default::default() })
+        Ok(Security { profile: c.profile, password: c.password.clone(), pki, adopted: Default::default(), raised: Default::default(), moved: Default::default() })
     }
 
     /// Settings for the built-in DUTs at `profile`: a fresh PKI and a random password.
@@ -69,13 +73,13 @@ impl Security {
         let password = format!("pw-{:016x}{:08x}", rand_u64(), std::process::id());
         redact::register_basic(station_id, &password);
         let pki = pki::Pki::generate(station_id, &["localhost".into(), "127.0.0.1".into()])?;
-        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)), adopted: Default::default(), raised: Default::default() })
+        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)), adopted: Default::default(), raised: Default::default(), moved: Default::default() })
     }
 
     /// The same settings with the configured password in force: each run starts from it, and
     /// runs sharing these settings (a test binary's trials) do not see each other's changes.
     pub fn for_new_run(&self) -> Security {
-        Security { adopted: Default::default(), raised: Default::default(), ..self.clone() }
+        Security { adopted: Default::default(), raised: Default::default(), moved: Default::default(), ..self.clone() }
     }
 
     /// The settings in force for the station DUT of `version`: the run's, at the profile the
@@ -88,6 +92,20 @@ impl Security {
     /// The same material at another profile.
     pub fn at_profile(&self, profile: u8) -> Security {
         Security { profile, ..self.clone() }
+    }
+
+    /// Where the CSMS DUT of `version` moved the harness station, if it did: (profile, URL).
+    pub fn moved_to(&self, version: crate::version::OcppVersion) -> Option<(u8, String)> {
+        self.moved.lock().unwrap().get(&version).cloned()
+    }
+
+    /// The harness station of `version` now connects there (None: back to the run's).
+    pub fn move_station(&self, version: crate::version::OcppVersion, to: Option<(u8, String)>) {
+        let mut moved = self.moved.lock().unwrap();
+        match to {
+            Some(t) => moved.insert(version, t),
+            None => moved.remove(&version),
+        };
     }
 
     /// The profile the station of `version` was raised to, if it was.

@@ -23,6 +23,7 @@ pub(crate) fn cases() -> Vec<Case> {
         Case { id: "TC_B_07_CSMS", title: "The CSMS can ask for several variables in one GetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_07 },
         Case { id: "TC_B_09_CSMS", title: "The CSMS can set one variable with SetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_09 },
         Case { id: "TC_B_10_CSMS", title: "The CSMS can set several variables in one SetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_10 },
+        Case { id: "TC_A_19_CSMS", title: "Upgrade Charging Station Security Profile - Accepted: the CSMS moves the station one profile up and refuses it below from then on", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["A05.FR.04", "A05.FR.07"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_19 },
         Case { id: "TC_B_42_CSMS", title: "Set new NetworkConnectionProfile - Accepted: the CSMS sends the profile its operator set", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B09.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_42 },
         Case { id: "TC_B_44_CSMS", title: "Set new NetworkConnectionProfile - Failed: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B09.FR.03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_44 },
         Case { id: "TC_B_12_CSMS", title: "The CSMS asks for the ConfigurationInventory and takes every NotifyReport part", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_12 },
@@ -316,6 +317,48 @@ fn tc_b_42() -> Step {
         kit::check(got == want, req, format!("connectionData.{field} {want}"), || format!("{field} {got}"))?;
     }
     Ok(())
+}
+
+/// TC_A_19_CSMS (part 6): the operator has the CSMS set a connection profile one security
+/// profile up (its URL for that profile: parameter `csms-url-profile-up`), put it first in
+/// NetworkConfigurationPriority and reset the station; the station comes back there at that
+/// profile and is registered, and is refused at the old profile from then on (A05.FR.07). The
+/// move is for good: later cases of the run connect there.
+fn tc_a_19() -> Step {
+    let profile = kit::security_profiles(&[1, 2])?;
+    let up = profile + 1;
+    let Some(url) = kit::config::parameter("csms-url-profile-up") else {
+        return Err(Verdict::Skip("no csms-url-profile-up parameter: the CSMS's URL for security profile one up".into()));
+    };
+    let conn = registered()?;
+    let wanted = json!({"configurationSlot": 2, "connectionData": {
+        "messageTimeout": 30, "ocppCsmsUrl": url, "ocppInterface": "Wired0", "ocppTransport": "JSON", "ocppVersion": "OCPP20", "securityProfile": up
+    }});
+    let call = triggered(&conn, "A05.FR.04", "SetNetworkProfile", wanted, json!({"status": "Accepted"}))?;
+    let data = &call["connectionData"];
+    for (field, want) in [("securityProfile", json!(up)), ("ocppCsmsUrl", json!(url)), ("ocppTransport", json!("JSON")), ("ocppVersion", json!("OCPP20"))] {
+        kit::check(data[field] == want, "A05.FR.04", format!("connectionData.{field} {want}"), || format!("{field} {}", data[field]))?;
+    }
+    let slot = call["configurationSlot"].as_i64().unwrap_or(0);
+    let priority = json!({"setVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "NetworkConfigurationPriority"}, "attributeValue": format!("{slot},1")}]});
+    kit::csms_trigger(&conn, "SetVariables", priority)?;
+    let set = kit::expect(&conn, "A05.FR.04", "SetVariables", 15_000)?;
+    let data: Vec<Value> = set.payload["setVariableData"].as_array().cloned().unwrap_or_default();
+    let results: Vec<Value> = data.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
+    kit::reply(&conn, "A05.FR.04", &set, "SetVariables", json!({"setVariableResult": results}))?;
+    let names_slot = data.iter().any(|d| d["variable"]["name"] == "NetworkConfigurationPriority" && d["attributeValue"].as_str().is_some_and(|v| v.split(',').any(|s| s.trim() == slot.to_string())));
+    kit::check(names_slot, "A05.FR.04", format!("NetworkConfigurationPriority with slot {slot}"), || set.payload.to_string())?;
+    triggered(&conn, "A05.FR.04", "Reset", json!({"type": "OnIdle"}), json!({"status": "Accepted"}))?;
+    conn.close();
+    let raised = session::connect_csms_raised(&url, config::version(), &[]).map_err(|e| match e {
+        SessionError::Usage(m) => Verdict::Skip(m),
+        e => kit::fail("A05.FR.04", format!("the CSMS to accept the station at security profile {up} on the connection profile it set"), format!("{e:?}")),
+    })?;
+    let r = kit::call(&raised, "A05.FR.04", "BootNotification", boot_payload(), 10_000)?;
+    kit::check(r["status"] == "Accepted", "A05.FR.04", "registration status Accepted at the new profile", || r.to_string())?;
+    raised.close();
+    let lower = kit::connect_presenting(Credentials::Configured, Certificate::Configured)?;
+    kit::expect_refused("A05.FR.07", &format!("the CSMS to refuse the station at security profile {profile} once it moved to {up}"), lower)
 }
 
 /// TC_B_44_CSMS (part 6 table 482): the station answers Failed; the CSMS goes on.
