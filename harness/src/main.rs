@@ -262,6 +262,10 @@ enum SimCommand {
     Csms {
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: SocketAddr,
+        /// At security profile 1 or 2, where the endpoint one profile up listens (wss://), for
+        /// a station a connection profile moves up (A05); default: a free port.
+        #[arg(long)]
+        raised_listen: Option<SocketAddr>,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
         /// A legal but strict or unusual behaviour (repeatable): strict-tokens,
@@ -764,14 +768,14 @@ async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             // stdin closed (e.g. run in the background): keep running.
             task.await?;
         }
-        SimCommand::Csms { listen, faults, variants, control, security } => {
+        SimCommand::Csms { listen, raised_listen, faults, variants, control, security } => {
             let faults = Faults(faults);
             let loaded = security.load("*")?;
             let sec = dut::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
             if let Some(v) = variants.iter().find(|v| !v.for_side(dut::variant::Side::Csms)) {
                 anyhow::bail!("variant {v} is for the reference station, not the CSMS");
             }
-            let cfg = dut::csms::CsmsConfig { faults, security: sec, variants, ..Default::default() };
+            let cfg = dut::csms::CsmsConfig { faults, security: sec, variants, raised_listen, ..Default::default() };
             let (addr, handle, task) = dut::csms::start(listen, cfg).await?;
             println!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
             if let Some(up) = handle.raised_addr {

@@ -39,6 +39,9 @@ pub struct CsmsConfig {
     pub security: CsmsSecurity,
     /// Legal but strict or unusual behaviours (see [`super::variant`]).
     pub variants: Vec<Variant>,
+    /// Where the endpoint one security profile up listens (`CsmsSecurity::raised`); default:
+    /// the main address's host, a free port.
+    pub raised_listen: Option<SocketAddr>,
 }
 
 /// Station id -> Basic-auth password, shared by the CSMS's connections.
@@ -107,6 +110,7 @@ impl Default for CsmsConfig {
             tokens: TokenBook::from_parameters(&Default::default()),
             security: CsmsSecurity::default(),
             variants: vec![],
+            raised_listen: None,
         }
     }
 }
@@ -277,7 +281,7 @@ pub async fn start(addr: SocketAddr, cfg: CsmsConfig) -> std::io::Result<(Socket
     let local = listener.local_addr()?;
     // The endpoint one profile up, on the same address and another port.
     let raised = match &cfg.security.raised {
-        Some(sec) => Some((TcpListener::bind((addr.ip(), 0)).await?, (**sec).clone())),
+        Some(sec) => Some((TcpListener::bind(cfg.raised_listen.unwrap_or(SocketAddr::new(addr.ip(), 0))).await?, (**sec).clone())),
         None => None,
     };
     let raised_addr = match &raised {
