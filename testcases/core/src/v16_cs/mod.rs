@@ -386,18 +386,21 @@ fn tc_036() -> Step {
     stopped(&again, "1.6 offline transactions", id, "EVDisconnected").map(|_| ())
 }
 
-fn tc_037_1() -> Step {
+/// The valid token on the local list (version `version`), then offline: cable in, badge
+/// presented. Returns the token.
+fn listed_then_offline(version: i64) -> Step<String> {
     let conn = booted(false)?;
-    let token = kit::valid_token();
-    let list = json!({"listVersion": 1, "updateType": "Full", "localAuthorizationList": [{"idTag": token, "idTagInfo": {"status": "Accepted"}}]});
-    let r = kit::call(&conn, "1.6 SendLocalList", "SendLocalList", list, 10_000)?;
-    if r["status"] != "Accepted" {
-        return Err(Verdict::Inconclusive(format!("the local list was not accepted (prerequisite): {r}")));
-    }
+    full_list(&conn, version)?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     kit::plug_in(1)?;
+    let token = kit::valid_token();
     kit::present_token(&token)?;
+    Ok(token)
+}
+
+fn tc_037_1() -> Step {
+    let token = listed_then_offline(1)?;
     kit::network(true)?;
     let again = reconnected("1.6 offline transactions", &[START])?;
     started(&again, "1.6 offline transactions", 112, &token).map(|_| ())
@@ -602,17 +605,7 @@ fn tc_038() -> Step {
 }
 
 fn tc_039() -> Step {
-    let conn = booted(false)?;
-    let token = kit::valid_token();
-    let list = json!({"listVersion": 2, "updateType": "Full", "localAuthorizationList": [{"idTag": token, "idTagInfo": {"status": "Accepted"}}]});
-    let r = kit::call(&conn, "1.6 SendLocalList", "SendLocalList", list, 10_000)?;
-    if r["status"] != "Accepted" {
-        return Err(Verdict::Inconclusive(format!("the local list was not accepted (prerequisite): {r}")));
-    }
-    kit::network(false)?;
-    let _ = conn.expect_close(10_000);
-    kit::plug_in(1)?;
-    kit::present_token(&token)?;
+    let token = listed_then_offline(2)?;
     clock::sleep_ms(500);
     kit::unplug(1)?;
     kit::network(true)?;
