@@ -227,14 +227,21 @@ fn tc_004_2() -> Step {
     kit::expect_silence(&conn, "1.6 StartTransaction", START, 500, "after the connection time-out")
 }
 
-fn tc_005_1() -> Step {
+/// Cable in, then the valid badge: a transaction the case numbers `id`, with its
+/// Authorize, StartTransaction and StopTransaction the case's. Returns the connection and badge.
+fn badge_tx(id: i64) -> Step<(Connection, String)> {
     let conn = booted(false)?;
     conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
     kit::plug_in(1)?;
     let token = kit::valid_token();
     kit::present_token(&token)?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
-    started(&conn, "1.6 StartTransaction", 103, &token)?;
+    started(&conn, "1.6 StartTransaction", id, &token)?;
+    Ok((conn, token))
+}
+
+fn tc_005_1() -> Step {
+    let (conn, _) = badge_tx(103)?;
     kit::unplug(1)?;
     stopped(&conn, "1.6 StopTransaction", 103, "EVDisconnected").map(|_| ())
 }
@@ -588,13 +595,7 @@ fn stopped_locally(conn: &Connection, req: &str, id: i64) -> Step {
 }
 
 fn tc_038() -> Step {
-    let conn = booted(false)?;
-    conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
-    kit::plug_in(1)?;
-    let token = kit::valid_token();
-    kit::present_token(&token)?;
-    authorize(&conn, "1.6 Authorize", "Accepted")?;
-    started(&conn, "1.6 StartTransaction", 115, &token)?;
+    let (conn, token) = badge_tx(115)?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     kit::present_token(&token)?;
