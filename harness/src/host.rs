@@ -432,22 +432,13 @@ impl session::Host for CaseHost {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("connect-csms needs the harness in the charging-station role".into())));
         };
+        let url = url.clone();
         let security = match self.ctx.security.client(&self.ctx.config.station_id, credentials.into(), certificate.into()) {
             Ok(s) => s,
             Err(e) => return Ok(Err(session::SessionError::Usage(e))),
         };
-        let trace = self.ctx.trace.clone();
-        match timed(&self.ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
-            Ok(conn) => {
-                conn.adopt(&claim);
-                // Like a station: a password it accepted is the one it must send from now on.
-                let (c, security, id) = (conn.clone(), self.ctx.security.clone(), self.ctx.config.station_id.clone());
-                conn.on_password_change(move |pw| {
-                    c.trace().log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
-                    security.adopt_password(&id, pw);
-                });
-                Ok(Ok(self.table.push(conn)?))
-            }
+        match dial_csms(self.ctx.clone(), &url, version, &claim, &security).await {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
     }
@@ -465,10 +456,8 @@ impl session::Host for CaseHost {
             Ok(s) => s,
             Err(e) => return Ok(Err(session::SessionError::Usage(e))),
         };
-        let trace = self.ctx.trace.clone();
-        match timed(&self.ctx.trace, false, "the CSMS to accept the connection", transport::connect(&url, &self.ctx.config.station_id, version.into(), trace, Duration::from_secs(10), &security)).await {
+        match dial_csms(self.ctx.clone(), &url, version, &claim, &security).await {
             Ok(conn) => {
-                conn.adopt(&claim);
                 self.ctx.security.move_station(self.ctx.version, Some((profile + 1, url.clone())));
                 self.ctx.trace.log("state", format!("the harness station moved to {url} at security profile {}, for the rest of the run", profile + 1));
                 Ok(Ok(self.table.push(conn)?))
@@ -632,6 +621,20 @@ impl session::Host for CaseHost {
         let root = self.ctx.security.pki().and_then(|p| p.second.as_ref().map(|(ca2, _)| ca2.clone()).ok_or_else(|| "the PKI has no second CSMS root (ca2.pem)".into()));
         Ok(root.map_err(session::SessionError::Usage))
     }
+}
+
+/// Harness as station: connect to the CSMS DUT at `url` presenting `security`, `claim` the
+/// case's from the first frame. Like a station, a password it accepts on the connection is the
+/// one it sends from then on, for the rest of the run.
+async fn dial_csms(ctx: Arc<CaseContext>, url: &str, version: types::OcppVersion, claim: &[String], security: &transport::ClientSecurity) -> Result<Connection, sess::SessionError> {
+    let conn = timed(&ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &ctx.config.station_id, version.into(), ctx.trace.clone(), Duration::from_secs(10), security)).await?;
+    conn.adopt(claim);
+    let (c, run, id) = (conn.clone(), ctx.security.clone(), ctx.config.station_id.clone());
+    conn.on_password_change(move |pw| {
+        c.trace().log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
+        run.adopt_password(&id, pw);
+    });
+    Ok(conn)
 }
 
 impl From<session::Credentials> for crate::security::Credentials {

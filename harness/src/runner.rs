@@ -280,10 +280,8 @@ impl Runner {
         let security = &self.opts.security;
         let mut sec = dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
             .map_err(|e| Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")))?;
-        sec.passwords = self.csms_passwords.get_or_init(|| sec.passwords.clone()).clone();
-        if let Some(up) = sec.raised.as_mut() {
-            up.passwords = sec.passwords.clone();
-        }
+        let passwords = self.csms_passwords.get_or_init(|| sec.passwords.clone()).clone();
+        sec.share_passwords(passwords);
         let cfg = dut::csms::CsmsConfig {
             versions: vec![version],
             faults: faults.clone(),

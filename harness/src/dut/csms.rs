@@ -86,17 +86,22 @@ impl CsmsSecurity {
             }
             None => None,
         };
-        let passwords = Arc::new(Mutex::new(passwords));
         let raised = match security.profile {
-            1 | 2 if security.pki.is_some() => {
-                let mut up = CsmsSecurity::for_run(&security.at_profile(security.profile + 1), station_id, faults)?;
-                // One set of stations: a password changed on one endpoint holds on the other.
-                up.passwords = passwords.clone();
-                Some(Box::new(up))
-            }
+            1 | 2 if security.pki.is_some() => Some(Box::new(CsmsSecurity::for_run(&security.at_profile(security.profile + 1), station_id, faults)?)),
             _ => None,
         };
-        Ok(CsmsSecurity { profile: security.profile, passwords, tls, raised })
+        let mut sec = CsmsSecurity { profile: security.profile, passwords: Arc::default(), tls, raised };
+        sec.share_passwords(Arc::new(Mutex::new(passwords)));
+        Ok(sec)
+    }
+
+    /// Take `passwords` as the store of this CSMS, on both its endpoints: one set of stations,
+    /// so a password changed on one holds on the other.
+    pub fn share_passwords(&mut self, passwords: Passwords) {
+        if let Some(up) = self.raised.as_mut() {
+            up.share_passwords(passwords.clone());
+        }
+        self.passwords = passwords;
     }
 }
 

@@ -56,6 +56,13 @@ fn valid_certificate(pem: &str) -> bool {
     pem.parse_x509().is_ok_and(|c| c.validity().is_valid())
 }
 
+/// The download stand-in (see the module's doc): a host that cannot exist, or a path that
+/// says `does.not`. A location that is no URL is tried (and, being text, "downloaded").
+fn cannot_download(location: &str) -> bool {
+    let host = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+    host.ends_with(".invalid") || location.contains("does.not")
+}
+
 /// Seconds from now until an RFC 3339 time (0 if it is past or not a time).
 pub(super) fn until(time: &Value) -> Duration {
     let Some(t) = time.as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else { return Duration::ZERO };
@@ -76,7 +83,6 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
         return json!({"status": "InvalidCertificate"});
     }
     let location = fw["location"].as_str().unwrap_or_default().to_string();
-    let host = reqwest::Url::parse(&location).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
     let mut steps = vec![];
     let mut at = Instant::now() + STEP;
     let mut push = |wait: Duration, step: Step| {
@@ -88,7 +94,7 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
         push(STEP, Step::Status("DownloadScheduled"));
     }
     push(retrieve, Step::Status("Downloading"));
-    if host.ends_with(".invalid") || location.contains("does.not") {
+    if cannot_download(&location) {
         push(STEP, Step::Status("DownloadFailed"));
     } else {
         push(DOWNLOAD, Step::Status("Downloaded"));
@@ -121,7 +127,6 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
 /// Installed or InstallationFailed. The answer has no fields.
 pub(super) fn update_16(st: &mut Station, p: &Value) -> Value {
     let location = p["location"].as_str().unwrap_or_default().to_string();
-    let host = reqwest::Url::parse(&location).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
     let mut at = Instant::now() + until(&p["retrieveDate"]);
     let mut steps = vec![];
     let mut push = |wait: Duration, step: Step| {
@@ -129,7 +134,7 @@ pub(super) fn update_16(st: &mut Station, p: &Value) -> Value {
         steps.push((at, step));
     };
     push(STEP, Step::Status("Downloading"));
-    if host.ends_with(".invalid") || location.contains("does.not") {
+    if cannot_download(&location) {
         push(STEP, Step::Status("DownloadFailed"));
     } else {
         push(DOWNLOAD, Step::Status("Downloaded"));
@@ -147,6 +152,15 @@ pub(super) fn update_16(st: &mut Station, p: &Value) -> Value {
 
 fn security_event(st: &mut Station, kind: &str) {
     st.enqueue(Out::call("SecurityEventNotification", json!({"type": kind, "timestamp": now_rfc3339()})));
+}
+
+/// The signed update's status now (2.x TriggerMessage, 1.6 ExtendedTriggerMessage): Idle, or
+/// the last status of the update going on with its request.
+pub(super) fn signed_status(st: &Station) -> Value {
+    match st.firmware.as_ref().filter(|j| !j.plain).and_then(|j| j.last.map(|s| (s, j.request_id))) {
+        Some((status, id)) => json!({"status": status, "requestId": id}),
+        None => json!({"status": "Idle"}),
+    }
 }
 
 /// When the next step is due (none while a reboot waits for the registration).

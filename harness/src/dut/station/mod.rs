@@ -9,6 +9,7 @@ mod device_model;
 pub mod firmware;
 mod metering;
 mod reservation;
+mod roots;
 mod security16;
 mod v16;
 mod v2x;
@@ -338,6 +339,12 @@ struct Evse {
     reported: Option<&'static str>,
     /// 1.6: held for one idTag until it expires.
     reservation: Option<reservation::Reservation>,
+}
+
+/// Whether an upload or download location cannot be reached: its host is one that cannot
+/// exist (RFC 2606 `.invalid`), or it is no URL.
+fn unreachable(location: &str) -> bool {
+    reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true)
 }
 
 /// One message waiting to be sent.

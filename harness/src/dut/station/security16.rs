@@ -6,30 +6,29 @@
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Out, Station, firmware, v16, v2x};
+use super::{Out, Station, firmware, roots, v16, v2x};
 use crate::{dut::Fault, defaults::now_rfc3339};
 
 /// Answers to the whitepaper's CALLs and GetDiagnostics; None for other actions.
 pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> Option<Value> {
     Some(match action {
-        "InstallCertificate" => install(st, p),
+        "InstallCertificate" => {
+            let kind = p["certificateType"].as_str().unwrap_or_default();
+            let taken = roots::install(st, kind, p["certificate"].as_str().unwrap_or_default(), kind == "CentralSystemRootCertificate");
+            json!({"status": if taken { "Accepted" } else { "Rejected" }})
+        }
         "GetInstalledCertificateIds" => {
             let kind = p["certificateType"].as_str().unwrap_or_default();
             let hashes: Vec<Value> = st.certificates.iter().filter(|(k, _)| k == kind).map(|(_, h)| h.clone()).collect();
             if hashes.is_empty() { json!({"status": "NotFound"}) } else { json!({"status": "Accepted", "certificateHashData": hashes}) }
         }
-        "DeleteCertificate" => {
-            let before = st.certificates.len();
-            st.certificates.retain(|(_, h)| !v2x::same_certificate(h, &p["certificateHashData"]));
-            st.csms_roots.retain(|(h, _)| !v2x::same_certificate(h, &p["certificateHashData"]));
-            json!({"status": if st.certificates.len() < before { "Accepted" } else { "NotFound" }})
-        }
+        "DeleteCertificate" => json!({"status": if roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }}),
         "ExtendedTriggerMessage" => json!({"status": extended_trigger(st, p)}),
         "CertificateSigned" => {
             // The chain must hold a certificate this station could present; fault
             // install-any-certificate takes anything.
             let chain = p["certificateChain"].as_str().unwrap_or_default();
-            let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate) || v2x::certificate_hash_data(chain, false).is_some();
+            let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate) || roots::hash_data(chain, false).is_some();
             if !ok {
                 st.enqueue(Out::call("SecurityEventNotification", json!({"type": "InvalidChargePointCertificate", "timestamp": now_rfc3339()})));
             }
@@ -40,25 +39,6 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> Option<Value
         "GetDiagnostics" => diagnostics(st, p),
         _ => return None,
     })
-}
-
-/// InstallCertificate (1.6 security §M05 alike): a root that parses and is valid is stored.
-fn install(st: &mut Station, p: &Value) -> Value {
-    let kind = p["certificateType"].as_str().unwrap_or_default().to_string();
-    let any = st.cfg.faults.has(&Fault::InstallAnyCertificate);
-    match v2x::certificate_hash_data(p["certificate"].as_str().unwrap_or_default(), any) {
-        Some(hash) => {
-            st.certificates.retain(|(_, h)| !v2x::same_certificate(h, &hash));
-            if kind == "CentralSystemRootCertificate" {
-                st.csms_roots.retain(|(h, _)| !v2x::same_certificate(h, &hash));
-                st.csms_roots.push((hash.clone(), p["certificate"].as_str().unwrap_or_default().to_string()));
-            }
-            st.certificates.push((kind, hash));
-            json!({"status": "Accepted"})
-        }
-        None if any => json!({"status": "Accepted"}),
-        None => json!({"status": "Rejected"}),
-    }
 }
 
 /// ExtendedTriggerMessage: the status to answer; the triggered message is queued.
@@ -73,17 +53,11 @@ fn extended_trigger(st: &mut Station, p: &Value) -> &'static str {
             None => return "Rejected",
         },
         "LogStatusNotification" => {
-            let m = match st.log_upload {
-                Some((id, _)) => json!({"status": "Uploading", "requestId": id}),
-                None => json!({"status": "Idle"}),
-            };
+            let m = v2x::log_status(st);
             st.enqueue(Out::call("LogStatusNotification", m));
         }
         "FirmwareStatusNotification" => {
-            let m = match st.firmware.as_ref().filter(|j| !j.plain).and_then(|j| j.last.map(|s| (s, j.request_id))) {
-                Some((status, id)) => json!({"status": status, "requestId": id}),
-                None => json!({"status": "Idle"}),
-            };
+            let m = firmware::signed_status(st);
             st.enqueue(Out::call("SignedFirmwareStatusNotification", m));
         }
         // The rest is what TriggerMessage has.
@@ -114,7 +88,7 @@ fn csr(station_id: &str) -> Option<String> {
 /// once for a location that cannot exist (`.invalid` host). The answer names the file.
 fn diagnostics(st: &mut Station, p: &Value) -> Value {
     let location = p["location"].as_str().unwrap_or_default();
-    let unreachable = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true);
+    let unreachable = super::unreachable(location);
     st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "Uploading"})));
     if unreachable {
         st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "UploadFailed"})));

@@ -259,13 +259,22 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
 /// How long a simulated log upload takes.
 pub(super) const UPLOAD_TIME: Duration = Duration::from_millis(800);
 
+/// F06.FR.14/15 (1.6 ExtendedTriggerMessage alike): Uploading with its request while an
+/// upload goes on, else Idle.
+pub(super) fn log_status(st: &Station) -> Value {
+    match st.log_upload {
+        Some((id, _)) => json!({"status": "Uploading", "requestId": id}),
+        None => json!({"status": "Idle"}),
+    }
+}
+
 /// GetLog (N01; 1.6 security whitepaper alike): the answer. The upload is simulated: it
 /// succeeds after a moment, unless the location's host is one that cannot exist (RFC 2606
 /// `.invalid`); then every attempt fails.
 pub(super) fn get_log(st: &mut Station, p: &Value) -> Value {
     let id = p["requestId"].as_i64().unwrap_or(0);
     let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
-    let unreachable = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true);
+    let unreachable = super::unreachable(location);
     st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploading", "requestId": id})));
     if unreachable {
         st.enqueue(Out::call("LogStatusNotification", json!({"status": "UploadFailure", "requestId": id})));
@@ -387,20 +396,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         // Certificate management (M): roots the CSMS installs, listed and deleted by hash data.
         "InstallCertificate" => {
-            let kind = p["certificateType"].as_str().unwrap_or_default().to_string();
-            let any = st.cfg.faults.has(&Fault::InstallAnyCertificate);
-            match certificate_hash_data(p["certificate"].as_str().unwrap_or_default(), any) {
-                Some(hash) => {
-                    st.certificates.retain(|(_, h)| !same_certificate(h, &hash));
-                    if kind == "CSMSRootCertificate" {
-                        st.csms_roots.retain(|(h, _)| !same_certificate(h, &hash));
-                        st.csms_roots.push((hash.clone(), p["certificate"].as_str().unwrap_or_default().to_string()));
-                    }
-                    st.certificates.push((kind, hash));
-                    ok(json!({"status": "Accepted"}))
-                }
-                None if any => ok(json!({"status": "Accepted"})),
-                None => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}})),
+            let kind = p["certificateType"].as_str().unwrap_or_default();
+            match super::roots::install(st, kind, p["certificate"].as_str().unwrap_or_default(), kind == "CSMSRootCertificate") {
+                true => ok(json!({"status": "Accepted"})),
+                false => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}})),
             }
         }
         "GetInstalledCertificateIds" => {
@@ -413,12 +412,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .collect();
             if chain.is_empty() { ok(json!({"status": "NotFound"})) } else { ok(json!({"status": "Accepted", "certificateHashDataChain": chain})) }
         }
-        "DeleteCertificate" => {
-            let before = st.certificates.len();
-            st.certificates.retain(|(_, h)| !same_certificate(h, &p["certificateHashData"]));
-            st.csms_roots.retain(|(h, _)| !same_certificate(h, &p["certificateHashData"]));
-            ok(json!({"status": if st.certificates.len() < before { "Accepted" } else { "NotFound" }}))
-        }
+        "DeleteCertificate" => ok(json!({"status": if super::roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }})),
         "SetVariables" => {
             let before = st.cfg.security.basic.clone();
             let results: Vec<Value> = p["setVariableData"]
@@ -500,19 +494,13 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 }
                 // F06.FR.14/15: Uploading (with its request) while an upload goes on, else Idle.
                 "LogStatusNotification" => {
-                    let m = match st.log_upload {
-                        Some((id, _)) => json!({"status": "Uploading", "requestId": id}),
-                        None => json!({"status": "Idle"}),
-                    };
+                    let m = log_status(st);
                     st.enqueue(Out::call("LogStatusNotification", m));
                     true
                 }
                 // F06.FR.16, L01.FR.25/26: Idle, or the status of the update going on.
                 "FirmwareStatusNotification" => {
-                    let m = match st.firmware.as_ref().and_then(|j| j.last.map(|s| (s, j.request_id))) {
-                        Some((status, id)) => json!({"status": status, "requestId": id}),
-                        None => json!({"status": "Idle"}),
-                    };
+                    let m = super::firmware::signed_status(st);
                     st.enqueue(Out::call("FirmwareStatusNotification", m));
                     true
                 }
@@ -657,32 +645,6 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
 fn known_component(st: &Station, d: &Value) -> bool {
     let c = d["component"]["name"].as_str().unwrap_or("");
     st.settings.keys().any(|k| k.split('.').next() == Some(c))
-}
-
-/// OCPP certificate hash data (SHA-256) of a PEM certificate: hashes of the issuer's name and
-/// public key, and the serial number in hex without leading zeroes. Roots are self-signed, so
-/// the issuer's key is the certificate's own.
-pub(super) fn certificate_hash_data(pem: &str, any: bool) -> Option<Value> {
-    use sha2::{Digest, Sha256};
-    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).ok()?;
-    let cert = pem.parse_x509().ok()?;
-    // M05.FR.07: a certificate outside its validity period is not installed (fault
-    // install-any-certificate takes it anyway).
-    if !any && !cert.validity().is_valid() {
-        return None;
-    }
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    Some(json!({
-        "hashAlgorithm": "SHA256",
-        "issuerNameHash": hex(&Sha256::digest(cert.issuer().as_raw())),
-        "issuerKeyHash": hex(&Sha256::digest(&cert.public_key().subject_public_key.data)),
-        "serialNumber": format!("{:x}", cert.serial),
-    }))
-}
-
-pub(super) fn same_certificate(a: &Value, b: &Value) -> bool {
-    ["issuerNameHash", "issuerKeyHash"].iter().all(|k| a[k].as_str().map(str::to_lowercase) == b[k].as_str().map(str::to_lowercase))
-        && a["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase()) == b["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase())
 }
 
 /// Whether a get/set is about the Actual value (the default when attributeType is absent).

@@ -140,6 +140,12 @@ fn configure(conn: &Connection, req: &str, key: &str, value: &str) -> Step {
     if s == "Accepted" { Ok(()) } else { Err(Verdict::Inconclusive(format!("the charge point did not accept {key} = {value} (prerequisite): {s}"))) }
 }
 
+/// RemoteStartTransaction on connector 1 for `token`: it must be Accepted.
+fn remote_start(conn: &Connection, req: &str, token: &str) -> Step {
+    let r = kit::call(conn, req, "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "RemoteStartTransaction Accepted", || r.to_string())
+}
+
 /// Boot, then a remotely started transaction with the cable in: (connection, transaction id).
 fn remote_tx(req: &str, id: i64) -> Step<(Connection, i64)> {
     let conn = booted(false)?;
@@ -150,8 +156,7 @@ fn remote_tx(req: &str, id: i64) -> Step<(Connection, i64)> {
     // then gets this answer from the host, the same the case gives it otherwise.
     let answer = json!({"transactionId": id, "idTagInfo": {"status": "Accepted"}});
     conn.set_default_answer(START, &answer.to_string()).map_err(|e| kit::fail(req, "a valid StartTransaction answer", format!("{e:?}")))?;
-    let r = kit::call(&conn, req, "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}), 10_000)?;
-    kit::check(r["status"] == "Accepted", req, "RemoteStartTransaction Accepted", || r.to_string())?;
+    remote_start(&conn, req, &token)?;
     started(&conn, req, id, &token)?;
     Ok((conn, id))
 }
@@ -213,17 +218,23 @@ fn tc_004_1() -> Step {
     started(&conn, "1.6 StartTransaction", 102, &token).map(|_| ())
 }
 
+/// Preparing, then back to Available once the 2 s ConnectionTimeOut the case set is over
+/// (and not before).
+fn prepared_then_timed_out(conn: &Connection) -> Step {
+    status(conn, "1.6 StatusNotification", 1, "Preparing")?;
+    let t0 = clock::now_ms();
+    kit::mandated("ConnectionTimeOut", || status(conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
+    let waited = clock::now_ms() - t0;
+    kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))
+}
+
 fn tc_004_2() -> Step {
     let conn = booted(true)?;
     configure(&conn, "1.6 ConnectionTimeOut", "ConnectionTimeOut", "2")?;
     conn.claim(&["Authorize".into(), START.into()]);
     kit::present_token(&kit::valid_token())?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
-    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
-    let t0 = clock::now_ms();
-    kit::mandated("ConnectionTimeOut", || status(&conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
-    let waited = clock::now_ms() - t0;
-    kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))?;
+    prepared_then_timed_out(&conn)?;
     kit::expect_silence(&conn, "1.6 StartTransaction", START, 500, "after the connection time-out")
 }
 
@@ -254,8 +265,7 @@ fn tc_011_1() -> Step {
     let conn = booted(false)?;
     conn.claim(&[START.into()]);
     let token = kit::valid_token();
-    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 RemoteStartTransaction", "RemoteStartTransaction Accepted", || r.to_string())?;
+    remote_start(&conn, "1.6 RemoteStartTransaction", &token)?;
     kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "before the cable is in")?;
     kit::plug_in(1)?;
     started(&conn, "1.6 RemoteStartTransaction", 105, &token).map(|_| ())
@@ -265,13 +275,8 @@ fn tc_011_2() -> Step {
     let conn = booted(true)?;
     configure(&conn, "1.6 ConnectionTimeOut", "ConnectionTimeOut", "2")?;
     conn.claim(&[START.into()]);
-    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 RemoteStartTransaction", "RemoteStartTransaction Accepted", || r.to_string())?;
-    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
-    let t0 = clock::now_ms();
-    kit::mandated("ConnectionTimeOut", || status(&conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
-    let waited = clock::now_ms() - t0;
-    kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))?;
+    remote_start(&conn, "1.6 RemoteStartTransaction", &kit::valid_token())?;
+    prepared_then_timed_out(&conn)?;
     kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "after the connection time-out")
 }
 
