@@ -1,7 +1,5 @@
-//! Build-time work for the harness:
-//! 1. embed every OCPP JSON schema (harness/schemas) as a static table;
-//! 2. build the built-in test suites (testcases/*) for wasm32-wasip2 and embed them, so the
-//!    `ocpp-harness` binary runs its main job on a fresh machine with nothing else installed.
+//! Builds the built-in test suites (testcases/*) for wasm32-wasip2 and embeds them, so the
+//! `ocpp-harness` binary runs its main job on a fresh machine with nothing else installed.
 use std::{env, fmt::Write as _, fs, path::{Path, PathBuf}, process::Command};
 
 /// Built-in suites: (crate name in testcases/, name of the embedded constant).
@@ -11,23 +9,7 @@ const SUITES: &[(&str, &str)] = &[("core", "ocpp_suite_core"), ("hostile", "ocpp
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
-    embed_schemas(&manifest.join("schemas"), &out.join("schemas.rs"));
     build_suites(&manifest, &out);
-}
-
-fn embed_schemas(dir: &Path, dest: &Path) {
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut code = String::from("/// (\"v201/BootNotificationRequest\", schema text)\npub static SCHEMAS: &[(&str, &str)] = &[\n");
-    for version in ["v16", "v201", "v21"] {
-        let mut files: Vec<_> = fs::read_dir(dir.join(version)).expect("schemas dir").map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
-            let stem = f.file_stem().unwrap().to_str().unwrap();
-            writeln!(code, "    (\"{version}/{stem}\", include_str!({:?})),", f.display().to_string()).unwrap();
-        }
-    }
-    code.push_str("];\n");
-    fs::write(dest, code).unwrap();
 }
 
 fn build_suites(manifest: &Path, out: &Path) {

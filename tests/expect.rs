@@ -9,12 +9,14 @@
 use std::{fs, path::Path};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use ocpp_harness::{case::Verdict, dut::Fault, report::ReportWriter};
+use ocpp_core::case::Verdict;
+use ocpp_sim::Fault;
+use ocpp_report::ReportWriter;
 use ocpp_harness_tests::world;
 use serde::Deserialize;
 
 /// The first id token the reference DUTs know (see `defaults::VALID_ID_TOKENS`).
-const TOKEN: &str = ocpp_harness::defaults::VALID_ID_TOKENS[0];
+const TOKEN: &str = ocpp_core::defaults::VALID_ID_TOKENS[0];
 
 /// One expectation file. Unknown keys are errors, so a typo cannot silently weaken a test.
 #[derive(Debug, Deserialize)]
@@ -56,7 +58,7 @@ fn check_expectation(path: &Path) -> Result<(), Failed> {
 
 /// Every case passes against the correct reference DUTs: at security profile 0, or — for a
 /// case about security — at each profile it runs at, skipping with the reason at the others.
-fn check_pass(id: &str, version: Option<ocpp_harness::version::OcppVersion>) -> Result<(), Failed> {
+fn check_pass(id: &str, version: Option<ocpp_core::version::OcppVersion>) -> Result<(), Failed> {
     let mut passed = vec![];
     for profile in 0..=3 {
         let r = world().run_at_version(id, &[], profile, version).map_err(|e| e.to_string())?;
@@ -75,7 +77,7 @@ fn check_pass(id: &str, version: Option<ocpp_harness::version::OcppVersion>) -> 
 
 
 /// Write the reports of `results` the way a run does and read back results.json and junit.xml.
-fn write_and_read_reports(name: &str, results: &[ocpp_harness::runner::CaseResult]) -> Result<(serde_json::Value, String), Failed> {
+fn write_and_read_reports(name: &str, results: &[ocpp_report::CaseResult]) -> Result<(serde_json::Value, String), Failed> {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     let writer = ReportWriter::new(&dir, name.into()).map_err(|e| e.to_string())?;
     writer.write(results).map_err(|e| format!("writing the reports: {e}"))?;
@@ -232,7 +234,7 @@ fn check_bench_description() -> Result<(), Failed> {
         "[capabilities.token-reader]\ndriver = \"operator\"\n[capabilities.plug]\ndriver = \"command\"\nprogram = \"sh\"\nargs = [\"-c\", \"echo plug $1 $2 >> {0}\", \"-\", \"{{evse}}\", \"{{connected}}\"]\n[safe-state]\nprogram = \"sh\"\nargs = [\"-c\", \"echo safe >> {0}\"]\n",
         log.display()
     );
-    let config = ocpp_harness::bench::config::BenchConfig::parse(&text).map_err(|e| format!("{e:#}"))?;
+    let config = ocpp_bench::config::BenchConfig::parse(&text).map_err(|e| format!("{e:#}"))?;
     let mut opts = ocpp_harness::runner::RunOptions::default();
     opts.bench = Some(config);
     // CI, or a test runner without a terminal: nobody to ask.
@@ -415,7 +417,7 @@ fn check_no_secret_in_reports() -> Result<(), Failed> {
     for p in 1..=3 {
         let s = ocpp_harness_tests::security(p).map_err(|e| e.to_string())?;
         let pw = s.password.clone().ok_or("no password")?;
-        secrets.push(ocpp_harness::security::basic::encode("CS001", &pw));
+        secrets.push(ocpp_core::security::basic::encode("CS001", &pw));
         secrets.push(pw);
         let pki = s.pki.clone().ok_or("no PKI")?;
         for key in [pki.ca_key_pem.clone(), pki.csms.as_ref().map(|i| i.key_pem.clone()), pki.station.as_ref().map(|i| i.key_pem.clone())].into_iter().flatten() {
@@ -603,7 +605,7 @@ fn check_back_off() -> Result<(), Failed> {
 /// The Rust SDK's message builders produce schema-valid payloads at every version.
 fn check_sdk_messages() -> Result<(), Failed> {
     use ocpp_case_sdk::{kit::OcppVersion as Sdk, msg};
-    use ocpp_harness::{schema::{Direction, validate}, version::OcppVersion};
+    use ocpp_core::{schema::{Direction, validate}, version::OcppVersion};
     let mut bad = vec![];
     let mut n = 0;
     for (sdk, v) in [(Sdk::V16, OcppVersion::V16), (Sdk::V201, OcppVersion::V201), (Sdk::V21, OcppVersion::V21)] {
@@ -625,8 +627,9 @@ fn check_sdk_messages() -> Result<(), Failed> {
 /// lives for the whole run (as a real one does) and shows `variant`: each passes — at
 /// security profile 0 the security cases skip saying so — and the station boots only in
 /// cases that asked for a reboot (reboot-station, a Reset, a power cycle).
-fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option<ocpp_harness::dut::variant::Variant>) -> Result<(), Failed> {
-    use ocpp_harness::{case::Role, runner::RunOptions};
+fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<ocpp_sim::variant::Variant>) -> Result<(), Failed> {
+    use ocpp_core::case::Role;
+    use ocpp_harness::runner::RunOptions;
     let w = world();
     let opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
@@ -653,7 +656,7 @@ fn check_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option
 /// the token) meets the next case instead of hiding behind a token rotation.
 /// "ID: verdict (reason)" for each result that is neither a pass nor a skip for another
 /// security profile.
-fn not_passed(results: &[ocpp_harness::runner::CaseResult]) -> Vec<String> {
+fn not_passed(results: &[ocpp_report::CaseResult]) -> Vec<String> {
     results
         .iter()
         .filter(|r| !matches!(&r.verdict, Verdict::Pass) && !matches!(&r.verdict, Verdict::Skip(why) if why.contains("security profile")))
@@ -661,8 +664,9 @@ fn not_passed(results: &[ocpp_harness::runner::CaseResult]) -> Vec<String> {
         .collect()
 }
 
-fn check_csms_long_lived(version: ocpp_harness::version::OcppVersion, variant: Option<ocpp_harness::dut::variant::Variant>) -> Result<(), Failed> {
-    use ocpp_harness::{case::Role, runner::RunOptions};
+fn check_csms_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<ocpp_sim::variant::Variant>) -> Result<(), Failed> {
+    use ocpp_core::case::Role;
+    use ocpp_harness::runner::RunOptions;
     let w = world();
     let mut opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
     opts.config.valid_id_tokens.truncate(1);
@@ -679,7 +683,9 @@ fn check_csms_long_lived(version: ocpp_harness::version::OcppVersion, variant: O
 /// (StopTransaction answered NotImplemented), the next case is inconclusive with the reason,
 /// the one after refers back to it, and nothing is blamed on the cases themselves.
 fn check_wind_up_failure() -> Result<(), Failed> {
-    use ocpp_harness::{dut::Faults, runner::{Dut, RunOptions}, version::OcppVersion};
+    use ocpp_sim::Faults;
+    use ocpp_harness::runner::{Dut, RunOptions};
+    use ocpp_core::version::OcppVersion;
     let w = world();
     let dut = Dut::BuiltIn { faults: Faults(vec!["not-implemented:StopTransaction".parse::<Fault>()?]) };
     let opts = RunOptions { version: Some(OcppVersion::V16), dut, ..Default::default() };
@@ -698,21 +704,17 @@ fn check_wind_up_failure() -> Result<(), Failed> {
 /// after the other on one long-lived connection, each followed by the baseline: the model shows
 /// the state, and the baseline brings the station back (no transaction, every connector
 /// Available, nothing left to undo). Authorized is reached both at the reader and remotely.
-fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<(), Failed> {
-    use ocpp_harness::{
-        baseline,
-        bench::Bench,
-        dut::station,
-        states::{self, Setup, StationState as S},
-        trace::Trace,
-        transport::Listener,
-    };
+fn check_reusable_states(version: ocpp_core::version::OcppVersion) -> Result<(), Failed> {
+    use ocpp_harness::{baseline, states::{self, Setup, StationState as S}};
+    use ocpp_bench::Bench;
+    use ocpp_sim::station;
+    use ocpp_core::{trace::Trace, transport::Listener};
     use std::time::Duration;
     let w = world();
     w.rt.block_on(async {
         let listener = Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some("CS001".into())).await.map_err(|e| e.to_string())?;
         let (handle, task) = station::spawn(station::StationConfig::new(listener.url(), "CS001", version));
-        let bench = Bench::sim_station(handle);
+        let bench = Bench::simulated(std::sync::Arc::new(handle));
         let timing = ocpp_harness::description::Timing::default();
         let runs = [
             (S::EvConnectedPreSession, None),
@@ -737,7 +739,7 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
                     let status = m.connector_status(version, 1).unwrap_or("none").to_string();
                     let ok = match state {
                         S::EvConnectedPreSession => ["Occupied", "Preparing"].contains(&status.as_str()),
-                        S::Authorized => m.authorized_since(0, TOKEN) || (auth == Some("remote") && version == ocpp_harness::version::OcppVersion::V16),
+                        S::Authorized => m.authorized_since(0, TOKEN) || (auth == Some("remote") && version == ocpp_core::version::OcppVersion::V16),
                         S::EnergyTransferStarted | S::EnergyTransferSuspended => tx.as_deref().is_some_and(|t| m.transactions.contains_key(t)),
                         // The session's transaction is named, and no longer charges.
                         S::StopAuthorized | S::EvConnectedPostSession => tx.as_deref().is_some_and(|t| !m.transactions.contains_key(t) || m.charging.get(t).map(String::as_str) == Some("EVConnected")),
@@ -772,7 +774,7 @@ fn check_reusable_states(version: ocpp_harness::version::OcppVersion) -> Result<
 /// The README's catalogue numbers are what the built-in suite holds and what a default run
 /// does (each case at every version it lists).
 fn check_readme_numbers() -> Result<(), Failed> {
-    use ocpp_harness::{case::Role, version::OcppVersion};
+    use ocpp_core::{case::Role, version::OcppVersion};
     let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).map_err(|e| e.to_string())?;
     let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
     let cases = &world().suite.cases;
@@ -816,7 +818,7 @@ fn check_part5_coverage() -> Result<(), Failed> {
 
 /// The catalogue covers at least what the issue asks for, per version and DUT side.
 fn check_coverage() -> Result<(), Failed> {
-    use ocpp_harness::{case::Role, version::OcppVersion};
+    use ocpp_core::{case::Role, version::OcppVersion};
     let cases = &world().suite.cases;
     let count = |v: OcppVersion, role: Option<Role>| cases.iter().filter(|c| c.versions.contains(&v) && role.is_none_or(|r| c.role == r)).count();
     let targets = [
@@ -840,7 +842,8 @@ fn main() {
     // The trials that run a whole catalogue in order against one long-lived DUT go first:
     // they take minutes each, and the many short trials then fill the other threads.
     {
-        use ocpp_harness::{dut::variant::{Side, Variant}, version::OcppVersion};
+        use ocpp_sim::variant::{Side, Variant};
+        use ocpp_core::version::OcppVersion;
         for v in OcppVersion::ALL {
             trials.push(Trial::test(format!("long_lived::station_{v}"), move || check_long_lived(v, None)));
             trials.push(Trial::test(format!("long_lived::csms_{v}"), move || check_csms_long_lived(v, None)));
@@ -865,7 +868,7 @@ fn main() {
     let mut files: Vec<_> = fs::read_dir(&dir).expect("tests/expect").map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect();
     files.sort();
     let covered = failing_expectations(&files);
-    let ids: Vec<(String, Vec<ocpp_harness::version::OcppVersion>)> = world().suite.cases.iter().map(|c| (c.id.clone(), c.versions.clone())).collect();
+    let ids: Vec<(String, Vec<ocpp_core::version::OcppVersion>)> = world().suite.cases.iter().map(|c| (c.id.clone(), c.versions.clone())).collect();
     for (id, versions) in ids {
         let id2 = id.clone();
         let cover = covered.get(&id).cloned();

@@ -2,12 +2,10 @@
 //! built-in suite, loaded once per test binary.
 use std::sync::{Arc, OnceLock};
 
-use ocpp_harness::{
-    dut::{Fault, Faults},
-    host::{Host, Suite},
-    runner::{CaseResult, Dut, RunOptions, Runner},
-    security::Security,
-};
+use ocpp_sim::{Fault, Faults};
+use ocpp_report::CaseResult;
+use ocpp_harness::{host::{Host, Suite}, runner::{Dut, RunOptions, Runner}};
+use ocpp_core::security::Security;
 
 pub struct World {
     pub rt: tokio::runtime::Runtime,
@@ -46,7 +44,7 @@ impl World {
     }
 
     /// Like `run_at`, at `version` (None: the case's first).
-    pub fn run_at_version(&self, id: &str, faults: &[Fault], profile: u8, version: Option<ocpp_harness::version::OcppVersion>) -> anyhow::Result<CaseResult> {
+    pub fn run_at_version(&self, id: &str, faults: &[Fault], profile: u8, version: Option<ocpp_core::version::OcppVersion>) -> anyhow::Result<CaseResult> {
         let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, security: security(profile)?, version, ..Default::default() };
         self.run_with(&self.suite, id, opts)
     }
@@ -61,7 +59,7 @@ impl World {
 
     /// Run `cases` one after another with one runner (so the DUTs live across them, as in a
     /// run); the results and what the run saw of the stations.
-    pub fn run_in_order(&self, opts: RunOptions, cases: &[ocpp_harness::case::CaseMeta]) -> anyhow::Result<(Vec<CaseResult>, Vec<ocpp_harness::runner::StationSummary>)> {
+    pub fn run_in_order(&self, opts: RunOptions, cases: &[ocpp_core::case::CaseMeta]) -> anyhow::Result<(Vec<CaseResult>, Vec<ocpp_report::StationSummary>)> {
         self.rt.block_on(async {
             let runner = Runner::new(self.host.clone(), opts).await?;
             let mut results = vec![];

@@ -1,16 +1,13 @@
 //! The baseline every case starts from (OCTT part 6, general pre-conditions): the station is
 //! registered, no transaction is going on, every EVSE is operative, and the settings a case
-//! changed have their earlier values again. The session records what a case changes
-//! (`changes`, with the values read just before, `read_request`); `restore` sets it back.
+//! changed have their earlier values again. A case's CALLs go through `call`, which records
+//! what they change (`changes`, with the values read just before, `read_request`); `restore`
+//! sets it back.
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{
-    model::Undo,
-    session::{CallOutcome, Connection},
-    version::OcppVersion,
-};
+use ocpp_core::{model::Undo, session::{CallOutcome, Connection, Mode, SessionError}, version::OcppVersion};
 
 /// One setting as read before a change: (component or 1.6 key, variable or null, value).
 pub type Before = Vec<(Value, Value, Option<String>)>;
@@ -20,8 +17,36 @@ fn write_only(component: &Value, variable: &Value) -> bool {
     (component["name"] == "SecurityCtrlr" && variable["name"] == "BasicAuthPassword") || component == "AuthorizationKey"
 }
 
+/// Send a CALL on behalf of a case and wait for the answer. While a case holds a connection
+/// whose station the harness models (harness as CSMS), the settings and availability the CALL
+/// changes are recorded first, their values read beforehand, so that `restore` can set them
+/// back after the case.
+pub async fn call(conn: &Connection, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
+    let Some(model) = conn.model().filter(|_| conn.mode() == Mode::Case) else { return conn.call(action, payload, timeout).await };
+    let before = read_before_change(conn, action, &payload, timeout).await;
+    let outcome = conn.call(action, payload.clone(), timeout).await?;
+    if let CallOutcome::Result(r) = &outcome {
+        let mut m = model.lock().unwrap();
+        for undo in changes(conn.version(), action, &payload, r, &before) {
+            m.remember(undo);
+        }
+    }
+    Ok(outcome)
+}
+
+/// The values a SetVariables / ChangeConfiguration is about to change, as the DUT reports
+/// them now (None where it does not say).
+async fn read_before_change(conn: &Connection, action: &str, payload: &Value, timeout: Duration) -> Before {
+    let Some((read, payload)) = read_request(conn.version(), action, payload) else { return vec![] };
+    conn.trace().log("baseline", format!("reading the current values before {action}, to restore them after the case"));
+    match conn.call(read, payload, timeout).await {
+        Ok(CallOutcome::Result(r)) => read_values(conn.version(), &r),
+        _ => vec![],
+    }
+}
+
 /// The CALL that reads the settings `action` is about to change, if it changes any.
-pub fn read_request(version: OcppVersion, action: &str, payload: &Value) -> Option<(&'static str, Value)> {
+fn read_request(version: OcppVersion, action: &str, payload: &Value) -> Option<(&'static str, Value)> {
     match (version, action) {
         (OcppVersion::V16, "ChangeConfiguration") => {
             let key = payload["key"].as_str().filter(|k| !write_only(&json!(k), &Value::Null))?;
@@ -47,7 +72,7 @@ pub fn read_request(version: OcppVersion, action: &str, payload: &Value) -> Opti
 }
 
 /// The values a read (from `read_request`) returned.
-pub fn read_values(version: OcppVersion, result: &Value) -> Before {
+fn read_values(version: OcppVersion, result: &Value) -> Before {
     if version == OcppVersion::V16 {
         let keys = result["configurationKey"].as_array().cloned().unwrap_or_default();
         return keys.iter().map(|k| (k["key"].clone(), Value::Null, k["value"].as_str().map(str::to_string))).collect();
@@ -64,7 +89,7 @@ fn same_name(a: &Value, b: &Value) -> bool {
 }
 
 /// What a CALL the case made, answered with `result`, changed that the baseline must undo.
-pub fn changes(version: OcppVersion, action: &str, request: &Value, result: &Value, before: &Before) -> Vec<Undo> {
+fn changes(version: OcppVersion, action: &str, request: &Value, result: &Value, before: &Before) -> Vec<Undo> {
     let took = |status: &Value| ["Accepted", "RebootRequired"].iter().any(|s| status == s);
     match action {
         "ChangeConfiguration" if took(&result["status"]) => {
@@ -148,7 +173,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Str
         done.push(describe(u));
     }
     // Every connector available again (general pre-conditions: idle, clear of faults).
-    let idle = |m: &crate::model::StationModel| m.connectors.iter().all(|(k, s)| k == "0" || s == "Available");
+    let idle = |m: &ocpp_core::model::StationModel| m.connectors.iter().all(|(k, s)| k == "0" || s == "Available");
     if !conn.wait_model(waits.response.min(Duration::from_secs(2)), idle).await {
         // A connector still Preparing with no transaction holds an authorization that waits
         // for a cable (until its connection time-out): taking the EVSE out of operation and

@@ -7,10 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::{
-    case::{CaseMeta, Role},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role}, version::OcppVersion};
 
 const TABLE: &str = include_str!("../data/octt-ids-by-profile.csv");
 

@@ -8,10 +8,7 @@ use std::{collections::BTreeMap, path::Path};
 use anyhow::Context as _;
 use serde::Deserialize;
 
-use crate::{
-    case::{CaseMeta, Role},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role}, version::OcppVersion};
 
 /// Which side of OCPP the DUT plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -50,7 +47,7 @@ pub struct DutDescription {
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
     /// Security profile, password and PKI directory (`[security]`).
-    pub security: Option<crate::security::SecurityConfig>,
+    pub security: Option<ocpp_core::security::SecurityConfig>,
     /// The lab's timing for this device (`[timing]`), used by every case instead of constants.
     pub timing: Option<Timing>,
 }
@@ -151,7 +148,7 @@ mod tests {
         assert_eq!((c.station_id.as_str(), c.valid_id_tokens.len(), c.invalid_id_token.as_str()), ("HARNESS-CS-01", 3, "0FD3B6A2"));
         assert_eq!(c.parameters.get("id-token-type").map(String::as_str), Some("ISO14443"));
         assert_eq!(c.parameters.get("retry-back-off-wait-minimum-s").map(String::as_str), Some("5"));
-        assert!(c.valid_id_tokens.iter().all(|t| crate::dut::variant::is_iso14443_uid(t)), "{:?}", c.valid_id_tokens);
+        assert!(c.valid_id_tokens.iter().all(|t| ocpp_sim::variant::is_iso14443_uid(t)), "{:?}", c.valid_id_tokens);
     }
 
     fn meta(profile: &str, features: &[&str], role: Role) -> CaseMeta {

@@ -16,20 +16,14 @@ use wasmtime::{
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, p2::pipe::MemoryOutputPipe};
 
-use crate::{
-    case::{CaseMeta, Role, Verdict},
-    session::{self as sess, Connection},
-    trace::Trace,
-    transport::{self, Listener},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role, Verdict}, security::rotation::PasswordRotation, session::{self as sess, Connection}, trace::Trace, transport::{self, Listener}, version::OcppVersion};
 
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "test-suite",
     imports: { default: async | trappable },
     exports: { default: async },
-    with: { "ocpp:harness/session.connection": crate::session::Connection },
+    with: { "ocpp:harness/session.connection": ocpp_core::session::Connection },
 });
 
 use ocpp::harness::{bench, config, log, session, types};
@@ -65,9 +59,9 @@ pub struct CaseContext {
     pub version: OcppVersion,
     pub endpoint: Endpoint,
     /// Drivers for the capabilities the case may use.
-    pub bench: crate::bench::Bench,
+    pub bench: ocpp_bench::Bench,
     /// The run's security profile and material.
-    pub security: crate::security::Security,
+    pub security: ocpp_core::security::Security,
     /// Harness as station: what the case left open at the CSMS, wound up after it.
     pub leftovers: std::sync::Mutex<crate::leftovers::Leftovers>,
 }
@@ -158,14 +152,14 @@ impl Host {
         let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: crate::bench::Bench::none(), security: Default::default(), leftovers: Default::default() });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
             .await
             .map_err(|_| anyhow!("suite {name}: cases() did not return within 10 s"))?
             .map_err(|e| anyhow!("suite {name}: cases() trapped: {e:#}"))?;
-        suite.cases = listing.into_iter().map(|m| CaseMeta::from_wit(m, name)).collect();
+        suite.cases = listing.into_iter().map(|m| meta_from_wit(m, name)).collect();
         Ok(suite)
     }
 
@@ -227,7 +221,7 @@ impl Host {
             instance.ocpp_harness_suite().call_run(&mut store, id).await.map_err(|e| format!("the case trapped: {e:#}"))
         };
         let outcome = match tokio::time::timeout(limit, run).await {
-            Ok(Ok(v)) => GuestOutcome::Verdict(Verdict::from_wit(v)),
+            Ok(Ok(v)) => GuestOutcome::Verdict(verdict_from_wit(v)),
             Ok(Err(e)) => GuestOutcome::Error(e),
             // Cut off while waiting on the DUT: the DUT did not do in time what the case waited
             // for, a failure that names the wait; otherwise the case itself overran.
@@ -274,8 +268,8 @@ impl From<OcppVersion> for types::OcppVersion {
     }
 }
 
-impl CaseMeta {
-    fn from_wit(m: types::CaseMeta, suite: &str) -> CaseMeta {
+/// A case's metadata as the guest declared it, in `suite`.
+fn meta_from_wit(m: types::CaseMeta, suite: &str) -> CaseMeta {
         CaseMeta {
             suite: suite.to_string(),
             id: m.id,
@@ -291,18 +285,15 @@ impl CaseMeta {
             needs: m.needs,
             timeout_ms: m.timeout_ms,
         }
-    }
 }
 
-impl Verdict {
-    fn from_wit(v: types::Verdict) -> Verdict {
+fn verdict_from_wit(v: types::Verdict) -> Verdict {
         match v {
             types::Verdict::Pass => Verdict::Pass,
             types::Verdict::Fail(f) => Verdict::Fail { requirement: f.requirement, expected: f.expected, observed: f.observed },
             types::Verdict::Skip(r) => Verdict::Skip(r),
             types::Verdict::Inconclusive(r) => Verdict::Inconclusive(r),
         }
-    }
 }
 
 fn to_wit_error(e: sess::SessionError) -> session::SessionError {
@@ -327,8 +318,8 @@ async fn timed<T>(trace: &Trace, timeout_is_timer: bool, what: &str, f: impl Fut
     let r = f.await;
     trace.end_wait();
     let kind = match &r {
-        Err(sess::SessionError::Timeout(_)) if timeout_is_timer => crate::trace::WaitKind::Timer,
-        _ => crate::trace::WaitKind::Dut,
+        Err(sess::SessionError::Timeout(_)) if timeout_is_timer => ocpp_core::trace::WaitKind::Timer,
+        _ => ocpp_core::trace::WaitKind::Dut,
     };
     trace.waited(kind, t0.elapsed());
     r
@@ -390,7 +381,7 @@ impl session::Host for CaseHost {
             bench: &self.ctx.bench,
             timing: &c.timing,
             evses: c.evses,
-            token: c.valid_id_tokens.first().cloned().unwrap_or_else(|| crate::defaults::VALID_ID_TOKENS[0].into()),
+            token: c.valid_id_tokens.first().cloned().unwrap_or_else(|| ocpp_core::defaults::VALID_ID_TOKENS[0].into()),
             authorization: c.parameters.get("authorization").cloned(),
         };
         let trace = self.ctx.trace.clone();
@@ -452,7 +443,7 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage(format!("security profile {profile} cannot be raised (1 to 2, 2 to 3)"))));
         }
         let up = self.ctx.security.at_profile(profile + 1);
-        let security = match up.client(&self.ctx.config.station_id, crate::security::Credentials::Configured, crate::security::pki::Variant::Configured) {
+        let security = match up.client(&self.ctx.config.station_id, ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured) {
             Ok(s) => s,
             Err(e) => return Ok(Err(session::SessionError::Usage(e))),
         };
@@ -471,12 +462,12 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage("offer-subprotocols needs the harness in the charging-station role".into())));
         };
         let id = &self.ctx.config.station_id;
-        let security = match self.ctx.security.client(id, crate::security::Credentials::Configured, crate::security::pki::Variant::Configured) {
+        let security = match self.ctx.security.client(id, ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured) {
             Ok(s) => s,
             Err(e) => return Ok(Err(session::SessionError::Usage(e))),
         };
         let offer = subprotocols.join(", ");
-        let dial = crate::security::tls::Dial {
+        let dial = ocpp_core::security::tls::Dial {
             url: format!("{}/{id}", url.trim_end_matches('/')),
             subprotocol: offer.clone(),
             basic: security.basic.clone(),
@@ -484,7 +475,7 @@ impl session::Host for CaseHost {
             timeout: ms(self.ctx.config.timing.connect_ms),
         };
         let trace = self.ctx.trace.clone();
-        match timed(&trace, false, "the CSMS to answer the upgrade", async { crate::security::tls::probe_upgrade(&dial, ms(wait_ms)).await.map_err(|e| sess::SessionError::Closed(e.to_string())) }).await {
+        match timed(&trace, false, "the CSMS to answer the upgrade", async { ocpp_core::security::tls::probe_upgrade(&dial, ms(wait_ms)).await.map_err(|e| sess::SessionError::Closed(e.to_string())) }).await {
             Ok(u) => {
                 let closed = u.closed.as_deref().map_or("kept the connection open".to_string(), |c| format!("then {c}"));
                 trace.handshake(format!("GET {} offering {offer:?} -> HTTP {} selected {:?}; {closed}", dial.url, u.status, u.selected.as_deref().unwrap_or("")));
@@ -501,14 +492,14 @@ impl session::Host for CaseHost {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("offer-old-tls needs the harness in the charging-station role".into())));
         };
-        let Some((host, port)) = crate::security::old_tls::wss_endpoint(url) else {
+        let Some((host, port)) = ocpp_core::security::old_tls::wss_endpoint(url) else {
             return Ok(Err(session::SessionError::Usage(format!("offer-old-tls needs a wss:// CSMS URL; the run's is {url}"))));
         };
         let trace = self.ctx.trace.clone();
-        let probe = crate::security::old_tls::offer(&host, port, &version, ms(wait_ms));
+        let probe = ocpp_core::security::old_tls::offer(&host, port, &version, ms(wait_ms));
         match timed(&trace, false, "the CSMS to answer an old ClientHello", async { probe.await.map_err(sess::SessionError::Closed) }).await {
             Ok(a) => {
-                use crate::security::old_tls::OldTlsAnswer as A;
+                use ocpp_core::security::old_tls::OldTlsAnswer as A;
                 trace.handshake(format!("ClientHello offering at most TLS {version} to {host}:{port} -> {a:?}"));
                 Ok(Ok(match a {
                     A::ServerHello(v) => session::TlsAnswer::ServerHello(v),
@@ -547,7 +538,7 @@ impl session::Host for CaseHost {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("serve-old-tls needs the harness in the CSMS role".into())));
         };
-        if crate::security::old_tls::wire_version(&version).is_none() {
+        if ocpp_core::security::old_tls::wire_version(&version).is_none() {
             return Ok(Err(session::SessionError::Usage(format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be served"))));
         }
         if self.ctx.security.profile < 2 {
@@ -575,7 +566,7 @@ impl session::Host for CaseHost {
     }
 
     async fn sign_csr(&mut self, csr: String) -> SessResult<String> {
-        use crate::security::pki::CsrError;
+        use ocpp_core::security::pki::CsrError;
         let signed = self.ctx.security.pki().map_err(CsrError::NoCaKey).and_then(|p| p.sign_csr(&csr));
         Ok(match signed {
             Ok(chain) => {
@@ -600,7 +591,7 @@ impl session::Host for CaseHost {
         };
         let before = security.raised_to(version);
         security.raise(version, target);
-        match security.in_force(version).serve(crate::security::pki::Variant::Configured) {
+        match security.in_force(version).serve(ocpp_core::security::pki::Variant::Configured) {
             Ok(s) => {
                 listener.secure(s);
                 if raised {
@@ -630,14 +621,14 @@ async fn dial_csms(ctx: Arc<CaseContext>, url: &str, version: types::OcppVersion
     let conn = timed(&ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &ctx.config.station_id, version.into(), ctx.trace.clone(), Duration::from_secs(10), security)).await?;
     conn.adopt(claim);
     let (c, run, id) = (conn.clone(), ctx.security.clone(), ctx.config.station_id.clone());
-    conn.on_password_change(move |pw| {
+    conn.watch(Arc::new(PasswordRotation::new(&ctx.config.station_id, move |pw| {
         c.trace().log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
         run.adopt_password(&id, pw);
-    });
+    })));
     Ok(conn)
 }
 
-impl From<session::Credentials> for crate::security::Credentials {
+impl From<session::Credentials> for ocpp_core::security::Credentials {
     fn from(c: session::Credentials) -> Self {
         match c {
             session::Credentials::Configured => Self::Configured,
@@ -648,7 +639,7 @@ impl From<session::Credentials> for crate::security::Credentials {
     }
 }
 
-impl From<session::Certificate> for crate::security::pki::Variant {
+impl From<session::Certificate> for ocpp_core::security::pki::Variant {
     fn from(c: session::Certificate) -> Self {
         match c {
             session::Certificate::Configured => Self::Configured,
@@ -684,7 +675,7 @@ impl session::HostConnection for CaseHost {
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.response_ms));
         let station_role = matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_));
         let request = (station_role && crate::leftovers::Leftovers::tracks(&action)).then(|| payload.clone());
-        Ok(match timed(&self.ctx.trace, false, &format!("the answer to {action}"), conn.call(&action, payload, timeout)).await {
+        Ok(match timed(&self.ctx.trace, false, &format!("the answer to {action}"), crate::baseline::call(&conn, &action, payload, timeout)).await {
             Ok(sess::CallOutcome::Result(v)) => {
                 if station_role {
                     self.ctx.leftovers.lock().unwrap().observe(&conn, &action, request.as_ref(), &v);
@@ -761,12 +752,12 @@ impl ocpp::harness::clock::Host for CaseHost {
     }
 
     async fn now_rfc3339(&mut self) -> wasmtime::Result<String> {
-        Ok(crate::defaults::now_rfc3339())
+        Ok(ocpp_core::defaults::now_rfc3339())
     }
 
     async fn sleep_ms(&mut self, ms_: u32) -> wasmtime::Result<()> {
         tokio::time::sleep(ms(ms_)).await;
-        self.ctx.trace.waited(crate::trace::WaitKind::Timer, ms(ms_));
+        self.ctx.trace.waited(ocpp_core::trace::WaitKind::Timer, ms(ms_));
         Ok(())
     }
 
@@ -831,11 +822,11 @@ impl config::Host for CaseHost {
 
 impl bench::Host for CaseHost {
     async fn plug(&mut self, evse: u32, connected: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        Ok(self.act(crate::bench::Action::Plug { evse, connected }).await)
+        Ok(self.act(ocpp_bench::Action::Plug { evse, connected }).await)
     }
 
     async fn set_pilot(&mut self, evse: u32, state: bench::PilotState) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        use crate::dut::station::Pilot;
+        use ocpp_bench::Pilot;
         let state = match state {
             bench::PilotState::A => Pilot::A,
             bench::PilotState::B => Pilot::B,
@@ -844,29 +835,29 @@ impl bench::Host for CaseHost {
             bench::PilotState::E => Pilot::E,
             bench::PilotState::F => Pilot::F,
         };
-        Ok(self.act(crate::bench::Action::Pilot { evse, state }).await)
+        Ok(self.act(ocpp_bench::Action::Pilot { evse, state }).await)
     }
 
     async fn present_token(&mut self, id_token: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        Ok(self.act(crate::bench::Action::Token(id_token)).await)
+        Ok(self.act(ocpp_bench::Action::Token(id_token)).await)
     }
 
     async fn power_cycle(&mut self) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        Ok(self.act(crate::bench::Action::PowerCycle).await)
+        Ok(self.act(ocpp_bench::Action::PowerCycle).await)
     }
 
     async fn set_network(&mut self, up: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        Ok(self.act(crate::bench::Action::Network(up)).await)
+        Ok(self.act(ocpp_bench::Action::Network(up)).await)
     }
 
     async fn ev_fault(&mut self, evse: u32, fault: bench::CircuitFault) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        use crate::dut::station::EvFault;
+        use ocpp_bench::EvFault;
         let fault = match fault {
             bench::CircuitFault::DiodeFault => EvFault::DiodeFault,
             bench::CircuitFault::RcdTrip => EvFault::RcdTrip,
             bench::CircuitFault::Cleared => EvFault::Cleared,
         };
-        Ok(self.act(crate::bench::Action::EvFault { evse, fault }).await)
+        Ok(self.act(ocpp_bench::Action::EvFault { evse, fault }).await)
     }
 
     async fn relay_set(&mut self, name: String, on: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
@@ -890,16 +881,16 @@ impl bench::Host for CaseHost {
             Ok(p) => p,
             Err(e) => return Ok(Err(bench::BenchError::Failed(format!("the payload for {action} is not JSON: {e}")))),
         };
-        crate::security::redact::register_passwords_in(&payload);
-        Ok(self.act(crate::bench::Action::CsmsTrigger { action, payload }).await)
+        ocpp_core::redact::register_passwords_in(&payload);
+        Ok(self.act(ocpp_bench::Action::CsmsTrigger { action, payload }).await)
     }
 }
 
-impl From<crate::bench::BenchError> for bench::BenchError {
-    fn from(e: crate::bench::BenchError) -> Self {
+impl From<ocpp_bench::BenchError> for bench::BenchError {
+    fn from(e: ocpp_bench::BenchError) -> Self {
         match e {
-            crate::bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
-            crate::bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
+            ocpp_bench::BenchError::Unavailable(m) => bench::BenchError::Unavailable(m),
+            ocpp_bench::BenchError::Failed(m) => bench::BenchError::Failed(m),
         }
     }
 }
@@ -908,14 +899,14 @@ impl CaseHost {
     /// Run a bench operation on the case's bench, booking its time as bench/operator time.
     fn on_bench<T, F>(&self, op: impl FnOnce(Arc<CaseContext>) -> F + Send + 'static) -> impl Future<Output = Result<T, bench::BenchError>> + Send + 'static
     where
-        F: Future<Output = Result<T, crate::bench::BenchError>> + Send,
+        F: Future<Output = Result<T, ocpp_bench::BenchError>> + Send,
         T: Send,
     {
         let ctx = self.ctx.clone();
         async move {
             let t0 = Instant::now();
             let r = op(ctx.clone()).await;
-            ctx.trace.waited(crate::trace::WaitKind::Operator, t0.elapsed());
+            ctx.trace.waited(ocpp_core::trace::WaitKind::Operator, t0.elapsed());
             r.map_err(Into::into)
         }
     }
@@ -929,7 +920,7 @@ impl CaseHost {
         async move { read.await.map(|(value, unit)| bench::MeterReading { value, unit }) }
     }
 
-    fn act(&self, action: crate::bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
+    fn act(&self, action: ocpp_bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
         self.on_bench(move |ctx| async move { ctx.bench.act(action, &ctx.trace).await })
     }
 }

@@ -7,11 +7,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
 
-use crate::{
-    defaults::now_rfc3339,
-    session::{CallOutcome, Connection},
-    version::OcppVersion,
-};
+use ocpp_core::{defaults::now_rfc3339, session::{CallOutcome, Connection}, version::OcppVersion};
 
 /// A transaction the CSMS knows of and the case did not end.
 #[derive(Debug, Clone)]
@@ -178,7 +174,7 @@ mod tests {
             got
         });
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
-        (Connection::spawn(ws, version, "CS001".into(), crate::trace::Trace::new()), peer)
+        (Connection::spawn(ws, version, "CS001".into(), ocpp_core::trace::Trace::new()), peer)
     }
 
     #[tokio::test]

@@ -1,32 +1,20 @@
 //! OCPP-J conformance test harness: loads test suites (WASM components implementing the
 //! `ocpp:harness/test-suite` world), runs their cases against a charging station or a CSMS,
-//! and reports verdicts with the wire log as evidence.
+//! and reports verdicts with the wire log as evidence. The OCPP-J core (`ocpp-core`), the
+//! bench drivers (`ocpp-bench`), the reference DUTs (`ocpp-sim`) and the reports
+//! (`ocpp-report`) are crates of their own; this one is the wasmtime host and the runner.
 pub mod baseline;
-pub mod bench;
-pub mod case;
-pub mod defaults;
 pub mod coverage;
 pub mod description;
-pub mod dut;
-pub mod frame;
 pub mod host;
-pub mod html;
 pub mod lint;
 pub mod leftovers;
-pub mod model;
 pub mod perf;
 pub mod proof;
-pub mod report;
 pub mod runner;
 pub mod scaffold;
-pub mod schema;
-pub mod security;
-pub mod session;
 pub mod states;
 pub mod select;
-pub mod trace;
-pub mod transport;
-pub mod version;
 
 /// Suites compiled into the binary so the main job needs nothing but the binary.
 pub mod builtin {

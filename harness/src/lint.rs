@@ -2,7 +2,7 @@
 //! suffix that agrees with the role (`_CS`: the DUT is a station; `_CSMS`: the DUT is a CSMS).
 use std::collections::HashSet;
 
-use crate::case::{CaseMeta, Role};
+use ocpp_core::case::{CaseMeta, Role};
 
 /// Every problem found, one line each; empty when the catalogue is clean.
 pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
@@ -43,8 +43,8 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
             problems.push(format!("{id}: cites no requirement"));
         }
         for need in &c.needs {
-            if !crate::bench::CAPABILITIES.iter().any(|(name, _)| name == need) {
-                let known: Vec<&str> = crate::bench::CAPABILITIES.iter().map(|(n, _)| *n).collect();
+            if !ocpp_bench::CAPABILITIES.iter().any(|(name, _)| name == need) {
+                let known: Vec<&str> = ocpp_bench::CAPABILITIES.iter().map(|(n, _)| *n).collect();
                 problems.push(format!("{id}: needs unknown capability {need:?}; known: {}", known.join(", ")));
             }
         }
@@ -58,7 +58,7 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::version::OcppVersion;
+    use ocpp_core::version::OcppVersion;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
         CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000 }

@@ -3,15 +3,10 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Instant};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use ocpp_harness::{
-    case::{Role, Verdict},
-    dut::{self, Fault, Faults},
-    host::{Host, Suite},
-    report::{Counts, ReportWriter},
-    runner::{Dut, RunOptions, Runner},
-    select::Selection,
-    version::OcppVersion,
-};
+use ocpp_core::{case::{Role, Verdict}, version::OcppVersion};
+use ocpp_sim::{self as dut, Fault, Faults};
+use ocpp_harness::{host::{Host, Suite}, runner::{Dut, RunOptions, Runner}, select::Selection};
+use ocpp_report::{Counts, ReportWriter};
 
 #[derive(Parser)]
 #[command(name = "ocpp-harness", version, about = "OCPP-J conformance test harness (1.6J, 2.0.1, 2.1)")]
@@ -190,7 +185,7 @@ struct RunArgs {
     /// one-transaction-per-token, require-preparing, own-calls-after-boot; both: slow-answers.
     /// Every case must still pass.
     #[arg(long = "variant")]
-    variants: Vec<ocpp_harness::dut::variant::Variant>,
+    variants: Vec<ocpp_sim::variant::Variant>,
     /// Station id the DUT uses (or the harness uses as a station).
     #[arg(long, default_value = "CS001")]
     station_id: String,
@@ -250,7 +245,7 @@ enum SimCommand {
         /// A legal but unusual behaviour (repeatable): own-call-first, slow-answers,
         /// slow-reconnect, no-connector-zero, custom-data.
         #[arg(long = "variant")]
-        variants: Vec<ocpp_harness::dut::variant::Variant>,
+        variants: Vec<ocpp_sim::variant::Variant>,
         /// Serve an HTTP control API on this address (loopback: it is not authenticated): plug,
         /// pilot, token, ev-fault, power-cycle, network, safe-state, meter, status.
         #[arg(long)]
@@ -271,7 +266,7 @@ enum SimCommand {
         /// A legal but strict or unusual behaviour (repeatable): strict-tokens,
         /// one-transaction-per-token, require-preparing, own-calls-after-boot, slow-answers.
         #[arg(long = "variant")]
-        variants: Vec<ocpp_harness::dut::variant::Variant>,
+        variants: Vec<ocpp_sim::variant::Variant>,
         /// Serve an HTTP control API on this address (loopback: it is not authenticated):
         /// POST /stations/{station}/{action} with the payload sends that CALL; GET /stations.
         #[arg(long)]
@@ -296,9 +291,9 @@ struct SimSecurity {
 }
 
 impl SimSecurity {
-    fn load(&self, station_id: &str) -> anyhow::Result<ocpp_harness::security::Security> {
-        let c = ocpp_harness::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), pki: self.pki.clone() };
-        ocpp_harness::security::Security::load(&c, std::path::Path::new("."), station_id)
+    fn load(&self, station_id: &str) -> anyhow::Result<ocpp_core::security::Security> {
+        let c = ocpp_core::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), pki: self.pki.clone() };
+        ocpp_core::security::Security::load(&c, std::path::Path::new("."), station_id)
     }
 }
 
@@ -441,7 +436,7 @@ async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<ExitCode> {
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.max_message_bytes {
-        ocpp_harness::transport::set_max_message(n);
+        ocpp_core::transport::set_max_message(n);
     }
     let host = Host::new(cache_dir(&args.select))?;
     let (suites, failed) = load(&host, &args.select).await;
@@ -479,17 +474,17 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         if let Some(sec) = &d.security {
             let base = path.parent().unwrap_or(std::path::Path::new("."));
             let station_id = d.station_id.clone().unwrap_or_else(|| args.station_id.clone());
-            opts.security = ocpp_harness::security::Security::load(sec, base, &station_id).with_context(|| format!("in [security] of {}", path.display()))?;
+            opts.security = ocpp_core::security::Security::load(sec, base, &station_id).with_context(|| format!("in [security] of {}", path.display()))?;
         }
         opts.describe(d);
     }
     if let (Some(dir), None) = (&args.pki, &opts.security.pki) {
-        let pki = ocpp_harness::security::pki::Pki::load(dir).with_context(|| format!("--pki {}", dir.display()))?;
+        let pki = ocpp_core::security::pki::Pki::load(dir).with_context(|| format!("--pki {}", dir.display()))?;
         opts.security.pki = Some(std::sync::Arc::new(pki));
     }
     if let Some(profile) = args.security_profile {
         match &opts.dut {
-            Dut::BuiltIn { .. } => opts.security = ocpp_harness::security::Security::generated(profile, &opts.config.station_id)?,
+            Dut::BuiltIn { .. } => opts.security = ocpp_core::security::Security::generated(profile, &opts.config.station_id)?,
             Dut::External { .. } => anyhow::ensure!(
                 profile == opts.security.profile,
                 "--security-profile {profile}: an external DUT's security comes from the [security] table of its description (--dut), which says {}",
@@ -498,7 +493,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(path) = &args.bench {
-        opts.bench = Some(ocpp_harness::bench::config::BenchConfig::load(path)?);
+        opts.bench = Some(ocpp_bench::config::BenchConfig::load(path)?);
     }
     let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
     let chosen: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
@@ -517,12 +512,12 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     println!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
     let t0 = Instant::now();
     // A suite that did not load is an error in the reports, not a silent gap.
-    let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_harness::runner::CaseResult::suite_error(name, e)).collect();
+    let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_report::CaseResult::suite_error(name, e)).collect();
     writer.write(&results)?;
     let signal = interrupt();
     tokio::pin!(signal);
     for (suite, meta, version) in selected {
-        let trace = ocpp_harness::trace::Trace::new();
+        let trace = ocpp_core::trace::Trace::new();
         let r = tokio::select! {
             r = runner.run_case_at(suite, meta, version, &trace) => r,
             name = &mut signal => {
@@ -703,7 +698,7 @@ fn merge(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result<ExitCode> 
     let mut duts = Vec::new();
     let mut cases = Vec::new();
     for input in inputs {
-        let (dut, mut c) = ocpp_harness::report::read_results(input)?;
+        let (dut, mut c) = ocpp_report::read_results(input)?;
         if !duts.contains(&dut) {
             duts.push(dut);
         }
@@ -816,7 +811,7 @@ fn new_suite(lang: ocpp_harness::scaffold::Lang, name: &str, dir: Option<PathBuf
 }
 
 fn pki_init(dir: &std::path::Path, station_id: &str, hosts: &[String]) -> anyhow::Result<ExitCode> {
-    use ocpp_harness::security::pki::{FILES, Pki};
+    use ocpp_core::security::pki::{FILES, Pki};
     if let Some(f) = FILES.iter().find(|f| dir.join(f).exists()) {
         anyhow::bail!("{} already has {f}; not overwriting a PKI", dir.display());
     }

@@ -10,13 +10,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
 
-use crate::{
-    dut::{self, station::StationConfig},
-    host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite},
-    trace::Trace,
-    transport::{self, ws_config},
-    version::OcppVersion,
-};
+use ocpp_sim::{self as dut, station::StationConfig};
+use crate::host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite};
+use ocpp_core::{trace::Trace, transport::{self, ws_config}, version::OcppVersion};
 
 /// Percentiles of a sample of durations.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +72,7 @@ pub async fn case_overhead(host: &Host, suite: &Suite, case: &str, n: usize) -> 
             config: RunConfig::default(),
             version: OcppVersion::V201,
             endpoint: Endpoint::None,
-            bench: crate::bench::Bench::none(),
+            bench: ocpp_bench::Bench::none(),
             security: Default::default(),
             leftovers: Default::default(),
         });

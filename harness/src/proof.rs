@@ -7,14 +7,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::{
-    case::{CaseMeta, Verdict},
-    dut::{Fault, Faults},
-    host::{Host, Suite},
-    runner::{CaseResult, Dut, RunOptions, Runner},
-    security::Security,
-    trace::WireEntry,
-};
+use ocpp_core::{case::{CaseMeta, Verdict}, security::Security, trace::WireEntry};
+use ocpp_sim::{Fault, Faults};
+use ocpp_report::CaseResult;
+use crate::{host::{Host, Suite}, runner::{Dut, RunOptions, Runner}};
 
 /// One way to break the reference DUT: a label for the report, its faults, the security
 /// profile to run at.
@@ -121,7 +117,7 @@ pub async fn prove(host: &Arc<Host>, suite: &Suite, meta: &CaseMeta, base: &RunO
     // A case that only needs its messages taken must fail when one is refused.
     let refused = actions.into_iter().map(|a| Mutation { label: format!("not-implemented:{a}"), faults: vec![Fault::NotImplemented(Some(a))], profile });
     // A CSMS that does not do what its operator asked must fail a case the operator drives.
-    let operated = meta.role == crate::case::Role::ChargingStation && meta.needs.iter().any(|n| n == "csms-trigger");
+    let operated = meta.role == ocpp_core::case::Role::ChargingStation && meta.needs.iter().any(|n| n == "csms-trigger");
     let ignored = operated.then(|| Mutation { label: "ignore-operator".into(), faults: vec![Fault::IgnoreOperator], profile });
     for m in given.iter().cloned().chain(wrong_values).chain(ignored).chain(refused) {
         let r = run_once(host, suite, meta, base, &m.faults, m.profile).await?;

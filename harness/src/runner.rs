@@ -3,18 +3,12 @@
 //! observations into the verdict.
 use std::{net::SocketAddr, sync::Arc, time::{Duration, Instant}};
 
-use serde::Serialize;
 
-use crate::{
-    bench::Bench,
-    description::DutDescription,
-    case::{CaseMeta, Role, Verdict},
-    dut::{self, Faults},
-    host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite},
-    trace::{Trace, TraceData},
-    transport::Listener,
-    version::OcppVersion,
-};
+use ocpp_bench::Bench;
+use crate::{description::DutDescription, host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite}};
+use ocpp_core::{case::{CaseMeta, Role, Verdict}, trace::Trace, transport::Listener, version::OcppVersion};
+use ocpp_sim::{self as dut, Faults};
+use ocpp_report::{CaseResult, StationSummary};
 
 /// Which device the cases run against.
 #[derive(Debug, Clone)]
@@ -41,10 +35,10 @@ pub struct RunOptions {
     /// (the built-in DUTs implement every profile and feature the catalogue uses).
     pub description: Option<DutDescription>,
     /// The bench's drivers; None: the simulator only (built-in DUTs) or nothing.
-    pub bench: Option<crate::bench::config::BenchConfig>,
+    pub bench: Option<ocpp_bench::config::BenchConfig>,
     /// Security profile and material (from `--security-profile` for the built-in DUTs, or the
     /// DUT description's `[security]`).
-    pub security: crate::security::Security,
+    pub security: ocpp_core::security::Security,
 }
 
 impl RunOptions {
@@ -81,9 +75,9 @@ impl Default for RunOptions {
             variants: vec![],
             config: RunConfig {
                 station_id: "CS001".into(),
-                valid_id_tokens: crate::defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
-                invalid_id_token: crate::defaults::INVALID_ID_TOKEN.into(),
-                parameters: crate::defaults::TOKEN_PARAMETERS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                valid_id_tokens: ocpp_core::defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
+                invalid_id_token: ocpp_core::defaults::INVALID_ID_TOKEN.into(),
+                parameters: ocpp_core::defaults::TOKEN_PARAMETERS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 timing: Default::default(),
                 evses: 1,
             },
@@ -92,39 +86,6 @@ impl Default for RunOptions {
             bench: None,
             security: Default::default(),
         }
-    }
-}
-
-#[derive(Debug, Serialize, serde::Deserialize)]
-pub struct CaseResult {
-    pub meta: CaseMeta,
-    pub version: OcppVersion,
-    #[serde(flatten)]
-    pub verdict: Verdict,
-    pub reason: String,
-    pub duration_ms: f64,
-    pub trace: TraceData,
-}
-
-impl CaseResult {
-    /// A suite that could not be loaded, reported as an error entry named after it.
-    pub fn suite_error(suite: &str, reason: &str) -> CaseResult {
-        let stem = std::path::Path::new(suite).file_stem().and_then(|s| s.to_str()).unwrap_or(suite);
-        let id: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
-        let meta = CaseMeta {
-            suite: suite.to_string(),
-            id: format!("SUITE_{id}"),
-            title: format!("load the suite {suite}"),
-            versions: vec![],
-            role: crate::case::Role::Csms,
-            profile: "core".into(),
-            features: vec![],
-            requirements: vec![],
-            needs: vec![],
-            timeout_ms: 0,
-        };
-        let verdict = Verdict::Error(format!("suite {suite} could not be loaded: {reason}"));
-        CaseResult { meta, version: OcppVersion::V201, reason: verdict.reason(), verdict, duration_ms: 0.0, trace: TraceData::default() }
     }
 }
 
@@ -192,22 +153,6 @@ impl Drop for LiveCsms {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-/// What the run saw of one station DUT: connections, boots, registration.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct StationSummary {
-    pub station_id: String,
-    /// The version of the built-in station; none for an external DUT.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<OcppVersion>,
-    pub connections: u32,
-    pub boots: u32,
-    pub reboots_requested: u32,
-    pub registration: String,
-    /// What it said about itself when it booted (vendor, model, serial, firmware).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<String>,
 }
 
 impl Runner {
@@ -310,9 +255,9 @@ impl Runner {
 
     /// How the harness CSMS serves the station of `version`: at the profile in force for it
     /// (the run's, or the one it was raised to, A05).
-    fn serve(&self, version: OcppVersion) -> Result<crate::transport::ServeSecurity, Verdict> {
+    fn serve(&self, version: OcppVersion) -> Result<ocpp_core::transport::ServeSecurity, Verdict> {
         let security = &self.opts.security.in_force(version);
-        security.serve(crate::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)))
+        security.serve(ocpp_core::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)))
     }
 
     fn spawn_station(&self, listener: &Listener, faults: &Faults, version: OcppVersion) -> Result<(dut::station::StationHandle, tokio::task::JoinHandle<()>), Verdict> {
@@ -370,12 +315,12 @@ impl Runner {
             Some(c) => (c, false),
             None => {
                 let id = &self.opts.config.station_id;
-                let security = match self.opts.security.client(id, crate::security::Credentials::Configured, crate::security::pki::Variant::Configured) {
+                let security = match self.opts.security.client(id, ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured) {
                     Ok(s) => s,
                     Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
                 };
                 let timeout = Duration::from_millis(u64::from(timing.connect_ms));
-                match crate::transport::connect(url, id, version, trace.clone(), timeout, &security).await {
+                match ocpp_core::transport::connect(url, id, version, trace.clone(), timeout, &security).await {
                     Ok(c) => (c, true),
                     Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
                 }
@@ -524,7 +469,7 @@ impl Runner {
                     Err(v) => return v,
                 };
                 dut_task = Some(task);
-                bench = Bench::sim_station(handle);
+                bench = Bench::simulated(Arc::new(handle));
                 Endpoint::Listener(listener)
             }
             (Dut::BuiltIn { .. }, Role::Csms) => {
@@ -532,7 +477,7 @@ impl Runner {
                     Ok(x) => x,
                     Err(v) => return v,
                 };
-                bench = Bench::sim_station(handle);
+                bench = Bench::simulated(Arc::new(handle));
                 kept = Some(listener.clone());
                 Endpoint::Listener(listener)
             }
@@ -541,7 +486,7 @@ impl Runner {
                     raised_url = handle.raised_addr.map(|a| format!("wss://{a}/ocpp"));
                     let url = moved.as_ref().map_or(url, |(_, u)| u.clone());
                     dut_task = task;
-                    bench = Bench::sim_csms(handle, &self.opts.config.station_id);
+                    bench = Bench::simulated(Arc::new(dut::bench::CsmsOperator { csms: handle, station_id: self.opts.config.station_id.clone() }));
                     Endpoint::CsmsUrl(url)
                 }
                 Err(v) => return v,
@@ -648,11 +593,11 @@ impl Runner {
 }
 
 /// One test PKI per process for built-in DUTs run without one (a test binary makes many runners).
-fn builtin_ca() -> anyhow::Result<Arc<crate::security::pki::Pki>> {
-    static CA: std::sync::OnceLock<Arc<crate::security::pki::Pki>> = std::sync::OnceLock::new();
+fn builtin_ca() -> anyhow::Result<Arc<ocpp_core::security::pki::Pki>> {
+    static CA: std::sync::OnceLock<Arc<ocpp_core::security::pki::Pki>> = std::sync::OnceLock::new();
     if let Some(ca) = CA.get() {
         return Ok(ca.clone());
     }
-    let made = Arc::new(crate::security::pki::Pki::generate("CS001", &["localhost".into(), "127.0.0.1".into()])?);
+    let made = Arc::new(ocpp_core::security::pki::Pki::generate("CS001", &["localhost".into(), "127.0.0.1".into()])?);
     Ok(CA.get_or_init(|| made).clone())
 }

@@ -1,9 +1,6 @@
 //! Case selection with libtest's conventions: positional filters match ids by substring
 //! (or exactly with `--exact`), `--skip` removes matches, and role/version narrow further.
-use crate::{
-    case::{CaseMeta, Role},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role}, version::OcppVersion};
 
 #[derive(Debug, Clone, Default)]
 pub struct Selection {

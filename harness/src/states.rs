@@ -7,14 +7,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::{
-    bench::{Action, Bench},
-    description::Timing,
-    session::{CallOutcome, Connection, Mode, SessionError},
-    trace::Trace,
-    transport::Listener,
-    version::OcppVersion,
-};
+use ocpp_bench::{Action, Bench};
+use crate::description::Timing;
+use ocpp_core::{session::{CallOutcome, Connection, Mode, SessionError}, trace::Trace, transport::Listener, version::OcppVersion};
 
 fn ms(v: u32) -> Duration {
     Duration::from_millis(u64::from(v))
@@ -53,7 +48,7 @@ pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, evses
             return Err(SessionError::Timeout(format!("the station did not get registered: {why}")));
         }
         // It has just booted: the boot ends with the status of every connector (B01.FR.05).
-        let all = |m: &crate::model::StationModel| m.reported_since_boot.len() >= evses as usize;
+        let all = |m: &ocpp_core::model::StationModel| m.reported_since_boot.len() >= evses as usize;
         if !conn.wait_model(ms(timing.response_ms), all).await {
             trace.log("state", format!("the station reported {} of its {evses} connector(s) after the boot", model.lock().unwrap().reported_since_boot.len()));
         }
@@ -91,7 +86,7 @@ pub async fn reboot(listener: &Listener, bench: &Bench, claim: &[String], timing
     } else {
         trace.log("state", "Booted: rebooting the station by an OCPP Reset (the bench has no power-cycle)");
         let payload = if conn.version() == OcppVersion::V16 { json!({"type": "Hard"}) } else { json!({"type": "Immediate"}) };
-        match conn.call("Reset", payload, ms(timing.response_ms)).await? {
+        match crate::baseline::call(&conn, "Reset", payload, ms(timing.response_ms)).await? {
             CallOutcome::Result(r) if r["status"] == "Accepted" => {}
             other => return Err(SessionError::Protocol(format!("the station did not accept the Reset that reboots it: {other:?}"))),
         }
@@ -155,7 +150,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
     let mut started: Option<String> = None;
     if state == StationState::Unavailable {
         let payload = if v16 { json!({"connectorId": evse, "type": "Inoperative"}) } else { json!({"operationalStatus": "Inoperative", "evse": {"id": evse}}) };
-        match conn.call("ChangeAvailability", payload, wait).await? {
+        match crate::baseline::call(&conn, "ChangeAvailability", payload, wait).await? {
             CallOutcome::Result(r) if r["status"] == "Accepted" => {}
             other => return Err(SessionError::Protocol(format!("ChangeAvailability Inoperative was not accepted: {other:?}"))),
         }
@@ -166,7 +161,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
         // The cable first (EVConnectedPreSession is also the first step of a session).
         if state != StationState::Authorized {
             act(Action::Plug { evse, connected: true }).await?;
-            let connected = |m: &crate::model::StationModel| matches!(m.connector_status(conn.version(), evse), Some("Occupied" | "Preparing" | "SuspendedEV" | "SuspendedEVSE" | "Charging"));
+            let connected = |m: &ocpp_core::model::StationModel| matches!(m.connector_status(conn.version(), evse), Some("Occupied" | "Preparing" | "SuspendedEV" | "SuspendedEVSE" | "Charging"));
             if !conn.wait_model(wait, connected).await {
                 return Err(unreached("the connector did not report the cable (Occupied / Preparing)"));
             }
@@ -175,9 +170,9 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
             authorize(&conn, evse, setup, trace).await?;
         }
         if state.charges() {
-            act(Action::Pilot { evse, state: crate::dut::station::Pilot::C }).await?;
+            act(Action::Pilot { evse, state: ocpp_bench::Pilot::C }).await?;
             let token = setup.token.clone();
-            let charging = |m: &crate::model::StationModel| {
+            let charging = |m: &ocpp_core::model::StationModel| {
                 charging_state(m, v16, evse) == Some("Charging") && m.transaction_on(evse).is_some_and(|tx| m.tx_tokens.get(tx) == Some(&token))
             };
             if !conn.wait_model(wait, charging).await {
@@ -185,7 +180,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
             }
         }
         if state == StationState::EnergyTransferSuspended {
-            act(Action::Pilot { evse, state: crate::dut::station::Pilot::B }).await?;
+            act(Action::Pilot { evse, state: ocpp_bench::Pilot::B }).await?;
             if !conn.wait_model(wait, |m| charging_state(m, v16, evse) == Some("SuspendedEV")).await {
                 return Err(unreached("the transaction did not report SuspendedEV"));
             }
@@ -195,14 +190,14 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
             stop_authorized(&conn, evse, started.as_deref().unwrap_or_default(), setup, trace).await?;
             // The session is over: the transaction ended, or (2.x, TxStopPoint later than
             // Authorized) it stays with the EV connected and no energy.
-            let over = |m: &crate::model::StationModel| m.transaction_on(evse).is_none() || (!v16 && charging_state(m, v16, evse) == Some("EVConnected"));
+            let over = |m: &ocpp_core::model::StationModel| m.transaction_on(evse).is_none() || (!v16 && charging_state(m, v16, evse) == Some("EVConnected"));
             if !conn.wait_model(wait, over).await {
                 return Err(unreached("the session did not stop after the stop was authorized"));
             }
         }
         if state == StationState::EvDisconnected {
             act(Action::Plug { evse, connected: false }).await?;
-            let gone = |m: &crate::model::StationModel| m.transaction_on(evse).is_none() && m.connector_status(conn.version(), evse) == Some("Available");
+            let gone = |m: &ocpp_core::model::StationModel| m.transaction_on(evse).is_none() && m.connector_status(conn.version(), evse) == Some("Available");
             if !conn.wait_model(wait, gone).await {
                 return Err(unreached("the connector did not report Available with no transaction after the cable went"));
             }
@@ -238,7 +233,7 @@ async fn authorize(conn: &Connection, evse: u32, setup: &Setup<'_>, trace: &Trac
         } else {
             ("RequestStartTransaction", json!({"idToken": {"idToken": setup.token, "type": "ISO14443"}, "remoteStartId": 7001 + evse, "evseId": evse}))
         };
-        match conn.call(action, payload, wait).await? {
+        match crate::baseline::call(conn, action, payload, wait).await? {
             CallOutcome::Result(r) if r["status"] == "Accepted" => {}
             other => return Err(SessionError::Protocol(format!("{action} was not accepted: {other:?}"))),
         }
@@ -269,14 +264,14 @@ async fn stop_authorized(conn: &Connection, evse: u32, tx: &str, setup: &Setup<'
         ("RequestStopTransaction", json!({"transactionId": tx}))
     };
     trace.log("state", format!("stopping transaction {tx} on EVSE {evse} remotely"));
-    match conn.call(action, payload, ms(setup.timing.response_ms)).await? {
+    match crate::baseline::call(conn, action, payload, ms(setup.timing.response_ms)).await? {
         CallOutcome::Result(r) if r["status"] == "Accepted" => Ok(()),
         other => Err(SessionError::Protocol(format!("{action} was not accepted: {other:?}"))),
     }
 }
 
 /// Whether the EVSE's transaction is charging, as each dialect says it.
-fn charging_state(m: &crate::model::StationModel, v16: bool, evse: u32) -> Option<&str> {
+fn charging_state(m: &ocpp_core::model::StationModel, v16: bool, evse: u32) -> Option<&str> {
     if v16 {
         return m.connector_status(OcppVersion::V16, evse);
     }

@@ -143,7 +143,7 @@ fn check_version(version: &str) {
     let station = &external["stations"][0];
     assert!(station["connections"].as_u64() >= Some(1) && station["boots"].as_u64() >= Some(1), "{version}: {station}");
     for c in external["cases"].as_array().unwrap() {
-        let trace: ocpp_harness::trace::TraceData = serde_json::from_value(c["trace"].clone()).expect("a case's trace");
+        let trace: ocpp_core::trace::TraceData = serde_json::from_value(c["trace"].clone()).expect("a case's trace");
         assert!(!trace.unasked_boot(), "{version}: {} saw a boot it did not ask for", c["meta"]["id"]);
     }
 }

@@ -9,12 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ocpp_harness::{
-    dut,
-    frame::Frame,
-    schema::{self, Direction},
-    version::OcppVersion,
-};
+use ocpp_sim as dut;
+use ocpp_core::{frame::Frame, schema::{self, Direction}, version::OcppVersion};
 
 /// Feed one input through everything a received frame meets.
 fn exercise(text: &str) {

@@ -1,0 +1,211 @@
+//! The bench: the logical capabilities a case can use to act on the DUT's physical world
+//! (cable, pilot, card reader, power, network) or to have a CSMS DUT act (`capability`), and
+//! the drivers that carry them out: a simulated DUT (`simulator`), a program per action
+//! (`command`), an HTTP API (`http`), Modbus devices (`modbus`) or a person (`operator`), as
+//! the bench description (`config`) says.
+pub mod capability;
+pub mod command;
+pub mod config;
+pub mod http;
+pub mod modbus;
+pub mod operator;
+pub mod simulator;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use config::{BenchConfig, CommandSpec, DriverConfig};
+
+pub use capability::{Action, CAPABILITIES, EvFault, Pilot, fault_name};
+use ocpp_core::trace::Trace;
+pub use simulator::Simulator;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BenchError {
+    Unavailable(String),
+    Failed(String),
+}
+
+/// The drivers of one case's bench.
+#[derive(Clone, Default)]
+pub struct Bench {
+    /// Simulated DUTs (the built-in station or CSMS): drivers for what they offer.
+    simulators: Vec<Arc<dyn Simulator>>,
+    /// Drivers the bench description configures; they take precedence over the simulator.
+    configured: BTreeMap<String, DriverConfig>,
+    safe_state: Option<Arc<CommandSpec>>,
+    safe_state_http: Option<Arc<http::HttpSpec>>,
+    /// `{station}` and `{version}` for the drivers' templates.
+    run_fields: Vec<(&'static str, String)>,
+}
+
+impl Bench {
+    /// No drivers at all: every capability is missing.
+    pub fn none() -> Bench {
+        Bench::default()
+    }
+
+    /// A bench whose drivers are a simulated DUT's.
+    pub fn simulated(sim: Arc<dyn Simulator>) -> Bench {
+        Bench { simulators: vec![sim], ..Bench::default() }
+    }
+
+    /// Add the drivers of a bench description.
+    pub fn with_config(mut self, c: &BenchConfig) -> Bench {
+        self.configured = c.capabilities.clone();
+        self.safe_state = c.safe_state.clone().map(Arc::new);
+        self.safe_state_http = c.safe_state_http.clone().map(Arc::new);
+        self
+    }
+
+    /// The station id and OCPP version of the running case, for `{station}` and `{version}`.
+    pub fn for_case(mut self, station_id: &str, version: ocpp_core::version::OcppVersion) -> Bench {
+        self.run_fields = vec![("station", station_id.to_string()), ("version", version.to_string())];
+        self
+    }
+
+    pub fn has(&self, capability: &str) -> bool {
+        self.why_missing(capability).is_none()
+    }
+
+    /// Why this bench cannot provide a capability, or None when it can.
+    pub fn why_missing(&self, capability: &str) -> Option<String> {
+        match self.configured.get(capability) {
+            Some(DriverConfig::Command(_) | DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_) | DriverConfig::Http(_)) => None,
+            Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
+            Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
+            None if self.sim_has(capability) => None,
+            None => Some(format!("needs the capability {capability:?}, and this bench has no driver for it")),
+        }
+    }
+
+    fn sim_has(&self, capability: &str) -> bool {
+        self.simulator(capability).is_some()
+    }
+
+    /// The simulated DUT that offers `capability`, if one does.
+    fn simulator(&self, capability: &str) -> Option<&Arc<dyn Simulator>> {
+        self.simulators.iter().find(|s| s.offers(capability))
+    }
+
+    /// Why the bench cannot serve a case with these needs (the skip reason), if it cannot.
+    pub fn missing(&self, needs: &[String]) -> Option<String> {
+        needs.iter().find_map(|n| self.why_missing(n))
+    }
+
+    /// Put the bench in a safe state after a case, whatever its outcome: the simulated EVs are
+    /// unplugged (pilot A) and the description's `safe-state` command runs.
+    pub async fn safe_state(&self, trace: &Trace) {
+        for done in self.simulators.iter().filter_map(|s| s.safe_state()) {
+            trace.log("bench", format!("safe state: {done}"));
+        }
+        // Relays released.
+        for driver in self.configured.values() {
+            if let DriverConfig::ModbusRelays(board) = driver {
+                for name in board.relays.keys() {
+                    match modbus::board(board, modbus::BoardOp::SetRelay(name, false)).await {
+                        Ok(_) => trace.log("bench", format!("safe state: relay {name} off")),
+                        Err(e) => trace.log("bench", format!("safe state failed: {e}")),
+                    }
+                }
+            }
+        }
+        if let Some(spec) = &self.safe_state {
+            match command::run(spec, &self.run_fields).await {
+                Ok(()) => trace.log("bench", format!("safe state: {} done", spec.program)),
+                Err(e) => trace.log("bench", format!("safe state failed: {e}")),
+            }
+        }
+        if let Some(spec) = &self.safe_state_http {
+            match http::send(spec, &self.run_fields).await {
+                Ok(_) => trace.log("bench", format!("safe state: {} {} done", spec.method, spec.url)),
+                Err(e) => trace.log("bench", format!("safe state failed: {e}")),
+            }
+        }
+    }
+
+    /// Carry out an action, recording it (time-stamped) in the case's trace.
+    pub async fn act(&self, action: Action, trace: &Trace) -> Result<(), BenchError> {
+        let what = action.describe();
+        if let Some(e) = self.why_missing(action.capability()) {
+            let e = format!("{e} ({what})");
+            trace.log("bench", format!("unavailable: {e}"));
+            return Err(BenchError::Unavailable(e));
+        }
+        trace.log("bench", what.clone());
+        let result = match (self.configured.get(action.capability()), action) {
+            (Some(DriverConfig::Command(spec)), action) => command::run(spec, &self.fields(&action)).await,
+            (Some(DriverConfig::Http(spec)), action) => http::send(spec, &self.fields(&action)).await.map(drop),
+            (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
+            (Some(DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_)), _) => Err(format!("a Modbus device cannot {what}")),
+            (None, action) => self.sim_act(action).await,
+        };
+        result.map_err(|e| {
+            trace.log("bench", format!("failed: {e}"));
+            BenchError::Failed(e)
+        })
+    }
+
+    /// Read a quantity from the bench meter (capability `meter`), recorded in the trace.
+    pub async fn read_meter(&self, quantity: &str, trace: &Trace) -> Result<(f64, String), BenchError> {
+        let reading = match self.configured.get("meter") {
+            Some(DriverConfig::ModbusMeter(spec)) => modbus::read(spec, quantity).await.map(|(v, u)| (v, u.to_string())),
+            Some(DriverConfig::Http(spec)) => {
+                let mut fields = self.run_fields.clone();
+                fields.push(("quantity", quantity.to_string()));
+                http::read(spec, quantity, &fields).await
+            }
+            Some(_) => Err("the meter capability needs a modbus-meter driver".to_string()),
+            None if self.sim_has("meter") => self.simulator("meter").expect("checked").read_meter(quantity),
+            None => {
+                let e = "needs the capability \"meter\", and this bench has no driver for it".to_string();
+                trace.log("bench", format!("unavailable: {e}"));
+                return Err(BenchError::Unavailable(e));
+            }
+        };
+        match &reading {
+            Ok((v, u)) => trace.log("bench", format!("meter {quantity}: {v} {u}")),
+            Err(e) => trace.log("bench", format!("failed: meter {quantity}: {e}")),
+        }
+        reading.map_err(BenchError::Failed)
+    }
+
+    /// Switch a relay (`Some(on)`), read it back (`None`), or read a digital input
+    /// (`input = true`), recorded in the trace.
+    pub async fn relay_board(&self, name: &str, set: Option<bool>, input: bool, trace: &Trace) -> Result<bool, BenchError> {
+        let capability = if input { "digital-input" } else { "relay" };
+        let Some(DriverConfig::ModbusRelays(board)) = self.configured.get(capability) else {
+            let e = format!("needs the capability {capability:?}, and this bench has no driver for it");
+            trace.log("bench", format!("unavailable: {e}"));
+            return Err(BenchError::Unavailable(e));
+        };
+        let op = match (input, set) {
+            (true, _) => modbus::BoardOp::ReadInput(name),
+            (false, Some(on)) => modbus::BoardOp::SetRelay(name, on),
+            (false, None) => modbus::BoardOp::GetRelay(name),
+        };
+        let what = match (input, set) {
+            (true, _) => format!("read input {name}"),
+            (false, Some(on)) => format!("switch relay {name} {}", if on { "on" } else { "off" }),
+            (false, None) => format!("read relay {name}"),
+        };
+        let r = modbus::board(board, op).await;
+        match &r {
+            Ok(state) => trace.log("bench", format!("{what}: {}", if *state { "on" } else { "off" })),
+            Err(e) => trace.log("bench", format!("failed: {what}: {e}")),
+        }
+        r.map_err(BenchError::Failed)
+    }
+
+    /// An action's template values, with the run's.
+    fn fields(&self, action: &Action) -> Vec<(&'static str, String)> {
+        let mut f = command::fields(action);
+        f.extend(self.run_fields.iter().cloned());
+        f
+    }
+
+    /// Carry out an action on the simulated DUT that offers it.
+    async fn sim_act(&self, action: Action) -> Result<(), String> {
+        let sim = self.simulator(action.capability()).expect("checked by has()");
+        sim.act(action).await
+    }
+}

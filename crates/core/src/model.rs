@@ -1,0 +1,325 @@
+//! What the harness, as CSMS, knows of a charging station from its traffic: registration,
+//! connector statuses, ongoing transactions, the last heartbeat, and what a case changed that
+//! the baseline must undo. It outlives cases and connections, as a real CSMS's view of a
+//! station does, so that a case can start from the live state instead of a cold boot.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::version::OcppVersion;
+
+/// The most entries a map (or list) the DUT's traffic fills may hold: a DUT inventing
+/// connector or transaction ids by the thousand must not grow the model without bound.
+pub const MAX_ENTRIES: usize = 1024;
+
+/// Insert unless the map is full of other keys.
+fn bounded<V>(map: &mut BTreeMap<String, V>, key: String, value: V) {
+    if map.len() < MAX_ENTRIES || map.contains_key(&key) {
+        map.insert(key, value);
+    }
+}
+
+/// The station's registration as far as the harness has seen it (B01-B04).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Registration {
+    /// Nothing seen yet.
+    #[default]
+    Unknown,
+    /// A BootNotification is waiting for its answer.
+    Booting,
+    Pending,
+    Rejected,
+    Accepted,
+    /// The station talked without booting on its first connection of the run: it was
+    /// registered before the run (a station need not boot again when it reconnects, B04).
+    AcceptedEarlier,
+}
+
+impl Registration {
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Registration::Accepted | Registration::AcceptedEarlier)
+    }
+}
+
+/// Something a case changed on the station that the baseline sets back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Undo {
+    /// A 2.x variable, with the value it had before (component and variable as sent).
+    Variable { component: Value, variable: Value, value: String },
+    /// A 1.6 configuration key and its earlier value.
+    Configuration { key: String, value: String },
+    /// The case made (part of) the station inoperative.
+    Availability,
+    /// The case installed a local authorization list: the baseline empties it.
+    LocalList,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StationModel {
+    pub registration: Registration,
+    /// WebSocket connections the station opened in the run.
+    pub connections: u32,
+    /// BootNotifications it sent in the run.
+    pub boots: u32,
+    /// Reboots a case asked the harness for (bench power cycle or OCPP Reset).
+    pub reboots_requested: u32,
+    /// "evse/connector" (2.x) or "connector" (1.6) -> the last status reported.
+    pub connectors: BTreeMap<String, String>,
+    /// Ongoing transactions: id -> EVSE (2.x) or connector (1.6).
+    pub transactions: BTreeMap<String, u32>,
+    /// 2.x: the last chargingState each ongoing transaction reported.
+    #[serde(skip)]
+    pub charging: BTreeMap<String, String>,
+    /// The id token each ongoing transaction is authorized with (2.x idToken in a
+    /// TransactionEvent, 1.6 idTag of StartTransaction).
+    #[serde(skip)]
+    pub tx_tokens: BTreeMap<String, String>,
+    /// When the station last sent a CALL (for waiting until it has said all it had to say).
+    #[serde(skip)]
+    pub last_call: Option<std::time::Instant>,
+    /// Id tokens the station got authorized (Authorize answered Accepted, or a transaction
+    /// message carrying the token): the most recent `MAX_ENTRIES`, each with its number in
+    /// the run, so a wait can ask for one since a point.
+    #[serde(skip)]
+    pub authorized: std::collections::VecDeque<(u64, String)>,
+    /// Authorizations seen in the run.
+    #[serde(skip)]
+    pub authorizations: u64,
+    /// Connectors (not the 1.6 charge point, connector 0) reported since the last boot.
+    #[serde(skip)]
+    pub reported_since_boot: std::collections::BTreeSet<String>,
+    /// What the station said about itself in its last BootNotification (vendor, model, serial
+    /// number, firmware), for the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// RFC 3339 time of the last Heartbeat.
+    pub last_heartbeat: Option<String>,
+    /// What the running case changed, oldest first.
+    #[serde(skip)]
+    pub undo: Vec<Undo>,
+}
+
+/// "vendor V, model M, serial S, firmware F" from a BootNotification, the parts it has.
+fn identity(v16: bool, p: &Value) -> Option<String> {
+    let fields: [(&str, &Value); 4] = if v16 {
+        [("vendor", &p["chargePointVendor"]), ("model", &p["chargePointModel"]), ("serial", &p["chargePointSerialNumber"]), ("firmware", &p["firmwareVersion"])]
+    } else {
+        let s = &p["chargingStation"];
+        [("vendor", &s["vendorName"]), ("model", &s["model"]), ("serial", &s["serialNumber"]), ("firmware", &s["firmwareVersion"])]
+    };
+    let parts: Vec<String> = fields.iter().filter_map(|(k, v)| v.as_str().map(|v| format!("{k} {v}"))).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+impl StationModel {
+    /// A CALL the station sent (valid against its schema).
+    pub fn observe_call(&mut self, version: OcppVersion, action: &str, p: &Value) {
+        let v16 = version == OcppVersion::V16;
+        self.last_call = Some(std::time::Instant::now());
+        match action {
+            "BootNotification" => {
+                self.boots += 1;
+                self.identity = identity(v16, p);
+                self.registration = Registration::Booting;
+                self.reported_since_boot.clear();
+                // A reboot ends what was going on; the station reports what survived.
+                self.transactions.clear();
+                self.charging.clear();
+            }
+            "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
+            "StatusNotification" if v16 => {
+                if p["connectorId"] != 0 {
+                    if self.reported_since_boot.len() < MAX_ENTRIES {
+                        self.reported_since_boot.insert(p["connectorId"].to_string());
+                    }
+                }
+                bounded(&mut self.connectors, p["connectorId"].to_string(), p["status"].as_str().unwrap_or_default().to_string());
+            }
+            "StatusNotification" => {
+                let key = format!("{}/{}", p["evseId"], p["connectorId"]);
+                if self.reported_since_boot.len() < MAX_ENTRIES {
+                    self.reported_since_boot.insert(key.clone());
+                }
+                bounded(&mut self.connectors, key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
+            }
+            "TransactionEvent" => {
+                let Some(id) = p["transactionInfo"]["transactionId"].as_str() else { return };
+                if let Some(t) = p["idToken"]["idToken"].as_str() {
+                    self.note_authorized(t);
+                    bounded(&mut self.tx_tokens, id.to_string(), t.to_string());
+                }
+                if p["eventType"] == "Ended" {
+                    self.transactions.remove(id);
+                    self.charging.remove(id);
+                    self.tx_tokens.remove(id);
+                } else {
+                    if let Some(c) = p["transactionInfo"]["chargingState"].as_str() {
+                        bounded(&mut self.charging, id.to_string(), c.to_string());
+                    }
+                    let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
+                    let known = self.transactions.get(id).copied();
+                    bounded(&mut self.transactions, id.to_string(), evse.or(known).unwrap_or(0));
+                }
+            }
+            "StopTransaction" => {
+                self.transactions.remove(&p["transactionId"].to_string());
+            }
+            _ => {}
+        }
+        if action != "BootNotification" && self.registration == Registration::Unknown {
+            self.registration = Registration::AcceptedEarlier;
+        }
+    }
+
+    /// The answer the harness gave to one of the station's CALLs.
+    pub fn observe_answer(&mut self, _version: OcppVersion, action: &str, request: &Value, answer: &Value) {
+        match action {
+            "BootNotification" => {
+                self.registration = match answer["status"].as_str() {
+                    Some("Accepted") => Registration::Accepted,
+                    Some("Pending") => Registration::Pending,
+                    _ => Registration::Rejected,
+                }
+            }
+            "Authorize" => {
+                let token = request["idToken"]["idToken"].as_str().or(request["idTag"].as_str());
+                let status = answer["idTokenInfo"]["status"].as_str().or(answer["idTagInfo"]["status"].as_str());
+                if let (Some(t), Some("Accepted")) = (token, status) {
+                    self.note_authorized(t);
+                }
+            }
+            "StartTransaction" => {
+                if let Some(t) = request["idTag"].as_str() {
+                    self.note_authorized(t);
+                }
+                if let Some(id) = answer["transactionId"].as_i64() {
+                    bounded(&mut self.transactions, id.to_string(), request["connectorId"].as_u64().unwrap_or(0) as u32);
+                    if let Some(t) = request["idTag"].as_str() {
+                        bounded(&mut self.tx_tokens, id.to_string(), t.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The station's connection settings were raised for good (A05): the connection profile
+    /// order it has now is not one to undo.
+    pub fn keep_connection_profiles(&mut self) {
+        self.undo.retain(|u| !matches!(u, Undo::Variable { variable, .. } if variable["name"] == "NetworkConfigurationPriority"));
+    }
+
+    /// Record a change the baseline must undo, keeping the first (oldest) value of a setting.
+    pub fn remember(&mut self, undo: Undo) {
+        let same = |u: &Undo| match (u, &undo) {
+            (Undo::Variable { component: c1, variable: v1, .. }, Undo::Variable { component: c2, variable: v2, .. }) => c1 == c2 && v1 == v2,
+            (Undo::Configuration { key: k1, .. }, Undo::Configuration { key: k2, .. }) => k1 == k2,
+            (a, b) => a == b,
+        };
+        if !self.undo.iter().any(same) {
+            self.undo.push(undo);
+        }
+    }
+
+    fn note_authorized(&mut self, token: &str) {
+        self.authorizations += 1;
+        if self.authorized.len() == MAX_ENTRIES {
+            self.authorized.pop_front();
+        }
+        self.authorized.push_back((self.authorizations, token.to_string()));
+    }
+
+    /// Whether `token` was authorized after the first `since` authorizations of the run.
+    pub fn authorized_since(&self, since: u64, token: &str) -> bool {
+        self.authorized.iter().any(|(n, t)| *n > since && t == token)
+    }
+
+    /// The status last reported for the (first) connector of `evse` (1.6: connector `evse`).
+    pub fn connector_status(&self, version: OcppVersion, evse: u32) -> Option<&str> {
+        let key = if version == OcppVersion::V16 { evse.to_string() } else { format!("{evse}/1") };
+        self.connectors.get(&key).map(String::as_str)
+    }
+
+    /// The ongoing transaction on `evse` (1.6: connector), if any.
+    pub fn transaction_on(&self, evse: u32) -> Option<&str> {
+        self.transactions.iter().find(|(_, e)| **e == evse).map(|(id, _)| id.as_str())
+    }
+
+    /// Whether the station can take a case: registered, nothing charging, nothing inoperative.
+    pub fn at_baseline(&self) -> bool {
+        self.registration.is_accepted() && self.transactions.is_empty() && self.undo.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn transactions_follow_the_traffic_in_both_dialects() {
+        let mut m = StationModel::default();
+        m.observe_call(OcppVersion::V201, "BootNotification", &json!({}));
+        assert_eq!(m.registration, Registration::Booting);
+        m.observe_answer(OcppVersion::V201, "BootNotification", &json!({}), &json!({"status": "Accepted"}));
+        assert!(m.registration.is_accepted());
+        let started = json!({"eventType": "Started", "evse": {"id": 2}, "transactionInfo": {"transactionId": "T1"}});
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &started);
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Updated", "transactionInfo": {"transactionId": "T1"}}));
+        assert_eq!(m.transactions.get("T1"), Some(&2));
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "T1"}}));
+        assert!(m.transactions.is_empty());
+
+        let mut m = StationModel::default();
+        m.observe_call(OcppVersion::V16, "Heartbeat", &json!({}));
+        assert_eq!(m.registration, Registration::AcceptedEarlier, "a station that talks without booting was registered before");
+        m.observe_answer(OcppVersion::V16, "StartTransaction", &json!({"connectorId": 1}), &json!({"transactionId": 7}));
+        assert_eq!(m.transactions.get("7"), Some(&1));
+        m.observe_call(OcppVersion::V16, "StopTransaction", &json!({"transactionId": 7}));
+        assert!(m.transactions.is_empty());
+        m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Unavailable"}));
+        assert_eq!(m.connectors.get("0").map(String::as_str), Some("Unavailable"));
+    }
+
+    /// A DUT that invents ids cannot grow the model without bound.
+    #[test]
+    fn what_the_dut_fills_is_bounded() {
+        let mut m = StationModel::default();
+        for i in 0..3 * MAX_ENTRIES {
+            let ev = json!({"eventType": "Started", "evse": {"id": 1}, "idToken": {"idToken": format!("T{i}")}, "transactionInfo": {"transactionId": format!("X{i}"), "chargingState": "Charging"}});
+            m.observe_call(OcppVersion::V201, "TransactionEvent", &ev);
+            m.observe_call(OcppVersion::V201, "StatusNotification", &json!({"evseId": i, "connectorId": 1, "connectorStatus": "Occupied"}));
+        }
+        assert!(m.transactions.len() == MAX_ENTRIES && m.charging.len() == MAX_ENTRIES && m.tx_tokens.len() == MAX_ENTRIES);
+        assert!(m.connectors.len() == MAX_ENTRIES && m.reported_since_boot.len() == MAX_ENTRIES && m.authorized.len() == MAX_ENTRIES);
+        let last = format!("T{}", 3 * MAX_ENTRIES - 1);
+        assert!(m.authorized_since(m.authorizations - 1, &last) && !m.authorized_since(m.authorizations, &last));
+        // A known transaction is still followed when the map is full.
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "X0"}}));
+        assert_eq!(m.transactions.len(), MAX_ENTRIES - 1);
+    }
+
+    #[test]
+    fn the_oldest_value_of_a_setting_is_kept() {
+        let mut m = StationModel::default();
+        m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() });
+        m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "1".into() });
+        m.remember(Undo::Availability);
+        m.remember(Undo::Availability);
+        assert_eq!(m.undo, vec![Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() }, Undo::Availability]);
+    }
+}
+
+/// Where a 2.x SetVariables request sets `component`.`variable`: the entry's index and value.
+pub fn set_by(action: &str, payload: &Value, component: &str, variable: &str) -> Option<(usize, String)> {
+    if action != "SetVariables" {
+        return None;
+    }
+    payload["setVariableData"].as_array()?.iter().enumerate().find_map(|(i, d)| {
+        (d["component"]["name"] == component && d["variable"]["name"] == variable).then(|| (i, d["attributeValue"].as_str().unwrap_or_default().to_string()))
+    })
+}

@@ -1,0 +1,58 @@
+//! The reference DUTs as bench drivers (`ocpp_bench::Simulator`): the station's physical
+//! inputs and meter, and the CSMS's operator actions, reached the way real hardware is.
+use std::time::Duration;
+
+use ocpp_bench::{Action, EvFault, Simulator, simulator::Acting};
+
+use crate::{csms::CsmsHandle, station::StationHandle};
+
+impl Simulator for StationHandle {
+    fn offers(&self, capability: &str) -> bool {
+        matches!(capability, "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault")
+    }
+
+    fn act(&self, action: Action) -> Acting<'_> {
+        let sent = self.send(action);
+        Box::pin(async move { if sent { Ok(()) } else { Err("the simulated station is not running".into()) } })
+    }
+
+    /// Its meter sits on EVSE 1's feed and counts energy only.
+    fn read_meter(&self, quantity: &str) -> Result<(f64, String), String> {
+        match quantity {
+            "energy-import" => Ok((self.meter_wh(), "Wh".to_string())),
+            q => Err(format!("the simulated meter measures energy-import only, not {q:?}")),
+        }
+    }
+
+    fn safe_state(&self) -> Option<String> {
+        for evse in 1..=8 {
+            self.send(Action::Plug { evse, connected: false });
+            self.send(Action::EvFault { evse, fault: EvFault::Cleared });
+        }
+        Some("simulated EVs unplugged (pilot A), circuit faults cleared".into())
+    }
+}
+
+/// The reference CSMS's operator, acting on the connection of the station `station_id`.
+pub struct CsmsOperator {
+    pub csms: CsmsHandle,
+    pub station_id: String,
+}
+
+/// How long an operator action waits for the station to be connected.
+const CONNECTED_WITHIN: Duration = Duration::from_secs(2);
+
+impl Simulator for CsmsOperator {
+    fn offers(&self, capability: &str) -> bool {
+        capability == "csms-trigger"
+    }
+
+    fn act(&self, action: Action) -> Acting<'_> {
+        Box::pin(async move {
+            match action {
+                Action::CsmsTrigger { action, payload } => self.csms.send_call_when_connected(&self.station_id, &action, payload, CONNECTED_WITHIN).await,
+                other => Err(format!("the simulated CSMS cannot {}", other.describe())),
+            }
+        })
+    }
+}

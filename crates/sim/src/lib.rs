@@ -1,0 +1,585 @@
+//! Built-in reference DUTs: a charging station and a CSMS that behave correctly unless told
+//! to misbehave through fault-injection switches. The harness's own tests use the faults to
+//! prove that each case catches the non-conformance it is written for.
+pub mod bench;
+pub mod console;
+pub mod control;
+pub mod csms;
+pub mod hostile;
+pub mod station;
+pub mod variant;
+
+use std::{fmt, str::FromStr, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_tungstenite::tungstenite::Message;
+
+use ocpp_core::{frame::Frame, schema::{self, Direction}, version::OcppVersion};
+
+/// How late a `late-answer` fault answers: longer than any case waits for an answer.
+pub const LATE_ANSWER: Duration = Duration::from_secs(20);
+
+/// One way of misbehaving. Faults that name an action (`no-answer:Heartbeat`) apply to that
+/// action only; without one they apply to every action they can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Station: never send BootNotification.
+    SkipBoot,
+    /// The DUT's CALL or CALLRESULT payload breaks its schema.
+    SchemaViolation(Option<String>),
+    /// Answer with a message id that is not the CALL's.
+    WrongMessageId(Option<String>),
+    /// Answer long after the caller gave up.
+    LateAnswer(Option<String>),
+    /// Never answer.
+    NoAnswer(Option<String>),
+    /// Answer a supported action with CALLERROR NotImplemented.
+    NotImplemented(Option<String>),
+    /// Station: every transaction gets the same id.
+    TransactionIdReuse,
+    /// Station: drop the TCP connection right after starting a transaction.
+    DropMidTransaction,
+    /// Offer (station) or select (CSMS) a subprotocol other than the one under test.
+    WrongSubprotocol,
+    /// The DUT's CALL or CALLRESULT stays schema-valid but one enumerated value (a status,
+    /// a reason...) is swapped for another the schema allows: behaviour, not syntax, is wrong.
+    WrongValue(Option<String>),
+    /// Station: ignore the intervals the CSMS sets (heartbeat, boot retry, connection time-out);
+    /// retry boots after 1 s.
+    IgnoreInterval,
+    /// Station: keep sending its other messages while the registration is Pending or Rejected.
+    IgnoreRegistration,
+    /// Station: treat every authorization answer as Accepted.
+    AcceptAnyToken,
+    /// Station: send CALLs without waiting for the answer to the previous one.
+    PipelineCalls,
+    /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
+    IgnoreEvFaults,
+    /// Station: a transaction the cable ends is reported as stopped locally (Local), not
+    /// EVDisconnected.
+    WrongStopReason,
+    /// Station: every EVSE is operative again after a reboot, whatever the CSMS set.
+    ForgetAvailability,
+    /// Station: ChangeAvailability to the state it is in already is Rejected (G03.FR.03 and
+    /// G04.FR.04 want Accepted).
+    RejectSameAvailability,
+    /// Station: ChangeAvailability Operative is Accepted but nothing becomes available.
+    IgnoreOperative,
+    /// Station: a transaction message without a CALLRESULT is sent again at once, forever
+    /// (E13 wants MessageAttempts, MessageAttemptInterval apart).
+    RetryForever,
+    /// Station: clock-aligned meter readings carry context Sample.Periodic, not Sample.Clock.
+    WrongReadingContext,
+    /// Station: the Ended event carries no Sample.Periodic readings whatever
+    /// SampledDataCtrlr.TxEndedInterval says (only Transaction.End).
+    NoEndedSamples,
+    /// Station: a firmware update is installed whatever its signing certificate and signature.
+    SkipFirmwareChecks,
+    /// Station: the device model report leaves out the TxCtrlr variables.
+    IncompleteDeviceModel,
+    /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
+    /// install an expired one.
+    InstallAnyCertificate,
+    /// Station: accept a new Basic-auth password but keep using the old one. CSMS: go on
+    /// taking only the old one after the station accepted a new one.
+    KeepOldPassword,
+    /// Station: accept any server certificate (no chain, expiry or host name check).
+    TrustAnyServer,
+    /// Station: send no Basic Authorization header at security profiles 1 and 2.
+    NoBasicAuth,
+    /// Station: connect over plain ws:// even at security profiles 2 and 3.
+    NoTls,
+    /// Station: present no client certificate at security profile 3.
+    NoClientCertificate,
+    /// Station: after refusing a CSMS certificate, do not report it in a SecurityEventNotification.
+    NoSecurityEvent,
+    /// CSMS: let every station in, whatever Basic credentials it sends.
+    AcceptAnyPassword,
+    /// CSMS: take only the new password even when the station did not accept it.
+    AdoptRejectedPassword,
+    /// CSMS: authorize a group's members without telling their group.
+    ForgetGroup,
+    /// CSMS: answer a ClientHello offering only TLS 1.0/1.1 with a ServerHello for it.
+    /// Station: on reconnections, go on with a CSMS that chose TLS 1.0/1.1.
+    AcceptOldTls,
+    /// Station: accept a network profile with a lower security profile than its own.
+    AcceptDowngrade,
+    /// Station: always connect to the configured CSMS URL, whatever the connection profiles.
+    IgnoreConnectionProfiles,
+    /// Station: keep trying the first slot of NetworkConfigurationPriority, never the next.
+    NoFallback,
+    /// Station (1.6): accept a TxProfile for a connector without a transaction.
+    AcceptStrayTxProfile,
+    /// Station (1.6): leave the ChargePointMaxProfile out of the composite schedule.
+    IgnoreMaxProfile,
+    /// 1.6 station: a reserved connector shows Reserved but any idTag may use it.
+    IgnoreReservation,
+    /// Station: TLS trusts only the factory CA, never a CSMS root installed since (M05.FR.13).
+    IgnoreInstalledRoots,
+    /// Station: after connecting at a raised security profile, the connection profiles below
+    /// it stay (A05.FR.06).
+    KeepLowerProfiles,
+    /// CSMS: a station that moved to a higher security profile may still connect lower (A05.FR.07).
+    AcceptLowerProfile,
+    /// CSMS: ask for a client certificate but accept any (untrusted, expired) or none.
+    AcceptAnyCertificate,
+    /// CSMS: do not check that the client certificate names the connecting station.
+    IgnoreCertificateCn,
+    /// Every CALLERROR carries a code other than the one OCPP-J prescribes for the problem
+    /// (GenericError for an unknown action, for instance).
+    WrongErrorCode,
+    /// Answers carry the CALL's message id cut to 32 characters (a column too narrow for
+    /// OCPP-J's 36).
+    TruncateMessageId,
+    /// Every CALLERROR carries its details as text, not as the JSON object OCPP-J requires.
+    ErrorDetailsText,
+    /// CSMS: CALLs an operator asks for (console, control API, bench) are taken but never sent.
+    IgnoreOperator,
+    /// CSMS: its clock is an hour behind (currentTime in BootNotification and Heartbeat answers).
+    WrongClock,
+    /// CSMS, 2.1: answers SEND frames, which OCPP-J 2.1 says nobody answers.
+    AnswerSend,
+    /// CSMS: a CALL carrying customData anywhere is refused with FormatViolation (a validator
+    /// that does not know OCPP-J's extension point).
+    RejectCustomData,
+    /// CSMS: serves a TLS certificate from a CA the stations do not trust.
+    UntrustedServerCertificate,
+    /// CSMS: complete the WebSocket handshake whatever subprotocols are offered, selecting the
+    /// first, and keep the connection (OCPP-J §3.2 wants it closed without one it supports).
+    AcceptAnySubprotocol,
+    /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
+    Hostile(Hostile),
+}
+
+/// Faults that are plain switches, by name.
+const SWITCHES: &[(&str, Fault)] = &[
+    ("skip-boot", Fault::SkipBoot),
+    ("transaction-id-reuse", Fault::TransactionIdReuse),
+    ("drop-mid-transaction", Fault::DropMidTransaction),
+    ("wrong-subprotocol", Fault::WrongSubprotocol),
+    ("ignore-interval", Fault::IgnoreInterval),
+    ("ignore-registration", Fault::IgnoreRegistration),
+    ("accept-any-token", Fault::AcceptAnyToken),
+    ("pipeline-calls", Fault::PipelineCalls),
+    ("ignore-ev-faults", Fault::IgnoreEvFaults),
+    ("wrong-stop-reason", Fault::WrongStopReason),
+    ("keep-old-password", Fault::KeepOldPassword),
+    ("install-any-certificate", Fault::InstallAnyCertificate),
+    ("forget-availability", Fault::ForgetAvailability),
+    ("reject-same-availability", Fault::RejectSameAvailability),
+    ("ignore-operative", Fault::IgnoreOperative),
+    ("retry-forever", Fault::RetryForever),
+    ("wrong-reading-context", Fault::WrongReadingContext),
+    ("no-ended-samples", Fault::NoEndedSamples),
+    ("skip-firmware-checks", Fault::SkipFirmwareChecks),
+    ("incomplete-device-model", Fault::IncompleteDeviceModel),
+    ("trust-any-server", Fault::TrustAnyServer),
+    ("no-basic-auth", Fault::NoBasicAuth),
+    ("no-tls", Fault::NoTls),
+    ("no-client-certificate", Fault::NoClientCertificate),
+    ("no-security-event", Fault::NoSecurityEvent),
+    ("accept-any-password", Fault::AcceptAnyPassword),
+    ("adopt-rejected-password", Fault::AdoptRejectedPassword),
+    ("forget-group", Fault::ForgetGroup),
+    ("accept-old-tls", Fault::AcceptOldTls),
+    ("accept-downgrade", Fault::AcceptDowngrade),
+    ("ignore-connection-profiles", Fault::IgnoreConnectionProfiles),
+    ("no-fallback", Fault::NoFallback),
+    ("accept-stray-tx-profile", Fault::AcceptStrayTxProfile),
+    ("ignore-max-profile", Fault::IgnoreMaxProfile),
+    ("ignore-reservation", Fault::IgnoreReservation),
+    ("ignore-installed-roots", Fault::IgnoreInstalledRoots),
+    ("keep-lower-profiles", Fault::KeepLowerProfiles),
+    ("accept-lower-profile", Fault::AcceptLowerProfile),
+    ("accept-any-certificate", Fault::AcceptAnyCertificate),
+    ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
+    ("wrong-error-code", Fault::WrongErrorCode),
+    ("error-details-text", Fault::ErrorDetailsText),
+    ("truncate-message-id", Fault::TruncateMessageId),
+    ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),
+    ("ignore-operator", Fault::IgnoreOperator),
+    ("wrong-clock", Fault::WrongClock),
+    ("answer-send", Fault::AnswerSend),
+    ("untrusted-server-certificate", Fault::UntrustedServerCertificate),
+    ("reject-custom-data", Fault::RejectCustomData),
+];
+
+/// What a hostile DUT does once it is registered (station) or connected (CSMS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hostile {
+    /// A text frame that is not JSON.
+    NonJsonFrame,
+    /// JSON that is not an OCPP-J message array.
+    BadFrameShape,
+    /// An array with a message type id OCPP-J does not define.
+    UnknownMessageType,
+    /// A binary frame.
+    BinaryFrame,
+    /// A CALL larger than the harness accepts.
+    HugeFrame,
+    /// Thousands of CALLs at once.
+    Flood,
+    /// Every CALL answered twice.
+    AnswerTwice,
+    /// The first fragment of a message, then the TCP connection goes.
+    CloseMidMessage,
+    /// Stops reading the socket.
+    SlowReader,
+    /// CSMS: answers the WebSocket upgrade with HTTP 503.
+    RefuseHandshake,
+}
+
+impl Hostile {
+    pub const ALL: [(Hostile, &str); 10] = [
+        (Hostile::NonJsonFrame, "non-json-frame"),
+        (Hostile::BadFrameShape, "bad-frame-shape"),
+        (Hostile::UnknownMessageType, "unknown-message-type"),
+        (Hostile::BinaryFrame, "binary-frame"),
+        (Hostile::HugeFrame, "huge-frame"),
+        (Hostile::Flood, "flood"),
+        (Hostile::AnswerTwice, "answer-twice"),
+        (Hostile::CloseMidMessage, "close-mid-message"),
+        (Hostile::SlowReader, "slow-reader"),
+        (Hostile::RefuseHandshake, "refuse-handshake"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(h, _)| *h == self).map(|(_, n)| *n).unwrap_or("hostile")
+    }
+
+    pub fn named(name: &str) -> Option<Hostile> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(h, _)| *h)
+    }
+}
+
+impl Fault {
+    /// Faults that take an optional action (`no-answer:Heartbeat`).
+    const WITH_ACTION: [&str; 6] = ["schema-violation", "wrong-message-id", "late-answer", "no-answer", "not-implemented", "wrong-value"];
+
+    /// Every fault name, for error messages and `--help`.
+    pub fn names() -> Vec<&'static str> {
+        let switches = SWITCHES.iter().map(|(n, _)| *n);
+        Self::WITH_ACTION.into_iter().chain(switches).chain(Hostile::ALL.iter().map(|(_, n)| *n)).collect()
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (name, action) = match s.split_once(':') {
+            Some((n, a)) if !a.is_empty() => (n, Some(a.to_string())),
+            Some((n, _)) => (n, None),
+            None => (s, None),
+        };
+        let plain = |f: Fault| if action.is_some() { Err(format!("fault {name} takes no action")) } else { Ok(f) };
+        match name {
+            "schema-violation" => Ok(Fault::SchemaViolation(action)),
+            "wrong-message-id" => Ok(Fault::WrongMessageId(action)),
+            "late-answer" => Ok(Fault::LateAnswer(action)),
+            "no-answer" => Ok(Fault::NoAnswer(action)),
+            "not-implemented" => Ok(Fault::NotImplemented(action)),
+            "wrong-value" => Ok(Fault::WrongValue(action)),
+            other => match SWITCHES.iter().find(|(n, _)| *n == other) {
+                Some((_, f)) => plain(f.clone()),
+                None => match Hostile::named(other) {
+                    Some(h) => plain(Fault::Hostile(h)),
+                    None => Err(format!("unknown fault {name:?}; known: {}", Fault::names().join(", "))),
+                },
+            },
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, action) = match self {
+            Fault::SchemaViolation(a) => ("schema-violation", a.as_ref()),
+            Fault::WrongMessageId(a) => ("wrong-message-id", a.as_ref()),
+            Fault::LateAnswer(a) => ("late-answer", a.as_ref()),
+            Fault::NoAnswer(a) => ("no-answer", a.as_ref()),
+            Fault::NotImplemented(a) => ("not-implemented", a.as_ref()),
+            Fault::WrongValue(a) => ("wrong-value", a.as_ref()),
+            Fault::Hostile(h) => (h.name(), None),
+            switch => (SWITCHES.iter().find(|(_, f)| f == switch).map_or("?", |(n, _)| *n), None),
+        };
+        match action {
+            Some(a) => write!(f, "{name}:{a}"),
+            None => f.write_str(name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Faults(pub Vec<Fault>);
+
+impl Faults {
+    pub fn has(&self, f: &Fault) -> bool {
+        self.0.contains(f)
+    }
+
+    /// Whether a fault of this kind applies to `action`.
+    fn matches(&self, action: &str, kind: impl Fn(&Fault) -> Option<&Option<String>>) -> bool {
+        self.0.iter().filter_map(kind).any(|a| a.as_deref().is_none_or(|a| a == action))
+    }
+
+    pub fn hostile(&self) -> Option<Hostile> {
+        self.0.iter().find_map(|f| if let Fault::Hostile(h) = f { Some(*h) } else { None })
+    }
+
+    pub fn schema_violation(&self, action: &str) -> bool {
+        self.matches(action, |f| if let Fault::SchemaViolation(a) = f { Some(a) } else { None })
+    }
+
+    pub fn wrong_value(&self, action: &str) -> bool {
+        self.matches(action, |f| if let Fault::WrongValue(a) = f { Some(a) } else { None })
+    }
+
+    /// Apply the faults that alter a message the DUT sends (CALL or CALLRESULT payload).
+    pub fn alter(&self, version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) {
+        if self.wrong_value(action) {
+            swap_enum(version, action, dir, payload);
+        }
+        if self.schema_violation(action) {
+            corrupt(version, action, dir, payload);
+        }
+    }
+}
+
+/// Make a message wrong but keep it schema-valid: every enumerated value becomes the next one
+/// its schema allows, every boolean flips and every number grows by one. Returns whether
+/// anything changed.
+pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) -> bool {
+    let Some(schema) = schema::schema_value(version, action, dir) else { return false };
+    fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
+        match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+            Some(name) => root.get("definitions").and_then(|d| d.get(name)).unwrap_or(s),
+            None => s,
+        }
+    }
+    fn walk(root: &Value, s: &Value, v: &mut Value) -> bool {
+        let s = resolve(root, s);
+        if let Some(options) = s.get("enum").and_then(Value::as_array) {
+            let i = options.iter().position(|o| o == v);
+            return match i {
+                Some(i) if options.len() >= 2 => {
+                    *v = options[(i + 1) % options.len()].clone();
+                    true
+                }
+                _ => false,
+            };
+        }
+        // Numbers only grow where no upper bound could be crossed.
+        let bounded = s.get("maximum").is_some() || s.get("exclusiveMaximum").is_some();
+        match v {
+            Value::Bool(b) => {
+                *b = !*b;
+                true
+            }
+            Value::Number(n) if !bounded => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => {
+                    *v = Value::from(i + 1);
+                    true
+                }
+                (None, Some(f)) => {
+                    *v = serde_json::json!(f + 1.0);
+                    true
+                }
+                _ => false,
+            },
+            Value::Object(map) => {
+                let props = s.get("properties");
+                let mut changed = false;
+                for (k, child) in map.iter_mut() {
+                    if let Some(cs) = props.and_then(|p| p.get(k)) {
+                        changed |= walk(root, cs, child);
+                    }
+                }
+                changed
+            }
+            Value::Array(items) => match s.get("items") {
+                Some(is) => items.iter_mut().fold(false, |acc, child| walk(root, is, child) || acc),
+                None => false,
+            },
+            _ => false,
+        }
+    }
+    walk(&schema, &schema, payload)
+}
+
+/// Another CALLERROR code every version defines, for `wrong-value` on errors.
+impl Faults {
+    /// The CALLERROR a DUT with these faults sends where OCPP-J prescribes `code`; `swap` also
+    /// changes the code (fault wrong-value).
+    pub fn call_error(&self, id: String, code: &str, description: String, swap: bool) -> Frame {
+        let code = if swap || self.has(&Fault::WrongErrorCode) { other_error_code(code) } else { code };
+        let details = if self.has(&Fault::ErrorDetailsText) { json!("no details") } else { json!({}) };
+        Frame::CallError { id, code: code.into(), description, details }
+    }
+}
+
+pub fn other_error_code(code: &str) -> &'static str {
+    if code == "GenericError" { "InternalError" } else { "GenericError" }
+}
+
+/// Break a payload against its schema in a way any validator reports: the first required
+/// property gets a value of the wrong JSON type.
+pub fn corrupt(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) {
+    let first = schema::schema_value(version, action, dir)
+        .and_then(|s| s.get("required")?.as_array()?.first()?.as_str().map(str::to_string));
+    match first {
+        Some(name) => payload[name] = if payload[&name].is_boolean() { json!("x") } else { json!(true) },
+        None => payload["unexpectedProperty"] = json!(true),
+    }
+}
+
+/// Send the DUT's answer to a CALL it received, with whatever faults apply to the action.
+pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersion, id: &str, action: &str, reply: Result<Value, (&str, String)>) {
+    if faults.matches(action, |f| if let Fault::NoAnswer(a) = f { Some(a) } else { None }) {
+        return;
+    }
+    let id = if faults.matches(action, |f| if let Fault::WrongMessageId(a) = f { Some(a) } else { None }) {
+        format!("{id}-x")
+    } else if faults.has(&Fault::TruncateMessageId) {
+        id.chars().take(32).collect()
+    } else {
+        id.to_string()
+    };
+    let not_impl = faults.matches(action, |f| if let Fault::NotImplemented(a) = f { Some(a) } else { None });
+    let frame = match reply {
+        _ if not_impl => Frame::CallError { id, code: "NotImplemented".into(), description: format!("{action} is not implemented"), details: json!({}) },
+        Ok(mut payload) => {
+            faults.alter(version, action, Direction::Response, &mut payload);
+            Frame::CallResult { id, payload }
+        }
+        Err((code, description)) => faults.call_error(id, code, description, faults.wrong_value(action)),
+    };
+    let msg = Message::text(frame.to_text());
+    if faults.hostile() == Some(Hostile::AnswerTwice) {
+        let _ = tx.send(msg.clone());
+    }
+    if faults.matches(action, |f| if let Fault::LateAnswer(a) = f { Some(a) } else { None }) {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(LATE_ANSWER).await;
+            let _ = tx.send(msg);
+        });
+    } else {
+        let _ = tx.send(msg);
+    }
+}
+
+/// Aborts the writer task when the connection handler returns.
+pub struct Writer {
+    task: tokio::task::JoinHandle<()>,
+    /// Asks the writer to say when everything queued before has been written.
+    flush: UnboundedSender<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// How long a writer may take to put the last answers on the wire before the socket goes.
+pub const FLUSH_WITHIN: Duration = Duration::from_secs(1);
+
+impl Writer {
+    /// Wait until every message queued so far is written (at most `within`): the last answer
+    /// reaches the peer before the connection is dropped.
+    pub async fn flushed(&self, within: Duration) {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.flush.send(done).is_ok() {
+            let _ = tokio::time::timeout(within, written).await;
+        }
+    }
+}
+
+/// Split a WebSocket into its incoming stream and a channel that a writer task drains, so
+/// handlers (and delayed, faulty answers) can send without owning the sink.
+pub fn split<S>(ws: tokio_tungstenite::WebSocketStream<S>) -> (futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>, UnboundedSender<Message>, Writer)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use futures_util::{SinkExt, StreamExt};
+    let (mut sink, stream) = ws.split();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let (flush, mut flushes) = tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                biased;
+                m = rx.recv() => {
+                    let Some(m) = m else { break };
+                    if sink.send(m).await.is_err() {
+                        break;
+                    }
+                }
+                // Messages sent before the request are already queued: write them, then answer.
+                Some(done) = flushes.recv() => {
+                    while let Ok(m) = rx.try_recv() {
+                        if sink.send(m).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = done.send(());
+                }
+            }
+        }
+    });
+    (stream, tx, Writer { task, flush })
+}
+
+/// Validate a CALL the DUT received; the error is the CALLERROR a conformant DUT sends.
+pub fn check_call(version: OcppVersion, action: &str, payload: &Value) -> Result<(), (&'static str, String)> {
+    schema::validate(version, action, Direction::Request, payload).map_err(|e| (e.error_code(version), e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_and_print() {
+        for s in ["skip-boot", "no-answer", "no-answer:Heartbeat", "schema-violation:BootNotification", "wrong-subprotocol"] {
+            assert_eq!(s.parse::<Fault>().unwrap().to_string(), s);
+        }
+        assert!("skip-boot:Heartbeat".parse::<Fault>().is_err());
+        assert!("explode".parse::<Fault>().unwrap_err().contains("known:"));
+    }
+
+    #[test]
+    fn swapped_enums_stay_valid_but_differ() {
+        let mut p = json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
+        assert!(swap_enum(OcppVersion::V201, "BootNotification", Direction::Response, &mut p));
+        assert_ne!(p["status"], "Accepted");
+        assert!(schema::validate(OcppVersion::V201, "BootNotification", Direction::Response, &p).is_ok());
+        // Nested, through a $ref: the idTokenInfo status of an Authorize answer.
+        let mut a = json!({"idTokenInfo": {"status": "Accepted"}});
+        assert!(swap_enum(OcppVersion::V201, "Authorize", Direction::Response, &mut a));
+        assert_ne!(a["idTokenInfo"]["status"], "Accepted");
+        // 1.6 schemas inline their enums.
+        let mut r = json!({"status": "Accepted"});
+        assert!(swap_enum(OcppVersion::V16, "RemoteStartTransaction", Direction::Response, &mut r));
+        assert_eq!(r["status"], "Rejected");
+        // Booleans flip, numbers grow, and the result is still valid.
+        let mut t = json!({"messagesInQueue": false, "ongoingIndicator": true});
+        assert!(swap_enum(OcppVersion::V201, "GetTransactionStatus", Direction::Response, &mut t));
+        assert_eq!(t, json!({"messagesInQueue": true, "ongoingIndicator": false}));
+        let mut l = json!({"listVersion": 0});
+        assert!(swap_enum(OcppVersion::V16, "GetLocalListVersion", Direction::Response, &mut l));
+        assert_eq!(l["listVersion"], 1);
+        assert!(schema::validate(OcppVersion::V16, "GetLocalListVersion", Direction::Response, &l).is_ok());
+        // Nothing to swap: nothing changes.
+        let mut h = json!({});
+        assert!(!swap_enum(OcppVersion::V201, "Heartbeat", Direction::Request, &mut h));
+    }
+
+    #[test]
+    fn corrupt_payloads_fail_validation() {
+        let mut p = json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
+        corrupt(OcppVersion::V201, "BootNotification", Direction::Response, &mut p);
+        assert!(schema::validate(OcppVersion::V201, "BootNotification", Direction::Response, &p).is_err());
+    }
+}

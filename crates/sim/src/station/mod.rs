@@ -1,0 +1,962 @@
+//! Reference charging station for OCPP 1.6J, 2.0.1 and 2.1.
+//!
+//! One version-neutral model (EVSEs, cable, pilot, tokens, transactions, meter, settings,
+//! local list and cache, outbox with offline queueing) drives two dialects that turn its
+//! events into messages and answer the CSMS: [`v16`] and [`v2x`] (2.0.1 and 2.1).
+//! Its physical inputs (cable, pilot, token reader, power, network) arrive as bench [`Action`]s,
+//! sent by the harness's simulated bench driver or by `sim station`'s console.
+mod connection;
+pub mod firmware;
+mod reservation;
+mod roots;
+mod security;
+mod v16;
+mod v2x;
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+use tokio::{
+    sync::mpsc,
+    time::Instant,
+};
+
+use super::{Fault, Faults, variant::Variant};
+use ocpp_bench::{Action, EvFault, Pilot};
+use ocpp_core::version::OcppVersion;
+
+use connection::{Deferred, run_reporting};
+pub use connection::run;
+pub use security::StationSecurity;
+
+#[derive(Debug, Clone)]
+pub struct StationConfig {
+    /// Base URL of the CSMS; the station id is appended.
+    pub csms_url: String,
+    pub station_id: String,
+    pub version: OcppVersion,
+    /// EVSEs, one connector each (connector 1 of EVSE n; 1.6 connector n).
+    pub evses: u32,
+    pub faults: Faults,
+    /// First pause before reconnecting; doubles per failed attempt up to `reconnect_max`.
+    pub reconnect_min: Duration,
+    pub reconnect_max: Duration,
+    /// Id tokens on the station's local authorization list from the factory.
+    pub local_tokens: Vec<String>,
+    /// Basic-auth credentials and TLS settings (security profiles 1-3).
+    pub security: StationSecurity,
+    /// Legal but unusual behaviours (see [`super::variant`]).
+    pub variants: Vec<Variant>,
+}
+
+impl StationConfig {
+    pub fn new(csms_url: impl Into<String>, station_id: impl Into<String>, version: OcppVersion) -> Self {
+        StationConfig {
+            csms_url: csms_url.into(),
+            station_id: station_id.into(),
+            version,
+            evses: 1,
+            faults: Faults::default(),
+            reconnect_min: Duration::from_millis(100),
+            reconnect_max: Duration::from_secs(5),
+            local_tokens: vec![],
+            security: StationSecurity::default(),
+            variants: vec![],
+        }
+    }
+}
+
+/// Sends physical inputs to a running station, and tells whether it is registered.
+#[derive(Clone)]
+pub struct StationHandle {
+    inputs: mpsc::UnboundedSender<Action>,
+    booted: Arc<AtomicBool>,
+    /// Microseconds from the start to the first accepted BootNotification; 0 until then.
+    registered_after_us: Arc<std::sync::atomic::AtomicU64>,
+    /// Energy through EVSE 1 in Wh (f64 bits): what a bench meter on its feed would read.
+    meter_wh: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl StationHandle {
+    /// False when the station is no longer running.
+    pub fn send(&self, input: Action) -> bool {
+        self.inputs.send(input).is_ok()
+    }
+
+    /// Whether the CSMS has accepted the station's BootNotification (since its last reboot).
+    pub fn is_booted(&self) -> bool {
+        self.booted.load(Ordering::Relaxed)
+    }
+
+    /// The simulated bench meter on EVSE 1's feed, in Wh.
+    pub fn meter_wh(&self) -> f64 {
+        f64::from_bits(self.meter_wh.load(Ordering::Relaxed))
+    }
+
+    /// How long the first registration took (connect, upgrade, BootNotification accepted).
+    pub fn registration_time(&self) -> Option<Duration> {
+        let us = self.registered_after_us.load(Ordering::Relaxed);
+        (us > 0).then(|| Duration::from_micros(us))
+    }
+}
+
+/// Start a station; it runs until the task is aborted.
+pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let booted = Arc::new(AtomicBool::new(false));
+    let registered = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let meter = Arc::new(std::sync::atomic::AtomicU64::new(1_000f64.to_bits()));
+    let handle = StationHandle { inputs: tx, booted: booted.clone(), registered_after_us: registered.clone(), meter_wh: meter.clone() };
+    (handle, tokio::spawn(run_reporting(cfg, rx, booted, registered, meter)))
+}
+
+/// Energy flows at this power while the EV charges.
+const POWER_W: f64 = 7_400.0;
+/// A CALL without an answer after this long is given up (transaction messages are retried),
+/// unless the device model says otherwise (2.x OCPPCommCtrlr.MessageTimeout).
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A settings key by meaning; each dialect names it.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    HeartbeatInterval,
+    MeterInterval,
+    ConnectionTimeout,
+    AuthorizeRemoteStart,
+    LocalListEnabled,
+    CacheEnabled,
+    LocalPreAuthorize,
+    LocalAuthorizeOffline,
+}
+
+/// Why a transaction ended, by meaning; each dialect names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The same token was presented again.
+    Local,
+    Remote,
+    EvDisconnected,
+    PowerLoss,
+    /// Reset by the CSMS; `true` for a hard/immediate one.
+    Reset(bool),
+    Unlock,
+    /// The cable was not plugged in within the connection time-out.
+    Timeout,
+    /// The CSMS refused the token after the transaction started.
+    DeAuthorized,
+    /// A circuit fault (diode, RCD) cut the energy.
+    Fault(EvFault),
+}
+
+/// What started or changed a transaction (2.0.1 trigger reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Authorized,
+    CablePluggedIn,
+    RemoteStart,
+    ChargingStateChanged,
+    MeterValuePeriodic,
+}
+
+#[derive(Debug, Clone)]
+struct Auth {
+    token: String,
+    token_type: String,
+    remote_start_id: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+struct Tx {
+    /// Station-local number; 1.6 maps it to the CSMS's transactionId once known.
+    local: u64,
+    /// The 2.x transaction id.
+    id: String,
+    auth: Option<Auth>,
+    seq_no: u64,
+    charging: bool,
+    next_sample: Option<Instant>,
+    /// 2.x: samples collected for the Ended event (TxEndedInterval, see `metering`).
+    ended_values: Vec<Value>,
+    ended_next: Option<Instant>,
+    ended_aligned_next: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Evse {
+    id: u32,
+    plugged: bool,
+    pilot: Pilot,
+    /// A circuit fault (diode, RCD) until cleared: no energy, connector Faulted.
+    fault: Option<EvFault>,
+    operative: bool,
+    /// ChangeAvailability Inoperative waiting for the transaction to end.
+    inoperative_scheduled: bool,
+    /// Authorized but the cable is not in yet (1.6 and 2.x without a transaction).
+    auth: Option<Auth>,
+    /// When an authorization without a cable expires.
+    connect_deadline: Option<Instant>,
+    tx: Option<Tx>,
+    energy_wh: f64,
+    metered_at: Instant,
+    /// 1.6: the transaction ended but the cable is still in.
+    finishing: bool,
+    /// The last status sent, so only changes are reported.
+    reported: Option<&'static str>,
+    /// 1.6: held for one idTag until it expires.
+    reservation: Option<reservation::Reservation>,
+}
+
+/// Whether an upload or download location cannot be reached: its host is one that cannot
+/// exist (RFC 2606 `.invalid`), or it is no URL.
+fn unreachable(location: &str) -> bool {
+    reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true)
+}
+
+/// One message waiting to be sent.
+#[derive(Debug, Clone)]
+struct Out {
+    action: String,
+    payload: Value,
+    /// How often it was sent and not answered with a CALLRESULT (E13 counts attempts).
+    attempts: u32,
+    /// Transaction messages survive a lost connection and are sent when it is back.
+    persistent: bool,
+    /// 2.1 SEND frame: no answer expected.
+    send_frame: bool,
+}
+
+impl Out {
+    fn call(action: &str, payload: Value) -> Out {
+        Out { action: action.into(), payload, attempts: 0, persistent: false, send_frame: false }
+    }
+    fn tx(action: &str, payload: Value) -> Out {
+        Out { action: action.into(), payload, attempts: 0, persistent: true, send_frame: false }
+    }
+}
+
+struct Pending {
+    id: String,
+    out: Out,
+    sent: Instant,
+}
+
+/// The answer to a CALL from the CSMS: a payload or a CALLERROR code and text.
+type Reply = Result<Value, (&'static str, String)>;
+
+/// A CALLRESULT that does not end the connection.
+fn ok(v: Value) -> (Reply, Option<Ended>) {
+    (Ok(v), None)
+}
+
+/// What ended a connection.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    /// The socket closed or the network went down.
+    Dropped,
+    /// Reset by the CSMS.
+    Reboot,
+    /// Mains off and on.
+    PowerCycle,
+}
+
+/// A log upload to try again (N01: `retries` attempts `retryInterval` apart).
+struct LogRetry {
+    request_id: i64,
+    next: Instant,
+    left: u32,
+    interval: Duration,
+}
+
+/// A 2.1 periodic event stream opened by the CSMS.
+struct EventStream {
+    id: i64,
+    interval: Duration,
+    next: Instant,
+    sent: u64,
+}
+
+pub struct Station {
+    cfg: StationConfig,
+    v16: bool,
+    /// Set once BootNotification was Accepted; survives reconnects, not reboots.
+    booted: bool,
+    boot_reason: &'static str,
+    retry_boot: Option<Instant>,
+    /// The CSMS answered the last BootNotification Rejected: until a boot is accepted, its
+    /// CALLs get SecurityError (B03.FR.08).
+    boot_rejected: bool,
+    /// Log uploads that failed and will be tried again (GetLog retries).
+    log_retries: Vec<LogRetry>,
+    /// The log upload going on: its request and when it is done (N01).
+    log_upload: Option<(i64, Instant)>,
+    /// 1.6: when the diagnostics upload going on is done.
+    diagnostics_upload: Option<Instant>,
+    /// A transaction message failed: nothing is sent before this (E13 attempt interval).
+    retry_at: Option<Instant>,
+    /// The firmware update going on (2.x L01, 1.6 UpdateFirmware and SignedUpdateFirmware).
+    firmware: Option<firmware::Job>,
+    /// Reboot once the outbox is empty, with this boot reason (firmware activation).
+    reboot_for: Option<&'static str>,
+    /// 2.x: the next clock-aligned meter reading (AlignedDataCtrlr.Interval), see `metering`.
+    aligned_next: Option<Instant>,
+    /// Network connection profiles the CSMS set, by slot (B09); slot 1 without one is the
+    /// configured CSMS URL.
+    network_profiles: BTreeMap<i64, Value>,
+    /// 1.6 charging profiles as set: (connector, csChargingProfiles); connector 0 is the whole
+    /// charge point.
+    charging_profiles: Vec<(u32, Value)>,
+    /// Where in NetworkConfigurationPriority the station connects, and the failed attempts
+    /// there: after NetworkProfileConnectionAttempts it falls back to the next slot (B10.FR.03).
+    slot_pos: usize,
+    slot_failures: u32,
+    next_heartbeat: Option<Instant>,
+    /// `Component.Variable` (2.x) or key (1.6) -> (value, read-only).
+    settings: BTreeMap<String, (String, bool)>,
+    evses: Vec<Evse>,
+    local_list: BTreeMap<String, String>,
+    local_list_version: i64,
+    auth_cache: BTreeMap<String, String>,
+    tx_counter: u64,
+    /// 1.6: station-local transaction number -> the CSMS's transactionId.
+    tx_ids: BTreeMap<u64, i64>,
+    next_msg_id: u64,
+    outbox: VecDeque<Out>,
+    pending: Option<Pending>,
+    online: bool,
+    network_up: bool,
+    /// Reset OnIdle/Soft waiting for transactions to end.
+    reset_when_idle: bool,
+    streams: Vec<EventStream>,
+    tariffs: BTreeMap<i64, Value>,
+    /// Fault `drop-mid-transaction`: the connection goes now.
+    drop_now: bool,
+    /// Mirrors `booted` for the station's handle.
+    booted_flag: Arc<AtomicBool>,
+    /// When the station started, and how long its first registration took (µs, 0 = not yet).
+    born: Instant,
+    registered_after_us: Arc<std::sync::atomic::AtomicU64>,
+    /// EVSE 1's energy for the simulated bench meter (f64 bits).
+    meter_out: Arc<std::sync::atomic::AtomicU64>,
+    /// Security events to report once connected: (type, techInfo).
+    security_events: Vec<(String, String)>,
+    /// Installed root certificates (2.x certificate management): (type, hash data).
+    certificates: Vec<(String, serde_json::Value)>,
+    /// The CSMS roots among them, PEM with their hash data: trusted on the next TLS connection.
+    csms_roots: Vec<(serde_json::Value, String)>,
+    /// Variant own-call-first: an answer held back until the CALL it caused is answered.
+    deferred: Option<Deferred>,
+    /// The factory connection (slot 1 without a profile) went with an upgrade (A05.FR.06).
+    factory_slot_dropped: bool,
+}
+
+impl Station {
+    fn new(cfg: StationConfig) -> Station {
+        let v16 = cfg.version == OcppVersion::V16;
+        let settings = if v16 { v16::settings(&cfg) } else { v2x::settings(&cfg) };
+        let now = Instant::now();
+        let evses = (1..=cfg.evses.max(1))
+            .map(|id| Evse {
+                id,
+                plugged: false,
+                pilot: Pilot::A,
+                operative: true,
+                inoperative_scheduled: false,
+                fault: None,
+                auth: None,
+                connect_deadline: None,
+                tx: None,
+                energy_wh: 1_000.0 * f64::from(id),
+                metered_at: now,
+                finishing: false,
+                reported: None,
+                reservation: None,
+            })
+            .collect();
+        let local_list = cfg.local_tokens.iter().map(|t| (t.clone(), "Accepted".to_string())).collect();
+        Station {
+            v16,
+            booted: false,
+            boot_reason: "PowerUp",
+            retry_boot: None,
+            boot_rejected: false,
+            log_retries: vec![],
+            log_upload: None,
+            diagnostics_upload: None,
+            retry_at: None,
+            network_profiles: BTreeMap::new(),
+            charging_profiles: Vec::new(),
+            slot_pos: 0,
+            slot_failures: 0,
+            aligned_next: None,
+            firmware: None,
+            reboot_for: None,
+            next_heartbeat: None,
+            settings,
+            evses,
+            local_list,
+            local_list_version: if cfg.local_tokens.is_empty() { 0 } else { 1 },
+            auth_cache: BTreeMap::new(),
+            tx_counter: 0,
+            tx_ids: BTreeMap::new(),
+            next_msg_id: 1,
+            outbox: VecDeque::new(),
+            pending: None,
+            online: false,
+            network_up: true,
+            reset_when_idle: false,
+            streams: vec![],
+            tariffs: BTreeMap::new(),
+            drop_now: false,
+            booted_flag: Arc::default(),
+            born: Instant::now(),
+            registered_after_us: Arc::default(),
+            meter_out: Arc::default(),
+            security_events: vec![],
+            certificates: vec![],
+            csms_roots: vec![],
+            factory_slot_dropped: false,
+            deferred: None,
+            cfg,
+        }
+    }
+
+    // ---- settings ----
+
+    fn key(&self, k: Key) -> &'static str {
+        if self.v16 { v16::key(k) } else { v2x::key(k) }
+    }
+
+    fn setting(&self, k: Key) -> &str {
+        self.settings.get(self.key(k)).map(|(v, _)| v.as_str()).unwrap_or("")
+    }
+
+    fn setting_secs(&self, k: Key) -> u64 {
+        self.setting(k).parse().unwrap_or(0)
+    }
+
+    fn enabled(&self, k: Key) -> bool {
+        self.setting(k).eq_ignore_ascii_case("true")
+    }
+
+    /// A new sampling interval applies to ongoing transactions at once.
+    fn meter_interval_changed(&mut self) {
+        let s = self.setting_secs(Key::MeterInterval);
+        for e in &mut self.evses {
+            if let Some(tx) = e.tx.as_mut() {
+                tx.next_sample = (s > 0).then(|| Instant::now() + Duration::from_secs(s));
+            }
+        }
+    }
+
+    fn set(&mut self, k: Key, value: String) {
+        let name = self.key(k).to_string();
+        self.settings.entry(name).or_insert((String::new(), false)).0 = value;
+    }
+
+    // ---- connection profiles (B09, B10) ----
+
+    /// Slots in NetworkConfigurationPriority order.
+    fn priority(&self) -> Vec<i64> {
+        let list = self.settings.get("OCPPCommCtrlr.NetworkConfigurationPriority").map(|(v, _)| v.clone()).unwrap_or_default();
+        let slots: Vec<i64> = list.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        if slots.is_empty() { vec![1] } else { slots }
+    }
+
+    /// The security profile of connection profile `slot` (slot 1 without one: the configured).
+    fn slot_profile(&self, slot: i64) -> u8 {
+        self.network_profiles.get(&slot).and_then(|p| p["securityProfile"].as_u64()).map_or(self.cfg.security.profile, |p| p as u8)
+    }
+
+    /// Connected at a higher profile (A05.FR.06): that profile is SecurityProfile from now on,
+    /// and the connection profiles below it are gone, from NetworkConfigurationPriority too.
+    fn upgraded(&mut self, sec: StationSecurity) {
+        let p = sec.profile;
+        let current = self.priority().get(self.slot_pos % self.priority().len()).copied();
+        self.cfg.security = sec;
+        self.settings.insert("SecurityCtrlr.SecurityProfile".into(), (p.to_string(), true));
+        if self.cfg.faults.has(&Fault::KeepLowerProfiles) {
+            return;
+        }
+        self.factory_slot_dropped = true;
+        let keep: Vec<i64> = self.priority().into_iter().filter(|&slot| self.network_profiles.get(&slot).is_some() && self.slot_profile(slot) >= p).collect();
+        self.network_profiles.retain(|_, q| q["securityProfile"].as_u64().is_some_and(|q| q as u8 >= p));
+        self.slot_pos = current.and_then(|c| keep.iter().position(|&s| s == c)).unwrap_or(0);
+        let list = keep.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        self.settings.insert("OCPPCommCtrlr.NetworkConfigurationPriority".into(), (list, false));
+    }
+
+    /// Whether every slot in the list `value` has a connection profile.
+    fn known_slots(&self, value: &str) -> bool {
+        let slots: Vec<&str> = value.split(',').map(str::trim).collect();
+        let factory = |n: i64| n == 1 && !self.factory_slot_dropped;
+        !slots.is_empty() && slots.iter().all(|s| s.parse::<i64>().is_ok_and(|n| factory(n) || self.network_profiles.contains_key(&n)))
+    }
+
+    /// The CSMS URL of the slot the station tries now.
+    fn csms_url(&self) -> String {
+        if self.cfg.faults.has(&Fault::IgnoreConnectionProfiles) {
+            return self.cfg.csms_url.clone();
+        }
+        let slots = self.priority();
+        let slot = slots[self.slot_pos % slots.len()];
+        self.network_profiles.get(&slot).and_then(|p| p["ocppCsmsUrl"].as_str()).map_or_else(|| self.cfg.csms_url.clone(), str::to_string)
+    }
+
+    /// A connection attempt failed: after NetworkProfileConnectionAttempts in a row, the next
+    /// slot.
+    fn connection_failed(&mut self) {
+        self.slot_failures += 1;
+        let attempts = self.settings.get("OCPPCommCtrlr.NetworkProfileConnectionAttempts").and_then(|(v, _)| v.parse().ok()).unwrap_or(3u32);
+        if self.slot_failures >= attempts.max(1) && self.priority().len() > 1 && !self.cfg.faults.has(&Fault::NoFallback) {
+            self.slot_pos = (self.slot_pos + 1) % self.priority().len();
+            self.slot_failures = 0;
+            tracing::info!(target: "sim", "{}: falling back to {}", self.cfg.station_id, self.csms_url());
+        }
+    }
+
+    // ---- life cycle ----
+
+    fn reboot(&mut self, reason: &'static str) {
+        // A boot starts from the first slot in NetworkConfigurationPriority (B10.FR.01).
+        self.slot_pos = 0;
+        self.slot_failures = 0;
+        self.booted = false;
+        self.booted_flag.store(false, Ordering::Relaxed);
+        self.boot_reason = reason;
+        self.reset_when_idle = false;
+        self.boot_rejected = false;
+        // A retry wait must not hold back the boot (the message is retried after it).
+        self.retry_at = None;
+        self.streams.clear();
+        self.log_retries.clear();
+        self.log_upload = None;
+        self.diagnostics_upload = None;
+        let forget = self.cfg.faults.has(&Fault::ForgetAvailability);
+        for e in &mut self.evses {
+            e.auth = None;
+            e.connect_deadline = None;
+            e.reported = None;
+            e.finishing = false;
+            // Availability is kept across reboots (G03.FR.08, G04.FR.09).
+            if forget {
+                e.operative = true;
+            }
+        }
+    }
+
+    /// Mains off and on: transactions end with PowerLoss (reported after the boot).
+    fn power_cycle(&mut self) {
+        for i in 0..self.evses.len() {
+            if self.evses[i].tx.is_some() {
+                self.end_tx(i, Stop::PowerLoss);
+            }
+        }
+        self.outbox.retain(|o| o.persistent);
+        self.reboot("PowerUp");
+    }
+
+    fn enqueue(&mut self, out: Out) {
+        if self.online || out.persistent {
+            self.outbox.push_back(out);
+        }
+    }
+
+    fn idle(&self) -> bool {
+        self.evses.iter().all(|e| e.tx.is_none())
+    }
+
+    // ---- CSMS requests both dialects share ----
+
+    /// ChangeAvailability for EVSE `evse` (0: the whole station): the status to answer.
+    fn change_availability(&mut self, evse: u32, operative: bool) -> &'static str {
+        let targets: Vec<usize> = match evse {
+            0 => (0..self.evses.len()).collect(),
+            id => match self.evse_index(id) {
+                Some(i) => vec![i],
+                None => return "Rejected",
+            },
+        };
+        // Fault reject-same-availability: a change to the state it is in already is refused.
+        if self.cfg.faults.has(&Fault::RejectSameAvailability) && targets.iter().all(|&i| self.evses[i].operative == operative) {
+            return "Rejected";
+        }
+        // Fault ignore-operative: says yes to Operative and stays as it is.
+        if operative && self.cfg.faults.has(&Fault::IgnoreOperative) {
+            return "Accepted";
+        }
+        let mut scheduled = false;
+        for i in targets {
+            // An EVSE with a transaction goes inoperative once it ends.
+            if !operative && self.evses[i].tx.is_some() {
+                self.evses[i].inoperative_scheduled = true;
+                scheduled = true;
+            } else {
+                self.evses[i].operative = operative;
+                self.evses[i].inoperative_scheduled = false;
+                if !operative {
+                    // An unavailable EVSE holds no authorization waiting for a cable.
+                    self.evses[i].auth = None;
+                    self.evses[i].connect_deadline = None;
+                }
+                self.refresh_status(i);
+            }
+        }
+        if scheduled { "Scheduled" } else { "Accepted" }
+    }
+
+    /// SendLocalList: entries are (token, status); no status removes the token. The status
+    /// to answer.
+    fn update_local_list(&mut self, full: bool, version: i64, entries: Vec<(String, Option<String>)>) -> &'static str {
+        if full {
+            self.local_list.clear();
+        } else if version <= self.local_list_version {
+            return "VersionMismatch";
+        }
+        for (token, status) in entries {
+            match status {
+                Some(s) => self.local_list.insert(token, s),
+                None => self.local_list.remove(&token),
+            };
+        }
+        self.local_list_version = version;
+        "Accepted"
+    }
+
+    // ---- physical inputs ----
+
+    fn evse_index(&self, evse: u32) -> Option<usize> {
+        self.evses.iter().position(|e| e.id == evse)
+    }
+
+    /// Apply a physical input; Some when it ends the connection.
+    fn on_input(&mut self, input: Action) -> Option<Ended> {
+        match input {
+            Action::Plug { evse, connected } => {
+                let i = self.evse_index(evse)?;
+                self.advance_meter(i);
+                self.evses[i].plugged = connected;
+                if connected {
+                    self.evses[i].pilot = Pilot::B;
+                    self.evses[i].connect_deadline = None;
+                    if self.evses[i].tx.is_some() {
+                        self.tx_event(i, Trigger::CablePluggedIn);
+                    } else {
+                        self.try_start(i, Trigger::CablePluggedIn);
+                    }
+                } else {
+                    self.evses[i].pilot = Pilot::A;
+                    self.evses[i].finishing = false;
+                    if self.evses[i].tx.is_some() {
+                        let why = if self.cfg.faults.has(&Fault::WrongStopReason) { Stop::Local } else { Stop::EvDisconnected };
+                        self.end_tx(i, why);
+                    }
+                }
+                self.refresh_status(i);
+                None
+            }
+            Action::Pilot { evse, state } => {
+                let i = self.evse_index(evse)?;
+                if state == Pilot::A {
+                    return self.on_input(Action::Plug { evse, connected: false });
+                }
+                if !self.evses[i].plugged {
+                    self.on_input(Action::Plug { evse, connected: true });
+                }
+                self.advance_meter(i);
+                self.evses[i].pilot = state;
+                if let Some(tx) = self.evses[i].tx.as_mut() {
+                    // Energy flows only for an authorized transaction.
+                    let charging = matches!(state, Pilot::C | Pilot::D) && tx.auth.is_some();
+                    if tx.charging != charging {
+                        tx.charging = charging;
+                        self.tx_event(i, Trigger::ChargingStateChanged);
+                    }
+                }
+                self.refresh_status(i);
+                None
+            }
+            Action::Token(token) => {
+                self.present_token(token);
+                None
+            }
+            Action::PowerCycle => Some(Ended::PowerCycle),
+            Action::Network(up) => {
+                self.network_up = up;
+                (!up).then_some(Ended::Dropped)
+            }
+            Action::EvFault { evse, fault } => {
+                let i = self.evse_index(evse)?;
+                if self.cfg.faults.has(&Fault::IgnoreEvFaults) {
+                    return None;
+                }
+                self.advance_meter(i);
+                self.evses[i].fault = (fault != EvFault::Cleared).then_some(fault);
+                // A circuit fault cuts the energy: the transaction ends with the fault as reason.
+                if fault != EvFault::Cleared && self.evses[i].tx.is_some() {
+                    self.end_tx(i, Stop::Fault(fault));
+                }
+                self.refresh_status(i);
+                None
+            }
+            Action::CsmsTrigger { action, .. } => {
+                tracing::info!(target: "sim", "station: {action} is a CSMS's to send; ignored");
+                None
+            }
+        }
+    }
+
+    /// A card at the reader: stops the transaction it started, or authorizes a new one.
+    fn present_token(&mut self, token: String) {
+        if let Some(i) = self.evses.iter().position(|e| e.tx.as_ref().and_then(|t| t.auth.as_ref()).is_some_and(|a| a.token == token)) {
+            self.end_tx(i, Stop::Local);
+            self.refresh_status(i);
+            return;
+        }
+        let local = self.local_status(&token);
+        match local {
+            Some(status) if status == "Accepted" && (self.enabled(Key::LocalPreAuthorize) || !self.online) => self.on_authorized(&token, "Accepted", None),
+            Some(status) if !self.online => self.on_authorized(&token, &status, None),
+            None if !self.online && self.enabled(Key::LocalAuthorizeOffline) => {}
+            _ => {
+                let payload = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
+                self.enqueue(Out::call("Authorize", payload));
+            }
+        }
+    }
+
+    /// What the local list or the cache says about a token, where enabled.
+    fn local_status(&self, token: &str) -> Option<String> {
+        if self.enabled(Key::LocalListEnabled) {
+            if let Some(s) = self.local_list.get(token) {
+                return Some(s.clone());
+            }
+        }
+        if self.enabled(Key::CacheEnabled) {
+            return self.auth_cache.get(token).cloned();
+        }
+        None
+    }
+
+    /// A remote start: authorized by the CSMS's request, or first checked with an Authorize
+    /// when the station is configured to.
+    fn remote_start(&mut self, token: &str, evse: u32, remote_start_id: i64) {
+        if self.enabled(Key::AuthorizeRemoteStart) {
+            let mut p = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
+            p["$remote"] = json!([evse, remote_start_id]);
+            self.enqueue(Out::call("Authorize", p));
+        } else {
+            self.on_authorized(token, "Accepted", Some((evse, remote_start_id)));
+        }
+    }
+
+    /// The outcome of authorizing a token (locally or by the CSMS).
+    fn on_authorized(&mut self, token: &str, status: &str, remote: Option<(u32, i64)>) {
+        if status != "Accepted" && !self.cfg.faults.has(&Fault::AcceptAnyToken) {
+            return;
+        }
+        let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
+        // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
+        // 1.6: a connector reserved for another idTag is not for this one (§3.11).
+        let free = |i: &usize| reservation::free_for(self, *i, token);
+        let i = match remote {
+            Some((evse, _)) => self.evse_index(evse),
+            None => reservation::held_for(self, token)
+                .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].plugged && self.evses[i].operative))
+                .or_else(|| self.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.auth.is_none())))
+                .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].operative)),
+        };
+        let Some(i) = i else { return };
+        let trigger = if remote.is_some() { Trigger::RemoteStart } else { Trigger::Authorized };
+        if let Some(tx) = self.evses[i].tx.as_mut() {
+            // 2.x transaction started by the cable: the token now joins it.
+            if tx.auth.is_none() {
+                tx.auth = Some(auth);
+                self.tx_event(i, trigger);
+                // The EV was waiting for the authorization to draw energy.
+                let e = &mut self.evses[i];
+                if e.plugged && matches!(e.pilot, Pilot::C | Pilot::D) {
+                    self.advance_meter(i);
+                    if let Some(tx) = self.evses[i].tx.as_mut() {
+                        tx.charging = true;
+                    }
+                    self.tx_event(i, Trigger::ChargingStateChanged);
+                }
+            }
+            return;
+        }
+        self.evses[i].auth = Some(auth);
+        // Fault ignore-interval: the factory default, whatever the CSMS set.
+        let timeout = if self.cfg.faults.has(&Fault::IgnoreInterval) { 60 } else { self.setting_secs(Key::ConnectionTimeout).max(1) };
+        if !self.evses[i].plugged {
+            self.evses[i].connect_deadline = Some(Instant::now() + Duration::from_secs(timeout));
+        }
+        self.try_start(i, trigger);
+        self.refresh_status(i);
+    }
+
+    /// Start a transaction when the version's start conditions hold.
+    fn try_start(&mut self, i: usize, trigger: Trigger) {
+        let e = &self.evses[i];
+        if e.tx.is_some() || !e.operative {
+            return;
+        }
+        let start = if self.v16 { e.auth.is_some() && e.plugged } else { v2x::starts(self, i) };
+        if !start {
+            self.refresh_status(i);
+            return;
+        }
+        self.tx_counter += 1;
+        let id = if self.cfg.faults.has(&Fault::TransactionIdReuse) { "TX-1".to_string() } else { format!("TX-{}-{}", std::process::id() % 1000, self.tx_counter) };
+        let e = &mut self.evses[i];
+        let auth = e.auth.take();
+        e.connect_deadline = if e.plugged { None } else { e.connect_deadline };
+        e.metered_at = Instant::now();
+        let charging = e.plugged && matches!(e.pilot, Pilot::C | Pilot::D) && auth.is_some();
+        let interval = self.setting_secs(Key::MeterInterval);
+        let e = &mut self.evses[i];
+        e.tx = Some(Tx {
+            local: self.tx_counter,
+            id,
+            auth,
+            seq_no: 0,
+            charging,
+            next_sample: (interval > 0).then(|| Instant::now() + Duration::from_secs(interval)),
+            ended_values: vec![],
+            ended_next: None,
+            ended_aligned_next: None,
+        });
+        let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
+        for m in msgs {
+            self.enqueue(m);
+        }
+        self.refresh_status(i);
+    }
+
+    /// A change during a transaction (2.x TransactionEvent Updated; 1.6 reports it by status).
+    fn tx_event(&mut self, i: usize, trigger: Trigger) {
+        if !self.v16 {
+            let m = v2x::tx_updated(self, i, trigger);
+            self.enqueue(m);
+        }
+        self.refresh_status(i);
+    }
+
+    fn end_tx(&mut self, i: usize, why: Stop) {
+        self.advance_meter(i);
+        let Some(tx) = self.evses[i].tx.take() else { return };
+        let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
+        self.enqueue(m);
+        let e = &mut self.evses[i];
+        e.finishing = e.plugged;
+        e.connect_deadline = None;
+        if e.inoperative_scheduled {
+            e.inoperative_scheduled = false;
+            e.operative = false;
+        }
+        self.refresh_status(i);
+    }
+
+    fn advance_meter(&mut self, i: usize) {
+        let e = &mut self.evses[i];
+        let now = Instant::now();
+        if e.tx.as_ref().is_some_and(|t| t.charging) {
+            e.energy_wh += POWER_W * (now - e.metered_at).as_secs_f64() / 3600.0;
+        }
+        e.metered_at = now;
+        if i == 0 {
+            self.meter_out.store(e.energy_wh.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// Send a StatusNotification if the connector's status changed.
+    fn refresh_status(&mut self, i: usize) {
+        let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
+        if self.evses[i].reported == Some(status) || !self.may_talk() {
+            return;
+        }
+        self.evses[i].reported = Some(status);
+        let m = self.status_message(i, status);
+        self.enqueue(m);
+    }
+
+    /// Whether messages other than BootNotification may be sent: once accepted (or always,
+    /// for a station with the `ignore-registration` fault).
+    fn may_talk(&self) -> bool {
+        self.booted || self.cfg.faults.has(&Fault::IgnoreRegistration)
+    }
+
+    fn status_message(&self, i: usize, status: &str) -> Out {
+        if self.v16 { v16::status(&self.evses[i], status) } else { v2x::status(&self.evses[i], status) }
+    }
+
+    /// Every connector's status, e.g. after boot or a reconnect.
+    fn report_all_status(&mut self) {
+        if self.v16 && !self.cfg.variants.contains(&Variant::NoConnectorZero) {
+            self.enqueue(v16::status_station(if self.evses.iter().any(|e| e.operative) { "Available" } else { "Unavailable" }));
+        }
+        for i in 0..self.evses.len() {
+            self.evses[i].reported = None;
+            self.refresh_status(i);
+        }
+    }
+
+    /// Timers: connection time-outs, periodic meter values, event streams.
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.evses.len() {
+            if self.evses[i].connect_deadline.is_some_and(|d| d <= now) {
+                self.evses[i].connect_deadline = None;
+                if self.evses[i].tx.is_some() && !self.evses[i].plugged {
+                    // Deauthorized: a cable plugged in later finds no authorization (E06.FR.15).
+                    self.evses[i].auth = None;
+                    self.end_tx(i, Stop::Timeout);
+                } else {
+                    self.evses[i].auth = None;
+                    self.refresh_status(i);
+                }
+            }
+            let due = self.evses[i].tx.as_ref().and_then(|t| t.next_sample).is_some_and(|t| t <= now);
+            if due {
+                self.advance_meter(i);
+                let interval = Duration::from_secs(self.setting_secs(Key::MeterInterval).max(1));
+                if let Some(tx) = self.evses[i].tx.as_mut() {
+                    tx.next_sample = Some(now + interval);
+                }
+                let m = if self.v16 { v16::meter_values(self, i) } else { v2x::tx_updated(self, i, Trigger::MeterValuePeriodic) };
+                self.enqueue(m);
+            }
+        }
+        firmware::tick(self, now);
+        v2x::log_retry_tick(self, now);
+        if self.v16 {
+            reservation::tick(self, now);
+            v16::security::tick(self, now);
+        } else {
+            v2x::metering::tick(self, now);
+            v2x::stream_tick(self, now);
+        }
+    }
+
+    /// The next connection time-out or meter sample of an EVSE.
+    fn evse_timer(&self) -> Option<Instant> {
+        let metering = if self.v16 { reservation::next(self) } else { v2x::metering::next(self) };
+        let metering = metering.into_iter().chain(firmware::next(self)).min();
+        self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
+    }
+
+    fn next_timer(&self) -> Option<Instant> {
+        let evse = self.evse_timer();
+        let streams = self.streams.iter().map(|s| s.next);
+        let uploads = self.log_retries.iter().map(|u| u.next).chain(self.log_upload.map(|(_, t)| t)).chain(self.diagnostics_upload);
+        evse.into_iter().chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + self.message_timeout())).chain(self.retry_at).min()
+    }
+
+    // ---- the connection ----
+}

@@ -1,0 +1,711 @@
+//! The OCPP 2.0.1 / 2.1 dialect of the reference station: device model variables,
+//! TransactionEvent, and the 2.1 additions (tariffs, periodic event streams over SEND).
+mod device_model;
+pub(super) mod metering;
+use std::{collections::BTreeMap, time::Duration};
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::{Ended, EventStream, Evse, Key, LogRetry, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
+use ocpp_core::{defaults::now_rfc3339, version::OcppVersion};
+use crate::Fault;
+
+pub(super) fn key(k: Key) -> &'static str {
+    match k {
+        Key::HeartbeatInterval => "OCPPCommCtrlr.HeartbeatInterval",
+        Key::MeterInterval => "SampledDataCtrlr.TxUpdatedInterval",
+        Key::ConnectionTimeout => "TxCtrlr.EVConnectionTimeOut",
+        Key::AuthorizeRemoteStart => "AuthCtrlr.AuthorizeRemoteStart",
+        Key::LocalListEnabled => "LocalAuthListCtrlr.Enabled",
+        Key::CacheEnabled => "AuthCacheCtrlr.Enabled",
+        Key::LocalPreAuthorize => "AuthCtrlr.LocalPreAuthorize",
+        Key::LocalAuthorizeOffline => "AuthCtrlr.LocalAuthorizeOffline",
+    }
+}
+
+/// Factory settings: (`Component.Variable`, value, read-only).
+pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> {
+    let evses = cfg.evses.max(1).to_string();
+    let profile = cfg.security.profile.to_string();
+    [
+        ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
+        ("OCPPCommCtrlr.MessageTimeout[Default]", "15", false),
+        ("OCPPCommCtrlr.FileTransferProtocols", "HTTPS,FTP", true),
+        ("OCPPCommCtrlr.NetworkProfileConnectionAttempts", "3", false),
+        ("OCPPCommCtrlr.ResetRetries", "2", false),
+        ("OCPPCommCtrlr.UnlockOnEVSideDisconnect", "true", false),
+        ("ClockCtrlr.TimeSource", "Heartbeat", false),
+        ("SecurityCtrlr.OrganizationName", "ocpp-harness", false),
+        ("TxCtrlr.StopTxOnInvalidId", "true", false),
+        ("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", "3", false),
+        ("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", "10", false),
+        ("OCPPCommCtrlr.OfflineThreshold", "60", false),
+        ("OCPPCommCtrlr.NetworkConfigurationPriority", "1", false),
+        ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
+        ("SecurityCtrlr.SecurityProfile", profile.as_str(), true),
+        ("AuthCtrlr.AuthorizeRemoteStart", "false", false),
+        ("AuthCtrlr.LocalPreAuthorize", "false", false),
+        ("AuthCtrlr.LocalAuthorizeOffline", "true", false),
+        ("AuthCacheCtrlr.Enabled", "true", false),
+        ("LocalAuthListCtrlr.Enabled", "true", false),
+        ("LocalAuthListCtrlr.Entries", "0", true),
+        ("TxCtrlr.EVConnectionTimeOut", "60", false),
+        ("TxCtrlr.TxStartPoint", "EVConnected,Authorized", false),
+        ("TxCtrlr.TxStopPoint", "EVConnected,Authorized", false),
+        ("TxCtrlr.StopTxOnEVSideDisconnect", "true", true),
+        ("SampledDataCtrlr.TxUpdatedInterval", "0", false),
+        ("SampledDataCtrlr.TxUpdatedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxStartedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxEndedInterval", "0", false),
+        ("AlignedDataCtrlr.Interval", "0", false),
+        ("AlignedDataCtrlr.Measurands", "Energy.Active.Import.Register", false),
+        ("AlignedDataCtrlr.TxEndedInterval", "0", false),
+        ("AlignedDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
+        ("AlignedDataCtrlr.SendDuringIdle", "false", false),
+        ("DeviceDataCtrlr.ItemsPerMessage[GetReport]", "10", true),
+        ("DeviceDataCtrlr.ItemsPerMessage[GetVariables]", "20", true),
+        ("DeviceDataCtrlr.ItemsPerMessage[SetVariables]", "20", true),
+        ("DeviceDataCtrlr.BytesPerMessage[GetReport]", "65000", true),
+        ("DeviceDataCtrlr.BytesPerMessage[GetVariables]", "65000", true),
+        ("DeviceDataCtrlr.BytesPerMessage[SetVariables]", "65000", true),
+        ("ChargingStation.AvailabilityState", "Available", true),
+        ("EVSE.Count", evses.as_str(), true),
+    ]
+    .into_iter()
+    .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
+    .collect()
+}
+
+/// `Component.Variable`, or `Component.Variable[instance]` for a variable instance.
+fn component_key(d: &Value) -> String {
+    let key = format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""));
+    match d["variable"]["instance"].as_str() {
+        Some(i) => format!("{key}[{i}]"),
+        None => key,
+    }
+}
+
+/// The device model's component and variable of a settings key (see `component_key`).
+pub(super) fn key_parts(k: &str) -> (Value, Value) {
+    let (c, var) = k.split_once('.').unwrap_or((k, ""));
+    let variable = match var.strip_suffix(']').and_then(|v| v.split_once('[')) {
+        Some((name, instance)) => json!({"name": name, "instance": instance}),
+        None => json!({"name": var}),
+    };
+    (json!({"name": c}), variable)
+}
+
+/// Whether a transaction starts now, by `TxCtrlr.TxStartPoint`.
+pub(super) fn starts(st: &Station, i: usize) -> bool {
+    let e = &st.evses[i];
+    let points = st.settings.get("TxCtrlr.TxStartPoint").map(|(v, _)| v.as_str()).unwrap_or("");
+    points.split(',').map(str::trim).any(|p| match p {
+        "Authorized" => e.auth.is_some(),
+        "EVConnected" | "ParkingBayOccupancy" => e.plugged,
+        "PowerPathClosed" | "EnergyTransfer" => e.plugged && e.auth.is_some(),
+        _ => false,
+    })
+}
+
+pub(super) fn status_of(e: &Evse) -> &'static str {
+    if !e.operative && e.tx.is_none() {
+        "Unavailable"
+    } else if matches!(e.pilot, Pilot::E | Pilot::F) || e.fault.is_some() {
+        "Faulted"
+    } else if e.plugged || e.tx.is_some() {
+        "Occupied"
+    } else {
+        "Available"
+    }
+}
+
+pub(super) fn status(e: &Evse, status: &str) -> Out {
+    Out::call("StatusNotification", json!({"timestamp": now_rfc3339(), "connectorStatus": status, "evseId": e.id, "connectorId": 1}))
+}
+
+pub(super) fn boot(st: &Station) -> Value {
+    json!({
+        "reason": st.boot_reason,
+        "chargingStation": {"model": "RefStation", "vendorName": "ocpp-harness", "firmwareVersion": env!("CARGO_PKG_VERSION")}
+    })
+}
+
+fn charging_state(e: &Evse, tx: &Tx) -> &'static str {
+    if !e.plugged {
+        "Idle"
+    } else if tx.charging {
+        "Charging"
+    } else if tx.auth.is_some() {
+        "SuspendedEV"
+    } else {
+        "EVConnected"
+    }
+}
+
+fn trigger_name(t: Trigger) -> &'static str {
+    match t {
+        Trigger::Authorized => "Authorized",
+        Trigger::CablePluggedIn => "CablePluggedIn",
+        Trigger::RemoteStart => "RemoteStart",
+        Trigger::ChargingStateChanged => "ChargingStateChanged",
+        Trigger::MeterValuePeriodic => "MeterValuePeriodic",
+    }
+}
+
+pub(super) fn meter_value(e: &Evse, context: &str) -> Value {
+    json!([{"timestamp": now_rfc3339(), "sampledValue": [{
+        "value": (e.energy_wh * 10.0).round() / 10.0, "context": context,
+        "measurand": "Energy.Active.Import.Register", "unitOfMeasure": {"unit": "Wh"}
+    }]}])
+}
+
+/// A TransactionEvent for EVSE `i`'s transaction (taken from `tx` when it already ended).
+fn event(st: &mut Station, i: usize, event_type: &str, trigger: &str, tx: &mut Tx, extra: Value) -> Out {
+    let e = &st.evses[i];
+    let mut info = json!({"transactionId": tx.id, "chargingState": charging_state(e, tx)});
+    let mut p = json!({
+        "eventType": event_type, "timestamp": now_rfc3339(), "triggerReason": trigger, "seqNo": tx.seq_no,
+        "transactionInfo": info.take(), "evse": {"id": e.id, "connectorId": 1},
+    });
+    tx.seq_no += 1;
+    if !st.online {
+        p["offline"] = json!(true);
+    }
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            if k == "transactionInfo" {
+                for (ik, iv) in v.as_object().into_iter().flatten() {
+                    p["transactionInfo"][ik] = iv.clone();
+                }
+            } else {
+                p[k] = v;
+            }
+        }
+    }
+    Out::tx("TransactionEvent", p)
+}
+
+fn token_json(tx: &Tx) -> Option<Value> {
+    tx.auth.as_ref().map(|a| json!({"idToken": a.token, "type": a.token_type}))
+}
+
+pub(super) fn tx_started(st: &mut Station, i: usize, trigger: Trigger) -> Vec<Out> {
+    let mut tx = st.evses[i].tx.take().expect("a transaction just started");
+    let mut extra = json!({"meterValue": meter_value(&st.evses[i], "Transaction.Begin")});
+    if let Some(t) = token_json(&tx) {
+        extra["idToken"] = t;
+    }
+    if let Some(r) = tx.auth.as_ref().and_then(|a| a.remote_start_id) {
+        extra["transactionInfo"] = json!({"remoteStartId": r});
+    }
+    let out = event(st, i, "Started", trigger_name(trigger), &mut tx, extra);
+    st.evses[i].tx = Some(tx);
+    vec![out]
+}
+
+pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
+    let mut tx = st.evses[i].tx.take().expect("a transaction is ongoing");
+    let mut extra = json!({});
+    match trigger {
+        Trigger::MeterValuePeriodic => extra["meterValue"] = meter_value(&st.evses[i], "Sample.Periodic"),
+        Trigger::Authorized | Trigger::RemoteStart => {
+            if let Some(t) = token_json(&tx) {
+                extra["idToken"] = t;
+            }
+            if let Some(r) = tx.auth.as_ref().and_then(|a| a.remote_start_id) {
+                extra["transactionInfo"] = json!({"remoteStartId": r});
+            }
+        }
+        _ => {}
+    }
+    let out = event(st, i, "Updated", trigger_name(trigger), &mut tx, extra);
+    st.evses[i].tx = Some(tx);
+    out
+}
+
+pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
+    let (trigger, reason) = match why {
+        Stop::Local => ("StopAuthorized", "Local"),
+        Stop::Remote => ("RemoteStop", "Remote"),
+        Stop::EvDisconnected => ("EVCommunicationLost", "EVDisconnected"),
+        Stop::PowerLoss => ("AbnormalCondition", "PowerLoss"),
+        Stop::Reset(true) => ("ResetCommand", "ImmediateReset"),
+        Stop::Reset(false) => ("ResetCommand", "Reboot"),
+        Stop::Unlock => ("UnlockCommand", "Other"),
+        Stop::Timeout => ("EVConnectTimeout", "Timeout"),
+        Stop::DeAuthorized => ("Deauthorized", "DeAuthorized"),
+        Stop::Fault(super::EvFault::RcdTrip) => ("AbnormalCondition", "GroundFault"),
+        Stop::Fault(_) => ("AbnormalCondition", "Other"),
+    };
+    let mut tx = tx.clone();
+    let mut values = tx.ended_values.clone();
+    if !metering::measurands(st, "SampledDataCtrlr.TxEndedMeasurands").is_empty() {
+        values.extend(meter_value(&st.evses[i], "Transaction.End").as_array().cloned().unwrap_or_default());
+    }
+    let mut extra = json!({"transactionInfo": {"stoppedReason": reason}});
+    if !values.is_empty() {
+        extra["meterValue"] = json!(values);
+    }
+    if why == Stop::Local {
+        if let Some(t) = token_json(&tx) {
+            extra["idToken"] = t;
+        }
+    }
+    let mut out = event(st, i, "Ended", trigger, &mut tx, extra);
+    out.payload["transactionInfo"]["chargingState"] = json!(if st.evses[i].plugged { "EVConnected" } else { "Idle" });
+    out
+}
+
+/// 2.1 periodic event streams: one SEND per interval.
+/// How long a simulated log upload takes.
+pub(super) const UPLOAD_TIME: Duration = Duration::from_millis(800);
+
+/// F06.FR.14/15 (1.6 ExtendedTriggerMessage alike): Uploading with its request while an
+/// upload goes on, else Idle.
+pub(super) fn log_status(st: &Station) -> Value {
+    match st.log_upload {
+        Some((id, _)) => json!({"status": "Uploading", "requestId": id}),
+        None => json!({"status": "Idle"}),
+    }
+}
+
+/// GetLog (N01; 1.6 security whitepaper alike): the answer. The upload is simulated: it
+/// succeeds after a moment, unless the location's host is one that cannot exist (RFC 2606
+/// `.invalid`); then every attempt fails.
+pub(super) fn get_log(st: &mut Station, p: &Value) -> Value {
+    let id = p["requestId"].as_i64().unwrap_or(0);
+    let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
+    let unreachable = super::unreachable(location);
+    st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploading", "requestId": id})));
+    if unreachable {
+        st.enqueue(Out::call("LogStatusNotification", json!({"status": "UploadFailure", "requestId": id})));
+    } else {
+        // The upload takes a moment (a TriggerMessage then finds it Uploading).
+        st.log_upload = Some((id, Instant::now() + UPLOAD_TIME));
+    }
+    let retries = p["retries"].as_u64().unwrap_or(0) as u32;
+    if unreachable && retries > 0 {
+        let interval = Duration::from_secs(p["retryInterval"].as_u64().unwrap_or(0));
+        st.log_retries.push(LogRetry { request_id: id, next: Instant::now() + interval, left: retries, interval });
+    }
+    json!({"status": "Accepted", "filename": format!("{}-{id}.log", p["logType"].as_str().unwrap_or("log"))})
+}
+
+/// A log upload that finished, and failed ones tried again: each attempt reports Uploading,
+/// then UploadFailure.
+pub(super) fn log_retry_tick(st: &mut Station, now: Instant) {
+    if let Some((id, _)) = st.log_upload.take_if(|(_, done)| *done <= now) {
+        st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploaded", "requestId": id})));
+    }
+    let mut due = vec![];
+    for u in st.log_retries.iter_mut().filter(|u| u.next <= now) {
+        u.left -= 1;
+        u.next = now + u.interval;
+        due.push(u.request_id);
+    }
+    st.log_retries.retain(|u| u.left > 0);
+    for id in due {
+        for status in ["Uploading", "UploadFailure"] {
+            st.enqueue(Out::call("LogStatusNotification", json!({"status": status, "requestId": id})));
+        }
+    }
+}
+
+pub(super) fn stream_tick(st: &mut Station, now: Instant) {
+    let online = st.online;
+    let energy = st.evses.first().map(|e| e.energy_wh).unwrap_or(0.0);
+    let mut due = vec![];
+    for s in st.streams.iter_mut().filter(|s| s.next <= now) {
+        s.next = now + s.interval;
+        s.sent += 1;
+        due.push(json!({"id": s.id, "pending": 0, "basetime": now_rfc3339(), "data": [{"t": 0, "v": format!("{energy:.1}")}]}));
+    }
+    if online {
+        for p in due {
+            st.outbox.push_back(Out { action: "NotifyPeriodicEventStream".into(), payload: p, attempts: 0, persistent: false, send_frame: true });
+        }
+    }
+}
+
+fn find_tx(st: &Station, id: &str) -> Option<usize> {
+    st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.id == id))
+}
+
+/// Answer a CALL from the CSMS; the second value ends the connection (reset).
+pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Option<Ended>) {
+    let v21 = st.cfg.version == OcppVersion::V21;
+    match action {
+        "RequestStartTransaction" => {
+            let evse = p["evseId"].as_u64().map(|e| e as u32).unwrap_or(1);
+            let Some(i) = st.evse_index(evse) else { return ok(json!({"status": "Rejected"})) };
+            let e = &st.evses[i];
+            if e.tx.as_ref().is_some_and(|t| t.auth.is_some()) || !e.operative || e.auth.is_some() {
+                return ok(json!({"status": "Rejected"}));
+            }
+            let token = p["idToken"]["idToken"].as_str().unwrap_or("").to_string();
+            let remote_id = p["remoteStartId"].as_i64().unwrap_or(0);
+            // Starting the transaction queues its messages after this answer.
+            let ongoing = e.tx.as_ref().map(|t| t.id.clone());
+            st.remote_start(&token, evse, remote_id);
+            let mut r = json!({"status": "Accepted"});
+            if let Some(id) = ongoing {
+                r["transactionId"] = json!(id);
+            }
+            ok(r)
+        }
+        "RequestStopTransaction" => match p["transactionId"].as_str().and_then(|id| find_tx(st, id)) {
+            Some(i) => {
+                st.end_tx(i, Stop::Remote);
+                ok(json!({"status": "Accepted"}))
+            }
+            None => ok(json!({"status": "Rejected"})),
+        },
+        "GetTransactionStatus" => {
+            // Sent but not confirmed counts as queued too.
+            let queued = st.outbox.iter().any(|o| o.persistent) || st.pending.as_ref().is_some_and(|p| p.out.persistent);
+            let mut r = json!({"messagesInQueue": queued});
+            if let Some(id) = p["transactionId"].as_str() {
+                r["ongoingIndicator"] = json!(find_tx(st, id).is_some());
+            }
+            ok(r)
+        }
+        "GetVariables" => {
+            let results: Vec<Value> = p["getVariableData"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    let k = component_key(d);
+                    let mut r = json!({"component": d["component"], "variable": d["variable"]});
+                    if let Some(t) = d.get("attributeType") {
+                        r["attributeType"] = t.clone();
+                    }
+                    match st.settings.get(&k) {
+                        // Only the Actual value exists (B06.FR.08).
+                        Some(_) if !actual(d) => r["attributeStatus"] = json!("NotSupportedAttributeType"),
+                        Some((val, _)) => {
+                            r["attributeStatus"] = json!("Accepted");
+                            r["attributeValue"] = json!(val);
+                        }
+                        None if known_component(st, d) => r["attributeStatus"] = json!("UnknownVariable"),
+                        None => r["attributeStatus"] = json!("UnknownComponent"),
+                    }
+                    r
+                })
+                .collect();
+            ok(json!({"getVariableResult": results}))
+        }
+        // Certificate management (M): roots the CSMS installs, listed and deleted by hash data.
+        "InstallCertificate" => {
+            let kind = p["certificateType"].as_str().unwrap_or_default();
+            match super::roots::install(st, kind, p["certificate"].as_str().unwrap_or_default(), kind == "CSMSRootCertificate") {
+                true => ok(json!({"status": "Accepted"})),
+                false => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}})),
+            }
+        }
+        "GetInstalledCertificateIds" => {
+            let wanted: Vec<&str> = p["certificateType"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let chain: Vec<Value> = st
+                .certificates
+                .iter()
+                .filter(|(k, _)| wanted.is_empty() || wanted.contains(&k.as_str()))
+                .map(|(k, h)| json!({"certificateType": k, "certificateHashData": h}))
+                .collect();
+            if chain.is_empty() { ok(json!({"status": "NotFound"})) } else { ok(json!({"status": "Accepted", "certificateHashDataChain": chain})) }
+        }
+        "DeleteCertificate" => ok(json!({"status": if super::roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }})),
+        "SetVariables" => {
+            let before = st.cfg.security.basic.clone();
+            let results: Vec<Value> = p["setVariableData"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    let status = set_variable(st, d);
+                    let mut r = json!({"component": d["component"], "variable": d["variable"], "attributeStatus": status});
+                    if let Some(t) = d.get("attributeType") {
+                        r["attributeType"] = t.clone();
+                    }
+                    r
+                })
+                .collect();
+            // A new Basic-auth password takes effect on a new connection (A01).
+            let rotated = st.cfg.security.basic != before;
+            (Ok(json!({"setVariableResult": results})), rotated.then_some(Ended::Dropped))
+        }
+        "GetBaseReport" => {
+            let request_id = p["requestId"].as_i64().unwrap_or(0);
+            let data = device_model::report(st);
+            let chunks: Vec<&[Value]> = data.chunks(10).collect();
+            for (n, chunk) in chunks.iter().enumerate() {
+                st.enqueue(Out::call(
+                    "NotifyReport",
+                    json!({"requestId": request_id, "generatedAt": now_rfc3339(), "seqNo": n, "tbc": n + 1 < chunks.len(), "reportData": chunk}),
+                ));
+            }
+            ok(json!({"status": "Accepted"}))
+        }
+        "Reset" => {
+            let immediate = p["type"] == "Immediate";
+            if st.idle() {
+                return (Ok(json!({"status": "Accepted"})), Some(Ended::Reboot));
+            }
+            if immediate {
+                for i in 0..st.evses.len() {
+                    st.end_tx(i, Stop::Reset(true));
+                }
+                st.reset_when_idle = true;
+                return ok(json!({"status": "Accepted"}));
+            }
+            st.reset_when_idle = true;
+            ok(json!({"status": "Scheduled"}))
+        }
+        "ChangeAvailability" => {
+            // One connector per EVSE: connector 1 stands for its EVSE.
+            if p["evse"].get("connectorId").is_some_and(|c| c != 1) {
+                return ok(json!({"status": "Rejected"}));
+            }
+            let status = st.change_availability(p["evse"]["id"].as_u64().unwrap_or(0) as u32, p["operationalStatus"] == "Operative");
+            ok(json!({"status": status}))
+        }
+        "UnlockConnector" => match st.evse_index(p["evseId"].as_u64().unwrap_or(0) as u32) {
+            Some(i) if st.evses[i].tx.as_ref().is_some_and(|t| t.auth.is_some()) => ok(json!({"status": "OngoingAuthorizedTransaction"})),
+            Some(_) if p["connectorId"] == 1 => ok(json!({"status": "Unlocked"})),
+            _ => ok(json!({"status": "UnknownConnector"})),
+        },
+        "TriggerMessage" => {
+            let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
+            let accepted = match p["requestedMessage"].as_str().unwrap_or("") {
+                // F06.FR.17: once accepted there is nothing to boot for; while Pending the
+                // station boots again at once.
+                "BootNotification" => {
+                    if st.booted {
+                        false
+                    } else {
+                        let mut b = boot(st);
+                        b["reason"] = json!("Triggered");
+                        st.outbox.push_front(Out::call("BootNotification", b));
+                        st.retry_boot = None;
+                        true
+                    }
+                }
+                "Heartbeat" => {
+                    st.enqueue(Out::call("Heartbeat", json!({})));
+                    true
+                }
+                // F06.FR.14/15: Uploading (with its request) while an upload goes on, else Idle.
+                "LogStatusNotification" => {
+                    let m = log_status(st);
+                    st.enqueue(Out::call("LogStatusNotification", m));
+                    true
+                }
+                // F06.FR.16, L01.FR.25/26: Idle, or the status of the update going on.
+                "FirmwareStatusNotification" => {
+                    let m = super::firmware::signed_status(st);
+                    st.enqueue(Out::call("FirmwareStatusNotification", m));
+                    true
+                }
+                "StatusNotification" => {
+                    let targets: Vec<usize> = match evse {
+                        Some(id) => st.evse_index(id).into_iter().collect(),
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    for &i in &targets {
+                        let s = status_of(&st.evses[i]);
+                        let m = status(&st.evses[i], s);
+                        st.enqueue(m);
+                    }
+                    !targets.is_empty()
+                }
+                // F06.FR.11: without an EVSE, one for every EVSE.
+                "MeterValues" => {
+                    let targets: Vec<usize> = match evse {
+                        Some(id) => st.evse_index(id).into_iter().collect(),
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    for &i in &targets {
+                        st.advance_meter(i);
+                        let m = Out::call("MeterValues", json!({"evseId": st.evses[i].id, "meterValue": meter_value(&st.evses[i], "Trigger")}));
+                        st.enqueue(m);
+                    }
+                    !targets.is_empty()
+                }
+                "TransactionEvent" => {
+                    let targets: Vec<usize> = match evse {
+                        Some(id) => st.evse_index(id).into_iter().collect(),
+                        None => (0..st.evses.len()).collect(),
+                    };
+                    let targets: Vec<usize> = targets.into_iter().filter(|&i| st.evses[i].tx.is_some()).collect();
+                    for &i in &targets {
+                        st.advance_meter(i);
+                        let mut m = tx_updated(st, i, Trigger::MeterValuePeriodic);
+                        m.payload["triggerReason"] = json!("Trigger");
+                        m.payload["meterValue"] = meter_value(&st.evses[i], "Trigger");
+                        st.enqueue(m);
+                    }
+                    !targets.is_empty()
+                }
+                _ => return ok(json!({"status": "NotImplemented"})),
+            };
+            ok(json!({"status": if accepted { "Accepted" } else { "Rejected" }}))
+        }
+        "GetLog" => ok(get_log(st, p)),
+        "CustomerInformation" => {
+            let id = p["requestId"].as_i64().unwrap_or(0);
+            let who = p["customerIdentifier"].as_str().or(p["idToken"]["idToken"].as_str()).unwrap_or("unknown").to_string();
+            let mut data = vec![];
+            if p["report"] == true {
+                data.push(format!("no stored data for {who}"));
+            }
+            if p["clear"] == true {
+                // Customer data is what the cache holds; the local list is the CSMS's (N10).
+                st.auth_cache.remove(&who);
+                data.push(format!("customer data of {who} cleared"));
+            }
+            if !data.is_empty() {
+                st.enqueue(Out::call("NotifyCustomerInformation", json!({"data": data.join("; "), "seqNo": 0, "generatedAt": now_rfc3339(), "requestId": id, "tbc": false})));
+            }
+            ok(json!({"status": "Accepted"}))
+        }
+        "UpdateFirmware" => ok(super::firmware::update(st, p)),
+        "SetNetworkProfile" => {
+            // Slots 1 and 2 exist (NetworkConfigurationPriority lists the ones in use).
+            let slot = p["configurationSlot"].as_i64().unwrap_or(0);
+            if !(1..=2).contains(&slot) {
+                return ok(json!({"status": "Rejected"}));
+            }
+            // Never below the profile in force (B09.FR.04).
+            let current = i64::from(st.cfg.security.profile);
+            if p["connectionData"]["securityProfile"].as_i64().is_some_and(|asked| asked < current) && !st.cfg.faults.has(&Fault::AcceptDowngrade) {
+                return ok(json!({"status": "Rejected"}));
+            }
+            st.network_profiles.insert(slot, p["connectionData"].clone());
+            ok(json!({"status": "Accepted"}))
+        }
+        "ClearCache" => {
+            st.auth_cache.clear();
+            ok(json!({"status": "Accepted"}))
+        }
+        "SendLocalList" => {
+            let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
+            let entries = entries.map(|en| (en["idToken"]["idToken"].as_str().unwrap_or("").to_string(), en["idTokenInfo"]["status"].as_str().map(str::to_string))).collect();
+            let status = st.update_local_list(p["updateType"] == "Full", p["versionNumber"].as_i64().unwrap_or(0), entries);
+            let n = st.local_list.len().to_string();
+            st.settings.insert("LocalAuthListCtrlr.Entries".into(), (n, true));
+            ok(json!({"status": status}))
+        }
+        "GetLocalListVersion" => ok(json!({"versionNumber": st.local_list_version})),
+        "DataTransfer" => match p["vendorId"].as_str() {
+            Some("ocpp-harness") => ok(json!({"status": "Accepted", "data": p.get("data").cloned().unwrap_or(Value::Null)})),
+            _ => ok(json!({"status": "UnknownVendorId"})),
+        },
+        "SetDefaultTariff" if v21 => {
+            st.tariffs.insert(p["evseId"].as_i64().unwrap_or(0), p["tariff"].clone());
+            ok(json!({"status": "Accepted"}))
+        }
+        "GetTariffs" if v21 => {
+            let evse = p["evseId"].as_i64().unwrap_or(0);
+            let assignments: Vec<Value> = st
+                .tariffs
+                .iter()
+                .filter(|(e, _)| evse == 0 || **e == evse || **e == 0)
+                .map(|(e, t)| json!({"tariffId": t["tariffId"], "tariffKind": "DefaultTariff", "evseIds": [e]}))
+                .collect();
+            if assignments.is_empty() {
+                ok(json!({"status": "NoTariff"}))
+            } else {
+                ok(json!({"status": "Accepted", "tariffAssignments": assignments}))
+            }
+        }
+        "ClearTariffs" if v21 => {
+            let ids: Vec<String> = p["tariffIds"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            let before: Vec<String> = st.tariffs.values().filter_map(|t| t["tariffId"].as_str().map(str::to_string)).collect();
+            st.tariffs.retain(|_, t| !ids.is_empty() && !ids.iter().any(|id| t["tariffId"] == id.as_str()));
+            let results: Vec<Value> = if ids.is_empty() { before } else { ids }
+                .into_iter()
+                .map(|id| json!({"tariffId": id, "status": "Accepted"}))
+                .collect();
+            ok(json!({"clearTariffsResult": results}))
+        }
+        "OpenPeriodicEventStream" if v21 => {
+            let id = p["constantStreamData"]["id"].as_i64().unwrap_or(0);
+            let interval = p["constantStreamData"]["params"]["interval"].as_u64().unwrap_or(1).max(1);
+            st.streams.retain(|s| s.id != id);
+            st.streams.push(EventStream { id, interval: Duration::from_secs(interval), next: Instant::now() + Duration::from_secs(interval), sent: 0 });
+            ok(json!({"status": "Accepted"}))
+        }
+        "ClosePeriodicEventStream" if v21 => {
+            let id = p["id"].as_i64().unwrap_or(-1);
+            st.streams.retain(|s| s.id != id);
+            ok(json!({}))
+        }
+        _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
+    }
+}
+
+fn known_component(st: &Station, d: &Value) -> bool {
+    let c = d["component"]["name"].as_str().unwrap_or("");
+    st.settings.keys().any(|k| k.split('.').next() == Some(c))
+}
+
+/// Whether a get/set is about the Actual value (the default when attributeType is absent).
+fn actual(d: &Value) -> bool {
+    d.get("attributeType").is_none_or(|t| t == "Actual")
+}
+
+fn set_variable(st: &mut Station, d: &Value) -> &'static str {
+    let k = component_key(d);
+    if st.settings.contains_key(&k) && !actual(d) {
+        return "NotSupportedAttributeType"; // B05.FR.06
+    }
+    let value = d["attributeValue"].as_str().unwrap_or("").to_string();
+    if k == "SecurityCtrlr.BasicAuthPassword" {
+        // Write-only: never stored where GetVariables or a report could show it.
+        if !(16..=40).contains(&value.chars().count()) || !value.chars().all(|c| c.is_ascii_graphic()) {
+            return "Rejected";
+        }
+        if !st.cfg.faults.has(&Fault::KeepOldPassword) {
+            st.cfg.security.basic = Some((st.cfg.station_id.clone(), value));
+        }
+        return "Accepted";
+    }
+    if k == "OCPPCommCtrlr.NetworkConfigurationPriority" {
+        if !st.known_slots(&value) {
+            return "Rejected";
+        }
+        // A05.FR.02/03: a slot above the profile in force only if the station has what that
+        // profile needs (its certificates: the set-up one profile up).
+        let current = st.cfg.security.profile;
+        let above = value.split(',').filter_map(|s| s.trim().parse::<i64>().ok()).map(|slot| st.slot_profile(slot)).filter(|&p| p > current);
+        if above.into_iter().any(|p| Some(p) != st.cfg.security.raisable_to()) {
+            return "Rejected";
+        }
+    }
+    match st.settings.get(&k) {
+        Some((_, true)) => "Rejected",
+        Some(_) => {
+            let numeric = k.ends_with("Interval") || k.ends_with("TimeOut") || k.ends_with("Timeout");
+            let boolean = k.ends_with(".Enabled") || k.starts_with("AuthCtrlr.");
+            if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
+                return "Rejected";
+            }
+            if k == key(Key::HeartbeatInterval) && st.cfg.faults.has(&Fault::IgnoreInterval) {
+                return "Accepted"; // fault ignore-interval: says yes, keeps its own
+            }
+            st.settings.insert(k.clone(), (value, false));
+            if k == key(Key::HeartbeatInterval) {
+                st.next_heartbeat = st.heartbeat_after(Instant::now());
+            }
+            if k == key(Key::MeterInterval) {
+                st.meter_interval_changed();
+            }
+            "Accepted"
+        }
+        None if known_component(st, d) => "UnknownVariable",
+        None => "UnknownComponent",
+    }
+}
+
+pub(super) fn on_result(_st: &mut Station, _out: &Out, _r: &Value) {}

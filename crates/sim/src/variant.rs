@@ -1,0 +1,138 @@
+//! Legal variants of the reference DUTs: behaviours OCPP allows but that are unusual, or that
+//! a strict implementation has, the mirror of the fault switches. A case that fails against one
+//! gives a false verdict — the harness's bug, not the DUT's — so the tests run every case
+//! against each variant of its DUT.
+use std::{fmt, str::FromStr, time::Duration};
+
+/// One legal but unusual way of behaving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Sends the CALL a CSMS request causes (Authorize, StatusNotification...) before it
+    /// answers that request, and answers only once its own CALL is answered (OCPP-J lets
+    /// CALLs cross).
+    OwnCallFirst,
+    /// Answers every request of the other side after `SLOW_ANSWER`, well inside the response
+    /// time-out (station and CSMS).
+    SlowAnswers,
+    /// Takes `SLOW_RECONNECT` to come back after a reboot or a lost connection (a long
+    /// back-off; after a lost connection it does not boot again, as B04 allows).
+    SlowReconnect,
+    /// 1.6: never reports connector 0 (the charge point as a whole), which 1.6 leaves optional.
+    NoConnectorZero,
+    /// 2.x: adds the optional `customData` object to every message it sends.
+    CustomData,
+    /// CSMS: an ISO14443 token (any 1.6 idTag) that is not a 4- or 7-byte UID in hex (8 or 14
+    /// hex digits) is Invalid.
+    StrictTokens,
+    /// CSMS: a token already in an ongoing transaction gets ConcurrentTx when a second one
+    /// starts with it.
+    OneTransactionPerToken,
+    /// CSMS, 1.6: a StartTransaction on a connector that has not reported Preparing since its
+    /// last transaction is Invalid.
+    RequirePreparing,
+    /// CSMS: right after it accepts a BootNotification it asks for the station's settings
+    /// (1.6 GetConfiguration, 2.x GetBaseReport), as many CSMSs do.
+    OwnCallsAfterBoot,
+    /// CSMS: offered no subprotocol it supports, it completes the upgrade without one and
+    /// closes at once (what OCPP-J §3.2 prescribes) instead of refusing with an HTTP error.
+    UpgradeThenClose,
+}
+
+/// Which reference DUT a variant is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Station,
+    Csms,
+    Both,
+}
+
+/// How late `slow-answers` answers.
+pub const SLOW_ANSWER: Duration = Duration::from_millis(400);
+/// How long after a boot `own-calls-after-boot` sends its CALL.
+pub const OWN_CALL_DELAY: Duration = Duration::from_millis(100);
+/// How long `slow-reconnect` stays away.
+pub const SLOW_RECONNECT: Duration = Duration::from_secs(3);
+
+impl Variant {
+    pub const ALL: [(Variant, &'static str); 10] = [
+        (Variant::OwnCallFirst, "own-call-first"),
+        (Variant::SlowAnswers, "slow-answers"),
+        (Variant::SlowReconnect, "slow-reconnect"),
+        (Variant::NoConnectorZero, "no-connector-zero"),
+        (Variant::CustomData, "custom-data"),
+        (Variant::StrictTokens, "strict-tokens"),
+        (Variant::OneTransactionPerToken, "one-transaction-per-token"),
+        (Variant::RequirePreparing, "require-preparing"),
+        (Variant::OwnCallsAfterBoot, "own-calls-after-boot"),
+        (Variant::UpgradeThenClose, "upgrade-then-close"),
+    ];
+
+    pub fn side(self) -> Side {
+        match self {
+            Variant::SlowAnswers => Side::Both,
+            Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData => Side::Station,
+            Variant::StrictTokens | Variant::OneTransactionPerToken | Variant::RequirePreparing | Variant::OwnCallsAfterBoot | Variant::UpgradeThenClose => Side::Csms,
+        }
+    }
+
+    /// Whether the variant means something for the DUT on `side` (Station or Csms).
+    pub fn for_side(self, side: Side) -> bool {
+        self.side() == Side::Both || self.side() == side
+    }
+
+    /// The versions at which it changes anything.
+    pub fn versions(self) -> &'static [ocpp_core::version::OcppVersion] {
+        use ocpp_core::version::OcppVersion::*;
+        match self {
+            Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
+            Variant::CustomData => &[V201, V21],
+            _ => &[V16, V201, V21],
+        }
+    }
+}
+
+/// Whether `token` is an ISO 14443 UID as a strict CSMS wants it: 4 or 7 bytes in hex.
+pub fn is_iso14443_uid(token: &str) -> bool {
+    matches!(token.len(), 8 | 14) && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl FromStr for Variant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Variant::ALL.iter().find(|(_, n)| *n == s).map(|(v, _)| *v).ok_or_else(|| {
+            let names: Vec<&str> = Variant::ALL.iter().map(|(_, n)| *n).collect();
+            format!("unknown variant {s:?}; known: {}", names.join(", "))
+        })
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = Variant::ALL.iter().find(|(v, _)| v == self).map(|(_, n)| *n).unwrap_or("?");
+        f.write_str(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_typos_are_refused() {
+        for (v, n) in Variant::ALL {
+            assert_eq!(n.parse::<Variant>().unwrap(), v);
+            assert_eq!(v.to_string(), n);
+        }
+        assert!("own-call-frist".parse::<Variant>().unwrap_err().contains("own-call-first"));
+    }
+
+    #[test]
+    fn iso14443_uids_are_4_or_7_bytes_of_hex() {
+        for ok in ["04E91C5A8B2F80", "3a7f2c1d"] {
+            assert!(is_iso14443_uid(ok), "{ok}");
+        }
+        for bad in ["TOKEN-1", "3A7F2C1", "04E91C5A8B2F8G", "04E91C5A8B2F8000", ""] {
+            assert!(!is_iso14443_uid(bad), "{bad}");
+        }
+    }
+}
