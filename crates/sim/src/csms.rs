@@ -271,6 +271,14 @@ impl CsmsHandle {
         }
     }
 
+    /// Whether our CALL still outstanding on `station_id`'s connection sets its password to
+    /// `password`.
+    fn password_being_set(&self, station_id: &str, password: &str) -> bool {
+        let sh = self.shared.lock().unwrap();
+        let Some(Link { outstanding: Some((Frame::Call { action, payload, .. }, _)), .. }) = sh.links.get(station_id) else { return false };
+        ocpp_core::security::rotation::password_set_by(action, payload).is_some_and(|(_, pw)| pw == password)
+    }
+
     /// A station answered the BasicAuthPassword we set: Accepted makes it the only one we take
     /// from then on (A01.FR.03); anything else keeps the old one (A01.FR.04).
     fn password_answered(&self, station_id: &str, password: &str, status: Option<&Value>) {
@@ -344,7 +352,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     }
     let Ok((io, tls)) = ocpp_core::security::tls::accept(stream, cfg.security.tls.clone(), Duration::from_secs(10)).await else { return };
     let peer_cn = tls.and_then(|t| t.peer_cn);
-    let (shared, on_raised) = (h.shared.clone(), h.on_raised);
+    let (shared, on_raised, handle) = (h.shared.clone(), h.on_raised, h.clone());
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
         let offered = req.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
         let station = station_id_from_path(req.uri().path());
@@ -370,7 +378,17 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             let known = passwords.get(&station).or_else(|| passwords.get("*")).cloned();
             drop(passwords);
             let ok = matches!((&auth, &known), (Some((user, pw)), Some(expected)) if *user == station && ocpp_core::security::basic::same(pw, expected));
-            if !ok {
+            // A station that accepted our new password may reconnect with it before its
+            // answer has been read on the old connection: it can only know it from that
+            // answer, so it is the answer (A01.FR.03) — unless the CSMS keeps old passwords.
+            let answered_early = !ok
+                && !cfg.faults.has(&Fault::KeepOldPassword)
+                && auth.as_ref().is_some_and(|(user, pw)| *user == station && handle.password_being_set(&station, pw));
+            if answered_early {
+                let pw = auth.as_ref().map(|(_, pw)| pw.clone()).unwrap_or_default();
+                handle.password_answered(&station, &pw, Some(&Value::from("Accepted")));
+            }
+            if !ok && !answered_early {
                 return refuse(StatusCode::UNAUTHORIZED, "unknown station or wrong password");
             }
         }

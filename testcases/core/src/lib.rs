@@ -15,7 +15,19 @@ mod v21_csms;
 pub(crate) use ocpp_case_sdk::{Case, kit, msg};
 
 fn all() -> Vec<Case> {
-    [v201_cs::cases(), v201_csms::cases(), v16_cs::cases(), v16_csms::cases(), v21_cs::cases(), v21_csms::cases(), rpc_csms::cases(), security::cases()].into_iter().flatten().collect()
+    [
+        v201_cs::cases(),
+        v201_csms::cases(),
+        v16_cs::cases(),
+        v16_csms::cases(),
+        v21_cs::cases(),
+        v21_csms::cases(),
+        rpc_csms::cases(),
+        security::cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 ocpp_case_sdk::suite!(all);

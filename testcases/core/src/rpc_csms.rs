@@ -6,8 +6,9 @@
 use serde_json::{Value, json};
 
 use crate::{
-    Case, v16_csms, v201_csms,
+    Case,
     kit::{self, *},
+    v16_csms, v201_csms,
 };
 
 const STATION: Role = Role::ChargingStation;
@@ -19,7 +20,16 @@ pub(crate) fn cases() -> Vec<Case> {
         let id = |n: &str| -> &'static str { Box::leak(format!("OH_{tag}RPC_{n}_CSMS").into_boxed_str()) };
         let title = |t: &str| -> &'static str { Box::leak(format!("{v} {t}").into_boxed_str()) };
         let case = |n: &str, t: &str, requirements: &'static [&'static str], run: fn() -> Step| Case {
-            id: id(n), title: title(t), role: STATION, versions, profile: "core", features: &[], requirements, needs: &[], timeout_ms: 20_000, run,
+            id: id(n),
+            title: title(t),
+            role: STATION,
+            versions,
+            profile: "core",
+            features: &[],
+            requirements,
+            needs: &[],
+            timeout_ms: 20_000,
+            run,
         };
         // 2.0.1 has this one as OH_RPC_01_CSMS; 2.1's 01 is the SEND case.
         let not_json_title = "a frame that is not JSON is answered with a CALLERROR naming a format problem";
@@ -29,13 +39,22 @@ pub(crate) fn cases() -> Vec<Case> {
             _ => {}
         }
         cases.push(case("03", "an unknown action is answered NotImplemented, with the CALL's id and a details object", j, unknown_action));
-        cases.push(case("04", "a CALL with a message id of 36 characters is answered with that id", if v == "1.6" { &["OCPP-J 1.6 4.1.4"] } else { &["OCPP-J 4.1.4"] }, long_message_id));
+        cases.push(case(
+            "04",
+            "a CALL with a message id of 36 characters is answered with that id",
+            if v == "1.6" { &["OCPP-J 1.6 4.1.4"] } else { &["OCPP-J 4.1.4"] },
+            long_message_id,
+        ));
         cases.push(case("05", "a payload field of the wrong type is answered TypeConstraintViolation", j, wrong_type));
         let subprotocol = if v == "1.6" { &["OCPP-J 1.6 3.1.2", "OCPP-J 1.6 3.2"][..] } else { &["OCPP-J 3.1.2", "OCPP-J 3.2"][..] };
         let negotiation = "an unsupported subprotocol gets no session; offered with a supported one, that one is selected";
         if v == "2.0.1" {
             // OCTT's own case (errata 2025-09, §6.2.21).
-            cases.push(Case { id: "TC_B_58_CSMS", title: "WebSocket subprotocol negotiation: an unsupported subprotocol gets no session; offered with ocpp2.0.1, that one is selected", ..case("06", "", subprotocol, subprotocol_negotiation) });
+            cases.push(Case {
+                id: "TC_B_58_CSMS",
+                title: "WebSocket subprotocol negotiation: an unsupported subprotocol gets no session; offered with ocpp2.0.1, that one is selected",
+                ..case("06", "", subprotocol, subprotocol_negotiation)
+            });
         } else {
             cases.push(case("06", negotiation, subprotocol, subprotocol_negotiation));
         }
@@ -72,7 +91,8 @@ pub(crate) fn not_json() -> Step {
     let answer = kit::raw_exchange(&conn, requirement(), r#"[2,"oh-rpc-1","Heartbeat",{"#, 10_000)?;
     let code = call_error(&answer, None)?;
     // 1.6 has no RpcFrameworkError; FormationViolation was renamed FormatViolation (errata).
-    let allowed: &[&str] = if v16() { &["FormationViolation", "FormatViolation", "ProtocolError", "GenericError"] } else { &["RpcFrameworkError", "FormatViolation"] };
+    let allowed: &[&str] =
+        if v16() { &["FormationViolation", "FormatViolation", "ProtocolError", "GenericError"] } else { &["RpcFrameworkError", "FormatViolation"] };
     kit::check(allowed.contains(&code.as_str()), requirement(), format!("one of {allowed:?}"), || format!("error code {code}"))
 }
 
@@ -120,8 +140,12 @@ fn subprotocol_negotiation() -> Step {
     let wait = config::lab_timing().tolerance_ms.max(2_000);
     let u = kit::offer_subprotocols(req, &["ocpp0.1"], wait)?;
     if u.status == 101 {
-        kit::check(u.selected.is_none(), req, "no Sec-WebSocket-Protocol in the answer to an offer of ocpp0.1 only", || format!("selected {:?}", u.selected))?;
-        kit::check(u.closed.is_some(), req, format!("the connection closed within {wait} ms of an upgrade without a subprotocol"), || "kept open".into())?;
+        kit::check(u.selected.is_none(), req, "no Sec-WebSocket-Protocol in the answer to an offer of ocpp0.1 only", || {
+            format!("selected {:?}", u.selected)
+        })?;
+        kit::check(u.closed.is_some(), req, format!("the connection closed within {wait} ms of an upgrade without a subprotocol"), || {
+            "kept open".into()
+        })?;
     }
     kit::info(format!("ocpp0.1 alone: HTTP {}{}", u.status, u.closed.as_deref().map(|c| format!(", then {c}")).unwrap_or_default()));
     // Whether it then keeps the session is not this case's concern: no wait.

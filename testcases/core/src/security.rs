@@ -18,35 +18,288 @@ const V2X: &[OcppVersion] = &[OcppVersion::V201, OcppVersion::V21];
 pub(crate) fn cases() -> Vec<Case> {
     vec![
         // The DUT is a CSMS.
-        Case { id: "TC_A_01_CSMS", title: "Basic authentication with the station id and its password is accepted", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204", "B01.FR.02"], needs: &[], timeout_ms: 20_000, run: tc_a_01_csms },
-        Case { id: "TC_A_02_CSMS", title: "Basic authentication with a user name other than the station id is refused", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_02_csms },
-        Case { id: "TC_A_03_CSMS", title: "Basic authentication with a wrong password is refused", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_03_csms },
-        Case { id: "OH_A_01_CSMS", title: "A connection without Basic credentials is refused at profiles 1 and 2", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.204"], needs: &[], timeout_ms: 20_000, run: oh_a_01_csms },
-        Case { id: "TC_A_09_CSMS", title: "The CSMS sets a new Basic-auth password; once Accepted the station connects with it", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_09_csms },
-        Case { id: "TC_A_10_CSMS", title: "The CSMS sets a new Basic-auth password; once Rejected the station still connects with the old one", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.04", "A01.FR.05"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_10_csms },
-        Case { id: "TC_A_04_CSMS", title: "TLS with the CSMS certificate: version 1.2 or later, then registration", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_csms },
-        Case { id: "TC_A_06_CSMS", title: "TLS - server-side certificate - TLS version too low: the CSMS ends a TLS 1.1 handshake, then takes TLS 1.2", role: CS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.314", "A00.FR.315", "A00.FR.418"], needs: &[], timeout_ms: 30_000, run: tc_a_06_csms },
-        Case { id: "TC_A_07_CSMS", title: "A valid client certificate naming the station is accepted", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_csms },
-        Case { id: "OH_A_02_CSMS", title: "A client certificate from an unknown CA is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_02_csms },
-        Case { id: "OH_A_03_CSMS", title: "An expired client certificate is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_03_csms },
-        Case { id: "OH_A_04_CSMS", title: "A client certificate naming another station is refused", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_04_csms },
-        Case { id: "OH_A_05_CSMS", title: "A connection without a client certificate is refused at profile 3", role: CS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.409"], needs: &[], timeout_ms: 20_000, run: oh_a_05_csms },
+        Case {
+            id: "TC_A_01_CSMS",
+            title: "Basic authentication with the station id and its password is accepted",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.204", "B01.FR.02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_01_csms,
+        },
+        Case {
+            id: "TC_A_02_CSMS",
+            title: "Basic authentication with a user name other than the station id is refused",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.204"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_02_csms,
+        },
+        Case {
+            id: "TC_A_03_CSMS",
+            title: "Basic authentication with a wrong password is refused",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.204"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_03_csms,
+        },
+        Case {
+            id: "OH_A_01_CSMS",
+            title: "A connection without Basic credentials is refused at profiles 1 and 2",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.204"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_a_01_csms,
+        },
+        Case {
+            id: "TC_A_09_CSMS",
+            title: "The CSMS sets a new Basic-auth password; once Accepted the station connects with it",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A01.FR.02", "A01.FR.03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 40_000,
+            run: tc_a_09_csms,
+        },
+        Case {
+            id: "TC_A_10_CSMS",
+            title: "The CSMS sets a new Basic-auth password; once Rejected the station still connects with the old one",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A01.FR.02", "A01.FR.04", "A01.FR.05"],
+            needs: &["csms-trigger"],
+            timeout_ms: 40_000,
+            run: tc_a_10_csms,
+        },
+        Case {
+            id: "TC_A_04_CSMS",
+            title: "TLS with the CSMS certificate: version 1.2 or later, then registration",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_04_csms,
+        },
+        Case {
+            id: "TC_A_06_CSMS",
+            title: "TLS - server-side certificate - TLS version too low: the CSMS ends a TLS 1.1 handshake, then takes TLS 1.2",
+            role: CS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.314", "A00.FR.315", "A00.FR.418"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_a_06_csms,
+        },
+        Case {
+            id: "TC_A_07_CSMS",
+            title: "A valid client certificate naming the station is accepted",
+            role: CS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_07_csms,
+        },
+        Case {
+            id: "OH_A_02_CSMS",
+            title: "A client certificate from an unknown CA is refused",
+            role: CS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.409"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_a_02_csms,
+        },
+        Case {
+            id: "OH_A_03_CSMS",
+            title: "An expired client certificate is refused",
+            role: CS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.409"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_a_03_csms,
+        },
+        Case {
+            id: "OH_A_04_CSMS",
+            title: "A client certificate naming another station is refused",
+            role: CS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.409"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_a_04_csms,
+        },
+        Case {
+            id: "OH_A_05_CSMS",
+            title: "A connection without a client certificate is refused at profile 3",
+            role: CS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.409"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_a_05_csms,
+        },
         // The DUT is a charging station.
-        Case { id: "TC_A_01_CS", title: "The station authenticates with Basic auth as its own id", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.202", "A00.FR.204"], needs: &[], timeout_ms: 20_000, run: tc_a_01_cs },
-        Case { id: "TC_A_04_CS", title: "The station connects over TLS 1.2 or later to the CSMS certificate it trusts", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.306", "A00.FR.312"], needs: &[], timeout_ms: 20_000, run: tc_a_04_cs },
-        Case { id: "TC_A_05_CS", title: "The station refuses a CSMS certificate from an unknown CA and reports it once back", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00", "A04"], needs: &[], timeout_ms: 30_000, run: tc_a_05_cs },
-        Case { id: "TC_A_06_CS", title: "The station ends a handshake in which the CSMS chose TLS 1.1, then connects with TLS 1.2 or later", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00.FR.314", "A00.FR.316", "A00.FR.417"], needs: &[], timeout_ms: 40_000, run: tc_a_06_cs },
-        Case { id: "OH_A_01_CS", title: "The station refuses an expired CSMS certificate", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_01_cs },
-        Case { id: "OH_A_02_CS", title: "The station refuses a CSMS certificate issued for another host", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A00"], needs: &[], timeout_ms: 30_000, run: oh_a_02_cs },
-        Case { id: "TC_A_09_CS", title: "A new Basic-auth password is Accepted and the station reconnects with it", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.02", "A01.FR.03"], needs: &[], timeout_ms: 30_000, run: tc_a_09_cs },
-        Case { id: "TC_A_10_CS", title: "A Basic-auth password shorter than 16 characters is Rejected and the station reconnects with its old one", role: CSMS, versions: V2X, profile: "core", features: &[], requirements: &["A01.FR.01", "A01.FR.11", "A01.FR.12", "A00.FR.205"], needs: &[], timeout_ms: 30_000, run: tc_a_10_cs },
-        Case { id: "OH_M_03_CS", title: "Text that is no certificate is not installed", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["M05"], needs: &[], timeout_ms: 20_000, run: oh_m_03_cs },
-        Case { id: "TC_A_07_CS", title: "The station presents a client certificate naming itself", role: CSMS, versions: V2X, profile: "advanced-security", features: &[], requirements: &["A00.FR.401", "A00.FR.415"], needs: &[], timeout_ms: 20_000, run: tc_a_07_cs },
+        Case {
+            id: "TC_A_01_CS",
+            title: "The station authenticates with Basic auth as its own id",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.202", "A00.FR.204"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_01_cs,
+        },
+        Case {
+            id: "TC_A_04_CS",
+            title: "The station connects over TLS 1.2 or later to the CSMS certificate it trusts",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.306", "A00.FR.312"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_04_cs,
+        },
+        Case {
+            id: "TC_A_05_CS",
+            title: "The station refuses a CSMS certificate from an unknown CA and reports it once back",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00", "A04"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_a_05_cs,
+        },
+        Case {
+            id: "TC_A_06_CS",
+            title: "The station ends a handshake in which the CSMS chose TLS 1.1, then connects with TLS 1.2 or later",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00.FR.314", "A00.FR.316", "A00.FR.417"],
+            needs: &[],
+            timeout_ms: 40_000,
+            run: tc_a_06_cs,
+        },
+        Case {
+            id: "OH_A_01_CS",
+            title: "The station refuses an expired CSMS certificate",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: oh_a_01_cs,
+        },
+        Case {
+            id: "OH_A_02_CS",
+            title: "The station refuses a CSMS certificate issued for another host",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A00"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: oh_a_02_cs,
+        },
+        Case {
+            id: "TC_A_09_CS",
+            title: "A new Basic-auth password is Accepted and the station reconnects with it",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A01.FR.02", "A01.FR.03"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_a_09_cs,
+        },
+        Case {
+            id: "TC_A_10_CS",
+            title: "A Basic-auth password shorter than 16 characters is Rejected and the station reconnects with its old one",
+            role: CSMS,
+            versions: V2X,
+            profile: "core",
+            features: &[],
+            requirements: &["A01.FR.01", "A01.FR.11", "A01.FR.12", "A00.FR.205"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_a_10_cs,
+        },
+        Case {
+            id: "OH_M_03_CS",
+            title: "Text that is no certificate is not installed",
+            role: CSMS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["M05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_m_03_cs,
+        },
+        Case {
+            id: "TC_A_07_CS",
+            title: "The station presents a client certificate naming itself",
+            role: CSMS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.401", "A00.FR.415"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_a_07_cs,
+        },
     ]
 }
 
 fn boot(conn: &kit::Connection, req: &str) -> Step {
-    let payload = json!({"reason": "PowerUp", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness"}});
+    let payload = ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "PowerUp");
     let r = kit::call(conn, req, "BootNotification", payload, 10_000)?;
     kit::check(r["status"] == "Accepted", req, "registration status Accepted", || r.to_string())
 }
@@ -66,7 +319,8 @@ fn tls_version_ok(req: &str, s: &kit::session::PeerSecurity) -> Step {
 
 fn tc_a_01_csms() -> Step {
     kit::security_profiles(&[1, 2])?;
-    let conn = kit::connect_presenting(Credentials::Configured, Certificate::Configured)?.map_err(|e| kit::fail("A00.FR.204", "the CSMS to accept the station's Basic credentials", format!("{e:?}")))?;
+    let conn = kit::connect_presenting(Credentials::Configured, Certificate::Configured)?
+        .map_err(|e| kit::fail("A00.FR.204", "the CSMS to accept the station's Basic credentials", format!("{e:?}")))?;
     boot(&conn, "B01.FR.02")
 }
 
@@ -207,7 +461,9 @@ fn tc_a_07_cs() -> Step {
     let conn = accepted_and_booted("A00.FR.415")?;
     let s = conn.security();
     let id = kit::config::station_id();
-    kit::check(s.peer_certificate_cn.as_deref() == Some(id.as_str()), "A00.FR.401", format!("a client certificate with CN {id:?}"), || format!("CN {:?}", s.peer_certificate_cn))
+    kit::check(s.peer_certificate_cn.as_deref() == Some(id.as_str()), "A00.FR.401", format!("a client certificate with CN {id:?}"), || {
+        format!("CN {:?}", s.peer_certificate_cn)
+    })
 }
 
 fn set_password(conn: &kit::Connection, req: &str, password: &str) -> Step<String> {
@@ -227,19 +483,28 @@ fn tc_a_09_cs() -> Step {
     conn.close();
     let again = kit::accept_station("A01", 15_000, &[])?;
     let id = kit::config::station_id();
-    kit::check(again.security().basic_auth_user.as_deref() == Some(id.as_str()), "A01", format!("Basic user {id:?} with the new password"), || format!("{:?}", again.security().basic_auth_user))
+    kit::check(again.security().basic_auth_user.as_deref() == Some(id.as_str()), "A01", format!("Basic user {id:?} with the new password"), || {
+        format!("{:?}", again.security().basic_auth_user)
+    })
 }
 
 fn tc_a_10_cs() -> Step {
     kit::security_profiles(&[1, 2])?;
     let conn = accepted_and_booted("A01")?;
     let status = set_password(&conn, "A01.FR.11", "short-pw-12")?;
-    kit::check(status == "Rejected", "A01.FR.11", "attributeStatus Rejected for a password of 11 characters", || format!("attributeStatus {status}"))?;
+    kit::check(status == "Rejected", "A01.FR.11", "attributeStatus Rejected for a password of 11 characters", || {
+        format!("attributeStatus {status}")
+    })?;
     // The old password still opens the door: the host takes only the configured one.
     conn.close();
     let again = kit::accept_station("A01.FR.12", 15_000, &[])?;
     let id = kit::config::station_id();
-    kit::check(again.security().basic_auth_user.as_deref() == Some(id.as_str()), "A01.FR.12", format!("Basic user {id:?} with the old password"), || format!("{:?}", again.security().basic_auth_user))
+    kit::check(
+        again.security().basic_auth_user.as_deref() == Some(id.as_str()),
+        "A01.FR.12",
+        format!("Basic user {id:?} with the old password"),
+        || format!("{:?}", again.security().basic_auth_user),
+    )
 }
 
 fn oh_m_03_cs() -> Step {

@@ -54,7 +54,9 @@ pub fn accept_station(requirement: &str, timeout_ms: u32, claim: &[&str]) -> Ste
 fn unreached(state: &str, e: SessionError) -> Verdict {
     match e {
         SessionError::Usage(m) => panic!("bug in the case: {m}"),
-        SessionError::Timeout(m) | SessionError::Closed(m) | SessionError::Protocol(m) | SessionError::Refused(m) => Verdict::Inconclusive(format!("could not reach {state}: {m}")),
+        SessionError::Timeout(m) | SessionError::Closed(m) | SessionError::Protocol(m) | SessionError::Refused(m) => {
+            Verdict::Inconclusive(format!("could not reach {state}: {m}"))
+        }
     }
 }
 
@@ -70,7 +72,9 @@ pub use crate::bindings::ocpp::harness::session::{RebootMethod, StationState};
 /// EnergyTransferStarted...), reached by the host; returns the connection with `claim` held
 /// from then on, and the transaction the state involves.
 pub fn reach_station(state: StationState, evse: u32, claim: &[&str]) -> Step<(Connection, Option<String>)> {
-    session::reach_station(state, evse, &owned(claim)).map(|r| (r.connection, r.transaction_id)).map_err(|e| unreached(&format!("the reusable state {state:?} on EVSE {evse}"), e))
+    session::reach_station(state, evse, &owned(claim))
+        .map(|r| (r.connection, r.transaction_id))
+        .map_err(|e| unreached(&format!("the reusable state {state:?} on EVSE {evse}"), e))
 }
 
 /// Harness as CSMS, OCTT's reusable state Booted: the station boots anew (bench power cycle,
@@ -147,7 +151,9 @@ pub fn reconnect(requirement: &str) -> Step<Connection> {
         match session::connect_csms(config::version(), &[]) {
             Ok(c) => return Ok(c),
             Err(SessionError::Usage(m)) => panic!("bug in the case: {m}"),
-            Err(e) if clock::now_ms() >= deadline => return Err(session_failure(requirement, "the CSMS to take the station back after its reboot".into(), e)),
+            Err(e) if clock::now_ms() >= deadline => {
+                return Err(session_failure(requirement, "the CSMS to take the station back after its reboot".into(), e));
+            }
             Err(e) => info(format!("reconnect attempt {} failed: {e:?}", attempt + 1)),
         }
         attempt += 1;
@@ -163,7 +169,10 @@ pub struct Incoming {
 /// Wait for a CALL of `action` from the DUT.
 pub fn expect(conn: &Connection, requirement: &str, action: &str, timeout_ms: u32) -> Step<Incoming> {
     conn.expect_call(action, timeout_ms)
-        .map(|c| Incoming { id: c.message_id, payload: json(&c.payload) })
+        .map(|c| Incoming {
+            id: c.message_id,
+            payload: json(&c.payload),
+        })
         .map_err(|e| session_failure(requirement, format!("a {action} request"), e))
 }
 
@@ -192,11 +201,7 @@ pub fn expect_silence(conn: &Connection, requirement: &str, action: &str, ms: u3
 pub fn call(conn: &Connection, requirement: &str, action: &str, payload: Value, timeout_ms: u32) -> Step<Value> {
     match conn.call(action, &payload.to_string(), timeout_ms) {
         Ok(CallOutcome::Result(r)) => Ok(json(&r)),
-        Ok(CallOutcome::Error(e)) => Err(fail(
-            requirement,
-            format!("a {action} CALLRESULT"),
-            format!("CALLERROR {} {:?}", e.code, e.description),
-        )),
+        Ok(CallOutcome::Error(e)) => Err(fail(requirement, format!("a {action} CALLRESULT"), format!("CALLERROR {} {:?}", e.code, e.description))),
         Err(e) => Err(session_failure(requirement, format!("an answer to {action}"), e)),
     }
 }
@@ -289,6 +294,28 @@ pub fn meter_read(quantity: &str) -> Step<f64> {
     })
 }
 
+/// Switch a named bench relay on or off (capability `relay`), e.g. a contactor feed.
+pub fn relay(name: &str, on: bool) -> Step {
+    bench_step(&format!("switch relay {name}"), bench::relay_set(name, on))
+}
+
+/// Read a named bench relay back (capability `relay`): whether it is on.
+pub fn relay_state(name: &str) -> Step<bool> {
+    bench::relay_get(name).map_err(|e| bench_failure(&format!("read relay {name}"), e))
+}
+
+/// Read a named digital input of the bench (capability `digital-input`), e.g. a contactor's
+/// auxiliary contact: whether it is active.
+pub fn digital_input(name: &str) -> Step<bool> {
+    bench::digital_input(name).map_err(|e| bench_failure(&format!("read input {name}"), e))
+}
+
+fn bench_failure(what: &str, e: BenchError) -> Verdict {
+    match e {
+        BenchError::Unavailable(m) | BenchError::Failed(m) => Verdict::Inconclusive(format!("could not {what}: {m}")),
+    }
+}
+
 /// Have the CSMS DUT send a CALL to us on `conn` (capability `csms-trigger`). The action is
 /// claimed first, so the CALL cannot be answered by default before the case expects it.
 pub fn csms_trigger(conn: &Connection, action: &str, payload: Value) -> Step {
@@ -341,27 +368,6 @@ pub fn check_clock(requirement: &str, what: &str, time: &Value) -> Step {
 /// The first id token the DUT accepts.
 pub fn valid_token() -> String {
     config::valid_id_tokens().first().cloned().unwrap_or_else(|| "04E91C5A8B2F80".into())
-}
-
-/// Answer every CALL of `action` that arrives within `ms` with `reply`, and return their payloads
-/// (for background traffic a case wants to look at, e.g. status changes).
-pub fn drain(conn: &Connection, action: &str, ms: u32, reply: Value) -> Step<Vec<Value>> {
-    let mut seen = vec![];
-    let until = clock::now_ms() + u64::from(ms);
-    loop {
-        let left = until.saturating_sub(clock::now_ms());
-        if left == 0 {
-            return Ok(seen);
-        }
-        match conn.expect_call(action, left as u32) {
-            Ok(c) => {
-                conn.reply(&c.message_id, &reply.to_string()).map_err(|e| session_failure("", format!("to answer {action}"), e))?;
-                seen.push(json(&c.payload));
-            }
-            Err(SessionError::Timeout(_)) => return Ok(seen),
-            Err(e) => return Err(session_failure("", format!("{action} requests"), e)),
-        }
-    }
 }
 
 // ---- security profiles ----

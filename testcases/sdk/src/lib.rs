@@ -61,23 +61,50 @@ pub struct Case {
 
 impl Case {
     /// A mandatory `core` case that needs no bench and gets 20 s; adjust the fields for others.
-    pub fn new(id: &'static str, title: &'static str, role: Role, versions: &'static [OcppVersion], requirements: &'static [&'static str], run: fn() -> Step) -> Case {
-        Case { id, title, role, versions, profile: "core", features: &[], requirements, needs: &[], timeout_ms: 20_000, run }
+    pub fn new(
+        id: &'static str,
+        title: &'static str,
+        role: Role,
+        versions: &'static [OcppVersion],
+        requirements: &'static [&'static str],
+        run: fn() -> Step,
+    ) -> Case {
+        Case {
+            id,
+            title,
+            role,
+            versions,
+            profile: "core",
+            features: &[],
+            requirements,
+            needs: &[],
+            timeout_ms: 20_000,
+            run,
+        }
     }
 
     /// The bench capabilities the case uses.
     pub fn needs(self, needs: &'static [&'static str]) -> Case {
-        Case { needs, ..self }
+        Case {
+            needs,
+            ..self
+        }
     }
 
     /// The case's time limit.
     pub fn timeout_ms(self, timeout_ms: u32) -> Case {
-        Case { timeout_ms, ..self }
+        Case {
+            timeout_ms,
+            ..self
+        }
     }
 
     /// The certification profile, when not `core`.
     pub fn profile(self, profile: &'static str) -> Case {
-        Case { profile, ..self }
+        Case {
+            profile,
+            ..self
+        }
     }
 
     pub fn meta(&self) -> CaseMeta {

@@ -100,7 +100,11 @@ pub fn samples(v: OcppVersion) -> Vec<(&'static str, bool, Value)> {
     if v16(v) {
         s.push(("ChangeConfiguration", true, change_configuration("HeartbeatInterval", "60")));
         s.push(("Reset", true, reset(v, "Soft")));
-        s.push(("SetChargingProfile", true, json!({"connectorId": 1, "csChargingProfiles": charging_profile_16(1, "TxProfile", 16.0, Some(7), now)})));
+        s.push((
+            "SetChargingProfile",
+            true,
+            json!({"connectorId": 1, "csChargingProfiles": charging_profile_16(1, "TxProfile", 16.0, Some(7), now)}),
+        ));
     } else {
         s.push(("GetVariables", true, get_variables("OCPPCommCtrlr", "HeartbeatInterval")));
         s.push(("SetVariables", true, set_variables("OCPPCommCtrlr", "HeartbeatInterval", "60")));

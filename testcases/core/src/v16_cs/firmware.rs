@@ -28,12 +28,42 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        case("TC_044_1_CS", "1.6 firmware update: Downloading, Downloaded, Installing, the reboot into it, Installed", &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification", "1.6 §4.5"], tc_044_1),
-        case("TC_044_2_CS", "1.6 firmware update from a location that cannot be reached: DownloadFailed", &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"], tc_044_2),
-        case("TC_044_3_CS", "1.6 firmware update whose image fails to install: InstallationFailed", &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"], tc_044_3),
-        case("TC_045_1_CS", "1.6 GetDiagnostics names the file, then Uploading and Uploaded", &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification", "1.6 §4.4"], tc_045_1),
-        case("TC_045_2_CS", "1.6 GetDiagnostics to a location that cannot be reached: UploadFailed", &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification"], tc_045_2),
-        case("OH_16_L_01_CS", "1.6 TriggerMessage of the firmware and diagnostics statuses with nothing going on: Idle", &["1.6 TriggerMessage", "1.6 §4.4", "1.6 §4.5"], oh_16_l_01),
+        case(
+            "TC_044_1_CS",
+            "1.6 firmware update: Downloading, Downloaded, Installing, the reboot into it, Installed",
+            &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification", "1.6 §4.5"],
+            tc_044_1,
+        ),
+        case(
+            "TC_044_2_CS",
+            "1.6 firmware update from a location that cannot be reached: DownloadFailed",
+            &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"],
+            tc_044_2,
+        ),
+        case(
+            "TC_044_3_CS",
+            "1.6 firmware update whose image fails to install: InstallationFailed",
+            &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"],
+            tc_044_3,
+        ),
+        case(
+            "TC_045_1_CS",
+            "1.6 GetDiagnostics names the file, then Uploading and Uploaded",
+            &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification", "1.6 §4.4"],
+            tc_045_1,
+        ),
+        case(
+            "TC_045_2_CS",
+            "1.6 GetDiagnostics to a location that cannot be reached: UploadFailed",
+            &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification"],
+            tc_045_2,
+        ),
+        case(
+            "OH_16_L_01_CS",
+            "1.6 TriggerMessage of the firmware and diagnostics statuses with nothing going on: Idle",
+            &["1.6 TriggerMessage", "1.6 §4.4", "1.6 §4.5"],
+            oh_16_l_01,
+        ),
     ]
 }
 
@@ -67,10 +97,15 @@ fn statuses(mut conn: Connection, expected: &[&str]) -> Step {
             other => other,
         };
         let call = call.map_err(|e| kit::fail(req, expecting(), format!("{e:?}")))?;
-        let got = kit::Incoming { id: call.message_id, payload: kit::json(&call.payload) };
+        let got = kit::Incoming {
+            id: call.message_id,
+            payload: kit::json(&call.payload),
+        };
         kit::reply(&conn, req, &got, FSN, json!({}))?;
         let status = got.payload["status"].as_str().unwrap_or_default();
-        kit::check(status == *want, req, format!("FirmwareStatusNotification {want} (step {} of {:?})", n + 1, expected), || format!("status {status}"))?;
+        kit::check(status == *want, req, format!("FirmwareStatusNotification {want} (step {} of {:?})", n + 1, expected), || {
+            format!("status {status}")
+        })?;
     }
     Ok(())
 }
@@ -95,7 +130,9 @@ fn diagnostics(location: &str, last: &str) -> Step {
     conn.claim(&[DSN.into()]);
     let r = kit::call(&conn, "1.6 GetDiagnostics", "GetDiagnostics", json!({"location": location}), 10_000)?;
     if last == "Uploaded" {
-        kit::check(r["fileName"].as_str().is_some_and(|f| !f.is_empty()), "1.6 GetDiagnostics", "the name of the file to be uploaded", || r.to_string())?;
+        kit::check(r["fileName"].as_str().is_some_and(|f| !f.is_empty()), "1.6 GetDiagnostics", "the name of the file to be uploaded", || {
+            r.to_string()
+        })?;
     }
     for want in ["Uploading", last] {
         let s = kit::expect_and_reply(&conn, "1.6 DiagnosticsStatusNotification", DSN, 20_000, json!({}))?;

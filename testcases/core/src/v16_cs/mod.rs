@@ -17,60 +17,559 @@ const CS: Role = Role::Csms;
 
 pub(crate) fn cases() -> Vec<Case> {
     let mut cases = vec![
-        Case { id: "TC_001_CS", title: "1.6 cold boot: the charge point registers and reports connector 0 and its connectors", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 BootNotification", "1.6 StatusNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
-        Case { id: "TC_002_CS", title: "1.6 cold boot answered Pending: nothing but a new BootNotification until accepted", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_002 },
-        Case { id: "TC_003_CS", title: "1.6 plug in first, then badge: Preparing, Authorize, StartTransaction, Charging", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StatusNotification"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_003 },
-        Case { id: "TC_004_1_CS", title: "1.6 badge first, then plug in: the transaction starts when the cable is in", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_004_1 },
-        Case { id: "TC_004_2_CS", title: "1.6 badge first and no cable within ConnectionTimeOut: back to Available, no transaction", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ConnectionTimeOut"], needs: &["token-reader"], timeout_ms: 30_000, run: tc_004_2 },
-        Case { id: "TC_005_1_CS", title: "1.6 unplugging on the EV side stops the transaction with reason EVDisconnected", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 StopTransaction"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_005_1 },
-        Case { id: "TC_010_CS", title: "1.6 remote start with the cable already in starts the transaction for the given idTag", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_010 },
-        Case { id: "TC_011_1_CS", title: "1.6 remote start first, then plug in: the transaction starts on the cable", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_011_1 },
-        Case { id: "TC_011_2_CS", title: "1.6 remote start and no cable within ConnectionTimeOut: no transaction", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction", "1.6 ConnectionTimeOut"], needs: &[], timeout_ms: 30_000, run: tc_011_2 },
-        Case { id: "TC_012_CS", title: "1.6 remote stop ends the transaction with reason Remote", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStopTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_012 },
-        Case { id: "TC_013_CS", title: "1.6 hard reset without a transaction: accepted, the charge point reboots", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &[], timeout_ms: 30_000, run: tc_013 },
-        Case { id: "TC_014_CS", title: "1.6 soft reset without a transaction: accepted, the charge point reboots", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &[], timeout_ms: 30_000, run: tc_014 },
-        Case { id: "TC_015_CS", title: "1.6 hard reset during a transaction stops it with reason HardReset first", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["plug"], timeout_ms: 30_000, run: tc_015 },
-        Case { id: "TC_016_CS", title: "1.6 soft reset during a transaction stops it with reason SoftReset first", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["plug"], timeout_ms: 30_000, run: tc_016 },
-        Case { id: "TC_017_1_CS", title: "1.6 unlock a connector with no session: Unlocked", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 UnlockConnector"], needs: &[], timeout_ms: 20_000, run: tc_017_1 },
-        Case { id: "TC_019_CS", title: "1.6 GetConfiguration without keys returns every key, with the core keys among them", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 GetConfiguration", "1.6 core configuration keys"], needs: &[], timeout_ms: 20_000, run: tc_019 },
-        Case { id: "TC_021_CS", title: "1.6 ChangeConfiguration of a writable key is Accepted and reads back", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ChangeConfiguration"], needs: &[], timeout_ms: 20_000, run: tc_021 },
-        Case { id: "TC_023_4_CS", title: "1.6 a badge the Central System reports Invalid starts no transaction", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &["plug", "token-reader"], timeout_ms: 20_000, run: tc_023_4 },
-        Case { id: "TC_026_CS", title: "1.6 remote start on a connector that is already charging is Rejected", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["plug"], timeout_ms: 30_000, run: tc_026 },
-        Case { id: "TC_028_CS", title: "1.6 remote stop of an unknown transaction is Rejected", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_028 },
-        Case { id: "TC_031_CS", title: "1.6 unlock of a connector that does not exist: NotSupported", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 UnlockConnector"], needs: &[], timeout_ms: 20_000, run: tc_031 },
-        Case { id: "TC_032_2_CS", title: "1.6 power failure during a transaction: after the reboot it is stopped with PowerLoss", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 StopTransaction"], needs: &["plug", "power-cycle"], timeout_ms: 30_000, run: tc_032_2 },
-        Case { id: "TC_036_CS", title: "1.6 connection lost during a transaction: its StopTransaction arrives after reconnecting", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 offline transactions"], needs: &["plug", "network"], timeout_ms: 30_000, run: tc_036 },
-        Case { id: "TC_037_1_CS", title: "1.6 offline, a badge on the local list starts a transaction reported after reconnecting", role: CS, versions: V16, profile: "local-auth-list", features: &["offline-authorization"], requirements: &["1.6 offline transactions", "1.6 local authorization list"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_037_1 },
-        Case { id: "TC_040_1_CS", title: "1.6 ChangeConfiguration of an unknown key: NotSupported", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ChangeConfiguration"], needs: &[], timeout_ms: 20_000, run: tc_040_1 },
-        Case { id: "TC_040_2_CS", title: "1.6 ChangeConfiguration with an invalid value: Rejected", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ChangeConfiguration"], needs: &[], timeout_ms: 20_000, run: tc_040_2 },
-        Case { id: "TC_042_2_CS", title: "1.6 GetLocalListVersion with an empty list answers 0", role: CS, versions: V16, profile: "local-auth-list", features: &[], requirements: &["1.6 GetLocalListVersion"], needs: &[], timeout_ms: 20_000, run: tc_042_2 },
-        Case { id: "TC_043_CS", title: "1.6 SendLocalList Full is Accepted and its version reads back", role: CS, versions: V16, profile: "local-auth-list", features: &[], requirements: &["1.6 SendLocalList", "1.6 GetLocalListVersion"], needs: &[], timeout_ms: 20_000, run: tc_043 },
-        Case { id: "TC_054_CS", title: "1.6 TriggerMessage for Heartbeat, StatusNotification and MeterValues: each Accepted and sent", role: CS, versions: V16, profile: "remote-trigger", features: &[], requirements: &["1.6 TriggerMessage"], needs: &[], timeout_ms: 20_000, run: tc_054 },
-        Case { id: "TC_055_CS", title: "1.6 TriggerMessage for a connector that does not exist is Rejected", role: CS, versions: V16, profile: "remote-trigger", features: &[], requirements: &["1.6 TriggerMessage"], needs: &[], timeout_ms: 20_000, run: tc_055 },
-        Case { id: "TC_062_CS", title: "1.6 DataTransfer for an unknown vendor: UnknownVendorId", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 DataTransfer"], needs: &[], timeout_ms: 20_000, run: tc_062 },
-        Case { id: "TC_070_CS", title: "1.6 sampled meter values during a transaction carry its id and a rising energy register", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 MeterValues"], needs: &["plug", "pilot"], timeout_ms: 30_000, run: tc_070 },
-        Case { id: "OH_16_G_01_CS", title: "1.6 ChangeAvailability Inoperative of an idle connector: Accepted and Unavailable", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ChangeAvailability"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
-        Case { id: "OH_16_C_01_CS", title: "1.6 ClearCache is Accepted", role: CS, versions: V16, profile: "core", features: &[], requirements: &["1.6 ClearCache"], needs: &[], timeout_ms: 20_000, run: oh_16_c_01 },
-        Case { id: "OH_16_RPC_01_CS", title: "1.6 a CALL with an unknown action is answered with CALLERROR NotImplemented", role: CS, versions: V16, profile: "core", features: &[], requirements: &["OCPP-J 1.6 §4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_16_rpc_01 },
+        Case {
+            id: "TC_001_CS",
+            title: "1.6 cold boot: the charge point registers and reports connector 0 and its connectors",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 BootNotification", "1.6 StatusNotification"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_001,
+        },
+        Case {
+            id: "TC_002_CS",
+            title: "1.6 cold boot answered Pending: nothing but a new BootNotification until accepted",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 BootNotification"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_002,
+        },
+        Case {
+            id: "TC_003_CS",
+            title: "1.6 plug in first, then badge: Preparing, Authorize, StartTransaction, Charging",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StatusNotification"],
+            needs: &["plug", "token-reader", "pilot"],
+            timeout_ms: 30_000,
+            run: tc_003,
+        },
+        Case {
+            id: "TC_004_1_CS",
+            title: "1.6 badge first, then plug in: the transaction starts when the cable is in",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize", "1.6 StartTransaction"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_004_1,
+        },
+        Case {
+            id: "TC_004_2_CS",
+            title: "1.6 badge first and no cable within ConnectionTimeOut: back to Available, no transaction",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 ConnectionTimeOut"],
+            needs: &["token-reader"],
+            timeout_ms: 30_000,
+            run: tc_004_2,
+        },
+        Case {
+            id: "TC_005_1_CS",
+            title: "1.6 unplugging on the EV side stops the transaction with reason EVDisconnected",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 StopTransaction"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_005_1,
+        },
+        Case {
+            id: "TC_010_CS",
+            title: "1.6 remote start with the cable already in starts the transaction for the given idTag",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStartTransaction"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_010,
+        },
+        Case {
+            id: "TC_011_1_CS",
+            title: "1.6 remote start first, then plug in: the transaction starts on the cable",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStartTransaction"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_011_1,
+        },
+        Case {
+            id: "TC_011_2_CS",
+            title: "1.6 remote start and no cable within ConnectionTimeOut: no transaction",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStartTransaction", "1.6 ConnectionTimeOut"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_011_2,
+        },
+        Case {
+            id: "TC_012_CS",
+            title: "1.6 remote stop ends the transaction with reason Remote",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStopTransaction"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_012,
+        },
+        Case {
+            id: "TC_013_CS",
+            title: "1.6 hard reset without a transaction: accepted, the charge point reboots",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Reset"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_013,
+        },
+        Case {
+            id: "TC_014_CS",
+            title: "1.6 soft reset without a transaction: accepted, the charge point reboots",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Reset"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_014,
+        },
+        Case {
+            id: "TC_015_CS",
+            title: "1.6 hard reset during a transaction stops it with reason HardReset first",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Reset"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_015,
+        },
+        Case {
+            id: "TC_016_CS",
+            title: "1.6 soft reset during a transaction stops it with reason SoftReset first",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Reset"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_016,
+        },
+        Case {
+            id: "TC_017_1_CS",
+            title: "1.6 unlock a connector with no session: Unlocked",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 UnlockConnector"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_017_1,
+        },
+        Case {
+            id: "TC_019_CS",
+            title: "1.6 GetConfiguration without keys returns every key, with the core keys among them",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 GetConfiguration", "1.6 core configuration keys"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_019,
+        },
+        Case {
+            id: "TC_021_CS",
+            title: "1.6 ChangeConfiguration of a writable key is Accepted and reads back",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 ChangeConfiguration"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_021,
+        },
+        Case {
+            id: "TC_023_4_CS",
+            title: "1.6 a badge the Central System reports Invalid starts no transaction",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 20_000,
+            run: tc_023_4,
+        },
+        Case {
+            id: "TC_026_CS",
+            title: "1.6 remote start on a connector that is already charging is Rejected",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStartTransaction"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_026,
+        },
+        Case {
+            id: "TC_028_CS",
+            title: "1.6 remote stop of an unknown transaction is Rejected",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStopTransaction"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_028,
+        },
+        Case {
+            id: "TC_031_CS",
+            title: "1.6 unlock of a connector that does not exist: NotSupported",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 UnlockConnector"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_031,
+        },
+        Case {
+            id: "TC_032_2_CS",
+            title: "1.6 power failure during a transaction: after the reboot it is stopped with PowerLoss",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 StopTransaction"],
+            needs: &["plug", "power-cycle"],
+            timeout_ms: 30_000,
+            run: tc_032_2,
+        },
+        Case {
+            id: "TC_036_CS",
+            title: "1.6 connection lost during a transaction: its StopTransaction arrives after reconnecting",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 offline transactions"],
+            needs: &["plug", "network"],
+            timeout_ms: 30_000,
+            run: tc_036,
+        },
+        Case {
+            id: "TC_037_1_CS",
+            title: "1.6 offline, a badge on the local list starts a transaction reported after reconnecting",
+            role: CS,
+            versions: V16,
+            profile: "local-auth-list",
+            features: &["offline-authorization"],
+            requirements: &["1.6 offline transactions", "1.6 local authorization list"],
+            needs: &["plug", "token-reader", "network"],
+            timeout_ms: 30_000,
+            run: tc_037_1,
+        },
+        Case {
+            id: "TC_040_1_CS",
+            title: "1.6 ChangeConfiguration of an unknown key: NotSupported",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 ChangeConfiguration"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_040_1,
+        },
+        Case {
+            id: "TC_040_2_CS",
+            title: "1.6 ChangeConfiguration with an invalid value: Rejected",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 ChangeConfiguration"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_040_2,
+        },
+        Case {
+            id: "TC_042_2_CS",
+            title: "1.6 GetLocalListVersion with an empty list answers 0",
+            role: CS,
+            versions: V16,
+            profile: "local-auth-list",
+            features: &[],
+            requirements: &["1.6 GetLocalListVersion"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_042_2,
+        },
+        Case {
+            id: "TC_043_CS",
+            title: "1.6 SendLocalList Full is Accepted and its version reads back",
+            role: CS,
+            versions: V16,
+            profile: "local-auth-list",
+            features: &[],
+            requirements: &["1.6 SendLocalList", "1.6 GetLocalListVersion"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_043,
+        },
+        Case {
+            id: "TC_054_CS",
+            title: "1.6 TriggerMessage for Heartbeat, StatusNotification and MeterValues: each Accepted and sent",
+            role: CS,
+            versions: V16,
+            profile: "remote-trigger",
+            features: &[],
+            requirements: &["1.6 TriggerMessage"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_054,
+        },
+        Case {
+            id: "TC_055_CS",
+            title: "1.6 TriggerMessage for a connector that does not exist is Rejected",
+            role: CS,
+            versions: V16,
+            profile: "remote-trigger",
+            features: &[],
+            requirements: &["1.6 TriggerMessage"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_055,
+        },
+        Case {
+            id: "TC_062_CS",
+            title: "1.6 DataTransfer for an unknown vendor: UnknownVendorId",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 DataTransfer"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_062,
+        },
+        Case {
+            id: "TC_070_CS",
+            title: "1.6 sampled meter values during a transaction carry its id and a rising energy register",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 MeterValues"],
+            needs: &["plug", "pilot"],
+            timeout_ms: 30_000,
+            run: tc_070,
+        },
+        Case {
+            id: "OH_16_G_01_CS",
+            title: "1.6 ChangeAvailability Inoperative of an idle connector: Accepted and Unavailable",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 ChangeAvailability"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_16_g_01,
+        },
+        Case {
+            id: "OH_16_C_01_CS",
+            title: "1.6 ClearCache is Accepted",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 ClearCache"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_16_c_01,
+        },
+        Case {
+            id: "OH_16_RPC_01_CS",
+            title: "1.6 a CALL with an unknown action is answered with CALLERROR NotImplemented",
+            role: CS,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 1.6 §4.2.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_16_rpc_01,
+        },
     ];
     cases.extend([
-        Case::new("TC_018_1_CS", "1.6 unlock a connector during a transaction: it ends with UnlockCommand and the connector is Unlocked", CS, V16, &["1.6 UnlockConnector", "1.6 §5.17"], tc_018_1).needs(&["plug"]).timeout_ms(30_000),
-        Case::new("TC_019_2_CS", "1.6 GetConfiguration of given keys returns those, and the unknown one under unknownKey", CS, V16, &["1.6 GetConfiguration"], tc_019_2),
-        Case::new("TC_023_2_CS", "1.6 a badge the Central System reports Expired starts no transaction", CS, V16, &["1.6 Authorize"], tc_023_2).needs(&["plug", "token-reader"]),
-        Case::new("TC_023_3_CS", "1.6 a badge the Central System reports Blocked starts no transaction", CS, V16, &["1.6 Authorize"], tc_023_3).needs(&["plug", "token-reader"]),
+        Case::new(
+            "TC_018_1_CS",
+            "1.6 unlock a connector during a transaction: it ends with UnlockCommand and the connector is Unlocked",
+            CS,
+            V16,
+            &["1.6 UnlockConnector", "1.6 §5.17"],
+            tc_018_1,
+        )
+        .needs(&["plug"])
+        .timeout_ms(30_000),
+        Case::new(
+            "TC_019_2_CS",
+            "1.6 GetConfiguration of given keys returns those, and the unknown one under unknownKey",
+            CS,
+            V16,
+            &["1.6 GetConfiguration"],
+            tc_019_2,
+        ),
+        Case::new("TC_023_2_CS", "1.6 a badge the Central System reports Expired starts no transaction", CS, V16, &["1.6 Authorize"], tc_023_2)
+            .needs(&["plug", "token-reader"]),
+        Case::new("TC_023_3_CS", "1.6 a badge the Central System reports Blocked starts no transaction", CS, V16, &["1.6 Authorize"], tc_023_3)
+            .needs(&["plug", "token-reader"]),
         Case::new("TC_027_CS", "1.6 RemoteStartTransaction for connector 0 is Rejected", CS, V16, &["1.6 RemoteStartTransaction"], tc_027),
-        Case::new("TC_035_CS", "1.6 an idle charge point sends Heartbeat at the HeartbeatInterval set", CS, V16, &["1.6 Heartbeat", "1.6 HeartbeatInterval"], tc_035),
-        Case::new("TC_038_CS", "1.6 a transaction stopped by its badge while offline is reported after reconnecting", CS, V16, &["1.6 offline transactions", "1.6 StopTransaction"], tc_038).needs(&["plug", "token-reader", "network"]).timeout_ms(40_000),
-        Case::new("TC_039_CS", "1.6 a transaction started and ended offline is reported, start then stop, after reconnecting", CS, V16, &["1.6 offline transactions", "1.6 local authorization list"], tc_039).profile("local-auth-list").needs(&["plug", "token-reader", "network"]).timeout_ms(40_000),
-        Case::new("TC_061_CS", "1.6 ClearCache: a badge the cache had accepted is authorized with the Central System again", CS, V16, &["1.6 ClearCache", "1.6 LocalPreAuthorize", "1.6 §3.5.2"], tc_061).needs(&["plug", "token-reader"]).timeout_ms(40_000),
-        Case::new("OH_16_D_01_CS", "1.6 SendLocalList Differential with a higher version: Accepted and the version reads back", CS, V16, &["1.6 SendLocalList", "1.6 GetLocalListVersion"], oh_16_d_01).profile("local-auth-list"),
-        Case::new("OH_16_D_02_CS", "1.6 SendLocalList Differential with a version not above the list's: VersionMismatch", CS, V16, &["1.6 SendLocalList", "1.6 UpdateStatus"], oh_16_d_02).profile("local-auth-list"),
-        Case::new("OH_16_G_02_CS", "1.6 ChangeAvailability Inoperative during a transaction: Scheduled, Unavailable once it ends", CS, V16, &["1.6 ChangeAvailability", "1.6 §5.3"], oh_16_g_02).needs(&["plug"]).timeout_ms(30_000),
-        Case::new("OH_16_G_03_CS", "1.6 ChangeAvailability Inoperative for connector 0 makes the charge point and its connectors Unavailable", CS, V16, &["1.6 ChangeAvailability", "1.6 §5.3"], oh_16_g_03),
-        Case::new("OH_16_G_04_CS", "1.6 an Inoperative connector is still Unavailable after a reboot", CS, V16, &["1.6 ChangeAvailability", "1.6 §5.3"], oh_16_g_04).timeout_ms(40_000),
-        Case::new("OH_16_RPC_02_CS", "1.6 a frame that is not JSON is answered with a CALLERROR naming a format problem", CS, V16, &["OCPP-J 1.6 §4.2.3"], oh_16_rpc_02),
-        Case::new("OH_16_RPC_03_CS", "1.6 a payload field of the wrong type is answered TypeConstraintViolation", CS, V16, &["OCPP-J 1.6 §4.2.3"], oh_16_rpc_03),
-        Case::new("OH_16_RPC_04_CS", "1.6 a CALL with a message id of 36 characters is answered with that id", CS, V16, &["OCPP-J 1.6 §4.1.4"], oh_16_rpc_04),
+        Case::new(
+            "TC_035_CS",
+            "1.6 an idle charge point sends Heartbeat at the HeartbeatInterval set",
+            CS,
+            V16,
+            &["1.6 Heartbeat", "1.6 HeartbeatInterval"],
+            tc_035,
+        ),
+        Case::new(
+            "TC_038_CS",
+            "1.6 a transaction stopped by its badge while offline is reported after reconnecting",
+            CS,
+            V16,
+            &["1.6 offline transactions", "1.6 StopTransaction"],
+            tc_038,
+        )
+        .needs(&["plug", "token-reader", "network"])
+        .timeout_ms(40_000),
+        Case::new(
+            "TC_039_CS",
+            "1.6 a transaction started and ended offline is reported, start then stop, after reconnecting",
+            CS,
+            V16,
+            &["1.6 offline transactions", "1.6 local authorization list"],
+            tc_039,
+        )
+        .profile("local-auth-list")
+        .needs(&["plug", "token-reader", "network"])
+        .timeout_ms(40_000),
+        Case::new(
+            "TC_061_CS",
+            "1.6 ClearCache: a badge the cache had accepted is authorized with the Central System again",
+            CS,
+            V16,
+            &["1.6 ClearCache", "1.6 LocalPreAuthorize", "1.6 §3.5.2"],
+            tc_061,
+        )
+        .needs(&["plug", "token-reader"])
+        .timeout_ms(40_000),
+        Case::new(
+            "OH_16_D_01_CS",
+            "1.6 SendLocalList Differential with a higher version: Accepted and the version reads back",
+            CS,
+            V16,
+            &["1.6 SendLocalList", "1.6 GetLocalListVersion"],
+            oh_16_d_01,
+        )
+        .profile("local-auth-list"),
+        Case::new(
+            "OH_16_D_02_CS",
+            "1.6 SendLocalList Differential with a version not above the list's: VersionMismatch",
+            CS,
+            V16,
+            &["1.6 SendLocalList", "1.6 UpdateStatus"],
+            oh_16_d_02,
+        )
+        .profile("local-auth-list"),
+        Case::new(
+            "OH_16_G_02_CS",
+            "1.6 ChangeAvailability Inoperative during a transaction: Scheduled, Unavailable once it ends",
+            CS,
+            V16,
+            &["1.6 ChangeAvailability", "1.6 §5.3"],
+            oh_16_g_02,
+        )
+        .needs(&["plug"])
+        .timeout_ms(30_000),
+        Case::new(
+            "OH_16_G_03_CS",
+            "1.6 ChangeAvailability Inoperative for connector 0 makes the charge point and its connectors Unavailable",
+            CS,
+            V16,
+            &["1.6 ChangeAvailability", "1.6 §5.3"],
+            oh_16_g_03,
+        ),
+        Case::new(
+            "OH_16_G_04_CS",
+            "1.6 an Inoperative connector is still Unavailable after a reboot",
+            CS,
+            V16,
+            &["1.6 ChangeAvailability", "1.6 §5.3"],
+            oh_16_g_04,
+        )
+        .timeout_ms(40_000),
+        Case::new(
+            "OH_16_RPC_02_CS",
+            "1.6 a frame that is not JSON is answered with a CALLERROR naming a format problem",
+            CS,
+            V16,
+            &["OCPP-J 1.6 §4.2.3"],
+            oh_16_rpc_02,
+        ),
+        Case::new(
+            "OH_16_RPC_03_CS",
+            "1.6 a payload field of the wrong type is answered TypeConstraintViolation",
+            CS,
+            V16,
+            &["OCPP-J 1.6 §4.2.3"],
+            oh_16_rpc_03,
+        ),
+        Case::new(
+            "OH_16_RPC_04_CS",
+            "1.6 a CALL with a message id of 36 characters is answered with that id",
+            CS,
+            V16,
+            &["OCPP-J 1.6 §4.1.4"],
+            oh_16_rpc_04,
+        ),
     ]);
     cases.extend(reservation::cases());
     cases.extend(firmware::cases());
@@ -90,7 +589,9 @@ fn boot_accepted(conn: &Connection, req: &str) -> Step<Value> {
 /// The next StatusNotification must say `status` for `connector`.
 fn status(conn: &Connection, req: &str, connector: u32, expected: &str) -> Step {
     let s = kit::expect_and_reply(conn, req, STATUS, 10_000, json!({}))?;
-    kit::check(s["connectorId"] == connector && s["status"] == expected, req, format!("connector {connector} {expected}"), || format!("connector {} {}", s["connectorId"], s["status"]))
+    kit::check(s["connectorId"] == connector && s["status"] == expected, req, format!("connector {connector} {expected}"), || {
+        format!("connector {} {}", s["connectorId"], s["status"])
+    })
 }
 
 /// The general pre-conditions on the live connection; StatusNotification is claimed for the
@@ -107,7 +608,9 @@ fn boot_statuses(conn: &Connection, req: &str) -> Step {
         if s["connectorId"] == 0 {
             continue;
         }
-        return kit::check(s["connectorId"] == 1 && s["status"] == "Available", req, "connector 1 Available after the boot", || format!("connector {} {}", s["connectorId"], s["status"]));
+        return kit::check(s["connectorId"] == 1 && s["status"] == "Available", req, "connector 1 Available after the boot", || {
+            format!("connector {} {}", s["connectorId"], s["status"])
+        });
     }
     Err(kit::fail(req, "a StatusNotification for connector 1 after the boot", "connector 0 only"))
 }
@@ -186,7 +689,13 @@ fn tc_001() -> Step {
 
 fn tc_002() -> Step {
     let (conn, _) = kit::reboot_station(&["BootNotification", STATUS, "Heartbeat"])?;
-    kit::expect_and_reply(&conn, "1.6 BootNotification", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 2, "status": "Pending"}))?;
+    kit::expect_and_reply(
+        &conn,
+        "1.6 BootNotification",
+        "BootNotification",
+        10_000,
+        json!({"currentTime": now(), "interval": 2, "status": "Pending"}),
+    )?;
     kit::expect_silence(&conn, "1.6 BootNotification", STATUS, 1_500, "while the registration is Pending")?;
     boot_accepted(&conn, "1.6 BootNotification")?;
     boot_statuses(&conn, "1.6 StatusNotification")
@@ -334,7 +843,9 @@ fn tc_019() -> Step {
     let r = kit::call(&conn, "1.6 GetConfiguration", "GetConfiguration", json!({}), 10_000)?;
     let keys: Vec<&str> = r["configurationKey"].as_array().into_iter().flatten().filter_map(|k| k["key"].as_str()).collect();
     for core in ["HeartbeatInterval", "ConnectionTimeOut", "MeterValueSampleInterval", "NumberOfConnectors", "AuthorizeRemoteTxRequests"] {
-        kit::check(keys.contains(&core), "1.6 core configuration keys", format!("the core key {core} among the configuration keys"), || format!("keys {keys:?}"))?;
+        kit::check(keys.contains(&core), "1.6 core configuration keys", format!("the core key {core} among the configuration keys"), || {
+            format!("keys {keys:?}")
+        })?;
     }
     // The number of connectors is a fact about the hardware, not a setting.
     let n = r["configurationKey"].as_array().into_iter().flatten().find(|k| k["key"] == "NumberOfConnectors").cloned().unwrap_or_default();
@@ -362,7 +873,9 @@ fn tc_023_4() -> Step {
 fn tc_026() -> Step {
     let (conn, _) = remote_tx("1.6 RemoteStartTransaction", 109)?;
     let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
-    kit::check(r["status"] == "Rejected", "1.6 RemoteStartTransaction", "RemoteStartTransaction Rejected on a connector with a transaction", || r.to_string())
+    kit::check(r["status"] == "Rejected", "1.6 RemoteStartTransaction", "RemoteStartTransaction Rejected on a connector with a transaction", || {
+        r.to_string()
+    })
 }
 
 fn tc_028() -> Step {
@@ -434,7 +947,8 @@ fn tc_042_2() -> Step {
     let conn = booted(false)?;
     // Preparation: an empty list, whatever earlier cases installed.
     let r = kit::call(&conn, "1.6 SendLocalList", "SendLocalList", json!({"listVersion": 1, "updateType": "Full"}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 SendLocalList", "an empty Full list Accepted (preparation)", || r.to_string()).map_err(|_| Verdict::Inconclusive(format!("the charge point did not empty its list: {r}")))?;
+    kit::check(r["status"] == "Accepted", "1.6 SendLocalList", "an empty Full list Accepted (preparation)", || r.to_string())
+        .map_err(|_| Verdict::Inconclusive(format!("the charge point did not empty its list: {r}")))?;
     let r = kit::call(&conn, "1.6 GetLocalListVersion", "GetLocalListVersion", json!({}), 10_000)?;
     kit::check(r["listVersion"] == 0, "1.6 GetLocalListVersion", "listVersion 0 for an empty list", || r.to_string())
 }
@@ -491,13 +1005,22 @@ fn tc_070() -> Step {
         is_energy.then(|| sv["value"].as_str()?.parse().ok()).flatten()
     };
     let (a, b) = kit::mandated("MeterValueSampleInterval", || -> Step<(Value, Value)> {
-        Ok((kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?, kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?))
+        Ok((
+            kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?,
+            kit::expect_and_reply(&conn, "1.6 MeterValues", "MeterValues", 10_000, json!({}))?,
+        ))
     })?;
     for m in [&a, &b] {
-        kit::check(m["transactionId"] == id, "1.6 MeterValues", format!("MeterValues for transaction {id}"), || format!("transactionId {}", m["transactionId"]))?;
+        kit::check(m["transactionId"] == id, "1.6 MeterValues", format!("MeterValues for transaction {id}"), || {
+            format!("transactionId {}", m["transactionId"])
+        })?;
     }
     let (Some(x), Some(y)) = (energy(&a), energy(&b)) else {
-        return Err(kit::fail("1.6 MeterValues", "an energy register reading in each MeterValues", format!("{} / {}", a["meterValue"], b["meterValue"])));
+        return Err(kit::fail(
+            "1.6 MeterValues",
+            "an energy register reading in each MeterValues",
+            format!("{} / {}", a["meterValue"], b["meterValue"]),
+        ));
     };
     kit::check(y >= x, "1.6 MeterValues", "an energy register that does not decrease", || format!("{x} Wh then {y} Wh"))
 }
@@ -533,9 +1056,16 @@ fn tc_019_2() -> Step {
     let conn = booted(false)?;
     let r = kit::call(&conn, "1.6 GetConfiguration", "GetConfiguration", json!({"key": ["HeartbeatInterval", "NoSuchKeyXyz"]}), 10_000)?;
     let keys: Vec<&str> = r["configurationKey"].as_array().into_iter().flatten().filter_map(|k| k["key"].as_str()).collect();
-    kit::check(keys == ["HeartbeatInterval"], "1.6 GetConfiguration", "exactly the known key asked for, HeartbeatInterval", || format!("keys {keys:?}"))?;
+    kit::check(keys == ["HeartbeatInterval"], "1.6 GetConfiguration", "exactly the known key asked for, HeartbeatInterval", || {
+        format!("keys {keys:?}")
+    })?;
     let unknown = &r["unknownKey"];
-    kit::check(unknown.as_array().is_some_and(|u| u.iter().any(|k| k == "NoSuchKeyXyz")), "1.6 GetConfiguration", "NoSuchKeyXyz under unknownKey", || r.to_string())
+    kit::check(
+        unknown.as_array().is_some_and(|u| u.iter().any(|k| k == "NoSuchKeyXyz")),
+        "1.6 GetConfiguration",
+        "NoSuchKeyXyz under unknownKey",
+        || r.to_string(),
+    )
 }
 
 /// A badge the Central System answers `status` for: no transaction follows.
@@ -562,7 +1092,12 @@ fn tc_027() -> Step {
     let conn = booted(false)?;
     conn.claim(&[START.into()]);
     let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 0, "idTag": kit::valid_token()}), 10_000)?;
-    kit::check(r["status"] == "Rejected", "1.6 RemoteStartTransaction", "RemoteStartTransaction Rejected for connector 0 (connectorId must be above 0)", || r.to_string())
+    kit::check(
+        r["status"] == "Rejected",
+        "1.6 RemoteStartTransaction",
+        "RemoteStartTransaction Rejected for connector 0 (connectorId must be above 0)",
+        || r.to_string(),
+    )
 }
 
 /// The value of configuration key `key`.
@@ -589,7 +1124,9 @@ fn tc_035() -> Step {
     let (a, b) = beats?;
     let gap = b - a;
     let tolerance = u64::from(config::lab_timing().tolerance_ms);
-    kit::check(gap + tolerance >= 2_000 && gap <= 2_000 + tolerance.max(1_000), "1.6 HeartbeatInterval", "Heartbeats 2 s apart", || format!("{gap} ms apart"))
+    kit::check(gap + tolerance >= 2_000 && gap <= 2_000 + tolerance.max(1_000), "1.6 HeartbeatInterval", "Heartbeats 2 s apart", || {
+        format!("{gap} ms apart")
+    })
 }
 
 /// A StopTransaction for `id` with reason Local (which 1.6 lets a charge point leave out).
@@ -644,7 +1181,9 @@ fn clear_cache_forgets(conn: &Connection) -> Step {
     kit::check(r["status"] == "Accepted", "1.6 ClearCache", "ClearCache Accepted", || r.to_string())?;
     kit::present_token(token)?;
     match conn.expect_call("Authorize", 10_000) {
-        Ok(c) => conn.reply(&c.message_id, &json!({"idTagInfo": {"status": "Accepted"}}).to_string()).map_err(|e| kit::fail("1.6 ClearCache", "to answer the Authorize", format!("{e:?}")))?,
+        Ok(c) => conn
+            .reply(&c.message_id, &json!({"idTagInfo": {"status": "Accepted"}}).to_string())
+            .map_err(|e| kit::fail("1.6 ClearCache", "to answer the Authorize", format!("{e:?}")))?,
         Err(_) => {
             let start = conn.expect_call(START, 500).map(|c| kit::json(&c.payload).to_string()).unwrap_or_else(|_| "nothing".into());
             return Err(kit::fail("1.6 ClearCache", "an Authorize for the badge once the cache is cleared", format!("no Authorize; then {start}")));
@@ -672,7 +1211,13 @@ fn full_list(conn: &Connection, version: i64) -> Step {
 fn oh_16_d_01() -> Step {
     let conn = booted(false)?;
     full_list(&conn, 20)?;
-    let s = send_list(&conn, "1.6 SendLocalList", 21, false, json!([{"idTag": "OH16D01ADDED", "idTagInfo": {"status": "Accepted"}}, {"idTag": kit::valid_token()}]))?;
+    let s = send_list(
+        &conn,
+        "1.6 SendLocalList",
+        21,
+        false,
+        json!([{"idTag": "OH16D01ADDED", "idTagInfo": {"status": "Accepted"}}, {"idTag": kit::valid_token()}]),
+    )?;
     kit::check(s == "Accepted", "1.6 SendLocalList", "a Differential update with version 21 after 20 Accepted", || format!("status {s}"))?;
     let v = list_version(&conn)?;
     kit::check(v == 21, "1.6 GetLocalListVersion", "listVersion 21, the differential update's", || format!("listVersion {v}"))
@@ -682,7 +1227,12 @@ fn oh_16_d_02() -> Step {
     let conn = booted(false)?;
     full_list(&conn, 30)?;
     let s = send_list(&conn, "1.6 UpdateStatus", 30, false, json!([{"idTag": "OH16D02ADDED", "idTagInfo": {"status": "Accepted"}}]))?;
-    kit::check(s == "VersionMismatch", "1.6 UpdateStatus", "VersionMismatch for a Differential update whose version is not above the list's 30", || format!("status {s}"))?;
+    kit::check(
+        s == "VersionMismatch",
+        "1.6 UpdateStatus",
+        "VersionMismatch for a Differential update whose version is not above the list's 30",
+        || format!("status {s}"),
+    )?;
     let v = list_version(&conn)?;
     kit::check(v == 30, "1.6 GetLocalListVersion", "listVersion still 30", || format!("listVersion {v}"))
 }
@@ -700,23 +1250,30 @@ fn operative_again(conn: &Connection, connector: u32) {
 fn oh_16_g_02() -> Step {
     let (conn, id) = remote_tx("1.6 ChangeAvailability", 118)?;
     let s = availability(&conn, 1, "Inoperative")?;
-    let outcome = kit::check(s == "Scheduled", "1.6 §5.3", "ChangeAvailability Scheduled while a transaction runs", || format!("status {s}")).and_then(|_| {
-        let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": id}), 10_000)?;
-        kit::check(r["status"] == "Accepted", "1.6 RemoteStopTransaction", "RemoteStopTransaction Accepted", || r.to_string())?;
-        stopped(&conn, "1.6 RemoteStopTransaction", id, "Remote")?;
-        kit::unplug(1)?;
-        // The status now, asked for: statuses sent on their own meanwhile may come first.
-        conn.claim(&[STATUS.into()]);
-        let r = kit::call(&conn, "1.6 TriggerMessage", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "connectorId": 1}), 10_000)?;
-        kit::check(r["status"] == "Accepted", "1.6 TriggerMessage", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
-        for _ in 0..3 {
-            let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
-            if m["connectorId"] == 1 && m["status"] == "Unavailable" {
-                return Ok(());
+    let outcome = kit::check(s == "Scheduled", "1.6 §5.3", "ChangeAvailability Scheduled while a transaction runs", || format!("status {s}"))
+        .and_then(|_| {
+            let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": id}), 10_000)?;
+            kit::check(r["status"] == "Accepted", "1.6 RemoteStopTransaction", "RemoteStopTransaction Accepted", || r.to_string())?;
+            stopped(&conn, "1.6 RemoteStopTransaction", id, "Remote")?;
+            kit::unplug(1)?;
+            // The status now, asked for: statuses sent on their own meanwhile may come first.
+            conn.claim(&[STATUS.into()]);
+            let r = kit::call(
+                &conn,
+                "1.6 TriggerMessage",
+                "TriggerMessage",
+                json!({"requestedMessage": "StatusNotification", "connectorId": 1}),
+                10_000,
+            )?;
+            kit::check(r["status"] == "Accepted", "1.6 TriggerMessage", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
+            for _ in 0..3 {
+                let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
+                if m["connectorId"] == 1 && m["status"] == "Unavailable" {
+                    return Ok(());
+                }
             }
-        }
-        Err(kit::fail("1.6 §5.3", "connector 1 Unavailable once the transaction ended", "other statuses only"))
-    });
+            Err(kit::fail("1.6 §5.3", "connector 1 Unavailable once the transaction ended", "other statuses only"))
+        });
     operative_again(&conn, 1);
     outcome
 }
@@ -724,15 +1281,16 @@ fn oh_16_g_02() -> Step {
 fn oh_16_g_03() -> Step {
     let conn = booted(true)?;
     let s = availability(&conn, 0, "Inoperative")?;
-    let outcome = kit::check(s == "Accepted", "1.6 ChangeAvailability", "ChangeAvailability Accepted for connector 0", || format!("status {s}")).and_then(|_| {
-        let mut seen = vec![];
-        while !seen.contains(&1) {
-            let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
-            kit::check(m["status"] == "Unavailable", "1.6 §5.3", "every status Unavailable", || m.to_string())?;
-            seen.push(m["connectorId"].as_u64().unwrap_or(99));
-        }
-        Ok(())
-    });
+    let outcome = kit::check(s == "Accepted", "1.6 ChangeAvailability", "ChangeAvailability Accepted for connector 0", || format!("status {s}"))
+        .and_then(|_| {
+            let mut seen = vec![];
+            while !seen.contains(&1) {
+                let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
+                kit::check(m["status"] == "Unavailable", "1.6 §5.3", "every status Unavailable", || m.to_string())?;
+                seen.push(m["connectorId"].as_u64().unwrap_or(99));
+            }
+            Ok(())
+        });
     operative_again(&conn, 0);
     outcome
 }
@@ -780,7 +1338,9 @@ fn oh_16_rpc_03() -> Step {
     let conn = booted(false)?;
     let answer = kit::raw_exchange(&conn, "OCPP-J 1.6 §4.2.3", r#"[2,"oh-16-rpc-03","UnlockConnector",{"connectorId":"one"}]"#, 10_000)?;
     kit::check(answer[0] == 4 && answer[1] == "oh-16-rpc-03", "OCPP-J 1.6 §4.2.3", "a CALLERROR with the CALL's message id", || answer.to_string())?;
-    kit::check(answer[2] == "TypeConstraintViolation", "OCPP-J 1.6 §4.2.3", "error code TypeConstraintViolation", || format!("error code {}", answer[2]))
+    kit::check(answer[2] == "TypeConstraintViolation", "OCPP-J 1.6 §4.2.3", "error code TypeConstraintViolation", || {
+        format!("error code {}", answer[2])
+    })
 }
 
 fn oh_16_rpc_04() -> Step {

@@ -16,16 +16,35 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        case("TC_046_CS", "1.6 a reserved connector shows Reserved and its idTag starts a transaction with the reservationId", &["1.6 ReserveNow", "1.6 §3.11", "1.6 StartTransaction"], tc_046).needs(&["plug", "token-reader"]).timeout_ms(30_000),
+        case(
+            "TC_046_CS",
+            "1.6 a reserved connector shows Reserved and its idTag starts a transaction with the reservationId",
+            &["1.6 ReserveNow", "1.6 §3.11", "1.6 StartTransaction"],
+            tc_046,
+        )
+        .needs(&["plug", "token-reader"])
+        .timeout_ms(30_000),
         case("TC_047_CS", "1.6 a reservation ends at its expiry date: the connector is Available again", &["1.6 ReserveNow", "1.6 §3.11"], tc_047),
         case("TC_048_1_CS", "1.6 ReserveNow of a faulted connector: Faulted", &["1.6 ReserveNow"], tc_048_1).needs(&["ev-fault"]),
         case("TC_048_2_CS", "1.6 ReserveNow of a connector with a cable in: Occupied", &["1.6 ReserveNow"], tc_048_2).needs(&["plug"]),
         case("TC_048_3_CS", "1.6 ReserveNow of an Inoperative connector: Unavailable", &["1.6 ReserveNow", "1.6 ChangeAvailability"], tc_048_3),
-        case("TC_048_4_CS", "1.6 ReserveNow of connector 0 on a charge point without ReserveConnectorZeroSupported: Rejected", &["1.6 ReserveNow", "1.6 ReserveConnectorZeroSupported"], tc_048_4),
+        case(
+            "TC_048_4_CS",
+            "1.6 ReserveNow of connector 0 on a charge point without ReserveConnectorZeroSupported: Rejected",
+            &["1.6 ReserveNow", "1.6 ReserveConnectorZeroSupported"],
+            tc_048_4,
+        ),
         case("TC_051_CS", "1.6 CancelReservation of a held reservation: Accepted and the connector Available", &["1.6 CancelReservation"], tc_051),
         case("TC_052_CS", "1.6 CancelReservation of an unknown reservationId: Rejected", &["1.6 CancelReservation"], tc_052),
-        case("OH_16_H_01_CS", "1.6 another idTag, though accepted, starts no transaction on a reserved connector", &["1.6 §3.11"], oh_16_h_01).needs(&["plug", "token-reader"]).timeout_ms(30_000),
-        case("OH_16_H_02_CS", "1.6 RemoteStartTransaction for another idTag on a reserved connector is Rejected", &["1.6 §3.11", "1.6 RemoteStartTransaction"], oh_16_h_02),
+        case("OH_16_H_01_CS", "1.6 another idTag, though accepted, starts no transaction on a reserved connector", &["1.6 §3.11"], oh_16_h_01)
+            .needs(&["plug", "token-reader"])
+            .timeout_ms(30_000),
+        case(
+            "OH_16_H_02_CS",
+            "1.6 RemoteStartTransaction for another idTag on a reserved connector is Rejected",
+            &["1.6 §3.11", "1.6 RemoteStartTransaction"],
+            oh_16_h_02,
+        ),
     ]
 }
 
@@ -34,7 +53,13 @@ const CANCEL: &str = "1.6 CancelReservation";
 
 /// ReserveNow of `connector` for `token` until `expiry_s` from now: the status answered.
 fn reserve(conn: &Connection, connector: u32, id: i64, token: &str, expiry_s: i64) -> Step<String> {
-    let r = kit::call(conn, RESERVE, "ReserveNow", json!({"connectorId": connector, "expiryDate": kit::time_from_now(expiry_s), "idTag": token, "reservationId": id}), 10_000)?;
+    let r = kit::call(
+        conn,
+        RESERVE,
+        "ReserveNow",
+        json!({"connectorId": connector, "expiryDate": kit::time_from_now(expiry_s), "idTag": token, "reservationId": id}),
+        10_000,
+    )?;
     Ok(r["status"].as_str().unwrap_or_default().to_string())
 }
 
@@ -68,8 +93,15 @@ fn tc_046() -> Step {
     authorize(&conn, "1.6 Authorize", "Accepted")?;
     kit::plug_in(1)?;
     let s = kit::expect_and_reply(&conn, "1.6 §3.11", START, 10_000, json!({"transactionId": 146, "idTagInfo": {"status": "Accepted"}}))?;
-    kit::check(s["connectorId"] == 1 && s["idTag"] == token.as_str(), "1.6 StartTransaction", format!("StartTransaction on connector 1 for {token}"), || s.to_string())?;
-    kit::check(s["reservationId"] == 46, "1.6 §3.11", "StartTransaction with reservationId 46, the reservation it ends", || format!("reservationId {}", s["reservationId"]))?;
+    kit::check(
+        s["connectorId"] == 1 && s["idTag"] == token.as_str(),
+        "1.6 StartTransaction",
+        format!("StartTransaction on connector 1 for {token}"),
+        || s.to_string(),
+    )?;
+    kit::check(s["reservationId"] == 46, "1.6 §3.11", "StartTransaction with reservationId 46, the reservation it ends", || {
+        format!("reservationId {}", s["reservationId"])
+    })?;
     // The reservation ended with the start: nothing left to cancel.
     let r = cancel(&conn, 46)?;
     kit::check(r["status"] == "Rejected", "1.6 §3.11", "the reservation gone once used (CancelReservation Rejected)", || r.to_string())
@@ -85,7 +117,9 @@ fn tc_047() -> Step {
     }
     ended?;
     let waited = clock::now_ms() - t0;
-    kit::check(waited + u64::from(config::lab_timing().tolerance_ms) >= 2_000, "1.6 §3.11", "Reserved until the expiry date (3 s)", || format!("Available after {waited} ms"))
+    kit::check(waited + u64::from(config::lab_timing().tolerance_ms) >= 2_000, "1.6 §3.11", "Reserved until the expiry date (3 s)", || {
+        format!("Available after {waited} ms")
+    })
 }
 
 fn tc_048_1() -> Step {
@@ -122,7 +156,9 @@ fn tc_048_4() -> Step {
     let conn = booted(false)?;
     let r = kit::call(&conn, "1.6 GetConfiguration", "GetConfiguration", json!({"key": ["ReserveConnectorZeroSupported"]}), 10_000)?;
     if at(&r, "/configurationKey/0/value") == "true" {
-        return Err(Verdict::Inconclusive("the charge point supports reserving connector 0 (ReserveConnectorZeroSupported true): this case is for one that does not".into()));
+        return Err(Verdict::Inconclusive(
+            "the charge point supports reserving connector 0 (ReserveConnectorZeroSupported true): this case is for one that does not".into(),
+        ));
     }
     reserve_expecting(&conn, 0, 484, "Rejected")
 }
@@ -150,7 +186,8 @@ fn oh_16_h_01() -> Step {
     conn.release(&[STATUS.into()]);
     // Another badge, one the Central System accepts.
     kit::present_token("OH16H01OTHER")?;
-    let outcome = authorize(&conn, "1.6 Authorize", "Accepted").and_then(|_| kit::expect_silence(&conn, "1.6 §3.11", START, 1_500, "for an idTag the connector is not reserved for"));
+    let outcome = authorize(&conn, "1.6 Authorize", "Accepted")
+        .and_then(|_| kit::expect_silence(&conn, "1.6 §3.11", START, 1_500, "for an idTag the connector is not reserved for"));
     let _ = cancel(&conn, 161);
     kit::unplug(1)?;
     outcome
@@ -163,5 +200,7 @@ fn oh_16_h_02() -> Step {
     let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": "OH16H02OTHER"}), 10_000);
     let _ = cancel(&conn, 162);
     let r = r?;
-    kit::check(r["status"] == "Rejected", "1.6 §3.11", "RemoteStartTransaction Rejected for another idTag on the reserved connector", || r.to_string())
+    kit::check(r["status"] == "Rejected", "1.6 §3.11", "RemoteStartTransaction Rejected for another idTag on the reserved connector", || {
+        r.to_string()
+    })
 }

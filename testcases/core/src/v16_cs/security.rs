@@ -24,16 +24,63 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        case("TC_074_CS", "1.6 on ExtendedTriggerMessage SignChargePointCertificate the charge point sends a CSR and accepts the certificate signed for it", &["1.6 security A02.FR.02", "1.6 security A02.FR.03", "1.6 security A02.FR.06"], tc_074),
-        case("TC_075_1_CS", "1.6 InstallCertificate of a Central System root: Accepted and listed by GetInstalledCertificateIds", &["1.6 security M05.FR.02", "1.6 security M03.FR.03", "1.6 security M03.FR.04"], tc_075_1),
-        case("TC_075_2_CS", "1.6 InstallCertificate of a manufacturer root: Accepted and listed by GetInstalledCertificateIds", &["1.6 security M05.FR.02", "1.6 security M03.FR.03", "1.6 security M03.FR.04"], tc_075_2),
-        case("TC_076_CS", "1.6 DeleteCertificate of an installed root: Accepted, then no longer listed and NotFound", &["1.6 security M04.FR.02", "1.6 security M04.FR.04"], tc_076),
-        case("TC_077_CS", "1.6 CertificateSigned with a certificate that is not valid: Rejected and an InvalidChargePointCertificate security event", &["1.6 security A02.FR.06", "1.6 security A02.FR.07"], tc_077),
+        case(
+            "TC_074_CS",
+            "1.6 on ExtendedTriggerMessage SignChargePointCertificate the charge point sends a CSR and accepts the certificate signed for it",
+            &["1.6 security A02.FR.02", "1.6 security A02.FR.03", "1.6 security A02.FR.06"],
+            tc_074,
+        ),
+        case(
+            "TC_075_1_CS",
+            "1.6 InstallCertificate of a Central System root: Accepted and listed by GetInstalledCertificateIds",
+            &["1.6 security M05.FR.02", "1.6 security M03.FR.03", "1.6 security M03.FR.04"],
+            tc_075_1,
+        ),
+        case(
+            "TC_075_2_CS",
+            "1.6 InstallCertificate of a manufacturer root: Accepted and listed by GetInstalledCertificateIds",
+            &["1.6 security M05.FR.02", "1.6 security M03.FR.03", "1.6 security M03.FR.04"],
+            tc_075_2,
+        ),
+        case(
+            "TC_076_CS",
+            "1.6 DeleteCertificate of an installed root: Accepted, then no longer listed and NotFound",
+            &["1.6 security M04.FR.02", "1.6 security M04.FR.04"],
+            tc_076,
+        ),
+        case(
+            "TC_077_CS",
+            "1.6 CertificateSigned with a certificate that is not valid: Rejected and an InvalidChargePointCertificate security event",
+            &["1.6 security A02.FR.06", "1.6 security A02.FR.07"],
+            tc_077,
+        ),
         case("OH_16_M_01_CS", "1.6 InstallCertificate of an expired root: Rejected and not listed", &["1.6 security M05.FR.06"], oh_16_m_01),
-        case("TC_079_CS", "1.6 GetLog of the security log: Accepted with a file name, then Uploading and Uploaded", &["1.6 security N01.FR.01", "1.6 LogStatusNotification"], tc_079),
-        case("TC_080_CS", "1.6 SignedUpdateFirmware: Downloading, Downloaded, SignatureVerified, the reboot, Installed", &["1.6 security L01.FR.01", "1.6 SignedFirmwareStatusNotification"], tc_080).timeout_ms(45_000),
-        case("TC_081_CS", "1.6 SignedUpdateFirmware whose signature does not verify: InvalidSignature and an InvalidFirmwareSignature security event", &["1.6 security L01.FR.01", "1.6 security A04"], tc_081).timeout_ms(45_000),
-        case("OH_16_F_01_CS", "1.6 ExtendedTriggerMessage of a Heartbeat: Accepted and sent; of a connector that does not exist: Rejected", &["1.6 ExtendedTriggerMessage"], oh_16_f_01),
+        case(
+            "TC_079_CS",
+            "1.6 GetLog of the security log: Accepted with a file name, then Uploading and Uploaded",
+            &["1.6 security N01.FR.01", "1.6 LogStatusNotification"],
+            tc_079,
+        ),
+        case(
+            "TC_080_CS",
+            "1.6 SignedUpdateFirmware: Downloading, Downloaded, SignatureVerified, the reboot, Installed",
+            &["1.6 security L01.FR.01", "1.6 SignedFirmwareStatusNotification"],
+            tc_080,
+        )
+        .timeout_ms(45_000),
+        case(
+            "TC_081_CS",
+            "1.6 SignedUpdateFirmware whose signature does not verify: InvalidSignature and an InvalidFirmwareSignature security event",
+            &["1.6 security L01.FR.01", "1.6 security A04"],
+            tc_081,
+        )
+        .timeout_ms(45_000),
+        case(
+            "OH_16_F_01_CS",
+            "1.6 ExtendedTriggerMessage of a Heartbeat: Accepted and sent; of a connector that does not exist: Rejected",
+            &["1.6 ExtendedTriggerMessage"],
+            oh_16_f_01,
+        ),
     ]
 }
 
@@ -71,12 +118,24 @@ fn remove(conn: &Connection, kind: &str, serial: &str) {
 fn install_listed(kind: &str, pem: &str, serial: &str) -> Step {
     let conn = booted(false)?;
     let s = install(&conn, "1.6 security M05.FR.02", kind, pem)?;
-    let outcome = kit::check(s == "Accepted", "1.6 security M05.FR.02", format!("InstallCertificate Accepted for a valid {kind}"), || format!("status {s}")).and_then(|_| {
-        let list = installed(&conn, "1.6 security M03.FR.03", kind)?;
-        kit::check(list.iter().any(|h| has_serial(h, serial)), "1.6 security M03.FR.04", format!("the installed root (serial {serial}) among the {kind} hash data"), || format!("{list:?}"))?;
-        let h = list.iter().find(|h| has_serial(h, serial)).cloned().unwrap_or_default();
-        kit::check(h["hashAlgorithm"] == "SHA256" && h["issuerNameHash"].as_str().is_some_and(|x| x.len() == 64), "1.6 security M03.FR.04", "SHA256 hash data (64 hex digits)", || h.to_string())
-    });
+    let outcome =
+        kit::check(s == "Accepted", "1.6 security M05.FR.02", format!("InstallCertificate Accepted for a valid {kind}"), || format!("status {s}"))
+            .and_then(|_| {
+                let list = installed(&conn, "1.6 security M03.FR.03", kind)?;
+                kit::check(
+                    list.iter().any(|h| has_serial(h, serial)),
+                    "1.6 security M03.FR.04",
+                    format!("the installed root (serial {serial}) among the {kind} hash data"),
+                    || format!("{list:?}"),
+                )?;
+                let h = list.iter().find(|h| has_serial(h, serial)).cloned().unwrap_or_default();
+                kit::check(
+                    h["hashAlgorithm"] == "SHA256" && h["issuerNameHash"].as_str().is_some_and(|x| x.len() == 64),
+                    "1.6 security M03.FR.04",
+                    "SHA256 hash data (64 hex digits)",
+                    || h.to_string(),
+                )
+            });
     remove(&conn, kind, serial);
     outcome
 }
@@ -104,9 +163,16 @@ fn tc_076() -> Step {
     let r = kit::call(&conn, "1.6 security M04.FR.02", "DeleteCertificate", json!({"certificateHashData": h}), 10_000)?;
     kit::check(r["status"] == "Accepted", "1.6 security M04.FR.02", "DeleteCertificate Accepted for an installed root", || r.to_string())?;
     let after = installed(&conn, "1.6 security M04.FR.02", kind)?;
-    kit::check(!after.iter().any(|x| has_serial(x, MANUFACTURER_ROOT_SERIAL)), "1.6 security M04.FR.02", "the deleted root no longer listed", || format!("{after:?}"))?;
+    kit::check(
+        !after.iter().any(|x| has_serial(x, MANUFACTURER_ROOT_SERIAL)),
+        "1.6 security M04.FR.02",
+        "the deleted root no longer listed",
+        || format!("{after:?}"),
+    )?;
     let again = kit::call(&conn, "1.6 security M04.FR.04", "DeleteCertificate", json!({"certificateHashData": h}), 10_000)?;
-    kit::check(again["status"] == "NotFound", "1.6 security M04.FR.04", "DeleteCertificate NotFound for a root no longer installed", || again.to_string())
+    kit::check(again["status"] == "NotFound", "1.6 security M04.FR.04", "DeleteCertificate NotFound for a root no longer installed", || {
+        again.to_string()
+    })
 }
 
 fn oh_16_m_01() -> Step {
@@ -128,7 +194,9 @@ fn requested_csr(conn: &Connection) -> Step<String> {
     kit::check(r["status"] == "Accepted", "1.6 security A02.FR.02", "ExtendedTriggerMessage SignChargePointCertificate Accepted", || r.to_string())?;
     let s = kit::expect_and_reply(conn, "1.6 security A02.FR.03", "SignCertificate", 15_000, json!({"status": "Accepted"}))?;
     let csr = s["csr"].as_str().unwrap_or_default().to_string();
-    kit::check(csr.contains("CERTIFICATE REQUEST"), "1.6 security A02.FR.03", "a PEM certificate signing request", || csr.chars().take(80).collect())?;
+    kit::check(csr.contains("CERTIFICATE REQUEST"), "1.6 security A02.FR.03", "a PEM certificate signing request", || {
+        csr.chars().take(80).collect()
+    })?;
     Ok(csr)
 }
 
@@ -141,7 +209,9 @@ fn tc_074() -> Step {
         Err(e) => return Err(kit::fail("1.6 security A02.FR.03", "a CSR the test CA can sign (RFC 2986, PEM)", format!("{e:?}"))),
     };
     let r = kit::call(&conn, "1.6 security A02.FR.06", "CertificateSigned", json!({"certificateChain": chain}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "1.6 security A02.FR.06", "CertificateSigned Accepted for the certificate issued for its CSR", || r.to_string())
+    kit::check(r["status"] == "Accepted", "1.6 security A02.FR.06", "CertificateSigned Accepted for the certificate issued for its CSR", || {
+        r.to_string()
+    })
 }
 
 fn tc_077() -> Step {
@@ -149,9 +219,16 @@ fn tc_077() -> Step {
     let _ = requested_csr(&conn)?;
     conn.claim(&[SEV.into()]);
     let r = kit::call(&conn, "1.6 security A02.FR.07", "CertificateSigned", json!({"certificateChain": EXPIRED_ROOT}), 10_000)?;
-    kit::check(r["status"] == "Rejected", "1.6 security A02.FR.07", "CertificateSigned Rejected for an expired certificate not issued for its CSR", || r.to_string())?;
+    kit::check(
+        r["status"] == "Rejected",
+        "1.6 security A02.FR.07",
+        "CertificateSigned Rejected for an expired certificate not issued for its CSR",
+        || r.to_string(),
+    )?;
     let ev = kit::expect_and_reply(&conn, "1.6 security A02.FR.07", SEV, 10_000, json!({}))?;
-    kit::check(ev["type"] == "InvalidChargePointCertificate", "1.6 security A02.FR.07", "a security event InvalidChargePointCertificate", || ev.to_string())
+    kit::check(ev["type"] == "InvalidChargePointCertificate", "1.6 security A02.FR.07", "a security event InvalidChargePointCertificate", || {
+        ev.to_string()
+    })
 }
 
 fn tc_079() -> Step {
@@ -164,7 +241,12 @@ fn tc_079() -> Step {
     kit::check(r["filename"].as_str().is_some_and(|f| !f.is_empty()), "1.6 security N01.FR.01", "the name of the log file", || r.to_string())?;
     for want in ["Uploading", "Uploaded"] {
         let s = kit::expect_and_reply(&conn, "1.6 LogStatusNotification", "LogStatusNotification", 15_000, json!({}))?;
-        kit::check(s["status"] == want && s["requestId"] == 79, "1.6 LogStatusNotification", format!("LogStatusNotification {want} for request 79"), || s.to_string())?;
+        kit::check(
+            s["status"] == want && s["requestId"] == 79,
+            "1.6 LogStatusNotification",
+            format!("LogStatusNotification {want} for request 79"),
+            || s.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -213,7 +295,9 @@ fn sequence(conn: &mut Connection, expected: &[&str]) -> Step<Vec<String>> {
     let mut events = vec![];
     for want in expected {
         let got = next_status(conn, &mut events)?;
-        kit::check(got == *want, "1.6 security L01.FR.01", format!("SignedFirmwareStatusNotification {want} (in {expected:?})"), || format!("status {got}"))?;
+        kit::check(got == *want, "1.6 security L01.FR.01", format!("SignedFirmwareStatusNotification {want} (in {expected:?})"), || {
+            format!("status {got}")
+        })?;
     }
     Ok(events)
 }
@@ -239,6 +323,12 @@ fn oh_16_f_01() -> Step {
     let r = kit::call(&conn, "1.6 ExtendedTriggerMessage", "ExtendedTriggerMessage", json!({"requestedMessage": "Heartbeat"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "1.6 ExtendedTriggerMessage", "ExtendedTriggerMessage Heartbeat Accepted", || r.to_string())?;
     kit::expect_and_reply(&conn, "1.6 ExtendedTriggerMessage", "Heartbeat", 10_000, json!({"currentTime": now()}))?;
-    let r = kit::call(&conn, "1.6 ExtendedTriggerMessage", "ExtendedTriggerMessage", json!({"requestedMessage": "StatusNotification", "connectorId": 99}), 10_000)?;
+    let r = kit::call(
+        &conn,
+        "1.6 ExtendedTriggerMessage",
+        "ExtendedTriggerMessage",
+        json!({"requestedMessage": "StatusNotification", "connectorId": 99}),
+        10_000,
+    )?;
     kit::check(r["status"] == "Rejected", "1.6 ExtendedTriggerMessage", "ExtendedTriggerMessage Rejected for connector 99", || r.to_string())
 }

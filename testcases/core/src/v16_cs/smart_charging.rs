@@ -16,10 +16,27 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        case("TC_056_CS", "1.6 a TxDefaultProfile is Accepted and bounds the composite schedule", &["1.6 SetChargingProfile", "1.6 GetCompositeSchedule"], tc_056),
-        case("TC_057_CS", "1.6 a TxProfile for the running transaction is Accepted and bounds its schedule", &["1.6 SetChargingProfile", "1.6 §3.13.1"], tc_057).needs(&["plug"]).timeout_ms(30_000),
+        case(
+            "TC_056_CS",
+            "1.6 a TxDefaultProfile is Accepted and bounds the composite schedule",
+            &["1.6 SetChargingProfile", "1.6 GetCompositeSchedule"],
+            tc_056,
+        ),
+        case(
+            "TC_057_CS",
+            "1.6 a TxProfile for the running transaction is Accepted and bounds its schedule",
+            &["1.6 SetChargingProfile", "1.6 §3.13.1"],
+            tc_057,
+        )
+        .needs(&["plug"])
+        .timeout_ms(30_000),
         case("OH_16_K_01_CS", "1.6 a TxProfile without a transaction on the connector is Rejected", &["1.6 §3.13.1"], oh_16_k_01),
-        case("TC_066_CS", "1.6 the composite schedule is no higher than the lowest merged limit", &["1.6 GetCompositeSchedule", "1.6 §3.13.3"], tc_066),
+        case(
+            "TC_066_CS",
+            "1.6 the composite schedule is no higher than the lowest merged limit",
+            &["1.6 GetCompositeSchedule", "1.6 §3.13.3"],
+            tc_066,
+        ),
         case("TC_067_CS", "1.6 ClearChargingProfile by id: Accepted, then Unknown", &["1.6 ClearChargingProfile"], tc_067),
     ]
 }
@@ -76,7 +93,9 @@ fn oh_16_k_01() -> Step {
     if s == "Accepted" {
         let _ = clear(&conn, "1.6 §3.13.1", 9101);
     }
-    kit::check(s == "Rejected", "1.6 §3.13.1", "SetChargingProfile Rejected for a TxProfile on a connector without a transaction", || format!("status {s}"))
+    kit::check(s == "Rejected", "1.6 §3.13.1", "SetChargingProfile Rejected for a TxProfile on a connector without a transaction", || {
+        format!("status {s}")
+    })
 }
 
 fn tc_066() -> Step {

@@ -3,7 +3,7 @@
 //! takes every status notification that follows, and the reboot into a new firmware.
 use serde_json::json;
 
-use super::{operated_case, in_step, operator::operated, rebooted, registered};
+use super::{in_step, operated_case, operator::operated, rebooted, registered};
 use crate::{
     Case,
     kit::{self, *},
@@ -11,11 +11,36 @@ use crate::{
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        operated_case("TC_044_1_CSMS", "1.6 firmware update: downloaded, installed, the charge point reboots into it", &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"], tc_044_1).timeout_ms(40_000),
-        operated_case("TC_044_2_CSMS", "1.6 firmware update whose download fails", &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"], tc_044_2).timeout_ms(40_000),
-        operated_case("TC_044_3_CSMS", "1.6 firmware update whose installation fails", &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"], tc_044_3).timeout_ms(40_000),
-        operated_case("TC_045_1_CSMS", "1.6 get diagnostics: uploaded", &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification"], tc_045_1).timeout_ms(40_000),
-        operated_case("TC_045_2_CSMS", "1.6 get diagnostics whose upload fails", &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification"], tc_045_2).timeout_ms(40_000),
+        operated_case(
+            "TC_044_1_CSMS",
+            "1.6 firmware update: downloaded, installed, the charge point reboots into it",
+            &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"],
+            tc_044_1,
+        )
+        .timeout_ms(40_000),
+        operated_case(
+            "TC_044_2_CSMS",
+            "1.6 firmware update whose download fails",
+            &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"],
+            tc_044_2,
+        )
+        .timeout_ms(40_000),
+        operated_case(
+            "TC_044_3_CSMS",
+            "1.6 firmware update whose installation fails",
+            &["1.6 UpdateFirmware", "1.6 FirmwareStatusNotification"],
+            tc_044_3,
+        )
+        .timeout_ms(40_000),
+        operated_case("TC_045_1_CSMS", "1.6 get diagnostics: uploaded", &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification"], tc_045_1)
+            .timeout_ms(40_000),
+        operated_case(
+            "TC_045_2_CSMS",
+            "1.6 get diagnostics whose upload fails",
+            &["1.6 GetDiagnostics", "1.6 DiagnosticsStatusNotification"],
+            tc_045_2,
+        )
+        .timeout_ms(40_000),
     ]
 }
 
@@ -55,7 +80,13 @@ fn tc_044_3() -> Step {
 
 fn diagnostics(outcome: &str) -> Step {
     let conn = registered()?;
-    operated(&conn, "GetDiagnostics", json!({"location": "ftp://diagnostics.example.org/upload"}), &["/location"], json!({"fileName": "cp-diagnostics.log"}))?;
+    operated(
+        &conn,
+        "GetDiagnostics",
+        json!({"location": "ftp://diagnostics.example.org/upload"}),
+        &["/location"],
+        json!({"fileName": "cp-diagnostics.log"}),
+    )?;
     for s in ["Uploading", outcome] {
         kit::call(&conn, "1.6 DiagnosticsStatusNotification", "DiagnosticsStatusNotification", json!({"status": s}), 10_000)?;
     }

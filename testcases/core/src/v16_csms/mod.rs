@@ -22,20 +22,174 @@ fn operated_case(id: &'static str, title: &'static str, requirements: &'static [
 
 pub(crate) fn cases() -> Vec<Case> {
     let mut cases = vec![
-        Case { id: "TC_001_CSMS", title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 BootNotification"], needs: &[], timeout_ms: 20_000, run: tc_001 },
-        Case { id: "TC_003_CSMS", title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_003 },
-        Case { id: "TC_004_1_CSMS", title: "1.6 badge first: Authorize then StartTransaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize", "1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: tc_004_1 },
-        Case { id: "TC_005_1_CSMS", title: "1.6 a transaction stopped by an EV-side disconnect is accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StopTransaction"], needs: &[], timeout_ms: 20_000, run: tc_005_1 },
-        Case { id: "TC_010_CSMS", title: "1.6 the Central System can start a transaction remotely on a connector", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStartTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_010 },
-        Case { id: "TC_012_CSMS", title: "1.6 the Central System can stop a running transaction remotely", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 RemoteStopTransaction"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_012 },
-        Case { id: "TC_013_CSMS", title: "1.6 the Central System can send a hard reset and takes the charge point back after its reboot", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Reset"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_013 },
-        Case { id: "TC_023_2_CSMS", title: "1.6 Authorize of an expired idTag is Expired or Invalid", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_2 },
-        Case { id: "TC_023_3_CSMS", title: "1.6 Authorize of a blocked idTag is Blocked or Invalid", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_3 },
-        Case { id: "TC_064_CSMS", title: "1.6 DataTransfer for a vendor the Central System does not know is answered UnknownVendorId", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 DataTransfer"], needs: &[], timeout_ms: 20_000, run: tc_064 },
-        Case { id: "TC_023_1_CSMS", title: "1.6 Authorize of an unknown idTag is not Accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Authorize"], needs: &[], timeout_ms: 20_000, run: tc_023_1 },
-        Case { id: "OH_16_E_01_CSMS", title: "1.6 two transactions get different transaction ids", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 StartTransaction"], needs: &[], timeout_ms: 20_000, run: oh_16_e_01 },
-        Case { id: "OH_16_G_01_CSMS", title: "1.6 the Central System answers Heartbeat with its time", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 Heartbeat"], needs: &[], timeout_ms: 20_000, run: oh_16_g_01 },
-        Case { id: "OH_16_J_01_CSMS", title: "1.6 MeterValues during a transaction are accepted", role: CP, versions: V16, profile: "core", features: &[], requirements: &["1.6 MeterValues"], needs: &[], timeout_ms: 20_000, run: oh_16_j_01 },
+        Case {
+            id: "TC_001_CSMS",
+            title: "1.6 cold boot: the Central System accepts the charge point with a heartbeat interval",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 BootNotification"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_001,
+        },
+        Case {
+            id: "TC_003_CSMS",
+            title: "1.6 plug in first: statuses, Authorize and StartTransaction are accepted, StopTransaction too",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize", "1.6 StartTransaction", "1.6 StopTransaction"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_003,
+        },
+        Case {
+            id: "TC_004_1_CSMS",
+            title: "1.6 badge first: Authorize then StartTransaction are accepted",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize", "1.6 StartTransaction"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_004_1,
+        },
+        Case {
+            id: "TC_005_1_CSMS",
+            title: "1.6 a transaction stopped by an EV-side disconnect is accepted",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 StopTransaction"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_005_1,
+        },
+        Case {
+            id: "TC_010_CSMS",
+            title: "1.6 the Central System can start a transaction remotely on a connector",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStartTransaction"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_010,
+        },
+        Case {
+            id: "TC_012_CSMS",
+            title: "1.6 the Central System can stop a running transaction remotely",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 RemoteStopTransaction"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_012,
+        },
+        Case {
+            id: "TC_013_CSMS",
+            title: "1.6 the Central System can send a hard reset and takes the charge point back after its reboot",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Reset"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_013,
+        },
+        Case {
+            id: "TC_023_2_CSMS",
+            title: "1.6 Authorize of an expired idTag is Expired or Invalid",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_023_2,
+        },
+        Case {
+            id: "TC_023_3_CSMS",
+            title: "1.6 Authorize of a blocked idTag is Blocked or Invalid",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_023_3,
+        },
+        Case {
+            id: "TC_064_CSMS",
+            title: "1.6 DataTransfer for a vendor the Central System does not know is answered UnknownVendorId",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 DataTransfer"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_064,
+        },
+        Case {
+            id: "TC_023_1_CSMS",
+            title: "1.6 Authorize of an unknown idTag is not Accepted",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Authorize"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_023_1,
+        },
+        Case {
+            id: "OH_16_E_01_CSMS",
+            title: "1.6 two transactions get different transaction ids",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 StartTransaction"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_16_e_01,
+        },
+        Case {
+            id: "OH_16_G_01_CSMS",
+            title: "1.6 the Central System answers Heartbeat with its time",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 Heartbeat"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_16_g_01,
+        },
+        Case {
+            id: "OH_16_J_01_CSMS",
+            title: "1.6 MeterValues during a transaction are accepted",
+            role: CP,
+            versions: V16,
+            profile: "core",
+            features: &[],
+            requirements: &["1.6 MeterValues"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_16_j_01,
+        },
     ];
     cases.extend(remote::cases());
     cases.extend(operator::cases());
@@ -47,14 +201,16 @@ pub(crate) fn cases() -> Vec<Case> {
 pub(crate) fn registered() -> Step<Connection> {
     let conn = kit::connect_csms("1.6 BootNotification")?;
     let r = boot(&conn, "1.6 BootNotification", "registration status Accepted")?;
-    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
+    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || {
+        format!("interval {}", r["interval"])
+    })?;
     Ok(conn)
 }
 
 /// The charge point's BootNotification, which the Central System must accept (`expected`
 /// says when); its answer.
 fn boot(conn: &Connection, req: &str, expected: &str) -> Step<Value> {
-    let boot = json!({"chargePointVendor": "ocpp-harness", "chargePointModel": "HarnessCP"});
+    let boot = ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V16, "PowerUp");
     let r = kit::call(conn, req, "BootNotification", boot, 10_000)?;
     kit::check(r["status"] == "Accepted", req, expected, || r.to_string())?;
     Ok(r)
@@ -103,14 +259,26 @@ fn session(conn: &Connection, token: &str, meter_start: i64) -> Step<i64> {
 
 /// StartTransaction on connector 1; returns the transaction id the Central System gave.
 fn start(conn: &Connection, token: &str, meter_start: i64) -> Step<i64> {
-    let r = kit::call(conn, "1.6 StartTransaction", "StartTransaction", json!({"connectorId": 1, "idTag": token, "meterStart": meter_start, "timestamp": now()}), 10_000)?;
+    let r = kit::call(
+        conn,
+        "1.6 StartTransaction",
+        "StartTransaction",
+        json!({"connectorId": 1, "idTag": token, "meterStart": meter_start, "timestamp": now()}),
+        10_000,
+    )?;
     let status = at(&r, "/idTagInfo/status");
     kit::check(status == "Accepted", "1.6 StartTransaction", format!("idTagInfo Accepted for {token}"), || format!("status {status}"))?;
     Ok(r["transactionId"].as_i64().unwrap_or_default())
 }
 
 fn stop(conn: &Connection, id: i64, reason: &str) -> Step<Value> {
-    kit::call(conn, "1.6 StopTransaction", "StopTransaction", json!({"transactionId": id, "meterStop": 1500, "timestamp": now(), "reason": reason}), 10_000)
+    kit::call(
+        conn,
+        "1.6 StopTransaction",
+        "StopTransaction",
+        json!({"transactionId": id, "meterStop": 1500, "timestamp": now(), "reason": reason}),
+        10_000,
+    )
 }
 
 fn tc_001() -> Step {
@@ -165,7 +333,9 @@ fn tc_012() -> Step {
     let id = session(&conn, &kit::valid_token(), 1000)?;
     kit::csms_trigger(&conn, "RemoteStopTransaction", json!({"transactionId": id}))?;
     let call = kit::expect(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", 10_000)?;
-    kit::check(call.payload["transactionId"] == id, "1.6 RemoteStopTransaction", format!("transactionId {id}, the running transaction"), || call.payload.to_string())?;
+    kit::check(call.payload["transactionId"] == id, "1.6 RemoteStopTransaction", format!("transactionId {id}, the running transaction"), || {
+        call.payload.to_string()
+    })?;
     kit::reply(&conn, "1.6 RemoteStopTransaction", &call, "RemoteStopTransaction", json!({"status": "Accepted"}))?;
     let r = stop(&conn, id, "Remote")?;
     kit::info(format!("StopTransaction answered {r}"));
@@ -191,7 +361,9 @@ fn tc_023_1() -> Step {
 /// TC_023_2/3_CSMS: the idTag the lab set up as `kind` (run parameter `key`) is answered
 /// `kind` or Invalid.
 fn not_accepted(key: &str, kind: &str) -> Step {
-    let token = config::parameter(key).filter(|t| !t.is_empty()).ok_or_else(|| Verdict::Skip(format!("the DUT description names no {key} in [parameters]")))?;
+    let token = config::parameter(key)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Verdict::Skip(format!("the DUT description names no {key} in [parameters]")))?;
     let conn = registered()?;
     let s = authorize(&conn, &token)?;
     kit::check([kind, "Invalid"].contains(&s.as_str()), "1.6 Authorize", format!("{kind} or Invalid for the idTag {token}"), || format!("status {s}"))
@@ -208,7 +380,13 @@ fn tc_023_3() -> Step {
 /// 1.6 §4.3: a recipient without an implementation for the vendorId answers UnknownVendorId.
 fn tc_064() -> Step {
     let conn = registered()?;
-    let r = kit::call(&conn, "1.6 DataTransfer", "DataTransfer", json!({"vendorId": "org.example.no-such-vendor", "messageId": "probe", "data": "1"}), 10_000)?;
+    let r = kit::call(
+        &conn,
+        "1.6 DataTransfer",
+        "DataTransfer",
+        json!({"vendorId": "org.example.no-such-vendor", "messageId": "probe", "data": "1"}),
+        10_000,
+    )?;
     kit::check(r["status"] == "UnknownVendorId", "1.6 DataTransfer", "status UnknownVendorId for a vendor it cannot know", || r.to_string())?;
     kit::check(r.get("data").is_none(), "1.6 DataTransfer", "no data with UnknownVendorId", || r.to_string())
 }

@@ -11,11 +11,44 @@ use crate::{
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        Case::new("TC_032_1_CSMS", "1.6 power failure during a transaction: after the boot it ends with PowerLoss at the time of the failure", CP, V16, &["1.6 StopTransaction", "1.6 BootNotification"], tc_032_1).timeout_ms(40_000),
-        Case::new("TC_036_CSMS", "1.6 connection lost during a transaction: the meter values and the stop recorded offline are taken after", CP, V16, &["1.6 MeterValues", "1.6 StopTransaction"], tc_036).timeout_ms(40_000),
-        Case::new("TC_037_1_CSMS", "1.6 a transaction started offline is reported when back online and Accepted", CP, V16, &["1.6 StartTransaction"], tc_037_1).timeout_ms(40_000),
-        Case::new("TC_038_CSMS", "1.6 a transaction stopped offline is reported when back online", CP, V16, &["1.6 StopTransaction"], tc_038).timeout_ms(40_000),
-        Case::new("TC_039_CSMS", "1.6 a whole transaction offline is reported when back online", CP, V16, &["1.6 StartTransaction", "1.6 StopTransaction"], tc_039).timeout_ms(40_000),
+        Case::new(
+            "TC_032_1_CSMS",
+            "1.6 power failure during a transaction: after the boot it ends with PowerLoss at the time of the failure",
+            CP,
+            V16,
+            &["1.6 StopTransaction", "1.6 BootNotification"],
+            tc_032_1,
+        )
+        .timeout_ms(40_000),
+        Case::new(
+            "TC_036_CSMS",
+            "1.6 connection lost during a transaction: the meter values and the stop recorded offline are taken after",
+            CP,
+            V16,
+            &["1.6 MeterValues", "1.6 StopTransaction"],
+            tc_036,
+        )
+        .timeout_ms(40_000),
+        Case::new(
+            "TC_037_1_CSMS",
+            "1.6 a transaction started offline is reported when back online and Accepted",
+            CP,
+            V16,
+            &["1.6 StartTransaction"],
+            tc_037_1,
+        )
+        .timeout_ms(40_000),
+        Case::new("TC_038_CSMS", "1.6 a transaction stopped offline is reported when back online", CP, V16, &["1.6 StopTransaction"], tc_038)
+            .timeout_ms(40_000),
+        Case::new(
+            "TC_039_CSMS",
+            "1.6 a whole transaction offline is reported when back online",
+            CP,
+            V16,
+            &["1.6 StartTransaction", "1.6 StopTransaction"],
+            tc_039,
+        )
+        .timeout_ms(40_000),
     ]
 }
 
@@ -26,13 +59,31 @@ fn back_online(conn: Connection) -> Step<Connection> {
 
 /// StartTransaction recorded `ago_s` seconds ago; the transaction id given.
 fn started_at(conn: &Connection, token: &str, ago_s: i64) -> Step<i64> {
-    let r = kit::call(conn, "1.6 StartTransaction", "StartTransaction", json!({"connectorId": 1, "idTag": token, "meterStart": 1000, "timestamp": kit::time_from_now(-ago_s)}), 10_000)?;
-    kit::check(at(&r, "/idTagInfo/status") == "Accepted", "1.6 StartTransaction", format!("idTagInfo Accepted for {token}, started offline"), || r.to_string())?;
+    let r = kit::call(
+        conn,
+        "1.6 StartTransaction",
+        "StartTransaction",
+        json!({"connectorId": 1, "idTag": token, "meterStart": 1000, "timestamp": kit::time_from_now(-ago_s)}),
+        10_000,
+    )?;
+    kit::check(
+        at(&r, "/idTagInfo/status") == "Accepted",
+        "1.6 StartTransaction",
+        format!("idTagInfo Accepted for {token}, started offline"),
+        || r.to_string(),
+    )?;
     Ok(r["transactionId"].as_i64().unwrap_or_default())
 }
 
 fn stopped_at(conn: &Connection, id: i64, reason: &str, ago_s: i64) -> Step {
-    kit::call(conn, "1.6 StopTransaction", "StopTransaction", json!({"transactionId": id, "meterStop": 1800, "timestamp": kit::time_from_now(-ago_s), "reason": reason}), 10_000).map(drop)
+    kit::call(
+        conn,
+        "1.6 StopTransaction",
+        "StopTransaction",
+        json!({"transactionId": id, "meterStop": 1800, "timestamp": kit::time_from_now(-ago_s), "reason": reason}),
+        10_000,
+    )
+    .map(drop)
 }
 
 fn tc_032_1() -> Step {

@@ -4,7 +4,7 @@
 //! and sees the Central System stay in step.
 use serde_json::{Value, json};
 
-use super::{operated_case, in_step, rebooted, registered, session, status, stop};
+use super::{in_step, operated_case, rebooted, registered, session, status, stop};
 use crate::{
     Case,
     kit::{self, *},
@@ -15,24 +15,69 @@ use crate::{
 pub(super) fn cases() -> Vec<Case> {
     vec![
         operated_case("TC_014_CSMS", "1.6 soft reset without a transaction: the Central System takes the charge point back", &["1.6 Reset"], tc_014),
-        operated_case("TC_015_CSMS", "1.6 hard reset during a transaction: the transaction ends with HardReset, the charge point comes back", &["1.6 Reset", "1.6 StopTransaction"], tc_015),
-        operated_case("TC_016_CSMS", "1.6 soft reset during a transaction: the transaction ends with SoftReset, the charge point comes back", &["1.6 Reset", "1.6 StopTransaction"], tc_016),
+        operated_case(
+            "TC_015_CSMS",
+            "1.6 hard reset during a transaction: the transaction ends with HardReset, the charge point comes back",
+            &["1.6 Reset", "1.6 StopTransaction"],
+            tc_015,
+        ),
+        operated_case(
+            "TC_016_CSMS",
+            "1.6 soft reset during a transaction: the transaction ends with SoftReset, the charge point comes back",
+            &["1.6 Reset", "1.6 StopTransaction"],
+            tc_016,
+        ),
         operated_case("TC_017_1_CSMS", "1.6 unlock a connector without a session: Unlocked", &["1.6 UnlockConnector"], tc_017_1),
-        operated_case("TC_018_1_CSMS", "1.6 unlock a connector during a session: the transaction ends with UnlockCommand first", &["1.6 UnlockConnector", "1.6 StopTransaction"], tc_018_1),
-        operated_case("TC_030_CSMS", "1.6 unlock a connector that does not unlock: UnlockFailed, the Central System goes on", &["1.6 UnlockConnector"], tc_030),
-        operated_case("TC_031_CSMS", "1.6 unlock a connector the charge point does not have: NotSupported, the Central System goes on", &["1.6 UnlockConnector"], tc_031),
+        operated_case(
+            "TC_018_1_CSMS",
+            "1.6 unlock a connector during a session: the transaction ends with UnlockCommand first",
+            &["1.6 UnlockConnector", "1.6 StopTransaction"],
+            tc_018_1,
+        ),
+        operated_case(
+            "TC_030_CSMS",
+            "1.6 unlock a connector that does not unlock: UnlockFailed, the Central System goes on",
+            &["1.6 UnlockConnector"],
+            tc_030,
+        ),
+        operated_case(
+            "TC_031_CSMS",
+            "1.6 unlock a connector the charge point does not have: NotSupported, the Central System goes on",
+            &["1.6 UnlockConnector"],
+            tc_031,
+        ),
         operated_case("TC_019_1_CSMS", "1.6 retrieve all configuration keys", &["1.6 GetConfiguration"], tc_019_1),
         operated_case("TC_019_2_CSMS", "1.6 retrieve a specific configuration key", &["1.6 GetConfiguration"], tc_019_2),
         operated_case("TC_021_CSMS", "1.6 change a configuration key: Accepted", &["1.6 ChangeConfiguration"], tc_021),
-        operated_case("TC_040_1_CSMS", "1.6 change a configuration key the charge point does not have: NotSupported, the Central System goes on", &["1.6 ChangeConfiguration"], tc_040_1),
-        operated_case("TC_040_2_CSMS", "1.6 change a configuration key to an invalid value: Rejected, the Central System goes on", &["1.6 ChangeConfiguration"], tc_040_2),
+        operated_case(
+            "TC_040_1_CSMS",
+            "1.6 change a configuration key the charge point does not have: NotSupported, the Central System goes on",
+            &["1.6 ChangeConfiguration"],
+            tc_040_1,
+        ),
+        operated_case(
+            "TC_040_2_CSMS",
+            "1.6 change a configuration key to an invalid value: Rejected, the Central System goes on",
+            &["1.6 ChangeConfiguration"],
+            tc_040_2,
+        ),
         operated_case("TC_042_1_CSMS", "1.6 get the local list version of a charge point without one: -1", &["1.6 GetLocalListVersion"], tc_042_1),
         operated_case("TC_042_2_CSMS", "1.6 get the local list version of an empty list: 0", &["1.6 GetLocalListVersion"], tc_042_2),
         operated_case("TC_043_CSMS", "1.6 send a full local authorization list", &["1.6 SendLocalList"], tc_043),
         operated_case("TC_054_CSMS", "1.6 trigger a StatusNotification: Accepted, then sent and answered", &["1.6 TriggerMessage"], tc_054),
-        operated_case("TC_055_CSMS", "1.6 trigger a message the charge point declines: Rejected, the Central System goes on", &["1.6 TriggerMessage"], tc_055),
+        operated_case(
+            "TC_055_CSMS",
+            "1.6 trigger a message the charge point declines: Rejected, the Central System goes on",
+            &["1.6 TriggerMessage"],
+            tc_055,
+        ),
         operated_case("TC_061_CSMS", "1.6 clear the authorization cache", &["1.6 ClearCache"], tc_061),
-        operated_case("TC_062_CSMS", "1.6 data transfer to a charge point that does not know the vendor: UnknownVendorId, the Central System goes on", &["1.6 DataTransfer"], tc_062),
+        operated_case(
+            "TC_062_CSMS",
+            "1.6 data transfer to a charge point that does not know the vendor: UnknownVendorId, the Central System goes on",
+            &["1.6 DataTransfer"],
+            tc_062,
+        ),
     ]
 }
 
@@ -177,13 +222,25 @@ fn tc_043() -> Step {
 
 fn tc_054() -> Step {
     let conn = registered()?;
-    operated(&conn, "TriggerMessage", json!({"requestedMessage": "StatusNotification", "connectorId": 1}), &["/requestedMessage", "/connectorId"], json!({"status": "Accepted"}))?;
+    operated(
+        &conn,
+        "TriggerMessage",
+        json!({"requestedMessage": "StatusNotification", "connectorId": 1}),
+        &["/requestedMessage", "/connectorId"],
+        json!({"status": "Accepted"}),
+    )?;
     status(&conn, 1, "Available")
 }
 
 fn tc_055() -> Step {
     let conn = registered()?;
-    operated(&conn, "TriggerMessage", json!({"requestedMessage": "MeterValues", "connectorId": 1}), &["/requestedMessage"], json!({"status": "Rejected"}))?;
+    operated(
+        &conn,
+        "TriggerMessage",
+        json!({"requestedMessage": "MeterValues", "connectorId": 1}),
+        &["/requestedMessage"],
+        json!({"status": "Rejected"}),
+    )?;
     in_step(&conn, "1.6 TriggerMessage")
 }
 
@@ -195,6 +252,12 @@ fn tc_061() -> Step {
 
 fn tc_062() -> Step {
     let conn = registered()?;
-    operated(&conn, "DataTransfer", json!({"vendorId": "org.example.lab", "messageId": "probe", "data": "1"}), &["/vendorId"], json!({"status": "UnknownVendorId"}))?;
+    operated(
+        &conn,
+        "DataTransfer",
+        json!({"vendorId": "org.example.lab", "messageId": "probe", "data": "1"}),
+        &["/vendorId"],
+        json!({"status": "UnknownVendorId"}),
+    )?;
     in_step(&conn, "1.6 DataTransfer")
 }

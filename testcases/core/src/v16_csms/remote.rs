@@ -3,7 +3,11 @@
 //! asked, and the Central System takes what the charge point does next.
 use serde_json::{Value, json};
 
-use super::{operated_case, in_step, operator::{operated, requested}, registered, session, start, status, stop};
+use super::{
+    in_step, operated_case,
+    operator::{operated, requested},
+    registered, session, start, status, stop,
+};
 use crate::{
     Case,
     kit::{self, *},
@@ -12,18 +16,63 @@ use crate::{
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        operated_case("TC_011_1_CSMS", "1.6 remote start first: the charge point accepts, the cable follows and the transaction starts", &["1.6 RemoteStartTransaction", "1.6 StartTransaction"], tc_011_1),
-        operated_case("TC_026_CSMS", "1.6 a remote start the charge point rejects: the Central System goes on", &["1.6 RemoteStartTransaction"], tc_026),
-        operated_case("TC_028_CSMS", "1.6 a remote stop the charge point rejects: the transaction goes on and ends later", &["1.6 RemoteStopTransaction"], tc_028),
-        operated_case("TC_059_CSMS", "1.6 remote start with a TxProfile charging profile", &["1.6 RemoteStartTransaction", "1.6 SetChargingProfile"], tc_059),
-        operated_case("TC_046_CSMS", "1.6 reserve a connector, then the reserved idTag starts a transaction with the reservationId", &["1.6 ReserveNow", "1.6 StartTransaction"], tc_046),
-        operated_case("TC_047_CSMS", "1.6 a reservation expires: the connector is Available again", &["1.6 ReserveNow", "1.6 StatusNotification"], tc_047),
+        operated_case(
+            "TC_011_1_CSMS",
+            "1.6 remote start first: the charge point accepts, the cable follows and the transaction starts",
+            &["1.6 RemoteStartTransaction", "1.6 StartTransaction"],
+            tc_011_1,
+        ),
+        operated_case(
+            "TC_026_CSMS",
+            "1.6 a remote start the charge point rejects: the Central System goes on",
+            &["1.6 RemoteStartTransaction"],
+            tc_026,
+        ),
+        operated_case(
+            "TC_028_CSMS",
+            "1.6 a remote stop the charge point rejects: the transaction goes on and ends later",
+            &["1.6 RemoteStopTransaction"],
+            tc_028,
+        ),
+        operated_case(
+            "TC_059_CSMS",
+            "1.6 remote start with a TxProfile charging profile",
+            &["1.6 RemoteStartTransaction", "1.6 SetChargingProfile"],
+            tc_059,
+        ),
+        operated_case(
+            "TC_046_CSMS",
+            "1.6 reserve a connector, then the reserved idTag starts a transaction with the reservationId",
+            &["1.6 ReserveNow", "1.6 StartTransaction"],
+            tc_046,
+        ),
+        operated_case(
+            "TC_047_CSMS",
+            "1.6 a reservation expires: the connector is Available again",
+            &["1.6 ReserveNow", "1.6 StatusNotification"],
+            tc_047,
+        ),
         operated_case("TC_048_1_CSMS", "1.6 reserve a faulted connector: Faulted, the Central System goes on", &["1.6 ReserveNow"], tc_048_1),
         operated_case("TC_048_2_CSMS", "1.6 reserve an occupied connector: Occupied, the Central System goes on", &["1.6 ReserveNow"], tc_048_2),
-        operated_case("TC_048_3_CSMS", "1.6 reserve an unavailable connector: Unavailable, the Central System goes on", &["1.6 ReserveNow"], tc_048_3),
-        operated_case("TC_048_4_CSMS", "1.6 a reservation the charge point rejects: Rejected, the Central System goes on", &["1.6 ReserveNow"], tc_048_4),
+        operated_case(
+            "TC_048_3_CSMS",
+            "1.6 reserve an unavailable connector: Unavailable, the Central System goes on",
+            &["1.6 ReserveNow"],
+            tc_048_3,
+        ),
+        operated_case(
+            "TC_048_4_CSMS",
+            "1.6 a reservation the charge point rejects: Rejected, the Central System goes on",
+            &["1.6 ReserveNow"],
+            tc_048_4,
+        ),
         operated_case("TC_051_CSMS", "1.6 cancel a reservation: Accepted and the connector Available", &["1.6 CancelReservation"], tc_051),
-        operated_case("TC_052_CSMS", "1.6 cancel a reservation the charge point does not have: Rejected, the Central System goes on", &["1.6 CancelReservation"], tc_052),
+        operated_case(
+            "TC_052_CSMS",
+            "1.6 cancel a reservation the charge point does not have: Rejected, the Central System goes on",
+            &["1.6 CancelReservation"],
+            tc_052,
+        ),
         operated_case("TC_056_CSMS", "1.6 central smart charging: a TxDefaultProfile for the charge point", &["1.6 SetChargingProfile"], tc_056),
         operated_case("TC_057_CSMS", "1.6 central smart charging: a TxProfile for the running transaction", &["1.6 SetChargingProfile"], tc_057),
         operated_case("TC_066_CSMS", "1.6 get the composite schedule of a connector", &["1.6 GetCompositeSchedule"], tc_066),
@@ -73,7 +122,12 @@ fn profile(id: i64, purpose: &str, transaction: Option<i64>) -> Value {
 fn tc_059() -> Step {
     let conn = registered()?;
     let sent = remote_start(&conn, Some(profile(59, "TxProfile", None)), "Accepted")?;
-    kit::check(sent["chargingProfile"]["chargingProfilePurpose"] == "TxProfile", "1.6 RemoteStartTransaction", "a chargingProfile of purpose TxProfile (§5.11)", || sent.to_string())?;
+    kit::check(
+        sent["chargingProfile"]["chargingProfilePurpose"] == "TxProfile",
+        "1.6 RemoteStartTransaction",
+        "a chargingProfile of purpose TxProfile (§5.11)",
+        || sent.to_string(),
+    )?;
     status(&conn, 1, "Preparing")?;
     start(&conn, &kit::valid_token(), 1000)?;
     status(&conn, 1, "Charging")
@@ -93,8 +147,19 @@ fn tc_046() -> Step {
     status(&conn, 1, "Reserved")?;
     status(&conn, 1, "Preparing")?;
     let token = kit::valid_token();
-    let r = kit::call(&conn, "1.6 StartTransaction", "StartTransaction", json!({"connectorId": 1, "idTag": token, "meterStart": 1000, "timestamp": now(), "reservationId": reservation}), 10_000)?;
-    kit::check(at(&r, "/idTagInfo/status") == "Accepted", "1.6 StartTransaction", format!("the reserved idTag {token} Accepted with reservationId {reservation}"), || r.to_string())?;
+    let r = kit::call(
+        &conn,
+        "1.6 StartTransaction",
+        "StartTransaction",
+        json!({"connectorId": 1, "idTag": token, "meterStart": 1000, "timestamp": now(), "reservationId": reservation}),
+        10_000,
+    )?;
+    kit::check(
+        at(&r, "/idTagInfo/status") == "Accepted",
+        "1.6 StartTransaction",
+        format!("the reserved idTag {token} Accepted with reservationId {reservation}"),
+        || r.to_string(),
+    )?;
     status(&conn, 1, "Charging")
 }
 

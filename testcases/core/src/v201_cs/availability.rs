@@ -41,12 +41,48 @@ pub(crate) fn cases() -> Vec<Case> {
             &[],
             tc_g_06,
         ),
-        case("TC_G_07_CS", "ChangeAvailability Inoperative for one connector: Accepted, the connector Unavailable", &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.06"], &[], tc_g_07),
-        case("TC_G_08_CS", "ChangeAvailability Operative for an unavailable connector: Accepted, the connector Available", &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.07"], &[], tc_g_08),
-        case("TC_G_09_CS", "ChangeAvailability Operative for an operative EVSE is Accepted and changes nothing", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_09),
-        case("TC_G_10_CS", "ChangeAvailability Inoperative for an unavailable EVSE is Accepted and it stays Unavailable", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_10),
-        case("TC_G_12_CS", "ChangeAvailability Operative for an operative station is Accepted and changes nothing", &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05"], &[], tc_g_12),
-        case("TC_G_13_CS", "ChangeAvailability Inoperative for an unavailable station is Accepted and it stays Unavailable", &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05"], &[], tc_g_13),
+        case(
+            "TC_G_07_CS",
+            "ChangeAvailability Inoperative for one connector: Accepted, the connector Unavailable",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.06"],
+            &[],
+            tc_g_07,
+        ),
+        case(
+            "TC_G_08_CS",
+            "ChangeAvailability Operative for an unavailable connector: Accepted, the connector Available",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.04", "G03.FR.07"],
+            &[],
+            tc_g_08,
+        ),
+        case(
+            "TC_G_09_CS",
+            "ChangeAvailability Operative for an operative EVSE is Accepted and changes nothing",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"],
+            &[],
+            tc_g_09,
+        ),
+        case(
+            "TC_G_10_CS",
+            "ChangeAvailability Inoperative for an unavailable EVSE is Accepted and it stays Unavailable",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"],
+            &[],
+            tc_g_10,
+        ),
+        case(
+            "TC_G_12_CS",
+            "ChangeAvailability Operative for an operative station is Accepted and changes nothing",
+            &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05"],
+            &[],
+            tc_g_12,
+        ),
+        case(
+            "TC_G_13_CS",
+            "ChangeAvailability Inoperative for an unavailable station is Accepted and it stays Unavailable",
+            &["G04.FR.01", "G04.FR.02", "G04.FR.03", "G04.FR.04", "G04.FR.05"],
+            &[],
+            tc_g_13,
+        ),
         case(
             "TC_G_14_CS",
             "ChangeAvailability Inoperative for the station during a transaction is Scheduled and applied when it ends",
@@ -54,8 +90,20 @@ pub(crate) fn cases() -> Vec<Case> {
             SESSION,
             tc_g_14,
         ),
-        case("TC_G_15_CS", "ChangeAvailability Operative for an operative connector is Accepted and changes nothing", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_15),
-        case("TC_G_16_CS", "ChangeAvailability Inoperative for an unavailable connector is Accepted and it stays Unavailable", &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"], &[], tc_g_16),
+        case(
+            "TC_G_15_CS",
+            "ChangeAvailability Operative for an operative connector is Accepted and changes nothing",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"],
+            &[],
+            tc_g_15,
+        ),
+        case(
+            "TC_G_16_CS",
+            "ChangeAvailability Inoperative for an unavailable connector is Accepted and it stays Unavailable",
+            &["G03.FR.01", "G03.FR.02", "G03.FR.03", "G03.FR.04"],
+            &[],
+            tc_g_16,
+        ),
         case(
             "TC_G_17_CS",
             "ChangeAvailability Inoperative for a connector during a transaction is Scheduled and applied when it ends",
@@ -117,10 +165,15 @@ fn next_report(conn: &Connection, req: &str, ms: u32) -> Step<Option<String>> {
 /// EVSE 1's connector reports `expected` within 10 s.
 fn reported(conn: &Connection, req: &str, expected: &str) -> Step {
     let got = next_report(conn, req, 10_000)?;
-    kit::check(got.as_deref() == Some(expected), req, format!("EVSE 1 connector reported {expected} (StatusNotification or NotifyEvent AvailabilityState)"), || match &got {
-        Some(s) => format!("reported {s}"),
-        None => "no availability report within 10 s".into(),
-    })
+    kit::check(
+        got.as_deref() == Some(expected),
+        req,
+        format!("EVSE 1 connector reported {expected} (StatusNotification or NotifyEvent AvailabilityState)"),
+        || match &got {
+            Some(s) => format!("reported {s}"),
+            None => "no availability report within 10 s".into(),
+        },
+    )
 }
 
 fn change(conn: &Connection, req: &str, scope: Scope, operational: &str, expected: &str) -> Step {
@@ -265,7 +318,8 @@ fn tc_b_23() -> Step {
     kit::check(r["status"] == "Accepted", "B11.FR.01", "Reset OnIdle Accepted with no transaction", || r.to_string())?;
     let _ = conn.expect_close(15_000);
     let again = kit::accept_station("B11.FR.03", 15_000, &["BootNotification", "StatusNotification", "NotifyEvent"])?;
-    let boot = kit::expect_and_reply(&again, "B11.FR.03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    let boot =
+        kit::expect_and_reply(&again, "B11.FR.03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
     kit::check(at(&boot, "/reason") == "RemoteReset", "B11.FR.03", "boot reason RemoteReset", || format!("reason {}", at(&boot, "/reason")))?;
     reported(&again, "B11.FR.04", "Unavailable")
 }

@@ -24,42 +24,22 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
-        case(
-            "TC_M_01_CS",
-            "A CSMS root certificate is installed and then listed by its hash data",
-            &["M05.FR.01", "M05.FR.02", "M03"],
-            tc_m_01,
-        ),
+        case("TC_M_01_CS", "A CSMS root certificate is installed and then listed by its hash data", &["M05.FR.01", "M05.FR.02", "M03"], tc_m_01),
         case(
             "TC_M_02_CS",
             "A manufacturer root certificate is installed and then listed by its hash data",
             &["M05.FR.01", "M05.FR.02", "M03"],
             tc_m_02,
         ),
-        case(
-            "TC_M_07_CS",
-            "An expired root certificate is Rejected and not listed",
-            &["M05.FR.01", "M05.FR.07", "M03"],
-            tc_m_07,
-        ),
-        case(
-            "TC_M_12_CS",
-            "GetInstalledCertificateIds for CSMS roots lists the installed one",
-            &["M03.FR.01", "M03.FR.03", "M03.FR.04"],
-            tc_m_12,
-        ),
+        case("TC_M_07_CS", "An expired root certificate is Rejected and not listed", &["M05.FR.01", "M05.FR.07", "M03"], tc_m_07),
+        case("TC_M_12_CS", "GetInstalledCertificateIds for CSMS roots lists the installed one", &["M03.FR.01", "M03.FR.03", "M03.FR.04"], tc_m_12),
         case(
             "TC_M_13_CS",
             "GetInstalledCertificateIds for manufacturer roots lists the installed one",
             &["M03.FR.01", "M03.FR.03", "M03.FR.04"],
             tc_m_13,
         ),
-        case(
-            "TC_M_17_CS",
-            "GetInstalledCertificateIds for two types lists a root of each",
-            &["M03.FR.01", "M03.FR.03", "M03.FR.04"],
-            tc_m_17,
-        ),
+        case("TC_M_17_CS", "GetInstalledCertificateIds for two types lists a root of each", &["M03.FR.01", "M03.FR.03", "M03.FR.04"], tc_m_17),
         case(
             "TC_M_18_CS",
             "GetInstalledCertificateIds without a type lists the roots of every type",
@@ -78,12 +58,7 @@ pub(crate) fn cases() -> Vec<Case> {
             &["M04.FR.01", "M04.FR.02", "M03"],
             tc_m_20,
         ),
-        case(
-            "TC_M_22_CS",
-            "DeleteCertificate of hash data no certificate has answers NotFound",
-            &["M04.FR.01", "M04.FR.04"],
-            tc_m_22,
-        ),
+        case("TC_M_22_CS", "DeleteCertificate of hash data no certificate has answers NotFound", &["M04.FR.01", "M04.FR.04"], tc_m_22),
     ]
 }
 
@@ -109,7 +84,9 @@ fn installed(conn: &Connection, req: &str, kinds: &[&str]) -> Step<Option<Vec<Va
     let r = installed_ids(conn, req, kinds)?;
     match r["status"].as_str() {
         Some("NotFound") => {
-            kit::check(r.get("certificateHashDataChain").is_none(), "M03.FR.02", "no certificateHashDataChain with status NotFound", || r.to_string())?;
+            kit::check(r.get("certificateHashDataChain").is_none(), "M03.FR.02", "no certificateHashDataChain with status NotFound", || {
+                r.to_string()
+            })?;
             Ok(None)
         }
         _ => Ok(Some(r["certificateHashDataChain"].as_array().cloned().unwrap_or_default())),
@@ -128,7 +105,10 @@ fn lists(conn: &Connection, req: &str, kinds: &[&str], kind: &str, serial: &str)
     let r = installed_ids(conn, req, kinds)?;
     kit::check(r["status"] == "Accepted", req, format!("status Accepted with the installed {kind}"), || r.to_string())?;
     let chain = r["certificateHashDataChain"].as_array().cloned().unwrap_or_default();
-    let entry = chain.iter().find(|e| has_serial(e, serial)).ok_or_else(|| kit::fail(req, format!("the {kind} with serial {serial} in certificateHashDataChain"), format!("{chain:?}")))?;
+    let entry = chain
+        .iter()
+        .find(|e| has_serial(e, serial))
+        .ok_or_else(|| kit::fail(req, format!("the {kind} with serial {serial} in certificateHashDataChain"), format!("{chain:?}")))?;
     kit::check(entry["certificateType"] == kind, req, format!("the entry's certificateType {kind}"), || entry.to_string())?;
     let hash = &entry["certificateHashData"];
     let digits = match hash["hashAlgorithm"].as_str() {
@@ -137,7 +117,12 @@ fn lists(conn: &Connection, req: &str, kinds: &[&str], kind: &str, serial: &str)
         _ => 128,
     };
     let hex = |k: &str| hash[k].as_str().is_some_and(|h| h.len() == digits && h.chars().all(|c| c.is_ascii_hexdigit()));
-    kit::check(hex("issuerNameHash") && hex("issuerKeyHash"), req, format!("issuer name and key hashes of {digits} hex digits for {}", hash["hashAlgorithm"]), || hash.to_string())?;
+    kit::check(
+        hex("issuerNameHash") && hex("issuerKeyHash"),
+        req,
+        format!("issuer name and key hashes of {digits} hex digits for {}", hash["hashAlgorithm"]),
+        || hash.to_string(),
+    )?;
     Ok(entry.clone())
 }
 
@@ -155,10 +140,13 @@ fn tc_m_02() -> Step {
 
 fn tc_m_07() -> Step {
     let conn = super::booted(300)?;
-    let r = kit::call(&conn, "M05.FR.07", "InstallCertificate", json!({"certificateType": "CSMSRootCertificate", "certificate": EXPIRED_ROOT}), 10_000)?;
+    let r =
+        kit::call(&conn, "M05.FR.07", "InstallCertificate", json!({"certificateType": "CSMSRootCertificate", "certificate": EXPIRED_ROOT}), 10_000)?;
     kit::check(r["status"] == "Rejected", "M05.FR.07", "InstallCertificate of an expired root Rejected", || r.to_string())?;
     let chain = installed(&conn, "M03", &["CSMSRootCertificate"])?.unwrap_or_default();
-    kit::check(!chain.iter().any(|e| has_serial(e, EXPIRED_ROOT_SERIAL)), "M05.FR.07", "the expired root not among the installed ones", || format!("{chain:?}"))
+    kit::check(!chain.iter().any(|e| has_serial(e, EXPIRED_ROOT_SERIAL)), "M05.FR.07", "the expired root not among the installed ones", || {
+        format!("{chain:?}")
+    })
 }
 
 fn tc_m_12() -> Step {

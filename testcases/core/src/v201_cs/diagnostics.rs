@@ -94,7 +94,9 @@ fn tc_n_26() -> Step {
     // N01.FR.13: the retries wait retryInterval between attempts (timing tolerance from the lab).
     let slack = u64::from(kit::config::lab_timing().tolerance_ms);
     let gaps: Vec<u64> = failures_at.windows(2).map(|w| w[1] - w[0]).collect();
-    kit::check(gaps.iter().all(|g| g + slack >= interval_s * 1_000), "N01.FR.13", format!("attempts at least {interval_s} s apart"), || format!("gaps {gaps:?} ms"))?;
+    kit::check(gaps.iter().all(|g| g + slack >= interval_s * 1_000), "N01.FR.13", format!("attempts at least {interval_s} s apart"), || {
+        format!("gaps {gaps:?} ms")
+    })?;
     kit::expect_silence(&conn, "N01.FR.13", "LogStatusNotification", (interval_s * 1_000 + slack) as u32, "after the last retry")
 }
 
@@ -106,7 +108,12 @@ fn tc_n_32() -> Step {
     let r = kit::call(&conn, "N10.FR.01", "CustomerInformation", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "N10.FR.01", "CustomerInformation Accepted", || r.to_string())?;
     let n = kit::expect_and_reply(&conn, "N10.FR.06", "NotifyCustomerInformation", 10_000, json!({}))?;
-    kit::check(n["requestId"] == 32 && n["tbc"] == false, "N10.FR.06", "one NotifyCustomerInformation for request 32 (tbc false) saying the data is cleared", || n.to_string())
+    kit::check(
+        n["requestId"] == 32 && n["tbc"] == false,
+        "N10.FR.06",
+        "one NotifyCustomerInformation for request 32 (tbc false) saying the data is cleared",
+        || n.to_string(),
+    )
 }
 
 fn tc_n_35() -> Step {
@@ -122,15 +129,22 @@ fn tc_n_35() -> Step {
 
 fn tc_p_01() -> Step {
     let conn = super::booted(300)?;
-    let r = kit::call(&conn, "P01.FR.05", "DataTransfer", json!({"vendorId": "org.openchargealliance.octt", "messageId": "OcttUnusedMessage"}), 10_000)?;
+    let r =
+        kit::call(&conn, "P01.FR.05", "DataTransfer", json!({"vendorId": "org.openchargealliance.octt", "messageId": "OcttUnusedMessage"}), 10_000)?;
     let status = r["status"].as_str().unwrap_or_default();
-    kit::check(["UnknownVendorId", "UnknownMessageId", "Rejected"].contains(&status), "P01.FR.05", "UnknownVendorId, UnknownMessageId or Rejected for a vendor it does not implement", || r.to_string())
+    kit::check(
+        ["UnknownVendorId", "UnknownMessageId", "Rejected"].contains(&status),
+        "P01.FR.05",
+        "UnknownVendorId, UnknownMessageId or Rejected for a vendor it does not implement",
+        || r.to_string(),
+    )
 }
 
 fn tc_p_03() -> Step {
     let conn = super::booted(300)?;
     let custom = json!({"vendorId": "org.openchargealliance.octt", "note": "vendor data the station may ignore"});
-    let datum = json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}, "attributeType": "Actual", "customData": custom});
+    let datum =
+        json!({"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}, "attributeType": "Actual", "customData": custom});
     let mut set = datum.clone();
     set["attributeValue"] = json!("200");
     let r = kit::call(&conn, "B05", "SetVariables", json!({"setVariableData": [set], "customData": custom}), 10_000)?;
@@ -138,6 +152,7 @@ fn tc_p_03() -> Step {
     kit::check(result["attributeStatus"] == "Accepted", "B05", "SetVariables with customData Accepted", || result.to_string())?;
     let r = kit::call(&conn, "B06", "GetVariables", json!({"getVariableData": [datum], "customData": custom}), 10_000)?;
     let result = kit::at(&r, "/getVariableResult/0");
-    let ok = result["attributeStatus"] == "Accepted" && result["attributeValue"] == "200" && result.get("attributeType").is_none_or(|t| t == "Actual");
+    let ok =
+        result["attributeStatus"] == "Accepted" && result["attributeValue"] == "200" && result.get("attributeType").is_none_or(|t| t == "Actual");
     kit::check(ok, "B06", "GetVariables Accepted with value 200 (attributeType Actual or omitted)", || result.to_string())
 }

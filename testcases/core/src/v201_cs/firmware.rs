@@ -31,15 +31,52 @@ pub(crate) fn cases() -> Vec<Case> {
         case(
             "TC_L_01_CS",
             "Secure firmware update: Downloading, Downloaded, SignatureVerified, a reboot with reason FirmwareUpdate, Installed and a FirmwareUpdated security event",
-            &["L01.FR.01", "L01.FR.04", "L01.FR.05", "L01.FR.09", "L01.FR.10", "L01.FR.12", "L01.FR.13", "L01.FR.15", "L01.FR.20", "L01.FR.21", "L01.FR.23"],
+            &[
+                "L01.FR.01",
+                "L01.FR.04",
+                "L01.FR.05",
+                "L01.FR.09",
+                "L01.FR.10",
+                "L01.FR.12",
+                "L01.FR.13",
+                "L01.FR.15",
+                "L01.FR.20",
+                "L01.FR.21",
+                "L01.FR.23",
+            ],
             tc_l_01,
         ),
-        case("TC_L_02_CS", "A firmware update with a later installDateTime reports InstallScheduled and installs no earlier", &["L01.FR.01", "L01.FR.13", "L01.FR.15"], tc_l_02),
-        case("TC_L_03_CS", "A firmware update with a later retrieveDateTime reports DownloadScheduled and downloads no earlier", &["L01.FR.01", "L01.FR.13", "L01.FR.15"], tc_l_03),
-        case("TC_L_05_CS", "A firmware update signed with an invalid certificate is answered InvalidCertificate, with a security event", &["L01.FR.02", "L01.FR.03"], tc_l_05),
-        case("TC_L_06_CS", "A firmware image whose signature does not verify ends with InvalidSignature and a security event", &["L01.FR.03", "L01.FR.04"], tc_l_06),
+        case(
+            "TC_L_02_CS",
+            "A firmware update with a later installDateTime reports InstallScheduled and installs no earlier",
+            &["L01.FR.01", "L01.FR.13", "L01.FR.15"],
+            tc_l_02,
+        ),
+        case(
+            "TC_L_03_CS",
+            "A firmware update with a later retrieveDateTime reports DownloadScheduled and downloads no earlier",
+            &["L01.FR.01", "L01.FR.13", "L01.FR.15"],
+            tc_l_03,
+        ),
+        case(
+            "TC_L_05_CS",
+            "A firmware update signed with an invalid certificate is answered InvalidCertificate, with a security event",
+            &["L01.FR.02", "L01.FR.03"],
+            tc_l_05,
+        ),
+        case(
+            "TC_L_06_CS",
+            "A firmware image whose signature does not verify ends with InvalidSignature and a security event",
+            &["L01.FR.03", "L01.FR.04"],
+            tc_l_06,
+        ),
         case("TC_L_07_CS", "A firmware image that cannot be downloaded ends with DownloadFailed", &["L01.FR.01", "L01.FR.06"], tc_l_07),
-        case("TC_L_08_CS", "A firmware image that fails its installation check ends with InstallVerificationFailed or InstallationFailed", &["L01.FR.01", "L01.FR.08"], tc_l_08),
+        case(
+            "TC_L_08_CS",
+            "A firmware image that fails its installation check ends with InstallVerificationFailed or InstallationFailed",
+            &["L01.FR.01", "L01.FR.08"],
+            tc_l_08,
+        ),
         case("TC_L_18_CS", "A firmware update without signing certificate and signature is Rejected or InvalidCertificate", &["L01"], tc_l_18),
     ]
 }
@@ -56,8 +93,17 @@ fn ready() -> Step<Connection> {
 }
 
 /// UpdateFirmware with this image; `retrieve_s`/`install_s` seconds from now (negative: past).
-fn update(conn: &Connection, req: &str, location: &str, certificate: Option<&str>, signature: Option<&str>, retrieve_s: i64, install_s: i64) -> Step<Value> {
-    let mut firmware = json!({"location": location, "retrieveDateTime": kit::time_from_now(retrieve_s), "installDateTime": kit::time_from_now(install_s)});
+fn update(
+    conn: &Connection,
+    req: &str,
+    location: &str,
+    certificate: Option<&str>,
+    signature: Option<&str>,
+    retrieve_s: i64,
+    install_s: i64,
+) -> Step<Value> {
+    let mut firmware =
+        json!({"location": location, "retrieveDateTime": kit::time_from_now(retrieve_s), "installDateTime": kit::time_from_now(install_s)});
     if let Some(c) = certificate {
         firmware["signingCertificate"] = json!(c);
     }
@@ -102,7 +148,13 @@ fn sequence(mut conn: Connection, req: &str, expected: &[Option<&str>]) -> Step<
             None => {
                 let _ = conn.expect_close(15_000);
                 conn = kit::accept_station(req, 30_000, &["BootNotification", "FirmwareStatusNotification", "SecurityEventNotification"])?;
-                let boot = kit::expect_and_reply(&conn, "L01.FR.12", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+                let boot = kit::expect_and_reply(
+                    &conn,
+                    "L01.FR.12",
+                    "BootNotification",
+                    10_000,
+                    json!({"currentTime": now(), "interval": 300, "status": "Accepted"}),
+                )?;
                 kit::check(boot["reason"] == "FirmwareUpdate", "L01.FR.12", "boot reason FirmwareUpdate", || boot.to_string())?;
             }
         }
@@ -147,7 +199,12 @@ fn tc_l_02() -> Step {
     let scheduled_at = kit::clock::now_ms();
     let (conn, events) = sequence(conn, "L01.FR.15", &[Some("InstallRebooting")])?;
     let waited = kit::clock::now_ms() - scheduled_at;
-    kit::check(waited + u64::from(kit::config::lab_timing().tolerance_ms) >= 3_000, "L01.FR.15", "no installation before installDateTime (4 s after the request)", || format!("InstallRebooting {waited} ms after InstallScheduled"))?;
+    kit::check(
+        waited + u64::from(kit::config::lab_timing().tolerance_ms) >= 3_000,
+        "L01.FR.15",
+        "no installation before installDateTime (4 s after the request)",
+        || format!("InstallRebooting {waited} ms after InstallScheduled"),
+    )?;
     let (conn, more) = sequence(conn, "L01.FR.13", &[None, Some("Installing"), Some("Installed")])?;
     security_event(&conn, "L01.FR.21", &[events, more].concat(), "FirmwareUpdated")
 }
@@ -160,7 +217,12 @@ fn tc_l_03() -> Step {
     let scheduled_at = kit::clock::now_ms();
     let (conn, _) = sequence(conn, "L01.FR.13", &[Some("Downloading")])?;
     let waited = kit::clock::now_ms() - scheduled_at;
-    kit::check(waited + u64::from(kit::config::lab_timing().tolerance_ms) >= 3_000, "L01.FR.13", "no download before retrieveDateTime (4 s after the request)", || format!("Downloading {waited} ms after DownloadScheduled"))?;
+    kit::check(
+        waited + u64::from(kit::config::lab_timing().tolerance_ms) >= 3_000,
+        "L01.FR.13",
+        "no download before retrieveDateTime (4 s after the request)",
+        || format!("Downloading {waited} ms after DownloadScheduled"),
+    )?;
     installed(conn, "L01.FR.13", &[Some("Downloaded"), Some("SignatureVerified")])
 }
 
@@ -169,7 +231,12 @@ fn tc_l_05() -> Step {
     let (location, _, signature) = good_image();
     let invalid = param("invalid-firmware-signing-certificate", super::certificates::EXPIRED_ROOT);
     let r = update(&conn, "L01.FR.02", &location, Some(&invalid), Some(&signature), -7_200, -7_200)?;
-    kit::check(r["status"] == "InvalidCertificate" || r["status"] == "RevokedCertificate", "L01.FR.02", "UpdateFirmware InvalidCertificate or RevokedCertificate", || r.to_string())?;
+    kit::check(
+        r["status"] == "InvalidCertificate" || r["status"] == "RevokedCertificate",
+        "L01.FR.02",
+        "UpdateFirmware InvalidCertificate or RevokedCertificate",
+        || r.to_string(),
+    )?;
     security_event(&conn, "L01.FR.03", &[], "InvalidFirmwareSigningCertificate")
 }
 
@@ -201,14 +268,28 @@ fn tc_l_08() -> Step {
     let (_, certificate, _) = good_image();
     let (location, signature) = (param("failing-firmware-location", CORRUPT_LOCATION), param("failing-firmware-signature", CORRUPT_SIGNATURE));
     accepted("L01.FR.01", &update(&conn, "L01.FR.01", &location, Some(&certificate), Some(&signature), -7_200, -7_200)?)?;
-    let (conn, mut events) = sequence(conn, "L01.FR.08", &[Some("Downloading"), Some("Downloaded"), Some("SignatureVerified"), Some("InstallRebooting"), None, Some("Installing")])?;
+    let (conn, mut events) = sequence(
+        conn,
+        "L01.FR.08",
+        &[Some("Downloading"), Some("Downloaded"), Some("SignatureVerified"), Some("InstallRebooting"), None, Some("Installing")],
+    )?;
     let last = next_status(&conn, "L01.FR.08", &mut events)?;
-    kit::check(last == "InstallVerificationFailed" || last == "InstallationFailed", "L01.FR.08", "FirmwareStatusNotification InstallVerificationFailed or InstallationFailed", || format!("status {last}"))
+    kit::check(
+        last == "InstallVerificationFailed" || last == "InstallationFailed",
+        "L01.FR.08",
+        "FirmwareStatusNotification InstallVerificationFailed or InstallationFailed",
+        || format!("status {last}"),
+    )
 }
 
 fn tc_l_18() -> Step {
     let conn = ready()?;
     let location = param("firmware-location", LOCATION);
     let r = update(&conn, "L01", &location, None, None, -7_200, -7_200)?;
-    kit::check(r["status"] == "Rejected" || r["status"] == "InvalidCertificate", "L01", "UpdateFirmware Rejected or InvalidCertificate for an unsigned image", || r.to_string())
+    kit::check(
+        r["status"] == "Rejected" || r["status"] == "InvalidCertificate",
+        "L01",
+        "UpdateFirmware Rejected or InvalidCertificate for an unsigned image",
+        || r.to_string(),
+    )
 }

@@ -58,7 +58,9 @@ const ENERGY: &str = "Energy.Active.Import.Register";
 /// measurand may be omitted for it).
 fn readings_are(req: &str, mv: &Value, context: &str) -> Step {
     let values = mv["sampledValue"].as_array().cloned().unwrap_or_default();
-    kit::check(!values.is_empty() && values.iter().all(|v| v["context"] == context), req, format!("sampled values with context {context}"), || mv.to_string())?;
+    kit::check(!values.is_empty() && values.iter().all(|v| v["context"] == context), req, format!("sampled values with context {context}"), || {
+        mv.to_string()
+    })?;
     let energy = values.iter().any(|v| v.get("measurand").is_none_or(|m| m == ENERGY));
     kit::check(energy, "J01.FR.07", format!("a reading of {ENERGY}, the configured measurand"), || mv.to_string())
 }
@@ -68,7 +70,9 @@ fn spaced(req: &str, stamps: &[Value], interval_s: i64) -> Step {
     let ms: Vec<i64> = stamps.iter().filter_map(|t| t.as_str().and_then(kit::epoch_ms)).collect();
     let slack = i64::from(kit::config::lab_timing().tolerance_ms).max(1_000);
     let gaps: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
-    kit::check(gaps.iter().all(|g| (g - interval_s * 1_000).abs() <= slack), req, format!("readings {interval_s} s apart"), || format!("gaps {gaps:?} ms between {stamps:?}"))
+    kit::check(gaps.iter().all(|g| (g - interval_s * 1_000).abs() <= slack), req, format!("readings {interval_s} s apart"), || {
+        format!("gaps {gaps:?} ms between {stamps:?}")
+    })
 }
 
 fn tc_j_01() -> Step {
@@ -112,7 +116,6 @@ fn tc_j_02() -> Step {
     }
     kit::check(readings >= 2, "J01.FR.22", "two clock-aligned readings of EVSE 1 within 10 s (interval 2 s)", || format!("{readings} readings"))
 }
-
 
 fn tc_j_03() -> Step {
     let (conn, _) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
@@ -160,7 +163,9 @@ fn tc_j_10() -> Step {
     let values = ended["meterValue"].as_array().cloned().unwrap_or_default();
     let periodic: Vec<&Value> = values.iter().filter(|v| at(v, "/sampledValue/0/context") == "Sample.Periodic").collect();
     let end = values.iter().filter(|v| at(v, "/sampledValue/0/context") == "Transaction.End").count();
-    kit::check(periodic.len() >= 2 && end == 1, "E06.FR.11", "the Ended event with Sample.Periodic readings and one Transaction.End", || ended.to_string())?;
+    kit::check(periodic.len() >= 2 && end == 1, "E06.FR.11", "the Ended event with Sample.Periodic readings and one Transaction.End", || {
+        ended.to_string()
+    })?;
     for mv in &periodic {
         readings_are("J02.FR.04", mv, "Sample.Periodic")?;
     }

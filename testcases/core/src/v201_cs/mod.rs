@@ -21,86 +21,894 @@ const CSMS: Role = Role::Csms;
 pub(super) const SESSION: &[&str] = &["plug", "token-reader"];
 
 /// A mandatory 2.0.1 case for a charging-station DUT with a 30 s limit.
-pub(super) fn station_case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
+pub(super) fn station_case(
+    id: &'static str,
+    title: &'static str,
+    requirements: &'static [&'static str],
+    needs: &'static [&'static str],
+    run: fn() -> Step,
+) -> Case {
     Case::new(id, title, CSMS, V201, requirements, run).needs(needs).timeout_ms(30_000)
 }
 
-
 pub(crate) fn cases() -> Vec<Case> {
     let mut cases = vec![
-        Case { id: "TC_B_01_CS", title: "Cold boot: the station registers, is accepted and reports its connectors", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
-        Case { id: "TC_B_02_CS", title: "Cold boot answered Pending: the station sends nothing else and boots again", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B02"], needs: &[], timeout_ms: 20_000, run: tc_b_02 },
-        Case { id: "TC_B_03_CS", title: "Cold boot answered Rejected: the station waits the interval before its next boot", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B03"], needs: &[], timeout_ms: 20_000, run: tc_b_03 },
-        Case { id: "TC_B_06_CS", title: "GetVariables of one known variable returns Accepted with its value", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_06 },
-        Case { id: "TC_B_09_CS", title: "SetVariables of one writable variable is Accepted and reads back", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_09 },
-        Case { id: "TC_B_20_CS", title: "Reset OnIdle with no transaction: the station accepts, reconnects and boots with RemoteReset", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B11"], needs: &[], timeout_ms: 30_000, run: tc_b_20 },
-        Case { id: "TC_B_32_CS", title: "GetVariables of an unknown component answers UnknownComponent", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_32 },
-        Case { id: "OH_G_01_CS", title: "Heartbeats follow the interval granted at boot", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G02"], needs: &[], timeout_ms: 20_000, run: oh_g_01 },
-        Case { id: "OH_F_01_CS", title: "Remote start is accepted and the transaction is reported with the remoteStartId", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F01"], needs: &[], timeout_ms: 20_000, run: oh_f_01 },
-        Case { id: "OH_F_02_CS", title: "Remote stop ends the transaction with stoppedReason Remote", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F03"], needs: &[], timeout_ms: 20_000, run: oh_f_02 },
-        Case { id: "OH_F_03_CS", title: "Two remote-started transactions get different transaction ids", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E01"], needs: &[], timeout_ms: 30_000, run: oh_f_03 },
-        Case { id: "OH_RPC_01_CS", title: "A CALL with an unknown action is answered with CALLERROR NotImplemented", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_01 },
-        Case { id: "OH_RPC_02_CS", title: "A frame that is not JSON is answered with a CALLERROR", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_02 },
-        Case { id: "TC_B_07_CS", title: "GetVariables of several variables answers each, in one response", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_07 },
-        Case { id: "TC_B_10_CS", title: "SetVariables of several writable variables accepts each", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_10 },
-        Case { id: "TC_B_11_CS", title: "SetVariables with a value of the wrong format is Rejected and the old value kept", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_11 },
-        Case { id: "TC_B_12_CS", title: "GetBaseReport ConfigurationInventory is Accepted and followed by NotifyReport parts ending with tbc false", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &[], timeout_ms: 20_000, run: tc_b_12 },
-        Case { id: "TC_B_21_CS", title: "Reset OnIdle during a transaction is Scheduled and happens once the transaction ends", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B11", "B12"], needs: &["plug", "token-reader"], timeout_ms: 60_000, run: tc_b_21 },
-        Case { id: "TC_B_22_CS", title: "Reset Immediate during a transaction ends it with ImmediateReset and reboots", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B12"], needs: &["plug", "token-reader"], timeout_ms: 60_000, run: tc_b_22 },
-        Case { id: "TC_B_33_CS", title: "GetVariables of an unknown variable of a known component answers UnknownVariable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &[], timeout_ms: 20_000, run: tc_b_33 },
-        Case { id: "TC_B_35_CS", title: "SetVariables of an unknown component answers UnknownComponent", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_35 },
-        Case { id: "TC_B_36_CS", title: "SetVariables of an unknown variable answers UnknownVariable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_36 },
-        Case { id: "TC_B_39_CS", title: "SetVariables of a read-only variable is Rejected", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &[], timeout_ms: 20_000, run: tc_b_39 },
-        Case { id: "TC_B_57_CS", title: "After losing its connection the station reconnects without booting again", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B04"], needs: &["network"], timeout_ms: 30_000, run: tc_b_57 },
-        Case { id: "TC_C_02_CS", title: "A token the CSMS reports Invalid starts no transaction", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["C01"], needs: &["token-reader"], timeout_ms: 20_000, run: tc_c_02 },
-        Case { id: "TC_C_08_CS", title: "With local pre-authorization, a cached Accepted token starts a transaction without Authorize", role: CSMS, versions: V201, profile: "core", features: &["auth-cache"], requirements: &["C10"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_c_08 },
-        Case { id: "TC_C_21_CS", title: "Offline, a token on the local list starts a transaction that is reported once back online", role: CSMS, versions: V201, profile: "local-auth-list", features: &["offline-authorization"], requirements: &["C13", "E12"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_c_21 },
-        Case { id: "TC_C_37_CS", title: "ClearCache is Accepted", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &[], timeout_ms: 20_000, run: tc_c_37 },
-        Case { id: "TC_D_01_CS", title: "A full local list is Accepted and its version reads back", role: CSMS, versions: V201, profile: "local-auth-list", features: &[], requirements: &["D01", "D02"], needs: &[], timeout_ms: 20_000, run: tc_d_01 },
-        Case { id: "TC_D_06_CS", title: "A differential local list update with an old version answers VersionMismatch", role: CSMS, versions: V201, profile: "local-auth-list", features: &[], requirements: &["D01"], needs: &[], timeout_ms: 20_000, run: tc_d_06 },
-        Case { id: "TC_E_03_CS", title: "Cable first, then token: the transaction starts on the cable and the token joins it", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_e_03 },
-        Case { id: "TC_E_04_CS", title: "Token first, then cable: the transaction starts on authorization and reports the cable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_04 },
-        Case { id: "TC_E_05_CS", title: "Token first and no cable within EVConnectionTimeOut: the transaction ends with Timeout", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &["token-reader"], timeout_ms: 30_000, run: tc_e_05 },
-        Case { id: "TC_E_06_CS", title: "Presenting the same token again stops the transaction locally", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_06 },
-        Case { id: "OH_E_50_CS", title: "An RCD trip while charging ends the transaction with GroundFault and the connector is Faulted until reset", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E06", "G01"], needs: &["plug", "token-reader", "ev-fault"], timeout_ms: 30_000, run: oh_e_50 },
-        Case { id: "OH_E_51_CS", title: "A diode fault on an idle connector reports it Faulted, and Available once cleared", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G01"], needs: &["ev-fault"], timeout_ms: 30_000, run: oh_e_51 },
-        Case { id: "TC_E_20_CS", title: "Pulling the cable out ends the transaction with EVDisconnected", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E10"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_e_20 },
-        Case { id: "TC_E_28_CS", title: "GetTransactionStatus of an unknown transaction: not ongoing, nothing queued", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &[], timeout_ms: 20_000, run: tc_e_28 },
-        Case { id: "TC_E_30_CS", title: "GetTransactionStatus of an ongoing transaction with nothing queued", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_e_30 },
-        Case { id: "TC_E_40_CS", title: "A transaction that ends while offline is reported, marked offline, after reconnecting", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E12"], needs: &["plug", "token-reader", "network"], timeout_ms: 30_000, run: tc_e_40 },
-        Case { id: "TC_F_01_CS", title: "Remote start with the cable already in joins the cable's transaction with the remoteStartId", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F01"], needs: &["plug"], timeout_ms: 30_000, run: tc_f_01 },
-        Case { id: "TC_F_04_CS", title: "Remote start and no cable within EVConnectionTimeOut: the transaction ends with Timeout", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F02"], needs: &[], timeout_ms: 30_000, run: tc_f_04 },
-        Case { id: "TC_F_06_CS", title: "UnlockConnector without a transaction answers Unlocked", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F05"], needs: &[], timeout_ms: 20_000, run: tc_f_06 },
-        Case { id: "TC_F_09_CS", title: "RequestStopTransaction of an unknown transaction is Rejected", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F03"], needs: &[], timeout_ms: 20_000, run: tc_f_09 },
-        Case { id: "TC_F_10_CS", title: "UnlockConnector of an unknown EVSE answers UnknownConnector", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F05"], needs: &[], timeout_ms: 20_000, run: tc_f_10 },
-        Case { id: "TC_F_11_CS", title: "TriggerMessage MeterValues for an EVSE is Accepted and a MeterValues follows", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &[], timeout_ms: 20_000, run: tc_f_11 },
-        Case { id: "TC_F_20_CS", title: "TriggerMessage Heartbeat is Accepted and a Heartbeat follows", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &[], timeout_ms: 20_000, run: tc_f_20 },
-        Case { id: "TC_F_23_CS", title: "TriggerMessage StatusNotification for an idle EVSE reports Available", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &[], timeout_ms: 20_000, run: tc_f_23 },
-        Case { id: "TC_G_01_CS", title: "Plugging the cable in turns the connector from Available to Occupied", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G01"], needs: &["plug"], timeout_ms: 20_000, run: tc_g_01 },
-        Case { id: "TC_G_02_CS", title: "Pulling the cable out turns the connector back to Available", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G01"], needs: &["plug"], timeout_ms: 20_000, run: tc_g_02 },
-        Case { id: "TC_G_03_CS", title: "ChangeAvailability Inoperative for an idle EVSE is Accepted and reports Unavailable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &[], timeout_ms: 20_000, run: tc_g_03 },
-        Case { id: "TC_G_04_CS", title: "ChangeAvailability Operative brings an inoperative EVSE back to Available", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &[], timeout_ms: 20_000, run: tc_g_04 },
-        Case { id: "TC_G_11_CS", title: "ChangeAvailability Inoperative during a transaction is Scheduled and applied when it ends", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_g_11 },
-        Case { id: "TC_J_09_CS", title: "With TxUpdatedInterval set, charging reports periodic meter values that do not decrease", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &["plug", "token-reader", "pilot"], timeout_ms: 30_000, run: tc_j_09 },
-        Case { id: "OH_E_01_CS", title: "A power cycle during a transaction ends it with PowerLoss, reported after the new boot", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["E06", "B01"], needs: &["plug", "token-reader", "power-cycle"], timeout_ms: 30_000, run: oh_e_01 },
-        Case { id: "OH_P_01_CS", title: "DataTransfer with a vendor id the station does not know answers UnknownVendorId", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["P01"], needs: &[], timeout_ms: 20_000, run: oh_p_01 },
-        Case { id: "TC_B_13_CS", title: "GetBaseReport FullInventory is Accepted and the report ends with tbc false", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &[], timeout_ms: 20_000, run: tc_b_13 },
-        Case { id: "TC_B_14_CS", title: "GetBaseReport SummaryInventory is Accepted and the report ends with tbc false", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &[], timeout_ms: 20_000, run: tc_b_14 },
-        Case { id: "TC_C_04_CS", title: "A different token during a transaction does not stop it", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["C01", "E07"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_c_04 },
-        Case { id: "TC_D_02_CS", title: "A differential local list update with a newer version is Accepted and its version reads back", role: CSMS, versions: V201, profile: "local-auth-list", features: &[], requirements: &["D01", "D02"], needs: &[], timeout_ms: 20_000, run: tc_d_02 },
-        Case { id: "TC_F_02_CS", title: "Remote start with AuthorizeRemoteStart true: the station authorizes the token before starting", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F02"], needs: &[], timeout_ms: 30_000, run: tc_f_02 },
-        Case { id: "TC_F_03_CS", title: "Remote start with AuthorizeRemoteStart false: the transaction starts without an Authorize", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F02"], needs: &[], timeout_ms: 30_000, run: tc_f_03 },
-        Case { id: "TC_F_05_CS", title: "UnlockConnector during an authorized transaction answers OngoingAuthorizedTransaction", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F05"], needs: &["plug", "token-reader"], timeout_ms: 30_000, run: tc_f_05 },
-        Case { id: "TC_F_13_CS", title: "TriggerMessage TransactionEvent for an EVSE with a transaction sends one with triggerReason Trigger", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["plug"], timeout_ms: 30_000, run: tc_f_13 },
-        Case { id: "TC_F_24_CS", title: "TriggerMessage StatusNotification for an EVSE with a cable in reports Occupied", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["plug"], timeout_ms: 20_000, run: tc_f_24 },
-        Case { id: "TC_G_05_CS", title: "ChangeAvailability Inoperative for the whole station makes every EVSE Unavailable", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &[], timeout_ms: 20_000, run: tc_g_05 },
-        Case { id: "OH_RPC_03_CS", title: "While its CALL is unanswered the station sends no other CALL", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.1.1"], needs: &[], timeout_ms: 20_000, run: oh_rpc_03 },
-        Case { id: "OH_RPC_04_CS", title: "The answer to a CALL carries its message id exactly, even at the 36-character maximum", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.1.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_04 },
-        Case { id: "OH_RPC_05_CS", title: "A CALL whose payload breaks its schema is answered with a constraint or format CALLERROR", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_05 },
-        Case { id: "TC_F_15_CS", title: "TriggerMessage LogStatusNotification with no upload going on reports Idle", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["F06", "N01"], needs: &[], timeout_ms: 20_000, run: tc_f_15 },
-        Case { id: "TC_N_25_CS", title: "GetLog of the diagnostics log is Accepted with a file name, then Uploading and Uploaded are reported", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &[], timeout_ms: 20_000, run: tc_n_25 },
-        Case { id: "TC_N_27_CS", title: "CustomerInformation with report is Accepted and the data follow in NotifyCustomerInformation", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &[], timeout_ms: 20_000, run: tc_n_27 },
-        Case { id: "OH_J_01_CS", title: "The energy the station reports at the end of a transaction matches the bench meter", role: CSMS, versions: V201, profile: "core", features: &[], requirements: &["J02", "E06"], needs: &["plug", "token-reader", "pilot", "meter"], timeout_ms: 30_000, run: oh_j_01 },
+        Case {
+            id: "TC_B_01_CS",
+            title: "Cold boot: the station registers, is accepted and reports its connectors",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_01,
+        },
+        Case {
+            id: "TC_B_02_CS",
+            title: "Cold boot answered Pending: the station sends nothing else and boots again",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_02,
+        },
+        Case {
+            id: "TC_B_03_CS",
+            title: "Cold boot answered Rejected: the station waits the interval before its next boot",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_03,
+        },
+        Case {
+            id: "TC_B_06_CS",
+            title: "GetVariables of one known variable returns Accepted with its value",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_06,
+        },
+        Case {
+            id: "TC_B_09_CS",
+            title: "SetVariables of one writable variable is Accepted and reads back",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_09,
+        },
+        Case {
+            id: "TC_B_20_CS",
+            title: "Reset OnIdle with no transaction: the station accepts, reconnects and boots with RemoteReset",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B11"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_b_20,
+        },
+        Case {
+            id: "TC_B_32_CS",
+            title: "GetVariables of an unknown component answers UnknownComponent",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_32,
+        },
+        Case {
+            id: "OH_G_01_CS",
+            title: "Heartbeats follow the interval granted at boot",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_g_01,
+        },
+        Case {
+            id: "OH_F_01_CS",
+            title: "Remote start is accepted and the transaction is reported with the remoteStartId",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_f_01,
+        },
+        Case {
+            id: "OH_F_02_CS",
+            title: "Remote stop ends the transaction with stoppedReason Remote",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_f_02,
+        },
+        Case {
+            id: "OH_F_03_CS",
+            title: "Two remote-started transactions get different transaction ids",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: oh_f_03,
+        },
+        Case {
+            id: "OH_RPC_01_CS",
+            title: "A CALL with an unknown action is answered with CALLERROR NotImplemented",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.2.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_rpc_01,
+        },
+        Case {
+            id: "OH_RPC_02_CS",
+            title: "A frame that is not JSON is answered with a CALLERROR",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.2.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_rpc_02,
+        },
+        Case {
+            id: "TC_B_07_CS",
+            title: "GetVariables of several variables answers each, in one response",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_07,
+        },
+        Case {
+            id: "TC_B_10_CS",
+            title: "SetVariables of several writable variables accepts each",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_10,
+        },
+        Case {
+            id: "TC_B_11_CS",
+            title: "SetVariables with a value of the wrong format is Rejected and the old value kept",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_11,
+        },
+        Case {
+            id: "TC_B_12_CS",
+            title: "GetBaseReport ConfigurationInventory is Accepted and followed by NotifyReport parts ending with tbc false",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_12,
+        },
+        Case {
+            id: "TC_B_21_CS",
+            title: "Reset OnIdle during a transaction is Scheduled and happens once the transaction ends",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B11", "B12"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 60_000,
+            run: tc_b_21,
+        },
+        Case {
+            id: "TC_B_22_CS",
+            title: "Reset Immediate during a transaction ends it with ImmediateReset and reboots",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B12"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 60_000,
+            run: tc_b_22,
+        },
+        Case {
+            id: "TC_B_33_CS",
+            title: "GetVariables of an unknown variable of a known component answers UnknownVariable",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_33,
+        },
+        Case {
+            id: "TC_B_35_CS",
+            title: "SetVariables of an unknown component answers UnknownComponent",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_35,
+        },
+        Case {
+            id: "TC_B_36_CS",
+            title: "SetVariables of an unknown variable answers UnknownVariable",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_36,
+        },
+        Case {
+            id: "TC_B_39_CS",
+            title: "SetVariables of a read-only variable is Rejected",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_39,
+        },
+        Case {
+            id: "TC_B_57_CS",
+            title: "After losing its connection the station reconnects without booting again",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B04"],
+            needs: &["network"],
+            timeout_ms: 30_000,
+            run: tc_b_57,
+        },
+        Case {
+            id: "TC_C_02_CS",
+            title: "A token the CSMS reports Invalid starts no transaction",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01"],
+            needs: &["token-reader"],
+            timeout_ms: 20_000,
+            run: tc_c_02,
+        },
+        Case {
+            id: "TC_C_08_CS",
+            title: "With local pre-authorization, a cached Accepted token starts a transaction without Authorize",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &["auth-cache"],
+            requirements: &["C10"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_c_08,
+        },
+        Case {
+            id: "TC_C_21_CS",
+            title: "Offline, a token on the local list starts a transaction that is reported once back online",
+            role: CSMS,
+            versions: V201,
+            profile: "local-auth-list",
+            features: &["offline-authorization"],
+            requirements: &["C13", "E12"],
+            needs: &["plug", "token-reader", "network"],
+            timeout_ms: 30_000,
+            run: tc_c_21,
+        },
+        Case {
+            id: "TC_C_37_CS",
+            title: "ClearCache is Accepted",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C11"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_c_37,
+        },
+        Case {
+            id: "TC_D_01_CS",
+            title: "A full local list is Accepted and its version reads back",
+            role: CSMS,
+            versions: V201,
+            profile: "local-auth-list",
+            features: &[],
+            requirements: &["D01", "D02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_d_01,
+        },
+        Case {
+            id: "TC_D_06_CS",
+            title: "A differential local list update with an old version answers VersionMismatch",
+            role: CSMS,
+            versions: V201,
+            profile: "local-auth-list",
+            features: &[],
+            requirements: &["D01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_d_06,
+        },
+        Case {
+            id: "TC_E_03_CS",
+            title: "Cable first, then token: the transaction starts on the cable and the token joins it",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E02"],
+            needs: &["plug", "token-reader", "pilot"],
+            timeout_ms: 30_000,
+            run: tc_e_03,
+        },
+        Case {
+            id: "TC_E_04_CS",
+            title: "Token first, then cable: the transaction starts on authorization and reports the cable",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E03"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_e_04,
+        },
+        Case {
+            id: "TC_E_05_CS",
+            title: "Token first and no cable within EVConnectionTimeOut: the transaction ends with Timeout",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E03"],
+            needs: &["token-reader"],
+            timeout_ms: 30_000,
+            run: tc_e_05,
+        },
+        Case {
+            id: "TC_E_06_CS",
+            title: "Presenting the same token again stops the transaction locally",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E07"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_e_06,
+        },
+        Case {
+            id: "OH_E_50_CS",
+            title: "An RCD trip while charging ends the transaction with GroundFault and the connector is Faulted until reset",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06", "G01"],
+            needs: &["plug", "token-reader", "ev-fault"],
+            timeout_ms: 30_000,
+            run: oh_e_50,
+        },
+        Case {
+            id: "OH_E_51_CS",
+            title: "A diode fault on an idle connector reports it Faulted, and Available once cleared",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G01"],
+            needs: &["ev-fault"],
+            timeout_ms: 30_000,
+            run: oh_e_51,
+        },
+        Case {
+            id: "TC_E_20_CS",
+            title: "Pulling the cable out ends the transaction with EVDisconnected",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E10"],
+            needs: &["plug", "token-reader", "pilot"],
+            timeout_ms: 30_000,
+            run: tc_e_20,
+        },
+        Case {
+            id: "TC_E_28_CS",
+            title: "GetTransactionStatus of an unknown transaction: not ongoing, nothing queued",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E14"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_28,
+        },
+        Case {
+            id: "TC_E_30_CS",
+            title: "GetTransactionStatus of an ongoing transaction with nothing queued",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E14"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_e_30,
+        },
+        Case {
+            id: "TC_E_40_CS",
+            title: "A transaction that ends while offline is reported, marked offline, after reconnecting",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E12"],
+            needs: &["plug", "token-reader", "network"],
+            timeout_ms: 30_000,
+            run: tc_e_40,
+        },
+        Case {
+            id: "TC_F_01_CS",
+            title: "Remote start with the cable already in joins the cable's transaction with the remoteStartId",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F01"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_f_01,
+        },
+        Case {
+            id: "TC_F_04_CS",
+            title: "Remote start and no cable within EVConnectionTimeOut: the transaction ends with Timeout",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_f_04,
+        },
+        Case {
+            id: "TC_F_06_CS",
+            title: "UnlockConnector without a transaction answers Unlocked",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_06,
+        },
+        Case {
+            id: "TC_F_09_CS",
+            title: "RequestStopTransaction of an unknown transaction is Rejected",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_09,
+        },
+        Case {
+            id: "TC_F_10_CS",
+            title: "UnlockConnector of an unknown EVSE answers UnknownConnector",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_10,
+        },
+        Case {
+            id: "TC_F_11_CS",
+            title: "TriggerMessage MeterValues for an EVSE is Accepted and a MeterValues follows",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_11,
+        },
+        Case {
+            id: "TC_F_20_CS",
+            title: "TriggerMessage Heartbeat is Accepted and a Heartbeat follows",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_20,
+        },
+        Case {
+            id: "TC_F_23_CS",
+            title: "TriggerMessage StatusNotification for an idle EVSE reports Available",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_23,
+        },
+        Case {
+            id: "TC_G_01_CS",
+            title: "Plugging the cable in turns the connector from Available to Occupied",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G01"],
+            needs: &["plug"],
+            timeout_ms: 20_000,
+            run: tc_g_01,
+        },
+        Case {
+            id: "TC_G_02_CS",
+            title: "Pulling the cable out turns the connector back to Available",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G01"],
+            needs: &["plug"],
+            timeout_ms: 20_000,
+            run: tc_g_02,
+        },
+        Case {
+            id: "TC_G_03_CS",
+            title: "ChangeAvailability Inoperative for an idle EVSE is Accepted and reports Unavailable",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_g_03,
+        },
+        Case {
+            id: "TC_G_04_CS",
+            title: "ChangeAvailability Operative brings an inoperative EVSE back to Available",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_g_04,
+        },
+        Case {
+            id: "TC_G_11_CS",
+            title: "ChangeAvailability Inoperative during a transaction is Scheduled and applied when it ends",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_g_11,
+        },
+        Case {
+            id: "TC_J_09_CS",
+            title: "With TxUpdatedInterval set, charging reports periodic meter values that do not decrease",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02"],
+            needs: &["plug", "token-reader", "pilot"],
+            timeout_ms: 30_000,
+            run: tc_j_09,
+        },
+        Case {
+            id: "OH_E_01_CS",
+            title: "A power cycle during a transaction ends it with PowerLoss, reported after the new boot",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06", "B01"],
+            needs: &["plug", "token-reader", "power-cycle"],
+            timeout_ms: 30_000,
+            run: oh_e_01,
+        },
+        Case {
+            id: "OH_P_01_CS",
+            title: "DataTransfer with a vendor id the station does not know answers UnknownVendorId",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["P01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_p_01,
+        },
+        Case {
+            id: "TC_B_13_CS",
+            title: "GetBaseReport FullInventory is Accepted and the report ends with tbc false",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_13,
+        },
+        Case {
+            id: "TC_B_14_CS",
+            title: "GetBaseReport SummaryInventory is Accepted and the report ends with tbc false",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_14,
+        },
+        Case {
+            id: "TC_C_04_CS",
+            title: "A different token during a transaction does not stop it",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01", "E07"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_c_04,
+        },
+        Case {
+            id: "TC_D_02_CS",
+            title: "A differential local list update with a newer version is Accepted and its version reads back",
+            role: CSMS,
+            versions: V201,
+            profile: "local-auth-list",
+            features: &[],
+            requirements: &["D01", "D02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_d_02,
+        },
+        Case {
+            id: "TC_F_02_CS",
+            title: "Remote start with AuthorizeRemoteStart true: the station authorizes the token before starting",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_f_02,
+        },
+        Case {
+            id: "TC_F_03_CS",
+            title: "Remote start with AuthorizeRemoteStart false: the transaction starts without an Authorize",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_f_03,
+        },
+        Case {
+            id: "TC_F_05_CS",
+            title: "UnlockConnector during an authorized transaction answers OngoingAuthorizedTransaction",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F05"],
+            needs: &["plug", "token-reader"],
+            timeout_ms: 30_000,
+            run: tc_f_05,
+        },
+        Case {
+            id: "TC_F_13_CS",
+            title: "TriggerMessage TransactionEvent for an EVSE with a transaction sends one with triggerReason Trigger",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &["plug"],
+            timeout_ms: 30_000,
+            run: tc_f_13,
+        },
+        Case {
+            id: "TC_F_24_CS",
+            title: "TriggerMessage StatusNotification for an EVSE with a cable in reports Occupied",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &["plug"],
+            timeout_ms: 20_000,
+            run: tc_f_24,
+        },
+        Case {
+            id: "TC_G_05_CS",
+            title: "ChangeAvailability Inoperative for the whole station makes every EVSE Unavailable",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G04"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_g_05,
+        },
+        Case {
+            id: "OH_RPC_03_CS",
+            title: "While its CALL is unanswered the station sends no other CALL",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.1.1"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_rpc_03,
+        },
+        Case {
+            id: "OH_RPC_04_CS",
+            title: "The answer to a CALL carries its message id exactly, even at the 36-character maximum",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.1.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_rpc_04,
+        },
+        Case {
+            id: "OH_RPC_05_CS",
+            title: "A CALL whose payload breaks its schema is answered with a constraint or format CALLERROR",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.2.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_rpc_05,
+        },
+        Case {
+            id: "TC_F_15_CS",
+            title: "TriggerMessage LogStatusNotification with no upload going on reports Idle",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06", "N01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_f_15,
+        },
+        Case {
+            id: "TC_N_25_CS",
+            title: "GetLog of the diagnostics log is Accepted with a file name, then Uploading and Uploaded are reported",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_n_25,
+        },
+        Case {
+            id: "TC_N_27_CS",
+            title: "CustomerInformation with report is Accepted and the data follow in NotifyCustomerInformation",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N09"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_n_27,
+        },
+        Case {
+            id: "OH_J_01_CS",
+            title: "The energy the station reports at the end of a transaction matches the bench meter",
+            role: CSMS,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02", "E06"],
+            needs: &["plug", "token-reader", "pilot", "meter"],
+            timeout_ms: 30_000,
+            run: oh_j_01,
+        },
     ];
     cases.extend(certificates::cases());
     cases.extend(availability::cases());
@@ -135,7 +943,9 @@ pub(crate) fn rebooted(claim: &[&str]) -> Step<(Connection, &'static str)> {
 pub(crate) fn tc_b_01() -> Step {
     let (conn, reason) = rebooted(&["BootNotification", "StatusNotification"])?;
     let boot = kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::check(at(&boot, "/reason") == reason, "B01.FR.09", format!("boot reason {reason} after the reboot the harness made"), || format!("reason {}", at(&boot, "/reason")))?;
+    kit::check(at(&boot, "/reason") == reason, "B01.FR.09", format!("boot reason {reason} after the reboot the harness made"), || {
+        format!("reason {}", at(&boot, "/reason"))
+    })?;
     let status = kit::expect_and_reply(&conn, "B01", "StatusNotification", 10_000, json!({}))?;
     kit::check(status["connectorStatus"] == "Available", "B01.FR.05", "the first connector status after the boot: Available", || status.to_string())
 }
@@ -153,17 +963,33 @@ fn tc_b_02() -> Step {
 fn tc_b_03() -> Step {
     let interval_ms: u32 = 2_000;
     let (conn, _) = rebooted(&["BootNotification", "StatusNotification"])?;
-    kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": interval_ms / 1000, "status": "Rejected"}))?;
+    kit::expect_and_reply(
+        &conn,
+        "B03",
+        "BootNotification",
+        10_000,
+        json!({"currentTime": now(), "interval": interval_ms / 1000, "status": "Rejected"}),
+    )?;
     let t0 = clock::now_ms();
     kit::expect_silence(&conn, "B03", "StatusNotification", 500, "while the registration is Rejected")?;
-    kit::mandated("the Rejected interval", || kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"})))?;
+    kit::mandated("the Rejected interval", || {
+        kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))
+    })?;
     let waited = clock::now_ms() - t0;
     // Allow 10% for clock granularity on both sides.
-    kit::check(waited * 10 >= u64::from(interval_ms) * 9, "B03", format!("the next BootNotification no earlier than {interval_ms} ms"), || format!("it came after {waited} ms"))
+    kit::check(waited * 10 >= u64::from(interval_ms) * 9, "B03", format!("the next BootNotification no earlier than {interval_ms} ms"), || {
+        format!("it came after {waited} ms")
+    })
 }
 
 fn get_variable(conn: &Connection, req: &str, component: &str, variable: &str) -> Step<Value> {
-    let r = kit::call(conn, req, "GetVariables", json!({"getVariableData": [{"component": {"name": component}, "variable": {"name": variable}}]}), 10_000)?;
+    let r = kit::call(
+        conn,
+        req,
+        "GetVariables",
+        json!({"getVariableData": [{"component": {"name": component}, "variable": {"name": variable}}]}),
+        10_000,
+    )?;
     let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
     kit::check(results.len() == 1, req, "one getVariableResult per requested variable", || format!("{} results", results.len()))?;
     Ok(results[0].clone())
@@ -178,7 +1004,8 @@ fn tc_b_06() -> Step {
 
 fn tc_b_09() -> Step {
     let conn = booted(300)?;
-    let set = json!({"setVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "120"}]});
+    let set =
+        json!({"setVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "120"}]});
     let r = kit::call(&conn, "B05", "SetVariables", set, 10_000)?;
     let status = at(&r, "/setVariableResult/0/attributeStatus");
     kit::check(status == "Accepted", "B05", "attributeStatus Accepted for a writable variable", || r.to_string())?;
@@ -237,8 +1064,12 @@ fn remote_stop(conn: &Connection, tx: &str) -> Step {
     kit::check(r["status"] == "Accepted", "F03", "RequestStopTransaction status Accepted for the running transaction", || r.to_string())?;
     let ev = kit::expect_and_reply(conn, "F03", "TransactionEvent", 10_000, json!({}))?;
     kit::check(ev["eventType"] == "Ended", "F03", "a TransactionEvent Ended", || format!("eventType {}", ev["eventType"]))?;
-    kit::check(at(&ev, "/transactionInfo/transactionId") == tx, "F03", format!("the transaction {tx} to end"), || format!("transactionInfo {}", ev["transactionInfo"]))?;
-    kit::check(at(&ev, "/transactionInfo/stoppedReason") == "Remote", "F03", "stoppedReason Remote", || format!("transactionInfo {}", ev["transactionInfo"]))
+    kit::check(at(&ev, "/transactionInfo/transactionId") == tx, "F03", format!("the transaction {tx} to end"), || {
+        format!("transactionInfo {}", ev["transactionInfo"])
+    })?;
+    kit::check(at(&ev, "/transactionInfo/stoppedReason") == "Remote", "F03", "stoppedReason Remote", || {
+        format!("transactionInfo {}", ev["transactionInfo"])
+    })
 }
 
 pub(crate) fn oh_f_02() -> Step {
@@ -267,7 +1098,12 @@ fn oh_rpc_02() -> Step {
     let answer = kit::raw_exchange(&conn, "OCPP-J 4.2.3", r#"[2,"oh-rpc-02","Heartbeat",{"#, 10_000)?;
     kit::check(answer[0] == 4, "OCPP-J 4.2.3", "a CALLERROR", || answer.to_string())?;
     let code = answer[2].as_str().unwrap_or_default();
-    kit::check(["RpcFrameworkError", "FormatViolation"].contains(&code), "OCPP-J 4.2.3", "error code RpcFrameworkError or FormatViolation (OCPP-J 4.3)", || format!("error code {code}"))
+    kit::check(
+        ["RpcFrameworkError", "FormatViolation"].contains(&code),
+        "OCPP-J 4.2.3",
+        "error code RpcFrameworkError or FormatViolation (OCPP-J 4.3)",
+        || format!("error code {code}"),
+    )
 }
 
 // ---- helpers for the cases below ----
@@ -300,9 +1136,12 @@ pub(super) fn session_ended(conn: &Connection, req: &str, seconds: u32) -> Step<
 /// The next TransactionEvent must be `event_type` for `trigger`.
 fn expect_event(conn: &Connection, req: &str, event_type: &str, trigger: &str) -> Step<Value> {
     let ev = next_tx_event(conn, req, 10_000)?;
-    kit::check(ev["eventType"] == event_type && ev["triggerReason"] == trigger, req, format!("TransactionEvent {event_type} with triggerReason {trigger}"), || {
-        format!("TransactionEvent {} with triggerReason {}", ev["eventType"], ev["triggerReason"])
-    })?;
+    kit::check(
+        ev["eventType"] == event_type && ev["triggerReason"] == trigger,
+        req,
+        format!("TransactionEvent {event_type} with triggerReason {trigger}"),
+        || format!("TransactionEvent {} with triggerReason {}", ev["eventType"], ev["triggerReason"]),
+    )?;
     Ok(ev)
 }
 
@@ -335,7 +1174,13 @@ fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
 }
 
 fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
-    let r = kit::call(conn, req, "SetVariables", json!({"setVariableData": [{"component": {"name": component}, "variable": {"name": variable}, "attributeValue": value}]}), 10_000)?;
+    let r = kit::call(
+        conn,
+        req,
+        "SetVariables",
+        json!({"setVariableData": [{"component": {"name": component}, "variable": {"name": variable}, "attributeValue": value}]}),
+        10_000,
+    )?;
     Ok(at(&r, "/setVariableResult/0").clone())
 }
 
@@ -354,7 +1199,9 @@ fn local_tx(req: &str) -> Step<(Connection, String)> {
     kit::present_token(&kit::valid_token())?;
     authorize(&conn, req, "Accepted")?;
     let ev = expect_event(&conn, req, "Updated", "Authorized")?;
-    kit::check(tx_id(&ev) == tx_id(&started), req, "the token to join the transaction the cable started", || format!("{} then {}", tx_id(&started), tx_id(&ev)))?;
+    kit::check(tx_id(&ev) == tx_id(&started), req, "the token to join the transaction the cable started", || {
+        format!("{} then {}", tx_id(&started), tx_id(&ev))
+    })?;
     Ok((conn, tx_id(&started)))
 }
 
@@ -385,7 +1232,9 @@ fn rebooted_by_reset(conn: &Connection, req: &str) -> Step {
     let _ = conn.expect_close(15_000);
     let again = reconnected(req, &["BootNotification"])?;
     let boot = kit::expect_and_reply(&again, req, "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::check(at(&boot, "/reason") == "RemoteReset", req, "boot reason RemoteReset after a reset by the CSMS", || format!("reason {}", at(&boot, "/reason")))
+    kit::check(at(&boot, "/reason") == "RemoteReset", req, "boot reason RemoteReset after a reset by the CSMS", || {
+        format!("reason {}", at(&boot, "/reason"))
+    })
 }
 
 // ---- B: provisioning ----
@@ -399,7 +1248,12 @@ fn tc_b_07() -> Step {
     kit::check(results.len() == vars.len(), "B06", "one result per requested variable (2)", || format!("{} results", results.len()))?;
     for (c, v) in vars {
         let found = results.iter().find(|x| x["component"]["name"] == c && x["variable"]["name"] == v);
-        kit::check(found.is_some_and(|x| x["attributeStatus"] == "Accepted" && x["attributeValue"].is_string()), "B06", format!("{c}.{v} Accepted with a value"), || r.to_string())?;
+        kit::check(
+            found.is_some_and(|x| x["attributeStatus"] == "Accepted" && x["attributeValue"].is_string()),
+            "B06",
+            format!("{c}.{v} Accepted with a value"),
+            || r.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -423,7 +1277,9 @@ fn tc_b_11() -> Step {
     let r = set_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval", "every now and then")?;
     kit::check(r["attributeStatus"] == "Rejected", "B05", "attributeStatus Rejected for a non-numeric interval", || r.to_string())?;
     let after = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
-    kit::check(after["attributeValue"] == before["attributeValue"], "B05", format!("the old value {} kept", before["attributeValue"]), || after.to_string())
+    kit::check(after["attributeValue"] == before["attributeValue"], "B05", format!("the old value {} kept", before["attributeValue"]), || {
+        after.to_string()
+    })
 }
 
 fn tc_b_12() -> Step {
@@ -528,7 +1384,8 @@ fn tc_c_08() -> Step {
     let conn = booted(300)?;
     // Preparation: an empty cache, whatever earlier cases put in it.
     let r = kit::call(&conn, "C11", "ClearCache", json!({}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "C11", "ClearCache Accepted (preparation)", || r.to_string()).map_err(|_| Verdict::Inconclusive(format!("the station did not clear its cache: {r}")))?;
+    kit::check(r["status"] == "Accepted", "C11", "ClearCache Accepted (preparation)", || r.to_string())
+        .map_err(|_| Verdict::Inconclusive(format!("the station did not clear its cache: {r}")))?;
     configure(&conn, "C10", "AuthCtrlr", "LocalPreAuthorize", "true")?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let token = kit::valid_token();
@@ -550,7 +1407,8 @@ fn tc_c_21() -> Step {
     let token = kit::valid_token();
     let list = json!({"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [{"idToken": {"idToken": token, "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]});
     let r = kit::call(&conn, "D01", "SendLocalList", list, 10_000)?;
-    kit::check(r["status"] == "Accepted", "D01", "the local list Accepted (prerequisite)", || r.to_string()).map_err(|_| Verdict::Inconclusive(format!("SendLocalList: {r}")))?;
+    kit::check(r["status"] == "Accepted", "D01", "the local list Accepted (prerequisite)", || r.to_string())
+        .map_err(|_| Verdict::Inconclusive(format!("SendLocalList: {r}")))?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     kit::present_token(&token)?;
@@ -558,9 +1416,13 @@ fn tc_c_21() -> Step {
     kit::network(true)?;
     let again = reconnected("C13", &[TX])?;
     let ev = next_tx_event(&again, "C13", 10_000)?;
-    kit::check(ev["eventType"] == "Started", "E12", "the transaction started offline to be reported first", || format!("TransactionEvent {}", ev["eventType"]))?;
+    kit::check(ev["eventType"] == "Started", "E12", "the transaction started offline to be reported first", || {
+        format!("TransactionEvent {}", ev["eventType"])
+    })?;
     kit::check(ev["offline"] == true, "E12", "offline true on a message about the offline period", || format!("offline {}", ev["offline"]))?;
-    kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C13", format!("authorized by {token} from the local list"), || ev["idToken"].to_string())
+    kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C13", format!("authorized by {token} from the local list"), || {
+        ev["idToken"].to_string()
+    })
 }
 
 fn tc_c_37() -> Step {
@@ -583,7 +1445,8 @@ fn tc_d_06() -> Step {
     let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 3, "updateType": "Full"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full version 3 Accepted", || r.to_string())?;
     let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
-    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
+    let r =
+        kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
     kit::check(r["status"] == "VersionMismatch", "D01", "VersionMismatch for a differential update older than the list", || r.to_string())
 }
 
@@ -680,7 +1543,12 @@ fn tc_e_40() -> Step {
     kit::network(true)?;
     let again = reconnected("E12", &[TX])?;
     let ev = ended_after_reconnect(&again, "E12", &tx)?;
-    kit::check(ev["eventType"] == "Ended" && ev["triggerReason"] == "EVCommunicationLost", "E12", "TransactionEvent Ended with triggerReason EVCommunicationLost", || ev.to_string())?;
+    kit::check(
+        ev["eventType"] == "Ended" && ev["triggerReason"] == "EVCommunicationLost",
+        "E12",
+        "TransactionEvent Ended with triggerReason EVCommunicationLost",
+        || ev.to_string(),
+    )?;
     let reason = at(&ev, "/transactionInfo/stoppedReason");
     kit::check(reason == "EVDisconnected", "E12", "stoppedReason EVDisconnected", || format!("stoppedReason {reason}"))?;
     kit::check(tx_id(&ev) == tx, "E12", format!("transaction {tx} ended"), || tx_id(&ev))?;
@@ -692,7 +1560,8 @@ fn oh_e_01() -> Step {
     kit::power_cycle()?;
     let _ = conn.expect_close(10_000);
     let again = reconnected("B01", &["BootNotification", TX])?;
-    let boot = kit::expect_and_reply(&again, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    let boot =
+        kit::expect_and_reply(&again, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
     kit::check(at(&boot, "/reason") == "PowerUp", "B01", "boot reason PowerUp after a power cycle", || format!("reason {}", at(&boot, "/reason")))?;
     let ev = ended_after_reconnect(&again, "E06", &tx)?;
     kit::check(ev["eventType"] == "Ended" && tx_id(&ev) == tx, "E06", format!("TransactionEvent Ended for {tx}"), || ev.to_string())?;
@@ -710,7 +1579,12 @@ fn tc_f_01() -> Step {
     let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 77, "evseId": 1});
     let r = kit::call(&conn, "F01", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction Accepted", || r.to_string())?;
-    kit::check(r["transactionId"] == tx_id(&started).as_str(), "F01", format!("transactionId {} of the transaction the cable started", tx_id(&started)), || r.to_string())?;
+    kit::check(
+        r["transactionId"] == tx_id(&started).as_str(),
+        "F01",
+        format!("transactionId {} of the transaction the cable started", tx_id(&started)),
+        || r.to_string(),
+    )?;
     let ev = expect_event(&conn, "F01", "Updated", "RemoteStart")?;
     kit::check(at(&ev, "/transactionInfo/remoteStartId") == 77, "F01", "remoteStartId 77", || ev["transactionInfo"].to_string())
 }
@@ -764,7 +1638,8 @@ fn tc_f_20() -> Step {
 fn tc_f_23() -> Step {
     let conn = booted(300)?;
     conn.claim(&["StatusNotification".into()]);
-    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+    let r =
+        kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
     status_is(&conn, "F06", 1, "Available")
 }
@@ -833,7 +1708,11 @@ fn tc_j_09() -> Step {
         Ok((expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?, expect_event(&conn, "J02", "Updated", "MeterValuePeriodic")?))
     })?;
     let (Some(a), Some(b)) = (energy(&first), energy(&second)) else {
-        return Err(kit::fail("J02", "an Energy.Active.Import.Register sample in each periodic event", format!("{} / {}", first["meterValue"], second["meterValue"])));
+        return Err(kit::fail(
+            "J02",
+            "an Energy.Active.Import.Register sample in each periodic event",
+            format!("{} / {}", first["meterValue"], second["meterValue"]),
+        ));
     };
     kit::check(b >= a, "J02", "an energy register that does not decrease", || format!("{a} Wh then {b} Wh"))
 }
@@ -857,7 +1736,8 @@ fn tc_d_02() -> Step {
     let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 1, "updateType": "Full"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full version 1 Accepted", || r.to_string())?;
     let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
-    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
+    let r =
+        kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
     kit::check(r["status"] == "Accepted", "D01", "SendLocalList Differential version 2 Accepted", || r.to_string())?;
     let v = kit::call(&conn, "D02", "GetLocalListVersion", json!({}), 10_000)?;
     kit::check(v["versionNumber"] == 2, "D02", "versionNumber 2 after the update", || v.to_string())
@@ -868,7 +1748,13 @@ fn remote_start_first(authorize_remote: bool) -> Step {
     configure(&conn, "F02", "AuthCtrlr", "AuthorizeRemoteStart", if authorize_remote { "true" } else { "false" })?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let token = kit::valid_token();
-    let r = kit::call(&conn, "F02", "RequestStartTransaction", json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": 55, "evseId": 1}), 10_000)?;
+    let r = kit::call(
+        &conn,
+        "F02",
+        "RequestStartTransaction",
+        json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": 55, "evseId": 1}),
+        10_000,
+    )?;
     kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
     if authorize_remote {
         let a = authorize(&conn, "F02", "Accepted")?;
@@ -912,7 +1798,8 @@ fn tc_f_24() -> Step {
     conn.claim(&["StatusNotification".into()]);
     kit::plug_in(1)?;
     status_is(&conn, "G01", 1, "Occupied")?;
-    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+    let r =
+        kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
     status_is(&conn, "F06", 1, "Occupied")
 }
@@ -948,7 +1835,8 @@ fn oh_rpc_04() -> Step {
     let conn = booted(300)?;
     let id = "oh-rpc-04-0123456789-abcdefghijklmno";
     debug_assert_eq!(id.len(), 36);
-    let call = json!([2, id, "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}]);
+    let call =
+        json!([2, id, "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}]);
     let answer = kit::raw_exchange(&conn, req, &call.to_string(), 10_000)?;
     kit::check(answer[0] == 3, req, "a CALLRESULT", || answer.to_string())?;
     kit::check(answer[1] == id, req, format!("message id {id:?}"), || format!("message id {}", answer[1]))?;
@@ -996,7 +1884,9 @@ fn tc_n_27() -> Step {
     let r = kit::call(&conn, "N09", "CustomerInformation", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "N09", "CustomerInformation Accepted", || r.to_string())?;
     let n = kit::expect_and_reply(&conn, "N09", "NotifyCustomerInformation", 10_000, json!({}))?;
-    kit::check(n["requestId"] == 27 && n["tbc"] != true, "N09", "one NotifyCustomerInformation for request 27, the last one (tbc false)", || n.to_string())
+    kit::check(n["requestId"] == 27 && n["tbc"] != true, "N09", "one NotifyCustomerInformation for request 27, the last one (tbc false)", || {
+        n.to_string()
+    })
 }
 
 fn oh_j_01() -> Step {
@@ -1014,5 +1904,10 @@ fn oh_j_01() -> Step {
         return Err(kit::fail("J02", "the energy register in the Ended event", ev["meterValue"].to_string()));
     };
     let measured = kit::meter_read("energy-import")?;
-    kit::check((reported - measured).abs() <= tolerance, "J02", format!("the reported energy within {tolerance} Wh of the bench meter ({measured:.1} Wh)"), || format!("{reported:.1} Wh"))
+    kit::check(
+        (reported - measured).abs() <= tolerance,
+        "J02",
+        format!("the reported energy within {tolerance} Wh of the bench meter ({measured:.1} Wh)"),
+        || format!("{reported:.1} Wh"),
+    )
 }

@@ -91,11 +91,19 @@ fn tc_b_30() -> Step {
         // The station boots again after the interval; accepting it leaves the station
         // registered for the next case (the verdict is already decided).
         Ok(CallOutcome::Error(e)) if e.code == "SecurityError" => {
-            let _ = kit::expect_and_reply(&conn, "B03", "BootNotification", 10_000, json!({"currentTime": kit::now(), "interval": 300, "status": "Accepted"}));
+            let _ = kit::expect_and_reply(
+                &conn,
+                "B03",
+                "BootNotification",
+                10_000,
+                json!({"currentTime": kit::now(), "interval": 300, "status": "Accepted"}),
+            );
             Ok(())
         }
         Ok(CallOutcome::Error(e)) => Err(kit::fail("B03.FR.08", "CALLERROR SecurityError", format!("CALLERROR {}", e.code))),
-        Ok(CallOutcome::Result(r)) => Err(kit::fail("B03.FR.08", "CALLERROR SecurityError while the registration is Rejected", format!("CALLRESULT {r}"))),
+        Ok(CallOutcome::Result(r)) => {
+            Err(kit::fail("B03.FR.08", "CALLERROR SecurityError while the registration is Rejected", format!("CALLRESULT {r}")))
+        }
         // Part 6: a station that hangs up instead is not asked.
         Err(kit::SessionError::Closed(_)) => Ok(()),
         Err(e) => Err(kit::fail("B03.FR.08", "CALLERROR SecurityError", format!("{e:?}"))),
@@ -116,8 +124,14 @@ fn target_result(action: &str, req: &str) -> Step<Value> {
     };
     let r = kit::call(&conn, req, action, payload, 10_000)?;
     let result = kit::at(&r, list).clone();
-    kit::check(result["attributeStatus"] == "NotSupportedAttributeType", req, "attributeStatus NotSupportedAttributeType for the Target value", || result.to_string())?;
-    let echoed = result["component"]["name"] == "OCPPCommCtrlr" && result["variable"]["name"] == "OfflineThreshold" && result["attributeType"] == "Target";
+    kit::check(
+        result["attributeStatus"] == "NotSupportedAttributeType",
+        req,
+        "attributeStatus NotSupportedAttributeType for the Target value",
+        || result.to_string(),
+    )?;
+    let echoed =
+        result["component"]["name"] == "OCPPCommCtrlr" && result["variable"]["name"] == "OfflineThreshold" && result["attributeType"] == "Target";
     kit::check(echoed, req, "the result names OCPPCommCtrlr.OfflineThreshold and attributeType Target", || result.to_string())?;
     Ok(result)
 }
@@ -171,7 +185,12 @@ fn migrate(conn: &kit::Connection) -> Step<(i64, i64)> {
     kit::check(r["status"] == "Accepted", "B09.FR.01", format!("SetNetworkProfile Accepted for slot {new}"), || r.to_string())?;
     let r = super::set_variable(conn, "B10.FR.01", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{new},{old}"))?;
     let status = r["attributeStatus"].as_str().unwrap_or_default();
-    kit::check(["Accepted", "RebootRequired"].contains(&status), "B10.FR.01", format!("NetworkConfigurationPriority {new},{old} Accepted or RebootRequired"), || r.to_string())?;
+    kit::check(
+        ["Accepted", "RebootRequired"].contains(&status),
+        "B10.FR.01",
+        format!("NetworkConfigurationPriority {new},{old} Accepted or RebootRequired"),
+        || r.to_string(),
+    )?;
     let r = kit::call(conn, "B10.FR.04", "Reset", json!({"type": "OnIdle"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "B10.FR.04", "Reset Accepted", || r.to_string())?;
     let _ = conn.expect_close(15_000);
@@ -274,7 +293,12 @@ fn tc_a_19() -> Step {
     kit::check(r["status"] == "Accepted", "A05", format!("SetNetworkProfile Accepted for slot {new} at security profile {up}"), || r.to_string())?;
     let r = super::set_variable(&conn, "A05.FR.04", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{new},{old}"))?;
     let status = r["attributeStatus"].as_str().unwrap_or_default();
-    kit::check(["Accepted", "RebootRequired"].contains(&status), "A05.FR.04", format!("NetworkConfigurationPriority {new},{old} Accepted or RebootRequired"), || r.to_string())?;
+    kit::check(
+        ["Accepted", "RebootRequired"].contains(&status),
+        "A05.FR.04",
+        format!("NetworkConfigurationPriority {new},{old} Accepted or RebootRequired"),
+        || r.to_string(),
+    )?;
     kit::raise_security_profile(true)?;
     let back_up = (|| {
         let r = kit::call(&conn, "A05.FR.05", "Reset", json!({"type": "OnIdle"}), 10_000)?;
@@ -370,7 +394,12 @@ fn report_parts(conn: &kit::Connection, request_id: i64) -> Step<Vec<Value>> {
     let mut items = vec![];
     for expected_seq in 0.. {
         let part = kit::expect_and_reply(conn, "B07.FR.01", "NotifyReport", 10_000, json!({}))?;
-        kit::check(part["requestId"] == request_id && part["seqNo"] == expected_seq, "B07.FR.01", format!("NotifyReport part {expected_seq} of request {request_id}"), || format!("requestId {} seqNo {}", part["requestId"], part["seqNo"]))?;
+        kit::check(
+            part["requestId"] == request_id && part["seqNo"] == expected_seq,
+            "B07.FR.01",
+            format!("NotifyReport part {expected_seq} of request {request_id}"),
+            || format!("requestId {} seqNo {}", part["requestId"], part["seqNo"]),
+        )?;
         items.extend(part["reportData"].as_array().cloned().unwrap_or_default());
         if part["tbc"] != true {
             break;
@@ -388,7 +417,11 @@ fn tc_b_53() -> Step {
     let has = |c: &str, v: &str, i: &str| {
         items.iter().any(|d| d["component"]["name"] == c && d["variable"]["name"] == v && d["variable"]["instance"].as_str().unwrap_or("") == i)
     };
-    let missing: Vec<String> = REQUIRED.iter().filter(|(c, v, i)| !has(c, v, i)).map(|(c, v, i)| if i.is_empty() { format!("{c}.{v}") } else { format!("{c}.{v}[{i}]") }).collect();
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|(c, v, i)| !has(c, v, i))
+        .map(|(c, v, i)| if i.is_empty() { format!("{c}.{v}") } else { format!("{c}.{v}[{i}]") })
+        .collect();
     kit::check(missing.is_empty(), "B07", "every required Core variable in the FullInventory report", || format!("missing {}", missing.join(", ")))?;
     // List types carry their allowed values, and the value is one (or several) of them;
     // write-only values are never reported.
@@ -406,8 +439,11 @@ fn tc_b_53() -> Step {
             let allowed: Vec<&str> = ch["valuesList"].as_str().unwrap_or_default().split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
             kit::check(!allowed.is_empty(), "B07", format!("a valuesList for {name} of type {kind}"), || ch.to_string())?;
             let value = a["value"].as_str().unwrap_or_default();
-            let members: Vec<&str> = if kind == "OptionList" { vec![value] } else { value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect() };
-            kit::check(members.iter().all(|m| allowed.contains(m)), "B07", format!("the value of {name} among its valuesList"), || format!("value {value:?}, valuesList {allowed:?}"))?;
+            let members: Vec<&str> =
+                if kind == "OptionList" { vec![value] } else { value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect() };
+            kit::check(members.iter().all(|m| allowed.contains(m)), "B07", format!("the value of {name} among its valuesList"), || {
+                format!("value {value:?}, valuesList {allowed:?}")
+            })?;
         }
     }
     Ok(())

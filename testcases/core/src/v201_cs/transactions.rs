@@ -9,7 +9,14 @@ use crate::{
     kit::{self, Connection, Role, StationState, Step, V201, clock},
 };
 
-fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], timeout_ms: u32, run: fn() -> Step) -> Case {
+fn case(
+    id: &'static str,
+    title: &'static str,
+    requirements: &'static [&'static str],
+    needs: &'static [&'static str],
+    timeout_ms: u32,
+    run: fn() -> Step,
+) -> Case {
     Case::new(id, title, Role::Csms, V201, requirements, run).needs(needs).timeout_ms(timeout_ms)
 }
 
@@ -24,7 +31,14 @@ pub(crate) fn cases() -> Vec<Case> {
             40_000,
             tc_e_29,
         ),
-        case("TC_E_32_CS", "GetTransactionStatus of a transaction that ended: not ongoing, nothing queued", &["E14.FR.03", "E14.FR.05"], SESSION, 30_000, tc_e_32),
+        case(
+            "TC_E_32_CS",
+            "GetTransactionStatus of a transaction that ended: not ongoing, nothing queued",
+            &["E14.FR.03", "E14.FR.05"],
+            SESSION,
+            30_000,
+            tc_e_32,
+        ),
         case(
             "TC_E_33_CS",
             "GetTransactionStatus without a transaction id right after a reconnect: messages queued, no ongoingIndicator",
@@ -33,7 +47,14 @@ pub(crate) fn cases() -> Vec<Case> {
             40_000,
             tc_e_33,
         ),
-        case("TC_E_34_CS", "GetTransactionStatus without a transaction id and nothing queued: messagesInQueue false, no ongoingIndicator", &["E14.FR.06", "E14.FR.08"], &[], 20_000, tc_e_34),
+        case(
+            "TC_E_34_CS",
+            "GetTransactionStatus without a transaction id and nothing queued: messagesInQueue false, no ongoingIndicator",
+            &["E14.FR.06", "E14.FR.08"],
+            &[],
+            20_000,
+            tc_e_34,
+        ),
         case(
             "TC_E_39_CS",
             "Authorized without a cable: the transaction ends at EVConnectionTimeOut with Timeout, and a later cable starts no charging",
@@ -74,7 +95,14 @@ pub(crate) fn cases() -> Vec<Case> {
             300_000,
             tc_e_51,
         ),
-        case("TC_F_08_CS", "RequestStopTransaction of the ongoing transaction is Accepted and ends it with stoppedReason Remote", &["F03.FR.02", "F03.FR.03", "F03.FR.07", "F03.FR.09"], SESSION, 30_000, tc_f_08),
+        case(
+            "TC_F_08_CS",
+            "RequestStopTransaction of the ongoing transaction is Accepted and ends it with stoppedReason Remote",
+            &["F03.FR.02", "F03.FR.03", "F03.FR.07", "F03.FR.09"],
+            SESSION,
+            30_000,
+            tc_f_08,
+        ),
     ]
 }
 
@@ -161,7 +189,12 @@ fn tc_e_39() -> Step {
         let ev = &call.payload;
         let state = kit::at(ev, "/transactionInfo/chargingState");
         kit::check(state != "Charging", "E06.FR.15", "no charging after the authorization timed out", || ev.to_string())?;
-        kit::check(ev["triggerReason"] == "CablePluggedIn" || ev["triggerReason"] == "ChargingStateChanged", "E06.FR.15", "only the cable reported (triggerReason CablePluggedIn)", || ev.to_string())?;
+        kit::check(
+            ev["triggerReason"] == "CablePluggedIn" || ev["triggerReason"] == "ChargingStateChanged",
+            "E06.FR.15",
+            "only the cable reported (triggerReason CablePluggedIn)",
+            || ev.to_string(),
+        )?;
     }
     Ok(())
 }
@@ -203,9 +236,16 @@ fn first_transaction_event(conn: &Connection) -> Step<(kit::Incoming, u64)> {
 fn sent_again(conn: &Connection, first: &Value, since: u64, after_ms: u64) -> Step<(kit::Incoming, u64)> {
     let again = kit::mandated("MessageAttemptInterval", || kit::expect(conn, "E13.FR.02", TX, 10_000))?;
     let at = clock::now_ms();
-    kit::check(again.payload["seqNo"] == first["seqNo"] && again.payload["eventType"] == first["eventType"], "E13.FR.01", format!("TransactionEvent seqNo {} sent again", first["seqNo"]), || again.payload.to_string())?;
+    kit::check(
+        again.payload["seqNo"] == first["seqNo"] && again.payload["eventType"] == first["eventType"],
+        "E13.FR.01",
+        format!("TransactionEvent seqNo {} sent again", first["seqNo"]),
+        || again.payload.to_string(),
+    )?;
     let slack = u64::from(kit::config::lab_timing().tolerance_ms);
-    kit::check(at + slack >= since + after_ms, "E13.FR.02", format!("the attempt at least {after_ms} ms after the previous one"), || format!("after {} ms", at - since))?;
+    kit::check(at + slack >= since + after_ms, "E13.FR.02", format!("the attempt at least {after_ms} ms after the previous one"), || {
+        format!("after {} ms", at - since)
+    })?;
     Ok((again, at))
 }
 
@@ -247,7 +287,9 @@ fn retried_once(with_error: bool) -> Step {
     while clock::now_ms() < deadline {
         let Ok(call) = kit::expect(&conn, "E13.FR.03", TX, 500) else { continue };
         kit::reply(&conn, "E13", &call, TX, json!({}))?;
-        kit::check(call.payload["seqNo"] != payload["seqNo"], "E13.FR.03", "the answered TransactionEvent not sent again", || call.payload.to_string())?;
+        kit::check(call.payload["seqNo"] != payload["seqNo"], "E13.FR.03", "the answered TransactionEvent not sent again", || {
+            call.payload.to_string()
+        })?;
     }
     Ok(())
 }

@@ -19,12 +19,48 @@ fn case(id: &'static str, title: &'static str, feature: &'static [&'static str],
 pub(crate) fn cases() -> Vec<Case> {
     vec![
         case("TC_F_07_CS", "UnlockConnector with no cable connected answers Unlocked", &[], &["F05.FR.01", "F05.FR.06"], tc_f_07),
-        case("TC_F_12_CS", "TriggerMessage MeterValues without an EVSE: one MeterValues per EVSE, context Trigger", &["trigger-meter-values"], &["F06.FR.04", "F06.FR.05", "F06.FR.06", "F06.FR.11"], tc_f_12),
-        case("TC_F_14_CS", "TriggerMessage TransactionEvent without an EVSE: one per transaction, triggerReason Trigger, with meter values", &["trigger-transaction-event"], &["F06.FR.04", "F06.FR.05", "F06.FR.07", "F06.FR.11"], tc_f_14),
-        case("TC_F_16_CS", "TriggerMessage LogStatusNotification during an upload reports Uploading", &["trigger-log-status"], &["F06.FR.04", "F06.FR.05", "F06.FR.14"], tc_f_16),
-        case("TC_F_17_CS", "TriggerMessage FirmwareStatusNotification for an EVSE (not relevant to it) is Accepted and reports Idle", &["trigger-firmware-status"], &["F06.FR.03", "F06.FR.04", "F06.FR.05"], tc_f_17),
-        case("TC_F_18_CS", "TriggerMessage FirmwareStatusNotification with no update going on reports Idle", &["trigger-firmware-status"], &["F06.FR.04", "F06.FR.05", "F06.FR.16", "L01.FR.25"], tc_f_18),
-        case("TC_F_19_CS", "TriggerMessage FirmwareStatusNotification during a download reports Downloading", &["trigger-firmware-status"], &["F06.FR.04", "F06.FR.05", "L01.FR.26"], tc_f_19),
+        case(
+            "TC_F_12_CS",
+            "TriggerMessage MeterValues without an EVSE: one MeterValues per EVSE, context Trigger",
+            &["trigger-meter-values"],
+            &["F06.FR.04", "F06.FR.05", "F06.FR.06", "F06.FR.11"],
+            tc_f_12,
+        ),
+        case(
+            "TC_F_14_CS",
+            "TriggerMessage TransactionEvent without an EVSE: one per transaction, triggerReason Trigger, with meter values",
+            &["trigger-transaction-event"],
+            &["F06.FR.04", "F06.FR.05", "F06.FR.07", "F06.FR.11"],
+            tc_f_14,
+        ),
+        case(
+            "TC_F_16_CS",
+            "TriggerMessage LogStatusNotification during an upload reports Uploading",
+            &["trigger-log-status"],
+            &["F06.FR.04", "F06.FR.05", "F06.FR.14"],
+            tc_f_16,
+        ),
+        case(
+            "TC_F_17_CS",
+            "TriggerMessage FirmwareStatusNotification for an EVSE (not relevant to it) is Accepted and reports Idle",
+            &["trigger-firmware-status"],
+            &["F06.FR.03", "F06.FR.04", "F06.FR.05"],
+            tc_f_17,
+        ),
+        case(
+            "TC_F_18_CS",
+            "TriggerMessage FirmwareStatusNotification with no update going on reports Idle",
+            &["trigger-firmware-status"],
+            &["F06.FR.04", "F06.FR.05", "F06.FR.16", "L01.FR.25"],
+            tc_f_18,
+        ),
+        case(
+            "TC_F_19_CS",
+            "TriggerMessage FirmwareStatusNotification during a download reports Downloading",
+            &["trigger-firmware-status"],
+            &["F06.FR.04", "F06.FR.05", "L01.FR.26"],
+            tc_f_19,
+        ),
         case("TC_F_26_CS", "TriggerMessage BootNotification once registered is Rejected", &["trigger-boot-notification"], &["F06.FR.17"], tc_f_26),
         case("TC_F_27_CS", "TriggerMessage of a message the station does not implement answers NotImplemented", &[], &["F06.FR.08"], tc_f_27),
     ]
@@ -54,7 +90,9 @@ fn tc_f_14() -> Step {
     let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[super::TX])?;
     trigger(&conn, "F06.FR.04", json!({"requestedMessage": "TransactionEvent"}), "Accepted")?;
     let ev = super::next_tx_event(&conn, "F06.FR.11", 10_000)?;
-    let ok = ev["triggerReason"] == "Trigger" && super::tx_id(&ev) == tx.unwrap_or_default() && kit::at(&ev, "/transactionInfo/chargingState") == "Charging";
+    let ok = ev["triggerReason"] == "Trigger"
+        && super::tx_id(&ev) == tx.unwrap_or_default()
+        && kit::at(&ev, "/transactionInfo/chargingState") == "Charging";
     kit::check(ok, "F06.FR.07", "TransactionEvent of the ongoing transaction, triggerReason Trigger, chargingState Charging", || ev.to_string())?;
     let context = kit::at(&ev, "/meterValue/0/sampledValue/0/context");
     kit::check(context == "Trigger", "F06.FR.07", "meter values with context Trigger", || ev.to_string())
@@ -94,7 +132,8 @@ fn tc_f_19() -> Step {
     let conn = super::booted(300)?;
     conn.claim(&["FirmwareStatusNotification".into(), "SecurityEventNotification".into()]);
     let (location, certificate, signature) = super::firmware::good_image();
-    let firmware = json!({"location": location, "retrieveDateTime": kit::time_from_now(-7_200), "signingCertificate": certificate, "signature": signature});
+    let firmware =
+        json!({"location": location, "retrieveDateTime": kit::time_from_now(-7_200), "signingCertificate": certificate, "signature": signature});
     let r = kit::call(&conn, "L01", "UpdateFirmware", json!({"requestId": 19, "firmware": firmware}), 10_000)?;
     kit::check(r["status"] == "Accepted", "L01", "UpdateFirmware Accepted", || r.to_string())?;
     let n = kit::expect_and_reply(&conn, "L01", "FirmwareStatusNotification", 10_000, json!({}))?;

@@ -5,7 +5,7 @@
 //! CSMS (part 6 "Memory State") and names them in the DUT description.
 use serde_json::{Value, json};
 
-use super::{STATION, event, event_with_token, ev_disconnected, new_tx_id, registered, status, token_json};
+use super::{STATION, ev_disconnected, event, event_with_token, new_tx_id, registered, status, token_json};
 use crate::{
     Case,
     kit::{self, *},
@@ -13,12 +13,78 @@ use crate::{
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
-        Case { id: "TC_C_06_CSMS", title: "Local start transaction - AuthorizationBlocked: a blocked token is Blocked or Invalid", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_c_06 },
-        Case { id: "TC_C_07_CSMS", title: "Local start transaction - Authorization Expired: an expired token is Expired or Invalid", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_c_07 },
-        Case { id: "TC_C_39_CSMS", title: "Authorization by GroupId - Success: a second token of the group stops the transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C09.FR.02", "C09.FR.03"], needs: &[], timeout_ms: 30_000, run: tc_c_39 },
-        Case { id: "TC_C_47_CSMS", title: "Stop Transaction with a Master Pass - With UI - All transactions", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C16.FR.01", "C09.FR.02"], needs: &[], timeout_ms: 30_000, run: tc_c_47 },
-        Case { id: "TC_C_48_CSMS", title: "Stop Transaction with a Master Pass - With UI - Specific transactions", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C16.FR.01", "C09.FR.02"], needs: &[], timeout_ms: 30_000, run: tc_c_48 },
-        Case { id: "TC_C_49_CSMS", title: "Stop Transaction with a Master Pass - Without UI: all transactions end", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C16.FR.02", "C09.FR.02"], needs: &[], timeout_ms: 30_000, run: tc_c_49 },
+        Case {
+            id: "TC_C_06_CSMS",
+            title: "Local start transaction - AuthorizationBlocked: a blocked token is Blocked or Invalid",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01.FR.07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_c_06,
+        },
+        Case {
+            id: "TC_C_07_CSMS",
+            title: "Local start transaction - Authorization Expired: an expired token is Expired or Invalid",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01.FR.07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_c_07,
+        },
+        Case {
+            id: "TC_C_39_CSMS",
+            title: "Authorization by GroupId - Success: a second token of the group stops the transaction",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C09.FR.02", "C09.FR.03"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_c_39,
+        },
+        Case {
+            id: "TC_C_47_CSMS",
+            title: "Stop Transaction with a Master Pass - With UI - All transactions",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C16.FR.01", "C09.FR.02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_c_47,
+        },
+        Case {
+            id: "TC_C_48_CSMS",
+            title: "Stop Transaction with a Master Pass - With UI - Specific transactions",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C16.FR.01", "C09.FR.02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_c_48,
+        },
+        Case {
+            id: "TC_C_49_CSMS",
+            title: "Stop Transaction with a Master Pass - Without UI: all transactions end",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C16.FR.02", "C09.FR.02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_c_49,
+        },
     ]
 }
 
@@ -45,7 +111,12 @@ fn not_accepted(key: &str, kind: &str) -> Step {
     let conn = registered()?;
     let info = authorize(&conn, "C01.FR.07", &token)?;
     let status = info["status"].as_str().unwrap_or_default();
-    kit::check([kind, "Invalid"].contains(&status), "C01.FR.07", format!("status {kind} or Invalid for the {} token {token}", kind.to_lowercase()), || format!("status {status}"))
+    kit::check(
+        [kind, "Invalid"].contains(&status),
+        "C01.FR.07",
+        format!("status {kind} or Invalid for the {} token {token}", kind.to_lowercase()),
+        || format!("status {status}"),
+    )
 }
 
 /// TC_C_06_CSMS (part 6): its tool validation reads "Linked or Invalid", which no
@@ -102,7 +173,11 @@ fn master_pass(req: &str, evses: &[u32], master_as_stop_token: bool) -> Step {
     let grouped = config::parameter("grouped-id-tokens").unwrap_or_default();
     let valid: Vec<String> = config::valid_id_tokens().into_iter().chain(grouped.split_whitespace().map(String::from)).collect();
     if valid.len() < evses.len() {
-        return Err(Verdict::Skip(format!("needs {} tokens the CSMS accepts (valid-id-tokens, grouped-id-tokens); the DUT description gives {}", evses.len(), valid.len())));
+        return Err(Verdict::Skip(format!(
+            "needs {} tokens the CSMS accepts (valid-id-tokens, grouped-id-tokens); the DUT description gives {}",
+            evses.len(),
+            valid.len()
+        )));
     }
     let conn = registered()?;
     let txs = evses.iter().zip(&valid).map(|(e, t)| charging_at(&conn, "C16", *e, t)).collect::<Step<Vec<_>>>()?;

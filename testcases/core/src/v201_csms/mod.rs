@@ -12,120 +12,1297 @@ const STATION: Role = Role::ChargingStation;
 
 pub(crate) fn cases() -> Vec<Case> {
     let mut cases = vec![
-        Case { id: "TC_B_01_CSMS", title: "Cold boot: the CSMS accepts a station's BootNotification with a usable interval", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B01"], needs: &[], timeout_ms: 20_000, run: tc_b_01 },
-        Case { id: "OH_G_01_CSMS", title: "The CSMS answers a Heartbeat with its current time", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G02"], needs: &[], timeout_ms: 20_000, run: oh_g_01 },
-        Case { id: "OH_C_01_CSMS", title: "Authorize of a known token is Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_01 },
-        Case { id: "OH_C_02_CSMS", title: "Authorize of an unknown token is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01"], needs: &[], timeout_ms: 20_000, run: oh_c_02 },
-        Case { id: "OH_E_01_CSMS", title: "The CSMS accepts a transaction's Started and Ended events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01", "E06"], needs: &[], timeout_ms: 20_000, run: oh_e_01 },
-        Case { id: "OH_RPC_01_CSMS", title: "A frame that is not JSON is answered with a CALLERROR naming a format problem", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.3"], needs: &[], timeout_ms: 20_000, run: crate::rpc_csms::not_json },
-        Case { id: "OH_RPC_02_CSMS", title: "A BootNotification that breaks its schema is answered with a CALLERROR", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 4.2.3"], needs: &[], timeout_ms: 20_000, run: oh_rpc_02 },
-        Case { id: "TC_B_06_CSMS", title: "The CSMS can ask for one variable with GetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_06 },
-        Case { id: "TC_B_07_CSMS", title: "The CSMS can ask for several variables in one GetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_07 },
-        Case { id: "TC_B_09_CSMS", title: "The CSMS can set one variable with SetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_09 },
-        Case { id: "TC_B_10_CSMS", title: "The CSMS can set several variables in one SetVariables", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_10 },
-        Case { id: "TC_A_19_CSMS", title: "Upgrade Charging Station Security Profile - Accepted: the CSMS moves the station one profile up and refuses it below from then on", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["A05.FR.04", "A05.FR.07"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_a_19 },
-        Case { id: "TC_B_42_CSMS", title: "Set new NetworkConnectionProfile - Accepted: the CSMS sends the profile its operator set", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B09.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_42 },
-        Case { id: "TC_B_44_CSMS", title: "Set new NetworkConnectionProfile - Failed: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B09.FR.03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_44 },
-        Case { id: "TC_B_12_CSMS", title: "The CSMS asks for the ConfigurationInventory and takes every NotifyReport part", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_12 },
-        Case { id: "TC_B_13_CSMS", title: "The CSMS asks for the FullInventory and takes every NotifyReport part", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_13 },
-        Case { id: "TC_B_20_CSMS", title: "Reset OnIdle without a transaction: the CSMS accepts the station's reboot", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_20 },
-        Case { id: "TC_B_21_CSMS", title: "Reset OnIdle during a transaction: Scheduled, then the transaction ends and the station reboots", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B12"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_21 },
-        Case { id: "TC_B_22_CSMS", title: "Reset Immediate during a transaction: the CSMS takes the ImmediateReset end and the reboot", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["B12"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_22 },
-        Case { id: "TC_B_25_CSMS", title: "The CSMS can reset a single EVSE", role: STATION, versions: V201, profile: "core", features: &["reset-per-evse"], requirements: &["B11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_b_25 },
-        Case { id: "TC_C_02_CSMS", title: "A transaction started with an unknown token gets a non-Accepted idTokenInfo", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C01", "E01"], needs: &[], timeout_ms: 20_000, run: tc_c_02 },
-        Case { id: "TC_C_08_CSMS", title: "Authorization through authorization cache - Accepted: a cached token authorizing a started session is Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C12.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_c_08 },
-        Case { id: "TC_C_20_CSMS", title: "Authorization through authorization cache - Invalid: an unknown token authorizing a started session is Invalid or Unknown", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C12.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_c_20 },
-        Case { id: "TC_C_37_CSMS", title: "The CSMS can clear the station's authorization cache", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_37 },
-        Case { id: "TC_C_38_CSMS", title: "A Rejected ClearCache leaves the CSMS in step with the station", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["C11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_c_38 },
-        Case { id: "TC_E_01_CSMS", title: "Start transaction options - PowerPathClosed: the CSMS takes a transaction that starts SuspendedEVSE", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.05"], needs: &[], timeout_ms: 20_000, run: tc_e_01 },
-        Case { id: "TC_E_02_CSMS", title: "Start transaction options - EnergyTransfer: the CSMS takes a transaction that starts Charging", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.06"], needs: &[], timeout_ms: 20_000, run: tc_e_02 },
-        Case { id: "TC_E_10_CSMS", title: "Start transaction options - Authorized - Local: Authorize, then a transaction started by the authorization", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_e_10 },
-        Case { id: "TC_E_11_CSMS", title: "Start transaction options - DataSigned: a transaction started with a signed meter value", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_11 },
-        Case { id: "TC_E_12_CSMS", title: "Start transaction options - ParkingBayOccupied: a transaction started by EVDetected", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_12 },
-        Case { id: "TC_E_15_CSMS", title: "Stop transaction options - StopAuthorized - Local: the CSMS takes the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_e_15 },
-        Case { id: "TC_E_17_CSMS", title: "Stop transaction options - Deauthorized - EV side disconnect: the CSMS takes the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_17 },
-        Case { id: "TC_E_19_CSMS", title: "Stop transaction options - ParkingBayUnoccupied: the CSMS takes the end when the EV leaves the bay", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_19 },
-        Case { id: "TC_E_22_CSMS", title: "Stop transaction options - EnergyTransfer stopped - SuspendedEV: the CSMS takes the end", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_e_22 },
-        Case { id: "TC_E_39_CSMS", title: "Stop transaction options - Deauthorized - timeout: no cable after the authorization ends the transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05", "E06.FR.04"], needs: &[], timeout_ms: 20_000, run: tc_e_39 },
-        Case { id: "TC_E_38_CSMS", title: "Local start transaction - EV not ready: the CSMS takes SuspendedEV after the cable", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_38 },
-        Case { id: "TC_E_08_CSMS", title: "Stop transaction options - EnergyTransfer stopped - StopAuthorized", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.07"], needs: &[], timeout_ms: 20_000, run: tc_e_08 },
-        Case { id: "TC_E_20_CSMS", title: "Stop transaction options - EVDisconnected - EV side (IEC 61851-1 EV)", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E06.FR.02"], needs: &[], timeout_ms: 20_000, run: tc_e_20 },
-        Case { id: "TC_E_26_CSMS", title: "Disconnect cable on EV-side - Suspend transaction: the cable comes back and charging resumes", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E10.FR.01"], needs: &[], timeout_ms: 20_000, run: tc_e_26 },
-        Case { id: "TC_E_03_CSMS", title: "Cable first, then token: the CSMS accepts the events and authorizes the token", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_03 },
-        Case { id: "TC_E_04_CSMS", title: "Token first, then cable: the CSMS authorizes and accepts the events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03"], needs: &[], timeout_ms: 20_000, run: tc_e_04 },
-        Case { id: "TC_E_07_CSMS", title: "A transaction stopped locally (StopAuthorized) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E07"], needs: &[], timeout_ms: 20_000, run: tc_e_07 },
-        Case { id: "TC_E_09_CSMS", title: "A transaction that starts on the cable alone (EVConnected) is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E02"], needs: &[], timeout_ms: 20_000, run: tc_e_09 },
-        Case { id: "TC_E_14_CSMS", title: "A transaction ended by an EVSE-side disconnect is accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E10"], needs: &[], timeout_ms: 20_000, run: tc_e_14 },
-        Case { id: "TC_E_16_CSMS", title: "A transaction with a token the CSMS rejects is deauthorized and its end accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E05"], needs: &[], timeout_ms: 20_000, run: tc_e_16 },
-        Case { id: "TC_E_21_CSMS", title: "The CSMS can stop a transaction remotely and accepts its end", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_21 },
-        Case { id: "TC_E_30_CSMS", title: "The CSMS can ask for the status of a transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_30 },
-        Case { id: "TC_E_34_CSMS", title: "The CSMS can ask whether transaction messages are queued, without a transaction id", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E14"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_e_34 },
-        Case { id: "TC_E_53_CSMS", title: "The CSMS accepts seqNo 0 at the start of every transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E01"], needs: &[], timeout_ms: 20_000, run: tc_e_53 },
-        Case { id: "TC_F_01_CSMS", title: "Remote start on an EVSE whose cable started a transaction: the CSMS accepts the RemoteStart event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_01 },
-        Case { id: "TC_F_02_CSMS", title: "Remote start transaction - Remote start first - authorizeRemoteStart is true: Authorize, then the RemoteStart event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F02.FR.01", "F01.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_02 },
-        Case { id: "TC_F_03_CSMS", title: "Remote start first: the CSMS sends RequestStartTransaction and accepts the started transaction", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F02"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_03 },
-        Case { id: "TC_F_04_CSMS", title: "Remote start transaction - Remote start first - Cable plugin timeout", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["E03.FR.04", "E03.FR.05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_04 },
-        Case { id: "TC_F_06_CSMS", title: "The CSMS can unlock a connector", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F05"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_06 },
-        Case { id: "TC_F_11_CSMS", title: "The CSMS can trigger MeterValues for an EVSE and accepts them", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_11 },
-        Case { id: "TC_F_20_CSMS", title: "The CSMS can trigger a Heartbeat and answers it", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_20 },
-        Case { id: "TC_F_23_CSMS", title: "The CSMS can trigger a StatusNotification for an EVSE and accepts it", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_23 },
-        Case { id: "TC_F_27_CSMS", title: "A trigger answered NotImplemented leaves the CSMS in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["F06"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_f_27 },
-        Case { id: "TC_G_03_CSMS", title: "The CSMS can make an EVSE inoperative and accepts the Unavailable status", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_03 },
-        Case { id: "TC_G_04_CSMS", title: "The CSMS can make an EVSE operative again", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_04 },
-        Case { id: "TC_G_05_CSMS", title: "The CSMS can make the whole station inoperative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_05 },
-        Case { id: "TC_G_06_CSMS", title: "Change Availability Charging Station - Inoperative to operative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_06 },
-        Case { id: "TC_G_07_CSMS", title: "Change Availability Connector - Operative to inoperative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_07 },
-        Case { id: "TC_G_08_CSMS", title: "Change Availability Connector - Inoperative to operative", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_08 },
-        Case { id: "TC_G_11_CSMS", title: "ChangeAvailability during a transaction answered Scheduled is followed through", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_11 },
-        Case { id: "TC_G_14_CSMS", title: "Change Availability Charging Station - With ongoing transaction: Scheduled, then Unavailable once it ends", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_14 },
-        Case { id: "TC_G_17_CSMS", title: "Change Availability Connector - With ongoing transaction: Scheduled, then Unavailable once it ends", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_g_17 },
-        Case { id: "TC_G_20_CSMS", title: "Connector status Notification - Lock Failure: the CSMS takes the ConnectorPlugRetentionLock problem", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["G05.FR.03"], needs: &[], timeout_ms: 20_000, run: tc_g_20 },
-        Case { id: "TC_J_01_CSMS", title: "Clock-aligned MeterValues outside a transaction are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01"], needs: &[], timeout_ms: 20_000, run: tc_j_01 },
-        Case { id: "TC_J_02_CSMS", title: "Clock-aligned Meter Values - Transaction ongoing: MeterValues for the idle EVSE 0 and MeterValueClock events", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.18"], needs: &[], timeout_ms: 20_000, run: tc_j_02 },
-        Case { id: "TC_J_03_CSMS", title: "Clock-aligned Meter Values - EventType Ended: the CSMS takes the Ended event's clock-aligned values", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.18"], needs: &[], timeout_ms: 20_000, run: tc_j_03 },
-        Case { id: "TC_J_04_CSMS", title: "Clock-aligned Meter Values - Signed: the CSMS takes signed clock-aligned values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J01.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_04 },
-        Case { id: "TC_J_07_CSMS", title: "Sampled Meter Values - EventType Started - EVSE known: Transaction.Begin in the Started event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.19"], needs: &[], timeout_ms: 20_000, run: tc_j_07 },
-        Case { id: "TC_J_08_CSMS", title: "Sampled Meter Values - Context Transaction.Begin - EVSE not known at the start", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.19"], needs: &[], timeout_ms: 20_000, run: tc_j_08 },
-        Case { id: "TC_J_09_CSMS", title: "Sampled meter values in TransactionEvent Updated are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_09 },
-        Case { id: "TC_J_10_CSMS", title: "Meter values in TransactionEvent Ended are accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02"], needs: &[], timeout_ms: 20_000, run: tc_j_10 },
-        Case { id: "TC_J_11_CSMS", title: "Sampled Meter Values - Signed: the CSMS takes signed sampled values in the Ended event", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["J02.FR.21"], needs: &[], timeout_ms: 20_000, run: tc_j_11 },
-        Case { id: "TC_P_02_CSMS", title: "DataTransfer with a vendor id the CSMS does not know is not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["P02"], needs: &[], timeout_ms: 20_000, run: tc_p_02 },
-        Case { id: "TC_P_03_CSMS", title: "CustomData - Receive custom data: the CSMS answers messages that carry customData", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["OCPP-J 9"], needs: &[], timeout_ms: 20_000, run: tc_p_03 },
-        Case { id: "TC_L_01_CSMS", title: "Secure Firmware Update - Installation successful", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.15"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_01 },
-        Case { id: "TC_L_04_CSMS", title: "Secure Firmware Update - RevokedCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_04 },
-        Case { id: "TC_L_05_CSMS", title: "Secure Firmware Update - InvalidCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_05 },
-        Case { id: "TC_L_06_CSMS", title: "Secure Firmware Update - InvalidSignature", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_06 },
-        Case { id: "TC_L_07_CSMS", title: "Secure Firmware Update - DownloadFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_07 },
-        Case { id: "TC_L_08_CSMS", title: "Secure Firmware Update - InstallVerificationFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_l_08 },
-        Case { id: "TC_L_09_CSMS", title: "Secure Firmware Update - InstallationFailed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_09 },
-        Case { id: "TC_L_10_CSMS", title: "Secure Firmware Update - AcceptedCanceled", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.24"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_10 },
-        Case { id: "TC_L_13_CSMS", title: "Secure Firmware Update - held while a transaction runs (AllowNewSessionsPendingFirmwareUpdate false)", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11"], needs: &["csms-trigger"], timeout_ms: 40_000, run: tc_l_13 },
-        Case { id: "TC_L_11_CSMS", title: "Secure Firmware Update - Unable to cancel", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.27"], needs: &["csms-trigger"], timeout_ms: 30_000, run: tc_l_11 },
-        Case { id: "TC_M_01_CSMS", title: "Install CA certificate - CSMSRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_01 },
-        Case { id: "TC_M_02_CSMS", title: "Install CA certificate - ManufacturerRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_02 },
-        Case { id: "TC_M_05_CSMS", title: "Install CA certificate - Failed: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M05.FR.01", "M05.FR.03"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_05 },
-        Case { id: "TC_M_13_CSMS", title: "Retrieve certificates from Charging Station - ManufacturerRootCertificate", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M03.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_13 },
-        Case { id: "TC_M_18_CSMS", title: "Retrieve certificates from Charging Station - All certificateTypes", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M03.FR.01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_18 },
-        Case { id: "TC_M_19_CSMS", title: "Retrieve certificates from Charging Station - No matching certificate found", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M03.FR.01", "M03.FR.02"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_19 },
-        Case { id: "TC_M_20_CSMS", title: "Delete a certificate from a Charging Station - Success", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M04.FR.01", "M04.FR.07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_20 },
-        Case { id: "TC_M_21_CSMS", title: "Delete a certificate from a Charging Station - Failed", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["M04.FR.01", "M04.FR.07"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_m_21 },
-        Case { id: "TC_N_25_CSMS", title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_25 },
-        Case { id: "TC_N_28_CSMS", title: "Get Customer Information - Accepted + no data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09.FR.01", "N09.FR.04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_28 },
-        Case { id: "TC_N_29_CSMS", title: "Get Customer Information - Not Accepted", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09.FR.01", "N09.FR.04"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_29 },
-        Case { id: "TC_N_30_CSMS", title: "Clear Customer Information - Clear and report + data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_30 },
-        Case { id: "TC_N_31_CSMS", title: "Clear Customer Information - Clear and report + no data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_31 },
-        Case { id: "TC_N_32_CSMS", title: "Clear Customer Information - Clear and no report", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N10.FR.08"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_32 },
-        Case { id: "TC_N_34_CSMS", title: "Retrieve Log Information - Rejected: the CSMS stays in step", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_34 },
-        Case { id: "TC_N_35_CSMS", title: "Retrieve Log Information - Security Log - Success", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_35 },
-        Case { id: "TC_N_36_CSMS", title: "Retrieve Log Information - Second Request: the first upload is canceled for the second", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N01"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_36 },
-        Case { id: "TC_N_27_CSMS", title: "The CSMS can ask for customer information and accepts the data", role: STATION, versions: V201, profile: "core", features: &[], requirements: &["N09"], needs: &["csms-trigger"], timeout_ms: 20_000, run: tc_n_27 },
+        Case {
+            id: "TC_B_01_CSMS",
+            title: "Cold boot: the CSMS accepts a station's BootNotification with a usable interval",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_b_01,
+        },
+        Case {
+            id: "OH_G_01_CSMS",
+            title: "The CSMS answers a Heartbeat with its current time",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_g_01,
+        },
+        Case {
+            id: "OH_C_01_CSMS",
+            title: "Authorize of a known token is Accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_c_01,
+        },
+        Case {
+            id: "OH_C_02_CSMS",
+            title: "Authorize of an unknown token is not Accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_c_02,
+        },
+        Case {
+            id: "OH_E_01_CSMS",
+            title: "The CSMS accepts a transaction's Started and Ended events",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01", "E06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_e_01,
+        },
+        Case {
+            id: "OH_RPC_01_CSMS",
+            title: "A frame that is not JSON is answered with a CALLERROR naming a format problem",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: crate::rpc_csms::not_json,
+        },
+        Case {
+            id: "OH_RPC_02_CSMS",
+            title: "A BootNotification that breaks its schema is answered with a CALLERROR",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 4.2.3"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: oh_rpc_02,
+        },
+        Case {
+            id: "TC_B_06_CSMS",
+            title: "The CSMS can ask for one variable with GetVariables",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B06"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_06,
+        },
+        Case {
+            id: "TC_B_07_CSMS",
+            title: "The CSMS can ask for several variables in one GetVariables",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B06"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_07,
+        },
+        Case {
+            id: "TC_B_09_CSMS",
+            title: "The CSMS can set one variable with SetVariables",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_09,
+        },
+        Case {
+            id: "TC_B_10_CSMS",
+            title: "The CSMS can set several variables in one SetVariables",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B05"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_10,
+        },
+        Case {
+            id: "TC_A_19_CSMS",
+            title: "Upgrade Charging Station Security Profile - Accepted: the CSMS moves the station one profile up and refuses it below from then on",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["A05.FR.04", "A05.FR.07"],
+            needs: &["csms-trigger"],
+            timeout_ms: 40_000,
+            run: tc_a_19,
+        },
+        Case {
+            id: "TC_B_42_CSMS",
+            title: "Set new NetworkConnectionProfile - Accepted: the CSMS sends the profile its operator set",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B09.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_42,
+        },
+        Case {
+            id: "TC_B_44_CSMS",
+            title: "Set new NetworkConnectionProfile - Failed: the CSMS stays in step",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B09.FR.03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_44,
+        },
+        Case {
+            id: "TC_B_12_CSMS",
+            title: "The CSMS asks for the ConfigurationInventory and takes every NotifyReport part",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B07"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_12,
+        },
+        Case {
+            id: "TC_B_13_CSMS",
+            title: "The CSMS asks for the FullInventory and takes every NotifyReport part",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B07"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_13,
+        },
+        Case {
+            id: "TC_B_20_CSMS",
+            title: "Reset OnIdle without a transaction: the CSMS accepts the station's reboot",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_20,
+        },
+        Case {
+            id: "TC_B_21_CSMS",
+            title: "Reset OnIdle during a transaction: Scheduled, then the transaction ends and the station reboots",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B12"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_21,
+        },
+        Case {
+            id: "TC_B_22_CSMS",
+            title: "Reset Immediate during a transaction: the CSMS takes the ImmediateReset end and the reboot",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["B12"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_22,
+        },
+        Case {
+            id: "TC_B_25_CSMS",
+            title: "The CSMS can reset a single EVSE",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &["reset-per-evse"],
+            requirements: &["B11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_25,
+        },
+        Case {
+            id: "TC_C_02_CSMS",
+            title: "A transaction started with an unknown token gets a non-Accepted idTokenInfo",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C01", "E01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_c_02,
+        },
+        Case {
+            id: "TC_C_08_CSMS",
+            title: "Authorization through authorization cache - Accepted: a cached token authorizing a started session is Accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C12.FR.03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_c_08,
+        },
+        Case {
+            id: "TC_C_20_CSMS",
+            title: "Authorization through authorization cache - Invalid: an unknown token authorizing a started session is Invalid or Unknown",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C12.FR.03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_c_20,
+        },
+        Case {
+            id: "TC_C_37_CSMS",
+            title: "The CSMS can clear the station's authorization cache",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_c_37,
+        },
+        Case {
+            id: "TC_C_38_CSMS",
+            title: "A Rejected ClearCache leaves the CSMS in step with the station",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["C11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_c_38,
+        },
+        Case {
+            id: "TC_E_01_CSMS",
+            title: "Start transaction options - PowerPathClosed: the CSMS takes a transaction that starts SuspendedEVSE",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01.FR.05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_01,
+        },
+        Case {
+            id: "TC_E_02_CSMS",
+            title: "Start transaction options - EnergyTransfer: the CSMS takes a transaction that starts Charging",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01.FR.06"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_02,
+        },
+        Case {
+            id: "TC_E_10_CSMS",
+            title: "Start transaction options - Authorized - Local: Authorize, then a transaction started by the authorization",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01.FR.03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_10,
+        },
+        Case {
+            id: "TC_E_11_CSMS",
+            title: "Start transaction options - DataSigned: a transaction started with a signed meter value",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01.FR.04"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_11,
+        },
+        Case {
+            id: "TC_E_12_CSMS",
+            title: "Start transaction options - ParkingBayOccupied: a transaction started by EVDetected",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01.FR.01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_12,
+        },
+        Case {
+            id: "TC_E_15_CSMS",
+            title: "Stop transaction options - StopAuthorized - Local: the CSMS takes the Ended event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06.FR.03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_15,
+        },
+        Case {
+            id: "TC_E_17_CSMS",
+            title: "Stop transaction options - Deauthorized - EV side disconnect: the CSMS takes the Ended event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06.FR.04"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_17,
+        },
+        Case {
+            id: "TC_E_19_CSMS",
+            title: "Stop transaction options - ParkingBayUnoccupied: the CSMS takes the end when the EV leaves the bay",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06.FR.01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_19,
+        },
+        Case {
+            id: "TC_E_22_CSMS",
+            title: "Stop transaction options - EnergyTransfer stopped - SuspendedEV: the CSMS takes the end",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06.FR.07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_22,
+        },
+        Case {
+            id: "TC_E_39_CSMS",
+            title: "Stop transaction options - Deauthorized - timeout: no cable after the authorization ends the transaction",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E03.FR.04", "E03.FR.05", "E06.FR.04"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_39,
+        },
+        Case {
+            id: "TC_E_38_CSMS",
+            title: "Local start transaction - EV not ready: the CSMS takes SuspendedEV after the cable",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_38,
+        },
+        Case {
+            id: "TC_E_08_CSMS",
+            title: "Stop transaction options - EnergyTransfer stopped - StopAuthorized",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06.FR.07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_08,
+        },
+        Case {
+            id: "TC_E_20_CSMS",
+            title: "Stop transaction options - EVDisconnected - EV side (IEC 61851-1 EV)",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E06.FR.02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_20,
+        },
+        Case {
+            id: "TC_E_26_CSMS",
+            title: "Disconnect cable on EV-side - Suspend transaction: the cable comes back and charging resumes",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E10.FR.01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_26,
+        },
+        Case {
+            id: "TC_E_03_CSMS",
+            title: "Cable first, then token: the CSMS accepts the events and authorizes the token",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_03,
+        },
+        Case {
+            id: "TC_E_04_CSMS",
+            title: "Token first, then cable: the CSMS authorizes and accepts the events",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_04,
+        },
+        Case {
+            id: "TC_E_07_CSMS",
+            title: "A transaction stopped locally (StopAuthorized) is accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E07"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_07,
+        },
+        Case {
+            id: "TC_E_09_CSMS",
+            title: "A transaction that starts on the cable alone (EVConnected) is accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_09,
+        },
+        Case {
+            id: "TC_E_14_CSMS",
+            title: "A transaction ended by an EVSE-side disconnect is accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E10"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_14,
+        },
+        Case {
+            id: "TC_E_16_CSMS",
+            title: "A transaction with a token the CSMS rejects is deauthorized and its end accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E05"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_16,
+        },
+        Case {
+            id: "TC_E_21_CSMS",
+            title: "The CSMS can stop a transaction remotely and accepts its end",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_e_21,
+        },
+        Case {
+            id: "TC_E_30_CSMS",
+            title: "The CSMS can ask for the status of a transaction",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E14"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_e_30,
+        },
+        Case {
+            id: "TC_E_34_CSMS",
+            title: "The CSMS can ask whether transaction messages are queued, without a transaction id",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E14"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_e_34,
+        },
+        Case {
+            id: "TC_E_53_CSMS",
+            title: "The CSMS accepts seqNo 0 at the start of every transaction",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_e_53,
+        },
+        Case {
+            id: "TC_F_01_CSMS",
+            title: "Remote start on an EVSE whose cable started a transaction: the CSMS accepts the RemoteStart event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_01,
+        },
+        Case {
+            id: "TC_F_02_CSMS",
+            title: "Remote start transaction - Remote start first - authorizeRemoteStart is true: Authorize, then the RemoteStart event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F02.FR.01", "F01.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_02,
+        },
+        Case {
+            id: "TC_F_03_CSMS",
+            title: "Remote start first: the CSMS sends RequestStartTransaction and accepts the started transaction",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F02"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_03,
+        },
+        Case {
+            id: "TC_F_04_CSMS",
+            title: "Remote start transaction - Remote start first - Cable plugin timeout",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["E03.FR.04", "E03.FR.05"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_04,
+        },
+        Case {
+            id: "TC_F_06_CSMS",
+            title: "The CSMS can unlock a connector",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F05"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_06,
+        },
+        Case {
+            id: "TC_F_11_CSMS",
+            title: "The CSMS can trigger MeterValues for an EVSE and accepts them",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_11,
+        },
+        Case {
+            id: "TC_F_20_CSMS",
+            title: "The CSMS can trigger a Heartbeat and answers it",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_20,
+        },
+        Case {
+            id: "TC_F_23_CSMS",
+            title: "The CSMS can trigger a StatusNotification for an EVSE and accepts it",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_23,
+        },
+        Case {
+            id: "TC_F_27_CSMS",
+            title: "A trigger answered NotImplemented leaves the CSMS in step",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["F06"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_f_27,
+        },
+        Case {
+            id: "TC_G_03_CSMS",
+            title: "The CSMS can make an EVSE inoperative and accepts the Unavailable status",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_03,
+        },
+        Case {
+            id: "TC_G_04_CSMS",
+            title: "The CSMS can make an EVSE operative again",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_04,
+        },
+        Case {
+            id: "TC_G_05_CSMS",
+            title: "The CSMS can make the whole station inoperative",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G04"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_05,
+        },
+        Case {
+            id: "TC_G_06_CSMS",
+            title: "Change Availability Charging Station - Inoperative to operative",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G04"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_06,
+        },
+        Case {
+            id: "TC_G_07_CSMS",
+            title: "Change Availability Connector - Operative to inoperative",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_07,
+        },
+        Case {
+            id: "TC_G_08_CSMS",
+            title: "Change Availability Connector - Inoperative to operative",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_08,
+        },
+        Case {
+            id: "TC_G_11_CSMS",
+            title: "ChangeAvailability during a transaction answered Scheduled is followed through",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_11,
+        },
+        Case {
+            id: "TC_G_14_CSMS",
+            title: "Change Availability Charging Station - With ongoing transaction: Scheduled, then Unavailable once it ends",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G04"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_14,
+        },
+        Case {
+            id: "TC_G_17_CSMS",
+            title: "Change Availability Connector - With ongoing transaction: Scheduled, then Unavailable once it ends",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_g_17,
+        },
+        Case {
+            id: "TC_G_20_CSMS",
+            title: "Connector status Notification - Lock Failure: the CSMS takes the ConnectorPlugRetentionLock problem",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["G05.FR.03"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_g_20,
+        },
+        Case {
+            id: "TC_J_01_CSMS",
+            title: "Clock-aligned MeterValues outside a transaction are accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J01"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_01,
+        },
+        Case {
+            id: "TC_J_02_CSMS",
+            title: "Clock-aligned Meter Values - Transaction ongoing: MeterValues for the idle EVSE 0 and MeterValueClock events",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J01.FR.18"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_02,
+        },
+        Case {
+            id: "TC_J_03_CSMS",
+            title: "Clock-aligned Meter Values - EventType Ended: the CSMS takes the Ended event's clock-aligned values",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J01.FR.18"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_03,
+        },
+        Case {
+            id: "TC_J_04_CSMS",
+            title: "Clock-aligned Meter Values - Signed: the CSMS takes signed clock-aligned values in the Ended event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J01.FR.21"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_04,
+        },
+        Case {
+            id: "TC_J_07_CSMS",
+            title: "Sampled Meter Values - EventType Started - EVSE known: Transaction.Begin in the Started event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02.FR.19"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_07,
+        },
+        Case {
+            id: "TC_J_08_CSMS",
+            title: "Sampled Meter Values - Context Transaction.Begin - EVSE not known at the start",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02.FR.19"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_08,
+        },
+        Case {
+            id: "TC_J_09_CSMS",
+            title: "Sampled meter values in TransactionEvent Updated are accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_09,
+        },
+        Case {
+            id: "TC_J_10_CSMS",
+            title: "Meter values in TransactionEvent Ended are accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_10,
+        },
+        Case {
+            id: "TC_J_11_CSMS",
+            title: "Sampled Meter Values - Signed: the CSMS takes signed sampled values in the Ended event",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["J02.FR.21"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_j_11,
+        },
+        Case {
+            id: "TC_P_02_CSMS",
+            title: "DataTransfer with a vendor id the CSMS does not know is not Accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["P02"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_p_02,
+        },
+        Case {
+            id: "TC_P_03_CSMS",
+            title: "CustomData - Receive custom data: the CSMS answers messages that carry customData",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["OCPP-J 9"],
+            needs: &[],
+            timeout_ms: 20_000,
+            run: tc_p_03,
+        },
+        Case {
+            id: "TC_L_01_CSMS",
+            title: "Secure Firmware Update - Installation successful",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.15"],
+            needs: &["csms-trigger"],
+            timeout_ms: 30_000,
+            run: tc_l_01,
+        },
+        Case {
+            id: "TC_L_04_CSMS",
+            title: "Secure Firmware Update - RevokedCertificate",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_l_04,
+        },
+        Case {
+            id: "TC_L_05_CSMS",
+            title: "Secure Firmware Update - InvalidCertificate",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_l_05,
+        },
+        Case {
+            id: "TC_L_06_CSMS",
+            title: "Secure Firmware Update - InvalidSignature",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_l_06,
+        },
+        Case {
+            id: "TC_L_07_CSMS",
+            title: "Secure Firmware Update - DownloadFailed",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_l_07,
+        },
+        Case {
+            id: "TC_L_08_CSMS",
+            title: "Secure Firmware Update - InstallVerificationFailed",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_l_08,
+        },
+        Case {
+            id: "TC_L_09_CSMS",
+            title: "Secure Firmware Update - InstallationFailed",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 30_000,
+            run: tc_l_09,
+        },
+        Case {
+            id: "TC_L_10_CSMS",
+            title: "Secure Firmware Update - AcceptedCanceled",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.24"],
+            needs: &["csms-trigger"],
+            timeout_ms: 30_000,
+            run: tc_l_10,
+        },
+        Case {
+            id: "TC_L_13_CSMS",
+            title: "Secure Firmware Update - held while a transaction runs (AllowNewSessionsPendingFirmwareUpdate false)",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11"],
+            needs: &["csms-trigger"],
+            timeout_ms: 40_000,
+            run: tc_l_13,
+        },
+        Case {
+            id: "TC_L_11_CSMS",
+            title: "Secure Firmware Update - Unable to cancel",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.27"],
+            needs: &["csms-trigger"],
+            timeout_ms: 30_000,
+            run: tc_l_11,
+        },
+        Case {
+            id: "TC_M_01_CSMS",
+            title: "Install CA certificate - CSMSRootCertificate",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M05.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_01,
+        },
+        Case {
+            id: "TC_M_02_CSMS",
+            title: "Install CA certificate - ManufacturerRootCertificate",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M05.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_02,
+        },
+        Case {
+            id: "TC_M_05_CSMS",
+            title: "Install CA certificate - Failed: the CSMS stays in step",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M05.FR.01", "M05.FR.03"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_05,
+        },
+        Case {
+            id: "TC_M_13_CSMS",
+            title: "Retrieve certificates from Charging Station - ManufacturerRootCertificate",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M03.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_13,
+        },
+        Case {
+            id: "TC_M_18_CSMS",
+            title: "Retrieve certificates from Charging Station - All certificateTypes",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M03.FR.01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_18,
+        },
+        Case {
+            id: "TC_M_19_CSMS",
+            title: "Retrieve certificates from Charging Station - No matching certificate found",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M03.FR.01", "M03.FR.02"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_19,
+        },
+        Case {
+            id: "TC_M_20_CSMS",
+            title: "Delete a certificate from a Charging Station - Success",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M04.FR.01", "M04.FR.07"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_20,
+        },
+        Case {
+            id: "TC_M_21_CSMS",
+            title: "Delete a certificate from a Charging Station - Failed",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["M04.FR.01", "M04.FR.07"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_m_21,
+        },
+        Case {
+            id: "TC_N_25_CSMS",
+            title: "The CSMS can ask for the diagnostics log and accepts the upload status notifications",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_25,
+        },
+        Case {
+            id: "TC_N_28_CSMS",
+            title: "Get Customer Information - Accepted + no data",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N09.FR.01", "N09.FR.04"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_28,
+        },
+        Case {
+            id: "TC_N_29_CSMS",
+            title: "Get Customer Information - Not Accepted",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N09.FR.01", "N09.FR.04"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_29,
+        },
+        Case {
+            id: "TC_N_30_CSMS",
+            title: "Clear Customer Information - Clear and report + data",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N10.FR.08"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_30,
+        },
+        Case {
+            id: "TC_N_31_CSMS",
+            title: "Clear Customer Information - Clear and report + no data",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N10.FR.08"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_31,
+        },
+        Case {
+            id: "TC_N_32_CSMS",
+            title: "Clear Customer Information - Clear and no report",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N10.FR.08"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_32,
+        },
+        Case {
+            id: "TC_N_34_CSMS",
+            title: "Retrieve Log Information - Rejected: the CSMS stays in step",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_34,
+        },
+        Case {
+            id: "TC_N_35_CSMS",
+            title: "Retrieve Log Information - Security Log - Success",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_35,
+        },
+        Case {
+            id: "TC_N_36_CSMS",
+            title: "Retrieve Log Information - Second Request: the first upload is canceled for the second",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N01"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_36,
+        },
+        Case {
+            id: "TC_N_27_CSMS",
+            title: "The CSMS can ask for customer information and accepts the data",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["N09"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_n_27,
+        },
     ];
     cases.extend(authorization::cases());
     cases
 }
 
 fn boot_payload() -> serde_json::Value {
-    json!({"reason": "PowerUp", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness"}})
+    ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "PowerUp")
 }
 
 /// Connect and register; returns the connection.
@@ -232,7 +1409,16 @@ fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64
 }
 
 /// An event carrying `token`; the CSMS must say what it thinks of the token.
-fn event_with_token(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, token: &str, mut extra: Value) -> Step<String> {
+fn event_with_token(
+    conn: &Connection,
+    req: &str,
+    event_type: &str,
+    trigger: &str,
+    seq: u64,
+    tx: &str,
+    token: &str,
+    mut extra: Value,
+) -> Step<String> {
     extra["idToken"] = token_json(token);
     let r = event(conn, req, event_type, trigger, seq, tx, extra)?;
     let status = at(&r, "/idTokenInfo/status");
@@ -241,7 +1427,8 @@ fn event_with_token(conn: &Connection, req: &str, event_type: &str, trigger: &st
 }
 
 fn status(conn: &Connection, req: &str, evse: u32, status: &str) -> Step {
-    kit::call(conn, req, "StatusNotification", json!({"timestamp": now(), "connectorStatus": status, "evseId": evse, "connectorId": 1}), 10_000).map(|_| ())
+    kit::call(conn, req, "StatusNotification", json!({"timestamp": now(), "connectorStatus": status, "evseId": evse, "connectorId": 1}), 10_000)
+        .map(|_| ())
 }
 
 /// Have the CSMS send `action` (the operator's instructions are `hint`), take it, and answer it.
@@ -254,7 +1441,8 @@ fn triggered(conn: &Connection, req: &str, action: &str, hint: Value, reply: Val
 fn running(conn: &Connection, req: &str) -> Step<(String, u64)> {
     let tx = new_tx_id("TX");
     status(conn, req, 1, "Occupied")?;
-    let s = event_with_token(conn, req, "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+    let s =
+        event_with_token(conn, req, "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "Charging"}}))?;
     kit::check(s == "Accepted", req, "the known token Accepted", || format!("status {s}"))?;
     Ok((tx, 1))
 }
@@ -273,13 +1461,17 @@ fn sample(context: &str, wh: f64) -> Value {
 fn get_variables(n: usize) -> Step {
     let conn = registered()?;
     let vars = [("OCPPCommCtrlr", "HeartbeatInterval"), ("TxCtrlr", "EVConnectionTimeOut")];
-    let data: Vec<Value> = vars[..n].iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
+    let data: Vec<Value> =
+        vars[..n].iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
     kit::csms_trigger(&conn, "GetVariables", json!({"getVariableData": data}))?;
     let call = kit::expect(&conn, "B06", "GetVariables", 15_000)?;
     let asked = call.payload["getVariableData"].as_array().cloned().unwrap_or_default();
     kit::check(asked.len() == n, "B06", format!("{n} variable(s) asked for"), || call.payload.to_string())?;
     asked_as_operator("B06", &asked, &vars[..n].iter().map(|(c, v)| (*c, *v)).collect::<Vec<_>>())?;
-    let results: Vec<Value> = asked.iter().map(|d| json!({"attributeStatus": "Accepted", "attributeValue": "60", "component": d["component"], "variable": d["variable"]})).collect();
+    let results: Vec<Value> = asked
+        .iter()
+        .map(|d| json!({"attributeStatus": "Accepted", "attributeValue": "60", "component": d["component"], "variable": d["variable"]}))
+        .collect();
     kit::reply(&conn, "B06", &call, "GetVariables", json!({"getVariableResult": results}))?;
     still_in_step(&conn, "B06")
 }
@@ -336,7 +1528,9 @@ fn tc_a_19() -> Step {
     }});
     let call = triggered(&conn, "A05.FR.04", "SetNetworkProfile", wanted, json!({"status": "Accepted"}))?;
     let data = &call["connectionData"];
-    for (field, want) in [("securityProfile", json!(up)), ("ocppCsmsUrl", json!(url)), ("ocppTransport", json!("JSON")), ("ocppVersion", json!("OCPP20"))] {
+    for (field, want) in
+        [("securityProfile", json!(up)), ("ocppCsmsUrl", json!(url)), ("ocppTransport", json!("JSON")), ("ocppVersion", json!("OCPP20"))]
+    {
         kit::check(data[field] == want, "A05.FR.04", format!("connectionData.{field} {want}"), || format!("{field} {}", data[field]))?;
     }
     let slot = call["configurationSlot"].as_i64().unwrap_or(0);
@@ -344,15 +1538,23 @@ fn tc_a_19() -> Step {
     kit::csms_trigger(&conn, "SetVariables", priority)?;
     let set = kit::expect(&conn, "A05.FR.04", "SetVariables", 15_000)?;
     let data: Vec<Value> = set.payload["setVariableData"].as_array().cloned().unwrap_or_default();
-    let results: Vec<Value> = data.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
+    let results: Vec<Value> =
+        data.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
     kit::reply(&conn, "A05.FR.04", &set, "SetVariables", json!({"setVariableResult": results}))?;
-    let names_slot = data.iter().any(|d| d["variable"]["name"] == "NetworkConfigurationPriority" && d["attributeValue"].as_str().is_some_and(|v| v.split(',').any(|s| s.trim() == slot.to_string())));
+    let names_slot = data.iter().any(|d| {
+        d["variable"]["name"] == "NetworkConfigurationPriority"
+            && d["attributeValue"].as_str().is_some_and(|v| v.split(',').any(|s| s.trim() == slot.to_string()))
+    });
     kit::check(names_slot, "A05.FR.04", format!("NetworkConfigurationPriority with slot {slot}"), || set.payload.to_string())?;
     triggered(&conn, "A05.FR.04", "Reset", json!({"type": "OnIdle"}), json!({"status": "Accepted"}))?;
     conn.close();
     let raised = session::connect_csms_raised(&url, config::version(), &[]).map_err(|e| match e {
         SessionError::Usage(m) => Verdict::Skip(m),
-        e => kit::fail("A05.FR.04", format!("the CSMS to accept the station at security profile {up} on the connection profile it set"), format!("{e:?}")),
+        e => kit::fail(
+            "A05.FR.04",
+            format!("the CSMS to accept the station at security profile {up} on the connection profile it set"),
+            format!("{e:?}"),
+        ),
     })?;
     let r = kit::call(&raised, "A05.FR.04", "BootNotification", boot_payload(), 10_000)?;
     kit::check(r["status"] == "Accepted", "A05.FR.04", "registration status Accepted at the new profile", || r.to_string())?;
@@ -379,7 +1581,10 @@ fn tc_b_07() -> Step {
 fn set_variables(n: usize) -> Step {
     let conn = registered()?;
     let vars = [("OCPPCommCtrlr", "HeartbeatInterval", "120"), ("TxCtrlr", "EVConnectionTimeOut", "45")];
-    let data: Vec<Value> = vars[..n].iter().map(|(c, v, val)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": val, "attributeType": "Actual"})).collect();
+    let data: Vec<Value> = vars[..n]
+        .iter()
+        .map(|(c, v, val)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": val, "attributeType": "Actual"}))
+        .collect();
     kit::csms_trigger(&conn, "SetVariables", json!({"setVariableData": data}))?;
     let call = kit::expect(&conn, "B05", "SetVariables", 15_000)?;
     let asked = call.payload["setVariableData"].as_array().cloned().unwrap_or_default();
@@ -388,7 +1593,8 @@ fn set_variables(n: usize) -> Step {
     for (d, (_, _, val)) in asked.iter().zip(&vars[..n]) {
         kit::check(d["attributeValue"] == *val, "B05", format!("the value {val} the operator set"), || d.to_string())?;
     }
-    let results: Vec<Value> = asked.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
+    let results: Vec<Value> =
+        asked.iter().map(|d| json!({"attributeStatus": "Accepted", "component": d["component"], "variable": d["variable"]})).collect();
     kit::reply(&conn, "B05", &call, "SetVariables", json!({"setVariableResult": results}))?;
     still_in_step(&conn, "B05")
 }
@@ -437,7 +1643,13 @@ fn reboot_after_reset(conn: Connection, req: &str) -> Step {
     conn.close();
     drop(conn);
     let again = kit::reconnect(req)?;
-    let r = kit::call(&again, req, "BootNotification", json!({"reason": "RemoteReset", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness"}}), 10_000)?;
+    let r = kit::call(
+        &again,
+        req,
+        "BootNotification",
+        ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "RemoteReset"),
+        10_000,
+    )?;
     kit::check(r["status"] == "Accepted", req, "the rebooted station Accepted", || r.to_string())
 }
 
@@ -526,7 +1738,16 @@ fn tc_e_04() -> Step {
 fn tc_e_07() -> Step {
     let conn = registered()?;
     let (tx, seq) = running(&conn, "E07")?;
-    let s = event_with_token(&conn, "E07", "Ended", "StopAuthorized", seq, &tx, &kit::valid_token(), json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
+    let s = event_with_token(
+        &conn,
+        "E07",
+        "Ended",
+        "StopAuthorized",
+        seq,
+        &tx,
+        &kit::valid_token(),
+        json!({"transactionInfo": {"stoppedReason": "Local"}}),
+    )?;
     kit::check(s == "Accepted", "E07", "the stopping token Accepted", || format!("status {s}"))
 }
 
@@ -565,7 +1786,8 @@ fn tc_e_21() -> Step {
 fn tc_e_30() -> Step {
     let conn = registered()?;
     let (tx, _) = running(&conn, "E14")?;
-    let call = triggered(&conn, "E14", "GetTransactionStatus", json!({"transactionId": tx}), json!({"ongoingIndicator": true, "messagesInQueue": false}))?;
+    let call =
+        triggered(&conn, "E14", "GetTransactionStatus", json!({"transactionId": tx}), json!({"ongoingIndicator": true, "messagesInQueue": false}))?;
     kit::check(call["transactionId"] == tx.as_str(), "E14", format!("GetTransactionStatus for {tx}"), || call.to_string())?;
     still_in_step(&conn, "E14")
 }
@@ -694,7 +1916,9 @@ fn tc_c_08() -> Step {
 fn tc_c_20() -> Step {
     let token = config::invalid_id_token();
     let s = cached_authorization("C20", &token)?;
-    kit::check(["Invalid", "Unknown"].contains(&s.as_str()), "C12.FR.03", format!("Invalid or Unknown for the unknown token {token}"), || format!("status {s}"))
+    kit::check(["Invalid", "Unknown"].contains(&s.as_str()), "C12.FR.03", format!("Invalid or Unknown for the unknown token {token}"), || {
+        format!("status {s}")
+    })
 }
 
 /// Authorize the first valid token: Accepted, or the case fails. Returns the token.
@@ -818,9 +2042,23 @@ fn tc_f_03() -> Step {
     let token = kit::valid_token();
     let hint = json!({"idToken": token_json(&token), "remoteStartId": 12, "evseId": 1});
     let call = triggered(&conn, "F02", "RequestStartTransaction", hint, json!({"status": "Accepted"}))?;
-    kit::check(at(&call, "/idToken/idToken") == token.as_str() && call["evseId"] == 1, "F02", format!("idToken {token} on EVSE 1, as the operator asked"), || call.to_string())?;
+    kit::check(
+        at(&call, "/idToken/idToken") == token.as_str() && call["evseId"] == 1,
+        "F02",
+        format!("idToken {token} on EVSE 1, as the operator asked"),
+        || call.to_string(),
+    )?;
     let tx = new_tx_id("F03");
-    let s = event_with_token(&conn, "F02", "Started", "RemoteStart", 0, &tx, &token, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
+    let s = event_with_token(
+        &conn,
+        "F02",
+        "Started",
+        "RemoteStart",
+        0,
+        &tx,
+        &token,
+        json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}),
+    )?;
     kit::check(s == "Accepted", "F02", "the remote start token Accepted", || format!("status {s}"))
 }
 
@@ -833,7 +2071,12 @@ fn tc_f_04() -> Step {
     let hint = json!({"idToken": token_json(&token), "remoteStartId": 14, "evseId": 1});
     let call = triggered(&conn, req, "RequestStartTransaction", hint, json!({"status": "Accepted"}))?;
     let asked = &call["idToken"];
-    kit::check(asked["idToken"] == token.as_str() && asked["type"] == kit::token_type().as_str(), req, format!("idToken {token} of type {}", kit::token_type()), || asked.to_string())?;
+    kit::check(
+        asked["idToken"] == token.as_str() && asked["type"] == kit::token_type().as_str(),
+        req,
+        format!("idToken {token} of type {}", kit::token_type()),
+        || asked.to_string(),
+    )?;
     let tx = new_tx_id("F04");
     event(&conn, req, "Started", "RemoteStart", 0, &tx, json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
     event(&conn, "E03.FR.05", "Updated", "EVConnectTimeout", 1, &tx, json!({})).map(|_| ())
@@ -863,7 +2106,8 @@ fn tc_f_06() -> Step {
 
 fn tc_f_11() -> Step {
     let conn = registered()?;
-    let call = triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "MeterValues", "evse": {"id": 1}}), json!({"status": "Accepted"}))?;
+    let call =
+        triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "MeterValues", "evse": {"id": 1}}), json!({"status": "Accepted"}))?;
     kit::check(call["requestedMessage"] == "MeterValues", "F06", "requestedMessage MeterValues", || call.to_string())?;
     kit::call(&conn, "F06", "MeterValues", json!({"evseId": 1, "meterValue": sample("Trigger", 1234.0)}), 10_000).map(|_| ())
 }
@@ -877,7 +2121,13 @@ fn tc_f_20() -> Step {
 
 fn tc_f_23() -> Step {
     let conn = registered()?;
-    let call = triggered(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), json!({"status": "Accepted"}))?;
+    let call = triggered(
+        &conn,
+        "F06",
+        "TriggerMessage",
+        json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}),
+        json!({"status": "Accepted"}),
+    )?;
     kit::check(call["requestedMessage"] == "StatusNotification", "F06", "requestedMessage StatusNotification", || call.to_string())?;
     status(&conn, "F06", 1, "Available")
 }
@@ -893,7 +2143,9 @@ fn tc_f_27() -> Step {
 fn availability(hint: Value, reply: &str, req: &str) -> Step<(Connection, Value)> {
     let conn = registered()?;
     let call = triggered(&conn, req, "ChangeAvailability", hint.clone(), json!({"status": reply}))?;
-    kit::check(call["operationalStatus"] == hint["operationalStatus"], req, format!("operationalStatus {}", hint["operationalStatus"]), || call.to_string())?;
+    kit::check(call["operationalStatus"] == hint["operationalStatus"], req, format!("operationalStatus {}", hint["operationalStatus"]), || {
+        call.to_string()
+    })?;
     Ok((conn, call))
 }
 
@@ -980,7 +2232,15 @@ fn inoperative_during_transaction(req: &str, hint: Value) -> Step {
     kit::check(call["operationalStatus"] == "Inoperative", req, "operationalStatus Inoperative", || call.to_string())?;
     kit::check(call.get("evse") == hint.get("evse"), req, format!("evse {}", hint.get("evse").unwrap_or(&Value::Null)), || call.to_string())?;
     event(&conn, req, "Updated", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
-    event(&conn, req, "Ended", "EVCommunicationLost", seq + 1, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}}))?;
+    event(
+        &conn,
+        req,
+        "Ended",
+        "EVCommunicationLost",
+        seq + 1,
+        &tx,
+        json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}}),
+    )?;
     status(&conn, req, 1, "Unavailable")
 }
 
@@ -1045,7 +2305,16 @@ fn tc_j_09() -> Step {
 fn tc_j_10() -> Step {
     let conn = registered()?;
     let (tx, seq) = running(&conn, "J02")?;
-    event(&conn, "J02", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}, "meterValue": sample("Transaction.End", 2000.0)})).map(|_| ())
+    event(
+        &conn,
+        "J02",
+        "Ended",
+        "StopAuthorized",
+        seq,
+        &tx,
+        json!({"transactionInfo": {"stoppedReason": "Local"}, "meterValue": sample("Transaction.End", 2000.0)}),
+    )
+    .map(|_| ())
 }
 
 /// TC_P_03_CSMS (part 6 table 697): customData (OCPP-J 9) on a message and inside a nested
@@ -1128,7 +2397,12 @@ fn tc_p_02() -> Step {
     let conn = registered()?;
     let r = kit::call(&conn, "P02", "DataTransfer", json!({"vendorId": "org.example.nobody", "messageId": "ping"}), 10_000)?;
     let status = &r["status"];
-    kit::check(["Rejected", "UnknownVendorId", "UnknownMessageId"].iter().any(|s| status == s), "P02", "Rejected, UnknownVendorId or UnknownMessageId", || format!("status {status}"))
+    kit::check(
+        ["Rejected", "UnknownVendorId", "UnknownMessageId"].iter().any(|s| status == s),
+        "P02",
+        "Rejected, UnknownVendorId or UnknownMessageId",
+        || format!("status {status}"),
+    )
 }
 
 // ---- N ----
@@ -1177,7 +2451,9 @@ fn tc_n_25() -> Step {
     let hint = json!({"logType": "DiagnosticsLog", "requestId": 25, "log": {"remoteLocation": "ftp://logs.example/upload"}});
     let call = triggered(&conn, "N01", "GetLog", hint, json!({"status": "Accepted", "filename": "diagnostics.log"}))?;
     kit::check(call["logType"] == "DiagnosticsLog", "N01", "logType DiagnosticsLog", || call.to_string())?;
-    kit::check(at(&call, "/log/remoteLocation").as_str().is_some_and(|u| !u.is_empty()), "N01", "a remoteLocation to upload to", || call.to_string())?;
+    kit::check(at(&call, "/log/remoteLocation").as_str().is_some_and(|u| !u.is_empty()), "N01", "a remoteLocation to upload to", || {
+        call.to_string()
+    })?;
     for status in ["Uploading", "Uploaded"] {
         kit::call(&conn, "N01", "LogStatusNotification", json!({"status": status, "requestId": call["requestId"]}), 10_000)?;
     }
@@ -1195,7 +2471,9 @@ fn customer_information(req: &str, report: bool, clear: bool, answer: &str, data
     let call = triggered(&conn, req, "CustomerInformation", hint, json!({"status": answer}))?;
     kit::check(call["report"] == report && call["clear"] == clear, req, format!("report {report}, clear {clear}"), || call.to_string())?;
     let id = &call["idToken"];
-    kit::check(id["idToken"] == token.as_str() && id["type"] == kit::token_type().as_str(), req, format!("the customer's idToken {token}"), || id.to_string())?;
+    kit::check(id["idToken"] == token.as_str() && id["type"] == kit::token_type().as_str(), req, format!("the customer's idToken {token}"), || {
+        id.to_string()
+    })?;
     if answer != "Accepted" {
         return still_in_step(&conn, req);
     }
@@ -1246,10 +2524,14 @@ fn update_firmware(conn: &Connection, req: &str, id: i64, answer: &str) -> Step<
     let call = triggered(conn, req, "UpdateFirmware", json!({"requestId": id, "firmware": firmware}), json!({"status": answer}))?;
     kit::check(call["requestId"] == id, req, format!("requestId {id}, the operator's"), || format!("requestId {}", call["requestId"]))?;
     for field in ["location", "signature"] {
-        kit::check(call["firmware"][field] == firmware[field], req, format!("firmware {field} {}", firmware[field]), || format!("{field} {}", call["firmware"][field]))?;
+        kit::check(call["firmware"][field] == firmware[field], req, format!("firmware {field} {}", firmware[field]), || {
+            format!("{field} {}", call["firmware"][field])
+        })?;
     }
     let cert = call["firmware"]["signingCertificate"].as_str().unwrap_or_default();
-    kit::check(cert.trim() == CONFIGURED_CA.trim(), req, "the configured signing certificate", || format!("{} characters of other text", cert.len()))?;
+    kit::check(cert.trim() == CONFIGURED_CA.trim(), req, "the configured signing certificate", || {
+        format!("{} characters of other text", cert.len())
+    })?;
     Ok(id)
 }
 
@@ -1280,7 +2562,8 @@ fn firmware_steps(mut conn: Connection, req: &str, mut request_id: i64, script: 
             Fw::Reboot => {
                 conn.close();
                 conn = kit::reconnect(req)?;
-                let boot = json!({"reason": "FirmwareUpdate", "chargingStation": {"model": "HarnessStation", "vendorName": "ocpp-harness", "firmwareVersion": "2.0"}});
+                let mut boot = ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "FirmwareUpdate");
+                boot["chargingStation"]["firmwareVersion"] = json!("2.0");
                 let r = kit::call(&conn, req, "BootNotification", boot, 10_000)?;
                 kit::check(r["status"] == "Accepted", req, "the station, rebooted into its new firmware, Accepted", || r.to_string())?;
                 status(&conn, req, 1, "Available")?;
@@ -1291,7 +2574,15 @@ fn firmware_steps(mut conn: Connection, req: &str, mut request_id: i64, script: 
     Ok(conn)
 }
 
-const INSTALLED: &[Fw] = &[Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("SignatureVerified"), Fw::Status("Installing"), Fw::Status("InstallRebooting"), Fw::Reboot, Fw::Status("Installed")];
+const INSTALLED: &[Fw] = &[
+    Fw::Status("Downloading"),
+    Fw::Status("Downloaded"),
+    Fw::Status("SignatureVerified"),
+    Fw::Status("Installing"),
+    Fw::Status("InstallRebooting"),
+    Fw::Reboot,
+    Fw::Status("Installed"),
+];
 
 fn tc_l_01() -> Step {
     firmware_update("L01.FR.01", "Accepted", INSTALLED).map(|_| ())
@@ -1307,7 +2598,12 @@ fn tc_l_05() -> Step {
 }
 
 fn tc_l_06() -> Step {
-    firmware_update("L01.FR.11", "Accepted", &[Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("InvalidSignature"), Fw::SecurityEvent("InvalidFirmwareSignature")]).map(|_| ())
+    firmware_update(
+        "L01.FR.11",
+        "Accepted",
+        &[Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("InvalidSignature"), Fw::SecurityEvent("InvalidFirmwareSignature")],
+    )
+    .map(|_| ())
 }
 
 fn tc_l_07() -> Step {
@@ -1315,7 +2611,13 @@ fn tc_l_07() -> Step {
 }
 
 fn tc_l_08() -> Step {
-    let script = [Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("SignatureVerified"), Fw::Status("Installing"), Fw::Status("InstallVerificationFailed")];
+    let script = [
+        Fw::Status("Downloading"),
+        Fw::Status("Downloaded"),
+        Fw::Status("SignatureVerified"),
+        Fw::Status("Installing"),
+        Fw::Status("InstallVerificationFailed"),
+    ];
     firmware_update("L01.FR.11", "Accepted", &script).map(|_| ())
 }
 
@@ -1431,7 +2733,9 @@ fn delete_certificate(answer: &str) -> Step {
     let chain = installed_certificates(&conn, req, Some("CSMSRootCertificate"), "Accepted")?;
     let reported = chain[0]["certificateHashData"].clone();
     let call = triggered(&conn, req, "DeleteCertificate", json!({"certificateHashData": reported}), json!({"status": answer}))?;
-    kit::check(call["certificateHashData"] == reported, req, "the hash data of the certificate the station reported", || call["certificateHashData"].to_string())?;
+    kit::check(call["certificateHashData"] == reported, req, "the hash data of the certificate the station reported", || {
+        call["certificateHashData"].to_string()
+    })?;
     still_in_step(&conn, req)
 }
 

@@ -1,0 +1,165 @@
+//! `run`: the suites against the DUT, reports after every case, Ctrl-C leaving valid ones.
+use std::{process::ExitCode, time::Instant};
+
+use anyhow::Context as _;
+use ocpp_core::case::Verdict;
+use ocpp_sim::Faults;
+use ocpp_harness::{host::Host, runner::{Dut, RunOptions, Runner}};
+use ocpp_report::{Counts, ReportWriter};
+use super::{args::*, catalogue::{cache_dir, load, selection}};
+
+pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.max_message_bytes {
+        ocpp_core::transport::set_max_message(n);
+    }
+    let host = Host::new(cache_dir(&args.select))?;
+    let (suites, failed) = load(&host, &args.select).await;
+    let sel = selection(&args.select);
+    let dut = if args.csms_url.is_some() || args.listen.is_some() {
+        anyhow::ensure!(args.faults.is_empty(), "--fault applies to the built-in DUTs only");
+        Dut::External { csms_url: args.csms_url.clone(), listen: args.listen }
+    } else {
+        Dut::BuiltIn { faults: Faults(args.faults.clone()) }
+    };
+    let mut dut_label = match &dut {
+        Dut::BuiltIn { faults } if faults.0.is_empty() => "built-in reference DUTs".to_string(),
+        Dut::BuiltIn { faults } => format!("built-in reference DUTs with faults {}", faults.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+        Dut::External { csms_url, listen } => {
+            let mut sides = vec![];
+            if let Some(u) = csms_url {
+                sides.push(format!("a CSMS at {u}"));
+            }
+            if let Some(a) = listen {
+                sides.push(format!("a charging station connecting to {a}"));
+            }
+            sides.join(" and ")
+        }
+    };
+    if !args.variants.is_empty() {
+        dut_label += &format!(" (variants {})", args.variants.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    }
+    if let Some(name) = args.dut.as_ref().and_then(|p| ocpp_harness::description::DutDescription::load(p).ok()).and_then(|d| d.name) {
+        dut_label = format!("{name}: {dut_label}");
+    }
+    let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, variants: args.variants.clone(), ..Default::default() };
+    opts.config.station_id = args.station_id.clone();
+    if let Some(path) = &args.dut {
+        let d = ocpp_harness::description::DutDescription::load(path)?;
+        if let Some(sec) = &d.security {
+            let base = path.parent().unwrap_or(std::path::Path::new("."));
+            let station_id = d.station_id.clone().unwrap_or_else(|| args.station_id.clone());
+            opts.security = ocpp_core::security::Security::load(sec, base, &station_id).with_context(|| format!("in [security] of {}", path.display()))?;
+        }
+        opts.describe(d);
+    }
+    if let (Some(dir), None) = (&args.pki, &opts.security.pki) {
+        let pki = ocpp_core::security::pki::Pki::load(dir).with_context(|| format!("--pki {}", dir.display()))?;
+        opts.security.pki = Some(std::sync::Arc::new(pki));
+    }
+    if let Some(profile) = args.security_profile {
+        match &opts.dut {
+            Dut::BuiltIn { .. } => opts.security = ocpp_core::security::Security::generated(profile, &opts.config.station_id)?,
+            Dut::External { .. } => anyhow::ensure!(
+                profile == opts.security.profile,
+                "--security-profile {profile}: an external DUT's security comes from the [security] table of its description (--dut), which says {}",
+                opts.security.profile
+            ),
+        }
+    }
+    if let Some(path) = &args.bench {
+        opts.bench = Some(ocpp_bench::config::BenchConfig::load(path)?);
+    }
+    let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
+    let chosen: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
+    if args.list {
+        for (_, c) in &chosen {
+            println!("{}: test", c.id);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Each case at every version it lists that the DUT declares (or at --ocpp).
+    let selected: Vec<_> = chosen.iter().flat_map(|(s, c)| runner.versions_for(c).into_iter().map(move |v| (*s, *c, v))).collect();
+    let mut writer = ReportWriter::new(&args.reports, dut_label.clone()).with_context(|| format!("creating {}", args.reports.display()))?;
+    if let Some(path) = &args.junit {
+        writer = writer.with_junit_path(path.clone()).with_context(|| format!("creating {}", path.display()))?;
+    }
+    println!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
+    let t0 = Instant::now();
+    // A suite that did not load is an error in the reports, not a silent gap.
+    let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_report::CaseResult::suite_error(name, e)).collect();
+    writer.write(&results)?;
+    let signal = interrupt();
+    tokio::pin!(signal);
+    for (suite, meta, version) in selected {
+        let trace = ocpp_core::trace::Trace::new();
+        let r = tokio::select! {
+            r = runner.run_case_at(suite, meta, version, &trace) => r,
+            name = &mut signal => {
+                // Everything that ran is on disk already; add the case in flight and stop.
+                results.push(runner.interrupted(meta, version, &trace, name));
+                writer.write(&results)?;
+                eprintln!("\ninterrupted by {name}: {} cases in {}", results.len(), writer.junit_path().display());
+                return Ok(ExitCode::from(130));
+            }
+        };
+        let status = match &r.verdict {
+            Verdict::Pass => "ok".to_string(),
+            Verdict::Fail { .. } => "FAILED".to_string(),
+            Verdict::Error(_) => "ERROR".to_string(),
+            Verdict::Skip(reason) => format!("skipped ({reason})"),
+            Verdict::Inconclusive(reason) => format!("inconclusive ({reason})"),
+        };
+        println!("test {} [{} {}] ... {status}", r.meta.id, r.version, r.meta.role);
+        results.push(r);
+        writer.set_stations(runner.stations().await);
+        writer.write(&results)?;
+    }
+    for s in runner.stations().await {
+        let version = s.version.map(|v| format!(" ({v})")).unwrap_or_default();
+        let identity = s.identity.as_deref().map(|i| format!(" — {i}")).unwrap_or_default();
+        println!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases{identity}", s.station_id, s.connections, s.boots, s.reboots_requested);
+    }
+    let bad: Vec<_> = results.iter().filter(|r| r.verdict.is_failure()).collect();
+    if !bad.is_empty() {
+        println!("\nfailures:\n");
+        for r in &bad {
+            println!("---- {} ({}) ----\n{}\n", r.meta.id, r.meta.title, r.reason);
+        }
+    }
+    let c: Counts = Counts::of(&results);
+    // Why cases did not run, each reason once with its count (a missing driver, an undeclared
+    // feature, an unreachable state...).
+    let mut why: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in &results {
+        if let Verdict::Skip(reason) | Verdict::Inconclusive(reason) = &r.verdict {
+            *why.entry(format!("{}: {reason}", r.verdict.name())).or_default() += 1;
+        }
+    }
+    if !why.is_empty() {
+        println!("\nnot run to a verdict:");
+        for (reason, n) in &why {
+            println!("  {n:>3} x {reason}");
+        }
+    }
+    let unrun = c.skipped + c.inconclusive;
+    let bad_skip = args.fail_on_skip && unrun > 0;
+    let outcome = if bad.is_empty() && !bad_skip { "ok" } else { "FAILED" };
+    println!(
+        "\ntest result: {outcome}. {} passed; {} failed; {} errors; {} skipped; {} inconclusive; finished in {:.2}s",
+        c.passed, c.failed, c.errors, c.skipped, c.inconclusive, t0.elapsed().as_secs_f64()
+    );
+    println!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
+    if bad_skip {
+        println!("--fail-on-skip: {unrun} case(s) did not run to a verdict");
+    }
+    Ok(if bad.is_empty() && !bad_skip { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (what CI sends on a timeout), with the signal's name.
+pub(crate) async fn interrupt() -> &'static str {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => "SIGTERM",
+    }
+}
