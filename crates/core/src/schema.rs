@@ -1,5 +1,5 @@
 //! JSON-schema validation of every OCPP payload, against the OCA schemas embedded at build
-//! time (see harness/schemas/SOURCE.md for their origin and licence).
+//! time (see crates/core/schemas/SOURCE.md for their origin and licence).
 use std::{
     collections::HashMap,
     sync::{Arc, LazyLock, Mutex},

@@ -27,7 +27,7 @@ impl OcppVersion {
         Self::ALL.into_iter().find(|v| v.subprotocol() == s)
     }
 
-    /// Directory of the version's schemas in `harness/schemas`.
+    /// Directory of the version's schemas in `crates/core/schemas`.
     pub fn schema_dir(self) -> &'static str {
         match self {
             OcppVersion::V16 => "v16",
