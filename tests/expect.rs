@@ -255,6 +255,74 @@ fn check_bench_description() -> Result<(), Failed> {
     Ok(())
 }
 
+/// A lab bench made of fake devices, driven end to end: an EV emulator over SCPI (cable,
+/// pilot, card reader) and an Eastron SDM630 on Modbus TCP on the feed of the reference
+/// station, which runs as a DUT of its own for the whole test. OH_J_01_CS charges through them
+/// and the energy the station reports matches the meter; with the meter 50 Wh off, the same
+/// cross-check fails citing J02.
+fn check_lab_bench() -> Result<(), Failed> {
+    use ocpp_bench::{Action, Pilot, fake};
+    use ocpp_core::version::OcppVersion;
+    use ocpp_harness::runner::{Dut, RunOptions};
+    let w = world();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let offset = std::sync::Arc::new(std::sync::Mutex::new(0.0));
+    let (emulator, meter, _station) = w.rt.block_on(async {
+        let url = format!("ws://127.0.0.1:{port}/ocpp");
+        let (station, task) = ocpp_sim::station::spawn(ocpp_sim::station::StationConfig::new(url, "CS001", OcppVersion::V201));
+        let ev = station.clone();
+        let emulator = fake::Instrument::start(move |line| {
+            let (head, args) = line.split_once(' ').unwrap_or((line, ""));
+            let arg: Vec<&str> = args.split(',').collect();
+            let evse = arg[0].parse().unwrap_or(0);
+            let action = match head {
+                "*IDN?" => return fake::Reply::Answer("FAKE,EV-EMULATOR,0,1".into()),
+                "EV:PLUG" => Action::Plug { evse, connected: arg.get(1) == Some(&"ON") },
+                "EV:CP" => match arg.get(1).and_then(|s| Pilot::from_letter(s)) {
+                    Some(state) => Action::Pilot { evse, state },
+                    None => return fake::Reply::Refuse("-224,\"Illegal parameter value\"".into()),
+                },
+                "EV:RFID" => Action::Token(args.to_string()),
+                _ => return fake::Reply::Refuse("-113,\"Undefined header\"".into()),
+            };
+            ev.send(action);
+            fake::Reply::Done
+        })
+        .await;
+        let (fed, off) = (station.clone(), offset.clone());
+        let meter = fake::serve_modbus_tcp(fake::Sdm630::new(move || fed.meter_wh() + *off.lock().unwrap())).await;
+        (emulator, meter, (station, task))
+    });
+    let scpi = |commands: &str| format!("driver = \"scpi\"\naddress = \"{}\"\ncommands = [{commands}]\n", emulator.address());
+    let text = format!(
+        "[capabilities.plug]\n{}[capabilities.pilot]\n{}[capabilities.token-reader]\n{}[capabilities.meter]\ndriver = \"modbus-meter\"\naddress = \"{meter}\"\nmap = \"sdm630\"\n",
+        scpi("\"EV:PLUG {evse},{onoff}\""),
+        scpi("\"EV:CP {evse},{state}\""),
+        scpi("\"EV:RFID {token}\"")
+    );
+    let bench = ocpp_bench::config::BenchConfig::parse(&text).map_err(|e| format!("{e:#}"))?;
+    let dead: Vec<String> = w.rt.block_on(ocpp_bench::check::check(&bench)).iter().filter(|c| !c.ok()).map(|c| c.line()).collect();
+    if !dead.is_empty() {
+        return Err(format!("bench check: {dead:?}").into());
+    }
+    let opts = RunOptions {
+        dut: Dut::External { csms_url: None, listen: Some(format!("127.0.0.1:{port}").parse().unwrap()) },
+        version: Some(OcppVersion::V201),
+        bench: Some(bench),
+        ..Default::default()
+    };
+    let good = w.run_with(&w.suite, "OH_J_01_CS", opts.clone()).map_err(|e| e.to_string())?;
+    *offset.lock().unwrap() = 50.0;
+    let off = w.run_with(&w.suite, "OH_J_01_CS", opts).map_err(|e| e.to_string())?;
+    let sent = emulator.received();
+    let drove = ["EV:PLUG 1,ON", "EV:RFID", "EV:CP 1,C", "EV:PLUG 1,OFF"].iter().all(|c| sent.iter().any(|l| l.starts_with(c)));
+    let off_fails = matches!(&off.verdict, Verdict::Fail { requirement: Some(r), .. } if r == "J02");
+    if good.verdict.name() != "pass" || !off_fails || !drove {
+        return Err(format!("with the meter right: {} ({}); 50 Wh off: {} ({}); the emulator got {sent:?}", good.verdict.name(), good.reason, off.verdict.name(), off.reason).into());
+    }
+    Ok(())
+}
+
 /// Every bench action a case takes is in its trace, time-stamped, in order.
 fn check_bench_trace() -> Result<(), Failed> {
     let r = world().run("TC_E_40_CS", &[]).map_err(|e| e.to_string())?;
@@ -904,6 +972,7 @@ fn main() {
     trials.push(Trial::test("security::no_secret_in_reports", check_no_secret_in_reports));
     trials.push(Trial::test("bench::actions_are_in_the_trace", check_bench_trace));
     trials.push(Trial::test("bench::description_drivers_and_safe_state", check_bench_description));
+    trials.push(Trial::test("bench::lab_bench_of_scpi_and_modbus_fakes_end_to_end", check_lab_bench));
     trials.push(Trial::test("catalogue::coverage_meets_the_targets", check_coverage));
     trials.push(Trial::test("catalogue::readme_numbers_match", check_readme_numbers));
     trials.push(Trial::test("catalogue::part5_coverage_does_not_go_down", check_part5_coverage));

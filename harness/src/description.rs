@@ -35,6 +35,11 @@ pub struct DutDescription {
     /// Optional features it supports (`auth-cache`, `offline-authorization`...).
     #[serde(default)]
     pub features: Vec<String>,
+    /// The PICS items of OCPP 2.0.1 part 5 that hold for the DUT (`C-49`, `AQ-2`, `HFS-1`…;
+    /// `init` asks them). When given, a case part 5 marks conditional for the DUT's side runs
+    /// only if its condition holds.
+    #[serde(default)]
+    pub pics: Vec<String>,
     pub station_id: Option<String>,
     pub valid_id_tokens: Option<Vec<String>>,
     pub invalid_id_token: Option<String>,
@@ -116,13 +121,70 @@ impl DutDescription {
         if let Some(f) = meta.features.iter().find(|f| !self.features.contains(f)) {
             return Err(format!("the DUT description does not declare the optional feature {f:?}"));
         }
-        Ok(())
+        self.pics_allow(meta, version)
+    }
+
+    /// Part 5's condition on the case's OCTT id for the DUT's side, against the declared PICS:
+    /// Ok when there are none, the id is not conditional, or the condition holds (a condition
+    /// that cannot be read does not keep a case from running).
+    fn pics_allow(&self, meta: &CaseMeta, version: OcppVersion) -> Result<(), String> {
+        if self.pics.is_empty() || version != OcppVersion::V201 {
+            return Ok(());
+        }
+        let octt = meta.id.strip_suffix("_CSMS").or_else(|| meta.id.strip_suffix("_CS")).unwrap_or(&meta.id);
+        let Some(row) = crate::coverage::table().into_iter().find(|r| r.id == octt) else { return Ok(()) };
+        let need = match meta.role {
+            Role::Csms => row.station,
+            Role::ChargingStation => row.csms,
+        };
+        if need != Some(crate::coverage::Need::Conditional) || row.features.trim().is_empty() {
+            return Ok(());
+        }
+        let text = crate::pics::for_side(&row.features, meta.role == Role::Csms);
+        let Ok(condition) = crate::pics::parse(text) else { return Ok(()) };
+        let declared = crate::pics::Declared { items: self.pics.iter().cloned().collect(), profiles: self.profiles.clone(), evses: self.evses.unwrap_or(1) };
+        if condition.holds(&declared) {
+            Ok(())
+        } else {
+            Err(format!("part 5 runs {octt} only if {}; the DUT's PICS do not say so", text.trim()))
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With PICS declared, a conditional case runs only when part 5's condition holds; a
+    /// mandatory one always; without PICS nothing changes.
+    #[test]
+    fn conditional_cases_follow_the_declared_pics() {
+        let meta = |id: &str, role: Role| CaseMeta {
+            suite: "s".into(),
+            id: id.into(),
+            title: String::new(),
+            versions: vec![OcppVersion::V201],
+            role,
+            profile: "core".into(),
+            features: vec![],
+            requirements: vec![],
+            needs: vec![],
+            timeout_ms: 1,
+        };
+        let station = |pics: &str| DutDescription::parse(&format!("kind = \"charging-station\"\npics = [{pics}]")).unwrap();
+        // TC_C_32 (authorization cache) is conditional on C-49 and a local authorization method.
+        let cached = meta("TC_C_32_CS", Role::Csms);
+        let e = station("\"C-30\"").applies(&cached, OcppVersion::V201).unwrap_err();
+        assert!(e.contains("TC_C_32") && e.contains("C-49"), "{e}");
+        assert!(station("\"C-30\", \"C-49\"").applies(&cached, OcppVersion::V201).is_ok());
+        assert!(station("").applies(&cached, OcppVersion::V201).is_ok(), "no PICS: the case runs");
+        assert!(station("\"C-30\"").applies(&meta("TC_B_01_CS", Role::Csms), OcppVersion::V201).is_ok(), "mandatory");
+        // TC_B_30 is mandatory for a station and conditional (C-44 or NOT AQ-6) for a CSMS.
+        let csms = |pics: &str| DutDescription::parse(&format!("kind = \"csms\"\npics = [{pics}]")).unwrap();
+        let b30 = meta("TC_B_30_CSMS", Role::ChargingStation);
+        assert!(csms("\"AQ-6\"").applies(&b30, OcppVersion::V201).is_err());
+        assert!(csms("\"AQ-6\", \"C-44\"").applies(&b30, OcppVersion::V201).is_ok());
+    }
 
     #[test]
     fn lab_timing_is_read_strictly_and_extends_the_case_limit() {

@@ -107,6 +107,8 @@ pub struct Suite {
     /// Time spent compiling (or loading from the cache) the component.
     pub load_time: Duration,
     pub from_cache: bool,
+    /// SHA-256 of the component, hex: which cases exactly, for the report.
+    pub sha256: String,
 }
 
 /// The outcome of running a guest's `run` export, before host-side checks are applied.
@@ -151,7 +153,8 @@ impl Host {
         let pre = self.linker.instantiate_pre(&component).map_err(|e| anyhow!("suite {name}: imports do not match the ocpp:harness world: {e:#}"))?;
         let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
-        let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache };
+        let sha256 = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache, sha256 };
         let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
@@ -620,9 +623,11 @@ impl session::Host for CaseHost {
 async fn dial_csms(ctx: Arc<CaseContext>, url: &str, version: types::OcppVersion, claim: &[String], security: &transport::ClientSecurity) -> Result<Connection, sess::SessionError> {
     let conn = timed(&ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &ctx.config.station_id, version.into(), ctx.trace.clone(), Duration::from_secs(10), security)).await?;
     conn.adopt(claim);
-    let (c, run, id) = (conn.clone(), ctx.security.clone(), ctx.config.station_id.clone());
+    let (c, run, id) = (conn.downgrade(), ctx.security.clone(), ctx.config.station_id.clone());
     conn.watch(Arc::new(PasswordRotation::new(&ctx.config.station_id, move |pw| {
-        c.trace().log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
+        if let Some(t) = c.trace() {
+            t.log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
+        }
         run.adopt_password(&id, pw);
     })));
     Ok(conn)

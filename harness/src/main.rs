@@ -11,8 +11,9 @@ mod cli {
     pub(crate) mod merge;
     pub(crate) mod sim;
     pub(crate) mod setup;
+    pub(crate) mod init;
 }
-use cli::{args::*, catalogue::*, merge::*, perf::*, run::*, setup::*, sim::*};
+use cli::{args::*, catalogue::*, init::*, merge::*, perf::*, run::*, setup::*, sim::*};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -30,7 +31,9 @@ async fn main() -> ExitCode {
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
         Command::Pki(PkiCommand::Init { dir, station_id, hosts }) => pki_init(&dir, &station_id, &hosts),
         Command::New { lang, name, dir } => new_suite(lang, &name, dir),
-        Command::Bench { stations, suites } => bench(stations, &suites).await,
+        Command::Init { answers, out, force } => init(answers.as_deref(), &out, force),
+        Command::Bench { check: Some(BenchCommand::Check { bench }), .. } => bench_check(&bench).await,
+        Command::Bench { check: None, stations, suites } => bench(stations, &suites).await,
         Command::Load { stations, csms_url, version, seconds: _, case: Some(case) } => load_scripted(stations, csms_url, version, &case).await,
         Command::Load { stations, csms_url, version, seconds, case: None } => load_cmd(stations, csms_url, version, seconds).await,
     };

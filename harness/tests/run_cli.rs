@@ -203,3 +203,36 @@ fn an_unreachable_dut_is_reported_once() {
     let first = ran[0]["reason"].as_str().unwrap();
     assert!(first.contains(&port.to_string()), "the first failure names the unreachable CSMS: {first}");
 }
+
+/// `init --answers` writes a description from the example answers; with its PICS, a case part
+/// 5 makes conditional on items the station does not declare is skipped with the condition,
+/// and one whose condition holds runs. Wrong answers are refused, every problem named.
+#[test]
+fn init_writes_a_description_whose_pics_select_cases() {
+    let dir = std::env::temp_dir().join(format!("init-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = env!("CARGO_BIN_EXE_ocpp-harness");
+    let answers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/answers-station.toml");
+    let dut = dir.join("dut.toml");
+    let out = Command::new(bin).args(["init", "--force", "--answers"]).arg(&answers).arg("--out").arg(&dut).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The run against the built-in station takes the description's PICS but not its security.
+    let text = std::fs::read_to_string(&dut).unwrap();
+    let text = text.replace("[security]\nprofile = 2\npassword-env = \"CS001_PASSWORD\"\npki = \"pki\"\n", "");
+    std::fs::write(&dut, &text).unwrap();
+    // TC_C_37_CS is conditional on "C-49 and (C-30 or C-31 or C-32)", which the answers
+    // declare: it runs. TC_F_11_CS is conditional on C-29.1, which they do not: skipped.
+    let run = Command::new(bin).args(["run", "--exact", "--ocpp", "2.0.1", "--dut"]).arg(&dut).args(["--reports"]).arg(dir.join("r")).args(["TC_C_37_CS", "TC_F_11_CS"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("r/results.json")).unwrap()).unwrap();
+    let verdict = |id: &str| json["cases"].as_array().unwrap().iter().find(|c| c["meta"]["id"] == id).map(|c| (c["verdict"].as_str().unwrap().to_string(), c["reason"].as_str().unwrap().to_string()));
+    let runs = verdict("TC_C_37_CS");
+    let skipped = verdict("TC_F_11_CS");
+    assert!(matches!(&runs, Some((v, _)) if v == "pass"), "{runs:?} {}", String::from_utf8_lossy(&run.stdout));
+    assert!(matches!(&skipped, Some((v, r)) if v == "skip" && r.contains("C-29.1")), "{skipped:?}");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "name = \"x\"\nside = \"csms\"\nversions = [\"2.0.1\"]\npics = [\"C-49\"]\nsecurity-profile = 1\n").unwrap();
+    let out = Command::new(bin).args(["init", "--answers"]).arg(&bad).arg("--out").arg(dir.join("bad-dut.toml")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("\"C-49\" is not a PICS item of a csms") && err.contains("needs password-env"), "{err}");
+    assert!(!dir.join("bad-dut.toml").exists());
+}

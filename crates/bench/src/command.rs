@@ -12,14 +12,19 @@ pub fn fields(action: &Action) -> Vec<(&'static str, String)> {
         other => f.push(("action", other.capability().to_string())),
     }
     match action {
-        Action::Plug { evse, connected } => f.extend([("evse", evse.to_string()), ("connected", connected.to_string())]),
+        Action::Plug { evse, connected } => f.extend([("evse", evse.to_string()), ("connected", connected.to_string()), ("onoff", onoff(*connected))]),
         Action::Pilot { evse, state } => f.extend([("evse", evse.to_string()), ("state", format!("{state:?}"))]),
         Action::Token(t) => f.push(("token", t.clone())),
         Action::PowerCycle | Action::CsmsTrigger { .. } => {}
-        Action::Network(up) => f.push(("up", up.to_string())),
+        Action::Network(up) => f.extend([("up", up.to_string()), ("onoff", onoff(*up))]),
         Action::EvFault { evse, fault } => f.extend([("evse", evse.to_string()), ("fault", super::fault_name(*fault).to_string())]),
     }
     f
+}
+
+/// A switch as SCPI and many device protocols spell it.
+fn onoff(on: bool) -> String {
+    if on { "ON" } else { "OFF" }.to_string()
 }
 
 /// Run the command for an action with these placeholder values (none, for the safe state);
@@ -56,7 +61,7 @@ mod tests {
     use super::*;
 
     fn sh(script: &str, timeout_ms: u64) -> CommandSpec {
-        CommandSpec { program: "sh".into(), args: vec!["-c".into(), script.into(), "-".into(), "{evse}".into(), "{connected}".into()], timeout_ms }
+        CommandSpec { program: "sh".into(), args: vec!["-c".into(), script.into(), "-".into(), "{evse}".into(), "{connected}".into()], timeout_ms, probe: None }
     }
 
     #[tokio::test]
@@ -72,7 +77,7 @@ mod tests {
         assert!(e.contains("relay board offline") && e.contains("3"), "{e}");
         let slow = sh("sleep 5", 100);
         assert!(run(&slow, &[]).await.unwrap_err().contains("did not finish within 100 ms"));
-        let missing = CommandSpec { program: "/nonexistent/ev-sim".into(), args: vec![], timeout_ms: 100 };
+        let missing = CommandSpec { program: "/nonexistent/ev-sim".into(), args: vec![], timeout_ms: 100, probe: None };
         assert!(run(&missing, &[]).await.unwrap_err().contains("cannot start"));
     }
 

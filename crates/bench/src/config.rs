@@ -54,6 +54,26 @@ pub enum DriverConfig {
     /// An HTTP request per action (a device's or a CSMS's REST API); for `meter`, a GET whose
     /// JSON answer holds the reading.
     Http(super::http::HttpSpec),
+    /// An SCPI instrument over TCP: an EV emulator's commands per action, or a power
+    /// analyser's queries per quantity for `meter`.
+    Scpi(super::scpi::ScpiSpec),
+    /// Relays and digital inputs on the bench PC's GPIO lines.
+    Gpio(super::gpio::GpioSpec),
+}
+
+impl DriverConfig {
+    /// The driver's name as a bench description writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DriverConfig::Command(_) => "command",
+            DriverConfig::Operator { .. } => "operator",
+            DriverConfig::ModbusMeter(_) => "modbus-meter",
+            DriverConfig::ModbusRelays(_) => "modbus-relays",
+            DriverConfig::Http(_) => "http",
+            DriverConfig::Scpi(_) => "scpi",
+            DriverConfig::Gpio(_) => "gpio",
+        }
+    }
 }
 
 fn default_operator_timeout() -> u64 {
@@ -75,6 +95,9 @@ pub struct CommandSpec {
     pub args: Vec<String>,
     #[serde(default = "default_command_timeout")]
     pub timeout_ms: u64,
+    /// Arguments for `bench check`: the same program run with these, harmlessly (a status
+    /// query); exit status 0 means the device answers.
+    pub probe: Option<Vec<String>>,
 }
 
 impl BenchConfig {
@@ -94,6 +117,14 @@ impl BenchConfig {
             let fits = match driver {
                 DriverConfig::ModbusMeter(_) => name == "meter",
                 DriverConfig::ModbusRelays(_) => name == "relay" || name == "digital-input",
+                DriverConfig::Scpi(spec) => {
+                    spec.check(name).map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
+                    !["relay", "digital-input"].contains(&name.as_str())
+                }
+                DriverConfig::Gpio(spec) => {
+                    spec.check(name).map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
+                    true
+                }
                 DriverConfig::Command(_) | DriverConfig::Operator { .. } => !["meter", "relay", "digital-input"].contains(&name.as_str()),
                 DriverConfig::Http(h) => {
                     h.check().map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
@@ -112,7 +143,7 @@ impl BenchConfig {
                 anyhow::bail!("capability {name:?}: {e}");
             }
             if !fits {
-                anyhow::bail!("capability {name:?} cannot use this driver: meter takes modbus-meter, relay and digital-input take modbus-relays, the others command or operator");
+                anyhow::bail!("capability {name:?} cannot use the {} driver: meter takes modbus-meter, scpi or http; relay and digital-input take modbus-relays or gpio; the others command, operator, http or scpi", driver.name());
             }
         }
         if let Some(h) = &c.safe_state_http {
@@ -167,6 +198,27 @@ mod tests {
         assert!(e.contains("baud"), "{e}");
         let e = BenchConfig::parse("[capabilities.relay]\ndriver = \"modbus-relays\"\nserial = { path = \"/dev/ttyS0\", speed = 9600 }").unwrap_err().to_string();
         assert!(e.contains("speed"), "{e}");
+    }
+
+    /// The example benches for SCPI, GPIO and an RTU gateway stay loadable.
+    #[test]
+    fn the_example_benches_parse() {
+        let scpi = BenchConfig::parse(include_str!("../../../tests/bench/scpi-ev.toml")).unwrap();
+        assert!(matches!(&scpi.capabilities["meter"], DriverConfig::Scpi(s) if s.quantities["energy-import"].scale == 1000.0));
+        assert!(matches!(&scpi.capabilities["plug"], DriverConfig::Scpi(s) if s.commands == ["ROUT:CABL{evse} {onoff}"]));
+        let gpio = BenchConfig::parse(include_str!("../../../tests/bench/gpio.toml")).unwrap();
+        assert!(matches!(&gpio.capabilities["relay"], DriverConfig::Gpio(g) if g.relays.len() == 2));
+        let gateway = BenchConfig::parse(include_str!("../../../tests/bench/modbus-gateway.toml")).unwrap();
+        assert!(matches!(&gateway.capabilities["meter"], DriverConfig::ModbusMeter(m) if m.link.rtu_over_tcp.is_some() && m.link.unit == 2));
+        // Drivers on capabilities they cannot serve, and incomplete SCPI or GPIO entries.
+        let e = BenchConfig::parse("[capabilities.relay]\ndriver = \"scpi\"\naddress = \"x:5025\"\ncommands = [\"A\"]").unwrap_err().to_string();
+        assert!(e.contains("cannot use the scpi driver"), "{e}");
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"scpi\"\naddress = \"x:5025\"").unwrap_err().to_string();
+        assert!(e.contains("needs [quantities]"), "{e}");
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"gpio\"\nchip = \"gpiochip0\"\nrelays = { a = 1 }").unwrap_err().to_string();
+        assert!(e.contains("not plug"), "{e}");
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nmap = \"sdm630\"\naddress = \"x:502\"\nrtu-over-tcp = \"y:4001\"").unwrap_err().to_string();
+        assert!(e.contains("exactly one of"), "{e}");
     }
 
     /// The example in the README stays loadable.

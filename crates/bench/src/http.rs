@@ -29,6 +29,8 @@ pub struct HttpSpec {
     /// the quantity's: Wh, W, V, A).
     pub value_pointer: Option<String>,
     pub unit: Option<String>,
+    /// For `bench check`: a URL whose GET answers 2xx when the device is up (a status page).
+    pub probe_url: Option<String>,
 }
 
 fn default_method() -> String {
@@ -167,6 +169,7 @@ mod tests {
             timeout_ms: 100,
             value_pointer: None,
             unit: None,
+            probe_url: None,
         };
         assert!(spec("http://127.0.0.1/x", "${OCPP_HARNESS_TEST_TOKEN}").check().is_ok());
         assert!(spec("http://127.0.0.1/x", "${OCPP_HARNESS_NO_SUCH_VAR}").check().unwrap_err().contains("OCPP_HARNESS_NO_SUCH_VAR"));
@@ -195,6 +198,7 @@ mod tests {
             timeout_ms: 300,
             value_pointer: Some("/value".into()),
             unit: None,
+            probe_url: None,
         };
         let v = [("evse", "1".to_string())];
         assert_eq!(read(&spec("/ok"), "energy-import", &v).await.unwrap(), (12.5, "Wh".to_string()));

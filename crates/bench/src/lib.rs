@@ -4,11 +4,16 @@
 //! (`command`), an HTTP API (`http`), Modbus devices (`modbus`) or a person (`operator`), as
 //! the bench description (`config`) says.
 pub mod capability;
+pub mod check;
 pub mod command;
 pub mod config;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake;
+pub mod gpio;
 pub mod http;
 pub mod modbus;
 pub mod operator;
+pub mod scpi;
 pub mod simulator;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
@@ -70,7 +75,7 @@ impl Bench {
     /// Why this bench cannot provide a capability, or None when it can.
     pub fn why_missing(&self, capability: &str) -> Option<String> {
         match self.configured.get(capability) {
-            Some(DriverConfig::Command(_) | DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_) | DriverConfig::Http(_)) => None,
+            Some(DriverConfig::Command(_) | DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_) | DriverConfig::Http(_) | DriverConfig::Scpi(_) | DriverConfig::Gpio(_)) => None,
             Some(DriverConfig::Operator { .. }) if operator::interactive() => None,
             Some(DriverConfig::Operator { .. }) => Some(format!("needs an operator for {capability:?}, and this run is not interactive")),
             None if self.sim_has(capability) => None,
@@ -100,12 +105,20 @@ impl Bench {
         }
         // Relays released.
         for driver in self.configured.values() {
-            if let DriverConfig::ModbusRelays(board) = driver {
-                for name in board.relays.keys() {
-                    match modbus::board(board, modbus::BoardOp::SetRelay(name, false)).await {
-                        Ok(_) => trace.log("bench", format!("safe state: relay {name} off")),
-                        Err(e) => trace.log("bench", format!("safe state failed: {e}")),
-                    }
+            let names: Vec<&String> = match driver {
+                DriverConfig::ModbusRelays(board) => board.relays.keys().collect(),
+                DriverConfig::Gpio(lines) => lines.relays.keys().collect(),
+                _ => continue,
+            };
+            for name in names {
+                let off = match driver {
+                    DriverConfig::ModbusRelays(board) => modbus::board(board, modbus::BoardOp::SetRelay(name, false)).await,
+                    DriverConfig::Gpio(lines) => gpio::set_relay(lines, name, false).await,
+                    _ => unreachable!("filtered above"),
+                };
+                match off {
+                    Ok(_) => trace.log("bench", format!("safe state: relay {name} off")),
+                    Err(e) => trace.log("bench", format!("safe state failed: {e}")),
                 }
             }
         }
@@ -135,6 +148,8 @@ impl Bench {
         let result = match (self.configured.get(action.capability()), action) {
             (Some(DriverConfig::Command(spec)), action) => command::run(spec, &self.fields(&action)).await,
             (Some(DriverConfig::Http(spec)), action) => http::send(spec, &self.fields(&action)).await.map(drop),
+            (Some(DriverConfig::Scpi(spec)), action) => scpi::run(spec, &self.fields(&action)).await,
+            (Some(DriverConfig::Gpio(_)), _) => Err(format!("a GPIO line cannot {what}")),
             (Some(DriverConfig::Operator { timeout_ms }), _) => operator::ask(&what, Duration::from_millis(*timeout_ms)).await,
             (Some(DriverConfig::ModbusMeter(_) | DriverConfig::ModbusRelays(_)), _) => Err(format!("a Modbus device cannot {what}")),
             (None, action) => self.sim_act(action).await,
@@ -154,7 +169,8 @@ impl Bench {
                 fields.push(("quantity", quantity.to_string()));
                 http::read(spec, quantity, &fields).await
             }
-            Some(_) => Err("the meter capability needs a modbus-meter driver".to_string()),
+            Some(DriverConfig::Scpi(spec)) => scpi::read(spec, quantity).await,
+            Some(d) => Err(format!("the meter capability cannot use the {} driver", d.name())),
             None if self.sim_has("meter") => self.simulator("meter").expect("checked").read_meter(quantity),
             None => {
                 let e = "needs the capability \"meter\", and this bench has no driver for it".to_string();
@@ -173,7 +189,8 @@ impl Bench {
     /// (`input = true`), recorded in the trace.
     pub async fn relay_board(&self, name: &str, set: Option<bool>, input: bool, trace: &Trace) -> Result<bool, BenchError> {
         let capability = if input { "digital-input" } else { "relay" };
-        let Some(DriverConfig::ModbusRelays(board)) = self.configured.get(capability) else {
+        let driver = self.configured.get(capability).filter(|d| matches!(d, DriverConfig::ModbusRelays(_) | DriverConfig::Gpio(_)));
+        let Some(driver) = driver else {
             let e = format!("needs the capability {capability:?}, and this bench has no driver for it");
             trace.log("bench", format!("unavailable: {e}"));
             return Err(BenchError::Unavailable(e));
@@ -188,7 +205,15 @@ impl Bench {
             (false, Some(on)) => format!("switch relay {name} {}", if on { "on" } else { "off" }),
             (false, None) => format!("read relay {name}"),
         };
-        let r = modbus::board(board, op).await;
+        let r = match driver {
+            DriverConfig::ModbusRelays(board) => modbus::board(board, op).await,
+            DriverConfig::Gpio(lines) => match op {
+                modbus::BoardOp::SetRelay(name, on) => gpio::set_relay(lines, name, on).await,
+                modbus::BoardOp::GetRelay(name) => gpio::read(lines, name, false).await,
+                modbus::BoardOp::ReadInput(name) => gpio::read(lines, name, true).await,
+            },
+            _ => unreachable!("filtered above"),
+        };
         match &r {
             Ok(state) => trace.log("bench", format!("{what}: {}", if *state { "on" } else { "off" })),
             Err(e) => trace.log("bench", format!("failed: {what}: {e}")),

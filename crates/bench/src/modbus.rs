@@ -1,6 +1,7 @@
 //! Modbus drivers (tokio-modbus): a bench energy meter read through a register map, and a
-//! relay board. Each device sits on Modbus TCP (`address`) or on a serial line with RTU framing
-//! (`serial`). Device faults (no answer, exception responses, a connection refused, a port that
+//! relay board. Each device sits on Modbus TCP (`address`), on a serial line with RTU framing
+//! (`serial`), or behind a serial-to-Ethernet gateway that passes RTU frames over TCP
+//! (`rtu-over-tcp`). Device faults (no answer, exception responses, a connection refused, a port that
 //! does not open) come back as clear failures naming the device and register.
 use std::time::Duration;
 
@@ -78,7 +79,8 @@ fn default_stop_bits() -> u8 {
     1
 }
 
-/// How a device is reached: exactly one of `address` (Modbus TCP) and `serial` (RTU). Specs
+/// How a device is reached: exactly one of `address` (Modbus TCP), `serial` (RTU) and
+/// `rtu-over-tcp` (RTU frames through a gateway's TCP port). Specs
 /// flatten it, where serde cannot deny unknown keys: they land in `unknown` and `check` refuses them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -86,6 +88,8 @@ pub struct Link {
     /// host:port of the device (or its gateway).
     pub address: Option<String>,
     pub serial: Option<SerialLine>,
+    /// host:port of a gateway that passes RTU frames over TCP unchanged.
+    pub rtu_over_tcp: Option<String>,
     /// Modbus unit (slave) id.
     #[serde(default = "default_unit")]
     pub unit: u8,
@@ -101,9 +105,8 @@ impl Link {
         if !self.unknown.is_empty() {
             return Err(format!("unknown key(s): {}", self.unknown.keys().cloned().collect::<Vec<_>>().join(", ")));
         }
-        match (&self.address, &self.serial) {
-            (Some(_), None) | (None, Some(_)) => {}
-            _ => return Err("give exactly one of address (Modbus TCP) and serial (Modbus RTU)".into()),
+        if [self.address.is_some(), self.serial.is_some(), self.rtu_over_tcp.is_some()].iter().filter(|x| **x).count() != 1 {
+            return Err("give exactly one of address (Modbus TCP), serial (Modbus RTU) and rtu-over-tcp (RTU through a gateway)".into());
         }
         if let Some(s) = &self.serial
             && !(1..=2).contains(&s.stop_bits)
@@ -114,16 +117,22 @@ impl Link {
     }
 
     /// Names the device in errors: "meter at 10.0.0.9:502 unit 1", "meter on /dev/ttyUSB0 unit 3".
-    fn device(&self, what: &str) -> String {
-        match (&self.address, &self.serial) {
-            (Some(a), _) => format!("{what} at {a} unit {}", self.unit),
-            (None, Some(s)) => format!("{what} on {} unit {}", s.path, self.unit),
-            (None, None) => format!("{what} (no address)"),
+    pub fn device(&self, what: &str) -> String {
+        match (&self.address, &self.serial, &self.rtu_over_tcp) {
+            (Some(a), _, _) => format!("{what} at {a} unit {}", self.unit),
+            (None, Some(s), _) => format!("{what} on {} unit {}", s.path, self.unit),
+            (None, None, Some(g)) => format!("{what} behind the RTU gateway {g} unit {}", self.unit),
+            (None, None, None) => format!("{what} (no address)"),
         }
     }
 
     /// Open the link (`device` names it in errors).
     async fn connect(&self, device: &str) -> Result<client::Context, String> {
+        if let (None, None, Some(gateway)) = (&self.address, &self.serial, &self.rtu_over_tcp) {
+            let stream = tokio::net::TcpStream::connect(gateway).await.map_err(|e| format!("{device}: cannot connect: {e}"))?;
+            let _ = stream.set_nodelay(true);
+            return Ok(rtu::attach_slave(stream, Slave(self.unit)));
+        }
         match (&self.address, &self.serial) {
             (Some(address), _) => {
                 let addr = tokio::net::lookup_host(address).await.ok().and_then(|mut a| a.next()).ok_or_else(|| format!("{device}: cannot resolve {address:?}"))?;
@@ -342,7 +351,7 @@ mod tests {
     }
 
     pub(super) fn tcp(addr: SocketAddr) -> Link {
-        Link { address: Some(addr.to_string()), serial: None, unit: 1, timeout_ms: 1_000, unknown: BTreeMap::new() }
+        Link { address: Some(addr.to_string()), serial: None, rtu_over_tcp: None, unit: 1, timeout_ms: 1_000, unknown: BTreeMap::new() }
     }
 
     fn meter(link: Link, map: MeterMap) -> MeterSpec {
@@ -389,7 +398,7 @@ mod tests {
         let _line = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
         drop(ours);
         tokio::spawn(tokio_modbus::server::rtu::Server::new(device).serve_forever(Registers::sdm630()));
-        let link = Link { address: None, serial: Some(SerialLine { path: path.clone(), baud: 19_200, parity: Parity::Even, stop_bits: 1 }), unit: 7, timeout_ms: 2_000, unknown: BTreeMap::new() };
+        let link = Link { address: None, serial: Some(SerialLine { path: path.clone(), baud: 19_200, parity: Parity::Even, stop_bits: 1 }), rtu_over_tcp: None, unit: 7, timeout_ms: 2_000, unknown: BTreeMap::new() };
         let s = meter(link, MeterMap::Sdm630);
         assert_eq!(read(&s, "voltage-l1").await.unwrap(), (230.5, "V"));
         let e = read(&s, "energy-import").await.map(|(wh, _)| wh.round());
@@ -397,6 +406,21 @@ mod tests {
         let missing = Link { serial: Some(SerialLine { path: "/dev/no-such-port".into(), baud: 9600, parity: Parity::None, stop_bits: 1 }), ..s.link.clone() };
         let e = read(&meter(missing, MeterMap::Sdm630), "power").await.unwrap_err();
         assert!(e.contains("meter on /dev/no-such-port unit 7: cannot open the serial port"), "{e}");
+    }
+
+    /// RTU frames through a serial-to-Ethernet gateway's TCP port.
+    #[tokio::test]
+    async fn reads_a_meter_behind_an_rtu_over_tcp_gateway() {
+        let gateway = crate::fake::serve_rtu_over_tcp(Registers::sdm630()).await;
+        let link = Link { address: None, rtu_over_tcp: Some(gateway.to_string()), unit: 4, ..tcp(gateway) };
+        link.check().unwrap();
+        let s = meter(link, MeterMap::Sdm630);
+        assert_eq!(read(&s, "voltage-l1").await.unwrap(), (230.5, "V"));
+        // The same device spoken to in Modbus TCP framing does not understand it.
+        let wrong = meter(Link { timeout_ms: 300, ..tcp(gateway) }, MeterMap::Sdm630);
+        assert!(read(&wrong, "voltage-l1").await.is_err());
+        let both = Link { address: Some("x:502".into()), rtu_over_tcp: Some(gateway.to_string()), ..tcp(gateway) };
+        assert!(both.check().unwrap_err().contains("exactly one of"));
     }
 
     #[tokio::test]

@@ -254,6 +254,17 @@ impl Drop for Tasks {
     }
 }
 
+/// See [`Connection::downgrade`].
+#[derive(Clone)]
+pub struct WeakConnection(std::sync::Weak<Shared>);
+
+impl WeakConnection {
+    /// The trace the connection records into now, while it is alive.
+    pub fn trace(&self) -> Option<Trace> {
+        self.0.upgrade().map(|s| s.trace())
+    }
+}
+
 /// A live connection; clones share it. Dropping the last clone closes the socket.
 #[derive(Clone)]
 pub struct Connection {
@@ -421,6 +432,12 @@ impl Connection {
             })
             .await
             .unwrap_or(false)
+    }
+
+    /// A handle that does not keep the connection open: for hooks the connection holds
+    /// itself (a watcher holding a `Connection` would keep its socket open for ever).
+    pub fn downgrade(&self) -> WeakConnection {
+        WeakConnection(Arc::downgrade(&self.shared))
     }
 
     /// Tell `w` of our CALLs and of every answer on this connection from now on.

@@ -105,6 +105,9 @@ pub struct Listener {
     rotated: Arc<Mutex<Option<String>>>,
     reg: Arc<Registry>,
     task: AbortHandle,
+    /// The listening sockets (main, then the alternative when opened); the accept loops hold
+    /// them weakly.
+    sockets: Mutex<Vec<Arc<TcpListener>>>,
     /// While set, the main / the alternative endpoint closes every connection unanswered (an
     /// unreachable CSMS).
     silent: [Arc<std::sync::atomic::AtomicBool>; 2],
@@ -129,14 +132,14 @@ impl Listener {
 
     /// Listen for the station `expected` (any station id when None).
     pub async fn bind_for(addr: SocketAddr, expected: Option<String>) -> std::io::Result<Listener> {
-        let tcp = TcpListener::bind(addr).await?;
+        let tcp = Arc::new(TcpListener::bind(addr).await?);
         let addr = tcp.local_addr()?;
         let current = Arc::new(Mutex::new(Route { trace: Trace::new(), versions: OcppVersion::ALL.to_vec(), security: ServeSecurity::default(), expected }));
         let rotated: Arc<Mutex<Option<String>>> = Arc::default();
         let reg = Arc::new(Registry { state: Mutex::default(), changed: tokio::sync::Notify::new(), model: Arc::default() });
         let silent: [Arc<std::sync::atomic::AtomicBool>; 2] = Default::default();
-        let task = accept_loop(tcp, current.clone(), rotated.clone(), reg.clone(), silent[0].clone());
-        Ok(Listener { addr, current, rotated, reg, task, silent, alternative: Mutex::default() })
+        let task = accept_loop(&tcp, current.clone(), rotated.clone(), reg.clone(), silent[0].clone());
+        Ok(Listener { addr, current, rotated, reg, task, sockets: Mutex::new(vec![tcp]), silent, alternative: Mutex::default() })
     }
 
     /// The second endpoint's base URL (it is opened on `host`, port `port` — 0 for any — on
@@ -146,9 +149,10 @@ impl Listener {
         let addr = match existing {
             Some(a) => a,
             None => {
-                let tcp = TcpListener::bind((host, port)).await?;
+                let tcp = Arc::new(TcpListener::bind((host, port)).await?);
                 let a = tcp.local_addr()?;
-                let task = accept_loop(tcp, self.current.clone(), self.rotated.clone(), self.reg.clone(), self.silent[1].clone());
+                let task = accept_loop(&tcp, self.current.clone(), self.rotated.clone(), self.reg.clone(), self.silent[1].clone());
+                self.sockets.lock().unwrap().push(tcp);
                 *self.alternative.lock().unwrap() = Some((a, task));
                 a
             }
@@ -323,9 +327,16 @@ fn ocpp_j(version: OcppVersion, section: &str) -> &'static str {
 
 /// Accept connections on `tcp` for the station: each handshake as `current` says, the result
 /// to `reg`. While `silent` is set, a connection is closed at once, unanswered.
-fn accept_loop(tcp: TcpListener, current: Arc<Mutex<Route>>, rotated: Arc<Mutex<Option<String>>>, reg: Arc<Registry>, silent: Arc<std::sync::atomic::AtomicBool>) -> AbortHandle {
+/// The loop holds the socket only while it polls, so that dropping the `Listener` (the one
+/// owner) closes the port at once: a run that follows in the same process can bind it again.
+fn accept_loop(tcp: &Arc<TcpListener>, current: Arc<Mutex<Route>>, rotated: Arc<Mutex<Option<String>>>, reg: Arc<Registry>, silent: Arc<std::sync::atomic::AtomicBool>) -> AbortHandle {
+    let tcp = Arc::downgrade(tcp);
     let task = tokio::spawn(async move {
-        while let Ok((stream, peer)) = tcp.accept().await {
+        let accept = || std::future::poll_fn(|cx| match tcp.upgrade() {
+            Some(l) => l.poll_accept(cx).map(Some),
+            None => std::task::Poll::Ready(None),
+        });
+        while let Some(Ok((stream, peer))) = accept().await {
             let route = current.lock().unwrap().clone();
             if silent.load(std::sync::atomic::Ordering::SeqCst) {
                 route.trace.handshake(format!("station {peer}: closed unanswered (the endpoint plays unreachable)"));
@@ -338,9 +349,11 @@ fn accept_loop(tcp: TcpListener, current: Arc<Mutex<Route>>, rotated: Arc<Mutex<
                 let accepted = handshake(stream, peer, route, reg.model.clone()).await;
                 // Like a CSMS: a password the station accepted is the one it must use next.
                 if let Ok(conn) = &accepted {
-                    let c = conn.clone();
+                    let c = conn.downgrade();
                     conn.watch(Arc::new(PasswordRotation::new(conn.station_id(), move |pw| {
-                        c.trace().log("info", "the station accepted a new Basic-auth password: expecting it from now on");
+                        if let Some(t) = c.trace() {
+                            t.log("info", "the station accepted a new Basic-auth password: expecting it from now on");
+                        }
                         cur.lock().unwrap().security.password = Some(pw.to_string());
                         *rot.lock().unwrap() = Some(pw.to_string());
                     })));

@@ -1,5 +1,6 @@
 //! The report for people: one self-contained HTML file (no scripts, no external files) with a
-//! summary matrix, then a section per case — purpose, requirements, verdict, expected versus
+//! summary matrix, filters (verdict, block, profile, version, DUT side: radio buttons and CSS
+//! alone, so the file stays script-free), then a section per case, failures first — purpose, requirements, verdict, expected versus
 //! observed, the WebSocket handshake, the numbered OCPP-J wire log with each CALL paired to its
 //! answer, a sequence diagram, bench actions and timers with their times, and where the time
 //! went. Everything that came from a DUT is escaped: a hostile device cannot script the report.
@@ -9,7 +10,10 @@ use serde_json::Value;
 
 use ocpp_core::{case::Verdict, trace::{Dir, WireEntry}};
 use crate::Counts;
-use crate::results::{CaseResult, StationSummary};
+use crate::{
+    results::{CaseResult, StationSummary},
+    run_info::{RunInfo, tallies},
+};
 
 /// Escape text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -34,6 +38,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding
 .pass{background:#dff5dd}.fail{background:#ffd9d6}.error{background:#ffc9a6}.skip,.inconclusive{background:#eee}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.3 ui-monospace,monospace}
 .tx{color:#064}.rx{color:#036}.note{color:#a40}.seq td{border:none;padding:1px 4px}
+.filters label{margin-right:.6em}.filters b{display:inline-block;width:5em}
 .lane{width:45%}.arrow{font:12px ui-monospace,monospace;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:40em}
 ";
 
@@ -84,7 +89,7 @@ fn anchor(r: &CaseResult) -> String {
     format!("case-{}-{}", r.meta.id, r.version).replace('.', "_")
 }
 
-pub fn render(started: &str, dut: &str, stations: &[StationSummary], results: &[CaseResult]) -> String {
+pub fn render(started: &str, dut: &str, info: &RunInfo, stations: &[StationSummary], results: &[CaseResult]) -> String {
     let c = Counts::of(results);
     let mut h = String::new();
     let _ = write!(
@@ -107,6 +112,28 @@ pub fn render(started: &str, dut: &str, stations: &[StationSummary], results: &[
         let identity = s.identity.as_deref().map(|i| format!(": {}", esc(i))).unwrap_or_default();
         let _ = write!(h, "<p>station {}{version}{identity} · {} connection(s), {} boot(s), {} reboot(s) asked for</p>", esc(&s.station_id), s.connections, s.boots, s.reboots_requested);
     }
+    // What ran: the suites by content hash, and the settings.
+    if !info.suites.is_empty() {
+        let suites: Vec<String> = info.suites.iter().map(|s| format!("{} ({} cases, sha256 {})", esc(&s.name), s.cases, esc(&s.sha256))).collect();
+        let _ = write!(h, "<p>suites: {}</p>", suites.join(" · "));
+    }
+    if !info.settings.is_empty() {
+        h.push_str("<table><tr><th>setting</th><th>value</th></tr>");
+        for (k, v) in &info.settings {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
+        }
+        h.push_str("</table>");
+    }
+    // Per version, DUT side and certification profile.
+    h.push_str("<table><tr><th>OCPP</th><th>DUT</th><th>profile</th><th>runs</th><th>pass</th><th>fail</th><th>error</th><th>skip</th><th>inconclusive</th></tr>");
+    for t in tallies(results) {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t.version), esc(&t.dut), esc(&t.profile), t.runs, t.passed, t.failed, t.errors, t.skipped, t.inconclusive
+        );
+    }
+    h.push_str("</table>");
     // Matrix: version and DUT side against verdicts.
     let mut matrix: BTreeMap<(String, &str), [usize; 5]> = BTreeMap::new();
     for r in results {
@@ -117,7 +144,24 @@ pub fn render(started: &str, dut: &str, stations: &[StationSummary], results: &[
     for ((v, dut), n) in &matrix {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td>{}</tr>", esc(v), esc(dut), n.iter().map(|x| format!("<td>{x}</td>")).collect::<String>());
     }
-    h.push_str("</table><table><tr><th>case</th><th>OCPP</th><th>DUT</th><th>profile</th><th>verdict</th><th>ms</th><th>reason</th></tr>");
+    h.push_str("</table>");
+    // The filters, the case table and the case sections are siblings: `:checked ~` reaches them.
+    h.push_str("<div class=\"filters\">");
+    let mut css = String::new();
+    for (group, title) in FILTERS {
+        let mut values: Vec<String> = results.iter().map(|r| facet(r, group)).collect();
+        values.sort();
+        values.dedup();
+        let _ = write!(h, "<input type=\"radio\" name=\"{group}\" id=\"{group}-all\" checked><label for=\"{group}-all\"><b>{title}</b> all</label>");
+        for v in values {
+            let id = format!("{group}-{}", token(&v));
+            let _ = write!(h, "<input type=\"radio\" name=\"{group}\" id=\"{id}\"><label for=\"{id}\">{}</label>", esc(&v));
+            let _ = write!(css, "#{id}:checked~table tr.case:not(.{id}),#{id}:checked~section.case:not(.{id}){{display:none}}");
+        }
+        h.push_str("<br>");
+    }
+    let _ = write!(h, "<style>{css}</style>");
+    h.push_str("<table class=\"cases\"><tr><th>case</th><th>OCPP</th><th>DUT</th><th>profile</th><th>verdict</th><th>ms</th><th>reason</th></tr>");
     // Failures and errors first, then what did not run to a verdict, then passes.
     let rank = |r: &CaseResult| match r.verdict.name() {
         "fail" => 0,
@@ -128,11 +172,12 @@ pub fn render(started: &str, dut: &str, stations: &[StationSummary], results: &[
     };
     let mut ordered: Vec<&CaseResult> = results.iter().collect();
     ordered.sort_by_key(|r| rank(r));
-    for r in ordered {
+    for r in &ordered {
         let v = r.verdict.name();
         let _ = write!(
             h,
-            "<tr class=\"{v}\"><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{v}</td><td>{:.0}</td><td>{}</td></tr>",
+            "<tr class=\"{v} case {}\"><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{v}</td><td>{:.0}</td><td>{}</td></tr>",
+            facet_classes(r),
             anchor(r),
             esc(&r.meta.id),
             r.version,
@@ -143,15 +188,16 @@ pub fn render(started: &str, dut: &str, stations: &[StationSummary], results: &[
         );
     }
     h.push_str("</table>");
-    for r in results {
+    for r in ordered {
         case_section(&mut h, r);
     }
-    h.push_str("</body></html>\n");
+    h.push_str("</div></body></html>\n");
     h
 }
 
 fn case_section(h: &mut String, r: &CaseResult) {
     let v = r.verdict.name();
+    let _ = write!(h, "<section class=\"case {}\">", facet_classes(r));
     let _ = write!(
         h,
         "<h2 id=\"{}\">{} <span class=\"{v}\">{v}</span></h2><p>{}</p><p>OCPP {} · the DUT is a {} · profile {} · requirements: {}</p>",
@@ -225,6 +271,31 @@ fn case_section(h: &mut String, r: &CaseResult) {
         }
         h.push_str("</table>");
     }
+    h.push_str("</section>");
+}
+
+/// The filter groups: (group, what the report calls it).
+const FILTERS: [(&str, &str); 5] = [("verdict", "verdict"), ("block", "block"), ("profile", "profile"), ("ocpp", "OCPP"), ("dut", "DUT")];
+
+/// A result's value in a filter group.
+fn facet(r: &CaseResult, group: &str) -> String {
+    match group {
+        "verdict" => r.verdict.name().to_string(),
+        "block" => r.meta.block().unwrap_or_else(|| "other".into()),
+        "profile" => r.meta.profile.clone(),
+        "ocpp" => r.version.to_string(),
+        _ => r.meta.role.dut().to_string(),
+    }
+}
+
+/// A value as a class name and id part: letters, digits and '-' only.
+fn token(v: &str) -> String {
+    v.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
+}
+
+/// The classes that put a result in its filter groups (`verdict-fail ocpp-2-0-1 …`).
+fn facet_classes(r: &CaseResult) -> String {
+    FILTERS.iter().map(|(g, _)| format!("{g}-{}", token(&facet(r, g)))).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -257,10 +328,25 @@ mod tests {
     fn dut_content_is_escaped() {
         let evil = r#"[2,"1","DataTransfer",{"vendorId":"<script>alert(1)</script>"}]"#;
         let fail = Verdict::Fail { requirement: None, expected: "x".into(), observed: "<img src=x onerror=alert(2)>".into() };
-        let html = render("now", "<dut>", &[], &[result(&[(Dir::Rx, evil)], fail)]);
+        let html = render("now", "<dut>", &RunInfo::default(), &[], &[result(&[(Dir::Rx, evil)], fail)]);
         assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "unescaped DUT content");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("a &lt;b&gt;case&lt;/b&gt;"));
+    }
+
+    /// Every filter value present gets a radio button and a rule hiding the rows and sections
+    /// outside it; the page stays script-free.
+    #[test]
+    fn filters_cover_every_value_without_scripts() {
+        let fail = Verdict::Fail { requirement: Some("B01.FR.01".into()), expected: "x".into(), observed: "y".into() };
+        let html = render("now", "dut", &RunInfo::default(), &[], &[result(&[], Verdict::Pass), result(&[], fail)]);
+        for id in ["verdict-pass", "verdict-fail", "block-b", "profile-core", "ocpp-2-0-1", "dut-charging-station"] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "no filter {id}");
+            assert!(html.contains(&format!("#{id}:checked~table tr.case:not(.{id})")), "no rule for {id}");
+        }
+        assert!(html.contains("<tr class=\"fail case verdict-fail block-b profile-core ocpp-2-0-1 dut-charging-station\">"), "{html}");
+        assert!(html.contains("<section class=\"case verdict-fail"));
+        assert!(!html.contains("<script"));
     }
 
     #[test]

@@ -12,8 +12,10 @@ use serde::Serialize;
 use ocpp_core::{case::Verdict, trace::{Dir, TraceData}};
 pub mod html;
 mod results;
+mod run_info;
 
 pub use results::{CaseResult, StationSummary};
+pub use run_info::{ProfileTally, RunInfo, SuiteInfo, tallies};
 
 #[derive(Serialize)]
 pub struct RunSummary<'a> {
@@ -21,7 +23,12 @@ pub struct RunSummary<'a> {
     pub version: &'static str,
     pub started: String,
     pub dut: String,
+    /// The suites run (with content hashes) and the run's settings.
+    #[serde(flatten)]
+    pub info: &'a RunInfo,
     pub counts: Counts,
+    /// Runs per OCPP version, DUT side and certification profile, by verdict.
+    pub coverage: Vec<ProfileTally>,
     /// What the run saw of each station DUT (harness as CSMS): connections, boots.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub stations: &'a [StationSummary],
@@ -99,18 +106,19 @@ pub fn junit(suite_name: &str, results: &[CaseResult]) -> junit_report::Report {
 
 /// The part of a `results.json` that merging needs.
 #[derive(serde::Deserialize)]
-struct StoredRun {
-    dut: String,
-    cases: Vec<CaseResult>,
+pub struct StoredRun {
+    pub dut: String,
+    #[serde(flatten)]
+    pub info: RunInfo,
+    pub cases: Vec<CaseResult>,
 }
 
-/// Read the cases of a run back from its `results.json` (or the directory holding it).
-pub fn read_results(path: &Path) -> anyhow::Result<(String, Vec<CaseResult>)> {
+/// Read a run back from its `results.json` (or the directory holding it).
+pub fn read_results(path: &Path) -> anyhow::Result<StoredRun> {
     use anyhow::Context as _;
     let file = if path.is_dir() { path.join("results.json") } else { path.to_path_buf() };
     let data = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let run: StoredRun = serde_json::from_slice(&data).with_context(|| format!("{} is not a results.json of ocpp-harness", file.display()))?;
-    Ok((run.dut, run.cases))
+    serde_json::from_slice(&data).with_context(|| format!("{} is not a results.json of ocpp-harness", file.display()))
 }
 
 /// Writes `junit.xml` and `results.json` into a directory, atomically, after every case.
@@ -120,12 +128,18 @@ pub struct ReportWriter {
     started: String,
     dut: String,
     stations: Vec<StationSummary>,
+    info: RunInfo,
 }
 
 impl ReportWriter {
     pub fn new(dir: &Path, dut: String) -> std::io::Result<ReportWriter> {
         fs::create_dir_all(dir)?;
-        Ok(ReportWriter { dir: dir.to_path_buf(), junit: dir.join("junit.xml"), started: chrono::Utc::now().to_rfc3339(), dut, stations: vec![] })
+        Ok(ReportWriter { dir: dir.to_path_buf(), junit: dir.join("junit.xml"), started: chrono::Utc::now().to_rfc3339(), dut, stations: vec![], info: RunInfo::default() })
+    }
+
+    /// The suites and settings of the run, for every report.
+    pub fn set_run_info(&mut self, info: RunInfo) {
+        self.info = info;
     }
 
     /// What the run saw of the station DUTs, for results.json.
@@ -155,12 +169,14 @@ impl ReportWriter {
             version: env!("CARGO_PKG_VERSION"),
             started: self.started.clone(),
             dut: self.dut.clone(),
+            info: &self.info,
             counts: Counts::of(results),
+            coverage: tallies(results),
             stations: &self.stations,
             cases: results,
         };
         write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)?;
-        write_atomic(&self.dir.join("report.html"), crate::html::render(&self.started, &self.dut, &self.stations, results).as_bytes())
+        write_atomic(&self.dir.join("report.html"), crate::html::render(&self.started, &self.dut, &self.info, &self.stations, results).as_bytes())
     }
 }
 

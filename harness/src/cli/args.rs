@@ -59,8 +59,28 @@ pub(crate) enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Measure the harness: per-case and per-message overhead, suite compile times, load.
+    /// Describe a DUT: side, versions, certification profiles, the PICS items of OCPP 2.0.1
+    /// part 5 and the lab settings, asked on the terminal (or read from --answers for CI);
+    /// writes a DUT description for `run --dut`.
+    Init {
+        /// The answers as a TOML file instead of prompts (keys: name, side, versions,
+        /// profiles, pics, station-id, valid-id-tokens, invalid-id-token, evses,
+        /// security-profile, password-env, pki, [timing]).
+        #[arg(long)]
+        answers: Option<PathBuf>,
+        /// Where the description goes.
+        #[arg(long, default_value = "dut.toml")]
+        out: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Measure the harness: per-case and per-message overhead, suite compile times, load;
+    /// or, as `bench check --bench FILE`, check that every driver of a bench answers.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        #[command(subcommand)]
+        check: Option<BenchCommand>,
         /// Stations for the load figure (stations and CSMS share the process: two sockets each).
         #[arg(long, default_value_t = 9000)]
         stations: usize,
@@ -86,6 +106,16 @@ pub(crate) enum Command {
         /// station) instead of the reference station model, e.g. OH_G_01_CSMS.
         #[arg(long)]
         case: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Touch every capability of a bench description (meters read, relays read back,
+    /// instruments identified, probes run): one line each; exit status 1 if any fails.
+    Check {
+        #[arg(long)]
+        bench: PathBuf,
     },
 }
 
@@ -192,8 +222,13 @@ pub(crate) struct RunArgs {
     pub(crate) dut: Option<PathBuf>,
     /// Bench description (TOML): the driver of each capability (command, operator) and the
     /// safe-state command. Without it, only the built-in DUTs' simulator drives the bench.
+    /// The run first checks every driver (as `bench check`) and refuses to start on a dead one.
     #[arg(long)]
     pub(crate) bench: Option<PathBuf>,
+    /// Start even when `bench check` finds a driver that does not answer (its cases will fail
+    /// or be inconclusive).
+    #[arg(long, requires = "bench")]
+    pub(crate) ignore_bench_check: bool,
     /// Largest OCPP-J message accepted from the DUT, in bytes (default 4 MiB); a larger one
     /// ends the connection and fails the case with the reason.
     #[arg(long)]
@@ -289,7 +324,7 @@ pub(crate) struct SimSecurity {
 
 impl SimSecurity {
     pub(crate) fn load(&self, station_id: &str) -> anyhow::Result<ocpp_core::security::Security> {
-        let c = ocpp_core::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), pki: self.pki.clone() };
+        let c = ocpp_core::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), password_env: None, pki: self.pki.clone() };
         ocpp_core::security::Security::load(&c, std::path::Path::new("."), station_id)
     }
 }

@@ -1,4 +1,5 @@
-//! `bench` and `load`: speed and memory figures, and many stations against one CSMS.
+//! `bench` and `load`: speed and memory figures, and many stations against one CSMS; `bench
+//! check`: whether every driver of a bench description answers.
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 use anyhow::Context as _;
@@ -117,4 +118,21 @@ pub(crate) async fn load_cmd(stations: usize, csms_url: Option<String>, version:
         r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib(), r.registration
     );
     Ok(if r.booted == r.stations { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `bench check --bench FILE`: one line per capability; exit status 1 if any fails.
+pub(crate) async fn bench_check(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bench = ocpp_bench::config::BenchConfig::load(path)?;
+    let dead = report_bench_check(path, &bench).await;
+    Ok(if dead == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Check every driver of `bench`, print one line each to stderr: how many do not answer.
+pub(crate) async fn report_bench_check(path: &std::path::Path, bench: &ocpp_bench::config::BenchConfig) -> usize {
+    let report = ocpp_bench::check::check(bench).await;
+    eprintln!("bench check of {}: {} capabilities", path.display(), report.len());
+    for c in &report {
+        eprintln!("  {}", c.line());
+    }
+    report.iter().filter(|c| !c.ok()).count()
 }

@@ -67,8 +67,15 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(path) = &args.bench {
-        opts.bench = Some(ocpp_bench::config::BenchConfig::load(path)?);
+        let bench = ocpp_bench::config::BenchConfig::load(path)?;
+        let dead = super::perf::report_bench_check(path, &bench).await;
+        if dead > 0 && !args.ignore_bench_check {
+            eprintln!("error: {dead} bench capability(ies) do not answer; fix the bench or start anyway with --ignore-bench-check");
+            return Ok(ExitCode::from(2));
+        }
+        opts.bench = Some(bench);
     }
+    let opts_summary = (opts.security.profile, opts.config.station_id.clone());
     let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
     let chosen: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
     if args.list {
@@ -83,6 +90,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.junit {
         writer = writer.with_junit_path(path.clone()).with_context(|| format!("creating {}", path.display()))?;
     }
+    writer.set_run_info(run_info(&args, &suites, &opts_summary));
     println!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
     let t0 = Instant::now();
     // A suite that did not load is an error in the reports, not a silent gap.
@@ -162,4 +170,34 @@ pub(crate) async fn interrupt() -> &'static str {
         _ = tokio::signal::ctrl_c() => "SIGINT",
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => "SIGTERM",
     }
+}
+
+/// The suites by content hash and the settings of this run, for the reports.
+fn run_info(args: &RunArgs, suites: &[ocpp_harness::host::Suite], (profile, station_id): &(u8, String)) -> ocpp_report::RunInfo {
+    let mut settings = std::collections::BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        if !v.is_empty() {
+            settings.insert(k.to_string(), v);
+        }
+    };
+    let s = &args.select;
+    set("filters", s.filters.join(" "));
+    set("skip", s.skip.join(" "));
+    set("exact", if s.exact { "yes".into() } else { String::new() });
+    set("role", s.role.map(|r| r.to_string()).unwrap_or_default());
+    set("ocpp", s.version.map(|v| v.to_string()).unwrap_or_default());
+    set("profiles", s.profiles.join(","));
+    set("blocks", s.blocks.join(","));
+    set("partition", s.partition.map(|p| format!("hash:{}/{}", p.k, p.n)).unwrap_or_default());
+    set("security-profile", profile.to_string());
+    set("station-id", station_id.clone());
+    set("dut-description", args.dut.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    set("bench", args.bench.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    set("csms-url", args.csms_url.clone().unwrap_or_default());
+    set("listen", args.listen.map(|a| a.to_string()).unwrap_or_default());
+    set("faults", args.faults.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    set("variants", args.variants.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    set("fresh-dut", if args.fresh_dut { "yes".into() } else { String::new() });
+    let suites = suites.iter().map(|s| ocpp_report::SuiteInfo { name: s.name.clone(), sha256: s.sha256.clone(), cases: s.cases.len() }).collect();
+    ocpp_report::RunInfo { suites, settings }
 }

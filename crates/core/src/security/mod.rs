@@ -21,6 +21,9 @@ pub struct SecurityConfig {
     /// The station's Basic-auth password (profiles 1 and 2): the one the station DUT must
     /// send, or the one the harness sends to the CSMS DUT.
     pub password: Option<String>,
+    /// The same, read from this environment variable when the run starts (a CI secret),
+    /// so that no password is written into the description.
+    pub password_env: Option<String>,
     /// A directory with the PEM files `pki init` writes (profiles 2 and 3); relative to the
     /// description file.
     pub pki: Option<PathBuf>,
@@ -51,20 +54,25 @@ impl Security {
     /// Check and load a `[security]` table (`base`: the directory paths are relative to).
     pub fn load(c: &SecurityConfig, base: &Path, station_id: &str) -> anyhow::Result<Security> {
         anyhow::ensure!(c.profile <= 3, "security profile {} does not exist (0-3)", c.profile);
+        anyhow::ensure!(c.password.is_none() || c.password_env.is_none(), "give password or password-env, not both");
+        let password = match &c.password_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| anyhow::anyhow!("password-env: the environment variable {var} is not set"))?),
+            None => c.password.clone(),
+        };
         if matches!(c.profile, 1 | 2) {
-            anyhow::ensure!(c.password.is_some(), "security profile {} needs the station's password (password = ...)", c.profile);
+            anyhow::ensure!(password.is_some(), "security profile {} needs the station's password (password = ... or password-env = ...)", c.profile);
         }
         if c.profile >= 2 {
             anyhow::ensure!(c.pki.is_some(), "security profile {} needs a PKI directory (pki = ..., see `ocpp-harness pki init`)", c.profile);
         }
-        if let Some(p) = &c.password {
+        if let Some(p) = &password {
             basic::hide(station_id, p);
         }
         let pki = match &c.pki {
             Some(dir) => Some(std::sync::Arc::new(pki::Pki::load(&base.join(dir))?)),
             None => None,
         };
-        Ok(Security { profile: c.profile, password: c.password.clone(), pki, adopted: Default::default(), raised: Default::default(), moved: Default::default() })
+        Ok(Security { profile: c.profile, password, pki, adopted: Default::default(), raised: Default::default(), moved: Default::default() })
     }
 
     /// Settings for the built-in DUTs at `profile`: a fresh PKI and a random password.

@@ -186,11 +186,11 @@ impl Station {
                 return Ok(Ended::Dropped);
             }
             if self.reboot_for.is_some() && self.outbox.is_empty() && self.pending.is_none() {
-                writer.flushed(crate::FLUSH_WITHIN).await;
+                let_go(&writer, &mut stream).await;
                 return Ok(Ended::Reboot);
             }
             if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() && self.deferred.is_none() {
-                writer.flushed(crate::FLUSH_WITHIN).await;
+                let_go(&writer, &mut stream).await;
                 return Ok(Ended::Reboot);
             }
             let wake = self.next_timer().unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
@@ -212,13 +212,13 @@ impl Station {
                                 continue;
                             }
                             crate::hostile::After::Drop => {
-                                writer.flushed(crate::FLUSH_WITHIN).await;
+                                let_go(&writer, &mut stream).await;
                                 return Ok(Ended::Dropped);
                             }
                         }
                     }
                     if let Some(end) = self.on_frame(&text, &tx) {
-                        writer.flushed(crate::FLUSH_WITHIN).await;
+                        let_go(&writer, &mut stream).await;
                         return Ok(end);
                     }
                 }
@@ -452,4 +452,19 @@ impl Station {
             _ => v2x::on_result(self, out, r),
         }
     }
+}
+
+/// How long a station that drops its connection keeps reading what is still arriving.
+const LINGER: Duration = Duration::from_millis(20);
+
+/// Drop the connection the way a device does without leaving its peer a reset: everything
+/// queued is written first, then what is still on its way in is read and discarded for a
+/// moment (a socket closed over unread data sends a TCP reset, and a reset makes the peer lose
+/// what it had received but not yet read).
+async fn let_go<S, E>(writer: &crate::Writer, stream: &mut S)
+where
+    S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
+{
+    writer.flushed(crate::FLUSH_WITHIN).await;
+    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
 }

@@ -1,0 +1,192 @@
+//! `bench check`: before a long unattended run, touch every capability the bench description
+//! configures — without changing the DUT's state where that is possible — and say per
+//! capability which driver serves it, what device answered, how long it took, and whether it
+//! works. Meters are read, relay boards read back, SCPI instruments identified (`*IDN?`) with
+//! their error queue empty, GPIO chips opened and their inputs read, and command and HTTP
+//! drivers run their declared probe.
+use std::time::{Duration, Instant};
+
+use crate::{
+    command,
+    config::{BenchConfig, CommandSpec, DriverConfig},
+    gpio, http, modbus, operator, scpi,
+};
+
+/// What the check found for one capability.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub capability: String,
+    pub driver: &'static str,
+    /// The device as the driver names it (or as it names itself: `*IDN?`, the chip label).
+    pub device: String,
+    pub latency: Duration,
+    /// Ok: what was seen; Err: why the capability does not work.
+    pub outcome: Result<String, String>,
+}
+
+impl Checked {
+    pub fn ok(&self) -> bool {
+        self.outcome.is_ok()
+    }
+
+    /// One line of the report.
+    pub fn line(&self) -> String {
+        let outcome = match &self.outcome {
+            Ok(seen) => format!("ok: {seen}"),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        format!("{:<14} {:<14} {:>6} ms  {}  {outcome}", self.capability, self.driver, self.latency.as_millis(), self.device)
+    }
+}
+
+/// Check every configured capability, in name order.
+pub async fn check(config: &BenchConfig) -> Vec<Checked> {
+    let mut out = Vec::new();
+    for (capability, driver) in &config.capabilities {
+        let started = Instant::now();
+        let (device, outcome) = probe(capability, driver).await;
+        out.push(Checked { capability: capability.clone(), driver: driver.name(), device, latency: started.elapsed(), outcome });
+    }
+    out
+}
+
+/// The quantity a meter check reads.
+const PROBE_QUANTITY: &str = "energy-import";
+
+async fn probe(capability: &str, driver: &DriverConfig) -> (String, Result<String, String>) {
+    match driver {
+        DriverConfig::Command(spec) => (spec.program.clone(), command_probe(spec).await),
+        DriverConfig::Operator { .. } if operator::interactive() => ("a person at this terminal".into(), Ok("will be asked when a case needs it".into())),
+        DriverConfig::Operator { .. } => ("a person at the bench".into(), Ok("this run is not interactive: cases that need it will be skipped".into())),
+        DriverConfig::ModbusMeter(spec) => {
+            let r = modbus::read(spec, PROBE_QUANTITY).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}"));
+            (spec.link.device("meter"), r)
+        }
+        DriverConfig::ModbusRelays(spec) => {
+            let mut seen = vec![];
+            let mut r = Ok(());
+            let relays = spec.relays.keys().map(|n| (n, false));
+            for (name, input) in relays.chain(spec.inputs.keys().map(|n| (n, true))) {
+                let op = if input { modbus::BoardOp::ReadInput(name) } else { modbus::BoardOp::GetRelay(name) };
+                match modbus::board(spec, op).await {
+                    Ok(on) => seen.push(format!("{name} {}", if on { "on" } else { "off" })),
+                    Err(e) => {
+                        r = Err(e);
+                        break;
+                    }
+                }
+            }
+            (spec.link.device("relay board"), r.map(|()| seen.join(", ")))
+        }
+        DriverConfig::Http(spec) => {
+            let r = match (&spec.probe_url, capability) {
+                (Some(url), _) => http_probe(url, spec.timeout_ms).await,
+                (None, "meter") => http::read(spec, PROBE_QUANTITY, &[("quantity", PROBE_QUANTITY.to_string())]).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}")),
+                (None, _) => Ok("no probe-url declared: not checked".into()),
+            };
+            (spec.url.clone(), r)
+        }
+        DriverConfig::Scpi(spec) => match scpi::identify(spec).await {
+            Ok(idn) if capability == "meter" => {
+                let q = spec.quantities.keys().next().cloned().unwrap_or_default();
+                (idn, scpi::read(spec, &q).await.map(|(v, u)| format!("{q} {v} {u}, error queue empty")))
+            }
+            Ok(idn) => (idn, Ok("error queue empty".into())),
+            Err(e) => (format!("SCPI instrument at {}", spec.address), Err(e)),
+        },
+        DriverConfig::Gpio(spec) => match gpio::identify(spec).await {
+            Ok(chip) => {
+                let mut seen = vec![];
+                let mut r = Ok(());
+                // Relay lines are not touched: requesting an output as an input would let it float.
+                for name in spec.inputs.keys() {
+                    match gpio::read(spec, name, true).await {
+                        Ok(on) => seen.push(format!("{name} {}", if on { "on" } else { "off" })),
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
+                    }
+                }
+                let what = if seen.is_empty() { "lines present".to_string() } else { seen.join(", ") };
+                (chip, r.map(|()| what))
+            }
+            Err(e) => (spec.chip.clone(), Err(e)),
+        },
+    }
+}
+
+/// Run a command driver's probe, if it declares one.
+async fn command_probe(spec: &CommandSpec) -> Result<String, String> {
+    let Some(args) = &spec.probe else { return Ok("no probe declared: not checked".into()) };
+    let probe = CommandSpec { args: args.clone(), probe: None, ..spec.clone() };
+    command::run(&probe, &[]).await.map(|()| format!("probe {} passed", args.join(" ")))
+}
+
+async fn http_probe(url: &str, timeout_ms: u64) -> Result<String, String> {
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(timeout_ms)).build().map_err(|e| e.to_string())?;
+    let r = client.get(url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    if r.status().is_success() { Ok(format!("GET {url}: {}", r.status())) } else { Err(format!("GET {url} answered {}", r.status())) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::{Instrument, Reply, Sdm630, serve_modbus_tcp};
+
+    /// Healthy and broken devices side by side: each line says which is which, and why.
+    #[tokio::test]
+    async fn each_capability_is_reported_healthy_or_broken() {
+        let emulator = Instrument::start(|l| if l == "*IDN?" { Reply::Answer("ACME,EV-EMU 3,SN42,1.0".into()) } else { Reply::Done }).await;
+        let silent = Instrument::start(|_| Reply::Silence).await;
+        let meter = serve_modbus_tcp(Sdm630::new(|| 12_345.0)).await;
+        let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let text = format!(
+            r#"
+            [capabilities.plug]
+            driver = "scpi"
+            address = "{}"
+            commands = ["EV:PLUG {{evse}},{{onoff}}"]
+            [capabilities.pilot]
+            driver = "scpi"
+            address = "{}"
+            timeout-ms = 300
+            commands = ["EV:CP {{state}}"]
+            [capabilities.meter]
+            driver = "modbus-meter"
+            address = "{meter}"
+            map = "sdm630"
+            [capabilities.relay]
+            driver = "modbus-relays"
+            address = "{nobody}"
+            relays = {{ contactor = 0 }}
+            [capabilities.power-cycle]
+            driver = "command"
+            program = "sh"
+            args = ["-c", "exit 0"]
+            probe = ["-c", "exit 3"]
+            [capabilities.network]
+            driver = "command"
+            program = "true"
+            probe = []
+            [capabilities.digital-input]
+            driver = "gpio"
+            chip = "/dev/gpiochip-none"
+            inputs = {{ door = 4 }}
+            "#,
+            emulator.address(),
+            silent.address()
+        );
+        let config = BenchConfig::parse(&text).unwrap();
+        let report = check(&config).await;
+        let line = |c: &str| report.iter().find(|r| r.capability == c).unwrap_or_else(|| panic!("no line for {c}"));
+        assert!(line("plug").ok() && line("plug").device == "ACME,EV-EMU 3,SN42,1.0", "{}", line("plug").line());
+        assert!(line("pilot").line().contains("FAILED") && line("pilot").line().contains("no answer within 300 ms"), "{}", line("pilot").line());
+        assert!(line("meter").line().contains("ok: energy-import 12345"), "{}", line("meter").line());
+        assert!(!line("relay").ok() && line("relay").line().contains("cannot connect"), "{}", line("relay").line());
+        assert!(line("power-cycle").line().contains("FAILED") && line("power-cycle").line().contains("exit"), "{}", line("power-cycle").line());
+        assert!(line("network").ok(), "{}", line("network").line());
+        assert!(line("digital-input").line().contains("cannot open"), "{}", line("digital-input").line());
+        assert_eq!(report.iter().filter(|r| !r.ok()).count(), 4);
+    }
+}
