@@ -135,7 +135,10 @@ fn check_html() -> Result<(), Failed> {
     passing.trace.warnings.push("a compatibility warning for the report".into());
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("html-{}", std::process::id()));
     // Passing first here: the report puts failures first all the same.
-    ReportWriter::new(&dir, "html test".into()).and_then(|wr| wr.write(&[passing, failing])).map_err(|e| e.to_string())?;
+    let mut writer = ReportWriter::new(&dir, "html test".into()).map_err(|e| e.to_string())?;
+    let suite = ocpp_report::SuiteInfo { name: w.suite.name.clone(), sha256: w.suite.sha256.clone(), cases: w.suite.cases.len() };
+    writer.set_run_info(ocpp_report::RunInfo { suites: vec![suite], settings: [("security-profile".to_string(), "0".to_string())].into() });
+    writer.write(&[passing, failing]).map_err(|e| e.to_string())?;
     let page = format!("file://{}", dir.join("report.html").display());
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
     let run = |extra: &[&str]| {
@@ -155,12 +158,28 @@ fn check_html() -> Result<(), Failed> {
     if dom.find("TC_B_06_CS").zip(dom.find("OH_G_01_CSMS")).is_none_or(|(fail, pass)| fail > pass) {
         return Err("the failing case is not listed before the passing one".into());
     }
+    for needle in ["id=\"verdict-fail\"", "id=\"ocpp-2-0-1\"", "suites: core", &w.suite.sha256, "security-profile"] {
+        if !dom.contains(needle) {
+            return Err(format!("the rendered report lacks the filter or run detail {needle:?}").into());
+        }
+    }
+    // The summary, and the failing case's own section (its anchor scrolled into view).
     let shot = dir.join("report.png");
     run(&[&format!("--screenshot={}", shot.display())])?;
-    let size = fs::metadata(&shot).map_err(|e| format!("no screenshot: {e}"))?.len();
-    // A blank 1280x1600 page compresses to a few KiB; tables and a wire log do not.
-    if size < 40_000 {
-        return Err(format!("the screenshot is nearly blank ({size} bytes)").into());
+    let failing_shot = dir.join("failing-case.png");
+    let anchor = format!("{page}#case-TC_B_06_CS-2_0_1");
+    std::process::Command::new(&chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1600"])
+        .arg(format!("--screenshot={}", failing_shot.display()))
+        .arg(&anchor)
+        .output()
+        .map_err(|e| format!("cannot run {chromium} ({e})"))?;
+    for shot in [&shot, &failing_shot] {
+        let size = fs::metadata(shot).map_err(|e| format!("no screenshot {}: {e}", shot.display()))?.len();
+        // A blank 1280x1600 page compresses to a few KiB; tables and a wire log do not.
+        if size < 40_000 {
+            return Err(format!("the screenshot {} is nearly blank ({size} bytes)", shot.display()).into());
+        }
     }
     Ok(())
 }

@@ -179,6 +179,13 @@ fn fail_on_skip_turns_an_unrun_case_into_a_failing_exit() {
     let text = String::from_utf8_lossy(&plain.stdout);
     assert!(plain.status.success(), "a skip alone is no failure by default:\n{text}");
     assert!(text.contains("not run to a verdict") && text.contains("1 x skip: runs at security profile"), "{text}");
+    // The report says what ran: the suite by content hash, the settings, a tally per profile.
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("plain/results.json")).unwrap()).unwrap();
+    let sha = json["suites"][0]["sha256"].as_str().unwrap_or_default();
+    assert!(sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()), "{}", json["suites"]);
+    assert_eq!(json["settings"]["filters"], "TC_A_01_CS");
+    assert_eq!(json["settings"]["ocpp"], "2.0.1");
+    assert_eq!(json["coverage"][0]["skipped"], 1, "{}", json["coverage"]);
     let strict = harness(&["run", "TC_A_01_CS", "--exact", "--ocpp", "2.0.1", "--fail-on-skip"], &dir.join("strict"));
     let text = String::from_utf8_lossy(&strict.stdout);
     assert_eq!(strict.status.code(), Some(1), "{text}");

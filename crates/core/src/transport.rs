@@ -273,7 +273,9 @@ impl Listener {
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Err(SessionError::Timeout(format!("no charging station connected to {} within {} ms", self.url(), timeout.as_millis())));
+                let expected = self.current.lock().unwrap().expected.clone();
+                let at = expected.map_or_else(|| format!("{}/<station id>", self.url()), |id| format!("{}/{id}", self.url()));
+                return Err(SessionError::Timeout(format!("no charging station connected to {at} within {} ms", timeout.as_millis())));
             }
         }
     }

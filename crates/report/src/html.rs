@@ -1,5 +1,5 @@
 //! The report for people: one self-contained HTML file (no scripts, no external files) with a
-//! summary matrix, filters (verdict, block, profile, version, DUT side: radio buttons and CSS
+//! summary per OCPP version, DUT side and profile, filters (verdict, block, profile, version, DUT side: radio buttons and CSS
 //! alone, so the file stays script-free), then a section per case, failures first — purpose, requirements, verdict, expected versus
 //! observed, the WebSocket handshake, the numbered OCPP-J wire log with each CALL paired to its
 //! answer, a sequence diagram, bench actions and timers with their times, and where the time
@@ -132,17 +132,6 @@ pub fn render(started: &str, dut: &str, info: &RunInfo, stations: &[StationSumma
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&t.version), esc(&t.dut), esc(&t.profile), t.runs, t.passed, t.failed, t.errors, t.skipped, t.inconclusive
         );
-    }
-    h.push_str("</table>");
-    // Matrix: version and DUT side against verdicts.
-    let mut matrix: BTreeMap<(String, &str), [usize; 5]> = BTreeMap::new();
-    for r in results {
-        let i = ["pass", "fail", "error", "skip", "inconclusive"].iter().position(|v| *v == r.verdict.name()).unwrap_or(4);
-        matrix.entry((r.version.to_string(), r.meta.role.dut())).or_default()[i] += 1;
-    }
-    h.push_str("<table><tr><th>OCPP</th><th>DUT</th><th>pass</th><th>fail</th><th>error</th><th>skip</th><th>inconclusive</th></tr>");
-    for ((v, dut), n) in &matrix {
-        let _ = write!(h, "<tr><td>{}</td><td>{}</td>{}</tr>", esc(v), esc(dut), n.iter().map(|x| format!("<td>{x}</td>")).collect::<String>());
     }
     h.push_str("</table>");
     // The filters, the case table and the case sections are siblings: `:checked ~` reaches them.
