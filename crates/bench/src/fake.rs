@@ -133,23 +133,32 @@ impl tokio_modbus::server::Service for Sdm630 {
     }
 }
 
-/// Serve a Modbus device model over Modbus TCP on loopback; every connection gets a clone.
+/// Serve a Modbus device model on a loopback port in one framing (`tcp`, `rtu_over_tcp`:
+/// tokio-modbus's server modules of the same shape); every connection gets a clone.
+macro_rules! serve_framed {
+    ($framing:ident, $model:expr) => {{
+        use tokio_modbus::server::$framing::{Server, accept_tcp_connection};
+        let model = $model;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let addr = listener.local_addr().expect("bound");
+        let server = Server::new(listener);
+        tokio::spawn(async move {
+            let on_connected = |stream, socket_addr| {
+                let m = model.clone();
+                async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(m.clone()))) }
+            };
+            let _ = server.serve(&on_connected, |_| {}).await;
+        });
+        addr
+    }};
+}
+
+/// Serve a Modbus device model over Modbus TCP.
 pub async fn serve_modbus_tcp<S>(model: S) -> SocketAddr
 where
     S: tokio_modbus::server::Service<Request = tokio_modbus::Request<'static>> + Clone + Send + Sync + 'static,
 {
-    use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-    let addr = listener.local_addr().expect("bound");
-    let server = Server::new(listener);
-    tokio::spawn(async move {
-        let on_connected = |stream, socket_addr| {
-            let m = model.clone();
-            async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(m.clone()))) }
-        };
-        let _ = server.serve(&on_connected, |_| {}).await;
-    });
-    addr
+    serve_framed!(tcp, model)
 }
 
 /// Serve a Modbus device model with RTU framing over TCP, as a serial-to-Ethernet gateway
@@ -158,16 +167,5 @@ pub async fn serve_rtu_over_tcp<S>(model: S) -> SocketAddr
 where
     S: tokio_modbus::server::Service<Request = tokio_modbus::Request<'static>> + Clone + Send + Sync + 'static,
 {
-    use tokio_modbus::server::rtu_over_tcp::{Server, accept_tcp_connection};
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-    let addr = listener.local_addr().expect("bound");
-    let server = Server::new(listener);
-    tokio::spawn(async move {
-        let on_connected = |stream, socket_addr| {
-            let m = model.clone();
-            async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(m.clone()))) }
-        };
-        let _ = server.serve(&on_connected, |_| {}).await;
-    });
-    addr
+    serve_framed!(rtu_over_tcp, model)
 }

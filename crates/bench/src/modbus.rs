@@ -267,7 +267,6 @@ mod tests {
     use std::{collections::BTreeMap, future, net::SocketAddr};
 
     use tokio::net::TcpListener;
-    use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 
     use super::*;
 
@@ -332,23 +331,7 @@ mod tests {
         }
     }
 
-    /// Serve a device model over Modbus TCP on loopback; every connection gets a clone.
-    pub(super) async fn serve<S>(model: S) -> SocketAddr
-    where
-        S: tokio_modbus::server::Service<Request = Request<'static>> + Clone + Send + Sync + 'static,
-    {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = Server::new(listener);
-        tokio::spawn(async move {
-            let on_connected = |stream, socket_addr| {
-                let m = model.clone();
-                async move { accept_tcp_connection(stream, socket_addr, move |_| Ok(Some(m.clone()))) }
-            };
-            let _ = server.serve(&on_connected, |_| {}).await;
-        });
-        addr
-    }
+    pub(super) use crate::fake::serve_modbus_tcp as serve;
 
     pub(super) fn tcp(addr: SocketAddr) -> Link {
         Link { address: Some(addr.to_string()), serial: None, rtu_over_tcp: None, unit: 1, timeout_ms: 1_000, unknown: BTreeMap::new() }
