@@ -251,6 +251,18 @@ struct Pending {
 type Reply = Result<Value, (&'static str, String)>;
 
 /// A CALLRESULT that does not end the connection.
+/// A remote stop (1.6 RemoteStopTransaction, 2.x RequestStopTransaction) of the transaction
+/// found, if one was: it ends as Remote.
+fn remote_stop(st: &mut Station, found: Option<usize>) -> (Reply, Option<Ended>) {
+    match found {
+        Some(i) => {
+            st.end_tx(i, Stop::Remote);
+            ok(json!({"status": "Accepted"}))
+        }
+        None => ok(json!({"status": "Rejected"})),
+    }
+}
+
 fn ok(v: Value) -> (Reply, Option<Ended>) {
     (Ok(v), None)
 }

@@ -197,13 +197,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             st.remote_start(&token, evse, 0);
             ok(json!({"status": "Accepted"}))
         }
-        "RemoteStopTransaction" => match p["transactionId"].as_i64().and_then(|id| find_tx(st, id)) {
-            Some(i) => {
-                st.end_tx(i, Stop::Remote);
-                ok(json!({"status": "Accepted"}))
-            }
-            None => ok(json!({"status": "Rejected"})),
-        },
+        "RemoteStopTransaction" => {
+            let found = p["transactionId"].as_i64().and_then(|id| find_tx(st, id));
+            super::remote_stop(st, found)
+        }
         "GetConfiguration" => {
             let wanted: Option<Vec<String>> = p["key"].as_array().map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect());
             let entry = |k: &str, (v, ro): &(String, bool)| json!({"key": k, "readonly": ro, "value": v});

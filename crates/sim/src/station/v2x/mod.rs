@@ -355,13 +355,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
             ok(r)
         }
-        "RequestStopTransaction" => match p["transactionId"].as_str().and_then(|id| find_tx(st, id)) {
-            Some(i) => {
-                st.end_tx(i, Stop::Remote);
-                ok(json!({"status": "Accepted"}))
-            }
-            None => ok(json!({"status": "Rejected"})),
-        },
+        "RequestStopTransaction" => {
+            let found = p["transactionId"].as_str().and_then(|id| find_tx(st, id));
+            super::remote_stop(st, found)
+        }
         "GetTransactionStatus" => {
             // Sent but not confirmed counts as queued too.
             let queued = st.outbox.iter().any(|o| o.persistent) || st.pending.as_ref().is_some_and(|p| p.out.persistent);
