@@ -243,3 +243,43 @@ fn init_writes_a_description_whose_pics_select_cases() {
     assert!(!out.status.success() && err.contains("\"C-49\" is not a PICS item of a csms") && err.contains("needs password-env"), "{err}");
     assert!(!dir.join("bad-dut.toml").exists());
 }
+
+/// The interactive `init`, answered at its prompts through a pseudo-terminal (Python's pty, as
+/// a person at a terminal would type): the name, Enter for the defaults, space to pick the
+/// first Core PICS item, a token and two EVSEs. The description says exactly that.
+#[test]
+fn init_asks_on_a_terminal() {
+    const DRIVE: &str = r#"
+import os, pty, select, sys, time
+bin_, out = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(bin_, [bin_, "init", "--out", out])
+keys = ["ACME X, fw 1\r", "\r", "\r", "\r", " \r"] + ["\r"] * 8 + ["\r", "04E91C5A8B2F80\r", "\r", "2\r", "\r", "\r"]
+def drain(t):
+    end = time.time() + t
+    while time.time() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                return
+for k in keys:
+    drain(0.3)
+    os.write(fd, k.encode())
+drain(1)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+    let dir = std::env::temp_dir().join(format!("init-tty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("dut.toml");
+    let _ = std::fs::remove_file(&out);
+    let status = Command::new("python3").args(["-c", DRIVE, env!("CARGO_BIN_EXE_ocpp-harness")]).arg(&out).status().expect("python3 drives the terminal");
+    assert!(status.success(), "init at the terminal exited with {status}");
+    let text = std::fs::read_to_string(&out).expect("init wrote the description");
+    let declared: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with('"')).map(|l| l.trim().split('"').nth(1).unwrap()).collect();
+    assert_eq!(declared, ["C-01"], "{text}");
+    for line in ["name = \"ACME X, fw 1\"", "kind = \"charging-station\"", "versions = [\"2.0.1\"]", "valid-id-tokens = [\"04E91C5A8B2F80\"]", "evses = 2"] {
+        assert!(text.contains(line), "{line} missing:\n{text}");
+    }
+}
