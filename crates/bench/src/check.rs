@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use crate::{
-    command,
+    BoardOp, board_lines, command,
     config::{BenchConfig, CommandSpec, DriverConfig},
-    gpio, http, modbus, operator, scpi,
+    gpio, http, modbus, on_board, operator, scpi,
 };
 
 /// What the check found for one capability.
@@ -62,22 +62,7 @@ async fn probe(capability: &str, driver: &DriverConfig) -> (String, Result<Strin
             let r = modbus::read(spec, PROBE_QUANTITY).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}"));
             (spec.link.device("meter"), r)
         }
-        DriverConfig::ModbusRelays(spec) => {
-            let mut seen = vec![];
-            let mut r = Ok(());
-            let relays = spec.relays.keys().map(|n| (n, false));
-            for (name, input) in relays.chain(spec.inputs.keys().map(|n| (n, true))) {
-                let op = if input { modbus::BoardOp::ReadInput(name) } else { modbus::BoardOp::GetRelay(name) };
-                match modbus::board(spec, op).await {
-                    Ok(on) => seen.push(format!("{name} {}", if on { "on" } else { "off" })),
-                    Err(e) => {
-                        r = Err(e);
-                        break;
-                    }
-                }
-            }
-            (spec.link.device("relay board"), r.map(|()| seen.join(", ")))
-        }
+        DriverConfig::ModbusRelays(spec) => (spec.link.device("relay board"), read_back(driver, true).await),
         DriverConfig::Http(spec) => {
             let r = match (&spec.probe_url, capability) {
                 (Some(url), _) => http_probe(url, spec.timeout_ms).await,
@@ -95,25 +80,27 @@ async fn probe(capability: &str, driver: &DriverConfig) -> (String, Result<Strin
             Err(e) => (format!("SCPI instrument at {}", spec.address), Err(e)),
         },
         DriverConfig::Gpio(spec) => match gpio::identify(spec).await {
-            Ok(chip) => {
-                let mut seen = vec![];
-                let mut r = Ok(());
-                // Relay lines are not touched: requesting an output as an input would let it float.
-                for name in spec.inputs.keys() {
-                    match gpio::read(spec, name, true).await {
-                        Ok(on) => seen.push(format!("{name} {}", if on { "on" } else { "off" })),
-                        Err(e) => {
-                            r = Err(e);
-                            break;
-                        }
-                    }
-                }
-                let what = if seen.is_empty() { "lines present".to_string() } else { seen.join(", ") };
-                (chip, r.map(|()| what))
-            }
+            // Relay lines are not touched: requesting an output as an input would let it float.
+            Ok(chip) => (chip, read_back(driver, false).await),
             Err(e) => (spec.chip.clone(), Err(e)),
         },
     }
+}
+
+/// Read a board's inputs (and its relays, when `relays`) without switching anything: "name on,
+/// …", or the first error.
+async fn read_back(driver: &DriverConfig, relays: bool) -> Result<String, String> {
+    let (relay_names, inputs) = board_lines(driver).expect("a board driver");
+    let reads = relay_names.into_iter().filter(|_| relays).map(BoardOp::GetRelay).chain(inputs.into_iter().map(BoardOp::ReadInput));
+    let mut seen = vec![];
+    for op in reads {
+        let name = match op {
+            BoardOp::GetRelay(n) | BoardOp::ReadInput(n) | BoardOp::SetRelay(n, _) => n,
+        };
+        let on = on_board(driver, op).await.expect("a board driver")?;
+        seen.push(format!("{name} {}", if on { "on" } else { "off" }));
+    }
+    Ok(if seen.is_empty() { "lines present".into() } else { seen.join(", ") })
 }
 
 /// Run a command driver's probe, if it declares one.

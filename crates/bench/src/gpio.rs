@@ -5,7 +5,7 @@
 //! makes a switch-on a pulse (a latching release, a door strike).
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Mutex,
+    sync::{LazyLock, Mutex},
     time::Duration,
 };
 
@@ -93,10 +93,31 @@ impl GpioSpec {
     fn device(&self) -> String {
         format!("GPIO chip {}", self.path().display())
     }
+
+    /// The line of relay `name`, or of input `name` when `input`.
+    fn line(&self, name: &str, input: bool) -> Result<LineOptions, String> {
+        let (lines, kind) = if input { (&self.inputs, "input") } else { (&self.relays, "relay") };
+        lines.get(name).map(|l| l.options()).ok_or_else(|| format!("{} has no {kind} {name:?} (known: {})", self.device(), lines.keys().cloned().collect::<Vec<_>>().join(", ")))
+    }
+
+    /// Request `line` from the kernel: as an output driven to `output`, or as an input.
+    fn request(&self, name: &str, kind: &str, line: LineOptions, output: Option<Value>) -> Result<gpiocdev::Request, String> {
+        let mut b = gpiocdev::Request::builder();
+        b.on_chip(self.path()).with_consumer("ocpp-harness").with_line(line.line);
+        match output {
+            Some(v) => b.as_output(v),
+            None => b.as_input(),
+        };
+        if line.active_low {
+            b.as_active_low();
+        }
+        let direction = if output.is_some() { "an output" } else { "an input" };
+        b.request().map_err(|e| format!("{}: requesting {kind} {name} (line {}) as {direction}: {e}", self.device(), line.line))
+    }
 }
 
 /// Output lines requested so far, by (chip path, offset): held for the life of the process.
-static HELD: Mutex<Option<HashMap<(std::path::PathBuf, u32), gpiocdev::Request>>> = Mutex::new(None);
+static HELD: LazyLock<Mutex<HashMap<(std::path::PathBuf, u32), gpiocdev::Request>>> = LazyLock::new(Mutex::default);
 
 /// "On" is the line's active level: gpiocdev applies active-low itself.
 fn value(on: bool) -> Value {
@@ -105,7 +126,7 @@ fn value(on: bool) -> Value {
 
 /// Drive relay `name` on or off (a pulse if the line says so); the state it is left in.
 pub async fn set_relay(spec: &GpioSpec, name: &str, on: bool) -> Result<bool, String> {
-    let line = relay(spec, name)?;
+    let line = spec.line(name, false)?;
     let pulse = line.pulse_ms.filter(|_| on);
     let (s, n) = (spec.clone(), name.to_string());
     blocking(move || drive(&s, &n, line, on)).await?;
@@ -117,25 +138,14 @@ pub async fn set_relay(spec: &GpioSpec, name: &str, on: bool) -> Result<bool, St
     Ok(on && pulse.is_none())
 }
 
-fn relay(spec: &GpioSpec, name: &str) -> Result<LineOptions, String> {
-    spec.relays.get(name).map(|l| l.options()).ok_or_else(|| format!("{} has no relay {name:?} (known: {})", spec.device(), spec.relays.keys().cloned().collect::<Vec<_>>().join(", ")))
-}
-
 /// Set the output line of relay `name`, requesting it the first time.
 fn drive(spec: &GpioSpec, name: &str, line: LineOptions, on: bool) -> Result<(), String> {
     let mut held = HELD.lock().unwrap();
-    let held = held.get_or_insert_with(HashMap::new);
     let key = (spec.path(), line.line);
-    let v = value(on);
     if let Some(req) = held.get(&key) {
-        return req.set_value(line.line, v).map_err(|e| format!("{}: switching relay {name} (line {}): {e}", spec.device(), line.line));
+        return req.set_value(line.line, value(on)).map_err(|e| format!("{}: switching relay {name} (line {}): {e}", spec.device(), line.line));
     }
-    let mut b = gpiocdev::Request::builder();
-    b.on_chip(spec.path()).with_consumer("ocpp-harness").with_line(line.line).as_output(v);
-    if line.active_low {
-        b.as_active_low();
-    }
-    let req = b.request().map_err(|e| format!("{}: requesting relay {name} (line {}) as an output: {e}", spec.device(), line.line))?;
+    let req = spec.request(name, "relay", line, Some(value(on)))?;
     held.insert(key, req);
     Ok(())
 }
@@ -145,19 +155,13 @@ pub async fn read(spec: &GpioSpec, name: &str, input: bool) -> Result<bool, Stri
     let spec = spec.clone();
     let name = name.to_string();
     blocking(move || {
-        let (lines, kind) = if input { (&spec.inputs, "input") } else { (&spec.relays, "relay") };
-        let line = lines.get(&name).map(|l| l.options()).ok_or_else(|| format!("{} has no {kind} {name:?} (known: {})", spec.device(), lines.keys().cloned().collect::<Vec<_>>().join(", ")))?;
-        let key = (spec.path(), line.line);
-        if let Some(req) = HELD.lock().unwrap().as_ref().and_then(|h| h.get(&key)) {
-            return req.value(line.line).map(|v| v == Value::Active).map_err(|e| format!("{}: reading {kind} {name} (line {}): {e}", spec.device(), line.line));
+        let kind = if input { "input" } else { "relay" };
+        let line = spec.line(&name, input)?;
+        let reading = |req: &gpiocdev::Request| req.value(line.line).map(|v| v == Value::Active).map_err(|e| format!("{}: reading {kind} {name} (line {}): {e}", spec.device(), line.line));
+        if let Some(req) = HELD.lock().unwrap().get(&(spec.path(), line.line)) {
+            return reading(req);
         }
-        let mut b = gpiocdev::Request::builder();
-        b.on_chip(spec.path()).with_consumer("ocpp-harness").with_line(line.line).as_input();
-        if line.active_low {
-            b.as_active_low();
-        }
-        let req = b.request().map_err(|e| format!("{}: requesting {kind} {name} (line {}) as an input: {e}", spec.device(), line.line))?;
-        req.value(line.line).map(|v| v == Value::Active).map_err(|e| format!("{}: reading {kind} {name} (line {}): {e}", spec.device(), line.line))
+        reading(&spec.request(&name, kind, line, None)?)
     })
     .await
 }

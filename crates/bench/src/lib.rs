@@ -22,6 +22,7 @@ use config::{BenchConfig, CommandSpec, DriverConfig};
 
 pub use capability::{Action, CAPABILITIES, EvFault, Pilot, fault_name};
 use ocpp_core::trace::Trace;
+pub use modbus::BoardOp;
 pub use simulator::Simulator;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,18 +106,8 @@ impl Bench {
         }
         // Relays released.
         for driver in self.configured.values() {
-            let names: Vec<&String> = match driver {
-                DriverConfig::ModbusRelays(board) => board.relays.keys().collect(),
-                DriverConfig::Gpio(lines) => lines.relays.keys().collect(),
-                _ => continue,
-            };
-            for name in names {
-                let off = match driver {
-                    DriverConfig::ModbusRelays(board) => modbus::board(board, modbus::BoardOp::SetRelay(name, false)).await,
-                    DriverConfig::Gpio(lines) => gpio::set_relay(lines, name, false).await,
-                    _ => unreachable!("filtered above"),
-                };
-                match off {
+            for name in board_lines(driver).map(|(relays, _)| relays).unwrap_or_default() {
+                match on_board(driver, BoardOp::SetRelay(name, false)).await.expect("a board driver") {
                     Ok(_) => trace.log("bench", format!("safe state: relay {name} off")),
                     Err(e) => trace.log("bench", format!("safe state failed: {e}")),
                 }
@@ -189,31 +180,22 @@ impl Bench {
     /// (`input = true`), recorded in the trace.
     pub async fn relay_board(&self, name: &str, set: Option<bool>, input: bool, trace: &Trace) -> Result<bool, BenchError> {
         let capability = if input { "digital-input" } else { "relay" };
-        let driver = self.configured.get(capability).filter(|d| matches!(d, DriverConfig::ModbusRelays(_) | DriverConfig::Gpio(_)));
-        let Some(driver) = driver else {
+        let Some(driver) = self.configured.get(capability).filter(|d| board_lines(d).is_some()) else {
             let e = format!("needs the capability {capability:?}, and this bench has no driver for it");
             trace.log("bench", format!("unavailable: {e}"));
             return Err(BenchError::Unavailable(e));
         };
         let op = match (input, set) {
-            (true, _) => modbus::BoardOp::ReadInput(name),
-            (false, Some(on)) => modbus::BoardOp::SetRelay(name, on),
-            (false, None) => modbus::BoardOp::GetRelay(name),
+            (true, _) => BoardOp::ReadInput(name),
+            (false, Some(on)) => BoardOp::SetRelay(name, on),
+            (false, None) => BoardOp::GetRelay(name),
         };
         let what = match (input, set) {
             (true, _) => format!("read input {name}"),
             (false, Some(on)) => format!("switch relay {name} {}", if on { "on" } else { "off" }),
             (false, None) => format!("read relay {name}"),
         };
-        let r = match driver {
-            DriverConfig::ModbusRelays(board) => modbus::board(board, op).await,
-            DriverConfig::Gpio(lines) => match op {
-                modbus::BoardOp::SetRelay(name, on) => gpio::set_relay(lines, name, on).await,
-                modbus::BoardOp::GetRelay(name) => gpio::read(lines, name, false).await,
-                modbus::BoardOp::ReadInput(name) => gpio::read(lines, name, true).await,
-            },
-            _ => unreachable!("filtered above"),
-        };
+        let r = on_board(driver, op).await.expect("a board driver");
         match &r {
             Ok(state) => trace.log("bench", format!("{what}: {}", if *state { "on" } else { "off" })),
             Err(e) => trace.log("bench", format!("failed: {what}: {e}")),
@@ -233,4 +215,28 @@ impl Bench {
         let sim = self.simulator(action.capability()).expect("checked by has()");
         sim.act(action).await
     }
+}
+
+/// The relay and input names of a board driver (a Modbus relay board or GPIO lines); None for
+/// any other driver.
+pub(crate) fn board_lines(driver: &DriverConfig) -> Option<(Vec<&str>, Vec<&str>)> {
+    fn names<V>(m: &BTreeMap<String, V>) -> Vec<&str> {
+        m.keys().map(String::as_str).collect()
+    }
+    match driver {
+        DriverConfig::ModbusRelays(b) => Some((names(&b.relays), names(&b.inputs))),
+        DriverConfig::Gpio(g) => Some((names(&g.relays), names(&g.inputs))),
+        _ => None,
+    }
+}
+
+/// Carry out `op` on a board driver; the state read or set. None for any other driver.
+pub(crate) async fn on_board(driver: &DriverConfig, op: BoardOp<'_>) -> Option<Result<bool, String>> {
+    Some(match (driver, op) {
+        (DriverConfig::ModbusRelays(b), op) => modbus::board(b, op).await,
+        (DriverConfig::Gpio(g), BoardOp::SetRelay(name, on)) => gpio::set_relay(g, name, on).await,
+        (DriverConfig::Gpio(g), BoardOp::GetRelay(name)) => gpio::read(g, name, false).await,
+        (DriverConfig::Gpio(g), BoardOp::ReadInput(name)) => gpio::read(g, name, true).await,
+        _ => return None,
+    })
 }
