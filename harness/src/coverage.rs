@@ -38,17 +38,20 @@ fn need(cell: &str) -> Option<Need> {
     }
 }
 
-/// The fact table, parsed (it has no quoted commas: four separators a row).
-pub fn table() -> Vec<Row> {
-    TABLE
-        .lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| {
-            let f: Vec<&str> = l.splitn(5, ',').collect();
-            (f.len() >= 4).then(|| Row { profile: f[0].into(), id: f[1].into(), station: need(f[2]), csms: need(f[3]), features: f.get(4).unwrap_or(&"").to_string() })
-        })
-        .collect()
+/// The fact table, parsed once (it has no quoted commas: four separators a row).
+pub fn table() -> &'static [Row] {
+    static ROWS: std::sync::OnceLock<Vec<Row>> = std::sync::OnceLock::new();
+    ROWS.get_or_init(|| {
+        TABLE
+            .lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|l| {
+                let f: Vec<&str> = l.splitn(5, ',').collect();
+                (f.len() >= 4).then(|| Row { profile: f[0].into(), id: f[1].into(), station: need(f[2]), csms: need(f[3]), features: f.get(4).unwrap_or(&"").to_string() })
+            })
+            .collect()
+    })
 }
 
 /// Coverage of one profile for one DUT side.
@@ -91,7 +94,7 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
     let rows = table();
     let mut tallies: BTreeMap<(String, &'static str), Tally> = BTreeMap::new();
     let mut listed = BTreeSet::new();
-    for r in &rows {
+    for r in rows {
         for (need, dut, suffix) in [(r.station, Role::Csms.dut(), "_CS"), (r.csms, Role::ChargingStation.dut(), "_CSMS")] {
             let Some(need) = need else { continue };
             let ours_id = format!("{}{suffix}", r.id);

@@ -132,7 +132,7 @@ impl DutDescription {
             return Ok(());
         }
         let octt = meta.id.strip_suffix("_CSMS").or_else(|| meta.id.strip_suffix("_CS")).unwrap_or(&meta.id);
-        let Some(row) = crate::coverage::table().into_iter().find(|r| r.id == octt) else { return Ok(()) };
+        let Some(row) = crate::coverage::table().iter().find(|r| r.id == octt) else { return Ok(()) };
         let need = match meta.role {
             Role::Csms => row.station,
             Role::ChargingStation => row.csms,

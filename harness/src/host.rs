@@ -273,30 +273,31 @@ impl From<OcppVersion> for types::OcppVersion {
 
 /// A case's metadata as the guest declared it, in `suite`.
 fn meta_from_wit(m: types::CaseMeta, suite: &str) -> CaseMeta {
-        CaseMeta {
-            suite: suite.to_string(),
-            id: m.id,
-            title: m.title,
-            versions: m.versions.into_iter().map(Into::into).collect(),
-            role: match m.role {
-                types::Role::Csms => Role::Csms,
-                types::Role::ChargingStation => Role::ChargingStation,
-            },
-            profile: m.profile,
-            features: m.features,
-            requirements: m.requirements,
-            needs: m.needs,
-            timeout_ms: m.timeout_ms,
-        }
+    CaseMeta {
+        suite: suite.to_string(),
+        id: m.id,
+        title: m.title,
+        versions: m.versions.into_iter().map(Into::into).collect(),
+        role: match m.role {
+            types::Role::Csms => Role::Csms,
+            types::Role::ChargingStation => Role::ChargingStation,
+        },
+        profile: m.profile,
+        features: m.features,
+        requirements: m.requirements,
+        needs: m.needs,
+        timeout_ms: m.timeout_ms,
+    }
 }
 
+/// A verdict as the guest returned it.
 fn verdict_from_wit(v: types::Verdict) -> Verdict {
-        match v {
-            types::Verdict::Pass => Verdict::Pass,
-            types::Verdict::Fail(f) => Verdict::Fail { requirement: f.requirement, expected: f.expected, observed: f.observed },
-            types::Verdict::Skip(r) => Verdict::Skip(r),
-            types::Verdict::Inconclusive(r) => Verdict::Inconclusive(r),
-        }
+    match v {
+        types::Verdict::Pass => Verdict::Pass,
+        types::Verdict::Fail(f) => Verdict::Fail { requirement: f.requirement, expected: f.expected, observed: f.observed },
+        types::Verdict::Skip(r) => Verdict::Skip(r),
+        types::Verdict::Inconclusive(r) => Verdict::Inconclusive(r),
+    }
 }
 
 fn to_wit_error(e: sess::SessionError) -> session::SessionError {

@@ -38,13 +38,13 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !args.variants.is_empty() {
         dut_label += &format!(" (variants {})", args.variants.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
     }
-    if let Some(name) = args.dut.as_ref().and_then(|p| ocpp_harness::description::DutDescription::load(p).ok()).and_then(|d| d.name) {
+    let description = args.dut.as_ref().map(|p| ocpp_harness::description::DutDescription::load(p).map(|d| (p, d))).transpose()?;
+    if let Some(name) = description.as_ref().and_then(|(_, d)| d.name.as_ref()) {
         dut_label = format!("{name}: {dut_label}");
     }
     let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, variants: args.variants.clone(), ..Default::default() };
     opts.config.station_id = args.station_id.clone();
-    if let Some(path) = &args.dut {
-        let d = ocpp_harness::description::DutDescription::load(path)?;
+    if let Some((path, d)) = description {
         if let Some(sec) = &d.security {
             let base = path.parent().unwrap_or(std::path::Path::new("."));
             let station_id = d.station_id.clone().unwrap_or_else(|| args.station_id.clone());
