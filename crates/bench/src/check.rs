@@ -64,8 +64,8 @@ async fn probe(capability: &str, driver: &DriverConfig) -> (String, Result<Strin
         }
         DriverConfig::ModbusRelays(spec) => (spec.link.device("relay board"), read_back(driver, true).await),
         DriverConfig::Http(spec) => {
-            let r = match (&spec.probe_url, capability) {
-                (Some(url), _) => http_probe(url, spec.timeout_ms).await,
+            let r = match (http::probe(spec).await, capability) {
+                (Some(probed), _) => probed,
                 (None, "meter") => http::read(spec, PROBE_QUANTITY, &[("quantity", PROBE_QUANTITY.to_string())]).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}")),
                 (None, _) => Ok("no probe-url declared: not checked".into()),
             };
@@ -110,12 +110,6 @@ async fn command_probe(spec: &CommandSpec) -> Result<String, String> {
     command::run(&probe, &[]).await.map(|()| format!("probe {} passed", args.join(" ")))
 }
 
-async fn http_probe(url: &str, timeout_ms: u64) -> Result<String, String> {
-    let client = reqwest::Client::builder().timeout(Duration::from_millis(timeout_ms)).build().map_err(|e| e.to_string())?;
-    let r = client.get(url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
-    if r.status().is_success() { Ok(format!("GET {url}: {}", r.status())) } else { Err(format!("GET {url} answered {}", r.status())) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +122,10 @@ mod tests {
         let silent = Instrument::start(|_| Reply::Silence).await;
         let meter = serve_modbus_tcp(Sdm630::new(|| 12_345.0)).await;
         let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        // A device's web API with a status page.
+        let api = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_addr = api.local_addr().unwrap();
+        tokio::spawn(axum::serve(api, axum::Router::new().route("/status", axum::routing::get(|| async { "up" }))).into_future());
         let text = format!(
             r#"
             [capabilities.plug]
@@ -156,6 +154,14 @@ mod tests {
             driver = "command"
             program = "true"
             probe = []
+            [capabilities.token-reader]
+            driver = "http"
+            url = "http://{api_addr}/token"
+            probe-url = "http://{api_addr}/status"
+            [capabilities.ev-fault]
+            driver = "http"
+            url = "http://{api_addr}/fault"
+            probe-url = "http://{api_addr}/no-such-page"
             [capabilities.digital-input]
             driver = "gpio"
             chip = "/dev/gpiochip-none"
@@ -174,6 +180,8 @@ mod tests {
         assert!(line("power-cycle").line().contains("FAILED") && line("power-cycle").line().contains("exit"), "{}", line("power-cycle").line());
         assert!(line("network").ok(), "{}", line("network").line());
         assert!(line("digital-input").line().contains("cannot open"), "{}", line("digital-input").line());
-        assert_eq!(report.iter().filter(|r| !r.ok()).count(), 4);
+        assert!(line("token-reader").line().contains("ok: GET http://") , "{}", line("token-reader").line());
+        assert!(line("ev-fault").line().contains("FAILED") && line("ev-fault").line().contains("404"), "{}", line("ev-fault").line());
+        assert_eq!(report.iter().filter(|r| !r.ok()).count(), 5);
     }
 }

@@ -125,6 +125,14 @@ pub async fn send(spec: &HttpSpec, values: &[(&str, String)]) -> Result<String, 
     }
 }
 
+/// `bench check`'s probe: a GET of `probe-url` with the spec's headers and time-out; None when
+/// the spec declares none.
+pub async fn probe(spec: &HttpSpec) -> Option<Result<String, String>> {
+    let url = spec.probe_url.clone()?;
+    let get = HttpSpec { method: "GET".into(), url: url.clone(), body: None, expect_status: None, ..spec.clone() };
+    Some(send(&get, &[]).await.map(|_| format!("GET {url} answered")))
+}
+
 /// A reading: the number at `value-pointer` in the response.
 pub async fn read(spec: &HttpSpec, quantity: &str, values: &[(&str, String)]) -> Result<(f64, String), String> {
     let text = send(spec, values).await?;
