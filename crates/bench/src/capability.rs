@@ -26,6 +26,9 @@ pub enum Action {
     Network(bool),
     EvFault { evse: u32, fault: EvFault },
     CsmsTrigger { action: String, payload: Value },
+    /// Switch a relay the bench description names: wired, for instance, to the station's
+    /// tamper switch or to a contactor's feed.
+    Relay { name: String, on: bool },
 }
 
 impl Action {
@@ -38,6 +41,7 @@ impl Action {
             Action::Network(_) => "network",
             Action::EvFault { .. } => "ev-fault",
             Action::CsmsTrigger { .. } => "csms-trigger",
+            Action::Relay { .. } => "relay",
         }
     }
 
@@ -54,6 +58,7 @@ impl Action {
             Action::EvFault { evse, fault: EvFault::Cleared } => format!("clear the circuit fault at EVSE {evse}"),
             Action::EvFault { evse, fault } => format!("put a {fault:?} on the circuit of EVSE {evse}"),
             Action::CsmsTrigger { action, payload } => format!("make the CSMS send {action} {payload}"),
+            Action::Relay { name, on } => format!("switch relay {name} {}", if *on { "on" } else { "off" }),
         }
     }
 }

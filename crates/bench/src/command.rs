@@ -18,6 +18,7 @@ pub fn fields(action: &Action) -> Vec<(&'static str, String)> {
         Action::PowerCycle | Action::CsmsTrigger { .. } => {}
         Action::Network(up) => f.extend([("up", up.to_string()), ("onoff", onoff(*up))]),
         Action::EvFault { evse, fault } => f.extend([("evse", evse.to_string()), ("fault", super::fault_name(*fault).to_string())]),
+        Action::Relay { name, on } => f.extend([("name", name.clone()), ("on", on.to_string()), ("onoff", onoff(*on))]),
     }
     f
 }

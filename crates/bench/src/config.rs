@@ -128,10 +128,13 @@ impl BenchConfig {
                 DriverConfig::Command(_) | DriverConfig::Operator { .. } => !["meter", "relay", "digital-input"].contains(&name.as_str()),
                 DriverConfig::Http(h) => {
                     h.check().map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
-                    if name == "meter" && h.value_pointer.is_none() {
-                        anyhow::bail!("capability \"meter\" over http needs value-pointer (where the reading is in the JSON answer)");
+                    if (name == "meter" || name == "digital-input") && h.value_pointer.is_none() {
+                        anyhow::bail!("capability {name:?} over http needs value-pointer (where the reading is in the JSON answer)");
                     }
-                    !["relay", "digital-input"].contains(&name.as_str())
+                    if h.read_url.is_some() && name != "relay" {
+                        anyhow::bail!("capability {name:?}: read-url is for reading a relay back");
+                    }
+                    true
                 }
             };
             let link = match driver {
@@ -143,7 +146,7 @@ impl BenchConfig {
                 anyhow::bail!("capability {name:?}: {e}");
             }
             if !fits {
-                anyhow::bail!("capability {name:?} cannot use the {} driver: meter takes modbus-meter, scpi or http; relay and digital-input take modbus-relays or gpio; the others command, operator, http or scpi", driver.name());
+                anyhow::bail!("capability {name:?} cannot use the {} driver: meter takes modbus-meter, scpi or http; relay and digital-input take modbus-relays, gpio or http; the others command, operator, http or scpi", driver.name());
             }
         }
         if let Some(h) = &c.safe_state_http {

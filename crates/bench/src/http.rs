@@ -26,8 +26,12 @@ pub struct HttpSpec {
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
     /// Readings (`meter`): JSON pointer to the number in the response, and its unit (by default
-    /// the quantity's: Wh, W, V, A).
+    /// the quantity's: Wh, W, V, A). `digital-input` and a relay's read-back: JSON pointer to
+    /// its state (true/false, a number, "on"/"off").
     pub value_pointer: Option<String>,
+    /// `relay`: the URL a GET of which reads a relay back (`{name}` filled in); without it a
+    /// relay can be switched but not read back.
+    pub read_url: Option<String>,
     pub unit: Option<String>,
     /// For `bench check`: a URL whose GET answers 2xx when the device is up (a status page).
     pub probe_url: Option<String>,
@@ -50,8 +54,10 @@ impl HttpSpec {
     /// Check what can be checked before a run: method, URL scheme, body template, secrets.
     pub fn check(&self) -> Result<(), String> {
         reqwest::Method::from_bytes(self.method.as_bytes()).map_err(|_| format!("method {:?} is not an HTTP method", self.method))?;
-        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
-            return Err(format!("url {:?} is not http:// or https://", self.url));
+        for url in std::iter::once(&self.url).chain(self.read_url.iter()) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("url {url:?} is not http:// or https://"));
+            }
         }
         let texts = std::iter::once(&self.url).chain(self.body.iter()).chain(self.headers.values());
         for name in texts.flat_map(|t| env_names(t)) {
@@ -143,6 +149,30 @@ pub async fn read(spec: &HttpSpec, quantity: &str, values: &[(&str, String)]) ->
     Ok((value, unit))
 }
 
+/// A relay's or input's state: what `value-pointer` finds in the answer to the spec's request
+/// (`read` = false) or to a GET of `read-url` (a relay read back).
+pub async fn read_state(spec: &HttpSpec, values: &[(&str, String)], read: bool) -> Result<bool, String> {
+    let text = if read {
+        let url = spec.read_url.clone().ok_or("a relay over http needs read-url to be read back")?;
+        send(&HttpSpec { method: "GET".into(), url, body: None, expect_status: None, ..spec.clone() }, values).await?
+    } else {
+        send(spec, values).await?
+    };
+    let pointer = spec.value_pointer.as_deref().ok_or("a state over http needs value-pointer")?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| format!("the answer is not JSON ({e}): {text}"))?;
+    let state = match v.pointer(pointer) {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::Number(n)) => n.as_f64().map(|n| n != 0.0),
+        Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" | "closed" => Some(true),
+            "off" | "false" | "0" | "open" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    state.ok_or_else(|| format!("no on/off state at {pointer} in {text}"))
+}
+
 /// The unit a quantity of the `meter` capability is read in.
 fn unit_of(quantity: &str) -> &'static str {
     match quantity {
@@ -178,6 +208,7 @@ mod tests {
             value_pointer: None,
             unit: None,
             probe_url: None,
+            read_url: None,
         };
         assert!(spec("http://127.0.0.1/x", "${OCPP_HARNESS_TEST_TOKEN}").check().is_ok());
         assert!(spec("http://127.0.0.1/x", "${OCPP_HARNESS_NO_SUCH_VAR}").check().unwrap_err().contains("OCPP_HARNESS_NO_SUCH_VAR"));
@@ -207,6 +238,7 @@ mod tests {
             value_pointer: Some("/value".into()),
             unit: None,
             probe_url: None,
+            read_url: None,
         };
         let v = [("evse", "1".to_string())];
         assert_eq!(read(&spec("/ok"), "energy-import", &v).await.unwrap(), (12.5, "Wh".to_string()));

@@ -177,14 +177,14 @@ impl Bench {
     }
 
     /// Switch a relay (`Some(on)`), read it back (`None`), or read a digital input
-    /// (`input = true`), recorded in the trace.
+    /// (`input = true`), recorded in the trace: on a board (Modbus, GPIO), over HTTP, or on
+    /// the simulated DUT.
     pub async fn relay_board(&self, name: &str, set: Option<bool>, input: bool, trace: &Trace) -> Result<bool, BenchError> {
         let capability = if input { "digital-input" } else { "relay" };
-        let Some(driver) = self.configured.get(capability).filter(|d| board_lines(d).is_some()) else {
-            let e = format!("needs the capability {capability:?}, and this bench has no driver for it");
+        if let Some(e) = self.why_missing(capability) {
             trace.log("bench", format!("unavailable: {e}"));
             return Err(BenchError::Unavailable(e));
-        };
+        }
         let op = match (input, set) {
             (true, _) => BoardOp::ReadInput(name),
             (false, Some(on)) => BoardOp::SetRelay(name, on),
@@ -192,10 +192,21 @@ impl Bench {
         };
         let what = match (input, set) {
             (true, _) => format!("read input {name}"),
-            (false, Some(on)) => format!("switch relay {name} {}", if on { "on" } else { "off" }),
+            (false, Some(on)) => Action::Relay { name: name.to_string(), on }.describe(),
             (false, None) => format!("read relay {name}"),
         };
-        let r = on_board(driver, op).await.expect("a board driver");
+        let mut fields = self.run_fields.clone();
+        fields.push(("name", name.to_string()));
+        let r = match (self.configured.get(capability), op) {
+            (Some(DriverConfig::Http(spec)), BoardOp::SetRelay(_, on)) => {
+                fields.extend([("on", on.to_string()), ("onoff", if on { "ON" } else { "OFF" }.to_string())]);
+                http::send(spec, &fields).await.map(|_| on)
+            }
+            (Some(DriverConfig::Http(spec)), op) => http::read_state(spec, &fields, matches!(op, BoardOp::GetRelay(_))).await,
+            (Some(driver), op) => on_board(driver, op).await.unwrap_or_else(|| Err(format!("the {} driver has no relays or inputs", driver.name()))),
+            (None, BoardOp::SetRelay(_, on)) => self.sim_act(Action::Relay { name: name.to_string(), on }).await.map(|()| on),
+            (None, _) => self.simulator(capability).expect("checked by why_missing").read_line(name, input),
+        };
         match &r {
             Ok(state) => trace.log("bench", format!("{what}: {}", if *state { "on" } else { "off" })),
             Err(e) => trace.log("bench", format!("failed: {what}: {e}")),
@@ -239,4 +250,63 @@ pub(crate) async fn on_board(driver: &DriverConfig, op: BoardOp<'_>) -> Option<R
         (DriverConfig::Gpio(g), BoardOp::ReadInput(name)) => gpio::read(g, name, true).await,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::{Json, Router, extract::Path, routing::{get, post}};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// A relay module with an HTTP API (Tasmota-like: states as "ON"/"OFF"), reached through
+    /// the bench: a relay switched, read back, an input read; a state the driver cannot read
+    /// and a relay without read-url fail with the reason.
+    #[tokio::test]
+    async fn relays_and_inputs_over_http() {
+        let relays: Arc<Mutex<BTreeMap<String, bool>>> = Arc::default();
+        let (set, get_relay) = (relays.clone(), relays.clone());
+        let app = Router::new()
+            .route("/relay", post(move |Json(b): Json<Value>| async move {
+                set.lock().unwrap().insert(b["name"].as_str().unwrap().to_string(), b["on"] == true);
+            }))
+            .route("/relay/{name}", get(move |Path(name): Path<String>| async move {
+                let on = get_relay.lock().unwrap().get(&name).copied().unwrap_or(false);
+                Json(json!({"POWER": if on { "ON" } else { "OFF" }}))
+            }))
+            .route("/input/{name}", get(|Path(name): Path<String>| async move {
+                Json(match name.as_str() {
+                    "contactor-1" => json!({"POWER": 1}),
+                    _ => json!({"POWER": "maybe"}),
+                })
+            }));
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(tcp, app).await });
+        let description = |read_url: &str| {
+            format!(
+                "[capabilities.relay]\ndriver = \"http\"\nurl = \"http://{addr}/relay\"\nbody = '{{\"name\": \"{{name}}\", \"on\": {{on}}}}'\n{read_url}value-pointer = \"/POWER\"\n\
+                 [capabilities.digital-input]\ndriver = \"http\"\nmethod = \"GET\"\nurl = \"http://{addr}/input/{{name}}\"\nvalue-pointer = \"/POWER\"\n"
+            )
+        };
+        let config = config::BenchConfig::parse(&description(&format!("read-url = \"http://{addr}/relay/{{name}}\"\n"))).unwrap();
+        let bench = Bench::none().with_config(&config);
+        let trace = Trace::default();
+        assert_eq!(bench.relay_board("tamper", Some(true), false, &trace).await, Ok(true));
+        assert_eq!(relays.lock().unwrap().get("tamper"), Some(&true), "the module was switched");
+        assert_eq!(bench.relay_board("tamper", None, false, &trace).await, Ok(true), "read back as ON");
+        assert_eq!(bench.relay_board("contactor-1", None, true, &trace).await, Ok(true), "a number: non-zero is on");
+        let Err(BenchError::Failed(e)) = bench.relay_board("door", None, true, &trace).await else { panic!("an unreadable state passed") };
+        assert!(e.contains("no on/off state at /POWER") && e.contains("maybe"), "{e}");
+        let blind = Bench::none().with_config(&config::BenchConfig::parse(&description("")).unwrap());
+        let Err(BenchError::Failed(e)) = blind.relay_board("tamper", None, false, &trace).await else { panic!("read back without read-url") };
+        assert!(e.contains("needs read-url"), "{e}");
+        // The description is checked before a run: an input needs a pointer, read-url is a relay's.
+        let e = config::BenchConfig::parse(&format!("[capabilities.digital-input]\ndriver = \"http\"\nurl = \"http://{addr}/x\"\n")).unwrap_err().to_string();
+        assert!(e.contains("needs value-pointer"), "{e}");
+        let e = config::BenchConfig::parse(&format!("[capabilities.plug]\ndriver = \"http\"\nurl = \"http://{addr}/x\"\nread-url = \"http://{addr}/y\"\n")).unwrap_err().to_string();
+        assert!(e.contains("read-url is for reading a relay back"), "{e}");
+    }
 }

@@ -1,5 +1,5 @@
 //! A simulated DUT as a bench driver: the reference station (plug, pilot, reader, power,
-//! network, circuit faults, its meter) and the reference CSMS (`csms-trigger`) carry out the
+//! network, circuit faults, its meter, its relays and inputs) and the reference CSMS (`csms-trigger`) carry out the
 //! same capabilities through this interface that drivers carry out on real hardware. The
 //! simulators implement it (crate `ocpp-sim`); the bench never knows their types.
 use std::{future::Future, pin::Pin};
@@ -17,6 +17,12 @@ pub trait Simulator: Send + Sync {
     /// Read a quantity from its meter: (value, unit).
     fn read_meter(&self, quantity: &str) -> Result<(f64, String), String> {
         Err(format!("this simulator has no meter for {quantity:?}"))
+    }
+    /// Read one of its lines: a relay it has been switched by (`input` false) or a digital
+    /// input it exposes (`input` true), such as a contactor's auxiliary contact.
+    fn read_line(&self, name: &str, input: bool) -> Result<bool, String> {
+        let _ = input;
+        Err(format!("this simulator has no line {name:?}"))
     }
     /// Bring it back to a safe state after a case; what it did, for the trace.
     fn safe_state(&self) -> Option<String> {

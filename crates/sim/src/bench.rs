@@ -8,12 +8,21 @@ use crate::{csms::CsmsHandle, station::StationHandle};
 
 impl Simulator for StationHandle {
     fn offers(&self, capability: &str) -> bool {
-        matches!(capability, "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault")
+        matches!(capability, "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault" | "relay" | "digital-input")
     }
 
     fn act(&self, action: Action) -> Acting<'_> {
-        let sent = self.send(action);
-        Box::pin(async move { if sent { Ok(()) } else { Err("the simulated station is not running".into()) } })
+        let done = match action {
+            Action::Relay { name, on } => self.switch(&name, on),
+            action => if self.send(action) { Ok(()) } else { Err("the simulated station is not running".into()) },
+        };
+        Box::pin(async move { done })
+    }
+
+    /// Its inputs are the contactors' auxiliary contacts (`contactor-N`); its relay `tamper`
+    /// is wired to the cabinet's tamper switch.
+    fn read_line(&self, name: &str, input: bool) -> Result<bool, String> {
+        if input { self.input(name) } else { self.relay(name) }
     }
 
     /// Its meter sits on EVSE 1's feed and counts energy only.
@@ -29,7 +38,10 @@ impl Simulator for StationHandle {
             self.send(Action::Plug { evse, connected: false });
             self.send(Action::EvFault { evse, fault: EvFault::Cleared });
         }
-        Some("simulated EVs unplugged (pilot A), circuit faults cleared".into())
+        for relay in crate::station::RELAYS {
+            let _ = self.switch(relay, false);
+        }
+        Some("simulated EVs unplugged (pilot A), circuit faults cleared, relays off".into())
     }
 }
 

@@ -10,7 +10,10 @@
 //! | `POST /ev-fault` | `{"evse": 1, "fault": "rcd-trip"}` | `diode-fault`, `rcd-trip`, `cleared` |
 //! | `POST /power-cycle` | | mains off and on |
 //! | `POST /network` | `{"up": false}` | link down or up |
-//! | `POST /safe-state` | | every cable out, faults cleared |
+//! | `POST /relay` | `{"name": "tamper", "on": true}` | a bench relay wired to the station (`tamper`: the cabinet's tamper switch) |
+//! | `GET /relay/{name}` | | `{"on": true}` |
+//! | `GET /input/{name}` | | `{"on": true}`: `contactor-1` is EVSE 1's contactor, closed |
+//! | `POST /safe-state` | | every cable out, faults cleared, relays off |
 //! | `GET /meter/{quantity}` | | `{"value": 1234.5, "unit": "Wh"}` (energy-import) |
 //! | `GET /status` | | `{"booted": true, "meter-wh": ...}` |
 use std::net::SocketAddr;
@@ -63,6 +66,18 @@ struct Fault {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Relay {
+    name: String,
+    on: bool,
+}
+
+/// A relay's or an input's state, or 404 for a line the station does not have.
+fn line(state: Result<bool, String>) -> Result<Json<Value>, (StatusCode, String)> {
+    state.map(|on| Json(json!({"on": on}))).map_err(|e| (StatusCode::NOT_FOUND, e))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Network {
     up: bool,
 }
@@ -97,11 +112,23 @@ pub fn router(h: StationHandle) -> Router {
         .route("/power-cycle", post(|State(h): State<StationHandle>| async move { send(&h, Action::PowerCycle) }))
         .route("/network", post(|State(h): State<StationHandle>, Json(b): Json<Network>| async move { send(&h, Action::Network(b.up)) }))
         .route(
+            "/relay",
+            post(|State(h): State<StationHandle>, Json(b): Json<Relay>| async move {
+                let status = if super::station::RELAYS.contains(&b.name.as_str()) { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::NOT_FOUND };
+                h.switch(&b.name, b.on).map(|()| StatusCode::NO_CONTENT).map_err(|e| (status, e))
+            }),
+        )
+        .route("/relay/{name}", get(|State(h): State<StationHandle>, Path(name): Path<String>| async move { line(h.relay(&name)) }))
+        .route("/input/{name}", get(|State(h): State<StationHandle>, Path(name): Path<String>| async move { line(h.input(&name)) }))
+        .route(
             "/safe-state",
             post(|State(h): State<StationHandle>| async move {
                 for evse in 1..=8 {
                     send(&h, Action::Plug { evse, connected: false })?;
                     send(&h, Action::EvFault { evse, fault: EvFault::Cleared })?;
+                }
+                for relay in super::station::RELAYS {
+                    h.switch(relay, false).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))?;
                 }
                 Ok::<_, (StatusCode, String)>(StatusCode::NO_CONTENT)
             }),
@@ -182,7 +209,16 @@ mod tests {
         assert!(bad.text().await.unwrap().contains("unknown pilot state"));
         assert!(post("/ev-fault", r#"{"evse": 1, "fault": "short"}"#).await.unwrap().text().await.unwrap().contains("unknown fault"));
         assert!(post("/plug", r#"{"evse": 1, "plugged": true}"#).await.unwrap().status().is_client_error(), "unknown fields are refused");
+        assert_eq!(post("/relay", r#"{"name": "tamper", "on": true}"#).await.unwrap().status(), 204);
+        let tamper: Value = c.get(url("/relay/tamper")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(tamper["on"], true, "a relay reads back as switched");
+        assert_eq!(post("/relay", r#"{"name": "siren", "on": true}"#).await.unwrap().status(), 404);
+        let contactor: Value = c.get(url("/input/contactor-1")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(contactor["on"], false, "no transaction: the contactor is open");
+        assert_eq!(c.get(url("/input/contactor-2")).send().await.unwrap().status(), 404, "one EVSE");
         assert_eq!(post("/safe-state", "").await.unwrap().status(), 204);
+        let tamper: Value = c.get(url("/relay/tamper")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(tamper["on"], false, "the safe state releases the relays");
         let meter: Value = c.get(url("/meter/energy-import")).send().await.unwrap().json().await.unwrap();
         assert_eq!(meter["unit"], "Wh");
         assert_eq!(c.get(url("/meter/power")).send().await.unwrap().status(), 404);

@@ -92,8 +92,12 @@ pub enum Fault {
     NoTls,
     /// Station: present no client certificate at security profile 3.
     NoClientCertificate,
-    /// Station: after refusing a CSMS certificate, do not report it in a SecurityEventNotification.
+    /// Station: report no security event in a SecurityEventNotification (a refused CSMS
+    /// certificate, the tamper switch).
     NoSecurityEvent,
+    /// Station: a contactor, once closed, stays closed after the energy stops (welded, or
+    /// never told to open): what the station reports and what its EVSE does part ways.
+    ContactorStaysClosed,
     /// CSMS: let every station in, whatever Basic credentials it sends.
     AcceptAnyPassword,
     /// CSMS: take only the new password even when the station did not accept it.
@@ -179,6 +183,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("no-tls", Fault::NoTls),
     ("no-client-certificate", Fault::NoClientCertificate),
     ("no-security-event", Fault::NoSecurityEvent),
+    ("contactor-stays-closed", Fault::ContactorStaysClosed),
     ("accept-any-password", Fault::AcceptAnyPassword),
     ("adopt-rejected-password", Fault::AdoptRejectedPassword),
     ("forget-group", Fault::ForgetGroup),

@@ -310,6 +310,25 @@ pub fn digital_input(name: &str) -> Step<bool> {
     bench::digital_input(name).map_err(|e| bench_failure(&format!("read input {name}"), e))
 }
 
+/// Watch a digital input until it reads `on`, for at most `within_ms` (the lab's settle time:
+/// a contactor reports its state a few tens of ms after it was told to move); how long it
+/// took, or a failure citing `requirement` with the last state read.
+pub fn input_reads(name: &str, on: bool, within_ms: u32, requirement: &str, expected: &str) -> Step<u64> {
+    let start = clock::now_ms();
+    loop {
+        let state = digital_input(name)?;
+        let waited = clock::now_ms() - start;
+        if state == on {
+            return Ok(waited);
+        }
+        if waited >= u64::from(within_ms) {
+            let seen = if state { "on" } else { "off" };
+            return Err(fail(requirement, expected, format!("input {name} still {seen} after {waited} ms")));
+        }
+        clock::sleep_ms(50);
+    }
+}
+
 fn bench_failure(what: &str, e: BenchError) -> Verdict {
     match e {
         BenchError::Unavailable(m) | BenchError::Failed(m) => Verdict::Inconclusive(format!("could not {what}: {m}")),

@@ -3,10 +3,7 @@
 //! outbox, the CSMS's CALLs answered by the dialect, time-outs and heartbeats — and come back
 //! after a drop, a reboot or a power cycle. The model it drives is `Station` (mod.rs).
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
     time::Duration,
 };
 
@@ -34,20 +31,16 @@ pub(super) struct Deferred {
 
 /// Run the station until the task is aborted.
 pub async fn run(cfg: StationConfig, inputs: mpsc::UnboundedReceiver<Action>) {
-    run_reporting(cfg, inputs, Arc::default(), Arc::default(), Arc::default()).await
+    run_reporting(cfg, inputs, Arc::default()).await
 }
 
 pub(super) async fn run_reporting(
     cfg: StationConfig,
     mut inputs: mpsc::UnboundedReceiver<Action>,
-    booted: Arc<AtomicBool>,
-    registered: Arc<std::sync::atomic::AtomicU64>,
-    meter: Arc<std::sync::atomic::AtomicU64>,
+    panel: Arc<super::Panel>,
 ) {
     let mut st = Station::new(cfg);
-    st.booted_flag = booted;
-    st.registered_after_us = registered;
-    st.meter_out = meter;
+    st.panel = panel;
     let mut backoff = st.cfg.reconnect_min;
     loop {
         let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
@@ -419,9 +412,8 @@ impl Station {
                 if r["status"] == "Accepted" {
                     let was_booted = self.booted;
                     self.booted = true;
-                    self.booted_flag.store(true, Ordering::Relaxed);
-                    let us = (self.born.elapsed().as_micros() as u64).max(1);
-                    let _ = self.registered_after_us.compare_exchange(0, us, Ordering::Relaxed, Ordering::Relaxed);
+                    self.panel.set_booted(true);
+                    self.panel.registered((self.born.elapsed().as_micros() as u64).max(1));
                     self.retry_boot = None;
                     if interval > 0 {
                         self.set(Key::HeartbeatInterval, interval.to_string());

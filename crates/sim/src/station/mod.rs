@@ -7,6 +7,7 @@
 //! sent by the harness's simulated bench driver or by `sim station`'s console.
 mod connection;
 pub mod firmware;
+mod panel;
 mod reservation;
 mod roots;
 mod security;
@@ -15,10 +16,7 @@ mod v2x;
 
 use std::{
     collections::{BTreeMap, VecDeque},
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::Arc,
     time::Duration,
 };
 
@@ -34,6 +32,7 @@ use ocpp_core::version::OcppVersion;
 
 use connection::{Deferred, run_reporting};
 pub use connection::run;
+pub use panel::{Panel, RELAYS};
 pub use security::StationSecurity;
 
 #[derive(Debug, Clone)]
@@ -73,15 +72,12 @@ impl StationConfig {
     }
 }
 
-/// Sends physical inputs to a running station, and tells whether it is registered.
+/// Sends physical inputs to a running station, and shows what a bench sees of it ([`Panel`]).
 #[derive(Clone)]
 pub struct StationHandle {
     inputs: mpsc::UnboundedSender<Action>,
-    booted: Arc<AtomicBool>,
-    /// Microseconds from the start to the first accepted BootNotification; 0 until then.
-    registered_after_us: Arc<std::sync::atomic::AtomicU64>,
-    /// Energy through EVSE 1 in Wh (f64 bits): what a bench meter on its feed would read.
-    meter_wh: Arc<std::sync::atomic::AtomicU64>,
+    panel: Arc<Panel>,
+    evses: u32,
 }
 
 impl StationHandle {
@@ -92,29 +88,43 @@ impl StationHandle {
 
     /// Whether the CSMS has accepted the station's BootNotification (since its last reboot).
     pub fn is_booted(&self) -> bool {
-        self.booted.load(Ordering::Relaxed)
+        self.panel.is_booted()
     }
 
     /// The simulated bench meter on EVSE 1's feed, in Wh.
     pub fn meter_wh(&self) -> f64 {
-        f64::from_bits(self.meter_wh.load(Ordering::Relaxed))
+        self.panel.meter_wh()
     }
 
     /// How long the first registration took (connect, upgrade, BootNotification accepted).
     pub fn registration_time(&self) -> Option<Duration> {
-        let us = self.registered_after_us.load(Ordering::Relaxed);
+        let us = self.panel.registered_after_us();
         (us > 0).then(|| Duration::from_micros(us))
+    }
+
+    /// A digital input (`contactor-N`: the contactor of EVSE N closed).
+    pub fn input(&self, name: &str) -> Result<bool, String> {
+        self.panel.input(name, self.evses)
+    }
+
+    /// A bench relay wired to the station, as last switched.
+    pub fn relay(&self, name: &str) -> Result<bool, String> {
+        self.panel.relay(name)
+    }
+
+    /// Switch a bench relay wired to the station (see [`RELAYS`]); the station sees the change.
+    pub fn switch(&self, name: &str, on: bool) -> Result<(), String> {
+        self.panel.switch(name, on)?;
+        if self.send(Action::Relay { name: name.to_string(), on }) { Ok(()) } else { Err("the simulated station is not running".into()) }
     }
 }
 
 /// Start a station; it runs until the task is aborted.
 pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let booted = Arc::new(AtomicBool::new(false));
-    let registered = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let meter = Arc::new(std::sync::atomic::AtomicU64::new(1_000f64.to_bits()));
-    let handle = StationHandle { inputs: tx, booted: booted.clone(), registered_after_us: registered.clone(), meter_wh: meter.clone() };
-    (handle, tokio::spawn(run_reporting(cfg, rx, booted, registered, meter)))
+    let panel = Arc::new(Panel::default());
+    let handle = StationHandle { inputs: tx, panel: panel.clone(), evses: cfg.evses };
+    (handle, tokio::spawn(run_reporting(cfg, rx, panel)))
 }
 
 /// Energy flows at this power while the EV charges.
@@ -349,13 +359,10 @@ pub struct Station {
     tariffs: BTreeMap<i64, Value>,
     /// Fault `drop-mid-transaction`: the connection goes now.
     drop_now: bool,
-    /// Mirrors `booted` for the station's handle.
-    booted_flag: Arc<AtomicBool>,
-    /// When the station started, and how long its first registration took (µs, 0 = not yet).
+    /// What the station's handles see: registration, meter, contactors, relays.
+    panel: Arc<Panel>,
+    /// When the station started (its first registration's time is measured from it).
     born: Instant,
-    registered_after_us: Arc<std::sync::atomic::AtomicU64>,
-    /// EVSE 1's energy for the simulated bench meter (f64 bits).
-    meter_out: Arc<std::sync::atomic::AtomicU64>,
     /// Security events to report once connected: (type, techInfo).
     security_events: Vec<(String, String)>,
     /// Installed root certificates (2.x certificate management): (type, hash data).
@@ -426,10 +433,8 @@ impl Station {
             streams: vec![],
             tariffs: BTreeMap::new(),
             drop_now: false,
-            booted_flag: Arc::default(),
+            panel: Arc::default(),
             born: Instant::now(),
-            registered_after_us: Arc::default(),
-            meter_out: Arc::default(),
             security_events: vec![],
             certificates: vec![],
             csms_roots: vec![],
@@ -540,7 +545,7 @@ impl Station {
         self.slot_pos = 0;
         self.slot_failures = 0;
         self.booted = false;
-        self.booted_flag.store(false, Ordering::Relaxed);
+        self.panel.set_booted(false);
         self.boot_reason = reason;
         self.reset_when_idle = false;
         self.boot_rejected = false;
@@ -721,6 +726,20 @@ impl Station {
                 tracing::info!(target: "sim", "station: {action} is a CSMS's to send; ignored");
                 None
             }
+            // The cabinet's tamper switch: a critical security event (A04.FR.01), kept for the
+            // next connection when offline (A04.FR.02).
+            Action::Relay { name, on } => {
+                if name == "tamper" && on && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
+                    let event = ("TamperDetectionActivated".to_string(), "the cabinet's tamper switch opened".to_string());
+                    if self.online {
+                        let (kind, info) = event;
+                        self.enqueue(Out::call("SecurityEventNotification", json!({"type": kind, "timestamp": ocpp_core::defaults::now_rfc3339(), "techInfo": info})));
+                    } else {
+                        self.security_events.push(event);
+                    }
+                }
+                None
+            }
         }
     }
 
@@ -883,12 +902,17 @@ impl Station {
         }
         e.metered_at = now;
         if i == 0 {
-            self.meter_out.store(e.energy_wh.to_bits(), Ordering::Relaxed);
+            self.panel.set_meter_wh(e.energy_wh);
         }
     }
 
-    /// Send a StatusNotification if the connector's status changed.
+    /// Send a StatusNotification if the connector's status changed; the contactor follows
+    /// the energy flow (fault `contactor-stays-closed`: once closed, it stays closed).
     fn refresh_status(&mut self, i: usize) {
+        let e = &self.evses[i];
+        let flowing = e.tx.as_ref().is_some_and(|t| t.charging);
+        let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.input(&format!("contactor-{}", e.id), e.id).unwrap_or(false);
+        self.panel.set_contactor(e.id, flowing || welded);
         let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
         if self.evses[i].reported == Some(status) || !self.may_talk() {
             return;

@@ -10,6 +10,7 @@ mod availability;
 pub(crate) mod certificates;
 mod diagnostics;
 pub(crate) mod firmware;
+mod hardware;
 mod meter_values;
 mod provisioning;
 mod transactions;
@@ -918,6 +919,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(meter_values::cases());
     cases.extend(firmware::cases());
     cases.extend(trigger::cases());
+    cases.extend(hardware::cases());
     cases
 }
 
