@@ -3,6 +3,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// `println!` that survives a closed stdout: `ocpp-harness list | head` stops reading early,
+/// and the rest of the output (or of a run's progress, whose reports still get written) goes
+/// nowhere instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod cli {
     pub(crate) mod args;
     pub(crate) mod catalogue;

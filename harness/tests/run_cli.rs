@@ -283,3 +283,20 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
         assert!(text.contains(line), "{line} missing:\n{text}");
     }
 }
+
+/// A reader that stops early (`ocpp-harness list | head -1`) closes the pipe: the listing ends
+/// quietly with status 0, and a run still writes its reports, instead of a "failed printing
+/// to stdout" panic.
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let reports = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("closed-stdout-{}", std::process::id()));
+    for args in [vec!["list"], vec!["run", "--role", "csms", "--ocpp", "2.0.1", "TC_B_01_CS", "--exact", "--reports", reports.to_str().unwrap()]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ocpp-harness")).args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("starting ocpp-harness");
+        // The read end goes before anything was written: every write meets a closed pipe.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waiting for ocpp-harness");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !stderr.contains("panicked"), "{args:?}: {} {stderr}", out.status);
+    }
+    assert!(reports.join("results.json").is_file(), "the run wrote no reports");
+}

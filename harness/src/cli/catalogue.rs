@@ -68,13 +68,13 @@ pub(crate) async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     }
     let cases: Vec<_> = suites.iter().flat_map(|s| s.cases.iter()).filter(|c| sel.selects(c)).collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&cases)?);
+        say!("{}", serde_json::to_string_pretty(&cases)?);
     } else {
         for c in &cases {
             let kind = if c.mandatory() { "mandatory".to_string() } else { format!("needs feature {}", c.features.join(",")) };
-            println!("{}: test  [{} | {} | {} | {kind} | {}] {}", c.id, versions(&c.versions), c.role, c.profile, c.requirements.join(" "), c.title);
+            say!("{}: test  [{} | {} | {} | {kind} | {}] {}", c.id, versions(&c.versions), c.role, c.profile, c.requirements.join(" "), c.title);
         }
-        println!("\n{} tests{}", cases.len(), if failed.is_empty() { String::new() } else { format!(" ({} suites not loaded)", failed.len()) });
+        say!("\n{} tests{}", cases.len(), if failed.is_empty() { String::new() } else { format!(" ({} suites not loaded)", failed.len()) });
         // Coverage per version and DUT side, the way certification counts it.
         let mut counts = std::collections::BTreeMap::<(String, &str), usize>::new();
         for c in &cases {
@@ -83,7 +83,7 @@ pub(crate) async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             }
         }
         for ((v, dut), n) in counts {
-            println!("  OCPP {v:<5}  DUT {dut:<16} {n:>4}");
+            say!("  OCPP {v:<5}  DUT {dut:<16} {n:>4}");
         }
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -95,19 +95,19 @@ pub(crate) async fn coverage(select: SelectArgs, json: bool, missing: bool) -> a
     let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
     let c = ocpp_harness::coverage::of(&all);
     if json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        say!("{}", serde_json::to_string_pretty(&c)?);
     } else {
-        println!("OCPP 2.0.1 certification test list (part 5) covered by the loaded suites:\n");
-        println!("{:<36} {:<16} {:>13} {:>13}", "profile", "DUT", "mandatory", "conditional");
+        say!("OCPP 2.0.1 certification test list (part 5) covered by the loaded suites:\n");
+        say!("{:<36} {:<16} {:>13} {:>13}", "profile", "DUT", "mandatory", "conditional");
         for t in &c.tallies {
-            println!("{:<36} {:<16} {:>6} / {:<4} {:>6} / {:<4}", t.profile, t.dut, t.mandatory_covered, t.mandatory, t.conditional_covered, t.conditional);
+            say!("{:<36} {:<16} {:>6} / {:<4} {:>6} / {:<4}", t.profile, t.dut, t.mandatory_covered, t.mandatory, t.conditional_covered, t.conditional);
             if missing && !t.missing.is_empty() {
-                println!("    missing: {}", t.missing.join(" "));
+                say!("    missing: {}", t.missing.join(" "));
             }
         }
-        println!("\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}", c.own, if c.unlisted.is_empty() { "none".into() } else { c.unlisted.join(" ") });
+        say!("\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}", c.own, if c.unlisted.is_empty() { "none".into() } else { c.unlisted.join(" ") });
         let v = &c.v16;
-        println!("\nOCPP 1.6 (OCA test ids TC_, own OH_): CSMS DUT {} TC_ + {} OH_, charge-point DUT {} TC_ + {} OH_", v.csms_oca, v.csms_own, v.station_oca, v.station_own);
+        say!("\nOCPP 1.6 (OCA test ids TC_, own OH_): CSMS DUT {} TC_ + {} OH_, charge-point DUT {} TC_ + {} OH_", v.csms_oca, v.csms_own, v.station_oca, v.station_own);
     }
     Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -124,10 +124,10 @@ pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<Exit
             let proof = ocpp_harness::proof::prove(&host, suite, meta, &base, &[]).await?;
             if !json {
                 match &proof {
-                    Proof::Proven { by, requirement } => println!("{}: proven: {by} fails it citing {requirement}", meta.id),
-                    Proof::Unproven { tried } if tried.is_empty() => println!("{}: UNPROVEN: it exchanged no CALL with the DUT that a wrong value could go into", meta.id),
-                    Proof::Unproven { tried } => println!("{}: UNPROVEN: nothing fails it citing one of {}; tried {}", meta.id, meta.requirements.join(" "), tried.join("; ")),
-                    Proof::DoesNotPass { verdict, reason } => println!("{}: does not pass against the reference DUT: {verdict}: {reason}", meta.id),
+                    Proof::Proven { by, requirement } => say!("{}: proven: {by} fails it citing {requirement}", meta.id),
+                    Proof::Unproven { tried } if tried.is_empty() => say!("{}: UNPROVEN: it exchanged no CALL with the DUT that a wrong value could go into", meta.id),
+                    Proof::Unproven { tried } => say!("{}: UNPROVEN: nothing fails it citing one of {}; tried {}", meta.id, meta.requirements.join(" "), tried.join("; ")),
+                    Proof::DoesNotPass { verdict, reason } => say!("{}: does not pass against the reference DUT: {verdict}: {reason}", meta.id),
                 }
             }
             proven += usize::from(matches!(proof, Proof::Proven { .. }));
@@ -135,9 +135,9 @@ pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<Exit
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        say!("{}", serde_json::to_string_pretty(&all)?);
     } else {
-        println!("\n{proven} of {} cases proven", all.len());
+        say!("\n{proven} of {} cases proven", all.len());
     }
     Ok(if failed.is_empty() && proven == all.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

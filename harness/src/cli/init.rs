@@ -22,7 +22,7 @@ pub(crate) fn init(answers: Option<&Path>, out: &Path, force: bool) -> anyhow::R
     let text = a.description().map_err(|e| anyhow::anyhow!("{e}"))?;
     anyhow::ensure!(force || !out.exists(), "{} exists; give --force to replace it, or --out another file", out.display());
     std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote {} ({} PICS items declared); run it with `ocpp-harness run --dut {}`", out.display(), a.pics.len(), out.display());
+    say!("wrote {} ({} PICS items declared); run it with `ocpp-harness run --dut {}`", out.display(), a.pics.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,7 +29,7 @@ pub(crate) fn merge(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result
     writer.set_run_info(info);
     writer.write(&cases)?;
     let c = Counts::of(&cases);
-    println!("merged {} cases from {} reports into {}: {} passed; {} failed; {} errors; {} skipped; {} inconclusive",
+    say!("merged {} cases from {} reports into {}: {} passed; {} failed; {} errors; {} skipped; {} inconclusive",
         cases.len(), inputs.len(), out.display(), c.passed, c.failed, c.errors, c.skipped, c.inconclusive);
     Ok(if c.failed + c.errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

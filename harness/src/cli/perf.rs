@@ -12,7 +12,7 @@ use super::{args::*, catalogue::cache_dir};
 pub(crate) async fn bench(stations: usize, extra: &[PathBuf]) -> anyhow::Result<ExitCode> {
     use ocpp_harness::perf;
     let cache = std::env::temp_dir().join(format!("ocpp-harness-bench-{}", std::process::id()));
-    println!("suite compile and instantiate (wasmtime, cached on disk):");
+    say!("suite compile and instantiate (wasmtime, cached on disk):");
     let mut suites: Vec<(String, std::borrow::Cow<'static, [u8]>)> = vec![
         (ocpp_harness::builtin::OCPP_SUITE_CORE_NAME.into(), ocpp_harness::builtin::OCPP_SUITE_CORE.into()),
         (ocpp_harness::builtin::OCPP_SUITE_HOSTILE_NAME.into(), ocpp_harness::builtin::OCPP_SUITE_HOSTILE.into()),
@@ -28,7 +28,7 @@ pub(crate) async fn bench(stations: usize, extra: &[PathBuf]) -> anyhow::Result<
         let host = Host::new(Some(cache.clone()))?;
         let suite = host.load_suite(name, bytes).await?;
         let inst = perf::case_overhead(&host, &suite, "OH_NO_SUCH_CASE", 100).await?;
-        println!(
+        say!(
             "  {name:<12} ({:>6} KiB): compile {:>8.1} ms, load from cache {:>6.1} ms, instantiate + call p50 {:.0} µs p99 {:.0} µs",
             bytes.len() / 1024,
             cold.as_secs_f64() * 1e3,
@@ -40,17 +40,17 @@ pub(crate) async fn bench(stations: usize, extra: &[PathBuf]) -> anyhow::Result<
     let host = Host::new(Some(cache.clone()))?;
     let hostile = host.load_suite("hostile", ocpp_harness::builtin::OCPP_SUITE_HOSTILE).await?;
     let overhead = perf::case_overhead(&host, &hostile, "OH_HOSTILE_OK_CS", 300).await?;
-    println!("harness overhead per case (instantiate + run an empty case, cached component): {overhead}   target: p99 < 5000 µs");
+    say!("harness overhead per case (instantiate + run an empty case, cached component): {overhead}   target: p99 < 5000 µs");
     let (through, raw) = perf::message_latency(2000).await?;
-    println!("OCPP message round trip on loopback through the harness: {through}");
-    println!("                              with a bare WebSocket client: {raw}");
+    say!("OCPP message round trip on loopback through the harness: {through}");
+    say!("                              with a bare WebSocket client: {raw}");
     let added = through.p99.saturating_sub(raw.p99);
-    println!("added latency per message: p99 {:.0} µs   target: < 200 µs", added.as_secs_f64() * 1e6);
+    say!("added latency per message: p99 {:.0} µs   target: < 200 µs", added.as_secs_f64() * 1e6);
     if let Some(limit) = perf::open_files_limit().filter(|l| *l < 2 * stations as u64 + 200) {
-        println!("note: {stations} in-process stations need about {} open files; the limit is {limit} (ulimit -n)", 2 * stations + 200);
+        say!("note: {stations} in-process stations need about {} open files; the limit is {limit} (ulimit -n)", 2 * stations + 200);
     }
     let r = perf::load(None, stations, OcppVersion::V201, std::time::Duration::from_secs(120), |_| {}).await?;
-    println!(
+    say!(
         "load: {}/{} stations registered in {:.2} s ({:.0}/s; target > 5000/s), {:.1} MiB resident added, {:.0} stations per GiB (stations and CSMS in one process; target 10k in < 1 GiB)",
         r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib()
     );
@@ -101,9 +101,9 @@ pub(crate) async fn load_scripted(stations: usize, csms_url: Option<String>, ver
     }
     let c = Counts::of(&results);
     let times = ocpp_harness::perf::Stats::of(results.iter().map(|r| std::time::Duration::from_secs_f64(r.duration_ms / 1000.0)).collect());
-    println!("{stations} stations ran {case} in {:.2} s: {} passed, {} failed, {} errors\ncase time per station: {times}", t0.elapsed().as_secs_f64(), c.passed, c.failed, c.errors);
+    say!("{stations} stations ran {case} in {:.2} s: {} passed, {} failed, {} errors\ncase time per station: {times}", t0.elapsed().as_secs_f64(), c.passed, c.failed, c.errors);
     if let Some(bad) = results.iter().find(|r| r.verdict.is_failure()) {
-        println!("first failure ({}): {}", bad.meta.id, bad.reason);
+        say!("first failure ({}): {}", bad.meta.id, bad.reason);
     }
     Ok(if c.failed + c.errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -113,7 +113,7 @@ pub(crate) async fn load_cmd(stations: usize, csms_url: Option<String>, version:
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} stations registered ({elapsed})").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
     let r = ocpp_harness::perf::load(csms_url, stations, version, std::time::Duration::from_secs(seconds), |n| bar.set_position(n as u64)).await?;
     bar.finish();
-    println!(
+    say!(
         "{}/{} stations registered in {:.2} s ({:.0}/s); {:.1} MiB resident added ({:.0} stations per GiB)\nregistration time per station (connect, upgrade, BootNotification accepted): {}",
         r.booted, r.stations, r.ramp.as_secs_f64(), r.per_second(), r.rss_added as f64 / (1 << 20) as f64, r.stations_per_gib(), r.registration
     );

@@ -80,7 +80,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let chosen: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
     if args.list {
         for (_, c) in &chosen {
-            println!("{}: test", c.id);
+            say!("{}: test", c.id);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -91,7 +91,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         writer = writer.with_junit_path(path.clone()).with_context(|| format!("creating {}", path.display()))?;
     }
     writer.set_run_info(run_info(&args, &suites, &opts_summary));
-    println!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
+    say!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
     let t0 = Instant::now();
     // A suite that did not load is an error in the reports, not a silent gap.
     let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_report::CaseResult::suite_error(name, e)).collect();
@@ -117,7 +117,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             Verdict::Skip(reason) => format!("skipped ({reason})"),
             Verdict::Inconclusive(reason) => format!("inconclusive ({reason})"),
         };
-        println!("test {} [{} {}] ... {status}", r.meta.id, r.version, r.meta.role);
+        say!("test {} [{} {}] ... {status}", r.meta.id, r.version, r.meta.role);
         results.push(r);
         writer.set_stations(runner.stations().await);
         writer.write(&results)?;
@@ -125,13 +125,13 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for s in runner.stations().await {
         let version = s.version.map(|v| format!(" ({v})")).unwrap_or_default();
         let identity = s.identity.as_deref().map(|i| format!(" — {i}")).unwrap_or_default();
-        println!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases{identity}", s.station_id, s.connections, s.boots, s.reboots_requested);
+        say!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases{identity}", s.station_id, s.connections, s.boots, s.reboots_requested);
     }
     let bad: Vec<_> = results.iter().filter(|r| r.verdict.is_failure()).collect();
     if !bad.is_empty() {
-        println!("\nfailures:\n");
+        say!("\nfailures:\n");
         for r in &bad {
-            println!("---- {} ({}) ----\n{}\n", r.meta.id, r.meta.title, r.reason);
+            say!("---- {} ({}) ----\n{}\n", r.meta.id, r.meta.title, r.reason);
         }
     }
     let c: Counts = Counts::of(&results);
@@ -144,21 +144,21 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !why.is_empty() {
-        println!("\nnot run to a verdict:");
+        say!("\nnot run to a verdict:");
         for (reason, n) in &why {
-            println!("  {n:>3} x {reason}");
+            say!("  {n:>3} x {reason}");
         }
     }
     let unrun = c.skipped + c.inconclusive;
     let bad_skip = args.fail_on_skip && unrun > 0;
     let outcome = if bad.is_empty() && !bad_skip { "ok" } else { "FAILED" };
-    println!(
+    say!(
         "\ntest result: {outcome}. {} passed; {} failed; {} errors; {} skipped; {} inconclusive; finished in {:.2}s",
         c.passed, c.failed, c.errors, c.skipped, c.inconclusive, t0.elapsed().as_secs_f64()
     );
-    println!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
+    say!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
     if bad_skip {
-        println!("--fail-on-skip: {unrun} case(s) did not run to a verdict");
+        say!("--fail-on-skip: {unrun} case(s) did not run to a verdict");
     }
     Ok(if bad.is_empty() && !bad_skip { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

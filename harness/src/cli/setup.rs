@@ -6,9 +6,9 @@ pub(crate) fn new_suite(lang: ocpp_harness::scaffold::Lang, name: &str, dir: Opt
     let dir = dir.unwrap_or_else(|| PathBuf::from(name));
     let files = ocpp_harness::scaffold::scaffold(lang, name, &dir)?;
     for f in &files {
-        println!("wrote {}", f.display());
+        say!("wrote {}", f.display());
     }
-    println!("\nnext:\n{}", ocpp_harness::scaffold::next_steps(lang, name, &dir));
+    say!("\nnext:\n{}", ocpp_harness::scaffold::next_steps(lang, name, &dir));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -18,6 +18,6 @@ pub(crate) fn pki_init(dir: &std::path::Path, station_id: &str, hosts: &[String]
         anyhow::bail!("{} already has {f}; not overwriting a PKI", dir.display());
     }
     Pki::generate(station_id, hosts)?.write(dir)?;
-    println!("wrote a test PKI to {}: {} (CSMS certificate for {}, station certificate CN {station_id})", dir.display(), FILES.join(", "), hosts.join(", "));
+    say!("wrote a test PKI to {}: {} (CSMS certificate for {}, station certificate CN {station_id})", dir.display(), FILES.join(", "), hosts.join(", "));
     Ok(ExitCode::SUCCESS)
 }

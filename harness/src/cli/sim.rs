@@ -21,12 +21,12 @@ pub(crate) async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             if let Some(n) = evses {
                 cfg.evses = n;
             }
-            println!("reference station {} ({}) connecting to {}", cfg.station_id, version, cfg.csms_url);
-            println!("{}", ocpp_sim::console::STATION_HELP);
+            say!("reference station {} ({}) connecting to {}", cfg.station_id, version, cfg.csms_url);
+            say!("{}", ocpp_sim::console::STATION_HELP);
             let (handle, task) = ocpp_sim::station::spawn(cfg);
             if let Some(addr) = control {
                 let (bound, _server) = ocpp_sim::control::serve(addr, handle.clone()).await?;
-                println!("control API on http://{bound}/ (plug, pilot, token, ev-fault, power-cycle, network, safe-state, meter, status)");
+                say!("control API on http://{bound}/ (plug, pilot, token, ev-fault, power-cycle, network, safe-state, meter, status)");
             }
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {
@@ -51,25 +51,25 @@ pub(crate) async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             }
             let cfg = ocpp_sim::csms::CsmsConfig { faults, security: sec, variants, raised_listen, ..Default::default() };
             let (addr, handle, task) = ocpp_sim::csms::start(listen, cfg).await?;
-            println!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
+            say!("reference CSMS listening on {}://{addr}/<station id> (security profile {})", loaded.scheme(), loaded.profile);
             if let Some(up) = handle.raised_addr {
-                println!("and on wss://{up}/<station id> at security profile {} (a station's move up, A05: parameter csms-url-profile-up = wss://{up}/ocpp)", loaded.profile + 1);
+                say!("and on wss://{up}/<station id> at security profile {} (a station's move up, A05: parameter csms-url-profile-up = wss://{up}/ocpp)", loaded.profile + 1);
             }
             if let Some(c) = control {
                 let (bound, _server) = ocpp_sim::control::serve_router(c, ocpp_sim::control::csms_router(handle.clone())).await?;
-                println!("control API on http://{bound}/ (POST /stations/<id>/<action> with the payload, GET /stations)");
+                say!("control API on http://{bound}/ (POST /stations/<id>/<action> with the payload, GET /stations)");
             }
-            println!("{}", ocpp_sim::console::CSMS_HELP);
+            say!("{}", ocpp_sim::console::CSMS_HELP);
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.trim().is_empty() {
                     continue;
                 }
                 match ocpp_sim::console::csms_command(&line) {
                     Ok(ocpp_sim::console::CsmsCommand::Send { station, action, payload }) => match handle.send_call(&station, &action, payload) {
-                        Ok(()) => println!("sent {action} to {station}"),
+                        Ok(()) => say!("sent {action} to {station}"),
                         Err(e) => eprintln!("{e}"),
                     },
-                    Ok(ocpp_sim::console::CsmsCommand::Stations) => println!("connected: {}", handle.connected().join(", ")),
+                    Ok(ocpp_sim::console::CsmsCommand::Stations) => say!("connected: {}", handle.connected().join(", ")),
                     Err(e) => eprintln!("{e}"),
                 }
             }

@@ -72,15 +72,23 @@ fn oh_e_02() -> Step {
 /// events), sent when it happens: within the lab's response time. Other events the station
 /// reports meanwhile are answered and passed over.
 fn oh_a_03() -> Step {
-    let req = "A04.FR.01";
     let conn = kit::ready_station(&["SecurityEventNotification"])?;
     kit::relay("tamper", true)?;
+    let reported = tamper_reported(&conn);
+    // Closed again whatever the verdict: a bench whose relays the safe state does not know
+    // (an HTTP module) must not leave the cabinet "open" for the next case.
+    kit::relay("tamper", false)?;
+    reported
+}
+
+fn tamper_reported(conn: &kit::Connection) -> Step {
+    let req = "A04.FR.01";
     let within = kit::config::lab_timing().response_ms;
     let deadline = kit::clock::now_ms() + u64::from(within);
     let mut seen = vec![];
     while kit::clock::now_ms() < deadline {
-        let Ok(call) = kit::expect(&conn, req, "SecurityEventNotification", 1_000) else { continue };
-        kit::reply(&conn, req, &call, "SecurityEventNotification", json!({}))?;
+        let Ok(call) = kit::expect(conn, req, "SecurityEventNotification", 1_000) else { continue };
+        kit::reply(conn, req, &call, "SecurityEventNotification", json!({}))?;
         let kind = call.payload["type"].as_str().unwrap_or_default().to_string();
         if kind == "TamperDetectionActivated" {
             return kit::check_clock(req, "the event's timestamp", &call.payload["timestamp"]);
