@@ -911,7 +911,7 @@ impl Station {
     fn refresh_status(&mut self, i: usize) {
         let e = &self.evses[i];
         let flowing = e.tx.as_ref().is_some_and(|t| t.charging);
-        let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.input(&format!("contactor-{}", e.id), e.id).unwrap_or(false);
+        let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.contactor(e.id);
         self.panel.set_contactor(e.id, flowing || welded);
         let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
         if self.evses[i].reported == Some(status) || !self.may_talk() {

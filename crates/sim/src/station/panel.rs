@@ -68,10 +68,15 @@ impl Panel {
         if closed { self.contactors.fetch_or(bit, Ordering::Relaxed) } else { self.contactors.fetch_and(!bit, Ordering::Relaxed) };
     }
 
+    /// Whether the contactor of EVSE `evse` is closed.
+    pub(super) fn contactor(&self, evse: u32) -> bool {
+        self.contactors.load(Ordering::Relaxed) & (1u32 << (evse.saturating_sub(1) % 32)) != 0
+    }
+
     /// A digital input by name: `contactor-N`, closed or open.
     pub fn input(&self, name: &str, evses: u32) -> Result<bool, String> {
         match name.strip_prefix("contactor-").and_then(|n| n.parse::<u32>().ok()).filter(|n| (1..=evses).contains(n)) {
-            Some(evse) => Ok(self.contactors.load(Ordering::Relaxed) & (1 << (evse - 1)) != 0),
+            Some(evse) => Ok(self.contactor(evse)),
             None => Err(format!("the reference station has no input {name:?} (it has contactor-1 … contactor-{evses})")),
         }
     }

@@ -171,6 +171,38 @@ fn security_event(conn: &Connection, req: &str, seen: &[String], kind: &str) -> 
     kit::check(ev["type"] == kind, req, format!("a security event of type {kind}"), || ev.to_string())
 }
 
+/// Statuses after which an update is over and the station idle again (L01, FirmwareStatusEnumType).
+const ENDED: &[&str] = &["Installed", "InstallationFailed", "InstallVerificationFailed", "InvalidSignature", "DownloadFailed", "InvalidCertificate"];
+
+/// Lets an update that a case started for another purpose run to its end, through the reboot
+/// that activates it: a station that stays connected for the whole run would otherwise restart
+/// in the middle of a later case. The case's checks are already made, so an update that does
+/// not end within `within_ms` is logged, not held against it.
+pub(crate) fn let_finish(mut conn: Connection, within_ms: u64) -> Step {
+    let deadline = kit::clock::now_ms() + within_ms;
+    while kit::clock::now_ms() < deadline {
+        match conn.expect_call("FirmwareStatusNotification", 500) {
+            Ok(call) => {
+                let _ = conn.reply(&call.message_id, "{}");
+                let status = kit::json(&call.payload)["status"].as_str().unwrap_or_default().to_string();
+                if ENDED.contains(&status.as_str()) {
+                    kit::info(format!("the update ended with {status}"));
+                    return Ok(());
+                }
+            }
+            Err(kit::session::SessionError::Timeout(_)) => {}
+            // The activating reboot: its BootNotification gets the default answer.
+            Err(kit::session::SessionError::Closed(_)) => conn = kit::accept_station("L01", 30_000, &["FirmwareStatusNotification"])?,
+            Err(e) => {
+                kit::info(format!("stopped waiting for the update to end: {e:?}"));
+                return Ok(());
+            }
+        }
+    }
+    kit::info(format!("the update had not ended after {} s; a later case may see the station restart", within_ms / 1000));
+    Ok(())
+}
+
 pub(crate) fn good_image() -> (String, String, String) {
     (param("firmware-location", LOCATION), param("firmware-signing-certificate", MANUFACTURER_ROOT), param("firmware-signature", SIGNATURE))
 }

@@ -60,7 +60,9 @@ pub(crate) fn cases() -> Vec<Case> {
             &["trigger-firmware-status"],
             &["F06.FR.04", "F06.FR.05", "L01.FR.26"],
             tc_f_19,
-        ),
+        )
+        // It lets the update it started end, reboot included.
+        .timeout_ms(90_000),
         case("TC_F_26_CS", "TriggerMessage BootNotification once registered is Rejected", &["trigger-boot-notification"], &["F06.FR.17"], tc_f_26),
         case("TC_F_27_CS", "TriggerMessage of a message the station does not implement answers NotImplemented", &[], &["F06.FR.08"], tc_f_27),
     ]
@@ -143,7 +145,7 @@ fn tc_f_19() -> Step {
     for _ in 0..3 {
         let n = kit::expect_and_reply(&conn, "L01.FR.26", "FirmwareStatusNotification", 10_000, json!({}))?;
         if n["status"] == "Downloading" {
-            return Ok(());
+            return super::firmware::let_finish(conn, 60_000);
         }
     }
     Err(kit::fail("L01.FR.26", "the triggered FirmwareStatusNotification Downloading", "only later statuses"))
