@@ -712,8 +712,9 @@ fn check_sdk_messages() -> Result<(), Failed> {
 
 /// Every CSMS-role case at `version`, in catalogue order, against one reference station that
 /// lives for the whole run (as a real one does) and shows `variant`: each passes — at
-/// security profile 0 the security cases skip saying so — and the station boots only in
-/// cases that asked for a reboot (reboot-station, a Reset, a power cycle).
+/// security profile 0 the security cases skip saying so — and the station boots only in (or
+/// just after) cases that asked for a reboot (reboot-station, a Reset, a power cycle, a
+/// firmware update).
 fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<ocpp_sim::variant::Variant>) -> Result<(), Failed> {
     use ocpp_core::case::Role;
     use ocpp_harness::runner::RunOptions;
@@ -722,10 +723,8 @@ fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<oc
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
     let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
     let mut bad = not_passed(&results);
-    for r in &results {
-        if r.trace.unasked_boot() {
-            bad.push(format!("{}: the station booted though the case asked for no reboot", r.meta.id));
-        }
+    for id in ocpp_core::trace::unasked_boots(results.iter().map(|r| (r.meta.id.as_str(), &r.trace))) {
+        bad.push(format!("{id}: the station booted, in or just before the case, though no case asked for a reboot"));
     }
     let station = stations.first().ok_or("no station in the run's summary")?;
     if station.connections == 0 || station.boots == 0 || station.identity.as_deref().is_none_or(|i| !i.contains("vendor")) {

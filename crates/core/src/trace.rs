@@ -89,15 +89,43 @@ pub struct TraceData {
 
 impl TraceData {
     /// The station booted during the case (not in what the case inherited from before it)
-    /// without the case asking: no reboot through the reusable states, no Reset, no firmware
-    /// update, signed or not (which activates with a reboot). A long-lived station must not reboot on its own.
+    /// without the case asking. A long-lived station must not reboot on its own.
     pub fn unasked_boot(&self) -> bool {
-        let in_case = |e: &&WireEntry| e.note.as_deref().is_none_or(|n| !n.starts_with("before the case"));
-        let booted = self.wire.iter().filter(in_case).any(|e| e.dir == Dir::Rx && e.text.contains("\"BootNotification\""));
-        let asked = self.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
-            || self.wire.iter().any(|e| e.dir == Dir::Tx && ["\"Reset\"", "\"UpdateFirmware\"", "\"SignedUpdateFirmware\""].iter().any(|a| e.text.contains(a)));
-        booted && !asked
+        self.booted(false) && !self.asked_reboot()
     }
+
+    /// The station sent a BootNotification in the case or, with `before_too`, between the
+    /// previous case and this one.
+    pub fn booted(&self, before_too: bool) -> bool {
+        let counted = |e: &&WireEntry| before_too || e.note.as_deref().is_none_or(|n| !n.starts_with("before the case"));
+        self.wire.iter().filter(counted).any(|e| e.dir == Dir::Rx && e.text.contains("\"BootNotification\""))
+    }
+
+    /// The case asked for a reboot: through the reusable states, a power cycle, a Reset or a
+    /// firmware update, signed or not (which activates with a reboot).
+    pub fn asked_reboot(&self) -> bool {
+        self.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
+            || self.wire.iter().any(|e| e.dir == Dir::Tx && ["\"Reset\"", "\"UpdateFirmware\"", "\"SignedUpdateFirmware\""].iter().any(|a| e.text.contains(a)))
+    }
+}
+
+/// The cases of one run against a station that outlives them (in run order) in which the
+/// station booted though nobody asked: during a case that asked for no reboot, or between two
+/// cases of which neither did — a reboot that comes after its case ended (a Reset answered
+/// last) belongs to that case; one that comes later means an earlier case left something
+/// running. The first case may take the station's start-up boot.
+pub fn unasked_boots<'a>(cases: impl IntoIterator<Item = (&'a str, &'a TraceData)>) -> Vec<String> {
+    let mut found = vec![];
+    let mut previous_asked: Option<bool> = None;
+    for (id, t) in cases {
+        let asked = t.asked_reboot();
+        let unasked_before = previous_asked.is_some_and(|p| !p) && !asked && t.booted(true);
+        if (previous_asked.is_some() && t.unasked_boot()) || unasked_before {
+            found.push(id.to_string());
+        }
+        previous_asked = Some(asked);
+    }
+    found
 }
 
 /// How many entries of each list were dropped at its cap.
@@ -338,5 +366,32 @@ mod tests {
         let short = Trace::new();
         short.log("info", "y".repeat(MAX_TEXT * 2));
         assert!(short.snapshot().log[0].message.len() < MAX_TEXT + 100);
+    }
+
+    /// A station's reboot belongs to the case that asked for it, even when it comes after that
+    /// case ended; one that comes later, or in a case that asked for none, is reported.
+    #[test]
+    fn a_boot_nobody_asked_for_is_found_in_and_between_cases() {
+        const BOOT: &str = r#"[2,"1","BootNotification",{}]"#;
+        let case = |asks: bool, boot: Option<bool>| {
+            let t = Trace::new();
+            if asks {
+                t.wire(Dir::Tx, r#"[2,"9","Reset",{"type":"Immediate"}]"#, None);
+            }
+            match boot {
+                Some(true) => t.wire(Dir::Rx, BOOT, Some("before the case".into())),
+                Some(false) => t.wire(Dir::Rx, BOOT, None),
+                None => {}
+            }
+            t.snapshot()
+        };
+        let run = |cases: &[(&'static str, TraceData)]| unasked_boots(cases.iter().map(|(id, t)| (*id, t)));
+        // The start-up boot in the first case, a Reset whose boot comes before the next case,
+        // a Reset whose boot comes within its own case: nothing to report.
+        let fine = [("A", case(false, Some(false))), ("B", case(true, None)), ("C", case(false, Some(true))), ("D", case(true, Some(false)))];
+        assert_eq!(run(&fine), Vec::<String>::new());
+        // A boot in a case that asked for nothing, and one between two cases that asked for nothing.
+        let leaked = [("A", case(false, None)), ("B", case(false, Some(false))), ("C", case(false, None)), ("D", case(false, Some(true)))];
+        assert_eq!(run(&leaked), ["B", "D"]);
     }
 }
