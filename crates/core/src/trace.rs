@@ -119,8 +119,10 @@ pub fn unasked_boots<'a>(cases: impl IntoIterator<Item = (&'a str, &'a TraceData
     let mut previous_asked: Option<bool> = None;
     for (id, t) in cases {
         let asked = t.asked_reboot();
-        let unasked_before = previous_asked.is_some_and(|p| !p) && !asked && t.booted(true);
-        if (previous_asked.is_some() && t.unasked_boot()) || unasked_before {
+        if !asked
+            && let Some(previous) = previous_asked
+            && (t.booted(false) || (!previous && t.booted(true)))
+        {
             found.push(id.to_string());
         }
         previous_asked = Some(asked);

@@ -172,7 +172,7 @@ fn security_event(conn: &Connection, req: &str, seen: &[String], kind: &str) -> 
 }
 
 /// Statuses after which an update is over and the station idle again (L01, FirmwareStatusEnumType).
-const ENDED: &[&str] = &["Installed", "InstallationFailed", "InstallVerificationFailed", "InvalidSignature", "DownloadFailed", "InvalidCertificate"];
+const ENDED: &[&str] = &["Installed", "InstallationFailed", "InstallVerificationFailed", "InvalidSignature", "DownloadFailed"];
 
 /// Lets an update that a case started for another purpose run to its end, through the reboot
 /// that activates it: a station that stays connected for the whole run would otherwise restart
