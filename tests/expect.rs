@@ -841,9 +841,9 @@ fn check_reusable_states(version: ocpp_core::version::OcppVersion) -> Result<(),
             bench.safe_state(&trace).await;
             listener.end_case();
             let conn = listener.live().ok_or("the station is gone")?;
-            let waits = baseline::Waits { response: Duration::from_secs(10), settle: Duration::from_secs(15) };
+            let waits = baseline::Waits { response: Duration::from_secs(10), settle: Duration::from_secs(15), idle: Duration::from_secs(10) };
             if let Err(e) = baseline::restore(&conn, waits).await {
-                problems.push(format!("after {state:?}: the baseline failed: {e}"));
+                problems.push(format!("after {state:?}: the baseline failed: {}", e.reason));
             }
             let m = conn.model().unwrap().lock().unwrap().clone();
             if !m.transactions.is_empty() || !m.undo.is_empty() || m.connector_status(version, 1) != Some("Available") {

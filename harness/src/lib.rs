@@ -13,6 +13,7 @@ pub mod perf;
 pub mod pics;
 pub mod proof;
 pub mod questionnaire;
+pub mod recovery;
 pub mod runner;
 pub mod scaffold;
 pub mod states;

@@ -127,6 +127,18 @@ struct Broken {
     after: String,
     reason: String,
     reported_in: Option<String>,
+    /// The recovery rungs tried, with what each met (the station side only).
+    tried: Vec<String>,
+}
+
+/// Whether a case needs an idle, operative EVSE to start: it uses the physical world (cable,
+/// pilot, card reader, EV faults) or belongs to a block about charging — authorization,
+/// transactions, remote control, availability, reservation, tariffs, metering, smart charging
+/// (C, E-K). 1.6 cases have no blocks and are taken to need one.
+pub fn needs_idle_evse(meta: &CaseMeta) -> bool {
+    const PHYSICAL: [&str; 4] = ["plug", "pilot", "token-reader", "ev-fault"];
+    const CHARGING: [&str; 8] = ["C", "E", "F", "G", "H", "I", "J", "K"];
+    meta.needs.iter().any(|n| PHYSICAL.contains(&n.as_str())) || meta.block().is_none_or(|b| CHARGING.contains(&b.as_str()))
 }
 
 /// A built-in reference station started once for the run, with the listener it connects to.
@@ -272,35 +284,42 @@ impl Runner {
         Ok(dut::station::spawn(cfg))
     }
 
-    /// Bring the station back to the baseline after a case (see `baseline`); a failure is
-    /// kept, and makes the next case inconclusive unless a new attempt then succeeds.
-    async fn restore_baseline(&self, listener: &Listener, trace: &Trace) -> Result<(), String> {
+    /// Bring the station back to the baseline after a case: the recovery ladder (see
+    /// `recovery`), or, when the baseline is known lost already, one more undo only (the
+    /// ladder was climbed once for that state; a case that ran beside it may have changed
+    /// things of its own).
+    async fn restore_baseline(&self, listener: &Listener, bench: &Bench, trace: &Trace, lost_already: bool) -> Result<(), crate::recovery::Lost> {
         let timing = self.opts.config.timing;
-        let conn = match listener.live() {
-            Some(c) => c,
-            None => {
-                trace.log("baseline", "the station is not connected: waiting for it to come back");
-                listener.accept_after(0, Duration::from_millis(u64::from(timing.reboot_ms))).await.map(|(_, c)| c).map_err(|e| format!("the station did not come back: {e}"))?
-            }
-        };
-        // The baseline's traffic is evidence for the case it belongs to (the one just run, or
-        // the one it keeps from running).
-        let between = conn.trace();
-        conn.retarget(trace.clone());
-        trace.absorb(&between);
-        let waits = crate::baseline::Waits { response: Duration::from_millis(u64::from(timing.response_ms)), settle: Duration::from_millis(u64::from(timing.reboot_ms)) };
-        match crate::baseline::restore(&conn, waits).await {
-            Ok(done) => {
-                for d in done {
-                    trace.log("baseline", d);
-                }
-                Ok(())
-            }
-            Err(e) => {
-                trace.log("baseline", format!("could not restore the baseline: {e}"));
-                Err(e)
-            }
+        // The baseline's traffic is evidence for the case it belongs to (the one just run).
+        if let Some(conn) = listener.live() {
+            let between = conn.trace();
+            conn.retarget(trace.clone());
+            trace.absorb(&between);
         }
+        let response = Duration::from_millis(u64::from(timing.response_ms));
+        let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response } };
+        let means = crate::recovery::Means { listener, bench, trace, waits, reboot: Duration::from_millis(u64::from(timing.reboot_ms)) };
+        if lost_already {
+            let conn = listener.live().ok_or_else(|| crate::recovery::Lost { reason: "the station is not connected".into(), tried: vec![], broke: None })?;
+            return match crate::baseline::restore(&conn, waits).await {
+                Ok(done) => {
+                    done.into_iter().for_each(|d| trace.log("baseline", d));
+                    Ok(())
+                }
+                Err(u) => Err(crate::recovery::Lost { reason: u.reason, tried: vec![], broke: u.broke }),
+            };
+        }
+        crate::recovery::recover(&means).await.map(|_| ()).inspect_err(|lost| {
+            trace.log("baseline", format!("baseline lost: {}; tried: {}", lost.reason, lost.tried.join("; ")));
+        })
+    }
+
+    /// Whether the station, as the harness sees it now, is at the baseline again (it may come
+    /// back by itself: a reservation expires, a reboot the lab made).
+    fn back_at_baseline(listener: &Listener) -> bool {
+        let m = listener.model();
+        let m = m.lock().unwrap();
+        listener.live().is_some() && m.registration.is_accepted() && m.transactions.is_empty() && m.busy_connectors().is_empty() && !m.undo.iter().any(|u| u.blocks_connectors())
     }
 
     /// Harness as station: end what a case left open at the CSMS at `url` (see `leftovers`), on
@@ -514,17 +533,23 @@ impl Runner {
             return Verdict::Skip(reason);
         }
         if let Some(listener) = &kept {
-            // The last case left the station off its baseline: try again before this one.
-            let broken = self.baseline_broken.lock().unwrap().take();
+            // The ladder could not bring the baseline back after an earlier case: a case that
+            // needs an idle EVSE is not run (at once, no time-out spent on a state known to be
+            // lost); one that does not, runs.
+            let broken = self.baseline_broken.lock().unwrap().clone();
             if let Some(mut b) = broken {
-                if let Err(e) = self.restore_baseline(listener, trace).await {
+                if Self::back_at_baseline(listener) {
+                    trace.log("baseline", format!("the station is at the baseline again (lost after {})", b.after));
+                    *self.baseline_broken.lock().unwrap() = None;
+                } else if !needs_idle_evse(meta) {
+                    trace.log("baseline", format!("runs although the baseline is lost since {} ({}): the case needs no idle EVSE", b.after, b.reason));
+                } else {
                     let verdict = match &b.reported_in {
-                        Some(first) => Verdict::Inconclusive(format!("the station is still not at the baseline (since {}; see {first})", b.after)),
-                        None => Verdict::Inconclusive(format!("the station is not at the baseline after {}: {} (again now: {e})", b.after, b.reason)),
+                        Some(first) => Verdict::Inconclusive(format!("not run: the baseline is lost since {} (see {first})", b.after)),
+                        None => Verdict::Inconclusive(format!("not run: the baseline was lost after {}: {}; tried: {}", b.after, b.reason, b.tried.join("; "))),
                     };
                     b.reported_in.get_or_insert_with(|| meta.id.clone());
                     *self.baseline_broken.lock().unwrap() = Some(b);
-                    listener.between_cases(Trace::new());
                     return verdict;
                 }
             }
@@ -567,15 +592,16 @@ impl Runner {
             GuestOutcome::Verdict(v) => v,
             GuestOutcome::Error(e) => Verdict::Error(e),
         };
-        // The verdict is the case's: what the baseline meets afterwards is only logged.
-        let verdict = verdict.with_violations(&trace.violations());
+        // The verdict is the case's: what the baseline meets afterwards is only logged (unless
+        // the station breaks a requirement in the undo, see below).
+        let mut verdict = verdict.with_violations(&trace.violations());
         // Whatever happened to the case, the bench goes back to a safe state...
         ctx.bench.safe_state(trace).await;
         // ...and the CSMS hears the end of what the case left open.
         if let Endpoint::CsmsUrl(url) = &ctx.endpoint {
             let left = std::mem::take(&mut *ctx.leftovers.lock().unwrap());
             if let Err((reason, left)) = self.wind_up(url, version, left, trace).await {
-                *self.left_open.lock().unwrap() = Some((Broken { after: meta.id.clone(), reason, reported_in: None }, left));
+                *self.left_open.lock().unwrap() = Some((Broken { after: meta.id.clone(), reason, reported_in: None, tried: vec![] }, left));
             }
         }
         if let Some(t) = dut_task {
@@ -583,8 +609,20 @@ impl Runner {
         }
         if let Some(listener) = &kept {
             listener.end_case();
-            if let Err(e) = self.restore_baseline(listener, trace).await {
-                *self.baseline_broken.lock().unwrap() = Some(Broken { after: meta.id.clone(), reason: e, reported_in: None });
+            let lost_already = self.baseline_broken.lock().unwrap().is_some();
+            match self.restore_baseline(listener, &ctx.bench, trace, lost_already).await {
+                Ok(()) => *self.baseline_broken.lock().unwrap() = None,
+                Err(lost) => {
+                    // An undo the station accepted and did not carry out is its failure, in
+                    // the case that left the state.
+                    if let (Some((requirement, expected, observed)), Verdict::Pass | Verdict::Inconclusive(_)) = (&lost.broke, &verdict) {
+                        verdict = Verdict::Fail { requirement: Some(requirement.clone()), expected: format!("(after the case, in the baseline's undo) {expected}"), observed: observed.clone() };
+                    }
+                    let mut broken = self.baseline_broken.lock().unwrap();
+                    if broken.is_none() {
+                        *broken = Some(Broken { after: meta.id.clone(), reason: lost.reason, reported_in: None, tried: lost.tried });
+                    }
+                }
             }
             listener.between_cases(Trace::new());
         }

@@ -174,6 +174,52 @@ fn external_station_2_1() {
     check_version("2.1");
 }
 
+/// The station's own doing between every two cases (its control API's
+/// `/safe-state/then-disturb` as the bench's safe state: out of service at station and at EVSE
+/// level, a driver's card without a cable, a status for EVSE 0, in turn) does not change a
+/// single verdict: the harness brings it back to the baseline each time, and says so.
+fn check_disturbed(version: &str) {
+    let (dir, ws, control, bench) = setup(&format!("external-disturbed-{version}"), "sim-station.toml", "127.0.0.1:9100");
+    let shipped = std::fs::read_to_string(&bench).unwrap();
+    let disturbing = shipped.replace("/safe-state\"", "/safe-state/then-disturb\"");
+    assert_ne!(shipped, disturbing, "the shipped bench has no safe-state request to turn into a disturbance");
+    std::fs::write(&bench, disturbing).unwrap();
+    let (csms_url, control_addr) = (format!("ws://127.0.0.1:{ws}/ocpp"), format!("127.0.0.1:{control}"));
+    let _sim = start_sim(&["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", version, "--control", &control_addr], control);
+    let pki = dir.join("pki");
+    assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
+    let listen = format!("127.0.0.1:{ws}");
+    let (external, in_process) = both(
+        &["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap(), "--pki", pki.to_str().unwrap()],
+        &dir.join("external"),
+        &["run", "--role", "csms", "--ocpp", version],
+        &dir.join("in-process"),
+    );
+    same_verdicts(&format!("{version} disturbed"), &external, &in_process);
+    // The disturbances happened and the baseline undid them: the recovery shows in the traces.
+    let logs: Vec<String> = external["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["trace"]["log"].as_array().cloned().unwrap_or_default())
+        .filter(|l| l["level"] == "baseline")
+        .filter_map(|l| l["message"].as_str().map(str::to_string))
+        .collect();
+    let recovered = logs.iter().filter(|m| m.starts_with("the baseline is back after")).count();
+    assert!(recovered >= 5, "{version}: the baseline was brought back by the recovery only {recovered} times:\n{}", logs.join("\n"));
+    assert!(!logs.iter().any(|m| m.starts_with("baseline lost")), "{version}: {}", logs.join("\n"));
+}
+
+#[test]
+fn external_station_disturbed_between_cases_1_6() {
+    check_disturbed("1.6");
+}
+
+#[test]
+fn external_station_disturbed_between_cases_2_0_1() {
+    check_disturbed("2.0.1");
+}
+
 /// A DUT description that claims every profile and feature the 2.0.1 cases of `role` name (so
 /// that, as in-process, all of them run), at security `profile` with the PKI in `pki`.
 fn description(kind: &str, role: &str, profile: u8, password: &str, extra: &str) -> String {

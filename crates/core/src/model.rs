@@ -51,10 +51,29 @@ pub enum Undo {
     Variable { component: Value, variable: Value, value: String },
     /// A 1.6 configuration key and its earlier value.
     Configuration { key: String, value: String },
-    /// The case made (part of) the station inoperative.
-    Availability,
+    /// The case made the station, an EVSE or a connector inoperative: the scope as it sent it
+    /// (2.x the `evse` object or null for the whole station, 1.6 the connectorId). The undo
+    /// names the same scope: an EVSE-level Inoperative is not reverted by a station-level
+    /// Operative (G03.FR.07, G04.FR.08).
+    Availability { scope: Value },
     /// The case installed a local authorization list: the baseline empties it.
     LocalList,
+    /// A reservation the station accepted (ReserveNow): cancelled unless used or expired.
+    Reservation { id: i64 },
+    /// A charging profile the station accepted (SetChargingProfile): cleared by its id.
+    ChargingProfile { id: i64 },
+    /// A variable monitor the station set (SetVariableMonitoring): cleared by its id.
+    Monitor { id: i64 },
+    /// A display message the station took (SetDisplayMessage): cleared by its id.
+    DisplayMessage { id: i64 },
+}
+
+impl Undo {
+    /// Whether leaving it undone keeps a connector from being Available (so the next case
+    /// cannot start), rather than leaving a setting changed.
+    pub fn blocks_connectors(&self) -> bool {
+        matches!(self, Undo::Availability { .. } | Undo::Reservation { .. })
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -125,9 +144,12 @@ impl StationModel {
                 self.identity = identity(v16, p);
                 self.registration = Registration::Booting;
                 self.reported_since_boot.clear();
-                // A reboot ends what was going on; the station reports what survived.
+                // A reboot ends what was going on; the station reports what survived, and
+                // the statuses it had before are no evidence of the ones it has now (B01.FR.05:
+                // it reports every connector after the boot).
                 self.transactions.clear();
                 self.charging.clear();
+                self.connectors.clear();
             }
             "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
             "StatusNotification" if v16 => {
@@ -144,6 +166,21 @@ impl StationModel {
                     self.reported_since_boot.insert(key.clone());
                 }
                 bounded(&mut self.connectors, key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
+            }
+            // G01.FR.03/04/07: a 2.x station may report a connector's status by NotifyEvent
+            // (Connector.AvailabilityState) instead of StatusNotification.
+            "NotifyEvent" => {
+                for e in p["eventData"].as_array().into_iter().flatten() {
+                    if e["component"]["name"] == "Connector" && e["variable"]["name"] == "AvailabilityState" {
+                        let Some(evse) = e["component"]["evse"]["id"].as_u64() else { continue };
+                        let connector = e["component"]["evse"]["connectorId"].as_u64().unwrap_or(1);
+                        let key = format!("{evse}/{connector}");
+                        if self.reported_since_boot.len() < MAX_ENTRIES {
+                            self.reported_since_boot.insert(key.clone());
+                        }
+                        bounded(&mut self.connectors, key, e["actualValue"].as_str().unwrap_or_default().to_string());
+                    }
+                }
             }
             "TransactionEvent" => {
                 let Some(id) = p["transactionInfo"]["transactionId"].as_str() else { return };
@@ -248,10 +285,44 @@ impl StationModel {
         self.transactions.iter().find(|(_, e)| **e == evse).map(|(id, _)| id.as_str())
     }
 
+    /// The connectors that are not Available, as "key status" (the 1.6 charge point, connector
+    /// 0, and a 2.x status for EVSE 0 are not connectors a case uses).
+    pub fn busy_connectors(&self) -> Vec<String> {
+        self.connectors.iter().filter(|(k, s)| !is_station_key(k) && s.as_str() != "Available").map(|(k, s)| format!("{k} {s}")).collect()
+    }
+
     /// Whether the station can take a case: registered, nothing charging, nothing inoperative.
     pub fn at_baseline(&self) -> bool {
         self.registration.is_accepted() && self.transactions.is_empty() && self.undo.is_empty()
     }
+}
+
+/// Whether a connector key names the station as a whole: 1.6 connector 0, or a 2.x status
+/// reported for EVSE 0 (see `deviation`).
+pub fn is_station_key(key: &str) -> bool {
+    key == "0" || key.starts_with("0/")
+}
+
+/// A rule a station's CALL breaks that its schema cannot express.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deviation {
+    pub clause: &'static str,
+    pub expected: String,
+    pub observed: String,
+}
+
+/// The deviation in a CALL the station sent, if any. 2.x numbers EVSEs and connectors from 1
+/// (part 1 §2.3, EVSE and connector numbering); EVSE 0 means the whole station and has no
+/// connector whose status could be reported.
+pub fn deviation(version: OcppVersion, action: &str, p: &Value) -> Option<Deviation> {
+    if version == OcppVersion::V16 || action != "StatusNotification" {
+        return None;
+    }
+    (p["evseId"] == 0 || p["connectorId"] == 0).then(|| Deviation {
+        clause: "OCPP 2.x part 1, EVSE and connector numbering (from 1)",
+        expected: "StatusNotification for a connector of an EVSE, both numbered from 1".into(),
+        observed: format!("StatusNotification for EVSE {} connector {} ({})", p["evseId"], p["connectorId"], p["connectorStatus"].as_str().unwrap_or("?")),
+    })
 }
 
 #[cfg(test)]
@@ -303,14 +374,39 @@ mod tests {
         assert_eq!(m.transactions.len(), MAX_ENTRIES - 1);
     }
 
+    /// What a station said before a reboot is not what it has after it; a status for EVSE 0 is
+    /// flagged and never taken for a connector.
+    #[test]
+    fn statuses_are_learnt_again_after_a_boot_and_evse_0_is_not_a_connector() {
+        let mut m = StationModel::default();
+        let status = |e: u32, c: u32, s: &str| json!({"evseId": e, "connectorId": c, "connectorStatus": s, "timestamp": "2026-01-01T00:00:00Z"});
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(1, 1, "Unavailable"));
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(0, 0, "Unavailable"));
+        assert_eq!(m.busy_connectors(), vec!["1/1 Unavailable".to_string()]);
+        m.observe_call(OcppVersion::V201, "BootNotification", &json!({}));
+        assert!(m.busy_connectors().is_empty() && m.connectors.is_empty(), "{:?}", m.connectors);
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(1, 1, "Available"));
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(0, 0, "Unavailable"));
+        assert!(m.busy_connectors().is_empty(), "{:?}", m.busy_connectors());
+        assert!(deviation(OcppVersion::V201, "StatusNotification", &status(0, 0, "Unavailable")).is_some());
+        assert!(deviation(OcppVersion::V201, "StatusNotification", &status(1, 1, "Unavailable")).is_none());
+        assert!(deviation(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Available"})).is_none(), "1.6 connector 0 is the charge point");
+        // Availability by NotifyEvent counts as a status.
+        let event = json!({"eventData": [{"component": {"name": "Connector", "evse": {"id": 2, "connectorId": 1}}, "variable": {"name": "AvailabilityState"}, "actualValue": "Reserved"}]});
+        m.observe_call(OcppVersion::V201, "NotifyEvent", &event);
+        assert_eq!(m.busy_connectors(), vec!["2/1 Reserved".to_string()]);
+    }
+
     #[test]
     fn the_oldest_value_of_a_setting_is_kept() {
         let mut m = StationModel::default();
         m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() });
         m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "1".into() });
-        m.remember(Undo::Availability);
-        m.remember(Undo::Availability);
-        assert_eq!(m.undo, vec![Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() }, Undo::Availability]);
+        let evse = |id: u32| Undo::Availability { scope: serde_json::json!({"id": id}) };
+        m.remember(evse(1));
+        m.remember(evse(1));
+        m.remember(evse(2));
+        assert_eq!(m.undo, vec![Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() }, evse(1), evse(2)]);
     }
 }
 

@@ -247,10 +247,32 @@ fn message_timeout_set_by(action: &str, payload: &Value) -> Option<(usize, u64)>
     crate::model::set_by(action, payload, "OCPPCommCtrlr", "MessageTimeout").and_then(|(i, v)| v.parse().ok().map(|s| (i, s)))
 }
 
-struct Tasks(Vec<AbortHandle>);
+/// How long a closing connection waits for the peer's half of the close handshake (its Close
+/// frame, or the end of the TCP stream) before the socket is dropped anyway.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// The reader and writer of a connection. When the last handle goes, the connection closes
+/// as RFC 6455 §7.1.1 wants: a Close frame, the peer's Close awaited (at most `CLOSE_LINGER`),
+/// then the socket dropped — never a bare TCP close the peer sees as code 1006.
+struct Tasks {
+    handles: Vec<AbortHandle>,
+    shared: std::sync::Weak<Shared>,
+}
 impl Drop for Tasks {
     fn drop(&mut self) {
-        self.0.iter().for_each(AbortHandle::abort);
+        if let Some(s) = self.shared.upgrade() {
+            s.close_handshake();
+        }
+        let handles = std::mem::take(&mut self.handles);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    tokio::time::sleep(CLOSE_LINGER).await;
+                    handles.iter().for_each(AbortHandle::abort);
+                });
+            }
+            Err(_) => handles.iter().for_each(AbortHandle::abort),
+        }
     }
 }
 
@@ -326,10 +348,16 @@ impl Connection {
                         s.push_raw(format!("<binary frame, {} bytes>", b.len()));
                     }
                     Some(Ok(Message::Close(f))) => {
-                        break match f {
+                        let reason = match f {
                             Some(f) => format!("closed by the DUT (code {}, {:?})", u16::from(f.code), f.reason.as_str()),
                             None => "closed by the DUT".to_string(),
                         };
+                        s.ended(&reason);
+                        // RFC 6455 §5.5.1: a Close is answered with a Close. tungstenite queued
+                        // the answer (or, if we closed first, this was the answer to ours); it
+                        // is written by the next read, which then sees the stream end.
+                        let _ = tokio::time::timeout(CLOSE_LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+                        break reason;
                     }
                     Some(Ok(_)) => {} // ping/pong: answered by tungstenite
                     Some(Err(e)) if is_abrupt_drop(&e) => break format!("the DUT dropped the connection without a WebSocket close ({e})"),
@@ -337,10 +365,10 @@ impl Connection {
                     None => break "the DUT dropped the connection (TCP closed without a WebSocket close)".to_string(),
                 }
             };
-            s.trace().log("info", format!("connection ended: {reason}"));
-            s.mark_closed(reason);
+            s.ended(&reason);
         });
-        Connection { shared, _tasks: Arc::new(Tasks(vec![writer.abort_handle(), reader.abort_handle()])) }
+        let tasks = Tasks { handles: vec![writer.abort_handle(), reader.abort_handle()], shared: Arc::downgrade(&shared) };
+        Connection { shared, _tasks: Arc::new(tasks) }
     }
 
     pub fn version(&self) -> OcppVersion {
@@ -652,17 +680,31 @@ impl Connection {
             .unwrap_or_else(|| Err(SessionError::Timeout(format!("the DUT kept the connection open for {} ms", timeout.as_millis()))))
     }
 
+    /// Close the connection: a Close frame now; the peer's Close is awaited in the background.
     pub fn close(&self) {
-        let s = &self.shared;
-        if s.state.lock().unwrap().closed.is_none() {
-            s.trace().log("info", "closing the connection");
-            s.enqueue(Message::Close(None));
-            s.mark_closed("closed by the harness".into());
-        }
+        self.shared.close_handshake();
     }
 }
 
 impl Shared {
+    /// The connection ended for `reason`, unless it had ended already (our own Close answered).
+    fn ended(&self, reason: &str) {
+        let first = self.state.lock().unwrap().closed.is_none();
+        if first {
+            self.trace().log("info", format!("connection ended: {reason}"));
+            self.mark_closed(reason.to_string());
+        }
+    }
+
+    /// Start the close handshake unless the connection is closed already.
+    fn close_handshake(&self) {
+        if self.state.lock().unwrap().closed.is_none() {
+            self.trace().log("info", "closing the connection");
+            self.enqueue(Message::Close(None));
+            self.mark_closed("closed by the harness".into());
+        }
+    }
+
     fn trace(&self) -> Trace {
         self.trace.lock().unwrap().clone()
     }
@@ -738,6 +780,9 @@ impl Shared {
     fn observe_call(&self, action: &str, payload: &Value) {
         if let Some(m) = &self.model {
             m.lock().unwrap().observe_call(self.version, action, payload);
+            if let Some(d) = crate::model::deviation(self.version, action, payload) {
+                self.trace().violation(Some(d.clause.into()), d.expected, d.observed);
+            }
         }
     }
 
@@ -1124,6 +1169,72 @@ mod tests {
         let answer = peer.next(5_000).await.expect("the CALL beyond the cap answered");
         assert!(answer.starts_with(&format!(r#"[3,"h{MAX_HELD}""#)), "{answer}");
         assert!(trace.violations().iter().any(|v| v.expected.contains("CALLs waiting to be taken")));
+    }
+
+    /// A raw peer on a TCP listener (the DUT side), and the harness's connection to it.
+    async fn raw_peer() -> (Connection, tokio::task::JoinHandle<WebSocketStream<tokio::net::TcpStream>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = tokio::spawn(async move {
+            let (s, _) = listener.accept().await.unwrap();
+            tokio_tungstenite::accept_async(s).await.unwrap()
+        });
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+        (Connection::spawn(ws, OcppVersion::V201, "CS001".into(), Trace::new()), peer)
+    }
+
+    /// RFC 6455 §5.5.1: the DUT's Close is answered with a Close, so it sees a clean close
+    /// (1000), not an abnormal one (1006), whether or not anyone still holds the connection.
+    #[tokio::test]
+    async fn a_close_from_the_dut_is_answered_with_a_close() {
+        for drop_handle in [false, true] {
+            let (conn, peer) = raw_peer().await;
+            let mut ws = peer.await.unwrap();
+            ws.send(Message::Close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame { code: 1000u16.into(), reason: "bye".into() }))).await.unwrap();
+            conn.expect_close(Duration::from_secs(2)).await.unwrap();
+            if drop_handle {
+                drop(conn);
+            }
+            let answer = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("no answer to the Close");
+            assert!(matches!(answer, Some(Ok(Message::Close(_)))), "expected a Close back, got {answer:?}");
+        }
+    }
+
+    /// When the harness closes, the peer gets a Close and the socket stays until its answer;
+    /// a peer that never answers loses the socket after `CLOSE_LINGER`.
+    #[tokio::test]
+    async fn the_harness_closes_with_a_handshake_and_does_not_wait_for_ever() {
+        let (conn, peer) = raw_peer().await;
+        let mut ws = peer.await.unwrap();
+        conn.close();
+        drop(conn);
+        let first = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("no Close from the harness");
+        assert!(matches!(first, Some(Ok(Message::Close(_)))), "{first:?}");
+        // Our answer (tungstenite queues it) goes out on the next read, which ends cleanly.
+        let end = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("the harness kept the socket after the handshake");
+        assert!(end.is_none() || matches!(end, Some(Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed))), "{end:?}");
+
+        // A peer that reads the Close and then says nothing: the socket goes after the linger.
+        let (conn, peer) = raw_peer().await;
+        let ws = peer.await.unwrap();
+        let mut raw = ws.into_inner();
+        drop(conn);
+        let started = std::time::Instant::now();
+        let mut buf = vec![0u8; 64];
+        use tokio::io::AsyncReadExt as _;
+        let mut got = 0;
+        let eof = tokio::time::timeout(CLOSE_LINGER * 3, async {
+            loop {
+                match raw.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+        })
+        .await;
+        assert!(eof.is_ok(), "the socket stayed open past the linger");
+        assert!(got > 0, "no Close frame was sent before the socket closed");
+        assert!(started.elapsed() >= CLOSE_LINGER / 2, "the harness did not wait for the peer's Close ({:?})", started.elapsed());
     }
 
     #[tokio::test]

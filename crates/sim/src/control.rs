@@ -14,6 +14,8 @@
 //! | `GET /relay/{name}` | | `{"on": true}` |
 //! | `GET /input/{name}` | | `{"on": true}`: `contactor-1` is EVSE 1's contactor, closed |
 //! | `POST /safe-state` | | every cable out, faults cleared, relays off |
+//! | `POST /disturb` | `{"what": "evse-unavailable"}` | leave the baseline as a lab's device may between cases (see `station::Disturbance`) |
+//! | `POST /safe-state/then-disturb` | | the safe state, then the next disturbance in turn: as a bench's safe state, it disturbs the station between every two cases |
 //! | `GET /meter/{quantity}` | | `{"value": 1234.5, "unit": "Wh"}` (energy-import) |
 //! | `GET /status` | | `{"booted": true, "meter-wh": ...}` |
 use std::net::SocketAddr;
@@ -78,6 +80,28 @@ fn line(state: Result<bool, String>) -> Result<Json<Value>, (StatusCode, String)
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Disturb {
+    what: String,
+}
+
+fn disturb(h: &StationHandle, d: super::station::Disturbance) -> Reply {
+    if h.disturb(d) { Ok(StatusCode::NO_CONTENT) } else { Err((StatusCode::SERVICE_UNAVAILABLE, "the station is not running".into())) }
+}
+
+/// Every cable out, faults cleared, relays released.
+fn safe_state(h: &StationHandle) -> Reply {
+    for evse in 1..=8 {
+        send(h, Action::Plug { evse, connected: false })?;
+        send(h, Action::EvFault { evse, fault: EvFault::Cleared })?;
+    }
+    for relay in super::station::RELAYS {
+        h.switch(relay, false).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Network {
     up: bool,
 }
@@ -120,17 +144,20 @@ pub fn router(h: StationHandle) -> Router {
         )
         .route("/relay/{name}", get(|State(h): State<StationHandle>, Path(name): Path<String>| async move { line(h.relay(&name)) }))
         .route("/input/{name}", get(|State(h): State<StationHandle>, Path(name): Path<String>| async move { line(h.input(&name)) }))
+        .route("/safe-state", post(|State(h): State<StationHandle>| async move { safe_state(&h) }))
         .route(
-            "/safe-state",
+            "/disturb",
+            post(|State(h): State<StationHandle>, Json(b): Json<Disturb>| async move {
+                let names: Vec<&str> = super::station::Disturbance::ALL.iter().map(|(_, n)| *n).collect();
+                let d = super::station::Disturbance::named(&b.what).ok_or_else(|| bad(format!("unknown disturbance {:?} ({})", b.what, names.join(", "))))?;
+                disturb(&h, d)
+            }),
+        )
+        .route(
+            "/safe-state/then-disturb",
             post(|State(h): State<StationHandle>| async move {
-                for evse in 1..=8 {
-                    send(&h, Action::Plug { evse, connected: false })?;
-                    send(&h, Action::EvFault { evse, fault: EvFault::Cleared })?;
-                }
-                for relay in super::station::RELAYS {
-                    h.switch(relay, false).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e))?;
-                }
-                Ok::<_, (StatusCode, String)>(StatusCode::NO_CONTENT)
+                safe_state(&h)?;
+                disturb(&h, h.next_disturbance())
             }),
         )
         .route(

@@ -247,6 +247,10 @@ pub(crate) struct RunArgs {
     /// for CI that must see every case run, e.g. to notice an unwired bench.
     #[arg(long)]
     pub(crate) fail_on_skip: bool,
+    /// Exit 0 even when cases are inconclusive or were not run (a lost baseline, a state the
+    /// DUT could not be brought to): by default a verdict missing is a failing exit.
+    #[arg(long)]
+    pub(crate) allow_inconclusive: bool,
     /// Built-in DUTs: start the reference station afresh for every case, instead of once per
     /// version for the whole run (the way a real station lives, with the baseline restored
     /// between cases).

@@ -151,7 +151,10 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let unrun = c.skipped + c.inconclusive;
     let bad_skip = args.fail_on_skip && unrun > 0;
-    let outcome = if bad.is_empty() && !bad_skip { "ok" } else { "FAILED" };
+    // A verdict missing is no "ok": the run did not show the DUT conforms.
+    let missing = !args.allow_inconclusive && c.inconclusive > 0;
+    let ok = bad.is_empty() && !bad_skip && !missing;
+    let outcome = if ok { "ok" } else { "FAILED" };
     say!(
         "\ntest result: {outcome}. {} passed; {} failed; {} errors; {} skipped; {} inconclusive; finished in {:.2}s",
         c.passed, c.failed, c.errors, c.skipped, c.inconclusive, t0.elapsed().as_secs_f64()
@@ -160,7 +163,10 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if bad_skip {
         say!("--fail-on-skip: {unrun} case(s) did not run to a verdict");
     }
-    Ok(if bad.is_empty() && !bad_skip { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if missing {
+        say!("{} case(s) inconclusive or not run: no verdict for them (--allow-inconclusive to exit 0 anyway)", c.inconclusive);
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM (what CI sends on a timeout), with the signal's name.

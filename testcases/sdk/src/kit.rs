@@ -183,6 +183,39 @@ pub fn expect_and_reply(conn: &Connection, requirement: &str, action: &str, time
     Ok(call.payload)
 }
 
+/// Wait up to `window_ms` for a CALL of `action` that `wanted` accepts, answering each one on
+/// the way with `reply`: a DUT may pass through other legal states first (an old reservation
+/// ending before the new one shows). A failure lists what came on the way (`describe`).
+pub fn expect_until(
+    conn: &Connection,
+    requirement: &str,
+    action: &str,
+    window_ms: u32,
+    reply: Value,
+    expected: &str,
+    wanted: impl Fn(&Value) -> bool,
+    describe: impl Fn(&Value) -> String,
+) -> Step<Value> {
+    let start = clock::now_ms();
+    let mut seen = vec![];
+    loop {
+        let left = u64::from(window_ms).saturating_sub(clock::now_ms() - start) as u32;
+        let call = match conn.expect_call(action, left.max(1)) {
+            Ok(c) => c,
+            Err(SessionError::Timeout(_)) if !seen.is_empty() => {
+                return Err(fail(requirement, expected.to_string(), format!("within {window_ms} ms only: {}", seen.join(", "))));
+            }
+            Err(e) => return Err(session_failure(requirement, expected.to_string(), e)),
+        };
+        conn.reply(&call.message_id, &reply.to_string()).map_err(|e| session_failure(requirement, format!("to answer {action}"), e))?;
+        let payload = json(&call.payload);
+        if wanted(&payload) {
+            return Ok(payload);
+        }
+        seen.push(describe(&payload));
+    }
+}
+
 /// Answer a CALL the case took with `expect`.
 pub fn reply(conn: &Connection, requirement: &str, call: &Incoming, action: &str, payload: Value) -> Step {
     conn.reply(&call.id, &payload.to_string()).map_err(|e| session_failure(requirement, format!("to answer {action}"), e))

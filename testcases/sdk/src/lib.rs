@@ -91,6 +91,15 @@ impl Case {
         }
     }
 
+    /// The optional DUT features the case depends on (it is skipped where the DUT description
+    /// does not declare them).
+    pub fn features(self, features: &'static [&'static str]) -> Case {
+        Case {
+            features,
+            ..self
+        }
+    }
+
     /// The case's time limit.
     pub fn timeout_ms(self, timeout_ms: u32) -> Case {
         Case {

@@ -17,7 +17,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::*;
 use super::super::{Fault, answer, check_call, variant::{self, Variant}};
-use ocpp_bench::Action;
 use ocpp_core::{frame::Frame, schema::Direction, transport::ws_config};
 
 /// An answer held back by variant own-call-first.
@@ -30,13 +29,13 @@ pub(super) struct Deferred {
 }
 
 /// Run the station until the task is aborted.
-pub async fn run(cfg: StationConfig, inputs: mpsc::UnboundedReceiver<Action>) {
+pub async fn run(cfg: StationConfig, inputs: mpsc::UnboundedReceiver<super::Input>) {
     run_reporting(cfg, inputs, Arc::default()).await
 }
 
 pub(super) async fn run_reporting(
     cfg: StationConfig,
-    mut inputs: mpsc::UnboundedReceiver<Action>,
+    mut inputs: mpsc::UnboundedReceiver<super::Input>,
     panel: Arc<super::Panel>,
 ) {
     let mut st = Station::new(cfg);
@@ -81,7 +80,7 @@ pub(super) async fn run_reporting(
             tokio::select! {
                 input = inputs.recv(), if !inputs.is_closed() || !inputs.is_empty() => {
                     if let Some(input) = input {
-                        if st.on_input(input) == Some(Ended::PowerCycle) {
+                        if st.on_signal(input) == Some(Ended::PowerCycle) {
                             st.power_cycle();
                         }
                     }
@@ -98,7 +97,7 @@ pub(super) async fn run_reporting(
 
 
 impl Station {
-    pub(super) async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<Action>) -> anyhow::Result<Ended> {
+    pub(super) async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<super::Input>) -> anyhow::Result<Ended> {
         use ocpp_core::security::tls::{Dial, DialError, dial};
         let url = format!("{}/{}", self.csms_url().trim_end_matches('/'), self.cfg.station_id);
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
@@ -191,7 +190,12 @@ impl Station {
                 msg = stream.next(), if !deaf => {
                     let text = match msg {
                         Some(Ok(Message::Text(t))) => t.to_string(),
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Ok(Ended::Dropped),
+                        Some(Ok(Message::Close(_))) => {
+                            // RFC 6455 §5.5.1: the Close is answered (by the next read) before the socket goes.
+                            let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+                            return Ok(Ended::Dropped);
+                        }
+                        None | Some(Err(_)) => return Ok(Ended::Dropped),
                         Some(Ok(_)) => continue,
                     };
                     // A hostile station attacks when, registered, it is first asked something
@@ -217,7 +221,7 @@ impl Station {
                 }
                 // Without a handle left, no more inputs come; the branch sleeps from then on.
                 input = inputs.recv(), if !inputs.is_closed() || !inputs.is_empty() => {
-                    if let Some(end) = input.and_then(|i| self.on_input(i)) {
+                    if let Some(end) = input.and_then(|i| self.on_signal(i)) {
                         return Ok(end);
                     }
                 }

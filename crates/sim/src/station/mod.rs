@@ -53,6 +53,8 @@ pub struct StationConfig {
     pub security: StationSecurity,
     /// Legal but unusual behaviours (see [`super::variant`]).
     pub variants: Vec<Variant>,
+    /// The card a driver presents in the `token-without-cable` disturbance.
+    pub disturb_token: String,
 }
 
 impl StationConfig {
@@ -68,22 +70,82 @@ impl StationConfig {
             local_tokens: vec![],
             security: StationSecurity::default(),
             variants: vec![],
+            disturb_token: ocpp_core::defaults::VALID_ID_TOKENS[0].to_string(),
         }
+    }
+}
+
+/// What reaches a running station from outside its OCPP connection.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// The physical world, as a bench drives it.
+    Bench(Action),
+    /// Something a person at the station or its own logic does that leaves it off the
+    /// baseline (see [`Disturbance`]).
+    Disturb(Disturbance),
+}
+
+/// A way the station leaves the state a case expects, without the CSMS asking: what a lab's
+/// device does between cases (a technician's service switch, a driver's card, its own
+/// firmware reporting a status for EVSE 0). Tests use them to prove that the harness brings a
+/// long-lived station back to the baseline by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disturbance {
+    /// The whole station out of service, reported Unavailable (as after ChangeAvailability
+    /// Inoperative at station level).
+    StationUnavailable,
+    /// EVSE 1 out of service (as after an EVSE-level Inoperative).
+    EvseUnavailable,
+    /// A driver's card at EVSE 1 without a cable: an authorization (2.x with TxStartPoint
+    /// Authorized: a transaction) waiting for the cable.
+    TokenWithoutCable,
+    /// 2.x: a StatusNotification for EVSE 0 / connector 0, which numbers nothing (1.6: the
+    /// charge point's connector 0, which is legal).
+    StatusForEvse0,
+}
+
+impl Disturbance {
+    pub const ALL: [(Disturbance, &str); 4] = [
+        (Disturbance::StationUnavailable, "station-unavailable"),
+        (Disturbance::EvseUnavailable, "evse-unavailable"),
+        (Disturbance::TokenWithoutCable, "token-without-cable"),
+        (Disturbance::StatusForEvse0, "status-for-evse-0"),
+    ];
+
+    pub fn named(name: &str) -> Option<Disturbance> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(d, _)| *d)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(d, _)| *d == self).map(|(_, n)| *n).unwrap_or("disturbance")
     }
 }
 
 /// Sends physical inputs to a running station, and shows what a bench sees of it ([`Panel`]).
 #[derive(Clone)]
 pub struct StationHandle {
-    inputs: mpsc::UnboundedSender<Action>,
+    inputs: mpsc::UnboundedSender<Input>,
     panel: Arc<Panel>,
     evses: u32,
+    /// Disturbances handed out by `next_disturbance`.
+    disturbed: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl StationHandle {
     /// False when the station is no longer running.
     pub fn send(&self, input: Action) -> bool {
-        self.inputs.send(input).is_ok()
+        self.inputs.send(Input::Bench(input)).is_ok()
+    }
+
+    /// The disturbances in turn, one per call (for a bench that disturbs between every two cases).
+    pub fn next_disturbance(&self) -> Disturbance {
+        let n = self.disturbed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Disturbance::ALL[n % Disturbance::ALL.len()].0
+    }
+
+    /// Leave the baseline as `d` says; false when the station is no longer running.
+    pub fn disturb(&self, d: Disturbance) -> bool {
+        self.inputs.send(Input::Disturb(d)).is_ok()
     }
 
     /// Whether the CSMS has accepted the station's BootNotification (since its last reboot).
@@ -123,7 +185,7 @@ impl StationHandle {
 pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let panel = Arc::new(Panel::default());
-    let handle = StationHandle { inputs: tx, panel: panel.clone(), evses: cfg.evses };
+    let handle = StationHandle { inputs: tx, panel: panel.clone(), evses: cfg.evses, disturbed: Arc::default() };
     (handle, tokio::spawn(run_reporting(cfg, rx, panel)))
 }
 
@@ -653,6 +715,38 @@ impl Station {
     }
 
     /// Apply a physical input; Some when it ends the connection.
+    fn on_signal(&mut self, input: Input) -> Option<Ended> {
+        match input {
+            Input::Bench(a) => self.on_input(a),
+            Input::Disturb(d) => {
+                self.disturb(d);
+                None
+            }
+        }
+    }
+
+    /// See [`Disturbance`]: done as the station's own doing, reported as it would report it.
+    fn disturb(&mut self, d: Disturbance) {
+        tracing::info!(target: "sim", "{}: disturbed: {}", self.cfg.station_id, d.name());
+        match d {
+            Disturbance::StationUnavailable => {
+                self.change_availability(0, false);
+            }
+            Disturbance::EvseUnavailable => {
+                self.change_availability(1, false);
+            }
+            Disturbance::TokenWithoutCable => {
+                self.on_input(Action::Token(self.cfg.disturb_token.clone()));
+            }
+            Disturbance::StatusForEvse0 if self.v16 => {
+                self.enqueue(Out::call("StatusNotification", json!({"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": ocpp_core::defaults::now_rfc3339()})));
+            }
+            Disturbance::StatusForEvse0 => {
+                self.enqueue(Out::call("StatusNotification", json!({"evseId": 0, "connectorId": 0, "connectorStatus": "Unavailable", "timestamp": ocpp_core::defaults::now_rfc3339()})));
+            }
+        }
+    }
+
     fn on_input(&mut self, input: Action) -> Option<Ended> {
         match input {
             Action::Plug { evse, connected } => {

@@ -1,0 +1,203 @@
+//! When the baseline does not come back after a case: a ladder of ever stronger means, each
+//! followed by a new look at the station, instead of leaving every later case inconclusive.
+//! The undo of what the case changed comes first; then the whole station and every EVSE that
+//! is off made operative; then the station rebooted, gently (OnIdle / Soft) and then at once
+//! (Immediate / Hard); last the bench's power cycle (a relay, or a person prompted by the
+//! operator driver). The case's trace says which rung brought the baseline back; if none did,
+//! the run knows the state is lost (`Lost`) and does not try again before every case.
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::baseline::{self, Unrestored, Waits, expect_status};
+use ocpp_bench::{Action, Bench};
+use ocpp_core::{session::Connection, trace::Trace, transport::Listener, version::OcppVersion};
+
+/// One means of bringing the station back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rung {
+    /// Undo what the case changed, end transactions, release waiting authorizations.
+    Undo,
+    /// ChangeAvailability Operative for the station and for each EVSE and connector not
+    /// Available (an EVSE-level Inoperative is not reverted at station level).
+    Operative,
+    /// Reset OnIdle (1.6: Soft), then wait for the station to be back.
+    ResetOnIdle,
+    /// Reset Immediate (1.6: Hard).
+    ResetImmediate,
+    /// The bench's power-cycle capability.
+    PowerCycle,
+}
+
+pub const LADDER: [Rung; 5] = [Rung::Undo, Rung::Operative, Rung::ResetOnIdle, Rung::ResetImmediate, Rung::PowerCycle];
+
+impl Rung {
+    pub fn describe(self, version: OcppVersion) -> &'static str {
+        let v16 = version == OcppVersion::V16;
+        match self {
+            Rung::Undo => "undo what the case changed",
+            Rung::Operative => "ChangeAvailability Operative for the station and each EVSE that is off",
+            Rung::ResetOnIdle if v16 => "Reset Soft",
+            Rung::ResetOnIdle => "Reset OnIdle",
+            Rung::ResetImmediate if v16 => "Reset Hard",
+            Rung::ResetImmediate => "Reset Immediate",
+            Rung::PowerCycle => "bench power cycle",
+        }
+    }
+}
+
+/// The baseline could not be brought back by any rung.
+#[derive(Debug, Clone)]
+pub struct Lost {
+    /// What is still off after the last rung.
+    pub reason: String,
+    /// The rungs tried, in order, with what each met.
+    pub tried: Vec<String>,
+    /// An undo the station accepted without reaching its state (see `Unrestored::broke`).
+    pub broke: Option<(String, String, String)>,
+}
+
+/// What the ladder needs of the run.
+pub struct Means<'a> {
+    pub listener: &'a Listener,
+    pub bench: &'a Bench,
+    pub trace: &'a Trace,
+    pub waits: Waits,
+    /// How long a reboot may take until the station is connected again.
+    pub reboot: Duration,
+}
+
+/// Climb the ladder until the baseline is back: Ok with what was done (logged in the trace
+/// already), or what is lost.
+pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
+    let mut tried = vec![];
+    let mut broke = None;
+    let mut reason = String::new();
+    for rung in LADDER {
+        if rung == Rung::PowerCycle && !m.bench.has("power-cycle") {
+            continue;
+        }
+        let conn = match connection(m).await {
+            Ok(c) => c,
+            Err(e) => {
+                reason = e;
+                // Without a connection only the bench can help.
+                if rung != Rung::PowerCycle {
+                    continue;
+                }
+                m.trace.log("baseline", "the station is not connected: trying the bench's power cycle");
+                m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| Lost { reason: format!("{reason}; the power cycle failed: {e:?}"), tried: tried.clone(), broke: broke.clone() })?;
+                match m.listener.accept_after(0, m.reboot).await {
+                    Ok((_, c)) => c,
+                    Err(e) => return Err(Lost { reason: format!("the station did not come back after the power cycle: {e}"), tried, broke }),
+                }
+            }
+        };
+        let version = conn.version();
+        if rung != Rung::Undo {
+            m.trace.log("baseline", format!("recovery: {}", rung.describe(version)));
+            if let Err(e) = apply(rung, &conn, m).await {
+                m.trace.log("baseline", format!("recovery: {} did not work: {e}", rung.describe(version)));
+                tried.push(format!("{} ({e})", rung.describe(version)));
+                continue;
+            }
+        }
+        let conn = match connection(m).await {
+            Ok(c) => c,
+            Err(e) => {
+                tried.push(format!("{} ({e})", rung.describe(version)));
+                reason = e;
+                continue;
+            }
+        };
+        match baseline::restore(&conn, m.waits).await {
+            Ok(done) => {
+                for d in &done {
+                    m.trace.log("baseline", d.clone());
+                }
+                if rung != Rung::Undo {
+                    m.trace.log("baseline", format!("the baseline is back after: {}", rung.describe(version)));
+                }
+                return Ok(done);
+            }
+            Err(Unrestored { reason: r, broke: b }) => {
+                m.trace.log("baseline", format!("after {}: {r}", rung.describe(version)));
+                tried.push(format!("{} ({r})", rung.describe(version)));
+                broke = broke.or(b);
+                reason = r;
+            }
+        }
+    }
+    Err(Lost { reason, tried, broke })
+}
+
+/// The station's open connection, or the one it opens next within the reboot time.
+async fn connection(m: &Means<'_>) -> Result<Connection, String> {
+    if let Some(c) = m.listener.live() {
+        return Ok(c);
+    }
+    m.trace.log("baseline", "the station is not connected: waiting for it to come back");
+    m.listener.accept_after(0, m.reboot).await.map(|(_, c)| c).map_err(|e| format!("the station did not come back: {e}"))
+}
+
+/// Carry out one rung (not `Undo`, which `restore` is).
+async fn apply(rung: Rung, conn: &Connection, m: &Means<'_>) -> Result<(), String> {
+    let version = conn.version();
+    let v16 = version == OcppVersion::V16;
+    let response = m.waits.response;
+    match rung {
+        Rung::Undo => Ok(()),
+        Rung::Operative => {
+            let station = if v16 { json!({"connectorId": 0, "type": "Operative"}) } else { json!({"operationalStatus": "Operative"}) };
+            expect_status(conn, "ChangeAvailability", station, &["Accepted", "Scheduled"], response).await?;
+            let off: Vec<String> = conn.model().map(|mo| mo.lock().unwrap().busy_connectors()).unwrap_or_default();
+            for entry in off.iter().filter(|b| b.ends_with(" Unavailable")) {
+                let key = entry.split(' ').next().unwrap_or_default();
+                let mut ids = key.split('/').filter_map(|x| x.parse::<u32>().ok());
+                let (Some(first), second) = (ids.next(), ids.next()) else { continue };
+                let payloads = match (v16, second) {
+                    (true, _) => vec![json!({"connectorId": first, "type": "Operative"})],
+                    (false, Some(c)) => vec![json!({"operationalStatus": "Operative", "evse": {"id": first}}), json!({"operationalStatus": "Operative", "evse": {"id": first, "connectorId": c}})],
+                    (false, None) => vec![json!({"operationalStatus": "Operative", "evse": {"id": first}})],
+                };
+                for p in payloads {
+                    expect_status(conn, "ChangeAvailability", p, &["Accepted", "Scheduled"], response).await?;
+                }
+            }
+            Ok(())
+        }
+        Rung::ResetOnIdle | Rung::ResetImmediate => {
+            let kind = match (rung, v16) {
+                (Rung::ResetOnIdle, true) => "Soft",
+                (Rung::ResetOnIdle, false) => "OnIdle",
+                (_, true) => "Hard",
+                (_, false) => "Immediate",
+            };
+            let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
+            if let Some(model) = conn.model() {
+                model.lock().unwrap().reboots_requested += 1;
+            }
+            expect_status(conn, "Reset", json!({"type": kind}), &["Accepted", "Scheduled"], response).await?;
+            let (_, new) = m.listener.accept_after(before, m.reboot).await.map_err(|e| format!("the station did not connect again after the Reset: {e}"))?;
+            if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
+                return Err("the station did not register again after the Reset".into());
+            }
+            // It reports its connectors after the boot (B01.FR.05): give them a moment.
+            new.wait_model(response.min(Duration::from_secs(3)), |s| s.busy_connectors().is_empty()).await;
+            Ok(())
+        }
+        Rung::PowerCycle => {
+            let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
+            if let Some(model) = conn.model() {
+                model.lock().unwrap().reboots_requested += 1;
+            }
+            m.trace.log("state", "cycle the station's power (baseline recovery)");
+            m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| format!("the bench could not cycle the power: {e:?}"))?;
+            let (_, new) = m.listener.accept_after(before, m.reboot).await.map_err(|e| format!("the station did not connect again after the power cycle: {e}"))?;
+            if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
+                return Err("the station did not register again after the power cycle".into());
+            }
+            Ok(())
+        }
+    }
+}
