@@ -171,6 +171,9 @@ pub struct Waits {
     /// For the connectors to become Available (the response time, or a glance when the
     /// baseline is known lost already).
     pub idle: Duration,
+    /// How many connectors the station reports after a boot (B01.FR.05): until it has, no
+    /// news is no proof that they are Available.
+    pub connectors: usize,
 }
 
 /// Why the station is not at the baseline after `restore`.
@@ -255,7 +258,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
         m.undo.extend(newer);
     }
     // Every connector available again (general pre-conditions: idle, clear of faults).
-    if !settle_idle(conn, waits.idle.min(Duration::from_secs(2))).await {
+    if !settle_idle(conn, waits.idle.min(Duration::from_secs(2)), waits.connectors).await {
         // A connector still Preparing with no transaction holds an authorization that waits
         // for a cable (until its connection time-out): taking the EVSE out of operation and
         // back releases it.
@@ -272,7 +275,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             done.push(format!("released the authorization waiting at EVSE {evse} (Inoperative, then Operative)"));
         }
     }
-    if !settle_idle(conn, waits.idle).await {
+    if !settle_idle(conn, waits.idle, waits.connectors).await {
         let busy = model.lock().unwrap().busy_connectors();
         let reason = format!("connector(s) not Available: {}", busy.join(", "));
         let unavailable = busy.iter().any(|b| b.ends_with(" Unavailable"));
@@ -293,20 +296,29 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
 /// status it still owes: what a station reports after a change, it reports at once.
 const QUIET: Duration = Duration::from_millis(1500);
 
-/// Wait until every connector is Available, at most `max`, or until the station has been
-/// quiet for `QUIET` (nothing more is coming): whether they are.
-async fn settle_idle(conn: &Connection, max: Duration) -> bool {
-    let idle = |m: &ocpp_core::model::StationModel| m.busy_connectors().is_empty();
+/// Wait until every connector is Available — after a boot in the run, every one of the
+/// `connectors` reported since — at most `max`, or until the station has been quiet for
+/// `QUIET` (nothing more is coming): whether the connectors it reported are Available.
+async fn settle_idle(conn: &Connection, max: Duration, connectors: usize) -> bool {
+    let reported = move |m: &ocpp_core::model::StationModel| m.boots == 0 || m.reported_since_boot.len() >= connectors;
+    let idle = move |m: &ocpp_core::model::StationModel| m.busy_connectors().is_empty() && reported(m);
     let start = std::time::Instant::now();
     loop {
         let left = max.saturating_sub(start.elapsed());
         if conn.wait_model(left.min(Duration::from_millis(250)), idle).await {
             return true;
         }
-        let last_call = conn.model().and_then(|m| m.lock().unwrap().last_call);
+        let Some(model) = conn.model() else { return false };
+        let (last_call, busy, all_reported) = {
+            let m = model.lock().unwrap();
+            (m.last_call, !m.busy_connectors().is_empty(), reported(&m))
+        };
         let quiet = start.elapsed() >= QUIET && last_call.is_none_or(|t| t.elapsed() >= QUIET);
         if quiet || start.elapsed() >= max || conn.is_closed() {
-            return false;
+            if !busy && !all_reported {
+                conn.trace().log("baseline", "the station did not report every connector after its boot (B01.FR.05): taking those it reported");
+            }
+            return !busy;
         }
     }
 }

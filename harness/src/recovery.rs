@@ -182,8 +182,6 @@ async fn apply(rung: Rung, conn: &Connection, m: &Means<'_>) -> Result<(), Strin
             if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
                 return Err("the station did not register again after the Reset".into());
             }
-            // It reports its connectors after the boot (B01.FR.05): give them a moment.
-            new.wait_model(response.min(Duration::from_secs(3)), |s| s.busy_connectors().is_empty()).await;
             Ok(())
         }
         Rung::PowerCycle => {

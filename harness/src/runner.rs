@@ -132,13 +132,13 @@ struct Broken {
 }
 
 /// Whether a case needs an idle, operative EVSE to start: it uses the physical world (cable,
-/// pilot, card reader, EV faults) or belongs to a block about charging — authorization,
-/// transactions, remote control, availability, reservation, tariffs, metering, smart charging
-/// (C, E-K). 1.6 cases have no blocks and are taken to need one.
+/// pilot, card reader, EV faults), or it is not in a block about the station as a whole —
+/// security, provisioning, local list, firmware, certificates, diagnostics, data transfer
+/// (A, B, D, L, M, N, P). 1.6 cases have no blocks and are taken to need one.
 pub fn needs_idle_evse(meta: &CaseMeta) -> bool {
     const PHYSICAL: [&str; 4] = ["plug", "pilot", "token-reader", "ev-fault"];
-    const CHARGING: [&str; 8] = ["C", "E", "F", "G", "H", "I", "J", "K"];
-    meta.needs.iter().any(|n| PHYSICAL.contains(&n.as_str())) || meta.block().is_none_or(|b| CHARGING.contains(&b.as_str()))
+    const STATION_WIDE: [&str; 7] = ["A", "B", "D", "L", "M", "N", "P"];
+    meta.needs.iter().any(|n| PHYSICAL.contains(&n.as_str())) || meta.block().is_none_or(|b| !STATION_WIDE.contains(&b.as_str()))
 }
 
 /// A built-in reference station started once for the run, with the listener it connects to.
@@ -297,7 +297,7 @@ impl Runner {
             trace.absorb(&between);
         }
         let response = Duration::from_millis(u64::from(timing.response_ms));
-        let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response } };
+        let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response }, connectors: self.opts.config.evses.max(1) as usize };
         let means = crate::recovery::Means { listener, bench, trace, waits, reboot: Duration::from_millis(u64::from(timing.reboot_ms)) };
         if lost_already {
             let conn = listener.live().ok_or_else(|| crate::recovery::Lost { reason: "the station is not connected".into(), tried: vec![], broke: None })?;
@@ -306,7 +306,8 @@ impl Runner {
                     done.into_iter().for_each(|d| trace.log("baseline", d));
                     Ok(())
                 }
-                Err(u) => Err(crate::recovery::Lost { reason: u.reason, tried: vec![], broke: u.broke }),
+                // A glance is no wait a station can be blamed for.
+                Err(u) => Err(crate::recovery::Lost { reason: u.reason, tried: vec![], broke: None }),
             };
         }
         crate::recovery::recover(&means).await.map(|_| ()).inspect_err(|lost| {
@@ -316,10 +317,11 @@ impl Runner {
 
     /// Whether the station, as the harness sees it now, is at the baseline again (it may come
     /// back by itself: a reservation expires, a reboot the lab made).
-    fn back_at_baseline(listener: &Listener) -> bool {
+    fn back_at_baseline(&self, listener: &Listener) -> bool {
         let m = listener.model();
         let m = m.lock().unwrap();
-        listener.live().is_some() && m.registration.is_accepted() && m.transactions.is_empty() && m.busy_connectors().is_empty() && !m.undo.iter().any(|u| u.blocks_connectors())
+        let reported = m.boots == 0 || m.reported_since_boot.len() >= self.opts.config.evses.max(1) as usize;
+        listener.live().is_some() && m.registration.is_accepted() && m.transactions.is_empty() && reported && m.busy_connectors().is_empty() && !m.undo.iter().any(|u| u.blocks_connectors())
     }
 
     /// Harness as station: end what a case left open at the CSMS at `url` (see `leftovers`), on
@@ -538,7 +540,7 @@ impl Runner {
             // lost); one that does not, runs.
             let broken = self.baseline_broken.lock().unwrap().clone();
             if let Some(mut b) = broken {
-                if Self::back_at_baseline(listener) {
+                if self.back_at_baseline(listener) {
                     trace.log("baseline", format!("the station is at the baseline again (lost after {})", b.after));
                     *self.baseline_broken.lock().unwrap() = None;
                 } else if !needs_idle_evse(meta) {

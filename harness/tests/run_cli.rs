@@ -300,3 +300,48 @@ fn a_closed_stdout_is_not_a_crash() {
     }
     assert!(reports.join("results.json").is_file(), "the run wrote no reports");
 }
+
+/// A station that accepts ChangeAvailability Operative and stays Unavailable (fault
+/// ignore-operative, kept over reboots): the case that left the state fails for it (G03.FR.07),
+/// the recovery ladder is climbed once, the loss is one finding, every later case that needs an
+/// idle EVSE is "not run" without a frame sent, a station-wide case still runs, and the exit
+/// status says verdicts are missing.
+#[test]
+fn a_lost_baseline_is_one_finding_not_a_cascade() {
+    let dir = std::env::temp_dir().join(format!("lost-baseline-{}", std::process::id()));
+    let out = harness(&["run", "--role", "csms", "--ocpp", "2.0.1", "--fault", "ignore-operative", "TC_G_0", "TC_J_09", "TC_B_23"], &dir);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("inconclusive or not run: no verdict for them"), "{text}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let cases = json["cases"].as_array().unwrap();
+    let by_id = |id: &str| cases.iter().find(|c| c["meta"]["id"] == id).unwrap_or_else(|| panic!("no {id} in {text}"));
+    let g03 = by_id("TC_G_03_CS");
+    assert_eq!(g03["verdict"], "fail", "{}", g03["reason"]);
+    assert!(g03["reason"].as_str().unwrap().contains("G03.FR.07"), "{}", g03["reason"]);
+    let reasons: Vec<&str> = cases.iter().filter_map(|c| c["reason"].as_str()).collect();
+    let findings: Vec<&&str> = reasons.iter().filter(|r| r.starts_with("not run: the baseline was lost after TC_G_03_CS")).collect();
+    assert_eq!(findings.len(), 1, "{reasons:#?}");
+    let first = cases.iter().find(|c| c["reason"].as_str() == Some(findings[0])).unwrap()["meta"]["id"].as_str().unwrap().to_string();
+    let not_run: Vec<&serde_json::Value> = cases.iter().filter(|c| c["reason"].as_str().is_some_and(|r| r.starts_with("not run:"))).collect();
+    assert!(not_run.len() >= 5, "{reasons:#?}");
+    for c in &not_run {
+        let r = c["reason"].as_str().unwrap();
+        assert!(r == *findings[0] || r.ends_with(&format!("(see {first})")), "{r}");
+        assert!(c["trace"]["wire"].as_array().is_none_or(|w| w.is_empty()), "a case not run sent frames: {}", c["meta"]["id"]);
+    }
+    // The ladder was climbed once, to its top, not before every case.
+    let resets = cases
+        .iter()
+        .flat_map(|c| c["trace"]["log"].as_array().cloned().unwrap_or_default())
+        .filter(|l| l["message"].as_str().is_some_and(|m| m.starts_with("recovery: Reset OnIdle")))
+        .count();
+    assert_eq!(resets, 1, "{text}");
+    // A case about the station as a whole (B: provisioning) still runs, and sends frames.
+    let b23 = by_id("TC_B_23_CS");
+    assert!(!b23["reason"].as_str().unwrap_or_default().starts_with("not run:"), "{}", b23["reason"]);
+    assert!(b23["trace"]["wire"].as_array().is_some_and(|w| !w.is_empty()), "TC_B_23_CS sent nothing");
+    // Without the fault nothing is lost, and the run exits 0.
+    let fine = harness(&["run", "--role", "csms", "--ocpp", "2.0.1", "TC_G_03", "TC_J_09"], &dir.join("fine"));
+    assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stdout));
+}

@@ -162,7 +162,7 @@ impl StationModel {
             }
             "StatusNotification" => {
                 let key = format!("{}/{}", p["evseId"], p["connectorId"]);
-                if self.reported_since_boot.len() < MAX_ENTRIES {
+                if self.reported_since_boot.len() < MAX_ENTRIES && !is_station_key(&key) {
                     self.reported_since_boot.insert(key.clone());
                 }
                 bounded(&mut self.connectors, key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
