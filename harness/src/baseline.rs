@@ -258,7 +258,8 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
         m.undo.extend(newer);
     }
     // Every connector available again (general pre-conditions: idle, clear of faults).
-    if !settle_idle(conn, waits.idle.min(Duration::from_secs(2)), waits.connectors).await {
+    let mut idle = settle_idle(conn, waits.idle.min(Duration::from_secs(2)), waits.connectors).await;
+    if !idle {
         // A connector still Preparing with no transaction holds an authorization that waits
         // for a cable (until its connection time-out): taking the EVSE out of operation and
         // back releases it.
@@ -266,7 +267,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             let m = model.lock().unwrap();
             m.connectors.iter().filter(|(k, s)| !ocpp_core::model::is_station_key(k) && *s == "Preparing").filter_map(|(k, _)| k.split('/').next()?.parse().ok()).filter(|e| m.transaction_on(*e).is_none()).collect()
         };
-        for evse in waiting {
+        for &evse in &waiting {
             for operative in [false, true] {
                 let kind = if operative { "Operative" } else { "Inoperative" };
                 let payload = if version == OcppVersion::V16 { json!({"connectorId": evse, "type": kind}) } else { json!({"operationalStatus": kind, "evse": {"id": evse}}) };
@@ -274,8 +275,12 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             }
             done.push(format!("released the authorization waiting at EVSE {evse} (Inoperative, then Operative)"));
         }
+        // Something was asked of the station just now: give it its time to answer for it.
+        if !waiting.is_empty() || !accepted.is_empty() {
+            idle = settle_idle(conn, waits.idle, waits.connectors).await;
+        }
     }
-    if !settle_idle(conn, waits.idle, waits.connectors).await {
+    if !idle {
         let busy = model.lock().unwrap().busy_connectors();
         let reason = format!("connector(s) not Available: {}", busy.join(", "));
         let unavailable = busy.iter().any(|b| b.ends_with(" Unavailable"));
@@ -294,7 +299,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
 
 /// How long a station must have sent nothing before the baseline stops waiting for the
 /// status it still owes: what a station reports after a change, it reports at once.
-const QUIET: Duration = Duration::from_millis(1500);
+const QUIET: Duration = Duration::from_millis(1000);
 
 /// Wait until every connector is Available — after a boot in the run, every one of the
 /// `connectors` reported since — at most `max`, or until the station has been quiet for

@@ -315,6 +315,15 @@ impl Runner {
         })
     }
 
+    /// Whether the connected, registered station shows that it is off the baseline: a
+    /// transaction going on, a connector not Available. (A station still connecting or
+    /// booting is the case's to meet.)
+    fn visibly_off_baseline(&self, listener: &Listener) -> bool {
+        let m = listener.model();
+        let m = m.lock().unwrap();
+        listener.live().is_some() && m.registration.is_accepted() && (!m.transactions.is_empty() || !m.busy_connectors().is_empty())
+    }
+
     /// Whether the station, as the harness sees it now, is at the baseline again (it may come
     /// back by itself: a reservation expires, a reboot the lab made).
     fn back_at_baseline(&self, listener: &Listener) -> bool {
@@ -553,6 +562,16 @@ impl Runner {
                     b.reported_in.get_or_insert_with(|| meta.id.clone());
                     *self.baseline_broken.lock().unwrap() = Some(b);
                     return verdict;
+                }
+            } else if self.visibly_off_baseline(listener) {
+                // The station left the baseline after the last look (its own doing between
+                // cases): back to it before the case, by the same ladder.
+                trace.log("baseline", "the station left the baseline between cases: bringing it back before the case");
+                if let Err(lost) = self.restore_baseline(listener, &bench, trace, false).await {
+                    let reason = format!("not run: the baseline was lost between cases, before {}: {}; tried: {}", meta.id, lost.reason, lost.tried.join("; "));
+                    *self.baseline_broken.lock().unwrap() = Some(Broken { after: format!("the time before {}", meta.id), reason: lost.reason, reported_in: Some(meta.id.clone()), tried: lost.tried });
+                    listener.between_cases(Trace::new());
+                    return Verdict::Inconclusive(reason);
                 }
             }
             listener.begin_case(trace.clone(), vec![version]);

@@ -157,7 +157,11 @@ pub fn router(h: StationHandle) -> Router {
             "/safe-state/then-disturb",
             post(|State(h): State<StationHandle>| async move {
                 safe_state(&h)?;
-                disturb(&h, h.next_disturbance())
+                let done = disturb(&h, h.next_disturbance());
+                // Its messages go out in a moment: the bench's safe state ends after them, as a
+                // lab's would end after the station reacted.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                done
             }),
         )
         .route(
