@@ -294,7 +294,27 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
         });
         return Err(Unrestored { reason, broke });
     }
+    if !done.is_empty() {
+        said_all(conn, waits.response).await;
+    }
     Ok(done)
+}
+
+/// Wait until the station has said what it had to say after something was done to it: a
+/// short quiet spell (250 ms without a CALL from it), `max` at most (a station reporting
+/// meter values every second is never quiet). What it said is answered by then, so the next
+/// case does not meet the tail of it.
+pub async fn said_all(conn: &Connection, max: Duration) {
+    let quiet = Duration::from_millis(250);
+    let Some(model) = conn.model() else { return };
+    let deadline = tokio::time::Instant::now() + max;
+    while tokio::time::Instant::now() < deadline {
+        let since = model.lock().unwrap().last_call.map(|t| t.elapsed()).unwrap_or(quiet);
+        if since >= quiet {
+            break;
+        }
+        tokio::time::sleep(quiet - since).await;
+    }
 }
 
 /// How long a station must have sent nothing before the baseline stops waiting for the

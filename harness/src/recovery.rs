@@ -116,6 +116,7 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
                     m.trace.log("baseline", d.clone());
                 }
                 if rung != Rung::Undo {
+                    baseline::said_all(&conn, m.waits.response).await;
                     m.trace.log("baseline", format!("the baseline is back after: {}", rung.describe(version)));
                 }
                 return Ok(done);
@@ -178,11 +179,7 @@ async fn apply(rung: Rung, conn: &Connection, m: &Means<'_>) -> Result<(), Strin
                 model.lock().unwrap().reboots_requested += 1;
             }
             expect_status(conn, "Reset", json!({"type": kind}), &["Accepted", "Scheduled"], response).await?;
-            let (_, new) = m.listener.accept_after(before, m.reboot).await.map_err(|e| format!("the station did not connect again after the Reset: {e}"))?;
-            if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
-                return Err("the station did not register again after the Reset".into());
-            }
-            Ok(())
+            back_after_reboot(m, before, "the Reset").await
         }
         Rung::PowerCycle => {
             let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
@@ -191,11 +188,16 @@ async fn apply(rung: Rung, conn: &Connection, m: &Means<'_>) -> Result<(), Strin
             }
             m.trace.log("state", "cycle the station's power (baseline recovery)");
             m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| format!("the bench could not cycle the power: {e:?}"))?;
-            let (_, new) = m.listener.accept_after(before, m.reboot).await.map_err(|e| format!("the station did not connect again after the power cycle: {e}"))?;
-            if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
-                return Err("the station did not register again after the power cycle".into());
-            }
-            Ok(())
+            back_after_reboot(m, before, "the power cycle").await
         }
     }
+}
+
+/// The station connected again (a connection numbered above `before`) and registered.
+async fn back_after_reboot(m: &Means<'_>, before: u64, what: &str) -> Result<(), String> {
+    let (_, new) = m.listener.accept_after(before, m.reboot).await.map_err(|e| format!("the station did not connect again after {what}: {e}"))?;
+    if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
+        return Err(format!("the station did not register again after {what}"));
+    }
+    Ok(())
 }

@@ -203,17 +203,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
             }
         }
     }
-    // What the station had to say on the way is said: a short quiet spell, or the response
-    // time at most (a station reporting meter values every second is never quiet).
-    let quiet = ms(250);
-    let deadline = tokio::time::Instant::now() + wait;
-    while tokio::time::Instant::now() < deadline {
-        let since = model.lock().unwrap().last_call.map(|t| t.elapsed()).unwrap_or(quiet);
-        if since >= quiet {
-            break;
-        }
-        tokio::time::sleep(quiet - since).await;
-    }
+    crate::baseline::said_all(&conn, wait).await;
     let tx = model.lock().unwrap().transaction_on(evse).map(str::to_string).or(started);
     conn.claim(claim);
     trace.log("state", format!("{state:?} reached on EVSE {evse}{}", tx.as_ref().map(|t| format!(", transaction {t}")).unwrap_or_default()));

@@ -480,10 +480,21 @@ async fn handshake(stream: tokio::net::TcpStream, peer: SocketAddr, route: Route
     Ok(Connection::spawn_modelled(ws, version, station_id, trace, Some(model)).with_security(peer_security))
 }
 
-/// Harness as charging station: connect to `base_url/station_id` offering `version`.
+/// The URL a station with `station_id` connects to: `{station}` in `base_url` is replaced by
+/// the id (for a CSMS whose endpoint wants it elsewhere: `…/ocpp/{station}/`, `…?id={station}`);
+/// without it, the id is appended as the last path segment (OCPP-J §3.1.1).
+pub fn station_url(base_url: &str, station_id: &str) -> String {
+    if base_url.contains("{station}") {
+        base_url.replace("{station}", station_id)
+    } else {
+        format!("{}/{}", base_url.trim_end_matches('/'), station_id)
+    }
+}
+
+/// Harness as charging station: connect to `station_url(base_url, station_id)` offering `version`.
 pub async fn connect(base_url: &str, station_id: &str, version: OcppVersion, trace: Trace, timeout: Duration, security: &ClientSecurity) -> Result<Connection, SessionError> {
     use crate::security::tls::{Dial, DialError, dial};
-    let url = format!("{}/{}", base_url.trim_end_matches('/'), station_id);
+    let url = station_url(base_url, station_id);
     let d = Dial { url: url.clone(), subprotocol: version.subprotocol().into(), basic: security.basic.clone(), tls: security.tls.clone(), timeout };
     let dialed = match dial(&d, ws_config()).await {
         Ok(x) => x,
@@ -573,6 +584,13 @@ mod tests {
         assert!(c2.same(&c1), "the next case gets the live connection, not a new one");
         assert!(case2.snapshot().wire.iter().any(|w| w.note.as_deref().is_some_and(|n| n.starts_with("before the case"))), "traffic between cases is kept");
         assert_eq!(l.model().lock().unwrap().connections, 1);
+    }
+
+    #[test]
+    fn the_station_id_goes_where_the_csms_url_says() {
+        assert_eq!(station_url("ws://h:9000/ocpp/", "CS1"), "ws://h:9000/ocpp/CS1");
+        assert_eq!(station_url("ws://h:9000/ws/ocpp/{station}/", "CS1"), "ws://h:9000/ws/ocpp/CS1/");
+        assert_eq!(station_url("wss://h/ocpp?id={station}", "CS1"), "wss://h/ocpp?id=CS1");
     }
 
     #[test]

@@ -198,7 +198,9 @@ pub(crate) struct RunArgs {
     /// List the selected cases instead of running them (libtest's --list).
     #[arg(long)]
     pub(crate) list: bool,
-    /// CSMS DUT to connect to, e.g. ws://10.0.0.5:9000/ocpp (cases where the harness is a station).
+    /// CSMS DUT to connect to, e.g. ws://10.0.0.5:9000/ocpp (cases where the harness is a
+    /// station): the station id is appended, or put where `{station}` stands
+    /// (ws://10.0.0.5:9000/ws/ocpp/{station}/).
     #[arg(long)]
     pub(crate) csms_url: Option<String>,
     /// Address to accept the station DUT on, e.g. 0.0.0.0:9000 (cases where the harness is the CSMS).

@@ -99,7 +99,7 @@ pub(super) async fn run_reporting(
 impl Station {
     pub(super) async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<super::Input>) -> anyhow::Result<Ended> {
         use ocpp_core::security::tls::{Dial, DialError, dial};
-        let url = format!("{}/{}", self.csms_url().trim_end_matches('/'), self.cfg.station_id);
+        let url = ocpp_core::transport::station_url(&self.csms_url(), &self.cfg.station_id);
         let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
         // A slot above the profile in force connects with the raised set-up (A05.FR.05).
         let slots = self.priority();

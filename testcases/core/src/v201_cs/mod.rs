@@ -72,24 +72,24 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_B_06_CS",
-            title: "GetVariables of one known variable returns Accepted with its value",
+            title: "GetVariables of OfflineThreshold, configured to 300, answers Accepted, Actual, 300",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B06"],
+            requirements: &["B06.FR.01", "B06.FR.02", "B06.FR.03", "B06.FR.04"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_06,
         },
         Case {
             id: "TC_B_09_CS",
-            title: "SetVariables of one writable variable is Accepted and reads back",
+            title: "SetVariables of OfflineThreshold is Accepted, echoing component, variable and attributeType",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B05"],
+            requirements: &["B05.FR.01", "B05.FR.02", "B05.FR.03", "B05.FR.10"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_09,
@@ -192,36 +192,36 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_B_07_CS",
-            title: "GetVariables of several variables answers each, in one response",
+            title: "GetVariables of OfflineThreshold and LocalAuthorizeOffline answers each with its configured value, in one response",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B06"],
+            requirements: &["B06.FR.01", "B06.FR.02", "B06.FR.03", "B06.FR.04"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_07,
         },
         Case {
             id: "TC_B_10_CS",
-            title: "SetVariables of several writable variables accepts each",
+            title: "SetVariables of OfflineThreshold and LocalAuthorizeOffline in one request accepts each",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B05"],
+            requirements: &["B05.FR.01", "B05.FR.02", "B05.FR.03", "B05.FR.10"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_10,
         },
         Case {
             id: "TC_B_11_CS",
-            title: "SetVariables with a value of the wrong format is Rejected and the old value kept",
+            title: "SetVariables of OfflineThreshold with values that are no integer is Rejected each time and the value kept",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B05"],
+            requirements: &["B05.FR.07", "B05.FR.10"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_11,
@@ -997,22 +997,57 @@ fn get_variable(conn: &Connection, req: &str, component: &str, variable: &str) -
     Ok(results[0].clone())
 }
 
-fn tc_b_06() -> Step {
-    let conn = booted(300)?;
-    let r = get_variable(&conn, "B06", "OCPPCommCtrlr", "HeartbeatInterval")?;
-    kit::check(r["attributeStatus"] == "Accepted", "B06", "attributeStatus Accepted for OCPPCommCtrlr.HeartbeatInterval", || r.to_string())?;
-    kit::check(r["attributeValue"].is_string(), "B06", "an attributeValue with the accepted variable", || r.to_string())
+/// The variables part 6's B cases read and write: OfflineThreshold (required of every
+/// station), and AuthCtrlr's offline authorization switch, which part 6 and part 2's prose call
+/// LocalAuthorizationOffline and the device model (part 2 appendix, dm_components_vars.csv)
+/// LocalAuthorizeOffline — the device model's name is the one a station has.
+const OFFLINE_THRESHOLD: (&str, &str) = ("OCPPCommCtrlr", "OfflineThreshold");
+const LOCAL_AUTHORIZE_OFFLINE: (&str, &str) = ("AuthCtrlr", "LocalAuthorizeOffline");
+
+/// Read `vars` (attributeType Actual) in one GetVariables: each result Accepted, echoing the
+/// component, variable and attributeType asked for, with the value expected (B06.FR.01-04).
+fn read_back(conn: &Connection, vars: &[((&str, &str), &str)]) -> Step {
+    let data: Vec<Value> = vars.iter().map(|((c, v), _)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
+    let r = kit::call(conn, "B06.FR.01", "GetVariables", json!({"getVariableData": data}), 10_000)?;
+    let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
+    kit::check(results.len() == vars.len(), "B06.FR.01", format!("one result per requested variable ({})", vars.len()), || format!("{} results", results.len()))?;
+    for ((c, v), value) in vars {
+        let found = results.iter().find(|x| x["component"]["name"] == *c && x["variable"]["name"] == *v);
+        let found = found.ok_or_else(|| kit::fail("B06.FR.02", format!("a result for {c}.{v}"), r.to_string()))?;
+        kit::check(found["attributeStatus"] == "Accepted", "B06.FR.04", format!("{c}.{v} Accepted"), || found.to_string())?;
+        kit::check(found["attributeType"] == "Actual", "B06.FR.03", format!("{c}.{v} with attributeType Actual, as asked"), || found.to_string())?;
+        kit::check(found["attributeValue"] == *value, "B06.FR.04", format!("{c}.{v} = {value} (as configured before the case)"), || found.to_string())?;
+    }
+    Ok(())
 }
 
+/// TC_B_06_CS (part 6): configuration state OfflineThreshold = 300, read back.
+fn tc_b_06() -> Step {
+    let conn = booted(300)?;
+    configure(&conn, "B06", OFFLINE_THRESHOLD.0, OFFLINE_THRESHOLD.1, "300")?;
+    read_back(&conn, &[(OFFLINE_THRESHOLD, "300")])
+}
+
+/// Set `vars` (attributeType Actual) in one SetVariables: each result Accepted, echoing the
+/// component, variable and attributeType (B05.FR.01-03).
+fn set_all(conn: &Connection, vars: &[((&str, &str), &str)]) -> Step {
+    let data: Vec<Value> = vars.iter().map(|((c, v), value)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": value, "attributeType": "Actual"})).collect();
+    let r = kit::call(conn, "B05.FR.01", "SetVariables", json!({"setVariableData": data}), 10_000)?;
+    let results = at(&r, "/setVariableResult").as_array().cloned().unwrap_or_default();
+    kit::check(results.len() == vars.len(), "B05.FR.01", format!("one result per variable set ({})", vars.len()), || format!("{} results", results.len()))?;
+    for ((c, v), value) in vars {
+        let found = results.iter().find(|x| x["component"]["name"] == *c && x["variable"]["name"] == *v);
+        let found = found.ok_or_else(|| kit::fail("B05.FR.02", format!("a result for {c}.{v}"), r.to_string()))?;
+        kit::check(found["attributeType"] == "Actual", "B05.FR.03", format!("{c}.{v} with attributeType Actual, as sent"), || found.to_string())?;
+        kit::check(found["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {value} Accepted"), || found.to_string())?;
+    }
+    Ok(())
+}
+
+/// TC_B_09_CS (part 6): OfflineThreshold set to 300.
 fn tc_b_09() -> Step {
     let conn = booted(300)?;
-    let set =
-        json!({"setVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "120"}]});
-    let r = kit::call(&conn, "B05", "SetVariables", set, 10_000)?;
-    let status = at(&r, "/setVariableResult/0/attributeStatus");
-    kit::check(status == "Accepted", "B05", "attributeStatus Accepted for a writable variable", || r.to_string())?;
-    let read = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
-    kit::check(read["attributeValue"] == "120", "B05", "the value just set (120) when read back", || read.to_string())
+    set_all(&conn, &[(OFFLINE_THRESHOLD, "300")])
 }
 
 fn tc_b_20() -> Step {
@@ -1211,18 +1246,9 @@ fn local_tx(req: &str) -> Step<(Connection, String)> {
 /// baseline making the connector Available again, say) is passed over; the failure names the
 /// last one seen.
 fn status_is(conn: &Connection, req: &str, evse: u32, expected: &str) -> Step {
-    let deadline = clock::now_ms() + 10_000;
-    let mut last = None;
-    while clock::now_ms() < deadline {
-        let Ok(call) = kit::expect(conn, req, "StatusNotification", 500) else { continue };
-        kit::reply(conn, req, &call, "StatusNotification", json!({}))?;
-        let s = call.payload;
-        if s["evseId"] == evse && s["connectorStatus"] == expected {
-            return Ok(());
-        }
-        last = Some(format!("EVSE {} reported {}", s["evseId"], s["connectorStatus"]));
-    }
-    Err(kit::fail(req, format!("EVSE {evse} reported {expected}"), last.unwrap_or_else(|| "no StatusNotification within 10 s".into())))
+    let wanted = |s: &Value| s["evseId"] == evse && s["connectorStatus"] == expected;
+    let describe = |s: &Value| format!("EVSE {} reported {}", s["evseId"], s["connectorStatus"]);
+    kit::expect_until(conn, req, "StatusNotification", 10_000, json!({}), &format!("EVSE {evse} reported {expected}"), wanted, describe).map(|_| ())
 }
 
 fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
@@ -1241,47 +1267,39 @@ fn rebooted_by_reset(conn: &Connection, req: &str) -> Step {
 
 // ---- B: provisioning ----
 
+/// TC_B_07_CS (part 6): configuration state OfflineThreshold = 300 and offline local
+/// authorization on, both read in one request.
 fn tc_b_07() -> Step {
     let conn = booted(300)?;
-    let vars = [("OCPPCommCtrlr", "HeartbeatInterval"), ("TxCtrlr", "EVConnectionTimeOut")];
-    let data: Vec<Value> = vars.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
-    let r = kit::call(&conn, "B06", "GetVariables", json!({"getVariableData": data}), 10_000)?;
-    let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
-    kit::check(results.len() == vars.len(), "B06", "one result per requested variable (2)", || format!("{} results", results.len()))?;
-    for (c, v) in vars {
-        let found = results.iter().find(|x| x["component"]["name"] == c && x["variable"]["name"] == v);
-        kit::check(
-            found.is_some_and(|x| x["attributeStatus"] == "Accepted" && x["attributeValue"].is_string()),
-            "B06",
-            format!("{c}.{v} Accepted with a value"),
-            || r.to_string(),
-        )?;
-    }
-    Ok(())
+    configure(&conn, "B06", OFFLINE_THRESHOLD.0, OFFLINE_THRESHOLD.1, "300")?;
+    configure(&conn, "B06", LOCAL_AUTHORIZE_OFFLINE.0, LOCAL_AUTHORIZE_OFFLINE.1, "true")?;
+    read_back(&conn, &[(OFFLINE_THRESHOLD, "300"), (LOCAL_AUTHORIZE_OFFLINE, "true")])
 }
 
+/// TC_B_10_CS (part 6): OfflineThreshold and offline local authorization set in one request.
 fn tc_b_10() -> Step {
     let conn = booted(300)?;
-    let data = json!([
-        {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "150"},
-        {"component": {"name": "TxCtrlr"}, "variable": {"name": "EVConnectionTimeOut"}, "attributeValue": "45"},
-    ]);
-    let r = kit::call(&conn, "B05", "SetVariables", json!({"setVariableData": data}), 10_000)?;
-    let results = at(&r, "/setVariableResult").as_array().cloned().unwrap_or_default();
-    kit::check(results.len() == 2 && results.iter().all(|x| x["attributeStatus"] == "Accepted"), "B05", "both variables Accepted", || r.to_string())?;
-    let read = get_variable(&conn, "B05", "TxCtrlr", "EVConnectionTimeOut")?;
-    kit::check(read["attributeValue"] == "45", "B05", "EVConnectionTimeOut reads back 45", || read.to_string())
+    set_all(&conn, &[(OFFLINE_THRESHOLD, "300"), (LOCAL_AUTHORIZE_OFFLINE, "true")])
 }
 
+/// TC_B_11_CS (part 6): OfflineThreshold, an integer, set to values of other types — a
+/// decimal, a boolean, a date-time, a word — is Rejected each time (B05.FR.07) and keeps its
+/// value; the configured value itself is Accepted. Part 6's further steps (LimitChangeSignificance,
+/// AuthorizeRemoteStart, NextTimeOffsetTransitionDateTime) run only where the station has
+/// those variables writable; this case keeps to the one every station has.
 fn tc_b_11() -> Step {
     let conn = booted(300)?;
-    let before = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
-    let r = set_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval", "every now and then")?;
-    kit::check(r["attributeStatus"] == "Rejected", "B05", "attributeStatus Rejected for a non-numeric interval", || r.to_string())?;
-    let after = get_variable(&conn, "B05", "OCPPCommCtrlr", "HeartbeatInterval")?;
-    kit::check(after["attributeValue"] == before["attributeValue"], "B05", format!("the old value {} kept", before["attributeValue"]), || {
-        after.to_string()
-    })
+    let (c, v) = OFFLINE_THRESHOLD;
+    let configured = get_variable(&conn, "B06", c, v)?;
+    let configured = configured["attributeValue"].as_str().unwrap_or_default().to_string();
+    let accepted = set_variable(&conn, "B05.FR.10", c, v, &configured)?;
+    kit::check(accepted["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {configured} (its own value) Accepted"), || accepted.to_string())?;
+    for wrong in [format!("{configured}.1"), "true".into(), now(), "abc".into()] {
+        let r = set_variable(&conn, "B05.FR.07", c, v, &wrong)?;
+        kit::check(r["attributeStatus"] == "Rejected", "B05.FR.07", format!("{c}.{v} = {wrong:?} (not an integer) Rejected"), || r.to_string())?;
+    }
+    let after = get_variable(&conn, "B05.FR.07", c, v)?;
+    kit::check(after["attributeValue"] == configured.as_str(), "B05.FR.07", format!("{c}.{v} still {configured}"), || after.to_string())
 }
 
 fn tc_b_12() -> Step {

@@ -23,7 +23,7 @@ const LISTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The data type of a setting, from its list entry or its name and value.
-fn characteristics(key: &str, value: &str) -> Value {
+pub(super) fn characteristics(key: &str, value: &str) -> Value {
     let plain = key.split('[').next().unwrap_or(key);
     if let Some((_, kind, values)) = LISTS.iter().find(|(k, _, _)| *k == plain) {
         return json!({"dataType": kind, "valuesList": values, "supportsMonitoring": false});

@@ -682,10 +682,16 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
     }
     match st.settings.get(&k) {
         Some((_, true)) => "Rejected",
-        Some(_) => {
+        Some((current, _)) => {
             let numeric = k.ends_with("Interval") || k.ends_with("TimeOut") || k.ends_with("Timeout");
             let boolean = k.ends_with(".Enabled") || k.starts_with("AuthCtrlr.");
-            if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
+            // B05.FR.07: a value not of the variable's data type is Rejected.
+            let fits = match device_model::characteristics(&k, current)["dataType"].as_str() {
+                Some("integer") => value.parse::<i64>().is_ok(),
+                Some("boolean") => ["true", "false"].contains(&value.as_str()),
+                _ => true,
+            };
+            if !fits || (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
                 return "Rejected";
             }
             if k == key(Key::HeartbeatInterval) && st.cfg.faults.has(&Fault::IgnoreInterval) {
