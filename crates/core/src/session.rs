@@ -215,6 +215,8 @@ impl State {
 }
 
 struct Shared {
+    /// Itself, for the timers it starts (see `CLAIM_GRACE`).
+    me: std::sync::Weak<Shared>,
     version: OcppVersion,
     station_id: String,
     /// The trace of the case the connection currently serves (or of the time between cases).
@@ -246,6 +248,11 @@ pub trait Watcher: Send + Sync {
 fn message_timeout_set_by(action: &str, payload: &Value) -> Option<(usize, u64)> {
     crate::model::set_by(action, payload, "OCPPCommCtrlr", "MessageTimeout").and_then(|(i, v)| v.parse().ok().map(|s| (i, s)))
 }
+
+/// How long a CALL the case claimed may wait untaken before the host answers it by default
+/// (see `Shared::answer_after_grace`): longer than a case takes to ask for what it claimed,
+/// shorter than a station's own message time-out.
+pub const CLAIM_GRACE: Duration = Duration::from_secs(5);
 
 /// How long a closing connection waits for the peer's half of the close handshake (its Close
 /// frame, or the end of the TCP stream) before the socket is dropped anyway.
@@ -310,7 +317,8 @@ impl Connection {
     {
         let (mut sink, mut stream) = ws.split();
         let (out, mut rx) = mpsc::unbounded_channel::<Message>();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
             version,
             station_id,
             trace: Mutex::new(trace),
@@ -687,6 +695,30 @@ impl Connection {
 }
 
 impl Shared {
+    /// A claimed CALL the case has not taken within `CLAIM_GRACE` gets the default answer: a
+    /// station waiting for it must not be kept from what the case waits for (a 1.6 station
+    /// sends StatusNotification and waits for its answer before it reboots). The case still
+    /// gets the CALL when it asks; its own answer is then not sent. A CALL the case took and
+    /// holds on purpose (a time-out test) is not touched.
+    fn answer_after_grace(&self, id: String) {
+        let me = self.me.clone();
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        rt.spawn(async move {
+            tokio::time::sleep(CLAIM_GRACE).await;
+            let Some(s) = me.upgrade() else { return };
+            let mut st = s.state.lock().unwrap();
+            let untaken = st.held.iter().find_map(|(_, c)| c.as_ref().ok().filter(|c| c.message_id == id).map(|c| (c.action.clone(), c.payload.clone())));
+            let Some((action, payload)) = untaken.filter(|_| st.closed.is_none() && !st.answered_by_host.contains(&id)) else { return };
+            st.answered_by_host.insert(id.clone());
+            if st.dut_outstanding.as_ref().is_some_and(|(o, _)| *o == id) {
+                st.dut_outstanding = None;
+            }
+            drop(st);
+            s.trace().log("info", format!("{action} ({id}) claimed by the case and not taken within {} s: answered by default, so the station can go on", CLAIM_GRACE.as_secs()));
+            s.default_answer(id, &action, &payload);
+        });
+    }
+
     /// The connection ended for `reason`, unless it had ended already (our own Close answered).
     fn ended(&self, reason: &str) {
         let first = self.state.lock().unwrap().closed.is_none();
@@ -939,6 +971,9 @@ impl Shared {
                 if needs_answer {
                     st.dut_outstanding = Some((id.clone(), action.clone()));
                     st.dut_outstanding_since = Some(Instant::now());
+                    if st.mode == Mode::Case {
+                        self.answer_after_grace(id.clone());
+                    }
                 }
                 st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action, payload })));
                 drop(st);
@@ -1169,6 +1204,27 @@ mod tests {
         let answer = peer.next(5_000).await.expect("the CALL beyond the cap answered");
         assert!(answer.starts_with(&format!(r#"[3,"h{MAX_HELD}""#)), "{answer}");
         assert!(trace.violations().iter().any(|v| v.expected.contains("CALLs waiting to be taken")));
+    }
+
+    /// A claimed CALL the case does not take is answered by default after the grace, so the
+    /// station is not kept waiting; one the case took and holds on purpose is left to it.
+    #[tokio::test]
+    async fn a_claimed_call_left_untaken_is_answered_after_the_grace() {
+        let (conn, mut peer, trace) = pair(OcppVersion::V201).await;
+        conn.adopt(&["Heartbeat".to_string()]);
+        peer.say.send(r#"[2,"h1","Heartbeat",{}]"#.into()).unwrap();
+        assert_eq!(peer.next(CLAIM_GRACE.as_millis() as u64 - 1_000).await, None, "answered before the grace");
+        let answer = peer.next(3_000).await.expect("no answer after the grace");
+        assert!(answer.starts_with(r#"[3,"h1""#), "{answer}");
+        // The case may still take it; its own answer is not sent a second time.
+        let late = conn.expect_call("Heartbeat", Duration::from_secs(1)).await.unwrap();
+        conn.reply(&late.message_id, json!({"currentTime": "2026-01-01T00:00:00Z"})).unwrap();
+        assert_eq!(peer.next(500).await, None, "a second answer to h1");
+        // Taken at once and held on purpose: not answered for the case.
+        peer.say.send(r#"[2,"h2","Heartbeat",{}]"#.into()).unwrap();
+        let _held = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
+        assert_eq!(peer.next(CLAIM_GRACE.as_millis() as u64 + 1_000).await, None, "a CALL the case holds was answered");
+        assert!(trace.violations().is_empty(), "{:?}", trace.violations());
     }
 
     /// A raw peer on a TCP listener (the DUT side), and the harness's connection to it.
