@@ -227,8 +227,11 @@ async fn authorize(conn: &Connection, evse: u32, setup: &Setup<'_>, trace: &Trac
             CallOutcome::Result(r) if r["status"] == "Accepted" => {}
             other => return Err(SessionError::Protocol(format!("{action} was not accepted: {other:?}"))),
         }
-        // A 1.6 charge point need not say anything before the cable is in.
+        // A 1.6 charge point need not say anything before the cable is in; most report the
+        // connector Preparing. Waiting a moment for that keeps it from arriving later, where
+        // it would be taken for something else (the baseline after the case, say).
         if conn.version() == OcppVersion::V16 {
+            conn.wait_model(wait.min(ms(2_000)), |m| m.connector_status(OcppVersion::V16, evse) == Some("Preparing")).await;
             return Ok(());
         }
     } else {
