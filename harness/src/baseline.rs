@@ -136,6 +136,23 @@ fn changes(version: OcppVersion, action: &str, request: &Value, result: &Value, 
     }
 }
 
+/// A ChangeAvailability payload for the whole station (`evse` None), an EVSE, or one of its
+/// connectors (2.x); 1.6 names a connector by `evse`, 0 (None) for the charge point.
+pub fn availability(version: OcppVersion, evse: Option<u32>, connector: Option<u32>, operative: bool) -> Value {
+    let kind = if operative { "Operative" } else { "Inoperative" };
+    if version == OcppVersion::V16 {
+        return json!({"connectorId": evse.unwrap_or(0), "type": kind});
+    }
+    let mut p = json!({"operationalStatus": kind});
+    if let Some(id) = evse {
+        p["evse"] = json!({"id": id});
+        if let Some(c) = connector {
+            p["evse"]["connectorId"] = json!(c);
+        }
+    }
+    p
+}
+
 /// The CALL that undoes `u`, and the statuses that mean it is undone (or was gone already:
 /// a reservation used or expired, a profile or monitor the case cleared itself).
 fn undo_call(u: &Undo, version: OcppVersion) -> (&'static str, Value, &'static [&'static str]) {
@@ -251,12 +268,8 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             Err(e) => conn.trace().warn_compat(format!("the baseline could not {} ({e}): later cases run with it changed", describe(u))),
         }
     }
-    if !again.is_empty() {
-        let mut m = model.lock().unwrap();
-        let newer = std::mem::take(&mut m.undo);
-        m.undo = again;
-        m.undo.extend(newer);
-    }
+    // Nothing records changes meanwhile (only a case's own CALLs do), so these are all there is.
+    model.lock().unwrap().undo = again;
     // Every connector available again (general pre-conditions: idle, clear of faults).
     let mut idle = settle_idle(conn, waits.idle.min(Duration::from_secs(2)), waits.connectors).await;
     if !idle {
@@ -269,8 +282,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
         };
         for &evse in &waiting {
             for operative in [false, true] {
-                let kind = if operative { "Operative" } else { "Inoperative" };
-                let payload = if version == OcppVersion::V16 { json!({"connectorId": evse, "type": kind}) } else { json!({"operationalStatus": kind, "evse": {"id": evse}}) };
+                let payload = availability(version, Some(evse), None, operative);
                 expect_status(conn, "ChangeAvailability", payload, &["Accepted"], waits.response).await.map_err(Unrestored::because)?;
             }
             done.push(format!("released the authorization waiting at EVSE {evse} (Inoperative, then Operative)"));
@@ -325,8 +337,7 @@ const QUIET: Duration = Duration::from_millis(1000);
 /// `connectors` reported since — at most `max`, or until the station has been quiet for
 /// `QUIET` (nothing more is coming): whether the connectors it reported are Available.
 async fn settle_idle(conn: &Connection, max: Duration, connectors: usize) -> bool {
-    let reported = move |m: &ocpp_core::model::StationModel| m.boots == 0 || m.reported_since_boot.len() >= connectors;
-    let idle = move |m: &ocpp_core::model::StationModel| m.busy_connectors().is_empty() && reported(m);
+    let idle = move |m: &ocpp_core::model::StationModel| m.busy_connectors().is_empty() && m.reported_since_boot(connectors);
     let start = std::time::Instant::now();
     loop {
         let left = max.saturating_sub(start.elapsed());
@@ -336,7 +347,7 @@ async fn settle_idle(conn: &Connection, max: Duration, connectors: usize) -> boo
         let Some(model) = conn.model() else { return false };
         let (last_call, busy, all_reported) = {
             let m = model.lock().unwrap();
-            (m.last_call, !m.busy_connectors().is_empty(), reported(&m))
+            (m.last_call, !m.busy_connectors().is_empty(), m.reported_since_boot(connectors))
         };
         let quiet = start.elapsed() >= QUIET && last_call.is_none_or(|t| t.elapsed() >= QUIET);
         if quiet || start.elapsed() >= max || conn.is_closed() {

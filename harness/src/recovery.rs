@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::baseline::{self, Unrestored, Waits, expect_status};
 use ocpp_bench::{Action, Bench};
-use ocpp_core::{session::Connection, trace::Trace, transport::Listener, version::OcppVersion};
+use ocpp_core::{trace::Trace, transport::Listener, version::OcppVersion};
 
 /// One means of bringing the station back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,7 @@ pub struct Means<'a> {
     pub listener: &'a Listener,
     pub bench: &'a Bench,
     pub trace: &'a Trace,
+    pub version: OcppVersion,
     pub waits: Waits,
     /// How long a reboot may take until the station is connected again.
     pub reboot: Duration,
@@ -72,43 +73,39 @@ pub struct Means<'a> {
 pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
     let mut tried = vec![];
     let mut broke = None;
-    let mut reason = String::new();
+    // A station rebooting as the case ended gets the reboot time to come back, once.
+    let mut reason = match m.listener.live() {
+        Some(_) => String::new(),
+        None => {
+            m.trace.log("baseline", "the station is not connected: waiting for it to come back");
+            match m.listener.accept_after(0, m.reboot).await {
+                Ok(_) => String::new(),
+                Err(e) => format!("the station did not come back: {e}"),
+            }
+        }
+    };
     for rung in LADDER {
-        if rung == Rung::PowerCycle && !m.bench.has("power-cycle") {
+        let what = rung.describe(m.version);
+        // Without a connection only the bench can help.
+        let usable = match rung {
+            Rung::PowerCycle => m.bench.has("power-cycle"),
+            _ => m.listener.live().is_some(),
+        };
+        if !usable {
             continue;
         }
-        let conn = match connection(m).await {
-            Ok(c) => c,
-            Err(e) => {
-                reason = e;
-                // Without a connection only the bench can help.
-                if rung != Rung::PowerCycle {
-                    continue;
-                }
-                m.trace.log("baseline", "the station is not connected: trying the bench's power cycle");
-                m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| Lost { reason: format!("{reason}; the power cycle failed: {e:?}"), tried: tried.clone(), broke: broke.clone() })?;
-                match m.listener.accept_after(0, m.reboot).await {
-                    Ok((_, c)) => c,
-                    Err(e) => return Err(Lost { reason: format!("the station did not come back after the power cycle: {e}"), tried, broke }),
-                }
-            }
-        };
-        let version = conn.version();
         if rung != Rung::Undo {
-            m.trace.log("baseline", format!("recovery: {}", rung.describe(version)));
-            if let Err(e) = apply(rung, &conn, m).await {
-                m.trace.log("baseline", format!("recovery: {} did not work: {e}", rung.describe(version)));
-                tried.push(format!("{} ({e})", rung.describe(version)));
+            m.trace.log("baseline", format!("recovery: {what}"));
+            if let Err(e) = apply(rung, m).await {
+                m.trace.log("baseline", format!("recovery: {what} did not work: {e}"));
+                tried.push(format!("{what} ({e})"));
+                reason = e;
                 continue;
             }
         }
-        let conn = match connection(m).await {
-            Ok(c) => c,
-            Err(e) => {
-                tried.push(format!("{} ({e})", rung.describe(version)));
-                reason = e;
-                continue;
-            }
+        let Some(conn) = m.listener.live() else {
+            tried.push(format!("{what} (the station is not connected)"));
+            continue;
         };
         match baseline::restore(&conn, m.waits).await {
             Ok(done) => {
@@ -117,13 +114,13 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
                 }
                 if rung != Rung::Undo {
                     baseline::said_all(&conn, m.waits.response).await;
-                    m.trace.log("baseline", format!("the baseline is back after: {}", rung.describe(version)));
+                    m.trace.log("baseline", format!("the baseline is back after: {what}"));
                 }
                 return Ok(done);
             }
             Err(Unrestored { reason: r, broke: b }) => {
-                m.trace.log("baseline", format!("after {}: {r}", rung.describe(version)));
-                tried.push(format!("{} ({r})", rung.describe(version)));
+                m.trace.log("baseline", format!("after {what}: {r}"));
+                tried.push(format!("{what} ({r})"));
                 broke = broke.or(b);
                 reason = r;
             }
@@ -132,42 +129,37 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
     Err(Lost { reason, tried, broke })
 }
 
-/// The station's open connection, or the one it opens next within the reboot time.
-async fn connection(m: &Means<'_>) -> Result<Connection, String> {
-    if let Some(c) = m.listener.live() {
-        return Ok(c);
-    }
-    m.trace.log("baseline", "the station is not connected: waiting for it to come back");
-    m.listener.accept_after(0, m.reboot).await.map(|(_, c)| c).map_err(|e| format!("the station did not come back: {e}"))
-}
-
 /// Carry out one rung (not `Undo`, which `restore` is).
-async fn apply(rung: Rung, conn: &Connection, m: &Means<'_>) -> Result<(), String> {
-    let version = conn.version();
-    let v16 = version == OcppVersion::V16;
+async fn apply(rung: Rung, m: &Means<'_>) -> Result<(), String> {
+    let v16 = m.version == OcppVersion::V16;
     let response = m.waits.response;
+    let live = || m.listener.live().ok_or_else(|| "the station is not connected".to_string());
     match rung {
         Rung::Undo => Ok(()),
         Rung::Operative => {
-            let station = if v16 { json!({"connectorId": 0, "type": "Operative"}) } else { json!({"operationalStatus": "Operative"}) };
-            expect_status(conn, "ChangeAvailability", station, &["Accepted", "Scheduled"], response).await?;
+            let conn = live()?;
+            let operative = |evse, connector| (baseline::availability(m.version, evse, connector, true), &["Accepted", "Scheduled"][..]);
+            let (station, ok) = operative(None, None);
+            expect_status(&conn, "ChangeAvailability", station, ok, response).await?;
             let off: Vec<String> = conn.model().map(|mo| mo.lock().unwrap().busy_connectors()).unwrap_or_default();
             for entry in off.iter().filter(|b| b.ends_with(" Unavailable")) {
                 let key = entry.split(' ').next().unwrap_or_default();
                 let mut ids = key.split('/').filter_map(|x| x.parse::<u32>().ok());
                 let (Some(first), second) = (ids.next(), ids.next()) else { continue };
-                let payloads = match (v16, second) {
-                    (true, _) => vec![json!({"connectorId": first, "type": "Operative"})],
-                    (false, Some(c)) => vec![json!({"operationalStatus": "Operative", "evse": {"id": first}}), json!({"operationalStatus": "Operative", "evse": {"id": first, "connectorId": c}})],
-                    (false, None) => vec![json!({"operationalStatus": "Operative", "evse": {"id": first}})],
+                // 1.6 numbers connectors only; 2.x the EVSE, then the connector in it.
+                let scopes = match (v16, second) {
+                    (false, Some(c)) => vec![(Some(first), None), (Some(first), Some(c))],
+                    _ => vec![(Some(first), None)],
                 };
-                for p in payloads {
-                    expect_status(conn, "ChangeAvailability", p, &["Accepted", "Scheduled"], response).await?;
+                for (evse, connector) in scopes {
+                    let (p, ok) = operative(evse, connector);
+                    expect_status(&conn, "ChangeAvailability", p, ok, response).await?;
                 }
             }
             Ok(())
         }
         Rung::ResetOnIdle | Rung::ResetImmediate => {
+            let conn = live()?;
             let kind = match (rung, v16) {
                 (Rung::ResetOnIdle, true) => "Soft",
                 (Rung::ResetOnIdle, false) => "OnIdle",
@@ -175,17 +167,13 @@ async fn apply(rung: Rung, conn: &Connection, m: &Means<'_>) -> Result<(), Strin
                 (_, false) => "Immediate",
             };
             let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
-            if let Some(model) = conn.model() {
-                model.lock().unwrap().reboots_requested += 1;
-            }
-            expect_status(conn, "Reset", json!({"type": kind}), &["Accepted", "Scheduled"], response).await?;
+            m.listener.model().lock().unwrap().reboots_requested += 1;
+            expect_status(&conn, "Reset", json!({"type": kind}), &["Accepted", "Scheduled"], response).await?;
             back_after_reboot(m, before, "the Reset").await
         }
         Rung::PowerCycle => {
             let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
-            if let Some(model) = conn.model() {
-                model.lock().unwrap().reboots_requested += 1;
-            }
+            m.listener.model().lock().unwrap().reboots_requested += 1;
             m.trace.log("state", "cycle the station's power (baseline recovery)");
             m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| format!("the bench could not cycle the power: {e:?}"))?;
             back_after_reboot(m, before, "the power cycle").await

@@ -288,7 +288,7 @@ impl Runner {
     /// `recovery`), or, when the baseline is known lost already, one more undo only (the
     /// ladder was climbed once for that state; a case that ran beside it may have changed
     /// things of its own).
-    async fn restore_baseline(&self, listener: &Listener, bench: &Bench, trace: &Trace, lost_already: bool) -> Result<(), crate::recovery::Lost> {
+    async fn restore_baseline(&self, listener: &Listener, bench: &Bench, version: OcppVersion, trace: &Trace, lost_already: bool) -> Result<(), crate::recovery::Lost> {
         let timing = self.opts.config.timing;
         // The baseline's traffic is evidence for the case it belongs to (the one just run).
         if let Some(conn) = listener.live() {
@@ -298,7 +298,6 @@ impl Runner {
         }
         let response = Duration::from_millis(u64::from(timing.response_ms));
         let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response }, connectors: self.opts.config.evses.max(1) as usize };
-        let means = crate::recovery::Means { listener, bench, trace, waits, reboot: Duration::from_millis(u64::from(timing.reboot_ms)) };
         if lost_already {
             let conn = listener.live().ok_or_else(|| crate::recovery::Lost { reason: "the station is not connected".into(), tried: vec![], broke: None })?;
             return match crate::baseline::restore(&conn, waits).await {
@@ -310,6 +309,7 @@ impl Runner {
                 Err(u) => Err(crate::recovery::Lost { reason: u.reason, tried: vec![], broke: None }),
             };
         }
+        let means = crate::recovery::Means { listener, bench, trace, version, waits, reboot: Duration::from_millis(u64::from(timing.reboot_ms)) };
         crate::recovery::recover(&means).await.map(|_| ()).inspect_err(|lost| {
             trace.log("baseline", format!("baseline lost: {}; tried: {}", lost.reason, lost.tried.join("; ")));
         })
@@ -329,7 +329,7 @@ impl Runner {
     fn back_at_baseline(&self, listener: &Listener) -> bool {
         let m = listener.model();
         let m = m.lock().unwrap();
-        let reported = m.boots == 0 || m.reported_since_boot.len() >= self.opts.config.evses.max(1) as usize;
+        let reported = m.reported_since_boot(self.opts.config.evses.max(1) as usize);
         listener.live().is_some() && m.registration.is_accepted() && m.transactions.is_empty() && reported && m.busy_connectors().is_empty() && !m.undo.iter().any(|u| u.blocks_connectors())
     }
 
@@ -567,7 +567,7 @@ impl Runner {
                 // The station left the baseline after the last look (its own doing between
                 // cases): back to it before the case, by the same ladder.
                 trace.log("baseline", "the station left the baseline between cases: bringing it back before the case");
-                if let Err(lost) = self.restore_baseline(listener, &bench, trace, false).await {
+                if let Err(lost) = self.restore_baseline(listener, &bench, version, trace, false).await {
                     let reason = format!("not run: the baseline was lost between cases, before {}: {}; tried: {}", meta.id, lost.reason, lost.tried.join("; "));
                     *self.baseline_broken.lock().unwrap() = Some(Broken { after: format!("the time before {}", meta.id), reason: lost.reason, reported_in: Some(meta.id.clone()), tried: lost.tried });
                     listener.between_cases(Trace::new());
@@ -631,7 +631,7 @@ impl Runner {
         if let Some(listener) = &kept {
             listener.end_case();
             let lost_already = self.baseline_broken.lock().unwrap().is_some();
-            match self.restore_baseline(listener, &ctx.bench, trace, lost_already).await {
+            match self.restore_baseline(listener, &ctx.bench, version, trace, lost_already).await {
                 Ok(()) => *self.baseline_broken.lock().unwrap() = None,
                 Err(lost) => {
                     // An undo the station accepted and did not carry out is its failure, in

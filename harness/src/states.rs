@@ -48,7 +48,7 @@ pub async fn ready(listener: &Listener, claim: &[String], timing: &Timing, evses
             return Err(SessionError::Timeout(format!("the station did not get registered: {why}")));
         }
         // It has just booted: the boot ends with the status of every connector (B01.FR.05).
-        let all = |m: &ocpp_core::model::StationModel| m.reported_since_boot.len() >= evses as usize;
+        let all = |m: &ocpp_core::model::StationModel| m.reported_since_boot(evses as usize);
         if !conn.wait_model(ms(timing.response_ms), all).await {
             trace.log("state", format!("the station reported {} of its {evses} connector(s) after the boot", model.lock().unwrap().reported_since_boot.len()));
         }
@@ -149,7 +149,7 @@ pub async fn reach(listener: &Listener, state: StationState, evse: u32, claim: &
     // The transaction of the charging session the state goes through, once it started.
     let mut started: Option<String> = None;
     if state == StationState::Unavailable {
-        let payload = if v16 { json!({"connectorId": evse, "type": "Inoperative"}) } else { json!({"operationalStatus": "Inoperative", "evse": {"id": evse}}) };
+        let payload = crate::baseline::availability(conn.version(), Some(evse), None, false);
         match crate::baseline::call(&conn, "ChangeAvailability", payload, wait).await? {
             CallOutcome::Result(r) if r["status"] == "Accepted" => {}
             other => return Err(SessionError::Protocol(format!("ChangeAvailability Inoperative was not accepted: {other:?}"))),

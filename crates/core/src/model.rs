@@ -152,21 +152,8 @@ impl StationModel {
                 self.connectors.clear();
             }
             "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
-            "StatusNotification" if v16 => {
-                if p["connectorId"] != 0 {
-                    if self.reported_since_boot.len() < MAX_ENTRIES {
-                        self.reported_since_boot.insert(p["connectorId"].to_string());
-                    }
-                }
-                bounded(&mut self.connectors, p["connectorId"].to_string(), p["status"].as_str().unwrap_or_default().to_string());
-            }
-            "StatusNotification" => {
-                let key = format!("{}/{}", p["evseId"], p["connectorId"]);
-                if self.reported_since_boot.len() < MAX_ENTRIES && !is_station_key(&key) {
-                    self.reported_since_boot.insert(key.clone());
-                }
-                bounded(&mut self.connectors, key, p["connectorStatus"].as_str().unwrap_or_default().to_string());
-            }
+            "StatusNotification" if v16 => self.note_status(p["connectorId"].to_string(), &p["status"]),
+            "StatusNotification" => self.note_status(format!("{}/{}", p["evseId"], p["connectorId"]), &p["connectorStatus"]),
             // G01.FR.03/04/07: a 2.x station may report a connector's status by NotifyEvent
             // (Connector.AvailabilityState) instead of StatusNotification.
             "NotifyEvent" => {
@@ -174,11 +161,7 @@ impl StationModel {
                     if e["component"]["name"] == "Connector" && e["variable"]["name"] == "AvailabilityState" {
                         let Some(evse) = e["component"]["evse"]["id"].as_u64() else { continue };
                         let connector = e["component"]["evse"]["connectorId"].as_u64().unwrap_or(1);
-                        let key = format!("{evse}/{connector}");
-                        if self.reported_since_boot.len() < MAX_ENTRIES {
-                            self.reported_since_boot.insert(key.clone());
-                        }
-                        bounded(&mut self.connectors, key, e["actualValue"].as_str().unwrap_or_default().to_string());
+                        self.note_status(format!("{evse}/{connector}"), &e["actualValue"]);
                     }
                 }
             }
@@ -283,6 +266,20 @@ impl StationModel {
     /// The ongoing transaction on `evse` (1.6: connector), if any.
     pub fn transaction_on(&self, evse: u32) -> Option<&str> {
         self.transactions.iter().find(|(_, e)| **e == evse).map(|(id, _)| id.as_str())
+    }
+
+    /// A connector's status, however reported ("evse/connector" in 2.x, the connector in 1.6).
+    fn note_status(&mut self, key: String, status: &Value) {
+        if self.reported_since_boot.len() < MAX_ENTRIES && !is_station_key(&key) {
+            self.reported_since_boot.insert(key.clone());
+        }
+        bounded(&mut self.connectors, key, status.as_str().unwrap_or_default().to_string());
+    }
+
+    /// Whether, since its last boot in the run, the station has reported at least `connectors`
+    /// connectors (B01.FR.05); true when it has not booted in the run (nothing to wait for).
+    pub fn reported_since_boot(&self, connectors: usize) -> bool {
+        self.boots == 0 || self.reported_since_boot.len() >= connectors
     }
 
     /// The connectors that are not Available, as "key status" (the 1.6 charge point, connector

@@ -271,6 +271,9 @@ impl Drop for Tasks {
             s.close_handshake();
         }
         let handles = std::mem::take(&mut self.handles);
+        if handles.iter().all(AbortHandle::is_finished) {
+            return; // the socket is gone already: nothing to linger for
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 rt.spawn(async move {
