@@ -16,7 +16,7 @@ use wasmtime::{
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, p2::pipe::MemoryOutputPipe};
 
-use ocpp_core::{case::{CaseMeta, Role, Verdict}, security::rotation::PasswordRotation, session::{self as sess, Connection}, trace::Trace, transport::{self, Listener}, version::OcppVersion};
+use ocpp_core::{case::{CaseMeta, Role, Verdict}, session::{self as sess, Connection}, trace::Trace, transport::Listener, version::OcppVersion};
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -64,6 +64,31 @@ pub struct CaseContext {
     pub security: ocpp_core::security::Security,
     /// Harness as station: what the case left open at the CSMS, wound up after it.
     pub leftovers: std::sync::Mutex<crate::leftovers::Leftovers>,
+    /// Harness as station: the station the harness plays for the whole run.
+    pub own_station: Arc<crate::own_station::OwnStation>,
+}
+
+impl CaseContext {
+    /// How the harness station dials `url` at `version` with `security`, in this case.
+    pub fn dial<'a>(&'a self, url: &'a str, version: OcppVersion, security: &'a ocpp_core::security::Security) -> crate::own_station::Dial<'a> {
+        station_dial(&self.config, url, version, security, &self.trace)
+    }
+}
+
+/// How the harness station dials `url`: the reconnect gap is the DUT description's
+/// `retry-back-off-wait-minimum-s` (1 s without one).
+pub fn station_dial<'a>(config: &'a RunConfig, url: &'a str, version: OcppVersion, security: &'a ocpp_core::security::Security, trace: &'a Trace) -> crate::own_station::Dial<'a> {
+    let gap_s = config.parameters.get("retry-back-off-wait-minimum-s").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1);
+    crate::own_station::Dial {
+        url,
+        station_id: &config.station_id,
+        version,
+        security,
+        timing: config.timing,
+        evses: config.evses,
+        gap: Duration::from_secs(gap_s),
+        trace,
+    }
 }
 
 pub struct CaseHost {
@@ -155,7 +180,7 @@ impl Host {
         let load_time = t0.elapsed();
         let sha256 = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache, sha256 };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default() });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default(), own_station: Default::default() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
@@ -424,18 +449,31 @@ impl session::Host for CaseHost {
         credentials: session::Credentials,
         certificate: session::Certificate,
     ) -> SessResult<Resource<Connection>> {
-        let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
+        let ctx = self.ctx.clone();
+        let Endpoint::CsmsUrl(url) = &ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("connect-csms needs the harness in the charging-station role".into())));
         };
-        let url = url.clone();
-        let security = match self.ctx.security.client(&self.ctx.config.station_id, credentials.into(), certificate.into()) {
-            Ok(s) => s,
-            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
-        };
-        match dial_csms(self.ctx.clone(), &url, version, &claim, &security).await {
+        let d = ctx.dial(url, version.into(), &ctx.security);
+        match timed(&ctx.trace, false, "the CSMS to accept the connection", ctx.own_station.connect(&d, credentials.into(), certificate.into(), &claim)).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
+    }
+
+    async fn ready_csms(&mut self, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        let ctx = self.ctx.clone();
+        let Endpoint::CsmsUrl(url) = &ctx.endpoint else {
+            return Ok(Err(session::SessionError::Usage("ready-csms needs the harness in the charging-station role".into())));
+        };
+        let d = ctx.dial(url, ctx.version, &ctx.security);
+        match timed(&ctx.trace, false, "the harness station to be connected and registered", ctx.own_station.ready(&d, &claim)).await {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(to_wit_error(e))),
+        }
+    }
+
+    async fn unique_number(&mut self) -> wasmtime::Result<u32> {
+        Ok(self.ctx.own_station.unique())
     }
 
     async fn connect_csms_raised(&mut self, url: String, version: types::OcppVersion, claim: Vec<String>) -> SessResult<Resource<Connection>> {
@@ -447,11 +485,10 @@ impl session::Host for CaseHost {
             return Ok(Err(session::SessionError::Usage(format!("security profile {profile} cannot be raised (1 to 2, 2 to 3)"))));
         }
         let up = self.ctx.security.at_profile(profile + 1);
-        let security = match up.client(&self.ctx.config.station_id, ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured) {
-            Ok(s) => s,
-            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
-        };
-        match dial_csms(self.ctx.clone(), &url, version, &claim, &security).await {
+        let ctx = self.ctx.clone();
+        let d = ctx.dial(&url, version.into(), &up);
+        let configured = (ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured);
+        match timed(&ctx.trace, false, "the CSMS to accept the connection", ctx.own_station.connect(&d, configured.0, configured.1, &claim)).await {
             Ok(conn) => {
                 self.ctx.security.move_station(self.ctx.version, Some((profile + 1, url.clone())));
                 self.ctx.trace.log("state", format!("the harness station moved to {url} at security profile {}, for the rest of the run", profile + 1));
@@ -621,19 +658,6 @@ impl session::Host for CaseHost {
 /// Harness as station: connect to the CSMS DUT at `url` presenting `security`, `claim` the
 /// case's from the first frame. Like a station, a password it accepts on the connection is the
 /// one it sends from then on, for the rest of the run.
-async fn dial_csms(ctx: Arc<CaseContext>, url: &str, version: types::OcppVersion, claim: &[String], security: &transport::ClientSecurity) -> Result<Connection, sess::SessionError> {
-    let conn = timed(&ctx.trace, false, "the CSMS to accept the connection", transport::connect(url, &ctx.config.station_id, version.into(), ctx.trace.clone(), Duration::from_secs(10), security)).await?;
-    conn.adopt(claim);
-    let (c, run, id) = (conn.downgrade(), ctx.security.clone(), ctx.config.station_id.clone());
-    conn.watch(Arc::new(PasswordRotation::new(&ctx.config.station_id, move |pw| {
-        if let Some(t) = c.trace() {
-            t.log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
-        }
-        run.adopt_password(&id, pw);
-    })));
-    Ok(conn)
-}
-
 impl From<session::Credentials> for ocpp_core::security::Credentials {
     fn from(c: session::Credentials) -> Self {
         match c {

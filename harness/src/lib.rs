@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod description;
 pub mod host;
 pub mod lint;
+pub mod own_station;
 pub mod leftovers;
 pub mod perf;
 pub mod pics;

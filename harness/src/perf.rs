@@ -75,6 +75,7 @@ pub async fn case_overhead(host: &Host, suite: &Suite, case: &str, n: usize) -> 
             bench: ocpp_bench::Bench::none(),
             security: Default::default(),
             leftovers: Default::default(),
+            own_station: Default::default(),
         });
         let t0 = Instant::now();
         match host.run_case(suite, case, ctx, Duration::from_secs(10)).await {

@@ -115,6 +115,8 @@ pub struct Runner {
     /// Cases in a row in which the DUT sent nothing, and the first of them with its reason;
     /// at `UNREACHABLE_AFTER` the rest of the run is not run (one shared reason).
     unreachable: std::sync::Mutex<(u32, Option<(String, String)>)>,
+    /// Harness as station: the one station it plays for the whole run.
+    own_station: Arc<crate::own_station::OwnStation>,
 }
 
 /// Consecutive cases without a frame from the DUT after which it counts as gone.
@@ -183,7 +185,7 @@ impl Runner {
             }
             _ => None,
         };
-        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), csms_passwords: Default::default(), baseline_broken: Default::default(), left_open: Default::default(), station_cases: Default::default(), unreachable: Default::default() })
+        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), csms_passwords: Default::default(), baseline_broken: Default::default(), left_open: Default::default(), station_cases: Default::default(), unreachable: Default::default(), own_station: Default::default() })
     }
 
     /// What the run saw of each station DUT, for the report.
@@ -198,10 +200,24 @@ impl Runner {
                 reboots_requested: m.reboots_requested,
                 registration: format!("{:?}", m.registration),
                 identity: m.identity.clone(),
+                played_by_harness: false,
             }
         };
         let mut out: Vec<StationSummary> = self.listener.iter().map(|l| summary(l, None)).collect();
         out.extend(self.stations.lock().await.iter().map(|(v, s)| summary(&s.listener, Some(*v))));
+        let own = self.own_station.counts();
+        if own.connections > 0 {
+            out.push(StationSummary {
+                station_id: self.opts.config.station_id.clone(),
+                version: None,
+                connections: own.connections,
+                boots: own.boots,
+                reboots_requested: 0,
+                registration: if own.registered { "Accepted" } else { "not registered" }.into(),
+                identity: Some(format!("the harness station: {}", crate::own_station::boot_notification(OcppVersion::V201)["chargingStation"])),
+                played_by_harness: true,
+            });
+        }
         out
     }
 
@@ -334,34 +350,30 @@ impl Runner {
     }
 
     /// Harness as station: end what a case left open at the CSMS at `url` (see `leftovers`), on
-    /// the case's last connection if it is still open, else on a new one (a station that
-    /// reconnects need not boot again, B04).
+    /// the case's last connection if it is still open, else on the harness station's live one
+    /// (connected again if need be: a station that reconnects need not boot again, B04).
     async fn wind_up(&self, url: &str, version: OcppVersion, mut left: crate::leftovers::Leftovers, trace: &Trace) -> Result<(), (String, crate::leftovers::Leftovers)> {
         if left.is_empty() {
             return Ok(());
         }
         let timing = self.opts.config.timing;
-        let (conn, ours) = match left.open_connection() {
-            Some(c) => (c, false),
-            None => {
-                let id = &self.opts.config.station_id;
-                let security = match self.opts.security.client(id, ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured) {
-                    Ok(s) => s,
-                    Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
-                };
-                let timeout = Duration::from_millis(u64::from(timing.connect_ms));
-                match ocpp_core::transport::connect(url, id, version, trace.clone(), timeout, &security).await {
-                    Ok(c) => (c, true),
-                    Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
+        let conn = match left.open_connection() {
+            Some(c) => c,
+            None => match self.own_station.open_connection().await {
+                Some(c) => c,
+                None => {
+                    let security = self.opts.security.moved_to(version).map_or_else(|| self.opts.security.clone(), |(p, _)| self.opts.security.at_profile(p));
+                    let dial = crate::host::station_dial(&self.opts.config, url, version, &security, trace);
+                    match self.own_station.ready(&dial, &[]).await {
+                        Ok(c) => c,
+                        Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
+                    }
                 }
-            }
+            },
         };
         conn.retarget(trace.clone());
         conn.to_background();
         let result = left.wind_up(&conn, Duration::from_millis(u64::from(timing.response_ms))).await;
-        if ours {
-            conn.close();
-        }
         match result {
             Ok(done) => {
                 for d in done {
@@ -606,7 +618,7 @@ impl Runner {
                 tokens.rotate_left(n % len);
             }
         }
-        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config, version, endpoint, bench, security: security.clone(), leftovers: Default::default() });
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config, version, endpoint, bench, security: security.clone(), leftovers: Default::default(), own_station: self.own_station.clone() });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE + self.opts.config.timing.extra();
         let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
         let verdict = match outcome {
@@ -624,6 +636,7 @@ impl Runner {
             if let Err((reason, left)) = self.wind_up(url, version, left, trace).await {
                 *self.left_open.lock().unwrap() = Some((Broken { after: meta.id.clone(), reason, reported_in: None, tried: vec![] }, left));
             }
+            self.own_station.end_case(Trace::new()).await;
         }
         if let Some(t) = dut_task {
             t.abort();

@@ -11,7 +11,11 @@ use std::{
     time::Duration,
 };
 
+use libtest_mimic::{Arguments, Trial};
 use serde_json::Value;
+
+/// How many runs at once: each trial is two harness processes and a simulator, mostly idle.
+const THREADS: usize = 4;
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ocpp-harness"));
@@ -94,30 +98,47 @@ fn setup(name: &str, bench: &str, shipped_control: &str) -> (PathBuf, u16, u16, 
     (dir, ws, control, path)
 }
 
+/// The whole station-role catalogue at `version` against `sim csms` as its own process, with
+/// the strict variants real servers have (a quick reconnect refused, a repeated eventId
+/// refused, an answer just before a close lost): every verdict equals the in-process run's
+/// against the plain CSMS, and the harness station connects and boots only for the cases
+/// whose subject is the connection or the boot.
 fn check_csms(version: &str) {
     let (dir, ws, control, bench) = setup(&format!("external-csms-{version}"), "sim-csms.toml", "127.0.0.1:9201");
-    let _sim = start_sim(&["sim", "csms", "--listen", &format!("127.0.0.1:{ws}"), "--control", &format!("127.0.0.1:{control}")], control);
+    let strict = ["--variant", "slow-session-setup", "--variant", "unique-event-ids", "--variant", "lossy-close"];
+    let (listen, control_addr) = (format!("127.0.0.1:{ws}"), format!("127.0.0.1:{control}"));
+    let _sim = start_sim(&[&["sim", "csms", "--listen", &listen, "--control", &control_addr][..], &strict].concat(), control);
+    let description = dir.join("dut.toml");
+    std::fs::write(&description, self::description("csms", "charging-station", version, 0, "", &token_parameters(""))).unwrap();
     let url = format!("ws://127.0.0.1:{ws}/ocpp");
     let (external, in_process) = both(
-        &["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--bench", bench.to_str().unwrap()],
+        &["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap()],
         &dir.join("external"),
         &["run", "--role", "charging-station", "--ocpp", version],
         &dir.join("in-process"),
     );
     same_verdicts(version, &external, &in_process);
+    few_connections(version, &external);
 }
 
-#[test]
+/// The harness station of a run connects and boots again only for the cases about that: far
+/// fewer times than cases ran (one connection per case was the old way, and crashed a CSMS).
+fn few_connections(what: &str, results: &Value) {
+    let own = results["stations"].as_array().into_iter().flatten().find(|s| s["played_by_harness"] == true).unwrap_or_else(|| panic!("{what}: results.json counts no harness station: {}", results["stations"]));
+    let cases = results["cases"].as_array().unwrap().iter().filter(|c| c["verdict"] != "skip").count() as u64;
+    let (connections, boots) = (own["connections"].as_u64().unwrap(), own["boots"].as_u64().unwrap());
+    assert!(boots >= 1 && boots <= connections, "{what}: {boots} boots on {connections} connections");
+    assert!(connections * 4 <= cases.max(8), "{what}: the harness station connected {connections} times for {cases} cases");
+}
+
 fn external_csms_1_6() {
     check_csms("1.6");
 }
 
-#[test]
 fn external_csms_2_0_1() {
     check_csms("2.0.1");
 }
 
-#[test]
 fn external_csms_2_1() {
     check_csms("2.1");
 }
@@ -186,39 +207,40 @@ fn boots_only_when_asked(what: &str, results: &Value) {
     assert!(unasked.is_empty(), "{what}: the station booted, asked by no case, in or just before {unasked:?}");
 }
 
-#[test]
 fn external_station_disturbed_between_cases_1_6() {
     check_version("1.6", true);
 }
 
-#[test]
 fn external_station_disturbed_between_cases_2_0_1() {
     check_version("2.0.1", true);
 }
 
-#[test]
 fn external_station_2_1() {
     check_version("2.1", false);
 }
 
-/// A DUT description that claims every profile and feature the 2.0.1 cases of `role` name (so
-/// that, as in-process, all of them run), at security `profile` with the PKI in `pki`.
-fn description(kind: &str, role: &str, profile: u8, password: &str, extra: &str) -> String {
+/// A DUT description that claims every profile and feature the `version` cases of `role` name
+/// (so that, as in-process, all of them run), at security `profile` with the PKI in `pki`.
+fn description(kind: &str, role: &str, version: &str, profile: u8, password: &str, extra: &str) -> String {
     let out = bin().args(["list", "--json"]).output().expect("ocpp-harness list");
     let listed: Value = serde_json::from_slice(&out.stdout).expect("list --json");
     let cases = listed.as_array().or_else(|| listed["cases"].as_array()).expect("a list of cases").clone();
     let mut profiles = std::collections::BTreeSet::new();
     let mut features = std::collections::BTreeSet::new();
-    for c in cases.iter().filter(|c| c["role"] == role && c["versions"].as_array().is_some_and(|v| v.iter().any(|v| v == "2.0.1"))) {
+    for c in cases.iter().filter(|c| c["role"] == role && c["versions"].as_array().is_some_and(|v| v.iter().any(|v| v == version))) {
         profiles.insert(c["profile"].as_str().unwrap_or_default().to_string());
         features.extend(c["features"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_string)));
     }
     let quoted = |set: &std::collections::BTreeSet<String>| set.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
-    format!(
-        "kind = \"{kind}\"\nversions = [\"2.0.1\"]\nprofiles = [{}]\nfeatures = [{}]\nstation-id = \"CS001\"\n{extra}[security]\nprofile = {profile}\npassword = \"{password}\"\npki = \"pki\"\n",
-        quoted(&profiles),
-        quoted(&features)
-    )
+    let security = if profile > 0 { format!("[security]\nprofile = {profile}\npassword = \"{password}\"\npki = \"pki\"\n") } else { String::new() };
+    format!("kind = \"{kind}\"\nversions = [\"{version}\"]\nprofiles = [{}]\nfeatures = [{}]\nstation-id = \"CS001\"\n{extra}{security}", quoted(&profiles), quoted(&features))
+}
+
+/// The `[parameters]` a lab gives for a CSMS DUT: the tokens it provisioned as blocked,
+/// expired, a group... (the reference CSMS's; the harness assumes none of them by itself).
+fn token_parameters(more: &str) -> String {
+    let tokens: String = ocpp_core::defaults::TOKEN_PARAMETERS.iter().map(|(k, v)| format!("{k} = \"{v}\"\n")).collect();
+    format!("[parameters]\n{tokens}{more}")
 }
 
 /// No case failed or was inconclusive, and each of `must_pass` passed.
@@ -235,14 +257,13 @@ fn pass_or_skip(what: &str, results: &Value, must_pass: &[&str]) {
 /// PKI from `pki init`, described in `[security]`), with the cases that need TLS: migrating to
 /// a new CSMS root (TC_B_50_CS) and the irreversible upgrade to profile 3 (TC_A_19_CS), after
 /// which the rest of the run is at profile 3.
-#[test]
 fn external_station_at_security_profile_2() {
     let (dir, ws, control, bench) = setup("external-profile-2", "sim-station.toml", "127.0.0.1:9100");
     let pki = dir.join("pki");
     assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
     let password = "external-test-password-0123";
     let description = dir.join("dut.toml");
-    std::fs::write(&description, self::description("charging-station", "csms", 2, password, "")).unwrap();
+    std::fs::write(&description, self::description("charging-station", "csms", "2.0.1", 2, password, "")).unwrap();
     let csms_url = format!("wss://127.0.0.1:{ws}/ocpp");
     let control_addr = format!("127.0.0.1:{control}");
     let sim_args = ["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", "2.0.1", "--control", &control_addr, "--security-profile", "2", "--password", password, "--pki", pki.to_str().unwrap()];
@@ -259,7 +280,6 @@ fn external_station_at_security_profile_2() {
 /// The CSMS side of the same: the whole 2.0.1 CSMS catalogue against the simulator at security
 /// profile 1, with its endpoint one profile up; TC_A_19_CSMS moves the harness station there for
 /// good and the cases after it connect there.
-#[test]
 fn external_csms_at_security_profile_1() {
     let (dir, ws, control, bench) = setup("external-csms-profile-1", "sim-csms.toml", "127.0.0.1:9201");
     let pki = dir.join("pki");
@@ -267,8 +287,8 @@ fn external_csms_at_security_profile_1() {
     let password = "external-test-password-0123";
     let raised = free_port();
     let description = dir.join("dut.toml");
-    let parameters = format!("[parameters]\ncsms-url-profile-up = \"wss://127.0.0.1:{raised}/ocpp\"\n");
-    std::fs::write(&description, self::description("csms", "charging-station", 1, password, &parameters)).unwrap();
+    let parameters = token_parameters(&format!("csms-url-profile-up = \"wss://127.0.0.1:{raised}/ocpp\"\n"));
+    std::fs::write(&description, self::description("csms", "charging-station", "2.0.1", 1, password, &parameters)).unwrap();
     let (listen, raised_listen, control_addr) = (format!("127.0.0.1:{ws}"), format!("127.0.0.1:{raised}"), format!("127.0.0.1:{control}"));
     let sim_args = ["sim", "csms", "--listen", &listen, "--raised-listen", &raised_listen, "--control", &control_addr, "--security-profile", "1", "--password", password, "--pki", pki.to_str().unwrap()];
     let _sim = start_sim(&sim_args, control);
@@ -278,4 +298,25 @@ fn external_csms_at_security_profile_1() {
     let (external, in_process) = both(&external, &dir.join("external"), &in_process, &dir.join("in-process"));
     same_verdicts("2.0.1 CSMS at profile 1", &external, &in_process);
     pass_or_skip("2.0.1 CSMS at profile 1", &external, &["TC_A_09_CSMS", "TC_A_19_CSMS", "TC_B_42_CSMS"]);
+    few_connections("2.0.1 CSMS at profile 1", &external);
+}
+
+/// A libtest-mimic binary so that the runs, which mostly wait on the DUTs, go on side by side
+/// (libtest's default of one thread per core leaves 2-core CI idle): `--test-threads` still wins.
+fn main() {
+    let mut args = Arguments::from_args();
+    if args.test_threads.is_none() {
+        args.test_threads = Some(THREADS);
+    }
+    let trials = vec![
+        Trial::test("external_csms_1_6", || { external_csms_1_6(); Ok(()) }),
+        Trial::test("external_csms_2_0_1", || { external_csms_2_0_1(); Ok(()) }),
+        Trial::test("external_csms_2_1", || { external_csms_2_1(); Ok(()) }),
+        Trial::test("external_station_disturbed_between_cases_1_6", || { external_station_disturbed_between_cases_1_6(); Ok(()) }),
+        Trial::test("external_station_disturbed_between_cases_2_0_1", || { external_station_disturbed_between_cases_2_0_1(); Ok(()) }),
+        Trial::test("external_station_2_1", || { external_station_2_1(); Ok(()) }),
+        Trial::test("external_station_at_security_profile_2", || { external_station_at_security_profile_2(); Ok(()) }),
+        Trial::test("external_csms_at_security_profile_1", || { external_csms_at_security_profile_1(); Ok(()) }),
+    ];
+    libtest_mimic::run(&args, trials).exit();
 }

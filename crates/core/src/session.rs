@@ -189,6 +189,10 @@ struct State {
     /// as such whatever CALL happens to be outstanding when it arrives.
     finished: VecDeque<(String, String, &'static str)>,
     closed: Option<String>,
+    /// When the connection ended (for the gap a station keeps before it reconnects).
+    closed_at: Option<Instant>,
+    /// When the socket was gone: the close handshake done, or the peer gone.
+    gone_at: Option<Instant>,
     mode: Mode,
 }
 
@@ -257,6 +261,12 @@ pub const CLAIM_GRACE: Duration = Duration::from_secs(5);
 /// How long a closing connection waits for the peer's half of the close handshake (its Close
 /// frame, or the end of the TCP stream) before the socket is dropped anyway.
 pub const CLOSE_LINGER: Duration = Duration::from_secs(2);
+
+/// How long after our last frame our Close frame leaves at the earliest: a peer that reads a
+/// CALLRESULT and a Close in the same instant may drop the answer with the connection (a
+/// real CSMS did, and kept its CALL open for 30 s). Longer than a loopback round trip, too
+/// short to matter to a case.
+pub const CLOSE_AFTER_LAST_FRAME: Duration = Duration::from_millis(100);
 
 /// The reader and writer of a connection. When the last handle goes, the connection closes
 /// as RFC 6455 §7.1.1 wants: a Close frame, the peer's Close awaited (at most `CLOSE_LINGER`),
@@ -336,9 +346,14 @@ impl Connection {
         });
         let writer_shared = shared.clone();
         let writer = tokio::spawn(async move {
+            let mut last_sent: Option<Instant> = None;
             while let Some(m) = rx.recv().await {
                 let last = matches!(m, Message::Close(_));
+                if let (true, Some(at)) = (last, last_sent) {
+                    tokio::time::sleep_until(at + CLOSE_AFTER_LAST_FRAME).await;
+                }
                 let sent = sink.send(m).await;
+                last_sent = Some(Instant::now());
                 writer_shared.unsent.fetch_sub(1, Ordering::Relaxed);
                 if sent.is_err() || last {
                     break;
@@ -377,6 +392,8 @@ impl Connection {
                 }
             };
             s.ended(&reason);
+            s.state.lock().unwrap().gone_at = Some(Instant::now());
+            s.changed.notify_waiters();
         });
         let tasks = Tasks { handles: vec![writer.abort_handle(), reader.abort_handle()], shared: Arc::downgrade(&shared) };
         Connection { shared, _tasks: Arc::new(tasks) }
@@ -489,6 +506,17 @@ impl Connection {
     }
 
     /// Why the connection ended, once it has.
+    /// When the connection ended, if it has.
+    pub fn closed_at(&self) -> Option<Instant> {
+        self.shared.state.lock().unwrap().closed_at
+    }
+
+    /// When the socket is gone (the close handshake over, or the peer gone), waiting for it
+    /// at most `timeout`: the moment the peer, too, sees the connection end.
+    pub async fn gone(&self, timeout: Duration) -> Option<Instant> {
+        self.shared.wait(timeout, |st| st.gone_at).await
+    }
+
     pub fn closed_reason(&self) -> Option<String> {
         self.shared.state.lock().unwrap().closed.clone()
     }
@@ -782,6 +810,7 @@ impl Shared {
     fn mark_closed(&self, reason: String) {
         let mut st = self.state.lock().unwrap();
         st.closed.get_or_insert(reason);
+        st.closed_at.get_or_insert_with(Instant::now);
         st.pending = None; // drops the sender: the waiting call sees Closed
         drop(st);
         self.changed.notify_waiters();
@@ -1294,6 +1323,27 @@ mod tests {
         assert!(eof.is_ok(), "the socket stayed open past the linger");
         assert!(got > 0, "no Close frame was sent before the socket closed");
         assert!(started.elapsed() >= CLOSE_LINGER / 2, "the harness did not wait for the peer's Close ({:?})", started.elapsed());
+    }
+
+    /// Our answer and our Close do not reach the peer in the same instant (a CSMS lost such an
+    /// answer with the connection), and `gone` says when the peer saw the end.
+    #[tokio::test]
+    async fn the_close_leaves_a_moment_after_our_last_frame() {
+        let (conn, peer) = raw_peer().await;
+        let mut ws = peer.await.unwrap();
+        ws.send(Message::text(r#"[2,"h1","Heartbeat",{}]"#)).await.unwrap();
+        let call = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
+        conn.reply(&call.message_id, json!({"currentTime": "2026-01-01T00:00:00Z"})).unwrap();
+        conn.close();
+        let answer = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.unwrap();
+        assert!(matches!(answer, Some(Ok(Message::Text(_)))), "{answer:?}");
+        let answered = Instant::now();
+        let close = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.unwrap();
+        assert!(matches!(close, Some(Ok(Message::Close(_)))), "{close:?}");
+        assert!(answered.elapsed() >= CLOSE_AFTER_LAST_FRAME * 8 / 10, "the Close came {:?} after the answer", answered.elapsed());
+        let _ = ws.next().await;
+        drop(ws);
+        assert!(conn.gone(CLOSE_LINGER).await.is_some(), "the socket is not gone after the handshake");
     }
 
     #[tokio::test]

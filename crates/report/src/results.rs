@@ -55,5 +55,9 @@ pub struct StationSummary {
     /// What it said about itself when it booted (vendor, model, serial, firmware).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// The station the harness played against a CSMS DUT (its connections and boots are the
+    /// harness's own, and few: it reconnects and boots only for cases about that).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub played_by_harness: bool,
 }
 

@@ -157,6 +157,8 @@ pub struct StationRecord {
     /// require-preparing); transaction id -> connector, to forget it when the transaction ends.
     prepared: std::collections::BTreeSet<i64>,
     tx_connector: BTreeMap<String, i64>,
+    /// 2.x: the eventIds of its NotifyEvents since its last boot (variant unique-event-ids).
+    event_ids: std::collections::BTreeSet<i64>,
 }
 
 /// The live connection to a station.
@@ -179,6 +181,10 @@ struct Shared {
     next_call_id: u64,
     /// Stations that connected at a raised profile: never again below it (A05.FR.07).
     upgraded: HashMap<String, u8>,
+    /// When each station's last connection ended (variant slow-session-setup).
+    last_close: HashMap<String, std::time::Instant>,
+    /// Until when a lost answer holds a station's messages (variant lossy-close).
+    held_until: HashMap<String, std::time::Instant>,
 }
 
 /// Drives a running CSMS from outside: CSMS-initiated messages, state queries.
@@ -293,6 +299,13 @@ impl CsmsHandle {
     }
 
     /// Ids of the stations connected now.
+    /// Variant lossy-close: the answer `id` went down with the connection; the CALL it
+    /// answered holds the station's messages for a while.
+    fn lost_answer(&self, station: &str, id: &str) {
+        tracing::info!(target: "sim", "CSMS: the answer {id} of {station} came {} ms or less before its close: lost (variant lossy-close)", variant::LOSSY_WINDOW.as_millis());
+        self.shared.lock().unwrap().held_until.insert(station.to_string(), std::time::Instant::now() + variant::LOSSY_HOLD);
+    }
+
     pub fn connected(&self) -> Vec<String> {
         self.shared.lock().unwrap().links.keys().cloned().collect()
     }
@@ -426,13 +439,36 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         let _ = futures_util::SinkExt::close(&mut ws).await;
         return;
     };
+    let too_soon = h.shared.lock().unwrap().last_close.get(&station).is_some_and(|t| t.elapsed() < variant::QUICK_RECONNECT);
+    if too_soon && h.cfg.variants.contains(&Variant::SlowSessionSetup) {
+        tracing::info!(target: "sim", "CSMS: {station} reconnected within {} ms of its last close; its session is still being torn down: closing with 1011 (variant slow-session-setup)", variant::QUICK_RECONNECT.as_millis());
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame { code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Error, reason: "session still closing".into() };
+        let _ = ws.close(Some(frame)).await;
+        h.shared.lock().unwrap().last_close.insert(station, std::time::Instant::now());
+        return;
+    }
     let (mut source, tx, writer) = super::split(ws);
     // A reconnecting station replaces its old link.
     h.shared.lock().unwrap().links.insert(station.clone(), Link { tx: tx.clone(), version, outstanding: None, queued: Default::default() });
     h.linked.notify_waiters();
     let cfg = h.cfg.clone();
-    while let Some(Ok(msg)) = source.next().await {
+    let lossy = cfg.variants.contains(&Variant::LossyClose);
+    // A message read ahead by lossy-close, handled next.
+    let mut read_ahead: Option<Message> = None;
+    loop {
+        let msg = match read_ahead.take() {
+            Some(m) => m,
+            None => match source.next().await {
+                Some(Ok(m)) => m,
+                _ => break,
+            },
+        };
         let Message::Text(text) = msg else { continue };
+        let held = h.shared.lock().unwrap().held_until.get(&station).copied();
+        if let Some(until) = held.filter(|u| *u > std::time::Instant::now()) {
+            tracing::info!(target: "sim", "CSMS: {station}'s messages wait for a CALL whose answer was lost (variant lossy-close)");
+            tokio::time::sleep_until(until.into()).await;
+        }
         tracing::info!(target: "sim", "CSMS <- {station} {text}");
         if cfg.variants.contains(&Variant::SlowAnswers) {
             tokio::time::sleep(variant::SLOW_ANSWER).await;
@@ -467,7 +503,24 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             Ok(Frame::Send { id, .. }) if cfg.faults.has(&Fault::AnswerSend) => {
                 let _ = tx.send(Message::text(Frame::CallResult { id, payload: json!({}) }.to_text()));
             }
-            Ok(Frame::CallResult { id, payload }) => h.answered(&station, &id, Some(&payload)),
+            Ok(Frame::CallResult { id, payload }) => {
+                if lossy {
+                    match tokio::time::timeout(variant::LOSSY_WINDOW, source.next()).await {
+                        Ok(Some(Ok(m @ Message::Close(_)))) => {
+                            h.lost_answer(&station, &id);
+                            read_ahead = Some(m);
+                            continue;
+                        }
+                        Ok(None | Some(Err(_))) => {
+                            h.lost_answer(&station, &id);
+                            break;
+                        }
+                        Ok(Some(Ok(next))) => read_ahead = Some(next),
+                        Err(_) => {}
+                    }
+                }
+                h.answered(&station, &id, Some(&payload))
+            }
             Ok(Frame::CallError { id, .. }) => h.answered(&station, &id, None),
             // SEND frames need no answer.
             Ok(other) => tracing::debug!("CSMS got {} from {station}", other.to_text()),
@@ -478,6 +531,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         if sh.links.get(&station).is_some_and(|l| l.tx.same_channel(&tx)) {
             sh.links.remove(&station);
         }
+        sh.last_close.insert(station.clone(), std::time::Instant::now());
     }
     // Answers already queued still go out; later (late) ones do not outlive the connection.
     writer.flushed(crate::FLUSH_WITHIN).await;
@@ -559,6 +613,7 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
     Ok(match action {
         "BootNotification" => {
             st.booted = true;
+            st.event_ids.clear();
             json!({"currentTime": clock(cfg), "interval": cfg.heartbeat_interval, "status": "Accepted"})
         }
         "Heartbeat" => json!({"currentTime": clock(cfg)}),
@@ -619,6 +674,15 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
                 Some(info) => json!({"idTokenInfo": info}),
                 None => json!({}),
             }
+        }
+        "NotifyEvent" if cfg.variants.contains(&Variant::UniqueEventIds) => {
+            for e in p["eventData"].as_array().into_iter().flatten() {
+                let id = e["eventId"].as_i64().unwrap_or_default();
+                if !st.event_ids.insert(id) {
+                    return Err(("PropertyConstraintViolation", format!("eventId {id} was used already since the station's boot (variant unique-event-ids)")));
+                }
+            }
+            json!({})
         }
         // Only its own vendor id means anything to this CSMS.
         "DataTransfer" if p["vendorId"] == "ocpp-harness" => json!({"status": "Accepted"}),

@@ -36,6 +36,17 @@ pub enum Variant {
     /// CSMS: offered no subprotocol it supports, it completes the upgrade without one and
     /// closes at once (what OCPP-J §3.2 prescribes) instead of refusing with an HTTP error.
     UpgradeThenClose,
+    /// CSMS: a station that connects again within `QUICK_RECONNECT` of its last close is
+    /// turned away (upgrade, then Close 1011): its per-station queue is still being torn down,
+    /// as in a real CSMS that crashed on a 13 ms reconnect.
+    SlowSessionSetup,
+    /// CSMS, 2.x: a NotifyEvent with an eventId the station already used since its last boot
+    /// gets a CALLERROR (the id is meant to identify the event).
+    UniqueEventIds,
+    /// CSMS: a CALLRESULT followed within `LOSSY_WINDOW` by the station's Close is lost with
+    /// the connection; the CALL it answered stays open and holds the station's next messages
+    /// for `LOSSY_HOLD`, as a real CSMS's message queue did.
+    LossyClose,
 }
 
 /// Which reference DUT a variant is for.
@@ -52,9 +63,15 @@ pub const SLOW_ANSWER: Duration = Duration::from_millis(400);
 pub const OWN_CALL_DELAY: Duration = Duration::from_millis(100);
 /// How long `slow-reconnect` stays away.
 pub const SLOW_RECONNECT: Duration = Duration::from_secs(3);
+/// How soon after its last close `slow-session-setup` refuses a station.
+pub const QUICK_RECONNECT: Duration = Duration::from_secs(1);
+/// How close before a Close `lossy-close` loses a CALLRESULT.
+pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
+/// How long a lost answer holds the station's next messages at `lossy-close`.
+pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 10] = [
+    pub const ALL: [(Variant, &'static str); 13] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -65,13 +82,23 @@ impl Variant {
         (Variant::RequirePreparing, "require-preparing"),
         (Variant::OwnCallsAfterBoot, "own-calls-after-boot"),
         (Variant::UpgradeThenClose, "upgrade-then-close"),
+        (Variant::SlowSessionSetup, "slow-session-setup"),
+        (Variant::UniqueEventIds, "unique-event-ids"),
+        (Variant::LossyClose, "lossy-close"),
     ];
 
     pub fn side(self) -> Side {
         match self {
             Variant::SlowAnswers => Side::Both,
             Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData => Side::Station,
-            Variant::StrictTokens | Variant::OneTransactionPerToken | Variant::RequirePreparing | Variant::OwnCallsAfterBoot | Variant::UpgradeThenClose => Side::Csms,
+            Variant::StrictTokens
+            | Variant::OneTransactionPerToken
+            | Variant::RequirePreparing
+            | Variant::OwnCallsAfterBoot
+            | Variant::UpgradeThenClose
+            | Variant::SlowSessionSetup
+            | Variant::UniqueEventIds
+            | Variant::LossyClose => Side::Csms,
         }
     }
 
@@ -85,7 +112,7 @@ impl Variant {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
-            Variant::CustomData => &[V201, V21],
+            Variant::CustomData | Variant::UniqueEventIds => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

@@ -302,7 +302,8 @@ pub(crate) enum SimCommand {
         #[arg(long = "fault")]
         faults: Vec<Fault>,
         /// A legal but strict or unusual behaviour (repeatable): strict-tokens,
-        /// one-transaction-per-token, require-preparing, own-calls-after-boot, slow-answers.
+        /// one-transaction-per-token, require-preparing, own-calls-after-boot, slow-answers,
+        /// upgrade-then-close, slow-session-setup, unique-event-ids, lossy-close.
         #[arg(long = "variant")]
         variants: Vec<ocpp_sim::variant::Variant>,
         /// Serve an HTTP control API on this address (loopback: it is not authenticated):

@@ -91,7 +91,20 @@ pub fn boot_reason(method: RebootMethod) -> &'static str {
     }
 }
 
-/// Connect to the CSMS DUT at the version this run of the case is at.
+/// Harness as station, OCTT's reusable state Booted: the harness station's live connection,
+/// registered, as a long-lived charger has it (the host connects and boots only if need be).
+pub fn ready_csms(requirement: &str) -> Step<Connection> {
+    session::ready_csms(&[]).map_err(|e| session_failure(requirement, "the CSMS to have the harness station connected and registered".into(), e))
+}
+
+/// A number no earlier call in this run returned: for ids OCPP wants unique (eventId,
+/// requestId), which a CSMS may hold against a repeat across cases.
+pub fn unique_number() -> u32 {
+    session::unique_number()
+}
+
+/// Connect anew to the CSMS DUT at the version this run of the case is at, as a station does
+/// after a reboot: for cases whose subject is the connection or the boot.
 pub fn connect_csms(requirement: &str) -> Step<Connection> {
     let version = config::version();
     session::connect_csms(version, &[]).map_err(|e| session_failure(requirement, "the CSMS to accept the WebSocket connection".into(), e))

@@ -199,12 +199,7 @@ pub(crate) fn cases() -> Vec<Case> {
 }
 
 pub(crate) fn registered() -> Step<Connection> {
-    let conn = kit::connect_csms("1.6 BootNotification")?;
-    let r = boot(&conn, "1.6 BootNotification", "registration status Accepted")?;
-    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || {
-        format!("interval {}", r["interval"])
-    })?;
-    Ok(conn)
+    kit::ready_csms("1.6 BootNotification")
 }
 
 /// The charge point's BootNotification, which the Central System must accept (`expected`
@@ -281,8 +276,11 @@ fn stop(conn: &Connection, id: i64, reason: &str) -> Step<Value> {
     )
 }
 
+/// A cold boot is this case's subject: a new connection and a BootNotification of its own.
 fn tc_001() -> Step {
-    let conn = registered()?;
+    let conn = kit::connect_csms("1.6 BootNotification")?;
+    let r = boot(&conn, "1.6 BootNotification", "registration status Accepted")?;
+    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
     status(&conn, 0, "Available")?;
     status(&conn, 1, "Available")
 }

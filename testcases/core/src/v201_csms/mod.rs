@@ -1305,12 +1305,9 @@ fn boot_payload() -> serde_json::Value {
     ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "PowerUp")
 }
 
-/// Connect and register; returns the connection.
+/// The harness station, connected and registered (reusable state Booted).
 pub(crate) fn registered() -> Step<Connection> {
-    let conn = kit::connect_csms("B01")?;
-    let r = kit::call(&conn, "B01", "BootNotification", boot_payload(), 10_000)?;
-    kit::check(r["status"] == "Accepted", "B01", "registration status Accepted", || r.to_string())?;
-    Ok(conn)
+    kit::ready_csms("B01")
 }
 
 pub(crate) fn tc_b_01() -> Step {
@@ -2176,7 +2173,7 @@ fn availability_event_at(conn: &Connection, req: &str, evse: u32, state: &str) -
     let event = json!({
         "generatedAt": now(), "seqNo": 0, "tbc": false,
         "eventData": [{
-            "eventId": 1, "timestamp": now(), "trigger": "Delta", "actualValue": state,
+            "eventId": kit::unique_number(), "timestamp": now(), "trigger": "Delta", "actualValue": state,
             "eventNotificationType": "HardWiredNotification",
             "component": {"name": "Connector", "evse": {"id": evse, "connectorId": 1}},
             "variable": {"name": "AvailabilityState"}
@@ -2258,7 +2255,7 @@ fn tc_g_20() -> Step {
     let event = json!({
         "generatedAt": now(), "seqNo": 0, "tbc": false,
         "eventData": [{
-            "eventId": 20, "timestamp": now(), "trigger": "Delta", "actualValue": "true",
+            "eventId": kit::unique_number(), "timestamp": now(), "trigger": "Delta", "actualValue": "true",
             "eventNotificationType": "HardWiredMonitor",
             "component": {"name": "ConnectorPlugRetentionLock", "evse": {"id": 1, "connectorId": 1}},
             "variable": {"name": "Problem"}
