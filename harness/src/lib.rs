@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod coverage;
 pub mod description;
 pub mod host;
+pub mod inventory;
 pub mod lint;
 pub mod own_station;
 pub mod leftovers;

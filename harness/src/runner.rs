@@ -201,6 +201,7 @@ impl Runner {
                 registration: format!("{:?}", m.registration),
                 identity: m.identity.clone(),
                 played_by_harness: false,
+                configuration: m.inventory.clone().unwrap_or_default(),
             }
         };
         let mut out: Vec<StationSummary> = self.listener.iter().map(|l| summary(l, None)).collect();
@@ -216,6 +217,7 @@ impl Runner {
                 registration: if own.registered { "Accepted" } else { "not registered" }.into(),
                 identity: Some(format!("the harness station: {}", crate::own_station::boot_notification(OcppVersion::V201)["chargingStation"])),
                 played_by_harness: true,
+                configuration: Default::default(),
             });
         }
         out
@@ -586,6 +588,7 @@ impl Runner {
                     return Verdict::Inconclusive(reason);
                 }
             }
+            take_inventory(listener, version, Duration::from_millis(u64::from(self.opts.config.timing.response_ms)), trace).await;
             listener.begin_case(trace.clone(), vec![version]);
             match self.serve(version) {
                 Ok(s) => listener.secure(s),
@@ -593,6 +596,9 @@ impl Runner {
             }
         }
         let mut config = self.opts.config.clone();
+        if let Some(inventory) = kept.as_ref().and_then(|l| l.model().lock().unwrap().inventory.clone()) {
+            crate::inventory::into_parameters(&inventory, &mut config.parameters);
+        }
         // The built-in CSMS's endpoint one profile up, for connection-profile cases (A05).
         if let Some(u) = raised_url {
             config.parameters.entry("csms-url-profile-up".into()).or_insert(u);
@@ -661,6 +667,28 @@ impl Runner {
             listener.between_cases(Trace::new());
         }
         verdict
+    }
+}
+
+/// Before the first case against a connected, registered station: read its configuration
+/// (`inventory`) once, noted in the case's trace. A station that cannot be read is logged and
+/// read again before the next case.
+async fn take_inventory(listener: &Listener, version: OcppVersion, timeout: Duration, trace: &Trace) {
+    let model = listener.model();
+    let (read, registered) = {
+        let m = model.lock().unwrap();
+        (m.inventory.is_some(), m.registration.is_accepted())
+    };
+    let Some(conn) = listener.live().filter(|_| !read && registered) else { return };
+    // The exchange goes into the case's wire log: the evidence of what it was judged against.
+    conn.retarget(trace.clone());
+    match crate::inventory::read(&conn, version, timeout).await {
+        Ok(found) => {
+            let said: Vec<String> = found.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            trace.log("state", format!("the station's configuration, read before its first case: {}", said.join(", ")));
+            model.lock().unwrap().inventory = Some(found);
+        }
+        Err((e, _)) => trace.log("state", format!("could not read the station's configuration ({e}); cases use the DUT description's values and their defaults")),
     }
 }
 

@@ -345,3 +345,81 @@ fn a_lost_baseline_is_one_finding_not_a_cascade() {
     let fine = harness(&["run", "--role", "csms", "--ocpp", "2.0.1", "TC_G_03", "TC_J_09"], &dir.join("fine"));
     assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stdout));
 }
+
+/// A fake CSMS API as labs meet them: a route per action in lowerCamel under a module
+/// (`/ocpp/2.0.1/provisioning/reset`), 404 elsewhere, OPTIONS answered on its routes, and a
+/// POST answered 200 with `[{"success": false, …}]` — it could not send the CALL. Returns its
+/// address and the request lines it got.
+fn fake_csms_api() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            log.lock().unwrap().push(line.trim().to_string());
+            let (method, path) = line.split_once(' ').map(|(m, rest)| (m.to_string(), rest.split(' ').next().unwrap_or("").to_string())).unwrap_or_default();
+            let (status, answer) = match (method.as_str(), path.as_str()) {
+                (_, "/ocpp/2.0.1/provisioning/reset") if method == "OPTIONS" => ("204 No Content", String::new()),
+                ("POST", "/ocpp/2.0.1/provisioning/reset") => ("200 OK", r#"[{"success":false,"reason":"station CS001 is not connected to this node"}]"#.to_string()),
+                _ => ("404 Not Found", "no such route".to_string()),
+            };
+            let mut out = stream;
+            let _ = write!(out, "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}", answer.len());
+        }
+    });
+    (addr, seen)
+}
+
+/// A csms-trigger the CSMS's API could not carry out — it said so in a 200's body — makes the
+/// case inconclusive with the server's reason, not failed; the route is the action's own,
+/// in lowerCamel; and `bench check` finds a route that does not exist without sending anything.
+#[test]
+fn a_csms_api_that_could_not_send_makes_the_case_inconclusive_with_its_reason() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("csms-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (addr, seen) = fake_csms_api();
+    let bench = dir.join("bench.toml");
+    let routes = |extra: &str| {
+        format!(
+            "[capabilities.csms-trigger]\ndriver = \"http\"\nbody = '{{\"identity\": \"{{station}}\", \"payload\": {{payload}}}}'\nsuccess-pointer = \"/0/success\"\nroute-probe = \"OPTIONS\"\n[capabilities.csms-trigger.routes.Reset]\nurl = \"http://{addr}/ocpp/{{version}}/provisioning/{{action-camel}}\"\n{extra}"
+        )
+    };
+    std::fs::write(&bench, routes("")).unwrap();
+    let out = harness(&["run", "--role", "charging-station", "--ocpp", "2.0.1", "--exact", "TC_B_20_CSMS", "--bench", bench.to_str().unwrap()], &dir.join("reports"));
+    let results: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("reports/results.json")).unwrap()).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cases = results["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{text}");
+    let (verdict, reason) = (cases[0]["verdict"].as_str().unwrap(), cases[0]["reason"].as_str().unwrap_or_default());
+    assert_eq!(verdict, "inconclusive", "{reason}");
+    assert!(reason.contains("station CS001 is not connected to this node") && reason.contains("/0/success"), "{reason}");
+    assert!(seen.lock().unwrap().iter().any(|l| l.starts_with("POST /ocpp/2.0.1/provisioning/reset ")), "{:?}", seen.lock().unwrap());
+    assert!(!out.status.success(), "an inconclusive case must not leave exit status 0");
+
+    // A route the API does not have: bench check says which, and no POST is made for it.
+    std::fs::write(&bench, routes(&format!("[capabilities.csms-trigger.routes.GetBaseReport]\nurl = \"http://{addr}/ocpp/{{version}}/reports/{{action-camel}}\"\n"))).unwrap();
+    let before = seen.lock().unwrap().len();
+    let check = Command::new(env!("CARGO_BIN_EXE_ocpp-harness")).args(["bench", "check", "--bench", bench.to_str().unwrap()]).output().unwrap();
+    let said = String::from_utf8_lossy(&check.stdout).to_string() + &String::from_utf8_lossy(&check.stderr);
+    assert!(!check.status.success() && said.contains("GetBaseReport does not exist"), "{said}");
+    assert!(seen.lock().unwrap()[before..].iter().all(|l| l.starts_with("OPTIONS ")), "{:?}", seen.lock().unwrap());
+}

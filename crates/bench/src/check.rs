@@ -64,8 +64,14 @@ async fn probe(capability: &str, driver: &DriverConfig) -> (String, Result<Strin
         }
         DriverConfig::ModbusRelays(spec) => (spec.link.device("relay board"), read_back(driver, true).await),
         DriverConfig::Http(spec) => {
+            // Route placeholders are filled with a sample station and version.
+            let sample = [("station", "CS001".to_string()), ("version", "2.0.1".to_string())];
+            let routes = http::probe_routes(spec, &sample).await;
             let r = match (http::probe(spec).await, capability) {
+                (Some(Err(e)), _) => Err(e),
+                (Some(probed), _) if routes.is_some() => routes.expect("checked").and_then(|r| probed.map(|p| format!("{p}; {r}"))),
                 (Some(probed), _) => probed,
+                (None, _) if routes.is_some() => routes.expect("checked"),
                 (None, "meter") => http::read(spec, PROBE_QUANTITY, &[("quantity", PROBE_QUANTITY.to_string())]).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}")),
                 (None, _) => Ok("no probe-url declared: not checked".into()),
             };

@@ -8,7 +8,15 @@ use super::{Action, config::CommandSpec};
 pub fn fields(action: &Action) -> Vec<(&'static str, String)> {
     let mut f = vec![("capability", action.capability().to_string())];
     match action {
-        Action::CsmsTrigger { action, payload } => f.extend([("action", action.clone()), ("payload", payload.to_string())]),
+        Action::CsmsTrigger { action, payload } => {
+            f.extend([("action", action.clone()), ("payload", payload.to_string())]);
+            f.extend(super::http::action_forms(action));
+            // The EVSE the CALL is about, when its payload names one (2.x evseId or evse.id, 1.6 connectorId).
+            let evse = [&payload["evseId"], &payload["evse"]["id"], &payload["connectorId"]].into_iter().find_map(|v| v.as_i64());
+            if let Some(e) = evse {
+                f.push(("evse", e.to_string()));
+            }
+        }
         other => f.push(("action", other.capability().to_string())),
     }
     match action {

@@ -2,7 +2,9 @@
 //! a REST API (the reference station's `sim station --control`, a CSMS's own API for
 //! `csms-trigger`, an EV emulator's web interface). The URL, headers and body are templates
 //! filled in from the action; `${NAME}` takes a secret from the environment, so no token is
-//! written into the bench description.
+//! written into the bench description. A CSMS API with a route per OCPP action takes a
+//! `routes` table (method, URL and body per action), and one that answers 200 when it could
+//! not send the CALL takes a success check on the body (`success-pointer`).
 use std::{collections::BTreeMap, time::Duration};
 
 use serde::Deserialize;
@@ -14,8 +16,23 @@ use serde_json::Value;
 pub struct HttpSpec {
     #[serde(default = "default_method")]
     pub method: String,
-    /// `{placeholder}`s are filled in percent-encoded.
+    /// `{placeholder}`s are filled in percent-encoded. May be left out when `routes` names
+    /// every action the bench is asked for.
+    #[serde(default)]
     pub url: String,
+    /// Per OCPP action (`csms-trigger`): its own method, URL and body, each replacing the
+    /// capability's (`[capabilities.csms-trigger.routes.Reset]`).
+    #[serde(default)]
+    pub routes: BTreeMap<String, Route>,
+    /// Where in a JSON answer the server says whether it did what was asked
+    /// (`/0/success`); an answer without `success-value` there is a failure, with the answer
+    /// as the reason, whatever its status.
+    pub success_pointer: Option<String>,
+    /// The value at `success-pointer` that means success (default `true`).
+    pub success_value: Option<Value>,
+    /// For `bench check`: the method (`OPTIONS`, `HEAD`, `GET`) by which each route is asked
+    /// whether it exists without triggering anything; 404 means it does not.
+    pub route_probe: Option<String>,
     /// JSON body template; `{placeholder}`s are filled in as JSON string content (quote them
     /// in the template where a string is wanted), `{payload}` as JSON.
     pub body: Option<String>,
@@ -37,6 +54,15 @@ pub struct HttpSpec {
     pub probe_url: Option<String>,
 }
 
+/// One action's request; what is left out is the capability's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Route {
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub body: Option<String>,
+}
+
 fn default_method() -> String {
     "POST".into()
 }
@@ -53,8 +79,15 @@ fn env_names(text: &str) -> Vec<String> {
 impl HttpSpec {
     /// Check what can be checked before a run: method, URL scheme, body template, secrets.
     pub fn check(&self) -> Result<(), String> {
-        reqwest::Method::from_bytes(self.method.as_bytes()).map_err(|_| format!("method {:?} is not an HTTP method", self.method))?;
-        for url in std::iter::once(&self.url).chain(self.read_url.iter()) {
+        if self.url.is_empty() && self.routes.is_empty() {
+            return Err("an http driver needs url, or routes per action".into());
+        }
+        let methods = std::iter::once(&self.method).chain(self.routes.values().filter_map(|r| r.method.as_ref())).chain(self.route_probe.iter());
+        for m in methods {
+            reqwest::Method::from_bytes(m.as_bytes()).map_err(|_| format!("method {m:?} is not an HTTP method"))?;
+        }
+        let urls = std::iter::once(&self.url).filter(|u| !u.is_empty()).chain(self.read_url.iter()).chain(self.routes.values().filter_map(|r| r.url.as_ref()));
+        for url in urls {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(format!("url {url:?} is not http:// or https://"));
             }
@@ -100,8 +133,83 @@ fn client() -> &'static reqwest::Client {
     })
 }
 
+impl HttpSpec {
+    /// The request for the action among `values` (`{action}`): its route's, else the
+    /// capability's own.
+    fn for_action(&self, values: &[(&str, String)]) -> Result<HttpSpec, String> {
+        let action = values.iter().find(|(k, _)| *k == "action").map(|(_, v)| v.as_str());
+        let Some(route) = action.and_then(|a| self.routes.get(a)) else {
+            if self.url.is_empty() {
+                return Err(format!("no route for {} in routes, and no url to fall back on", action.unwrap_or("this action")));
+            }
+            return Ok(self.clone());
+        };
+        Ok(HttpSpec {
+            method: route.method.clone().unwrap_or_else(|| self.method.clone()),
+            url: route.url.clone().unwrap_or_else(|| self.url.clone()),
+            body: route.body.clone().or_else(|| self.body.clone()),
+            routes: BTreeMap::new(),
+            ..self.clone()
+        })
+    }
+
+    /// Whether the answer says the server did what was asked (`success-pointer`).
+    fn succeeded(&self, text: &str) -> Result<(), String> {
+        let Some(pointer) = &self.success_pointer else { return Ok(()) };
+        let want = self.success_value.clone().unwrap_or(Value::Bool(true));
+        let found = serde_json::from_str::<Value>(text).ok().and_then(|v| v.pointer(pointer).cloned());
+        match found {
+            Some(v) if v == want => Ok(()),
+            Some(v) => Err(format!("the server says it did not: {pointer} is {v}, not {want}: {}", text.chars().take(300).collect::<String>())),
+            None => Err(format!("the answer has nothing at {pointer} to say it did it: {}", text.chars().take(300).collect::<String>())),
+        }
+    }
+}
+
+/// The placeholders of a `csms-trigger` derived from its OCPP action: `{action-camel}`
+/// (getBaseReport) and `{action-kebab}` (get-base-report), as CSMS APIs name routes.
+pub fn action_forms(action: &str) -> [(&'static str, String); 2] {
+    let mut camel = action.to_string();
+    if let Some(first) = camel.get(0..1) {
+        camel.replace_range(0..1, &first.to_ascii_lowercase());
+    }
+    let mut kebab = String::new();
+    for (i, c) in action.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            kebab.push('-');
+        }
+        kebab.push(c.to_ascii_lowercase());
+    }
+    [("action-camel", camel), ("action-kebab", kebab)]
+}
+
+/// `bench check` for `routes`: each route asked with `route-probe` whether it exists (any
+/// answer but 404), nothing triggered. None when no route probe is declared.
+pub async fn probe_routes(spec: &HttpSpec, values: &[(&str, String)]) -> Option<Result<String, String>> {
+    let method = spec.route_probe.clone()?;
+    let mut seen = vec![];
+    for (action, route) in &spec.routes {
+        let mut v: Vec<(&str, String)> = values.to_vec();
+        v.push(("action", action.clone()));
+        v.extend(action_forms(action));
+        let url = match fill(route.url.as_ref().unwrap_or(&spec.url), &v, |_, x| percent(x)) {
+            Ok(u) => u,
+            Err(e) => return Some(Err(e)),
+        };
+        let m = reqwest::Method::from_bytes(method.as_bytes()).ok()?;
+        let answer = client().request(m, &url).timeout(Duration::from_millis(spec.timeout_ms)).send().await;
+        match answer {
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => return Some(Err(format!("the route for {action} does not exist: {method} {url} answered 404"))),
+            Ok(_) => seen.push(action.clone()),
+            Err(e) => return Some(Err(format!("{method} {url}: {e}"))),
+        }
+    }
+    Some(Ok(format!("routes present: {}", seen.join(", "))))
+}
+
 /// Send the request for an action with these placeholder values; the response body on success.
 pub async fn send(spec: &HttpSpec, values: &[(&str, String)]) -> Result<String, String> {
+    let spec = &spec.for_action(values)?;
     let url = fill(&spec.url, values, |_, v| percent(v))?;
     let method = reqwest::Method::from_bytes(spec.method.as_bytes()).map_err(|e| e.to_string())?;
     let mut req = client().request(method.clone(), &url).timeout(Duration::from_millis(spec.timeout_ms));
@@ -124,6 +232,7 @@ pub async fn send(spec: &HttpSpec, values: &[(&str, String)]) -> Result<String, 
         None => status.is_success(),
     };
     if ok {
+        spec.succeeded(&text).map_err(|e| format!("{method} {url} answered {status}, but {e}"))?;
         Ok(text)
     } else {
         let want = spec.expect_status.map(|s| s.to_string()).unwrap_or_else(|| "2xx".into());
@@ -209,6 +318,10 @@ mod tests {
             unit: None,
             probe_url: None,
             read_url: None,
+            routes: BTreeMap::new(),
+            success_pointer: None,
+            success_value: None,
+            route_probe: None,
         };
         assert!(spec("http://127.0.0.1/x", "${OCPP_HARNESS_TEST_TOKEN}").check().is_ok());
         assert!(spec("http://127.0.0.1/x", "${OCPP_HARNESS_NO_SUCH_VAR}").check().unwrap_err().contains("OCPP_HARNESS_NO_SUCH_VAR"));
@@ -239,6 +352,10 @@ mod tests {
             unit: None,
             probe_url: None,
             read_url: None,
+            routes: BTreeMap::new(),
+            success_pointer: None,
+            success_value: None,
+            route_probe: None,
         };
         let v = [("evse", "1".to_string())];
         assert_eq!(read(&spec("/ok"), "energy-import", &v).await.unwrap(), (12.5, "Wh".to_string()));

@@ -116,6 +116,10 @@ pub struct StationModel {
     pub identity: Option<String>,
     /// RFC 3339 time of the last Heartbeat.
     pub last_heartbeat: Option<String>,
+    /// The station's configuration as read at the start of the run (see the harness's
+    /// `inventory`): None until it was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<BTreeMap<String, String>>,
     /// What the running case changed, oldest first.
     #[serde(skip)]
     pub undo: Vec<Undo>,

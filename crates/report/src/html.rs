@@ -111,6 +111,10 @@ pub fn render(started: &str, dut: &str, info: &RunInfo, stations: &[StationSumma
         let version = s.version.map(|v| format!(" (OCPP {v})")).unwrap_or_default();
         let identity = s.identity.as_deref().map(|i| format!(": {}", esc(i))).unwrap_or_default();
         let _ = write!(h, "<p>station {}{version}{identity} · {} connection(s), {} boot(s), {} reboot(s) asked for</p>", esc(&s.station_id), s.connections, s.boots, s.reboots_requested);
+        if !s.configuration.is_empty() {
+            let set: Vec<String> = s.configuration.iter().map(|(k, v)| format!("{} = {}", esc(k), esc(v))).collect();
+            let _ = write!(h, "<p>its configuration at the start of the run: {}</p>", set.join(" · "));
+        }
     }
     // What ran: the suites by content hash, and the settings.
     if !info.suites.is_empty() {

@@ -59,5 +59,9 @@ pub struct StationSummary {
     /// harness's own, and few: it reconnects and boots only for cases about that).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub played_by_harness: bool,
+    /// Its configuration as read at the start of the run (TxStartPoint, authorization...):
+    /// what the cases were judged against.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub configuration: std::collections::BTreeMap<String, String>,
 }
 

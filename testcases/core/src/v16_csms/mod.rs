@@ -195,8 +195,42 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(operator::cases());
     cases.extend(offline::cases());
     cases.extend(firmware::cases());
+    for c in &mut cases {
+        if let Some((_, profile)) = FEATURE_PROFILES.iter().find(|(id, _)| *id == c.id) {
+            c.profile = profile;
+        }
+    }
     cases
 }
+
+/// The 1.6 feature profile (1.6 §3) of the Central System functions a case tests, as the
+/// charge-point side names them; every other case is Core. A Central System that does not
+/// implement a profile leaves its cases out by not claiming it in the DUT description.
+const FEATURE_PROFILES: [(&str, &str); 23] = [
+    ("TC_044_1_CSMS", "firmware-management"),
+    ("TC_044_2_CSMS", "firmware-management"),
+    ("TC_044_3_CSMS", "firmware-management"),
+    ("TC_045_1_CSMS", "firmware-management"),
+    ("TC_045_2_CSMS", "firmware-management"),
+    ("TC_042_1_CSMS", "local-auth-list"),
+    ("TC_042_2_CSMS", "local-auth-list"),
+    ("TC_043_CSMS", "local-auth-list"),
+    ("TC_046_CSMS", "reservation"),
+    ("TC_047_CSMS", "reservation"),
+    ("TC_048_1_CSMS", "reservation"),
+    ("TC_048_2_CSMS", "reservation"),
+    ("TC_048_3_CSMS", "reservation"),
+    ("TC_048_4_CSMS", "reservation"),
+    ("TC_051_CSMS", "reservation"),
+    ("TC_052_CSMS", "reservation"),
+    ("TC_054_CSMS", "remote-trigger"),
+    ("TC_055_CSMS", "remote-trigger"),
+    ("TC_056_CSMS", "smart-charging"),
+    ("TC_057_CSMS", "smart-charging"),
+    ("TC_059_CSMS", "smart-charging"),
+    ("TC_066_CSMS", "smart-charging"),
+    ("TC_067_CSMS", "smart-charging"),
+];
 
 pub(crate) fn registered() -> Step<Connection> {
     kit::ready_csms("1.6 BootNotification")
