@@ -47,6 +47,9 @@ pub enum Variant {
     /// the connection; the CALL it answered stays open and holds the station's next messages
     /// for `LOSSY_HOLD`, as a real CSMS's message queue did.
     LossyClose,
+    /// Station, 2.x: `TxCtrlr.TxStartPoint` is PowerPathClosed — a transaction starts only
+    /// once the EV is connected and authorized, not at the cable or the token alone.
+    TxStartPowerPath,
 }
 
 /// Which reference DUT a variant is for.
@@ -71,7 +74,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 13] = [
+    pub const ALL: [(Variant, &'static str); 14] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -85,12 +88,13 @@ impl Variant {
         (Variant::SlowSessionSetup, "slow-session-setup"),
         (Variant::UniqueEventIds, "unique-event-ids"),
         (Variant::LossyClose, "lossy-close"),
+        (Variant::TxStartPowerPath, "tx-start-power-path"),
     ];
 
     pub fn side(self) -> Side {
         match self {
             Variant::SlowAnswers => Side::Both,
-            Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData => Side::Station,
+            Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData | Variant::TxStartPowerPath => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -112,7 +116,7 @@ impl Variant {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
-            Variant::CustomData | Variant::UniqueEventIds => &[V201, V21],
+            Variant::CustomData | Variant::UniqueEventIds | Variant::TxStartPowerPath => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

@@ -51,7 +51,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("LocalAuthListCtrlr.Enabled", "true", false),
         ("LocalAuthListCtrlr.Entries", "0", true),
         ("TxCtrlr.EVConnectionTimeOut", "60", false),
-        ("TxCtrlr.TxStartPoint", "EVConnected,Authorized", false),
+        ("TxCtrlr.TxStartPoint", if cfg.variants.contains(&crate::variant::Variant::TxStartPowerPath) { "PowerPathClosed" } else { "EVConnected,Authorized" }, false),
         ("TxCtrlr.TxStopPoint", "EVConnected,Authorized", false),
         ("TxCtrlr.StopTxOnEVSideDisconnect", "true", true),
         ("SampledDataCtrlr.TxUpdatedInterval", "0", false),
