@@ -1074,12 +1074,18 @@ fn oh_g_01() -> Step {
 }
 
 /// Remote start on EVSE 1; returns the transaction id the station reported.
-fn remote_start(conn: &Connection, remote_start_id: i64) -> Step<String> {
+/// A remote start (reusable state Authorized, remote): the transaction's Started event, at
+/// once where TxStartPoint has Authorized, else once the cable is in (`cable`: it is already).
+/// Its transaction id.
+fn remote_start(conn: &Connection, remote_start_id: i64, cable: bool) -> Step<String> {
     conn.claim(&["TransactionEvent".into()]);
     let token = kit::valid_token();
     let req = json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": remote_start_id, "evseId": 1});
     let r = kit::call(conn, "F01", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction status Accepted", || r.to_string())?;
+    if !TxStart::configured().started(cable, true) {
+        kit::plug_in(1)?;
+    }
     let ev = kit::expect_and_reply(conn, "F01", "TransactionEvent", 10_000, json!({"idTokenInfo": {"status": "Accepted"}}))?;
     kit::check(ev["eventType"] == "Started", "F01", "a TransactionEvent Started", || format!("eventType {}", ev["eventType"]))?;
     kit::check(
@@ -1093,7 +1099,7 @@ fn remote_start(conn: &Connection, remote_start_id: i64) -> Step<String> {
 
 fn oh_f_01() -> Step {
     let conn = booted(300)?;
-    remote_start(&conn, 4711).map(|_| ())
+    remote_start(&conn, 4711, false).map(|_| ())
 }
 
 fn remote_stop(conn: &Connection, tx: &str) -> Step {
@@ -1111,15 +1117,17 @@ fn remote_stop(conn: &Connection, tx: &str) -> Step {
 
 pub(crate) fn oh_f_02() -> Step {
     let conn = booted(300)?;
-    let tx = remote_start(&conn, 1)?;
+    let tx = remote_start(&conn, 1, false)?;
     remote_stop(&conn, &tx)
 }
 
 fn oh_f_03() -> Step {
     let conn = booted(300)?;
-    let first = remote_start(&conn, 1)?;
+    let start = TxStart::configured();
+    let first = remote_start(&conn, 1, false)?;
     remote_stop(&conn, &first)?;
-    let second = remote_start(&conn, 2)?;
+    // A cable plugged in for the first stays in.
+    let second = remote_start(&conn, 2, !start.started(false, true))?;
     kit::check(first != second, "E01", "a new transactionId for every transaction", || format!("{first:?} twice"))
 }
 
@@ -1259,7 +1267,7 @@ fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
     kit::expect_and_reply(conn, req, "Authorize", 10_000, json!({"idTokenInfo": {"status": status}}))
 }
 
-fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
+pub(super) fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
     let r = kit::call(
         conn,
         req,
@@ -1463,15 +1471,33 @@ fn tc_c_08() -> Step {
     configure(&conn, "C10", "AuthCtrlr", "LocalPreAuthorize", "true")?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let token = kit::valid_token();
-    // First use: asked online, and the answer goes into the cache.
+    let start = TxStart::configured();
+    // First use: asked online, and the answer goes into the cache. A station whose
+    // transaction does not start at the token alone gets the cable too, and loses it after.
     kit::present_token(&token)?;
     authorize(&conn, "C10", "Accepted")?;
-    expect_event(&conn, "C10", "Started", "Authorized")?;
+    let cable = match start.after_step(&conn, "C10", (false, false), (false, true), "Authorized")? {
+        Some(_) => false,
+        None => {
+            kit::plug_in(1)?;
+            start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?;
+            true
+        }
+    };
     kit::present_token(&token)?;
     expect_ended(&conn, "C10", "StopAuthorized", "Local")?;
+    if cable {
+        kit::unplug(1)?;
+    }
     // Second use: the cache answers, so the transaction starts without asking.
     kit::present_token(&token)?;
-    let ev = expect_event(&conn, "C10", "Started", "Authorized")?;
+    let ev = match start.after_step(&conn, "C10", (false, false), (false, true), "Authorized")? {
+        Some(ev) => ev,
+        None => {
+            kit::plug_in(1)?;
+            start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?.ok_or_else(|| Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction", start.0)))?
+        }
+    };
     kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C10", format!("idToken {token}"), || ev["idToken"].to_string())?;
     kit::expect_silence(&conn, "C10", "Authorize", 500, "for a token the cache holds as Accepted")
 }
@@ -1557,7 +1583,12 @@ fn tc_e_05() -> Step {
     conn.claim(&[TX.into(), "Authorize".into()]);
     kit::present_token(&kit::valid_token())?;
     authorize(&conn, "E03", "Accepted")?;
-    expect_event(&conn, "E03", "Started", "Authorized")?;
+    let start = TxStart::configured();
+    if start.after_step(&conn, "E03", (false, false), (false, true), "Authorized")?.is_none() {
+        // No transaction before the EV: the authorization lapses with nothing to end.
+        let quiet = 2_000 + kit::config::lab_timing().tolerance_ms;
+        return kit::mandated("EVConnectionTimeOut", || kit::expect_silence(&conn, "E03", TX, quiet, &format!("with TxStartPoint {}, which starts no transaction at the token", start.0)));
+    }
     let t0 = clock::now_ms();
     kit::mandated("EVConnectionTimeOut", || expect_ended(&conn, "E03", "EVConnectTimeout", "Timeout"))?;
     let waited = clock::now_ms() - t0;
@@ -1651,26 +1682,42 @@ fn oh_e_01() -> Step {
 
 // ---- F: remote control ----
 
+/// TC_F_01_CS: the cable first (EVConnectedPreSession), then the remote start: it joins the
+/// transaction the cable started, or starts one, as TxStartPoint has it.
 fn tc_f_01() -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into()]);
+    let start = TxStart::configured();
     kit::plug_in(1)?;
-    let started = expect_event(&conn, "F01", "Started", "CablePluggedIn")?;
+    let at_cable = start.after_step(&conn, "F01", (false, false), (true, false), "CablePluggedIn")?;
     let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 77, "evseId": 1});
     let r = kit::call(&conn, "F01", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction Accepted", || r.to_string())?;
-    kit::check(
-        r["transactionId"] == tx_id(&started).as_str(),
-        "F01",
-        format!("transactionId {} of the transaction the cable started", tx_id(&started)),
-        || r.to_string(),
-    )?;
-    let ev = expect_event(&conn, "F01", "Updated", "RemoteStart")?;
+    if let Some(started) = &at_cable {
+        kit::check(
+            r["transactionId"] == tx_id(started).as_str(),
+            "F01.FR.16",
+            format!("transactionId {} of the transaction the cable started", tx_id(started)),
+            || r.to_string(),
+        )?;
+    }
+    let ev = start.after_step(&conn, "F01", (true, false), (true, true), "RemoteStart")?;
+    let ev = ev.ok_or_else(|| Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction with a cable and a remote start", start.0)))?;
     kit::check(at(&ev, "/transactionInfo/remoteStartId") == 77, "F01", "remoteStartId 77", || ev["transactionInfo"].to_string())
 }
 
+/// TC_F_04_CS: part 6's configuration state wants TxStartPoint ParkingBayOccupancy or
+/// Authorized (the transaction must start before the EV comes); a station that cannot be so
+/// configured does not meet the case's prerequisite.
 fn tc_f_04() -> Step {
     let conn = booted(300)?;
+    let start = TxStart::configured();
+    if !start.started(false, true) {
+        let r = set_variable(&conn, "F02", "TxCtrlr", "TxStartPoint", "Authorized")?;
+        if r["attributeStatus"] != "Accepted" {
+            return Err(Verdict::Skip(format!("TxStartPoint is {} and the station does not take Authorized ({}): part 6's prerequisite of this case", start.0, r["attributeStatus"])));
+        }
+    }
     configure(&conn, "F02", "TxCtrlr", "EVConnectionTimeOut", "2")?;
     conn.claim(&[TX.into()]);
     let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 78, "evseId": 1});
@@ -1874,11 +1921,21 @@ fn tc_f_05() -> Step {
     kit::check(r["status"] == "OngoingAuthorizedTransaction", "F05", "UnlockConnector OngoingAuthorizedTransaction", || r.to_string())
 }
 
+/// TC_F_13_CS: during a transaction (started by the cable, or by cable and token as
+/// TxStartPoint has it), TriggerMessage TransactionEvent reports it.
 fn tc_f_13() -> Step {
     let conn = booted(300)?;
-    conn.claim(&[TX.into()]);
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let start = TxStart::configured();
     kit::plug_in(1)?;
-    let started = expect_event(&conn, "F06", "Started", "CablePluggedIn")?;
+    let started = match start.after_step(&conn, "F06", (false, false), (true, false), "CablePluggedIn")? {
+        Some(ev) => ev,
+        None => {
+            kit::present_token(&kit::valid_token())?;
+            authorize(&conn, "F06", "Accepted")?;
+            start.after_step(&conn, "F06", (true, false), (true, true), "Authorized")?.ok_or_else(|| Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction", start.0)))?
+        }
+    };
     let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "TransactionEvent", "evse": {"id": 1}}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage TransactionEvent Accepted", || r.to_string())?;
     let ev = expect_event(&conn, "F06", "Updated", "Trigger")?;

@@ -3,7 +3,7 @@
 //! the CSMS does not take them (E13), the deauthorization time-out (E06) and remote stop (F03).
 use serde_json::{Value, json};
 
-use super::{SESSION, TX, configure, expect_ended, next_tx_event, tx_id};
+use super::{SESSION, TX, TxStart, configure, expect_ended, next_tx_event, tx_id};
 use crate::{
     Case,
     kit::{self, Connection, Role, StationState, Step, V201, clock},
@@ -173,11 +173,16 @@ fn tc_e_39() -> Step {
     configure(&conn, "E06", "TxCtrlr", "EVConnectionTimeOut", "2")?;
     conn.claim(&[TX.into()]);
     kit::present_token(&kit::valid_token())?;
-    // A station that starts on Authorized ends that transaction at the time-out.
-    let first = next_tx_event(&conn, "E06.FR.04", 10_000)?;
-    if first["eventType"] == "Started" {
+    // A station that starts on Authorized ends that transaction at the time-out; one that
+    // starts later has only an authorization to let lapse.
+    let start = TxStart::configured();
+    if let Some(first) = start.after_step(&conn, "E06.FR.04", (false, false), (false, true), "Authorized")? {
         let ev = kit::mandated("EVConnectionTimeOut", || expect_ended(&conn, "E06.FR.04", "EVConnectTimeout", "Timeout"))?;
         kit::check(tx_id(&ev) == tx_id(&first), "E06.FR.04", format!("transaction {} ended", tx_id(&first)), || tx_id(&ev))?;
+    } else {
+        // Only an authorization, which lapses at the time-out.
+        let lapse = 2_000 + kit::config::lab_timing().tolerance_ms;
+        kit::mandated("EVConnectionTimeOut", || clock::sleep_ms(lapse));
     }
     // Deauthorized: the cable now starts no charging (a CablePluggedIn event is allowed).
     kit::plug_in(1)?;
@@ -228,7 +233,12 @@ fn first_transaction_event(conn: &Connection) -> Step<(kit::Incoming, u64)> {
         kit::at(&r, "/getVariableResult/0/attributeValue").as_str().and_then(|v| v.parse().ok()).unwrap_or(30)
     };
     conn.claim(&[TX.into()]);
+    // Part 6: Authorized, then EVConnectedPreSession — the transaction starts at whichever
+    // step the station's TxStartPoint names.
     kit::present_token(&kit::valid_token())?;
+    if !TxStart::configured().started(false, true) {
+        kit::plug_in(1)?;
+    }
     Ok((kit::expect(conn, "E13.FR.01", TX, 10_000)?, timeout_s * 1_000))
 }
 
