@@ -69,11 +69,14 @@ pub struct Timing {
     pub response_ms: u32,
     /// How far a timed behaviour (an interval, a time-out) may be off; OCTT labs use 4 s.
     pub tolerance_ms: u32,
+    /// How long after its last frame the harness sends its Close: a DUT that reads an answer
+    /// and a Close together may lose the answer.
+    pub close_linger_ms: u32,
 }
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing { connect_ms: 10_000, reboot_ms: 15_000, response_ms: 10_000, tolerance_ms: 1_000 }
+        Timing { connect_ms: 10_000, reboot_ms: 15_000, response_ms: 10_000, tolerance_ms: 1_000, close_linger_ms: ocpp_core::session::CLOSE_AFTER_LAST_FRAME.as_millis() as u32 }
     }
 }
 

@@ -59,6 +59,7 @@ impl RunOptions {
         }
         if let Some(t) = d.timing {
             self.config.timing = t;
+            ocpp_core::session::set_close_after_last_frame(Duration::from_millis(u64::from(t.close_linger_ms)));
         }
         if let Some(n) = d.evses {
             self.config.evses = n;

@@ -268,6 +268,17 @@ pub const CLOSE_LINGER: Duration = Duration::from_secs(2);
 /// short to matter to a case.
 pub const CLOSE_AFTER_LAST_FRAME: Duration = Duration::from_millis(100);
 
+static CLOSE_LINGER_MS: AtomicU64 = AtomicU64::new(CLOSE_AFTER_LAST_FRAME.as_millis() as u64);
+
+/// The lab's own pause before a Close (DUT description `[timing] close-linger-ms`), for the run.
+pub fn set_close_after_last_frame(d: Duration) {
+    CLOSE_LINGER_MS.store(d.as_millis() as u64, Ordering::Relaxed);
+}
+
+fn close_after_last_frame() -> Duration {
+    Duration::from_millis(CLOSE_LINGER_MS.load(Ordering::Relaxed))
+}
+
 /// The reader and writer of a connection. When the last handle goes, the connection closes
 /// as RFC 6455 §7.1.1 wants: a Close frame, the peer's Close awaited (at most `CLOSE_LINGER`),
 /// then the socket dropped — never a bare TCP close the peer sees as code 1006.
@@ -350,7 +361,7 @@ impl Connection {
             while let Some(m) = rx.recv().await {
                 let last = matches!(m, Message::Close(_));
                 if let (true, Some(at)) = (last, last_sent) {
-                    tokio::time::sleep_until(at + CLOSE_AFTER_LAST_FRAME).await;
+                    tokio::time::sleep_until(at + close_after_last_frame()).await;
                 }
                 let sent = sink.send(m).await;
                 last_sent = Some(Instant::now());
