@@ -723,6 +723,15 @@ fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<oc
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
     let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
     let mut bad = not_passed(&results);
+    // A station without an optional feature: the cases that need it skip, saying so.
+    if let Some(feature) = variant.and_then(|v| v.lacks()) {
+        let skipped_for_it = |r: &&ocpp_report::CaseResult| matches!(&r.verdict, Verdict::Skip(why) if why.contains(feature));
+        if !results.iter().any(|r| skipped_for_it(&r)) {
+            bad.push(format!("no case skipped for the missing {feature}: the variant changed nothing"));
+        }
+        let skipped: Vec<String> = results.iter().filter(skipped_for_it).map(|r| format!("{}: {}", r.meta.id, r.verdict.name())).collect();
+        bad.retain(|b| !skipped.iter().any(|s| b.starts_with(s.as_str())));
+    }
     for id in ocpp_core::trace::unasked_boots(results.iter().map(|r| (r.meta.id.as_str(), &r.trace))) {
         bad.push(format!("{id}: the station booted, in or just before the case, though no case asked for a reboot"));
     }

@@ -50,6 +50,9 @@ pub enum Variant {
     /// Station, 2.x: `TxCtrlr.TxStartPoint` is PowerPathClosed — a transaction starts only
     /// once the EV is connected and authorized, not at the cable or the token alone.
     TxStartPowerPath,
+    /// Station: its connectors have no lock (part 5 AQ-2): UnlockConnector is NotSupported
+    /// at 1.6 (§7.46) and not implemented at 2.x (CALLERROR NotImplemented).
+    NoConnectorLock,
 }
 
 /// Which reference DUT a variant is for.
@@ -74,7 +77,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 14] = [
+    pub const ALL: [(Variant, &'static str); 15] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -89,12 +92,13 @@ impl Variant {
         (Variant::UniqueEventIds, "unique-event-ids"),
         (Variant::LossyClose, "lossy-close"),
         (Variant::TxStartPowerPath, "tx-start-power-path"),
+        (Variant::NoConnectorLock, "no-connector-lock"),
     ];
 
     pub fn side(self) -> Side {
         match self {
             Variant::SlowAnswers => Side::Both,
-            Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData | Variant::TxStartPowerPath => Side::Station,
+            Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData | Variant::TxStartPowerPath | Variant::NoConnectorLock => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -109,6 +113,15 @@ impl Variant {
     /// Whether the variant means something for the DUT on `side` (Station or Csms).
     pub fn for_side(self, side: Side) -> bool {
         self.side() == Side::Both || self.side() == side
+    }
+
+    /// The optional feature the variant's DUT lacks, as the word a case's skip reason uses
+    /// for it: against this variant such skips are right, not a loss.
+    pub fn lacks(self) -> Option<&'static str> {
+        match self {
+            Variant::NoConnectorLock => Some("lock"),
+            _ => None,
+        }
     }
 
     /// The versions at which it changes anything.

@@ -252,6 +252,18 @@ pub fn call(conn: &Connection, requirement: &str, action: &str, payload: Value, 
     }
 }
 
+/// `call` for an optional feature (`feature`, as part 6's prerequisite names it): a station
+/// that answers NotImplemented does not have it, and the case skips saying so instead of
+/// failing (OCPP-J lets a station not implement an optional message).
+pub fn call_optional(conn: &Connection, requirement: &str, action: &str, payload: Value, feature: &str) -> Step<Value> {
+    match conn.call(action, &payload.to_string(), 10_000) {
+        Ok(CallOutcome::Error(e)) if e.code == "NotImplemented" => Err(Verdict::Skip(format!("the station does not implement {action} ({feature}): this case's prerequisite"))),
+        Ok(CallOutcome::Result(r)) => Ok(json(&r)),
+        Ok(CallOutcome::Error(e)) => Err(fail(requirement, format!("a {action} CALLRESULT"), format!("CALLERROR {} {:?}", e.code, e.description))),
+        Err(e) => Err(session_failure(requirement, format!("an answer to {action}"), e)),
+    }
+}
+
 /// Send a raw frame and return the parsed answer.
 pub fn raw_exchange(conn: &Connection, requirement: &str, text: &str, timeout_ms: u32) -> Step<Value> {
     conn.send_raw(text).map_err(|e| session_failure(requirement, "to send a frame".into(), e))?;

@@ -259,6 +259,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             let status = st.change_availability(p["connectorId"].as_u64().unwrap_or(0) as u32, p["type"] == "Operative");
             ok(json!({"status": status}))
         }
+        "UnlockConnector" if st.cfg.variants.contains(&crate::variant::Variant::NoConnectorLock) => ok(json!({"status": "NotSupported"})),
         "UnlockConnector" => match st.evse_index(p["connectorId"].as_u64().unwrap_or(0) as u32) {
             Some(i) => {
                 st.end_tx(i, Stop::Unlock);

@@ -467,6 +467,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             let status = st.change_availability(p["evse"]["id"].as_u64().unwrap_or(0) as u32, p["operationalStatus"] == "Operative");
             ok(json!({"status": status}))
         }
+        "UnlockConnector" if st.cfg.variants.contains(&crate::variant::Variant::NoConnectorLock) => (Err(("NotImplemented", "this station's connectors have no lock".into())), None),
         "UnlockConnector" => match st.evse_index(p["evseId"].as_u64().unwrap_or(0) as u32) {
             Some(i) if st.evses[i].tx.as_ref().is_some_and(|t| t.auth.is_some()) => ok(json!({"status": "OngoingAuthorizedTransaction"})),
             Some(_) if p["connectorId"] == 1 => ok(json!({"status": "Unlocked"})),
