@@ -281,10 +281,17 @@ impl OwnStation {
 fn heartbeat(conn: Connection, reg: Arc<Registration>, talking: Arc<tokio::sync::Mutex<()>>, response: Duration) -> tokio::task::AbortHandle {
     tokio::spawn(async move {
         loop {
-            let every = reg.interval_s.load(Ordering::Relaxed).max(1);
-            tokio::time::sleep(Duration::from_secs(u64::from(every))).await;
+            // No interval yet (no accepted boot seen): look again later rather than flood.
+            let every = match reg.interval_s.load(Ordering::Relaxed) {
+                0 => None,
+                s => Some(s),
+            };
+            tokio::time::sleep(Duration::from_secs(u64::from(every.unwrap_or(60)))).await;
             if conn.is_closed() {
                 break;
+            }
+            if every.is_none() {
+                continue;
             }
             let _quiet = talking.lock().await;
             if conn.mode() == Mode::Background {
