@@ -1895,7 +1895,8 @@ fn remote_start_first(authorize_remote: bool) -> Step {
     )?;
     kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
     if authorize_remote {
-        authorize(&conn, "F02", "Accepted")?;
+        let a = authorize(&conn, "F02", "Accepted")?;
+        kit::check(at(&a, "/idToken/idToken") == token.as_str(), "F02", format!("Authorize for {token}"), || a.to_string())?;
     }
     let at_remote = start.after_step(&conn, "F02", (false, false), (false, true), "RemoteStart")?;
     kit::plug_in(1)?;
