@@ -722,15 +722,12 @@ fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<oc
     let opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
     let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
-    let mut bad = not_passed(&results);
     // A station without an optional feature: the cases that need it skip, saying so.
-    if let Some(feature) = variant.and_then(|v| v.lacks()) {
-        let skipped_for_it = |r: &&ocpp_report::CaseResult| matches!(&r.verdict, Verdict::Skip(why) if why.contains(feature));
-        if !results.iter().any(|r| skipped_for_it(&r)) {
-            bad.push(format!("no case skipped for the missing {feature}: the variant changed nothing"));
-        }
-        let skipped: Vec<String> = results.iter().filter(skipped_for_it).map(|r| format!("{}: {}", r.meta.id, r.verdict.name())).collect();
-        bad.retain(|b| !skipped.iter().any(|s| b.starts_with(s.as_str())));
+    let lacks = variant.and_then(|v| v.lacks());
+    let skipped_for_it = |r: &ocpp_report::CaseResult| lacks.is_some_and(|feature| matches!(&r.verdict, Verdict::Skip(why) if why.contains(feature)));
+    let mut bad = not_passed(results.iter().filter(|r| !skipped_for_it(r)));
+    if let Some(feature) = lacks.filter(|_| !results.iter().any(skipped_for_it)) {
+        bad.push(format!("no case skipped for the missing {feature}: the variant changed nothing"));
     }
     for id in ocpp_core::trace::unasked_boots(results.iter().map(|r| (r.meta.id.as_str(), &r.trace))) {
         bad.push(format!("{id}: the station booted, in or just before the case, though no case asked for a reboot"));
@@ -751,9 +748,9 @@ fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<oc
 /// the token) meets the next case instead of hiding behind a token rotation.
 /// "ID: verdict (reason)" for each result that is neither a pass nor a skip for another
 /// security profile.
-fn not_passed(results: &[ocpp_report::CaseResult]) -> Vec<String> {
+fn not_passed<'a>(results: impl IntoIterator<Item = &'a ocpp_report::CaseResult>) -> Vec<String> {
     results
-        .iter()
+        .into_iter()
         .filter(|r| !matches!(&r.verdict, Verdict::Pass) && !matches!(&r.verdict, Verdict::Skip(why) if why.contains("security profile")))
         .map(|r| format!("{}: {} ({})", r.meta.id, r.verdict.name(), r.reason))
         .collect()

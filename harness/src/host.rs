@@ -655,9 +655,6 @@ impl session::Host for CaseHost {
     }
 }
 
-/// Harness as station: connect to the CSMS DUT at `url` presenting `security`, `claim` the
-/// case's from the first frame. Like a station, a password it accepts on the connection is the
-/// one it sends from then on, for the rest of the run.
 impl From<session::Credentials> for ocpp_core::security::Credentials {
     fn from(c: session::Credentials) -> Self {
         match c {

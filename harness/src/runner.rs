@@ -355,7 +355,7 @@ impl Runner {
     /// Harness as station: end what a case left open at the CSMS at `url` (see `leftovers`), on
     /// the case's last connection if it is still open, else on the harness station's live one
     /// (connected again if need be: a station that reconnects need not boot again, B04).
-    async fn wind_up(&self, url: &str, version: OcppVersion, mut left: crate::leftovers::Leftovers, trace: &Trace) -> Result<(), (String, crate::leftovers::Leftovers)> {
+    async fn wind_up(&self, url: &str, version: OcppVersion, security: &ocpp_core::security::Security, mut left: crate::leftovers::Leftovers, trace: &Trace) -> Result<(), (String, crate::leftovers::Leftovers)> {
         if left.is_empty() {
             return Ok(());
         }
@@ -365,8 +365,7 @@ impl Runner {
             None => match self.own_station.open_connection().await {
                 Some(c) => c,
                 None => {
-                    let security = self.opts.security.moved_to(version).map_or_else(|| self.opts.security.clone(), |(p, _)| self.opts.security.at_profile(p));
-                    let dial = crate::host::station_dial(&self.opts.config, url, version, &security, trace);
+                    let dial = crate::host::station_dial(&self.opts.config, url, version, security, trace);
                     match self.own_station.ready(&dial, &[]).await {
                         Ok(c) => c,
                         Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
@@ -608,7 +607,7 @@ impl Runner {
             // What the last case left open at the CSMS, and could not end then: again now.
             let left = self.left_open.lock().unwrap().take();
             if let Some((mut b, left)) = left {
-                if let Err((e, left)) = self.wind_up(url, version, left, trace).await {
+                if let Err((e, left)) = self.wind_up(url, version, security, left, trace).await {
                     let verdict = match &b.reported_in {
                         Some(first) => Verdict::Inconclusive(format!("what {} left open at the CSMS is still not ended (see {first})", b.after)),
                         None => Verdict::Inconclusive(format!("what {} left open at the CSMS could not be ended: {} (again now: {e})", b.after, b.reason)),
@@ -640,7 +639,7 @@ impl Runner {
         // ...and the CSMS hears the end of what the case left open.
         if let Endpoint::CsmsUrl(url) = &ctx.endpoint {
             let left = std::mem::take(&mut *ctx.leftovers.lock().unwrap());
-            if let Err((reason, left)) = self.wind_up(url, version, left, trace).await {
+            if let Err((reason, left)) = self.wind_up(url, version, &ctx.security, left, trace).await {
                 *self.left_open.lock().unwrap() = Some((Broken { after: meta.id.clone(), reason, reported_in: None, tried: vec![] }, left));
             }
             self.own_station.end_case(Trace::new()).await;
@@ -689,7 +688,7 @@ async fn take_inventory(listener: &Listener, version: OcppVersion, timeout: Dura
             trace.log("state", format!("the station's configuration, read before its first case: {}", said.join(", ")));
             model.lock().unwrap().inventory = Some(found);
         }
-        Err((e, _)) => trace.log("state", format!("could not read the station's configuration ({e}); cases use the DUT description's values and their defaults")),
+        Err(e) => trace.log("state", format!("could not read the station's configuration ({e}); cases use the DUT description's values and their defaults")),
     }
 }
 

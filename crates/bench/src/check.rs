@@ -67,13 +67,13 @@ async fn probe(capability: &str, driver: &DriverConfig) -> (String, Result<Strin
             // Route placeholders are filled with a sample station and version.
             let sample = [("station", "CS001".to_string()), ("version", "2.0.1".to_string())];
             let routes = http::probe_routes(spec, &sample).await;
-            let r = match (http::probe(spec).await, capability) {
-                (Some(Err(e)), _) => Err(e),
-                (Some(probed), _) if routes.is_some() => routes.expect("checked").and_then(|r| probed.map(|p| format!("{p}; {r}"))),
-                (Some(probed), _) => probed,
-                (None, _) if routes.is_some() => routes.expect("checked"),
-                (None, "meter") => http::read(spec, PROBE_QUANTITY, &[("quantity", PROBE_QUANTITY.to_string())]).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}")),
-                (None, _) => Ok("no probe-url declared: not checked".into()),
+            let r = match (http::probe(spec).await, routes, capability) {
+                (Some(Err(e)), _, _) => Err(e),
+                (Some(Ok(p)), Some(routes), _) => routes.map(|r| format!("{p}; {r}")),
+                (Some(probed), None, _) => probed,
+                (None, Some(routes), _) => routes,
+                (None, None, "meter") => http::read(spec, PROBE_QUANTITY, &[("quantity", PROBE_QUANTITY.to_string())]).await.map(|(v, u)| format!("{PROBE_QUANTITY} {v} {u}")),
+                (None, None, _) => Ok("no probe-url declared: not checked".into()),
             };
             (spec.url.clone(), r)
         }

@@ -187,17 +187,17 @@ pub fn action_forms(action: &str) -> [(&'static str, String); 2] {
 /// answer but 404), nothing triggered. None when no route probe is declared.
 pub async fn probe_routes(spec: &HttpSpec, values: &[(&str, String)]) -> Option<Result<String, String>> {
     let method = spec.route_probe.clone()?;
+    let Ok(m) = reqwest::Method::from_bytes(method.as_bytes()) else { return Some(Err(format!("route-probe {method:?} is not an HTTP method"))) };
     let mut seen = vec![];
-    for (action, route) in &spec.routes {
+    for action in spec.routes.keys() {
         let mut v: Vec<(&str, String)> = values.to_vec();
         v.push(("action", action.clone()));
         v.extend(action_forms(action));
-        let url = match fill(route.url.as_ref().unwrap_or(&spec.url), &v, |_, x| percent(x)) {
+        let url = match spec.for_action(&v).and_then(|route| fill(&route.url, &v, |_, x| percent(x))) {
             Ok(u) => u,
             Err(e) => return Some(Err(e)),
         };
-        let m = reqwest::Method::from_bytes(method.as_bytes()).ok()?;
-        let answer = client().request(m, &url).timeout(Duration::from_millis(spec.timeout_ms)).send().await;
+        let answer = client().request(m.clone(), &url).timeout(Duration::from_millis(spec.timeout_ms)).send().await;
         match answer {
             Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => return Some(Err(format!("the route for {action} does not exist: {method} {url} answered 404"))),
             Ok(_) => seen.push(action.clone()),

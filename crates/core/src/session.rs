@@ -189,8 +189,6 @@ struct State {
     /// as such whatever CALL happens to be outstanding when it arrives.
     finished: VecDeque<(String, String, &'static str)>,
     closed: Option<String>,
-    /// When the connection ended (for the gap a station keeps before it reconnects).
-    closed_at: Option<Instant>,
     /// When the socket was gone: the close handshake done, or the peer gone.
     gone_at: Option<Instant>,
     mode: Mode,
@@ -516,18 +514,13 @@ impl Connection {
         self.shared.state.lock().unwrap().closed.is_some()
     }
 
-    /// Why the connection ended, once it has.
-    /// When the connection ended, if it has.
-    pub fn closed_at(&self) -> Option<Instant> {
-        self.shared.state.lock().unwrap().closed_at
-    }
-
     /// When the socket is gone (the close handshake over, or the peer gone), waiting for it
     /// at most `timeout`: the moment the peer, too, sees the connection end.
     pub async fn gone(&self, timeout: Duration) -> Option<Instant> {
         self.shared.wait(timeout, |st| st.gone_at).await
     }
 
+    /// Why the connection ended, once it has.
     pub fn closed_reason(&self) -> Option<String> {
         self.shared.state.lock().unwrap().closed.clone()
     }
@@ -821,7 +814,6 @@ impl Shared {
     fn mark_closed(&self, reason: String) {
         let mut st = self.state.lock().unwrap();
         st.closed.get_or_insert(reason);
-        st.closed_at.get_or_insert_with(Instant::now);
         st.pending = None; // drops the sender: the waiting call sees Closed
         drop(st);
         self.changed.notify_waiters();

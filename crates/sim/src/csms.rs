@@ -298,7 +298,6 @@ impl CsmsHandle {
         }
     }
 
-    /// Ids of the stations connected now.
     /// Variant lossy-close: the answer `id` went down with the connection; the CALL it
     /// answered holds the station's messages for a while.
     fn lost_answer(&self, station: &str, id: &str) {
@@ -306,6 +305,7 @@ impl CsmsHandle {
         self.shared.lock().unwrap().held_until.insert(station.to_string(), std::time::Instant::now() + variant::LOSSY_HOLD);
     }
 
+    /// Ids of the stations connected now.
     pub fn connected(&self) -> Vec<String> {
         self.shared.lock().unwrap().links.keys().cloned().collect()
     }

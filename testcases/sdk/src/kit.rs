@@ -245,7 +245,12 @@ pub fn expect_silence(conn: &Connection, requirement: &str, action: &str, ms: u3
 
 /// Send a CALL and return its CALLRESULT payload; a CALLERROR fails the case.
 pub fn call(conn: &Connection, requirement: &str, action: &str, payload: Value, timeout_ms: u32) -> Step<Value> {
-    match conn.call(action, &payload.to_string(), timeout_ms) {
+    answer(conn.call(action, &payload.to_string(), timeout_ms), requirement, action)
+}
+
+/// The payload of a CALLRESULT; a CALLERROR or no answer fails `requirement`.
+fn answer(outcome: Result<CallOutcome, SessionError>, requirement: &str, action: &str) -> Step<Value> {
+    match outcome {
         Ok(CallOutcome::Result(r)) => Ok(json(&r)),
         Ok(CallOutcome::Error(e)) => Err(fail(requirement, format!("a {action} CALLRESULT"), format!("CALLERROR {} {:?}", e.code, e.description))),
         Err(e) => Err(session_failure(requirement, format!("an answer to {action}"), e)),
@@ -258,9 +263,7 @@ pub fn call(conn: &Connection, requirement: &str, action: &str, payload: Value, 
 pub fn call_optional(conn: &Connection, requirement: &str, action: &str, payload: Value, feature: &str) -> Step<Value> {
     match conn.call(action, &payload.to_string(), 10_000) {
         Ok(CallOutcome::Error(e)) if e.code == "NotImplemented" => Err(Verdict::Skip(format!("the station does not implement {action} ({feature}): this case's prerequisite"))),
-        Ok(CallOutcome::Result(r)) => Ok(json(&r)),
-        Ok(CallOutcome::Error(e)) => Err(fail(requirement, format!("a {action} CALLRESULT"), format!("CALLERROR {} {:?}", e.code, e.description))),
-        Err(e) => Err(session_failure(requirement, format!("an answer to {action}"), e)),
+        other => answer(other, requirement, action),
     }
 }
 

@@ -134,12 +134,8 @@ fn tc_j_03() -> Step {
 fn tc_j_07() -> Step {
     let conn = super::booted(300)?;
     // Part 6's configuration state: TxStartPoint contains EVConnected.
-    let start = super::TxStart::configured();
-    if !start.started(true, false) {
-        let r = super::set_variable(&conn, "J02", "TxCtrlr", "TxStartPoint", "EVConnected")?;
-        if r["attributeStatus"] != "Accepted" {
-            return Err(kit::Verdict::Skip(format!("TxStartPoint is {} and the station does not take EVConnected ({}): part 6's configuration state of this case", start.0, r["attributeStatus"])));
-        }
+    if !super::TxStart::configured().started(true, false) {
+        super::prerequisite(&conn, "J02", "TxCtrlr", "TxStartPoint", "EVConnected")?;
     }
     configure(&conn, "J02", "SampledDataCtrlr", "TxStartedMeasurands", ENERGY)?;
     conn.claim(&[TX.into()]);

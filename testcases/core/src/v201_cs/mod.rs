@@ -1192,6 +1192,11 @@ impl TxStart {
         TxStart(config::parameter("TxCtrlr.TxStartPoint").unwrap_or_else(|| "EVConnected,Authorized".into()))
     }
 
+    /// The case cannot go on: the start points name no transaction for what it did (`with`).
+    pub(super) fn none_with(&self, with: &str) -> Verdict {
+        Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction with {with}", self.0))
+    }
+
     fn has(&self, point: &str) -> bool {
         self.0.split(',').any(|p| p.trim() == point)
     }
@@ -1270,7 +1275,7 @@ fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
     kit::expect_and_reply(conn, req, "Authorize", 10_000, json!({"idTokenInfo": {"status": status}}))
 }
 
-pub(super) fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
+fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
     let r = kit::call(
         conn,
         req,
@@ -1287,6 +1292,17 @@ pub(super) fn configure(conn: &Connection, req: &str, component: &str, variable:
         .map_err(|_| Verdict::Inconclusive(format!("the station did not accept {component}.{variable} = {value}: {r}")))
 }
 
+/// Part 6's configuration state or prerequisite `component.variable = value`: a station that
+/// does not take it does not meet the case's prerequisite (a skip with its answer), unlike
+/// `configure`'s settings, which every station must take.
+pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step {
+    let r = set_variable(conn, req, component, variable, value)?;
+    if r["attributeStatus"] == "Accepted" {
+        return Ok(());
+    }
+    Err(Verdict::Skip(format!("the station does not take {component}.{variable} = {value} ({}): part 6's prerequisite of this case", r["attributeStatus"])))
+}
+
 /// Boot, plug the cable in and authorize the valid token: a transaction with a driver, its
 /// events as the station's TxStartPoint has them (part 6 EVConnectedPreSession, Authorized).
 fn local_tx(req: &str) -> Step<(Connection, String)> {
@@ -1299,7 +1315,7 @@ fn local_tx(req: &str) -> Step<(Connection, String)> {
     authorize(&conn, req, "Accepted")?;
     let at_token = start.after_step(&conn, req, (true, false), (true, true), "Authorized")?;
     let Some(started) = at_cable.as_ref().or(at_token.as_ref()) else {
-        return Err(Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction with a cable and a token", start.0)));
+        return Err(start.none_with("a cable and a token"));
     };
     if let (Some(first), Some(then)) = (&at_cable, &at_token) {
         kit::check(tx_id(then) == tx_id(first), req, "the token to join the transaction the cable started", || format!("{} then {}", tx_id(first), tx_id(then)))?;
@@ -1498,7 +1514,7 @@ fn tc_c_08() -> Step {
         Some(ev) => ev,
         None => {
             kit::plug_in(1)?;
-            start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?.ok_or_else(|| Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction", start.0)))?
+            start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?.ok_or_else(|| start.none_with("a token and a cable"))?
         }
     };
     kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C10", format!("idToken {token}"), || ev["idToken"].to_string())?;
@@ -1705,7 +1721,7 @@ fn tc_f_01() -> Step {
         )?;
     }
     let ev = start.after_step(&conn, "F01", (true, false), (true, true), "RemoteStart")?;
-    let ev = ev.ok_or_else(|| Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction with a cable and a remote start", start.0)))?;
+    let ev = ev.ok_or_else(|| start.none_with("a cable and a remote start"))?;
     kit::check(at(&ev, "/transactionInfo/remoteStartId") == 77, "F01", "remoteStartId 77", || ev["transactionInfo"].to_string())
 }
 
@@ -1714,12 +1730,8 @@ fn tc_f_01() -> Step {
 /// configured does not meet the case's prerequisite.
 fn tc_f_04() -> Step {
     let conn = booted(300)?;
-    let start = TxStart::configured();
-    if !start.started(false, true) {
-        let r = set_variable(&conn, "F02", "TxCtrlr", "TxStartPoint", "Authorized")?;
-        if r["attributeStatus"] != "Accepted" {
-            return Err(Verdict::Skip(format!("TxStartPoint is {} and the station does not take Authorized ({}): part 6's prerequisite of this case", start.0, r["attributeStatus"])));
-        }
+    if !TxStart::configured().started(false, true) {
+        prerequisite(&conn, "F02", "TxCtrlr", "TxStartPoint", "Authorized")?;
     }
     configure(&conn, "F02", "TxCtrlr", "EVConnectionTimeOut", "2")?;
     conn.claim(&[TX.into()]);
@@ -1878,11 +1890,7 @@ fn tc_d_02() -> Step {
 /// is writable: a station that keeps the other value does not meet the case's prerequisite.
 fn remote_start_first(authorize_remote: bool) -> Step {
     let conn = booted(300)?;
-    let value = if authorize_remote { "true" } else { "false" };
-    let set = set_variable(&conn, "F02", "AuthCtrlr", "AuthorizeRemoteStart", value)?;
-    if set["attributeStatus"] != "Accepted" {
-        return Err(Verdict::Skip(format!("the station does not take AuthCtrlr.AuthorizeRemoteStart = {value} ({}): part 6's prerequisite of this case", set["attributeStatus"])));
-    }
+    prerequisite(&conn, "F02", "AuthCtrlr", "AuthorizeRemoteStart", if authorize_remote { "true" } else { "false" })?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let start = TxStart::configured();
     let token = kit::valid_token();
@@ -1902,7 +1910,7 @@ fn remote_start_first(authorize_remote: bool) -> Step {
     kit::plug_in(1)?;
     let at_cable = start.after_step(&conn, "F02", (false, true), (true, true), "CablePluggedIn")?;
     let Some(started) = at_remote.as_ref().or(at_cable.as_ref()) else {
-        return Err(Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction with a remote start and a cable", start.0)));
+        return Err(start.none_with("a remote start and a cable"));
     };
     kit::check(at(started, "/transactionInfo/remoteStartId") == 55, "F02.FR.01", "remoteStartId 55 in the Started event", || started["transactionInfo"].to_string())?;
     if !authorize_remote {
@@ -1937,7 +1945,7 @@ fn tc_f_13() -> Step {
         None => {
             kit::present_token(&kit::valid_token())?;
             authorize(&conn, "F06", "Accepted")?;
-            start.after_step(&conn, "F06", (true, false), (true, true), "Authorized")?.ok_or_else(|| Verdict::Inconclusive(format!("TxStartPoint {} starts no transaction", start.0)))?
+            start.after_step(&conn, "F06", (true, false), (true, true), "Authorized")?.ok_or_else(|| start.none_with("a cable and a token"))?
         }
     };
     let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "TransactionEvent", "evse": {"id": 1}}), 10_000)?;
