@@ -6,12 +6,21 @@ use serde_json::Value;
 pub const CAPABILITIES: &[(&str, &str)] = &[
     ("plug", "plug the EV cable in and out"),
     ("pilot", "set the EV simulator's control-pilot state"),
-    ("token-reader", "present an id token to the station's reader"),
+    (
+        "token-reader",
+        "present an id token to the station's reader",
+    ),
     ("power-cycle", "cut and restore the station's power"),
     ("network", "take the DUT's network link down and up"),
     ("csms-trigger", "make the CSMS DUT send a message"),
-    ("ev-fault", "put a diode fault or an RCD trip on an EVSE's charging circuit, or clear it"),
-    ("meter", "read the bench energy meter (energy, power, voltage, current)"),
+    (
+        "ev-fault",
+        "put a diode fault or an RCD trip on an EVSE's charging circuit, or clear it",
+    ),
+    (
+        "meter",
+        "read the bench energy meter (energy, power, voltage, current)",
+    ),
     ("relay", "switch a named relay on the bench"),
     ("digital-input", "read a named digital input on the bench"),
 ];
@@ -19,16 +28,36 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
 /// One bench action, as a case asked for it.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Plug { evse: u32, connected: bool },
-    Pilot { evse: u32, state: Pilot },
-    Token(String),
+    Plug {
+        evse: u32,
+        connected: bool,
+    },
+    Pilot {
+        evse: u32,
+        state: Pilot,
+    },
+    /// An id token held to a reader: the reader of EVSE `evse`, or the station's one reader
+    /// when `evse` is 0 (a driver's `{evse}` is then 0).
+    Token {
+        evse: u32,
+        token: String,
+    },
     PowerCycle,
     Network(bool),
-    EvFault { evse: u32, fault: EvFault },
-    CsmsTrigger { action: String, payload: Value },
+    EvFault {
+        evse: u32,
+        fault: EvFault,
+    },
+    CsmsTrigger {
+        action: String,
+        payload: Value,
+    },
     /// Switch a relay the bench description names: wired, for instance, to the station's
     /// tamper switch or to a contactor's feed.
-    Relay { name: String, on: bool },
+    Relay {
+        name: String,
+        on: bool,
+    },
 }
 
 impl Action {
@@ -36,7 +65,7 @@ impl Action {
         match self {
             Action::Plug { .. } => "plug",
             Action::Pilot { .. } => "pilot",
-            Action::Token(_) => "token-reader",
+            Action::Token { .. } => "token-reader",
             Action::PowerCycle => "power-cycle",
             Action::Network(_) => "network",
             Action::EvFault { .. } => "ev-fault",
@@ -48,17 +77,37 @@ impl Action {
     /// How the action reads in the trace.
     pub fn describe(&self) -> String {
         match self {
-            Action::Plug { evse, connected: true } => format!("plug the cable in at EVSE {evse}"),
-            Action::Plug { evse, connected: false } => format!("pull the cable out at EVSE {evse}"),
-            Action::Pilot { evse, state } => format!("set the control pilot of EVSE {evse} to state {state:?}"),
-            Action::Token(t) => format!("present id token {t} to the reader"),
+            Action::Plug {
+                evse,
+                connected: true,
+            } => format!("plug the cable in at EVSE {evse}"),
+            Action::Plug {
+                evse,
+                connected: false,
+            } => format!("pull the cable out at EVSE {evse}"),
+            Action::Pilot { evse, state } => {
+                format!("set the control pilot of EVSE {evse} to state {state:?}")
+            }
+            Action::Token { evse: 0, token } => format!("present id token {token} to the reader"),
+            Action::Token { evse, token } => {
+                format!("present id token {token} to the reader of EVSE {evse}")
+            }
             Action::PowerCycle => "cycle the station's power".into(),
             Action::Network(true) => "bring the network link back".into(),
             Action::Network(false) => "take the network link down".into(),
-            Action::EvFault { evse, fault: EvFault::Cleared } => format!("clear the circuit fault at EVSE {evse}"),
-            Action::EvFault { evse, fault } => format!("put a {fault:?} on the circuit of EVSE {evse}"),
-            Action::CsmsTrigger { action, payload } => format!("make the CSMS send {action} {payload}"),
-            Action::Relay { name, on } => format!("switch relay {name} {}", if *on { "on" } else { "off" }),
+            Action::EvFault {
+                evse,
+                fault: EvFault::Cleared,
+            } => format!("clear the circuit fault at EVSE {evse}"),
+            Action::EvFault { evse, fault } => {
+                format!("put a {fault:?} on the circuit of EVSE {evse}")
+            }
+            Action::CsmsTrigger { action, payload } => {
+                format!("make the CSMS send {action} {payload}")
+            }
+            Action::Relay { name, on } => {
+                format!("switch relay {name} {}", if *on { "on" } else { "off" })
+            }
         }
     }
 }
@@ -114,4 +163,3 @@ pub fn fault_name(f: EvFault) -> &'static str {
         EvFault::Cleared => "cleared",
     }
 }
-

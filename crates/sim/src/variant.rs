@@ -53,6 +53,19 @@ pub enum Variant {
     /// Station: its connectors have no lock (part 5 AQ-2): UnlockConnector is NotSupported
     /// at 1.6 (§7.46) and not implemented at 2.x (CALLERROR NotImplemented).
     NoConnectorLock,
+    /// Station, 2.x: `TxCtrlr.TxStartPoint` is Authorized — the token alone starts a
+    /// transaction, before any cable.
+    TxStartAuthorized,
+    /// Station, 2.x: `AuthCtrlr.AuthorizeRemoteStart` is true — a remote start's token is
+    /// authorized with the CSMS first (F01.FR.01/02).
+    AuthorizeRemoteStart,
+    /// Station, 2.x: reports connector availability only by NotifyEvent of the connector's
+    /// AvailabilityState (part 2 G01; part 6's Booted state accepts either), never a
+    /// StatusNotification of its own (a TriggerMessage for one still gets one).
+    NotifyEventOnly,
+    /// Station, 2.x: two EVSEs, the second with two connectors; the lab's DUT description
+    /// names EVSE 2 as the one under test (`lab_description`).
+    TwoEvses,
 }
 
 /// Which reference DUT a variant is for.
@@ -77,7 +90,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 15] = [
+    pub const ALL: [(Variant, &'static str); 19] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -93,12 +106,25 @@ impl Variant {
         (Variant::LossyClose, "lossy-close"),
         (Variant::TxStartPowerPath, "tx-start-power-path"),
         (Variant::NoConnectorLock, "no-connector-lock"),
+        (Variant::TxStartAuthorized, "tx-start-authorized"),
+        (Variant::AuthorizeRemoteStart, "authorize-remote-start"),
+        (Variant::NotifyEventOnly, "notify-event-only"),
+        (Variant::TwoEvses, "two-evses"),
     ];
 
     pub fn side(self) -> Side {
         match self {
             Variant::SlowAnswers => Side::Both,
-            Variant::OwnCallFirst | Variant::SlowReconnect | Variant::NoConnectorZero | Variant::CustomData | Variant::TxStartPowerPath | Variant::NoConnectorLock => Side::Station,
+            Variant::OwnCallFirst
+            | Variant::SlowReconnect
+            | Variant::NoConnectorZero
+            | Variant::CustomData
+            | Variant::TxStartPowerPath
+            | Variant::NoConnectorLock
+            | Variant::TxStartAuthorized
+            | Variant::AuthorizeRemoteStart
+            | Variant::NotifyEventOnly
+            | Variant::TwoEvses => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -124,12 +150,27 @@ impl Variant {
         }
     }
 
+    /// What a lab's DUT description says about a station with this variant (TOML): the
+    /// "<Configured …>" values part 6 leaves to the lab, such as the EVSE under test.
+    pub fn lab_description(self) -> Option<&'static str> {
+        match self {
+            Variant::TwoEvses => Some("evses = 2\nevse-id = 2\nconnector-id = 1\n"),
+            _ => None,
+        }
+    }
+
     /// The versions at which it changes anything.
     pub fn versions(self) -> &'static [ocpp_core::version::OcppVersion] {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
-            Variant::CustomData | Variant::UniqueEventIds | Variant::TxStartPowerPath => &[V201, V21],
+            Variant::CustomData
+            | Variant::UniqueEventIds
+            | Variant::TxStartPowerPath
+            | Variant::TxStartAuthorized
+            | Variant::AuthorizeRemoteStart
+            | Variant::NotifyEventOnly
+            | Variant::TwoEvses => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }
@@ -143,16 +184,24 @@ pub fn is_iso14443_uid(token: &str) -> bool {
 impl FromStr for Variant {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Variant::ALL.iter().find(|(_, n)| *n == s).map(|(v, _)| *v).ok_or_else(|| {
-            let names: Vec<&str> = Variant::ALL.iter().map(|(_, n)| *n).collect();
-            format!("unknown variant {s:?}; known: {}", names.join(", "))
-        })
+        Variant::ALL
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(v, _)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Variant::ALL.iter().map(|(_, n)| *n).collect();
+                format!("unknown variant {s:?}; known: {}", names.join(", "))
+            })
     }
 }
 
 impl fmt::Display for Variant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = Variant::ALL.iter().find(|(v, _)| v == self).map(|(_, n)| *n).unwrap_or("?");
+        let name = Variant::ALL
+            .iter()
+            .find(|(v, _)| v == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("?");
         f.write_str(name)
     }
 }
@@ -167,7 +216,12 @@ mod tests {
             assert_eq!(n.parse::<Variant>().unwrap(), v);
             assert_eq!(v.to_string(), n);
         }
-        assert!("own-call-frist".parse::<Variant>().unwrap_err().contains("own-call-first"));
+        assert!(
+            "own-call-frist"
+                .parse::<Variant>()
+                .unwrap_err()
+                .contains("own-call-first")
+        );
     }
 
     #[test]
@@ -175,7 +229,13 @@ mod tests {
         for ok in ["04E91C5A8B2F80", "3a7f2c1d"] {
             assert!(is_iso14443_uid(ok), "{ok}");
         }
-        for bad in ["TOKEN-1", "3A7F2C1", "04E91C5A8B2F8G", "04E91C5A8B2F8000", ""] {
+        for bad in [
+            "TOKEN-1",
+            "3A7F2C1",
+            "04E91C5A8B2F8G",
+            "04E91C5A8B2F8000",
+            "",
+        ] {
             assert!(!is_iso14443_uid(bad), "{bad}");
         }
     }

@@ -6,7 +6,11 @@ use ocpp_core::{case::Role, version::OcppVersion};
 use ocpp_sim::Fault;
 
 #[derive(Parser)]
-#[command(name = "ocpp-harness", version, about = "OCPP-J conformance test harness (1.6J, 2.0.1, 2.1)")]
+#[command(
+    name = "ocpp-harness",
+    version,
+    about = "OCPP-J conformance test harness (1.6J, 2.0.1, 2.1)"
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -209,11 +213,9 @@ pub(crate) struct RunArgs {
     /// Inject a fault into the built-in DUT (repeatable), e.g. no-answer:Heartbeat.
     #[arg(long = "fault")]
     pub(crate) faults: Vec<Fault>,
-    /// Make the built-in DUTs behave in a legal but unusual or strict way (repeatable). Station:
-    /// own-call-first, slow-reconnect, no-connector-zero, custom-data; CSMS: strict-tokens,
-    /// one-transaction-per-token, require-preparing, own-calls-after-boot; both: slow-answers.
-    /// Every case must still pass.
-    #[arg(long = "variant")]
+    /// Make the built-in DUTs behave in a legal but unusual or strict way (repeatable; each
+    /// applies to the side it is for, see README "Legal variants"). Every case must still pass.
+    #[arg(long = "variant", value_parser = variant())]
     pub(crate) variants: Vec<ocpp_sim::variant::Variant>,
     /// Station id the DUT uses (or the harness uses as a station).
     #[arg(long, default_value = "CS001")]
@@ -280,9 +282,8 @@ pub(crate) enum SimCommand {
         evses: Option<u32>,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
-        /// A legal but unusual behaviour (repeatable): own-call-first, slow-answers,
-        /// slow-reconnect, no-connector-zero, custom-data.
-        #[arg(long = "variant")]
+        /// A legal but unusual behaviour (repeatable; the station's ones).
+        #[arg(long = "variant", value_parser = variant())]
         variants: Vec<ocpp_sim::variant::Variant>,
         /// Serve an HTTP control API on this address (loopback: it is not authenticated): plug,
         /// pilot, token, ev-fault, power-cycle, network, safe-state, meter, status.
@@ -301,10 +302,8 @@ pub(crate) enum SimCommand {
         raised_listen: Option<SocketAddr>,
         #[arg(long = "fault")]
         faults: Vec<Fault>,
-        /// A legal but strict or unusual behaviour (repeatable): strict-tokens,
-        /// one-transaction-per-token, require-preparing, own-calls-after-boot, slow-answers,
-        /// upgrade-then-close, slow-session-setup, unique-event-ids, lossy-close.
-        #[arg(long = "variant")]
+        /// A legal but strict or unusual behaviour (repeatable; the CSMS's ones).
+        #[arg(long = "variant", value_parser = variant())]
         variants: Vec<ocpp_sim::variant::Variant>,
         /// Serve an HTTP control API on this address (loopback: it is not authenticated):
         /// POST /stations/{station}/{action} with the payload sends that CALL; GET /stations.
@@ -331,7 +330,19 @@ pub(crate) struct SimSecurity {
 
 impl SimSecurity {
     pub(crate) fn load(&self, station_id: &str) -> anyhow::Result<ocpp_core::security::Security> {
-        let c = ocpp_core::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), password_env: None, pki: self.pki.clone() };
+        let c = ocpp_core::security::SecurityConfig {
+            profile: self.security_profile,
+            password: self.password.clone(),
+            password_env: None,
+            pki: self.pki.clone(),
+        };
         ocpp_core::security::Security::load(&c, std::path::Path::new("."), station_id)
     }
+}
+
+/// `--variant`: one of the reference DUTs' legal variants, listed in `--help`.
+fn variant() -> impl clap::builder::TypedValueParser<Value = ocpp_sim::variant::Variant> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(ocpp_sim::variant::Variant::ALL.map(|(_, name)| name))
+        .map(|name| name.parse().expect("a name from Variant::ALL"))
 }

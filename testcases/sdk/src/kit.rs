@@ -262,7 +262,9 @@ fn answer(outcome: Result<CallOutcome, SessionError>, requirement: &str, action:
 /// failing (OCPP-J lets a station not implement an optional message).
 pub fn call_optional(conn: &Connection, requirement: &str, action: &str, payload: Value, feature: &str) -> Step<Value> {
     match conn.call(action, &payload.to_string(), 10_000) {
-        Ok(CallOutcome::Error(e)) if e.code == "NotImplemented" => Err(Verdict::Skip(format!("the station does not implement {action} ({feature}): this case's prerequisite"))),
+        Ok(CallOutcome::Error(e)) if e.code == "NotImplemented" => {
+            Err(Verdict::Skip(format!("the station does not implement {action} ({feature}): this case's prerequisite")))
+        }
         other => answer(other, requirement, action),
     }
 }
@@ -328,9 +330,9 @@ pub fn pilot(evse: u32, state: PilotState) -> Step {
     bench_step("set the control pilot", bench::set_pilot(evse, state))
 }
 
-/// Hold a card to the reader (capability `token-reader`).
+/// Hold a card to the reader of the EVSE under test (capability `token-reader`, `{evse}`).
 pub fn present_token(token: &str) -> Step {
-    bench_step("present the id token", bench::present_token(token))
+    bench_step("present the id token", bench::present_token_at(evse_id(), token))
 }
 
 /// Put a fault on an EVSE's charging circuit, or clear it (capability `ev-fault`).
@@ -410,6 +412,18 @@ pub fn transaction_id(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
     format!("OH-{tag}-{ms}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The EVSE under test: part 6's "<Configured evseId>", from the DUT description's `evse-id`
+/// (1 when it names none). Cases that plug in, start or change availability do it here.
+pub fn evse_id() -> u32 {
+    config::parameter("evse-id").and_then(|v| v.trim().parse().ok()).unwrap_or(1)
+}
+
+/// The connector under test on `evse_id()`: part 6's "<Configured connectorId>", from the
+/// DUT description's `connector-id` (1 when it names none).
+pub fn connector_id() -> u32 {
+    config::parameter("connector-id").and_then(|v| v.trim().parse().ok()).unwrap_or(1)
 }
 
 /// The type of the configured id tokens (DUT description `id-token-type`, default ISO14443).

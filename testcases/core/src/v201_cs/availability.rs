@@ -20,17 +20,18 @@ enum Scope {
 }
 
 impl Scope {
-    /// The request's `evse` field for EVSE 1 / its connector 1 (absent: the whole station).
+    /// The request's `evse` field for the EVSE / connector under test (absent: the whole
+    /// station).
     fn payload(self, operational: &str) -> Value {
         match self {
             Scope::Station => json!({"operationalStatus": operational}),
-            Scope::Evse => json!({"operationalStatus": operational, "evse": {"id": 1}}),
-            Scope::Connector => json!({"operationalStatus": operational, "evse": {"id": 1, "connectorId": 1}}),
+            Scope::Evse => json!({"operationalStatus": operational, "evse": {"id": kit::evse_id()}}),
+            Scope::Connector => json!({"operationalStatus": operational, "evse": {"id": kit::evse_id(), "connectorId": kit::connector_id()}}),
         }
     }
 }
 
-use super::{SESSION, station_case as case};
+use super::{REPORTS, SESSION, connector_is as reported, next_report, no_report, station_case as case};
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
@@ -116,7 +117,7 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_G_21_CS", "An unavailable station is still Unavailable after a reboot", &["G04.FR.09"], &[], tc_g_21),
         case(
             "TC_B_51_CS",
-            "A cable plugged in while offline for longer than OfflineThreshold: back online the station reports every connector, EVSE 1 Occupied",
+            "A cable plugged in while offline for longer than OfflineThreshold: back online the station reports every connector, the one under test Occupied",
             &["B04.FR.01"],
             &["plug", "network"],
             tc_b_51,
@@ -136,44 +137,6 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_b_23,
         ),
     ]
-}
-
-const REPORTS: [&str; 2] = ["StatusNotification", "NotifyEvent"];
-
-/// The availability EVSE 1's connector reports next: StatusNotification's connectorStatus, or
-/// the AvailabilityState of a NotifyEvent about the connector (other events are answered and
-/// skipped). None if nothing came within `ms`.
-fn next_report(conn: &Connection, req: &str, ms: u32) -> Step<Option<String>> {
-    let deadline = kit::clock::now_ms() + u64::from(ms);
-    while kit::clock::now_ms() < deadline {
-        for action in REPORTS {
-            let Ok(call) = kit::expect(conn, req, action, 150) else { continue };
-            kit::reply(conn, req, &call, action, json!({}))?;
-            let p = &call.payload;
-            if action == "StatusNotification" && p["evseId"] == 1 {
-                return Ok(p["connectorStatus"].as_str().map(str::to_string));
-            }
-            let about_connector = |d: &&Value| at(d, "/variable/name") == "AvailabilityState" && at(d, "/component/evse/id") == 1;
-            if let Some(d) = p["eventData"].as_array().and_then(|a| a.iter().find(about_connector)) {
-                return Ok(d["actualValue"].as_str().map(str::to_string));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// EVSE 1's connector reports `expected` within 10 s.
-fn reported(conn: &Connection, req: &str, expected: &str) -> Step {
-    let got = next_report(conn, req, 10_000)?;
-    kit::check(
-        got.as_deref() == Some(expected),
-        req,
-        format!("EVSE 1 connector reported {expected} (StatusNotification or NotifyEvent AvailabilityState)"),
-        || match &got {
-            Some(s) => format!("reported {s}"),
-            None => "no availability report within 10 s".into(),
-        },
-    )
 }
 
 fn change(conn: &Connection, req: &str, scope: Scope, operational: &str, expected: &str) -> Step {
@@ -252,12 +215,12 @@ fn tc_g_13() -> Step {
 /// During a transaction the change waits for its end: Scheduled, no report while it goes on,
 /// Unavailable once the driver stopped and unplugged.
 fn scheduled_during_transaction(scope: Scope, req: &str) -> Step {
-    let (conn, _) = kit::reach_station(kit::StationState::EnergyTransferStarted, 1, &REPORTS)?;
+    let (conn, _) = kit::reach_station(kit::StationState::EnergyTransferStarted, kit::evse_id(), &REPORTS)?;
     change(&conn, req, scope, "Inoperative", "Scheduled")?;
-    kit::expect_silence(&conn, req, "StatusNotification", 1_000, "while the transaction goes on")?;
+    no_report(&conn, req, 1_000, "while the transaction goes on")?;
     // StopAuthorized, then EVDisconnected: the same token ends it, the cable goes.
     kit::present_token(&kit::valid_token())?;
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     let deadline = kit::clock::now_ms() + 10_000;
     loop {
         match next_report(&conn, req, 2_000)? {
@@ -325,13 +288,13 @@ fn tc_b_23() -> Step {
 }
 
 /// Offline (the CSMS unreachable) for `offline_ms` with OfflineThreshold `threshold_s`; the
-/// cable goes in meanwhile. Back online, EVSE 1's connector must be reported Occupied.
+/// cable goes in meanwhile. Back online, the connector under test must be reported Occupied.
 fn status_after_offline(req: &str, threshold_s: u32, offline_ms: u32) -> Step {
     let conn = ready()?;
     super::configure(&conn, req, "OCPPCommCtrlr", "OfflineThreshold", &threshold_s.to_string())?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     kit::mandated("offline for the time the case is about", || kit::clock::sleep_ms(offline_ms));
     kit::network(true)?;
     let again = kit::accept_station(req, 15_000, &REPORTS)?;

@@ -11,8 +11,10 @@ use crate::{
     kit::{self, Role, StationState, Step, V201},
 };
 
-/// The contactor of EVSE 1, as the bench reads its auxiliary contact.
-const CONTACTOR: &str = "contactor-1";
+/// The contactor of the EVSE under test, as the bench reads its auxiliary contact.
+fn contactor() -> String {
+    format!("contactor-{}", kit::evse_id())
+}
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
@@ -55,16 +57,16 @@ fn settle_ms() -> u32 {
 fn oh_e_02() -> Step {
     let settle = settle_ms();
     kit::ready_station(&[])?;
-    kit::input_reads(CONTACTOR, false, settle, "ChargingStateEnumType", "the contactor open while no EV is connected (Idle)")?;
+    kit::input_reads(&contactor(), false, settle, "ChargingStateEnumType", "the contactor open while no EV is connected (Idle)")?;
     // Reusable state EnergyTransferStarted: the station has reported chargingState Charging.
-    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
-    let took = kit::input_reads(CONTACTOR, true, settle, "ChargingStateEnumType", "the contactor closed while the station reports Charging")?;
+    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[TX])?;
+    let took = kit::input_reads(&contactor(), true, settle, "ChargingStateEnumType", "the contactor closed while the station reports Charging")?;
     kit::info(format!("contactor closed {took} ms after the Charging report"));
     kit::present_token(&kit::valid_token())?;
     let ev = expect_ended(&conn, "E07.FR.01", "StopAuthorized", "Local")?;
     let tx = tx.unwrap_or_default();
     kit::check(tx_id(&ev) == tx, "E07.FR.01", format!("transaction {tx} ended"), || tx_id(&ev))?;
-    kit::input_reads(CONTACTOR, false, settle, "E07.FR.01", "the contactor open once the token ended the transaction")?;
+    kit::input_reads(&contactor(), false, settle, "E07.FR.01", "the contactor open once the token ended the transaction")?;
     Ok(())
 }
 

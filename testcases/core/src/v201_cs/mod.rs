@@ -943,23 +943,28 @@ pub(crate) fn rebooted(claim: &[&str]) -> Step<(Connection, &'static str)> {
 }
 
 pub(crate) fn tc_b_01() -> Step {
-    let (conn, reason) = rebooted(&["BootNotification", "StatusNotification"])?;
+    let (conn, reason) = rebooted(&["BootNotification", "StatusNotification", "NotifyEvent"])?;
     let boot = kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
     kit::check(at(&boot, "/reason") == reason, "B01.FR.09", format!("boot reason {reason} after the reboot the harness made"), || {
         format!("reason {}", at(&boot, "/reason"))
     })?;
-    let status = kit::expect_and_reply(&conn, "B01", "StatusNotification", 10_000, json!({}))?;
-    kit::check(status["connectorStatus"] == "Available", "B01.FR.05", "the first connector status after the boot: Available", || status.to_string())
+    // Part 6 reusable state Booted: StatusNotification or NotifyEvent, Available.
+    let first = next_report(&conn, "B01.FR.05", 10_000)?;
+    kit::check(first.as_deref() == Some("Available"), "B01.FR.05", "the connector under test reported Available after the boot", || match first {
+        Some(s) => format!("its first report after the boot: {s}"),
+        None => "no report about it within 10 s".into(),
+    })
 }
 
 fn tc_b_02() -> Step {
-    let (conn, _) = rebooted(&["BootNotification", "StatusNotification", "TransactionEvent", "Heartbeat"])?;
+    let (conn, _) = rebooted(&["BootNotification", "StatusNotification", "NotifyEvent", "TransactionEvent", "Heartbeat"])?;
     kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 2, "status": "Pending"}))?;
     // While pending, a station may only boot again (or answer the CSMS).
-    kit::expect_silence(&conn, "B02", "StatusNotification", 1_500, "while the registration is Pending")?;
+    for action in REPORTS {
+        kit::expect_silence(&conn, "B02", action, 750, "while the registration is Pending")?;
+    }
     kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::expect_and_reply(&conn, "B02", "StatusNotification", 10_000, json!({}))?;
-    Ok(())
+    connector_is(&conn, "B02", "Available")
 }
 
 fn tc_b_03() -> Step {
@@ -1007,16 +1012,21 @@ const LOCAL_AUTHORIZE_OFFLINE: (&str, &str) = ("AuthCtrlr", "LocalAuthorizeOffli
 /// Read `vars` (attributeType Actual) in one GetVariables: each result Accepted, echoing the
 /// component, variable and attributeType asked for, with the value expected (B06.FR.01-04).
 fn read_back(conn: &Connection, vars: &[((&str, &str), &str)]) -> Step {
-    let data: Vec<Value> = vars.iter().map(|((c, v), _)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
+    let data: Vec<Value> =
+        vars.iter().map(|((c, v), _)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
     let r = kit::call(conn, "B06.FR.01", "GetVariables", json!({"getVariableData": data}), 10_000)?;
     let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
-    kit::check(results.len() == vars.len(), "B06.FR.01", format!("one result per requested variable ({})", vars.len()), || format!("{} results", results.len()))?;
+    kit::check(results.len() == vars.len(), "B06.FR.01", format!("one result per requested variable ({})", vars.len()), || {
+        format!("{} results", results.len())
+    })?;
     for ((c, v), value) in vars {
         let found = results.iter().find(|x| x["component"]["name"] == *c && x["variable"]["name"] == *v);
         let found = found.ok_or_else(|| kit::fail("B06.FR.02", format!("a result for {c}.{v}"), r.to_string()))?;
         kit::check(found["attributeStatus"] == "Accepted", "B06.FR.04", format!("{c}.{v} Accepted"), || found.to_string())?;
         kit::check(found["attributeType"] == "Actual", "B06.FR.03", format!("{c}.{v} with attributeType Actual, as asked"), || found.to_string())?;
-        kit::check(found["attributeValue"] == *value, "B06.FR.04", format!("{c}.{v} = {value} (as configured before the case)"), || found.to_string())?;
+        kit::check(found["attributeValue"] == *value, "B06.FR.04", format!("{c}.{v} = {value} (as configured before the case)"), || {
+            found.to_string()
+        })?;
     }
     Ok(())
 }
@@ -1031,10 +1041,15 @@ fn tc_b_06() -> Step {
 /// Set `vars` (attributeType Actual) in one SetVariables: each result Accepted, echoing the
 /// component, variable and attributeType (B05.FR.01-03).
 fn set_all(conn: &Connection, vars: &[((&str, &str), &str)]) -> Step {
-    let data: Vec<Value> = vars.iter().map(|((c, v), value)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": value, "attributeType": "Actual"})).collect();
+    let data: Vec<Value> = vars
+        .iter()
+        .map(|((c, v), value)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": value, "attributeType": "Actual"}))
+        .collect();
     let r = kit::call(conn, "B05.FR.01", "SetVariables", json!({"setVariableData": data}), 10_000)?;
     let results = at(&r, "/setVariableResult").as_array().cloned().unwrap_or_default();
-    kit::check(results.len() == vars.len(), "B05.FR.01", format!("one result per variable set ({})", vars.len()), || format!("{} results", results.len()))?;
+    kit::check(results.len() == vars.len(), "B05.FR.01", format!("one result per variable set ({})", vars.len()), || {
+        format!("{} results", results.len())
+    })?;
     for ((c, v), value) in vars {
         let found = results.iter().find(|x| x["component"]["name"] == *c && x["variable"]["name"] == *v);
         let found = found.ok_or_else(|| kit::fail("B05.FR.02", format!("a result for {c}.{v}"), r.to_string()))?;
@@ -1073,18 +1088,18 @@ fn oh_g_01() -> Step {
     kit::check((500..=2_000).contains(&gap), "G02", "heartbeats about 1 s apart (interval 1 s)", || format!("{gap} ms between heartbeats"))
 }
 
-/// Remote start on EVSE 1; returns the transaction id the station reported.
+/// Remote start on the EVSE under test; returns the transaction id the station reported.
 /// A remote start (reusable state Authorized, remote): the transaction's Started event, at
 /// once where TxStartPoint has Authorized, else once the cable is in (`cable`: it is already).
 /// Its transaction id.
 fn remote_start(conn: &Connection, remote_start_id: i64, cable: bool) -> Step<String> {
     conn.claim(&["TransactionEvent".into()]);
     let token = kit::valid_token();
-    let req = json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": remote_start_id, "evseId": 1});
+    let req = json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": remote_start_id, "evseId": kit::evse_id()});
     let r = kit::call(conn, "F01", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction status Accepted", || r.to_string())?;
     if !TxStart::configured().started(cable, true) {
-        kit::plug_in(1)?;
+        kit::plug_in(kit::evse_id())?;
     }
     let ev = kit::expect_and_reply(conn, "F01", "TransactionEvent", 10_000, json!({"idTokenInfo": {"status": "Accepted"}}))?;
     kit::check(ev["eventType"] == "Started", "F01", "a TransactionEvent Started", || format!("eventType {}", ev["eventType"]))?;
@@ -1168,7 +1183,7 @@ pub(super) fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> St
 pub(super) fn session_ended(conn: &Connection, req: &str, seconds: u32) -> Step<Value> {
     kit::mandated("the configured transaction duration", || clock::sleep_ms(seconds * 1_000));
     kit::present_token(&kit::valid_token())?;
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     for _ in 0..8 {
         let ev = next_tx_event(conn, req, 10_000)?;
         if ev["eventType"] == "Ended" {
@@ -1230,7 +1245,9 @@ impl TxStart {
         let reason = ev["triggerReason"].as_str().unwrap_or_default();
         let either = ["CablePluggedIn", "Authorized", "RemoteStart", "ChargingStateChanged", "EVDetected"];
         let ok = ev["eventType"] == "Started" && (reason == trigger || (power_path && either.contains(&reason)));
-        kit::check(ok, req, format!("TransactionEvent Started with triggerReason {trigger} (TxStartPoint {})", self.0), || format!("TransactionEvent {} with triggerReason {reason}", ev["eventType"]))?;
+        kit::check(ok, req, format!("TransactionEvent Started with triggerReason {trigger} (TxStartPoint {})", self.0), || {
+            format!("TransactionEvent {} with triggerReason {reason}", ev["eventType"])
+        })?;
         Ok(ev)
     }
 }
@@ -1300,7 +1317,10 @@ pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variab
     if r["attributeStatus"] == "Accepted" {
         return Ok(());
     }
-    Err(Verdict::Skip(format!("the station does not take {component}.{variable} = {value} ({}): part 6's prerequisite of this case", r["attributeStatus"])))
+    Err(Verdict::Skip(format!(
+        "the station does not take {component}.{variable} = {value} ({}): part 6's prerequisite of this case",
+        r["attributeStatus"]
+    )))
 }
 
 /// Boot, plug the cable in and authorize the valid token: a transaction with a driver, its
@@ -1309,7 +1329,7 @@ fn local_tx(req: &str) -> Step<(Connection, String)> {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let start = TxStart::configured();
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let at_cable = start.after_step(&conn, req, (false, false), (true, false), "CablePluggedIn")?;
     kit::present_token(&kit::valid_token())?;
     authorize(&conn, req, "Accepted")?;
@@ -1318,18 +1338,83 @@ fn local_tx(req: &str) -> Step<(Connection, String)> {
         return Err(start.none_with("a cable and a token"));
     };
     if let (Some(first), Some(then)) = (&at_cable, &at_token) {
-        kit::check(tx_id(then) == tx_id(first), req, "the token to join the transaction the cable started", || format!("{} then {}", tx_id(first), tx_id(then)))?;
+        kit::check(tx_id(then) == tx_id(first), req, "the token to join the transaction the cable started", || {
+            format!("{} then {}", tx_id(first), tx_id(then))
+        })?;
     }
     Ok((conn, tx_id(started)))
 }
 
-/// EVSE `evse` reports `expected` within 10 s. A report still on its way from before (the
-/// baseline making the connector Available again, say) is passed over; the failure names the
-/// last one seen.
-fn status_is(conn: &Connection, req: &str, evse: u32, expected: &str) -> Step {
-    let wanted = |s: &Value| s["evseId"] == evse && s["connectorStatus"] == expected;
-    let describe = |s: &Value| format!("EVSE {} reported {}", s["evseId"], s["connectorStatus"]);
-    kit::expect_until(conn, req, "StatusNotification", 10_000, json!({}), &format!("EVSE {evse} reported {expected}"), wanted, describe).map(|_| ())
+/// How a station reports a connector's availability: StatusNotification, or NotifyEvent of
+/// the Connector's AvailabilityState (part 2 G01; part 6's Booted and Unavailable states
+/// accept either). A case that watches availability claims both.
+pub(super) const REPORTS: [&str; 2] = ["StatusNotification", "NotifyEvent"];
+
+/// The connector statuses a report carries: (evse, connector, status); a NotifyEvent may
+/// carry several, or none (events about other variables). A Connector component without a
+/// connectorId speaks for every connector of its EVSE (None).
+fn statuses_in(action: &str, p: &Value) -> Vec<(u64, Option<u64>, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    if action == "StatusNotification" {
+        return vec![(p["evseId"].as_u64().unwrap_or(0), p["connectorId"].as_u64(), text(&p["connectorStatus"]))];
+    }
+    let events = p["eventData"].as_array().map(Vec::as_slice).unwrap_or_default();
+    events
+        .iter()
+        .filter(|d| at(d, "/variable/name") == "AvailabilityState" && at(d, "/component/name") == "Connector")
+        .map(|d| (at(d, "/component/evse/id").as_u64().unwrap_or(0), at(d, "/component/evse/connectorId").as_u64(), text(&d["actualValue"])))
+        .collect()
+}
+
+/// The next status the connector under test reports within `ms`, by either message; reports
+/// about other connectors and other events are answered and passed over. None if none came.
+pub(super) fn next_report(conn: &Connection, req: &str, ms: u32) -> Step<Option<String>> {
+    let (evse, connector) = (u64::from(kit::evse_id()), u64::from(kit::connector_id()));
+    let deadline = clock::now_ms() + u64::from(ms);
+    while clock::now_ms() < deadline {
+        for action in REPORTS {
+            let Ok(call) = kit::expect(conn, req, action, 150) else { continue };
+            kit::reply(conn, req, &call, action, json!({}))?;
+            let mine = statuses_in(action, &call.payload).into_iter().find(|(e, c, _)| *e == evse && c.is_none_or(|c| c == connector));
+            if let Some((_, _, status)) = mine {
+                return Ok(Some(status));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The connector under test reports `expected` within 10 s. Other statuses on the way (a
+/// report from before, the baseline making it Available again) are passed over; the failure
+/// names them.
+pub(super) fn connector_is(conn: &Connection, req: &str, expected: &str) -> Step {
+    let deadline = clock::now_ms() + 10_000;
+    let mut seen = vec![];
+    loop {
+        let left = deadline.saturating_sub(clock::now_ms()) as u32;
+        match next_report(conn, req, left)? {
+            Some(s) if s == expected => return Ok(()),
+            Some(s) => seen.push(s),
+            None => {
+                let what = format!(
+                    "EVSE {} connector {} reported {expected} (StatusNotification or NotifyEvent AvailabilityState)",
+                    kit::evse_id(),
+                    kit::connector_id()
+                );
+                let observed =
+                    if seen.is_empty() { "no report about it within 10 s".to_string() } else { format!("within 10 s only: {}", seen.join(", ")) };
+                return Err(kit::fail(req, what, observed));
+            }
+        }
+    }
+}
+
+/// No availability report about the connector under test within `ms`.
+pub(super) fn no_report(conn: &Connection, req: &str, ms: u32, why: &str) -> Step {
+    match next_report(conn, req, ms)? {
+        None => Ok(()),
+        Some(s) => Err(kit::fail(req, format!("no change of the connector's status {why}"), format!("it reported {s}"))),
+    }
 }
 
 fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
@@ -1374,7 +1459,9 @@ fn tc_b_11() -> Step {
     let configured = get_variable(&conn, "B06", c, v)?;
     let configured = configured["attributeValue"].as_str().unwrap_or_default().to_string();
     let accepted = set_variable(&conn, "B05.FR.10", c, v, &configured)?;
-    kit::check(accepted["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {configured} (its own value) Accepted"), || accepted.to_string())?;
+    kit::check(accepted["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {configured} (its own value) Accepted"), || {
+        accepted.to_string()
+    })?;
     for wrong in [format!("{configured}.1"), "true".into(), now(), "abc".into()] {
         let r = set_variable(&conn, "B05.FR.07", c, v, &wrong)?;
         kit::check(r["attributeStatus"] == "Rejected", "B05.FR.07", format!("{c}.{v} = {wrong:?} (not an integer) Rejected"), || r.to_string())?;
@@ -1418,7 +1505,7 @@ fn tc_b_21() -> Step {
     let r = kit::call(&conn, "B12", "Reset", json!({"type": "OnIdle"}), 10_000)?;
     kit::check(r["status"] == "Scheduled", "B12", "Reset OnIdle during a transaction Scheduled", || r.to_string())?;
     kit::expect_silence(&conn, "B12", "BootNotification", 1_000, "while the transaction goes on")?;
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     let ev = expect_ended(&conn, "B12", "EVCommunicationLost", "EVDisconnected")?;
     kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
     rebooted_by_reset(&conn, "B12")
@@ -1498,7 +1585,7 @@ fn tc_c_08() -> Step {
     let cable = match start.after_step(&conn, "C10", (false, false), (false, true), "Authorized")? {
         Some(_) => false,
         None => {
-            kit::plug_in(1)?;
+            kit::plug_in(kit::evse_id())?;
             start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?;
             true
         }
@@ -1506,14 +1593,14 @@ fn tc_c_08() -> Step {
     kit::present_token(&token)?;
     expect_ended(&conn, "C10", "StopAuthorized", "Local")?;
     if cable {
-        kit::unplug(1)?;
+        kit::unplug(kit::evse_id())?;
     }
     // Second use: the cache answers, so the transaction starts without asking.
     kit::present_token(&token)?;
     let ev = match start.after_step(&conn, "C10", (false, false), (false, true), "Authorized")? {
         Some(ev) => ev,
         None => {
-            kit::plug_in(1)?;
+            kit::plug_in(kit::evse_id())?;
             start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?.ok_or_else(|| start.none_with("a token and a cable"))?
         }
     };
@@ -1531,7 +1618,7 @@ fn tc_c_21() -> Step {
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     kit::present_token(&token)?;
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     kit::network(true)?;
     let again = reconnected("C13", &[TX])?;
     let ev = next_tx_event(&again, "C13", 10_000)?;
@@ -1573,7 +1660,7 @@ fn tc_d_06() -> Step {
 
 pub(crate) fn tc_e_03() -> Step {
     let (conn, _) = local_tx("E02")?;
-    kit::pilot(1, PilotState::C)?;
+    kit::pilot(kit::evse_id(), PilotState::C)?;
     let ev = expect_event(&conn, "E02", "Updated", "ChargingStateChanged")?;
     let state = at(&ev, "/transactionInfo/chargingState");
     kit::check(state == "Charging", "E02", "chargingState Charging once the EV draws energy", || format!("chargingState {state}"))
@@ -1588,10 +1675,12 @@ fn tc_e_04() -> Step {
     kit::present_token(&kit::valid_token())?;
     authorize(&conn, "E03", "Accepted")?;
     let at_token = start.after_step(&conn, "E03", (false, false), (false, true), "Authorized")?;
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let at_cable = start.after_step(&conn, "E03", (false, true), (true, true), "CablePluggedIn")?;
     match (&at_token, &at_cable) {
-        (Some(first), Some(then)) => kit::check(tx_id(then) == tx_id(first), "E03", "the cable event in the same transaction", || format!("{} then {}", tx_id(first), tx_id(then))),
+        (Some(first), Some(then)) => kit::check(tx_id(then) == tx_id(first), "E03", "the cable event in the same transaction", || {
+            format!("{} then {}", tx_id(first), tx_id(then))
+        }),
         _ => Ok(()),
     }
 }
@@ -1606,7 +1695,9 @@ fn tc_e_05() -> Step {
     if start.after_step(&conn, "E03", (false, false), (false, true), "Authorized")?.is_none() {
         // No transaction before the EV: the authorization lapses with nothing to end.
         let quiet = 2_000 + kit::config::lab_timing().tolerance_ms;
-        return kit::mandated("EVConnectionTimeOut", || kit::expect_silence(&conn, "E03", TX, quiet, &format!("with TxStartPoint {}, which starts no transaction at the token", start.0)));
+        return kit::mandated("EVConnectionTimeOut", || {
+            kit::expect_silence(&conn, "E03", TX, quiet, &format!("with TxStartPoint {}, which starts no transaction at the token", start.0))
+        });
     }
     let t0 = clock::now_ms();
     kit::mandated("EVConnectionTimeOut", || expect_ended(&conn, "E03", "EVConnectTimeout", "Timeout"))?;
@@ -1623,8 +1714,8 @@ fn tc_e_06() -> Step {
 
 fn tc_e_20() -> Step {
     // Reusable state EnergyTransferStarted, then the cable goes.
-    let (conn, tx) = kit::reach_station(kit::StationState::EnergyTransferStarted, 1, &[TX])?;
-    kit::unplug(1)?;
+    let (conn, tx) = kit::reach_station(kit::StationState::EnergyTransferStarted, kit::evse_id(), &[TX])?;
+    kit::unplug(kit::evse_id())?;
     let ev = expect_ended(&conn, "E10", "EVCommunicationLost", "EVDisconnected")?;
     let tx = tx.unwrap_or_default();
     kit::check(tx_id(&ev) == tx, "E10", format!("transaction {tx} ended"), || tx_id(&ev))
@@ -1632,23 +1723,23 @@ fn tc_e_20() -> Step {
 
 fn oh_e_50() -> Step {
     let (conn, tx) = local_tx("E06")?;
-    conn.claim(&["StatusNotification".into()]);
-    kit::ev_fault(1, kit::CircuitFault::RcdTrip)?;
+    conn.claim(&REPORTS.map(String::from));
+    kit::ev_fault(kit::evse_id(), kit::CircuitFault::RcdTrip)?;
     let ev = expect_ended(&conn, "E06", "AbnormalCondition", "GroundFault")?;
     kit::check(tx_id(&ev) == tx, "E06", format!("transaction {tx} ended"), || tx_id(&ev))?;
-    status_is(&conn, "G01", 1, "Faulted")?;
-    kit::ev_fault(1, kit::CircuitFault::Cleared)?;
+    connector_is(&conn, "G01", "Faulted")?;
+    kit::ev_fault(kit::evse_id(), kit::CircuitFault::Cleared)?;
     // The cable is still in.
-    status_is(&conn, "G01", 1, "Occupied")
+    connector_is(&conn, "G01", "Occupied")
 }
 
 fn oh_e_51() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
-    kit::ev_fault(1, kit::CircuitFault::DiodeFault)?;
-    status_is(&conn, "G01", 1, "Faulted")?;
-    kit::ev_fault(1, kit::CircuitFault::Cleared)?;
-    status_is(&conn, "G01", 1, "Available")
+    conn.claim(&REPORTS.map(String::from));
+    kit::ev_fault(kit::evse_id(), kit::CircuitFault::DiodeFault)?;
+    connector_is(&conn, "G01", "Faulted")?;
+    kit::ev_fault(kit::evse_id(), kit::CircuitFault::Cleared)?;
+    connector_is(&conn, "G01", "Available")
 }
 
 fn tc_e_28() -> Step {
@@ -1669,7 +1760,7 @@ fn tc_e_40() -> Step {
     let (conn, tx) = local_tx("E12")?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     kit::network(true)?;
     let again = reconnected("E12", &[TX])?;
     let ev = ended_after_reconnect(&again, "E12", &tx)?;
@@ -1707,9 +1798,9 @@ fn tc_f_01() -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into()]);
     let start = TxStart::configured();
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let at_cable = start.after_step(&conn, "F01", (false, false), (true, false), "CablePluggedIn")?;
-    let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 77, "evseId": 1});
+    let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 77, "evseId": kit::evse_id()});
     let r = kit::call(&conn, "F01", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F01", "RequestStartTransaction Accepted", || r.to_string())?;
     if let Some(started) = &at_cable {
@@ -1735,7 +1826,7 @@ fn tc_f_04() -> Step {
     }
     configure(&conn, "F02", "TxCtrlr", "EVConnectionTimeOut", "2")?;
     conn.claim(&[TX.into()]);
-    let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 78, "evseId": 1});
+    let req = json!({"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "remoteStartId": 78, "evseId": kit::evse_id()});
     let r = kit::call(&conn, "F02", "RequestStartTransaction", req, 10_000)?;
     kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
     expect_event(&conn, "F02", "Started", "RemoteStart")?;
@@ -1744,7 +1835,7 @@ fn tc_f_04() -> Step {
 
 fn tc_f_06() -> Step {
     let conn = booted(300)?;
-    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": 1, "connectorId": 1}), LOCK)?;
+    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": kit::evse_id(), "connectorId": kit::connector_id()}), LOCK)?;
     kit::check(r["status"] == "Unlocked", "F05", "UnlockConnector status Unlocked", || r.to_string())
 }
 
@@ -1756,17 +1847,17 @@ fn tc_f_09() -> Step {
 
 fn tc_f_10() -> Step {
     let conn = booted(300)?;
-    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": 99, "connectorId": 1}), LOCK)?;
+    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": 99, "connectorId": kit::connector_id()}), LOCK)?;
     kit::check(r["status"] == "UnknownConnector", "F05", "UnlockConnector status UnknownConnector for EVSE 99", || r.to_string())
 }
 
 fn tc_f_11() -> Step {
     let conn = booted(300)?;
     conn.claim(&["MeterValues".into()]);
-    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "MeterValues", "evse": {"id": 1}}), 10_000)?;
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "MeterValues", "evse": {"id": kit::evse_id()}}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage MeterValues Accepted", || r.to_string())?;
     let m = kit::expect_and_reply(&conn, "F06", "MeterValues", 10_000, json!({}))?;
-    kit::check(m["evseId"] == 1, "F06", "MeterValues for EVSE 1", || format!("evseId {}", m["evseId"]))
+    kit::check(m["evseId"] == kit::evse_id(), "F06", format!("MeterValues for EVSE {}", kit::evse_id()), || format!("evseId {}", m["evseId"]))
 }
 
 fn tc_f_20() -> Step {
@@ -1779,60 +1870,65 @@ fn tc_f_20() -> Step {
 
 fn tc_f_23() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
-    let r =
-        kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+    conn.claim(&REPORTS.map(String::from));
+    let r = kit::call(
+        &conn,
+        "F06",
+        "TriggerMessage",
+        json!({"requestedMessage": "StatusNotification", "evse": {"id": kit::evse_id(), "connectorId": kit::connector_id()}}),
+        10_000,
+    )?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
-    status_is(&conn, "F06", 1, "Available")
+    connector_is(&conn, "F06", "Available")
 }
 
 // ---- G: availability ----
 
 fn tc_g_01() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
-    kit::plug_in(1)?;
-    status_is(&conn, "G01", 1, "Occupied")
+    conn.claim(&REPORTS.map(String::from));
+    kit::plug_in(kit::evse_id())?;
+    connector_is(&conn, "G01", "Occupied")
 }
 
 fn tc_g_02() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
-    kit::plug_in(1)?;
-    status_is(&conn, "G01", 1, "Occupied")?;
-    kit::unplug(1)?;
-    status_is(&conn, "G01", 1, "Available")
+    conn.claim(&REPORTS.map(String::from));
+    kit::plug_in(kit::evse_id())?;
+    connector_is(&conn, "G01", "Occupied")?;
+    kit::unplug(kit::evse_id())?;
+    connector_is(&conn, "G01", "Available")
 }
 
 fn change_availability(conn: &Connection, req: &str, status: &str, expected: &str) -> Step {
-    let r = kit::call(conn, req, "ChangeAvailability", json!({"operationalStatus": status, "evse": {"id": 1}}), 10_000)?;
+    let r = kit::call(conn, req, "ChangeAvailability", json!({"operationalStatus": status, "evse": {"id": kit::evse_id()}}), 10_000)?;
     kit::check(r["status"] == expected, req, format!("ChangeAvailability {status} answered {expected}"), || r.to_string())
 }
 
 fn tc_g_03() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
+    conn.claim(&REPORTS.map(String::from));
     change_availability(&conn, "G03", "Inoperative", "Accepted")?;
-    status_is(&conn, "G03", 1, "Unavailable")
+    connector_is(&conn, "G03", "Unavailable")
 }
 
 fn tc_g_04() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
+    conn.claim(&REPORTS.map(String::from));
     change_availability(&conn, "G03", "Inoperative", "Accepted")?;
-    status_is(&conn, "G03", 1, "Unavailable")?;
+    connector_is(&conn, "G03", "Unavailable")?;
     change_availability(&conn, "G03", "Operative", "Accepted")?;
-    status_is(&conn, "G03", 1, "Available")
+    connector_is(&conn, "G03", "Available")
 }
 
 fn tc_g_11() -> Step {
     let (conn, _) = local_tx("G03")?;
-    conn.claim(&["StatusNotification".into()]);
+    conn.claim(&REPORTS.map(String::from));
     change_availability(&conn, "G03", "Inoperative", "Scheduled")?;
-    kit::expect_silence(&conn, "G03", "StatusNotification", 1_000, "while the transaction goes on")?;
-    kit::unplug(1)?;
+    no_report(&conn, "G03", 1_000, "while the transaction goes on")?;
+    kit::unplug(kit::evse_id())?;
     expect_event(&conn, "G03", "Ended", "EVCommunicationLost")?;
-    status_is(&conn, "G03", 1, "Unavailable")
+    connector_is(&conn, "G03", "Unavailable")
 }
 
 // ---- J, P ----
@@ -1840,7 +1936,7 @@ fn tc_g_11() -> Step {
 fn tc_j_09() -> Step {
     let (conn, _) = local_tx("J02")?;
     configure(&conn, "J02", "SampledDataCtrlr", "TxUpdatedInterval", "1")?;
-    kit::pilot(1, PilotState::C)?;
+    kit::pilot(kit::evse_id(), PilotState::C)?;
     expect_event(&conn, "J02", "Updated", "ChargingStateChanged")?;
     let energy = |ev: &Value| -> Option<f64> {
         let sv = at(ev, "/meterValue/0/sampledValue/0");
@@ -1898,7 +1994,7 @@ fn remote_start_first(authorize_remote: bool) -> Step {
         &conn,
         "F02",
         "RequestStartTransaction",
-        json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": 55, "evseId": 1}),
+        json!({"idToken": {"idToken": token, "type": "ISO14443"}, "remoteStartId": 55, "evseId": kit::evse_id()}),
         10_000,
     )?;
     kit::check(r["status"] == "Accepted", "F02", "RequestStartTransaction Accepted", || r.to_string())?;
@@ -1907,12 +2003,14 @@ fn remote_start_first(authorize_remote: bool) -> Step {
         kit::check(at(&a, "/idToken/idToken") == token.as_str(), "F02", format!("Authorize for {token}"), || a.to_string())?;
     }
     let at_remote = start.after_step(&conn, "F02", (false, false), (false, true), "RemoteStart")?;
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let at_cable = start.after_step(&conn, "F02", (false, true), (true, true), "CablePluggedIn")?;
     let Some(started) = at_remote.as_ref().or(at_cable.as_ref()) else {
         return Err(start.none_with("a remote start and a cable"));
     };
-    kit::check(at(started, "/transactionInfo/remoteStartId") == 55, "F02.FR.01", "remoteStartId 55 in the Started event", || started["transactionInfo"].to_string())?;
+    kit::check(at(started, "/transactionInfo/remoteStartId") == 55, "F02.FR.01", "remoteStartId 55 in the Started event", || {
+        started["transactionInfo"].to_string()
+    })?;
     if !authorize_remote {
         kit::expect_silence(&conn, "F02", "Authorize", 500, "with AuthorizeRemoteStart false")?;
     }
@@ -1929,7 +2027,7 @@ fn tc_f_03() -> Step {
 
 fn tc_f_05() -> Step {
     let (conn, _) = local_tx("F05")?;
-    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": 1, "connectorId": 1}), LOCK)?;
+    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": kit::evse_id(), "connectorId": kit::connector_id()}), LOCK)?;
     kit::check(r["status"] == "OngoingAuthorizedTransaction", "F05", "UnlockConnector OngoingAuthorizedTransaction", || r.to_string())
 }
 
@@ -1939,7 +2037,7 @@ fn tc_f_13() -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let start = TxStart::configured();
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let started = match start.after_step(&conn, "F06", (false, false), (true, false), "CablePluggedIn")? {
         Some(ev) => ev,
         None => {
@@ -1948,7 +2046,7 @@ fn tc_f_13() -> Step {
             start.after_step(&conn, "F06", (true, false), (true, true), "Authorized")?.ok_or_else(|| start.none_with("a cable and a token"))?
         }
     };
-    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "TransactionEvent", "evse": {"id": 1}}), 10_000)?;
+    let r = kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "TransactionEvent", "evse": {"id": kit::evse_id()}}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage TransactionEvent Accepted", || r.to_string())?;
     let ev = expect_event(&conn, "F06", "Updated", "Trigger")?;
     kit::check(tx_id(&ev) == tx_id(&started), "F06", "the ongoing transaction reported", || format!("{} vs {}", tx_id(&ev), tx_id(&started)))
@@ -1956,39 +2054,44 @@ fn tc_f_13() -> Step {
 
 fn tc_f_24() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
-    kit::plug_in(1)?;
-    status_is(&conn, "G01", 1, "Occupied")?;
-    let r =
-        kit::call(&conn, "F06", "TriggerMessage", json!({"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}), 10_000)?;
+    conn.claim(&REPORTS.map(String::from));
+    kit::plug_in(kit::evse_id())?;
+    connector_is(&conn, "G01", "Occupied")?;
+    let r = kit::call(
+        &conn,
+        "F06",
+        "TriggerMessage",
+        json!({"requestedMessage": "StatusNotification", "evse": {"id": kit::evse_id(), "connectorId": kit::connector_id()}}),
+        10_000,
+    )?;
     kit::check(r["status"] == "Accepted", "F06", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
-    status_is(&conn, "F06", 1, "Occupied")
+    connector_is(&conn, "F06", "Occupied")
 }
 
 fn tc_g_05() -> Step {
     let conn = booted(300)?;
-    conn.claim(&["StatusNotification".into()]);
+    conn.claim(&REPORTS.map(String::from));
     let r = kit::call(&conn, "G04", "ChangeAvailability", json!({"operationalStatus": "Inoperative"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "G04", "ChangeAvailability Accepted for an idle station", || r.to_string())?;
-    status_is(&conn, "G04", 1, "Unavailable")
+    connector_is(&conn, "G04", "Unavailable")
 }
 
 fn oh_rpc_03() -> Step {
     let req = "OCPP-J 4.1.1";
     let conn = booted(300)?;
-    conn.claim(&["Heartbeat".into(), "StatusNotification".into()]);
+    conn.claim(&["Heartbeat".into(), "StatusNotification".into(), "NotifyEvent".into()]);
     let r = kit::call(&conn, req, "TriggerMessage", json!({"requestedMessage": "Heartbeat"}), 10_000)?;
     kit::check(r["status"] == "Accepted", req, "TriggerMessage Heartbeat Accepted", || r.to_string())?;
     // Hold the Heartbeat unanswered: nothing else may come meanwhile.
     let hb = kit::expect(&conn, req, "Heartbeat", 5_000)?;
     // Give the station a reason to send: a second trigger, sent raw (a CALL of ours in
     // flight would make the host answer a crossing CALL, see wit/README.md).
-    let trigger = json!([2, "oh-rpc-03", "TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}}]);
+    let trigger = json!([2, "oh-rpc-03", "TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": kit::evse_id(), "connectorId": kit::connector_id()}}]);
     let answer = kit::raw_exchange(&conn, req, &trigger.to_string(), 10_000)?;
     kit::check(answer[0] == 3 && at(&answer, "/2/status") == "Accepted", req, "TriggerMessage StatusNotification Accepted", || answer.to_string())?;
     kit::expect_silence(&conn, req, "StatusNotification", 1_500, "while the station's Heartbeat is unanswered")?;
     kit::reply(&conn, req, &hb, "Heartbeat", json!({"currentTime": now()}))?;
-    status_is(&conn, req, 1, "Available")
+    connector_is(&conn, req, "Available")
 }
 
 fn oh_rpc_04() -> Step {
@@ -2054,10 +2157,10 @@ fn oh_j_01() -> Step {
     // How far the station's register may be from the bench meter, from the DUT description.
     let tolerance: f64 = config::parameter("meter-tolerance-wh").and_then(|t| t.parse().ok()).unwrap_or(10.0);
     let (conn, tx) = local_tx("J02")?;
-    kit::pilot(1, PilotState::C)?;
+    kit::pilot(kit::evse_id(), PilotState::C)?;
     expect_event(&conn, "J02", "Updated", "ChargingStateChanged")?;
     clock::sleep_ms(1_500);
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     let ev = expect_ended(&conn, "E10", "EVCommunicationLost", "EVDisconnected")?;
     kit::check(tx_id(&ev) == tx, "E10", format!("transaction {tx} ended"), || tx_id(&ev))?;
     let sample = at(&ev, "/meterValue/0/sampledValue/0");

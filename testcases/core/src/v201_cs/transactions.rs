@@ -118,7 +118,7 @@ fn transaction_status(conn: &Connection, req: &str, tx: Option<&str>) -> Step<Va
 /// back-off minimum longer than the sampling interval), so that messages queue up; the new
 /// connection with TransactionEvents held for the case.
 fn queued_while_offline(req: &str) -> Step<(Connection, String)> {
-    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
+    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[TX])?;
     configure(&conn, req, "SampledDataCtrlr", "TxUpdatedInterval", "1")?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
@@ -153,7 +153,7 @@ fn tc_e_33() -> Step {
 
 fn tc_e_32() -> Step {
     // EnergyTransferStarted, then ParkingBayUnoccupied: stopped and unplugged.
-    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
+    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[TX])?;
     let tx = tx.unwrap_or_default();
     super::session_ended(&conn, "E14", 0)?;
     let r = transaction_status(&conn, "E14.FR.03", Some(&tx))?;
@@ -185,8 +185,8 @@ fn tc_e_39() -> Step {
         kit::mandated("EVConnectionTimeOut", || clock::sleep_ms(lapse));
     }
     // Deauthorized: the cable now starts no charging (a CablePluggedIn event is allowed).
-    kit::plug_in(1)?;
-    kit::pilot(1, kit::PilotState::C)?;
+    kit::plug_in(kit::evse_id())?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
     let deadline = clock::now_ms() + 2_000;
     while clock::now_ms() < deadline {
         let Ok(call) = kit::expect(&conn, "E06.FR.15", TX, 500) else { continue };
@@ -237,7 +237,7 @@ fn first_transaction_event(conn: &Connection) -> Step<(kit::Incoming, u64)> {
     // step the station's TxStartPoint names.
     kit::present_token(&kit::valid_token())?;
     if !TxStart::configured().started(false, true) {
-        kit::plug_in(1)?;
+        kit::plug_in(kit::evse_id())?;
     }
     Ok((kit::expect(conn, "E13.FR.01", TX, 10_000)?, timeout_s * 1_000))
 }
@@ -322,7 +322,7 @@ fn tc_e_51() -> Step {
 
 fn tc_f_08() -> Step {
     // Reusable state StopAuthorized, the remote way.
-    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[TX])?;
+    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[TX])?;
     let tx = tx.unwrap_or_default();
     let r = kit::call(&conn, "F03.FR.02", "RequestStopTransaction", json!({"transactionId": tx}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F03.FR.02", format!("RequestStopTransaction of {tx} Accepted"), || r.to_string())?;

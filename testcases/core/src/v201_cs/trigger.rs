@@ -75,7 +75,13 @@ fn trigger(conn: &Connection, req: &str, payload: serde_json::Value, expected: &
 
 fn tc_f_07() -> Step {
     let conn = super::booted(300)?;
-    let r = kit::call_optional(&conn, "F05.FR.01", "UnlockConnector", json!({"evseId": 1, "connectorId": 1}), super::LOCK)?;
+    let r = kit::call_optional(
+        &conn,
+        "F05.FR.01",
+        "UnlockConnector",
+        json!({"evseId": kit::evse_id(), "connectorId": kit::connector_id()}),
+        super::LOCK,
+    )?;
     kit::check(r["status"] == "Unlocked", "F05.FR.06", "UnlockConnector Unlocked with no cable in", || r.to_string())
 }
 
@@ -89,7 +95,7 @@ fn tc_f_12() -> Step {
 }
 
 fn tc_f_14() -> Step {
-    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, 1, &[super::TX])?;
+    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[super::TX])?;
     trigger(&conn, "F06.FR.04", json!({"requestedMessage": "TransactionEvent"}), "Accepted")?;
     let ev = super::next_tx_event(&conn, "F06.FR.11", 10_000)?;
     let ok = ev["triggerReason"] == "Trigger"
