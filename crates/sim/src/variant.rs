@@ -66,6 +66,9 @@ pub enum Variant {
     /// Station, 2.x: two EVSEs, the second with two connectors; the lab's DUT description
     /// names EVSE 2 as the one under test (`lab_description`).
     TwoEvses,
+    /// Station, 2.x: TriggerMessage of MeterValues, TransactionEvent and LogStatusNotification
+    /// (part 5 C-29.1 to C-29.3, optional) answered NotImplemented.
+    FewTriggers,
 }
 
 /// Which reference DUT a variant is for.
@@ -90,7 +93,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 19] = [
+    pub const ALL: [(Variant, &'static str); 20] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -110,6 +113,7 @@ impl Variant {
         (Variant::AuthorizeRemoteStart, "authorize-remote-start"),
         (Variant::NotifyEventOnly, "notify-event-only"),
         (Variant::TwoEvses, "two-evses"),
+        (Variant::FewTriggers, "few-triggers"),
     ];
 
     pub fn side(self) -> Side {
@@ -124,7 +128,8 @@ impl Variant {
             | Variant::TxStartAuthorized
             | Variant::AuthorizeRemoteStart
             | Variant::NotifyEventOnly
-            | Variant::TwoEvses => Side::Station,
+            | Variant::TwoEvses
+            | Variant::FewTriggers => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -146,6 +151,7 @@ impl Variant {
     pub fn lacks(self) -> Option<&'static str> {
         match self {
             Variant::NoConnectorLock => Some("lock"),
+            Variant::FewTriggers => Some("NotImplemented"),
             _ => None,
         }
     }
@@ -170,7 +176,8 @@ impl Variant {
             | Variant::TxStartAuthorized
             | Variant::AuthorizeRemoteStart
             | Variant::NotifyEventOnly
-            | Variant::TwoEvses => &[V201, V21],
+            | Variant::TwoEvses
+            | Variant::FewTriggers => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

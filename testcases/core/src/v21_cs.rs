@@ -127,7 +127,7 @@ fn oh_21_rpc_02() -> Step {
 }
 
 fn set_default_tariff(conn: &Connection) -> Step {
-    let tariff = json!({"evseId": 1, "tariff": {"tariffId": "OH-T1", "currency": "EUR", "energy": {"prices": [{"priceKwh": 0.30}]}}});
+    let tariff = json!({"evseId": kit::evse_id(), "tariff": {"tariffId": "OH-T1", "currency": "EUR", "energy": {"prices": [{"priceKwh": 0.30}]}}});
     let r = kit::call(conn, "I07", "SetDefaultTariff", tariff, 10_000)?;
     kit::check(r["status"] == "Accepted", "I07", "SetDefaultTariff Accepted", || r.to_string())
 }
@@ -135,7 +135,7 @@ fn set_default_tariff(conn: &Connection) -> Step {
 fn oh_21_i_01() -> Step {
     let conn = v201_cs::booted(300)?;
     set_default_tariff(&conn)?;
-    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": 1}), 10_000)?;
+    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": kit::evse_id()}), 10_000)?;
     let listed = r["tariffAssignments"].as_array().into_iter().flatten().any(|a| a["tariffId"] == "OH-T1");
     kit::check(r["status"] == "Accepted" && listed, "I07", "GetTariffs Accepted, listing tariff OH-T1", || r.to_string())
 }
@@ -146,6 +146,6 @@ fn oh_21_i_02() -> Step {
     let r = kit::call(&conn, "I07", "ClearTariffs", json!({"tariffIds": ["OH-T1"]}), 10_000)?;
     let ok = r["clearTariffsResult"].as_array().is_some_and(|a| a.iter().any(|x| x["status"] == "Accepted"));
     kit::check(ok, "I07", "ClearTariffs Accepted for OH-T1", || r.to_string())?;
-    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": 1}), 10_000)?;
+    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": kit::evse_id()}), 10_000)?;
     kit::check(r["status"] == "NoTariff", "I07", "GetTariffs NoTariff after clearing", || r.to_string())
 }

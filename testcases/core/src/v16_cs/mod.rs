@@ -604,18 +604,22 @@ fn booted(keep_status: bool) -> Step<Connection> {
 }
 
 /// After an accepted boot, the statuses of the connectors: connector 0 (the whole charge
-/// point) may come first, as 1.6 allows; connector 1 must be reported Available.
+/// point) and the others may come first, in any order; the one under test must be reported
+/// Available.
 fn boot_statuses(conn: &Connection, req: &str) -> Step {
-    for _ in 0..2 {
+    let mine = kit::evse_id();
+    let mut others = vec![];
+    for _ in 0..8 {
         let s = kit::expect_and_reply(conn, req, STATUS, 10_000, json!({}))?;
-        if s["connectorId"] == 0 {
+        if s["connectorId"] != mine {
+            others.push(s["connectorId"].to_string());
             continue;
         }
-        return kit::check(s["connectorId"] == 1 && s["status"] == "Available", req, "connector 1 Available after the boot", || {
-            format!("connector {} {}", s["connectorId"], s["status"])
+        return kit::check(s["status"] == "Available", req, format!("connector {mine} Available after the boot"), || {
+            format!("connector {mine} {}", s["status"])
         });
     }
-    Err(kit::fail(req, "a StatusNotification for connector 1 after the boot", "connector 0 only"))
+    Err(kit::fail(req, format!("a StatusNotification for connector {mine} after the boot"), format!("connectors {} only", others.join(", "))))
 }
 
 fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
@@ -648,7 +652,7 @@ fn configure(conn: &Connection, req: &str, key: &str, value: &str) -> Step {
 
 /// RemoteStartTransaction on connector 1 for `token`: it must be Accepted.
 fn remote_start(conn: &Connection, req: &str, token: &str) -> Step {
-    let r = kit::call(conn, req, "RemoteStartTransaction", json!({"connectorId": 1, "idTag": token}), 10_000)?;
+    let r = kit::call(conn, req, "RemoteStartTransaction", json!({"connectorId": kit::evse_id(), "idTag": token}), 10_000)?;
     kit::check(r["status"] == "Accepted", req, "RemoteStartTransaction Accepted", || r.to_string())
 }
 
@@ -656,7 +660,7 @@ fn remote_start(conn: &Connection, req: &str, token: &str) -> Step {
 fn remote_tx(req: &str, id: i64) -> Step<(Connection, i64)> {
     let conn = booted(false)?;
     conn.claim(&[START.into(), STOP.into()]);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let token = kit::valid_token();
     // The StartTransaction may cross the RemoteStartTransaction (sent before its answer): it
     // then gets this answer from the host, the same the case gives it otherwise.
@@ -707,15 +711,15 @@ fn tc_002() -> Step {
 fn tc_003() -> Step {
     let conn = booted(true)?;
     conn.claim(&["Authorize".into(), START.into()]);
-    kit::plug_in(1)?;
-    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    kit::plug_in(kit::evse_id())?;
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Preparing")?;
     let token = kit::valid_token();
     kit::present_token(&token)?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
     started(&conn, "1.6 StartTransaction", 101, &token)?;
-    status(&conn, "1.6 StatusNotification", 1, "SuspendedEV")?;
-    kit::pilot(1, PilotState::C)?;
-    status(&conn, "1.6 StatusNotification", 1, "Charging")
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "SuspendedEV")?;
+    kit::pilot(kit::evse_id(), PilotState::C)?;
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Charging")
 }
 
 fn tc_004_1() -> Step {
@@ -724,18 +728,18 @@ fn tc_004_1() -> Step {
     let token = kit::valid_token();
     kit::present_token(&token)?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
-    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Preparing")?;
     kit::expect_silence(&conn, "1.6 StartTransaction", START, 500, "before the cable is in")?;
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     started(&conn, "1.6 StartTransaction", 102, &token).map(|_| ())
 }
 
 /// Preparing, then back to Available once the 2 s ConnectionTimeOut the case set is over
 /// (and not before).
 fn prepared_then_timed_out(conn: &Connection) -> Step {
-    status(conn, "1.6 StatusNotification", 1, "Preparing")?;
+    status(conn, "1.6 StatusNotification", kit::evse_id(), "Preparing")?;
     let t0 = clock::now_ms();
-    kit::mandated("ConnectionTimeOut", || status(conn, "1.6 ConnectionTimeOut", 1, "Available"))?;
+    kit::mandated("ConnectionTimeOut", || status(conn, "1.6 ConnectionTimeOut", kit::evse_id(), "Available"))?;
     let waited = clock::now_ms() - t0;
     kit::check(waited >= 1_500, "1.6 ConnectionTimeOut", "Preparing kept for the 2 s ConnectionTimeOut", || format!("Available after {waited} ms"))
 }
@@ -755,7 +759,7 @@ fn tc_004_2() -> Step {
 fn badge_tx(id: i64) -> Step<(Connection, String)> {
     let conn = booted(false)?;
     conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let token = kit::valid_token();
     kit::present_token(&token)?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
@@ -765,7 +769,7 @@ fn badge_tx(id: i64) -> Step<(Connection, String)> {
 
 fn tc_005_1() -> Step {
     let (conn, _) = badge_tx(103)?;
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     stopped(&conn, "1.6 StopTransaction", 103, "EVDisconnected").map(|_| ())
 }
 
@@ -779,7 +783,7 @@ fn tc_011_1() -> Step {
     let token = kit::valid_token();
     remote_start(&conn, "1.6 RemoteStartTransaction", &token)?;
     kit::expect_silence(&conn, "1.6 RemoteStartTransaction", START, 500, "before the cable is in")?;
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     started(&conn, "1.6 RemoteStartTransaction", 105, &token).map(|_| ())
 }
 
@@ -838,7 +842,7 @@ fn tc_016() -> Step {
 /// UnlockConnector of connector 1; a charge point whose connector has no lock says
 /// NotSupported (1.6 §7.46), and the case does not apply to it.
 fn unlock(conn: &Connection) -> Step<Value> {
-    let r = kit::call(conn, "1.6 UnlockConnector", "UnlockConnector", json!({"connectorId": 1}), 10_000)?;
+    let r = kit::call(conn, "1.6 UnlockConnector", "UnlockConnector", json!({"connectorId": kit::evse_id()}), 10_000)?;
     if r["status"] == "NotSupported" {
         return Err(Verdict::Skip("the charge point's connector 1 has no lock (UnlockConnector NotSupported): this case's prerequisite".into()));
     }
@@ -877,7 +881,7 @@ fn tc_021() -> Step {
 fn tc_023_4() -> Step {
     let conn = booted(false)?;
     conn.claim(&["Authorize".into(), START.into()]);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     kit::present_token(&config::invalid_id_token())?;
     authorize(&conn, "1.6 Authorize", "Invalid")?;
     kit::expect_silence(&conn, "1.6 Authorize", START, 1_500, "for an idTag the Central System reported Invalid")
@@ -885,7 +889,13 @@ fn tc_023_4() -> Step {
 
 fn tc_026() -> Step {
     let (conn, _) = remote_tx("1.6 RemoteStartTransaction", 109)?;
-    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": kit::valid_token()}), 10_000)?;
+    let r = kit::call(
+        &conn,
+        "1.6 RemoteStartTransaction",
+        "RemoteStartTransaction",
+        json!({"connectorId": kit::evse_id(), "idTag": kit::valid_token()}),
+        10_000,
+    )?;
     kit::check(r["status"] == "Rejected", "1.6 RemoteStartTransaction", "RemoteStartTransaction Rejected on a connector with a transaction", || {
         r.to_string()
     })
@@ -917,7 +927,7 @@ fn tc_036() -> Step {
     let (conn, id) = remote_tx("1.6 offline transactions", 111)?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     kit::network(true)?;
     let again = reconnected("1.6 offline transactions", &[START, STOP])?;
     resent_start(&again, "1.6 offline transactions", id)?;
@@ -931,7 +941,7 @@ fn listed_then_offline(version: i64) -> Step<String> {
     full_list(&conn, version)?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let token = kit::valid_token();
     kit::present_token(&token)?;
     Ok(token)
@@ -1011,7 +1021,7 @@ fn tc_070() -> Step {
     let (conn, id) = remote_tx("1.6 MeterValues", 113)?;
     configure(&conn, "1.6 MeterValues", "MeterValueSampleInterval", "1")?;
     conn.claim(&["MeterValues".into()]);
-    kit::pilot(1, PilotState::C)?;
+    kit::pilot(kit::evse_id(), PilotState::C)?;
     let energy = |m: &Value| -> Option<f64> {
         let sv = at(m, "/meterValue/0/sampledValue/0");
         let is_energy = sv.get("measurand").is_none_or(|x| x == "Energy.Active.Import.Register");
@@ -1040,9 +1050,9 @@ fn tc_070() -> Step {
 
 fn oh_16_g_01() -> Step {
     let conn = booted(true)?;
-    let r = kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": 1, "type": "Inoperative"}), 10_000)?;
+    let r = kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": kit::evse_id(), "type": "Inoperative"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "1.6 ChangeAvailability", "ChangeAvailability Accepted for an idle connector", || r.to_string())?;
-    status(&conn, "1.6 ChangeAvailability", 1, "Unavailable")
+    status(&conn, "1.6 ChangeAvailability", kit::evse_id(), "Unavailable")
 }
 
 fn oh_16_c_01() -> Step {
@@ -1085,11 +1095,11 @@ fn tc_019_2() -> Step {
 fn refused_badge(token: &str, status: &str) -> Step {
     let conn = booted(false)?;
     conn.claim(&["Authorize".into(), START.into()]);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     kit::present_token(token)?;
     authorize(&conn, "1.6 Authorize", status)?;
     let outcome = kit::expect_silence(&conn, "1.6 Authorize", START, 1_500, &format!("for an idTag the Central System reported {status}"));
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     outcome
 }
 
@@ -1163,7 +1173,7 @@ fn tc_038() -> Step {
 fn tc_039() -> Step {
     let token = listed_then_offline(2)?;
     clock::sleep_ms(500);
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     kit::network(true)?;
     let again = reconnected("1.6 offline transactions", &[START, STOP])?;
     started(&again, "1.6 offline transactions", 116, &token)?;
@@ -1184,7 +1194,7 @@ fn tc_061() -> Step {
 fn clear_cache_forgets(conn: &Connection) -> Step {
     let token = "TC061CACHED";
     conn.claim(&["Authorize".into(), START.into(), STOP.into()]);
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     kit::present_token(token)?;
     authorize(conn, "1.6 Authorize", "Accepted")?;
     started(conn, "1.6 StartTransaction", 117, token)?;
@@ -1202,7 +1212,7 @@ fn clear_cache_forgets(conn: &Connection) -> Step {
             return Err(kit::fail("1.6 ClearCache", "an Authorize for the badge once the cache is cleared", format!("no Authorize; then {start}")));
         }
     }
-    kit::unplug(1)
+    kit::unplug(kit::evse_id())
 }
 
 fn list_version(conn: &Connection) -> Step<Value> {
@@ -1268,14 +1278,14 @@ fn oh_16_g_02() -> Step {
             let r = kit::call(&conn, "1.6 RemoteStopTransaction", "RemoteStopTransaction", json!({"transactionId": id}), 10_000)?;
             kit::check(r["status"] == "Accepted", "1.6 RemoteStopTransaction", "RemoteStopTransaction Accepted", || r.to_string())?;
             stopped(&conn, "1.6 RemoteStopTransaction", id, "Remote")?;
-            kit::unplug(1)?;
+            kit::unplug(kit::evse_id())?;
             // The status now, asked for: statuses sent on their own meanwhile may come first.
             conn.claim(&[STATUS.into()]);
             let r = kit::call(
                 &conn,
                 "1.6 TriggerMessage",
                 "TriggerMessage",
-                json!({"requestedMessage": "StatusNotification", "connectorId": 1}),
+                json!({"requestedMessage": "StatusNotification", "connectorId": kit::evse_id()}),
                 10_000,
             )?;
             kit::check(r["status"] == "Accepted", "1.6 TriggerMessage", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
@@ -1314,7 +1324,7 @@ fn oh_16_g_04() -> Step {
     if s != "Accepted" {
         return Err(Verdict::Inconclusive(format!("the connector could not be made Inoperative (prerequisite): {s}")));
     }
-    status(&conn, "1.6 ChangeAvailability", 1, "Unavailable")?;
+    status(&conn, "1.6 ChangeAvailability", kit::evse_id(), "Unavailable")?;
     let outcome = (|| {
         let r = kit::call(&conn, "1.6 Reset", "Reset", json!({"type": "Hard"}), 10_000)?;
         kit::check(r["status"] == "Accepted", "1.6 Reset", "Reset Hard Accepted", || r.to_string())?;

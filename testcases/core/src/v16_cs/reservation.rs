@@ -80,7 +80,7 @@ fn cancel(conn: &Connection, id: i64) -> Step<Value> {
 fn reserved(conn: &Connection, id: i64, token: &str, expiry_s: i64) -> Step {
     let s = reserve(conn, 1, id, token, expiry_s)?;
     kit::check(s == "Accepted", RESERVE, "ReserveNow Accepted for an Available connector", || format!("status {s}"))?;
-    status(conn, "1.6 §3.11", 1, "Reserved")
+    status(conn, "1.6 §3.11", kit::evse_id(), "Reserved")
 }
 
 fn tc_046() -> Step {
@@ -91,7 +91,7 @@ fn tc_046() -> Step {
     conn.claim(&["Authorize".into(), START.into()]);
     kit::present_token(&token)?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
-    kit::plug_in(1)?;
+    kit::plug_in(kit::evse_id())?;
     let s = kit::expect_and_reply(&conn, "1.6 §3.11", START, 10_000, json!({"transactionId": 146, "idTagInfo": {"status": "Accepted"}}))?;
     kit::check(
         s["connectorId"] == 1 && s["idTag"] == token.as_str(),
@@ -111,7 +111,7 @@ fn tc_047() -> Step {
     let conn = booted(true)?;
     reserved(&conn, 47, &kit::valid_token(), 3)?;
     let t0 = clock::now_ms();
-    let ended = kit::mandated("the reservation's expiryDate", || status(&conn, "1.6 §3.11", 1, "Available"));
+    let ended = kit::mandated("the reservation's expiryDate", || status(&conn, "1.6 §3.11", kit::evse_id(), "Available"));
     if ended.is_err() {
         let _ = cancel(&conn, 47);
     }
@@ -124,31 +124,31 @@ fn tc_047() -> Step {
 
 fn tc_048_1() -> Step {
     let conn = booted(true)?;
-    kit::ev_fault(1, CircuitFault::DiodeFault)?;
-    status(&conn, "1.6 StatusNotification", 1, "Faulted")?;
+    kit::ev_fault(kit::evse_id(), CircuitFault::DiodeFault)?;
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Faulted")?;
     let outcome = reserve_expecting(&conn, 1, 481, "Faulted");
-    kit::ev_fault(1, CircuitFault::Cleared)?;
+    kit::ev_fault(kit::evse_id(), CircuitFault::Cleared)?;
     outcome
 }
 
 fn tc_048_2() -> Step {
     let conn = booted(true)?;
-    kit::plug_in(1)?;
-    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    kit::plug_in(kit::evse_id())?;
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Preparing")?;
     let outcome = reserve_expecting(&conn, 1, 482, "Occupied");
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     outcome
 }
 
 fn tc_048_3() -> Step {
     let conn = booted(true)?;
-    let r = kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": 1, "type": "Inoperative"}), 10_000)?;
+    let r = kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": kit::evse_id(), "type": "Inoperative"}), 10_000)?;
     if r["status"] != "Accepted" {
         return Err(Verdict::Inconclusive(format!("the connector could not be made Inoperative (prerequisite): {r}")));
     }
-    status(&conn, "1.6 ChangeAvailability", 1, "Unavailable")?;
+    status(&conn, "1.6 ChangeAvailability", kit::evse_id(), "Unavailable")?;
     let outcome = reserve_expecting(&conn, 1, 483, "Unavailable");
-    kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": 1, "type": "Operative"}), 10_000)?;
+    kit::call(&conn, "1.6 ChangeAvailability", "ChangeAvailability", json!({"connectorId": kit::evse_id(), "type": "Operative"}), 10_000)?;
     outcome
 }
 
@@ -181,15 +181,15 @@ fn oh_16_h_01() -> Step {
     let conn = booted(true)?;
     reserved(&conn, 161, &kit::valid_token(), 300)?;
     conn.claim(&["Authorize".into(), START.into()]);
-    kit::plug_in(1)?;
-    status(&conn, "1.6 StatusNotification", 1, "Preparing")?;
+    kit::plug_in(kit::evse_id())?;
+    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Preparing")?;
     conn.release(&[STATUS.into()]);
     // Another badge, one the Central System accepts.
     kit::present_token("OH16H01OTHER")?;
     let outcome = authorize(&conn, "1.6 Authorize", "Accepted")
         .and_then(|_| kit::expect_silence(&conn, "1.6 §3.11", START, 1_500, "for an idTag the connector is not reserved for"));
     let _ = cancel(&conn, 161);
-    kit::unplug(1)?;
+    kit::unplug(kit::evse_id())?;
     outcome
 }
 
@@ -197,7 +197,13 @@ fn oh_16_h_02() -> Step {
     let conn = booted(true)?;
     reserved(&conn, 162, &kit::valid_token(), 300)?;
     conn.claim(&[START.into()]);
-    let r = kit::call(&conn, "1.6 RemoteStartTransaction", "RemoteStartTransaction", json!({"connectorId": 1, "idTag": "OH16H02OTHER"}), 10_000);
+    let r = kit::call(
+        &conn,
+        "1.6 RemoteStartTransaction",
+        "RemoteStartTransaction",
+        json!({"connectorId": kit::evse_id(), "idTag": "OH16H02OTHER"}),
+        10_000,
+    );
     let _ = cancel(&conn, 162);
     let r = r?;
     kit::check(r["status"] == "Rejected", "1.6 §3.11", "RemoteStartTransaction Rejected for another idTag on the reserved connector", || {

@@ -65,7 +65,7 @@ fn clear(conn: &Connection, req: &str, id: i64) -> Step<String> {
 /// The composite schedule of connector 1 for the next 10 minutes, in A, must exist and stay at
 /// or below `limit` A (§3.13.3).
 fn schedule_at_most(conn: &Connection, req: &str, limit: f64) -> Step {
-    let r = kit::call(conn, req, "GetCompositeSchedule", json!({"connectorId": 1, "duration": 600, "chargingRateUnit": "A"}), 10_000)?;
+    let r = kit::call(conn, req, "GetCompositeSchedule", json!({"connectorId": kit::evse_id(), "duration": 600, "chargingRateUnit": "A"}), 10_000)?;
     kit::check(r["status"] == "Accepted", req, "GetCompositeSchedule Accepted", || r.to_string())?;
     let periods = r["chargingSchedule"]["chargingSchedulePeriod"].as_array().cloned().unwrap_or_default();
     kit::check(!periods.is_empty(), req, "a chargingSchedule with periods", || r.to_string())?;

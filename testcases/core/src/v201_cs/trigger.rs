@@ -88,7 +88,7 @@ fn tc_f_07() -> Step {
 fn tc_f_12() -> Step {
     let conn = super::booted(300)?;
     conn.claim(&["MeterValues".into()]);
-    trigger(&conn, "F06.FR.04", json!({"requestedMessage": "MeterValues"}), "Accepted")?;
+    super::triggered(&conn, "F06.FR.04", json!({"requestedMessage": "MeterValues"}), "C-29.1")?;
     let m = kit::expect_and_reply(&conn, "F06.FR.11", "MeterValues", 10_000, json!({}))?;
     let context = kit::at(&m, "/meterValue/0/sampledValue/0/context");
     kit::check(context == "Trigger", "F06.FR.06", "meter values with context Trigger", || m.to_string())
@@ -96,7 +96,7 @@ fn tc_f_12() -> Step {
 
 fn tc_f_14() -> Step {
     let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[super::TX])?;
-    trigger(&conn, "F06.FR.04", json!({"requestedMessage": "TransactionEvent"}), "Accepted")?;
+    super::triggered(&conn, "F06.FR.04", json!({"requestedMessage": "TransactionEvent"}), "C-29.2")?;
     let ev = super::next_tx_event(&conn, "F06.FR.11", 10_000)?;
     let ok = ev["triggerReason"] == "Trigger"
         && super::tx_id(&ev) == tx.unwrap_or_default()
@@ -111,7 +111,7 @@ fn tc_f_16() -> Step {
     get_log(&conn, "N01", 16, "DiagnosticsLog", &location("log-location", "ftp://logs.example/upload"), json!({}))?;
     let n = kit::expect_and_reply(&conn, "N01", "LogStatusNotification", 10_000, json!({}))?;
     kit::check(n["status"] == "Uploading", "N01", "LogStatusNotification Uploading", || n.to_string())?;
-    trigger(&conn, "F06.FR.04", json!({"requestedMessage": "LogStatusNotification"}), "Accepted")?;
+    super::triggered(&conn, "F06.FR.04", json!({"requestedMessage": "LogStatusNotification"}), "C-29.3")?;
     let n = kit::expect_and_reply(&conn, "F06.FR.14", "LogStatusNotification", 10_000, json!({}))?;
     kit::check(n["status"] == "Uploading" && n["requestId"] == 16, "F06.FR.14", "Uploading for request 16 while the upload goes on", || n.to_string())
 }
@@ -123,7 +123,7 @@ fn firmware_idle(evse: Option<u32>) -> Step {
     if let Some(id) = evse {
         payload["evse"] = json!({"id": id});
     }
-    trigger(&conn, "F06.FR.04", payload, "Accepted")?;
+    super::triggered(&conn, "F06.FR.04", payload, "C-29.4")?;
     let n = kit::expect_and_reply(&conn, "F06.FR.16", "FirmwareStatusNotification", 10_000, json!({}))?;
     kit::check(n["status"] == "Idle", "F06.FR.16", "FirmwareStatusNotification Idle with no update going on", || n.to_string())
 }

@@ -654,6 +654,15 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             Some(_) if p["connectorId"] == 1 => ok(json!({"status": "Unlocked"})),
             _ => ok(json!({"status": "UnknownConnector"})),
         },
+        "TriggerMessage"
+            if st.cfg.variants.contains(&Variant::FewTriggers)
+                && matches!(
+                    p["requestedMessage"].as_str(),
+                    Some("MeterValues" | "TransactionEvent" | "LogStatusNotification")
+                ) =>
+        {
+            ok(json!({"status": "NotImplemented"}))
+        }
         "TriggerMessage" => {
             let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
             let accepted = match p["requestedMessage"].as_str().unwrap_or("") {
