@@ -196,7 +196,10 @@ impl StationHandle {
 }
 
 /// Start a station; it runs until the task is aborted.
-pub fn spawn(cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
+pub fn spawn(mut cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<()>) {
+    if cfg.variants.contains(&Variant::TwoEvses) {
+        cfg.evses = cfg.evses.max(2);
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     let panel = Arc::new(Panel::default());
     let handle = StationHandle {
@@ -491,12 +494,7 @@ impl Station {
             v2x::settings(&cfg)
         };
         let now = Instant::now();
-        let count = if cfg.variants.contains(&Variant::TwoEvses) {
-            cfg.evses.max(2)
-        } else {
-            cfg.evses.max(1)
-        };
-        let evses = (1..=count)
+        let evses = (1..=cfg.evses.max(1))
             .map(|id| Evse {
                 id,
                 plugged: false,

@@ -629,7 +629,8 @@ fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
 /// Take the StartTransaction, give it `id`, and check it names the connector and token.
 fn started(conn: &Connection, req: &str, id: i64, token: &str) -> Step<Value> {
     let s = kit::expect_and_reply(conn, req, START, 10_000, json!({"transactionId": id, "idTagInfo": {"status": "Accepted"}}))?;
-    kit::check(s["connectorId"] == 1 && s["idTag"] == token, req, format!("StartTransaction on connector 1 for {token}"), || s.to_string())?;
+    let c = kit::evse_id();
+    kit::check(s["connectorId"] == c && s["idTag"] == token, req, format!("StartTransaction on connector {c} for {token}"), || s.to_string())?;
     Ok(s)
 }
 
@@ -650,7 +651,7 @@ fn configure(conn: &Connection, req: &str, key: &str, value: &str) -> Step {
     if s == "Accepted" { Ok(()) } else { Err(Verdict::Inconclusive(format!("the charge point did not accept {key} = {value} (prerequisite): {s}"))) }
 }
 
-/// RemoteStartTransaction on connector 1 for `token`: it must be Accepted.
+/// RemoteStartTransaction on the connector under test for `token`: it must be Accepted.
 fn remote_start(conn: &Connection, req: &str, token: &str) -> Step {
     let r = kit::call(conn, req, "RemoteStartTransaction", json!({"connectorId": kit::evse_id(), "idTag": token}), 10_000)?;
     kit::check(r["status"] == "Accepted", req, "RemoteStartTransaction Accepted", || r.to_string())
@@ -1291,11 +1292,11 @@ fn oh_16_g_02() -> Step {
             kit::check(r["status"] == "Accepted", "1.6 TriggerMessage", "TriggerMessage StatusNotification Accepted", || r.to_string())?;
             for _ in 0..3 {
                 let m = kit::expect_and_reply(&conn, "1.6 §5.3", STATUS, 10_000, json!({}))?;
-                if m["connectorId"] == 1 && m["status"] == "Unavailable" {
+                if m["connectorId"] == kit::evse_id() && m["status"] == "Unavailable" {
                     return Ok(());
                 }
             }
-            Err(kit::fail("1.6 §5.3", "connector 1 Unavailable once the transaction ended", "other statuses only"))
+            Err(kit::fail("1.6 §5.3", format!("connector {} Unavailable once the transaction ended", kit::evse_id()), "other statuses only"))
         });
     operative_again(&conn, 1);
     outcome
@@ -1333,13 +1334,18 @@ fn oh_16_g_04() -> Step {
         boot_accepted(&again, "1.6 BootNotification")?;
         for _ in 0..2 {
             let m = kit::expect_and_reply(&again, "1.6 §5.3", STATUS, 10_000, json!({}))?;
-            if m["connectorId"] == 1 {
+            if m["connectorId"] == kit::evse_id() {
                 operative_again(&again, 1);
-                return kit::check(m["status"] == "Unavailable", "1.6 §5.3", "connector 1 still Unavailable after the reboot", || m.to_string());
+                return kit::check(
+                    m["status"] == "Unavailable",
+                    "1.6 §5.3",
+                    format!("connector {} still Unavailable after the reboot", kit::evse_id()),
+                    || m.to_string(),
+                );
             }
         }
         operative_again(&again, 1);
-        Err(kit::fail("1.6 §5.3", "a status for connector 1 after the boot", "connector 0 only"))
+        Err(kit::fail("1.6 §5.3", format!("a status for connector {} after the boot", kit::evse_id()), "connector 0 only"))
     })();
     if outcome.is_err() {
         if let Ok(c) = kit::ready_station(&[]) {

@@ -77,7 +77,8 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
         }
     } else if e.finishing {
         "Finishing"
-    } else if e.plugged || e.auth.is_some() {
+    } else if e.auth.is_some() || (e.plugged && e.reservation.is_none()) {
+        // §4.9 G2: a Reserved connector turns Preparing for the reservation's idTag only.
         "Preparing"
     } else if e.reservation.is_some() {
         "Reserved"
