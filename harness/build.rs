@@ -1,19 +1,10 @@
 //! Builds the built-in test suites (testcases/*) for wasm32-wasip2 and embeds them, so the
 //! `ocpp-harness` binary runs its main job on a fresh machine with nothing else installed.
-use std::{
-    env,
-    fmt::Write as _,
-    fs,
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::{env, fmt::Write as _, fs, path::{Path, PathBuf}, process::Command};
 
 /// Built-in suites: (crate name in testcases/, name of the embedded constant).
 /// `hostile` is a test fixture (cases that attack the host), not part of the catalogue.
-const SUITES: &[(&str, &str)] = &[
-    ("core", "ocpp_suite_core"),
-    ("hostile", "ocpp_suite_hostile"),
-];
+const SUITES: &[(&str, &str)] = &[("core", "ocpp_suite_core"), ("hostile", "ocpp_suite_hostile")];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -26,10 +17,7 @@ fn build_suites(manifest: &Path, out: &Path) {
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
     // Only the Rust guests: testcases/js holds node_modules, far too many files to watch.
     for dir in ["core", "hostile", "sdk"] {
-        println!(
-            "cargo:rerun-if-changed={}",
-            root.join("testcases").join(dir).display()
-        );
+        println!("cargo:rerun-if-changed={}", root.join("testcases").join(dir).display());
     }
     // Separate target dir: the outer cargo holds the lock on the workspace's own.
     let target_dir = root.join("target").join("guests");
@@ -38,14 +26,7 @@ fn build_suites(manifest: &Path, out: &Path) {
     for (krate, name) in SUITES {
         let status = Command::new(&cargo)
             .current_dir(root)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "-p",
-                &format!("ocpp-suite-{krate}"),
-            ])
+            .args(["build", "--release", "--target", "wasm32-wasip2", "-p", &format!("ocpp-suite-{krate}")])
             .arg("--target-dir")
             .arg(&target_dir)
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -60,22 +41,9 @@ fn build_suites(manifest: &Path, out: &Path) {
                  is the target installed? (`rustup target add wasm32-wasip2`)"
             );
         }
-        let wasm = target_dir
-            .join("wasm32-wasip2/release")
-            .join(format!("{name}.wasm"));
-        writeln!(
-            code,
-            "pub static {}: &[u8] = include_bytes!({:?});",
-            name.to_uppercase(),
-            wasm.display().to_string()
-        )
-        .unwrap();
-        writeln!(
-            code,
-            "pub const {}_NAME: &str = {krate:?};",
-            name.to_uppercase()
-        )
-        .unwrap();
+        let wasm = target_dir.join("wasm32-wasip2/release").join(format!("{name}.wasm"));
+        writeln!(code, "pub static {}: &[u8] = include_bytes!({:?});", name.to_uppercase(), wasm.display().to_string()).unwrap();
+        writeln!(code, "pub const {}_NAME: &str = {krate:?};", name.to_uppercase()).unwrap();
     }
     fs::write(out.join("suites.rs"), code).unwrap();
 }

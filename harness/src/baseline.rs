@@ -7,34 +7,22 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use ocpp_core::{
-    model::Undo,
-    session::{CallOutcome, Connection, Mode, SessionError},
-    version::OcppVersion,
-};
+use ocpp_core::{model::Undo, session::{CallOutcome, Connection, Mode, SessionError}, version::OcppVersion};
 
 /// One setting as read before a change: (component or 1.6 key, variable or null, value).
 pub type Before = Vec<(Value, Value, Option<String>)>;
 
 /// Settings that are written, never read back: the baseline cannot restore them.
 fn write_only(component: &Value, variable: &Value) -> bool {
-    (component["name"] == "SecurityCtrlr" && variable["name"] == "BasicAuthPassword")
-        || component == "AuthorizationKey"
+    (component["name"] == "SecurityCtrlr" && variable["name"] == "BasicAuthPassword") || component == "AuthorizationKey"
 }
 
 /// Send a CALL on behalf of a case and wait for the answer. While a case holds a connection
 /// whose station the harness models (harness as CSMS), the settings and availability the CALL
 /// changes are recorded first, their values read beforehand, so that `restore` can set them
 /// back after the case.
-pub async fn call(
-    conn: &Connection,
-    action: &str,
-    payload: Value,
-    timeout: Duration,
-) -> Result<CallOutcome, SessionError> {
-    let Some(model) = conn.model().filter(|_| conn.mode() == Mode::Case) else {
-        return conn.call(action, payload, timeout).await;
-    };
+pub async fn call(conn: &Connection, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
+    let Some(model) = conn.model().filter(|_| conn.mode() == Mode::Case) else { return conn.call(action, payload, timeout).await };
     let before = read_before_change(conn, action, &payload, timeout).await;
     let outcome = conn.call(action, payload.clone(), timeout).await?;
     if let CallOutcome::Result(r) = &outcome {
@@ -48,19 +36,9 @@ pub async fn call(
 
 /// The values a SetVariables / ChangeConfiguration is about to change, as the DUT reports
 /// them now (None where it does not say).
-async fn read_before_change(
-    conn: &Connection,
-    action: &str,
-    payload: &Value,
-    timeout: Duration,
-) -> Before {
-    let Some((read, payload)) = read_request(conn.version(), action, payload) else {
-        return vec![];
-    };
-    conn.trace().log(
-        "baseline",
-        format!("reading the current values before {action}, to restore them after the case"),
-    );
+async fn read_before_change(conn: &Connection, action: &str, payload: &Value, timeout: Duration) -> Before {
+    let Some((read, payload)) = read_request(conn.version(), action, payload) else { return vec![] };
+    conn.trace().log("baseline", format!("reading the current values before {action}, to restore them after the case"));
     match conn.call(read, payload, timeout).await {
         Ok(CallOutcome::Result(r)) => read_values(conn.version(), &r),
         _ => vec![],
@@ -68,16 +46,10 @@ async fn read_before_change(
 }
 
 /// The CALL that reads the settings `action` is about to change, if it changes any.
-fn read_request(
-    version: OcppVersion,
-    action: &str,
-    payload: &Value,
-) -> Option<(&'static str, Value)> {
+fn read_request(version: OcppVersion, action: &str, payload: &Value) -> Option<(&'static str, Value)> {
     match (version, action) {
         (OcppVersion::V16, "ChangeConfiguration") => {
-            let key = payload["key"]
-                .as_str()
-                .filter(|k| !write_only(&json!(k), &Value::Null))?;
+            let key = payload["key"].as_str().filter(|k| !write_only(&json!(k), &Value::Null))?;
             Some(("GetConfiguration", json!({"key": [key]})))
         }
         (OcppVersion::V201 | OcppVersion::V21, "SetVariables") => {
@@ -102,37 +74,13 @@ fn read_request(
 /// The values a read (from `read_request`) returned.
 fn read_values(version: OcppVersion, result: &Value) -> Before {
     if version == OcppVersion::V16 {
-        let keys = result["configurationKey"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        return keys
-            .iter()
-            .map(|k| {
-                (
-                    k["key"].clone(),
-                    Value::Null,
-                    k["value"].as_str().map(str::to_string),
-                )
-            })
-            .collect();
+        let keys = result["configurationKey"].as_array().cloned().unwrap_or_default();
+        return keys.iter().map(|k| (k["key"].clone(), Value::Null, k["value"].as_str().map(str::to_string))).collect();
     }
-    let results = result["getVariableResult"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let results = result["getVariableResult"].as_array().cloned().unwrap_or_default();
     results
         .iter()
-        .map(|r| {
-            (
-                r["component"].clone(),
-                r["variable"].clone(),
-                r["attributeValue"]
-                    .as_str()
-                    .filter(|_| r["attributeStatus"] == "Accepted")
-                    .map(str::to_string),
-            )
-        })
+        .map(|r| (r["component"].clone(), r["variable"].clone(), r["attributeValue"].as_str().filter(|_| r["attributeStatus"] == "Accepted").map(str::to_string)))
         .collect()
 }
 
@@ -141,102 +89,40 @@ fn same_name(a: &Value, b: &Value) -> bool {
 }
 
 /// What a CALL the case made, answered with `result`, changed that the baseline must undo.
-fn changes(
-    version: OcppVersion,
-    action: &str,
-    request: &Value,
-    result: &Value,
-    before: &Before,
-) -> Vec<Undo> {
+fn changes(version: OcppVersion, action: &str, request: &Value, result: &Value, before: &Before) -> Vec<Undo> {
     let took = |status: &Value| ["Accepted", "RebootRequired"].iter().any(|s| status == s);
     match action {
         "ChangeConfiguration" if took(&result["status"]) => {
             let key = request["key"].as_str().unwrap_or_default();
-            let value = before
-                .iter()
-                .find(|(k, _, _)| k == key)
-                .and_then(|(_, _, v)| v.clone());
-            value
-                .filter(|v| Some(v.as_str()) != request["value"].as_str())
-                .map(|value| Undo::Configuration {
-                    key: key.to_string(),
-                    value,
-                })
-                .into_iter()
-                .collect()
+            let value = before.iter().find(|(k, _, _)| k == key).and_then(|(_, _, v)| v.clone());
+            value.filter(|v| Some(v.as_str()) != request["value"].as_str()).map(|value| Undo::Configuration { key: key.to_string(), value }).into_iter().collect()
         }
         "SetVariables" => {
-            let results = result["setVariableResult"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let data = request["setVariableData"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let results = result["setVariableResult"].as_array().cloned().unwrap_or_default();
+            let data = request["setVariableData"].as_array().cloned().unwrap_or_default();
             data.iter()
-                .filter(|d| {
-                    results.iter().any(|r| {
-                        same_name(&r["component"], &d["component"])
-                            && same_name(&r["variable"], &d["variable"])
-                            && took(&r["attributeStatus"])
-                    })
-                })
+                .filter(|d| results.iter().any(|r| same_name(&r["component"], &d["component"]) && same_name(&r["variable"], &d["variable"]) && took(&r["attributeStatus"])))
                 .filter_map(|d| {
-                    let (_, _, v) = before.iter().find(|(c, v, _)| {
-                        same_name(c, &d["component"]) && same_name(v, &d["variable"])
-                    })?;
-                    let value = v
-                        .clone()
-                        .filter(|v| Some(v.as_str()) != d["attributeValue"].as_str())?;
-                    Some(Undo::Variable {
-                        component: d["component"].clone(),
-                        variable: d["variable"].clone(),
-                        value,
-                    })
+                    let (_, _, v) = before.iter().find(|(c, v, _)| same_name(c, &d["component"]) && same_name(v, &d["variable"]))?;
+                    let value = v.clone().filter(|v| Some(v.as_str()) != d["attributeValue"].as_str())?;
+                    Some(Undo::Variable { component: d["component"].clone(), variable: d["variable"].clone(), value })
                 })
                 .collect()
         }
         "SendLocalList" if result["status"] == "Accepted" => vec![Undo::LocalList],
         "ChangeAvailability" => {
-            let inoperative = if version == OcppVersion::V16 {
-                request["type"] == "Inoperative"
-            } else {
-                request["operationalStatus"] == "Inoperative"
-            };
+            let inoperative = if version == OcppVersion::V16 { request["type"] == "Inoperative" } else { request["operationalStatus"] == "Inoperative" };
             let applied = result["status"] == "Accepted" || result["status"] == "Scheduled";
-            let scope = if version == OcppVersion::V16 {
-                request["connectorId"].clone()
-            } else {
-                request["evse"].clone()
-            };
-            if inoperative && applied {
-                vec![Undo::Availability { scope }]
-            } else {
-                vec![]
-            }
+            let scope = if version == OcppVersion::V16 { request["connectorId"].clone() } else { request["evse"].clone() };
+            if inoperative && applied { vec![Undo::Availability { scope }] } else { vec![] }
         }
         "ReserveNow" if result["status"] == "Accepted" => {
-            let id = if version == OcppVersion::V16 {
-                &request["reservationId"]
-            } else {
-                &request["id"]
-            };
-            id.as_i64()
-                .map(|id| Undo::Reservation { id })
-                .into_iter()
-                .collect()
+            let id = if version == OcppVersion::V16 { &request["reservationId"] } else { &request["id"] };
+            id.as_i64().map(|id| Undo::Reservation { id }).into_iter().collect()
         }
         "SetChargingProfile" if result["status"] == "Accepted" => {
-            let id = if version == OcppVersion::V16 {
-                &request["csChargingProfiles"]["chargingProfileId"]
-            } else {
-                &request["chargingProfile"]["id"]
-            };
-            id.as_i64()
-                .map(|id| Undo::ChargingProfile { id })
-                .into_iter()
-                .collect()
+            let id = if version == OcppVersion::V16 { &request["csChargingProfiles"]["chargingProfileId"] } else { &request["chargingProfile"]["id"] };
+            id.as_i64().map(|id| Undo::ChargingProfile { id }).into_iter().collect()
         }
         "SetVariableMonitoring" => result["setMonitoringResult"]
             .as_array()
@@ -245,28 +131,15 @@ fn changes(
             .filter(|r| r["status"] == "Accepted")
             .filter_map(|r| r["id"].as_i64().map(|id| Undo::Monitor { id }))
             .collect(),
-        "SetDisplayMessage" if result["status"] == "Accepted" => request["message"]["id"]
-            .as_i64()
-            .map(|id| Undo::DisplayMessage { id })
-            .into_iter()
-            .collect(),
+        "SetDisplayMessage" if result["status"] == "Accepted" => request["message"]["id"].as_i64().map(|id| Undo::DisplayMessage { id }).into_iter().collect(),
         _ => vec![],
     }
 }
 
 /// A ChangeAvailability payload for the whole station (`evse` None), an EVSE, or one of its
 /// connectors (2.x); 1.6 names a connector by `evse`, 0 (None) for the charge point.
-pub fn availability(
-    version: OcppVersion,
-    evse: Option<u32>,
-    connector: Option<u32>,
-    operative: bool,
-) -> Value {
-    let kind = if operative {
-        "Operative"
-    } else {
-        "Inoperative"
-    };
+pub fn availability(version: OcppVersion, evse: Option<u32>, connector: Option<u32>, operative: bool) -> Value {
+    let kind = if operative { "Operative" } else { "Inoperative" };
     if version == OcppVersion::V16 {
         return json!({"connectorId": evse.unwrap_or(0), "type": kind});
     }
@@ -285,25 +158,11 @@ pub fn availability(
 fn undo_call(u: &Undo, version: OcppVersion) -> (&'static str, Value, &'static [&'static str]) {
     let v16 = version == OcppVersion::V16;
     match u {
-        Undo::Configuration { key, value } => (
-            "ChangeConfiguration",
-            json!({"key": key, "value": value}),
-            &["Accepted", "RebootRequired"],
-        ),
-        Undo::Variable {
-            component,
-            variable,
-            value,
-        } => (
-            "SetVariables",
-            json!({"setVariableData": [{"component": component, "variable": variable, "attributeValue": value}]}),
-            &["Accepted", "RebootRequired"],
-        ),
-        Undo::Availability { scope } if v16 => (
-            "ChangeAvailability",
-            json!({"connectorId": scope.as_i64().unwrap_or(0), "type": "Operative"}),
-            &["Accepted", "Scheduled"],
-        ),
+        Undo::Configuration { key, value } => ("ChangeConfiguration", json!({"key": key, "value": value}), &["Accepted", "RebootRequired"]),
+        Undo::Variable { component, variable, value } => {
+            ("SetVariables", json!({"setVariableData": [{"component": component, "variable": variable, "attributeValue": value}]}), &["Accepted", "RebootRequired"])
+        }
+        Undo::Availability { scope } if v16 => ("ChangeAvailability", json!({"connectorId": scope.as_i64().unwrap_or(0), "type": "Operative"}), &["Accepted", "Scheduled"]),
         Undo::Availability { scope } => {
             let mut p = json!({"operationalStatus": "Operative"});
             if scope.is_object() {
@@ -311,41 +170,13 @@ fn undo_call(u: &Undo, version: OcppVersion) -> (&'static str, Value, &'static [
             }
             ("ChangeAvailability", p, &["Accepted", "Scheduled"])
         }
-        Undo::LocalList if v16 => (
-            "SendLocalList",
-            json!({"listVersion": 1, "updateType": "Full"}),
-            &["Accepted"],
-        ),
-        Undo::LocalList => (
-            "SendLocalList",
-            json!({"versionNumber": 1, "updateType": "Full"}),
-            &["Accepted"],
-        ),
-        Undo::Reservation { id } => (
-            "CancelReservation",
-            json!({"reservationId": id}),
-            &["Accepted", "Rejected"],
-        ),
-        Undo::ChargingProfile { id } if v16 => (
-            "ClearChargingProfile",
-            json!({"id": id}),
-            &["Accepted", "Unknown"],
-        ),
-        Undo::ChargingProfile { id } => (
-            "ClearChargingProfile",
-            json!({"chargingProfileId": id}),
-            &["Accepted", "Unknown"],
-        ),
-        Undo::Monitor { id } => (
-            "ClearVariableMonitoring",
-            json!({"id": [id]}),
-            &["Accepted", "NotFound"],
-        ),
-        Undo::DisplayMessage { id } => (
-            "ClearDisplayMessage",
-            json!({"id": id}),
-            &["Accepted", "Unknown"],
-        ),
+        Undo::LocalList if v16 => ("SendLocalList", json!({"listVersion": 1, "updateType": "Full"}), &["Accepted"]),
+        Undo::LocalList => ("SendLocalList", json!({"versionNumber": 1, "updateType": "Full"}), &["Accepted"]),
+        Undo::Reservation { id } => ("CancelReservation", json!({"reservationId": id}), &["Accepted", "Rejected"]),
+        Undo::ChargingProfile { id } if v16 => ("ClearChargingProfile", json!({"id": id}), &["Accepted", "Unknown"]),
+        Undo::ChargingProfile { id } => ("ClearChargingProfile", json!({"chargingProfileId": id}), &["Accepted", "Unknown"]),
+        Undo::Monitor { id } => ("ClearVariableMonitoring", json!({"id": [id]}), &["Accepted", "NotFound"]),
+        Undo::DisplayMessage { id } => ("ClearDisplayMessage", json!({"id": id}), &["Accepted", "Unknown"]),
     }
 }
 
@@ -374,19 +205,14 @@ pub struct Unrestored {
 
 impl Unrestored {
     fn because(reason: impl Into<String>) -> Unrestored {
-        Unrestored {
-            reason: reason.into(),
-            broke: None,
-        }
+        Unrestored { reason: reason.into(), broke: None }
     }
 }
 
 /// The requirement an accepted ChangeAvailability Operative of `scope` holds the station to.
 fn operative_requirement(version: OcppVersion, scope: &Value) -> &'static str {
     match version {
-        OcppVersion::V16 => {
-            "OCPP 1.6 §5.2 ChangeAvailability (an accepted change is made and reported by StatusNotification)"
-        }
+        OcppVersion::V16 => "OCPP 1.6 §5.2 ChangeAvailability (an accepted change is made and reported by StatusNotification)",
         _ if scope.is_object() => "G03.FR.07",
         _ => "G04.FR.08",
     }
@@ -398,32 +224,18 @@ fn operative_requirement(version: OcppVersion, scope: &Value) -> &'static str {
 /// reason to stop: the next case can still run. The error says what keeps the next case from
 /// starting (see `recovery` for what is tried then).
 pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unrestored> {
-    let Some(model) = conn.model() else {
-        return Ok(vec![]);
-    };
+    let Some(model) = conn.model() else { return Ok(vec![]) };
     let version = conn.version();
     let mut done = vec![];
-    if !conn
-        .wait_model(waits.settle, |m| m.registration.is_accepted())
-        .await
-    {
-        return Err(Unrestored::because(format!(
-            "the station is not registered (registration {:?})",
-            model.lock().unwrap().registration
-        )));
+    if !conn.wait_model(waits.settle, |m| m.registration.is_accepted()).await {
+        return Err(Unrestored::because(format!("the station is not registered (registration {:?})", model.lock().unwrap().registration)));
     }
     // The bench's safe state (cable out) may be ending them already: give it a moment.
-    conn.wait_model(waits.response.min(Duration::from_secs(2)), |m| {
-        m.transactions.is_empty()
-    })
-    .await;
+    conn.wait_model(waits.response.min(Duration::from_secs(2)), |m| m.transactions.is_empty()).await;
     let open: Vec<String> = model.lock().unwrap().transactions.keys().cloned().collect();
     for id in &open {
         let (action, payload) = match version {
-            OcppVersion::V16 => (
-                "RemoteStopTransaction",
-                json!({"transactionId": id.parse::<i64>().unwrap_or_default()}),
-            ),
+            OcppVersion::V16 => ("RemoteStopTransaction", json!({"transactionId": id.parse::<i64>().unwrap_or_default()})),
             _ => ("RequestStopTransaction", json!({"transactionId": id})),
         };
         // Rejected is no error by itself: the transaction may be ending on its own.
@@ -432,20 +244,8 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             Err(e) => done.push(format!("asked to stop transaction {id}: {e}")),
         }
     }
-    if !open.is_empty()
-        && !conn
-            .wait_model(waits.settle, |m| m.transactions.is_empty())
-            .await
-    {
-        return Err(Unrestored::because(format!(
-            "transactions still going on after the remote stop: {:?}",
-            model
-                .lock()
-                .unwrap()
-                .transactions
-                .keys()
-                .collect::<Vec<_>>()
-        )));
+    if !open.is_empty() && !conn.wait_model(waits.settle, |m| m.transactions.is_empty()).await {
+        return Err(Unrestored::because(format!("transactions still going on after the remote stop: {:?}", model.lock().unwrap().transactions.keys().collect::<Vec<_>>())));
     }
     let undo: Vec<Undo> = std::mem::take(&mut model.lock().unwrap().undo);
     // Undos that keep a connector from being Available and failed: tried again next time.
@@ -462,54 +262,30 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
                 }
             }
             Err(e) if u.blocks_connectors() => {
-                conn.trace()
-                    .log("baseline", format!("could not {}: {e}", describe(u)));
+                conn.trace().log("baseline", format!("could not {}: {e}", describe(u)));
                 again.insert(0, u.clone());
             }
-            Err(e) => conn.trace().warn_compat(format!(
-                "the baseline could not {} ({e}): later cases run with it changed",
-                describe(u)
-            )),
+            Err(e) => conn.trace().warn_compat(format!("the baseline could not {} ({e}): later cases run with it changed", describe(u))),
         }
     }
     // Nothing records changes meanwhile (only a case's own CALLs do), so these are all there is.
     model.lock().unwrap().undo = again;
     // Every connector available again (general pre-conditions: idle, clear of faults).
-    let mut idle = settle_idle(
-        conn,
-        waits.idle.min(Duration::from_secs(2)),
-        waits.connectors,
-    )
-    .await;
+    let mut idle = settle_idle(conn, waits.idle.min(Duration::from_secs(2)), waits.connectors).await;
     if !idle {
         // A connector still Preparing with no transaction holds an authorization that waits
         // for a cable (until its connection time-out): taking the EVSE out of operation and
         // back releases it.
         let waiting: Vec<u32> = {
             let m = model.lock().unwrap();
-            m.connectors
-                .iter()
-                .filter(|(k, s)| !ocpp_core::model::is_station_key(k) && *s == "Preparing")
-                .filter_map(|(k, _)| k.split('/').next()?.parse().ok())
-                .filter(|e| m.transaction_on(*e).is_none())
-                .collect()
+            m.connectors.iter().filter(|(k, s)| !ocpp_core::model::is_station_key(k) && *s == "Preparing").filter_map(|(k, _)| k.split('/').next()?.parse().ok()).filter(|e| m.transaction_on(*e).is_none()).collect()
         };
         for &evse in &waiting {
             for operative in [false, true] {
                 let payload = availability(version, Some(evse), None, operative);
-                expect_status(
-                    conn,
-                    "ChangeAvailability",
-                    payload,
-                    &["Accepted"],
-                    waits.response,
-                )
-                .await
-                .map_err(Unrestored::because)?;
+                expect_status(conn, "ChangeAvailability", payload, &["Accepted"], waits.response).await.map_err(Unrestored::because)?;
             }
-            done.push(format!(
-                "released the authorization waiting at EVSE {evse} (Inoperative, then Operative)"
-            ));
+            done.push(format!("released the authorization waiting at EVSE {evse} (Inoperative, then Operative)"));
         }
         // Something was asked of the station just now: give it its time to answer for it.
         if !waiting.is_empty() || !accepted.is_empty() {
@@ -545,12 +321,7 @@ pub async fn said_all(conn: &Connection, max: Duration) {
     let Some(model) = conn.model() else { return };
     let deadline = tokio::time::Instant::now() + max;
     while tokio::time::Instant::now() < deadline {
-        let since = model
-            .lock()
-            .unwrap()
-            .last_call
-            .map(|t| t.elapsed())
-            .unwrap_or(quiet);
+        let since = model.lock().unwrap().last_call.map(|t| t.elapsed()).unwrap_or(quiet);
         if since >= quiet {
             break;
         }
@@ -566,28 +337,17 @@ const QUIET: Duration = Duration::from_millis(1000);
 /// `connectors` reported since — at most `max`, or until the station has been quiet for
 /// `QUIET` (nothing more is coming): whether the connectors it reported are Available.
 async fn settle_idle(conn: &Connection, max: Duration, connectors: usize) -> bool {
-    let idle = move |m: &ocpp_core::model::StationModel| {
-        m.busy_connectors().is_empty() && m.reported_since_boot(connectors)
-    };
+    let idle = move |m: &ocpp_core::model::StationModel| m.busy_connectors().is_empty() && m.reported_since_boot(connectors);
     let start = std::time::Instant::now();
     loop {
         let left = max.saturating_sub(start.elapsed());
-        if conn
-            .wait_model(left.min(Duration::from_millis(250)), idle)
-            .await
-        {
+        if conn.wait_model(left.min(Duration::from_millis(250)), idle).await {
             return true;
         }
-        let Some(model) = conn.model() else {
-            return false;
-        };
+        let Some(model) = conn.model() else { return false };
         let (last_call, busy, all_reported) = {
             let m = model.lock().unwrap();
-            (
-                m.last_call,
-                !m.busy_connectors().is_empty(),
-                m.reported_since_boot(connectors),
-            )
+            (m.last_call, !m.busy_connectors().is_empty(), m.reported_since_boot(connectors))
         };
         let quiet = start.elapsed() >= QUIET && last_call.is_none_or(|t| t.elapsed() >= QUIET);
         if quiet || start.elapsed() >= max || conn.is_closed() {
@@ -602,18 +362,8 @@ async fn settle_idle(conn: &Connection, max: Duration, connectors: usize) -> boo
 fn describe(u: &Undo) -> String {
     match u {
         Undo::Configuration { key, value } => format!("set {key} back to {value:?}"),
-        Undo::Variable {
-            component,
-            variable,
-            value,
-        } => format!(
-            "set {}.{} back to {value:?}",
-            component["name"].as_str().unwrap_or("?"),
-            variable["name"].as_str().unwrap_or("?")
-        ),
-        Undo::Availability { scope } if scope.is_null() || *scope == 0 => {
-            "make the station operative again".into()
-        }
+        Undo::Variable { component, variable, value } => format!("set {}.{} back to {value:?}", component["name"].as_str().unwrap_or("?"), variable["name"].as_str().unwrap_or("?")),
+        Undo::Availability { scope } if scope.is_null() || *scope == 0 => "make the station operative again".into(),
         Undo::Availability { scope } => format!("make {scope} operative again"),
         Undo::LocalList => "empty the local authorization list".into(),
         Undo::Reservation { id } => format!("cancel reservation {id}"),
@@ -625,17 +375,8 @@ fn describe(u: &Undo) -> String {
 
 /// Send a CALL and check the status it is answered with (the first result entry's, for the
 /// list answers of SetVariables and ClearVariableMonitoring).
-pub async fn expect_status(
-    conn: &Connection,
-    action: &str,
-    payload: Value,
-    ok: &[&str],
-    timeout: Duration,
-) -> Result<(), String> {
-    let outcome = conn
-        .call(action, payload.clone(), timeout)
-        .await
-        .map_err(|e| format!("{action} {payload}: {e}"))?;
+pub async fn expect_status(conn: &Connection, action: &str, payload: Value, ok: &[&str], timeout: Duration) -> Result<(), String> {
+    let outcome = conn.call(action, payload.clone(), timeout).await.map_err(|e| format!("{action} {payload}: {e}"))?;
     let status = match &outcome {
         CallOutcome::Result(r) => r["status"]
             .as_str()
@@ -645,11 +386,7 @@ pub async fn expect_status(
             .to_string(),
         CallOutcome::Error { code, .. } => format!("CALLERROR {code}"),
     };
-    if ok.contains(&status.as_str()) {
-        Ok(())
-    } else {
-        Err(format!("{action} {payload} answered {status}"))
-    }
+    if ok.contains(&status.as_str()) { Ok(()) } else { Err(format!("{action} {payload} answered {status}")) }
 }
 
 #[cfg(test)]
@@ -664,85 +401,28 @@ mod tests {
         ]});
         let (read, get) = read_request(OcppVersion::V201, "SetVariables", &set).unwrap();
         assert_eq!(read, "GetVariables");
-        assert_eq!(
-            get["getVariableData"].as_array().unwrap().len(),
-            1,
-            "the password is never read"
-        );
-        let before = read_values(
-            OcppVersion::V201,
-            &json!({"getVariableResult": [{"attributeStatus": "Accepted", "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "300"}]}),
-        );
+        assert_eq!(get["getVariableData"].as_array().unwrap().len(), 1, "the password is never read");
+        let before = read_values(OcppVersion::V201, &json!({"getVariableResult": [{"attributeStatus": "Accepted", "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}, "attributeValue": "300"}]}));
         let result = json!({"setVariableResult": [
             {"attributeStatus": "Accepted", "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
             {"attributeStatus": "Accepted", "component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}},
         ]});
         let undo = changes(OcppVersion::V201, "SetVariables", &set, &result, &before);
-        assert_eq!(
-            undo,
-            vec![Undo::Variable {
-                component: json!({"name": "OCPPCommCtrlr"}),
-                variable: json!({"name": "HeartbeatInterval"}),
-                value: "300".into()
-            }]
-        );
+        assert_eq!(undo, vec![Undo::Variable { component: json!({"name": "OCPPCommCtrlr"}), variable: json!({"name": "HeartbeatInterval"}), value: "300".into() }]);
         let rejected = json!({"setVariableResult": [{"attributeStatus": "Rejected", "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]});
-        assert!(
-            changes(OcppVersion::V201, "SetVariables", &set, &rejected, &before).is_empty(),
-            "nothing changed, nothing to undo"
-        );
+        assert!(changes(OcppVersion::V201, "SetVariables", &set, &rejected, &before).is_empty(), "nothing changed, nothing to undo");
     }
 
     #[test]
     fn configuration_keys_and_availability_in_1_6() {
         let req = json!({"key": "MeterValueSampleInterval", "value": "5"});
-        let before = read_values(
-            OcppVersion::V16,
-            &json!({"configurationKey": [{"key": "MeterValueSampleInterval", "readonly": false, "value": "60"}]}),
-        );
-        let undo = changes(
-            OcppVersion::V16,
-            "ChangeConfiguration",
-            &req,
-            &json!({"status": "Accepted"}),
-            &before,
-        );
-        assert_eq!(
-            undo,
-            vec![Undo::Configuration {
-                key: "MeterValueSampleInterval".into(),
-                value: "60".into()
-            }]
-        );
-        assert!(
-            read_request(
-                OcppVersion::V16,
-                "ChangeConfiguration",
-                &json!({"key": "AuthorizationKey", "value": "00"})
-            )
-            .is_none()
-        );
+        let before = read_values(OcppVersion::V16, &json!({"configurationKey": [{"key": "MeterValueSampleInterval", "readonly": false, "value": "60"}]}));
+        let undo = changes(OcppVersion::V16, "ChangeConfiguration", &req, &json!({"status": "Accepted"}), &before);
+        assert_eq!(undo, vec![Undo::Configuration { key: "MeterValueSampleInterval".into(), value: "60".into() }]);
+        assert!(read_request(OcppVersion::V16, "ChangeConfiguration", &json!({"key": "AuthorizationKey", "value": "00"})).is_none());
         let off = json!({"connectorId": 0, "type": "Inoperative"});
-        assert_eq!(
-            changes(
-                OcppVersion::V16,
-                "ChangeAvailability",
-                &off,
-                &json!({"status": "Scheduled"}),
-                &vec![]
-            ),
-            vec![Undo::Availability { scope: json!(0) }]
-        );
-        assert!(
-            changes(
-                OcppVersion::V16,
-                "ChangeAvailability",
-                &off,
-                &json!({"status": "Rejected"}),
-                &vec![]
-            )
-            .is_empty()
-        );
+        assert_eq!(changes(OcppVersion::V16, "ChangeAvailability", &off, &json!({"status": "Scheduled"}), &vec![]), vec![Undo::Availability { scope: json!(0) }]);
+        assert!(changes(OcppVersion::V16, "ChangeAvailability", &off, &json!({"status": "Rejected"}), &vec![]).is_empty());
     }
 
     /// Whatever a case leaves behind is undone at the scope it was done: an EVSE's Inoperative
@@ -751,101 +431,26 @@ mod tests {
     fn each_thing_a_case_leaves_has_its_undo() {
         let v = OcppVersion::V201;
         let evse_off = json!({"operationalStatus": "Inoperative", "evse": {"id": 2}});
-        let undo = changes(
-            v,
-            "ChangeAvailability",
-            &evse_off,
-            &json!({"status": "Accepted"}),
-            &vec![],
-        );
-        assert_eq!(
-            undo,
-            vec![Undo::Availability {
-                scope: json!({"id": 2})
-            }]
-        );
+        let undo = changes(v, "ChangeAvailability", &evse_off, &json!({"status": "Accepted"}), &vec![]);
+        assert_eq!(undo, vec![Undo::Availability { scope: json!({"id": 2}) }]);
         let (action, payload, _) = undo_call(&undo[0], v);
-        assert_eq!(
-            (action, payload),
-            (
-                "ChangeAvailability",
-                json!({"operationalStatus": "Operative", "evse": {"id": 2}})
-            )
-        );
+        assert_eq!((action, payload), ("ChangeAvailability", json!({"operationalStatus": "Operative", "evse": {"id": 2}})));
         let (_, station, _) = undo_call(&Undo::Availability { scope: Value::Null }, v);
-        assert_eq!(
-            station,
-            json!({"operationalStatus": "Operative"}),
-            "a station-level Inoperative is undone at station level"
-        );
+        assert_eq!(station, json!({"operationalStatus": "Operative"}), "a station-level Inoperative is undone at station level");
 
         let reserve = json!({"id": 11, "expiryDateTime": "2030-01-01T00:00:00Z", "idToken": {"idToken": "A", "type": "ISO14443"}});
-        assert_eq!(
-            changes(
-                v,
-                "ReserveNow",
-                &reserve,
-                &json!({"status": "Accepted"}),
-                &vec![]
-            ),
-            vec![Undo::Reservation { id: 11 }]
-        );
-        assert!(
-            changes(
-                v,
-                "ReserveNow",
-                &reserve,
-                &json!({"status": "Occupied"}),
-                &vec![]
-            )
-            .is_empty()
-        );
+        assert_eq!(changes(v, "ReserveNow", &reserve, &json!({"status": "Accepted"}), &vec![]), vec![Undo::Reservation { id: 11 }]);
+        assert!(changes(v, "ReserveNow", &reserve, &json!({"status": "Occupied"}), &vec![]).is_empty());
         let reserve16 = json!({"connectorId": 1, "reservationId": 12, "idTag": "A", "expiryDate": "2030-01-01T00:00:00Z"});
-        assert_eq!(
-            changes(
-                OcppVersion::V16,
-                "ReserveNow",
-                &reserve16,
-                &json!({"status": "Accepted"}),
-                &vec![]
-            ),
-            vec![Undo::Reservation { id: 12 }]
-        );
+        assert_eq!(changes(OcppVersion::V16, "ReserveNow", &reserve16, &json!({"status": "Accepted"}), &vec![]), vec![Undo::Reservation { id: 12 }]);
 
         let profile = json!({"evseId": 1, "chargingProfile": {"id": 5}});
-        assert_eq!(
-            changes(
-                v,
-                "SetChargingProfile",
-                &profile,
-                &json!({"status": "Accepted"}),
-                &vec![]
-            ),
-            vec![Undo::ChargingProfile { id: 5 }]
-        );
-        assert_eq!(
-            undo_call(&Undo::ChargingProfile { id: 5 }, OcppVersion::V16).1,
-            json!({"id": 5})
-        );
+        assert_eq!(changes(v, "SetChargingProfile", &profile, &json!({"status": "Accepted"}), &vec![]), vec![Undo::ChargingProfile { id: 5 }]);
+        assert_eq!(undo_call(&Undo::ChargingProfile { id: 5 }, OcppVersion::V16).1, json!({"id": 5}));
         let monitors = json!({"setMonitoringResult": [{"id": 3, "status": "Accepted"}, {"id": 4, "status": "Rejected"}]});
-        assert_eq!(
-            changes(v, "SetVariableMonitoring", &json!({}), &monitors, &vec![]),
-            vec![Undo::Monitor { id: 3 }]
-        );
+        assert_eq!(changes(v, "SetVariableMonitoring", &json!({}), &monitors, &vec![]), vec![Undo::Monitor { id: 3 }]);
         let message = json!({"message": {"id": 9}});
-        assert_eq!(
-            changes(
-                v,
-                "SetDisplayMessage",
-                &message,
-                &json!({"status": "Accepted"}),
-                &vec![]
-            ),
-            vec![Undo::DisplayMessage { id: 9 }]
-        );
-        assert!(
-            Undo::Reservation { id: 1 }.blocks_connectors()
-                && !Undo::Monitor { id: 1 }.blocks_connectors()
-        );
+        assert_eq!(changes(v, "SetDisplayMessage", &message, &json!({"status": "Accepted"}), &vec![]), vec![Undo::DisplayMessage { id: 9 }]);
+        assert!(Undo::Reservation { id: 1 }.blocks_connectors() && !Undo::Monitor { id: 1 }.blocks_connectors());
     }
 }

@@ -7,10 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use ocpp_core::{
-    case::{CaseMeta, Role},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role}, version::OcppVersion};
 
 const TABLE: &str = include_str!("../data/octt-ids-by-profile.csv");
 
@@ -51,13 +48,7 @@ pub fn table() -> &'static [Row] {
             .filter(|l| !l.trim().is_empty())
             .filter_map(|l| {
                 let f: Vec<&str> = l.splitn(5, ',').collect();
-                (f.len() >= 4).then(|| Row {
-                    profile: f[0].into(),
-                    id: f[1].into(),
-                    station: need(f[2]),
-                    csms: need(f[3]),
-                    features: f.get(4).unwrap_or(&"").to_string(),
-                })
+                (f.len() >= 4).then(|| Row { profile: f[0].into(), id: f[1].into(), station: need(f[2]), csms: need(f[3]), features: f.get(4).unwrap_or(&"").to_string() })
             })
             .collect()
     })
@@ -99,29 +90,16 @@ pub struct V16Tally {
 
 /// The coverage of 2.0.1's list by `cases`.
 pub fn of(cases: &[CaseMeta]) -> Coverage {
-    let ours: BTreeSet<&str> = cases
-        .iter()
-        .filter(|c| c.versions.contains(&OcppVersion::V201))
-        .map(|c| c.id.as_str())
-        .collect();
+    let ours: BTreeSet<&str> = cases.iter().filter(|c| c.versions.contains(&OcppVersion::V201)).map(|c| c.id.as_str()).collect();
     let rows = table();
     let mut tallies: BTreeMap<(String, &'static str), Tally> = BTreeMap::new();
     let mut listed = BTreeSet::new();
     for r in rows {
-        for (need, dut, suffix) in [
-            (r.station, Role::Csms.dut(), "_CS"),
-            (r.csms, Role::ChargingStation.dut(), "_CSMS"),
-        ] {
+        for (need, dut, suffix) in [(r.station, Role::Csms.dut(), "_CS"), (r.csms, Role::ChargingStation.dut(), "_CSMS")] {
             let Some(need) = need else { continue };
             let ours_id = format!("{}{suffix}", r.id);
             listed.insert(ours_id.clone());
-            let t = tallies
-                .entry((r.profile.clone(), dut))
-                .or_insert_with(|| Tally {
-                    profile: r.profile.clone(),
-                    dut,
-                    ..Default::default()
-                });
+            let t = tallies.entry((r.profile.clone(), dut)).or_insert_with(|| Tally { profile: r.profile.clone(), dut, ..Default::default() });
             let covered = ours.contains(ours_id.as_str());
             match need {
                 Need::Mandatory => {
@@ -134,36 +112,15 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
                 }
             }
             if !covered {
-                let at = if need == Need::Mandatory {
-                    t.missing
-                        .iter()
-                        .take_while(|m| !m.ends_with(" (C)"))
-                        .count()
-                } else {
-                    t.missing.len()
-                };
-                t.missing.insert(
-                    at,
-                    if need == Need::Mandatory {
-                        ours_id
-                    } else {
-                        format!("{ours_id} (C)")
-                    },
-                );
+                let at = if need == Need::Mandatory { t.missing.iter().take_while(|m| !m.ends_with(" (C)")).count() } else { t.missing.len() };
+                t.missing.insert(at, if need == Need::Mandatory { ours_id } else { format!("{ours_id} (C)") });
             }
         }
     }
-    let unlisted = ours
-        .iter()
-        .filter(|id| id.starts_with("TC_") && !listed.contains(**id))
-        .map(|s| s.to_string())
-        .collect();
+    let unlisted = ours.iter().filter(|id| id.starts_with("TC_") && !listed.contains(**id)).map(|s| s.to_string()).collect();
     let own = ours.iter().filter(|id| id.starts_with("OH_")).count();
     let mut v16 = V16Tally::default();
-    for c in cases
-        .iter()
-        .filter(|c| c.versions.contains(&OcppVersion::V16))
-    {
+    for c in cases.iter().filter(|c| c.versions.contains(&OcppVersion::V16)) {
         let oca = c.id.starts_with("TC_");
         let tally = match (c.role, oca) {
             (Role::ChargingStation, true) => &mut v16.csms_oca,
@@ -173,12 +130,7 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
         };
         *tally += 1;
     }
-    Coverage {
-        tallies: tallies.into_values().collect(),
-        unlisted,
-        own,
-        v16,
-    }
+    Coverage { tallies: tallies.into_values().collect(), unlisted, own, v16 }
 }
 
 #[cfg(test)]
@@ -189,27 +141,11 @@ mod tests {
     fn the_table_holds_part_5s_numbers() {
         let rows = table();
         assert_eq!(rows.len(), 461);
-        let core = |f: fn(&Row) -> Option<Need>, n: Need| {
-            rows.iter()
-                .filter(|r| r.profile == "Core" && f(r) == Some(n))
-                .count()
-        };
+        let core = |f: fn(&Row) -> Option<Need>, n: Need| rows.iter().filter(|r| r.profile == "Core" && f(r) == Some(n)).count();
         // Core: 104 mandatory ids per role; conditional 117 + 26, plus TC_F_06, whose row gives
         // its conditions in the M/C columns themselves.
-        assert_eq!(
-            (
-                core(|r| r.station, Need::Mandatory),
-                core(|r| r.station, Need::Conditional)
-            ),
-            (104, 118)
-        );
-        assert_eq!(
-            (
-                core(|r| r.csms, Need::Mandatory),
-                core(|r| r.csms, Need::Conditional)
-            ),
-            (104, 27)
-        );
+        assert_eq!((core(|r| r.station, Need::Mandatory), core(|r| r.station, Need::Conditional)), (104, 118));
+        assert_eq!((core(|r| r.csms, Need::Mandatory), core(|r| r.csms, Need::Conditional)), (104, 27));
     }
 
     #[test]
@@ -226,27 +162,12 @@ mod tests {
             needs: vec![],
             timeout_ms: 1,
         };
-        let c = of(&[
-            meta("TC_B_01_CS", Role::Csms),
-            meta("TC_Z_99_CS", Role::Csms),
-            meta("OH_X_01_CS", Role::Csms),
-        ]);
-        let core_cs = c
-            .tallies
-            .iter()
-            .find(|t| t.profile == "Core" && t.dut == "charging station")
-            .unwrap();
-        let core_csms = c
-            .tallies
-            .iter()
-            .find(|t| t.profile == "Core" && t.dut == "CSMS")
-            .unwrap();
+        let c = of(&[meta("TC_B_01_CS", Role::Csms), meta("TC_Z_99_CS", Role::Csms), meta("OH_X_01_CS", Role::Csms)]);
+        let core_cs = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "charging station").unwrap();
+        let core_csms = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "CSMS").unwrap();
         assert_eq!((core_cs.mandatory, core_cs.mandatory_covered), (104, 1));
         assert_eq!(core_csms.mandatory_covered, 0);
-        assert!(
-            !core_cs.missing.contains(&"TC_B_01_CS".to_string())
-                && core_csms.missing.contains(&"TC_B_01_CSMS".to_string())
-        );
+        assert!(!core_cs.missing.contains(&"TC_B_01_CS".to_string()) && core_csms.missing.contains(&"TC_B_01_CSMS".to_string()));
         assert_eq!((c.unlisted, c.own), (vec!["TC_Z_99_CS".to_string()], 1));
     }
 }

@@ -8,10 +8,7 @@ use std::{collections::BTreeMap, path::Path};
 use anyhow::Context as _;
 use serde::Deserialize;
 
-use ocpp_core::{
-    case::{CaseMeta, Role},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role}, version::OcppVersion};
 
 /// Which side of OCPP the DUT plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -85,13 +82,7 @@ pub struct Timing {
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing {
-            connect_ms: 10_000,
-            reboot_ms: 15_000,
-            response_ms: 10_000,
-            tolerance_ms: 1_000,
-            close_linger_ms: ocpp_core::session::CLOSE_AFTER_LAST_FRAME.as_millis() as u32,
-        }
+        Timing { connect_ms: 10_000, reboot_ms: 15_000, response_ms: 10_000, tolerance_ms: 1_000, close_linger_ms: ocpp_core::session::CLOSE_AFTER_LAST_FRAME.as_millis() as u32 }
     }
 }
 
@@ -102,17 +93,14 @@ impl Timing {
         let d = Timing::default();
         let over = |a: u32, b: u32| u64::from(a.saturating_sub(b));
         // A case reboots or reconnects at most a couple of times and waits on a few answers.
-        let ms = 2 * over(self.reboot_ms, d.reboot_ms)
-            + 2 * over(self.connect_ms, d.connect_ms)
-            + 4 * over(self.response_ms, d.response_ms);
+        let ms = 2 * over(self.reboot_ms, d.reboot_ms) + 2 * over(self.connect_ms, d.connect_ms) + 4 * over(self.response_ms, d.response_ms);
         std::time::Duration::from_millis(ms)
     }
 }
 
 impl DutDescription {
     pub fn load(path: &Path) -> anyhow::Result<DutDescription> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the DUT description {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the DUT description {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("in the DUT description {}", path.display()))
     }
 
@@ -139,24 +127,16 @@ impl DutDescription {
             Role::ChargingStation => DutKind::Csms,
         };
         if self.kind.is_some_and(|k| k != dut_side) {
-            return Err(format!(
-                "the case is for a {} DUT, and the DUT description declares the other side",
-                meta.role.dut()
-            ));
+            return Err(format!("the case is for a {} DUT, and the DUT description declares the other side", meta.role.dut()));
         }
         if !self.versions.is_empty() && !self.versions.contains(&version) {
             return Err(format!("the DUT description does not list OCPP {version}"));
         }
         if meta.profile != "core" && !self.profiles.contains(&meta.profile) {
-            return Err(format!(
-                "the DUT description does not claim the profile {:?}",
-                meta.profile
-            ));
+            return Err(format!("the DUT description does not claim the profile {:?}", meta.profile));
         }
         if let Some(f) = meta.features.iter().find(|f| !self.features.contains(f)) {
-            return Err(format!(
-                "the DUT description does not declare the optional feature {f:?}"
-            ));
+            return Err(format!("the DUT description does not declare the optional feature {f:?}"));
         }
         self.pics_allow(meta, version)
     }
@@ -168,11 +148,7 @@ impl DutDescription {
         if self.pics.is_empty() || version != OcppVersion::V201 {
             return Ok(());
         }
-        let octt = meta
-            .id
-            .strip_suffix("_CSMS")
-            .or_else(|| meta.id.strip_suffix("_CS"))
-            .unwrap_or(&meta.id);
+        let octt = meta.id.strip_suffix("_CSMS").or_else(|| meta.id.strip_suffix("_CS")).unwrap_or(&meta.id);
         let Some(row) = crate::coverage::table().iter().find(|r| r.id == octt) else {
             return Ok(());
         };
@@ -187,19 +163,9 @@ impl DutDescription {
         let Ok(condition) = crate::pics::parse(text) else {
             return Ok(());
         };
-        let declared = crate::pics::Declared {
-            items: self.pics.iter().cloned().collect(),
-            profiles: self.profiles.clone(),
-            evses: self.evses.unwrap_or(1),
-        };
-        if condition.holds(&declared) {
-            Ok(())
-        } else {
-            Err(format!(
-                "part 5 runs {octt} only if {}; the DUT's PICS do not say so",
-                text.trim()
-            ))
-        }
+        let declared =
+            crate::pics::Declared { items: self.pics.iter().cloned().collect(), profiles: self.profiles.clone(), evses: self.evses.unwrap_or(1) };
+        if condition.holds(&declared) { Ok(()) } else { Err(format!("part 5 runs {octt} only if {}; the DUT's PICS do not say so", text.trim())) }
     }
 }
 
@@ -223,104 +189,46 @@ mod tests {
             needs: vec![],
             timeout_ms: 1,
         };
-        let station = |pics: &str| {
-            DutDescription::parse(&format!("kind = \"charging-station\"\npics = [{pics}]")).unwrap()
-        };
+        let station = |pics: &str| DutDescription::parse(&format!("kind = \"charging-station\"\npics = [{pics}]")).unwrap();
         // TC_C_32 (authorization cache) is conditional on C-49 and a local authorization method.
         let cached = meta("TC_C_32_CS", Role::Csms);
-        let e = station("\"C-30\"")
-            .applies(&cached, OcppVersion::V201)
-            .unwrap_err();
+        let e = station("\"C-30\"").applies(&cached, OcppVersion::V201).unwrap_err();
         assert!(e.contains("TC_C_32") && e.contains("C-49"), "{e}");
-        assert!(
-            station("\"C-30\", \"C-49\"")
-                .applies(&cached, OcppVersion::V201)
-                .is_ok()
-        );
-        assert!(
-            station("").applies(&cached, OcppVersion::V201).is_ok(),
-            "no PICS: the case runs"
-        );
-        assert!(
-            station("\"C-30\"")
-                .applies(&meta("TC_B_01_CS", Role::Csms), OcppVersion::V201)
-                .is_ok(),
-            "mandatory"
-        );
+        assert!(station("\"C-30\", \"C-49\"").applies(&cached, OcppVersion::V201).is_ok());
+        assert!(station("").applies(&cached, OcppVersion::V201).is_ok(), "no PICS: the case runs");
+        assert!(station("\"C-30\"").applies(&meta("TC_B_01_CS", Role::Csms), OcppVersion::V201).is_ok(), "mandatory");
         // TC_B_30 is mandatory for a station and conditional (C-44 or NOT AQ-6) for a CSMS.
-        let csms = |pics: &str| {
-            DutDescription::parse(&format!("kind = \"csms\"\npics = [{pics}]")).unwrap()
-        };
+        let csms = |pics: &str| DutDescription::parse(&format!("kind = \"csms\"\npics = [{pics}]")).unwrap();
         let b30 = meta("TC_B_30_CSMS", Role::ChargingStation);
         assert!(csms("\"AQ-6\"").applies(&b30, OcppVersion::V201).is_err());
-        assert!(
-            csms("\"AQ-6\", \"C-44\"")
-                .applies(&b30, OcppVersion::V201)
-                .is_ok()
-        );
+        assert!(csms("\"AQ-6\", \"C-44\"").applies(&b30, OcppVersion::V201).is_ok());
     }
 
     #[test]
     fn lab_timing_is_read_strictly_and_extends_the_case_limit() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dut/real-station.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dut/real-station.toml");
         let d = DutDescription::load(&path).unwrap();
         let t = d.timing.unwrap();
-        assert_eq!(
-            (t.connect_ms, t.reboot_ms, t.tolerance_ms),
-            (40_000, 60_000, 4_000)
-        );
-        assert!(
-            t.extra() >= std::time::Duration::from_secs(90),
-            "a slow reboot lengthens the case limit: {:?}",
-            t.extra()
-        );
+        assert_eq!((t.connect_ms, t.reboot_ms, t.tolerance_ms), (40_000, 60_000, 4_000));
+        assert!(t.extra() >= std::time::Duration::from_secs(90), "a slow reboot lengthens the case limit: {:?}", t.extra());
         assert_eq!(Timing::default().extra(), std::time::Duration::ZERO);
         let typo = DutDescription::parse("[timing]\nreboot-msec = 1000\n").unwrap_err();
         assert!(format!("{typo:#}").contains("reboot-msec"), "{typo:#}");
-        let partial = DutDescription::parse("[timing]\nreboot-ms = 30000\n")
-            .unwrap()
-            .timing
-            .unwrap();
-        assert_eq!(
-            (partial.reboot_ms, partial.response_ms),
-            (30_000, Timing::default().response_ms)
-        );
+        let partial = DutDescription::parse("[timing]\nreboot-ms = 30000\n").unwrap().timing.unwrap();
+        assert_eq!((partial.reboot_ms, partial.response_ms), (30_000, Timing::default().response_ms));
     }
 
     #[test]
     fn a_csms_description_gives_the_station_its_tokens_type_and_back_off() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dut/real-csms.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/dut/real-csms.toml");
         let d = DutDescription::load(&path).unwrap();
         let mut opts = crate::runner::RunOptions::default();
         opts.describe(d);
         let c = &opts.config;
-        assert_eq!(
-            (
-                c.station_id.as_str(),
-                c.valid_id_tokens.len(),
-                c.invalid_id_token.as_str()
-            ),
-            ("HARNESS-CS-01", 3, "0FD3B6A2")
-        );
-        assert_eq!(
-            c.parameters.get("id-token-type").map(String::as_str),
-            Some("ISO14443")
-        );
-        assert_eq!(
-            c.parameters
-                .get("retry-back-off-wait-minimum-s")
-                .map(String::as_str),
-            Some("5")
-        );
-        assert!(
-            c.valid_id_tokens
-                .iter()
-                .all(|t| ocpp_sim::variant::is_iso14443_uid(t)),
-            "{:?}",
-            c.valid_id_tokens
-        );
+        assert_eq!((c.station_id.as_str(), c.valid_id_tokens.len(), c.invalid_id_token.as_str()), ("HARNESS-CS-01", 3, "0FD3B6A2"));
+        assert_eq!(c.parameters.get("id-token-type").map(String::as_str), Some("ISO14443"));
+        assert_eq!(c.parameters.get("retry-back-off-wait-minimum-s").map(String::as_str), Some("5"));
+        assert!(c.valid_id_tokens.iter().all(|t| ocpp_sim::variant::is_iso14443_uid(t)), "{:?}", c.valid_id_tokens);
     }
 
     fn meta(profile: &str, features: &[&str], role: Role) -> CaseMeta {
@@ -349,78 +257,23 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert!(
-            d.applies(&meta("core", &[], Role::Csms), OcppVersion::V201)
-                .is_ok()
-        );
-        assert!(
-            d.applies(
-                &meta("core", &["auth-cache"], Role::Csms),
-                OcppVersion::V201
-            )
-            .is_ok()
-        );
-        assert!(
-            d.applies(&meta("local-auth-list", &[], Role::Csms), OcppVersion::V201)
-                .unwrap_err()
-                .contains("local-auth-list")
-        );
-        assert!(
-            d.applies(
-                &meta("core", &["offline-authorization"], Role::Csms),
-                OcppVersion::V201
-            )
-            .unwrap_err()
-            .contains("offline-authorization")
-        );
-        assert!(
-            d.applies(&meta("core", &[], Role::ChargingStation), OcppVersion::V201)
-                .unwrap_err()
-                .contains("other side")
-        );
-        assert!(
-            d.applies(&meta("core", &[], Role::Csms), OcppVersion::V16)
-                .unwrap_err()
-                .contains("1.6")
-        );
+        assert!(d.applies(&meta("core", &[], Role::Csms), OcppVersion::V201).is_ok());
+        assert!(d.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());
+        assert!(d.applies(&meta("local-auth-list", &[], Role::Csms), OcppVersion::V201).unwrap_err().contains("local-auth-list"));
+        assert!(d.applies(&meta("core", &["offline-authorization"], Role::Csms), OcppVersion::V201).unwrap_err().contains("offline-authorization"));
+        assert!(d.applies(&meta("core", &[], Role::ChargingStation), OcppVersion::V201).unwrap_err().contains("other side"));
+        assert!(d.applies(&meta("core", &[], Role::Csms), OcppVersion::V16).unwrap_err().contains("1.6"));
     }
 
     #[test]
     fn broken_descriptions_are_clear_errors() {
-        let typo = DutDescription::parse("profils = [\"core\"]")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            typo.contains("unknown field") && typo.contains("profils"),
-            "{typo}"
-        );
-        let version = DutDescription::parse("versions = [\"3.0\"]")
-            .unwrap_err()
-            .to_string();
+        let typo = DutDescription::parse("profils = [\"core\"]").unwrap_err().to_string();
+        assert!(typo.contains("unknown field") && typo.contains("profils"), "{typo}");
+        let version = DutDescription::parse("versions = [\"3.0\"]").unwrap_err().to_string();
         assert!(version.contains("3.0"), "{version}");
-        assert!(
-            DutDescription::parse("evses = 0")
-                .unwrap_err()
-                .to_string()
-                .contains("at least 1")
-        );
-        assert!(
-            DutDescription::parse("evse-id = 2")
-                .unwrap_err()
-                .to_string()
-                .contains("has 1 EVSE")
-        );
-        assert!(
-            DutDescription::parse("evses = 2\nconnector-id = 0")
-                .unwrap_err()
-                .to_string()
-                .contains("count from 1")
-        );
-        assert_eq!(
-            DutDescription::parse("evses = 2\nevse-id = 2")
-                .unwrap()
-                .evse_id,
-            Some(2)
-        );
+        assert!(DutDescription::parse("evses = 0").unwrap_err().to_string().contains("at least 1"));
+        assert!(DutDescription::parse("evse-id = 2").unwrap_err().to_string().contains("has 1 EVSE"));
+        assert!(DutDescription::parse("evses = 2\nconnector-id = 0").unwrap_err().to_string().contains("count from 1"));
+        assert_eq!(DutDescription::parse("evses = 2\nevse-id = 2").unwrap().evse_id, Some(2));
     }
 }

@@ -16,13 +16,7 @@ use wasmtime::{
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView, p2::pipe::MemoryOutputPipe};
 
-use ocpp_core::{
-    case::{CaseMeta, Role, Verdict},
-    session::{self as sess, Connection},
-    trace::Trace,
-    transport::Listener,
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role, Verdict}, session::{self as sess, Connection}, trace::Trace, transport::Listener, version::OcppVersion};
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -76,30 +70,15 @@ pub struct CaseContext {
 
 impl CaseContext {
     /// How the harness station dials `url` at `version` with `security`, in this case.
-    pub fn dial<'a>(
-        &'a self,
-        url: &'a str,
-        version: OcppVersion,
-        security: &'a ocpp_core::security::Security,
-    ) -> crate::own_station::Dial<'a> {
+    pub fn dial<'a>(&'a self, url: &'a str, version: OcppVersion, security: &'a ocpp_core::security::Security) -> crate::own_station::Dial<'a> {
         station_dial(&self.config, url, version, security, &self.trace)
     }
 }
 
 /// How the harness station dials `url`: the reconnect gap is the DUT description's
 /// `retry-back-off-wait-minimum-s` (1 s without one).
-pub fn station_dial<'a>(
-    config: &'a RunConfig,
-    url: &'a str,
-    version: OcppVersion,
-    security: &'a ocpp_core::security::Security,
-    trace: &'a Trace,
-) -> crate::own_station::Dial<'a> {
-    let gap_s = config
-        .parameters
-        .get("retry-back-off-wait-minimum-s")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(1);
+pub fn station_dial<'a>(config: &'a RunConfig, url: &'a str, version: OcppVersion, security: &'a ocpp_core::security::Security, trace: &'a Trace) -> crate::own_station::Dial<'a> {
+    let gap_s = config.parameters.get("retry-back-off-wait-minimum-s").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1);
     crate::own_station::Dial {
         url,
         station_id: &config.station_id,
@@ -121,10 +100,7 @@ pub struct CaseHost {
 
 impl WasiView for CaseHost {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -137,9 +113,7 @@ pub struct GuestLimits {
 
 impl Default for GuestLimits {
     fn default() -> Self {
-        Self {
-            memory_bytes: 256 << 20,
-        }
+        Self { memory_bytes: 256 << 20 }
     }
 }
 
@@ -193,79 +167,33 @@ impl Host {
         epoch_ticker(&engine);
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e:#}"))?;
-        TestSuite::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow!("{e:#}"))?;
-        Ok(Host {
-            engine,
-            linker,
-            cache_dir,
-            limits: GuestLimits::default(),
-        })
+        TestSuite::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(|e| anyhow!("{e:#}"))?;
+        Ok(Host { engine, linker, cache_dir, limits: GuestLimits::default() })
     }
 
     /// Compile a component (or load it from the on-disk cache) and list its cases.
     pub async fn load_suite(&self, name: &str, bytes: &[u8]) -> anyhow::Result<Suite> {
         let t0 = Instant::now();
-        let (component, from_cache) = self
-            .compile(bytes)
-            .with_context(|| format!("suite {name}: not a loadable component"))?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            anyhow!("suite {name}: imports do not match the ocpp:harness world: {e:#}")
-        })?;
-        let pre = TestSuitePre::new(pre).map_err(|e| {
-            anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}")
-        })?;
+        let (component, from_cache) = self.compile(bytes).with_context(|| format!("suite {name}: not a loadable component"))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| anyhow!("suite {name}: imports do not match the ocpp:harness world: {e:#}"))?;
+        let pre = TestSuitePre::new(pre).map_err(|e| anyhow!("suite {name}: exports do not match the ocpp:harness world: {e:#}"))?;
         let load_time = t0.elapsed();
-        let sha256 = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let mut suite = Suite {
-            name: name.to_string(),
-            pre,
-            cases: vec![],
-            load_time,
-            from_cache,
-            sha256,
-        };
-        let ctx = Arc::new(CaseContext {
-            trace: Trace::new(),
-            started: Instant::now(),
-            config: RunConfig::default(),
-            version: OcppVersion::V201,
-            endpoint: Endpoint::None,
-            bench: ocpp_bench::Bench::none(),
-            security: Default::default(),
-            leftovers: Default::default(),
-            own_station: Default::default(),
-        });
+        let sha256 = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache, sha256 };
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default(), own_station: Default::default() });
         let (mut store, _output) = self.store(ctx);
-        let instance = suite
-            .pre
-            .instantiate_async(&mut store)
+        let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
+        let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
             .await
-            .map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
-        let listing = tokio::time::timeout(
-            Duration::from_secs(10),
-            instance.ocpp_harness_suite().call_cases(&mut store),
-        )
-        .await
-        .map_err(|_| anyhow!("suite {name}: cases() did not return within 10 s"))?
-        .map_err(|e| anyhow!("suite {name}: cases() trapped: {e:#}"))?;
-        suite.cases = listing
-            .into_iter()
-            .map(|m| meta_from_wit(m, name))
-            .collect();
+            .map_err(|_| anyhow!("suite {name}: cases() did not return within 10 s"))?
+            .map_err(|e| anyhow!("suite {name}: cases() trapped: {e:#}"))?;
+        suite.cases = listing.into_iter().map(|m| meta_from_wit(m, name)).collect();
         Ok(suite)
     }
 
     pub async fn load_suite_file(&self, path: &Path) -> anyhow::Result<Suite> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("suite")
-            .to_string();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("suite").to_string();
         self.load_suite(&name, &bytes).await
     }
 
@@ -279,12 +207,7 @@ impl Host {
         let mut compat = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut compat);
         h.update(std::hash::Hasher::finish(&compat).to_le_bytes());
-        let key: String = h
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let key: String = h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
         let path = dir.join(format!("{key}.cwasm"));
         if path.exists() {
             // SAFETY: the file was written by `Component::serialize` of an engine with the same
@@ -308,28 +231,9 @@ impl Host {
 
     fn store(&self, ctx: Arc<CaseContext>) -> (Store<CaseHost>, MemoryOutputPipe) {
         let output = MemoryOutputPipe::new(64 * 1024);
-        let wasi = WasiCtx::builder()
-            .stdout(output.clone())
-            .stderr(output.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
-            .instances(64)
-            .tables(64)
-            .trap_on_grow_failure(true)
-            .build();
-        let mut store = Store::new(
-            &self.engine,
-            CaseHost {
-                table: ResourceTable::new(),
-                wasi,
-                limits,
-                ctx,
-            },
-        );
+        let wasi = WasiCtx::builder().stdout(output.clone()).stderr(output.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(64).tables(64).trap_on_grow_failure(true).build();
+        let mut store = Store::new(&self.engine, CaseHost { table: ResourceTable::new(), wasi, limits, ctx });
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
@@ -337,26 +241,12 @@ impl Host {
     }
 
     /// Run one case in a fresh instance, bounded by `limit`.
-    pub async fn run_case(
-        &self,
-        suite: &Suite,
-        id: &str,
-        ctx: Arc<CaseContext>,
-        limit: Duration,
-    ) -> GuestOutcome {
+    pub async fn run_case(&self, suite: &Suite, id: &str, ctx: Arc<CaseContext>, limit: Duration) -> GuestOutcome {
         let trace = ctx.trace.clone();
         let (mut store, output) = self.store(ctx);
         let run = async {
-            let instance = suite
-                .pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| format!("instantiation failed: {e:#}"))?;
-            instance
-                .ocpp_harness_suite()
-                .call_run(&mut store, id)
-                .await
-                .map_err(|e| format!("the case trapped: {e:#}"))
+            let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| format!("instantiation failed: {e:#}"))?;
+            instance.ocpp_harness_suite().call_run(&mut store, id).await.map_err(|e| format!("the case trapped: {e:#}"))
         };
         let outcome = match tokio::time::timeout(limit, run).await {
             Ok(Ok(v)) => GuestOutcome::Verdict(verdict_from_wit(v)),
@@ -366,32 +256,18 @@ impl Host {
             Err(_) => match trace.current_wait() {
                 Some((what, waited)) => GuestOutcome::Verdict(Verdict::Fail {
                     requirement: None,
-                    expected: format!(
-                        "{what} within the case's time limit of {} ms",
-                        limit.as_millis()
-                    ),
-                    observed: format!(
-                        "still waiting after {} ms when the limit was reached",
-                        waited.as_millis()
-                    ),
+                    expected: format!("{what} within the case's time limit of {} ms", limit.as_millis()),
+                    observed: format!("still waiting after {} ms when the limit was reached", waited.as_millis()),
                 }),
-                None => GuestOutcome::Error(format!(
-                    "the case did not finish within its timeout of {} ms",
-                    limit.as_millis()
-                )),
+                None => GuestOutcome::Error(format!("the case did not finish within its timeout of {} ms", limit.as_millis())),
             },
         };
         drop(store); // closes every connection the case still held
-        let out = String::from_utf8_lossy(&output.contents())
-            .trim_end()
-            .to_string();
+        let out = String::from_utf8_lossy(&output.contents()).trim_end().to_string();
         if !out.is_empty() {
             trace.log("guest", out.clone());
             if let GuestOutcome::Error(e) = outcome {
-                return GuestOutcome::Error(format!(
-                    "{e}\nguest output:\n{}",
-                    output_summary(&out)
-                ));
+                return GuestOutcome::Error(format!("{e}\nguest output:\n{}", output_summary(&out)));
             }
         }
         outcome
@@ -443,11 +319,7 @@ fn meta_from_wit(m: types::CaseMeta, suite: &str) -> CaseMeta {
 fn verdict_from_wit(v: types::Verdict) -> Verdict {
     match v {
         types::Verdict::Pass => Verdict::Pass,
-        types::Verdict::Fail(f) => Verdict::Fail {
-            requirement: f.requirement,
-            expected: f.expected,
-            observed: f.observed,
-        },
+        types::Verdict::Fail(f) => Verdict::Fail { requirement: f.requirement, expected: f.expected, observed: f.observed },
         types::Verdict::Skip(r) => Verdict::Skip(r),
         types::Verdict::Inconclusive(r) => Verdict::Inconclusive(r),
     }
@@ -464,26 +336,18 @@ fn to_wit_error(e: sess::SessionError) -> session::SessionError {
 }
 
 fn parse_json(what: &str, text: &str) -> Result<Value, session::SessionError> {
-    serde_json::from_str(text)
-        .map_err(|e| session::SessionError::Usage(format!("{what} is not JSON: {e}")))
+    serde_json::from_str(text).map_err(|e| session::SessionError::Usage(format!("{what} is not JSON: {e}")))
 }
 
 /// Time a wait and book it to the case's trace: DUT waits that ended in a timeout were the
 /// case waiting out a period on purpose (`timeout_is_timer`), e.g. checking for silence.
-async fn timed<T>(
-    trace: &Trace,
-    timeout_is_timer: bool,
-    what: &str,
-    f: impl Future<Output = Result<T, sess::SessionError>>,
-) -> Result<T, sess::SessionError> {
+async fn timed<T>(trace: &Trace, timeout_is_timer: bool, what: &str, f: impl Future<Output = Result<T, sess::SessionError>>) -> Result<T, sess::SessionError> {
     let t0 = Instant::now();
     trace.begin_wait(what);
     let r = f.await;
     trace.end_wait();
     let kind = match &r {
-        Err(sess::SessionError::Timeout(_)) if timeout_is_timer => {
-            ocpp_core::trace::WaitKind::Timer
-        }
+        Err(sess::SessionError::Timeout(_)) if timeout_is_timer => ocpp_core::trace::WaitKind::Timer,
         _ => ocpp_core::trace::WaitKind::Dut,
     };
     trace.waited(kind, t0.elapsed());
@@ -501,25 +365,12 @@ type SessResult<T> = wasmtime::Result<Result<T, session::SessionError>>;
 impl types::Host for CaseHost {}
 
 impl session::Host for CaseHost {
-    async fn accept_station(
-        &mut self,
-        timeout_ms: u32,
-        claim: Vec<String>,
-    ) -> SessResult<Resource<Connection>> {
+    async fn accept_station(&mut self, timeout_ms: u32, claim: Vec<String>) -> SessResult<Resource<Connection>> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "accept-station needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("accept-station needs the harness in the CSMS role".into())));
         };
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.connect_ms));
-        match timed(
-            &self.ctx.trace,
-            false,
-            "the station to connect",
-            listener.clone().accept(timeout),
-        )
-        .await
-        {
+        match timed(&self.ctx.trace, false, "the station to connect", listener.clone().accept(timeout)).await {
             Ok(conn) => {
                 conn.adopt(&claim);
                 Ok(Ok(self.table.push(conn)?))
@@ -530,35 +381,19 @@ impl session::Host for CaseHost {
 
     async fn ready_station(&mut self, claim: Vec<String>) -> SessResult<Resource<Connection>> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "ready-station needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("ready-station needs the harness in the CSMS role".into())));
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
-        match timed(
-            &trace,
-            false,
-            "the station to be ready",
-            crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace),
-        )
-        .await
-        {
+        match timed(&trace, false, "the station to be ready", crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
     }
 
-    async fn reach_station(
-        &mut self,
-        state: session::StationState,
-        evse: u32,
-        claim: Vec<String>,
-    ) -> SessResult<session::Reached> {
+    async fn reach_station(&mut self, state: session::StationState, evse: u32, claim: Vec<String>) -> SessResult<session::Reached> {
         use crate::states::StationState as S;
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "reach-station needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("reach-station needs the harness in the CSMS role".into())));
         };
         let state = match state {
             session::StationState::EvConnectedPreSession => S::EvConnectedPreSession,
@@ -575,74 +410,36 @@ impl session::Host for CaseHost {
             bench: &self.ctx.bench,
             timing: &c.timing,
             evses: c.evses,
-            token: c
-                .valid_id_tokens
-                .first()
-                .cloned()
-                .unwrap_or_else(|| ocpp_core::defaults::VALID_ID_TOKENS[0].into()),
+            token: c.valid_id_tokens.first().cloned().unwrap_or_else(|| ocpp_core::defaults::VALID_ID_TOKENS[0].into()),
             authorization: c.parameters.get("authorization").cloned(),
         };
         let trace = self.ctx.trace.clone();
-        match timed(
-            &trace,
-            false,
-            "the station to reach the state",
-            crate::states::reach(listener, state, evse, &claim, &setup, &trace),
-        )
-        .await
-        {
-            Ok((conn, transaction_id)) => Ok(Ok(session::Reached {
-                connection: self.table.push(conn)?,
-                transaction_id,
-            })),
+        match timed(&trace, false, "the station to reach the state", crate::states::reach(listener, state, evse, &claim, &setup, &trace)).await {
+            Ok((conn, transaction_id)) => Ok(Ok(session::Reached { connection: self.table.push(conn)?, transaction_id })),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
     }
 
     async fn reboot_station(&mut self, claim: Vec<String>) -> SessResult<session::Rebooted> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "reboot-station needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("reboot-station needs the harness in the CSMS role".into())));
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
-        match timed(
-            &trace,
-            false,
-            "the station to reboot",
-            crate::states::reboot(listener, &self.ctx.bench, &claim, &timing, &trace),
-        )
-        .await
-        {
+        match timed(&trace, false, "the station to reboot", crate::states::reboot(listener, &self.ctx.bench, &claim, &timing, &trace)).await {
             Ok((conn, method)) => {
                 let method = match method {
-                    crate::states::RebootMethod::AlreadyBooting => {
-                        session::RebootMethod::AlreadyBooting
-                    }
+                    crate::states::RebootMethod::AlreadyBooting => session::RebootMethod::AlreadyBooting,
                     crate::states::RebootMethod::PowerCycle => session::RebootMethod::PowerCycle,
                     crate::states::RebootMethod::Reset => session::RebootMethod::Reset,
                 };
-                Ok(Ok(session::Rebooted {
-                    connection: self.table.push(conn)?,
-                    method,
-                }))
+                Ok(Ok(session::Rebooted { connection: self.table.push(conn)?, method }))
             }
             Err(e) => Ok(Err(to_wit_error(e))),
         }
     }
 
-    async fn connect_csms(
-        &mut self,
-        version: types::OcppVersion,
-        claim: Vec<String>,
-    ) -> SessResult<Resource<Connection>> {
-        self.connect_csms_presenting(
-            version,
-            claim,
-            session::Credentials::Configured,
-            session::Certificate::Configured,
-        )
-        .await
+    async fn connect_csms(&mut self, version: types::OcppVersion, claim: Vec<String>) -> SessResult<Resource<Connection>> {
+        self.connect_csms_presenting(version, claim, session::Credentials::Configured, session::Certificate::Configured).await
     }
 
     async fn connect_csms_presenting(
@@ -654,20 +451,10 @@ impl session::Host for CaseHost {
     ) -> SessResult<Resource<Connection>> {
         let ctx = self.ctx.clone();
         let Endpoint::CsmsUrl(url) = &ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "connect-csms needs the harness in the charging-station role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("connect-csms needs the harness in the charging-station role".into())));
         };
         let d = ctx.dial(url, version.into(), &ctx.security);
-        match timed(
-            &ctx.trace,
-            false,
-            "the CSMS to accept the connection",
-            ctx.own_station
-                .connect(&d, credentials.into(), certificate.into(), &claim),
-        )
-        .await
-        {
+        match timed(&ctx.trace, false, "the CSMS to accept the connection", ctx.own_station.connect(&d, credentials.into(), certificate.into(), &claim)).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
@@ -676,19 +463,10 @@ impl session::Host for CaseHost {
     async fn ready_csms(&mut self, claim: Vec<String>) -> SessResult<Resource<Connection>> {
         let ctx = self.ctx.clone();
         let Endpoint::CsmsUrl(url) = &ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "ready-csms needs the harness in the charging-station role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("ready-csms needs the harness in the charging-station role".into())));
         };
         let d = ctx.dial(url, ctx.version, &ctx.security);
-        match timed(
-            &ctx.trace,
-            false,
-            "the harness station to be connected and registered",
-            ctx.own_station.ready(&d, &claim),
-        )
-        .await
-        {
+        match timed(&ctx.trace, false, "the harness station to be connected and registered", ctx.own_station.ready(&d, &claim)).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(to_wit_error(e))),
         }
@@ -698,43 +476,21 @@ impl session::Host for CaseHost {
         Ok(self.ctx.own_station.unique())
     }
 
-    async fn connect_csms_raised(
-        &mut self,
-        url: String,
-        version: types::OcppVersion,
-        claim: Vec<String>,
-    ) -> SessResult<Resource<Connection>> {
+    async fn connect_csms_raised(&mut self, url: String, version: types::OcppVersion, claim: Vec<String>) -> SessResult<Resource<Connection>> {
         if !matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_)) {
-            return Ok(Err(session::SessionError::Usage(
-                "connect-csms-raised needs the harness in the charging-station role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("connect-csms-raised needs the harness in the charging-station role".into())));
         }
         let profile = self.ctx.security.profile;
         if !matches!(profile, 1 | 2) {
-            return Ok(Err(session::SessionError::Usage(format!(
-                "security profile {profile} cannot be raised (1 to 2, 2 to 3)"
-            ))));
+            return Ok(Err(session::SessionError::Usage(format!("security profile {profile} cannot be raised (1 to 2, 2 to 3)"))));
         }
         let up = self.ctx.security.at_profile(profile + 1);
         let ctx = self.ctx.clone();
         let d = ctx.dial(&url, version.into(), &up);
-        let configured = (
-            ocpp_core::security::Credentials::Configured,
-            ocpp_core::security::pki::Variant::Configured,
-        );
-        match timed(
-            &ctx.trace,
-            false,
-            "the CSMS to accept the connection",
-            ctx.own_station
-                .connect(&d, configured.0, configured.1, &claim),
-        )
-        .await
-        {
+        let configured = (ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured);
+        match timed(&ctx.trace, false, "the CSMS to accept the connection", ctx.own_station.connect(&d, configured.0, configured.1, &claim)).await {
             Ok(conn) => {
-                self.ctx
-                    .security
-                    .move_station(self.ctx.version, Some((profile + 1, url.clone())));
+                self.ctx.security.move_station(self.ctx.version, Some((profile + 1, url.clone())));
                 self.ctx.trace.log("state", format!("the harness station moved to {url} at security profile {}, for the rest of the run", profile + 1));
                 Ok(Ok(self.table.push(conn)?))
             }
@@ -742,22 +498,12 @@ impl session::Host for CaseHost {
         }
     }
 
-    async fn offer_subprotocols(
-        &mut self,
-        subprotocols: Vec<String>,
-        wait_ms: u32,
-    ) -> SessResult<session::Upgrade> {
+    async fn offer_subprotocols(&mut self, subprotocols: Vec<String>, wait_ms: u32) -> SessResult<session::Upgrade> {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "offer-subprotocols needs the harness in the charging-station role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("offer-subprotocols needs the harness in the charging-station role".into())));
         };
         let id = &self.ctx.config.station_id;
-        let security = match self.ctx.security.client(
-            id,
-            ocpp_core::security::Credentials::Configured,
-            ocpp_core::security::pki::Variant::Configured,
-        ) {
+        let security = match self.ctx.security.client(id, ocpp_core::security::Credentials::Configured, ocpp_core::security::pki::Variant::Configured) {
             Ok(s) => s,
             Err(e) => return Ok(Err(session::SessionError::Usage(e))),
         };
@@ -770,31 +516,11 @@ impl session::Host for CaseHost {
             timeout: ms(self.ctx.config.timing.connect_ms),
         };
         let trace = self.ctx.trace.clone();
-        match timed(&trace, false, "the CSMS to answer the upgrade", async {
-            ocpp_core::security::tls::probe_upgrade(&dial, ms(wait_ms))
-                .await
-                .map_err(|e| sess::SessionError::Closed(e.to_string()))
-        })
-        .await
-        {
+        match timed(&trace, false, "the CSMS to answer the upgrade", async { ocpp_core::security::tls::probe_upgrade(&dial, ms(wait_ms)).await.map_err(|e| sess::SessionError::Closed(e.to_string())) }).await {
             Ok(u) => {
-                let closed = u
-                    .closed
-                    .as_deref()
-                    .map_or("kept the connection open".to_string(), |c| {
-                        format!("then {c}")
-                    });
-                trace.handshake(format!(
-                    "GET {} offering {offer:?} -> HTTP {} selected {:?}; {closed}",
-                    dial.url,
-                    u.status,
-                    u.selected.as_deref().unwrap_or("")
-                ));
-                Ok(Ok(session::Upgrade {
-                    status: u.status,
-                    selected: u.selected,
-                    closed: u.closed,
-                }))
+                let closed = u.closed.as_deref().map_or("kept the connection open".to_string(), |c| format!("then {c}"));
+                trace.handshake(format!("GET {} offering {offer:?} -> HTTP {} selected {:?}; {closed}", dial.url, u.status, u.selected.as_deref().unwrap_or("")));
+                Ok(Ok(session::Upgrade { status: u.status, selected: u.selected, closed: u.closed }))
             }
             Err(e) => {
                 trace.handshake(format!("GET {} offering {offer:?} failed: {e}", dial.url));
@@ -803,36 +529,19 @@ impl session::Host for CaseHost {
         }
     }
 
-    async fn offer_old_tls(
-        &mut self,
-        version: String,
-        wait_ms: u32,
-    ) -> SessResult<session::TlsAnswer> {
+    async fn offer_old_tls(&mut self, version: String, wait_ms: u32) -> SessResult<session::TlsAnswer> {
         let Endpoint::CsmsUrl(url) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "offer-old-tls needs the harness in the charging-station role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("offer-old-tls needs the harness in the charging-station role".into())));
         };
         let Some((host, port)) = ocpp_core::security::old_tls::wss_endpoint(url) else {
-            return Ok(Err(session::SessionError::Usage(format!(
-                "offer-old-tls needs a wss:// CSMS URL; the run's is {url}"
-            ))));
+            return Ok(Err(session::SessionError::Usage(format!("offer-old-tls needs a wss:// CSMS URL; the run's is {url}"))));
         };
         let trace = self.ctx.trace.clone();
         let probe = ocpp_core::security::old_tls::offer(&host, port, &version, ms(wait_ms));
-        match timed(
-            &trace,
-            false,
-            "the CSMS to answer an old ClientHello",
-            async { probe.await.map_err(sess::SessionError::Closed) },
-        )
-        .await
-        {
+        match timed(&trace, false, "the CSMS to answer an old ClientHello", async { probe.await.map_err(sess::SessionError::Closed) }).await {
             Ok(a) => {
                 use ocpp_core::security::old_tls::OldTlsAnswer as A;
-                trace.handshake(format!(
-                    "ClientHello offering at most TLS {version} to {host}:{port} -> {a:?}"
-                ));
+                trace.handshake(format!("ClientHello offering at most TLS {version} to {host}:{port} -> {a:?}"));
                 Ok(Ok(match a {
                     A::ServerHello(v) => session::TlsAnswer::ServerHello(v),
                     A::Refused(why) => session::TlsAnswer::Refused(why),
@@ -845,85 +554,51 @@ impl session::Host for CaseHost {
 
     async fn alternative_csms_url(&mut self) -> SessResult<String> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "alternative-csms-url needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("alternative-csms-url needs the harness in the CSMS role".into())));
         };
         // A lab behind NAT names the URL its station reaches; the port to bind may be fixed.
         let params = &self.ctx.config.parameters;
-        let port = params
-            .get("alternative-listen-port")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0);
+        let port = params.get("alternative-listen-port").and_then(|p| p.parse().ok()).unwrap_or(0);
         match listener.alternative_url(listener.addr().ip(), port).await {
-            Ok(url) => Ok(Ok(params
-                .get("alternative-csms-url")
-                .cloned()
-                .unwrap_or(url))),
-            Err(e) => Ok(Err(session::SessionError::Usage(format!(
-                "cannot open the alternative endpoint: {e}"
-            )))),
+            Ok(url) => Ok(Ok(params.get("alternative-csms-url").cloned().unwrap_or(url))),
+            Err(e) => Ok(Err(session::SessionError::Usage(format!("cannot open the alternative endpoint: {e}")))),
         }
     }
 
     async fn silence_endpoint(&mut self, alternative: bool, silent: bool) -> SessResult<()> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "silence-endpoint needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("silence-endpoint needs the harness in the CSMS role".into())));
         };
         let which = if alternative { "alternative" } else { "main" };
-        self.ctx.trace.log(
-            "info",
-            if silent {
-                format!("the {which} endpoint closes connections unanswered from now on")
-            } else {
-                format!("the {which} endpoint serves again")
-            },
-        );
+        self.ctx.trace.log("info", if silent { format!("the {which} endpoint closes connections unanswered from now on") } else { format!("the {which} endpoint serves again") });
         listener.silence(alternative, silent);
         Ok(Ok(()))
     }
 
     async fn serve_old_tls(&mut self, version: String) -> SessResult<()> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "serve-old-tls needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("serve-old-tls needs the harness in the CSMS role".into())));
         };
         if ocpp_core::security::old_tls::wire_version(&version).is_none() {
-            return Ok(Err(session::SessionError::Usage(format!(
-                "TLS version {version:?}: only \"1.0\" and \"1.1\" can be served"
-            ))));
+            return Ok(Err(session::SessionError::Usage(format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be served"))));
         }
         if self.ctx.security.profile < 2 {
-            return Ok(Err(session::SessionError::Usage(format!(
-                "serve-old-tls needs security profile 2 or 3; the run is at {}",
-                self.ctx.security.profile
-            ))));
+            return Ok(Err(session::SessionError::Usage(format!("serve-old-tls needs security profile 2 or 3; the run is at {}", self.ctx.security.profile))));
         }
         let mut s = listener.security();
         s.old_tls = Some(version.clone());
-        self.ctx.trace.log(
-            "info",
-            format!("answering handshakes with a ServerHello for TLS {version} from now on"),
-        );
+        self.ctx.trace.log("info", format!("answering handshakes with a ServerHello for TLS {version} from now on"));
         listener.secure(s);
         Ok(Ok(()))
     }
 
     async fn serve_certificate(&mut self, certificate: session::Certificate) -> SessResult<()> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "serve-certificate needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("serve-certificate needs the harness in the CSMS role".into())));
         };
         match self.ctx.security.serve(certificate.into()) {
             Ok(s) => {
-                self.ctx.trace.log(
-                    "info",
-                    format!("serving the {certificate:?} server certificate from now on"),
-                );
+                self.ctx.trace.log("info", format!("serving the {certificate:?} server certificate from now on"));
                 listener.secure(s);
                 Ok(Ok(()))
             }
@@ -933,17 +608,10 @@ impl session::Host for CaseHost {
 
     async fn sign_csr(&mut self, csr: String) -> SessResult<String> {
         use ocpp_core::security::pki::CsrError;
-        let signed = self
-            .ctx
-            .security
-            .pki()
-            .map_err(CsrError::NoCaKey)
-            .and_then(|p| p.sign_csr(&csr));
+        let signed = self.ctx.security.pki().map_err(CsrError::NoCaKey).and_then(|p| p.sign_csr(&csr));
         Ok(match signed {
             Ok(chain) => {
-                self.ctx
-                    .trace
-                    .log("info", "the test CA signed the station's CSR");
+                self.ctx.trace.log("info", "the test CA signed the station's CSR");
                 Ok(chain)
             }
             Err(CsrError::NoCaKey(e)) => Err(session::SessionError::Usage(e)),
@@ -953,27 +621,20 @@ impl session::Host for CaseHost {
 
     async fn raise_security_profile(&mut self, raised: bool) -> SessResult<u8> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
-            return Ok(Err(session::SessionError::Usage(
-                "raise-security-profile needs the harness in the CSMS role".into(),
-            )));
+            return Ok(Err(session::SessionError::Usage("raise-security-profile needs the harness in the CSMS role".into())));
         };
         let (version, security) = (self.ctx.version, &self.ctx.security);
         let now = security.in_force(version).profile;
         let target = match raised {
             true if matches!(now, 1 | 2) => Some(now + 1),
             true => {
-                return Ok(Err(session::SessionError::Usage(format!(
-                    "security profile {now} cannot be raised (1 to 2, 2 to 3)"
-                ))));
+                return Ok(Err(session::SessionError::Usage(format!("security profile {now} cannot be raised (1 to 2, 2 to 3)"))));
             }
             false => None,
         };
         let before = security.raised_to(version);
         security.raise(version, target);
-        match security
-            .in_force(version)
-            .serve(ocpp_core::security::pki::Variant::Configured)
-        {
+        match security.in_force(version).serve(ocpp_core::security::pki::Variant::Configured) {
             Ok(s) => {
                 listener.secure(s);
                 if raised {
@@ -991,12 +652,7 @@ impl session::Host for CaseHost {
     }
 
     async fn second_csms_root(&mut self) -> SessResult<String> {
-        let root = self.ctx.security.pki().and_then(|p| {
-            p.second
-                .as_ref()
-                .map(|(ca2, _)| ca2.clone())
-                .ok_or_else(|| "the PKI has no second CSMS root (ca2.pem)".into())
-        });
+        let root = self.ctx.security.pki().and_then(|p| p.second.as_ref().map(|(ca2, _)| ca2.clone()).ok_or_else(|| "the PKI has no second CSMS root (ca2.pem)".into()));
         Ok(root.map_err(session::SessionError::Usage))
     }
 }
@@ -1026,10 +682,7 @@ impl From<session::Certificate> for ocpp_core::security::pki::Variant {
 }
 
 impl session::HostConnection for CaseHost {
-    async fn version(
-        &mut self,
-        this: Resource<Connection>,
-    ) -> wasmtime::Result<types::OcppVersion> {
+    async fn version(&mut self, this: Resource<Connection>) -> wasmtime::Result<types::OcppVersion> {
         Ok(self.table.get(&this)?.version().into())
     }
 
@@ -1037,26 +690,12 @@ impl session::HostConnection for CaseHost {
         Ok(self.table.get(&this)?.station_id().to_string())
     }
 
-    async fn security(
-        &mut self,
-        this: Resource<Connection>,
-    ) -> wasmtime::Result<session::PeerSecurity> {
+    async fn security(&mut self, this: Resource<Connection>) -> wasmtime::Result<session::PeerSecurity> {
         let s = self.table.get(&this)?.security();
-        Ok(session::PeerSecurity {
-            profile: s.profile,
-            tls_version: s.tls_version,
-            peer_certificate_cn: s.peer_certificate_cn,
-            basic_auth_user: s.basic_auth_user,
-        })
+        Ok(session::PeerSecurity { profile: s.profile, tls_version: s.tls_version, peer_certificate_cn: s.peer_certificate_cn, basic_auth_user: s.basic_auth_user })
     }
 
-    async fn call(
-        &mut self,
-        this: Resource<Connection>,
-        action: String,
-        payload: String,
-        timeout_ms: u32,
-    ) -> SessResult<session::CallOutcome> {
+    async fn call(&mut self, this: Resource<Connection>, action: String, payload: String, timeout_ms: u32) -> SessResult<session::CallOutcome> {
         let conn = self.table.get(&this)?.clone();
         let payload = match parse_json("the CALL payload", &payload) {
             Ok(p) => p,
@@ -1064,153 +703,65 @@ impl session::HostConnection for CaseHost {
         };
         let timeout = ms(timeout_ms).max(ms(self.ctx.config.timing.response_ms));
         let station_role = matches!(self.ctx.endpoint, Endpoint::CsmsUrl(_));
-        let request =
-            (station_role && crate::leftovers::Leftovers::tracks(&action)).then(|| payload.clone());
-        Ok(
-            match timed(
-                &self.ctx.trace,
-                false,
-                &format!("the answer to {action}"),
-                crate::baseline::call(&conn, &action, payload, timeout),
-            )
-            .await
-            {
-                Ok(sess::CallOutcome::Result(v)) => {
-                    if station_role {
-                        self.ctx.leftovers.lock().unwrap().observe(
-                            &conn,
-                            &action,
-                            request.as_ref(),
-                            &v,
-                        );
-                    }
-                    Ok(session::CallOutcome::Result(v.to_string()))
+        let request = (station_role && crate::leftovers::Leftovers::tracks(&action)).then(|| payload.clone());
+        Ok(match timed(&self.ctx.trace, false, &format!("the answer to {action}"), crate::baseline::call(&conn, &action, payload, timeout)).await {
+            Ok(sess::CallOutcome::Result(v)) => {
+                if station_role {
+                    self.ctx.leftovers.lock().unwrap().observe(&conn, &action, request.as_ref(), &v);
                 }
-                Ok(sess::CallOutcome::Error {
-                    code,
-                    description,
-                    details,
-                }) => Ok(session::CallOutcome::Error(session::CallError {
-                    code,
-                    description,
-                    details: details.to_string(),
-                })),
-                Err(e) => Err(to_wit_error(e)),
-            },
-        )
+                Ok(session::CallOutcome::Result(v.to_string()))
+            }
+            Ok(sess::CallOutcome::Error { code, description, details }) => {
+                Ok(session::CallOutcome::Error(session::CallError { code, description, details: details.to_string() }))
+            }
+            Err(e) => Err(to_wit_error(e)),
+        })
     }
 
-    async fn claim(
-        &mut self,
-        this: Resource<Connection>,
-        actions: Vec<String>,
-    ) -> wasmtime::Result<()> {
+    async fn claim(&mut self, this: Resource<Connection>, actions: Vec<String>) -> wasmtime::Result<()> {
         self.table.get(&this)?.claim(&actions);
         Ok(())
     }
 
-    async fn release(
-        &mut self,
-        this: Resource<Connection>,
-        actions: Vec<String>,
-    ) -> wasmtime::Result<()> {
+    async fn release(&mut self, this: Resource<Connection>, actions: Vec<String>) -> wasmtime::Result<()> {
         self.table.get(&this)?.release(&actions);
         Ok(())
     }
 
-    async fn set_default_answer(
-        &mut self,
-        this: Resource<Connection>,
-        action: String,
-        payload: String,
-    ) -> SessResult<()> {
+    async fn set_default_answer(&mut self, this: Resource<Connection>, action: String, payload: String) -> SessResult<()> {
         let conn = self.table.get(&this)?;
-        Ok(parse_json("the default answer", &payload)
-            .and_then(|p| conn.set_default_answer(&action, p).map_err(to_wit_error)))
+        Ok(parse_json("the default answer", &payload).and_then(|p| conn.set_default_answer(&action, p).map_err(to_wit_error)))
     }
 
-    async fn expect_call(
-        &mut self,
-        this: Resource<Connection>,
-        action: String,
-        timeout_ms: u32,
-    ) -> SessResult<session::IncomingCall> {
+    async fn expect_call(&mut self, this: Resource<Connection>, action: String, timeout_ms: u32) -> SessResult<session::IncomingCall> {
         let conn = self.table.get(&this)?.clone();
-        Ok(timed(
-            &self.ctx.trace,
-            true,
-            &format!("{action} from the DUT"),
-            conn.expect_call(&action, ms(timeout_ms)),
-        )
-        .await
-        .map(|c| session::IncomingCall {
-            message_id: c.message_id,
-            action: c.action,
-            payload: c.payload.to_string(),
-        })
-        .map_err(to_wit_error))
-    }
-
-    async fn reply(
-        &mut self,
-        this: Resource<Connection>,
-        message_id: String,
-        payload: String,
-    ) -> SessResult<()> {
-        let conn = self.table.get(&this)?;
-        Ok(parse_json("the CALLRESULT payload", &payload)
-            .and_then(|p| conn.reply(&message_id, p).map_err(to_wit_error)))
-    }
-
-    async fn reply_error(
-        &mut self,
-        this: Resource<Connection>,
-        message_id: String,
-        code: String,
-        description: String,
-    ) -> SessResult<()> {
-        Ok(self
-            .table
-            .get(&this)?
-            .reply_error(&message_id, &code, &description)
+        Ok(timed(&self.ctx.trace, true, &format!("{action} from the DUT"), conn.expect_call(&action, ms(timeout_ms)))
+            .await
+            .map(|c| session::IncomingCall { message_id: c.message_id, action: c.action, payload: c.payload.to_string() })
             .map_err(to_wit_error))
+    }
+
+    async fn reply(&mut self, this: Resource<Connection>, message_id: String, payload: String) -> SessResult<()> {
+        let conn = self.table.get(&this)?;
+        Ok(parse_json("the CALLRESULT payload", &payload).and_then(|p| conn.reply(&message_id, p).map_err(to_wit_error)))
+    }
+
+    async fn reply_error(&mut self, this: Resource<Connection>, message_id: String, code: String, description: String) -> SessResult<()> {
+        Ok(self.table.get(&this)?.reply_error(&message_id, &code, &description).map_err(to_wit_error))
     }
 
     async fn send_raw(&mut self, this: Resource<Connection>, text: String) -> SessResult<()> {
         Ok(self.table.get(&this)?.send_raw(&text).map_err(to_wit_error))
     }
 
-    async fn expect_raw(
-        &mut self,
-        this: Resource<Connection>,
-        timeout_ms: u32,
-    ) -> SessResult<session::RawFrame> {
+    async fn expect_raw(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<session::RawFrame> {
         let conn = self.table.get(&this)?.clone();
-        Ok(timed(
-            &self.ctx.trace,
-            true,
-            "an answer to the raw frame",
-            conn.expect_raw(ms(timeout_ms)),
-        )
-        .await
-        .map(|text| session::RawFrame { text })
-        .map_err(to_wit_error))
+        Ok(timed(&self.ctx.trace, true, "an answer to the raw frame", conn.expect_raw(ms(timeout_ms))).await.map(|text| session::RawFrame { text }).map_err(to_wit_error))
     }
 
-    async fn expect_close(
-        &mut self,
-        this: Resource<Connection>,
-        timeout_ms: u32,
-    ) -> SessResult<()> {
+    async fn expect_close(&mut self, this: Resource<Connection>, timeout_ms: u32) -> SessResult<()> {
         let conn = self.table.get(&this)?.clone();
-        Ok(timed(
-            &self.ctx.trace,
-            false,
-            "the DUT to close the connection",
-            conn.expect_close(ms(timeout_ms)),
-        )
-        .await
-        .map_err(to_wit_error))
+        Ok(timed(&self.ctx.trace, false, "the DUT to close the connection", conn.expect_close(ms(timeout_ms))).await.map_err(to_wit_error))
     }
 
     async fn close(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
@@ -1235,9 +786,7 @@ impl ocpp::harness::clock::Host for CaseHost {
 
     async fn sleep_ms(&mut self, ms_: u32) -> wasmtime::Result<()> {
         tokio::time::sleep(ms(ms_)).await;
-        self.ctx
-            .trace
-            .waited(ocpp_core::trace::WaitKind::Timer, ms(ms_));
+        self.ctx.trace.waited(ocpp_core::trace::WaitKind::Timer, ms(ms_));
         Ok(())
     }
 
@@ -1296,29 +845,16 @@ impl config::Host for CaseHost {
 
     async fn lab_timing(&mut self) -> wasmtime::Result<config::Timing> {
         let t = self.ctx.config.timing;
-        Ok(config::Timing {
-            connect_ms: t.connect_ms,
-            reboot_ms: t.reboot_ms,
-            response_ms: t.response_ms,
-            tolerance_ms: t.tolerance_ms,
-        })
+        Ok(config::Timing { connect_ms: t.connect_ms, reboot_ms: t.reboot_ms, response_ms: t.response_ms, tolerance_ms: t.tolerance_ms })
     }
 }
 
 impl bench::Host for CaseHost {
-    async fn plug(
-        &mut self,
-        evse: u32,
-        connected: bool,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
+    async fn plug(&mut self, evse: u32, connected: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
         Ok(self.act(ocpp_bench::Action::Plug { evse, connected }).await)
     }
 
-    async fn set_pilot(
-        &mut self,
-        evse: u32,
-        state: bench::PilotState,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
+    async fn set_pilot(&mut self, evse: u32, state: bench::PilotState) -> wasmtime::Result<Result<(), bench::BenchError>> {
         use ocpp_bench::Pilot;
         let state = match state {
             bench::PilotState::A => Pilot::A,
@@ -1331,29 +867,12 @@ impl bench::Host for CaseHost {
         Ok(self.act(ocpp_bench::Action::Pilot { evse, state }).await)
     }
 
-    async fn present_token(
-        &mut self,
-        id_token: String,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        Ok(self
-            .act(ocpp_bench::Action::Token {
-                evse: 0,
-                token: id_token,
-            })
-            .await)
+    async fn present_token(&mut self, id_token: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.act(ocpp_bench::Action::Token { evse: 0, token: id_token }).await)
     }
 
-    async fn present_token_at(
-        &mut self,
-        evse: u32,
-        id_token: String,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
-        Ok(self
-            .act(ocpp_bench::Action::Token {
-                evse,
-                token: id_token,
-            })
-            .await)
+    async fn present_token_at(&mut self, evse: u32, id_token: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        Ok(self.act(ocpp_bench::Action::Token { evse, token: id_token }).await)
     }
 
     async fn power_cycle(&mut self) -> wasmtime::Result<Result<(), bench::BenchError>> {
@@ -1364,11 +883,7 @@ impl bench::Host for CaseHost {
         Ok(self.act(ocpp_bench::Action::Network(up)).await)
     }
 
-    async fn ev_fault(
-        &mut self,
-        evse: u32,
-        fault: bench::CircuitFault,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
+    async fn ev_fault(&mut self, evse: u32, fault: bench::CircuitFault) -> wasmtime::Result<Result<(), bench::BenchError>> {
         use ocpp_bench::EvFault;
         let fault = match fault {
             bench::CircuitFault::DiodeFault => EvFault::DiodeFault,
@@ -1378,52 +893,31 @@ impl bench::Host for CaseHost {
         Ok(self.act(ocpp_bench::Action::EvFault { evse, fault }).await)
     }
 
-    async fn relay_set(
-        &mut self,
-        name: String,
-        on: bool,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
+    async fn relay_set(&mut self, name: String, on: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
         Ok(self.board(name, Some(on), false).await.map(|_| ()))
     }
 
-    async fn relay_get(
-        &mut self,
-        name: String,
-    ) -> wasmtime::Result<Result<bool, bench::BenchError>> {
+    async fn relay_get(&mut self, name: String) -> wasmtime::Result<Result<bool, bench::BenchError>> {
         Ok(self.board(name, None, false).await)
     }
 
-    async fn digital_input(
-        &mut self,
-        name: String,
-    ) -> wasmtime::Result<Result<bool, bench::BenchError>> {
+    async fn digital_input(&mut self, name: String) -> wasmtime::Result<Result<bool, bench::BenchError>> {
         Ok(self.board(name, None, true).await)
     }
 
-    async fn meter_read(
-        &mut self,
-        quantity: String,
-    ) -> wasmtime::Result<Result<bench::MeterReading, bench::BenchError>> {
+    async fn meter_read(&mut self, quantity: String) -> wasmtime::Result<Result<bench::MeterReading, bench::BenchError>> {
         Ok(self.meter(quantity).await)
     }
 
-    async fn csms_trigger(
-        &mut self,
-        action: String,
-        payload: String,
-    ) -> wasmtime::Result<Result<(), bench::BenchError>> {
+    async fn csms_trigger(&mut self, action: String, payload: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
         let payload = match serde_json::from_str(&payload) {
             Ok(p) => p,
             Err(e) => {
-                return Ok(Err(bench::BenchError::Failed(format!(
-                    "the payload for {action} is not JSON: {e}"
-                ))));
+                return Ok(Err(bench::BenchError::Failed(format!("the payload for {action} is not JSON: {e}"))));
             }
         };
         ocpp_core::redact::register_passwords_in(&payload);
-        Ok(self
-            .act(ocpp_bench::Action::CsmsTrigger { action, payload })
-            .await)
+        Ok(self.act(ocpp_bench::Action::CsmsTrigger { action, payload }).await)
     }
 }
 
@@ -1438,10 +932,7 @@ impl From<ocpp_bench::BenchError> for bench::BenchError {
 
 impl CaseHost {
     /// Run a bench operation on the case's bench, booking its time as bench/operator time.
-    fn on_bench<T, F>(
-        &self,
-        op: impl FnOnce(Arc<CaseContext>) -> F + Send + 'static,
-    ) -> impl Future<Output = Result<T, bench::BenchError>> + Send + 'static
+    fn on_bench<T, F>(&self, op: impl FnOnce(Arc<CaseContext>) -> F + Send + 'static) -> impl Future<Output = Result<T, bench::BenchError>> + Send + 'static
     where
         F: Future<Output = Result<T, ocpp_bench::BenchError>> + Send,
         T: Send,
@@ -1450,39 +941,21 @@ impl CaseHost {
         async move {
             let t0 = Instant::now();
             let r = op(ctx.clone()).await;
-            ctx.trace
-                .waited(ocpp_core::trace::WaitKind::Operator, t0.elapsed());
+            ctx.trace.waited(ocpp_core::trace::WaitKind::Operator, t0.elapsed());
             r.map_err(Into::into)
         }
     }
 
-    fn board(
-        &self,
-        name: String,
-        set: Option<bool>,
-        input: bool,
-    ) -> impl Future<Output = Result<bool, bench::BenchError>> + Send + 'static {
-        self.on_bench(move |ctx| async move {
-            ctx.bench.relay_board(&name, set, input, &ctx.trace).await
-        })
+    fn board(&self, name: String, set: Option<bool>, input: bool) -> impl Future<Output = Result<bool, bench::BenchError>> + Send + 'static {
+        self.on_bench(move |ctx| async move { ctx.bench.relay_board(&name, set, input, &ctx.trace).await })
     }
 
-    fn meter(
-        &self,
-        quantity: String,
-    ) -> impl Future<Output = Result<bench::MeterReading, bench::BenchError>> + Send + 'static {
-        let read = self
-            .on_bench(move |ctx| async move { ctx.bench.read_meter(&quantity, &ctx.trace).await });
-        async move {
-            read.await
-                .map(|(value, unit)| bench::MeterReading { value, unit })
-        }
+    fn meter(&self, quantity: String) -> impl Future<Output = Result<bench::MeterReading, bench::BenchError>> + Send + 'static {
+        let read = self.on_bench(move |ctx| async move { ctx.bench.read_meter(&quantity, &ctx.trace).await });
+        async move { read.await.map(|(value, unit)| bench::MeterReading { value, unit }) }
     }
 
-    fn act(
-        &self,
-        action: ocpp_bench::Action,
-    ) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
+    fn act(&self, action: ocpp_bench::Action) -> impl Future<Output = Result<(), bench::BenchError>> + Send + 'static {
         self.on_bench(move |ctx| async move { ctx.bench.act(action, &ctx.trace).await })
     }
 }

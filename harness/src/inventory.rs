@@ -8,10 +8,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
 
-use ocpp_core::{
-    session::{CallOutcome, Connection},
-    version::OcppVersion,
-};
+use ocpp_core::{session::{CallOutcome, Connection}, version::OcppVersion};
 
 /// The 2.x variables read (component, variable): the transaction and authorization settings
 /// part 6's reusable states branch on, and the timers its cases wait by.
@@ -41,11 +38,7 @@ const PER_REQUEST: usize = 4;
 pub type Inventory = BTreeMap<String, String>;
 
 /// Read the inventory over `conn`; the error says what could not be read.
-pub async fn read(
-    conn: &Connection,
-    version: OcppVersion,
-    timeout: Duration,
-) -> Result<Inventory, String> {
+pub async fn read(conn: &Connection, version: OcppVersion, timeout: Duration) -> Result<Inventory, String> {
     let mut found = Inventory::new();
     if version == OcppVersion::V16 {
         let answer = ask(conn, "GetConfiguration", json!({}), timeout).await?;
@@ -57,26 +50,11 @@ pub async fn read(
         return Ok(found);
     }
     for chunk in VARIABLES.chunks(PER_REQUEST) {
-        let data: Vec<Value> = chunk
-            .iter()
-            .map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}}))
-            .collect();
-        let answer = ask(
-            conn,
-            "GetVariables",
-            json!({"getVariableData": data}),
-            timeout,
-        )
-        .await?;
+        let data: Vec<Value> = chunk.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
+        let answer = ask(conn, "GetVariables", json!({"getVariableData": data}), timeout).await?;
         for r in answer["getVariableResult"].as_array().into_iter().flatten() {
-            if let (Some("Accepted"), Some(value)) =
-                (r["attributeStatus"].as_str(), r["attributeValue"].as_str())
-            {
-                let key = format!(
-                    "{}.{}",
-                    r["component"]["name"].as_str().unwrap_or_default(),
-                    r["variable"]["name"].as_str().unwrap_or_default()
-                );
+            if let (Some("Accepted"), Some(value)) = (r["attributeStatus"].as_str(), r["attributeValue"].as_str()) {
+                let key = format!("{}.{}", r["component"]["name"].as_str().unwrap_or_default(), r["variable"]["name"].as_str().unwrap_or_default());
                 found.insert(key, value.to_string());
             }
         }
@@ -84,17 +62,10 @@ pub async fn read(
     Ok(found)
 }
 
-async fn ask(
-    conn: &Connection,
-    action: &str,
-    payload: Value,
-    timeout: Duration,
-) -> Result<Value, String> {
+async fn ask(conn: &Connection, action: &str, payload: Value, timeout: Duration) -> Result<Value, String> {
     match conn.call(action, payload, timeout).await {
         Ok(CallOutcome::Result(r)) => Ok(r),
-        Ok(CallOutcome::Error {
-            code, description, ..
-        }) => Err(format!("{action} answered {code} ({description})")),
+        Ok(CallOutcome::Error { code, description, .. }) => Err(format!("{action} answered {code} ({description})")),
         Err(e) => Err(format!("{action}: {e}")),
     }
 }
@@ -113,22 +84,8 @@ mod tests {
 
     #[test]
     fn the_lab_s_parameters_win_over_what_the_station_says() {
-        let inventory: Inventory = [
-            (
-                "TxCtrlr.TxStartPoint".to_string(),
-                "PowerPathClosed".to_string(),
-            ),
-            (
-                "AuthCtrlr.AuthorizeRemoteStart".to_string(),
-                "true".to_string(),
-            ),
-        ]
-        .into();
-        let mut params: BTreeMap<String, String> = [(
-            "TxCtrlr.TxStartPoint".to_string(),
-            "EVConnected,Authorized".to_string(),
-        )]
-        .into();
+        let inventory: Inventory = [("TxCtrlr.TxStartPoint".to_string(), "PowerPathClosed".to_string()), ("AuthCtrlr.AuthorizeRemoteStart".to_string(), "true".to_string())].into();
+        let mut params: BTreeMap<String, String> = [("TxCtrlr.TxStartPoint".to_string(), "EVConnected,Authorized".to_string())].into();
         into_parameters(&inventory, &mut params);
         assert_eq!(params["TxCtrlr.TxStartPoint"], "EVConnected,Authorized");
         assert_eq!(params["AuthCtrlr.AuthorizeRemoteStart"], "true");

@@ -7,11 +7,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
 
-use ocpp_core::{
-    defaults::now_rfc3339,
-    session::{CallOutcome, Connection},
-    version::OcppVersion,
-};
+use ocpp_core::{defaults::now_rfc3339, session::{CallOutcome, Connection}, version::OcppVersion};
 
 /// A transaction the CSMS knows of and the case did not end.
 #[derive(Debug, Clone)]
@@ -38,21 +34,12 @@ impl Leftovers {
     /// Whether the request of a CALL of `action` tells anything (so callers keep a copy of it
     /// only for these).
     pub fn tracks(action: &str) -> bool {
-        matches!(
-            action,
-            "StartTransaction" | "StopTransaction" | "TransactionEvent" | "StatusNotification"
-        )
+        matches!(action, "StartTransaction" | "StopTransaction" | "TransactionEvent" | "StatusNotification")
     }
 
     /// A CALL the case sent on `conn` and the CSMS answered with a CALLRESULT; `request` is
     /// needed only where `tracks(action)`.
-    pub fn observe(
-        &mut self,
-        conn: &Connection,
-        action: &str,
-        request: Option<&Value>,
-        answer: &Value,
-    ) {
+    pub fn observe(&mut self, conn: &Connection, action: &str, request: Option<&Value>, answer: &Value) {
         let v16 = conn.version() == OcppVersion::V16;
         self.conn = Some(conn.clone());
         let Some(request) = request else { return };
@@ -60,36 +47,19 @@ impl Leftovers {
             "StartTransaction" => {
                 let place = request["connectorId"].clone();
                 let meter = request["meterStart"].as_i64().unwrap_or_default();
-                self.transactions.insert(
-                    answer["transactionId"].to_string(),
-                    OpenTransaction {
-                        place,
-                        seq_no: 0,
-                        meter,
-                    },
-                );
+                self.transactions.insert(answer["transactionId"].to_string(), OpenTransaction { place, seq_no: 0, meter });
             }
             "StopTransaction" => {
-                self.transactions
-                    .remove(&request["transactionId"].to_string());
+                self.transactions.remove(&request["transactionId"].to_string());
             }
             "TransactionEvent" => {
-                let Some(id) = request["transactionInfo"]["transactionId"].as_str() else {
-                    return;
-                };
+                let Some(id) = request["transactionInfo"]["transactionId"].as_str() else { return };
                 if request["eventType"] == "Ended" {
                     self.transactions.remove(id);
                     return;
                 }
                 let seq_no = request["seqNo"].as_i64().unwrap_or_default();
-                let tx = self
-                    .transactions
-                    .entry(id.to_string())
-                    .or_insert(OpenTransaction {
-                        place: Value::Null,
-                        seq_no,
-                        meter: 0,
-                    });
+                let tx = self.transactions.entry(id.to_string()).or_insert(OpenTransaction { place: Value::Null, seq_no, meter: 0 });
                 tx.seq_no = tx.seq_no.max(seq_no);
                 if request["evse"].is_object() {
                     tx.place = request["evse"].clone();
@@ -98,20 +68,12 @@ impl Leftovers {
             "StatusNotification" if v16 => {
                 let place = json!({"connectorId": request["connectorId"]});
                 let status = request["status"].as_str().unwrap_or_default().to_string();
-                self.connectors
-                    .insert(request["connectorId"].to_string(), (place, status));
+                self.connectors.insert(request["connectorId"].to_string(), (place, status));
             }
             "StatusNotification" => {
-                let place =
-                    json!({"evseId": request["evseId"], "connectorId": request["connectorId"]});
-                let status = request["connectorStatus"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                self.connectors.insert(
-                    format!("{}/{}", request["evseId"], request["connectorId"]),
-                    (place, status),
-                );
+                let place = json!({"evseId": request["evseId"], "connectorId": request["connectorId"]});
+                let status = request["connectorStatus"].as_str().unwrap_or_default().to_string();
+                self.connectors.insert(format!("{}/{}", request["evseId"], request["connectorId"]), (place, status));
             }
             _ => {}
         }
@@ -130,20 +92,13 @@ impl Leftovers {
     /// End every open transaction and report every connector Available on `conn`, as a
     /// station that was stopped by an operator would; what was done, for the trace. What is
     /// wound up is forgotten, so a retry sends only what is still open.
-    pub async fn wind_up(
-        &mut self,
-        conn: &Connection,
-        timeout: Duration,
-    ) -> Result<Vec<String>, String> {
+    pub async fn wind_up(&mut self, conn: &Connection, timeout: Duration) -> Result<Vec<String>, String> {
         let v16 = conn.version() == OcppVersion::V16;
         let mut done = vec![];
         while let Some((id, tx)) = self.transactions.pop_first() {
             let (action, payload) = if v16 {
                 let id_num: i64 = id.parse().unwrap_or_default();
-                (
-                    "StopTransaction",
-                    json!({"transactionId": id_num, "meterStop": tx.meter, "timestamp": now_rfc3339(), "reason": "Other"}),
-                )
+                ("StopTransaction", json!({"transactionId": id_num, "meterStop": tx.meter, "timestamp": now_rfc3339(), "reason": "Other"}))
             } else {
                 let mut p = json!({
                     "eventType": "Ended", "timestamp": now_rfc3339(), "triggerReason": "AbnormalCondition", "seqNo": tx.seq_no + 1,
@@ -156,18 +111,11 @@ impl Leftovers {
             };
             if let Err(e) = send(conn, action, payload, timeout).await {
                 self.transactions.insert(id.clone(), tx);
-                return Err(format!(
-                    "could not end transaction {id} the case left open: {e}"
-                ));
+                return Err(format!("could not end transaction {id} the case left open: {e}"));
             }
             done.push(format!("ended transaction {id}, which the case left open"));
         }
-        let pending: Vec<(String, Value)> = self
-            .connectors
-            .iter()
-            .filter(|(_, (_, s))| s != "Available")
-            .map(|(k, (p, _))| (k.clone(), p.clone()))
-            .collect();
+        let pending: Vec<(String, Value)> = self.connectors.iter().filter(|(_, (_, s))| s != "Available").map(|(k, (p, _))| (k.clone(), p.clone())).collect();
         for (key, place) in pending {
             let mut p = place;
             if v16 {
@@ -178,9 +126,7 @@ impl Leftovers {
                 p["connectorStatus"] = json!("Available");
                 p["timestamp"] = json!(now_rfc3339());
             }
-            send(conn, "StatusNotification", p, timeout)
-                .await
-                .map_err(|e| format!("could not report connector {key} Available again: {e}"))?;
+            send(conn, "StatusNotification", p, timeout).await.map_err(|e| format!("could not report connector {key} Available again: {e}"))?;
             self.connectors.remove(&key);
             done.push(format!("reported connector {key} Available again"));
         }
@@ -188,19 +134,10 @@ impl Leftovers {
     }
 }
 
-async fn send(
-    conn: &Connection,
-    action: &str,
-    payload: Value,
-    timeout: Duration,
-) -> Result<(), String> {
+async fn send(conn: &Connection, action: &str, payload: Value, timeout: Duration) -> Result<(), String> {
     match conn.call(action, payload, timeout).await {
         Ok(CallOutcome::Result(_)) => Ok(()),
-        Ok(CallOutcome::Error {
-            code, description, ..
-        }) => Err(format!(
-            "{action} answered with CALLERROR {code} {description}"
-        )),
+        Ok(CallOutcome::Error { code, description, .. }) => Err(format!("{action} answered with CALLERROR {code} {description}")),
         Err(e) => Err(format!("{action}: {e}")),
     }
 }
@@ -226,127 +163,56 @@ mod tests {
             let mut ws = tokio_tungstenite::accept_async(s).await.unwrap();
             let mut got = vec![];
             while let Some(Ok(m)) = ws.next().await {
-                let tokio_tungstenite::tungstenite::Message::Text(t) = m else {
-                    break;
-                };
+                let tokio_tungstenite::tungstenite::Message::Text(t) = m else { break };
                 let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
                 got.push(format!("{} {}", v[2].as_str().unwrap_or_default(), v[3]));
                 let reply = json!([3, v[1], {}]);
-                if ws
-                    .send(tokio_tungstenite::tungstenite::Message::text(
-                        reply.to_string(),
-                    ))
-                    .await
-                    .is_err()
-                {
+                if ws.send(tokio_tungstenite::tungstenite::Message::text(reply.to_string())).await.is_err() {
                     break;
                 }
             }
             got
         });
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-            .await
-            .unwrap();
-        (
-            Connection::spawn(ws, version, "CS001".into(), ocpp_core::trace::Trace::new()),
-            peer,
-        )
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+        (Connection::spawn(ws, version, "CS001".into(), ocpp_core::trace::Trace::new()), peer)
     }
 
     #[tokio::test]
     async fn a_transaction_left_open_is_ended_and_the_connector_made_available() {
         let (conn, peer) = loopback(OcppVersion::V16).await;
         let mut l = Leftovers::default();
-        observe_all(
-            &mut l,
-            &conn,
-            &[
-                (
-                    "StatusNotification",
-                    json!({"connectorId": 1, "status": "Preparing"}),
-                    json!({}),
-                ),
-                (
-                    "StartTransaction",
-                    json!({"connectorId": 1, "meterStart": 1000}),
-                    json!({"transactionId": 7}),
-                ),
-                (
-                    "StartTransaction",
-                    json!({"connectorId": 2, "meterStart": 5}),
-                    json!({"transactionId": 8}),
-                ),
-                ("StopTransaction", json!({"transactionId": 8}), json!({})),
-                (
-                    "StatusNotification",
-                    json!({"connectorId": 2, "status": "Available"}),
-                    json!({}),
-                ),
-            ],
-        );
+        observe_all(&mut l, &conn, &[
+            ("StatusNotification", json!({"connectorId": 1, "status": "Preparing"}), json!({})),
+            ("StartTransaction", json!({"connectorId": 1, "meterStart": 1000}), json!({"transactionId": 7})),
+            ("StartTransaction", json!({"connectorId": 2, "meterStart": 5}), json!({"transactionId": 8})),
+            ("StopTransaction", json!({"transactionId": 8}), json!({})),
+            ("StatusNotification", json!({"connectorId": 2, "status": "Available"}), json!({})),
+        ]);
         assert!(!l.is_empty());
         let done = l.wind_up(&conn, Duration::from_secs(5)).await.unwrap();
         assert_eq!(done.len(), 2, "{done:?}");
         assert!(l.is_empty());
         conn.close();
         let got = peer.await.unwrap();
-        assert!(
-            got[0].starts_with("StopTransaction")
-                && got[0].contains("\"transactionId\":7")
-                && got[0].contains("\"meterStop\":1000"),
-            "{got:?}"
-        );
-        assert!(
-            got[1].starts_with("StatusNotification")
-                && got[1].contains("\"connectorId\":1")
-                && got[1].contains("Available"),
-            "{got:?}"
-        );
+        assert!(got[0].starts_with("StopTransaction") && got[0].contains("\"transactionId\":7") && got[0].contains("\"meterStop\":1000"), "{got:?}");
+        assert!(got[1].starts_with("StatusNotification") && got[1].contains("\"connectorId\":1") && got[1].contains("Available"), "{got:?}");
     }
 
     #[tokio::test]
     async fn a_2x_transaction_is_ended_with_the_next_seq_no() {
         let (conn, peer) = loopback(OcppVersion::V201).await;
         let mut l = Leftovers::default();
-        observe_all(
-            &mut l,
-            &conn,
-            &[
-                (
-                    "TransactionEvent",
-                    json!({"eventType": "Started", "seqNo": 0, "transactionInfo": {"transactionId": "T1"}, "evse": {"id": 1, "connectorId": 1}}),
-                    json!({}),
-                ),
-                (
-                    "TransactionEvent",
-                    json!({"eventType": "Updated", "seqNo": 3, "transactionInfo": {"transactionId": "T1"}}),
-                    json!({}),
-                ),
-                (
-                    "TransactionEvent",
-                    json!({"eventType": "Started", "seqNo": 0, "transactionInfo": {"transactionId": "T2"}}),
-                    json!({}),
-                ),
-                (
-                    "TransactionEvent",
-                    json!({"eventType": "Ended", "seqNo": 1, "transactionInfo": {"transactionId": "T2"}}),
-                    json!({}),
-                ),
-            ],
-        );
+        observe_all(&mut l, &conn, &[
+            ("TransactionEvent", json!({"eventType": "Started", "seqNo": 0, "transactionInfo": {"transactionId": "T1"}, "evse": {"id": 1, "connectorId": 1}}), json!({})),
+            ("TransactionEvent", json!({"eventType": "Updated", "seqNo": 3, "transactionInfo": {"transactionId": "T1"}}), json!({})),
+            ("TransactionEvent", json!({"eventType": "Started", "seqNo": 0, "transactionInfo": {"transactionId": "T2"}}), json!({})),
+            ("TransactionEvent", json!({"eventType": "Ended", "seqNo": 1, "transactionInfo": {"transactionId": "T2"}}), json!({})),
+        ]);
         let done = l.wind_up(&conn, Duration::from_secs(5)).await.unwrap();
-        assert_eq!(
-            done,
-            vec!["ended transaction T1, which the case left open".to_string()]
-        );
+        assert_eq!(done, vec!["ended transaction T1, which the case left open".to_string()]);
         conn.close();
         let got = peer.await.unwrap();
-        assert!(
-            got[0].contains("\"seqNo\":4")
-                && got[0].contains("\"Ended\"")
-                && got[0].contains("\"evse\":{\"connectorId\":1,\"id\":1}"),
-            "{got:?}"
-        );
+        assert!(got[0].contains("\"seqNo\":4") && got[0].contains("\"Ended\"") && got[0].contains("\"evse\":{\"connectorId\":1,\"id\":1}"), "{got:?}");
         assert_eq!(got.len(), 1, "{got:?}");
     }
 }

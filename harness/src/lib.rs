@@ -8,9 +8,9 @@ pub mod coverage;
 pub mod description;
 pub mod host;
 pub mod inventory;
-pub mod leftovers;
 pub mod lint;
 pub mod own_station;
+pub mod leftovers;
 pub mod perf;
 pub mod pics;
 pub mod proof;
@@ -18,8 +18,8 @@ pub mod questionnaire;
 pub mod recovery;
 pub mod runner;
 pub mod scaffold;
-pub mod select;
 pub mod states;
+pub mod select;
 
 /// Suites compiled into the binary so the main job needs nothing but the binary.
 pub mod builtin {

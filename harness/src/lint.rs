@@ -14,9 +14,7 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
             problems.push(format!("{id}: duplicate id"));
         }
         if id.is_empty() || !id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-            problems.push(format!(
-                "{id:?}: ids are ASCII letters, digits and underscores"
-            ));
+            problems.push(format!("{id:?}: ids are ASCII letters, digits and underscores"));
         }
         let expected_suffix = match c.role {
             Role::Csms => "_CS",
@@ -26,9 +24,7 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
             problems.push(format!("{id}: the harness plays {} so the DUT is a {} and the id must end in {expected_suffix}", c.role, c.role.dut()));
         }
         if !(id.starts_with("TC_") || id.starts_with("OH_")) {
-            problems.push(format!(
-                "{id}: ids start with TC_ (mirrors an OCA case) or OH_ (our own)"
-            ));
+            problems.push(format!("{id}: ids start with TC_ (mirrors an OCA case) or OH_ (our own)"));
         }
         if c.title.trim().is_empty() {
             problems.push(format!("{id}: no title"));
@@ -36,16 +32,9 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
         if c.versions.is_empty() {
             problems.push(format!("{id}: no OCPP version"));
         }
-        let kebab = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
-        };
+        let kebab = |s: &str| !s.is_empty() && s.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
         if !kebab(&c.profile) {
-            problems.push(format!(
-                "{id}: profile {:?} is not a kebab-case name",
-                c.profile
-            ));
+            problems.push(format!("{id}: profile {:?} is not a kebab-case name", c.profile));
         }
         if let Some(f) = c.features.iter().find(|f| !kebab(f)) {
             problems.push(format!("{id}: feature {f:?} is not a kebab-case name"));
@@ -54,22 +43,13 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
             problems.push(format!("{id}: cites no requirement"));
         }
         for need in &c.needs {
-            if !ocpp_bench::CAPABILITIES
-                .iter()
-                .any(|(name, _)| name == need)
-            {
+            if !ocpp_bench::CAPABILITIES.iter().any(|(name, _)| name == need) {
                 let known: Vec<&str> = ocpp_bench::CAPABILITIES.iter().map(|(n, _)| *n).collect();
-                problems.push(format!(
-                    "{id}: needs unknown capability {need:?}; known: {}",
-                    known.join(", ")
-                ));
+                problems.push(format!("{id}: needs unknown capability {need:?}; known: {}", known.join(", ")));
             }
         }
         if c.timeout_ms == 0 || c.timeout_ms > 30 * 60 * 1000 {
-            problems.push(format!(
-                "{id}: timeout {} ms is outside 1 ms..30 min",
-                c.timeout_ms
-            ));
+            problems.push(format!("{id}: timeout {} ms is outside 1 ms..30 min", c.timeout_ms));
         }
     }
     problems
@@ -81,29 +61,12 @@ mod tests {
     use ocpp_core::version::OcppVersion;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
-        CaseMeta {
-            suite: "s".into(),
-            id: id.into(),
-            title: "t".into(),
-            versions: vec![OcppVersion::V201],
-            role,
-            profile: "core".into(),
-            features: vec![],
-            requirements: vec!["B01".into()],
-            needs: vec![],
-            timeout_ms: 1000,
-        }
+        CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000 }
     }
 
     #[test]
     fn clean_catalogue_has_no_problems() {
-        assert!(
-            lint(&[
-                meta("TC_B_01_CS", Role::Csms),
-                meta("TC_B_01_CSMS", Role::ChargingStation)
-            ])
-            .is_empty()
-        );
+        assert!(lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CSMS", Role::ChargingStation)]).is_empty());
     }
 
     #[test]
@@ -114,25 +77,9 @@ mod tests {
         untitled.timeout_ms = 0;
         untitled.needs = vec!["teleporter".into()];
         untitled.profile = "Core Profile".into();
-        let problems = lint(&[
-            meta("TC_B_01_CS", Role::Csms),
-            meta("TC_B_01_CS", Role::Csms),
-            meta("TC_B_02_CS", Role::ChargingStation),
-            meta("X-1_CS", Role::Csms),
-            untitled,
-        ]);
+        let problems = lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CS", Role::Csms), meta("TC_B_02_CS", Role::ChargingStation), meta("X-1_CS", Role::Csms), untitled]);
         let all = problems.join("\n");
-        for needle in [
-            "duplicate id",
-            "must end in _CSMS",
-            "ASCII",
-            "start with TC_",
-            "no title",
-            "cites no requirement",
-            "timeout 0 ms",
-            "unknown capability \"teleporter\"",
-            "not a kebab-case name",
-        ] {
+        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms", "unknown capability \"teleporter\"", "not a kebab-case name"] {
             assert!(all.contains(needle), "{needle} not in:\n{all}");
         }
     }

@@ -6,10 +6,7 @@
 //! Every (re)connect keeps a gap after the last close — a CSMS that tears a station's queue
 //! down on close and builds it on connect must not be raced (one crashed on a 13 ms gap).
 use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU32, Ordering},
-    },
+    sync::{Arc, Mutex, atomic::{AtomicU32, Ordering}},
     time::Duration,
 };
 
@@ -89,10 +86,7 @@ impl Watcher for Registrar {
     fn answered(&self, action: &str, _request: &Value, result: &Value) {
         if action == "BootNotification" && result["status"] == "Accepted" {
             *self.0.accepted_at.lock().unwrap() = Some(self.1);
-            self.0.interval_s.store(
-                result["interval"].as_u64().unwrap_or(0) as u32,
-                Ordering::Relaxed,
-            );
+            self.0.interval_s.store(result["interval"].as_u64().unwrap_or(0) as u32, Ordering::Relaxed);
         }
     }
 }
@@ -139,14 +133,10 @@ impl OwnStation {
         let mut live = self.live.lock().await;
         let _quiet = self.talking.lock().await;
         let profile = d.security.profile;
-        let reusable = live.as_ref().is_some_and(|l| {
-            !l.conn.is_closed() && l.version == d.version && l.url == d.url && l.profile == profile
-        });
+        let reusable = live.as_ref().is_some_and(|l| !l.conn.is_closed() && l.version == d.version && l.url == d.url && l.profile == profile);
         if !reusable {
             self.retire(&mut live, d.trace).await;
-            let conn = self
-                .dial(d, Credentials::Configured, Variant::Configured)
-                .await?;
+            let conn = self.dial(d, Credentials::Configured, Variant::Configured).await?;
             if *self.registration.accepted_at.lock().unwrap() != Some(d.version) {
                 self.boot(&conn, d).await?;
             } else {
@@ -164,20 +154,11 @@ impl OwnStation {
     /// the live one is closed first, as a rebooting station's would be. With the configured
     /// credentials it becomes the live one, so a case that leaves it open and registered
     /// hands it to the next.
-    pub async fn connect(
-        &self,
-        d: &Dial<'_>,
-        credentials: Credentials,
-        certificate: Variant,
-        claim: &[String],
-    ) -> Result<Connection, SessionError> {
+    pub async fn connect(&self, d: &Dial<'_>, credentials: Credentials, certificate: Variant, claim: &[String]) -> Result<Connection, SessionError> {
         let mut live = self.live.lock().await;
         let _quiet = self.talking.lock().await;
         self.retire(&mut live, d.trace).await;
-        let configured = matches!(
-            (&credentials, &certificate),
-            (Credentials::Configured, Variant::Configured)
-        );
+        let configured = matches!((&credentials, &certificate), (Credentials::Configured, Variant::Configured));
         let conn = self.dial(d, credentials, certificate).await?;
         conn.adopt(claim);
         if configured {
@@ -188,12 +169,7 @@ impl OwnStation {
 
     /// The live connection, if it is still open (for what a case left open at the CSMS).
     pub async fn open_connection(&self) -> Option<Connection> {
-        self.live
-            .lock()
-            .await
-            .as_ref()
-            .map(|l| l.conn.clone())
-            .filter(|c| !c.is_closed())
+        self.live.lock().await.as_ref().map(|l| l.conn.clone()).filter(|c| !c.is_closed())
     }
 
     /// After a case: the live connection goes on in background mode, recording into
@@ -217,17 +193,10 @@ impl OwnStation {
     async fn retire(&self, live: &mut Option<Live>, trace: &Trace) {
         if let Some(old) = live.take() {
             if !old.conn.is_closed() {
-                trace.log(
-                    "state",
-                    "the harness station closes its connection before it connects again",
-                );
+                trace.log("state", "the harness station closes its connection before it connects again");
                 old.conn.close();
             }
-            let at = old
-                .conn
-                .gone(ocpp_core::session::CLOSE_LINGER * 2)
-                .await
-                .unwrap_or_else(Instant::now);
+            let at = old.conn.gone(ocpp_core::session::CLOSE_LINGER * 2).await.unwrap_or_else(Instant::now);
             let mut last = self.last_close.lock().unwrap();
             *last = Some(last.map_or(at, |l| l.max(at)));
         }
@@ -238,34 +207,15 @@ impl OwnStation {
     }
 
     /// Open a WebSocket after the gap, and follow its registration and password changes.
-    async fn dial(
-        &self,
-        d: &Dial<'_>,
-        credentials: Credentials,
-        certificate: Variant,
-    ) -> Result<Connection, SessionError> {
+    async fn dial(&self, d: &Dial<'_>, credentials: Credentials, certificate: Variant) -> Result<Connection, SessionError> {
         let last = *self.last_close.lock().unwrap();
-        if let Some(wait) = last
-            .map(|t| (t + d.gap).saturating_duration_since(Instant::now()))
-            .filter(|w| !w.is_zero())
-        {
+        if let Some(wait) = last.map(|t| (t + d.gap).saturating_duration_since(Instant::now())).filter(|w| !w.is_zero()) {
             d.trace.log("state", format!("the harness station waits {} ms after its last close before it connects (a charger's back-off)", wait.as_millis()));
             tokio::time::sleep(wait).await;
         }
-        let client = d
-            .security
-            .client(d.station_id, credentials, certificate)
-            .map_err(SessionError::Usage)?;
+        let client = d.security.client(d.station_id, credentials, certificate).map_err(SessionError::Usage)?;
         let timeout = Duration::from_millis(u64::from(d.timing.connect_ms));
-        let conn = transport::connect(
-            d.url,
-            d.station_id,
-            d.version,
-            d.trace.clone(),
-            timeout,
-            &client,
-        )
-        .await;
+        let conn = transport::connect(d.url, d.station_id, d.version, d.trace.clone(), timeout, &client).await;
         let conn = match conn {
             Ok(c) => c,
             Err(e) => {
@@ -275,11 +225,7 @@ impl OwnStation {
         };
         self.connections.fetch_add(1, Ordering::Relaxed);
         conn.watch(Arc::new(Registrar(self.registration.clone(), d.version)));
-        let (weak, run, id) = (
-            conn.downgrade(),
-            d.security.clone(),
-            d.station_id.to_string(),
-        );
+        let (weak, run, id) = (conn.downgrade(), d.security.clone(), d.station_id.to_string());
         conn.watch(Arc::new(PasswordRotation::new(d.station_id, move |pw| {
             if let Some(t) = weak.trace() {
                 t.log("info", "the harness station accepted a new Basic-auth password: using it for the rest of the run");
@@ -295,42 +241,19 @@ impl OwnStation {
     async fn boot(&self, conn: &Connection, d: &Dial<'_>) -> Result<(), SessionError> {
         let deadline = Instant::now() + Duration::from_millis(u64::from(d.timing.reboot_ms));
         loop {
-            let answer = conn
-                .call(
-                    "BootNotification",
-                    boot_notification(d.version),
-                    d.response(),
-                )
-                .await?;
+            let answer = conn.call("BootNotification", boot_notification(d.version), d.response()).await?;
             let r = match answer {
                 CallOutcome::Result(r) => r,
-                CallOutcome::Error {
-                    code, description, ..
-                } => {
-                    return Err(SessionError::Protocol(format!(
-                        "the CSMS answered the harness station's BootNotification with {code} ({description})"
-                    )));
-                }
+                CallOutcome::Error { code, description, .. } => return Err(SessionError::Protocol(format!("the CSMS answered the harness station's BootNotification with {code} ({description})"))),
             };
             match r["status"].as_str() {
                 Some("Accepted") => break,
                 Some("Pending") if Instant::now() < deadline => {
-                    let wait = Duration::from_secs(r["interval"].as_u64().unwrap_or(1).max(1))
-                        .min(deadline - Instant::now());
-                    d.trace.log(
-                        "state",
-                        format!(
-                            "the CSMS keeps the harness station Pending: it boots again in {} ms",
-                            wait.as_millis()
-                        ),
-                    );
+                    let wait = Duration::from_secs(r["interval"].as_u64().unwrap_or(1).max(1)).min(deadline - Instant::now());
+                    d.trace.log("state", format!("the CSMS keeps the harness station Pending: it boots again in {} ms", wait.as_millis()));
                     tokio::time::sleep(wait).await;
                 }
-                _ => {
-                    return Err(SessionError::Refused(format!(
-                        "the CSMS did not accept the harness station's BootNotification: {r}"
-                    )));
-                }
+                _ => return Err(SessionError::Refused(format!("the CSMS did not accept the harness station's BootNotification: {r}"))),
             }
         }
         let now = ocpp_core::defaults::now_rfc3339();
@@ -341,38 +264,21 @@ impl OwnStation {
             } else {
                 json!({"timestamp": now, "connectorStatus": "Available", "evseId": evse, "connectorId": 1})
             };
-            conn.call("StatusNotification", status, d.response())
-                .await?;
+            conn.call("StatusNotification", status, d.response()).await?;
         }
         Ok(())
     }
 
     /// Make `conn` the live connection, with its heartbeat.
     fn keep(&self, conn: Connection, d: &Dial<'_>) -> Live {
-        let heartbeat = heartbeat(
-            conn.clone(),
-            self.registration.clone(),
-            self.talking.clone(),
-            d.response(),
-        );
-        Live {
-            conn,
-            version: d.version,
-            url: d.url.to_string(),
-            profile: d.security.profile,
-            heartbeat,
-        }
+        let heartbeat = heartbeat(conn.clone(), self.registration.clone(), self.talking.clone(), d.response());
+        Live { conn, version: d.version, url: d.url.to_string(), profile: d.security.profile, heartbeat }
     }
 }
 
 /// Between cases, a Heartbeat at the interval the CSMS gave at the boot (G02); during a case
 /// the case's own traffic is what the CSMS hears.
-fn heartbeat(
-    conn: Connection,
-    reg: Arc<Registration>,
-    talking: Arc<tokio::sync::Mutex<()>>,
-    response: Duration,
-) -> tokio::task::AbortHandle {
+fn heartbeat(conn: Connection, reg: Arc<Registration>, talking: Arc<tokio::sync::Mutex<()>>, response: Duration) -> tokio::task::AbortHandle {
     tokio::spawn(async move {
         loop {
             // No interval yet (no accepted boot seen): look again later rather than flood.

@@ -42,23 +42,13 @@ struct File {
 
 /// Every PICS item, by group, in part 5's order.
 pub fn groups() -> Vec<Group> {
-    toml::from_str::<File>(ITEMS)
-        .expect("data/pics.toml is valid (a unit test parses it)")
-        .item
+    toml::from_str::<File>(ITEMS).expect("data/pics.toml is valid (a unit test parses it)").item
 }
 
 /// The items asked of one side (`station`: the DUT is a charging station).
 pub fn items_for(station: bool) -> Vec<(String, Item)> {
     let side = if station { Side::Cs } else { Side::Csms };
-    groups()
-        .into_iter()
-        .flat_map(|g| {
-            g.items
-                .into_iter()
-                .filter(move |i| i.side == side || i.side == Side::Both)
-                .map(move |i| (g.group.clone(), i))
-        })
-        .collect()
+    groups().into_iter().flat_map(|g| g.items.into_iter().filter(move |i| i.side == side || i.side == Side::Both).map(move |i| (g.group.clone(), i))).collect()
 }
 
 /// What a condition is evaluated against.
@@ -91,13 +81,8 @@ impl Cond {
         match self {
             Cond::Item(id) => d.items.contains(id),
             Cond::Range(from, to) => {
-                let (Some((fam, lo)), Some((fam2, hi))) = (split(from), split(to)) else {
-                    return false;
-                };
-                d.items
-                    .iter()
-                    .filter_map(|i| split(i))
-                    .any(|(f, n)| f == fam && fam == fam2 && n >= lo && n <= hi)
+                let (Some((fam, lo)), Some((fam2, hi))) = (split(from), split(to)) else { return false };
+                d.items.iter().filter_map(|i| split(i)).any(|(f, n)| f == fam && fam == fam2 && n >= lo && n <= hi)
             }
             Cond::Profile(p) => d.profiles.iter().any(|x| x == p),
             Cond::EvsesAbove(n) => d.evses > *n,
@@ -117,30 +102,19 @@ fn split(id: &str) -> Option<(&str, f64)> {
 /// An item id as part 5 writes it, normalised (it also writes "C35" and "C.06.1").
 fn item_id(word: &str) -> Option<String> {
     let upper = word.to_ascii_uppercase();
-    let fam: String = upper
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
+    let fam: String = upper.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     if fam.is_empty() || fam.len() > 3 {
         return None;
     }
     let rest = upper[fam.len()..].trim_start_matches(['-', '.']);
-    let ok = !rest.is_empty()
-        && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && rest.starts_with(|c: char| c.is_ascii_digit());
+    let ok = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.') && rest.starts_with(|c: char| c.is_ascii_digit());
     ok.then(|| format!("{fam}-{rest}"))
 }
 
 /// Multi-word terms, replaced by one token before splitting.
 const PHRASES: &[(&str, &str)] = &[
-    (
-        "product subtype \"mode 1/2-only charging station\"",
-        "mode-1-2-only",
-    ),
-    (
-        "local authorization list management",
-        "profile:local-auth-list",
-    ),
+    ("product subtype \"mode 1/2-only charging station\"", "mode-1-2-only"),
+    ("local authorization list management", "profile:local-auth-list"),
     ("iso 15118 support", "profile:iso15118"),
     ("iso15118 support", "profile:iso15118"),
     ("smart charging", "profile:smart-charging"),
@@ -175,28 +149,20 @@ fn tokens(text: &str) -> Result<Vec<Tok>, String> {
             "and" => Tok::And,
             "or" => Tok::Or,
             "not" => Tok::Not,
-            _ if w.starts_with("profile:") => {
-                Tok::Term(Cond::Profile(w["profile:".len()..].to_string()))
-            }
+            _ if w.starts_with("profile:") => Tok::Term(Cond::Profile(w["profile:".len()..].to_string())),
             "mode-1-2-only" => Tok::Term(Cond::Item("MODE-1-2-ONLY".into())),
             _ => {
                 let id = item_id(w).ok_or_else(|| format!("{w:?} is not a PICS item"))?;
                 // "HFS-8 > 1": more EVSEs than that.
                 if id == "HFS-8" && words.get(i + 1) == Some(&">") {
-                    let n = words
-                        .get(i + 2)
-                        .and_then(|n| n.parse().ok())
-                        .ok_or("HFS-8 > needs a number")?;
+                    let n = words.get(i + 2).and_then(|n| n.parse().ok()).ok_or("HFS-8 > needs a number")?;
                     i += 3;
                     out.push(Tok::Term(Cond::EvsesAbove(n)));
                     continue;
                 }
                 // "C-30 - C-35": a range.
                 if words.get(i + 1) == Some(&"-") {
-                    let to = words
-                        .get(i + 2)
-                        .and_then(|w| item_id(w))
-                        .ok_or_else(|| format!("a range from {id} needs an end"))?;
+                    let to = words.get(i + 2).and_then(|w| item_id(w)).ok_or_else(|| format!("a range from {id} needs an end"))?;
                     i += 3;
                     out.push(Tok::Term(Cond::Range(id, to)));
                     continue;
@@ -215,20 +181,10 @@ fn tokens(text: &str) -> Result<Vec<Tok>, String> {
 pub fn for_side(text: &str, station: bool) -> &str {
     const CSMS: [&str; 2] = ["For CSMS:", "CSMS:"];
     const CS: [&str; 2] = ["For CS:", "Charging Station:"];
-    let find = |marks: &[&str]| {
-        marks
-            .iter()
-            .find_map(|m| text.find(m).map(|at| (at, at + m.len())))
-    };
-    let (Some(csms), Some(cs)) = (find(&CSMS), find(&CS)) else {
-        return text;
-    };
+    let find = |marks: &[&str]| marks.iter().find_map(|m| text.find(m).map(|at| (at, at + m.len())));
+    let (Some(csms), Some(cs)) = (find(&CSMS), find(&CS)) else { return text };
     let (mine, other) = if station { (cs, csms) } else { (csms, cs) };
-    let end = if other.0 > mine.1 {
-        other.0
-    } else {
-        text.len()
-    };
+    let end = if other.0 > mine.1 { other.0 } else { text.len() };
     text[mine.1..end].trim()
 }
 
@@ -249,11 +205,7 @@ fn or(t: &[Tok], pos: &mut usize) -> Result<Cond, String> {
         *pos += 1;
         parts.push(and(t, pos)?);
     }
-    Ok(if parts.len() == 1 {
-        parts.remove(0)
-    } else {
-        Cond::Or(parts)
-    })
+    Ok(if parts.len() == 1 { parts.remove(0) } else { Cond::Or(parts) })
 }
 
 fn and(t: &[Tok], pos: &mut usize) -> Result<Cond, String> {
@@ -262,11 +214,7 @@ fn and(t: &[Tok], pos: &mut usize) -> Result<Cond, String> {
         *pos += 1;
         parts.push(unary(t, pos)?);
     }
-    Ok(if parts.len() == 1 {
-        parts.remove(0)
-    } else {
-        Cond::And(parts)
-    })
+    Ok(if parts.len() == 1 { parts.remove(0) } else { Cond::And(parts) })
 }
 
 fn unary(t: &[Tok], pos: &mut usize) -> Result<Cond, String> {
@@ -297,11 +245,7 @@ mod tests {
     use super::*;
 
     fn declared(items: &[&str]) -> Declared {
-        Declared {
-            items: items.iter().map(|s| s.to_string()).collect(),
-            profiles: vec![],
-            evses: 1,
-        }
+        Declared { items: items.iter().map(|s| s.to_string()).collect(), profiles: vec![], evses: 1 }
     }
 
     #[test]
@@ -312,59 +256,29 @@ mod tests {
         assert!(!c.holds(&declared(&["C-30"])));
         let not = parse("NOT (SC-2.1 and SC-2.2)").unwrap();
         assert!(not.holds(&declared(&["SC-2.1"])) && !not.holds(&declared(&["SC-2.1", "SC-2.2"])));
-        assert_eq!(
-            parse("C-36-(or) C-39").unwrap(),
-            Cond::Range("C-36".into(), "C-39".into())
-        );
+        assert_eq!(parse("C-36-(or) C-39").unwrap(), Cond::Range("C-36".into(), "C-39".into()));
         let range = parse("C-30 - C-35 or ISO 15118 support").unwrap();
         assert!(range.holds(&declared(&["C-33"])) && !range.holds(&declared(&["C-36"])));
-        assert!(range.holds(&Declared {
-            profiles: vec!["iso15118".into()],
-            ..declared(&[])
-        }));
-        let lal = parse("(C-30 or C-31 or C-34) and (Local Authorization List Management or C-49)")
-            .unwrap();
-        assert!(lal.holds(&Declared {
-            profiles: vec!["local-auth-list".into()],
-            ..declared(&["C-34"])
-        }));
+        assert!(range.holds(&Declared { profiles: vec!["iso15118".into()], ..declared(&[]) }));
+        let lal = parse("(C-30 or C-31 or C-34) and (Local Authorization List Management or C-49)").unwrap();
+        assert!(lal.holds(&Declared { profiles: vec!["local-auth-list".into()], ..declared(&["C-34"]) }));
         let evses = parse("HFS-8 > 1").unwrap();
-        assert!(
-            !evses.holds(&declared(&[]))
-                && evses.holds(&Declared {
-                    evses: 2,
-                    ..declared(&[])
-                })
-        );
-        let subtype =
-            parse("HFS-1 and NOT Product Subtype \"Mode 1/2-only Charging Station\"").unwrap();
-        assert!(
-            subtype.holds(&declared(&["HFS-1"]))
-                && !subtype.holds(&declared(&["HFS-1", "MODE-1-2-ONLY"]))
-        );
+        assert!(!evses.holds(&declared(&[])) && evses.holds(&Declared { evses: 2, ..declared(&[]) }));
+        let subtype = parse("HFS-1 and NOT Product Subtype \"Mode 1/2-only Charging Station\"").unwrap();
+        assert!(subtype.holds(&declared(&["HFS-1"])) && !subtype.holds(&declared(&["HFS-1", "MODE-1-2-ONLY"])));
         // Spellings part 5 also uses.
         assert_eq!(parse("C35").unwrap(), Cond::Item("C-35".into()));
         assert_eq!(parse("C.06.1").unwrap(), Cond::Item("C-06.1".into()));
         assert!(parse("Not C-56").unwrap().holds(&declared(&[])));
         assert!(parse("C-44 or NOT AQ-6").unwrap().holds(&declared(&[])));
         // Precedence: NOT, then AND, then OR.
-        assert!(
-            parse("C-01 or C-02 and C-03")
-                .unwrap()
-                .holds(&declared(&["C-01"]))
-        );
+        assert!(parse("C-01 or C-02 and C-03").unwrap().holds(&declared(&["C-01"])));
         assert!(parse("C-01 and (C-02").is_err());
         // One condition per side.
         assert_eq!(for_side("For CSMS: R-1  For CS: R-2", true), "R-2");
         assert_eq!(for_side("For CSMS: R-1  For CS: R-2", false), "R-1");
-        assert_eq!(
-            for_side("CSMS: C-16 Charging Station: NOT C-06.2", true),
-            "NOT C-06.2"
-        );
-        assert_eq!(
-            for_side("CSMS: C-16 Charging Station: NOT C-06.2", false),
-            "C-16"
-        );
+        assert_eq!(for_side("CSMS: C-16 Charging Station: NOT C-06.2", true), "NOT C-06.2");
+        assert_eq!(for_side("CSMS: C-16 Charging Station: NOT C-06.2", false), "C-16");
         assert!(parse("NOT Smart Charging").unwrap().holds(&declared(&[])));
         assert!(parse("C-01 and teleport").is_err());
     }
@@ -374,20 +288,10 @@ mod tests {
     #[test]
     fn the_table_conditions_parse() {
         let rows = crate::coverage::table();
-        let conditions: BTreeSet<&str> = rows
-            .iter()
-            .map(|r| r.features.trim())
-            .filter(|f| !f.is_empty())
-            .collect();
-        let broken: Vec<&&str> = conditions
-            .iter()
-            .filter(|c| parse(for_side(c, true)).is_err() || parse(for_side(c, false)).is_err())
-            .collect();
+        let conditions: BTreeSet<&str> = rows.iter().map(|r| r.features.trim()).filter(|f| !f.is_empty()).collect();
+        let broken: Vec<&&str> = conditions.iter().filter(|c| parse(for_side(c, true)).is_err() || parse(for_side(c, false)).is_err()).collect();
         assert!(conditions.len() > 60, "{} conditions", conditions.len());
-        assert!(
-            broken.len() <= 2,
-            "conditions that do not parse: {broken:?}"
-        );
+        assert!(broken.len() <= 2, "conditions that do not parse: {broken:?}");
     }
 
     #[test]
@@ -399,11 +303,7 @@ mod tests {
             ids.sort();
             ids.dedup();
             assert_eq!(ids.len(), n, "an id twice for one side");
-            assert!(
-                ids.iter()
-                    .all(|id| item_id(id).as_deref() == Some(*id) || *id == "MODE-1-2-ONLY"),
-                "{ids:?}"
-            );
+            assert!(ids.iter().all(|id| item_id(id).as_deref() == Some(*id) || *id == "MODE-1-2-ONLY"), "{ids:?}");
         }
         assert!(items_for(true).iter().any(|(_, i)| i.id == "C-49"));
         assert!(items_for(false).iter().any(|(_, i)| i.id == "C-44"));

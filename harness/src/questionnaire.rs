@@ -77,89 +77,40 @@ impl Answers {
         if self.versions.is_empty() {
             problems.push("no OCPP version".into());
         }
-        for p in self
-            .profiles
-            .iter()
-            .filter(|p| !PROFILES.iter().any(|(n, _)| n == p))
-        {
-            problems.push(format!(
-                "unknown profile {p:?} (known: {})",
-                PROFILES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        for p in self.profiles.iter().filter(|p| !PROFILES.iter().any(|(n, _)| n == p)) {
+            problems.push(format!("unknown profile {p:?} (known: {})", PROFILES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")));
         }
         let known = pics::items_for(self.side == DutKind::ChargingStation);
-        for id in self
-            .pics
-            .iter()
-            .filter(|id| !known.iter().any(|(_, i)| &i.id == *id))
-        {
-            problems.push(format!(
-                "{id:?} is not a PICS item of a {}",
-                side_name(self.side)
-            ));
+        for id in self.pics.iter().filter(|id| !known.iter().any(|(_, i)| &i.id == *id)) {
+            problems.push(format!("{id:?} is not a PICS item of a {}", side_name(self.side)));
         }
         if self.station_id.is_empty() || self.station_id.contains(['/', ' ']) {
-            problems.push(format!(
-                "station id {:?} must be non-empty, without '/' or spaces",
-                self.station_id
-            ));
+            problems.push(format!("station id {:?} must be non-empty, without '/' or spaces", self.station_id));
         }
         if self.evses == 0 {
             problems.push("evses must be at least 1".into());
         }
         if self.security_profile > 3 {
-            problems.push(format!(
-                "security profile {} is not 0-3",
-                self.security_profile
-            ));
+            problems.push(format!("security profile {} is not 0-3", self.security_profile));
         }
         if matches!(self.security_profile, 1 | 2) && self.password_env.is_none() {
             problems.push(format!("security profile {} needs password-env (the variable with the Basic-auth password)", self.security_profile));
         }
         if self.security_profile >= 2 && self.pki.is_none() {
-            problems.push(format!(
-                "security profile {} needs pki (a directory with the lab's certificates)",
-                self.security_profile
-            ));
+            problems.push(format!("security profile {} needs pki (a directory with the lab's certificates)", self.security_profile));
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("; "))
-        }
+        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
     }
 
     /// The DUT description for these answers (checked first), commented.
     pub fn description(&self) -> Result<String, String> {
         self.check()?;
         let mut t = String::new();
-        let list = |v: &[String]| {
-            v.iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let _ = writeln!(
-            t,
-            "# DUT description written by `ocpp-harness init`; edit freely. Use: `ocpp-harness run --dut FILE`."
-        );
+        let list = |v: &[String]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(t, "# DUT description written by `ocpp-harness init`; edit freely. Use: `ocpp-harness run --dut FILE`.");
         let _ = writeln!(t, "name = {:?}", self.name);
         let _ = writeln!(t, "kind = {:?}", side_name(self.side));
-        let _ = writeln!(
-            t,
-            "versions = [{}]",
-            list(
-                &self
-                    .versions
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-            )
-        );
+        let _ = writeln!(t, "versions = [{}]", list(&self.versions.iter().map(ToString::to_string).collect::<Vec<_>>()));
         let mut profiles = vec!["core".to_string()];
         profiles.extend(self.profiles.iter().filter(|p| *p != "core").cloned());
         let _ = writeln!(t, "profiles = [{}]", list(&profiles));
@@ -174,10 +125,7 @@ impl Answers {
             let _ = writeln!(t, "evses = {}", self.evses);
         }
         // Every PICS item of the side, declared ones in the list, the rest as comments.
-        let _ = writeln!(
-            t,
-            "\n# OCPP 2.0.1 part 5 PICS: the items that hold for this DUT. Conditional cases run only"
-        );
+        let _ = writeln!(t, "\n# OCPP 2.0.1 part 5 PICS: the items that hold for this DUT. Conditional cases run only");
         let _ = writeln!(t, "# when part 5's condition on them holds.");
         t.push_str("pics = [\n");
         let mut group = String::new();
@@ -187,13 +135,7 @@ impl Answers {
                 group = g;
             }
             let declared = self.pics.contains(&item.id);
-            let _ = writeln!(
-                t,
-                "  {}{:?}, # {}",
-                if declared { "" } else { "# " },
-                item.id,
-                item.label
-            );
+            let _ = writeln!(t, "  {}{:?}, # {}", if declared { "" } else { "# " }, item.id, item.label);
         }
         t.push_str("]\n");
         if self.security_profile > 0 {
@@ -206,14 +148,9 @@ impl Answers {
             }
         }
         let d = self.timing;
-        let _ = writeln!(
-            t,
-            "\n[timing]\nconnect-ms = {}\nreboot-ms = {}\nresponse-ms = {}\ntolerance-ms = {}",
-            d.connect_ms, d.reboot_ms, d.response_ms, d.tolerance_ms
-        );
+        let _ = writeln!(t, "\n[timing]\nconnect-ms = {}\nreboot-ms = {}\nresponse-ms = {}\ntolerance-ms = {}", d.connect_ms, d.reboot_ms, d.response_ms, d.tolerance_ms);
         // What we write must load as a description: a test of our own output.
-        DutDescription::parse(&t)
-            .map_err(|e| format!("the description written does not load: {e:#}"))?;
+        DutDescription::parse(&t).map_err(|e| format!("the description written does not load: {e:#}"))?;
         Ok(t)
     }
 }
@@ -255,14 +192,8 @@ mod tests {
         let d = DutDescription::parse(&text).unwrap();
         assert_eq!(d.pics, ["C-30", "C-49", "HFS-1"]);
         assert_eq!(d.profiles, ["core", "local-auth-list"]);
-        assert_eq!(
-            (d.evses, d.timing.map(|t| t.reboot_ms)),
-            (Some(2), Some(60_000))
-        );
-        assert!(
-            text.contains("# \"C-02\", # offline: lets unknown ids charge"),
-            "undeclared items stay visible as comments"
-        );
+        assert_eq!((d.evses, d.timing.map(|t| t.reboot_ms)), (Some(2), Some(60_000)));
+        assert!(text.contains("# \"C-02\", # offline: lets unknown ids charge"), "undeclared items stay visible as comments");
         assert!(text.contains("password-env = \"CS001_PASSWORD\""));
     }
 
@@ -274,20 +205,9 @@ mod tests {
         a.password_env = None;
         a.evses = 0;
         let e = a.check().unwrap_err();
-        for needle in [
-            "\"C-44\" is not a PICS item of a charging-station",
-            "unknown profile \"teleport\"",
-            "needs password-env",
-            "evses must be at least 1",
-        ] {
+        for needle in ["\"C-44\" is not a PICS item of a charging-station", "unknown profile \"teleport\"", "needs password-env", "evses must be at least 1"] {
             assert!(e.contains(needle), "{needle}: {e}");
         }
-        assert!(
-            answers_from(
-                "name = \"x\"\nside = \"charging-station\"\nversions = [\"2.0.1\"]\nflavour = 1"
-            )
-            .unwrap_err()
-            .contains("flavour")
-        );
+        assert!(answers_from("name = \"x\"\nside = \"charging-station\"\nversions = [\"2.0.1\"]\nflavour = 1").unwrap_err().contains("flavour"));
     }
 }

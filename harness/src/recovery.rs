@@ -29,22 +29,14 @@ pub enum Rung {
     PowerCycle,
 }
 
-pub const LADDER: [Rung; 5] = [
-    Rung::Undo,
-    Rung::Operative,
-    Rung::ResetOnIdle,
-    Rung::ResetImmediate,
-    Rung::PowerCycle,
-];
+pub const LADDER: [Rung; 5] = [Rung::Undo, Rung::Operative, Rung::ResetOnIdle, Rung::ResetImmediate, Rung::PowerCycle];
 
 impl Rung {
     pub fn describe(self, version: OcppVersion) -> &'static str {
         let v16 = version == OcppVersion::V16;
         match self {
             Rung::Undo => "undo what the case changed",
-            Rung::Operative => {
-                "ChangeAvailability Operative for the station and each EVSE that is off"
-            }
+            Rung::Operative => "ChangeAvailability Operative for the station and each EVSE that is off",
             Rung::ResetOnIdle if v16 => "Reset Soft",
             Rung::ResetOnIdle => "Reset OnIdle",
             Rung::ResetImmediate if v16 => "Reset Hard",
@@ -85,10 +77,7 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
     let mut reason = match m.listener.live() {
         Some(_) => String::new(),
         None => {
-            m.trace.log(
-                "baseline",
-                "the station is not connected: waiting for it to come back",
-            );
+            m.trace.log("baseline", "the station is not connected: waiting for it to come back");
             match m.listener.accept_after(0, m.reboot).await {
                 Ok(_) => String::new(),
                 Err(e) => format!("the station did not come back: {e}"),
@@ -108,8 +97,7 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
         if rung != Rung::Undo {
             m.trace.log("baseline", format!("recovery: {what}"));
             if let Err(e) = apply(rung, m).await {
-                m.trace
-                    .log("baseline", format!("recovery: {what} did not work: {e}"));
+                m.trace.log("baseline", format!("recovery: {what} did not work: {e}"));
                 tried.push(format!("{what} ({e})"));
                 reason = e;
                 continue;
@@ -126,15 +114,11 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
                 }
                 if rung != Rung::Undo {
                     baseline::said_all(&conn, m.waits.response).await;
-                    m.trace
-                        .log("baseline", format!("the baseline is back after: {what}"));
+                    m.trace.log("baseline", format!("the baseline is back after: {what}"));
                 }
                 return Ok(done);
             }
-            Err(Unrestored {
-                reason: r,
-                broke: b,
-            }) => {
+            Err(Unrestored { reason: r, broke: b }) => {
                 m.trace.log("baseline", format!("after {what}: {r}"));
                 tried.push(format!("{what} ({r})"));
                 broke = broke.or(b);
@@ -142,44 +126,26 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
             }
         }
     }
-    Err(Lost {
-        reason,
-        tried,
-        broke,
-    })
+    Err(Lost { reason, tried, broke })
 }
 
 /// Carry out one rung (not `Undo`, which `restore` is).
 async fn apply(rung: Rung, m: &Means<'_>) -> Result<(), String> {
     let v16 = m.version == OcppVersion::V16;
     let response = m.waits.response;
-    let live = || {
-        m.listener
-            .live()
-            .ok_or_else(|| "the station is not connected".to_string())
-    };
+    let live = || m.listener.live().ok_or_else(|| "the station is not connected".to_string());
     match rung {
         Rung::Undo => Ok(()),
         Rung::Operative => {
             let conn = live()?;
-            let operative = |evse, connector| {
-                (
-                    baseline::availability(m.version, evse, connector, true),
-                    &["Accepted", "Scheduled"][..],
-                )
-            };
+            let operative = |evse, connector| (baseline::availability(m.version, evse, connector, true), &["Accepted", "Scheduled"][..]);
             let (station, ok) = operative(None, None);
             expect_status(&conn, "ChangeAvailability", station, ok, response).await?;
-            let off: Vec<String> = conn
-                .model()
-                .map(|mo| mo.lock().unwrap().busy_connectors())
-                .unwrap_or_default();
+            let off: Vec<String> = conn.model().map(|mo| mo.lock().unwrap().busy_connectors()).unwrap_or_default();
             for entry in off.iter().filter(|b| b.ends_with(" Unavailable")) {
                 let key = entry.split(' ').next().unwrap_or_default();
                 let mut ids = key.split('/').filter_map(|x| x.parse::<u32>().ok());
-                let (Some(first), second) = (ids.next(), ids.next()) else {
-                    continue;
-                };
+                let (Some(first), second) = (ids.next(), ids.next()) else { continue };
                 // 1.6 numbers connectors only; 2.x the EVSE, then the connector in it.
                 let scopes = match (v16, second) {
                     (false, Some(c)) => vec![(Some(first), None), (Some(first), Some(c))],
@@ -202,25 +168,14 @@ async fn apply(rung: Rung, m: &Means<'_>) -> Result<(), String> {
             };
             let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
             m.listener.model().lock().unwrap().reboots_requested += 1;
-            expect_status(
-                &conn,
-                "Reset",
-                json!({"type": kind}),
-                &["Accepted", "Scheduled"],
-                response,
-            )
-            .await?;
+            expect_status(&conn, "Reset", json!({"type": kind}), &["Accepted", "Scheduled"], response).await?;
             back_after_reboot(m, before, "the Reset").await
         }
         Rung::PowerCycle => {
             let before = m.listener.live_numbered().map_or(0, |(n, _)| n);
             m.listener.model().lock().unwrap().reboots_requested += 1;
-            m.trace
-                .log("state", "cycle the station's power (baseline recovery)");
-            m.bench
-                .act(Action::PowerCycle, m.trace)
-                .await
-                .map_err(|e| format!("the bench could not cycle the power: {e:?}"))?;
+            m.trace.log("state", "cycle the station's power (baseline recovery)");
+            m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| format!("the bench could not cycle the power: {e:?}"))?;
             back_after_reboot(m, before, "the power cycle").await
         }
     }
@@ -228,15 +183,8 @@ async fn apply(rung: Rung, m: &Means<'_>) -> Result<(), String> {
 
 /// The station connected again (a connection numbered above `before`) and registered.
 async fn back_after_reboot(m: &Means<'_>, before: u64, what: &str) -> Result<(), String> {
-    let (_, new) = m
-        .listener
-        .accept_after(before, m.reboot)
-        .await
-        .map_err(|e| format!("the station did not connect again after {what}: {e}"))?;
-    if !new
-        .wait_model(m.reboot, |s| s.registration.is_accepted())
-        .await
-    {
+    let (_, new) = m.listener.accept_after(before, m.reboot).await.map_err(|e| format!("the station did not connect again after {what}: {e}"))?;
+    if !new.wait_model(m.reboot, |s| s.registration.is_accepted()).await {
         return Err(format!("the station did not register again after {what}"));
     }
     Ok(())

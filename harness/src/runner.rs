@@ -1,25 +1,14 @@
 //! Runs cases: picks the version, brings up the DUT side (built-in reference DUT per case, or
 //! the external one), runs the guest under its deadline, and folds the host's own
 //! observations into the verdict.
-use std::{
-    net::SocketAddr,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{net::SocketAddr, sync::Arc, time::{Duration, Instant}};
 
-use crate::{
-    description::DutDescription,
-    host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite},
-};
+
 use ocpp_bench::Bench;
-use ocpp_core::{
-    case::{CaseMeta, Role, Verdict},
-    trace::Trace,
-    transport::Listener,
-    version::OcppVersion,
-};
-use ocpp_report::{CaseResult, StationSummary};
+use crate::{description::DutDescription, host::{CaseContext, Endpoint, GuestOutcome, Host, RunConfig, Suite}};
+use ocpp_core::{case::{CaseMeta, Role, Verdict}, trace::Trace, transport::Listener, version::OcppVersion};
 use ocpp_sim::{self as dut, Faults};
+use ocpp_report::{CaseResult, StationSummary};
 
 /// Which device the cases run against.
 #[derive(Debug, Clone)]
@@ -27,10 +16,7 @@ pub enum Dut {
     /// The reference DUTs, started fresh for every case, with these faults injected.
     BuiltIn { faults: Faults },
     /// A real device: a CSMS at `csms_url`, and/or stations that connect to `listen`.
-    External {
-        csms_url: Option<String>,
-        listen: Option<SocketAddr>,
-    },
+    External { csms_url: Option<String>, listen: Option<SocketAddr> },
 }
 
 #[derive(Debug, Clone)]
@@ -77,15 +63,11 @@ impl RunOptions {
         }
         self.config.parameters.extend(d.parameters.clone());
         if let Some(t) = &d.id_token_type {
-            self.config
-                .parameters
-                .insert("id-token-type".into(), t.clone());
+            self.config.parameters.insert("id-token-type".into(), t.clone());
         }
         if let Some(t) = d.timing {
             self.config.timing = t;
-            ocpp_core::session::set_close_after_last_frame(Duration::from_millis(u64::from(
-                t.close_linger_ms,
-            )));
+            ocpp_core::session::set_close_after_last_frame(Duration::from_millis(u64::from(t.close_linger_ms)));
         }
         if let Some(n) = d.evses {
             self.config.evses = n;
@@ -101,21 +83,14 @@ impl RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            dut: Dut::BuiltIn {
-                faults: Faults::default(),
-            },
+            dut: Dut::BuiltIn { faults: Faults::default() },
             fresh_dut: false,
             variants: vec![],
             config: RunConfig {
                 station_id: "CS001".into(),
-                valid_id_tokens: ocpp_core::defaults::VALID_ID_TOKENS
-                    .map(String::from)
-                    .to_vec(),
+                valid_id_tokens: ocpp_core::defaults::VALID_ID_TOKENS.map(String::from).to_vec(),
                 invalid_id_token: ocpp_core::defaults::INVALID_ID_TOKEN.into(),
-                parameters: ocpp_core::defaults::TOKEN_PARAMETERS
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
+                parameters: ocpp_core::defaults::TOKEN_PARAMETERS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 timing: Default::default(),
                 evses: 1,
             },
@@ -178,10 +153,7 @@ struct Broken {
 pub fn needs_idle_evse(meta: &CaseMeta) -> bool {
     const PHYSICAL: [&str; 4] = ["plug", "pilot", "token-reader", "ev-fault"];
     const STATION_WIDE: [&str; 7] = ["A", "B", "D", "L", "M", "N", "P"];
-    meta.needs.iter().any(|n| PHYSICAL.contains(&n.as_str()))
-        || meta
-            .block()
-            .is_none_or(|b| !STATION_WIDE.contains(&b.as_str()))
+    meta.needs.iter().any(|n| PHYSICAL.contains(&n.as_str())) || meta.block().is_none_or(|b| !STATION_WIDE.contains(&b.as_str()))
 }
 
 /// A built-in reference station started once for the run, with the listener it connects to.
@@ -220,29 +192,13 @@ impl Runner {
             opts.security.pki = Some(builtin_ca()?);
         }
         let listener = match &opts.dut {
-            Dut::External {
-                listen: Some(addr), ..
-            } => {
-                let l = Listener::bind_for(*addr, Some(opts.config.station_id.clone()))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+            Dut::External { listen: Some(addr), .. } => {
+                let l = Listener::bind_for(*addr, Some(opts.config.station_id.clone())).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
                 Some(Arc::new(l))
             }
             _ => None,
         };
-        Ok(Runner {
-            host,
-            opts,
-            listener,
-            stations: Default::default(),
-            csmss: Default::default(),
-            csms_passwords: Default::default(),
-            baseline_broken: Default::default(),
-            left_open: Default::default(),
-            station_cases: Default::default(),
-            unreachable: Default::default(),
-            own_station: Default::default(),
-        })
+        Ok(Runner { host, opts, listener, stations: Default::default(), csmss: Default::default(), csms_passwords: Default::default(), baseline_broken: Default::default(), left_open: Default::default(), station_cases: Default::default(), unreachable: Default::default(), own_station: Default::default() })
     }
 
     /// What the run saw of each station DUT, for the report.
@@ -262,13 +218,7 @@ impl Runner {
             }
         };
         let mut out: Vec<StationSummary> = self.listener.iter().map(|l| summary(l, None)).collect();
-        out.extend(
-            self.stations
-                .lock()
-                .await
-                .iter()
-                .map(|(v, s)| summary(&s.listener, Some(*v))),
-        );
+        out.extend(self.stations.lock().await.iter().map(|(v, s)| summary(&s.listener, Some(*v))));
         let own = self.own_station.counts();
         if own.connections > 0 {
             out.push(StationSummary {
@@ -277,16 +227,8 @@ impl Runner {
                 connections: own.connections,
                 boots: own.boots,
                 reboots_requested: 0,
-                registration: if own.registered {
-                    "Accepted"
-                } else {
-                    "not registered"
-                }
-                .into(),
-                identity: Some(format!(
-                    "the harness station: {}",
-                    crate::own_station::boot_notification(OcppVersion::V201)["chargingStation"]
-                )),
+                registration: if own.registered { "Accepted" } else { "not registered" }.into(),
+                identity: Some(format!("the harness station: {}", crate::own_station::boot_notification(OcppVersion::V201)["chargingStation"])),
                 played_by_harness: true,
                 configuration: Default::default(),
             });
@@ -295,57 +237,28 @@ impl Runner {
     }
 
     /// The built-in station of `version` for the whole run, started on first use.
-    async fn live_station(
-        &self,
-        version: OcppVersion,
-    ) -> Result<(Arc<Listener>, dut::station::StationHandle), Verdict> {
+    async fn live_station(&self, version: OcppVersion) -> Result<(Arc<Listener>, dut::station::StationHandle), Verdict> {
         let mut stations = self.stations.lock().await;
         if let Some(s) = stations.get(&version).filter(|s| !s.task.is_finished()) {
             return Ok((s.listener.clone(), s.handle.clone()));
         }
-        let Dut::BuiltIn { faults } = &self.opts.dut else {
-            unreachable!("only built-in stations are started")
-        };
+        let Dut::BuiltIn { faults } = &self.opts.dut else { unreachable!("only built-in stations are started") };
         let listener = self.loopback_listener().await?;
         listener.secure(self.serve(version)?);
         let (handle, task) = self.spawn_station(&listener, faults, version)?;
-        stations.insert(
-            version,
-            LiveStation {
-                listener: listener.clone(),
-                handle: handle.clone(),
-                task,
-            },
-        );
+        stations.insert(version, LiveStation { listener: listener.clone(), handle: handle.clone(), task });
         // Like a station that was running before the run: connected and registered (its boot
         // answered by default) before the first case.
         let timing = self.opts.config.timing;
-        if let Ok((_, conn)) = listener
-            .accept_after(0, Duration::from_millis(u64::from(timing.connect_ms)))
-            .await
-        {
-            conn.wait_model(Duration::from_millis(u64::from(timing.reboot_ms)), |m| {
-                m.registration.is_accepted()
-            })
-            .await;
+        if let Ok((_, conn)) = listener.accept_after(0, Duration::from_millis(u64::from(timing.connect_ms))).await {
+            conn.wait_model(Duration::from_millis(u64::from(timing.reboot_ms)), |m| m.registration.is_accepted()).await;
         }
         Ok((listener, handle))
     }
 
     /// The built-in CSMS of `version`: started afresh (`fresh_dut`, the caller aborts the task)
     /// or once for the whole run.
-    async fn builtin_csms(
-        &self,
-        faults: &Faults,
-        version: OcppVersion,
-    ) -> Result<
-        (
-            String,
-            dut::csms::CsmsHandle,
-            Option<tokio::task::JoinHandle<()>>,
-        ),
-        Verdict,
-    > {
+    async fn builtin_csms(&self, faults: &Faults, version: OcppVersion) -> Result<(String, dut::csms::CsmsHandle, Option<tokio::task::JoinHandle<()>>), Verdict> {
         let mut csmss = self.csmss.lock().await;
         if !self.opts.fresh_dut {
             if let Some(c) = csmss.get(&version).filter(|c| !c.task.is_finished()) {
@@ -353,17 +266,9 @@ impl Runner {
             }
         }
         let security = &self.opts.security;
-        let mut sec =
-            dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
-                .map_err(|e| {
-                    Verdict::Error(format!(
-                        "cannot set up the reference CSMS's security: {e:#}"
-                    ))
-                })?;
-        let passwords = self
-            .csms_passwords
-            .get_or_init(|| sec.passwords.clone())
-            .clone();
+        let mut sec = dut::csms::CsmsSecurity::for_run(security, &self.opts.config.station_id, faults)
+            .map_err(|e| Verdict::Error(format!("cannot set up the reference CSMS's security: {e:#}")))?;
+        let passwords = self.csms_passwords.get_or_init(|| sec.passwords.clone()).clone();
         sec.share_passwords(passwords);
         let cfg = dut::csms::CsmsConfig {
             versions: vec![version],
@@ -371,89 +276,41 @@ impl Runner {
             valid_id_tokens: self.opts.config.valid_id_tokens.clone(),
             tokens: dut::csms::TokenBook::from_parameters(&self.opts.config.parameters),
             security: sec,
-            variants: self
-                .opts
-                .variants
-                .iter()
-                .copied()
-                .filter(|v| v.for_side(dut::variant::Side::Csms))
-                .collect(),
+            variants: self.opts.variants.iter().copied().filter(|v| v.for_side(dut::variant::Side::Csms)).collect(),
             ..Default::default()
         };
-        let (addr, handle, task) = dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg)
-            .await
-            .map_err(|e| Verdict::Error(format!("cannot start the built-in CSMS: {e}")))?;
+        let (addr, handle, task) = dut::csms::start("127.0.0.1:0".parse().unwrap(), cfg).await.map_err(|e| Verdict::Error(format!("cannot start the built-in CSMS: {e}")))?;
         let url = format!("{}://{addr}/ocpp", security.scheme());
         if self.opts.fresh_dut {
             return Ok((url, handle, Some(task)));
         }
-        csmss.insert(
-            version,
-            LiveCsms {
-                url: url.clone(),
-                handle: handle.clone(),
-                task,
-            },
-        );
+        csmss.insert(version, LiveCsms { url: url.clone(), handle: handle.clone(), task });
         Ok((url, handle, None))
     }
 
     /// A listener on a free loopback port for the reference station.
     async fn loopback_listener(&self) -> Result<Arc<Listener>, Verdict> {
-        Listener::bind_for(
-            "127.0.0.1:0".parse().unwrap(),
-            Some(self.opts.config.station_id.clone()),
-        )
-        .await
-        .map(Arc::new)
-        .map_err(|e| Verdict::Error(format!("cannot open a listener on loopback: {e}")))
+        Listener::bind_for("127.0.0.1:0".parse().unwrap(), Some(self.opts.config.station_id.clone()))
+            .await
+            .map(Arc::new)
+            .map_err(|e| Verdict::Error(format!("cannot open a listener on loopback: {e}")))
     }
 
     /// How the harness CSMS serves the station of `version`: at the profile in force for it
     /// (the run's, or the one it was raised to, A05).
     fn serve(&self, version: OcppVersion) -> Result<ocpp_core::transport::ServeSecurity, Verdict> {
         let security = &self.opts.security.in_force(version);
-        security
-            .serve(ocpp_core::security::pki::Variant::Configured)
-            .map_err(|e| {
-                Verdict::Error(format!(
-                    "cannot set up security profile {}: {e}",
-                    security.profile
-                ))
-            })
+        security.serve(ocpp_core::security::pki::Variant::Configured).map_err(|e| Verdict::Error(format!("cannot set up security profile {}: {e}", security.profile)))
     }
 
-    fn spawn_station(
-        &self,
-        listener: &Listener,
-        faults: &Faults,
-        version: OcppVersion,
-    ) -> Result<(dut::station::StationHandle, tokio::task::JoinHandle<()>), Verdict> {
+    fn spawn_station(&self, listener: &Listener, faults: &Faults, version: OcppVersion) -> Result<(dut::station::StationHandle, tokio::task::JoinHandle<()>), Verdict> {
         // A station with fault no-tls dials ws:// whatever the profile.
-        let url = if faults.has(&dut::Fault::NoTls) {
-            listener.url().replacen("wss://", "ws://", 1)
-        } else {
-            listener.url()
-        };
+        let url = if faults.has(&dut::Fault::NoTls) { listener.url().replacen("wss://", "ws://", 1) } else { listener.url() };
         let mut cfg = dut::station::StationConfig::new(url, &self.opts.config.station_id, version);
-        cfg.security = dut::station::StationSecurity::for_run(
-            &self.opts.security,
-            &self.opts.config.station_id,
-            faults,
-        )
-        .map_err(|e| {
-            Verdict::Error(format!(
-                "cannot set up the reference station's security: {e:#}"
-            ))
-        })?;
+        cfg.security = dut::station::StationSecurity::for_run(&self.opts.security, &self.opts.config.station_id, faults)
+            .map_err(|e| Verdict::Error(format!("cannot set up the reference station's security: {e:#}")))?;
         cfg.faults = faults.clone();
-        cfg.variants = self
-            .opts
-            .variants
-            .iter()
-            .copied()
-            .filter(|v| v.for_side(dut::variant::Side::Station))
-            .collect();
+        cfg.variants = self.opts.variants.iter().copied().filter(|v| v.for_side(dut::variant::Side::Station)).collect();
         cfg.evses = self.opts.config.evses.max(1);
         Ok(dut::station::spawn(cfg))
     }
@@ -462,14 +319,7 @@ impl Runner {
     /// `recovery`), or, when the baseline is known lost already, one more undo only (the
     /// ladder was climbed once for that state; a case that ran beside it may have changed
     /// things of its own).
-    async fn restore_baseline(
-        &self,
-        listener: &Listener,
-        bench: &Bench,
-        version: OcppVersion,
-        trace: &Trace,
-        lost_already: bool,
-    ) -> Result<(), crate::recovery::Lost> {
+    async fn restore_baseline(&self, listener: &Listener, bench: &Bench, version: OcppVersion, trace: &Trace, lost_already: bool) -> Result<(), crate::recovery::Lost> {
         let timing = self.opts.config.timing;
         // The baseline's traffic is evidence for the case it belongs to (the one just run).
         if let Some(conn) = listener.live() {
@@ -478,56 +328,22 @@ impl Runner {
             trace.absorb(&between);
         }
         let response = Duration::from_millis(u64::from(timing.response_ms));
-        let waits = crate::baseline::Waits {
-            response,
-            settle: Duration::from_millis(u64::from(timing.reboot_ms)),
-            idle: if lost_already {
-                Duration::from_millis(200)
-            } else {
-                response
-            },
-            connectors: self.opts.config.evses.max(1) as usize,
-        };
+        let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response }, connectors: self.opts.config.evses.max(1) as usize };
         if lost_already {
-            let conn = listener.live().ok_or_else(|| crate::recovery::Lost {
-                reason: "the station is not connected".into(),
-                tried: vec![],
-                broke: None,
-            })?;
+            let conn = listener.live().ok_or_else(|| crate::recovery::Lost { reason: "the station is not connected".into(), tried: vec![], broke: None })?;
             return match crate::baseline::restore(&conn, waits).await {
                 Ok(done) => {
                     done.into_iter().for_each(|d| trace.log("baseline", d));
                     Ok(())
                 }
                 // A glance is no wait a station can be blamed for.
-                Err(u) => Err(crate::recovery::Lost {
-                    reason: u.reason,
-                    tried: vec![],
-                    broke: None,
-                }),
+                Err(u) => Err(crate::recovery::Lost { reason: u.reason, tried: vec![], broke: None }),
             };
         }
-        let means = crate::recovery::Means {
-            listener,
-            bench,
-            trace,
-            version,
-            waits,
-            reboot: Duration::from_millis(u64::from(timing.reboot_ms)),
-        };
-        crate::recovery::recover(&means)
-            .await
-            .map(|_| ())
-            .inspect_err(|lost| {
-                trace.log(
-                    "baseline",
-                    format!(
-                        "baseline lost: {}; tried: {}",
-                        lost.reason,
-                        lost.tried.join("; ")
-                    ),
-                );
-            })
+        let means = crate::recovery::Means { listener, bench, trace, version, waits, reboot: Duration::from_millis(u64::from(timing.reboot_ms)) };
+        crate::recovery::recover(&means).await.map(|_| ()).inspect_err(|lost| {
+            trace.log("baseline", format!("baseline lost: {}; tried: {}", lost.reason, lost.tried.join("; ")));
+        })
     }
 
     /// Whether the connected, registered station shows that it is off the baseline: a
@@ -536,9 +352,7 @@ impl Runner {
     fn visibly_off_baseline(&self, listener: &Listener) -> bool {
         let m = listener.model();
         let m = m.lock().unwrap();
-        listener.live().is_some()
-            && m.registration.is_accepted()
-            && (!m.transactions.is_empty() || !m.busy_connectors().is_empty())
+        listener.live().is_some() && m.registration.is_accepted() && (!m.transactions.is_empty() || !m.busy_connectors().is_empty())
     }
 
     /// Whether the station, as the harness sees it now, is at the baseline again (it may come
@@ -547,25 +361,13 @@ impl Runner {
         let m = listener.model();
         let m = m.lock().unwrap();
         let reported = m.reported_since_boot(self.opts.config.evses.max(1) as usize);
-        listener.live().is_some()
-            && m.registration.is_accepted()
-            && m.transactions.is_empty()
-            && reported
-            && m.busy_connectors().is_empty()
-            && !m.undo.iter().any(|u| u.blocks_connectors())
+        listener.live().is_some() && m.registration.is_accepted() && m.transactions.is_empty() && reported && m.busy_connectors().is_empty() && !m.undo.iter().any(|u| u.blocks_connectors())
     }
 
     /// Harness as station: end what a case left open at the CSMS at `url` (see `leftovers`), on
     /// the case's last connection if it is still open, else on the harness station's live one
     /// (connected again if need be: a station that reconnects need not boot again, B04).
-    async fn wind_up(
-        &self,
-        url: &str,
-        version: OcppVersion,
-        security: &ocpp_core::security::Security,
-        mut left: crate::leftovers::Leftovers,
-        trace: &Trace,
-    ) -> Result<(), (String, crate::leftovers::Leftovers)> {
+    async fn wind_up(&self, url: &str, version: OcppVersion, security: &ocpp_core::security::Security, mut left: crate::leftovers::Leftovers, trace: &Trace) -> Result<(), (String, crate::leftovers::Leftovers)> {
         if left.is_empty() {
             return Ok(());
         }
@@ -575,8 +377,7 @@ impl Runner {
             None => match self.own_station.open_connection().await {
                 Some(c) => c,
                 None => {
-                    let dial =
-                        crate::host::station_dial(&self.opts.config, url, version, security, trace);
+                    let dial = crate::host::station_dial(&self.opts.config, url, version, security, trace);
                     match self.own_station.ready(&dial, &[]).await {
                         Ok(c) => c,
                         Err(e) => return Err((format!("cannot connect to wind up: {e}"), left)),
@@ -586,9 +387,7 @@ impl Runner {
         };
         conn.retarget(trace.clone());
         conn.to_background();
-        let result = left
-            .wind_up(&conn, Duration::from_millis(u64::from(timing.response_ms)))
-            .await;
+        let result = left.wind_up(&conn, Duration::from_millis(u64::from(timing.response_ms))).await;
         match result {
             Ok(done) => {
                 for d in done {
@@ -597,10 +396,7 @@ impl Runner {
                 Ok(())
             }
             Err(e) => {
-                trace.log(
-                    "clean-up",
-                    format!("could not wind up what the case left open: {e}"),
-                );
+                trace.log("clean-up", format!("could not wind up what the case left open: {e}"));
                 Err((e, left))
             }
         }
@@ -622,18 +418,9 @@ impl Runner {
         if self.opts.version.is_some() {
             return self.version_for(meta).into_iter().collect();
         }
-        let declared = |v: &OcppVersion| {
-            self.opts
-                .description
-                .as_ref()
-                .is_none_or(|d| d.versions.is_empty() || d.versions.contains(v))
-        };
+        let declared = |v: &OcppVersion| self.opts.description.as_ref().is_none_or(|d| d.versions.is_empty() || d.versions.contains(v));
         let vs: Vec<OcppVersion> = meta.versions.iter().copied().filter(declared).collect();
-        if vs.is_empty() {
-            meta.versions.first().copied().into_iter().collect()
-        } else {
-            vs
-        }
+        if vs.is_empty() { meta.versions.first().copied().into_iter().collect() } else { vs }
     }
 
     pub async fn run_case(&self, suite: &Suite, meta: &CaseMeta) -> CaseResult {
@@ -642,33 +429,20 @@ impl Runner {
 
     /// Run a case into a trace the caller holds, so that what a case did so far can still be
     /// reported when the run is interrupted (see [`Runner::interrupted`]).
-    pub async fn run_case_traced(
-        &self,
-        suite: &Suite,
-        meta: &CaseMeta,
-        trace: &Trace,
-    ) -> CaseResult {
+    pub async fn run_case_traced(&self, suite: &Suite, meta: &CaseMeta, trace: &Trace) -> CaseResult {
         let version = self.version_for(meta).unwrap_or(OcppVersion::V201);
         self.run_case_at(suite, meta, version, trace).await
     }
 
     /// Run a case at `version` (one of its versions).
-    pub async fn run_case_at(
-        &self,
-        suite: &Suite,
-        meta: &CaseMeta,
-        version: OcppVersion,
-        trace: &Trace,
-    ) -> CaseResult {
+    pub async fn run_case_at(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> CaseResult {
         let gone = {
             let u = self.unreachable.lock().unwrap();
             (u.0 >= UNREACHABLE_AFTER).then(|| u.1.clone()).flatten()
         };
         let verdict = match gone {
             // A DUT that stopped answering is reported once, not as the same failure in every case.
-            Some((first, reason)) => Verdict::Error(format!(
-                "not run: the DUT sent nothing in {UNREACHABLE_AFTER} cases in a row since {first} ({reason})"
-            )),
+            Some((first, reason)) => Verdict::Error(format!("not run: the DUT sent nothing in {UNREACHABLE_AFTER} cases in a row since {first} ({reason})")),
             None => {
                 let v = self.run_inner(suite, meta, version, trace).await;
                 self.count_unreachable(meta, version, &v, trace).await;
@@ -681,21 +455,10 @@ impl Runner {
     /// A case that did not pass and in which the DUT sent not a single frame — and, for a
     /// station that outlives the case, that left it without a connection — extends the streak
     /// of unreachable cases; any other outcome ends it.
-    async fn count_unreachable(
-        &self,
-        meta: &CaseMeta,
-        version: OcppVersion,
-        v: &Verdict,
-        trace: &Trace,
-    ) {
+    async fn count_unreachable(&self, meta: &CaseMeta, version: OcppVersion, v: &Verdict, trace: &Trace) {
         let kept = match (&self.opts.dut, meta.role) {
             (Dut::External { .. }, Role::Csms) => self.listener.clone(),
-            (Dut::BuiltIn { .. }, Role::Csms) if !self.opts.fresh_dut => self
-                .stations
-                .lock()
-                .await
-                .get(&version)
-                .map(|s| s.listener.clone()),
+            (Dut::BuiltIn { .. }, Role::Csms) if !self.opts.fresh_dut => self.stations.lock().await.get(&version).map(|s| s.listener.clone()),
             _ => None,
         };
         // A station still connected is reachable, even if it had nothing to say.
@@ -712,57 +475,20 @@ impl Runner {
     }
 
     /// The result of a case cut short by a signal: an error, with its trace so far.
-    pub fn interrupted(
-        &self,
-        meta: &CaseMeta,
-        version: OcppVersion,
-        trace: &Trace,
-        signal: &str,
-    ) -> CaseResult {
+    pub fn interrupted(&self, meta: &CaseMeta, version: OcppVersion, trace: &Trace, signal: &str) -> CaseResult {
         trace.log("error", format!("run interrupted by {signal}"));
-        self.result(
-            meta,
-            version,
-            Verdict::Error(format!(
-                "the run was interrupted by {signal} while this case ran"
-            )),
-            trace,
-        )
+        self.result(meta, version, Verdict::Error(format!("the run was interrupted by {signal} while this case ran")), trace)
     }
 
-    fn result(
-        &self,
-        meta: &CaseMeta,
-        version: OcppVersion,
-        verdict: Verdict,
-        trace: &Trace,
-    ) -> CaseResult {
+    fn result(&self, meta: &CaseMeta, version: OcppVersion, verdict: Verdict, trace: &Trace) -> CaseResult {
         // The guest wrote the verdict: it may quote a password it saw.
         let verdict = verdict.scrubbed();
         let reason = verdict.reason();
-        CaseResult {
-            meta: meta.clone(),
-            version,
-            verdict,
-            reason,
-            duration_ms: trace.elapsed_ms(),
-            trace: trace.snapshot(),
-        }
+        CaseResult { meta: meta.clone(), version, verdict, reason, duration_ms: trace.elapsed_ms(), trace: trace.snapshot() }
     }
 
-    async fn run_inner(
-        &self,
-        suite: &Suite,
-        meta: &CaseMeta,
-        version: OcppVersion,
-        trace: &Trace,
-    ) -> Verdict {
-        if let Some(reason) = self
-            .opts
-            .description
-            .as_ref()
-            .and_then(|d| d.applies(meta, version).err())
-        {
+    async fn run_inner(&self, suite: &Suite, meta: &CaseMeta, version: OcppVersion, trace: &Trace) -> Verdict {
+        if let Some(reason) = self.opts.description.as_ref().and_then(|d| d.applies(meta, version).err()) {
             return Verdict::Skip(reason);
         }
         // The DUT side lives as long as this guard.
@@ -774,11 +500,7 @@ impl Runner {
             self.opts.security.raise(version, None);
             self.opts.security.move_station(version, None);
         }
-        let moved = if meta.role == Role::ChargingStation {
-            self.opts.security.moved_to(version)
-        } else {
-            None
-        };
+        let moved = if meta.role == Role::ChargingStation { self.opts.security.moved_to(version) } else { None };
         let security = &match (&moved, meta.role) {
             (_, Role::Csms) => self.opts.security.in_force(version),
             (Some((p, _)), _) => self.opts.security.at_profile(*p),
@@ -854,28 +576,14 @@ impl Runner {
             let broken = self.baseline_broken.lock().unwrap().clone();
             if let Some(mut b) = broken {
                 if self.back_at_baseline(listener) {
-                    trace.log(
-                        "baseline",
-                        format!(
-                            "the station is at the baseline again (lost after {})",
-                            b.after
-                        ),
-                    );
+                    trace.log("baseline", format!("the station is at the baseline again (lost after {})", b.after));
                     *self.baseline_broken.lock().unwrap() = None;
                 } else if !needs_idle_evse(meta) {
                     trace.log("baseline", format!("runs although the baseline is lost since {} ({}): the case needs no idle EVSE", b.after, b.reason));
                 } else {
                     let verdict = match &b.reported_in {
-                        Some(first) => Verdict::Inconclusive(format!(
-                            "not run: the baseline is lost since {} (see {first})",
-                            b.after
-                        )),
-                        None => Verdict::Inconclusive(format!(
-                            "not run: the baseline was lost after {}: {}; tried: {}",
-                            b.after,
-                            b.reason,
-                            b.tried.join("; ")
-                        )),
+                        Some(first) => Verdict::Inconclusive(format!("not run: the baseline is lost since {} (see {first})", b.after)),
+                        None => Verdict::Inconclusive(format!("not run: the baseline was lost after {}: {}; tried: {}", b.after, b.reason, b.tried.join("; "))),
                     };
                     b.reported_in.get_or_insert_with(|| meta.id.clone());
                     *self.baseline_broken.lock().unwrap() = Some(b);
@@ -884,37 +592,15 @@ impl Runner {
             } else if self.visibly_off_baseline(listener) {
                 // The station left the baseline after the last look (its own doing between
                 // cases): back to it before the case, by the same ladder.
-                trace.log(
-                    "baseline",
-                    "the station left the baseline between cases: bringing it back before the case",
-                );
-                if let Err(lost) = self
-                    .restore_baseline(listener, &bench, version, trace, false)
-                    .await
-                {
-                    let reason = format!(
-                        "not run: the baseline was lost between cases, before {}: {}; tried: {}",
-                        meta.id,
-                        lost.reason,
-                        lost.tried.join("; ")
-                    );
-                    *self.baseline_broken.lock().unwrap() = Some(Broken {
-                        after: format!("the time before {}", meta.id),
-                        reason: lost.reason,
-                        reported_in: Some(meta.id.clone()),
-                        tried: lost.tried,
-                    });
+                trace.log("baseline", "the station left the baseline between cases: bringing it back before the case");
+                if let Err(lost) = self.restore_baseline(listener, &bench, version, trace, false).await {
+                    let reason = format!("not run: the baseline was lost between cases, before {}: {}; tried: {}", meta.id, lost.reason, lost.tried.join("; "));
+                    *self.baseline_broken.lock().unwrap() = Some(Broken { after: format!("the time before {}", meta.id), reason: lost.reason, reported_in: Some(meta.id.clone()), tried: lost.tried });
                     listener.between_cases(Trace::new());
                     return Verdict::Inconclusive(reason);
                 }
             }
-            take_inventory(
-                listener,
-                version,
-                Duration::from_millis(u64::from(self.opts.config.timing.response_ms)),
-                trace,
-            )
-            .await;
+            take_inventory(listener, version, Duration::from_millis(u64::from(self.opts.config.timing.response_ms)), trace).await;
             listener.begin_case(trace.clone(), vec![version]);
             match self.serve(version) {
                 Ok(s) => listener.secure(s),
@@ -922,18 +608,12 @@ impl Runner {
             }
         }
         let mut config = self.opts.config.clone();
-        if let Some(inventory) = kept
-            .as_ref()
-            .and_then(|l| l.model().lock().unwrap().inventory.clone())
-        {
+        if let Some(inventory) = kept.as_ref().and_then(|l| l.model().lock().unwrap().inventory.clone()) {
             crate::inventory::into_parameters(&inventory, &mut config.parameters);
         }
         // The built-in CSMS's endpoint one profile up, for connection-profile cases (A05).
         if let Some(u) = raised_url {
-            config
-                .parameters
-                .entry("csms-url-profile-up".into())
-                .or_insert(u);
+            config.parameters.entry("csms-url-profile-up".into()).or_insert(u);
         }
         if let Endpoint::CsmsUrl(url) = &endpoint {
             // What the last case left open at the CSMS, and could not end then: again now.
@@ -941,47 +621,24 @@ impl Runner {
             if let Some((mut b, left)) = left {
                 if let Err((e, left)) = self.wind_up(url, version, security, left, trace).await {
                     let verdict = match &b.reported_in {
-                        Some(first) => Verdict::Inconclusive(format!(
-                            "what {} left open at the CSMS is still not ended (see {first})",
-                            b.after
-                        )),
-                        None => Verdict::Inconclusive(format!(
-                            "what {} left open at the CSMS could not be ended: {} (again now: {e})",
-                            b.after, b.reason
-                        )),
+                        Some(first) => Verdict::Inconclusive(format!("what {} left open at the CSMS is still not ended (see {first})", b.after)),
+                        None => Verdict::Inconclusive(format!("what {} left open at the CSMS could not be ended: {} (again now: {e})", b.after, b.reason)),
                     };
                     b.reported_in.get_or_insert_with(|| meta.id.clone());
                     *self.left_open.lock().unwrap() = Some((b, left));
                     return verdict;
                 }
             }
-            let n = self
-                .station_cases
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let n = self.station_cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let tokens = &mut config.valid_id_tokens;
             if !tokens.is_empty() {
                 let len = tokens.len();
                 tokens.rotate_left(n % len);
             }
         }
-        let ctx = Arc::new(CaseContext {
-            trace: trace.clone(),
-            started: Instant::now(),
-            config,
-            version,
-            endpoint,
-            bench,
-            security: security.clone(),
-            leftovers: Default::default(),
-            own_station: self.own_station.clone(),
-        });
-        let limit = Duration::from_millis(u64::from(meta.timeout_ms))
-            + GRACE
-            + self.opts.config.timing.extra();
-        let outcome = self
-            .host
-            .run_case(suite, &meta.id, ctx.clone(), limit)
-            .await;
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config, version, endpoint, bench, security: security.clone(), leftovers: Default::default(), own_station: self.own_station.clone() });
+        let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE + self.opts.config.timing.extra();
+        let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
         let verdict = match outcome {
             GuestOutcome::Verdict(v) => v,
             GuestOutcome::Error(e) => Verdict::Error(e),
@@ -994,18 +651,8 @@ impl Runner {
         // ...and the CSMS hears the end of what the case left open.
         if let Endpoint::CsmsUrl(url) = &ctx.endpoint {
             let left = std::mem::take(&mut *ctx.leftovers.lock().unwrap());
-            if let Err((reason, left)) =
-                self.wind_up(url, version, &ctx.security, left, trace).await
-            {
-                *self.left_open.lock().unwrap() = Some((
-                    Broken {
-                        after: meta.id.clone(),
-                        reason,
-                        reported_in: None,
-                        tried: vec![],
-                    },
-                    left,
-                ));
+            if let Err((reason, left)) = self.wind_up(url, version, &ctx.security, left, trace).await {
+                *self.left_open.lock().unwrap() = Some((Broken { after: meta.id.clone(), reason, reported_in: None, tried: vec![] }, left));
             }
             self.own_station.end_case(Trace::new()).await;
         }
@@ -1015,35 +662,17 @@ impl Runner {
         if let Some(listener) = &kept {
             listener.end_case();
             let lost_already = self.baseline_broken.lock().unwrap().is_some();
-            match self
-                .restore_baseline(listener, &ctx.bench, version, trace, lost_already)
-                .await
-            {
+            match self.restore_baseline(listener, &ctx.bench, version, trace, lost_already).await {
                 Ok(()) => *self.baseline_broken.lock().unwrap() = None,
                 Err(lost) => {
                     // An undo the station accepted and did not carry out is its failure, in
                     // the case that left the state.
-                    if let (
-                        Some((requirement, expected, observed)),
-                        Verdict::Pass | Verdict::Inconclusive(_),
-                    ) = (&lost.broke, &verdict)
-                    {
-                        verdict = Verdict::Fail {
-                            requirement: Some(requirement.clone()),
-                            expected: format!(
-                                "(after the case, in the baseline's undo) {expected}"
-                            ),
-                            observed: observed.clone(),
-                        };
+                    if let (Some((requirement, expected, observed)), Verdict::Pass | Verdict::Inconclusive(_)) = (&lost.broke, &verdict) {
+                        verdict = Verdict::Fail { requirement: Some(requirement.clone()), expected: format!("(after the case, in the baseline's undo) {expected}"), observed: observed.clone() };
                     }
                     let mut broken = self.baseline_broken.lock().unwrap();
                     if broken.is_none() {
-                        *broken = Some(Broken {
-                            after: meta.id.clone(),
-                            reason: lost.reason,
-                            reported_in: None,
-                            tried: lost.tried,
-                        });
+                        *broken = Some(Broken { after: meta.id.clone(), reason: lost.reason, reported_in: None, tried: lost.tried });
                     }
                 }
             }
@@ -1056,12 +685,7 @@ impl Runner {
 /// Before the first case against a connected, registered station: read its configuration
 /// (`inventory`) once, noted in the case's trace. A station that cannot be read is logged and
 /// read again before the next case.
-async fn take_inventory(
-    listener: &Listener,
-    version: OcppVersion,
-    timeout: Duration,
-    trace: &Trace,
-) {
+async fn take_inventory(listener: &Listener, version: OcppVersion, timeout: Duration, trace: &Trace) {
     let model = listener.model();
     let (read, registered) = {
         let m = model.lock().unwrap();
@@ -1088,9 +712,6 @@ fn builtin_ca() -> anyhow::Result<Arc<ocpp_core::security::pki::Pki>> {
     if let Some(ca) = CA.get() {
         return Ok(ca.clone());
     }
-    let made = Arc::new(ocpp_core::security::pki::Pki::generate(
-        "CS001",
-        &["localhost".into(), "127.0.0.1".into()],
-    )?);
+    let made = Arc::new(ocpp_core::security::pki::Pki::generate("CS001", &["localhost".into(), "127.0.0.1".into()])?);
     Ok(CA.get_or_init(|| made).clone())
 }

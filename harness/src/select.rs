@@ -1,9 +1,6 @@
 //! Case selection with libtest's conventions: positional filters match ids by substring
 //! (or exactly with `--exact`), `--skip` removes matches, and role/version narrow further.
-use ocpp_core::{
-    case::{CaseMeta, Role},
-    version::OcppVersion,
-};
+use ocpp_core::{case::{CaseMeta, Role}, version::OcppVersion};
 
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -31,9 +28,7 @@ pub struct Partition {
 impl Partition {
     pub fn holds(&self, id: &str) -> bool {
         // FNV-1a: fixed, simple, and the same everywhere (unlike std's hasher).
-        let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let h = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         h % u64::from(self.n) == u64::from(self.k - 1)
     }
 }
@@ -42,10 +37,7 @@ impl std::str::FromStr for Partition {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("partition {s:?}: expected hash:K/N with 1 <= K <= N");
-        let (k, n) = s
-            .strip_prefix("hash:")
-            .and_then(|r| r.split_once('/'))
-            .ok_or_else(bad)?;
+        let (k, n) = s.strip_prefix("hash:").and_then(|r| r.split_once('/')).ok_or_else(bad)?;
         let (k, n): (u32, u32) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
         if k == 0 || n == 0 || k > n {
             return Err(bad());
@@ -56,11 +48,7 @@ impl std::str::FromStr for Partition {
 
 impl Selection {
     fn hit(&self, pattern: &str, id: &str) -> bool {
-        if self.exact {
-            id == pattern
-        } else {
-            id.contains(pattern)
-        }
+        if self.exact { id == pattern } else { id.contains(pattern) }
     }
 
     pub fn selects(&self, meta: &CaseMeta) -> bool {
@@ -70,10 +58,7 @@ impl Selection {
             && self.role.is_none_or(|r| r == meta.role)
             && self.version.is_none_or(|v| meta.versions.contains(&v))
             && (self.profiles.is_empty() || self.profiles.contains(&meta.profile))
-            && (self.blocks.is_empty()
-                || meta
-                    .block()
-                    .is_some_and(|b| self.blocks.iter().any(|x| x.eq_ignore_ascii_case(&b))))
+            && (self.blocks.is_empty() || meta.block().is_some_and(|b| self.blocks.iter().any(|x| x.eq_ignore_ascii_case(&b))))
             && self.partition.is_none_or(|p| p.holds(id))
     }
 }
@@ -83,18 +68,7 @@ mod tests {
     use super::*;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
-        CaseMeta {
-            suite: "s".into(),
-            id: id.into(),
-            title: String::new(),
-            versions: vec![OcppVersion::V201],
-            role,
-            profile: "core".into(),
-            features: vec![],
-            requirements: vec![],
-            needs: vec![],
-            timeout_ms: 1,
-        }
+        CaseMeta { suite: "s".into(), id: id.into(), title: String::new(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec![], needs: vec![], timeout_ms: 1 }
     }
 
     #[test]
@@ -112,31 +86,20 @@ mod tests {
         assert!(!sel(&["TC_B_01_CS"], true, &[]).selects(&b));
         assert!(sel(&["TC_B_01_CS"], true, &[]).selects(&a));
         assert!(!sel(&["B_01"], false, &["CSMS"]).selects(&b));
-        let by_role = Selection {
-            role: Some(Role::Csms),
-            ..Default::default()
-        };
+        let by_role = Selection { role: Some(Role::Csms), ..Default::default() };
         assert!(by_role.selects(&a) && !by_role.selects(&b));
-        let by_version = Selection {
-            version: Some(OcppVersion::V16),
-            ..Default::default()
-        };
+        let by_version = Selection { version: Some(OcppVersion::V16), ..Default::default() };
         assert!(!by_version.selects(&a));
     }
 
     #[test]
     fn partitions_cover_every_case_once() {
         let ids: Vec<String> = (0..200).map(|i| format!("TC_X_{i}_CS")).collect();
-        let shards: Vec<Partition> = (1..=3)
-            .map(|k| format!("hash:{k}/3").parse().unwrap())
-            .collect();
+        let shards: Vec<Partition> = (1..=3).map(|k| format!("hash:{k}/3").parse().unwrap()).collect();
         for id in &ids {
             assert_eq!(shards.iter().filter(|p| p.holds(id)).count(), 1, "{id}");
         }
-        assert!(
-            shards.iter().all(|p| ids.iter().any(|id| p.holds(id))),
-            "an empty shard"
-        );
+        assert!(shards.iter().all(|p| ids.iter().any(|id| p.holds(id))), "an empty shard");
         for bad in ["hash:0/3", "hash:4/3", "count:1/2", "hash:1"] {
             assert!(bad.parse::<Partition>().is_err(), "{bad}");
         }

@@ -25,11 +25,7 @@ fn bin() -> Command {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Kills the simulator however the test ends.
@@ -42,28 +38,15 @@ impl Drop for Sim {
 }
 
 fn run(args: &[&str], reports: &Path) -> Value {
-    let out = bin()
-        .args(args)
-        .arg("--reports")
-        .arg(reports)
-        .stdin(Stdio::null())
-        .output()
-        .expect("running ocpp-harness");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let data = std::fs::read(reports.join("results.json"))
-        .unwrap_or_else(|e| panic!("no results.json ({e}); output:\n{text}"));
+    let out = bin().args(args).arg("--reports").arg(reports).stdin(Stdio::null()).output().expect("running ocpp-harness");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let data = std::fs::read(reports.join("results.json")).unwrap_or_else(|e| panic!("no results.json ({e}); output:\n{text}"));
     serde_json::from_slice(&data).expect("results.json is JSON")
 }
 
 /// The external run and the in-process one at the same time: they share nothing (the
 /// in-process run starts its own DUT on other ports), and each is mostly waiting.
-fn both(
-    external: &[&str],
-    external_reports: &Path,
-    in_process: &[&str],
-    in_process_reports: &Path,
-) -> (Value, Value) {
+fn both(external: &[&str], external_reports: &Path, in_process: &[&str], in_process_reports: &Path) -> (Value, Value) {
     std::thread::scope(|s| {
         let other = s.spawn(|| run(in_process, in_process_reports));
         let ext = run(external, external_reports);
@@ -72,34 +55,15 @@ fn both(
 }
 
 fn verdicts(results: &Value) -> Vec<(String, String)> {
-    results["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["meta"]["id"].as_str().unwrap().to_string(),
-                c["verdict"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    results["cases"].as_array().unwrap().iter().map(|c| (c["meta"]["id"].as_str().unwrap().to_string(), c["verdict"].as_str().unwrap().to_string())).collect()
 }
 
 /// Start `sim` with `args` and wait until its control API on `control` answers.
 fn start_sim(args: &[&str], control: u16) -> Sim {
-    let sim = Sim(bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting the simulator"));
+    let sim = Sim(bin().args(args).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("starting the simulator"));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", control)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the control API never came up"
-        );
+        assert!(std::time::Instant::now() < deadline, "the control API never came up");
         std::thread::sleep(Duration::from_millis(50));
     }
     sim
@@ -114,47 +78,24 @@ fn same_verdicts(version: &str, external: &Value, in_process: &Value) {
         .zip(&inp)
         .filter(|(e, i)| e != i)
         .map(|((id, e), (_, i))| {
-            let reason = external["cases"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["meta"]["id"] == id.as_str())
-                .map(|c| c["reason"].to_string())
-                .unwrap_or_default();
+            let reason = external["cases"].as_array().unwrap().iter().find(|c| c["meta"]["id"] == id.as_str()).map(|c| c["reason"].to_string()).unwrap_or_default();
             format!("{id}: {e} against the external DUT, {i} in-process ({reason})")
         })
         .collect();
-    assert!(
-        differ.is_empty() && ext.len() == inp.len(),
-        "{version}:\n{}",
-        differ.join("\n")
-    );
-    assert!(
-        ext.iter().any(|(_, v)| v == "pass"),
-        "{version}: nothing passed"
-    );
+    assert!(differ.is_empty() && ext.len() == inp.len(), "{version}:\n{}", differ.join("\n"));
+    assert!(ext.iter().any(|(_, v)| v == "pass"), "{version}: nothing passed");
 }
 
 /// A directory for one test's reports, free ports for the sim's WebSocket and control API,
 /// and the shipped bench description `bench` pointed at that control port (it names
 /// `shipped_control` in the repository).
 fn setup(name: &str, bench: &str, shipped_control: &str) -> (PathBuf, u16, u16, PathBuf) {
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (ws, control) = (free_port(), free_port());
-    let shipped = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/bench")
-            .join(bench),
-    )
-    .unwrap();
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/bench").join(bench)).unwrap();
     let path = dir.join("bench.toml");
-    std::fs::write(
-        &path,
-        shipped.replace(shipped_control, &format!("127.0.0.1:{control}")),
-    )
-    .unwrap();
+    std::fs::write(&path, shipped.replace(shipped_control, &format!("127.0.0.1:{control}"))).unwrap();
     (dir, ws, control, path)
 }
 
@@ -164,63 +105,15 @@ fn setup(name: &str, bench: &str, shipped_control: &str) -> (PathBuf, u16, u16, 
 /// against the plain CSMS, and the harness station connects and boots only for the cases
 /// whose subject is the connection or the boot.
 fn check_csms(version: &str) {
-    let (dir, ws, control, bench) = setup(
-        &format!("external-csms-{version}"),
-        "sim-csms.toml",
-        "127.0.0.1:9201",
-    );
-    let strict = [
-        "--variant",
-        "slow-session-setup",
-        "--variant",
-        "unique-event-ids",
-        "--variant",
-        "lossy-close",
-    ];
+    let (dir, ws, control, bench) = setup(&format!("external-csms-{version}"), "sim-csms.toml", "127.0.0.1:9201");
+    let strict = ["--variant", "slow-session-setup", "--variant", "unique-event-ids", "--variant", "lossy-close"];
     let (listen, control_addr) = (format!("127.0.0.1:{ws}"), format!("127.0.0.1:{control}"));
-    let _sim = start_sim(
-        &[
-            &[
-                "sim",
-                "csms",
-                "--listen",
-                &listen,
-                "--control",
-                &control_addr,
-            ][..],
-            &strict,
-        ]
-        .concat(),
-        control,
-    );
+    let _sim = start_sim(&[&["sim", "csms", "--listen", &listen, "--control", &control_addr][..], &strict].concat(), control);
     let description = dir.join("dut.toml");
-    std::fs::write(
-        &description,
-        self::description(
-            "csms",
-            "charging-station",
-            version,
-            0,
-            "",
-            &token_parameters(""),
-        ),
-    )
-    .unwrap();
+    std::fs::write(&description, self::description("csms", "charging-station", version, 0, "", &token_parameters(""))).unwrap();
     let url = format!("ws://127.0.0.1:{ws}/ocpp");
     let (external, in_process) = both(
-        &[
-            "run",
-            "--role",
-            "charging-station",
-            "--ocpp",
-            version,
-            "--csms-url",
-            &url,
-            "--dut",
-            description.to_str().unwrap(),
-            "--bench",
-            bench.to_str().unwrap(),
-        ],
+        &["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap()],
         &dir.join("external"),
         &["run", "--role", "charging-station", "--ocpp", version],
         &dir.join("in-process"),
@@ -232,35 +125,11 @@ fn check_csms(version: &str) {
 /// The harness station of a run connects and boots again only for the cases about that: far
 /// fewer times than cases ran (one connection per case was the old way, and crashed a CSMS).
 fn few_connections(what: &str, results: &Value) {
-    let own = results["stations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["played_by_harness"] == true)
-        .unwrap_or_else(|| {
-            panic!(
-                "{what}: results.json counts no harness station: {}",
-                results["stations"]
-            )
-        });
-    let cases = results["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["verdict"] != "skip")
-        .count() as u64;
-    let (connections, boots) = (
-        own["connections"].as_u64().unwrap(),
-        own["boots"].as_u64().unwrap(),
-    );
-    assert!(
-        boots >= 1 && boots <= connections,
-        "{what}: {boots} boots on {connections} connections"
-    );
-    assert!(
-        connections * 4 <= cases.max(8),
-        "{what}: the harness station connected {connections} times for {cases} cases"
-    );
+    let own = results["stations"].as_array().into_iter().flatten().find(|s| s["played_by_harness"] == true).unwrap_or_else(|| panic!("{what}: results.json counts no harness station: {}", results["stations"]));
+    let cases = results["cases"].as_array().unwrap().iter().filter(|c| c["verdict"] != "skip").count() as u64;
+    let (connections, boots) = (own["connections"].as_u64().unwrap(), own["boots"].as_u64().unwrap());
+    assert!(boots >= 1 && boots <= connections, "{what}: {boots} boots on {connections} connections");
+    assert!(connections * 4 <= cases.max(8), "{what}: the harness station connected {connections} times for {cases} cases");
 }
 
 fn external_csms_1_6() {
@@ -288,78 +157,25 @@ fn check_version(version: &str, disturbed: bool) {
 /// `check_version` for one part of the catalogue (`run --partition hash:K/N`), against its own
 /// station: the parts of a long catalogue run side by side.
 fn check_part(version: &str, disturbed: bool, partition: Option<&str>) {
-    let part = partition
-        .map(|p| format!("-{}", p.replace([':', '/'], "-")))
-        .unwrap_or_default();
-    let name = if disturbed {
-        format!("external-disturbed-{version}{part}")
-    } else {
-        format!("external-{version}{part}")
-    };
+    let part = partition.map(|p| format!("-{}", p.replace([':', '/'], "-"))).unwrap_or_default();
+    let name = if disturbed { format!("external-disturbed-{version}{part}") } else { format!("external-{version}{part}") };
     let (dir, ws, control, bench) = setup(&name, "sim-station.toml", "127.0.0.1:9100");
     if disturbed {
         let shipped = std::fs::read_to_string(&bench).unwrap();
         let disturbing = shipped.replace("/safe-state\"", "/safe-state/then-disturb\"");
-        assert_ne!(
-            shipped, disturbing,
-            "the shipped bench has no safe-state request to turn into a disturbance"
-        );
+        assert_ne!(shipped, disturbing, "the shipped bench has no safe-state request to turn into a disturbance");
         std::fs::write(&bench, disturbing).unwrap();
     }
-    let (csms_url, control_addr) = (
-        format!("ws://127.0.0.1:{ws}/ocpp"),
-        format!("127.0.0.1:{control}"),
-    );
-    let _sim = start_sim(
-        &[
-            "sim",
-            "station",
-            "--csms-url",
-            &csms_url,
-            "--station-id",
-            "CS001",
-            "--ocpp",
-            version,
-            "--control",
-            &control_addr,
-        ],
-        control,
-    );
+    let (csms_url, control_addr) = (format!("ws://127.0.0.1:{ws}/ocpp"), format!("127.0.0.1:{control}"));
+    let _sim = start_sim(&["sim", "station", "--csms-url", &csms_url, "--station-id", "CS001", "--ocpp", version, "--control", &control_addr], control);
 
     let listen = format!("127.0.0.1:{ws}");
     // The lab's test CA, which signs the station's CSR in certificate cases (1.6 A02).
     let pki = dir.join("pki");
-    assert!(
-        bin()
-            .args(["pki", "init"])
-            .arg(&pki)
-            .status()
-            .expect("pki init")
-            .success()
-    );
-    let only: Vec<&str> = partition
-        .map(|p| vec!["--partition", p])
-        .unwrap_or_default();
+    assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
+    let only: Vec<&str> = partition.map(|p| vec!["--partition", p]).unwrap_or_default();
     let (external, in_process) = both(
-        &[
-            &[
-                "run",
-                "--role",
-                "csms",
-                "--ocpp",
-                version,
-                "--listen",
-                &listen,
-                "--station-id",
-                "CS001",
-                "--bench",
-                bench.to_str().unwrap(),
-                "--pki",
-                pki.to_str().unwrap(),
-            ][..],
-            &only,
-        ]
-        .concat(),
+        &[&["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap(), "--pki", pki.to_str().unwrap()][..], &only].concat(),
         &dir.join("external"),
         &[&["run", "--role", "csms", "--ocpp", version][..], &only].concat(),
         &dir.join("in-process"),
@@ -369,10 +185,7 @@ fn check_part(version: &str, disturbed: bool, partition: Option<&str>) {
 
     // One station, connected and booted once at least; a boot only where a case asked for one.
     let station = &external["stations"][0];
-    assert!(
-        station["connections"].as_u64() >= Some(1) && station["boots"].as_u64() >= Some(1),
-        "{version}: {station}"
-    );
+    assert!(station["connections"].as_u64() >= Some(1) && station["boots"].as_u64() >= Some(1), "{version}: {station}");
     boots_only_when_asked(version, &external);
     if disturbed {
         // The disturbances happened and the baseline undid them: the recovery shows in the traces.
@@ -384,20 +197,9 @@ fn check_part(version: &str, disturbed: bool, partition: Option<&str>) {
             .filter(|l| l["level"] == "baseline")
             .filter_map(|l| l["message"].as_str().map(str::to_string))
             .collect();
-        let recovered = logs
-            .iter()
-            .filter(|m| m.starts_with("the baseline is back after"))
-            .count();
-        assert!(
-            recovered >= 5,
-            "{version}: the baseline was brought back by the recovery only {recovered} times:\n{}",
-            logs.join("\n")
-        );
-        assert!(
-            !logs.iter().any(|m| m.starts_with("baseline lost")),
-            "{version}: {}",
-            logs.join("\n")
-        );
+        let recovered = logs.iter().filter(|m| m.starts_with("the baseline is back after")).count();
+        assert!(recovered >= 5, "{version}: the baseline was brought back by the recovery only {recovered} times:\n{}", logs.join("\n"));
+        assert!(!logs.iter().any(|m| m.starts_with("baseline lost")), "{version}: {}", logs.join("\n"));
     }
 }
 
@@ -408,18 +210,10 @@ fn boots_only_when_asked(what: &str, results: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            (
-                c["meta"]["id"].as_str().unwrap().to_string(),
-                serde_json::from_value(c["trace"].clone()).expect("a case's trace"),
-            )
-        })
+        .map(|c| (c["meta"]["id"].as_str().unwrap().to_string(), serde_json::from_value(c["trace"].clone()).expect("a case's trace")))
         .collect();
     let unasked = ocpp_core::trace::unasked_boots(cases.iter().map(|(id, t)| (id.as_str(), t)));
-    assert!(
-        unasked.is_empty(),
-        "{what}: the station booted, asked by no case, in or just before {unasked:?}"
-    );
+    assert!(unasked.is_empty(), "{what}: the station booted, asked by no case, in or just before {unasked:?}");
 }
 
 fn external_station_disturbed_between_cases_1_6() {
@@ -441,82 +235,35 @@ fn external_station_2_1() {
 
 /// A DUT description that claims every profile and feature the `version` cases of `role` name
 /// (so that, as in-process, all of them run), at security `profile` with the PKI in `pki`.
-fn description(
-    kind: &str,
-    role: &str,
-    version: &str,
-    profile: u8,
-    password: &str,
-    extra: &str,
-) -> String {
-    let out = bin()
-        .args(["list", "--json"])
-        .output()
-        .expect("ocpp-harness list");
+fn description(kind: &str, role: &str, version: &str, profile: u8, password: &str, extra: &str) -> String {
+    let out = bin().args(["list", "--json"]).output().expect("ocpp-harness list");
     let listed: Value = serde_json::from_slice(&out.stdout).expect("list --json");
-    let cases = listed
-        .as_array()
-        .or_else(|| listed["cases"].as_array())
-        .expect("a list of cases")
-        .clone();
+    let cases = listed.as_array().or_else(|| listed["cases"].as_array()).expect("a list of cases").clone();
     let mut profiles = std::collections::BTreeSet::new();
     let mut features = std::collections::BTreeSet::new();
-    for c in cases.iter().filter(|c| {
-        c["role"] == role
-            && c["versions"]
-                .as_array()
-                .is_some_and(|v| v.iter().any(|v| v == version))
-    }) {
+    for c in cases.iter().filter(|c| c["role"] == role && c["versions"].as_array().is_some_and(|v| v.iter().any(|v| v == version))) {
         profiles.insert(c["profile"].as_str().unwrap_or_default().to_string());
-        features.extend(
-            c["features"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| f.as_str().map(str::to_string)),
-        );
+        features.extend(c["features"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(str::to_string)));
     }
-    let quoted = |set: &std::collections::BTreeSet<String>| {
-        set.iter()
-            .map(|x| format!("{x:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let security = if profile > 0 {
-        format!("[security]\nprofile = {profile}\npassword = \"{password}\"\npki = \"pki\"\n")
-    } else {
-        String::new()
-    };
-    format!(
-        "kind = \"{kind}\"\nversions = [\"{version}\"]\nprofiles = [{}]\nfeatures = [{}]\nstation-id = \"CS001\"\n{extra}{security}",
-        quoted(&profiles),
-        quoted(&features)
-    )
+    let quoted = |set: &std::collections::BTreeSet<String>| set.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ");
+    let security = if profile > 0 { format!("[security]\nprofile = {profile}\npassword = \"{password}\"\npki = \"pki\"\n") } else { String::new() };
+    format!("kind = \"{kind}\"\nversions = [\"{version}\"]\nprofiles = [{}]\nfeatures = [{}]\nstation-id = \"CS001\"\n{extra}{security}", quoted(&profiles), quoted(&features))
 }
 
 /// The `[parameters]` a lab gives for a CSMS DUT: the tokens it provisioned as blocked,
 /// expired, a group... (the reference CSMS's; the harness assumes none of them by itself).
 fn token_parameters(more: &str) -> String {
-    let tokens: String = ocpp_core::defaults::TOKEN_PARAMETERS
-        .iter()
-        .map(|(k, v)| format!("{k} = \"{v}\"\n"))
-        .collect();
+    let tokens: String = ocpp_core::defaults::TOKEN_PARAMETERS.iter().map(|(k, v)| format!("{k} = \"{v}\"\n")).collect();
     format!("[parameters]\n{tokens}{more}")
 }
 
 /// No case failed or was inconclusive, and each of `must_pass` passed.
 fn pass_or_skip(what: &str, results: &Value, must_pass: &[&str]) {
     let v = verdicts(results);
-    let bad: Vec<&(String, String)> = v
-        .iter()
-        .filter(|(_, x)| x != "pass" && x != "skip")
-        .collect();
+    let bad: Vec<&(String, String)> = v.iter().filter(|(_, x)| x != "pass" && x != "skip").collect();
     assert!(bad.is_empty(), "{what}: {bad:?}");
     for id in must_pass {
-        assert!(
-            v.iter().any(|(i, x)| i == id && x == "pass"),
-            "{what}: {id} did not pass: {v:?}"
-        );
+        assert!(v.iter().any(|(i, x)| i == id && x == "pass"), "{what}: {id} did not pass: {v:?}");
     }
 }
 
@@ -529,31 +276,12 @@ fn pass_or_skip(what: &str, results: &Value, must_pass: &[&str]) {
 /// NotifyEvent only — every verdict must still equal the in-process run's against the plain
 /// reference station.
 fn external_station_at_security_profile_2() {
-    let (dir, ws, control, bench) =
-        setup("external-profile-2", "sim-station.toml", "127.0.0.1:9100");
+    let (dir, ws, control, bench) = setup("external-profile-2", "sim-station.toml", "127.0.0.1:9100");
     let pki = dir.join("pki");
-    assert!(
-        bin()
-            .args(["pki", "init"])
-            .arg(&pki)
-            .status()
-            .expect("pki init")
-            .success()
-    );
+    assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
     let password = "external-test-password-0123";
     let description = dir.join("dut.toml");
-    std::fs::write(
-        &description,
-        self::description(
-            "charging-station",
-            "csms",
-            "2.0.1",
-            2,
-            password,
-            "evses = 2\nevse-id = 2\n",
-        ),
-    )
-    .unwrap();
+    std::fs::write(&description, self::description("charging-station", "csms", "2.0.1", 2, password, "evses = 2\nevse-id = 2\n")).unwrap();
     let csms_url = format!("wss://127.0.0.1:{ws}/ocpp");
     let control_addr = format!("127.0.0.1:{control}");
     let sim_args = [
@@ -584,53 +312,15 @@ fn external_station_at_security_profile_2() {
     ];
     let _sim = start_sim(&sim_args, control);
     let listen = format!("127.0.0.1:{ws}");
-    let external = [
-        "run",
-        "--role",
-        "csms",
-        "--ocpp",
-        "2.0.1",
-        "--listen",
-        &listen,
-        "--dut",
-        description.to_str().unwrap(),
-        "--bench",
-        bench.to_str().unwrap(),
-    ];
-    let in_process = [
-        "run",
-        "--role",
-        "csms",
-        "--ocpp",
-        "2.0.1",
-        "--security-profile",
-        "2",
-    ];
-    let (external, in_process) = both(
-        &external,
-        &dir.join("external"),
-        &in_process,
-        &dir.join("in-process"),
-    );
+    let external = ["run", "--role", "csms", "--ocpp", "2.0.1", "--listen", &listen, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap()];
+    let in_process = ["run", "--role", "csms", "--ocpp", "2.0.1", "--security-profile", "2"];
+    let (external, in_process) = both(&external, &dir.join("external"), &in_process, &dir.join("in-process"));
     same_verdicts("2.0.1 at profile 2", &external, &in_process);
-    pass_or_skip(
-        "2.0.1 station at profile 2",
-        &external,
-        &[
-            "TC_A_22_CS",
-            "TC_B_45_CS",
-            "TC_B_46_CS",
-            "TC_B_50_CS",
-            "TC_A_19_CS",
-        ],
-    );
+    pass_or_skip("2.0.1 station at profile 2", &external, &["TC_A_22_CS", "TC_B_45_CS", "TC_B_46_CS", "TC_B_50_CS", "TC_A_19_CS"]);
     // The cases worked with the station's configuration: the one read, and EVSE 2 only.
     let config = &external["stations"][0]["configuration"];
     assert_eq!(
-        (
-            config["TxCtrlr.TxStartPoint"].as_str(),
-            config["AuthCtrlr.AuthorizeRemoteStart"].as_str()
-        ),
+        (config["TxCtrlr.TxStartPoint"].as_str(), config["AuthCtrlr.AuthorizeRemoteStart"].as_str()),
         (Some("Authorized"), Some("true")),
         "{config}"
     );
@@ -651,12 +341,7 @@ fn external_station_at_security_profile_2() {
             })
             .count()
     };
-    assert!(
-        started_on(2) >= 10 && started_on(1) == 0,
-        "transactions started on EVSE 2: {}, on EVSE 1: {}",
-        started_on(2),
-        started_on(1)
-    );
+    assert!(started_on(2) >= 10 && started_on(1) == 0, "transactions started on EVSE 2: {}, on EVSE 1: {}", started_on(2), started_on(1));
     boots_only_when_asked("2.0.1 station at profile 2", &external);
 }
 
@@ -664,92 +349,23 @@ fn external_station_at_security_profile_2() {
 /// profile 1, with its endpoint one profile up; TC_A_19_CSMS moves the harness station there for
 /// good and the cases after it connect there.
 fn external_csms_at_security_profile_1() {
-    let (dir, ws, control, bench) =
-        setup("external-csms-profile-1", "sim-csms.toml", "127.0.0.1:9201");
+    let (dir, ws, control, bench) = setup("external-csms-profile-1", "sim-csms.toml", "127.0.0.1:9201");
     let pki = dir.join("pki");
-    assert!(
-        bin()
-            .args(["pki", "init"])
-            .arg(&pki)
-            .status()
-            .expect("pki init")
-            .success()
-    );
+    assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
     let password = "external-test-password-0123";
     let raised = free_port();
     let description = dir.join("dut.toml");
-    let parameters = token_parameters(&format!(
-        "csms-url-profile-up = \"wss://127.0.0.1:{raised}/ocpp\"\n"
-    ));
-    std::fs::write(
-        &description,
-        self::description(
-            "csms",
-            "charging-station",
-            "2.0.1",
-            1,
-            password,
-            &parameters,
-        ),
-    )
-    .unwrap();
-    let (listen, raised_listen, control_addr) = (
-        format!("127.0.0.1:{ws}"),
-        format!("127.0.0.1:{raised}"),
-        format!("127.0.0.1:{control}"),
-    );
-    let sim_args = [
-        "sim",
-        "csms",
-        "--listen",
-        &listen,
-        "--raised-listen",
-        &raised_listen,
-        "--control",
-        &control_addr,
-        "--security-profile",
-        "1",
-        "--password",
-        password,
-        "--pki",
-        pki.to_str().unwrap(),
-    ];
+    let parameters = token_parameters(&format!("csms-url-profile-up = \"wss://127.0.0.1:{raised}/ocpp\"\n"));
+    std::fs::write(&description, self::description("csms", "charging-station", "2.0.1", 1, password, &parameters)).unwrap();
+    let (listen, raised_listen, control_addr) = (format!("127.0.0.1:{ws}"), format!("127.0.0.1:{raised}"), format!("127.0.0.1:{control}"));
+    let sim_args = ["sim", "csms", "--listen", &listen, "--raised-listen", &raised_listen, "--control", &control_addr, "--security-profile", "1", "--password", password, "--pki", pki.to_str().unwrap()];
     let _sim = start_sim(&sim_args, control);
     let url = format!("ws://{listen}/ocpp");
-    let external = [
-        "run",
-        "--role",
-        "charging-station",
-        "--ocpp",
-        "2.0.1",
-        "--csms-url",
-        &url,
-        "--dut",
-        description.to_str().unwrap(),
-        "--bench",
-        bench.to_str().unwrap(),
-    ];
-    let in_process = [
-        "run",
-        "--role",
-        "charging-station",
-        "--ocpp",
-        "2.0.1",
-        "--security-profile",
-        "1",
-    ];
-    let (external, in_process) = both(
-        &external,
-        &dir.join("external"),
-        &in_process,
-        &dir.join("in-process"),
-    );
+    let external = ["run", "--role", "charging-station", "--ocpp", "2.0.1", "--csms-url", &url, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap()];
+    let in_process = ["run", "--role", "charging-station", "--ocpp", "2.0.1", "--security-profile", "1"];
+    let (external, in_process) = both(&external, &dir.join("external"), &in_process, &dir.join("in-process"));
     same_verdicts("2.0.1 CSMS at profile 1", &external, &in_process);
-    pass_or_skip(
-        "2.0.1 CSMS at profile 1",
-        &external,
-        &["TC_A_09_CSMS", "TC_A_19_CSMS", "TC_B_42_CSMS"],
-    );
+    pass_or_skip("2.0.1 CSMS at profile 1", &external, &["TC_A_09_CSMS", "TC_A_19_CSMS", "TC_B_42_CSMS"]);
     few_connections("2.0.1 CSMS at profile 1", &external);
 }
 
@@ -762,48 +378,15 @@ fn main() {
     }
     // The longest first: they all run at once, so the binary takes as long as the longest.
     let trials = vec![
-        Trial::test(
-            "external_station_disturbed_between_cases_2_0_1_part_1",
-            || {
-                external_station_disturbed_between_cases_2_0_1_part_1();
-                Ok(())
-            },
-        ),
-        Trial::test(
-            "external_station_disturbed_between_cases_2_0_1_part_2",
-            || {
-                external_station_disturbed_between_cases_2_0_1_part_2();
-                Ok(())
-            },
-        ),
-        Trial::test("external_station_disturbed_between_cases_1_6", || {
-            external_station_disturbed_between_cases_1_6();
-            Ok(())
-        }),
-        Trial::test("external_station_at_security_profile_2", || {
-            external_station_at_security_profile_2();
-            Ok(())
-        }),
-        Trial::test("external_station_2_1", || {
-            external_station_2_1();
-            Ok(())
-        }),
-        Trial::test("external_csms_at_security_profile_1", || {
-            external_csms_at_security_profile_1();
-            Ok(())
-        }),
-        Trial::test("external_csms_2_0_1", || {
-            external_csms_2_0_1();
-            Ok(())
-        }),
-        Trial::test("external_csms_1_6", || {
-            external_csms_1_6();
-            Ok(())
-        }),
-        Trial::test("external_csms_2_1", || {
-            external_csms_2_1();
-            Ok(())
-        }),
+        Trial::test("external_station_disturbed_between_cases_2_0_1_part_1", || { external_station_disturbed_between_cases_2_0_1_part_1(); Ok(()) }),
+        Trial::test("external_station_disturbed_between_cases_2_0_1_part_2", || { external_station_disturbed_between_cases_2_0_1_part_2(); Ok(()) }),
+        Trial::test("external_station_disturbed_between_cases_1_6", || { external_station_disturbed_between_cases_1_6(); Ok(()) }),
+        Trial::test("external_station_at_security_profile_2", || { external_station_at_security_profile_2(); Ok(()) }),
+        Trial::test("external_station_2_1", || { external_station_2_1(); Ok(()) }),
+        Trial::test("external_csms_at_security_profile_1", || { external_csms_at_security_profile_1(); Ok(()) }),
+        Trial::test("external_csms_2_0_1", || { external_csms_2_0_1(); Ok(()) }),
+        Trial::test("external_csms_1_6", || { external_csms_1_6(); Ok(()) }),
+        Trial::test("external_csms_2_1", || { external_csms_2_1(); Ok(()) }),
     ];
     libtest_mimic::run(&args, trials).exit();
 }

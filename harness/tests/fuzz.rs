@@ -9,27 +9,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ocpp_core::{
-    frame::Frame,
-    schema::{self, Direction},
-    version::OcppVersion,
-};
 use ocpp_sim as dut;
+use ocpp_core::{frame::Frame, schema::{self, Direction}, version::OcppVersion};
 
 /// Feed one input through everything a received frame meets.
 fn exercise(text: &str) {
     for v in OcppVersion::ALL {
-        let Ok(frame) = Frame::parse(text, v) else {
-            continue;
-        };
+        let Ok(frame) = Frame::parse(text, v) else { continue };
         let _ = frame.to_text();
-        if let Frame::Call {
-            action, payload, ..
-        }
-        | Frame::Send {
-            action, payload, ..
-        } = frame
-        {
+        if let Frame::Call { action, payload, .. } | Frame::Send { action, payload, .. } = frame {
             let _ = schema::validate(v, &action, Direction::Request, &payload);
             let mut p = payload.clone();
             let _ = dut::swap_enum(v, &action, Direction::Request, &mut p);
@@ -54,30 +42,7 @@ impl Rng {
     }
 }
 
-const TOKENS: &[&str] = &[
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ":",
-    "\"",
-    "null",
-    "true",
-    "-0",
-    "1e999",
-    "18446744073709551616",
-    "\"\\u0000\"",
-    "\"\\ud800\"",
-    "[[[[[[[[[[[[[[[[",
-    "2",
-    "3",
-    "4",
-    "5",
-    "6",
-    "\"BootNotification\"",
-    "\"\"",
-];
+const TOKENS: &[&str] = &["[", "]", "{", "}", ",", ":", "\"", "null", "true", "-0", "1e999", "18446744073709551616", "\"\\u0000\"", "\"\\ud800\"", "[[[[[[[[[[[[[[[[", "2", "3", "4", "5", "6", "\"BootNotification\"", "\"\""];
 
 fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
     let mut b = input.to_vec();
@@ -114,15 +79,9 @@ fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
 
 fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fuzz-corpus");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/fuzz-corpus")
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("tests/fuzz-corpus").map(|e| e.unwrap().path()).collect();
     files.sort();
-    files
-        .into_iter()
-        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
-        .collect()
+    files.into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
 }
 
 fn run_one(bytes: &[u8]) -> bool {
@@ -141,14 +100,8 @@ fn regression_corpus_is_handled() {
 
 #[test]
 fn mutated_frames_never_panic() {
-    let seconds: u64 = std::env::var("OCPP_FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
-    let seed: u64 = std::env::var("OCPP_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_0CC0);
+    let seconds: u64 = std::env::var("OCPP_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2);
+    let seed: u64 = std::env::var("OCPP_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5EED_0CC0);
     let seeds = corpus();
     let mut rng = Rng(seed);
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -165,10 +118,7 @@ fn mutated_frames_never_panic() {
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(format!("crash-{seed}-{runs}.json"));
             std::fs::write(&path, &input).unwrap();
-            panic!(
-                "input #{runs} (seed {seed}) panics; saved to {}",
-                path.display()
-            );
+            panic!("input #{runs} (seed {seed}) panics; saved to {}", path.display());
         }
     }
     let _ = std::panic::take_hook();

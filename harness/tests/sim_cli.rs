@@ -32,45 +32,23 @@ impl Sim {
         let out = child.stdout.take().unwrap();
         let err = child.stderr.take().unwrap();
         let tx2 = tx.clone();
-        thread::spawn(move || {
-            BufReader::new(out)
-                .lines()
-                .map_while(Result::ok)
-                .for_each(|l| drop(tx.send(l)))
-        });
-        thread::spawn(move || {
-            BufReader::new(err)
-                .lines()
-                .map_while(Result::ok)
-                .for_each(|l| drop(tx2.send(l)))
-        });
+        thread::spawn(move || BufReader::new(out).lines().map_while(Result::ok).for_each(|l| drop(tx.send(l))));
+        thread::spawn(move || BufReader::new(err).lines().map_while(Result::ok).for_each(|l| drop(tx2.send(l))));
         let stdin = child.stdin.take().unwrap();
-        Sim {
-            child,
-            stdin,
-            lines,
-            seen: vec![],
-        }
+        Sim { child, stdin, lines, seen: vec![] }
     }
 
     /// Wait for a line containing every one of `needles`; panics with the output so far.
     fn wait_for(&mut self, needles: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            if let Some(l) = self
-                .seen
-                .iter()
-                .find(|l| needles.iter().all(|n| l.contains(n)))
-            {
+            if let Some(l) = self.seen.iter().find(|l| needles.iter().all(|n| l.contains(n))) {
                 return l.clone();
             }
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(l) => self.seen.push(l),
-                Err(_) => panic!(
-                    "no line with {needles:?} within 15 s; output:\n{}",
-                    self.seen.join("\n")
-                ),
+                Err(_) => panic!("no line with {needles:?} within 15 s; output:\n{}", self.seen.join("\n")),
             }
         }
     }
@@ -91,28 +69,12 @@ impl Drop for Sim {
 fn simulators_run_standalone_and_talk_every_version() {
     let mut csms = Sim::start(&["sim", "csms", "--listen", "127.0.0.1:0"]);
     let banner = csms.wait_for(&["listening on ws://"]);
-    let addr = banner
-        .split("ws://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("address in the banner")
-        .to_string();
+    let addr = banner.split("ws://").nth(1).and_then(|r| r.split('/').next()).expect("address in the banner").to_string();
     let url = format!("ws://{addr}/ocpp");
 
     let mut stations = vec![];
     for (version, id) in [("1.6", "SIM-16"), ("2.0.1", "SIM-201"), ("2.1", "SIM-21")] {
-        let s = Sim::start(&[
-            "sim",
-            "station",
-            "--csms-url",
-            &url,
-            "--station-id",
-            id,
-            "--ocpp",
-            version,
-            "--evses",
-            "2",
-        ]);
+        let s = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", id, "--ocpp", version, "--evses", "2"]);
         csms.wait_for(&[&format!("CSMS <- {id} "), "BootNotification"]);
         stations.push((id, s));
     }
@@ -121,11 +83,7 @@ fn simulators_run_standalone_and_talk_every_version() {
     for (id, s) in &mut stations {
         s.say("plug 2");
         s.say("token 04E91C5A8B2F80");
-        let started = if *id == "SIM-16" {
-            "\"connectorId\":2,\"idTag\":\"04E91C5A8B2F80\""
-        } else {
-            "\"evse\":{\"connectorId\":1,\"id\":2}"
-        };
+        let started = if *id == "SIM-16" { "\"connectorId\":2,\"idTag\":\"04E91C5A8B2F80\"" } else { "\"evse\":{\"connectorId\":1,\"id\":2}" };
         csms.wait_for(&[&format!("CSMS <- {id} "), started]);
     }
     let (_, v16) = &mut stations[0];
@@ -147,25 +105,11 @@ fn simulators_run_standalone_and_talk_every_version() {
 #[test]
 fn station_backs_off_exponentially_while_the_csms_is_down() {
     // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("ws://127.0.0.1:{port}/ocpp");
-    let mut station = Sim::start(&[
-        "sim",
-        "station",
-        "--csms-url",
-        &url,
-        "--station-id",
-        "SIM-OFF",
-    ]);
+    let mut station = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", "SIM-OFF"]);
     for ms in [100, 200, 400, 800] {
-        station.wait_for(&[
-            "SIM-OFF: no connection to the CSMS",
-            &format!("retrying in {ms} ms"),
-        ]);
+        station.wait_for(&["SIM-OFF: no connection to the CSMS", &format!("retrying in {ms} ms")]);
     }
 }
 
@@ -174,81 +118,28 @@ fn station_backs_off_exponentially_while_the_csms_is_down() {
 /// the profile-3 cases and skips the others with the reason.
 #[test]
 fn a_lab_pki_secures_the_standalone_simulators_and_a_run() {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("lab-pki-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lab-pki-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let pki = dir.join("pki");
     let bin = env!("CARGO_BIN_EXE_ocpp-harness");
-    let init = Command::new(bin)
-        .args(["pki", "init"])
-        .arg(&pki)
-        .args(["--station-id", "LAB-1"])
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    let init = Command::new(bin).args(["pki", "init"]).arg(&pki).args(["--station-id", "LAB-1"]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
     use std::os::unix::fs::PermissionsExt;
-    for f in [
-        "ca.pem",
-        "ca.key",
-        "csms.pem",
-        "csms.key",
-        "station.pem",
-        "station.key",
-    ] {
+    for f in ["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key"] {
         let meta = std::fs::metadata(pki.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
         if f.ends_with(".key") {
-            assert_eq!(
-                meta.permissions().mode() & 0o077,
-                0,
-                "{f} is readable by others"
-            );
+            assert_eq!(meta.permissions().mode() & 0o077, 0, "{f} is readable by others");
         }
     }
-    let again = Command::new(bin)
-        .args(["pki", "init"])
-        .arg(&pki)
-        .output()
-        .unwrap();
-    assert!(
-        !again.status.success()
-            && String::from_utf8_lossy(&again.stderr).contains("not overwriting")
-    );
+    let again = Command::new(bin).args(["pki", "init"]).arg(&pki).output().unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("not overwriting"));
 
     let pki_arg = pki.to_str().unwrap();
-    let mut csms = Sim::start(&[
-        "sim",
-        "csms",
-        "--listen",
-        "127.0.0.1:0",
-        "--security-profile",
-        "3",
-        "--pki",
-        pki_arg,
-    ]);
+    let mut csms = Sim::start(&["sim", "csms", "--listen", "127.0.0.1:0", "--security-profile", "3", "--pki", pki_arg]);
     let banner = csms.wait_for(&["listening on wss://"]);
-    let addr = banner
-        .split("wss://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .expect("address in the banner")
-        .to_string();
+    let addr = banner.split("wss://").nth(1).and_then(|r| r.split('/').next()).expect("address in the banner").to_string();
     let url = format!("wss://{addr}/ocpp");
-    let _station = Sim::start(&[
-        "sim",
-        "station",
-        "--csms-url",
-        &url,
-        "--station-id",
-        "LAB-1",
-        "--security-profile",
-        "3",
-        "--pki",
-        pki_arg,
-    ]);
+    let _station = Sim::start(&["sim", "station", "--csms-url", &url, "--station-id", "LAB-1", "--security-profile", "3", "--pki", pki_arg]);
     csms.wait_for(&["CSMS <- LAB-1 ", "BootNotification"]);
 
     std::fs::write(dir.join("csms.toml"), "kind = \"csms\"\nprofiles = [\"core\", \"advanced-security\"]\nstation-id = \"LAB-1\"\n[security]\nprofile = 3\npki = \"pki\"\n").unwrap();
@@ -261,28 +152,9 @@ fn a_lab_pki_secures_the_standalone_simulators_and_a_run() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for id in [
-        "TC_A_07_CSMS",
-        "OH_A_02_CSMS",
-        "OH_A_03_CSMS",
-        "OH_A_04_CSMS",
-        "OH_A_05_CSMS",
-    ] {
-        assert!(
-            stdout
-                .lines()
-                .any(|l| l.starts_with(&format!("test {id} ")) && l.ends_with("ok")),
-            "{id} did not pass:\n{stdout}"
-        );
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for id in ["TC_A_07_CSMS", "OH_A_02_CSMS", "OH_A_03_CSMS", "OH_A_04_CSMS", "OH_A_05_CSMS"] {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("test {id} ")) && l.ends_with("ok")), "{id} did not pass:\n{stdout}");
     }
-    assert!(
-        stdout.lines().any(|l| l.starts_with("test TC_A_01_CSMS ")
-            && l.contains("runs at security profile 1 or 2")),
-        "{stdout}"
-    );
+    assert!(stdout.lines().any(|l| l.starts_with("test TC_A_01_CSMS ") && l.contains("runs at security profile 1 or 2")), "{stdout}");
 }

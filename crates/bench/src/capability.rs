@@ -6,21 +6,12 @@ use serde_json::Value;
 pub const CAPABILITIES: &[(&str, &str)] = &[
     ("plug", "plug the EV cable in and out"),
     ("pilot", "set the EV simulator's control-pilot state"),
-    (
-        "token-reader",
-        "present an id token to the station's reader",
-    ),
+    ("token-reader", "present an id token to the station's reader"),
     ("power-cycle", "cut and restore the station's power"),
     ("network", "take the DUT's network link down and up"),
     ("csms-trigger", "make the CSMS DUT send a message"),
-    (
-        "ev-fault",
-        "put a diode fault or an RCD trip on an EVSE's charging circuit, or clear it",
-    ),
-    (
-        "meter",
-        "read the bench energy meter (energy, power, voltage, current)",
-    ),
+    ("ev-fault", "put a diode fault or an RCD trip on an EVSE's charging circuit, or clear it"),
+    ("meter", "read the bench energy meter (energy, power, voltage, current)"),
     ("relay", "switch a named relay on the bench"),
     ("digital-input", "read a named digital input on the bench"),
 ];
@@ -44,20 +35,11 @@ pub enum Action {
     },
     PowerCycle,
     Network(bool),
-    EvFault {
-        evse: u32,
-        fault: EvFault,
-    },
-    CsmsTrigger {
-        action: String,
-        payload: Value,
-    },
+    EvFault { evse: u32, fault: EvFault },
+    CsmsTrigger { action: String, payload: Value },
     /// Switch a relay the bench description names: wired, for instance, to the station's
     /// tamper switch or to a contactor's feed.
-    Relay {
-        name: String,
-        on: bool,
-    },
+    Relay { name: String, on: bool },
 }
 
 impl Action {
@@ -77,14 +59,8 @@ impl Action {
     /// How the action reads in the trace.
     pub fn describe(&self) -> String {
         match self {
-            Action::Plug {
-                evse,
-                connected: true,
-            } => format!("plug the cable in at EVSE {evse}"),
-            Action::Plug {
-                evse,
-                connected: false,
-            } => format!("pull the cable out at EVSE {evse}"),
+            Action::Plug { evse, connected: true } => format!("plug the cable in at EVSE {evse}"),
+            Action::Plug { evse, connected: false } => format!("pull the cable out at EVSE {evse}"),
             Action::Pilot { evse, state } => {
                 format!("set the control pilot of EVSE {evse} to state {state:?}")
             }
@@ -95,10 +71,7 @@ impl Action {
             Action::PowerCycle => "cycle the station's power".into(),
             Action::Network(true) => "bring the network link back".into(),
             Action::Network(false) => "take the network link down".into(),
-            Action::EvFault {
-                evse,
-                fault: EvFault::Cleared,
-            } => format!("clear the circuit fault at EVSE {evse}"),
+            Action::EvFault { evse, fault: EvFault::Cleared } => format!("clear the circuit fault at EVSE {evse}"),
             Action::EvFault { evse, fault } => {
                 format!("put a {fault:?} on the circuit of EVSE {evse}")
             }
@@ -163,3 +136,4 @@ pub fn fault_name(f: EvFault) -> &'static str {
         EvFault::Cleared => "cleared",
     }
 }
+

@@ -102,18 +102,13 @@ pub struct CommandSpec {
 
 impl BenchConfig {
     pub fn load(path: &Path) -> anyhow::Result<BenchConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the bench description {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the bench description {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("in the bench description {}", path.display()))
     }
 
     pub fn parse(text: &str) -> anyhow::Result<BenchConfig> {
         let c: BenchConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if let Some(name) = c
-            .capabilities
-            .keys()
-            .find(|k| !CAPABILITIES.iter().any(|(n, _)| n == k))
-        {
+        if let Some(name) = c.capabilities.keys().find(|k| !CAPABILITIES.iter().any(|(n, _)| n == k)) {
             let known: Vec<&str> = CAPABILITIES.iter().map(|(n, _)| *n).collect();
             anyhow::bail!("unknown capability {name:?}; known: {}", known.join(", "));
         }
@@ -123,25 +118,18 @@ impl BenchConfig {
                 DriverConfig::ModbusMeter(_) => name == "meter",
                 DriverConfig::ModbusRelays(_) => name == "relay" || name == "digital-input",
                 DriverConfig::Scpi(spec) => {
-                    spec.check(name)
-                        .map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
+                    spec.check(name).map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
                     !["relay", "digital-input"].contains(&name.as_str())
                 }
                 DriverConfig::Gpio(spec) => {
-                    spec.check(name)
-                        .map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
+                    spec.check(name).map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
                     true
                 }
-                DriverConfig::Command(_) | DriverConfig::Operator { .. } => {
-                    !["meter", "relay", "digital-input"].contains(&name.as_str())
-                }
+                DriverConfig::Command(_) | DriverConfig::Operator { .. } => !["meter", "relay", "digital-input"].contains(&name.as_str()),
                 DriverConfig::Http(h) => {
-                    h.check()
-                        .map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
+                    h.check().map_err(|e| anyhow::anyhow!("capability {name:?}: {e}"))?;
                     if (name == "meter" || name == "digital-input") && h.value_pointer.is_none() {
-                        anyhow::bail!(
-                            "capability {name:?} over http needs value-pointer (where the reading is in the JSON answer)"
-                        );
+                        anyhow::bail!("capability {name:?} over http needs value-pointer (where the reading is in the JSON answer)");
                     }
                     if h.read_url.is_some() && name != "relay" {
                         anyhow::bail!("capability {name:?}: read-url is for reading a relay back");
@@ -158,15 +146,11 @@ impl BenchConfig {
                 anyhow::bail!("capability {name:?}: {e}");
             }
             if !fits {
-                anyhow::bail!(
-                    "capability {name:?} cannot use the {} driver: meter takes modbus-meter, scpi or http; relay and digital-input take modbus-relays, gpio or http; the others command, operator, http or scpi",
-                    driver.name()
-                );
+                anyhow::bail!("capability {name:?} cannot use the {} driver: meter takes modbus-meter, scpi or http; relay and digital-input take modbus-relays, gpio or http; the others command, operator, http or scpi", driver.name());
             }
         }
         if let Some(h) = &c.safe_state_http {
-            h.check()
-                .map_err(|e| anyhow::anyhow!("safe-state-http: {e}"))?;
+            h.check().map_err(|e| anyhow::anyhow!("safe-state-http: {e}"))?;
         }
         Ok(c)
     }
@@ -192,60 +176,26 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(c.capabilities["plug"], DriverConfig::Command(_)));
-        assert!(matches!(
-            c.capabilities["token-reader"],
-            DriverConfig::Operator {
-                timeout_ms: 120_000
-            }
-        ));
-        let e = BenchConfig::parse("[capabilities.teleporter]\ndriver = \"operator\"")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("unknown capability") && e.contains("teleporter"),
-            "{e}"
-        );
-        let e = BenchConfig::parse(
-            "[capabilities.plug]\ndriver = \"command\"\nprogram = \"x\"\nargz = []",
-        )
-        .unwrap_err()
-        .to_string();
+        assert!(matches!(c.capabilities["token-reader"], DriverConfig::Operator { timeout_ms: 120_000 }));
+        let e = BenchConfig::parse("[capabilities.teleporter]\ndriver = \"operator\"").unwrap_err().to_string();
+        assert!(e.contains("unknown capability") && e.contains("teleporter"), "{e}");
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"command\"\nprogram = \"x\"\nargz = []").unwrap_err().to_string();
         assert!(e.contains("argz"), "{e}");
-        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"relay-board\"")
-            .unwrap_err()
-            .to_string();
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"relay-board\"").unwrap_err().to_string();
         assert!(e.contains("relay-board"), "{e}");
         let m = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"10.0.0.9:502\"\nmap = \"sdm630\"").unwrap();
-        assert!(matches!(
-            m.capabilities["meter"],
-            DriverConfig::ModbusMeter(_)
-        ));
-        let e = BenchConfig::parse(
-            "[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"abb-b23\"",
-        )
-        .unwrap_err()
-        .to_string();
+        assert!(matches!(m.capabilities["meter"], DriverConfig::ModbusMeter(_)));
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"abb-b23\"").unwrap_err().to_string();
         assert!(e.contains("abb-b23"), "{e}");
-        let e = BenchConfig::parse(
-            "[capabilities.plug]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"sdm630\"",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"modbus-tcp\"\naddress = \"x:502\"\nmap = \"sdm630\"").unwrap_err().to_string();
         assert!(e.contains("meter"), "{e}");
         let r = BenchConfig::parse("[capabilities.relay]\ndriver = \"modbus-relays\"\naddress = \"10.0.0.7:502\"\nrelays = { contactor = 0, lock = 1 }").unwrap();
-        assert!(
-            matches!(&r.capabilities["relay"], DriverConfig::ModbusRelays(b) if b.relays["lock"] == 1)
-        );
+        assert!(matches!(&r.capabilities["relay"], DriverConfig::ModbusRelays(b) if b.relays["lock"] == 1));
         assert!(BenchConfig::parse("[capabilities.relay]\ndriver = \"operator\"").is_err());
         // RTU on a serial line; the link is checked and its keys strictly.
         let m = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nserial = { path = \"/dev/ttyUSB0\", baud = 19200, parity = \"even\" }\nunit = 3\nmap = \"sunspec\"").unwrap();
-        assert!(
-            matches!(&m.capabilities["meter"], DriverConfig::ModbusMeter(s) if s.link.unit == 3 && s.link.serial.as_ref().unwrap().baud == 19200)
-        );
-        let e =
-            BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nmap = \"sdm630\"")
-                .unwrap_err()
-                .to_string();
+        assert!(matches!(&m.capabilities["meter"], DriverConfig::ModbusMeter(s) if s.link.unit == 3 && s.link.serial.as_ref().unwrap().baud == 19200));
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nmap = \"sdm630\"").unwrap_err().to_string();
         assert!(e.contains("exactly one of address"), "{e}");
         let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\naddress = \"x:502\"\nmap = \"sdm630\"\nbaud = 9600").unwrap_err().to_string();
         assert!(e.contains("baud"), "{e}");
@@ -257,37 +207,18 @@ mod tests {
     #[test]
     fn the_example_benches_parse() {
         let scpi = BenchConfig::parse(include_str!("../../../tests/bench/scpi-ev.toml")).unwrap();
-        assert!(
-            matches!(&scpi.capabilities["meter"], DriverConfig::Scpi(s) if s.quantities["energy-import"].scale == 1000.0)
-        );
-        assert!(
-            matches!(&scpi.capabilities["plug"], DriverConfig::Scpi(s) if s.commands == ["ROUT:CABL{evse} {onoff}"])
-        );
+        assert!(matches!(&scpi.capabilities["meter"], DriverConfig::Scpi(s) if s.quantities["energy-import"].scale == 1000.0));
+        assert!(matches!(&scpi.capabilities["plug"], DriverConfig::Scpi(s) if s.commands == ["ROUT:CABL{evse} {onoff}"]));
         let gpio = BenchConfig::parse(include_str!("../../../tests/bench/gpio.toml")).unwrap();
-        assert!(
-            matches!(&gpio.capabilities["relay"], DriverConfig::Gpio(g) if g.relays.len() == 2)
-        );
-        let gateway =
-            BenchConfig::parse(include_str!("../../../tests/bench/modbus-gateway.toml")).unwrap();
-        assert!(
-            matches!(&gateway.capabilities["meter"], DriverConfig::ModbusMeter(m) if m.link.rtu_over_tcp.is_some() && m.link.unit == 2)
-        );
+        assert!(matches!(&gpio.capabilities["relay"], DriverConfig::Gpio(g) if g.relays.len() == 2));
+        let gateway = BenchConfig::parse(include_str!("../../../tests/bench/modbus-gateway.toml")).unwrap();
+        assert!(matches!(&gateway.capabilities["meter"], DriverConfig::ModbusMeter(m) if m.link.rtu_over_tcp.is_some() && m.link.unit == 2));
         // Drivers on capabilities they cannot serve, and incomplete SCPI or GPIO entries.
-        let e = BenchConfig::parse(
-            "[capabilities.relay]\ndriver = \"scpi\"\naddress = \"x:5025\"\ncommands = [\"A\"]",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = BenchConfig::parse("[capabilities.relay]\ndriver = \"scpi\"\naddress = \"x:5025\"\ncommands = [\"A\"]").unwrap_err().to_string();
         assert!(e.contains("cannot use the scpi driver"), "{e}");
-        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"scpi\"\naddress = \"x:5025\"")
-            .unwrap_err()
-            .to_string();
+        let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"scpi\"\naddress = \"x:5025\"").unwrap_err().to_string();
         assert!(e.contains("needs [quantities]"), "{e}");
-        let e = BenchConfig::parse(
-            "[capabilities.plug]\ndriver = \"gpio\"\nchip = \"gpiochip0\"\nrelays = { a = 1 }",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = BenchConfig::parse("[capabilities.plug]\ndriver = \"gpio\"\nchip = \"gpiochip0\"\nrelays = { a = 1 }").unwrap_err().to_string();
         assert!(e.contains("not plug"), "{e}");
         let e = BenchConfig::parse("[capabilities.meter]\ndriver = \"modbus-meter\"\nmap = \"sdm630\"\naddress = \"x:502\"\nrtu-over-tcp = \"y:4001\"").unwrap_err().to_string();
         assert!(e.contains("exactly one of"), "{e}");
@@ -297,12 +228,8 @@ mod tests {
     #[test]
     fn the_example_lab_bench_parses() {
         let c = BenchConfig::parse(include_str!("../../../tests/bench/lab.toml")).unwrap();
-        assert!(
-            matches!(&c.capabilities["meter"], DriverConfig::ModbusMeter(m) if m.link.serial.is_some())
-        );
-        assert!(
-            matches!(&c.capabilities["digital-input"], DriverConfig::ModbusRelays(b) if b.inputs.len() == 2)
-        );
+        assert!(matches!(&c.capabilities["meter"], DriverConfig::ModbusMeter(m) if m.link.serial.is_some()));
+        assert!(matches!(&c.capabilities["digital-input"], DriverConfig::ModbusRelays(b) if b.inputs.len() == 2));
         assert!(c.safe_state.is_some());
     }
 }

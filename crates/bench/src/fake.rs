@@ -43,9 +43,7 @@ impl Drop for Instrument {
 
 impl Instrument {
     pub async fn start(answer: impl Fn(&str) -> Reply + Send + Sync + 'static) -> Instrument {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let address = listener.local_addr().expect("bound");
         let received = Arc::new(Mutex::new(Vec::new()));
         let (answer, log) = (Arc::new(answer), received.clone());
@@ -59,13 +57,7 @@ impl Instrument {
                     while let Ok(Some(line)) = lines.next_line().await {
                         let line = line.trim().to_string();
                         let reply = if line == "SYST:ERR?" {
-                            Reply::Answer(
-                                errors
-                                    .lock()
-                                    .unwrap()
-                                    .pop_front()
-                                    .unwrap_or_else(|| "+0,\"No error\"".into()),
-                            )
+                            Reply::Answer(errors.lock().unwrap().pop_front().unwrap_or_else(|| "+0,\"No error\"".into()))
                         } else {
                             log.lock().unwrap().push(line.clone());
                             answer(&line)
@@ -86,11 +78,7 @@ impl Instrument {
                 });
             }
         });
-        Instrument {
-            address,
-            received,
-            task,
-        }
+        Instrument { address, received, task }
     }
 
     /// host:port, as a bench description names it.
@@ -113,19 +101,11 @@ pub struct Sdm630 {
 
 impl Sdm630 {
     pub fn new(energy_wh: impl Fn() -> f64 + Send + Sync + 'static) -> Sdm630 {
-        Sdm630 {
-            energy_wh: Arc::new(energy_wh),
-        }
+        Sdm630 { energy_wh: Arc::new(energy_wh) }
     }
 
     fn register(&self, address: u16) -> Option<u16> {
-        let float = |v: f32, hi: bool| {
-            if hi {
-                (v.to_bits() >> 16) as u16
-            } else {
-                v.to_bits() as u16
-            }
-        };
+        let float = |v: f32, hi: bool| if hi { (v.to_bits() >> 16) as u16 } else { v.to_bits() as u16 };
         let (value, base) = match address {
             0x0000..=0x0001 => (230.0, 0x0000),
             0x0006..=0x0007 => (16.0, 0x0006),
@@ -145,10 +125,9 @@ impl tokio_modbus::server::Service for Sdm630 {
     fn call(&self, req: Self::Request) -> Self::Future {
         use tokio_modbus::{ExceptionCode, Request, Response};
         std::future::ready(match req {
-            Request::ReadInputRegisters(a, n) => (a..a.saturating_add(n))
-                .map(|a| self.register(a).ok_or(ExceptionCode::IllegalDataAddress))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Response::ReadInputRegisters),
+            Request::ReadInputRegisters(a, n) => {
+                (a..a.saturating_add(n)).map(|a| self.register(a).ok_or(ExceptionCode::IllegalDataAddress)).collect::<Result<Vec<_>, _>>().map(Response::ReadInputRegisters)
+            }
             _ => Err(ExceptionCode::IllegalFunction),
         })
     }
@@ -177,11 +156,7 @@ macro_rules! serve_framed {
 /// Serve a Modbus device model over Modbus TCP.
 pub async fn serve_modbus_tcp<S>(model: S) -> SocketAddr
 where
-    S: tokio_modbus::server::Service<Request = tokio_modbus::Request<'static>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    S: tokio_modbus::server::Service<Request = tokio_modbus::Request<'static>> + Clone + Send + Sync + 'static,
 {
     serve_framed!(tcp, model)
 }
@@ -190,11 +165,7 @@ where
 /// passes an RS-485 line through.
 pub async fn serve_rtu_over_tcp<S>(model: S) -> SocketAddr
 where
-    S: tokio_modbus::server::Service<Request = tokio_modbus::Request<'static>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    S: tokio_modbus::server::Service<Request = tokio_modbus::Request<'static>> + Clone + Send + Sync + 'static,
 {
     serve_framed!(rtu_over_tcp, model)
 }

@@ -16,15 +16,10 @@ pub async fn ask(what: &str, timeout: Duration) -> Result<(), String> {
     let mut line = String::new();
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
     match tokio::time::timeout(timeout, stdin.read_line(&mut line)).await {
-        Err(_) => Err(format!(
-            "no confirmation from the operator within {} s",
-            timeout.as_secs()
-        )),
+        Err(_) => Err(format!("no confirmation from the operator within {} s", timeout.as_secs())),
         Ok(Err(e)) => Err(format!("reading the operator's answer: {e}")),
         Ok(Ok(0)) => Err("the terminal closed before the operator confirmed".into()),
-        Ok(Ok(_)) if line.trim().eq_ignore_ascii_case("skip") => {
-            Err("the operator skipped it".into())
-        }
+        Ok(Ok(_)) if line.trim().eq_ignore_ascii_case("skip") => Err("the operator skipped it".into()),
         Ok(Ok(_)) => Ok(()),
     }
 }

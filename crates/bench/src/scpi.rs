@@ -101,56 +101,31 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     async fn open(spec: &'a ScpiSpec) -> Result<Session<'a>, String> {
-        let stream = TcpStream::connect(&spec.address)
-            .await
-            .map_err(|e| format!("cannot connect: {e}"))?;
+        let stream = TcpStream::connect(&spec.address).await.map_err(|e| format!("cannot connect: {e}"))?;
         let _ = stream.set_nodelay(true);
-        Ok(Session {
-            spec,
-            io: BufReader::new(stream),
-        })
+        Ok(Session { spec, io: BufReader::new(stream) })
     }
 
     async fn send(&mut self, line: &str) -> Result<(), String> {
         let text = format!("{line}{}", self.spec.terminator);
-        self.io
-            .get_mut()
-            .write_all(text.as_bytes())
-            .await
-            .map_err(|e| format!("sending {line:?}: {e}"))
+        self.io.get_mut().write_all(text.as_bytes()).await.map_err(|e| format!("sending {line:?}: {e}"))
     }
 
     /// Send a query and read its one-line answer.
     async fn query(&mut self, line: &str) -> Result<String, String> {
         self.send(line).await?;
-        let end = *self
-            .spec
-            .terminator
-            .as_bytes()
-            .last()
-            .expect("checked non-empty");
+        let end = *self.spec.terminator.as_bytes().last().expect("checked non-empty");
         let mut answer = Vec::new();
         let mut limited = (&mut self.io).take(MAX_ANSWER as u64 + 1);
-        limited
-            .read_until(end, &mut answer)
-            .await
-            .map_err(|e| format!("reading the answer to {line:?}: {e}"))?;
+        limited.read_until(end, &mut answer).await.map_err(|e| format!("reading the answer to {line:?}: {e}"))?;
         if answer.is_empty() {
-            return Err(format!(
-                "the instrument closed the connection instead of answering {line:?}"
-            ));
+            return Err(format!("the instrument closed the connection instead of answering {line:?}"));
         }
         if answer.len() > MAX_ANSWER || !answer.ends_with(&[end]) {
-            return Err(format!(
-                "the answer to {line:?} is not a line of SCPI (over {MAX_ANSWER} bytes or unterminated)"
-            ));
+            return Err(format!("the answer to {line:?} is not a line of SCPI (over {MAX_ANSWER} bytes or unterminated)"));
         }
-        let text =
-            String::from_utf8(answer).map_err(|_| format!("the answer to {line:?} is not text"))?;
-        Ok(text
-            .trim_end_matches(self.spec.terminator.as_str())
-            .trim()
-            .to_string())
+        let text = String::from_utf8(answer).map_err(|_| format!("the answer to {line:?} is not text"))?;
+        Ok(text.trim_end_matches(self.spec.terminator.as_str()).trim().to_string())
     }
 
     /// Read the error queue until it is empty: the errors found.
@@ -158,26 +133,14 @@ impl<'a> Session<'a> {
         let mut errors = vec![];
         for _ in 0..MAX_QUEUED_ERRORS {
             let e = self.query("SYST:ERR?").await?;
-            let code = e
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_start_matches('+');
+            let code = e.split(',').next().unwrap_or_default().trim().trim_start_matches('+');
             match code.parse::<i32>() {
                 Ok(0) => return Ok(errors),
                 Ok(_) => errors.push(e),
-                Err(_) => {
-                    return Err(format!(
-                        "SYST:ERR? answered {e:?}, not an error code and message"
-                    ));
-                }
+                Err(_) => return Err(format!("SYST:ERR? answered {e:?}, not an error code and message")),
             }
         }
-        Err(format!(
-            "the error queue did not empty after {MAX_QUEUED_ERRORS} reads: {}",
-            errors.join("; ")
-        ))
+        Err(format!("the error queue did not empty after {MAX_QUEUED_ERRORS} reads: {}", errors.join("; ")))
     }
 
     /// Fail with the instrument's errors, if it reports any.
@@ -186,22 +149,12 @@ impl<'a> Session<'a> {
             return Ok(());
         }
         let errors = self.errors().await?;
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "the instrument refused {after}: {}",
-                errors.join("; ")
-            ))
-        }
+        if errors.is_empty() { Ok(()) } else { Err(format!("the instrument refused {after}: {}", errors.join("; "))) }
     }
 }
 
 /// Run `work` under the spec's time-out; errors name the instrument.
-async fn within<T>(
-    spec: &ScpiSpec,
-    work: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
+async fn within<T>(spec: &ScpiSpec, work: impl Future<Output = Result<T, String>>) -> Result<T, String> {
     let device = format!("SCPI instrument at {}", spec.address);
     match tokio::time::timeout(Duration::from_millis(spec.timeout_ms), work).await {
         Ok(r) => r.map_err(|e| format!("{device}: {e}")),
@@ -211,14 +164,7 @@ async fn within<T>(
 
 /// The commands for an action, with these placeholder values.
 pub fn lines(spec: &ScpiSpec, values: &[(&str, String)]) -> Vec<String> {
-    spec.commands
-        .iter()
-        .map(|c| {
-            values
-                .iter()
-                .fold(c.clone(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))
-        })
-        .collect()
+    spec.commands.iter().map(|c| values.iter().fold(c.clone(), |acc, (k, v)| acc.replace(&format!("{{{k}}}"), v))).collect()
 }
 
 /// Carry out an action: send its commands, then make sure the instrument took them.
@@ -237,22 +183,12 @@ pub async fn run(spec: &ScpiSpec, values: &[(&str, String)]) -> Result<(), Strin
 /// Read a quantity: (value in its unit, unit).
 pub async fn read(spec: &ScpiSpec, quantity: &str) -> Result<(f64, String), String> {
     let Some(q) = spec.quantities.get(quantity) else {
-        return Err(format!(
-            "SCPI instrument at {} has no quantity {quantity:?} (known: {})",
-            spec.address,
-            spec.quantities
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        return Err(format!("SCPI instrument at {} has no quantity {quantity:?} (known: {})", spec.address, spec.quantities.keys().cloned().collect::<Vec<_>>().join(", ")));
     };
     within(spec, async {
         let mut s = Session::open(spec).await?;
         let answer = s.query(&q.query).await?;
-        let value: f64 = answer
-            .parse()
-            .map_err(|_| format!("{} answered {answer:?}, not a number", q.query))?;
+        let value: f64 = answer.parse().map_err(|_| format!("{} answered {answer:?}, not a number", q.query))?;
         s.no_errors(&q.query).await?;
         Ok((value * q.scale, q.unit.clone()))
     })
@@ -289,34 +225,14 @@ mod tests {
         })
         .await;
         let s = spec(fake.address());
-        run(&s, &[("evse", "1".into()), ("onoff", "ON".into())])
-            .await
-            .unwrap();
-        assert!(
-            fake.received().contains(&"EV:PLUG 1,ON".to_string()),
-            "{:?}",
-            fake.received()
-        );
-        assert_eq!(
-            read(&s, "energy-import").await.unwrap(),
-            (12_345.0, "Wh".to_string())
-        );
+        run(&s, &[("evse", "1".into()), ("onoff", "ON".into())]).await.unwrap();
+        assert!(fake.received().contains(&"EV:PLUG 1,ON".to_string()), "{:?}", fake.received());
+        assert_eq!(read(&s, "energy-import").await.unwrap(), (12_345.0, "Wh".to_string()));
         assert_eq!(identify(&s).await.unwrap(), "ACME,EV-EMU 3,SN42,1.0");
-        let refused = ScpiSpec {
-            commands: vec!["EV:TELEPORT".into()],
-            ..s.clone()
-        };
+        let refused = ScpiSpec { commands: vec!["EV:TELEPORT".into()], ..s.clone() };
         let e = run(&refused, &[]).await.unwrap_err();
-        assert!(
-            e.contains("refused EV:TELEPORT") && e.contains("-113"),
-            "{e}"
-        );
-        assert!(
-            read(&s, "power")
-                .await
-                .unwrap_err()
-                .contains("no quantity \"power\"")
-        );
+        assert!(e.contains("refused EV:TELEPORT") && e.contains("-113"), "{e}");
+        assert!(read(&s, "power").await.unwrap_err().contains("no quantity \"power\""));
     }
 
     #[tokio::test]
@@ -325,17 +241,12 @@ mod tests {
         let e = identify(&spec(silent.address())).await.unwrap_err();
         assert!(e.contains("no answer within 500 ms"), "{e}");
         let garbage = Instrument::start(|_| Reply::Answer("\u{1}\u{2}NaN-ish".into())).await;
-        let e = read(&spec(garbage.address()), "energy-import")
-            .await
-            .unwrap_err();
+        let e = read(&spec(garbage.address()), "energy-import").await.unwrap_err();
         assert!(e.contains("not a number"), "{e}");
         let flood = Instrument::start(|_| Reply::Raw(vec![b'x'; 10_000])).await;
         let e = identify(&spec(flood.address())).await.unwrap_err();
         assert!(e.contains("not a line of SCPI"), "{e}");
-        let nobody = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let e = identify(&spec(nobody.to_string())).await.unwrap_err();
         assert!(e.contains("cannot connect"), "{e}");
     }
@@ -343,38 +254,12 @@ mod tests {
     #[test]
     fn descriptions_are_checked() {
         let s = spec("127.0.0.1:5025".into());
-        assert!(
-            s.check("plug")
-                .unwrap_err()
-                .contains("quantities are for meter")
-        );
-        let meter = ScpiSpec {
-            commands: vec![],
-            ..s.clone()
-        };
+        assert!(s.check("plug").unwrap_err().contains("quantities are for meter"));
+        let meter = ScpiSpec { commands: vec![], ..s.clone() };
         assert!(meter.check("meter").is_ok());
-        assert!(
-            ScpiSpec {
-                quantities: BTreeMap::new(),
-                ..meter.clone()
-            }
-            .check("meter")
-            .unwrap_err()
-            .contains("needs [quantities]")
-        );
-        let plug = ScpiSpec {
-            quantities: BTreeMap::new(),
-            ..s.clone()
-        };
+        assert!(ScpiSpec { quantities: BTreeMap::new(), ..meter.clone() }.check("meter").unwrap_err().contains("needs [quantities]"));
+        let plug = ScpiSpec { quantities: BTreeMap::new(), ..s.clone() };
         assert!(plug.check("plug").is_ok());
-        assert!(
-            ScpiSpec {
-                terminator: String::new(),
-                ..plug
-            }
-            .check("plug")
-            .unwrap_err()
-            .contains("terminator")
-        );
+        assert!(ScpiSpec { terminator: String::new(), ..plug }.check("plug").unwrap_err().contains("terminator"));
     }
 }

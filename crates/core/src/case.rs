@@ -39,9 +39,7 @@ impl std::str::FromStr for Role {
         match s {
             "csms" => Ok(Role::Csms),
             "charging-station" | "station" | "cs" => Ok(Role::ChargingStation),
-            _ => Err(format!(
-                "unknown role {s:?} (expected csms or charging-station)"
-            )),
+            _ => Err(format!("unknown role {s:?} (expected csms or charging-station)")),
         }
     }
 }
@@ -70,11 +68,7 @@ impl CaseMeta {
             let b = r.as_bytes();
             if r.starts_with("OCPP-J") {
                 Some("RPC".to_string())
-            } else if b.len() >= 3
-                && b[0].is_ascii_uppercase()
-                && b[1].is_ascii_digit()
-                && b[2].is_ascii_digit()
-            {
+            } else if b.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit() {
                 Some(r[..1].to_string())
             } else {
                 None
@@ -92,11 +86,7 @@ impl CaseMeta {
 #[serde(tag = "verdict", content = "detail", rename_all = "lowercase")]
 pub enum Verdict {
     Pass,
-    Fail {
-        requirement: Option<String>,
-        expected: String,
-        observed: String,
-    },
+    Fail { requirement: Option<String>, expected: String, observed: String },
     Skip(String),
     Inconclusive(String),
     /// The harness or the case itself failed (trap, timeout, bad suite): no claim on the DUT.
@@ -119,15 +109,7 @@ impl Verdict {
         use crate::redact::scrub;
         match self {
             Verdict::Pass => Verdict::Pass,
-            Verdict::Fail {
-                requirement,
-                expected,
-                observed,
-            } => Verdict::Fail {
-                requirement,
-                expected: scrub(&expected),
-                observed: scrub(&observed),
-            },
+            Verdict::Fail { requirement, expected, observed } => Verdict::Fail { requirement, expected: scrub(&expected), observed: scrub(&observed) },
             Verdict::Skip(r) => Verdict::Skip(scrub(&r)),
             Verdict::Inconclusive(r) => Verdict::Inconclusive(scrub(&r)),
             Verdict::Error(r) => Verdict::Error(scrub(&r)),
@@ -138,15 +120,8 @@ impl Verdict {
     pub fn reason(&self) -> String {
         match self {
             Verdict::Pass => String::new(),
-            Verdict::Fail {
-                requirement,
-                expected,
-                observed,
-            } => {
-                let req = requirement
-                    .as_deref()
-                    .map(|r| format!("[{r}] "))
-                    .unwrap_or_default();
+            Verdict::Fail { requirement, expected, observed } => {
+                let req = requirement.as_deref().map(|r| format!("[{r}] ")).unwrap_or_default();
                 format!("{req}expected {expected}; observed {observed}")
             }
             Verdict::Skip(r) | Verdict::Inconclusive(r) | Verdict::Error(r) => r.clone(),
@@ -158,30 +133,16 @@ impl Verdict {
     pub fn with_violations(self, violations: &[Violation]) -> Verdict {
         match (self, violations.first()) {
             // The case failed on a consequence (a timeout, say); the violation is the cause.
-            (
-                Verdict::Fail {
-                    requirement,
-                    expected,
-                    observed,
-                },
-                Some(v),
-            ) => Verdict::Fail {
+            (Verdict::Fail { requirement, expected, observed }, Some(v)) => Verdict::Fail {
                 requirement,
                 expected,
-                observed: format!(
-                    "{observed}; protocol violation seen by the host: expected {}, observed {}",
-                    v.expected, v.observed
-                ),
+                observed: format!("{observed}; protocol violation seen by the host: expected {}, observed {}", v.expected, v.observed),
             },
             (Verdict::Pass | Verdict::Inconclusive(_), Some(v)) => Verdict::Fail {
                 requirement: v.requirement.clone(),
                 expected: v.expected.clone(),
                 observed: if violations.len() > 1 {
-                    format!(
-                        "{} (and {} more violations)",
-                        v.observed,
-                        violations.len() - 1
-                    )
+                    format!("{} (and {} more violations)", v.observed, violations.len() - 1)
                 } else {
                     v.observed.clone()
                 },
@@ -200,23 +161,12 @@ mod tests {
     use super::*;
 
     fn violation() -> Violation {
-        Violation {
-            t_ms: 1.0,
-            requirement: Some("X.FR.1".into()),
-            expected: "a".into(),
-            observed: "b".into(),
-        }
+        Violation { t_ms: 1.0, requirement: Some("X.FR.1".into()), expected: "a".into(), observed: "b".into() }
     }
 
     #[test]
     fn every_verdict_serialises() {
-        for v in [
-            Verdict::Pass,
-            Verdict::Skip("s".into()),
-            Verdict::Inconclusive("i".into()),
-            Verdict::Error("e".into()),
-            Verdict::Pass.with_violations(&[violation()]),
-        ] {
+        for v in [Verdict::Pass, Verdict::Skip("s".into()), Verdict::Inconclusive("i".into()), Verdict::Error("e".into()), Verdict::Pass.with_violations(&[violation()])] {
             let json = serde_json::to_value(&v).unwrap();
             assert_eq!(json["verdict"], v.name());
         }
@@ -225,16 +175,10 @@ mod tests {
     #[test]
     fn host_violations_turn_a_pass_into_a_fail() {
         let v = Verdict::Pass.with_violations(&[violation(), violation()]);
-        assert_eq!(
-            v.reason(),
-            "[X.FR.1] expected a; observed b (and 1 more violations)"
-        );
+        assert_eq!(v.reason(), "[X.FR.1] expected a; observed b (and 1 more violations)");
         assert!(v.is_failure());
         assert_eq!(Verdict::Pass.with_violations(&[]), Verdict::Pass);
         // A skip stays a skip: the case made no claim.
-        assert_eq!(
-            Verdict::Skip("s".into()).with_violations(&[violation()]),
-            Verdict::Skip("s".into())
-        );
+        assert_eq!(Verdict::Skip("s".into()).with_violations(&[violation()]), Verdict::Skip("s".into()));
     }
 }

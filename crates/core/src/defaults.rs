@@ -5,10 +5,7 @@
 //! valid value would mislead the DUT (a BootNotification interval of 0, for instance).
 use serde_json::{Map, Value, json};
 
-use crate::{
-    schema::{self, Direction},
-    version::OcppVersion,
-};
+use crate::{schema::{self, Direction}, version::OcppVersion};
 
 /// Id tokens a DUT knows as valid unless its description says otherwise: ISO 14443 UIDs in
 /// hex, a 7-byte and a 4-byte one, so that a CSMS that checks the format accepts them.
@@ -49,10 +46,7 @@ pub fn answer(version: OcppVersion, action: &str) -> Option<Value> {
         static NEXT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(90_001);
         value["transactionId"] = json!(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     }
-    debug_assert!(
-        schema::validate(version, action, Direction::Response, &value).is_ok(),
-        "{action}: {value}"
-    );
+    debug_assert!(schema::validate(version, action, Direction::Response, &value).is_ok(), "{action}: {value}");
     Some(value)
 }
 
@@ -62,10 +56,7 @@ pub fn minimal(node: &Value, root: &Value, depth: usize) -> Value {
         return Value::Null;
     }
     if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        let target = reference
-            .strip_prefix('#')
-            .and_then(|p| root.pointer(p))
-            .unwrap_or(&Value::Null);
+        let target = reference.strip_prefix('#').and_then(|p| root.pointer(p)).unwrap_or(&Value::Null);
         return minimal(target, root, depth + 1);
     }
     if let Some(values) = node.get("enum").and_then(Value::as_array) {
@@ -77,13 +68,7 @@ pub fn minimal(node: &Value, root: &Value, depth: usize) -> Value {
         "object" => {
             let mut out = Map::new();
             let props = node.get("properties");
-            for name in node
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
+            for name in node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
                 let sub = props.and_then(|p| p.get(name)).unwrap_or(&Value::Null);
                 out.insert(name.to_string(), minimal(sub, root, depth + 1));
             }
@@ -94,9 +79,7 @@ pub fn minimal(node: &Value, root: &Value, depth: usize) -> Value {
             let item = node.get("items").unwrap_or(&Value::Null);
             Value::Array((0..n).map(|_| minimal(item, root, depth + 1)).collect())
         }
-        "string" if node.get("format").and_then(Value::as_str) == Some("date-time") => {
-            json!(now_rfc3339())
-        }
+        "string" if node.get("format").and_then(Value::as_str) == Some("date-time") => json!(now_rfc3339()),
         "string" => {
             let n = node.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
             json!("x".repeat(n))
@@ -136,10 +119,7 @@ mod tests {
         let a = answer(OcppVersion::V201, "BootNotification").unwrap();
         assert_eq!(a["status"], "Accepted");
         assert_eq!(a["interval"], BOOT_INTERVAL_S);
-        assert_eq!(
-            answer(OcppVersion::V201, "Authorize").unwrap()["idTokenInfo"]["status"],
-            "Accepted"
-        );
+        assert_eq!(answer(OcppVersion::V201, "Authorize").unwrap()["idTokenInfo"]["status"], "Accepted");
         assert!(answer(OcppVersion::V16, "NoSuchAction").is_none());
     }
 }

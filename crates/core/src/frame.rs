@@ -7,34 +7,13 @@ use crate::version::OcppVersion;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
-    Call {
-        id: String,
-        action: String,
-        payload: Value,
-    },
-    CallResult {
-        id: String,
-        payload: Value,
-    },
-    CallError {
-        id: String,
-        code: String,
-        description: String,
-        details: Value,
-    },
+    Call { id: String, action: String, payload: Value },
+    CallResult { id: String, payload: Value },
+    CallError { id: String, code: String, description: String, details: Value },
     /// 2.1: an error about a CALLRESULT the peer received.
-    CallResultError {
-        id: String,
-        code: String,
-        description: String,
-        details: Value,
-    },
+    CallResultError { id: String, code: String, description: String, details: Value },
     /// 2.1: a one-way message that gets no answer.
-    Send {
-        id: String,
-        action: String,
-        payload: Value,
-    },
+    Send { id: String, action: String, payload: Value },
 }
 
 /// Why a text is not a valid frame, with the message id when one could be read (the peer
@@ -94,29 +73,11 @@ impl Frame {
 
     pub fn to_text(&self) -> String {
         let v = match self {
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => json!([2, id, action, payload]),
+            Frame::Call { id, action, payload } => json!([2, id, action, payload]),
             Frame::CallResult { id, payload } => json!([3, id, payload]),
-            Frame::CallError {
-                id,
-                code,
-                description,
-                details,
-            } => json!([4, id, code, description, details]),
-            Frame::CallResultError {
-                id,
-                code,
-                description,
-                details,
-            } => json!([5, id, code, description, details]),
-            Frame::Send {
-                id,
-                action,
-                payload,
-            } => json!([6, id, action, payload]),
+            Frame::CallError { id, code, description, details } => json!([4, id, code, description, details]),
+            Frame::CallResultError { id, code, description, details } => json!([5, id, code, description, details]),
+            Frame::Send { id, action, payload } => json!([6, id, action, payload]),
         };
         v.to_string()
     }
@@ -124,39 +85,23 @@ impl Frame {
     /// Parse one WebSocket text message for the negotiated version.
     pub fn parse(text: &str, version: OcppVersion) -> Result<Frame, FrameError> {
         let err = |id: Option<String>, kind, reason: String| FrameError { id, kind, reason };
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| err(None, FrameErrorKind::Rpc, format!("not JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| err(None, FrameErrorKind::Rpc, format!("not JSON: {e}")))?;
         let Value::Array(items) = value else {
             return Err(err(None, FrameErrorKind::Rpc, "not a JSON array".into()));
         };
         let id = match items.get(1) {
             Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                return Err(err(
-                    None,
-                    FrameErrorKind::Rpc,
-                    format!("message id is not a string: {other}"),
-                ));
-            }
+            Some(other) => return Err(err(None, FrameErrorKind::Rpc, format!("message id is not a string: {other}"))),
             None => return Err(err(None, FrameErrorKind::Rpc, "no message id".into())),
         };
         if id.len() > 36 {
-            return Err(err(
-                Some(id),
-                FrameErrorKind::Format,
-                "message id longer than 36 characters".into(),
-            ));
+            return Err(err(Some(id), FrameErrorKind::Format, "message id longer than 36 characters".into()));
         }
         let some_id = Some(id.clone());
         let type_id = match items.first().and_then(Value::as_u64) {
             Some(t) => t,
-            None => {
-                return Err(err(
-                    some_id,
-                    FrameErrorKind::Rpc,
-                    "message type id is not an integer".into(),
-                ));
-            }
+            None => return Err(err(some_id, FrameErrorKind::Rpc, "message type id is not an integer".into())),
         };
         let expect_len = |n: usize| {
             if items.len() == n {
@@ -165,54 +110,28 @@ impl Frame {
                 Err(err(
                     Some(id.clone()),
                     FrameErrorKind::Format,
-                    format!(
-                        "message type {type_id} needs {n} elements, got {}",
-                        items.len()
-                    ),
+                    format!("message type {type_id} needs {n} elements, got {}", items.len()),
                 ))
             }
         };
         let string_at = |i: usize, what: &str| match &items[i] {
             Value::String(s) => Ok(s.clone()),
-            other => Err(err(
-                Some(id.clone()),
-                FrameErrorKind::Format,
-                format!("{what} is not a string: {other}"),
-            )),
+            other => Err(err(Some(id.clone()), FrameErrorKind::Format, format!("{what} is not a string: {other}"))),
         };
         let object_at = |i: usize, what: &str| match &items[i] {
             v @ Value::Object(_) => Ok(v.clone()),
-            other => Err(err(
-                Some(id.clone()),
-                FrameErrorKind::Format,
-                format!("{what} is not an object: {other}"),
-            )),
+            other => Err(err(Some(id.clone()), FrameErrorKind::Format, format!("{what} is not an object: {other}"))),
         };
         match type_id {
             2 | 6 if type_id == 2 || version.has_rpc_extensions() => {
                 expect_len(4)?;
                 let action = string_at(2, "action")?;
                 let payload = object_at(3, "payload")?;
-                Ok(if type_id == 2 {
-                    Frame::Call {
-                        id,
-                        action,
-                        payload,
-                    }
-                } else {
-                    Frame::Send {
-                        id,
-                        action,
-                        payload,
-                    }
-                })
+                Ok(if type_id == 2 { Frame::Call { id, action, payload } } else { Frame::Send { id, action, payload } })
             }
             3 => {
                 expect_len(3)?;
-                Ok(Frame::CallResult {
-                    payload: object_at(2, "payload")?,
-                    id,
-                })
+                Ok(Frame::CallResult { payload: object_at(2, "payload")?, id })
             }
             4 | 5 if type_id == 4 || version.has_rpc_extensions() => {
                 expect_len(5)?;
@@ -220,26 +139,12 @@ impl Frame {
                 let description = string_at(3, "error description")?;
                 let details = object_at(4, "error details")?;
                 Ok(if type_id == 4 {
-                    Frame::CallError {
-                        id,
-                        code,
-                        description,
-                        details,
-                    }
+                    Frame::CallError { id, code, description, details }
                 } else {
-                    Frame::CallResultError {
-                        id,
-                        code,
-                        description,
-                        details,
-                    }
+                    Frame::CallResultError { id, code, description, details }
                 })
             }
-            other => Err(err(
-                some_id,
-                FrameErrorKind::MessageType,
-                format!("message type {other} is not defined in OCPP {version}"),
-            )),
+            other => Err(err(some_id, FrameErrorKind::MessageType, format!("message type {other} is not defined in OCPP {version}"))),
         }
     }
 }
@@ -252,32 +157,11 @@ mod tests {
     #[test]
     fn round_trips_every_type() {
         let frames = [
-            Frame::Call {
-                id: "1".into(),
-                action: "Heartbeat".into(),
-                payload: json!({}),
-            },
-            Frame::CallResult {
-                id: "1".into(),
-                payload: json!({"currentTime": "2024-01-01T00:00:00Z"}),
-            },
-            Frame::CallError {
-                id: "1".into(),
-                code: "NotImplemented".into(),
-                description: "".into(),
-                details: json!({}),
-            },
-            Frame::CallResultError {
-                id: "1".into(),
-                code: "GenericError".into(),
-                description: "x".into(),
-                details: json!({}),
-            },
-            Frame::Send {
-                id: "1".into(),
-                action: "NotifyPeriodicEventStream".into(),
-                payload: json!({}),
-            },
+            Frame::Call { id: "1".into(), action: "Heartbeat".into(), payload: json!({}) },
+            Frame::CallResult { id: "1".into(), payload: json!({"currentTime": "2024-01-01T00:00:00Z"}) },
+            Frame::CallError { id: "1".into(), code: "NotImplemented".into(), description: "".into(), details: json!({}) },
+            Frame::CallResultError { id: "1".into(), code: "GenericError".into(), description: "x".into(), details: json!({}) },
+            Frame::Send { id: "1".into(), action: "NotifyPeriodicEventStream".into(), payload: json!({}) },
         ];
         for f in frames {
             assert_eq!(Frame::parse(&f.to_text(), V21).unwrap(), f);
@@ -290,23 +174,11 @@ mod tests {
             ("not json", None, FrameErrorKind::Rpc),
             ("{}", None, FrameErrorKind::Rpc),
             ("[2, 5, \"Heartbeat\", {}]", None, FrameErrorKind::Rpc),
-            (
-                "[2, \"a\", \"Heartbeat\"]",
-                Some("a"),
-                FrameErrorKind::Format,
-            ),
-            (
-                "[2, \"a\", \"Heartbeat\", []]",
-                Some("a"),
-                FrameErrorKind::Format,
-            ),
+            ("[2, \"a\", \"Heartbeat\"]", Some("a"), FrameErrorKind::Format),
+            ("[2, \"a\", \"Heartbeat\", []]", Some("a"), FrameErrorKind::Format),
             ("[3, \"a\", {}, 1]", Some("a"), FrameErrorKind::Format),
             ("[7, \"a\", {}]", Some("a"), FrameErrorKind::MessageType),
-            (
-                "[\"2\", \"a\", \"Heartbeat\", {}]",
-                Some("a"),
-                FrameErrorKind::Rpc,
-            ),
+            ("[\"2\", \"a\", \"Heartbeat\", {}]", Some("a"), FrameErrorKind::Rpc),
         ];
         for (text, id, kind) in cases {
             let e = Frame::parse(text, V201).unwrap_err();
@@ -318,14 +190,8 @@ mod tests {
     fn rpc_extensions_only_exist_in_2_1() {
         let send = "[6, \"a\", \"NotifyPeriodicEventStream\", {}]";
         assert!(Frame::parse(send, V21).is_ok());
-        assert_eq!(
-            Frame::parse(send, V201).unwrap_err().kind,
-            FrameErrorKind::MessageType
-        );
-        assert_eq!(
-            FrameErrorKind::MessageType.error_code(V201),
-            "MessageTypeNotSupported"
-        );
+        assert_eq!(Frame::parse(send, V201).unwrap_err().kind, FrameErrorKind::MessageType);
+        assert_eq!(FrameErrorKind::MessageType.error_code(V201), "MessageTypeNotSupported");
         assert_eq!(FrameErrorKind::Format.error_code(V16), "FormationViolation");
     }
 }

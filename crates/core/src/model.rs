@@ -48,11 +48,7 @@ impl Registration {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Undo {
     /// A 2.x variable, with the value it had before (component and variable as sent).
-    Variable {
-        component: Value,
-        variable: Value,
-        value: String,
-    },
+    Variable { component: Value, variable: Value, value: String },
     /// A 1.6 configuration key and its earlier value.
     Configuration { key: String, value: String },
     /// The case made the station, an EVSE or a connector inoperative: the scope as it sent it
@@ -132,25 +128,12 @@ pub struct StationModel {
 /// "vendor V, model M, serial S, firmware F" from a BootNotification, the parts it has.
 fn identity(v16: bool, p: &Value) -> Option<String> {
     let fields: [(&str, &Value); 4] = if v16 {
-        [
-            ("vendor", &p["chargePointVendor"]),
-            ("model", &p["chargePointModel"]),
-            ("serial", &p["chargePointSerialNumber"]),
-            ("firmware", &p["firmwareVersion"]),
-        ]
+        [("vendor", &p["chargePointVendor"]), ("model", &p["chargePointModel"]), ("serial", &p["chargePointSerialNumber"]), ("firmware", &p["firmwareVersion"])]
     } else {
         let s = &p["chargingStation"];
-        [
-            ("vendor", &s["vendorName"]),
-            ("model", &s["model"]),
-            ("serial", &s["serialNumber"]),
-            ("firmware", &s["firmwareVersion"]),
-        ]
+        [("vendor", &s["vendorName"]), ("model", &s["model"]), ("serial", &s["serialNumber"]), ("firmware", &s["firmwareVersion"])]
     };
-    let parts: Vec<String> = fields
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} {v}")))
-        .collect();
+    let parts: Vec<String> = fields.iter().filter_map(|(k, v)| v.as_str().map(|v| format!("{k} {v}"))).collect();
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
@@ -173,32 +156,21 @@ impl StationModel {
                 self.connectors.clear();
             }
             "Heartbeat" => self.last_heartbeat = Some(crate::defaults::now_rfc3339()),
-            "StatusNotification" if v16 => {
-                self.note_status(p["connectorId"].to_string(), &p["status"])
-            }
-            "StatusNotification" => self.note_status(
-                format!("{}/{}", p["evseId"], p["connectorId"]),
-                &p["connectorStatus"],
-            ),
+            "StatusNotification" if v16 => self.note_status(p["connectorId"].to_string(), &p["status"]),
+            "StatusNotification" => self.note_status(format!("{}/{}", p["evseId"], p["connectorId"]), &p["connectorStatus"]),
             // G01.FR.03/04/07: a 2.x station may report a connector's status by NotifyEvent
             // (Connector.AvailabilityState) instead of StatusNotification.
             "NotifyEvent" => {
                 for e in p["eventData"].as_array().into_iter().flatten() {
-                    if e["component"]["name"] == "Connector"
-                        && e["variable"]["name"] == "AvailabilityState"
-                    {
-                        let Some(evse) = e["component"]["evse"]["id"].as_u64() else {
-                            continue;
-                        };
+                    if e["component"]["name"] == "Connector" && e["variable"]["name"] == "AvailabilityState" {
+                        let Some(evse) = e["component"]["evse"]["id"].as_u64() else { continue };
                         let connector = e["component"]["evse"]["connectorId"].as_u64().unwrap_or(1);
                         self.note_status(format!("{evse}/{connector}"), &e["actualValue"]);
                     }
                 }
             }
             "TransactionEvent" => {
-                let Some(id) = p["transactionInfo"]["transactionId"].as_str() else {
-                    return;
-                };
+                let Some(id) = p["transactionInfo"]["transactionId"].as_str() else { return };
                 if let Some(t) = p["idToken"]["idToken"].as_str() {
                     self.note_authorized(t);
                     bounded(&mut self.tx_tokens, id.to_string(), t.to_string());
@@ -213,11 +185,7 @@ impl StationModel {
                     }
                     let evse = p["evse"]["id"].as_u64().map(|e| e as u32);
                     let known = self.transactions.get(id).copied();
-                    bounded(
-                        &mut self.transactions,
-                        id.to_string(),
-                        evse.or(known).unwrap_or(0),
-                    );
+                    bounded(&mut self.transactions, id.to_string(), evse.or(known).unwrap_or(0));
                 }
             }
             "StopTransaction" => {
@@ -231,13 +199,7 @@ impl StationModel {
     }
 
     /// The answer the harness gave to one of the station's CALLs.
-    pub fn observe_answer(
-        &mut self,
-        _version: OcppVersion,
-        action: &str,
-        request: &Value,
-        answer: &Value,
-    ) {
+    pub fn observe_answer(&mut self, _version: OcppVersion, action: &str, request: &Value, answer: &Value) {
         match action {
             "BootNotification" => {
                 self.registration = match answer["status"].as_str() {
@@ -247,12 +209,8 @@ impl StationModel {
                 }
             }
             "Authorize" => {
-                let token = request["idToken"]["idToken"]
-                    .as_str()
-                    .or(request["idTag"].as_str());
-                let status = answer["idTokenInfo"]["status"]
-                    .as_str()
-                    .or(answer["idTagInfo"]["status"].as_str());
+                let token = request["idToken"]["idToken"].as_str().or(request["idTag"].as_str());
+                let status = answer["idTokenInfo"]["status"].as_str().or(answer["idTagInfo"]["status"].as_str());
                 if let (Some(t), Some("Accepted")) = (token, status) {
                     self.note_authorized(t);
                 }
@@ -262,11 +220,7 @@ impl StationModel {
                     self.note_authorized(t);
                 }
                 if let Some(id) = answer["transactionId"].as_i64() {
-                    bounded(
-                        &mut self.transactions,
-                        id.to_string(),
-                        request["connectorId"].as_u64().unwrap_or(0) as u32,
-                    );
+                    bounded(&mut self.transactions, id.to_string(), request["connectorId"].as_u64().unwrap_or(0) as u32);
                     if let Some(t) = request["idTag"].as_str() {
                         bounded(&mut self.tx_tokens, id.to_string(), t.to_string());
                     }
@@ -285,18 +239,7 @@ impl StationModel {
     /// Record a change the baseline must undo, keeping the first (oldest) value of a setting.
     pub fn remember(&mut self, undo: Undo) {
         let same = |u: &Undo| match (u, &undo) {
-            (
-                Undo::Variable {
-                    component: c1,
-                    variable: v1,
-                    ..
-                },
-                Undo::Variable {
-                    component: c2,
-                    variable: v2,
-                    ..
-                },
-            ) => c1 == c2 && v1 == v2,
+            (Undo::Variable { component: c1, variable: v1, .. }, Undo::Variable { component: c2, variable: v2, .. }) => c1 == c2 && v1 == v2,
             (Undo::Configuration { key: k1, .. }, Undo::Configuration { key: k2, .. }) => k1 == k2,
             (a, b) => a == b,
         };
@@ -310,33 +253,23 @@ impl StationModel {
         if self.authorized.len() == MAX_ENTRIES {
             self.authorized.pop_front();
         }
-        self.authorized
-            .push_back((self.authorizations, token.to_string()));
+        self.authorized.push_back((self.authorizations, token.to_string()));
     }
 
     /// Whether `token` was authorized after the first `since` authorizations of the run.
     pub fn authorized_since(&self, since: u64, token: &str) -> bool {
-        self.authorized
-            .iter()
-            .any(|(n, t)| *n > since && t == token)
+        self.authorized.iter().any(|(n, t)| *n > since && t == token)
     }
 
     /// The status last reported for the (first) connector of `evse` (1.6: connector `evse`).
     pub fn connector_status(&self, version: OcppVersion, evse: u32) -> Option<&str> {
-        let key = if version == OcppVersion::V16 {
-            evse.to_string()
-        } else {
-            format!("{evse}/1")
-        };
+        let key = if version == OcppVersion::V16 { evse.to_string() } else { format!("{evse}/1") };
         self.connectors.get(&key).map(String::as_str)
     }
 
     /// The ongoing transaction on `evse` (1.6: connector), if any.
     pub fn transaction_on(&self, evse: u32) -> Option<&str> {
-        self.transactions
-            .iter()
-            .find(|(_, e)| **e == evse)
-            .map(|(id, _)| id.as_str())
+        self.transactions.iter().find(|(_, e)| **e == evse).map(|(id, _)| id.as_str())
     }
 
     /// A connector's status, however reported ("evse/connector" in 2.x, the connector in 1.6).
@@ -344,11 +277,7 @@ impl StationModel {
         if self.reported_since_boot.len() < MAX_ENTRIES && !is_station_key(&key) {
             self.reported_since_boot.insert(key.clone());
         }
-        bounded(
-            &mut self.connectors,
-            key,
-            status.as_str().unwrap_or_default().to_string(),
-        );
+        bounded(&mut self.connectors, key, status.as_str().unwrap_or_default().to_string());
     }
 
     /// Whether, since its last boot in the run, the station has reported at least `connectors`
@@ -360,11 +289,7 @@ impl StationModel {
     /// The connectors that are not Available, as "key status" (the 1.6 charge point, connector
     /// 0, and a 2.x status for EVSE 0 are not connectors a case uses).
     pub fn busy_connectors(&self) -> Vec<String> {
-        self.connectors
-            .iter()
-            .filter(|(k, s)| !is_station_key(k) && s.as_str() != "Available")
-            .map(|(k, s)| format!("{k} {s}"))
-            .collect()
+        self.connectors.iter().filter(|(k, s)| !is_station_key(k) && s.as_str() != "Available").map(|(k, s)| format!("{k} {s}")).collect()
     }
 
     /// Whether the station can take a case: registered, nothing charging, nothing inoperative.
@@ -397,12 +322,7 @@ pub fn deviation(version: OcppVersion, action: &str, p: &Value) -> Option<Deviat
     (p["evseId"] == 0 || p["connectorId"] == 0).then(|| Deviation {
         clause: "OCPP 2.x part 1, EVSE and connector numbering (from 1)",
         expected: "StatusNotification for a connector of an EVSE, both numbered from 1".into(),
-        observed: format!(
-            "StatusNotification for EVSE {} connector {} ({})",
-            p["evseId"],
-            p["connectorId"],
-            p["connectorStatus"].as_str().unwrap_or("?")
-        ),
+        observed: format!("StatusNotification for EVSE {} connector {} ({})", p["evseId"], p["connectorId"], p["connectorStatus"].as_str().unwrap_or("?")),
     })
 }
 
@@ -417,57 +337,24 @@ mod tests {
         let mut m = StationModel::default();
         m.observe_call(OcppVersion::V201, "BootNotification", &json!({}));
         assert_eq!(m.registration, Registration::Booting);
-        m.observe_answer(
-            OcppVersion::V201,
-            "BootNotification",
-            &json!({}),
-            &json!({"status": "Accepted"}),
-        );
+        m.observe_answer(OcppVersion::V201, "BootNotification", &json!({}), &json!({"status": "Accepted"}));
         assert!(m.registration.is_accepted());
         let started = json!({"eventType": "Started", "evse": {"id": 2}, "transactionInfo": {"transactionId": "T1"}});
         m.observe_call(OcppVersion::V201, "TransactionEvent", &started);
-        m.observe_call(
-            OcppVersion::V201,
-            "TransactionEvent",
-            &json!({"eventType": "Updated", "transactionInfo": {"transactionId": "T1"}}),
-        );
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Updated", "transactionInfo": {"transactionId": "T1"}}));
         assert_eq!(m.transactions.get("T1"), Some(&2));
-        m.observe_call(
-            OcppVersion::V201,
-            "TransactionEvent",
-            &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "T1"}}),
-        );
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "T1"}}));
         assert!(m.transactions.is_empty());
 
         let mut m = StationModel::default();
         m.observe_call(OcppVersion::V16, "Heartbeat", &json!({}));
-        assert_eq!(
-            m.registration,
-            Registration::AcceptedEarlier,
-            "a station that talks without booting was registered before"
-        );
-        m.observe_answer(
-            OcppVersion::V16,
-            "StartTransaction",
-            &json!({"connectorId": 1}),
-            &json!({"transactionId": 7}),
-        );
+        assert_eq!(m.registration, Registration::AcceptedEarlier, "a station that talks without booting was registered before");
+        m.observe_answer(OcppVersion::V16, "StartTransaction", &json!({"connectorId": 1}), &json!({"transactionId": 7}));
         assert_eq!(m.transactions.get("7"), Some(&1));
-        m.observe_call(
-            OcppVersion::V16,
-            "StopTransaction",
-            &json!({"transactionId": 7}),
-        );
+        m.observe_call(OcppVersion::V16, "StopTransaction", &json!({"transactionId": 7}));
         assert!(m.transactions.is_empty());
-        m.observe_call(
-            OcppVersion::V16,
-            "StatusNotification",
-            &json!({"connectorId": 0, "status": "Unavailable"}),
-        );
-        assert_eq!(
-            m.connectors.get("0").map(String::as_str),
-            Some("Unavailable")
-        );
+        m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Unavailable"}));
+        assert_eq!(m.connectors.get("0").map(String::as_str), Some("Unavailable"));
     }
 
     /// A DUT that invents ids cannot grow the model without bound.
@@ -477,33 +364,14 @@ mod tests {
         for i in 0..3 * MAX_ENTRIES {
             let ev = json!({"eventType": "Started", "evse": {"id": 1}, "idToken": {"idToken": format!("T{i}")}, "transactionInfo": {"transactionId": format!("X{i}"), "chargingState": "Charging"}});
             m.observe_call(OcppVersion::V201, "TransactionEvent", &ev);
-            m.observe_call(
-                OcppVersion::V201,
-                "StatusNotification",
-                &json!({"evseId": i, "connectorId": 1, "connectorStatus": "Occupied"}),
-            );
+            m.observe_call(OcppVersion::V201, "StatusNotification", &json!({"evseId": i, "connectorId": 1, "connectorStatus": "Occupied"}));
         }
-        assert!(
-            m.transactions.len() == MAX_ENTRIES
-                && m.charging.len() == MAX_ENTRIES
-                && m.tx_tokens.len() == MAX_ENTRIES
-        );
-        assert!(
-            m.connectors.len() == MAX_ENTRIES
-                && m.reported_since_boot.len() == MAX_ENTRIES
-                && m.authorized.len() == MAX_ENTRIES
-        );
+        assert!(m.transactions.len() == MAX_ENTRIES && m.charging.len() == MAX_ENTRIES && m.tx_tokens.len() == MAX_ENTRIES);
+        assert!(m.connectors.len() == MAX_ENTRIES && m.reported_since_boot.len() == MAX_ENTRIES && m.authorized.len() == MAX_ENTRIES);
         let last = format!("T{}", 3 * MAX_ENTRIES - 1);
-        assert!(
-            m.authorized_since(m.authorizations - 1, &last)
-                && !m.authorized_since(m.authorizations, &last)
-        );
+        assert!(m.authorized_since(m.authorizations - 1, &last) && !m.authorized_since(m.authorizations, &last));
         // A known transaction is still followed when the map is full.
-        m.observe_call(
-            OcppVersion::V201,
-            "TransactionEvent",
-            &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "X0"}}),
-        );
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "transactionInfo": {"transactionId": "X0"}}));
         assert_eq!(m.transactions.len(), MAX_ENTRIES - 1);
     }
 
@@ -513,59 +381,17 @@ mod tests {
     fn statuses_are_learnt_again_after_a_boot_and_evse_0_is_not_a_connector() {
         let mut m = StationModel::default();
         let status = |e: u32, c: u32, s: &str| json!({"evseId": e, "connectorId": c, "connectorStatus": s, "timestamp": "2026-01-01T00:00:00Z"});
-        m.observe_call(
-            OcppVersion::V201,
-            "StatusNotification",
-            &status(1, 1, "Unavailable"),
-        );
-        m.observe_call(
-            OcppVersion::V201,
-            "StatusNotification",
-            &status(0, 0, "Unavailable"),
-        );
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(1, 1, "Unavailable"));
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(0, 0, "Unavailable"));
         assert_eq!(m.busy_connectors(), vec!["1/1 Unavailable".to_string()]);
         m.observe_call(OcppVersion::V201, "BootNotification", &json!({}));
-        assert!(
-            m.busy_connectors().is_empty() && m.connectors.is_empty(),
-            "{:?}",
-            m.connectors
-        );
-        m.observe_call(
-            OcppVersion::V201,
-            "StatusNotification",
-            &status(1, 1, "Available"),
-        );
-        m.observe_call(
-            OcppVersion::V201,
-            "StatusNotification",
-            &status(0, 0, "Unavailable"),
-        );
+        assert!(m.busy_connectors().is_empty() && m.connectors.is_empty(), "{:?}", m.connectors);
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(1, 1, "Available"));
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(0, 0, "Unavailable"));
         assert!(m.busy_connectors().is_empty(), "{:?}", m.busy_connectors());
-        assert!(
-            deviation(
-                OcppVersion::V201,
-                "StatusNotification",
-                &status(0, 0, "Unavailable")
-            )
-            .is_some()
-        );
-        assert!(
-            deviation(
-                OcppVersion::V201,
-                "StatusNotification",
-                &status(1, 1, "Unavailable")
-            )
-            .is_none()
-        );
-        assert!(
-            deviation(
-                OcppVersion::V16,
-                "StatusNotification",
-                &json!({"connectorId": 0, "status": "Available"})
-            )
-            .is_none(),
-            "1.6 connector 0 is the charge point"
-        );
+        assert!(deviation(OcppVersion::V201, "StatusNotification", &status(0, 0, "Unavailable")).is_some());
+        assert!(deviation(OcppVersion::V201, "StatusNotification", &status(1, 1, "Unavailable")).is_none());
+        assert!(deviation(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Available"})).is_none(), "1.6 connector 0 is the charge point");
         // Availability by NotifyEvent counts as a status.
         let event = json!({"eventData": [{"component": {"name": "Connector", "evse": {"id": 2, "connectorId": 1}}, "variable": {"name": "AvailabilityState"}, "actualValue": "Reserved"}]});
         m.observe_call(OcppVersion::V201, "NotifyEvent", &event);
@@ -575,54 +401,22 @@ mod tests {
     #[test]
     fn the_oldest_value_of_a_setting_is_kept() {
         let mut m = StationModel::default();
-        m.remember(Undo::Configuration {
-            key: "HeartbeatInterval".into(),
-            value: "300".into(),
-        });
-        m.remember(Undo::Configuration {
-            key: "HeartbeatInterval".into(),
-            value: "1".into(),
-        });
-        let evse = |id: u32| Undo::Availability {
-            scope: serde_json::json!({"id": id}),
-        };
+        m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() });
+        m.remember(Undo::Configuration { key: "HeartbeatInterval".into(), value: "1".into() });
+        let evse = |id: u32| Undo::Availability { scope: serde_json::json!({"id": id}) };
         m.remember(evse(1));
         m.remember(evse(1));
         m.remember(evse(2));
-        assert_eq!(
-            m.undo,
-            vec![
-                Undo::Configuration {
-                    key: "HeartbeatInterval".into(),
-                    value: "300".into()
-                },
-                evse(1),
-                evse(2)
-            ]
-        );
+        assert_eq!(m.undo, vec![Undo::Configuration { key: "HeartbeatInterval".into(), value: "300".into() }, evse(1), evse(2)]);
     }
 }
 
 /// Where a 2.x SetVariables request sets `component`.`variable`: the entry's index and value.
-pub fn set_by(
-    action: &str,
-    payload: &Value,
-    component: &str,
-    variable: &str,
-) -> Option<(usize, String)> {
+pub fn set_by(action: &str, payload: &Value, component: &str, variable: &str) -> Option<(usize, String)> {
     if action != "SetVariables" {
         return None;
     }
-    payload["setVariableData"]
-        .as_array()?
-        .iter()
-        .enumerate()
-        .find_map(|(i, d)| {
-            (d["component"]["name"] == component && d["variable"]["name"] == variable).then(|| {
-                (
-                    i,
-                    d["attributeValue"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-        })
+    payload["setVariableData"].as_array()?.iter().enumerate().find_map(|(i, d)| {
+        (d["component"]["name"] == component && d["variable"]["name"] == variable).then(|| (i, d["attributeValue"].as_str().unwrap_or_default().to_string()))
+    })
 }

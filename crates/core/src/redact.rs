@@ -63,10 +63,7 @@ pub fn register_passwords_in(payload: &serde_json::Value) {
 fn for_each_password(v: &mut serde_json::Value, f: &mut impl FnMut(&mut serde_json::Value)) {
     match v {
         serde_json::Value::Object(o) => {
-            let var = o
-                .get("variable")
-                .and_then(|x| x.get("name"))
-                .and_then(|x| x.as_str());
+            let var = o.get("variable").and_then(|x| x.get("name")).and_then(|x| x.as_str());
             let key = o.get("key").and_then(|x| x.as_str());
             if var.or(key).is_some_and(|n| PASSWORD_VARIABLES.contains(&n)) {
                 for field in ["attributeValue", "value"] {
@@ -90,34 +87,19 @@ mod tests {
     fn registered_secrets_and_password_variables_are_masked() {
         crate::security::basic::hide("CS-redact", "s3cret-passw0rd-for-tests");
         let header = crate::security::basic::encode("CS-redact", "s3cret-passw0rd-for-tests");
-        let line = format!(
-            "GET /ocpp/CS-redact Authorization: {header} password s3cret-passw0rd-for-tests"
-        );
+        let line = format!("GET /ocpp/CS-redact Authorization: {header} password s3cret-passw0rd-for-tests");
         let got = scrub(&line);
         assert!(!got.contains("s3cret") && !got.contains(&header), "{got}");
         let frame = r#"[2,"1","SetVariables",{"setVariableData":[{"attributeValue":"NewPassw0rd1234567","component":{"name":"SecurityCtrlr"},"variable":{"name":"BasicAuthPassword"}},{"attributeValue":"30","component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}]"#;
         let got = scrub(frame);
-        assert!(
-            !got.contains("NewPassw0rd") && got.contains("\"30\""),
-            "{got}"
-        );
+        assert!(!got.contains("NewPassw0rd") && got.contains("\"30\""), "{got}");
         let v16 = r#"[2,"2","ChangeConfiguration",{"key":"AuthorizationKey","value":"0102030405060708090a"}]"#;
         assert!(!scrub(v16).contains("0102030405"));
         assert_eq!(scrub("nothing to hide"), "nothing to hide");
         // A payload quoted in prose (a bench step) is no frame: registering its passwords masks them.
-        let quoted = format!(
-            "make the CSMS send SetVariables {}",
-            &frame[22..frame.len() - 1]
-        );
-        assert!(
-            scrub(&quoted).contains("NewPassw0rd"),
-            "the quoted payload is not parsed: {quoted}"
-        );
+        let quoted = format!("make the CSMS send SetVariables {}", &frame[22..frame.len() - 1]);
+        assert!(scrub(&quoted).contains("NewPassw0rd"), "the quoted payload is not parsed: {quoted}");
         register_passwords_in(&serde_json::from_str(&frame[22..frame.len() - 1]).unwrap());
-        assert!(
-            !scrub(&quoted).contains("NewPassw0rd"),
-            "{}",
-            scrub(&quoted)
-        );
+        assert!(!scrub(&quoted).contains("NewPassw0rd"), "{}", scrub(&quoted));
     }
 }

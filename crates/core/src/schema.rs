@@ -30,12 +30,10 @@ pub fn schema_text(version: OcppVersion, action: &str, dir: Direction) -> Option
         (_, Direction::Request) => [format!("{v}/{action}Request"), format!("{v}/{action}")],
         (_, Direction::Response) => [format!("{v}/{action}Response"), String::new()],
     };
-    candidates.iter().filter(|c| !c.is_empty()).find_map(|c| {
-        embedded::SCHEMAS
-            .iter()
-            .find(|(name, _)| name == c)
-            .map(|(_, text)| *text)
-    })
+    candidates
+        .iter()
+        .filter(|c| !c.is_empty())
+        .find_map(|c| embedded::SCHEMAS.iter().find(|(name, _)| name == c).map(|(_, text)| *text))
 }
 
 /// Whether the version defines this action at all.
@@ -59,14 +57,12 @@ pub fn actions(version: OcppVersion) -> Vec<String> {
 
 /// A parsed schema (as a JSON value), for generators such as `defaults`.
 pub fn schema_value(version: OcppVersion, action: &str, dir: Direction) -> Option<Arc<Value>> {
-    static CACHE: LazyLock<Mutex<HashMap<(OcppVersion, String, Direction), Arc<Value>>>> =
-        LazyLock::new(Default::default);
+    static CACHE: LazyLock<Mutex<HashMap<(OcppVersion, String, Direction), Arc<Value>>>> = LazyLock::new(Default::default);
     let key = (version, action.to_string(), dir);
     if let Some(v) = CACHE.lock().unwrap().get(&key) {
         return Some(v.clone());
     }
-    let value: Value =
-        serde_json::from_str(schema_text(version, action, dir)?).expect("embedded schema is JSON");
+    let value: Value = serde_json::from_str(schema_text(version, action, dir)?).expect("embedded schema is JSON");
     let value = Arc::new(value);
     CACHE.lock().unwrap().insert(key, value.clone());
     Some(value)
@@ -75,18 +71,9 @@ pub fn schema_value(version: OcppVersion, action: &str, dir: Direction) -> Optio
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemaError {
     #[error("OCPP {version} has no action {action:?}")]
-    UnknownAction {
-        version: OcppVersion,
-        action: String,
-    },
+    UnknownAction { version: OcppVersion, action: String },
     #[error("{action} {dir} violates its OCPP {version} schema: {}", errors.join("; "))]
-    Invalid {
-        version: OcppVersion,
-        action: String,
-        dir: &'static str,
-        errors: Vec<String>,
-        constraint: Constraint,
-    },
+    Invalid { version: OcppVersion, action: String, dir: &'static str, errors: Vec<String>, constraint: Constraint },
 }
 
 /// The kind of constraint the first violation breaks, which decides the CALLERROR code
@@ -109,17 +96,8 @@ impl Constraint {
         match kind {
             K::Type { .. } => Constraint::Type,
             K::Required { .. } | K::MinItems { .. } | K::MaxItems { .. } => Constraint::Occurrence,
-            K::Enum { .. }
-            | K::Constant { .. }
-            | K::MaxLength { .. }
-            | K::MinLength { .. }
-            | K::Pattern { .. }
-            | K::Format { .. }
-            | K::Maximum { .. }
-            | K::Minimum { .. }
-            | K::ExclusiveMaximum { .. }
-            | K::ExclusiveMinimum { .. }
-            | K::MultipleOf { .. } => Constraint::Property,
+            K::Enum { .. } | K::Constant { .. } | K::MaxLength { .. } | K::MinLength { .. } | K::Pattern { .. } | K::Format { .. }
+            | K::Maximum { .. } | K::Minimum { .. } | K::ExclusiveMaximum { .. } | K::ExclusiveMinimum { .. } | K::MultipleOf { .. } => Constraint::Property,
             _ => Constraint::Format,
         }
     }
@@ -130,27 +108,9 @@ impl SchemaError {
     pub fn error_code(&self, version: OcppVersion) -> &'static str {
         match (self, version) {
             (SchemaError::UnknownAction { .. }, _) => "NotImplemented",
-            (
-                SchemaError::Invalid {
-                    constraint: Constraint::Type,
-                    ..
-                },
-                _,
-            ) => "TypeConstraintViolation",
-            (
-                SchemaError::Invalid {
-                    constraint: Constraint::Occurrence,
-                    ..
-                },
-                _,
-            ) => "OccurrenceConstraintViolation",
-            (
-                SchemaError::Invalid {
-                    constraint: Constraint::Property,
-                    ..
-                },
-                _,
-            ) => "PropertyConstraintViolation",
+            (SchemaError::Invalid { constraint: Constraint::Type, .. }, _) => "TypeConstraintViolation",
+            (SchemaError::Invalid { constraint: Constraint::Occurrence, .. }, _) => "OccurrenceConstraintViolation",
+            (SchemaError::Invalid { constraint: Constraint::Property, .. }, _) => "PropertyConstraintViolation",
             (SchemaError::Invalid { .. }, OcppVersion::V16) => "FormationViolation",
             (SchemaError::Invalid { .. }, _) => "FormatViolation",
         }
@@ -158,25 +118,16 @@ impl SchemaError {
 }
 
 /// Validate a payload; the error lists every violation with its JSON pointer.
-pub fn validate(
-    version: OcppVersion,
-    action: &str,
-    dir: Direction,
-    payload: &Value,
-) -> Result<(), SchemaError> {
-    static VALIDATORS: LazyLock<
-        Mutex<HashMap<(OcppVersion, String, Direction), Arc<jsonschema::Validator>>>,
-    > = LazyLock::new(Default::default);
+pub fn validate(version: OcppVersion, action: &str, dir: Direction, payload: &Value) -> Result<(), SchemaError> {
+    static VALIDATORS: LazyLock<Mutex<HashMap<(OcppVersion, String, Direction), Arc<jsonschema::Validator>>>> =
+        LazyLock::new(Default::default);
     let key = (version, action.to_string(), dir);
     let cached = VALIDATORS.lock().unwrap().get(&key).cloned();
     let validator = match cached {
         Some(v) => v,
         None => {
-            let schema =
-                schema_value(version, action, dir).ok_or_else(|| SchemaError::UnknownAction {
-                    version,
-                    action: action.to_string(),
-                })?;
+            let schema = schema_value(version, action, dir)
+                .ok_or_else(|| SchemaError::UnknownAction { version, action: action.to_string() })?;
             let v = Arc::new(jsonschema::validator_for(&schema).expect("embedded schema compiles"));
             VALIDATORS.lock().unwrap().insert(key, v.clone());
             v
@@ -199,21 +150,15 @@ pub fn validate(
             Direction::Request => "request",
             Direction::Response => "response",
         };
-        Err(SchemaError::Invalid {
-            version,
-            action: action.to_string(),
-            dir,
-            errors,
-            constraint: constraint.unwrap_or(Constraint::Format),
-        })
+        Err(SchemaError::Invalid { version, action: action.to_string(), dir, errors, constraint: constraint.unwrap_or(Constraint::Format) })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use OcppVersion::*;
     use serde_json::json;
+    use OcppVersion::*;
 
     #[test]
     fn every_embedded_schema_compiles() {
@@ -233,59 +178,28 @@ mod tests {
 
     #[test]
     fn names_the_violation() {
-        let err = validate(
-            V201,
-            "BootNotification",
-            Direction::Request,
-            &json!({"reason": "Nope"}),
-        )
-        .unwrap_err();
+        let err = validate(V201, "BootNotification", Direction::Request, &json!({"reason": "Nope"})).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("BootNotification request violates"), "{text}");
         assert!(text.contains("/reason"), "{text}");
         assert!(text.contains("chargingStation"), "{text}");
-        assert!(
-            [
-                "OccurrenceConstraintViolation",
-                "PropertyConstraintViolation"
-            ]
-            .contains(&err.error_code(V201)),
-            "{text}"
-        );
+        assert!(["OccurrenceConstraintViolation", "PropertyConstraintViolation"].contains(&err.error_code(V201)), "{text}");
     }
 
     #[test]
     fn the_error_code_names_the_broken_constraint() {
         let station = json!({"model": "M", "vendorName": "V"});
         let cases = [
-            (
-                json!({"reason": 12, "chargingStation": station}),
-                "TypeConstraintViolation",
-            ),
-            (
-                json!({"reason": "PowerUp"}),
-                "OccurrenceConstraintViolation",
-            ),
-            (
-                json!({"reason": "Nope", "chargingStation": station}),
-                "PropertyConstraintViolation",
-            ),
-            (
-                json!({"reason": "PowerUp", "chargingStation": station, "extra": 1}),
-                "FormatViolation",
-            ),
+            (json!({"reason": 12, "chargingStation": station}), "TypeConstraintViolation"),
+            (json!({"reason": "PowerUp"}), "OccurrenceConstraintViolation"),
+            (json!({"reason": "Nope", "chargingStation": station}), "PropertyConstraintViolation"),
+            (json!({"reason": "PowerUp", "chargingStation": station, "extra": 1}), "FormatViolation"),
         ];
         for (payload, code) in cases {
             let err = validate(V201, "BootNotification", Direction::Request, &payload).unwrap_err();
             assert_eq!(err.error_code(V201), code, "{payload}");
         }
-        let err = validate(
-            V16,
-            "StatusNotification",
-            Direction::Request,
-            &json!({"connectorId": "1", "errorCode": "NoError", "status": "Available"}),
-        )
-        .unwrap_err();
+        let err = validate(V16, "StatusNotification", Direction::Request, &json!({"connectorId": "1", "errorCode": "NoError", "status": "Available"})).unwrap_err();
         assert_eq!(err.error_code(V16), "TypeConstraintViolation");
     }
 
@@ -293,8 +207,7 @@ mod tests {
     fn accepts_a_valid_payload_per_version() {
         let boot16 = json!({"chargePointVendor": "V", "chargePointModel": "M"});
         validate(V16, "BootNotification", Direction::Request, &boot16).unwrap();
-        let boot201 =
-            json!({"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}});
+        let boot201 = json!({"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}});
         validate(V201, "BootNotification", Direction::Request, &boot201).unwrap();
         validate(V21, "BootNotification", Direction::Request, &boot201).unwrap();
         assert!(matches!(

@@ -21,23 +21,12 @@ use tokio::{
 };
 use tokio_tungstenite::{WebSocketStream, tungstenite::Message};
 
-use crate::{
-    defaults,
-    frame::Frame,
-    model::StationModel,
-    schema::{self, Direction, SchemaError},
-    trace::{Dir, Trace},
-    version::OcppVersion,
-};
+use crate::{defaults, frame::Frame, model::StationModel, schema::{self, Direction, SchemaError}, trace::{Dir, Trace}, version::OcppVersion};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallOutcome {
     Result(Value),
-    Error {
-        code: String,
-        description: String,
-        details: Value,
-    },
+    Error { code: String, description: String, details: Value },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,10 +98,7 @@ fn clause(version: OcppVersion, rule: Rule) -> &'static str {
 fn next_message_id() -> String {
     static NEXT: std::sync::OnceLock<AtomicU64> = std::sync::OnceLock::new();
     let next = NEXT.get_or_init(|| {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or_default();
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
         AtomicU64::new(ms * 1000)
     });
     next.fetch_add(1, Ordering::Relaxed).to_string()
@@ -125,13 +111,7 @@ fn message_type(text: &str) -> Option<u64> {
 
 /// The message id of a frame the case sends raw, if it has one.
 fn raw_id(text: &str) -> Option<String> {
-    Some(
-        serde_json::from_str::<Value>(text)
-            .ok()?
-            .get(1)?
-            .as_str()?
-            .to_string(),
-    )
+    Some(serde_json::from_str::<Value>(text).ok()?.get(1)?.as_str()?.to_string())
 }
 
 /// CALLs held for a case, and frames kept for `expect-raw`, at most: a DUT flooding CALLs no
@@ -154,41 +134,21 @@ fn spelling_note(version: OcppVersion, code: &str) -> Option<String> {
         (OcppVersion::V16, "OccurrenceConstraintViolation") => "OccurenceConstraintViolation",
         _ => return None,
     };
-    Some(format!(
-        "CALLERROR code {code}: OCPP-J 1.6 and its errata spell it differently ({other}); a peer or test tool may know only one"
-    ))
+    Some(format!("CALLERROR code {code}: OCPP-J 1.6 and its errata spell it differently ({other}); a peer or test tool may know only one"))
 }
 
 /// CALLERROR codes each version defines.
 fn known_error_code(version: OcppVersion, code: &str) -> bool {
     const V16: &[&str] = &[
-        "NotImplemented",
-        "NotSupported",
-        "InternalError",
-        "ProtocolError",
-        "SecurityError",
-        "FormationViolation",
-        "PropertyConstraintViolation",
-        "OccurenceConstraintViolation",
-        "TypeConstraintViolation",
-        "GenericError",
+        "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError", "FormationViolation",
+        "PropertyConstraintViolation", "OccurenceConstraintViolation", "TypeConstraintViolation", "GenericError",
         // The 1.6 errata's corrections of two names above, which implementations use as well.
-        "OccurrenceConstraintViolation",
-        "FormatViolation",
+        "OccurrenceConstraintViolation", "FormatViolation",
     ];
     const V2: &[&str] = &[
-        "FormatViolation",
-        "GenericError",
-        "InternalError",
-        "MessageTypeNotSupported",
-        "NotImplemented",
-        "NotSupported",
-        "OccurrenceConstraintViolation",
-        "PropertyConstraintViolation",
-        "ProtocolError",
-        "RpcFrameworkError",
-        "SecurityError",
-        "TypeConstraintViolation",
+        "FormatViolation", "GenericError", "InternalError", "MessageTypeNotSupported", "NotImplemented", "NotSupported",
+        "OccurrenceConstraintViolation", "PropertyConstraintViolation", "ProtocolError", "RpcFrameworkError",
+        "SecurityError", "TypeConstraintViolation",
     ];
     match version {
         OcppVersion::V16 => V16.contains(&code),
@@ -252,8 +212,7 @@ impl State {
         if self.finished.len() == 16 {
             self.finished.pop_front();
         }
-        self.finished
-            .push_back((id.to_string(), action.to_string(), how));
+        self.finished.push_back((id.to_string(), action.to_string(), how));
     }
 }
 
@@ -289,8 +248,7 @@ pub trait Watcher: Send + Sync {
 
 /// The DUT's own message time-out a SetVariables sets: (index, seconds).
 fn message_timeout_set_by(action: &str, payload: &Value) -> Option<(usize, u64)> {
-    crate::model::set_by(action, payload, "OCPPCommCtrlr", "MessageTimeout")
-        .and_then(|(i, v)| v.parse().ok().map(|s| (i, s)))
+    crate::model::set_by(action, payload, "OCPPCommCtrlr", "MessageTimeout").and_then(|(i, v)| v.parse().ok().map(|s| (i, s)))
 }
 
 /// How long a CALL the case claimed may wait untaken before the host answers it by default
@@ -367,12 +325,7 @@ pub struct Connection {
 
 impl Connection {
     /// Take over an open WebSocket whose subprotocol negotiated `version`.
-    pub fn spawn<S>(
-        ws: WebSocketStream<S>,
-        version: OcppVersion,
-        station_id: String,
-        trace: Trace,
-    ) -> Connection
+    pub fn spawn<S>(ws: WebSocketStream<S>, version: OcppVersion, station_id: String, trace: Trace) -> Connection
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -380,13 +333,7 @@ impl Connection {
     }
 
     /// Like `spawn`, keeping `model` current from the traffic (harness as CSMS).
-    pub fn spawn_modelled<S>(
-        ws: WebSocketStream<S>,
-        version: OcppVersion,
-        station_id: String,
-        trace: Trace,
-        model: Option<Arc<Mutex<StationModel>>>,
-    ) -> Connection
+    pub fn spawn_modelled<S>(ws: WebSocketStream<S>, version: OcppVersion, station_id: String, trace: Trace, model: Option<Arc<Mutex<StationModel>>>) -> Connection
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -457,14 +404,8 @@ impl Connection {
             s.state.lock().unwrap().gone_at = Some(Instant::now());
             s.changed.notify_waiters();
         });
-        let tasks = Tasks {
-            handles: vec![writer.abort_handle(), reader.abort_handle()],
-            shared: Arc::downgrade(&shared),
-        };
-        Connection {
-            shared,
-            _tasks: Arc::new(tasks),
-        }
+        let tasks = Tasks { handles: vec![writer.abort_handle(), reader.abort_handle()], shared: Arc::downgrade(&shared) };
+        Connection { shared, _tasks: Arc::new(tasks) }
     }
 
     pub fn version(&self) -> OcppVersion {
@@ -520,10 +461,7 @@ impl Connection {
         if let Some(p) = st.pending.take() {
             st.finish(&p.id, &p.action, "abandoned at the end of the case");
         }
-        let mut unanswered: Vec<(String, String, Value)> = std::mem::take(&mut st.handed)
-            .into_iter()
-            .map(|(id, (a, p))| (id, a, p))
-            .collect();
+        let mut unanswered: Vec<(String, String, Value)> = std::mem::take(&mut st.handed).into_iter().map(|(id, (a, p))| (id, a, p)).collect();
         for (_, call) in std::mem::take(&mut st.held) {
             if let Ok(c) = call {
                 unanswered.push((c.message_id, c.action, c.payload));
@@ -534,10 +472,7 @@ impl Connection {
         st.dut_outstanding = None;
         drop(st);
         for (id, action, payload) in unanswered {
-            s.trace().log(
-                "info",
-                format!("{action} ({id}) left unanswered by the case: answered by default"),
-            );
+            s.trace().log("info", format!("{action} ({id}) left unanswered by the case: answered by default"));
             s.default_answer(id, &action, &payload);
         }
     }
@@ -545,27 +480,13 @@ impl Connection {
     /// The action of the first CALL held on a connection no case has taken yet, waiting up to
     /// `timeout` for one.
     pub async fn first_held(&self, timeout: Duration) -> Option<String> {
-        self.shared
-            .wait(timeout, |st| {
-                st.held
-                    .front()
-                    .map(|(a, _)| a.clone())
-                    .or_else(|| st.closed.as_ref().map(|_| String::new()))
-            })
-            .await
-            .filter(|a| !a.is_empty())
+        self.shared.wait(timeout, |st| st.held.front().map(|(a, _)| a.clone()).or_else(|| st.closed.as_ref().map(|_| String::new()))).await.filter(|a| !a.is_empty())
     }
 
     /// Wait until the station model satisfies `done` (or the connection closes): false at the
     /// deadline or on close.
-    pub async fn wait_model(
-        &self,
-        timeout: Duration,
-        done: impl Fn(&StationModel) -> bool,
-    ) -> bool {
-        let Some(model) = self.shared.model.clone() else {
-            return false;
-        };
+    pub async fn wait_model(&self, timeout: Duration, done: impl Fn(&StationModel) -> bool) -> bool {
+        let Some(model) = self.shared.model.clone() else { return false };
         self.shared
             .wait(timeout, |st| {
                 if done(&model.lock().unwrap()) {
@@ -610,15 +531,9 @@ impl Connection {
     }
 
     /// Send a CALL and wait for the DUT's answer.
-    pub async fn call(
-        &self,
-        action: &str,
-        payload: Value,
-        timeout: Duration,
-    ) -> Result<CallOutcome, SessionError> {
+    pub async fn call(&self, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
         let s = &self.shared;
-        schema::validate(s.version, action, Direction::Request, &payload)
-            .map_err(|e| SessionError::Usage(e.to_string()))?;
+        schema::validate(s.version, action, Direction::Request, &payload).map_err(|e| SessionError::Usage(e.to_string()))?;
         let id = next_message_id();
         let (tx, rx) = oneshot::channel();
         {
@@ -627,29 +542,15 @@ impl Connection {
                 return Err(SessionError::Closed(reason.clone()));
             }
             if let Some(p) = &st.pending {
-                return Err(SessionError::Usage(format!(
-                    "CALL {} ({}) is still outstanding",
-                    p.action, p.id
-                )));
+                return Err(SessionError::Usage(format!("CALL {} ({}) is still outstanding", p.action, p.id)));
             }
-            st.pending = Some(Pending {
-                id: id.clone(),
-                action: action.to_string(),
-                tx,
-            });
+            st.pending = Some(Pending { id: id.clone(), action: action.to_string(), tx });
         }
         let new_timeout = message_timeout_set_by(action, &payload);
         let watchers = s.watchers();
         watchers.iter().for_each(|w| w.sending(action, &payload));
         let request = (!watchers.is_empty()).then(|| payload.clone());
-        s.send(
-            &Frame::Call {
-                id: id.clone(),
-                action: action.to_string(),
-                payload,
-            },
-            None,
-        );
+        s.send(&Frame::Call { id: id.clone(), action: action.to_string(), payload }, None);
         let sent = Instant::now();
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(outcome)) => {
@@ -659,8 +560,7 @@ impl Connection {
                 }
                 if let (Some((i, secs)), Ok(CallOutcome::Result(r))) = (new_timeout, &outcome) {
                     if r["setVariableResult"][i]["attributeStatus"] == "Accepted" {
-                        s.state.lock().unwrap().dut_message_timeout =
-                            Some(Duration::from_secs(secs));
+                        s.state.lock().unwrap().dut_message_timeout = Some(Duration::from_secs(secs));
                     }
                 }
                 if let (Some(request), Ok(CallOutcome::Result(r))) = (&request, &outcome) {
@@ -670,24 +570,15 @@ impl Connection {
             }
             Ok(Err(_)) => {
                 let reason = s.state.lock().unwrap().closed.clone().unwrap_or_default();
-                Err(SessionError::Closed(format!(
-                    "{reason}, before the answer to {action} ({id})"
-                )))
+                Err(SessionError::Closed(format!("{reason}, before the answer to {action} ({id})")))
             }
             Err(_) => {
                 let mut st = s.state.lock().unwrap();
                 st.pending = None;
                 st.finish(&id, action, "timed out");
                 drop(st);
-                let observed = format!(
-                    "no answer to {action} ({id}) within {} ms",
-                    timeout.as_millis()
-                );
-                s.trace().violation(
-                    Some(clause(s.version, Rule::Synchronicity)),
-                    format!("a CALLRESULT or CALLERROR for {action}"),
-                    observed.clone(),
-                );
+                let observed = format!("no answer to {action} ({id}) within {} ms", timeout.as_millis());
+                s.trace().violation(Some(clause(s.version, Rule::Synchronicity)), format!("a CALLRESULT or CALLERROR for {action}"), observed.clone());
                 Err(SessionError::Timeout(observed))
             }
         }
@@ -705,11 +596,7 @@ impl Connection {
         for (action, call) in held {
             match call {
                 Ok(c) if !st.claimed.contains(&action) => {
-                    if st
-                        .dut_outstanding
-                        .as_ref()
-                        .is_some_and(|(id, _)| *id == c.message_id)
-                    {
+                    if st.dut_outstanding.as_ref().is_some_and(|(id, _)| *id == c.message_id) {
                         st.dut_outstanding = None;
                     }
                     unclaimed.push(c)
@@ -724,12 +611,7 @@ impl Connection {
     }
 
     pub fn claim(&self, actions: &[String]) {
-        self.shared
-            .state
-            .lock()
-            .unwrap()
-            .claimed
-            .extend(actions.iter().cloned());
+        self.shared.state.lock().unwrap().claimed.extend(actions.iter().cloned());
     }
 
     pub fn release(&self, actions: &[String]) {
@@ -742,60 +624,33 @@ impl Connection {
     pub fn set_default_answer(&self, action: &str, payload: Value) -> Result<(), SessionError> {
         schema::validate(self.shared.version, action, Direction::Response, &payload)
             .map_err(|e| SessionError::Usage(e.to_string()))?;
-        self.shared
-            .state
-            .lock()
-            .unwrap()
-            .overrides
-            .insert(action.to_string(), payload);
+        self.shared.state.lock().unwrap().overrides.insert(action.to_string(), payload);
         Ok(())
     }
 
     /// Wait for the DUT's next CALL of `action`.
-    pub async fn expect_call(
-        &self,
-        action: &str,
-        timeout: Duration,
-    ) -> Result<IncomingCall, SessionError> {
+    pub async fn expect_call(&self, action: &str, timeout: Duration) -> Result<IncomingCall, SessionError> {
         let s = &self.shared;
         if !schema::knows_action(s.version, action) {
-            return Err(SessionError::Usage(format!(
-                "OCPP {} has no action {action:?}",
-                s.version
-            )));
+            return Err(SessionError::Usage(format!("OCPP {} has no action {action:?}", s.version)));
         }
-        *s.state
-            .lock()
-            .unwrap()
-            .waiting
-            .entry(action.to_string())
-            .or_default() += 1;
+        *s.state.lock().unwrap().waiting.entry(action.to_string()).or_default() += 1;
         let result = s
             .wait(timeout, |st| {
                 if let Some(pos) = st.held.iter().position(|(a, _)| a == action) {
                     let (_, call) = st.held.remove(pos).unwrap();
                     return Some(match call {
                         Ok(c) => {
-                            st.handed.insert(
-                                c.message_id.clone(),
-                                (c.action.clone(), c.payload.clone()),
-                            );
+                            st.handed.insert(c.message_id.clone(), (c.action.clone(), c.payload.clone()));
                             Ok(c)
                         }
                         Err(reason) => Err(SessionError::Protocol(reason)),
                     });
                 }
-                st.closed
-                    .as_ref()
-                    .map(|r| Err(SessionError::Closed(r.clone())))
+                st.closed.as_ref().map(|r| Err(SessionError::Closed(r.clone())))
             })
             .await
-            .unwrap_or_else(|| {
-                Err(SessionError::Timeout(format!(
-                    "no {action} from the DUT within {} ms",
-                    timeout.as_millis()
-                )))
-            });
+            .unwrap_or_else(|| Err(SessionError::Timeout(format!("no {action} from the DUT within {} ms", timeout.as_millis()))));
         let mut st = s.state.lock().unwrap();
         if let Some(n) = st.waiting.get_mut(action) {
             *n -= 1;
@@ -808,51 +663,28 @@ impl Connection {
         let s = &self.shared;
         let (action, request) = s.take_handed(message_id)?;
         if let Err(e) = schema::validate(s.version, &action, Direction::Response, &payload) {
-            s.state
-                .lock()
-                .unwrap()
-                .handed
-                .insert(message_id.to_string(), (action, request));
+            s.state.lock().unwrap().handed.insert(message_id.to_string(), (action, request));
             return Err(SessionError::Usage(e.to_string()));
         }
         if s.already_answered(message_id, &action) {
             return Ok(());
         }
         s.observe_answer(&action, &request, &payload);
-        s.send(
-            &Frame::CallResult {
-                id: message_id.to_string(),
-                payload,
-            },
-            None,
-        );
+        s.send(&Frame::CallResult { id: message_id.to_string(), payload }, None);
         Ok(())
     }
 
     /// Answer a CALL the case received with a CALLERROR.
-    pub fn reply_error(
-        &self,
-        message_id: &str,
-        code: &str,
-        description: &str,
-    ) -> Result<(), SessionError> {
+    pub fn reply_error(&self, message_id: &str, code: &str, description: &str) -> Result<(), SessionError> {
         let s = &self.shared;
         if !known_error_code(s.version, code) {
-            return Err(SessionError::Usage(format!(
-                "{code:?} is not a CALLERROR code OCPP {} defines",
-                s.version
-            )));
+            return Err(SessionError::Usage(format!("{code:?} is not a CALLERROR code OCPP {} defines", s.version)));
         }
         let (action, _) = s.take_handed(message_id)?;
         if s.already_answered(message_id, &action) {
             return Ok(());
         }
-        let frame = Frame::CallError {
-            id: message_id.into(),
-            code: code.into(),
-            description: description.into(),
-            details: json!({}),
-        };
+        let frame = Frame::CallError { id: message_id.into(), code: code.into(), description: description.into(), details: json!({}) };
         s.send(&frame, None);
         Ok(())
     }
@@ -869,8 +701,7 @@ impl Connection {
         }
         st.raw_sent.push_back(raw_id(text));
         drop(st);
-        s.trace()
-            .wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
+        s.trace().wire(Dir::Tx, text, Some("raw frame sent by the case".into()));
         s.enqueue(Message::text(text));
         Ok(())
     }
@@ -879,31 +710,17 @@ impl Connection {
     pub async fn expect_raw(&self, timeout: Duration) -> Result<String, SessionError> {
         self.shared
             .wait(timeout, |st| {
-                st.raw_in.pop_front().map(Ok).or_else(|| {
-                    st.closed
-                        .as_ref()
-                        .map(|r| Err(SessionError::Closed(r.clone())))
-                })
+                st.raw_in.pop_front().map(Ok).or_else(|| st.closed.as_ref().map(|r| Err(SessionError::Closed(r.clone()))))
             })
             .await
-            .unwrap_or_else(|| {
-                Err(SessionError::Timeout(format!(
-                    "no answer to the raw frame within {} ms",
-                    timeout.as_millis()
-                )))
-            })
+            .unwrap_or_else(|| Err(SessionError::Timeout(format!("no answer to the raw frame within {} ms", timeout.as_millis()))))
     }
 
     pub async fn expect_close(&self, timeout: Duration) -> Result<(), SessionError> {
         self.shared
             .wait(timeout, |st| st.closed.as_ref().map(|_| Ok(())))
             .await
-            .unwrap_or_else(|| {
-                Err(SessionError::Timeout(format!(
-                    "the DUT kept the connection open for {} ms",
-                    timeout.as_millis()
-                )))
-            })
+            .unwrap_or_else(|| Err(SessionError::Timeout(format!("the DUT kept the connection open for {} ms", timeout.as_millis()))))
     }
 
     /// Close the connection: a Close frame now; the peer's Close is awaited in the background.
@@ -920,9 +737,7 @@ impl Shared {
     /// holds on purpose (a time-out test) is not touched.
     fn answer_after_grace(&self, id: String) {
         let me = self.me.clone();
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
         rt.spawn(async move {
             tokio::time::sleep(CLAIM_GRACE).await;
             let Some(s) = me.upgrade() else { return };
@@ -943,8 +758,7 @@ impl Shared {
     fn ended(&self, reason: &str) {
         let first = self.state.lock().unwrap().closed.is_none();
         if first {
-            self.trace()
-                .log("info", format!("connection ended: {reason}"));
+            self.trace().log("info", format!("connection ended: {reason}"));
             self.mark_closed(reason.to_string());
         }
     }
@@ -973,11 +787,7 @@ impl Shared {
         if st.raw_in.len() >= MAX_RAW {
             st.raw_in.pop_front();
             drop(st);
-            self.trace().violation(
-                Some(clause(self.version, Rule::Validity)),
-                format!("at most {MAX_RAW} unusable frames kept"),
-                "more: the oldest was dropped",
-            );
+            self.trace().violation(Some(clause(self.version, Rule::Validity)), format!("at most {MAX_RAW} unusable frames kept"), "more: the oldest was dropped");
             st = self.state.lock().unwrap();
         }
         st.raw_in.push_back(text);
@@ -991,16 +801,10 @@ impl Shared {
         if self.unsent.fetch_add(1, Ordering::Relaxed) >= MAX_UNSENT {
             self.unsent.fetch_sub(1, Ordering::Relaxed);
             if self.state.lock().unwrap().closed.is_none() {
-                let reason =
-                    format!("the DUT stopped reading: {MAX_UNSENT} frames waited to be written");
-                self.trace()
-                    .violation(None, "a peer that reads what it is sent", reason.clone());
+                let reason = format!("the DUT stopped reading: {MAX_UNSENT} frames waited to be written");
+                self.trace().violation(None, "a peer that reads what it is sent", reason.clone());
                 self.mark_closed(reason);
-                self.writer_abort
-                    .lock()
-                    .unwrap()
-                    .as_ref()
-                    .map(AbortHandle::abort);
+                self.writer_abort.lock().unwrap().as_ref().map(AbortHandle::abort);
             }
             return;
         }
@@ -1017,16 +821,11 @@ impl Shared {
 
     fn take_handed(&self, message_id: &str) -> Result<(String, Value), SessionError> {
         let mut st = self.state.lock().unwrap();
-        let handed = st.handed.remove(message_id).ok_or_else(|| {
-            SessionError::Usage(format!(
-                "no CALL with message id {message_id:?} is waiting for an answer"
-            ))
-        })?;
-        if st
-            .dut_outstanding
-            .as_ref()
-            .is_some_and(|(id, _)| id == message_id)
-        {
+        let handed = st
+            .handed
+            .remove(message_id)
+            .ok_or_else(|| SessionError::Usage(format!("no CALL with message id {message_id:?} is waiting for an answer")))?;
+        if st.dut_outstanding.as_ref().is_some_and(|(id, _)| id == message_id) {
             st.dut_outstanding = None;
         }
         if let Some(r) = &st.closed {
@@ -1038,13 +837,7 @@ impl Shared {
     /// A CALL that crossed one of the case's CALLs was answered by the host already: the
     /// case's own answer is not sent (a CALL gets one answer).
     fn already_answered(&self, message_id: &str, action: &str) -> bool {
-        if !self
-            .state
-            .lock()
-            .unwrap()
-            .answered_by_host
-            .remove(message_id)
-        {
+        if !self.state.lock().unwrap().answered_by_host.remove(message_id) {
             return false;
         }
         self.trace().log("info", format!("{action} ({message_id}) crossed the case's CALL and was answered by the host then; the case's answer is not sent"));
@@ -1053,12 +846,9 @@ impl Shared {
 
     fn observe_call(&self, action: &str, payload: &Value) {
         if let Some(m) = &self.model {
-            m.lock()
-                .unwrap()
-                .observe_call(self.version, action, payload);
+            m.lock().unwrap().observe_call(self.version, action, payload);
             if let Some(d) = crate::model::deviation(self.version, action, payload) {
-                self.trace()
-                    .violation(Some(d.clause.into()), d.expected, d.observed);
+                self.trace().violation(Some(d.clause.into()), d.expected, d.observed);
             }
         }
     }
@@ -1068,23 +858,15 @@ impl Shared {
     }
 
     fn observe_answer(&self, action: &str, request: &Value, answer: &Value) {
-        self.watchers()
-            .iter()
-            .for_each(|w| w.answered(action, request, answer));
+        self.watchers().iter().for_each(|w| w.answered(action, request, answer));
         if let Some(m) = &self.model {
-            m.lock()
-                .unwrap()
-                .observe_answer(self.version, action, request, answer);
+            m.lock().unwrap().observe_answer(self.version, action, request, answer);
         }
         self.changed.notify_waiters();
     }
 
     /// Poll `check` on every state change until it yields, or None at the deadline.
-    async fn wait<T>(
-        &self,
-        timeout: Duration,
-        mut check: impl FnMut(&mut State) -> Option<T>,
-    ) -> Option<T> {
+    async fn wait<T>(&self, timeout: Duration, mut check: impl FnMut(&mut State) -> Option<T>) -> Option<T> {
         let deadline = Instant::now() + timeout;
         loop {
             let notified = self.changed.notified();
@@ -1104,45 +886,23 @@ impl Shared {
         let frame = match Frame::parse(text, self.version) {
             Ok(f) => f,
             Err(e) => {
-                self.trace()
-                    .wire(Dir::Rx, text, Some(format!("violation: {e}")));
-                let rule = if e.reason.contains("message id") {
-                    Rule::MessageId
-                } else if e.kind == crate::frame::FrameErrorKind::MessageType {
-                    Rule::MessageType
-                } else {
-                    Rule::Validity
-                };
-                self.trace().violation(
-                    Some(clause(self.version, rule)),
-                    "a well-formed OCPP-J frame",
-                    format!("{e}: {}", shorten(text)),
-                );
+                self.trace().wire(Dir::Rx, text, Some(format!("violation: {e}")));
+                let rule = if e.reason.contains("message id") { Rule::MessageId } else if e.kind == crate::frame::FrameErrorKind::MessageType { Rule::MessageType } else { Rule::Validity };
+                self.trace().violation(Some(clause(self.version, rule)), "a well-formed OCPP-J frame", format!("{e}: {}", shorten(text)));
                 match message_type(text) {
                     // A broken answer is never answered (a CALLERROR only answers a CALL); if it
                     // was meant for our outstanding CALL, that CALL ends now, not at its time-out.
                     Some(3..=5) => {
                         let mut st = self.state.lock().unwrap();
-                        if let Some(p) = st
-                            .pending
-                            .take_if(|p| e.id.as_deref() == Some(p.id.as_str()))
-                        {
+                        if let Some(p) = st.pending.take_if(|p| e.id.as_deref() == Some(p.id.as_str())) {
                             st.finish(&p.id, &p.action, "answered with a broken frame");
                             drop(st);
-                            let _ = p.tx.send(Err(SessionError::Protocol(format!(
-                                "the answer to {} is not a well-formed frame: {e}",
-                                p.action
-                            ))));
+                            let _ = p.tx.send(Err(SessionError::Protocol(format!("the answer to {} is not a well-formed frame: {e}", p.action))));
                         }
                     }
                     _ => {
                         let id = e.id.clone().unwrap_or_else(|| "-1".into());
-                        let answer = Frame::CallError {
-                            id,
-                            code: e.kind.error_code(self.version).into(),
-                            description: e.reason.clone(),
-                            details: json!({}),
-                        };
+                        let answer = Frame::CallError { id, code: e.kind.error_code(self.version).into(), description: e.reason.clone(), details: json!({}) };
                         self.send(&answer, Some("answer to an invalid frame".into()));
                     }
                 }
@@ -1152,60 +912,28 @@ impl Shared {
         };
         self.trace().wire(Dir::Rx, text, None);
         match frame {
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => self.on_call(id, action, payload, true),
-            Frame::Send {
-                id,
-                action,
-                payload,
-            } => self.on_call(id, action, payload, false),
+            Frame::Call { id, action, payload } => self.on_call(id, action, payload, true),
+            Frame::Send { id, action, payload } => self.on_call(id, action, payload, false),
             Frame::CallResult { id, payload } => self.on_answer(&id, text, None, |action| {
                 match schema::validate(self.version, action, Direction::Response, &payload) {
                     Ok(()) => Ok(CallOutcome::Result(payload.clone())),
                     Err(e) => {
-                        self.trace().violation(
-                            Some(clause(self.version, Rule::Validity)),
-                            format!("a schema-valid {action} response"),
-                            e.to_string(),
-                        );
+                        self.trace().violation(Some(clause(self.version, Rule::Validity)), format!("a schema-valid {action} response"), e.to_string());
                         // 2.1 tells the sender its answer could not be used (OCPP-J 2.1 4.2.3).
                         if self.version.has_rpc_extensions() {
-                            let f = Frame::CallResultError {
-                                id: id.clone(),
-                                code: e.error_code(self.version).into(),
-                                description: e.to_string(),
-                                details: json!({}),
-                            };
+                            let f = Frame::CallResultError { id: id.clone(), code: e.error_code(self.version).into(), description: e.to_string(), details: json!({}) };
                             self.send(&f, Some("the DUT's CALLRESULT breaks its schema".into()));
                         }
                         Err(SessionError::Protocol(e.to_string()))
                     }
                 }
             }),
-            Frame::CallError {
-                id,
-                code,
-                description,
-                details,
-            } => self.on_answer(&id, text, Some(&code), |action| {
-                self.check_error_code(&code, &format!("the answer to {action}"))
-                    .map_err(SessionError::Protocol)?;
-                Ok(CallOutcome::Error {
-                    code: code.clone(),
-                    description: description.clone(),
-                    details: details.clone(),
-                })
+            Frame::CallError { id, code, description, details } => self.on_answer(&id, text, Some(&code), |action| {
+                self.check_error_code(&code, &format!("the answer to {action}")).map_err(SessionError::Protocol)?;
+                Ok(CallOutcome::Error { code: code.clone(), description: description.clone(), details: details.clone() })
             }),
-            Frame::CallResultError {
-                code, description, ..
-            } => {
-                self.trace().log(
-                    "warn",
-                    format!("the DUT rejected one of our answers: {code} {description}"),
-                );
+            Frame::CallResultError { code, description, .. } => {
+                self.trace().log("warn", format!("the DUT rejected one of our answers: {code} {description}"));
                 self.push_raw(text.to_string());
             }
         }
@@ -1219,76 +947,46 @@ impl Shared {
         }
         let mut st = self.state.lock().unwrap();
         if id.is_empty() {
-            self.trace().violation(
-                Some(clause(self.version, Rule::MessageId)),
-                "a message id that identifies the CALL",
-                format!("CALL {action} with an empty message id"),
-            );
+            self.trace().violation(Some(clause(self.version, Rule::MessageId)), "a message id that identifies the CALL", format!("CALL {action} with an empty message id"));
         }
         if needs_answer {
             // Past its own message time-out the DUT may give up on a CALL and go on (E13).
-            let given_up = st
-                .dut_outstanding_since
-                .zip(st.dut_message_timeout)
-                .is_some_and(|(since, t)| since.elapsed() >= t);
+            let given_up = st.dut_outstanding_since.zip(st.dut_message_timeout).is_some_and(|(since, t)| since.elapsed() >= t);
             if given_up {
                 if let Some((prev_id, prev_action)) = &st.dut_outstanding {
                     self.trace().log("info", format!("the DUT gave up its unanswered {prev_action} ({prev_id}) after its MessageTimeout"));
                 }
             } else if let Some((prev_id, prev_action)) = &st.dut_outstanding {
                 let (rule, expected) = if *prev_id == id {
-                    (
-                        Rule::MessageId,
-                        "a message id not used by another of its CALLs still unanswered",
-                    )
+                    (Rule::MessageId, "a message id not used by another of its CALLs still unanswered")
                 } else {
-                    (
-                        Rule::Synchronicity,
-                        "at most one outstanding CALL from the DUT",
-                    )
+                    (Rule::Synchronicity, "at most one outstanding CALL from the DUT")
                 };
                 self.trace().violation(Some(clause(self.version, rule)), expected, format!("CALL {action} ({id}) while its {prev_action} ({prev_id}) is still unanswered"));
             }
         }
         let mut for_case = match st.mode {
             Mode::Holding => true,
-            Mode::Case => {
-                st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0)
-            }
+            Mode::Case => st.claimed.contains(&action) || st.waiting.get(&action).is_some_and(|n| *n > 0),
             Mode::Background => false,
         };
         if for_case && st.held.len() >= MAX_HELD {
             for_case = false;
-            self.trace().violation(
-                Some(clause(self.version, Rule::Synchronicity)),
-                format!("at most {MAX_HELD} CALLs waiting to be taken"),
-                format!("CALL {action} ({id}) beyond them: answered by default"),
-            );
+            self.trace().violation(Some(clause(self.version, Rule::Synchronicity)), format!("at most {MAX_HELD} CALLs waiting to be taken"), format!("CALL {action} ({id}) beyond them: answered by default"));
         }
         match valid {
             Err(e) => {
                 let expected = match &e {
-                    SchemaError::UnknownAction { .. } => {
-                        format!("only actions OCPP {} defines", self.version)
-                    }
+                    SchemaError::UnknownAction { .. } => format!("only actions OCPP {} defines", self.version),
                     SchemaError::Invalid { .. } => format!("a schema-valid {action} request"),
                 };
-                self.trace().violation(
-                    Some(clause(self.version, Rule::Validity)),
-                    expected,
-                    e.to_string(),
-                );
+                self.trace().violation(Some(clause(self.version, Rule::Validity)), expected, e.to_string());
                 if for_case {
                     st.held.push_back((action.clone(), Err(e.to_string())));
                 }
                 drop(st);
                 if needs_answer {
-                    let answer = Frame::CallError {
-                        id,
-                        code: e.error_code(self.version).into(),
-                        description: e.to_string(),
-                        details: json!({}),
-                    };
+                    let answer = Frame::CallError { id, code: e.error_code(self.version).into(), description: e.to_string(), details: json!({}) };
                     self.send(&answer, Some("answer to an invalid CALL".into()));
                 }
                 self.changed.notify_waiters();
@@ -1298,14 +996,7 @@ impl Shared {
             // case's default answer if it set one) and still hands it to the case.
             Ok(()) if for_case && needs_answer && st.mode == Mode::Case && st.pending.is_some() => {
                 st.answered_by_host.insert(id.clone());
-                st.held.push_back((
-                    action.clone(),
-                    Ok(IncomingCall {
-                        message_id: id.clone(),
-                        action: action.clone(),
-                        payload: payload.clone(),
-                    }),
-                ));
+                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id.clone(), action: action.clone(), payload: payload.clone() })));
                 drop(st);
                 self.trace().log("info", format!("{action} ({id}) crossed the case's outstanding CALL: answered now, handed to the case as well"));
                 self.default_answer(id, &action, &payload);
@@ -1319,14 +1010,7 @@ impl Shared {
                         self.answer_after_grace(id.clone());
                     }
                 }
-                st.held.push_back((
-                    action.clone(),
-                    Ok(IncomingCall {
-                        message_id: id,
-                        action,
-                        payload,
-                    }),
-                ));
+                st.held.push_back((action.clone(), Ok(IncomingCall { message_id: id, action, payload })));
                 drop(st);
                 self.changed.notify_waiters();
             }
@@ -1339,29 +1023,14 @@ impl Shared {
     }
 
     fn default_answer(&self, id: String, action: &str, request: &Value) {
-        let answer = self
-            .state
-            .lock()
-            .unwrap()
-            .overrides
-            .get(action)
-            .cloned()
-            .or_else(|| defaults::answer(self.version, action));
+        let answer = self.state.lock().unwrap().overrides.get(action).cloned().or_else(|| defaults::answer(self.version, action));
         match answer {
             Some(payload) => {
                 self.observe_answer(action, request, &payload);
-                self.send(
-                    &Frame::CallResult { id, payload },
-                    Some("default answer".into()),
-                )
+                self.send(&Frame::CallResult { id, payload }, Some("default answer".into()))
             }
             None => {
-                let e = Frame::CallError {
-                    id,
-                    code: "NotImplemented".into(),
-                    description: String::new(),
-                    details: json!({}),
-                };
+                let e = Frame::CallError { id, code: "NotImplemented".into(), description: String::new(), details: json!({}) };
                 self.send(&e, Some("no default answer".into()));
             }
         }
@@ -1373,11 +1042,7 @@ impl Shared {
     fn check_error_code(&self, code: &str, what: &str) -> Result<(), String> {
         if !known_error_code(self.version, code) {
             let observed = format!("CALLERROR code {code:?} in {what}");
-            self.trace().violation(
-                Some(clause(self.version, Rule::CallError)),
-                format!("an error code OCPP {} defines", self.version),
-                observed.clone(),
-            );
+            self.trace().violation(Some(clause(self.version, Rule::CallError)), format!("an error code OCPP {} defines", self.version), observed.clone());
             return Err(observed);
         }
         if let Some(note) = spelling_note(self.version, code) {
@@ -1388,13 +1053,7 @@ impl Shared {
 
     /// Route an answer (`error_code` set for a CALLERROR) to our outstanding CALL, or to the
     /// raw frames the case sent.
-    fn on_answer(
-        &self,
-        id: &str,
-        text: &str,
-        error_code: Option<&str>,
-        outcome: impl FnOnce(&str) -> Result<CallOutcome, SessionError>,
-    ) {
+    fn on_answer(&self, id: &str, text: &str, error_code: Option<&str>, outcome: impl FnOnce(&str) -> Result<CallOutcome, SessionError>) {
         let mut st = self.state.lock().unwrap();
         if st.pending.as_ref().is_some_and(|p| p.id == id) {
             let p = st.pending.take().unwrap();
@@ -1405,26 +1064,15 @@ impl Shared {
         }
         // An answer to a raw frame the case sent: by its id, or to one without a readable id. One
         // with another id still goes to the case (it judges the answer), as a violation.
-        let matching = st
-            .raw_sent
-            .iter()
-            .position(|r| r.as_deref() == Some(id))
-            .or_else(|| st.raw_sent.iter().position(Option::is_none));
+        let matching = st.raw_sent.iter().position(|r| r.as_deref() == Some(id)).or_else(|| st.raw_sent.iter().position(Option::is_none));
         let raw = matching.or((!st.raw_sent.is_empty()).then_some(0));
         if let Some(i) = raw {
             let sent = st.raw_sent.remove(i).flatten();
             st.raw_in.push_back(text.to_string());
             drop(st);
             if matching.is_none() {
-                let expected = format!(
-                    "an answer with the message id {:?} of the frame it answers",
-                    sent.unwrap_or_default()
-                );
-                self.trace().violation(
-                    Some(clause(self.version, Rule::MessageId)),
-                    expected,
-                    format!("an answer with message id {id:?}: {}", shorten(text)),
-                );
+                let expected = format!("an answer with the message id {:?} of the frame it answers", sent.unwrap_or_default());
+                self.trace().violation(Some(clause(self.version, Rule::MessageId)), expected, format!("an answer with message id {id:?}: {}", shorten(text)));
             }
             if let Some(code) = error_code {
                 // The case judges the answer; a bad code is recorded all the same.
@@ -1434,21 +1082,12 @@ impl Shared {
             return;
         }
         let expected = match (st.finished.iter().find(|f| f.0 == id), &st.pending) {
-            (Some((_, action, how)), _) => {
-                format!("no further answer: our {action} CALL ({id}) was already {how}")
-            }
-            (None, Some(p)) => format!(
-                "an answer with the message id {:?} of our {} CALL",
-                p.id, p.action
-            ),
+            (Some((_, action, how)), _) => format!("no further answer: our {action} CALL ({id}) was already {how}"),
+            (None, Some(p)) => format!("an answer with the message id {:?} of our {} CALL", p.id, p.action),
             (None, None) => "no answer: the harness has no CALL outstanding".to_string(),
         };
         drop(st);
-        self.trace().violation(
-            Some(clause(self.version, Rule::MessageId)),
-            expected,
-            format!("an answer with message id {id:?}: {}", shorten(text)),
-        );
+        self.trace().violation(Some(clause(self.version, Rule::MessageId)), expected, format!("an answer with message id {id:?}: {}", shorten(text)));
     }
 }
 
@@ -1457,13 +1096,8 @@ fn is_abrupt_drop(e: &tokio_tungstenite::tungstenite::Error) -> bool {
     use std::io::ErrorKind::*;
     use tokio_tungstenite::tungstenite::{Error, error::ProtocolError};
     match e {
-        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake)
-        | Error::ConnectionClosed
-        | Error::AlreadyClosed => true,
-        Error::Io(io) => matches!(
-            io.kind(),
-            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-        ),
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) | Error::ConnectionClosed | Error::AlreadyClosed => true,
+        Error::Io(io) => matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof),
         _ => false,
     }
 }
@@ -1493,10 +1127,7 @@ mod tests {
 
     impl Peer {
         async fn next(&mut self, within_ms: u64) -> Option<String> {
-            tokio::time::timeout(Duration::from_millis(within_ms), self.heard.recv())
-                .await
-                .ok()
-                .flatten()
+            tokio::time::timeout(Duration::from_millis(within_ms), self.heard.recv()).await.ok().flatten()
         }
     }
 
@@ -1520,49 +1151,26 @@ mod tests {
                 }
             }
         });
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-            .await
-            .unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
         let trace = Trace::new();
-        (
-            Connection::spawn(ws, version, "CS001".into(), trace.clone()),
-            Peer { say, heard },
-            trace,
-        )
+        (Connection::spawn(ws, version, "CS001".into(), trace.clone()), Peer { say, heard }, trace)
     }
 
     fn id_of(frame: &str) -> String {
-        serde_json::from_str::<Value>(frame).unwrap()[1]
-            .as_str()
-            .unwrap()
-            .to_string()
+        serde_json::from_str::<Value>(frame).unwrap()[1].as_str().unwrap().to_string()
     }
 
     #[tokio::test]
     async fn a_broken_answer_is_not_answered_and_ends_our_call_at_once() {
         let (conn, mut peer, trace) = pair(OcppVersion::V201).await;
         let c = conn.clone();
-        let call = tokio::spawn(async move {
-            c.call("Heartbeat", json!({}), Duration::from_secs(10))
-                .await
-        });
+        let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_secs(10)).await });
         let ours = peer.next(2_000).await.unwrap();
-        peer.say
-            .send(format!(
-                r#"[4,"{}","GenericError","","not an object"]"#,
-                id_of(&ours)
-            ))
-            .unwrap();
+        peer.say.send(format!(r#"[4,"{}","GenericError","","not an object"]"#, id_of(&ours))).unwrap();
         let started = std::time::Instant::now();
         let outcome = call.await.unwrap();
-        assert!(
-            matches!(&outcome, Err(SessionError::Protocol(m)) if m.contains("not a well-formed frame")),
-            "{outcome:?}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "the call waited for its time-out"
-        );
+        assert!(matches!(&outcome, Err(SessionError::Protocol(m)) if m.contains("not a well-formed frame")), "{outcome:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "the call waited for its time-out");
         assert_eq!(peer.next(300).await, None, "a broken answer was answered");
         let v = trace.violations();
         assert_eq!(v.len(), 1, "{v:?}");
@@ -1573,23 +1181,12 @@ mod tests {
     async fn at_2_1_a_schema_invalid_callresult_gets_a_callresulterror() {
         let (conn, mut peer, _) = pair(OcppVersion::V21).await;
         let c = conn.clone();
-        let call = tokio::spawn(async move {
-            c.call("Heartbeat", json!({}), Duration::from_secs(10))
-                .await
-        });
+        let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_secs(10)).await });
         let id = id_of(&peer.next(2_000).await.unwrap());
         peer.say.send(format!(r#"[3,"{id}",{{}}]"#)).unwrap();
-        assert!(matches!(
-            call.await.unwrap(),
-            Err(SessionError::Protocol(_))
-        ));
-        let answer: Value =
-            serde_json::from_str(&peer.next(2_000).await.expect("a CALLRESULTERROR")).unwrap();
-        assert_eq!(
-            (answer[0].as_u64(), answer[1].as_str()),
-            (Some(5), Some(id.as_str())),
-            "{answer}"
-        );
+        assert!(matches!(call.await.unwrap(), Err(SessionError::Protocol(_))));
+        let answer: Value = serde_json::from_str(&peer.next(2_000).await.expect("a CALLRESULTERROR")).unwrap();
+        assert_eq!((answer[0].as_u64(), answer[1].as_str()), (Some(5), Some(id.as_str())), "{answer}");
         assert_eq!(answer[2], "OccurrenceConstraintViolation", "{answer}");
     }
 
@@ -1600,16 +1197,9 @@ mod tests {
             let (conn, mut peer, _) = pair(OcppVersion::V16).await;
             for _ in 0..2 {
                 let c = conn.clone();
-                let call = tokio::spawn(async move {
-                    c.call("Heartbeat", json!({}), Duration::from_secs(10))
-                        .await
-                });
+                let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_secs(10)).await });
                 let id = id_of(&peer.next(2_000).await.unwrap());
-                peer.say
-                    .send(format!(
-                        r#"[3,"{id}",{{"currentTime":"2026-01-01T00:00:00Z"}}]"#
-                    ))
-                    .unwrap();
+                peer.say.send(format!(r#"[3,"{id}",{{"currentTime":"2026-01-01T00:00:00Z"}}]"#)).unwrap();
                 call.await.unwrap().unwrap();
                 assert!(ids.insert(id.clone()), "message id {id} used twice");
             }
@@ -1622,27 +1212,12 @@ mod tests {
         // Held (no case yet), so both stay unanswered: the second reuses the first's id.
         peer.say.send(r#"[2,"","Heartbeat",{}]"#.into()).unwrap();
         peer.say.send(r#"[2,"","Heartbeat",{}]"#.into()).unwrap();
-        conn.shared
-            .wait(Duration::from_secs(2), |st| {
-                (st.held.len() == 2).then_some(())
-            })
-            .await
-            .unwrap();
+        conn.shared.wait(Duration::from_secs(2), |st| (st.held.len() == 2).then_some(())).await.unwrap();
         let v = trace.violations();
-        let empty = v
-            .iter()
-            .filter(|v| v.observed.contains("empty message id"))
-            .count();
-        let reused = v
-            .iter()
-            .filter(|v| v.expected.contains("not used by another"))
-            .count();
+        let empty = v.iter().filter(|v| v.observed.contains("empty message id")).count();
+        let reused = v.iter().filter(|v| v.expected.contains("not used by another")).count();
         assert_eq!((empty, reused), (2, 1), "{v:?}");
-        assert!(
-            v.iter()
-                .all(|v| v.requirement.as_deref() == Some("OCPP-J 4.1.4")),
-            "{v:?}"
-        );
+        assert!(v.iter().all(|v| v.requirement.as_deref() == Some("OCPP-J 4.1.4")), "{v:?}");
     }
 
     #[tokio::test]
@@ -1650,39 +1225,20 @@ mod tests {
         let (conn, peer, _) = pair(OcppVersion::V16).await;
         conn.adopt(&["Heartbeat".to_string()]);
         peer.say.send(r#"[2,"d1","Heartbeat",{}]"#.into()).unwrap();
-        let call = conn
-            .expect_call("Heartbeat", Duration::from_secs(2))
-            .await
-            .unwrap();
-        assert!(
-            matches!(conn.reply_error(&call.message_id, "RpcFrameworkError", ""), Err(SessionError::Usage(m)) if m.contains("OCPP 1.6"))
-        );
-        conn.reply_error(&call.message_id, "NotSupported", "")
-            .unwrap();
+        let call = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
+        assert!(matches!(conn.reply_error(&call.message_id, "RpcFrameworkError", ""), Err(SessionError::Usage(m)) if m.contains("OCPP 1.6")));
+        conn.reply_error(&call.message_id, "NotSupported", "").unwrap();
     }
 
     #[tokio::test]
     async fn calls_beyond_the_held_cap_get_the_default_answer() {
         let (_conn, mut peer, trace) = pair(OcppVersion::V201).await;
         for i in 0..=MAX_HELD {
-            peer.say
-                .send(format!(r#"[2,"h{i}","Heartbeat",{{}}]"#))
-                .unwrap();
+            peer.say.send(format!(r#"[2,"h{i}","Heartbeat",{{}}]"#)).unwrap();
         }
-        let answer = peer
-            .next(5_000)
-            .await
-            .expect("the CALL beyond the cap answered");
-        assert!(
-            answer.starts_with(&format!(r#"[3,"h{MAX_HELD}""#)),
-            "{answer}"
-        );
-        assert!(
-            trace
-                .violations()
-                .iter()
-                .any(|v| v.expected.contains("CALLs waiting to be taken"))
-        );
+        let answer = peer.next(5_000).await.expect("the CALL beyond the cap answered");
+        assert!(answer.starts_with(&format!(r#"[3,"h{MAX_HELD}""#)), "{answer}");
+        assert!(trace.violations().iter().any(|v| v.expected.contains("CALLs waiting to be taken")));
     }
 
     /// A claimed CALL the case does not take is answered by default after the grace, so the
@@ -1692,56 +1248,30 @@ mod tests {
         let (conn, mut peer, trace) = pair(OcppVersion::V201).await;
         conn.adopt(&["Heartbeat".to_string()]);
         peer.say.send(r#"[2,"h1","Heartbeat",{}]"#.into()).unwrap();
-        assert_eq!(
-            peer.next(CLAIM_GRACE.as_millis() as u64 - 1_000).await,
-            None,
-            "answered before the grace"
-        );
+        assert_eq!(peer.next(CLAIM_GRACE.as_millis() as u64 - 1_000).await, None, "answered before the grace");
         let answer = peer.next(3_000).await.expect("no answer after the grace");
         assert!(answer.starts_with(r#"[3,"h1""#), "{answer}");
         // The case may still take it; its own answer is not sent a second time.
-        let late = conn
-            .expect_call("Heartbeat", Duration::from_secs(1))
-            .await
-            .unwrap();
-        conn.reply(
-            &late.message_id,
-            json!({"currentTime": "2026-01-01T00:00:00Z"}),
-        )
-        .unwrap();
+        let late = conn.expect_call("Heartbeat", Duration::from_secs(1)).await.unwrap();
+        conn.reply(&late.message_id, json!({"currentTime": "2026-01-01T00:00:00Z"})).unwrap();
         assert_eq!(peer.next(500).await, None, "a second answer to h1");
         // Taken at once and held on purpose: not answered for the case.
         peer.say.send(r#"[2,"h2","Heartbeat",{}]"#.into()).unwrap();
-        let _held = conn
-            .expect_call("Heartbeat", Duration::from_secs(2))
-            .await
-            .unwrap();
-        assert_eq!(
-            peer.next(CLAIM_GRACE.as_millis() as u64 + 1_000).await,
-            None,
-            "a CALL the case holds was answered"
-        );
+        let _held = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
+        assert_eq!(peer.next(CLAIM_GRACE.as_millis() as u64 + 1_000).await, None, "a CALL the case holds was answered");
         assert!(trace.violations().is_empty(), "{:?}", trace.violations());
     }
 
     /// A raw peer on a TCP listener (the DUT side), and the harness's connection to it.
-    async fn raw_peer() -> (
-        Connection,
-        tokio::task::JoinHandle<WebSocketStream<tokio::net::TcpStream>>,
-    ) {
+    async fn raw_peer() -> (Connection, tokio::task::JoinHandle<WebSocketStream<tokio::net::TcpStream>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let peer = tokio::spawn(async move {
             let (s, _) = listener.accept().await.unwrap();
             tokio_tungstenite::accept_async(s).await.unwrap()
         });
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-            .await
-            .unwrap();
-        (
-            Connection::spawn(ws, OcppVersion::V201, "CS001".into(), Trace::new()),
-            peer,
-        )
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+        (Connection::spawn(ws, OcppVersion::V201, "CS001".into(), Trace::new()), peer)
     }
 
     /// RFC 6455 §5.5.1: the DUT's Close is answered with a Close, so it sees a clean close
@@ -1751,25 +1281,13 @@ mod tests {
         for drop_handle in [false, true] {
             let (conn, peer) = raw_peer().await;
             let mut ws = peer.await.unwrap();
-            ws.send(Message::Close(Some(
-                tokio_tungstenite::tungstenite::protocol::CloseFrame {
-                    code: 1000u16.into(),
-                    reason: "bye".into(),
-                },
-            )))
-            .await
-            .unwrap();
+            ws.send(Message::Close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame { code: 1000u16.into(), reason: "bye".into() }))).await.unwrap();
             conn.expect_close(Duration::from_secs(2)).await.unwrap();
             if drop_handle {
                 drop(conn);
             }
-            let answer = tokio::time::timeout(Duration::from_secs(2), ws.next())
-                .await
-                .expect("no answer to the Close");
-            assert!(
-                matches!(answer, Some(Ok(Message::Close(_)))),
-                "expected a Close back, got {answer:?}"
-            );
+            let answer = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("no answer to the Close");
+            assert!(matches!(answer, Some(Ok(Message::Close(_)))), "expected a Close back, got {answer:?}");
         }
     }
 
@@ -1781,22 +1299,11 @@ mod tests {
         let mut ws = peer.await.unwrap();
         conn.close();
         drop(conn);
-        let first = tokio::time::timeout(Duration::from_secs(2), ws.next())
-            .await
-            .expect("no Close from the harness");
+        let first = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("no Close from the harness");
         assert!(matches!(first, Some(Ok(Message::Close(_)))), "{first:?}");
         // Our answer (tungstenite queues it) goes out on the next read, which ends cleanly.
-        let end = tokio::time::timeout(Duration::from_secs(2), ws.next())
-            .await
-            .expect("the harness kept the socket after the handshake");
-        assert!(
-            end.is_none()
-                || matches!(
-                    end,
-                    Some(Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed))
-                ),
-            "{end:?}"
-        );
+        let end = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.expect("the harness kept the socket after the handshake");
+        assert!(end.is_none() || matches!(end, Some(Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed))), "{end:?}");
 
         // A peer that reads the Close and then says nothing: the socket goes after the linger.
         let (conn, peer) = raw_peer().await;
@@ -1818,11 +1325,7 @@ mod tests {
         .await;
         assert!(eof.is_ok(), "the socket stayed open past the linger");
         assert!(got > 0, "no Close frame was sent before the socket closed");
-        assert!(
-            started.elapsed() >= CLOSE_LINGER / 2,
-            "the harness did not wait for the peer's Close ({:?})",
-            started.elapsed()
-        );
+        assert!(started.elapsed() >= CLOSE_LINGER / 2, "the harness did not wait for the peer's Close ({:?})", started.elapsed());
     }
 
     /// Our answer and our Close do not reach the peer in the same instant (a CSMS lost such an
@@ -1831,39 +1334,19 @@ mod tests {
     async fn the_close_leaves_a_moment_after_our_last_frame() {
         let (conn, peer) = raw_peer().await;
         let mut ws = peer.await.unwrap();
-        ws.send(Message::text(r#"[2,"h1","Heartbeat",{}]"#))
-            .await
-            .unwrap();
-        let call = conn
-            .expect_call("Heartbeat", Duration::from_secs(2))
-            .await
-            .unwrap();
-        conn.reply(
-            &call.message_id,
-            json!({"currentTime": "2026-01-01T00:00:00Z"}),
-        )
-        .unwrap();
+        ws.send(Message::text(r#"[2,"h1","Heartbeat",{}]"#)).await.unwrap();
+        let call = conn.expect_call("Heartbeat", Duration::from_secs(2)).await.unwrap();
+        conn.reply(&call.message_id, json!({"currentTime": "2026-01-01T00:00:00Z"})).unwrap();
         conn.close();
-        let answer = tokio::time::timeout(Duration::from_secs(2), ws.next())
-            .await
-            .unwrap();
+        let answer = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.unwrap();
         assert!(matches!(answer, Some(Ok(Message::Text(_)))), "{answer:?}");
         let answered = Instant::now();
-        let close = tokio::time::timeout(Duration::from_secs(2), ws.next())
-            .await
-            .unwrap();
+        let close = tokio::time::timeout(Duration::from_secs(2), ws.next()).await.unwrap();
         assert!(matches!(close, Some(Ok(Message::Close(_)))), "{close:?}");
-        assert!(
-            answered.elapsed() >= CLOSE_AFTER_LAST_FRAME * 8 / 10,
-            "the Close came {:?} after the answer",
-            answered.elapsed()
-        );
+        assert!(answered.elapsed() >= CLOSE_AFTER_LAST_FRAME * 8 / 10, "the Close came {:?} after the answer", answered.elapsed());
         let _ = ws.next().await;
         drop(ws);
-        assert!(
-            conn.gone(CLOSE_LINGER).await.is_some(),
-            "the socket is not gone after the handshake"
-        );
+        assert!(conn.gone(CLOSE_LINGER).await.is_some(), "the socket is not gone after the handshake");
     }
 
     #[tokio::test]
@@ -1877,15 +1360,10 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(30)).await;
             drop(ws);
         });
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-            .await
-            .unwrap();
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
         let trace = Trace::new();
         let conn = Connection::spawn(ws, OcppVersion::V201, "CS001".into(), trace.clone());
-        let big = format!(
-            "[2,\"x\",\"DataTransfer\",{{\"vendorId\":\"{}\"}}]",
-            "v".repeat(16 * 1024)
-        );
+        let big = format!("[2,\"x\",\"DataTransfer\",{{\"vendorId\":\"{}\"}}]", "v".repeat(16 * 1024));
         let mut refused = None;
         for i in 0..MAX_UNSENT * 2 {
             if let Err(e) = conn.send_raw(&big) {
@@ -1897,16 +1375,8 @@ mod tests {
             }
         }
         let (_, e) = refused.expect("sending went on although the DUT read nothing");
-        assert!(
-            matches!(&e, SessionError::Closed(m) if m.contains("stopped reading")),
-            "{e:?}"
-        );
-        assert!(
-            trace
-                .violations()
-                .iter()
-                .any(|v| v.observed.contains("stopped reading"))
-        );
+        assert!(matches!(&e, SessionError::Closed(m) if m.contains("stopped reading")), "{e:?}");
+        assert!(trace.violations().iter().any(|v| v.observed.contains("stopped reading")));
         peer.abort();
     }
 
@@ -1914,26 +1384,14 @@ mod tests {
     async fn legal_but_risky_answers_are_compatibility_warnings_not_violations() {
         let (conn, mut peer, trace) = pair(OcppVersion::V16).await;
         let c = conn.clone();
-        let call = tokio::spawn(async move {
-            c.call("Heartbeat", json!({}), Duration::from_millis(400))
-                .await
-        });
+        let call = tokio::spawn(async move { c.call("Heartbeat", json!({}), Duration::from_millis(400)).await });
         let id = id_of(&peer.next(2_000).await.unwrap());
         tokio::time::sleep(Duration::from_millis(250)).await;
-        peer.say
-            .send(format!(r#"[4,"{id}","FormationViolation","",{{}}]"#))
-            .unwrap();
+        peer.say.send(format!(r#"[4,"{id}","FormationViolation","",{{}}]"#)).unwrap();
         assert!(matches!(call.await.unwrap(), Ok(CallOutcome::Error { .. })));
         let w = trace.snapshot().warnings;
-        assert!(
-            w.iter().any(|w| w.contains("more than half the 400 ms")),
-            "{w:?}"
-        );
-        assert!(
-            w.iter()
-                .any(|w| w.contains("FormationViolation") && w.contains("FormatViolation")),
-            "{w:?}"
-        );
+        assert!(w.iter().any(|w| w.contains("more than half the 400 ms")), "{w:?}");
+        assert!(w.iter().any(|w| w.contains("FormationViolation") && w.contains("FormatViolation")), "{w:?}");
         assert!(trace.violations().is_empty(), "{:?}", trace.violations());
     }
 
@@ -1943,34 +1401,16 @@ mod tests {
         conn.send_raw(r#"[2,"r1","Heartbeat",{}]"#).unwrap();
         conn.send_raw(r#"[2,"r2","Heartbeat",{}]"#).unwrap();
         peer.next(2_000).await.unwrap();
-        peer.say
-            .send(r#"[4,"r2","NoSuchCode","",{}]"#.into())
-            .unwrap();
+        peer.say.send(r#"[4,"r2","NoSuchCode","",{}]"#.into()).unwrap();
         peer.say.send(r#"[3,"stray",{}]"#.into()).unwrap();
         peer.say.send(r#"[3,"late",{}]"#.into()).unwrap();
         let first = conn.expect_raw(Duration::from_secs(2)).await.unwrap();
         let second = conn.expect_raw(Duration::from_secs(2)).await.unwrap();
-        assert!(
-            first.contains("\"r2\"") && second.contains("\"stray\""),
-            "{first} {second}"
-        );
+        assert!(first.contains("\"r2\"") && second.contains("\"stray\""), "{first} {second}");
         tokio::time::sleep(Duration::from_millis(200)).await;
         let v = trace.violations();
-        assert!(
-            v.iter().any(|v| v.observed.contains("NoSuchCode")
-                && v.requirement.as_deref() == Some("OCPP-J 4.2.3")),
-            "{v:?}"
-        );
-        assert!(
-            v.iter()
-                .any(|v| v.observed.contains("\"stray\"") && v.expected.contains("\"r1\"")),
-            "the stray answer was not flagged: {v:?}"
-        );
-        assert!(
-            v.iter()
-                .any(|v| v.observed.contains("\"late\"")
-                    && v.expected.contains("no CALL outstanding")),
-            "an answer to nothing was not flagged: {v:?}"
-        );
+        assert!(v.iter().any(|v| v.observed.contains("NoSuchCode") && v.requirement.as_deref() == Some("OCPP-J 4.2.3")), "{v:?}");
+        assert!(v.iter().any(|v| v.observed.contains("\"stray\"") && v.expected.contains("\"r1\"")), "the stray answer was not flagged: {v:?}");
+        assert!(v.iter().any(|v| v.observed.contains("\"late\"") && v.expected.contains("no CALL outstanding")), "an answer to nothing was not flagged: {v:?}");
     }
 }

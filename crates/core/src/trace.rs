@@ -97,33 +97,15 @@ impl TraceData {
     /// The station sent a BootNotification in the case or, with `before_too`, between the
     /// previous case and this one.
     pub fn booted(&self, before_too: bool) -> bool {
-        let counted = |e: &&WireEntry| {
-            before_too
-                || e.note
-                    .as_deref()
-                    .is_none_or(|n| !n.starts_with("before the case"))
-        };
-        self.wire
-            .iter()
-            .filter(counted)
-            .any(|e| e.dir == Dir::Rx && e.text.contains("\"BootNotification\""))
+        let counted = |e: &&WireEntry| before_too || e.note.as_deref().is_none_or(|n| !n.starts_with("before the case"));
+        self.wire.iter().filter(counted).any(|e| e.dir == Dir::Rx && e.text.contains("\"BootNotification\""))
     }
 
     /// The case asked for a reboot: through the reusable states, a power cycle, a Reset or a
     /// firmware update, signed or not (which activates with a reboot).
     pub fn asked_reboot(&self) -> bool {
-        self.log.iter().any(|l| {
-            l.message.starts_with("Booted:") || l.message.contains("cycle the station's power")
-        }) || self.wire.iter().any(|e| {
-            e.dir == Dir::Tx
-                && [
-                    "\"Reset\"",
-                    "\"UpdateFirmware\"",
-                    "\"SignedUpdateFirmware\"",
-                ]
-                .iter()
-                .any(|a| e.text.contains(a))
-        })
+        self.log.iter().any(|l| l.message.starts_with("Booted:") || l.message.contains("cycle the station's power"))
+            || self.wire.iter().any(|e| e.dir == Dir::Tx && ["\"Reset\"", "\"UpdateFirmware\"", "\"SignedUpdateFirmware\""].iter().any(|a| e.text.contains(a)))
     }
 }
 
@@ -194,12 +176,7 @@ const MAX_TEXT: usize = 64 * 1024;
 
 impl Trace {
     pub fn new() -> Self {
-        Self {
-            start: Instant::now(),
-            data: Arc::default(),
-            mandated: Arc::default(),
-            waiting: Arc::default(),
-        }
+        Self { start: Instant::now(), data: Arc::default(), mandated: Arc::default(), waiting: Arc::default() }
     }
 
     /// The case starts waiting on the DUT for `what` (see `current_wait`).
@@ -217,11 +194,7 @@ impl Trace {
         if self.mandated.lock().unwrap().is_some() {
             return None;
         }
-        self.waiting
-            .lock()
-            .unwrap()
-            .as_ref()
-            .map(|(w, t)| (w.clone(), t.elapsed()))
+        self.waiting.lock().unwrap().as_ref().map(|(w, t)| (w.clone(), t.elapsed()))
     }
 
     pub fn elapsed_ms(&self) -> f64 {
@@ -238,13 +211,7 @@ impl Trace {
         }
         let text = clip(text);
         let seq = d.wire.len() + 1;
-        d.wire.push(WireEntry {
-            seq,
-            t_ms,
-            dir,
-            text,
-            note,
-        });
+        d.wire.push(WireEntry { seq, t_ms, dir, text, note });
     }
 
     pub fn log(&self, level: &str, message: impl Into<String>) {
@@ -254,11 +221,7 @@ impl Trace {
             d.dropped.log += 1;
             return;
         }
-        d.log.push(LogLine {
-            t_ms,
-            level: level.into(),
-            message: clip(&scrub(&message.into())),
-        });
+        d.log.push(LogLine { t_ms, level: level.into(), message: clip(&scrub(&message.into())) });
     }
 
     /// A compatibility warning (see `TraceData::warnings`); the same text is kept once.
@@ -279,19 +242,9 @@ impl Trace {
         d.handshakes.push(clip(&scrub(&text.into())));
     }
 
-    pub fn violation(
-        &self,
-        requirement: Option<&str>,
-        expected: impl Into<String>,
-        observed: impl Into<String>,
-    ) {
+    pub fn violation(&self, requirement: Option<&str>, expected: impl Into<String>, observed: impl Into<String>) {
         let t_ms = self.elapsed_ms();
-        let v = Violation {
-            t_ms,
-            requirement: requirement.map(Into::into),
-            expected: scrub(&expected.into()),
-            observed: scrub(&observed.into()),
-        };
+        let v = Violation { t_ms, requirement: requirement.map(Into::into), expected: scrub(&expected.into()), observed: scrub(&observed.into()) };
         tracing::debug!(?v, "protocol violation");
         let mut d = self.data.lock().unwrap();
         let same = d.per_rule.get(&v.expected).copied().unwrap_or(0);
@@ -316,11 +269,7 @@ impl Trace {
 
     pub fn waited(&self, kind: WaitKind, d: std::time::Duration) {
         let ms = d.as_secs_f64() * 1000.0;
-        let kind = if kind == WaitKind::Dut && self.mandated.lock().unwrap().is_some() {
-            WaitKind::Timer
-        } else {
-            kind
-        };
+        let kind = if kind == WaitKind::Dut && self.mandated.lock().unwrap().is_some() { WaitKind::Timer } else { kind };
         let mut data = self.data.lock().unwrap();
         match kind {
             WaitKind::Dut => data.waits.dut_ms += ms,
@@ -331,12 +280,7 @@ impl Trace {
 
     /// Whether the DUT sent at least one frame.
     pub fn heard_from_dut(&self) -> bool {
-        self.data
-            .lock()
-            .unwrap()
-            .wire
-            .iter()
-            .any(|w| w.dir == Dir::Rx)
+        self.data.lock().unwrap().wire.iter().any(|w| w.dir == Dir::Rx)
     }
 
     pub fn violations(&self) -> Vec<Violation> {
@@ -367,29 +311,14 @@ impl Trace {
             self.warn_compat(format!("(before the case) {w}"));
         }
         for v in e.violations {
-            self.log(
-                "warn",
-                format!(
-                    "(before the case) the DUT broke a rule: expected {}, observed {}",
-                    v.expected, v.observed
-                ),
-            );
+            self.log("warn", format!("(before the case) the DUT broke a rule: expected {}, observed {}", v.expected, v.observed));
         }
     }
 
     /// A copy of everything recorded so far.
     pub fn snapshot(&self) -> TraceData {
         let d = self.data.lock().unwrap();
-        TraceData {
-            waits: d.waits,
-            log: d.log.clone(),
-            wire: d.wire.clone(),
-            violations: d.violations.clone(),
-            handshakes: d.handshakes.clone(),
-            warnings: d.warnings.clone(),
-            dropped: d.dropped,
-            per_rule: Default::default(),
-        }
+        TraceData { waits: d.waits, log: d.log.clone(), wire: d.wire.clone(), violations: d.violations.clone(), handshakes: d.handshakes.clone(), warnings: d.warnings.clone(), dropped: d.dropped, per_rule: Default::default() }
     }
 }
 
@@ -427,34 +356,15 @@ mod tests {
         }
         t.log("info", "x".repeat(MAX_TEXT * 2));
         let d = t.snapshot();
-        assert_eq!(
-            (
-                d.log.len(),
-                d.violations.len(),
-                d.wire.len(),
-                d.handshakes.len()
-            ),
-            (MAX_LOG, MAX_VIOLATIONS, MAX_WIRE, MAX_HANDSHAKES)
-        );
-        assert_eq!(
-            d.dropped,
-            Dropped {
-                wire: 2,
-                log: 6,
-                violations: 4,
-                handshakes: 1
-            }
-        );
+        assert_eq!((d.log.len(), d.violations.len(), d.wire.len(), d.handshakes.len()), (MAX_LOG, MAX_VIOLATIONS, MAX_WIRE, MAX_HANDSHAKES));
+        assert_eq!(d.dropped, Dropped { wire: 2, log: 6, violations: 4, handshakes: 1 });
         let same = Trace::new();
         for _ in 0..MAX_SAME_VIOLATION + 7 {
             same.violation(None, "one rule", "broken again");
         }
         same.violation(None, "another rule", "broken once");
         let d = same.snapshot();
-        assert_eq!(
-            (d.violations.len(), d.dropped.violations),
-            (MAX_SAME_VIOLATION + 1, 7)
-        );
+        assert_eq!((d.violations.len(), d.dropped.violations), (MAX_SAME_VIOLATION + 1, 7));
         let short = Trace::new();
         short.log("info", "y".repeat(MAX_TEXT * 2));
         assert!(short.snapshot().log[0].message.len() < MAX_TEXT + 100);
@@ -477,25 +387,13 @@ mod tests {
             }
             t.snapshot()
         };
-        let run = |cases: &[(&'static str, TraceData)]| {
-            unasked_boots(cases.iter().map(|(id, t)| (*id, t)))
-        };
+        let run = |cases: &[(&'static str, TraceData)]| unasked_boots(cases.iter().map(|(id, t)| (*id, t)));
         // The start-up boot in the first case, a Reset whose boot comes before the next case,
         // a Reset whose boot comes within its own case: nothing to report.
-        let fine = [
-            ("A", case(false, Some(false))),
-            ("B", case(true, None)),
-            ("C", case(false, Some(true))),
-            ("D", case(true, Some(false))),
-        ];
+        let fine = [("A", case(false, Some(false))), ("B", case(true, None)), ("C", case(false, Some(true))), ("D", case(true, Some(false)))];
         assert_eq!(run(&fine), Vec::<String>::new());
         // A boot in a case that asked for nothing, and one between two cases that asked for nothing.
-        let leaked = [
-            ("A", case(false, None)),
-            ("B", case(false, Some(false))),
-            ("C", case(false, None)),
-            ("D", case(false, Some(true))),
-        ];
+        let leaked = [("A", case(false, None)), ("B", case(false, Some(false))), ("C", case(false, None)), ("D", case(false, Some(true)))];
         assert_eq!(run(&leaked), ["B", "D"]);
     }
 }

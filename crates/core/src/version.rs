@@ -1,9 +1,7 @@
 //! OCPP versions and their WebSocket subprotocol names.
 use std::{fmt, str::FromStr};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum OcppVersion {
     #[serde(rename = "1.6")]
     V16,
@@ -61,9 +59,7 @@ impl FromStr for OcppVersion {
             "1.6" | "16" => Ok(OcppVersion::V16),
             "2.0.1" | "201" => Ok(OcppVersion::V201),
             "2.1" | "21" => Ok(OcppVersion::V21),
-            _ => Err(format!(
-                "unknown OCPP version {s:?} (expected 1.6, 2.0.1 or 2.1)"
-            )),
+            _ => Err(format!("unknown OCPP version {s:?} (expected 1.6, 2.0.1 or 2.1)")),
         }
     }
 }

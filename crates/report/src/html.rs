@@ -8,14 +8,11 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use serde_json::Value;
 
+use ocpp_core::{case::Verdict, trace::{Dir, WireEntry}};
 use crate::Counts;
 use crate::{
     results::{CaseResult, StationSummary},
     run_info::{RunInfo, tallies},
-};
-use ocpp_core::{
-    case::Verdict,
-    trace::{Dir, WireEntry},
 };
 
 /// Escape text for HTML element content and attribute values.
@@ -56,9 +53,7 @@ fn pairs(wire: &[WireEntry]) -> BTreeMap<usize, usize> {
     let mut open: BTreeMap<(bool, String), usize> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for w in wire {
-        let Some((kind, id)) = id_and_type(&w.text) else {
-            continue;
-        };
+        let Some((kind, id)) = id_and_type(&w.text) else { continue };
         let from_harness = w.dir == Dir::Tx;
         match kind {
             2 => {
@@ -80,20 +75,10 @@ fn pairs(wire: &[WireEntry]) -> BTreeMap<usize, usize> {
 fn label(text: &str) -> String {
     match serde_json::from_str::<Value>(text) {
         Ok(v) => match v.get(0).and_then(Value::as_u64) {
-            Some(2) | Some(6) => v
-                .get(2)
-                .and_then(Value::as_str)
-                .unwrap_or("CALL")
-                .to_string(),
+            Some(2) | Some(6) => v.get(2).and_then(Value::as_str).unwrap_or("CALL").to_string(),
             Some(3) => "CALLRESULT".into(),
-            Some(4) => format!(
-                "CALLERROR {}",
-                v.get(2).and_then(Value::as_str).unwrap_or("")
-            ),
-            Some(5) => format!(
-                "CALLRESULTERROR {}",
-                v.get(2).and_then(Value::as_str).unwrap_or("")
-            ),
+            Some(4) => format!("CALLERROR {}", v.get(2).and_then(Value::as_str).unwrap_or("")),
+            Some(5) => format!("CALLRESULTERROR {}", v.get(2).and_then(Value::as_str).unwrap_or("")),
             _ => "frame".into(),
         },
         Err(_) => "not JSON".into(),
@@ -104,13 +89,7 @@ fn anchor(r: &CaseResult) -> String {
     format!("case-{}-{}", r.meta.id, r.version).replace('.', "_")
 }
 
-pub fn render(
-    started: &str,
-    dut: &str,
-    info: &RunInfo,
-    stations: &[StationSummary],
-    results: &[CaseResult],
-) -> String {
+pub fn render(started: &str, dut: &str, info: &RunInfo, stations: &[StationSummary], results: &[CaseResult]) -> String {
     let c = Counts::of(results);
     let mut h = String::new();
     let _ = write!(
@@ -129,50 +108,17 @@ pub fn render(
     );
     // The stations as they presented themselves, and what the run did to them.
     for s in stations {
-        let version = s
-            .version
-            .map(|v| format!(" (OCPP {v})"))
-            .unwrap_or_default();
-        let identity = s
-            .identity
-            .as_deref()
-            .map(|i| format!(": {}", esc(i)))
-            .unwrap_or_default();
-        let _ = write!(
-            h,
-            "<p>station {}{version}{identity} · {} connection(s), {} boot(s), {} reboot(s) asked for</p>",
-            esc(&s.station_id),
-            s.connections,
-            s.boots,
-            s.reboots_requested
-        );
+        let version = s.version.map(|v| format!(" (OCPP {v})")).unwrap_or_default();
+        let identity = s.identity.as_deref().map(|i| format!(": {}", esc(i))).unwrap_or_default();
+        let _ = write!(h, "<p>station {}{version}{identity} · {} connection(s), {} boot(s), {} reboot(s) asked for</p>", esc(&s.station_id), s.connections, s.boots, s.reboots_requested);
         if !s.configuration.is_empty() {
-            let set: Vec<String> = s
-                .configuration
-                .iter()
-                .map(|(k, v)| format!("{} = {}", esc(k), esc(v)))
-                .collect();
-            let _ = write!(
-                h,
-                "<p>its configuration at the start of the run: {}</p>",
-                set.join(" · ")
-            );
+            let set: Vec<String> = s.configuration.iter().map(|(k, v)| format!("{} = {}", esc(k), esc(v))).collect();
+            let _ = write!(h, "<p>its configuration at the start of the run: {}</p>", set.join(" · "));
         }
     }
     // What ran: the suites by content hash, and the settings.
     if !info.suites.is_empty() {
-        let suites: Vec<String> = info
-            .suites
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} ({} cases, sha256 {})",
-                    esc(&s.name),
-                    s.cases,
-                    esc(&s.sha256)
-                )
-            })
-            .collect();
+        let suites: Vec<String> = info.suites.iter().map(|s| format!("{} ({} cases, sha256 {})", esc(&s.name), s.cases, esc(&s.sha256))).collect();
         let _ = write!(h, "<p>suites: {}</p>", suites.join(" · "));
     }
     if !info.settings.is_empty() {
@@ -188,15 +134,7 @@ pub fn render(
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&t.version),
-            esc(&t.dut),
-            esc(&t.profile),
-            t.runs,
-            t.passed,
-            t.failed,
-            t.errors,
-            t.skipped,
-            t.inconclusive
+            esc(&t.version), esc(&t.dut), esc(&t.profile), t.runs, t.passed, t.failed, t.errors, t.skipped, t.inconclusive
         );
     }
     h.push_str("</table>");
@@ -207,21 +145,11 @@ pub fn render(
         let mut values: Vec<String> = results.iter().map(|r| facet(r, group)).collect();
         values.sort();
         values.dedup();
-        let _ = write!(
-            h,
-            "<input type=\"radio\" name=\"{group}\" id=\"{group}-all\" checked><label for=\"{group}-all\"><b>{title}</b> all</label>"
-        );
+        let _ = write!(h, "<input type=\"radio\" name=\"{group}\" id=\"{group}-all\" checked><label for=\"{group}-all\"><b>{title}</b> all</label>");
         for v in values {
             let id = format!("{group}-{}", token(&v));
-            let _ = write!(
-                h,
-                "<input type=\"radio\" name=\"{group}\" id=\"{id}\"><label for=\"{id}\">{}</label>",
-                esc(&v)
-            );
-            let _ = write!(
-                css,
-                "#{id}:checked~table tr.case:not(.{id}),#{id}:checked~section.case:not(.{id}){{display:none}}"
-            );
+            let _ = write!(h, "<input type=\"radio\" name=\"{group}\" id=\"{id}\"><label for=\"{id}\">{}</label>", esc(&v));
+            let _ = write!(css, "#{id}:checked~table tr.case:not(.{id}),#{id}:checked~section.case:not(.{id}){{display:none}}");
         }
         h.push_str("<br>");
     }
@@ -275,11 +203,7 @@ fn case_section(h: &mut String, r: &CaseResult) {
         esc(&r.meta.requirements.join(", "))
     );
     match &r.verdict {
-        Verdict::Fail {
-            requirement,
-            expected,
-            observed,
-        } => {
+        Verdict::Fail { requirement, expected, observed } => {
             let _ = write!(
                 h,
                 "<table><tr><th>requirement</th><td>{}</td></tr><tr><th>expected</th><td>{}</td></tr><tr><th>observed</th><td><pre>{}</pre></td></tr></table>",
@@ -294,23 +218,12 @@ fn case_section(h: &mut String, r: &CaseResult) {
         }
     }
     // How to run just this case again (add the run's --dut, --bench, --csms-url or --listen).
-    let _ = write!(
-        h,
-        "<p>rerun: <code>ocpp-harness run --exact {} --ocpp {}</code></p>",
-        esc(&r.meta.id),
-        r.version
-    );
+    let _ = write!(h, "<p>rerun: <code>ocpp-harness run --exact {} --ocpp {}</code></p>", esc(&r.meta.id), r.version);
     let w = &r.trace.waits;
-    let _ = write!(
-        h,
-        "<p>{:.0} ms in all: {:.0} ms waiting on the DUT, {:.0} ms on timers, {:.0} ms on the bench or operator.</p>",
-        r.duration_ms, w.dut_ms, w.timers_ms, w.operator_ms
-    );
+    let _ = write!(h, "<p>{:.0} ms in all: {:.0} ms waiting on the DUT, {:.0} ms on timers, {:.0} ms on the bench or operator.</p>", r.duration_ms, w.dut_ms, w.timers_ms, w.operator_ms);
     if !r.trace.warnings.is_empty() {
         // The second axis: legal but risky, or judged differently elsewhere; not a failure.
-        h.push_str(
-            "<p><b>compatibility warnings</b> (the verdict does not depend on them):</p><ul>",
-        );
+        h.push_str("<p><b>compatibility warnings</b> (the verdict does not depend on them):</p><ul>");
         for w in &r.trace.warnings {
             let _ = write!(h, "<li class=\"warning\">{}</li>", esc(w));
         }
@@ -326,58 +239,28 @@ fn case_section(h: &mut String, r: &CaseResult) {
         for e in &r.trace.wire {
             let text = format!("#{} {}", e.seq, label(&e.text));
             let (l, r) = match e.dir {
-                Dir::Tx => (
-                    format!("<div class=\"arrow tx\">{} ──▶</div>", esc(&text)),
-                    String::new(),
-                ),
-                Dir::Rx => (
-                    String::new(),
-                    format!("<div class=\"arrow rx\">◀── {}</div>", esc(&text)),
-                ),
+                Dir::Tx => (format!("<div class=\"arrow tx\">{} ──▶</div>", esc(&text)), String::new()),
+                Dir::Rx => (String::new(), format!("<div class=\"arrow rx\">◀── {}</div>", esc(&text))),
             };
-            let _ = write!(
-                h,
-                "<tr><td class=\"lane\" style=\"text-align:right\">{l}</td><td>│</td><td class=\"lane\">{r}</td></tr>"
-            );
+            let _ = write!(h, "<tr><td class=\"lane\" style=\"text-align:right\">{l}</td><td>│</td><td class=\"lane\">{r}</td></tr>");
         }
         h.push_str("</table>");
-        h.push_str(
-            "<table><tr><th>#</th><th>ms</th><th>direction</th><th>frame</th><th>pair</th></tr>",
-        );
+        h.push_str("<table><tr><th>#</th><th>ms</th><th>direction</th><th>frame</th><th>pair</th></tr>");
         for e in &r.trace.wire {
             let (class, dir) = match e.dir {
                 Dir::Tx => ("tx", "harness → DUT"),
                 Dir::Rx => ("rx", "DUT → harness"),
             };
-            let pair = partner
-                .get(&e.seq)
-                .map(|p| format!("#{p}"))
-                .unwrap_or_default();
-            let note = e
-                .note
-                .as_deref()
-                .map(|n| format!("<div class=\"note\">{}</div>", esc(n)))
-                .unwrap_or_default();
-            let _ = write!(
-                h,
-                "<tr class=\"{class}\"><td>{}</td><td>{:.1}</td><td>{dir}</td><td><pre>{}</pre>{note}</td><td>{pair}</td></tr>",
-                e.seq,
-                e.t_ms,
-                esc(&e.text)
-            );
+            let pair = partner.get(&e.seq).map(|p| format!("#{p}")).unwrap_or_default();
+            let note = e.note.as_deref().map(|n| format!("<div class=\"note\">{}</div>", esc(n))).unwrap_or_default();
+            let _ = write!(h, "<tr class=\"{class}\"><td>{}</td><td>{:.1}</td><td>{dir}</td><td><pre>{}</pre>{note}</td><td>{pair}</td></tr>", e.seq, e.t_ms, esc(&e.text));
         }
         h.push_str("</table>");
     }
     if !r.trace.log.is_empty() {
         h.push_str("<table><tr><th>ms</th><th>kind</th><th>log</th></tr>");
         for l in &r.trace.log {
-            let _ = write!(
-                h,
-                "<tr><td>{:.1}</td><td>{}</td><td><pre>{}</pre></td></tr>",
-                l.t_ms,
-                esc(&l.level),
-                esc(&l.message)
-            );
+            let _ = write!(h, "<tr><td>{:.1}</td><td>{}</td><td><pre>{}</pre></td></tr>", l.t_ms, esc(&l.level), esc(&l.message));
         }
         h.push_str("</table>");
     }
@@ -385,13 +268,7 @@ fn case_section(h: &mut String, r: &CaseResult) {
 }
 
 /// The filter groups: (group, what the report calls it).
-const FILTERS: [(&str, &str); 5] = [
-    ("verdict", "verdict"),
-    ("block", "block"),
-    ("profile", "profile"),
-    ("ocpp", "OCPP"),
-    ("dut", "DUT"),
-];
+const FILTERS: [(&str, &str); 5] = [("verdict", "verdict"), ("block", "block"), ("profile", "profile"), ("ocpp", "OCPP"), ("dut", "DUT")];
 
 /// A result's value in a filter group.
 fn facet(r: &CaseResult, group: &str) -> String {
@@ -406,34 +283,18 @@ fn facet(r: &CaseResult, group: &str) -> String {
 
 /// A value as a class name and id part: letters, digits and '-' only.
 fn token(v: &str) -> String {
-    v.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
+    v.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
 /// The classes that put a result in its filter groups (`verdict-fail ocpp-2-0-1 …`).
 fn facet_classes(r: &CaseResult) -> String {
-    FILTERS
-        .iter()
-        .map(|(g, _)| format!("{g}-{}", token(&facet(r, g))))
-        .collect::<Vec<_>>()
-        .join(" ")
+    FILTERS.iter().map(|(g, _)| format!("{g}-{}", token(&facet(r, g)))).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ocpp_core::{
-        case::{CaseMeta, Role},
-        trace::{Trace, TraceData},
-        version::OcppVersion,
-    };
+    use ocpp_core::{case::{CaseMeta, Role}, trace::{Trace, TraceData}, version::OcppVersion};
 
     fn result(wire: &[(Dir, &str)], verdict: Verdict) -> CaseResult {
         let t = Trace::new();
@@ -453,35 +314,15 @@ mod tests {
             timeout_ms: 1,
         };
         let data: TraceData = t.snapshot();
-        CaseResult {
-            meta,
-            version: OcppVersion::V201,
-            reason: verdict.reason(),
-            verdict,
-            duration_ms: 1.0,
-            trace: data,
-        }
+        CaseResult { meta, version: OcppVersion::V201, reason: verdict.reason(), verdict, duration_ms: 1.0, trace: data }
     }
 
     #[test]
     fn dut_content_is_escaped() {
         let evil = r#"[2,"1","DataTransfer",{"vendorId":"<script>alert(1)</script>"}]"#;
-        let fail = Verdict::Fail {
-            requirement: None,
-            expected: "x".into(),
-            observed: "<img src=x onerror=alert(2)>".into(),
-        };
-        let html = render(
-            "now",
-            "<dut>",
-            &RunInfo::default(),
-            &[],
-            &[result(&[(Dir::Rx, evil)], fail)],
-        );
-        assert!(
-            !html.contains("<script>alert") && !html.contains("<img src=x"),
-            "unescaped DUT content"
-        );
+        let fail = Verdict::Fail { requirement: None, expected: "x".into(), observed: "<img src=x onerror=alert(2)>".into() };
+        let html = render("now", "<dut>", &RunInfo::default(), &[], &[result(&[(Dir::Rx, evil)], fail)]);
+        assert!(!html.contains("<script>alert") && !html.contains("<img src=x"), "unescaped DUT content");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("a &lt;b&gt;case&lt;/b&gt;"));
     }
@@ -490,31 +331,11 @@ mod tests {
     /// outside it; the page stays script-free.
     #[test]
     fn filters_cover_every_value_without_scripts() {
-        let fail = Verdict::Fail {
-            requirement: Some("B01.FR.01".into()),
-            expected: "x".into(),
-            observed: "y".into(),
-        };
-        let html = render(
-            "now",
-            "dut",
-            &RunInfo::default(),
-            &[],
-            &[result(&[], Verdict::Pass), result(&[], fail)],
-        );
-        for id in [
-            "verdict-pass",
-            "verdict-fail",
-            "block-b",
-            "profile-core",
-            "ocpp-2-0-1",
-            "dut-charging-station",
-        ] {
+        let fail = Verdict::Fail { requirement: Some("B01.FR.01".into()), expected: "x".into(), observed: "y".into() };
+        let html = render("now", "dut", &RunInfo::default(), &[], &[result(&[], Verdict::Pass), result(&[], fail)]);
+        for id in ["verdict-pass", "verdict-fail", "block-b", "profile-core", "ocpp-2-0-1", "dut-charging-station"] {
             assert!(html.contains(&format!("id=\"{id}\"")), "no filter {id}");
-            assert!(
-                html.contains(&format!("#{id}:checked~table tr.case:not(.{id})")),
-                "no rule for {id}"
-            );
+            assert!(html.contains(&format!("#{id}:checked~table tr.case:not(.{id})")), "no rule for {id}");
         }
         assert!(html.contains("<tr class=\"fail case verdict-fail block-b profile-core ocpp-2-0-1 dut-charging-station\">"), "{html}");
         assert!(html.contains("<section class=\"case verdict-fail"));
@@ -523,12 +344,7 @@ mod tests {
 
     #[test]
     fn calls_are_paired_with_their_answers() {
-        let wire = [
-            (Dir::Rx, r#"[2,"7","Heartbeat",{}]"#),
-            (Dir::Tx, r#"[2,"1","Reset",{"type":"Immediate"}]"#),
-            (Dir::Tx, r#"[3,"7",{"currentTime":"t"}]"#),
-            (Dir::Rx, r#"[3,"1",{"status":"Accepted"}]"#),
-        ];
+        let wire = [(Dir::Rx, r#"[2,"7","Heartbeat",{}]"#), (Dir::Tx, r#"[2,"1","Reset",{"type":"Immediate"}]"#), (Dir::Tx, r#"[3,"7",{"currentTime":"t"}]"#), (Dir::Rx, r#"[3,"1",{"status":"Accepted"}]"#)];
         let r = result(&wire, Verdict::Pass);
         let p = pairs(&r.trace.wire);
         assert_eq!(p.get(&1), Some(&3));

@@ -9,10 +9,7 @@ use std::{
 
 use serde::Serialize;
 
-use ocpp_core::{
-    case::Verdict,
-    trace::{Dir, TraceData},
-};
+use ocpp_core::{case::Verdict, trace::{Dir, TraceData}};
 pub mod html;
 mod results;
 mod run_info;
@@ -74,27 +71,14 @@ pub fn wire_text(trace: &TraceData) -> String {
             Dir::Tx => "harness -> DUT",
             Dir::Rx => "DUT -> harness",
         };
-        let note = w
-            .note
-            .as_deref()
-            .map(|n| format!("  ({n})"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "#{:<4} {:>9.1} ms  {arrow}  {}{note}\n",
-            w.seq, w.t_ms, w.text
-        ));
+        let note = w.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+        out.push_str(&format!("#{:<4} {:>9.1} ms  {arrow}  {}{note}\n", w.seq, w.t_ms, w.text));
     }
     for l in &trace.log {
-        out.push_str(&format!(
-            "log {:>9.1} ms  {:<5} {}\n",
-            l.t_ms, l.level, l.message
-        ));
+        out.push_str(&format!("log {:>9.1} ms  {:<5} {}\n", l.t_ms, l.level, l.message));
     }
     let w = &trace.waits;
-    out.push_str(&format!(
-        "waited: {:.0} ms on the DUT, {:.0} ms on timers, {:.0} ms on the bench/operator\n",
-        w.dut_ms, w.timers_ms, w.operator_ms
-    ));
+    out.push_str(&format!("waited: {:.0} ms on the DUT, {:.0} ms on timers, {:.0} ms on the bench/operator\n", w.dut_ms, w.timers_ms, w.operator_ms));
     out
 }
 
@@ -108,23 +92,11 @@ pub fn junit(suite_name: &str, results: &[CaseResult]) -> junit_report::Report {
             Verdict::Fail { .. } => junit_report::TestCase::failure(id, time, "fail", &r.reason),
             Verdict::Error(_) => junit_report::TestCase::error(id, time, "error", &r.reason),
             Verdict::Skip(_) => junit_report::TestCase::skipped_with_cause(id, "skip", &r.reason),
-            Verdict::Inconclusive(_) => {
-                junit_report::TestCase::skipped_with_cause(id, "inconclusive", &r.reason)
-            }
+            Verdict::Inconclusive(_) => junit_report::TestCase::skipped_with_cause(id, "inconclusive", &r.reason),
         };
         tc.set_classname(&format!("{}.{}.{}", r.meta.suite, r.version, r.meta.role));
-        let warnings: String = r
-            .trace
-            .warnings
-            .iter()
-            .map(|w| format!("compatibility warning: {w}\n"))
-            .collect();
-        tc.set_system_out(&format!(
-            "{}\nrequirements: {}\n{warnings}{}",
-            r.meta.title,
-            r.meta.requirements.join(", "),
-            wire_text(&r.trace)
-        ));
+        let warnings: String = r.trace.warnings.iter().map(|w| format!("compatibility warning: {w}\n")).collect();
+        tc.set_system_out(&format!("{}\nrequirements: {}\n{warnings}{}", r.meta.title, r.meta.requirements.join(", "), wire_text(&r.trace)));
         suite.add_testcase(tc);
     }
     let mut report = junit_report::Report::new();
@@ -144,14 +116,9 @@ pub struct StoredRun {
 /// Read a run back from its `results.json` (or the directory holding it).
 pub fn read_results(path: &Path) -> anyhow::Result<StoredRun> {
     use anyhow::Context as _;
-    let file = if path.is_dir() {
-        path.join("results.json")
-    } else {
-        path.to_path_buf()
-    };
+    let file = if path.is_dir() { path.join("results.json") } else { path.to_path_buf() };
     let data = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    serde_json::from_slice(&data)
-        .with_context(|| format!("{} is not a results.json of ocpp-harness", file.display()))
+    serde_json::from_slice(&data).with_context(|| format!("{} is not a results.json of ocpp-harness", file.display()))
 }
 
 /// Writes `junit.xml` and `results.json` into a directory, atomically, after every case.
@@ -167,14 +134,7 @@ pub struct ReportWriter {
 impl ReportWriter {
     pub fn new(dir: &Path, dut: String) -> std::io::Result<ReportWriter> {
         fs::create_dir_all(dir)?;
-        Ok(ReportWriter {
-            dir: dir.to_path_buf(),
-            junit: dir.join("junit.xml"),
-            started: chrono::Utc::now().to_rfc3339(),
-            dut,
-            stations: vec![],
-            info: RunInfo::default(),
-        })
+        Ok(ReportWriter { dir: dir.to_path_buf(), junit: dir.join("junit.xml"), started: chrono::Utc::now().to_rfc3339(), dut, stations: vec![], info: RunInfo::default() })
     }
 
     /// The suites and settings of the run, for every report.
@@ -202,9 +162,7 @@ impl ReportWriter {
 
     pub fn write(&self, results: &[CaseResult]) -> std::io::Result<()> {
         let mut xml = Vec::new();
-        junit("ocpp-harness", results)
-            .write_xml(&mut xml)
-            .map_err(std::io::Error::other)?;
+        junit("ocpp-harness", results).write_xml(&mut xml).map_err(std::io::Error::other)?;
         write_atomic(&self.junit_path(), &xml)?;
         let summary = RunSummary {
             tool: "ocpp-harness",
@@ -217,21 +175,8 @@ impl ReportWriter {
             stations: &self.stations,
             cases: results,
         };
-        write_atomic(
-            &self.dir.join("results.json"),
-            &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?,
-        )?;
-        write_atomic(
-            &self.dir.join("report.html"),
-            crate::html::render(
-                &self.started,
-                &self.dut,
-                &self.info,
-                &self.stations,
-                results,
-            )
-            .as_bytes(),
-        )
+        write_atomic(&self.dir.join("results.json"), &serde_json::to_vec_pretty(&summary).map_err(std::io::Error::other)?)?;
+        write_atomic(&self.dir.join("report.html"), crate::html::render(&self.started, &self.dut, &self.info, &self.stations, results).as_bytes())
     }
 }
 

@@ -22,20 +22,8 @@ pub struct CaseResult {
 impl CaseResult {
     /// A suite that could not be loaded, reported as an error entry named after it.
     pub fn suite_error(suite: &str, reason: &str) -> CaseResult {
-        let stem = std::path::Path::new(suite)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or(suite);
-        let id: String = stem
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let stem = std::path::Path::new(suite).file_stem().and_then(|s| s.to_str()).unwrap_or(suite);
+        let id: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
         let meta = CaseMeta {
             suite: suite.to_string(),
             id: format!("SUITE_{id}"),
@@ -49,14 +37,7 @@ impl CaseResult {
             timeout_ms: 0,
         };
         let verdict = Verdict::Error(format!("suite {suite} could not be loaded: {reason}"));
-        CaseResult {
-            meta,
-            version: OcppVersion::V201,
-            reason: verdict.reason(),
-            verdict,
-            duration_ms: 0.0,
-            trace: TraceData::default(),
-        }
+        CaseResult { meta, version: OcppVersion::V201, reason: verdict.reason(), verdict, duration_ms: 0.0, trace: TraceData::default() }
     }
 }
 
@@ -83,3 +64,4 @@ pub struct StationSummary {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub configuration: std::collections::BTreeMap<String, String>,
 }
+

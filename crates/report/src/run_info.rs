@@ -41,17 +41,8 @@ pub struct ProfileTally {
 pub fn tallies(results: &[CaseResult]) -> Vec<ProfileTally> {
     let mut by: BTreeMap<(String, String, String), ProfileTally> = BTreeMap::new();
     for r in results {
-        let key = (
-            r.version.to_string(),
-            r.meta.role.dut().to_string(),
-            r.meta.profile.clone(),
-        );
-        let t = by.entry(key.clone()).or_insert_with(|| ProfileTally {
-            version: key.0,
-            dut: key.1,
-            profile: key.2,
-            ..Default::default()
-        });
+        let key = (r.version.to_string(), r.meta.role.dut().to_string(), r.meta.profile.clone());
+        let t = by.entry(key.clone()).or_insert_with(|| ProfileTally { version: key.0, dut: key.1, profile: key.2, ..Default::default() });
         t.runs += 1;
         match r.verdict.name() {
             "pass" => t.passed += 1,

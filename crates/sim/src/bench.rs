@@ -8,30 +8,13 @@ use crate::{csms::CsmsHandle, station::StationHandle};
 
 impl Simulator for StationHandle {
     fn offers(&self, capability: &str) -> bool {
-        matches!(
-            capability,
-            "plug"
-                | "pilot"
-                | "token-reader"
-                | "power-cycle"
-                | "network"
-                | "meter"
-                | "ev-fault"
-                | "relay"
-                | "digital-input"
-        )
+        matches!(capability, "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault" | "relay" | "digital-input")
     }
 
     fn act(&self, action: Action) -> Acting<'_> {
         let done = match action {
             Action::Relay { name, on } => self.switch(&name, on),
-            action => {
-                if self.send(action) {
-                    Ok(())
-                } else {
-                    Err("the simulated station is not running".into())
-                }
-            }
+            action => if self.send(action) { Ok(()) } else { Err("the simulated station is not running".into()) },
         };
         Box::pin(async move { done })
     }
@@ -39,33 +22,21 @@ impl Simulator for StationHandle {
     /// Its inputs are the contactors' auxiliary contacts (`contactor-N`); its relay `tamper`
     /// is wired to the cabinet's tamper switch.
     fn read_line(&self, name: &str, input: bool) -> Result<bool, String> {
-        if input {
-            self.input(name)
-        } else {
-            self.relay(name)
-        }
+        if input { self.input(name) } else { self.relay(name) }
     }
 
     /// Its meter sits on EVSE 1's feed and counts energy only.
     fn read_meter(&self, quantity: &str) -> Result<(f64, String), String> {
         match quantity {
             "energy-import" => Ok((self.meter_wh(), "Wh".to_string())),
-            q => Err(format!(
-                "the simulated meter measures energy-import only, not {q:?}"
-            )),
+            q => Err(format!("the simulated meter measures energy-import only, not {q:?}")),
         }
     }
 
     fn safe_state(&self) -> Option<String> {
         for evse in 1..=8 {
-            self.send(Action::Plug {
-                evse,
-                connected: false,
-            });
-            self.send(Action::EvFault {
-                evse,
-                fault: EvFault::Cleared,
-            });
+            self.send(Action::Plug { evse, connected: false });
+            self.send(Action::EvFault { evse, fault: EvFault::Cleared });
         }
         for relay in crate::station::RELAYS {
             let _ = self.switch(relay, false);
@@ -91,16 +62,7 @@ impl Simulator for CsmsOperator {
     fn act(&self, action: Action) -> Acting<'_> {
         Box::pin(async move {
             match action {
-                Action::CsmsTrigger { action, payload } => {
-                    self.csms
-                        .send_call_when_connected(
-                            &self.station_id,
-                            &action,
-                            payload,
-                            CONNECTED_WITHIN,
-                        )
-                        .await
-                }
+                Action::CsmsTrigger { action, payload } => self.csms.send_call_when_connected(&self.station_id, &action, payload, CONNECTED_WITHIN).await,
                 other => Err(format!("the simulated CSMS cannot {}", other.describe())),
             }
         })

@@ -18,17 +18,8 @@ use tokio_tungstenite::tungstenite::{
     http::{HeaderValue, StatusCode},
 };
 
-use super::{
-    Fault, Faults, answer, check_call,
-    variant::{self, Variant},
-};
-use ocpp_core::{
-    defaults::{self, now_rfc3339},
-    frame::Frame,
-    schema::{self, Direction},
-    transport::{negotiate, station_id_from_path, ws_config},
-    version::OcppVersion,
-};
+use super::{Fault, Faults, answer, check_call, variant::{self, Variant}};
+use ocpp_core::{defaults::{self, now_rfc3339}, frame::Frame, schema::{self, Direction}, transport::{negotiate, station_id_from_path, ws_config}, version::OcppVersion};
 
 #[derive(Debug, Clone)]
 pub struct CsmsConfig {
@@ -66,23 +57,13 @@ pub struct CsmsSecurity {
 
 impl std::fmt::Debug for CsmsSecurity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "CsmsSecurity {{ profile: {}, stations with passwords: {}, tls: {} }}",
-            self.profile,
-            self.passwords.lock().unwrap().len(),
-            self.tls.is_some()
-        )
+        write!(f, "CsmsSecurity {{ profile: {}, stations with passwords: {}, tls: {} }}", self.profile, self.passwords.lock().unwrap().len(), self.tls.is_some())
     }
 }
 
 impl CsmsSecurity {
     /// The reference CSMS for `security`, knowing station `station_id` (faults weaken it).
-    pub fn for_run(
-        security: &ocpp_core::security::Security,
-        station_id: &str,
-        faults: &Faults,
-    ) -> anyhow::Result<CsmsSecurity> {
+    pub fn for_run(security: &ocpp_core::security::Security, station_id: &str, faults: &Faults) -> anyhow::Result<CsmsSecurity> {
         let mut passwords = HashMap::new();
         if let Some(p) = security.password() {
             passwords.insert(station_id.to_string(), p);
@@ -90,41 +71,20 @@ impl CsmsSecurity {
         let tls = match security.pki.as_deref().filter(|_| security.profile >= 2) {
             Some(pki) => {
                 let untrusted = match faults.has(&Fault::UntrustedServerCertificate) {
-                    true => pki
-                        .server(
-                            ocpp_core::security::pki::Variant::Untrusted,
-                            &pki.server_hosts(),
-                        )
-                        .map_err(|e| anyhow::anyhow!(e))?,
+                    true => pki.server(ocpp_core::security::pki::Variant::Untrusted, &pki.server_hosts()).map_err(|e| anyhow::anyhow!(e))?,
                     false => None,
                 };
-                let id = untrusted
-                    .as_ref()
-                    .or(pki.csms.as_ref())
-                    .ok_or_else(|| anyhow::anyhow!("the PKI has no CSMS identity"))?;
+                let id = untrusted.as_ref().or(pki.csms.as_ref()).ok_or_else(|| anyhow::anyhow!("the PKI has no CSMS identity"))?;
                 let client_ca = (security.profile == 3).then_some(pki.ca_pem.as_str());
-                Some(ocpp_core::security::tls::server_config_with(
-                    id,
-                    client_ca,
-                    faults.has(&Fault::AcceptAnyCertificate),
-                )?)
+                Some(ocpp_core::security::tls::server_config_with(id, client_ca, faults.has(&Fault::AcceptAnyCertificate))?)
             }
             None => None,
         };
         let raised = match security.profile {
-            1 | 2 if security.pki.is_some() => Some(Box::new(CsmsSecurity::for_run(
-                &security.at_profile(security.profile + 1),
-                station_id,
-                faults,
-            )?)),
+            1 | 2 if security.pki.is_some() => Some(Box::new(CsmsSecurity::for_run(&security.at_profile(security.profile + 1), station_id, faults)?)),
             _ => None,
         };
-        let mut sec = CsmsSecurity {
-            profile: security.profile,
-            passwords: Arc::default(),
-            tls,
-            raised,
-        };
+        let mut sec = CsmsSecurity { profile: security.profile, passwords: Arc::default(), tls, raised };
         sec.share_passwords(Arc::new(Mutex::new(passwords)));
         Ok(sec)
     }
@@ -170,26 +130,12 @@ pub struct TokenBook {
 impl TokenBook {
     /// From run parameters, the defaults for those not given.
     pub fn from_parameters(params: &BTreeMap<String, String>) -> TokenBook {
-        let get = |k: &str| {
-            params
-                .get(k)
-                .cloned()
-                .or_else(|| {
-                    defaults::TOKEN_PARAMETERS
-                        .iter()
-                        .find(|(n, _)| *n == k)
-                        .map(|(_, v)| v.to_string())
-                })
-                .unwrap_or_default()
-        };
+        let get = |k: &str| params.get(k).cloned().or_else(|| defaults::TOKEN_PARAMETERS.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())).unwrap_or_default();
         TokenBook {
             blocked: get("blocked-id-token"),
             expired: get("expired-id-token"),
             group: get("group-id-token"),
-            grouped: get("grouped-id-tokens")
-                .split_whitespace()
-                .map(String::from)
-                .collect(),
+            grouped: get("grouped-id-tokens").split_whitespace().map(String::from).collect(),
             master_pass: get("master-pass-id-token"),
             master_pass_group: get("master-pass-group-id"),
         }
@@ -267,22 +213,14 @@ impl CsmsHandle {
 
     /// Like `send_call`, waiting up to `within` for the station to be connected: a harness
     /// station's connection is registered just after the handshake the case saw finish.
-    pub async fn send_call_when_connected(
-        &self,
-        station_id: &str,
-        action: &str,
-        payload: Value,
-        within: std::time::Duration,
-    ) -> Result<(), String> {
+    pub async fn send_call_when_connected(&self, station_id: &str, action: &str, payload: Value, within: std::time::Duration) -> Result<(), String> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let linked = self.linked.notified();
             tokio::pin!(linked);
             linked.as_mut().enable();
             match self.send_call(station_id, action, payload.clone()) {
-                Err(e)
-                    if !self.is_connected(station_id) && tokio::time::Instant::now() < deadline =>
-                {
+                Err(e) if !self.is_connected(station_id) && tokio::time::Instant::now() < deadline => {
                     if tokio::time::timeout_at(deadline, linked).await.is_err() {
                         return Err(e);
                     }
@@ -304,64 +242,33 @@ impl CsmsHandle {
             format!("csms-{}", sh.next_call_id)
         };
         let Some(link) = sh.links.get(station_id) else {
-            return Err(format!(
-                "station {station_id:?} is not connected to the CSMS"
-            ));
+            return Err(format!("station {station_id:?} is not connected to the CSMS"));
         };
-        schema::validate(link.version, action, Direction::Request, &payload)
-            .map_err(|e| e.to_string())?;
+        schema::validate(link.version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
         let mut payload = payload;
-        self.cfg
-            .faults
-            .alter(link.version, action, Direction::Request, &mut payload);
-        let frame = Frame::Call {
-            id: id.clone(),
-            action: action.to_string(),
-            payload,
-        };
+        self.cfg.faults.alter(link.version, action, Direction::Request, &mut payload);
+        let frame = Frame::Call { id: id.clone(), action: action.to_string(), payload };
         let link = sh.links.get_mut(station_id).expect("looked up above");
-        if link
-            .outstanding
-            .as_ref()
-            .is_some_and(|(_, at)| at.elapsed() < OWN_CALL_TIMEOUT)
-        {
+        if link.outstanding.as_ref().is_some_and(|(_, at)| at.elapsed() < OWN_CALL_TIMEOUT) {
             link.queued.push_back(frame);
             return Ok(());
         }
         let text = frame.to_text();
         link.outstanding = Some((frame, std::time::Instant::now()));
-        link.tx
-            .send(Message::text(text))
-            .map_err(|_| format!("the connection to {station_id:?} is closing"))
+        link.tx.send(Message::text(text)).map_err(|_| format!("the connection to {station_id:?} is closing"))
     }
 
     /// The station answered our CALL `id` (`result`: its CALLRESULT payload): the next queued
     /// one may go.
     fn answered(&self, station_id: &str, id: &str, result: Option<&Value>) {
         let mut sh = self.shared.lock().unwrap();
-        let Some(link) = sh.links.get_mut(station_id) else {
-            return;
-        };
-        let Some((
-            Frame::Call {
-                id: sent,
-                action,
-                payload,
-            },
-            _,
-        )) = &link.outstanding
-        else {
-            return;
-        };
+        let Some(link) = sh.links.get_mut(station_id) else { return };
+        let Some((Frame::Call { id: sent, action, payload }, _)) = &link.outstanding else { return };
         if sent != id {
             return;
         }
         if let Some((i, pw)) = ocpp_core::security::rotation::password_set_by(action, payload) {
-            self.password_answered(
-                station_id,
-                &pw,
-                result.map(|r| &r["setVariableResult"][i]["attributeStatus"]),
-            );
+            self.password_answered(station_id, &pw, result.map(|r| &r["setVariableResult"][i]["attributeStatus"]));
         }
         link.outstanding = None;
         if let Some(next) = link.queued.pop_front() {
@@ -374,21 +281,8 @@ impl CsmsHandle {
     /// `password`.
     fn password_being_set(&self, station_id: &str, password: &str) -> bool {
         let sh = self.shared.lock().unwrap();
-        let Some(Link {
-            outstanding:
-                Some((
-                    Frame::Call {
-                        action, payload, ..
-                    },
-                    _,
-                )),
-            ..
-        }) = sh.links.get(station_id)
-        else {
-            return false;
-        };
-        ocpp_core::security::rotation::password_set_by(action, payload)
-            .is_some_and(|(_, pw)| pw == password)
+        let Some(Link { outstanding: Some((Frame::Call { action, payload, .. }, _)), .. }) = sh.links.get(station_id) else { return false };
+        ocpp_core::security::rotation::password_set_by(action, payload).is_some_and(|(_, pw)| pw == password)
     }
 
     /// A station answered the BasicAuthPassword we set: Accepted makes it the only one we take
@@ -396,20 +290,11 @@ impl CsmsHandle {
     fn password_answered(&self, station_id: &str, password: &str, status: Option<&Value>) {
         let accepted = status.is_some_and(|s| s == "Accepted");
         let faults = &self.cfg.faults;
-        let adopt = if accepted {
-            !faults.has(&Fault::KeepOldPassword)
-        } else {
-            faults.has(&Fault::AdoptRejectedPassword)
-        };
+        let adopt = if accepted { !faults.has(&Fault::KeepOldPassword) } else { faults.has(&Fault::AdoptRejectedPassword) };
         tracing::info!(target: "sim", "CSMS: {station_id} answered the new password with {status:?}: {}", if adopt { "taking only the new one from now on" } else { "keeping the old one" });
         if adopt {
             ocpp_core::security::basic::hide(station_id, password);
-            self.cfg
-                .security
-                .passwords
-                .lock()
-                .unwrap()
-                .insert(station_id.to_string(), password.to_string());
+            self.cfg.security.passwords.lock().unwrap().insert(station_id.to_string(), password.to_string());
         }
     }
 
@@ -417,10 +302,7 @@ impl CsmsHandle {
     /// answered holds the station's messages for a while.
     fn lost_answer(&self, station: &str, id: &str) {
         tracing::info!(target: "sim", "CSMS: the answer {id} of {station} came {} ms or less before its close: lost (variant lossy-close)", variant::LOSSY_WINDOW.as_millis());
-        self.shared.lock().unwrap().held_until.insert(
-            station.to_string(),
-            std::time::Instant::now() + variant::LOSSY_HOLD,
-        );
+        self.shared.lock().unwrap().held_until.insert(station.to_string(), std::time::Instant::now() + variant::LOSSY_HOLD);
     }
 
     /// Ids of the stations connected now.
@@ -430,67 +312,30 @@ impl CsmsHandle {
 
     /// Whether a station's transaction is known, and if so whether it ended.
     pub fn transaction(&self, station_id: &str, id: &str) -> Option<bool> {
-        self.shared
-            .lock()
-            .unwrap()
-            .records
-            .get(station_id)?
-            .transactions
-            .get(id)
-            .copied()
+        self.shared.lock().unwrap().records.get(station_id)?.transactions.get(id).copied()
     }
 }
 
 /// Bind and serve until the returned task is aborted.
-pub async fn start(
-    addr: SocketAddr,
-    cfg: CsmsConfig,
-) -> std::io::Result<(SocketAddr, CsmsHandle, tokio::task::JoinHandle<()>)> {
+pub async fn start(addr: SocketAddr, cfg: CsmsConfig) -> std::io::Result<(SocketAddr, CsmsHandle, tokio::task::JoinHandle<()>)> {
     // A deep backlog: load runs open thousands of connections at once.
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     let listener: TcpListener = socket.listen(4096)?;
     let local = listener.local_addr()?;
     // The endpoint one profile up, on the same address and another port.
     let raised = match &cfg.security.raised {
-        Some(sec) => Some((
-            TcpListener::bind(cfg.raised_listen.unwrap_or(SocketAddr::new(addr.ip(), 0))).await?,
-            (**sec).clone(),
-        )),
+        Some(sec) => Some((TcpListener::bind(cfg.raised_listen.unwrap_or(SocketAddr::new(addr.ip(), 0))).await?, (**sec).clone())),
         None => None,
     };
     let raised_addr = match &raised {
         Some((l, _)) => Some(l.local_addr()?),
         None => None,
     };
-    let handle = CsmsHandle {
-        shared: Arc::default(),
-        cfg: Arc::new(cfg),
-        raised_addr,
-        on_raised: false,
-        linked: Arc::default(),
-    };
+    let handle = CsmsHandle { shared: Arc::default(), cfg: Arc::new(cfg), raised_addr, on_raised: false, linked: Arc::default() };
     let h = handle.clone();
-    let up = raised.map(|(l, security)| {
-        (
-            l,
-            CsmsHandle {
-                shared: handle.shared.clone(),
-                cfg: Arc::new(CsmsConfig {
-                    security,
-                    ..(*handle.cfg).clone()
-                }),
-                raised_addr: None,
-                on_raised: true,
-                linked: handle.linked.clone(),
-            },
-        )
-    });
+    let up = raised.map(|(l, security)| (l, CsmsHandle { shared: handle.shared.clone(), cfg: Arc::new(CsmsConfig { security, ..(*handle.cfg).clone() }), raised_addr: None, on_raised: true, linked: handle.linked.clone() }));
     let task = tokio::spawn(async move {
         let raised = async move {
             match up {
@@ -515,26 +360,14 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     let chosen = Arc::new(Mutex::new(None));
     let chosen2 = chosen.clone();
     let cfg = h.cfg.clone();
-    if cfg.security.tls.is_some()
-        && cfg.faults.has(&Fault::AcceptOldTls)
-        && ocpp_core::security::old_tls::pretend_old_server(&stream).await
-    {
+    if cfg.security.tls.is_some() && cfg.faults.has(&Fault::AcceptOldTls) && ocpp_core::security::old_tls::pretend_old_server(&stream).await {
         return;
     }
-    let Ok((io, tls)) =
-        ocpp_core::security::tls::accept(stream, cfg.security.tls.clone(), Duration::from_secs(10))
-            .await
-    else {
-        return;
-    };
+    let Ok((io, tls)) = ocpp_core::security::tls::accept(stream, cfg.security.tls.clone(), Duration::from_secs(10)).await else { return };
     let peer_cn = tls.and_then(|t| t.peer_cn);
     let (shared, on_raised, handle) = (h.shared.clone(), h.on_raised, h.clone());
     let callback = move |req: &Request, mut resp: Response| -> Result<Response, ErrorResponse> {
-        let offered = req
-            .headers()
-            .get("sec-websocket-protocol")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let offered = req.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()).unwrap_or("");
         let station = station_id_from_path(req.uri().path());
         let refuse = |status: StatusCode, why: &str| {
             let mut r = ErrorResponse::new(Some(why.into()));
@@ -542,38 +375,20 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             Err(r)
         };
         // Fault accept-any-subprotocol: whatever is offered first is "selected".
-        let any = cfg
-            .faults
-            .has(&Fault::AcceptAnySubprotocol)
-            .then(|| offered.split(',').next().unwrap_or("").trim().to_string())
-            .filter(|s| !s.is_empty());
-        let negotiated =
-            negotiate(offered, &cfg.versions).or(any.as_ref().map(|_| cfg.versions[0]));
-        if negotiated.is_none()
-            && station.is_some()
-            && cfg.variants.contains(&Variant::UpgradeThenClose)
-        {
+        let any = cfg.faults.has(&Fault::AcceptAnySubprotocol).then(|| offered.split(',').next().unwrap_or("").trim().to_string()).filter(|s| !s.is_empty());
+        let negotiated = negotiate(offered, &cfg.versions).or(any.as_ref().map(|_| cfg.versions[0]));
+        if negotiated.is_none() && station.is_some() && cfg.variants.contains(&Variant::UpgradeThenClose) {
             // Upgraded without a subprotocol: `serve` closes at once, nothing chosen.
             return Ok(resp);
         }
         let Some((version, station)) = negotiated.zip(station) else {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "no supported OCPP subprotocol or no station id",
-            );
+            return refuse(StatusCode::BAD_REQUEST, "no supported OCPP subprotocol or no station id");
         };
         let sec = &cfg.security;
         if matches!(sec.profile, 1 | 2) && !cfg.faults.has(&Fault::AcceptAnyPassword) {
-            let auth = req
-                .headers()
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(ocpp_core::security::basic::decode);
+            let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(ocpp_core::security::basic::decode);
             let passwords = sec.passwords.lock().unwrap();
-            let known = passwords
-                .get(&station)
-                .or_else(|| passwords.get("*"))
-                .cloned();
+            let known = passwords.get(&station).or_else(|| passwords.get("*")).cloned();
             drop(passwords);
             let ok = matches!((&auth, &known), (Some((user, pw)), Some(expected)) if *user == station && ocpp_core::security::basic::same(pw, expected));
             // A station that accepted our new password may reconnect with it before its
@@ -581,39 +396,23 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             // answer, so it is the answer (A01.FR.03) — unless the CSMS keeps old passwords.
             let answered_early = !ok
                 && !cfg.faults.has(&Fault::KeepOldPassword)
-                && auth.as_ref().is_some_and(|(user, pw)| {
-                    *user == station && handle.password_being_set(&station, pw)
-                });
+                && auth.as_ref().is_some_and(|(user, pw)| *user == station && handle.password_being_set(&station, pw));
             if answered_early {
                 let pw = auth.as_ref().map(|(_, pw)| pw.clone()).unwrap_or_default();
                 handle.password_answered(&station, &pw, Some(&Value::from("Accepted")));
             }
             if !ok && !answered_early {
-                return refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "unknown station or wrong password",
-                );
+                return refuse(StatusCode::UNAUTHORIZED, "unknown station or wrong password");
             }
         }
-        if sec.profile == 3
-            && !cfg.faults.has(&Fault::IgnoreCertificateCn)
-            && peer_cn.as_deref() != Some(station.as_str())
-        {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                "the client certificate does not name this station",
-            );
+        if sec.profile == 3 && !cfg.faults.has(&Fault::IgnoreCertificateCn) && peer_cn.as_deref() != Some(station.as_str()) {
+            return refuse(StatusCode::FORBIDDEN, "the client certificate does not name this station");
         }
         {
             let mut shared = shared.lock().unwrap();
             let floor = shared.upgraded.get(&station).copied().unwrap_or(0);
             if sec.profile < floor && !cfg.faults.has(&Fault::AcceptLowerProfile) {
-                return refuse(
-                    StatusCode::UNAUTHORIZED,
-                    &format!(
-                        "this station moved to security profile {floor}; lower is refused (A05.FR.07)"
-                    ),
-                );
+                return refuse(StatusCode::UNAUTHORIZED, &format!("this station moved to security profile {floor}; lower is refused (A05.FR.07)"));
             }
             // A station on the raised endpoint has moved up for good.
             if on_raised && sec.profile > floor {
@@ -626,59 +425,31 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             return Err(r);
         }
         let selected = match (&any, cfg.faults.has(&Fault::WrongSubprotocol)) {
-            (Some(first), _) => {
-                HeaderValue::from_str(first).unwrap_or(HeaderValue::from_static("ocpp"))
-            }
+            (Some(first), _) => HeaderValue::from_str(first).unwrap_or(HeaderValue::from_static("ocpp")),
             (None, true) => HeaderValue::from_static("ocpp1.5"),
             (None, false) => HeaderValue::from_static(version.subprotocol()),
         };
-        resp.headers_mut()
-            .insert("sec-websocket-protocol", selected);
+        resp.headers_mut().insert("sec-websocket-protocol", selected);
         *chosen2.lock().unwrap() = Some((version, station));
         Ok(resp)
     };
-    let Ok(mut ws) =
-        tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config())).await
-    else {
-        return;
-    };
+    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async_with_config(io, callback, Some(ws_config())).await else { return };
     let Some((version, station)) = chosen.lock().unwrap().take() else {
         tracing::info!(target: "sim", "CSMS: no subprotocol agreed; closing the upgraded connection (variant upgrade-then-close)");
         let _ = futures_util::SinkExt::close(&mut ws).await;
         return;
     };
-    let too_soon = h
-        .shared
-        .lock()
-        .unwrap()
-        .last_close
-        .get(&station)
-        .is_some_and(|t| t.elapsed() < variant::QUICK_RECONNECT);
+    let too_soon = h.shared.lock().unwrap().last_close.get(&station).is_some_and(|t| t.elapsed() < variant::QUICK_RECONNECT);
     if too_soon && h.cfg.variants.contains(&Variant::SlowSessionSetup) {
         tracing::info!(target: "sim", "CSMS: {station} reconnected within {} ms of its last close; its session is still being torn down: closing with 1011 (variant slow-session-setup)", variant::QUICK_RECONNECT.as_millis());
-        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
-            code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Error,
-            reason: "session still closing".into(),
-        };
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame { code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Error, reason: "session still closing".into() };
         let _ = ws.close(Some(frame)).await;
-        h.shared
-            .lock()
-            .unwrap()
-            .last_close
-            .insert(station, std::time::Instant::now());
+        h.shared.lock().unwrap().last_close.insert(station, std::time::Instant::now());
         return;
     }
     let (mut source, tx, writer) = super::split(ws);
     // A reconnecting station replaces its old link.
-    h.shared.lock().unwrap().links.insert(
-        station.clone(),
-        Link {
-            tx: tx.clone(),
-            version,
-            outstanding: None,
-            queued: Default::default(),
-        },
-    );
+    h.shared.lock().unwrap().links.insert(station.clone(), Link { tx: tx.clone(), version, outstanding: None, queued: Default::default() });
     h.linked.notify_waiters();
     let cfg = h.cfg.clone();
     let lossy = cfg.variants.contains(&Variant::LossyClose);
@@ -705,46 +476,20 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
         match Frame::parse(text.as_str(), version) {
             Err(e) => {
                 let id = e.id.unwrap_or_else(|| "-1".into());
-                let err = cfg.faults.call_error(
-                    id,
-                    e.kind.error_code(version),
-                    e.reason,
-                    cfg.faults.wrong_value(""),
-                );
+                let err = cfg.faults.call_error(id, e.kind.error_code(version), e.reason, cfg.faults.wrong_value(""));
                 let _ = tx.send(Message::text(err.to_text()));
             }
-            Ok(Frame::Call {
-                id,
-                action,
-                payload,
-            }) => {
-                let custom = cfg.faults.has(&Fault::RejectCustomData)
-                    && payload.to_string().contains("\"customData\"");
-                let reply = check_call(version, &action, &payload)
-                    .and_then(|()| {
-                        if custom {
-                            Err(("FormatViolation", "customData is not allowed".into()))
-                        } else {
-                            Ok(())
-                        }
-                    })
-                    .and_then(|()| {
-                        let mut sh = h.shared.lock().unwrap();
-                        let record = sh.records.entry(station.clone()).or_default();
-                        on_call(&cfg, record, version, &action, &payload)
-                    });
-                let accepted_boot = action == "BootNotification"
-                    && reply.as_ref().is_ok_and(|r| r["status"] == "Accepted");
+            Ok(Frame::Call { id, action, payload }) => {
+                let custom = cfg.faults.has(&Fault::RejectCustomData) && payload.to_string().contains("\"customData\"");
+                let reply = check_call(version, &action, &payload).and_then(|()| if custom { Err(("FormatViolation", "customData is not allowed".into())) } else { Ok(()) }).and_then(|()| {
+                    let mut sh = h.shared.lock().unwrap();
+                    let record = sh.records.entry(station.clone()).or_default();
+                    on_call(&cfg, record, version, &action, &payload)
+                });
+                let accepted_boot = action == "BootNotification" && reply.as_ref().is_ok_and(|r| r["status"] == "Accepted");
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
                 if accepted_boot && cfg.variants.contains(&Variant::OwnCallsAfterBoot) {
-                    let (action, payload) = if version == OcppVersion::V16 {
-                        ("GetConfiguration", json!({}))
-                    } else {
-                        (
-                            "GetBaseReport",
-                            json!({"requestId": 9001, "reportBase": "FullInventory"}),
-                        )
-                    };
+                    let (action, payload) = if version == OcppVersion::V16 { ("GetConfiguration", json!({})) } else { ("GetBaseReport", json!({"requestId": 9001, "reportBase": "FullInventory"})) };
                     tracing::info!(target: "sim", "CSMS -> {station} {action} right after the boot (variant own-calls-after-boot)");
                     // A moment later, as a CSMS's back end would: while the station is already
                     // on to its next step.
@@ -756,13 +501,7 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                 }
             }
             Ok(Frame::Send { id, .. }) if cfg.faults.has(&Fault::AnswerSend) => {
-                let _ = tx.send(Message::text(
-                    Frame::CallResult {
-                        id,
-                        payload: json!({}),
-                    }
-                    .to_text(),
-                ));
+                let _ = tx.send(Message::text(Frame::CallResult { id, payload: json!({}) }.to_text()));
             }
             Ok(Frame::CallResult { id, payload }) => {
                 if lossy {
@@ -789,15 +528,10 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
     }
     {
         let mut sh = h.shared.lock().unwrap();
-        if sh
-            .links
-            .get(&station)
-            .is_some_and(|l| l.tx.same_channel(&tx))
-        {
+        if sh.links.get(&station).is_some_and(|l| l.tx.same_channel(&tx)) {
             sh.links.remove(&station);
         }
-        sh.last_close
-            .insert(station.clone(), std::time::Instant::now());
+        sh.last_close.insert(station.clone(), std::time::Instant::now());
     }
     // Answers already queued still go out; later (late) ones do not outlive the connection.
     writer.flushed(crate::FLUSH_WITHIN).await;
@@ -809,16 +543,12 @@ fn clock(cfg: &CsmsConfig) -> String {
     if !cfg.faults.has(&Fault::WrongClock) {
         return now_rfc3339();
     }
-    (chrono::Utc::now() - chrono::Duration::hours(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The id of a 2.x `IdTokenType` or a 1.6 idTag.
 fn token_id(token: &Value) -> &str {
-    token["idToken"]
-        .as_str()
-        .or_else(|| token.as_str())
-        .unwrap_or("")
+    token["idToken"].as_str().or_else(|| token.as_str()).unwrap_or("")
 }
 
 /// What the CSMS thinks of a token: a 2.x `IdTokenType` or a 1.6 idTag.
@@ -833,12 +563,7 @@ fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
     }
     let book = &cfg.tokens;
     match id {
-        _ if cfg.valid_id_tokens.iter().any(|t| t == id)
-            || book.grouped.iter().any(|t| t == id)
-            || id == book.master_pass =>
-        {
-            "Accepted"
-        }
+        _ if cfg.valid_id_tokens.iter().any(|t| t == id) || book.grouped.iter().any(|t| t == id) || id == book.master_pass => "Accepted",
         _ if id == book.blocked => "Blocked",
         _ if id == book.expired => "Expired",
         _ => "Invalid",
@@ -862,9 +587,7 @@ fn token_info(cfg: &CsmsConfig, version: OcppVersion, token: &Value, status: &st
     let group = group_of(cfg, token).filter(|_| status == "Accepted");
     match (version, group) {
         (OcppVersion::V16, Some(g)) => json!({"status": status, "parentIdTag": g}),
-        (_, Some(g)) => {
-            json!({"status": status, "groupIdToken": {"idToken": g, "type": "Central"}})
-        }
+        (_, Some(g)) => json!({"status": status, "groupIdToken": {"idToken": g, "type": "Central"}}),
         _ => json!({"status": status}),
     }
 }
@@ -877,10 +600,7 @@ fn start_status(cfg: &CsmsConfig, st: &mut StationRecord, tx: &str, token: &Valu
         return status;
     }
     let id = token_id(token).to_string();
-    let busy = st
-        .tokens_in_use
-        .iter()
-        .any(|(other, t)| other != tx && *t == id);
+    let busy = st.tokens_in_use.iter().any(|(other, t)| other != tx && *t == id);
     if busy && cfg.variants.contains(&Variant::OneTransactionPerToken) {
         return "ConcurrentTx";
     }
@@ -888,13 +608,7 @@ fn start_status(cfg: &CsmsConfig, st: &mut StationRecord, tx: &str, token: &Valu
     "Accepted"
 }
 
-fn on_call(
-    cfg: &CsmsConfig,
-    st: &mut StationRecord,
-    version: OcppVersion,
-    action: &str,
-    p: &Value,
-) -> Result<Value, (&'static str, String)> {
+fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, action: &str, p: &Value) -> Result<Value, (&'static str, String)> {
     let v16 = version == OcppVersion::V16;
     Ok(match action {
         "BootNotification" => {
@@ -903,12 +617,8 @@ fn on_call(
             json!({"currentTime": clock(cfg), "interval": cfg.heartbeat_interval, "status": "Accepted"})
         }
         "Heartbeat" => json!({"currentTime": clock(cfg)}),
-        "Authorize" if v16 => {
-            json!({"idTagInfo": token_info(cfg, version, &p["idTag"], auth_status(cfg, &p["idTag"]))})
-        }
-        "Authorize" => {
-            json!({"idTokenInfo": token_info(cfg, version, &p["idToken"], auth_status(cfg, &p["idToken"]))})
-        }
+        "Authorize" if v16 => json!({"idTagInfo": token_info(cfg, version, &p["idTag"], auth_status(cfg, &p["idTag"]))}),
+        "Authorize" => json!({"idTokenInfo": token_info(cfg, version, &p["idToken"], auth_status(cfg, &p["idToken"]))}),
         "StatusNotification" if v16 => {
             let connector = p["connectorId"].as_i64().unwrap_or_default();
             match p["status"].as_str() {
@@ -924,16 +634,10 @@ fn on_call(
         }
         "StartTransaction" => {
             st.next_tx_id += 1;
-            let id = if cfg.faults.has(&Fault::TransactionIdReuse) {
-                1
-            } else {
-                st.next_tx_id
-            };
+            let id = if cfg.faults.has(&Fault::TransactionIdReuse) { 1 } else { st.next_tx_id };
             st.transactions.insert(id.to_string(), false);
             let connector = p["connectorId"].as_i64().unwrap_or_default();
-            let status = if cfg.variants.contains(&Variant::RequirePreparing)
-                && !st.prepared.contains(&connector)
-            {
+            let status = if cfg.variants.contains(&Variant::RequirePreparing) && !st.prepared.contains(&connector) {
                 "Invalid"
             } else {
                 start_status(cfg, st, &id.to_string(), &p["idTag"])
@@ -949,27 +653,18 @@ fn on_call(
                 st.prepared.remove(&c);
             }
             match p.get("idTag") {
-                Some(tag) => {
-                    json!({"idTagInfo": token_info(cfg, version, tag, auth_status(cfg, tag))})
-                }
+                Some(tag) => json!({"idTagInfo": token_info(cfg, version, tag, auth_status(cfg, tag))}),
                 None => json!({}),
             }
         }
         "TransactionEvent" => {
-            let tx = p["transactionInfo"]["transactionId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            let tx = p["transactionInfo"]["transactionId"].as_str().unwrap_or_default().to_string();
             let ended = p["eventType"] == "Ended";
             st.transactions.insert(tx.clone(), ended);
             let info = p.get("idToken").map(|t| {
                 // A token that joins an ongoing transaction (Started, or Updated when it
                 // authorizes later) must not be in another one.
-                let status = if !ended && !st.tokens_in_use.contains_key(&tx) {
-                    start_status(cfg, st, &tx, t)
-                } else {
-                    auth_status(cfg, t)
-                };
+                let status = if !ended && !st.tokens_in_use.contains_key(&tx) { start_status(cfg, st, &tx, t) } else { auth_status(cfg, t) };
                 token_info(cfg, version, t, status)
             });
             if ended {
@@ -984,12 +679,7 @@ fn on_call(
             for e in p["eventData"].as_array().into_iter().flatten() {
                 let id = e["eventId"].as_i64().unwrap_or_default();
                 if !st.event_ids.insert(id) {
-                    return Err((
-                        "PropertyConstraintViolation",
-                        format!(
-                            "eventId {id} was used already since the station's boot (variant unique-event-ids)"
-                        ),
-                    ));
+                    return Err(("PropertyConstraintViolation", format!("eventId {id} was used already since the station's boot (variant unique-event-ids)")));
                 }
             }
             json!({})
@@ -997,9 +687,6 @@ fn on_call(
         // Only its own vendor id means anything to this CSMS.
         "DataTransfer" if p["vendorId"] == "ocpp-harness" => json!({"status": "Accepted"}),
         "DataTransfer" => json!({"status": "UnknownVendorId"}),
-        _ => defaults::answer(version, action).ok_or((
-            "NotImplemented",
-            format!("{action} is not an OCPP {version} action"),
-        ))?,
+        _ => defaults::answer(version, action).ok_or(("NotImplemented", format!("{action} is not an OCPP {version} action")))?,
     })
 }

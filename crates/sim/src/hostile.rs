@@ -4,10 +4,7 @@
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_tungstenite::tungstenite::{
     Message,
-    protocol::frame::{
-        Frame,
-        coding::{Data, OpCode},
-    },
+    protocol::frame::{Frame, coding::{Data, OpCode}},
 };
 
 use super::Hostile;
@@ -35,25 +32,16 @@ pub fn act(h: Hostile, tx: &UnboundedSender<Message>) -> After {
         Hostile::BadFrameShape => text(r#"{"messageTypeId": 2, "action": "Heartbeat"}"#.into()),
         Hostile::UnknownMessageType => text(r#"[7,"hostile-1",{}]"#.into()),
         Hostile::BinaryFrame => {
-            let _ = tx.send(Message::binary(vec![
-                0x02, 0x00, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50,
-            ]));
+            let _ = tx.send(Message::binary(vec![0x02, 0x00, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50]));
         }
-        Hostile::HugeFrame => text(format!(
-            r#"[2,"hostile-huge","Heartbeat",{{"pad":"{}"}}]"#,
-            "x".repeat(max_message() + 1024)
-        )),
+        Hostile::HugeFrame => text(format!(r#"[2,"hostile-huge","Heartbeat",{{"pad":"{}"}}]"#, "x".repeat(max_message() + 1024))),
         Hostile::Flood => {
             for i in 0..FLOOD {
                 text(format!(r#"[2,"flood-{i}","Heartbeat",{{}}]"#));
             }
         }
         Hostile::CloseMidMessage => {
-            let first = Frame::message(
-                r#"[2,"hostile-half","Heartbeat",{"#.as_bytes().to_vec(),
-                OpCode::Data(Data::Text),
-                false,
-            );
+            let first = Frame::message(r#"[2,"hostile-half","Heartbeat",{"#.as_bytes().to_vec(), OpCode::Data(Data::Text), false);
             let _ = tx.send(Message::Frame(first));
             return After::Drop;
         }

@@ -15,11 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_tungstenite::tungstenite::Message;
 
-use ocpp_core::{
-    frame::Frame,
-    schema::{self, Direction},
-    version::OcppVersion,
-};
+use ocpp_core::{frame::Frame, schema::{self, Direction}, version::OcppVersion};
 
 /// How late a `late-answer` fault answers: longer than any case waits for an answer.
 pub const LATE_ANSWER: Duration = Duration::from_secs(20);
@@ -193,10 +189,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("forget-group", Fault::ForgetGroup),
     ("accept-old-tls", Fault::AcceptOldTls),
     ("accept-downgrade", Fault::AcceptDowngrade),
-    (
-        "ignore-connection-profiles",
-        Fault::IgnoreConnectionProfiles,
-    ),
+    ("ignore-connection-profiles", Fault::IgnoreConnectionProfiles),
     ("no-fallback", Fault::NoFallback),
     ("accept-stray-tx-profile", Fault::AcceptStrayTxProfile),
     ("ignore-max-profile", Fault::IgnoreMaxProfile),
@@ -213,10 +206,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-operator", Fault::IgnoreOperator),
     ("wrong-clock", Fault::WrongClock),
     ("answer-send", Fault::AnswerSend),
-    (
-        "untrusted-server-certificate",
-        Fault::UntrustedServerCertificate,
-    ),
+    ("untrusted-server-certificate", Fault::UntrustedServerCertificate),
     ("reject-custom-data", Fault::RejectCustomData),
 ];
 
@@ -260,11 +250,7 @@ impl Hostile {
     ];
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(h, _)| *h == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("hostile")
+        Self::ALL.iter().find(|(h, _)| *h == self).map(|(_, n)| *n).unwrap_or("hostile")
     }
 
     pub fn named(name: &str) -> Option<Hostile> {
@@ -274,23 +260,12 @@ impl Hostile {
 
 impl Fault {
     /// Faults that take an optional action (`no-answer:Heartbeat`).
-    const WITH_ACTION: [&str; 6] = [
-        "schema-violation",
-        "wrong-message-id",
-        "late-answer",
-        "no-answer",
-        "not-implemented",
-        "wrong-value",
-    ];
+    const WITH_ACTION: [&str; 6] = ["schema-violation", "wrong-message-id", "late-answer", "no-answer", "not-implemented", "wrong-value"];
 
     /// Every fault name, for error messages and `--help`.
     pub fn names() -> Vec<&'static str> {
         let switches = SWITCHES.iter().map(|(n, _)| *n);
-        Self::WITH_ACTION
-            .into_iter()
-            .chain(switches)
-            .chain(Hostile::ALL.iter().map(|(_, n)| *n))
-            .collect()
+        Self::WITH_ACTION.into_iter().chain(switches).chain(Hostile::ALL.iter().map(|(_, n)| *n)).collect()
     }
 }
 
@@ -302,13 +277,7 @@ impl FromStr for Fault {
             Some((n, _)) => (n, None),
             None => (s, None),
         };
-        let plain = |f: Fault| {
-            if action.is_some() {
-                Err(format!("fault {name} takes no action"))
-            } else {
-                Ok(f)
-            }
-        };
+        let plain = |f: Fault| if action.is_some() { Err(format!("fault {name} takes no action")) } else { Ok(f) };
         match name {
             "schema-violation" => Ok(Fault::SchemaViolation(action)),
             "wrong-message-id" => Ok(Fault::WrongMessageId(action)),
@@ -320,10 +289,7 @@ impl FromStr for Fault {
                 Some((_, f)) => plain(f.clone()),
                 None => match Hostile::named(other) {
                     Some(h) => plain(Fault::Hostile(h)),
-                    None => Err(format!(
-                        "unknown fault {name:?}; known: {}",
-                        Fault::names().join(", ")
-                    )),
+                    None => Err(format!("unknown fault {name:?}; known: {}", Fault::names().join(", "))),
                 },
             },
         }
@@ -340,13 +306,7 @@ impl fmt::Display for Fault {
             Fault::NotImplemented(a) => ("not-implemented", a.as_ref()),
             Fault::WrongValue(a) => ("wrong-value", a.as_ref()),
             Fault::Hostile(h) => (h.name(), None),
-            switch => (
-                SWITCHES
-                    .iter()
-                    .find(|(_, f)| f == switch)
-                    .map_or("?", |(n, _)| *n),
-                None,
-            ),
+            switch => (SWITCHES.iter().find(|(_, f)| f == switch).map_or("?", |(n, _)| *n), None),
         };
         match action {
             Some(a) => write!(f, "{name}:{a}"),
@@ -365,40 +325,19 @@ impl Faults {
 
     /// Whether a fault of this kind applies to `action`.
     fn matches(&self, action: &str, kind: impl Fn(&Fault) -> Option<&Option<String>>) -> bool {
-        self.0
-            .iter()
-            .filter_map(kind)
-            .any(|a| a.as_deref().is_none_or(|a| a == action))
+        self.0.iter().filter_map(kind).any(|a| a.as_deref().is_none_or(|a| a == action))
     }
 
     pub fn hostile(&self) -> Option<Hostile> {
-        self.0.iter().find_map(|f| {
-            if let Fault::Hostile(h) = f {
-                Some(*h)
-            } else {
-                None
-            }
-        })
+        self.0.iter().find_map(|f| if let Fault::Hostile(h) = f { Some(*h) } else { None })
     }
 
     pub fn schema_violation(&self, action: &str) -> bool {
-        self.matches(action, |f| {
-            if let Fault::SchemaViolation(a) = f {
-                Some(a)
-            } else {
-                None
-            }
-        })
+        self.matches(action, |f| if let Fault::SchemaViolation(a) = f { Some(a) } else { None })
     }
 
     pub fn wrong_value(&self, action: &str) -> bool {
-        self.matches(action, |f| {
-            if let Fault::WrongValue(a) = f {
-                Some(a)
-            } else {
-                None
-            }
-        })
+        self.matches(action, |f| if let Fault::WrongValue(a) = f { Some(a) } else { None })
     }
 
     /// Apply the faults that alter a message the DUT sends (CALL or CALLRESULT payload).
@@ -416,19 +355,10 @@ impl Faults {
 /// its schema allows, every boolean flips and every number grows by one. Returns whether
 /// anything changed.
 pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) -> bool {
-    let Some(schema) = schema::schema_value(version, action, dir) else {
-        return false;
-    };
+    let Some(schema) = schema::schema_value(version, action, dir) else { return false };
     fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/definitions/"))
-        {
-            Some(name) => root
-                .get("definitions")
-                .and_then(|d| d.get(name))
-                .unwrap_or(s),
+        match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+            Some(name) => root.get("definitions").and_then(|d| d.get(name)).unwrap_or(s),
             None => s,
         }
     }
@@ -473,9 +403,7 @@ pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &m
                 changed
             }
             Value::Array(items) => match s.get("items") {
-                Some(is) => items
-                    .iter_mut()
-                    .fold(false, |acc, child| walk(root, is, child) || acc),
+                Some(is) => items.iter_mut().fold(false, |acc, child| walk(root, is, child) || acc),
                 None => false,
             },
             _ => false,
@@ -489,119 +417,53 @@ impl Faults {
     /// The CALLERROR a DUT with these faults sends where OCPP-J prescribes `code`; `swap` also
     /// changes the code (fault wrong-value).
     pub fn call_error(&self, id: String, code: &str, description: String, swap: bool) -> Frame {
-        let code = if swap || self.has(&Fault::WrongErrorCode) {
-            other_error_code(code)
-        } else {
-            code
-        };
-        let details = if self.has(&Fault::ErrorDetailsText) {
-            json!("no details")
-        } else {
-            json!({})
-        };
-        Frame::CallError {
-            id,
-            code: code.into(),
-            description,
-            details,
-        }
+        let code = if swap || self.has(&Fault::WrongErrorCode) { other_error_code(code) } else { code };
+        let details = if self.has(&Fault::ErrorDetailsText) { json!("no details") } else { json!({}) };
+        Frame::CallError { id, code: code.into(), description, details }
     }
 }
 
 pub fn other_error_code(code: &str) -> &'static str {
-    if code == "GenericError" {
-        "InternalError"
-    } else {
-        "GenericError"
-    }
+    if code == "GenericError" { "InternalError" } else { "GenericError" }
 }
 
 /// Break a payload against its schema in a way any validator reports: the first required
 /// property gets a value of the wrong JSON type.
 pub fn corrupt(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) {
-    let first = schema::schema_value(version, action, dir).and_then(|s| {
-        s.get("required")?
-            .as_array()?
-            .first()?
-            .as_str()
-            .map(str::to_string)
-    });
+    let first = schema::schema_value(version, action, dir)
+        .and_then(|s| s.get("required")?.as_array()?.first()?.as_str().map(str::to_string));
     match first {
-        Some(name) => {
-            payload[name] = if payload[&name].is_boolean() {
-                json!("x")
-            } else {
-                json!(true)
-            }
-        }
+        Some(name) => payload[name] = if payload[&name].is_boolean() { json!("x") } else { json!(true) },
         None => payload["unexpectedProperty"] = json!(true),
     }
 }
 
 /// Send the DUT's answer to a CALL it received, with whatever faults apply to the action.
-pub fn answer(
-    tx: &UnboundedSender<Message>,
-    faults: &Faults,
-    version: OcppVersion,
-    id: &str,
-    action: &str,
-    reply: Result<Value, (&str, String)>,
-) {
-    if faults.matches(action, |f| {
-        if let Fault::NoAnswer(a) = f {
-            Some(a)
-        } else {
-            None
-        }
-    }) {
+pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersion, id: &str, action: &str, reply: Result<Value, (&str, String)>) {
+    if faults.matches(action, |f| if let Fault::NoAnswer(a) = f { Some(a) } else { None }) {
         return;
     }
-    let id = if faults.matches(action, |f| {
-        if let Fault::WrongMessageId(a) = f {
-            Some(a)
-        } else {
-            None
-        }
-    }) {
+    let id = if faults.matches(action, |f| if let Fault::WrongMessageId(a) = f { Some(a) } else { None }) {
         format!("{id}-x")
     } else if faults.has(&Fault::TruncateMessageId) {
         id.chars().take(32).collect()
     } else {
         id.to_string()
     };
-    let not_impl = faults.matches(action, |f| {
-        if let Fault::NotImplemented(a) = f {
-            Some(a)
-        } else {
-            None
-        }
-    });
+    let not_impl = faults.matches(action, |f| if let Fault::NotImplemented(a) = f { Some(a) } else { None });
     let frame = match reply {
-        _ if not_impl => Frame::CallError {
-            id,
-            code: "NotImplemented".into(),
-            description: format!("{action} is not implemented"),
-            details: json!({}),
-        },
+        _ if not_impl => Frame::CallError { id, code: "NotImplemented".into(), description: format!("{action} is not implemented"), details: json!({}) },
         Ok(mut payload) => {
             faults.alter(version, action, Direction::Response, &mut payload);
             Frame::CallResult { id, payload }
         }
-        Err((code, description)) => {
-            faults.call_error(id, code, description, faults.wrong_value(action))
-        }
+        Err((code, description)) => faults.call_error(id, code, description, faults.wrong_value(action)),
     };
     let msg = Message::text(frame.to_text());
     if faults.hostile() == Some(Hostile::AnswerTwice) {
         let _ = tx.send(msg.clone());
     }
-    if faults.matches(action, |f| {
-        if let Fault::LateAnswer(a) = f {
-            Some(a)
-        } else {
-            None
-        }
-    }) {
+    if faults.matches(action, |f| if let Fault::LateAnswer(a) = f { Some(a) } else { None }) {
         let tx = tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(LATE_ANSWER).await;
@@ -641,21 +503,14 @@ impl Writer {
 
 /// Split a WebSocket into its incoming stream and a channel that a writer task drains, so
 /// handlers (and delayed, faulty answers) can send without owning the sink.
-pub fn split<S>(
-    ws: tokio_tungstenite::WebSocketStream<S>,
-) -> (
-    futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>,
-    UnboundedSender<Message>,
-    Writer,
-)
+pub fn split<S>(ws: tokio_tungstenite::WebSocketStream<S>) -> (futures_util::stream::SplitStream<tokio_tungstenite::WebSocketStream<S>>, UnboundedSender<Message>, Writer)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use futures_util::{SinkExt, StreamExt};
     let (mut sink, stream) = ws.split();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Message>();
-    let (flush, mut flushes) =
-        tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
+    let (flush, mut flushes) = tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<()>>();
     let task = tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -682,13 +537,8 @@ where
 }
 
 /// Validate a CALL the DUT received; the error is the CALLERROR a conformant DUT sends.
-pub fn check_call(
-    version: OcppVersion,
-    action: &str,
-    payload: &Value,
-) -> Result<(), (&'static str, String)> {
-    schema::validate(version, action, Direction::Request, payload)
-        .map_err(|e| (e.error_code(version), e.to_string()))
+pub fn check_call(version: OcppVersion, action: &str, payload: &Value) -> Result<(), (&'static str, String)> {
+    schema::validate(version, action, Direction::Request, payload).map_err(|e| (e.error_code(version), e.to_string()))
 }
 
 #[cfg(test)]
@@ -697,13 +547,7 @@ mod tests {
 
     #[test]
     fn faults_parse_and_print() {
-        for s in [
-            "skip-boot",
-            "no-answer",
-            "no-answer:Heartbeat",
-            "schema-violation:BootNotification",
-            "wrong-subprotocol",
-        ] {
+        for s in ["skip-boot", "no-answer", "no-answer:Heartbeat", "schema-violation:BootNotification", "wrong-subprotocol"] {
             assert_eq!(s.parse::<Fault>().unwrap().to_string(), s);
         }
         assert!("skip-boot:Heartbeat".parse::<Fault>().is_err());
@@ -712,99 +556,35 @@ mod tests {
 
     #[test]
     fn swapped_enums_stay_valid_but_differ() {
-        let mut p =
-            json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
-        assert!(swap_enum(
-            OcppVersion::V201,
-            "BootNotification",
-            Direction::Response,
-            &mut p
-        ));
+        let mut p = json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
+        assert!(swap_enum(OcppVersion::V201, "BootNotification", Direction::Response, &mut p));
         assert_ne!(p["status"], "Accepted");
-        assert!(
-            schema::validate(
-                OcppVersion::V201,
-                "BootNotification",
-                Direction::Response,
-                &p
-            )
-            .is_ok()
-        );
+        assert!(schema::validate(OcppVersion::V201, "BootNotification", Direction::Response, &p).is_ok());
         // Nested, through a $ref: the idTokenInfo status of an Authorize answer.
         let mut a = json!({"idTokenInfo": {"status": "Accepted"}});
-        assert!(swap_enum(
-            OcppVersion::V201,
-            "Authorize",
-            Direction::Response,
-            &mut a
-        ));
+        assert!(swap_enum(OcppVersion::V201, "Authorize", Direction::Response, &mut a));
         assert_ne!(a["idTokenInfo"]["status"], "Accepted");
         // 1.6 schemas inline their enums.
         let mut r = json!({"status": "Accepted"});
-        assert!(swap_enum(
-            OcppVersion::V16,
-            "RemoteStartTransaction",
-            Direction::Response,
-            &mut r
-        ));
+        assert!(swap_enum(OcppVersion::V16, "RemoteStartTransaction", Direction::Response, &mut r));
         assert_eq!(r["status"], "Rejected");
         // Booleans flip, numbers grow, and the result is still valid.
         let mut t = json!({"messagesInQueue": false, "ongoingIndicator": true});
-        assert!(swap_enum(
-            OcppVersion::V201,
-            "GetTransactionStatus",
-            Direction::Response,
-            &mut t
-        ));
-        assert_eq!(
-            t,
-            json!({"messagesInQueue": true, "ongoingIndicator": false})
-        );
+        assert!(swap_enum(OcppVersion::V201, "GetTransactionStatus", Direction::Response, &mut t));
+        assert_eq!(t, json!({"messagesInQueue": true, "ongoingIndicator": false}));
         let mut l = json!({"listVersion": 0});
-        assert!(swap_enum(
-            OcppVersion::V16,
-            "GetLocalListVersion",
-            Direction::Response,
-            &mut l
-        ));
+        assert!(swap_enum(OcppVersion::V16, "GetLocalListVersion", Direction::Response, &mut l));
         assert_eq!(l["listVersion"], 1);
-        assert!(
-            schema::validate(
-                OcppVersion::V16,
-                "GetLocalListVersion",
-                Direction::Response,
-                &l
-            )
-            .is_ok()
-        );
+        assert!(schema::validate(OcppVersion::V16, "GetLocalListVersion", Direction::Response, &l).is_ok());
         // Nothing to swap: nothing changes.
         let mut h = json!({});
-        assert!(!swap_enum(
-            OcppVersion::V201,
-            "Heartbeat",
-            Direction::Request,
-            &mut h
-        ));
+        assert!(!swap_enum(OcppVersion::V201, "Heartbeat", Direction::Request, &mut h));
     }
 
     #[test]
     fn corrupt_payloads_fail_validation() {
-        let mut p =
-            json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
-        corrupt(
-            OcppVersion::V201,
-            "BootNotification",
-            Direction::Response,
-            &mut p,
-        );
-        assert!(
-            schema::validate(
-                OcppVersion::V201,
-                "BootNotification",
-                Direction::Response,
-                &p
-            )
-            .is_err()
-        );
+        let mut p = json!({"currentTime": "2024-01-01T00:00:00Z", "interval": 10, "status": "Accepted"});
+        corrupt(OcppVersion::V201, "BootNotification", Direction::Response, &mut p);
+        assert!(schema::validate(OcppVersion::V201, "BootNotification", Direction::Response, &p).is_err());
     }
 }

@@ -191,24 +191,16 @@ pub fn is_iso14443_uid(token: &str) -> bool {
 impl FromStr for Variant {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Variant::ALL
-            .iter()
-            .find(|(_, n)| *n == s)
-            .map(|(v, _)| *v)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Variant::ALL.iter().map(|(_, n)| *n).collect();
-                format!("unknown variant {s:?}; known: {}", names.join(", "))
-            })
+        Variant::ALL.iter().find(|(_, n)| *n == s).map(|(v, _)| *v).ok_or_else(|| {
+            let names: Vec<&str> = Variant::ALL.iter().map(|(_, n)| *n).collect();
+            format!("unknown variant {s:?}; known: {}", names.join(", "))
+        })
     }
 }
 
 impl fmt::Display for Variant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = Variant::ALL
-            .iter()
-            .find(|(v, _)| v == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("?");
+        let name = Variant::ALL.iter().find(|(v, _)| v == self).map(|(_, n)| *n).unwrap_or("?");
         f.write_str(name)
     }
 }
@@ -223,12 +215,7 @@ mod tests {
             assert_eq!(n.parse::<Variant>().unwrap(), v);
             assert_eq!(v.to_string(), n);
         }
-        assert!(
-            "own-call-frist"
-                .parse::<Variant>()
-                .unwrap_err()
-                .contains("own-call-first")
-        );
+        assert!("own-call-frist".parse::<Variant>().unwrap_err().contains("own-call-first"));
     }
 
     #[test]
@@ -236,13 +223,7 @@ mod tests {
         for ok in ["04E91C5A8B2F80", "3a7f2c1d"] {
             assert!(is_iso14443_uid(ok), "{ok}");
         }
-        for bad in [
-            "TOKEN-1",
-            "3A7F2C1",
-            "04E91C5A8B2F8G",
-            "04E91C5A8B2F8000",
-            "",
-        ] {
+        for bad in ["TOKEN-1", "3A7F2C1", "04E91C5A8B2F8G", "04E91C5A8B2F8000", ""] {
             assert!(!is_iso14443_uid(bad), "{bad}");
         }
     }

@@ -6,11 +6,7 @@ use ocpp_core::{case::Role, version::OcppVersion};
 use ocpp_sim::Fault;
 
 #[derive(Parser)]
-#[command(
-    name = "ocpp-harness",
-    version,
-    about = "OCPP-J conformance test harness (1.6J, 2.0.1, 2.1)"
-)]
+#[command(name = "ocpp-harness", version, about = "OCPP-J conformance test harness (1.6J, 2.0.1, 2.1)")]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -330,12 +326,7 @@ pub(crate) struct SimSecurity {
 
 impl SimSecurity {
     pub(crate) fn load(&self, station_id: &str) -> anyhow::Result<ocpp_core::security::Security> {
-        let c = ocpp_core::security::SecurityConfig {
-            profile: self.security_profile,
-            password: self.password.clone(),
-            password_env: None,
-            pki: self.pki.clone(),
-        };
+        let c = ocpp_core::security::SecurityConfig { profile: self.security_profile, password: self.password.clone(), password_env: None, pki: self.pki.clone() };
         ocpp_core::security::Security::load(&c, std::path::Path::new("."), station_id)
     }
 }

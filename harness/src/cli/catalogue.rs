@@ -1,13 +1,9 @@
 //! `list`, `coverage` and `prove`: loading the suites and selecting their cases.
 use std::{path::PathBuf, process::ExitCode};
 
-use super::args::*;
 use ocpp_core::version::OcppVersion;
-use ocpp_harness::{
-    host::{Host, Suite},
-    runner::RunOptions,
-    select::Selection,
-};
+use ocpp_harness::{host::{Host, Suite}, runner::RunOptions, select::Selection};
+use super::args::*;
 
 pub(crate) fn cache_dir(a: &SelectArgs) -> Option<PathBuf> {
     if a.no_cache {
@@ -59,56 +55,26 @@ pub(crate) fn selection(a: &SelectArgs) -> Selection {
 }
 
 pub(crate) fn versions(v: &[OcppVersion]) -> String {
-    v.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub(crate) async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let host = Host::new(cache_dir(&args.select))?;
     let (suites, failed) = load(&host, &args.select).await;
     let sel = selection(&args.select);
-    let all: Vec<_> = suites
-        .iter()
-        .flat_map(|s| s.cases.iter().cloned())
-        .collect();
+    let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
     for problem in ocpp_harness::lint::lint(&all) {
         eprintln!("warning: {problem}");
     }
-    let cases: Vec<_> = suites
-        .iter()
-        .flat_map(|s| s.cases.iter())
-        .filter(|c| sel.selects(c))
-        .collect();
+    let cases: Vec<_> = suites.iter().flat_map(|s| s.cases.iter()).filter(|c| sel.selects(c)).collect();
     if args.json {
         say!("{}", serde_json::to_string_pretty(&cases)?);
     } else {
         for c in &cases {
-            let kind = if c.mandatory() {
-                "mandatory".to_string()
-            } else {
-                format!("needs feature {}", c.features.join(","))
-            };
-            say!(
-                "{}: test  [{} | {} | {} | {kind} | {}] {}",
-                c.id,
-                versions(&c.versions),
-                c.role,
-                c.profile,
-                c.requirements.join(" "),
-                c.title
-            );
+            let kind = if c.mandatory() { "mandatory".to_string() } else { format!("needs feature {}", c.features.join(",")) };
+            say!("{}: test  [{} | {} | {} | {kind} | {}] {}", c.id, versions(&c.versions), c.role, c.profile, c.requirements.join(" "), c.title);
         }
-        say!(
-            "\n{} tests{}",
-            cases.len(),
-            if failed.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} suites not loaded)", failed.len())
-            }
-        );
+        say!("\n{} tests{}", cases.len(), if failed.is_empty() { String::new() } else { format!(" ({} suites not loaded)", failed.len()) });
         // Coverage per version and DUT side, the way certification counts it.
         let mut counts = std::collections::BTreeMap::<(String, &str), usize>::new();
         for c in &cases {
@@ -120,73 +86,30 @@ pub(crate) async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             say!("  OCPP {v:<5}  DUT {dut:<16} {n:>4}");
         }
     }
-    Ok(if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-pub(crate) async fn coverage(
-    select: SelectArgs,
-    json: bool,
-    missing: bool,
-) -> anyhow::Result<ExitCode> {
+pub(crate) async fn coverage(select: SelectArgs, json: bool, missing: bool) -> anyhow::Result<ExitCode> {
     let host = Host::new(cache_dir(&select))?;
     let (suites, failed) = load(&host, &select).await;
-    let all: Vec<_> = suites
-        .iter()
-        .flat_map(|s| s.cases.iter().cloned())
-        .collect();
+    let all: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().cloned()).collect();
     let c = ocpp_harness::coverage::of(&all);
     if json {
         say!("{}", serde_json::to_string_pretty(&c)?);
     } else {
         say!("OCPP 2.0.1 certification test list (part 5) covered by the loaded suites:\n");
-        say!(
-            "{:<36} {:<16} {:>13} {:>13}",
-            "profile",
-            "DUT",
-            "mandatory",
-            "conditional"
-        );
+        say!("{:<36} {:<16} {:>13} {:>13}", "profile", "DUT", "mandatory", "conditional");
         for t in &c.tallies {
-            say!(
-                "{:<36} {:<16} {:>6} / {:<4} {:>6} / {:<4}",
-                t.profile,
-                t.dut,
-                t.mandatory_covered,
-                t.mandatory,
-                t.conditional_covered,
-                t.conditional
-            );
+            say!("{:<36} {:<16} {:>6} / {:<4} {:>6} / {:<4}", t.profile, t.dut, t.mandatory_covered, t.mandatory, t.conditional_covered, t.conditional);
             if missing && !t.missing.is_empty() {
                 say!("    missing: {}", t.missing.join(" "));
             }
         }
-        say!(
-            "\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}",
-            c.own,
-            if c.unlisted.is_empty() {
-                "none".into()
-            } else {
-                c.unlisted.join(" ")
-            }
-        );
+        say!("\nplus {} own cases (OH_) at 2.0.1; TC_ ids not in the list: {}", c.own, if c.unlisted.is_empty() { "none".into() } else { c.unlisted.join(" ") });
         let v = &c.v16;
-        say!(
-            "\nOCPP 1.6 (OCA test ids TC_, own OH_): CSMS DUT {} TC_ + {} OH_, charge-point DUT {} TC_ + {} OH_",
-            v.csms_oca,
-            v.csms_own,
-            v.station_oca,
-            v.station_own
-        );
+        say!("\nOCPP 1.6 (OCA test ids TC_, own OH_): CSMS DUT {} TC_ + {} OH_, charge-point DUT {} TC_ + {} OH_", v.csms_oca, v.csms_own, v.station_oca, v.station_own);
     }
-    Ok(if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<ExitCode> {
@@ -194,34 +117,17 @@ pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<Exit
     let host = std::sync::Arc::new(Host::new(cache_dir(&select))?);
     let (suites, failed) = load(&host, &select).await;
     let sel = selection(&select);
-    let base = RunOptions {
-        fresh_dut: true,
-        version: select.version,
-        ..Default::default()
-    };
+    let base = RunOptions { fresh_dut: true, version: select.version, ..Default::default() };
     let (mut proven, mut all) = (0, vec![]);
     for suite in &suites {
         for meta in suite.cases.iter().filter(|c| sel.selects(c)) {
             let proof = ocpp_harness::proof::prove(&host, suite, meta, &base, &[]).await?;
             if !json {
                 match &proof {
-                    Proof::Proven { by, requirement } => {
-                        say!("{}: proven: {by} fails it citing {requirement}", meta.id)
-                    }
-                    Proof::Unproven { tried } if tried.is_empty() => say!(
-                        "{}: UNPROVEN: it exchanged no CALL with the DUT that a wrong value could go into",
-                        meta.id
-                    ),
-                    Proof::Unproven { tried } => say!(
-                        "{}: UNPROVEN: nothing fails it citing one of {}; tried {}",
-                        meta.id,
-                        meta.requirements.join(" "),
-                        tried.join("; ")
-                    ),
-                    Proof::DoesNotPass { verdict, reason } => say!(
-                        "{}: does not pass against the reference DUT: {verdict}: {reason}",
-                        meta.id
-                    ),
+                    Proof::Proven { by, requirement } => say!("{}: proven: {by} fails it citing {requirement}", meta.id),
+                    Proof::Unproven { tried } if tried.is_empty() => say!("{}: UNPROVEN: it exchanged no CALL with the DUT that a wrong value could go into", meta.id),
+                    Proof::Unproven { tried } => say!("{}: UNPROVEN: nothing fails it citing one of {}; tried {}", meta.id, meta.requirements.join(" "), tried.join("; ")),
+                    Proof::DoesNotPass { verdict, reason } => say!("{}: does not pass against the reference DUT: {verdict}: {reason}", meta.id),
                 }
             }
             proven += usize::from(matches!(proof, Proof::Proven { .. }));
@@ -233,9 +139,5 @@ pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<Exit
     } else {
         say!("\n{proven} of {} cases proven", all.len());
     }
-    Ok(if failed.is_empty() && proven == all.len() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if failed.is_empty() && proven == all.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -22,35 +22,14 @@ pub(crate) fn merge(out: &std::path::Path, inputs: &[PathBuf]) -> anyhow::Result
         cases.append(&mut run.cases);
     }
     let mut seen = std::collections::HashSet::new();
-    if let Some(dup) = cases
-        .iter()
-        .find(|c| !seen.insert((c.meta.suite.clone(), c.meta.id.clone(), c.version)))
-    {
-        anyhow::bail!(
-            "{} ({}) is in more than one input: were the shards of the same partition?",
-            dup.meta.id,
-            dup.version
-        );
+    if let Some(dup) = cases.iter().find(|c| !seen.insert((c.meta.suite.clone(), c.meta.id.clone(), c.version))) {
+        anyhow::bail!("{} ({}) is in more than one input: were the shards of the same partition?", dup.meta.id, dup.version);
     }
-    let mut writer = ReportWriter::new(out, duts.join(" + "))
-        .with_context(|| format!("creating {}", out.display()))?;
+    let mut writer = ReportWriter::new(out, duts.join(" + ")).with_context(|| format!("creating {}", out.display()))?;
     writer.set_run_info(info);
     writer.write(&cases)?;
     let c = Counts::of(&cases);
-    say!(
-        "merged {} cases from {} reports into {}: {} passed; {} failed; {} errors; {} skipped; {} inconclusive",
-        cases.len(),
-        inputs.len(),
-        out.display(),
-        c.passed,
-        c.failed,
-        c.errors,
-        c.skipped,
-        c.inconclusive
-    );
-    Ok(if c.failed + c.errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    say!("merged {} cases from {} reports into {}: {} passed; {} failed; {} errors; {} skipped; {} inconclusive",
+        cases.len(), inputs.len(), out.display(), c.passed, c.failed, c.errors, c.skipped, c.inconclusive);
+    Ok(if c.failed + c.errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

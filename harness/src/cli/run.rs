@@ -1,18 +1,12 @@
 //! `run`: the suites against the DUT, reports after every case, Ctrl-C leaving valid ones.
 use std::{process::ExitCode, time::Instant};
 
-use super::{
-    args::*,
-    catalogue::{cache_dir, load, selection},
-};
 use anyhow::Context as _;
 use ocpp_core::case::Verdict;
-use ocpp_harness::{
-    host::Host,
-    runner::{Dut, RunOptions, Runner},
-};
-use ocpp_report::{Counts, ReportWriter};
 use ocpp_sim::Faults;
+use ocpp_harness::{host::Host, runner::{Dut, RunOptions, Runner}};
+use ocpp_report::{Counts, ReportWriter};
+use super::{args::*, catalogue::{cache_dir, load, selection}};
 
 pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.max_message_bytes {
@@ -22,30 +16,14 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (suites, failed) = load(&host, &args.select).await;
     let sel = selection(&args.select);
     let dut = if args.csms_url.is_some() || args.listen.is_some() {
-        anyhow::ensure!(
-            args.faults.is_empty(),
-            "--fault applies to the built-in DUTs only"
-        );
-        Dut::External {
-            csms_url: args.csms_url.clone(),
-            listen: args.listen,
-        }
+        anyhow::ensure!(args.faults.is_empty(), "--fault applies to the built-in DUTs only");
+        Dut::External { csms_url: args.csms_url.clone(), listen: args.listen }
     } else {
-        Dut::BuiltIn {
-            faults: Faults(args.faults.clone()),
-        }
+        Dut::BuiltIn { faults: Faults(args.faults.clone()) }
     };
     let mut dut_label = match &dut {
         Dut::BuiltIn { faults } if faults.0.is_empty() => "built-in reference DUTs".to_string(),
-        Dut::BuiltIn { faults } => format!(
-            "built-in reference DUTs with faults {}",
-            faults
-                .0
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
+        Dut::BuiltIn { faults } => format!("built-in reference DUTs with faults {}", faults.0.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
         Dut::External { csms_url, listen } => {
             let mut sides = vec![];
             if let Some(u) = csms_url {
@@ -58,49 +36,24 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if !args.variants.is_empty() {
-        dut_label += &format!(
-            " (variants {})",
-            args.variants
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        );
+        dut_label += &format!(" (variants {})", args.variants.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
     }
-    let description = args
-        .dut
-        .as_ref()
-        .map(|p| ocpp_harness::description::DutDescription::load(p).map(|d| (p, d)))
-        .transpose()?;
+    let description = args.dut.as_ref().map(|p| ocpp_harness::description::DutDescription::load(p).map(|d| (p, d))).transpose()?;
     if let Some(name) = description.as_ref().and_then(|(_, d)| d.name.as_ref()) {
         dut_label = format!("{name}: {dut_label}");
     }
-    let mut opts = RunOptions {
-        dut,
-        version: args.select.version,
-        fresh_dut: args.fresh_dut,
-        variants: args.variants.clone(),
-        ..Default::default()
-    };
+    let mut opts = RunOptions { dut, version: args.select.version, fresh_dut: args.fresh_dut, variants: args.variants.clone(), ..Default::default() };
     opts.config.station_id = args.station_id.clone();
     if args.csms_url.is_some() {
         // A lab's CSMS knows none of the built-in CSMS's blocked, expired or group tokens: a
         // case that needs one skips unless the DUT description names it (never tests "unknown").
-        opts.config.parameters.retain(|k, _| {
-            !ocpp_core::defaults::TOKEN_PARAMETERS
-                .iter()
-                .any(|(t, _)| t == k)
-        });
+        opts.config.parameters.retain(|k, _| !ocpp_core::defaults::TOKEN_PARAMETERS.iter().any(|(t, _)| t == k));
     }
     if let Some((path, d)) = description {
         if let Some(sec) = &d.security {
             let base = path.parent().unwrap_or(std::path::Path::new("."));
-            let station_id = d
-                .station_id
-                .clone()
-                .unwrap_or_else(|| args.station_id.clone());
-            opts.security = ocpp_core::security::Security::load(sec, base, &station_id)
-                .with_context(|| format!("in [security] of {}", path.display()))?;
+            let station_id = d.station_id.clone().unwrap_or_else(|| args.station_id.clone());
+            opts.security = ocpp_core::security::Security::load(sec, base, &station_id).with_context(|| format!("in [security] of {}", path.display()))?;
         }
         opts.describe(d);
     } else if matches!(opts.dut, Dut::BuiltIn { .. }) {
@@ -110,16 +63,12 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let (Some(dir), None) = (&args.pki, &opts.security.pki) {
-        let pki = ocpp_core::security::pki::Pki::load(dir)
-            .with_context(|| format!("--pki {}", dir.display()))?;
+        let pki = ocpp_core::security::pki::Pki::load(dir).with_context(|| format!("--pki {}", dir.display()))?;
         opts.security.pki = Some(std::sync::Arc::new(pki));
     }
     if let Some(profile) = args.security_profile {
         match &opts.dut {
-            Dut::BuiltIn { .. } => {
-                opts.security =
-                    ocpp_core::security::Security::generated(profile, &opts.config.station_id)?
-            }
+            Dut::BuiltIn { .. } => opts.security = ocpp_core::security::Security::generated(profile, &opts.config.station_id)?,
             Dut::External { .. } => anyhow::ensure!(
                 profile == opts.security.profile,
                 "--security-profile {profile}: an external DUT's security comes from the [security] table of its description (--dut), which says {}",
@@ -131,20 +80,14 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let bench = ocpp_bench::config::BenchConfig::load(path)?;
         let dead = super::perf::report_bench_check(path, &bench).await;
         if dead > 0 && !args.ignore_bench_check {
-            eprintln!(
-                "error: {dead} bench capability(ies) do not answer; fix the bench or start anyway with --ignore-bench-check"
-            );
+            eprintln!("error: {dead} bench capability(ies) do not answer; fix the bench or start anyway with --ignore-bench-check");
             return Ok(ExitCode::from(2));
         }
         opts.bench = Some(bench);
     }
     let opts_summary = (opts.security.profile, opts.config.station_id.clone());
     let runner = Runner::new(std::sync::Arc::new(host), opts).await?;
-    let chosen: Vec<_> = suites
-        .iter()
-        .flat_map(|s| s.cases.iter().map(move |c| (s, c)))
-        .filter(|(_, c)| sel.selects(c))
-        .collect();
+    let chosen: Vec<_> = suites.iter().flat_map(|s| s.cases.iter().map(move |c| (s, c))).filter(|(_, c)| sel.selects(c)).collect();
     if args.list {
         for (_, c) in &chosen {
             say!("{}: test", c.id);
@@ -152,29 +95,16 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // Each case at every version it lists that the DUT declares (or at --ocpp).
-    let selected: Vec<_> = chosen
-        .iter()
-        .flat_map(|(s, c)| runner.versions_for(c).into_iter().map(move |v| (*s, *c, v)))
-        .collect();
-    let mut writer = ReportWriter::new(&args.reports, dut_label.clone())
-        .with_context(|| format!("creating {}", args.reports.display()))?;
+    let selected: Vec<_> = chosen.iter().flat_map(|(s, c)| runner.versions_for(c).into_iter().map(move |v| (*s, *c, v))).collect();
+    let mut writer = ReportWriter::new(&args.reports, dut_label.clone()).with_context(|| format!("creating {}", args.reports.display()))?;
     if let Some(path) = &args.junit {
-        writer = writer
-            .with_junit_path(path.clone())
-            .with_context(|| format!("creating {}", path.display()))?;
+        writer = writer.with_junit_path(path.clone()).with_context(|| format!("creating {}", path.display()))?;
     }
     writer.set_run_info(run_info(&args, &suites, &opts_summary));
-    say!(
-        "\nrunning {} cases ({} runs, a case once per version) against {dut_label}",
-        chosen.len(),
-        selected.len()
-    );
+    say!("\nrunning {} cases ({} runs, a case once per version) against {dut_label}", chosen.len(), selected.len());
     let t0 = Instant::now();
     // A suite that did not load is an error in the reports, not a silent gap.
-    let mut results: Vec<_> = failed
-        .iter()
-        .map(|(name, e)| ocpp_report::CaseResult::suite_error(name, e))
-        .collect();
+    let mut results: Vec<_> = failed.iter().map(|(name, e)| ocpp_report::CaseResult::suite_error(name, e)).collect();
     writer.write(&results)?;
     let signal = interrupt();
     tokio::pin!(signal);
@@ -197,30 +127,15 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             Verdict::Skip(reason) => format!("skipped ({reason})"),
             Verdict::Inconclusive(reason) => format!("inconclusive ({reason})"),
         };
-        say!(
-            "test {} [{} {}] ... {status}",
-            r.meta.id,
-            r.version,
-            r.meta.role
-        );
+        say!("test {} [{} {}] ... {status}", r.meta.id, r.version, r.meta.role);
         results.push(r);
         writer.set_stations(runner.stations().await);
         writer.write(&results)?;
     }
     for s in runner.stations().await {
         let version = s.version.map(|v| format!(" ({v})")).unwrap_or_default();
-        let identity = s
-            .identity
-            .as_deref()
-            .map(|i| format!(" — {i}"))
-            .unwrap_or_default();
-        say!(
-            "station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases{identity}",
-            s.station_id,
-            s.connections,
-            s.boots,
-            s.reboots_requested
-        );
+        let identity = s.identity.as_deref().map(|i| format!(" — {i}")).unwrap_or_default();
+        say!("station {}{version}: {} connection(s), {} boot(s), {} reboot(s) asked for by cases{identity}", s.station_id, s.connections, s.boots, s.reboots_requested);
     }
     let bad: Vec<_> = results.iter().filter(|r| r.verdict.is_failure()).collect();
     if !bad.is_empty() {
@@ -235,8 +150,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut why: std::collections::BTreeMap<String, usize> = Default::default();
     for r in &results {
         if let Verdict::Skip(reason) | Verdict::Inconclusive(reason) = &r.verdict {
-            *why.entry(format!("{}: {reason}", r.verdict.name()))
-                .or_default() += 1;
+            *why.entry(format!("{}: {reason}", r.verdict.name())).or_default() += 1;
         }
     }
     if !why.is_empty() {
@@ -253,32 +167,16 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let outcome = if ok { "ok" } else { "FAILED" };
     say!(
         "\ntest result: {outcome}. {} passed; {} failed; {} errors; {} skipped; {} inconclusive; finished in {:.2}s",
-        c.passed,
-        c.failed,
-        c.errors,
-        c.skipped,
-        c.inconclusive,
-        t0.elapsed().as_secs_f64()
+        c.passed, c.failed, c.errors, c.skipped, c.inconclusive, t0.elapsed().as_secs_f64()
     );
-    say!(
-        "reports: {} and {}",
-        writer.junit_path().display(),
-        args.reports.join("results.json").display()
-    );
+    say!("reports: {} and {}", writer.junit_path().display(), args.reports.join("results.json").display());
     if bad_skip {
         say!("--fail-on-skip: {unrun} case(s) did not run to a verdict");
     }
     if missing {
-        say!(
-            "{} case(s) inconclusive or not run: no verdict for them (--allow-inconclusive to exit 0 anyway)",
-            c.inconclusive
-        );
+        say!("{} case(s) inconclusive or not run: no verdict for them (--allow-inconclusive to exit 0 anyway)", c.inconclusive);
     }
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM (what CI sends on a timeout), with the signal's name.
@@ -291,11 +189,7 @@ pub(crate) async fn interrupt() -> &'static str {
 }
 
 /// The suites by content hash and the settings of this run, for the reports.
-fn run_info(
-    args: &RunArgs,
-    suites: &[ocpp_harness::host::Suite],
-    (profile, station_id): &(u8, String),
-) -> ocpp_report::RunInfo {
+fn run_info(args: &RunArgs, suites: &[ocpp_harness::host::Suite], (profile, station_id): &(u8, String)) -> ocpp_report::RunInfo {
     let mut settings = std::collections::BTreeMap::new();
     let mut set = |k: &str, v: String| {
         if !v.is_empty() {
@@ -310,64 +204,16 @@ fn run_info(
     set("ocpp", s.version.map(|v| v.to_string()).unwrap_or_default());
     set("profiles", s.profiles.join(","));
     set("blocks", s.blocks.join(","));
-    set(
-        "partition",
-        s.partition
-            .map(|p| format!("hash:{}/{}", p.k, p.n))
-            .unwrap_or_default(),
-    );
+    set("partition", s.partition.map(|p| format!("hash:{}/{}", p.k, p.n)).unwrap_or_default());
     set("security-profile", profile.to_string());
     set("station-id", station_id.clone());
-    set(
-        "dut-description",
-        args.dut
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-    );
-    set(
-        "bench",
-        args.bench
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-    );
+    set("dut-description", args.dut.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
+    set("bench", args.bench.as_ref().map(|p| p.display().to_string()).unwrap_or_default());
     set("csms-url", args.csms_url.clone().unwrap_or_default());
-    set(
-        "listen",
-        args.listen.map(|a| a.to_string()).unwrap_or_default(),
-    );
-    set(
-        "faults",
-        args.faults
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    set(
-        "variants",
-        args.variants
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    set(
-        "fresh-dut",
-        if args.fresh_dut {
-            "yes".into()
-        } else {
-            String::new()
-        },
-    );
-    let suites = suites
-        .iter()
-        .map(|s| ocpp_report::SuiteInfo {
-            name: s.name.clone(),
-            sha256: s.sha256.clone(),
-            cases: s.cases.len(),
-        })
-        .collect();
+    set("listen", args.listen.map(|a| a.to_string()).unwrap_or_default());
+    set("faults", args.faults.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    set("variants", args.variants.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    set("fresh-dut", if args.fresh_dut { "yes".into() } else { String::new() });
+    let suites = suites.iter().map(|s| ocpp_report::SuiteInfo { name: s.name.clone(), sha256: s.sha256.clone(), cases: s.cases.len() }).collect();
     ocpp_report::RunInfo { suites, settings }
 }

@@ -19,9 +19,7 @@ pub(crate) fn cases() -> Vec<Case> {
         let j = if v == "1.6" { &["OCPP-J 1.6 4.2.3"][..] } else { &["OCPP-J 4.3"][..] };
         let id = |n: &str| -> &'static str { Box::leak(format!("OH_{tag}RPC_{n}_CSMS").into_boxed_str()) };
         let title = |t: &str| -> &'static str { Box::leak(format!("{v} {t}").into_boxed_str()) };
-        let case = |n: &str, t: &str, requirements: &'static [&'static str], run: fn() -> Step| {
-            Case::new(id(n), title(t), STATION, versions, requirements, run)
-        };
+        let case = |n: &str, t: &str, requirements: &'static [&'static str], run: fn() -> Step| Case::new(id(n), title(t), STATION, versions, requirements, run);
         // 2.0.1 has this one as OH_RPC_01_CSMS; 2.1's 01 is the SEND case.
         let not_json_title = "a frame that is not JSON is answered with a CALLERROR naming a format problem";
         match v {

@@ -262,9 +262,7 @@ fn answer(outcome: Result<CallOutcome, SessionError>, requirement: &str, action:
 /// failing (OCPP-J lets a station not implement an optional message).
 pub fn call_optional(conn: &Connection, requirement: &str, action: &str, payload: Value, feature: &str) -> Step<Value> {
     match conn.call(action, &payload.to_string(), 10_000) {
-        Ok(CallOutcome::Error(e)) if e.code == "NotImplemented" => {
-            Err(Verdict::Skip(format!("the station does not implement {action} ({feature}): this case's prerequisite")))
-        }
+        Ok(CallOutcome::Error(e)) if e.code == "NotImplemented" => Err(Verdict::Skip(format!("the station does not implement {action} ({feature}): this case's prerequisite"))),
         other => answer(other, requirement, action),
     }
 }

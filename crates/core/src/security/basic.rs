@@ -9,9 +9,7 @@ pub fn encode(user: &str, password: &str) -> String {
 
 /// User and password from an `Authorization` header value, if it is well-formed Basic.
 pub fn decode(header: &str) -> Option<(String, String)> {
-    let b64 = header
-        .strip_prefix("Basic ")
-        .or_else(|| header.strip_prefix("basic "))?;
+    let b64 = header.strip_prefix("Basic ").or_else(|| header.strip_prefix("basic "))?;
     let text = String::from_utf8(STANDARD.decode(b64.trim()).ok()?).ok()?;
     let (user, password) = text.split_once(':')?;
     Some((user.to_string(), password.to_string()))
@@ -19,11 +17,7 @@ pub fn decode(header: &str) -> Option<(String, String)> {
 
 /// Constant-time comparison, so a lab's reference CSMS does not leak password prefixes.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -43,48 +43,27 @@ pub struct Security {
     /// Profiles a station DUT was raised to during the run (A05), per OCPP version (each has its
     /// station): irreversible, so every later case with that station is at that profile (a
     /// CSMS DUT stays at the run's). Clones share it.
-    raised: std::sync::Arc<
-        std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, u8>>,
-    >,
+    raised: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, u8>>>,
     /// Where a CSMS DUT moved the harness station one profile up (A05, TC_A_19_CSMS), per
     /// version: (profile, CSMS URL). The CSMS refuses it lower from then on, so the rest of
     /// the run connects there. Clones share it.
-    moved: std::sync::Arc<
-        std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, (u8, String)>>,
-    >,
+    moved: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<crate::version::OcppVersion, (u8, String)>>>,
 }
 
 impl Security {
     /// Check and load a `[security]` table (`base`: the directory paths are relative to).
     pub fn load(c: &SecurityConfig, base: &Path, station_id: &str) -> anyhow::Result<Security> {
-        anyhow::ensure!(
-            c.profile <= 3,
-            "security profile {} does not exist (0-3)",
-            c.profile
-        );
-        anyhow::ensure!(
-            c.password.is_none() || c.password_env.is_none(),
-            "give password or password-env, not both"
-        );
+        anyhow::ensure!(c.profile <= 3, "security profile {} does not exist (0-3)", c.profile);
+        anyhow::ensure!(c.password.is_none() || c.password_env.is_none(), "give password or password-env, not both");
         let password = match &c.password_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
-                anyhow::anyhow!("password-env: the environment variable {var} is not set")
-            })?),
+            Some(var) => Some(std::env::var(var).map_err(|_| anyhow::anyhow!("password-env: the environment variable {var} is not set"))?),
             None => c.password.clone(),
         };
         if matches!(c.profile, 1 | 2) {
-            anyhow::ensure!(
-                password.is_some(),
-                "security profile {} needs the station's password (password = ... or password-env = ...)",
-                c.profile
-            );
+            anyhow::ensure!(password.is_some(), "security profile {} needs the station's password (password = ... or password-env = ...)", c.profile);
         }
         if c.profile >= 2 {
-            anyhow::ensure!(
-                c.pki.is_some(),
-                "security profile {} needs a PKI directory (pki = ..., see `ocpp-harness pki init`)",
-                c.profile
-            );
+            anyhow::ensure!(c.pki.is_some(), "security profile {} needs a PKI directory (pki = ..., see `ocpp-harness pki init`)", c.profile);
         }
         if let Some(p) = &password {
             basic::hide(station_id, p);
@@ -93,68 +72,34 @@ impl Security {
             Some(dir) => Some(std::sync::Arc::new(pki::Pki::load(&base.join(dir))?)),
             None => None,
         };
-        Ok(Security {
-            profile: c.profile,
-            password,
-            pki,
-            adopted: Default::default(),
-            raised: Default::default(),
-            moved: Default::default(),
-        })
+        Ok(Security { profile: c.profile, password, pki, adopted: Default::default(), raised: Default::default(), moved: Default::default() })
     }
 
     /// Settings for the built-in DUTs at `profile`: a fresh PKI and a random password.
     pub fn generated(profile: u8, station_id: &str) -> anyhow::Result<Security> {
-        anyhow::ensure!(
-            profile <= 3,
-            "security profile {profile} does not exist (0-3)"
-        );
+        anyhow::ensure!(profile <= 3, "security profile {profile} does not exist (0-3)");
         let password = format!("pw-{:016x}{:08x}", rand_u64(), std::process::id());
         basic::hide(station_id, &password);
         let pki = pki::Pki::generate(station_id, &["localhost".into(), "127.0.0.1".into()])?;
-        Ok(Security {
-            profile,
-            password: Some(password),
-            pki: Some(std::sync::Arc::new(pki)),
-            adopted: Default::default(),
-            raised: Default::default(),
-            moved: Default::default(),
-        })
+        Ok(Security { profile, password: Some(password), pki: Some(std::sync::Arc::new(pki)), adopted: Default::default(), raised: Default::default(), moved: Default::default() })
     }
 
     /// The same settings with the configured password in force: each run starts from it, and
     /// runs sharing these settings (a test binary's trials) do not see each other's changes.
     pub fn for_new_run(&self) -> Security {
-        Security {
-            adopted: Default::default(),
-            raised: Default::default(),
-            moved: Default::default(),
-            ..self.clone()
-        }
+        Security { adopted: Default::default(), raised: Default::default(), moved: Default::default(), ..self.clone() }
     }
 
     /// The settings in force for the station DUT of `version`: the run's, at the profile the
     /// station was raised to if it was.
     pub fn in_force(&self, version: crate::version::OcppVersion) -> Security {
-        let profile = self
-            .raised
-            .lock()
-            .unwrap()
-            .get(&version)
-            .copied()
-            .unwrap_or(self.profile);
-        Security {
-            profile,
-            ..self.clone()
-        }
+        let profile = self.raised.lock().unwrap().get(&version).copied().unwrap_or(self.profile);
+        Security { profile, ..self.clone() }
     }
 
     /// The same material at another profile.
     pub fn at_profile(&self, profile: u8) -> Security {
-        Security {
-            profile,
-            ..self.clone()
-        }
+        Security { profile, ..self.clone() }
     }
 
     /// Where the CSMS DUT of `version` moved the harness station, if it did: (profile, URL).
@@ -187,11 +132,7 @@ impl Security {
 
     /// The station's password in force: the one it accepted last in this run, else the configured one.
     pub fn password(&self) -> Option<String> {
-        self.adopted
-            .lock()
-            .unwrap()
-            .clone()
-            .or_else(|| self.password.clone())
+        self.adopted.lock().unwrap().clone().or_else(|| self.password.clone())
     }
 
     /// The harness station accepted `password` from the CSMS (SetVariables BasicAuthPassword).
@@ -206,9 +147,7 @@ impl Security {
 
     /// The PKI, for profiles that need one.
     pub fn pki(&self) -> Result<&pki::Pki, String> {
-        self.pki
-            .as_deref()
-            .ok_or_else(|| format!("security profile {} needs a PKI", self.profile))
+        self.pki.as_deref().ok_or_else(|| format!("security profile {} needs a PKI", self.profile))
     }
 }
 
@@ -226,77 +165,38 @@ impl Security {
     pub fn serve(&self, v: pki::Variant) -> Result<ServeSecurity, String> {
         let tls = if self.profile >= 2 {
             let pki = self.pki()?;
-            let id = pki
-                .server(v, &pki.server_hosts())?
-                .ok_or("a CSMS on TLS cannot serve without a certificate")?;
+            let id = pki.server(v, &pki.server_hosts())?.ok_or("a CSMS on TLS cannot serve without a certificate")?;
             let client_ca = (self.profile == 3).then_some(pki.ca_pem.as_str());
             Some(tls::server_config(&id, client_ca).map_err(|e| format!("{e:#}"))?)
         } else if v != pki::Variant::Configured {
-            return Err(format!(
-                "a server certificate needs security profile 2 or 3; the run is at {}",
-                self.profile
-            ));
+            return Err(format!("a server certificate needs security profile 2 or 3; the run is at {}", self.profile));
         } else {
             None
         };
-        Ok(ServeSecurity {
-            profile: self.profile,
-            tls,
-            configured_certificate: v == pki::Variant::Configured,
-            password: self.password.clone(),
-            old_tls: None,
-        })
+        Ok(ServeSecurity { profile: self.profile, tls, configured_certificate: v == pki::Variant::Configured, password: self.password.clone(), old_tls: None })
     }
 
     /// How the harness station presents itself as `station_id`.
-    pub fn client(
-        &self,
-        station_id: &str,
-        creds: Credentials,
-        v: pki::Variant,
-    ) -> Result<ClientSecurity, String> {
-        let password = || {
-            self.password().ok_or_else(|| {
-                "no Basic-auth password is configured ([security] password)".to_string()
-            })
-        };
+    pub fn client(&self, station_id: &str, creds: Credentials, v: pki::Variant) -> Result<ClientSecurity, String> {
+        let password = || self.password().ok_or_else(|| "no Basic-auth password is configured ([security] password)".to_string());
         let basic = match creds {
-            Credentials::Configured if matches!(self.profile, 1 | 2) => {
-                Some((station_id.to_string(), password()?))
-            }
+            Credentials::Configured if matches!(self.profile, 1 | 2) => Some((station_id.to_string(), password()?)),
             Credentials::Configured | Credentials::None => None,
-            Credentials::WrongPassword => Some((
-                station_id.to_string(),
-                "not-the-password-0123456789".to_string(),
-            )),
+            Credentials::WrongPassword => Some((station_id.to_string(), "not-the-password-0123456789".to_string())),
             Credentials::WrongUsername => Some((format!("NOT-{station_id}"), password()?)),
         };
         let tls = if self.profile >= 2 {
             let pki = self.pki()?;
             // At profile 2 the configured client certificate is none.
-            let v = if self.profile == 2 && v == pki::Variant::Configured {
-                pki::Variant::None
-            } else {
-                v
-            };
+            let v = if self.profile == 2 && v == pki::Variant::Configured { pki::Variant::None } else { v };
             let id = pki.client(v, station_id)?;
-            Some(
-                tls::client_config(&pki.ca_pem, id.as_ref(), false)
-                    .map_err(|e| format!("{e:#}"))?,
-            )
+            Some(tls::client_config(&pki.ca_pem, id.as_ref(), false).map_err(|e| format!("{e:#}"))?)
         } else if v != pki::Variant::Configured {
-            return Err(format!(
-                "a client certificate needs security profile 2 or 3; the run is at {}",
-                self.profile
-            ));
+            return Err(format!("a client certificate needs security profile 2 or 3; the run is at {}", self.profile));
         } else {
             None
         };
-        Ok(ClientSecurity {
-            profile: self.profile,
-            basic,
-            tls,
-        })
+        Ok(ClientSecurity { profile: self.profile, basic, tls })
     }
 }
 
@@ -304,12 +204,7 @@ impl Security {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
 

@@ -47,12 +47,7 @@ pub fn client_hello(version: [u8; 2], server_name: Option<&str>) -> Vec<u8> {
     body.extend_from_slice(&random);
     body.push(0); // no session id
     let suites: [u16; 7] = [0xc009, 0xc00a, 0xc013, 0xc014, 0x002f, 0x0035, 0x00ff];
-    body.extend(with_len16(
-        &suites
-            .iter()
-            .flat_map(|s| s.to_be_bytes())
-            .collect::<Vec<_>>(),
-    ));
+    body.extend(with_len16(&suites.iter().flat_map(|s| s.to_be_bytes()).collect::<Vec<_>>()));
     body.extend_from_slice(&[1, 0]); // null compression only
     let mut ext = vec![];
     if let Some(name) = server_name.filter(|n| n.parse::<std::net::IpAddr>().is_err()) {
@@ -75,16 +70,8 @@ pub fn client_hello(version: [u8; 2], server_name: Option<&str>) -> Vec<u8> {
 
 /// Host and port of a wss:// URL (443 when it names none); None for anything else.
 pub fn wss_endpoint(url: &str) -> Option<(String, u16)> {
-    let uri = url
-        .parse::<tokio_tungstenite::tungstenite::http::Uri>()
-        .ok()
-        .filter(|u| u.scheme_str() == Some("wss"))?;
-    Some((
-        uri.host()?
-            .trim_matches(|c| c == '[' || c == ']')
-            .to_string(),
-        uri.port_u16().unwrap_or(443),
-    ))
+    let uri = url.parse::<tokio_tungstenite::tungstenite::http::Uri>().ok().filter(|u| u.scheme_str() == Some("wss"))?;
+    Some((uri.host()?.trim_matches(|c| c == '[' || c == ']').to_string(), uri.port_u16().unwrap_or(443)))
 }
 
 /// How the start of a peer's first record came back.
@@ -99,12 +86,7 @@ enum Head {
 
 /// Read the start of the peer's first record into `buf`: `want` bytes, 7 when it is an alert
 /// (all an alert has), or what came before the peer closed or `deadline`.
-async fn read_head(
-    stream: &mut tokio::net::TcpStream,
-    buf: &mut [u8],
-    want: usize,
-    deadline: tokio::time::Instant,
-) -> Head {
+async fn read_head(stream: &mut tokio::net::TcpStream, buf: &mut [u8], want: usize, deadline: tokio::time::Instant) -> Head {
     let mut got = 0;
     while got < want && !(got >= 7 && buf[0] == 0x15) {
         match tokio::time::timeout_at(deadline, stream.read(&mut buf[got..])).await {
@@ -120,18 +102,10 @@ async fn read_head(
 /// Read what answers a ClientHello: the first record's kind.
 pub fn classify(first: &[u8]) -> OldTlsAnswer {
     match first {
-        [0x15, _, _, _, _, level, desc, ..] => {
-            OldTlsAnswer::Refused(format!("TLS alert {} (level {level})", alert_name(*desc)))
-        }
-        [0x16, _, _, _, _, 0x02, _, _, _, major, minor, ..] => {
-            OldTlsAnswer::ServerHello(version_name([*major, *minor]))
-        }
+        [0x15, _, _, _, _, level, desc, ..] => OldTlsAnswer::Refused(format!("TLS alert {} (level {level})", alert_name(*desc))),
+        [0x16, _, _, _, _, 0x02, _, _, _, major, minor, ..] => OldTlsAnswer::ServerHello(version_name([*major, *minor])),
         [] => OldTlsAnswer::Refused("closed the connection".into()),
-        other => OldTlsAnswer::Refused(format!(
-            "answered {} bytes that are no ServerHello ({:02x?})",
-            other.len(),
-            &other[..other.len().min(8)]
-        )),
+        other => OldTlsAnswer::Refused(format!("answered {} bytes that are no ServerHello ({:02x?})", other.len(), &other[..other.len().min(8)])),
     }
 }
 
@@ -148,47 +122,27 @@ fn alert_name(desc: u8) -> String {
 
 /// Connect to `host:port`, offer at most TLS `version` ("1.0" or "1.1"), and say what came
 /// back within `wait`; then close.
-pub async fn offer(
-    host: &str,
-    port: u16,
-    version: &str,
-    wait: Duration,
-) -> Result<OldTlsAnswer, String> {
-    let v = wire_version(version).ok_or_else(|| {
-        format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be offered")
-    })?;
+pub async fn offer(host: &str, port: u16, version: &str, wait: Duration) -> Result<OldTlsAnswer, String> {
+    let v = wire_version(version).ok_or_else(|| format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be offered"))?;
     let mut tcp = tokio::time::timeout(wait, tokio::net::TcpStream::connect((host, port)))
         .await
-        .map_err(|_| {
-            format!(
-                "connecting to {host}:{port} took longer than {} ms",
-                wait.as_millis()
-            )
-        })?
+        .map_err(|_| format!("connecting to {host}:{port} took longer than {} ms", wait.as_millis()))?
         .map_err(|e| format!("cannot reach {host}:{port}: {e}"))?;
-    tcp.write_all(&client_hello(v, Some(host)))
-        .await
-        .map_err(|e| format!("sending the ClientHello to {host}:{port}: {e}"))?;
+    tcp.write_all(&client_hello(v, Some(host))).await.map_err(|e| format!("sending the ClientHello to {host}:{port}: {e}"))?;
     let mut buf = vec![0u8; 16];
     // Enough bytes to tell an alert from a ServerHello's version, or the end of the stream.
-    Ok(
-        match read_head(&mut tcp, &mut buf, 11, tokio::time::Instant::now() + wait).await {
-            Head::Silent => OldTlsAnswer::Silent,
-            Head::Reset(e) => OldTlsAnswer::Refused(format!("reset the connection ({e})")),
-            Head::Bytes(n) => classify(&buf[..n]),
-        },
-    )
+    Ok(match read_head(&mut tcp, &mut buf, 11, tokio::time::Instant::now() + wait).await {
+        Head::Silent => OldTlsAnswer::Silent,
+        Head::Reset(e) => OldTlsAnswer::Refused(format!("reset the connection ({e})")),
+        Head::Bytes(n) => classify(&buf[..n]),
+    })
 }
 
 /// The client's version in a ClientHello offering at most TLS 1.1 (none for 1.2 and later:
 /// client_version 3.3, or a supported_versions extension).
 pub fn old_hello_version(record: &[u8]) -> Option<[u8; 2]> {
     match record {
-        [0x16, _, _, _, _, 0x01, _, _, _, 3, minor, ..]
-            if *minor < 3 && !record.windows(2).any(|w| w == [0x00, 0x2b]) =>
-        {
-            Some([3, *minor])
-        }
+        [0x16, _, _, _, _, 0x01, _, _, _, 3, minor, ..] if *minor < 3 && !record.windows(2).any(|w| w == [0x00, 0x2b]) => Some([3, *minor]),
         _ => None,
     }
 }
@@ -209,50 +163,25 @@ fn server_hello(v: [u8; 2]) -> Vec<u8> {
 /// Harness as CSMS offering an old TLS to a station (TC_A_06_CS): take its ClientHello,
 /// answer a ServerHello choosing `version` ("1.0", "1.1"), and see what the station does
 /// within `wait`. Ok(how it ended the handshake), or Err(what it did instead).
-pub async fn serve_old(
-    mut stream: tokio::net::TcpStream,
-    version: &str,
-    wait: Duration,
-) -> Result<String, String> {
-    let v = wire_version(version).ok_or_else(|| {
-        format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be served")
-    })?;
+pub async fn serve_old(mut stream: tokio::net::TcpStream, version: &str, wait: Duration) -> Result<String, String> {
+    let v = wire_version(version).ok_or_else(|| format!("TLS version {version:?}: only \"1.0\" and \"1.1\" can be served"))?;
     let mut buf = vec![0u8; 4096];
     match tokio::time::timeout(wait, stream.read(&mut buf)).await {
         Ok(Ok(n)) if n > 5 && buf[0] == 0x16 && buf[5] == 1 => {}
         Ok(Ok(n)) => return Err(format!("the station sent no ClientHello ({n} bytes)")),
-        Ok(Err(e)) => {
-            return Err(format!(
-                "the station's connection failed before its ClientHello: {e}"
-            ));
-        }
+        Ok(Err(e)) => return Err(format!("the station's connection failed before its ClientHello: {e}")),
         Err(_) => return Err(format!("no ClientHello within {} ms", wait.as_millis())),
     }
-    stream
-        .write_all(&server_hello(v))
-        .await
-        .map_err(|e| format!("sending the ServerHello: {e}"))?;
+    stream.write_all(&server_hello(v)).await.map_err(|e| format!("sending the ServerHello: {e}"))?;
     let got = match read_head(&mut stream, &mut buf, 7, tokio::time::Instant::now() + wait).await {
-        Head::Silent => {
-            return Err(format!(
-                "the station neither answered nor closed within {} ms of a ServerHello choosing {}",
-                wait.as_millis(),
-                version_name(v)
-            ));
-        }
+        Head::Silent => return Err(format!("the station neither answered nor closed within {} ms of a ServerHello choosing {}", wait.as_millis(), version_name(v))),
         Head::Reset(_) => 0,
         Head::Bytes(n) => n,
     };
     match &buf[..got] {
-        [0x15, _, _, _, _, level, desc, ..] => Ok(format!(
-            "the station ended the handshake with TLS alert {} (level {level})",
-            alert_name(*desc)
-        )),
+        [0x15, _, _, _, _, level, desc, ..] => Ok(format!("the station ended the handshake with TLS alert {} (level {level})", alert_name(*desc))),
         [] => Ok("the station closed the connection".into()),
-        [kind, ..] => Err(format!(
-            "the station went on after a ServerHello choosing {} (record type {kind})",
-            version_name(v)
-        )),
+        [kind, ..] => Err(format!("the station went on after a ServerHello choosing {} (record type {kind})", version_name(v))),
     }
 }
 
@@ -261,17 +190,10 @@ pub async fn serve_old(
 /// Some(the version). None, without harm, when the server answers anything else.
 pub async fn go_on_with_old(host: &str, port: u16) -> Option<String> {
     let mut tcp = tokio::net::TcpStream::connect((host, port)).await.ok()?;
-    tcp.write_all(&client_hello([3, 3], Some(host)))
-        .await
-        .ok()?;
+    tcp.write_all(&client_hello([3, 3], Some(host))).await.ok()?;
     let mut buf = [0u8; 16];
-    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
-        .await
-        .ok()?
-        .ok()?;
-    let OldTlsAnswer::ServerHello(v) = classify(&buf[..n]) else {
-        return None;
-    };
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await.ok()?.ok()?;
+    let OldTlsAnswer::ServerHello(v) = classify(&buf[..n]) else { return None };
     if v == "TLSv1_2" || v == "TLSv1_3" {
         return None;
     }
@@ -285,13 +207,8 @@ pub async fn go_on_with_old(host: &str, port: u16) -> Option<String> {
 /// version) and close: true. Otherwise leave the stream untouched: false.
 pub async fn pretend_old_server(stream: &tokio::net::TcpStream) -> bool {
     let mut buf = [0u8; 512];
-    let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), stream.peek(&mut buf)).await
-    else {
-        return false;
-    };
-    let Some(v) = old_hello_version(&buf[..n]) else {
-        return false;
-    };
+    let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(10), stream.peek(&mut buf)).await else { return false };
+    let Some(v) = old_hello_version(&buf[..n]) else { return false };
     let _ = stream.try_write(&server_hello(v));
     tokio::time::sleep(Duration::from_millis(100)).await;
     true
@@ -305,11 +222,7 @@ mod tests {
     fn the_hello_offers_only_the_old_version() {
         let h = client_hello([3, 2], Some("csms.example"));
         assert_eq!(&h[..3], &[0x16, 3, 1]);
-        assert_eq!(
-            usize::from(u16::from_be_bytes([h[3], h[4]])),
-            h.len() - 5,
-            "record length"
-        );
+        assert_eq!(usize::from(u16::from_be_bytes([h[3], h[4]])), h.len() - 5, "record length");
         assert_eq!(h[5], 1, "ClientHello");
         assert_eq!(&h[9..11], &[3, 2], "client_version TLS 1.1");
         // No supported_versions (43) extension, which would offer newer versions.
@@ -324,28 +237,15 @@ mod tests {
 
     #[test]
     fn answers_are_told_apart() {
-        assert_eq!(
-            classify(&[0x15, 3, 3, 0, 2, 2, 70]),
-            OldTlsAnswer::Refused("TLS alert protocol_version (level 2)".into())
-        );
-        assert_eq!(
-            classify(&[0x16, 3, 2, 0, 80, 2, 0, 0, 76, 3, 2]),
-            OldTlsAnswer::ServerHello("TLSv1_1".into())
-        );
-        assert_eq!(
-            classify(&[]),
-            OldTlsAnswer::Refused("closed the connection".into())
-        );
+        assert_eq!(classify(&[0x15, 3, 3, 0, 2, 2, 70]), OldTlsAnswer::Refused("TLS alert protocol_version (level 2)".into()));
+        assert_eq!(classify(&[0x16, 3, 2, 0, 80, 2, 0, 0, 76, 3, 2]), OldTlsAnswer::ServerHello("TLSv1_1".into()));
+        assert_eq!(classify(&[]), OldTlsAnswer::Refused("closed the connection".into()));
     }
 
     /// rustls, as the reference CSMS uses it, ends an old handshake with an alert.
     #[tokio::test]
     async fn a_rustls_server_refuses_the_old_hello() {
-        let pki = crate::security::pki::Pki::generate(
-            "CS-old-tls",
-            &["localhost".into(), "127.0.0.1".into()],
-        )
-        .unwrap();
+        let pki = crate::security::pki::Pki::generate("CS-old-tls", &["localhost".into(), "127.0.0.1".into()]).unwrap();
         let cfg = crate::security::tls::server_config(pki.csms.as_ref().unwrap(), None).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -353,10 +253,7 @@ mod tests {
             let (tcp, _) = listener.accept().await.unwrap();
             let _ = tokio_rustls::TlsAcceptor::from(cfg).accept(tcp).await;
         });
-        match offer("127.0.0.1", port, "1.1", Duration::from_secs(5))
-            .await
-            .unwrap()
-        {
+        match offer("127.0.0.1", port, "1.1", Duration::from_secs(5)).await.unwrap() {
             // protocol_version or handshake_failure (it shares no suite with a TLS 1.1 client).
             OldTlsAnswer::Refused(why) => assert!(why.starts_with("TLS alert"), "{why}"),
             other => panic!("{other:?}"),

@@ -5,11 +5,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use time::{Duration, OffsetDateTime};
 
 /// A certificate and its private key, PEM.
@@ -51,17 +48,7 @@ pub enum CsrError {
 }
 
 /// File names in a PKI directory.
-pub const FILES: &[&str] = &[
-    "ca.pem",
-    "ca.key",
-    "csms.pem",
-    "csms.key",
-    "station.pem",
-    "station.key",
-    "ca2.pem",
-    "csms2.pem",
-    "csms2.key",
-];
+pub const FILES: &[&str] = &["ca.pem", "ca.key", "csms.pem", "csms.key", "station.pem", "station.key", "ca2.pem", "csms2.pem", "csms2.key"];
 
 #[derive(Clone, Debug)]
 pub struct Pki {
@@ -81,14 +68,9 @@ pub struct Pki {
 fn ca_params(name: &str) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name.push(DnType::CommonName, name);
-    p.distinguished_name
-        .push(DnType::OrganizationName, "ocpp-harness test PKI");
+    p.distinguished_name.push(DnType::OrganizationName, "ocpp-harness test PKI");
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     p.not_before = OffsetDateTime::now_utc() - Duration::days(1);
     p.not_after = OffsetDateTime::now_utc() + Duration::days(3650);
     p
@@ -97,40 +79,19 @@ fn ca_params(name: &str) -> CertificateParams {
 /// (not before, not after): valid for a year, or expired yesterday.
 fn validity(expired: bool) -> (OffsetDateTime, OffsetDateTime) {
     let now = OffsetDateTime::now_utc();
-    if expired {
-        (now - Duration::days(30), now - Duration::days(1))
-    } else {
-        (now - Duration::days(1), now + Duration::days(365))
-    }
+    if expired { (now - Duration::days(30), now - Duration::days(1)) } else { (now - Duration::days(1), now + Duration::days(365)) }
 }
 
-fn leaf(
-    issuer: &Issuer<'_, KeyPair>,
-    cn: &str,
-    hosts: &[String],
-    server: bool,
-    expired: bool,
-) -> anyhow::Result<Identity> {
+fn leaf(issuer: &Issuer<'_, KeyPair>, cn: &str, hosts: &[String], server: bool, expired: bool) -> anyhow::Result<Identity> {
     let mut p = CertificateParams::new(hosts.to_vec())?;
     p.distinguished_name.push(DnType::CommonName, cn);
-    p.distinguished_name
-        .push(DnType::OrganizationName, "ocpp-harness test PKI");
-    p.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyAgreement,
-    ];
-    p.extended_key_usages = vec![if server {
-        ExtendedKeyUsagePurpose::ServerAuth
-    } else {
-        ExtendedKeyUsagePurpose::ClientAuth
-    }];
+    p.distinguished_name.push(DnType::OrganizationName, "ocpp-harness test PKI");
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
+    p.extended_key_usages = vec![if server { ExtendedKeyUsagePurpose::ServerAuth } else { ExtendedKeyUsagePurpose::ClientAuth }];
     (p.not_before, p.not_after) = validity(expired);
     let key = KeyPair::generate()?;
     let cert = p.signed_by(&key, issuer)?;
-    Ok(Identity {
-        cert_pem: cert.pem(),
-        key_pem: key.serialize_pem(),
-    })
+    Ok(Identity { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }
 
 impl Pki {
@@ -141,31 +102,13 @@ impl Pki {
         let ca_cert = params.self_signed(&ca_key)?;
         let ca_key_pem = ca_key.serialize_pem();
         let issuer = Issuer::new(params, ca_key);
-        let csms = leaf(
-            &issuer,
-            hosts.first().map_or("localhost", String::as_str),
-            hosts,
-            true,
-            false,
-        )?;
+        let csms = leaf(&issuer, hosts.first().map_or("localhost", String::as_str), hosts, true, false)?;
         let station = leaf(&issuer, station_id, &[], false, false)?;
         let key2 = KeyPair::generate()?;
         let params2 = ca_params("ocpp-harness test CA 2 (a new CSMS)");
         let ca2 = params2.self_signed(&key2)?;
-        let csms2 = leaf(
-            &Issuer::new(params2, key2),
-            hosts.first().map_or("localhost", String::as_str),
-            hosts,
-            true,
-            false,
-        )?;
-        Ok(Pki {
-            ca_pem: ca_cert.pem(),
-            ca_key_pem: Some(ca_key_pem),
-            csms: Some(csms),
-            station: Some(station),
-            second: Some((ca2.pem(), csms2)),
-        })
+        let csms2 = leaf(&Issuer::new(params2, key2), hosts.first().map_or("localhost", String::as_str), hosts, true, false)?;
+        Ok(Pki { ca_pem: ca_cert.pem(), ca_key_pem: Some(ca_key_pem), csms: Some(csms), station: Some(station), second: Some((ca2.pem(), csms2)) })
     }
 
     /// Write the PKI as `FILES` into `dir` (keys readable by the owner only).
@@ -176,32 +119,12 @@ impl Pki {
             files.push(("ca.key", k, true));
         }
         if let Some((ca2, csms2)) = &self.second {
-            files.extend([
-                ("ca2.pem", ca2.as_str(), false),
-                ("csms2.pem", csms2.cert_pem.as_str(), false),
-                ("csms2.key", csms2.key_pem.as_str(), true),
-            ]);
+            files.extend([("ca2.pem", ca2.as_str(), false), ("csms2.pem", csms2.cert_pem.as_str(), false), ("csms2.key", csms2.key_pem.as_str(), true)]);
         }
         for (name, id) in [("csms", &self.csms), ("station", &self.station)] {
             if let Some(id) = id {
-                files.push((
-                    if name == "csms" {
-                        "csms.pem"
-                    } else {
-                        "station.pem"
-                    },
-                    &id.cert_pem,
-                    false,
-                ));
-                files.push((
-                    if name == "csms" {
-                        "csms.key"
-                    } else {
-                        "station.key"
-                    },
-                    &id.key_pem,
-                    true,
-                ));
+                files.push((if name == "csms" { "csms.pem" } else { "station.pem" }, &id.cert_pem, false));
+                files.push((if name == "csms" { "csms.key" } else { "station.key" }, &id.key_pem, true));
             }
         }
         for (name, text, secret) in files {
@@ -230,33 +153,16 @@ impl Pki {
             match (read(cert)?, read(key)?) {
                 (Some(cert_pem), Some(key_pem)) => Ok(Some(Identity { cert_pem, key_pem })),
                 (None, None) => Ok(None),
-                _ => anyhow::bail!(
-                    "{} has one of {cert} and {key} without the other",
-                    dir.display()
-                ),
+                _ => anyhow::bail!("{} has one of {cert} and {key} without the other", dir.display()),
             }
         };
-        let ca_pem = read("ca.pem")?.with_context(|| {
-            format!(
-                "{} has no ca.pem (the CA the DUT's certificates chain to)",
-                dir.display()
-            )
-        })?;
+        let ca_pem = read("ca.pem")?.with_context(|| format!("{} has no ca.pem (the CA the DUT's certificates chain to)", dir.display()))?;
         let second = match (read("ca2.pem")?, pair("csms2.pem", "csms2.key")?) {
             (Some(ca2), Some(id)) => Some((ca2, id)),
             (None, None) => None,
-            _ => anyhow::bail!(
-                "{} has one of ca2.pem and csms2.pem/csms2.key without the other",
-                dir.display()
-            ),
+            _ => anyhow::bail!("{} has one of ca2.pem and csms2.pem/csms2.key without the other", dir.display()),
         };
-        let pki = Pki {
-            ca_pem,
-            ca_key_pem: read("ca.key")?,
-            csms: pair("csms.pem", "csms.key")?,
-            station: pair("station.pem", "station.key")?,
-            second,
-        };
+        let pki = Pki { ca_pem, ca_key_pem: read("ca.key")?, csms: pair("csms.pem", "csms.key")?, station: pair("station.pem", "station.key")?, second };
         // Fail at load time, not in the middle of a case.
         certs(&pki.ca_pem).with_context(|| format!("{}/ca.pem", dir.display()))?;
         for id in [&pki.csms, &pki.station].into_iter().flatten() {
@@ -267,9 +173,7 @@ impl Pki {
     }
 
     fn issuer(&self, what: &str) -> Result<Issuer<'static, KeyPair>, String> {
-        let key = self.ca_key_pem.as_deref().ok_or_else(|| {
-            format!("making {what} needs the CA's key (ca.key in the PKI directory)")
-        })?;
+        let key = self.ca_key_pem.as_deref().ok_or_else(|| format!("making {what} needs the CA's key (ca.key in the PKI directory)"))?;
         let key = KeyPair::from_pem(key).map_err(|e| format!("ca.key: {e}"))?;
         Issuer::from_ca_cert_pem(&self.ca_pem, key).map_err(|e| format!("ca.pem: {e}"))
     }
@@ -284,10 +188,7 @@ impl Pki {
     /// in one respect only.
     pub fn server_hosts(&self) -> Vec<String> {
         let names = || -> Option<Vec<String>> {
-            let der = certs(&self.csms.as_ref()?.cert_pem)
-                .ok()?
-                .into_iter()
-                .next()?;
+            let der = certs(&self.csms.as_ref()?.cert_pem).ok()?.into_iter().next()?;
             let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
             let san = cert.subject_alternative_name().ok()??;
             Some(
@@ -296,57 +197,27 @@ impl Pki {
                     .iter()
                     .filter_map(|n| match n {
                         x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
-                        x509_parser::extensions::GeneralName::IPAddress(b) if b.len() == 4 => {
-                            Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string())
-                        }
+                        x509_parser::extensions::GeneralName::IPAddress(b) if b.len() == 4 => Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()),
                         _ => None,
                     })
                     .collect(),
             )
         };
-        names()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into()])
+        names().filter(|n| !n.is_empty()).unwrap_or_else(|| vec!["localhost".into(), "127.0.0.1".into()])
     }
 
     /// The server certificate to present as the CSMS at `hosts`.
     pub fn server(&self, v: Variant, hosts: &[String]) -> Result<Option<Identity>, String> {
         let cn = hosts.first().map_or("localhost", String::as_str);
         match v {
-            Variant::Configured => self
-                .csms
-                .clone()
-                .map(Some)
-                .ok_or_else(|| "the PKI has no CSMS identity (csms.pem, csms.key)".into()),
+            Variant::Configured => self.csms.clone().map(Some).ok_or_else(|| "the PKI has no CSMS identity (csms.pem, csms.key)".into()),
             Variant::None => Ok(None),
             Variant::Untrusted => Self::untrusted(cn, hosts, true).map(Some),
-            Variant::Expired => leaf(
-                &self.issuer("an expired server certificate")?,
-                cn,
-                hosts,
-                true,
-                true,
-            )
-            .map(Some)
-            .map_err(|e| e.to_string()),
-            Variant::SecondRoot => self
-                .second
-                .as_ref()
-                .map(|(_, id)| Some(id.clone()))
-                .ok_or_else(|| {
-                    "the PKI has no second CSMS root (ca2.pem, csms2.pem, csms2.key)".into()
-                }),
+            Variant::Expired => leaf(&self.issuer("an expired server certificate")?, cn, hosts, true, true).map(Some).map_err(|e| e.to_string()),
+            Variant::SecondRoot => self.second.as_ref().map(|(_, id)| Some(id.clone())).ok_or_else(|| "the PKI has no second CSMS root (ca2.pem, csms2.pem, csms2.key)".into()),
             Variant::WrongIdentity => {
                 let wrong = vec!["wrong-host.invalid".to_string()];
-                leaf(
-                    &self.issuer("a server certificate for another host")?,
-                    &wrong[0],
-                    &wrong,
-                    true,
-                    false,
-                )
-                .map(Some)
-                .map_err(|e| e.to_string())
+                leaf(&self.issuer("a server certificate for another host")?, &wrong[0], &wrong, true, false).map(Some).map_err(|e| e.to_string())
             }
         }
     }
@@ -355,68 +226,35 @@ impl Pki {
     /// certificate signing request, as a CSMS answers SignCertificate with CertificateSigned.
     /// The subject is the CSR's; the validity and usage are a client certificate's.
     pub fn sign_csr(&self, csr_pem: &str) -> Result<String, CsrError> {
-        let issuer = self
-            .issuer("a certificate for the station's CSR")
-            .map_err(CsrError::NoCaKey)?;
-        let mut csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem)
-            .map_err(|e| CsrError::BadCsr(format!("the CSR does not parse or verify: {e}")))?;
+        let issuer = self.issuer("a certificate for the station's CSR").map_err(CsrError::NoCaKey)?;
+        let mut csr = rcgen::CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| CsrError::BadCsr(format!("the CSR does not parse or verify: {e}")))?;
         (csr.params.not_before, csr.params.not_after) = validity(false);
-        csr.params.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyAgreement,
-        ];
+        csr.params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
         csr.params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        let cert = csr
-            .signed_by(&issuer)
-            .map_err(|e| CsrError::BadCsr(format!("the CSR cannot be signed: {e}")))?;
+        let cert = csr.signed_by(&issuer).map_err(|e| CsrError::BadCsr(format!("the CSR cannot be signed: {e}")))?;
         Ok(format!("{}{}", cert.pem(), self.ca_pem))
     }
 
     /// The client certificate to present as station `station_id`.
     pub fn client(&self, v: Variant, station_id: &str) -> Result<Option<Identity>, String> {
         match v {
-            Variant::Configured => {
-                self.station.clone().map(Some).ok_or_else(|| {
-                    "the PKI has no station identity (station.pem, station.key)".into()
-                })
-            }
+            Variant::Configured => self.station.clone().map(Some).ok_or_else(|| "the PKI has no station identity (station.pem, station.key)".into()),
             Variant::None => Ok(None),
             Variant::Untrusted => Self::untrusted(station_id, &[], false).map(Some),
-            Variant::Expired => leaf(
-                &self.issuer("an expired client certificate")?,
-                station_id,
-                &[],
-                false,
-                true,
-            )
-            .map(Some)
-            .map_err(|e| e.to_string()),
-            Variant::WrongIdentity => leaf(
-                &self.issuer("a client certificate for another station")?,
-                &format!("NOT-{station_id}"),
-                &[],
-                false,
-                false,
-            )
-            .map(Some)
-            .map_err(|e| e.to_string()),
-            Variant::SecondRoot => {
-                Err("second-root is a server certificate (a new CSMS), not a station's".into())
-            }
+            Variant::Expired => leaf(&self.issuer("an expired client certificate")?, station_id, &[], false, true).map(Some).map_err(|e| e.to_string()),
+            Variant::WrongIdentity => leaf(&self.issuer("a client certificate for another station")?, &format!("NOT-{station_id}"), &[], false, false).map(Some).map_err(|e| e.to_string()),
+            Variant::SecondRoot => Err("second-root is a server certificate (a new CSMS), not a station's".into()),
         }
     }
 }
 
 /// The certificates of a PEM text (at least one).
 pub fn certs(pem: &str) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| anyhow::anyhow!("bad certificate PEM: {e}"))?;
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| anyhow::anyhow!("bad certificate PEM: {e}"))?;
     anyhow::ensure!(!certs.is_empty(), "no certificate in the PEM text");
     Ok(certs)
 }
 
 pub fn key(pem: &str) -> anyhow::Result<PrivateKeyDer<'static>> {
-    PrivateKeyDer::from_pem_slice(pem.as_bytes())
-        .map_err(|e| anyhow::anyhow!("bad private key PEM: {e}"))
+    PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|e| anyhow::anyhow!("bad private key PEM: {e}"))
 }

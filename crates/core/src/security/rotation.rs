@@ -20,10 +20,7 @@ pub struct PasswordRotation<F> {
 
 impl<F: Fn(&str) + Send + Sync> PasswordRotation<F> {
     pub fn new(station_id: &str, adopt: F) -> Self {
-        PasswordRotation {
-            station_id: station_id.to_string(),
-            adopt,
-        }
+        PasswordRotation { station_id: station_id.to_string(), adopt }
     }
 }
 

@@ -2,7 +2,10 @@
 //! connection slots), serve one WebSocket connection — our CALLs one at a time from the
 //! outbox, the CSMS's CALLs answered by the dialect, time-outs and heartbeats — and come back
 //! after a drop, a reboot or a power cycle. The model it drives is `Station` (mod.rs).
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::Duration,
+};
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -12,11 +15,8 @@ use tokio::{
 };
 use tokio_tungstenite::tungstenite::Message;
 
-use super::super::{
-    Fault, answer, check_call,
-    variant::{self, Variant},
-};
 use super::*;
+use super::super::{Fault, answer, check_call, variant::{self, Variant}};
 use ocpp_core::{frame::Frame, schema::Direction, transport::ws_config};
 
 /// An answer held back by variant own-call-first.
@@ -42,11 +42,7 @@ pub(super) async fn run_reporting(
     st.panel = panel;
     let mut backoff = st.cfg.reconnect_min;
     loop {
-        let ended = if st.network_up {
-            st.connect_and_serve(&mut inputs).await
-        } else {
-            Err(anyhow::anyhow!("network down"))
-        };
+        let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
         st.online = false;
         // An unconfirmed transaction message is sent again on the next connection.
         if let Some(p) = st.pending.take().filter(|p| p.out.persistent) {
@@ -66,11 +62,7 @@ pub(super) async fn run_reporting(
                 }
                 backoff = st.cfg.reconnect_min;
                 st.slot_failures = 0;
-                if st.cfg.variants.contains(&Variant::SlowReconnect) {
-                    variant::SLOW_RECONNECT
-                } else {
-                    backoff
-                }
+                if st.cfg.variants.contains(&Variant::SlowReconnect) { variant::SLOW_RECONNECT } else { backoff }
             }
             Err(e) => {
                 let wait = backoff;
@@ -103,44 +95,21 @@ pub(super) async fn run_reporting(
     }
 }
 
+
 impl Station {
-    pub(super) async fn connect_and_serve(
-        &mut self,
-        inputs: &mut mpsc::UnboundedReceiver<super::Input>,
-    ) -> anyhow::Result<Ended> {
+    pub(super) async fn connect_and_serve(&mut self, inputs: &mut mpsc::UnboundedReceiver<super::Input>) -> anyhow::Result<Ended> {
         use ocpp_core::security::tls::{Dial, DialError, dial};
         let url = ocpp_core::transport::station_url(&self.csms_url(), &self.cfg.station_id);
-        let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) {
-            "ocpp1.5"
-        } else {
-            self.cfg.version.subprotocol()
-        };
+        let offer = if self.cfg.faults.has(&Fault::WrongSubprotocol) { "ocpp1.5" } else { self.cfg.version.subprotocol() };
         // A slot above the profile in force connects with the raised set-up (A05.FR.05).
         let slots = self.priority();
         let slot = slots[self.slot_pos % slots.len()];
-        let upgrade = self.slot_profile(slot) > self.cfg.security.profile
-            && !self.cfg.faults.has(&Fault::IgnoreConnectionProfiles);
-        let raised = self
-            .cfg
-            .security
-            .raised
-            .as_deref()
-            .filter(|_| upgrade)
-            .cloned();
+        let upgrade = self.slot_profile(slot) > self.cfg.security.profile && !self.cfg.faults.has(&Fault::IgnoreConnectionProfiles);
+        let raised = self.cfg.security.raised.as_deref().filter(|_| upgrade).cloned();
         let sec = raised.as_ref().unwrap_or(&self.cfg.security);
         // Fault ignore-installed-roots: only the factory CA, whatever the CSMS installed.
-        let roots: Vec<String> = if self.cfg.faults.has(&Fault::IgnoreInstalledRoots) {
-            vec![]
-        } else {
-            self.csms_roots.iter().map(|(_, pem)| pem.clone()).collect()
-        };
-        let d = Dial {
-            url,
-            subprotocol: offer.into(),
-            basic: sec.basic.clone(),
-            tls: sec.tls_trusting(&roots),
-            timeout: Duration::from_secs(10),
-        };
+        let roots: Vec<String> = if self.cfg.faults.has(&Fault::IgnoreInstalledRoots) { vec![] } else { self.csms_roots.iter().map(|(_, pem)| pem.clone()).collect() };
+        let d = Dial { url, subprotocol: offer.into(), basic: sec.basic.clone(), tls: sec.tls_trusting(&roots), timeout: Duration::from_secs(10) };
         // Probing costs a handshake the CSMS sees fail, so only on reconnections.
         if self.cfg.faults.has(&Fault::AcceptOldTls) && self.booted {
             if let Some((host, port)) = ocpp_core::security::old_tls::wss_endpoint(&d.url) {
@@ -153,25 +122,15 @@ impl Station {
             Ok(dialed) => dialed.ws,
             Err(DialError::OldTls(why)) => {
                 // A00.FR.316: a critical event, reported once back on a good connection.
-                if !self.v16
-                    && !self.cfg.faults.has(&Fault::NoSecurityEvent)
-                    && !self
-                        .security_events
-                        .iter()
-                        .any(|(t, _)| t == "InvalidTLSVersion")
-                {
-                    self.security_events
-                        .push(("InvalidTLSVersion".into(), why.chars().take(255).collect()));
+                if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) && !self.security_events.iter().any(|(t, _)| t == "InvalidTLSVersion") {
+                    self.security_events.push(("InvalidTLSVersion".into(), why.chars().take(255).collect()));
                 }
                 anyhow::bail!("{why}");
             }
             Err(DialError::BadServerCertificate(why)) => {
                 // Reported to the CSMS once a connection works (2.x security events).
                 if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
-                    self.security_events.push((
-                        "InvalidCsmsCertificate".into(),
-                        why.chars().take(255).collect(),
-                    ));
+                    self.security_events.push(("InvalidCsmsCertificate".into(), why.chars().take(255).collect()));
                 }
                 anyhow::bail!("{why}");
             }
@@ -190,8 +149,7 @@ impl Station {
             self.report_all_status();
             self.next_heartbeat = self.heartbeat_after(Instant::now());
         } else {
-            self.outbox
-                .push_front(Out::call("BootNotification", self.boot_payload()));
+            self.outbox.push_front(Out::call("BootNotification", self.boot_payload()));
             if self.may_talk() {
                 self.report_all_status();
             }
@@ -204,34 +162,16 @@ impl Station {
         self.deferred = None;
         loop {
             // Variant own-call-first: the held answer goes once the station's own CALL is answered.
-            if self
-                .deferred
-                .as_ref()
-                .is_some_and(|d| d.sent_own && self.pending.is_none())
-            {
+            if self.deferred.as_ref().is_some_and(|d| d.sent_own && self.pending.is_none()) {
                 let d = self.deferred.take().expect("checked");
-                answer(
-                    &tx,
-                    &self.cfg.faults,
-                    self.cfg.version,
-                    &d.id,
-                    &d.action,
-                    d.reply,
-                );
+                answer(&tx, &self.cfg.faults, self.cfg.version, &d.id, &d.action, d.reply);
             }
             self.send_next(&tx);
             if let Some(d) = self.deferred.as_mut() {
                 d.sent_own |= self.pending.is_some();
                 if !d.sent_own && self.outbox.is_empty() {
                     let d = self.deferred.take().expect("checked");
-                    answer(
-                        &tx,
-                        &self.cfg.faults,
-                        self.cfg.version,
-                        &d.id,
-                        &d.action,
-                        d.reply,
-                    );
+                    answer(&tx, &self.cfg.faults, self.cfg.version, &d.id, &d.action, d.reply);
                 }
             }
             if std::mem::take(&mut self.drop_now) {
@@ -241,18 +181,11 @@ impl Station {
                 let_go(&writer, &mut stream).await;
                 return Ok(Ended::Reboot);
             }
-            if self.reset_when_idle
-                && self.idle()
-                && self.outbox.is_empty()
-                && self.pending.is_none()
-                && self.deferred.is_none()
-            {
+            if self.reset_when_idle && self.idle() && self.outbox.is_empty() && self.pending.is_none() && self.deferred.is_none() {
                 let_go(&writer, &mut stream).await;
                 return Ok(Ended::Reboot);
             }
-            let wake = self
-                .next_timer()
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let wake = self.next_timer().unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 msg = stream.next(), if !deaf => {
                     let text = match msg {
@@ -306,8 +239,7 @@ impl Station {
         let now = Instant::now();
         if self.retry_boot.is_some_and(|t| t <= now) {
             self.retry_boot = None;
-            self.outbox
-                .push_front(Out::call("BootNotification", self.boot_payload()));
+            self.outbox.push_front(Out::call("BootNotification", self.boot_payload()));
         }
         if self.next_heartbeat.is_some_and(|t| t <= now) {
             self.next_heartbeat = self.heartbeat_after(now);
@@ -324,11 +256,7 @@ impl Station {
     }
 
     pub(super) fn message_timeout(&self) -> Duration {
-        match self
-            .settings
-            .get("OCPPCommCtrlr.MessageTimeout[Default]")
-            .and_then(|(v, _)| v.parse::<u64>().ok())
-        {
+        match self.settings.get("OCPPCommCtrlr.MessageTimeout[Default]").and_then(|(v, _)| v.parse::<u64>().ok()) {
             Some(s) if !self.v16 && s > 0 => Duration::from_secs(s),
             _ => MESSAGE_TIMEOUT,
         }
@@ -348,33 +276,20 @@ impl Station {
             }
             return;
         }
-        let setting = |k: &str, default: u32| {
-            self.settings
-                .get(k)
-                .and_then(|(v, _)| v.parse::<u32>().ok())
-                .unwrap_or(default)
-        };
+        let setting = |k: &str, default: u32| self.settings.get(k).and_then(|(v, _)| v.parse::<u32>().ok()).unwrap_or(default);
         let max = setting("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", 3);
         let interval = setting("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", 10);
         if out.attempts >= max && !self.cfg.faults.has(&Fault::RetryForever) {
             tracing::info!(target: "sim", "{}: {} given up after {} attempts", self.cfg.station_id, out.action, out.attempts);
             return;
         }
-        let wait = if self.cfg.faults.has(&Fault::RetryForever) {
-            0
-        } else {
-            interval * out.attempts
-        };
+        let wait = if self.cfg.faults.has(&Fault::RetryForever) { 0 } else { interval * out.attempts };
         self.retry_at = Some(Instant::now() + Duration::from_secs(u64::from(wait)));
         self.outbox.push_front(out);
     }
 
     pub(super) fn boot_payload(&self) -> Value {
-        if self.v16 {
-            v16::boot(self)
-        } else {
-            v2x::boot(self)
-        }
+        if self.v16 { v16::boot(self) } else { v2x::boot(self) }
     }
 
     /// Send the next queued message if the registration state and the one-outstanding-CALL
@@ -383,13 +298,7 @@ impl Station {
         let pipeline = self.cfg.faults.has(&Fault::PipelineCalls);
         while (self.pending.is_none() || pipeline) && self.retry_at.is_none() {
             let talk = self.may_talk();
-            let Some(pos) = self
-                .outbox
-                .iter()
-                .position(|o| talk || o.action == "BootNotification")
-            else {
-                return;
-            };
+            let Some(pos) = self.outbox.iter().position(|o| talk || o.action == "BootNotification") else { return };
             let mut out = self.outbox.remove(pos).expect("position is in range");
             out.attempts += 1;
             if self.v16 {
@@ -404,56 +313,30 @@ impl Station {
             if self.cfg.variants.contains(&Variant::CustomData) && !self.v16 {
                 payload["customData"] = json!({"vendorId": "org.ocpp-harness.variant"});
             }
-            self.cfg.faults.alter(
-                self.cfg.version,
-                &out.action,
-                Direction::Request,
-                &mut payload,
-            );
+            self.cfg.faults.alter(self.cfg.version, &out.action, Direction::Request, &mut payload);
             let frame = if out.send_frame {
-                Frame::Send {
-                    id: id.clone(),
-                    action: out.action.clone(),
-                    payload,
-                }
+                Frame::Send { id: id.clone(), action: out.action.clone(), payload }
             } else {
-                Frame::Call {
-                    id: id.clone(),
-                    action: out.action.clone(),
-                    payload,
-                }
+                Frame::Call { id: id.clone(), action: out.action.clone(), payload }
             };
             let text = frame.to_text();
             tracing::info!(target: "sim", "{} -> CSMS {text}", self.cfg.station_id);
             let _ = tx.send(Message::text(text));
             if !out.send_frame {
-                self.pending = Some(Pending {
-                    id,
-                    out,
-                    sent: Instant::now(),
-                });
+                self.pending = Some(Pending { id, out, sent: Instant::now() });
             }
         }
     }
 
     /// Handle one frame from the CSMS; Some when the connection must end.
-    pub(super) fn on_frame(
-        &mut self,
-        text: &str,
-        tx: &mpsc::UnboundedSender<Message>,
-    ) -> Option<Ended> {
+    pub(super) fn on_frame(&mut self, text: &str, tx: &mpsc::UnboundedSender<Message>) -> Option<Ended> {
         tracing::info!(target: "sim", "{} <- CSMS {text}", self.cfg.station_id);
         let v = self.cfg.version;
         let frame = match Frame::parse(text, v) {
             Ok(f) => f,
             Err(e) => {
                 let id = e.id.unwrap_or_else(|| "-1".into());
-                let f = self.cfg.faults.call_error(
-                    id,
-                    e.kind.error_code(v),
-                    e.reason,
-                    self.cfg.faults.wrong_value(""),
-                );
+                let f = self.cfg.faults.call_error(id, e.kind.error_code(v), e.reason, self.cfg.faults.wrong_value(""));
                 let _ = tx.send(Message::text(f.to_text()));
                 return None;
             }
@@ -461,17 +344,10 @@ impl Station {
         match frame {
             Frame::CallResult { id, payload } => {
                 let p = self.pending.take_if(|p| p.id == id)?;
-                if let Err(e) =
-                    ocpp_core::schema::validate(v, &p.out.action, Direction::Response, &payload)
-                {
+                if let Err(e) = ocpp_core::schema::validate(v, &p.out.action, Direction::Response, &payload) {
                     // 2.1 tells the CSMS its answer was unusable.
                     if v == OcppVersion::V21 {
-                        let f = Frame::CallResultError {
-                            id,
-                            code: "FormatViolation".into(),
-                            description: e.to_string(),
-                            details: json!({}),
-                        };
+                        let f = Frame::CallResultError { id, code: "FormatViolation".into(), description: e.to_string(), details: json!({}) };
                         let _ = tx.send(Message::text(f.to_text()));
                     }
                     if p.out.persistent {
@@ -489,64 +365,30 @@ impl Station {
                 None
             }
             Frame::CallResultError { .. } | Frame::Send { .. } => None,
-            Frame::Call {
-                id,
-                action,
-                payload,
-            } => {
+            Frame::Call { id, action, payload } => {
                 if let Err(e) = check_call(v, &action, &payload) {
                     answer(tx, &self.cfg.faults, v, &id, &action, Err(e));
                     return None;
                 }
                 // B03.FR.08: rejected, the station takes no orders from the CSMS.
                 if self.boot_rejected && !self.may_talk() && !self.v16 {
-                    answer(
-                        tx,
-                        &self.cfg.faults,
-                        v,
-                        &id,
-                        &action,
-                        Err((
-                            "SecurityError",
-                            "the CSMS rejected this station's registration".into(),
-                        )),
-                    );
+                    answer(tx, &self.cfg.faults, v, &id, &action, Err(("SecurityError", "the CSMS rejected this station's registration".into())));
                     return None;
                 }
-                let (mut reply, end) = if self.v16 {
-                    v16::on_call(self, &action, &payload)
-                } else {
-                    v2x::on_call(self, &action, &payload)
-                };
+                let (mut reply, end) = if self.v16 { v16::on_call(self, &action, &payload) } else { v2x::on_call(self, &action, &payload) };
                 let has = |x: Variant| self.cfg.variants.contains(&x);
                 if has(Variant::CustomData) && !self.v16 {
                     if let Ok(Value::Object(o)) = &mut reply {
-                        o.insert(
-                            "customData".into(),
-                            json!({"vendorId": "org.ocpp-harness.variant"}),
-                        );
+                        o.insert("customData".into(), json!({"vendorId": "org.ocpp-harness.variant"}));
                     }
                 }
                 // F06.FR.04: a triggered message only ever follows the TriggerMessage answer.
                 let trigger = action == "TriggerMessage" || action == "ExtendedTriggerMessage";
-                let own_call_waiting = !trigger
-                    && self.pending.is_none()
-                    && self.deferred.is_none()
-                    && !self.outbox.is_empty()
-                    && self.may_talk();
+                let own_call_waiting = !trigger && self.pending.is_none() && self.deferred.is_none() && !self.outbox.is_empty() && self.may_talk();
                 if end.is_none() && has(Variant::OwnCallFirst) && own_call_waiting {
                     tracing::info!(target: "sim", "{}: answering {action} after its own CALL (variant own-call-first)", self.cfg.station_id);
-                    self.deferred = Some(Deferred {
-                        id,
-                        action,
-                        reply,
-                        sent_own: false,
-                    });
-                } else if end.is_none()
-                    && !trigger
-                    && action != "Reset"
-                    && has(Variant::SlowAnswers)
-                {
+                    self.deferred = Some(Deferred { id, action, reply, sent_own: false });
+                } else if end.is_none() && !trigger && action != "Reset" && has(Variant::SlowAnswers) {
                     let (tx, faults) = (tx.clone(), self.cfg.faults.clone());
                     tokio::spawn(async move {
                         tokio::time::sleep(variant::SLOW_ANSWER).await;
@@ -562,26 +404,20 @@ impl Station {
 
     /// The CSMS answered one of our CALLs.
     pub(super) fn on_result(&mut self, out: &Out, r: &Value) {
-        let started = out.action == "StartTransaction"
-            || (out.action == "TransactionEvent" && out.payload["eventType"] == "Started");
+        let started = out.action == "StartTransaction" || (out.action == "TransactionEvent" && out.payload["eventType"] == "Started");
         if started && self.cfg.faults.has(&Fault::DropMidTransaction) {
             self.drop_now = true;
         }
         match out.action.as_str() {
             "BootNotification" => {
                 let ignore = self.cfg.faults.has(&Fault::IgnoreInterval);
-                let interval = if ignore {
-                    0
-                } else {
-                    r["interval"].as_u64().unwrap_or(0)
-                };
+                let interval = if ignore { 0 } else { r["interval"].as_u64().unwrap_or(0) };
                 self.boot_rejected = r["status"] == "Rejected";
                 if r["status"] == "Accepted" {
                     let was_booted = self.booted;
                     self.booted = true;
                     self.panel.set_booted(true);
-                    self.panel
-                        .registered((self.born.elapsed().as_micros() as u64).max(1));
+                    self.panel.registered((self.born.elapsed().as_micros() as u64).max(1));
                     self.retry_boot = None;
                     if interval > 0 {
                         self.set(Key::HeartbeatInterval, interval.to_string());
@@ -591,37 +427,21 @@ impl Station {
                         self.report_all_status();
                     }
                 } else {
-                    let wait = if ignore {
-                        1
-                    } else if interval > 0 {
-                        interval
-                    } else {
-                        10
-                    };
+                    let wait = if ignore { 1 } else if interval > 0 { interval } else { 10 };
                     self.retry_boot = Some(Instant::now() + Duration::from_secs(wait));
                 }
             }
             "Authorize" => {
                 let (token, status) = if self.v16 {
-                    (
-                        out.payload["idTag"].as_str(),
-                        r["idTagInfo"]["status"].as_str(),
-                    )
+                    (out.payload["idTag"].as_str(), r["idTagInfo"]["status"].as_str())
                 } else {
-                    (
-                        out.payload["idToken"]["idToken"].as_str(),
-                        r["idTokenInfo"]["status"].as_str(),
-                    )
+                    (out.payload["idToken"]["idToken"].as_str(), r["idTokenInfo"]["status"].as_str())
                 };
-                let (Some(token), Some(status)) = (token.map(str::to_string), status) else {
-                    return;
-                };
+                let (Some(token), Some(status)) = (token.map(str::to_string), status) else { return };
                 if self.enabled(Key::CacheEnabled) {
                     self.auth_cache.insert(token.clone(), status.to_string());
                 }
-                let remote = out.payload["$remote"]
-                    .as_array()
-                    .and_then(|r| Some((r.first()?.as_u64()? as u32, r.get(1)?.as_i64()?)));
+                let remote = out.payload["$remote"].as_array().and_then(|r| Some((r.first()?.as_u64()? as u32, r.get(1)?.as_i64()?)));
                 self.on_authorized(&token, status, remote);
             }
             _ if self.v16 => v16::on_result(self, out, r),
@@ -642,8 +462,5 @@ where
     S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
 {
     writer.flushed(crate::FLUSH_WITHIN).await;
-    let _ = tokio::time::timeout(LINGER, async {
-        while let Some(Ok(_)) = stream.next().await {}
-    })
-    .await;
+    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
 }

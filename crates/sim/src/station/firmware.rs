@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::{Out, Station};
-use crate::Fault;
 use ocpp_core::defaults::now_rfc3339;
+use crate::Fault;
 
 /// Time between two steps of an update.
 const STEP: Duration = Duration::from_millis(200);
@@ -53,33 +53,21 @@ pub fn signature_for(location: &str) -> String {
 }
 
 fn valid_certificate(pem: &str) -> bool {
-    let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(pem.as_bytes()) else {
-        return false;
-    };
+    let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(pem.as_bytes()) else { return false };
     pem.parse_x509().is_ok_and(|c| c.validity().is_valid())
 }
 
 /// The download stand-in (see the module's doc): a host that cannot exist, or a path that
 /// says `does.not`. A location that is no URL is tried (and, being text, "downloaded").
 fn cannot_download(location: &str) -> bool {
-    let host = reqwest::Url::parse(location)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_default();
+    let host = reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
     host.ends_with(".invalid") || location.contains("does.not")
 }
 
 /// Seconds from now until an RFC 3339 time (0 if it is past or not a time).
 pub(super) fn until(time: &Value) -> Duration {
-    let Some(t) = time
-        .as_str()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-    else {
-        return Duration::ZERO;
-    };
-    (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
-        .to_std()
-        .unwrap_or(Duration::ZERO)
+    let Some(t) = time.as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else { return Duration::ZERO };
+    (t.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }
 
 /// UpdateFirmware: the answer; an accepted update's steps are scheduled.
@@ -87,9 +75,7 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
     let fw = &p["firmware"];
     let request_id = p["requestId"].as_i64().unwrap_or(0);
     let skip_checks = st.cfg.faults.has(&Fault::SkipFirmwareChecks);
-    let (Some(certificate), Some(signature)) =
-        (fw["signingCertificate"].as_str(), fw["signature"].as_str())
-    else {
+    let (Some(certificate), Some(signature)) = (fw["signingCertificate"].as_str(), fw["signature"].as_str()) else {
         // Secure firmware update only: an unsigned image is not taken.
         return json!({"status": "Rejected"});
     };
@@ -133,12 +119,7 @@ pub(super) fn update(st: &mut Station, p: &Value) -> Value {
             }
         }
     }
-    st.firmware = Some(Job {
-        request_id,
-        plain: false,
-        steps: steps.into(),
-        last: None,
-    });
+    st.firmware = Some(Job { request_id, plain: false, steps: steps.into(), last: None });
     json!({"status": "Accepted"})
 }
 
@@ -166,31 +147,18 @@ pub(super) fn update_16(st: &mut Station, p: &Value) -> Value {
             push(STEP, Step::Status("Installed"));
         }
     }
-    st.firmware = Some(Job {
-        request_id: 0,
-        plain: true,
-        steps: steps.into(),
-        last: None,
-    });
+    st.firmware = Some(Job { request_id: 0, plain: true, steps: steps.into(), last: None });
     json!({})
 }
 
 fn security_event(st: &mut Station, kind: &str) {
-    st.enqueue(Out::call(
-        "SecurityEventNotification",
-        json!({"type": kind, "timestamp": now_rfc3339()}),
-    ));
+    st.enqueue(Out::call("SecurityEventNotification", json!({"type": kind, "timestamp": now_rfc3339()})));
 }
 
 /// The signed update's status now (2.x TriggerMessage, 1.6 ExtendedTriggerMessage): Idle, or
 /// the last status of the update going on with its request.
 pub(super) fn signed_status(st: &Station) -> Value {
-    match st
-        .firmware
-        .as_ref()
-        .filter(|j| !j.plain)
-        .and_then(|j| j.last.map(|s| (s, j.request_id)))
-    {
+    match st.firmware.as_ref().filter(|j| !j.plain).and_then(|j| j.last.map(|s| (s, j.request_id))) {
         Some((status, id)) => json!({"status": status, "requestId": id}),
         None => json!({"status": "Idle"}),
     }
@@ -198,22 +166,12 @@ pub(super) fn signed_status(st: &Station) -> Value {
 
 /// When the next step is due (none while a reboot waits for the registration).
 pub(super) fn next(st: &Station) -> Option<Instant> {
-    st.firmware
-        .as_ref()
-        .and_then(|j| j.steps.front())
-        .map(|(at, _)| *at)
-        .filter(|_| st.booted)
+    st.firmware.as_ref().and_then(|j| j.steps.front()).map(|(at, _)| *at).filter(|_| st.booted)
 }
 
 /// Do the steps that are due; a reboot ends the connection (see `Station::reboot_for`).
 pub(super) fn tick(st: &mut Station, now: Instant) {
-    while st.booted
-        && st
-            .firmware
-            .as_ref()
-            .and_then(|j| j.steps.front())
-            .is_some_and(|(at, _)| *at <= now)
-    {
+    while st.booted && st.firmware.as_ref().and_then(|j| j.steps.front()).is_some_and(|(at, _)| *at <= now) {
         let job = st.firmware.as_mut().expect("checked");
         let (_, step) = job.steps.pop_front().expect("checked");
         let id = job.request_id;
@@ -225,19 +183,10 @@ pub(super) fn tick(st: &mut Station, now: Instant) {
             st.firmware = None;
         }
         match step {
-            Step::Status(s) if plain => st.enqueue(Out::call(
-                "FirmwareStatusNotification",
-                json!({"status": s}),
-            )),
+            Step::Status(s) if plain => st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": s}))),
             // 1.6 security whitepaper: the signed update has its own notification.
-            Step::Status(s) if st.v16 => st.enqueue(Out::call(
-                "SignedFirmwareStatusNotification",
-                json!({"status": s, "requestId": id}),
-            )),
-            Step::Status(s) => st.enqueue(Out::call(
-                "FirmwareStatusNotification",
-                json!({"status": s, "requestId": id}),
-            )),
+            Step::Status(s) if st.v16 => st.enqueue(Out::call("SignedFirmwareStatusNotification", json!({"status": s, "requestId": id}))),
+            Step::Status(s) => st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": s, "requestId": id}))),
             Step::Security(kind) => security_event(st, kind),
             Step::Reboot => {
                 // The steps after the reboot restart their clock once registered again.

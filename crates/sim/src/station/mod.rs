@@ -21,14 +21,17 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use tokio::{sync::mpsc, time::Instant};
+use tokio::{
+    sync::mpsc,
+    time::Instant,
+};
 
 use super::{Fault, Faults, variant::Variant};
 use ocpp_bench::{Action, EvFault, Pilot};
 use ocpp_core::version::OcppVersion;
 
-pub use connection::run;
 use connection::{Deferred, run_reporting};
+pub use connection::run;
 pub use panel::{Panel, RELAYS};
 pub use security::StationSecurity;
 
@@ -55,11 +58,7 @@ pub struct StationConfig {
 }
 
 impl StationConfig {
-    pub fn new(
-        csms_url: impl Into<String>,
-        station_id: impl Into<String>,
-        version: OcppVersion,
-    ) -> Self {
+    pub fn new(csms_url: impl Into<String>, station_id: impl Into<String>, version: OcppVersion) -> Self {
         StationConfig {
             csms_url: csms_url.into(),
             station_id: station_id.into(),
@@ -118,11 +117,7 @@ impl Disturbance {
     }
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(d, _)| *d == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("disturbance")
+        Self::ALL.iter().find(|(d, _)| *d == self).map(|(_, n)| *n).unwrap_or("disturbance")
     }
 }
 
@@ -144,9 +139,7 @@ impl StationHandle {
 
     /// The disturbances in turn, one per call (for a bench that disturbs between every two cases).
     pub fn next_disturbance(&self) -> Disturbance {
-        let n = self
-            .disturbed
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self.disturbed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Disturbance::ALL[n % Disturbance::ALL.len()].0
     }
 
@@ -184,14 +177,7 @@ impl StationHandle {
     /// Switch a bench relay wired to the station (see [`RELAYS`]); the station sees the change.
     pub fn switch(&self, name: &str, on: bool) -> Result<(), String> {
         self.panel.switch(name, on)?;
-        if self.send(Action::Relay {
-            name: name.to_string(),
-            on,
-        }) {
-            Ok(())
-        } else {
-            Err("the simulated station is not running".into())
-        }
+        if self.send(Action::Relay { name: name.to_string(), on }) { Ok(()) } else { Err("the simulated station is not running".into()) }
     }
 }
 
@@ -202,12 +188,7 @@ pub fn spawn(mut cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let panel = Arc::new(Panel::default());
-    let handle = StationHandle {
-        inputs: tx,
-        panel: panel.clone(),
-        evses: cfg.evses,
-        disturbed: Arc::default(),
-    };
+    let handle = StationHandle { inputs: tx, panel: panel.clone(), evses: cfg.evses, disturbed: Arc::default() };
     (handle, tokio::spawn(run_reporting(cfg, rx, panel)))
 }
 
@@ -316,10 +297,7 @@ struct Evse {
 /// Whether an upload or download location cannot be reached: its host is one that cannot
 /// exist (RFC 2606 `.invalid`), or it is no URL.
 fn unreachable(location: &str) -> bool {
-    reqwest::Url::parse(location)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| h.ends_with(".invalid")))
-        .unwrap_or(true)
+    reqwest::Url::parse(location).ok().and_then(|u| u.host_str().map(|h| h.ends_with(".invalid"))).unwrap_or(true)
 }
 
 /// One message waiting to be sent.
@@ -337,22 +315,10 @@ struct Out {
 
 impl Out {
     fn call(action: &str, payload: Value) -> Out {
-        Out {
-            action: action.into(),
-            payload,
-            attempts: 0,
-            persistent: false,
-            send_frame: false,
-        }
+        Out { action: action.into(), payload, attempts: 0, persistent: false, send_frame: false }
     }
     fn tx(action: &str, payload: Value) -> Out {
-        Out {
-            action: action.into(),
-            payload,
-            attempts: 0,
-            persistent: true,
-            send_frame: false,
-        }
+        Out { action: action.into(), payload, attempts: 0, persistent: true, send_frame: false }
     }
 }
 
@@ -488,11 +454,7 @@ pub struct Station {
 impl Station {
     fn new(cfg: StationConfig) -> Station {
         let v16 = cfg.version == OcppVersion::V16;
-        let settings = if v16 {
-            v16::settings(&cfg)
-        } else {
-            v2x::settings(&cfg)
-        };
+        let settings = if v16 { v16::settings(&cfg) } else { v2x::settings(&cfg) };
         let now = Instant::now();
         let evses = (1..=cfg.evses.max(1))
             .map(|id| Evse {
@@ -514,11 +476,7 @@ impl Station {
                 spare_reported: None,
             })
             .collect();
-        let local_list = cfg
-            .local_tokens
-            .iter()
-            .map(|t| (t.clone(), "Accepted".to_string()))
-            .collect();
+        let local_list = cfg.local_tokens.iter().map(|t| (t.clone(), "Accepted".to_string())).collect();
         Station {
             v16,
             booted: false,
@@ -573,10 +531,7 @@ impl Station {
     }
 
     fn setting(&self, k: Key) -> &str {
-        self.settings
-            .get(self.key(k))
-            .map(|(v, _)| v.as_str())
-            .unwrap_or("")
+        self.settings.get(self.key(k)).map(|(v, _)| v.as_str()).unwrap_or("")
     }
 
     fn setting_secs(&self, k: Key) -> u64 {
@@ -599,85 +554,46 @@ impl Station {
 
     fn set(&mut self, k: Key, value: String) {
         let name = self.key(k).to_string();
-        self.settings
-            .entry(name)
-            .or_insert((String::new(), false))
-            .0 = value;
+        self.settings.entry(name).or_insert((String::new(), false)).0 = value;
     }
 
     // ---- connection profiles (B09, B10) ----
 
     /// Slots in NetworkConfigurationPriority order.
     fn priority(&self) -> Vec<i64> {
-        let list = self
-            .settings
-            .get("OCPPCommCtrlr.NetworkConfigurationPriority")
-            .map(|(v, _)| v.clone())
-            .unwrap_or_default();
-        let slots: Vec<i64> = list
-            .split(',')
-            .filter_map(|s| s.trim().parse().ok())
-            .collect();
+        let list = self.settings.get("OCPPCommCtrlr.NetworkConfigurationPriority").map(|(v, _)| v.clone()).unwrap_or_default();
+        let slots: Vec<i64> = list.split(',').filter_map(|s| s.trim().parse().ok()).collect();
         if slots.is_empty() { vec![1] } else { slots }
     }
 
     /// The security profile of connection profile `slot` (slot 1 without one: the configured).
     fn slot_profile(&self, slot: i64) -> u8 {
-        self.network_profiles
-            .get(&slot)
-            .and_then(|p| p["securityProfile"].as_u64())
-            .map_or(self.cfg.security.profile, |p| p as u8)
+        self.network_profiles.get(&slot).and_then(|p| p["securityProfile"].as_u64()).map_or(self.cfg.security.profile, |p| p as u8)
     }
 
     /// Connected at a higher profile (A05.FR.06): that profile is SecurityProfile from now on,
     /// and the connection profiles below it are gone, from NetworkConfigurationPriority too.
     fn upgraded(&mut self, sec: StationSecurity) {
         let p = sec.profile;
-        let current = self
-            .priority()
-            .get(self.slot_pos % self.priority().len())
-            .copied();
+        let current = self.priority().get(self.slot_pos % self.priority().len()).copied();
         self.cfg.security = sec;
-        self.settings.insert(
-            "SecurityCtrlr.SecurityProfile".into(),
-            (p.to_string(), true),
-        );
+        self.settings.insert("SecurityCtrlr.SecurityProfile".into(), (p.to_string(), true));
         if self.cfg.faults.has(&Fault::KeepLowerProfiles) {
             return;
         }
         self.factory_slot_dropped = true;
-        let keep: Vec<i64> = self
-            .priority()
-            .into_iter()
-            .filter(|&slot| {
-                self.network_profiles.get(&slot).is_some() && self.slot_profile(slot) >= p
-            })
-            .collect();
-        self.network_profiles
-            .retain(|_, q| q["securityProfile"].as_u64().is_some_and(|q| q as u8 >= p));
-        self.slot_pos = current
-            .and_then(|c| keep.iter().position(|&s| s == c))
-            .unwrap_or(0);
-        let list = keep
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        self.settings.insert(
-            "OCPPCommCtrlr.NetworkConfigurationPriority".into(),
-            (list, false),
-        );
+        let keep: Vec<i64> = self.priority().into_iter().filter(|&slot| self.network_profiles.get(&slot).is_some() && self.slot_profile(slot) >= p).collect();
+        self.network_profiles.retain(|_, q| q["securityProfile"].as_u64().is_some_and(|q| q as u8 >= p));
+        self.slot_pos = current.and_then(|c| keep.iter().position(|&s| s == c)).unwrap_or(0);
+        let list = keep.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        self.settings.insert("OCPPCommCtrlr.NetworkConfigurationPriority".into(), (list, false));
     }
 
     /// Whether every slot in the list `value` has a connection profile.
     fn known_slots(&self, value: &str) -> bool {
         let slots: Vec<&str> = value.split(',').map(str::trim).collect();
         let factory = |n: i64| n == 1 && !self.factory_slot_dropped;
-        !slots.is_empty()
-            && slots.iter().all(|s| {
-                s.parse::<i64>()
-                    .is_ok_and(|n| factory(n) || self.network_profiles.contains_key(&n))
-            })
+        !slots.is_empty() && slots.iter().all(|s| s.parse::<i64>().is_ok_and(|n| factory(n) || self.network_profiles.contains_key(&n)))
     }
 
     /// The CSMS URL of the slot the station tries now.
@@ -687,25 +603,15 @@ impl Station {
         }
         let slots = self.priority();
         let slot = slots[self.slot_pos % slots.len()];
-        self.network_profiles
-            .get(&slot)
-            .and_then(|p| p["ocppCsmsUrl"].as_str())
-            .map_or_else(|| self.cfg.csms_url.clone(), str::to_string)
+        self.network_profiles.get(&slot).and_then(|p| p["ocppCsmsUrl"].as_str()).map_or_else(|| self.cfg.csms_url.clone(), str::to_string)
     }
 
     /// A connection attempt failed: after NetworkProfileConnectionAttempts in a row, the next
     /// slot.
     fn connection_failed(&mut self) {
         self.slot_failures += 1;
-        let attempts = self
-            .settings
-            .get("OCPPCommCtrlr.NetworkProfileConnectionAttempts")
-            .and_then(|(v, _)| v.parse().ok())
-            .unwrap_or(3u32);
-        if self.slot_failures >= attempts.max(1)
-            && self.priority().len() > 1
-            && !self.cfg.faults.has(&Fault::NoFallback)
-        {
+        let attempts = self.settings.get("OCPPCommCtrlr.NetworkProfileConnectionAttempts").and_then(|(v, _)| v.parse().ok()).unwrap_or(3u32);
+        if self.slot_failures >= attempts.max(1) && self.priority().len() > 1 && !self.cfg.faults.has(&Fault::NoFallback) {
             self.slot_pos = (self.slot_pos + 1) % self.priority().len();
             self.slot_failures = 0;
             tracing::info!(target: "sim", "{}: falling back to {}", self.cfg.station_id, self.csms_url());
@@ -775,11 +681,7 @@ impl Station {
             },
         };
         // Fault reject-same-availability: a change to the state it is in already is refused.
-        if self.cfg.faults.has(&Fault::RejectSameAvailability)
-            && targets
-                .iter()
-                .all(|&i| self.evses[i].operative == operative)
-        {
+        if self.cfg.faults.has(&Fault::RejectSameAvailability) && targets.iter().all(|&i| self.evses[i].operative == operative) {
             return "Rejected";
         }
         // Fault ignore-operative: says yes to Operative and stays as it is.
@@ -808,12 +710,7 @@ impl Station {
 
     /// SendLocalList: entries are (token, status); no status removes the token. The status
     /// to answer.
-    fn update_local_list(
-        &mut self,
-        full: bool,
-        version: i64,
-        entries: Vec<(String, Option<String>)>,
-    ) -> &'static str {
+    fn update_local_list(&mut self, full: bool, version: i64, entries: Vec<(String, Option<String>)>) -> &'static str {
         if full {
             self.local_list.clear();
         } else if version <= self.local_list_version {
@@ -857,10 +754,7 @@ impl Station {
                 self.change_availability(1, false);
             }
             Disturbance::TokenWithoutCable => {
-                self.on_input(Action::Token {
-                    evse: 0,
-                    token: self.cfg.disturb_token.clone(),
-                });
+                self.on_input(Action::Token { evse: 0, token: self.cfg.disturb_token.clone() });
             }
             Disturbance::StatusForEvse0 if self.v16 => {
                 self.enqueue(Out::call("StatusNotification", json!({"connectorId": 0, "errorCode": "NoError", "status": "Available", "timestamp": ocpp_core::defaults::now_rfc3339()})));
@@ -889,11 +783,7 @@ impl Station {
                     self.evses[i].pilot = Pilot::A;
                     self.evses[i].finishing = false;
                     if self.evses[i].tx.is_some() {
-                        let why = if self.cfg.faults.has(&Fault::WrongStopReason) {
-                            Stop::Local
-                        } else {
-                            Stop::EvDisconnected
-                        };
+                        let why = if self.cfg.faults.has(&Fault::WrongStopReason) { Stop::Local } else { Stop::EvDisconnected };
                         self.end_tx(i, why);
                     }
                 }
@@ -903,16 +793,10 @@ impl Station {
             Action::Pilot { evse, state } => {
                 let i = self.evse_index(evse)?;
                 if state == Pilot::A {
-                    return self.on_input(Action::Plug {
-                        evse,
-                        connected: false,
-                    });
+                    return self.on_input(Action::Plug { evse, connected: false });
                 }
                 if !self.evses[i].plugged {
-                    self.on_input(Action::Plug {
-                        evse,
-                        connected: true,
-                    });
+                    self.on_input(Action::Plug { evse, connected: true });
                 }
                 self.advance_meter(i);
                 self.evses[i].pilot = state;
@@ -959,10 +843,7 @@ impl Station {
             // next connection when offline (A04.FR.02).
             Action::Relay { name, on } => {
                 if name == "tamper" && on && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
-                    let event = (
-                        "TamperDetectionActivated".to_string(),
-                        "the cabinet's tamper switch opened".to_string(),
-                    );
+                    let event = ("TamperDetectionActivated".to_string(), "the cabinet's tamper switch opened".to_string());
                     if self.online {
                         let (kind, info) = event;
                         self.enqueue(Out::call("SecurityEventNotification", json!({"type": kind, "timestamp": ocpp_core::defaults::now_rfc3339(), "techInfo": info})));
@@ -977,31 +858,18 @@ impl Station {
 
     /// A card at the reader: stops the transaction it started, or authorizes a new one.
     fn present_token(&mut self, token: String) {
-        if let Some(i) = self.evses.iter().position(|e| {
-            e.tx.as_ref()
-                .and_then(|t| t.auth.as_ref())
-                .is_some_and(|a| a.token == token)
-        }) {
+        if let Some(i) = self.evses.iter().position(|e| e.tx.as_ref().and_then(|t| t.auth.as_ref()).is_some_and(|a| a.token == token)) {
             self.end_tx(i, Stop::Local);
             self.refresh_status(i);
             return;
         }
         let local = self.local_status(&token);
         match local {
-            Some(status)
-                if status == "Accepted"
-                    && (self.enabled(Key::LocalPreAuthorize) || !self.online) =>
-            {
-                self.on_authorized(&token, "Accepted", None)
-            }
+            Some(status) if status == "Accepted" && (self.enabled(Key::LocalPreAuthorize) || !self.online) => self.on_authorized(&token, "Accepted", None),
             Some(status) if !self.online => self.on_authorized(&token, &status, None),
             None if !self.online && self.enabled(Key::LocalAuthorizeOffline) => {}
             _ => {
-                let payload = if self.v16 {
-                    json!({"idTag": token})
-                } else {
-                    json!({"idToken": {"idToken": token, "type": "ISO14443"}})
-                };
+                let payload = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
                 self.enqueue(Out::call("Authorize", payload));
             }
         }
@@ -1024,11 +892,7 @@ impl Station {
     /// when the station is configured to.
     fn remote_start(&mut self, token: &str, evse: u32, remote_start_id: i64) {
         if self.enabled(Key::AuthorizeRemoteStart) {
-            let mut p = if self.v16 {
-                json!({"idTag": token})
-            } else {
-                json!({"idToken": {"idToken": token, "type": "ISO14443"}})
-            };
+            let mut p = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
             p["$remote"] = json!([evse, remote_start_id]);
             self.enqueue(Out::call("Authorize", p));
         } else {
@@ -1041,48 +905,24 @@ impl Station {
         if status != "Accepted" && !self.cfg.faults.has(&Fault::AcceptAnyToken) {
             return;
         }
-        let auth = Auth {
-            token: token.to_string(),
-            token_type: "ISO14443".into(),
-            remote_start_id: remote.map(|r| r.1),
-        };
+        let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
         // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
         // 1.6: a connector reserved for another idTag is not for this one (§3.11).
         let free = |i: &usize| reservation::free_for(self, *i, token);
         let i = match remote {
             Some((evse, _)) => self.evse_index(evse),
             // A reader of one EVSE authorizes for that EVSE only.
-            None if self.reader_evse != 0 => {
-                self.evse_index(self.reader_evse).filter(free).filter(|&i| {
-                    self.evses[i].tx.as_ref().is_none_or(|t| t.auth.is_none())
-                        && self.evses[i].operative
-                })
-            }
+            None if self.reader_evse != 0 => self
+                .evse_index(self.reader_evse)
+                .filter(free)
+                .filter(|&i| self.evses[i].tx.as_ref().is_none_or(|t| t.auth.is_none()) && self.evses[i].operative),
             None => reservation::held_for(self, token)
-                .or_else(|| {
-                    (0..self.evses.len()).filter(free).find(|&i| {
-                        self.evses[i].tx.is_none()
-                            && self.evses[i].plugged
-                            && self.evses[i].operative
-                    })
-                })
-                .or_else(|| {
-                    self.evses
-                        .iter()
-                        .position(|e| e.tx.as_ref().is_some_and(|t| t.auth.is_none()))
-                })
-                .or_else(|| {
-                    (0..self.evses.len())
-                        .filter(free)
-                        .find(|&i| self.evses[i].tx.is_none() && self.evses[i].operative)
-                }),
+                .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].plugged && self.evses[i].operative))
+                .or_else(|| self.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.auth.is_none())))
+                .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].operative)),
         };
         let Some(i) = i else { return };
-        let trigger = if remote.is_some() {
-            Trigger::RemoteStart
-        } else {
-            Trigger::Authorized
-        };
+        let trigger = if remote.is_some() { Trigger::RemoteStart } else { Trigger::Authorized };
         if let Some(tx) = self.evses[i].tx.as_mut() {
             // 2.x transaction started by the cable: the token now joins it.
             if tx.auth.is_none() {
@@ -1102,11 +942,7 @@ impl Station {
         }
         self.evses[i].auth = Some(auth);
         // Fault ignore-interval: the factory default, whatever the CSMS set.
-        let timeout = if self.cfg.faults.has(&Fault::IgnoreInterval) {
-            60
-        } else {
-            self.setting_secs(Key::ConnectionTimeout).max(1)
-        };
+        let timeout = if self.cfg.faults.has(&Fault::IgnoreInterval) { 60 } else { self.setting_secs(Key::ConnectionTimeout).max(1) };
         if !self.evses[i].plugged {
             self.evses[i].connect_deadline = Some(Instant::now() + Duration::from_secs(timeout));
         }
@@ -1120,21 +956,13 @@ impl Station {
         if e.tx.is_some() || !e.operative {
             return;
         }
-        let start = if self.v16 {
-            e.auth.is_some() && e.plugged
-        } else {
-            v2x::starts(self, i)
-        };
+        let start = if self.v16 { e.auth.is_some() && e.plugged } else { v2x::starts(self, i) };
         if !start {
             self.refresh_status(i);
             return;
         }
         self.tx_counter += 1;
-        let id = if self.cfg.faults.has(&Fault::TransactionIdReuse) {
-            "TX-1".to_string()
-        } else {
-            format!("TX-{}-{}", std::process::id() % 1000, self.tx_counter)
-        };
+        let id = if self.cfg.faults.has(&Fault::TransactionIdReuse) { "TX-1".to_string() } else { format!("TX-{}-{}", std::process::id() % 1000, self.tx_counter) };
         let e = &mut self.evses[i];
         let auth = e.auth.take();
         e.connect_deadline = if e.plugged { None } else { e.connect_deadline };
@@ -1153,11 +981,7 @@ impl Station {
             ended_next: None,
             ended_aligned_next: None,
         });
-        let msgs = if self.v16 {
-            v16::tx_started(self, i)
-        } else {
-            v2x::tx_started(self, i, trigger)
-        };
+        let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
         for m in msgs {
             self.enqueue(m);
         }
@@ -1178,11 +1002,7 @@ impl Station {
         let Some(tx) = self.evses[i].tx.take() else {
             return;
         };
-        let m = if self.v16 {
-            v16::tx_ended(self, i, &tx, why)
-        } else {
-            v2x::tx_ended(self, i, &tx, why)
-        };
+        let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
         self.enqueue(m);
         let e = &mut self.evses[i];
         e.finishing = e.plugged;
@@ -1202,11 +1022,7 @@ impl Station {
         }
         e.metered_at = now;
         // The bench meter is on the feed of the EVSE under test: EVSE 2 of `two-evses`.
-        let metered = if self.cfg.variants.contains(&Variant::TwoEvses) {
-            2
-        } else {
-            1
-        };
+        let metered = if self.cfg.variants.contains(&Variant::TwoEvses) { 2 } else { 1 };
         if e.id == metered {
             self.panel.set_meter_wh(e.energy_wh);
         }
@@ -1217,15 +1033,10 @@ impl Station {
     fn refresh_status(&mut self, i: usize) {
         let e = &self.evses[i];
         let flowing = e.tx.as_ref().is_some_and(|t| t.charging);
-        let welded =
-            self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.contactor(e.id);
+        let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.contactor(e.id);
         self.panel.set_contactor(e.id, flowing || welded);
         self.refresh_spare_status(i);
-        let status = if self.v16 {
-            v16::status_of(&self.evses[i])
-        } else {
-            v2x::status_of(&self.evses[i])
-        };
+        let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
         if self.evses[i].reported == Some(status) || !self.may_talk() {
             return;
         }
@@ -1238,11 +1049,7 @@ impl Station {
     /// the EVSE is inoperative, else Available.
     fn refresh_spare_status(&mut self, i: usize) {
         let e = &self.evses[i];
-        let status = if e.operative {
-            "Available"
-        } else {
-            "Unavailable"
-        };
+        let status = if e.operative { "Available" } else { "Unavailable" };
         if e.spare_connectors == 0 || e.spare_reported == Some(status) || !self.may_talk() {
             return;
         }
@@ -1275,13 +1082,7 @@ impl Station {
     /// Every connector's status, e.g. after boot or a reconnect.
     fn report_all_status(&mut self) {
         if self.v16 && !self.cfg.variants.contains(&Variant::NoConnectorZero) {
-            self.enqueue(v16::status_station(
-                if self.evses.iter().any(|e| e.operative) {
-                    "Available"
-                } else {
-                    "Unavailable"
-                },
-            ));
+            self.enqueue(v16::status_station(if self.evses.iter().any(|e| e.operative) { "Available" } else { "Unavailable" }));
         }
         for i in 0..self.evses.len() {
             self.evses[i].reported = None;
@@ -1305,22 +1106,14 @@ impl Station {
                     self.refresh_status(i);
                 }
             }
-            let due = self.evses[i]
-                .tx
-                .as_ref()
-                .and_then(|t| t.next_sample)
-                .is_some_and(|t| t <= now);
+            let due = self.evses[i].tx.as_ref().and_then(|t| t.next_sample).is_some_and(|t| t <= now);
             if due {
                 self.advance_meter(i);
                 let interval = Duration::from_secs(self.setting_secs(Key::MeterInterval).max(1));
                 if let Some(tx) = self.evses[i].tx.as_mut() {
                     tx.next_sample = Some(now + interval);
                 }
-                let m = if self.v16 {
-                    v16::meter_values(self, i)
-                } else {
-                    v2x::tx_updated(self, i, Trigger::MeterValuePeriodic)
-                };
+                let m = if self.v16 { v16::meter_values(self, i) } else { v2x::tx_updated(self, i, Trigger::MeterValuePeriodic) };
                 self.enqueue(m);
             }
         }
@@ -1337,46 +1130,16 @@ impl Station {
 
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
-        let metering = if self.v16 {
-            reservation::next(self)
-        } else {
-            v2x::metering::next(self)
-        };
+        let metering = if self.v16 { reservation::next(self) } else { v2x::metering::next(self) };
         let metering = metering.into_iter().chain(firmware::next(self)).min();
-        self.evses
-            .iter()
-            .flat_map(|e| {
-                [
-                    e.connect_deadline,
-                    e.tx.as_ref().and_then(|t| t.next_sample),
-                ]
-            })
-            .flatten()
-            .chain(metering)
-            .min()
+        self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 
     fn next_timer(&self) -> Option<Instant> {
         let evse = self.evse_timer();
         let streams = self.streams.iter().map(|s| s.next);
-        let uploads = self
-            .log_retries
-            .iter()
-            .map(|u| u.next)
-            .chain(self.log_upload.map(|(_, t)| t))
-            .chain(self.diagnostics_upload);
-        evse.into_iter()
-            .chain(streams)
-            .chain(uploads)
-            .chain(self.retry_boot)
-            .chain(self.next_heartbeat)
-            .chain(
-                self.pending
-                    .as_ref()
-                    .map(|p| p.sent + self.message_timeout()),
-            )
-            .chain(self.retry_at)
-            .min()
+        let uploads = self.log_retries.iter().map(|u| u.next).chain(self.log_upload.map(|(_, t)| t)).chain(self.diagnostics_upload);
+        evse.into_iter().chain(streams).chain(uploads).chain(self.retry_boot).chain(self.next_heartbeat).chain(self.pending.as_ref().map(|p| p.sent + self.message_timeout())).chain(self.retry_at).min()
     }
 
     // ---- the connection ----

@@ -52,9 +52,7 @@ impl Panel {
 
     /// Record the first registration only.
     pub(super) fn registered(&self, us: u64) {
-        let _ =
-            self.registered_after_us
-                .compare_exchange(0, us, Ordering::Relaxed, Ordering::Relaxed);
+        let _ = self.registered_after_us.compare_exchange(0, us, Ordering::Relaxed, Ordering::Relaxed);
     }
 
     pub fn meter_wh(&self) -> f64 {
@@ -67,11 +65,7 @@ impl Panel {
 
     pub(super) fn set_contactor(&self, evse: u32, closed: bool) {
         let bit = 1u32 << (evse.saturating_sub(1) % 32);
-        if closed {
-            self.contactors.fetch_or(bit, Ordering::Relaxed)
-        } else {
-            self.contactors.fetch_and(!bit, Ordering::Relaxed)
-        };
+        if closed { self.contactors.fetch_or(bit, Ordering::Relaxed) } else { self.contactors.fetch_and(!bit, Ordering::Relaxed) };
     }
 
     /// Whether the contactor of EVSE `evse` is closed.
@@ -81,47 +75,26 @@ impl Panel {
 
     /// A digital input by name: `contactor-N`, closed or open.
     pub fn input(&self, name: &str, evses: u32) -> Result<bool, String> {
-        match name
-            .strip_prefix("contactor-")
-            .and_then(|n| n.parse::<u32>().ok())
-            .filter(|n| (1..=evses).contains(n))
-        {
+        match name.strip_prefix("contactor-").and_then(|n| n.parse::<u32>().ok()).filter(|n| (1..=evses).contains(n)) {
             Some(evse) => Ok(self.contactor(evse)),
-            None => Err(format!(
-                "the reference station has no input {name:?} (it has contactor-1 … contactor-{evses})"
-            )),
+            None => Err(format!("the reference station has no input {name:?} (it has contactor-1 … contactor-{evses})")),
         }
     }
 
     /// Switch a relay (one of [`RELAYS`]).
     pub fn switch(&self, name: &str, on: bool) -> Result<(), String> {
         if !RELAYS.contains(&name) {
-            return Err(format!(
-                "the reference station has no relay {name:?} (it has {})",
-                RELAYS.join(", ")
-            ));
+            return Err(format!("the reference station has no relay {name:?} (it has {})", RELAYS.join(", ")));
         }
-        self.relays
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_string(), on);
+        self.relays.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), on);
         Ok(())
     }
 
     /// A relay as last switched (off until then).
     pub fn relay(&self, name: &str) -> Result<bool, String> {
         if !RELAYS.contains(&name) {
-            return Err(format!(
-                "the reference station has no relay {name:?} (it has {})",
-                RELAYS.join(", ")
-            ));
+            return Err(format!("the reference station has no relay {name:?} (it has {})", RELAYS.join(", ")));
         }
-        Ok(self
-            .relays
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .copied()
-            .unwrap_or(false))
+        Ok(self.relays.lock().unwrap_or_else(|e| e.into_inner()).get(name).copied().unwrap_or(false))
     }
 }

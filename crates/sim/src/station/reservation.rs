@@ -20,9 +20,7 @@ pub(super) struct Reservation {
 pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
     let connector = p["connectorId"].as_u64().unwrap_or(0) as u32;
     let id = p["reservationId"].as_i64().unwrap_or(0);
-    let Some(i) = st.evse_index(connector) else {
-        return "Rejected";
-    };
+    let Some(i) = st.evse_index(connector) else { return "Rejected" };
     let e = &st.evses[i];
     let held_by_other = e.reservation.as_ref().is_some_and(|r| r.id != id);
     let status = if e.fault.is_some() || matches!(e.pilot, Pilot::E | Pilot::F) {
@@ -37,11 +35,7 @@ pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
     if status != "Accepted" {
         return status;
     }
-    for other in st
-        .evses
-        .iter_mut()
-        .filter(|o| o.reservation.as_ref().is_some_and(|r| r.id == id))
-    {
+    for other in st.evses.iter_mut().filter(|o| o.reservation.as_ref().is_some_and(|r| r.id == id)) {
         other.reservation = None;
     }
     let token = p["idTag"].as_str().unwrap_or_default().to_string();
@@ -53,13 +47,7 @@ pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
 
 /// CancelReservation: Accepted when a reservation with that id is held (§5.2).
 pub(super) fn cancel(st: &mut Station, id: i64) -> &'static str {
-    let Some(i) = st
-        .evses
-        .iter()
-        .position(|e| e.reservation.as_ref().is_some_and(|r| r.id == id))
-    else {
-        return "Rejected";
-    };
+    let Some(i) = st.evses.iter().position(|e| e.reservation.as_ref().is_some_and(|r| r.id == id)) else { return "Rejected" };
     st.evses[i].reservation = None;
     st.refresh_status(i);
     "Accepted"
@@ -68,18 +56,12 @@ pub(super) fn cancel(st: &mut Station, id: i64) -> &'static str {
 /// Whether `token` may use connector `i`: not reserved, or reserved for it.
 pub(super) fn free_for(st: &Station, i: usize, token: &str) -> bool {
     // Fault ignore-reservation: Reserved in name only.
-    st.cfg.faults.has(&Fault::IgnoreReservation)
-        || st.evses[i]
-            .reservation
-            .as_ref()
-            .is_none_or(|r| r.token == token)
+    st.cfg.faults.has(&Fault::IgnoreReservation) || st.evses[i].reservation.as_ref().is_none_or(|r| r.token == token)
 }
 
 /// The connector reserved for `token`, if any.
 pub(super) fn held_for(st: &Station, token: &str) -> Option<usize> {
-    st.evses
-        .iter()
-        .position(|e| e.reservation.as_ref().is_some_and(|r| r.token == token))
+    st.evses.iter().position(|e| e.reservation.as_ref().is_some_and(|r| r.token == token))
 }
 
 /// A transaction starts on connector `i`: the reservation it uses ends, its id goes into the
@@ -93,30 +75,21 @@ pub(super) fn take_for_start(st: &mut Station, i: usize) -> Option<i64> {
 /// Reservations past their expiry date end; the connector is Available again.
 pub(super) fn tick(st: &mut Station, now: Instant) {
     for i in 0..st.evses.len() {
-        if st.evses[i]
-            .reservation
-            .take_if(|r| r.expires <= now)
-            .is_some()
-        {
+        if st.evses[i].reservation.take_if(|r| r.expires <= now).is_some() {
             st.refresh_status(i);
         }
     }
 }
 
 pub(super) fn next(st: &Station) -> Option<Instant> {
-    st.evses
-        .iter()
-        .filter_map(|e| e.reservation.as_ref().map(|r| r.expires))
-        .min()
+    st.evses.iter().filter_map(|e| e.reservation.as_ref().map(|r| r.expires)).min()
 }
 
 /// ReserveNow and CancelReservation answers.
 pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> Option<Value> {
     match action {
         "ReserveNow" => Some(json!({"status": reserve(st, p)})),
-        "CancelReservation" => {
-            Some(json!({"status": cancel(st, p["reservationId"].as_i64().unwrap_or(0))}))
-        }
+        "CancelReservation" => Some(json!({"status": cancel(st, p["reservationId"].as_i64().unwrap_or(0))})),
         _ => None,
     }
 }

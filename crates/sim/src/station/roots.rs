@@ -10,9 +10,7 @@ use crate::Fault;
 /// Whether it was taken (fault install-any-certificate takes anything).
 pub(super) fn install(st: &mut Station, kind: &str, pem: &str, csms_root: bool) -> bool {
     let any = st.cfg.faults.has(&Fault::InstallAnyCertificate);
-    let Some(hash) = hash_data(pem, any) else {
-        return any;
-    };
+    let Some(hash) = hash_data(pem, any) else { return any };
     st.certificates.retain(|(_, h)| !same(h, &hash));
     if csms_root {
         st.csms_roots.retain(|(h, _)| !same(h, &hash));
@@ -52,13 +50,6 @@ pub(super) fn hash_data(pem: &str, any: bool) -> Option<Value> {
 }
 
 pub(super) fn same(a: &Value, b: &Value) -> bool {
-    ["issuerNameHash", "issuerKeyHash"]
-        .iter()
-        .all(|k| a[k].as_str().map(str::to_lowercase) == b[k].as_str().map(str::to_lowercase))
-        && a["serialNumber"]
-            .as_str()
-            .map(|s| s.trim_start_matches('0').to_lowercase())
-            == b["serialNumber"]
-                .as_str()
-                .map(|s| s.trim_start_matches('0').to_lowercase())
+    ["issuerNameHash", "issuerKeyHash"].iter().all(|k| a[k].as_str().map(str::to_lowercase) == b[k].as_str().map(str::to_lowercase))
+        && a["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase()) == b["serialNumber"].as_str().map(|s| s.trim_start_matches('0').to_lowercase())
 }

@@ -314,9 +314,7 @@ fn stop(conn: &Connection, id: i64, reason: &str) -> Step<Value> {
 fn tc_001() -> Step {
     let conn = kit::connect_csms("1.6 BootNotification")?;
     let r = boot(&conn, "1.6 BootNotification", "registration status Accepted")?;
-    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || {
-        format!("interval {}", r["interval"])
-    })?;
+    kit::check(r["interval"].as_i64().is_some_and(|i| i > 0), "1.6 BootNotification", "a heartbeat interval above 0 s", || format!("interval {}", r["interval"]))?;
     status(&conn, 0, "Available")?;
     status(&conn, 1, "Available")
 }

@@ -1012,21 +1012,16 @@ const LOCAL_AUTHORIZE_OFFLINE: (&str, &str) = ("AuthCtrlr", "LocalAuthorizeOffli
 /// Read `vars` (attributeType Actual) in one GetVariables: each result Accepted, echoing the
 /// component, variable and attributeType asked for, with the value expected (B06.FR.01-04).
 fn read_back(conn: &Connection, vars: &[((&str, &str), &str)]) -> Step {
-    let data: Vec<Value> =
-        vars.iter().map(|((c, v), _)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
+    let data: Vec<Value> = vars.iter().map(|((c, v), _)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeType": "Actual"})).collect();
     let r = kit::call(conn, "B06.FR.01", "GetVariables", json!({"getVariableData": data}), 10_000)?;
     let results = at(&r, "/getVariableResult").as_array().cloned().unwrap_or_default();
-    kit::check(results.len() == vars.len(), "B06.FR.01", format!("one result per requested variable ({})", vars.len()), || {
-        format!("{} results", results.len())
-    })?;
+    kit::check(results.len() == vars.len(), "B06.FR.01", format!("one result per requested variable ({})", vars.len()), || format!("{} results", results.len()))?;
     for ((c, v), value) in vars {
         let found = results.iter().find(|x| x["component"]["name"] == *c && x["variable"]["name"] == *v);
         let found = found.ok_or_else(|| kit::fail("B06.FR.02", format!("a result for {c}.{v}"), r.to_string()))?;
         kit::check(found["attributeStatus"] == "Accepted", "B06.FR.04", format!("{c}.{v} Accepted"), || found.to_string())?;
         kit::check(found["attributeType"] == "Actual", "B06.FR.03", format!("{c}.{v} with attributeType Actual, as asked"), || found.to_string())?;
-        kit::check(found["attributeValue"] == *value, "B06.FR.04", format!("{c}.{v} = {value} (as configured before the case)"), || {
-            found.to_string()
-        })?;
+        kit::check(found["attributeValue"] == *value, "B06.FR.04", format!("{c}.{v} = {value} (as configured before the case)"), || found.to_string())?;
     }
     Ok(())
 }
@@ -1041,15 +1036,10 @@ fn tc_b_06() -> Step {
 /// Set `vars` (attributeType Actual) in one SetVariables: each result Accepted, echoing the
 /// component, variable and attributeType (B05.FR.01-03).
 fn set_all(conn: &Connection, vars: &[((&str, &str), &str)]) -> Step {
-    let data: Vec<Value> = vars
-        .iter()
-        .map(|((c, v), value)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": value, "attributeType": "Actual"}))
-        .collect();
+    let data: Vec<Value> = vars.iter().map(|((c, v), value)| json!({"component": {"name": c}, "variable": {"name": v}, "attributeValue": value, "attributeType": "Actual"})).collect();
     let r = kit::call(conn, "B05.FR.01", "SetVariables", json!({"setVariableData": data}), 10_000)?;
     let results = at(&r, "/setVariableResult").as_array().cloned().unwrap_or_default();
-    kit::check(results.len() == vars.len(), "B05.FR.01", format!("one result per variable set ({})", vars.len()), || {
-        format!("{} results", results.len())
-    })?;
+    kit::check(results.len() == vars.len(), "B05.FR.01", format!("one result per variable set ({})", vars.len()), || format!("{} results", results.len()))?;
     for ((c, v), value) in vars {
         let found = results.iter().find(|x| x["component"]["name"] == *c && x["variable"]["name"] == *v);
         let found = found.ok_or_else(|| kit::fail("B05.FR.02", format!("a result for {c}.{v}"), r.to_string()))?;
@@ -1245,9 +1235,7 @@ impl TxStart {
         let reason = ev["triggerReason"].as_str().unwrap_or_default();
         let either = ["CablePluggedIn", "Authorized", "RemoteStart", "ChargingStateChanged", "EVDetected"];
         let ok = ev["eventType"] == "Started" && (reason == trigger || (power_path && either.contains(&reason)));
-        kit::check(ok, req, format!("TransactionEvent Started with triggerReason {trigger} (TxStartPoint {})", self.0), || {
-            format!("TransactionEvent {} with triggerReason {reason}", ev["eventType"])
-        })?;
+        kit::check(ok, req, format!("TransactionEvent Started with triggerReason {trigger} (TxStartPoint {})", self.0), || format!("TransactionEvent {} with triggerReason {reason}", ev["eventType"]))?;
         Ok(ev)
     }
 }
@@ -1317,10 +1305,7 @@ pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variab
     if r["attributeStatus"] == "Accepted" {
         return Ok(());
     }
-    Err(Verdict::Skip(format!(
-        "the station does not take {component}.{variable} = {value} ({}): part 6's prerequisite of this case",
-        r["attributeStatus"]
-    )))
+    Err(Verdict::Skip(format!("the station does not take {component}.{variable} = {value} ({}): part 6's prerequisite of this case", r["attributeStatus"])))
 }
 
 /// Boot, plug the cable in and authorize the valid token: a transaction with a driver, its
@@ -1338,9 +1323,7 @@ fn local_tx(req: &str) -> Step<(Connection, String)> {
         return Err(start.none_with("a cable and a token"));
     };
     if let (Some(first), Some(then)) = (&at_cable, &at_token) {
-        kit::check(tx_id(then) == tx_id(first), req, "the token to join the transaction the cable started", || {
-            format!("{} then {}", tx_id(first), tx_id(then))
-        })?;
+        kit::check(tx_id(then) == tx_id(first), req, "the token to join the transaction the cable started", || format!("{} then {}", tx_id(first), tx_id(then)))?;
     }
     Ok((conn, tx_id(started)))
 }
@@ -1473,9 +1456,7 @@ fn tc_b_11() -> Step {
     let configured = get_variable(&conn, "B06", c, v)?;
     let configured = configured["attributeValue"].as_str().unwrap_or_default().to_string();
     let accepted = set_variable(&conn, "B05.FR.10", c, v, &configured)?;
-    kit::check(accepted["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {configured} (its own value) Accepted"), || {
-        accepted.to_string()
-    })?;
+    kit::check(accepted["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {configured} (its own value) Accepted"), || accepted.to_string())?;
     for wrong in [format!("{configured}.1"), "true".into(), now(), "abc".into()] {
         let r = set_variable(&conn, "B05.FR.07", c, v, &wrong)?;
         kit::check(r["attributeStatus"] == "Rejected", "B05.FR.07", format!("{c}.{v} = {wrong:?} (not an integer) Rejected"), || r.to_string())?;
@@ -1692,9 +1673,7 @@ fn tc_e_04() -> Step {
     kit::plug_in(kit::evse_id())?;
     let at_cable = start.after_step(&conn, "E03", (false, true), (true, true), "CablePluggedIn")?;
     match (&at_token, &at_cable) {
-        (Some(first), Some(then)) => kit::check(tx_id(then) == tx_id(first), "E03", "the cable event in the same transaction", || {
-            format!("{} then {}", tx_id(first), tx_id(then))
-        }),
+        (Some(first), Some(then)) => kit::check(tx_id(then) == tx_id(first), "E03", "the cable event in the same transaction", || format!("{} then {}", tx_id(first), tx_id(then))),
         _ => Ok(()),
     }
 }
@@ -1709,9 +1688,7 @@ fn tc_e_05() -> Step {
     if start.after_step(&conn, "E03", (false, false), (false, true), "Authorized")?.is_none() {
         // No transaction before the EV: the authorization lapses with nothing to end.
         let quiet = 2_000 + kit::config::lab_timing().tolerance_ms;
-        return kit::mandated("EVConnectionTimeOut", || {
-            kit::expect_silence(&conn, "E03", TX, quiet, &format!("with TxStartPoint {}, which starts no transaction at the token", start.0))
-        });
+        return kit::mandated("EVConnectionTimeOut", || kit::expect_silence(&conn, "E03", TX, quiet, &format!("with TxStartPoint {}, which starts no transaction at the token", start.0)));
     }
     let t0 = clock::now_ms();
     // Part 6 TC_E_05_CS step 1: Ended (stoppedReason Timeout) when the station's TxStopPoint
@@ -2040,9 +2017,7 @@ fn remote_start_first(authorize_remote: bool) -> Step {
     let Some(started) = at_remote.as_ref().or(at_cable.as_ref()) else {
         return Err(start.none_with("a remote start and a cable"));
     };
-    kit::check(at(started, "/transactionInfo/remoteStartId") == 55, "F02.FR.01", "remoteStartId 55 in the Started event", || {
-        started["transactionInfo"].to_string()
-    })?;
+    kit::check(at(started, "/transactionInfo/remoteStartId") == 55, "F02.FR.01", "remoteStartId 55 in the Started event", || started["transactionInfo"].to_string())?;
     if !authorize_remote {
         kit::expect_silence(&conn, "F02", "Authorize", 500, "with AuthorizeRemoteStart false")?;
     }

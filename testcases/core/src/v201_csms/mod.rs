@@ -1640,7 +1640,13 @@ fn reboot_after_reset(conn: Connection, req: &str) -> Step {
     conn.close();
     drop(conn);
     let again = kit::reconnect(req)?;
-    let r = kit::call(&again, req, "BootNotification", ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "RemoteReset"), 10_000)?;
+    let r = kit::call(
+        &again,
+        req,
+        "BootNotification",
+        ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "RemoteReset"),
+        10_000,
+    )?;
     kit::check(r["status"] == "Accepted", req, "the rebooted station Accepted", || r.to_string())
 }
 

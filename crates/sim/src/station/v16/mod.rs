@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::{Ended, Evse, Key, Out, Pilot, Reply, Station, StationConfig, Stop, Tx, ok};
-use crate::Fault;
 use ocpp_core::defaults::now_rfc3339;
+use crate::Fault;
 
 pub(super) fn key(k: Key) -> &'static str {
     match k {
@@ -70,11 +70,7 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
     } else if matches!(e.pilot, Pilot::E | Pilot::F) || e.fault.is_some() {
         "Faulted"
     } else if let Some(tx) = &e.tx {
-        if tx.charging {
-            "Charging"
-        } else {
-            "SuspendedEV"
-        }
+        if tx.charging { "Charging" } else { "SuspendedEV" }
     } else if e.finishing {
         "Finishing"
     } else if e.auth.is_some() || (e.plugged && e.reservation.is_none()) {
@@ -93,18 +89,12 @@ pub(super) fn status(e: &Evse, status: &str) -> Out {
         Some(_) => "EVCommunicationError",
         None => "NoError",
     };
-    Out::call(
-        "StatusNotification",
-        json!({"connectorId": e.id, "errorCode": error, "status": status, "timestamp": now_rfc3339()}),
-    )
+    Out::call("StatusNotification", json!({"connectorId": e.id, "errorCode": error, "status": status, "timestamp": now_rfc3339()}))
 }
 
 /// Connector 0 stands for the whole station.
 pub(super) fn status_station(status: &str) -> Out {
-    Out::call(
-        "StatusNotification",
-        json!({"connectorId": 0, "errorCode": "NoError", "status": status, "timestamp": now_rfc3339()}),
-    )
+    Out::call("StatusNotification", json!({"connectorId": 0, "errorCode": "NoError", "status": status, "timestamp": now_rfc3339()}))
 }
 
 pub(super) fn boot(_st: &Station) -> Value {
@@ -129,11 +119,7 @@ pub(super) fn resolve_tx_id(st: &Station, payload: &mut Value) {
 pub(super) fn tx_started(st: &mut Station, i: usize) -> Vec<Out> {
     let e = &st.evses[i];
     let tx = e.tx.as_ref().expect("a transaction just started");
-    let token = tx
-        .auth
-        .as_ref()
-        .map(|a| a.token.clone())
-        .unwrap_or_default();
+    let token = tx.auth.as_ref().map(|a| a.token.clone()).unwrap_or_default();
     let mut p = json!({"connectorId": e.id, "idTag": token, "meterStart": wh(e), "timestamp": now_rfc3339()});
     p["$local"] = json!(tx.local);
     if let Some(id) = super::reservation::take_for_start(st, i) {
@@ -178,19 +164,14 @@ pub(super) fn meter_values(st: &mut Station, i: usize) -> Out {
 /// Answers to our CALLs that only 1.6 has.
 pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
     if out.action == "StartTransaction" {
-        let (Some(local), Some(id)) = (out.payload["$local"].as_u64(), r["transactionId"].as_i64())
-        else {
+        let (Some(local), Some(id)) = (out.payload["$local"].as_u64(), r["transactionId"].as_i64()) else {
             return;
         };
         st.tx_ids.insert(local, id);
         // Refused token: the transaction is stopped right away.
         let status = r["idTagInfo"]["status"].as_str().unwrap_or("Accepted");
         if status != "Accepted" {
-            if let Some(i) = st
-                .evses
-                .iter()
-                .position(|e| e.tx.as_ref().is_some_and(|t| t.local == local))
-            {
+            if let Some(i) = st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.local == local)) {
                 st.end_tx(i, Stop::DeAuthorized);
             }
         }
@@ -198,10 +179,7 @@ pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
 }
 
 fn find_tx(st: &Station, id: i64) -> Option<usize> {
-    st.evses.iter().position(|e| {
-        e.tx.as_ref()
-            .is_some_and(|t| st.tx_ids.get(&t.local) == Some(&id))
-    })
+    st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| st.tx_ids.get(&t.local) == Some(&id)))
 }
 
 pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Option<Ended>) {
@@ -210,12 +188,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             let connector = p["connectorId"].as_u64().map(|c| c as u32);
             let token = p["idTag"].as_str().unwrap_or("").to_string();
             // Free: no session, operative, not reserved for another idTag.
-            let free = |i: &usize| {
-                st.evses[*i].tx.is_none()
-                    && st.evses[*i].auth.is_none()
-                    && st.evses[*i].operative
-                    && super::reservation::free_for(st, *i, &token)
-            };
+            let free = |i: &usize| st.evses[*i].tx.is_none() && st.evses[*i].auth.is_none() && st.evses[*i].operative && super::reservation::free_for(st, *i, &token);
             let i = match connector {
                 Some(c) => st.evse_index(c),
                 None => (0..st.evses.len()).find(free),
@@ -232,30 +205,14 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             super::remote_stop(st, found)
         }
         "GetConfiguration" => {
-            let wanted: Option<Vec<String>> = p["key"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|k| k.as_str().map(str::to_string))
-                    .collect()
-            });
-            let entry =
-                |k: &str, (v, ro): &(String, bool)| json!({"key": k, "readonly": ro, "value": v});
+            let wanted: Option<Vec<String>> = p["key"].as_array().map(|a| a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect());
+            let entry = |k: &str, (v, ro): &(String, bool)| json!({"key": k, "readonly": ro, "value": v});
             let (known, unknown): (Vec<Value>, Vec<String>) = match wanted {
                 Some(keys) if !keys.is_empty() => {
-                    let known = keys
-                        .iter()
-                        .filter_map(|k| st.settings.get(k).map(|s| entry(k, s)))
-                        .collect();
-                    (
-                        known,
-                        keys.into_iter()
-                            .filter(|k| !st.settings.contains_key(k))
-                            .collect(),
-                    )
+                    let known = keys.iter().filter_map(|k| st.settings.get(k).map(|s| entry(k, s))).collect();
+                    (known, keys.into_iter().filter(|k| !st.settings.contains_key(k)).collect())
                 }
-                _ => (
-                    st.settings.iter().map(|(k, s)| entry(k, s)).collect(),
-                    vec![],
-                ),
+                _ => (st.settings.iter().map(|(k, s)| entry(k, s)).collect(), vec![]),
             };
             let mut r = json!({"configurationKey": known});
             if !unknown.is_empty() {
@@ -272,12 +229,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 Some((old, _)) => {
                     let numeric = old.parse::<i64>().is_ok();
                     let boolean = old == "true" || old == "false";
-                    if (numeric && value.parse::<u64>().is_err())
-                        || (boolean && !["true", "false"].contains(&value.as_str()))
-                    {
+                    if (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
                         "Rejected"
-                    } else if k == "HeartbeatInterval" && st.cfg.faults.has(&Fault::IgnoreInterval)
-                    {
+                    } else if k == "HeartbeatInterval" && st.cfg.faults.has(&Fault::IgnoreInterval) {
                         "Accepted" // fault ignore-interval: says yes, keeps its own
                     } else {
                         st.settings.insert(k.clone(), (value, false));
@@ -305,20 +259,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Accepted"}))
         }
         "ChangeAvailability" => {
-            let status = st.change_availability(
-                p["connectorId"].as_u64().unwrap_or(0) as u32,
-                p["type"] == "Operative",
-            );
+            let status = st.change_availability(p["connectorId"].as_u64().unwrap_or(0) as u32, p["type"] == "Operative");
             ok(json!({"status": status}))
         }
-        "UnlockConnector"
-            if st
-                .cfg
-                .variants
-                .contains(&crate::variant::Variant::NoConnectorLock) =>
-        {
-            ok(json!({"status": "NotSupported"}))
-        }
+        "UnlockConnector" if st.cfg.variants.contains(&crate::variant::Variant::NoConnectorLock) => ok(json!({"status": "NotSupported"})),
         "UnlockConnector" => match st.evse_index(p["connectorId"].as_u64().unwrap_or(0) as u32) {
             Some(i) => {
                 st.end_tx(i, Stop::Unlock);
@@ -356,27 +300,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     st.enqueue(m);
                 }
                 "DiagnosticsStatusNotification" => {
-                    let s = if st.diagnostics_upload.is_some() {
-                        "Uploading"
-                    } else {
-                        "Idle"
-                    };
-                    st.enqueue(Out::call(
-                        "DiagnosticsStatusNotification",
-                        json!({"status": s}),
-                    ));
+                    let s = if st.diagnostics_upload.is_some() { "Uploading" } else { "Idle" };
+                    st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": s})));
                 }
                 "FirmwareStatusNotification" => {
-                    let s = st
-                        .firmware
-                        .as_ref()
-                        .filter(|j| j.plain)
-                        .and_then(|j| j.last)
-                        .unwrap_or("Idle");
-                    st.enqueue(Out::call(
-                        "FirmwareStatusNotification",
-                        json!({"status": s}),
-                    ));
+                    let s = st.firmware.as_ref().filter(|j| j.plain).and_then(|j| j.last).unwrap_or("Idle");
+                    st.enqueue(Out::call("FirmwareStatusNotification", json!({"status": s})));
                 }
                 _ => return ok(json!({"status": "NotImplemented"})),
             }
@@ -388,50 +317,26 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
-            let entries = entries
-                .map(|en| {
-                    (
-                        en["idTag"].as_str().unwrap_or("").to_string(),
-                        en["idTagInfo"]["status"].as_str().map(str::to_string),
-                    )
-                })
-                .collect();
-            let status = st.update_local_list(
-                p["updateType"] == "Full",
-                p["listVersion"].as_i64().unwrap_or(0),
-                entries,
-            );
+            let entries = entries.map(|en| (en["idTag"].as_str().unwrap_or("").to_string(), en["idTagInfo"]["status"].as_str().map(str::to_string))).collect();
+            let status = st.update_local_list(p["updateType"] == "Full", p["listVersion"].as_i64().unwrap_or(0), entries);
             ok(json!({"status": status}))
         }
         // 1.6: version 0 means the list is empty.
-        "GetLocalListVersion" => ok(
-            json!({"listVersion": if st.local_list.is_empty() { 0 } else { st.local_list_version }}),
-        ),
-        "SetChargingProfile" => ok(
-            json!({"status": set_charging_profile(st, p["connectorId"].as_u64().unwrap_or(0) as u32, &p["csChargingProfiles"])}),
-        ),
+        "GetLocalListVersion" => ok(json!({"listVersion": if st.local_list.is_empty() { 0 } else { st.local_list_version }})),
+        "SetChargingProfile" => ok(json!({"status": set_charging_profile(st, p["connectorId"].as_u64().unwrap_or(0) as u32, &p["csChargingProfiles"])})),
         "ClearChargingProfile" => {
             let before = st.charging_profiles.len();
             st.charging_profiles.retain(|(c, q)| !clears(p, *c, q));
-            ok(
-                json!({"status": if st.charging_profiles.len() < before { "Accepted" } else { "Unknown" }}),
-            )
+            ok(json!({"status": if st.charging_profiles.len() < before { "Accepted" } else { "Unknown" }}))
         }
         "GetCompositeSchedule" => {
             let connector = p["connectorId"].as_u64().unwrap_or(0) as u32;
             if connector != 0 && st.evse_index(connector).is_none() {
                 return ok(json!({"status": "Rejected"}));
             }
-            ok(composite_schedule(
-                st,
-                connector,
-                p["duration"].as_i64().unwrap_or(0),
-                p["chargingRateUnit"].as_str(),
-            ))
+            ok(composite_schedule(st, connector, p["duration"].as_i64().unwrap_or(0), p["chargingRateUnit"].as_str()))
         }
-        "ReserveNow" | "CancelReservation" => {
-            ok(super::reservation::on_call(st, action, p).unwrap_or_default())
-        }
+        "ReserveNow" | "CancelReservation" => ok(super::reservation::on_call(st, action, p).unwrap_or_default()),
         "DataTransfer" => match p["vendorId"].as_str() {
             Some("ocpp-harness") => ok(json!({"status": "Accepted"})),
             _ => ok(json!({"status": "UnknownVendorId"})),
@@ -439,13 +344,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "UpdateFirmware" => ok(super::firmware::update_16(st, p)),
         _ => match security::on_call(st, action, p) {
             Some(r) => ok(r),
-            None => (
-                Err((
-                    "NotSupported",
-                    format!("{action} is not supported by this station"),
-                )),
-                None,
-            ),
+            None => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
         },
     }
 }
@@ -458,30 +357,17 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
 /// with the same stack level and purpose on the same connector (§5.16.3-4).
 fn set_charging_profile(st: &mut Station, connector: u32, profile: &Value) -> &'static str {
     let on = st.evse_index(connector);
-    let running = on
-        .and_then(|i| st.evses[i].tx.as_ref())
-        .and_then(|t| st.tx_ids.get(&t.local).copied());
+    let running = on.and_then(|i| st.evses[i].tx.as_ref()).and_then(|t| st.tx_ids.get(&t.local).copied());
     let fits = match profile["chargingProfilePurpose"].as_str().unwrap_or("") {
         "ChargePointMaxProfile" => connector == 0,
         "TxDefaultProfile" => connector == 0 || on.is_some(),
-        "TxProfile" => {
-            running.is_some_and(|id| {
-                profile
-                    .get("transactionId")
-                    .is_none_or(|t| t.as_i64() == Some(id))
-            }) || (on.is_some() && st.cfg.faults.has(&Fault::AcceptStrayTxProfile))
-        }
+        "TxProfile" => running.is_some_and(|id| profile.get("transactionId").is_none_or(|t| t.as_i64() == Some(id))) || (on.is_some() && st.cfg.faults.has(&Fault::AcceptStrayTxProfile)),
         _ => false,
     };
     if !fits {
         return "Rejected";
     }
-    let same = |c: u32, q: &Value| {
-        q["chargingProfileId"] == profile["chargingProfileId"]
-            || (c == connector
-                && q["stackLevel"] == profile["stackLevel"]
-                && q["chargingProfilePurpose"] == profile["chargingProfilePurpose"])
-    };
+    let same = |c: u32, q: &Value| q["chargingProfileId"] == profile["chargingProfileId"] || (c == connector && q["stackLevel"] == profile["stackLevel"] && q["chargingProfilePurpose"] == profile["chargingProfilePurpose"]);
     st.charging_profiles.retain(|(c, q)| !same(*c, q));
     st.charging_profiles.push((connector, profile.clone()));
     "Accepted"
@@ -494,9 +380,7 @@ fn clears(p: &Value, connector: u32, q: &Value) -> bool {
         return q["chargingProfileId"] == *id;
     }
     let by = |field: &str, actual: &Value| p.get(field).is_none_or(|want| want == actual);
-    by("connectorId", &json!(connector))
-        && by("chargingProfilePurpose", &q["chargingProfilePurpose"])
-        && by("stackLevel", &q["stackLevel"])
+    by("connectorId", &json!(connector)) && by("chargingProfilePurpose", &q["chargingProfilePurpose"]) && by("stackLevel", &q["stackLevel"])
 }
 
 /// The schedule for `connector` over `duration` s (§3.13.2-3): of each purpose the profile
@@ -511,23 +395,17 @@ fn composite_schedule(st: &Station, connector: u32, duration: i64, unit: Option<
     let top = |purpose: &str, connectors: &[u32]| {
         st.charging_profiles
             .iter()
-            .filter(|(c, q)| {
-                connectors.contains(c)
-                    && q["chargingProfilePurpose"] == purpose
-                    && q["chargingSchedule"]["chargingRateUnit"] == unit
-            })
+            .filter(|(c, q)| connectors.contains(c) && q["chargingProfilePurpose"] == purpose && q["chargingSchedule"]["chargingRateUnit"] == unit)
             .max_by_key(|(_, q)| q["stackLevel"].as_i64().unwrap_or(0))
             .and_then(|(_, q)| q["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"].as_f64())
     };
     let tx = top("TxProfile", &[connector]).or_else(|| top("TxDefaultProfile", &[connector, 0]));
-    let cap =
-        top("ChargePointMaxProfile", &[0]).filter(|_| !st.cfg.faults.has(&Fault::IgnoreMaxProfile));
+    let cap = top("ChargePointMaxProfile", &[0]).filter(|_| !st.cfg.faults.has(&Fault::IgnoreMaxProfile));
     let limit = match (tx, cap) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let mut r =
-        json!({"status": "Accepted", "connectorId": connector, "scheduleStart": now_rfc3339()});
+    let mut r = json!({"status": "Accepted", "connectorId": connector, "scheduleStart": now_rfc3339()});
     if let Some(limit) = limit {
         r["chargingSchedule"] = json!({"duration": duration, "chargingRateUnit": unit, "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]});
     }

@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super as v16;
 use super::super::{Out, Station, firmware, roots, v2x};
+use super as v16;
 use crate::Fault;
 use ocpp_core::defaults::now_rfc3339;
 
@@ -16,43 +16,23 @@ pub(in crate::station) fn on_call(st: &mut Station, action: &str, p: &Value) -> 
     Some(match action {
         "InstallCertificate" => {
             let kind = p["certificateType"].as_str().unwrap_or_default();
-            let taken = roots::install(
-                st,
-                kind,
-                p["certificate"].as_str().unwrap_or_default(),
-                kind == "CentralSystemRootCertificate",
-            );
+            let taken = roots::install(st, kind, p["certificate"].as_str().unwrap_or_default(), kind == "CentralSystemRootCertificate");
             json!({"status": if taken { "Accepted" } else { "Rejected" }})
         }
         "GetInstalledCertificateIds" => {
             let kind = p["certificateType"].as_str().unwrap_or_default();
-            let hashes: Vec<Value> = st
-                .certificates
-                .iter()
-                .filter(|(k, _)| k == kind)
-                .map(|(_, h)| h.clone())
-                .collect();
-            if hashes.is_empty() {
-                json!({"status": "NotFound"})
-            } else {
-                json!({"status": "Accepted", "certificateHashData": hashes})
-            }
+            let hashes: Vec<Value> = st.certificates.iter().filter(|(k, _)| k == kind).map(|(_, h)| h.clone()).collect();
+            if hashes.is_empty() { json!({"status": "NotFound"}) } else { json!({"status": "Accepted", "certificateHashData": hashes}) }
         }
-        "DeleteCertificate" => {
-            json!({"status": if roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }})
-        }
+        "DeleteCertificate" => json!({"status": if roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }}),
         "ExtendedTriggerMessage" => json!({"status": extended_trigger(st, p)}),
         "CertificateSigned" => {
             // The chain must hold a certificate this station could present; fault
             // install-any-certificate takes anything.
             let chain = p["certificateChain"].as_str().unwrap_or_default();
-            let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate)
-                || roots::hash_data(chain, false).is_some();
+            let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate) || roots::hash_data(chain, false).is_some();
             if !ok {
-                st.enqueue(Out::call(
-                    "SecurityEventNotification",
-                    json!({"type": "InvalidChargePointCertificate", "timestamp": now_rfc3339()}),
-                ));
+                st.enqueue(Out::call("SecurityEventNotification", json!({"type": "InvalidChargePointCertificate", "timestamp": now_rfc3339()})));
             }
             json!({"status": if ok { "Accepted" } else { "Rejected" }})
         }
@@ -87,11 +67,7 @@ fn extended_trigger(st: &mut Station, p: &Value) -> &'static str {
             let mut q = p.clone();
             q["requestedMessage"] = json!(other);
             let (reply, _) = v16::on_call(st, "TriggerMessage", &q);
-            return match reply
-                .ok()
-                .and_then(|r| r["status"].as_str().map(str::to_string))
-                .as_deref()
-            {
+            return match reply.ok().and_then(|r| r["status"].as_str().map(str::to_string)).as_deref() {
                 Some("Accepted") => "Accepted",
                 Some("Rejected") => "Rejected",
                 _ => "NotImplemented",
@@ -105,12 +81,8 @@ fn extended_trigger(st: &mut Station, p: &Value) -> &'static str {
 fn csr(station_id: &str) -> Option<String> {
     let key = rcgen::KeyPair::generate().ok()?;
     let mut params = rcgen::CertificateParams::new(vec![]).ok()?;
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, station_id);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::OrganizationName, "ocpp-harness");
+    params.distinguished_name.push(rcgen::DnType::CommonName, station_id);
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, "ocpp-harness");
     params.serialize_request(&key).ok()?.pem().ok()
 }
 
@@ -119,15 +91,9 @@ fn csr(station_id: &str) -> Option<String> {
 fn diagnostics(st: &mut Station, p: &Value) -> Value {
     let location = p["location"].as_str().unwrap_or_default();
     let unreachable = super::super::unreachable(location);
-    st.enqueue(Out::call(
-        "DiagnosticsStatusNotification",
-        json!({"status": "Uploading"}),
-    ));
+    st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "Uploading"})));
     if unreachable {
-        st.enqueue(Out::call(
-            "DiagnosticsStatusNotification",
-            json!({"status": "UploadFailed"}),
-        ));
+        st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "UploadFailed"})));
     } else {
         st.diagnostics_upload = Some(Instant::now() + v2x::UPLOAD_TIME);
     }
@@ -137,9 +103,6 @@ fn diagnostics(st: &mut Station, p: &Value) -> Value {
 /// A diagnostics upload that finished.
 pub(in crate::station) fn tick(st: &mut Station, now: Instant) {
     if st.diagnostics_upload.take_if(|done| *done <= now).is_some() {
-        st.enqueue(Out::call(
-            "DiagnosticsStatusNotification",
-            json!({"status": "Uploaded"}),
-        ));
+        st.enqueue(Out::call("DiagnosticsStatusNotification", json!({"status": "Uploaded"})));
     }
 }

@@ -3,67 +3,23 @@
 //! components — the station, each EVSE and its connector — with their availability.
 use serde_json::{Value, json};
 
-use super as v2x;
 use super::super::Station;
+use super as v2x;
 use crate::Fault;
 
 /// Allowed values of the list-typed variables, by `Component.Variable` (instance left off).
 const LISTS: &[(&str, &str, &str)] = &[
-    (
-        "TxCtrlr.TxStartPoint",
-        "MemberList",
-        "ParkingBayOccupancy,EVConnected,Authorized,PowerPathClosed,EnergyTransfer",
-    ),
-    (
-        "TxCtrlr.TxStopPoint",
-        "MemberList",
-        "ParkingBayOccupancy,EVConnected,Authorized,PowerPathClosed,EnergyTransfer",
-    ),
-    (
-        "OCPPCommCtrlr.FileTransferProtocols",
-        "MemberList",
-        "HTTPS,FTP,FTPS",
-    ),
-    (
-        "OCPPCommCtrlr.NetworkConfigurationPriority",
-        "SequenceList",
-        "1,2",
-    ),
-    (
-        "ClockCtrlr.TimeSource",
-        "SequenceList",
-        "Heartbeat,NTP,RealTimeClock",
-    ),
-    (
-        "SampledDataCtrlr.TxStartedMeasurands",
-        "MemberList",
-        "Energy.Active.Import.Register",
-    ),
-    (
-        "SampledDataCtrlr.TxUpdatedMeasurands",
-        "MemberList",
-        "Energy.Active.Import.Register",
-    ),
-    (
-        "SampledDataCtrlr.TxEndedMeasurands",
-        "MemberList",
-        "Energy.Active.Import.Register",
-    ),
-    (
-        "AlignedDataCtrlr.Measurands",
-        "MemberList",
-        "Energy.Active.Import.Register",
-    ),
-    (
-        "AlignedDataCtrlr.TxEndedMeasurands",
-        "MemberList",
-        "Energy.Active.Import.Register",
-    ),
-    (
-        "ChargingStation.AvailabilityState",
-        "OptionList",
-        "Available,Occupied,Reserved,Unavailable,Faulted",
-    ),
+    ("TxCtrlr.TxStartPoint", "MemberList", "ParkingBayOccupancy,EVConnected,Authorized,PowerPathClosed,EnergyTransfer"),
+    ("TxCtrlr.TxStopPoint", "MemberList", "ParkingBayOccupancy,EVConnected,Authorized,PowerPathClosed,EnergyTransfer"),
+    ("OCPPCommCtrlr.FileTransferProtocols", "MemberList", "HTTPS,FTP,FTPS"),
+    ("OCPPCommCtrlr.NetworkConfigurationPriority", "SequenceList", "1,2"),
+    ("ClockCtrlr.TimeSource", "SequenceList", "Heartbeat,NTP,RealTimeClock"),
+    ("SampledDataCtrlr.TxStartedMeasurands", "MemberList", "Energy.Active.Import.Register"),
+    ("SampledDataCtrlr.TxUpdatedMeasurands", "MemberList", "Energy.Active.Import.Register"),
+    ("SampledDataCtrlr.TxEndedMeasurands", "MemberList", "Energy.Active.Import.Register"),
+    ("AlignedDataCtrlr.Measurands", "MemberList", "Energy.Active.Import.Register"),
+    ("AlignedDataCtrlr.TxEndedMeasurands", "MemberList", "Energy.Active.Import.Register"),
+    ("ChargingStation.AvailabilityState", "OptionList", "Available,Occupied,Reserved,Unavailable,Faulted"),
 ];
 
 /// The data type of a setting, from its list entry or its name and value.
@@ -84,13 +40,7 @@ pub(super) fn characteristics(key: &str, value: &str) -> Value {
     json!({"dataType": kind, "supportsMonitoring": false})
 }
 
-fn variable(
-    component: Value,
-    variable: Value,
-    value: &str,
-    read_only: bool,
-    characteristics: Value,
-) -> Value {
+fn variable(component: Value, variable: Value, value: &str, read_only: bool, characteristics: Value) -> Value {
     json!({"component": component, "variable": variable, "variableCharacteristics": characteristics,
            "variableAttribute": [{"type": "Actual", "value": value, "mutability": if read_only { "ReadOnly" } else { "ReadWrite" }}]})
 }
@@ -100,111 +50,37 @@ pub(in crate::station) fn report(st: &Station) -> Vec<Value> {
     let mut data: Vec<Value> = st
         .settings
         .iter()
-        .filter(|(k, _)| {
-            !(st.cfg.faults.has(&Fault::IncompleteDeviceModel) && k.starts_with("TxCtrlr."))
-        })
+        .filter(|(k, _)| !(st.cfg.faults.has(&Fault::IncompleteDeviceModel) && k.starts_with("TxCtrlr.")))
         .map(|(k, (v, ro))| {
             let (component, var) = v2x::key_parts(k);
             variable(component, var, v, *ro, characteristics(k, v))
         })
         .collect();
     let now = ocpp_core::defaults::now_rfc3339();
-    data.push(variable(
-        json!({"name": "ClockCtrlr"}),
-        json!({"name": "DateTime"}),
-        &now,
-        true,
-        json!({"dataType": "dateTime", "supportsMonitoring": false}),
-    ));
-    data.push(variable(
-        json!({"name": "SecurityCtrlr"}),
-        json!({"name": "CertificateEntries"}),
-        &st.certificates.len().to_string(),
-        true,
-        json!({"dataType": "integer", "supportsMonitoring": false}),
-    ));
+    data.push(variable(json!({"name": "ClockCtrlr"}), json!({"name": "DateTime"}), &now, true, json!({"dataType": "dateTime", "supportsMonitoring": false})));
+    data.push(variable(json!({"name": "SecurityCtrlr"}), json!({"name": "CertificateEntries"}), &st.certificates.len().to_string(), true, json!({"dataType": "integer", "supportsMonitoring": false})));
     let boolean = json!({"dataType": "boolean", "supportsMonitoring": false});
     let integer = json!({"dataType": "integer", "supportsMonitoring": false});
     let states = json!({"dataType": "OptionList", "valuesList": "Available,Occupied,Reserved,Unavailable,Faulted", "supportsMonitoring": false});
-    data.push(variable(
-        json!({"name": "ChargingStation"}),
-        json!({"name": "Available"}),
-        "true",
-        true,
-        boolean.clone(),
-    ));
-    data.push(variable(
-        json!({"name": "ChargingStation"}),
-        json!({"name": "SupplyPhases"}),
-        "3",
-        true,
-        integer.clone(),
-    ));
+    data.push(variable(json!({"name": "ChargingStation"}), json!({"name": "Available"}), "true", true, boolean.clone()));
+    data.push(variable(json!({"name": "ChargingStation"}), json!({"name": "SupplyPhases"}), "3", true, integer.clone()));
     for e in &st.evses {
         let evse = json!({"name": "EVSE", "evse": {"id": e.id}});
         let connector = json!({"name": "Connector", "evse": {"id": e.id, "connectorId": 1}});
         let state = v2x::status_of(e);
-        data.push(variable(
-            evse.clone(),
-            json!({"name": "Available"}),
-            &e.operative.to_string(),
-            true,
-            boolean.clone(),
-        ));
-        data.push(variable(
-            evse.clone(),
-            json!({"name": "AvailabilityState"}),
-            state,
-            true,
-            states.clone(),
-        ));
-        data.push(variable(
-            evse.clone(),
-            json!({"name": "SupplyPhases"}),
-            "3",
-            true,
-            integer.clone(),
-        ));
+        data.push(variable(evse.clone(), json!({"name": "Available"}), &e.operative.to_string(), true, boolean.clone()));
+        data.push(variable(evse.clone(), json!({"name": "AvailabilityState"}), state, true, states.clone()));
+        data.push(variable(evse.clone(), json!({"name": "SupplyPhases"}), "3", true, integer.clone()));
         data.push(json!({"component": evse, "variable": {"name": "Power"},
                          "variableCharacteristics": {"dataType": "decimal", "unit": "W", "maxLimit": 22000.0, "supportsMonitoring": false},
                          "variableAttribute": [{"type": "MaxSet", "value": "22000", "mutability": "ReadOnly"}]}));
-        data.push(variable(
-            connector.clone(),
-            json!({"name": "Available"}),
-            &e.operative.to_string(),
-            true,
-            boolean.clone(),
-        ));
-        data.push(variable(
-            connector.clone(),
-            json!({"name": "ConnectorType"}),
-            "cType2",
-            true,
-            json!({"dataType": "string", "supportsMonitoring": false}),
-        ));
-        data.push(variable(
-            connector,
-            json!({"name": "SupplyPhases"}),
-            "3",
-            true,
-            integer.clone(),
-        ));
+        data.push(variable(connector.clone(), json!({"name": "Available"}), &e.operative.to_string(), true, boolean.clone()));
+        data.push(variable(connector.clone(), json!({"name": "ConnectorType"}), "cType2", true, json!({"dataType": "string", "supportsMonitoring": false})));
+        data.push(variable(connector, json!({"name": "SupplyPhases"}), "3", true, integer.clone()));
         for c in 2..=1 + e.spare_connectors {
             let spare = json!({"name": "Connector", "evse": {"id": e.id, "connectorId": c}});
-            data.push(variable(
-                spare.clone(),
-                json!({"name": "Available"}),
-                &e.operative.to_string(),
-                true,
-                boolean.clone(),
-            ));
-            data.push(variable(
-                spare,
-                json!({"name": "ConnectorType"}),
-                "cCCS2",
-                true,
-                json!({"dataType": "string", "supportsMonitoring": false}),
-            ));
+            data.push(variable(spare.clone(), json!({"name": "Available"}), &e.operative.to_string(), true, boolean.clone()));
+            data.push(variable(spare, json!({"name": "ConnectorType"}), "cCCS2", true, json!({"dataType": "string", "supportsMonitoring": false})));
         }
     }
     data

@@ -14,32 +14,18 @@ use super::meter_value;
 use crate::Fault;
 
 fn seconds(st: &Station, key: &str) -> u64 {
-    st.settings
-        .get(key)
-        .and_then(|(v, _)| v.parse().ok())
-        .unwrap_or(0)
+    st.settings.get(key).and_then(|(v, _)| v.parse().ok()).unwrap_or(0)
 }
 
 /// The configured measurands of a list setting.
 pub(in crate::station) fn measurands(st: &Station, key: &str) -> Vec<String> {
-    st.settings
-        .get(key)
-        .map(|(v, _)| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|m| !m.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    st.settings.get(key).map(|(v, _)| v.split(',').map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect()).unwrap_or_default()
 }
 
 /// The next multiple of `interval` seconds of the wall clock (aligned to midnight for any
 /// interval that divides a day).
 fn next_aligned(interval: u64) -> Instant {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let period = Duration::from_secs(interval);
     let into = Duration::from_nanos((now.as_nanos() % period.as_nanos()) as u64);
     Instant::now() + (period - into)
@@ -48,15 +34,11 @@ fn next_aligned(interval: u64) -> Instant {
 /// When `tick` has work next; now when a timer must be armed first.
 pub(in crate::station) fn next(st: &Station) -> Option<Instant> {
     let now = Instant::now();
-    let aligned =
-        (seconds(st, "AlignedDataCtrlr.Interval") > 0).then(|| st.aligned_next.unwrap_or(now));
+    let aligned = (seconds(st, "AlignedDataCtrlr.Interval") > 0).then(|| st.aligned_next.unwrap_or(now));
     let sampled_end = seconds(st, "SampledDataCtrlr.TxEndedInterval") > 0;
     let aligned_end = seconds(st, "AlignedDataCtrlr.TxEndedInterval") > 0;
     let ended = st.evses.iter().filter_map(|e| e.tx.as_ref()).flat_map(|t| {
-        [
-            sampled_end.then(|| t.ended_next.unwrap_or(now)),
-            aligned_end.then(|| t.ended_aligned_next.unwrap_or(now)),
-        ]
+        [sampled_end.then(|| t.ended_next.unwrap_or(now)), aligned_end.then(|| t.ended_aligned_next.unwrap_or(now))]
     });
     aligned.into_iter().chain(ended.flatten()).min()
 }
@@ -79,11 +61,7 @@ fn clock_aligned(st: &mut Station, now: Instant) {
             if measurands(st, "AlignedDataCtrlr.Measurands").is_empty() {
                 return;
             }
-            let context = if st.cfg.faults.has(&Fault::WrongReadingContext) {
-                "Sample.Periodic"
-            } else {
-                "Sample.Clock"
-            };
+            let context = if st.cfg.faults.has(&Fault::WrongReadingContext) { "Sample.Periodic" } else { "Sample.Clock" };
             for i in 0..st.evses.len() {
                 st.advance_meter(i);
                 let value = meter_value(&st.evses[i], context);
@@ -93,10 +71,7 @@ fn clock_aligned(st: &mut Station, now: Instant) {
                     m.payload["meterValue"] = value;
                     st.enqueue(m);
                 } else {
-                    st.enqueue(Out::call(
-                        "MeterValues",
-                        json!({"evseId": st.evses[i].id, "meterValue": value}),
-                    ));
+                    st.enqueue(Out::call("MeterValues", json!({"evseId": st.evses[i].id, "meterValue": value})));
                 }
             }
         }
@@ -116,15 +91,9 @@ fn ended_samples(st: &mut Station, now: Instant) {
         }
         st.advance_meter(i);
         let periodic = meter_value(&st.evses[i], "Sample.Periodic")[0].clone();
-        let clock_context = if st.cfg.faults.has(&Fault::WrongReadingContext) {
-            "Sample.Periodic"
-        } else {
-            "Sample.Clock"
-        };
+        let clock_context = if st.cfg.faults.has(&Fault::WrongReadingContext) { "Sample.Periodic" } else { "Sample.Clock" };
         let clock = meter_value(&st.evses[i], clock_context)[0].clone();
-        let Some(tx) = st.evses[i].tx.as_mut() else {
-            continue;
-        };
+        let Some(tx) = st.evses[i].tx.as_mut() else { continue };
         if sampled == 0 {
             tx.ended_next = None;
         } else {

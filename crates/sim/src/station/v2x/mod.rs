@@ -7,10 +7,7 @@ use std::{collections::BTreeMap, time::Duration};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{
-    Ended, EventStream, Evse, Key, LogRetry, Out, Pilot, Reply, Station, StationConfig, Stop,
-    Trigger, Tx, ok,
-};
+use super::{Ended, EventStream, Evse, Key, LogRetry, Out, Pilot, Reply, Station, StationConfig, Stop, Trigger, Tx, ok};
 use crate::{Fault, variant::Variant};
 use ocpp_core::{defaults::now_rfc3339, version::OcppVersion};
 
@@ -41,29 +38,13 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("ClockCtrlr.TimeSource", "Heartbeat", false),
         ("SecurityCtrlr.OrganizationName", "ocpp-harness", false),
         ("TxCtrlr.StopTxOnInvalidId", "true", false),
-        (
-            "OCPPCommCtrlr.MessageAttempts[TransactionEvent]",
-            "3",
-            false,
-        ),
-        (
-            "OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]",
-            "10",
-            false,
-        ),
+        ("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", "3", false),
+        ("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", "10", false),
         ("OCPPCommCtrlr.OfflineThreshold", "60", false),
         ("OCPPCommCtrlr.NetworkConfigurationPriority", "1", false),
         ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
         ("SecurityCtrlr.SecurityProfile", profile.as_str(), true),
-        (
-            "AuthCtrlr.AuthorizeRemoteStart",
-            if cfg.variants.contains(&Variant::AuthorizeRemoteStart) {
-                "true"
-            } else {
-                "false"
-            },
-            false,
-        ),
+        ("AuthCtrlr.AuthorizeRemoteStart", if cfg.variants.contains(&Variant::AuthorizeRemoteStart) { "true" } else { "false" }, false),
         ("AuthCtrlr.LocalPreAuthorize", "false", false),
         ("AuthCtrlr.LocalAuthorizeOffline", "true", false),
         ("AuthCacheCtrlr.Enabled", "true", false),
@@ -74,49 +55,21 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("TxCtrlr.TxStopPoint", "EVConnected,Authorized", false),
         ("TxCtrlr.StopTxOnEVSideDisconnect", "true", true),
         ("SampledDataCtrlr.TxUpdatedInterval", "0", false),
-        (
-            "SampledDataCtrlr.TxUpdatedMeasurands",
-            "Energy.Active.Import.Register",
-            false,
-        ),
-        (
-            "SampledDataCtrlr.TxStartedMeasurands",
-            "Energy.Active.Import.Register",
-            false,
-        ),
-        (
-            "SampledDataCtrlr.TxEndedMeasurands",
-            "Energy.Active.Import.Register",
-            false,
-        ),
+        ("SampledDataCtrlr.TxUpdatedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxStartedMeasurands", "Energy.Active.Import.Register", false),
+        ("SampledDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
         ("SampledDataCtrlr.TxEndedInterval", "0", false),
         ("AlignedDataCtrlr.Interval", "0", false),
-        (
-            "AlignedDataCtrlr.Measurands",
-            "Energy.Active.Import.Register",
-            false,
-        ),
+        ("AlignedDataCtrlr.Measurands", "Energy.Active.Import.Register", false),
         ("AlignedDataCtrlr.TxEndedInterval", "0", false),
-        (
-            "AlignedDataCtrlr.TxEndedMeasurands",
-            "Energy.Active.Import.Register",
-            false,
-        ),
+        ("AlignedDataCtrlr.TxEndedMeasurands", "Energy.Active.Import.Register", false),
         ("AlignedDataCtrlr.SendDuringIdle", "false", false),
         ("DeviceDataCtrlr.ItemsPerMessage[GetReport]", "10", true),
         ("DeviceDataCtrlr.ItemsPerMessage[GetVariables]", "20", true),
         ("DeviceDataCtrlr.ItemsPerMessage[SetVariables]", "20", true),
         ("DeviceDataCtrlr.BytesPerMessage[GetReport]", "65000", true),
-        (
-            "DeviceDataCtrlr.BytesPerMessage[GetVariables]",
-            "65000",
-            true,
-        ),
-        (
-            "DeviceDataCtrlr.BytesPerMessage[SetVariables]",
-            "65000",
-            true,
-        ),
+        ("DeviceDataCtrlr.BytesPerMessage[GetVariables]", "65000", true),
+        ("DeviceDataCtrlr.BytesPerMessage[SetVariables]", "65000", true),
         ("ChargingStation.AvailabilityState", "Available", true),
         ("EVSE.Count", evses.as_str(), true),
     ]
@@ -138,11 +91,7 @@ fn tx_start_point(cfg: &StationConfig) -> &'static str {
 
 /// `Component.Variable`, or `Component.Variable[instance]` for a variable instance.
 fn component_key(d: &Value) -> String {
-    let key = format!(
-        "{}.{}",
-        d["component"]["name"].as_str().unwrap_or(""),
-        d["variable"]["name"].as_str().unwrap_or("")
-    );
+    let key = format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""));
     match d["variable"]["instance"].as_str() {
         Some(i) => format!("{key}[{i}]"),
         None => key,
@@ -162,11 +111,7 @@ pub(super) fn key_parts(k: &str) -> (Value, Value) {
 /// Whether a transaction starts now, by `TxCtrlr.TxStartPoint`.
 pub(super) fn starts(st: &Station, i: usize) -> bool {
     let e = &st.evses[i];
-    let points = st
-        .settings
-        .get("TxCtrlr.TxStartPoint")
-        .map(|(v, _)| v.as_str())
-        .unwrap_or("");
+    let points = st.settings.get("TxCtrlr.TxStartPoint").map(|(v, _)| v.as_str()).unwrap_or("");
     points.split(',').map(str::trim).any(|p| match p {
         "Authorized" => e.auth.is_some(),
         "EVConnected" | "ParkingBayOccupancy" => e.plugged,
@@ -188,10 +133,7 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
 }
 
 pub(super) fn status(e: &Evse, connector: u32, status: &str) -> Out {
-    Out::call(
-        "StatusNotification",
-        json!({"timestamp": now_rfc3339(), "connectorStatus": status, "evseId": e.id, "connectorId": connector}),
-    )
+    Out::call("StatusNotification", json!({"timestamp": now_rfc3339(), "connectorStatus": status, "evseId": e.id, "connectorId": connector}))
 }
 
 /// A connector's status as its AvailabilityState in a NotifyEvent (the device-model way of
@@ -246,14 +188,7 @@ pub(super) fn meter_value(e: &Evse, context: &str) -> Value {
 }
 
 /// A TransactionEvent for EVSE `i`'s transaction (taken from `tx` when it already ended).
-fn event(
-    st: &mut Station,
-    i: usize,
-    event_type: &str,
-    trigger: &str,
-    tx: &mut Tx,
-    extra: Value,
-) -> Out {
+fn event(st: &mut Station, i: usize, event_type: &str, trigger: &str, tx: &mut Tx, extra: Value) -> Out {
     let e = &st.evses[i];
     let mut info = json!({"transactionId": tx.id, "chargingState": charging_state(e, tx)});
     let mut p = json!({
@@ -279,9 +214,7 @@ fn event(
 }
 
 fn token_json(tx: &Tx) -> Option<Value> {
-    tx.auth
-        .as_ref()
-        .map(|a| json!({"idToken": a.token, "type": a.token_type}))
+    tx.auth.as_ref().map(|a| json!({"idToken": a.token, "type": a.token_type}))
 }
 
 pub(super) fn tx_started(st: &mut Station, i: usize, trigger: Trigger) -> Vec<Out> {
@@ -302,9 +235,7 @@ pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
     let mut tx = st.evses[i].tx.take().expect("a transaction is ongoing");
     let mut extra = json!({});
     match trigger {
-        Trigger::MeterValuePeriodic => {
-            extra["meterValue"] = meter_value(&st.evses[i], "Sample.Periodic")
-        }
+        Trigger::MeterValuePeriodic => extra["meterValue"] = meter_value(&st.evses[i], "Sample.Periodic"),
         Trigger::Authorized | Trigger::RemoteStart => {
             if let Some(t) = token_json(&tx) {
                 extra["idToken"] = t;
@@ -337,12 +268,7 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
     let mut tx = tx.clone();
     let mut values = tx.ended_values.clone();
     if !metering::measurands(st, "SampledDataCtrlr.TxEndedMeasurands").is_empty() {
-        values.extend(
-            meter_value(&st.evses[i], "Transaction.End")
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
-        );
+        values.extend(meter_value(&st.evses[i], "Transaction.End").as_array().cloned().unwrap_or_default());
     }
     let mut extra = json!({"transactionInfo": {"stoppedReason": reason}});
     if !values.is_empty() {
@@ -354,11 +280,7 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
         }
     }
     let mut out = event(st, i, "Ended", trigger, &mut tx, extra);
-    out.payload["transactionInfo"]["chargingState"] = json!(if st.evses[i].plugged {
-        "EVConnected"
-    } else {
-        "Idle"
-    });
+    out.payload["transactionInfo"]["chargingState"] = json!(if st.evses[i].plugged { "EVConnected" } else { "Idle" });
     out
 }
 
@@ -382,15 +304,9 @@ pub(super) fn get_log(st: &mut Station, p: &Value) -> Value {
     let id = p["requestId"].as_i64().unwrap_or(0);
     let location = p["log"]["remoteLocation"].as_str().unwrap_or_default();
     let unreachable = super::unreachable(location);
-    st.enqueue(Out::call(
-        "LogStatusNotification",
-        json!({"status": "Uploading", "requestId": id}),
-    ));
+    st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploading", "requestId": id})));
     if unreachable {
-        st.enqueue(Out::call(
-            "LogStatusNotification",
-            json!({"status": "UploadFailure", "requestId": id}),
-        ));
+        st.enqueue(Out::call("LogStatusNotification", json!({"status": "UploadFailure", "requestId": id})));
     } else {
         // The upload takes a moment (a TriggerMessage then finds it Uploading).
         st.log_upload = Some((id, Instant::now() + UPLOAD_TIME));
@@ -398,12 +314,7 @@ pub(super) fn get_log(st: &mut Station, p: &Value) -> Value {
     let retries = p["retries"].as_u64().unwrap_or(0) as u32;
     if unreachable && retries > 0 {
         let interval = Duration::from_secs(p["retryInterval"].as_u64().unwrap_or(0));
-        st.log_retries.push(LogRetry {
-            request_id: id,
-            next: Instant::now() + interval,
-            left: retries,
-            interval,
-        });
+        st.log_retries.push(LogRetry { request_id: id, next: Instant::now() + interval, left: retries, interval });
     }
     json!({"status": "Accepted", "filename": format!("{}-{id}.log", p["logType"].as_str().unwrap_or("log"))})
 }
@@ -412,10 +323,7 @@ pub(super) fn get_log(st: &mut Station, p: &Value) -> Value {
 /// then UploadFailure.
 pub(super) fn log_retry_tick(st: &mut Station, now: Instant) {
     if let Some((id, _)) = st.log_upload.take_if(|(_, done)| *done <= now) {
-        st.enqueue(Out::call(
-            "LogStatusNotification",
-            json!({"status": "Uploaded", "requestId": id}),
-        ));
+        st.enqueue(Out::call("LogStatusNotification", json!({"status": "Uploaded", "requestId": id})));
     }
     let mut due = vec![];
     for u in st.log_retries.iter_mut().filter(|u| u.next <= now) {
@@ -426,10 +334,7 @@ pub(super) fn log_retry_tick(st: &mut Station, now: Instant) {
     st.log_retries.retain(|u| u.left > 0);
     for id in due {
         for status in ["Uploading", "UploadFailure"] {
-            st.enqueue(Out::call(
-                "LogStatusNotification",
-                json!({"status": status, "requestId": id}),
-            ));
+            st.enqueue(Out::call("LogStatusNotification", json!({"status": status, "requestId": id})));
         }
     }
 }
@@ -445,21 +350,13 @@ pub(super) fn stream_tick(st: &mut Station, now: Instant) {
     }
     if online {
         for p in due {
-            st.outbox.push_back(Out {
-                action: "NotifyPeriodicEventStream".into(),
-                payload: p,
-                attempts: 0,
-                persistent: false,
-                send_frame: true,
-            });
+            st.outbox.push_back(Out { action: "NotifyPeriodicEventStream".into(), payload: p, attempts: 0, persistent: false, send_frame: true });
         }
     }
 }
 
 fn find_tx(st: &Station, id: &str) -> Option<usize> {
-    st.evses
-        .iter()
-        .position(|e| e.tx.as_ref().is_some_and(|t| t.id == id))
+    st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.id == id))
 }
 
 /// Answer a CALL from the CSMS; the second value ends the connection (reset).
@@ -492,8 +389,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "GetTransactionStatus" => {
             // Sent but not confirmed counts as queued too.
-            let queued = st.outbox.iter().any(|o| o.persistent)
-                || st.pending.as_ref().is_some_and(|p| p.out.persistent);
+            let queued = st.outbox.iter().any(|o| o.persistent) || st.pending.as_ref().is_some_and(|p| p.out.persistent);
             let mut r = json!({"messagesInQueue": queued});
             if let Some(id) = p["transactionId"].as_str() {
                 r["ongoingIndicator"] = json!(find_tx(st, id).is_some());
@@ -513,16 +409,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     }
                     match st.settings.get(&k) {
                         // Only the Actual value exists (B06.FR.08).
-                        Some(_) if !actual(d) => {
-                            r["attributeStatus"] = json!("NotSupportedAttributeType")
-                        }
+                        Some(_) if !actual(d) => r["attributeStatus"] = json!("NotSupportedAttributeType"),
                         Some((val, _)) => {
                             r["attributeStatus"] = json!("Accepted");
                             r["attributeValue"] = json!(val);
                         }
-                        None if known_component(st, d) => {
-                            r["attributeStatus"] = json!("UnknownVariable")
-                        }
+                        None if known_component(st, d) => r["attributeStatus"] = json!("UnknownVariable"),
                         None => r["attributeStatus"] = json!("UnknownComponent"),
                     }
                     r
@@ -533,38 +425,22 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         // Certificate management (M): roots the CSMS installs, listed and deleted by hash data.
         "InstallCertificate" => {
             let kind = p["certificateType"].as_str().unwrap_or_default();
-            match super::roots::install(
-                st,
-                kind,
-                p["certificate"].as_str().unwrap_or_default(),
-                kind == "CSMSRootCertificate",
-            ) {
+            match super::roots::install(st, kind, p["certificate"].as_str().unwrap_or_default(), kind == "CSMSRootCertificate") {
                 true => ok(json!({"status": "Accepted"})),
-                false => ok(
-                    json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}}),
-                ),
+                false => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate"}})),
             }
         }
         "GetInstalledCertificateIds" => {
-            let wanted: Vec<&str> = p["certificateType"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let wanted: Vec<&str> = p["certificateType"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let chain: Vec<Value> = st
                 .certificates
                 .iter()
                 .filter(|(k, _)| wanted.is_empty() || wanted.contains(&k.as_str()))
                 .map(|(k, h)| json!({"certificateType": k, "certificateHashData": h}))
                 .collect();
-            if chain.is_empty() {
-                ok(json!({"status": "NotFound"}))
-            } else {
-                ok(json!({"status": "Accepted", "certificateHashDataChain": chain}))
-            }
+            if chain.is_empty() { ok(json!({"status": "NotFound"})) } else { ok(json!({"status": "Accepted", "certificateHashDataChain": chain})) }
         }
-        "DeleteCertificate" => ok(
-            json!({"status": if super::roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }}),
-        ),
+        "DeleteCertificate" => ok(json!({"status": if super::roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }})),
         "SetVariables" => {
             let before = st.cfg.security.basic.clone();
             let results: Vec<Value> = p["setVariableData"]
@@ -582,10 +458,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .collect();
             // A new Basic-auth password takes effect on a new connection (A01).
             let rotated = st.cfg.security.basic != before;
-            (
-                Ok(json!({"setVariableResult": results})),
-                rotated.then_some(Ended::Dropped),
-            )
+            (Ok(json!({"setVariableResult": results})), rotated.then_some(Ended::Dropped))
         }
         "GetBaseReport" => {
             let request_id = p["requestId"].as_i64().unwrap_or(0);
@@ -616,50 +489,22 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "ChangeAvailability" => {
             // Connector 1 (the cabled one) stands for its EVSE; a spare connector too.
-            let spares = p["evse"]["id"]
-                .as_u64()
-                .and_then(|id| st.evse_index(id as u32))
-                .map_or(0, |i| st.evses[i].spare_connectors);
-            if p["evse"]
-                .get("connectorId")
-                .and_then(Value::as_u64)
-                .is_some_and(|c| c == 0 || c > u64::from(1 + spares))
-            {
+            let spares = p["evse"]["id"].as_u64().and_then(|id| st.evse_index(id as u32)).map_or(0, |i| st.evses[i].spare_connectors);
+            if p["evse"].get("connectorId").and_then(Value::as_u64).is_some_and(|c| c == 0 || c > u64::from(1 + spares)) {
                 return ok(json!({"status": "Rejected"}));
             }
-            let status = st.change_availability(
-                p["evse"]["id"].as_u64().unwrap_or(0) as u32,
-                p["operationalStatus"] == "Operative",
-            );
+            let status = st.change_availability(p["evse"]["id"].as_u64().unwrap_or(0) as u32, p["operationalStatus"] == "Operative");
             ok(json!({"status": status}))
         }
-        "UnlockConnector"
-            if st
-                .cfg
-                .variants
-                .contains(&crate::variant::Variant::NoConnectorLock) =>
-        {
-            (
-                Err((
-                    "NotImplemented",
-                    "this station's connectors have no lock".into(),
-                )),
-                None,
-            )
-        }
+        "UnlockConnector" if st.cfg.variants.contains(&crate::variant::Variant::NoConnectorLock) => (Err(("NotImplemented", "this station's connectors have no lock".into())), None),
         "UnlockConnector" => match st.evse_index(p["evseId"].as_u64().unwrap_or(0) as u32) {
-            Some(i) if st.evses[i].tx.as_ref().is_some_and(|t| t.auth.is_some()) => {
-                ok(json!({"status": "OngoingAuthorizedTransaction"}))
-            }
+            Some(i) if st.evses[i].tx.as_ref().is_some_and(|t| t.auth.is_some()) => ok(json!({"status": "OngoingAuthorizedTransaction"})),
             Some(_) if p["connectorId"] == 1 => ok(json!({"status": "Unlocked"})),
             _ => ok(json!({"status": "UnknownConnector"})),
         },
         "TriggerMessage"
             if st.cfg.variants.contains(&Variant::FewTriggers)
-                && matches!(
-                    p["requestedMessage"].as_str(),
-                    Some("MeterValues" | "TransactionEvent" | "LogStatusNotification")
-                ) =>
+                && matches!(p["requestedMessage"].as_str(), Some("MeterValues" | "TransactionEvent" | "LogStatusNotification")) =>
         {
             ok(json!({"status": "NotImplemented"}))
         }
@@ -705,18 +550,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     let connector = p["evse"]["connectorId"].as_u64().map(|c| c as u32);
                     for &i in &targets {
                         let e = &st.evses[i];
-                        let spare = if e.operative {
-                            "Available"
-                        } else {
-                            "Unavailable"
-                        };
-                        let all: Vec<(u32, &str)> = std::iter::once((1, status_of(e)))
-                            .chain((2..=1 + e.spare_connectors).map(|c| (c, spare)))
-                            .collect();
-                        for (c, s) in all
-                            .into_iter()
-                            .filter(|(c, _)| connector.is_none_or(|want| want == *c))
-                        {
+                        let spare = if e.operative { "Available" } else { "Unavailable" };
+                        let all: Vec<(u32, &str)> =
+                            std::iter::once((1, status_of(e))).chain((2..=1 + e.spare_connectors).map(|c| (c, spare))).collect();
+                        for (c, s) in all.into_iter().filter(|(c, _)| connector.is_none_or(|want| want == *c)) {
                             let m = status(&st.evses[i], c, s);
                             st.enqueue(m);
                         }
@@ -731,10 +568,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     };
                     for &i in &targets {
                         st.advance_meter(i);
-                        let m = Out::call(
-                            "MeterValues",
-                            json!({"evseId": st.evses[i].id, "meterValue": meter_value(&st.evses[i], "Trigger")}),
-                        );
+                        let m = Out::call("MeterValues", json!({"evseId": st.evses[i].id, "meterValue": meter_value(&st.evses[i], "Trigger")}));
                         st.enqueue(m);
                     }
                     !targets.is_empty()
@@ -744,10 +578,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                         Some(id) => st.evse_index(id).into_iter().collect(),
                         None => (0..st.evses.len()).collect(),
                     };
-                    let targets: Vec<usize> = targets
-                        .into_iter()
-                        .filter(|&i| st.evses[i].tx.is_some())
-                        .collect();
+                    let targets: Vec<usize> = targets.into_iter().filter(|&i| st.evses[i].tx.is_some()).collect();
                     for &i in &targets {
                         st.advance_meter(i);
                         let mut m = tx_updated(st, i, Trigger::MeterValuePeriodic);
@@ -764,11 +595,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "GetLog" => ok(get_log(st, p)),
         "CustomerInformation" => {
             let id = p["requestId"].as_i64().unwrap_or(0);
-            let who = p["customerIdentifier"]
-                .as_str()
-                .or(p["idToken"]["idToken"].as_str())
-                .unwrap_or("unknown")
-                .to_string();
+            let who = p["customerIdentifier"].as_str().or(p["idToken"]["idToken"].as_str()).unwrap_or("unknown").to_string();
             let mut data = vec![];
             if p["report"] == true {
                 data.push(format!("no stored data for {who}"));
@@ -792,15 +619,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
             // Never below the profile in force (B09.FR.04).
             let current = i64::from(st.cfg.security.profile);
-            if p["connectionData"]["securityProfile"]
-                .as_i64()
-                .is_some_and(|asked| asked < current)
-                && !st.cfg.faults.has(&Fault::AcceptDowngrade)
-            {
+            if p["connectionData"]["securityProfile"].as_i64().is_some_and(|asked| asked < current) && !st.cfg.faults.has(&Fault::AcceptDowngrade) {
                 return ok(json!({"status": "Rejected"}));
             }
-            st.network_profiles
-                .insert(slot, p["connectionData"].clone());
+            st.network_profiles.insert(slot, p["connectionData"].clone());
             ok(json!({"status": "Accepted"}))
         }
         "ClearCache" => {
@@ -809,34 +631,19 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
-            let entries = entries
-                .map(|en| {
-                    (
-                        en["idToken"]["idToken"].as_str().unwrap_or("").to_string(),
-                        en["idTokenInfo"]["status"].as_str().map(str::to_string),
-                    )
-                })
-                .collect();
-            let status = st.update_local_list(
-                p["updateType"] == "Full",
-                p["versionNumber"].as_i64().unwrap_or(0),
-                entries,
-            );
+            let entries = entries.map(|en| (en["idToken"]["idToken"].as_str().unwrap_or("").to_string(), en["idTokenInfo"]["status"].as_str().map(str::to_string))).collect();
+            let status = st.update_local_list(p["updateType"] == "Full", p["versionNumber"].as_i64().unwrap_or(0), entries);
             let n = st.local_list.len().to_string();
-            st.settings
-                .insert("LocalAuthListCtrlr.Entries".into(), (n, true));
+            st.settings.insert("LocalAuthListCtrlr.Entries".into(), (n, true));
             ok(json!({"status": status}))
         }
         "GetLocalListVersion" => ok(json!({"versionNumber": st.local_list_version})),
         "DataTransfer" => match p["vendorId"].as_str() {
-            Some("ocpp-harness") => ok(
-                json!({"status": "Accepted", "data": p.get("data").cloned().unwrap_or(Value::Null)}),
-            ),
+            Some("ocpp-harness") => ok(json!({"status": "Accepted", "data": p.get("data").cloned().unwrap_or(Value::Null)})),
             _ => ok(json!({"status": "UnknownVendorId"})),
         },
         "SetDefaultTariff" if v21 => {
-            st.tariffs
-                .insert(p["evseId"].as_i64().unwrap_or(0), p["tariff"].clone());
+            st.tariffs.insert(p["evseId"].as_i64().unwrap_or(0), p["tariff"].clone());
             ok(json!({"status": "Accepted"}))
         }
         "GetTariffs" if v21 => {
@@ -854,20 +661,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
         }
         "ClearTariffs" if v21 => {
-            let ids: Vec<String> = p["tariffIds"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            let before: Vec<String> = st
-                .tariffs
-                .values()
-                .filter_map(|t| t["tariffId"].as_str().map(str::to_string))
-                .collect();
-            st.tariffs.retain(|_, t| {
-                !ids.is_empty() && !ids.iter().any(|id| t["tariffId"] == id.as_str())
-            });
+            let ids: Vec<String> = p["tariffIds"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            let before: Vec<String> = st.tariffs.values().filter_map(|t| t["tariffId"].as_str().map(str::to_string)).collect();
+            st.tariffs.retain(|_, t| !ids.is_empty() && !ids.iter().any(|id| t["tariffId"] == id.as_str()));
             let results: Vec<Value> = if ids.is_empty() { before } else { ids }
                 .into_iter()
                 .map(|id| json!({"tariffId": id, "status": "Accepted"}))
@@ -876,17 +672,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "OpenPeriodicEventStream" if v21 => {
             let id = p["constantStreamData"]["id"].as_i64().unwrap_or(0);
-            let interval = p["constantStreamData"]["params"]["interval"]
-                .as_u64()
-                .unwrap_or(1)
-                .max(1);
+            let interval = p["constantStreamData"]["params"]["interval"].as_u64().unwrap_or(1).max(1);
             st.streams.retain(|s| s.id != id);
-            st.streams.push(EventStream {
-                id,
-                interval: Duration::from_secs(interval),
-                next: Instant::now() + Duration::from_secs(interval),
-                sent: 0,
-            });
+            st.streams.push(EventStream { id, interval: Duration::from_secs(interval), next: Instant::now() + Duration::from_secs(interval), sent: 0 });
             ok(json!({"status": "Accepted"}))
         }
         "ClosePeriodicEventStream" if v21 => {
@@ -894,13 +682,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             st.streams.retain(|s| s.id != id);
             ok(json!({}))
         }
-        _ => (
-            Err((
-                "NotSupported",
-                format!("{action} is not supported by this station"),
-            )),
-            None,
-        ),
+        _ => (Err(("NotSupported", format!("{action} is not supported by this station"))), None),
     }
 }
 
@@ -922,9 +704,7 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
     let value = d["attributeValue"].as_str().unwrap_or("").to_string();
     if k == "SecurityCtrlr.BasicAuthPassword" {
         // Write-only: never stored where GetVariables or a report could show it.
-        if !(16..=40).contains(&value.chars().count())
-            || !value.chars().all(|c| c.is_ascii_graphic())
-        {
+        if !(16..=40).contains(&value.chars().count()) || !value.chars().all(|c| c.is_ascii_graphic()) {
             return "Rejected";
         }
         if !st.cfg.faults.has(&Fault::KeepOldPassword) {
@@ -939,23 +719,15 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
         // A05.FR.02/03: a slot above the profile in force only if the station has what that
         // profile needs (its certificates: the set-up one profile up).
         let current = st.cfg.security.profile;
-        let above = value
-            .split(',')
-            .filter_map(|s| s.trim().parse::<i64>().ok())
-            .map(|slot| st.slot_profile(slot))
-            .filter(|&p| p > current);
-        if above
-            .into_iter()
-            .any(|p| Some(p) != st.cfg.security.raisable_to())
-        {
+        let above = value.split(',').filter_map(|s| s.trim().parse::<i64>().ok()).map(|slot| st.slot_profile(slot)).filter(|&p| p > current);
+        if above.into_iter().any(|p| Some(p) != st.cfg.security.raisable_to()) {
             return "Rejected";
         }
     }
     match st.settings.get(&k) {
         Some((_, true)) => "Rejected",
         Some((current, _)) => {
-            let numeric =
-                k.ends_with("Interval") || k.ends_with("TimeOut") || k.ends_with("Timeout");
+            let numeric = k.ends_with("Interval") || k.ends_with("TimeOut") || k.ends_with("Timeout");
             let boolean = k.ends_with(".Enabled") || k.starts_with("AuthCtrlr.");
             // B05.FR.07: a value not of the variable's data type is Rejected.
             let fits = match device_model::characteristics(&k, current)["dataType"].as_str() {
@@ -963,10 +735,7 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
                 Some("boolean") => ["true", "false"].contains(&value.as_str()),
                 _ => true,
             };
-            if !fits
-                || (numeric && value.parse::<u64>().is_err())
-                || (boolean && !["true", "false"].contains(&value.as_str()))
-            {
+            if !fits || (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
                 return "Rejected";
             }
             if k == key(Key::HeartbeatInterval) && st.cfg.faults.has(&Fault::IgnoreInterval) {
