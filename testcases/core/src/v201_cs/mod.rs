@@ -1882,13 +1882,15 @@ fn tc_f_20() -> Step {
 fn tc_f_23() -> Step {
     let conn = booted(300)?;
     conn.claim(&REPORTS.map(String::from));
-    triggered(
-        &conn,
-        "F06",
-        json!({"requestedMessage": "StatusNotification", "evse": {"id": kit::evse_id(), "connectorId": kit::connector_id()}}),
-        "C-29.5",
-    )?;
-    connector_is(&conn, "F06", "Available")
+    status_triggered(&conn, "Available")
+}
+
+/// TriggerMessage StatusNotification for the connector under test (C-29.5): it reports
+/// `expected`.
+fn status_triggered(conn: &Connection, expected: &str) -> Step {
+    let connector = json!({"id": kit::evse_id(), "connectorId": kit::connector_id()});
+    triggered(conn, "F06", json!({"requestedMessage": "StatusNotification", "evse": connector}), "C-29.5")?;
+    connector_is(conn, "F06", expected)
 }
 
 // ---- G: availability ----
@@ -2063,13 +2065,7 @@ fn tc_f_24() -> Step {
     conn.claim(&REPORTS.map(String::from));
     kit::plug_in(kit::evse_id())?;
     connector_is(&conn, "G01", "Occupied")?;
-    triggered(
-        &conn,
-        "F06",
-        json!({"requestedMessage": "StatusNotification", "evse": {"id": kit::evse_id(), "connectorId": kit::connector_id()}}),
-        "C-29.5",
-    )?;
-    connector_is(&conn, "F06", "Occupied")
+    status_triggered(&conn, "Occupied")
 }
 
 fn tc_g_05() -> Step {
