@@ -412,9 +412,7 @@ fn check_proof_tells_vacuous_cases() -> Result<(), Failed> {
 fn failing_expectations(files: &[std::path::PathBuf]) -> std::collections::HashMap<String, Vec<String>> {
     let mut m: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
     for f in files {
-        let Ok(exp) = toml::from_str::<Expectation>(&fs::read_to_string(f).unwrap_or_default()) else {
-            continue;
-        };
+        let Ok(exp) = toml::from_str::<Expectation>(&fs::read_to_string(f).unwrap_or_default()) else { continue };
         if exp.verdict == "fail" {
             m.entry(exp.case).or_default().push(f.display().to_string());
         }

@@ -149,9 +149,7 @@ impl DutDescription {
             return Ok(());
         }
         let octt = meta.id.strip_suffix("_CSMS").or_else(|| meta.id.strip_suffix("_CS")).unwrap_or(&meta.id);
-        let Some(row) = crate::coverage::table().iter().find(|r| r.id == octt) else {
-            return Ok(());
-        };
+        let Some(row) = crate::coverage::table().iter().find(|r| r.id == octt) else { return Ok(()) };
         let need = match meta.role {
             Role::Csms => row.station,
             Role::ChargingStation => row.csms,
@@ -160,12 +158,13 @@ impl DutDescription {
             return Ok(());
         }
         let text = crate::pics::for_side(&row.features, meta.role == Role::Csms);
-        let Ok(condition) = crate::pics::parse(text) else {
-            return Ok(());
-        };
-        let declared =
-            crate::pics::Declared { items: self.pics.iter().cloned().collect(), profiles: self.profiles.clone(), evses: self.evses.unwrap_or(1) };
-        if condition.holds(&declared) { Ok(()) } else { Err(format!("part 5 runs {octt} only if {}; the DUT's PICS do not say so", text.trim())) }
+        let Ok(condition) = crate::pics::parse(text) else { return Ok(()) };
+        let declared = crate::pics::Declared { items: self.pics.iter().cloned().collect(), profiles: self.profiles.clone(), evses: self.evses.unwrap_or(1) };
+        if condition.holds(&declared) {
+            Ok(())
+        } else {
+            Err(format!("part 5 runs {octt} only if {}; the DUT's PICS do not say so", text.trim()))
+        }
     }
 }
 

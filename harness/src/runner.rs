@@ -691,9 +691,7 @@ async fn take_inventory(listener: &Listener, version: OcppVersion, timeout: Dura
         let m = model.lock().unwrap();
         (m.inventory.is_some(), m.registration.is_accepted())
     };
-    let Some(conn) = listener.live().filter(|_| !read && registered) else {
-        return;
-    };
+    let Some(conn) = listener.live().filter(|_| !read && registered) else { return };
     // The exchange goes into the case's wire log: the evidence of what it was judged against.
     conn.retarget(trace.clone());
     match crate::inventory::read(&conn, version, timeout).await {

@@ -999,9 +999,7 @@ impl Station {
 
     fn end_tx(&mut self, i: usize, why: Stop) {
         self.advance_meter(i);
-        let Some(tx) = self.evses[i].tx.take() else {
-            return;
-        };
+        let Some(tx) = self.evses[i].tx.take() else { return };
         let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
         self.enqueue(m);
         let e = &mut self.evses[i];
@@ -1049,7 +1047,7 @@ impl Station {
     /// the EVSE is inoperative, else Available.
     fn refresh_spare_status(&mut self, i: usize) {
         let e = &self.evses[i];
-        let status = if e.operative { "Available" } else { "Unavailable" };
+        let status = v2x::spare_status_of(e);
         if e.spare_connectors == 0 || e.spare_reported == Some(status) || !self.may_talk() {
             return;
         }

@@ -420,7 +420,7 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_E_05_CS",
-            title: "Token first and no cable within EVConnectionTimeOut: the transaction ends with Timeout",
+            title: "Token first and no cable within EVConnectionTimeOut: the authorization lapses (Ended with Timeout, Updated if TxStopPoint lacks Authorized)",
             role: CSMS,
             versions: V201,
             profile: "core",
@@ -1203,7 +1203,7 @@ impl TxStart {
     }
 
     fn has(&self, point: &str) -> bool {
-        self.0.split(',').any(|p| p.trim() == point)
+        lists(&self.0, point)
     }
 
     /// Whether a transaction runs once the cable is in (`cable`) and a token authorized
@@ -1238,6 +1238,11 @@ impl TxStart {
         kit::check(ok, req, format!("TransactionEvent Started with triggerReason {trigger} (TxStartPoint {})", self.0), || format!("TransactionEvent {} with triggerReason {reason}", ev["eventType"]))?;
         Ok(ev)
     }
+}
+
+/// Whether a TxStartPoint/TxStopPoint value (a comma-separated MemberList) names `point`.
+fn lists(points: &str, point: &str) -> bool {
+    points.split(',').any(|p| p.trim() == point)
 }
 
 /// The next TransactionEvent must be `event_type` for `trigger`.
@@ -1694,7 +1699,7 @@ fn tc_e_05() -> Step {
     // Part 6 TC_E_05_CS step 1: Ended (stoppedReason Timeout) when the station's TxStopPoint
     // contains Authorized — the authorization that lapsed was a stop point — else Updated.
     let stop_points = config::parameter("TxCtrlr.TxStopPoint").unwrap_or_else(|| "EVConnected,Authorized".into());
-    if stop_points.split(',').any(|p| p.trim() == "Authorized") {
+    if lists(&stop_points, "Authorized") {
         kit::mandated("EVConnectionTimeOut", || expect_ended(&conn, "E03", "EVConnectTimeout", "Timeout"))?;
     } else {
         kit::mandated("EVConnectionTimeOut", || expect_event(&conn, "E03", "Updated", "EVConnectTimeout"))?;

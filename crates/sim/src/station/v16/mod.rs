@@ -164,9 +164,7 @@ pub(super) fn meter_values(st: &mut Station, i: usize) -> Out {
 /// Answers to our CALLs that only 1.6 has.
 pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
     if out.action == "StartTransaction" {
-        let (Some(local), Some(id)) = (out.payload["$local"].as_u64(), r["transactionId"].as_i64()) else {
-            return;
-        };
+        let (Some(local), Some(id)) = (out.payload["$local"].as_u64(), r["transactionId"].as_i64()) else { return };
         st.tx_ids.insert(local, id);
         // Refused token: the transaction is stopped right away.
         let status = r["idTagInfo"]["status"].as_str().unwrap_or("Accepted");

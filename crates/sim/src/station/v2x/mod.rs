@@ -132,6 +132,11 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
     }
 }
 
+/// A spare connector (variant `two-evses`): never cabled, it shows its EVSE's availability.
+pub(super) fn spare_status_of(e: &Evse) -> &'static str {
+    if e.operative { "Available" } else { "Unavailable" }
+}
+
 pub(super) fn status(e: &Evse, connector: u32, status: &str) -> Out {
     Out::call("StatusNotification", json!({"timestamp": now_rfc3339(), "connectorStatus": status, "evseId": e.id, "connectorId": connector}))
 }
@@ -365,9 +370,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
     match action {
         "RequestStartTransaction" => {
             let evse = p["evseId"].as_u64().map(|e| e as u32).unwrap_or(1);
-            let Some(i) = st.evse_index(evse) else {
-                return ok(json!({"status": "Rejected"}));
-            };
+            let Some(i) = st.evse_index(evse) else { return ok(json!({"status": "Rejected"})) };
             let e = &st.evses[i];
             if e.tx.as_ref().is_some_and(|t| t.auth.is_some()) || !e.operative || e.auth.is_some() {
                 return ok(json!({"status": "Rejected"}));
@@ -550,9 +553,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     let connector = p["evse"]["connectorId"].as_u64().map(|c| c as u32);
                     for &i in &targets {
                         let e = &st.evses[i];
-                        let spare = if e.operative { "Available" } else { "Unavailable" };
                         let all: Vec<(u32, &str)> =
-                            std::iter::once((1, status_of(e))).chain((2..=1 + e.spare_connectors).map(|c| (c, spare))).collect();
+                            std::iter::once((1, status_of(e))).chain((2..=1 + e.spare_connectors).map(|c| (c, spare_status_of(e)))).collect();
                         for (c, s) in all.into_iter().filter(|(c, _)| connector.is_none_or(|want| want == *c)) {
                             let m = status(&st.evses[i], c, s);
                             st.enqueue(m);
