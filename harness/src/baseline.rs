@@ -191,6 +191,9 @@ pub struct Waits {
     /// How many connectors the station reports after a boot (B01.FR.05): until it has, no
     /// news is no proof that they are Available.
     pub connectors: usize,
+    /// How long a connector Reserved by a reservation no case made may take to lapse (its id
+    /// is unknown, and CancelReservation needs it): zero once waited for.
+    pub lapse: Duration,
 }
 
 /// Why the station is not at the baseline after `restore`.
@@ -269,6 +272,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
         }
     }
     // Nothing records changes meanwhile (only a case's own CALLs do), so these are all there is.
+    let ours_reserved = again.iter().any(|u| matches!(u, Undo::Reservation { .. }));
     model.lock().unwrap().undo = again;
     // Every connector available again (general pre-conditions: idle, clear of faults).
     let mut idle = settle_idle(conn, waits.idle.min(Duration::from_secs(2)), waits.connectors).await;
@@ -292,9 +296,20 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             idle = settle_idle(conn, waits.idle, waits.connectors).await;
         }
     }
+    let strange_reservation = || model.lock().unwrap().busy_connectors().into_iter().filter(|b| b.ends_with(" Reserved")).collect::<Vec<_>>();
+    let reserved = if idle || ours_reserved { vec![] } else { strange_reservation() };
+    if !reserved.is_empty() && !waits.lapse.is_zero() {
+        conn.trace().log("baseline", format!("{} by a reservation no case of the run made (CancelReservation needs its id): waiting up to {} ms for it to lapse", reserved.join(", "), waits.lapse.as_millis()));
+        let lapsed = move |m: &ocpp_core::model::StationModel| !m.busy_connectors().iter().any(|b| b.ends_with(" Reserved"));
+        if conn.wait_model(waits.lapse, lapsed).await {
+            done.push(format!("{} lapsed", reserved.join(", ")));
+            idle = settle_idle(conn, waits.idle, waits.connectors).await;
+        }
+    }
     if !idle {
         let busy = model.lock().unwrap().busy_connectors();
-        let reason = format!("connector(s) not Available: {}", busy.join(", "));
+        let unknown = if ours_reserved || strange_reservation().is_empty() { "" } else { " (Reserved by a reservation no case of the run made: CancelReservation needs its id)" };
+        let reason = format!("connector(s) not Available: {}{unknown}", busy.join(", "));
         let unavailable = busy.iter().any(|b| b.ends_with(" Unavailable"));
         let broke = accepted.first().filter(|_| unavailable).map(|scope| {
             let what = if scope.is_null() || scope == 0 { "the station".to_string() } else { format!("{scope}") };
@@ -306,6 +321,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
         });
         return Err(Unrestored { reason, broke });
     }
+    done.extend(crate::audit::audit(conn, waits.response).await);
     if !done.is_empty() {
         said_all(conn, waits.response).await;
     }

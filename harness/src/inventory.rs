@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use ocpp_core::{session::{CallOutcome, Connection}, version::OcppVersion};
 
 /// The 2.x variables read (component, variable): the transaction and authorization settings
-/// part 6's reusable states branch on, and the timers its cases wait by.
-pub const VARIABLES: [(&str, &str); 14] = [
+/// part 6's reusable states branch on, the timers its cases wait by, and whether it does smart
+/// charging (see `audit`).
+pub const VARIABLES: [(&str, &str); 15] = [
     ("TxCtrlr", "TxStartPoint"),
     ("TxCtrlr", "TxStopPoint"),
     ("TxCtrlr", "EVConnectionTimeOut"),
@@ -27,6 +28,7 @@ pub const VARIABLES: [(&str, &str); 14] = [
     ("OCPPCommCtrlr", "OfflineThreshold"),
     ("SampledDataCtrlr", "TxUpdatedInterval"),
     ("SampledDataCtrlr", "TxUpdatedMeasurands"),
+    ("SmartChargingCtrlr", "Enabled"),
 ];
 
 /// How many variables one GetVariablesRequest asks for: below any sensible

@@ -3,6 +3,7 @@
 //! and reports verdicts with the wire log as evidence. The OCPP-J core (`ocpp-core`), the
 //! bench drivers (`ocpp-bench`), the reference DUTs (`ocpp-sim`) and the reports
 //! (`ocpp-report`) are crates of their own; this one is the wasmtime host and the runner.
+pub mod audit;
 pub mod baseline;
 pub mod coverage;
 pub mod description;

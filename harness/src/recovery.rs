@@ -84,6 +84,8 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
             }
         }
     };
+    await_own_work(m).await;
+    let mut waits = m.waits;
     for rung in LADDER {
         let what = rung.describe(m.version);
         // Without a connection only the bench can help.
@@ -107,7 +109,10 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
             tried.push(format!("{what} (the station is not connected)"));
             continue;
         };
-        match baseline::restore(&conn, m.waits).await {
+        let restored = baseline::restore(&conn, waits).await;
+        // A reservation no case made is waited for once, not on every rung.
+        waits.lapse = Duration::ZERO;
+        match restored {
             Ok(done) => {
                 for d in &done {
                     m.trace.log("baseline", d.clone());
@@ -127,6 +132,35 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
         }
     }
     Err(Lost { reason, tried, broke })
+}
+
+/// What the station does on its own (a firmware update, a log upload) is waited for, not
+/// fought: up to the reboot time (an installation reboots), across its reconnections. Work
+/// that goes on longer (an installation scheduled for later) is noted and not waited for
+/// again; later cases run alongside it.
+async fn await_own_work(m: &Means<'_>) {
+    let model = m.listener.model();
+    let work = {
+        let mo = model.lock().unwrap();
+        mo.own_work().filter(|w| mo.waited_out.as_ref() != Some(w))
+    };
+    let Some(work) = work else { return };
+    m.trace.log("baseline", format!("the station is busy with {work}: waiting up to {} ms for it to end", m.reboot.as_millis()));
+    let deadline = tokio::time::Instant::now() + m.reboot;
+    while tokio::time::Instant::now() < deadline {
+        let now = model.lock().unwrap().own_work();
+        match now {
+            None => {
+                let last = { let mo = model.lock().unwrap(); mo.firmware.clone().into_iter().chain(mo.upload.clone()).collect::<Vec<_>>().join(", ") };
+                m.trace.log("baseline", format!("{work} ended (last status: {last})"));
+                return;
+            }
+            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let still = model.lock().unwrap().own_work();
+    m.trace.log("baseline", format!("{} is still going on: later cases run alongside it", still.as_deref().unwrap_or(&work)));
+    model.lock().unwrap().waited_out = still;
 }
 
 /// Carry out one rung (not `Undo`, which `restore` is).

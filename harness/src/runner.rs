@@ -328,7 +328,7 @@ impl Runner {
             trace.absorb(&between);
         }
         let response = Duration::from_millis(u64::from(timing.response_ms));
-        let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response }, connectors: self.opts.config.evses.max(1) as usize };
+        let waits = crate::baseline::Waits { response, settle: Duration::from_millis(u64::from(timing.reboot_ms)), idle: if lost_already { Duration::from_millis(200) } else { response }, connectors: self.opts.config.evses.max(1) as usize, lapse: if lost_already { Duration::ZERO } else { Duration::from_millis(u64::from(timing.reboot_ms)) } };
         if lost_already {
             let conn = listener.live().ok_or_else(|| crate::recovery::Lost { reason: "the station is not connected".into(), tried: vec![], broke: None })?;
             return match crate::baseline::restore(&conn, waits).await {
@@ -347,12 +347,13 @@ impl Runner {
     }
 
     /// Whether the connected, registered station shows that it is off the baseline: a
-    /// transaction going on, a connector not Available. (A station still connecting or
-    /// booting is the case's to meet.)
+    /// transaction going on, a connector not Available, a firmware update or upload of its own
+    /// not waited for yet. (A station still connecting or booting is the case's to meet.)
     fn visibly_off_baseline(&self, listener: &Listener) -> bool {
         let m = listener.model();
         let m = m.lock().unwrap();
-        listener.live().is_some() && m.registration.is_accepted() && (!m.transactions.is_empty() || !m.busy_connectors().is_empty())
+        let busy = m.own_work().is_some_and(|w| m.waited_out.as_ref() != Some(&w));
+        listener.live().is_some() && m.registration.is_accepted() && (!m.transactions.is_empty() || !m.busy_connectors().is_empty() || busy)
     }
 
     /// Whether the station, as the harness sees it now, is at the baseline again (it may come

@@ -148,8 +148,10 @@ fn external_csms_2_1() {
 /// verdict equals the in-process run's, and the station boots only where a case asked.
 /// `disturbed`: the bench's safe state is the station's `/safe-state/then-disturb`, so after
 /// every case it leaves the baseline on its own (out of service at station and at EVSE level,
-/// a driver's card without a cable, a status for EVSE 0, in turn) — the harness must bring it
-/// back each time, say so, and still reach the same verdicts.
+/// a driver's card without a cable, a status for EVSE 0, a setting changed, a firmware update
+/// of its own, and at 1.6 a reservation and a default charging profile nobody in the run made,
+/// in turn) — the harness must bring it back each time, say so, and still reach the same
+/// verdicts.
 fn check_version(version: &str, disturbed: bool) {
     check_part(version, disturbed, None);
 }
@@ -199,6 +201,14 @@ fn check_part(version: &str, disturbed: bool, partition: Option<&str>) {
             .collect();
         let recovered = logs.iter().filter(|m| m.starts_with("the baseline is back after")).count();
         assert!(recovered >= 5, "{version}: the baseline was brought back by the recovery only {recovered} times:\n{}", logs.join("\n"));
+        // What the station does not show was found too, and what it does by itself waited for.
+        let mut seen = vec!["changed by no case of the run: set back", "ended (last status: InstallationFailed)"];
+        if version == "1.6" {
+            seen.extend(["cleared a TxDefaultProfile that no case of the run set", "by a reservation no case of the run made"]);
+        }
+        for what in seen {
+            assert!(logs.iter().any(|m| m.contains(what)), "{version}: no baseline line says {what:?}:\n{}", logs.join("\n"));
+        }
         assert!(!logs.iter().any(|m| m.starts_with("baseline lost")), "{version}: {}", logs.join("\n"));
     }
 }

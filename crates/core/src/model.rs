@@ -123,7 +123,23 @@ pub struct StationModel {
     /// What the running case changed, oldest first.
     #[serde(skip)]
     pub undo: Vec<Undo>,
+    /// The last firmware update status the station reported (2.x FirmwareStatusNotification,
+    /// 1.6 FirmwareStatusNotification and SignedFirmwareStatusNotification): a reboot does not
+    /// end an update, so it is kept across boots.
+    #[serde(skip)]
+    pub firmware: Option<String>,
+    /// The last log or diagnostics upload status (LogStatusNotification,
+    /// DiagnosticsStatusNotification).
+    #[serde(skip)]
+    pub upload: Option<String>,
+    /// The work of its own (`own_work`) the baseline waited for in vain: not waited for again.
+    #[serde(skip)]
+    pub waited_out: Option<String>,
 }
+
+/// Firmware statuses after which the station still has work to do (L01, 1.6 §4.5 and the
+/// security whitepaper): the others end an update (or say there is none).
+const FIRMWARE_GOING_ON: [&str; 8] = ["Downloading", "Downloaded", "DownloadScheduled", "DownloadPaused", "Installing", "InstallRebooting", "InstallScheduled", "SignatureVerified"];
 
 /// "vendor V, model M, serial S, firmware F" from a BootNotification, the parts it has.
 fn identity(v16: bool, p: &Value) -> Option<String> {
@@ -191,6 +207,8 @@ impl StationModel {
             "StopTransaction" => {
                 self.transactions.remove(&p["transactionId"].to_string());
             }
+            "FirmwareStatusNotification" | "SignedFirmwareStatusNotification" => self.firmware = p["status"].as_str().map(str::to_string),
+            "LogStatusNotification" | "DiagnosticsStatusNotification" => self.upload = p["status"].as_str().map(str::to_string),
             _ => {}
         }
         if action != "BootNotification" && self.registration == Registration::Unknown {
@@ -292,6 +310,15 @@ impl StationModel {
         self.connectors.iter().filter(|(k, s)| !is_station_key(k) && s.as_str() != "Available").map(|(k, s)| format!("{k} {s}")).collect()
     }
 
+    /// What the station is busy with on its own, by its last notifications: a firmware update
+    /// or an upload not yet ended ("firmware update (Downloading)").
+    pub fn own_work(&self) -> Option<String> {
+        if let Some(s) = self.firmware.as_deref().filter(|s| FIRMWARE_GOING_ON.contains(s)) {
+            return Some(format!("a firmware update ({s})"));
+        }
+        self.upload.as_deref().filter(|s| *s == "Uploading").map(|s| format!("an upload ({s})"))
+    }
+
     /// Whether the station can take a case: registered, nothing charging, nothing inoperative.
     pub fn at_baseline(&self) -> bool {
         self.registration.is_accepted() && self.transactions.is_empty() && self.undo.is_empty()
@@ -355,6 +382,27 @@ mod tests {
         assert!(m.transactions.is_empty());
         m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 0, "status": "Unavailable"}));
         assert_eq!(m.connectors.get("0").map(String::as_str), Some("Unavailable"));
+    }
+
+    /// An update the station runs is work in progress until a status that ends it, and a
+    /// reboot in the middle of it (an installation) does not end it.
+    #[test]
+    fn a_firmware_update_or_upload_is_followed_to_its_end() {
+        let mut m = StationModel::default();
+        assert_eq!(m.own_work(), None);
+        m.observe_call(OcppVersion::V16, "FirmwareStatusNotification", &json!({"status": "Downloading"}));
+        assert_eq!(m.own_work().as_deref(), Some("a firmware update (Downloading)"));
+        m.observe_call(OcppVersion::V16, "BootNotification", &json!({}));
+        assert!(m.own_work().is_some(), "a boot in the middle of an installation does not end it");
+        m.observe_call(OcppVersion::V16, "FirmwareStatusNotification", &json!({"status": "Installed"}));
+        assert_eq!(m.own_work(), None);
+        m.observe_call(OcppVersion::V201, "FirmwareStatusNotification", &json!({"status": "InstallScheduled", "requestId": 1}));
+        assert!(m.own_work().is_some());
+        m.observe_call(OcppVersion::V201, "FirmwareStatusNotification", &json!({"status": "InvalidSignature", "requestId": 1}));
+        m.observe_call(OcppVersion::V201, "LogStatusNotification", &json!({"status": "Uploading", "requestId": 2}));
+        assert_eq!(m.own_work().as_deref(), Some("an upload (Uploading)"));
+        m.observe_call(OcppVersion::V16, "DiagnosticsStatusNotification", &json!({"status": "UploadFailed"}));
+        assert_eq!(m.own_work(), None);
     }
 
     /// A DUT that invents ids cannot grow the model without bound.

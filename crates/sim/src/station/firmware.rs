@@ -151,6 +151,19 @@ pub(super) fn update_16(st: &mut Station, p: &Value) -> Value {
     json!({})
 }
 
+/// Disturbance `firmware-update`: an update the station starts on its own, as a maintenance
+/// job would (1.6 the plain notifications, 2.x with a request id of its own): downloaded,
+/// then the installation fails, so there is no reboot. It replaces an update going on.
+pub(super) fn own_update(st: &mut Station) {
+    let mut at = Instant::now();
+    let mut steps = vec![];
+    for (wait, status) in [(Duration::ZERO, "Downloading"), (DOWNLOAD, "Downloaded"), (STEP, "Installing"), (STEP, "InstallationFailed")] {
+        at += wait;
+        steps.push((at, Step::Status(status)));
+    }
+    st.firmware = Some(Job { request_id: 9_003, plain: st.v16, steps: steps.into(), last: None });
+}
+
 fn security_event(st: &mut Station, kind: &str) {
     st.enqueue(Out::call("SecurityEventNotification", json!({"type": kind, "timestamp": now_rfc3339()})));
 }

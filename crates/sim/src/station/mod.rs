@@ -102,15 +102,40 @@ pub enum Disturbance {
     /// 2.x: a StatusNotification for EVSE 0 / connector 0, which numbers nothing (1.6: the
     /// charge point's connector 0, which is legal).
     StatusForEvse0,
+    /// 1.6: connector 1 reserved through the station's own app, a reservation no CSMS made
+    /// (so no id to cancel it by); it lapses after `LOCAL_RESERVATION`.
+    Reserved,
+    /// 1.6: a TxDefaultProfile for the whole charge point that someone else set: nothing the
+    /// station reports shows it.
+    ChargingProfile,
+    /// A technician changed a setting the cases read (the connection time-out: 2.x
+    /// TxCtrlr.EVConnectionTimeOut, 1.6 ConnectionTimeOut): reported by nothing either.
+    VariableChanged,
+    /// A firmware update the station runs on its own (a maintenance job): its status
+    /// notifications for a couple of seconds, ending InstallationFailed (no reboot).
+    FirmwareUpdate,
 }
 
+/// How long a reservation made at the station itself (disturbance `reserved`) holds.
+const LOCAL_RESERVATION: Duration = Duration::from_secs(2);
+
 impl Disturbance {
-    pub const ALL: [(Disturbance, &str); 4] = [
+    pub const ALL: [(Disturbance, &str); 8] = [
         (Disturbance::StationUnavailable, "station-unavailable"),
         (Disturbance::EvseUnavailable, "evse-unavailable"),
         (Disturbance::TokenWithoutCable, "token-without-cable"),
         (Disturbance::StatusForEvse0, "status-for-evse-0"),
+        (Disturbance::Reserved, "reserved"),
+        (Disturbance::ChargingProfile, "charging-profile"),
+        (Disturbance::VariableChanged, "variable-changed"),
+        (Disturbance::FirmwareUpdate, "firmware-update"),
     ];
+
+    /// Whether the station at this version has what the disturbance needs (the 2.x reference
+    /// station has no reservations or charging profiles).
+    pub fn applies(self, v16: bool) -> bool {
+        v16 || !matches!(self, Disturbance::Reserved | Disturbance::ChargingProfile)
+    }
 
     pub fn named(name: &str) -> Option<Disturbance> {
         Self::ALL.iter().find(|(_, n)| *n == name).map(|(d, _)| *d)
@@ -127,6 +152,7 @@ pub struct StationHandle {
     inputs: mpsc::UnboundedSender<Input>,
     panel: Arc<Panel>,
     evses: u32,
+    version: OcppVersion,
     /// Disturbances handed out by `next_disturbance`.
     disturbed: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -137,10 +163,13 @@ impl StationHandle {
         self.inputs.send(Input::Bench(input)).is_ok()
     }
 
-    /// The disturbances in turn, one per call (for a bench that disturbs between every two cases).
+    /// The disturbances that apply at the station's version in turn, one per call (for a
+    /// bench that disturbs between every two cases).
     pub fn next_disturbance(&self) -> Disturbance {
+        let v16 = self.version == OcppVersion::V16;
+        let applicable: Vec<Disturbance> = Disturbance::ALL.iter().map(|(d, _)| *d).filter(|d| d.applies(v16)).collect();
         let n = self.disturbed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Disturbance::ALL[n % Disturbance::ALL.len()].0
+        applicable[n % applicable.len()]
     }
 
     /// Leave the baseline as `d` says; false when the station is no longer running.
@@ -188,7 +217,7 @@ pub fn spawn(mut cfg: StationConfig) -> (StationHandle, tokio::task::JoinHandle<
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let panel = Arc::new(Panel::default());
-    let handle = StationHandle { inputs: tx, panel: panel.clone(), evses: cfg.evses, disturbed: Arc::default() };
+    let handle = StationHandle { inputs: tx, panel: panel.clone(), evses: cfg.evses, version: cfg.version, disturbed: Arc::default() };
     (handle, tokio::spawn(run_reporting(cfg, rx, panel)))
 }
 
@@ -762,6 +791,23 @@ impl Station {
             Disturbance::StatusForEvse0 => {
                 self.enqueue(Out::call("StatusNotification", json!({"evseId": 0, "connectorId": 0, "connectorStatus": "Unavailable", "timestamp": ocpp_core::defaults::now_rfc3339()})));
             }
+            Disturbance::Reserved if self.v16 => {
+                let expires = Instant::now() + LOCAL_RESERVATION;
+                self.evses[0].reservation = Some(reservation::Reservation { id: 9_001, token: self.cfg.disturb_token.clone(), expires });
+                self.refresh_status(0);
+            }
+            Disturbance::ChargingProfile if self.v16 => {
+                let profile = json!({"chargingProfileId": 9_002, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute",
+                    "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}]}});
+                self.charging_profiles.push((0, profile));
+            }
+            // Nothing to disturb with at this version (see `Disturbance::applies`).
+            Disturbance::Reserved | Disturbance::ChargingProfile => {}
+            Disturbance::VariableChanged => {
+                let changed = (self.setting_secs(Key::ConnectionTimeout) + 15).to_string();
+                self.set(Key::ConnectionTimeout, changed);
+            }
+            Disturbance::FirmwareUpdate => firmware::own_update(self),
         }
     }
 
