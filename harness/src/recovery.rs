@@ -2,9 +2,10 @@
 //! followed by a new look at the station, instead of leaving every later case inconclusive.
 //! The undo of what the case changed comes first; then the whole station and every EVSE that
 //! is off made operative; then the station rebooted, gently (OnIdle / Soft) and then at once
-//! (Immediate / Hard); last the bench's power cycle (a relay, or a person prompted by the
-//! operator driver). The case's trace says which rung brought the baseline back; if none did,
-//! the run knows the state is lost (`Lost`) and does not try again before every case.
+//! (Immediate / Hard); then the bench's power cycle (a relay, or a person prompted by the
+//! operator driver); last, in an interactive run with an operator at the bench, that person.
+//! The case's trace says which rung brought the baseline back; if none did, the run knows the
+//! state is lost (`Lost`) and does not try again before every case.
 use std::time::Duration;
 
 use serde_json::json;
@@ -27,9 +28,12 @@ pub enum Rung {
     ResetImmediate,
     /// The bench's power-cycle capability.
     PowerCycle,
+    /// A person at the bench (an `operator` driver, an interactive run) is told what is off
+    /// and brings the station back by hand.
+    Operator,
 }
 
-pub const LADDER: [Rung; 5] = [Rung::Undo, Rung::Operative, Rung::ResetOnIdle, Rung::ResetImmediate, Rung::PowerCycle];
+pub const LADDER: [Rung; 6] = [Rung::Undo, Rung::Operative, Rung::ResetOnIdle, Rung::ResetImmediate, Rung::PowerCycle, Rung::Operator];
 
 impl Rung {
     pub fn describe(self, version: OcppVersion) -> &'static str {
@@ -42,6 +46,7 @@ impl Rung {
             Rung::ResetImmediate if v16 => "Reset Hard",
             Rung::ResetImmediate => "Reset Immediate",
             Rung::PowerCycle => "bench power cycle",
+            Rung::Operator => "the operator at the bench",
         }
     }
 }
@@ -91,6 +96,7 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
         // Without a connection only the bench can help.
         let usable = match rung {
             Rung::PowerCycle => m.bench.has("power-cycle"),
+            Rung::Operator => m.bench.operator().is_some(),
             _ => m.listener.live().is_some(),
         };
         if !usable {
@@ -98,7 +104,7 @@ pub async fn recover(m: &Means<'_>) -> Result<Vec<String>, Lost> {
         }
         if rung != Rung::Undo {
             m.trace.log("baseline", format!("recovery: {what}"));
-            if let Err(e) = apply(rung, m).await {
+            if let Err(e) = apply(rung, m, &reason).await {
                 m.trace.log("baseline", format!("recovery: {what} did not work: {e}"));
                 tried.push(format!("{what} ({e})"));
                 reason = e;
@@ -163,8 +169,8 @@ async fn await_own_work(m: &Means<'_>) {
     model.lock().unwrap().waited_out = still;
 }
 
-/// Carry out one rung (not `Undo`, which `restore` is).
-async fn apply(rung: Rung, m: &Means<'_>) -> Result<(), String> {
+/// Carry out one rung (not `Undo`, which `restore` is); `off` is what the last look found.
+async fn apply(rung: Rung, m: &Means<'_>, off: &str) -> Result<(), String> {
     let v16 = m.version == OcppVersion::V16;
     let response = m.waits.response;
     let live = || m.listener.live().ok_or_else(|| "the station is not connected".to_string());
@@ -211,6 +217,17 @@ async fn apply(rung: Rung, m: &Means<'_>) -> Result<(), String> {
             m.trace.log("state", "cycle the station's power (baseline recovery)");
             m.bench.act(Action::PowerCycle, m.trace).await.map_err(|e| format!("the bench could not cycle the power: {e:?}"))?;
             back_after_reboot(m, before, "the power cycle").await
+        }
+        Rung::Operator => {
+            let timeout = m.bench.operator().ok_or("no operator at the bench")?;
+            let what = format!("the station is off the baseline ({off}); bring it back by hand — registered, no transaction, every connector Available — then confirm");
+            m.trace.log("state", format!("asking the operator: {what}"));
+            ocpp_bench::operator::ask(&what, timeout).await?;
+            // A station the operator restarted is given its reboot time to connect again.
+            if m.listener.live().is_none() {
+                back_after_reboot(m, 0, "the operator's intervention").await?;
+            }
+            Ok(())
         }
     }
 }

@@ -84,6 +84,16 @@ impl Bench {
         }
     }
 
+    /// How long a person at the bench is given to confirm, when there is one: the bench has an
+    /// `operator` driver and the run is interactive. The baseline's last resort.
+    pub fn operator(&self) -> Option<std::time::Duration> {
+        let timeout = self.configured.values().find_map(|d| match d {
+            DriverConfig::Operator { timeout_ms } => Some(*timeout_ms),
+            _ => None,
+        })?;
+        operator::interactive().then(|| std::time::Duration::from_millis(timeout))
+    }
+
     fn sim_has(&self, capability: &str) -> bool {
         self.simulator(capability).is_some()
     }
