@@ -356,6 +356,11 @@ impl Runner {
         listener.live().is_some() && m.registration.is_accepted() && (!m.transactions.is_empty() || !m.busy_connectors().is_empty() || busy)
     }
 
+    /// Part 6's "<Configured evseId>": the DUT description's `evse-id` (1 when it names none).
+    fn evse_under_test(&self) -> u32 {
+        self.opts.config.parameters.get("evse-id").and_then(|v| v.trim().parse().ok()).unwrap_or(1)
+    }
+
     /// Whether the station, as the harness sees it now, is at the baseline again (it may come
     /// back by itself: a reservation expires, a reboot the lab made).
     fn back_at_baseline(&self, listener: &Listener) -> bool {
@@ -581,6 +586,8 @@ impl Runner {
                     *self.baseline_broken.lock().unwrap() = None;
                 } else if !needs_idle_evse(meta) {
                     trace.log("baseline", format!("runs although the baseline is lost since {} ({}): the case needs no idle EVSE", b.after, b.reason));
+                } else if listener.live().is_some() && listener.model().lock().unwrap().evse_free(self.evse_under_test()) {
+                    trace.log("baseline", format!("runs although the baseline is lost since {} ({}): what is off is not on EVSE {}, the one under test", b.after, b.reason, self.evse_under_test()));
                 } else {
                     let verdict = match &b.reported_in {
                         Some(first) => Verdict::Inconclusive(format!("not run: the baseline is lost since {} (see {first})", b.after)),

@@ -319,6 +319,15 @@ impl StationModel {
         self.upload.as_deref().filter(|s| *s == "Uploading").map(|s| format!("an upload ({s})"))
     }
 
+    /// Whether EVSE `evse` (1.6: connector) can take a case while something elsewhere is off:
+    /// it reported its connectors, all Available, and has no transaction. A station-wide
+    /// Inoperative shows on its connectors too.
+    pub fn evse_free(&self, evse: u32) -> bool {
+        let on = |key: &str| key.split('/').next().and_then(|e| e.parse::<u32>().ok()) == Some(evse);
+        let mine: Vec<&String> = self.connectors.iter().filter(|(k, _)| on(k)).map(|(_, s)| s).collect();
+        self.registration.is_accepted() && !mine.is_empty() && mine.iter().all(|s| *s == "Available") && self.transaction_on(evse).is_none()
+    }
+
     /// Whether the station can take a case: registered, nothing charging, nothing inoperative.
     pub fn at_baseline(&self) -> bool {
         self.registration.is_accepted() && self.transactions.is_empty() && self.undo.is_empty()
@@ -403,6 +412,27 @@ mod tests {
         assert_eq!(m.own_work().as_deref(), Some("an upload (Uploading)"));
         m.observe_call(OcppVersion::V16, "DiagnosticsStatusNotification", &json!({"status": "UploadFailed"}));
         assert_eq!(m.own_work(), None);
+    }
+
+    /// A lost EVSE does not keep cases on another one from running.
+    #[test]
+    fn an_evse_is_free_when_its_own_connectors_are_available() {
+        let mut m = StationModel::default();
+        m.observe_call(OcppVersion::V201, "BootNotification", &json!({}));
+        m.observe_answer(OcppVersion::V201, "BootNotification", &json!({}), &json!({"status": "Accepted"}));
+        let status = |e: u32, c: u32, s: &str| json!({"evseId": e, "connectorId": c, "connectorStatus": s, "timestamp": "2026-01-01T00:00:00Z"});
+        assert!(!m.evse_free(1), "nothing reported yet");
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(1, 1, "Available"));
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(2, 1, "Unavailable"));
+        assert!(m.evse_free(1) && !m.evse_free(2));
+        m.observe_call(OcppVersion::V201, "StatusNotification", &status(2, 2, "Available"));
+        assert!(!m.evse_free(2), "one connector of EVSE 2 is still Unavailable");
+        m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Started", "evse": {"id": 1}, "transactionInfo": {"transactionId": "T"}}));
+        assert!(!m.evse_free(1), "a transaction goes on at EVSE 1");
+        let mut m = StationModel { registration: Registration::Accepted, ..Default::default() };
+        m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 1, "status": "Reserved"}));
+        m.observe_call(OcppVersion::V16, "StatusNotification", &json!({"connectorId": 2, "status": "Available"}));
+        assert!(!m.evse_free(1) && m.evse_free(2));
     }
 
     /// A DUT that invents ids cannot grow the model without bound.
