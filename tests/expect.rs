@@ -853,7 +853,7 @@ fn check_reusable_states(version: ocpp_core::version::OcppVersion) -> Result<(),
             bench.safe_state(&trace).await;
             listener.end_case();
             let conn = listener.live().ok_or("the station is gone")?;
-            let waits = baseline::Waits { response: Duration::from_secs(10), settle: Duration::from_secs(15), idle: Duration::from_secs(10), connectors: 1 };
+            let waits = baseline::Waits { response: Duration::from_secs(10), settle: Duration::from_secs(15), idle: Duration::from_secs(10), connectors: 1, lapse: Duration::ZERO };
             if let Err(e) = baseline::restore(&conn, waits).await {
                 problems.push(format!("after {state:?}: the baseline failed: {}", e.reason));
             }
