@@ -23,7 +23,7 @@ pub async fn audit(conn: &Connection, timeout: Duration) -> Vec<String> {
     let Some(known) = model.lock().unwrap().inventory.clone() else { return vec![] };
     let version = conn.version();
     let mut found = vec![];
-    match inventory::read(conn, version, timeout).await {
+    match inventory::read_again(conn, version, timeout, &known).await {
         Ok(now) => {
             for (key, was) in known.iter().filter(|(k, _)| !LEFT_AS_THEY_ARE.contains(&k.as_str())) {
                 let Some(is) = now.get(key).filter(|is| *is != was) else { continue };

@@ -39,8 +39,22 @@ const PER_REQUEST: usize = 4;
 /// does not have is absent.
 pub type Inventory = BTreeMap<String, String>;
 
+/// Where the station says how many variables one GetVariablesRequest may ask for: read with
+/// the first request, it sizes the others (and a later read of the inventory, see `audit`).
+const ITEMS_PER_MESSAGE: &str = "DeviceDataCtrlr.ItemsPerMessage";
+
 /// Read the inventory over `conn`; the error says what could not be read.
 pub async fn read(conn: &Connection, version: OcppVersion, timeout: Duration) -> Result<Inventory, String> {
+    read_sized(conn, version, timeout, None).await
+}
+
+/// `read`, asking for as many variables per request as an earlier read of `known` found the
+/// station to take.
+pub async fn read_again(conn: &Connection, version: OcppVersion, timeout: Duration, known: &Inventory) -> Result<Inventory, String> {
+    read_sized(conn, version, timeout, known.get(ITEMS_PER_MESSAGE).and_then(|n| n.parse().ok())).await
+}
+
+async fn read_sized(conn: &Connection, version: OcppVersion, timeout: Duration, per_request: Option<usize>) -> Result<Inventory, String> {
     let mut found = Inventory::new();
     if version == OcppVersion::V16 {
         let answer = ask(conn, "GetConfiguration", json!({}), timeout).await?;
@@ -51,14 +65,23 @@ pub async fn read(conn: &Connection, version: OcppVersion, timeout: Duration) ->
         }
         return Ok(found);
     }
-    for chunk in VARIABLES.chunks(PER_REQUEST) {
-        let data: Vec<Value> = chunk.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
+    let items_per_message = json!({"component": {"name": "DeviceDataCtrlr"}, "variable": {"name": "ItemsPerMessage", "instance": "GetVariables"}});
+    let mut wanted: Vec<Value> = VARIABLES.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
+    wanted.push(items_per_message);
+    // The station's own limit is known only once read: until then, one every station takes.
+    let mut per = per_request.unwrap_or(PER_REQUEST).max(1);
+    let mut first = per_request.is_none();
+    while !wanted.is_empty() {
+        let data: Vec<Value> = if first { std::iter::once(wanted.pop().expect("not empty")).chain(wanted.drain(..(per - 1).min(wanted.len()))).collect() } else { wanted.drain(..per.min(wanted.len())).collect() };
         let answer = ask(conn, "GetVariables", json!({"getVariableData": data}), timeout).await?;
         for r in answer["getVariableResult"].as_array().into_iter().flatten() {
             if let (Some("Accepted"), Some(value)) = (r["attributeStatus"].as_str(), r["attributeValue"].as_str()) {
                 let key = format!("{}.{}", r["component"]["name"].as_str().unwrap_or_default(), r["variable"]["name"].as_str().unwrap_or_default());
                 found.insert(key, value.to_string());
             }
+        }
+        if std::mem::take(&mut first) {
+            per = found.get(ITEMS_PER_MESSAGE).and_then(|n| n.parse::<usize>().ok()).unwrap_or(PER_REQUEST).clamp(1, VARIABLES.len() + 1);
         }
     }
     Ok(found)
@@ -72,6 +95,22 @@ async fn ask(conn: &Connection, action: &str, payload: Value, timeout: Duration)
     }
 }
 
+/// Optional features (as cases name them) and the setting whose presence shows that the
+/// station has one: 1.6 keys exist only where the feature does (§9.1 "if this key exists"),
+/// and a 2.x controller's variables only where the component is implemented.
+const FEATURE_SETTINGS: [(&str, &str, &str); 1] = [("auth-cache", "AuthorizationCacheEnabled", "AuthCacheCtrlr.Enabled")];
+
+/// Why a case that needs `features` cannot run on a station with this inventory: a feature
+/// whose setting the station does not have (None when it has them all, or they are not known
+/// from settings).
+pub fn lacks(inventory: &Inventory, version: OcppVersion, features: &[String]) -> Option<String> {
+    features.iter().find_map(|f| {
+        let (_, v16, v2x) = FEATURE_SETTINGS.iter().find(|(name, _, _)| name == f)?;
+        let key = if version == OcppVersion::V16 { v16 } else { v2x };
+        (!inventory.contains_key(*key)).then(|| format!("the station does not have the optional feature {f}: its configuration, read at the start of the run, has no {key}"))
+    })
+}
+
 /// The inventory as the parameters a case reads: each value under its key, unless the DUT
 /// description gives that key itself (the lab's word wins).
 pub fn into_parameters(inventory: &Inventory, parameters: &mut BTreeMap<String, String>) {
@@ -83,6 +122,16 @@ pub fn into_parameters(inventory: &Inventory, parameters: &mut BTreeMap<String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feature_is_missing_when_its_setting_is() {
+        let with: Inventory = [("AuthCacheCtrlr.Enabled".to_string(), "true".to_string())].into();
+        let cache = vec!["auth-cache".to_string()];
+        assert_eq!(lacks(&with, OcppVersion::V201, &cache), None);
+        assert!(lacks(&Inventory::new(), OcppVersion::V201, &cache).is_some_and(|r| r.contains("AuthCacheCtrlr.Enabled")));
+        assert!(lacks(&with, OcppVersion::V16, &cache).is_some_and(|r| r.contains("AuthorizationCacheEnabled")));
+        assert_eq!(lacks(&Inventory::new(), OcppVersion::V16, &["reset-per-evse".to_string()]), None, "a feature no setting shows is not judged here");
+    }
 
     #[test]
     fn the_lab_s_parameters_win_over_what_the_station_says() {

@@ -609,6 +609,16 @@ impl Runner {
                 }
             }
             take_inventory(listener, version, Duration::from_millis(u64::from(self.opts.config.timing.response_ms)), trace).await;
+            // An optional feature the station's own configuration shows it does not have (the
+            // lab's declared features, where it declares them, were checked already).
+            let declared = self.opts.description.as_ref().is_some_and(|d| !d.features.is_empty());
+            let lacking = listener.model().lock().unwrap().inventory.as_ref().filter(|_| !declared).and_then(|inv| crate::inventory::lacks(inv, version, &meta.features));
+            if let Some(reason) = lacking {
+                if let Some(t) = dut_task {
+                    t.abort();
+                }
+                return Verdict::Skip(reason);
+            }
             listener.begin_case(trace.clone(), vec![version]);
             match self.serve(version) {
                 Ok(s) => listener.secure(s),

@@ -69,6 +69,13 @@ pub enum Variant {
     /// Station, 2.x: TriggerMessage of MeterValues, TransactionEvent and LogStatusNotification
     /// (part 5 C-29.1 to C-29.3, optional) answered NotImplemented.
     FewTriggers,
+    /// Station: no authorization cache (optional: 2.x part 5 C-49, 1.6 §3.5.2) — no
+    /// AuthCacheCtrlr component (1.6: no AuthorizationCacheEnabled key), ClearCache Rejected.
+    NoAuthCache,
+    /// Station, 2.x: `TxCtrlr.TxStopPoint` is EVConnected — the driver's token or a remote
+    /// stop ends the authorization and the energy (an Updated event, F03.FR.02), the EV
+    /// leaving ends the transaction (E06.FR.02).
+    TxStopEvDisconnected,
 }
 
 /// Which reference DUT a variant is for.
@@ -93,7 +100,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 20] = [
+    pub const ALL: [(Variant, &'static str); 22] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -114,6 +121,8 @@ impl Variant {
         (Variant::NotifyEventOnly, "notify-event-only"),
         (Variant::TwoEvses, "two-evses"),
         (Variant::FewTriggers, "few-triggers"),
+        (Variant::NoAuthCache, "no-auth-cache"),
+        (Variant::TxStopEvDisconnected, "tx-stop-ev-disconnected"),
     ];
 
     pub fn side(self) -> Side {
@@ -129,7 +138,9 @@ impl Variant {
             | Variant::AuthorizeRemoteStart
             | Variant::NotifyEventOnly
             | Variant::TwoEvses
-            | Variant::FewTriggers => Side::Station,
+            | Variant::FewTriggers
+            | Variant::NoAuthCache
+            | Variant::TxStopEvDisconnected => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -152,6 +163,7 @@ impl Variant {
         match self {
             Variant::NoConnectorLock => Some("lock"),
             Variant::FewTriggers => Some("NotImplemented"),
+            Variant::NoAuthCache => Some("auth-cache"),
             _ => None,
         }
     }
@@ -177,7 +189,8 @@ impl Variant {
             | Variant::AuthorizeRemoteStart
             | Variant::NotifyEventOnly
             | Variant::TwoEvses
-            | Variant::FewTriggers => &[V201, V21],
+            | Variant::FewTriggers
+            | Variant::TxStopEvDisconnected => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

@@ -267,6 +267,10 @@ enum Trigger {
     RemoteStart,
     ChargingStateChanged,
     MeterValuePeriodic,
+    /// The driver's token, or the CSMS, ended the authorization and the transaction goes on
+    /// until the EV leaves (TxStopPoint without Authorized, PowerPathClosed, EnergyTransfer).
+    StopAuthorized,
+    RemoteStop,
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +294,9 @@ struct Tx {
     ended_values: Vec<Value>,
     ended_next: Option<Instant>,
     ended_aligned_next: Option<Instant>,
+    /// 2.x: what ended the authorization of a transaction that goes on until the EV leaves
+    /// (the stoppedReason of its Ended event, E06.FR.02, F04.FR.03).
+    stopped: Option<Stop>,
 }
 
 #[derive(Debug)]
@@ -366,7 +373,7 @@ type Reply = Result<Value, (&'static str, String)>;
 fn remote_stop(st: &mut Station, found: Option<usize>) -> (Reply, Option<Ended>) {
     match found {
         Some(i) => {
-            st.end_tx(i, Stop::Remote);
+            st.stop_authorization(i, Stop::Remote);
             ok(json!({"status": "Accepted"}))
         }
         None => ok(json!({"status": "Rejected"})),
@@ -483,7 +490,10 @@ pub struct Station {
 impl Station {
     fn new(cfg: StationConfig) -> Station {
         let v16 = cfg.version == OcppVersion::V16;
-        let settings = if v16 { v16::settings(&cfg) } else { v2x::settings(&cfg) };
+        let mut settings = if v16 { v16::settings(&cfg) } else { v2x::settings(&cfg) };
+        if cfg.variants.contains(&Variant::NoAuthCache) {
+            settings.retain(|k, _| !k.starts_with("AuthCacheCtrlr.") && k != "AuthorizationCacheEnabled");
+        }
         let now = Instant::now();
         let evses = (1..=cfg.evses.max(1))
             .map(|id| Evse {
@@ -848,7 +858,7 @@ impl Station {
                 self.evses[i].pilot = state;
                 if let Some(tx) = self.evses[i].tx.as_mut() {
                     // Energy flows only for an authorized transaction.
-                    let charging = matches!(state, Pilot::C | Pilot::D) && tx.auth.is_some();
+                    let charging = matches!(state, Pilot::C | Pilot::D) && tx.auth.is_some() && tx.stopped.is_none();
                     if tx.charging != charging {
                         tx.charging = charging;
                         self.tx_event(i, Trigger::ChargingStateChanged);
@@ -905,7 +915,7 @@ impl Station {
     /// A card at the reader: stops the transaction it started, or authorizes a new one.
     fn present_token(&mut self, token: String) {
         if let Some(i) = self.evses.iter().position(|e| e.tx.as_ref().and_then(|t| t.auth.as_ref()).is_some_and(|a| a.token == token)) {
-            self.end_tx(i, Stop::Local);
+            self.stop_authorization(i, Stop::Local);
             self.refresh_status(i);
             return;
         }
@@ -1026,6 +1036,7 @@ impl Station {
             ended_values: vec![],
             ended_next: None,
             ended_aligned_next: None,
+            stopped: None,
         });
         let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
         for m in msgs {
@@ -1041,6 +1052,26 @@ impl Station {
             self.enqueue(m);
         }
         self.refresh_status(i);
+    }
+
+    /// The driver (`Local`) or the CSMS (`Remote`) ends the authorization: the transaction
+    /// ends if TxStopPoint has a point that this ends (E06.FR.03/06/07, F03.FR.03); else the
+    /// energy stops, an Updated event says why, and the EV leaving ends it (F03.FR.02,
+    /// E06.FR.02). Without an EV there is nothing to wait for. 1.6 always ends it.
+    fn stop_authorization(&mut self, i: usize, why: Stop) {
+        let Some(tx) = self.evses[i].tx.as_ref() else { return };
+        if tx.stopped.is_some() {
+            return;
+        }
+        if self.v16 || !self.evses[i].plugged || v2x::authorization_is_a_stop_point(self) {
+            return self.end_tx(i, why);
+        }
+        self.advance_meter(i);
+        if let Some(tx) = self.evses[i].tx.as_mut() {
+            tx.stopped = Some(why);
+            tx.charging = false;
+        }
+        self.tx_event(i, if why == Stop::Remote { Trigger::RemoteStop } else { Trigger::StopAuthorized });
     }
 
     fn end_tx(&mut self, i: usize, why: Stop) {

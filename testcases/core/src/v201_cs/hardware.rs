@@ -5,7 +5,7 @@
 //! elsewhere they are skipped.
 use serde_json::json;
 
-use super::{TX, expect_ended, tx_id};
+use super::{TX, tx_id};
 use crate::{
     Case,
     kit::{self, Role, StationState, Step, V201},
@@ -63,7 +63,7 @@ fn oh_e_02() -> Step {
     let took = kit::input_reads(&contactor(), true, settle, "ChargingStateEnumType", "the contactor closed while the station reports Charging")?;
     kit::info(format!("contactor closed {took} ms after the Charging report"));
     kit::present_token(&kit::valid_token())?;
-    let ev = expect_ended(&conn, "E07.FR.01", "StopAuthorized", "Local")?;
+    let ev = super::stop_authorized(&conn, "E07.FR.01", false, true)?;
     let tx = tx.unwrap_or_default();
     kit::check(tx_id(&ev) == tx, "E07.FR.01", format!("transaction {tx} ended"), || tx_id(&ev))?;
     kit::input_reads(&contactor(), false, settle, "E07.FR.01", "the contactor open once the token ended the transaction")?;

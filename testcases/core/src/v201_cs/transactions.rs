@@ -3,10 +3,10 @@
 //! the CSMS does not take them (E13), the deauthorization time-out (E06) and remote stop (F03).
 use serde_json::{Value, json};
 
-use super::{SESSION, TX, TxStart, configure, expect_ended, next_tx_event, tx_id};
+use super::{SESSION, TX, TxStart, configure, expect_ended, next_tx_event, stop_authorized, tx_id};
 use crate::{
     Case,
-    kit::{self, Connection, Role, StationState, Step, V201, clock},
+    kit::{self, Connection, Role, StationState, Step, V201, clock, config},
 };
 
 fn case(
@@ -171,6 +171,11 @@ fn tc_e_34() -> Step {
 fn tc_e_39() -> Step {
     let conn = super::booted(300)?;
     configure(&conn, "E06", "TxCtrlr", "EVConnectionTimeOut", "2")?;
+    // Part 6's configuration state: TxStopPoint contains Authorized, where it can be set.
+    let stop_points = config::parameter("TxCtrlr.TxStopPoint").unwrap_or_else(|| "EVConnected,Authorized".into());
+    if !super::lists(&stop_points, "Authorized") {
+        super::prerequisite(&conn, "E06", "TxCtrlr", "TxStopPoint", &format!("{stop_points},Authorized"))?;
+    }
     conn.claim(&[TX.into()]);
     kit::present_token(&kit::valid_token())?;
     // A station that starts on Authorized ends that transaction at the time-out; one that
@@ -326,6 +331,6 @@ fn tc_f_08() -> Step {
     let tx = tx.unwrap_or_default();
     let r = kit::call(&conn, "F03.FR.02", "RequestStopTransaction", json!({"transactionId": tx}), 10_000)?;
     kit::check(r["status"] == "Accepted", "F03.FR.02", format!("RequestStopTransaction of {tx} Accepted"), || r.to_string())?;
-    let ev = expect_ended(&conn, "F03.FR.07", "RemoteStop", "Remote")?;
+    let ev = stop_authorized(&conn, "F03.FR.03", true, true)?;
     kit::check(tx_id(&ev) == tx, "F03.FR.09", format!("transaction {tx} ended"), || tx_id(&ev))
 }

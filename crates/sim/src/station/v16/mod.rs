@@ -309,6 +309,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
             ok(json!({"status": "Accepted"}))
         }
+        // No cache to clear (variant no-auth-cache): C11.FR.04, 1.6 §5.4.
+        "ClearCache" if st.settings.get(st.key(Key::CacheEnabled)).is_none() => ok(json!({"status": "Rejected"})),
         "ClearCache" => {
             st.auth_cache.clear();
             ok(json!({"status": "Accepted"}))

@@ -52,7 +52,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("LocalAuthListCtrlr.Entries", "0", true),
         ("TxCtrlr.EVConnectionTimeOut", "60", false),
         ("TxCtrlr.TxStartPoint", tx_start_point(cfg), false),
-        ("TxCtrlr.TxStopPoint", "EVConnected,Authorized", false),
+        ("TxCtrlr.TxStopPoint", tx_stop_point(cfg), false),
         ("TxCtrlr.StopTxOnEVSideDisconnect", "true", true),
         ("SampledDataCtrlr.TxUpdatedInterval", "0", false),
         ("SampledDataCtrlr.TxUpdatedMeasurands", "Energy.Active.Import.Register", false),
@@ -89,6 +89,12 @@ fn tx_start_point(cfg: &StationConfig) -> &'static str {
     }
 }
 
+/// The factory TxStopPoint, as the variant has it: with `tx-stop-ev-disconnected` only the
+/// EV leaving ends a transaction, the driver's token or a remote stop only its authorization.
+fn tx_stop_point(cfg: &StationConfig) -> &'static str {
+    if cfg.variants.contains(&Variant::TxStopEvDisconnected) { "EVConnected" } else { "EVConnected,Authorized" }
+}
+
 /// `Component.Variable`, or `Component.Variable[instance]` for a variable instance.
 fn component_key(d: &Value) -> String {
     let key = format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""));
@@ -118,6 +124,13 @@ pub(super) fn starts(st: &Station, i: usize) -> bool {
         "PowerPathClosed" | "EnergyTransfer" => e.plugged && e.auth.is_some(),
         _ => false,
     })
+}
+
+/// Whether ending the authorization ends the transaction: TxStopPoint has Authorized, or a
+/// point that goes with it (the power path opens, the energy stops).
+pub(super) fn authorization_is_a_stop_point(st: &Station) -> bool {
+    let points = st.settings.get("TxCtrlr.TxStopPoint").map(|(v, _)| v.as_str()).unwrap_or("");
+    points.split(',').map(str::trim).any(|p| matches!(p, "Authorized" | "PowerPathClosed" | "EnergyTransfer"))
 }
 
 pub(super) fn status_of(e: &Evse) -> &'static str {
@@ -168,7 +181,7 @@ fn charging_state(e: &Evse, tx: &Tx) -> &'static str {
         "Idle"
     } else if tx.charging {
         "Charging"
-    } else if tx.auth.is_some() {
+    } else if tx.auth.is_some() && tx.stopped.is_none() {
         "SuspendedEV"
     } else {
         "EVConnected"
@@ -182,6 +195,8 @@ fn trigger_name(t: Trigger) -> &'static str {
         Trigger::RemoteStart => "RemoteStart",
         Trigger::ChargingStateChanged => "ChargingStateChanged",
         Trigger::MeterValuePeriodic => "MeterValuePeriodic",
+        Trigger::StopAuthorized => "StopAuthorized",
+        Trigger::RemoteStop => "RemoteStop",
     }
 }
 
@@ -241,6 +256,11 @@ pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
     let mut extra = json!({});
     match trigger {
         Trigger::MeterValuePeriodic => extra["meterValue"] = meter_value(&st.evses[i], "Sample.Periodic"),
+        Trigger::StopAuthorized => {
+            if let Some(t) = token_json(&tx) {
+                extra["idToken"] = t;
+            }
+        }
         Trigger::Authorized | Trigger::RemoteStart => {
             if let Some(t) = token_json(&tx) {
                 extra["idToken"] = t;
@@ -257,18 +277,22 @@ pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
 }
 
 pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
-    let (trigger, reason) = match why {
-        Stop::Local => ("StopAuthorized", "Local"),
-        Stop::Remote => ("RemoteStop", "Remote"),
-        Stop::EvDisconnected => ("EVCommunicationLost", "EVDisconnected"),
-        Stop::PowerLoss => ("AbnormalCondition", "PowerLoss"),
-        Stop::Reset(true) => ("ResetCommand", "ImmediateReset"),
-        Stop::Reset(false) => ("ResetCommand", "Reboot"),
-        Stop::Unlock => ("UnlockCommand", "Other"),
-        Stop::Timeout => ("EVConnectTimeout", "Timeout"),
-        Stop::DeAuthorized => ("Deauthorized", "DeAuthorized"),
-        Stop::Fault(super::EvFault::RcdTrip) => ("AbnormalCondition", "GroundFault"),
-        Stop::Fault(_) => ("AbnormalCondition", "Other"),
+    let (trigger, reason) = match (why, tx.stopped) {
+        // The EV left a transaction whose authorization had ended: the reason is what began
+        // ending it (part 2 stoppedReason; F04.FR.03).
+        (Stop::EvDisconnected, Some(Stop::Remote)) => ("EVCommunicationLost", "Remote"),
+        (Stop::EvDisconnected, Some(_)) => ("EVCommunicationLost", "Local"),
+        (Stop::Local, _) => ("StopAuthorized", "Local"),
+        (Stop::Remote, _) => ("RemoteStop", "Remote"),
+        (Stop::EvDisconnected, _) => ("EVCommunicationLost", "EVDisconnected"),
+        (Stop::PowerLoss, _) => ("AbnormalCondition", "PowerLoss"),
+        (Stop::Reset(true), _) => ("ResetCommand", "ImmediateReset"),
+        (Stop::Reset(false), _) => ("ResetCommand", "Reboot"),
+        (Stop::Unlock, _) => ("UnlockCommand", "Other"),
+        (Stop::Timeout, _) => ("EVConnectTimeout", "Timeout"),
+        (Stop::DeAuthorized, _) => ("Deauthorized", "DeAuthorized"),
+        (Stop::Fault(super::EvFault::RcdTrip), _) => ("AbnormalCondition", "GroundFault"),
+        (Stop::Fault(_), _) => ("AbnormalCondition", "Other"),
     };
     let mut tx = tx.clone();
     let mut values = tx.ended_values.clone();
@@ -627,6 +651,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             st.network_profiles.insert(slot, p["connectionData"].clone());
             ok(json!({"status": "Accepted"}))
         }
+        // No cache to clear (variant no-auth-cache): C11.FR.04, 1.6 §5.4.
+        "ClearCache" if st.settings.get(st.key(Key::CacheEnabled)).is_none() => ok(json!({"status": "Rejected"})),
         "ClearCache" => {
             st.auth_cache.clear();
             ok(json!({"status": "Accepted"}))
