@@ -738,10 +738,10 @@ fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<oc
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
     let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
     // A station without an optional feature: the cases that need it skip, saying so.
-    let lacks = variant.and_then(|v| v.lacks());
-    let skipped_for_it = |r: &ocpp_report::CaseResult| lacks.is_some_and(|feature| matches!(&r.verdict, Verdict::Skip(why) if why.contains(feature)));
-    let mut bad = not_passed(results.iter().filter(|r| !skipped_for_it(r)));
-    if let Some(feature) = lacks.filter(|_| !results.iter().any(skipped_for_it)) {
+    let lacks = variant.map_or(&[][..], |v| v.lacks());
+    let skipped_for = |r: &ocpp_report::CaseResult, feature: &str| matches!(&r.verdict, Verdict::Skip(why) if why.contains(feature));
+    let mut bad = not_passed(results.iter().filter(|r| !lacks.iter().any(|f| skipped_for(r, f))));
+    for feature in lacks.iter().filter(|f| !results.iter().any(|r| skipped_for(r, f))) {
         bad.push(format!("no case skipped for the missing {feature}: the variant changed nothing"));
     }
     for id in ocpp_core::trace::unasked_boots(results.iter().map(|r| (r.meta.id.as_str(), &r.trace))) {

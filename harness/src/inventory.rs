@@ -13,7 +13,7 @@ use ocpp_core::{session::{CallOutcome, Connection}, version::OcppVersion};
 /// The 2.x variables read (component, variable): the transaction and authorization settings
 /// part 6's reusable states branch on, the timers its cases wait by, and whether it does smart
 /// charging (see `audit`).
-pub const VARIABLES: [(&str, &str); 15] = [
+pub const VARIABLES: [(&str, &str); 16] = [
     ("TxCtrlr", "TxStartPoint"),
     ("TxCtrlr", "TxStopPoint"),
     ("TxCtrlr", "EVConnectionTimeOut"),
@@ -23,6 +23,7 @@ pub const VARIABLES: [(&str, &str); 15] = [
     ("AuthCtrlr", "LocalAuthorizeOffline"),
     ("AuthCtrlr", "LocalPreAuthorize"),
     ("AuthCacheCtrlr", "Enabled"),
+    ("AuthCacheCtrlr", "Available"),
     ("LocalAuthListCtrlr", "Enabled"),
     ("OCPPCommCtrlr", "HeartbeatInterval"),
     ("OCPPCommCtrlr", "OfflineThreshold"),
@@ -95,10 +96,11 @@ async fn ask(conn: &Connection, action: &str, payload: Value, timeout: Duration)
     }
 }
 
-/// Optional features (as cases name them) and the setting whose presence shows that the
-/// station has one: 1.6 keys exist only where the feature does (§9.1 "if this key exists"),
-/// and a 2.x controller's variables only where the component is implemented.
-const FEATURE_SETTINGS: [(&str, &str, &str); 1] = [("auth-cache", "AuthorizationCacheEnabled", "AuthCacheCtrlr.Enabled")];
+/// Optional features (as cases name them) and the settings whose presence shows that the
+/// station has one: 1.6 keys exist only where the feature does (§9.1 "if this key exists");
+/// at 2.x part 6 asks for the controller's `Available` (TC_C_36-38_CS: "AuthCacheCtrlr.Available
+/// is implemented"), and its `Enabled` shows the component too.
+const FEATURE_SETTINGS: [(&str, &str, [&str; 2]); 1] = [("auth-cache", "AuthorizationCacheEnabled", ["AuthCacheCtrlr.Available", "AuthCacheCtrlr.Enabled"])];
 
 /// Why a case that needs `features` cannot run on a station with this inventory: a feature
 /// whose setting the station does not have (None when it has them all, or they are not known
@@ -106,8 +108,10 @@ const FEATURE_SETTINGS: [(&str, &str, &str); 1] = [("auth-cache", "Authorization
 pub fn lacks(inventory: &Inventory, version: OcppVersion, features: &[String]) -> Option<String> {
     features.iter().find_map(|f| {
         let (_, v16, v2x) = FEATURE_SETTINGS.iter().find(|(name, _, _)| name == f)?;
-        let key = if version == OcppVersion::V16 { v16 } else { v2x };
-        (!inventory.contains_key(*key)).then(|| format!("the station does not have the optional feature {f}: its configuration, read at the start of the run, has no {key}"))
+        let keys: &[&str] = if version == OcppVersion::V16 { std::slice::from_ref(v16) } else { v2x };
+        let unavailable = keys.iter().any(|k| k.ends_with(".Available") && inventory.get(*k).is_some_and(|v| v.eq_ignore_ascii_case("false")));
+        (unavailable || !keys.iter().any(|k| inventory.contains_key(*k)))
+            .then(|| format!("the station does not have the optional feature {f}: its configuration, read at the start of the run, has no {} (or says false)", keys.join(" or ")))
     })
 }
 

@@ -626,6 +626,8 @@ impl Runner {
             }
         }
         let mut config = self.opts.config.clone();
+        // How many EVSEs the station has (the DUT description's `evses`), for cases about all.
+        config.parameters.entry("evses".into()).or_insert_with(|| config.evses.max(1).to_string());
         if let Some(inventory) = kept.as_ref().and_then(|l| l.model().lock().unwrap().inventory.clone()) {
             crate::inventory::into_parameters(&inventory, &mut config.parameters);
         }

@@ -76,6 +76,11 @@ pub enum Variant {
     /// stop ends the authorization and the energy (an Updated event, F03.FR.02), the EV
     /// leaving ends the transaction (E06.FR.02).
     TxStopEvDisconnected,
+    /// Station, 2.x: a device model with only the variables part 2's appendix requires of
+    /// what it implements — no OCPPCommCtrlr.HeartbeatInterval (heartbeats follow the
+    /// BootNotification's interval), no AuthCacheCtrlr variables (its cache cannot be seen,
+    /// so part 6's cache cases, which need AuthCacheCtrlr.Available, do not apply).
+    MinimalDeviceModel,
 }
 
 /// Which reference DUT a variant is for.
@@ -100,7 +105,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 22] = [
+    pub const ALL: [(Variant, &'static str); 23] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -123,6 +128,7 @@ impl Variant {
         (Variant::FewTriggers, "few-triggers"),
         (Variant::NoAuthCache, "no-auth-cache"),
         (Variant::TxStopEvDisconnected, "tx-stop-ev-disconnected"),
+        (Variant::MinimalDeviceModel, "minimal-device-model"),
     ];
 
     pub fn side(self) -> Side {
@@ -140,7 +146,8 @@ impl Variant {
             | Variant::TwoEvses
             | Variant::FewTriggers
             | Variant::NoAuthCache
-            | Variant::TxStopEvDisconnected => Side::Station,
+            | Variant::TxStopEvDisconnected
+            | Variant::MinimalDeviceModel => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -157,14 +164,15 @@ impl Variant {
         self.side() == Side::Both || self.side() == side
     }
 
-    /// The optional feature the variant's DUT lacks, as the word a case's skip reason uses
-    /// for it: against this variant such skips are right, not a loss.
-    pub fn lacks(self) -> Option<&'static str> {
+    /// The optional features (or variables) the variant's DUT lacks, as words a case's skip
+    /// reason uses for them: against this variant such skips are right, not a loss.
+    pub fn lacks(self) -> &'static [&'static str] {
         match self {
-            Variant::NoConnectorLock => Some("lock"),
-            Variant::FewTriggers => Some("NotImplemented"),
-            Variant::NoAuthCache => Some("auth-cache"),
-            _ => None,
+            Variant::NoConnectorLock => &["lock"],
+            Variant::FewTriggers => &["NotImplemented"],
+            Variant::NoAuthCache => &["auth-cache"],
+            Variant::MinimalDeviceModel => &["auth-cache", "HeartbeatInterval"],
+            _ => &[],
         }
     }
 
@@ -190,7 +198,8 @@ impl Variant {
             | Variant::NotifyEventOnly
             | Variant::TwoEvses
             | Variant::FewTriggers
-            | Variant::TxStopEvDisconnected => &[V201, V21],
+            | Variant::TxStopEvDisconnected
+            | Variant::MinimalDeviceModel => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

@@ -418,6 +418,11 @@ pub fn evse_id() -> u32 {
     config::parameter("evse-id").and_then(|v| v.trim().parse().ok()).unwrap_or(1)
 }
 
+/// How many EVSEs the station has: the DUT description's `evses` (1 when it names none).
+pub fn evses() -> u32 {
+    config::parameter("evses").and_then(|v| v.trim().parse().ok()).unwrap_or(1).max(1)
+}
+
 /// The connector under test on `evse_id()`: part 6's "<Configured connectorId>", from the
 /// DUT description's `connector-id` (1 when it names none).
 pub fn connector_id() -> u32 {

@@ -949,12 +949,28 @@ pub(crate) fn tc_b_01() -> Step {
     kit::check(at(&boot, "/reason") == reason, "B01.FR.09", format!("boot reason {reason} after the reboot the harness made"), || {
         format!("reason {}", at(&boot, "/reason"))
     })?;
-    // Part 6 reusable state Booted: StatusNotification or NotifyEvent, Available.
-    let first = next_report(&conn, "B01.FR.05", 10_000)?;
-    kit::check(first.as_deref() == Some("Available"), "B01.FR.05", "the connector under test reported Available after the boot", || match first {
-        Some(s) => format!("its first report after the boot: {s}"),
-        None => "no report about it within 10 s".into(),
-    })
+    // Part 6 reusable state Booted: StatusNotification or NotifyEvent, Available — and
+    // B01.FR.05 a report for each connector, so one at least from every EVSE.
+    let n = u64::from(kit::evses());
+    let (evse, connector) = (u64::from(kit::evse_id()), u64::from(kit::connector_id()));
+    let (mut seen, mut under_test) = (std::collections::BTreeMap::<u64, Vec<String>>::new(), None);
+    let deadline = clock::now_ms() + 10_000;
+    while clock::now_ms() < deadline && (under_test.is_none() || (1..=n).any(|e| !seen.contains_key(&e))) {
+        for action in REPORTS {
+            let Ok(call) = kit::expect(&conn, "B01.FR.05", action, 150) else { continue };
+            kit::reply(&conn, "B01.FR.05", &call, action, json!({}))?;
+            for (e, c, status) in statuses_in(action, &call.payload) {
+                if e == evse && c.is_none_or(|c| c == connector) && under_test.is_none() {
+                    under_test = Some(status.clone());
+                }
+                seen.entry(e).or_default().push(format!("connector {} {status}", c.map_or("?".into(), |c| c.to_string())));
+            }
+        }
+    }
+    let said = || format!("reports after the boot: {}", if seen.is_empty() { "none within 10 s".into() } else { seen.iter().map(|(e, r)| format!("EVSE {e}: {}", r.join(", "))).collect::<Vec<_>>().join("; ") });
+    kit::check(under_test.as_deref() == Some("Available"), "B01.FR.05", format!("the connector under test (EVSE {evse} connector {connector}) reported Available after the boot"), said)?;
+    let silent: Vec<u64> = (1..=n).filter(|e| !seen.contains_key(e)).collect();
+    kit::check(silent.is_empty(), "B01.FR.05", format!("a status for the connectors of each of the {n} EVSE(s)"), || format!("none from EVSE {silent:?}; {}", said()))
 }
 
 fn tc_b_02() -> Step {
@@ -1333,9 +1349,36 @@ fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, v
 
 pub(super) fn configure(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step {
     let r = set_variable(conn, req, component, variable, value)?;
-    kit::check(r["attributeStatus"] == "Accepted", req, format!("{component}.{variable} = {value} to be Accepted (prerequisite)"), || r.to_string())
+    let status = r["attributeStatus"].as_str().unwrap_or_default();
+    if matches!(status, "UnknownComponent" | "UnknownVariable") {
+        let name = format!("{component}.{variable}");
+        // Part 2's appendix says which variables a station must have; the others are its choice.
+        return Err(if REQUIRED_VARIABLES.contains(&name.as_str()) {
+            kit::fail("part 2 appendix (Required: yes)", format!("the required variable {name}"), format!("SetVariables answered {status}"))
+        } else {
+            Verdict::Skip(format!("the station does not have {name} ({status}), which part 2 leaves optional and this case needs"))
+        });
+    }
+    kit::check(status == "Accepted", req, format!("{component}.{variable} = {value} to be Accepted (prerequisite)"), || r.to_string())
         .map_err(|_| Verdict::Inconclusive(format!("the station did not accept {component}.{variable} = {value}: {r}")))
 }
+
+/// Variables cases set that part 2's appendix marks "Required: yes" (for a station with the
+/// functional block): missing, they fail the case rather than make it skip.
+const REQUIRED_VARIABLES: [&str; 12] = [
+    "TxCtrlr.EVConnectionTimeOut",
+    "TxCtrlr.TxStartPoint",
+    "TxCtrlr.TxStopPoint",
+    "TxCtrlr.StopTxOnInvalidId",
+    "TxCtrlr.StopTxOnEVSideDisconnect",
+    "OCPPCommCtrlr.OfflineThreshold",
+    "OCPPCommCtrlr.MessageAttempts",
+    "OCPPCommCtrlr.MessageAttemptInterval",
+    "SampledDataCtrlr.TxUpdatedInterval",
+    "SampledDataCtrlr.TxUpdatedMeasurands",
+    "AlignedDataCtrlr.Interval",
+    "AuthCtrlr.AuthorizeRemoteStart",
+];
 
 /// Part 6's configuration state or prerequisite `component.variable = value`: a station that
 /// does not take it does not meet the case's prerequisite (a skip with its answer), unlike
@@ -2147,8 +2190,9 @@ fn oh_rpc_04() -> Step {
     let conn = booted(300)?;
     let id = "oh-rpc-04-0123456789-abcdefghijklmno";
     debug_assert_eq!(id.len(), 36);
+    // A variable every station has (part 2 appendix, Required: yes): the subject is the id.
     let call =
-        json!([2, id, "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]}]);
+        json!([2, id, "GetVariables", {"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}]}]);
     let answer = kit::raw_exchange(&conn, req, &call.to_string(), 10_000)?;
     kit::check(answer[0] == 3, req, "a CALLRESULT", || answer.to_string())?;
     kit::check(answer[1] == id, req, format!("message id {id:?}"), || format!("message id {}", answer[1]))?;

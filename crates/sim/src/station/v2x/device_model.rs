@@ -50,7 +50,7 @@ pub(in crate::station) fn report(st: &Station) -> Vec<Value> {
     let mut data: Vec<Value> = st
         .settings
         .iter()
-        .filter(|(k, _)| !(st.cfg.faults.has(&Fault::IncompleteDeviceModel) && k.starts_with("TxCtrlr.")))
+        .filter(|(k, _)| !(st.cfg.faults.has(&Fault::IncompleteDeviceModel) && k.starts_with("TxCtrlr.")) && v2x::exposed(st, k))
         .map(|(k, (v, ro))| {
             let (component, var) = v2x::key_parts(k);
             variable(component, var, v, *ro, characteristics(k, v))

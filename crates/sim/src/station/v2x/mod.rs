@@ -48,6 +48,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("AuthCtrlr.LocalPreAuthorize", "false", false),
         ("AuthCtrlr.LocalAuthorizeOffline", "true", false),
         ("AuthCacheCtrlr.Enabled", "true", false),
+        ("AuthCacheCtrlr.Available", "true", true),
         ("LocalAuthListCtrlr.Enabled", "true", false),
         ("LocalAuthListCtrlr.Entries", "0", true),
         ("TxCtrlr.EVConnectionTimeOut", "60", false),
@@ -434,7 +435,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                     if let Some(t) = d.get("attributeType") {
                         r["attributeType"] = t.clone();
                     }
-                    match st.settings.get(&k) {
+                    match st.settings.get(&k).filter(|_| exposed(st, &k)) {
                         // Only the Actual value exists (B06.FR.08).
                         Some(_) if !actual(d) => r["attributeStatus"] = json!("NotSupportedAttributeType"),
                         Some((val, _)) => {
@@ -716,7 +717,17 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
 
 fn known_component(st: &Station, d: &Value) -> bool {
     let c = d["component"]["name"].as_str().unwrap_or("");
-    st.settings.keys().any(|k| k.split('.').next() == Some(c))
+    st.settings.keys().filter(|k| exposed(st, k)).any(|k| k.split('.').next() == Some(c))
+}
+
+/// Variables part 2's appendix marks "Required: no" that the reference station has: the
+/// variant `minimal-device-model` keeps them inside (it still sends heartbeats, at the
+/// BootNotification's interval) but does not show them to the CSMS.
+const OPTIONAL_VARIABLES: [&str; 5] = ["OCPPCommCtrlr.HeartbeatInterval", "SecurityCtrlr.Identity", "AlignedDataCtrlr.SendDuringIdle", "AuthCacheCtrlr.Enabled", "AuthCacheCtrlr.Available"];
+
+/// Whether the CSMS can see and set the setting `key` (see `OPTIONAL_VARIABLES`).
+pub(super) fn exposed(st: &Station, key: &str) -> bool {
+    !(st.cfg.variants.contains(&Variant::MinimalDeviceModel) && OPTIONAL_VARIABLES.contains(&key))
 }
 
 /// Whether a get/set is about the Actual value (the default when attributeType is absent).
@@ -726,6 +737,9 @@ fn actual(d: &Value) -> bool {
 
 fn set_variable(st: &mut Station, d: &Value) -> &'static str {
     let k = component_key(d);
+    if !exposed(st, &k) {
+        return if known_component(st, d) { "UnknownVariable" } else { "UnknownComponent" };
+    }
     if st.settings.contains_key(&k) && !actual(d) {
         return "NotSupportedAttributeType"; // B05.FR.06
     }
