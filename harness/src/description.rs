@@ -135,10 +135,17 @@ impl DutDescription {
         if meta.profile != "core" && !self.profiles.contains(&meta.profile) {
             return Err(format!("the DUT description does not claim the profile {:?}", meta.profile));
         }
-        if let Some(f) = meta.features.iter().find(|f| !self.features.contains(f)) {
+        if let Some(f) = meta.features.iter().find(|f| !self.declares(f)) {
             return Err(format!("the DUT description does not declare the optional feature {f:?}"));
         }
         self.pics_allow(meta, version)
+    }
+
+    /// Whether the description claims an optional feature: in `features`, or by the part 5
+    /// PICS item that is that feature (the authorization cache is C-49).
+    fn declares(&self, feature: &str) -> bool {
+        const PICS_OF: [(&str, &str); 1] = [("auth-cache", "C-49")];
+        self.features.iter().any(|f| f == feature) || PICS_OF.iter().any(|(f, item)| *f == feature && self.pics.iter().any(|p| p == item))
     }
 
     /// Part 5's condition on the case's OCTT id for the DUT's side, against the declared PICS:
@@ -262,6 +269,10 @@ mod tests {
         assert!(d.applies(&meta("core", &["offline-authorization"], Role::Csms), OcppVersion::V201).unwrap_err().contains("offline-authorization"));
         assert!(d.applies(&meta("core", &[], Role::ChargingStation), OcppVersion::V201).unwrap_err().contains("other side"));
         assert!(d.applies(&meta("core", &[], Role::Csms), OcppVersion::V16).unwrap_err().contains("1.6"));
+        // A PICS item that is the feature claims it too.
+        let by_pics = DutDescription::parse("kind = \"charging-station\"\npics = [\"C-49\"]").unwrap();
+        assert!(by_pics.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());
+        assert!(DutDescription::parse("kind = \"charging-station\"").unwrap().applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod baseline;
 pub mod coverage;
 pub mod description;
+pub mod fidelity;
 pub mod host;
 pub mod inventory;
 pub mod lint;

@@ -37,6 +37,7 @@ async fn main() -> ExitCode {
         Command::Coverage { select, json, missing } => coverage(select, json, missing).await,
         Command::Run(a) => run(a).await,
         Command::Prove { select, json } => prove(select, json).await,
+        Command::Fidelity { select, json } => fidelity(select, json).await,
         Command::Sim(c) => sim(c).await,
         Command::Report(ReportCommand::Merge { out, inputs }) => merge(&out, &inputs),
         Command::Pki(PkiCommand::Init { dir, station_id, hosts }) => pki_init(&dir, &station_id, &hosts),

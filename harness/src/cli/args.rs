@@ -40,6 +40,16 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare what each selected TC case exchanges with its OCPP 2.0.1 part-6 table: against
+    /// the reference DUTs, every message a step names, in order and from its side, and the
+    /// field values the step states. Prints `faithful` or the differences; exits 1 if any.
+    Fidelity {
+        #[command(flatten)]
+        select: SelectArgs,
+        /// Print JSON instead of the differences per case.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a reference DUT on its own, e.g. to try the harness or another tool against it.
     #[command(subcommand)]
     Sim(SimCommand),

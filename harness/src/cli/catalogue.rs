@@ -141,3 +141,41 @@ pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<Exit
     }
     Ok(if failed.is_empty() && proven == all.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
+
+pub(crate) async fn fidelity(select: SelectArgs, json: bool) -> anyhow::Result<ExitCode> {
+    use ocpp_harness::fidelity::{compare, tables};
+    let host = std::sync::Arc::new(Host::new(cache_dir(&select))?);
+    let (suites, failed) = load(&host, &select).await;
+    let sel = selection(&select);
+    let tables = tables();
+    let (mut faithful, mut all) = (0, vec![]);
+    for suite in &suites {
+        // Part 6 is OCPP 2.0.1's: the cases run at it, one reference DUT per side for all.
+        for role_cases in [ocpp_core::case::Role::Csms, ocpp_core::case::Role::ChargingStation] {
+            let cases: Vec<_> = suite.cases.iter().filter(|c| c.role == role_cases && sel.selects(c) && tables.contains_key(&c.id) && c.versions.contains(&OcppVersion::V201)).collect();
+            if cases.is_empty() {
+                continue;
+            }
+            let runner = ocpp_harness::runner::Runner::new(host.clone(), RunOptions { version: Some(OcppVersion::V201), ..Default::default() }).await?;
+            for meta in cases {
+                let result = runner.run_case(suite, meta).await;
+                let diffs = compare(&tables[&meta.id], &result.trace.wire);
+                if !json {
+                    match (diffs.is_empty(), result.verdict.name()) {
+                        (true, "pass") => say!("{}: faithful", meta.id),
+                        (true, v) => say!("{}: faithful, but {v} against the reference DUT: {}", meta.id, result.reason),
+                        (false, _) => say!("{}: {} difference(s): {}", meta.id, diffs.len(), diffs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; ")),
+                    }
+                }
+                faithful += usize::from(diffs.is_empty());
+                all.push(serde_json::json!({ "id": meta.id, "suite": suite.name, "verdict": result.verdict.name(), "differences": diffs }));
+            }
+        }
+    }
+    if json {
+        say!("{}", serde_json::to_string_pretty(&all)?);
+    } else {
+        say!("\n{faithful} of {} cases faithful to their part-6 tables", all.len());
+    }
+    Ok(if failed.is_empty() && faithful == all.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,277 @@
+//! Part 6 fidelity: whether a TC case exchanges what its part-6 table says, compared by
+//! machine. The facts come from `data/part6-steps.json` (made by `scripts/part6-facts.py`
+//! from the OCA's part-6 index: per step its side, message and the field values it states;
+//! no prose). A case's wire log, from a run against the reference DUTs, is walked along the
+//! table: every request a step names must be there, in order and from the side the step
+//! says; its answer follows it; the field values the step states (or "omitted") must be what
+//! was sent. Where a table has branches, one of them must match. `ocpp-harness fidelity`
+//! prints the result per case.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use ocpp_core::trace::{Dir, WireEntry};
+
+/// One step of a part-6 table that exchanges a message.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    pub n: Option<u32>,
+    /// "SUT" (the DUT) or "OCTT" (the tool: the harness).
+    pub by: String,
+    /// "BootNotificationRequest", "SetVariablesResponse"...
+    pub message: String,
+    /// Dotted field path -> the value the step states ("omitted": the field is absent).
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// The alternative it belongs to, where the table has some ("A", "B").
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// A part-6 test case as facts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Table {
+    pub id: String,
+    pub sut: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+/// Every table of part 6 (OCPP 2.0.1), by test case id.
+pub fn tables() -> BTreeMap<String, Table> {
+    let all: Vec<Table> = serde_json::from_str(include_str!("../data/part6-steps.json")).expect("part6-steps.json is valid");
+    all.into_iter().map(|t| (t.id.clone(), t)).collect()
+}
+
+/// Where a case's exchange differs from its table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Difference {
+    /// The step's message was not exchanged (after the ones matched before it).
+    Missing { step: String, message: String },
+    /// The message was exchanged with another value where the step states one.
+    Value { step: String, message: String, field: String, stated: String, observed: String },
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Missing { step, message } => write!(f, "step {step}: no {message}"),
+            Difference::Value { step, message, field, stated, observed } => write!(f, "step {step}: {message} {field} is {observed}, part 6 states {stated}"),
+        }
+    }
+}
+
+/// One message of the exchange, as read from the wire log.
+#[derive(Debug, Clone)]
+struct Msg {
+    /// Sent by the harness (the tool in part 6's tables).
+    by_tool: bool,
+    /// 2 CALL, 3 CALLRESULT, 4 CALLERROR (6 SEND at 2.1 counts as a CALL).
+    kind: u64,
+    id: String,
+    action: String,
+    payload: Value,
+}
+
+/// The messages of a wire log; answers carry the action of the CALL they answer.
+fn messages(wire: &[WireEntry]) -> Vec<Msg> {
+    let mut actions: BTreeMap<String, String> = BTreeMap::new();
+    let mut out = vec![];
+    for w in wire {
+        let Ok(Value::Array(f)) = serde_json::from_str::<Value>(&w.text) else { continue };
+        let (Some(kind), Some(id)) = (f.first().and_then(Value::as_u64), f.get(1).and_then(Value::as_str)) else { continue };
+        let (action, payload) = match kind {
+            2 | 6 => {
+                let action = f.get(2).and_then(Value::as_str).unwrap_or_default().to_string();
+                actions.insert(id.to_string(), action.clone());
+                (action, f.get(3).cloned().unwrap_or(Value::Null))
+            }
+            3 => (actions.get(id).cloned().unwrap_or_default(), f.get(2).cloned().unwrap_or(Value::Null)),
+            4 => (actions.get(id).cloned().unwrap_or_default(), Value::Null),
+            _ => continue,
+        };
+        out.push(Msg { by_tool: w.dir == Dir::Tx, kind: if kind == 6 { 2 } else { kind }, id: id.to_string(), action, payload });
+    }
+    out
+}
+
+/// Compare a case's wire log with its table: the differences, none when faithful.
+pub fn compare(table: &Table, wire: &[WireEntry]) -> Vec<Difference> {
+    let msgs = messages(wire);
+    // Steps outside any branch, in order; each branch is tried on its own from where it
+    // starts and the best one counts.
+    let mut diffs = vec![];
+    let mut cursor = 0;
+    let mut last_call: Option<usize> = None;
+    let mut i = 0;
+    while i < table.steps.len() {
+        let step = &table.steps[i];
+        let Some(branch_start) = step.branch.as_ref().map(|_| i) else {
+            walk(step, &msgs, &mut cursor, &mut last_call, &mut diffs);
+            i += 1;
+            continue;
+        };
+        // A run of branch steps: group them by branch.
+        let mut end = branch_start;
+        while end < table.steps.len() && table.steps[end].branch.is_some() {
+            end += 1;
+        }
+        let mut groups: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
+        for s in &table.steps[branch_start..end] {
+            groups.entry(s.branch.as_deref().unwrap_or_default()).or_default().push(s);
+        }
+        let best = groups
+            .values()
+            .map(|steps| {
+                let (mut c, mut l, mut d) = (cursor, last_call, vec![]);
+                for s in steps {
+                    walk(s, &msgs, &mut c, &mut l, &mut d);
+                }
+                (d, c, l)
+            })
+            .min_by_key(|(d, _, _)| d.len());
+        if let Some((d, c, l)) = best {
+            diffs.extend(d);
+            cursor = c;
+            last_call = l;
+        }
+        i = end;
+    }
+    diffs
+}
+
+/// Match one step from `cursor` on.
+fn walk(step: &Step, msgs: &[Msg], cursor: &mut usize, last_call: &mut Option<usize>, diffs: &mut Vec<Difference>) {
+    let by_tool = step.by == "OCTT";
+    let name = step.n.map_or_else(|| "-".to_string(), |n| n.to_string());
+    let found = if let Some(action) = step.message.strip_suffix("Request") {
+        let at = msgs.iter().enumerate().skip(*cursor).find(|(_, m)| m.kind == 2 && m.by_tool == by_tool && m.action == action).map(|(i, _)| i);
+        if let Some(i) = at {
+            *cursor = i + 1;
+            *last_call = Some(i);
+        }
+        at
+    } else {
+        // The answer to the request matched last (part 6 names some answers loosely).
+        match last_call.take() {
+            Some(c) => msgs.iter().enumerate().skip(c + 1).find(|(_, m)| m.kind != 2 && m.id == msgs[c].id && m.by_tool == by_tool).map(|(i, _)| i),
+            // The request was missing already: said once.
+            None => return,
+        }
+    };
+    let Some(i) = found else {
+        diffs.push(Difference::Missing { step: name, message: step.message.clone() });
+        return;
+    };
+    for (field, stated) in &step.fields {
+        let observed = values_at(&msgs[i].payload, field);
+        let ok = if stated == "omitted" { observed.is_empty() } else { observed.iter().any(|v| same(v, stated)) };
+        if !ok {
+            let observed = if observed.is_empty() { "absent".to_string() } else { observed.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" / ") };
+            diffs.push(Difference::Value { step: name.clone(), message: step.message.clone(), field: field.clone(), stated: stated.clone(), observed });
+        }
+    }
+}
+
+/// Every value at the dotted `path` anywhere in `v` (part 6 leaves out the list a field sits
+/// in: `variable.name` of a SetVariablesRequest is in its setVariableData).
+fn values_at<'a>(v: &'a Value, path: &str) -> Vec<&'a Value> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut out = vec![];
+    collect(v, &parts, &mut out);
+    out
+}
+
+fn collect<'a>(v: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
+    if let Some(found) = follow(v, parts) {
+        out.push(found);
+    }
+    match v {
+        Value::Object(m) => m.values().for_each(|c| collect(c, parts, out)),
+        Value::Array(a) => a.iter().for_each(|c| collect(c, parts, out)),
+        _ => {}
+    }
+}
+
+/// The value at `parts` from `v` itself ("evse[0]"-style indexes of part 6 read as the list).
+fn follow<'a>(v: &'a Value, parts: &[&str]) -> Option<&'a Value> {
+    let mut cur = v;
+    for p in parts {
+        let (key, index) = match p.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (*p, None),
+        };
+        cur = cur.get(key)?;
+        if let Some(i) = index {
+            cur = cur.get(i)?;
+        }
+    }
+    (!cur.is_object() && !cur.is_array()).then_some(cur)
+}
+
+/// A sent value against a stated one: as text, component names without part 6's shortening
+/// of "Ctrlr" to "Ctrl".
+fn same(v: &Value, stated: &str) -> bool {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let norm = |s: &str| s.strip_suffix("Ctrlr").map_or_else(|| s.to_string(), |b| format!("{b}Ctrl"));
+    text == stated || norm(&text) == norm(stated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seq: usize, dir: Dir, text: &str) -> WireEntry {
+        WireEntry { seq, t_ms: seq as f64, dir, text: text.to_string(), note: None }
+    }
+
+    fn table() -> Table {
+        serde_json::from_value(serde_json::json!({"id": "TC_X_01_CS", "sut": "CS", "steps": [
+            {"n": 1, "by": "SUT", "message": "BootNotificationRequest", "fields": {}},
+            {"n": 2, "by": "OCTT", "message": "BootNotificationResponse", "fields": {"status": "Pending"}},
+            {"n": 3, "by": "OCTT", "message": "SetVariablesRequest", "fields": {"variable.name": "OfflineThreshold", "component.name": "OCPPCommCtrl", "attributeType": "omitted"}},
+            {"n": 4, "by": "SUT", "message": "SetVariablesResponse", "fields": {}},
+            {"n": 5, "by": "OCTT", "message": "RequestStopTransactionRequest", "fields": {}, "branch": "A"},
+            {"n": 5, "by": "OCTT", "message": "ResetRequest", "fields": {"type": "OnIdle"}, "branch": "B"}
+        ]})).unwrap()
+    }
+
+    #[test]
+    fn a_case_that_exchanges_what_the_table_says_is_faithful() {
+        let wire = [
+            frame(1, Dir::Rx, r#"[2,"b1","BootNotification",{"reason":"PowerUp"}]"#),
+            frame(2, Dir::Tx, r#"[3,"b1",{"status":"Pending","interval":5,"currentTime":"x"}]"#),
+            frame(3, Dir::Tx, r#"[2,"s1","SetVariables",{"setVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"OfflineThreshold"},"attributeValue":"300"}]}]"#),
+            frame(4, Dir::Rx, r#"[3,"s1",{"setVariableResult":[]}]"#),
+            frame(5, Dir::Tx, r#"[2,"r1","Reset",{"type":"OnIdle"}]"#),
+        ];
+        assert_eq!(compare(&table(), &wire), vec![]);
+    }
+
+    #[test]
+    fn a_missing_step_and_a_wrong_value_are_named() {
+        let wire = [
+            frame(1, Dir::Rx, r#"[2,"b1","BootNotification",{"reason":"PowerUp"}]"#),
+            frame(2, Dir::Tx, r#"[3,"b1",{"status":"Accepted","interval":5,"currentTime":"x"}]"#),
+            // The tool's request comes from the wrong side: it does not count.
+            frame(3, Dir::Rx, r#"[2,"s1","SetVariables",{"setVariableData":[]}]"#),
+            frame(5, Dir::Tx, r#"[2,"r1","Reset",{"type":"Immediate"}]"#),
+        ];
+        let d = compare(&table(), &wire);
+        assert_eq!(d[0], Difference::Value { step: "2".into(), message: "BootNotificationResponse".into(), field: "status".into(), stated: "Pending".into(), observed: "\"Accepted\"".into() });
+        assert_eq!(d[1], Difference::Missing { step: "3".into(), message: "SetVariablesRequest".into() });
+        // Branch B matched its request with the wrong type, branch A not at all: the closer one is told.
+        assert!(d.iter().any(|x| matches!(x, Difference::Value { field, .. } if field == "type")) || d.iter().any(|x| matches!(x, Difference::Missing { message, .. } if message == "RequestStopTransactionRequest")), "{d:?}");
+        assert_eq!(d.len(), 3, "{d:?}");
+    }
+
+    #[test]
+    fn every_table_reads() {
+        let t = tables();
+        assert!(t.len() > 600 && t["TC_B_02_CS"].steps.iter().any(|s| s.message == "GetBaseReportRequest"));
+    }
+}

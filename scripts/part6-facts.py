@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Extract the facts `ocpp-harness fidelity` compares against from the OCA part 6 index
+(shared/ocpp-docs/v201/part6-index.json): per test case, each step's side, message and the
+field values it states. Only names and token-like values are kept (no prose: the OCA text is
+CC BY-ND); placeholders such as "<Configured ...>" are dropped.
+
+    scripts/part6-facts.py ../shared/ocpp-docs/v201/part6-index.json > harness/data/part6-steps.json
+"""
+import json
+import re
+import sys
+
+TOKEN = re.compile(r"[A-Za-z0-9_.:+-]+")
+
+
+def facts(case):
+    steps = []
+    for s in case.get("steps", []):
+        if not s.get("message") or s.get("by") not in ("SUT", "OCTT"):
+            continue
+        fields = {k: v for k, v in (s.get("fields") or {}).items() if isinstance(v, str) and TOKEN.fullmatch(v) and TOKEN.fullmatch(k)}
+        step = {"n": s.get("n"), "by": s["by"], "message": s["message"], "fields": fields}
+        if s.get("branch"):
+            step["branch"] = s["branch"]
+        steps.append(step)
+    return {"id": case["id"], "sut": case.get("sut"), "steps": steps}
+
+
+def main():
+    index = json.load(open(sys.argv[1]))
+    out = [facts(c) for c in index if c.get("id", "").startswith("TC_")]
+    out.sort(key=lambda c: c["id"])
+    json.dump(out, sys.stdout, indent=None, separators=(",", ":"))
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
