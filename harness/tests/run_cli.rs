@@ -423,3 +423,23 @@ fn a_csms_api_that_could_not_send_makes_the_case_inconclusive_with_its_reason() 
     assert!(!check.status.success() && said.contains("GetBaseReport does not exist"), "{said}");
     assert!(seen.lock().unwrap()[before..].iter().all(|l| l.starts_with("OPTIONS ")), "{:?}", seen.lock().unwrap());
 }
+
+/// `fidelity` walks each selected case's wire log along its part-6 table: a case that
+/// exchanges what its table says is faithful, one that leaves steps out is told step by step,
+/// and the exit status says whether every selected case was faithful.
+#[test]
+fn fidelity_compares_cases_with_their_part_6_tables() {
+    let bin = env!("CARGO_BIN_EXE_ocpp-harness");
+    let out = Command::new(bin).args(["fidelity", "--exact", "TC_E_06_CS", "TC_B_02_CS"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("TC_E_06_CS: faithful"), "{text}");
+    let b02 = text.lines().find(|l| l.starts_with("TC_B_02_CS: ")).unwrap_or_else(|| panic!("no line for TC_B_02_CS: {text}"));
+    let summary = text.lines().find(|l| l.ends_with("faithful to their part-6 tables")).unwrap_or_else(|| panic!("no summary: {text}"));
+    if b02.ends_with("faithful") {
+        assert!(summary.starts_with("2 of 2") && out.status.success(), "{text}");
+    } else {
+        // Each difference names its step and message.
+        assert!(b02.contains("step ") && b02.contains("Request"), "{b02}");
+        assert!(summary.starts_with("1 of 2") && out.status.code() == Some(1), "{text}");
+    }
+}

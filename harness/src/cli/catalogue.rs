@@ -156,7 +156,8 @@ pub(crate) async fn fidelity(select: SelectArgs, json: bool) -> anyhow::Result<E
             if cases.is_empty() {
                 continue;
             }
-            let runner = ocpp_harness::runner::Runner::new(host.clone(), RunOptions { version: Some(OcppVersion::V201), ..Default::default() }).await?;
+            // A fresh DUT per case: only the case's own traffic is in its wire log (no inventory, no baseline).
+            let runner = ocpp_harness::runner::Runner::new(host.clone(), RunOptions { version: Some(OcppVersion::V201), fresh_dut: true, ..Default::default() }).await?;
             for meta in cases {
                 let result = runner.run_case(suite, meta).await;
                 let diffs = compare(&tables[&meta.id], &result.trace.wire);
