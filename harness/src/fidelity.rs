@@ -197,8 +197,11 @@ fn values_at<'a>(v: &'a Value, path: &str) -> Vec<&'a Value> {
 }
 
 fn collect<'a>(v: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
-    if let Some(found) = follow(v, parts) {
-        out.push(found);
+    match follow(v, parts) {
+        // A list of values (certificateType) holds each of them.
+        Some(Value::Array(items)) => out.extend(items.iter().filter(|i| !i.is_object() && !i.is_array())),
+        Some(found) if !found.is_object() => out.push(found),
+        _ => {}
     }
     match v {
         Value::Object(m) => m.values().for_each(|c| collect(c, parts, out)),
@@ -220,7 +223,7 @@ fn follow<'a>(v: &'a Value, parts: &[&str]) -> Option<&'a Value> {
             cur = cur.get(i)?;
         }
     }
-    (!cur.is_object() && !cur.is_array()).then_some(cur)
+    Some(cur)
 }
 
 /// A sent value against a stated one: as text, component names without part 6's shortening

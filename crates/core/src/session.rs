@@ -940,6 +940,8 @@ impl Shared {
     }
 
     fn on_call(&self, id: String, action: String, payload: Value, needs_answer: bool) {
+        /// How much earlier than the harness the DUT may have started its message time-out.
+        const GIVE_UP_SLACK: Duration = Duration::from_millis(250);
         let valid = schema::validate(self.version, &action, Direction::Request, &payload);
         // The model sees the CALL before anyone can answer it (the case may, as soon as it is held).
         if valid.is_ok() {
@@ -950,8 +952,9 @@ impl Shared {
             self.trace().violation(Some(clause(self.version, Rule::MessageId)), "a message id that identifies the CALL", format!("CALL {action} with an empty message id"));
         }
         if needs_answer {
-            // Past its own message time-out the DUT may give up on a CALL and go on (E13).
-            let given_up = st.dut_outstanding_since.zip(st.dut_message_timeout).is_some_and(|(since, t)| since.elapsed() >= t);
+            // Past its own message time-out the DUT may give up on a CALL and go on (E13). Its
+            // clock started when it sent the CALL, ours when the CALL arrived: a little earlier.
+            let given_up = st.dut_outstanding_since.zip(st.dut_message_timeout).is_some_and(|(since, t)| since.elapsed() + GIVE_UP_SLACK >= t);
             if given_up {
                 if let Some((prev_id, prev_action)) = &st.dut_outstanding {
                     self.trace().log("info", format!("the DUT gave up its unanswered {prev_action} ({prev_id}) after its MessageTimeout"));

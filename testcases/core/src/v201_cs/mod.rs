@@ -113,7 +113,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B06"],
+            requirements: &["B06.FR.06"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_32,
@@ -281,7 +281,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B05"],
+            requirements: &["B05.FR.04"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_35,
@@ -390,7 +390,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V201,
             profile: "local-auth-list",
             features: &[],
-            requirements: &["D01"],
+            requirements: &["D01.FR.19"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_d_06,
@@ -570,7 +570,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["F05"],
+            requirements: &["F05.FR.03"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_f_10,
@@ -1081,8 +1081,9 @@ fn tc_b_20() -> Step {
 
 fn tc_b_32() -> Step {
     let conn = booted(300)?;
-    let r = get_variable(&conn, "B06", "NoSuchComponentXyz", "HeartbeatInterval")?;
-    kit::check(r["attributeStatus"] == "UnknownComponent", "B06", "attributeStatus UnknownComponent", || r.to_string())
+    // Part 6 TC_B_32_CS: a known variable's name on an unknown component.
+    let r = get_variable(&conn, "B06.FR.06", "NoSuchComponentXyz", "OfflineThreshold")?;
+    kit::check(r["attributeStatus"] == "UnknownComponent", "B06.FR.06", "attributeStatus UnknownComponent", || r.to_string())
 }
 
 fn oh_g_01() -> Step {
@@ -1606,8 +1607,9 @@ fn tc_b_33() -> Step {
 
 fn tc_b_35() -> Step {
     let conn = booted(300)?;
-    let r = set_variable(&conn, "B05", "NoSuchComponentXyz", "HeartbeatInterval", "10")?;
-    kit::check(r["attributeStatus"] == "UnknownComponent", "B05", "attributeStatus UnknownComponent", || r.to_string())
+    // Part 6 TC_B_35_CS: a known variable's name on an unknown component.
+    let r = set_variable(&conn, "B05.FR.04", "NoSuchComponentXyz", "OfflineThreshold", "300")?;
+    kit::check(r["attributeStatus"] == "UnknownComponent", "B05.FR.04", "attributeStatus UnknownComponent", || r.to_string())
 }
 
 fn tc_b_36() -> Step {
@@ -1648,31 +1650,11 @@ fn tc_c_02() -> Step {
 
 fn tc_c_08() -> Step {
     let conn = booted(300)?;
-    // Preparation: an empty cache, whatever earlier cases put in it.
-    let r = kit::call(&conn, "C11", "ClearCache", json!({}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "C11", "ClearCache Accepted (preparation)", || r.to_string())
-        .map_err(|_| Verdict::Inconclusive(format!("the station did not clear its cache: {r}")))?;
     configure(&conn, "C10", "AuthCtrlr", "LocalPreAuthorize", "true")?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let token = kit::valid_token();
     let start = TxStart::configured();
-    // First use: asked online, and the answer goes into the cache. A station whose
-    // transaction does not start at the token alone gets the cable too, and loses it after.
-    kit::present_token(&token)?;
-    authorize(&conn, "C10", "Accepted")?;
-    let cable = match start.after_step(&conn, "C10", (false, false), (false, true), "Authorized")? {
-        Some(_) => false,
-        None => {
-            kit::plug_in(kit::evse_id())?;
-            start.after_step(&conn, "C10", (false, true), (true, true), "CablePluggedIn")?;
-            true
-        }
-    };
-    kit::present_token(&token)?;
-    stop_authorized(&conn, "C10", false, cable)?;
-    if cable {
-        kit::unplug(kit::evse_id())?;
-    }
+    cache_token(&conn, "C10", &token)?;
     // Second use: the cache answers, so the transaction starts without asking.
     kit::present_token(&token)?;
     let ev = match start.after_step(&conn, "C10", (false, false), (false, true), "Authorized")? {
@@ -1709,10 +1691,55 @@ fn tc_c_21() -> Step {
     })
 }
 
+/// First use of `token` after an emptied cache: asked online, and the answer goes into the
+/// cache (C10.FR.04). A station whose transaction does not start at the token alone gets the
+/// cable too; the transaction is stopped and the cable taken out again.
+fn cache_token(conn: &Connection, req: &str, token: &str) -> Step {
+    // An empty cache first, whatever earlier cases put in it.
+    let r = kit::call(conn, "C11", "ClearCache", json!({}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "C11", "ClearCache Accepted (preparation)", || r.to_string())
+        .map_err(|_| Verdict::Inconclusive(format!("the station did not clear its cache: {r}")))?;
+    let start = TxStart::configured();
+    kit::present_token(token)?;
+    authorize(conn, req, "Accepted")?;
+    let cable = match start.after_step(conn, req, (false, false), (false, true), "Authorized")? {
+        Some(_) => false,
+        None => {
+            kit::plug_in(kit::evse_id())?;
+            start.after_step(conn, req, (false, true), (true, true), "CablePluggedIn")?;
+            true
+        }
+    };
+    kit::present_token(token)?;
+    stop_authorized(conn, req, false, cable)?;
+    if cable {
+        kit::unplug(kit::evse_id())?;
+    }
+    Ok(())
+}
+
+/// Part 6 TC_C_37_CS: the cache is cleared, so the token it held is asked for again. The
+/// token is put in the cache first, with LocalPreAuthorize on, so that a cache left as it was
+/// would start the transaction without asking (TC_C_08_CS's preparation).
 fn tc_c_37() -> Step {
     let conn = booted(300)?;
-    let r = kit::call(&conn, "C11", "ClearCache", json!({}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "C11", "ClearCache status Accepted", || r.to_string())
+    configure(&conn, "C10", "AuthCtrlr", "LocalPreAuthorize", "true")?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let token = kit::valid_token();
+    cache_token(&conn, "C10", &token)?;
+    let r = kit::call(&conn, "C11.FR.02", "ClearCache", json!({}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "C11.FR.02", "ClearCache status Accepted", || r.to_string())?;
+    // EVConnectedPreSession, then the token the cache held.
+    let start = TxStart::configured();
+    kit::plug_in(kit::evse_id())?;
+    start.after_step(&conn, "C11", (false, false), (true, false), "CablePluggedIn")?;
+    kit::present_token(&token)?;
+    // The cache was cleared: the station must ask.
+    let asked = kit::expect(&conn, "C11.FR.03", "Authorize", 10_000)?;
+    kit::check(at(&asked.payload, "/idToken/idToken") == token.as_str(), "C11.FR.03", format!("Authorize for {token}"), || asked.payload["idToken"].to_string())?;
+    kit::reply(&conn, "C11.FR.03", &asked, "Authorize", json!({"idTokenInfo": {"status": "Accepted"}}))?;
+    start.after_step(&conn, "C11", (true, false), (true, true), "Authorized")?;
+    Ok(())
 }
 
 fn tc_d_01() -> Step {
@@ -1731,7 +1758,10 @@ fn tc_d_06() -> Step {
     let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
     let r =
         kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
-    kit::check(r["status"] == "VersionMismatch", "D01", "VersionMismatch for a differential update older than the list", || r.to_string())
+    kit::check(r["status"] == "VersionMismatch", "D01.FR.19", "VersionMismatch for a differential update older than the list", || r.to_string())?;
+    // Part 6 step 3: the list kept its version.
+    let v = kit::call(&conn, "D01.FR.19", "GetLocalListVersion", json!({}), 10_000)?;
+    kit::check(v["versionNumber"] == 3, "D01.FR.19", "versionNumber 3 still, after the refused update", || v.to_string())
 }
 
 // ---- E: transactions ----
@@ -1936,8 +1966,9 @@ fn tc_f_09() -> Step {
 
 fn tc_f_10() -> Step {
     let conn = booted(300)?;
-    let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": 99, "connectorId": kit::connector_id()}), LOCK)?;
-    kit::check(r["status"] == "UnknownConnector", "F05", "UnlockConnector status UnknownConnector for EVSE 99", || r.to_string())
+    // Part 6 TC_F_10_CS: connector 999 of the EVSE under test, which has no such connector.
+    let r = kit::call_optional(&conn, "F05.FR.03", "UnlockConnector", json!({"evseId": kit::evse_id(), "connectorId": 999}), LOCK)?;
+    kit::check(r["status"] == "UnknownConnector", "F05.FR.03", format!("UnlockConnector status UnknownConnector for connector 999 of EVSE {}", kit::evse_id()), || r.to_string())
 }
 
 fn tc_f_11() -> Step {
