@@ -197,12 +197,7 @@ fn values_at<'a>(v: &'a Value, path: &str) -> Vec<&'a Value> {
 }
 
 fn collect<'a>(v: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
-    match follow(v, parts) {
-        // A list of values (certificateType) holds each of them.
-        Some(Value::Array(items)) => out.extend(items.iter().filter(|i| !i.is_object() && !i.is_array())),
-        Some(found) if !found.is_object() => out.push(found),
-        _ => {}
-    }
+    follow(v, parts, out);
     match v {
         Value::Object(m) => m.values().for_each(|c| collect(c, parts, out)),
         Value::Array(a) => a.iter().for_each(|c| collect(c, parts, out)),
@@ -210,20 +205,31 @@ fn collect<'a>(v: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
     }
 }
 
-/// The value at `parts` from `v` itself ("evse[0]"-style indexes of part 6 read as the list).
-fn follow<'a>(v: &'a Value, parts: &[&str]) -> Option<&'a Value> {
-    let mut cur = v;
-    for p in parts {
-        let (key, index) = match p.split_once('[') {
-            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (*p, None),
-        };
-        cur = cur.get(key)?;
-        if let Some(i) = index {
-            cur = cur.get(i)?;
+/// The values at `parts` from `v` itself: a list on the way holds each of its elements, and
+/// so does a list at the end (certificateType); "evse[0]"-style indexes pick one element.
+fn follow<'a>(v: &'a Value, parts: &[&str], out: &mut Vec<&'a Value>) {
+    let Some((first, rest)) = parts.split_first() else {
+        match v {
+            Value::Array(items) => out.extend(items.iter().filter(|i| !i.is_object() && !i.is_array())),
+            Value::Object(_) => {}
+            scalar => out.push(scalar),
         }
+        return;
+    };
+    let (key, index) = match first.split_once('[') {
+        Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+        None => (*first, None),
+    };
+    match (v.get(key), index) {
+        (Some(next), Some(i)) => {
+            if let Some(item) = next.get(i) {
+                follow(item, rest, out);
+            }
+        }
+        (Some(Value::Array(items)), None) if !rest.is_empty() => items.iter().for_each(|item| follow(item, rest, out)),
+        (Some(next), None) => follow(next, rest, out),
+        (None, _) => {}
     }
-    Some(cur)
 }
 
 /// A sent value against a stated one: as text, component names without part 6's shortening
@@ -285,6 +291,16 @@ mod tests {
         // Branch B matched its request with the wrong type, branch A not at all: the closer one is told.
         assert!(d.iter().any(|x| matches!(x, Difference::Value { field, .. } if field == "type")) || d.iter().any(|x| matches!(x, Difference::Missing { message, .. } if message == "RequestStopTransactionRequest")), "{d:?}");
         assert_eq!(d.len(), 3, "{d:?}");
+    }
+
+    #[test]
+    fn values_are_found_through_lists() {
+        let p = serde_json::json!({"meterValue": [{"sampledValue": [{"context": "Sample.Periodic"}, {"context": "Sample.Clock"}]}], "certificateType": ["CSMSRootCertificate"]});
+        assert!(field_holds(&p, "sampledValue.context", "Sample.Clock"));
+        assert!(!field_holds(&p, "sampledValue.context", "Transaction.Begin"));
+        assert!(field_holds(&p, "certificateType", "CSMSRootCertificate"));
+        assert!(field_holds(&p, "meterValue[0].sampledValue[1].context", "Sample.Clock") && !field_holds(&p, "meterValue[0].sampledValue[0].context", "Sample.Clock"));
+        assert!(field_holds(&p, "stoppedReason", "omitted") && !field_holds(&p, "sampledValue.context", "omitted"));
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub enum Fault {
     /// Station: present no client certificate at security profile 3.
     NoClientCertificate,
     /// Station: report no security event in a SecurityEventNotification (a refused CSMS
-    /// certificate, the tamper switch).
+    /// certificate, the tamper switch, its start-up).
     NoSecurityEvent,
     /// Station: a contactor, once closed, stays closed after the energy stops (welded, or
     /// never told to open): what the station reports and what its EVSE does part ways.

@@ -298,7 +298,9 @@ impl Station {
         let pipeline = self.cfg.faults.has(&Fault::PipelineCalls);
         while (self.pending.is_none() || pipeline) && self.retry_at.is_none() {
             let talk = self.may_talk();
-            let Some(pos) = self.outbox.iter().position(|o| talk || o.action == "BootNotification") else { return };
+            // Before it is accepted: the boot, and the report a GetBaseReport / GetReport asked
+            // for (B02.FR.02).
+            let Some(pos) = self.outbox.iter().position(|o| talk || matches!(o.action.as_str(), "BootNotification" | "NotifyReport")) else { return };
             let mut out = self.outbox.remove(pos).expect("position is in range");
             out.attempts += 1;
             if self.v16 {
@@ -425,6 +427,12 @@ impl Station {
                     self.next_heartbeat = self.heartbeat_after(Instant::now());
                     if !was_booted {
                         self.report_all_status();
+                        // A start is a critical security event (part 2 appendix: StartupOfTheDevice,
+                        // ResetOrReboot after a reset), sent to the CSMS (A04.FR.01).
+                        if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
+                            let kind = if matches!(self.boot_reason, "RemoteReset" | "ScheduledReset") { "ResetOrReboot" } else { "StartupOfTheDevice" };
+                            self.enqueue(Out::call("SecurityEventNotification", serde_json::json!({"type": kind, "timestamp": ocpp_core::defaults::now_rfc3339()})));
+                        }
                     }
                 } else {
                     let wait = if ignore { 1 } else if interval > 0 { interval } else { 10 };

@@ -257,9 +257,10 @@ fn tc_g_17() -> Step {
 fn persists_reboot(scope: Scope, req: &str) -> Step {
     let conn = ready()?;
     unavailable(&conn, scope)?;
-    let (conn, _) = super::rebooted(&["BootNotification", "StatusNotification", "NotifyEvent"])?;
+    let (conn, _) = super::rebooted(&["BootNotification", "StatusNotification", "NotifyEvent", "SecurityEventNotification"])?;
     kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    reported(&conn, req, "Unavailable")
+    reported(&conn, req, "Unavailable")?;
+    super::startup_event(&conn)
 }
 
 fn tc_g_18() -> Step {

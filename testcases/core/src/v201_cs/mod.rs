@@ -48,14 +48,14 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_B_02_CS",
-            title: "Cold boot answered Pending: the station sends nothing else and boots again",
+            title: "Cold boot answered Pending: configured and asked while Pending, a remote start refused, then a triggered boot accepted",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B02"],
+            requirements: &["B02", "F06.FR.17"],
             needs: &[],
-            timeout_ms: 20_000,
+            timeout_ms: 45_000,
             run: tc_b_02,
         },
         Case {
@@ -973,16 +973,48 @@ pub(crate) fn tc_b_01() -> Step {
     kit::check(silent.is_empty(), "B01.FR.05", format!("a status for the connectors of each of the {n} EVSE(s)"), || format!("none from EVSE {silent:?}; {}", said()))
 }
 
+/// Part 6 TC_B_02_CS: Pending, and meanwhile the CSMS reads and sets the configuration and
+/// asks for a report (B02.FR.01), a remote start is refused (B02.FR.05), then a triggered
+/// boot (F06.FR.17) — or, where TriggerMessage BootNotification is not implemented, the boot
+/// after the interval (B02.FR.08) — is accepted.
 fn tc_b_02() -> Step {
-    let (conn, _) = rebooted(&["BootNotification", "StatusNotification", "NotifyEvent", "TransactionEvent", "Heartbeat"])?;
-    kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 2, "status": "Pending"}))?;
-    // While pending, a station may only boot again (or answer the CSMS).
-    for action in REPORTS {
-        kit::expect_silence(&conn, "B02", action, 750, "while the registration is Pending")?;
+    // Long enough for the steps before the next boot the station owes (B02.FR.04/08).
+    const PENDING_INTERVAL_S: u32 = 20;
+    let (conn, _) = rebooted(&["BootNotification", "StatusNotification", "NotifyEvent", "TransactionEvent", "Heartbeat", "NotifyReport"])?;
+    kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": PENDING_INTERVAL_S, "status": "Pending"}))?;
+    let r = set_variable(&conn, "B02.FR.01", OFFLINE_THRESHOLD.0, OFFLINE_THRESHOLD.1, "300")?;
+    kit::check(r["attributeStatus"] == "Accepted", "B02.FR.01", "SetVariables OfflineThreshold = 300 Accepted while Pending", || r.to_string())?;
+    let r = get_variable(&conn, "B02.FR.01", OFFLINE_THRESHOLD.0, OFFLINE_THRESHOLD.1)?;
+    kit::check(r["attributeStatus"] == "Accepted", "B02.FR.01", "GetVariables OfflineThreshold Accepted while Pending", || r.to_string())?;
+    let r = kit::call(&conn, "B02.FR.01", "GetBaseReport", json!({"requestId": 202, "reportBase": "FullInventory"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B02.FR.01", "GetBaseReport FullInventory Accepted while Pending", || r.to_string())?;
+    // The report it was asked for may be sent while Pending (B02.FR.02), in parts.
+    for _ in 0..MAX_REPORT_PARTS {
+        let part = kit::expect_and_reply(&conn, "B02.FR.01", "NotifyReport", 10_000, json!({}))?;
+        if part["tbc"] != true {
+            break;
+        }
     }
-    kit::expect_and_reply(&conn, "B02", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    let start = json!({"idToken": {"idToken": kit::valid_token(), "type": kit::token_type()}, "remoteStartId": 202, "evseId": kit::evse_id()});
+    let r = kit::call(&conn, "B02.FR.05", "RequestStartTransaction", start, 10_000)?;
+    kit::check(r["status"] == "Rejected", "B02.FR.05", "RequestStartTransaction Rejected while Pending", || r.to_string())?;
+    // Nothing else from it while Pending (B02.FR.02): what it sent meanwhile is queued here.
+    for action in REPORTS.iter().chain(&["TransactionEvent", "Heartbeat"]) {
+        kit::expect_silence(&conn, "B02.FR.02", action, 100, "while the registration is Pending")?;
+    }
+    let r = kit::call(&conn, "F06.FR.17", "TriggerMessage", json!({"requestedMessage": "BootNotification"}), 10_000)?;
+    let triggered = r["status"] == "Accepted";
+    kit::check(triggered || r["status"] == "NotImplemented", "F06.FR.17", "TriggerMessage BootNotification Accepted (or NotImplemented) while Pending", || r.to_string())?;
+    let wait = if triggered { 10_000 } else { PENDING_INTERVAL_S * 1_000 + kit::config::lab_timing().tolerance_ms };
+    let boot = kit::expect_and_reply(&conn, "B02.FR.08", "BootNotification", wait, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
+    if triggered {
+        kit::check(at(&boot, "/reason") == "Triggered", "F06.FR.17", "boot reason Triggered", || format!("reason {}", at(&boot, "/reason")))?;
+    }
     connector_is(&conn, "B02", "Available")
 }
+
+/// NotifyReport parts a full report may take before a case gives up on its end.
+const MAX_REPORT_PARTS: usize = 50;
 
 fn tc_b_03() -> Step {
     let interval_ms: u32 = 2_000;
@@ -1076,7 +1108,7 @@ fn tc_b_20() -> Step {
     let conn = booted(300)?;
     let r = kit::call(&conn, "B11", "Reset", json!({"type": "OnIdle"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "B11", "Reset status Accepted with no transaction ongoing", || r.to_string())?;
-    rebooted_by_reset(&conn, "B11")
+    rebooted_by_reset(&conn, "B11").map(|_| ())
 }
 
 fn tc_b_32() -> Step {
@@ -1503,13 +1535,28 @@ fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
 }
 
 /// After a reset: the old connection goes, a new one boots with reason RemoteReset.
-fn rebooted_by_reset(conn: &Connection, req: &str) -> Step {
+fn rebooted_by_reset(conn: &Connection, req: &str) -> Step<Connection> {
+    rebooted_for(conn, req, &["RemoteReset"])
+}
+
+/// The station back after a reset, booting with one of `reasons`; the connection it is back on.
+fn rebooted_for(conn: &Connection, req: &str, reasons: &[&str]) -> Step<Connection> {
     let _ = conn.expect_close(15_000);
-    let again = reconnected(req, &["BootNotification"])?;
+    let again = reconnected(req, &["BootNotification", "SecurityEventNotification"])?;
     let boot = kit::expect_and_reply(&again, req, "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    kit::check(at(&boot, "/reason") == "RemoteReset", req, "boot reason RemoteReset after a reset by the CSMS", || {
+    kit::check(reasons.iter().any(|r| at(&boot, "/reason") == *r), req, format!("boot reason {} after a reset by the CSMS", reasons.join(" or ")), || {
         format!("reason {}", at(&boot, "/reason"))
-    })
+    })?;
+    Ok(again)
+}
+
+/// After a boot, the critical security event it is (part 2 appendix: StartupOfTheDevice, or
+/// ResetOrReboot), which the station must send (A04.FR.01); part 6 checks it after a reboot.
+/// The caller claimed SecurityEventNotification before the boot.
+pub(super) fn startup_event(conn: &Connection) -> Step {
+    let ev = kit::expect_and_reply(conn, "A04.FR.01", "SecurityEventNotification", 10_000, json!({}))?;
+    let kind = at(&ev, "/type");
+    kit::check(kind == "StartupOfTheDevice" || kind == "ResetOrReboot", "A04.FR.01", "a SecurityEventNotification StartupOfTheDevice or ResetOrReboot after the boot", || format!("type {kind}"))
 }
 
 // ---- B: provisioning ----
@@ -1587,7 +1634,10 @@ fn tc_b_21() -> Step {
     kit::unplug(kit::evse_id())?;
     let ev = expect_ended(&conn, "B12", "EVCommunicationLost", "EVDisconnected")?;
     kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
-    rebooted_by_reset(&conn, "B12")
+    // Part 6 wants ScheduledReset; part 2 leaves RemoteReset as fitting for a reset the CSMS
+    // asked for and the station scheduled.
+    let again = rebooted_for(&conn, "B12", &["ScheduledReset", "RemoteReset"])?;
+    startup_event(&again)
 }
 
 fn tc_b_22() -> Step {
@@ -1596,7 +1646,7 @@ fn tc_b_22() -> Step {
     kit::check(r["status"] == "Accepted", "B12", "Reset Immediate Accepted", || r.to_string())?;
     let ev = expect_ended(&conn, "B12", "ResetCommand", "ImmediateReset")?;
     kit::check(tx_id(&ev) == tx, "B12", format!("transaction {tx} ended"), || tx_id(&ev))?;
-    rebooted_by_reset(&conn, "B12")
+    rebooted_by_reset(&conn, "B12").map(|_| ())
 }
 
 fn tc_b_33() -> Step {

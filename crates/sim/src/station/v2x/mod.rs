@@ -393,6 +393,8 @@ fn find_tx(st: &Station, id: &str) -> Option<usize> {
 pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Option<Ended>) {
     let v21 = st.cfg.version == OcppVersion::V21;
     match action {
+        // B02.FR.05: not while the registration is Pending.
+        "RequestStartTransaction" | "RequestStopTransaction" if !st.booted => ok(json!({"status": "Rejected"})),
         "RequestStartTransaction" => {
             let evse = p["evseId"].as_u64().map(|e| e as u32).unwrap_or(1);
             let Some(i) = st.evse_index(evse) else { return ok(json!({"status": "Rejected"})) };
