@@ -457,11 +457,11 @@ fn check_description() -> Result<(), Failed> {
 /// purpose), the bench.
 fn check_waits() -> Result<(), Failed> {
     let w = world();
-    let silence = w.run("TC_B_02_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
+    let silence = w.run("TC_C_02_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
     let timeout = w.run("TC_E_05_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
     let bench = w.run("TC_E_40_CS", &[]).map_err(|e| e.to_string())?.trace.waits;
     let checks = [
-        (silence.timers_ms >= 1_400.0 && silence.dut_ms > 0.0, format!("TC_B_02_CS (1.5 s silence check) {silence:?}")),
+        (silence.timers_ms >= 1_400.0 && silence.dut_ms > 0.0, format!("TC_C_02_CS (1.5 s silence check) {silence:?}")),
         (timeout.timers_ms >= 1_800.0 && timeout.dut_ms < 1_000.0, format!("TC_E_05_CS (2 s mandated time-out) {timeout:?}")),
         (bench.operator_ms > 0.0, format!("TC_E_40_CS (bench actions) {bench:?}")),
     ];

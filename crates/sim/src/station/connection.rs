@@ -426,13 +426,14 @@ impl Station {
                     }
                     self.next_heartbeat = self.heartbeat_after(Instant::now());
                     if !was_booted {
-                        self.report_all_status();
                         // A start is a critical security event (part 2 appendix: StartupOfTheDevice,
-                        // ResetOrReboot after a reset), sent to the CSMS (A04.FR.01).
+                        // ResetOrReboot after a reset), sent to the CSMS (A04.FR.01) — first, so
+                        // that it is answered by the time the connectors are reported.
                         if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
                             let kind = if matches!(self.boot_reason, "RemoteReset" | "ScheduledReset") { "ResetOrReboot" } else { "StartupOfTheDevice" };
                             self.enqueue(Out::call("SecurityEventNotification", serde_json::json!({"type": kind, "timestamp": ocpp_core::defaults::now_rfc3339()})));
                         }
+                        self.report_all_status();
                     }
                 } else {
                     let wait = if ignore { 1 } else if interval > 0 { interval } else { 10 };

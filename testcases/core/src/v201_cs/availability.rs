@@ -31,7 +31,7 @@ impl Scope {
     }
 }
 
-use super::{REPORTS, SESSION, connector_is as reported, next_report, no_report, station_case as case};
+use super::{REPORTS, SESSION, connector_is as reported, next_report, next_report_noting, no_report, station_case as case};
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
@@ -259,8 +259,32 @@ fn persists_reboot(scope: Scope, req: &str) -> Step {
     unavailable(&conn, scope)?;
     let (conn, _) = super::rebooted(&["BootNotification", "StatusNotification", "NotifyEvent", "SecurityEventNotification"])?;
     kit::expect_and_reply(&conn, "B01", "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
-    reported(&conn, req, "Unavailable")?;
-    super::startup_event(&conn)
+    // Part 6 steps 4-6: the connectors' statuses and the start-up security event, taken in
+    // whatever order the station sends them (one left waiting would hold the other back).
+    let deadline = kit::clock::now_ms() + 10_000;
+    let (mut unavailable, mut seen, mut event, mut others) = (false, vec![], None::<Value>, vec![]);
+    while kit::clock::now_ms() < deadline && (!unavailable || event.is_none()) {
+        if !unavailable {
+            match next_report_noting(&conn, req, 300, &mut others)? {
+                Some(s) if s == "Unavailable" => unavailable = true,
+                Some(s) => seen.push(s),
+                None => {}
+            }
+        }
+        if event.is_none() {
+            if let Ok(call) = kit::expect(&conn, "A04.FR.01", "SecurityEventNotification", 150) {
+                kit::reply(&conn, "A04.FR.01", &call, "SecurityEventNotification", json!({}))?;
+                event = Some(call.payload);
+            }
+        }
+    }
+    if !unavailable {
+        return Err(super::not_reported(req, "Unavailable", &seen, &others));
+    }
+    let kind = event.as_ref().map(|e| e["type"].clone()).unwrap_or_default();
+    kit::check(kind == "StartupOfTheDevice" || kind == "ResetOrReboot", "A04.FR.01", "a SecurityEventNotification StartupOfTheDevice or ResetOrReboot after the boot", || {
+        if event.is_none() { "none within 10 s".to_string() } else { format!("type {kind}") }
+    })
 }
 
 fn tc_g_18() -> Step {

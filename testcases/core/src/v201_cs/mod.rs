@@ -1473,7 +1473,7 @@ pub(super) fn next_report(conn: &Connection, req: &str, ms: u32) -> Step<Option<
 
 /// `next_report`, noting the reports about other connectors in `others` ("EVSE e connector c
 /// status"): a failure names them.
-fn next_report_noting(conn: &Connection, req: &str, ms: u32, others: &mut Vec<String>) -> Step<Option<String>> {
+pub(super) fn next_report_noting(conn: &Connection, req: &str, ms: u32, others: &mut Vec<String>) -> Step<Option<String>> {
     let (evse, connector) = (u64::from(kit::evse_id()), u64::from(kit::connector_id()));
     let deadline = clock::now_ms() + u64::from(ms);
     while clock::now_ms() < deadline {
@@ -1502,24 +1502,20 @@ pub(super) fn connector_is(conn: &Connection, req: &str, expected: &str) -> Step
         match next_report_noting(conn, req, left, &mut others)? {
             Some(s) if s == expected => return Ok(()),
             Some(s) => seen.push(s),
-            None => {
-                let what = format!(
-                    "EVSE {} connector {} reported {expected} (StatusNotification or NotifyEvent AvailabilityState)",
-                    kit::evse_id(),
-                    kit::connector_id()
-                );
-                let mut observed = if seen.is_empty() {
-                    "no report about it within 10 s".to_string()
-                } else {
-                    format!("it reported only {} within 10 s", seen.join(", "))
-                };
-                if !others.is_empty() {
-                    observed += &format!("; about others: {}", others.join(", "));
-                }
-                return Err(kit::fail(req, what, observed));
-            }
+            None => return Err(not_reported(req, expected, &seen, &others)),
         }
     }
+}
+
+/// The failure of a wait for the connector under test to report `expected`: what it reported
+/// instead (`seen`), and what other connectors did.
+pub(super) fn not_reported(req: &str, expected: &str, seen: &[String], others: &[String]) -> Verdict {
+    let what = format!("EVSE {} connector {} reported {expected} (StatusNotification or NotifyEvent AvailabilityState)", kit::evse_id(), kit::connector_id());
+    let mut observed = if seen.is_empty() { "no report about it within 10 s".to_string() } else { format!("it reported only {} within 10 s", seen.join(", ")) };
+    if !others.is_empty() {
+        observed += &format!("; about others: {}", others.join(", "));
+    }
+    kit::fail(req, what, observed)
 }
 
 /// No availability report about the connector under test within `ms`.
