@@ -88,7 +88,8 @@ fn messages(wire: &[WireEntry]) -> Vec<Msg> {
                 (action, f.get(3).cloned().unwrap_or(Value::Null))
             }
             3 => (actions.get(id).cloned().unwrap_or_default(), f.get(2).cloned().unwrap_or(Value::Null)),
-            4 => (actions.get(id).cloned().unwrap_or_default(), Value::Null),
+            // A CALLERROR's fields by the names part 6 gives them.
+            4 => (actions.get(id).cloned().unwrap_or_default(), serde_json::json!({"errorCode": f.get(2), "errorDescription": f.get(3)})),
             _ => continue,
         };
         out.push(Msg { by_tool: w.dir == Dir::Tx, kind: if kind == 6 { 2 } else { kind }, id: id.to_string(), action, payload });
@@ -301,6 +302,17 @@ mod tests {
         assert!(field_holds(&p, "certificateType", "CSMSRootCertificate"));
         assert!(field_holds(&p, "meterValue[0].sampledValue[1].context", "Sample.Clock") && !field_holds(&p, "meterValue[0].sampledValue[0].context", "Sample.Clock"));
         assert!(field_holds(&p, "stoppedReason", "omitted") && !field_holds(&p, "sampledValue.context", "omitted"));
+    }
+
+    #[test]
+    fn a_callerror_is_compared_by_its_code() {
+        let t: Table = serde_json::from_value(serde_json::json!({"id": "TC_X_02_CS", "steps": [
+            {"n": 1, "by": "OCTT", "message": "ResetRequest", "fields": {}},
+            {"n": 2, "by": "SUT", "message": "ResetResponse", "fields": {"errorCode": "SecurityError"}}
+        ]})).unwrap();
+        let wire = |code: &str| [frame(1, Dir::Tx, r#"[2,"r1","Reset",{"type":"OnIdle"}]"#), frame(2, Dir::Rx, &format!(r#"[4,"r1","{code}","",{{}}]"#))];
+        assert_eq!(compare(&t, &wire("SecurityError")), vec![]);
+        assert_eq!(compare(&t, &wire("InternalError")).len(), 1);
     }
 
     #[test]
