@@ -296,8 +296,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
             idle = settle_idle(conn, waits.idle, waits.connectors).await;
         }
     }
-    let strange_reservation = || model.lock().unwrap().busy_connectors().into_iter().filter(|b| b.ends_with(" Reserved")).collect::<Vec<_>>();
-    let reserved = if idle || ours_reserved { vec![] } else { strange_reservation() };
+    let reserved: Vec<String> = if idle || ours_reserved { vec![] } else { model.lock().unwrap().busy_connectors().into_iter().filter(|b| b.ends_with(" Reserved")).collect() };
     if !reserved.is_empty() && !waits.lapse.is_zero() {
         conn.trace().log("baseline", format!("{} by a reservation no case of the run made (CancelReservation needs its id): waiting up to {} ms for it to lapse", reserved.join(", "), waits.lapse.as_millis()));
         let lapsed = move |m: &ocpp_core::model::StationModel| !m.busy_connectors().iter().any(|b| b.ends_with(" Reserved"));
@@ -308,7 +307,7 @@ pub async fn restore(conn: &Connection, waits: Waits) -> Result<Vec<String>, Unr
     }
     if !idle {
         let busy = model.lock().unwrap().busy_connectors();
-        let unknown = if ours_reserved || strange_reservation().is_empty() { "" } else { " (Reserved by a reservation no case of the run made: CancelReservation needs its id)" };
+        let unknown = if ours_reserved || !busy.iter().any(|b| b.ends_with(" Reserved")) { "" } else { " (Reserved by a reservation no case of the run made: CancelReservation needs its id)" };
         let reason = format!("connector(s) not Available: {}{unknown}", busy.join(", "));
         let unavailable = busy.iter().any(|b| b.ends_with(" Unavailable"));
         let broke = accepted.first().filter(|_| unavailable).map(|scope| {

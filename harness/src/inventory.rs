@@ -66,14 +66,14 @@ async fn read_sized(conn: &Connection, version: OcppVersion, timeout: Duration, 
         }
         return Ok(found);
     }
+    // The station's own limit is known only once read, so it is asked for first; until then
+    // the requests are of a size every station takes.
     let items_per_message = json!({"component": {"name": "DeviceDataCtrlr"}, "variable": {"name": "ItemsPerMessage", "instance": "GetVariables"}});
-    let mut wanted: Vec<Value> = VARIABLES.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}})).collect();
-    wanted.push(items_per_message);
-    // The station's own limit is known only once read: until then, one every station takes.
+    let mut wanted: Vec<Value> = std::iter::once(items_per_message).chain(VARIABLES.iter().map(|(c, v)| json!({"component": {"name": c}, "variable": {"name": v}}))).collect();
     let mut per = per_request.unwrap_or(PER_REQUEST).max(1);
     let mut first = per_request.is_none();
     while !wanted.is_empty() {
-        let data: Vec<Value> = if first { std::iter::once(wanted.pop().expect("not empty")).chain(wanted.drain(..(per - 1).min(wanted.len()))).collect() } else { wanted.drain(..per.min(wanted.len())).collect() };
+        let data: Vec<Value> = wanted.drain(..per.min(wanted.len())).collect();
         let answer = ask(conn, "GetVariables", json!({"getVariableData": data}), timeout).await?;
         for r in answer["getVariableResult"].as_array().into_iter().flatten() {
             if let (Some("Accepted"), Some(value)) = (r["attributeStatus"].as_str(), r["attributeValue"].as_str()) {

@@ -431,7 +431,7 @@ impl Station {
                         // that it is answered by the time the connectors are reported.
                         if !self.v16 && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
                             let kind = if matches!(self.boot_reason, "RemoteReset" | "ScheduledReset") { "ResetOrReboot" } else { "StartupOfTheDevice" };
-                            self.enqueue(Out::call("SecurityEventNotification", serde_json::json!({"type": kind, "timestamp": ocpp_core::defaults::now_rfc3339()})));
+                            super::firmware::security_event(self, kind);
                         }
                         self.report_all_status();
                     }

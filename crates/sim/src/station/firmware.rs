@@ -164,7 +164,8 @@ pub(super) fn own_update(st: &mut Station) {
     st.firmware = Some(Job { request_id: 9_003, plain: st.v16, steps: steps.into(), last: None });
 }
 
-fn security_event(st: &mut Station, kind: &str) {
+/// A security event of `kind`, reported now (SecurityEventNotification).
+pub(super) fn security_event(st: &mut Station, kind: &str) {
     st.enqueue(Out::call("SecurityEventNotification", json!({"type": kind, "timestamp": now_rfc3339()})));
 }
 

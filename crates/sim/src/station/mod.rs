@@ -710,6 +710,16 @@ impl Station {
 
     // ---- CSMS requests both dialects share ----
 
+    /// ClearCache: the status to answer. Rejected without a cache to clear (variant
+    /// no-auth-cache: 2.x C11.FR.04, 1.6 §5.4).
+    fn clear_cache(&mut self) -> &'static str {
+        if !self.settings.contains_key(self.key(Key::CacheEnabled)) {
+            return "Rejected";
+        }
+        self.auth_cache.clear();
+        "Accepted"
+    }
+
     /// ChangeAvailability for EVSE `evse` (0: the whole station): the status to answer.
     fn change_availability(&mut self, evse: u32, operative: bool) -> &'static str {
         let targets: Vec<usize> = match evse {

@@ -654,12 +654,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             st.network_profiles.insert(slot, p["connectionData"].clone());
             ok(json!({"status": "Accepted"}))
         }
-        // No cache to clear (variant no-auth-cache): C11.FR.04, 1.6 §5.4.
-        "ClearCache" if st.settings.get(st.key(Key::CacheEnabled)).is_none() => ok(json!({"status": "Rejected"})),
-        "ClearCache" => {
-            st.auth_cache.clear();
-            ok(json!({"status": "Accepted"}))
-        }
+        "ClearCache" => ok(json!({"status": st.clear_cache()})),
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
             let entries = entries.map(|en| (en["idToken"]["idToken"].as_str().unwrap_or("").to_string(), en["idTokenInfo"]["status"].as_str().map(str::to_string))).collect();
