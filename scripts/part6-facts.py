@@ -13,15 +13,34 @@ import sys
 TOKEN = re.compile(r"[A-Za-z0-9_.:+-]+")
 
 
+OPTIONAL = re.compile(r"Steps?\s+([0-9][0-9\s,&]*(?:and\s+[0-9]+)?)\s+(?:are|is)\s+optional(?!\s+after)")
+
+
+def optional_steps(case):
+    """Step numbers a note of the table calls optional ("Step 1, 2, 3, & 4 are optional")."""
+    numbers = set()
+    for note in case.get("notes") or []:
+        for m in OPTIONAL.finditer(note):
+            numbers.update(int(n) for n in re.findall(r"[0-9]+", m.group(1)))
+    return numbers
+
+
 def facts(case):
+    optional = optional_steps(case)
     steps = []
     for s in case.get("steps", []):
         if not s.get("message") or s.get("by") not in ("SUT", "OCTT"):
             continue
-        fields = {k: v for k, v in (s.get("fields") or {}).items() if isinstance(v, str) and TOKEN.fullmatch(v) and TOKEN.fullmatch(k)}
+        raw = s.get("fields") or {}
+        # Values stated under a condition ("If … : Rejected … If …: Accepted") are one value
+        # per branch the table does not split: none of them can be compared.
+        conditional = any(isinstance(v, str) and (re.search(r"\bIf\b", v) or v.endswith(":")) for v in raw.values())
+        fields = {} if conditional else {k: v for k, v in raw.items() if isinstance(v, str) and TOKEN.fullmatch(v) and TOKEN.fullmatch(k)}
         step = {"n": s.get("n"), "by": s["by"], "message": s["message"], "fields": fields}
         if s.get("branch"):
             step["branch"] = s["branch"]
+        if s.get("n") in optional:
+            step["optional"] = True
         steps.append(step)
     return {"id": case["id"], "sut": case.get("sut"), "steps": steps}
 

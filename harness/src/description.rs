@@ -135,17 +135,22 @@ impl DutDescription {
         if meta.profile != "core" && !self.profiles.contains(&meta.profile) {
             return Err(format!("the DUT description does not claim the profile {:?}", meta.profile));
         }
-        if let Some(f) = meta.features.iter().find(|f| !self.declares(f)) {
+        // The lab's word on each optional feature; where it says nothing, a feature the
+        // station's own configuration shows is left to the inventory (`inventory::lacks`).
+        if let Some(f) = meta.features.iter().find(|f| !self.says(f).unwrap_or_else(|| crate::inventory::shows(f))) {
             return Err(format!("the DUT description does not declare the optional feature {f:?}"));
         }
         self.pics_allow(meta, version)
     }
 
-    /// Whether the description claims an optional feature: in `features`, or by the part 5
-    /// PICS item that is that feature (the authorization cache is C-49).
-    fn declares(&self, feature: &str) -> bool {
+    /// The lab's word on an optional feature: claimed (in `features`, or by the part 5 PICS
+    /// item that is that feature: the authorization cache is C-49), denied (the description
+    /// lists features or PICS without it), or None when it lists neither. The one rule the
+    /// run follows is "the lab's word, else the station's configuration".
+    pub fn says(&self, feature: &str) -> Option<bool> {
         const PICS_OF: [(&str, &str); 1] = [("auth-cache", "C-49")];
-        self.features.iter().any(|f| f == feature) || PICS_OF.iter().any(|(f, item)| *f == feature && self.pics.iter().any(|p| p == item))
+        let claimed = self.features.iter().any(|f| f == feature) || PICS_OF.iter().any(|(f, item)| *f == feature && self.pics.iter().any(|p| p == item));
+        (claimed || !self.features.is_empty() || !self.pics.is_empty()).then_some(claimed)
     }
 
     /// Part 5's condition on the case's OCTT id for the DUT's side, against the declared PICS:
@@ -272,7 +277,15 @@ mod tests {
         // A PICS item that is the feature claims it too.
         let by_pics = DutDescription::parse("kind = \"charging-station\"\npics = [\"C-49\"]").unwrap();
         assert!(by_pics.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());
-        assert!(DutDescription::parse("kind = \"charging-station\"").unwrap().applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_err());
+        // PICS without C-49: the lab says the station has no cache.
+        let no_cache = DutDescription::parse("kind = \"charging-station\"\npics = [\"C-30\"]").unwrap();
+        assert!(no_cache.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_err());
+        // Silent: the station's configuration decides what it can show (the cache), and a
+        // feature no setting shows is not assumed.
+        let silent = DutDescription::parse("kind = \"charging-station\"").unwrap();
+        assert_eq!(silent.says("auth-cache"), None);
+        assert!(silent.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());
+        assert!(silent.applies(&meta("core", &["lock"], Role::Csms), OcppVersion::V201).is_err());
     }
 
     #[test]

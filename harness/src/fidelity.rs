@@ -27,6 +27,9 @@ pub struct Step {
     /// The alternative it belongs to, where the table has some ("A", "B").
     #[serde(default)]
     pub branch: Option<String>,
+    /// A note of the table makes the step optional: matched where it happened, never missing.
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// A part-6 test case as facts.
@@ -150,16 +153,28 @@ fn walk(step: &Step, msgs: &[Msg], cursor: &mut usize, last_call: &mut Option<us
         // The first such request whose values are the stated ones (a reusable state before
         // the step may send the same message with others), else the first such request.
         let candidates: Vec<usize> = msgs.iter().enumerate().skip(*cursor).filter(|(_, m)| m.kind == 2 && m.by_tool == by_tool && m.action == action).map(|(i, _)| i).collect();
-        let at = candidates.iter().copied().find(|&i| step.fields.iter().all(|(f, v)| field_holds(&msgs[i].payload, f, v))).or(candidates.first().copied());
+        let exact = candidates.iter().copied().find(|&i| step.fields.iter().all(|(f, v)| field_holds(&msgs[i].payload, f, v)));
+        // An optional step is there only with its values; else it did not happen.
+        let at = if step.optional { exact } else { exact.or(candidates.first().copied()) };
+        if step.optional && at.is_none() {
+            *last_call = None;
+            return;
+        }
         if let Some(i) = at {
             *cursor = i + 1;
             *last_call = Some(i);
         }
         at
     } else {
-        // The answer to the request matched last (part 6 names some answers loosely).
+        // The answer to the request matched last (part 6 names some answers loosely), or to
+        // a repeat of it: a table's "repeated" step is answered only at a later attempt
+        // (TC_E_42_CS), and each attempt has its own message id.
         match last_call.take() {
-            Some(c) => msgs.iter().enumerate().skip(c + 1).find(|(_, m)| m.kind != 2 && m.id == msgs[c].id && m.by_tool == by_tool).map(|(i, _)| i),
+            Some(c) => {
+                let repeats: Vec<&str> = msgs[c..].iter().filter(|m| m.kind == 2 && m.by_tool == msgs[c].by_tool && m.action == msgs[c].action).map(|m| m.id.as_str()).collect();
+                let answer = |ids: &[&str]| msgs.iter().enumerate().skip(c + 1).find(|(_, m)| m.kind != 2 && ids.contains(&m.id.as_str()) && m.by_tool == by_tool).map(|(i, _)| i);
+                answer(&[msgs[c].id.as_str()]).or_else(|| answer(&repeats))
+            }
             // The request was missing already: said once.
             None => return,
         }
@@ -313,6 +328,21 @@ mod tests {
         let wire = |code: &str| [frame(1, Dir::Tx, r#"[2,"r1","Reset",{"type":"OnIdle"}]"#), frame(2, Dir::Rx, &format!(r#"[4,"r1","{code}","",{{}}]"#))];
         assert_eq!(compare(&t, &wire("SecurityError")), vec![]);
         assert_eq!(compare(&t, &wire("InternalError")).len(), 1);
+    }
+
+    #[test]
+    fn an_optional_step_counts_only_when_it_happened_with_its_values() {
+        let t: Table = serde_json::from_value(serde_json::json!({"id": "TC_X_03_CS", "steps": [
+            {"n": 1, "by": "SUT", "message": "TransactionEventRequest", "fields": {"triggerReason": "ChargingStateChanged"}, "optional": true},
+            {"n": 2, "by": "OCTT", "message": "TransactionEventResponse", "fields": {}, "optional": true},
+            {"n": 3, "by": "SUT", "message": "TransactionEventRequest", "fields": {"triggerReason": "Authorized"}}
+        ]})).unwrap();
+        let te = |id: &str, reason: &str| frame(1, Dir::Rx, &format!(r#"[2,"{id}","TransactionEvent",{{"triggerReason":"{reason}"}}]"#));
+        let answer = |id: &str| frame(2, Dir::Tx, &format!(r#"[3,"{id}",{{}}]"#));
+        assert_eq!(compare(&t, &[te("t1", "Authorized")]), vec![], "left out");
+        assert_eq!(compare(&t, &[te("t1", "ChargingStateChanged"), answer("t1"), te("t2", "Authorized")]), vec![], "there");
+        // The step that is not optional is still required.
+        assert_eq!(compare(&t, &[te("t1", "ChargingStateChanged"), answer("t1")]).len(), 1);
     }
 
     #[test]

@@ -102,6 +102,11 @@ async fn ask(conn: &Connection, action: &str, payload: Value, timeout: Duration)
 /// is implemented"), and its `Enabled` shows the component too.
 const FEATURE_SETTINGS: [(&str, &str, [&str; 2]); 1] = [("auth-cache", "AuthorizationCacheEnabled", ["AuthCacheCtrlr.Available", "AuthCacheCtrlr.Enabled"])];
 
+/// Whether the station's configuration can show if it has `feature` (else only the lab can say).
+pub fn shows(feature: &str) -> bool {
+    FEATURE_SETTINGS.iter().any(|(name, _, _)| *name == feature)
+}
+
 /// Why a case that needs `features` cannot run on a station with this inventory: a feature
 /// whose setting the station does not have (None when it has them all, or they are not known
 /// from settings).

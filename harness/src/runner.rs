@@ -609,10 +609,10 @@ impl Runner {
                 }
             }
             take_inventory(listener, version, Duration::from_millis(u64::from(self.opts.config.timing.response_ms)), trace).await;
-            // An optional feature the station's own configuration shows it does not have (the
-            // lab's declared features, where it declares them, were checked already).
-            let declared = self.opts.description.as_ref().is_some_and(|d| !d.features.is_empty());
-            let lacking = listener.model().lock().unwrap().inventory.as_ref().filter(|_| !declared).and_then(|inv| crate::inventory::lacks(inv, version, &meta.features));
+            // An optional feature the station's own configuration shows it does not have, where
+            // the lab said nothing of it (its word was taken already: `DutDescription::applies`).
+            let unsaid: Vec<String> = meta.features.iter().filter(|f| self.opts.description.as_ref().and_then(|d| d.says(f)).is_none()).cloned().collect();
+            let lacking = listener.model().lock().unwrap().inventory.as_ref().and_then(|inv| crate::inventory::lacks(inv, version, &unsaid));
             if let Some(reason) = lacking {
                 if let Some(t) = dut_task {
                     t.abort();

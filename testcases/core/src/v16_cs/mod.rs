@@ -718,9 +718,18 @@ fn tc_003() -> Step {
     kit::present_token(&token)?;
     authorize(&conn, "1.6 Authorize", "Accepted")?;
     started(&conn, "1.6 StartTransaction", 101, &token)?;
-    status(&conn, "1.6 StatusNotification", kit::evse_id(), "SuspendedEV")?;
-    kit::pilot(kit::evse_id(), PilotState::C)?;
-    status(&conn, "1.6 StatusNotification", kit::evse_id(), "Charging")
+    // The EV may not draw yet (SuspendedEV, pilot B) or already does (Charging): 1.6's
+    // transitions from Preparing allow both, and a bench whose plug also readies the EV
+    // has no pilot B to show. Where it waits, the EV asking for energy makes it Charging.
+    let evse = kit::evse_id();
+    let wanted = |s: &Value| s["connectorId"] == evse && (s["status"] == "SuspendedEV" || s["status"] == "Charging");
+    let describe = |s: &Value| format!("connector {} {}", s["connectorId"], s["status"].as_str().unwrap_or("?"));
+    let s = kit::expect_until(&conn, "1.6 StatusNotification", STATUS, 10_000, json!({}), &format!("connector {evse} SuspendedEV or Charging"), wanted, describe)?;
+    if s["status"] == "Charging" {
+        return Ok(());
+    }
+    kit::pilot(evse, PilotState::C)?;
+    status(&conn, "1.6 StatusNotification", evse, "Charging")
 }
 
 fn tc_004_1() -> Step {

@@ -216,12 +216,12 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_B_11_CS",
-            title: "SetVariables of OfflineThreshold with values that are no integer is Rejected each time and the value kept",
+            title: "SetVariables with values of the wrong type (OfflineThreshold and, where present, LimitChangeSignificance, AuthorizeRemoteStart, NextTimeOffsetTransitionDateTime) is Rejected",
             role: CSMS,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B05.FR.07", "B05.FR.10"],
+            requirements: &["B05.FR.07", "B05.FR.02", "B05.FR.10", "B05.FR.12"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_b_11,
@@ -1179,8 +1179,8 @@ fn oh_f_03() -> Step {
     let start = TxStart::configured();
     let first = remote_start(&conn, 1, false)?;
     remote_stop(&conn, &first)?;
-    // A cable plugged in for the first stays in.
-    let second = remote_start(&conn, 2, !start.started(false, true))?;
+    // A cable plugged in for the first stays in, unless the EV leaving was what ended it.
+    let second = remote_start(&conn, 2, !start.started(false, true) && authorization_ends_tx())?;
     kit::check(first != second, "E01", "a new transactionId for every transaction", || format!("{first:?} twice"))
 }
 
@@ -1572,24 +1572,63 @@ fn tc_b_10() -> Step {
     set_all(&conn, &[(OFFLINE_THRESHOLD, "300"), (LOCAL_AUTHORIZE_OFFLINE, "true")])
 }
 
-/// TC_B_11_CS (part 6): OfflineThreshold, an integer, set to values of other types — a
-/// decimal, a boolean, a date-time, a word — is Rejected each time (B05.FR.07) and keeps its
-/// value; the configured value itself is Accepted. Part 6's further steps (LimitChangeSignificance,
-/// AuthorizeRemoteStart, NextTimeOffsetTransitionDateTime) run only where the station has
-/// those variables writable; this case keeps to the one every station has.
+/// TC_B_11_CS (part 6 table 32): five values — the configured OfflineThreshold, that plus
+/// ".1", `true`, the current time, "abc" — each set to OfflineThreshold (an integer) and, where
+/// the station has them, SmartChargingCtrlr.LimitChangeSignificance (decimal),
+/// AuthCtrlr.AuthorizeRemoteStart (boolean, where writable) and
+/// ClockCtrlr.NextTimeOffsetTransitionDateTime (dateTime). A value not of the variable's type
+/// SHALL be Rejected (B05.FR.07); one of its type may still be Rejected for its range or as
+/// read-only (B05.FR.08/09), so only OfflineThreshold's own value must be Accepted. Each
+/// result names the variable asked for (B05.FR.02) with attributeType Actual (B05.FR.12).
 fn tc_b_11() -> Step {
     let conn = booted(300)?;
     let (c, v) = OFFLINE_THRESHOLD;
     let configured = get_variable(&conn, "B06", c, v)?;
     let configured = configured["attributeValue"].as_str().unwrap_or_default().to_string();
-    let accepted = set_variable(&conn, "B05.FR.10", c, v, &configured)?;
-    kit::check(accepted["attributeStatus"] == "Accepted", "B05.FR.10", format!("{c}.{v} = {configured} (its own value) Accepted"), || accepted.to_string())?;
-    for wrong in [format!("{configured}.1"), "true".into(), now(), "abc".into()] {
-        let r = set_variable(&conn, "B05.FR.07", c, v, &wrong)?;
-        kit::check(r["attributeStatus"] == "Rejected", "B05.FR.07", format!("{c}.{v} = {wrong:?} (not an integer) Rejected"), || r.to_string())?;
+    let values = [configured.clone(), format!("{configured}.1"), "true".into(), now(), "abc".into()];
+    // (component, variable, data type, whether every station has it)
+    let variables = [
+        (c, v, "integer", true),
+        ("SmartChargingCtrlr", "LimitChangeSignificance", "decimal", false),
+        ("AuthCtrlr", "AuthorizeRemoteStart", "boolean", false),
+        ("ClockCtrlr", "NextTimeOffsetTransitionDateTime", "dateTime", false),
+    ];
+    let mut absent: Vec<&str> = vec![];
+    for value in &values {
+        for (component, variable, data_type, required) in variables {
+            if absent.contains(&variable) {
+                continue;
+            }
+            let r = set_variable(&conn, "B05.FR.07", component, variable, value)?;
+            let status = r["attributeStatus"].as_str().unwrap_or_default();
+            if !required && matches!(status, "UnknownComponent" | "UnknownVariable") {
+                absent.push(variable); // part 6: those steps only where the station has it
+                continue;
+            }
+            let name = format!("{component}.{variable}");
+            kit::check(r["component"]["name"] == component && r["variable"]["name"] == variable, "B05.FR.02", format!("a result for {name}"), || r.to_string())?;
+            kit::check(r["attributeType"] == "Actual", "B05.FR.12", format!("{name} with attributeType Actual (none was sent)"), || r.to_string())?;
+            if !of_type(value, data_type) {
+                kit::check(status == "Rejected", "B05.FR.07", format!("{name} = {value:?} (not a {data_type}) Rejected"), || r.to_string())?;
+            } else if required && *value == configured {
+                kit::check(status == "Accepted", "B05.FR.10", format!("{name} = {value} (its own value) Accepted"), || r.to_string())?;
+            }
+        }
     }
     let after = get_variable(&conn, "B05.FR.07", c, v)?;
     kit::check(after["attributeValue"] == configured.as_str(), "B05.FR.07", format!("{c}.{v} still {configured}"), || after.to_string())
+}
+
+/// Whether `value` is of the device model's `data_type` (part 2 appendix: decimal, integer,
+/// boolean, dateTime as RFC 3339).
+fn of_type(value: &str, data_type: &str) -> bool {
+    match data_type {
+        "integer" => value.parse::<i64>().is_ok(),
+        "decimal" => value.parse::<f64>().is_ok_and(f64::is_finite),
+        "boolean" => value == "true" || value == "false",
+        "dateTime" => kit::epoch_ms(value).is_some(),
+        _ => true,
+    }
 }
 
 fn tc_b_12() -> Step {

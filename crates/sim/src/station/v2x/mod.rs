@@ -479,11 +479,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .flatten()
                 .map(|d| {
                     let status = set_variable(st, d);
-                    let mut r = json!({"component": d["component"], "variable": d["variable"], "attributeStatus": status});
-                    if let Some(t) = d.get("attributeType") {
-                        r["attributeType"] = t.clone();
-                    }
-                    r
+                    // The attributeType asked for (B05.FR.03), Actual where none was (B05.FR.12).
+                    let kind = d.get("attributeType").cloned().unwrap_or_else(|| json!("Actual"));
+                    json!({"component": d["component"], "variable": d["variable"], "attributeType": kind, "attributeStatus": status})
                 })
                 .collect();
             // A new Basic-auth password takes effect on a new connection (A01).
