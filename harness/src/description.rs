@@ -32,9 +32,10 @@ pub struct DutDescription {
     /// Certification profiles the DUT claims (`core`, `local-auth-list`...). `core` is implied.
     #[serde(default)]
     pub profiles: Vec<String>,
-    /// Optional features it supports (`auth-cache`, `offline-authorization`...).
+    /// Optional features it supports (`auth-cache`, `offline-authorization`...); `[]` says
+    /// it has none, leaving the key out says nothing (see `says`).
     #[serde(default)]
-    pub features: Vec<String>,
+    pub features: Option<Vec<String>>,
     /// The PICS items of OCPP 2.0.1 part 5 that hold for the DUT (`C-49`, `AQ-2`, `HFS-1`…;
     /// `init` asks them). When given, a case part 5 marks conditional for the DUT's side runs
     /// only if its condition holds.
@@ -145,12 +146,13 @@ impl DutDescription {
 
     /// The lab's word on an optional feature: claimed (in `features`, or by the part 5 PICS
     /// item that is that feature: the authorization cache is C-49), denied (the description
-    /// lists features or PICS without it), or None when it lists neither. The one rule the
+    /// has a `features` list, even an empty one, or PICS without it), or None when it has
+    /// neither. The one rule the
     /// run follows is "the lab's word, else the station's configuration".
     pub fn says(&self, feature: &str) -> Option<bool> {
         const PICS_OF: [(&str, &str); 1] = [("auth-cache", "C-49")];
-        let claimed = self.features.iter().any(|f| f == feature) || PICS_OF.iter().any(|(f, item)| *f == feature && self.pics.iter().any(|p| p == item));
-        (claimed || !self.features.is_empty() || !self.pics.is_empty()).then_some(claimed)
+        let claimed = self.features.iter().flatten().any(|f| f == feature) || PICS_OF.iter().any(|(f, item)| *f == feature && self.pics.iter().any(|p| p == item));
+        (claimed || self.features.is_some() || !self.pics.is_empty()).then_some(claimed)
     }
 
     /// Part 5's condition on the case's OCTT id for the DUT's side, against the declared PICS:
@@ -282,6 +284,9 @@ mod tests {
         assert!(no_cache.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_err());
         // Silent: the station's configuration decides what it can show (the cache), and a
         // feature no setting shows is not assumed.
+        // An empty list is the lab's word too: no optional features.
+        let none = DutDescription::parse("kind = \"charging-station\"\nfeatures = []").unwrap();
+        assert_eq!(none.says("auth-cache"), Some(false));
         let silent = DutDescription::parse("kind = \"charging-station\"").unwrap();
         assert_eq!(silent.says("auth-cache"), None);
         assert!(silent.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());

@@ -66,6 +66,9 @@ pub struct CaseContext {
     pub leftovers: std::sync::Mutex<crate::leftovers::Leftovers>,
     /// Harness as station: the station the harness plays for the whole run.
     pub own_station: Arc<crate::own_station::OwnStation>,
+    /// Harness as CSMS: part 6's configuration state of the case, made once the station is
+    /// ready for it.
+    pub configuration: crate::configuration::State,
 }
 
 impl CaseContext {
@@ -180,7 +183,7 @@ impl Host {
         let load_time = t0.elapsed();
         let sha256 = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         let mut suite = Suite { name: name.to_string(), pre, cases: vec![], load_time, from_cache, sha256 };
-        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default(), own_station: Default::default() });
+        let ctx = Arc::new(CaseContext { trace: Trace::new(), started: Instant::now(), config: RunConfig::default(), version: OcppVersion::V201, endpoint: Endpoint::None, bench: ocpp_bench::Bench::none(), security: Default::default(), leftovers: Default::default(), own_station: Default::default(), configuration: Default::default() });
         let (mut store, _output) = self.store(ctx);
         let instance = suite.pre.instantiate_async(&mut store).await.map_err(|e| anyhow!("suite {name}: instantiation failed: {e:#}"))?;
         let listing = tokio::time::timeout(Duration::from_secs(10), instance.ocpp_harness_suite().call_cases(&mut store))
@@ -385,7 +388,10 @@ impl session::Host for CaseHost {
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
         match timed(&trace, false, "the station to be ready", crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
-            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Ok(conn) => match self.ctx.configuration.apply(&conn, Duration::from_millis(u64::from(timing.response_ms))).await {
+                Ok(()) => Ok(Ok(self.table.push(conn)?)),
+                Err(why) => Ok(Err(session::SessionError::Refused(why))),
+            },
             Err(e) => Ok(Err(to_wit_error(e))),
         }
     }
@@ -414,6 +420,17 @@ impl session::Host for CaseHost {
             authorization: c.parameters.get("authorization").cloned(),
         };
         let trace = self.ctx.trace.clone();
+        // Part 6's configuration state comes before its reusable states.
+        if !self.ctx.configuration.settings.is_empty() {
+            let ready = timed(&trace, false, "the station to be ready", crate::states::ready(listener, &[], &c.timing, c.evses, &trace)).await;
+            let made = match ready {
+                Ok(conn) => self.ctx.configuration.apply(&conn, Duration::from_millis(u64::from(c.timing.response_ms))).await,
+                Err(e) => return Ok(Err(to_wit_error(e))),
+            };
+            if let Err(why) = made {
+                return Ok(Err(session::SessionError::Refused(why)));
+            }
+        }
         match timed(&trace, false, "the station to reach the state", crate::states::reach(listener, state, evse, &claim, &setup, &trace)).await {
             Ok((conn, transaction_id)) => Ok(Ok(session::Reached { connection: self.table.push(conn)?, transaction_id })),
             Err(e) => Ok(Err(to_wit_error(e))),

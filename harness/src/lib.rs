@@ -5,6 +5,7 @@
 //! (`ocpp-report`) are crates of their own; this one is the wasmtime host and the runner.
 pub mod audit;
 pub mod baseline;
+pub mod configuration;
 pub mod coverage;
 pub mod description;
 pub mod fidelity;

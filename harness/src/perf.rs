@@ -76,6 +76,7 @@ pub async fn case_overhead(host: &Host, suite: &Suite, case: &str, n: usize) -> 
             security: Default::default(),
             leftovers: Default::default(),
             own_station: Default::default(),
+            configuration: Default::default(),
         });
         let t0 = Instant::now();
         match host.run_case(suite, case, ctx, Duration::from_secs(10)).await {

@@ -656,7 +656,9 @@ impl Runner {
                 tokens.rotate_left(n % len);
             }
         }
-        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config, version, endpoint, bench, security: security.clone(), leftovers: Default::default(), own_station: self.own_station.clone() });
+        // Part 6's configuration state, where the harness plays the CSMS of a part-6 case.
+        let configuration = if meta.role == Role::Csms { crate::configuration::State::for_case(&meta.id, version) } else { Default::default() };
+        let ctx = Arc::new(CaseContext { trace: trace.clone(), started: Instant::now(), config, version, endpoint, bench, security: security.clone(), leftovers: Default::default(), own_station: self.own_station.clone(), configuration });
         let limit = Duration::from_millis(u64::from(meta.timeout_ms)) + GRACE + self.opts.config.timing.extra();
         let outcome = self.host.run_case(suite, &meta.id, ctx.clone(), limit).await;
         let verdict = match outcome {
@@ -665,6 +667,9 @@ impl Runner {
         };
         // The verdict is the case's: what the baseline meets afterwards is only logged (unless
         // the station breaks a requirement in the undo, see below).
+        // A configuration state that could not be made is the verdict (a skip, or a failure
+        // for a required variable): the case's own can only be about the missing preparation.
+        let verdict = ctx.configuration.unmet().unwrap_or(verdict);
         let mut verdict = verdict.with_violations(&trace.violations());
         // Whatever happened to the case, the bench goes back to a safe state...
         ctx.bench.safe_state(trace).await;

@@ -78,6 +78,9 @@ pub enum Fault {
     SkipFirmwareChecks,
     /// Station: the device model report leaves out the TxCtrlr variables.
     IncompleteDeviceModel,
+    /// Station, 2.x: no AuthCtrlr.LocalAuthorizeOffline, which part 2's appendix requires of
+    /// every station (GetVariables and SetVariables answer UnknownVariable).
+    NoRequiredVariable,
     /// Station: answer InstallCertificate Accepted even for text that is no certificate, and
     /// install an expired one.
     InstallAnyCertificate,
@@ -178,6 +181,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("no-ended-samples", Fault::NoEndedSamples),
     ("skip-firmware-checks", Fault::SkipFirmwareChecks),
     ("incomplete-device-model", Fault::IncompleteDeviceModel),
+    ("no-required-variable", Fault::NoRequiredVariable),
     ("trust-any-server", Fault::TrustAnyServer),
     ("no-basic-auth", Fault::NoBasicAuth),
     ("no-tls", Fault::NoTls),

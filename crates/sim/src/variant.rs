@@ -79,7 +79,8 @@ pub enum Variant {
     /// Station, 2.x: a device model with only the variables part 2's appendix requires of
     /// what it implements — no OCPPCommCtrlr.HeartbeatInterval (heartbeats follow the
     /// BootNotification's interval), no AuthCacheCtrlr variables (its cache cannot be seen,
-    /// so part 6's cache cases, which need AuthCacheCtrlr.Available, do not apply).
+    /// so part 6's cache cases, which need AuthCacheCtrlr.Available, do not apply), no
+    /// RetryBackOff variables (the cases whose configuration state sets them skip).
     MinimalDeviceModel,
 }
 
@@ -171,7 +172,7 @@ impl Variant {
             Variant::NoConnectorLock => &["lock"],
             Variant::FewTriggers => &["NotImplemented"],
             Variant::NoAuthCache => &["auth-cache"],
-            Variant::MinimalDeviceModel => &["auth-cache", "HeartbeatInterval"],
+            Variant::MinimalDeviceModel => &["auth-cache", "HeartbeatInterval", "RetryBackOff"],
             _ => &[],
         }
     }

@@ -41,6 +41,9 @@ pub(super) async fn run_reporting(
     let mut st = Station::new(cfg);
     st.panel = panel;
     let mut backoff = st.cfg.reconnect_min;
+    // Failed attempts since the last connection: the back-off doubles for as many of them as
+    // RetryBackOffRepeatTimes allows (2.x; unbounded up to `reconnect_max` at 1.6), then stays.
+    let mut failed: u64 = 0;
     loop {
         let ended = if st.network_up { st.connect_and_serve(&mut inputs).await } else { Err(anyhow::anyhow!("network down")) };
         st.online = false;
@@ -61,6 +64,7 @@ pub(super) async fn run_reporting(
                     Ended::Dropped => {}
                 }
                 backoff = st.cfg.reconnect_min;
+                failed = 0;
                 st.slot_failures = 0;
                 if st.cfg.variants.contains(&Variant::SlowReconnect) { variant::SLOW_RECONNECT } else { backoff }
             }
@@ -70,7 +74,11 @@ pub(super) async fn run_reporting(
                     st.connection_failed();
                     tracing::info!(target: "sim", "{}: no connection to the CSMS ({e:#}); retrying in {} ms", st.cfg.station_id, wait.as_millis());
                 }
-                backoff = (backoff * 2).min(st.cfg.reconnect_max);
+                failed += 1;
+                let repeat = st.settings.get("OCPPCommCtrlr.RetryBackOffRepeatTimes").and_then(|(v, _)| v.parse::<u64>().ok());
+                if repeat.is_none_or(|r| failed <= r) {
+                    backoff = (backoff * 2).min(st.cfg.reconnect_max);
+                }
                 wait
             }
         };

@@ -41,6 +41,9 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", "3", false),
         ("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", "10", false),
         ("OCPPCommCtrlr.OfflineThreshold", "60", false),
+        // B04's back-off: doubled after each failed attempt this many times; no random part.
+        ("OCPPCommCtrlr.RetryBackOffRepeatTimes", "5", false),
+        ("OCPPCommCtrlr.RetryBackOffRandomRange", "0", false),
         ("OCPPCommCtrlr.NetworkConfigurationPriority", "1", false),
         ("SecurityCtrlr.Identity", cfg.station_id.as_str(), true),
         ("SecurityCtrlr.SecurityProfile", profile.as_str(), true),
@@ -718,11 +721,20 @@ fn known_component(st: &Station, d: &Value) -> bool {
 /// Variables part 2's appendix marks "Required: no" that the reference station has: the
 /// variant `minimal-device-model` keeps them inside (it still sends heartbeats, at the
 /// BootNotification's interval) but does not show them to the CSMS.
-const OPTIONAL_VARIABLES: [&str; 5] = ["OCPPCommCtrlr.HeartbeatInterval", "SecurityCtrlr.Identity", "AlignedDataCtrlr.SendDuringIdle", "AuthCacheCtrlr.Enabled", "AuthCacheCtrlr.Available"];
+const OPTIONAL_VARIABLES: [&str; 7] = [
+    "OCPPCommCtrlr.HeartbeatInterval",
+    "SecurityCtrlr.Identity",
+    "AlignedDataCtrlr.SendDuringIdle",
+    "AuthCacheCtrlr.Enabled",
+    "AuthCacheCtrlr.Available",
+    "OCPPCommCtrlr.RetryBackOffRepeatTimes",
+    "OCPPCommCtrlr.RetryBackOffRandomRange",
+];
 
 /// Whether the CSMS can see and set the setting `key` (see `OPTIONAL_VARIABLES`).
-pub(super) fn exposed(st: &Station, key: &str) -> bool {
-    !(st.cfg.variants.contains(&Variant::MinimalDeviceModel) && OPTIONAL_VARIABLES.contains(&key))
+pub(super) fn exposed(st: &Station, name: &str) -> bool {
+    !(st.cfg.variants.contains(&Variant::MinimalDeviceModel) && OPTIONAL_VARIABLES.contains(&name))
+        && !(st.cfg.faults.has(&Fault::NoRequiredVariable) && name == key(Key::LocalAuthorizeOffline))
 }
 
 /// Whether a get/set is about the Actual value (the default when attributeType is absent).
@@ -773,6 +785,10 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
                 _ => true,
             };
             if !fits || (numeric && value.parse::<u64>().is_err()) || (boolean && !["true", "false"].contains(&value.as_str())) {
+                return "Rejected";
+            }
+            // Its reconnect back-off has no random part: 0 is the only value in range (B05.FR.08).
+            if k == "OCPPCommCtrlr.RetryBackOffRandomRange" && value != "0" {
                 return "Rejected";
             }
             if k == key(Key::HeartbeatInterval) && st.cfg.faults.has(&Fault::IgnoreInterval) {
