@@ -77,6 +77,8 @@ pub struct Coverage {
     pub own: usize,
     /// OCPP 1.6, which has no part 5 list here: cases per DUT side.
     pub v16: V16Tally,
+    /// The cases that declare deviations from their part-6 tables, with them.
+    pub deviations: Vec<(String, Vec<String>)>,
 }
 
 /// OCPP 1.6 cases by DUT side: those with an OCA test id (TC_) and our own (OH_).
@@ -90,6 +92,14 @@ pub struct V16Tally {
 
 /// The coverage of 2.0.1's list by `cases`.
 pub fn of(cases: &[CaseMeta]) -> Coverage {
+    of_faithful(cases, &BTreeSet::new())
+}
+
+/// The coverage of 2.0.1's list by `cases`, where an id whose case `fidelity` found with a
+/// difference not declared (`unfaithful`) does not count: a case that carries an id without
+/// doing what its part-6 table does covers nothing. Such ids are listed as missing with
+/// "(unfaithful)".
+pub fn of_faithful(cases: &[CaseMeta], unfaithful: &BTreeSet<String>) -> Coverage {
     let ours: BTreeSet<&str> = cases.iter().filter(|c| c.versions.contains(&OcppVersion::V201)).map(|c| c.id.as_str()).collect();
     let rows = table();
     let mut tallies: BTreeMap<(String, &'static str), Tally> = BTreeMap::new();
@@ -100,7 +110,8 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
             let ours_id = format!("{}{suffix}", r.id);
             listed.insert(ours_id.clone());
             let t = tallies.entry((r.profile.clone(), dut)).or_insert_with(|| Tally { profile: r.profile.clone(), dut, ..Default::default() });
-            let covered = ours.contains(ours_id.as_str());
+            let unfaithful_here = unfaithful.contains(&ours_id);
+            let covered = ours.contains(ours_id.as_str()) && !unfaithful_here;
             match need {
                 Need::Mandatory => {
                     t.mandatory += 1;
@@ -113,6 +124,7 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
             }
             if !covered {
                 let at = if need == Need::Mandatory { t.missing.iter().take_while(|m| !m.ends_with(" (C)")).count() } else { t.missing.len() };
+                let ours_id = if unfaithful_here { format!("{ours_id} (unfaithful)") } else { ours_id };
                 t.missing.insert(at, if need == Need::Mandatory { ours_id } else { format!("{ours_id} (C)") });
             }
         }
@@ -130,7 +142,13 @@ pub fn of(cases: &[CaseMeta]) -> Coverage {
         };
         *tally += 1;
     }
-    Coverage { tallies: tallies.into_values().collect(), unlisted, own, v16 }
+    let deviations = cases.iter().filter(|c| !c.deviations.is_empty()).map(|c| (c.id.clone(), c.deviations.clone())).collect();
+    Coverage { tallies: tallies.into_values().collect(), unlisted, own, v16, deviations }
+}
+
+/// The ids a `fidelity --json` report found with differences no declared deviation accounts for.
+pub fn unfaithful_in(report: &serde_json::Value) -> BTreeSet<String> {
+    report.as_array().into_iter().flatten().filter(|c| c["differences"].as_array().is_some_and(|d| !d.is_empty())).filter_map(|c| c["id"].as_str().map(str::to_string)).collect()
 }
 
 #[cfg(test)]
@@ -161,13 +179,23 @@ mod tests {
             requirements: vec!["B01".into()],
             needs: vec![],
             timeout_ms: 1,
+            deviations: vec![],
         };
-        let c = of(&[meta("TC_B_01_CS", Role::Csms), meta("TC_Z_99_CS", Role::Csms), meta("OH_X_01_CS", Role::Csms)]);
+        let cases = [meta("TC_B_01_CS", Role::Csms), meta("TC_Z_99_CS", Role::Csms), meta("OH_X_01_CS", Role::Csms)];
+        let c = of(&cases);
         let core_cs = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "charging station").unwrap();
         let core_csms = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "CSMS").unwrap();
         assert_eq!((core_cs.mandatory, core_cs.mandatory_covered), (104, 1));
         assert_eq!(core_csms.mandatory_covered, 0);
         assert!(!core_cs.missing.contains(&"TC_B_01_CS".to_string()) && core_csms.missing.contains(&"TC_B_01_CSMS".to_string()));
         assert_eq!((c.unlisted, c.own), (vec!["TC_Z_99_CS".to_string()], 1));
+        // The same case found unfaithful covers nothing, and says so.
+        let report = serde_json::json!([{"id": "TC_B_01_CS", "differences": [{"kind": "missing", "step": "3", "message": "x"}]}, {"id": "TC_B_02_CS", "differences": []}]);
+        let unfaithful = unfaithful_in(&report);
+        assert_eq!(unfaithful.iter().collect::<Vec<_>>(), ["TC_B_01_CS"]);
+        let c = of_faithful(&cases, &unfaithful);
+        let core_cs = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "charging station").unwrap();
+        assert_eq!(core_cs.mandatory_covered, 0);
+        assert!(core_cs.missing.iter().any(|m| m == "TC_B_01_CS (unfaithful)"), "{:?}", core_cs.missing);
     }
 }

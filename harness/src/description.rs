@@ -201,6 +201,7 @@ mod tests {
             requirements: vec![],
             needs: vec![],
             timeout_ms: 1,
+            deviations: vec![],
         };
         let station = |pics: &str| DutDescription::parse(&format!("kind = \"charging-station\"\npics = [{pics}]")).unwrap();
         // TC_C_32 (authorization cache) is conditional on C-49 and a local authorization method.
@@ -256,6 +257,7 @@ mod tests {
             requirements: vec!["B01".into()],
             needs: vec![],
             timeout_ms: 1,
+            deviations: vec![],
         }
     }
 

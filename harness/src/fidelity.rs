@@ -65,6 +65,29 @@ impl std::fmt::Display for Difference {
     }
 }
 
+impl Difference {
+    /// The step it is at ("3", or "-" for a step without a number).
+    pub fn step(&self) -> &str {
+        match self {
+            Difference::Missing { step, .. } | Difference::Value { step, .. } => step,
+        }
+    }
+}
+
+/// The step a declared deviation is about: "step 3: …, because …" → "3"; None when it does
+/// not name one or gives no reason (`lint` refuses such a declaration).
+pub fn deviation_step(deviation: &str) -> Option<&str> {
+    let rest = deviation.strip_prefix("step ")?;
+    let (step, what) = rest.split_once(':')?;
+    (!step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()) && what.contains("because")).then_some(step)
+}
+
+/// The differences that no declared deviation accounts for (one at the same step does).
+pub fn undeclared(diffs: &[Difference], deviations: &[String]) -> Vec<Difference> {
+    let declared: Vec<&str> = deviations.iter().filter_map(|d| deviation_step(d)).collect();
+    diffs.iter().filter(|d| !declared.contains(&d.step())).cloned().collect()
+}
+
 /// One message of the exchange, as read from the wire log.
 #[derive(Debug, Clone)]
 struct Msg {
@@ -343,6 +366,16 @@ mod tests {
         assert_eq!(compare(&t, &[te("t1", "ChargingStateChanged"), answer("t1"), te("t2", "Authorized")]), vec![], "there");
         // The step that is not optional is still required.
         assert_eq!(compare(&t, &[te("t1", "ChargingStateChanged"), answer("t1")]).len(), 1);
+    }
+
+    #[test]
+    fn a_declared_deviation_accounts_for_its_step_only() {
+        let diffs = vec![Difference::Missing { step: "1".into(), message: "AuthorizeRequest".into() }, Difference::Missing { step: "5".into(), message: "StatusNotificationRequest".into() }];
+        let declared = vec!["step 1: a TransactionEvent instead, because the reference CSMS decides by it".to_string()];
+        assert_eq!(undeclared(&diffs, &declared), vec![diffs[1].clone()]);
+        assert_eq!(deviation_step("step 12: x, because y"), Some("12"));
+        assert_eq!(deviation_step("step 1: no reason given"), None);
+        assert_eq!(deviation_step("the whole case differs, because"), None);
     }
 
     #[test]

@@ -315,6 +315,7 @@ fn meta_from_wit(m: types::CaseMeta, suite: &str) -> CaseMeta {
         requirements: m.requirements,
         needs: m.needs,
         timeout_ms: m.timeout_ms,
+        deviations: m.deviations,
     }
 }
 

@@ -29,6 +29,15 @@ pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
         if c.title.trim().is_empty() {
             problems.push(format!("{id}: no title"));
         }
+        // A deviation from part 6 names its step and says why; only a part-6 case has one.
+        for d in &c.deviations {
+            if crate::fidelity::deviation_step(d).is_none() {
+                problems.push(format!("{id}: deviation {d:?} does not read \"step N: what, because why\""));
+            }
+            if !id.starts_with("TC_") {
+                problems.push(format!("{id}: declares a deviation from part 6, but mirrors no part-6 case"));
+            }
+        }
         if c.versions.is_empty() {
             problems.push(format!("{id}: no OCPP version"));
         }
@@ -61,7 +70,7 @@ mod tests {
     use ocpp_core::version::OcppVersion;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
-        CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000 }
+        CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000, deviations: vec![] }
     }
 
     #[test]
@@ -77,9 +86,10 @@ mod tests {
         untitled.timeout_ms = 0;
         untitled.needs = vec!["teleporter".into()];
         untitled.profile = "Core Profile".into();
+        untitled.deviations = vec!["differs somewhere".into()];
         let problems = lint(&[meta("TC_B_01_CS", Role::Csms), meta("TC_B_01_CS", Role::Csms), meta("TC_B_02_CS", Role::ChargingStation), meta("X-1_CS", Role::Csms), untitled]);
         let all = problems.join("\n");
-        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms", "unknown capability \"teleporter\"", "not a kebab-case name"] {
+        for needle in ["duplicate id", "must end in _CSMS", "ASCII", "start with TC_", "no title", "cites no requirement", "timeout 0 ms", "unknown capability \"teleporter\"", "not a kebab-case name", "step N: what, because why", "mirrors no part-6 case"] {
             assert!(all.contains(needle), "{needle} not in:\n{all}");
         }
     }

@@ -34,7 +34,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).with_writer(std::io::stderr).init();
     let result = match cli.command {
         Command::List(a) => list(a).await,
-        Command::Coverage { select, json, missing } => coverage(select, json, missing).await,
+        Command::Coverage { select, json, missing, fidelity } => coverage(select, json, missing, fidelity).await,
         Command::Run(a) => run(a).await,
         Command::Prove { select, json } => prove(select, json).await,
         Command::Fidelity { select, json } => fidelity(select, json).await,

@@ -68,7 +68,7 @@ mod tests {
     use super::*;
 
     fn meta(id: &str, role: Role) -> CaseMeta {
-        CaseMeta { suite: "s".into(), id: id.into(), title: String::new(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec![], needs: vec![], timeout_ms: 1 }
+        CaseMeta { suite: "s".into(), id: id.into(), title: String::new(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec![], needs: vec![], timeout_ms: 1, deviations: vec![] }
     }
 
     #[test]

@@ -16,8 +16,8 @@ const CASES = [];
 const VERSIONS = { '1.6': 'v16', '2.0.1': 'v201', '2.1': 'v21' };
 
 /** Register a case; `role` is the role the harness plays: 'csms' or 'charging-station'. */
-export function testCase({ id, title, role, versions = ['2.0.1'], requirements = [], profile = 'core', features = [], needs = [], timeoutMs = 20000 }, fn) {
-  CASES.push({ meta: { id, title, versions: versions.map((v) => VERSIONS[v]), role, profile, features, requirements, needs, timeoutMs }, fn });
+export function testCase({ id, title, role, versions = ['2.0.1'], requirements = [], profile = 'core', features = [], needs = [], timeoutMs = 20000, deviations = [] }, fn) {
+  CASES.push({ meta: { id, title, versions: versions.map((v) => VERSIONS[v]), role, profile, features, requirements, needs, timeoutMs, deviations }, fn });
 }
 
 export class Fail extends Error {

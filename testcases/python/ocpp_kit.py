@@ -21,7 +21,7 @@ VERSIONS = {"1.6": types.OcppVersion.V16, "2.0.1": types.OcppVersion.V201, "2.1"
 ROLES = {"csms": types.Role.CSMS, "charging-station": types.Role.CHARGING_STATION}
 
 
-def case(id, title, role, versions=("2.0.1",), requirements=(), profile="core", features=(), needs=(), timeout_ms=20_000):
+def case(id, title, role, versions=("2.0.1",), requirements=(), profile="core", features=(), needs=(), timeout_ms=20_000, deviations=()):
     """Register a case with its metadata (the host lints it like any other)."""
 
     def register(fn):
@@ -35,6 +35,7 @@ def case(id, title, role, versions=("2.0.1",), requirements=(), profile="core", 
             requirements=list(requirements),
             needs=list(needs),
             timeout_ms=timeout_ms,
+            deviations=list(deviations),
         )
         _CASES.append((meta, fn))
         return fn

@@ -58,6 +58,9 @@ pub struct CaseMeta {
     pub requirements: Vec<String>,
     pub needs: Vec<String>,
     pub timeout_ms: u32,
+    /// Declared differences from the case's part-6 table ("step N: what, because why").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<String>,
 }
 
 impl CaseMeta {

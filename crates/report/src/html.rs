@@ -202,6 +202,9 @@ fn case_section(h: &mut String, r: &CaseResult) {
         esc(&r.meta.profile),
         esc(&r.meta.requirements.join(", "))
     );
+    if !r.meta.deviations.is_empty() {
+        let _ = write!(h, "<p>declared deviations from part 6: {}</p>", esc(&r.meta.deviations.join("; ")));
+    }
     match &r.verdict {
         Verdict::Fail { requirement, expected, observed } => {
             let _ = write!(
@@ -312,6 +315,7 @@ mod tests {
             requirements: vec!["B01".into()],
             needs: vec![],
             timeout_ms: 1,
+            deviations: vec![],
         };
         let data: TraceData = t.snapshot();
         CaseResult { meta, version: OcppVersion::V201, reason: verdict.reason(), verdict, duration_ms: 1.0, trace: data }

@@ -35,6 +35,7 @@ impl CaseResult {
             requirements: vec![],
             needs: vec![],
             timeout_ms: 0,
+            deviations: vec![],
         };
         let verdict = Verdict::Error(format!("suite {suite} could not be loaded: {reason}"));
         CaseResult { meta, version: OcppVersion::V201, reason: verdict.reason(), verdict, duration_ms: 0.0, trace: TraceData::default() }

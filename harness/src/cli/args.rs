@@ -27,6 +27,10 @@ pub(crate) enum Command {
         /// Also list the ids not covered.
         #[arg(long)]
         missing: bool,
+        /// A `fidelity --json` report: an id whose case it found with an undeclared difference
+        /// from its part-6 table does not count as covered.
+        #[arg(long, value_name = "FILE")]
+        fidelity: Option<std::path::PathBuf>,
     },
     /// Run cases against a DUT (the built-in reference DUTs unless --csms-url/--listen is given).
     Run(RunArgs),

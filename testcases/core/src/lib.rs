@@ -3,6 +3,7 @@
 //! case mirrors one of its cases (`TC_…`) and use our own prefix `OH_` otherwise. Modules are
 //! named by version and by the DUT: `_cs` = the DUT is a charging station (the harness plays
 //! the CSMS), `_csms` = the DUT is a CSMS. Built on the Rust SDK (`ocpp-case-sdk`).
+mod deviations;
 mod rpc_csms;
 mod security;
 mod v16_cs;
@@ -30,4 +31,4 @@ fn all() -> Vec<Case> {
     .collect()
 }
 
-ocpp_case_sdk::suite!(all);
+ocpp_case_sdk::suite!(all, deviations = deviations::DEVIATIONS);

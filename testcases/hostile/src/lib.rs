@@ -26,6 +26,7 @@ fn meta(id: &str, timeout_ms: u32) -> CaseMeta {
         requirements: vec!["host robustness".into()],
         needs: vec![],
         timeout_ms,
+        deviations: vec![],
     }
 }
 

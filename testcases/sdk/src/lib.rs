@@ -127,6 +127,7 @@ impl Case {
             requirements: self.requirements.iter().map(|s| s.to_string()).collect(),
             needs: self.needs.iter().map(|s| s.to_string()).collect(),
             timeout_ms: self.timeout_ms,
+            deviations: vec![],
         }
     }
 }
@@ -142,14 +143,31 @@ pub fn run(cases: &[Case], id: &str) -> Verdict {
     }
 }
 
-/// Export a suite: `suite!(cases)` where `cases` is a `fn() -> Vec<Case>`.
+/// The metadata of `cases`, each with the deviations `declared` lists under its id.
+pub fn metas(cases: &[Case], declared: &[(&str, &[&str])]) -> Vec<CaseMeta> {
+    cases
+        .iter()
+        .map(|c| {
+            let mut m = c.meta();
+            m.deviations = declared.iter().filter(|(id, _)| *id == c.id).flat_map(|(_, d)| d.iter().map(|s| s.to_string())).collect();
+            m
+        })
+        .collect()
+}
+
+/// Export a suite: `suite!(cases)` where `cases` is a `fn() -> Vec<Case>`, or
+/// `suite!(cases, deviations = TABLE)` with the declared deviations from part 6 by case id
+/// (`&[(&str, &[&str])]`, each "step N: what, because why").
 #[macro_export]
 macro_rules! suite {
     ($cases:path) => {
+        $crate::suite!($cases, deviations = &[]);
+    };
+    ($cases:path, deviations = $declared:expr) => {
         struct __OcppSuite;
         impl $crate::bindings::exports::ocpp::harness::suite::Guest for __OcppSuite {
             fn cases() -> ::std::vec::Vec<$crate::kit::CaseMeta> {
-                $cases().iter().map($crate::Case::meta).collect()
+                $crate::metas(&$cases(), $declared)
             }
             fn run(id: ::std::string::String) -> $crate::kit::Verdict {
                 $crate::run(&$cases(), &id)

@@ -211,7 +211,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B11"],
+            requirements: &["B11", "B11.FR.04"],
             needs: &["csms-trigger"],
             timeout_ms: 20_000,
             run: tc_b_20,
@@ -223,7 +223,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["B12"],
+            requirements: &["B12", "B12.FR.01", "B12.FR.03", "E07.FR.03"],
             needs: &["csms-trigger"],
             timeout_ms: 20_000,
             run: tc_b_21,
@@ -254,12 +254,12 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_C_02_CSMS",
-            title: "A transaction started with an unknown token gets a non-Accepted idTokenInfo",
+            title: "An Authorize of a token the CSMS does not know is Invalid or Unknown",
             role: STATION,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["C01", "E01"],
+            requirements: &["C01.FR.07"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_c_02,
@@ -518,12 +518,12 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_E_09_CSMS",
-            title: "A transaction that starts on the cable alone (EVConnected) is accepted",
+            title: "The connector Occupied, then a transaction Started by the cable alone (EVConnected), accepted",
             role: STATION,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["E02"],
+            requirements: &["E01.FR.02"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_e_09,
@@ -542,12 +542,12 @@ pub(crate) fn cases() -> Vec<Case> {
         },
         Case {
             id: "TC_E_16_CSMS",
-            title: "A transaction with a token the CSMS rejects is deauthorized and its end accepted",
+            title: "A transaction Started with a token the CSMS does not know gets Invalid or Unknown, and its Deauthorized end is answered",
             role: STATION,
             versions: V201,
             profile: "core",
             features: &[],
-            requirements: &["E05"],
+            requirements: &["E01.FR.11", "E01.FR.12", "E06.FR.04"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_e_16,
@@ -1636,33 +1636,34 @@ fn tc_b_13() -> Step {
 }
 
 /// The station reboots after a reset: it reconnects and boots with reason RemoteReset.
-fn reboot_after_reset(conn: Connection, req: &str) -> Step {
+/// The station's reboot after a reset, as part 6's B11/B12 tables have it: a new connection,
+/// BootNotification with `reason` (Accepted), then the state of its connector (`connector`:
+/// Available, or Occupied where the EV stayed plugged in).
+fn reboot_after_reset(conn: Connection, req: &str, reason: &str, connector: &str) -> Step {
     conn.close();
     drop(conn);
     let again = kit::reconnect(req)?;
-    let r = kit::call(
-        &again,
-        req,
-        "BootNotification",
-        ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, "RemoteReset"),
-        10_000,
-    )?;
-    kit::check(r["status"] == "Accepted", req, "the rebooted station Accepted", || r.to_string())
+    let r = kit::call(&again, req, "BootNotification", ocpp_case_sdk::msg::boot_notification(kit::OcppVersion::V201, reason), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "the rebooted station Accepted", || r.to_string())?;
+    status(&again, req, 1, connector)
 }
 
 fn tc_b_20() -> Step {
     let conn = registered()?;
     let call = triggered(&conn, "B11", "Reset", json!({"type": "OnIdle"}), json!({"status": "Accepted"}))?;
     kit::check(call["type"] == "OnIdle", "B11", "Reset type OnIdle", || call.to_string())?;
-    reboot_after_reset(conn, "B11")
+    reboot_after_reset(conn, "B11", "RemoteReset", "Available")
 }
 
 fn tc_b_21() -> Step {
     let conn = registered()?;
     let (tx, seq) = running(&conn, "B12")?;
-    triggered(&conn, "B12", "Reset", json!({"type": "OnIdle"}), json!({"status": "Scheduled"}))?;
-    event(&conn, "B12", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
-    reboot_after_reset(conn, "B12")
+    let call = triggered(&conn, "B12", "Reset", json!({"type": "OnIdle"}), json!({"status": "Scheduled"}))?;
+    kit::check(call["type"] == "OnIdle", "B12", "Reset type OnIdle", || call.to_string())?;
+    // Part 6 (TC_B_21_CSMS): the driver ends the transaction, the EV leaves, then the reboot.
+    event_with_token(&conn, "B12", "Updated", "StopAuthorized", seq, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    event(&conn, "B12", "Ended", "EVCommunicationLost", seq + 1, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}}))?;
+    reboot_after_reset(conn, "B12", "ScheduledReset", "Available")
 }
 
 fn tc_b_22() -> Step {
@@ -1671,7 +1672,8 @@ fn tc_b_22() -> Step {
     let call = triggered(&conn, "B12", "Reset", json!({"type": "Immediate"}), json!({"status": "Accepted"}))?;
     kit::check(call["type"] == "Immediate", "B12", "Reset type Immediate", || call.to_string())?;
     event(&conn, "B12", "Ended", "ResetCommand", seq, &tx, json!({"transactionInfo": {"stoppedReason": "ImmediateReset"}}))?;
-    reboot_after_reset(conn, "B12")
+    // The EV is still plugged in after the reboot (part 6 TC_B_22_CSMS step 7).
+    reboot_after_reset(conn, "B12", "RemoteReset", "Occupied")
 }
 
 fn tc_b_25() -> Step {
@@ -1684,13 +1686,14 @@ fn tc_b_25() -> Step {
 
 // ---- C ----
 
+/// TC_C_02_CSMS (part 6): an Authorize of a token the CSMS does not know gets Invalid or
+/// Unknown (C01.FR.07).
 fn tc_c_02() -> Step {
     let conn = registered()?;
-    let tx = new_tx_id("C02");
     let token = config::invalid_id_token();
-    let s = event_with_token(&conn, "C01", "Started", "Authorized", 0, &tx, &token, json!({}))?;
-    kit::check(s != "Accepted", "C01", format!("the unknown token {token} not Accepted"), || format!("status {s}"))?;
-    event(&conn, "E05", "Ended", "Deauthorized", 1, &tx, json!({"transactionInfo": {"stoppedReason": "DeAuthorized"}})).map(|_| ())
+    let r = kit::call(&conn, "C01.FR.07", "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
+    let s = at(&r, "/idTokenInfo/status");
+    kit::check(s == "Invalid" || s == "Unknown", "C01.FR.07", format!("the unknown token {token} Invalid or Unknown"), || format!("status {s}"))
 }
 
 fn tc_c_37() -> Step {
@@ -1748,10 +1751,12 @@ fn tc_e_07() -> Step {
     kit::check(s == "Accepted", "E07", "the stopping token Accepted", || format!("status {s}"))
 }
 
+/// TC_E_09_CSMS (part 6): the connector Occupied, then a transaction Started by the cable.
 fn tc_e_09() -> Step {
     let conn = registered()?;
     let tx = new_tx_id("E09");
-    event(&conn, "E02", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    status(&conn, "E01.FR.02", 1, "Occupied")?;
+    event(&conn, "E01.FR.02", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     event(&conn, "E02", "Ended", "EVCommunicationLost", 1, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected"}})).map(|_| ())
 }
 
@@ -1762,14 +1767,15 @@ fn tc_e_14() -> Step {
     status(&conn, "E10", 1, "Available")
 }
 
+/// TC_E_16_CSMS (part 6): a transaction Started with a token the CSMS does not know gets
+/// Invalid or Unknown, and its end (Deauthorized) is answered.
 fn tc_e_16() -> Step {
     let conn = registered()?;
     let tx = new_tx_id("E16");
-    event(&conn, "E05", "Started", "CablePluggedIn", 0, &tx, json!({}))?;
     let token = config::invalid_id_token();
-    let s = event_with_token(&conn, "E05", "Updated", "Authorized", 1, &tx, &token, json!({}))?;
-    kit::check(s != "Accepted", "E05", format!("the unknown token {token} not Accepted"), || format!("status {s}"))?;
-    event(&conn, "E05", "Ended", "Deauthorized", 2, &tx, json!({"transactionInfo": {"stoppedReason": "DeAuthorized"}})).map(|_| ())
+    let s = event_with_token(&conn, "E01.FR.11", "Started", "Authorized", 0, &tx, &token, json!({}))?;
+    kit::check(s == "Invalid" || s == "Unknown", "E01.FR.11", format!("the unknown token {token} Invalid or Unknown"), || format!("status {s}"))?;
+    event(&conn, "E06.FR.04", "Ended", "Deauthorized", 1, &tx, json!({"transactionInfo": {"stoppedReason": "DeAuthorized"}})).map(|_| ())
 }
 
 fn tc_e_21() -> Step {

@@ -1,0 +1,11 @@
+//! Where a case knowingly differs from its part-6 table, and why: errors in the table itself
+//! (a field it names that the message does not have, a value its enumeration lacks) and its
+//! "if … else" steps that the table index keeps one branch of. `fidelity` accepts a difference
+//! at a declared step; `coverage`, `list --json` and the report show the declarations.
+
+pub(crate) const DEVIATIONS: &[(&str, &[&str])] = &[
+    ("TC_B_21_CSMS", &["step 1: the reset kind OnIdle is checked in ResetRequest.type, because part 6 names it status, a field ResetRequest does not have"]),
+    ("TC_B_22_CSMS", &["step 1: the reset kind Immediate is checked in ResetRequest.type, because part 6 names it status, a field ResetRequest does not have"]),
+    ("TC_J_02_CSMS", &["step 3: the clock-aligned readings carry context Sample.Clock, because part 6's Sample.Circle is no ReadingContextEnumType value"]),
+    ("TC_C_39_CSMS", &["step 3: eventType Updated, because part 6 sends Updated when the transaction started already, as it did at the cable (EVConnectedPreSession)"]),
+];
