@@ -11,6 +11,7 @@ import re
 import sys
 
 TOKEN = re.compile(r"[A-Za-z0-9_.:+-]+")
+FR = re.compile(r"\b([A-Z][0-9]{2})[._]FR[._]([0-9]{2})\b")
 
 
 OPTIONAL = re.compile(r"Steps?\s+([0-9][0-9\s,&]*(?:and\s+[0-9]+)?)\s+(?:are|is)\s+optional(?!\s+after)")
@@ -42,7 +43,14 @@ def facts(case):
         if s.get("n") in optional:
             step["optional"] = True
         steps.append(step)
-    return {"id": case["id"], "sut": case.get("sut"), "steps": steps}
+    # The FR ids the table cites, in part 2's spelling (the index has some as C12_FR_02).
+    requirements = []
+    for r in case.get("requirements") or []:
+        for m in FR.finditer(r):
+            rid = f"{m.group(1)}.FR.{m.group(2)}"
+            if rid not in requirements:
+                requirements.append(rid)
+    return {"id": case["id"], "sut": case.get("sut"), "requirements": requirements, "steps": steps}
 
 
 def main():

@@ -37,6 +37,9 @@ pub struct Step {
 pub struct Table {
     pub id: String,
     pub sut: Option<String>,
+    /// The FR ids the table cites (part 2's spelling).
+    #[serde(default)]
+    pub requirements: Vec<String>,
     pub steps: Vec<Step>,
 }
 

@@ -8,8 +8,17 @@ use ocpp_core::case::{CaseMeta, Role};
 pub fn lint(cases: &[CaseMeta]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
+    let tables = crate::fidelity::tables();
     for c in cases {
         let id = &c.id;
+        // A case that carries a part-6 id claims what its table claims: every FR id the
+        // table cites is in its requirements (a use-case id such as B11 covers B11.FR.04).
+        if let Some(t) = tables.get(id).filter(|_| c.versions.contains(&ocpp_core::version::OcppVersion::V201)) {
+            let absent: Vec<&str> = t.requirements.iter().filter(|r| !c.requirements.iter().any(|l| crate::proof::covers(l, r))).map(String::as_str).collect();
+            if !absent.is_empty() {
+                problems.push(format!("{id}: part 6's table cites {}, which its requirements do not", absent.join(", ")));
+            }
+        }
         if !seen.insert(id.as_str()) {
             problems.push(format!("{id}: duplicate id"));
         }
@@ -71,6 +80,16 @@ mod tests {
 
     fn meta(id: &str, role: Role) -> CaseMeta {
         CaseMeta { suite: "s".into(), id: id.into(), title: "t".into(), versions: vec![OcppVersion::V201], role, profile: "core".into(), features: vec![], requirements: vec!["B01".into()], needs: vec![], timeout_ms: 1000, deviations: vec![] }
+    }
+
+    #[test]
+    fn a_part6_case_lists_its_table_s_requirements() {
+        let mut b01 = meta("TC_B_01_CS", Role::Csms);
+        b01.requirements = vec!["B01.FR.01".into()];
+        let all = lint(&[b01.clone()]).join("\n");
+        assert!(all.contains("part 6's table cites") && all.contains("B01.FR.05"), "{all}");
+        b01.requirements = vec!["B01".into()];
+        assert!(lint(&[b01]).is_empty(), "a use-case id covers its FR ids");
     }
 
     #[test]
