@@ -132,7 +132,16 @@ fn queued_while_offline(req: &str) -> Step<(Connection, String)> {
 fn queued_events(conn: &Connection, req: &str) -> Step {
     let ev = next_tx_event(conn, req, 10_000)?;
     let ok = ev["eventType"] == "Updated" && ev["offline"] == true && ev["meterValue"].as_array().is_some_and(|m| !m.is_empty());
-    kit::check(ok, req, "a queued TransactionEvent Updated with meter values and offline true", || ev.to_string())
+    kit::check(ok, req, "a queued TransactionEvent Updated with meter values and offline true", || ev.to_string())?;
+    // The rest of the queue is answered as it comes (part 6 TC_E_29/33_CS steps 5-6): up to
+    // the first event sent live again (offline absent) or a second of quiet.
+    while let Ok(call) = conn.expect_call(TX, 1_000) {
+        let _ = conn.reply(&call.message_id, "{}");
+        if kit::json(&call.payload)["offline"] != true {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn tc_e_29() -> Step {
