@@ -22,12 +22,21 @@ fn write_only(component: &Value, variable: &Value) -> bool {
 /// changes are recorded first, their values read beforehand, so that `restore` can set them
 /// back after the case.
 pub async fn call(conn: &Connection, action: &str, payload: Value, timeout: Duration) -> Result<CallOutcome, SessionError> {
-    let Some(model) = conn.model().filter(|_| conn.mode() == Mode::Case) else { return conn.call(action, payload, timeout).await };
+    if conn.model().is_none() || conn.mode() != Mode::Case {
+        return conn.call(action, payload, timeout).await;
+    }
     let before = read_before_change(conn, action, &payload, timeout).await;
+    call_knowing(conn, action, payload, &before, timeout).await
+}
+
+/// `call` for a CALL whose settings the caller has just read (`before`, from `values_read`):
+/// they are not read a second time.
+pub async fn call_knowing(conn: &Connection, action: &str, payload: Value, before: &Before, timeout: Duration) -> Result<CallOutcome, SessionError> {
+    let Some(model) = conn.model().filter(|_| conn.mode() == Mode::Case) else { return conn.call(action, payload, timeout).await };
     let outcome = conn.call(action, payload.clone(), timeout).await?;
     if let CallOutcome::Result(r) = &outcome {
         let mut m = model.lock().unwrap();
-        for undo in changes(conn.version(), action, &payload, r, &before) {
+        for undo in changes(conn.version(), action, &payload, r, before) {
             m.remember(undo);
         }
     }
@@ -72,6 +81,11 @@ fn read_request(version: OcppVersion, action: &str, payload: &Value) -> Option<(
 }
 
 /// The values a read (from `read_request`) returned.
+/// The settings a GetVariables (1.6 GetConfiguration) answer shows, as `call_knowing` takes them.
+pub fn values_read(version: OcppVersion, result: &Value) -> Before {
+    read_values(version, result)
+}
+
 fn read_values(version: OcppVersion, result: &Value) -> Before {
     if version == OcppVersion::V16 {
         let keys = result["configurationKey"].as_array().cloned().unwrap_or_default();

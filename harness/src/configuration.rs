@@ -2,7 +2,7 @@
 //! its steps ("Before (Preparations): Configuration State"). `harness/data/part6-configuration.json`
 //! has those that set a variable to a literal value (made from part 6's index by
 //! `scripts/part6-configuration.py`, names checked against part 2's device model); the host
-//! applies them once the station is ready for the case, through `baseline::call`, so the
+//! applies them once the station is ready for the case, through `baseline::call_knowing`, so the
 //! baseline sets them back afterwards. A state that cannot be made is one verdict with the
 //! reason, not a false one: a missing variable part 2 requires fails the case, a missing
 //! optional one (unless part 6 says "if implemented") or a refused one skips it.
@@ -89,10 +89,13 @@ impl State {
 async fn make(conn: &Connection, settings: &[Setting], timeout: Duration) -> Result<(), Verdict> {
     let trace = conn.trace();
     let data: Vec<Value> = settings.iter().map(|s| json!({"component": {"name": s.component}, "variable": {"name": s.variable}})).collect();
-    let read = match conn.call("GetVariables", json!({"getVariableData": data}), timeout).await {
-        Ok(CallOutcome::Result(r)) => r["getVariableResult"].as_array().cloned().unwrap_or_default(),
+    let answer = match conn.call("GetVariables", json!({"getVariableData": data}), timeout).await {
+        Ok(CallOutcome::Result(r)) => r,
         other => return Err(Verdict::Inconclusive(format!("part 6's configuration state: could not read the variables to set ({other:?})"))),
     };
+    let read = answer["getVariableResult"].as_array().cloned().unwrap_or_default();
+    // What the baseline sets back after the case: the values just read.
+    let before = crate::baseline::values_read(conn.version(), &answer);
     for s in settings {
         let now = read.iter().find(|r| r["component"]["name"] == s.component.as_str() && r["variable"]["name"] == s.variable.as_str());
         let status = now.and_then(|r| r["attributeStatus"].as_str()).unwrap_or("UnknownVariable");
@@ -105,7 +108,7 @@ async fn make(conn: &Connection, settings: &[Setting], timeout: Duration) -> Res
             continue;
         }
         let set = json!({"setVariableData": [{"component": {"name": s.component}, "variable": {"name": s.variable}, "attributeValue": s.value}]});
-        let answer = match crate::baseline::call(conn, "SetVariables", set, timeout).await {
+        let answer = match crate::baseline::call_knowing(conn, "SetVariables", set, &before, timeout).await {
             Ok(CallOutcome::Result(r)) => r["setVariableResult"][0]["attributeStatus"].as_str().unwrap_or_default().to_string(),
             Ok(CallOutcome::Error { code, .. }) => code,
             Err(e) => return Err(Verdict::Inconclusive(format!("part 6's configuration state: SetVariables {} = {}: {e}", s.name(), s.value))),

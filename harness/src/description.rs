@@ -147,8 +147,8 @@ impl DutDescription {
     /// The lab's word on an optional feature: claimed (in `features`, or by the part 5 PICS
     /// item that is that feature: the authorization cache is C-49), denied (the description
     /// has a `features` list, even an empty one, or PICS without it), or None when it has
-    /// neither. The one rule the
-    /// run follows is "the lab's word, else the station's configuration".
+    /// neither. The one rule the run follows is "the lab's word, else the station's
+    /// configuration".
     pub fn says(&self, feature: &str) -> Option<bool> {
         const PICS_OF: [(&str, &str); 1] = [("auth-cache", "C-49")];
         let claimed = self.features.iter().flatten().any(|f| f == feature) || PICS_OF.iter().any(|(f, item)| *f == feature && self.pics.iter().any(|p| p == item));
@@ -284,11 +284,11 @@ mod tests {
         // PICS without C-49: the lab says the station has no cache.
         let no_cache = DutDescription::parse("kind = \"charging-station\"\npics = [\"C-30\"]").unwrap();
         assert!(no_cache.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_err());
-        // Silent: the station's configuration decides what it can show (the cache), and a
-        // feature no setting shows is not assumed.
         // An empty list is the lab's word too: no optional features.
         let none = DutDescription::parse("kind = \"charging-station\"\nfeatures = []").unwrap();
         assert_eq!(none.says("auth-cache"), Some(false));
+        // Silent: the station's configuration decides what it can show (the cache), and a
+        // feature no setting shows is not assumed.
         let silent = DutDescription::parse("kind = \"charging-station\"").unwrap();
         assert_eq!(silent.says("auth-cache"), None);
         assert!(silent.applies(&meta("core", &["auth-cache"], Role::Csms), OcppVersion::V201).is_ok());

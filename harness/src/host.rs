@@ -72,6 +72,14 @@ pub struct CaseContext {
 }
 
 impl CaseContext {
+    /// Part 6's configuration state of the case, made on `conn` the first time the case asks
+    /// for the station; what cannot be made refuses the request (the runner then gives the
+    /// case the verdict `configuration::State::unmet` holds).
+    async fn configured(&self, conn: &Connection) -> Result<(), session::SessionError> {
+        let timeout = Duration::from_millis(u64::from(self.config.timing.response_ms));
+        self.configuration.apply(conn, timeout).await.map_err(session::SessionError::Refused)
+    }
+
     /// How the harness station dials `url` at `version` with `security`, in this case.
     pub fn dial<'a>(&'a self, url: &'a str, version: OcppVersion, security: &'a ocpp_core::security::Security) -> crate::own_station::Dial<'a> {
         station_dial(&self.config, url, version, security, &self.trace)
@@ -389,9 +397,9 @@ impl session::Host for CaseHost {
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
         match timed(&trace, false, "the station to be ready", crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
-            Ok(conn) => match self.ctx.configuration.apply(&conn, Duration::from_millis(u64::from(timing.response_ms))).await {
+            Ok(conn) => match self.ctx.configured(&conn).await {
                 Ok(()) => Ok(Ok(self.table.push(conn)?)),
-                Err(why) => Ok(Err(session::SessionError::Refused(why))),
+                Err(e) => Ok(Err(e)),
             },
             Err(e) => Ok(Err(to_wit_error(e))),
         }
@@ -425,11 +433,11 @@ impl session::Host for CaseHost {
         if !self.ctx.configuration.settings.is_empty() {
             let ready = timed(&trace, false, "the station to be ready", crate::states::ready(listener, &[], &c.timing, c.evses, &trace)).await;
             let made = match ready {
-                Ok(conn) => self.ctx.configuration.apply(&conn, Duration::from_millis(u64::from(c.timing.response_ms))).await,
+                Ok(conn) => self.ctx.configured(&conn).await,
                 Err(e) => return Ok(Err(to_wit_error(e))),
             };
-            if let Err(why) = made {
-                return Ok(Err(session::SessionError::Refused(why)));
+            if let Err(e) = made {
+                return Ok(Err(e));
             }
         }
         match timed(&trace, false, "the station to reach the state", crate::states::reach(listener, state, evse, &claim, &setup, &trace)).await {
