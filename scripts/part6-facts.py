@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Extract the facts `ocpp-harness fidelity` compares against from the OCA part 6 index
 (shared/ocpp-docs/v201/part6-index.json): per test case, each step's side, message and the
-field values it states. Only names and token-like values are kept (no prose: the OCA text is
+field values it states, and the message and field names each tool validation checks. Only names and token-like values are kept (no prose: the OCA text is
 CC BY-ND); placeholders such as "<Configured ...>" are dropped.
 
     scripts/part6-facts.py ../shared/ocpp-docs/v201/part6-index.json > harness/data/part6-steps.json
+
+(the reusable states are read from part6-reusable-states.json next to the index)
 """
 import json
 import re
@@ -26,7 +28,7 @@ def optional_steps(case):
     return numbers
 
 
-def facts(case):
+def facts(case, states):
     optional = optional_steps(case)
     steps = []
     for s in case.get("steps", []):
@@ -50,12 +52,38 @@ def facts(case):
             rid = f"{m.group(1)}.FR.{m.group(2)}"
             if rid not in requirements:
                 requirements.append(rid)
-    return {"id": case["id"], "sut": case.get("sut"), "requirements": requirements, "steps": steps}
+    return {"id": case["id"], "sut": case.get("sut"), "requirements": requirements, "steps": steps, "validations": validations(case, states)}
+
+
+PATH = re.compile(r"[A-Za-z0-9_.\[\]]+")
+
+
+def validations(case, states=None):
+    """The tool validations as the message they are about and the field paths they check
+    (names only, not the values or notes): the proof wants a case to fail when one of those
+    fields is wrong. A table that validates nothing of its own but goes through reusable
+    states (TC_B_01_CS is the state Booted) has theirs, marked with the state's name."""
+    out = []
+    if states is not None and not any(isinstance(v, dict) and v.get("message") for v in case.get("validations") or []):
+        for s in case.get("steps", []):
+            state = states.get((s.get("reusable_state"), case.get("sut")))
+            for v in validations(state) if state else []:
+                out.append(dict(v, state=s["reusable_state"]))
+        if out:
+            return out
+    for v in (case.get("validations") or []) + (case.get("post_validations") or []):
+        if not isinstance(v, dict) or not v.get("message") or not TOKEN.fullmatch(v["message"]):
+            continue
+        out.append({"step": v.get("step"), "message": v["message"], "fields": sorted(k for k in (v.get("checks") or {}) if PATH.fullmatch(k))})
+    return out
 
 
 def main():
     index = json.load(open(sys.argv[1]))
-    out = [facts(c) for c in index if c.get("id", "").startswith("TC_")]
+    # The reusable states sit next to the index (part6-reusable-states.json).
+    states_file = sys.argv[1].replace("part6-index.json", "part6-reusable-states.json")
+    states = {(s["name"], s.get("sut")): s for s in json.load(open(states_file))}
+    out = [facts(c, states) for c in index if c.get("id", "").startswith("TC_")]
     out.sort(key=lambda c: c["id"])
     json.dump(out, sys.stdout, indent=None, separators=(",", ":"))
     sys.stdout.write("\n")

@@ -33,7 +33,7 @@ impl World {
 
     /// Run one case of any loaded suite against the built-in DUT with these faults.
     pub fn run_in(&self, suite: &Suite, id: &str, faults: &[Fault]) -> anyhow::Result<CaseResult> {
-        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, ..Default::default() };
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults::new(faults.to_vec()) }, fresh_dut: true, ..Default::default() };
         self.run_with(suite, id, opts)
     }
 
@@ -46,13 +46,13 @@ impl World {
     /// Like `run_at` at profile 0, against the built-in DUT with `variants`, living for the
     /// case (its configuration read first, as in a run).
     pub fn run_variants(&self, id: &str, faults: &[Fault], variants: &[ocpp_sim::variant::Variant]) -> anyhow::Result<CaseResult> {
-        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, variants: variants.to_vec(), security: security(0)?, ..Default::default() };
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults::new(faults.to_vec()) }, variants: variants.to_vec(), security: security(0)?, ..Default::default() };
         self.run_with(&self.suite, id, opts)
     }
 
     /// Like `run_at`, at `version` (None: the case's first).
     pub fn run_at_version(&self, id: &str, faults: &[Fault], profile: u8, version: Option<ocpp_core::version::OcppVersion>) -> anyhow::Result<CaseResult> {
-        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults(faults.to_vec()) }, fresh_dut: true, security: security(profile)?, version, ..Default::default() };
+        let opts = RunOptions { dut: Dut::BuiltIn { faults: Faults::new(faults.to_vec()) }, fresh_dut: true, security: security(profile)?, version, ..Default::default() };
         self.run_with(&self.suite, id, opts)
     }
 }

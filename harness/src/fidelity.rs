@@ -41,6 +41,44 @@ pub struct Table {
     #[serde(default)]
     pub requirements: Vec<String>,
     pub steps: Vec<Step>,
+    /// The tool validations: the message each is about and the field paths it checks.
+    #[serde(default)]
+    pub validations: Vec<Validation>,
+}
+
+/// A tool validation of a part-6 table, as names only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Validation {
+    pub step: Option<u32>,
+    /// "GetVariablesResponse", "StatusNotificationRequest"...
+    pub message: String,
+    /// Part 6's paths: "idTokenInfo.status", "GetVariableResultType[0].attributeStatus".
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// The reusable state it comes from, for a table that validates nothing of its own.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+impl Validation {
+    /// The action of the message it is about, and whether that message is a request.
+    pub fn action(&self) -> (&str, bool) {
+        match self.message.strip_suffix("Request") {
+            Some(a) => (a, true),
+            None => (self.message.strip_suffix("Response").unwrap_or(&self.message), false),
+        }
+    }
+
+    /// Whether the payload key path `path` (keys joined by '.', no indices) is a field one of
+    /// its checks reads: the check's keys, type names and indices left out, occur in it in a
+    /// row (a check of an object reads every field below it).
+    pub fn reads(&self, path: &str) -> bool {
+        let keys: Vec<&str> = path.split('.').collect();
+        self.fields.iter().any(|f| {
+            let want: Vec<&str> = f.split('.').map(|k| k.split('[').next().unwrap_or(k)).filter(|k| !(k.ends_with("Type") && k.starts_with(char::is_uppercase))).collect();
+            !want.is_empty() && keys.windows(want.len()).any(|w| w == want.as_slice())
+        })
+    }
 }
 
 /// Every table of part 6 (OCPP 2.0.1), by test case id.
@@ -124,6 +162,12 @@ fn messages(wire: &[WireEntry]) -> Vec<Msg> {
         out.push(Msg { by_tool: w.dir == Dir::Tx, kind: if kind == 6 { 2 } else { kind }, id: id.to_string(), action, payload });
     }
     out
+}
+
+/// The messages the DUT sent (its CALLs and the CALLRESULTs it answered with): action,
+/// whether a request, payload.
+pub fn dut_messages(wire: &[WireEntry]) -> Vec<(String, bool, Value)> {
+    messages(wire).into_iter().filter(|m| !m.by_tool && matches!(m.kind, 2 | 3) && !m.action.is_empty()).map(|m| (m.action, m.kind == 2, m.payload)).collect()
 }
 
 /// Compare a case's wire log with its table: the differences, none when faithful.
@@ -290,6 +334,20 @@ fn same(v: &Value, stated: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_validation_reads_the_fields_it_names() {
+        let v = Validation { step: Some(2), message: "GetVariablesResponse".into(), fields: vec!["GetVariableResultType[0].attributeStatus".into(), "idTokenInfo".into()], state: None };
+        assert_eq!(v.action(), ("GetVariables", false));
+        assert!(v.reads("getVariableResult.attributeStatus"));
+        assert!(!v.reads("getVariableResult.attributeValue"));
+        // A check of an object reads what is below it.
+        assert!(v.reads("idTokenInfo.status"));
+        assert!(!v.reads("status"));
+        let r = Validation { step: None, message: "AuthorizeRequest".into(), fields: vec!["idToken.idToken".into()], state: None };
+        assert_eq!(r.action(), ("Authorize", true));
+        assert!(r.reads("idToken.idToken") && !r.reads("idToken.type"));
+    }
 
     fn frame(seq: usize, dir: Dir, text: &str) -> WireEntry {
         WireEntry { seq, t_ms: seq as f64, dir, text: text.to_string(), note: None }

@@ -1,13 +1,15 @@
 //! The mutation proof: a verdict is only worth something if a broken DUT makes the case fail,
 //! and for the case's own reason. A failure in a shared step (the registration every case
-//! starts with) or one only the host saw does not count: the failure must cite one of the
-//! case's requirements. `ocpp-harness prove` runs it for any suite, the harness's own tests
-//! for the built-in one.
+//! starts with), in the case's preparation (inconclusive, citing nothing) or one only the
+//! host saw does not count: the failure must cite one of the case's requirements, and the
+//! mutation must be of something the case claims — one field a check reads (a TC case: one
+//! its part-6 validations check), or the answer itself where answering is the claim.
+//! `ocpp-harness prove` runs it for any suite, the harness's own tests for the built-in one.
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use ocpp_core::{case::{CaseMeta, Verdict}, security::Security, trace::WireEntry};
+use ocpp_core::{case::{CaseMeta, Verdict}, security::Security};
 use ocpp_sim::{Fault, Faults};
 use ocpp_report::CaseResult;
 use crate::{host::{Host, Suite}, runner::{Dut, RunOptions, Runner}};
@@ -46,22 +48,6 @@ pub fn own_requirement(meta: &CaseMeta, r: &CaseResult) -> Option<String> {
     }
 }
 
-/// Actions of the CALLs in a wire log (both directions), latest first: the ones a case is
-/// about tend to come after the boot that every case starts with.
-pub fn actions_in(wire: &[WireEntry]) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for e in wire {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.text) else { continue };
-        if v[0] == 2 {
-            if let Some(a) = v[2].as_str().filter(|a| !seen.iter().any(|s| s == a)) {
-                seen.push(a.to_string());
-            }
-        }
-    }
-    seen.reverse();
-    seen
-}
-
 /// Security material per profile (profile 0 needs none), made once per process: a proof runs
 /// a case many times.
 pub fn security(profile: u8, station_id: &str) -> anyhow::Result<Security> {
@@ -81,7 +67,7 @@ pub fn security(profile: u8, station_id: &str) -> anyhow::Result<Security> {
 /// Run `meta` once against a fresh reference DUT with `faults` at `profile`.
 pub async fn run_once(host: &Arc<Host>, suite: &Suite, meta: &CaseMeta, base: &RunOptions, faults: &[Fault], profile: u8) -> anyhow::Result<CaseResult> {
     let mut opts = base.clone();
-    opts.dut = Dut::BuiltIn { faults: Faults(faults.to_vec()) };
+    opts.dut = Dut::BuiltIn { faults: Faults::new(faults.to_vec()) };
     opts.fresh_dut = true;
     if opts.security.profile != profile {
         opts.security = security(profile, &opts.config.station_id)?;
@@ -103,31 +89,208 @@ pub async fn home_run(host: &Arc<Host>, suite: &Suite, meta: &CaseMeta, base: &R
     Ok(last.expect("four profiles tried"))
 }
 
-/// Prove `meta`: first the `given` mutations (e.g. expectation files), then a schema-valid
-/// wrong value in each message the correct DUT exchanged with it, then (a CSMS's operator
-/// cases) a CSMS that ignores its operator, then each message refused as NotImplemented.
+/// One field of a message the DUT sends that a check of the case reads, and why the proof
+/// thinks so (the part-6 validation, or a failure when every field of the message was wrong).
+#[derive(Debug, Clone)]
+struct Read {
+    action: String,
+    path: String,
+    because: String,
+}
+
+/// What a case claims, as the proof reads it. A TC case claims what its part-6 table's tool
+/// validations check (or, where it has none, the values its DUT steps state and the answers
+/// the DUT gives); an own case claims whatever its checks read, found by making each of the
+/// DUT's messages wrong, then each field of the one that failed it.
+#[derive(Debug, Default)]
+struct Claims {
+    /// Fields a part-6 validation reads, in the table's order.
+    validated: Vec<Read>,
+    /// No table: the actions of the DUT's messages, latest first, each with its fields.
+    search: Vec<(String, Vec<String>)>,
+    /// Actions whose answer is itself the claim: refusing them (NotImplemented, silence) may
+    /// prove the case. Part 6 validates the DUT's answer to them, or an own case is about
+    /// OCPP-J's RPC framework.
+    answering: Vec<String>,
+    /// The DUT's own requests are what part 6 validates, so a CSMS that ignores its operator
+    /// (and never sends them) must fail the case.
+    sends: bool,
+    /// The DUT answered with a CALLERROR: its error code is a field a check may read.
+    errors: bool,
+    /// How many messages of each action the DUT sent.
+    sent: Vec<String>,
+}
+
+impl Claims {
+    fn count(&self, action: &str) -> usize {
+        self.sent.iter().filter(|a| *a == action).count().max(1)
+    }
+}
+
+fn claims(meta: &CaseMeta, baseline: &CaseResult) -> Claims {
+    use ocpp_core::schema::Direction;
+    let sent = crate::fidelity::dut_messages(&baseline.trace.wire);
+    // (action, is request) -> the fields wrong-field can change, in message order.
+    let mut fields: Vec<((String, bool), Vec<String>)> = vec![];
+    for (action, request, payload) in &sent {
+        let dir = if *request { Direction::Request } else { Direction::Response };
+        let found = ocpp_sim::mutable_fields(baseline.version, action, dir, payload);
+        let key = (action.clone(), *request);
+        match fields.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, known)) => known.extend(found.into_iter().filter(|f| !known.contains(f)).collect::<Vec<_>>()),
+            None => fields.push((key, found)),
+        }
+    }
+    let of = |action: &str, request: bool| fields.iter().find(|((a, r), _)| a == action && *r == request).map(|(_, f)| f.clone()).unwrap_or_default();
+    let mut c = Claims { sent: sent.iter().map(|(a, _, _)| a.clone()).collect(), errors: baseline.trace.wire.iter().any(|w| w.dir == ocpp_core::trace::Dir::Rx && w.text.trim_start().starts_with("[4")), ..Claims::default() };
+    let tables = crate::fidelity::tables();
+    if let Some(table) = tables.get(&meta.id) {
+        // Where a table validates nothing of its own, the values its DUT steps state are what
+        // it checks (not those of a step part 6 calls optional).
+        let from_steps: Vec<crate::fidelity::Validation>;
+        let validations = if table.validations.is_empty() {
+            from_steps = table.steps.iter().filter(|s| s.by == "SUT" && !s.optional).map(|s| crate::fidelity::Validation { step: s.n, message: s.message.clone(), fields: s.fields.keys().cloned().collect(), state: None }).collect();
+            &from_steps
+        } else {
+            &table.validations
+        };
+        for v in validations {
+            let (action, request) = v.action();
+            let known = of(action, request);
+            let step = v.step.map_or_else(|| "a validation".to_string(), |n| format!("step {n}"));
+            let step = match &v.state {
+                Some(state) => format!("{state} {step}"),
+                None => step,
+            };
+            if request && v.fields.is_empty() {
+                // The message itself is validated: any of its fields.
+                if !known.is_empty() && !c.search.iter().any(|(a, _)| a == action) {
+                    c.search.push((action.to_string(), known.clone()));
+                }
+            }
+            for path in known.iter().filter(|p| v.reads(p)) {
+                if !c.validated.iter().any(|r| r.action == action && r.path == *path) {
+                    c.validated.push(Read { action: action.to_string(), path: path.clone(), because: format!("part 6 {step}: {}", v.message) });
+                }
+            }
+            if request {
+                c.sends = true;
+            } else if !c.answering.iter().any(|a| a == action) && sent.iter().any(|(a, r, _)| a == action && !r) {
+                c.answering.push(action.to_string());
+            }
+        }
+        if !c.validated.is_empty() || !c.search.is_empty() || !c.answering.is_empty() {
+            return c;
+        }
+    }
+    // No table, or one that states nothing a message could show: whatever the case's checks
+    // read, and the answers its requirements name ("1.6 StopTransaction"), or every answer of
+    // a case about OCPP-J's RPC framework, latest first.
+    c.search = fields.iter().rev().map(|((a, _), f)| (a.clone(), f.clone())).collect();
+    // A TC case here has a table whose steps name no message ("the CSMS responds
+    // accordingly"): the DUT's answers are what it claims.
+    let tabled = tables.contains_key(&meta.id);
+    let named = |a: &str| tabled || meta.id.contains("_RPC_") || meta.requirements.iter().any(|r| r.split_whitespace().any(|w| w == a));
+    for (a, request, _) in sent.iter().rev() {
+        if !request && named(a) && !c.answering.contains(a) {
+            c.answering.push(a.clone());
+        }
+    }
+    c.sends = true;
+    c
+}
+
+/// Prove `meta`: the failure must come from one of the case's checks (a verdict citing one of
+/// its requirements: preparation that fails is inconclusive) and be caused by something the
+/// case claims. Tried in turn: the `given` mutations (expectation files); one wrong field at a
+/// time where a check reads it (for a TC case, a field its part-6 validations check); a CSMS
+/// that ignores its operator, where the DUT's own requests are the claim; refusing or not
+/// answering an action, only where the answer itself is the claim; last, each misbehaviour
+/// the reference DUT can be switched to.
 pub async fn prove(host: &Arc<Host>, suite: &Suite, meta: &CaseMeta, base: &RunOptions, given: &[Mutation]) -> anyhow::Result<Proof> {
     let (profile, baseline) = home_run(host, suite, meta, base).await?;
     if !matches!(baseline.verdict, Verdict::Pass) {
         return Ok(Proof::DoesNotPass { verdict: baseline.verdict.name().into(), reason: baseline.reason });
     }
+    let claims = claims(meta, &baseline);
     let mut tried = Vec::new();
-    let actions = actions_in(&baseline.trace.wire);
-    let wrong_values = actions.clone().into_iter().map(|a| Mutation { label: format!("wrong-value:{a}"), faults: vec![Fault::WrongValue(Some(a))], profile });
-    // A case that only needs its messages taken must fail when one is refused.
-    let refused = actions.into_iter().map(|a| Mutation { label: format!("not-implemented:{a}"), faults: vec![Fault::NotImplemented(Some(a))], profile });
-    // A CSMS that does not do what its operator asked must fail a case the operator drives.
-    let operated = meta.role == ocpp_core::case::Role::ChargingStation && meta.needs.iter().any(|n| n == "csms-trigger");
-    let ignored = operated.then(|| Mutation { label: "ignore-operator".into(), faults: vec![Fault::IgnoreOperator], profile });
-    for m in given.iter().cloned().chain(wrong_values).chain(ignored).chain(refused) {
-        let r = run_once(host, suite, meta, base, &m.faults, m.profile).await?;
+    let mut attempt = async |label: String, faults: Vec<Fault>, profile: u8| -> anyhow::Result<Option<Proof>> {
+        let r = run_once(host, suite, meta, base, &faults, profile).await?;
         if let Some(requirement) = own_requirement(meta, &r) {
-            return Ok(Proof::Proven { by: m.label, requirement });
+            return Ok(Some(Proof::Proven { by: label, requirement }));
         }
         tried.push(match &r.verdict {
-            Verdict::Fail { requirement, .. } => format!("{}: fail citing {}", m.label, requirement.as_deref().unwrap_or("nothing")),
-            v => format!("{}: {}", m.label, v.name()),
+            Verdict::Fail { requirement, .. } => format!("{label}: fail citing {}", requirement.as_deref().unwrap_or("nothing")),
+            v => format!("{label}: {}", v.name()),
         });
+        Ok(None)
+    };
+    for m in given {
+        if let Some(p) = attempt(m.label.clone(), m.faults.clone(), m.profile).await? {
+            return Ok(p);
+        }
+    }
+    for r in &claims.validated {
+        // All of the DUT's messages of the action wrong, then (where it sent several, e.g. a
+        // boot before the reboot part 6 validates) from the second on, and so on.
+        for from in 1..=claims.count(&r.action) {
+            let f = Fault::WrongField(r.action.clone(), r.path.clone(), from);
+            if let Some(p) = attempt(format!("{f} ({})", r.because), vec![f], profile).await? {
+                return Ok(p);
+            }
+        }
+    }
+    for (action, fields) in &claims.search {
+        // Every field of the message wrong at once first (from the first message of the
+        // action, then from a later one, past preparation that sends it too): only a message
+        // that fails the case so is worth trying field by field.
+        for from in 1..=claims.count(action) {
+            let all = Fault::WrongField(action.clone(), "*".into(), from);
+            if attempt(all.to_string(), vec![all], profile).await?.is_none() {
+                continue;
+            }
+            for path in fields {
+                let f = Fault::WrongField(action.clone(), path.clone(), from);
+                if let Some(p) = attempt(format!("{f} (a check reads it)"), vec![f], profile).await? {
+                    return Ok(p);
+                }
+            }
+            break;
+        }
+    }
+    if claims.errors {
+        if let Some(p) = attempt("wrong-error-code (the DUT's CALLERROR)".into(), vec![Fault::WrongErrorCode], profile).await? {
+            return Ok(p);
+        }
+    }
+    let operated = meta.role == ocpp_core::case::Role::ChargingStation && meta.needs.iter().any(|n| n == "csms-trigger");
+    if operated && claims.sends {
+        if let Some(p) = attempt("ignore-operator".into(), vec![Fault::IgnoreOperator], profile).await? {
+            return Ok(p);
+        }
+    }
+    for a in &claims.answering {
+        // Refused from the first answer on, then from a later one (past preparation that
+        // sends the same message, e.g. the Started event before the Ended one a case is about).
+        // Silence costs a time-out, so every refusal is tried first.
+        let from = |n: usize| Some(if n == 1 { a.clone() } else { format!("{a}@{n}") });
+        let n = claims.count(a);
+        let refusals = (1..=n).map(|n| Fault::NotImplemented(from(n))).chain((1..=n).map(|n| Fault::NoAnswer(from(n))));
+        for f in refusals {
+            if let Some(p) = attempt(format!("{f} (the answer is the claim)"), vec![f], profile).await? {
+                return Ok(p);
+            }
+        }
+    }
+    // Last, each misbehaviour the reference DUT can be switched to (a case like TC_C_04_CS is
+    // about what the DUT must not do, which no single wrong field shows).
+    for (name, f) in Fault::behaviours() {
+        if matches!(f, Fault::IgnoreOperator | Fault::WrongErrorCode) {
+            continue;
+        }
+        if let Some(p) = attempt(format!("{name} (a broken behaviour)"), vec![f], profile).await? {
+            return Ok(p);
+        }
     }
     Ok(Proof::Unproven { tried })
 }

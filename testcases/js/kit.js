@@ -32,6 +32,25 @@ export class Skip extends Error {}
 /** The DUT could not be brought into the state the case needs: no conformance claim. */
 export class Inconclusive extends Error {}
 
+/**
+ * Preparation, not a check: `setup('what it prepares', () => …)` turns a failure inside into an
+ * inconclusive verdict citing no requirement. Only checks make claims; the mutation proof never
+ * counts a failed preparation as the case catching a broken DUT.
+ */
+export function setup(what, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof Fail) throw new Inconclusive(`preparation failed (${what}): expected ${e.expected}; observed ${e.observed}`);
+    throw e;
+  }
+}
+
+/** A CALL made only to prepare the case: no answer, or a CALLERROR, is inconclusive. */
+export function prepare(conn, action, payload, timeoutMs = 10000) {
+  return setup(action, () => call(conn, '', action, payload, timeoutMs));
+}
+
 export function check(ok, requirement, expected, observed) {
   if (!ok) throw new Fail(requirement, expected, typeof observed === 'function' ? observed() : observed);
 }

@@ -1,6 +1,6 @@
 // Cases written in JavaScript: the same contract as the Rust suite.
 import { validIdTokens } from 'ocpp:harness/config@0.1.0';
-import { call, check, connectCsms, csmsTrigger, expect, expectAndReply, expectSilence, now, plug, rawExchange, reachStation, rebootStation, reply, testCase } from './kit.js';
+import { call, check, prepare, connectCsms, csmsTrigger, expect, expectAndReply, expectSilence, now, plug, rawExchange, reachStation, rebootStation, reply, testCase } from './kit.js';
 
 export { suite } from './kit.js';
 
@@ -15,14 +15,14 @@ testCase({ id: 'OH_JS_B_01_CSMS', title: 'JavaScript: the CSMS accepts a cold bo
 
 testCase({ id: 'OH_JS_G_01_CSMS', title: 'JavaScript: a Heartbeat is answered with the current time', role: 'charging-station', requirements: ['G02'] }, () => {
   const conn = connectCsms('G02');
-  call(conn, 'B01', 'BootNotification', BOOT);
+  prepare(conn, 'BootNotification', BOOT);
   const r = call(conn, 'G02', 'Heartbeat', {});
   check(typeof r.currentTime === 'string' && !Number.isNaN(Date.parse(r.currentTime)), 'G02', 'currentTime as a date-time', JSON.stringify(r));
 });
 
 testCase({ id: 'OH_JS_C_01_CSMS', title: 'JavaScript: a token the CSMS knows is Accepted', role: 'charging-station', requirements: ['C01'] }, () => {
   const conn = connectCsms('C01');
-  call(conn, 'B01', 'BootNotification', BOOT);
+  prepare(conn, 'BootNotification', BOOT);
   const token = validIdTokens()[0];
   const r = call(conn, 'C01', 'Authorize', { idToken: { idToken: token, type: 'ISO14443' } });
   check(r.idTokenInfo.status === 'Accepted', 'C01', `Accepted for the known token ${token}`, JSON.stringify(r.idTokenInfo));
@@ -48,7 +48,7 @@ testCase({ id: 'OH_JS_E_01_CS', title: 'JavaScript: from EnergyTransferStarted, 
 
 testCase({ id: 'OH_JS_RPC_01_CSMS', title: "JavaScript: an unknown action is answered NotImplemented with the CALL's message id", role: 'charging-station', requirements: ['OCPP-J 4.3'] }, () => {
   const conn = connectCsms('OCPP-J 4.3');
-  call(conn, 'B01', 'BootNotification', BOOT);
+  prepare(conn, 'BootNotification', BOOT);
   const answer = rawExchange(conn, 'OCPP-J 4.3', '[2,"js-rpc-1","OhNoSuchAction",{}]');
   check(answer[0] === 4 && answer[1] === 'js-rpc-1', 'OCPP-J 4.3', "a CALLERROR with the CALL's message id", JSON.stringify(answer));
   check(answer[2] === 'NotImplemented', 'OCPP-J 4.3', 'error code NotImplemented', `error code ${answer[2]}`);
@@ -56,7 +56,7 @@ testCase({ id: 'OH_JS_RPC_01_CSMS', title: "JavaScript: an unknown action is ans
 
 testCase({ id: 'OH_JS_F_06_CSMS', title: 'JavaScript: the CSMS sends the UnlockConnector its operator asks for, once', role: 'charging-station', requirements: ['F05'], needs: ['csms-trigger'] }, () => {
   const conn = connectCsms('F05');
-  call(conn, 'B01', 'BootNotification', BOOT);
+  prepare(conn, 'BootNotification', BOOT);
   csmsTrigger(conn, 'UnlockConnector', { evseId: 1, connectorId: 1 });
   const c = expect(conn, 'F05', 'UnlockConnector');
   check(c.payload.evseId === 1 && c.payload.connectorId === 1, 'F05', 'EVSE 1, connector 1, as the operator asked', JSON.stringify(c.payload));

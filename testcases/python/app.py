@@ -1,5 +1,5 @@
 """Cases written in Python: the same contract as the Rust suite, one module per suite."""
-from ocpp_kit import Suite, call, case, check, connect_csms, csms_trigger, expect, expect_and_reply, expect_silence, info, now, plug, raw_exchange, reach_station, reboot_station, reply  # noqa: F401 (Suite is the export)
+from ocpp_kit import Suite, call, case, prepare, check, connect_csms, csms_trigger, expect, expect_and_reply, expect_silence, info, now, plug, raw_exchange, reach_station, reboot_station, reply  # noqa: F401 (Suite is the export)
 
 from wit_world.imports import config
 
@@ -17,7 +17,7 @@ def boot_accepted():
 @case("OH_PY_C_01_CSMS", "Python: a token the CSMS knows is Accepted, an unknown one is not", role="charging-station", requirements=["C01"])
 def authorize():
     conn = connect_csms("C01")
-    call(conn, "B01", "BootNotification", BOOT)
+    prepare(conn, "BootNotification", BOOT)
     good = config.valid_id_tokens()[0]
     r = call(conn, "C01", "Authorize", {"idToken": {"idToken": good, "type": "ISO14443"}})
     check(r["idTokenInfo"]["status"] == "Accepted", "C01", f"Accepted for the known token {good}", lambda: str(r["idTokenInfo"]))
@@ -49,7 +49,7 @@ def cable_out_ends_transaction():
 @case("OH_PY_RPC_01_CSMS", "Python: an unknown action is answered NotImplemented with the CALL's message id", role="charging-station", requirements=["OCPP-J 4.3"])
 def unknown_action():
     conn = connect_csms("OCPP-J 4.3")
-    call(conn, "B01", "BootNotification", BOOT)
+    prepare(conn, "BootNotification", BOOT)
     answer = raw_exchange(conn, "OCPP-J 4.3", '[2,"py-rpc-1","OhNoSuchAction",{}]')
     check(answer[0] == 4 and answer[1] == "py-rpc-1", "OCPP-J 4.3", "a CALLERROR with the CALL's message id", str(answer))
     check(answer[2] == "NotImplemented", "OCPP-J 4.3", "error code NotImplemented", f"error code {answer[2]}")
@@ -58,7 +58,7 @@ def unknown_action():
 @case("OH_PY_F_06_CSMS", "Python: the CSMS sends the UnlockConnector its operator asks for, once", role="charging-station", requirements=["F05"], needs=["csms-trigger"])
 def unlock_connector():
     conn = connect_csms("F05")
-    call(conn, "B01", "BootNotification", BOOT)
+    prepare(conn, "BootNotification", BOOT)
     csms_trigger(conn, "UnlockConnector", {"evseId": 1, "connectorId": 1})
     c = expect(conn, "F05", "UnlockConnector")
     check(c.payload.get("evseId") == 1 and c.payload.get("connectorId") == 1, "F05", "EVSE 1, connector 1, as the operator asked", str(c.payload))

@@ -59,6 +59,29 @@ class Inconclusive(Exception):
     """The DUT could not be brought into the state the case needs: no conformance claim."""
 
 
+class setup:
+    """Preparation, not a check: `with setup("what it prepares"):` turns a failure inside into
+    an inconclusive verdict citing no requirement. Only checks make claims; the mutation proof
+    never counts a failed preparation as the case catching a broken DUT."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, err, tb):
+        if isinstance(err, Fail):
+            raise Inconclusive(f"preparation failed ({self.what}): expected {err.expected}; observed {err.observed}") from None
+        return False
+
+
+def prepare(conn, action, payload, timeout_ms=10_000):
+    """A CALL made only to prepare the case: no answer, or a CALLERROR, is inconclusive."""
+    with setup(action):
+        return call(conn, "", action, payload, timeout_ms)
+
+
 def check(ok, requirement, expected, observed):
     """Fail with `observed` (a string, or a function giving one) unless `ok`."""
     if not ok:

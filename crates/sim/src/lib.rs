@@ -9,7 +9,7 @@ pub mod hostile;
 pub mod station;
 pub mod variant;
 
-use std::{fmt, str::FromStr, time::Duration};
+use std::{collections::HashMap, fmt, str::FromStr, sync::{Arc, Mutex}, time::Duration};
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
@@ -21,7 +21,8 @@ use ocpp_core::{frame::Frame, schema::{self, Direction}, version::OcppVersion};
 pub const LATE_ANSWER: Duration = Duration::from_secs(20);
 
 /// One way of misbehaving. Faults that name an action (`no-answer:Heartbeat`) apply to that
-/// action only; without one they apply to every action they can.
+/// action only (`no-answer:Heartbeat@2`: from the DUT's second message of it on); without one
+/// they apply to every action they can.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Station: never send BootNotification.
@@ -45,6 +46,13 @@ pub enum Fault {
     /// The DUT's CALL or CALLRESULT stays schema-valid but one enumerated value (a status,
     /// a reason...) is swapped for another the schema allows: behaviour, not syntax, is wrong.
     WrongValue(Option<String>),
+    /// The DUT's `action` messages (CALLs or answers) carry a wrong but schema-valid value at
+    /// one field: `path` is its key path without array indices (`idTokenInfo.status`), `*`
+    /// every field. Strings and ids change too (see `wrong_leaf`), so a case that reads a
+    /// field can be shown to fail when only that field is wrong. The third value is the first
+    /// of the DUT's `action` messages to change (1: all; 2: from the second on, so a
+    /// registration before the step part 6 validates goes through): `@2` after the path.
+    WrongField(String, String, usize),
     /// Station: ignore the intervals the CSMS sets (heartbeat, boot retry, connection time-out);
     /// retry boots after 1 s.
     IgnoreInterval,
@@ -52,6 +60,9 @@ pub enum Fault {
     IgnoreRegistration,
     /// Station: treat every authorization answer as Accepted.
     AcceptAnyToken,
+    /// Station: any Accepted token presented during a transaction ends it, not only the one
+    /// that started it (C01.FR.03, E07: another token may stop it only through its group).
+    StopForAnyToken,
     /// Station: send CALLs without waiting for the answer to the previous one.
     PipelineCalls,
     /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
@@ -204,6 +215,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-certificate", Fault::AcceptAnyCertificate),
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),
+    ("stop-for-any-token", Fault::StopForAnyToken),
     ("error-details-text", Fault::ErrorDetailsText),
     ("truncate-message-id", Fault::TruncateMessageId),
     ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),
@@ -264,7 +276,13 @@ impl Hostile {
 
 impl Fault {
     /// Faults that take an optional action (`no-answer:Heartbeat`).
-    const WITH_ACTION: [&str; 6] = ["schema-violation", "wrong-message-id", "late-answer", "no-answer", "not-implemented", "wrong-value"];
+    const WITH_ACTION: [&str; 7] = ["schema-violation", "wrong-message-id", "late-answer", "no-answer", "not-implemented", "wrong-value", "wrong-field"];
+
+    /// The faults that switch on a misbehaviour (not a hostile frame, not a per-action
+    /// fault): what `prove` tries last, each a broken DUT a case may be the one to catch.
+    pub fn behaviours() -> impl Iterator<Item = (&'static str, Fault)> {
+        SWITCHES.iter().map(|(n, f)| (*n, f.clone()))
+    }
 
     /// Every fault name, for error messages and `--help`.
     pub fn names() -> Vec<&'static str> {
@@ -289,6 +307,18 @@ impl FromStr for Fault {
             "no-answer" => Ok(Fault::NoAnswer(action)),
             "not-implemented" => Ok(Fault::NotImplemented(action)),
             "wrong-value" => Ok(Fault::WrongValue(action)),
+            "wrong-field" => {
+                let usage = || "fault wrong-field takes ACTION:PATH[@N] (wrong-field:Authorize:idTokenInfo.status, @2: from the second message on)".to_string();
+                let (a, path) = action.as_deref().and_then(|a| a.split_once(':')).ok_or_else(usage)?;
+                let (path, from) = match path.rsplit_once('@') {
+                    Some((p, n)) => (p, n.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(usage)?),
+                    None => (path, 1),
+                };
+                if a.is_empty() || path.is_empty() {
+                    return Err(usage());
+                }
+                Ok(Fault::WrongField(a.to_string(), path.to_string(), from))
+            }
             other => match SWITCHES.iter().find(|(n, _)| *n == other) {
                 Some((_, f)) => plain(f.clone()),
                 None => match Hostile::named(other) {
@@ -309,6 +339,8 @@ impl fmt::Display for Fault {
             Fault::NoAnswer(a) => ("no-answer", a.as_ref()),
             Fault::NotImplemented(a) => ("not-implemented", a.as_ref()),
             Fault::WrongValue(a) => ("wrong-value", a.as_ref()),
+            Fault::WrongField(a, path, 1) => return write!(f, "wrong-field:{a}:{path}"),
+            Fault::WrongField(a, path, from) => return write!(f, "wrong-field:{a}:{path}@{from}"),
             Fault::Hostile(h) => (h.name(), None),
             switch => (SWITCHES.iter().find(|(_, f)| f == switch).map_or("?", |(n, _)| *n), None),
         };
@@ -319,17 +351,40 @@ impl fmt::Display for Fault {
     }
 }
 
+/// The faults a DUT has, and (shared by its clones) how many messages of each action it has
+/// sent, for faults that start at a later message.
 #[derive(Debug, Clone, Default)]
-pub struct Faults(pub Vec<Fault>);
+pub struct Faults(pub Vec<Fault>, Arc<Mutex<HashMap<String, usize>>>);
 
 impl Faults {
+    pub fn new(faults: Vec<Fault>) -> Faults {
+        Faults(faults, Default::default())
+    }
+
     pub fn has(&self, f: &Fault) -> bool {
         self.0.contains(f)
     }
 
-    /// Whether a fault of this kind applies to `action`.
+    /// Whether a fault of this kind applies to `action`: every action, the one named, or
+    /// (`Action@N`) the one named from the DUT's Nth message of it on.
     fn matches(&self, action: &str, kind: impl Fn(&Fault) -> Option<&Option<String>>) -> bool {
-        self.0.iter().filter_map(kind).any(|a| a.as_deref().is_none_or(|a| a == action))
+        self.0.iter().filter_map(kind).any(|a| match a.as_deref() {
+            None => true,
+            Some(a) => match a.split_once('@') {
+                Some((name, n)) => name == action && n.parse::<usize>().is_ok_and(|n| self.seen(action) >= n),
+                None => a == action,
+            },
+        })
+    }
+
+    /// Count one more message of `action` sent by the DUT (a CALL or its answer).
+    fn bump(&self, action: &str) {
+        *self.1.lock().unwrap_or_else(|e| e.into_inner()).entry(action.to_string()).or_default() += 1;
+    }
+
+    /// How many messages of `action` the DUT has sent, the one being sent included.
+    fn seen(&self, action: &str) -> usize {
+        self.1.lock().unwrap_or_else(|e| e.into_inner()).get(action).copied().unwrap_or_default()
     }
 
     pub fn hostile(&self) -> Option<Hostile> {
@@ -348,6 +403,20 @@ impl Faults {
     pub fn alter(&self, version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) {
         if self.wrong_value(action) {
             swap_enum(version, action, dir, payload);
+        }
+        // A CALL of the DUT is counted here, an answer in `answer`.
+        if dir == Direction::Request {
+            self.bump(action);
+        }
+        let n = self.seen(action);
+        {
+            for f in &self.0 {
+                if let Fault::WrongField(a, path, from) = f {
+                    if a == action && n >= *from {
+                        wrong_field(version, action, dir, payload, path);
+                    }
+                }
+            }
         }
         if self.schema_violation(action) {
             corrupt(version, action, dir, payload);
@@ -416,6 +485,117 @@ pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &m
     walk(&schema, &schema, payload)
 }
 
+/// The schema of `s` with a local `$ref` followed.
+fn resolved<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
+    match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+        Some(name) => root.get("definitions").and_then(|d| d.get(name)).unwrap_or(s),
+        None => s,
+    }
+}
+
+/// Visit every leaf of `v` (a value that is not an object or array) with its key path (keys
+/// joined by '.', array indices left out) and its schema.
+fn leaves(root: &Value, s: &Value, path: &str, v: &mut Value, visit: &mut dyn FnMut(&str, &Value, &mut Value)) {
+    let s = resolved(root, s);
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if let Some(cs) = s.get("properties").and_then(|p| p.get(k)) {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    leaves(root, cs, &p, child, visit);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(is) = s.get("items") {
+                for child in items {
+                    leaves(root, is, path, child, visit);
+                }
+            }
+        }
+        _ => visit(path, s, v),
+    }
+}
+
+/// The key paths of the leaves of a message that `wrong-field` can change, in message order.
+pub fn mutable_fields(version: OcppVersion, action: &str, dir: Direction, payload: &Value) -> Vec<String> {
+    let Some(schema) = schema::schema_value(version, action, dir) else { return vec![] };
+    let mut out: Vec<String> = vec![];
+    let mut copy = payload.clone();
+    leaves(&schema, &schema, "", &mut copy, &mut |path, s, v| {
+        if wrong_leaf(s, v) && !out.iter().any(|p| p == path) {
+            out.push(path.to_string());
+        }
+    });
+    out
+}
+
+/// Change the leaves at `path` (`*`: all) to a wrong value their schema still allows.
+pub fn wrong_field(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value, path: &str) -> bool {
+    let Some(schema) = schema::schema_value(version, action, dir) else { return false };
+    let mut changed = false;
+    leaves(&schema, &schema, "", payload, &mut |p, s, v| {
+        if path == "*" || p == path {
+            changed |= wrong_leaf(s, v);
+        }
+    });
+    changed
+}
+
+/// One leaf made wrong within its schema: an enumerated value becomes the next one, a
+/// boolean flips, a number moves by one inside its bounds, a date-time moves a year on, any
+/// other string (an id, a token, a name) has its last character changed within its class
+/// (so length and pattern hold). False where nothing can change (an empty string).
+fn wrong_leaf(s: &Value, v: &mut Value) -> bool {
+    if let Some(options) = s.get("enum").and_then(Value::as_array) {
+        return match options.iter().position(|o| o == v) {
+            Some(i) if options.len() >= 2 => {
+                *v = options[(i + 1) % options.len()].clone();
+                true
+            }
+            _ => false,
+        };
+    }
+    match v {
+        Value::Bool(b) => {
+            *b = !*b;
+            true
+        }
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or_default();
+            let max = s.get("maximum").and_then(Value::as_f64).unwrap_or(f64::INFINITY);
+            let min = s.get("minimum").and_then(Value::as_f64).unwrap_or(f64::NEG_INFINITY);
+            let to = if x + 1.0 <= max { x + 1.0 } else if x - 1.0 >= min { x - 1.0 } else { return false };
+            *v = match n.as_i64() {
+                Some(_) => Value::from(to as i64),
+                None => json!(to),
+            };
+            true
+        }
+        Value::String(text) if s.get("format").and_then(Value::as_str) == Some("date-time") => {
+            match text.get(..4).and_then(|y| y.parse::<u32>().ok()) {
+                Some(year) => {
+                    *text = format!("{}{}", year + 1, &text[4..]);
+                    true
+                }
+                None => false,
+            }
+        }
+        Value::String(text) => {
+            let Some(last) = text.pop() else { return false };
+            text.push(match last {
+                '0'..='8' | 'a'..='y' | 'A'..='Y' => char::from(last as u8 + 1),
+                '9' => '0',
+                'z' => 'a',
+                'Z' => 'A',
+                _ => 'X',
+            });
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Another CALLERROR code every version defines, for `wrong-value` on errors.
 impl Faults {
     /// The CALLERROR a DUT with these faults sends where OCPP-J prescribes `code`; `swap` also
@@ -444,6 +624,7 @@ pub fn corrupt(version: OcppVersion, action: &str, dir: Direction, payload: &mut
 
 /// Send the DUT's answer to a CALL it received, with whatever faults apply to the action.
 pub fn answer(tx: &UnboundedSender<Message>, faults: &Faults, version: OcppVersion, id: &str, action: &str, reply: Result<Value, (&str, String)>) {
+    faults.bump(action);
     if faults.matches(action, |f| if let Fault::NoAnswer(a) = f { Some(a) } else { None }) {
         return;
     }
@@ -583,6 +764,62 @@ mod tests {
         // Nothing to swap: nothing changes.
         let mut h = json!({});
         assert!(!swap_enum(OcppVersion::V201, "Heartbeat", Direction::Request, &mut h));
+    }
+
+    #[test]
+    fn wrong_field_changes_one_field_and_stays_valid() {
+        let v = OcppVersion::V201;
+        let ev = json!({
+            "eventType": "Started", "timestamp": "2026-12-07T10:00:00Z", "triggerReason": "Authorized", "seqNo": 0,
+            "transactionInfo": {"transactionId": "TX-1", "chargingState": "Charging"},
+            "idToken": {"idToken": "AB12", "type": "ISO14443"}
+        });
+        let fields = mutable_fields(v, "TransactionEvent", Direction::Request, &ev);
+        for f in ["eventType", "timestamp", "seqNo", "transactionInfo.transactionId", "transactionInfo.chargingState", "idToken.idToken"] {
+            assert!(fields.iter().any(|p| p == f), "{f} in {fields:?}");
+        }
+        for path in &fields {
+            let mut p = ev.clone();
+            assert!(wrong_field(v, "TransactionEvent", Direction::Request, &mut p, path), "{path}");
+            assert!(schema::validate(v, "TransactionEvent", Direction::Request, &p).is_ok(), "{path}: {p}");
+            // Exactly one leaf differs.
+            let differs = |a: &Value, b: &Value| a.to_string() != b.to_string();
+            let changed = ["eventType", "timestamp", "triggerReason", "seqNo"].iter().filter(|k| differs(&p[**k], &ev[**k])).count()
+                + ["transactionId", "chargingState"].iter().filter(|k| differs(&p["transactionInfo"][**k], &ev["transactionInfo"][**k])).count()
+                + ["idToken", "type"].iter().filter(|k| differs(&p["idToken"][**k], &ev["idToken"][**k])).count();
+            assert_eq!(changed, 1, "{path}: {p}");
+        }
+        // Strings keep their length and class, dates move a year on.
+        let mut p = ev.clone();
+        wrong_field(v, "TransactionEvent", Direction::Request, &mut p, "idToken.idToken");
+        assert_eq!(p["idToken"]["idToken"], "AB13");
+        wrong_field(v, "TransactionEvent", Direction::Request, &mut p, "timestamp");
+        assert_eq!(p["timestamp"], "2027-12-07T10:00:00Z");
+        wrong_field(v, "TransactionEvent", Direction::Request, &mut p, "seqNo");
+        assert_eq!(p["seqNo"], 1);
+    }
+
+    #[test]
+    fn faults_from_a_later_message_on() {
+        let f: Fault = "wrong-field:BootNotification:status@2".parse().unwrap();
+        assert_eq!(f, Fault::WrongField("BootNotification".into(), "status".into(), 2));
+        assert_eq!(f.to_string(), "wrong-field:BootNotification:status@2");
+        assert!("wrong-field:BootNotification".parse::<Fault>().is_err());
+        assert!("wrong-field:BootNotification:status@0".parse::<Fault>().is_err());
+        let faults = Faults::new(vec![f, "not-implemented:Heartbeat@2".parse().unwrap()]);
+        let boot = || json!({"currentTime": "2026-12-07T10:00:00Z", "interval": 300, "status": "Accepted"});
+        let (mut first, mut second) = (boot(), boot());
+        faults.bump("BootNotification");
+        faults.alter(OcppVersion::V201, "BootNotification", Direction::Response, &mut first);
+        faults.bump("BootNotification");
+        faults.alter(OcppVersion::V201, "BootNotification", Direction::Response, &mut second);
+        assert_eq!(first["status"], "Accepted");
+        assert_ne!(second["status"], "Accepted");
+        let refused = |f: &Faults| f.matches("Heartbeat", |f| if let Fault::NotImplemented(a) = f { Some(a) } else { None });
+        faults.bump("Heartbeat");
+        assert!(!refused(&faults));
+        faults.bump("Heartbeat");
+        assert!(refused(&faults));
     }
 
     #[test]

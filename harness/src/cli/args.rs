@@ -35,7 +35,9 @@ pub(crate) enum Command {
     /// Run cases against a DUT (the built-in reference DUTs unless --csms-url/--listen is given).
     Run(RunArgs),
     /// Show that each selected case can fail for its own reason: against the reference DUTs,
-    /// a wrong value in one of its messages must make it fail citing one of its requirements.
+    /// one wrong field a check reads (for a TC case, one its part-6 validations check), a
+    /// refused answer where answering is the claim, or a switched-on misbehaviour must make a
+    /// check fail citing one of its requirements (a failed preparation proves nothing).
     /// For case authors; exits 1 if a case is unproven or does not pass.
     Prove {
         #[command(flatten)]

@@ -144,7 +144,7 @@ pub(crate) async fn prove(select: SelectArgs, json: bool) -> anyhow::Result<Exit
             if !json {
                 match &proof {
                     Proof::Proven { by, requirement } => say!("{}: proven: {by} fails it citing {requirement}", meta.id),
-                    Proof::Unproven { tried } if tried.is_empty() => say!("{}: UNPROVEN: it exchanged no CALL with the DUT that a wrong value could go into", meta.id),
+                    Proof::Unproven { tried } if tried.is_empty() => say!("{}: UNPROVEN: nothing it claims could be made wrong", meta.id),
                     Proof::Unproven { tried } => say!("{}: UNPROVEN: nothing fails it citing one of {}; tried {}", meta.id, meta.requirements.join(" "), tried.join("; ")),
                     Proof::DoesNotPass { verdict, reason } => say!("{}: does not pass against the reference DUT: {verdict}: {reason}", meta.id),
                 }

@@ -19,7 +19,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(args.faults.is_empty(), "--fault applies to the built-in DUTs only");
         Dut::External { csms_url: args.csms_url.clone(), listen: args.listen }
     } else {
-        Dut::BuiltIn { faults: Faults(args.faults.clone()) }
+        Dut::BuiltIn { faults: Faults::new(args.faults.clone()) }
     };
     let mut dut_label = match &dut {
         Dut::BuiltIn { faults } if faults.0.is_empty() => "built-in reference DUTs".to_string(),

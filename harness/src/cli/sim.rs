@@ -9,7 +9,7 @@ pub(crate) async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     match cmd {
         SimCommand::Station { csms_url, station_id, version, evses, faults, variants, control, security } => {
-            let faults = Faults(faults);
+            let faults = Faults::new(faults);
             let sec = ocpp_sim::station::StationSecurity::for_run(&security.load(&station_id)?, &station_id, &faults)?;
             let mut cfg = ocpp_sim::station::StationConfig::new(csms_url, station_id, version);
             cfg.faults = faults;
@@ -43,7 +43,7 @@ pub(crate) async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
             task.await?;
         }
         SimCommand::Csms { listen, raised_listen, faults, variants, control, security } => {
-            let faults = Faults(faults);
+            let faults = Faults::new(faults);
             let loaded = security.load("*")?;
             let sec = ocpp_sim::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
             if let Some(v) = variants.iter().find(|v| !v.for_side(ocpp_sim::variant::Side::Csms)) {

@@ -1,11 +1,7 @@
 //! A suite whose cases attack the host instead of testing a DUT. Not part of the catalogue:
 //! the harness's tests run it to prove that each attack ends as an error verdict for that case
 //! only.
-mod bindings {
-    wit_bindgen::generate!({ path: "../../wit", world: "test-suite" });
-}
-
-use bindings::{
+use ocpp_case_sdk::bindings::{
     exports::ocpp::harness::suite::Guest,
     ocpp::harness::{
         session,
@@ -40,6 +36,7 @@ impl Guest for Hostile {
             meta("OH_HOSTILE_HANG_CS", 500),
             meta("OH_HOSTILE_OK_CS", 1_000),
             meta("OH_HOSTILE_VACUOUS_CS", 10_000),
+            meta("OH_HOSTILE_SETUP_ONLY_CS", 20_000),
         ]
     }
 
@@ -88,9 +85,21 @@ impl Guest for Hostile {
                 }
                 Verdict::Pass
             }
+            // Reads what the station answers, but only as preparation (the SDK's `setup`): a
+            // wrong answer makes it inconclusive, never failing, so nothing proves it.
+            "OH_HOSTILE_SETUP_ONLY_CS" => setup_only().err().unwrap_or(Verdict::Pass),
             _ => Verdict::Pass,
         }
     }
 }
 
-bindings::export!(Hostile with_types_in bindings);
+fn setup_only() -> ocpp_case_sdk::kit::Step {
+    use ocpp_case_sdk::kit::{self, Setup};
+    let conn = kit::ready_station(&[])?;
+    let get = serde_json::json!({"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]});
+    let r = kit::prepare(&conn, "GetVariables", get)?;
+    let status = &r["getVariableResult"][0]["attributeStatus"];
+    kit::check(status == "Accepted", "host robustness", "HeartbeatInterval readable", || r.to_string()).setup("read the heartbeat interval")
+}
+
+ocpp_case_sdk::bindings::export_test_suite!(Hostile with_types_in ocpp_case_sdk::bindings);

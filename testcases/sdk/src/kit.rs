@@ -30,6 +30,29 @@ pub fn check(ok: bool, requirement: &str, expected: impl Into<String>, observed:
     if ok { Ok(()) } else { Err(fail(requirement, expected, observed())) }
 }
 
+/// Preparation, not a check: `step.setup("what it prepares")?` turns a failure into an
+/// inconclusive verdict citing no requirement. A case's claims are its checks; a station that
+/// cannot be brought into the state a case starts from has not broken the case's SHALL, and
+/// the mutation proof must not count such a failure as the case catching a broken DUT.
+pub trait Setup<T> {
+    fn setup(self, what: &str) -> Step<T>;
+}
+
+impl<T> Setup<T> for Step<T> {
+    fn setup(self, what: &str) -> Step<T> {
+        self.map_err(|v| match v {
+            Verdict::Fail(f) => Verdict::Inconclusive(format!("preparation failed ({what}): expected {}, observed {}", f.expected, f.observed)),
+            other => other,
+        })
+    }
+}
+
+/// A CALL made only to prepare the case (`call` as `Setup`): no answer, or a CALLERROR, is
+/// inconclusive.
+pub fn prepare(conn: &Connection, action: &str, payload: Value) -> Step<Value> {
+    call(conn, "", action, payload, 10_000).setup(action)
+}
+
 fn session_failure(requirement: &str, expected: String, e: SessionError) -> Verdict {
     match e {
         SessionError::Usage(m) => panic!("bug in the case: {m}"),

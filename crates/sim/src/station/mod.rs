@@ -971,6 +971,13 @@ impl Station {
         if status != "Accepted" && !self.cfg.faults.has(&Fault::AcceptAnyToken) {
             return;
         }
+        if remote.is_none() && self.cfg.faults.has(&Fault::StopForAnyToken) {
+            if let Some(i) = self.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.auth.is_some())) {
+                self.stop_authorization(i, Stop::Local);
+                self.refresh_status(i);
+                return;
+            }
+        }
         let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
         // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
         // 1.6: a connector reserved for another idTag is not for this one (§3.11).

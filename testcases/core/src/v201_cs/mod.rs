@@ -1018,7 +1018,7 @@ const MAX_REPORT_PARTS: usize = 50;
 
 fn tc_b_03() -> Step {
     let interval_ms: u32 = 2_000;
-    let (conn, _) = rebooted(&["BootNotification", "StatusNotification"])?;
+    let (conn, _) = rebooted(&["BootNotification", REPORTS[0], REPORTS[1]])?;
     kit::expect_and_reply(
         &conn,
         "B03",
@@ -1035,7 +1035,9 @@ fn tc_b_03() -> Step {
     // Allow 10% for clock granularity on both sides.
     kit::check(waited * 10 >= u64::from(interval_ms) * 9, "B03", format!("the next BootNotification no earlier than {interval_ms} ms"), || {
         format!("it came after {waited} ms")
-    })
+    })?;
+    // Part 6 step 5: once Accepted, the connector reports Available.
+    connector_is(&conn, "B03", "Available")
 }
 
 fn get_variable(conn: &Connection, req: &str, component: &str, variable: &str) -> Step<Value> {
@@ -1426,7 +1428,13 @@ pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variab
 
 /// Boot, plug the cable in and authorize the valid token: a transaction with a driver, its
 /// events as the station's TxStartPoint has them (part 6 EVConnectedPreSession, Authorized).
-fn local_tx(req: &str) -> Step<(Connection, String)> {
+/// Preparation: a station that does not get there leaves the case inconclusive; the cases
+/// about starting a transaction check it themselves.
+fn local_tx() -> Step<(Connection, String)> {
+    local_tx_checked("").setup("reusable states EVConnectedPreSession, Authorized")
+}
+
+fn local_tx_checked(req: &str) -> Step<(Connection, String)> {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let start = TxStart::configured();
@@ -1662,7 +1670,7 @@ fn base_report(base: &str) -> Step {
 }
 
 fn tc_b_21() -> Step {
-    let (conn, tx) = local_tx("B12")?;
+    let (conn, tx) = local_tx()?;
     let r = kit::call(&conn, "B12", "Reset", json!({"type": "OnIdle"}), 10_000)?;
     kit::check(r["status"] == "Scheduled", "B12", "Reset OnIdle during a transaction Scheduled", || r.to_string())?;
     kit::expect_silence(&conn, "B12", "BootNotification", 1_000, "while the transaction goes on")?;
@@ -1676,7 +1684,7 @@ fn tc_b_21() -> Step {
 }
 
 fn tc_b_22() -> Step {
-    let (conn, tx) = local_tx("B12")?;
+    let (conn, tx) = local_tx()?;
     let r = kit::call(&conn, "B12", "Reset", json!({"type": "Immediate"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "B12", "Reset Immediate Accepted", || r.to_string())?;
     let ev = expect_ended(&conn, "B12", "ResetCommand", "ImmediateReset")?;
@@ -1728,8 +1736,13 @@ fn tc_b_57() -> Step {
 fn tc_c_02() -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
-    kit::present_token(&config::invalid_id_token())?;
-    authorize(&conn, "C01", "Invalid")?;
+    let token = config::invalid_id_token();
+    kit::present_token(&token)?;
+    let asked = authorize(&conn, "C01", "Invalid")?;
+    // Part 6 step 1: the Authorize names the token presented, of its type.
+    kit::check(at(&asked, "/idToken/idToken") == token.as_str() && at(&asked, "/idToken/type") == kit::token_type().as_str(), "C01", format!("an Authorize for the presented token {token} ({})", kit::token_type()), || {
+        asked["idToken"].to_string()
+    })?;
     kit::expect_silence(&conn, "C01", TX, 1_500, "for a token the CSMS reported Invalid")
 }
 
@@ -1852,7 +1865,8 @@ fn tc_d_06() -> Step {
 // ---- E: transactions ----
 
 pub(crate) fn tc_e_03() -> Step {
-    let (conn, _) = local_tx("E02")?;
+    // The start itself is this case's claim (E02), not preparation.
+    let (conn, _) = local_tx_checked("E02")?;
     kit::pilot(kit::evse_id(), PilotState::C)?;
     let ev = expect_event(&conn, "E02", "Updated", "ChargingStateChanged")?;
     let state = at(&ev, "/transactionInfo/chargingState");
@@ -1910,7 +1924,7 @@ fn tc_e_05() -> Step {
 }
 
 fn tc_e_06() -> Step {
-    let (conn, tx) = local_tx("E07")?;
+    let (conn, tx) = local_tx()?;
     kit::present_token(&kit::valid_token())?;
     let ev = stop_authorized(&conn, "E07", false, true)?;
     kit::check(tx_id(&ev) == tx, "E07", format!("transaction {tx} ended"), || tx_id(&ev))
@@ -1926,7 +1940,7 @@ fn tc_e_20() -> Step {
 }
 
 fn oh_e_50() -> Step {
-    let (conn, tx) = local_tx("E06")?;
+    let (conn, tx) = local_tx()?;
     conn.claim(&REPORTS.map(String::from));
     kit::ev_fault(kit::evse_id(), kit::CircuitFault::RcdTrip)?;
     let ev = expect_ended(&conn, "E06", "AbnormalCondition", "GroundFault")?;
@@ -1954,14 +1968,14 @@ fn tc_e_28() -> Step {
 }
 
 fn tc_e_30() -> Step {
-    let (conn, tx) = local_tx("E14")?;
+    let (conn, tx) = local_tx()?;
     let r = kit::call(&conn, "E14", "GetTransactionStatus", json!({"transactionId": tx}), 10_000)?;
     kit::check(r["ongoingIndicator"] == true, "E14", "ongoingIndicator true for the ongoing transaction", || r.to_string())?;
     kit::check(r["messagesInQueue"] == false, "E14", "messagesInQueue false: every message was answered", || r.to_string())
 }
 
 fn tc_e_40() -> Step {
-    let (conn, tx) = local_tx("E12")?;
+    let (conn, tx) = local_tx()?;
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     kit::unplug(kit::evse_id())?;
@@ -1981,7 +1995,7 @@ fn tc_e_40() -> Step {
 }
 
 fn oh_e_01() -> Step {
-    let (conn, tx) = local_tx("E06")?;
+    let (conn, tx) = local_tx()?;
     kit::power_cycle()?;
     let _ = conn.expect_close(10_000);
     let again = reconnected("B01", &["BootNotification", TX])?;
@@ -2140,7 +2154,7 @@ fn tc_g_04() -> Step {
 }
 
 fn tc_g_11() -> Step {
-    let (conn, _) = local_tx("G03")?;
+    let (conn, _) = local_tx()?;
     conn.claim(&REPORTS.map(String::from));
     change_availability(&conn, "G03", "Inoperative", "Scheduled")?;
     no_report(&conn, "G03", 1_000, "while the transaction goes on")?;
@@ -2152,7 +2166,7 @@ fn tc_g_11() -> Step {
 // ---- J, P ----
 
 fn tc_j_09() -> Step {
-    let (conn, _) = local_tx("J02")?;
+    let (conn, _) = local_tx()?;
     configure(&conn, "J02", "SampledDataCtrlr", "TxUpdatedInterval", "1")?;
     kit::pilot(kit::evse_id(), PilotState::C)?;
     expect_event(&conn, "J02", "Updated", "ChargingStateChanged")?;
@@ -2180,7 +2194,7 @@ fn oh_p_01() -> Step {
 }
 
 fn tc_c_04() -> Step {
-    let (conn, _) = local_tx("C01")?;
+    let (conn, _) = local_tx()?;
     let other = config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into());
     kit::present_token(&other)?;
     authorize(&conn, "C01", "Accepted")?;
@@ -2242,7 +2256,7 @@ fn tc_f_03() -> Step {
 }
 
 fn tc_f_05() -> Step {
-    let (conn, _) = local_tx("F05")?;
+    let (conn, _) = local_tx()?;
     let r = kit::call_optional(&conn, "F05", "UnlockConnector", json!({"evseId": kit::evse_id(), "connectorId": kit::connector_id()}), LOCK)?;
     kit::check(r["status"] == "OngoingAuthorizedTransaction", "F05", "UnlockConnector OngoingAuthorizedTransaction", || r.to_string())
 }
@@ -2363,7 +2377,7 @@ fn tc_n_27() -> Step {
 fn oh_j_01() -> Step {
     // How far the station's register may be from the bench meter, from the DUT description.
     let tolerance: f64 = config::parameter("meter-tolerance-wh").and_then(|t| t.parse().ok()).unwrap_or(10.0);
-    let (conn, tx) = local_tx("J02")?;
+    let (conn, tx) = local_tx()?;
     kit::pilot(kit::evse_id(), PilotState::C)?;
     expect_event(&conn, "J02", "Updated", "ChargingStateChanged")?;
     clock::sleep_ms(1_500);

@@ -5,7 +5,7 @@
 //! CSMS (part 6 "Memory State") and names them in the DUT description.
 use serde_json::{Value, json};
 
-use super::{STATION, ev_disconnected, event, event_with_token, new_tx_id, registered, status, token_json};
+use super::{STATION, ev_disconnected, event, event_with_token, new_tx_id, occupied, registered, status, token_json};
 use crate::{
     Case,
     kit::{self, *},
@@ -138,7 +138,7 @@ fn tc_c_39() -> Step {
         return Err(Verdict::Skip(format!("grouped-id-tokens must name two tokens of the group; it names {}", members.len())));
     };
     let conn = registered()?;
-    status(&conn, "C09", 1, "Occupied")?;
+    occupied(&conn)?;
     let tx = new_tx_id("C39");
     event(&conn, "C09", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     accepted_in_group("C09.FR.02", "Authorize of the second member", &authorize(&conn, "C09.FR.02", second)?, &group)?;

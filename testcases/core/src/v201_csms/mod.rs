@@ -1428,19 +1428,30 @@ fn status(conn: &Connection, req: &str, evse: u32, status: &str) -> Step {
         .map(|_| ())
 }
 
+/// The connector reported Occupied, as preparation (part 6's EVConnectedPreSession): a CSMS
+/// that does not take it leaves the case inconclusive.
+pub(super) fn occupied(conn: &Connection) -> Step {
+    status(conn, "", 1, "Occupied").setup("the connector reported Occupied (EVConnectedPreSession)")
+}
+
 /// Have the CSMS send `action` (the operator's instructions are `hint`), take it, and answer it.
 fn triggered(conn: &Connection, req: &str, action: &str, hint: Value, reply: Value) -> Step<Value> {
     kit::csms_trigger(conn, action, hint)?;
     kit::expect_and_reply(conn, req, action, 15_000, reply)
 }
 
-/// A started, authorized transaction: (transaction id, next seqNo).
-fn running(conn: &Connection, req: &str) -> Step<(String, u64)> {
+/// Part 6's reusable state EnergyTransferStarted, as preparation: a started, authorized
+/// transaction (transaction id, next seqNo). A CSMS that does not accept it leaves the case
+/// inconclusive; the cases about starting a transaction check it themselves.
+fn running(conn: &Connection) -> Step<(String, u64)> {
     let tx = new_tx_id("TX");
-    status(conn, req, 1, "Occupied")?;
-    let s =
-        event_with_token(conn, req, "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "Charging"}}))?;
-    kit::check(s == "Accepted", req, "the known token Accepted", || format!("status {s}"))?;
+    let start = || -> Step<String> {
+        occupied(conn)?;
+        let s = event_with_token(conn, "", "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+        kit::check(s == "Accepted", "", "the known token Accepted", || format!("status {s}"))?;
+        Ok(s)
+    };
+    start().setup("reusable state EnergyTransferStarted")?;
     Ok((tx, 1))
 }
 
@@ -1657,7 +1668,7 @@ fn tc_b_20() -> Step {
 
 fn tc_b_21() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "B12")?;
+    let (tx, seq) = running(&conn)?;
     let call = triggered(&conn, "B12", "Reset", json!({"type": "OnIdle"}), json!({"status": "Scheduled"}))?;
     kit::check(call["type"] == "OnIdle", "B12", "Reset type OnIdle", || call.to_string())?;
     // Part 6 (TC_B_21_CSMS): the driver ends the transaction, the EV leaves, then the reboot.
@@ -1668,7 +1679,7 @@ fn tc_b_21() -> Step {
 
 fn tc_b_22() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "B12")?;
+    let (tx, seq) = running(&conn)?;
     let call = triggered(&conn, "B12", "Reset", json!({"type": "Immediate"}), json!({"status": "Accepted"}))?;
     kit::check(call["type"] == "Immediate", "B12", "Reset type Immediate", || call.to_string())?;
     event(&conn, "B12", "Ended", "ResetCommand", seq, &tx, json!({"transactionInfo": {"stoppedReason": "ImmediateReset"}}))?;
@@ -1713,7 +1724,7 @@ fn tc_c_38() -> Step {
 fn tc_e_03() -> Step {
     let conn = registered()?;
     let tx = new_tx_id("E03");
-    status(&conn, "E02", 1, "Occupied")?;
+    occupied(&conn)?;
     event(&conn, "E02", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     let token = kit::valid_token();
     let r = kit::call(&conn, "C01", "Authorize", json!({"idToken": token_json(&token)}), 10_000)?;
@@ -1731,13 +1742,13 @@ fn tc_e_04() -> Step {
     kit::check(at(&r, "/idTokenInfo/status") == "Accepted", "C01", "Authorize Accepted", || r.to_string())?;
     let s = event_with_token(&conn, "E03", "Started", "Authorized", 0, &tx, &token, json!({}))?;
     kit::check(s == "Accepted", "E03", "the token Accepted in the transaction", || format!("status {s}"))?;
-    status(&conn, "E03", 1, "Occupied")?;
+    occupied(&conn)?;
     event(&conn, "E03", "Updated", "CablePluggedIn", 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}})).map(|_| ())
 }
 
 fn tc_e_07() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "E07")?;
+    let (tx, seq) = running(&conn)?;
     let s = event_with_token(
         &conn,
         "E07",
@@ -1762,7 +1773,7 @@ fn tc_e_09() -> Step {
 
 fn tc_e_14() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "E10")?;
+    let (tx, seq) = running(&conn)?;
     event(&conn, "E10", "Ended", "EVCommunicationLost", seq, &tx, json!({"transactionInfo": {"stoppedReason": "EVDisconnected"}}))?;
     status(&conn, "E10", 1, "Available")
 }
@@ -1780,7 +1791,7 @@ fn tc_e_16() -> Step {
 
 fn tc_e_21() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "F03")?;
+    let (tx, seq) = running(&conn)?;
     let call = triggered(&conn, "F03", "RequestStopTransaction", json!({"transactionId": tx}), json!({"status": "Accepted"}))?;
     kit::check(call["transactionId"] == tx.as_str(), "F03", format!("RequestStopTransaction for {tx}"), || call.to_string())?;
     event(&conn, "F03", "Ended", "RemoteStop", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Remote"}})).map(|_| ())
@@ -1788,7 +1799,7 @@ fn tc_e_21() -> Step {
 
 fn tc_e_30() -> Step {
     let conn = registered()?;
-    let (tx, _) = running(&conn, "E14")?;
+    let (tx, _) = running(&conn)?;
     let call =
         triggered(&conn, "E14", "GetTransactionStatus", json!({"transactionId": tx}), json!({"ongoingIndicator": true, "messagesInQueue": false}))?;
     kit::check(call["transactionId"] == tx.as_str(), "E14", format!("GetTransactionStatus for {tx}"), || call.to_string())?;
@@ -1808,7 +1819,7 @@ fn tc_e_34() -> Step {
 fn start_option(req: &str, tag: &str, first_state: &str) -> Step {
     let conn = registered()?;
     let token = authorized(&conn, req)?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     availability_event(&conn, req, "Occupied")?;
     let tx = new_tx_id(tag);
     started_with(&conn, req, &tx, &token, "ChargingStateChanged", json!({"transactionInfo": {"chargingState": first_state}}))?;
@@ -1834,7 +1845,7 @@ fn tc_e_11() -> Step {
     let req = "E01.FR.04";
     let conn = registered()?;
     let token = authorized(&conn, req)?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     availability_event(&conn, req, "Occupied")?;
     let tx = new_tx_id("E11");
     let signed = json!({"signedMeterData": "T0NQUC1IQVJORVNTLVNJR05FRA==", "signingMethod": "ECDSA-secp256r1-SHA256", "encodingMethod": "OCMF", "publicKey": ""});
@@ -1853,7 +1864,7 @@ fn tc_e_12() -> Step {
 fn tc_e_15() -> Step {
     let req = "E06.FR.03";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     event(&conn, req, "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}})).map(|_| ())
 }
 
@@ -1861,7 +1872,7 @@ fn tc_e_15() -> Step {
 fn tc_e_17() -> Step {
     let req = "E06.FR.04";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     event(&conn, req, "Updated", "ChargingStateChanged", seq, &tx, json!({"transactionInfo": {"chargingState": "SuspendedEV"}}))?;
     let ended = json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}});
     event(&conn, req, "Ended", "EVCommunicationLost", seq + 1, &tx, ended).map(|_| ())
@@ -1872,7 +1883,7 @@ fn tc_e_17() -> Step {
 fn tc_e_19() -> Step {
     let req = "E06.FR.01";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     event(&conn, req, "Updated", "EVCommunicationLost", seq, &tx, json!({"transactionInfo": {"chargingState": "Idle"}}))?;
     status(&conn, req, 1, "Available")?;
     event(&conn, req, "Ended", "EVDeparted", seq + 1, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}})).map(|_| ())
@@ -1883,7 +1894,7 @@ fn tc_e_19() -> Step {
 fn tc_e_22() -> Step {
     let req = "E06.FR.07";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let ended = json!({"transactionInfo": {"chargingState": "SuspendedEV", "stoppedReason": "StoppedByEV"}});
     event(&conn, req, "Ended", "ChargingStateChanged", seq, &tx, ended).map(|_| ())
 }
@@ -1904,7 +1915,7 @@ fn tc_e_39() -> Step {
 fn cached_authorization(tag: &str, token: &str) -> Step<String> {
     let req = "C12.FR.03";
     let conn = registered()?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     let tx = new_tx_id(tag);
     event(&conn, req, "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     event_with_token(&conn, req, "Updated", "Authorized", 1, &tx, token, json!({}))
@@ -1945,7 +1956,7 @@ fn tc_e_38() -> Step {
     let token = authorized(&conn, req)?;
     let tx = new_tx_id("E38");
     started_with(&conn, req, &tx, &token, "Authorized", json!({}))?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     event(&conn, req, "Updated", "CablePluggedIn", 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     event(&conn, req, "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "SuspendedEV"}})).map(|_| ())
 }
@@ -1979,7 +1990,7 @@ fn ev_disconnected(conn: &Connection, req: &str, tx: &str, seq: u64) -> Step {
 fn tc_e_08() -> Step {
     let req = "E06.FR.07";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let seq = stop_authorized(&conn, req, &tx, seq)?;
     let ended = json!({"transactionInfo": {"chargingState": "EVConnected", "stoppedReason": "Local"}});
     event(&conn, req, "Ended", "ChargingStateChanged", seq, &tx, ended).map(|_| ())
@@ -1989,7 +2000,7 @@ fn tc_e_08() -> Step {
 fn tc_e_20() -> Step {
     let req = "E06.FR.02";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let seq = energy_transfer_suspended(&conn, req, &tx, seq)?;
     ev_disconnected(&conn, req, &tx, seq)
 }
@@ -1999,7 +2010,7 @@ fn tc_e_20() -> Step {
 fn tc_e_26() -> Step {
     let req = "E10.FR.01";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let seq = energy_transfer_suspended(&conn, req, &tx, seq)?;
     event(&conn, req, "Updated", "EVCommunicationLost", seq, &tx, json!({"transactionInfo": {"chargingState": "Idle"}}))?;
     status(&conn, req, 1, "Available")?;
@@ -2019,7 +2030,7 @@ fn tc_e_02() -> Step {
 fn tc_e_53() -> Step {
     let conn = registered()?;
     for _ in 0..2 {
-        let (tx, seq) = running(&conn, "E01")?;
+        let (tx, seq) = running(&conn)?;
         event(&conn, "E01", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
     }
     Ok(())
@@ -2097,7 +2108,7 @@ fn tc_f_02() -> Step {
     authorized(&conn, "F01.FR.01")?;
     let tx = new_tx_id("F02");
     started_with(&conn, req, &tx, &token, "RemoteStart", json!({"transactionInfo": {"remoteStartId": call["remoteStartId"]}}))?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     event(&conn, req, "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
 }
 
@@ -2230,10 +2241,15 @@ fn tc_g_08() -> Step {
 /// transaction ends (StopAuthorized, the EV leaves) and the connector goes Unavailable.
 fn inoperative_during_transaction(req: &str, hint: Value) -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let call = triggered(&conn, req, "ChangeAvailability", hint.clone(), json!({"status": "Scheduled"}))?;
     kit::check(call["operationalStatus"] == "Inoperative", req, "operationalStatus Inoperative", || call.to_string())?;
     kit::check(call.get("evse") == hint.get("evse"), req, format!("evse {}", hint.get("evse").unwrap_or(&Value::Null)), || call.to_string())?;
+    if hint.get("evse").is_none() {
+        // Part 6 TC_G_14_CSMS step 3: the whole station goes Inoperative, so its other, idle
+        // EVSE reports Unavailable at once (the wind-up sets it back to Available).
+        status(&conn, req, 2, "Unavailable")?;
+    }
     event(&conn, req, "Updated", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     event(
         &conn,
@@ -2272,7 +2288,7 @@ fn tc_g_20() -> Step {
 
 fn tc_g_11() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "G03")?;
+    let (tx, seq) = running(&conn)?;
     triggered(&conn, "G03", "ChangeAvailability", json!({"operationalStatus": "Inoperative", "evse": {"id": 1}}), json!({"status": "Scheduled"}))?;
     event(&conn, "G03", "Ended", "StopAuthorized", seq, &tx, json!({"transactionInfo": {"stoppedReason": "Local"}}))?;
     status(&conn, "G03", 1, "Unavailable")
@@ -2291,7 +2307,7 @@ fn tc_j_01() -> Step {
 fn tc_j_02() -> Step {
     let req = "J01.FR.18";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     for (i, wh) in [1200.0, 1450.0].into_iter().enumerate() {
         kit::call(&conn, req, "MeterValues", json!({"evseId": 0, "meterValue": sample("Sample.Clock", 5000.0 + wh)}), 10_000)?;
         event(&conn, req, "Updated", "MeterValueClock", seq + i as u64, &tx, json!({"meterValue": sample("Sample.Clock", wh)}))?;
@@ -2301,13 +2317,13 @@ fn tc_j_02() -> Step {
 
 fn tc_j_09() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "J02")?;
+    let (tx, seq) = running(&conn)?;
     event(&conn, "J02", "Updated", "MeterValuePeriodic", seq, &tx, json!({"meterValue": sample("Sample.Periodic", 1500.0)})).map(|_| ())
 }
 
 fn tc_j_10() -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, "J02")?;
+    let (tx, seq) = running(&conn)?;
     event(
         &conn,
         "J02",
@@ -2338,7 +2354,7 @@ fn readings(context: &str, last: &str, signed: bool) -> Value {
 /// the Ended event carries the transaction's meter values, the last Transaction.End.
 fn ended_with_values(req: &str, context: &str, signed: bool) -> Step {
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let ended = json!({"transactionInfo": {"stoppedReason": "EVDisconnected", "chargingState": "Idle"}, "meterValue": readings(context, "Transaction.End", signed)});
     event(&conn, req, "Ended", "EVCommunicationLost", seq, &tx, ended)?;
     status(&conn, req, 1, "Available")
@@ -2360,7 +2376,7 @@ fn tc_j_11() -> Step {
 fn tc_j_07() -> Step {
     let req = "J02.FR.19";
     let conn = registered()?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     let begin = json!([{"timestamp": now(), "sampledValue": [{"value": 1000.0, "context": "Transaction.Begin", "measurand": "Energy.Active.Import.Register"}]}]);
     let started = json!({"transactionInfo": {"chargingState": "EVConnected"}, "meterValue": begin});
     event(&conn, req, "Started", "CablePluggedIn", 0, &new_tx_id("J07"), started).map(|_| ())
@@ -2376,7 +2392,7 @@ fn tc_j_08() -> Step {
     let started = json!({"eventType": "Started", "timestamp": now(), "triggerReason": "Authorized", "seqNo": 0, "transactionInfo": {"transactionId": tx}, "idToken": token_json(&token)});
     let r = kit::call(&conn, req, TX, started, 10_000)?;
     kit::check(at(&r, "/idTokenInfo/status") == "Accepted", req, format!("the token {token} Accepted"), || r.to_string())?;
-    status(&conn, req, 1, "Occupied")?;
+    occupied(&conn)?;
     let begin = json!([{"timestamp": now(), "sampledValue": [{"value": 1000.0, "context": "Transaction.Begin", "measurand": "Energy.Active.Import.Register"}]}]);
     event(&conn, req, "Updated", "CablePluggedIn", 1, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}, "meterValue": begin}))?;
     event(&conn, req, "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(|_| ())
@@ -2643,7 +2659,7 @@ fn tc_l_10() -> Step {
 fn tc_l_13() -> Step {
     let req = "L01.FR.11";
     let conn = registered()?;
-    let (tx, seq) = running(&conn, req)?;
+    let (tx, seq) = running(&conn)?;
     let id = update_firmware(&conn, "L01.FR.01", 62, "Accepted")?;
     let conn = firmware_steps(conn, req, id, &[Fw::Status("DownloadScheduled")])?;
     status(&conn, req, 2, "Unavailable")?;
