@@ -127,6 +127,9 @@ pub enum Fault {
     IgnoreConnectionProfiles,
     /// Station: keep trying the first slot of NetworkConfigurationPriority, never the next.
     NoFallback,
+    /// Station (2.x): a reservation ends (expired, removed) without a ReservationStatusUpdate
+    /// (H04.FR.01, H01.FR.16/17 want one).
+    NoReservationUpdate,
     /// Station (1.6): accept a TxProfile for a connector without a transaction.
     AcceptStrayTxProfile,
     /// Station (1.6): leave the ChargePointMaxProfile out of the composite schedule.
@@ -209,6 +212,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-stray-tx-profile", Fault::AcceptStrayTxProfile),
     ("ignore-max-profile", Fault::IgnoreMaxProfile),
     ("ignore-reservation", Fault::IgnoreReservation),
+    ("no-reservation-update", Fault::NoReservationUpdate),
     ("ignore-installed-roots", Fault::IgnoreInstalledRoots),
     ("keep-lower-profiles", Fault::KeepLowerProfiles),
     ("accept-lower-profile", Fault::AcceptLowerProfile),

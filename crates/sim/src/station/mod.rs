@@ -278,6 +278,8 @@ struct Auth {
     token: String,
     token_type: String,
     remote_start_id: Option<i64>,
+    /// 2.x: the reservation this authorization used, until a TransactionEvent carried it.
+    reservation_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -978,7 +980,7 @@ impl Station {
                 return;
             }
         }
-        let auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1) };
+        let mut auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1), reservation_id: None };
         // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
         // 1.6: a connector reserved for another idTag is not for this one (§3.11).
         let free = |i: &usize| reservation::free_for(self, *i, token);
@@ -995,6 +997,16 @@ impl Station {
                 .or_else(|| (0..self.evses.len()).filter(free).find(|&i| self.evses[i].tx.is_none() && self.evses[i].operative)),
         };
         let Some(i) = i else { return };
+        if !self.v16 {
+            auth.reservation_id = reservation::take_for_token(self, i, token);
+            // H03.FR.10: a used reservation leaves the connector Available while no cable is
+            // in (a transaction that starts at the token then makes it Occupied).
+            if auth.reservation_id.is_some() && !self.evses[i].plugged && self.may_talk() {
+                self.evses[i].reported = Some("Available");
+                let m = self.status_message(i, 1, "Available");
+                self.enqueue(m);
+            }
+        }
         let trigger = if remote.is_some() { Trigger::RemoteStart } else { Trigger::Authorized };
         if let Some(tx) = self.evses[i].tx.as_mut() {
             // 2.x transaction started by the cable: the token now joins it.
@@ -1123,6 +1135,7 @@ impl Station {
     /// Send a StatusNotification if the connector's status changed; the contactor follows
     /// the energy flow (fault `contactor-stays-closed`: once closed, it stays closed).
     fn refresh_status(&mut self, i: usize) {
+        reservation::remove_if_unusable(self, i);
         let e = &self.evses[i];
         let flowing = e.tx.as_ref().is_some_and(|t| t.charging);
         let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.contactor(e.id);
@@ -1211,8 +1224,8 @@ impl Station {
         }
         firmware::tick(self, now);
         v2x::log_retry_tick(self, now);
+        reservation::tick(self, now);
         if self.v16 {
-            reservation::tick(self, now);
             v16::security::tick(self, now);
         } else {
             v2x::metering::tick(self, now);
@@ -1222,8 +1235,8 @@ impl Station {
 
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
-        let metering = if self.v16 { reservation::next(self) } else { v2x::metering::next(self) };
-        let metering = metering.into_iter().chain(firmware::next(self)).min();
+        let metering = if self.v16 { None } else { v2x::metering::next(self) };
+        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).min();
         self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 

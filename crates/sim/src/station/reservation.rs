@@ -1,8 +1,11 @@
-//! 1.6 reservations of the reference station (§3.11, §5.13, §5.2): a connector held for one
-//! idTag until the expiry date, the transaction that uses it, cancelling.
+//! Reservations of the reference station: a connector (1.6 §3.11, §5.13, §5.2) or an EVSE
+//! (2.x use cases H01-H04) held for one token until the expiry date, the transaction that uses
+//! it, cancelling, and (2.x) the ReservationStatusUpdate when it expires or is removed.
 //!
 //! Connector 0 (the whole charge point) is not reservable here: `ReserveConnectorZeroSupported`
-//! is false, so such a request is Rejected — what a lab sees from most chargers.
+//! is false, so such a request is Rejected — what a lab sees from most chargers. At 2.x a
+//! reservation names its EVSE: `ReservationCtrlr.NonEvseSpecific` is false, so one without
+//! an evseId is Rejected (H01.FR.19).
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -16,11 +19,27 @@ pub(super) struct Reservation {
     pub(super) expires: Instant,
 }
 
-/// ReserveNow: the status to answer (§5.13). A reservation with the id of one held replaces it.
+/// The connector type of the reference station's cabled connectors.
+pub(super) const CONNECTOR_TYPE: &str = "cType2";
+
+/// ReserveNow: the status to answer (1.6 §5.13; 2.x H01). A reservation with the id of one
+/// held replaces it (H01.FR.02).
 pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
-    let connector = p["connectorId"].as_u64().unwrap_or(0) as u32;
-    let id = p["reservationId"].as_i64().unwrap_or(0);
-    let Some(i) = st.evse_index(connector) else { return "Rejected" };
+    let (evse, id, token, expiry) = if st.v16 {
+        (p["connectorId"].as_u64(), p["reservationId"].as_i64().unwrap_or(0), p["idTag"].as_str(), &p["expiryDate"])
+    } else {
+        (p["evseId"].as_u64(), p["id"].as_i64().unwrap_or(0), p["idToken"]["idToken"].as_str(), &p["expiryDateTime"])
+    };
+    if !st.v16 {
+        // H01.FR.01: reservations switched off; H01.FR.19: no EVSE named; a connector type
+        // this station does not have.
+        let enabled = st.settings.get("ReservationCtrlr.Enabled").is_some_and(|(v, _)| v == "true");
+        let wrong_type = p["connectorType"].as_str().is_some_and(|t| t != CONNECTOR_TYPE);
+        if !enabled || evse.is_none() || wrong_type {
+            return "Rejected";
+        }
+    }
+    let Some(i) = st.evse_index(evse.unwrap_or(0) as u32) else { return "Rejected" };
     let e = &st.evses[i];
     let held_by_other = e.reservation.as_ref().is_some_and(|r| r.id != id);
     let status = if e.fault.is_some() || matches!(e.pilot, Pilot::E | Pilot::F) {
@@ -38,8 +57,8 @@ pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
     for other in st.evses.iter_mut().filter(|o| o.reservation.as_ref().is_some_and(|r| r.id == id)) {
         other.reservation = None;
     }
-    let token = p["idTag"].as_str().unwrap_or_default().to_string();
-    let expires = Instant::now() + super::firmware::until(&p["expiryDate"]);
+    let token = token.unwrap_or_default().to_string();
+    let expires = Instant::now() + super::firmware::until(expiry);
     st.evses[i].reservation = Some(Reservation { id, token, expires });
     st.refresh_status(i);
     "Accepted"
@@ -72,12 +91,39 @@ pub(super) fn take_for_start(st: &mut Station, i: usize) -> Option<i64> {
     Some(r.id)
 }
 
-/// Reservations past their expiry date end; the connector is Available again.
+/// 2.x: the token that holds EVSE `i`'s reservation was authorized there: the reservation is
+/// used (H03.FR.09) and its id goes into the next TransactionEvent (H01.FR.15).
+pub(super) fn take_for_token(st: &mut Station, i: usize, token: &str) -> Option<i64> {
+    st.evses[i].reservation.take_if(|r| r.token == token).map(|r| r.id)
+}
+
+/// Reservations past their expiry date end; the connector is Available again, and at 2.x
+/// the CSMS is told (H04.FR.01).
 pub(super) fn tick(st: &mut Station, now: Instant) {
     for i in 0..st.evses.len() {
-        if st.evses[i].reservation.take_if(|r| r.expires <= now).is_some() {
+        if let Some(r) = st.evses[i].reservation.take_if(|r| r.expires <= now) {
+            status_update(st, r.id, "Expired");
             st.refresh_status(i);
         }
+    }
+}
+
+/// 2.x: an EVSE that became Faulted or Unavailable loses its reservation, and the CSMS is told
+/// (H01.FR.16, H01.FR.17).
+pub(super) fn remove_if_unusable(st: &mut Station, i: usize) {
+    let e = &st.evses[i];
+    let unusable = !e.operative || e.fault.is_some() || matches!(e.pilot, Pilot::E | Pilot::F);
+    if st.v16 || !unusable {
+        return;
+    }
+    if let Some(r) = st.evses[i].reservation.take() {
+        status_update(st, r.id, "Removed");
+    }
+}
+
+fn status_update(st: &mut Station, id: i64, status: &str) {
+    if !st.v16 && !st.cfg.faults.has(&Fault::NoReservationUpdate) {
+        st.enqueue(super::Out::call("ReservationStatusUpdate", json!({"reservationId": id, "reservationUpdateStatus": status})));
     }
 }
 

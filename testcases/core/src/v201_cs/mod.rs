@@ -13,6 +13,7 @@ pub(crate) mod firmware;
 mod hardware;
 mod meter_values;
 mod provisioning;
+mod reservation;
 mod transactions;
 mod trigger;
 
@@ -921,6 +922,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(firmware::cases());
     cases.extend(trigger::cases());
     cases.extend(hardware::cases());
+    cases.extend(reservation::cases());
     cases
 }
 
@@ -1367,7 +1369,7 @@ pub(super) fn tx_id(ev: &Value) -> String {
     at(ev, "/transactionInfo/transactionId").as_str().unwrap_or_default().to_string()
 }
 
-fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
+pub(super) fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Value> {
     kit::expect_and_reply(conn, req, "Authorize", 10_000, json!({"idTokenInfo": {"status": status}}))
 }
 

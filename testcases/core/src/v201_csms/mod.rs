@@ -7,6 +7,7 @@ use crate::{
 };
 
 mod authorization;
+mod reservation;
 
 const STATION: Role = Role::ChargingStation;
 
@@ -1298,6 +1299,7 @@ pub(crate) fn cases() -> Vec<Case> {
         },
     ];
     cases.extend(authorization::cases());
+    cases.extend(reservation::cases());
     cases
 }
 

@@ -76,6 +76,10 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("DeviceDataCtrlr.BytesPerMessage[SetVariables]", "65000", true),
         ("ChargingStation.AvailabilityState", "Available", true),
         ("EVSE.Count", evses.as_str(), true),
+        // H01: reservations of a named EVSE only (H01.FR.19).
+        ("ReservationCtrlr.Available", "true", true),
+        ("ReservationCtrlr.Enabled", "true", false),
+        ("ReservationCtrlr.NonEvseSpecific", "false", true),
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
@@ -144,6 +148,8 @@ pub(super) fn status_of(e: &Evse) -> &'static str {
         "Faulted"
     } else if e.plugged || e.tx.is_some() {
         "Occupied"
+    } else if e.reservation.is_some() {
+        "Reserved"
     } else {
         "Available"
     }
@@ -250,6 +256,9 @@ pub(super) fn tx_started(st: &mut Station, i: usize, trigger: Trigger) -> Vec<Ou
     if let Some(r) = tx.auth.as_ref().and_then(|a| a.remote_start_id) {
         extra["transactionInfo"] = json!({"remoteStartId": r});
     }
+    if let Some(r) = tx.auth.as_mut().and_then(|a| a.reservation_id.take()) {
+        extra["reservationId"] = json!(r);
+    }
     let out = event(st, i, "Started", trigger_name(trigger), &mut tx, extra);
     st.evses[i].tx = Some(tx);
     vec![out]
@@ -271,6 +280,9 @@ pub(super) fn tx_updated(st: &mut Station, i: usize, trigger: Trigger) -> Out {
             }
             if let Some(r) = tx.auth.as_ref().and_then(|a| a.remote_start_id) {
                 extra["transactionInfo"] = json!({"remoteStartId": r});
+            }
+            if let Some(r) = tx.auth.as_mut().and_then(|a| a.reservation_id.take()) {
+                extra["reservationId"] = json!(r);
             }
         }
         _ => {}
@@ -416,6 +428,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             }
             ok(r)
         }
+        "ReserveNow" | "CancelReservation" => ok(super::reservation::on_call(st, action, p).unwrap_or_default()),
         "RequestStopTransaction" => {
             let found = p["transactionId"].as_str().and_then(|id| find_tx(st, id));
             super::remote_stop(st, found)

@@ -1,0 +1,168 @@
+//! Block H, reservation, for a charging-station DUT (part 6 §2.8): an EVSE reserved for a
+//! token (H01), used by it (H03), cancelled (H02) or left to expire (H04), and the answers
+//! to a reservation the EVSE cannot take (Occupied, Unavailable).
+//!
+//! Each case reserves the configured EVSE (part 6's "<Configured evseId>"); the reservation a
+//! case leaves behind is cancelled by the baseline after it.
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, Connection, Setup, StationState, Step, at, config},
+};
+
+use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event};
+
+/// A reservation case of the Reservation profile for a charging-station DUT.
+fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
+    super::station_case(id, title, requirements, needs, run).profile("reservation")
+}
+
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        case(
+            "TC_H_01_CS",
+            "Reserve an EVSE, then charge there with the reserving token: the reservation is used and named in the transaction",
+            &["H01.FR.15", "H03.FR.01", "H03.FR.09", "H03.FR.10"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_01,
+        ),
+        case("TC_H_03_CS", "ReserveNow for an EVSE that is already reserved: Occupied", &["H01.FR.11"], &[], tc_h_03),
+        case("TC_H_04_CS", "ReserveNow for an EVSE with a transaction: Occupied", &["H01.FR.11", "H01.FR.13"], &["plug", "token-reader", "pilot"], tc_h_04),
+        case("TC_H_06_CS", "ReserveNow for an Unavailable EVSE: Unavailable", &["H01.FR.14"], &[], tc_h_06),
+        case(
+            "TC_H_07_CS",
+            "A reservation nobody uses expires: ReservationStatusUpdate Expired, the EVSE Available and usable again",
+            &["H04.FR.01", "H04.FR.02", "H04.FR.03"],
+            SESSION,
+            tc_h_07,
+        ),
+        case("TC_H_17_CS", "CancelReservation of a reservation held: Accepted, the EVSE Available again", &["H02.FR.02"], &[], tc_h_17),
+    ]
+}
+
+/// A reservation id no other case of the run uses.
+fn new_id() -> i64 {
+    i64::from(kit::unique_number())
+}
+
+/// A second valid token (part 6's valid_idtoken2), for a reservation of someone else.
+fn other_token() -> String {
+    config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into())
+}
+
+/// ReserveNow for the configured EVSE; the answer's status.
+fn reserve_now(conn: &Connection, req: &str, id: i64, token: &str, expiry_s: i64) -> Step<String> {
+    let request = json!({"id": id, "expiryDateTime": kit::time_from_now(expiry_s), "idToken": kit::id_token(token), "evseId": kit::evse_id()});
+    let r = kit::call(conn, req, "ReserveNow", request, 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+/// Claim the connector's reports (StatusNotification or NotifyEvent) for the case.
+fn watch_reports(conn: &Connection) {
+    conn.claim(&[REPORTS[0].into(), REPORTS[1].into()]);
+}
+
+/// Part 6's reusable state Reserved, as preparation: the configured EVSE reserved for
+/// `token` (Accepted), its connector reported Reserved.
+fn reserved(conn: &Connection, id: i64, token: &str, expiry_s: i64) -> Step {
+    let state = || -> Step {
+        let status = reserve_now(conn, "", id, token, expiry_s)?;
+        kit::check(status == "Accepted", "", "ReserveNow Accepted for an Available EVSE", || format!("status {status}"))?;
+        connector_is(conn, "", "Reserved")
+    };
+    state().setup("reusable state Reserved")
+}
+
+/// The first TransactionEvent that carries an idToken (the one the authorization is in).
+fn event_with_token(conn: &Connection, req: &str) -> Step<Value> {
+    for _ in 0..6 {
+        let ev = next_tx_event(conn, req, 10_000)?;
+        if ev.get("idToken").is_some() {
+            return Ok(ev);
+        }
+    }
+    Err(kit::fail(req, "a TransactionEvent with the idToken that was authorized", "six events without one"))
+}
+
+/// TC_H_01_CS: Reserved, Authorized with the reserving token, EnergyTransferStarted.
+fn tc_h_01() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let token = kit::valid_token();
+    let id = new_id();
+    reserved(&conn, id, &token, 600)?;
+    kit::present_token(&token)?;
+    authorize(&conn, "H03.FR.01", "Accepted")?;
+    // H03.FR.09/10: the reservation is used; no cable yet, so the connector is Available.
+    connector_is(&conn, "H03.FR.10", "Available")?;
+    kit::plug_in(kit::evse_id())?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    let ev = event_with_token(&conn, "H01.FR.15")?;
+    kit::check(ev["reservationId"] == id, "H01.FR.15", format!("reservationId {id} in the TransactionEvent of the authorization"), || {
+        format!("reservationId {} ({} {})", ev["reservationId"], ev["eventType"], ev["triggerReason"])
+    })
+}
+
+/// TC_H_03_CS: the EVSE is Reserved for one token; a reservation for another is Occupied.
+fn tc_h_03() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    reserved(&conn, new_id(), &kit::valid_token(), 600)?;
+    let status = reserve_now(&conn, "H01.FR.11", new_id(), &other_token(), 600)?;
+    kit::check(status == "Occupied", "H01.FR.11", "ReserveNow Occupied for a reserved EVSE", || format!("status {status}"))
+}
+
+/// TC_H_04_CS: a transaction is going on at the EVSE (EnergyTransferStarted); ReserveNow is
+/// Occupied.
+fn tc_h_04() -> Step {
+    let (conn, _) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[])?;
+    let status = reserve_now(&conn, "H01.FR.11", new_id(), &other_token(), 600)?;
+    kit::check(status == "Occupied", "H01.FR.11", "ReserveNow Occupied for an EVSE with a transaction", || format!("status {status}"))
+}
+
+/// TC_H_06_CS: the EVSE is Unavailable (made so through ChangeAvailability, which the
+/// baseline undoes); ReserveNow is Unavailable.
+fn tc_h_06() -> Step {
+    let conn = booted(300)?;
+    let made = kit::prepare(&conn, "ChangeAvailability", json!({"operationalStatus": "Inoperative", "evse": {"id": kit::evse_id()}}))?;
+    if made["status"] != "Accepted" {
+        return Err(kit::Verdict::Inconclusive(format!("the EVSE could not be made Unavailable: ChangeAvailability {made}")));
+    }
+    let status = reserve_now(&conn, "H01.FR.14", new_id(), &other_token(), 600)?;
+    kit::check(status == "Unavailable", "H01.FR.14", "ReserveNow Unavailable for an Unavailable EVSE", || format!("status {status}"))
+}
+
+/// TC_H_07_CS: Reserved until a few seconds from now; the reservation expires unused
+/// (steps 1-4), then the EVSE takes a transaction again (steps 5-6).
+fn tc_h_07() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    conn.claim(&["ReservationStatusUpdate".into()]);
+    let id = new_id();
+    reserved(&conn, id, &other_token(), 4)?;
+    connector_is(&conn, "H04.FR.03", "Available")?;
+    let update = kit::expect_and_reply(&conn, "H04.FR.01", "ReservationStatusUpdate", 10_000, json!({}))?;
+    kit::check(update["reservationId"] == id && update["reservationUpdateStatus"] == "Expired", "H04.FR.01", format!("ReservationStatusUpdate Expired for reservation {id}"), || {
+        update.to_string()
+    })?;
+    // H04.FR.02: the driver with the first valid token may charge there again.
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    kit::present_token(&kit::valid_token())?;
+    authorize(&conn, "H04.FR.02", "Accepted")?;
+    kit::plug_in(kit::evse_id())?;
+    let ev = event_with_token(&conn, "H04.FR.02")?;
+    kit::check(at(&ev, "/idToken/idToken") == kit::valid_token().as_str(), "H04.FR.02", "a transaction for the token at the reader", || ev["idToken"].to_string())
+}
+
+/// TC_H_17_CS: Reserved; CancelReservation with its id is Accepted and the EVSE is Available.
+fn tc_h_17() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    let id = new_id();
+    reserved(&conn, id, &kit::valid_token(), 600)?;
+    let r = kit::call(&conn, "H02.FR.02", "CancelReservation", json!({"reservationId": id}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "H02.FR.02", format!("CancelReservation Accepted for reservation {id}"), || r.to_string())?;
+    connector_is(&conn, "H02.FR.02", "Available")
+}
