@@ -1135,19 +1135,19 @@ impl Station {
     /// Send a StatusNotification if the connector's status changed; the contactor follows
     /// the energy flow (fault `contactor-stays-closed`: once closed, it stays closed).
     fn refresh_status(&mut self, i: usize) {
-        reservation::remove_if_unusable(self, i);
         let e = &self.evses[i];
         let flowing = e.tx.as_ref().is_some_and(|t| t.charging);
         let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.contactor(e.id);
         self.panel.set_contactor(e.id, flowing || welded);
         self.refresh_spare_status(i);
         let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
-        if self.evses[i].reported == Some(status) || !self.may_talk() {
-            return;
+        if self.evses[i].reported != Some(status) && self.may_talk() {
+            self.evses[i].reported = Some(status);
+            let m = self.status_message(i, 1, status);
+            self.enqueue(m);
         }
-        self.evses[i].reported = Some(status);
-        let m = self.status_message(i, 1, status);
-        self.enqueue(m);
+        // After the status, as part 6 orders them (TC_H_21_CS steps 3 and 5).
+        reservation::remove_if_unusable(self, i);
     }
 
     /// Report the spare connectors of EVSE `i` if their status changed: Unavailable while

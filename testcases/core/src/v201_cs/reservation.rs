@@ -38,6 +38,22 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_h_07,
         ),
         case("TC_H_17_CS", "CancelReservation of a reservation held: Accepted, the EVSE Available again", &["H02.FR.02"], &[], tc_h_17),
+        case("TC_H_02_CS", "RequestStartTransaction for an EVSE reserved for another token: Rejected", &["H03.FR.01", "F01.FR.22"], &[], tc_h_02),
+        case("TC_H_18_CS", "CancelReservation of a reservation the station does not hold: Rejected", &["H02.FR.01"], &[], tc_h_18),
+        case(
+            "TC_H_21_CS",
+            "A reserved EVSE made Inoperative loses its reservation: ReservationStatusUpdate Removed, Available again once Operative",
+            &["H01.FR.17"],
+            &[],
+            tc_h_21,
+        ),
+        case(
+            "TC_H_23_CS",
+            "ReserveNow with the id of a reservation held replaces it: the new token may use the EVSE",
+            &["H01.FR.02"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_23,
+        ),
     ]
 }
 
@@ -165,4 +181,68 @@ fn tc_h_17() -> Step {
     let r = kit::call(&conn, "H02.FR.02", "CancelReservation", json!({"reservationId": id}), 10_000)?;
     kit::check(r["status"] == "Accepted", "H02.FR.02", format!("CancelReservation Accepted for reservation {id}"), || r.to_string())?;
     connector_is(&conn, "H02.FR.02", "Available")
+}
+
+/// TC_H_02_CS: Reserved for the first valid token; a remote start for the second at that EVSE
+/// is Rejected.
+fn tc_h_02() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    reserved(&conn, new_id(), &kit::valid_token(), 600)?;
+    let other = other_token();
+    let request = json!({"idToken": kit::id_token(&other), "remoteStartId": kit::unique_number(), "evseId": kit::evse_id()});
+    let r = kit::call(&conn, "F01.FR.22", "RequestStartTransaction", request, 10_000)?;
+    kit::check(r["status"] == "Rejected", "F01.FR.22", format!("RequestStartTransaction Rejected for {other} at an EVSE reserved for another token"), || r.to_string())
+}
+
+/// TC_H_18_CS: no reservation with that id (part 6 step 1 names id 1; the baseline leaves the
+/// station without reservations): CancelReservation Rejected.
+fn tc_h_18() -> Step {
+    let conn = booted(300)?;
+    let id = 1;
+    let r = kit::call(&conn, "H02.FR.01", "CancelReservation", json!({"reservationId": id}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "H02.FR.01", format!("CancelReservation Rejected for reservation {id}, which the station does not hold"), || r.to_string())
+}
+
+/// TC_H_21_CS: Reserved; the EVSE made Inoperative reports Unavailable and the reservation
+/// Removed (steps 1-6); made Operative again, it is Available (steps 7-10).
+fn tc_h_21() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    conn.claim(&["ReservationStatusUpdate".into()]);
+    let id = new_id();
+    reserved(&conn, id, &kit::valid_token(), 600)?;
+    let availability = |status: &str| json!({"operationalStatus": status, "evse": {"id": kit::evse_id()}});
+    let r = kit::call(&conn, "H01.FR.17", "ChangeAvailability", availability("Inoperative"), 10_000)?;
+    kit::check(r["status"] == "Accepted", "H01.FR.17", "ChangeAvailability Inoperative Accepted for a reserved EVSE", || r.to_string())?;
+    connector_is(&conn, "H01.FR.17", "Unavailable")?;
+    let update = kit::expect_and_reply(&conn, "H01.FR.17", "ReservationStatusUpdate", 10_000, json!({}))?;
+    kit::check(update["reservationId"] == id && update["reservationUpdateStatus"] == "Removed", "H01.FR.17", format!("ReservationStatusUpdate Removed for reservation {id}"), || {
+        update.to_string()
+    })?;
+    let r = kit::call(&conn, "H01.FR.17", "ChangeAvailability", availability("Operative"), 10_000)?;
+    kit::check(r["status"] == "Accepted", "H01.FR.17", "ChangeAvailability Operative Accepted", || r.to_string())?;
+    // The reservation is gone: Available, not Reserved.
+    connector_is(&conn, "H01.FR.17", "Available")
+}
+
+/// TC_H_23_CS: a reservation for the first valid token; ReserveNow with its id for the
+/// second token is Accepted, and the second token's transaction names the reservation.
+fn tc_h_23() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let id = new_id();
+    reserved(&conn, id, &kit::valid_token(), 600)?;
+    let other = other_token();
+    let status = reserve_now(&conn, "H01.FR.02", id, &other, 600)?;
+    kit::check(status == "Accepted", "H01.FR.02", format!("ReserveNow Accepted replacing reservation {id}"), || format!("status {status}"))?;
+    kit::present_token(&other)?;
+    authorize(&conn, "H01.FR.02", "Accepted")?;
+    kit::plug_in(kit::evse_id())?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    let ev = event_with_token(&conn, "H01.FR.02")?;
+    kit::check(ev["reservationId"] == id, "H01.FR.02", format!("the transaction of {other} using reservation {id}"), || {
+        format!("reservationId {} for {}", ev["reservationId"], ev["idToken"])
+    })
 }

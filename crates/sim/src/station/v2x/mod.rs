@@ -418,6 +418,11 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 return ok(json!({"status": "Rejected"}));
             }
             let token = p["idToken"]["idToken"].as_str().unwrap_or("").to_string();
+            // An EVSE reserved for another token is not for this one (H03.FR.01; TC_H_02_CS).
+            if !super::reservation::free_for(st, i, &token) {
+                return ok(json!({"status": "Rejected"}));
+            }
+            let e = &st.evses[i];
             let remote_id = p["remoteStartId"].as_i64().unwrap_or(0);
             // Starting the transaction queues its messages after this answer.
             let ongoing = e.tx.as_ref().map(|t| t.id.clone());
