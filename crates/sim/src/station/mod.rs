@@ -454,6 +454,8 @@ pub struct Station {
     local_list: BTreeMap<String, String>,
     local_list_version: i64,
     auth_cache: BTreeMap<String, String>,
+    /// 2.x: the groupIdToken the CSMS gave each token it authorized (H03.FR.04-08).
+    groups: BTreeMap<String, String>,
     tx_counter: u64,
     /// 1.6: station-local transaction number -> the CSMS's transactionId.
     tx_ids: BTreeMap<u64, i64>,
@@ -541,6 +543,7 @@ impl Station {
             local_list,
             local_list_version: if cfg.local_tokens.is_empty() { 0 } else { 1 },
             auth_cache: BTreeMap::new(),
+            groups: BTreeMap::new(),
             tx_counter: 0,
             tx_ids: BTreeMap::new(),
             next_msg_id: 1,
@@ -815,7 +818,7 @@ impl Station {
             }
             Disturbance::Reserved if self.v16 => {
                 let expires = Instant::now() + LOCAL_RESERVATION;
-                self.evses[0].reservation = Some(reservation::Reservation { id: 9_001, token: self.cfg.disturb_token.clone(), expires });
+                self.evses[0].reservation = Some(reservation::Reservation { id: 9_001, token: self.cfg.disturb_token.clone(), expires, group: None });
                 self.refresh_status(0);
             }
             Disturbance::ChargingProfile if self.v16 => {

@@ -17,6 +17,16 @@ pub(super) struct Reservation {
     pub(super) id: i64,
     pub(super) token: String,
     pub(super) expires: Instant,
+    /// 2.x: the groupIdToken whose members may use it too (H03.FR.04).
+    pub(super) group: Option<String>,
+}
+
+impl Reservation {
+    /// Whether `token` may use it: its own token, or (2.x) one of its group, as the CSMS's
+    /// answer to that token's Authorize told.
+    fn for_token(&self, st: &Station, token: &str) -> bool {
+        self.token == token || self.group.as_ref().is_some_and(|g| st.groups.get(token) == Some(g))
+    }
 }
 
 /// The connector type of the reference station's cabled connectors.
@@ -59,7 +69,8 @@ pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
     }
     let token = token.unwrap_or_default().to_string();
     let expires = Instant::now() + super::firmware::until(expiry);
-    st.evses[i].reservation = Some(Reservation { id, token, expires });
+    let group = p["groupIdToken"]["idToken"].as_str().map(str::to_string);
+    st.evses[i].reservation = Some(Reservation { id, token, expires, group });
     st.refresh_status(i);
     "Accepted"
 }
@@ -75,12 +86,12 @@ pub(super) fn cancel(st: &mut Station, id: i64) -> &'static str {
 /// Whether `token` may use connector `i`: not reserved, or reserved for it.
 pub(super) fn free_for(st: &Station, i: usize, token: &str) -> bool {
     // Fault ignore-reservation: Reserved in name only.
-    st.cfg.faults.has(&Fault::IgnoreReservation) || st.evses[i].reservation.as_ref().is_none_or(|r| r.token == token)
+    st.cfg.faults.has(&Fault::IgnoreReservation) || st.evses[i].reservation.as_ref().is_none_or(|r| r.for_token(st, token))
 }
 
 /// The connector reserved for `token`, if any.
 pub(super) fn held_for(st: &Station, token: &str) -> Option<usize> {
-    st.evses.iter().position(|e| e.reservation.as_ref().is_some_and(|r| r.token == token))
+    st.evses.iter().position(|e| e.reservation.as_ref().is_some_and(|r| r.for_token(st, token)))
 }
 
 /// A transaction starts on connector `i`: the reservation it uses ends, its id goes into the
@@ -94,7 +105,8 @@ pub(super) fn take_for_start(st: &mut Station, i: usize) -> Option<i64> {
 /// 2.x: the token that holds EVSE `i`'s reservation was authorized there: the reservation is
 /// used (H03.FR.09) and its id goes into the next TransactionEvent (H01.FR.15).
 pub(super) fn take_for_token(st: &mut Station, i: usize, token: &str) -> Option<i64> {
-    st.evses[i].reservation.take_if(|r| r.token == token).map(|r| r.id)
+    let ours = st.evses[i].reservation.as_ref().is_some_and(|r| r.for_token(st, token));
+    if ours { st.evses[i].reservation.take().map(|r| r.id) } else { None }
 }
 
 /// Reservations past their expiry date end; the connector is Available again, and at 2.x

@@ -1547,8 +1547,15 @@ fn rebooted_by_reset(conn: &Connection, req: &str) -> Step<Connection> {
 
 /// The station back after a reset, booting with one of `reasons`; the connection it is back on.
 fn rebooted_for(conn: &Connection, req: &str, reasons: &[&str]) -> Step<Connection> {
+    rebooted_claiming(conn, req, reasons, &[])
+}
+
+/// `rebooted_for`, the case also taking the CALLs of `claim` on the new connection from its
+/// first message on (a case that watches the statuses after the boot).
+pub(super) fn rebooted_claiming(conn: &Connection, req: &str, reasons: &[&str], claim: &[&str]) -> Step<Connection> {
     let _ = conn.expect_close(15_000);
-    let again = reconnected(req, &["BootNotification", "SecurityEventNotification"])?;
+    let claims: Vec<&str> = ["BootNotification", "SecurityEventNotification"].into_iter().chain(claim.iter().copied()).collect();
+    let again = reconnected(req, &claims)?;
     let boot = kit::expect_and_reply(&again, req, "BootNotification", 10_000, json!({"currentTime": now(), "interval": 300, "status": "Accepted"}))?;
     kit::check(reasons.iter().any(|r| at(&boot, "/reason") == *r), req, format!("boot reason {} after a reset by the CSMS", reasons.join(" or ")), || {
         format!("reason {}", at(&boot, "/reason"))

@@ -11,7 +11,7 @@ use crate::{
     kit::{self, Connection, Setup, StationState, Step, at, config},
 };
 
-use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event};
+use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event, rebooted_claiming};
 
 /// A reservation case of the Reservation profile for a charging-station DUT.
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -38,6 +38,20 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_h_07,
         ),
         case("TC_H_17_CS", "CancelReservation of a reservation held: Accepted, the EVSE Available again", &["H02.FR.02"], &[], tc_h_17),
+        case(
+            "TC_B_24_CS",
+            "Reset OnIdle of a station with a reserved EVSE: Accepted, back with RemoteReset and the EVSE still Reserved",
+            &["B11.FR.01", "B11.FR.03", "B11.FR.04", "B11.FR.05", "B01.FR.03"],
+            &[],
+            tc_b_24,
+        ),
+        case(
+            "TC_H_19_CS",
+            "An EVSE reserved for a token and its group: another member of the group uses it, and its transaction names the reservation",
+            &["H01.FR.15", "H03.FR.04", "H03.FR.08"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_19,
+        ),
         case("TC_H_02_CS", "RequestStartTransaction for an EVSE reserved for another token: Rejected", &["H03.FR.01", "F01.FR.22"], &[], tc_h_02),
         case("TC_H_18_CS", "CancelReservation of a reservation the station does not hold: Rejected", &["H02.FR.01"], &[], tc_h_18),
         case(
@@ -243,6 +257,46 @@ fn tc_h_23() -> Step {
     kit::pilot(kit::evse_id(), kit::PilotState::C)?;
     let ev = event_with_token(&conn, "H01.FR.02")?;
     kit::check(ev["reservationId"] == id, "H01.FR.02", format!("the transaction of {other} using reservation {id}"), || {
+        format!("reservationId {} for {}", ev["reservationId"], ev["idToken"])
+    })
+}
+
+/// TC_B_24_CS: Reserved; Reset OnIdle is Accepted (no transaction), the station comes back
+/// with reason RemoteReset and reports the reserved connector Reserved again (B11.FR.05: the
+/// reservation outlives the reset).
+fn tc_b_24() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    reserved(&conn, new_id(), &kit::valid_token(), 600)?;
+    let r = kit::call(&conn, "B11.FR.03", "Reset", json!({"type": "OnIdle"}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "B11.FR.03", "Reset OnIdle Accepted with no transaction ongoing", || r.to_string())?;
+    let again = rebooted_claiming(&conn, "B11.FR.04", &["RemoteReset"], &REPORTS)?;
+    connector_is(&again, "B11.FR.05", "Reserved")
+}
+
+/// TC_H_19_CS: ReserveNow for the first valid token with a groupIdToken (steps 1-3); the
+/// second token is presented, the station asks the CSMS about it (H03.FR.08), learns it is of
+/// the group, and charges there on the reservation (H03.FR.04, H01.FR.15).
+fn tc_h_19() -> Step {
+    let conn = booted(300)?;
+    watch_reports(&conn);
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let id = new_id();
+    let group = config::parameter("group-id-token").unwrap_or_else(|| "OH-GROUP-H19".into());
+    let request = json!({"id": id, "expiryDateTime": kit::time_from_now(600), "idToken": kit::id_token(&kit::valid_token()), "evseId": kit::evse_id(),
+                         "groupIdToken": {"idToken": group, "type": "Central"}});
+    let r = kit::call(&conn, "H03.FR.04", "ReserveNow", request, 10_000)?;
+    kit::check(r["status"] == "Accepted", "H03.FR.04", "ReserveNow Accepted for an Available EVSE", || r.to_string())?;
+    connector_is(&conn, "H03.FR.04", "Reserved")?;
+    let member = other_token();
+    kit::present_token(&member)?;
+    let answer = json!({"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": group, "type": "Central"}}});
+    let asked = kit::expect_and_reply(&conn, "H03.FR.08", "Authorize", 10_000, answer)?;
+    kit::check(at(&asked, "/idToken/idToken") == member.as_str(), "H03.FR.08", format!("an Authorize for {member}, to learn its group"), || asked.to_string())?;
+    kit::plug_in(kit::evse_id())?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    let ev = event_with_token(&conn, "H03.FR.04")?;
+    kit::check(ev["reservationId"] == id, "H01.FR.15", format!("the transaction of group member {member} using reservation {id}"), || {
         format!("reservationId {} for {}", ev["reservationId"], ev["idToken"])
     })
 }
