@@ -97,7 +97,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V2X,
             profile: "core",
             features: &[],
-            requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312"],
+            requirements: &["A00.FR.306", "A00.FR.307", "A00.FR.312", "B01.FR.02"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_a_04_csms,
@@ -109,7 +109,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V2X,
             profile: "core",
             features: &[],
-            requirements: &["A00.FR.314", "A00.FR.315", "A00.FR.418"],
+            requirements: &["A00.FR.314", "A00.FR.315", "A00.FR.418", "B01.FR.02"],
             needs: &[],
             timeout_ms: 30_000,
             run: tc_a_06_csms,
@@ -121,7 +121,7 @@ pub(crate) fn cases() -> Vec<Case> {
             versions: V2X,
             profile: "advanced-security",
             features: &[],
-            requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415"],
+            requirements: &["A00.FR.409", "A00.FR.410", "A00.FR.415", "B01.FR.02"],
             needs: &[],
             timeout_ms: 20_000,
             run: tc_a_07_csms,
@@ -556,12 +556,20 @@ fn tc_a_06_cs() -> Step {
         Ok(_) => return Err(kit::fail("A00.FR.316", "the station to end a TLS 1.1 handshake", "a connection")),
         Err(e) => return Err(kit::fail("A00.FR.316", "the station to end a TLS 1.1 handshake", format!("{e:?}"))),
     }
-    let conn = kit::accept_station_past_refusals("A00.FR.314", 20_000, &[])?;
+    let conn = kit::accept_station_past_refusals("A00.FR.314", 20_000, &["SecurityEventNotification"])?;
     tls_version_ok("A00.FR.417", &conn.security())?;
-    if let Ok(ev) = kit::expect_and_reply(&conn, "A00.FR.316", "SecurityEventNotification", 3_000, json!({})) {
-        kit::info(format!("the station reported the old TLS: {}", at(&ev, "/type")));
+    // Part 6 step 16, A00.FR.316: the refused TLS 1.1 is a critical security event, queued
+    // and sent once connected (a start-up event may come first, step 14).
+    let mut seen = vec![];
+    for _ in 0..4 {
+        let ev = kit::expect_and_reply(&conn, "A00.FR.316", "SecurityEventNotification", 10_000, json!({}))?;
+        let kind = at(&ev, "/type").as_str().unwrap_or_default().to_string();
+        if kind == "InvalidTLSVersion" {
+            return Ok(());
+        }
+        seen.push(kind);
     }
-    Ok(())
+    Err(kit::fail("A00.FR.316", "a SecurityEventNotification InvalidTLSVersion", format!("only {}", seen.join(", "))))
 }
 
 fn oh_a_01_cs() -> Step {
