@@ -106,7 +106,9 @@ struct Read {
 struct Claims {
     /// Fields a part-6 validation reads, in the table's order.
     validated: Vec<Read>,
-    /// No table: the actions of the DUT's messages, latest first, each with its fields.
+    /// Messages whose every field may be what a check reads, each with its fields: for a case
+    /// without a usable table all the DUT's, latest first; for a TC case the requests part 6
+    /// validates without naming a field. Each is made wholly wrong first, then field by field.
     search: Vec<(String, Vec<String>)>,
     /// Actions whose answer is itself the claim: refusing them (NotImplemented, silence) may
     /// prove the case. Part 6 validates the DUT's answer to them, or an own case is about
@@ -142,7 +144,8 @@ fn claims(meta: &CaseMeta, baseline: &CaseResult) -> Claims {
         }
     }
     let of = |action: &str, request: bool| fields.iter().find(|((a, r), _)| a == action && *r == request).map(|(_, f)| f.clone()).unwrap_or_default();
-    let mut c = Claims { sent: sent.iter().map(|(a, _, _)| a.clone()).collect(), errors: baseline.trace.wire.iter().any(|w| w.dir == ocpp_core::trace::Dir::Rx && w.text.trim_start().starts_with("[4")), ..Claims::default() };
+    let errors = baseline.trace.wire.iter().any(|w| w.dir == ocpp_core::trace::Dir::Rx && w.text.trim_start().starts_with("[4"));
+    let mut c = Claims { sent: sent.iter().map(|(a, _, _)| a.clone()).collect(), errors, ..Claims::default() };
     let tables = crate::fidelity::tables();
     if let Some(table) = tables.get(&meta.id) {
         // Where a table validates nothing of its own, the values its DUT steps state are what
