@@ -7,6 +7,7 @@ use crate::{
 };
 
 mod authorization;
+mod local_list;
 mod reservation;
 
 const STATION: Role = Role::ChargingStation;
@@ -1300,6 +1301,7 @@ pub(crate) fn cases() -> Vec<Case> {
     ];
     cases.extend(authorization::cases());
     cases.extend(reservation::cases());
+    cases.extend(local_list::cases());
     cases
 }
 

@@ -1,0 +1,101 @@
+//! Block D, local authorization list, for a CSMS DUT (part 6 §3.4): when its operator asks, the
+//! CSMS sends the station a local list — in full, as a differential update, as a removal, or
+//! empty — with a version above the one the station holds (D01). The operator's request is
+//! made through the CSMS's control API (`csms-trigger`); the tokens are the first valid one
+//! (and, for a removal, the same token without its idTokenInfo).
+use serde_json::{Value, json};
+
+use super::{STATION, registered, token_json};
+use crate::{
+    Case,
+    kit::{self, *},
+};
+
+fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    Case::new(id, title, STATION, V201, requirements, run).needs(&["csms-trigger"]).profile("local-auth-list").timeout_ms(30_000)
+}
+
+pub(super) fn cases() -> Vec<Case> {
+    vec![
+        case("TC_D_01_CSMS", "The CSMS asks the list version, then sends a full local list above it", &["D01.FR.01", "D01.FR.06", "D01.FR.18"], tc_d_01),
+        case("TC_D_02_CSMS", "The CSMS asks the list version, then sends a differential update above it", &["D01.FR.01", "D01.FR.06", "D01.FR.18"], tc_d_02),
+        case(
+            "TC_D_03_CSMS",
+            "The CSMS removes a token with a differential update: the entry without idTokenInfo",
+            &["D01.FR.01", "D01.FR.06", "D01.FR.17", "D01.FR.18"],
+            tc_d_03,
+        ),
+        case("TC_D_04_CSMS", "The CSMS empties the local list with a full update of no entries", &["D01.FR.01", "D01.FR.06", "D01.FR.18"], tc_d_04),
+    ]
+}
+
+/// The version the harness's station says it holds (part 6 step 2).
+const HELD: i64 = 1;
+
+/// Steps 1-2: the operator has the CSMS ask the station's list version; the station answers.
+fn version_asked(conn: &Connection, req: &str) -> Step {
+    kit::csms_trigger(conn, "GetLocalListVersion", json!({}))?;
+    let call = kit::expect(conn, req, "GetLocalListVersion", 15_000)?;
+    kit::reply(conn, req, &call, "GetLocalListVersion", json!({"versionNumber": HELD}))
+}
+
+/// The operator has the CSMS send `list` as `update`; the SendLocalList it sends, answered
+/// Accepted, after the checks every list must pass: that update type, a version above the one
+/// the station holds (D01.FR.18).
+fn list_sent(conn: &Connection, req: &str, update: &str, list: Value) -> Step<Value> {
+    let mut hint = json!({"versionNumber": HELD + 1, "updateType": update});
+    // 2.0.1's schema has no empty list: an empty one is left out.
+    if list.as_array().is_some_and(|l| !l.is_empty()) {
+        hint["localAuthorizationList"] = list;
+    }
+    kit::csms_trigger(conn, "SendLocalList", hint)?;
+    let call = kit::expect(conn, req, "SendLocalList", 15_000)?;
+    let p = call.payload.clone();
+    kit::check(p["updateType"] == update, req, format!("updateType {update}"), || p.to_string())?;
+    kit::check(p["versionNumber"].as_i64().is_some_and(|v| v > HELD), "D01.FR.18", format!("a versionNumber above {HELD}, the station's"), || {
+        format!("versionNumber {}", p["versionNumber"])
+    })?;
+    kit::reply(conn, req, &call, "SendLocalList", json!({"status": "Accepted"}))?;
+    Ok(p)
+}
+
+/// The entries of a list that give `token` an idTokenInfo (an addition), or none (a removal).
+fn entries(p: &Value) -> Vec<Value> {
+    p["localAuthorizationList"].as_array().cloned().unwrap_or_default()
+}
+
+fn granted(token: &str) -> Value {
+    json!([{"idToken": token_json(token), "idTokenInfo": {"status": "Accepted"}}])
+}
+
+fn tc_d_01() -> Step {
+    let conn = registered()?;
+    version_asked(&conn, "D01.FR.01")?;
+    let token = kit::valid_token();
+    let p = list_sent(&conn, "D01.FR.01", "Full", granted(&token))?;
+    kit::check(!entries(&p).is_empty(), "D01.FR.01", "a full list that is not empty", || p.to_string())
+}
+
+fn tc_d_02() -> Step {
+    let conn = registered()?;
+    version_asked(&conn, "D01.FR.01")?;
+    let token = kit::valid_token();
+    let p = list_sent(&conn, "D01.FR.01", "Differential", granted(&token))?;
+    kit::check(!entries(&p).is_empty(), "D01.FR.01", "a differential update that is not empty", || p.to_string())
+}
+
+/// A removal: the entry names the token and gives no idTokenInfo (D01.FR.17).
+fn tc_d_03() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let p = list_sent(&conn, "D01.FR.17", "Differential", json!([{"idToken": token_json(&token)}]))?;
+    let list = entries(&p);
+    kit::check(!list.is_empty() && list.iter().all(|e| e.get("idTokenInfo").is_none()), "D01.FR.17", "entries without idTokenInfo (removals)", || p.to_string())
+}
+
+/// An empty full list: no entries at all (the field left out, as the schema wants it).
+fn tc_d_04() -> Step {
+    let conn = registered()?;
+    let p = list_sent(&conn, "D01.FR.01", "Full", json!([]))?;
+    kit::check(entries(&p).is_empty(), "D01.FR.01", "a full list without entries", || p.to_string())
+}
