@@ -68,20 +68,21 @@ fn granted(token: &str) -> Value {
     json!([{"idToken": token_json(token), "idTokenInfo": {"status": "Accepted"}}])
 }
 
-fn tc_d_01() -> Step {
+/// TC_D_01/02_CSMS: the version asked first (steps 1-2), then a list of `update` type that
+/// grants the first valid token (steps 3-4), not empty.
+fn after_version(update: &str) -> Step {
     let conn = registered()?;
     version_asked(&conn, "D01.FR.01")?;
-    let token = kit::valid_token();
-    let p = list_sent(&conn, "D01.FR.01", "Full", granted(&token))?;
-    kit::check(!entries(&p).is_empty(), "D01.FR.01", "a full list that is not empty", || p.to_string())
+    let p = list_sent(&conn, "D01.FR.01", update, granted(&kit::valid_token()))?;
+    kit::check(!entries(&p).is_empty(), "D01.FR.01", format!("a {update} list that is not empty"), || p.to_string())
+}
+
+fn tc_d_01() -> Step {
+    after_version("Full")
 }
 
 fn tc_d_02() -> Step {
-    let conn = registered()?;
-    version_asked(&conn, "D01.FR.01")?;
-    let token = kit::valid_token();
-    let p = list_sent(&conn, "D01.FR.01", "Differential", granted(&token))?;
-    kit::check(!entries(&p).is_empty(), "D01.FR.01", "a differential update that is not empty", || p.to_string())
+    after_version("Differential")
 }
 
 /// A removal: the entry names the token and gives no idTokenInfo (D01.FR.17).
