@@ -82,9 +82,13 @@ impl Validation {
 }
 
 /// Every table of part 6 (OCPP 2.0.1), by test case id.
-pub fn tables() -> BTreeMap<String, Table> {
-    let all: Vec<Table> = serde_json::from_str(include_str!("../data/part6-steps.json")).expect("part6-steps.json is valid");
-    all.into_iter().map(|t| (t.id.clone(), t)).collect()
+pub fn tables() -> &'static BTreeMap<String, Table> {
+    // Read once per process: the proof asks for every case it proves.
+    static TABLES: std::sync::OnceLock<BTreeMap<String, Table>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let all: Vec<Table> = serde_json::from_str(include_str!("../data/part6-steps.json")).expect("part6-steps.json is valid");
+        all.into_iter().map(|t| (t.id.clone(), t)).collect()
+    })
 }
 
 /// Where a case's exchange differs from its table.

@@ -413,12 +413,10 @@ impl Faults {
             self.bump(action);
         }
         let n = self.seen(action);
-        {
-            for f in &self.0 {
-                if let Fault::WrongField(a, path, from) = f {
-                    if a == action && n >= *from {
-                        wrong_field(version, action, dir, payload, path);
-                    }
+        for f in &self.0 {
+            if let Fault::WrongField(a, path, from) = f {
+                if a == action && n >= *from {
+                    wrong_field(version, action, dir, payload, path);
                 }
             }
         }
@@ -433,60 +431,32 @@ impl Faults {
 /// anything changed.
 pub fn swap_enum(version: OcppVersion, action: &str, dir: Direction, payload: &mut Value) -> bool {
     let Some(schema) = schema::schema_value(version, action, dir) else { return false };
-    fn resolve<'a>(root: &'a Value, s: &'a Value) -> &'a Value {
-        match s.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
-            Some(name) => root.get("definitions").and_then(|d| d.get(name)).unwrap_or(s),
-            None => s,
-        }
-    }
-    fn walk(root: &Value, s: &Value, v: &mut Value) -> bool {
-        let s = resolve(root, s);
-        if let Some(options) = s.get("enum").and_then(Value::as_array) {
-            let i = options.iter().position(|o| o == v);
-            return match i {
-                Some(i) if options.len() >= 2 => {
-                    *v = options[(i + 1) % options.len()].clone();
+    let mut changed = false;
+    leaves(&schema, &schema, "", payload, &mut |_, s, v| {
+        changed |= match next_option(s, v) {
+            Some(swapped) => swapped,
+            None => match v {
+                Value::Bool(b) => {
+                    *b = !*b;
                     true
                 }
-                _ => false,
-            };
-        }
-        // Numbers only grow where no upper bound could be crossed.
-        let bounded = s.get("maximum").is_some() || s.get("exclusiveMaximum").is_some();
-        match v {
-            Value::Bool(b) => {
-                *b = !*b;
-                true
-            }
-            Value::Number(n) if !bounded => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => {
-                    *v = Value::from(i + 1);
-                    true
-                }
-                (None, Some(f)) => {
-                    *v = serde_json::json!(f + 1.0);
-                    true
-                }
-                _ => false,
-            },
-            Value::Object(map) => {
-                let props = s.get("properties");
-                let mut changed = false;
-                for (k, child) in map.iter_mut() {
-                    if let Some(cs) = props.and_then(|p| p.get(k)) {
-                        changed |= walk(root, cs, child);
+                // Numbers only grow where no upper bound could be crossed.
+                Value::Number(n) if s.get("maximum").is_none() && s.get("exclusiveMaximum").is_none() => match (n.as_i64(), n.as_f64()) {
+                    (Some(i), _) => {
+                        *v = Value::from(i + 1);
+                        true
                     }
-                }
-                changed
-            }
-            Value::Array(items) => match s.get("items") {
-                Some(is) => items.iter_mut().fold(false, |acc, child| walk(root, is, child) || acc),
-                None => false,
+                    (None, Some(f)) => {
+                        *v = json!(f + 1.0);
+                        true
+                    }
+                    _ => false,
+                },
+                _ => false,
             },
-            _ => false,
-        }
-    }
-    walk(&schema, &schema, payload)
+        };
+    });
+    changed
 }
 
 /// The schema of `s` with a local `$ref` followed.
@@ -546,19 +516,26 @@ pub fn wrong_field(version: OcppVersion, action: &str, dir: Direction, payload: 
     changed
 }
 
+/// A leaf whose schema enumerates its values: it becomes the next one (whether it could);
+/// None for a leaf without an enumeration.
+fn next_option(s: &Value, v: &mut Value) -> Option<bool> {
+    let options = s.get("enum").and_then(Value::as_array)?;
+    Some(match options.iter().position(|o| o == v) {
+        Some(i) if options.len() >= 2 => {
+            *v = options[(i + 1) % options.len()].clone();
+            true
+        }
+        _ => false,
+    })
+}
+
 /// One leaf made wrong within its schema: an enumerated value becomes the next one, a
 /// boolean flips, a number moves by one inside its bounds, a date-time moves a year on, any
 /// other string (an id, a token, a name) has its last character changed within its class
 /// (so length and pattern hold). False where nothing can change (an empty string).
 fn wrong_leaf(s: &Value, v: &mut Value) -> bool {
-    if let Some(options) = s.get("enum").and_then(Value::as_array) {
-        return match options.iter().position(|o| o == v) {
-            Some(i) if options.len() >= 2 => {
-                *v = options[(i + 1) % options.len()].clone();
-                true
-            }
-            _ => false,
-        };
+    if let Some(swapped) = next_option(s, v) {
+        return swapped;
     }
     match v {
         Value::Bool(b) => {

@@ -81,10 +81,14 @@ fn other_token() -> String {
     config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into())
 }
 
+/// A ReserveNow request for the configured EVSE.
+fn reserve_request(id: i64, token: &str, expiry_s: i64) -> Value {
+    json!({"id": id, "expiryDateTime": kit::time_from_now(expiry_s), "idToken": kit::id_token(token), "evseId": kit::evse_id()})
+}
+
 /// ReserveNow for the configured EVSE; the answer's status.
 fn reserve_now(conn: &Connection, req: &str, id: i64, token: &str, expiry_s: i64) -> Step<String> {
-    let request = json!({"id": id, "expiryDateTime": kit::time_from_now(expiry_s), "idToken": kit::id_token(token), "evseId": kit::evse_id()});
-    let r = kit::call(conn, req, "ReserveNow", request, 10_000)?;
+    let r = kit::call(conn, req, "ReserveNow", reserve_request(id, token, expiry_s), 10_000)?;
     Ok(r["status"].as_str().unwrap_or_default().to_string())
 }
 
@@ -115,6 +119,18 @@ fn event_with_token(conn: &Connection, req: &str) -> Step<Value> {
     Err(kit::fail(req, "a TransactionEvent with the idToken that was authorized", "six events without one"))
 }
 
+/// The authorized driver plugs in and the EV draws energy: the TransactionEvent that carries
+/// the token (awaited citing `wait_req`) must name reservation `id` (checked citing `req`);
+/// `whose` says for the failure whose transaction it is.
+fn charges_on_reservation(conn: &Connection, wait_req: &str, req: &str, id: i64, whose: &str) -> Step {
+    kit::plug_in(kit::evse_id())?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    let ev = event_with_token(conn, wait_req)?;
+    kit::check(ev["reservationId"] == id, req, format!("reservationId {id} in the TransactionEvent of {whose}"), || {
+        format!("reservationId {} for {} ({} {})", ev["reservationId"], ev["idToken"], ev["eventType"], ev["triggerReason"])
+    })
+}
+
 /// TC_H_01_CS: Reserved, Authorized with the reserving token, EnergyTransferStarted.
 fn tc_h_01() -> Step {
     let conn = booted(300)?;
@@ -127,12 +143,7 @@ fn tc_h_01() -> Step {
     authorize(&conn, "H03.FR.01", "Accepted")?;
     // H03.FR.09/10: the reservation is used; no cable yet, so the connector is Available.
     connector_is(&conn, "H03.FR.10", "Available")?;
-    kit::plug_in(kit::evse_id())?;
-    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
-    let ev = event_with_token(&conn, "H01.FR.15")?;
-    kit::check(ev["reservationId"] == id, "H01.FR.15", format!("reservationId {id} in the TransactionEvent of the authorization"), || {
-        format!("reservationId {} ({} {})", ev["reservationId"], ev["eventType"], ev["triggerReason"])
-    })
+    charges_on_reservation(&conn, "H01.FR.15", "H01.FR.15", id, "the authorization")
 }
 
 /// TC_H_03_CS: the EVSE is Reserved for one token; a reservation for another is Occupied.
@@ -253,12 +264,7 @@ fn tc_h_23() -> Step {
     kit::check(status == "Accepted", "H01.FR.02", format!("ReserveNow Accepted replacing reservation {id}"), || format!("status {status}"))?;
     kit::present_token(&other)?;
     authorize(&conn, "H01.FR.02", "Accepted")?;
-    kit::plug_in(kit::evse_id())?;
-    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
-    let ev = event_with_token(&conn, "H01.FR.02")?;
-    kit::check(ev["reservationId"] == id, "H01.FR.02", format!("the transaction of {other} using reservation {id}"), || {
-        format!("reservationId {} for {}", ev["reservationId"], ev["idToken"])
-    })
+    charges_on_reservation(&conn, "H01.FR.02", "H01.FR.02", id, &format!("{other}, who replaced the reservation"))
 }
 
 /// TC_B_24_CS: Reserved; Reset OnIdle is Accepted (no transaction), the station comes back
@@ -283,8 +289,8 @@ fn tc_h_19() -> Step {
     conn.claim(&[TX.into(), "Authorize".into()]);
     let id = new_id();
     let group = config::parameter("group-id-token").unwrap_or_else(|| "OH-GROUP-H19".into());
-    let request = json!({"id": id, "expiryDateTime": kit::time_from_now(600), "idToken": kit::id_token(&kit::valid_token()), "evseId": kit::evse_id(),
-                         "groupIdToken": {"idToken": group, "type": "Central"}});
+    let mut request = reserve_request(id, &kit::valid_token(), 600);
+    request["groupIdToken"] = json!({"idToken": group, "type": "Central"});
     let r = kit::call(&conn, "H03.FR.04", "ReserveNow", request, 10_000)?;
     kit::check(r["status"] == "Accepted", "H03.FR.04", "ReserveNow Accepted for an Available EVSE", || r.to_string())?;
     connector_is(&conn, "H03.FR.04", "Reserved")?;
@@ -293,10 +299,5 @@ fn tc_h_19() -> Step {
     let answer = json!({"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": group, "type": "Central"}}});
     let asked = kit::expect_and_reply(&conn, "H03.FR.08", "Authorize", 10_000, answer)?;
     kit::check(at(&asked, "/idToken/idToken") == member.as_str(), "H03.FR.08", format!("an Authorize for {member}, to learn its group"), || asked.to_string())?;
-    kit::plug_in(kit::evse_id())?;
-    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
-    let ev = event_with_token(&conn, "H03.FR.04")?;
-    kit::check(ev["reservationId"] == id, "H01.FR.15", format!("the transaction of group member {member} using reservation {id}"), || {
-        format!("reservationId {} for {}", ev["reservationId"], ev["idToken"])
-    })
+    charges_on_reservation(&conn, "H03.FR.04", "H01.FR.15", id, &format!("group member {member}"))
 }

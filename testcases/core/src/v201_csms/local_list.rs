@@ -5,14 +5,14 @@
 //! (and, for a removal, the same token without its idTokenInfo).
 use serde_json::{Value, json};
 
-use super::{STATION, registered, token_json};
+use super::{operated_case, registered, token_json};
 use crate::{
     Case,
     kit::{self, *},
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
-    Case::new(id, title, STATION, V201, requirements, run).needs(&["csms-trigger"]).profile("local-auth-list").timeout_ms(30_000)
+    operated_case(id, title, requirements, run).profile("local-auth-list")
 }
 
 pub(super) fn cases() -> Vec<Case> {

@@ -1310,6 +1310,11 @@ fn boot_payload() -> serde_json::Value {
 }
 
 /// The harness station, connected and registered (reusable state Booted).
+/// A 2.0.1 case for a CSMS DUT that its operator drives (`csms-trigger`), with a 30 s limit.
+fn operated_case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    Case::new(id, title, STATION, V201, requirements, run).needs(&["csms-trigger"]).timeout_ms(30_000)
+}
+
 pub(crate) fn registered() -> Step<Connection> {
     kit::ready_csms("B01")
 }

@@ -5,14 +5,14 @@
 //! made through the CSMS's control API (`csms-trigger`).
 use serde_json::{Value, json};
 
-use super::{STATION, registered, status, token_json};
+use super::{operated_case, registered, status, token_json};
 use crate::{
     Case,
     kit::{self, *},
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
-    Case::new(id, title, STATION, V201, requirements, run).needs(&["csms-trigger"]).profile("reservation").timeout_ms(30_000)
+    operated_case(id, title, requirements, run).profile("reservation")
 }
 
 pub(super) fn cases() -> Vec<Case> {
@@ -69,16 +69,26 @@ fn tc_h_01() -> Step {
 /// Reserved, then (steps 5-8) the station reports the connector Available again and the
 /// reservation Expired.
 fn tc_h_07() -> Step {
+    ended(&conn_reserved()?, "H04", "Available", "Expired")
+}
+
+/// Registered, and part 6's Reserved state: the connection and the reservation id.
+fn conn_reserved() -> Step<(Connection, i64)> {
     let conn = registered()?;
     let id = reserved(&conn, "H01", json!({}))?;
-    status(&conn, "H04", 1, "Available")?;
-    kit::call(&conn, "H04", "ReservationStatusUpdate", json!({"reservationId": id, "reservationUpdateStatus": "Expired"}), 10_000).map(drop)
+    Ok((conn, id))
+}
+
+/// The reservation ends at the station: the connector reports `connector`, then a
+/// ReservationStatusUpdate `update` names the reservation; the CSMS answers both.
+fn ended((conn, id): &(Connection, i64), req: &str, connector: &str, update: &str) -> Step {
+    status(conn, req, 1, connector)?;
+    kit::call(conn, req, "ReservationStatusUpdate", json!({"reservationId": id, "reservationUpdateStatus": update}), 10_000).map(drop)
 }
 
 /// Reserved, then the operator cancels: a CancelReservation naming the reservation made.
 fn tc_h_17() -> Step {
-    let conn = registered()?;
-    let id = reserved(&conn, "H01", json!({}))?;
+    let (conn, id) = conn_reserved()?;
     kit::csms_trigger(&conn, "CancelReservation", json!({"reservationId": id}))?;
     let call = kit::expect(&conn, "H02", "CancelReservation", 15_000)?;
     kit::check(call.payload["reservationId"] == id, "H02", format!("CancelReservation for reservation {id}"), || call.payload.to_string())?;
@@ -98,10 +108,7 @@ fn tc_h_19() -> Step {
 
 /// Reserved, then the EVSE goes Faulted and the station removes the reservation.
 fn tc_h_20() -> Step {
-    let conn = registered()?;
-    let id = reserved(&conn, "H01", json!({}))?;
-    status(&conn, "H01.FR.16", 1, "Faulted")?;
-    kit::call(&conn, "H01.FR.16", "ReservationStatusUpdate", json!({"reservationId": id, "reservationUpdateStatus": "Removed"}), 10_000).map(drop)
+    ended(&conn_reserved()?, "H01.FR.16", "Faulted", "Removed")
 }
 
 /// The station answers Rejected (configured not to take reservations, H01.FR.01).
