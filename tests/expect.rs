@@ -39,6 +39,9 @@ struct Expectation {
     /// case, as in a run, so that its configuration is read before it.
     #[serde(default)]
     variants: Vec<String>,
+    /// Substrings a compatibility warning of the case must contain (a SHOULD not followed).
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 fn check_expectation(path: &Path) -> Result<(), Failed> {
@@ -56,6 +59,11 @@ fn check_expectation(path: &Path) -> Result<(), Failed> {
     for needle in &exp.reason {
         if !r.reason.contains(needle.as_str()) {
             return Err(format!("the reason does not mention {needle:?}: {}", r.reason).into());
+        }
+    }
+    for needle in &exp.warnings {
+        if !r.trace.warnings.iter().any(|w| w.contains(needle.as_str())) {
+            return Err(format!("no compatibility warning mentions {needle:?}: {:?}", r.trace.warnings).into());
         }
     }
     Ok(())

@@ -835,6 +835,10 @@ impl log::Host for CaseHost {
             log::Level::Warn => "warn",
             log::Level::Error => "error",
         };
+        // A case's warning is a compatibility warning of the case: listed with the verdict.
+        if level == "warn" {
+            self.ctx.trace.warn_compat(message.clone());
+        }
         self.ctx.trace.log(level, message);
         Ok(())
     }

@@ -55,6 +55,11 @@ export function check(ok, requirement, expected, observed) {
   if (!ok) throw new Fail(requirement, expected, typeof observed === 'function' ? observed() : observed);
 }
 
+/** A SHOULD: unless `ok`, a compatibility warning citing `requirement`; the case goes on. */
+export function should(ok, requirement, expected, observed) {
+  if (!ok) log('warn', `[${requirement}] expected ${expected}; observed ${typeof observed === 'function' ? observed() : observed}`);
+}
+
 /** A session error (thrown by an import returning result<_, session-error>) as text. */
 export function describe(e) {
   const err = e && e.payload !== undefined ? e.payload : e;

@@ -88,6 +88,13 @@ def check(ok, requirement, expected, observed):
         raise Fail(requirement, expected, observed() if callable(observed) else observed)
 
 
+def should(ok, requirement, expected, observed):
+    """A SHOULD: unless `ok`, a compatibility warning citing `requirement`; the case goes on."""
+    if not ok:
+        seen = observed() if callable(observed) else observed
+        log.log(log.Level.WARN, f"[{requirement}] expected {expected}; observed {seen}")
+
+
 def describe(err):
     """A session error as text: its kind and the host's message."""
     e = err.value if isinstance(err, Err) else err

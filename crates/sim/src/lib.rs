@@ -63,6 +63,14 @@ pub enum Fault {
     /// Station: any Accepted token presented during a transaction ends it, not only the one
     /// that started it (C01.FR.03, E07: another token may stop it only through its group).
     StopForAnyToken,
+    /// Station: the authorization cache is read before the local list (C13.FR.01 and
+    /// C14.FR.01 want the list first).
+    CacheBeforeList,
+    /// Station: the local list is lost at a power cut or reset (D01.FR.10 recommends keeping it).
+    ForgetLocalList,
+    /// Station: a token the local list holds as Accepted is still sent in an Authorize
+    /// (C14.FR.02: charging starts without one).
+    AskForListedToken,
     /// Station: send CALLs without waiting for the answer to the previous one.
     PipelineCalls,
     /// Station: take no notice of circuit faults (diode, RCD): keeps charging, never Faulted.
@@ -220,6 +228,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-certificate-cn", Fault::IgnoreCertificateCn),
     ("wrong-error-code", Fault::WrongErrorCode),
     ("stop-for-any-token", Fault::StopForAnyToken),
+    ("cache-before-list", Fault::CacheBeforeList),
+    ("forget-local-list", Fault::ForgetLocalList),
+    ("ask-for-listed-token", Fault::AskForListedToken),
     ("error-details-text", Fault::ErrorDetailsText),
     ("truncate-message-id", Fault::TruncateMessageId),
     ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),

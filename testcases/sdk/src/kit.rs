@@ -30,6 +30,14 @@ pub fn check(ok: bool, requirement: &str, expected: impl Into<String>, observed:
     if ok { Ok(()) } else { Err(fail(requirement, expected, observed())) }
 }
 
+/// A SHOULD (or a choice OCPP leaves open): when `ok` is false the case goes on and the report
+/// lists a compatibility warning citing `requirement`; the verdict is not changed.
+pub fn should(ok: bool, requirement: &str, expected: impl Into<String>, observed: impl FnOnce() -> String) {
+    if !ok {
+        log::log(Level::Warn, &format!("[{requirement}] expected {}; observed {}", expected.into(), observed()));
+    }
+}
+
 /// Preparation, not a check: `step.setup("what it prepares")?` turns a failure into an
 /// inconclusive verdict citing no requirement. A case's claims are its checks; a station that
 /// cannot be brought into the state a case starts from has not broken the case's SHALL, and
@@ -249,6 +257,25 @@ pub fn expect_until(
             return Ok(payload);
         }
         seen.push(describe(&payload));
+    }
+}
+
+/// For `window_ms`, no CALL of `action` that `bad` matches: the others are answered with
+/// `reply` and let pass (a transaction the cable started may report its meter meanwhile).
+pub fn expect_none(conn: &Connection, requirement: &str, action: &str, window_ms: u32, reply: Value, expected: &str, bad: impl Fn(&Value) -> bool) -> Step {
+    let start = clock::now_ms();
+    loop {
+        let left = u64::from(window_ms).saturating_sub(clock::now_ms() - start) as u32;
+        let call = match conn.expect_call(action, left.max(1)) {
+            Ok(c) => c,
+            Err(SessionError::Timeout(_)) => return Ok(()),
+            Err(e) => return Err(session_failure(requirement, expected.to_string(), e)),
+        };
+        conn.reply(&call.message_id, &reply.to_string()).map_err(|e| session_failure(requirement, format!("to answer {action}"), e))?;
+        let payload = json(&call.payload);
+        if bad(&payload) {
+            return Err(fail(requirement, expected.to_string(), format!("{action} {payload}")));
+        }
     }
 }
 
@@ -488,6 +515,16 @@ pub fn check_clock(requirement: &str, what: &str, time: &Value) -> Step {
 /// The first id token the DUT accepts.
 pub fn valid_token() -> String {
     config::valid_id_tokens().first().cloned().unwrap_or_else(|| "04E91C5A8B2F80".into())
+}
+
+/// A second accepted token (part 6's valid_idtoken2), for a driver other than the first.
+pub fn second_valid_token() -> String {
+    config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into())
+}
+
+/// Part 6's "<Configured groupIdToken>": the DUT description's `group-id-token`.
+pub fn group_id_token() -> String {
+    config::parameter("group-id-token").unwrap_or_else(|| "OH-GROUP".into())
 }
 
 // ---- security profiles ----

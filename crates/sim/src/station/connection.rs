@@ -458,9 +458,10 @@ impl Station {
                 if self.enabled(Key::CacheEnabled) {
                     self.auth_cache.insert(token.clone(), status.to_string());
                 }
-                if let Some(group) = r["idTokenInfo"]["groupIdToken"]["idToken"].as_str() {
-                    self.groups.insert(token.clone(), group.to_string());
-                }
+                match r["idTokenInfo"]["groupIdToken"]["idToken"].as_str() {
+                    Some(group) => self.groups.insert(token.clone(), group.to_string()),
+                    None => self.groups.remove(&token),
+                };
                 let remote = out.payload["$remote"].as_array().and_then(|r| Some((r.first()?.as_u64()? as u32, r.get(1)?.as_i64()?)));
                 self.on_authorized(&token, status, remote);
             }

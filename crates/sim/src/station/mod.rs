@@ -238,6 +238,10 @@ enum Key {
     CacheEnabled,
     LocalPreAuthorize,
     LocalAuthorizeOffline,
+    /// Offline, a token neither the list nor the cache knows is authorized (C13.FR.04).
+    OfflineTxForUnknownId,
+    /// Online, a listed token that is not Accepted is not asked for (LA-3, C14.FR.03's opt-out).
+    ListDisablePostAuthorize,
 }
 
 /// Why a transaction ended, by meaning; each dialect names it.
@@ -451,7 +455,10 @@ pub struct Station {
     /// `Component.Variable` (2.x) or key (1.6) -> (value, read-only).
     settings: BTreeMap<String, (String, bool)>,
     evses: Vec<Evse>,
+    /// The local authorization list: token -> status, and the groupIdToken of its entries
+    /// that have one (C09.FR.02).
     local_list: BTreeMap<String, String>,
+    list_groups: BTreeMap<String, String>,
     local_list_version: i64,
     auth_cache: BTreeMap<String, String>,
     /// 2.x: the groupIdToken the CSMS gave each token it authorized (H03.FR.04-08).
@@ -541,6 +548,7 @@ impl Station {
             settings,
             evses,
             local_list,
+            list_groups: BTreeMap::new(),
             local_list_version: if cfg.local_tokens.is_empty() { 0 } else { 1 },
             auth_cache: BTreeMap::new(),
             groups: BTreeMap::new(),
@@ -668,6 +676,7 @@ impl Station {
         // A boot starts from the first slot in NetworkConfigurationPriority (B10.FR.01).
         self.slot_pos = 0;
         self.slot_failures = 0;
+        self.forget_volatile();
         self.booted = false;
         self.panel.set_booted(false);
         self.boot_reason = reason;
@@ -762,17 +771,24 @@ impl Station {
         if scheduled { "Scheduled" } else { "Accepted" }
     }
 
-    /// SendLocalList: entries are (token, status); no status removes the token. The status
-    /// to answer.
-    fn update_local_list(&mut self, full: bool, version: i64, entries: Vec<(String, Option<String>)>) -> &'static str {
+    /// SendLocalList: entries are (token, status, groupIdToken); no status removes the token.
+    /// The status to answer.
+    fn update_local_list(&mut self, full: bool, version: i64, entries: Vec<(String, Option<String>, Option<String>)>) -> &'static str {
         if full {
             self.local_list.clear();
+            self.list_groups.clear();
         } else if version <= self.local_list_version {
             return "VersionMismatch";
         }
-        for (token, status) in entries {
+        for (token, status, group) in entries {
+            self.list_groups.remove(&token);
             match status {
-                Some(s) => self.local_list.insert(token, s),
+                Some(s) => {
+                    if let Some(g) = group {
+                        self.list_groups.insert(token.clone(), g);
+                    }
+                    self.local_list.insert(token, s)
+                }
                 None => self.local_list.remove(&token),
             };
         }
@@ -935,9 +951,22 @@ impl Station {
             return;
         }
         let local = self.local_status(&token);
+        // C09.FR.07: a token known locally as Accepted, of the group of the token that
+        // authorized a running transaction, ends that authorization without asking.
+        if local.as_deref() == Some("Accepted") && self.end_for_group_member(&token) {
+            return;
+        }
+        let listed = self.enabled(Key::LocalListEnabled) && self.local_list.contains_key(&token);
         match local {
-            Some(status) if status == "Accepted" && (self.enabled(Key::LocalPreAuthorize) || !self.online) => self.on_authorized(&token, "Accepted", None),
+            Some(status) if status == "Accepted" && !self.online => self.on_authorized(&token, "Accepted", None),
+            // Fault ask-for-listed-token: the list's Accepted is asked about all the same.
+            Some(status) if status == "Accepted" && self.enabled(Key::LocalPreAuthorize) && !(listed && self.cfg.faults.has(&Fault::AskForListedToken)) => {
+                self.on_authorized(&token, "Accepted", None)
+            }
             Some(status) if !self.online => self.on_authorized(&token, &status, None),
+            // LA-3: post-authorization of a listed token that is not Accepted is switched off.
+            Some(status) if status != "Accepted" && listed && self.enabled(Key::ListDisablePostAuthorize) => {}
+            None if !self.online && self.enabled(Key::OfflineTxForUnknownId) => self.on_authorized(&token, "Accepted", None),
             None if !self.online && self.enabled(Key::LocalAuthorizeOffline) => {}
             _ => {
                 let payload = if self.v16 { json!({"idTag": token}) } else { json!({"idToken": {"idToken": token, "type": "ISO14443"}}) };
@@ -947,16 +976,42 @@ impl Station {
     }
 
     /// What the local list or the cache says about a token, where enabled.
+    /// The list comes before the cache (C13.FR.01, C14.FR.01; fault `cache-before-list`: the
+    /// other way round).
     fn local_status(&self, token: &str) -> Option<String> {
-        if self.enabled(Key::LocalListEnabled) {
-            if let Some(s) = self.local_list.get(token) {
-                return Some(s.clone());
-            }
+        let listed = self.enabled(Key::LocalListEnabled).then(|| self.local_list.get(token).cloned()).flatten();
+        let cached = self.enabled(Key::CacheEnabled).then(|| self.auth_cache.get(token).cloned()).flatten();
+        if self.cfg.faults.has(&Fault::CacheBeforeList) { cached.or(listed) } else { listed.or(cached) }
+    }
+
+    /// End the authorization of a running transaction that another token of `token`'s group
+    /// authorized (C09.FR.03/07); whether there was one.
+    fn end_for_group_member(&mut self, token: &str) -> bool {
+        let Some(group) = self.group_of(token) else { return false };
+        let member = |a: &Auth| a.token != token && self.group_of(&a.token).as_ref() == Some(&group);
+        let Some(i) = self.evses.iter().position(|e| e.tx.as_ref().and_then(|t| t.auth.as_ref()).is_some_and(member)) else { return false };
+        self.stop_authorization(i, Stop::Local);
+        self.refresh_status(i);
+        true
+    }
+
+    /// A token's groupIdToken: its local list entry's where the list holds it, else the one the
+    /// CSMS last gave it.
+    fn group_of(&self, token: &str) -> Option<String> {
+        if self.enabled(Key::LocalListEnabled) && self.local_list.contains_key(token) {
+            return self.list_groups.get(token).cloned();
         }
-        if self.enabled(Key::CacheEnabled) {
-            return self.auth_cache.get(token).cloned();
+        self.groups.get(token).cloned()
+    }
+
+    /// What a reboot takes with it: the local list only with fault `forget-local-list`
+    /// (D01.FR.10 wants it kept).
+    fn forget_volatile(&mut self) {
+        if self.cfg.faults.has(&Fault::ForgetLocalList) {
+            self.local_list.clear();
+            self.list_groups.clear();
+            self.local_list_version = 0;
         }
-        None
     }
 
     /// A remote start: authorized by the CSMS's request, or first checked with an Authorize
@@ -974,6 +1029,10 @@ impl Station {
     /// The outcome of authorizing a token (locally or by the CSMS).
     fn on_authorized(&mut self, token: &str, status: &str, remote: Option<(u32, i64)>) {
         if status != "Accepted" && !self.cfg.faults.has(&Fault::AcceptAnyToken) {
+            return;
+        }
+        // C09.FR.03: the CSMS accepted a member of the group that authorized a transaction.
+        if remote.is_none() && !self.v16 && status == "Accepted" && self.end_for_group_member(token) {
             return;
         }
         if remote.is_none() && self.cfg.faults.has(&Fault::StopForAnyToken) {

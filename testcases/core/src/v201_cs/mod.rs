@@ -11,6 +11,7 @@ pub(crate) mod certificates;
 mod diagnostics;
 pub(crate) mod firmware;
 mod hardware;
+mod local_list;
 mod meter_values;
 mod provisioning;
 mod reservation;
@@ -348,18 +349,6 @@ pub(crate) fn cases() -> Vec<Case> {
             run: tc_c_08,
         },
         Case {
-            id: "TC_C_21_CS",
-            title: "Offline, a token on the local list starts a transaction that is reported once back online",
-            role: CSMS,
-            versions: V201,
-            profile: "local-auth-list",
-            features: &["offline-authorization"],
-            requirements: &["C13", "E12"],
-            needs: &["plug", "token-reader", "network"],
-            timeout_ms: 30_000,
-            run: tc_c_21,
-        },
-        Case {
             id: "TC_C_37_CS",
             title: "ClearCache is Accepted",
             role: CSMS,
@@ -371,30 +360,6 @@ pub(crate) fn cases() -> Vec<Case> {
             needs: &[],
             timeout_ms: 20_000,
             run: tc_c_37,
-        },
-        Case {
-            id: "TC_D_01_CS",
-            title: "A full local list is Accepted and its version reads back",
-            role: CSMS,
-            versions: V201,
-            profile: "local-auth-list",
-            features: &[],
-            requirements: &["D01", "D02"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: tc_d_01,
-        },
-        Case {
-            id: "TC_D_06_CS",
-            title: "A differential local list update with an old version answers VersionMismatch",
-            role: CSMS,
-            versions: V201,
-            profile: "local-auth-list",
-            features: &[],
-            requirements: &["D01.FR.19"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: tc_d_06,
         },
         Case {
             id: "TC_E_03_CS",
@@ -745,18 +710,6 @@ pub(crate) fn cases() -> Vec<Case> {
             run: tc_c_04,
         },
         Case {
-            id: "TC_D_02_CS",
-            title: "A differential local list update with a newer version is Accepted and its version reads back",
-            role: CSMS,
-            versions: V201,
-            profile: "local-auth-list",
-            features: &[],
-            requirements: &["D01", "D02"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: tc_d_02,
-        },
-        Case {
             id: "TC_F_02_CS",
             title: "Remote start with AuthorizeRemoteStart true: the station authorizes the token before starting",
             role: CSMS,
@@ -923,6 +876,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(trigger::cases());
     cases.extend(hardware::cases());
     cases.extend(reservation::cases());
+    cases.extend(local_list::cases());
     cases
 }
 
@@ -1060,7 +1014,7 @@ fn get_variable(conn: &Connection, req: &str, component: &str, variable: &str) -
 /// LocalAuthorizationOffline and the device model (part 2 appendix, dm_components_vars.csv)
 /// LocalAuthorizeOffline — the device model's name is the one a station has.
 const OFFLINE_THRESHOLD: (&str, &str) = ("OCPPCommCtrlr", "OfflineThreshold");
-const LOCAL_AUTHORIZE_OFFLINE: (&str, &str) = ("AuthCtrlr", "LocalAuthorizeOffline");
+pub(super) const LOCAL_AUTHORIZE_OFFLINE: (&str, &str) = ("AuthCtrlr", "LocalAuthorizeOffline");
 
 /// Read `vars` (attributeType Actual) in one GetVariables: each result Accepted, echoing the
 /// component, variable and attributeType asked for, with the value expected (B06.FR.01-04).
@@ -1373,7 +1327,7 @@ pub(super) fn authorize(conn: &Connection, req: &str, status: &str) -> Step<Valu
     kit::expect_and_reply(conn, req, "Authorize", 10_000, json!({"idTokenInfo": {"status": status}}))
 }
 
-fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
+pub(super) fn set_variable(conn: &Connection, req: &str, component: &str, variable: &str, value: &str) -> Step<Value> {
     let r = kit::call(
         conn,
         req,
@@ -1536,7 +1490,7 @@ pub(super) fn no_report(conn: &Connection, req: &str, ms: u32, why: &str) -> Ste
     }
 }
 
-fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
+pub(super) fn reconnected(req: &str, claim: &[&str]) -> Step<Connection> {
     kit::accept_station(req, 15_000, claim)
 }
 
@@ -1775,33 +1729,10 @@ fn tc_c_08() -> Step {
     kit::expect_silence(&conn, "C10", "Authorize", 500, "for a token the cache holds as Accepted")
 }
 
-fn tc_c_21() -> Step {
-    let conn = booted(300)?;
-    let token = kit::valid_token();
-    let list = json!({"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [{"idToken": {"idToken": token, "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]});
-    let r = kit::call(&conn, "D01", "SendLocalList", list, 10_000)?;
-    kit::check(r["status"] == "Accepted", "D01", "the local list Accepted (prerequisite)", || r.to_string())
-        .map_err(|_| Verdict::Inconclusive(format!("SendLocalList: {r}")))?;
-    kit::network(false)?;
-    let _ = conn.expect_close(10_000);
-    kit::present_token(&token)?;
-    kit::plug_in(kit::evse_id())?;
-    kit::network(true)?;
-    let again = reconnected("C13", &[TX])?;
-    let ev = next_tx_event(&again, "C13", 10_000)?;
-    kit::check(ev["eventType"] == "Started", "E12", "the transaction started offline to be reported first", || {
-        format!("TransactionEvent {}", ev["eventType"])
-    })?;
-    kit::check(ev["offline"] == true, "E12", "offline true on a message about the offline period", || format!("offline {}", ev["offline"]))?;
-    kit::check(at(&ev, "/idToken/idToken") == token.as_str(), "C13", format!("authorized by {token} from the local list"), || {
-        ev["idToken"].to_string()
-    })
-}
-
 /// First use of `token` after an emptied cache: asked online, and the answer goes into the
 /// cache (C10.FR.04). A station whose transaction does not start at the token alone gets the
 /// cable too; the transaction is stopped and the cable taken out again.
-fn cache_token(conn: &Connection, req: &str, token: &str) -> Step {
+pub(super) fn cache_token(conn: &Connection, req: &str, token: &str) -> Step {
     // An empty cache first, whatever earlier cases put in it.
     let r = kit::call(conn, "C11", "ClearCache", json!({}), 10_000)?;
     kit::check(r["status"] == "Accepted", "C11", "ClearCache Accepted (preparation)", || r.to_string())
@@ -1847,28 +1778,6 @@ fn tc_c_37() -> Step {
     kit::reply(&conn, "C11.FR.03", &asked, "Authorize", json!({"idTokenInfo": {"status": "Accepted"}}))?;
     start.after_step(&conn, "C11", (true, false), (true, true), "Authorized")?;
     Ok(())
-}
-
-fn tc_d_01() -> Step {
-    let conn = booted(300)?;
-    let list = json!({"versionNumber": 5, "updateType": "Full", "localAuthorizationList": [{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]});
-    let r = kit::call(&conn, "D01", "SendLocalList", list, 10_000)?;
-    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full Accepted", || r.to_string())?;
-    let v = kit::call(&conn, "D02", "GetLocalListVersion", json!({}), 10_000)?;
-    kit::check(v["versionNumber"] == 5, "D02", "versionNumber 5, the version just sent", || v.to_string())
-}
-
-fn tc_d_06() -> Step {
-    let conn = booted(300)?;
-    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 3, "updateType": "Full"}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full version 3 Accepted", || r.to_string())?;
-    let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
-    let r =
-        kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
-    kit::check(r["status"] == "VersionMismatch", "D01.FR.19", "VersionMismatch for a differential update older than the list", || r.to_string())?;
-    // Part 6 step 3: the list kept its version.
-    let v = kit::call(&conn, "D01.FR.19", "GetLocalListVersion", json!({}), 10_000)?;
-    kit::check(v["versionNumber"] == 3, "D01.FR.19", "versionNumber 3 still, after the refused update", || v.to_string())
 }
 
 // ---- E: transactions ----
@@ -2204,22 +2113,10 @@ fn oh_p_01() -> Step {
 
 fn tc_c_04() -> Step {
     let (conn, _) = local_tx()?;
-    let other = config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into());
+    let other = kit::second_valid_token();
     kit::present_token(&other)?;
     authorize(&conn, "C01", "Accepted")?;
     kit::expect_silence(&conn, "E07", TX, 1_500, &format!("for {other}, which did not start the transaction"))
-}
-
-fn tc_d_02() -> Step {
-    let conn = booted(300)?;
-    let r = kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 1, "updateType": "Full"}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Full version 1 Accepted", || r.to_string())?;
-    let entry = json!([{"idToken": {"idToken": kit::valid_token(), "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}}]);
-    let r =
-        kit::call(&conn, "D01", "SendLocalList", json!({"versionNumber": 2, "updateType": "Differential", "localAuthorizationList": entry}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "D01", "SendLocalList Differential version 2 Accepted", || r.to_string())?;
-    let v = kit::call(&conn, "D02", "GetLocalListVersion", json!({}), 10_000)?;
-    kit::check(v["versionNumber"] == 2, "D02", "versionNumber 2 after the update", || v.to_string())
 }
 
 /// TC_F_02/03_CS (part 6): reusable state Authorized by a remote start, then

@@ -76,11 +76,6 @@ fn new_id() -> i64 {
     i64::from(kit::unique_number())
 }
 
-/// A second valid token (part 6's valid_idtoken2), for a reservation of someone else.
-fn other_token() -> String {
-    config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into())
-}
-
 /// A ReserveNow request for the configured EVSE.
 fn reserve_request(id: i64, token: &str, expiry_s: i64) -> Value {
     json!({"id": id, "expiryDateTime": kit::time_from_now(expiry_s), "idToken": kit::id_token(token), "evseId": kit::evse_id()})
@@ -151,7 +146,7 @@ fn tc_h_03() -> Step {
     let conn = booted(300)?;
     watch_reports(&conn);
     reserved(&conn, new_id(), &kit::valid_token(), 600)?;
-    let status = reserve_now(&conn, "H01.FR.11", new_id(), &other_token(), 600)?;
+    let status = reserve_now(&conn, "H01.FR.11", new_id(), &kit::second_valid_token(), 600)?;
     kit::check(status == "Occupied", "H01.FR.11", "ReserveNow Occupied for a reserved EVSE", || format!("status {status}"))
 }
 
@@ -159,7 +154,7 @@ fn tc_h_03() -> Step {
 /// Occupied.
 fn tc_h_04() -> Step {
     let (conn, _) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[])?;
-    let status = reserve_now(&conn, "H01.FR.11", new_id(), &other_token(), 600)?;
+    let status = reserve_now(&conn, "H01.FR.11", new_id(), &kit::second_valid_token(), 600)?;
     kit::check(status == "Occupied", "H01.FR.11", "ReserveNow Occupied for an EVSE with a transaction", || format!("status {status}"))
 }
 
@@ -171,7 +166,7 @@ fn tc_h_06() -> Step {
     if made["status"] != "Accepted" {
         return Err(kit::Verdict::Inconclusive(format!("the EVSE could not be made Unavailable: ChangeAvailability {made}")));
     }
-    let status = reserve_now(&conn, "H01.FR.14", new_id(), &other_token(), 600)?;
+    let status = reserve_now(&conn, "H01.FR.14", new_id(), &kit::second_valid_token(), 600)?;
     kit::check(status == "Unavailable", "H01.FR.14", "ReserveNow Unavailable for an Unavailable EVSE", || format!("status {status}"))
 }
 
@@ -182,7 +177,7 @@ fn tc_h_07() -> Step {
     watch_reports(&conn);
     conn.claim(&["ReservationStatusUpdate".into()]);
     let id = new_id();
-    reserved(&conn, id, &other_token(), 4)?;
+    reserved(&conn, id, &kit::second_valid_token(), 4)?;
     connector_is(&conn, "H04.FR.03", "Available")?;
     let update = kit::expect_and_reply(&conn, "H04.FR.01", "ReservationStatusUpdate", 10_000, json!({}))?;
     kit::check(update["reservationId"] == id && update["reservationUpdateStatus"] == "Expired", "H04.FR.01", format!("ReservationStatusUpdate Expired for reservation {id}"), || {
@@ -214,7 +209,7 @@ fn tc_h_02() -> Step {
     let conn = booted(300)?;
     watch_reports(&conn);
     reserved(&conn, new_id(), &kit::valid_token(), 600)?;
-    let other = other_token();
+    let other = kit::second_valid_token();
     let request = json!({"idToken": kit::id_token(&other), "remoteStartId": kit::unique_number(), "evseId": kit::evse_id()});
     let r = kit::call(&conn, "F01.FR.22", "RequestStartTransaction", request, 10_000)?;
     kit::check(r["status"] == "Rejected", "F01.FR.22", format!("RequestStartTransaction Rejected for {other} at an EVSE reserved for another token"), || r.to_string())
@@ -259,7 +254,7 @@ fn tc_h_23() -> Step {
     conn.claim(&[TX.into(), "Authorize".into()]);
     let id = new_id();
     reserved(&conn, id, &kit::valid_token(), 600)?;
-    let other = other_token();
+    let other = kit::second_valid_token();
     let status = reserve_now(&conn, "H01.FR.02", id, &other, 600)?;
     kit::check(status == "Accepted", "H01.FR.02", format!("ReserveNow Accepted replacing reservation {id}"), || format!("status {status}"))?;
     kit::present_token(&other)?;
@@ -288,13 +283,13 @@ fn tc_h_19() -> Step {
     watch_reports(&conn);
     conn.claim(&[TX.into(), "Authorize".into()]);
     let id = new_id();
-    let group = config::parameter("group-id-token").unwrap_or_else(|| "OH-GROUP-H19".into());
+    let group = kit::group_id_token();
     let mut request = reserve_request(id, &kit::valid_token(), 600);
     request["groupIdToken"] = json!({"idToken": group, "type": "Central"});
     let r = kit::call(&conn, "H03.FR.04", "ReserveNow", request, 10_000)?;
     kit::check(r["status"] == "Accepted", "H03.FR.04", "ReserveNow Accepted for an Available EVSE", || r.to_string())?;
     connector_is(&conn, "H03.FR.04", "Reserved")?;
-    let member = other_token();
+    let member = kit::second_valid_token();
     kit::present_token(&member)?;
     let answer = json!({"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": group, "type": "Central"}}});
     let asked = kit::expect_and_reply(&conn, "H03.FR.08", "Authorize", 10_000, answer)?;

@@ -20,6 +20,9 @@ pub(super) fn key(k: Key) -> &'static str {
         Key::CacheEnabled => "AuthorizationCacheEnabled",
         Key::LocalPreAuthorize => "LocalPreAuthorize",
         Key::LocalAuthorizeOffline => "LocalAuthorizeOffline",
+        Key::OfflineTxForUnknownId => "AllowOfflineTxForUnknownId",
+        // 1.6 has no such switch: never set.
+        Key::ListDisablePostAuthorize => "",
     }
 }
 
@@ -312,7 +315,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "ClearCache" => ok(json!({"status": st.clear_cache()})),
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
-            let entries = entries.map(|en| (en["idTag"].as_str().unwrap_or("").to_string(), en["idTagInfo"]["status"].as_str().map(str::to_string))).collect();
+            let entries = entries.map(|en| (en["idTag"].as_str().unwrap_or("").to_string(), en["idTagInfo"]["status"].as_str().map(str::to_string), None)).collect();
             let status = st.update_local_list(p["updateType"] == "Full", p["listVersion"].as_i64().unwrap_or(0), entries);
             ok(json!({"status": status}))
         }

@@ -21,6 +21,8 @@ pub(super) fn key(k: Key) -> &'static str {
         Key::CacheEnabled => "AuthCacheCtrlr.Enabled",
         Key::LocalPreAuthorize => "AuthCtrlr.LocalPreAuthorize",
         Key::LocalAuthorizeOffline => "AuthCtrlr.LocalAuthorizeOffline",
+        Key::OfflineTxForUnknownId => "AuthCtrlr.OfflineTxForUnknownIdEnabled",
+        Key::ListDisablePostAuthorize => "LocalAuthListCtrlr.DisablePostAuthorize",
     }
 }
 
@@ -52,8 +54,11 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("AuthCtrlr.LocalAuthorizeOffline", "true", false),
         ("AuthCacheCtrlr.Enabled", "true", false),
         ("AuthCacheCtrlr.Available", "true", true),
+        ("AuthCtrlr.OfflineTxForUnknownIdEnabled", "false", false),
+        ("LocalAuthListCtrlr.Available", "true", true),
         ("LocalAuthListCtrlr.Enabled", "true", false),
         ("LocalAuthListCtrlr.Entries", "0", true),
+        ("LocalAuthListCtrlr.DisablePostAuthorize", "false", false),
         ("TxCtrlr.EVConnectionTimeOut", "60", false),
         ("TxCtrlr.TxStartPoint", tx_start_point(cfg), false),
         ("TxCtrlr.TxStopPoint", tx_stop_point(cfg), false),
@@ -676,13 +681,20 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "ClearCache" => ok(json!({"status": st.clear_cache()})),
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
-            let entries = entries.map(|en| (en["idToken"]["idToken"].as_str().unwrap_or("").to_string(), en["idTokenInfo"]["status"].as_str().map(str::to_string))).collect();
+            let entries = entries
+                .map(|en| {
+                    let info = &en["idTokenInfo"];
+                    let token = en["idToken"]["idToken"].as_str().unwrap_or("").to_string();
+                    (token, info["status"].as_str().map(str::to_string), info["groupIdToken"]["idToken"].as_str().map(str::to_string))
+                })
+                .collect();
             let status = st.update_local_list(p["updateType"] == "Full", p["versionNumber"].as_i64().unwrap_or(0), entries);
             let n = st.local_list.len().to_string();
             st.settings.insert("LocalAuthListCtrlr.Entries".into(), (n, true));
             ok(json!({"status": status}))
         }
-        "GetLocalListVersion" => ok(json!({"versionNumber": st.local_list_version})),
+        // D02.FR.03: no list while the list is switched off.
+        "GetLocalListVersion" => ok(json!({"versionNumber": if st.enabled(Key::LocalListEnabled) { st.local_list_version } else { 0 }})),
         "DataTransfer" => match p["vendorId"].as_str() {
             Some("ocpp-harness") => ok(json!({"status": "Accepted", "data": p.get("data").cloned().unwrap_or(Value::Null)})),
             _ => ok(json!({"status": "UnknownVendorId"})),
