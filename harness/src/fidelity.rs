@@ -186,7 +186,7 @@ pub fn compare(table: &Table, wire: &[WireEntry]) -> Vec<Difference> {
     while i < table.steps.len() {
         let step = &table.steps[i];
         let Some(branch_start) = step.branch.as_ref().map(|_| i) else {
-            walk(step, &msgs, &mut cursor, &mut last_call, &mut diffs);
+            walk(step, &validated(table, step), &msgs, &mut cursor, &mut last_call, &mut diffs);
             i += 1;
             continue;
         };
@@ -204,7 +204,7 @@ pub fn compare(table: &Table, wire: &[WireEntry]) -> Vec<Difference> {
             .map(|steps| {
                 let (mut c, mut l, mut d) = (cursor, last_call, vec![]);
                 for s in steps {
-                    walk(s, &msgs, &mut c, &mut l, &mut d);
+                    walk(s, &validated(table, s), &msgs, &mut c, &mut l, &mut d);
                 }
                 (d, c, l)
             })
@@ -219,17 +219,27 @@ pub fn compare(table: &Table, wire: &[WireEntry]) -> Vec<Difference> {
     diffs
 }
 
-/// Match one step from `cursor` on.
-fn walk(step: &Step, msgs: &[Msg], cursor: &mut usize, last_call: &mut Option<usize>, diffs: &mut Vec<Difference>) {
+/// The fields the table's tool validations check in `step`'s message.
+fn validated<'a>(table: &'a Table, step: &Step) -> Vec<&'a str> {
+    let at_step = table.validations.iter().filter(|v| v.step.is_some() && v.step == step.n && v.message == step.message);
+    at_step.flat_map(|v| v.fields.iter().map(String::as_str)).collect()
+}
+
+/// Match one step from `cursor` on; `validated` are the fields part 6 checks in it.
+fn walk(step: &Step, validated: &[&str], msgs: &[Msg], cursor: &mut usize, last_call: &mut Option<usize>, diffs: &mut Vec<Difference>) {
     let by_tool = step.by == "OCTT";
     let name = step.n.map_or_else(|| "-".to_string(), |n| n.to_string());
     let found = if let Some(action) = step.message.strip_suffix("Request") {
         // The first such request whose values are the stated ones (a reusable state before
         // the step may send the same message with others), else the first such request.
         let candidates: Vec<usize> = msgs.iter().enumerate().skip(*cursor).filter(|(_, m)| m.kind == 2 && m.by_tool == by_tool && m.action == action).map(|(i, _)| i).collect();
-        let exact = candidates.iter().copied().find(|&i| step.fields.iter().all(|(f, v)| field_holds(&msgs[i].payload, f, v)));
+        let exact = candidates.iter().copied().find(|&i| !step.fields.is_empty() && step.fields.iter().all(|(f, v)| field_holds(&msgs[i].payload, f, v)));
+        // Else the first that carries the most of the fields part 6 validates in it (a
+        // TransactionEvent of a reusable state before the step has no idToken yet).
+        let carried = |i: usize| validated.iter().filter(|f| !values_at(&msgs[i].payload, f).is_empty()).count();
+        let carrying = || candidates.iter().copied().max_by_key(|&i| (carried(i), std::cmp::Reverse(i)));
         // An optional step is there only with its values; else it did not happen.
-        let at = if step.optional { exact } else { exact.or(candidates.first().copied()) };
+        let at = if step.optional { exact } else { exact.or_else(carrying) };
         if step.optional && at.is_none() {
             *last_call = None;
             return;
@@ -378,6 +388,25 @@ mod tests {
             frame(5, Dir::Tx, r#"[2,"r1","Reset",{"type":"OnIdle"}]"#),
         ];
         assert_eq!(compare(&table(), &wire), vec![]);
+    }
+
+    #[test]
+    fn the_step_is_the_message_that_carries_what_part_6_validates() {
+        // A reusable state's TransactionEvent (no idToken yet) comes before the step's own.
+        let t: Table = serde_json::from_value(serde_json::json!({"id": "TC_X_02_CS", "sut": "CS", "steps": [
+            {"n": 1, "by": "SUT", "message": "TransactionEventRequest", "fields": {}},
+            {"n": 2, "by": "OCTT", "message": "TransactionEventResponse", "fields": {"idTokenInfo.status": "Accepted"}}
+        ], "validations": [{"step": 1, "message": "TransactionEventRequest", "fields": ["triggerReason", "idToken.idToken", "transaction"]}]}))
+        .unwrap();
+        let wire = [
+            frame(1, Dir::Rx, r#"[2,"t1","TransactionEvent",{"eventType":"Started","triggerReason":"CablePluggedIn"}]"#),
+            frame(2, Dir::Tx, r#"[3,"t1",{}]"#),
+            frame(3, Dir::Rx, r#"[2,"t2","TransactionEvent",{"eventType":"Updated","triggerReason":"Authorized","idToken":{"idToken":"A","type":"ISO14443"}}]"#),
+            frame(4, Dir::Tx, r#"[3,"t2",{"idTokenInfo":{"status":"Accepted"}}]"#),
+        ];
+        assert_eq!(compare(&t, &wire), vec![]);
+        // Without the token's event, the first one is the step, and its answer differs.
+        assert_eq!(compare(&t, &wire[..2]).len(), 1);
     }
 
     #[test]

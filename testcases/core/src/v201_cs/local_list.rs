@@ -21,7 +21,7 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 }
 
 /// Offline cases drop the network and present a token.
-const OFFLINE: &[&str] = &["token-reader", "network"];
+const OFFLINE: &[&str] = &["plug", "token-reader", "network"];
 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
@@ -179,7 +179,10 @@ fn tc_c_21() -> Step {
 }
 
 /// TC_C_22/23/24_CS: offline, with unknown tokens refused (OfflineTxForUnknownIdEnabled
-/// false), a token the list holds with `status` authorizes no transaction (C13.FR.02).
+/// false), a token the list holds with `status` authorizes no transaction (C13.FR.02). The EV
+/// arrives offline (part 6 step 2; the cable, where a bench has no parking-bay sensor): a
+/// station that starts transactions there reports it once back, with offline true (part 6
+/// step 5, E04.FR.03), and without the token.
 fn offline_not_accepted(status: &str) -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
@@ -188,8 +191,17 @@ fn offline_not_accepted(status: &str) -> Step {
     configure(&conn, "C13", LOCAL_AUTHORIZE_OFFLINE.0, LOCAL_AUTHORIZE_OFFLINE.1, "true")?;
     let token = kit::second_valid_token();
     listed(&conn, vec![entry(&token, Some(status), None)])?;
-    let again = offline(conn, || kit::present_token(&token))?;
-    not_authorized(&again, "C13.FR.02", &token, &format!("{status} in the local list, presented offline"))
+    let again = offline(conn, || {
+        kit::plug_in(kit::evse_id())?;
+        kit::present_token(&token)
+    })?;
+    let why = format!("{status} in the local list, presented offline");
+    if TxStart::configured().started(true, false) {
+        let ev = next_tx_event(&again, "E04.FR.03", 10_000)?;
+        kit::check(ev["offline"] == true, "E04.FR.03", "offline true on the transaction started while offline", || format!("offline {}", ev["offline"]))?;
+        kit::check(at(&ev, "/idToken/idToken") != token.as_str(), "C13.FR.02", format!("no transaction authorized by {token}: {why}"), || ev.to_string())?;
+    }
+    not_authorized(&again, "C13.FR.02", &token, &why)
 }
 
 fn tc_c_22() -> Step {
@@ -274,7 +286,8 @@ fn tc_c_28() -> Step {
     online_not_accepted("Invalid", "Invalid", false)
 }
 
-/// Part 6 answers Restricted, which 2.0.1's AuthorizationStatusEnumType does not have: Blocked.
+/// Part 6 answers Restricted, which 2.0.1's AuthorizationStatusEnumType does not have: Blocked
+/// (a declared deviation).
 fn tc_c_29() -> Step {
     online_not_accepted("Blocked", "Blocked", true)
 }
