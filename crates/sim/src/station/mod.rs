@@ -1031,8 +1031,9 @@ impl Station {
         if status != "Accepted" && !self.cfg.faults.has(&Fault::AcceptAnyToken) {
             return;
         }
-        // C09.FR.03: the CSMS accepted a member of the group that authorized a transaction.
-        if remote.is_none() && !self.v16 && status == "Accepted" && self.end_for_group_member(token) {
+        // C09.FR.03: the CSMS accepted a member of the group that authorized a transaction
+        // (fault accept-any-token: whatever it answered, C09.FR.11).
+        if remote.is_none() && !self.v16 && self.end_for_group_member(token) {
             return;
         }
         if remote.is_none() && self.cfg.faults.has(&Fault::StopForAnyToken) {

@@ -33,9 +33,9 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_c_21,
         )
         .features(&["offline-authorization"]),
-        case("TC_C_22_CS", "Offline, a token the local list holds as Invalid authorizes nothing", &["C13.FR.02"], OFFLINE, tc_c_22),
-        case("TC_C_23_CS", "Offline, a token the local list holds as Blocked authorizes nothing", &["C13.FR.02"], OFFLINE, tc_c_23),
-        case("TC_C_24_CS", "Offline, a token the local list holds as Expired authorizes nothing", &["C13.FR.02"], OFFLINE, tc_c_24),
+        case("TC_C_22_CS", "Offline, a token the local list holds as Invalid authorizes nothing", &["C13.FR.02", "E04.FR.03"], OFFLINE, tc_c_22),
+        case("TC_C_23_CS", "Offline, a token the local list holds as Blocked authorizes nothing", &["C13.FR.02", "E04.FR.03"], OFFLINE, tc_c_23),
+        case("TC_C_24_CS", "Offline, a token the local list holds as Expired authorizes nothing", &["C13.FR.02", "E04.FR.03"], OFFLINE, tc_c_24),
         case(
             "TC_C_25_CS",
             "Offline, the local list's Invalid wins over the cache's Accepted for the same token",
@@ -222,7 +222,7 @@ fn tc_c_25() -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     list_in_use(&conn)?;
-    prerequisite(&conn, "C13.FR.01", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")?;
+    prerequisite(&conn, "", "AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true").setup("configuration state OfflineTxForUnknownIdEnabled")?;
     configure(&conn, "C13", LOCAL_AUTHORIZE_OFFLINE.0, LOCAL_AUTHORIZE_OFFLINE.1, "true")?;
     configure(&conn, "C13", "TxCtrlr", "StopTxOnInvalidId", "false")?;
     let token = kit::valid_token();
@@ -454,7 +454,7 @@ fn tc_d_08() -> Step {
 fn tc_d_10() -> Step {
     let conn = booted(300)?;
     listed(&conn, vec![entry(&kit::valid_token(), Some("Accepted"), None)])?;
-    prerequisite(&conn, "D02.FR.03", "LocalAuthListCtrlr", "Enabled", "false")?;
+    prerequisite(&conn, "", "LocalAuthListCtrlr", "Enabled", "false").setup("configuration state LocalAuthListEnabled false")?;
     let now = version(&conn, "D02.FR.03")?;
     kit::check(now == 0, "D02.FR.03", "versionNumber 0 while LocalAuthListCtrlr.Enabled is false", || format!("versionNumber {now}"))
 }
