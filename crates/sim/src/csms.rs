@@ -159,6 +159,13 @@ pub struct StationRecord {
     tx_connector: BTreeMap<String, i64>,
     /// 2.x: the eventIds of its NotifyEvents since its last boot (variant unique-event-ids).
     event_ids: std::collections::BTreeSet<i64>,
+    /// 2.x: the local list the station accepted from us (token -> its IdTokenType) and its
+    /// version, to update it when a customer's data is cleared (N10.FR.02).
+    local_list: BTreeMap<String, Value>,
+    list_version: i64,
+    /// The token of a customer the station agreed to clear who is on its list: the list is
+    /// updated once the station reports what it cleared.
+    clearing: Option<Value>,
 }
 
 /// The live connection to a station.
@@ -270,10 +277,14 @@ impl CsmsHandle {
         if let Some((i, pw)) = ocpp_core::security::rotation::password_set_by(action, payload) {
             self.password_answered(station_id, &pw, result.map(|r| &r["setVariableResult"][i]["attributeStatus"]));
         }
+        let (action, payload) = (action.clone(), payload.clone());
         link.outstanding = None;
         if let Some(next) = link.queued.pop_front() {
             let _ = link.tx.send(Message::text(next.to_text()));
             link.outstanding = Some((next, std::time::Instant::now()));
+        }
+        if result.is_some_and(|r| r["status"] == "Accepted") {
+            local_list::accepted(sh.records.entry(station_id.to_string()).or_default(), &action, &payload);
         }
     }
 
@@ -488,6 +499,13 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                 });
                 let accepted_boot = action == "BootNotification" && reply.as_ref().is_ok_and(|r| r["status"] == "Accepted");
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
+                // N10.FR.02: the station reported what it cleared; a customer on its list goes.
+                if action == "NotifyCustomerInformation" && payload["tbc"] != true && !cfg.faults.has(&Fault::KeepClearedInList) {
+                    let update = local_list::removal(h.shared.lock().unwrap().records.entry(station.clone()).or_default());
+                    if let Some(update) = update {
+                        let _ = h.send_own_call(&station, "SendLocalList", update);
+                    }
+                }
                 if accepted_boot && cfg.variants.contains(&Variant::OwnCallsAfterBoot) {
                     let (action, payload) = if version == OcppVersion::V16 { ("GetConfiguration", json!({})) } else { ("GetBaseReport", json!({"requestId": 9001, "reportBase": "FullInventory"})) };
                     tracing::info!(target: "sim", "CSMS -> {station} {action} right after the boot (variant own-calls-after-boot)");
@@ -539,6 +557,44 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
 }
 
 /// The CSMS's time (an hour behind with fault wrong-clock).
+/// What the CSMS keeps of a station's local authorization list (D01, N10).
+mod local_list {
+    use serde_json::{Value, json};
+
+    use super::StationRecord;
+
+    /// The station accepted our `action` with `payload`: a list update is now its list; a
+    /// clear of a customer on it is remembered until the station reports it done.
+    pub(super) fn accepted(st: &mut StationRecord, action: &str, payload: &Value) {
+        match action {
+            "SendLocalList" => {
+                if payload["updateType"] == "Full" {
+                    st.local_list.clear();
+                }
+                for e in payload["localAuthorizationList"].as_array().into_iter().flatten() {
+                    let token = e["idToken"]["idToken"].as_str().unwrap_or_default().to_string();
+                    match e.get("idTokenInfo") {
+                        Some(_) => st.local_list.insert(token, e["idToken"].clone()),
+                        None => st.local_list.remove(&token),
+                    };
+                }
+                st.list_version = payload["versionNumber"].as_i64().unwrap_or(st.list_version);
+            }
+            "CustomerInformation" if payload["clear"] == true => {
+                let token = payload["idToken"]["idToken"].as_str().unwrap_or_default();
+                st.clearing = st.local_list.get(token).cloned();
+            }
+            _ => {}
+        }
+    }
+
+    /// The differential update that takes the cleared customer off the list, if one was on it.
+    pub(super) fn removal(st: &mut StationRecord) -> Option<Value> {
+        let token = st.clearing.take()?;
+        Some(json!({"versionNumber": st.list_version + 1, "updateType": "Differential", "localAuthorizationList": [{"idToken": token}]}))
+    }
+}
+
 fn clock(cfg: &CsmsConfig) -> String {
     if !cfg.faults.has(&Fault::WrongClock) {
         return now_rfc3339();

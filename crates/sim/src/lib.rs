@@ -165,6 +165,9 @@ pub enum Fault {
     ErrorDetailsText,
     /// CSMS: CALLs an operator asks for (console, control API, bench) are taken but never sent.
     IgnoreOperator,
+    /// CSMS: a customer whose data the station cleared stays on its local list (N10.FR.02
+    /// wants the list updated).
+    KeepClearedInList,
     /// CSMS: its clock is an hour behind (currentTime in BootNotification and Heartbeat answers).
     WrongClock,
     /// CSMS, 2.1: answers SEND frames, which OCPP-J 2.1 says nobody answers.
@@ -235,6 +238,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("truncate-message-id", Fault::TruncateMessageId),
     ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),
     ("ignore-operator", Fault::IgnoreOperator),
+    ("keep-cleared-in-list", Fault::KeepClearedInList),
     ("wrong-clock", Fault::WrongClock),
     ("answer-send", Fault::AnswerSend),
     ("untrusted-server-certificate", Fault::UntrustedServerCertificate),

@@ -13,6 +13,16 @@ use crate::{
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
+        group_case(
+            "TC_C_40_CSMS",
+            "Group members on the station's local list: the second ends the transaction the first started; both answers name the group",
+            tc_c_40,
+        ),
+        group_case(
+            "TC_C_43_CSMS",
+            "Group members on the station's local list: the second, asked for first, ends the transaction; every answer names the group",
+            tc_c_43,
+        ),
         Case {
             id: "TC_C_06_CSMS",
             title: "Local start transaction - AuthorizationBlocked: a blocked token is Blocked or Invalid",
@@ -150,6 +160,44 @@ fn tc_c_39() -> Step {
     accepted_in_group("C09.FR.03", "TransactionEvent stopped by the second member", &r["idTokenInfo"], &group)?;
     event(&conn, "C09", "Updated", "ChargingStateChanged", 4, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
     ev_disconnected(&conn, "C09", &tx, 5)
+}
+
+/// A group case of the Local Authorization List profile (part 5: mandatory for a CSMS).
+fn group_case(id: &'static str, title: &'static str, run: fn() -> Step) -> Case {
+    Case::new(id, title, STATION, V201, &["C09.FR.02", "C09.FR.03"], run).timeout_ms(20_000).profile("local-auth-list")
+}
+
+/// TC_C_40/43_CSMS (part 6): the harness's station holds both members of the group on its
+/// local list, and starts transactions at the authorization (EVConnectedPreSession first).
+/// The first member starts, energy flows, the second ends the authorization — asking the CSMS
+/// first where `ask` (TC_C_43 step 4). Every answer is Accepted and names the group.
+fn group_on_list(ask: bool) -> Step {
+    let group = param("group-id-token")?;
+    let members: Vec<String> = param("grouped-id-tokens")?.split_whitespace().map(String::from).collect();
+    let [first, second] = members.as_slice() else {
+        return Err(Verdict::Skip(format!("grouped-id-tokens must name two tokens of the group; it names {}", members.len())));
+    };
+    let conn = registered()?;
+    occupied(&conn)?;
+    let tx = new_tx_id("C40");
+    let r = event(&conn, "C09.FR.02", "Started", "Authorized", 0, &tx, json!({"idToken": token_json(first), "transactionInfo": {"chargingState": "EVConnected"}}))?;
+    accepted_in_group("C09.FR.02", "TransactionEvent authorized by the first member", &r["idTokenInfo"], &group)?;
+    event(&conn, "C09", "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+    if ask {
+        accepted_in_group("C09.FR.03", "Authorize of the second member to stop", &authorize(&conn, "C09.FR.03", second)?, &group)?;
+    }
+    let r = event(&conn, "C09.FR.03", "Updated", "StopAuthorized", 2, &tx, json!({"idToken": token_json(second)}))?;
+    accepted_in_group("C09.FR.03", "TransactionEvent stopped by the second member", &r["idTokenInfo"], &group)?;
+    event(&conn, "C09", "Updated", "ChargingStateChanged", 3, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    ev_disconnected(&conn, "C09", &tx, 4)
+}
+
+fn tc_c_40() -> Step {
+    group_on_list(false)
+}
+
+fn tc_c_43() -> Step {
+    group_on_list(true)
 }
 
 /// EnergyTransferStarted on `evse` with `token`: the transaction id.

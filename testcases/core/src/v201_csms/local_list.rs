@@ -5,7 +5,7 @@
 //! (and, for a removal, the same token without its idTokenInfo).
 use serde_json::{Value, json};
 
-use super::{operated_case, registered, token_json};
+use super::{customer_information_on, operated_case, registered, token_json};
 use crate::{
     Case,
     kit::{self, *},
@@ -26,17 +26,25 @@ pub(super) fn cases() -> Vec<Case> {
             tc_d_03,
         ),
         case("TC_D_04_CSMS", "The CSMS empties the local list with a full update of no entries", &["D01.FR.01", "D01.FR.06", "D01.FR.18"], tc_d_04),
+        case("TC_D_09_CSMS", "The CSMS asks the list version of a station that holds no list", &["D02"], tc_d_09),
+        case(
+            "TC_N_46_CSMS",
+            "Clearing the data of a customer on the station's local list: the CSMS takes the token off the list",
+            &["N10.FR.02", "N10.FR.08", "D01.FR.01", "D01.FR.06", "D01.FR.18"],
+            tc_n_46,
+        ),
     ]
 }
 
 /// The version the harness's station says it holds (part 6 step 2).
 const HELD: i64 = 1;
 
-/// Steps 1-2: the operator has the CSMS ask the station's list version; the station answers.
-fn version_asked(conn: &Connection, req: &str) -> Step {
+/// Steps 1-2: the operator has the CSMS ask the station's list version; the station answers
+/// `held`.
+fn version_asked(conn: &Connection, req: &str, held: i64) -> Step {
     kit::csms_trigger(conn, "GetLocalListVersion", json!({}))?;
     let call = kit::expect(conn, req, "GetLocalListVersion", 15_000)?;
-    kit::reply(conn, req, &call, "GetLocalListVersion", json!({"versionNumber": HELD}))
+    kit::reply(conn, req, &call, "GetLocalListVersion", json!({"versionNumber": held}))
 }
 
 /// The operator has the CSMS send `list` as `update`; the SendLocalList it sends, answered
@@ -72,7 +80,7 @@ fn granted(token: &str) -> Value {
 /// grants the first valid token (steps 3-4), not empty.
 fn after_version(update: &str) -> Step {
     let conn = registered()?;
-    version_asked(&conn, "D01.FR.01")?;
+    version_asked(&conn, "D01.FR.01", HELD)?;
     let p = list_sent(&conn, "D01.FR.01", update, granted(&kit::valid_token()))?;
     kit::check(!entries(&p).is_empty(), "D01.FR.01", format!("a {update} list that is not empty"), || p.to_string())
 }
@@ -99,4 +107,37 @@ fn tc_d_04() -> Step {
     let conn = registered()?;
     let p = list_sent(&conn, "D01.FR.01", "Full", json!([]))?;
     kit::check(entries(&p).is_empty(), "D01.FR.01", "a full list without entries", || p.to_string())
+}
+
+/// TC_D_09_CSMS: asked by its operator, the CSMS sends GetLocalListVersion; the station has
+/// no list (version 0, D02.FR.02).
+fn tc_d_09() -> Step {
+    let conn = registered()?;
+    version_asked(&conn, "D02", 0)
+}
+
+/// TC_N_46_CSMS: the CSMS gave the station a list with the customer's token (memory state,
+/// sent at the operator's request); its operator clears the customer's data (steps 1-4, the
+/// request naming the customer: N10.FR.08); the CSMS then takes the token off the list with a
+/// differential update above the list's version (step 5: N10.FR.02, D01.FR.18).
+fn tc_n_46() -> Step {
+    let conn = registered()?;
+    let token = kit::valid_token();
+    let held = list_sent(&conn, "", "Full", granted(&token)).setup("memory state: a local list with the customer's token")?;
+    let held = held["versionNumber"].as_i64().unwrap_or(HELD);
+    customer_information_on(&conn, "N10.FR.08", true, true, "Accepted", &format!("idToken {token}: cleared"))?;
+    let call = kit::expect(&conn, "N10.FR.02", "SendLocalList", 15_000)?;
+    let p = call.payload.clone();
+    kit::reply(&conn, "N10.FR.02", &call, "SendLocalList", json!({"status": "Accepted"}))?;
+    kit::check(p["updateType"] == "Differential", "N10.FR.02", "updateType Differential (an update of the list held)", || p.to_string())?;
+    kit::check(p["versionNumber"].as_i64().is_some_and(|v| v > held), "D01.FR.18", format!("a versionNumber above {held}, the list's"), || {
+        format!("versionNumber {}", p["versionNumber"])
+    })?;
+    let list = entries(&p);
+    kit::check(list.iter().any(|e| e["idToken"]["idToken"] == token.as_str()), "N10.FR.02", format!("an entry for the cleared customer's token {token}"), || p.to_string())?;
+    let mut tokens: Vec<String> = list.iter().map(|e| e["idToken"]["idToken"].to_string()).collect();
+    let n = tokens.len();
+    tokens.sort();
+    tokens.dedup();
+    kit::check(tokens.len() == n, "D01.FR.06", "each token once in the list", || p.to_string())
 }

@@ -2493,20 +2493,24 @@ fn tc_n_25() -> Step {
 /// report/clear flags as asked. The station answers `answer` and, if it did accept, reports
 /// `data` (empty: it holds none).
 fn customer_information(req: &str, report: bool, clear: bool, answer: &str, data: &str) -> Step {
-    let conn = registered()?;
+    customer_information_on(&registered()?, req, report, clear, answer, data)
+}
+
+/// `customer_information` on a connection the case has already used.
+pub(super) fn customer_information_on(conn: &Connection, req: &str, report: bool, clear: bool, answer: &str, data: &str) -> Step {
     let token = kit::valid_token();
     let hint = json!({"requestId": 28, "report": report, "clear": clear, "idToken": token_json(&token)});
-    let call = triggered(&conn, req, "CustomerInformation", hint, json!({"status": answer}))?;
+    let call = triggered(conn, req, "CustomerInformation", hint, json!({"status": answer}))?;
     kit::check(call["report"] == report && call["clear"] == clear, req, format!("report {report}, clear {clear}"), || call.to_string())?;
     let id = &call["idToken"];
     kit::check(id["idToken"] == token.as_str() && id["type"] == kit::token_type().as_str(), req, format!("the customer's idToken {token}"), || {
         id.to_string()
     })?;
     if answer != "Accepted" {
-        return still_in_step(&conn, req);
+        return still_in_step(conn, req);
     }
     let notify = json!({"data": data, "seqNo": 0, "generatedAt": now(), "requestId": call["requestId"], "tbc": false});
-    kit::call(&conn, req, "NotifyCustomerInformation", notify, 10_000).map(|_| ())
+    kit::call(conn, req, "NotifyCustomerInformation", notify, 10_000).map(|_| ())
 }
 
 fn tc_n_28() -> Step {
