@@ -9,6 +9,7 @@ mod connection;
 pub mod firmware;
 mod panel;
 mod reservation;
+mod own_certificate;
 mod roots;
 mod security;
 mod v16;
@@ -487,6 +488,10 @@ pub struct Station {
     certificates: Vec<(String, serde_json::Value)>,
     /// The CSMS roots among them, PEM with their hash data: trusted on the next TLS connection.
     csms_roots: Vec<(serde_json::Value, String)>,
+    /// The public key of the last CSR, until a certificate for it is taken (A02).
+    csr_key: Option<Vec<u8>>,
+    /// The hash data of the station's certificate signed by the CSMS.
+    own_certificate: Option<serde_json::Value>,
     /// The EVSE whose reader the last token was held to (0: the station's reader): a new
     /// authorization goes there when it is free.
     reader_evse: u32,
@@ -568,6 +573,8 @@ impl Station {
             security_events: vec![],
             certificates: vec![],
             csms_roots: vec![],
+            csr_key: None,
+            own_certificate: None,
             factory_slot_dropped: false,
             deferred: None,
             event_id: 0,

@@ -15,6 +15,7 @@ mod local_list;
 mod meter_values;
 mod provisioning;
 mod reservation;
+mod station_certificate;
 mod transactions;
 mod trigger;
 
@@ -877,6 +878,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(hardware::cases());
     cases.extend(reservation::cases());
     cases.extend(local_list::cases());
+    cases.extend(station_certificate::cases());
     cases
 }
 

@@ -6,10 +6,8 @@
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::super::{Out, Station, firmware, roots, v2x};
+use super::super::{Out, Station, firmware, own_certificate, roots, v2x};
 use super as v16;
-use crate::Fault;
-use ocpp_core::defaults::now_rfc3339;
 
 /// Answers to the whitepaper's CALLs and GetDiagnostics; None for other actions.
 pub(in crate::station) fn on_call(st: &mut Station, action: &str, p: &Value) -> Option<Value> {
@@ -24,17 +22,11 @@ pub(in crate::station) fn on_call(st: &mut Station, action: &str, p: &Value) -> 
             let hashes: Vec<Value> = st.certificates.iter().filter(|(k, _)| k == kind).map(|(_, h)| h.clone()).collect();
             if hashes.is_empty() { json!({"status": "NotFound"}) } else { json!({"status": "Accepted", "certificateHashData": hashes}) }
         }
-        "DeleteCertificate" => json!({"status": if roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }}),
+        "DeleteCertificate" => json!({"status": own_certificate::delete(st, &p["certificateHashData"])}),
         "ExtendedTriggerMessage" => json!({"status": extended_trigger(st, p)}),
         "CertificateSigned" => {
-            // The chain must hold a certificate this station could present; fault
-            // install-any-certificate takes anything.
-            let chain = p["certificateChain"].as_str().unwrap_or_default();
-            let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate) || roots::hash_data(chain, false).is_some();
-            if !ok {
-                st.enqueue(Out::call("SecurityEventNotification", json!({"type": "InvalidChargePointCertificate", "timestamp": now_rfc3339()})));
-            }
-            json!({"status": if ok { "Accepted" } else { "Rejected" }})
+            let taken = own_certificate::signed(st, p["certificateChain"].as_str().unwrap_or_default(), "InvalidChargePointCertificate");
+            json!({"status": if taken { "Accepted" } else { "Rejected" }})
         }
         "GetLog" => v2x::get_log(st, p),
         "SignedUpdateFirmware" => firmware::update(st, p),
@@ -50,7 +42,7 @@ fn extended_trigger(st: &mut Station, p: &Value) -> &'static str {
         return "Rejected";
     }
     match p["requestedMessage"].as_str().unwrap_or_default() {
-        "SignChargePointCertificate" => match csr(&st.cfg.station_id) {
+        "SignChargePointCertificate" => match own_certificate::request(st, "ocpp-harness") {
             Some(csr) => st.enqueue(Out::call("SignCertificate", json!({"csr": csr}))),
             None => return "Rejected",
         },
@@ -75,15 +67,6 @@ fn extended_trigger(st: &mut Station, p: &Value) -> &'static str {
         }
     }
     "Accepted"
-}
-
-/// A PKCS#10 request for the charge point certificate; its CN is the charge point's id.
-fn csr(station_id: &str) -> Option<String> {
-    let key = rcgen::KeyPair::generate().ok()?;
-    let mut params = rcgen::CertificateParams::new(vec![]).ok()?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, station_id);
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "ocpp-harness");
-    params.serialize_request(&key).ok()?.pem().ok()
 }
 
 /// GetDiagnostics (§5.9, §4.4): Uploading, then Uploaded after a moment, or UploadFailed at

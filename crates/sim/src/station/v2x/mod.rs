@@ -496,7 +496,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .collect();
             if chain.is_empty() { ok(json!({"status": "NotFound"})) } else { ok(json!({"status": "Accepted", "certificateHashDataChain": chain})) }
         }
-        "DeleteCertificate" => ok(json!({"status": if super::roots::delete(st, &p["certificateHashData"]) { "Accepted" } else { "NotFound" }})),
+        "DeleteCertificate" => ok(json!({"status": super::own_certificate::delete(st, &p["certificateHashData"])})),
+        // A02/A03: the certificate for the key of the last CSR (SignChargingStationCertificate).
+        "CertificateSigned" => {
+            let taken = super::own_certificate::signed(st, p["certificateChain"].as_str().unwrap_or_default(), "InvalidChargingStationCertificate");
+            ok(json!({"status": if taken { "Accepted" } else { "Rejected" }}))
+        }
         "SetVariables" => {
             let before = st.cfg.security.basic.clone();
             let results: Vec<Value> = p["setVariableData"]
@@ -581,6 +586,17 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 "Heartbeat" => {
                     st.enqueue(Out::call("Heartbeat", json!({})));
                     true
+                }
+                // A02.FR.02/03: a new key pair, its CSR in a SignCertificate.
+                "SignChargingStationCertificate" => {
+                    let organization = st.settings.get("SecurityCtrlr.OrganizationName").map(|(v, _)| v.clone()).unwrap_or_default();
+                    match super::own_certificate::request(st, &organization) {
+                        Some(csr) => {
+                            st.enqueue(Out::call("SignCertificate", json!({"csr": csr, "certificateType": "ChargingStationCertificate"})));
+                            true
+                        }
+                        None => false,
+                    }
                 }
                 // F06.FR.14/15: Uploading (with its request) while an upload goes on, else Idle.
                 "LogStatusNotification" => {

@@ -1,0 +1,62 @@
+//! The station's own certificate (2.x A02/A03, the 1.6 security whitepaper alike): a new key
+//! pair and its CSR when the CSMS asks (A02.FR.02/03), the signed certificate taken only when
+//! it is for that key and valid now (A02.FR.06; else Rejected with a security event,
+//! A02.FR.07), and never deleted through OCPP (M04.FR.06).
+use serde_json::{Value, json};
+
+use super::{Out, Station, roots};
+use crate::Fault;
+use ocpp_core::defaults::now_rfc3339;
+
+/// A CSR (PEM) for a new key pair, named after the station and its organization; the public
+/// key is kept to check the certificate that comes back.
+pub(super) fn request(st: &mut Station, organization: &str) -> Option<String> {
+    let key = rcgen::KeyPair::generate().ok()?;
+    let mut params = rcgen::CertificateParams::new(vec![]).ok()?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, st.cfg.station_id.as_str());
+    params.distinguished_name.push(rcgen::DnType::OrganizationName, organization);
+    let csr = params.serialize_request(&key).ok()?.pem().ok()?;
+    st.csr_key = Some(key.public_key_raw().to_vec());
+    Some(csr)
+}
+
+/// CertificateSigned with `chain` (leaf first): whether it is taken. Not taken, the station
+/// reports `event` (InvalidChargingStationCertificate; 1.6 InvalidChargePointCertificate).
+/// Fault install-any-certificate takes anything.
+pub(super) fn signed(st: &mut Station, chain: &str, event: &str) -> bool {
+    let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate) || for_our_key(st, chain);
+    if ok {
+        st.own_certificate = leaf_hash_data(chain);
+        st.csr_key = None;
+    } else if !st.cfg.faults.has(&Fault::NoSecurityEvent) {
+        st.enqueue(Out::call("SecurityEventNotification", json!({"type": event, "timestamp": now_rfc3339()})));
+    }
+    ok
+}
+
+/// The leaf is valid now and certifies the key of the last CSR.
+fn for_our_key(st: &Station, chain: &str) -> bool {
+    let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(chain.as_bytes()) else { return false };
+    let Ok(cert) = pem.parse_x509() else { return false };
+    cert.validity().is_valid() && st.csr_key.as_deref() == Some(&cert.public_key().subject_public_key.data[..])
+}
+
+/// OCPP hash data of a chain's leaf: its issuer's name, the key of the next certificate (its
+/// issuer's), its serial.
+fn leaf_hash_data(chain: &str) -> Option<Value> {
+    let mut hash = roots::hash_data(chain, true)?;
+    let rest = chain.split_once("-----END CERTIFICATE-----")?.1;
+    if let Some(issuer) = roots::hash_data(rest, true) {
+        // The issuer's own key, as its hash data (self-signed root) has it.
+        hash["issuerKeyHash"] = issuer["issuerKeyHash"].clone();
+    }
+    Some(hash)
+}
+
+/// DeleteCertificate: Failed for the station's own certificate (M04.FR.06), else the roots'.
+pub(super) fn delete(st: &mut Station, hash: &Value) -> &'static str {
+    if st.own_certificate.as_ref().is_some_and(|own| roots::same(own, hash)) {
+        return "Failed";
+    }
+    if roots::delete(st, hash) { "Accepted" } else { "NotFound" }
+}
