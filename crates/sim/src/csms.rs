@@ -53,6 +53,8 @@ pub struct CsmsSecurity {
     /// A second endpoint one profile up, where its stations may move with a connection
     /// profile (A05); once one connected there, the lower profile is refused to it (A05.FR.07).
     pub raised: Option<Box<CsmsSecurity>>,
+    /// The run's test CA, which issues the certificates stations ask for with a CSR (A02).
+    pub signer: Option<Arc<ocpp_core::security::pki::Pki>>,
 }
 
 impl std::fmt::Debug for CsmsSecurity {
@@ -84,7 +86,7 @@ impl CsmsSecurity {
             1 | 2 if security.pki.is_some() => Some(Box::new(CsmsSecurity::for_run(&security.at_profile(security.profile + 1), station_id, faults)?)),
             _ => None,
         };
-        let mut sec = CsmsSecurity { profile: security.profile, passwords: Arc::default(), tls, raised };
+        let mut sec = CsmsSecurity { profile: security.profile, passwords: Arc::default(), tls, raised, signer: security.pki.clone() };
         sec.share_passwords(Arc::new(Mutex::new(passwords)));
         Ok(sec)
     }
@@ -499,6 +501,20 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                 });
                 let accepted_boot = action == "BootNotification" && reply.as_ref().is_ok_and(|r| r["status"] == "Accepted");
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
+                // A02: a CSR accepted is signed by the CA and sent back (A02.FR.14: as the type asked).
+                if action == "SignCertificate" {
+                    let signed = cfg.security.signer.as_ref().map(|pki| pki.sign_csr(payload["csr"].as_str().unwrap_or_default()));
+                    if let Some(Err(e)) = &signed {
+                        tracing::info!(target: "sim", "CSMS: the CSR of {station} is not signed: {e:?}");
+                    }
+                    if let Some(Ok(chain)) = signed {
+                        let mut signed = json!({"certificateChain": chain});
+                        if version != OcppVersion::V16 {
+                            signed["certificateType"] = payload.get("certificateType").cloned().unwrap_or_else(|| json!("ChargingStationCertificate"));
+                        }
+                        let _ = h.send_own_call(&station, "CertificateSigned", signed);
+                    }
+                }
                 // N10.FR.02: the station reported what it cleared; a customer on its list goes.
                 if action == "NotifyCustomerInformation" && payload["tbc"] != true && !cfg.faults.has(&Fault::KeepClearedInList) {
                     let update = local_list::removal(h.shared.lock().unwrap().records.entry(station.clone()).or_default());
@@ -673,6 +689,8 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
             json!({"currentTime": clock(cfg), "interval": cfg.heartbeat_interval, "status": "Accepted"})
         }
         "Heartbeat" => json!({"currentTime": clock(cfg)}),
+        // A02.FR.11/12: Accepted when the CA is there to sign it.
+        "SignCertificate" => json!({"status": if cfg.security.signer.is_some() { "Accepted" } else { "Rejected" }}),
         "Authorize" if v16 => json!({"idTagInfo": token_info(cfg, version, &p["idTag"], auth_status(cfg, &p["idTag"]))}),
         "Authorize" => json!({"idTokenInfo": token_info(cfg, version, &p["idToken"], auth_status(cfg, &p["idToken"]))}),
         "StatusNotification" if v16 => {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, Setup, StationState, Step, at, config},
+    kit::{self, Connection, Setup, StationState, Step, at},
 };
 
 use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event, rebooted_claiming};

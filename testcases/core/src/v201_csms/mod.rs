@@ -9,6 +9,7 @@ use crate::{
 mod authorization;
 mod local_list;
 mod reservation;
+mod station_certificate;
 
 const STATION: Role = Role::ChargingStation;
 
@@ -1302,6 +1303,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(authorization::cases());
     cases.extend(reservation::cases());
     cases.extend(local_list::cases());
+    cases.extend(station_certificate::cases());
     cases
 }
 
@@ -1444,7 +1446,7 @@ pub(super) fn occupied(conn: &Connection) -> Step {
 }
 
 /// Have the CSMS send `action` (the operator's instructions are `hint`), take it, and answer it.
-fn triggered(conn: &Connection, req: &str, action: &str, hint: Value, reply: Value) -> Step<Value> {
+pub(super) fn triggered(conn: &Connection, req: &str, action: &str, hint: Value, reply: Value) -> Step<Value> {
     kit::csms_trigger(conn, action, hint)?;
     kit::expect_and_reply(conn, req, action, 15_000, reply)
 }
