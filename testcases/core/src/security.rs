@@ -127,6 +127,18 @@ pub(crate) fn cases() -> Vec<Case> {
             run: tc_a_07_csms,
         },
         Case {
+            id: "TC_A_08_CSMS",
+            title: "A client certificate from an unknown CA is refused; the valid one is then accepted and the station registers",
+            role: CS,
+            versions: V2X,
+            profile: "advanced-security",
+            features: &[],
+            requirements: &["A00.FR.405", "A00.FR.407", "A00.FR.409", "A00.FR.410", "B01.FR.02"],
+            needs: &[],
+            timeout_ms: 30_000,
+            run: tc_a_08_csms,
+        },
+        Case {
             id: "OH_A_02_CSMS",
             title: "A client certificate from an unknown CA is refused",
             role: CS,
@@ -414,6 +426,16 @@ fn tc_a_07_csms() -> Step {
     let conn = kit::connect_csms("A00.FR.409")?;
     tls_version_ok("A00.FR.415", &conn.security())?;
     boot(&conn, "B01.FR.02")
+}
+
+/// TC_A_08_CSMS (part 6): steps 1-4 a client certificate the CSMS's CA did not issue, the
+/// handshake ended; steps 5-14 the configured one, a secured WebSocket, Booted.
+fn tc_a_08_csms() -> Step {
+    kit::security_profiles(&[3])?;
+    refused("A00.FR.409", Credentials::Configured, Certificate::Untrusted, "the CSMS to refuse a client certificate from a CA it does not trust")?;
+    let conn = kit::connect_csms("A00.FR.410")?;
+    tls_version_ok("A00.FR.410", &conn.security())?;
+    booted_available(&conn, "B01.FR.02", "B01")
 }
 
 fn oh_a_02_csms() -> Step {
