@@ -304,6 +304,8 @@ struct Tx {
     /// 2.x: what ended the authorization of a transaction that goes on until the EV leaves
     /// (the stoppedReason of its Ended event, E06.FR.02, F04.FR.03).
     stopped: Option<Stop>,
+    /// When it started: where a Relative charging schedule begins (K01).
+    started: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug)]
@@ -1135,6 +1137,7 @@ impl Station {
             ended_values: vec![],
             ended_next: None,
             ended_aligned_next: None,
+            started: chrono::Utc::now(),
             stopped: None,
         });
         let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
@@ -1177,6 +1180,9 @@ impl Station {
         self.advance_meter(i);
         let Some(tx) = self.evses[i].tx.take() else { return };
         let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
+        if !self.v16 {
+            v2x::smart_charging::transaction_ended(self, &tx.id);
+        }
         self.enqueue(m);
         let e = &mut self.evses[i];
         e.finishing = e.plugged;
@@ -1189,10 +1195,12 @@ impl Station {
     }
 
     fn advance_meter(&mut self, i: usize) {
+        // 2.x: the EV draws what the composite schedule allows (K01: the meter follows it).
+        let power = if self.v16 { POWER_W } else { POWER_W.min(v2x::smart_charging::allowed_power_w(self, i)) };
         let e = &mut self.evses[i];
         let now = Instant::now();
         if e.tx.as_ref().is_some_and(|t| t.charging) {
-            e.energy_wh += POWER_W * (now - e.metered_at).as_secs_f64() / 3600.0;
+            e.energy_wh += power * (now - e.metered_at).as_secs_f64() / 3600.0;
         }
         e.metered_at = now;
         // The bench meter is on the feed of the EVSE under test: EVSE 2 of `two-evses`.

@@ -15,6 +15,7 @@ mod local_list;
 mod meter_values;
 mod provisioning;
 mod reservation;
+mod smart_charging;
 mod station_certificate;
 mod transactions;
 mod trigger;
@@ -879,6 +880,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(reservation::cases());
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
+    cases.extend(smart_charging::cases());
     cases
 }
 
@@ -1388,7 +1390,7 @@ pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variab
 /// events as the station's TxStartPoint has them (part 6 EVConnectedPreSession, Authorized).
 /// Preparation: a station that does not get there leaves the case inconclusive; the cases
 /// about starting a transaction check it themselves.
-fn local_tx() -> Step<(Connection, String)> {
+pub(super) fn local_tx() -> Step<(Connection, String)> {
     local_tx_checked("").setup("reusable states EVConnectedPreSession, Authorized")
 }
 

@@ -2,6 +2,7 @@
 //! TransactionEvent, and the 2.1 additions (tariffs, periodic event streams over SEND).
 mod device_model;
 pub(super) mod metering;
+pub(super) mod smart_charging;
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
@@ -85,6 +86,14 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("ReservationCtrlr.Available", "true", true),
         ("ReservationCtrlr.Enabled", "true", false),
         ("ReservationCtrlr.NonEvseSpecific", "false", true),
+        // K01: profiles in A or W (SC-2.1, SC-2.2).
+        ("SmartChargingCtrlr.Available", "true", true),
+        ("SmartChargingCtrlr.Enabled", "true", false),
+        ("SmartChargingCtrlr.RateUnit", "A,W", true),
+        ("SmartChargingCtrlr.PeriodsPerSchedule", "24", true),
+        ("SmartChargingCtrlr.ProfileStackLevel", "10", true),
+        ("SmartChargingCtrlr.LimitChangeSignificance", "1.0", false),
+        ("SmartChargingCtrlr.Entries[ChargingProfiles]", "0", true),
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
@@ -695,6 +704,11 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(json!({"status": "Accepted"}))
         }
         "ClearCache" => ok(json!({"status": st.clear_cache()})),
+        // K01, K08-K10 (see `smart_charging`).
+        "SetChargingProfile" => ok(json!({"status": smart_charging::set(st, p)})),
+        "GetChargingProfiles" => ok(smart_charging::get(st, p)),
+        "ClearChargingProfile" => ok(json!({"status": smart_charging::clear(st, p)})),
+        "GetCompositeSchedule" => ok(smart_charging::composite(st, p)),
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
             let entries = entries

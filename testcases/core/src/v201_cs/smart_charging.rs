@@ -1,0 +1,270 @@
+//! Smart charging for a charging-station DUT (part 6 §2.11, block K): charging profiles set
+//! (K01), reported (K09) and combined into the composite schedule (K08).
+//!
+//! Part 6's "<Configured chargingRateUnit>" and "<Configured numberPhases>" are the DUT
+//! description's `charging-rate-unit` (A by default) and `number-phases` (3); a limit part 6
+//! gives as 6 A is 6000 W in W. Profiles a case leaves are cleared by the baseline after it.
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, Connection, Setup, Step, at, config},
+};
+
+use super::{booted, local_tx, next_tx_event};
+
+fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    super::station_case(id, title, requirements, &[], run).profile("smart-charging")
+}
+
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        case("TC_K_01_CS", "A TxDefaultProfile for one EVSE is Accepted and reported for that EVSE", &["K01.FR.07", "K01.FR.15", "K09.FR.01"], tc_k_01),
+        case("TC_K_10_CS", "A TxDefaultProfile for EVSE 0 (all EVSEs) is Accepted and reported for EVSE 0", &["K01.FR.07", "K01.FR.14", "K09.FR.01"], tc_k_10),
+        case("TC_K_03_CS", "A ChargingStationMaxProfile is Accepted and reported for EVSE 0", &["K01.FR.07", "K09.FR.05"], tc_k_03),
+        case("TC_K_02_CS", "A TxProfile for an EVSE without a transaction is Rejected", &["K01.FR.09"], tc_k_02),
+        case("TC_K_11_CS", "A TxProfile for EVSE 0 is Rejected", &["K01.FR.16"], tc_k_11),
+        case("TC_K_14_CS", "A profile for an EVSE the station does not have is Rejected", &["K01.FR.28"], tc_k_14),
+        case("TC_K_04_CS", "A profile with the id of one installed replaces it", &["K01.FR.05"], tc_k_04),
+        case("TC_K_13_CS", "A profile is still installed after a reboot", &["K01.FR.27"], tc_k_13),
+        case("TC_K_29_CS", "GetChargingProfiles for EVSE 0 reports the station's profiles only", &["K09.FR.01", "K09.FR.05"], tc_k_29),
+        case("TC_K_30_CS", "GetChargingProfiles for an EVSE reports that EVSE's profiles only", &["K09.FR.01", "K09.FR.04"], tc_k_30),
+        case("TC_K_39_CS", "GetCompositeSchedule of EVSE 0 without profiles: a schedule from startPeriod 0", &["K08.FR.02", "K08.FR.03"], tc_k_39),
+        case("TC_K_47_CS", "GetCompositeSchedule for an EVSE the station does not have is Rejected", &["K08.FR.05"], tc_k_47),
+        case("TC_K_21_CS", "A TxDefaultProfile valid from 300 s on limits the composite schedule only from then", &["K01.FR.36", "K08.FR.02"], tc_k_21),
+        case("TC_K_28_CS", "A TxDefaultProfile set during a transaction limits its composite schedule at once", &["K01.FR.32", "K08.FR.02"], tc_k_28)
+            .needs(&["plug", "token-reader"]),
+    ]
+}
+
+/// Part 6's "<Configured chargingRateUnit>".
+fn unit() -> String {
+    config::parameter("charging-rate-unit").filter(|u| u == "W").unwrap_or_else(|| "A".into())
+}
+
+/// A limit part 6 gives in A, in the configured unit (6 A is 6000 W).
+fn limit(amps: f64) -> f64 {
+    if unit() == "W" { amps * 1000.0 } else { amps }
+}
+
+fn phases() -> i64 {
+    config::parameter("number-phases").and_then(|p| p.trim().parse().ok()).unwrap_or(3)
+}
+
+/// A profile id no other case of the run uses.
+fn new_id() -> i64 {
+    i64::from(kit::unique_number())
+}
+
+/// A charging profile of one schedule of one period at `amps` (in the configured unit);
+/// `extra` adds or replaces profile fields, `schedule` schedule fields.
+fn profile(id: i64, purpose: &str, kind: &str, amps: f64, extra: Value, schedule: Value) -> Value {
+    let mut s = json!({"id": 1, "chargingRateUnit": unit(), "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit(amps), "numberPhases": phases()}]});
+    if kind != "Relative" {
+        s["startSchedule"] = json!(kit::time_from_now(-60));
+    }
+    merge(&mut s, schedule);
+    let mut p = json!({"id": id, "stackLevel": 0, "chargingProfilePurpose": purpose, "chargingProfileKind": kind, "chargingSchedule": [s]});
+    merge(&mut p, extra);
+    p
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(a), Value::Object(b)) = (into.as_object_mut(), from) {
+        a.extend(b);
+    }
+}
+
+/// SetChargingProfile for `evse`: the answer's status.
+fn set(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step<String> {
+    let r = kit::call(conn, req, "SetChargingProfile", json!({"evseId": evse, "chargingProfile": profile}), 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+/// A profile set as preparation (Accepted).
+fn installed(conn: &Connection, evse: u32, profile: Value) -> Step {
+    let state = || -> Step {
+        let status = set(conn, "", evse, profile)?;
+        kit::check(status == "Accepted", "", "SetChargingProfile Accepted", || format!("status {status}"))
+    };
+    state().setup("a charging profile installed")
+}
+
+/// GetChargingProfiles with `criteria` (for `evse` if given), Accepted (`req`); the reports
+/// that follow, each naming the request (K09.FR.01), tbc on all but the last.
+fn reported(conn: &Connection, req: &str, evse: Option<u32>, criteria: Value) -> Step<Vec<Value>> {
+    conn.claim(&["ReportChargingProfiles".into()]);
+    let request_id = i64::from(kit::unique_number());
+    let mut p = json!({"requestId": request_id, "chargingProfile": criteria});
+    if let Some(e) = evse {
+        p["evseId"] = json!(e);
+    }
+    let r = kit::call(conn, req, "GetChargingProfiles", p, 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "GetChargingProfiles Accepted for installed profiles", || r.to_string())?;
+    let mut reports = vec![];
+    loop {
+        let rep = kit::expect_and_reply(conn, "K09.FR.01", "ReportChargingProfiles", 10_000, json!({}))?;
+        kit::check(rep["requestId"] == request_id, "K09.FR.01", format!("requestId {request_id}, the request's"), || rep["requestId"].to_string())?;
+        let more = rep["tbc"] == true;
+        reports.push(rep);
+        if !more {
+            return Ok(reports);
+        }
+    }
+}
+
+/// The report that holds profile `id`, and that it is reported for `evse`.
+fn reported_at(reports: &[Value], req: &str, id: i64, evse: u32) -> Step<Value> {
+    let holds = |r: &&Value| r["chargingProfile"].as_array().is_some_and(|l| l.iter().any(|p| p["id"] == id));
+    let rep = reports.iter().find(holds).ok_or_else(|| kit::fail(req, format!("a ReportChargingProfiles with profile {id}"), format!("{reports:?}")))?;
+    kit::check(rep["evseId"] == evse, req, format!("profile {id} reported for EVSE {evse}"), || format!("evseId {}", rep["evseId"]))?;
+    Ok(rep.clone())
+}
+
+/// TC_K_01/10_CS: a TxDefaultProfile for `evse`, then reported for it.
+fn tx_default_on(evse: u32, req: &str) -> Step {
+    let conn = booted(300)?;
+    let id = new_id();
+    let status = set(&conn, req, evse, profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({"duration": 86_400})))?;
+    kit::check(status == "Accepted", req, "SetChargingProfile Accepted", || format!("status {status}"))?;
+    let reports = reported(&conn, "K09.FR.01", None, json!({"chargingProfileId": [id]}))?;
+    reported_at(&reports, req, id, evse).map(drop)
+}
+
+fn tc_k_01() -> Step {
+    tx_default_on(kit::evse_id(), "K01.FR.15")
+}
+
+fn tc_k_10() -> Step {
+    tx_default_on(0, "K01.FR.14")
+}
+
+fn tc_k_03() -> Step {
+    let conn = booted(300)?;
+    let id = new_id();
+    let status = set(&conn, "K01.FR.07", 0, profile(id, "ChargingStationMaxProfile", "Absolute", 16.0, json!({}), json!({"duration": 86_400})))?;
+    kit::check(status == "Accepted", "K01.FR.07", "SetChargingProfile Accepted", || format!("status {status}"))?;
+    let reports = reported(&conn, "K09.FR.05", Some(0), json!({"chargingProfileId": [id]}))?;
+    reported_at(&reports, "K09.FR.05", id, 0).map(drop)
+}
+
+/// A SetChargingProfile the station must refuse (`req`).
+fn refused(req: &str, evse: u32, profile: Value, why: &str) -> Step {
+    let conn = booted(300)?;
+    let status = set(&conn, req, evse, profile)?;
+    kit::check(status == "Rejected", req, format!("SetChargingProfile Rejected: {why}"), || format!("status {status}"))
+}
+
+fn tc_k_02() -> Step {
+    let p = profile(new_id(), "TxProfile", "Relative", 6.0, json!({"transactionId": "OH-NO-SUCH-TX"}), json!({}));
+    refused("K01.FR.09", kit::evse_id(), p, "a TxProfile for an EVSE without a transaction")
+}
+
+fn tc_k_11() -> Step {
+    let p = profile(new_id(), "TxProfile", "Relative", 6.0, json!({"transactionId": "OH-NO-SUCH-TX"}), json!({}));
+    refused("K01.FR.16", 0, p, "a TxProfile for EVSE 0")
+}
+
+fn tc_k_14() -> Step {
+    let p = profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({}));
+    refused("K01.FR.28", kit::evses() + 1, p, "an EVSE the station does not have")
+}
+
+/// TC_K_04_CS: the same id again, with 10 A for 6 A: one profile of that id, at 10 A.
+fn tc_k_04() -> Step {
+    let conn = booted(300)?;
+    let id = new_id();
+    installed(&conn, kit::evse_id(), profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({})))?;
+    let status = set(&conn, "K01.FR.05", kit::evse_id(), profile(id, "TxDefaultProfile", "Absolute", 10.0, json!({}), json!({})))?;
+    kit::check(status == "Accepted", "K01.FR.05", "SetChargingProfile Accepted for a known id", || format!("status {status}"))?;
+    let reports = reported(&conn, "K01.FR.05", None, json!({"chargingProfileId": [id]}))?;
+    let all: Vec<Value> = reports.iter().flat_map(|r| r["chargingProfile"].as_array().cloned().unwrap_or_default()).filter(|p| p["id"] == id).collect();
+    let limits: Vec<&Value> = all.iter().map(|p| at(p, "/chargingSchedule/0/chargingSchedulePeriod/0/limit")).collect();
+    kit::check(all.len() == 1 && limits[0].as_f64() == Some(limit(10.0)), "K01.FR.05", format!("one profile {id}, the new one (limit {})", limit(10.0)), || {
+        format!("{} profile(s) {id}, limits {limits:?}", all.len())
+    })
+}
+
+fn tc_k_13() -> Step {
+    let conn = booted(300)?;
+    let id = new_id();
+    installed(&conn, kit::evse_id(), profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({})))?;
+    drop(conn);
+    let (again, _) = kit::reboot_station(&[]).setup("a reboot")?;
+    let reports = reported(&again, "K01.FR.27", None, json!({"chargingProfileId": [id]}))?;
+    reported_at(&reports, "K01.FR.27", id, kit::evse_id()).map(drop)
+}
+
+/// TC_K_29/30_CS: profiles on EVSE 0 and on the configured EVSE; asked for `evse`, only its own.
+fn by_evse(evse: u32, req: &str) -> Step {
+    let conn = booted(300)?;
+    let (station, own) = (new_id(), new_id());
+    installed(&conn, 0, profile(station, "ChargingStationMaxProfile", "Absolute", 16.0, json!({}), json!({})))?;
+    installed(&conn, kit::evse_id(), profile(own, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({})))?;
+    let reports = reported(&conn, req, Some(evse), json!({"chargingProfilePurpose": if evse == 0 { "ChargingStationMaxProfile" } else { "TxDefaultProfile" }}))?;
+    let (wanted, other) = if evse == 0 { (station, own) } else { (own, station) };
+    reported_at(&reports, req, wanted, evse)?;
+    let ids: Vec<Value> = reports.iter().flat_map(|r| r["chargingProfile"].as_array().cloned().unwrap_or_default()).map(|p| p["id"].clone()).collect();
+    kit::check(!ids.contains(&json!(other)) && reports.iter().all(|r| r["evseId"] == evse), req, format!("only EVSE {evse}'s profiles"), || format!("{reports:?}"))
+}
+
+fn tc_k_29() -> Step {
+    by_evse(0, "K09.FR.05")
+}
+
+fn tc_k_30() -> Step {
+    by_evse(kit::evse_id(), "K09.FR.04")
+}
+
+/// GetCompositeSchedule of `evse` over `duration` s: the answer, checked Accepted with the
+/// schedule asked for (K08.FR.02).
+fn composite(conn: &Connection, req: &str, evse: u32, duration: i64) -> Step<Value> {
+    let r = kit::call(conn, req, "GetCompositeSchedule", json!({"evseId": evse, "duration": duration, "chargingRateUnit": unit()}), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, "GetCompositeSchedule Accepted", || r.to_string())?;
+    let s = &r["schedule"];
+    let ok = s["evseId"] == evse && s["duration"] == duration && s["chargingRateUnit"] == unit().as_str() && at(s, "/chargingSchedulePeriod/0/startPeriod") == 0;
+    kit::check(ok, "K08.FR.02", format!("a schedule for EVSE {evse} over {duration} s in {}, from startPeriod 0", unit()), || s.to_string())?;
+    Ok(s.clone())
+}
+
+/// The limit the schedule `s` sets at `second`.
+fn limit_at(s: &Value, second: i64) -> Option<f64> {
+    let periods = s["chargingSchedulePeriod"].as_array()?;
+    periods.iter().take_while(|p| p["startPeriod"].as_i64().unwrap_or(0) <= second).last()?["limit"].as_f64()
+}
+
+fn tc_k_39() -> Step {
+    let conn = booted(300)?;
+    composite(&conn, "K08.FR.03", 0, 300).map(drop)
+}
+
+fn tc_k_47() -> Step {
+    let conn = booted(300)?;
+    let r = kit::call(&conn, "K08.FR.05", "GetCompositeSchedule", json!({"evseId": kit::evses() + 1, "duration": 300, "chargingRateUnit": unit()}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "K08.FR.05", "GetCompositeSchedule Rejected for an EVSE the station does not have", || r.to_string())
+}
+
+/// TC_K_21_CS: 6 A from validFrom (300 s on), not before.
+fn tc_k_21() -> Step {
+    let conn = booted(300)?;
+    let p = profile(new_id(), "TxDefaultProfile", "Relative", 6.0, json!({"stackLevel": 9, "validFrom": kit::time_from_now(300)}), json!({}));
+    let status = set(&conn, "K01.FR.36", kit::evse_id(), p)?;
+    kit::check(status == "Accepted", "K01.FR.36", "SetChargingProfile Accepted", || format!("status {status}"))?;
+    let s = composite(&conn, "K08.FR.02", kit::evse_id(), 400)?;
+    let (before, after) = (limit_at(&s, 100), limit_at(&s, 350));
+    kit::check(after == Some(limit(6.0)), "K01.FR.36", format!("limit {} once the profile is valid (from about 300 s)", limit(6.0)), || s.to_string())?;
+    kit::check(before.is_some() && before != after, "K01.FR.36", format!("another limit than {} before validFrom", limit(6.0)), || s.to_string())
+}
+
+/// TC_K_28_CS: EnergyTransferStarted, then a TxDefaultProfile of 6 A for 300 s: the
+/// transaction's composite schedule says 6 A from now.
+fn tc_k_28() -> Step {
+    let (conn, _) = local_tx()?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    next_tx_event(&conn, "", 10_000).setup("reusable state EnergyTransferStarted")?;
+    let p = profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 9}), json!({"duration": 360}));
+    let status = set(&conn, "K01.FR.32", kit::evse_id(), p)?;
+    kit::check(status == "Accepted", "K01.FR.32", "SetChargingProfile Accepted during a transaction", || format!("status {status}"))?;
+    let s = composite(&conn, "K08.FR.02", kit::evse_id(), 300)?;
+    kit::check(limit_at(&s, 0) == Some(limit(6.0)), "K01.FR.32", format!("limit {} at once for the running transaction", limit(6.0)), || s.to_string())
+}
