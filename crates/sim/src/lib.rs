@@ -138,9 +138,10 @@ pub enum Fault {
     /// Station (2.x): a reservation ends (expired, removed) without a ReservationStatusUpdate
     /// (H04.FR.01, H01.FR.16/17 want one).
     NoReservationUpdate,
-    /// Station (1.6): accept a TxProfile for a connector without a transaction.
+    /// Station: accept a TxProfile for a connector (EVSE) without a transaction.
     AcceptStrayTxProfile,
-    /// Station (1.6): leave the ChargePointMaxProfile out of the composite schedule.
+    /// Station: leave the ChargePointMaxProfile (2.x ChargingStationMaxProfile) out of the
+    /// composite schedule.
     IgnoreMaxProfile,
     /// 1.6 station: a reserved connector shows Reserved but any idTag may use it.
     IgnoreReservation,
@@ -180,6 +181,10 @@ pub enum Fault {
     /// CSMS: complete the WebSocket handshake whatever subprotocols are offered, selecting the
     /// first, and keep the connection (OCPP-J §3.2 wants it closed without one it supports).
     AcceptAnySubprotocol,
+    /// Station (2.x): charging profiles are lost at a reboot (K01.FR.27 keeps them).
+    ForgetChargingProfiles,
+    /// Station (2.x): a profile's validFrom and validTo are not looked at (K01.FR.36/37).
+    IgnoreProfileValidity,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -243,6 +248,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("answer-send", Fault::AnswerSend),
     ("untrusted-server-certificate", Fault::UntrustedServerCertificate),
     ("reject-custom-data", Fault::RejectCustomData),
+    ("forget-charging-profiles", Fault::ForgetChargingProfiles),
+    ("ignore-profile-validity", Fault::IgnoreProfileValidity),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

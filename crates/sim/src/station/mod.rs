@@ -1014,8 +1014,11 @@ impl Station {
     }
 
     /// What a reboot takes with it: the local list only with fault `forget-local-list`
-    /// (D01.FR.10 wants it kept).
+    /// (D01.FR.10 wants it kept), charging profiles only with `forget-charging-profiles`.
     fn forget_volatile(&mut self) {
+        if !self.v16 {
+            v2x::smart_charging::rebooted(self);
+        }
         if self.cfg.faults.has(&Fault::ForgetLocalList) {
             self.local_list.clear();
             self.list_groups.clear();

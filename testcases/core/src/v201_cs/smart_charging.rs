@@ -34,6 +34,19 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_K_21_CS", "A TxDefaultProfile valid from 300 s on limits the composite schedule only from then", &["K01.FR.36", "K08.FR.02"], tc_k_21),
         case("TC_K_28_CS", "A TxDefaultProfile set during a transaction limits its composite schedule at once", &["K01.FR.32", "K08.FR.02"], tc_k_28)
             .needs(&["plug", "token-reader"]),
+        case("TC_K_60_CS", "A TxProfile for the running transaction is Accepted and reported for its EVSE", &["K01.FR.04", "K09.FR.01"], tc_k_60)
+            .needs(&["plug", "token-reader"]),
+        case("TC_K_16_CS", "A TxProfile naming a transaction the station does not know is Rejected", &["K01.FR.33"], tc_k_16).needs(&["plug", "token-reader"]),
+        case("TC_K_19_CS", "A Recurring profile with its startSchedule is Accepted", &["K01.FR.07", "K01.FR.40"], tc_k_19),
+        case("TC_K_22_CS", "A TxDefaultProfile valid until 300 s from now limits the composite schedule only until then", &["K01.FR.37", "K08.FR.02"], tc_k_22),
+        case("TC_K_23_CS", "An Absolute profile whose schedule starts in 60 s limits the composite schedule only from then", &["K01.FR.30", "K08.FR.02"], tc_k_23),
+        case("TC_K_40_CS", "Stacked TxDefaultProfiles: at each moment the highest stack level in force sets the limit", &["K01.FR.17", "K08.FR.02"], tc_k_40),
+        case("TC_K_41_CS", "The ChargingStationMaxProfile caps the TxDefaultProfile in the composite schedule", &["K08.FR.02", "K08.FR.04"], tc_k_41),
+        case("TC_K_05_CS", "ClearChargingProfile by id clears that profile", &["K10.FR.03"], tc_k_05),
+        case("TC_K_06_CS", "ClearChargingProfile by purpose and stack level clears the profile that has them", &["K10.FR.04"], tc_k_06),
+        case("TC_K_07_CS", "ClearChargingProfile for a purpose and stack level no profile has: Unknown", &["K10.FR.01"], tc_k_07),
+        case("TC_K_08_CS", "ClearChargingProfile of an id no profile has: Unknown", &["K10.FR.01"], tc_k_08),
+        case("TC_K_09_CS", "Clearing the TxDefaultProfile of a running transaction lifts its limit", &["K10.FR.03", "K10.FR.07"], tc_k_09).needs(&["plug", "token-reader"]),
     ]
 }
 
@@ -267,4 +280,153 @@ fn tc_k_28() -> Step {
     kit::check(status == "Accepted", "K01.FR.32", "SetChargingProfile Accepted during a transaction", || format!("status {status}"))?;
     let s = composite(&conn, "K08.FR.02", kit::evse_id(), 300)?;
     kit::check(limit_at(&s, 0) == Some(limit(6.0)), "K01.FR.32", format!("limit {} at once for the running transaction", limit(6.0)), || s.to_string())
+}
+
+/// EnergyTransferStarted (preparation): the connection and the transaction id.
+fn charging() -> Step<(Connection, String)> {
+    let (conn, tx) = local_tx()?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    next_tx_event(&conn, "", 10_000).setup("reusable state EnergyTransferStarted")?;
+    Ok((conn, tx))
+}
+
+/// Set `profile` for the configured EVSE; Accepted (`req`).
+fn accepted(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step {
+    let status = set(conn, req, evse, profile)?;
+    kit::check(status == "Accepted", req, "SetChargingProfile Accepted", || format!("status {status}"))
+}
+
+fn tc_k_60() -> Step {
+    let (conn, tx) = charging()?;
+    let id = new_id();
+    accepted(&conn, "K01.FR.04", kit::evse_id(), profile(id, "TxProfile", "Relative", 6.0, json!({"transactionId": tx}), json!({})))?;
+    let reports = reported(&conn, "K09.FR.01", None, json!({"chargingProfileId": [id]}))?;
+    reported_at(&reports, "K01.FR.04", id, kit::evse_id()).map(drop)
+}
+
+fn tc_k_16() -> Step {
+    let (conn, _) = charging()?;
+    let p = profile(new_id(), "TxProfile", "Relative", 6.0, json!({"transactionId": "OH-NO-SUCH-TX"}), json!({}));
+    let status = set(&conn, "K01.FR.33", kit::evse_id(), p)?;
+    kit::check(status == "Rejected", "K01.FR.33", "SetChargingProfile Rejected for a transactionId the station does not know", || format!("status {status}"))
+}
+
+fn tc_k_19() -> Step {
+    let conn = booted(300)?;
+    let kind = config::parameter("recurrency-kind").filter(|k| k == "Weekly").unwrap_or_else(|| "Daily".into());
+    let p = profile(new_id(), "TxDefaultProfile", "Recurring", 6.0, json!({"recurrencyKind": kind}), json!({"duration": 3_600}));
+    accepted(&conn, "K01.FR.07", kit::evse_id(), p)
+}
+
+/// The composite schedule of the configured EVSE over `duration` s: the limit at each of
+/// `probes` (second, expected limit or None for "not that limit") must hold (`req`).
+fn limits_hold(conn: &Connection, req: &str, duration: i64, probes: &[(i64, Option<f64>, f64)]) -> Step {
+    let s = composite(conn, "K08.FR.02", kit::evse_id(), duration)?;
+    for &(second, want, other) in probes {
+        let got = limit_at(&s, second);
+        match want {
+            Some(w) => kit::check(got == Some(w), req, format!("limit {w} at {second} s"), || s.to_string())?,
+            None => kit::check(got.is_some() && got != Some(other), req, format!("another limit than {other} at {second} s"), || s.to_string())?,
+        }
+    }
+    Ok(())
+}
+
+/// TC_K_22_CS: 6 A until validTo (300 s on), not after.
+fn tc_k_22() -> Step {
+    let conn = booted(300)?;
+    let p = profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 9, "validFrom": kit::time_from_now(-60), "validTo": kit::time_from_now(300)}), json!({}));
+    accepted(&conn, "K01.FR.37", kit::evse_id(), p)?;
+    limits_hold(&conn, "K01.FR.37", 400, &[(150, Some(limit(6.0)), 0.0), (360, None, limit(6.0))])
+}
+
+/// TC_K_23_CS: the schedule starts 60 s from now (K01.FR.30).
+fn tc_k_23() -> Step {
+    let conn = booted(300)?;
+    let p = profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 9}), json!({"startSchedule": kit::time_from_now(60), "duration": 600}));
+    accepted(&conn, "K01.FR.30", kit::evse_id(), p)?;
+    limits_hold(&conn, "K01.FR.30", 300, &[(30, None, limit(6.0)), (150, Some(limit(6.0)), 0.0)])
+}
+
+/// A schedule starting now of `periods` (startPeriod, A) lasting `duration` s.
+fn periods(duration: i64, periods: &[(i64, f64)], start_in: i64) -> Value {
+    let list: Vec<Value> = periods.iter().map(|&(s, a)| json!({"startPeriod": s, "limit": limit(a), "numberPhases": phases()})).collect();
+    json!({"startSchedule": kit::time_from_now(start_in), "duration": duration, "chargingSchedulePeriod": list})
+}
+
+/// TC_K_40_CS: stack level 0 gives 10 A; level 1 gives 7 A then 9 A for the first 150 s;
+/// level 2 gives 8 A from 150 s to 200 s. Part 6's result: 7, 9, 8, 10 from 0, 100, 150, 200.
+fn tc_k_40() -> Step {
+    let conn = booted(300)?;
+    let evse = kit::evse_id();
+    let base = 5;
+    installed(&conn, evse, profile(new_id(), "TxDefaultProfile", "Absolute", 10.0, json!({"stackLevel": base}), periods(86_400, &[(0, 10.0)], -1)))?;
+    installed(&conn, evse, profile(new_id(), "TxDefaultProfile", "Absolute", 7.0, json!({"stackLevel": base + 1}), periods(150, &[(0, 7.0), (100, 9.0)], 0)))?;
+    installed(&conn, evse, profile(new_id(), "TxDefaultProfile", "Absolute", 8.0, json!({"stackLevel": base + 2}), periods(50, &[(0, 8.0)], 150)))?;
+    let probes = [(50, Some(limit(7.0)), 0.0), (125, Some(limit(9.0)), 0.0), (175, Some(limit(8.0)), 0.0), (275, Some(limit(10.0)), 0.0)];
+    limits_hold(&conn, "K01.FR.17", 350, &probes)
+}
+
+/// TC_K_41_CS: the station's cap is 10 A, 6 A from 200 s to 240 s; the EVSE's default 8 A for
+/// 50 s, then 16 A. Part 6's result: 8, 10, 6, 10 from 0, 50, 200, 240.
+fn tc_k_41() -> Step {
+    let conn = booted(300)?;
+    installed(&conn, 0, profile(new_id(), "ChargingStationMaxProfile", "Absolute", 10.0, json!({}), periods(86_400, &[(0, 10.0), (200, 6.0), (240, 10.0)], 0)))?;
+    installed(&conn, kit::evse_id(), profile(new_id(), "TxDefaultProfile", "Absolute", 8.0, json!({"stackLevel": 9}), periods(86_400, &[(0, 8.0), (50, 16.0)], 0)))?;
+    let probes = [(25, Some(limit(8.0)), 0.0), (125, Some(limit(10.0)), 0.0), (220, Some(limit(6.0)), 0.0), (320, Some(limit(10.0)), 0.0)];
+    limits_hold(&conn, "K08.FR.04", 400, &probes)
+}
+
+/// GetChargingProfiles with `criteria` must answer NoProfiles (`req`).
+fn none_left(conn: &Connection, req: &str, criteria: Value) -> Step {
+    let r = kit::call(conn, req, "GetChargingProfiles", json!({"requestId": i64::from(kit::unique_number()), "chargingProfile": criteria}), 10_000)?;
+    kit::check(r["status"] == "NoProfiles", req, "NoProfiles: the cleared profile is gone", || r.to_string())
+}
+
+/// ClearChargingProfile: the answer's status.
+fn clear(conn: &Connection, req: &str, p: Value) -> Step<String> {
+    let r = kit::call(conn, req, "ClearChargingProfile", p, 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+fn tc_k_05() -> Step {
+    let conn = booted(300)?;
+    let id = new_id();
+    installed(&conn, kit::evse_id(), profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({})))?;
+    let status = clear(&conn, "K10.FR.03", json!({"chargingProfileId": id}))?;
+    kit::check(status == "Accepted", "K10.FR.03", format!("ClearChargingProfile {id} Accepted"), || format!("status {status}"))?;
+    none_left(&conn, "K10.FR.03", json!({"chargingProfileId": [id]}))
+}
+
+fn tc_k_06() -> Step {
+    let conn = booted(300)?;
+    installed(&conn, kit::evse_id(), profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 7}), json!({})))?;
+    let criteria = json!({"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 7});
+    let status = clear(&conn, "K10.FR.04", json!({"chargingProfileCriteria": criteria}))?;
+    kit::check(status == "Accepted", "K10.FR.04", "ClearChargingProfile of TxDefaultProfile at stack level 7 Accepted", || format!("status {status}"))?;
+    none_left(&conn, "K10.FR.04", criteria)
+}
+
+fn tc_k_07() -> Step {
+    let conn = booted(300)?;
+    installed(&conn, kit::evse_id(), profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 1}), json!({})))?;
+    let status = clear(&conn, "K10.FR.01", json!({"chargingProfileCriteria": {"chargingProfilePurpose": "ChargingStationMaxProfile", "stackLevel": 0}}))?;
+    kit::check(status == "Unknown", "K10.FR.01", "Unknown: no ChargingStationMaxProfile at stack level 0", || format!("status {status}"))
+}
+
+fn tc_k_08() -> Step {
+    let conn = booted(300)?;
+    let status = clear(&conn, "K10.FR.01", json!({"chargingProfileId": new_id()}))?;
+    kit::check(status == "Unknown", "K10.FR.01", "Unknown for an id no profile has", || format!("status {status}"))
+}
+
+/// TC_K_09_CS: a transaction under a 6 A TxDefaultProfile; cleared, the limit is another.
+fn tc_k_09() -> Step {
+    let (conn, _) = charging()?;
+    let id = new_id();
+    installed(&conn, kit::evse_id(), profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 9}), json!({})))?;
+    limits_hold(&conn, "K08.FR.02", 300, &[(0, Some(limit(6.0)), 0.0)]).setup("the profile in force")?;
+    let status = clear(&conn, "K10.FR.03", json!({"chargingProfileId": id}))?;
+    kit::check(status == "Accepted", "K10.FR.03", format!("ClearChargingProfile {id} Accepted"), || format!("status {status}"))?;
+    limits_hold(&conn, "K10.FR.07", 300, &[(0, None, limit(6.0))])
 }

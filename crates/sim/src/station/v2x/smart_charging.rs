@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::super::{Out, Station};
+use crate::Fault;
 
 /// Line voltage for converting A and W (K01.FR.50), and the phases a profile without
 /// numberPhases means (K01.FR.49).
@@ -29,7 +30,10 @@ pub(super) fn set(st: &mut Station, p: &Value) -> &'static str {
     };
     let fits = match purpose {
         // K01.FR.16, K01.FR.09, K01.FR.33: a running transaction on that EVSE, the one named.
-        "TxProfile" => evse != 0 && running_tx(st, evse).is_some_and(|tx| profile.get("transactionId").is_none_or(|t| t.as_str() == Some(tx.as_str()))),
+        "TxProfile" => {
+            let stray = st.cfg.faults.has(&Fault::AcceptStrayTxProfile) && st.evse_index(evse).is_some();
+            evse != 0 && (stray || running_tx(st, evse).is_some_and(|tx| profile.get("transactionId").is_none_or(|t| t.as_str() == Some(tx.as_str()))))
+        }
         // K01.FR.38: never Relative.
         "ChargingStationMaxProfile" => evse == 0 && kind != "Relative",
         "TxDefaultProfile" => true,
@@ -156,7 +160,7 @@ pub(super) fn limit_at(st: &Station, evse: u32, t: DateTime<Utc>, unit: &str) ->
             .max_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
             .map(|(_, _, l)| l)
     };
-    let cap = top("ChargingStationMaxProfile", &|e| e == 0);
+    let cap = top("ChargingStationMaxProfile", &|e| e == 0).filter(|_| !st.cfg.faults.has(&Fault::IgnoreMaxProfile));
     let full = |u: &str| if u == "W" { EVSE_MAX_A * VOLTS * PHASES } else { EVSE_MAX_A };
     if evse == 0 {
         let each: f64 = st.evses.iter().map(|e| limit_at(st, e.id, t, unit)).sum();
@@ -172,7 +176,8 @@ pub(super) fn limit_at(st: &Station, evse: u32, t: DateTime<Utc>, unit: &str) ->
 /// and its schedule has begun (K01.FR.30) and not run out (K01.FR.11).
 fn profile_limit(st: &Station, evse: u32, q: &Value, t: DateTime<Utc>, unit: &str) -> Option<f64> {
     let time = |v: &Value| v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc));
-    if time(&q["validFrom"]).is_some_and(|f| t < f) || time(&q["validTo"]).is_some_and(|to| t >= to) {
+    let valid = st.cfg.faults.has(&Fault::IgnoreProfileValidity) || !(time(&q["validFrom"]).is_some_and(|f| t < f) || time(&q["validTo"]).is_some_and(|to| t >= to));
+    if !valid {
         return None;
     }
     let s = first_schedule(q)?;
@@ -207,4 +212,12 @@ fn profile_limit(st: &Station, evse: u32, q: &Value, t: DateTime<Utc>, unit: &st
 /// The power the EV on EVSE index `i` may draw now, in W.
 pub(in crate::station) fn allowed_power_w(st: &Station, i: usize) -> f64 {
     limit_at(st, st.evses[i].id, Utc::now(), "W")
+}
+
+/// What a reboot takes: nothing (K01.FR.27), unless fault forget-charging-profiles.
+pub(in crate::station) fn rebooted(st: &mut Station) {
+    if st.cfg.faults.has(&Fault::ForgetChargingProfiles) {
+        st.charging_profiles.clear();
+        count(st);
+    }
 }
