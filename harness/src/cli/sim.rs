@@ -45,7 +45,12 @@ pub(crate) async fn sim(cmd: SimCommand) -> anyhow::Result<ExitCode> {
         SimCommand::Csms { listen, raised_listen, faults, variants, control, security } => {
             let faults = Faults::new(faults);
             let loaded = security.load("*")?;
-            let sec = ocpp_sim::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
+            let mut sec = ocpp_sim::csms::CsmsSecurity::for_run(&loaded, "*", &faults)?;
+            // Without the lab's PKI the CSMS still has a CA of its own to sign stations' CSRs
+            // (A02), as a CSMS in service has.
+            if sec.signer.is_none() {
+                sec.signer = Some(std::sync::Arc::new(ocpp_core::security::pki::Pki::generate("*", &["localhost".into()])?));
+            }
             if let Some(v) = variants.iter().find(|v| !v.for_side(ocpp_sim::variant::Side::Csms)) {
                 anyhow::bail!("variant {v} is for the reference station, not the CSMS");
             }

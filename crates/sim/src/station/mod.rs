@@ -7,9 +7,9 @@
 //! sent by the harness's simulated bench driver or by `sim station`'s console.
 mod connection;
 pub mod firmware;
+mod own_certificate;
 mod panel;
 mod reservation;
-mod own_certificate;
 mod roots;
 mod security;
 mod v16;

@@ -23,6 +23,8 @@ const LISTS: &[(&str, &str, &str)] = &[
 ];
 
 /// The data type of a setting, from its list entry or its name and value.
+/// A variable's characteristics, from its factory `value`: its data type does not change with
+/// what the CSMS writes into it.
 pub(super) fn characteristics(key: &str, value: &str) -> Value {
     let plain = key.split('[').next().unwrap_or(key);
     if let Some((_, kind, values)) = LISTS.iter().find(|(k, _, _)| *k == plain) {
@@ -34,6 +36,8 @@ pub(super) fn characteristics(key: &str, value: &str) -> Value {
         "dateTime"
     } else if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
         "integer"
+    } else if value.contains('.') && value.parse::<f64>().is_ok() {
+        "decimal"
     } else {
         "string"
     };
@@ -53,7 +57,7 @@ pub(in crate::station) fn report(st: &Station) -> Vec<Value> {
         .filter(|(k, _)| !(st.cfg.faults.has(&Fault::IncompleteDeviceModel) && k.starts_with("TxCtrlr.")) && v2x::exposed(st, k))
         .map(|(k, (v, ro))| {
             let (component, var) = v2x::key_parts(k);
-            variable(component, var, v, *ro, characteristics(k, v))
+            variable(component, var, v, *ro, characteristics(k, &v2x::factory_value(st, k, v)))
         })
         .collect();
     let now = ocpp_core::defaults::now_rfc3339();

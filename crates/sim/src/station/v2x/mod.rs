@@ -117,6 +117,11 @@ fn tx_stop_point(cfg: &StationConfig) -> &'static str {
     if cfg.variants.contains(&Variant::TxStopEvDisconnected) { "EVConnected" } else { "EVConnected,Authorized" }
 }
 
+/// The value `key` had at the factory (`current` for a variable the station made since).
+pub(super) fn factory_value(st: &Station, key: &str, current: &str) -> String {
+    settings(&st.cfg).get(key).map(|(v, _)| v.clone()).unwrap_or_else(|| current.to_string())
+}
+
 /// `Component.Variable`, or `Component.Variable[instance]` for a variable instance.
 fn component_key(d: &Value) -> String {
     let key = format!("{}.{}", d["component"]["name"].as_str().unwrap_or(""), d["variable"]["name"].as_str().unwrap_or(""));
@@ -839,8 +844,9 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
             let numeric = k.ends_with("Interval") || k.ends_with("TimeOut") || k.ends_with("Timeout");
             let boolean = k.ends_with(".Enabled") || k.starts_with("AuthCtrlr.");
             // B05.FR.07: a value not of the variable's data type is Rejected.
-            let fits = match device_model::characteristics(&k, current)["dataType"].as_str() {
+            let fits = match device_model::characteristics(&k, &factory_value(st, &k, current))["dataType"].as_str() {
                 Some("integer") => value.parse::<i64>().is_ok(),
+                Some("decimal") => value.parse::<f64>().is_ok(),
                 Some("boolean") => ["true", "false"].contains(&value.as_str()),
                 _ => true,
             };
