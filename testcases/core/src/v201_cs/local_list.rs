@@ -65,7 +65,7 @@ pub(crate) fn cases() -> Vec<Case> {
         case(
             "TC_C_43_CS",
             "A token of the same group that the local list holds as Invalid, and the CSMS rejects, does not end the transaction",
-            &["C09.FR.02", "C14.FR.03", "C09.FR.11"],
+            &["C09.FR.02", "C09.FR.03", "C09.FR.07", "C14.FR.03", "C09.FR.11"],
             &["plug", "token-reader", "pilot"],
             tc_c_43,
         ),

@@ -20,7 +20,7 @@ pub(crate) fn cases() -> Vec<Case> {
         case(
             "TC_A_11_CS",
             "Renew the station's certificate at the CSMS's request: a CSR for a new key, the certificate issued for it Accepted",
-            &["A02.FR.02", "A02.FR.03", "A02.FR.06", "F06.FR.05", "F06.FR.10"],
+            &["A02.FR.02", "A02.FR.03", "A02.FR.06", "A02.FR.08", "A02.FR.09", "F06.FR.04", "F06.FR.05", "F06.FR.10"],
             tc_a_11,
         ),
         case(
