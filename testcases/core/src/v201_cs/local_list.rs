@@ -91,12 +91,14 @@ pub(crate) fn cases() -> Vec<Case> {
 fn entry(token: &str, status: Option<&str>, group: Option<&str>) -> Value {
     let mut e = json!({"idToken": kit::id_token(token)});
     if let Some(status) = status {
-        e["idTokenInfo"] = json!({"status": status});
-        if let Some(group) = group {
-            e["idTokenInfo"]["groupIdToken"] = json!({"idToken": group, "type": "Central"});
-        }
+        e["idTokenInfo"] = group.map_or_else(|| json!({"status": status}), |g| group_info(status, g));
     }
     e
+}
+
+/// An idTokenInfo of `status` naming `group` as the token's groupIdToken.
+fn group_info(status: &str, group: &str) -> Value {
+    json!({"status": status, "groupIdToken": {"idToken": group, "type": "Central"}})
 }
 
 /// The station's list version (GetLocalListVersion).
@@ -116,13 +118,18 @@ fn send(conn: &Connection, req: &str, version: i64, update: &str, entries: Vec<V
     Ok(r["status"].as_str().unwrap_or_default().to_string())
 }
 
+/// SendLocalList, Accepted (`req`).
+fn sent_accepted(conn: &Connection, req: &str, version: i64, update: &str, entries: Vec<Value>) -> Step {
+    let status = send(conn, req, version, update, entries)?;
+    kit::check(status == "Accepted", req, format!("SendLocalList {update} version {version} Accepted"), || format!("status {status}"))
+}
+
 /// Part 6's memory state IdTokenLocalAuthList, as preparation: a full list of `entries` at the
 /// version after the station's ("<Configured versionNumber>" above 0). The version sent.
 fn listed(conn: &Connection, entries: Vec<Value>) -> Step<i64> {
     let state = || -> Step<i64> {
         let next = version(conn, "")?.as_i64().unwrap_or(0).max(0) + 1;
-        let status = send(conn, "", next, "Full", entries)?;
-        kit::check(status == "Accepted", "", format!("the full list at version {next} Accepted"), || format!("status {status}"))?;
+        sent_accepted(conn, "", next, "Full", entries)?;
         Ok(next)
     };
     state().setup("memory state IdTokenLocalAuthList")
@@ -264,8 +271,8 @@ fn names_token(ev: &Value, req: &str, token: &str) -> Step {
 }
 
 /// TC_C_28/29/30_CS: a token the list holds with `status` is asked for online (C14.FR.03);
-/// the CSMS answers `answer`. `cable`: part 6's EVConnectedPreSession comes first.
-fn online_not_accepted(status: &str, answer: &str, cable: bool) -> Step {
+/// the CSMS answers the same status. `cable`: part 6's EVConnectedPreSession comes first.
+fn online_not_accepted(status: &str, cable: bool) -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     list_in_use(&conn)?;
@@ -278,22 +285,22 @@ fn online_not_accepted(status: &str, answer: &str, cable: bool) -> Step {
         start.after_step(&conn, "", (false, false), (true, false), "CablePluggedIn").setup("reusable state EVConnectedPreSession")?;
     }
     kit::present_token(&token)?;
-    let asked = authorize(&conn, "C14.FR.03", answer)?;
+    let asked = authorize(&conn, "C14.FR.03", status)?;
     names_token(&asked, "C14.FR.03", &token)
 }
 
 fn tc_c_28() -> Step {
-    online_not_accepted("Invalid", "Invalid", false)
+    online_not_accepted("Invalid", false)
 }
 
 /// Part 6 answers Restricted, which 2.0.1's AuthorizationStatusEnumType does not have: Blocked
 /// (a declared deviation).
 fn tc_c_29() -> Step {
-    online_not_accepted("Blocked", "Blocked", true)
+    online_not_accepted("Blocked", true)
 }
 
 fn tc_c_30() -> Step {
-    online_not_accepted("Expired", "Expired", true)
+    online_not_accepted("Expired", true)
 }
 
 /// TC_C_31_CS: Authorized (the list's Invalid asked for, the CSMS accepts), then
@@ -339,7 +346,7 @@ fn group_charging(conn: &Connection, second_status: &str) -> Step<String> {
     kit::plug_in(kit::evse_id())?;
     start.after_step(conn, "", (false, false), (true, false), "CablePluggedIn").setup("reusable state EVConnectedPreSession")?;
     kit::present_token(&first)?;
-    let answer = json!({"idTokenInfo": {"status": "Accepted", "groupIdToken": {"idToken": group, "type": "Central"}}});
+    let answer = json!({"idTokenInfo": group_info("Accepted", &group)});
     let authorized = |ev: &Value| ev["triggerReason"] == "Authorized";
     let ev = kit::expect_until(conn, "C09.FR.02", TX, 10_000, answer, "TransactionEvent with triggerReason Authorized", authorized, |ev| {
         format!("{} {}", ev["eventType"], ev["triggerReason"])
@@ -365,7 +372,7 @@ fn tc_c_43() -> Step {
     let conn = booted(300)?;
     let second = group_charging(&conn, "Invalid")?;
     kit::present_token(&second)?;
-    let answer = json!({"idTokenInfo": {"status": "Invalid", "groupIdToken": {"idToken": kit::group_id_token(), "type": "Central"}}});
+    let answer = json!({"idTokenInfo": group_info("Invalid", &kit::group_id_token())});
     let asked = kit::expect_and_reply(&conn, "C14.FR.03", "Authorize", 10_000, answer)?;
     names_token(&asked, "C14.FR.03", &second)?;
     let stops = |ev: &Value| ev["triggerReason"] == "StopAuthorized" || ev["eventType"] == "Ended";
@@ -374,23 +381,18 @@ fn tc_c_43() -> Step {
 
 fn tc_d_01() -> Step {
     let conn = booted(300)?;
-    let status = send(&conn, "D01", 5, "Full", vec![entry(&kit::valid_token(), Some("Accepted"), None)])?;
-    kit::check(status == "Accepted", "D01", "SendLocalList Full Accepted", || format!("status {status}"))?;
-    let v = version(&conn, "D02")?;
-    kit::check(v == 5, "D02", "versionNumber 5, the version just sent", || format!("versionNumber {v}"))
+    updated(&conn, "D01", 5, "Full", vec![entry(&kit::valid_token(), Some("Accepted"), None)], "D02")
 }
 
 fn tc_d_02() -> Step {
     let conn = booted(300)?;
-    let status = send(&conn, "D01", 1, "Full", vec![])?;
-    kit::check(status == "Accepted", "D01", "SendLocalList Full version 1 Accepted", || format!("status {status}"))?;
+    sent_accepted(&conn, "D01", 1, "Full", vec![])?;
     updated(&conn, "D01", 2, "Differential", vec![entry(&kit::valid_token(), Some("Accepted"), None)], "D02")
 }
 
 /// An update at `version` is Accepted (`req`) and GetLocalListVersion then answers it (`read_req`).
 fn updated(conn: &Connection, req: &str, version_sent: i64, update: &str, entries: Vec<Value>, read_req: &str) -> Step {
-    let status = send(conn, req, version_sent, update, entries)?;
-    kit::check(status == "Accepted", req, format!("SendLocalList {update} version {version_sent} Accepted"), || format!("status {status}"))?;
+    sent_accepted(conn, req, version_sent, update, entries)?;
     let v = version(conn, read_req)?;
     kit::check(v == version_sent, read_req, format!("versionNumber {version_sent}, the version of the update"), || format!("versionNumber {v}"))
 }
@@ -419,8 +421,7 @@ fn tc_d_05() -> Step {
 
 fn tc_d_06() -> Step {
     let conn = booted(300)?;
-    let status = send(&conn, "D01", 3, "Full", vec![])?;
-    kit::check(status == "Accepted", "D01", "SendLocalList Full version 3 Accepted", || format!("status {status}"))?;
+    sent_accepted(&conn, "D01", 3, "Full", vec![])?;
     let status = send(&conn, "D01", 2, "Differential", vec![entry(&kit::valid_token(), Some("Accepted"), None)])?;
     kit::check(status == "VersionMismatch", "D01.FR.19", "VersionMismatch for a differential update older than the list", || format!("status {status}"))?;
     // Part 6 step 3: the list kept its version.

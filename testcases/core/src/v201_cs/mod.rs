@@ -1390,7 +1390,7 @@ pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variab
 /// events as the station's TxStartPoint has them (part 6 EVConnectedPreSession, Authorized).
 /// Preparation: a station that does not get there leaves the case inconclusive; the cases
 /// about starting a transaction check it themselves.
-pub(super) fn local_tx() -> Step<(Connection, String)> {
+fn local_tx() -> Step<(Connection, String)> {
     local_tx_checked("").setup("reusable states EVConnectedPreSession, Authorized")
 }
 

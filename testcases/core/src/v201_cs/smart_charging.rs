@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, Setup, Step, at, config},
+    kit::{self, Connection, Setup, StationState, Step, Verdict, at, config},
 };
 
-use super::{booted, local_tx, next_tx_event};
+use super::booted;
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
     super::station_case(id, title, requirements, &[], run).profile("smart-charging")
@@ -94,13 +94,15 @@ fn set(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step<String> 
     Ok(r["status"].as_str().unwrap_or_default().to_string())
 }
 
+/// Set `profile` for `evse`; Accepted (`req`).
+fn accepted(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step {
+    let status = set(conn, req, evse, profile)?;
+    kit::check(status == "Accepted", req, "SetChargingProfile Accepted", || format!("status {status}"))
+}
+
 /// A profile set as preparation (Accepted).
 fn installed(conn: &Connection, evse: u32, profile: Value) -> Step {
-    let state = || -> Step {
-        let status = set(conn, "", evse, profile)?;
-        kit::check(status == "Accepted", "", "SetChargingProfile Accepted", || format!("status {status}"))
-    };
-    state().setup("a charging profile installed")
+    accepted(conn, "", evse, profile).setup("a charging profile installed")
 }
 
 /// GetChargingProfiles with `criteria` (for `evse` if given), Accepted (`req`); the reports
@@ -138,8 +140,7 @@ fn reported_at(reports: &[Value], req: &str, id: i64, evse: u32) -> Step<Value> 
 fn tx_default_on(evse: u32, req: &str) -> Step {
     let conn = booted(300)?;
     let id = new_id();
-    let status = set(&conn, req, evse, profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({"duration": 86_400})))?;
-    kit::check(status == "Accepted", req, "SetChargingProfile Accepted", || format!("status {status}"))?;
+    accepted(&conn, req, evse, profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({"duration": 86_400})))?;
     let reports = reported(&conn, "K09.FR.01", None, json!({"chargingProfileId": [id]}))?;
     reported_at(&reports, req, id, evse).map(drop)
 }
@@ -155,8 +156,7 @@ fn tc_k_10() -> Step {
 fn tc_k_03() -> Step {
     let conn = booted(300)?;
     let id = new_id();
-    let status = set(&conn, "K01.FR.07", 0, profile(id, "ChargingStationMaxProfile", "Absolute", 16.0, json!({}), json!({"duration": 86_400})))?;
-    kit::check(status == "Accepted", "K01.FR.07", "SetChargingProfile Accepted", || format!("status {status}"))?;
+    accepted(&conn, "K01.FR.07", 0, profile(id, "ChargingStationMaxProfile", "Absolute", 16.0, json!({}), json!({"duration": 86_400})))?;
     let reports = reported(&conn, "K09.FR.05", Some(0), json!({"chargingProfileId": [id]}))?;
     reported_at(&reports, "K09.FR.05", id, 0).map(drop)
 }
@@ -261,8 +261,7 @@ fn tc_k_47() -> Step {
 fn tc_k_21() -> Step {
     let conn = booted(300)?;
     let p = profile(new_id(), "TxDefaultProfile", "Relative", 6.0, json!({"stackLevel": 9, "validFrom": kit::time_from_now(300)}), json!({}));
-    let status = set(&conn, "K01.FR.36", kit::evse_id(), p)?;
-    kit::check(status == "Accepted", "K01.FR.36", "SetChargingProfile Accepted", || format!("status {status}"))?;
+    accepted(&conn, "K01.FR.36", kit::evse_id(), p)?;
     let s = composite(&conn, "K08.FR.02", kit::evse_id(), 400)?;
     let (before, after) = (limit_at(&s, 100), limit_at(&s, 350));
     kit::check(after == Some(limit(6.0)), "K01.FR.36", format!("limit {} once the profile is valid (from about 300 s)", limit(6.0)), || s.to_string())?;
@@ -272,28 +271,19 @@ fn tc_k_21() -> Step {
 /// TC_K_28_CS: EnergyTransferStarted, then a TxDefaultProfile of 6 A for 300 s: the
 /// transaction's composite schedule says 6 A from now.
 fn tc_k_28() -> Step {
-    let (conn, _) = local_tx()?;
-    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
-    next_tx_event(&conn, "", 10_000).setup("reusable state EnergyTransferStarted")?;
+    let (conn, _) = charging()?;
     let p = profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": 9}), json!({"duration": 360}));
-    let status = set(&conn, "K01.FR.32", kit::evse_id(), p)?;
-    kit::check(status == "Accepted", "K01.FR.32", "SetChargingProfile Accepted during a transaction", || format!("status {status}"))?;
+    accepted(&conn, "K01.FR.32", kit::evse_id(), p)?;
     let s = composite(&conn, "K08.FR.02", kit::evse_id(), 300)?;
     kit::check(limit_at(&s, 0) == Some(limit(6.0)), "K01.FR.32", format!("limit {} at once for the running transaction", limit(6.0)), || s.to_string())
 }
 
-/// EnergyTransferStarted (preparation): the connection and the transaction id.
+/// Part 6's EnergyTransferStarted on the configured EVSE, reached by the host: the connection
+/// and the transaction id.
 fn charging() -> Step<(Connection, String)> {
-    let (conn, tx) = local_tx()?;
-    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
-    next_tx_event(&conn, "", 10_000).setup("reusable state EnergyTransferStarted")?;
+    let (conn, tx) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[])?;
+    let tx = tx.ok_or_else(|| Verdict::Inconclusive("EnergyTransferStarted reached without a transaction id".into()))?;
     Ok((conn, tx))
-}
-
-/// Set `profile` for the configured EVSE; Accepted (`req`).
-fn accepted(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step {
-    let status = set(conn, req, evse, profile)?;
-    kit::check(status == "Accepted", req, "SetChargingProfile Accepted", || format!("status {status}"))
 }
 
 fn tc_k_60() -> Step {

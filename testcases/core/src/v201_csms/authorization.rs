@@ -142,24 +142,37 @@ fn tc_c_07() -> Step {
 /// TC_C_39_CSMS (part 6): EVConnectedPreSession; the second member authorizes and the first
 /// starts the charging; the second then stops it. Every answer names the group.
 fn tc_c_39() -> Step {
-    let group = param("group-id-token")?;
-    let members: Vec<String> = param("grouped-id-tokens")?.split_whitespace().map(String::from).collect();
-    let [first, second] = members.as_slice() else {
-        return Err(Verdict::Skip(format!("grouped-id-tokens must name two tokens of the group; it names {}", members.len())));
-    };
+    let (group, first, second) = group_members()?;
     let conn = registered()?;
     occupied(&conn)?;
     let tx = new_tx_id("C39");
     event(&conn, "C09", "Started", "CablePluggedIn", 0, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
-    accepted_in_group("C09.FR.02", "Authorize of the second member", &authorize(&conn, "C09.FR.02", second)?, &group)?;
-    let r = event(&conn, "C09.FR.02", "Updated", "Authorized", 1, &tx, json!({"idToken": token_json(first)}))?;
+    accepted_in_group("C09.FR.02", "Authorize of the second member", &authorize(&conn, "C09.FR.02", &second)?, &group)?;
+    let r = event(&conn, "C09.FR.02", "Updated", "Authorized", 1, &tx, json!({"idToken": token_json(&first)}))?;
     accepted_in_group("C09.FR.02", "TransactionEvent authorized by the first member", &r["idTokenInfo"], &group)?;
     event(&conn, "C09", "Updated", "ChargingStateChanged", 2, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
-    accepted_in_group("C09.FR.03", "Authorize of the second member to stop", &authorize(&conn, "C09.FR.03", second)?, &group)?;
-    let r = event(&conn, "C09.FR.03", "Updated", "StopAuthorized", 3, &tx, json!({"idToken": token_json(second)}))?;
-    accepted_in_group("C09.FR.03", "TransactionEvent stopped by the second member", &r["idTokenInfo"], &group)?;
-    event(&conn, "C09", "Updated", "ChargingStateChanged", 4, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
-    ev_disconnected(&conn, "C09", &tx, 5)
+    accepted_in_group("C09.FR.03", "Authorize of the second member to stop", &authorize(&conn, "C09.FR.03", &second)?, &group)?;
+    stopped_by_member(&conn, &tx, 3, &second, &group)
+}
+
+/// The run's group (`group-id-token`) and its two members (`grouped-id-tokens`), as the lab set
+/// them up at its CSMS; a skip when the description does not name two.
+fn group_members() -> Step<(String, String, String)> {
+    let group = param("group-id-token")?;
+    let members: Vec<String> = param("grouped-id-tokens")?.split_whitespace().map(String::from).collect();
+    match members.as_slice() {
+        [first, second] => Ok((group, first.clone(), second.clone())),
+        _ => Err(Verdict::Skip(format!("grouped-id-tokens must name two tokens of the group; it names {}", members.len()))),
+    }
+}
+
+/// The second member ends the authorization of `tx` (its event `seq`, answered Accepted with
+/// the group, C09.FR.03); the energy stops and the EV leaves.
+fn stopped_by_member(conn: &Connection, tx: &str, seq: u64, second: &str, group: &str) -> Step {
+    let r = event(conn, "C09.FR.03", "Updated", "StopAuthorized", seq, tx, json!({"idToken": token_json(second)}))?;
+    accepted_in_group("C09.FR.03", "TransactionEvent stopped by the second member", &r["idTokenInfo"], group)?;
+    event(conn, "C09", "Updated", "ChargingStateChanged", seq + 1, tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+    ev_disconnected(conn, "C09", tx, seq + 2)
 }
 
 /// A group case of the Local Authorization List profile (part 5: mandatory for a CSMS).
@@ -172,24 +185,17 @@ fn group_case(id: &'static str, title: &'static str, run: fn() -> Step) -> Case 
 /// The first member starts, energy flows, the second ends the authorization — asking the CSMS
 /// first where `ask` (TC_C_43 step 4). Every answer is Accepted and names the group.
 fn group_on_list(ask: bool) -> Step {
-    let group = param("group-id-token")?;
-    let members: Vec<String> = param("grouped-id-tokens")?.split_whitespace().map(String::from).collect();
-    let [first, second] = members.as_slice() else {
-        return Err(Verdict::Skip(format!("grouped-id-tokens must name two tokens of the group; it names {}", members.len())));
-    };
+    let (group, first, second) = group_members()?;
     let conn = registered()?;
     occupied(&conn)?;
     let tx = new_tx_id("C40");
-    let r = event(&conn, "C09.FR.02", "Started", "Authorized", 0, &tx, json!({"idToken": token_json(first), "transactionInfo": {"chargingState": "EVConnected"}}))?;
+    let r = event(&conn, "C09.FR.02", "Started", "Authorized", 0, &tx, json!({"idToken": token_json(&first), "transactionInfo": {"chargingState": "EVConnected"}}))?;
     accepted_in_group("C09.FR.02", "TransactionEvent authorized by the first member", &r["idTokenInfo"], &group)?;
     event(&conn, "C09", "Updated", "ChargingStateChanged", 1, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
     if ask {
-        accepted_in_group("C09.FR.03", "Authorize of the second member to stop", &authorize(&conn, "C09.FR.03", second)?, &group)?;
+        accepted_in_group("C09.FR.03", "Authorize of the second member to stop", &authorize(&conn, "C09.FR.03", &second)?, &group)?;
     }
-    let r = event(&conn, "C09.FR.03", "Updated", "StopAuthorized", 2, &tx, json!({"idToken": token_json(second)}))?;
-    accepted_in_group("C09.FR.03", "TransactionEvent stopped by the second member", &r["idTokenInfo"], &group)?;
-    event(&conn, "C09", "Updated", "ChargingStateChanged", 3, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
-    ev_disconnected(&conn, "C09", &tx, 4)
+    stopped_by_member(&conn, &tx, 2, &second, &group)
 }
 
 fn tc_c_40() -> Step {
