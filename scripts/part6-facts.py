@@ -6,7 +6,8 @@ CC BY-ND); placeholders such as "<Configured ...>" are dropped.
 
     scripts/part6-facts.py ../shared/ocpp-docs/v201/part6-index.json > harness/data/part6-steps.json
 
-(the reusable states are read from part6-reusable-states.json next to the index)
+(the reusable states are read from part6-reusable-states.json next to the index, and the notes
+that make a step conditional from the part-6 Markdown there, which the index cuts short)
 """
 import json
 import re
@@ -28,8 +29,33 @@ def optional_steps(case):
     return numbers
 
 
-def facts(case, states):
+# A step's own note that it happens only under a condition of the station's configuration or
+# state ("This step needs to be executed when …", "This step will only …").
+CONDITIONAL = re.compile(r"(\d+)\.\s[^0-9]{0,200}?Note\(s\):\s*-?\s*This step (?:needs to be executed|will only|only|is executed|will be executed)")
+
+
+def conditional_steps(markdown):
+    """Per test case id, the step numbers a note makes conditional: such a step is matched
+    where it happened, as an optional one."""
+    out = {}
+    for table in re.findall(r"<table>.*?</table>", markdown, re.S):
+        m = re.search(r"Test case Id</td><td[^>]*>(TC_[A-Z0-9_]+)<", table)
+        if not m:
+            continue
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table))
+        for c in CONDITIONAL.finditer(text):
+            out.setdefault(m.group(1), set()).add(int(c.group(1)))
+    return out
+
+
+def facts(case, states, conditional=frozenset()):
     optional = optional_steps(case)
+    # A conditional step's answer (the next step, a Response) is conditional with it.
+    steps_by_n = {s.get("n"): s for s in case.get("steps", [])}
+    for n in conditional:
+        optional.add(n)
+        if (steps_by_n.get(n + 1, {}).get("message") or "").endswith("Response"):
+            optional.add(n + 1)
     steps = []
     for s in case.get("steps", []):
         if not s.get("message") or s.get("by") not in ("SUT", "OCTT"):
@@ -86,7 +112,9 @@ def main():
     # The reusable states sit next to the index (part6-reusable-states.json).
     states_file = sys.argv[1].replace("part6-index.json", "part6-reusable-states.json")
     states = {(s["name"], s.get("sut")): s for s in json.load(open(states_file))}
-    out = [facts(c, states) for c in index if c.get("id", "").startswith("TC_")]
+    markdown = sys.argv[1].replace("part6-index.json", "OCPP-2.0.1_edition3_part6-testcases.md")
+    conditional = conditional_steps(open(markdown).read())
+    out = [facts(c, states, conditional.get(c["id"], frozenset())) for c in index if c.get("id", "").startswith("TC_")]
     out.sort(key=lambda c: c["id"])
     json.dump(out, sys.stdout, indent=None, separators=(",", ":"))
     sys.stdout.write("\n")

@@ -185,6 +185,12 @@ pub enum Fault {
     ForgetChargingProfiles,
     /// Station (2.x): a profile's validFrom and validTo are not looked at (K01.FR.36/37).
     IgnoreProfileValidity,
+    /// Station (2.x): RequestStartTransaction's chargingProfile is dropped, as a station without
+    /// smart charging would (F01.FR.12), while the station does smart charging (F01.FR.10).
+    IgnoreStartProfile,
+    /// Station (2.x): GetChargingProfiles looks at the EVSE and the profile ids only, not at
+    /// purpose, stack level or source (K09.FR.04/06 want every field matched).
+    IgnoreProfileCriteria,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -250,6 +256,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("reject-custom-data", Fault::RejectCustomData),
     ("forget-charging-profiles", Fault::ForgetChargingProfiles),
     ("ignore-profile-validity", Fault::IgnoreProfileValidity),
+    ("ignore-start-profile", Fault::IgnoreStartProfile),
+    ("ignore-profile-criteria", Fault::IgnoreProfileCriteria),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, Setup, StationState, Step, Verdict, at, config},
+    kit::{self, Connection, PilotState, Setup, StationState, Step, Verdict, at, config},
 };
 
-use super::booted;
+use super::{TX, TxStart, booted, tx_id};
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
     super::station_case(id, title, requirements, &[], run).profile("smart-charging")
@@ -29,6 +29,14 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_K_13_CS", "A profile is still installed after a reboot", &["K01.FR.27"], tc_k_13),
         case("TC_K_29_CS", "GetChargingProfiles for EVSE 0 reports the station's profiles only", &["K09.FR.01", "K09.FR.02", "K09.FR.05"], tc_k_29),
         case("TC_K_30_CS", "GetChargingProfiles for an EVSE reports that EVSE's profiles only", &["K09.FR.01", "K09.FR.02", "K09.FR.04"], tc_k_30),
+        case("TC_K_31_CS", "GetChargingProfiles without an EVSE reports the profiles of every EVSE", &["K09.FR.01", "K09.FR.02", "K09.FR.06"], tc_k_31),
+        case("TC_K_32_CS", "GetChargingProfiles for one profile id reports that profile only", &["K09.FR.01", "K09.FR.02", "K09.FR.06"], tc_k_32),
+        case("TC_K_33_CS", "GetChargingProfiles for an EVSE and a stack level reports the EVSE's profile at that level only", &["K09.FR.02", "K09.FR.04"], tc_k_33),
+        case("TC_K_34_CS", "GetChargingProfiles by charging limit source: the CSO's profiles, NoProfiles for a source without any", &["K09.FR.02", "K09.FR.04"], tc_k_34),
+        case("TC_K_35_CS", "GetChargingProfiles for an EVSE and a purpose reports the EVSE's profile of that purpose", &["K09.FR.02", "K09.FR.04"], tc_k_35),
+        case("TC_K_36_CS", "GetChargingProfiles for an EVSE, a purpose and a stack level reports the one profile with all three", &["K09.FR.02", "K09.FR.04"], tc_k_36),
+        case("TC_K_37_CS", "RequestStartTransaction with a TxProfile: the transaction starts under that profile", &["K05.FR.03", "E01.FR.02", "F01.FR.10", "F01.FR.13"], tc_k_37)
+            .needs(&["plug", "pilot"]),
         case("TC_K_39_CS", "GetCompositeSchedule of EVSE 0 without profiles: a schedule from startPeriod 0", &["K08.FR.02", "K08.FR.03", "K08.FR.06"], tc_k_39),
         case("TC_K_47_CS", "GetCompositeSchedule for an EVSE the station does not have is Rejected", &["K08.FR.05"], tc_k_47),
         case("TC_K_21_CS", "A TxDefaultProfile valid from 300 s on limits the composite schedule only from then", &["K01.FR.36", "K08.FR.02"], tc_k_21),
@@ -227,6 +235,147 @@ fn tc_k_29() -> Step {
 
 fn tc_k_30() -> Step {
     by_evse(kit::evse_id(), "K09.FR.04")
+}
+
+/// The (profile id, EVSE) pairs the reports hold.
+fn reported_ids(reports: &[Value]) -> Vec<(i64, u32)> {
+    let pairs = |r: &Value| {
+        let evse = r["evseId"].as_u64().unwrap_or(u64::MAX) as u32;
+        r["chargingProfile"].as_array().cloned().unwrap_or_default().into_iter().map(move |p| (p["id"].as_i64().unwrap_or(-1), evse))
+    };
+    reports.iter().flat_map(pairs).collect()
+}
+
+/// The reports hold each of `wanted` (id, EVSE) and none of the profiles `unwanted` (`req`).
+fn selected(reports: &[Value], req: &str, wanted: &[(i64, u32)], unwanted: &[i64]) -> Step {
+    let got = reported_ids(reports);
+    let ok = wanted.iter().all(|w| got.contains(w)) && !got.iter().any(|(id, _)| unwanted.contains(id));
+    let describe = |l: &[(i64, u32)]| l.iter().map(|(id, e)| format!("profile {id} on EVSE {e}")).collect::<Vec<_>>().join(", ");
+    let expected = if unwanted.is_empty() { describe(wanted) } else { format!("{}, not profile(s) {unwanted:?}", describe(wanted)) };
+    kit::check(ok, req, expected, || if got.is_empty() { "no profile".into() } else { describe(&got) })
+}
+
+/// Part 6's memory state of TC_K_31-36: profile Id1, a ChargingStationMaxProfile on the
+/// station, and Id2, a TxDefaultProfile on the configured EVSE, both at stack level `level`;
+/// with `other_level`, also Id3, a TxDefaultProfile on that EVSE one level up (which a
+/// stack-level criterion must leave out). The ids.
+fn memory_state(conn: &Connection, level: i64, other_level: bool) -> Step<(i64, i64, i64)> {
+    let (id1, id2, id3) = (new_id(), new_id(), new_id());
+    installed(conn, 0, profile(id1, "ChargingStationMaxProfile", "Absolute", 16.0, json!({"stackLevel": level}), json!({})))?;
+    installed(conn, kit::evse_id(), profile(id2, "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": level}), json!({})))?;
+    if other_level {
+        installed(conn, kit::evse_id(), profile(id3, "TxDefaultProfile", "Absolute", 8.0, json!({"stackLevel": level + 1}), json!({})))?;
+    }
+    Ok((id1, id2, id3))
+}
+
+/// Part 6's "<Configured stackLevel>".
+const LEVEL: i64 = 2;
+
+/// TC_K_31_CS: no EVSE and no criterion: every installed profile, each for its EVSE.
+fn tc_k_31() -> Step {
+    let conn = booted(300)?;
+    let (id1, id2, _) = memory_state(&conn, LEVEL, false)?;
+    let reports = reported(&conn, "K09.FR.06", None, json!({}))?;
+    selected(&reports, "K09.FR.06", &[(id1, 0), (id2, kit::evse_id())], &[])
+}
+
+/// TC_K_32_CS: profile Id1 by its id.
+fn tc_k_32() -> Step {
+    let conn = booted(300)?;
+    let (id1, id2, _) = memory_state(&conn, LEVEL, false)?;
+    let reports = reported(&conn, "K09.FR.06", None, json!({"chargingProfileId": [id1]}))?;
+    selected(&reports, "K09.FR.06", &[(id1, 0)], &[id2])
+}
+
+/// TC_K_33_CS: the EVSE and the stack level: Id2; not Id1 (EVSE 0) nor Id3 (another level).
+fn tc_k_33() -> Step {
+    let conn = booted(300)?;
+    let (id1, id2, id3) = memory_state(&conn, LEVEL, true)?;
+    let reports = reported(&conn, "K09.FR.04", Some(kit::evse_id()), json!({"stackLevel": LEVEL}))?;
+    selected(&reports, "K09.FR.04", &[(id2, kit::evse_id())], &[id1, id3])
+}
+
+/// TC_K_34_CS: profiles set with SetChargingProfile come from the CSO: asked for source CSO,
+/// reported with it; asked for EMS, which set none, NoProfiles.
+fn tc_k_34() -> Step {
+    let conn = booted(300)?;
+    let id = new_id();
+    installed(&conn, kit::evse_id(), profile(id, "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": LEVEL + 1}), json!({})))?;
+    let reports = reported(&conn, "K09.FR.04", Some(kit::evse_id()), json!({"chargingLimitSource": ["CSO"]}))?;
+    selected(&reports, "K09.FR.04", &[(id, kit::evse_id())], &[])?;
+    let sources: Vec<&Value> = reports.iter().map(|r| &r["chargingLimitSource"]).collect();
+    kit::check(sources.iter().all(|s| *s == "CSO"), "K09.FR.04", "chargingLimitSource CSO in every report", || format!("{sources:?}"))?;
+    let criteria = json!({"chargingLimitSource": ["EMS"]});
+    let r = kit::call(&conn, "K09.FR.04", "GetChargingProfiles", json!({"requestId": i64::from(kit::unique_number()), "evseId": kit::evse_id(), "chargingProfile": criteria}), 10_000)?;
+    kit::check(r["status"] == "NoProfiles", "K09.FR.04", "NoProfiles for source EMS, which installed none", || r.to_string())
+}
+
+/// TC_K_35_CS: the EVSE and purpose TxDefaultProfile: Id2, not the station's Id1.
+fn tc_k_35() -> Step {
+    let conn = booted(300)?;
+    let (id1, id2, _) = memory_state(&conn, LEVEL, false)?;
+    let reports = reported(&conn, "K09.FR.04", Some(kit::evse_id()), json!({"chargingProfilePurpose": "TxDefaultProfile"}))?;
+    selected(&reports, "K09.FR.04", &[(id2, kit::evse_id())], &[id1])
+}
+
+/// TC_K_36_CS: the EVSE, TxDefaultProfile and the stack level: Id2, not Id1 nor Id3.
+fn tc_k_36() -> Step {
+    let conn = booted(300)?;
+    let (id1, id2, id3) = memory_state(&conn, LEVEL, true)?;
+    let reports = reported(&conn, "K09.FR.04", Some(kit::evse_id()), json!({"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": LEVEL}))?;
+    selected(&reports, "K09.FR.04", &[(id2, kit::evse_id())], &[id1, id3])
+}
+
+/// Whether the station authorizes a remote start's token first (AuthCtrlr.AuthorizeRemoteStart).
+fn authorizes_remote_start(conn: &Connection) -> Step<bool> {
+    let r = kit::call(conn, "", "GetVariables", json!({"getVariableData": [{"component": {"name": "AuthCtrlr"}, "variable": {"name": "AuthorizeRemoteStart"}}]}), 10_000)?;
+    Ok(at(&r, "/getVariableResult/0/attributeValue").as_str().is_some_and(|v| v.eq_ignore_ascii_case("true")))
+}
+
+/// TC_K_37_CS: EVConnectedPreSession, then a remote start carrying a Relative TxProfile of 6 A
+/// without a transactionId (F01.FR.11): the transaction it starts charges under that profile,
+/// which GetChargingProfiles reports for the EVSE (F01.FR.10) and which sets the composite
+/// schedule (K05.FR.03).
+fn tc_k_37() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let (evse, token, start) = (kit::evse_id(), kit::valid_token(), TxStart::configured());
+    let authorizes = authorizes_remote_start(&conn).setup("AuthCtrlr.AuthorizeRemoteStart read")?;
+    kit::plug_in(evse)?;
+    let at_cable = start.after_step(&conn, "E01.FR.02", (false, false), (true, false), "CablePluggedIn")?;
+    let id = new_id();
+    let p = profile(id, "TxProfile", "Relative", 6.0, json!({}), json!({}));
+    let request = json!({"idToken": {"idToken": token, "type": kit::token_type()}, "remoteStartId": 37, "evseId": evse, "chargingProfile": p});
+    let r = kit::call(&conn, "F01.FR.10", "RequestStartTransaction", request, 10_000)?;
+    kit::check(r["status"] == "Accepted", "F01.FR.10", "RequestStartTransaction with a TxProfile Accepted", || r.to_string())?;
+    if let Some(started) = &at_cable {
+        let want = tx_id(started);
+        kit::check(r["transactionId"] == want.as_str(), "F01.FR.13", format!("transactionId {want}, of the transaction the cable started"), || r.to_string())?;
+    }
+    // Part 6 step 3: with AuthorizeRemoteStart true the station asks, unless it has the token cached.
+    if authorizes {
+        match conn.expect_call("Authorize", 10_000) {
+            Ok(call) => {
+                let a = kit::json(&call.payload);
+                kit::reply(&conn, "F01", &kit::Incoming { id: call.message_id, payload: a.clone() }, "Authorize", json!({"idTokenInfo": {"status": "Accepted"}}))?;
+                kit::check(at(&a, "/idToken/idToken") == token.as_str(), "F01", format!("Authorize for {token}"), || a.to_string())?;
+            }
+            Err(_) => kit::info("no Authorize within 10 s: the token may be cached (part 6 allows it)"),
+        }
+    }
+    let ev = start.after_step(&conn, "F01", (true, false), (true, true), "RemoteStart")?;
+    let ev = ev.ok_or_else(|| start.none_with("a cable and a remote start"))?;
+    kit::check(at(&ev, "/transactionInfo/remoteStartId") == 37, "F01", "transactionInfo.remoteStartId 37", || ev["transactionInfo"].to_string())?;
+    kit::pilot(evse, PilotState::C)?;
+    let charging = |e: &Value| at(e, "/transactionInfo/chargingState") == "Charging";
+    kit::expect_until(&conn, "", TX, 10_000, json!({}), "EnergyTransferStarted: chargingState Charging", charging, |e| e.to_string()).setup("EnergyTransferStarted")?;
+    let reports = reported(&conn, "F01.FR.10", None, json!({"chargingProfileId": [id]}))?;
+    let rep = reported_at(&reports, "F01.FR.10", id, evse)?;
+    let q = rep["chargingProfile"].as_array().and_then(|l| l.iter().find(|q| q["id"] == id)).cloned().unwrap_or_default();
+    let same = q["chargingProfilePurpose"] == "TxProfile" && q["chargingProfileKind"] == "Relative" && at(&q, "/chargingSchedule/0/chargingSchedulePeriod/0/limit").as_f64() == Some(limit(6.0));
+    kit::check(same, "F01.FR.10", format!("the TxProfile of the remote start (Relative, {} {})", limit(6.0), unit()), || q.to_string())?;
+    limits_hold(&conn, "K05.FR.03", 300, &[(0, Some(limit(6.0)), 0.0)])
 }
 
 /// GetCompositeSchedule of `evse` over `duration` s: the answer, checked Accepted with the

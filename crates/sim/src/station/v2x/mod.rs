@@ -267,6 +267,7 @@ fn token_json(tx: &Tx) -> Option<Value> {
 }
 
 pub(super) fn tx_started(st: &mut Station, i: usize, trigger: Trigger) -> Vec<Out> {
+    smart_charging::bind_remote(st, i);
     let mut tx = st.evses[i].tx.take().expect("a transaction just started");
     let mut extra = json!({"meterValue": meter_value(&st.evses[i], "Transaction.Begin")});
     if let Some(t) = token_json(&tx) {
@@ -440,6 +441,12 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             // An EVSE reserved for another token is not for this one (H03.FR.01; TC_H_02_CS).
             if !super::reservation::free_for(st, i, &token) {
                 return ok(json!({"status": "Rejected"}));
+            }
+            // K05.FR.02 / F01.FR.11: a TxProfile without a transactionId, else Rejected (K05.FR.05).
+            if let Some(profile) = p.get("chargingProfile") {
+                if !smart_charging::remote_profile(st, evse, profile) {
+                    return ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": "InvalidProfile"}}));
+                }
             }
             let e = &st.evses[i];
             let remote_id = p["remoteStartId"].as_i64().unwrap_or(0);

@@ -76,12 +76,13 @@ fn running_tx(st: &Station, evse: u32) -> Option<String> {
 pub(super) fn get(st: &mut Station, p: &Value) -> Value {
     let criteria = &p["chargingProfile"];
     let ids: Vec<&Value> = criteria["chargingProfileId"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    let loose = st.cfg.faults.has(&Fault::IgnoreProfileCriteria);
     let matches = |evse: u32, q: &Value| {
         p.get("evseId").is_none_or(|e| e.as_u64() == Some(u64::from(evse)))
             && (ids.is_empty() || ids.contains(&&q["id"]))
-            && criteria.get("chargingProfilePurpose").is_none_or(|v| *v == q["chargingProfilePurpose"])
+            && (loose || criteria.get("chargingProfilePurpose").is_none_or(|v| *v == q["chargingProfilePurpose"])
             && criteria.get("stackLevel").is_none_or(|v| *v == q["stackLevel"])
-            && criteria["chargingLimitSource"].as_array().is_none_or(|s| s.iter().any(|x| x == "CSO"))
+            && criteria["chargingLimitSource"].as_array().is_none_or(|s| s.iter().any(|x| x == "CSO")))
     };
     let mut by_evse: std::collections::BTreeMap<u32, Vec<Value>> = Default::default();
     for (evse, q) in st.charging_profiles.iter().filter(|(e, q)| matches(*e, q)) {
@@ -114,6 +115,40 @@ pub(super) fn clear(st: &mut Station, p: &Value) -> &'static str {
     st.charging_profiles.retain(|(e, q)| !matches(*e, q));
     count(st);
     if st.charging_profiles.len() < before { "Accepted" } else { "Unknown" }
+}
+
+/// A RequestStartTransaction's profile (K05, F01.FR.08-11): a TxProfile without a
+/// transactionId, installed for `evse` and bound to the transaction that starts there (or
+/// runs there already, F01.FR.10). False when invalid.
+pub(super) fn remote_profile(st: &mut Station, evse: u32, profile: &Value) -> bool {
+    if st.cfg.faults.has(&Fault::IgnoreStartProfile) {
+        return true;
+    }
+    let schedule = first_schedule(profile);
+    let ok = profile["chargingProfilePurpose"] == "TxProfile"
+        && profile.get("transactionId").is_none()
+        && evse != 0
+        && schedule.is_some_and(|s| units(st).contains(&s["chargingRateUnit"].as_str().unwrap_or_default()));
+    if ok {
+        st.charging_profiles.retain(|(_, q)| q["id"] != profile["id"]);
+        st.charging_profiles.push((evse, profile.clone()));
+        if let Some(i) = st.evse_index(evse) {
+            bind_remote(st, i);
+        }
+        count(st);
+    }
+    ok
+}
+
+/// The transaction on EVSE index `i` takes the TxProfiles waiting for it.
+pub(super) fn bind_remote(st: &mut Station, i: usize) {
+    let Some(tx) = st.evses[i].tx.as_ref().map(|t| t.id.clone()) else { return };
+    let evse = st.evses[i].id;
+    for (e, q) in st.charging_profiles.iter_mut() {
+        if *e == evse && q["chargingProfilePurpose"] == "TxProfile" && q.get("transactionId").is_none() {
+            q["transactionId"] = json!(tx);
+        }
+    }
 }
 
 /// A transaction ended: its TxProfiles go with it.
