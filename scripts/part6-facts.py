@@ -48,6 +48,15 @@ def conditional_steps(markdown):
     return out
 
 
+GLUED = re.compile(r"([A-Z][A-Za-z0-9]*[a-z0-9])((?:transactionInfo|chargingProfile|idToken|evse|meterValue)[A-Za-z]*)")
+
+
+def unglued(value):
+    """An enumeration value without the field name the index glued to its end."""
+    m = GLUED.fullmatch(value)
+    return m.group(1) if m else value
+
+
 def facts(case, states, conditional=frozenset()):
     optional = optional_steps(case)
     # A conditional step's answer (the next step, a Response) is conditional with it.
@@ -68,6 +77,10 @@ def facts(case, states, conditional=frozenset()):
         # "absent" is the harness's "omitted"; a lone "if" is the start of a condition the
         # index cut off (TC_K_13_CS): no value.
         fields = {k: ("omitted" if v == "absent" else v) for k, v in fields.items() if v.lower() != "if"}
+        # A lone lower-case letter is a loop variable ("evseId i": one step per EVSE), not a
+        # value; an enumeration value the index glued to the next field's name
+        # ("RemoteStarttransactionInfo") is the value alone.
+        fields = {k: unglued(v) for k, v in fields.items() if not re.fullmatch(r"[a-z]", v)}
         step = {"n": s.get("n"), "by": s["by"], "message": s["message"], "fields": fields}
         if s.get("branch"):
             step["branch"] = s["branch"]

@@ -276,7 +276,8 @@ fn walk(step: &Step, validated: &[&str], msgs: &[Msg], cursor: &mut usize, last_
     }
 }
 
-/// Whether `payload` has the value a step states for `field` ("omitted": none at all).
+/// Whether `payload` has the value a step states for `field` ("omitted": none at all;
+/// "present": any).
 /// Values part 6 gives as a description rather than a value (an unknown component's name is
 /// "UnknownComponent") are not compared.
 fn field_holds(payload: &Value, field: &str, stated: &str) -> bool {
@@ -284,7 +285,11 @@ fn field_holds(payload: &Value, field: &str, stated: &str) -> bool {
         return true;
     }
     let observed = values_at(payload, field);
-    if stated == "omitted" { observed.is_empty() } else { observed.iter().any(|v| same(v, stated)) }
+    match stated {
+        "omitted" => observed.is_empty(),
+        "present" => !observed.is_empty(),
+        _ => observed.iter().any(|v| same(v, stated)),
+    }
 }
 
 /// Every value at the dotted `path` anywhere in `v` (part 6 leaves out the list a field sits
@@ -434,6 +439,7 @@ mod tests {
         assert!(field_holds(&p, "certificateType", "CSMSRootCertificate"));
         assert!(field_holds(&p, "meterValue[0].sampledValue[1].context", "Sample.Clock") && !field_holds(&p, "meterValue[0].sampledValue[0].context", "Sample.Clock"));
         assert!(field_holds(&p, "stoppedReason", "omitted") && !field_holds(&p, "sampledValue.context", "omitted"));
+        assert!(field_holds(&p, "sampledValue.context", "present") && !field_holds(&p, "stoppedReason", "present"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::{
 mod authorization;
 mod local_list;
 mod reservation;
+mod smart_charging;
 mod station_certificate;
 
 const STATION: Role = Role::ChargingStation;
@@ -1302,6 +1303,7 @@ pub(crate) fn cases() -> Vec<Case> {
     ];
     cases.extend(authorization::cases());
     cases.extend(reservation::cases());
+    cases.extend(smart_charging::cases());
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
     cases
