@@ -25,11 +25,12 @@ impl Simulator for StationHandle {
         if input { self.input(name) } else { self.relay(name) }
     }
 
-    /// Its meter sits on EVSE 1's feed and counts energy only.
+    /// Its meter sits on the feed of the EVSE under test: energy and the power drawn now.
     fn read_meter(&self, quantity: &str) -> Result<(f64, String), String> {
         match quantity {
             "energy-import" => Ok((self.meter_wh(), "Wh".to_string())),
-            q => Err(format!("the simulated meter measures energy-import only, not {q:?}")),
+            "power" => Ok((self.meter_power_w(), "W".to_string())),
+            q => Err(format!("the simulated meter measures energy-import and power, not {q:?}")),
         }
     }
 

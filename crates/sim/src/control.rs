@@ -16,7 +16,7 @@
 //! | `POST /safe-state` | | every cable out, faults cleared, relays off |
 //! | `POST /disturb` | `{"what": "evse-unavailable"}` | leave the baseline as a lab's device may between cases (see `station::Disturbance`) |
 //! | `POST /safe-state/then-disturb` | | the safe state, then the next disturbance in turn: as a bench's safe state, it disturbs the station between every two cases |
-//! | `GET /meter/{quantity}` | | `{"value": 1234.5, "unit": "Wh"}` (energy-import) |
+//! | `GET /meter/{quantity}` | | `{"value": 1234.5, "unit": "Wh"}` (energy-import; power in W) |
 //! | `GET /status` | | `{"booted": true, "meter-wh": ...}` |
 use std::net::SocketAddr;
 
@@ -177,7 +177,8 @@ pub fn router(h: StationHandle) -> Router {
             get(|State(h): State<StationHandle>, Path(q): Path<String>| async move {
                 match q.as_str() {
                     "energy-import" => Ok(Json(json!({"value": h.meter_wh(), "unit": "Wh"}))),
-                    other => Err((StatusCode::NOT_FOUND, format!("the simulated meter measures energy-import only, not {other:?}"))),
+                    "power" => Ok(Json(json!({"value": h.meter_power_w(), "unit": "W"}))),
+                    other => Err((StatusCode::NOT_FOUND, format!("the simulated meter measures energy-import and power, not {other:?}"))),
                 }
             }),
         )

@@ -191,6 +191,9 @@ pub enum Fault {
     /// Station (2.x): GetChargingProfiles looks at the EVSE and the profile ids only, not at
     /// purpose, stack level or source (K09.FR.04/06 want every field matched).
     IgnoreProfileCriteria,
+    /// Station (2.x): the profiles are reported and composed, but the EV draws its full power
+    /// whatever they say (K01.FR.04 wants the TxProfile applied).
+    IgnorePowerLimit,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -258,6 +261,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-profile-validity", Fault::IgnoreProfileValidity),
     ("ignore-start-profile", Fault::IgnoreStartProfile),
     ("ignore-profile-criteria", Fault::IgnoreProfileCriteria),
+    ("ignore-power-limit", Fault::IgnorePowerLimit),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

@@ -188,6 +188,11 @@ impl StationHandle {
         self.panel.meter_wh()
     }
 
+    /// The power the simulated bench meter sees now, in W.
+    pub fn meter_power_w(&self) -> f64 {
+        self.panel.power_w()
+    }
+
     /// How long the first registration took (connect, upgrade, BootNotification accepted).
     pub fn registration_time(&self) -> Option<Duration> {
         let us = self.panel.registered_after_us();
@@ -1199,7 +1204,7 @@ impl Station {
 
     fn advance_meter(&mut self, i: usize) {
         // 2.x: the EV draws what the composite schedule allows (K01: the meter follows it).
-        let power = if self.v16 { POWER_W } else { POWER_W.min(v2x::smart_charging::allowed_power_w(self, i)) };
+        let power = self.power_w(i);
         let e = &mut self.evses[i];
         let now = Instant::now();
         if e.tx.as_ref().is_some_and(|t| t.charging) {
@@ -1211,11 +1216,39 @@ impl Station {
         if e.id == metered {
             self.panel.set_meter_wh(e.energy_wh);
         }
+        self.show_power(i);
+    }
+
+    /// The power the EV on EVSE index `i` draws while charging, in W: 2.x, what the composite
+    /// schedule allows (fault ignore-power-limit: all it can).
+    fn power_w(&self, i: usize) -> f64 {
+        let unlimited = self.v16 || self.cfg.faults.has(&Fault::IgnorePowerLimit);
+        if unlimited { POWER_W } else { POWER_W.min(v2x::smart_charging::allowed_power_w(self, i)) }
+    }
+
+    /// The bench meter on the feed of the EVSE under test (EVSE 2 of `two-evses`) shows the
+    /// power drawn now.
+    fn show_power(&self, i: usize) {
+        let metered = if self.cfg.variants.contains(&Variant::TwoEvses) { 2 } else { 1 };
+        let e = &self.evses[i];
+        if e.id == metered {
+            let charging = e.tx.as_ref().is_some_and(|t| t.charging);
+            self.panel.set_power_w(if charging { self.power_w(i) } else { 0.0 });
+        }
+    }
+
+    /// Bring every EVSE's meter up to now, at the power it was allowed until now; then (called
+    /// again after a change of profiles) at the power it is allowed from now.
+    fn advance_meters(&mut self) {
+        for i in 0..self.evses.len() {
+            self.advance_meter(i);
+        }
     }
 
     /// Send a StatusNotification if the connector's status changed; the contactor follows
     /// the energy flow (fault `contactor-stays-closed`: once closed, it stays closed).
     fn refresh_status(&mut self, i: usize) {
+        self.show_power(i);
         let e = &self.evses[i];
         let flowing = e.tx.as_ref().is_some_and(|t| t.charging);
         let welded = self.cfg.faults.has(&Fault::ContactorStaysClosed) && self.panel.contactor(e.id);

@@ -20,6 +20,8 @@ pub struct Panel {
     registered_after_us: AtomicU64,
     /// Energy through EVSE 1 in Wh (f64 bits).
     meter_wh: AtomicU64,
+    /// The power drawn through it now, in W (f64 bits).
+    power_w: AtomicU64,
     /// Bit n-1 set: the contactor of EVSE n is closed.
     contactors: AtomicU32,
     relays: Mutex<BTreeMap<String, bool>>,
@@ -31,6 +33,7 @@ impl Default for Panel {
             booted: AtomicBool::new(false),
             registered_after_us: AtomicU64::new(0),
             meter_wh: AtomicU64::new(1_000f64.to_bits()),
+            power_w: AtomicU64::new(0f64.to_bits()),
             contactors: AtomicU32::new(0),
             relays: Mutex::default(),
         }
@@ -61,6 +64,14 @@ impl Panel {
 
     pub(super) fn set_meter_wh(&self, wh: f64) {
         self.meter_wh.store(wh.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn power_w(&self) -> f64 {
+        f64::from_bits(self.power_w.load(Ordering::Relaxed))
+    }
+
+    pub(super) fn set_power_w(&self, w: f64) {
+        self.power_w.store(w.to_bits(), Ordering::Relaxed);
     }
 
     pub(super) fn set_contactor(&self, evse: u32, closed: bool) {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, PilotState, Setup, StationState, Step, Verdict, at, config},
+    kit::{self, Connection, PilotState, Setup, StationState, Step, Verdict, at, clock, config},
 };
 
 use super::{TX, TxStart, booted, tx_id};
@@ -54,6 +54,7 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_K_06_CS", "ClearChargingProfile by purpose and stack level clears the profile that has them", &["K10.FR.04"], tc_k_06),
         case("TC_K_07_CS", "ClearChargingProfile for a purpose and stack level no profile has: Unknown", &["K10.FR.01"], tc_k_07),
         case("TC_K_08_CS", "ClearChargingProfile of an id no profile has: Unknown", &["K10.FR.01"], tc_k_08),
+        case("OH_K_90_CS", "A TxProfile of 6 A limits the power the bench meter measures", &["K01.FR.04"], oh_k_90).needs(&["plug", "token-reader", "meter"]),
         case("TC_K_09_CS", "Clearing the TxDefaultProfile of a running transaction lifts its limit", &["K10.FR.03", "K10.FR.07"], tc_k_09).needs(&["plug", "token-reader"]),
     ]
 }
@@ -568,4 +569,26 @@ fn tc_k_09() -> Step {
     let status = clear(&conn, "K10.FR.03", json!({"chargingProfileId": id}))?;
     kit::check(status == "Accepted", "K10.FR.03", format!("ClearChargingProfile {id} Accepted"), || format!("status {status}"))?;
     limits_hold(&conn, "K10.FR.07", 300, &[(0, None, limit(6.0))])
+}
+
+/// OH_K_90_CS: what the station draws, not only what it reports. EnergyTransferStarted; the
+/// bench meter's power must be above the 6 A part 6 limits to (else the case cannot show the
+/// limit: inconclusive); a TxProfile of 6 A for the transaction; after the DUT description's
+/// `meter-settle-ms` (5 s) the meter reads no more than 6 A's power (230 V per phase, the
+/// configured phases) plus `meter-tolerance-percent` (5 %).
+fn oh_k_90() -> Step {
+    let settle: u32 = config::parameter("meter-settle-ms").and_then(|t| t.parse().ok()).unwrap_or(5_000);
+    let tolerance: f64 = config::parameter("meter-tolerance-percent").and_then(|t| t.parse().ok()).unwrap_or(5.0);
+    let cap_w = 6.0 * 230.0 * phases() as f64 * (1.0 + tolerance / 100.0);
+    let (conn, tx) = charging()?;
+    clock::sleep_ms(1_000);
+    let before = kit::meter_read("power")?;
+    if before <= cap_w {
+        return Err(Verdict::Inconclusive(format!("the EV draws {before:.0} W before the profile, not more than 6 A allow ({cap_w:.0} W): the limit cannot show")));
+    }
+    let p = profile(new_id(), "TxProfile", "Relative", 6.0, json!({"transactionId": tx, "stackLevel": 9}), json!({}));
+    accepted(&conn, "K01.FR.04", kit::evse_id(), p)?;
+    clock::sleep_ms(settle);
+    let after = kit::meter_read("power")?;
+    kit::check(after <= cap_w, "K01.FR.04", format!("at most {cap_w:.0} W at the bench meter {settle} ms after a TxProfile of 6 A (was {before:.0} W)"), || format!("{after:.0} W"))
 }

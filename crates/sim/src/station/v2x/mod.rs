@@ -717,9 +717,14 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "ClearCache" => ok(json!({"status": st.clear_cache()})),
         // K01, K08-K10 (see `smart_charging`).
-        "SetChargingProfile" => ok(json!({"status": smart_charging::set(st, p)})),
+        // The EVs draw what the new profiles allow from now on (the bench meter follows).
+        "SetChargingProfile" | "ClearChargingProfile" => {
+            st.advance_meters();
+            let status = if action == "SetChargingProfile" { smart_charging::set(st, p) } else { smart_charging::clear(st, p) };
+            st.advance_meters();
+            ok(json!({"status": status}))
+        }
         "GetChargingProfiles" => ok(smart_charging::get(st, p)),
-        "ClearChargingProfile" => ok(json!({"status": smart_charging::clear(st, p)})),
         "GetCompositeSchedule" => ok(smart_charging::composite(st, p)),
         "SendLocalList" => {
             let entries = p["localAuthorizationList"].as_array().into_iter().flatten();
