@@ -12,8 +12,8 @@ use ocpp_core::{session::{CallOutcome, Connection}, version::OcppVersion};
 
 /// The 2.x variables read (component, variable): the transaction and authorization settings
 /// part 6's reusable states branch on, the timers its cases wait by, and whether it does smart
-/// charging (see `audit`).
-pub const VARIABLES: [(&str, &str); 16] = [
+/// charging (see `audit`) in which units.
+pub const VARIABLES: [(&str, &str); 17] = [
     ("TxCtrlr", "TxStartPoint"),
     ("TxCtrlr", "TxStopPoint"),
     ("TxCtrlr", "EVConnectionTimeOut"),
@@ -30,6 +30,7 @@ pub const VARIABLES: [(&str, &str); 16] = [
     ("SampledDataCtrlr", "TxUpdatedInterval"),
     ("SampledDataCtrlr", "TxUpdatedMeasurands"),
     ("SmartChargingCtrlr", "Enabled"),
+    ("SmartChargingCtrlr", "RateUnit"),
 ];
 
 /// How many variables one GetVariablesRequest asks for: below any sensible

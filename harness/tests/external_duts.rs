@@ -264,7 +264,9 @@ fn check_variants(version: &str, variants: &[&str]) {
     let listen = format!("127.0.0.1:{ws}");
     let args = ["run", "--role", "csms", "--ocpp", version, "--listen", &listen, "--station-id", "CS001", "--bench", bench.to_str().unwrap(), "--pki", pki.to_str().unwrap()];
     let results = run(&args, &dir.join("reports"));
-    let lacks: Vec<&str> = variants.iter().flat_map(|v| v.parse::<ocpp_sim::variant::Variant>().expect("a variant").lacks().iter().copied()).collect();
+    let parsed: Vec<ocpp_sim::variant::Variant> = variants.iter().map(|v| v.parse().expect("a variant")).collect();
+    let mut lacks: Vec<&str> = parsed.iter().flat_map(|v| v.lacks().iter().copied()).collect();
+    lacks.extend(ocpp_sim::variant::reference_lacks(&parsed));
     let cases = results["cases"].as_array().unwrap();
     let bad: Vec<String> = cases
         .iter()

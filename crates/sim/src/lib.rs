@@ -194,6 +194,9 @@ pub enum Fault {
     /// Station (2.x): the profiles are reported and composed, but the EV draws its full power
     /// whatever they say (K01.FR.04 wants the TxProfile applied).
     IgnorePowerLimit,
+    /// Station (2.x): a profile or composite schedule in a unit SmartChargingCtrlr.RateUnit
+    /// does not list is taken anyway (K01.FR.26 and K08.FR.07 want it Rejected).
+    AcceptAnyUnit,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -262,6 +265,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-start-profile", Fault::IgnoreStartProfile),
     ("ignore-profile-criteria", Fault::IgnoreProfileCriteria),
     ("ignore-power-limit", Fault::IgnorePowerLimit),
+    ("accept-any-unit", Fault::AcceptAnyUnit),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

@@ -82,6 +82,19 @@ pub enum Variant {
     /// so part 6's cache cases, which need AuthCacheCtrlr.Available, do not apply), no
     /// RetryBackOff variables (the cases whose configuration state sets them skip).
     MinimalDeviceModel,
+    /// Station, 2.x: charging profiles and composite schedules in W only
+    /// (`SmartChargingCtrlr.RateUnit` W): one in A is Rejected (K01.FR.26, K08.FR.07).
+    WattsOnly,
+}
+
+/// What the reference station lacks unless one of its variants gives it: words of the skip
+/// reason of a conditional case whose part-6 prerequisite it does not meet, and the variant
+/// that meets it (against which the case must run and pass).
+pub const REFERENCE_LACKS: [(&str, Variant); 2] = [("two or more EVSEs", Variant::TwoEvses), ("without A or without W", Variant::WattsOnly)];
+
+/// The words of `REFERENCE_LACKS` a reference station with `variants` may skip for.
+pub fn reference_lacks(variants: &[Variant]) -> Vec<&'static str> {
+    REFERENCE_LACKS.iter().filter(|(_, v)| !variants.contains(v)).map(|(w, _)| *w).collect()
 }
 
 /// Which reference DUT a variant is for.
@@ -106,7 +119,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 23] = [
+    pub const ALL: [(Variant, &'static str); 24] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -130,6 +143,7 @@ impl Variant {
         (Variant::NoAuthCache, "no-auth-cache"),
         (Variant::TxStopEvDisconnected, "tx-stop-ev-disconnected"),
         (Variant::MinimalDeviceModel, "minimal-device-model"),
+        (Variant::WattsOnly, "watts-only"),
     ];
 
     pub fn side(self) -> Side {
@@ -148,7 +162,8 @@ impl Variant {
             | Variant::FewTriggers
             | Variant::NoAuthCache
             | Variant::TxStopEvDisconnected
-            | Variant::MinimalDeviceModel => Side::Station,
+            | Variant::MinimalDeviceModel
+            | Variant::WattsOnly => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -200,7 +215,8 @@ impl Variant {
             | Variant::TwoEvses
             | Variant::FewTriggers
             | Variant::TxStopEvDisconnected
-            | Variant::MinimalDeviceModel => &[V201, V21],
+            | Variant::MinimalDeviceModel
+            | Variant::WattsOnly => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

@@ -178,7 +178,17 @@ pub(crate) async fn fidelity(select: SelectArgs, json: bool) -> anyhow::Result<E
             // A fresh DUT per case: only the case's own traffic is in its wire log (no inventory, no baseline).
             let runner = ocpp_harness::runner::Runner::new(host.clone(), RunOptions { version: Some(OcppVersion::V201), fresh_dut: true, ..Default::default() }).await?;
             for meta in cases {
-                let result = runner.run_case(suite, meta).await;
+                let mut result = runner.run_case(suite, meta).await;
+                // A conditional case whose prerequisite only a variant of the reference DUT
+                // meets (a second EVSE, one rate unit) is compared against that variant.
+                let lacking = ocpp_sim::variant::REFERENCE_LACKS.iter().find(|(w, _)| matches!(&result.verdict, ocpp_core::case::Verdict::Skip(why) if why.contains(w)));
+                if let Some((_, variant)) = lacking {
+                    let mut opts = RunOptions { version: Some(OcppVersion::V201), fresh_dut: true, variants: vec![*variant], ..Default::default() };
+                    if let Some(text) = variant.lab_description() {
+                        opts.take_parameters(&ocpp_harness::description::DutDescription::parse(text)?);
+                    }
+                    result = ocpp_harness::runner::Runner::new(host.clone(), opts).await?.run_case(suite, meta).await;
+                }
                 // A case that did not run here (another security profile) has nothing to compare.
                 if result.verdict.name() == "skip" {
                     skipped += 1;

@@ -1,9 +1,10 @@
 //! Smart charging for a charging-station DUT (part 6 §2.11, block K): charging profiles set
 //! (K01), reported (K09) and combined into the composite schedule (K08).
 //!
-//! Part 6's "<Configured chargingRateUnit>" and "<Configured numberPhases>" are the DUT
-//! description's `charging-rate-unit` (A by default) and `number-phases` (3); a limit part 6
-//! gives as 6 A is 6000 W in W. Profiles a case leaves are cleared by the baseline after it.
+//! Part 6's "<Configured chargingRateUnit>" is the DUT description's `charging-rate-unit`, else
+//! a unit the station's SmartChargingCtrlr.RateUnit lists (A where it lists both);
+//! "<Configured numberPhases>" is `number-phases` (3). A limit part 6 gives as 6 A is 6000 W
+//! in W. Profiles a case leaves are cleared by the baseline after it.
 use serde_json::{Value, json};
 
 use crate::{
@@ -37,6 +38,9 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_K_36_CS", "GetChargingProfiles for an EVSE, a purpose and a stack level reports the one profile with all three", &["K09.FR.02", "K09.FR.04"], tc_k_36),
         case("TC_K_37_CS", "RequestStartTransaction with a TxProfile: the transaction starts under that profile", &["K05.FR.03", "E01.FR.02", "F01.FR.10", "F01.FR.13"], tc_k_37)
             .needs(&["plug", "pilot"]),
+        case("TC_K_12_CS", "A profile in the rate unit the station does not take is Rejected", &["K01.FR.26"], tc_k_12),
+        case("TC_K_42_CS", "GetCompositeSchedule in the rate unit the station does not take is Rejected", &["K08.FR.07"], tc_k_42),
+        case("TC_K_24_CS", "ClearChargingProfile by purpose and stack level clears the matching profiles of every EVSE", &["K10.FR.04"], tc_k_24),
         case("TC_K_39_CS", "GetCompositeSchedule of EVSE 0 without profiles: a schedule from startPeriod 0", &["K08.FR.02", "K08.FR.03", "K08.FR.06"], tc_k_39),
         case("TC_K_47_CS", "GetCompositeSchedule for an EVSE the station does not have is Rejected", &["K08.FR.05"], tc_k_47),
         case("TC_K_21_CS", "A TxDefaultProfile valid from 300 s on limits the composite schedule only from then", &["K01.FR.36", "K08.FR.02"], tc_k_21),
@@ -61,7 +65,34 @@ pub(crate) fn cases() -> Vec<Case> {
 
 /// Part 6's "<Configured chargingRateUnit>".
 fn unit() -> String {
-    config::parameter("charging-rate-unit").filter(|u| u == "W").unwrap_or_else(|| "A".into())
+    if let Some(u) = config::parameter("charging-rate-unit").filter(|u| u == "A" || u == "W") {
+        return u;
+    }
+    let listed = rate_units();
+    if listed.len() == 1 { listed[0].clone() } else { "A".into() }
+}
+
+/// The units the station's SmartChargingCtrlr.RateUnit lists (empty where it was not read).
+fn rate_units() -> Vec<String> {
+    let listed = config::parameter("SmartChargingCtrlr.RateUnit").unwrap_or_default();
+    listed.split(',').map(|u| u.trim().to_string()).filter(|u| u == "A" || u == "W").collect()
+}
+
+/// The unit the station does not take, for TC_K_12/42_CS: part 6 runs them only on a station
+/// that supports one of A and W; one that lists both (or has no RateUnit) skips. Where the
+/// run has not read RateUnit, the station is asked.
+fn unsupported_unit(conn: &Connection) -> Step<&'static str> {
+    let mut listed = rate_units();
+    if listed.is_empty() {
+        let asked = json!({"getVariableData": [{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}}]});
+        let r = kit::call(conn, "", "GetVariables", asked, 10_000).setup("SmartChargingCtrlr.RateUnit read")?;
+        let value = at(&r, "/getVariableResult/0/attributeValue").as_str().unwrap_or_default();
+        listed = value.split(',').map(|u| u.trim().to_string()).filter(|u| u == "A" || u == "W").collect();
+    }
+    match listed.as_slice() {
+        [only] => Ok(if only == "A" { "W" } else { "A" }),
+        listed => Err(Verdict::Skip(format!("the station's SmartChargingCtrlr.RateUnit lists {listed:?}: part 6 runs this case only on a station without A or without W"))),
+    }
 }
 
 /// A limit part 6 gives in A, in the configured unit (6 A is 6000 W).
@@ -573,13 +604,15 @@ fn tc_k_09() -> Step {
 
 /// OH_K_90_CS: what the station draws, not only what it reports. EnergyTransferStarted; the
 /// bench meter's power must be above the 6 A part 6 limits to (else the case cannot show the
-/// limit: inconclusive); a TxProfile of 6 A for the transaction; after the DUT description's
-/// `meter-settle-ms` (5 s) the meter reads no more than 6 A's power (230 V per phase, the
-/// configured phases) plus `meter-tolerance-percent` (5 %).
+/// limit: inconclusive); a TxProfile of 6 A (6000 W in W) for the transaction; after the DUT
+/// description's `meter-settle-ms` (5 s) the meter reads no more than that power (230 V per
+/// phase, the configured phases) plus `meter-tolerance-percent` (5 %).
 fn oh_k_90() -> Step {
     let settle: u32 = config::parameter("meter-settle-ms").and_then(|t| t.parse().ok()).unwrap_or(5_000);
     let tolerance: f64 = config::parameter("meter-tolerance-percent").and_then(|t| t.parse().ok()).unwrap_or(5.0);
-    let cap_w = 6.0 * 230.0 * phases() as f64 * (1.0 + tolerance / 100.0);
+    // 6 A on the configured phases at 230 V; a profile in W says 6000 W.
+    let limit_w = if unit() == "W" { limit(6.0) } else { 6.0 * 230.0 * phases() as f64 };
+    let cap_w = limit_w * (1.0 + tolerance / 100.0);
     let (conn, tx) = charging()?;
     clock::sleep_ms(1_000);
     let before = kit::meter_read("power")?;
@@ -591,4 +624,35 @@ fn oh_k_90() -> Step {
     clock::sleep_ms(settle);
     let after = kit::meter_read("power")?;
     kit::check(after <= cap_w, "K01.FR.04", format!("at most {cap_w:.0} W at the bench meter {settle} ms after a TxProfile of 6 A (was {before:.0} W)"), || format!("{after:.0} W"))
+}
+
+fn tc_k_12() -> Step {
+    let conn = booted(300)?;
+    let other = unsupported_unit(&conn)?;
+    let p = profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({}), json!({"chargingRateUnit": other}));
+    let status = set(&conn, "K01.FR.26", kit::evse_id(), p)?;
+    kit::check(status == "Rejected", "K01.FR.26", format!("SetChargingProfile Rejected for a schedule in {other}, which RateUnit does not list"), || format!("status {status}"))
+}
+
+fn tc_k_42() -> Step {
+    let conn = booted(300)?;
+    let other = unsupported_unit(&conn)?;
+    let r = kit::call(&conn, "K08.FR.07", "GetCompositeSchedule", json!({"evseId": 0, "duration": 300, "chargingRateUnit": other}), 10_000)?;
+    kit::check(r["status"] == "Rejected", "K08.FR.07", format!("GetCompositeSchedule Rejected in {other}, which RateUnit does not list"), || r.to_string())
+}
+
+/// TC_K_24_CS (a station of two EVSEs or more): the same purpose and stack level on EVSEs 1
+/// and 2; cleared by those criteria, none is left.
+fn tc_k_24() -> Step {
+    if kit::evses() < 2 {
+        return Err(Verdict::Skip(format!("the station has {} EVSE: part 6's prerequisite is two or more EVSEs", kit::evses())));
+    }
+    let conn = booted(300)?;
+    for evse in [1, 2] {
+        installed(&conn, evse, profile(new_id(), "TxDefaultProfile", "Absolute", 6.0, json!({"stackLevel": LEVEL}), json!({})))?;
+    }
+    let criteria = json!({"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": LEVEL});
+    let status = clear(&conn, "K10.FR.04", json!({"chargingProfileCriteria": criteria}))?;
+    kit::check(status == "Accepted", "K10.FR.04", format!("ClearChargingProfile of TxDefaultProfile at stack level {LEVEL} Accepted"), || format!("status {status}"))?;
+    none_left(&conn, "K10.FR.04", criteria)
 }

@@ -26,6 +26,7 @@ pub(super) fn cases() -> Vec<Case> {
             tc_d_03,
         ),
         case("TC_D_04_CSMS", "The CSMS empties the local list with a full update of no entries", &["D01.FR.01", "D01.FR.06", "D01.FR.18"], tc_d_04),
+        case("TC_D_08_CSMS", "The CSMS asks the list version of a station that holds one", &["D02"], tc_d_08),
         case("TC_D_09_CSMS", "The CSMS asks the list version of a station that holds no list", &["D02"], tc_d_09),
         case(
             "TC_N_46_CSMS",
@@ -111,6 +112,12 @@ fn tc_d_04() -> Step {
 
 /// TC_D_09_CSMS: asked by its operator, the CSMS sends GetLocalListVersion; the station has
 /// no list (version 0, D02.FR.02).
+/// The station holds version 5 (part 6's "<Configured versionNumber>").
+fn tc_d_08() -> Step {
+    let conn = registered()?;
+    version_asked(&conn, "D02", 5)
+}
+
 fn tc_d_09() -> Step {
     let conn = registered()?;
     version_asked(&conn, "D02", 0)

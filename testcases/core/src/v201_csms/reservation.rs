@@ -22,27 +22,38 @@ pub(super) fn cases() -> Vec<Case> {
         case("TC_H_17_CSMS", "The CSMS cancels the reservation it made, naming its id", &["H01", "H02"], tc_h_17),
         case("TC_H_19_CSMS", "The CSMS reserves an EVSE for a token and its group (groupIdToken)", &["H01"], tc_h_19),
         case("TC_H_20_CSMS", "A reserved EVSE goes Faulted: the CSMS takes the status and ReservationStatusUpdate Removed", &["H01", "H01.FR.16"], tc_h_20),
+        case("TC_H_08_CSMS", "The CSMS reserves no EVSE in particular for the first valid token", &["H01"], tc_h_08),
+        case("TC_H_14_CSMS", "The CSMS reserves no EVSE in particular while the station has one EVSE left", &["H01"], tc_h_08),
+        case("TC_H_15_CSMS", "The CSMS reserves a connector of the type its operator names", &["H01"], tc_h_15),
         case("TC_H_22_CSMS", "A station configured to reject reservations: the CSMS takes ReserveNow Rejected", &["H01"], tc_h_22),
     ]
 }
 
 /// The operator asks for a reservation of the configured EVSE for the first valid token
-/// (`extra` adds to the request, e.g. a groupIdToken); the ReserveNow the CSMS sends, checked
-/// against part 6's validation of step 1: that EVSE, that token, no connector type.
+/// (`extra` adds to the request, e.g. a groupIdToken, or replaces it: an `evseId` of null
+/// asks for no EVSE in particular); the ReserveNow the CSMS sends, checked against part 6's
+/// validation of step 1: that EVSE (or none), that token, the connector type asked (or none).
 fn reserve_requested(conn: &Connection, req: &str, extra: Value) -> Step<kit::Incoming> {
     let token = kit::valid_token();
     let mut hint = json!({"id": kit::unique_number(), "expiryDateTime": kit::time_from_now(600), "idToken": token_json(&token), "evseId": 1});
     if let (Some(h), Some(e)) = (hint.as_object_mut(), extra.as_object()) {
         h.extend(e.clone());
+        h.retain(|_, v| !v.is_null());
     }
-    kit::csms_trigger(conn, "ReserveNow", hint)?;
+    kit::csms_trigger(conn, "ReserveNow", hint.clone())?;
     let call = kit::expect(conn, req, "ReserveNow", 15_000)?;
     let p = &call.payload;
-    kit::check(p["evseId"] == 1, req, "a reservation of EVSE 1, as the operator asked", || p.to_string())?;
+    match hint.get("evseId") {
+        Some(evse) => kit::check(p["evseId"] == *evse, req, format!("a reservation of EVSE {evse}, as the operator asked"), || p.to_string())?,
+        None => kit::check(p.get("evseId").is_none(), req, "no evseId (the operator named no EVSE)", || p.to_string())?,
+    }
     kit::check(at(p, "/idToken/idToken") == token.as_str() && at(p, "/idToken/type") == kit::token_type().as_str(), req, format!("a reservation for the token {token}"), || {
         p["idToken"].to_string()
     })?;
-    kit::check(p.get("connectorType").is_none(), req, "no connectorType (the operator named none)", || p.to_string())?;
+    match hint.get("connectorType") {
+        Some(t) => kit::check(p["connectorType"] == *t, req, format!("connectorType {t}, as the operator asked"), || p.to_string())?,
+        None => kit::check(p.get("connectorType").is_none(), req, "no connectorType (the operator named none)", || p.to_string())?,
+    }
     kit::check(p["id"].is_i64(), req, "a reservation id", || p.to_string())?;
     Ok(call)
 }
@@ -109,6 +120,26 @@ fn tc_h_19() -> Step {
 /// Reserved, then the EVSE goes Faulted and the station removes the reservation.
 fn tc_h_20() -> Step {
     ended(&conn_reserved()?, "H01.FR.16", "Faulted", "Removed")
+}
+
+/// TC_H_08/14_CSMS: no EVSE named (evseId and connectorType left out); the station accepts and
+/// reports the connector Reserved. Part 6's TC_H_14_CSMS differs only in what the station holds
+/// (as many reservations as EVSEs), which the CSMS does not see in the exchange.
+fn tc_h_08() -> Step {
+    let conn = registered()?;
+    let call = reserve_requested(&conn, "H01", json!({"evseId": null}))?;
+    answered(&conn, "H01", &call, "Accepted")?;
+    status(&conn, "H01", 1, "Reserved")
+}
+
+/// A connector type, part 6's "<Configured connectorType>" (`connector-type`, cType2 by
+/// default), and no EVSE.
+fn tc_h_15() -> Step {
+    let conn = registered()?;
+    let kind = config::parameter("connector-type").unwrap_or_else(|| "cType2".into());
+    let call = reserve_requested(&conn, "H01", json!({"evseId": null, "connectorType": kind}))?;
+    answered(&conn, "H01", &call, "Accepted")?;
+    status(&conn, "H01", 1, "Reserved")
 }
 
 /// The station answers Rejected (configured not to take reservations, H01.FR.01).

@@ -89,7 +89,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         // K01: profiles in A or W (SC-2.1, SC-2.2).
         ("SmartChargingCtrlr.Available", "true", true),
         ("SmartChargingCtrlr.Enabled", "true", false),
-        ("SmartChargingCtrlr.RateUnit", "A,W", true),
+        ("SmartChargingCtrlr.RateUnit", if cfg.variants.contains(&Variant::WattsOnly) { "W" } else { "A,W" }, true),
         ("SmartChargingCtrlr.PeriodsPerSchedule", "24", true),
         ("SmartChargingCtrlr.ProfileStackLevel", "10", true),
         ("SmartChargingCtrlr.LimitChangeSignificance", "1.0", false),

@@ -57,8 +57,11 @@ fn count(st: &mut Station) {
     st.settings.insert("SmartChargingCtrlr.Entries[ChargingProfiles]".into(), (st.charging_profiles.len().to_string(), true));
 }
 
-/// The units the station takes (SmartChargingCtrlr.RateUnit).
+/// The units the station takes (SmartChargingCtrlr.RateUnit; fault accept-any-unit: both).
 fn units(st: &Station) -> Vec<&str> {
+    if st.cfg.faults.has(&Fault::AcceptAnyUnit) {
+        return vec!["A", "W"];
+    }
     st.settings.get("SmartChargingCtrlr.RateUnit").map(|(v, _)| v.split(',').map(str::trim).collect()).unwrap_or_else(|| vec!["A", "W"])
 }
 
