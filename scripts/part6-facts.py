@@ -74,9 +74,9 @@ def facts(case, states, conditional=frozenset()):
         # per branch the table does not split: none of them can be compared.
         conditional = any(isinstance(v, str) and (re.search(r"\bIf\b", v) or v.endswith(":")) for v in raw.values())
         fields = {} if conditional else {k: v for k, v in raw.items() if isinstance(v, str) and TOKEN.fullmatch(v) and TOKEN.fullmatch(k)}
-        # "absent" is the harness's "omitted"; a lone "if" is the start of a condition the
+        # "absent" (or "Omitted", "omit") is the harness's "omitted"; a lone "if" is the start of a condition the
         # index cut off (TC_K_13_CS): no value.
-        fields = {k: ("omitted" if v == "absent" else v) for k, v in fields.items() if v.lower() != "if"}
+        fields = {k: ("omitted" if v.lower() in ("absent", "omitted", "omit") else v) for k, v in fields.items() if v.lower() != "if"}
         # A lone lower-case letter is a loop variable ("evseId i": one step per EVSE), not a
         # value; an enumeration value the index glued to the next field's name
         # ("RemoteStarttransactionInfo") is the value alone.

@@ -85,12 +85,19 @@ pub enum Variant {
     /// Station, 2.x: charging profiles and composite schedules in W only
     /// (`SmartChargingCtrlr.RateUnit` W): one in A is Rejected (K01.FR.26, K08.FR.07).
     WattsOnly,
+    /// Station, 2.x: reservations of a named EVSE only (`ReservationCtrlr.NonEvseSpecific`
+    /// false): one without an evseId is Rejected (H01.FR.19).
+    EvseSpecificReservations,
 }
 
 /// What the reference station lacks unless one of its variants gives it: words of the skip
 /// reason of a conditional case whose part-6 prerequisite it does not meet, and the variant
 /// that meets it (against which the case must run and pass).
-pub const REFERENCE_LACKS: [(&str, Variant); 2] = [("two or more EVSEs", Variant::TwoEvses), ("without A or without W", Variant::WattsOnly)];
+pub const REFERENCE_LACKS: [(&str, Variant); 3] = [
+    ("two or more EVSEs", Variant::TwoEvses),
+    ("without A or without W", Variant::WattsOnly),
+    ("reservations of a named EVSE only", Variant::EvseSpecificReservations),
+];
 
 /// The words of `REFERENCE_LACKS` a reference station with `variants` may skip for.
 pub fn reference_lacks(variants: &[Variant]) -> Vec<&'static str> {
@@ -119,7 +126,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 24] = [
+    pub const ALL: [(Variant, &'static str); 25] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -144,6 +151,7 @@ impl Variant {
         (Variant::TxStopEvDisconnected, "tx-stop-ev-disconnected"),
         (Variant::MinimalDeviceModel, "minimal-device-model"),
         (Variant::WattsOnly, "watts-only"),
+        (Variant::EvseSpecificReservations, "evse-specific-reservations"),
     ];
 
     pub fn side(self) -> Side {
@@ -163,7 +171,8 @@ impl Variant {
             | Variant::NoAuthCache
             | Variant::TxStopEvDisconnected
             | Variant::MinimalDeviceModel
-            | Variant::WattsOnly => Side::Station,
+            | Variant::WattsOnly
+            | Variant::EvseSpecificReservations => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -188,6 +197,7 @@ impl Variant {
             Variant::FewTriggers => &["NotImplemented"],
             Variant::NoAuthCache => &["auth-cache"],
             Variant::MinimalDeviceModel => &["auth-cache", "HeartbeatInterval", "RetryBackOff"],
+            Variant::EvseSpecificReservations => &["NonEvseSpecific"],
             _ => &[],
         }
     }
@@ -216,7 +226,8 @@ impl Variant {
             | Variant::FewTriggers
             | Variant::TxStopEvDisconnected
             | Variant::MinimalDeviceModel
-            | Variant::WattsOnly => &[V201, V21],
+            | Variant::WattsOnly
+            | Variant::EvseSpecificReservations => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

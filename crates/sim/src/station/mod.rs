@@ -848,7 +848,7 @@ impl Station {
             }
             Disturbance::Reserved if self.v16 => {
                 let expires = Instant::now() + LOCAL_RESERVATION;
-                self.evses[0].reservation = Some(reservation::Reservation { id: 9_001, token: self.cfg.disturb_token.clone(), expires, group: None });
+                self.evses[0].reservation = Some(reservation::Reservation { id: 9_001, token: self.cfg.disturb_token.clone(), expires, group: None, floating: false });
                 self.refresh_status(0);
             }
             Disturbance::ChargingProfile if self.v16 => {

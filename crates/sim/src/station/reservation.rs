@@ -4,8 +4,10 @@
 //!
 //! Connector 0 (the whole charge point) is not reservable here: `ReserveConnectorZeroSupported`
 //! is false, so such a request is Rejected — what a lab sees from most chargers. At 2.x a
-//! reservation names its EVSE: `ReservationCtrlr.NonEvseSpecific` is false, so one without
-//! an evseId is Rejected (H01.FR.19).
+//! reservation may name no EVSE (`ReservationCtrlr.NonEvseSpecific` true; variant
+//! `evse-specific-reservations`: false, and such a request is Rejected, H01.FR.19): the station
+//! holds the first free EVSE for the token (H01.FR.07) and lets the token charge on whichever
+//! EVSE it is presented at (H03.FR.03).
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -19,6 +21,8 @@ pub(super) struct Reservation {
     pub(super) expires: Instant,
     /// 2.x: the groupIdToken whose members may use it too (H03.FR.04).
     pub(super) group: Option<String>,
+    /// 2.x: made without an evseId: held here, used on any EVSE (H03.FR.03).
+    pub(super) floating: bool,
 }
 
 impl Reservation {
@@ -41,26 +45,33 @@ pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
         (p["evseId"].as_u64(), p["id"].as_i64().unwrap_or(0), p["idToken"]["idToken"].as_str(), &p["expiryDateTime"])
     };
     if !st.v16 {
-        // H01.FR.01: reservations switched off; H01.FR.19: no EVSE named; a connector type
-        // this station does not have.
-        let enabled = st.settings.get("ReservationCtrlr.Enabled").is_some_and(|(v, _)| v == "true");
+        // H01.FR.01: reservations switched off; H01.FR.19: no EVSE named where the station
+        // takes only named ones; a connector type this station does not have.
+        let setting = |k: &str| st.settings.get(k).is_some_and(|(v, _)| v == "true");
         let wrong_type = p["connectorType"].as_str().is_some_and(|t| t != CONNECTOR_TYPE);
-        if !enabled || evse.is_none() || wrong_type {
+        if !setting("ReservationCtrlr.Enabled") || (evse.is_none() && !setting("ReservationCtrlr.NonEvseSpecific")) || wrong_type {
             return "Rejected";
         }
     }
-    let Some(i) = st.evse_index(evse.unwrap_or(0) as u32) else { return "Rejected" };
-    let e = &st.evses[i];
-    let held_by_other = e.reservation.as_ref().is_some_and(|r| r.id != id);
-    let status = if e.fault.is_some() || matches!(e.pilot, Pilot::E | Pilot::F) {
-        "Faulted"
-    } else if !e.operative {
-        "Unavailable"
-    } else if e.tx.is_some() || e.plugged || e.auth.is_some() || held_by_other {
-        "Occupied"
-    } else {
-        "Accepted"
+    let i = match evse {
+        Some(e) => match st.evse_index(e as u32) {
+            Some(i) => i,
+            None => return "Rejected",
+        },
+        // H01.FR.04/06: the first EVSE that can take it; else what all of them are
+        // (H01.FR.11-14).
+        None if !st.v16 => {
+            let all: Vec<&'static str> = (0..st.evses.len()).map(|k| evse_status(st, k, id)).collect();
+            match all.iter().position(|s| *s == "Accepted") {
+                Some(i) => i,
+                None if all.iter().all(|s| *s == "Faulted") => return "Faulted",
+                None if all.iter().all(|s| *s == "Unavailable") => return "Unavailable",
+                None => return "Occupied",
+            }
+        }
+        None => return "Rejected",
     };
+    let status = evse_status(st, i, id);
     if status != "Accepted" {
         return status;
     }
@@ -70,9 +81,24 @@ pub(super) fn reserve(st: &mut Station, p: &Value) -> &'static str {
     let token = token.unwrap_or_default().to_string();
     let expires = Instant::now() + super::firmware::until(expiry);
     let group = p["groupIdToken"]["idToken"].as_str().map(str::to_string);
-    st.evses[i].reservation = Some(Reservation { id, token, expires, group });
+    st.evses[i].reservation = Some(Reservation { id, token, expires, group, floating: evse.is_none() });
     st.refresh_status(i);
     "Accepted"
+}
+
+/// What EVSE index `i` would answer to reservation `id`.
+fn evse_status(st: &Station, i: usize, id: i64) -> &'static str {
+    let e = &st.evses[i];
+    let held_by_other = e.reservation.as_ref().is_some_and(|r| r.id != id);
+    if e.fault.is_some() || matches!(e.pilot, Pilot::E | Pilot::F) {
+        "Faulted"
+    } else if !e.operative {
+        "Unavailable"
+    } else if e.tx.is_some() || e.plugged || e.auth.is_some() || held_by_other {
+        "Occupied"
+    } else {
+        "Accepted"
+    }
 }
 
 /// CancelReservation: Accepted when a reservation with that id is held (§5.2).
@@ -105,8 +131,14 @@ pub(super) fn take_for_start(st: &mut Station, i: usize) -> Option<i64> {
 /// 2.x: the token that holds EVSE `i`'s reservation was authorized there: the reservation is
 /// used (H03.FR.09) and its id goes into the next TransactionEvent (H01.FR.15).
 pub(super) fn take_for_token(st: &mut Station, i: usize, token: &str) -> Option<i64> {
-    let ours = st.evses[i].reservation.as_ref().is_some_and(|r| r.for_token(st, token));
-    if ours { st.evses[i].reservation.take().map(|r| r.id) } else { None }
+    let ours = |k: usize, floating: bool| st.evses[k].reservation.as_ref().is_some_and(|r| r.for_token(st, token) && (r.floating || !floating));
+    // A reservation of no EVSE in particular is used where the token is (H03.FR.03).
+    let k = if ours(i, false) { i } else { (0..st.evses.len()).find(|&k| ours(k, true))? };
+    let id = st.evses[k].reservation.take().map(|r| r.id);
+    if k != i {
+        st.refresh_status(k);
+    }
+    id
 }
 
 /// Reservations past their expiry date end; the connector is Available again, and at 2.x

@@ -67,6 +67,12 @@ pub(crate) fn cases() -> Vec<Case> {
         )
         .timeout_ms(120_000),
         case(
+            "TC_A_21_CS",
+            "Upgrade to security profile 3 without a station certificate: the connection profile is kept, putting it first is Rejected",
+            &["A05.FR.03"],
+            tc_a_21,
+        ),
+        case(
             "TC_A_19_CS",
             "Upgrade Charging Station Security Profile - Accepted: a connection profile one profile up, first in the priority, a reset; the station comes back at that profile for good",
             &["A05.FR.04", "A05.FR.05", "A05.FR.06"],
@@ -319,6 +325,22 @@ fn tc_a_19() -> Step {
     let r = super::get_variable(&conn, "A05.FR.06", "OCPPCommCtrlr", "NetworkConfigurationPriority")?;
     let list: Vec<i64> = r["attributeValue"].as_str().unwrap_or_default().split(',').filter_map(|s| s.trim().parse().ok()).collect();
     kit::check(!list.contains(&old), "A05.FR.06", format!("NetworkConfigurationPriority without slot {old}, the lower profile"), || r.to_string())
+}
+
+/// TC_A_21_CS (part 6): at security profile 1 a station has no ChargingStationCertificate
+/// (profile 1 uses none), which profile 3 needs: a connection profile at 3 for the slot not in
+/// use is stored (steps 1-2), but NetworkConfigurationPriority with that slot first is
+/// Rejected (steps 3-4, A05.FR.03). The station stays where it is: no reset.
+fn tc_a_21() -> Step {
+    kit::security_profiles(&[1])?;
+    let conn = super::booted(300)?;
+    let url = kit::alternative_csms_url()?.replacen("ws://", "wss://", 1);
+    let (old, new) = slots(&conn)?;
+    let data = json!({"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url, "messageTimeout": 30, "securityProfile": 3, "ocppInterface": "Wired0"});
+    let r = kit::call(&conn, "A05", "SetNetworkProfile", json!({"configurationSlot": new, "connectionData": data}), 10_000)?;
+    kit::check(r["status"] == "Accepted", "A05", format!("SetNetworkProfile Accepted for slot {new} at security profile 3"), || r.to_string())?;
+    let r = super::set_variable(&conn, "A05.FR.03", "OCPPCommCtrlr", "NetworkConfigurationPriority", &format!("{new},{old}"))?;
+    kit::check(r["attributeStatus"] == "Rejected", "A05.FR.03", format!("NetworkConfigurationPriority {new},{old} Rejected: no station certificate for profile 3"), || r.to_string())
 }
 
 fn tc_b_43() -> Step {

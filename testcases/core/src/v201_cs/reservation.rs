@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, Setup, StationState, Step, at},
+    kit::{self, Connection, Setup, StationState, Step, Verdict, at, config},
 };
 
-use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event, rebooted_claiming};
+use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event, prerequisite, rebooted_claiming};
 
 /// A reservation case of the Reservation profile for a charging-station DUT.
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -67,6 +67,40 @@ pub(crate) fn cases() -> Vec<Case> {
             &["H01.FR.02"],
             &["plug", "token-reader", "pilot"],
             tc_h_23,
+        ),
+        case(
+            "TC_H_08_CS",
+            "Reserve no EVSE in particular: Accepted, and the reserving token's transaction names the reservation",
+            &["H01.FR.04", "H01.FR.07", "H01.FR.15", "H01.FR.20", "H03.FR.03"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_08,
+        ),
+        case("TC_H_09_CS", "Reserve no EVSE in particular while every EVSE is reserved: Occupied", &["H01.FR.11"], &[], tc_h_09),
+        case(
+            "TC_H_10_CS",
+            "Reserve no EVSE in particular while every EVSE has a transaction or a reservation: Occupied",
+            &["H01.FR.11", "H01.FR.13"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_10,
+        ),
+        case("TC_H_12_CS", "Reserve no EVSE in particular while the station is Unavailable: Unavailable", &["H01.FR.14"], &[], tc_h_12),
+        case("TC_H_13_CS", "A station that reserves named EVSEs only rejects a reservation without one", &["H01.FR.19"], &[], tc_h_13),
+        case("TC_H_14_CS", "As many reservations of no EVSE in particular as EVSEs: every EVSE Reserved", &["H01.FR.20"], &[], tc_h_14),
+        case(
+            "TC_H_15_CS",
+            "Reserve a connector type: Accepted, and the reserving token's transaction names the reservation",
+            &["H01.FR.06", "H01.FR.09", "H01.FR.15", "H03.FR.02"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_15,
+        ),
+        case("TC_H_16_CS", "Reserve a connector type while every EVSE is reserved: Occupied", &["H01.FR.11"], &[], tc_h_16),
+        case("TC_H_22_CS", "A station configured not to take reservations rejects one", &["H01.FR.01"], &[], tc_h_22),
+        case(
+            "TC_H_24_CS",
+            "Reserve no EVSE in particular for a token and its group: Accepted, and the token's transaction names the reservation",
+            &["H03.FR.06", "H01.FR.15"],
+            &["plug", "token-reader", "pilot"],
+            tc_h_24,
         ),
     ]
 }
@@ -295,4 +329,161 @@ fn tc_h_19() -> Step {
     let asked = kit::expect_and_reply(&conn, "H03.FR.08", "Authorize", 10_000, answer)?;
     kit::check(at(&asked, "/idToken/idToken") == member.as_str(), "H03.FR.08", format!("an Authorize for {member}, to learn its group"), || asked.to_string())?;
     charges_on_reservation(&conn, "H03.FR.04", "H01.FR.15", id, &format!("group member {member}"))
+}
+
+/// Whether the station takes reservations of no EVSE in particular
+/// (ReservationCtrlr.NonEvseSpecific true), from its configuration read at the start of the
+/// run, else asked.
+fn any_evse(conn: &Connection) -> Step<bool> {
+    if let Some(v) = config::parameter("ReservationCtrlr.NonEvseSpecific") {
+        return Ok(v == "true");
+    }
+    let asked = json!({"getVariableData": [{"component": {"name": "ReservationCtrlr"}, "variable": {"name": "NonEvseSpecific"}}]});
+    let r = kit::call(conn, "", "GetVariables", asked, 10_000).setup("ReservationCtrlr.NonEvseSpecific read")?;
+    Ok(at(&r, "/getVariableResult/0/attributeValue") == "true")
+}
+
+/// Part 6's prerequisite of the cases that reserve no EVSE in particular (or a connector type).
+fn needs_any_evse(conn: &Connection) -> Step {
+    if any_evse(conn)? {
+        Ok(())
+    } else {
+        Err(Verdict::Skip("the station takes no reservation without an EVSE (ReservationCtrlr.NonEvseSpecific is not true): part 6's prerequisite".into()))
+    }
+}
+
+/// ReserveNow without an evseId for `token` (`extra`: a connectorType, a groupIdToken); the
+/// answer's status.
+fn reserve_any(conn: &Connection, req: &str, id: i64, token: &str, extra: Value) -> Step<String> {
+    let mut request = json!({"id": id, "expiryDateTime": kit::time_from_now(600), "idToken": kit::id_token(token)});
+    if let (Some(r), Some(e)) = (request.as_object_mut(), extra.as_object()) {
+        r.extend(e.clone());
+    }
+    let r = kit::call(conn, req, "ReserveNow", request, 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+/// Every EVSE of the station reserved for a token other than the first valid one (part 6's
+/// "all EVSEs reserved"), as preparation.
+fn all_reserved(conn: &Connection, except: Option<u32>) -> Step {
+    for evse in (1..=kit::evses()).filter(|e| Some(*e) != except) {
+        let request = json!({"id": new_id(), "expiryDateTime": kit::time_from_now(600), "idToken": kit::id_token(&kit::second_valid_token()), "evseId": evse});
+        let r = kit::prepare(conn, "ReserveNow", request)?;
+        if r["status"] != "Accepted" {
+            return Err(Verdict::Inconclusive(format!("EVSE {evse} could not be reserved (preparation): ReserveNow {r}")));
+        }
+    }
+    Ok(())
+}
+
+/// TC_H_08/15/24_CS: a reservation of no EVSE in particular (`extra`: a connector type, a
+/// group), Accepted (`req`); a one-EVSE station shows its connector Reserved (H01.FR.20); then
+/// Authorized with the first valid token and EnergyTransferStarted, whose transaction names
+/// the reservation (`used`).
+fn reserved_anywhere_then_used(req: &str, used: &str, extra: Value) -> Step {
+    let conn = booted(300)?;
+    needs_any_evse(&conn)?;
+    let one = kit::evses() == 1;
+    if one {
+        watch_reports(&conn);
+    }
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    let (id, token) = (new_id(), kit::valid_token());
+    let status = reserve_any(&conn, req, id, &token, extra)?;
+    kit::check(status == "Accepted", req, "ReserveNow without an evseId Accepted while an EVSE is Available", || format!("status {status}"))?;
+    if one {
+        connector_is(&conn, "H01.FR.20", "Reserved")?;
+        conn.release(&[REPORTS[0].into(), REPORTS[1].into()]);
+    }
+    kit::present_token(&token)?;
+    authorize(&conn, used, "Accepted")?;
+    charges_on_reservation(&conn, used, "H01.FR.15", id, "the reserving token")
+}
+
+fn tc_h_08() -> Step {
+    reserved_anywhere_then_used("H01.FR.04", "H03.FR.03", json!({}))
+}
+
+/// Part 6's "<Configured connectorType>": the DUT description's `connector-type` (cType2).
+fn connector_type() -> String {
+    config::parameter("connector-type").unwrap_or_else(|| "cType2".into())
+}
+
+fn tc_h_15() -> Step {
+    reserved_anywhere_then_used("H01.FR.06", "H03.FR.02", json!({"connectorType": connector_type()}))
+}
+
+fn tc_h_24() -> Step {
+    let group = config::parameter("group-id-token").unwrap_or_else(|| "GROUP-1".into());
+    reserved_anywhere_then_used("H01.FR.04", "H03.FR.06", json!({"groupIdToken": {"idToken": group, "type": "Central"}}))
+}
+
+/// A reservation of no EVSE in particular (`extra`) must get `want` (`req`).
+fn answered_any(conn: &Connection, req: &str, extra: Value, want: &str, why: &str) -> Step {
+    let status = reserve_any(conn, req, new_id(), &kit::valid_token(), extra)?;
+    kit::check(status == want, req, format!("ReserveNow {want}: {why}"), || format!("status {status}"))
+}
+
+fn tc_h_09() -> Step {
+    let conn = booted(300)?;
+    needs_any_evse(&conn)?;
+    all_reserved(&conn, None)?;
+    answered_any(&conn, "H01.FR.11", json!({}), "Occupied", "every EVSE is reserved")
+}
+
+/// EnergyTransferStarted on the configured EVSE, every other EVSE reserved.
+fn tc_h_10() -> Step {
+    let (conn, _) = kit::reach_station(StationState::EnergyTransferStarted, kit::evse_id(), &[])?;
+    needs_any_evse(&conn)?;
+    all_reserved(&conn, Some(kit::evse_id()))?;
+    answered_any(&conn, "H01.FR.13", json!({}), "Occupied", "every EVSE has a transaction or a reservation")
+}
+
+/// The whole station Inoperative (undone by the baseline).
+fn tc_h_12() -> Step {
+    let conn = booted(300)?;
+    needs_any_evse(&conn)?;
+    let made = kit::prepare(&conn, "ChangeAvailability", json!({"operationalStatus": "Inoperative"}))?;
+    if made["status"] != "Accepted" {
+        return Err(Verdict::Inconclusive(format!("the station could not be made Unavailable: ChangeAvailability {made}")));
+    }
+    answered_any(&conn, "H01.FR.14", json!({}), "Unavailable", "the station is Unavailable")
+}
+
+fn tc_h_13() -> Step {
+    let conn = booted(300)?;
+    if any_evse(&conn)? {
+        return Err(Verdict::Skip("the station takes reservations without an EVSE: part 6 runs this case on a station that takes reservations of a named EVSE only".into()));
+    }
+    answered_any(&conn, "H01.FR.19", json!({}), "Rejected", "the station reserves named EVSEs only (NonEvseSpecific not true)")
+}
+
+/// One reservation of no EVSE in particular per EVSE, each for another token: all Accepted,
+/// and the configured EVSE's connector Reserved.
+fn tc_h_14() -> Step {
+    let conn = booted(300)?;
+    needs_any_evse(&conn)?;
+    watch_reports(&conn);
+    for k in 0..kit::evses() {
+        let token = if k == 0 { kit::valid_token() } else { format!("{}{k}", kit::second_valid_token()) };
+        let status = reserve_any(&conn, "H01.FR.04", new_id(), &token, json!({}))?;
+        kit::check(status == "Accepted", "H01.FR.04", format!("ReserveNow {} of {} Accepted", k + 1, kit::evses()), || format!("status {status}"))?;
+    }
+    connector_is(&conn, "H01.FR.20", "Reserved")
+}
+
+fn tc_h_16() -> Step {
+    let conn = booted(300)?;
+    needs_any_evse(&conn)?;
+    all_reserved(&conn, None)?;
+    answered_any(&conn, "H01.FR.11", json!({"connectorType": connector_type()}), "Occupied", "every EVSE with that connector type is reserved")
+}
+
+/// ReservationCtrlr.Enabled false (part 6's configuration state; a station that does not
+/// take it does not meet the prerequisite): a reservation of the configured EVSE is Rejected.
+fn tc_h_22() -> Step {
+    let conn = booted(300)?;
+    prerequisite(&conn, "H01.FR.01", "ReservationCtrlr", "Enabled", "false")?;
+    let status = reserve_now(&conn, "H01.FR.01", new_id(), &kit::valid_token(), 600)?;
+    kit::check(status == "Rejected", "H01.FR.01", "ReserveNow Rejected while reservations are disabled", || format!("status {status}"))
 }

@@ -82,10 +82,11 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("DeviceDataCtrlr.BytesPerMessage[SetVariables]", "65000", true),
         ("ChargingStation.AvailabilityState", "Available", true),
         ("EVSE.Count", evses.as_str(), true),
-        // H01: reservations of a named EVSE only (H01.FR.19).
+        // H01: reservations of any EVSE too (variant evse-specific-reservations: of a named
+        // one only, H01.FR.19).
         ("ReservationCtrlr.Available", "true", true),
         ("ReservationCtrlr.Enabled", "true", false),
-        ("ReservationCtrlr.NonEvseSpecific", "false", true),
+        ("ReservationCtrlr.NonEvseSpecific", if cfg.variants.contains(&Variant::EvseSpecificReservations) { "false" } else { "true" }, true),
         // K01: profiles in A or W (SC-2.1, SC-2.2).
         ("SmartChargingCtrlr.Available", "true", true),
         ("SmartChargingCtrlr.Enabled", "true", false),
