@@ -34,17 +34,36 @@ def optional_steps(case):
 CONDITIONAL = re.compile(r"(\d+)\.\s[^0-9]{0,200}?Note\(s\):\s*-?\s*This step (?:needs to be executed|will only|only|is executed|will be executed)")
 
 
+# A step that says what must not happen ("1. The Charging Station does NOT send a …"): the
+# index keeps its message as if it were sent.
+NEGATED = re.compile(r"(\d+)\.\s*The (?:Charging Station|CSMS) does NOT send")
+
+
+def tables(markdown):
+    """(test case id, the table as plain text) for each test case table of part 6; the id from
+    the caption before it ("Table 87. Test Case Id: TC_C_58_CS"), as the index has it: a table
+    may name another id inside (TC_C_58_CS's says TC_C_28_CS)."""
+    for m in re.finditer(r"Test Case Id:\s*(TC_[A-Z0-9_]+)\s*(<table>.*?</table>)", markdown, re.S):
+        yield m.group(1), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(2)))
+
+
+def negated_steps(markdown):
+    """Per test case id, the step numbers that say a message is NOT sent: no step to match
+    (the case's own checks show the silence)."""
+    out = {}
+    for tc, text in tables(markdown):
+        for n in NEGATED.finditer(text):
+            out.setdefault(tc, set()).add(int(n.group(1)))
+    return out
+
+
 def conditional_steps(markdown):
     """Per test case id, the step numbers a note makes conditional: such a step is matched
     where it happened, as an optional one."""
     out = {}
-    for table in re.findall(r"<table>.*?</table>", markdown, re.S):
-        m = re.search(r"Test case Id</td><td[^>]*>(TC_[A-Z0-9_]+)<", table)
-        if not m:
-            continue
-        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table))
+    for tc, text in tables(markdown):
         for c in CONDITIONAL.finditer(text):
-            out.setdefault(m.group(1), set()).add(int(c.group(1)))
+            out.setdefault(tc, set()).add(int(c.group(1)))
     return out
 
 
@@ -57,7 +76,7 @@ def unglued(value):
     return m.group(1) if m else value
 
 
-def facts(case, states, conditional=frozenset()):
+def facts(case, states, conditional=frozenset(), negated=frozenset()):
     optional = optional_steps(case)
     # A conditional step's answer (the next step, a Response) is conditional with it.
     steps_by_n = {s.get("n"): s for s in case.get("steps", [])}
@@ -67,7 +86,7 @@ def facts(case, states, conditional=frozenset()):
             optional.add(n + 1)
     steps = []
     for s in case.get("steps", []):
-        if not s.get("message") or s.get("by") not in ("SUT", "OCTT"):
+        if not s.get("message") or s.get("by") not in ("SUT", "OCTT") or s.get("n") in negated:
             continue
         raw = s.get("fields") or {}
         # Values stated under a condition ("If … : Rejected … If …: Accepted") are one value
@@ -126,8 +145,9 @@ def main():
     states_file = sys.argv[1].replace("part6-index.json", "part6-reusable-states.json")
     states = {(s["name"], s.get("sut")): s for s in json.load(open(states_file))}
     markdown = sys.argv[1].replace("part6-index.json", "OCPP-2.0.1_edition3_part6-testcases.md")
-    conditional = conditional_steps(open(markdown).read())
-    out = [facts(c, states, conditional.get(c["id"], frozenset())) for c in index if c.get("id", "").startswith("TC_")]
+    text = open(markdown).read()
+    conditional, negated = conditional_steps(text), negated_steps(text)
+    out = [facts(c, states, conditional.get(c["id"], frozenset()), negated.get(c["id"], frozenset())) for c in index if c.get("id", "").startswith("TC_")]
     out.sort(key=lambda c: c["id"])
     json.dump(out, sys.stdout, indent=None, separators=(",", ":"))
     sys.stdout.write("\n")

@@ -261,7 +261,9 @@ mod tests {
         assert_eq!(tamper["on"], false, "the safe state releases the relays");
         let meter: Value = c.get(url("/meter/energy-import")).send().await.unwrap().json().await.unwrap();
         assert_eq!(meter["unit"], "Wh");
-        assert_eq!(c.get(url("/meter/power")).send().await.unwrap().status(), 404);
+        let power: Value = c.get(url("/meter/power")).send().await.unwrap().json().await.unwrap();
+        assert_eq!((power["unit"].as_str(), power["value"].as_f64()), (Some("W"), Some(0.0)), "no transaction: no power");
+        assert_eq!(c.get(url("/meter/voltage-l1")).send().await.unwrap().status(), 404);
         let status: Value = c.get(url("/status")).send().await.unwrap().json().await.unwrap();
         assert_eq!(status["booted"], false, "no CSMS to boot at");
         task.abort();

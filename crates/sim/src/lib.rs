@@ -69,7 +69,8 @@ pub enum Fault {
     /// Station: the local list is lost at a power cut or reset (D01.FR.10 recommends keeping it).
     ForgetLocalList,
     /// Station: a token the local list holds as Accepted is still sent in an Authorize
-    /// (C14.FR.02: charging starts without one).
+    /// (C14.FR.02: charging starts without one), and one it holds otherwise even with
+    /// DisablePostAuthorize true.
     AskForListedToken,
     /// Station: send CALLs without waiting for the answer to the previous one.
     PipelineCalls,

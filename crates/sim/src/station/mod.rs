@@ -978,8 +978,9 @@ impl Station {
                 self.on_authorized(&token, "Accepted", None)
             }
             Some(status) if !self.online => self.on_authorized(&token, &status, None),
-            // LA-3: post-authorization of a listed token that is not Accepted is switched off.
-            Some(status) if status != "Accepted" && listed && self.enabled(Key::ListDisablePostAuthorize) => {}
+            // LA-3: post-authorization of a listed token that is not Accepted is switched off
+            // (fault ask-for-listed-token: asked about all the same).
+            Some(status) if status != "Accepted" && listed && self.enabled(Key::ListDisablePostAuthorize) && !self.cfg.faults.has(&Fault::AskForListedToken) => {}
             None if !self.online && self.enabled(Key::OfflineTxForUnknownId) => self.on_authorized(&token, "Accepted", None),
             None if !self.online && self.enabled(Key::LocalAuthorizeOffline) => {}
             _ => {

@@ -49,6 +49,13 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_C_29_CS", "Online, a token the local list holds as Blocked is asked for", &["C14.FR.03"], &["plug", "token-reader"], tc_c_29),
         case("TC_C_30_CS", "Online, a token the local list holds as Expired is asked for", &["C14.FR.03"], &["plug", "token-reader"], tc_c_30),
         case(
+            "TC_C_58_CS",
+            "Online with DisablePostAuthorize, a token the local list holds as Invalid is refused without an Authorize",
+            &["C14.FR.03"],
+            &["token-reader"],
+            tc_c_58,
+        ),
+        case(
             "TC_C_31_CS",
             "Online, a token the local list holds as Invalid but the CSMS accepts charges",
             &["C14.FR.03"],
@@ -287,6 +294,21 @@ fn online_not_accepted(status: &str, cable: bool) -> Step {
     kit::present_token(&token)?;
     let asked = authorize(&conn, "C14.FR.03", status)?;
     names_token(&asked, "C14.FR.03", &token)
+}
+
+/// TC_C_58_CS: LocalAuthListCtrlr.DisablePostAuthorize true (part 6's prerequisite: a station
+/// without it skips): the list's Invalid stands online — no Authorize (C14.FR.03 asks only
+/// where post-authorization is on) and no transaction for the token.
+fn tc_c_58() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    list_in_use(&conn)?;
+    prerequisite(&conn, "C14.FR.03", "LocalAuthListCtrlr", "DisablePostAuthorize", "true")?;
+    let token = kit::second_valid_token();
+    listed(&conn, vec![entry(&token, Some("Invalid"), None)])?;
+    kit::present_token(&token)?;
+    kit::expect_silence(&conn, "C14.FR.03", "Authorize", 2_000, "with DisablePostAuthorize true for a token the list holds as Invalid")?;
+    not_authorized(&conn, "C14.FR.03", &token, "the list holds it as Invalid")
 }
 
 fn tc_c_28() -> Step {
