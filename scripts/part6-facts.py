@@ -47,24 +47,16 @@ def tables(markdown):
         yield m.group(1), re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(2)))
 
 
-def negated_steps(markdown):
-    """Per test case id, the step numbers that say a message is NOT sent: no step to match
-    (the case's own checks show the silence)."""
-    out = {}
+def steps_saying(markdown, *patterns):
+    """Per pattern (its group 1 a step number), per test case id, the steps whose text in the
+    table matches it: CONDITIONAL ones are matched where they happened, as optional ones;
+    NEGATED ones are no step to match (the case's own checks show the silence)."""
+    found = [{} for _ in patterns]
     for tc, text in tables(markdown):
-        for n in NEGATED.finditer(text):
-            out.setdefault(tc, set()).add(int(n.group(1)))
-    return out
-
-
-def conditional_steps(markdown):
-    """Per test case id, the step numbers a note makes conditional: such a step is matched
-    where it happened, as an optional one."""
-    out = {}
-    for tc, text in tables(markdown):
-        for c in CONDITIONAL.finditer(text):
-            out.setdefault(tc, set()).add(int(c.group(1)))
-    return out
+        for out, pattern in zip(found, patterns):
+            for m in pattern.finditer(text):
+                out.setdefault(tc, set()).add(int(m.group(1)))
+    return found
 
 
 GLUED = re.compile(r"([A-Z][A-Za-z0-9]*[a-z0-9])((?:transactionInfo|chargingProfile|idToken|evse|meterValue)[A-Za-z]*)")
@@ -146,7 +138,7 @@ def main():
     states = {(s["name"], s.get("sut")): s for s in json.load(open(states_file))}
     markdown = sys.argv[1].replace("part6-index.json", "OCPP-2.0.1_edition3_part6-testcases.md")
     text = open(markdown).read()
-    conditional, negated = conditional_steps(text), negated_steps(text)
+    conditional, negated = steps_saying(text, CONDITIONAL, NEGATED)
     out = [facts(c, states, conditional.get(c["id"], frozenset()), negated.get(c["id"], frozenset())) for c in index if c.get("id", "").startswith("TC_")]
     out.sort(key=lambda c: c["id"])
     json.dump(out, sys.stdout, indent=None, separators=(",", ":"))

@@ -10,7 +10,7 @@ use std::{fs, path::Path};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use ocpp_core::case::Verdict;
-use ocpp_sim::{Fault, variant::REFERENCE_LACKS};
+use ocpp_sim::{Fault, variant::meeting_prerequisite};
 use ocpp_report::ReportWriter;
 use ocpp_harness_tests::world;
 use serde::Deserialize;
@@ -78,20 +78,19 @@ fn check_pass(id: &str, version: Option<ocpp_core::version::OcppVersion>) -> Res
         if version.is_some_and(|v| v != r.version) {
             return Err(format!("{id} ran at {} instead of {version:?}", r.version).into());
         }
+        // A conditional case whose part-6 prerequisite the plain reference station does not
+        // meet: it must pass against the variant that meets it.
+        if let Some(variant) = meeting_prerequisite(&r.verdict).filter(|_| profile == 0) {
+            let r = world().run_variants(id, &[], &[variant]).map_err(|e| e.to_string())?;
+            return match r.verdict {
+                Verdict::Pass => Ok(()),
+                v => Err(format!("{id} against the reference station with {variant}, which meets its prerequisite: {} ({})", v.name(), r.reason).into()),
+            };
+        }
         match r.verdict {
             Verdict::Pass if profile == 0 => return Ok(()),
             Verdict::Pass => passed.push(profile),
             Verdict::Skip(why) if why.contains("security profile") => {}
-            // A conditional case whose part-6 prerequisite the plain reference station does
-            // not meet: it must pass against the variant that meets it.
-            Verdict::Skip(why) if profile == 0 && REFERENCE_LACKS.iter().any(|(w, _)| why.contains(w)) => {
-                let (_, variant) = REFERENCE_LACKS.iter().find(|(w, _)| why.contains(w)).unwrap();
-                let r = world().run_variants(id, &[], &[*variant]).map_err(|e| e.to_string())?;
-                return match r.verdict {
-                    Verdict::Pass => Ok(()),
-                    v => Err(format!("{id} against the reference station with {variant}, which meets its prerequisite: {} ({})", v.name(), r.reason).into()),
-                };
-            }
             v => {
                 return Err(format!("{id} against the correct reference DUT at security profile {profile}: {} ({})", v.name(), r.reason).into());
             }
@@ -755,11 +754,8 @@ fn check_long_lived(version: ocpp_core::version::OcppVersion, variant: Option<oc
     use ocpp_core::case::Role;
     use ocpp_harness::runner::RunOptions;
     let w = world();
-    let mut opts = RunOptions { version: Some(version), variants: variant.into_iter().collect(), ..Default::default() };
-    // What the lab's DUT description would say about such a station (the EVSE under test).
-    if let Some(text) = variant.and_then(|v| v.lab_description()) {
-        opts.take_parameters(&ocpp_harness::description::DutDescription::parse(text).map_err(|e| e.to_string())?);
-    }
+    let mut opts = RunOptions { version: Some(version), ..Default::default() };
+    opts.with_variants(&variant.into_iter().collect::<Vec<_>>()).map_err(|e| e.to_string())?;
     let cases: Vec<_> = w.suite.cases.iter().filter(|c| c.role == Role::Csms && c.versions.contains(&version)).cloned().collect();
     let (results, stations) = w.run_in_order(opts, &cases).map_err(|e| e.to_string())?;
     // A station without an optional feature: the cases that need it skip, saying so; so do

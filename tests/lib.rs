@@ -47,10 +47,8 @@ impl World {
     /// case (its configuration read first, as in a run), with what a lab's DUT description
     /// says of such a station (the EVSE under test of `two-evses`).
     pub fn run_variants(&self, id: &str, faults: &[Fault], variants: &[ocpp_sim::variant::Variant]) -> anyhow::Result<CaseResult> {
-        let mut opts = RunOptions { dut: Dut::BuiltIn { faults: Faults::new(faults.to_vec()) }, variants: variants.to_vec(), security: security(0)?, ..Default::default() };
-        for text in variants.iter().filter_map(|v| v.lab_description()) {
-            opts.take_parameters(&ocpp_harness::description::DutDescription::parse(text)?);
-        }
+        let mut opts = RunOptions { dut: Dut::BuiltIn { faults: Faults::new(faults.to_vec()) }, security: security(0)?, ..Default::default() };
+        opts.with_variants(variants)?;
         self.run_with(&self.suite, id, opts)
     }
 

@@ -49,6 +49,16 @@ impl RunOptions {
         self.description = Some(d);
     }
 
+    /// The built-in DUTs show `variants`, the station described as a lab would describe such a
+    /// station (`Variant::lab_description`: the EVSE under test of `two-evses`).
+    pub fn with_variants(&mut self, variants: &[dut::variant::Variant]) -> anyhow::Result<()> {
+        self.variants.extend_from_slice(variants);
+        for text in variants.iter().filter_map(|v| v.lab_description()) {
+            self.take_parameters(&DutDescription::parse(text)?);
+        }
+        Ok(())
+    }
+
     /// Take only the run parameters of a description (ids, tokens, timing, EVSEs): how the
     /// built-in station with a variant is described, all cases still applying.
     pub fn take_parameters(&mut self, d: &DutDescription) {

@@ -99,6 +99,13 @@ pub const REFERENCE_LACKS: [(&str, Variant); 3] = [
     ("reservations of a named EVSE only", Variant::EvseSpecificReservations),
 ];
 
+/// The variant that meets the prerequisite a case skipped for (`REFERENCE_LACKS`), if that is
+/// why it skipped.
+pub fn meeting_prerequisite(verdict: &ocpp_core::case::Verdict) -> Option<Variant> {
+    let ocpp_core::case::Verdict::Skip(why) = verdict else { return None };
+    REFERENCE_LACKS.iter().find(|(w, _)| why.contains(w)).map(|(_, v)| *v)
+}
+
 /// The words of `REFERENCE_LACKS` a reference station with `variants` may skip for.
 pub fn reference_lacks(variants: &[Variant]) -> Vec<&'static str> {
     REFERENCE_LACKS.iter().filter(|(_, v)| !variants.contains(v)).map(|(w, _)| *w).collect()

@@ -181,12 +181,9 @@ pub(crate) async fn fidelity(select: SelectArgs, json: bool) -> anyhow::Result<E
                 let mut result = runner.run_case(suite, meta).await;
                 // A conditional case whose prerequisite only a variant of the reference DUT
                 // meets (a second EVSE, one rate unit) is compared against that variant.
-                let lacking = ocpp_sim::variant::REFERENCE_LACKS.iter().find(|(w, _)| matches!(&result.verdict, ocpp_core::case::Verdict::Skip(why) if why.contains(w)));
-                if let Some((_, variant)) = lacking {
-                    let mut opts = RunOptions { version: Some(OcppVersion::V201), fresh_dut: true, variants: vec![*variant], ..Default::default() };
-                    if let Some(text) = variant.lab_description() {
-                        opts.take_parameters(&ocpp_harness::description::DutDescription::parse(text)?);
-                    }
+                if let Some(variant) = ocpp_sim::variant::meeting_prerequisite(&result.verdict) {
+                    let mut opts = RunOptions { version: Some(OcppVersion::V201), fresh_dut: true, ..Default::default() };
+                    opts.with_variants(&[variant])?;
                     result = ocpp_harness::runner::Runner::new(host.clone(), opts).await?.run_case(suite, meta).await;
                 }
                 // A case that did not run here (another security profile) has nothing to compare.

@@ -3,6 +3,7 @@
 //! case mirrors one of its cases (`TC_…`) and use our own prefix `OH_` otherwise. Modules are
 //! named by version and by the DUT: `_cs` = the DUT is a charging station (the harness plays
 //! the CSMS), `_csms` = the DUT is a CSMS. Built on the Rust SDK (`ocpp-case-sdk`).
+mod charging_rate;
 mod deviations;
 mod rpc_csms;
 mod security;

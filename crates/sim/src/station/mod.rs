@@ -1212,12 +1212,16 @@ impl Station {
             e.energy_wh += power * (now - e.metered_at).as_secs_f64() / 3600.0;
         }
         e.metered_at = now;
-        // The bench meter is on the feed of the EVSE under test: EVSE 2 of `two-evses`.
-        let metered = if self.cfg.variants.contains(&Variant::TwoEvses) { 2 } else { 1 };
-        if e.id == metered {
-            self.panel.set_meter_wh(e.energy_wh);
+        if self.metered(i) {
+            self.panel.set_meter_wh(self.evses[i].energy_wh);
         }
         self.show_power(i);
+    }
+
+    /// Whether the bench meter is on EVSE index `i`'s feed: the EVSE under test, EVSE 2 of
+    /// `two-evses`.
+    fn metered(&self, i: usize) -> bool {
+        self.evses[i].id == if self.cfg.variants.contains(&Variant::TwoEvses) { 2 } else { 1 }
     }
 
     /// The power the EV on EVSE index `i` draws while charging, in W: 2.x, what the composite
@@ -1227,13 +1231,10 @@ impl Station {
         if unlimited { POWER_W } else { POWER_W.min(v2x::smart_charging::allowed_power_w(self, i)) }
     }
 
-    /// The bench meter on the feed of the EVSE under test (EVSE 2 of `two-evses`) shows the
-    /// power drawn now.
+    /// The bench meter on EVSE index `i`'s feed shows the power drawn now.
     fn show_power(&self, i: usize) {
-        let metered = if self.cfg.variants.contains(&Variant::TwoEvses) { 2 } else { 1 };
-        let e = &self.evses[i];
-        if e.id == metered {
-            let charging = e.tx.as_ref().is_some_and(|t| t.charging);
+        if self.metered(i) {
+            let charging = self.evses[i].tx.as_ref().is_some_and(|t| t.charging);
             self.panel.set_power_w(if charging { self.power_w(i) } else { 0.0 });
         }
     }

@@ -1000,6 +1000,18 @@ fn tc_b_03() -> Step {
     connector_is(&conn, "B03", "Available")
 }
 
+/// A variable of the station as its configuration, read at the start of the run, has it (or
+/// the lab's description overrides it); where the run did not read it, asked now (a
+/// preparation). None where the station has no value for it.
+pub(super) fn station_value(conn: &Connection, component: &str, variable: &str) -> Step<Option<String>> {
+    let name = format!("{component}.{variable}");
+    if let Some(v) = config::parameter(&name) {
+        return Ok(Some(v));
+    }
+    let r = get_variable(conn, "", component, variable).setup(&format!("{name} read"))?;
+    Ok(r["attributeValue"].as_str().map(str::to_string))
+}
+
 fn get_variable(conn: &Connection, req: &str, component: &str, variable: &str) -> Step<Value> {
     let r = kit::call(
         conn,

@@ -11,7 +11,7 @@ use crate::{
     kit::{self, Connection, Setup, StationState, Step, Verdict, at, config},
 };
 
-use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event, prerequisite, rebooted_claiming};
+use super::{REPORTS, SESSION, TX, authorize, booted, connector_is, next_tx_event, prerequisite, rebooted_claiming, station_value};
 
 /// A reservation case of the Reservation profile for a charging-station DUT.
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], needs: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -112,7 +112,16 @@ fn new_id() -> i64 {
 
 /// A ReserveNow request for the configured EVSE.
 fn reserve_request(id: i64, token: &str, expiry_s: i64) -> Value {
-    json!({"id": id, "expiryDateTime": kit::time_from_now(expiry_s), "idToken": kit::id_token(token), "evseId": kit::evse_id()})
+    reserve_request_for(Some(kit::evse_id()), id, token, expiry_s)
+}
+
+/// A ReserveNow request for `evse`, or for no EVSE in particular.
+fn reserve_request_for(evse: Option<u32>, id: i64, token: &str, expiry_s: i64) -> Value {
+    let mut request = json!({"id": id, "expiryDateTime": kit::time_from_now(expiry_s), "idToken": kit::id_token(token)});
+    if let Some(e) = evse {
+        request["evseId"] = json!(e);
+    }
+    request
 }
 
 /// ReserveNow for the configured EVSE; the answer's status.
@@ -332,15 +341,9 @@ fn tc_h_19() -> Step {
 }
 
 /// Whether the station takes reservations of no EVSE in particular
-/// (ReservationCtrlr.NonEvseSpecific true), from its configuration read at the start of the
-/// run, else asked.
+/// (ReservationCtrlr.NonEvseSpecific true).
 fn any_evse(conn: &Connection) -> Step<bool> {
-    if let Some(v) = config::parameter("ReservationCtrlr.NonEvseSpecific") {
-        return Ok(v == "true");
-    }
-    let asked = json!({"getVariableData": [{"component": {"name": "ReservationCtrlr"}, "variable": {"name": "NonEvseSpecific"}}]});
-    let r = kit::call(conn, "", "GetVariables", asked, 10_000).setup("ReservationCtrlr.NonEvseSpecific read")?;
-    Ok(at(&r, "/getVariableResult/0/attributeValue") == "true")
+    Ok(station_value(conn, "ReservationCtrlr", "NonEvseSpecific")?.is_some_and(|v| v == "true"))
 }
 
 /// Part 6's prerequisite of the cases that reserve no EVSE in particular (or a connector type).
@@ -355,7 +358,7 @@ fn needs_any_evse(conn: &Connection) -> Step {
 /// ReserveNow without an evseId for `token` (`extra`: a connectorType, a groupIdToken); the
 /// answer's status.
 fn reserve_any(conn: &Connection, req: &str, id: i64, token: &str, extra: Value) -> Step<String> {
-    let mut request = json!({"id": id, "expiryDateTime": kit::time_from_now(600), "idToken": kit::id_token(token)});
+    let mut request = reserve_request_for(None, id, token, 600);
     if let (Some(r), Some(e)) = (request.as_object_mut(), extra.as_object()) {
         r.extend(e.clone());
     }
@@ -367,8 +370,7 @@ fn reserve_any(conn: &Connection, req: &str, id: i64, token: &str, extra: Value)
 /// "all EVSEs reserved"), as preparation.
 fn all_reserved(conn: &Connection, except: Option<u32>) -> Step {
     for evse in (1..=kit::evses()).filter(|e| Some(*e) != except) {
-        let request = json!({"id": new_id(), "expiryDateTime": kit::time_from_now(600), "idToken": kit::id_token(&kit::second_valid_token()), "evseId": evse});
-        let r = kit::prepare(conn, "ReserveNow", request)?;
+        let r = kit::prepare(conn, "ReserveNow", reserve_request_for(Some(evse), new_id(), &kit::second_valid_token(), 600))?;
         if r["status"] != "Accepted" {
             return Err(Verdict::Inconclusive(format!("EVSE {evse} could not be reserved (preparation): ReserveNow {r}")));
         }

@@ -1,18 +1,17 @@
 //! Smart charging for a charging-station DUT (part 6 §2.11, block K): charging profiles set
 //! (K01), reported (K09) and combined into the composite schedule (K08).
 //!
-//! Part 6's "<Configured chargingRateUnit>" is the DUT description's `charging-rate-unit`, else
-//! a unit the station's SmartChargingCtrlr.RateUnit lists (A where it lists both);
-//! "<Configured numberPhases>" is `number-phases` (3). A limit part 6 gives as 6 A is 6000 W
-//! in W. Profiles a case leaves are cleared by the baseline after it.
+//! Part 6's "<Configured chargingRateUnit>" and "<Configured numberPhases>" are
+//! `charging_rate`'s. Profiles a case leaves are cleared by the baseline after it.
 use serde_json::{Value, json};
 
 use crate::{
     Case,
+    charging_rate::{self, limit, phases, unit},
     kit::{self, Connection, PilotState, Setup, StationState, Step, Verdict, at, clock, config},
 };
 
-use super::{TX, TxStart, booted, tx_id};
+use super::{TX, TxStart, booted, station_value, tx_id};
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
     super::station_case(id, title, requirements, &[], run).profile("smart-charging")
@@ -63,45 +62,14 @@ pub(crate) fn cases() -> Vec<Case> {
     ]
 }
 
-/// Part 6's "<Configured chargingRateUnit>".
-fn unit() -> String {
-    if let Some(u) = config::parameter("charging-rate-unit").filter(|u| u == "A" || u == "W") {
-        return u;
-    }
-    let listed = rate_units();
-    if listed.len() == 1 { listed[0].clone() } else { "A".into() }
-}
-
-/// The units the station's SmartChargingCtrlr.RateUnit lists (empty where it was not read).
-fn rate_units() -> Vec<String> {
-    let listed = config::parameter("SmartChargingCtrlr.RateUnit").unwrap_or_default();
-    listed.split(',').map(|u| u.trim().to_string()).filter(|u| u == "A" || u == "W").collect()
-}
-
 /// The unit the station does not take, for TC_K_12/42_CS: part 6 runs them only on a station
-/// that supports one of A and W; one that lists both (or has no RateUnit) skips. Where the
-/// run has not read RateUnit, the station is asked.
+/// that supports one of A and W; one that lists both (or has no RateUnit) skips.
 fn unsupported_unit(conn: &Connection) -> Step<&'static str> {
-    let mut listed = rate_units();
-    if listed.is_empty() {
-        let asked = json!({"getVariableData": [{"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}}]});
-        let r = kit::call(conn, "", "GetVariables", asked, 10_000).setup("SmartChargingCtrlr.RateUnit read")?;
-        let value = at(&r, "/getVariableResult/0/attributeValue").as_str().unwrap_or_default();
-        listed = value.split(',').map(|u| u.trim().to_string()).filter(|u| u == "A" || u == "W").collect();
-    }
-    match listed.as_slice() {
+    let value = station_value(conn, "SmartChargingCtrlr", "RateUnit")?.unwrap_or_default();
+    match charging_rate::listed(&value).as_slice() {
         [only] => Ok(if only == "A" { "W" } else { "A" }),
         listed => Err(Verdict::Skip(format!("the station's SmartChargingCtrlr.RateUnit lists {listed:?}: part 6 runs this case only on a station without A or without W"))),
     }
-}
-
-/// A limit part 6 gives in A, in the configured unit (6 A is 6000 W).
-fn limit(amps: f64) -> f64 {
-    if unit() == "W" { amps * 1000.0 } else { amps }
-}
-
-fn phases() -> i64 {
-    config::parameter("number-phases").and_then(|p| p.trim().parse().ok()).unwrap_or(3)
 }
 
 /// A profile id no other case of the run uses.
@@ -361,8 +329,7 @@ fn tc_k_36() -> Step {
 
 /// Whether the station authorizes a remote start's token first (AuthCtrlr.AuthorizeRemoteStart).
 fn authorizes_remote_start(conn: &Connection) -> Step<bool> {
-    let r = kit::call(conn, "", "GetVariables", json!({"getVariableData": [{"component": {"name": "AuthCtrlr"}, "variable": {"name": "AuthorizeRemoteStart"}}]}), 10_000)?;
-    Ok(at(&r, "/getVariableResult/0/attributeValue").as_str().is_some_and(|v| v.eq_ignore_ascii_case("true")))
+    Ok(station_value(conn, "AuthCtrlr", "AuthorizeRemoteStart")?.is_some_and(|v| v.eq_ignore_ascii_case("true")))
 }
 
 /// TC_K_37_CS: EVConnectedPreSession, then a remote start carrying a Relative TxProfile of 6 A
@@ -373,7 +340,7 @@ fn tc_k_37() -> Step {
     let conn = booted(300)?;
     conn.claim(&[TX.into(), "Authorize".into()]);
     let (evse, token, start) = (kit::evse_id(), kit::valid_token(), TxStart::configured());
-    let authorizes = authorizes_remote_start(&conn).setup("AuthCtrlr.AuthorizeRemoteStart read")?;
+    let authorizes = authorizes_remote_start(&conn)?;
     kit::plug_in(evse)?;
     let at_cable = start.after_step(&conn, "E01.FR.02", (false, false), (true, false), "CablePluggedIn")?;
     let id = new_id();

@@ -4,14 +4,14 @@
 //! profiles (K09) and clears them (K10); the harness's station answers as part 6 says.
 //!
 //! Part 6's "<Configured …>" values are what the operator asks for: EVSE 1, stack level
-//! [`LEVEL`], a schedule of [`DURATION`] s, the DUT description's `charging-rate-unit` (A by
-//! default) and `number-phases` (3). Each profile the CSMS sends is also held to part 2's SHALLs
+//! [`LEVEL`], a schedule of [`DURATION`] s, and the unit and phases of `charging_rate`. Each profile the CSMS sends is also held to part 2's SHALLs
 //! on the CSMS (`profile_rules`), whatever the operator asked.
 use serde_json::{Value, json};
 
 use super::{event_with_token, new_tx_id, operated_case, registered, running, token_json, triggered};
 use crate::{
     Case,
+    charging_rate::{limit, phases, unit},
     kit::{self, *},
 };
 
@@ -49,21 +49,6 @@ pub(super) fn cases() -> Vec<Case> {
 /// Part 6's "<Configured stackLevel>" and "<Configured duration>" (s).
 const LEVEL: i64 = 1;
 const DURATION: i64 = 300;
-
-/// Part 6's "<Configured chargingRateUnit>".
-fn unit() -> String {
-    config::parameter("charging-rate-unit").filter(|u| u == "W").unwrap_or_else(|| "A".into())
-}
-
-/// A limit part 6 gives in A, in the configured unit (6 A is 6000 W).
-fn limit(amps: f64) -> f64 {
-    if unit() == "W" { amps * 1000.0 } else { amps }
-}
-
-/// Part 6's "<Configured numberPhases>".
-fn phases() -> i64 {
-    config::parameter("number-phases").and_then(|p| p.trim().parse().ok()).unwrap_or(3)
-}
 
 /// The profile the operator asks for: one schedule of [`DURATION`] s, one period from 0 at
 /// `amps`; Absolute and Recurring ones start now and are valid for the schedule's duration.

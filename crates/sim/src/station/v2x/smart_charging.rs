@@ -45,11 +45,15 @@ pub(super) fn set(st: &mut Station, p: &Value) -> &'static str {
     if !(known_evse && unit_ok && start_ok && fits && level_ok) {
         return "Rejected";
     }
-    // K01.FR.05: the same id replaces it.
+    install(st, evse, profile);
+    "Accepted"
+}
+
+/// Keep `profile` for `evse`; one with its id goes (K01.FR.05: the same id replaces it).
+fn install(st: &mut Station, evse: u32, profile: &Value) {
     st.charging_profiles.retain(|(_, q)| q["id"] != profile["id"]);
     st.charging_profiles.push((evse, profile.clone()));
     count(st);
-    "Accepted"
 }
 
 /// Entries[ChargingProfiles]: how many are installed.
@@ -133,12 +137,10 @@ pub(super) fn remote_profile(st: &mut Station, evse: u32, profile: &Value) -> bo
         && evse != 0
         && schedule.is_some_and(|s| units(st).contains(&s["chargingRateUnit"].as_str().unwrap_or_default()));
     if ok {
-        st.charging_profiles.retain(|(_, q)| q["id"] != profile["id"]);
-        st.charging_profiles.push((evse, profile.clone()));
+        install(st, evse, profile);
         if let Some(i) = st.evse_index(evse) {
             bind_remote(st, i);
         }
-        count(st);
     }
     ok
 }
