@@ -198,6 +198,9 @@ pub enum Fault {
     /// Station (2.x): a profile or composite schedule in a unit SmartChargingCtrlr.RateUnit
     /// does not list is taken anyway (K01.FR.26 and K08.FR.07 want it Rejected).
     AcceptAnyUnit,
+    /// Station (2.x): the load-shedding input's limit is notified, reported and released as
+    /// the CSO's own (K12.FR.04 forbids source CSO for an external limit).
+    ExternalLimitAsCso,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -267,6 +270,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-profile-criteria", Fault::IgnoreProfileCriteria),
     ("ignore-power-limit", Fault::IgnorePowerLimit),
     ("accept-any-unit", Fault::AcceptAnyUnit),
+    ("external-limit-as-cso", Fault::ExternalLimitAsCso),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

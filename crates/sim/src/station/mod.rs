@@ -281,6 +281,8 @@ enum Trigger {
     /// until the EV leaves (TxStopPoint without Authorized, PowerPathClosed, EnergyTransfer).
     StopAuthorized,
     RemoteStop,
+    /// 2.x: the limit the EV may draw changed (K11.FR.04, K13.FR.03).
+    ChargingRateChanged,
 }
 
 #[derive(Debug, Clone)]
@@ -943,6 +945,9 @@ impl Station {
             // The cabinet's tamper switch: a critical security event (A04.FR.01), kept for the
             // next connection when offline (A04.FR.02).
             Action::Relay { name, on } => {
+                if name == "load-shedding" && !self.v16 {
+                    v2x::smart_charging::external_limit(self, on);
+                }
                 if name == "tamper" && on && !self.cfg.faults.has(&Fault::NoSecurityEvent) {
                     let event = ("TamperDetectionActivated".to_string(), "the cabinet's tamper switch opened".to_string());
                     if self.online {

@@ -1,7 +1,8 @@
 //! What a bench sees of the running station from outside, shared between the station's task
 //! and its handles: whether it is registered, the energy through the feed of the EVSE under test
 //! (a bench meter on it), the contactors' auxiliary contacts (digital inputs `contactor-N`) and the bench
-//! relays wired to it (`tamper`: the cabinet's tamper switch).
+//! relays wired to it (`tamper`: the cabinet's tamper switch; `load-shedding`: the grid
+//! operator's load-shedding input, an external limit while on).
 use std::{
     collections::BTreeMap,
     sync::{
@@ -11,7 +12,7 @@ use std::{
 };
 
 /// The relays a bench can switch on the reference station.
-pub const RELAYS: &[&str] = &["tamper"];
+pub const RELAYS: &[&str] = &["tamper", "load-shedding"];
 
 #[derive(Debug)]
 pub struct Panel {

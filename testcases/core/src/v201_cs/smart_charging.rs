@@ -58,6 +58,8 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_K_07_CS", "ClearChargingProfile for a purpose and stack level no profile has: Unknown", &["K10.FR.01"], tc_k_07),
         case("TC_K_08_CS", "ClearChargingProfile of an id no profile has: Unknown", &["K10.FR.01"], tc_k_08),
         case("OH_K_90_CS", "A TxProfile of 6 A limits the power the bench meter measures", &["K01.FR.04"], oh_k_90).needs(&["plug", "token-reader", "meter"]),
+        case("OH_K_91_CS", "A limit from the load-shedding input is notified, reported as an external constraint the CSMS cannot clear, and its release is notified", &["K12.FR.02", "K12.FR.04", "K12.FR.05", "K10.FR.09", "K13.FR.02"], oh_k_91)
+            .needs(&["relay"]),
         case("TC_K_09_CS", "Clearing the TxDefaultProfile of a running transaction lifts its limit", &["K10.FR.03", "K10.FR.07"], tc_k_09).needs(&["plug", "token-reader"]),
     ]
 }
@@ -622,4 +624,60 @@ fn tc_k_24() -> Step {
     let status = clear(&conn, "K10.FR.04", json!({"chargingProfileCriteria": criteria}))?;
     kit::check(status == "Accepted", "K10.FR.04", format!("ClearChargingProfile of TxDefaultProfile at stack level {LEVEL} Accepted"), || format!("status {status}"))?;
     none_left(&conn, "K10.FR.04", criteria)
+}
+
+/// The bench relay wired to the station's load-shedding input (a grid operator's ripple
+/// control receiver, an EMS contact): DUT parameter `load-shedding-relay`, by default
+/// `load-shedding`. The case's premise is that the input, on, limits the station by more than
+/// its LimitChangeSignificance.
+fn shedding_relay() -> String {
+    config::parameter("load-shedding-relay").unwrap_or_else(|| "load-shedding".into())
+}
+
+/// K12/K13 from outside: the input on, the station tells the CSMS of the external limit
+/// (K12.FR.02) under a source other than CSO (K12.FR.04); a report of its external
+/// constraints holds that purpose only (K12.FR.05), and ClearChargingProfile of one is Unknown
+/// (K10.FR.09); the input off, it tells of the release (K13.FR.02). The input is switched off
+/// whatever the verdict.
+fn oh_k_91() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyChargingLimit".into(), "ClearedChargingLimit".into()]);
+    let relay = shedding_relay();
+    kit::relay(&relay, true)?;
+    let limited = limit_notified(&conn);
+    kit::relay(&relay, false)?;
+    let released = kit::expect_and_reply(&conn, "K13.FR.02", "ClearedChargingLimit", 15_000, json!({}));
+    limited?;
+    let p = released?;
+    kit::check(p["chargingLimitSource"] != "CSO", "K13.FR.02", "the external system as chargingLimitSource of the release, not CSO", || p.to_string())
+}
+
+fn limit_notified(conn: &Connection) -> Step {
+    let n = kit::expect_and_reply(conn, "K12.FR.02", "NotifyChargingLimit", 15_000, json!({}))?;
+    let source = at(&n, "/chargingLimit/chargingLimitSource");
+    kit::check(source != "CSO", "K12.FR.04", "a chargingLimitSource other than CSO", || n.to_string())?;
+    conn.claim(&["ReportChargingProfiles".into()]);
+    let request_id = i64::from(kit::unique_number());
+    let criteria = json!({"chargingProfilePurpose": "ChargingStationExternalConstraints"});
+    let r = kit::call(conn, "K09.FR.01", "GetChargingProfiles", json!({"requestId": request_id, "chargingProfile": criteria}), 10_000)?;
+    if r["status"] != "Accepted" {
+        kit::should(false, "K12.FR.05", "the external limit reported as a ChargingStationExternalConstraints profile", || format!("GetChargingProfiles {}", r["status"]));
+        return Ok(());
+    }
+    let mut ids = vec![];
+    loop {
+        let rep = kit::expect_and_reply(conn, "K09.FR.01", "ReportChargingProfiles", 10_000, json!({}))?;
+        for q in rep["chargingProfile"].as_array().into_iter().flatten() {
+            kit::check(q["chargingProfilePurpose"] == "ChargingStationExternalConstraints", "K12.FR.05", "only ChargingStationExternalConstraints profiles, as asked", || q.to_string())?;
+            ids.push(q["id"].clone());
+        }
+        if rep["tbc"] != true {
+            break;
+        }
+    }
+    if let Some(id) = ids.first() {
+        let status = clear(conn, "K10.FR.09", json!({"chargingProfileId": id}))?;
+        kit::check(status == "Unknown", "K10.FR.09", format!("ClearChargingProfile of the external constraint {id}: Unknown"), || format!("status {status}"))?;
+    }
+    Ok(())
 }

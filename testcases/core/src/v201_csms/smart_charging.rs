@@ -8,7 +8,7 @@
 //! on the CSMS (`profile_rules`), whatever the operator asked.
 use serde_json::{Value, json};
 
-use super::{event_with_token, new_tx_id, operated_case, registered, running, token_json, triggered};
+use super::{STATION, event, event_with_token, new_tx_id, operated_case, registered, running, token_json, triggered};
 use crate::{
     Case,
     charging_rate::{limit, phases, unit},
@@ -43,7 +43,16 @@ pub(super) fn cases() -> Vec<Case> {
         case("TC_K_05_CSMS", "The CSMS clears a profile by its id, without criteria", &["K10.FR.02"], tc_k_05),
         case("TC_K_06_CSMS", "The CSMS clears by purpose, EVSE and stack level", &["K10.FR.02"], tc_k_06),
         case("TC_K_08_CSMS", "The CSMS clears by criteria no profile matches and takes Unknown", &["K10.FR.02"], tc_k_08),
+        plain("TC_K_48_CSMS", "The CSMS takes an external limit the station reports outside a transaction", &["K12", "K12.FR.02"], tc_k_48),
+        plain("TC_K_50_CSMS", "The CSMS takes the release of an external limit outside a transaction", &["K13", "K13.FR.02"], tc_k_50),
+        plain("TC_K_51_CSMS", "The CSMS takes the release of an external limit and the rate change of the running transaction", &["K13", "K13.FR.02", "K13.FR.03"], tc_k_51),
+        case("TC_K_52_CSMS", "The CSMS takes a profile report of the external constraints it asked for", &["K12", "K12.FR.05", "K09.FR.03"], tc_k_52),
     ]
+}
+
+/// A case the station starts alone: no operator needed.
+fn plain(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    Case::new(id, title, STATION, V201, requirements, run).timeout_ms(30_000).profile("smart-charging")
 }
 
 /// Part 6's "<Configured stackLevel>" and "<Configured duration>" (s).
@@ -246,6 +255,11 @@ fn tc_k_44() -> Step {
 /// and names criteria as K09.FR.03 wants; the station answers Accepted and reports
 /// `reports` (EVSE, profile) with the request's id, tbc on all but the last, each answered.
 fn profiles_asked(conn: &Connection, evse: Option<u32>, criteria: Value, reports: &[(u32, Value)]) -> Step {
+    profiles_reported(conn, evse, criteria, "CSO", reports)
+}
+
+/// [`profiles_asked`], the reports from `source`.
+fn profiles_reported(conn: &Connection, evse: Option<u32>, criteria: Value, source: &str, reports: &[(u32, Value)]) -> Step {
     let mut hint = json!({"requestId": kit::unique_number(), "chargingProfile": criteria});
     if let Some(e) = evse {
         hint["evseId"] = json!(e);
@@ -265,7 +279,7 @@ fn profiles_asked(conn: &Connection, evse: Option<u32>, criteria: Value, reports
     }
     kit::reply(conn, "K09", &call, "GetChargingProfiles", json!({"status": "Accepted"}))?;
     for (k, (e, profile)) in reports.iter().enumerate() {
-        let report = json!({"requestId": p["requestId"], "chargingLimitSource": "CSO", "evseId": e, "chargingProfile": [profile], "tbc": k + 1 < reports.len()});
+        let report = json!({"requestId": p["requestId"], "chargingLimitSource": source, "evseId": e, "chargingProfile": [profile], "tbc": k + 1 < reports.len()});
         kit::call(conn, "K09", "ReportChargingProfiles", report, 10_000)?;
     }
     Ok(())
@@ -344,4 +358,39 @@ fn tc_k_06() -> Step {
 
 fn tc_k_08() -> Step {
     cleared(&registered()?, json!({"chargingProfileCriteria": {"evseId": 1, "chargingProfilePurpose": "TxDefaultProfile", "stackLevel": LEVEL}}), "Unknown")
+}
+
+/// The limit an external system (an EMS) imposed, as NotifyChargingLimit names it (part 6
+/// TC_K_48_CSMS step 1; never source CSO, K12.FR.04).
+fn external_limit() -> Value {
+    json!({"chargingLimitSource": "EMS", "isGridCritical": false})
+}
+
+/// K12: the station tells of an EMS limit outside a transaction; the CSMS answers.
+fn tc_k_48() -> Step {
+    let conn = registered()?;
+    kit::call(&conn, "K12.FR.02", "NotifyChargingLimit", json!({"chargingLimit": external_limit()}), 10_000).map(drop)
+}
+
+/// K13: the station tells the EMS limit is released; the CSMS answers.
+fn tc_k_50() -> Step {
+    let conn = registered()?;
+    kit::call(&conn, "K13.FR.02", "ClearedChargingLimit", json!({"chargingLimitSource": "EMS"}), 10_000).map(drop)
+}
+
+/// K13 with EnergyTransferStarted: after the release the transaction charges faster, so the
+/// station sends ChargingRateChanged (K13.FR.03); the CSMS answers both.
+fn tc_k_51() -> Step {
+    let conn = registered()?;
+    let (tx, seq) = running(&conn)?;
+    kit::call(&conn, "K13.FR.02", "ClearedChargingLimit", json!({"chargingLimitSource": "EMS", "evseId": 1}), 10_000)?;
+    event(&conn, "K13.FR.03", "Updated", "ChargingRateChanged", seq, &tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(drop)
+}
+
+/// The operator has the CSMS ask the station's external constraints; the station reports the
+/// EMS's limit under purpose ChargingStationExternalConstraints (K12.FR.05).
+fn tc_k_52() -> Step {
+    let mut limit = installed(kit::unique_number(), "ChargingStationExternalConstraints");
+    limit["stackLevel"] = json!(0);
+    profiles_reported(&registered()?, Some(0), json!({"chargingProfilePurpose": "ChargingStationExternalConstraints"}), "EMS", &[(0, limit)])
 }

@@ -94,6 +94,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("SmartChargingCtrlr.PeriodsPerSchedule", "24", true),
         ("SmartChargingCtrlr.ProfileStackLevel", "10", true),
         ("SmartChargingCtrlr.LimitChangeSignificance", "1.0", false),
+        ("SmartChargingCtrlr.NotifyChargingLimitWithSchedules", "false", false),
         ("SmartChargingCtrlr.Entries[ChargingProfiles]", "0", true),
     ]
     .into_iter()
@@ -227,6 +228,7 @@ fn trigger_name(t: Trigger) -> &'static str {
         Trigger::MeterValuePeriodic => "MeterValuePeriodic",
         Trigger::StopAuthorized => "StopAuthorized",
         Trigger::RemoteStop => "RemoteStop",
+        Trigger::ChargingRateChanged => "ChargingRateChanged",
     }
 }
 

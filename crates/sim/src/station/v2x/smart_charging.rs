@@ -1,7 +1,8 @@
-//! Smart charging of the 2.x reference station (K01, K08-K10): charging profiles per EVSE (0:
+//! Smart charging of the 2.x reference station (K01, K08-K13): charging profiles per EVSE (0:
 //! the station), kept across reboots (K01.FR.27), and the composite schedule they make —
 //! stack levels, purposes, validity, Absolute / Relative / Recurring schedules, limits in A or
-//! W — which also caps the power the simulated EV draws.
+//! W — which also caps the power the simulated EV draws. A grid operator's load-shedding input
+//! (bench relay `load-shedding`) is an external limit (K11-K13).
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -14,6 +15,60 @@ const VOLTS: f64 = 230.0;
 const PHASES: f64 = 3.0;
 /// What an EVSE can deliver without any profile: 32 A on three phases.
 const EVSE_MAX_A: f64 = 32.0;
+
+/// What the load-shedding input allows the whole station, and the id and source its
+/// ChargingStationExternalConstraints profile is reported with.
+const SHEDDING_A: f64 = 6.0;
+const EXTERNAL_ID: i64 = 9_003;
+const EXTERNAL_SOURCE: &str = "EMS";
+
+/// The source the station names for its external limit (fault external-limit-as-cso: CSO).
+fn external_source(st: &Station) -> &'static str {
+    if st.cfg.faults.has(&Fault::ExternalLimitAsCso) { "CSO" } else { EXTERNAL_SOURCE }
+}
+const EXTERNAL: &str = "ChargingStationExternalConstraints";
+
+/// The load-shedding input switched: the limit becomes a ChargingStationExternalConstraints
+/// profile of the station (K12.FR.05), or goes; the CSMS is told (NotifyChargingLimit, with
+/// the schedule when NotifyChargingLimitWithSchedules, K12.FR.02-04; ClearedChargingLimit,
+/// K13.FR.02), and each transaction whose rate changes sends ChargingRateChanged (K11.FR.04,
+/// K13.FR.03).
+pub(in crate::station) fn external_limit(st: &mut Station, on: bool) {
+    let installed = st.charging_profiles.iter().any(|(_, q)| q["id"] == EXTERNAL_ID);
+    if on == installed {
+        return;
+    }
+    st.advance_meters();
+    let before: Vec<f64> = (0..st.evses.len()).map(|i| allowed_power_w(st, i)).collect();
+    if on {
+        let schedule = json!({"id": 1, "startSchedule": ocpp_core::defaults::now_rfc3339(), "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": SHEDDING_A}]});
+        let profile = json!({"id": EXTERNAL_ID, "stackLevel": 0, "chargingProfilePurpose": EXTERNAL, "chargingProfileKind": "Absolute", "chargingSchedule": [schedule]});
+        install(st, 0, &profile);
+        let mut notify = json!({"chargingLimit": {"chargingLimitSource": external_source(st), "isGridCritical": true}});
+        if st.settings.get("SmartChargingCtrlr.NotifyChargingLimitWithSchedules").is_some_and(|(v, _)| v == "true") {
+            notify["chargingSchedule"] = json!([schedule]);
+        }
+        st.enqueue(Out::call("NotifyChargingLimit", notify));
+    } else {
+        st.charging_profiles.retain(|(_, q)| q["id"] != EXTERNAL_ID);
+        count(st);
+        st.enqueue(Out::call("ClearedChargingLimit", json!({"chargingLimitSource": external_source(st)})));
+    }
+    let significance = st.settings.get("SmartChargingCtrlr.LimitChangeSignificance").and_then(|(v, _)| v.parse::<f64>().ok()).unwrap_or(0.0);
+    for (i, was) in before.into_iter().enumerate() {
+        let now = allowed_power_w(st, i);
+        let changed = was > 0.0 && ((now - was) / was).abs() * 100.0 > significance;
+        if changed && st.evses[i].tx.is_some() {
+            let out = super::tx_updated(st, i, crate::station::Trigger::ChargingRateChanged);
+            st.enqueue(out);
+        }
+    }
+}
+
+/// The source a profile is reported with: the external system's for its limit (K12.FR.04).
+fn source(st: &Station, q: &Value) -> &'static str {
+    if q["chargingProfilePurpose"] == EXTERNAL { external_source(st) } else { "CSO" }
+}
 
 /// SetChargingProfile: the status to answer (K01).
 pub(super) fn set(st: &mut Station, p: &Value) -> &'static str {
@@ -89,28 +144,29 @@ pub(super) fn get(st: &mut Station, p: &Value) -> Value {
             && (ids.is_empty() || ids.contains(&&q["id"]))
             && (loose || criteria.get("chargingProfilePurpose").is_none_or(|v| *v == q["chargingProfilePurpose"])
             && criteria.get("stackLevel").is_none_or(|v| *v == q["stackLevel"])
-            && criteria["chargingLimitSource"].as_array().is_none_or(|s| s.iter().any(|x| x == "CSO")))
+            && criteria["chargingLimitSource"].as_array().is_none_or(|s| s.iter().any(|x| x == source(st, q))))
     };
-    let mut by_evse: std::collections::BTreeMap<u32, Vec<Value>> = Default::default();
+    // One report per EVSE and source: a report names one chargingLimitSource.
+    let mut by_evse: std::collections::BTreeMap<(u32, &str), Vec<Value>> = Default::default();
     for (evse, q) in st.charging_profiles.iter().filter(|(e, q)| matches(*e, q)) {
-        by_evse.entry(*evse).or_default().push(q.clone());
+        by_evse.entry((*evse, source(st, q))).or_default().push(q.clone());
     }
     if by_evse.is_empty() {
         return json!({"status": "NoProfiles"});
     }
     let n = by_evse.len();
-    for (k, (evse, profiles)) in by_evse.into_iter().enumerate() {
-        let report = json!({"requestId": p["requestId"], "chargingLimitSource": "CSO", "evseId": evse, "chargingProfile": profiles, "tbc": k + 1 < n});
+    for (k, ((evse, source), profiles)) in by_evse.into_iter().enumerate() {
+        let report = json!({"requestId": p["requestId"], "chargingLimitSource": source, "evseId": evse, "chargingProfile": profiles, "tbc": k + 1 < n});
         st.enqueue(Out::call("ReportChargingProfiles", report));
     }
     json!({"status": "Accepted"})
 }
 
 /// ClearChargingProfile (K10): by id, else by every criterion given; Unknown when nothing
-/// matched (K10.FR.01).
+/// matched (K10.FR.01). An external limit is not the CSMS's to clear (K10.FR.08/09).
 pub(super) fn clear(st: &mut Station, p: &Value) -> &'static str {
     let c = &p["chargingProfileCriteria"];
-    let matches = |evse: u32, q: &Value| match p.get("chargingProfileId") {
+    let matches = |evse: u32, q: &Value| q["chargingProfilePurpose"] != EXTERNAL && match p.get("chargingProfileId") {
         Some(id) => q["id"] == *id,
         None => {
             c.get("evseId").is_none_or(|e| e.as_u64() == Some(u64::from(evse)))
@@ -189,7 +245,8 @@ pub(super) fn composite(st: &Station, p: &Value) -> Value {
 
 /// The limit in force on `evse` at `t`, in `unit`: the TxProfile of its transaction, else its
 /// TxDefaultProfile (its own or EVSE 0's), with the highest stack level (K01.FR.17), capped by
-/// the ChargingStationMaxProfile (K08.FR.04); what the EVSE can deliver without one. EVSE 0:
+/// the ChargingStationMaxProfile (K08.FR.04) and an external limit; what the EVSE can deliver
+/// without one. EVSE 0:
 /// the station's cap, else every EVSE at its limit (K08.FR.03).
 pub(super) fn limit_at(st: &Station, evse: u32, t: DateTime<Utc>, unit: &str) -> f64 {
     let top = |purpose: &str, on: &dyn Fn(u32) -> bool| {
@@ -200,7 +257,15 @@ pub(super) fn limit_at(st: &Station, evse: u32, t: DateTime<Utc>, unit: &str) ->
             .max_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
             .map(|(_, _, l)| l)
     };
-    let cap = top("ChargingStationMaxProfile", &|e| e == 0).filter(|_| !st.cfg.faults.has(&Fault::IgnoreMaxProfile));
+    let max = top("ChargingStationMaxProfile", &|e| e == 0).filter(|_| !st.cfg.faults.has(&Fault::IgnoreMaxProfile));
+    // K11.FR.01, K12.FR.01: no faster than the external limit; the station's is shared by
+    // the EVSEs charging.
+    let sharing = st.evses.iter().filter(|e| e.tx.is_some()).count().max(1) as f64;
+    let external = top(EXTERNAL, &|e| e == 0).map(|l| if evse == 0 { l } else { l / sharing });
+    let cap = match (max, external) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let full = |u: &str| if u == "W" { EVSE_MAX_A * VOLTS * PHASES } else { EVSE_MAX_A };
     if evse == 0 {
         let each: f64 = st.evses.iter().map(|e| limit_at(st, e.id, t, unit)).sum();
