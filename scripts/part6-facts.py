@@ -34,9 +34,9 @@ def optional_steps(case):
 CONDITIONAL = re.compile(r"(\d+)\.\s[^0-9]{0,200}?Note\(s\):\s*-?\s*This step (?:needs to be executed|will only|only|is executed|will be executed)")
 
 
-# A step that says what must not happen ("1. The Charging Station does NOT send a …"): the
-# index keeps its message as if it were sent.
-NEGATED = re.compile(r"(\d+)\.\s*The (?:Charging Station|CSMS) does NOT send")
+# A step that says what must not happen ("1. The Charging Station does NOT send a …", "5. The
+# OCTT does NOT send …"): the index keeps its message as if it were sent.
+NEGATED = re.compile(r"(\d+)\.\s*The (?:Charging Station|CSMS|OCTT) does NOT send")
 
 
 def tables(markdown):

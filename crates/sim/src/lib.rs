@@ -201,6 +201,12 @@ pub enum Fault {
     /// Station (2.x): the load-shedding input's limit is notified, reported and released as
     /// the CSO's own (K12.FR.04 forbids source CSO for an external limit).
     ExternalLimitAsCso,
+    /// Station (2.x): a CSR the CSMS accepted is never sent again when no certificate comes
+    /// (A02.FR.17 wants it sent after CertSigningWaitMinimum).
+    NoCsrResend,
+    /// Station (2.x): the CSR is sent again after CertSigningWaitMinimum each time, the back-off
+    /// never doubled (A02.FR.18).
+    NoCsrBackoff,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -271,6 +277,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-power-limit", Fault::IgnorePowerLimit),
     ("accept-any-unit", Fault::AcceptAnyUnit),
     ("external-limit-as-cso", Fault::ExternalLimitAsCso),
+    ("no-csr-resend", Fault::NoCsrResend),
+    ("no-csr-backoff", Fault::NoCsrBackoff),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

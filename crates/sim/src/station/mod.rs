@@ -499,6 +499,8 @@ pub struct Station {
     csms_roots: Vec<(serde_json::Value, String)>,
     /// The public key of the last CSR, until a certificate for it is taken (A02).
     csr_key: Option<Vec<u8>>,
+    /// 2.x: the CSR the CSMS accepted, sent again while no certificate comes (A02.FR.17/18).
+    csr_resend: Option<own_certificate::Resend>,
     /// The hash data of the station's certificate signed by the CSMS.
     own_certificate: Option<serde_json::Value>,
     /// The EVSE whose reader the last token was held to (0: the station's reader): a new
@@ -583,6 +585,7 @@ impl Station {
             certificates: vec![],
             csms_roots: vec![],
             csr_key: None,
+            csr_resend: None,
             own_certificate: None,
             factory_slot_dropped: false,
             deferred: None,
@@ -1346,6 +1349,7 @@ impl Station {
         firmware::tick(self, now);
         v2x::log_retry_tick(self, now);
         reservation::tick(self, now);
+        own_certificate::tick(self, now);
         if self.v16 {
             v16::security::tick(self, now);
         } else {
@@ -1357,7 +1361,7 @@ impl Station {
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
         let metering = if self.v16 { None } else { v2x::metering::next(self) };
-        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).min();
+        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).chain(self.csr_resend.as_ref().map(|r| r.due)).min();
         self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 

@@ -1,8 +1,11 @@
 //! The station's own certificate (2.x A02/A03, the 1.6 security whitepaper alike): a new key
 //! pair and its CSR when the CSMS asks (A02.FR.02/03), the signed certificate taken only when
 //! it is for that key and valid now (A02.FR.06; else Rejected with a security event,
-//! A02.FR.07), and never deleted through OCPP (M04.FR.06).
+//! A02.FR.07), and never deleted through OCPP (M04.FR.06). 2.x: a CSR the CSMS accepted is
+//! sent again, with a back-off doubling from CertSigningWaitMinimum CertSigningRepeatTimes
+//! times, while no certificate comes for it (A02.FR.17/18).
 use serde_json::{Value, json};
+use tokio::time::{Duration, Instant};
 
 use super::{Out, Station, roots};
 use crate::Fault;
@@ -24,6 +27,8 @@ pub(super) fn request(st: &mut Station, organization: &str) -> Option<String> {
 /// reports `event` (InvalidChargingStationCertificate; 1.6 InvalidChargePointCertificate).
 /// Fault install-any-certificate takes anything.
 pub(super) fn signed(st: &mut Station, chain: &str, event: &str) -> bool {
+    // A certificate came for the CSR, taken or not: no more resending (A02.FR.17).
+    st.csr_resend = None;
     let ok = st.cfg.faults.has(&Fault::InstallAnyCertificate) || for_our_key(st, chain);
     if ok {
         st.own_certificate = leaf_hash_data(chain);
@@ -59,4 +64,44 @@ pub(super) fn delete(st: &mut Station, hash: &Value) -> &'static str {
         return "Failed";
     }
     if roots::delete(st, hash) { "Accepted" } else { "NotFound" }
+}
+
+/// A CSR waiting for its certificate: sent again at `due`, then after `wait` doubled, as long
+/// as `doublings` remain.
+#[derive(Debug, Clone)]
+pub(super) struct Resend {
+    pub(super) due: Instant,
+    payload: Value,
+    wait: Duration,
+    doublings: u32,
+}
+
+/// The CSMS answered a SignCertificate (`payload`): Accepted, the back-off starts with the
+/// first send of a CSR; a resend's answer changes nothing; refused, no resending.
+pub(super) fn sign_answered(st: &mut Station, payload: &Value, accepted: bool) {
+    if !accepted {
+        st.csr_resend = None;
+        return;
+    }
+    if st.csr_resend.as_ref().is_some_and(|r| r.payload == *payload) {
+        return;
+    }
+    let setting = |k: &str| st.settings.get(k).and_then(|(v, _)| v.parse::<u64>().ok()).unwrap_or(0);
+    let wait = Duration::from_secs(setting("SecurityCtrlr.CertSigningWaitMinimum"));
+    if wait.is_zero() || st.cfg.faults.has(&Fault::NoCsrResend) {
+        return;
+    }
+    let doublings = setting("SecurityCtrlr.CertSigningRepeatTimes") as u32;
+    st.csr_resend = Some(Resend { due: Instant::now() + wait, payload: payload.clone(), wait, doublings });
+}
+
+/// The back-off ran out without a certificate: the same CSR again, and the back-off doubled
+/// while CertSigningRepeatTimes allows (A02.FR.18); then the station waits for the CSMS.
+pub(super) fn tick(st: &mut Station, now: Instant) {
+    let Some(r) = st.csr_resend.take_if(|r| r.due <= now) else { return };
+    st.enqueue(Out::call("SignCertificate", r.payload.clone()));
+    if r.doublings > 0 {
+        let wait = if st.cfg.faults.has(&Fault::NoCsrBackoff) { r.wait } else { r.wait * 2 };
+        st.csr_resend = Some(Resend { due: now + wait, wait, doublings: r.doublings - 1, ..r });
+    }
 }

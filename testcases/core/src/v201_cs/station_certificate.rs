@@ -9,7 +9,7 @@ use crate::{
     kit::{self, Connection, SessionError, Setup, Step, Verdict, session},
 };
 
-use super::booted;
+use super::{booted, prerequisite};
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
     super::station_case(id, title, requirements, &[], run).profile("advanced-security")
@@ -30,6 +30,8 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_a_14,
         ),
         case("TC_A_15_CS", "SignChargingStationCertificate is Accepted and the CSR sent, even when the CSMS then refuses it", &["F06.FR.05", "A02.FR.03"], tc_a_15),
+        case("TC_A_23_CS", "A CSR the CSMS accepted without sending a certificate is sent again after CertSigningWaitMinimum, then after twice that", &["A02.FR.17", "A02.FR.18"], tc_a_23)
+            .timeout_ms(120_000),
         case("TC_M_23_CS", "DeleteCertificate of the station's own certificate is refused (Failed or NotFound)", &["M04.FR.01", "M04.FR.06"], tc_m_23),
     ]
 }
@@ -102,6 +104,44 @@ fn tc_a_14() -> Step {
 fn tc_a_15() -> Step {
     let conn = booted(300)?;
     csr_sent(&conn, "Rejected").map(|_| ())
+}
+
+/// Part 6's "<Configured CertSigningWaitMinimum>", in s: DUT parameter
+/// `cert-signing-wait-minimum`, 5 by default (the case waits three times that).
+fn wait_minimum() -> u64 {
+    kit::config::parameter("cert-signing-wait-minimum").and_then(|v| v.trim().parse().ok()).filter(|s| *s > 0).unwrap_or(5)
+}
+
+/// TC_A_23_CS: with CertSigningRepeatTimes 1 the back-off doubles once: the CSR comes again
+/// no sooner than CertSigningWaitMinimum after the first (A02.FR.17), and again no sooner than
+/// twice that after the second (A02.FR.18), each Accepted and not answered with a certificate;
+/// then the certificate for the last CSR (the same as the first's unless the station made a
+/// new key, which A02.FR.17 allows) is Accepted. A resend is awaited up to the lab's
+/// response time past its back-off.
+fn tc_a_23() -> Step {
+    let conn = booted(300)?;
+    let wait = wait_minimum();
+    prerequisite(&conn, "A02.FR.17", "SecurityCtrlr", "CertSigningWaitMinimum", &wait.to_string())?;
+    prerequisite(&conn, "A02.FR.18", "SecurityCtrlr", "CertSigningRepeatTimes", "1")?;
+    let mut csr = csr_sent(&conn, "Accepted")?;
+    let mut last = kit::clock::now_ms();
+    let slack = u64::from(kit::config::lab_timing().response_ms);
+    for (k, (req, backoff)) in [("A02.FR.17", wait), ("A02.FR.18", 2 * wait)].into_iter().enumerate() {
+        let within = (backoff * 1_000 + slack) as u32;
+        let s = kit::expect_and_reply(&conn, req, SIGN, within, json!({"status": "Accepted"}))?;
+        let now = kit::clock::now_ms();
+        let after = now - last;
+        // Timestamps on both sides are taken to the millisecond; a second's rounding in the
+        // station's timer is not a failure.
+        kit::check(after + 1_000 >= backoff * 1_000, req, format!("resend {} of the CSR no sooner than {backoff} s after the previous one", k + 1), || {
+            format!("after {after} ms")
+        })?;
+        csr = s["csr"].as_str().unwrap_or_default().to_string();
+        last = now;
+    }
+    let chain = issued(&csr)?;
+    let status = certificate_signed(&conn, "A02.FR.06", &chain)?;
+    kit::check(status == "Accepted", "A02.FR.06", "CertificateSigned Accepted for the certificate issued for its CSR", || format!("status {status}"))
 }
 
 /// TC_M_23_CS: the certificate just renewed, named by its hash data, cannot be deleted.

@@ -40,6 +40,8 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("OCPPCommCtrlr.UnlockOnEVSideDisconnect", "true", false),
         ("ClockCtrlr.TimeSource", "Heartbeat", false),
         ("SecurityCtrlr.OrganizationName", "ocpp-harness", false),
+        ("SecurityCtrlr.CertSigningWaitMinimum", "60", false),
+        ("SecurityCtrlr.CertSigningRepeatTimes", "2", false),
         ("TxCtrlr.StopTxOnInvalidId", "true", false),
         ("OCPPCommCtrlr.MessageAttempts[TransactionEvent]", "3", false),
         ("OCPPCommCtrlr.MessageAttemptInterval[TransactionEvent]", "10", false),
@@ -889,4 +891,8 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
     }
 }
 
-pub(super) fn on_result(_st: &mut Station, _out: &Out, _r: &Value) {}
+pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
+    if out.action == "SignCertificate" {
+        super::own_certificate::sign_answered(st, &out.payload, r["status"] == "Accepted");
+    }
+}
