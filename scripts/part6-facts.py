@@ -14,7 +14,9 @@ import re
 import sys
 
 TOKEN = re.compile(r"[A-Za-z0-9_.:+-]+")
-FR = re.compile(r"\b([A-Z][0-9]{2})[._]FR[._]([0-9]{2})\b")
+# Block O's ids come out of the PDF conversion with a zero for the letter (001_FR_12 for
+# O01.FR.12): the letter is put back.
+FR = re.compile(r"\b([A-Z0][0-9]{2})[._]FR[._]([0-9]{2})\b")
 
 
 OPTIONAL = re.compile(r"Steps?\s+([0-9][0-9\s,&]*(?:and\s+[0-9]+)?)\s+(?:are|is)\s+optional(?!\s+after)")
@@ -102,7 +104,8 @@ def facts(case, states, conditional=frozenset(), negated=frozenset()):
     requirements = []
     for r in case.get("requirements") or []:
         for m in FR.finditer(r):
-            rid = f"{m.group(1)}.FR.{m.group(2)}"
+            uc = m.group(1)
+            rid = f"{'O' + uc[1:] if uc[0] == '0' else uc}.FR.{m.group(2)}"
             if rid not in requirements:
                 requirements.append(rid)
     return {"id": case["id"], "sut": case.get("sut"), "requirements": requirements, "steps": steps, "validations": validations(case, states)}

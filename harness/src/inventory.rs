@@ -13,7 +13,7 @@ use ocpp_core::{session::{CallOutcome, Connection}, version::OcppVersion};
 /// The 2.x variables read (component, variable): the transaction and authorization settings
 /// part 6's reusable states branch on, the timers its cases wait by, and whether it does smart
 /// charging (see `audit`) in which units.
-pub const VARIABLES: [(&str, &str); 18] = [
+pub const VARIABLES: [(&str, &str); 20] = [
     ("TxCtrlr", "TxStartPoint"),
     ("TxCtrlr", "TxStopPoint"),
     ("TxCtrlr", "EVConnectionTimeOut"),
@@ -32,6 +32,8 @@ pub const VARIABLES: [(&str, &str); 18] = [
     ("SmartChargingCtrlr", "Enabled"),
     ("SmartChargingCtrlr", "RateUnit"),
     ("ReservationCtrlr", "NonEvseSpecific"),
+    ("DisplayMessageCtrlr", "SupportedPriorities"),
+    ("DisplayMessageCtrlr", "SupportedFormats"),
 ];
 
 /// How many variables one GetVariablesRequest asks for: below any sensible

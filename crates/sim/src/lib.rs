@@ -207,6 +207,14 @@ pub enum Fault {
     /// Station (2.x): the CSR is sent again after CertSigningWaitMinimum each time, the back-off
     /// never doubled (A02.FR.18).
     NoCsrBackoff,
+    /// Station (2.x): a display message past its endDateTime is still kept and reported
+    /// (O01.FR.07 wants it removed).
+    KeepExpiredMessages,
+    /// Station (2.x): a second AlwaysFront message is kept beside the first (O01.FR.16 wants
+    /// it to replace it).
+    TwoAlwaysFront,
+    /// Station (2.x): display messages are lost on a reboot (O01.FR.10 wants them kept).
+    ForgetDisplayMessages,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -279,6 +287,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("external-limit-as-cso", Fault::ExternalLimitAsCso),
     ("no-csr-resend", Fault::NoCsrResend),
     ("no-csr-backoff", Fault::NoCsrBackoff),
+    ("keep-expired-messages", Fault::KeepExpiredMessages),
+    ("two-always-front", Fault::TwoAlwaysFront),
+    ("forget-display-messages", Fault::ForgetDisplayMessages),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

@@ -88,15 +88,20 @@ pub enum Variant {
     /// Station, 2.x: reservations of a named EVSE only (`ReservationCtrlr.NonEvseSpecific`
     /// false): one without an evseId is Rejected (H01.FR.19).
     EvseSpecificReservations,
+    /// Station, 2.x: a plain display — priorities InFront and NormalCycle, formats ASCII and
+    /// UTF8 (`DisplayMessageCtrlr.SupportedPriorities` / `SupportedFormats`): an AlwaysFront or
+    /// HTML message is refused (O01.FR.01, O01.FR.03).
+    PlainDisplay,
 }
 
 /// What the reference station lacks unless one of its variants gives it: words of the skip
 /// reason of a conditional case whose part-6 prerequisite it does not meet, and the variant
 /// that meets it (against which the case must run and pass).
-pub const REFERENCE_LACKS: [(&str, Variant); 3] = [
+pub const REFERENCE_LACKS: [(&str, Variant); 4] = [
     ("two or more EVSEs", Variant::TwoEvses),
     ("without A or without W", Variant::WattsOnly),
     ("reservations of a named EVSE only", Variant::EvseSpecificReservations),
+    ("lists every display message", Variant::PlainDisplay),
 ];
 
 /// The variant that meets the prerequisite a case skipped for (`REFERENCE_LACKS`), if that is
@@ -133,7 +138,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 25] = [
+    pub const ALL: [(Variant, &'static str); 26] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -159,6 +164,7 @@ impl Variant {
         (Variant::MinimalDeviceModel, "minimal-device-model"),
         (Variant::WattsOnly, "watts-only"),
         (Variant::EvseSpecificReservations, "evse-specific-reservations"),
+        (Variant::PlainDisplay, "plain-display"),
     ];
 
     pub fn side(self) -> Side {
@@ -179,7 +185,8 @@ impl Variant {
             | Variant::TxStopEvDisconnected
             | Variant::MinimalDeviceModel
             | Variant::WattsOnly
-            | Variant::EvseSpecificReservations => Side::Station,
+            | Variant::EvseSpecificReservations
+            | Variant::PlainDisplay => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -205,6 +212,7 @@ impl Variant {
             Variant::NoAuthCache => &["auth-cache"],
             Variant::MinimalDeviceModel => &["auth-cache", "HeartbeatInterval", "RetryBackOff"],
             Variant::EvseSpecificReservations => &["NonEvseSpecific"],
+            Variant::PlainDisplay => &["AlwaysFront"],
             _ => &[],
         }
     }
@@ -234,7 +242,8 @@ impl Variant {
             | Variant::TxStopEvDisconnected
             | Variant::MinimalDeviceModel
             | Variant::WattsOnly
-            | Variant::EvseSpecificReservations => &[V201, V21],
+            | Variant::EvseSpecificReservations
+            | Variant::PlainDisplay => &[V201, V21],
             _ => &[V16, V201, V21],
         }
     }

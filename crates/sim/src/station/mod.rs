@@ -501,6 +501,8 @@ pub struct Station {
     csr_key: Option<Vec<u8>>,
     /// 2.x: the CSR the CSMS accepted, sent again while no certificate comes (A02.FR.17/18).
     csr_resend: Option<own_certificate::Resend>,
+    /// 2.x display messages as set (MessageInfo), kept across reboots (O01.FR.10).
+    display_messages: Vec<serde_json::Value>,
     /// The hash data of the station's certificate signed by the CSMS.
     own_certificate: Option<serde_json::Value>,
     /// The EVSE whose reader the last token was held to (0: the station's reader): a new
@@ -586,6 +588,7 @@ impl Station {
             csms_roots: vec![],
             csr_key: None,
             csr_resend: None,
+            display_messages: Vec::new(),
             own_certificate: None,
             factory_slot_dropped: false,
             deferred: None,
@@ -1032,6 +1035,7 @@ impl Station {
     fn forget_volatile(&mut self) {
         if !self.v16 {
             v2x::smart_charging::rebooted(self);
+            v2x::display::rebooted(self);
         }
         if self.cfg.faults.has(&Fault::ForgetLocalList) {
             self.local_list.clear();
@@ -1199,6 +1203,7 @@ impl Station {
         let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
         if !self.v16 {
             v2x::smart_charging::transaction_ended(self, &tx.id);
+            v2x::display::transaction_ended(self, &tx.id);
         }
         self.enqueue(m);
         let e = &mut self.evses[i];

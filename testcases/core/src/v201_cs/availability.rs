@@ -13,7 +13,7 @@ use crate::{
 
 /// What a ChangeAvailability is for.
 #[derive(Clone, Copy, PartialEq)]
-enum Scope {
+pub(super) enum Scope {
     Station,
     Evse,
     Connector,
@@ -139,20 +139,20 @@ pub(crate) fn cases() -> Vec<Case> {
     ]
 }
 
-fn change(conn: &Connection, req: &str, scope: Scope, operational: &str, expected: &str) -> Step {
+pub(super) fn change(conn: &Connection, req: &str, scope: Scope, operational: &str, expected: &str) -> Step {
     let r = kit::call(conn, req, "ChangeAvailability", scope.payload(operational), 10_000)?;
     kit::check(r["status"] == expected, req, format!("ChangeAvailability {operational} answered {expected}"), || r.to_string())
 }
 
 /// A registered station whose availability reports are held for the case.
-fn ready() -> Step<Connection> {
+pub(super) fn ready() -> Step<Connection> {
     let conn = super::booted(300)?;
     conn.claim(&REPORTS.map(String::from));
     Ok(conn)
 }
 
 /// Reusable state Unavailable (part 6 table 425) for `scope`: Accepted, then reported.
-fn unavailable(conn: &Connection, scope: Scope) -> Step {
+pub(super) fn unavailable(conn: &Connection, scope: Scope) -> Step {
     change(conn, "G03", scope, "Inoperative", "Accepted")
         .map_err(|v| kit::Verdict::Inconclusive(format!("reusable state Unavailable not reached: {v:?}")))?;
     reported(conn, "G03", "Unavailable").map_err(|v| kit::Verdict::Inconclusive(format!("reusable state Unavailable not reached: {v:?}")))

@@ -9,6 +9,7 @@ use crate::{
 mod availability;
 pub(crate) mod certificates;
 mod diagnostics;
+mod display_message;
 pub(crate) mod firmware;
 mod hardware;
 mod local_list;
@@ -881,6 +882,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
     cases.extend(smart_charging::cases());
+    cases.extend(display_message::cases());
     cases
 }
 

@@ -8,6 +8,7 @@ use crate::{
 
 mod authorization;
 mod local_list;
+mod display_message;
 mod reservation;
 mod smart_charging;
 mod station_certificate;
@@ -977,6 +978,18 @@ pub(crate) fn cases() -> Vec<Case> {
             run: tc_l_01,
         },
         Case {
+            id: "TC_L_02_CSMS",
+            title: "Secure Firmware Update - an installation scheduled for the operator's installDateTime",
+            role: STATION,
+            versions: V201,
+            profile: "core",
+            features: &[],
+            requirements: &["L01.FR.01", "L01.FR.11", "L01.FR.15"],
+            needs: &["csms-trigger"],
+            timeout_ms: 40_000,
+            run: tc_l_02,
+        },
+        Case {
             id: "TC_L_04_CSMS",
             title: "Secure Firmware Update - RevokedCertificate",
             role: STATION,
@@ -1303,6 +1316,7 @@ pub(crate) fn cases() -> Vec<Case> {
     ];
     cases.extend(authorization::cases());
     cases.extend(reservation::cases());
+    cases.extend(display_message::cases());
     cases.extend(smart_charging::cases());
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
@@ -2556,7 +2570,15 @@ enum Fw {
 /// The operator's firmware update `id`: the request must carry the operator's request id,
 /// location, signing certificate and signature (part 6 table 609's tool validations).
 fn update_firmware(conn: &Connection, req: &str, id: i64, answer: &str) -> Step<i64> {
-    let firmware = json!({"location": format!("https://firmware.example.org/fw-{id}.bin"), "retrieveDateTime": now(), "signingCertificate": CONFIGURED_CA, "signature": "c2lnbmF0dXJlIG9mIHRoZSBmaXJtd2FyZQ=="});
+    update_firmware_at(conn, req, id, answer, None)
+}
+
+/// [`update_firmware`], installed at `install` (the operator's installDateTime) if given.
+fn update_firmware_at(conn: &Connection, req: &str, id: i64, answer: &str, install: Option<&str>) -> Step<i64> {
+    let mut firmware = json!({"location": format!("https://firmware.example.org/fw-{id}.bin"), "retrieveDateTime": now(), "signingCertificate": CONFIGURED_CA, "signature": "c2lnbmF0dXJlIG9mIHRoZSBmaXJtd2FyZQ=="});
+    if let Some(at) = install {
+        firmware["installDateTime"] = json!(at);
+    }
     let call = triggered(conn, req, "UpdateFirmware", json!({"requestId": id, "firmware": firmware}), json!({"status": answer}))?;
     kit::check(call["requestId"] == id, req, format!("requestId {id}, the operator's"), || format!("requestId {}", call["requestId"]))?;
     for field in ["location", "signature"] {
@@ -2568,6 +2590,12 @@ fn update_firmware(conn: &Connection, req: &str, id: i64, answer: &str) -> Step<
     kit::check(cert.trim() == CONFIGURED_CA.trim(), req, "the configured signing certificate", || {
         format!("{} characters of other text", cert.len())
     })?;
+    if let Some(at) = install {
+        let sent = call["firmware"]["installDateTime"].as_str().and_then(kit::epoch_ms);
+        kit::check(sent.is_some() && sent == kit::epoch_ms(at), req, format!("firmware installDateTime {at}, the operator's (in the future)"), || {
+            format!("installDateTime {}", call["firmware"]["installDateTime"])
+        })?;
+    }
     Ok(id)
 }
 
@@ -2622,6 +2650,24 @@ const INSTALLED: &[Fw] = &[
 
 fn tc_l_01() -> Step {
     firmware_update("L01.FR.01", "Accepted", INSTALLED).map(|_| ())
+}
+
+/// How long after the operator's request the install is scheduled, in s (part 6: a
+/// future installDateTime; the station waits for it before Installing).
+const INSTALL_IN: i64 = 5;
+
+/// TC_L_02_CSMS: an installDateTime in the future; the station reports InstallScheduled after
+/// SignatureVerified and installs once that time has come.
+fn tc_l_02() -> Step {
+    let conn = registered()?;
+    let at = kit::time_from_now(INSTALL_IN);
+    let request_id = update_firmware_at(&conn, "L01.FR.01", 63, "Accepted", Some(&at))?;
+    let scheduled = [Fw::Status("Downloading"), Fw::Status("Downloaded"), Fw::Status("SignatureVerified"), Fw::Status("InstallScheduled")];
+    let conn = firmware_steps(conn, "L01.FR.01", request_id, &scheduled)?;
+    let due = kit::epoch_ms(&at).unwrap_or_default();
+    let now_ms = kit::epoch_ms(&now()).unwrap_or_default();
+    kit::clock::sleep_ms(u32::try_from((due - now_ms).max(0)).unwrap_or(0));
+    firmware_steps(conn, "L01.FR.01", request_id, &INSTALLED[3..]).map(drop)
 }
 
 fn tc_l_04() -> Step {

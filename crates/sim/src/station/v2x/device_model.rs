@@ -20,6 +20,8 @@ const LISTS: &[(&str, &str, &str)] = &[
     ("AlignedDataCtrlr.Measurands", "MemberList", "Energy.Active.Import.Register"),
     ("AlignedDataCtrlr.TxEndedMeasurands", "MemberList", "Energy.Active.Import.Register"),
     ("ChargingStation.AvailabilityState", "OptionList", "Available,Occupied,Reserved,Unavailable,Faulted"),
+    ("DisplayMessageCtrlr.SupportedPriorities", "MemberList", "AlwaysFront,InFront,NormalCycle"),
+    ("DisplayMessageCtrlr.SupportedFormats", "MemberList", "ASCII,HTML,URI,UTF8"),
 ];
 
 /// The data type of a setting, from its list entry or its name and value.
@@ -29,6 +31,9 @@ pub(super) fn characteristics(key: &str, value: &str) -> Value {
     let plain = key.split('[').next().unwrap_or(key);
     if let Some((_, kind, values)) = LISTS.iter().find(|(k, _, _)| *k == plain) {
         return json!({"dataType": kind, "valuesList": values, "supportsMonitoring": false});
+    }
+    if plain == "DisplayMessageCtrlr.DisplayMessages" {
+        return json!({"dataType": "integer", "maxLimit": super::display::CAPACITY, "supportsMonitoring": false});
     }
     let kind = if value == "true" || value == "false" {
         "boolean"

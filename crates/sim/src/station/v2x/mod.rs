@@ -1,6 +1,7 @@
 //! The OCPP 2.0.1 / 2.1 dialect of the reference station: device model variables,
 //! TransactionEvent, and the 2.1 additions (tariffs, periodic event streams over SEND).
 mod device_model;
+pub(super) mod display;
 pub(super) mod metering;
 pub(super) mod smart_charging;
 use std::{collections::BTreeMap, time::Duration};
@@ -31,6 +32,7 @@ pub(super) fn key(k: Key) -> &'static str {
 pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> {
     let evses = cfg.evses.max(1).to_string();
     let profile = cfg.security.profile.to_string();
+    let plain = cfg.variants.contains(&Variant::PlainDisplay);
     [
         ("OCPPCommCtrlr.HeartbeatInterval", "300", false),
         ("OCPPCommCtrlr.MessageTimeout[Default]", "15", false),
@@ -98,6 +100,12 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("SmartChargingCtrlr.LimitChangeSignificance", "1.0", false),
         ("SmartChargingCtrlr.NotifyChargingLimitWithSchedules", "false", false),
         ("SmartChargingCtrlr.Entries[ChargingProfiles]", "0", true),
+        // O01: every priority and most formats (variant plain-display: fewer).
+        ("DisplayMessageCtrlr.Available", "true", true),
+        ("DisplayMessageCtrlr.Enabled", "true", false),
+        ("DisplayMessageCtrlr.DisplayMessages", "0", true),
+        ("DisplayMessageCtrlr.SupportedPriorities", if plain { "InFront,NormalCycle" } else { "AlwaysFront,InFront,NormalCycle" }, true),
+        ("DisplayMessageCtrlr.SupportedFormats", if plain { "ASCII,UTF8" } else { "ASCII,HTML,URI,UTF8" }, true),
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
@@ -465,6 +473,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             ok(r)
         }
         "ReserveNow" | "CancelReservation" => ok(super::reservation::on_call(st, action, p).unwrap_or_default()),
+        // O01-O06 (see `display`).
+        "SetDisplayMessage" | "GetDisplayMessages" | "ClearDisplayMessage" => ok(display::on_call(st, action, p).unwrap_or_default()),
         "RequestStopTransaction" => {
             let found = p["transactionId"].as_str().and_then(|id| find_tx(st, id));
             super::remote_stop(st, found)
