@@ -215,6 +215,9 @@ pub enum Fault {
     TwoAlwaysFront,
     /// Station (2.x): display messages are lost on a reboot (O01.FR.10 wants them kept).
     ForgetDisplayMessages,
+    /// Station (2.x): GetReport reports the whole device model whatever it selects (B08.FR.05
+    /// and .11 want the report limited to it).
+    IgnoreReportCriteria,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -290,6 +293,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("keep-expired-messages", Fault::KeepExpiredMessages),
     ("two-always-front", Fault::TwoAlwaysFront),
     ("forget-display-messages", Fault::ForgetDisplayMessages),
+    ("ignore-report-criteria", Fault::IgnoreReportCriteria),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

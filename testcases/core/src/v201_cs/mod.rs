@@ -8,6 +8,7 @@ use crate::{
 
 mod availability;
 pub(crate) mod certificates;
+mod custom_report;
 mod diagnostics;
 mod display_message;
 pub(crate) mod firmware;
@@ -883,6 +884,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(station_certificate::cases());
     cases.extend(smart_charging::cases());
     cases.extend(display_message::cases());
+    cases.extend(custom_report::cases());
     cases
 }
 

@@ -94,3 +94,40 @@ pub(in crate::station) fn report(st: &Station) -> Vec<Value> {
     }
     data
 }
+
+/// GetReport (B08): the variables of `report` the request selects, or its status when none
+/// is (EmptyResultSet, B08.FR.15) — by componentVariable (B08.FR.11, .20-.25: a part left out
+/// matches every value of it) and by componentCriteria (B08.FR.07-.10, .13: any of them).
+pub(in crate::station) fn custom_report(st: &Station, p: &Value) -> Result<Vec<Value>, &'static str> {
+    let data = report(st);
+    let criteria: Vec<&str> = p["componentCriteria"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let wanted = p["componentVariable"].as_array().cloned().unwrap_or_default();
+    let value_of = |component: &Value, name: &str| {
+        data.iter().find(|d| d["component"] == *component && d["variable"]["name"] == name && d["variable"].get("instance").is_none()).map(|d| d["variableAttribute"][0]["value"].clone())
+    };
+    let meets = |component: &Value| {
+        criteria.is_empty()
+            || criteria.iter().any(|c| match *c {
+                "Problem" => value_of(component, "Problem").is_some_and(|v| v == "true"),
+                other => value_of(component, other).is_none_or(|v| v == "true"),
+            })
+    };
+    let selected = |d: &Value| {
+        wanted.is_empty()
+            || wanted.iter().any(|w| {
+                let (c, v, dc, dv) = (&w["component"], &w["variable"], &d["component"], &d["variable"]);
+                let evse_ok = match (c.get("evse"), dc.get("evse")) {
+                    (None, _) => true,
+                    (Some(want), Some(have)) => want["id"] == have["id"] && want.get("connectorId").is_none_or(|k| Some(k) == have.get("connectorId")),
+                    (Some(_), None) => false,
+                };
+                c["name"] == dc["name"]
+                    && c.get("instance").is_none_or(|i| Some(i) == dc.get("instance"))
+                    && evse_ok
+                    && (v.is_null() || (v["name"] == dv["name"] && v.get("instance").is_none_or(|i| Some(i) == dv.get("instance"))))
+            })
+    };
+    let loose = st.cfg.faults.has(&Fault::IgnoreReportCriteria);
+    let chosen: Vec<Value> = data.iter().filter(|d| loose || (selected(d) && meets(&d["component"]))).cloned().collect();
+    if chosen.is_empty() { Err("EmptyResultSet") } else { Ok(chosen) }
+}

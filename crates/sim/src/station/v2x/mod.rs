@@ -555,9 +555,16 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             let rotated = st.cfg.security.basic != before;
             (Ok(json!({"setVariableResult": results})), rotated.then_some(Ended::Dropped))
         }
-        "GetBaseReport" => {
+        "GetBaseReport" | "GetReport" => {
             let request_id = p["requestId"].as_i64().unwrap_or(0);
-            let data = device_model::report(st);
+            let data = if action == "GetReport" {
+                match device_model::custom_report(st, p) {
+                    Ok(data) => data,
+                    Err(status) => return (Ok(json!({"status": status})), None),
+                }
+            } else {
+                device_model::report(st)
+            };
             let chunks: Vec<&[Value]> = data.chunks(10).collect();
             for (n, chunk) in chunks.iter().enumerate() {
                 st.enqueue(Out::call(
