@@ -8,6 +8,7 @@ use crate::{
 
 mod authorization;
 mod local_list;
+mod monitoring;
 mod display_message;
 mod reservation;
 mod smart_charging;
@@ -196,6 +197,18 @@ pub(crate) fn cases() -> Vec<Case> {
             needs: &["csms-trigger"],
             timeout_ms: 20_000,
             run: tc_b_12,
+        },
+        Case {
+            id: "TC_B_14_CSMS",
+            title: "The CSMS asks for the SummaryInventory and takes every NotifyReport part",
+            role: STATION,
+            versions: V201,
+            profile: "advanced-device-management",
+            features: &[],
+            requirements: &["B07", "B07.FR.09"],
+            needs: &["csms-trigger"],
+            timeout_ms: 20_000,
+            run: tc_b_14,
         },
         Case {
             id: "TC_B_13_CSMS",
@@ -1317,6 +1330,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(authorization::cases());
     cases.extend(reservation::cases());
     cases.extend(display_message::cases());
+    cases.extend(monitoring::cases());
     cases.extend(smart_charging::cases());
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
@@ -1671,6 +1685,10 @@ fn tc_b_12() -> Step {
 
 fn tc_b_13() -> Step {
     base_report("FullInventory")
+}
+
+fn tc_b_14() -> Step {
+    base_report("SummaryInventory")
 }
 
 /// The station reboots after a reset: it reconnects and boots with reason RemoteReset.
