@@ -218,6 +218,9 @@ pub enum Fault {
     /// Station (2.x): GetReport reports the whole device model whatever it selects (B08.FR.05
     /// and .11 want the report limited to it).
     IgnoreReportCriteria,
+    /// Station (2.x): a Delta monitor of a negative value or a threshold outside the variable's
+    /// range is set anyway (N04.FR.14 and .06 want it Rejected).
+    AcceptAnyMonitor,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -294,6 +297,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("two-always-front", Fault::TwoAlwaysFront),
     ("forget-display-messages", Fault::ForgetDisplayMessages),
     ("ignore-report-criteria", Fault::IgnoreReportCriteria),
+    ("accept-any-monitor", Fault::AcceptAnyMonitor),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

@@ -503,6 +503,8 @@ pub struct Station {
     csr_resend: Option<own_certificate::Resend>,
     /// 2.x display messages as set (MessageInfo), kept across reboots (O01.FR.10).
     display_messages: Vec<serde_json::Value>,
+    /// 2.x variable monitors, kept across reboots (N07.FR.13).
+    monitors: Vec<v2x::monitoring::Monitor>,
     /// The hash data of the station's certificate signed by the CSMS.
     own_certificate: Option<serde_json::Value>,
     /// The EVSE whose reader the last token was held to (0: the station's reader): a new
@@ -524,7 +526,7 @@ impl Station {
             settings.retain(|k, _| !k.starts_with("AuthCacheCtrlr.") && k != "AuthorizationCacheEnabled");
         }
         let now = Instant::now();
-        let evses = (1..=cfg.evses.max(1))
+        let evses: Vec<Evse> = (1..=cfg.evses.max(1))
             .map(|id| Evse {
                 id,
                 plugged: false,
@@ -545,7 +547,9 @@ impl Station {
             })
             .collect();
         let local_list = cfg.local_tokens.iter().map(|t| (t.clone(), "Accepted".to_string())).collect();
+        let monitors = v2x::monitoring::factory(&evses.iter().map(|e| e.id).collect::<Vec<_>>());
         Station {
+            monitors,
             v16,
             booted: false,
             boot_reason: "PowerUp",

@@ -15,6 +15,7 @@ pub(crate) mod firmware;
 mod hardware;
 mod local_list;
 mod meter_values;
+mod monitoring;
 mod provisioning;
 mod reservation;
 mod smart_charging;
@@ -885,6 +886,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(smart_charging::cases());
     cases.extend(display_message::cases());
     cases.extend(custom_report::cases());
+    cases.extend(monitoring::cases());
     cases
 }
 

@@ -73,6 +73,9 @@ pub(in crate::station) fn report(st: &Station) -> Vec<Value> {
     let states = json!({"dataType": "OptionList", "valuesList": "Available,Occupied,Reserved,Unavailable,Faulted", "supportsMonitoring": false});
     data.push(variable(json!({"name": "ChargingStation"}), json!({"name": "Available"}), "true", true, boolean.clone()));
     data.push(variable(json!({"name": "ChargingStation"}), json!({"name": "SupplyPhases"}), "3", true, integer.clone()));
+    let station_max = 22_000.0 * st.evses.len() as f64;
+    let power = json!({"dataType": "decimal", "unit": "W", "minLimit": 0.0, "maxLimit": station_max, "supportsMonitoring": true});
+    data.push(variable(json!({"name": "ChargingStation"}), json!({"name": "Power"}), &format!("{:.1}", st.panel.power_w()), true, power));
     for e in &st.evses {
         let evse = json!({"name": "EVSE", "evse": {"id": e.id}});
         let connector = json!({"name": "Connector", "evse": {"id": e.id, "connectorId": 1}});

@@ -2,6 +2,7 @@
 //! TransactionEvent, and the 2.1 additions (tariffs, periodic event streams over SEND).
 mod device_model;
 pub(super) mod display;
+pub(super) mod monitoring;
 pub(super) mod metering;
 pub(super) mod smart_charging;
 use std::{collections::BTreeMap, time::Duration};
@@ -100,6 +101,12 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("SmartChargingCtrlr.LimitChangeSignificance", "1.0", false),
         ("SmartChargingCtrlr.NotifyChargingLimitWithSchedules", "false", false),
         ("SmartChargingCtrlr.Entries[ChargingProfiles]", "0", true),
+        // N02-N06: monitors of every severity reported until the CSMS sets a level.
+        ("MonitoringCtrlr.Available", "true", true),
+        ("MonitoringCtrlr.Enabled", "true", false),
+        ("MonitoringCtrlr.ActiveMonitoringLevel", "9", true),
+        ("MonitoringCtrlr.ItemsPerMessage[ClearVariableMonitoring]", "8", true),
+        ("MonitoringCtrlr.ItemsPerMessage[SetVariableMonitoring]", "8", true),
         // O01: every priority and most formats (variant plain-display: fewer).
         ("DisplayMessageCtrlr.Available", "true", true),
         ("DisplayMessageCtrlr.Enabled", "true", false),
@@ -475,6 +482,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "ReserveNow" | "CancelReservation" => ok(super::reservation::on_call(st, action, p).unwrap_or_default()),
         // O01-O06 (see `display`).
         "SetDisplayMessage" | "GetDisplayMessages" | "ClearDisplayMessage" => ok(display::on_call(st, action, p).unwrap_or_default()),
+        // N02-N06 (see `monitoring`).
+        "SetVariableMonitoring" | "GetMonitoringReport" | "ClearVariableMonitoring" | "SetMonitoringBase" | "SetMonitoringLevel" => {
+            ok(monitoring::on_call(st, action, p).unwrap_or_default())
+        }
         "RequestStopTransaction" => {
             let found = p["transactionId"].as_str().and_then(|id| find_tx(st, id));
             super::remote_stop(st, found)

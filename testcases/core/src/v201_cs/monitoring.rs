@@ -1,0 +1,453 @@
+//! Variable monitoring for a charging-station DUT (part 6 §2.13, N02-N06; the Advanced Device
+//! Management profile): monitors set, replaced and refused (N04), reported (N02), cleared
+//! (N06), reset by the monitoring base (N03), and the monitoring level (N05).
+//!
+//! Part 6's memory states want Delta monitors on the station's and the EVSE's
+//! AvailabilityState, hard-wired, preconfigured or set by the CSMS: where the station has none,
+//! the case sets them (the baseline clears them after it). "<Configured severity>" is the DUT
+//! parameter `monitor-severity` (8); the threshold variable is `threshold-monitor-variable`
+//! (`ChargingStation.Power`), whose range the station's own report gives. A case that changes
+//! the monitoring base or level sets it back (All, 9) whatever its verdict.
+use serde_json::{Value, json};
+
+use super::booted;
+use crate::{
+    Case,
+    kit::{self, Connection, Setup, Step, Verdict, at, config},
+};
+
+fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    super::station_case(id, title, requirements, &[], run).profile("advanced-device-management")
+}
+
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        case("TC_N_47_CS", "GetMonitoringReport without criteria reports every monitor, the AvailabilityState Deltas among them", &["N02.FR.01", "N02.FR.11", "N02.FR.04", "N02.FR.09"], tc_n_47),
+        case("TC_N_02_CS", "GetMonitoringReport of two variables reports their monitors only", &["N02.FR.01", "N02.FR.03", "N02.FR.04", "N02.FR.05", "N02.FR.08", "N02.FR.09"], tc_n_02),
+        case(
+            "TC_N_03_CS",
+            "GetMonitoringReport by kind and variables: no threshold monitors (EmptyResultSet), the Delta ones reported",
+            &["N02.FR.01", "N02.FR.03", "N02.FR.04", "N02.FR.05", "N02.FR.09", "N02.FR.10", "N02.FR.13"],
+            tc_n_03,
+        ),
+        case("TC_N_05_CS", "SetMonitoringBase All, FactoryDefault and HardWiredOnly are Accepted", &["N03.FR.01", "N03.FR.03", "N03.FR.04", "N03.FR.05"], tc_n_05),
+        case("TC_N_06_CS", "SetMonitoringBase HardWiredOnly removes the station's AvailabilityState Delta", &["N03.FR.01", "N03.FR.05"], tc_n_06),
+        case("TC_N_08_CS", "A Delta monitor on the EVSE's AvailabilityState is Accepted with an id and reported", &["N04.FR.01", "N04.FR.02", "N04.FR.08", "N04.FR.11"], tc_n_08),
+        case("TC_N_09_CS", "Monitors on two variables in one request are both Accepted and reported", &["N04.FR.01", "N04.FR.02", "N04.FR.08", "N04.FR.11"], tc_n_09),
+        case("TC_N_10_CS", "Two monitors of different severities on one variable are both Accepted", &["N04.FR.01", "N04.FR.02", "N04.FR.08", "N04.FR.11"], tc_n_10),
+        case("TC_N_11_CS", "A monitor on an EVSE the station does not have: UnknownComponent", &["N04.FR.03"], tc_n_11),
+        case("TC_N_12_CS", "A Delta monitor of a negative value: Rejected", &["N04.FR.14"], tc_n_12),
+        case("TC_N_13_CS", "A threshold monitor beyond the variable's range: Rejected", &["N04.FR.06", "N04.FR.13"], tc_n_13),
+        case("TC_N_15_CS", "A second monitor of the same type and severity on a variable: Duplicate", &["N04.FR.10"], tc_n_15),
+        case("TC_N_37_CS", "A monitor on a variable the component does not have: UnknownVariable", &["N04.FR.04"], tc_n_37),
+        case("TC_N_39_CS", "A monitor id given with another component and variable: Rejected, the monitor unchanged", &["N04.FR.16"], tc_n_39),
+        case("TC_N_40_CS", "A monitor set again by its id with another severity replaces it", &["N04.FR.12"], tc_n_40),
+        case("TC_N_43_CS", "Of three monitors in one request the invalid middle one is Rejected, the others Accepted", &["N04.FR.01", "N04.FR.08", "N04.FR.14"], tc_n_43),
+        case("TC_N_17_CS", "SetMonitoringLevel out of 0-9 is Rejected", &["N05.FR.02"], tc_n_17),
+        case("TC_N_18_CS", "ClearVariableMonitoring of two monitors: both Accepted, then none reported", &["N06.FR.01", "N06.FR.05"], tc_n_18),
+        case("TC_N_19_CS", "ClearVariableMonitoring of an id no monitor has: NotFound", &["N06.FR.02"], tc_n_19),
+        case("TC_N_44_CS", "ClearVariableMonitoring of a hard-wired monitor: Rejected", &["N06.FR.03"], tc_n_44),
+    ]
+}
+
+/// Part 6's "<Configured severity>".
+fn severity() -> i64 {
+    config::parameter("monitor-severity").and_then(|v| v.trim().parse().ok()).filter(|s| (0..=9).contains(s)).unwrap_or(8)
+}
+
+fn station_state() -> Value {
+    json!({"component": {"name": "ChargingStation"}, "variable": {"name": "AvailabilityState"}})
+}
+
+fn evse_state() -> Value {
+    json!({"component": {"name": "EVSE", "evse": {"id": kit::evse_id()}}, "variable": {"name": "AvailabilityState"}})
+}
+
+/// A SetMonitoringData for `target` (component and variable): `kind`, `value`, `severity`.
+fn data(target: &Value, kind: &str, value: f64, severity: i64) -> Value {
+    let mut d = target.clone();
+    d["type"] = json!(kind);
+    // A whole number as one (part 6 writes 1, not 1.0).
+    d["value"] = if value.fract() == 0.0 && value.abs() < 1e15 { json!(value as i64) } else { json!(value) };
+    d["severity"] = json!(severity);
+    d
+}
+
+/// SetVariableMonitoring of `data`: one result per element (N04.FR.01), each naming the
+/// component and variable of one element (N04.FR.02); the results in the elements' order
+/// where the station keeps it, else matched by type, severity, component and variable.
+fn set(conn: &Connection, req: &str, data: &[Value]) -> Step<Vec<Value>> {
+    let r = kit::call(conn, req, "SetVariableMonitoring", json!({"setMonitoringData": data}), 10_000)?;
+    let results = r["setMonitoringResult"].as_array().cloned().unwrap_or_default();
+    kit::check(results.len() == data.len(), "N04.FR.01", format!("{} setMonitoringResult, one per element", data.len()), || format!("{} results", results.len()))?;
+    let key = |v: &Value| (v["type"].clone(), v["severity"].clone(), v["component"].clone(), v["variable"].clone());
+    let mut left = results.clone();
+    let mut ordered = vec![];
+    for d in data {
+        let Some(k) = left.iter().position(|x| key(x) == key(d)) else {
+            return Err(kit::fail("N04.FR.02", format!("a result for {} {} of {}", d["type"], d["variable"]["name"], d["component"]), Value::Array(results).to_string()));
+        };
+        ordered.push(left.remove(k));
+    }
+    Ok(ordered)
+}
+
+/// The result's status is `expected` (`req`).
+fn status_is(result: &Value, req: &str, expected: &str) -> Step {
+    kit::check(result["status"] == expected, req, format!("status {expected} for {} {} of {}", result["type"], result["variable"]["name"], result["component"]["name"]), || {
+        format!("status {} {}", result["status"], result.get("statusInfo").map(Value::to_string).unwrap_or_default())
+    })
+}
+
+/// A monitor Accepted with the id the station gave it (N04.FR.08, .11).
+fn accepted(result: &Value) -> Step<i64> {
+    status_is(result, "N04.FR.08", "Accepted")?;
+    result["id"].as_i64().ok_or_else(|| kit::fail("N04.FR.11", "the id of the new monitor in its result", result.to_string()))
+}
+
+/// A monitor set as preparation: its id.
+fn prepared(conn: &Connection, d: Value) -> Step<i64> {
+    let r = set(conn, "", &[d]).setup("a variable monitor set")?;
+    match r[0]["id"].as_i64() {
+        Some(id) if r[0]["status"] == "Accepted" => Ok(id),
+        _ => Err(Verdict::Inconclusive(format!("the monitor the case needs was not set: {}", r[0]))),
+    }
+}
+
+/// GetMonitoringReport with `criteria` and `variables` (none: omitted): the status, and when
+/// Accepted the `monitor` entries of the NotifyMonitoringReports that follow, each naming the
+/// request (N02.FR.04), numbered from 0 (N02.FR.09).
+fn report(conn: &Connection, criteria: &[&str], variables: &[Value]) -> Step<(String, Vec<Value>)> {
+    conn.claim(&["NotifyMonitoringReport".into()]);
+    let request_id = i64::from(kit::unique_number());
+    let mut p = json!({"requestId": request_id});
+    if !criteria.is_empty() {
+        p["monitoringCriteria"] = json!(criteria);
+    }
+    if !variables.is_empty() {
+        p["componentVariable"] = json!(variables);
+    }
+    let r = kit::call(conn, "N02.FR.01", "GetMonitoringReport", p, 10_000)?;
+    let status = r["status"].as_str().unwrap_or_default().to_string();
+    if status != "Accepted" {
+        conn.release(&["NotifyMonitoringReport".into()]);
+        return Ok((status, vec![]));
+    }
+    let mut monitors = vec![];
+    for seq in 0..100 {
+        let n = kit::expect_and_reply(conn, "N02.FR.03", "NotifyMonitoringReport", 10_000, json!({}))?;
+        kit::check(n["requestId"] == request_id, "N02.FR.04", format!("requestId {request_id}, the request's"), || n["requestId"].to_string())?;
+        kit::check(n["seqNo"] == seq, "N02.FR.09", format!("seqNo {seq}"), || format!("seqNo {}", n["seqNo"]))?;
+        monitors.extend(n["monitor"].as_array().cloned().unwrap_or_default());
+        if n["tbc"] != true {
+            return Ok((status, monitors));
+        }
+    }
+    Err(kit::fail("N02.FR.09", "the report to end (tbc false)", "100 parts with tbc true"))
+}
+
+/// The report Accepted (`req`): its monitor entries.
+fn accepted_report(conn: &Connection, req: &str, criteria: &[&str], variables: &[Value]) -> Step<Vec<Value>> {
+    let (status, monitors) = report(conn, criteria, variables)?;
+    kit::check(status == "Accepted", req, "GetMonitoringReport Accepted", || format!("status {status}"))?;
+    Ok(monitors)
+}
+
+/// The monitors (of every entry) on `target`'s component and variable: (id, type, severity).
+fn monitors_on(entries: &[Value], target: &Value) -> Vec<(i64, String, i64)> {
+    let same = |a: &Value, b: &Value| a["name"] == b["name"] && a.get("evse").map(|e| &e["id"]) == b.get("evse").map(|e| &e["id"]);
+    entries
+        .iter()
+        .filter(|e| same(&e["component"], &target["component"]) && e["variable"]["name"] == target["variable"]["name"])
+        .flat_map(|e| e["variableMonitoring"].as_array().cloned().unwrap_or_default())
+        .map(|m| (m["id"].as_i64().unwrap_or(-1), m["type"].as_str().unwrap_or_default().to_string(), m["severity"].as_i64().unwrap_or(-1)))
+        .collect()
+}
+
+/// `Component.Variable` of a report entry, for messages.
+fn name(e: &Value) -> String {
+    let evse = e["component"].get("evse").map(|v| format!("(EVSE {})", v["id"])).unwrap_or_default();
+    format!("{}{evse}.{}", e["component"]["name"].as_str().unwrap_or_default(), e["variable"]["name"].as_str().unwrap_or_default())
+}
+
+/// Part 6's memory state: a Delta on each of `targets` — the station's own, or set now.
+fn deltas_present(conn: &Connection, targets: &[Value]) -> Step {
+    let (_, all) = report(conn, &[], targets).setup("the monitors read")?;
+    for t in targets {
+        if !monitors_on(&all, t).iter().any(|(_, kind, _)| kind == "Delta") {
+            prepared(conn, data(t, "Delta", 1.0, severity()))?;
+        }
+    }
+    Ok(())
+}
+
+fn tc_n_47() -> Step {
+    let conn = booted(300)?;
+    deltas_present(&conn, &[station_state(), evse_state()])?;
+    let all = accepted_report(&conn, "N02.FR.01", &[], &[])?;
+    for t in [station_state(), evse_state()] {
+        let found = monitors_on(&all, &t).iter().any(|(_, kind, _)| kind == "Delta");
+        kit::check(found, "N02.FR.11", format!("the Delta monitor on {} among every monitor", name(&t)), || all.iter().map(name).collect::<Vec<_>>().join(", "))?;
+    }
+    Ok(())
+}
+
+/// Part 6 asks the station's and every EVSE's AvailabilityState.
+fn tc_n_02() -> Step {
+    let conn = booted(300)?;
+    deltas_present(&conn, &[station_state(), evse_state()])?;
+    let any_evse = json!({"component": {"name": "EVSE"}, "variable": {"name": "AvailabilityState"}});
+    let entries = accepted_report(&conn, "N02.FR.01", &[], &[station_state(), any_evse])?;
+    let stray: Vec<String> = entries.iter().filter(|e| e["variable"]["name"] != "AvailabilityState" || !["ChargingStation", "EVSE"].contains(&e["component"]["name"].as_str().unwrap_or_default())).map(name).collect();
+    kit::check(stray.is_empty(), "N02.FR.08", "only monitors of the station's and the EVSEs' AvailabilityState", || stray.join(", "))?;
+    let found = monitors_on(&entries, &evse_state()).iter().any(|(_, kind, _)| kind == "Delta");
+    kit::check(found, "N02.FR.03", format!("the Delta monitor on {}", name(&evse_state())), || entries.iter().map(name).collect::<Vec<_>>().join(", "))
+}
+
+fn tc_n_03() -> Step {
+    let conn = booted(300)?;
+    let targets = [station_state(), evse_state()];
+    deltas_present(&conn, &targets)?;
+    let (status, _) = report(&conn, &["ThresholdMonitoring"], &targets)?;
+    kit::check(status == "EmptyResultSet", "N02.FR.10", "EmptyResultSet: no threshold monitor on an AvailabilityState", || format!("status {status}"))?;
+    let entries = accepted_report(&conn, "N02.FR.01", &["DeltaMonitoring"], &targets)?;
+    let kinds: Vec<String> = entries.iter().flat_map(|e| monitors_on(&entries, e)).map(|(_, k, _)| k).filter(|k| k != "Delta").collect();
+    kit::check(kinds.is_empty(), "N02.FR.13", "Delta monitors only", || format!("also {}", kinds.join(", ")))?;
+    kit::check(!entries.is_empty(), "N02.FR.13", "the Delta monitors on the AvailabilityState variables", || "none".into())
+}
+
+/// SetMonitoringBase `base`, answered `expected` (`req`).
+fn base(conn: &Connection, req: &str, base: &str) -> Step {
+    let r = kit::call(conn, req, "SetMonitoringBase", json!({"monitoringBase": base}), 10_000)?;
+    kit::check(r["status"] == "Accepted", req, format!("SetMonitoringBase {base} Accepted"), || r.to_string())
+}
+
+/// `run`, then monitoring base All again whatever it gave: the preconfigured monitors back.
+fn then_all<T>(conn: &Connection, run: impl FnOnce() -> Step<T>) -> Step<T> {
+    let verdict = run();
+    let _ = kit::call(conn, "", "SetMonitoringBase", json!({"monitoringBase": "All"}), 10_000);
+    verdict
+}
+
+fn tc_n_05() -> Step {
+    let conn = booted(300)?;
+    then_all(&conn, || {
+        base(&conn, "N03.FR.03", "All")?;
+        base(&conn, "N03.FR.04", "FactoryDefault")?;
+        base(&conn, "N03.FR.05", "HardWiredOnly")
+    })
+}
+
+/// The station's AvailabilityState Delta, preconfigured or set now, is gone after
+/// HardWiredOnly (a hard-wired one would stay: part 6 wants one that is not).
+fn tc_n_06() -> Step {
+    let conn = booted(300)?;
+    deltas_present(&conn, &[station_state()])?;
+    then_all(&conn, || {
+        let before = accepted_report(&conn, "N02.FR.01", &[], &[station_state()])?;
+        kit::check(!monitors_on(&before, &station_state()).is_empty(), "N02.FR.03", "the Delta on the station's AvailabilityState reported", || "none".into())?;
+        base(&conn, "N03.FR.01", "HardWiredOnly")?;
+        let (status, after) = report(&conn, &[], &[station_state()])?;
+        kit::check(status == "EmptyResultSet", "N03.FR.05", "EmptyResultSet: no monitor on the station's AvailabilityState after HardWiredOnly", || {
+            format!("status {status}, monitors {:?}", monitors_on(&after, &station_state()))
+        })
+    })
+}
+
+fn tc_n_08() -> Step {
+    let conn = booted(300)?;
+    let r = set(&conn, "N04.FR.01", &[data(&evse_state(), "Delta", 1.0, 8)])?;
+    let id = accepted(&r[0])?;
+    let entries = accepted_report(&conn, "N02.FR.01", &[], &[evse_state()])?;
+    let found = monitors_on(&entries, &evse_state()).contains(&(id, "Delta".into(), 8));
+    kit::check(found, "N04.FR.08", format!("monitor {id}, Delta of severity 8, on {}", name(&evse_state())), || format!("{:?}", monitors_on(&entries, &evse_state())))
+}
+
+fn tc_n_09() -> Step {
+    let conn = booted(300)?;
+    let targets = [evse_state(), station_state()];
+    let r = set(&conn, "N04.FR.01", &targets.iter().map(|t| data(t, "Delta", 1.0, 8)).collect::<Vec<_>>())?;
+    let ids = [accepted(&r[0])?, accepted(&r[1])?];
+    let entries = accepted_report(&conn, "N02.FR.01", &[], &targets)?;
+    for (t, id) in targets.iter().zip(ids) {
+        let found = monitors_on(&entries, t).iter().any(|(m, _, _)| *m == id);
+        kit::check(found, "N04.FR.08", format!("monitor {id} on {}", name(t)), || format!("{:?}", monitors_on(&entries, t)))?;
+    }
+    Ok(())
+}
+
+fn tc_n_10() -> Step {
+    let conn = booted(300)?;
+    let r = set(&conn, "N04.FR.01", &[data(&evse_state(), "Delta", 1.0, 8), data(&evse_state(), "Delta", 1.0, 7)])?;
+    let (a, b) = (accepted(&r[0])?, accepted(&r[1])?);
+    kit::check(a != b, "N04.FR.11", "two monitors, two ids", || format!("ids {a} and {b}"))
+}
+
+fn tc_n_11() -> Step {
+    let conn = booted(300)?;
+    let nowhere = json!({"component": {"name": "EVSE", "evse": {"id": 99}}, "variable": {"name": "AvailabilityState"}});
+    let r = set(&conn, "N04.FR.03", &[data(&nowhere, "Delta", 1.0, severity())])?;
+    // Part 6 takes UnknownVariable too; part 2 says UnknownComponent.
+    kit::should(r[0]["status"] != "UnknownVariable", "N04.FR.03", "UnknownComponent rather than UnknownVariable for EVSE 99", || r[0].to_string());
+    if r[0]["status"] == "UnknownVariable" {
+        return Ok(());
+    }
+    status_is(&r[0], "N04.FR.03", "UnknownComponent")
+}
+
+fn tc_n_12() -> Step {
+    let conn = booted(300)?;
+    let r = set(&conn, "N04.FR.14", &[data(&evse_state(), "Delta", -1.0, severity())])?;
+    status_is(&r[0], "N04.FR.14", "Rejected")
+}
+
+/// Part 6's "<Configured threshold monitor component variable>" and the range the station's
+/// report gives it (minLimit, maxLimit): a variable without a maxLimit has no value out of
+/// range to try.
+fn threshold_target(conn: &Connection) -> Step<(Value, f64, f64)> {
+    let spec = config::parameter("threshold-monitor-variable").unwrap_or_else(|| "ChargingStation.Power".into());
+    let (component, variable) = spec.split_once('.').unwrap_or(("ChargingStation", "Power"));
+    let target = json!({"component": {"name": component}, "variable": {"name": variable}});
+    conn.claim(&["NotifyReport".into()]);
+    let r = kit::call(conn, "", "GetReport", json!({"requestId": kit::unique_number(), "componentVariable": [target]}), 10_000).setup("the threshold variable's range read")?;
+    if r["status"] != "Accepted" {
+        conn.release(&["NotifyReport".into()]);
+        return Err(Verdict::Skip(format!("the station reports no {spec} (GetReport {}): set DUT parameter threshold-monitor-variable", r["status"])));
+    }
+    let n = kit::expect_and_reply(conn, "", "NotifyReport", 10_000, json!({})).setup("the threshold variable's range read")?;
+    let ch = at(&n, "/reportData/0/variableCharacteristics").clone();
+    let max = ch["maxLimit"].as_f64().ok_or_else(|| Verdict::Skip(format!("the station gives {spec} no maxLimit: no value beyond its range to try")))?;
+    Ok((target, ch["minLimit"].as_f64().unwrap_or(0.0), max))
+}
+
+fn tc_n_13() -> Step {
+    let conn = booted(300)?;
+    let (target, _, max) = threshold_target(&conn)?;
+    let r = set(&conn, "N04.FR.06", &[data(&target, "UpperThreshold", max + 1.0, severity())])?;
+    status_is(&r[0], "N04.FR.06", "Rejected")
+}
+
+fn tc_n_15() -> Step {
+    let conn = booted(300)?;
+    let d = data(&evse_state(), "Delta", 1.0, severity());
+    // The station's own Delta of that severity makes the first a duplicate too: set it at a
+    // severity no factory monitor is likely to have when the configured one is taken.
+    let r = set(&conn, "N04.FR.10", &[d.clone(), d])?;
+    if r[0]["status"] == "Duplicate" {
+        return Err(Verdict::Inconclusive(format!("the station has a Delta of severity {} on {} already: set DUT parameter monitor-severity to another", severity(), name(&evse_state()))));
+    }
+    accepted(&r[0])?;
+    status_is(&r[1], "N04.FR.10", "Duplicate")
+}
+
+fn tc_n_37() -> Step {
+    let conn = booted(300)?;
+    let unknown = json!({"component": {"name": "EVSE", "evse": {"id": kit::evse_id()}}, "variable": {"name": "unknownVariable"}});
+    let r = set(&conn, "N04.FR.04", &[data(&unknown, "Delta", 1.0, severity())])?;
+    status_is(&r[0], "N04.FR.04", "UnknownVariable")
+}
+
+/// Memory state: a Delta on the EVSE's AvailabilityState (set now); its id with the
+/// threshold variable is Rejected and the monitor is still there.
+fn tc_n_39() -> Step {
+    let conn = booted(300)?;
+    let id = prepared(&conn, data(&evse_state(), "Delta", 1.0, severity()))?;
+    let (target, _, max) = threshold_target(&conn)?;
+    let mut d = data(&target, "UpperThreshold", max / 2.0, severity());
+    d["id"] = json!(id);
+    let r = set(&conn, "N04.FR.16", &[d])?;
+    status_is(&r[0], "N04.FR.16", "Rejected")?;
+    let entries = accepted_report(&conn, "N02.FR.01", &[], &[])?;
+    let kept = monitors_on(&entries, &evse_state()).iter().any(|(m, kind, _)| *m == id && kind == "Delta");
+    kit::check(kept, "N04.FR.16", format!("monitor {id} still the Delta on {}", name(&evse_state())), || format!("{:?}", monitors_on(&entries, &evse_state())))
+}
+
+/// Memory state: a Delta of severity 5 on the EVSE's AvailabilityState (the station's own, or
+/// set now); the same id with severity 4 replaces it.
+fn tc_n_40() -> Step {
+    let conn = booted(300)?;
+    let mut d = data(&evse_state(), "Delta", 1.0, 5);
+    let (_, own) = report(&conn, &["DeltaMonitoring"], &[evse_state()]).setup("the monitors read")?;
+    let id = match monitors_on(&own, &evse_state()).iter().find(|(_, _, severity)| *severity == 5) {
+        Some((id, _, _)) => *id,
+        None => prepared(&conn, d.clone())?,
+    };
+    d["id"] = json!(id);
+    d["severity"] = json!(4);
+    let r = set(&conn, "N04.FR.12", &[d])?;
+    status_is(&r[0], "N04.FR.12", "Accepted")?;
+    let entries = accepted_report(&conn, "N02.FR.01", &[], &[evse_state()])?;
+    let on = monitors_on(&entries, &evse_state());
+    kit::check(on.contains(&(id, "Delta".into(), 4)) && !on.contains(&(id, "Delta".into(), 5)), "N04.FR.12", format!("monitor {id} of severity 4 now, not 5"), || format!("{on:?}"))
+}
+
+fn tc_n_43() -> Step {
+    let conn = booted(300)?;
+    let (target, min, max) = threshold_target(&conn)?;
+    let elements = [data(&target, "UpperThreshold", max * 0.9, severity()), data(&evse_state(), "Delta", -1.0, severity()), data(&target, "LowerThreshold", min + (max - min) * 0.1, severity())];
+    let r = set(&conn, "N04.FR.01", &elements)?;
+    accepted(&r[0])?;
+    status_is(&r[1], "N04.FR.14", "Rejected")?;
+    accepted(&r[2]).map(drop)
+}
+
+fn tc_n_17() -> Step {
+    let conn = booted(300)?;
+    let verdict = (|| {
+        for severity in [10, -1] {
+            let r = kit::call(&conn, "N05.FR.02", "SetMonitoringLevel", json!({"severity": severity}), 10_000)?;
+            kit::check(r["status"] == "Rejected", "N05.FR.02", format!("SetMonitoringLevel {severity} Rejected (0-9)"), || r.to_string())?;
+        }
+        Ok(())
+    })();
+    // A station that took one is set back to report every severity.
+    let _ = kit::call(&conn, "", "SetMonitoringLevel", json!({"severity": 9}), 10_000);
+    verdict
+}
+
+/// Memory state: monitors on the station's and the EVSE's AvailabilityState (set now); both
+/// cleared (Accepted, a result per id), then none left on them.
+fn tc_n_18() -> Step {
+    let conn = booted(300)?;
+    let targets = [station_state(), evse_state()];
+    let ids: Vec<i64> = targets.iter().map(|t| prepared(&conn, data(t, "Delta", 1.0, severity()))).collect::<Step<_>>()?;
+    let r = kit::call(&conn, "N06.FR.01", "ClearVariableMonitoring", json!({"id": ids}), 10_000)?;
+    let results = r["clearMonitoringResult"].as_array().cloned().unwrap_or_default();
+    for id in &ids {
+        let result = results.iter().find(|x| x["id"] == *id);
+        kit::check(result.is_some(), "N06.FR.05", format!("a clearMonitoringResult for id {id}"), || r.to_string())?;
+        kit::check(result.is_some_and(|x| x["status"] == "Accepted"), "N06.FR.01", format!("monitor {id} cleared: Accepted"), || r.to_string())?;
+    }
+    let (_, entries) = report(&conn, &[], &targets)?;
+    let left: Vec<i64> = targets.iter().flat_map(|t| monitors_on(&entries, t)).map(|(m, _, _)| m).filter(|m| ids.contains(m)).collect();
+    kit::check(left.is_empty(), "N06.FR.01", "the cleared monitors no longer reported", || format!("still {left:?}"))
+}
+
+/// Preparation: every monitor id the station has; then one it does not.
+fn tc_n_19() -> Step {
+    let conn = booted(300)?;
+    let (_, all) = report(&conn, &[], &[]).setup("the monitors read")?;
+    let ids: Vec<i64> = all.iter().flat_map(|e| e["variableMonitoring"].as_array().cloned().unwrap_or_default()).filter_map(|m| m["id"].as_i64()).collect();
+    let absent = (123_456..).find(|i| !ids.contains(i)).unwrap_or(123_456);
+    let r = kit::call(&conn, "N06.FR.02", "ClearVariableMonitoring", json!({"id": [absent]}), 10_000)?;
+    let status = at(&r, "/clearMonitoringResult/0/status");
+    kit::check(status == "NotFound", "N06.FR.02", format!("NotFound for id {absent}, which no monitor has"), || r.to_string())
+}
+
+/// Preparation: the station's hard-wired monitors are what HardWiredOnly leaves (the base is
+/// set back to All); one of them cannot be cleared. A station without any does not meet part
+/// 6's prerequisite.
+fn tc_n_44() -> Step {
+    let conn = booted(300)?;
+    let hard = then_all(&conn, || {
+        base(&conn, "", "HardWiredOnly").setup("the hard-wired monitors found")?;
+        let (_, left) = report(&conn, &[], &[]).setup("the hard-wired monitors found")?;
+        Ok(left.iter().flat_map(|e| e["variableMonitoring"].as_array().cloned().unwrap_or_default()).find_map(|m| m["id"].as_i64()))
+    })?;
+    let Some(id) = hard else {
+        return Err(Verdict::Skip("the station has no hard-wired monitor (none left after SetMonitoringBase HardWiredOnly)".into()));
+    };
+    let r = kit::call(&conn, "N06.FR.03", "ClearVariableMonitoring", json!({"id": [id]}), 10_000)?;
+    let status = at(&r, "/clearMonitoringResult/0/status");
+    kit::check(status == "Rejected", "N06.FR.03", format!("Rejected for the hard-wired monitor {id}"), || r.to_string())
+}
