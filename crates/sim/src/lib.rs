@@ -221,6 +221,15 @@ pub enum Fault {
     /// Station (2.x): a Delta monitor of a negative value or a threshold outside the variable's
     /// range is set anyway (N04.FR.14 and .06 want it Rejected).
     AcceptAnyMonitor,
+    /// Station (2.x): monitors report whatever their severity and the monitoring level
+    /// (N05.FR.03 wants only those at or below the level).
+    IgnoreMonitoringLevel,
+    /// Station (2.x): a threshold monitor never says when the value is back within it
+    /// (N07.FR.02 wants an event with cleared true).
+    NoThresholdClear,
+    /// Station (2.x): a threshold monitor removed while exceeded says it cleared (N07.FR.12
+    /// forbids it).
+    ClearRemovedThreshold,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -298,6 +307,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("forget-display-messages", Fault::ForgetDisplayMessages),
     ("ignore-report-criteria", Fault::IgnoreReportCriteria),
     ("accept-any-monitor", Fault::AcceptAnyMonitor),
+    ("ignore-monitoring-level", Fault::IgnoreMonitoringLevel),
+    ("no-threshold-clear", Fault::NoThresholdClear),
+    ("clear-removed-threshold", Fault::ClearRemovedThreshold),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

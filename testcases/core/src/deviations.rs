@@ -10,5 +10,6 @@ pub(crate) const DEVIATIONS: &[(&str, &[&str])] = &[
     ("TC_B_39_CS", &["step 1: the variable set is one the station has read-only (the DUT description's read-only-variable, ChargingStation.AvailabilityState by default), because part 6's OCPPCommCtrlr.MessageTimeout[Default] is writable in many stations (the reference station's too) and B05.FR.09 is about a read-only one"]),
     ("TC_C_39_CSMS", &["step 3: eventType Updated, because part 6 sends Updated when the transaction started already, as it did at the cable (EVConnectedPreSession)"]),
     ("TC_B_55_CS", &["step 1: the instance GetReport is sent in componentVariable[0].variable.instance, because part 6's componentVariable.instance is no field of GetReportRequest and its tool validation expects the ItemsPerMessage variable of that instance"]),
+    ("TC_N_51_CS", &["step 2: the monitor is set again as an UpperThreshold, because part 6's request names both UpperThreshold and LowerThreshold and its tool validation expects UpperThreshold in the result"]),
     ("TC_C_29_CS", &["step 2: the CSMS answers Blocked, because part 6's Restricted is no AuthorizationStatusEnumType value and Blocked is the status the local list holds"]),
 ];

@@ -1274,6 +1274,13 @@ impl Station {
         self.panel.set_contactor(e.id, flowing || welded);
         self.refresh_spare_status(i);
         let status = if self.v16 { v16::status_of(&self.evses[i]) } else { v2x::status_of(&self.evses[i]) };
+        if !self.v16 {
+            // The variables monitors watch: the EVSE's AvailabilityState, the station's power.
+            let evse = serde_json::json!({"name": "EVSE", "evse": {"id": self.evses[i].id}});
+            v2x::monitoring::observed(self, &evse, "AvailabilityState", status);
+            let power = format!("{:.1}", self.panel.power_w());
+            v2x::monitoring::observed(self, &serde_json::json!({"name": "ChargingStation"}), "Power", &power);
+        }
         if self.evses[i].reported != Some(status) && self.may_talk() {
             self.evses[i].reported = Some(status);
             let m = self.status_message(i, 1, status);
@@ -1359,6 +1366,9 @@ impl Station {
         v2x::log_retry_tick(self, now);
         reservation::tick(self, now);
         own_certificate::tick(self, now);
+        if !self.v16 {
+            v2x::monitoring::tick(self, now);
+        }
         if self.v16 {
             v16::security::tick(self, now);
         } else {
@@ -1370,7 +1380,7 @@ impl Station {
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
         let metering = if self.v16 { None } else { v2x::metering::next(self) };
-        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).chain(self.csr_resend.as_ref().map(|r| r.due)).min();
+        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).chain(self.csr_resend.as_ref().map(|r| r.due)).chain(v2x::monitoring::next(self)).min();
         self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 

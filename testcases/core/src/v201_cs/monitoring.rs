@@ -10,10 +10,10 @@
 //! the monitoring base or level sets it back (All, 9) whatever its verdict.
 use serde_json::{Value, json};
 
-use super::booted;
+use super::{booted, station_value};
 use crate::{
     Case,
-    kit::{self, Connection, Setup, Step, Verdict, at, config},
+    kit::{self, Connection, PilotState, Setup, Step, Verdict, at, clock, config},
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -47,6 +47,17 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_N_18_CS", "ClearVariableMonitoring of two monitors: both Accepted, then none reported", &["N06.FR.01", "N06.FR.05"], tc_n_18),
         case("TC_N_19_CS", "ClearVariableMonitoring of an id no monitor has: NotFound", &["N06.FR.02"], tc_n_19),
         case("TC_N_44_CS", "ClearVariableMonitoring of a hard-wired monitor: Rejected", &["N06.FR.03"], tc_n_44),
+        case("TC_N_16_CS", "After SetMonitoringLevel 7 a monitor of severity 8 reports nothing", &["N05.FR.01", "N05.FR.03"], tc_n_16).needs(&["plug"]),
+        case("TC_N_56_CS", "A Delta monitor on the EVSE's AvailabilityState reports the cable coming in", &["N07.FR.06", "N07.FR.07", "N07.FR.18", "N07.FR.19"], tc_n_56).needs(&["plug"]),
+        case("TC_N_45_CS", "A Delta monitor on the station's power reports the EV starting to draw", &["N07.FR.06", "N07.FR.07", "N07.FR.18", "N07.FR.19"], tc_n_45).needs(&CHARGING),
+        case("TC_N_20_CS", "Threshold monitors on the station's power: exceeded, cleared and fallen below as the EV draws and stops", &["N07.FR.02", "N07.FR.06", "N07.FR.07", "N07.FR.16", "N07.FR.17"], tc_n_20)
+            .needs(&CHARGING)
+            .timeout_ms(60_000),
+        case("TC_N_51_CS", "An UpperThreshold set again below the value it watches reports it at once", &["N07.FR.11"], tc_n_51).needs(&CHARGING),
+        case("TC_N_52_CS", "A threshold monitor removed while exceeded reports no clearing", &["N07.FR.12", "N06.FR.01"], tc_n_52).needs(&CHARGING),
+        case("TC_N_53_CS", "A threshold monitor is still there after a reboot", &["N07.FR.13"], tc_n_53).timeout_ms(90_000),
+        case("TC_N_41_CS", "A preconfigured monitor changed by the CSMS is back as it was after SetMonitoringBase FactoryDefault", &["N03.FR.04", "N04.FR.12", "N04.FR.15"], tc_n_41),
+        case("TC_N_24_CS", "A Periodic monitor reports its variable every interval", &["N07.FR.20", "N08.FR.01", "N08.FR.05", "N08.FR.06"], tc_n_24).timeout_ms(60_000),
     ]
 }
 
@@ -450,4 +461,230 @@ fn tc_n_44() -> Step {
     let r = kit::call(&conn, "N06.FR.03", "ClearVariableMonitoring", json!({"id": [id]}), 10_000)?;
     let status = at(&r, "/clearMonitoringResult/0/status");
     kit::check(status == "Rejected", "N06.FR.03", format!("Rejected for the hard-wired monitor {id}"), || r.to_string())
+}
+
+/// What charging the EV takes at the bench.
+const CHARGING: [&str; 3] = ["plug", "token-reader", "pilot"];
+
+/// The EV charging: cable in, the driver's token, the EV drawing (pilot C). The station's
+/// transaction messages are answered by the harness.
+fn start_charging() -> Step {
+    kit::plug_in(kit::evse_id())?;
+    kit::present_token(&kit::valid_token())?;
+    kit::pilot(kit::evse_id(), PilotState::C)
+}
+
+/// How long an event may take after what causes it: the lab's response time.
+fn within() -> u32 {
+    kit::config::lab_timing().response_ms.max(5_000)
+}
+
+/// The eventData of monitor `id` that `wanted` accepts, from the NotifyEvents to come (each
+/// answered; others passed over). `req`, `expected` describe it.
+fn event_of(conn: &Connection, req: &str, id: i64, expected: &str, wanted: impl Fn(&Value) -> bool) -> Step<Value> {
+    let ours = |n: &Value| n["eventData"].as_array().into_iter().flatten().find(|d| d["variableMonitoringId"] == id && wanted(d)).cloned();
+    let describe = |n: &Value| n["eventData"].as_array().into_iter().flatten().map(|d| format!("monitor {} {} {}", d["variableMonitoringId"], d["trigger"], d["actualValue"])).collect::<Vec<_>>().join("; ");
+    let n = kit::expect_until(conn, req, "NotifyEvent", within(), json!({}), expected, |n| ours(n).is_some(), describe)?;
+    let d = ours(&n).unwrap_or_default();
+    // N07.FR.06: what caused it; N07.FR.07: the first part numbered 0.
+    kit::check(d["component"].is_object() && d["variable"].is_object(), "N07.FR.06", "the event's component, variable and variableMonitoringId", || d.to_string())?;
+    kit::check(n["seqNo"] == 0, "N07.FR.07", "seqNo 0 in the event's first NotifyEvent", || format!("seqNo {}", n["seqNo"]))?;
+    Ok(d)
+}
+
+/// The threshold variable's actual value in an event, as a number.
+fn value_of(d: &Value) -> f64 {
+    d["actualValue"].as_str().and_then(|v| v.trim().parse().ok()).unwrap_or(f64::NAN)
+}
+
+fn power() -> Value {
+    json!({"component": {"name": "ChargingStation"}, "variable": {"name": "Power"}})
+}
+
+/// The threshold of `threshold_target` the charging EV exceeds (part 6's "<Configured
+/// threshold monitor value>"): DUT parameter `threshold-monitor-value`, 1000 (W) by default.
+fn threshold() -> f64 {
+    config::parameter("threshold-monitor-value").and_then(|v| v.trim().parse().ok()).unwrap_or(1_000.0)
+}
+
+/// Memory state: a Delta of severity 8 on the EVSE's AvailabilityState (set now). Level 7;
+/// the cable comes in: events of other monitors may come, none of that one (N05.FR.03). The
+/// level is set back to 9 whatever the verdict.
+fn tc_n_16() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let id = prepared(&conn, data(&evse_state(), "Delta", 1.0, 8))?;
+    let verdict = (|| {
+        let r = kit::call(&conn, "N05.FR.01", "SetMonitoringLevel", json!({"severity": 7}), 10_000)?;
+        kit::check(r["status"] == "Accepted", "N05.FR.01", "SetMonitoringLevel 7 Accepted", || r.to_string())?;
+        kit::plug_in(kit::evse_id())?;
+        let reports = |n: &Value| n["eventData"].as_array().into_iter().flatten().any(|d| d["variableMonitoringId"] == id);
+        kit::expect_none(&conn, "N05.FR.03", "NotifyEvent", within(), json!({}), &format!("no event of monitor {id} (severity 8) at level 7"), reports)
+    })();
+    let _ = kit::call(&conn, "", "SetMonitoringLevel", json!({"severity": 9}), 10_000);
+    verdict
+}
+
+/// Memory state: a Delta (value 1.0) on the EVSE's AvailabilityState; the cable in changes it.
+fn tc_n_56() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let id = prepared(&conn, data(&evse_state(), "Delta", 1.0, severity()))?;
+    kit::plug_in(kit::evse_id())?;
+    let d = event_of(&conn, "N07.FR.19", id, &format!("a Delta event of monitor {id} as the EVSE's AvailabilityState changes"), |d| d["trigger"] == "Delta")?;
+    kit::check(d["actualValue"] != "Available", "N07.FR.19", "the new AvailabilityState (not Available) in the event", || d["actualValue"].to_string())
+}
+
+/// Memory state: a Delta of the configured threshold value on the station's power; the EV
+/// starting to draw changes it by more.
+fn tc_n_45() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let id = prepared(&conn, data(&power(), "Delta", threshold(), severity()))?;
+    start_charging()?;
+    let d = event_of(&conn, "N07.FR.18", id, &format!("a Delta event of monitor {id} as the power rises by more than {}", threshold()), |d| d["trigger"] == "Delta")?;
+    kit::check(value_of(&d) > threshold(), "N07.FR.18", format!("the power in the event above {}", threshold()), || d["actualValue"].to_string())
+}
+
+/// Monitoring base All (memory state); an UpperThreshold on the power: exceeded as the EV
+/// draws (N07.FR.16); a LowerThreshold at the same value; the EV stops (pilot B): the lower
+/// one falls below (N07.FR.17) and the upper one clears (N07.FR.02).
+fn tc_n_20() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    then_all(&conn, || Ok(())).setup("monitoring base All")?;
+    let t = threshold();
+    let upper = prepared(&conn, data(&power(), "UpperThreshold", t, severity()))?;
+    start_charging()?;
+    let d = event_of(&conn, "N07.FR.16", upper, &format!("an Alerting event of monitor {upper}: the power above {t}"), |d| d["trigger"] == "Alerting" && d["cleared"] != true)?;
+    kit::check(value_of(&d) > t, "N07.FR.16", format!("the power in the event above {t}"), || d["actualValue"].to_string())?;
+    let r = set(&conn, "N04.FR.08", &[data(&power(), "LowerThreshold", t, severity())])?;
+    let lower = accepted(&r[0])?;
+    kit::pilot(kit::evse_id(), PilotState::B)?;
+    let mut left = vec![(lower, "N07.FR.17"), (upper, "N07.FR.02")];
+    let deadline = clock::now_ms() + u64::from(within());
+    while !left.is_empty() && clock::now_ms() < deadline {
+        let Ok(call) = kit::expect(&conn, "N07.FR.17", "NotifyEvent", 1_000) else { continue };
+        kit::reply(&conn, "N07.FR.17", &call, "NotifyEvent", json!({}))?;
+        for d in call.payload["eventData"].as_array().into_iter().flatten() {
+            let is = |id: i64| d["variableMonitoringId"] == id;
+            if is(lower) && d["trigger"] == "Alerting" && d["cleared"] != true {
+                kit::check(value_of(d) < t, "N07.FR.17", format!("the power in the event below {t}"), || d["actualValue"].to_string())?;
+                left.retain(|(id, _)| *id != lower);
+            } else if is(upper) && d["cleared"] == true {
+                left.retain(|(id, _)| *id != upper);
+            }
+        }
+    }
+    match left.first() {
+        None => Ok(()),
+        Some((id, req)) if *id == lower => Err(kit::fail(req, format!("an Alerting event of monitor {lower}: the power below {t}"), "none")),
+        Some((_, req)) => Err(kit::fail(req, format!("an event of monitor {upper} with cleared true: the power back within {t}"), "none")),
+    }
+}
+
+/// Memory state: an UpperThreshold the charging EV stays under (the variable's maxLimit);
+/// set again by its id at 0, the power now exceeds it: an event at once (N07.FR.11).
+fn tc_n_51() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let (target, _, max) = threshold_target(&conn)?;
+    let id = prepared(&conn, data(&target, "UpperThreshold", max, severity()))?;
+    start_charging()?;
+    clock::sleep_ms(2_000);
+    let mut d = data(&target, "UpperThreshold", 0.0, severity());
+    d["id"] = json!(id);
+    let r = set(&conn, "N04.FR.12", &[d])?;
+    status_is(&r[0], "N04.FR.12", "Accepted")?;
+    let e = event_of(&conn, "N07.FR.11", id, &format!("an Alerting event of monitor {id}, set again below the value"), |d| d["trigger"] == "Alerting" && d["cleared"] != true)?;
+    kit::check(value_of(&e) > 0.0, "N07.FR.11", "the value in the event above the new threshold 0", || e["actualValue"].to_string())
+}
+
+/// Memory state: an UpperThreshold exceeded (at 0, the EV drawing); cleared, it is no more
+/// reported, and when the power falls back no event says it cleared (N07.FR.12).
+fn tc_n_52() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let id = prepared(&conn, data(&power(), "UpperThreshold", 0.0, severity()))?;
+    start_charging()?;
+    event_of(&conn, "N07.FR.16", id, &format!("an Alerting event of monitor {id}"), |d| d["trigger"] == "Alerting").setup("memory state: the threshold exceeded")?;
+    let r = kit::call(&conn, "N06.FR.01", "ClearVariableMonitoring", json!({"id": [id]}), 10_000)?;
+    kit::check(at(&r, "/clearMonitoringResult/0/status") == "Accepted", "N06.FR.01", format!("monitor {id} cleared: Accepted"), || r.to_string())?;
+    let (status, entries) = report(&conn, &["ThresholdMonitoring"], &[power()])?;
+    let still = monitors_on(&entries, &power()).iter().any(|(m, _, _)| *m == id);
+    kit::check(!still, "N06.FR.01", format!("monitor {id} no more reported"), || format!("status {status}, {:?}", monitors_on(&entries, &power())))?;
+    kit::pilot(kit::evse_id(), PilotState::B)?;
+    let clears = |n: &Value| n["eventData"].as_array().into_iter().flatten().any(|d| d["variableMonitoringId"] == id && d["cleared"] == true);
+    kit::expect_none(&conn, "N07.FR.12", "NotifyEvent", within(), json!({}), &format!("no event clearing the removed monitor {id}"), clears)
+}
+
+/// Memory state: an UpperThreshold on the power (set now); after a reboot the report of
+/// threshold monitors still holds it.
+fn tc_n_53() -> Step {
+    let conn = booted(300)?;
+    let id = prepared(&conn, data(&power(), "UpperThreshold", threshold(), severity()))?;
+    let (conn, _) = kit::reboot_station(&[])?;
+    let entries = accepted_report(&conn, "N07.FR.13", &["ThresholdMonitoring"], &[])?;
+    let kept = monitors_on(&entries, &power()).iter().any(|(m, kind, _)| *m == id && kind == "UpperThreshold");
+    kit::check(kept, "N07.FR.13", format!("monitor {id}, the UpperThreshold on the power, after the reboot"), || format!("{:?}", monitors_on(&entries, &power())))
+}
+
+/// Part 6's "<Configured ClockAligned MeterValues Interval>": the DUT parameter
+/// `periodic-monitor-s`, else the station's AlignedDataCtrlr.Interval if at most 30 s, else
+/// 5 s (the case waits for two periods).
+fn period(conn: &Connection) -> Step<u64> {
+    if let Some(s) = config::parameter("periodic-monitor-s").and_then(|v| v.trim().parse().ok()) {
+        return Ok(s);
+    }
+    let aligned = station_value(conn, "AlignedDataCtrlr", "Interval")?.and_then(|v| v.parse::<u64>().ok());
+    Ok(aligned.filter(|s| (1..=30).contains(s)).unwrap_or(5))
+}
+
+/// A Periodic monitor on the EVSE's AvailabilityState: two events with trigger Periodic
+/// (N08.FR.05), the second a period after the first (N08.FR.06).
+fn tc_n_24() -> Step {
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let every = period(&conn)?;
+    let r = set(&conn, "N04.FR.08", &[data(&evse_state(), "Periodic", every as f64, severity())])?;
+    let id = accepted(&r[0])?;
+    let slack = u64::from(within());
+    let mut times = vec![];
+    for k in 0..2 {
+        let expected = format!("event {} of Periodic monitor {id} (every {every} s)", k + 1);
+        let n = kit::expect_until(&conn, "N08.FR.06", "NotifyEvent", (every * 1_000 + slack) as u32, json!({}), &expected, |n| {
+            n["eventData"].as_array().into_iter().flatten().any(|d| d["variableMonitoringId"] == id)
+        }, |n| n.to_string())?;
+        let d = n["eventData"].as_array().into_iter().flatten().find(|d| d["variableMonitoringId"] == id).cloned().unwrap_or_default();
+        kit::check(d["trigger"] == "Periodic", "N08.FR.05", "trigger Periodic", || d["trigger"].to_string())?;
+        times.push(clock::now_ms());
+    }
+    let gap = times[1] - times[0];
+    kit::check(gap + 1_000 >= every * 1_000, "N08.FR.06", format!("the second event {every} s after the first"), || format!("{gap} ms after"))
+}
+
+/// Memory state: a preconfigured Delta on the EVSE's AvailabilityState — what FactoryDefault
+/// leaves there (the base is set back to All after). Set again by its id one severity lower
+/// (N04.FR.12), it is reported so; after FactoryDefault it is back at its own severity
+/// (N03.FR.04).
+fn tc_n_41() -> Step {
+    let conn = booted(300)?;
+    then_all(&conn, || {
+        base(&conn, "", "FactoryDefault").setup("the preconfigured monitors found")?;
+        let (_, own) = report(&conn, &["DeltaMonitoring"], &[evse_state()]).setup("the preconfigured monitors found")?;
+        let Some((id, _, level)) = monitors_on(&own, &evse_state()).into_iter().find(|(_, _, s)| *s < 9) else {
+            return Err(Verdict::Skip(format!("the station has no preconfigured Delta on {} (none after SetMonitoringBase FactoryDefault)", name(&evse_state()))));
+        };
+        let mut d = data(&evse_state(), "Delta", 1.0, level + 1);
+        d["id"] = json!(id);
+        let r = set(&conn, "N04.FR.12", &[d])?;
+        status_is(&r[0], "N04.FR.12", "Accepted")?;
+        let changed = accepted_report(&conn, "N02.FR.01", &["DeltaMonitoring"], &[evse_state()])?;
+        let on = monitors_on(&changed, &evse_state());
+        kit::check(on.contains(&(id, "Delta".into(), level + 1)), "N04.FR.12", format!("monitor {id} of severity {} now", level + 1), || format!("{on:?}"))?;
+        base(&conn, "N03.FR.04", "FactoryDefault")?;
+        let back = accepted_report(&conn, "N03.FR.04", &["DeltaMonitoring"], &[evse_state()])?;
+        let on = monitors_on(&back, &evse_state());
+        kit::check(on.contains(&(id, "Delta".into(), level)), "N03.FR.04", format!("monitor {id} back at its own severity {level}"), || format!("{on:?}"))
+    })
 }

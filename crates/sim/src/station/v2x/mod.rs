@@ -867,8 +867,9 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
             return "Rejected";
         }
         if !st.cfg.faults.has(&Fault::KeepOldPassword) {
-            st.cfg.security.basic = Some((st.cfg.station_id.clone(), value));
+            st.cfg.security.basic = Some((st.cfg.station_id.clone(), value.clone()));
         }
+        monitoring::observed(st, &json!({"name": "SecurityCtrlr"}), "BasicAuthPassword", &value);
         return "Accepted";
     }
     if k == "OCPPCommCtrlr.NetworkConfigurationPriority" {

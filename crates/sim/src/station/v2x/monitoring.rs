@@ -3,7 +3,11 @@
 //! Delta on the station's and each EVSE's AvailabilityState) and custom ones the CSMS sets
 //! — set, replaced and refused as part 2 says, reported in NotifyMonitoringReport, cleared
 //! (never a hard-wired one), reset by SetMonitoringBase, kept across reboots (N07.FR.13).
+//! A monitor whose variable changes as its type says sends a NotifyEvent (N07, N08): the
+//! AvailabilityStates follow the connectors, ChargingStation.Power the EVs, BasicAuthPassword
+//! its writes (reported empty, N07.FR.10), and Periodic ones their interval.
 use serde_json::{Value, json};
+use tokio::time::{Duration, Instant};
 
 use super::super::{Out, Station};
 use super::device_model;
@@ -27,6 +31,12 @@ pub(in crate::station) struct Monitor {
     pub(in crate::station) severity: i64,
     pub(in crate::station) transaction: bool,
     pub(in crate::station) origin: Origin,
+    /// The value when the monitor was set or last triggered (Delta), and whether a
+    /// threshold is exceeded now.
+    last: Option<String>,
+    tripped: bool,
+    /// When a Periodic monitor is due.
+    due: Option<Instant>,
 }
 
 /// How many monitors one NotifyMonitoringReport carries.
@@ -35,7 +45,7 @@ const PER_REPORT: usize = 4;
 const FIRST_CUSTOM: i64 = 100;
 
 fn delta(id: i64, component: Value, severity: i64, origin: Origin) -> Monitor {
-    Monitor { id, component, variable: json!({"name": "AvailabilityState"}), kind: "Delta".into(), value: 1.0, severity, transaction: false, origin }
+    Monitor { id, component, variable: json!({"name": "AvailabilityState"}), kind: "Delta".into(), value: 1.0, severity, transaction: false, origin, last: None, tripped: false, due: None }
 }
 
 /// The factory's monitors: hard-wired and preconfigured.
@@ -74,8 +84,13 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> Option<Value
     })
 }
 
-/// The device model's entry for `component`/`variable`, if the station has it.
+/// The device model's entry for `component`/`variable`, if the station has it; the write-only
+/// BasicAuthPassword, which no report shows, where security profile 1 or 2 uses it.
 fn entry(st: &Station, component: &Value, variable: &Value) -> Option<Value> {
+    let password = component["name"] == "SecurityCtrlr" && variable["name"] == "BasicAuthPassword" && st.cfg.security.profile <= 2;
+    if password {
+        return Some(json!({"component": component, "variable": variable, "variableCharacteristics": {"dataType": "passwordString", "supportsMonitoring": true}, "variableAttribute": [{"value": "", "mutability": "WriteOnly"}]}));
+    }
     device_model::report(st).into_iter().find(|d| same(&d["component"], component) && same(&d["variable"], variable))
 }
 
@@ -146,9 +161,17 @@ fn set(st: &mut Station, d: &Value) -> Value {
         }
     };
     let transaction = d["transaction"].as_bool().unwrap_or(false);
-    st.monitors.retain(|m| m.id != id);
+    let old = st.monitors.iter().position(|m| m.id == id).map(|k| st.monitors.remove(k));
+    let now = found["variableAttribute"][0]["value"].as_str().map(str::to_string);
+    let due = (kind == "Periodic" || kind == "PeriodicClockAligned").then(|| Instant::now() + Duration::from_secs_f64(value.max(1.0)));
     // N04.FR.15: a replaced preconfigured monitor is custom from now on.
-    st.monitors.push(Monitor { id, component: component.clone(), variable: variable.clone(), kind, value, severity, transaction, origin: Origin::Custom });
+    let mut m = Monitor { id, component: component.clone(), variable: variable.clone(), kind, value, severity, transaction, origin: Origin::Custom, last: now.clone(), tripped: false, due };
+    // N07.FR.11: a changed threshold checks the value at once, against the old state.
+    m.tripped = old.is_some_and(|o| o.tripped && o.kind == m.kind);
+    st.monitors.push(m);
+    if let Some(v) = now {
+        observed(st, component, &variable["name"].as_str().unwrap_or_default().to_string(), &v);
+    }
     answer("Accepted", None, Some(id))
 }
 
@@ -158,7 +181,11 @@ fn clear(st: &mut Station, id: i64) -> &'static str {
         None => "NotFound",
         Some(Origin::HardWired) => "Rejected",
         Some(_) => {
-            st.monitors.retain(|m| m.id != id);
+            let gone = st.monitors.iter().position(|m| m.id == id).map(|k| st.monitors.remove(k));
+            if let Some(m) = gone.filter(|m| m.tripped && st.cfg.faults.has(&Fault::ClearRemovedThreshold)) {
+                let actual = m.last.clone().unwrap_or_default();
+                event(st, &m, "Alerting", &actual, true);
+            }
             "Accepted"
         }
     }
@@ -243,4 +270,96 @@ fn report(st: &mut Station, p: &Value) -> &'static str {
         st.enqueue(Out::call("NotifyMonitoringReport", msg));
     }
     "Accepted"
+}
+
+/// The severity up to which monitors report (SetMonitoringLevel, N05.FR.03).
+fn level(st: &Station) -> i64 {
+    if st.cfg.faults.has(&Fault::IgnoreMonitoringLevel) {
+        return 9;
+    }
+    st.settings.get("MonitoringCtrlr.ActiveMonitoringLevel").and_then(|(v, _)| v.parse().ok()).unwrap_or(9)
+}
+
+fn origin_name(o: Origin) -> &'static str {
+    match o {
+        Origin::HardWired => "HardWiredMonitor",
+        Origin::Preconfigured => "PreconfiguredMonitor",
+        Origin::Custom => "CustomMonitor",
+    }
+}
+
+/// `component`'s `variable` has the value `actual` now: every monitor on it that this
+/// triggers sends its event (N07.FR.16-.19; a threshold back within bounds: cleared, N07.FR.02),
+/// unless its severity is above the monitoring level (N07.FR.15).
+pub(in crate::station) fn observed(st: &mut Station, component: &Value, variable: &str, actual: &str) {
+    let level = level(st);
+    let mut events = vec![];
+    for m in st.monitors.iter_mut().filter(|m| same(&m.component, component) && m.variable["name"] == variable) {
+        let number = actual.parse::<f64>().ok();
+        let (fire, cleared) = match m.kind.as_str() {
+            // A factory monitor's first look at its variable: nothing to compare with yet.
+            "Delta" if m.last.is_none() => {
+                m.last = Some(actual.to_string());
+                (false, false)
+            }
+            "Delta" => {
+                let last = m.last.clone();
+                let changed = match (number, last.as_deref().and_then(|l| l.parse::<f64>().ok())) {
+                    (Some(now), Some(before)) => (now - before).abs() > m.value,
+                    _ => last.as_deref() != Some(actual),
+                };
+                (changed, false)
+            }
+            "UpperThreshold" | "LowerThreshold" => {
+                let Some(now) = number else { continue };
+                let beyond = if m.kind == "UpperThreshold" { now > m.value } else { now < m.value };
+                let was = std::mem::replace(&mut m.tripped, beyond);
+                (beyond != was, was && !beyond)
+            }
+            _ => (false, false),
+        };
+        if m.kind == "Delta" && fire {
+            m.last = Some(actual.to_string());
+        }
+        let silenced = cleared && st.cfg.faults.has(&Fault::NoThresholdClear);
+        if fire && m.severity <= level && !silenced {
+            events.push((m.clone(), cleared));
+        }
+    }
+    for (m, cleared) in events {
+        let shown = if m.variable["name"] == "BasicAuthPassword" { "" } else { actual };
+        let trigger = if m.kind == "Delta" { "Delta" } else { "Alerting" };
+        event(st, &m, trigger, shown, cleared);
+    }
+}
+
+/// A NotifyEvent for `m` (N07.FR.06/07, N08.FR.04/05).
+fn event(st: &mut Station, m: &Monitor, trigger: &str, actual: &str, cleared: bool) {
+    st.event_id += 1;
+    let now = ocpp_core::defaults::now_rfc3339();
+    let mut data = json!({"eventId": st.event_id, "timestamp": now, "trigger": trigger, "actualValue": actual, "component": m.component, "variable": m.variable,
+                          "variableMonitoringId": m.id, "eventNotificationType": origin_name(m.origin)});
+    if cleared {
+        data["cleared"] = json!(true);
+    }
+    st.enqueue(Out::call("NotifyEvent", json!({"generatedAt": now, "seqNo": 0, "tbc": false, "eventData": [data]})));
+}
+
+/// Periodic monitors that are due report their variable's value (N08.FR.06, .05).
+pub(in crate::station) fn tick(st: &mut Station, now: Instant) {
+    let due: Vec<Monitor> = st.monitors.iter().filter(|m| m.due.is_some_and(|d| d <= now)).cloned().collect();
+    for m in due {
+        if let Some(k) = st.monitors.iter().position(|x| x.id == m.id) {
+            st.monitors[k].due = Some(now + Duration::from_secs_f64(m.value.max(1.0)));
+        }
+        if m.severity <= level(st) {
+            let actual = entry(st, &m.component, &m.variable).and_then(|e| e["variableAttribute"][0]["value"].as_str().map(str::to_string)).unwrap_or_default();
+            event(st, &m, "Periodic", &actual, false);
+        }
+    }
+}
+
+/// When the next Periodic monitor is due.
+pub(in crate::station) fn next(st: &Station) -> Option<Instant> {
+    st.monitors.iter().filter_map(|m| m.due).min()
 }
