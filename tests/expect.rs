@@ -929,7 +929,7 @@ fn check_readme_numbers() -> Result<(), Failed> {
 /// the catalogue covered when they were set; raise them as cases are added.
 fn check_part5_coverage() -> Result<(), Failed> {
     let c = ocpp_harness::coverage::of(&world().suite.cases);
-    let floors = [("Core", "charging station", 104, 30), ("Core", "CSMS", 104, 10), ("Local Authorization List Management", "charging station", 21, 1), ("Local Authorization List Management", "CSMS", 8, 1), ("Advanced Security", "charging station", 5, 2), ("Advanced Security", "CSMS", 4, 0), ("Smart Charging", "charging station", 33, 3), ("Smart Charging", "CSMS", 21, 1), ("Reservation", "charging station", 12, 10), ("Reservation", "CSMS", 6, 3), ("Advanced User Interface", "charging station", 12, 4), ("Advanced User Interface", "CSMS", 10, 0), ("Advanced Device Management", "charging station", 35, 1), ("Advanced Device Management", "CSMS", 17, 0)];
+    let floors = [("Core", "charging station", 104, 30), ("Core", "CSMS", 104, 10), ("Local Authorization List Management", "charging station", 21, 1), ("Local Authorization List Management", "CSMS", 8, 1), ("Advanced Security", "charging station", 5, 2), ("Advanced Security", "CSMS", 4, 0), ("Smart Charging", "charging station", 33, 3), ("Smart Charging", "CSMS", 21, 1), ("Reservation", "charging station", 12, 10), ("Reservation", "CSMS", 6, 3), ("Advanced User Interface", "charging station", 12, 4), ("Advanced User Interface", "CSMS", 10, 0), ("Advanced Device Management", "charging station", 35, 1), ("Advanced Device Management", "CSMS", 18, 0)];
     let mut low = vec![];
     for (profile, dut, m, cond) in floors {
         let t = c.tallies.iter().find(|t| t.profile == profile && t.dut == dut).ok_or(format!("no tally for {profile} / {dut}"))?;

@@ -168,6 +168,9 @@ pub struct StationRecord {
     /// The token of a customer the station agreed to clear who is on its list: the list is
     /// updated once the station reports what it cleared.
     clearing: Option<Value>,
+    /// 2.x: monitor ids an operator asked to clear, until the station said how many one
+    /// ClearVariableMonitoring may hold (N06.FR.04).
+    monitors_to_clear: Vec<Value>,
 }
 
 /// The live connection to a station.
@@ -217,7 +220,20 @@ impl CsmsHandle {
             tracing::info!(target: "sim", "CSMS: {action} for {station_id} taken and dropped (fault ignore-operator)");
             return Ok(());
         }
+        let split = !self.cfg.faults.has(&Fault::OneClearRequest);
+        if split && action == "ClearVariableMonitoring" && payload["id"].as_array().is_some_and(|ids| ids.len() > 1) {
+            return self.clear_monitors(station_id, payload);
+        }
         self.send_own_call(station_id, action, payload)
+    }
+
+    /// N06.FR.04: ask how many ids one ClearVariableMonitoring may hold, then clear in parts
+    /// of that size (`answered` sends them).
+    fn clear_monitors(&self, station_id: &str, payload: Value) -> Result<(), String> {
+        let ids = payload["id"].as_array().cloned().unwrap_or_default();
+        self.shared.lock().unwrap().records.entry(station_id.to_string()).or_default().monitors_to_clear = ids;
+        let item = json!({"component": {"name": "MonitoringCtrlr"}, "variable": {"name": "ItemsPerMessage", "instance": "ClearVariableMonitoring"}});
+        self.send_own_call(station_id, "GetVariables", json!({"getVariableData": [item]}))
     }
 
     /// Like `send_call`, waiting up to `within` for the station to be connected: a harness
@@ -287,6 +303,17 @@ impl CsmsHandle {
         }
         if result.is_some_and(|r| r["status"] == "Accepted") {
             local_list::accepted(sh.records.entry(station_id.to_string()).or_default(), &action, &payload);
+        }
+        if action == "GetVariables" {
+            let ids = std::mem::take(&mut sh.records.entry(station_id.to_string()).or_default().monitors_to_clear);
+            if !ids.is_empty() {
+                let per = result.and_then(|r| r["getVariableResult"][0]["attributeValue"].as_str()).and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(ids.len());
+                drop(sh);
+                for part in ids.chunks(per) {
+                    let _ = self.send_own_call(station_id, "ClearVariableMonitoring", json!({"id": part}));
+                }
+                return;
+            }
         }
     }
 

@@ -230,6 +230,9 @@ pub enum Fault {
     /// Station (2.x): a threshold monitor removed while exceeded says it cleared (N07.FR.12
     /// forbids it).
     ClearRemovedThreshold,
+    /// CSMS: monitors an operator clears go in one ClearVariableMonitoring, whatever the
+    /// station's ItemsPerMessage (N06.FR.04 forbids more ids than it).
+    OneClearRequest,
     /// Attacks on the other side's OCPP-J stack (see [`Hostile`]).
     Hostile(Hostile),
 }
@@ -310,6 +313,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-monitoring-level", Fault::IgnoreMonitoringLevel),
     ("no-threshold-clear", Fault::NoThresholdClear),
     ("clear-removed-threshold", Fault::ClearRemovedThreshold),
+    ("one-clear-request", Fault::OneClearRequest),
 ];
 
 /// What a hostile DUT does once it is registered (station) or connected (CSMS).

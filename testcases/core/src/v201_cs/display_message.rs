@@ -168,7 +168,7 @@ fn tc_o_13() -> Step {
 /// How long after it is set a message of TC_O_14_CS ends, in s (part 6: 60; a lab may
 /// shorten it with DUT parameter `display-message-end-s`).
 fn end_after() -> i64 {
-    config::parameter("display-message-end-s").and_then(|v| v.trim().parse().ok()).filter(|s| *s > 0).unwrap_or(20)
+    config::parameter("display-message-end-s").and_then(|v| v.trim().parse().ok()).filter(|s| *s > 0).unwrap_or(10)
 }
 
 /// Reported with its end while it lasts; once the end has passed, asked for by its id, the

@@ -33,6 +33,7 @@ pub(super) fn cases() -> Vec<Case> {
         case("TC_N_08_CSMS", "The CSMS sets a Delta monitor on an EVSE's AvailabilityState", &["N04.FR.01", "N04.FR.02", "N04.FR.17"], tc_n_08),
         case("TC_N_16_CSMS", "The CSMS sets the monitoring level", &["N05.FR.01"], tc_n_16),
         case("TC_N_17_CSMS", "A station refuses a monitoring level out of its range: the CSMS goes on", &["N05.FR.02"], tc_n_17),
+        case("TC_N_18_CSMS", "The CSMS clears three monitors in requests no larger than the station's ItemsPerMessage", &["N06.FR.04"], tc_n_18),
         case("TC_N_44_CSMS", "A station refuses to clear a hard-wired monitor: the CSMS goes on", &["N06", "N06.FR.03"], tc_n_44),
         plain("TC_N_24_CSMS", "The CSMS answers a periodic monitoring event with an empty NotifyEventResponse", &["N08.FR.02"], tc_n_24),
         plain("TC_N_21_CSMS", "The CSMS answers an alert from a hard-wired monitor with an empty NotifyEventResponse", &["N07", "N07.FR.03"], tc_n_21),
@@ -208,4 +209,31 @@ fn tc_b_18() -> Step {
     item["variableCharacteristics"] = json!({"dataType": "OptionList", "valuesList": "Available,Occupied,Reserved,Unavailable,Faulted", "supportsMonitoring": true});
     let part = json!({"requestId": sent["requestId"], "generatedAt": kit::now(), "seqNo": 0, "tbc": false, "reportData": [item]});
     kit::call(&conn, "B08.FR.03", "NotifyReport", part, 10_000).map(drop)
+}
+
+/// The operator clears three monitors; the CSMS asks the station's
+/// ItemsPerMessage[ClearVariableMonitoring] (1 here) and sends as many requests as that takes,
+/// none with more ids (N06.FR.04), together every id asked.
+fn tc_n_18() -> Step {
+    let conn = registered()?;
+    conn.claim(&["GetVariables".into(), "ClearVariableMonitoring".into()]);
+    let asked = [1, 2, 3];
+    kit::csms_trigger(&conn, "ClearVariableMonitoring", json!({"id": asked}))?;
+    let get = kit::expect(&conn, "N06.FR.04", "GetVariables", 15_000)?;
+    let item = get.payload["getVariableData"].as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
+    let about = item["component"]["name"] == "MonitoringCtrlr" && item["variable"]["name"] == "ItemsPerMessage" && item["variable"]["instance"] == "ClearVariableMonitoring";
+    kit::check(about, "N06.FR.04", "GetVariables of MonitoringCtrlr.ItemsPerMessage[ClearVariableMonitoring]", || get.payload.to_string())?;
+    let result = json!({"getVariableResult": [{"attributeStatus": "Accepted", "attributeValue": "1", "component": item["component"], "variable": item["variable"]}]});
+    kit::reply(&conn, "N06.FR.04", &get, "GetVariables", result)?;
+    let mut cleared = vec![];
+    while cleared.len() < asked.len() {
+        let call = kit::expect(&conn, "N06.FR.04", "ClearVariableMonitoring", 15_000)?;
+        let ids = call.payload["id"].as_array().cloned().unwrap_or_default();
+        kit::check(ids.len() <= 1, "N06.FR.04", "at most 1 id per ClearVariableMonitoring, as the station's ItemsPerMessage says", || call.payload.to_string())?;
+        let results: Vec<Value> = ids.iter().map(|id| json!({"id": id, "status": "Accepted"})).collect();
+        kit::reply(&conn, "N06.FR.04", &call, "ClearVariableMonitoring", json!({"clearMonitoringResult": results}))?;
+        cleared.extend(ids.iter().filter_map(Value::as_i64));
+    }
+    cleared.sort_unstable();
+    kit::check(cleared == asked, "N06.FR.04", format!("every id the operator asked cleared: {asked:?}"), || format!("{cleared:?}"))
 }
