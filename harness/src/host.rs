@@ -645,6 +645,30 @@ impl session::Host for CaseHost {
         })
     }
 
+    async fn pki_operation(&mut self, operation: String, input: String) -> SessResult<String> {
+        use ocpp_core::security::pki::CsrError;
+        let pki = match self.ctx.security.pki() {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
+        };
+        let done = match operation.as_str() {
+            "v2g-root" => pki.v2g_root().map_err(session::SessionError::Usage),
+            "sign-v2g-csr" => pki.sign_v2g_csr(&input).map_err(|e| match e {
+                CsrError::NoCaKey(e) => session::SessionError::Usage(e),
+                CsrError::BadCsr(e) => session::SessionError::Protocol(e),
+            }),
+            "ocsp-response" => match serde_json::from_str::<serde_json::Value>(&input) {
+                Ok(request) => pki.ocsp_response(&request).map_err(session::SessionError::Protocol),
+                Err(e) => Err(session::SessionError::Protocol(format!("the OCSP request data is not JSON: {e}"))),
+            },
+            other => Err(session::SessionError::Usage(format!("unknown PKI operation {other:?} (v2g-root, sign-v2g-csr, ocsp-response)"))),
+        };
+        if done.is_ok() {
+            self.ctx.trace.log("info", format!("the test PKI did {operation}"));
+        }
+        Ok(done)
+    }
+
     async fn raise_security_profile(&mut self, raised: bool) -> SessResult<u8> {
         let Endpoint::Listener(listener) = &self.ctx.endpoint else {
             return Ok(Err(session::SessionError::Usage("raise-security-profile needs the harness in the CSMS role".into())));

@@ -530,7 +530,10 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
                 // A02: a CSR accepted is signed by the CA and sent back (A02.FR.14: as the type asked).
                 if action == "SignCertificate" {
-                    let signed = cfg.security.signer.as_ref().map(|pki| pki.sign_csr(payload["csr"].as_str().unwrap_or_default()));
+                    let csr = payload["csr"].as_str().unwrap_or_default();
+                    // A V2G CSR gets a V2G chain (leaf, SubCA2, SubCA1 under the V2G root).
+                    let v2g = payload["certificateType"] == "V2GCertificate";
+                    let signed = cfg.security.signer.as_ref().map(|pki| if v2g { pki.sign_v2g_csr(csr) } else { pki.sign_csr(csr) });
                     if let Some(Err(e)) = &signed {
                         tracing::info!(target: "sim", "CSMS: the CSR of {station} is not signed: {e:?}");
                     }
@@ -784,6 +787,20 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
                 }
             }
             json!({})
+        }
+        // M06: the OCSP status of a V2G certificate, from the CA that issued it (the test PKI
+        // answers as its OCSP responder); Failed without one (M06.FR.04).
+        "GetCertificateStatus" => match cfg.security.signer.as_ref().map(|pki| pki.ocsp_response(&p["ocspRequestData"])) {
+            Some(Ok(_)) if cfg.faults.has(&Fault::OcspResultNotDer) => json!({"status": "Accepted", "ocspResult": "T0NTUCBzdGF0dXM6IGdvb2Q="}),
+            Some(Ok(result)) => json!({"status": "Accepted", "ocspResult": result}),
+            _ => json!({"status": "Failed"}),
+        },
+        // M01/M02: the EV's request goes to a contract certificate pool; this one answers for
+        // it with an EXI response of its own making.
+        "Get15118EVCertificate" => {
+            use base64::Engine;
+            let exi = if cfg.faults.has(&Fault::EmptyEvCertificate) { String::new() } else { base64::engine::general_purpose::STANDARD.encode(format!("EXI {} response of the ocpp-harness contract pool", p["action"])) };
+            json!({"status": "Accepted", "exiResponse": exi})
         }
         // Only its own vendor id means anything to this CSMS.
         "DataTransfer" if p["vendorId"] == "ocpp-harness" => json!({"status": "Accepted"}),

@@ -170,6 +170,12 @@ pub enum Fault {
     /// CSMS: a customer whose data the station cleared stays on its local list (N10.FR.02
     /// wants the list updated).
     KeepClearedInList,
+    /// CSMS: the OCSP status of a V2G certificate comes as text in base64, not as a DER
+    /// OCSPResponse (M06.FR.08/09).
+    OcspResultNotDer,
+    /// CSMS: Get15118EVCertificate is Accepted with an empty exiResponse (M01.FR.01 wants the
+    /// EV's CertificateInstallationRes).
+    EmptyEvCertificate,
     /// CSMS: its clock is an hour behind (currentTime in BootNotification and Heartbeat answers).
     WrongClock,
     /// CSMS, 2.1: answers SEND frames, which OCPP-J 2.1 says nobody answers.
@@ -207,6 +213,14 @@ pub enum Fault {
     /// Station (2.x): the CSR is sent again after CertSigningWaitMinimum each time, the back-off
     /// never doubled (A02.FR.18).
     NoCsrBackoff,
+    /// Station (2.x): the CSR for a V2G certificate comes as ChargingStationCertificate
+    /// (A02.FR.13 wants the type that was triggered, V2GCertificate).
+    UntypedV2gCsr,
+    /// Station (2.x): a new V2G certificate is taken without asking its OCSP status (M06.FR.07).
+    NoOcspRefresh,
+    /// Station (2.x): the V2G certificate chain is listed as its leaf alone, without the sub-CAs
+    /// as children (M03.FR.05).
+    FlatV2gChain,
     /// Station (2.x): a display message past its endDateTime is still kept and reported
     /// (O01.FR.07 wants it removed).
     KeepExpiredMessages,
@@ -292,6 +306,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-subprotocol", Fault::AcceptAnySubprotocol),
     ("ignore-operator", Fault::IgnoreOperator),
     ("keep-cleared-in-list", Fault::KeepClearedInList),
+    ("ocsp-result-not-der", Fault::OcspResultNotDer),
+    ("empty-ev-certificate", Fault::EmptyEvCertificate),
     ("wrong-clock", Fault::WrongClock),
     ("answer-send", Fault::AnswerSend),
     ("untrusted-server-certificate", Fault::UntrustedServerCertificate),
@@ -305,6 +321,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("external-limit-as-cso", Fault::ExternalLimitAsCso),
     ("no-csr-resend", Fault::NoCsrResend),
     ("no-csr-backoff", Fault::NoCsrBackoff),
+    ("untyped-v2g-csr", Fault::UntypedV2gCsr),
+    ("no-ocsp-refresh", Fault::NoOcspRefresh),
+    ("flat-v2g-chain", Fault::FlatV2gChain),
     ("keep-expired-messages", Fault::KeepExpiredMessages),
     ("two-always-front", Fault::TwoAlwaysFront),
     ("forget-display-messages", Fault::ForgetDisplayMessages),

@@ -6,6 +6,7 @@ pub mod old_tls;
 pub mod pki;
 pub mod rotation;
 pub mod tls;
+pub mod v2g;
 
 use std::path::{Path, PathBuf};
 

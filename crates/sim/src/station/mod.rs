@@ -499,6 +499,10 @@ pub struct Station {
     csms_roots: Vec<(serde_json::Value, String)>,
     /// The public key of the last CSR, until a certificate for it is taken (A02).
     csr_key: Option<Vec<u8>>,
+    /// 2.x: the public key of the last V2G CSR, until a V2G certificate for it is taken.
+    v2g_csr_key: Option<Vec<u8>>,
+    /// 2.x: the V2G certificate chain taken, as OCSP request data: the leaf, then its sub-CAs.
+    v2g_chain: Vec<serde_json::Value>,
     /// 2.x: the CSR the CSMS accepted, sent again while no certificate comes (A02.FR.17/18).
     csr_resend: Option<own_certificate::Resend>,
     /// 2.x display messages as set (MessageInfo), kept across reboots (O01.FR.10).
@@ -591,6 +595,8 @@ impl Station {
             certificates: vec![],
             csms_roots: vec![],
             csr_key: None,
+            v2g_csr_key: None,
+            v2g_chain: Vec::new(),
             csr_resend: None,
             display_messages: Vec::new(),
             own_certificate: None,

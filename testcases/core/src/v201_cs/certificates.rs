@@ -14,6 +14,11 @@ pub(crate) const CSMS_ROOT_SERIAL: &str = "7d123f9b00e81f8b40d3bc37c980c40fa4af8
 /// A second root, installed as the manufacturer's (firmware signing).
 pub(crate) const MANUFACTURER_ROOT: &str = include_str!("../test-manufacturer-root.pem");
 pub(crate) const MANUFACTURER_ROOT_SERIAL: &str = "be4db84d1fdb2e8a0491933e281138c452f05cb";
+/// ISO 15118 roots (public parts): the V2G root and a mobility operator's (contract) root.
+pub(crate) const V2G_ROOT: &str = include_str!("../test-v2g-root.pem");
+pub(crate) const V2G_ROOT_SERIAL: &str = "2bcb01ff203bc193b0ff34e4dbbc5e7304a2a565";
+pub(crate) const MO_ROOT: &str = include_str!("../test-mo-root.pem");
+pub(crate) const MO_ROOT_SERIAL: &str = "280642f410279ea7a9461b25a3c0d291b4d21275";
 /// A root whose validity ended in 2021.
 pub(crate) const EXPIRED_ROOT: &str = include_str!("../test-expired-root.pem");
 const EXPIRED_ROOT_SERIAL: &str = "6e7b507b3fa246c030a8e71318897ccd26a12ce3";
@@ -22,8 +27,17 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
     Case::new(id, title, Role::Csms, V201, requirements, run).timeout_ms(20_000)
 }
 
+/// A case of the ISO 15118 Support profile (V2G and MO roots).
+fn iso(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    case(id, title, requirements, run).profile("iso15118")
+}
+
 pub(crate) fn cases() -> Vec<Case> {
     vec![
+        iso("TC_M_03_CS", "A V2G root certificate is installed and then listed by its hash data", &["M05.FR.01", "M05.FR.02", "M03"], tc_m_03),
+        iso("TC_M_04_CS", "A mobility operator root certificate is installed and then listed by its hash data", &["M05.FR.01", "M05.FR.02", "M03"], tc_m_04),
+        iso("TC_M_14_CS", "GetInstalledCertificateIds for V2G roots lists the installed one", &["M03.FR.01", "M03.FR.03", "M03.FR.04"], tc_m_14),
+        iso("TC_M_16_CS", "GetInstalledCertificateIds for MO roots lists the installed one", &["M03.FR.01", "M03.FR.03", "M03.FR.04"], tc_m_16),
         case("TC_M_01_CS", "A CSMS root certificate is installed and then listed by its hash data", &["M05.FR.01", "M05.FR.02", "M03"], tc_m_01),
         case(
             "TC_M_02_CS",
@@ -136,6 +150,31 @@ fn tc_m_02() -> Step {
     let conn = super::booted(300)?;
     certificate_installed(&conn, "M05.FR.02", "ManufacturerRootCertificate", MANUFACTURER_ROOT)?;
     lists(&conn, "M03", &["ManufacturerRootCertificate"], "ManufacturerRootCertificate", MANUFACTURER_ROOT_SERIAL).map(drop)
+}
+
+/// Part 6's TC_M_03/04_CS (steps: CertificateInstalled, then GetInstalledCertificates of
+/// that type) and TC_M_14/16_CS (the same, CertificateInstalled as memory state): `req` is
+/// what the listing proves.
+fn root_listed(req: &str, kind: &str, pem: &str, serial: &str) -> Step {
+    let conn = super::booted(300)?;
+    certificate_installed(&conn, "M05.FR.02", kind, pem)?;
+    lists(&conn, req, &[kind], kind, serial).map(drop)
+}
+
+fn tc_m_03() -> Step {
+    root_listed("M03", "V2GRootCertificate", V2G_ROOT, V2G_ROOT_SERIAL)
+}
+
+fn tc_m_04() -> Step {
+    root_listed("M03", "MORootCertificate", MO_ROOT, MO_ROOT_SERIAL)
+}
+
+fn tc_m_14() -> Step {
+    root_listed("M03.FR.03", "V2GRootCertificate", V2G_ROOT, V2G_ROOT_SERIAL)
+}
+
+fn tc_m_16() -> Step {
+    root_listed("M03.FR.03", "MORootCertificate", MO_ROOT, MO_ROOT_SERIAL)
 }
 
 fn tc_m_07() -> Step {

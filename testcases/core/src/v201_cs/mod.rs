@@ -13,6 +13,7 @@ mod diagnostics;
 mod display_message;
 pub(crate) mod firmware;
 mod hardware;
+mod iso15118;
 mod local_list;
 mod meter_values;
 mod monitoring;
@@ -883,6 +884,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(reservation::cases());
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
+    cases.extend(iso15118::cases());
     cases.extend(smart_charging::cases());
     cases.extend(display_message::cases());
     cases.extend(custom_report::cases());

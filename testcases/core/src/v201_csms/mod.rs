@@ -10,6 +10,7 @@ mod authorization;
 mod local_list;
 mod monitoring;
 mod display_message;
+mod iso15118;
 mod reservation;
 mod smart_charging;
 mod station_certificate;
@@ -1334,6 +1335,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(smart_charging::cases());
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
+    cases.extend(iso15118::cases());
     cases
 }
 
@@ -2765,12 +2767,19 @@ const CONFIGURED_CA: &str = crate::v201_cs::certificates::CSMS_ROOT;
 /// Part 6's reusable state CertificateInstalled (table 709): the operator has the CSMS install
 /// the configured certificate as `kind`; the request must carry that type and that
 /// certificate; the station answers `answer`.
-fn certificate_installed(conn: &Connection, req: &str, kind: &str, answer: &str) -> Step {
-    let hint = json!({"certificateType": kind, "certificate": CONFIGURED_CA});
+pub(super) fn certificate_installed(conn: &Connection, req: &str, kind: &str, answer: &str) -> Step {
+    use crate::v201_cs::certificates::{MO_ROOT, V2G_ROOT};
+    // The configured certificate of each type: the test roots of the catalogue.
+    let pem = match kind {
+        "V2GRootCertificate" => V2G_ROOT,
+        "MORootCertificate" => MO_ROOT,
+        _ => CONFIGURED_CA,
+    };
+    let hint = json!({"certificateType": kind, "certificate": pem});
     let call = triggered(conn, req, "InstallCertificate", hint, json!({"status": answer}))?;
     kit::check(call["certificateType"] == kind, req, format!("certificateType {kind}"), || format!("certificateType {}", call["certificateType"]))?;
     let sent = call["certificate"].as_str().unwrap_or_default();
-    kit::check(sent.trim() == CONFIGURED_CA.trim(), req, "the configured certificate", || format!("{} characters of other text", sent.len()))
+    kit::check(sent.trim() == pem.trim(), req, "the configured certificate", || format!("{} characters of other text", sent.len()))
 }
 
 fn tc_m_01() -> Step {
@@ -2787,15 +2796,21 @@ fn tc_m_05() -> Step {
     still_in_step(&conn, "M05.FR.03")
 }
 
-/// The hash data the station reports for its `kind` certificate (made-up but well-formed).
+/// The hash data the station reports for its `kind` certificate (made-up but well-formed); a
+/// V2G chain has its two sub-CAs as children (M03.FR.05).
 fn hash_data(kind: &str) -> Value {
-    json!({"certificateType": kind, "certificateHashData": {"hashAlgorithm": "SHA256", "issuerNameHash": "6c2b4e0a1f", "issuerKeyHash": "9d3e5f7a2b", "serialNumber": "4f2a"}})
+    let hash = |serial: &str| json!({"hashAlgorithm": "SHA256", "issuerNameHash": "6c2b4e0a1f", "issuerKeyHash": "9d3e5f7a2b", "serialNumber": serial});
+    let mut entry = json!({"certificateType": kind, "certificateHashData": hash("4f2a")});
+    if kind == "V2GCertificateChain" {
+        entry["childCertificateHashData"] = json!([hash("4f2b"), hash("4f2c")]);
+    }
+    entry
 }
 
 /// Part 6's reusable state GetInstalledCertificates (table 708): the operator asks for the
 /// station's certificates of `kind` (all kinds if None); the station answers `status` with
 /// its hash data. Returns what it reported.
-fn installed_certificates(conn: &Connection, req: &str, kind: Option<&str>, status: &str) -> Step<Value> {
+pub(super) fn installed_certificates(conn: &Connection, req: &str, kind: Option<&str>, status: &str) -> Step<Value> {
     let hint = match kind {
         Some(k) => json!({"certificateType": [k]}),
         None => json!({}),

@@ -22,6 +22,13 @@ pub(super) fn cases() -> Vec<Case> {
             &["A02.FR.11", "A02.FR.14", "F06.FR.01"],
             tc_a_11,
         ),
+        operated_case(
+            "TC_A_12_CSMS",
+            "The CSMS triggers the station's V2G CSR, accepts it and returns the V2G certificate issued for it",
+            &["A02.FR.11", "A02.FR.14", "F06.FR.01"],
+            tc_a_12,
+        )
+        .profile("iso15118"),
         case("TC_A_14_CSMS", "The CSMS renews the station's certificate; the station refuses it, and the CSMS takes the refusal", &["A02.FR.11"], tc_a_14),
     ]
 }
@@ -37,16 +44,18 @@ v5cCIQC2/u5zkNYxNLQQCIyEMJfztnulASN2i1CiVugknekbqQ==
 -----END CERTIFICATE REQUEST-----
 ";
 
-/// RenewChargingStationCertificate up to the CSMS's CertificateSigned, answered `answer`: the
-/// operator asks, the CSMS triggers SignChargingStationCertificate (F06.FR.01), accepts the
-/// CSR (A02.FR.11) and sends a certificate for its key, typed as asked (A02.FR.14).
-fn renewal(answer: &str) -> Step {
+/// RenewChargingStationCertificate (or, for `V2GCertificate`, RenewV2GChargingStationCertificate)
+/// up to the CSMS's CertificateSigned, answered `answer`: the operator asks, the CSMS triggers
+/// the CSR of `kind` (F06.FR.01), accepts it (A02.FR.11) and sends a certificate for its key,
+/// typed as asked (A02.FR.14, a recommendation: a warning only).
+fn renewal(kind: &str, answer: &str) -> Step {
     let conn = registered()?;
+    let trigger = if kind == "V2GCertificate" { "SignV2GCertificate" } else { "SignChargingStationCertificate" };
     // The certificate comes right after the CSR's answer: the case takes it, no default answer.
     conn.claim(&["CertificateSigned".into()]);
-    let trigger = triggered(&conn, "F06.FR.01", "TriggerMessage", json!({"requestedMessage": "SignChargingStationCertificate"}), json!({"status": "Accepted"}))?;
-    kit::check(trigger["requestedMessage"] == "SignChargingStationCertificate", "F06.FR.01", "requestedMessage SignChargingStationCertificate", || trigger.to_string())?;
-    let r = kit::call(&conn, "A02.FR.11", "SignCertificate", json!({"csr": CSR, "certificateType": "ChargingStationCertificate"}), 10_000)?;
+    let t = triggered(&conn, "F06.FR.01", "TriggerMessage", json!({"requestedMessage": trigger}), json!({"status": "Accepted"}))?;
+    kit::check(t["requestedMessage"] == trigger, "F06.FR.01", format!("requestedMessage {trigger}"), || t.to_string())?;
+    let r = kit::call(&conn, "A02.FR.11", "SignCertificate", json!({"csr": CSR, "certificateType": kind}), 10_000)?;
     // A02.FR.12 lets a CSMS that cannot process CSRs refuse them: the case needs one that can.
     if r["status"] == "Rejected" {
         return Err(Verdict::Inconclusive("the CSMS refused the CSR, as A02.FR.12 allows a CSMS that cannot process one: this case needs its CA set up".into()));
@@ -55,9 +64,7 @@ fn renewal(answer: &str) -> Step {
     let call = kit::expect(&conn, "A02", "CertificateSigned", 15_000)?;
     kit::reply(&conn, "A02", &call, "CertificateSigned", json!({"status": answer}))?;
     let p = call.payload;
-    kit::check(p.get("certificateType").is_none_or(|t| t == "ChargingStationCertificate"), "A02.FR.14", "certificateType ChargingStationCertificate, the type of the CSR", || {
-        p["certificateType"].to_string()
-    })?;
+    kit::should(p["certificateType"] == kind, "A02.FR.14", format!("certificateType {kind}, the type of the CSR"), || format!("certificateType {}", p["certificateType"]));
     let chain = p["certificateChain"].as_str().unwrap_or_default();
     kit::check(for_csr_key(chain), "A02", "a certificate for the CSR's public key (part 6 step 5: generated from the CSR)", || chain.chars().take(120).collect())
 }
@@ -76,10 +83,14 @@ fn for_csr_key(chain: &str) -> bool {
 }
 
 fn tc_a_11() -> Step {
-    renewal("Accepted")
+    renewal("ChargingStationCertificate", "Accepted")
 }
 
 fn tc_a_14() -> Step {
-    renewal("Rejected")
+    renewal("ChargingStationCertificate", "Rejected")
+}
+
+fn tc_a_12() -> Step {
+    renewal("V2GCertificate", "Accepted")
 }
 

@@ -5,6 +5,7 @@ pub(super) mod display;
 pub(super) mod monitoring;
 pub(super) mod metering;
 pub(super) mod smart_charging;
+mod v2g_certificate;
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
@@ -535,16 +536,23 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         }
         "GetInstalledCertificateIds" => {
             let wanted: Vec<&str> = p["certificateType"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            let chain: Vec<Value> = st
+            let mut chain: Vec<Value> = st
                 .certificates
                 .iter()
                 .filter(|(k, _)| wanted.is_empty() || wanted.contains(&k.as_str()))
                 .map(|(k, h)| json!({"certificateType": k, "certificateHashData": h}))
                 .collect();
+            if wanted.is_empty() || wanted.contains(&"V2GCertificateChain") {
+                chain.extend(v2g_certificate::listed(st));
+            }
             if chain.is_empty() { ok(json!({"status": "NotFound"})) } else { ok(json!({"status": "Accepted", "certificateHashDataChain": chain})) }
         }
         "DeleteCertificate" => ok(json!({"status": super::own_certificate::delete(st, &p["certificateHashData"])})),
         // A02/A03: the certificate for the key of the last CSR (SignChargingStationCertificate).
+        "CertificateSigned" if p["certificateType"] == "V2GCertificate" => {
+            let taken = v2g_certificate::signed(st, p["certificateChain"].as_str().unwrap_or_default());
+            ok(json!({"status": if taken { "Accepted" } else { "Rejected" }}))
+        }
         "CertificateSigned" => {
             let taken = super::own_certificate::signed(st, p["certificateChain"].as_str().unwrap_or_default(), "InvalidChargingStationCertificate");
             ok(json!({"status": if taken { "Accepted" } else { "Rejected" }}))
@@ -652,6 +660,14 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                         None => false,
                     }
                 }
+                // A02.FR.13: a CSR for the V2G certificate, of that type.
+                "SignV2GCertificate" => match v2g_certificate::request(st) {
+                    Some(payload) => {
+                        st.enqueue(Out::call("SignCertificate", payload));
+                        true
+                    }
+                    None => false,
+                },
                 // F06.FR.14/15: Uploading (with its request) while an upload goes on, else Idle.
                 "LogStatusNotification" => {
                     let m = log_status(st);
