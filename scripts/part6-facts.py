@@ -37,8 +37,9 @@ CONDITIONAL = re.compile(r"(\d+)\.\s[^0-9]{0,200}?Note\(s\):\s*-?\s*This step (?
 
 
 # A step that says what must not happen ("1. The Charging Station does NOT send a …", "5. The
-# OCTT does NOT send …"): the index keeps its message as if it were sent.
-NEGATED = re.compile(r"(\d+)\.\s*The (?:Charging Station|CSMS|OCTT) does NOT send")
+# OCTT does NOT send …", "3. If an AuthorizationRequest is received, the testcase will FAIL"):
+# the index keeps its message as if it were sent.
+NEGATED = re.compile(r"(\d+)\.\s*(?:The (?:Charging Station|CSMS|OCTT) does NOT send|If an? \w+ is received, the test ?case will FAIL)")
 
 
 def tables(markdown):

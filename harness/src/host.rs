@@ -947,6 +947,18 @@ impl bench::Host for CaseHost {
         Ok(self.act(ocpp_bench::Action::EvFault { evse, fault }).await)
     }
 
+    async fn ev_15118(&mut self, evse: u32, request: String, params: String) -> wasmtime::Result<Result<(), bench::BenchError>> {
+        if !ocpp_bench::capability::EV_15118_REQUESTS.contains(&request.as_str()) {
+            let known = ocpp_bench::capability::EV_15118_REQUESTS.join(", ");
+            return Ok(Err(bench::BenchError::Failed(format!("no ISO 15118 EV request {request:?} (known: {known})"))));
+        }
+        let params = match serde_json::from_str::<serde_json::Value>(if params.trim().is_empty() { "{}" } else { &params }) {
+            Ok(p) if p.is_object() => p,
+            _ => return Ok(Err(bench::BenchError::Failed(format!("ev-15118 params must be a JSON object, not {params:?}")))),
+        };
+        Ok(self.act(ocpp_bench::Action::Ev15118 { evse, request, params }).await)
+    }
+
     async fn relay_set(&mut self, name: String, on: bool) -> wasmtime::Result<Result<(), bench::BenchError>> {
         Ok(self.board(name, Some(on), false).await.map(|_| ()))
     }

@@ -14,6 +14,7 @@ pub const CAPABILITIES: &[(&str, &str)] = &[
     ("meter", "read the bench energy meter (energy, power, voltage, current)"),
     ("relay", "switch a named relay on the bench"),
     ("digital-input", "read a named digital input on the bench"),
+    ("ev-15118", "have an ISO 15118 EV (high-level communication) authorize, get a contract certificate, state its needs or stop"),
 ];
 
 /// One bench action, as a case asked for it.
@@ -40,7 +41,14 @@ pub enum Action {
     /// Switch a relay the bench description names: wired, for instance, to the station's
     /// tamper switch or to a contactor's feed.
     Relay { name: String, on: bool },
+    /// The ISO 15118 EV at `evse` does `request` (`EV_15118_REQUESTS`) with `params`.
+    Ev15118 { evse: u32, request: String, params: Value },
 }
+
+/// What an ISO 15118 EV simulator is asked to do (`ev-15118`): authorize with its contract
+/// certificate (Plug & Charge), ask for a contract certificate to be installed or updated,
+/// state its charging needs (again, to renegotiate), or end the charging session itself.
+pub const EV_15118_REQUESTS: &[&str] = &["plug-and-charge", "install-contract", "update-contract", "charging-needs", "renegotiate", "stop-charging"];
 
 impl Action {
     pub fn capability(&self) -> &'static str {
@@ -53,6 +61,7 @@ impl Action {
             Action::EvFault { .. } => "ev-fault",
             Action::CsmsTrigger { .. } => "csms-trigger",
             Action::Relay { .. } => "relay",
+            Action::Ev15118 { .. } => "ev-15118",
         }
     }
 
@@ -81,6 +90,8 @@ impl Action {
             Action::Relay { name, on } => {
                 format!("switch relay {name} {}", if *on { "on" } else { "off" })
             }
+            Action::Ev15118 { evse, request, params } if params.as_object().is_none_or(|o| o.is_empty()) => format!("have the ISO 15118 EV at EVSE {evse} {request}"),
+            Action::Ev15118 { evse, request, params } => format!("have the ISO 15118 EV at EVSE {evse} {request} with {params}"),
         }
     }
 }

@@ -4,7 +4,8 @@ use std::time::Duration;
 use super::{Action, config::CommandSpec};
 
 /// The placeholders of an action and their values: `{capability}`, `{action}` (the OCPP
-/// action of a `csms-trigger`, else the capability), and the action's own fields.
+/// action of a `csms-trigger`, else the capability), and the action's own fields (`ev-15118`:
+/// `{evse}`, `{request}`, `{params}`).
 pub fn fields(action: &Action) -> Vec<(&'static str, String)> {
     let mut f = vec![("capability", action.capability().to_string())];
     match action {
@@ -27,6 +28,7 @@ pub fn fields(action: &Action) -> Vec<(&'static str, String)> {
         Action::Network(up) => f.extend([("up", up.to_string()), ("onoff", onoff(*up))]),
         Action::EvFault { evse, fault } => f.extend([("evse", evse.to_string()), ("fault", super::fault_name(*fault).to_string())]),
         Action::Relay { name, on } => f.extend([("name", name.clone()), ("on", on.to_string()), ("onoff", onoff(*on))]),
+        Action::Ev15118 { evse, request, params } => f.extend([("evse", evse.to_string()), ("request", request.clone()), ("params", params.to_string())]),
     }
     f
 }

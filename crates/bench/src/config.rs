@@ -85,7 +85,8 @@ fn default_command_timeout() -> u64 {
 }
 
 /// A program and its arguments; `{evse}`, `{connected}`, `{state}`, `{token}`, `{up}`,
-/// `{fault}`, `{action}` (a csms-trigger's OCPP action), `{payload}`, `{capability}`,
+/// `{fault}`, `{action}` (a csms-trigger's OCPP action), `{payload}`, `{capability}`, `{request}`
+/// and `{params}` (an ev-15118 request),
 /// `{station}` and `{version}` in the arguments are filled in from the action and the run.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

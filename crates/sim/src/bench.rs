@@ -8,7 +8,7 @@ use crate::{csms::CsmsHandle, station::StationHandle};
 
 impl Simulator for StationHandle {
     fn offers(&self, capability: &str) -> bool {
-        matches!(capability, "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault" | "relay" | "digital-input")
+        matches!(capability, "plug" | "pilot" | "token-reader" | "power-cycle" | "network" | "meter" | "ev-fault" | "relay" | "digital-input" | "ev-15118")
     }
 
     fn act(&self, action: Action) -> Acting<'_> {

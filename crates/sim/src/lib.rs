@@ -221,6 +221,15 @@ pub enum Fault {
     /// Station (2.x): the V2G certificate chain is listed as its leaf alone, without the sub-CAs
     /// as children (M03.FR.05).
     FlatV2gChain,
+    /// Station (2.x): Plug & Charge's Authorize carries the eMAID without the contract's OCSP
+    /// data (C07.FR.02 wants iso15118CertificateHashData).
+    PncWithoutHashData,
+    /// Station (2.x): offline, an EV's contract is taken although ContractValidationOffline is
+    /// false (C07.FR.07: no charging).
+    PncOfflineCharges,
+    /// Station (2.x): an EV's contract certificate update goes to the CSMS as an installation
+    /// (M02.FR.01 wants action Update).
+    UpdateAsInstall,
     /// Station (2.x): a display message past its endDateTime is still kept and reported
     /// (O01.FR.07 wants it removed).
     KeepExpiredMessages,
@@ -321,6 +330,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("external-limit-as-cso", Fault::ExternalLimitAsCso),
     ("no-csr-resend", Fault::NoCsrResend),
     ("no-csr-backoff", Fault::NoCsrBackoff),
+    ("pnc-without-hash-data", Fault::PncWithoutHashData),
+    ("pnc-offline-charges", Fault::PncOfflineCharges),
+    ("update-as-install", Fault::UpdateAsInstall),
     ("untyped-v2g-csr", Fault::UntypedV2gCsr),
     ("no-ocsp-refresh", Fault::NoOcspRefresh),
     ("flat-v2g-chain", Fault::FlatV2gChain),

@@ -388,6 +388,12 @@ pub fn ev_fault(evse: u32, fault: CircuitFault) -> Step {
     bench_step("change the circuit fault", bench::ev_fault(evse, fault))
 }
 
+/// Have the ISO 15118 EV at `evse` do `request` (capability `ev-15118`): "plug-and-charge",
+/// "install-contract", "update-contract", "charging-needs", "renegotiate", "stop-charging".
+pub fn ev_15118(evse: u32, request: &str, params: Value) -> Step {
+    bench_step(&format!("have the ISO 15118 EV {request}"), bench::ev_15118(evse, request, &params.to_string()))
+}
+
 /// Cycle the station's power (capability `power-cycle`).
 pub fn power_cycle() -> Step {
     bench_step("cycle the power", bench::power_cycle())

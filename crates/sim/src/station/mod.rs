@@ -267,6 +267,8 @@ enum Stop {
     DeAuthorized,
     /// A circuit fault (diode, RCD) cut the energy.
     Fault(EvFault),
+    /// 2.x: the ISO 15118 EV ended the charging itself (E15).
+    ByEv,
 }
 
 /// What started or changed a transaction (2.0.1 trigger reasons).
@@ -501,6 +503,8 @@ pub struct Station {
     csr_key: Option<Vec<u8>>,
     /// 2.x: the public key of the last V2G CSR, until a V2G certificate for it is taken.
     v2g_csr_key: Option<Vec<u8>>,
+    /// The id token type of tokens that are not cards (an ISO 15118 EV's eMAID), by token.
+    token_types: std::collections::HashMap<String, String>,
     /// 2.x: the V2G certificate chain taken, as OCSP request data: the leaf, then its sub-CAs.
     v2g_chain: Vec<serde_json::Value>,
     /// 2.x: the CSR the CSMS accepted, sent again while no certificate comes (A02.FR.17/18).
@@ -597,6 +601,7 @@ impl Station {
             csr_key: None,
             v2g_csr_key: None,
             v2g_chain: Vec::new(),
+            token_types: Default::default(),
             csr_resend: None,
             display_messages: Vec::new(),
             own_certificate: None,
@@ -954,6 +959,12 @@ impl Station {
                 self.refresh_status(i);
                 None
             }
+            Action::Ev15118 { evse, request, params } => {
+                if !self.v16 {
+                    v2x::ev15118::request(self, evse, &request, &params);
+                }
+                None
+            }
             Action::CsmsTrigger { action, .. } => {
                 tracing::info!(target: "sim", "station: {action} is a CSMS's to send; ignored");
                 None
@@ -1083,7 +1094,8 @@ impl Station {
                 return;
             }
         }
-        let mut auth = Auth { token: token.to_string(), token_type: "ISO14443".into(), remote_start_id: remote.map(|r| r.1), reservation_id: None };
+        let token_type = self.token_types.get(token).cloned().unwrap_or_else(|| "ISO14443".into());
+        let mut auth = Auth { token: token.to_string(), token_type, remote_start_id: remote.map(|r| r.1), reservation_id: None };
         // The EVSE asked for by a remote start, else one with a cable and no transaction, else any free one.
         // 1.6: a connector reserved for another idTag is not for this one (§3.11).
         let free = |i: &usize| reservation::free_for(self, *i, token);

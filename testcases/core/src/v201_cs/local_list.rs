@@ -345,7 +345,7 @@ fn tc_c_31() -> Step {
 }
 
 /// Part 6's EnergyTransferStarted: the EV asks for energy and the station reports Charging.
-fn charging(conn: &Connection, req: &str) -> Step {
+pub(super) fn charging(conn: &Connection, req: &str) -> Step {
     kit::pilot(kit::evse_id(), kit::PilotState::C)?;
     for _ in 0..4 {
         let ev = next_tx_event(conn, req, 10_000)?;

@@ -10,11 +10,12 @@ mod availability;
 pub(crate) mod certificates;
 mod custom_report;
 mod diagnostics;
+mod ev15118;
 mod display_message;
 pub(crate) mod firmware;
 mod hardware;
 mod iso15118;
-mod local_list;
+pub(super) mod local_list;
 mod meter_values;
 mod monitoring;
 mod provisioning;
@@ -885,6 +886,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
     cases.extend(iso15118::cases());
+    cases.extend(ev15118::cases());
     cases.extend(smart_charging::cases());
     cases.extend(display_message::cases());
     cases.extend(custom_report::cases());
@@ -1276,7 +1278,7 @@ pub(super) fn lists(points: &str, point: &str) -> bool {
 }
 
 /// The next TransactionEvent must be `event_type` for `trigger`.
-fn expect_event(conn: &Connection, req: &str, event_type: &str, trigger: &str) -> Step<Value> {
+pub(super) fn expect_event(conn: &Connection, req: &str, event_type: &str, trigger: &str) -> Step<Value> {
     let ev = next_tx_event(conn, req, 10_000)?;
     kit::check(
         ev["eventType"] == event_type && ev["triggerReason"] == trigger,
@@ -1304,7 +1306,7 @@ fn stopped_for(ev: &Value, req: &str, reason: &str) -> Step {
 /// Whether the end of an authorization ends the transaction at this station: its TxStopPoint
 /// (from its configuration; the usual EVConnected,Authorized when unknown) has Authorized, or
 /// PowerPathClosed or EnergyTransfer, which end with it (E06.FR.03/06/07, F03.FR.03).
-fn authorization_ends_tx() -> bool {
+pub(super) fn authorization_ends_tx() -> bool {
     let points = config::parameter("TxCtrlr.TxStopPoint").unwrap_or_else(|| "EVConnected,Authorized".into());
     ["Authorized", "PowerPathClosed", "EnergyTransfer"].iter().any(|p| lists(&points, p))
 }

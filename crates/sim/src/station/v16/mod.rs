@@ -141,7 +141,7 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
         Stop::Reset(false) => "SoftReset",
         Stop::Unlock => "UnlockCommand",
         Stop::Timeout | Stop::DeAuthorized => "DeAuthorized",
-        Stop::Fault(_) => "Other",
+        Stop::Fault(_) | Stop::ByEv => "Other",
     };
     let e = &st.evses[i];
     let mut p = json!({"transactionId": tx_ref(tx), "meterStop": wh(e), "timestamp": now_rfc3339(), "reason": reason});

@@ -6,6 +6,7 @@ pub(super) mod monitoring;
 pub(super) mod metering;
 pub(super) mod smart_charging;
 mod v2g_certificate;
+pub(super) mod ev15118;
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
@@ -44,6 +45,16 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
         ("OCPPCommCtrlr.UnlockOnEVSideDisconnect", "true", false),
         ("ClockCtrlr.TimeSource", "Heartbeat", false),
         ("SecurityCtrlr.OrganizationName", "ocpp-harness", false),
+        // ISO 15118 at the OCPP level (the `ev-15118` bench EV): Plug & Charge, contract
+        // certificates through the CSMS, local contract validation offline.
+        ("ISO15118Ctrlr.PnCEnabled", "true", false),
+        ("ISO15118Ctrlr.CentralContractValidationAllowed", "false", false),
+        ("ISO15118Ctrlr.ContractValidationOffline", "true", false),
+        ("ISO15118Ctrlr.V2GCertificateInstallationEnabled", "true", false),
+        ("ISO15118Ctrlr.ContractCertificateInstallationEnabled", "true", false),
+        ("ISO15118Ctrlr.SeccId", "ocpp-harness-secc-1", false),
+        ("ISO15118Ctrlr.CountryName", "NL", false),
+        ("ISO15118Ctrlr.OrganizationName", "ocpp-harness", false),
         ("SecurityCtrlr.CertSigningWaitMinimum", "60", false),
         ("SecurityCtrlr.CertSigningRepeatTimes", "2", false),
         ("TxCtrlr.StopTxOnInvalidId", "true", false),
@@ -338,8 +349,11 @@ pub(super) fn tx_ended(st: &mut Station, i: usize, tx: &Tx, why: Stop) -> Out {
         // The EV left a transaction whose authorization had ended: the reason is what began
         // ending it (part 2 stoppedReason; F04.FR.03).
         (Stop::EvDisconnected, Some(Stop::Remote)) => ("EVCommunicationLost", "Remote"),
+        (Stop::EvDisconnected, Some(Stop::ByEv)) => ("EVCommunicationLost", "StoppedByEV"),
         (Stop::EvDisconnected, Some(_)) => ("EVCommunicationLost", "Local"),
         (Stop::Local, _) => ("StopAuthorized", "Local"),
+        // E15.FR.04: the EV ended the charging.
+        (Stop::ByEv, _) => ("StopAuthorized", "StoppedByEV"),
         (Stop::Remote, _) => ("RemoteStop", "Remote"),
         (Stop::EvDisconnected, _) => ("EVCommunicationLost", "EVDisconnected"),
         (Stop::PowerLoss, _) => ("AbnormalCondition", "PowerLoss"),
@@ -937,7 +951,9 @@ fn set_variable(st: &mut Station, d: &Value) -> &'static str {
 }
 
 pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
-    if out.action == "SignCertificate" {
-        super::own_certificate::sign_answered(st, &out.payload, r["status"] == "Accepted");
+    match out.action.as_str() {
+        "SignCertificate" => super::own_certificate::sign_answered(st, &out.payload, r["status"] == "Accepted"),
+        "Get15118EVCertificate" => ev15118::certificate_answered(st, &out.payload, r),
+        _ => {}
     }
 }

@@ -1,0 +1,173 @@
+//! An ISO 15118 EV at a charging-station DUT (part 6 §2.3, §2.5 and §2.14; the ISO 15118
+//! Support profile), driven through the bench's `ev-15118`: Plug & Charge with the contract's
+//! eMAID and OCSP data (C07), the EV's contract certificate installed or updated through the
+//! CSMS (M01, M02), and the EV ending the charging itself (E15). The CSMS side is the
+//! harness: its answers are part 6's, its EXI made up (the station only forwards it).
+use serde_json::{Value, json};
+
+use crate::{
+    Case,
+    kit::{self, Connection, Setup, Step, at},
+};
+
+use super::{TX, TxStart, authorization_ends_tx, booted, expect_event, prerequisite, set_variable};
+
+fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
+    super::station_case(id, title, requirements, &["plug", "pilot", "ev-15118"], run).profile("iso15118")
+}
+
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        case("TC_C_50_CS", "Plug & Charge online: an Authorize with the eMAID and the contract's OCSP data; Accepted, the EV charges", &["C07.FR.01", "C07.FR.02"], tc_c_50),
+        case(
+            "TC_C_51_CS",
+            "Plug & Charge online: the contract answered Invalid and ContractCancelled; the EV is not authorized and does not charge",
+            &["C07.FR.01", "C07.FR.02"],
+            tc_c_51,
+        ),
+        case("TC_M_26_CS", "The EV's contract certificate installation goes to the CSMS (action Install); then the EV authorizes with it", &["M01.FR.01"], tc_m_26),
+        case("TC_M_27_CS", "The EV's contract certificate installation goes to the CSMS (action Install), which answers Failed", &["M01.FR.01"], tc_m_27),
+        case("TC_M_28_CS", "The EV's contract certificate update goes to the CSMS (action Update); then the EV authorizes with it", &["M02.FR.01"], tc_m_28),
+        case("TC_M_29_CS", "The EV's contract certificate update goes to the CSMS (action Update), which answers Failed", &["M02.FR.01"], tc_m_29),
+        case("TC_E_46_CS", "The EV ends the charging: StopAuthorized, Ended with StoppedByEV or Updated as the TxStopPoint says", &["E15.FR.04", "E15.FR.05"], tc_e_46),
+    ]
+}
+
+const EV_CERTIFICATE: &str = "Get15118EVCertificate";
+
+/// Part 6's configuration state of the Plug & Charge cases: PnC on (a station that will not
+/// has no Plug & Charge to test: a skip), central contract validation off where the station
+/// has the switch.
+fn pnc_enabled(conn: &Connection) -> Step {
+    prerequisite(conn, "C07", "ISO15118Ctrlr", "PnCEnabled", "true")?;
+    let r = set_variable(conn, "", "ISO15118Ctrlr", "CentralContractValidationAllowed", "false")?;
+    match r["attributeStatus"].as_str().unwrap_or_default() {
+        "Accepted" | "UnknownComponent" | "UnknownVariable" => Ok(()),
+        other => Err(kit::Verdict::Inconclusive(format!("the station did not take ISO15118Ctrlr.CentralContractValidationAllowed = false ({other})"))),
+    }
+}
+
+/// Memory state CertificatesInstalled for the V2G and the MO root, which validate the EV's
+/// contract locally.
+fn roots_installed(conn: &Connection) -> Step {
+    use super::certificates::{MO_ROOT, V2G_ROOT};
+    let install = |kind: &str, pem: &str| -> Step {
+        let r = kit::call(conn, "M05", "InstallCertificate", json!({"certificateType": kind, "certificate": pem}), 10_000)?;
+        kit::check(r["status"] == "Accepted", "M05.FR.02", format!("InstallCertificate of the test {kind} Accepted"), || r.to_string())
+    };
+    install("V2GRootCertificate", V2G_ROOT).setup("memory state CertificatesInstalled (V2GRootCertificate)")?;
+    install("MORootCertificate", MO_ROOT).setup("memory state CertificatesInstalled (MORootCertificate)")
+}
+
+/// Booted, configured for Plug & Charge, the roots installed, then part 6's
+/// EVConnectedPreSession; TransactionEvent and Authorize are the case's.
+fn ev_connected() -> Step<(Connection, TxStart)> {
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into(), EV_CERTIFICATE.into()]);
+    pnc_enabled(&conn)?;
+    roots_installed(&conn)?;
+    let start = TxStart::configured();
+    kit::plug_in(kit::evse_id())?;
+    start.after_step(&conn, "", (false, false), (true, false), "CablePluggedIn").setup("reusable state EVConnectedPreSession")?;
+    Ok((conn, start))
+}
+
+/// Step 1 of TC_C_50/51_CS: the Authorize of a Plug & Charge EV carries an eMAID and the
+/// contract's OCSP data (C07.FR.02), answered `answer`. The eMAID.
+fn pnc_authorize(conn: &Connection, answer: Value) -> Step<String> {
+    let call = kit::expect(conn, "C07.FR.01", "Authorize", 15_000)?;
+    kit::reply(conn, "C07.FR.01", &call, "Authorize", answer)?;
+    let p = call.payload;
+    kit::check(at(&p, "/idToken/type") == "eMAID", "C07.FR.02", "idToken.type eMAID: the EV's contract", || p["idToken"].to_string())?;
+    let data = p["iso15118CertificateHashData"].as_array().cloned().unwrap_or_default();
+    kit::check(!data.is_empty(), "C07.FR.02", "iso15118CertificateHashData: the OCSP data of the contract certificate and its chain", || {
+        format!("no iso15118CertificateHashData in {p}")
+    })?;
+    Ok(at(&p, "/idToken/idToken").as_str().unwrap_or_default().to_string())
+}
+
+/// TC_C_50_CS: the EV authorizes with its contract; Accepted, it then charges (part 6's
+/// reusable state EnergyTransferStarted).
+fn tc_c_50() -> Step {
+    let (conn, start) = ev_connected()?;
+    kit::ev_15118(kit::evse_id(), "plug-and-charge", json!({}))?;
+    pnc_authorize(&conn, json!({"idTokenInfo": {"status": "Accepted"}, "certificateStatus": "Accepted"}))?;
+    start.after_step(&conn, "C07.FR.01", (true, false), (true, true), "Authorized")?;
+    super::local_list::charging(&conn, "C07.FR.01")
+}
+
+/// TC_C_51_CS: the contract is cancelled; no TransactionEvent says Authorized or Charging,
+/// even with the EV asking for energy (part 6's post-scenario validation).
+fn tc_c_51() -> Step {
+    let (conn, _) = ev_connected()?;
+    kit::ev_15118(kit::evse_id(), "plug-and-charge", json!({}))?;
+    pnc_authorize(&conn, json!({"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "ContractCancelled"}))?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    let charges = |ev: &Value| ev["triggerReason"] == "Authorized" || at(ev, "/transactionInfo/chargingState") == "Charging";
+    kit::expect_none(&conn, "C07.FR.01", TX, 3_000, json!({}), "no authorization and no charging for a cancelled contract", charges)
+}
+
+/// TC_M_26-29_CS: the EV asks for its contract certificate (`request`); the station forwards
+/// it with `action` (M01.FR.01 / M02.FR.01) and the EV's EXI in base64; the CSMS answers
+/// `status`. Accepted, the EV then authorizes with the new contract (step 3); Failed, no
+/// Authorize may follow. A Failed answer carries an empty exiResponse (declared deviation).
+fn contract_certificate(req: &str, request: &str, action: &str, status: &str) -> Step {
+    let (conn, _) = ev_connected()?;
+    if request == "update-contract" {
+        prerequisite(&conn, req, "ISO15118Ctrlr", "ContractCertificateInstallationEnabled", "true")?;
+    }
+    kit::ev_15118(kit::evse_id(), request, json!({}))?;
+    let call = kit::expect(&conn, req, EV_CERTIFICATE, 15_000)?;
+    let exi = if status == "Accepted" { "gJgCAAAAAAAAAAgAEAAYACAAKAAwADgAQABIAFAAWABgAGgAcAB4AIAA" } else { "" };
+    kit::reply(&conn, req, &call, EV_CERTIFICATE, json!({"status": status, "exiResponse": exi}))?;
+    let p = call.payload;
+    kit::check(p["action"] == action, req, format!("action {action}"), || format!("action {}", p["action"]))?;
+    kit::check(p["exiRequest"].as_str().is_some_and(|e| !e.is_empty()), req, "the EV's EXI request in exiRequest", || p.to_string())?;
+    if status == "Accepted" {
+        kit::expect_and_reply(&conn, "C07.FR.01", "Authorize", 15_000, json!({"idTokenInfo": {"status": "Accepted"}, "certificateStatus": "Accepted"}))?;
+        return Ok(());
+    }
+    // Part 6 step 3: without a contract the EV has nothing to authorize with.
+    kit::expect_silence(&conn, req, "Authorize", 3_000, "after the CSMS could not give the EV its contract certificate")
+}
+
+fn tc_m_26() -> Step {
+    contract_certificate("M01.FR.01", "install-contract", "Install", "Accepted")
+}
+
+fn tc_m_27() -> Step {
+    contract_certificate("M01.FR.01", "install-contract", "Install", "Failed")
+}
+
+fn tc_m_28() -> Step {
+    contract_certificate("M02.FR.01", "update-contract", "Update", "Accepted")
+}
+
+fn tc_m_29() -> Step {
+    contract_certificate("M02.FR.01", "update-contract", "Update", "Failed")
+}
+
+/// TC_E_46_CS: EnergyTransferStarted (a Plug & Charge EV), then the EV ends the charging.
+/// Where the station's TxStopPoint ends the transaction with the authorization, an Ended
+/// event with StopAuthorized and StoppedByEV (E15.FR.04); otherwise an Updated event with
+/// StopAuthorized, the energy stopped (E15.FR.05).
+fn tc_e_46() -> Step {
+    let prepare = || -> Step<Connection> {
+        let (conn, start) = ev_connected()?;
+        kit::ev_15118(kit::evse_id(), "plug-and-charge", json!({}))?;
+        kit::expect_and_reply(&conn, "", "Authorize", 15_000, json!({"idTokenInfo": {"status": "Accepted"}, "certificateStatus": "Accepted"}))?;
+        start.after_step(&conn, "", (true, false), (true, true), "Authorized")?;
+        super::local_list::charging(&conn, "")?;
+        Ok(conn)
+    };
+    let conn = prepare().setup("reusable state EnergyTransferStarted")?;
+    kit::ev_15118(kit::evse_id(), "stop-charging", json!({}))?;
+    if authorization_ends_tx() {
+        let ev = expect_event(&conn, "E15.FR.04", "Ended", "StopAuthorized")?;
+        let reason = at(&ev, "/transactionInfo/stoppedReason");
+        return kit::check(reason == "StoppedByEV", "E15.FR.04", "stoppedReason StoppedByEV", || format!("stoppedReason {reason}"));
+    }
+    let ev = expect_event(&conn, "E15.FR.05", "Updated", "StopAuthorized")?;
+    let state = at(&ev, "/transactionInfo/chargingState");
+    kit::check(state != "Charging", "E15.FR.05", "the energy stopped (chargingState not Charging)", || format!("chargingState {state}"))
+}
