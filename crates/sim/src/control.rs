@@ -8,6 +8,7 @@
 //! | `POST /pilot` | `{"evse": 1, "state": "C"}` | control pilot A-F |
 //! | `POST /token` | `{"id-token": "04E91C5A8B2F80"}` | a card at the reader |
 //! | `POST /ev-fault` | `{"evse": 1, "fault": "rcd-trip"}` | `diode-fault`, `rcd-trip`, `cleared` |
+//! | `POST /ev-15118` | `{"evse": 1, "request": "plug-and-charge", "params": {}}` | the ISO 15118 EV at the EVSE: `plug-and-charge`, `install-contract`, `update-contract`, `stop-charging` |
 //! | `POST /power-cycle` | | mains off and on |
 //! | `POST /network` | `{"up": false}` | link down or up |
 //! | `POST /relay` | `{"name": "tamper", "on": true}` | a bench relay wired to the station (`tamper`: the cabinet's tamper switch) |
@@ -105,6 +106,15 @@ fn safe_state(h: &StationHandle) -> Reply {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Ev15118 {
+    evse: u32,
+    request: String,
+    #[serde(default)]
+    params: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Network {
     up: bool,
 }
@@ -139,6 +149,15 @@ pub fn router(h: StationHandle) -> Router {
                     }
                 };
                 send(&h, Action::EvFault { evse: b.evse, fault })
+            }),
+        )
+        .route(
+            "/ev-15118",
+            post(|State(h): State<StationHandle>, Json(b): Json<Ev15118>| async move {
+                if !ocpp_bench::capability::EV_15118_REQUESTS.contains(&b.request.as_str()) {
+                    return Err(bad(format!("unknown ISO 15118 EV request {:?} ({})", b.request, ocpp_bench::capability::EV_15118_REQUESTS.join(", "))));
+                }
+                send(&h, Action::Ev15118 { evse: b.evse, request: b.request, params: b.params })
             }),
         )
         .route("/power-cycle", post(|State(h): State<StationHandle>| async move { send(&h, Action::PowerCycle) }))

@@ -171,6 +171,12 @@ pub struct StationRecord {
     /// 2.x: monitor ids an operator asked to clear, until the station said how many one
     /// ClearVariableMonitoring may hold (N06.FR.04).
     monitors_to_clear: Vec<Value>,
+    /// 2.x ISO 15118 smart charging (`ev_schedule`): the transaction at each EVSE, the limit
+    /// of the last TxProfile each EVSE got, a profile to send once the answer is out.
+    pub(crate) evse_tx: BTreeMap<i64, String>,
+    pub(crate) ev_limits: BTreeMap<i64, f64>,
+    pub(crate) profile_to_send: Option<Value>,
+    pub(crate) next_profile_id: i64,
 }
 
 /// The live connection to a station.
@@ -269,9 +275,11 @@ impl CsmsHandle {
         let Some(link) = sh.links.get(station_id) else {
             return Err(format!("station {station_id:?} is not connected to the CSMS"));
         };
-        schema::validate(link.version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
+        let version = link.version;
+        schema::validate(version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
+        crate::ev_schedule::sent(sh.records.entry(station_id.to_string()).or_default(), action, &payload);
         let mut payload = payload;
-        self.cfg.faults.alter(link.version, action, Direction::Request, &mut payload);
+        self.cfg.faults.alter(version, action, Direction::Request, &mut payload);
         let frame = Frame::Call { id: id.clone(), action: action.to_string(), payload };
         let link = sh.links.get_mut(station_id).expect("looked up above");
         if link.outstanding.as_ref().is_some_and(|(_, at)| at.elapsed() < OWN_CALL_TIMEOUT) {
@@ -545,6 +553,13 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                         let _ = h.send_own_call(&station, "CertificateSigned", signed);
                     }
                 }
+                // K15.FR.07/13: the TxProfile for an EV's needs, or after its schedule was refused.
+                if matches!(action.as_str(), "NotifyEVChargingNeeds" | "NotifyEVChargingSchedule") {
+                    let profile = h.shared.lock().unwrap().records.entry(station.clone()).or_default().profile_to_send.take();
+                    if let Some(profile) = profile {
+                        let _ = h.send_own_call(&station, "SetChargingProfile", profile);
+                    }
+                }
                 // N10.FR.02: the station reported what it cleared; a customer on its list goes.
                 if action == "NotifyCustomerInformation" && payload["tbc"] != true && !cfg.faults.has(&Fault::KeepClearedInList) {
                     let update = local_list::removal(h.shared.lock().unwrap().records.entry(station.clone()).or_default());
@@ -761,7 +776,10 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
                 None => json!({}),
             }
         }
+        "NotifyEVChargingNeeds" => crate::ev_schedule::needs(cfg, st, p),
+        "NotifyEVChargingSchedule" => crate::ev_schedule::schedule(cfg, st, p),
         "TransactionEvent" => {
+            crate::ev_schedule::transaction(st, p);
             let tx = p["transactionInfo"]["transactionId"].as_str().unwrap_or_default().to_string();
             let ended = p["eventType"] == "Ended";
             st.transactions.insert(tx.clone(), ended);

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod console;
 pub mod control;
 pub mod csms;
+mod ev_schedule;
 pub mod hostile;
 pub mod station;
 pub mod variant;
@@ -176,6 +177,11 @@ pub enum Fault {
     /// CSMS: Get15118EVCertificate is Accepted with an empty exiResponse (M01.FR.01 wants the
     /// EV's CertificateInstallationRes).
     EmptyEvCertificate,
+    /// CSMS (2.x): an EV's charging needs are Accepted but no TxProfile follows (K15.FR.07).
+    NeedsWithoutProfile,
+    /// CSMS (2.x): an EV's schedule is Accepted even beyond the TxProfile it was given
+    /// (K15.FR.12 wants it Rejected).
+    AcceptAnyEvSchedule,
     /// CSMS: its clock is an hour behind (currentTime in BootNotification and Heartbeat answers).
     WrongClock,
     /// CSMS, 2.1: answers SEND frames, which OCPP-J 2.1 says nobody answers.
@@ -227,6 +233,15 @@ pub enum Fault {
     /// Station (2.x): offline, an EV's contract is taken although ContractValidationOffline is
     /// false (C07.FR.07: no charging).
     PncOfflineCharges,
+    /// Station (2.x): an ISO 15118 EV's charging needs go out without its AC or DC parameters
+    /// (K15.FR.06, K17.FR.06).
+    NeedsWithoutParameters,
+    /// Station (2.x): a TxProfile for a negotiating ISO 15118 EV is taken, but the schedule
+    /// the EV picks is never reported (K15.FR.10, K16.FR.05, K17.FR.10).
+    NoEvSchedule,
+    /// Station (2.x): once a schedule was agreed with the ISO 15118 EV, a new TxProfile is taken
+    /// without renegotiating: no new schedule is reported (K16.FR.02/05, K17.FR.10).
+    NoRenegotiatedSchedule,
     /// Station (2.x): an EV's contract certificate update goes to the CSMS as an installation
     /// (M02.FR.01 wants action Update).
     UpdateAsInstall,
@@ -316,6 +331,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-operator", Fault::IgnoreOperator),
     ("keep-cleared-in-list", Fault::KeepClearedInList),
     ("ocsp-result-not-der", Fault::OcspResultNotDer),
+    ("needs-without-profile", Fault::NeedsWithoutProfile),
+    ("accept-any-ev-schedule", Fault::AcceptAnyEvSchedule),
     ("empty-ev-certificate", Fault::EmptyEvCertificate),
     ("wrong-clock", Fault::WrongClock),
     ("answer-send", Fault::AnswerSend),
@@ -333,6 +350,9 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("pnc-without-hash-data", Fault::PncWithoutHashData),
     ("pnc-offline-charges", Fault::PncOfflineCharges),
     ("update-as-install", Fault::UpdateAsInstall),
+    ("needs-without-parameters", Fault::NeedsWithoutParameters),
+    ("no-ev-schedule", Fault::NoEvSchedule),
+    ("no-renegotiated-schedule", Fault::NoRenegotiatedSchedule),
     ("untyped-v2g-csr", Fault::UntypedV2gCsr),
     ("no-ocsp-refresh", Fault::NoOcspRefresh),
     ("flat-v2g-chain", Fault::FlatV2gChain),

@@ -11,6 +11,7 @@ pub(crate) const DEVIATIONS: &[(&str, &[&str])] = &[
     ("TC_C_39_CSMS", &["step 3: eventType Updated, because part 6 sends Updated when the transaction started already, as it did at the cable (EVConnectedPreSession)"]),
     ("TC_B_55_CS", &["step 1: the instance GetReport is sent in componentVariable[0].variable.instance, because part 6's componentVariable.instance is no field of GetReportRequest and its tool validation expects the ItemsPerMessage variable of that instance"]),
     ("TC_N_51_CS", &["step 2: the monitor is set again as an UpperThreshold, because part 6's request names both UpperThreshold and LowerThreshold and its tool validation expects UpperThreshold in the result"]),
+    ("TC_K_55_CSMS", &["step 9: the CSMS's new TxProfile is taken before the EV's charging event of step 7, because a CSMS may renegotiate as soon as it rejected the schedule (K15.FR.13), as the reference CSMS does"]),
     ("TC_M_27_CS", &["step 2: exiResponse is empty, because part 6 omits it and Get15118EVCertificateResponse requires it"]),
     ("TC_M_29_CS", &["step 2: exiResponse is empty, because part 6 omits it and Get15118EVCertificateResponse requires it"]),
     ("TC_C_29_CS", &["step 2: the CSMS answers Blocked, because part 6's Restricted is no AuthorizationStatusEnumType value and Blocked is the status the local list holds"]),

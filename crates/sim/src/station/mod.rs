@@ -503,6 +503,9 @@ pub struct Station {
     csr_key: Option<Vec<u8>>,
     /// 2.x: the public key of the last V2G CSR, until a V2G certificate for it is taken.
     v2g_csr_key: Option<Vec<u8>>,
+    /// 2.x: the EVSEs whose ISO 15118 EV negotiates its schedule: the transaction, and whether
+    /// a schedule was agreed already (K15-K17).
+    negotiating: std::collections::BTreeMap<u32, (String, bool)>,
     /// The id token type of tokens that are not cards (an ISO 15118 EV's eMAID), by token.
     token_types: std::collections::HashMap<String, String>,
     /// 2.x: the V2G certificate chain taken, as OCSP request data: the leaf, then its sub-CAs.
@@ -602,6 +605,7 @@ impl Station {
             v2g_csr_key: None,
             v2g_chain: Vec::new(),
             token_types: Default::default(),
+            negotiating: Default::default(),
             csr_resend: None,
             display_messages: Vec::new(),
             own_certificate: None,
@@ -1222,6 +1226,7 @@ impl Station {
     fn end_tx(&mut self, i: usize, why: Stop) {
         self.advance_meter(i);
         let Some(tx) = self.evses[i].tx.take() else { return };
+        self.negotiating.retain(|_, (t, _)| *t != tx.id);
         let m = if self.v16 { v16::tx_ended(self, i, &tx, why) } else { v2x::tx_ended(self, i, &tx, why) };
         if !self.v16 {
             v2x::smart_charging::transaction_ended(self, &tx.id);

@@ -10,7 +10,7 @@ use crate::{
     kit::{self, Connection, Setup, Step, at},
 };
 
-use super::{TX, TxStart, authorization_ends_tx, booted, expect_event, prerequisite, set_variable};
+use super::{TX, TxStart, authorization_ends_tx, booted, expect_event, local_tx, prerequisite, set_variable};
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
     super::station_case(id, title, requirements, &["plug", "pilot", "ev-15118"], run).profile("iso15118")
@@ -29,6 +29,25 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_M_27_CS", "The EV's contract certificate installation goes to the CSMS (action Install), which answers Failed", &["M01.FR.01"], tc_m_27),
         case("TC_M_28_CS", "The EV's contract certificate update goes to the CSMS (action Update); then the EV authorizes with it", &["M02.FR.01"], tc_m_28),
         case("TC_M_29_CS", "The EV's contract certificate update goes to the CSMS (action Update), which answers Failed", &["M02.FR.01"], tc_m_29),
+        case(
+            "TC_K_53_CS",
+            "The EV's charging needs go to the CSMS; the schedule it picks within the CSMS's TxProfile is reported, then it charges",
+            &["K15.FR.01", "K15.FR.06", "K15.FR.09", "K15.FR.10"],
+            tc_k_53,
+        ),
+        case("TC_K_54_CS", "The EV's charging needs go to the CSMS, which has no schedule for it (Rejected); the EV charges by its own", &["K15.FR.01", "K17.FR.04"], tc_k_54),
+        case(
+            "TC_K_57_CS",
+            "The EV renegotiates: its new needs, the CSMS's new TxProfile, the schedule it picks reported, the rate changed",
+            &["K17.FR.01", "K17.FR.06", "K17.FR.09", "K17.FR.10"],
+            tc_k_57,
+        ),
+        case(
+            "TC_K_58_CS",
+            "The CSMS renegotiates with a new TxProfile: the schedule the EV picks is reported, the rate changed",
+            &["K17.FR.01", "K17.FR.06", "K17.FR.09", "K17.FR.10", "K16.FR.01", "K16.FR.05"],
+            tc_k_58,
+        ),
         case("TC_E_46_CS", "The EV ends the charging: StopAuthorized, Ended with StoppedByEV or Updated as the TxStopPoint says", &["E15.FR.04", "E15.FR.05"], tc_e_46),
     ]
 }
@@ -170,4 +189,106 @@ fn tc_e_46() -> Step {
     let ev = expect_event(&conn, "E15.FR.05", "Updated", "StopAuthorized")?;
     let state = at(&ev, "/transactionInfo/chargingState");
     kit::check(state != "Charging", "E15.FR.05", "the energy stopped (chargingState not Charging)", || format!("chargingState {state}"))
+}
+
+const NEEDS: &str = "NotifyEVChargingNeeds";
+const SCHEDULE: &str = "NotifyEVChargingSchedule";
+
+/// The EV states its needs (`request`): NotifyEVChargingNeeds for the EVSE under test with
+/// its AC or DC parameters (`req`, `params_req`: K15.FR.01/06, K17.FR.01/06), answered
+/// `status`.
+fn needs_sent(conn: &Connection, req: &str, params_req: &str, request: &str, status: &str) -> Step {
+    kit::ev_15118(kit::evse_id(), request, json!({}))?;
+    let call = kit::expect(conn, req, NEEDS, 15_000)?;
+    kit::reply(conn, req, &call, NEEDS, json!({"status": status}))?;
+    let p = call.payload;
+    kit::check(p["evseId"] == kit::evse_id(), req, format!("evseId {}, the EVSE of the EV", kit::evse_id()), || format!("evseId {}", p["evseId"]))?;
+    let needs = &p["chargingNeeds"];
+    kit::check(needs.get("acChargingParameters").is_some() || needs.get("dcChargingParameters").is_some(), params_req, "acChargingParameters or dcChargingParameters", || {
+        needs.to_string()
+    })
+}
+
+/// The CSMS's TxProfile for transaction `tx` at `amps`, Accepted (`req`).
+fn tx_profile(conn: &Connection, req: &str, tx: &str, amps: f64) -> Step {
+    use super::smart_charging::{accepted, new_id, profile};
+    accepted(conn, req, kit::evse_id(), profile(new_id(), "TxProfile", "Absolute", amps, json!({"transactionId": tx}), json!({})))
+}
+
+/// The schedule the EV picked, reported for the EVSE under test (`req`), answered Accepted.
+fn schedule_reported(conn: &Connection, req: &str) -> Step<Value> {
+    let p = kit::expect_and_reply(conn, req, SCHEDULE, 15_000, json!({"status": "Accepted"}))?;
+    kit::check(p["evseId"] == kit::evse_id(), req, format!("evseId {}, the EVSE of the EV", kit::evse_id()), || format!("evseId {}", p["evseId"]))?;
+    Ok(p)
+}
+
+/// Part 6's Authorized and EVConnectedPreSession, then RenegotiateChargingLimits (table 436):
+/// needs, the TxProfile, the EV's schedule, and the EV charging. The transaction id.
+fn negotiated(checked: bool) -> Step<(Connection, String)> {
+    let (conn, tx) = local_tx()?;
+    conn.claim(&[NEEDS.into(), SCHEDULE.into()]);
+    let run = || -> Step {
+        needs_sent(&conn, "K15.FR.01", "K15.FR.06", "charging-needs", "Accepted")?;
+        tx_profile(&conn, "K15.FR.09", &tx, 16.0)?;
+        schedule_reported(&conn, "K15.FR.10")?;
+        super::local_list::charging(&conn, "K15.FR.10")
+    };
+    if checked { run()? } else { run().setup("reusable state RenegotiateChargingLimits")? }
+    Ok((conn, tx))
+}
+
+fn tc_k_53() -> Step {
+    negotiated(true).map(drop)
+}
+
+/// TC_K_54_CS: no schedule from the CSMS (Rejected): the station reports the EV's own and
+/// the EV charges — what part 6 expects, though no requirement of part 2 makes the station
+/// report a schedule the CSMS did not give (warnings, not failures).
+fn tc_k_54() -> Step {
+    let (conn, _) = local_tx()?;
+    conn.claim(&[NEEDS.into(), SCHEDULE.into()]);
+    needs_sent(&conn, "K15.FR.01", "K15.FR.06", "charging-needs", "Rejected")?;
+    let reported = kit::expect_and_reply(&conn, "K15", SCHEDULE, 15_000, json!({"status": "Accepted"}));
+    kit::should(reported.is_ok(), "K15", "the schedule the EV chose without one from the CSMS, in NotifyEVChargingSchedule (part 6 step 3)", || "none within 15 s".into());
+    let charging = super::local_list::charging(&conn, "K15");
+    kit::should(charging.is_ok(), "K15", "the EV charging by its own schedule (part 6 step 5)", || format!("{:?}", charging.err()));
+    Ok(())
+}
+
+/// TC_K_57_CS: after RenegotiateChargingLimits the EV states new needs (K17.FR.01/06); the
+/// CSMS's new TxProfile (a lower limit) is taken and the EV's new schedule reported
+/// (K17.FR.09/10); the transaction's rate changed (part 6 step 7, a warning only).
+fn tc_k_57() -> Step {
+    let (conn, tx) = negotiated(false)?;
+    needs_sent(&conn, "K17.FR.01", "K17.FR.06", "renegotiate", "Accepted")?;
+    tx_profile(&conn, "K17.FR.09", &tx, 8.0)?;
+    schedule_reported(&conn, "K17.FR.10")?;
+    rate_changed(&conn, "K17")
+}
+
+/// TC_K_58_CS: after RenegotiateChargingLimits the CSMS sends a new TxProfile (K16.FR.01);
+/// the station renegotiates with the EV and reports its new schedule (K16.FR.05), and the
+/// transaction's rate changed (part 6 step 5, a warning only).
+fn tc_k_58() -> Step {
+    let (conn, tx) = negotiated(false)?;
+    tx_profile(&conn, "K16.FR.01", &tx, 8.0)?;
+    schedule_reported(&conn, "K16.FR.05")?;
+    rate_changed(&conn, "K16")
+}
+
+/// A TransactionEvent with triggerReason ChargingRateChanged within 10 s (events about other
+/// things on the way are answered and passed over): part 6's last step, but part 2 makes it a
+/// SHALL only for external limits (K11.FR.04, K13.FR.03) — here a warning if it is missing.
+fn rate_changed(conn: &Connection, req: &str) -> Step {
+    let mut seen = Vec::new();
+    let deadline = kit::clock::now_ms() + 10_000;
+    while kit::clock::now_ms() < deadline {
+        let Ok(ev) = super::next_tx_event(conn, req, 2_000) else { continue };
+        if ev["triggerReason"] == "ChargingRateChanged" {
+            return Ok(());
+        }
+        seen.push(ev["triggerReason"].to_string());
+    }
+    kit::should(false, req, "a TransactionEvent with triggerReason ChargingRateChanged for the new schedule (part 6's last step)", || format!("triggers {seen:?}"));
+    Ok(())
 }

@@ -20,7 +20,7 @@ mod meter_values;
 mod monitoring;
 mod provisioning;
 mod reservation;
-mod smart_charging;
+pub(super) mod smart_charging;
 mod station_certificate;
 mod transactions;
 mod trigger;
@@ -1412,7 +1412,7 @@ pub(super) fn prerequisite(conn: &Connection, req: &str, component: &str, variab
 /// events as the station's TxStartPoint has them (part 6 EVConnectedPreSession, Authorized).
 /// Preparation: a station that does not get there leaves the case inconclusive; the cases
 /// about starting a transaction check it themselves.
-fn local_tx() -> Step<(Connection, String)> {
+pub(super) fn local_tx() -> Step<(Connection, String)> {
     local_tx_checked("").setup("reusable states EVConnectedPreSession, Authorized")
 }
 

@@ -75,13 +75,13 @@ fn unsupported_unit(conn: &Connection) -> Step<&'static str> {
 }
 
 /// A profile id no other case of the run uses.
-fn new_id() -> i64 {
+pub(super) fn new_id() -> i64 {
     i64::from(kit::unique_number())
 }
 
 /// A charging profile of one schedule of one period at `amps` (in the configured unit);
 /// `extra` adds or replaces profile fields, `schedule` schedule fields.
-fn profile(id: i64, purpose: &str, kind: &str, amps: f64, extra: Value, schedule: Value) -> Value {
+pub(super) fn profile(id: i64, purpose: &str, kind: &str, amps: f64, extra: Value, schedule: Value) -> Value {
     let mut s = json!({"id": 1, "chargingRateUnit": unit(), "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit(amps), "numberPhases": phases()}]});
     if kind != "Relative" {
         s["startSchedule"] = json!(kit::time_from_now(-60));
@@ -105,7 +105,7 @@ fn set(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step<String> 
 }
 
 /// Set `profile` for `evse`; Accepted (`req`).
-fn accepted(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step {
+pub(super) fn accepted(conn: &Connection, req: &str, evse: u32, profile: Value) -> Step {
     let status = set(conn, req, evse, profile)?;
     kit::check(status == "Accepted", req, "SetChargingProfile Accepted", || format!("status {status}"))
 }

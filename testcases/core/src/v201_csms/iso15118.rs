@@ -1,11 +1,12 @@
 //! ISO 15118 certificate handling by a CSMS DUT (part 6 §3.14; the ISO 15118 Support
 //! profile): V2G and mobility-operator roots installed and listed as its operator asks (M05,
 //! M03, the V2G chain with its sub-CAs, M03.FR.05), the OCSP status of a V2G certificate (M06)
-//! and an EV's contract certificate installed or updated through it (M01, M02). The station's
-//! EXI is made up: the CSMS forwards it, it does not read it.
-use serde_json::json;
+//! and an EV's contract certificate installed or updated through it (M01, M02), and an EV's
+//! charging needs answered with a TxProfile whose limits the EV's schedule is held to (K15-K17).
+//! The station's EXI is made up: the CSMS forwards it, it does not read it.
+use serde_json::{Value, json};
 
-use super::{certificate_installed, installed_certificates, operated_case, registered};
+use super::{certificate_installed, event, event_with_token, installed_certificates, new_tx_id, occupied, operated_case, registered, triggered};
 use crate::{
     Case,
     kit::{self, *},
@@ -35,6 +36,35 @@ pub(super) fn cases() -> Vec<Case> {
         ),
         own_case("TC_M_26_CSMS", "Get15118EVCertificate Install is Accepted with the EV's EXI response", &["M01.FR.01"], tc_m_26),
         own_case("TC_M_28_CSMS", "Get15118EVCertificate Update is Accepted with the EV's EXI response", &["M02.FR.01"], tc_m_28),
+        own_case(
+            "TC_K_53_CSMS",
+            "An EV's charging needs: Accepted, a TxProfile for its transaction, the EV's schedule within it Accepted",
+            &["K15.FR.02", "K15.FR.03", "K15.FR.05", "K15.FR.07", "K15.FR.11"],
+            tc_k_53,
+        )
+        .timeout_ms(90_000),
+        own_case(
+            "TC_K_55_CSMS",
+            "An EV's schedule beyond the TxProfile is Rejected and a new TxProfile renegotiates; the next one within it is Accepted",
+            &["K15.FR.12", "K15.FR.13", "K16.FR.07", "K16.FR.08", "K17.FR.12", "K17.FR.13"],
+            tc_k_55,
+        )
+        .timeout_ms(120_000),
+        own_case(
+            "TC_K_57_CSMS",
+            "The EV renegotiates: its new needs Accepted, a new TxProfile, its schedule within it Accepted",
+            &["K17.FR.02", "K17.FR.03", "K17.FR.05", "K17.FR.07", "K17.FR.11"],
+            tc_k_57,
+        )
+        .timeout_ms(120_000),
+        case("TC_K_58_CSMS", "The CSMS renegotiates with a new TxProfile; the EV's schedule within it is Accepted", &["K16.FR.06"], tc_k_58).timeout_ms(120_000),
+        case(
+            "TC_K_59_CSMS",
+            "The CSMS renegotiates; the EV answers with new needs, and the CSMS sends another TxProfile for them",
+            &["K16.FR.12"],
+            tc_k_59,
+        )
+        .timeout_ms(120_000),
     ]
 }
 
@@ -158,4 +188,153 @@ fn ocsp_response(der: &[u8]) -> Result<(), String> {
         return Err("the response is not an OCTET STRING holding a BasicOCSPResponse SEQUENCE".into());
     }
     Ok(())
+}
+
+const NEEDS: &str = "NotifyEVChargingNeeds";
+const SCHEDULE: &str = "NotifyEVChargingSchedule";
+const PROFILE: &str = "SetChargingProfile";
+/// How long a CSMS may take to send its TxProfile: K15.FR.08 recommends 60 s.
+const PROFILE_WITHIN_MS: u32 = 60_000;
+
+/// Part 6's Authorized and EVConnectedPreSession: the cable in, a transaction started and
+/// authorized by the valid token (preparation). Its id and next seqNo.
+fn authorized_ev() -> Step<(Connection, String, u64)> {
+    let conn = registered()?;
+    let tx = new_tx_id("HLC");
+    let start = || -> Step {
+        occupied(&conn)?;
+        let s = event_with_token(&conn, "", "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
+        kit::check(s == "Accepted", "", "the known token Accepted", || format!("status {s}"))
+    };
+    start().setup("reusable states Authorized, EVConnectedPreSession")?;
+    Ok((conn, tx, 1))
+}
+
+/// The EV's needs (AC, up to 3 periods per schedule), answered Accepted or Processing
+/// (`req`: K15.FR.03/05, K17.FR.03/05). A CSMS that has no schedule to give answers Rejected,
+/// as K15.FR.04 allows: the case needs one that has, and is inconclusive.
+fn needs(conn: &Connection, req: &str) -> Step {
+    conn.claim(&[PROFILE.into()]);
+    let p = json!({"evseId": 1, "maxScheduleTuples": 3, "chargingNeeds": {"requestedEnergyTransfer": "AC_three_phase", "acChargingParameters": {"energyAmount": 20000, "evMinCurrent": 6, "evMaxCurrent": 32, "evMaxVoltage": 400}}});
+    let r = kit::call(conn, req, NEEDS, p, 10_000)?;
+    if r["status"] == "Rejected" {
+        return Err(Verdict::Inconclusive("the CSMS has no schedule for the EV (Rejected, as K15.FR.04 allows): the case needs one that has".into()));
+    }
+    kit::check(matches!(r["status"].as_str(), Some("Accepted" | "Processing")), req, "status Accepted or Processing", || r.to_string())
+}
+
+/// The CSMS's SetChargingProfile for the EV (`req`: K15.FR.07, K16.FR.12, K17.FR.07): a
+/// TxProfile for transaction `tx` at EVSE 1, at most three schedules of at most three periods
+/// (maxScheduleTuples); answered Accepted. Its first schedule.
+fn profile_for_ev(conn: &Connection, req: &str, tx: &str) -> Step<Value> {
+    let call = kit::expect(conn, req, PROFILE, PROFILE_WITHIN_MS)?;
+    kit::reply(conn, req, &call, PROFILE, json!({"status": "Accepted"}))?;
+    tx_profile_checked(req, &call.payload, tx)
+}
+
+fn tx_profile_checked(req: &str, p: &Value, tx: &str) -> Step<Value> {
+    let profile = &p["chargingProfile"];
+    kit::check(p["evseId"] == 1, req, "evseId 1, the EVSE of the EV", || format!("evseId {}", p["evseId"]))?;
+    kit::check(profile["chargingProfilePurpose"] == "TxProfile", req, "chargingProfilePurpose TxProfile", || profile["chargingProfilePurpose"].to_string())?;
+    kit::check(profile["transactionId"] == tx, req, format!("transactionId {tx}, the EV's transaction"), || format!("transactionId {}", profile["transactionId"]))?;
+    let schedules = profile["chargingSchedule"].as_array().cloned().unwrap_or_default();
+    kit::check(!schedules.is_empty() && schedules.len() <= 3, req, "one to three chargingSchedule elements", || format!("{}", schedules.len()))?;
+    let periods = |s: &Value| s["chargingSchedulePeriod"].as_array().map_or(0, Vec::len);
+    kit::check(schedules.iter().all(|s| periods(s) <= 3), req, "no more periods per schedule than maxScheduleTuples (3)", || {
+        format!("{:?}", schedules.iter().map(periods).collect::<Vec<_>>())
+    })?;
+    Ok(schedules[0].clone())
+}
+
+/// The EV's schedule, taken from `given` with every limit times `factor` (1: within it),
+/// reported; the answer's status.
+fn ev_schedule(conn: &Connection, req: &str, given: &Value, factor: f64) -> Step<String> {
+    let mut periods = given["chargingSchedulePeriod"].as_array().cloned().unwrap_or_default();
+    for q in &mut periods {
+        q["limit"] = json!(q["limit"].as_f64().unwrap_or(6.0) * factor);
+    }
+    let schedule = json!({"id": given["id"].as_i64().unwrap_or(1), "startSchedule": now(), "chargingRateUnit": given["chargingRateUnit"], "chargingSchedulePeriod": periods});
+    let r = kit::call(conn, req, SCHEDULE, json!({"timeBase": now(), "evseId": 1, "chargingSchedule": schedule}), 10_000)?;
+    Ok(r["status"].as_str().unwrap_or_default().to_string())
+}
+
+fn accepted_schedule(conn: &Connection, req: &str, given: &Value) -> Step {
+    let status = ev_schedule(conn, req, given, 1.0)?;
+    kit::check(status == "Accepted", req, "NotifyEVChargingSchedule Accepted for a schedule within the TxProfile", || format!("status {status}"))
+}
+
+/// Part 6's ISO15118SmartCharging (table 705): needs, the TxProfile, the EV's schedule within
+/// it, the EV charging. The next seqNo.
+fn smart_charging(conn: &Connection, tx: &str, seq: u64) -> Step<u64> {
+    needs(conn, "K15.FR.03")?;
+    let given = profile_for_ev(conn, "K15.FR.07", tx)?;
+    accepted_schedule(conn, "K15.FR.11", &given)?;
+    event(conn, "", "Updated", "ChargingStateChanged", seq, tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+    Ok(seq + 1)
+}
+
+fn now() -> String {
+    kit::time_from_now(0)
+}
+
+fn tc_k_53() -> Step {
+    let (conn, tx, seq) = authorized_ev()?;
+    smart_charging(&conn, &tx, seq).map(drop)
+}
+
+/// TC_K_55_CSMS: the EV's schedule asks for twice the TxProfile's limits: Rejected
+/// (K15.FR.12), and the CSMS renegotiates with a new TxProfile (K15.FR.13); the schedule
+/// within that one is Accepted.
+fn tc_k_55() -> Step {
+    let (conn, tx, seq) = authorized_ev()?;
+    needs(&conn, "K15.FR.03")?;
+    let given = profile_for_ev(&conn, "K15.FR.07", &tx)?;
+    let status = ev_schedule(&conn, "K15.FR.12", &given, 2.0)?;
+    kit::check(status == "Rejected", "K15.FR.12", "NotifyEVChargingSchedule Rejected for a schedule beyond the TxProfile", || format!("status {status}"))?;
+    // Part 6 has the EV charge (step 7) before the new profile comes (step 9); a CSMS may send
+    // that profile at once, so the case waits for it first and the EV charges then.
+    let again = profile_for_ev(&conn, "K15.FR.13", &tx)?;
+    event(&conn, "", "Updated", "ChargingStateChanged", seq, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}))?;
+    accepted_schedule(&conn, "K15.FR.11", &again)?;
+    event(&conn, "", "Updated", "ChargingRateChanged", seq + 1, &tx, json!({})).map(drop)
+}
+
+/// TC_K_57_CSMS: after ISO15118SmartCharging the EV states new needs (K17.FR.03/05); the
+/// CSMS sends a new TxProfile (K17.FR.07) and takes the schedule within it (K17.FR.11).
+fn tc_k_57() -> Step {
+    let (conn, tx, seq) = authorized_ev()?;
+    let seq = smart_charging(&conn, &tx, seq).setup("reusable state ISO15118SmartCharging")?;
+    needs(&conn, "K17.FR.03")?;
+    event(&conn, "", "Updated", "ChargingRateChanged", seq, &tx, json!({}))?;
+    let given = profile_for_ev(&conn, "K17.FR.07", &tx)?;
+    accepted_schedule(&conn, "K17.FR.11", &given)
+}
+
+/// The operator's new TxProfile for the EV's transaction at 10 A (part 6: the CSMS
+/// renegotiates), taken and answered Accepted. Its first schedule.
+fn operator_profile(conn: &Connection, req: &str, tx: &str) -> Step<Value> {
+    let schedule = json!({"id": 1, "startSchedule": now(), "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}]});
+    let hint = json!({"evseId": 1, "chargingProfile": {"id": 790, "stackLevel": 0, "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Absolute", "transactionId": tx, "chargingSchedule": [schedule]}});
+    let p = triggered(conn, req, PROFILE, hint, json!({"status": "Accepted"}))?;
+    tx_profile_checked(req, &p, tx)
+}
+
+/// TC_K_58_CSMS: after ISO15118SmartCharging the CSMS sends a new TxProfile; the EV's
+/// schedule within it is Accepted (K16.FR.06).
+fn tc_k_58() -> Step {
+    let (conn, tx, seq) = authorized_ev()?;
+    smart_charging(&conn, &tx, seq).setup("reusable state ISO15118SmartCharging")?;
+    let given = operator_profile(&conn, "K16", &tx)?;
+    accepted_schedule(&conn, "K16.FR.06", &given)
+}
+
+/// TC_K_59_CSMS: after the CSMS's new TxProfile the EV states new needs; the CSMS answers
+/// them with another TxProfile (K16.FR.12), and takes the schedule within it.
+fn tc_k_59() -> Step {
+    let (conn, tx, seq) = authorized_ev()?;
+    smart_charging(&conn, &tx, seq).setup("reusable state ISO15118SmartCharging")?;
+    operator_profile(&conn, "K16", &tx)?;
+    needs(&conn, "K17.FR.03")?;
+    let given = profile_for_ev(&conn, "K16.FR.12", &tx)?;
+    accepted_schedule(&conn, "K16.FR.06", &given)
 }

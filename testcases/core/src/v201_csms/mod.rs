@@ -1422,7 +1422,7 @@ pub(crate) fn oh_rpc_02() -> Step {
 const TX: &str = "TransactionEvent";
 
 /// A transaction id no other case uses.
-fn new_tx_id(tag: &str) -> String {
+pub(super) fn new_tx_id(tag: &str) -> String {
     kit::transaction_id(tag)
 }
 
@@ -1431,7 +1431,7 @@ fn token_json(token: &str) -> Value {
 }
 
 /// Send a TransactionEvent; `extra` fields are merged in (`transactionInfo` member-wise).
-fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, extra: Value) -> Step<Value> {
+pub(super) fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, extra: Value) -> Step<Value> {
     let mut p = json!({
         "eventType": event_type, "timestamp": now(), "triggerReason": trigger, "seqNo": seq,
         "transactionInfo": {"transactionId": tx}, "evse": {"id": 1, "connectorId": 1},
@@ -1449,7 +1449,7 @@ fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64
 }
 
 /// An event carrying `token`; the CSMS must say what it thinks of the token.
-fn event_with_token(
+pub(super) fn event_with_token(
     conn: &Connection,
     req: &str,
     event_type: &str,

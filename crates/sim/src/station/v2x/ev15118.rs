@@ -3,7 +3,10 @@
 //! (Authorize with the eMAID and the contract's OCSP data, C07.FR.01/02; offline, local
 //! validation only when ContractValidationOffline, C07.FR.07-12), a contract certificate
 //! installed or updated (Get15118EVCertificate, M01.FR.01, M02.FR.01; the EV then authorizes
-//! with it), and the EV ending the charging itself (E15.FR.04/05).
+//! with it), the EV ending the charging itself (E15.FR.04/05), and its charging needs and
+//! schedule (K15-K17): NotifyEVChargingNeeds, then — once the CSMS's TxProfile came, or at
+//! once when the CSMS has no schedule for it — the schedule the EV picked, within the
+//! profile, in NotifyEVChargingSchedule.
 use serde_json::{Value, json};
 
 use super::super::{Out, Station, Stop};
@@ -53,6 +56,19 @@ pub(in crate::station) fn request(st: &mut Station, evse: u32, request: &str, pa
             let p = json!({"iso15118SchemaVersion": "urn:iso:15118:2:2013:MsgDef", "action": action, "exiRequest": exi, "$evse": evse, "$emaid": emaid});
             st.enqueue(Out::call("Get15118EVCertificate", p));
         }
+        // K15.FR.01/06, K17.FR.01/06: the needs, with the AC parameters (fault
+        // needs-without-parameters: neither AC nor DC ones).
+        "charging-needs" | "renegotiate" => {
+            let Some(tx) = st.evses[i].tx.as_ref().map(|t| t.id.clone()) else { return };
+            let mut needs = json!({"requestedEnergyTransfer": "AC_three_phase"});
+            if !st.cfg.faults.has(&Fault::NeedsWithoutParameters) {
+                needs["acChargingParameters"] = json!({"energyAmount": 20000, "evMinCurrent": 6, "evMaxCurrent": 32, "evMaxVoltage": 400});
+            }
+            // A renegotiation keeps what was agreed before (K17).
+            let agreed = st.negotiating.get(&evse).is_some_and(|(t, agreed)| *t == tx && *agreed);
+            st.negotiating.insert(evse, (tx, agreed));
+            st.enqueue(Out::call("NotifyEVChargingNeeds", json!({"evseId": evse, "maxScheduleTuples": 3, "chargingNeeds": needs, "$evse": evse})));
+        }
         "stop-charging" => {
             st.advance_meter(i);
             st.stop_authorization(i, Stop::ByEv);
@@ -93,4 +109,56 @@ pub(in crate::station) fn certificate_answered(st: &mut Station, request: &Value
     }
     let (Some(evse), Some(emaid)) = (request["$evse"].as_u64(), request["$emaid"].as_str()) else { return };
     plug_and_charge(st, evse as u32, emaid);
+}
+
+/// The CSMS answered the EV's charging needs: with a schedule to come (Accepted,
+/// Processing), the EV waits for the TxProfile; without (Rejected), it charges by a schedule
+/// of its own and the station reports it (part 6 TC_K_54_CS).
+pub(in crate::station) fn needs_answered(st: &mut Station, request: &Value, r: &Value) {
+    let Some(evse) = request["$evse"].as_u64().map(|e| e as u32) else { return };
+    if !matches!(r["status"].as_str(), Some("Accepted" | "Processing")) {
+        st.negotiating.remove(&evse);
+        let own = json!({"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0}]});
+        schedule(st, evse, own);
+    }
+}
+
+/// A TxProfile the station accepted for the transaction at `evse`: where an ISO 15118 EV
+/// negotiates there (its needs sent, or a schedule agreed before: K16 renegotiation), it
+/// picks a schedule within the profile's first one and the station reports it (K15.FR.09/10,
+/// K16.FR.02-05, K17.FR.09/10; fault no-ev-schedule: never).
+pub(in crate::station) fn profile_set(st: &mut Station, evse: u32, profile: &Value) {
+    if profile["chargingProfilePurpose"] != "TxProfile" || st.cfg.faults.has(&Fault::NoEvSchedule) {
+        return;
+    }
+    let Some((tx, agreed)) = st.negotiating.get(&evse).cloned() else { return };
+    if profile.get("transactionId").is_some_and(|t| t.as_str() != Some(tx.as_str())) {
+        return;
+    }
+    // Fault no-renegotiated-schedule: only the first schedule is reported (K16.FR.05, K17.FR.10).
+    if agreed && st.cfg.faults.has(&Fault::NoRenegotiatedSchedule) {
+        return;
+    }
+    st.negotiating.insert(evse, (tx, true));
+    let Some(given) = profile["chargingSchedule"].as_array().and_then(|s| s.first()) else { return };
+    // The EV takes the CSMS's periods as they are: within its limits by construction.
+    let mut picked = json!({"id": given["id"], "chargingRateUnit": given["chargingRateUnit"], "chargingSchedulePeriod": given["chargingSchedulePeriod"]});
+    if let Some(d) = given.get("duration") {
+        picked["duration"] = d.clone();
+    }
+    schedule(st, evse, picked);
+    // A schedule agreed again changes what the EV draws (K16, K17).
+    if let (true, Some(i)) = (agreed, st.evse_index(evse)) {
+        if st.evses[i].tx.is_some() {
+            let out = super::tx_updated(st, i, crate::station::Trigger::ChargingRateChanged);
+            st.enqueue(out);
+        }
+    }
+}
+
+/// NotifyEVChargingSchedule of the schedule the EV picked, from now.
+fn schedule(st: &mut Station, evse: u32, mut picked: Value) {
+    let now = ocpp_core::defaults::now_rfc3339();
+    picked["startSchedule"] = json!(now);
+    st.enqueue(Out::call("NotifyEVChargingSchedule", json!({"timeBase": now, "evseId": evse, "chargingSchedule": picked})));
 }

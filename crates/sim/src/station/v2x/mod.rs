@@ -785,6 +785,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             st.advance_meters();
             let status = if action == "SetChargingProfile" { smart_charging::set(st, p) } else { smart_charging::clear(st, p) };
             st.advance_meters();
+            if action == "SetChargingProfile" && status == "Accepted" {
+                ev15118::profile_set(st, p["evseId"].as_u64().unwrap_or(0) as u32, &p["chargingProfile"]);
+            }
             ok(json!({"status": status}))
         }
         "GetChargingProfiles" => ok(smart_charging::get(st, p)),
@@ -954,6 +957,7 @@ pub(super) fn on_result(st: &mut Station, out: &Out, r: &Value) {
     match out.action.as_str() {
         "SignCertificate" => super::own_certificate::sign_answered(st, &out.payload, r["status"] == "Accepted"),
         "Get15118EVCertificate" => ev15118::certificate_answered(st, &out.payload, r),
+        "NotifyEVChargingNeeds" => ev15118::needs_answered(st, &out.payload, r),
         _ => {}
     }
 }
