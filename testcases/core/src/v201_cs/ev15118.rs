@@ -25,6 +25,14 @@ pub(crate) fn cases() -> Vec<Case> {
             &["C07.FR.01", "C07.FR.02"],
             tc_c_51,
         ),
+        case(
+            "TC_C_54_CS",
+            "Plug & Charge offline with ContractValidationOffline true: the contract validated locally, the EV charges, reported offline once back",
+            &["C07.FR.08", "C07.FR.09", "C07.FR.10", "C07.FR.11", "C07.FR.12"],
+            tc_c_54,
+        )
+        .needs(&["plug", "pilot", "ev-15118", "network"]),
+        case("TC_C_55_CS", "Plug & Charge offline with ContractValidationOffline false: no charging", &["C07.FR.07"], tc_c_55).needs(&["plug", "pilot", "ev-15118", "network"]),
         case("TC_M_26_CS", "The EV's contract certificate installation goes to the CSMS (action Install); then the EV authorizes with it", &["M01.FR.01"], tc_m_26),
         case("TC_M_27_CS", "The EV's contract certificate installation goes to the CSMS (action Install), which answers Failed", &["M01.FR.01"], tc_m_27),
         case("TC_M_28_CS", "The EV's contract certificate update goes to the CSMS (action Update); then the EV authorizes with it", &["M02.FR.01"], tc_m_28),
@@ -291,4 +299,47 @@ fn rate_changed(conn: &Connection, req: &str) -> Step {
     }
     kit::should(false, req, "a TransactionEvent with triggerReason ChargingRateChanged for the new schedule (part 6's last step)", || format!("triggers {seen:?}"));
     Ok(())
+}
+
+/// TC_C_54/55_CS: booted, Plug & Charge on, ContractValidationOffline as given (a station
+/// without the switch has no offline contract validation to test: a skip), unknown ids
+/// allowed offline where the station has the switch, the roots installed; then offline the EV
+/// arrives and authorizes with its contract. The connection once back.
+fn pnc_offline(validation: &str) -> Step<Connection> {
+    use super::local_list::{if_implemented, offline};
+    let conn = booted(300)?;
+    conn.claim(&[TX.into(), "Authorize".into()]);
+    pnc_enabled(&conn)?;
+    prerequisite(&conn, "C07", "ISO15118Ctrlr", "ContractValidationOffline", validation)?;
+    if_implemented(&conn, "AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")?;
+    roots_installed(&conn)?;
+    offline(conn, || {
+        kit::plug_in(kit::evse_id())?;
+        kit::ev_15118(kit::evse_id(), "plug-and-charge", json!({}))
+    })
+}
+
+/// TC_C_54_CS: once back, the station reports the transaction it authorized offline with the
+/// EV's contract (offline true, the eMAID; C07.FR.08-12), and the EV charges.
+fn tc_c_54() -> Step {
+    let conn = pnc_offline("true")?;
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let ev = super::next_tx_event(&conn, "C07.FR.08", 10_000)?;
+        if at(&ev, "/idToken/type") == "eMAID" {
+            kit::check(ev["offline"] == true, "C07.FR.08", "offline true on the event about the offline authorization", || format!("offline {}", ev["offline"]))?;
+            return super::local_list::charging(&conn, "C07.FR.08");
+        }
+        seen.push(format!("{} {}", ev["eventType"], ev["triggerReason"]));
+    }
+    Err(kit::fail("C07.FR.08", "a TransactionEvent authorized offline by the EV's contract (idToken type eMAID)", format!("events {seen:?}")))
+}
+
+/// TC_C_55_CS: once back, no event says the EV was authorized or charges (C07.FR.07); the
+/// cable's own events (offline true) are answered on the way.
+fn tc_c_55() -> Step {
+    let conn = pnc_offline("false")?;
+    kit::pilot(kit::evse_id(), kit::PilotState::C)?;
+    let charges = |ev: &Value| ev["triggerReason"] == "Authorized" || at(ev, "/transactionInfo/chargingState") == "Charging" || at(ev, "/idToken/type") == "eMAID";
+    kit::expect_none(&conn, "C07.FR.07", TX, 5_000, json!({}), "no authorization and no charging offline without contract validation", charges)
 }

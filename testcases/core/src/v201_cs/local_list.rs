@@ -144,7 +144,7 @@ fn listed(conn: &Connection, entries: Vec<Value>) -> Step<i64> {
 
 /// A configuration state part 6 marks "(If implemented)": a station without the variable
 /// goes on without it; one that has it must take the value.
-fn if_implemented(conn: &Connection, component: &str, variable: &str, value: &str) -> Step {
+pub(super) fn if_implemented(conn: &Connection, component: &str, variable: &str, value: &str) -> Step {
     let r = set_variable(conn, "", component, variable, value)?;
     match r["attributeStatus"].as_str().unwrap_or_default() {
         "Accepted" | "UnknownComponent" | "UnknownVariable" => Ok(()),
@@ -161,7 +161,7 @@ fn list_in_use(conn: &Connection) -> Step {
 
 /// Part 6 step 1 of the offline cases: the CSMS drops the station and refuses it while
 /// `meanwhile` happens, then lets it back in. The new connection.
-fn offline(conn: Connection, meanwhile: impl FnOnce() -> Step) -> Step<Connection> {
+pub(super) fn offline(conn: Connection, meanwhile: impl FnOnce() -> Step) -> Step<Connection> {
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     meanwhile()?;
