@@ -165,8 +165,9 @@ fn tc_o_13() -> Step {
     reported_as_set(&conn, "O03.FR.02", &m, false, &["startDateTime"]).map(drop)
 }
 
-/// How long after it is set a message of TC_O_14_CS ends, in s (part 6: 60; a lab may
-/// shorten it with DUT parameter `display-message-end-s`).
+/// How long after it is set a message of TC_O_14_CS ends, in s: DUT parameter
+/// `display-message-end-s`, 10 by default (part 6 waits 60; the end is what is checked, not
+/// how far off it is).
 fn end_after() -> i64 {
     config::parameter("display-message-end-s").and_then(|v| v.trim().parse().ok()).filter(|s| *s > 0).unwrap_or(10)
 }

@@ -45,6 +45,13 @@ pub(crate) fn cases() -> Vec<Case> {
         ),
         case("TC_K_54_CS", "The EV's charging needs go to the CSMS, which has no schedule for it (Rejected); the EV charges by its own", &["K15.FR.01", "K17.FR.04"], tc_k_54),
         case(
+            "TC_K_56_CS",
+            "Offline, the EV's needs are met by a schedule within the TxDefaultProfile, reported once back; the EV charges",
+            &["K15.FR.15", "K17.FR.15"],
+            tc_k_56,
+        )
+        .needs(&["plug", "pilot", "ev-15118", "network", "token-reader"]),
+        case(
             "TC_K_57_CS",
             "The EV renegotiates: its new needs, the CSMS's new TxProfile, the schedule it picks reported, the rate changed",
             &["K17.FR.01", "K17.FR.06", "K17.FR.09", "K17.FR.10"],
@@ -303,8 +310,9 @@ fn rate_changed(conn: &Connection, req: &str) -> Step {
 
 /// TC_C_54/55_CS: booted, Plug & Charge on, ContractValidationOffline as given (a station
 /// without the switch has no offline contract validation to test: a skip), unknown ids
-/// allowed offline where the station has the switch, the roots installed; then offline the EV
-/// arrives and authorizes with its contract. The connection once back.
+/// allowed offline where the station has the switch, the roots installed, the authorization
+/// cache empty; then offline the EV arrives and authorizes with its contract. The connection
+/// once back.
 fn pnc_offline(validation: &str) -> Step<Connection> {
     use super::local_list::{if_implemented, offline};
     let conn = booted(300)?;
@@ -313,6 +321,10 @@ fn pnc_offline(validation: &str) -> Step<Connection> {
     prerequisite(&conn, "C07", "ISO15118Ctrlr", "ContractValidationOffline", validation)?;
     if_implemented(&conn, "AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")?;
     roots_installed(&conn)?;
+    // A contract an earlier case had refused (TC_C_51_CS) may sit in the authorization cache
+    // as Invalid, and offline the cache decides (C07.FR.11): the case starts from an empty one
+    // (a station without a cache answers Rejected, which changes nothing).
+    kit::call(&conn, "", "ClearCache", json!({}), 10_000).setup("the authorization cache cleared")?;
     offline(conn, || {
         kit::plug_in(kit::evse_id())?;
         kit::ev_15118(kit::evse_id(), "plug-and-charge", json!({}))
@@ -342,4 +354,37 @@ fn tc_c_55() -> Step {
     kit::pilot(kit::evse_id(), kit::PilotState::C)?;
     let charges = |ev: &Value| ev["triggerReason"] == "Authorized" || at(ev, "/transactionInfo/chargingState") == "Charging" || at(ev, "/idToken/type") == "eMAID";
     kit::expect_none(&conn, "C07.FR.07", TX, 5_000, json!({}), "no authorization and no charging offline without contract validation", charges)
+}
+
+/// TC_K_56_CS: a TxDefaultProfile of 10 A (in the configured unit, 400 s; part 6's memory
+/// state), the transaction authorized; offline, the EV states its needs and charges. Back
+/// online the station reports a schedule within the default profile (K15.FR.15) and the
+/// charging, offline true.
+fn tc_k_56() -> Step {
+    use super::smart_charging::{accepted, new_id, profile};
+    let (conn, _) = local_tx()?;
+    conn.claim(&[SCHEDULE.into()]);
+    let default = profile(new_id(), "TxDefaultProfile", "Absolute", 10.0, json!({"validFrom": kit::time_from_now(-60), "validTo": kit::time_from_now(401)}), json!({"duration": 400}));
+    accepted(&conn, "", kit::evse_id(), default).setup("memory state SetChargingProfile (TxDefaultProfile)")?;
+    let again = super::local_list::offline_claiming(conn, &[TX, SCHEDULE], || {
+        kit::ev_15118(kit::evse_id(), "charging-needs", json!({}))?;
+        kit::pilot(kit::evse_id(), kit::PilotState::C)
+    })?;
+    let p = schedule_reported(&again, "K15.FR.15")?;
+    let max = crate::charging_rate::limit(10.0);
+    let periods = at(&p, "/chargingSchedule/chargingSchedulePeriod").as_array().cloned().unwrap_or_default();
+    let unit = at(&p, "/chargingSchedule/chargingRateUnit");
+    kit::check(
+        unit == crate::charging_rate::unit().as_str() && periods.iter().all(|q| q["limit"].as_f64().is_some_and(|l| l <= max)),
+        "K15.FR.15",
+        format!("a schedule within the TxDefaultProfile: no period above {max} {}", crate::charging_rate::unit()),
+        || p["chargingSchedule"].to_string(),
+    )?;
+    for _ in 0..4 {
+        let ev = super::next_tx_event(&again, "K15.FR.15", 10_000)?;
+        if at(&ev, "/transactionInfo/chargingState") == "Charging" {
+            return kit::check(ev["offline"] == true, "K15.FR.15", "offline true on the charging that began offline", || format!("offline {}", ev["offline"]));
+        }
+    }
+    Err(kit::fail("K15.FR.15", "the EV charging by the schedule made offline (chargingState Charging)", "four events without it"))
 }

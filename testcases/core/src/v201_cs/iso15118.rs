@@ -31,7 +31,7 @@ pub(crate) fn cases() -> Vec<Case> {
             tc_m_15,
         ),
         case("TC_M_24_CS", "A new V2G certificate: its OCSP status is asked for it and each sub-CA, answered Accepted", &["M06.FR.06", "M06.FR.07"], tc_m_24),
-        case("TC_M_25_CS", "A new V2G certificate: its OCSP status is asked, answered Failed, and the station goes on", &["M06.FR.04"], tc_m_25),
+        case("TC_M_25_CS", "A new V2G certificate: its OCSP status is asked, answered Failed, and the station goes on", &["M06.FR.04", "M06.FR.07"], tc_m_25),
     ]
 }
 

@@ -162,11 +162,17 @@ fn list_in_use(conn: &Connection) -> Step {
 /// Part 6 step 1 of the offline cases: the CSMS drops the station and refuses it while
 /// `meanwhile` happens, then lets it back in. The new connection.
 pub(super) fn offline(conn: Connection, meanwhile: impl FnOnce() -> Step) -> Step<Connection> {
+    offline_claiming(conn, &[TX, "Authorize"], meanwhile)
+}
+
+/// `offline`, the new connection claiming `claims` from its first message: what the station
+/// kept for the CSMS while offline comes at once.
+pub(super) fn offline_claiming(conn: Connection, claims: &[&str], meanwhile: impl FnOnce() -> Step) -> Step<Connection> {
     kit::network(false)?;
     let _ = conn.expect_close(10_000);
     meanwhile()?;
     kit::network(true)?;
-    reconnected("C13", &[TX, "Authorize"])
+    reconnected("C13", claims)
 }
 
 /// For a few seconds, no TransactionEvent names `token`: the station did not authorize it.

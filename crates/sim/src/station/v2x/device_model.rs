@@ -115,22 +115,26 @@ pub(in crate::station) fn custom_report(st: &Station, p: &Value) -> Result<Vec<V
                 other => value_of(component, other).is_none_or(|v| v == "true"),
             })
     };
-    let selected = |d: &Value| {
-        wanted.is_empty()
-            || wanted.iter().any(|w| {
-                let (c, v, dc, dv) = (&w["component"], &w["variable"], &d["component"], &d["variable"]);
-                let evse_ok = match (c.get("evse"), dc.get("evse")) {
-                    (None, _) => true,
-                    (Some(want), Some(have)) => want["id"] == have["id"] && want.get("connectorId").is_none_or(|k| Some(k) == have.get("connectorId")),
-                    (Some(_), None) => false,
-                };
-                c["name"] == dc["name"]
-                    && c.get("instance").is_none_or(|i| Some(i) == dc.get("instance"))
-                    && evse_ok
-                    && (v.is_null() || (v["name"] == dv["name"] && v.get("instance").is_none_or(|i| Some(i) == dv.get("instance"))))
-            })
-    };
     let loose = st.cfg.faults.has(&Fault::IgnoreReportCriteria);
-    let chosen: Vec<Value> = data.iter().filter(|d| loose || (selected(d) && meets(&d["component"]))).cloned().collect();
+    let chosen: Vec<Value> = data.iter().filter(|d| loose || (selected(&wanted, &d["component"], &d["variable"]) && meets(&d["component"]))).cloned().collect();
     if chosen.is_empty() { Err("EmptyResultSet") } else { Ok(chosen) }
+}
+
+/// Whether `component` and `variable` are what one of `wanted` (a request's componentVariable
+/// list; empty: all) names, a part left out matching every value of it: the same rules for a
+/// report's variables (B08.FR.20-25) and for monitors (N02.FR.16-21).
+pub(super) fn selected(wanted: &[Value], component: &Value, variable: &Value) -> bool {
+    wanted.is_empty()
+        || wanted.iter().any(|w| {
+            let (c, v) = (&w["component"], &w["variable"]);
+            let evse_ok = match (c.get("evse"), component.get("evse")) {
+                (None, _) => true,
+                (Some(want), Some(have)) => want["id"] == have["id"] && want.get("connectorId").is_none_or(|k| Some(k) == have.get("connectorId")),
+                (Some(_), None) => false,
+            };
+            c["name"] == component["name"]
+                && c.get("instance").is_none_or(|i| Some(i) == component.get("instance"))
+                && evse_ok
+                && (v.is_null() || (v["name"] == variable["name"] && v.get("instance").is_none_or(|i| Some(i) == variable.get("instance"))))
+        })
 }

@@ -58,6 +58,21 @@ pub(in crate::station) fn request(st: &mut Station, evse: u32, request: &str, pa
         }
         // K15.FR.01/06, K17.FR.01/06: the needs, with the AC parameters (fault
         // needs-without-parameters: neither AC nor DC ones).
+        // K15.FR.15, K17.FR.15: offline, a schedule within the composite schedule (its
+        // TxDefaultProfile), reported once the station is back.
+        "charging-needs" | "renegotiate" if !st.online => {
+            if st.evses[i].tx.is_none() || st.cfg.faults.has(&Fault::NoEvSchedule) {
+                return;
+            }
+            let rates = st.settings.get("SmartChargingCtrlr.RateUnit").map(|(v, _)| v.clone()).unwrap_or_default();
+            let unit = if rates.is_empty() || rates.contains('A') { "A" } else { "W" };
+            let limit = super::smart_charging::limit_at(st, evse, chrono::Utc::now(), unit);
+            let own = json!({"id": 1, "chargingRateUnit": unit, "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]});
+            let now = ocpp_core::defaults::now_rfc3339();
+            let mut picked = own;
+            picked["startSchedule"] = json!(now);
+            st.enqueue(Out::tx("NotifyEVChargingSchedule", json!({"timeBase": now, "evseId": evse, "chargingSchedule": picked})));
+        }
         "charging-needs" | "renegotiate" => {
             let Some(tx) = st.evses[i].tx.as_ref().map(|t| t.id.clone()) else { return };
             let mut needs = json!({"requestedEnergyTransfer": "AC_three_phase"});

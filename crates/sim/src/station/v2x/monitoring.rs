@@ -223,22 +223,9 @@ fn of_kind(m: &Monitor, criteria: &[&str]) -> bool {
         })
 }
 
-/// Whether `m` watches what one of `wanted` (componentVariable) names: a part left out
-/// matches every value of it (N02.FR.16-21).
+/// Whether `m` watches what one of `wanted` (componentVariable) names (N02.FR.16-21).
 fn selected(m: &Monitor, wanted: &[Value]) -> bool {
-    wanted.is_empty()
-        || wanted.iter().any(|w| {
-            let (c, v) = (&w["component"], &w["variable"]);
-            let evse_ok = match (c.get("evse"), m.component.get("evse")) {
-                (None, _) => true,
-                (Some(want), Some(have)) => want["id"] == have["id"] && want.get("connectorId").is_none_or(|k| Some(k) == have.get("connectorId")),
-                (Some(_), None) => false,
-            };
-            c["name"] == m.component["name"]
-                && c.get("instance").is_none_or(|i| Some(i) == m.component.get("instance"))
-                && evse_ok
-                && (v.is_null() || (v["name"] == m.variable["name"] && v.get("instance").is_none_or(|i| Some(i) == m.variable.get("instance"))))
-        })
+    super::device_model::selected(wanted, &m.component, &m.variable)
 }
 
 /// GetMonitoringReport (N02): the monitors selected, in NotifyMonitoringReport parts of one
