@@ -181,5 +181,9 @@ fn tc_j_10() -> Step {
     for mv in &periodic {
         readings_are("J02.FR.04", mv, "Sample.Periodic")?;
     }
-    spaced("J02.FR.04", &periodic.iter().map(|v| v["timestamp"].clone()).collect::<Vec<_>>(), 1)
+    // The first reading may be older than the 1 s interval (taken when the transaction began,
+    // before the case set it: seen 13 s before the next on a loaded run): the spacing is that
+    // of the readings after it.
+    let stamps: Vec<Value> = periodic.iter().skip(1).map(|v| v["timestamp"].clone()).collect();
+    spaced("J02.FR.04", &stamps, 1)
 }
