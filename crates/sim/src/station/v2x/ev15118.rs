@@ -56,23 +56,17 @@ pub(in crate::station) fn request(st: &mut Station, evse: u32, request: &str, pa
             let p = json!({"iso15118SchemaVersion": "urn:iso:15118:2:2013:MsgDef", "action": action, "exiRequest": exi, "$evse": evse, "$emaid": emaid});
             st.enqueue(Out::call("Get15118EVCertificate", p));
         }
-        // K15.FR.01/06, K17.FR.01/06: the needs, with the AC parameters (fault
-        // needs-without-parameters: neither AC nor DC ones).
         // K15.FR.15, K17.FR.15: offline, a schedule within the composite schedule (its
-        // TxDefaultProfile), reported once the station is back.
+        // TxDefaultProfile), kept for the CSMS until the station is back.
         "charging-needs" | "renegotiate" if !st.online => {
             if st.evses[i].tx.is_none() || st.cfg.faults.has(&Fault::NoEvSchedule) {
                 return;
             }
-            let rates = st.settings.get("SmartChargingCtrlr.RateUnit").map(|(v, _)| v.clone()).unwrap_or_default();
-            let unit = if rates.is_empty() || rates.contains('A') { "A" } else { "W" };
-            let limit = super::smart_charging::limit_at(st, evse, chrono::Utc::now(), unit);
-            let own = json!({"id": 1, "chargingRateUnit": unit, "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]});
-            let now = ocpp_core::defaults::now_rfc3339();
-            let mut picked = own;
-            picked["startSchedule"] = json!(now);
-            st.enqueue(Out::tx("NotifyEVChargingSchedule", json!({"timeBase": now, "evseId": evse, "chargingSchedule": picked})));
+            let own = own_schedule(st, evse);
+            schedule(st, evse, own, true);
         }
+        // K15.FR.01/06, K17.FR.01/06: the needs, with the AC parameters (fault
+        // needs-without-parameters: neither AC nor DC ones).
         "charging-needs" | "renegotiate" => {
             let Some(tx) = st.evses[i].tx.as_ref().map(|t| t.id.clone()) else { return };
             let mut needs = json!({"requestedEnergyTransfer": "AC_three_phase"});
@@ -133,9 +127,18 @@ pub(in crate::station) fn needs_answered(st: &mut Station, request: &Value, r: &
     let Some(evse) = request["$evse"].as_u64().map(|e| e as u32) else { return };
     if !matches!(r["status"].as_str(), Some("Accepted" | "Processing")) {
         st.negotiating.remove(&evse);
-        let own = json!({"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0}]});
-        schedule(st, evse, own);
+        let own = own_schedule(st, evse);
+        schedule(st, evse, own, false);
     }
+}
+
+/// The EV's schedule without one from the CSMS: what the composite schedule allows at `evse`
+/// now, in a unit the station's SmartChargingCtrlr.RateUnit lists.
+fn own_schedule(st: &Station, evse: u32) -> Value {
+    let rates = st.settings.get("SmartChargingCtrlr.RateUnit").map(|(v, _)| v.clone()).unwrap_or_default();
+    let unit = if rates.is_empty() || rates.contains('A') { "A" } else { "W" };
+    let limit = super::smart_charging::limit_at(st, evse, chrono::Utc::now(), unit);
+    json!({"id": 1, "chargingRateUnit": unit, "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]})
 }
 
 /// A TxProfile the station accepted for the transaction at `evse`: where an ISO 15118 EV
@@ -161,7 +164,7 @@ pub(in crate::station) fn profile_set(st: &mut Station, evse: u32, profile: &Val
     if let Some(d) = given.get("duration") {
         picked["duration"] = d.clone();
     }
-    schedule(st, evse, picked);
+    schedule(st, evse, picked, false);
     // A schedule agreed again changes what the EV draws (K16, K17).
     if let (true, Some(i)) = (agreed, st.evse_index(evse)) {
         if st.evses[i].tx.is_some() {
@@ -171,9 +174,11 @@ pub(in crate::station) fn profile_set(st: &mut Station, evse: u32, profile: &Val
     }
 }
 
-/// NotifyEVChargingSchedule of the schedule the EV picked, from now.
-fn schedule(st: &mut Station, evse: u32, mut picked: Value) {
+/// NotifyEVChargingSchedule of the schedule the EV picked, from now; `kept`: also while
+/// offline, sent once the station is back.
+fn schedule(st: &mut Station, evse: u32, mut picked: Value, kept: bool) {
     let now = ocpp_core::defaults::now_rfc3339();
     picked["startSchedule"] = json!(now);
-    st.enqueue(Out::call("NotifyEVChargingSchedule", json!({"timeBase": now, "evseId": evse, "chargingSchedule": picked})));
+    let payload = json!({"timeBase": now, "evseId": evse, "chargingSchedule": picked});
+    st.enqueue(if kept { Out::tx("NotifyEVChargingSchedule", payload) } else { Out::call("NotifyEVChargingSchedule", payload) });
 }
