@@ -220,6 +220,49 @@ pub fn expect(conn: &Connection, requirement: &str, action: &str, timeout_ms: u3
         .map_err(|e| session_failure(requirement, format!("a {action} request"), e))
 }
 
+/// A report a request asks for, sent in parts (GetReport and GetBaseReport to NotifyReport,
+/// GetMonitoringReport to NotifyMonitoringReport, GetDisplayMessages to NotifyDisplayMessages):
+/// the request, the Notify action, the field holding a part's items, and the requirement a
+/// failure cites: the request answered, a part coming, a part naming the request, parts
+/// numbered from 0 (None where parts carry no seqNo).
+pub struct PagedReport<'a> {
+    pub request: &'a str,
+    pub notify: &'a str,
+    pub items: &'a str,
+    pub answered: &'a str,
+    pub part: &'a str,
+    pub same_request: &'a str,
+    pub numbered: Option<&'a str>,
+}
+
+/// Send `report`'s request with `payload` (its requestId set here). Answered Accepted, take
+/// the parts until one has tbc false, answering each and checking its requestId and seqNo:
+/// (the status, every part's items). Another status: the Notify released, no items.
+pub fn paged_report(conn: &Connection, report: &PagedReport, mut payload: Value) -> Step<(String, Vec<Value>)> {
+    conn.claim(&[report.notify.into()]);
+    let request_id = i64::from(unique_number());
+    payload["requestId"] = serde_json::json!(request_id);
+    let r = call(conn, report.answered, report.request, payload, 10_000)?;
+    let status = r["status"].as_str().unwrap_or_default().to_string();
+    if status != "Accepted" {
+        conn.release(&[report.notify.into()]);
+        return Ok((status, vec![]));
+    }
+    let mut items = vec![];
+    for seq in 0..100 {
+        let n = expect_and_reply(conn, report.part, report.notify, 10_000, serde_json::json!({}))?;
+        check(n["requestId"] == request_id, report.same_request, format!("requestId {request_id}, the request's"), || n["requestId"].to_string())?;
+        if let Some(req) = report.numbered {
+            check(n["seqNo"] == seq, req, format!("seqNo {seq}"), || format!("seqNo {}", n["seqNo"]))?;
+        }
+        items.extend(n[report.items].as_array().cloned().unwrap_or_default());
+        if n["tbc"] != true {
+            return Ok((status, items));
+        }
+    }
+    Err(fail(report.numbered.unwrap_or(report.same_request), "the report to end (tbc false)", "100 parts with tbc true"))
+}
+
 /// Wait for a CALL of `action` and answer it.
 pub fn expect_and_reply(conn: &Connection, requirement: &str, action: &str, timeout_ms: u32, reply: Value) -> Step<Value> {
     let call = expect(conn, requirement, action, timeout_ms)?;

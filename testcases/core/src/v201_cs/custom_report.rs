@@ -40,30 +40,20 @@ pub(crate) fn cases() -> Vec<Case> {
 /// of the NotifyReports that follow — each naming the request (B08.FR.04), numbered from 0
 /// (B08.FR.14), every variable with its characteristics (B08.FR.12).
 fn custom_report(conn: &Connection, request: Value) -> Step<(String, Vec<Value>)> {
-    conn.claim(&["NotifyReport".into()]);
-    let request_id = i64::from(kit::unique_number());
-    let mut p = request;
-    p["requestId"] = json!(request_id);
-    let r = kit::call(conn, "B08.FR.01", "GetReport", p, 10_000)?;
-    let status = r["status"].as_str().unwrap_or_default().to_string();
-    if status != "Accepted" {
-        conn.release(&["NotifyReport".into()]);
-        return Ok((status, vec![]));
+    let report = kit::PagedReport {
+        request: "GetReport",
+        notify: "NotifyReport",
+        items: "reportData",
+        answered: "B08.FR.01",
+        part: "B08.FR.03",
+        same_request: "B08.FR.04",
+        numbered: Some("B08.FR.14"),
+    };
+    let (status, data) = kit::paged_report(conn, &report, request)?;
+    for d in &data {
+        kit::check(d["variableCharacteristics"].is_object(), "B08.FR.12", "variableCharacteristics with every reported variable", || d.to_string())?;
     }
-    let mut data = vec![];
-    for seq in 0..100 {
-        let n = kit::expect_and_reply(conn, "B08.FR.03", "NotifyReport", 10_000, json!({}))?;
-        kit::check(n["requestId"] == request_id, "B08.FR.04", format!("requestId {request_id}, the request's"), || n["requestId"].to_string())?;
-        kit::check(n["seqNo"] == seq, "B08.FR.14", format!("seqNo {seq}"), || format!("seqNo {}", n["seqNo"]))?;
-        for d in n["reportData"].as_array().into_iter().flatten() {
-            kit::check(d["variableCharacteristics"].is_object(), "B08.FR.12", "variableCharacteristics with every reported variable", || d.to_string())?;
-            data.push(d.clone());
-        }
-        if n["tbc"] != true {
-            return Ok((status, data));
-        }
-    }
-    Err(kit::fail("B08.FR.14", "the report to end (tbc false)", "100 parts with tbc true"))
+    Ok((status, data))
 }
 
 /// The report Accepted (B08.FR.01) and not empty (B08.FR.03).

@@ -104,27 +104,15 @@ fn set_as(conn: &Connection, req: &str, m: &Value, expected: &str) -> Step {
 /// messages of the NotifyDisplayMessages that follow, each naming the request (O03.FR.05,
 /// O04.FR.06), tbc on all but the last.
 fn reported(conn: &Connection, req: &str, ids: &[&Value]) -> Step<Option<Vec<Value>>> {
-    conn.claim(&["NotifyDisplayMessages".into()]);
-    let request_id = i64::from(kit::unique_number());
-    let mut p = json!({"requestId": request_id});
+    let mut p = json!({});
     if !ids.is_empty() {
         p["id"] = json!(ids);
     }
-    let r = kit::call(conn, req, "GetDisplayMessages", p, 10_000)?;
-    if r["status"] == "Unknown" {
-        conn.release(&["NotifyDisplayMessages".into()]);
-        return Ok(None);
-    }
     let by_id = if ids.is_empty() { "O03.FR.05" } else { "O04.FR.06" };
-    let mut messages = vec![];
-    loop {
-        let n = kit::expect_and_reply(conn, by_id, "NotifyDisplayMessages", 10_000, json!({}))?;
-        kit::check(n["requestId"] == request_id, by_id, format!("requestId {request_id}, the request's"), || n["requestId"].to_string())?;
-        messages.extend(n["messageInfo"].as_array().cloned().unwrap_or_default());
-        if n["tbc"] != true {
-            return Ok(Some(messages));
-        }
-    }
+    let report =
+        kit::PagedReport { request: "GetDisplayMessages", notify: "NotifyDisplayMessages", items: "messageInfo", answered: req, part: by_id, same_request: by_id, numbered: None };
+    let (status, messages) = kit::paged_report(conn, &report, p)?;
+    Ok((status != "Unknown").then_some(messages))
 }
 
 /// GetDisplayMessages (for `m`'s id when `by_id`) is Accepted (`req`) and reports `m`: its id,

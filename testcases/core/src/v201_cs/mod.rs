@@ -1642,20 +1642,9 @@ fn tc_b_14() -> Step {
 
 fn base_report(base: &str) -> Step {
     let conn = booted(300)?;
-    conn.claim(&["NotifyReport".into()]);
-    let r = kit::call(&conn, "B07", "GetBaseReport", json!({"requestId": 4242, "reportBase": base}), 10_000)?;
-    kit::check(r["status"] == "Accepted", "B07", "GetBaseReport status Accepted", || r.to_string())?;
-    let mut part = 0;
-    loop {
-        let n = kit::expect_and_reply(&conn, "B07", "NotifyReport", 10_000, json!({}))?;
-        kit::check(n["requestId"] == 4242, "B07", "NotifyReport for requestId 4242", || format!("requestId {}", n["requestId"]))?;
-        kit::check(n["seqNo"] == part, "B07", format!("seqNo {part}"), || format!("seqNo {}", n["seqNo"]))?;
-        if n["tbc"] != true {
-            return Ok(());
-        }
-        part += 1;
-        kit::check(part < 100, "B07", "the report to end (tbc false)", || "100 parts with tbc true".into())?;
-    }
+    let report = kit::PagedReport { request: "GetBaseReport", notify: "NotifyReport", items: "reportData", answered: "B07", part: "B07", same_request: "B07", numbered: Some("B07") };
+    let (status, _) = kit::paged_report(&conn, &report, json!({"reportBase": base}))?;
+    kit::check(status == "Accepted", "B07", "GetBaseReport status Accepted", || format!("status {status}"))
 }
 
 fn tc_b_21() -> Step {

@@ -129,32 +129,23 @@ fn prepared(conn: &Connection, d: Value) -> Step<i64> {
 /// Accepted the `monitor` entries of the NotifyMonitoringReports that follow, each naming the
 /// request (N02.FR.04), numbered from 0 (N02.FR.09).
 fn report(conn: &Connection, criteria: &[&str], variables: &[Value]) -> Step<(String, Vec<Value>)> {
-    conn.claim(&["NotifyMonitoringReport".into()]);
-    let request_id = i64::from(kit::unique_number());
-    let mut p = json!({"requestId": request_id});
+    let mut p = json!({});
     if !criteria.is_empty() {
         p["monitoringCriteria"] = json!(criteria);
     }
     if !variables.is_empty() {
         p["componentVariable"] = json!(variables);
     }
-    let r = kit::call(conn, "N02.FR.01", "GetMonitoringReport", p, 10_000)?;
-    let status = r["status"].as_str().unwrap_or_default().to_string();
-    if status != "Accepted" {
-        conn.release(&["NotifyMonitoringReport".into()]);
-        return Ok((status, vec![]));
-    }
-    let mut monitors = vec![];
-    for seq in 0..100 {
-        let n = kit::expect_and_reply(conn, "N02.FR.03", "NotifyMonitoringReport", 10_000, json!({}))?;
-        kit::check(n["requestId"] == request_id, "N02.FR.04", format!("requestId {request_id}, the request's"), || n["requestId"].to_string())?;
-        kit::check(n["seqNo"] == seq, "N02.FR.09", format!("seqNo {seq}"), || format!("seqNo {}", n["seqNo"]))?;
-        monitors.extend(n["monitor"].as_array().cloned().unwrap_or_default());
-        if n["tbc"] != true {
-            return Ok((status, monitors));
-        }
-    }
-    Err(kit::fail("N02.FR.09", "the report to end (tbc false)", "100 parts with tbc true"))
+    let report = kit::PagedReport {
+        request: "GetMonitoringReport",
+        notify: "NotifyMonitoringReport",
+        items: "monitor",
+        answered: "N02.FR.01",
+        part: "N02.FR.03",
+        same_request: "N02.FR.04",
+        numbered: Some("N02.FR.09"),
+    };
+    kit::paged_report(conn, &report, p)
 }
 
 /// The report Accepted (`req`): its monitor entries.
