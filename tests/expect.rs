@@ -785,10 +785,10 @@ impl Part {
     /// Note what this part of the catalogue `key` saw (`seen`); once every part has, all they
     /// saw together (None before: another part is still running).
     fn all_seen(self, key: &str, seen: &[&'static str]) -> Option<Vec<&'static str>> {
-        use std::{collections::HashMap, sync::Mutex};
-        static PARTS: Mutex<Option<HashMap<String, (usize, Vec<&'static str>)>>> = Mutex::new(None);
+        use std::{collections::BTreeMap, sync::Mutex};
+        static PARTS: Mutex<BTreeMap<String, (usize, Vec<&'static str>)>> = Mutex::new(BTreeMap::new());
         let mut parts = PARTS.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = parts.get_or_insert_with(HashMap::new).entry(key.to_string()).or_default();
+        let entry = parts.entry(key.to_string()).or_default();
         entry.0 += 1;
         entry.1.extend_from_slice(seen);
         (entry.0 == self.n).then(|| entry.1.clone())

@@ -277,7 +277,9 @@ impl CsmsHandle {
         };
         let version = link.version;
         schema::validate(version, action, Direction::Request, &payload).map_err(|e| e.to_string())?;
-        crate::ev_schedule::sent(sh.records.entry(station_id.to_string()).or_default(), action, &payload);
+        if let Some(record) = sh.records.get_mut(station_id) {
+            crate::ev_schedule::sent(record, action, &payload);
+        }
         let mut payload = payload;
         self.cfg.faults.alter(version, action, Direction::Request, &mut payload);
         let frame = Frame::Call { id: id.clone(), action: action.to_string(), payload };

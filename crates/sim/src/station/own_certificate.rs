@@ -14,13 +14,20 @@ use ocpp_core::defaults::now_rfc3339;
 /// A CSR (PEM) for a new key pair, named after the station and its organization; the public
 /// key is kept to check the certificate that comes back.
 pub(super) fn request(st: &mut Station, organization: &str) -> Option<String> {
+    let (csr, key) = new_csr(&st.cfg.station_id, organization)?;
+    st.csr_key = Some(key);
+    Some(csr)
+}
+
+/// A CSR (PEM) for a new key pair, named after the station and its organization, and the
+/// public key to recognise the certificate issued for it (the V2G certificate's too).
+pub(super) fn new_csr(station_id: &str, organization: &str) -> Option<(String, Vec<u8>)> {
     let key = rcgen::KeyPair::generate().ok()?;
     let mut params = rcgen::CertificateParams::new(vec![]).ok()?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, st.cfg.station_id.as_str());
+    params.distinguished_name.push(rcgen::DnType::CommonName, station_id);
     params.distinguished_name.push(rcgen::DnType::OrganizationName, organization);
     let csr = params.serialize_request(&key).ok()?.pem().ok()?;
-    st.csr_key = Some(key.public_key_raw().to_vec());
-    Some(csr)
+    Some((csr, key.public_key_raw().to_vec()))
 }
 
 /// CertificateSigned with `chain` (leaf first): whether it is taken. Not taken, the station

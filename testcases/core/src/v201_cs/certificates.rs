@@ -78,7 +78,7 @@ pub(crate) fn cases() -> Vec<Case> {
 
 /// Memory state CertificateInstalled (part 6, table 442): the station accepts `pem` as a
 /// root of `kind`.
-fn certificate_installed(conn: &Connection, req: &str, kind: &str, pem: &str) -> Step {
+pub(super) fn certificate_installed(conn: &Connection, req: &str, kind: &str, pem: &str) -> Step {
     let r = kit::call(conn, req, "InstallCertificate", json!({"certificateType": kind, "certificate": pem}), 10_000)?;
     kit::check(r["status"] == "Accepted", req, format!("InstallCertificate of a valid {kind} Accepted"), || r.to_string())
 }

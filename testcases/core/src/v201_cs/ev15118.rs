@@ -10,7 +10,7 @@ use crate::{
     kit::{self, Connection, Setup, Step, at},
 };
 
-use super::{TX, TxStart, authorization_ends_tx, booted, expect_event, local_tx, prerequisite, set_variable};
+use super::{TX, TxStart, authorization_ends_tx, booted, expect_event, local_tx, prerequisite, tx_event_where};
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
     super::station_case(id, title, requirements, &["plug", "pilot", "ev-15118"], run).profile("iso15118")
@@ -74,23 +74,15 @@ const EV_CERTIFICATE: &str = "Get15118EVCertificate";
 /// has the switch.
 fn pnc_enabled(conn: &Connection) -> Step {
     prerequisite(conn, "C07", "ISO15118Ctrlr", "PnCEnabled", "true")?;
-    let r = set_variable(conn, "", "ISO15118Ctrlr", "CentralContractValidationAllowed", "false")?;
-    match r["attributeStatus"].as_str().unwrap_or_default() {
-        "Accepted" | "UnknownComponent" | "UnknownVariable" => Ok(()),
-        other => Err(kit::Verdict::Inconclusive(format!("the station did not take ISO15118Ctrlr.CentralContractValidationAllowed = false ({other})"))),
-    }
+    super::local_list::if_implemented(conn, "ISO15118Ctrlr", "CentralContractValidationAllowed", "false")
 }
 
 /// Memory state CertificatesInstalled for the V2G and the MO root, which validate the EV's
 /// contract locally.
 fn roots_installed(conn: &Connection) -> Step {
-    use super::certificates::{MO_ROOT, V2G_ROOT};
-    let install = |kind: &str, pem: &str| -> Step {
-        let r = kit::call(conn, "M05", "InstallCertificate", json!({"certificateType": kind, "certificate": pem}), 10_000)?;
-        kit::check(r["status"] == "Accepted", "M05.FR.02", format!("InstallCertificate of the test {kind} Accepted"), || r.to_string())
-    };
-    install("V2GRootCertificate", V2G_ROOT).setup("memory state CertificatesInstalled (V2GRootCertificate)")?;
-    install("MORootCertificate", MO_ROOT).setup("memory state CertificatesInstalled (MORootCertificate)")
+    use super::certificates::{MO_ROOT, V2G_ROOT, certificate_installed};
+    certificate_installed(conn, "M05.FR.02", "V2GRootCertificate", V2G_ROOT).setup("memory state CertificatesInstalled (V2GRootCertificate)")?;
+    certificate_installed(conn, "M05.FR.02", "MORootCertificate", MO_ROOT).setup("memory state CertificatesInstalled (MORootCertificate)")
 }
 
 /// Booted, configured for Plug & Charge, the roots installed, then part 6's
@@ -335,16 +327,10 @@ fn pnc_offline(validation: &str) -> Step<Connection> {
 /// EV's contract (offline true, the eMAID; C07.FR.08-12), and the EV charges.
 fn tc_c_54() -> Step {
     let conn = pnc_offline("true")?;
-    let mut seen = Vec::new();
-    for _ in 0..4 {
-        let ev = super::next_tx_event(&conn, "C07.FR.08", 10_000)?;
-        if at(&ev, "/idToken/type") == "eMAID" {
-            kit::check(ev["offline"] == true, "C07.FR.08", "offline true on the event about the offline authorization", || format!("offline {}", ev["offline"]))?;
-            return super::local_list::charging(&conn, "C07.FR.08");
-        }
-        seen.push(format!("{} {}", ev["eventType"], ev["triggerReason"]));
-    }
-    Err(kit::fail("C07.FR.08", "a TransactionEvent authorized offline by the EV's contract (idToken type eMAID)", format!("events {seen:?}")))
+    let by_contract = |ev: &Value| at(ev, "/idToken/type") == "eMAID";
+    let ev = tx_event_where(&conn, "C07.FR.08", "a TransactionEvent authorized offline by the EV's contract (idToken type eMAID)", by_contract)?;
+    kit::check(ev["offline"] == true, "C07.FR.08", "offline true on the event about the offline authorization", || format!("offline {}", ev["offline"]))?;
+    super::local_list::charging(&conn, "C07.FR.08")
 }
 
 /// TC_C_55_CS: once back, no event says the EV was authorized or charges (C07.FR.07); the
@@ -380,11 +366,7 @@ fn tc_k_56() -> Step {
         format!("a schedule within the TxDefaultProfile: no period above {max} {}", crate::charging_rate::unit()),
         || p["chargingSchedule"].to_string(),
     )?;
-    for _ in 0..4 {
-        let ev = super::next_tx_event(&again, "K15.FR.15", 10_000)?;
-        if at(&ev, "/transactionInfo/chargingState") == "Charging" {
-            return kit::check(ev["offline"] == true, "K15.FR.15", "offline true on the charging that began offline", || format!("offline {}", ev["offline"]));
-        }
-    }
-    Err(kit::fail("K15.FR.15", "the EV charging by the schedule made offline (chargingState Charging)", "four events without it"))
+    let charging = |ev: &Value| at(ev, "/transactionInfo/chargingState") == "Charging";
+    let ev = tx_event_where(&again, "K15.FR.15", "the EV charging by the schedule made offline (chargingState Charging)", charging)?;
+    kit::check(ev["offline"] == true, "K15.FR.15", "offline true on the charging that began offline", || format!("offline {}", ev["offline"]))
 }

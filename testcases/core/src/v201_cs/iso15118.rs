@@ -51,12 +51,8 @@ fn pki(req: &str, operation: &str, input: &str) -> Step<String> {
 /// Memory state CertificateInstalled for the test PKI's V2G root: the chain the PKI issues
 /// ends under it, so the station can check it (A02.FR.06).
 fn v2g_root_installed(conn: &Connection) -> Step {
-    let install = || -> Step {
-        let root = pki("M05", "v2g-root", "")?;
-        let r = kit::call(conn, "M05.FR.02", "InstallCertificate", json!({"certificateType": "V2GRootCertificate", "certificate": root}), 10_000)?;
-        kit::check(r["status"] == "Accepted", "M05.FR.02", "InstallCertificate of the test V2G root Accepted", || r.to_string())
-    };
-    install().setup("memory state CertificateInstalled (V2GRootCertificate)")
+    let root = pki("M05", "v2g-root", "")?;
+    super::certificates::certificate_installed(conn, "M05.FR.02", "V2GRootCertificate", &root).setup("memory state CertificateInstalled (V2GRootCertificate)")
 }
 
 /// Memory state RenewV2GChargingStationCertificate (table 447), checked: TriggerMessage

@@ -353,13 +353,8 @@ fn tc_c_31() -> Step {
 /// Part 6's EnergyTransferStarted: the EV asks for energy and the station reports Charging.
 pub(super) fn charging(conn: &Connection, req: &str) -> Step {
     kit::pilot(kit::evse_id(), kit::PilotState::C)?;
-    for _ in 0..4 {
-        let ev = next_tx_event(conn, req, 10_000)?;
-        if at(&ev, "/transactionInfo/chargingState") == "Charging" {
-            return Ok(());
-        }
-    }
-    Err(kit::fail(req, "chargingState Charging once the EV draws energy (energy is transferred)", "four events without it"))
+    let charging = |ev: &Value| at(ev, "/transactionInfo/chargingState") == "Charging";
+    super::tx_event_where(conn, req, "chargingState Charging once the EV draws energy (energy is transferred)", charging).map(drop)
 }
 
 /// TC_C_40/43_CS, steps 1-3: both tokens on the list with the configured group (the second

@@ -1332,6 +1332,20 @@ pub(super) fn stop_authorized(conn: &Connection, req: &str, remote: bool, ev_con
     Ok(ended)
 }
 
+/// The first of the next four TransactionEvents that `wanted` accepts (`expected` says what it
+/// is), answering each: a station may report other things first (a cable, a token).
+pub(super) fn tx_event_where(conn: &Connection, req: &str, expected: &str, wanted: impl Fn(&Value) -> bool) -> Step<Value> {
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let ev = next_tx_event(conn, req, 10_000)?;
+        if wanted(&ev) {
+            return Ok(ev);
+        }
+        seen.push(format!("{} {}", ev["eventType"], ev["triggerReason"]));
+    }
+    Err(kit::fail(req, expected, format!("four events without it: {seen:?}")))
+}
+
 /// The Ended event of `tx` after a reconnect: events of the transaction whose answer the
 /// station never saw may come again first, and are answered and skipped.
 fn ended_after_reconnect(conn: &Connection, req: &str, tx: &str) -> Step<Value> {

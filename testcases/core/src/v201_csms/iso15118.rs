@@ -273,10 +273,6 @@ fn smart_charging(conn: &Connection, tx: &str, seq: u64) -> Step<u64> {
     Ok(seq + 1)
 }
 
-fn now() -> String {
-    kit::time_from_now(0)
-}
-
 fn tc_k_53() -> Step {
     let (conn, tx, seq) = authorized_ev()?;
     smart_charging(&conn, &tx, seq).map(drop)

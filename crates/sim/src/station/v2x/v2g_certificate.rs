@@ -18,12 +18,8 @@ const NO_RESPONDER: &str = "http://ocsp.invalid/";
 /// The SignCertificate payload for a new V2G key pair (TriggerMessage SignV2GCertificate).
 pub(in crate::station) fn request(st: &mut Station) -> Option<Value> {
     let organization = st.settings.get("SecurityCtrlr.OrganizationName").map(|(v, _)| v.clone()).unwrap_or_default();
-    let key = rcgen::KeyPair::generate().ok()?;
-    let mut params = rcgen::CertificateParams::new(vec![]).ok()?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, st.cfg.station_id.as_str());
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, organization);
-    let csr = params.serialize_request(&key).ok()?.pem().ok()?;
-    st.v2g_csr_key = Some(key.public_key_raw().to_vec());
+    let (csr, key) = super::super::own_certificate::new_csr(&st.cfg.station_id, &organization)?;
+    st.v2g_csr_key = Some(key);
     // Fault untyped-v2g-csr: the CSR goes out as if for the CSMS connection (A02.FR.13).
     let kind = if st.cfg.faults.has(&Fault::UntypedV2gCsr) { "ChargingStationCertificate" } else { "V2GCertificate" };
     Some(json!({"csr": csr, "certificateType": kind}))
