@@ -107,6 +107,8 @@ pub struct CaseHost {
     wasi: WasiCtx,
     limits: StoreLimits,
     ctx: Arc<CaseContext>,
+    /// The case's OCSP responder, once an ISO 15118 case asked for one.
+    ocsp: Option<crate::ocsp_service::OcspService>,
 }
 
 impl WasiView for CaseHost {
@@ -244,7 +246,7 @@ impl Host {
         let output = MemoryOutputPipe::new(64 * 1024);
         let wasi = WasiCtx::builder().stdout(output.clone()).stderr(output.clone()).allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build();
         let limits = StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(64).tables(64).trap_on_grow_failure(true).build();
-        let mut store = Store::new(&self.engine, CaseHost { table: ResourceTable::new(), wasi, limits, ctx });
+        let mut store = Store::new(&self.engine, CaseHost { table: ResourceTable::new(), wasi, limits, ctx, ocsp: None });
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Yield(1)));
@@ -646,27 +648,11 @@ impl session::Host for CaseHost {
     }
 
     async fn pki_operation(&mut self, operation: String, input: String) -> SessResult<String> {
-        use ocpp_core::security::pki::CsrError;
-        let pki = match self.ctx.security.pki() {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(session::SessionError::Usage(e))),
-        };
-        let done = match operation.as_str() {
-            "v2g-root" => pki.v2g_root().map_err(session::SessionError::Usage),
-            "sign-v2g-csr" => pki.sign_v2g_csr(&input).map_err(|e| match e {
-                CsrError::NoCaKey(e) => session::SessionError::Usage(e),
-                CsrError::BadCsr(e) => session::SessionError::Protocol(e),
-            }),
-            "ocsp-response" => match serde_json::from_str::<serde_json::Value>(&input) {
-                Ok(request) => pki.ocsp_response(&request).map_err(session::SessionError::Protocol),
-                Err(e) => Err(session::SessionError::Protocol(format!("the OCSP request data is not JSON: {e}"))),
-            },
-            other => Err(session::SessionError::Usage(format!("unknown PKI operation {other:?} (v2g-root, sign-v2g-csr, ocsp-response)"))),
-        };
-        if done.is_ok() {
-            self.ctx.trace.log("info", format!("the test PKI did {operation}"));
-        }
-        Ok(done)
+        use crate::pki_operation::Failure;
+        Ok(crate::pki_operation::run(&self.ctx, &mut self.ocsp, &operation, &input).await.map_err(|f| match f {
+            Failure::Usage(e) => session::SessionError::Usage(e),
+            Failure::Protocol(e) => session::SessionError::Protocol(e),
+        }))
     }
 
     async fn raise_security_profile(&mut self, raised: bool) -> SessResult<u8> {

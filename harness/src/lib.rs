@@ -12,6 +12,8 @@ pub mod fidelity;
 pub mod host;
 pub mod inventory;
 pub mod lint;
+pub mod ocsp_service;
+pub mod pki_operation;
 pub mod own_station;
 pub mod leftovers;
 pub mod perf;

@@ -17,13 +17,15 @@ pub const INVALID_ID_TOKEN: &str = "0FD3B6A2";
 /// knows them. ISO 14443 UIDs in hex, like the valid ones; the group's members are tokens of
 /// their own so that no other case sees a groupIdToken. The master pass (C16) is a token in
 /// the group the station's AuthCtrlr.MasterPassGroupId names.
-pub const TOKEN_PARAMETERS: [(&str, &str); 6] = [
+pub const TOKEN_PARAMETERS: [(&str, &str); 7] = [
     ("blocked-id-token", "0B10CCED"),
     ("expired-id-token", "0E0F1DED"),
     ("group-id-token", "0C0FFEE0"),
     ("grouped-id-tokens", "0A11CE01 0B0B0B02"),
     ("master-pass-id-token", "0A5715A5"),
     ("master-pass-group-id", "0FFC1A15"),
+    // An ISO 15118 contract (eMAID, ISO 15118-2 annex H), what part 6 calls <Configured eMAID>.
+    ("emaid", "NLHRSC000000001"),
 ];
 
 /// The id token type of the configured tokens (2.x `IdTokenType.type`).

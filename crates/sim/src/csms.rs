@@ -127,6 +127,8 @@ pub struct TokenBook {
     pub grouped: Vec<String>,
     pub master_pass: String,
     pub master_pass_group: String,
+    /// An EV's contract the CSMS knows as valid (C07).
+    pub emaid: String,
 }
 
 impl TokenBook {
@@ -140,6 +142,7 @@ impl TokenBook {
             grouped: get("grouped-id-tokens").split_whitespace().map(String::from).collect(),
             master_pass: get("master-pass-id-token"),
             master_pass_group: get("master-pass-group-id"),
+            emaid: get("emaid"),
         }
     }
 }
@@ -531,10 +534,22 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
             }
             Ok(Frame::Call { id, action, payload }) => {
                 let custom = cfg.faults.has(&Fault::RejectCustomData) && payload.to_string().contains("\"customData\"");
-                let reply = check_call(version, &action, &payload).and_then(|()| if custom { Err(("FormatViolation", "customData is not allowed".into())) } else { Ok(()) }).and_then(|()| {
+                let checked = check_call(version, &action, &payload).and_then(|()| if custom { Err(("FormatViolation", "customData is not allowed".into())) } else { Ok(()) });
+                // C07: an EV's contract is checked with its OCSP responder before the answer.
+                let contract = match (&checked, action.as_str()) {
+                    (Ok(()), "Authorize") if version != OcppVersion::V16 => crate::contract::check(&cfg, &payload).await,
+                    _ => None,
+                };
+                let reply = checked.and_then(|()| {
                     let mut sh = h.shared.lock().unwrap();
                     let record = sh.records.entry(station.clone()).or_default();
                     on_call(&cfg, record, version, &action, &payload)
+                });
+                let reply = reply.map(|mut r| {
+                    if let Some(c) = &contract {
+                        crate::contract::answer(c, &mut r);
+                    }
+                    r
                 });
                 let accepted_boot = action == "BootNotification" && reply.as_ref().is_ok_and(|r| r["status"] == "Accepted");
                 answer(&tx, &cfg.faults, version, &id, &action, reply);
@@ -682,7 +697,7 @@ fn auth_status(cfg: &CsmsConfig, token: &Value) -> &'static str {
     }
     let book = &cfg.tokens;
     match id {
-        _ if cfg.valid_id_tokens.iter().any(|t| t == id) || book.grouped.iter().any(|t| t == id) || id == book.master_pass => "Accepted",
+        _ if cfg.valid_id_tokens.iter().any(|t| t == id) || book.grouped.iter().any(|t| t == id) || id == book.master_pass || id == book.emaid => "Accepted",
         _ if id == book.blocked => "Blocked",
         _ if id == book.expired => "Expired",
         _ => "Invalid",

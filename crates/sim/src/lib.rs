@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod console;
 pub mod control;
+mod contract;
 pub mod csms;
 mod ev_schedule;
 pub mod hostile;
@@ -174,6 +175,12 @@ pub enum Fault {
     /// CSMS: the OCSP status of a V2G certificate comes as text in base64, not as a DER
     /// OCSPResponse (M06.FR.08/09).
     OcspResultNotDer,
+    /// CSMS (2.x): an EV's contract certificate is taken as valid without asking its OCSP
+    /// responder (C07.FR.05 wants real-time or cached OCSP data).
+    SkipContractOcsp,
+    /// CSMS (2.x): a contract certificate its responder calls revoked is Accepted anyway
+    /// (C07.FR.16 wants CertificateRevoked and Invalid).
+    AcceptRevokedContract,
     /// CSMS: Get15118EVCertificate is Accepted with an empty exiResponse (M01.FR.01 wants the
     /// EV's CertificateInstallationRes).
     EmptyEvCertificate,
@@ -331,6 +338,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-operator", Fault::IgnoreOperator),
     ("keep-cleared-in-list", Fault::KeepClearedInList),
     ("ocsp-result-not-der", Fault::OcspResultNotDer),
+    ("skip-contract-ocsp", Fault::SkipContractOcsp),
+    ("accept-revoked-contract", Fault::AcceptRevokedContract),
     ("needs-without-profile", Fault::NeedsWithoutProfile),
     ("accept-any-ev-schedule", Fault::AcceptAnyEvSchedule),
     ("empty-ev-certificate", Fault::EmptyEvCertificate),

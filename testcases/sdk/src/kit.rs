@@ -571,12 +571,28 @@ pub fn second_valid_token() -> String {
     config::valid_id_tokens().get(1).cloned().unwrap_or_else(|| "3A7F2C1D".into())
 }
 
+/// Part 6's "<Configured eMAID>", the contract an ISO 15118 EV authorizes with: the DUT
+/// description's `emaid`, which a CSMS DUT knows as valid; without one the case skips.
+pub fn emaid() -> Step<String> {
+    config::parameter("emaid").filter(|v| !v.is_empty()).ok_or_else(|| Verdict::Skip("the DUT description names no emaid in [parameters]".into()))
+}
+
 /// Part 6's "<Configured groupIdToken>": the DUT description's `group-id-token`.
 pub fn group_id_token() -> String {
     config::parameter("group-id-token").unwrap_or_else(|| "OH-GROUP".into())
 }
 
 // ---- security profiles ----
+
+/// The test PKI's answer to `operation` (WIT `pki-operation`): a PKI that cannot do it makes
+/// the case inconclusive; a DUT's input that does not parse fails `req`.
+pub fn pki(req: &str, operation: &str, input: &str) -> Step<String> {
+    match session::pki_operation(operation, input) {
+        Ok(out) => Ok(out),
+        Err(SessionError::Usage(why)) => Err(Verdict::Inconclusive(format!("the lab's PKI cannot do {operation}: {why}"))),
+        Err(e) => Err(fail(req, format!("input the test PKI can use for {operation}"), format!("{e:?}"))),
+    }
+}
 
 pub use crate::bindings::ocpp::harness::session::{Certificate, Credentials};
 

@@ -2,6 +2,7 @@
 //! TLS (wss://), 3 = TLS with client certificates. 0 means none of them (plain ws://), what a
 //! bench starts with. Secrets are registered for redaction as soon as they are loaded.
 pub mod basic;
+pub mod ocsp;
 pub mod old_tls;
 pub mod pki;
 pub mod rotation;

@@ -3,29 +3,30 @@
 //! has them) for a station's CSR, and OCSP responses that call a certificate good. The root is
 //! the same for every run of one PKI (same key, subject and serial, so the same hash data);
 //! each signature makes its own sub-CAs, so a chain is whole by itself.
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SigningKey};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
-use yasna::models::{GeneralizedTime, ObjectIdentifier};
+use yasna::models::ObjectIdentifier;
 
-use super::pki::{CsrError, Pki};
+use super::{
+    ocsp::{self, CertId, CertStatus},
+    pki::{CsrError, Pki},
+};
 
 /// The V2G root's serial number: fixed, so its hash data is too.
 const ROOT_SERIAL: [u8; 8] = [0x0b, 0x2c, 0x15, 0x11, 0x80, 0x00, 0x00, 0x01];
-/// id-pkix-ocsp-basic (RFC 6960 §4.2.1).
-const OCSP_BASIC: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 48, 1, 1];
-const SHA256: &[u64] = &[2, 16, 840, 1, 101, 3, 4, 2, 1];
 /// Where the sub-CAs and the leaf say their OCSP responder is (authority information access):
 /// a station names it as responderURL in GetCertificateStatus.
 pub const OCSP_RESPONDER: &str = "http://ocsp.ocpp-harness.test/v2g";
 
-/// The authority-information-access extension naming `OCSP_RESPONDER` (RFC 5280 §4.2.2.1).
-fn ocsp_access() -> rcgen::CustomExtension {
+/// The authority-information-access extension naming `url` as OCSP responder (RFC 5280
+/// §4.2.2.1).
+fn ocsp_access(url: &str) -> rcgen::CustomExtension {
     let content = yasna::construct_der(|w| {
         w.write_sequence(|w| {
             w.next().write_sequence(|w| {
                 w.next().write_oid(&ObjectIdentifier::from_slice(&[1, 3, 6, 1, 5, 5, 7, 48, 1]));
-                w.next().write_tagged_implicit(yasna::Tag::context(6), |w| w.write_ia5_string(OCSP_RESPONDER));
+                w.next().write_tagged_implicit(yasna::Tag::context(6), |w| w.write_ia5_string(url));
             })
         })
     });
@@ -45,7 +46,7 @@ fn ca(name: &str, path_len: Option<u8>) -> CertificateParams {
 
 fn sub_ca(name: &str, path_len: u8) -> CertificateParams {
     let mut p = ca(name, Some(path_len));
-    p.custom_extensions.push(ocsp_access());
+    p.custom_extensions.push(ocsp_access(OCSP_RESPONDER));
     p
 }
 
@@ -83,92 +84,67 @@ impl Pki {
         csr.params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
         csr.params.not_after = OffsetDateTime::now_utc() + Duration::days(365);
         csr.params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
-        csr.params.custom_extensions.push(ocsp_access());
+        csr.params.custom_extensions.push(ocsp_access(OCSP_RESPONDER));
         let leaf = csr.signed_by(&sub2_issuer).map_err(|e| CsrError::BadCsr(format!("the CSR cannot be signed: {e}")))?;
         Ok(format!("{}{sub2}{sub1}", leaf.pem()))
+    }
+
+    /// The subject (DER Name) and public key bits of the responder that signs this PKI's
+    /// OCSP responses: the V2G root, over the CA's key.
+    pub fn ocsp_responder(&self) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let root_der = self.v2g_root().and_then(|pem| super::pki::certs(&pem).map_err(|e| e.to_string()))?.remove(0);
+        let (_, root) = x509_parser::parse_x509_certificate(&root_der).map_err(|e| e.to_string())?;
+        Ok((root.subject().as_raw().to_vec(), root.public_key().subject_public_key.data.to_vec()))
+    }
+
+    /// A signed OCSP response (DER) saying `answers`.
+    pub fn sign_ocsp(&self, answers: &[(CertId, CertStatus)]) -> Result<Vec<u8>, String> {
+        let key = self.ca_key("an OCSP response")?;
+        ocsp::response(&key, &self.ocsp_responder()?.0, answers)
     }
 
     /// An OCSP response (RFC 6960, DER, base64) that calls good each certificate `request`
     /// names (OCPP OCSPRequestData: one object or a list), signed by the CA's key.
     pub fn ocsp_response(&self, request: &Value) -> Result<String, String> {
         use base64::Engine;
-        let ids: Vec<&Value> = match request {
-            Value::Array(a) => a.iter().collect(),
+        let ids = match request {
+            Value::Array(a) => a.iter().collect::<Vec<_>>(),
             one => vec![one],
         };
-        let mut certs = Vec::new();
-        for id in ids {
-            let hex = |k: &str| -> Result<Vec<u8>, String> {
-                let s = id[k].as_str().ok_or_else(|| format!("no {k} in the OCSP request data"))?;
-                let s = if s.len() % 2 == 1 { format!("0{s}") } else { s.to_string() };
-                (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| format!("{k} {s:?} is not hex"))).collect()
-            };
-            certs.push((hex("issuerNameHash")?, hex("issuerKeyHash")?, hex("serialNumber")?));
-        }
-        let key = self.ca_key("an OCSP response")?;
-        let (sig_oid, sig_null): (&[u64], bool) = if key.algorithm() == &rcgen::PKCS_ECDSA_P256_SHA256 {
-            (&[1, 2, 840, 10045, 4, 3, 2], false)
-        } else if key.algorithm() == &rcgen::PKCS_ECDSA_P384_SHA384 {
-            (&[1, 2, 840, 10045, 4, 3, 3], false)
-        } else if key.algorithm() == &rcgen::PKCS_RSA_SHA256 {
-            (&[1, 2, 840, 113549, 1, 1, 11], true)
-        } else {
-            return Err("the CA key's algorithm cannot sign an OCSP response here (ECDSA P-256/P-384 or RSA)".into());
-        };
-        let root_der = self.v2g_root().and_then(|pem| super::pki::certs(&pem).map_err(|e| e.to_string()))?.remove(0);
-        let (_, root) = x509_parser::parse_x509_certificate(&root_der).map_err(|e| e.to_string())?;
-        let now = GeneralizedTime::from_datetime(OffsetDateTime::now_utc().replace_nanosecond(0).map_err(|e| e.to_string())?);
-        let tbs = yasna::construct_der(|w| {
-            w.write_sequence(|w| {
-                // responderID byName: the V2G root's subject.
-                w.next().write_tagged(yasna::Tag::context(1), |w| w.write_der(root.subject().as_raw()));
-                w.next().write_generalized_time(&now);
-                w.next().write_sequence_of(|w| {
-                    for (name, key, serial) in &certs {
-                        w.next().write_sequence(|w| {
-                            w.next().write_sequence(|w| {
-                                w.next().write_sequence(|w| {
-                                    w.next().write_oid(&ObjectIdentifier::from_slice(SHA256));
-                                    w.next().write_null();
-                                });
-                                w.next().write_bytes(name);
-                                w.next().write_bytes(key);
-                                w.next().write_bigint_bytes(serial, true);
-                            });
-                            // certStatus good: [0] IMPLICIT NULL.
-                            w.next().write_tagged_implicit(yasna::Tag::context(0), |w| w.write_null());
-                            w.next().write_generalized_time(&now);
-                        });
-                    }
-                });
-            })
-        });
-        let signature = key.sign(&tbs).map_err(|e| e.to_string())?;
-        let basic = yasna::construct_der(|w| {
-            w.write_sequence(|w| {
-                w.next().write_der(&tbs);
-                w.next().write_sequence(|w| {
-                    w.next().write_oid(&ObjectIdentifier::from_slice(sig_oid));
-                    if sig_null {
-                        w.next().write_null();
-                    }
-                });
-                w.next().write_bitvec_bytes(&signature, signature.len() * 8);
-            })
-        });
-        let response = yasna::construct_der(|w| {
-            w.write_sequence(|w| {
-                w.next().write_enum(0);
-                w.next().write_tagged(yasna::Tag::context(0), |w| {
-                    w.write_sequence(|w| {
-                        w.next().write_oid(&ObjectIdentifier::from_slice(OCSP_BASIC));
-                        w.next().write_bytes(&basic);
-                    })
-                });
-            })
-        });
-        Ok(base64::engine::general_purpose::STANDARD.encode(response))
+        let answers = ids.into_iter().map(|v| CertId::from_ocpp(v).map(|id| (id, CertStatus::Good))).collect::<Result<Vec<_>, _>>()?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.sign_ocsp(&answers)?))
     }
+
+    /// An EV's contract certificate for `emaid` (ISO 15118-2: ECDSA, the eMAID as common name)
+    /// and its MO sub-CA, under the V2G root, each naming `responder` for OCSP: the chain
+    /// (leaf, sub-CA; PEM) and the DER of leaf, sub-CA and root.
+    pub fn contract_chain(&self, emaid: &str, responder: &str) -> Result<ContractChain, String> {
+        let root = Issuer::new(root_params(), self.ca_key("a contract certificate")?);
+        let sub_key = KeyPair::generate().map_err(|e| e.to_string())?;
+        let mut sub_params = ca("ocpp-harness test MO SubCA", Some(0));
+        sub_params.custom_extensions.push(ocsp_access(responder));
+        let sub = sub_params.signed_by(&sub_key, &root).map_err(|e| e.to_string())?;
+        let sub_issuer = Issuer::new(sub_params, sub_key);
+        let mut leaf = CertificateParams::default();
+        leaf.distinguished_name.push(DnType::CommonName, emaid);
+        leaf.distinguished_name.push(DnType::OrganizationName, "ocpp-harness test MO");
+        leaf.not_before = OffsetDateTime::now_utc() - Duration::days(1);
+        leaf.not_after = OffsetDateTime::now_utc() + Duration::days(365);
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
+        leaf.custom_extensions.push(ocsp_access(responder));
+        let leaf = leaf.signed_by(&KeyPair::generate().map_err(|e| e.to_string())?, &sub_issuer).map_err(|e| e.to_string())?;
+        let root_der = self.v2g_root().and_then(|pem| super::pki::certs(&pem).map_err(|e| e.to_string()))?.remove(0).to_vec();
+        Ok(ContractChain { pem: format!("{}{}", leaf.pem(), sub.pem()), leaf: leaf.der().to_vec(), sub_ca: sub.der().to_vec(), root: root_der })
+    }
+}
+
+/// An EV's contract certificate chain (`Pki::contract_chain`).
+pub struct ContractChain {
+    /// Leaf, then sub-CA (PEM), as a station passes it in Authorize's `certificate`.
+    pub pem: String,
+    pub leaf: Vec<u8>,
+    pub sub_ca: Vec<u8>,
+    pub root: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -195,21 +171,24 @@ mod tests {
         assert_eq!(certs.len(), 3, "leaf, SubCA2, SubCA1");
         let top = x509_parser::parse_x509_certificate(&certs[2]).unwrap().1;
         assert_eq!(top.issuer().to_string(), subject(&a).0, "SubCA1 is issued by the V2G root");
-        let ocsp = pki.ocsp_response(&serde_json::json!({"hashAlgorithm": "SHA256", "issuerNameHash": "ab12", "issuerKeyHash": "cd34", "serialNumber": "5", "responderURL": "http://ocsp"})).unwrap();
+        let data = serde_json::json!({"hashAlgorithm": "SHA256", "issuerNameHash": "ab12", "issuerKeyHash": "cd34", "serialNumber": "5", "responderURL": "http://ocsp"});
         use base64::Engine;
-        let der = base64::engine::general_purpose::STANDARD.decode(ocsp).unwrap();
-        let parsed = yasna::parse_der(&der, |r| {
-            r.read_sequence(|r| {
-                let status = r.next().read_enum()?;
-                let oid = r.next().read_tagged(yasna::Tag::context(0), |r| r.read_sequence(|r| {
-                    let oid = r.next().read_oid()?;
-                    r.next().read_bytes()?;
-                    Ok(oid)
-                }))?;
-                Ok((status, oid))
-            })
-        })
-        .unwrap();
-        assert_eq!(parsed, (0, ObjectIdentifier::from_slice(OCSP_BASIC)));
+        let der = base64::engine::general_purpose::STANDARD.decode(pki.ocsp_response(&data).unwrap()).unwrap();
+        let answers = ocsp::parse_response(&der, &pki.ocsp_responder().unwrap().1).unwrap();
+        assert_eq!(answers, vec![(CertId::from_ocpp(&data).unwrap(), CertStatus::Good)]);
     }
+
+    #[test]
+    fn a_contract_chain_names_its_emaid_and_responder_and_goes_up_to_the_v2g_root() {
+        let pki = Pki::generate("CS1", &["localhost".into()]).unwrap();
+        let chain = pki.contract_chain("NLHRSC000000001", "http://127.0.0.1:9/ocsp").unwrap();
+        let (_, leaf) = x509_parser::parse_x509_certificate(&chain.leaf).unwrap();
+        let (_, sub) = x509_parser::parse_x509_certificate(&chain.sub_ca).unwrap();
+        assert_eq!(leaf.subject().iter_common_name().next().and_then(|c| c.as_str().ok()), Some("NLHRSC000000001"));
+        assert_eq!(leaf.issuer(), sub.subject());
+        leaf.verify_signature(Some(sub.public_key())).unwrap();
+        let (_, root) = x509_parser::parse_x509_certificate(&chain.root).unwrap();
+        sub.verify_signature(Some(root.public_key())).unwrap();
+        assert!(String::from_utf8_lossy(&chain.leaf).contains("http://127.0.0.1:9/ocsp"));
+        assert_eq!(super::super::pki::certs(&chain.pem).unwrap().len(), 2);    }
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Case,
-    kit::{self, Connection, SessionError, Setup, Step, Verdict, session},
+    kit::{self, Connection, Setup, Step},
 };
 
 use super::booted;
@@ -38,20 +38,10 @@ pub(crate) fn cases() -> Vec<Case> {
 const SIGN: &str = "SignCertificate";
 const STATUS: &str = "GetCertificateStatus";
 
-/// The test PKI's answer to `operation`; a PKI that cannot makes the case inconclusive, a
-/// DUT's input that does not parse fails `req`.
-fn pki(req: &str, operation: &str, input: &str) -> Step<String> {
-    match session::pki_operation(operation, input) {
-        Ok(out) => Ok(out),
-        Err(SessionError::Usage(why)) => Err(Verdict::Inconclusive(format!("the lab's PKI cannot do {operation}: {why}"))),
-        Err(e) => Err(kit::fail(req, format!("input the test PKI can use for {operation}"), format!("{e:?}"))),
-    }
-}
-
 /// Memory state CertificateInstalled for the test PKI's V2G root: the chain the PKI issues
 /// ends under it, so the station can check it (A02.FR.06).
 fn v2g_root_installed(conn: &Connection) -> Step {
-    let root = pki("M05", "v2g-root", "")?;
+    let root = kit::pki("M05", "v2g-root", "")?;
     super::certificates::certificate_installed(conn, "M05.FR.02", "V2GRootCertificate", &root).setup("memory state CertificateInstalled (V2GRootCertificate)")
 }
 
@@ -70,7 +60,7 @@ fn renewed(conn: &Connection) -> Step<String> {
     kit::check(s["certificateType"] == "V2GCertificate", "A02.FR.13", "certificateType V2GCertificate, the certificate the update was triggered for", || {
         format!("certificateType {}", s["certificateType"])
     })?;
-    let chain = pki("A02.FR.03", "sign-v2g-csr", &csr)?;
+    let chain = kit::pki("A02.FR.03", "sign-v2g-csr", &csr)?;
     let r = kit::call(conn, "A02.FR.06", "CertificateSigned", json!({"certificateChain": chain, "certificateType": "V2GCertificate"}), 10_000)?;
     kit::check(r["status"] == "Accepted", "A02.FR.06", "CertificateSigned Accepted for the V2G chain issued for its CSR", || r.to_string())?;
     Ok(chain)
@@ -150,7 +140,7 @@ fn ocsp_asked(status: &str) -> Step {
             kit::fail(req, format!("GetCertificateStatus for the new V2G certificate and each sub-CA ({} in all)", certs.len()), format!("none for serial(s) {}", missing.join(", ")))
         })?;
         let data = &call.payload["ocspRequestData"];
-        let reply = if status == "Accepted" { json!({"status": "Accepted", "ocspResult": pki(req, "ocsp-response", &data.to_string())?}) } else { json!({"status": status}) };
+        let reply = if status == "Accepted" { json!({"status": "Accepted", "ocspResult": kit::pki(req, "ocsp-response", &data.to_string())?}) } else { json!({"status": status}) };
         conn.reply(&call.id, &reply.to_string()).map_err(|e| kit::fail(req, "to answer GetCertificateStatus", format!("{e:?}")))?;
         asked.push(data["serialNumber"].as_str().unwrap_or_default().to_string());
     }

@@ -11,6 +11,7 @@ mod local_list;
 mod monitoring;
 mod display_message;
 mod iso15118;
+mod plug_and_charge;
 mod reservation;
 mod smart_charging;
 mod station_certificate;
@@ -1336,6 +1337,7 @@ pub(crate) fn cases() -> Vec<Case> {
     cases.extend(local_list::cases());
     cases.extend(station_certificate::cases());
     cases.extend(iso15118::cases());
+    cases.extend(plug_and_charge::cases());
     cases
 }
 
