@@ -152,3 +152,34 @@ fn answer(s: &Shared, der: &[u8]) -> Response {
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CSMS may ask with SHA-1 CertIDs (openssl's default) or by GET; garbage gets
+    /// malformedRequest; every request is kept with what it was answered.
+    #[tokio::test]
+    async fn answers_known_certificates_under_any_digest_and_refuses_garbage() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let pki = Arc::new(Pki::generate("CS1", &["localhost".into()]).unwrap());
+        let service = OcspService::start(pki.clone(), "127.0.0.1:0".parse().unwrap(), None, Trace::new()).await.unwrap();
+        let chain = pki.contract_chain("NLHRSC000000001", service.url()).unwrap();
+        service.know("the contract certificate", &chain.leaf, &chain.sub_ca, CertStatus::Revoked);
+        let leaf = CertId::of(&chain.leaf, &chain.sub_ca, HashAlgorithm::Sha1).unwrap();
+        let stranger = CertId { serial: vec![7], ..leaf.clone() };
+        let client = reqwest::Client::new();
+        let body = client.post(service.url()).body(ocsp::request(&[leaf.clone(), stranger.clone()])).send().await.unwrap().bytes().await.unwrap();
+        let key = pki.ocsp_responder().unwrap().1;
+        assert_eq!(ocsp::parse_response(&body, &key).unwrap(), vec![(leaf.clone(), CertStatus::Revoked), (stranger, CertStatus::Unknown)]);
+        use base64::Engine;
+        let get = format!("{}/{}", service.url(), base64::engine::general_purpose::STANDARD.encode(ocsp::request(std::slice::from_ref(&leaf))));
+        let body = client.get(get).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(ocsp::parse_response(&body, &key).unwrap()[0].1, CertStatus::Revoked);
+        let body = client.post(service.url()).body("not DER").send().await.unwrap().bytes().await.unwrap();
+        assert!(ocsp::parse_response(&body, &key).unwrap_err().contains("responseStatus 1"));
+        let asked = service.asked();
+        assert_eq!(asked.as_array().unwrap().len(), 3, "{asked}");
+        assert_eq!((asked[0]["certificate"].as_str(), asked[0]["answered"].as_str(), asked[1]["answered"].as_str()), (Some("the contract certificate"), Some("revoked"), Some("unknown")));
+    }
+}
