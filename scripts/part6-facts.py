@@ -35,6 +35,10 @@ def optional_steps(case):
 # state ("This step needs to be executed when …", "This step will only …").
 CONDITIONAL = re.compile(r"(\d+)\.\s[^0-9]{0,200}?Note\(s\):\s*-?\s*This step (?:needs to be executed|will only|only|is executed|will be executed)")
 
+# A note that names the steps it makes conditional ("Steps 5, 6, 7, and 8 are only required
+# when status in Step 2 is RebootRequired", TC_A_09_CS): group 1 lists them.
+CONDITIONAL_LIST = re.compile(r"Steps ((?:\d+,?\s*(?:and\s*)?)+) are only required when")
+
 
 # A step that says what must not happen ("1. The Charging Station does NOT send a …", "5. The
 # OCTT does NOT send …", "3. If an AuthorizationRequest is received, the testcase will FAIL"):
@@ -58,7 +62,7 @@ def steps_saying(markdown, *patterns):
     for tc, text in tables(markdown):
         for out, pattern in zip(found, patterns):
             for m in pattern.finditer(text):
-                out.setdefault(tc, set()).add(int(m.group(1)))
+                out.setdefault(tc, set()).update(int(n) for n in re.findall(r"\d+", m.group(1)))
     return found
 
 
@@ -80,7 +84,16 @@ def facts(case, states, conditional=frozenset(), negated=frozenset()):
         if (steps_by_n.get(n + 1, {}).get("message") or "").endswith("Response"):
             optional.add(n + 1)
     steps = []
+    # Unnumbered messages after "notifies the CSMS about the current state of all connectors"
+    # are that step's two allowed forms (StatusNotification or NotifyEvent, TC_A_06_CSMS), not
+    # steps of their own; the index gives them to the wrong side.
+    forms_of_connector_state = False
     for s in case.get("steps", []):
+        if s.get("n") is not None:
+            # The step and its answer ("The CSMS responds accordingly.").
+            forms_of_connector_state = "current state of" in (s.get("summary") or "") or (forms_of_connector_state and not s.get("message"))
+        elif forms_of_connector_state:
+            continue
         if not s.get("message") or s.get("by") not in ("SUT", "OCTT") or s.get("n") in negated:
             continue
         raw = s.get("fields") or {}
@@ -145,7 +158,9 @@ def main():
     states = {(s["name"], s.get("sut")): s for s in json.load(open(states_file))}
     markdown = sys.argv[1].replace("part6-index.json", "OCPP-2.0.1_edition3_part6-testcases.md")
     text = open(markdown).read()
-    conditional, negated = steps_saying(text, CONDITIONAL, NEGATED)
+    conditional, listed, negated = steps_saying(text, CONDITIONAL, CONDITIONAL_LIST, NEGATED)
+    for tc, steps in listed.items():
+        conditional.setdefault(tc, set()).update(steps)
     out = [facts(c, states, conditional.get(c["id"], frozenset()), negated.get(c["id"], frozenset())) for c in index if c.get("id", "").startswith("TC_")]
     out.sort(key=lambda c: c["id"])
     json.dump(out, sys.stdout, indent=None, separators=(",", ":"))

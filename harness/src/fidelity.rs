@@ -284,7 +284,11 @@ fn field_holds(payload: &Value, field: &str, stated: &str) -> bool {
     if matches!(stated, "UnknownComponent" | "UnknownVariable") && (field.ends_with("component.name") || field.ends_with("variable.name")) {
         return true;
     }
-    let observed = values_at(payload, field);
+    let mut observed = values_at(payload, field);
+    // Part 6 writes a Set/GetVariablesResponse's attributeStatus as "status".
+    if observed.is_empty() && field == "status" {
+        observed = values_at(payload, "attributeStatus");
+    }
     match stated {
         "omitted" => observed.is_empty(),
         "present" => !observed.is_empty(),

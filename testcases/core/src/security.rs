@@ -356,12 +356,6 @@ fn oh_a_01_csms() -> Step {
     refused("A00.FR.204", Credentials::None, Certificate::Configured, "the CSMS to refuse a station without Basic credentials")
 }
 
-/// A password of 24 characters no earlier run used; the host masks it in every report.
-fn fresh_password() -> String {
-    let ms = kit::epoch_ms(&kit::now()).unwrap_or_default().unsigned_abs();
-    format!("Rotated-{:016}", (ms + kit::clock::now_ms()) * 7919 % 10_000_000_000_000_000)
-}
-
 /// TC_A_09/10_CSMS (part 6 tables for A01): the operator has the CSMS set a new password
 /// (step 1), the station answers `status` (step 2), closes and connects again (step 3). The
 /// host's station presents the password in force: the new one once it answered Accepted, the
@@ -370,7 +364,7 @@ fn password_update(status: &str, req: &str) -> Step {
     kit::security_profiles(&[1, 2])?;
     let conn = kit::connect_csms("A01")?;
     boot(&conn, "B01.FR.02")?;
-    kit::csms_trigger(&conn, "SetVariables", msg::set_variables("SecurityCtrlr", "BasicAuthPassword", &fresh_password()))?;
+    kit::csms_trigger(&conn, "SetVariables", msg::set_variables("SecurityCtrlr", "BasicAuthPassword", &kit::fresh_password()))?;
     let call = kit::expect(&conn, "A01.FR.02", "SetVariables", 15_000)?;
     let data = call.payload["setVariableData"].as_array().cloned().unwrap_or_default();
     let sets_password = |d: &serde_json::Value| d["component"]["name"] == "SecurityCtrlr" && d["variable"]["name"] == "BasicAuthPassword";
@@ -396,7 +390,7 @@ fn tc_a_04_csms() -> Step {
     kit::security_profiles(&[2, 3])?;
     let conn = kit::connect_csms("A00.FR.306")?;
     tls_version_ok("A00.FR.312", &conn.security())?;
-    boot(&conn, "B01.FR.02")
+    booted_available(&conn, "B01.FR.02", "B01")
 }
 
 /// TC_A_06_CSMS (part 6): a ClientHello offering TLS 1.0, then one offering 1.1, must each
@@ -425,7 +419,7 @@ fn tc_a_07_csms() -> Step {
     kit::security_profiles(&[3])?;
     let conn = kit::connect_csms("A00.FR.409")?;
     tls_version_ok("A00.FR.415", &conn.security())?;
-    boot(&conn, "B01.FR.02")
+    booted_available(&conn, "B01.FR.02", "B01")
 }
 
 /// TC_A_08_CSMS (part 6): steps 1-4 a client certificate the CSMS's CA did not issue, the
@@ -496,7 +490,7 @@ fn set_password(conn: &kit::Connection, req: &str, password: &str) -> Step<Strin
 fn tc_a_09_cs() -> Step {
     kit::security_profiles(&[1, 2])?;
     let conn = accepted_and_booted("A01")?;
-    let password = fresh_password();
+    let password = kit::fresh_password();
     let status = set_password(&conn, "A01.FR.02", &password)?;
     kit::check(status == "Accepted", "A01.FR.03", "attributeStatus Accepted for the new password", || format!("attributeStatus {status}"))?;
     // The station uses the new password on its next connection; the host now expects it and

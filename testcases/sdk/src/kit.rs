@@ -584,6 +584,12 @@ pub fn group_id_token() -> String {
 
 // ---- security profiles ----
 
+/// A BasicAuthPassword of 24 characters no earlier run used; the host masks it in every report.
+pub fn fresh_password() -> String {
+    let ms = epoch_ms(&now()).unwrap_or_default().unsigned_abs();
+    format!("Rotated-{:016}", (ms + clock::now_ms()) * 7919 % 10_000_000_000_000_000)
+}
+
 /// The test PKI's answer to `operation` (WIT `pki-operation`): a PKI that cannot do it makes
 /// the case inconclusive; a DUT's input that does not parse fails `req`.
 pub fn pki(req: &str, operation: &str, input: &str) -> Step<String> {

@@ -51,7 +51,9 @@ pub(super) async fn run_reporting(
         if let Some(p) = st.pending.take().filter(|p| p.out.persistent) {
             st.outbox.push_front(p.out);
         }
-        st.outbox.retain(|o| o.persistent);
+        if !matches!(ended, Ok(Ended::Reconnect)) {
+            st.outbox.retain(|o| o.persistent);
+        }
         // A connection that worked resets the back-off; each failed attempt doubles it.
         let wait = match ended {
             Ok(end) => {
@@ -61,7 +63,7 @@ pub(super) async fn run_reporting(
                         st.reboot(reason)
                     }
                     Ended::PowerCycle => st.power_cycle(),
-                    Ended::Dropped => {}
+                    Ended::Dropped | Ended::Reconnect => {}
                 }
                 backoff = st.cfg.reconnect_min;
                 failed = 0;

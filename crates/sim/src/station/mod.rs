@@ -407,6 +407,9 @@ fn ok(v: Value) -> (Reply, Option<Ended>) {
 enum Ended {
     /// The socket closed or the network went down.
     Dropped,
+    /// The station leaves to connect again with a new Basic-auth password (A01): what it has
+    /// queued goes out on the next connection.
+    Reconnect,
     /// Reset by the CSMS.
     Reboot,
     /// Mains off and on.

@@ -14,6 +14,7 @@ use super::{booted, station_value};
 use crate::{
     Case,
     kit::{self, Connection, PilotState, Setup, Step, Verdict, at, clock, config},
+    msg,
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -23,6 +24,12 @@ fn case(id: &'static str, title: &'static str, requirements: &'static [&'static 
 pub(crate) fn cases() -> Vec<Case> {
     vec![
         case("TC_N_47_CS", "GetMonitoringReport without criteria reports every monitor, the AvailabilityState Deltas among them", &["N02.FR.01", "N02.FR.11", "N02.FR.04", "N02.FR.09"], tc_n_47),
+        case(
+            "TC_N_01_CS",
+            "GetMonitoringReport by monitoringCriteria reports the monitors of those types only",
+            &["N02.FR.01", "N02.FR.03", "N02.FR.04", "N02.FR.05", "N02.FR.06", "N02.FR.09", "N02.FR.12", "N02.FR.13", "N02.FR.14"],
+            tc_n_01,
+        ),
         case("TC_N_02_CS", "GetMonitoringReport of two variables reports their monitors only", &["N02.FR.01", "N02.FR.03", "N02.FR.04", "N02.FR.05", "N02.FR.08", "N02.FR.09"], tc_n_02),
         case(
             "TC_N_03_CS",
@@ -49,6 +56,7 @@ pub(crate) fn cases() -> Vec<Case> {
         case("TC_N_44_CS", "ClearVariableMonitoring of a hard-wired monitor: Rejected", &["N06.FR.03"], tc_n_44),
         case("TC_N_16_CS", "After SetMonitoringLevel 7 a monitor of severity 8 reports nothing", &["N05.FR.01", "N05.FR.03"], tc_n_16).needs(&["plug"]),
         case("TC_N_56_CS", "A Delta monitor on the EVSE's AvailabilityState reports the cable coming in", &["N07.FR.06", "N07.FR.07", "N07.FR.18", "N07.FR.19"], tc_n_56).needs(&["plug"]),
+        case("TC_N_48_CS", "A Delta monitor on the write-only BasicAuthPassword reports a new password with an empty value", &["N07.FR.10"], tc_n_48).timeout_ms(90_000),
         case("TC_N_45_CS", "A Delta monitor on the station's power reports the EV starting to draw", &["N07.FR.06", "N07.FR.07", "N07.FR.18", "N07.FR.19"], tc_n_45).needs(&CHARGING),
         case("TC_N_20_CS", "Threshold monitors on the station's power: exceeded, cleared and fallen below as the EV draws and stops", &["N07.FR.02", "N07.FR.06", "N07.FR.07", "N07.FR.16", "N07.FR.17"], tc_n_20)
             .needs(&CHARGING)
@@ -194,6 +202,60 @@ fn tc_n_47() -> Step {
     Ok(())
 }
 
+/// The types of the monitors in report `entries`.
+fn types_in(entries: &[Value]) -> std::collections::BTreeSet<String> {
+    entries.iter().flat_map(|e| e["variableMonitoring"].as_array().cloned().unwrap_or_default()).filter_map(|m| m["type"].as_str().map(String::from)).collect()
+}
+
+/// TC_N_01_CS's configuration state: a monitor of every type, the station's own or set now —
+/// the thresholds on the threshold variable at 0 and at the configured threshold (crossed only
+/// while an EV draws),
+/// a Delta and two hour-long periodic ones on the EVSE's AvailabilityState.
+fn every_type_present(conn: &Connection) -> Step {
+    let (_, all) = report(conn, &[], &[]).setup("the monitors read")?;
+    let have = types_in(&all);
+    let (threshold_variable, _) = threshold_variable();
+    let wanted: Vec<Value> = [
+        (&threshold_variable, "UpperThreshold", threshold()),
+        (&threshold_variable, "LowerThreshold", 0.0),
+        (&evse_state(), "Delta", 1.0),
+        (&evse_state(), "Periodic", 3600.0),
+        (&evse_state(), "PeriodicClockAligned", 3600.0),
+    ]
+    .into_iter()
+    .filter(|(_, kind, _)| !have.contains(*kind))
+    .map(|(target, kind, value)| data(target, kind, value, severity()))
+    .collect();
+    wanted.into_iter().try_for_each(|d| prepared(conn, d).map(drop))
+}
+
+/// TC_N_01_CS: three reports by criteria — thresholds; thresholds and Delta; Delta and
+/// periodic — each with every monitor of those types (N02.FR.12-14) and none other
+/// (N02.FR.06). A criterion the station does not support (NotSupported, N02.FR.02) skips.
+fn tc_n_01() -> Step {
+    let conn = booted(300)?;
+    every_type_present(&conn)?;
+    let rounds: [(&[&str], &[(&str, &str)]); 3] = [
+        (&["ThresholdMonitoring"], &[("UpperThreshold", "N02.FR.12"), ("LowerThreshold", "N02.FR.12")]),
+        (&["ThresholdMonitoring", "DeltaMonitoring"], &[("UpperThreshold", "N02.FR.12"), ("LowerThreshold", "N02.FR.12"), ("Delta", "N02.FR.13")]),
+        (&["DeltaMonitoring", "PeriodicMonitoring"], &[("Delta", "N02.FR.13"), ("Periodic", "N02.FR.14"), ("PeriodicClockAligned", "N02.FR.14")]),
+    ];
+    for (criteria, types) in rounds {
+        let (status, entries) = report(&conn, criteria, &[])?;
+        if status == "NotSupported" {
+            return Err(Verdict::Skip(format!("the station does not support monitoringCriteria {criteria:?} (NotSupported, N02.FR.02)")));
+        }
+        kit::check(status == "Accepted", "N02.FR.01", format!("GetMonitoringReport {criteria:?} Accepted"), || format!("status {status}"))?;
+        let found = types_in(&entries);
+        let stray: Vec<&String> = found.iter().filter(|t| !types.iter().any(|(k, _)| k == t)).collect();
+        kit::check(stray.is_empty(), "N02.FR.06", format!("only monitors of the types {criteria:?} selects"), || format!("also {stray:?}"))?;
+        for (kind, req) in types {
+            kit::check(found.contains(*kind), req, format!("the {kind} monitor in the report for {criteria:?}"), || format!("types reported: {found:?}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Part 6 asks the station's and every EVSE's AvailabilityState.
 fn tc_n_02() -> Step {
     let conn = booted(300)?;
@@ -303,13 +365,20 @@ fn tc_n_12() -> Step {
     status_is(&r[0], "N04.FR.14", "Rejected")
 }
 
+/// Part 6's "<Configured threshold monitor component variable>": DUT parameter
+/// `threshold-monitor-variable` (Component.Variable), ChargingStation.Power by default. The
+/// component and variable, and the parameter as given.
+fn threshold_variable() -> (Value, String) {
+    let spec = config::parameter("threshold-monitor-variable").unwrap_or_else(|| "ChargingStation.Power".into());
+    let (component, variable) = spec.split_once('.').unwrap_or(("ChargingStation", "Power"));
+    (json!({"component": {"name": component}, "variable": {"name": variable}}), spec)
+}
+
 /// Part 6's "<Configured threshold monitor component variable>" and the range the station's
 /// report gives it (minLimit, maxLimit): a variable without a maxLimit has no value out of
 /// range to try.
 fn threshold_target(conn: &Connection) -> Step<(Value, f64, f64)> {
-    let spec = config::parameter("threshold-monitor-variable").unwrap_or_else(|| "ChargingStation.Power".into());
-    let (component, variable) = spec.split_once('.').unwrap_or(("ChargingStation", "Power"));
-    let target = json!({"component": {"name": component}, "variable": {"name": variable}});
+    let (target, spec) = threshold_variable();
     conn.claim(&["NotifyReport".into()]);
     let r = kit::call(conn, "", "GetReport", json!({"requestId": kit::unique_number(), "componentVariable": [target]}), 10_000).setup("the threshold variable's range read")?;
     if r["status"] != "Accepted" {
@@ -524,6 +593,39 @@ fn tc_n_56() -> Step {
     kit::plug_in(kit::evse_id())?;
     let d = event_of(&conn, "N07.FR.19", id, &format!("a Delta event of monitor {id} as the EVSE's AvailabilityState changes"), |d| d["trigger"] == "Delta")?;
     kit::check(d["actualValue"] != "Available", "N07.FR.19", "the new AvailabilityState (not Available) in the event", || d["actualValue"].to_string())
+}
+
+/// TC_N_48_CS (security profile 1 or 2): a Delta monitor on the write-only BasicAuthPassword
+/// (memory state); the CSMS sets a new password (step 1; part 6 also lets the station answer
+/// RebootRequired, after which A01.FR.04 has the CSMS keep the old password: the case skips);
+/// the station, Booted again with it (the host expects the new one), reports the monitor's event with an empty actualValue (N07.FR.10).
+/// The event may come before the station leaves to reconnect.
+fn tc_n_48() -> Step {
+    kit::security_profiles(&[1, 2])?;
+    let conn = booted(300)?;
+    conn.claim(&["NotifyEvent".into()]);
+    let password = json!({"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}});
+    let id = prepared(&conn, data(&password, "Delta", 1.0, severity()))?;
+    let r = kit::call(&conn, "A01.FR.02", "SetVariables", msg::set_variables("SecurityCtrlr", "BasicAuthPassword", &kit::fresh_password()), 10_000)?;
+    let status = at(&r, "/setVariableResult/0/attributeStatus").as_str().unwrap_or_default().to_string();
+    if status == "RebootRequired" {
+        return Err(Verdict::Skip("the station takes the new password only after a reboot (RebootRequired), which A01.FR.04 has the CSMS treat as no change".into()));
+    }
+    kit::check(status == "Accepted", "", "attributeStatus Accepted for the new password", || r.to_string()).setup("a new BasicAuthPassword set")?;
+    let ours = |n: &Value| n["eventData"].as_array().into_iter().flatten().find(|d| d["variableMonitoringId"] == id).cloned();
+    let mut event = None;
+    // Until the station closes: its event may come on this connection.
+    while let Ok(call) = conn.expect_call("NotifyEvent", 5_000) {
+        conn.reply(&call.message_id, "{}").map_err(|e| kit::fail("N07", "to answer NotifyEvent", format!("{e:?}")))?;
+        event = event.or_else(|| ours(&kit::json(&call.payload)));
+    }
+    conn.close();
+    let again = kit::accept_station("A01", kit::config::lab_timing().reboot_ms.saturating_mul(2), &["NotifyEvent"])?;
+    let d = match event {
+        Some(d) => d,
+        None => event_of(&again, "N07.FR.10", id, &format!("the Delta event of monitor {id} on BasicAuthPassword"), |_| true)?,
+    };
+    kit::check(d["actualValue"] == "", "N07.FR.10", "an empty actualValue: BasicAuthPassword is write-only", || d["actualValue"].to_string())
 }
 
 /// Memory state: a Delta of the configured threshold value on the station's power; the EV

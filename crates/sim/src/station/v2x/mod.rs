@@ -586,7 +586,7 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
                 .collect();
             // A new Basic-auth password takes effect on a new connection (A01).
             let rotated = st.cfg.security.basic != before;
-            (Ok(json!({"setVariableResult": results})), rotated.then_some(Ended::Dropped))
+            (Ok(json!({"setVariableResult": results})), rotated.then_some(Ended::Reconnect))
         }
         "GetBaseReport" | "GetReport" => {
             let request_id = p["requestId"].as_i64().unwrap_or(0);

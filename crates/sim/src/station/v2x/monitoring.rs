@@ -314,7 +314,8 @@ pub(in crate::station) fn observed(st: &mut Station, component: &Value, variable
         }
     }
     for (m, cleared) in events {
-        let shown = if m.variable["name"] == "BasicAuthPassword" { "" } else { actual };
+        let hidden = m.variable["name"] == "BasicAuthPassword" && !st.cfg.faults.has(&Fault::PasswordInEvent);
+        let shown = if hidden { "" } else { actual };
         let trigger = if m.kind == "Delta" { "Delta" } else { "Alerting" };
         event(st, &m, trigger, shown, cleared);
     }
