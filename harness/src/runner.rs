@@ -477,8 +477,15 @@ impl Runner {
             (Dut::BuiltIn { .. }, Role::Csms) if !self.opts.fresh_dut => self.stations.lock().await.get(&version).map(|s| s.listener.clone()),
             _ => None,
         };
-        // A station still connected is reachable, even if it had nothing to say.
-        let silent = !trace.heard_from_dut() && kept.is_none_or(|l| l.live().is_none());
+        // A case that stopped before it reached for the DUT (a lab PKI that cannot do what it
+        // needs) says nothing about the DUT, either way.
+        if !trace.reached_for_dut() {
+            return;
+        }
+        // A station still connected is reachable, even if it had nothing to say; so is a CSMS
+        // the harness station is still connected to.
+        let csms_connected = meta.role == Role::ChargingStation && self.own_station.open_connection().await.is_some();
+        let silent = !trace.heard_from_dut() && !csms_connected && kept.is_none_or(|l| l.live().is_none());
         let mut u = self.unreachable.lock().unwrap();
         match v {
             Verdict::Fail { .. } | Verdict::Error(_) | Verdict::Inconclusive(_) if silent => {

@@ -128,12 +128,17 @@ fn check_csms(version: &str) {
     let (dir, ws, control, bench) = setup(&format!("external-csms-{version}"), "sim-csms.toml", "127.0.0.1:9201");
     let strict = ["--variant", "slow-session-setup", "--variant", "unique-event-ids", "--variant", "lossy-close"];
     let (listen, control_addr) = (format!("127.0.0.1:{ws}"), format!("127.0.0.1:{control}"));
-    let _sim = start_sim(&[&["sim", "csms", "--listen", &listen, "--control", &control_addr][..], &strict].concat(), control);
+    // One lab PKI for both: the CSMS trusts its V2G root, and the harness makes the EV's
+    // contract certificates under it (TC_C_50-52_CSMS) and answers for them over OCSP.
+    let pki = dir.join("pki");
+    assert!(bin().args(["pki", "init"]).arg(&pki).status().expect("pki init").success());
+    let pki = pki.to_str().unwrap();
+    let _sim = start_sim(&[&["sim", "csms", "--listen", &listen, "--control", &control_addr, "--pki", pki][..], &strict].concat(), control);
     let description = dir.join("dut.toml");
     std::fs::write(&description, self::description("csms", "charging-station", version, 0, "", &token_parameters(""))).unwrap();
     let url = format!("ws://127.0.0.1:{ws}/ocpp");
     let (external, in_process) = both(
-        &["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap()],
+        &["run", "--role", "charging-station", "--ocpp", version, "--csms-url", &url, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap(), "--pki", pki],
         &dir.join("external"),
         &["run", "--role", "charging-station", "--ocpp", version],
         &dir.join("in-process"),
@@ -150,6 +155,27 @@ fn few_connections(what: &str, results: &Value) {
     let (connections, boots) = (own["connections"].as_u64().unwrap(), own["boots"].as_u64().unwrap());
     assert!(boots >= 1 && boots <= connections, "{what}: {boots} boots on {connections} connections");
     assert!(connections * 4 <= cases.max(8), "{what}: the harness station connected {connections} times for {cases} cases");
+}
+
+/// A lab's CSMS run without a PKI: the Plug & Charge cases that need one are inconclusive,
+/// saying so, and the cases after them still run — a case that stopped before it reached for
+/// the DUT says nothing about whether the DUT is there (three of them once ended the run as
+/// "the DUT sent nothing").
+fn external_csms_without_a_lab_pki() {
+    let (dir, ws, control, bench) = setup("external-csms-no-pki", "sim-csms.toml", "127.0.0.1:9201");
+    let (listen, control_addr) = (format!("127.0.0.1:{ws}"), format!("127.0.0.1:{control}"));
+    let _sim = start_sim(&["sim", "csms", "--listen", &listen, "--control", &control_addr], control);
+    let description = dir.join("dut.toml");
+    std::fs::write(&description, self::description("csms", "charging-station", "2.0.1", 0, "", &token_parameters(""))).unwrap();
+    let url = format!("ws://127.0.0.1:{ws}/ocpp");
+    let ids = ["TC_C_50_CSMS", "TC_C_51_CSMS", "TC_C_52_CSMS", "OH_RPC_03_CSMS"];
+    let args = [&["run", "--role", "charging-station", "--ocpp", "2.0.1", "--csms-url", &url, "--dut", description.to_str().unwrap(), "--bench", bench.to_str().unwrap(), "--exact"][..], &ids].concat();
+    let results = run(&args, &dir.join("reports"));
+    let got = verdicts(&results);
+    let want: Vec<(String, String)> = ids.iter().zip(["inconclusive", "inconclusive", "inconclusive", "pass"]).map(|(i, v)| (i.to_string(), v.to_string())).collect();
+    assert_eq!(got, want, "{}", results["cases"]);
+    let reason = results["cases"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("cannot do contract-certificate"), "{reason}");
 }
 
 fn external_csms_1_6() {
@@ -509,6 +535,7 @@ fn main() {
         Trial::test("external_csms_2_0_1", || { external_csms_2_0_1(); Ok(()) }),
         Trial::test("external_csms_1_6", || { external_csms_1_6(); Ok(()) }),
         Trial::test("external_csms_2_1", || { external_csms_2_1(); Ok(()) }),
+        Trial::test("external_csms_without_a_lab_pki", || { external_csms_without_a_lab_pki(); Ok(()) }),
     ];
     libtest_mimic::run(&args, trials).exit();
 }

@@ -153,6 +153,8 @@ pub struct Trace {
     mandated: Arc<Mutex<Option<String>>>,
     /// What the case is waiting on the DUT for right now, and since when.
     waiting: Arc<Mutex<Option<(String, Instant)>>>,
+    /// The case waited on the DUT at least once (see `reached_for_dut`).
+    reached: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for Trace {
@@ -176,12 +178,19 @@ const MAX_TEXT: usize = 64 * 1024;
 
 impl Trace {
     pub fn new() -> Self {
-        Self { start: Instant::now(), data: Arc::default(), mandated: Arc::default(), waiting: Arc::default() }
+        Self { start: Instant::now(), data: Arc::default(), mandated: Arc::default(), waiting: Arc::default(), reached: Arc::default() }
     }
 
     /// The case starts waiting on the DUT for `what` (see `current_wait`).
     pub fn begin_wait(&self, what: &str) {
+        self.reached.store(true, std::sync::atomic::Ordering::Relaxed);
         *self.waiting.lock().unwrap() = Some((what.to_string(), Instant::now()));
+    }
+
+    /// Whether the case ever waited on the DUT (to connect, answer, send): one that stopped
+    /// before — its lab set-up could not do what it needs — says nothing about the DUT.
+    pub fn reached_for_dut(&self) -> bool {
+        self.reached.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn end_wait(&self) {
