@@ -852,6 +852,12 @@ impl log::Host for CaseHost {
         self.ctx.trace.log(level, message);
         Ok(())
     }
+
+    async fn deviation(&mut self, requirement: Option<String>, expected: String, observed: String) -> wasmtime::Result<()> {
+        self.ctx.trace.log("error", format!("deviation: [{}] expected {expected}; observed {observed}", requirement.as_deref().unwrap_or("-")));
+        self.ctx.trace.violation(requirement.as_deref(), expected, observed);
+        Ok(())
+    }
 }
 
 impl config::Host for CaseHost {

@@ -10,7 +10,7 @@ import { acceptStation as hostAcceptStation, connectCsms as hostConnectCsms, rea
 import { version } from 'ocpp:harness/config@0.1.0';
 import { csmsTrigger as hostCsmsTrigger, plug as hostPlug, presentToken as hostPresentToken } from 'ocpp:harness/bench@0.1.0';
 import { nowRfc3339 } from 'ocpp:harness/clock@0.1.0';
-import { log } from 'ocpp:harness/log@0.1.0';
+import { log, deviation } from 'ocpp:harness/log@0.1.0';
 
 const CASES = [];
 const VERSIONS = { '1.6': 'v16', '2.0.1': 'v201', '2.1': 'v21' };
@@ -53,6 +53,14 @@ export function prepare(conn, action, payload, timeoutMs = 10000) {
 
 export function check(ok, requirement, expected, observed) {
   if (!ok) throw new Fail(requirement, expected, typeof observed === 'function' ? observed() : observed);
+}
+
+/**
+ * A SHALL checked where the exchange can go on after it: unless `ok`, the deviation is
+ * reported and the case continues; its verdict is fail, with every deviation listed.
+ */
+export function softCheck(ok, requirement, expected, observed) {
+  if (!ok) deviation(requirement || undefined, String(expected), String(typeof observed === 'function' ? observed() : observed));
 }
 
 /** A SHOULD: unless `ok`, a compatibility warning citing `requirement`; the case goes on. */

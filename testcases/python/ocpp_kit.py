@@ -88,6 +88,14 @@ def check(ok, requirement, expected, observed):
         raise Fail(requirement, expected, observed() if callable(observed) else observed)
 
 
+def soft_check(ok, requirement, expected, observed):
+    """A SHALL checked where the exchange can go on after it: unless `ok`, the deviation is
+    reported and the case continues; its verdict is fail, with every deviation listed."""
+    if not ok:
+        seen = observed() if callable(observed) else observed
+        log.deviation(requirement or None, str(expected), str(seen))
+
+
 def should(ok, requirement, expected, observed):
     """A SHOULD: unless `ok`, a compatibility warning citing `requirement`; the case goes on."""
     if not ok:

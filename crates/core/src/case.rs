@@ -131,24 +131,28 @@ impl Verdict {
         }
     }
 
-    /// The host's own observations override a guest's pass: a DUT that broke the protocol
-    /// anywhere in the case fails it, even where the case did not look.
+    /// The host's own observations (protocol violations) and the case's soft checks override
+    /// a guest's pass: a DUT that broke a rule anywhere in the case fails it, even where the
+    /// case did not stop. The failure names every deviation, not only the first: the first
+    /// one that failed the case, then "also: …" each of the others in the order seen.
     pub fn with_violations(self, violations: &[Violation]) -> Verdict {
-        match (self, violations.first()) {
-            // The case failed on a consequence (a timeout, say); the violation is the cause.
-            (Verdict::Fail { requirement, expected, observed }, Some(v)) => Verdict::Fail {
-                requirement,
-                expected,
-                observed: format!("{observed}; protocol violation seen by the host: expected {}, observed {}", v.expected, v.observed),
-            },
-            (Verdict::Pass | Verdict::Inconclusive(_), Some(v)) => Verdict::Fail {
+        let listed = |vs: &[Violation]| {
+            vs.iter()
+                .map(|v| {
+                    let req = v.requirement.as_deref().map(|r| format!("[{r}] ")).unwrap_or_default();
+                    format!("also: {req}expected {}; observed {}", v.expected, v.observed)
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        match (self, violations.split_first()) {
+            // The case failed too (perhaps on a consequence, a timeout say): the deviations
+            // before and around it are listed with it.
+            (Verdict::Fail { requirement, expected, observed }, Some(_)) => Verdict::Fail { requirement, expected, observed: format!("{observed}; {}", listed(violations)) },
+            (Verdict::Pass | Verdict::Inconclusive(_), Some((v, rest))) => Verdict::Fail {
                 requirement: v.requirement.clone(),
                 expected: v.expected.clone(),
-                observed: if violations.len() > 1 {
-                    format!("{} (and {} more violations)", v.observed, violations.len() - 1)
-                } else {
-                    v.observed.clone()
-                },
+                observed: if rest.is_empty() { v.observed.clone() } else { format!("{}; {}", v.observed, listed(rest)) },
             },
             (other, _) => other,
         }
@@ -177,8 +181,12 @@ mod tests {
 
     #[test]
     fn host_violations_turn_a_pass_into_a_fail() {
-        let v = Verdict::Pass.with_violations(&[violation(), violation()]);
-        assert_eq!(v.reason(), "[X.FR.1] expected a; observed b (and 1 more violations)");
+        let second = Violation { requirement: None, expected: "c".into(), observed: "d".into(), ..violation() };
+        let v = Verdict::Pass.with_violations(&[violation(), second.clone()]);
+        assert_eq!(v.reason(), "[X.FR.1] expected a; observed b; also: expected c; observed d");
+        // A case that failed on its own lists every deviation after its own failure.
+        let own = Verdict::Fail { requirement: Some("Y.FR.2".into()), expected: "e".into(), observed: "f".into() }.with_violations(&[violation(), second]);
+        assert_eq!(own.reason(), "[Y.FR.2] expected e; observed f; also: [X.FR.1] expected a; observed b; also: expected c; observed d");
         assert!(v.is_failure());
         assert_eq!(Verdict::Pass.with_violations(&[]), Verdict::Pass);
         // A skip stays a skip: the case made no claim.

@@ -96,6 +96,9 @@ pub struct StationModel {
     /// TransactionEvent, 1.6 idTag of StartTransaction).
     #[serde(skip)]
     pub tx_tokens: BTreeMap<String, String>,
+    /// 2.x: the last seqNo of each transaction not yet ended, to see it go up by one.
+    #[serde(skip)]
+    tx_seq: BTreeMap<String, (i64, String)>,
     /// When the station last sent a CALL (for waiting until it has said all it had to say).
     #[serde(skip)]
     pub last_call: Option<std::time::Instant>,
@@ -154,8 +157,42 @@ fn identity(v16: bool, p: &Value) -> Option<String> {
 }
 
 impl StationModel {
-    /// A CALL the station sent (valid against its schema).
-    pub fn observe_call(&mut self, version: OcppVersion, action: &str, p: &Value) {
+    /// A CALL the station sent (valid against its schema); a rule of a sequence of them it
+    /// broke, if any.
+    pub fn observe_call(&mut self, version: OcppVersion, action: &str, p: &Value) -> Option<Deviation> {
+        let deviation = self.sequence_deviation(version, action, p);
+        self.note_call(version, action, p);
+        deviation
+    }
+
+    /// Part 2 "Sequence Number Generation" (E01.FR.07 and its siblings): after each
+    /// TransactionEvent the station increases seqNo by one, so within a transaction each new
+    /// event carries the number after the last one. The same number again is the same event
+    /// sent again (no answer came, or it was queued while offline); a number that goes back
+    /// or skips one is a deviation.
+    fn sequence_deviation(&mut self, version: OcppVersion, action: &str, p: &Value) -> Option<Deviation> {
+        if version == OcppVersion::V16 || action != "TransactionEvent" {
+            return None;
+        }
+        let (id, seq) = (p["transactionInfo"]["transactionId"].as_str()?, p["seqNo"].as_i64()?);
+        // What makes an event the same one sent again: its number, type, trigger and time.
+        let this = (seq, format!("{} {} {}", p["eventType"], p["triggerReason"], p["timestamp"]));
+        let last = self.tx_seq.get(id).cloned();
+        if p["eventType"] == "Ended" {
+            self.tx_seq.remove(id);
+        } else if last.as_ref().is_none_or(|(l, _)| seq > *l) {
+            bounded(&mut self.tx_seq, id.to_string(), this.clone());
+        }
+        let (last_seq, last_event) = last?;
+        let resent = seq == last_seq && this.1 == last_event;
+        (seq != last_seq + 1 && !resent).then(|| Deviation {
+            clause: "E01.FR.07",
+            expected: format!("seqNo {} in the TransactionEvent after seqNo {last_seq} of transaction {id} (increased by 1 after each, part 2 Sequence Number Generation)", last_seq + 1),
+            observed: format!("TransactionEvent {} with seqNo {seq}", p["eventType"].as_str().unwrap_or("?")),
+        })
+    }
+
+    fn note_call(&mut self, version: OcppVersion, action: &str, p: &Value) {
         let v16 = version == OcppVersion::V16;
         self.last_call = Some(std::time::Instant::now());
         match action {
@@ -367,6 +404,22 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_transactions_seq_no_goes_up_by_one_and_a_repeat_is_no_deviation() {
+        let mut m = StationModel::default();
+        let ev = |t: &str, seq: i64| json!({"eventType": t, "seqNo": seq, "evse": {"id": 1}, "transactionInfo": {"transactionId": "T"}});
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &ev("Started", 4)).is_none(), "any start (a counter per EVSE)");
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &ev("Updated", 5)).is_none());
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &ev("Updated", 5)).is_none(), "sent again");
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &json!({"eventType": "Ended", "seqNo": 5, "transactionInfo": {"transactionId": "U"}})).is_none(), "another transaction");
+        let other = json!({"eventType": "Updated", "triggerReason": "ChargingStateChanged", "seqNo": 5, "evse": {"id": 1}, "transactionInfo": {"transactionId": "T"}});
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &other).is_some(), "another event with the same number is no resend");
+        let back = m.observe_call(OcppVersion::V201, "TransactionEvent", &ev("Updated", 0)).expect("restarting at 0");
+        assert!(back.expected.contains("seqNo 6") && back.observed.contains("seqNo 0"), "{back:?}");
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &ev("Ended", 8)).is_some(), "one skipped");
+        assert!(m.observe_call(OcppVersion::V201, "TransactionEvent", &ev("Started", 0)).is_none(), "a new transaction of the same id starts afresh");
+    }
 
     #[test]
     fn transactions_follow_the_traffic_in_both_dialects() {

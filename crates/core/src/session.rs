@@ -846,8 +846,8 @@ impl Shared {
 
     fn observe_call(&self, action: &str, payload: &Value) {
         if let Some(m) = &self.model {
-            m.lock().unwrap().observe_call(self.version, action, payload);
-            if let Some(d) = crate::model::deviation(self.version, action, payload) {
+            let in_sequence = m.lock().unwrap().observe_call(self.version, action, payload);
+            for d in in_sequence.into_iter().chain(crate::model::deviation(self.version, action, payload)) {
                 self.trace().violation(Some(d.clause.into()), d.expected, d.observed);
             }
         }

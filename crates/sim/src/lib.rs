@@ -272,6 +272,9 @@ pub enum Fault {
     /// Station (2.x): a threshold monitor never says when the value is back within it
     /// (N07.FR.02 wants an event with cleared true).
     NoThresholdClear,
+    /// Station (2.x): a transaction's Ended event carries seqNo 0 again instead of the next
+    /// number (E01.FR.07, part 2 Sequence Number Generation).
+    RestartSeqNo,
     /// Station (2.x): a monitor on the write-only BasicAuthPassword reports the new password in
     /// its event (N07.FR.10 wants the actualValue empty).
     PasswordInEvent,
@@ -375,6 +378,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("accept-any-monitor", Fault::AcceptAnyMonitor),
     ("ignore-monitoring-level", Fault::IgnoreMonitoringLevel),
     ("no-threshold-clear", Fault::NoThresholdClear),
+    ("restart-seq-no", Fault::RestartSeqNo),
     ("password-in-event", Fault::PasswordInEvent),
     ("clear-removed-threshold", Fault::ClearRemovedThreshold),
     ("one-clear-request", Fault::OneClearRequest),

@@ -30,6 +30,17 @@ pub fn check(ok: bool, requirement: &str, expected: impl Into<String>, observed:
     if ok { Ok(()) } else { Err(fail(requirement, expected, observed())) }
 }
 
+/// A SHALL checked where the exchange can go on after it (a soft check): when `ok` is false
+/// the deviation is reported and the case continues; the verdict is fail, and the report lists
+/// every deviation of the case, not only the first. Use `check` where what follows depends on
+/// it.
+pub fn soft_check(ok: bool, requirement: &str, expected: impl Into<String>, observed: impl FnOnce() -> String) {
+    if !ok {
+        let requirement = (!requirement.is_empty()).then_some(requirement);
+        log::deviation(requirement, &expected.into(), &observed());
+    }
+}
+
 /// A SHOULD (or a choice OCPP leaves open): when `ok` is false the case goes on and the report
 /// lists a compatibility warning citing `requirement`; the verdict is not changed.
 pub fn should(ok: bool, requirement: &str, expected: impl Into<String>, observed: impl FnOnce() -> String) {

@@ -276,6 +276,10 @@ fn event(st: &mut Station, i: usize, event_type: &str, trigger: &str, tx: &mut T
         "eventType": event_type, "timestamp": now_rfc3339(), "triggerReason": trigger, "seqNo": tx.seq_no,
         "transactionInfo": info.take(), "evse": {"id": e.id, "connectorId": 1},
     });
+    // Fault restart-seq-no: the Ended event's counter starts again at 0 (E01.FR.07).
+    if event_type == "Ended" && st.cfg.faults.has(&Fault::RestartSeqNo) {
+        p["seqNo"] = json!(0);
+    }
     tx.seq_no += 1;
     if !st.online {
         p["offline"] = json!(true);
