@@ -92,15 +92,16 @@ pub struct V16Tally {
 
 /// The coverage of 2.0.1's list by `cases`.
 pub fn of(cases: &[CaseMeta]) -> Coverage {
-    of_faithful(cases, &BTreeSet::new())
+    of_faithful(cases, &BTreeSet::new(), OcppVersion::V201)
 }
 
 /// The coverage of 2.0.1's list by `cases`, where an id whose case `fidelity` found with a
 /// difference not declared (`unfaithful`) does not count: a case that carries an id without
 /// doing what its part-6 table does covers nothing. Such ids are listed as missing with
-/// "(unfaithful)".
-pub fn of_faithful(cases: &[CaseMeta], unfaithful: &BTreeSet<String>) -> Coverage {
-    let ours: BTreeSet<&str> = cases.iter().filter(|c| c.versions.contains(&OcppVersion::V201)).map(|c| c.id.as_str()).collect();
+/// "(unfaithful)". `at`: the version the cases must run at to count (2.0.1's list read for
+/// 2.1, which keeps its use cases: the ids a run at 2.1 covers).
+pub fn of_faithful(cases: &[CaseMeta], unfaithful: &BTreeSet<String>, at: OcppVersion) -> Coverage {
+    let ours: BTreeSet<&str> = cases.iter().filter(|c| c.versions.contains(&at)).map(|c| c.id.as_str()).collect();
     let rows = table();
     let mut tallies: BTreeMap<(String, &'static str), Tally> = BTreeMap::new();
     let mut listed = BTreeSet::new();

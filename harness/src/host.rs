@@ -399,10 +399,15 @@ impl session::Host for CaseHost {
         };
         let (trace, timing) = (self.ctx.trace.clone(), self.ctx.config.timing);
         match timed(&trace, false, "the station to be ready", crate::states::ready(listener, &claim, &timing, self.ctx.config.evses, &trace)).await {
-            Ok(conn) => match self.ctx.configured(&conn).await {
-                Ok(()) => Ok(Ok(self.table.push(conn)?)),
-                Err(e) => Ok(Err(e)),
-            },
+            Ok(conn) => {
+                // A station that first registered in this case: its configuration is read now,
+                // so the case judges it by its own (TxStartPoint…), not by defaults.
+                crate::runner::take_inventory(listener, self.ctx.version, ms(timing.response_ms), &trace).await;
+                match self.ctx.configured(&conn).await {
+                    Ok(()) => Ok(Ok(self.table.push(conn)?)),
+                    Err(e) => Ok(Err(e)),
+                }
+            }
             Err(e) => Ok(Err(to_wit_error(e))),
         }
     }
@@ -886,7 +891,12 @@ impl config::Host for CaseHost {
     }
 
     async fn parameter(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.ctx.config.parameters.get(&key).cloned())
+        if let Some(v) = self.ctx.config.parameters.get(&key) {
+            return Ok(Some(v.clone()));
+        }
+        // The station's own configuration, when it was read only inside this case.
+        let Endpoint::Listener(listener) = &self.ctx.endpoint else { return Ok(None) };
+        Ok(listener.model().lock().unwrap().inventory.as_ref().and_then(|i| i.get(&key).cloned()))
     }
 
     async fn lab_timing(&mut self) -> wasmtime::Result<config::Timing> {

@@ -724,10 +724,11 @@ impl Runner {
     }
 }
 
-/// Before the first case against a connected, registered station: read its configuration
-/// (`inventory`) once, noted in the case's trace. A station that cannot be read is logged and
-/// read again before the next case.
-async fn take_inventory(listener: &Listener, version: OcppVersion, timeout: Duration, trace: &Trace) {
+/// Before the first case against a connected, registered station — or, when the station first
+/// registers inside a case, as soon as it is ready (`host::ready_station`): read its
+/// configuration (`inventory`) once, noted in the case's trace. A station that cannot be read
+/// is logged and read again before the next case.
+pub(crate) async fn take_inventory(listener: &Listener, version: OcppVersion, timeout: Duration, trace: &Trace) {
     let model = listener.model();
     let (read, registered) = {
         let m = model.lock().unwrap();

@@ -12,30 +12,6 @@ const STATION: Role = Role::ChargingStation;
 pub(crate) fn cases() -> Vec<Case> {
     vec![
         Case {
-            id: "OH_21_B_01_CSMS",
-            title: "2.1 cold boot over ocpp2.1: the CSMS accepts the station",
-            role: STATION,
-            versions: V21,
-            profile: "core",
-            features: &[],
-            requirements: &["B01"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: v201_csms::tc_b_01,
-        },
-        Case {
-            id: "OH_21_E_01_CSMS",
-            title: "2.1 the CSMS accepts a transaction's Started and Ended events",
-            role: STATION,
-            versions: V21,
-            profile: "core",
-            features: &[],
-            requirements: &["E01", "E06"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: v201_csms::oh_e_01,
-        },
-        Case {
             id: "OH_21_RPC_01_CSMS",
             title: "2.1 the CSMS does not answer a SEND frame",
             role: STATION,
@@ -46,18 +22,6 @@ pub(crate) fn cases() -> Vec<Case> {
             needs: &[],
             timeout_ms: 20_000,
             run: oh_21_rpc_01,
-        },
-        Case {
-            id: "OH_21_RPC_02_CSMS",
-            title: "2.1 a BootNotification that breaks its schema is answered with a CALLERROR",
-            role: STATION,
-            versions: V21,
-            profile: "core",
-            features: &[],
-            requirements: &["OCPP-J 4.2.3"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: v201_csms::oh_rpc_02,
         },
     ]
 }
