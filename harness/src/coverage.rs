@@ -194,9 +194,12 @@ mod tests {
         let report = serde_json::json!([{"id": "TC_B_01_CS", "differences": [{"kind": "missing", "step": "3", "message": "x"}]}, {"id": "TC_B_02_CS", "differences": []}]);
         let unfaithful = unfaithful_in(&report);
         assert_eq!(unfaithful.iter().collect::<Vec<_>>(), ["TC_B_01_CS"]);
-        let c = of_faithful(&cases, &unfaithful);
+        let c = of_faithful(&cases, &unfaithful, OcppVersion::V201);
         let core_cs = c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "charging station").unwrap();
         assert_eq!(core_cs.mandatory_covered, 0);
         assert!(core_cs.missing.iter().any(|m| m == "TC_B_01_CS (unfaithful)"), "{:?}", core_cs.missing);
+        // At 2.1 only the cases that run at 2.1 count.
+        let c = of_faithful(&cases, &BTreeSet::new(), OcppVersion::V21);
+        assert_eq!(c.tallies.iter().find(|t| t.profile == "Core" && t.dut == "charging station").unwrap().mandatory_covered, 0);
     }
 }
