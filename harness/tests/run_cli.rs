@@ -443,3 +443,19 @@ fn fidelity_compares_cases_with_their_part_6_tables() {
         assert!(summary.starts_with("1 of 2") && out.status.code() == Some(1), "{text}");
     }
 }
+
+/// `--jobs 2`: two workers, each with its own built-in DUTs, give the verdicts one worker gives,
+/// and the reports list the runs in catalogue order whichever worker ended first.
+#[test]
+fn two_workers_give_the_same_verdicts_in_catalogue_order() {
+    let dir = std::env::temp_dir().join(format!("jobs-{}", std::process::id()));
+    let run = |jobs: &str| {
+        let out = harness(&["run", "--role", "charging-station", "--ocpp", "2.0.1", "--jobs", jobs, "TC_B_", "TC_E_0"], &dir.join(jobs));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(jobs).join("results.json")).unwrap()).unwrap();
+        json["cases"].as_array().unwrap().iter().map(|c| (c["meta"]["id"].as_str().unwrap().to_string(), c["verdict"].as_str().unwrap().to_string())).collect::<Vec<_>>()
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert!(one.len() >= 8, "{one:?}");
+    assert_eq!(one, two);
+}

@@ -272,6 +272,12 @@ pub(crate) struct RunArgs {
     /// between cases).
     #[arg(long)]
     pub(crate) fresh_dut: bool,
+    /// Built-in DUTs: run this many cases at a time, each worker with its own reference station
+    /// and CSMS, so that one case's timers do not hold up the rest (default 1; 2 on 2 cores
+    /// keeps every verdict, more lose some to timing for now). A real DUT is one device: always
+    /// one worker.
+    #[arg(long)]
+    pub(crate) jobs: Option<usize>,
     /// Directory for junit.xml and results.json.
     #[arg(long, default_value = "reports")]
     pub(crate) reports: PathBuf,
