@@ -91,7 +91,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Dut::External { .. } => 1,
         // One by default: 2 workers gave every verdict of the whole catalogue unchanged (655 s
         // on 2 cores instead of about 15 minutes), 8 lost seven to timing (firmware status
-        // notifications, 2.1 RPC cases) — a contention not yet found.
+        // notifications, 2.1 RPC cases): the reports are written on the task that runs every
+        // worker's case, so one worker's write delays the others' (to move off it).
         Dut::BuiltIn { .. } => args.jobs.unwrap_or(1).max(1),
     };
     let host = std::sync::Arc::new(host);
@@ -139,13 +140,18 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                     in_flight.lock().unwrap()[w] = Some((meta, version, trace.clone()));
                     let r = runner.run_case_at(suite, meta, version, &trace).await;
                     in_flight.lock().unwrap()[w] = None;
-                    let _ = tx.send((i, r));
+                    // The worker's next case starts once this one is on disk: the report is
+                    // written on this task, and a case's CALLs must not wait for it (a
+                    // password the station took was adopted too late once).
+                    let (written, on_disk) = tokio::sync::oneshot::channel();
+                    let _ = tx.send((i, r, written));
+                    let _ = on_disk.await;
                 }
             }
         }));
         drop(tx);
         let report = async {
-            while let Some((i, r)) = rx.recv().await {
+            while let Some((i, r, written)) = rx.recv().await {
                 say!("test {} [{} {}] ... {}", r.meta.id, r.version, r.meta.role, status(&r.verdict));
                 place(&mut results, &mut places, i + 1, r);
                 let mut stations = vec![];
@@ -154,6 +160,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 }
                 writer.set_stations(stations);
                 writer.write(&results)?;
+                let _ = written.send(());
             }
             anyhow::Ok(())
         };
