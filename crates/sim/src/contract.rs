@@ -56,8 +56,7 @@ pub(crate) async fn check(cfg: &CsmsConfig, p: &Value) -> Option<Contract> {
 /// The CertIDs and responders of a PEM chain (leaf first) that goes up to the V2G root.
 fn from_chain(pki: &Pki, pem: &str) -> Result<Vec<(CertId, String)>, String> {
     let mut ders: Vec<Vec<u8>> = pki::certs(pem).map_err(|e| e.to_string())?.into_iter().map(|c| c.to_vec()).collect();
-    let root = pki.v2g_root().and_then(|r| pki::certs(&r).map_err(|e| e.to_string()))?.remove(0).to_vec();
-    ders.push(root);
+    ders.push(pki.v2g_root_der()?);
     let mut asked = Vec::new();
     for pair in ders.windows(2) {
         let (_, cert) = x509_parser::parse_x509_certificate(&pair[0]).map_err(|e| format!("a certificate of the chain does not parse: {e}"))?;
@@ -96,16 +95,9 @@ async fn ask(pki: &Pki, asked: &[(CertId, String)]) -> Contract {
     for (id, url) in asked {
         by_responder.entry(url).or_default().push(id.clone());
     }
-    // reqwest comes without a crypto provider of its own: ring, as everywhere else.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder().timeout(OCSP_WITHIN).build();
     let mut revoked = false;
     for (url, ids) in by_responder {
-        let answers = match &client {
-            Ok(c) => query(c, url, &ids, &key).await,
-            Err(e) => Err(e.to_string()),
-        };
-        let answers = match answers {
+        let answers = match query(url, &ids, &key).await {
             Ok(a) => a,
             Err(why) => return Contract::ChainError(format!("OCSP at {url:?}: {why}")),
         };
@@ -120,8 +112,18 @@ async fn ask(pki: &Pki, asked: &[(CertId, String)]) -> Contract {
     if revoked { Contract::Revoked } else { Contract::Valid }
 }
 
-async fn query(client: &reqwest::Client, url: &str, ids: &[CertId], key: &[u8]) -> Result<Vec<(CertId, CertStatus)>, String> {
-    let r = client.post(url).header("content-type", "application/ocsp-request").body(ocsp::request(ids)).send().await.map_err(|e| e.to_string())?;
+/// One HTTP client for every contract check, as the bench's and the control API's.
+fn client() -> &'static reqwest::Client {
+    static C: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        // reqwest comes without a crypto provider of its own: ring, as everywhere else.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder().timeout(OCSP_WITHIN).build().expect("an HTTP client")
+    })
+}
+
+async fn query(url: &str, ids: &[CertId], key: &[u8]) -> Result<Vec<(CertId, CertStatus)>, String> {
+    let r = client().post(url).header("content-type", "application/ocsp-request").body(ocsp::request(ids)).send().await.map_err(|e| e.to_string())?;
     let status = r.status();
     let body = r.bytes().await.map_err(|e| e.to_string())?;
     if !status.is_success() {

@@ -68,6 +68,12 @@ impl Pki {
         root_params().self_signed(&key).map(|c| c.pem()).map_err(|e| e.to_string())
     }
 
+    /// The V2G root, DER: the issuer of the chains below, for CertIDs and signature checks.
+    pub fn v2g_root_der(&self) -> Result<Vec<u8>, String> {
+        let key = self.ca_key("the V2G root")?;
+        root_params().self_signed(&key).map(|c| c.der().to_vec()).map_err(|e| e.to_string())
+    }
+
     /// A V2G charging station certificate for `csr_pem` (ISO 15118's SECC certificate): the
     /// chain leaf, SubCA2, SubCA1 (PEM), under `v2g_root`.
     pub fn sign_v2g_csr(&self, csr_pem: &str) -> Result<String, CsrError> {
@@ -92,7 +98,7 @@ impl Pki {
     /// The subject (DER Name) and public key bits of the responder that signs this PKI's
     /// OCSP responses: the V2G root, over the CA's key.
     pub fn ocsp_responder(&self) -> Result<(Vec<u8>, Vec<u8>), String> {
-        let root_der = self.v2g_root().and_then(|pem| super::pki::certs(&pem).map_err(|e| e.to_string()))?.remove(0);
+        let root_der = self.v2g_root_der()?;
         let (_, root) = x509_parser::parse_x509_certificate(&root_der).map_err(|e| e.to_string())?;
         Ok((root.subject().as_raw().to_vec(), root.public_key().subject_public_key.data.to_vec()))
     }
@@ -133,7 +139,7 @@ impl Pki {
         leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
         leaf.custom_extensions.push(ocsp_access(responder));
         let leaf = leaf.signed_by(&KeyPair::generate().map_err(|e| e.to_string())?, &sub_issuer).map_err(|e| e.to_string())?;
-        let root_der = self.v2g_root().and_then(|pem| super::pki::certs(&pem).map_err(|e| e.to_string()))?.remove(0).to_vec();
+        let root_der = self.v2g_root_der()?;
         Ok(ContractChain { pem: format!("{}{}", leaf.pem(), sub.pem()), leaf: leaf.der().to_vec(), sub_ca: sub.der().to_vec(), root: root_der })
     }
 }

@@ -92,12 +92,19 @@ fn charging(conn: &Connection, tx: &str, emaid: &str) -> Step {
     event(conn, "", "Updated", "ChargingStateChanged", 2, tx, json!({"transactionInfo": {"chargingState": "Charging"}})).map(drop)
 }
 
-fn tc_c_50() -> Step {
+/// TC_C_50_CSMS (the contract's hash data) and TC_C_52_CSMS (`by_chain`: no hash data, only
+/// the chain, PEM, as C07.FR.06 has a station pass it; the CSMS checks it against its V2G root
+/// and asks the responder the leaf names): a good contract Accepted, then the EV charging.
+fn good_contract(by_chain: bool) -> Step {
     let contract = contract(false)?;
     let conn = registered()?;
     let tx = ev_connected(&conn)?;
-    accepted(&authorize(&conn, &contract, false)?)?;
+    accepted(&authorize(&conn, &contract, by_chain)?)?;
     charging(&conn, &tx, &contract.emaid)
+}
+
+fn tc_c_50() -> Step {
+    good_contract(false)
 }
 
 /// TC_C_51_CSMS: the responder calls the contract certificate revoked: CertificateRevoked and
@@ -112,12 +119,6 @@ fn tc_c_51() -> Step {
     kit::check(status == "Invalid", "C07.FR.16", "idTokenInfo.status Invalid for a revoked contract", || r.to_string())
 }
 
-/// TC_C_52_CSMS: no hash data, only the chain (PEM, as C07.FR.06 has a station pass it); the
-/// CSMS checks it against its V2G root and asks the responder the leaf names.
 fn tc_c_52() -> Step {
-    let contract = contract(false)?;
-    let conn = registered()?;
-    let tx = ev_connected(&conn)?;
-    accepted(&authorize(&conn, &contract, true)?)?;
-    charging(&conn, &tx, &contract.emaid)
+    good_contract(true)
 }
