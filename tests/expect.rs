@@ -105,13 +105,25 @@ fn check_pass(id: &str, version: Option<ocpp_core::version::OcppVersion>) -> Res
             Verdict::Pass => passed.push(profile),
             Verdict::Skip(why) if why.contains("security profile") => {}
             v => {
-                return Err(format!("{id} against the correct reference DUT at security profile {profile}: {} ({})", v.name(), r.reason).into());
+                let tail = trace_tail(&r.trace, 40);
+                return Err(format!("{id} against the correct reference DUT at security profile {profile}: {} ({})\n{tail}", v.name(), r.reason).into());
             }
         }
     }
     if passed.is_empty() { Err(format!("{id} passes at no security profile").into()) } else { Ok(()) }
 }
 
+/// The last `n` log lines and frames of a case in time order, so that a failure seen once
+/// (in CI, under load) can be read without running it again.
+fn trace_tail(t: &ocpp_core::trace::TraceData, n: usize) -> String {
+    let log = t.log.iter().map(|l| (l.t_ms, format!("{:>10.1} ms  {:<8} {}", l.t_ms, l.level, l.message)));
+    let wire = t.wire.iter().map(|w| (w.t_ms, format!("{:>10.1} ms  {:<8} {}{}", w.t_ms, format!("{:?}", w.dir), w.text, w.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default())));
+    let mut all: Vec<(f64, String)> = log.chain(wire).collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let skip = all.len().saturating_sub(n);
+    let lines: Vec<String> = all.into_iter().skip(skip).map(|(_, l)| l.chars().take(300).collect()).collect();
+    format!("the trace's last {} entries:\n{}", lines.len(), lines.join("\n"))
+}
 
 /// Write the reports of `results` the way a run does and read back results.json and junit.xml.
 fn write_and_read_reports(name: &str, results: &[ocpp_report::CaseResult]) -> Result<(serde_json::Value, String), Failed> {
