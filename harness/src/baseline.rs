@@ -146,6 +146,7 @@ fn changes(version: OcppVersion, action: &str, request: &Value, result: &Value, 
             .filter_map(|r| r["id"].as_i64().map(|id| Undo::Monitor { id }))
             .collect(),
         "SetDisplayMessage" if result["status"] == "Accepted" => request["message"]["id"].as_i64().map(|id| Undo::DisplayMessage { id }).into_iter().collect(),
+        "SetDefaultTariff" if result["status"] == "Accepted" => request["tariff"]["tariffId"].as_str().map(|id| Undo::DefaultTariff { id: id.into() }).into_iter().collect(),
         _ => vec![],
     }
 }
@@ -191,6 +192,8 @@ fn undo_call(u: &Undo, version: OcppVersion) -> (&'static str, Value, &'static [
         Undo::ChargingProfile { id } => ("ClearChargingProfile", json!({"chargingProfileId": id}), &["Accepted", "Unknown"]),
         Undo::Monitor { id } => ("ClearVariableMonitoring", json!({"id": [id]}), &["Accepted", "NotFound"]),
         Undo::DisplayMessage { id } => ("ClearDisplayMessage", json!({"id": id}), &["Accepted", "Unknown"]),
+        // NoTariff: a case cleared it itself already.
+        Undo::DefaultTariff { id } => ("ClearTariffs", json!({"tariffIds": [id]}), &["Accepted", "NoTariff"]),
     }
 }
 
@@ -399,11 +402,12 @@ fn describe(u: &Undo) -> String {
         Undo::ChargingProfile { id } => format!("clear charging profile {id}"),
         Undo::Monitor { id } => format!("clear variable monitor {id}"),
         Undo::DisplayMessage { id } => format!("clear display message {id}"),
+        Undo::DefaultTariff { id } => format!("clear default tariff {id}"),
     }
 }
 
 /// Send a CALL and check the status it is answered with (the first result entry's, for the
-/// list answers of SetVariables and ClearVariableMonitoring).
+/// list answers of SetVariables, ClearVariableMonitoring and ClearTariffs).
 pub async fn expect_status(conn: &Connection, action: &str, payload: Value, ok: &[&str], timeout: Duration) -> Result<(), String> {
     let outcome = conn.call(action, payload.clone(), timeout).await.map_err(|e| format!("{action} {payload}: {e}"))?;
     let status = match &outcome {
@@ -411,6 +415,7 @@ pub async fn expect_status(conn: &Connection, action: &str, payload: Value, ok: 
             .as_str()
             .or_else(|| r["setVariableResult"][0]["attributeStatus"].as_str())
             .or_else(|| r["clearMonitoringResult"][0]["status"].as_str())
+            .or_else(|| r["clearTariffsResult"][0]["status"].as_str())
             .unwrap_or_default()
             .to_string(),
         CallOutcome::Error { code, .. } => format!("CALLERROR {code}"),

@@ -66,6 +66,8 @@ pub enum Undo {
     Monitor { id: i64 },
     /// A display message the station took (SetDisplayMessage): cleared by its id.
     DisplayMessage { id: i64 },
+    /// A default tariff the station installed (2.1 SetDefaultTariff): cleared by its id.
+    DefaultTariff { id: String },
 }
 
 impl Undo {

@@ -275,6 +275,21 @@ pub enum Fault {
     /// Station (2.x): a transaction's Ended event carries seqNo 0 again instead of the next
     /// number (E01.FR.07, part 2 Sequence Number Generation).
     RestartSeqNo,
+    /// Station (2.1): a second default tariff with an id already installed is Accepted
+    /// (I07.FR.04 wants DuplicateTariffId).
+    AcceptDuplicateTariff,
+    /// Station (2.1): a tariff change is accepted but no TransactionEvent TariffChanged follows
+    /// (I11.FR.07).
+    SilentTariffChange,
+    /// Station (2.1): the default tariff a transaction is charged by is never named in its
+    /// TransactionEvents (I07.FR.32).
+    UnannouncedTariff,
+    /// Station (2.1) without local cost calculation: the tariff messages are answered Rejected
+    /// instead of with a CALLERROR (I07.FR.01, I11.FR.01).
+    RejectTariffUnsupported,
+    /// Station (2.1): the total of the Ended event's cost breakdown is not the sum of its parts
+    /// (I12.FR.17).
+    WrongCostTotal,
     /// Station (2.x): a monitor on the write-only BasicAuthPassword reports the new password in
     /// its event (N07.FR.10 wants the actualValue empty).
     PasswordInEvent,
@@ -379,6 +394,11 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("ignore-monitoring-level", Fault::IgnoreMonitoringLevel),
     ("no-threshold-clear", Fault::NoThresholdClear),
     ("restart-seq-no", Fault::RestartSeqNo),
+    ("accept-duplicate-tariff", Fault::AcceptDuplicateTariff),
+    ("silent-tariff-change", Fault::SilentTariffChange),
+    ("unannounced-tariff", Fault::UnannouncedTariff),
+    ("wrong-cost-total", Fault::WrongCostTotal),
+    ("reject-tariff-unsupported", Fault::RejectTariffUnsupported),
     ("password-in-event", Fault::PasswordInEvent),
     ("clear-removed-threshold", Fault::ClearRemovedThreshold),
     ("one-clear-request", Fault::OneClearRequest),

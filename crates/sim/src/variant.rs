@@ -92,16 +92,20 @@ pub enum Variant {
     /// UTF8 (`DisplayMessageCtrlr.SupportedPriorities` / `SupportedFormats`): an AlwaysFront or
     /// HTML message is refused (O01.FR.01, O01.FR.03).
     PlainDisplay,
+    /// Station, 2.1: no local cost calculation (no TariffCostCtrlr): every tariff message is
+    /// answered NotSupported (I07.FR.01, I11.FR.01).
+    NoLocalCost,
 }
 
 /// What the reference station lacks unless one of its variants gives it: words of the skip
 /// reason of a conditional case whose part-6 prerequisite it does not meet, and the variant
 /// that meets it (against which the case must run and pass).
-pub const REFERENCE_LACKS: [(&str, Variant); 4] = [
+pub const REFERENCE_LACKS: [(&str, Variant); 5] = [
     ("two or more EVSEs", Variant::TwoEvses),
     ("without A or without W", Variant::WattsOnly),
     ("reservations of a named EVSE only", Variant::EvseSpecificReservations),
     ("lists every display message", Variant::PlainDisplay),
+    ("is for one that does not calculate costs", Variant::NoLocalCost),
 ];
 
 /// The variant that meets the prerequisite a case skipped for (`REFERENCE_LACKS`), if that is
@@ -138,7 +142,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 26] = [
+    pub const ALL: [(Variant, &'static str); 27] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -165,6 +169,7 @@ impl Variant {
         (Variant::WattsOnly, "watts-only"),
         (Variant::EvseSpecificReservations, "evse-specific-reservations"),
         (Variant::PlainDisplay, "plain-display"),
+        (Variant::NoLocalCost, "no-local-cost"),
     ];
 
     pub fn side(self) -> Side {
@@ -186,7 +191,8 @@ impl Variant {
             | Variant::MinimalDeviceModel
             | Variant::WattsOnly
             | Variant::EvseSpecificReservations
-            | Variant::PlainDisplay => Side::Station,
+            | Variant::PlainDisplay
+            | Variant::NoLocalCost => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -213,6 +219,7 @@ impl Variant {
             Variant::MinimalDeviceModel => &["auth-cache", "HeartbeatInterval", "RetryBackOff"],
             Variant::EvseSpecificReservations => &["NonEvseSpecific"],
             Variant::PlainDisplay => &["AlwaysFront"],
+            Variant::NoLocalCost => &["local cost calculation"],
             _ => &[],
         }
     }
@@ -231,6 +238,7 @@ impl Variant {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
+            Variant::NoLocalCost => &[V21],
             Variant::CustomData
             | Variant::UniqueEventIds
             | Variant::TxStartPowerPath

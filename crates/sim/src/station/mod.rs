@@ -285,6 +285,8 @@ enum Trigger {
     RemoteStop,
     /// 2.x: the limit the EV may draw changed (K11.FR.04, K13.FR.03).
     ChargingRateChanged,
+    /// 2.1: the CSMS changed the transaction's tariff (I11.FR.07).
+    TariffChanged,
 }
 
 #[derive(Debug, Clone)]
@@ -315,6 +317,8 @@ struct Tx {
     stopped: Option<Stop>,
     /// When it started: where a Relative charging schedule begins (K01).
     started: chrono::DateTime<chrono::Utc>,
+    /// 2.1: the tariff it is charged by and its cost so far (I07.FR.14, I11, I12).
+    cost: Option<v2x::tariff::TxCost>,
 }
 
 #[derive(Debug)]
@@ -489,7 +493,7 @@ pub struct Station {
     /// Reset OnIdle/Soft waiting for transactions to end.
     reset_when_idle: bool,
     streams: Vec<EventStream>,
-    tariffs: BTreeMap<i64, Value>,
+    tariffs: v2x::tariff::Tariffs,
     /// Fault `drop-mid-transaction`: the connection goes now.
     drop_now: bool,
     /// What the station's handles see: registration, meter, contactors, relays.
@@ -597,7 +601,7 @@ impl Station {
             network_up: true,
             reset_when_idle: false,
             streams: vec![],
-            tariffs: BTreeMap::new(),
+            tariffs: Default::default(),
             drop_now: false,
             panel: Arc::default(),
             born: Instant::now(),
@@ -1189,6 +1193,7 @@ impl Station {
             ended_aligned_next: None,
             started: chrono::Utc::now(),
             stopped: None,
+            cost: None,
         });
         let msgs = if self.v16 { v16::tx_started(self, i) } else { v2x::tx_started(self, i, trigger) };
         for m in msgs {

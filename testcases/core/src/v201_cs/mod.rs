@@ -28,7 +28,7 @@ mod trigger;
 const CSMS: Role = Role::Csms;
 
 /// The bench a charging session needs: a cable and a token reader.
-pub(super) const SESSION: &[&str] = &["plug", "token-reader"];
+pub(crate) const SESSION: &[&str] = &["plug", "token-reader"];
 
 /// A mandatory 2.0.1 case for a charging-station DUT with a 30 s limit.
 pub(super) fn station_case(
@@ -1190,10 +1190,10 @@ fn oh_rpc_02() -> Step {
 
 // ---- helpers for the cases below ----
 
-pub(super) const TX: &str = "TransactionEvent";
+pub(crate) const TX: &str = "TransactionEvent";
 
 /// The next TransactionEvent, answered with Accepted for the token it carries.
-pub(super) fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> Step<Value> {
+pub(crate) fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> Step<Value> {
     let call = kit::expect(conn, req, TX, timeout_ms)?;
     let reply = if call.payload.get("idToken").is_some() { json!({"idTokenInfo": {"status": "Accepted"}}) } else { json!({}) };
     kit::reply(conn, req, &call, TX, reply)?;
@@ -1202,7 +1202,7 @@ pub(super) fn next_tx_event(conn: &Connection, req: &str, timeout_ms: u32) -> St
 
 /// `seconds` more of the session, then reusable state ParkingBayUnoccupied: the driver stops
 /// with the token and unplugs. The Ended event (other events on the way are answered).
-pub(super) fn session_ended(conn: &Connection, req: &str, seconds: u32) -> Step<Value> {
+pub(crate) fn session_ended(conn: &Connection, req: &str, seconds: u32) -> Step<Value> {
     kit::mandated("the configured transaction duration", || clock::sleep_ms(seconds * 1_000));
     kit::present_token(&kit::valid_token())?;
     kit::unplug(kit::evse_id())?;

@@ -7,6 +7,7 @@ pub(super) mod metering;
 pub(super) mod smart_charging;
 mod v2g_certificate;
 pub(super) mod ev15118;
+pub(super) mod tariff;
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
@@ -128,6 +129,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
+    .chain(tariff::variables(&cfg.variants).into_iter().filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
     .collect()
 }
 
@@ -258,6 +260,7 @@ fn trigger_name(t: Trigger) -> &'static str {
         Trigger::StopAuthorized => "StopAuthorized",
         Trigger::RemoteStop => "RemoteStop",
         Trigger::ChargingRateChanged => "ChargingRateChanged",
+        Trigger::TariffChanged => "TariffChanged",
     }
 }
 
@@ -295,6 +298,7 @@ fn event(st: &mut Station, i: usize, event_type: &str, trigger: &str, tx: &mut T
             }
         }
     }
+    tariff::annotate(st, tx, st.evses[i].energy_wh, &mut p);
     Out::tx("TransactionEvent", p)
 }
 
@@ -304,7 +308,9 @@ fn token_json(tx: &Tx) -> Option<Value> {
 
 pub(super) fn tx_started(st: &mut Station, i: usize, trigger: Trigger) -> Vec<Out> {
     smart_charging::bind_remote(st, i);
+    let cost = tariff::bind(st, i);
     let mut tx = st.evses[i].tx.take().expect("a transaction just started");
+    tx.cost = cost;
     let mut extra = json!({"meterValue": meter_value(&st.evses[i], "Transaction.Begin")});
     if let Some(t) = token_json(&tx) {
         extra["idToken"] = t;
@@ -459,7 +465,7 @@ pub(super) fn stream_tick(st: &mut Station, now: Instant) {
     }
 }
 
-fn find_tx(st: &Station, id: &str) -> Option<usize> {
+pub(super) fn find_tx(st: &Station, id: &str) -> Option<usize> {
     st.evses.iter().position(|e| e.tx.as_ref().is_some_and(|t| t.id == id))
 }
 
@@ -816,34 +822,10 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
             Some("ocpp-harness") => ok(json!({"status": "Accepted", "data": p.get("data").cloned().unwrap_or(Value::Null)})),
             _ => ok(json!({"status": "UnknownVendorId"})),
         },
-        "SetDefaultTariff" if v21 => {
-            st.tariffs.insert(p["evseId"].as_i64().unwrap_or(0), p["tariff"].clone());
-            ok(json!({"status": "Accepted"}))
-        }
-        "GetTariffs" if v21 => {
-            let evse = p["evseId"].as_i64().unwrap_or(0);
-            let assignments: Vec<Value> = st
-                .tariffs
-                .iter()
-                .filter(|(e, _)| evse == 0 || **e == evse || **e == 0)
-                .map(|(e, t)| json!({"tariffId": t["tariffId"], "tariffKind": "DefaultTariff", "evseIds": [e]}))
-                .collect();
-            if assignments.is_empty() {
-                ok(json!({"status": "NoTariff"}))
-            } else {
-                ok(json!({"status": "Accepted", "tariffAssignments": assignments}))
-            }
-        }
-        "ClearTariffs" if v21 => {
-            let ids: Vec<String> = p["tariffIds"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
-            let before: Vec<String> = st.tariffs.values().filter_map(|t| t["tariffId"].as_str().map(str::to_string)).collect();
-            st.tariffs.retain(|_, t| !ids.is_empty() && !ids.iter().any(|id| t["tariffId"] == id.as_str()));
-            let results: Vec<Value> = if ids.is_empty() { before } else { ids }
-                .into_iter()
-                .map(|id| json!({"tariffId": id, "status": "Accepted"}))
-                .collect();
-            ok(json!({"clearTariffsResult": results}))
-        }
+        // I07-I11 (see `tariff`).
+        "SetDefaultTariff" | "GetTariffs" | "ClearTariffs" | "ChangeTransactionTariff" if v21 => (tariff::on_call(st, action, p).unwrap_or_else(|| Ok(json!({}))), None),
+        // I02.FR.02: the running cost is for the driver's display; the answer is empty.
+        "CostUpdated" => ok(json!({})),
         "OpenPeriodicEventStream" if v21 => {
             let id = p["constantStreamData"]["id"].as_i64().unwrap_or(0);
             let interval = p["constantStreamData"]["params"]["interval"].as_u64().unwrap_or(1).max(1);

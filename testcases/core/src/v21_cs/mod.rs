@@ -1,6 +1,6 @@
 //! OCPP 2.1 cases where the harness is the CSMS and the DUT is a charging station: what 2.1
-//! adds (SEND and CALLRESULTERROR frames, periodic event streams, tariffs) and the 2.0.1 core
-//! flows re-checked against the 2.1 schemas.
+//! adds: SEND and CALLRESULTERROR frames, periodic event streams, and tariffs and cost
+//! (`tariff`).
 use serde_json::json;
 
 use crate::{
@@ -11,8 +11,10 @@ use crate::{
 
 const CSMS: Role = Role::Csms;
 
+mod tariff;
+
 pub(crate) fn cases() -> Vec<Case> {
-    vec![
+    let mut cases = vec![
         Case {
             id: "OH_21_RPC_01_CS",
             title: "2.1 a CALLRESULT that breaks its schema is answered with CALLRESULTERROR",
@@ -37,31 +39,9 @@ pub(crate) fn cases() -> Vec<Case> {
             timeout_ms: 20_000,
             run: oh_21_rpc_02,
         },
-        Case {
-            id: "OH_21_I_01_CS",
-            title: "2.1 a default tariff is Accepted and listed by GetTariffs",
-            role: CSMS,
-            versions: V21,
-            profile: "tariff-cost",
-            features: &[],
-            requirements: &["I07"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: oh_21_i_01,
-        },
-        Case {
-            id: "OH_21_I_02_CS",
-            title: "2.1 ClearTariffs removes the default tariff: GetTariffs answers NoTariff",
-            role: CSMS,
-            versions: V21,
-            profile: "tariff-cost",
-            features: &[],
-            requirements: &["I07"],
-            needs: &[],
-            timeout_ms: 20_000,
-            run: oh_21_i_02,
-        },
-    ]
+    ];
+    cases.extend(tariff::cases());
+    cases
 }
 
 fn oh_21_rpc_01() -> Step {
@@ -88,28 +68,4 @@ fn oh_21_rpc_02() -> Step {
     kit::check(sent.payload["id"] == 7, req, "NotifyPeriodicEventStream for stream 7", || sent.payload.to_string())?;
     kit::call(&conn, "N02", "ClosePeriodicEventStream", json!({"id": 7}), 10_000)?;
     kit::expect_silence(&conn, req, "NotifyPeriodicEventStream", 2_500, "after the stream was closed")
-}
-
-fn set_default_tariff(conn: &Connection) -> Step {
-    let tariff = json!({"evseId": kit::evse_id(), "tariff": {"tariffId": "OH-T1", "currency": "EUR", "energy": {"prices": [{"priceKwh": 0.30}]}}});
-    let r = kit::call(conn, "I07", "SetDefaultTariff", tariff, 10_000)?;
-    kit::check(r["status"] == "Accepted", "I07", "SetDefaultTariff Accepted", || r.to_string())
-}
-
-fn oh_21_i_01() -> Step {
-    let conn = v201_cs::booted(300)?;
-    set_default_tariff(&conn)?;
-    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": kit::evse_id()}), 10_000)?;
-    let listed = r["tariffAssignments"].as_array().into_iter().flatten().any(|a| a["tariffId"] == "OH-T1");
-    kit::check(r["status"] == "Accepted" && listed, "I07", "GetTariffs Accepted, listing tariff OH-T1", || r.to_string())
-}
-
-fn oh_21_i_02() -> Step {
-    let conn = v201_cs::booted(300)?;
-    set_default_tariff(&conn)?;
-    let r = kit::call(&conn, "I07", "ClearTariffs", json!({"tariffIds": ["OH-T1"]}), 10_000)?;
-    let ok = r["clearTariffsResult"].as_array().is_some_and(|a| a.iter().any(|x| x["status"] == "Accepted"));
-    kit::check(ok, "I07", "ClearTariffs Accepted for OH-T1", || r.to_string())?;
-    let r = kit::call(&conn, "I07", "GetTariffs", json!({"evseId": kit::evse_id()}), 10_000)?;
-    kit::check(r["status"] == "NoTariff", "I07", "GetTariffs NoTariff after clearing", || r.to_string())
 }
