@@ -180,6 +180,10 @@ pub struct StationRecord {
     pub(crate) ev_limits: BTreeMap<i64, f64>,
     pub(crate) profile_to_send: Option<Value>,
     pub(crate) next_profile_id: i64,
+    /// 2.1: where each transaction's meter started, for its cost (`cost`).
+    meters: crate::cost::Meters,
+    /// 2.1, variant cost-updated: the CostUpdated to send once the answer is out.
+    cost_to_send: Option<Value>,
 }
 
 /// The live connection to a station.
@@ -577,6 +581,12 @@ async fn serve(stream: tokio::net::TcpStream, h: CsmsHandle) {
                         let _ = h.send_own_call(&station, "SetChargingProfile", profile);
                     }
                 }
+                if action == "TransactionEvent" {
+                    let cost = h.shared.lock().unwrap().records.entry(station.clone()).or_default().cost_to_send.take();
+                    if let Some(cost) = cost {
+                        let _ = h.send_own_call(&station, "CostUpdated", cost);
+                    }
+                }
                 // N10.FR.02: the station reported what it cleared; a customer on its list goes.
                 if action == "NotifyCustomerInformation" && payload["tbc"] != true && !cfg.faults.has(&Fault::KeepClearedInList) {
                     let update = local_list::removal(h.shared.lock().unwrap().records.entry(station.clone()).or_default());
@@ -809,10 +819,19 @@ fn on_call(cfg: &CsmsConfig, st: &mut StationRecord, version: OcppVersion, actio
             if ended {
                 st.tokens_in_use.remove(&tx);
             }
-            match info {
+            let mut answer = match info {
                 Some(info) => json!({"idTokenInfo": info}),
                 None => json!({}),
+            };
+            if version == OcppVersion::V21 {
+                match crate::cost::total_cost(&mut st.meters, &cfg.faults, &tx, p) {
+                    // I02: the running cost by CostUpdated instead (OCPP leaves the choice).
+                    Some(cost) if !ended && cfg.variants.contains(&Variant::CostUpdated) => st.cost_to_send = Some(json!({"totalCost": cost, "transactionId": tx})),
+                    Some(cost) => answer["totalCost"] = json!(cost),
+                    None => {}
+                }
             }
+            answer
         }
         "NotifyEvent" if cfg.variants.contains(&Variant::UniqueEventIds) => {
             for e in p["eventData"].as_array().into_iter().flatten() {

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod console;
 pub mod control;
 mod contract;
+mod cost;
 pub mod csms;
 mod ev_schedule;
 pub mod hostile;
@@ -287,6 +288,11 @@ pub enum Fault {
     /// Station (2.1) without local cost calculation: the tariff messages are answered Rejected
     /// instead of with a CALLERROR (I07.FR.01, I11.FR.01).
     RejectTariffUnsupported,
+    /// CSMS (2.1): no running cost in the answer to a TransactionEvent with meter values, and
+    /// no CostUpdated either (I02.FR.01).
+    NoRunningCost,
+    /// CSMS (2.1): no totalCost in the answer to a transaction's Ended event (I03.FR.02).
+    NoTotalCost,
     /// Station (2.1): the total of the Ended event's cost breakdown is not the sum of its parts
     /// (I12.FR.17).
     WrongCostTotal,
@@ -398,6 +404,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("silent-tariff-change", Fault::SilentTariffChange),
     ("unannounced-tariff", Fault::UnannouncedTariff),
     ("wrong-cost-total", Fault::WrongCostTotal),
+    ("no-running-cost", Fault::NoRunningCost),
+    ("no-total-cost", Fault::NoTotalCost),
     ("reject-tariff-unsupported", Fault::RejectTariffUnsupported),
     ("password-in-event", Fault::PasswordInEvent),
     ("clear-removed-threshold", Fault::ClearRemovedThreshold),

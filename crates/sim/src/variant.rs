@@ -95,6 +95,9 @@ pub enum Variant {
     /// Station, 2.1: no local cost calculation (no TariffCostCtrlr): every tariff message is
     /// answered NotSupported (I07.FR.01, I11.FR.01).
     NoLocalCost,
+    /// CSMS, 2.1: the running cost of a transaction goes by CostUpdated, not in the
+    /// TransactionEvent answers (I02.FR.01 allows either).
+    CostUpdated,
 }
 
 /// What the reference station lacks unless one of its variants gives it: words of the skip
@@ -142,7 +145,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 27] = [
+    pub const ALL: [(Variant, &'static str); 28] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -170,6 +173,7 @@ impl Variant {
         (Variant::EvseSpecificReservations, "evse-specific-reservations"),
         (Variant::PlainDisplay, "plain-display"),
         (Variant::NoLocalCost, "no-local-cost"),
+        (Variant::CostUpdated, "cost-updated"),
     ];
 
     pub fn side(self) -> Side {
@@ -200,7 +204,8 @@ impl Variant {
             | Variant::UpgradeThenClose
             | Variant::SlowSessionSetup
             | Variant::UniqueEventIds
-            | Variant::LossyClose => Side::Csms,
+            | Variant::LossyClose
+            | Variant::CostUpdated => Side::Csms,
         }
     }
 
@@ -238,7 +243,7 @@ impl Variant {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
-            Variant::NoLocalCost => &[V21],
+            Variant::NoLocalCost | Variant::CostUpdated => &[V21],
             Variant::CustomData
             | Variant::UniqueEventIds
             | Variant::TxStartPowerPath

@@ -1424,7 +1424,7 @@ pub(crate) fn oh_rpc_02() -> Step {
 const TX: &str = "TransactionEvent";
 
 /// A transaction id no other case uses.
-pub(super) fn new_tx_id(tag: &str) -> String {
+pub(crate) fn new_tx_id(tag: &str) -> String {
     kit::transaction_id(tag)
 }
 
@@ -1433,7 +1433,7 @@ fn token_json(token: &str) -> Value {
 }
 
 /// Send a TransactionEvent; `extra` fields are merged in (`transactionInfo` member-wise).
-pub(super) fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, extra: Value) -> Step<Value> {
+pub(crate) fn event(conn: &Connection, req: &str, event_type: &str, trigger: &str, seq: u64, tx: &str, extra: Value) -> Step<Value> {
     let mut p = json!({
         "eventType": event_type, "timestamp": now(), "triggerReason": trigger, "seqNo": seq,
         "transactionInfo": {"transactionId": tx}, "evse": {"id": 1, "connectorId": 1},
@@ -1451,7 +1451,7 @@ pub(super) fn event(conn: &Connection, req: &str, event_type: &str, trigger: &st
 }
 
 /// An event carrying `token`; the CSMS must say what it thinks of the token.
-pub(super) fn event_with_token(
+pub(crate) fn event_with_token(
     conn: &Connection,
     req: &str,
     event_type: &str,
@@ -1475,7 +1475,7 @@ fn status(conn: &Connection, req: &str, evse: u32, status: &str) -> Step {
 
 /// The connector reported Occupied, as preparation (part 6's EVConnectedPreSession): a CSMS
 /// that does not take it leaves the case inconclusive.
-pub(super) fn occupied(conn: &Connection) -> Step {
+pub(crate) fn occupied(conn: &Connection) -> Step {
     status(conn, "", 1, "Occupied").setup("the connector reported Occupied (EVConnectedPreSession)")
 }
 

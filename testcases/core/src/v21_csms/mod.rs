@@ -1,4 +1,5 @@
-//! OCPP 2.1 cases where the harness is a charging station and the DUT is a CSMS.
+//! OCPP 2.1 cases where the harness is a charging station and the DUT is a CSMS: SEND frames,
+//! and tariffs and cost (`tariff`).
 use serde_json::json;
 
 use crate::{
@@ -9,8 +10,10 @@ use crate::{
 
 const STATION: Role = Role::ChargingStation;
 
+mod tariff;
+
 pub(crate) fn cases() -> Vec<Case> {
-    vec![
+    let mut cases = vec![
         Case {
             id: "OH_21_RPC_01_CSMS",
             title: "2.1 the CSMS does not answer a SEND frame",
@@ -23,7 +26,9 @@ pub(crate) fn cases() -> Vec<Case> {
             timeout_ms: 20_000,
             run: oh_21_rpc_01,
         },
-    ]
+    ];
+    cases.extend(tariff::cases());
+    cases
 }
 
 fn oh_21_rpc_01() -> Step {
