@@ -146,6 +146,7 @@ fn changes(version: OcppVersion, action: &str, request: &Value, result: &Value, 
             .filter_map(|r| r["id"].as_i64().map(|id| Undo::Monitor { id }))
             .collect(),
         "SetDisplayMessage" if result["status"] == "Accepted" => request["message"]["id"].as_i64().map(|id| Undo::DisplayMessage { id }).into_iter().collect(),
+        "SetDERControl" if result["status"] == "Accepted" => request["controlId"].as_str().map(|id| Undo::DerControl { id: id.into(), is_default: request["isDefault"] == true }).into_iter().collect(),
         "SetDefaultTariff" if result["status"] == "Accepted" => request["tariff"]["tariffId"].as_str().map(|id| Undo::DefaultTariff { id: id.into() }).into_iter().collect(),
         _ => vec![],
     }
@@ -193,6 +194,8 @@ fn undo_call(u: &Undo, version: OcppVersion) -> (&'static str, Value, &'static [
         Undo::Monitor { id } => ("ClearVariableMonitoring", json!({"id": [id]}), &["Accepted", "NotFound"]),
         Undo::DisplayMessage { id } => ("ClearDisplayMessage", json!({"id": id}), &["Accepted", "Unknown"]),
         // NoTariff: a case cleared it itself already.
+        // NotFound: a scheduled control that ran its course is gone already (R04.FR.10).
+        Undo::DerControl { id, is_default } => ("ClearDERControl", json!({"isDefault": is_default, "controlId": id}), &["Accepted", "NotFound"]),
         Undo::DefaultTariff { id } => ("ClearTariffs", json!({"tariffIds": [id]}), &["Accepted", "NoTariff"]),
     }
 }
@@ -403,6 +406,7 @@ fn describe(u: &Undo) -> String {
         Undo::Monitor { id } => format!("clear variable monitor {id}"),
         Undo::DisplayMessage { id } => format!("clear display message {id}"),
         Undo::DefaultTariff { id } => format!("clear default tariff {id}"),
+        Undo::DerControl { id, .. } => format!("clear DER control {id}"),
     }
 }
 

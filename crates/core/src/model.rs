@@ -68,6 +68,8 @@ pub enum Undo {
     DisplayMessage { id: i64 },
     /// A default tariff the station installed (2.1 SetDefaultTariff): cleared by its id.
     DefaultTariff { id: String },
+    /// A DER control the station accepted (2.1 SetDERControl): cleared by its id.
+    DerControl { id: String, is_default: bool },
 }
 
 impl Undo {

@@ -288,6 +288,18 @@ pub enum Fault {
     /// Station (2.1) without local cost calculation: the tariff messages are answered Rejected
     /// instead of with a CALLERROR (I07.FR.01, I11.FR.01).
     RejectTariffUnsupported,
+    /// Station (2.1): a DER control of a type it does not support is Accepted (R04.FR.01
+    /// wants NotSupported).
+    AcceptAnyDerControl,
+    /// Station (2.1): a DER control with a lower priority value leaves the one before it in
+    /// force (R04.FR.03 wants it superseded).
+    DerNoSupersede,
+    /// Station (2.1): ReportDERControl carries another requestId than GetDERControl's
+    /// (R04.FR.31).
+    DerWrongRequestId,
+    /// Station (2.1): a scheduled DER control starts and ends without NotifyDERStartStop
+    /// (R04.FR.20, R04.FR.22).
+    DerNoStartStop,
     /// CSMS (2.1): no running cost in the answer to a TransactionEvent with meter values, and
     /// no CostUpdated either (I02.FR.01).
     NoRunningCost,
@@ -405,6 +417,10 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("unannounced-tariff", Fault::UnannouncedTariff),
     ("wrong-cost-total", Fault::WrongCostTotal),
     ("no-running-cost", Fault::NoRunningCost),
+    ("accept-any-der-control", Fault::AcceptAnyDerControl),
+    ("der-no-supersede", Fault::DerNoSupersede),
+    ("der-wrong-request-id", Fault::DerWrongRequestId),
+    ("der-no-start-stop", Fault::DerNoStartStop),
     ("no-total-cost", Fault::NoTotalCost),
     ("reject-tariff-unsupported", Fault::RejectTariffUnsupported),
     ("password-in-event", Fault::PasswordInEvent),

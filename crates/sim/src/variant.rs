@@ -98,6 +98,9 @@ pub enum Variant {
     /// CSMS, 2.1: the running cost of a transaction goes by CostUpdated, not in the
     /// TransactionEvent answers (I02.FR.01 allows either).
     CostUpdated,
+    /// Station, 2.1: no DER control (no ACDERCtrlr): SetDERControl and the rest answered
+    /// NotSupported.
+    NoDer,
 }
 
 /// What the reference station lacks unless one of its variants gives it: words of the skip
@@ -145,7 +148,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 28] = [
+    pub const ALL: [(Variant, &'static str); 29] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -174,6 +177,7 @@ impl Variant {
         (Variant::PlainDisplay, "plain-display"),
         (Variant::NoLocalCost, "no-local-cost"),
         (Variant::CostUpdated, "cost-updated"),
+        (Variant::NoDer, "no-der"),
     ];
 
     pub fn side(self) -> Side {
@@ -196,7 +200,8 @@ impl Variant {
             | Variant::WattsOnly
             | Variant::EvseSpecificReservations
             | Variant::PlainDisplay
-            | Variant::NoLocalCost => Side::Station,
+            | Variant::NoLocalCost
+            | Variant::NoDer => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -225,6 +230,7 @@ impl Variant {
             Variant::EvseSpecificReservations => &["NonEvseSpecific"],
             Variant::PlainDisplay => &["AlwaysFront"],
             Variant::NoLocalCost => &["local cost calculation"],
+            Variant::NoDer => &["DER control"],
             _ => &[],
         }
     }
@@ -243,7 +249,7 @@ impl Variant {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
-            Variant::NoLocalCost | Variant::CostUpdated => &[V21],
+            Variant::NoLocalCost | Variant::CostUpdated | Variant::NoDer => &[V21],
             Variant::CustomData
             | Variant::UniqueEventIds
             | Variant::TxStartPowerPath

@@ -239,6 +239,7 @@ pub fn expect(conn: &Connection, requirement: &str, action: &str, timeout_ms: u3
 pub struct PagedReport<'a> {
     pub request: &'a str,
     pub notify: &'a str,
+    /// The field holding a part's items, or "*" for every list in it.
     pub items: &'a str,
     pub answered: &'a str,
     pub part: &'a str,
@@ -266,7 +267,12 @@ pub fn paged_report(conn: &Connection, report: &PagedReport, mut payload: Value)
         if let Some(req) = report.numbered {
             check(n["seqNo"] == seq, req, format!("seqNo {seq}"), || format!("seqNo {}", n["seqNo"]))?;
         }
-        items.extend(n[report.items].as_array().cloned().unwrap_or_default());
+        // "*": a report whose items come in several lists, one per kind (ReportDERControl).
+        if report.items == "*" {
+            items.extend(n.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_array()).flatten().cloned());
+        } else {
+            items.extend(n[report.items].as_array().cloned().unwrap_or_default());
+        }
         if n["tbc"] != true {
             return Ok((status, items));
         }

@@ -521,6 +521,8 @@ pub struct Station {
     csr_resend: Option<own_certificate::Resend>,
     /// 2.x display messages as set (MessageInfo), kept across reboots (O01.FR.10).
     display_messages: Vec<serde_json::Value>,
+    /// 2.1 DER controls (R04, see `v2x::der`).
+    der_controls: Vec<v2x::der::Control>,
     /// 2.x variable monitors, kept across reboots (N07.FR.13).
     monitors: Vec<v2x::monitoring::Monitor>,
     /// The hash data of the station's certificate signed by the CSMS.
@@ -615,6 +617,7 @@ impl Station {
             negotiating: Default::default(),
             csr_resend: None,
             display_messages: Vec::new(),
+            der_controls: Vec::new(),
             own_certificate: None,
             factory_slot_dropped: false,
             deferred: None,
@@ -1399,6 +1402,7 @@ impl Station {
         own_certificate::tick(self, now);
         if !self.v16 {
             v2x::monitoring::tick(self, now);
+            v2x::der::tick(self, now);
         }
         if self.v16 {
             v16::security::tick(self, now);
@@ -1411,7 +1415,7 @@ impl Station {
     /// The next connection time-out or meter sample of an EVSE.
     fn evse_timer(&self) -> Option<Instant> {
         let metering = if self.v16 { None } else { v2x::metering::next(self) };
-        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).chain(self.csr_resend.as_ref().map(|r| r.due)).chain(v2x::monitoring::next(self)).min();
+        let metering = metering.into_iter().chain(reservation::next(self)).chain(firmware::next(self)).chain(self.csr_resend.as_ref().map(|r| r.due)).chain(v2x::monitoring::next(self)).chain(v2x::der::next(self)).min();
         self.evses.iter().flat_map(|e| [e.connect_deadline, e.tx.as_ref().and_then(|t| t.next_sample)]).flatten().chain(metering).min()
     }
 

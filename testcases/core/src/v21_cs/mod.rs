@@ -1,6 +1,6 @@
 //! OCPP 2.1 cases where the harness is the CSMS and the DUT is a charging station: what 2.1
-//! adds: SEND and CALLRESULTERROR frames, periodic event streams, and tariffs and cost
-//! (`tariff`).
+//! adds: SEND and CALLRESULTERROR frames, periodic event streams, tariffs and cost
+//! (`tariff`) and DER control (`der`).
 use serde_json::json;
 
 use crate::{
@@ -11,6 +11,7 @@ use crate::{
 
 const CSMS: Role = Role::Csms;
 
+mod der;
 mod tariff;
 
 pub(crate) fn cases() -> Vec<Case> {
@@ -41,6 +42,7 @@ pub(crate) fn cases() -> Vec<Case> {
         },
     ];
     cases.extend(tariff::cases());
+    cases.extend(der::cases());
     cases
 }
 

@@ -8,6 +8,7 @@ pub(super) mod smart_charging;
 mod v2g_certificate;
 pub(super) mod ev15118;
 pub(super) mod tariff;
+pub(super) mod der;
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
@@ -129,7 +130,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
-    .chain(tariff::variables(&cfg.variants).into_iter().filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
+    .chain(tariff::variables(&cfg.variants).into_iter().chain(der::variables(&cfg.variants)).filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
     .collect()
 }
 
@@ -824,6 +825,8 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         },
         // I07-I11 (see `tariff`).
         "SetDefaultTariff" | "GetTariffs" | "ClearTariffs" | "ChangeTransactionTariff" if v21 => (tariff::on_call(st, action, p).unwrap_or_else(|| Ok(json!({}))), None),
+        // R04 (see `der`).
+        "SetDERControl" | "GetDERControl" | "ClearDERControl" if v21 => (der::on_call(st, action, p).unwrap_or_else(|| Ok(json!({}))), None),
         // I02.FR.02: the running cost is for the driver's display; the answer is empty.
         "CostUpdated" => ok(json!({})),
         "OpenPeriodicEventStream" if v21 => {
