@@ -27,6 +27,7 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("remote-trigger", "remote trigger (1.6)"),
     ("tariff-cost", "tariff and cost (2.1)"),
     ("der-control", "DER control (2.1)"),
+    ("bidirectional", "bidirectional power transfer (2.1)"),
 ];
 
 /// The answers, as the prompts collect them or an answers file gives them.

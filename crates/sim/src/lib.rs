@@ -300,6 +300,12 @@ pub enum Fault {
     /// Station (2.1): a scheduled DER control starts and ends without NotifyDERStartStop
     /// (R04.FR.20, R04.FR.22).
     DerNoStartStop,
+    /// Station (2.1): a charging profile with an Idle period that sets a limit is Accepted
+    /// (Q10.FR.02 wants Rejected, InvalidSchedule).
+    IdleWithLimits,
+    /// Station (2.1): an aFRR signal is Accepted without a LocalFrequency period to apply it to
+    /// (Q08.FR.11 wants Rejected, NoSignalWattCurve).
+    AcceptAnyAfrrSignal,
     /// CSMS (2.1): no running cost in the answer to a TransactionEvent with meter values, and
     /// no CostUpdated either (I02.FR.01).
     NoRunningCost,
@@ -417,6 +423,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("unannounced-tariff", Fault::UnannouncedTariff),
     ("wrong-cost-total", Fault::WrongCostTotal),
     ("no-running-cost", Fault::NoRunningCost),
+    ("idle-with-limits", Fault::IdleWithLimits),
+    ("accept-any-afrr-signal", Fault::AcceptAnyAfrrSignal),
     ("accept-any-der-control", Fault::AcceptAnyDerControl),
     ("der-no-supersede", Fault::DerNoSupersede),
     ("der-wrong-request-id", Fault::DerWrongRequestId),

@@ -101,6 +101,9 @@ pub enum Variant {
     /// Station, 2.1: no DER control (no ACDERCtrlr): SetDERControl and the rest answered
     /// NotSupported.
     NoDer,
+    /// Station, 2.1: no bidirectional power transfer (no V2XChargingCtrlr): only ChargingOnly
+    /// periods, AFRRSignal not implemented.
+    NoV2x,
 }
 
 /// What the reference station lacks unless one of its variants gives it: words of the skip
@@ -148,7 +151,7 @@ pub const LOSSY_WINDOW: Duration = Duration::from_millis(5);
 pub const LOSSY_HOLD: Duration = Duration::from_secs(15);
 
 impl Variant {
-    pub const ALL: [(Variant, &'static str); 29] = [
+    pub const ALL: [(Variant, &'static str); 30] = [
         (Variant::OwnCallFirst, "own-call-first"),
         (Variant::SlowAnswers, "slow-answers"),
         (Variant::SlowReconnect, "slow-reconnect"),
@@ -178,6 +181,7 @@ impl Variant {
         (Variant::NoLocalCost, "no-local-cost"),
         (Variant::CostUpdated, "cost-updated"),
         (Variant::NoDer, "no-der"),
+        (Variant::NoV2x, "no-v2x"),
     ];
 
     pub fn side(self) -> Side {
@@ -201,7 +205,8 @@ impl Variant {
             | Variant::EvseSpecificReservations
             | Variant::PlainDisplay
             | Variant::NoLocalCost
-            | Variant::NoDer => Side::Station,
+            | Variant::NoDer
+            | Variant::NoV2x => Side::Station,
             Variant::StrictTokens
             | Variant::OneTransactionPerToken
             | Variant::RequirePreparing
@@ -231,6 +236,7 @@ impl Variant {
             Variant::PlainDisplay => &["AlwaysFront"],
             Variant::NoLocalCost => &["local cost calculation"],
             Variant::NoDer => &["DER control"],
+            Variant::NoV2x => &["bidirectional power transfer"],
             _ => &[],
         }
     }
@@ -249,7 +255,7 @@ impl Variant {
         use ocpp_core::version::OcppVersion::*;
         match self {
             Variant::NoConnectorZero | Variant::RequirePreparing => &[V16],
-            Variant::NoLocalCost | Variant::CostUpdated | Variant::NoDer => &[V21],
+            Variant::NoLocalCost | Variant::CostUpdated | Variant::NoDer | Variant::NoV2x => &[V21],
             Variant::CustomData
             | Variant::UniqueEventIds
             | Variant::TxStartPowerPath

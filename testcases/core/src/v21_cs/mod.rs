@@ -1,6 +1,6 @@
 //! OCPP 2.1 cases where the harness is the CSMS and the DUT is a charging station: what 2.1
 //! adds: SEND and CALLRESULTERROR frames, periodic event streams, tariffs and cost
-//! (`tariff`) and DER control (`der`).
+//! (`tariff`), DER control (`der`) and bidirectional power transfer (`bidirectional`).
 use serde_json::json;
 
 use crate::{
@@ -11,6 +11,7 @@ use crate::{
 
 const CSMS: Role = Role::Csms;
 
+mod bidirectional;
 mod der;
 mod tariff;
 
@@ -43,6 +44,7 @@ pub(crate) fn cases() -> Vec<Case> {
     ];
     cases.extend(tariff::cases());
     cases.extend(der::cases());
+    cases.extend(bidirectional::cases());
     cases
 }
 

@@ -9,6 +9,7 @@ mod v2g_certificate;
 pub(super) mod ev15118;
 pub(super) mod tariff;
 pub(super) mod der;
+mod bidirectional;
 use std::{collections::BTreeMap, time::Duration};
 
 use serde_json::{Value, json};
@@ -130,7 +131,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
-    .chain(tariff::variables(&cfg.variants).into_iter().chain(der::variables(&cfg.variants)).filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
+    .chain(tariff::variables(&cfg.variants).into_iter().chain(der::variables(&cfg.variants)).chain(bidirectional::variables(&cfg.variants)).filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
     .collect()
 }
 
@@ -792,6 +793,9 @@ pub(super) fn on_call(st: &mut Station, action: &str, p: &Value) -> (Reply, Opti
         "ClearCache" => ok(json!({"status": st.clear_cache()})),
         // K01, K08-K10 (see `smart_charging`).
         // The EVs draw what the new profiles allow from now on (the bench meter follows).
+        // Q09.FR.01, Q10.FR.02 (see `bidirectional`).
+        "SetChargingProfile" if let Some(reason) = bidirectional::refused(st, p).filter(|_| v21) => ok(json!({"status": "Rejected", "statusInfo": {"reasonCode": reason}})),
+        "AFRRSignal" if v21 && !st.cfg.variants.contains(&Variant::NoV2x) => ok(bidirectional::afrr_signal(st)),
         "SetChargingProfile" | "ClearChargingProfile" => {
             st.advance_meters();
             let status = if action == "SetChargingProfile" { smart_charging::set(st, p) } else { smart_charging::clear(st, p) };
