@@ -25,8 +25,22 @@ pub(crate) fn transaction(st: &mut StationRecord, p: &Value) {
 /// needs-without-profile: none comes).
 pub(crate) fn needs(cfg: &CsmsConfig, st: &mut StationRecord, p: &Value) -> Value {
     let evse = p["evseId"].as_i64().unwrap_or(0);
+    // Fault bpt-without-profile: a bidirectional request left without a profile, which
+    // Q01.FR.04/07 do not allow (Rejected, or Accepted/Processing).
+    let bidirectional = p["chargingNeeds"]["requestedEnergyTransfer"].as_str().is_some_and(|m| m.contains("BPT"));
+    if bidirectional && cfg.faults.has(&Fault::BptWithoutProfile) {
+        return json!({"status": "NoChargingProfile"});
+    }
     if !cfg.faults.has(&Fault::NeedsWithoutProfile) {
         st.profile_to_send = profile(st, evse, LIMIT_A);
+        // Fault discharge-in-charging-only (2.1): the charging-only EV's profile sets a
+        // discharge limit and a setpoint (Q02.FR.01/02).
+        if let Some(p) = st.profile_to_send.as_mut().filter(|_| cfg.faults.has(&Fault::DischargeInChargingOnly)) {
+            let period = &mut p["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"][0];
+            period["operationMode"] = json!("CentralSetpoint");
+            period["setpoint"] = json!(-3000.0);
+            period["dischargeLimit"] = json!(-16.0);
+        }
     }
     json!({"status": "Accepted"})
 }

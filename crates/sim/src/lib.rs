@@ -306,6 +306,12 @@ pub enum Fault {
     /// Station (2.1): an aFRR signal is Accepted without a LocalFrequency period to apply it to
     /// (Q08.FR.11 wants Rejected, NoSignalWattCurve).
     AcceptAnyAfrrSignal,
+    /// CSMS (2.1): an EV's request for bidirectional transfer is answered NoChargingProfile
+    /// (Q01.FR.04/07: Rejected, or Accepted or Processing).
+    BptWithoutProfile,
+    /// CSMS (2.1): the profile for a charging-only EV is in CentralSetpoint with a setpoint
+    /// and a discharge limit (Q02.FR.01/02).
+    DischargeInChargingOnly,
     /// CSMS (2.1): no running cost in the answer to a TransactionEvent with meter values, and
     /// no CostUpdated either (I02.FR.01).
     NoRunningCost,
@@ -423,6 +429,8 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("unannounced-tariff", Fault::UnannouncedTariff),
     ("wrong-cost-total", Fault::WrongCostTotal),
     ("no-running-cost", Fault::NoRunningCost),
+    ("bpt-without-profile", Fault::BptWithoutProfile),
+    ("discharge-in-charging-only", Fault::DischargeInChargingOnly),
     ("idle-with-limits", Fault::IdleWithLimits),
     ("accept-any-afrr-signal", Fault::AcceptAnyAfrrSignal),
     ("accept-any-der-control", Fault::AcceptAnyDerControl),

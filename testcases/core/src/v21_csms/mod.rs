@@ -1,5 +1,5 @@
 //! OCPP 2.1 cases where the harness is a charging station and the DUT is a CSMS: SEND frames,
-//! and tariffs and cost (`tariff`).
+//! tariffs and cost (`tariff`), and bidirectional power transfer (`bidirectional`).
 use serde_json::json;
 
 use crate::{
@@ -10,6 +10,7 @@ use crate::{
 
 const STATION: Role = Role::ChargingStation;
 
+mod bidirectional;
 mod tariff;
 
 pub(crate) fn cases() -> Vec<Case> {
@@ -28,6 +29,7 @@ pub(crate) fn cases() -> Vec<Case> {
         },
     ];
     cases.extend(tariff::cases());
+    cases.extend(bidirectional::cases());
     cases
 }
 
