@@ -300,6 +300,9 @@ pub enum Fault {
     /// Station (2.1): a scheduled DER control starts and ends without NotifyDERStartStop
     /// (R04.FR.20, R04.FR.22).
     DerNoStartStop,
+    /// Station (2.1): V2XChargingCtrlr lists only ChargingOnly and Idle (Q01.FR.31 wants
+    /// CentralSetpoint and CentralFrequency too).
+    FewV2xModes,
     /// Station (2.1): a charging profile with an Idle period that sets a limit is Accepted
     /// (Q10.FR.02 wants Rejected, InvalidSchedule).
     IdleWithLimits,
@@ -432,6 +435,7 @@ const SWITCHES: &[(&str, Fault)] = &[
     ("bpt-without-profile", Fault::BptWithoutProfile),
     ("discharge-in-charging-only", Fault::DischargeInChargingOnly),
     ("idle-with-limits", Fault::IdleWithLimits),
+    ("few-v2x-modes", Fault::FewV2xModes),
     ("accept-any-afrr-signal", Fault::AcceptAnyAfrrSignal),
     ("accept-any-der-control", Fault::AcceptAnyDerControl),
     ("der-no-supersede", Fault::DerNoSupersede),

@@ -5,20 +5,22 @@
 //! signal curve (Q08.FR.11; this station has no LocalFrequency). Variant `no-v2x`: none of it.
 use serde_json::{Value, json};
 
-use super::super::Station;
+use super::super::{Station, StationConfig};
 use crate::{Fault, variant::Variant};
 
 /// The operation modes it supports: Q01.FR.31's three, and Idle.
 const OPERATION_MODES: &str = "ChargingOnly,CentralSetpoint,CentralFrequency,Idle";
 const ENERGY_TRANSFER_MODES: &str = "AC_single_phase,AC_three_phase,AC_BPT";
 
-pub(in crate::station) fn variables(variants: &[Variant]) -> Vec<(&'static str, String, bool)> {
-    if variants.contains(&Variant::NoV2x) {
+pub(in crate::station) fn variables(cfg: &StationConfig) -> Vec<(&'static str, String, bool)> {
+    if cfg.variants.contains(&Variant::NoV2x) {
         return vec![];
     }
+    // Fault few-v2x-modes: without the two central modes Q01.FR.31 asks for.
+    let modes = if cfg.faults.has(&Fault::FewV2xModes) { "ChargingOnly,Idle" } else { OPERATION_MODES };
     vec![
         ("V2XChargingCtrlr.Enabled", "true".into(), false),
-        ("V2XChargingCtrlr.SupportedOperationModes", OPERATION_MODES.into(), true),
+        ("V2XChargingCtrlr.SupportedOperationModes", modes.into(), true),
         ("V2XChargingCtrlr.SupportedEnergyTransferModes", ENERGY_TRANSFER_MODES.into(), true),
     ]
 }

@@ -131,7 +131,7 @@ pub(super) fn settings(cfg: &StationConfig) -> BTreeMap<String, (String, bool)> 
     ]
     .into_iter()
     .map(|(k, v, ro)| (k.to_string(), (v.to_string(), ro)))
-    .chain(tariff::variables(&cfg.variants).into_iter().chain(der::variables(&cfg.variants)).chain(bidirectional::variables(&cfg.variants)).filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
+    .chain(tariff::variables(&cfg.variants).into_iter().chain(der::variables(&cfg.variants)).chain(bidirectional::variables(cfg)).filter(|_| cfg.version == OcppVersion::V21).map(|(k, v, ro)| (k.to_string(), (v, ro))))
     .collect()
 }
 
