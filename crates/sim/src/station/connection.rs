@@ -87,7 +87,14 @@ pub(super) async fn run_reporting(
         // Back off before the next attempt, still living through physical events.
         let until = Instant::now() + wait;
         loop {
+            // In this order: what is due happens before the network comes back, even when the
+            // task was not run for a while (a loaded machine) and both are ready at once —
+            // else a sample due offline would be taken online, and GetTransactionStatus
+            // answered before it (E14.FR.04).
             tokio::select! {
+                biased;
+                // Time goes on offline: meter samples and time-outs (queued for later).
+                _ = sleep_until(st.evse_timer().unwrap_or(until)), if st.evse_timer().is_some() => st.on_tick(),
                 input = inputs.recv(), if !inputs.is_closed() || !inputs.is_empty() => {
                     if let Some(input) = input {
                         if st.on_signal(input) == Some(Ended::PowerCycle) {
@@ -95,8 +102,6 @@ pub(super) async fn run_reporting(
                         }
                     }
                 }
-                // Time goes on offline: meter samples and time-outs (queued for later).
-                _ = sleep_until(st.evse_timer().unwrap_or(until)), if st.evse_timer().is_some() => st.on_tick(),
                 _ = sleep_until(until), if st.network_up => break,
                 // Network down and nobody left to bring it back: stay offline.
                 else => std::future::pending::<()>().await,
