@@ -173,7 +173,11 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if let Some(name) = interrupted {
-        // Everything that ended is on disk already; add the cases in flight and stop.
+        // What ended is on disk, or still on its way to the report (a worker sent it, the
+        // report had not taken it yet): those first, then the cases in flight, and stop.
+        while let Ok((i, r, _)) = rx.try_recv() {
+            place(&mut results, &mut places, i + 1, r);
+        }
         let flying: Vec<_> = in_flight.lock().unwrap().iter().flatten().cloned().collect();
         for (meta, version, trace) in flying {
             place(&mut results, &mut places, usize::MAX, runner.interrupted(meta, version, &trace, name));

@@ -87,21 +87,23 @@ pub(super) async fn run_reporting(
         // Back off before the next attempt, still living through physical events.
         let until = Instant::now() + wait;
         loop {
-            // In this order: what is due happens before the network comes back, even when the
-            // task was not run for a while (a loaded machine) and both are ready at once —
-            // else a sample due offline would be taken online, and GetTransactionStatus
-            // answered before it (E14.FR.04).
             tokio::select! {
-                biased;
-                // Time goes on offline: meter samples and time-outs (queued for later).
-                _ = sleep_until(st.evse_timer().unwrap_or(until)), if st.evse_timer().is_some() => st.on_tick(),
                 input = inputs.recv(), if !inputs.is_closed() || !inputs.is_empty() => {
                     if let Some(input) = input {
+                        // What fell due offline happens before the network is back, even when
+                        // this task ran late (a loaded machine) with both waiting: else a
+                        // meter sample due offline is taken online, after the CSMS asked
+                        // GetTransactionStatus (E14.FR.04).
+                        if st.evse_timer().is_some_and(|t| t <= Instant::now()) {
+                            st.on_tick();
+                        }
                         if st.on_signal(input) == Some(Ended::PowerCycle) {
                             st.power_cycle();
                         }
                     }
                 }
+                // Time goes on offline: meter samples and time-outs (queued for later).
+                _ = sleep_until(st.evse_timer().unwrap_or(until)), if st.evse_timer().is_some() => st.on_tick(),
                 _ = sleep_until(until), if st.network_up => break,
                 // Network down and nobody left to bring it back: stay offline.
                 else => std::future::pending::<()>().await,
