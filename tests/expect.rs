@@ -116,8 +116,8 @@ fn check_pass(id: &str, version: Option<ocpp_core::version::OcppVersion>) -> Res
 /// The last `n` log lines and frames of a case in time order, so that a failure seen once
 /// (in CI, under load) can be read without running it again.
 fn trace_tail(t: &ocpp_core::trace::TraceData, n: usize) -> String {
-    let log = t.log.iter().map(|l| (l.t_ms, format!("{:>10.1} ms  {:<8} {}", l.t_ms, l.level, l.message)));
-    let wire = t.wire.iter().map(|w| (w.t_ms, format!("{:>10.1} ms  {:<8} {}{}", w.t_ms, format!("{:?}", w.dir), w.text, w.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default())));
+    let log = t.log.iter().map(|l| (l.t_ms, ocpp_report::log_line(l)));
+    let wire = t.wire.iter().map(|w| (w.t_ms, ocpp_report::frame_line(w)));
     let mut all: Vec<(f64, String)> = log.chain(wire).collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let skip = all.len().saturating_sub(n);

@@ -193,9 +193,9 @@ fn undo_call(u: &Undo, version: OcppVersion) -> (&'static str, Value, &'static [
         Undo::ChargingProfile { id } => ("ClearChargingProfile", json!({"chargingProfileId": id}), &["Accepted", "Unknown"]),
         Undo::Monitor { id } => ("ClearVariableMonitoring", json!({"id": [id]}), &["Accepted", "NotFound"]),
         Undo::DisplayMessage { id } => ("ClearDisplayMessage", json!({"id": id}), &["Accepted", "Unknown"]),
-        // NoTariff: a case cleared it itself already.
         // NotFound: a scheduled control that ran its course is gone already (R04.FR.10).
         Undo::DerControl { id, is_default } => ("ClearDERControl", json!({"isDefault": is_default, "controlId": id}), &["Accepted", "NotFound"]),
+        // NoTariff: a case cleared it itself already.
         Undo::DefaultTariff { id } => ("ClearTariffs", json!({"tariffIds": [id]}), &["Accepted", "NoTariff"]),
     }
 }

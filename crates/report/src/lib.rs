@@ -9,7 +9,7 @@ use std::{
 
 use serde::Serialize;
 
-use ocpp_core::{case::Verdict, trace::{Dir, TraceData}};
+use ocpp_core::{case::Verdict, trace::{Dir, LogLine, TraceData, WireEntry}};
 pub mod html;
 mod results;
 mod run_info;
@@ -60,6 +60,21 @@ impl Counts {
     }
 }
 
+/// A frame of the wire log as one line of text: number, time, direction, text, note.
+pub fn frame_line(w: &WireEntry) -> String {
+    let arrow = match w.dir {
+        Dir::Tx => "harness -> DUT",
+        Dir::Rx => "DUT -> harness",
+    };
+    let note = w.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
+    format!("#{:<4} {:>9.1} ms  {arrow}  {}{note}", w.seq, w.t_ms, w.text)
+}
+
+/// A log line of a trace as one line of text.
+pub fn log_line(l: &LogLine) -> String {
+    format!("log {:>9.1} ms  {:<5} {}", l.t_ms, l.level, l.message)
+}
+
 /// The wire log as text: numbered, timed, one frame a line.
 pub fn wire_text(trace: &TraceData) -> String {
     let mut out = String::new();
@@ -67,15 +82,12 @@ pub fn wire_text(trace: &TraceData) -> String {
         out.push_str(&format!("handshake: {h}\n"));
     }
     for w in &trace.wire {
-        let arrow = match w.dir {
-            Dir::Tx => "harness -> DUT",
-            Dir::Rx => "DUT -> harness",
-        };
-        let note = w.note.as_deref().map(|n| format!("  ({n})")).unwrap_or_default();
-        out.push_str(&format!("#{:<4} {:>9.1} ms  {arrow}  {}{note}\n", w.seq, w.t_ms, w.text));
+        out.push_str(&frame_line(w));
+        out.push('\n');
     }
     for l in &trace.log {
-        out.push_str(&format!("log {:>9.1} ms  {:<5} {}\n", l.t_ms, l.level, l.message));
+        out.push_str(&log_line(l));
+        out.push('\n');
     }
     let w = &trace.waits;
     out.push_str(&format!("waited: {:.0} ms on the DUT, {:.0} ms on timers, {:.0} ms on the bench/operator\n", w.dut_ms, w.timers_ms, w.operator_ms));

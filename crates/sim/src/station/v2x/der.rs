@@ -125,16 +125,9 @@ fn matches(c: &Control, p: &Value) -> bool {
 
 /// How a control appears in a ReportDERControl: its type's list and entry.
 fn reported(c: &Control) -> (&'static str, Value) {
-    let (list, key) = match c.kind.as_str() {
-        "FixedPFAbsorb" => ("fixedPFAbsorb", "fixedPF"),
-        "FixedPFInject" => ("fixedPFInject", "fixedPF"),
-        "FixedVar" => ("fixedVar", "fixedVar"),
-        "LimitMaxDischarge" => ("limitMaxDischarge", "limitMaxDischarge"),
-        "FreqDroop" => ("freqDroop", "freqDroop"),
-        "EnterService" => ("enterService", "enterService"),
-        "Gradients" => ("gradient", "gradient"),
-        _ => ("curve", "curve"),
-    };
+    // The report's list is the request's field; both power-factor lists hold "fixedPF" entries.
+    let list = field(&c.kind);
+    let key = if list.starts_with("fixedPF") { "fixedPF" } else { list };
     let mut e = json!({"id": c.id, key: c.settings});
     if !matches!(list, "enterService" | "gradient") {
         e["isDefault"] = json!(c.is_default);
