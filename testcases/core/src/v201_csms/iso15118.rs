@@ -6,7 +6,7 @@
 //! The station's EXI is made up: the CSMS forwards it, it does not read it.
 use serde_json::{Value, json};
 
-use super::{certificate_installed, event, event_with_token, installed_certificates, new_tx_id, occupied, operated_case, registered, triggered};
+use super::{certificate_installed, event, installed_certificates, new_tx_id, operated_case, registered, started_by_valid_token, triggered};
 use crate::{
     Case,
     kit::{self, *},
@@ -201,12 +201,7 @@ const PROFILE_WITHIN_MS: u32 = 60_000;
 fn authorized_ev() -> Step<(Connection, String, u64)> {
     let conn = registered()?;
     let tx = new_tx_id("HLC");
-    let start = || -> Step {
-        occupied(&conn)?;
-        let s = event_with_token(&conn, "", "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "EVConnected"}}))?;
-        kit::check(s == "Accepted", "", "the known token Accepted", || format!("status {s}"))
-    };
-    start().setup("reusable states Authorized, EVConnectedPreSession")?;
+    started_by_valid_token(&conn, &tx, json!({"transactionInfo": {"chargingState": "EVConnected"}}), "reusable states Authorized, EVConnectedPreSession")?;
     Ok((conn, tx, 1))
 }
 

@@ -1490,14 +1490,25 @@ pub(super) fn triggered(conn: &Connection, req: &str, action: &str, hint: Value,
 /// inconclusive; the cases about starting a transaction check it themselves.
 fn running(conn: &Connection) -> Step<(String, u64)> {
     let tx = new_tx_id("TX");
-    let start = || -> Step<String> {
-        occupied(conn)?;
-        let s = event_with_token(conn, "", "Started", "Authorized", 0, &tx, &kit::valid_token(), json!({"transactionInfo": {"chargingState": "Charging"}}))?;
-        kit::check(s == "Accepted", "", "the known token Accepted", || format!("status {s}"))?;
-        Ok(s)
-    };
-    start().setup("reusable state EnergyTransferStarted")?;
+    started_by_valid_token(conn, &tx, json!({"transactionInfo": {"chargingState": "Charging"}}), "reusable state EnergyTransferStarted")?;
     Ok((tx, 1))
+}
+
+/// Transaction `tx` started at EVSE 1 by the valid token once the connector reported
+/// Occupied, as preparation for `state`: a CSMS that does not accept it leaves the case
+/// inconclusive. `extra` is merged into the Started event; an idToken in it (with
+/// additionalInfo, say) is sent instead of the plain valid token.
+pub(crate) fn started_by_valid_token(conn: &Connection, tx: &str, mut extra: Value, state: &str) -> Step {
+    if extra.get("idToken").is_none() {
+        extra["idToken"] = token_json(&kit::valid_token());
+    }
+    let start = || -> Step {
+        occupied(conn)?;
+        let r = event(conn, "", "Started", "Authorized", 0, tx, extra)?;
+        let s = at(&r, "/idTokenInfo/status");
+        kit::check(s == "Accepted", "", "the known token Accepted", || format!("status {s}"))
+    };
+    start().setup(state)
 }
 
 /// The CSMS still answers: a Heartbeat gets its CALLRESULT (`kit::call` fails otherwise).

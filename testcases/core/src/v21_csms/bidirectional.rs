@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::{
     Case,
     kit::{self, *},
-    v201_csms::{event, new_tx_id, occupied, registered},
+    v201_csms::{event, new_tx_id, registered, started_by_valid_token},
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -34,15 +34,10 @@ const PROFILE_WITHIN_MS: u32 = 60_000;
 /// A transaction started by the valid token with the EV's EVCCID (Q01.FR.02), as preparation.
 fn ev_transaction(conn: &Connection) -> Step<String> {
     let tx = new_tx_id("V2X");
-    let start = || -> Step {
-        occupied(conn)?;
-        let mut token = kit::id_token(&kit::valid_token());
-        token["additionalInfo"] = json!([{"additionalIdToken": "OHEV0000000001", "type": "EVCCID"}]);
-        let extra = json!({"transactionInfo": {"chargingState": "EVConnected"}, "idToken": token});
-        let r = event(conn, "", "Started", "Authorized", 0, &tx, extra)?;
-        kit::check(at(&r, "/idTokenInfo/status") == "Accepted", "", "the known token Accepted", || r.to_string())
-    };
-    start().setup("a transaction of a V2X-capable EV started with the valid token")?;
+    let mut token = kit::id_token(&kit::valid_token());
+    token["additionalInfo"] = json!([{"additionalIdToken": "OHEV0000000001", "type": "EVCCID"}]);
+    let extra = json!({"transactionInfo": {"chargingState": "EVConnected"}, "idToken": token});
+    started_by_valid_token(conn, &tx, extra, "a transaction of a V2X-capable EV started with the valid token")?;
     Ok(tx)
 }
 

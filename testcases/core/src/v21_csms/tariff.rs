@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::{
     Case,
     kit::{self, *},
-    v201_csms::{event, event_with_token, new_tx_id, occupied, registered},
+    v201_csms::{event, new_tx_id, registered, started_by_valid_token},
 };
 
 fn case(id: &'static str, title: &'static str, requirements: &'static [&'static str], run: fn() -> Step) -> Case {
@@ -29,13 +29,8 @@ fn meter(wh: f64, context: &str) -> Value {
 /// the cases about starting a transaction check that part).
 fn started(conn: &Connection) -> Step<String> {
     let tx = new_tx_id("TX-I");
-    let start = || -> Step {
-        occupied(conn)?;
-        let extra = json!({"transactionInfo": {"chargingState": "Charging"}, "meterValue": meter(1_000.0, "Transaction.Begin")});
-        let s = event_with_token(conn, "", "Started", "Authorized", 0, &tx, &kit::valid_token(), extra)?;
-        kit::check(s == "Accepted", "", "the known token Accepted", || format!("status {s}"))
-    };
-    start().setup("a transaction started with the valid token")?;
+    let extra = json!({"transactionInfo": {"chargingState": "Charging"}, "meterValue": meter(1_000.0, "Transaction.Begin")});
+    started_by_valid_token(conn, &tx, extra, "a transaction started with the valid token")?;
     Ok(tx)
 }
 
